@@ -1,0 +1,240 @@
+//! Server configuration and counters shared by both drivers, so that one
+//! command line starts either server with the same meaning.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::frame::DEFAULT_MAX_FRAME;
+use crate::net::DEFAULT_BACKLOG;
+
+/// What a server does with a connection. Same meaning in both modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Service {
+    /// The classroom exchange: raw bytes until end of stream make one message.
+    #[default]
+    Message,
+    /// Every frame is sent back unchanged, in order.
+    Echo,
+    /// Frames are consumed; at end of stream the server answers with a summary.
+    Sink,
+}
+
+impl Service {
+    /// All services, for help texts and test matrices.
+    pub const ALL: [Service; 3] = [Service::Message, Service::Echo, Service::Sink];
+
+    /// The lower-case name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Message => "message",
+            Service::Echo => "echo",
+            Service::Sink => "sink",
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown service name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown service {0:?} (expected message, echo or sink)")]
+pub struct UnknownService(pub String);
+
+impl FromStr for Service {
+    type Err = UnknownService;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Service::ALL
+            .into_iter()
+            .find(|svc| svc.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownService(s.to_string()))
+    }
+}
+
+/// Default connection limit.
+///
+/// Why 10,000: the scale the benches hold open; each connection is one file
+/// descriptor (and, in blocking mode, one thread), so the limit is what keeps
+/// a flood from exhausting either.
+pub const DEFAULT_MAX_CONNS: usize = 10_000;
+
+/// Default idle timeout.
+///
+/// Why 30 s: long enough for a student typing a message into `nc`, short enough
+/// that a silent or dribbling client (slow-loris) gives its slot back soon.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default cap on a connection's pending output before the server stops
+/// reading from it.
+///
+/// Why 1 MiB: a few dozen 64 KiB echo replies in flight keep the pipe full;
+/// beyond that a peer that does not read is only filling our memory.
+pub const DEFAULT_OUTPUT_CAP: usize = 1024 * 1024;
+
+/// Default stack per connection thread in the blocking server.
+///
+/// Why 64 KiB: the connection loop keeps its buffers on the heap and needs a
+/// few KiB of stack; 10,000 threads with 64 KiB stacks fit in this machine's
+/// memory (most of each stack is never touched, so never resident).
+pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
+
+/// A server's settings. Both drivers take the same struct.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to bind; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// The service every connection gets.
+    pub service: Service,
+    /// Connections beyond this many open at once are refused (reset at once).
+    pub max_conns: usize,
+    /// Largest frame payload (and, for `message`, largest message).
+    pub max_frame: usize,
+    /// A connection that completes no frame (for `message`: does not reach end
+    /// of stream) within this long is closed.
+    pub idle_timeout: Duration,
+    /// Pending output above which the server stops reading a connection.
+    pub output_cap: usize,
+    /// Listen backlog.
+    pub backlog: i32,
+    /// Serve one connection, then stop (like the classroom's Python server).
+    pub once: bool,
+    /// Blocking server: stack size of each connection thread.
+    pub stack_size: usize,
+    /// Non-blocking server: number of event-loop threads.
+    pub event_loops: usize,
+    /// Set `TCP_NODELAY` on accepted connections.
+    pub nodelay: bool,
+}
+
+impl ServerConfig {
+    /// Defaults for `addr` and `service`.
+    pub fn new(addr: SocketAddr, service: Service) -> Self {
+        ServerConfig {
+            addr,
+            service,
+            max_conns: DEFAULT_MAX_CONNS,
+            max_frame: DEFAULT_MAX_FRAME,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            output_cap: DEFAULT_OUTPUT_CAP,
+            backlog: DEFAULT_BACKLOG,
+            once: false,
+            stack_size: DEFAULT_STACK_SIZE,
+            event_loops: 1,
+            nodelay: true,
+        }
+    }
+}
+
+/// Called with each complete message of the `message` service.
+pub type MessageHandler = Arc<dyn Fn(SocketAddr, Vec<u8>) + Send + Sync>;
+
+/// Live counters of a server, readable while it runs.
+#[derive(Debug, Default)]
+pub struct ServerStats {
+    accepted: AtomicU64,
+    rejected: AtomicU64,
+    active: AtomicUsize,
+    timed_out: AtomicU64,
+    protocol_errors: AtomicU64,
+}
+
+/// A copy of [`ServerStats`] at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatsSnapshot {
+    /// Connections accepted and served.
+    pub accepted: u64,
+    /// Connections refused over the limit.
+    pub rejected: u64,
+    /// Connections open now.
+    pub active: usize,
+    /// Connections closed by the idle timeout.
+    pub timed_out: u64,
+    /// Connections closed for a protocol error.
+    pub protocol_errors: u64,
+}
+
+impl ServerStats {
+    /// Takes a slot for a new connection if fewer than `max` are open.
+    pub fn try_admit(&self, max: usize) -> bool {
+        let admitted = self
+            .active
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok();
+        if admitted {
+            self.accepted.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        admitted
+    }
+
+    /// Gives a connection's slot back.
+    pub fn release(&self) {
+        self.active.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Counts a connection closed by the idle timeout.
+    pub fn note_timeout(&self) {
+        self.timed_out.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection closed for a protocol error.
+    pub fn note_protocol_error(&self) {
+        self.protocol_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Connections open now.
+    pub fn active(&self) -> usize {
+        self.active.load(Ordering::Acquire)
+    }
+
+    /// All counters.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            accepted: self.accepted.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+            active: self.active(),
+            timed_out: self.timed_out.load(Ordering::Relaxed),
+            protocol_errors: self.protocol_errors.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_parse_by_name() {
+        for s in Service::ALL {
+            assert_eq!(s.name().parse::<Service>().unwrap(), s);
+        }
+        assert!("ECHO".parse::<Service>().is_ok());
+        assert!("chat"
+            .parse::<Service>()
+            .unwrap_err()
+            .to_string()
+            .contains("message, echo or sink"));
+    }
+
+    #[test]
+    fn admission_respects_the_limit() {
+        let stats = ServerStats::default();
+        assert!(stats.try_admit(2));
+        assert!(stats.try_admit(2));
+        assert!(!stats.try_admit(2));
+        stats.release();
+        assert!(stats.try_admit(2));
+        let s = stats.snapshot();
+        assert_eq!((s.accepted, s.rejected, s.active), (3, 1, 2));
+    }
+}

@@ -1,0 +1,48 @@
+//! sockmodes' shared core: everything the blocking and the non-blocking
+//! drivers have in common, and nothing that reads or writes a socket.
+//!
+//! Like rustls, the protocol is "sans-io": the drivers own the sockets and the
+//! waiting (a thread blocked in `read`, or a mio event loop), and feed this
+//! crate bytes; it hands back frames, replies and errors. That is what makes
+//! the two servers interchangeable on the wire, and what lets every protocol
+//! rule be tested on plain byte slices.
+//!
+//! - [`frame`]: the wire format (4-byte big-endian length, then payload) and an
+//!   incremental [`Decoder`](frame::Decoder).
+//! - [`session`]: one server-side connection as a state machine running a
+//!   [`Service`] (`message`, `echo`, `sink`).
+//! - [`summary`]: the sink service's 20-byte answer (frames, bytes, CRC-32).
+//! - [`mode`]: blocking / timeout / non-blocking with Python's `settimeout` meaning.
+//! - [`pyerror`]: `io::Error` + mode -> the Python exception a student knows.
+//! - [`net`]: socket setup through socket2 (backlog, `SO_REUSEADDR`,
+//!   `TCP_NODELAY`, `RLIMIT_NOFILE`) and address parsing.
+//! - [`config`]: the server settings and counters both drivers share.
+//!
+//! The wire format is specified in `docs/PROTOCOL.md`.
+#![deny(missing_docs)]
+
+pub mod buffer;
+pub mod config;
+pub mod frame;
+pub mod mode;
+pub mod net;
+pub mod pyerror;
+pub mod session;
+pub mod summary;
+
+pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapshot};
+pub use frame::{Decoder, FrameError, DEFAULT_MAX_FRAME, HEADER_LEN};
+pub use mode::{Mode, ModeError};
+pub use pyerror::{classify, Op, PyException, SocketError};
+pub use session::{ServerSession, SessionError};
+pub use summary::{SinkSummary, SinkTally};
+
+/// True for the error a non-blocking call returns when it would have to wait.
+pub fn would_block(err: &std::io::Error) -> bool {
+    err.kind() == std::io::ErrorKind::WouldBlock
+}
+
+/// True for a call interrupted by a signal: retry it.
+pub fn interrupted(err: &std::io::Error) -> bool {
+    err.kind() == std::io::ErrorKind::Interrupted
+}

@@ -1,0 +1,195 @@
+//! Socket modes with Python's meaning.
+//!
+//! Python folds all three modes into one call, `settimeout(value)`:
+//! `None` blocks forever, `0.0` never blocks (a call that would wait raises
+//! `BlockingIOError`), and `t > 0` waits at most `t` seconds (then raises
+//! `TimeoutError`). Rust splits them across `set_nonblocking` and
+//! `set_read_timeout`/`set_write_timeout`, and both of Rust's socket layers
+//! have a trap for the zero value: std's `set_read_timeout(Some(Duration::ZERO))`
+//! fails with `InvalidInput`, and socket2 accepts it and means *block forever*.
+//! [`Mode`] is built so that a zero duration never reaches either.
+
+use std::fmt;
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use socket2::SockRef;
+
+/// How calls on a socket wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Calls wait until they can complete (`settimeout(None)`, `setblocking(True)`).
+    Blocking,
+    /// Calls wait at most this long, then fail with `TimeoutError`
+    /// (`settimeout(t)`). Never zero when built through [`Mode::from_settimeout`]
+    /// or [`Mode::timeout`].
+    Timeout(Duration),
+    /// Calls never wait; one that would fails with `BlockingIOError`
+    /// (`settimeout(0.0)`, `setblocking(False)`).
+    NonBlocking,
+}
+
+/// A `settimeout` value Python itself would reject.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModeError {
+    /// Negative timeouts are meaningless (Python: `ValueError: Timeout value out of range`).
+    #[error("timeout must be non-negative, got {0}")]
+    Negative(f64),
+    /// NaN (Python: `ValueError: Invalid value NaN (not a number)`).
+    #[error("timeout must be a number, got NaN")]
+    NaN,
+    /// Too large to represent as a duration.
+    #[error("timeout {0} is too large")]
+    TooLarge(f64),
+    /// A zero `Duration` in a `Timeout` mode: that is `NonBlocking`.
+    #[error("a zero timeout means non-blocking: use Mode::NonBlocking")]
+    ZeroTimeout,
+}
+
+impl Mode {
+    /// The mode Python's `settimeout(value)` selects: `None` -> `Blocking`,
+    /// `0.0` -> `NonBlocking`, `t > 0` -> `Timeout(t)`.
+    ///
+    /// A positive value too small for a `Duration` rounds up to one
+    /// microsecond (the kernel's granularity) rather than down to zero.
+    ///
+    /// # Errors
+    /// Negative, NaN or out-of-range values, as Python rejects them.
+    pub fn from_settimeout(value: Option<f64>) -> Result<Mode, ModeError> {
+        let Some(secs) = value else {
+            return Ok(Mode::Blocking);
+        };
+        if secs.is_nan() {
+            return Err(ModeError::NaN);
+        }
+        if secs < 0.0 {
+            return Err(ModeError::Negative(secs));
+        }
+        if secs == 0.0 {
+            return Ok(Mode::NonBlocking);
+        }
+        let d = Duration::try_from_secs_f64(secs).map_err(|_| ModeError::TooLarge(secs))?;
+        Ok(Mode::Timeout(d.max(Duration::from_micros(1))))
+    }
+
+    /// `Timeout(d)` for a non-zero `d`.
+    ///
+    /// # Errors
+    /// [`ModeError::ZeroTimeout`] for a zero duration.
+    pub fn timeout(d: Duration) -> Result<Mode, ModeError> {
+        if d.is_zero() {
+            Err(ModeError::ZeroTimeout)
+        } else {
+            Ok(Mode::Timeout(d))
+        }
+    }
+
+    /// The value to pass to Python's `settimeout` for this mode.
+    pub fn as_settimeout(self) -> Option<f64> {
+        match self {
+            Mode::Blocking => None,
+            Mode::Timeout(d) => Some(d.as_secs_f64()),
+            Mode::NonBlocking => Some(0.0),
+        }
+    }
+
+    /// The read/write timeout this mode puts on a socket.
+    pub fn io_timeout(self) -> Option<Duration> {
+        match self {
+            Mode::Timeout(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Applies the mode to any socket (std or mio): non-blocking flag and the
+    /// read and write timeouts.
+    ///
+    /// # Errors
+    /// The OS error, or `InvalidInput` for a `Timeout(Duration::ZERO)` built by
+    /// hand (socket2 would silently turn it into "block forever").
+    pub fn apply<S: AsFd>(self, socket: &S) -> std::io::Result<()> {
+        if let Mode::Timeout(d) = self {
+            if d.is_zero() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    ModeError::ZeroTimeout,
+                ));
+            }
+        }
+        let sock = SockRef::from(socket);
+        sock.set_nonblocking(self == Mode::NonBlocking)?;
+        sock.set_read_timeout(self.io_timeout())?;
+        sock.set_write_timeout(self.io_timeout())?;
+        Ok(())
+    }
+}
+
+impl fmt::Display for Mode {
+    /// The Python call that selects this mode, e.g. `settimeout(0.5)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mode::Blocking => f.write_str("blocking (settimeout(None))"),
+            Mode::Timeout(d) => write!(f, "timeout (settimeout({}))", d.as_secs_f64()),
+            Mode::NonBlocking => f.write_str("non-blocking (settimeout(0.0))"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_python_table() {
+        assert_eq!(Mode::from_settimeout(None), Ok(Mode::Blocking));
+        assert_eq!(Mode::from_settimeout(Some(0.0)), Ok(Mode::NonBlocking));
+        assert_eq!(Mode::from_settimeout(Some(-0.0)), Ok(Mode::NonBlocking));
+        assert_eq!(
+            Mode::from_settimeout(Some(0.5)),
+            Ok(Mode::Timeout(Duration::from_millis(500)))
+        );
+        assert_eq!(
+            Mode::from_settimeout(Some(-1.0)),
+            Err(ModeError::Negative(-1.0))
+        );
+        assert_eq!(Mode::from_settimeout(Some(f64::NAN)), Err(ModeError::NaN));
+        assert!(matches!(
+            Mode::from_settimeout(Some(f64::INFINITY)),
+            Err(ModeError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn tiny_timeouts_round_up_never_to_zero() {
+        assert_eq!(
+            Mode::from_settimeout(Some(1e-12)),
+            Ok(Mode::Timeout(Duration::from_micros(1)))
+        );
+        assert_eq!(Mode::timeout(Duration::ZERO), Err(ModeError::ZeroTimeout));
+    }
+
+    #[test]
+    fn round_trips_to_settimeout() {
+        for v in [None, Some(0.0), Some(2.5)] {
+            assert_eq!(Mode::from_settimeout(v).unwrap().as_settimeout(), v);
+        }
+    }
+
+    #[test]
+    fn apply_sets_the_socket_and_refuses_a_hand_built_zero() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let s = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        Mode::Timeout(Duration::from_millis(250)).apply(&s).unwrap();
+        // The kernel keeps SO_RCVTIMEO in clock ticks: 250 ms reads back as
+        // 250 ms rounded up to a tick (252 ms with HZ=250).
+        let got = s.read_timeout().unwrap().expect("a timeout is set");
+        assert!(
+            got >= Duration::from_millis(250) && got < Duration::from_millis(261),
+            "{got:?}"
+        );
+        Mode::Blocking.apply(&s).unwrap();
+        assert_eq!(s.read_timeout().unwrap(), None);
+        let err = Mode::Timeout(Duration::ZERO).apply(&s).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    }
+}

@@ -1,0 +1,171 @@
+//! Socket setup through socket2: the options both modes share, set in one place.
+//!
+//! std's `TcpListener::bind` hard-codes a listen backlog of 128: a burst of
+//! connects beyond that is dropped or retried by the kernel while the accept
+//! loop catches up. [`listen`] takes the backlog as a parameter (default
+//! [`DEFAULT_BACKLOG`]); the kernel still caps it at `net.core.somaxconn`.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::os::fd::AsFd;
+
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+
+/// Default listen backlog.
+///
+/// Why 1024: enough for a burst of a thousand simultaneous connects (the
+/// benches' largest concurrency step) to queue while the accept loop drains it;
+/// the kernel caps it at `net.core.somaxconn` (4096 on current Linux).
+pub const DEFAULT_BACKLOG: i32 = 1024;
+
+/// A bound, listening socket with `SO_REUSEADDR` (so a restarted server can
+/// bind while old connections sit in TIME_WAIT), for IPv4 or IPv6.
+///
+/// # Errors
+/// The OS error from socket, bind or listen (e.g. `EADDRINUSE`).
+pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    Ok(socket.into())
+}
+
+/// Sets `TCP_NODELAY` on a connected socket (std or mio).
+///
+/// On by default on both ends in sockmodes: our frames are already written in
+/// one piece, and Nagle's algorithm would hold a small reply back until the
+/// previous segment is acknowledged, which delayed ACK postpones by up to 40 ms.
+///
+/// # Errors
+/// The OS error from setsockopt.
+pub fn set_nodelay<S: AsFd>(socket: &S, on: bool) -> io::Result<()> {
+    SockRef::from(socket).set_tcp_nodelay(on)
+}
+
+/// Makes the next close send RST instead of FIN (`SO_LINGER` 0): the way to
+/// refuse a connection that was already accepted, or to simulate a crash.
+///
+/// # Errors
+/// The OS error from setsockopt.
+pub fn reset_on_close<S: AsFd>(socket: &S) -> io::Result<()> {
+    SockRef::from(socket).set_linger(Some(std::time::Duration::ZERO))
+}
+
+/// A `HOST:PORT` text that does not name a socket address.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot use {input:?} as an address: {reason} (expected HOST:PORT, e.g. 127.0.0.1:8080)")]
+pub struct AddrError {
+    /// What was given.
+    pub input: String,
+    /// Why it was not usable.
+    pub reason: String,
+}
+
+/// Parses `HOST:PORT` (an IP literal or a name such as `localhost`), taking
+/// the first address a name resolves to.
+///
+/// # Errors
+/// [`AddrError`] for text without a port, a bad port or an unknown host.
+pub fn resolve(input: &str) -> Result<SocketAddr, AddrError> {
+    if let Ok(addr) = input.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let err = |reason: String| AddrError {
+        input: input.to_string(),
+        reason,
+    };
+    let Some((host, port)) = input.rsplit_once(':') else {
+        return Err(err("no port".into()));
+    };
+    if host.is_empty() {
+        return Err(err("no host".into()));
+    }
+    port.parse::<u16>()
+        .map_err(|_| err(format!("{port:?} is not a port number (0-65535)")))?;
+    input
+        .to_socket_addrs()
+        .map_err(|e| err(e.to_string()))?
+        .next()
+        .ok_or_else(|| err("the host has no address".into()))
+}
+
+/// The open-file limits before and after [`raise_nofile_limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NofileLimit {
+    /// Soft limit before the call.
+    pub before: u64,
+    /// Soft limit now.
+    pub now: u64,
+    /// Hard limit (the ceiling an unprivileged process can raise to).
+    pub hard: u64,
+}
+
+/// Raises this process's open-file soft limit to its hard limit.
+///
+/// Every connection is a file descriptor, and the usual soft limit (1024)
+/// stops a server or load generator long before memory does.
+///
+/// # Errors
+/// The OS error from getrlimit/setrlimit.
+pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own; no other memory is touched.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let before = lim.rlim_cur;
+    if lim.rlim_cur < lim.rlim_max {
+        lim.rlim_cur = lim.rlim_max;
+        // SAFETY: setrlimit only reads the struct we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(NofileLimit {
+        before,
+        now: lim.rlim_cur,
+        hard: lim.rlim_max,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_uses_the_backlog_and_port_zero() {
+        let l = listen("127.0.0.1:0".parse().unwrap(), 2048).unwrap();
+        assert_ne!(l.local_addr().unwrap().port(), 0);
+        assert!(SockRef::from(&l).reuse_address().unwrap());
+    }
+
+    #[test]
+    fn listen_on_ipv6_loopback_when_available() {
+        match listen("[::1]:0".parse().unwrap(), 16) {
+            Ok(l) => assert!(l.local_addr().unwrap().is_ipv6()),
+            // Machines without IPv6 refuse the address itself, nothing else.
+            Err(e) => assert_eq!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL), "{e}"),
+        }
+    }
+
+    #[test]
+    fn resolve_accepts_literals_and_names_and_explains_failures() {
+        assert_eq!(resolve("127.0.0.1:8080").unwrap().port(), 8080);
+        assert_eq!(resolve("localhost:81").unwrap().port(), 81);
+        for bad in ["127.0.0.1", "127.0.0.1:99999", ":80", "no such host!:80"] {
+            let e = resolve(bad).unwrap_err();
+            assert!(e.to_string().contains("HOST:PORT"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn nofile_limit_is_raised_to_hard() {
+        let l = raise_nofile_limit().unwrap();
+        assert_eq!(l.now, l.hard);
+        assert!(l.now >= l.before);
+    }
+}

@@ -1,0 +1,307 @@
+//! Errors a student recognises: each `io::Error`, read together with the
+//! [`Mode`] it happened in, is named by the exception Python raises in the same
+//! situation.
+//!
+//! The mode matters because Linux reports two different situations with the
+//! same code: a read that timed out under `SO_RCVTIMEO` and a non-blocking read
+//! with no data both fail with `EAGAIN` (os error 11, `ErrorKind::WouldBlock`).
+//! Python remembers which mode it put the socket in and raises `TimeoutError`
+//! for the first and `BlockingIOError` for the second; so must we.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+use crate::Mode;
+
+/// The Python exception a socket error corresponds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(clippy::enum_variant_names)] // the names are Python's, on purpose
+pub enum PyException {
+    /// A non-blocking call could not complete now (`EAGAIN`, `EINPROGRESS`).
+    BlockingIOError,
+    /// A call under `settimeout(t)` waited `t` without completing, or the
+    /// kernel gave up (`ETIMEDOUT`).
+    TimeoutError,
+    /// Nothing listens at the address (`ECONNREFUSED`).
+    ConnectionRefusedError,
+    /// The peer reset the connection (`ECONNRESET`).
+    ConnectionResetError,
+    /// The connection was aborted locally (`ECONNABORTED`).
+    ConnectionAbortedError,
+    /// Writing to a connection the peer has closed (`EPIPE`, `ESHUTDOWN`).
+    BrokenPipeError,
+    /// A signal interrupted the call (`EINTR`).
+    InterruptedError,
+    /// Permission denied (`EACCES`, `EPERM`): e.g. binding a port below 1024.
+    PermissionError,
+    /// Any other OS error (`OSError`), e.g. `EADDRINUSE`.
+    OSError,
+    /// The peer closed the connection in the middle of a reply (no OS error;
+    /// Python's `recv` would return `b''` here).
+    UnexpectedEof,
+}
+
+impl PyException {
+    /// The exception's name as Python prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PyException::BlockingIOError => "BlockingIOError",
+            PyException::TimeoutError => "TimeoutError",
+            PyException::ConnectionRefusedError => "ConnectionRefusedError",
+            PyException::ConnectionResetError => "ConnectionResetError",
+            PyException::ConnectionAbortedError => "ConnectionAbortedError",
+            PyException::BrokenPipeError => "BrokenPipeError",
+            PyException::InterruptedError => "InterruptedError",
+            PyException::PermissionError => "PermissionError",
+            PyException::OSError => "OSError",
+            PyException::UnexpectedEof => "EOFError",
+        }
+    }
+}
+
+impl fmt::Display for PyException {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Names the Python exception for `err`, which happened on a socket in `mode`.
+pub fn classify(err: &io::Error, mode: Mode) -> PyException {
+    if let Some(code) = err.raw_os_error() {
+        return match code {
+            libc::EAGAIN | libc::EINPROGRESS | libc::EALREADY => match mode {
+                Mode::Timeout(_) => PyException::TimeoutError,
+                Mode::Blocking | Mode::NonBlocking => PyException::BlockingIOError,
+            },
+            libc::ETIMEDOUT => PyException::TimeoutError,
+            libc::ECONNREFUSED => PyException::ConnectionRefusedError,
+            libc::ECONNRESET => PyException::ConnectionResetError,
+            libc::ECONNABORTED => PyException::ConnectionAbortedError,
+            libc::EPIPE | libc::ESHUTDOWN => PyException::BrokenPipeError,
+            libc::EINTR => PyException::InterruptedError,
+            libc::EACCES | libc::EPERM => PyException::PermissionError,
+            _ => PyException::OSError,
+        };
+    }
+    match err.kind() {
+        io::ErrorKind::WouldBlock => match mode {
+            Mode::Timeout(_) => PyException::TimeoutError,
+            _ => PyException::BlockingIOError,
+        },
+        io::ErrorKind::TimedOut => PyException::TimeoutError,
+        io::ErrorKind::ConnectionRefused => PyException::ConnectionRefusedError,
+        io::ErrorKind::ConnectionReset => PyException::ConnectionResetError,
+        io::ErrorKind::ConnectionAborted => PyException::ConnectionAbortedError,
+        io::ErrorKind::BrokenPipe => PyException::BrokenPipeError,
+        io::ErrorKind::Interrupted => PyException::InterruptedError,
+        io::ErrorKind::PermissionDenied => PyException::PermissionError,
+        io::ErrorKind::UnexpectedEof => PyException::UnexpectedEof,
+        _ => PyException::OSError,
+    }
+}
+
+/// What the program was doing when a socket error happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Binding or listening.
+    Bind,
+    /// Accepting a connection.
+    Accept,
+    /// Connecting.
+    Connect,
+    /// Sending.
+    Send,
+    /// Receiving.
+    Recv,
+    /// Setting socket options.
+    Configure,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Bind => "bind",
+            Op::Accept => "accept",
+            Op::Connect => "connect",
+            Op::Send => "send",
+            Op::Recv => "recv",
+            Op::Configure => "setsockopt",
+        })
+    }
+}
+
+/// A socket error, classified, with the operation and the address involved.
+///
+/// Displays as one line a student can act on, e.g.
+/// `ConnectionRefusedError (os error 111): nothing is listening on 127.0.0.1:8080; is the server running?`
+#[derive(Debug, thiserror::Error)]
+pub struct SocketError {
+    /// The Python exception for this situation.
+    pub exception: PyException,
+    /// What was being done.
+    pub op: Op,
+    /// The address involved (the peer, or the local address for `Bind`).
+    pub addr: SocketAddr,
+    /// The mode the socket was in.
+    pub mode: Mode,
+    /// The OS error.
+    #[source]
+    pub source: io::Error,
+}
+
+impl SocketError {
+    /// Classifies `source`, which happened during `op` on `addr` in `mode`.
+    pub fn new(op: Op, addr: SocketAddr, mode: Mode, source: io::Error) -> Self {
+        SocketError {
+            exception: classify(&source, mode),
+            op,
+            addr,
+            mode,
+            source,
+        }
+    }
+
+    /// A closure for `map_err`.
+    pub fn on(op: Op, addr: SocketAddr, mode: Mode) -> impl Fn(io::Error) -> SocketError {
+        move |e| SocketError::new(op, addr, mode, e)
+    }
+
+    fn explanation(&self) -> String {
+        let addr = self.addr;
+        match (self.exception, self.op) {
+            (PyException::ConnectionRefusedError, _) => {
+                format!("nothing is listening on {addr}; is the server running?")
+            }
+            (PyException::TimeoutError, Op::Connect) => {
+                format!("connecting to {addr} timed out after {}", timeout_text(self.mode))
+            }
+            (PyException::TimeoutError, op) => format!(
+                "{op} on the connection to {addr} timed out after {}",
+                timeout_text(self.mode)
+            ),
+            (PyException::BlockingIOError, op) => format!(
+                "{op} on {addr} would block, and the socket is non-blocking (try again when poll says it is ready)"
+            ),
+            (PyException::ConnectionResetError, _) => format!(
+                "{addr} reset the connection (the server closed it abruptly: it may be at its connection limit, or it rejected what was sent)"
+            ),
+            (PyException::BrokenPipeError, _) => {
+                format!("{addr} closed the connection before everything was sent")
+            }
+            (PyException::UnexpectedEof, _) => {
+                format!("{addr} closed the connection before answering in full")
+            }
+            (_, Op::Bind) if self.source.raw_os_error() == Some(libc::EADDRINUSE) => {
+                format!("address {addr} is already in use; is another server running? (use another port, or port 0 for any free one)")
+            }
+            (_, Op::Bind) if self.source.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {
+                format!("address {addr} is not an address of this machine")
+            }
+            (PyException::PermissionError, Op::Bind) => {
+                format!("not allowed to bind {addr} (ports below 1024 need privileges)")
+            }
+            (_, op) => format!("{op} on {addr} failed"),
+        }
+    }
+}
+
+fn timeout_text(mode: Mode) -> String {
+    match mode {
+        Mode::Timeout(d) => format!("{:.3} s", d.as_secs_f64()),
+        _ => "the system's limit".to_string(),
+    }
+}
+
+impl fmt::Display for SocketError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.source.raw_os_error() {
+            Some(code) => write!(f, "{} (os error {code}): ", self.exception)?,
+            None => write!(f, "{}: ", self.exception)?,
+        }
+        f.write_str(&self.explanation())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn os(code: i32) -> io::Error {
+        io::Error::from_raw_os_error(code)
+    }
+
+    #[test]
+    fn the_classification_table() {
+        let t = Mode::Timeout(Duration::from_millis(500));
+        let nb = Mode::NonBlocking;
+        let b = Mode::Blocking;
+        let table = [
+            (os(libc::EAGAIN), nb, PyException::BlockingIOError),
+            (os(libc::EAGAIN), t, PyException::TimeoutError),
+            (os(libc::EINPROGRESS), nb, PyException::BlockingIOError),
+            (os(libc::ETIMEDOUT), b, PyException::TimeoutError),
+            (
+                os(libc::ECONNREFUSED),
+                b,
+                PyException::ConnectionRefusedError,
+            ),
+            (
+                os(libc::ECONNREFUSED),
+                nb,
+                PyException::ConnectionRefusedError,
+            ),
+            (os(libc::ECONNRESET), b, PyException::ConnectionResetError),
+            (
+                os(libc::ECONNABORTED),
+                b,
+                PyException::ConnectionAbortedError,
+            ),
+            (os(libc::EPIPE), b, PyException::BrokenPipeError),
+            (os(libc::EINTR), b, PyException::InterruptedError),
+            (os(libc::EACCES), b, PyException::PermissionError),
+            (os(libc::EADDRINUSE), b, PyException::OSError),
+            (io::ErrorKind::TimedOut.into(), b, PyException::TimeoutError),
+            (
+                io::ErrorKind::WouldBlock.into(),
+                t,
+                PyException::TimeoutError,
+            ),
+            (
+                io::ErrorKind::WouldBlock.into(),
+                nb,
+                PyException::BlockingIOError,
+            ),
+            (
+                io::ErrorKind::UnexpectedEof.into(),
+                b,
+                PyException::UnexpectedEof,
+            ),
+        ];
+        for (err, mode, want) in table {
+            assert_eq!(classify(&err, mode), want, "{err:?} in {mode:?}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_exception_code_and_address() {
+        let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let e = SocketError::new(Op::Connect, addr, Mode::Blocking, os(libc::ECONNREFUSED));
+        assert_eq!(
+            e.to_string(),
+            "ConnectionRefusedError (os error 111): nothing is listening on 127.0.0.1:8080; is the server running?"
+        );
+        let e = SocketError::new(Op::Bind, addr, Mode::Blocking, os(libc::EADDRINUSE));
+        assert!(e
+            .to_string()
+            .starts_with("OSError (os error 98): address 127.0.0.1:8080 is already in use"));
+        let t = Mode::Timeout(Duration::from_millis(500));
+        let e = SocketError::new(Op::Recv, addr, t, os(libc::EAGAIN));
+        assert!(
+            e.to_string()
+                .starts_with("TimeoutError (os error 11): recv"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,174 @@
+//! One server-side connection as a state machine: bytes in, bytes out, no I/O.
+//!
+//! This is the part both servers share, the way rustls' connection core is
+//! shared by its blocking `Stream` and its mio example. A driver loops:
+//!
+//! 1. if [`wants_read`](ServerSession::wants_read): read from the socket into
+//!    [`read_space`](ServerSession::read_space), then call
+//!    [`received`](ServerSession::received) with the count, or
+//!    [`received_eof`](ServerSession::received_eof) when the read returned 0;
+//! 2. write [`output`](ServerSession::output) to the socket and call
+//!    [`wrote`](ServerSession::wrote) with what the socket took;
+//! 3. stop when [`is_finished`](ServerSession::is_finished).
+//!
+//! The blocking driver does this with blocking calls in a thread; the mio driver
+//! does it on readiness events, and registers WRITABLE interest only while
+//! `output()` is non-empty.
+
+use crate::buffer::ByteQueue;
+use crate::config::Service;
+use crate::frame::{encode_frame_into, Decoder, FrameError, READ_CHUNK};
+use crate::summary::SinkTally;
+
+/// Why a connection had to be closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// A framing violation (oversized header, torn frame).
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A `message` longer than the limit.
+    #[error("message exceeds the limit of {max} bytes")]
+    MessageTooLarge {
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// The server side of one connection.
+#[derive(Debug)]
+pub struct ServerSession {
+    service: Service,
+    /// Framed input (echo, sink).
+    decoder: Decoder,
+    /// Raw input (message): the whole message, bounded by `max_frame`.
+    message: ByteQueue,
+    out: ByteQueue,
+    tally: SinkTally,
+    output_cap: usize,
+    read_closed: bool,
+    completed_message: Option<Vec<u8>>,
+}
+
+impl ServerSession {
+    /// A session for `service` with a frame (and message) limit of `max_frame`
+    /// bytes; reading pauses while more than `output_cap` bytes wait to be sent.
+    pub fn new(service: Service, max_frame: usize, output_cap: usize) -> Self {
+        ServerSession {
+            service,
+            decoder: Decoder::new(max_frame),
+            message: ByteQueue::new(),
+            out: ByteQueue::new(),
+            tally: SinkTally::new(),
+            output_cap,
+            read_closed: false,
+            completed_message: None,
+        }
+    }
+
+    /// The service this session runs.
+    pub fn service(&self) -> Service {
+        self.service
+    }
+
+    /// True while the peer may still send and pending output is under the cap
+    /// (backpressure: a peer that does not read stops being read).
+    pub fn wants_read(&self) -> bool {
+        !self.read_closed && self.out.len() < self.output_cap
+    }
+
+    /// Room to read the socket into directly.
+    pub fn read_space(&mut self) -> &mut [u8] {
+        match self.service {
+            Service::Message => {
+                // Offer one byte past the limit so an oversized message is seen.
+                let room = (self.decoder.max_frame() + 1 - self.message.len()).clamp(1, READ_CHUNK);
+                &mut self.message.spare(room)[..room]
+            }
+            Service::Echo | Service::Sink => self.decoder.read_space(),
+        }
+    }
+
+    /// Processes `n` bytes just read into [`read_space`](Self::read_space).
+    /// Returns how many units (frames; for `message`, always 0 until end of
+    /// stream) were completed, for idle accounting.
+    ///
+    /// # Errors
+    /// A protocol violation: the connection must be closed.
+    pub fn received(&mut self, n: usize) -> Result<usize, SessionError> {
+        match self.service {
+            Service::Message => {
+                self.message.filled(n);
+                let max = self.decoder.max_frame();
+                if self.message.len() > max {
+                    return Err(SessionError::MessageTooLarge { max });
+                }
+                Ok(0)
+            }
+            Service::Echo => {
+                self.decoder.filled(n);
+                let mut frames = 0;
+                while let Some(frame) = self.decoder.next_frame()? {
+                    encode_frame_into(&mut self.out, frame)?;
+                    frames += 1;
+                }
+                Ok(frames)
+            }
+            Service::Sink => {
+                self.decoder.filled(n);
+                let mut frames = 0;
+                while let Some(frame) = self.decoder.next_frame()? {
+                    self.tally.add(frame);
+                    frames += 1;
+                }
+                Ok(frames)
+            }
+        }
+    }
+
+    /// The peer shut down its write side (a read returned 0). Queues what is
+    /// still owed: the message is completed, the sink summary is queued.
+    ///
+    /// # Errors
+    /// [`FrameError::Torn`] when the stream ended inside a frame.
+    pub fn received_eof(&mut self) -> Result<(), SessionError> {
+        if self.read_closed {
+            return Ok(());
+        }
+        self.read_closed = true;
+        match self.service {
+            Service::Message => self.completed_message = Some(self.message.take_all()),
+            Service::Echo => self.decoder.finish()?,
+            Service::Sink => {
+                self.decoder.finish()?;
+                encode_frame_into(&mut self.out, &self.tally.summary().encode())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The completed message, once, after end of stream (`message` service).
+    pub fn take_message(&mut self) -> Option<Vec<u8>> {
+        self.completed_message.take()
+    }
+
+    /// Bytes waiting to be written to the socket.
+    pub fn output(&self) -> &[u8] {
+        self.out.as_slice()
+    }
+
+    /// Records that the socket took `n` bytes of [`output`](Self::output).
+    pub fn wrote(&mut self, n: usize) {
+        self.out.consume(n);
+        self.out.release_if_empty();
+    }
+
+    /// True once end of stream was processed and every owed byte was written.
+    pub fn is_finished(&self) -> bool {
+        self.read_closed && self.out.is_empty()
+    }
+
+    /// Bytes of buffer memory this session holds (for the memory tests).
+    pub fn buffered_capacity(&self) -> usize {
+        self.decoder.capacity() + self.message.capacity() + self.out.capacity()
+    }
+}
