@@ -1,1 +1,18 @@
+//! sockmodes' blocking half: std::net sockets whose calls wait.
+//!
+//! - [`server`]: an accept loop and one small-stack thread per connection; a
+//!   [`ServerHandle`] with the bound address and a graceful shutdown.
+//! - [`connection`]: one connection served with blocking reads and writes,
+//!   a thin adapter over common's `ServerSession`.
+//! - [`client`]: a client in Blocking or Timeout mode whose errors are named
+//!   the Python way.
+//!
+//! The examples `servidor` and `cliente` reproduce the classroom exchange.
+#![deny(missing_docs)]
 
+pub mod client;
+pub mod connection;
+pub mod server;
+
+pub use client::{Client, ClientOptions, MessageReceipt};
+pub use server::{start, ServerHandle};

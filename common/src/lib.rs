@@ -17,11 +17,13 @@
 //! - [`net`]: socket setup through socket2 (backlog, `SO_REUSEADDR`,
 //!   `TCP_NODELAY`, `RLIMIT_NOFILE`) and address parsing.
 //! - [`config`]: the server settings and counters both drivers share.
+//! - [`client`]: client errors and the checks on echo and sink answers.
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`.
 #![deny(missing_docs)]
 
 pub mod buffer;
+pub mod client;
 pub mod config;
 pub mod frame;
 pub mod mode;
@@ -30,10 +32,11 @@ pub mod pyerror;
 pub mod session;
 pub mod summary;
 
+pub use client::ClientError;
 pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapshot};
 pub use frame::{Decoder, FrameError, DEFAULT_MAX_FRAME, HEADER_LEN};
 pub use mode::{Mode, ModeError};
-pub use pyerror::{classify, Op, PyException, SocketError};
+pub use pyerror::{classify, python_addr, Op, PyException, SocketError};
 pub use session::{ServerSession, SessionError};
 pub use summary::{SinkSummary, SinkTally};
 

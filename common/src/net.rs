@@ -52,6 +52,43 @@ pub fn reset_on_close<S: AsFd>(socket: &S) -> io::Result<()> {
     SockRef::from(socket).set_linger(Some(std::time::Duration::ZERO))
 }
 
+/// What an accept loop should do after `accept` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptErrorAction {
+    /// Try again at once: the connection was aborted before we took it, or a
+    /// signal interrupted the call.
+    Retry,
+    /// Out of descriptors or memory: wait [`ACCEPT_BACKOFF`] (connections
+    /// closing meanwhile free some) instead of spinning on the same error.
+    Backoff,
+    /// The listener itself is broken (or was shut down): stop accepting.
+    Fatal,
+}
+
+/// How long an accept loop pauses after running out of descriptors.
+///
+/// Why 50 ms: long enough not to burn a core retrying, short enough that a
+/// freed descriptor is used quickly.
+pub const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Decides what an accept loop does with an `accept` error.
+pub fn accept_error_action(e: &io::Error) -> AcceptErrorAction {
+    match e.raw_os_error() {
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
+            AcceptErrorAction::Backoff
+        }
+        Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO | libc::EPERM) => {
+            AcceptErrorAction::Retry
+        }
+        _ if e.kind() == io::ErrorKind::Interrupted
+            || e.kind() == io::ErrorKind::ConnectionAborted =>
+        {
+            AcceptErrorAction::Retry
+        }
+        _ => AcceptErrorAction::Fatal,
+    }
+}
+
 /// A `HOST:PORT` text that does not name a socket address.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot use {input:?} as an address: {reason} (expected HOST:PORT, e.g. 127.0.0.1:8080)")]

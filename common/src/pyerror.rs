@@ -101,6 +101,21 @@ pub fn classify(err: &io::Error, mode: Mode) -> PyException {
     }
 }
 
+/// An address the way Python prints it: `('127.0.0.1', 52482)` for IPv4,
+/// `('::1', 52482, 0, 0)` for IPv6.
+pub fn python_addr(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) => format!("('{}', {})", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!(
+            "('{}', {}, {}, {})",
+            a.ip(),
+            a.port(),
+            a.flowinfo(),
+            a.scope_id()
+        ),
+    }
+}
+
 /// What the program was doing when a socket error happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -282,6 +297,18 @@ mod tests {
         for (err, mode, want) in table {
             assert_eq!(classify(&err, mode), want, "{err:?} in {mode:?}");
         }
+    }
+
+    #[test]
+    fn addresses_print_like_python_tuples() {
+        assert_eq!(
+            python_addr("127.0.0.1:52482".parse().unwrap()),
+            "('127.0.0.1', 52482)"
+        );
+        assert_eq!(
+            python_addr("[::1]:80".parse().unwrap()),
+            "('::1', 80, 0, 0)"
+        );
     }
 
     #[test]

@@ -1,0 +1,100 @@
+//! One connection, served with blocking calls: the thin adapter between a
+//! `std::net::TcpStream` and common's [`ServerSession`].
+//!
+//! The thread sleeps in `read` until bytes arrive, hands them to the session,
+//! and writes every reply before it reads again, so pending output never
+//! builds up here: a peer that does not read makes our `write` block, TCP's
+//! own flow control stops the peer, and the write timeout ends the standoff.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+
+use sockmodes_common::{
+    interrupted, net, would_block, MessageHandler, ServerConfig, ServerSession, SessionError,
+};
+
+/// How a served connection ended.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionEnd {
+    /// The peer finished and everything owed was sent.
+    #[error("finished")]
+    Finished,
+    /// No frame completed within the idle timeout.
+    #[error("idle for longer than {0:?}")]
+    IdleTimeout(std::time::Duration),
+    /// The peer broke the protocol.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] SessionError),
+    /// The socket failed (reset, broken pipe, write timeout, ...).
+    #[error("socket error: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Serves `stream` with `config.service` until the peer is done or fails.
+/// Messages (service `message`) go to `on_message`.
+pub fn serve_connection(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    config: &ServerConfig,
+    on_message: &MessageHandler,
+) -> ConnectionEnd {
+    if let Err(e) = configure(stream, config) {
+        return ConnectionEnd::Io(e);
+    }
+    let mut session = ServerSession::new(config.service, config.max_frame, config.output_cap);
+    let mut last_progress = Instant::now();
+    loop {
+        match stream.read(session.read_space()) {
+            Ok(0) => {
+                if let Err(e) = session.received_eof() {
+                    return e.into();
+                }
+            }
+            Ok(n) => match session.received(n) {
+                Ok(0) if last_progress.elapsed() > config.idle_timeout => {
+                    return ConnectionEnd::IdleTimeout(config.idle_timeout)
+                }
+                Ok(0) => {}
+                Ok(_) => last_progress = Instant::now(),
+                Err(e) => return e.into(),
+            },
+            Err(e) if interrupted(&e) => continue,
+            // Under SO_RCVTIMEO a read that waited too long fails with EAGAIN,
+            // the same code a non-blocking read gives (see common::pyerror).
+            Err(e) if would_block(&e) => return ConnectionEnd::IdleTimeout(config.idle_timeout),
+            Err(e) => return e.into(),
+        }
+        if let Some(message) = session.take_message() {
+            on_message(peer, message);
+        }
+        if let Err(e) = write_output(stream, &mut session) {
+            return e.into();
+        }
+        if session.is_finished() {
+            return ConnectionEnd::Finished;
+        }
+    }
+}
+
+fn configure(stream: &TcpStream, config: &ServerConfig) -> io::Result<()> {
+    // Why the read timeout equals the idle timeout: a silent peer fails the
+    // read after one idle period; a dribbling one is caught by the progress
+    // check after each read. Either way the thread is back within about two
+    // idle periods, without a setsockopt on every read.
+    stream.set_read_timeout(Some(config.idle_timeout))?;
+    stream.set_write_timeout(Some(config.idle_timeout))?;
+    net::set_nodelay(stream, config.nodelay)
+}
+
+fn write_output(stream: &mut TcpStream, session: &mut ServerSession) -> io::Result<()> {
+    while !session.output().is_empty() {
+        match stream.write(session.output()) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => session.wrote(n),
+            Err(e) if interrupted(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! The blocking server: an accept loop, and one named thread per connection.
+//!
+//! Each connection thread gets a small stack ([`ServerConfig::stack_size`],
+//! 64 KiB by default) so thousands of connections fit: a thread's stack is
+//! reserved address space, and only the pages it touches become resident.
+//!
+//! Shutdown: the accept thread sleeps in `accept`, so [`ServerHandle::shutdown`]
+//! wakes it by shutting the listening socket down (on Linux a blocked `accept`
+//! then returns `EINVAL`), waits for open connections to finish up to a
+//! deadline, shuts the stragglers' sockets down so their blocked reads return,
+//! and joins every thread.
+
+use std::collections::HashMap;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use socket2::SockRef;
+use sockmodes_common::net::AcceptErrorAction;
+use sockmodes_common::{
+    net, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
+};
+use tracing::{debug, info, warn};
+
+use crate::connection::{serve_connection, ConnectionEnd};
+
+/// State shared by the accept thread, the connection threads and the handle.
+struct Shared {
+    config: ServerConfig,
+    on_message: MessageHandler,
+    stats: ServerStats,
+    stopping: AtomicBool,
+    next_id: AtomicU64,
+    /// Raw fds of open connections, so shutdown can wake their blocked reads.
+    /// A thread removes its entry (under this lock) before its socket closes,
+    /// so every fd in the map is open while the lock is held.
+    open: Mutex<HashMap<u64, RawFd>>,
+    /// Signalled whenever a connection ends.
+    ended: Condvar,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// A running blocking server.
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    listener: Arc<TcpListener>,
+    shared: Arc<Shared>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+/// Binds `config.addr` and starts serving in background threads.
+///
+/// # Errors
+/// The bind/listen failure, classified (e.g. `OSError (os error 98)` for an
+/// address in use).
+pub fn start(
+    config: ServerConfig,
+    on_message: MessageHandler,
+) -> Result<ServerHandle, SocketError> {
+    let addr = config.addr;
+    let listener = net::listen(addr, config.backlog).map_err(SocketError::on(
+        Op::Bind,
+        addr,
+        Mode::Blocking,
+    ))?;
+    let local_addr =
+        listener
+            .local_addr()
+            .map_err(SocketError::on(Op::Bind, addr, Mode::Blocking))?;
+    let listener = Arc::new(listener);
+    let shared = Arc::new(Shared {
+        config,
+        on_message,
+        stats: ServerStats::default(),
+        stopping: AtomicBool::new(false),
+        next_id: AtomicU64::new(0),
+        open: Mutex::new(HashMap::new()),
+        ended: Condvar::new(),
+        threads: Mutex::new(Vec::new()),
+    });
+    let accept_thread = {
+        let (listener, shared) = (Arc::clone(&listener), Arc::clone(&shared));
+        thread::Builder::new()
+            .name("sockmodes-accept".into())
+            .spawn(move || accept_loop(&listener, &shared))
+            .map_err(SocketError::on(Op::Accept, local_addr, Mode::Blocking))?
+    };
+    info!(%local_addr, mode = "blocking", service = %shared.config.service, "listening");
+    Ok(ServerHandle {
+        local_addr,
+        listener,
+        shared,
+        accept_thread: Some(accept_thread),
+    })
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    loop {
+        let accepted = listener.accept();
+        if shared.stopping.load(Ordering::Acquire) {
+            return;
+        }
+        match accepted {
+            Ok((stream, peer)) => {
+                admit(stream, peer, shared);
+                if shared.config.once {
+                    return;
+                }
+            }
+            Err(e) => match net::accept_error_action(&e) {
+                AcceptErrorAction::Retry => {}
+                AcceptErrorAction::Backoff => {
+                    warn!(error = %e, "accept: out of resources; retrying shortly");
+                    thread::sleep(net::ACCEPT_BACKOFF);
+                }
+                AcceptErrorAction::Fatal => {
+                    warn!(error = %e, "accept failed; the server stops accepting");
+                    return;
+                }
+            },
+        }
+    }
+}
+
+fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
+    if !shared.stats.try_admit(shared.config.max_conns) {
+        warn!(%peer, limit = shared.config.max_conns, "connection refused: at the connection limit (closing with RST)");
+        // Best effort: if setting SO_LINGER fails the close is a plain FIN.
+        let _ = net::reset_on_close(&stream);
+        return;
+    }
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    shared
+        .open
+        .lock()
+        .expect("registry lock")
+        .insert(id, stream.as_raw_fd());
+    let worker = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name(format!("sockmodes-conn-{id}"))
+        .stack_size(shared.config.stack_size)
+        .spawn(move || run_connection(id, stream, peer, &worker));
+    match spawned {
+        Ok(handle) => {
+            let mut threads = shared.threads.lock().expect("threads lock");
+            threads.retain(|t| !t.is_finished());
+            threads.push(handle);
+        }
+        Err(e) => {
+            // The closure (and the stream with it) was dropped: undo the admission.
+            warn!(%peer, error = %e, "could not start a connection thread; connection closed");
+            shared.open.lock().expect("registry lock").remove(&id);
+            shared.stats.release();
+        }
+    }
+}
+
+fn run_connection(id: u64, mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+    debug!(%peer, "connection accepted");
+    let end = serve_connection(&mut stream, peer, &shared.config, &shared.on_message);
+    match &end {
+        ConnectionEnd::Finished => debug!(%peer, "connection finished"),
+        ConnectionEnd::IdleTimeout(t) => {
+            shared.stats.note_timeout();
+            info!(%peer, timeout = ?t, "connection closed: idle timeout");
+        }
+        ConnectionEnd::Protocol(e) => {
+            shared.stats.note_protocol_error();
+            warn!(%peer, error = %e, "connection closed: protocol error");
+        }
+        ConnectionEnd::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
+    }
+    // Deregister before the last descriptor closes (see `Shared::open`).
+    shared.open.lock().expect("registry lock").remove(&id);
+    drop(stream);
+    shared.stats.release();
+    shared.ended.notify_all();
+}
+
+impl ServerHandle {
+    /// The address really bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot()
+    }
+
+    /// Blocks until the server stops by itself (with `once`, after its one
+    /// connection), then joins every thread.
+    pub fn wait(mut self) {
+        if let Some(t) = self.accept_thread.take() {
+            let _ = t.join();
+        }
+        self.join_connections();
+    }
+
+    /// Stops accepting, lets open connections finish for up to `deadline`,
+    /// then closes the rest and joins every thread. Returns how many
+    /// connections had to be cut at the deadline.
+    pub fn shutdown(mut self, deadline: Duration) -> usize {
+        self.shared.stopping.store(true, Ordering::Release);
+        // Wakes the blocked accept (EINVAL on Linux); ignore "not connected" elsewhere.
+        let _ = SockRef::from(&*self.listener).shutdown(Shutdown::Read);
+        if let Some(t) = self.accept_thread.take() {
+            let _ = t.join();
+        }
+        let until = Instant::now() + deadline;
+        let mut open = self.shared.open.lock().expect("registry lock");
+        while !open.is_empty() {
+            let now = Instant::now();
+            if now >= until {
+                break;
+            }
+            open = self
+                .shared
+                .ended
+                .wait_timeout(open, until - now)
+                .expect("registry lock")
+                .0;
+        }
+        let cut = open.len();
+        for &fd in open.values() {
+            // SAFETY: entries are removed under this lock before their socket
+            // closes, so `fd` is an open socket for as long as we hold it.
+            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+            let _ = SockRef::from(&fd).shutdown(Shutdown::Both);
+        }
+        drop(open);
+        if cut > 0 {
+            info!(
+                cut,
+                "shutdown deadline passed; remaining connections closed"
+            );
+        }
+        self.join_connections();
+        cut
+    }
+
+    fn join_connections(&self) {
+        let threads = std::mem::take(&mut *self.shared.threads.lock().expect("threads lock"));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! What can go wrong for a client, the same for both modes, and the checks a
+//! client makes on the server's answers.
+
+use std::net::SocketAddr;
+
+use crate::frame::FrameError;
+use crate::pyerror::{PyException, SocketError};
+use crate::summary::{SinkSummary, SummaryLenError};
+use crate::Mode;
+
+/// A client operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A socket call failed (refused, reset, timed out, ...), classified.
+    #[error(transparent)]
+    Socket(#[from] SocketError),
+    /// The server sent bytes that break the protocol.
+    #[error("protocol error from {addr}: {source}")]
+    Protocol {
+        /// The server.
+        addr: SocketAddr,
+        /// What was wrong.
+        source: FrameError,
+    },
+    /// The sink summary had the wrong size.
+    #[error("protocol error from {addr}: {source}")]
+    BadSummary {
+        /// The server.
+        addr: SocketAddr,
+        /// What was wrong.
+        source: SummaryLenError,
+    },
+    /// The server closed the connection where an answer was due.
+    #[error("EOFError: {addr} closed the connection before answering")]
+    Closed {
+        /// The server.
+        addr: SocketAddr,
+    },
+    /// The sink summary disagrees with what was sent.
+    #[error("sink summary from {addr} does not match: sent {sent_frames} frames, {sent_bytes} bytes, CRC-32 {sent_crc:08x}; server counted {got_frames} frames, {got_bytes} bytes, CRC-32 {got_crc:08x}",
+        sent_frames = sent.frames, sent_bytes = sent.bytes, sent_crc = sent.crc32,
+        got_frames = got.frames, got_bytes = got.bytes, got_crc = got.crc32)]
+    SinkMismatch {
+        /// The server.
+        addr: SocketAddr,
+        /// What the client sent.
+        sent: SinkSummary,
+        /// What the server counted.
+        got: SinkSummary,
+    },
+    /// An echo reply differs from the request.
+    #[error("echo from {addr} differs: sent {sent_len} bytes, got {got_len} bytes back{}",
+        first_diff.map(|i| format!(", first difference at byte {i}")).unwrap_or_default())]
+    EchoMismatch {
+        /// The server.
+        addr: SocketAddr,
+        /// Bytes sent.
+        sent_len: usize,
+        /// Bytes received.
+        got_len: usize,
+        /// First differing offset within the common length.
+        first_diff: Option<usize>,
+    },
+    /// A payload larger than the frame limit.
+    #[error("payload of {len} bytes exceeds the frame limit of {max} bytes (raise --max-frame on both ends)")]
+    TooLarge {
+        /// Payload length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// This client does not support the requested mode.
+    #[error("this client cannot run in {0} mode")]
+    UnsupportedMode(Mode),
+}
+
+impl ClientError {
+    /// The Python exception for socket failures.
+    pub fn exception(&self) -> Option<PyException> {
+        match self {
+            ClientError::Socket(e) => Some(e.exception),
+            ClientError::Closed { .. } => Some(PyException::UnexpectedEof),
+            _ => None,
+        }
+    }
+}
+
+/// Compares an echo reply with its request.
+///
+/// # Errors
+/// [`ClientError::EchoMismatch`] naming the first differing byte.
+pub fn check_echo(addr: SocketAddr, sent: &[u8], got: &[u8]) -> Result<(), ClientError> {
+    if sent == got {
+        return Ok(());
+    }
+    Err(ClientError::EchoMismatch {
+        addr,
+        sent_len: sent.len(),
+        got_len: got.len(),
+        first_diff: sent.iter().zip(got).position(|(a, b)| a != b),
+    })
+}
+
+/// Parses the server's sink summary and compares it with what was sent.
+///
+/// # Errors
+/// [`ClientError::BadSummary`] or [`ClientError::SinkMismatch`].
+pub fn check_sink(
+    addr: SocketAddr,
+    sent: SinkSummary,
+    payload: &[u8],
+) -> Result<SinkSummary, ClientError> {
+    let got =
+        SinkSummary::decode(payload).map_err(|source| ClientError::BadSummary { addr, source })?;
+    if got != sent {
+        return Err(ClientError::SinkMismatch { addr, sent, got });
+    }
+    Ok(got)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_mismatch_names_the_first_difference() {
+        let addr = "127.0.0.1:1".parse().unwrap();
+        assert!(check_echo(addr, b"abc", b"abc").is_ok());
+        let e = check_echo(addr, b"abc", b"abd").unwrap_err();
+        assert!(e.to_string().contains("first difference at byte 2"), "{e}");
+    }
+
+    #[test]
+    fn sink_mismatch_is_reported() {
+        let addr = "127.0.0.1:1".parse().unwrap();
+        let sent = SinkSummary {
+            frames: 1,
+            bytes: 2,
+            crc32: 3,
+        };
+        assert_eq!(check_sink(addr, sent, &sent.encode()).unwrap(), sent);
+        let other = SinkSummary {
+            frames: 1,
+            bytes: 2,
+            crc32: 4,
+        };
+        assert!(matches!(
+            check_sink(addr, sent, &other.encode()),
+            Err(ClientError::SinkMismatch { .. })
+        ));
+        assert!(matches!(
+            check_sink(addr, sent, b"short"),
+            Err(ClientError::BadSummary { .. })
+        ));
+    }
+}
