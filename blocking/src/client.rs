@@ -9,11 +9,11 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use sockmodes_common::client::{check_echo, check_sink};
+use sockmodes_common::client::{check_echo, check_sink, CONFIRM_WAIT};
 use sockmodes_common::frame::{header, Decoder};
 use sockmodes_common::{
-    interrupted, net, ClientError, Mode, Op, PyException, SinkSummary, SinkTally, SocketError,
-    DEFAULT_MAX_FRAME,
+    interrupted, net, ClientError, MessageReceipt, Mode, Op, PyException, SinkSummary, SinkTally,
+    SocketError, DEFAULT_MAX_FRAME,
 };
 use tracing::info;
 
@@ -48,22 +48,6 @@ impl Default for ClientOptions {
 
 /// Longest pause between connection retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
-
-/// How long [`Client::send_message`] waits for the server to close after the
-/// message, to confirm it was taken.
-///
-/// Why 1 s: our servers and Python's close at once; a server such as `nc -l`
-/// that never closes must not hang the client.
-const CONFIRM_WAIT: Duration = Duration::from_secs(1);
-
-/// What [`Client::send_message`] knows after sending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MessageReceipt {
-    /// Bytes sent.
-    pub bytes: usize,
-    /// The server closed the connection cleanly after reading to the end.
-    pub confirmed: bool,
-}
 
 /// A connected blocking client.
 #[derive(Debug)]

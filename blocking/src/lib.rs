@@ -14,5 +14,6 @@ pub mod client;
 pub mod connection;
 pub mod server;
 
-pub use client::{Client, ClientOptions, MessageReceipt};
+pub use client::{Client, ClientOptions};
 pub use server::{start, ServerHandle};
+pub use sockmodes_common::MessageReceipt;

@@ -85,6 +85,22 @@ impl ClientError {
     }
 }
 
+/// What a client knows after sending a `message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageReceipt {
+    /// Bytes sent.
+    pub bytes: usize,
+    /// The server closed the connection cleanly after reading to the end.
+    pub confirmed: bool,
+}
+
+/// How long a client waits, after sending a `message` and shutting down its
+/// write side, for the server's close that confirms it was taken.
+///
+/// Why 1 s: our servers and Python's close at once; a server such as `nc -l`
+/// that never closes must not hang the client.
+pub const CONFIRM_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Compares an echo reply with its request.
 ///
 /// # Errors

@@ -18,6 +18,7 @@
 //!   `TCP_NODELAY`, `RLIMIT_NOFILE`) and address parsing.
 //! - [`config`]: the server settings and counters both drivers share.
 //! - [`client`]: client errors and the checks on echo and sink answers.
+//! - [`procfs`]: resident memory of a process, for memory tests and benches.
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`.
 #![deny(missing_docs)]
@@ -28,11 +29,12 @@ pub mod config;
 pub mod frame;
 pub mod mode;
 pub mod net;
+pub mod procfs;
 pub mod pyerror;
 pub mod session;
 pub mod summary;
 
-pub use client::ClientError;
+pub use client::{ClientError, MessageReceipt};
 pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapshot};
 pub use frame::{Decoder, FrameError, DEFAULT_MAX_FRAME, HEADER_LEN};
 pub use mode::{Mode, ModeError};

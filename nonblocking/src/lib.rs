@@ -1,1 +1,22 @@
+//! sockmodes' non-blocking half: mio sockets whose calls never wait.
+//!
+//! - [`server`]: event-loop server (one or N loops), graceful shutdown through
+//!   mio's `Waker`.
+//! - [`conn`]: one connection driven by readiness: read and write until
+//!   `WouldBlock`, WRITABLE interest only while output is pending,
+//!   backpressure when a peer does not read.
+//! - [`client`]: a client whose `try_send`/`try_recv` return a distinct
+//!   would-block outcome (Python's `BlockingIOError`), plus convenience calls
+//!   that wait on `Poll` between attempts.
+//! - [`multi`]: one `Poll` driving many client connections (the load generator's engine).
+//! - [`slab`]: connection storage whose keys are the mio tokens.
+#![deny(missing_docs)]
 
+pub mod client;
+pub mod conn;
+pub mod multi;
+pub mod server;
+pub mod slab;
+
+pub use client::{NbClient, NbOptions, TryRecv, TrySend, WouldBlockCounts};
+pub use server::{start, ServerHandle};

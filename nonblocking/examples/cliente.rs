@@ -1,0 +1,42 @@
+// The classroom's cliente.py with NON-blocking sockets (mio).
+//
+// Run (after starting a server, e.g. `cargo run -p sockmodes-nonblocking --example servidor`):
+//        cargo run -p sockmodes-nonblocking --example cliente [HOST:PORT] [MESSAGE]
+//
+// Same lines as the Python client, plus how many times each step met
+// WouldBlock. Started before the server, connect() itself succeeds (the
+// handshake is only "in progress"); the refusal arrives with the next poll
+// event and take_error() reports it: ConnectionRefusedError, exit status 1.
+
+use std::process::ExitCode;
+
+use sockmodes_common::net;
+use sockmodes_nonblocking::{NbClient, NbOptions};
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
+    let mensaje = args.next().unwrap_or_else(|| "Hola, servidor!".into());
+    match run(&addr, &mensaje) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(addr: &str, mensaje: &str) -> anyhow::Result<()> {
+    let addr = net::resolve(addr)?;
+    let mut cliente = NbClient::connect_start(addr, &NbOptions::default())?; // EINPROGRESS
+    cliente.wait_connected()?; // poll until writable, then take_error()
+    println!("Conectado a {addr}");
+    cliente.send_message(mensaje.as_bytes())?;
+    println!("Mensaje enviado al servidor: {mensaje}");
+    let n = cliente.would_blocks();
+    println!(
+        "  WouldBlock (BlockingIOError en Python): connect {}, send {}, recv {}",
+        n.connect, n.send, n.recv
+    );
+    Ok(())
+}

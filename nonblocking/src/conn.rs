@@ -1,0 +1,169 @@
+//! One server connection on a non-blocking socket: common's
+//! [`ServerSession`] driven by readiness instead of by waiting.
+//!
+//! Readiness is edge-triggered: an event says "something changed", so after
+//! each one we read until `WouldBlock` and write until `WouldBlock`; stopping
+//! earlier would leave bytes that no new event announces. Two exceptions are
+//! deliberate: reading pauses while output is over its cap (backpressure; the
+//! WRITABLE event that drains it resumes reading), and at most [`READ_BUDGET`]
+//! reads happen per turn so one busy peer cannot starve the others (that sets
+//! `more_to_read`, and the loop comes back without waiting for an event).
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use sockmodes_common::{interrupted, would_block, ServerConfig, ServerSession, SessionError};
+
+/// Reads per turn before yielding to other connections.
+///
+/// Why 16: with 16 KiB reads that is 256 KiB per turn, enough to keep one
+/// fast sender near full speed while a thousand others still get a turn
+/// every few milliseconds.
+pub const READ_BUDGET: usize = 16;
+
+/// Why a connection ended.
+#[derive(Debug, thiserror::Error)]
+pub enum End {
+    /// Finished normally.
+    #[error("finished")]
+    Finished,
+    /// Protocol violation.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] SessionError),
+    /// Socket error.
+    #[error("socket error: {0}")]
+    Io(#[from] io::Error),
+    /// No frame completed within the idle timeout.
+    #[error("idle for longer than {0:?}")]
+    IdleTimeout(std::time::Duration),
+    /// Still open when the shutdown deadline passed.
+    #[error("cut at the shutdown deadline")]
+    ShutdownDeadline,
+}
+
+/// A connection owned by an event loop.
+#[derive(Debug)]
+pub struct Conn {
+    /// The socket.
+    pub stream: TcpStream,
+    /// The peer's address.
+    pub peer: SocketAddr,
+    /// The protocol state.
+    pub session: ServerSession,
+    /// Last time a frame completed (idle timeout).
+    pub last_progress: Instant,
+    /// WRITABLE is in the registered interest.
+    writable_registered: bool,
+    /// Reading stopped before `WouldBlock` (budget or backpressure).
+    pub more_to_read: bool,
+}
+
+impl Conn {
+    /// Wraps an accepted stream and registers it for READABLE.
+    ///
+    /// # Errors
+    /// The registration or socket-option failure.
+    pub fn register(
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        token: Token,
+        registry: &Registry,
+        config: &ServerConfig,
+    ) -> io::Result<Conn> {
+        stream.set_nodelay(config.nodelay)?;
+        registry.register(&mut stream, token, Interest::READABLE)?;
+        Ok(Conn {
+            stream,
+            peer,
+            session: ServerSession::new(config.service, config.max_frame, config.output_cap),
+            last_progress: Instant::now(),
+            writable_registered: false,
+            more_to_read: false,
+        })
+    }
+
+    /// Makes all the progress the socket allows now. `Ok(true)` when the
+    /// connection is finished and can be closed. Messages completed on the way
+    /// are passed to `on_message`.
+    ///
+    /// # Errors
+    /// Why the connection must be closed.
+    pub fn drive(
+        &mut self,
+        token: Token,
+        registry: &Registry,
+        on_message: &mut dyn FnMut(SocketAddr, Vec<u8>),
+    ) -> Result<bool, End> {
+        let mut reads = 0;
+        self.more_to_read = false;
+        loop {
+            self.flush()?;
+            if self.session.is_finished() {
+                return Ok(true);
+            }
+            if !self.session.wants_read() {
+                // Read side done, or paused by backpressure: then output is
+                // pending, WRITABLE is registered, and the writable event that
+                // drains it brings us back here to read on.
+                break;
+            }
+            if reads == READ_BUDGET {
+                self.more_to_read = true;
+                break;
+            }
+            reads += 1;
+            match self.stream.read(self.session.read_space()) {
+                Ok(0) => {
+                    self.session.received_eof()?;
+                    if let Some(m) = self.session.take_message() {
+                        on_message(self.peer, m);
+                    }
+                }
+                Ok(n) => {
+                    if self.session.received(n)? > 0 {
+                        self.last_progress = Instant::now();
+                    }
+                }
+                Err(e) if would_block(&e) => break,
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.update_interest(token, registry)?;
+        Ok(false)
+    }
+
+    /// Writes pending output until done or `WouldBlock`; a partial write keeps
+    /// the rest for the next WRITABLE event (never `write_all` here).
+    fn flush(&mut self) -> io::Result<()> {
+        while !self.session.output().is_empty() {
+            match self.stream.write(self.session.output()) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.session.wrote(n),
+                Err(e) if would_block(&e) => break,
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Interest follows state: WRITABLE only while output is pending, so an
+    /// idle connection never wakes the loop.
+    fn update_interest(&mut self, token: Token, registry: &Registry) -> io::Result<()> {
+        let want_writable = !self.session.output().is_empty();
+        if want_writable != self.writable_registered {
+            let interest = if want_writable {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            registry.reregister(&mut self.stream, token, interest)?;
+            self.writable_registered = want_writable;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,346 @@
+//! Many client connections on one `Poll`: the engine of the non-blocking load
+//! generator.
+//!
+//! The caller reacts to [`Event`]s in a handler that gets the connection's
+//! [`Outbox`]: on `Connected` or on each received `Frame` it may queue the
+//! next frame (closed loop), or it queues frames between polls on a schedule
+//! (open loop). Queued bytes are written until `WouldBlock`; the rest waits for
+//! a WRITABLE event, registered only while output is pending.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::time::Duration;
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Registry, Token};
+use sockmodes_common::buffer::ByteQueue;
+use sockmodes_common::frame::{header, Decoder, HEADER_LEN};
+use sockmodes_common::{interrupted, would_block, ClientError, Mode, Op, SocketError};
+
+use crate::slab::Slab;
+
+/// What happened on one connection.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The handshake completed.
+    Connected,
+    /// A whole frame arrived (borrowed from the connection's buffer).
+    Frame(&'a [u8]),
+    /// The server closed the connection cleanly; it is removed.
+    Closed,
+    /// The connection failed; it is removed.
+    Failed(ClientError),
+}
+
+/// A connection's outbound side, handed to event handlers.
+pub struct Outbox<'a> {
+    out: &'a mut ByteQueue,
+    shutdown: &'a mut bool,
+}
+
+impl Outbox<'_> {
+    /// Queues one frame (header and payload contiguous, written together).
+    ///
+    /// # Errors
+    /// [`ClientError::TooLarge`] when the payload does not fit in a frame.
+    pub fn send_frame(&mut self, payload: &[u8]) -> Result<(), ClientError> {
+        let head = header(payload.len()).map_err(|_| ClientError::TooLarge {
+            len: payload.len(),
+            max: u32::MAX as usize,
+        })?;
+        let room = self.out.spare(HEADER_LEN + payload.len());
+        room[..HEADER_LEN].copy_from_slice(&head);
+        room[HEADER_LEN..HEADER_LEN + payload.len()].copy_from_slice(payload);
+        self.out.filled(HEADER_LEN + payload.len());
+        Ok(())
+    }
+
+    /// Shuts the write side down once everything queued is written.
+    pub fn shutdown_write(&mut self) {
+        *self.shutdown = true;
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn pending(&self) -> usize {
+        self.out.len()
+    }
+}
+
+struct Conn {
+    stream: TcpStream,
+    peer: SocketAddr,
+    connected: bool,
+    decoder: Decoder,
+    out: ByteQueue,
+    shutdown_requested: bool,
+    write_shut: bool,
+    interest: Interest,
+}
+
+/// Many non-blocking client connections driven by one `Poll`.
+pub struct MultiClient {
+    poll: Poll,
+    events: Events,
+    conns: Slab<Conn>,
+    max_frame: usize,
+    wakeups: u64,
+}
+
+impl MultiClient {
+    /// An empty driver; frames from servers are limited to `max_frame` bytes.
+    ///
+    /// # Errors
+    /// Creating the `Poll` failed.
+    pub fn new(max_frame: usize) -> io::Result<MultiClient> {
+        Ok(MultiClient {
+            poll: Poll::new()?,
+            // Why 1024: as the server's loop; one call drains a large burst.
+            events: Events::with_capacity(1024),
+            conns: Slab::default(),
+            max_frame,
+            wakeups: 0,
+        })
+    }
+
+    /// Starts a non-blocking connect; `Event::Connected` or `Event::Failed`
+    /// follows. Returns the connection's id.
+    ///
+    /// # Errors
+    /// Failures the kernel reports at once (e.g. out of descriptors).
+    pub fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
+        let err = SocketError::on(Op::Connect, addr, Mode::NonBlocking);
+        let mut stream = TcpStream::connect(addr).map_err(&err)?;
+        let id = self.conns.next_key();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        self.poll
+            .registry()
+            .register(&mut stream, Token(id), interest)
+            .map_err(&err)?;
+        self.conns.insert(Conn {
+            stream,
+            peer: addr,
+            connected: false,
+            decoder: Decoder::new(self.max_frame),
+            out: ByteQueue::new(),
+            shutdown_requested: false,
+            write_shut: false,
+            interest,
+        });
+        Ok(id)
+    }
+
+    /// Open connections.
+    pub fn len(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// True when no connection is open.
+    pub fn is_empty(&self) -> bool {
+        self.conns.is_empty()
+    }
+
+    /// Returns from `poll` so far.
+    pub fn wakeups(&self) -> u64 {
+        self.wakeups
+    }
+
+    /// Queues output on connection `id` outside an event (open loop) and writes
+    /// what the socket takes now. Returns `false` for an unknown id.
+    ///
+    /// # Errors
+    /// What `fill` returns, or a write failure; after a write failure the
+    /// connection is removed.
+    pub fn with_outbox(
+        &mut self,
+        id: usize,
+        fill: impl FnOnce(&mut Outbox<'_>) -> Result<(), ClientError>,
+    ) -> Result<bool, ClientError> {
+        let registry = self.poll.registry();
+        let Some(conn) = self.conns.get_mut(id) else {
+            return Ok(false);
+        };
+        fill(&mut Outbox {
+            out: &mut conn.out,
+            shutdown: &mut conn.shutdown_requested,
+        })?;
+        if conn.connected {
+            if let Err(e) = conn.flush(Token(id), registry) {
+                self.conns.remove(id);
+                return Err(e);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Waits up to `timeout` for events and handles them all.
+    ///
+    /// # Errors
+    /// A failed `poll` (per-connection failures are events, not errors).
+    pub fn poll<H>(&mut self, timeout: Option<Duration>, mut handler: H) -> io::Result<()>
+    where
+        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+    {
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if interrupted(&e) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        self.wakeups += 1;
+        let ids: Vec<usize> = self.events.iter().map(|e| e.token().0).collect();
+        let registry = self.poll.registry();
+        for id in ids {
+            let Some(conn) = self.conns.get_mut(id) else {
+                continue; // removed earlier in this batch
+            };
+            if !conn.drive(id, registry, &mut handler) {
+                self.conns.remove(id);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Conn {
+    fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError + '_ {
+        move |e| SocketError::new(op, self.peer, Mode::NonBlocking, e).into()
+    }
+
+    /// Handles readiness; `false` when the connection is done and must go.
+    fn drive<H>(&mut self, id: usize, registry: &Registry, handler: &mut H) -> bool
+    where
+        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+    {
+        match self.step(id, registry, handler) {
+            Ok(open) => {
+                if !open {
+                    self.emit(id, Event::Closed, handler);
+                }
+                open
+            }
+            Err(e) => {
+                self.emit(id, Event::Failed(e), handler);
+                false
+            }
+        }
+    }
+
+    fn emit<H>(&mut self, id: usize, event: Event<'_>, handler: &mut H)
+    where
+        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+    {
+        let mut outbox = Outbox {
+            out: &mut self.out,
+            shutdown: &mut self.shutdown_requested,
+        };
+        handler(id, event, &mut outbox);
+    }
+
+    fn step<H>(
+        &mut self,
+        id: usize,
+        registry: &Registry,
+        handler: &mut H,
+    ) -> Result<bool, ClientError>
+    where
+        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+    {
+        if !self.connected {
+            if let Some(e) = self.stream.take_error().map_err(self.err(Op::Connect))? {
+                return Err(self.err(Op::Connect)(e));
+            }
+            match self.stream.peer_addr() {
+                Ok(_) => {
+                    self.connected = true;
+                    self.stream
+                        .set_nodelay(true)
+                        .map_err(self.err(Op::Configure))?;
+                    self.emit(id, Event::Connected, handler);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(true),
+                Err(e) => return Err(self.err(Op::Connect)(e)),
+            }
+        }
+        loop {
+            let space = self.decoder.read_space();
+            match self.stream.read(space) {
+                Ok(0) => {
+                    let peer = self.peer;
+                    self.decoder
+                        .finish()
+                        .map_err(|source| ClientError::Protocol { addr: peer, source })?;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.decoder.filled(n);
+                    self.dispatch_frames(id, handler)?;
+                }
+                Err(e) if would_block(&e) => break,
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(self.err(Op::Recv)(e)),
+            }
+        }
+        self.flush(Token(id), registry)?;
+        Ok(true)
+    }
+
+    fn dispatch_frames<H>(&mut self, id: usize, handler: &mut H) -> Result<(), ClientError>
+    where
+        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+    {
+        let Conn {
+            decoder,
+            out,
+            shutdown_requested,
+            peer,
+            ..
+        } = self;
+        loop {
+            let frame = decoder
+                .next_frame()
+                .map_err(|source| ClientError::Protocol {
+                    addr: *peer,
+                    source,
+                })?;
+            let Some(frame) = frame else { return Ok(()) };
+            let mut outbox = Outbox {
+                out,
+                shutdown: shutdown_requested,
+            };
+            handler(id, Event::Frame(frame), &mut outbox);
+        }
+    }
+
+    /// Writes until done or WouldBlock, then sets interest from state.
+    fn flush(&mut self, token: Token, registry: &Registry) -> Result<(), ClientError> {
+        while !self.out.is_empty() {
+            match self.stream.write(self.out.as_slice()) {
+                Ok(0) => return Err(self.err(Op::Send)(io::ErrorKind::WriteZero.into())),
+                Ok(n) => {
+                    self.out.consume(n);
+                    self.out.release_if_empty();
+                }
+                Err(e) if would_block(&e) => break,
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(self.err(Op::Send)(e)),
+            }
+        }
+        if self.out.is_empty() && self.shutdown_requested && !self.write_shut {
+            self.stream
+                .shutdown(Shutdown::Write)
+                .map_err(self.err(Op::Send))?;
+            self.write_shut = true;
+        }
+        let want = if self.out.is_empty() {
+            Interest::READABLE
+        } else {
+            Interest::READABLE | Interest::WRITABLE
+        };
+        if want != self.interest {
+            registry
+                .reregister(&mut self.stream, token, want)
+                .map_err(self.err(Op::Configure))?;
+            self.interest = want;
+        }
+        Ok(())
+    }
+}

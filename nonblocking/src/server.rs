@@ -1,0 +1,379 @@
+//! The non-blocking server: one thread (or N) sleeping in `Poll::poll`, each
+//! serving many connections, none of which may make it wait.
+//!
+//! Tokens: each connection's token is its slab key; two reserved tokens name
+//! the listener and the [`Waker`] that [`ServerHandle::shutdown`] uses to get a
+//! sleeping loop's attention. Unknown tokens are ignored: an event can arrive
+//! for a connection closed earlier in the same batch (readiness is a hint).
+//!
+//! With N loops, every loop registers its own handle on the one listening
+//! socket and accepts until `WouldBlock`; whichever loop wakes first takes the
+//! connection. Counters and the connection limit are shared.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token, Waker};
+use sockmodes_common::net::{self, AcceptErrorAction};
+use sockmodes_common::{
+    interrupted, would_block, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError,
+    StatsSnapshot,
+};
+use tracing::{debug, info, warn};
+
+use crate::conn::{Conn, End};
+use crate::slab::Slab;
+
+const LISTENER: Token = Token(usize::MAX - 1);
+const WAKER: Token = Token(usize::MAX);
+
+/// Events taken from the kernel per `poll` call.
+///
+/// Why 1024: one call drains a burst from a thousand busy connections; more
+/// simply wait for the next call, which costs one syscall.
+const EVENTS_CAPACITY: usize = 1024;
+
+struct Shared {
+    config: ServerConfig,
+    on_message: MessageHandler,
+    stats: ServerStats,
+    stopping: AtomicBool,
+    stop_deadline: Mutex<Option<Instant>>,
+    wakeups: AtomicU64,
+    cut: AtomicUsize,
+}
+
+/// A running non-blocking server.
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    wakers: Vec<Arc<Waker>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Binds `config.addr` and starts `config.event_loops` event-loop threads
+/// (one when `config.once`).
+///
+/// # Errors
+/// The bind/listen failure, classified.
+pub fn start(
+    config: ServerConfig,
+    on_message: MessageHandler,
+) -> Result<ServerHandle, SocketError> {
+    let addr = config.addr;
+    let bind_err = SocketError::on(Op::Bind, addr, Mode::NonBlocking);
+    let std_listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
+    std_listener.set_nonblocking(true).map_err(&bind_err)?;
+    let local_addr = std_listener.local_addr().map_err(&bind_err)?;
+    let loops = if config.once {
+        1
+    } else {
+        config.event_loops.max(1)
+    };
+    let shared = Arc::new(Shared {
+        config,
+        on_message,
+        stats: ServerStats::default(),
+        stopping: AtomicBool::new(false),
+        stop_deadline: Mutex::new(None),
+        wakeups: AtomicU64::new(0),
+        cut: AtomicUsize::new(0),
+    });
+    let mut wakers = Vec::with_capacity(loops);
+    let mut threads = Vec::with_capacity(loops);
+    for i in 0..loops {
+        let poll = Poll::new().map_err(&bind_err)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(&bind_err)?);
+        let mut listener = TcpListener::from_std(std_listener.try_clone().map_err(&bind_err)?);
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .map_err(&bind_err)?;
+        let event_loop = EventLoop {
+            poll,
+            listener: Some(listener),
+            conns: Slab::default(),
+            shared: Arc::clone(&shared),
+            requeue: Vec::new(),
+            accept_retry_at: None,
+            next_sweep: None,
+        };
+        let thread = thread::Builder::new()
+            .name(format!("sockmodes-loop-{i}"))
+            .spawn(move || event_loop.run())
+            .map_err(&bind_err)?;
+        wakers.push(waker);
+        threads.push(thread);
+    }
+    info!(%local_addr, mode = "nonblocking", service = %shared.config.service, loops, "listening");
+    Ok(ServerHandle {
+        local_addr,
+        shared,
+        wakers,
+        threads,
+    })
+}
+
+struct EventLoop {
+    poll: Poll,
+    /// `None` once the loop stopped accepting (shutdown, `once`, fatal error).
+    listener: Option<TcpListener>,
+    conns: Slab<Conn>,
+    shared: Arc<Shared>,
+    /// Connections that used their read budget and still have bytes waiting.
+    requeue: Vec<usize>,
+    /// Accepting paused after running out of descriptors; retry then.
+    accept_retry_at: Option<Instant>,
+    next_sweep: Option<Instant>,
+}
+
+impl EventLoop {
+    fn run(mut self) {
+        let mut events = Events::with_capacity(EVENTS_CAPACITY);
+        let mut stop_at: Option<Instant> = None;
+        loop {
+            let timeout = self.poll_timeout(stop_at);
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if interrupted(&e) {
+                    continue;
+                }
+                warn!(error = %e, "poll failed; event loop stops");
+                break;
+            }
+            self.shared.wakeups.fetch_add(1, Ordering::Relaxed);
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept_all(),
+                    WAKER => {} // the stop flag is checked below
+                    Token(key) => self.drive(key),
+                }
+            }
+            for key in std::mem::take(&mut self.requeue) {
+                self.drive(key);
+            }
+            if self.accept_retry_at.is_some_and(|t| Instant::now() >= t) {
+                self.accept_retry_at = None;
+                self.accept_all();
+            }
+            if stop_at.is_none() && self.shared.stopping.load(Ordering::Acquire) {
+                self.stop_accepting();
+                stop_at = Some(
+                    self.shared
+                        .stop_deadline
+                        .lock()
+                        .expect("deadline lock")
+                        .unwrap_or_else(Instant::now),
+                );
+            }
+            if self.listener.is_none() && self.conns.is_empty() {
+                break;
+            }
+            if stop_at.is_some_and(|t| Instant::now() >= t) {
+                self.shared
+                    .cut
+                    .fetch_add(self.conns.len(), Ordering::Relaxed);
+                break;
+            }
+            self.sweep_idle();
+        }
+        for key in self.conns.keys() {
+            self.close(key, &End::ShutdownDeadline);
+        }
+    }
+
+    /// Sleep until the earliest thing the loop must do without an event.
+    /// With nothing to do the loop sleeps until an event: no timer, no spin.
+    fn poll_timeout(&self, stop_at: Option<Instant>) -> Option<Duration> {
+        if !self.requeue.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let sweep = if self.conns.is_empty() {
+            None
+        } else {
+            self.next_sweep
+        };
+        [stop_at, sweep, self.accept_retry_at]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|t| t.saturating_duration_since(Instant::now()))
+    }
+
+    fn accept_all(&mut self) {
+        let shared = Arc::clone(&self.shared);
+        let config = &shared.config;
+        while let Some(listener) = &self.listener {
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    if !self.shared.stats.try_admit(config.max_conns) {
+                        warn!(%peer, limit = config.max_conns, "connection refused: at the connection limit (closing with RST)");
+                        let _ = net::reset_on_close(&stream);
+                        continue;
+                    }
+                    let key = self.conns.next_key();
+                    match Conn::register(stream, peer, Token(key), self.poll.registry(), config) {
+                        Ok(conn) => {
+                            debug!(%peer, "connection accepted");
+                            self.conns.insert(conn);
+                            if self.next_sweep.is_none() {
+                                self.next_sweep =
+                                    Some(Instant::now() + sweep_interval(config.idle_timeout));
+                            }
+                            // Bytes may have arrived before registration; the
+                            // registration reports them, but driving now is cheap.
+                            self.drive(key);
+                        }
+                        Err(e) => {
+                            warn!(%peer, error = %e, "could not register a connection; closed");
+                            self.shared.stats.release();
+                        }
+                    }
+                    if config.once {
+                        self.stop_accepting();
+                    }
+                }
+                Err(e) if would_block(&e) => break,
+                Err(e) => match net::accept_error_action(&e) {
+                    AcceptErrorAction::Retry => {}
+                    AcceptErrorAction::Backoff => {
+                        warn!(error = %e, "accept: out of resources; retrying shortly");
+                        self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
+                        break;
+                    }
+                    AcceptErrorAction::Fatal => {
+                        warn!(error = %e, "accept failed; this loop stops accepting");
+                        self.stop_accepting();
+                    }
+                },
+            }
+        }
+    }
+
+    fn stop_accepting(&mut self) {
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+    }
+
+    fn drive(&mut self, key: usize) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return; // closed earlier in this batch: a stale event
+        };
+        let on_message = &self.shared.on_message;
+        let result = conn.drive(Token(key), self.poll.registry(), &mut |peer, m| {
+            on_message(peer, m)
+        });
+        match result {
+            Ok(false) if conn.more_to_read => self.requeue.push(key),
+            Ok(false) => {}
+            Ok(true) => self.close(key, &End::Finished),
+            Err(end) => self.close(key, &end),
+        }
+    }
+
+    fn close(&mut self, key: usize, end: &End) {
+        let Some(mut conn) = self.conns.remove(key) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        let peer = conn.peer;
+        match end {
+            End::Finished => debug!(%peer, "connection finished"),
+            End::Protocol(e) => {
+                self.shared.stats.note_protocol_error();
+                warn!(%peer, error = %e, "connection closed: protocol error");
+            }
+            End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
+            End::IdleTimeout(t) => {
+                self.shared.stats.note_timeout();
+                info!(%peer, timeout = ?t, "connection closed: idle timeout");
+            }
+            End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
+        }
+        self.shared.stats.release();
+    }
+
+    fn sweep_idle(&mut self) {
+        let now = Instant::now();
+        if self.conns.is_empty() {
+            self.next_sweep = None;
+            return;
+        }
+        if self.next_sweep.is_some_and(|t| now < t) {
+            return;
+        }
+        let idle = self.shared.config.idle_timeout;
+        let expired: Vec<usize> = self
+            .conns
+            .keys()
+            .into_iter()
+            .filter(|&k| {
+                self.conns
+                    .get_mut(k)
+                    .is_some_and(|c| now.duration_since(c.last_progress) > idle)
+            })
+            .collect();
+        for key in expired {
+            self.close(key, &End::IdleTimeout(idle));
+        }
+        self.next_sweep = Some(now + sweep_interval(idle));
+    }
+}
+
+/// How often idle connections are looked for.
+///
+/// Why a quarter of the timeout: a connection is closed between 1x and 1.25x
+/// its idle timeout, and a loop with 10,000 idle connections wakes four times
+/// per timeout to check them instead of keeping a timer per connection.
+fn sweep_interval(idle: Duration) -> Duration {
+    (idle / 4).max(Duration::from_millis(10))
+}
+
+impl ServerHandle {
+    /// The address really bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot()
+    }
+
+    /// How many times the event loops returned from `poll` (an idle server
+    /// should not add to it: it sleeps in poll).
+    pub fn wakeups(&self) -> u64 {
+        self.shared.wakeups.load(Ordering::Relaxed)
+    }
+
+    /// Blocks until the loops stop by themselves (`once`).
+    pub fn wait(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+
+    /// Stops accepting, lets open connections finish for up to `deadline`,
+    /// closes the rest, and joins every loop. Returns how many were cut.
+    pub fn shutdown(self, deadline: Duration) -> usize {
+        *self.shared.stop_deadline.lock().expect("deadline lock") = Some(Instant::now() + deadline);
+        self.shared.stopping.store(true, Ordering::Release);
+        for w in &self.wakers {
+            let _ = w.wake();
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+        let cut = self.shared.cut.load(Ordering::Relaxed);
+        if cut > 0 {
+            info!(
+                cut,
+                "shutdown deadline passed; remaining connections closed"
+            );
+        }
+        cut
+    }
+}

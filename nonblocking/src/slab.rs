@@ -1,0 +1,92 @@
+//! A minimal slab: connections stored by index, the index doubling as the mio
+//! `Token`, freed slots reused so tokens stay small and dense.
+
+/// Values addressed by a reusable `usize` key.
+#[derive(Debug)]
+pub struct Slab<T> {
+    slots: Vec<Option<T>>,
+    free: Vec<usize>,
+    len: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    /// Stores `value`, returning its key.
+    pub fn insert(&mut self, value: T) -> usize {
+        self.len += 1;
+        match self.free.pop() {
+            Some(key) => {
+                self.slots[key] = Some(value);
+                key
+            }
+            None => {
+                self.slots.push(Some(value));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    /// The value at `key`, if any (unknown keys are `None`, never a panic:
+    /// readiness events may name a connection that was just closed).
+    pub fn get_mut(&mut self, key: usize) -> Option<&mut T> {
+        self.slots.get_mut(key).and_then(Option::as_mut)
+    }
+
+    /// The key the next [`insert`](Self::insert) will return.
+    pub fn next_key(&self) -> usize {
+        self.free.last().copied().unwrap_or(self.slots.len())
+    }
+
+    /// Removes and returns the value at `key`.
+    pub fn remove(&mut self, key: usize) -> Option<T> {
+        let value = self.slots.get_mut(key)?.take()?;
+        self.free.push(key);
+        self.len -= 1;
+        Some(value)
+    }
+
+    /// Number of stored values.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Keys of all stored values.
+    pub fn keys(&self) -> Vec<usize> {
+        (0..self.slots.len())
+            .filter(|&k| self.slots[k].is_some())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_reused_and_unknown_keys_are_none() {
+        let mut s = Slab::default();
+        let a = s.insert("a");
+        let b = s.insert("b");
+        assert_eq!(s.remove(a), Some("a"));
+        assert_eq!(s.remove(a), None);
+        assert_eq!(s.next_key(), a);
+        assert_eq!(s.insert("c"), a);
+        assert_eq!(s.get_mut(99), None);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.keys(), vec![a, b]);
+    }
+}
