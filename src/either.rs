@@ -95,6 +95,14 @@ impl Server {
         }
     }
 
+    /// True once the server stopped by itself (`once`).
+    pub fn is_finished(&self) -> bool {
+        match self {
+            Server::Blocking(s) => s.is_finished(),
+            Server::NonBlocking(s) => s.is_finished(),
+        }
+    }
+
     /// Waits until the server stops by itself (`once`).
     pub fn wait(self) {
         match self {

@@ -1,8 +1,12 @@
 //! The `sockmodes` command's library: both modes behind one interface, so the
 //! command, the load generator, the benches and the tests pick a mode with a
 //! value instead of with code.
+//!
+//! - [`either`]: a [`Server`] and a [`Client`] of either [`IoMode`].
+//! - [`load`]: the load generator (closed and open loop, HdrHistogram).
 #![deny(missing_docs)]
 
 pub mod either;
+pub mod load;
 
 pub use either::{Client, ClientSettings, IoMode, Server};

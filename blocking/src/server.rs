@@ -88,7 +88,7 @@ pub fn start(
             .spawn(move || accept_loop(&listener, &shared))
             .map_err(SocketError::on(Op::Accept, local_addr, Mode::Blocking))?
     };
-    info!(%local_addr, mode = "blocking", service = %shared.config.service, "listening");
+    debug!(%local_addr, mode = "blocking", service = %shared.config.service, "listening");
     Ok(ServerHandle {
         local_addr,
         listener,
@@ -189,6 +189,15 @@ impl ServerHandle {
     /// Live counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()
+    }
+
+    /// True once the server stopped by itself (with `once`: its connection is
+    /// done) and no connection is open.
+    pub fn is_finished(&self) -> bool {
+        self.accept_thread
+            .as_ref()
+            .is_none_or(JoinHandle::is_finished)
+            && self.shared.stats.active() == 0
     }
 
     /// Blocks until the server stops by itself (with `once`, after its one

@@ -160,20 +160,20 @@ pub struct SocketError {
     pub addr: SocketAddr,
     /// The mode the socket was in.
     pub mode: Mode,
-    /// The OS error.
-    #[source]
-    pub source: io::Error,
+    /// The OS error. Not exposed as `Error::source`: the message already
+    /// names it (`(os error 111)`), and a chain would print it twice.
+    pub io: io::Error,
 }
 
 impl SocketError {
     /// Classifies `source`, which happened during `op` on `addr` in `mode`.
-    pub fn new(op: Op, addr: SocketAddr, mode: Mode, source: io::Error) -> Self {
+    pub fn new(op: Op, addr: SocketAddr, mode: Mode, io: io::Error) -> Self {
         SocketError {
-            exception: classify(&source, mode),
+            exception: classify(&io, mode),
             op,
             addr,
             mode,
-            source,
+            io,
         }
     }
 
@@ -207,10 +207,10 @@ impl SocketError {
             (PyException::UnexpectedEof, _) => {
                 format!("{addr} closed the connection before answering in full")
             }
-            (_, Op::Bind) if self.source.raw_os_error() == Some(libc::EADDRINUSE) => {
+            (_, Op::Bind) if self.io.raw_os_error() == Some(libc::EADDRINUSE) => {
                 format!("address {addr} is already in use; is another server running? (use another port, or port 0 for any free one)")
             }
-            (_, Op::Bind) if self.source.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {
+            (_, Op::Bind) if self.io.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {
                 format!("address {addr} is not an address of this machine")
             }
             (PyException::PermissionError, Op::Bind) => {
@@ -230,7 +230,7 @@ fn timeout_text(mode: Mode) -> String {
 
 impl fmt::Display for SocketError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.source.raw_os_error() {
+        match self.io.raw_os_error() {
             Some(code) => write!(f, "{} (os error {code}): ", self.exception)?,
             None => write!(f, "{}: ", self.exception)?,
         }

@@ -375,7 +375,7 @@ impl NbClient {
                 TryRecv::Data(_) => {}
                 TryRecv::WouldBlock => match self.wait(Op::Recv, deadline) {
                     Ok(()) => {}
-                    Err(ClientError::Socket(e)) if e.source.kind() == io::ErrorKind::TimedOut => {
+                    Err(ClientError::Socket(e)) if e.io.kind() == io::ErrorKind::TimedOut => {
                         break false
                     }
                     Err(e) => return Err(e),
@@ -427,7 +427,7 @@ impl NbClient {
     pub fn wait_readable(&mut self, duration: Duration) -> Result<bool, ClientError> {
         match self.wait(Op::Recv, Some(Instant::now() + duration)) {
             Ok(()) => Ok(true),
-            Err(ClientError::Socket(e)) if e.source.kind() == io::ErrorKind::TimedOut => Ok(false),
+            Err(ClientError::Socket(e)) if e.io.kind() == io::ErrorKind::TimedOut => Ok(false),
             Err(e) => Err(e),
         }
     }

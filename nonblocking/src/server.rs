@@ -108,7 +108,7 @@ pub fn start(
         wakers.push(waker);
         threads.push(thread);
     }
-    info!(%local_addr, mode = "nonblocking", service = %shared.config.service, loops, "listening");
+    debug!(%local_addr, mode = "nonblocking", service = %shared.config.service, loops, "listening");
     Ok(ServerHandle {
         local_addr,
         shared,
@@ -347,6 +347,11 @@ impl ServerHandle {
     /// should not add to it: it sleeps in poll).
     pub fn wakeups(&self) -> u64 {
         self.shared.wakeups.load(Ordering::Relaxed)
+    }
+
+    /// True once every event loop stopped by itself (`once`).
+    pub fn is_finished(&self) -> bool {
+        self.threads.iter().all(JoinHandle::is_finished)
     }
 
     /// Blocks until the loops stop by themselves (`once`).

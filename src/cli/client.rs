@@ -1,0 +1,188 @@
+//! `sockmodes client`.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use sockmodes::{Client, ClientSettings, IoMode};
+use sockmodes_common::{ClientError, SinkTally, DEFAULT_MAX_FRAME};
+
+use super::{parse_addr, parse_secs, ModeArg};
+
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// I/O model.
+    #[arg(long, value_enum, default_value_t = ModeArg::Blocking)]
+    mode: ModeArg,
+    /// Server address.
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
+    addr: SocketAddr,
+    /// Give up on any single wait after this many seconds (TimeoutError). Default: wait as long as it takes.
+    #[arg(long, value_parser = parse_secs, value_name = "SECS")]
+    timeout: Option<Duration>,
+    /// Retry a refused connection this many times, with backoff (100 ms, doubling to 2 s).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    retry: u32,
+    /// Largest frame, in bytes (must match the server's --max-frame to send larger frames).
+    #[arg(long, default_value_t = DEFAULT_MAX_FRAME, value_name = "BYTES")]
+    max_frame: usize,
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Send TEXT to a `message` server (the classroom exchange).
+    Message {
+        /// The message.
+        text: String,
+    },
+    /// Send frames to an `echo` server and verify every byte that comes back.
+    Echo {
+        /// Payload bytes per frame.
+        #[arg(long, default_value_t = 1024, value_name = "BYTES")]
+        size: usize,
+        /// Round trips.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        count: u64,
+    },
+    /// Upload frames to a `sink` server and check its summary (frames, bytes, CRC-32).
+    Sink {
+        /// Payload bytes per frame (with --file: the chunk size).
+        #[arg(long, default_value_t = 65536, value_name = "BYTES")]
+        size: usize,
+        /// Frames to send (ignored with --file).
+        #[arg(long, default_value_t = 16, value_name = "N")]
+        count: u64,
+        /// Stream this file in frames of --size bytes.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
+    let mode = IoMode::from(args.mode);
+    let settings = ClientSettings {
+        timeout: args.timeout,
+        retries: args.retry,
+        max_frame: args.max_frame,
+    };
+    let check_size = |size: usize| -> anyhow::Result<()> {
+        if size > args.max_frame {
+            return Err(ClientError::TooLarge {
+                len: size,
+                max: args.max_frame,
+            }
+            .into());
+        }
+        Ok(())
+    };
+    if let Action::Echo { size, .. } | Action::Sink { size, .. } = &args.action {
+        check_size(*size)?;
+    }
+    let client = Client::connect(mode, args.addr, &settings)?;
+    let addr = args.addr;
+    match args.action {
+        Action::Message { text } => {
+            let receipt = client.send_message(text.as_bytes())?;
+            println!(
+                "sent {} bytes to {addr} ({mode}); {}",
+                receipt.bytes,
+                if receipt.confirmed {
+                    "the server read them and closed the connection"
+                } else {
+                    "the server did not close the connection within 1 s"
+                }
+            );
+        }
+        Action::Echo { size, count } => echo(client, addr, mode, size, count)?,
+        Action::Sink { size, count, file } => sink(client, addr, mode, size, count, file)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn echo(
+    mut client: Client,
+    addr: SocketAddr,
+    mode: IoMode,
+    size: usize,
+    count: u64,
+) -> anyhow::Result<()> {
+    let payload: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let mut rtts = Vec::with_capacity(count.min(1 << 20) as usize);
+    for _ in 0..count {
+        let t = Instant::now();
+        client.echo(&payload)?;
+        rtts.push(t.elapsed());
+    }
+    client.shutdown_write()?;
+    rtts.sort_unstable();
+    let median = rtts.get(rtts.len() / 2).copied().unwrap_or_default();
+    println!(
+        "echo: {count} frame(s) of {size} bytes to {addr} ({mode}) came back intact; median round trip {:.1} µs",
+        median.as_secs_f64() * 1e6
+    );
+    Ok(())
+}
+
+fn sink(
+    mut client: Client,
+    addr: SocketAddr,
+    mode: IoMode,
+    size: usize,
+    count: u64,
+    file: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut tally = SinkTally::new();
+    let started = Instant::now();
+    match file {
+        Some(path) => {
+            let f = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+            let mut reader = BufReader::new(f);
+            let mut chunk = vec![0u8; size.max(1)];
+            loop {
+                let n = read_full(&mut reader, &mut chunk)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                if n == 0 {
+                    break;
+                }
+                client.send_frame(&chunk[..n])?;
+                tally.add(&chunk[..n]);
+            }
+        }
+        None => {
+            let payload: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            for _ in 0..count {
+                client.send_frame(&payload)?;
+                tally.add(&payload);
+            }
+        }
+    }
+    let summary = client.finish_sink(&tally)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "sink: {addr} ({mode}) counted {} frame(s), {} bytes, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
+        summary.frames,
+        summary.bytes,
+        summary.crc32,
+        summary.bytes as f64 / secs / 1e6
+    );
+    Ok(())
+}
+
+/// Fills `buf` as far as the reader allows; 0 only at end of file.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}

@@ -1,0 +1,142 @@
+//! Command-line definitions (clap) and dispatch.
+
+mod client;
+mod load;
+mod server;
+mod signals;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sockmodes::IoMode;
+use sockmodes_common::Service;
+
+/// Blocking versus non-blocking TCP sockets, side by side.
+///
+/// The same protocol served by a blocking server (std::net, one thread per
+/// connection) and a non-blocking one (mio event loop); clients for both modes
+/// whose errors read like Python's; and a load generator to measure them.
+#[derive(Debug, Parser)]
+#[command(name = "sockmodes", version, propagate_version = true)]
+#[command(after_help = "Examples:\n  \
+    sockmodes server                                  # the classroom server on 127.0.0.1:8080\n  \
+    sockmodes client message 'Hola, servidor!'        # the classroom client\n  \
+    sockmodes server --mode nonblocking --service echo --addr 127.0.0.1:9000\n  \
+    sockmodes load --mode nonblocking --addr 127.0.0.1:9000 --connections 100 --duration 5\n\n\
+    Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a server (Ctrl-C or SIGTERM shuts it down gracefully).
+    Server(server::ServerArgs),
+    /// Connect and talk to a server: send a message, echo frames, or upload to a sink.
+    Client(client::ClientArgs),
+    /// Generate load against an echo or sink server and report throughput and latency.
+    Load(load::LoadArgs),
+}
+
+/// The mode flag shared by every subcommand.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, Default)]
+pub enum ModeArg {
+    /// std::net: calls wait; one thread per connection.
+    #[default]
+    Blocking,
+    /// mio: calls never wait; an event loop.
+    Nonblocking,
+}
+
+impl From<ModeArg> for IoMode {
+    fn from(m: ModeArg) -> IoMode {
+        match m {
+            ModeArg::Blocking => IoMode::Blocking,
+            ModeArg::Nonblocking => IoMode::NonBlocking,
+        }
+    }
+}
+
+/// The service flag.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, Default)]
+pub enum ServiceArg {
+    /// Raw bytes until end of stream make one message (the classroom exchange).
+    #[default]
+    Message,
+    /// Every frame is sent back unchanged.
+    Echo,
+    /// Frames are counted; the answer is a summary (frames, bytes, CRC-32).
+    Sink,
+}
+
+impl From<ServiceArg> for Service {
+    fn from(s: ServiceArg) -> Service {
+        match s {
+            ServiceArg::Message => Service::Message,
+            ServiceArg::Echo => Service::Echo,
+            ServiceArg::Sink => Service::Sink,
+        }
+    }
+}
+
+/// Parses a duration in seconds (fractions allowed).
+pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("{s} must be a positive number of seconds"));
+    }
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{s}: {e}"))
+}
+
+/// Parses an address `HOST:PORT` with a clear message.
+pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    sockmodes_common::net::resolve(s).map_err(|e| e.to_string())
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default (`info`).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Server(args) => server::run(args),
+        Command::Client(args) => client::run(args),
+        Command::Load(args) => load::run(args),
+    }
+}
+
+/// Raises the open-file limit and warns when it is still below `needed`.
+pub fn ensure_descriptors(needed: u64) {
+    match sockmodes_common::net::raise_nofile_limit() {
+        Ok(lim) => {
+            if lim.now > lim.before {
+                tracing::debug!(
+                    from = lim.before,
+                    to = lim.now,
+                    "raised the open-file limit"
+                );
+            }
+            if lim.now < needed {
+                tracing::warn!(
+                    limit = lim.now,
+                    needed,
+                    "the open-file limit (RLIMIT_NOFILE) is too low for this many connections; \
+                     raise the hard limit (ulimit -Hn) or use fewer"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
+}

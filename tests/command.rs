@@ -1,0 +1,333 @@
+//! The `sockmodes` command's forms, run as a user runs them: the built binary,
+//! servers on port 0.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
+
+/// A `sockmodes server` child and the address it printed.
+struct ServerProc {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ServerProc {
+    #[track_caller]
+    fn start(args: &[&str]) -> ServerProc {
+        let mut child = Command::new(BIN)
+            .arg("server")
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sockmodes starts");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let addr = loop {
+            line.clear();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "server exited before listening"
+            );
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .expect("an address");
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        ServerProc { child, addr }
+    }
+
+    fn addr(&self) -> String {
+        self.addr.to_string()
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        // SIGTERM: a graceful shutdown.
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.child.wait().unwrap()
+    }
+}
+
+#[track_caller]
+fn sockmodes(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("sockmodes runs")
+}
+
+#[track_caller]
+fn assert_one_clear_error(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
+}
+
+#[test]
+fn message_reaches_stdout_in_both_modes() {
+    for mode in ["blocking", "nonblocking"] {
+        let mut server = ServerProc::start(&["--mode", mode, "--once"]);
+        let out = sockmodes(&[
+            "client",
+            "--mode",
+            mode,
+            "--addr",
+            &server.addr(),
+            "message",
+            "Hola, servidor!",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("sent 15 bytes"));
+        let status = server.child.wait().unwrap();
+        assert!(status.success(), "--once exits cleanly");
+        let mut stdout = String::new();
+        server
+            .child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        assert_eq!(stdout, "Hola, servidor!\n", "{mode}");
+    }
+}
+
+#[test]
+fn echo_and_sink_verify_in_both_modes() {
+    for mode in ["blocking", "nonblocking"] {
+        let echo = ServerProc::start(&["--mode", mode, "--service", "echo"]);
+        for client_mode in ["blocking", "nonblocking"] {
+            let out = sockmodes(&[
+                "client",
+                "--mode",
+                client_mode,
+                "--addr",
+                &echo.addr(),
+                "echo",
+                "--size",
+                "70000",
+                "--count",
+                "5",
+            ]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(String::from_utf8_lossy(&out.stdout).contains("came back intact"));
+        }
+        assert!(echo.stop().success(), "SIGTERM shuts down gracefully");
+
+        let sink = ServerProc::start(&["--mode", mode, "--service", "sink"]);
+        let out = sockmodes(&[
+            "client",
+            "--addr",
+            &sink.addr(),
+            "sink",
+            "--size",
+            "1000",
+            "--count",
+            "7",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("counted 7 frame(s), 7000 bytes"),
+            "{stdout}"
+        );
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let len = std::fs::metadata(file).unwrap().len();
+        let out = sockmodes(&[
+            "client",
+            "--addr",
+            &sink.addr(),
+            "sink",
+            "--size",
+            "100",
+            "--file",
+            file,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{len} bytes")));
+        sink.stop();
+    }
+}
+
+#[test]
+fn load_json_in_both_modes() {
+    let fields = [
+        "mode",
+        "service",
+        "connections",
+        "duration_s",
+        "messages",
+        "messages_per_s",
+        "bytes_per_s",
+        "p50_us",
+        "p90_us",
+        "p99_us",
+        "p999_us",
+        "max_us",
+        "errors",
+    ];
+    for server_mode in ["blocking", "nonblocking"] {
+        for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
+            let server = ServerProc::start(&["--mode", server_mode, "--service", service]);
+            for mode in ["blocking", "nonblocking"] {
+                let mut args = vec![
+                    "load",
+                    "--mode",
+                    mode,
+                    "--service",
+                    service,
+                    "--connections",
+                    "4",
+                    "--duration",
+                    "0.5",
+                    "--warmup",
+                    "0.2",
+                    "--json",
+                ];
+                let addr = server.addr();
+                args.extend(["--addr", &addr]);
+                args.extend(extra.iter().copied());
+                let out = sockmodes(&args);
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let v: serde_json::Value =
+                    serde_json::from_slice(&out.stdout).expect("one JSON object");
+                let obj = v.as_object().unwrap();
+                let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+                keys.sort_unstable();
+                let mut want = fields.to_vec();
+                want.sort_unstable();
+                assert_eq!(keys, want, "exactly the documented fields");
+                assert_eq!(obj["mode"], mode);
+                assert_eq!(obj["service"], service);
+                assert!(obj["messages"].as_u64().unwrap() > 0, "{v}");
+                assert_eq!(obj["errors"].as_u64(), Some(0), "{v}");
+                assert!(obj["bytes_per_s"].as_f64().unwrap() > 0.0, "{v}");
+            }
+            server.stop();
+        }
+    }
+}
+
+#[test]
+fn open_loop_load_runs_at_the_rate() {
+    let server = ServerProc::start(&["--service", "echo"]);
+    for mode in ["blocking", "nonblocking"] {
+        let out = sockmodes(&[
+            "load",
+            "--mode",
+            mode,
+            "--addr",
+            &server.addr(),
+            "--connections",
+            "4",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--rate",
+            "400",
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // The schedule fixes the count: 400/s for 1 s (a few may straddle the end).
+        let messages = v["messages"].as_u64().unwrap();
+        assert!(
+            (390..=400).contains(&messages),
+            "{mode}: {messages} messages"
+        );
+    }
+    server.stop();
+}
+
+#[test]
+fn refused_bad_address_and_address_in_use_are_one_clear_line() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    for mode in ["blocking", "nonblocking"] {
+        let out = sockmodes(&[
+            "client", "--mode", mode, "--addr", &closed, "message", "hola",
+        ]);
+        assert_one_clear_error(&out, "ConnectionRefusedError");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is the server running?"));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&closed));
+    }
+    let out = sockmodes(&["client", "--addr", "not-an-address", "message", "hola"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("HOST:PORT") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+
+    let server = ServerProc::start(&[]);
+    for mode in ["blocking", "nonblocking"] {
+        let out = sockmodes(&["server", "--mode", mode, "--addr", &server.addr()]);
+        assert_one_clear_error(&out, "already in use");
+    }
+    server.stop();
+}
+
+#[test]
+fn timeout_and_oversized_frames_are_one_clear_line() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    for mode in ["blocking", "nonblocking"] {
+        let out = sockmodes(&[
+            "client",
+            "--mode",
+            mode,
+            "--addr",
+            &addr,
+            "--timeout",
+            "0.3",
+            "echo",
+        ]);
+        assert_one_clear_error(&out, "TimeoutError");
+    }
+    let out = sockmodes(&["client", "--addr", &addr, "echo", "--size", "20000000"]);
+    assert_one_clear_error(&out, "exceeds the frame limit");
+    thread::sleep(Duration::from_millis(10));
+}
