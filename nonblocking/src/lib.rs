@@ -10,6 +10,7 @@
 //!   that wait on `Poll` between attempts.
 //! - [`multi`]: one `Poll` driving many client connections (the load generator's engine).
 //! - [`slab`]: connection storage whose keys are the mio tokens.
+//! - [`timer`]: a timerfd for wake-ups more precise than `poll`'s milliseconds.
 #![deny(missing_docs)]
 
 pub mod client;
@@ -17,6 +18,7 @@ pub mod conn;
 pub mod multi;
 pub mod server;
 pub mod slab;
+pub mod timer;
 
 pub use client::{NbClient, NbOptions, TryRecv, TrySend, WouldBlockCounts};
 pub use server::{start, ServerHandle};

@@ -9,7 +9,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
@@ -18,6 +18,10 @@ use sockmodes_common::frame::{header, Decoder, HEADER_LEN};
 use sockmodes_common::{interrupted, would_block, ClientError, Mode, Op, SocketError};
 
 use crate::slab::Slab;
+use crate::timer::Timer;
+
+/// The token of the precise timer; connection ids are slab keys, far below.
+const TIMER: Token = Token(usize::MAX);
 
 /// What happened on one connection.
 #[derive(Debug)]
@@ -80,6 +84,7 @@ struct Conn {
 /// Many non-blocking client connections driven by one `Poll`.
 pub struct MultiClient {
     poll: Poll,
+    timer: Timer,
     events: Events,
     conns: Slab<Conn>,
     max_frame: usize,
@@ -92,8 +97,11 @@ impl MultiClient {
     /// # Errors
     /// Creating the `Poll` failed.
     pub fn new(max_frame: usize) -> io::Result<MultiClient> {
+        let poll = Poll::new()?;
+        let timer = Timer::register(poll.registry(), TIMER)?;
         Ok(MultiClient {
-            poll: Poll::new()?,
+            poll,
+            timer,
             // Why 1024: as the server's loop; one call drains a large burst.
             events: Events::with_capacity(1024),
             conns: Slab::default(),
@@ -172,7 +180,23 @@ impl MultiClient {
         Ok(true)
     }
 
-    /// Waits up to `timeout` for events and handles them all.
+    /// Waits until `deadline` (precisely, through a timerfd; `None`: until an
+    /// event) for events and handles them all.
+    ///
+    /// # Errors
+    /// A failed `poll` (per-connection failures are events, not errors).
+    pub fn poll_until<H>(&mut self, deadline: Option<Instant>, handler: H) -> io::Result<()>
+    where
+        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+    {
+        if let Some(at) = deadline {
+            self.timer.arm(at)?;
+        }
+        self.poll(None, handler)
+    }
+
+    /// Waits up to `timeout` (millisecond resolution: see [`poll_until`](Self::poll_until))
+    /// for events and handles them all.
     ///
     /// # Errors
     /// A failed `poll` (per-connection failures are events, not errors).
@@ -186,7 +210,14 @@ impl MultiClient {
             Err(e) => return Err(e),
         }
         self.wakeups += 1;
-        let ids: Vec<usize> = self.events.iter().map(|e| e.token().0).collect();
+        let mut ids = Vec::with_capacity(self.events.iter().count());
+        for event in self.events.iter() {
+            if event.token() == TIMER {
+                self.timer.clear();
+            } else {
+                ids.push(event.token().0);
+            }
+        }
         let registry = self.poll.registry();
         for id in ids {
             let Some(conn) = self.conns.get_mut(id) else {

@@ -226,8 +226,7 @@ fn event_loop(
         if !open || now >= drain_until {
             break;
         }
-        let timeout = next_wake.map(until);
-        multi.poll(timeout, |id, event, out| {
+        multi.poll_until(next_wake, |id, event, out| {
             let st = &mut states[id];
             match event {
                 Event::Frame(frame) if sink => {
