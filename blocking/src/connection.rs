@@ -14,6 +14,13 @@ use sockmodes_common::{
     interrupted, net, would_block, MessageHandler, ServerConfig, ServerSession, SessionError,
 };
 
+/// Bytes of the per-thread read buffer used between frames.
+///
+/// Why 4 KiB: one page, already resident near the top of the thread's stack;
+/// small frames arrive in one read, and a large frame's first read tells its
+/// length, after which the rest is read straight into the frame's buffer.
+const SCRATCH: usize = 4096;
+
 /// How a served connection ended.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionEnd {
@@ -44,14 +51,27 @@ pub fn serve_connection(
     }
     let mut session = ServerSession::new(config.service, config.max_frame, config.output_cap);
     let mut last_progress = Instant::now();
+    // Between frames the thread reads into this stack buffer and frames are
+    // decoded straight out of it, so an idle connection holds no heap buffer.
+    let mut scratch = [0u8; SCRATCH];
     loop {
-        match stream.read(session.read_space()) {
+        let direct = session.reads_direct();
+        let read = if direct {
+            stream.read(session.read_space())
+        } else {
+            stream.read(&mut scratch)
+        };
+        match read {
             Ok(0) => {
                 if let Err(e) = session.received_eof() {
                     return e.into();
                 }
             }
-            Ok(n) => match session.received(n) {
+            Ok(n) => match if direct {
+                session.received(n)
+            } else {
+                session.received_from(&scratch[..n])
+            } {
                 Ok(0) if last_progress.elapsed() > config.idle_timeout => {
                     return ConnectionEnd::IdleTimeout(config.idle_timeout)
                 }

@@ -6,7 +6,7 @@
 //! room is needed. This is the "connection owns its buffer and advances past
 //! each frame" shape of mini-redis, without the `bytes` crate.
 
-/// Buffers larger than this are freed, not kept, once they are empty.
+/// Read buffers larger than this are freed, not kept, once they are empty.
 ///
 /// Why: a connection that once carried a 16 MiB frame should not keep 16 MiB
 /// for the rest of its life, but freeing a small buffer after every frame would
@@ -76,12 +76,13 @@ impl ByteQueue {
         self.start
     }
 
-    /// When empty, rewinds the cursors and frees storage over [`KEEP_CAPACITY`].
-    pub fn release_if_empty(&mut self) {
+    /// When empty, rewinds the cursors and frees storage over `keep` bytes
+    /// (`0`: free whatever the size).
+    pub fn release_if_empty(&mut self, keep: usize) {
         if self.is_empty() {
             self.start = 0;
             self.end = 0;
-            if self.buf.len() > KEEP_CAPACITY {
+            if self.buf.len() > keep {
                 self.buf = Vec::new();
             }
         }
@@ -91,7 +92,7 @@ impl ByteQueue {
     /// with [`filled`](Self::filled) to say how many were written.
     pub fn spare(&mut self, want: usize) -> &mut [u8] {
         if want <= KEEP_CAPACITY {
-            self.release_if_empty();
+            self.release_if_empty(KEEP_CAPACITY);
         } else if self.is_empty() {
             self.start = 0;
             self.end = 0;
@@ -126,9 +127,19 @@ impl ByteQueue {
     }
 
     /// Appends a copy of `bytes`.
+    ///
+    /// Unlike [`spare`](Self::spare) this never zero-fills new memory (it is
+    /// a plain `Vec` append), so an output queue that is freed whenever it
+    /// empties costs an allocation, not an allocation plus a memset.
     pub fn extend_from_slice(&mut self, bytes: &[u8]) {
-        self.spare(bytes.len())[..bytes.len()].copy_from_slice(bytes);
-        self.filled(bytes.len());
+        self.buf.truncate(self.end);
+        if self.start > 0 && self.buf.capacity() - self.end < bytes.len() {
+            self.buf.drain(..self.start);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+        self.end = self.buf.len();
     }
 
     /// Removes and returns every unconsumed byte.
@@ -162,10 +173,13 @@ mod tests {
         let mut q = ByteQueue::new();
         q.extend_from_slice(&vec![7u8; KEEP_CAPACITY + 1]);
         q.consume(KEEP_CAPACITY + 1);
-        q.release_if_empty();
+        q.release_if_empty(KEEP_CAPACITY);
         assert_eq!(q.capacity(), 0);
         q.extend_from_slice(b"x");
         q.consume(1);
+        q.release_if_empty(KEEP_CAPACITY);
         assert!(q.capacity() > 0, "small buffers are kept for reuse");
+        q.release_if_empty(0);
+        assert_eq!(q.capacity(), 0, "keep 0 frees whatever the size");
     }
 }

@@ -78,13 +78,14 @@ pub fn encode_frame(out: &mut Vec<u8>, payload: &[u8]) -> Result<(), FrameError>
     Ok(())
 }
 
-/// Appends header and payload to a [`ByteQueue`] (the drivers' outbound queue).
-pub(crate) fn encode_frame_into(out: &mut ByteQueue, payload: &[u8]) -> Result<(), FrameError> {
-    let header = header(payload.len())?;
-    let room = out.spare(HEADER_LEN + payload.len());
-    room[..HEADER_LEN].copy_from_slice(&header);
-    room[HEADER_LEN..HEADER_LEN + payload.len()].copy_from_slice(payload);
-    out.filled(HEADER_LEN + payload.len());
+/// Appends header and payload to a [`ByteQueue`] (an outbound queue),
+/// contiguous, ready for one write.
+///
+/// # Errors
+/// [`FrameError::TooLarge`] when the payload does not fit in a frame.
+pub fn encode_frame_into(out: &mut ByteQueue, payload: &[u8]) -> Result<(), FrameError> {
+    out.extend_from_slice(&header(payload.len())?);
+    out.extend_from_slice(payload);
     Ok(())
 }
 
@@ -194,6 +195,65 @@ impl Decoder {
         let start = self.buf.start();
         self.buf.consume(total);
         Ok(Some(&self.buf.storage()[start + HEADER_LEN..start + total]))
+    }
+
+    /// True while part of a frame is buffered: the next bytes continue it, so
+    /// a driver should read straight into [`read_space`](Self::read_space).
+    pub fn has_partial(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// Decodes every complete frame in `input`, calling `on_frame` for each in
+    /// order, and keeps an incomplete tail for the next call. Returns the
+    /// number of frames.
+    ///
+    /// With nothing buffered, frames are handed out straight from `input`
+    /// (a driver's shared scratch buffer): no copy, and a connection between
+    /// frames owns no buffer at all.
+    ///
+    /// # Errors
+    /// [`FrameError::TooLarge`] as soon as a header announces more than the
+    /// limit; or the first error `on_frame` returns.
+    pub fn feed<F>(&mut self, mut input: &[u8], mut on_frame: F) -> Result<usize, FrameError>
+    where
+        F: FnMut(&[u8]) -> Result<(), FrameError>,
+    {
+        let mut frames = 0;
+        if self.has_partial() {
+            // Complete the pending frame; the rest goes through the buffer too
+            // (simple, and rare: only the read that finishes a split frame).
+            self.push(input);
+            while let Some(frame) = self.next_frame()? {
+                on_frame(frame)?;
+                frames += 1;
+            }
+            self.release_if_empty();
+            return Ok(frames);
+        }
+        while let Some(head) = input.get(..HEADER_LEN) {
+            let len = u32::from_be_bytes(head.try_into().expect("4 bytes")) as usize;
+            if len > self.max_frame {
+                return Err(FrameError::TooLarge {
+                    len: len as u64,
+                    max: self.max_frame as u64,
+                });
+            }
+            let Some(payload) = input.get(HEADER_LEN..HEADER_LEN + len) else {
+                break;
+            };
+            on_frame(payload)?;
+            frames += 1;
+            input = &input[HEADER_LEN + len..];
+        }
+        if !input.is_empty() {
+            self.push(input);
+        }
+        Ok(frames)
+    }
+
+    /// Frees the buffer once no partial frame is held.
+    pub fn release_if_empty(&mut self) {
+        self.buf.release_if_empty(0);
     }
 
     /// Checks the state at end of stream.

@@ -17,12 +17,17 @@ fn run(
         if session.wants_read() {
             if pos == input.len() {
                 session.received_eof()?;
-            } else {
+            } else if session.reads_direct() {
                 let room = session.read_space();
                 let n = room.len().min(chunk).min(input.len() - pos);
                 room[..n].copy_from_slice(&input[pos..pos + n]);
                 pos += n;
                 session.received(n)?;
+            } else {
+                // As a driver with a scratch buffer does between frames.
+                let n = chunk.min(input.len() - pos);
+                session.received_from(&input[pos..pos + n])?;
+                pos += n;
             }
         }
         let n = session.output().len().min(drain);
@@ -133,4 +138,37 @@ fn a_peer_that_does_not_read_stops_being_read() {
     );
     s.wrote(s.output().len());
     assert!(s.wants_read(), "draining resumes reading");
+}
+
+#[test]
+fn a_connection_between_frames_owns_no_read_buffer() {
+    let (_, wire) = frames(&[64, 70_000, 64]);
+    let mut s = ServerSession::new(Service::Echo, 1 << 20, 1 << 20);
+    let echoed = run_until_input_consumed(&mut s, &wire);
+    assert_eq!(echoed, wire);
+    assert!(!s.reads_direct());
+    assert_eq!(s.buffered_capacity(), 0, "buffers freed between frames");
+}
+
+/// Feeds all of `input` without end of stream, draining output, and returns it.
+fn run_until_input_consumed(session: &mut ServerSession, input: &[u8]) -> Vec<u8> {
+    let mut sent = Vec::new();
+    let mut pos = 0;
+    while pos < input.len() {
+        let n = 4096.min(input.len() - pos);
+        if session.reads_direct() {
+            let room = session.read_space();
+            let n = n.min(room.len());
+            room[..n].copy_from_slice(&input[pos..pos + n]);
+            session.received(n).unwrap();
+            pos += n;
+        } else {
+            session.received_from(&input[pos..pos + n]).unwrap();
+            pos += n;
+        }
+        sent.extend_from_slice(session.output());
+        let len = session.output().len();
+        session.wrote(len);
+    }
+    sent
 }

@@ -91,10 +91,14 @@ impl Conn {
     ///
     /// # Errors
     /// Why the connection must be closed.
+    ///
+    /// `scratch` is the loop's shared read buffer: between frames, bytes are
+    /// read into it and decoded from it, so idle connections own no buffer.
     pub fn drive(
         &mut self,
         token: Token,
         registry: &Registry,
+        scratch: &mut [u8],
         on_message: &mut dyn FnMut(SocketAddr, Vec<u8>),
     ) -> Result<bool, End> {
         let mut reads = 0;
@@ -115,7 +119,13 @@ impl Conn {
                 break;
             }
             reads += 1;
-            match self.stream.read(self.session.read_space()) {
+            let direct = self.session.reads_direct();
+            let read = if direct {
+                self.stream.read(self.session.read_space())
+            } else {
+                self.stream.read(scratch)
+            };
+            match read {
                 Ok(0) => {
                     self.session.received_eof()?;
                     if let Some(m) = self.session.take_message() {
@@ -123,7 +133,12 @@ impl Conn {
                     }
                 }
                 Ok(n) => {
-                    if self.session.received(n)? > 0 {
+                    let units = if direct {
+                        self.session.received(n)?
+                    } else {
+                        self.session.received_from(&scratch[..n])?
+                    };
+                    if units > 0 {
                         self.last_progress = Instant::now();
                     }
                 }

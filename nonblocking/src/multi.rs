@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
-use sockmodes_common::buffer::ByteQueue;
-use sockmodes_common::frame::{header, Decoder, HEADER_LEN};
+use sockmodes_common::buffer::{ByteQueue, KEEP_CAPACITY};
+use sockmodes_common::frame::{encode_frame_into, Decoder};
 use sockmodes_common::{interrupted, would_block, ClientError, Mode, Op, SocketError};
 
 use crate::slab::Slab;
@@ -48,15 +48,10 @@ impl Outbox<'_> {
     /// # Errors
     /// [`ClientError::TooLarge`] when the payload does not fit in a frame.
     pub fn send_frame(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        let head = header(payload.len()).map_err(|_| ClientError::TooLarge {
+        encode_frame_into(self.out, payload).map_err(|_| ClientError::TooLarge {
             len: payload.len(),
             max: u32::MAX as usize,
-        })?;
-        let room = self.out.spare(HEADER_LEN + payload.len());
-        room[..HEADER_LEN].copy_from_slice(&head);
-        room[HEADER_LEN..HEADER_LEN + payload.len()].copy_from_slice(payload);
-        self.out.filled(HEADER_LEN + payload.len());
-        Ok(())
+        })
     }
 
     /// Shuts the write side down once everything queued is written.
@@ -348,7 +343,7 @@ impl Conn {
                 Ok(0) => return Err(self.err(Op::Send)(io::ErrorKind::WriteZero.into())),
                 Ok(n) => {
                     self.out.consume(n);
-                    self.out.release_if_empty();
+                    self.out.release_if_empty(KEEP_CAPACITY);
                 }
                 Err(e) if would_block(&e) => break,
                 Err(e) if interrupted(&e) => {}

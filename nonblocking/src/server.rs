@@ -37,6 +37,12 @@ const WAKER: Token = Token(usize::MAX);
 /// simply wait for the next call, which costs one syscall.
 const EVENTS_CAPACITY: usize = 1024;
 
+/// Bytes of each loop's shared read buffer.
+///
+/// Why 64 KiB: a burst of small frames, or a good part of a large one, per
+/// read syscall; it is allocated once per loop, not per connection.
+const SCRATCH: usize = 64 * 1024;
+
 struct Shared {
     config: ServerConfig,
     on_message: MessageHandler,
@@ -97,6 +103,7 @@ pub fn start(
             listener: Some(listener),
             conns: Slab::default(),
             shared: Arc::clone(&shared),
+            scratch: vec![0; SCRATCH],
             requeue: Vec::new(),
             accept_retry_at: None,
             next_sweep: None,
@@ -123,6 +130,8 @@ struct EventLoop {
     listener: Option<TcpListener>,
     conns: Slab<Conn>,
     shared: Arc<Shared>,
+    /// The read buffer all this loop's connections share between frames.
+    scratch: Vec<u8>,
     /// Connections that used their read budget and still have bytes waiting.
     requeue: Vec<usize>,
     /// Accepting paused after running out of descriptors; retry then.
@@ -263,9 +272,12 @@ impl EventLoop {
             return; // closed earlier in this batch: a stale event
         };
         let on_message = &self.shared.on_message;
-        let result = conn.drive(Token(key), self.poll.registry(), &mut |peer, m| {
-            on_message(peer, m)
-        });
+        let result = conn.drive(
+            Token(key),
+            self.poll.registry(),
+            &mut self.scratch,
+            &mut |peer, m| on_message(peer, m),
+        );
         match result {
             Ok(false) if conn.more_to_read => self.requeue.push(key),
             Ok(false) => {}
