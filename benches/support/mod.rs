@@ -1,0 +1,10 @@
+//! The bench's parts: the servers under test and the two references, the one
+//! client used against all of them, the scale measurement, and the report.
+
+pub mod clients;
+pub mod machine;
+pub mod raw;
+pub mod report;
+pub mod scale;
+pub mod servers;
+pub mod tokio_server;

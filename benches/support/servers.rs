@@ -1,0 +1,102 @@
+//! The four servers every case runs against, started in this process.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sockmodes::{IoMode, Server};
+use sockmodes_common::{MessageHandler, ServerConfig, Service};
+
+use super::{raw, tokio_server};
+
+/// Largest frame the benches send (the 1 MiB sink frames fit with room).
+pub const MAX_FRAME: usize = 2 << 20;
+
+/// Threads each event-driven server gets, the same for ours and tokio's.
+///
+/// Why 2: this machine's core count; a user's `#[tokio::main]` would take as
+/// many, and giving mio the same keeps the comparison on equal footing.
+pub const EVENT_THREADS: usize = 2;
+
+/// A server implementation under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// std::net, thread per connection.
+    Blocking,
+    /// mio event loops.
+    NonBlocking,
+    /// A minimal std loop echoing bytes without framing: the loopback limit.
+    Raw,
+    /// A straightforward tokio server speaking the same frames.
+    Tokio,
+}
+
+impl Target {
+    pub const ALL: [Target; 4] = [
+        Target::Blocking,
+        Target::NonBlocking,
+        Target::Raw,
+        Target::Tokio,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Blocking => "blocking",
+            Target::NonBlocking => "nonblocking",
+            Target::Raw => "raw",
+            Target::Tokio => "tokio",
+        }
+    }
+}
+
+/// A running server; stops when dropped.
+pub enum Running {
+    Ours(Option<Server>),
+    Raw(raw::RawServer),
+    Tokio(tokio_server::TokioServer),
+}
+
+impl Running {
+    pub fn start(target: Target, service: Service) -> Running {
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        match target {
+            Target::Blocking | Target::NonBlocking => {
+                let mut config = ServerConfig::new(addr, service);
+                config.max_frame = MAX_FRAME;
+                config.event_loops = EVENT_THREADS;
+                config.max_conns = 20_000;
+                let mode = if target == Target::Blocking {
+                    IoMode::Blocking
+                } else {
+                    IoMode::NonBlocking
+                };
+                let handler: MessageHandler = Arc::new(|_, _| {});
+                Running::Ours(Some(
+                    Server::start(mode, config, handler).expect("server starts"),
+                ))
+            }
+            Target::Raw => Running::Raw(raw::RawServer::start(service)),
+            Target::Tokio => {
+                Running::Tokio(tokio_server::TokioServer::start(service, EVENT_THREADS))
+            }
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Running::Ours(s) => s.as_ref().expect("running").local_addr(),
+            Running::Raw(s) => s.addr,
+            Running::Tokio(s) => s.addr,
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Running::Ours(s) = self {
+            if let Some(s) = s.take() {
+                s.shutdown(Duration::from_millis(200));
+            }
+        }
+    }
+}

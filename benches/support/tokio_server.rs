@@ -1,0 +1,104 @@
+//! The `tokio` reference: a straightforward tokio server speaking the same
+//! frames (echo and sink), with the same socket options (TCP_NODELAY), on a
+//! multi-thread runtime with as many workers as our event loops.
+
+use std::net::SocketAddr;
+
+use sockmodes_common::{Service, SinkTally};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+
+use super::servers::MAX_FRAME;
+
+pub struct TokioServer {
+    pub addr: SocketAddr,
+    runtime: Option<Runtime>,
+}
+
+impl TokioServer {
+    pub fn start(service: Service, workers: usize) -> TokioServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_io()
+            .build()
+            .expect("tokio runtime");
+        let listener = runtime
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().unwrap();
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let _ = match service {
+                        Service::Sink => sink(stream).await,
+                        _ => echo(stream).await,
+                    };
+                });
+            }
+        });
+        TokioServer {
+            addr,
+            runtime: Some(runtime),
+        }
+    }
+}
+
+/// Reads one frame into `buf`; `Ok(false)` at a clean end of stream.
+async fn read_frame(
+    reader: &mut BufReader<tokio::net::tcp::ReadHalf<'_>>,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<bool> {
+    let mut head = [0u8; 4];
+    match reader.read_exact(&mut head).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_be_bytes(head) as usize;
+    if len > MAX_FRAME {
+        return Err(std::io::ErrorKind::InvalidData.into());
+    }
+    buf.clear();
+    buf.extend_from_slice(&head);
+    buf.resize(4 + len, 0);
+    reader.read_exact(&mut buf[4..]).await?;
+    Ok(true)
+}
+
+async fn echo(mut stream: TcpStream) -> std::io::Result<()> {
+    let (read, mut write) = stream.split();
+    let mut reader = BufReader::with_capacity(64 * 1024, read);
+    let mut frame = Vec::new();
+    while read_frame(&mut reader, &mut frame).await? {
+        write.write_all(&frame).await?; // header and payload in one write
+    }
+    Ok(())
+}
+
+async fn sink(mut stream: TcpStream) -> std::io::Result<()> {
+    let (read, mut write) = stream.split();
+    let mut reader = BufReader::with_capacity(64 * 1024, read);
+    let mut frame = Vec::new();
+    let mut tally = SinkTally::new();
+    while read_frame(&mut reader, &mut frame).await? {
+        tally.add(&frame[4..]);
+    }
+    let mut reply = Vec::with_capacity(24);
+    sockmodes_common::frame::encode_frame(&mut reply, &tally.summary().encode())
+        .expect("20 bytes fit");
+    write.write_all(&reply).await?;
+    write.shutdown().await
+}
+
+impl Drop for TokioServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
