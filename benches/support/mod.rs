@@ -1,6 +1,7 @@
 //! The bench's parts: the servers under test and the two references, the one
 //! client used against all of them, the scale measurement, and the report.
 
+pub mod affinity;
 pub mod clients;
 pub mod machine;
 pub mod raw;

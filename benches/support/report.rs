@@ -348,7 +348,8 @@ fn markdown(
         s,
         "Each case runs the same client against four servers in the same run: **blocking** (std, thread per \
          connection), **non-blocking** (mio), **raw** (a minimal std loop without framing: the loopback limit) and \
-         **tokio** (the same frames). Ratios: latency ratios below 1 are faster; throughput ratios above 1 are faster.\n"
+         **tokio** (the same frames). {} Ratios: latency ratios below 1 are faster; throughput ratios above 1 are faster.\n",
+        placement()
     );
     let _ = writeln!(s, "| {} |", HEADERS.join(" | "));
     let _ = writeln!(s, "|{}", "---|".repeat(HEADERS.len()));
@@ -386,6 +387,14 @@ fn markdown(
         "Criterion's own reports: `target/criterion/report/index.html`. Raw data: `report.json`."
     );
     s
+}
+
+fn placement() -> &'static str {
+    if super::affinity::available() {
+        "The client runs on CPU 0 and every server on CPU 1 (one core each, one event thread for mio and tokio)."
+    } else {
+        "One core only: client and server share it."
+    }
 }
 
 fn escape(s: &str) -> String {

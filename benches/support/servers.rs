@@ -14,9 +14,9 @@ pub const MAX_FRAME: usize = 2 << 20;
 
 /// Threads each event-driven server gets, the same for ours and tokio's.
 ///
-/// Why 2: this machine's core count; a user's `#[tokio::main]` would take as
-/// many, and giving mio the same keeps the comparison on equal footing.
-pub const EVENT_THREADS: usize = 2;
+/// Why 1: every server is confined to one core (see `affinity`), and more
+/// event threads than cores only add context switches.
+pub const EVENT_THREADS: usize = 1;
 
 /// A server implementation under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,7 +57,12 @@ pub enum Running {
 }
 
 impl Running {
+    /// Starts `target` with all its threads on the server core.
     pub fn start(target: Target, service: Service) -> Running {
+        super::affinity::on_server_cpu(|| Running::start_here(target, service))
+    }
+
+    fn start_here(target: Target, service: Service) -> Running {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         match target {
             Target::Blocking | Target::NonBlocking => {
