@@ -4,8 +4,10 @@
 //!
 //! - [`either`]: a [`Server`] and a [`Client`] of either [`IoMode`].
 //! - [`load`]: the load generator (closed and open loop, HdrHistogram).
+//! - [`child`]: a `sockmodes server` child process (scale bench, command tests).
 #![deny(missing_docs)]
 
+pub mod child;
 pub mod either;
 pub mod load;
 

@@ -1,63 +1,20 @@
 //! The `sockmodes` command's forms, run as a user runs them: the built binary,
 //! servers on port 0.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Output, Stdio};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::thread;
 use std::time::Duration;
 
+use sockmodes::child::ServerProcess;
+
 const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
 
-/// A `sockmodes server` child and the address it printed.
-struct ServerProc {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl ServerProc {
-    #[track_caller]
-    fn start(args: &[&str]) -> ServerProc {
-        let mut child = Command::new(BIN)
-            .arg("server")
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("sockmodes starts");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        let addr = loop {
-            line.clear();
-            assert!(
-                stderr.read_line(&mut line).unwrap() > 0,
-                "server exited before listening"
-            );
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .expect("an address");
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        ServerProc { child, addr }
-    }
-
-    fn addr(&self) -> String {
-        self.addr.to_string()
-    }
-
-    fn stop(mut self) -> std::process::ExitStatus {
-        // SIGTERM: a graceful shutdown.
-        // SAFETY: kill only sends a signal to our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        self.child.wait().unwrap()
-    }
+/// `sockmodes server --addr 127.0.0.1:0 ARGS...`, started.
+#[track_caller]
+fn start_server(args: &[&str]) -> ServerProcess {
+    ServerProcess::start(Path::new(BIN), args).expect("sockmodes server starts")
 }
 
 #[track_caller]
@@ -81,13 +38,13 @@ fn assert_one_clear_error(out: &Output, needle: &str) {
 #[test]
 fn message_reaches_stdout_in_both_modes() {
     for mode in ["blocking", "nonblocking"] {
-        let mut server = ServerProc::start(&["--mode", mode, "--once"]);
+        let mut server = start_server(&["--mode", mode, "--once"]);
         let out = sockmodes(&[
             "client",
             "--mode",
             mode,
             "--addr",
-            &server.addr(),
+            &server.addr.to_string(),
             "message",
             "Hola, servidor!",
         ]);
@@ -114,14 +71,14 @@ fn message_reaches_stdout_in_both_modes() {
 #[test]
 fn echo_and_sink_verify_in_both_modes() {
     for mode in ["blocking", "nonblocking"] {
-        let echo = ServerProc::start(&["--mode", mode, "--service", "echo"]);
+        let echo = start_server(&["--mode", mode, "--service", "echo"]);
         for client_mode in ["blocking", "nonblocking"] {
             let out = sockmodes(&[
                 "client",
                 "--mode",
                 client_mode,
                 "--addr",
-                &echo.addr(),
+                &echo.addr.to_string(),
                 "echo",
                 "--size",
                 "70000",
@@ -135,13 +92,16 @@ fn echo_and_sink_verify_in_both_modes() {
             );
             assert!(String::from_utf8_lossy(&out.stdout).contains("came back intact"));
         }
-        assert!(echo.stop().success(), "SIGTERM shuts down gracefully");
+        assert!(
+            echo.terminate().unwrap().success(),
+            "SIGTERM shuts down gracefully"
+        );
 
-        let sink = ServerProc::start(&["--mode", mode, "--service", "sink"]);
+        let sink = start_server(&["--mode", mode, "--service", "sink"]);
         let out = sockmodes(&[
             "client",
             "--addr",
-            &sink.addr(),
+            &sink.addr.to_string(),
             "sink",
             "--size",
             "1000",
@@ -163,7 +123,7 @@ fn echo_and_sink_verify_in_both_modes() {
         let out = sockmodes(&[
             "client",
             "--addr",
-            &sink.addr(),
+            &sink.addr.to_string(),
             "sink",
             "--size",
             "100",
@@ -176,7 +136,7 @@ fn echo_and_sink_verify_in_both_modes() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{len} bytes")));
-        sink.stop();
+        sink.terminate().unwrap();
     }
 }
 
@@ -199,7 +159,7 @@ fn load_json_in_both_modes() {
     ];
     for server_mode in ["blocking", "nonblocking"] {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
-            let server = ServerProc::start(&["--mode", server_mode, "--service", service]);
+            let server = start_server(&["--mode", server_mode, "--service", service]);
             for mode in ["blocking", "nonblocking"] {
                 let mut args = vec![
                     "load",
@@ -215,7 +175,7 @@ fn load_json_in_both_modes() {
                     "0.2",
                     "--json",
                 ];
-                let addr = server.addr();
+                let addr = server.addr.to_string();
                 args.extend(["--addr", &addr]);
                 args.extend(extra.iter().copied());
                 let out = sockmodes(&args);
@@ -238,21 +198,21 @@ fn load_json_in_both_modes() {
                 assert_eq!(obj["errors"].as_u64(), Some(0), "{v}");
                 assert!(obj["bytes_per_s"].as_f64().unwrap() > 0.0, "{v}");
             }
-            server.stop();
+            server.terminate().unwrap();
         }
     }
 }
 
 #[test]
 fn open_loop_load_runs_at_the_rate() {
-    let server = ServerProc::start(&["--service", "echo"]);
+    let server = start_server(&["--service", "echo"]);
     for mode in ["blocking", "nonblocking"] {
         let out = sockmodes(&[
             "load",
             "--mode",
             mode,
             "--addr",
-            &server.addr(),
+            &server.addr.to_string(),
             "--connections",
             "4",
             "--duration",
@@ -276,7 +236,7 @@ fn open_loop_load_runs_at_the_rate() {
             "{mode}: {messages} messages"
         );
     }
-    server.stop();
+    server.terminate().unwrap();
 }
 
 #[test]
@@ -302,12 +262,12 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
         "{stderr}"
     );
 
-    let server = ServerProc::start(&[]);
+    let server = start_server(&[]);
     for mode in ["blocking", "nonblocking"] {
-        let out = sockmodes(&["server", "--mode", mode, "--addr", &server.addr()]);
+        let out = sockmodes(&["server", "--mode", mode, "--addr", &server.addr.to_string()]);
         assert_one_clear_error(&out, "already in use");
     }
-    server.stop();
+    server.terminate().unwrap();
 }
 
 #[test]

@@ -27,7 +27,7 @@ impl Machine {
             .unwrap_or(0.0);
         Machine {
             cpu,
-            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            cores: super::affinity::cores_online(),
             kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
                 .map_or_else(|_| "unknown".to_string(), |s| format!("Linux {}", s.trim())),
             memory_gib: memory_kib / (1024.0 * 1024.0),

@@ -174,7 +174,7 @@ fn check_targets(results: &[CaseResult], scale: &[ScalePoint]) -> Vec<TargetChec
         let nb = r.ratio(Target::NonBlocking, Target::Raw);
         let vs_tokio = r.ratio(Target::NonBlocking, Target::Tokio);
         push(
-            format!("blocking echo {} within 1.05x of raw", r.case),
+            format!("blocking {} round trip within 1.05x of raw", r.case),
             b.map_or("-".into(), |x| format!("{x:.3}x")),
             b.map(|x| x <= 1.05),
         );
@@ -390,11 +390,7 @@ fn markdown(
 }
 
 fn placement() -> &'static str {
-    if super::affinity::available() {
-        "The client runs on CPU 0 and every server on CPU 1 (one core each, one event thread for mio and tokio)."
-    } else {
-        "One core only: client and server share it."
-    }
+    super::affinity::describe()
 }
 
 fn escape(s: &str) -> String {

@@ -5,12 +5,13 @@
 //! proving it is served) and then left idle; the server's VmRSS is read after
 //! the connections settle.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use sockmodes::child::ServerProcess;
 use sockmodes_common::net;
 use sockmodes_common::procfs::resident_bytes;
 
@@ -25,60 +26,23 @@ pub struct ScalePoint {
     pub baseline_mib: f64,
 }
 
-struct ServerProcess {
-    child: Child,
-    addr: SocketAddr,
+fn start_server(mode: &str) -> ServerProcess {
+    let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
+    let args = [
+        "--mode",
+        mode,
+        "--service",
+        "echo",
+        "--max-conns",
+        "20000",
+        "--idle-timeout",
+        "3600",
+    ];
+    ServerProcess::start(bin, &args).expect("the sockmodes binary starts")
 }
 
-impl ServerProcess {
-    fn start(mode: &str) -> ServerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sockmodes"))
-            .args([
-                "server",
-                "--mode",
-                mode,
-                "--service",
-                "echo",
-                "--addr",
-                "127.0.0.1:0",
-            ])
-            .args(["--max-conns", "20000", "--idle-timeout", "3600"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the sockmodes binary starts");
-        let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
-        let mut line = String::new();
-        let addr = loop {
-            line.clear();
-            assert!(
-                stderr.read_line(&mut line).expect("stderr") > 0,
-                "server exited early"
-            );
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("address")
-                    .parse()
-                    .expect("address");
-            }
-        };
-        thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        ServerProcess { child, addr }
-    }
-
-    fn rss_mib(&self) -> f64 {
-        resident_bytes(Some(self.child.id())).expect("server RSS") as f64 / (1024.0 * 1024.0)
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn rss_mib(server: &ServerProcess) -> f64 {
+    resident_bytes(Some(server.pid())).expect("server RSS") as f64 / (1024.0 * 1024.0)
 }
 
 /// Measures `mode`'s server with each count of idle connections.
@@ -86,9 +50,9 @@ pub fn measure(mode: &str, counts: &[usize]) -> Vec<ScalePoint> {
     let _ = net::raise_nofile_limit();
     let mut points = Vec::new();
     for &n in counts {
-        let server = ServerProcess::start(mode);
+        let server = start_server(mode);
         thread::sleep(Duration::from_millis(200));
-        let baseline = server.rss_mib();
+        let baseline = rss_mib(&server);
         let wire = super::clients::wire(64);
         let mut reply = vec![0u8; wire.len()];
         let mut conns = Vec::with_capacity(n);
@@ -106,10 +70,11 @@ pub fn measure(mode: &str, counts: &[usize]) -> Vec<ScalePoint> {
         points.push(ScalePoint {
             mode: mode.to_string(),
             connections: n,
-            rss_mib: server.rss_mib(),
+            rss_mib: rss_mib(&server),
             baseline_mib: baseline,
         });
         drop(conns);
+        let _ = server.terminate();
     }
     points
 }

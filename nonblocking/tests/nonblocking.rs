@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::procfs::resident_bytes;
 use sockmodes_common::{MessageHandler, PyException, ServerConfig, Service};
 use sockmodes_nonblocking::{start, NbClient, NbOptions, ServerHandle, TryRecv, TrySend};
 
@@ -75,7 +74,7 @@ fn a_64_mib_echo_frame_written_in_many_parts_comes_back_intact() {
 }
 
 #[test]
-fn a_client_that_never_reads_cannot_grow_the_server_and_others_are_served() {
+fn a_client_that_never_reads_stops_being_read_and_others_are_served() {
     let server = serve(Service::Echo, |_| {});
     let mut hog = connect(server.local_addr());
     let frame = {
@@ -83,7 +82,9 @@ fn a_client_that_never_reads_cannot_grow_the_server_and_others_are_served() {
         sockmodes_common::frame::encode_frame(&mut f, &vec![7u8; 64 * 1024]).unwrap();
         f
     };
-    let before = resident_bytes(None).unwrap();
+    // Memory is measured in tests/reliability.rs, with the server in its own
+    // process; here, in a process shared with other tests, the check is that
+    // the server stops reading this peer.
     // Try to push 256 MiB of echo frames without reading any reply.
     let (mut sent, mut stalled_since) = (0usize, None::<Instant>);
     let mut offset = 0;
@@ -108,8 +109,6 @@ fn a_client_that_never_reads_cannot_grow_the_server_and_others_are_served() {
         sent < 256 << 20,
         "the server kept reading a peer that never reads"
     );
-    let grown = resident_bytes(None).unwrap().saturating_sub(before);
-    assert!(grown < 64 << 20, "server memory grew by {grown} bytes");
     // Another client is served meanwhile.
     let mut other = connect(server.local_addr());
     other.echo(b"still here").unwrap();

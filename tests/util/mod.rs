@@ -1,6 +1,8 @@
 //! Shared test helpers: servers of either mode on 127.0.0.1:0, clients, waits.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod proxy;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::thread;

@@ -1,0 +1,72 @@
+//! A `sockmodes server` run as a child process, for measurements that need
+//! the server in its own process (its resident memory is then its own) and
+//! for tests of the command itself.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+
+/// A running `sockmodes server` child and the address it announced.
+pub struct ServerProcess {
+    /// The child (stdout is piped and left for the caller).
+    pub child: Child,
+    /// The address from its "listening on" line.
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Starts `bin server --addr 127.0.0.1:0 ARGS...` and waits for the line
+    /// naming the bound address; stderr is drained afterwards so the child
+    /// never blocks on a full pipe.
+    ///
+    /// # Errors
+    /// The child could not start, or exited before listening (its stderr
+    /// lines so far are in the message).
+    pub fn start(bin: &Path, args: &[&str]) -> std::io::Result<ServerProcess> {
+        let mut child = Command::new(bin)
+            .args(["server", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+        let mut seen = String::new();
+        let addr = loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line)? == 0 {
+                let _ = child.wait();
+                return Err(std::io::Error::other(format!(
+                    "server exited before listening: {seen}"
+                )));
+            }
+            if let Some(addr) = line
+                .split("listening on ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|a| a.parse().ok())
+            {
+                break addr;
+            }
+            seen.push_str(&line);
+        };
+        thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        Ok(ServerProcess { child, addr })
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM (a graceful shutdown) and waits for the exit.
+    ///
+    /// # Errors
+    /// Waiting for the child failed.
+    pub fn terminate(mut self) -> std::io::Result<ExitStatus> {
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.child.wait()
+    }
+}

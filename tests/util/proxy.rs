@@ -1,0 +1,140 @@
+//! A fault-injecting TCP proxy for tests: sits between a client and a server
+//! and, in the client-to-server direction, can slice the stream into 1-byte
+//! pieces with delays, stall, reset the connection in the middle of a frame
+//! (SO_LINGER 0), or half-close it. The server-to-client direction is
+//! forwarded as it comes (sliced too, with `Fault::Slice`).
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+use sockmodes_common::net::reset_on_close;
+
+/// What the proxy does to the client's bytes.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// Forward in `piece`-byte pieces with `delay` between them (both ways).
+    Slice { piece: usize, delay: Duration },
+    /// Forward `after` bytes, then forward nothing more (the server sees a silent peer).
+    Stall { after: usize },
+    /// Forward `after` bytes, then reset the server connection (RST).
+    ResetAfter { after: usize },
+    /// Forward `after` bytes, then shut down the write side towards the server (FIN).
+    HalfCloseAfter { after: usize },
+}
+
+/// A running proxy; one thread pair per connection.
+pub struct Proxy {
+    pub addr: SocketAddr,
+}
+
+impl Proxy {
+    pub fn start(upstream: SocketAddr, fault: Fault) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy binds");
+        let addr = listener.local_addr().unwrap();
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    return;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                thread::spawn(move || upstream_pump(client, server, fault));
+                thread::spawn(move || downstream_pump(s2, c2, fault));
+            }
+        });
+        Proxy { addr }
+    }
+}
+
+/// Client -> server, with the fault applied.
+fn upstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault) {
+    let mut buf = [0u8; 16 * 1024];
+    let mut forwarded = 0usize;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                let _ = to.shutdown(Shutdown::Write);
+                return;
+            }
+            Ok(n) => n,
+        };
+        let mut chunk = &buf[..n];
+        while !chunk.is_empty() {
+            match fault {
+                Fault::Slice { piece, delay } => {
+                    let k = piece.min(chunk.len());
+                    if to.write_all(&chunk[..k]).is_err() {
+                        return;
+                    }
+                    chunk = &chunk[k..];
+                    thread::sleep(delay);
+                }
+                Fault::Stall { after }
+                | Fault::ResetAfter { after }
+                | Fault::HalfCloseAfter { after } => {
+                    let room = after.saturating_sub(forwarded);
+                    let k = room.min(chunk.len());
+                    if k > 0 && to.write_all(&chunk[..k]).is_err() {
+                        return;
+                    }
+                    forwarded += k;
+                    chunk = &chunk[k..];
+                    if forwarded >= after {
+                        match fault {
+                            Fault::ResetAfter { .. } => {
+                                // The downstream pump holds a clone of this
+                                // socket: shutting the read side wakes it, it
+                                // drops its clone, and the last close (with
+                                // SO_LINGER 0) sends the RST.
+                                let _ = reset_on_close(&to);
+                                let _ = to.shutdown(Shutdown::Read);
+                                drop(to);
+                                return;
+                            }
+                            Fault::HalfCloseAfter { .. } => {
+                                let _ = to.shutdown(Shutdown::Write);
+                                // Keep reading the client so it is not blocked, dropping the bytes.
+                                while matches!(from.read(&mut buf), Ok(n) if n > 0) {}
+                                return;
+                            }
+                            _ => {
+                                // Stall: swallow everything, forward nothing.
+                                while matches!(from.read(&mut buf), Ok(n) if n > 0) {}
+                                thread::sleep(Duration::from_secs(3600));
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Server -> client: as it comes, or sliced under `Fault::Slice`.
+fn downstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault) {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                let _ = to.shutdown(Shutdown::Write);
+                return;
+            }
+            Ok(n) => n,
+        };
+        let ok = match fault {
+            Fault::Slice { piece, delay } => buf[..n].chunks(piece).all(|p| {
+                thread::sleep(delay);
+                to.write_all(p).is_ok()
+            }),
+            _ => to.write_all(&buf[..n]).is_ok(),
+        };
+        if !ok {
+            return;
+        }
+    }
+}
