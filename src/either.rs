@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sockmodes_blocking as blocking;
+use sockmodes_common::client::send_counted;
 use sockmodes_common::{
     ClientError, MessageHandler, MessageReceipt, Mode, ServerConfig, SinkSummary, SinkTally,
     SocketError, StatsSnapshot, DEFAULT_MAX_FRAME,
@@ -257,11 +258,7 @@ impl Client {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let mut tally = SinkTally::new();
-        for frame in frames {
-            self.send_frame(frame)?;
-            tally.add(frame);
-        }
+        let tally = send_counted(frames, |frame| self.send_frame(frame))?;
         self.finish_sink(&tally)
     }
 }

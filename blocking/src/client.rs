@@ -9,7 +9,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use sockmodes_common::client::{check_echo, check_sink, CONFIRM_WAIT};
+use sockmodes_common::client::{check_echo, check_sink, send_counted, CONFIRM_WAIT};
 use sockmodes_common::frame::{header, Decoder};
 use sockmodes_common::{
     interrupted, net, ClientError, MessageReceipt, Mode, Op, PyException, SinkSummary, SinkTally,
@@ -245,11 +245,7 @@ impl Client {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let mut tally = SinkTally::new();
-        for frame in frames {
-            self.send_frame(frame)?;
-            tally.add(frame);
-        }
+        let tally = send_counted(frames, |frame| self.send_frame(frame))?;
         self.finish_sink(&tally)
     }
 

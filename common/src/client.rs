@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use crate::frame::FrameError;
 use crate::pyerror::{PyException, SocketError};
-use crate::summary::{SinkSummary, SummaryLenError};
+use crate::summary::{SinkSummary, SinkTally, SummaryLenError};
 use crate::Mode;
 
 /// A client operation that failed.
@@ -100,6 +100,23 @@ pub struct MessageReceipt {
 /// Why 1 s: our servers and Python's close at once; a server such as `nc -l`
 /// that never closes must not hang the client.
 pub const CONFIRM_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Sends every frame with `send`, counting each in a [`SinkTally`] so the
+/// server's summary can be checked: the loop every client's sink upload shares.
+///
+/// # Errors
+/// The first error `send` returns.
+pub fn send_counted<'a, E>(
+    frames: impl IntoIterator<Item = &'a [u8]>,
+    mut send: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<SinkTally, E> {
+    let mut tally = SinkTally::new();
+    for frame in frames {
+        send(frame)?;
+        tally.add(frame);
+    }
+    Ok(tally)
+}
 
 /// Compares an echo reply with its request.
 ///

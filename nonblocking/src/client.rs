@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use sockmodes_common::client::{check_echo, check_sink, CONFIRM_WAIT};
+use sockmodes_common::client::{check_echo, check_sink, send_counted, CONFIRM_WAIT};
 use sockmodes_common::frame::{encode_frame, Decoder};
 use sockmodes_common::{
     interrupted, net, would_block, ClientError, MessageReceipt, Mode, Op, SinkSummary, SinkTally,
@@ -397,11 +397,7 @@ impl NbClient {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let mut tally = SinkTally::new();
-        for frame in frames {
-            self.send_frame(frame)?;
-            tally.add(frame);
-        }
+        let tally = send_counted(frames, |frame| self.send_frame(frame))?;
         self.finish_sink(&tally)
     }
 
