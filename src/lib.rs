@@ -4,10 +4,12 @@
 //!
 //! - [`either`]: a [`Server`] and a [`Client`] of either [`IoMode`].
 //! - [`load`]: the load generator (closed and open loop, HdrHistogram).
+//! - [`demo`]: the guided walk-through behind `sockmodes demo`.
 //! - [`child`]: a `sockmodes server` child process (scale bench, command tests).
 #![deny(missing_docs)]
 
 pub mod child;
+pub mod demo;
 pub mod either;
 pub mod load;
 

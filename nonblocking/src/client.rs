@@ -428,6 +428,20 @@ impl NbClient {
         }
     }
 
+    /// Sleeps in `poll` for up to `duration` waiting for this socket to become
+    /// writable (or to report an error, e.g. a refused connect); returns
+    /// whether it did.
+    ///
+    /// # Errors
+    /// A failed poll.
+    pub fn wait_writable(&mut self, duration: Duration) -> Result<bool, ClientError> {
+        match self.wait(Op::Send, Some(Instant::now() + duration)) {
+            Ok(()) => Ok(true),
+            Err(ClientError::Socket(e)) if e.io.kind() == io::ErrorKind::TimedOut => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// WouldBlock counts so far.
     pub fn would_blocks(&self) -> WouldBlockCounts {
         self.counts

@@ -22,7 +22,8 @@ use sockmodes_common::Service;
     sockmodes server                                  # the classroom server on 127.0.0.1:8080\n  \
     sockmodes client message 'Hola, servidor!'        # the classroom client\n  \
     sockmodes server --mode nonblocking --service echo --addr 127.0.0.1:9000\n  \
-    sockmodes load --mode nonblocking --addr 127.0.0.1:9000 --connections 100 --duration 5\n\n\
+    sockmodes load --mode nonblocking --addr 127.0.0.1:9000 --connections 100 --duration 5\n  \
+    sockmodes demo                                    # the differences, step by step\n\n\
     Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more.")]
 pub struct Cli {
     #[command(subcommand)]
@@ -37,6 +38,12 @@ enum Command {
     Client(client::ClientArgs),
     /// Generate load against an echo or sink server and report throughput and latency.
     Load(load::LoadArgs),
+    /// A guided walk-through (about a minute): each difference between the modes, shown and measured.
+    Demo {
+        /// Short waits (for tests and impatient readers).
+        #[arg(long)]
+        fast: bool,
+    },
 }
 
 /// The mode flag shared by every subcommand.
@@ -96,10 +103,16 @@ pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
     sockmodes_common::net::resolve(s).map_err(|e| e.to_string())
 }
 
-/// Logs to stderr; `RUST_LOG` overrides the default (`info`).
-pub fn init_logging() {
+/// Logs to stderr; `RUST_LOG` overrides the default (`info`; `warn` for the
+/// demo, whose servers would otherwise interleave their logs with the steps).
+pub fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let default = if matches!(cli.command, Command::Demo { .. }) {
+        "warn"
+    } else {
+        "info"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -114,6 +127,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Server(args) => server::run(args),
         Command::Client(args) => client::run(args),
         Command::Load(args) => load::run(args),
+        Command::Demo { fast } => {
+            let pace = if fast {
+                sockmodes::demo::Pace::fast()
+            } else {
+                sockmodes::demo::Pace::normal()
+            };
+            sockmodes::demo::run(
+                pace,
+                sockmodes::demo::Style::detect(),
+                &mut std::io::stdout().lock(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
