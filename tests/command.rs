@@ -241,11 +241,8 @@ fn open_loop_load_runs_at_the_rate() {
 
 #[test]
 fn refused_bad_address_and_address_in_use_are_one_clear_line() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
+    let (_reserved, closed) = sockmodes_common::net::unlistened_port().unwrap();
+    let closed = closed.to_string();
     for mode in ["blocking", "nonblocking"] {
         let out = sockmodes(&[
             "client", "--mode", mode, "--addr", &closed, "message", "hola",

@@ -180,7 +180,7 @@ fn check_targets(results: &[CaseResult], scale: &[ScalePoint]) -> Vec<TargetChec
         );
         push(
             format!(
-                "non-blocking echo {} within 1.10x of raw and no slower than tokio",
+                "non-blocking {} round trip within 1.10x of raw and no slower than tokio",
                 r.case
             ),
             match (nb, vs_tokio) {

@@ -100,10 +100,7 @@ fn reference_crc32(frames: &[Vec<u8>]) -> u32 {
 
 #[test]
 fn refused_connect_is_connection_refused_error() {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap(); // now closed
+    let (_reserved, addr) = sockmodes_common::net::unlistened_port().unwrap();
     let err = Client::connect(addr, &ClientOptions::default()).unwrap_err();
     assert_eq!(err.exception(), Some(PyException::ConnectionRefusedError));
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
@@ -111,12 +108,10 @@ fn refused_connect_is_connection_refused_error() {
 
 #[test]
 fn retries_find_a_server_that_starts_late() {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let (reserved, addr) = sockmodes_common::net::unlistened_port().unwrap();
     let starter = thread::spawn(move || {
         thread::sleep(Duration::from_millis(300));
+        drop(reserved); // the port stays ours until the server takes it
         let mut cfg = config(Service::Message);
         cfg.addr = addr;
         serve(cfg)

@@ -43,6 +43,24 @@ pub fn set_nodelay<S: AsFd>(socket: &S, on: bool) -> io::Result<()> {
     SockRef::from(socket).set_tcp_nodelay(on)
 }
 
+/// A loopback port where nothing listens, reserved for as long as the
+/// returned socket lives: it is bound but not listening, so no other program
+/// can take the port, and a connect to it is refused (RST). For
+/// demonstrations and tests of `ConnectionRefusedError` that must not race
+/// with other programs binding ports.
+///
+/// # Errors
+/// The OS error from socket or bind.
+pub fn unlistened_port() -> io::Result<(Socket, SocketAddr)> {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    let addr = socket
+        .local_addr()?
+        .as_socket()
+        .ok_or_else(|| io::Error::other("bound address is not an IP address"))?;
+    Ok((socket, addr))
+}
+
 /// Makes the next close send RST instead of FIN (`SO_LINGER` 0): the way to
 /// refuse a connection that was already accepted, or to simulate a crash.
 ///
@@ -187,6 +205,17 @@ mod tests {
             // Machines without IPv6 refuse the address itself, nothing else.
             Err(e) => assert_eq!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL), "{e}"),
         }
+    }
+
+    #[test]
+    fn an_unlistened_port_refuses_connections() {
+        let (_reserved, addr) = unlistened_port().unwrap();
+        let err = std::net::TcpStream::connect(addr).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        assert!(
+            TcpListener::bind(addr).is_err(),
+            "the port is taken while reserved"
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! [`ServerSession`] driven by readiness instead of by waiting.
 //!
 //! Readiness is edge-triggered: an event says "something changed", so after
-//! each one we read until `WouldBlock` and write until `WouldBlock`; stopping
+//! each one we read until `WouldBlock` (or until a short read, which on Linux
+//! means the receive queue is empty) and write until `WouldBlock`; stopping
 //! earlier would leave bytes that no new event announces. Two exceptions are
 //! deliberate: reading pauses while output is over its cap (backpressure; the
 //! WRITABLE event that drains it resumes reading), and at most [`READ_BUDGET`]
@@ -94,19 +95,28 @@ impl Conn {
     ///
     /// `scratch` is the loop's shared read buffer: between frames, bytes are
     /// read into it and decoded from it, so idle connections own no buffer.
+    ///
+    /// `short_read_drains`: the event that brought us here reported neither
+    /// end of stream nor an error, so a short read means the receive queue is
+    /// empty (see [`Self::drive`]'s body). False when driving without an event.
     pub fn drive(
         &mut self,
         token: Token,
         registry: &Registry,
         scratch: &mut [u8],
+        short_read_drains: bool,
         on_message: &mut dyn FnMut(SocketAddr, Vec<u8>),
     ) -> Result<bool, End> {
         let mut reads = 0;
+        let mut drained = false;
         self.more_to_read = false;
         loop {
             self.flush()?;
             if self.session.is_finished() {
                 return Ok(true);
+            }
+            if drained {
+                break;
             }
             if !self.session.wants_read() {
                 // Read side done, or paused by backpressure: then output is
@@ -120,10 +130,12 @@ impl Conn {
             }
             reads += 1;
             let direct = self.session.reads_direct();
-            let read = if direct {
-                self.stream.read(self.session.read_space())
+            let (read, offered) = if direct {
+                let space = self.session.read_space();
+                let offered = space.len();
+                (self.stream.read(space), offered)
             } else {
-                self.stream.read(scratch)
+                (self.stream.read(scratch), scratch.len())
             };
             match read {
                 Ok(0) => {
@@ -133,6 +145,14 @@ impl Conn {
                     }
                 }
                 Ok(n) => {
+                    // A short read emptied the receive queue, and on Linux,
+                    // with edge-triggered epoll, anything arriving later
+                    // (bytes, FIN, RST) raises a new event: the read that
+                    // would only say WouldBlock, one syscall per message, can
+                    // be skipped. Not when the event already reported end of
+                    // stream or an error: a FIN queued before the wait raises
+                    // no new event and must be read now.
+                    drained = short_read_drains && n < offered;
                     let units = if direct {
                         self.session.received(n)?
                     } else {

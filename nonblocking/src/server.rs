@@ -157,11 +157,11 @@ impl EventLoop {
                 match event.token() {
                     LISTENER => self.accept_all(),
                     WAKER => {} // the stop flag is checked below
-                    Token(key) => self.drive(key),
+                    Token(key) => self.drive(key, !(event.is_read_closed() || event.is_error())),
                 }
             }
             for key in std::mem::take(&mut self.requeue) {
-                self.drive(key);
+                self.drive(key, false);
             }
             if self.accept_retry_at.is_some_and(|t| Instant::now() >= t) {
                 self.accept_retry_at = None;
@@ -233,7 +233,7 @@ impl EventLoop {
                             }
                             // Bytes may have arrived before registration; the
                             // registration reports them, but driving now is cheap.
-                            self.drive(key);
+                            self.drive(key, false);
                         }
                         Err(e) => {
                             warn!(%peer, error = %e, "could not register a connection; closed");
@@ -267,7 +267,7 @@ impl EventLoop {
         }
     }
 
-    fn drive(&mut self, key: usize) {
+    fn drive(&mut self, key: usize, short_read_drains: bool) {
         let Some(conn) = self.conns.get_mut(key) else {
             return; // closed earlier in this batch: a stale event
         };
@@ -276,6 +276,7 @@ impl EventLoop {
             Token(key),
             self.poll.registry(),
             &mut self.scratch,
+            short_read_drains,
             &mut |peer, m| on_message(peer, m),
         );
         match result {

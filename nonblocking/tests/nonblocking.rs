@@ -1,7 +1,7 @@
 //! What only the non-blocking side does: WouldBlock made visible, partial
 //! writes, backpressure, and sleeping in poll.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -39,10 +39,7 @@ fn try_recv_with_no_data_is_would_block_at_once() {
 
 #[test]
 fn refused_connect_starts_fine_and_fails_after_the_event() {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let (_reserved, addr) = sockmodes_common::net::unlistened_port().unwrap();
     // The connect call itself succeeds: the handshake is merely in progress.
     let mut client =
         NbClient::connect_start(addr, &NbOptions::default()).expect("in progress, not refused yet");

@@ -59,11 +59,6 @@ fn millis(d: Duration) -> String {
     }
 }
 
-/// A port on loopback where nothing listens.
-fn closed_port() -> anyhow::Result<SocketAddr> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
-}
-
 /// A connected pair on loopback: (client, server side).
 fn pair() -> anyhow::Result<(TcpStream, TcpStream)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -89,9 +84,11 @@ fn refused(_: &Pace) -> anyhow::Result<Step> {
         "TcpStream::connect(addr)  // Ok: in progress; the refusal comes with a poll event, via take_error()",
         "With blocking calls the refusal is the connect's result; with mio it is an event you must wait for.",
     );
-    let addr = closed_port()?;
+    let (_reserved, addr) = sockmodes_common::net::unlistened_port()?;
     let t = Instant::now();
-    let err = TcpStream::connect(addr).expect_err("nothing listens there");
+    let Err(err) = TcpStream::connect(addr) else {
+        anyhow::bail!("connected to {addr}, where nothing should listen");
+    };
     s.observed.push((
         "std connect",
         format!(
@@ -233,7 +230,9 @@ fn timeout_mode(pace: &Pace) -> anyhow::Result<Step> {
     let (mut client, _silent) = pair()?;
     client.set_read_timeout(Some(pace.timeout))?;
     let t = Instant::now();
-    let err = client.read(&mut [0u8; 16]).expect_err("the peer is silent");
+    let Err(err) = client.read(&mut [0u8; 16]) else {
+        anyhow::bail!("the silent peer sent data");
+    };
     let waited = t.elapsed();
     s.observed.push(("recv failed after", millis(waited)));
     s.observed.push((
