@@ -264,14 +264,29 @@ pub fn write(
         dir.join("report.json"),
         serde_json::to_string_pretty(&json)?,
     )?;
-    std::fs::write(
-        dir.join("report.html"),
-        html(run_mode, &machine, results, scale, &targets, &charts),
-    )?;
-    let md = markdown(run_mode, &machine, results, scale, &targets, &charts);
+    let report = Report {
+        run_mode,
+        machine: &machine,
+        results,
+        scale,
+        targets: &targets,
+        charts: &charts,
+    };
+    std::fs::write(dir.join("report.html"), html(&report))?;
+    let md = markdown(&report);
     let md_path = dir.join("report.md");
     std::fs::write(&md_path, md)?;
     Ok(md_path)
+}
+
+/// Everything one report shows, for the Markdown and HTML writers.
+struct Report<'a> {
+    run_mode: &'a str,
+    machine: &'a Machine,
+    results: &'a [CaseResult],
+    scale: &'a [ScalePoint],
+    targets: &'a [TargetCheck],
+    charts: &'a [(String, String)],
 }
 
 const COLUMNS: [Target; 4] = [
@@ -328,14 +343,16 @@ fn banner(run_mode: &str) -> &'static str {
     }
 }
 
-fn markdown(
-    run_mode: &str,
-    machine: &Machine,
-    results: &[CaseResult],
-    scale: &[ScalePoint],
-    targets: &[TargetCheck],
-    charts: &[(String, String)],
-) -> String {
+fn markdown(r: &Report<'_>) -> String {
+    let Report {
+        run_mode,
+        machine,
+        results,
+        scale,
+        targets,
+        charts,
+    } = *r;
+
     let mut s = String::new();
     let _ = writeln!(s, "# sockmodes performance report\n");
     let _ = writeln!(
@@ -399,14 +416,16 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn html(
-    run_mode: &str,
-    machine: &Machine,
-    results: &[CaseResult],
-    scale: &[ScalePoint],
-    targets: &[TargetCheck],
-    charts: &[(String, String)],
-) -> String {
+fn html(r: &Report<'_>) -> String {
+    let Report {
+        run_mode,
+        machine,
+        results,
+        scale,
+        targets,
+        charts,
+    } = *r;
+
     let mut s = String::new();
     s.push_str(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>sockmodes report</title><style>",
