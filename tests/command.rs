@@ -17,6 +17,19 @@ fn start_server(args: &[&str]) -> ServerProcess {
     ServerProcess::start(Path::new(BIN), args).expect("sockmodes server starts")
 }
 
+/// Runs `sockmodes ARGS`, requires success (showing stderr if not), and
+/// returns its stdout.
+#[track_caller]
+fn sockmodes_ok(args: &[&str]) -> String {
+    let out = sockmodes(args);
+    assert!(
+        out.status.success(),
+        "sockmodes {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
 #[track_caller]
 fn sockmodes(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -39,7 +52,7 @@ fn assert_one_clear_error(out: &Output, needle: &str) {
 fn message_reaches_stdout_in_both_modes() {
     for mode in ["blocking", "nonblocking"] {
         let mut server = start_server(&["--mode", mode, "--once"]);
-        let out = sockmodes(&[
+        let stdout = sockmodes_ok(&[
             "client",
             "--mode",
             mode,
@@ -48,12 +61,7 @@ fn message_reaches_stdout_in_both_modes() {
             "message",
             "Hola, servidor!",
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains("sent 15 bytes"));
+        assert!(stdout.contains("sent 15 bytes"));
         let status = server.child.wait().unwrap();
         assert!(status.success(), "--once exits cleanly");
         let mut stdout = String::new();
@@ -73,7 +81,7 @@ fn echo_and_sink_verify_in_both_modes() {
     for mode in ["blocking", "nonblocking"] {
         let echo = start_server(&["--mode", mode, "--service", "echo"]);
         for client_mode in ["blocking", "nonblocking"] {
-            let out = sockmodes(&[
+            let stdout = sockmodes_ok(&[
                 "client",
                 "--mode",
                 client_mode,
@@ -85,12 +93,7 @@ fn echo_and_sink_verify_in_both_modes() {
                 "--count",
                 "5",
             ]);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(String::from_utf8_lossy(&out.stdout).contains("came back intact"));
+            assert!(stdout.contains("came back intact"));
         }
         assert!(
             echo.terminate().unwrap().success(),
@@ -98,7 +101,7 @@ fn echo_and_sink_verify_in_both_modes() {
         );
 
         let sink = start_server(&["--mode", mode, "--service", "sink"]);
-        let out = sockmodes(&[
+        let stdout = sockmodes_ok(&[
             "client",
             "--addr",
             &sink.addr.to_string(),
@@ -109,18 +112,12 @@ fn echo_and_sink_verify_in_both_modes() {
             "7",
         ]);
         assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
             stdout.contains("counted 7 frame(s), 7000 bytes"),
             "{stdout}"
         );
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
         let len = std::fs::metadata(file).unwrap().len();
-        let out = sockmodes(&[
+        let stdout = sockmodes_ok(&[
             "client",
             "--addr",
             &sink.addr.to_string(),
@@ -130,12 +127,7 @@ fn echo_and_sink_verify_in_both_modes() {
             "--file",
             file,
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{len} bytes")));
+        assert!(stdout.contains(&format!("{len} bytes")));
         sink.terminate().unwrap();
     }
 }
@@ -178,14 +170,8 @@ fn load_json_in_both_modes() {
                 let addr = server.addr.to_string();
                 args.extend(["--addr", &addr]);
                 args.extend(extra.iter().copied());
-                let out = sockmodes(&args);
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                let v: serde_json::Value =
-                    serde_json::from_slice(&out.stdout).expect("one JSON object");
+                let stdout = sockmodes_ok(&args);
+                let v: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
                 let obj = v.as_object().unwrap();
                 let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
                 keys.sort_unstable();
@@ -207,7 +193,7 @@ fn load_json_in_both_modes() {
 fn open_loop_load_runs_at_the_rate() {
     let server = start_server(&["--service", "echo"]);
     for mode in ["blocking", "nonblocking"] {
-        let out = sockmodes(&[
+        let stdout = sockmodes_ok(&[
             "load",
             "--mode",
             mode,
@@ -223,12 +209,7 @@ fn open_loop_load_runs_at_the_rate() {
             "400",
             "--json",
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         // The schedule fixes the count: 400/s for 1 s (a few may straddle the end).
         let messages = v["messages"].as_u64().unwrap();
         assert!(
