@@ -1,14 +1,14 @@
 //! Blocking load: one thread per connection, each waiting in its own calls.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
 use sockmodes_common::{ClientError, Service, SinkTally};
 
 use super::record::{until, Recorder};
-use super::{LoadConfig, LoadError, Outcome, Schedule};
+use super::{LoadConfig, LoadError, Outcome, Schedule, Start};
 use crate::{Client, ClientSettings, IoMode};
 
 /// Stack of each load thread.
@@ -19,22 +19,14 @@ const STACK: usize = 256 * 1024;
 
 pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
     let n = config.connections;
-    let barrier = Arc::new(Barrier::new(n));
-    let t0 = Arc::new(OnceLock::new());
-    let payload: Arc<[u8]> = super::payload(config.size).into();
+    let start = Start::new(config, n, Arc::clone(progress));
     let mut threads = Vec::with_capacity(n);
     for i in 0..n {
-        let (config, barrier, t0, payload, progress) = (
-            config.clone(),
-            Arc::clone(&barrier),
-            Arc::clone(&t0),
-            Arc::clone(&payload),
-            Arc::clone(progress),
-        );
+        let start = Arc::clone(&start);
         let spawned = thread::Builder::new()
             .name(format!("load-{i}"))
             .stack_size(STACK)
-            .spawn(move || worker(i, &config, &barrier, &t0, &payload, &progress));
+            .spawn(move || worker(i, &start));
         match spawned {
             Ok(t) => threads.push(t),
             Err(e) => {
@@ -51,7 +43,7 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
         .into_iter()
         .map(|t| t.join().expect("load thread panicked"))
         .collect();
-    let start = *t0.get().expect("the barrier was passed");
+    let start = start.started().expect("the barrier was passed");
     let mut total = Recorder::new(start + config.warmup);
     let mut connected = 0;
     let mut first_error = None;
@@ -80,21 +72,14 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     })
 }
 
-fn worker(
-    i: usize,
-    config: &LoadConfig,
-    barrier: &Barrier,
-    t0: &OnceLock<Instant>,
-    payload: &[u8],
-    progress: &AtomicU64,
-) -> (Recorder, Option<ClientError>) {
+fn worker(i: usize, run: &Start) -> (Recorder, Option<ClientError>) {
+    let (config, payload, progress) = (&run.config, &run.payload[..], &*run.progress);
     let settings = ClientSettings {
         max_frame: config.max_frame,
         ..ClientSettings::default()
     };
     let client = Client::connect(IoMode::Blocking, config.addr, &settings);
-    barrier.wait();
-    let start = *t0.get_or_init(Instant::now);
+    let start = run.wait();
     let measure_from = start + config.warmup;
     let end = measure_from + config.duration;
     let mut rec = Recorder::new(measure_from);

@@ -18,8 +18,8 @@ mod schedule;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Barrier, OnceLock};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
@@ -201,6 +201,41 @@ impl Outcome {
             max_us: if h.is_empty() { 0.0 } else { h.max() as f64 },
             errors: self.recorder.errors,
         }
+    }
+}
+
+/// What every worker of one run shares: the configuration, the payload, the
+/// progress counter, and the start line, a barrier after which the first
+/// worker through fixes the run's start time for all.
+pub(crate) struct Start {
+    pub config: LoadConfig,
+    pub payload: Vec<u8>,
+    pub progress: Arc<AtomicU64>,
+    barrier: Barrier,
+    t0: OnceLock<Instant>,
+}
+
+impl Start {
+    /// A start line for `workers` workers.
+    pub fn new(config: &LoadConfig, workers: usize, progress: Arc<AtomicU64>) -> Arc<Start> {
+        Arc::new(Start {
+            payload: payload(config.size),
+            config: config.clone(),
+            progress,
+            barrier: Barrier::new(workers),
+            t0: OnceLock::new(),
+        })
+    }
+
+    /// Waits for every worker (connections made), then returns the start time.
+    pub fn wait(&self) -> Instant {
+        self.barrier.wait();
+        *self.t0.get_or_init(Instant::now)
+    }
+
+    /// The start time, once the workers passed the start line.
+    pub fn started(&self) -> Option<Instant> {
+        self.t0.get().copied()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use sockmodes_common::{ClientError, Service, SinkTally};
 use sockmodes_nonblocking::multi::{Event, MultiClient};
 
 use super::record::{until, Recorder};
-use super::{LoadConfig, LoadError, Outcome, Schedule};
+use super::{LoadConfig, LoadError, Outcome, Schedule, Start};
 
 /// How long after the end connections may take to deliver owed answers.
 ///
@@ -39,24 +39,16 @@ struct ConnState {
 pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
     let cores = thread::available_parallelism().map_or(1, usize::from);
     let loops = cores.min(config.connections);
-    let barrier = Arc::new(Barrier::new(loops));
-    let t0 = Arc::new(OnceLock::new());
-    let payload: Arc<[u8]> = super::payload(config.size).into();
+    let start = Start::new(config, loops, Arc::clone(progress));
     let mut threads = Vec::with_capacity(loops);
     for l in 0..loops {
         // Spread connections evenly: loop l takes every loops-th index from l.
         let share: Vec<usize> = (l..config.connections).step_by(loops).collect();
-        let (config, barrier, t0, payload, progress) = (
-            config.clone(),
-            Arc::clone(&barrier),
-            Arc::clone(&t0),
-            Arc::clone(&payload),
-            Arc::clone(progress),
-        );
+        let start = Arc::clone(&start);
         threads.push(
             thread::Builder::new()
                 .name(format!("load-loop-{l}"))
-                .spawn(move || event_loop(&share, &config, &barrier, &t0, &payload, &progress))?,
+                .spawn(move || event_loop(&share, &start))?,
         );
     }
     let mut total: Option<Recorder> = None;
@@ -89,14 +81,8 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
 
 type LoopResult = Result<(Recorder, usize, Option<ClientError>), LoadError>;
 
-fn event_loop(
-    share: &[usize],
-    config: &LoadConfig,
-    barrier: &Barrier,
-    t0: &OnceLock<Instant>,
-    payload: &[u8],
-    progress: &AtomicU64,
-) -> LoopResult {
+fn event_loop(share: &[usize], run: &Start) -> LoopResult {
+    let (config, payload, progress) = (&run.config, &run.payload[..], &*run.progress);
     let mut multi = MultiClient::new(config.max_frame)?;
     let mut first_error = None;
     let mut states: Vec<ConnState> = Vec::new();
@@ -128,8 +114,7 @@ fn event_loop(
             _ => {}
         })?;
     }
-    barrier.wait();
-    let start = *t0.get_or_init(Instant::now);
+    let start = run.wait();
     let measure_from = start + config.warmup;
     let end = measure_from + config.duration;
     let mut rec = Recorder::new(measure_from);

@@ -50,17 +50,25 @@ impl Proxy {
     }
 }
 
+/// Reads from `from`; at its end (or an error) shuts down `to`'s write side,
+/// passing the close on, and returns `None`.
+fn read_or_pass_close(from: &mut TcpStream, to: &TcpStream, buf: &mut [u8]) -> Option<usize> {
+    match from.read(buf) {
+        Ok(0) | Err(_) => {
+            let _ = to.shutdown(Shutdown::Write);
+            None
+        }
+        Ok(n) => Some(n),
+    }
+}
+
 /// Client -> server, with the fault applied.
 fn upstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault) {
     let mut buf = [0u8; 16 * 1024];
     let mut forwarded = 0usize;
     loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) | Err(_) => {
-                let _ = to.shutdown(Shutdown::Write);
-                return;
-            }
-            Ok(n) => n,
+        let Some(n) = read_or_pass_close(&mut from, &to, &mut buf) else {
+            return;
         };
         let mut chunk = &buf[..n];
         while !chunk.is_empty() {
@@ -119,12 +127,8 @@ fn upstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault) {
 fn downstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault) {
     let mut buf = [0u8; 16 * 1024];
     loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) | Err(_) => {
-                let _ = to.shutdown(Shutdown::Write);
-                return;
-            }
-            Ok(n) => n,
+        let Some(n) = read_or_pass_close(&mut from, &to, &mut buf) else {
+            return;
         };
         let ok = match fault {
             Fault::Slice { piece, delay } => buf[..n].chunks(piece).all(|p| {
