@@ -6,9 +6,11 @@
 //! - [`load`]: the load generator (closed and open loop, HdrHistogram).
 //! - [`demo`]: the guided walk-through behind `sockmodes demo`.
 //! - [`child`]: a `sockmodes server` child process (scale bench, command tests).
+//! - [`delayed`]: an echo server with a known delay, the load generator's yardstick.
 #![deny(missing_docs)]
 
 pub mod child;
+pub mod delayed;
 pub mod demo;
 pub mod either;
 pub mod load;

@@ -149,6 +149,19 @@ fn load_json_in_both_modes() {
         "max_us",
         "errors",
     ];
+    // Added later; the thirteen above keep their names and meaning.
+    let added = [
+        "mean_us",
+        "percentiles",
+        "latency_out_of_range",
+        "rate_requested",
+        "unsent",
+        "client_threads",
+        "client_cpu",
+        "client_cpu_utilization",
+        "client_bound",
+        "warnings",
+    ];
     for server_mode in ["blocking", "nonblocking"] {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
             let server = start_server(&["--mode", server_mode, "--service", service]);
@@ -175,9 +188,12 @@ fn load_json_in_both_modes() {
                 let obj = v.as_object().unwrap();
                 let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
                 keys.sort_unstable();
-                let mut want = fields.to_vec();
+                let mut want = [&fields[..], &added[..]].concat();
                 want.sort_unstable();
                 assert_eq!(keys, want, "exactly the documented fields");
+                for number in &fields[3..] {
+                    assert!(obj[*number].is_number(), "{number} is a number: {v}");
+                }
                 assert_eq!(obj["mode"], mode);
                 assert_eq!(obj["service"], service);
                 assert!(obj["messages"].as_u64().unwrap() > 0, "{v}");
@@ -218,6 +234,64 @@ fn open_loop_load_runs_at_the_rate() {
         );
     }
     server.terminate().unwrap();
+}
+
+#[test]
+fn hdr_log_decodes_to_the_json_figures() {
+    let server = start_server(&["--mode", "nonblocking", "--service", "echo"]);
+    let dir = std::env::temp_dir().join(format!("sockmodes-hdrlog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for mode in ["blocking", "nonblocking"] {
+        let log = dir.join(format!("{mode}.hlog"));
+        let stdout = sockmodes_ok(&[
+            "load",
+            "--mode",
+            mode,
+            "--addr",
+            &server.addr.to_string(),
+            "--connections",
+            "4",
+            "--duration",
+            "1.5",
+            "--warmup",
+            "0",
+            "--json",
+            "--hdr-log",
+            log.to_str().unwrap(),
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let text = std::fs::read(&log).unwrap();
+        let (total, tags) = sockmodes::load::hdrlog::read_total(&text).expect("the log decodes");
+        assert_eq!(tags, vec![format!("{mode}-echo")]);
+        assert_eq!(Some(total.len()), v["messages"].as_u64(), "{v}");
+        assert!(!total.is_empty());
+        assert_eq!(
+            total.value_at_quantile(0.5) as f64,
+            v["p50_us"].as_f64().unwrap()
+        );
+        assert_eq!(total.max() as f64, v["max_us"].as_f64().unwrap());
+        let intervals = String::from_utf8(text)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("Tag="))
+            .count();
+        assert!(
+            (2..=3).contains(&intervals),
+            "one interval a second: {intervals}"
+        );
+    }
+    let out = sockmodes(&[
+        "load",
+        "--addr",
+        &server.addr.to_string(),
+        "--hdr-log",
+        "/nonexistent-dir/x.hlog",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot create the HdrHistogram log"), "{err}");
+    server.terminate().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

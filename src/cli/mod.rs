@@ -37,6 +37,7 @@ enum Command {
     /// Connect and talk to a server: send a message, echo frames, or upload to a sink.
     Client(client::ClientArgs),
     /// Generate load against an echo or sink server and report throughput and latency.
+    #[command(after_long_help = load::FIELDS_HELP)]
     Load(load::LoadArgs),
     /// A guided walk-through (about a minute): each difference between the modes, shown and measured.
     Demo {

@@ -8,24 +8,32 @@
 //!   is measured from its *scheduled* time, so time spent queued behind a
 //!   stall is counted.
 //!
-//! Warm-up traffic is sent but not counted. Latencies go into an HdrHistogram
-//! in microseconds.
+//! Warm-up traffic is sent but not counted. Latencies go into HdrHistograms
+//! in microseconds, one per second of the window (`record.rs`), which can be
+//! written as a standard interval log ([`hdrlog`]). The client watches its
+//! own CPU use over the window (`cpu.rs`) and says when it, not the server,
+//! was the bottleneck (`report.rs`).
 
 mod blocking;
+mod cpu;
+pub mod hdrlog;
 mod nonblocking;
 mod record;
+mod report;
 mod schedule;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Barrier, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
 use crate::IoMode;
-pub use record::Recorder;
+pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
+pub use record::{Recorder, INTERVAL, MAX_LATENCY_US};
+pub use report::{LoadReport, Run};
 pub use schedule::Schedule;
 
 /// What to run.
@@ -96,49 +104,19 @@ pub enum LoadError {
     Io(#[from] std::io::Error),
 }
 
-/// The figures of one run; `--json` prints exactly these fields.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct LoadReport {
-    /// Client mode.
-    pub mode: String,
-    /// Service.
-    pub service: String,
-    /// Connections that were open.
-    pub connections: usize,
-    /// Measured seconds (warm-up excluded).
-    pub duration_s: f64,
-    /// Messages completed in the measured time (echo: round trips; sink: frames sent).
-    pub messages: u64,
-    /// Messages per second.
-    pub messages_per_s: f64,
-    /// Payload bytes per second (sink: verified by the server's summary).
-    pub bytes_per_s: f64,
-    /// Median latency, µs (sink: time a send call held the writer).
-    pub p50_us: f64,
-    /// 90th percentile, µs.
-    pub p90_us: f64,
-    /// 99th percentile, µs.
-    pub p99_us: f64,
-    /// 99.9th percentile, µs.
-    pub p999_us: f64,
-    /// Largest latency, µs.
-    pub max_us: f64,
-    /// Failed connections, mismatched echoes, or sink summaries that disagree.
-    pub errors: u64,
-}
-
 /// Runs the load; `progress` counts messages as they complete (for a
-/// progress bar).
+/// progress bar). The [`Run`] holds the summary ([`Run::report`]) and the
+/// per-second histograms ([`Run::write_hdr_log`]).
 ///
 /// # Errors
 /// A configuration it cannot run, or no connection at all.
-pub fn run(config: &LoadConfig, progress: Arc<AtomicU64>) -> Result<LoadReport, LoadError> {
+pub fn run(config: &LoadConfig, progress: Arc<AtomicU64>) -> Result<Run, LoadError> {
     validate(config)?;
     let outcome = match config.mode {
         IoMode::Blocking => blocking::run(config, &progress)?,
         IoMode::NonBlocking => nonblocking::run(config, &progress)?,
     };
-    Ok(outcome.report(config))
+    Ok(Run::new(config, outcome))
 }
 
 fn validate(config: &LoadConfig) -> Result<(), LoadError> {
@@ -170,72 +148,85 @@ pub(crate) struct Outcome {
     pub recorder: Recorder,
     /// Connections that were established.
     pub connected: usize,
-    /// Measured payload bytes (sink: as confirmed by the server).
-    pub bytes: u64,
-    pub measured: Duration,
-}
-
-impl Outcome {
-    fn report(self, config: &LoadConfig) -> LoadReport {
-        let secs = self.measured.as_secs_f64().max(1e-9);
-        let h = &self.recorder.histogram;
-        let q = |q: f64| {
-            if h.is_empty() {
-                0.0
-            } else {
-                h.value_at_quantile(q) as f64
-            }
-        };
-        LoadReport {
-            mode: config.mode.name().to_string(),
-            service: config.service.name().to_string(),
-            connections: self.connected,
-            duration_s: secs,
-            messages: self.recorder.messages,
-            messages_per_s: self.recorder.messages as f64 / secs,
-            bytes_per_s: self.bytes as f64 / secs,
-            p50_us: q(0.5),
-            p90_us: q(0.9),
-            p99_us: q(0.99),
-            p999_us: q(0.999),
-            max_us: if h.is_empty() { 0.0 } else { h.max() as f64 },
-            errors: self.recorder.errors,
-        }
-    }
+    /// Threads that drove the connections (blocking: one each; non-blocking:
+    /// one per event loop).
+    pub threads: usize,
+    /// The start line: the window's wall-clock start and the CPU use.
+    pub start: Arc<Start>,
 }
 
 /// What every worker of one run shares: the configuration, the payload, the
 /// progress counter, and the start line, a barrier after which the first
-/// worker through fixes the run's start time for all.
+/// worker through fixes the run's start time for all. A monitor thread waits
+/// at the same barrier and reads the process's CPU time at the start and the
+/// end of the measured window.
 pub(crate) struct Start {
     pub config: LoadConfig,
     pub payload: Vec<u8>,
     pub progress: Arc<AtomicU64>,
     barrier: Barrier,
-    t0: OnceLock<Instant>,
+    t0: OnceLock<(Instant, SystemTime)>,
+    monitor: Mutex<Option<JoinHandle<Option<CpuWindow>>>>,
 }
 
 impl Start {
-    /// A start line for `workers` workers.
+    /// A start line for `workers` workers (and the CPU monitor).
     pub fn new(config: &LoadConfig, workers: usize, progress: Arc<AtomicU64>) -> Arc<Start> {
-        Arc::new(Start {
+        let start = Arc::new(Start {
             payload: payload(config.size),
             config: config.clone(),
             progress,
-            barrier: Barrier::new(workers),
+            barrier: Barrier::new(workers + 1),
             t0: OnceLock::new(),
-        })
+            monitor: Mutex::new(None),
+        });
+        let watched = Arc::clone(&start);
+        let monitor = thread::Builder::new()
+            .name("load-cpu".into())
+            .spawn(move || watched.watch_cpu());
+        match monitor {
+            Ok(handle) => *start.monitor.lock().expect("not poisoned") = Some(handle),
+            Err(e) => {
+                // The barrier counts the monitor: a run without CPU figures
+                // is still a run, so something must stand in at the line.
+                tracing::warn!(error = %e, "no CPU monitor thread; client CPU not measured");
+                let stand_in = Arc::clone(&start);
+                drop(thread::spawn(move || stand_in.wait()));
+            }
+        }
+        start
+    }
+
+    /// The monitor: CPU time at the start and at the end of the window.
+    fn watch_cpu(&self) -> Option<CpuWindow> {
+        let from = self.wait() + self.config.warmup;
+        let to = from + self.config.duration;
+        thread::sleep(record::until(from));
+        let before = process_cpu_time()?;
+        thread::sleep(record::until(to));
+        let after = process_cpu_time()?;
+        Some(CpuWindow::between(before, after, to - from))
     }
 
     /// Waits for every worker (connections made), then returns the start time.
     pub fn wait(&self) -> Instant {
         self.barrier.wait();
-        *self.t0.get_or_init(Instant::now)
+        self.t0
+            .get_or_init(|| (Instant::now(), SystemTime::now()))
+            .0
     }
 
-    /// The start time, once the workers passed the start line.
-    pub fn started(&self) -> Option<Instant> {
-        self.t0.get().copied()
+    /// The wall-clock time at which measuring began (after warm-up).
+    pub fn measure_from_wall(&self) -> SystemTime {
+        let wall = self.t0.get().map_or_else(SystemTime::now, |t| t.1);
+        wall + self.config.warmup
+    }
+
+    /// The process's CPU use over the measured window (waits for the window
+    /// to end); `None` where the OS gave no figure.
+    pub fn cpu(&self) -> Option<CpuWindow> {
+        let handle = self.monitor.lock().expect("not poisoned").take()?;
+        handle.join().ok().flatten()
     }
 }
 

@@ -72,10 +72,10 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
         ));
     }
     Ok(Outcome {
-        bytes: total.bytes,
         recorder: total,
         connected,
-        measured: config.duration,
+        threads: loops,
+        start,
     })
 }
 
@@ -117,7 +117,7 @@ fn event_loop(share: &[usize], run: &Start) -> LoopResult {
     let start = run.wait();
     let measure_from = start + config.warmup;
     let end = measure_from + config.duration;
-    let mut rec = Recorder::new(measure_from);
+    let mut rec = Recorder::new();
     rec.errors += share
         .len()
         .saturating_sub(states.iter().filter(|s| s.connected).count()) as u64;
@@ -164,7 +164,7 @@ fn event_loop(share: &[usize], run: &Start) -> LoopResult {
                     if let Some(due) = st.queued {
                         if out.pending() == 0 {
                             st.queued = None;
-                            if rec.complete(due, now, 0) {
+                            if rec.complete(measure_from, due, now, 0) {
                                 progress.fetch_add(1, Ordering::Relaxed);
                             } else {
                                 st.warm_bytes += payload.len() as u64;
@@ -233,7 +233,7 @@ fn event_loop(share: &[usize], run: &Start) -> LoopResult {
                     let now = Instant::now();
                     if frame != payload {
                         rec.errors += 1;
-                    } else if rec.complete(due, now, payload.len()) {
+                    } else if rec.complete(measure_from, due, now, payload.len()) {
                         progress.fetch_add(1, Ordering::Relaxed);
                     }
                     if st.schedule.is_none() && now < end {

@@ -1,67 +1,210 @@
 //! Counting what happened in the measured window.
+//!
+//! Every latency goes into an HdrHistogram of microseconds, one histogram per
+//! second of the window, so the run can be written as a standard interval log
+//! (`--hdr-log`) and the total is the sum of its intervals.
+//!
+//! The range is explicit: 1 µs to one hour. A value outside it is *counted*
+//! as out of range and left out of the percentiles, never clamped to a
+//! bucket edge. (hdrhistogram 7's `saturating_record` on an auto-resizing
+//! histogram clamps to its *current* top, about 2 ms at first: that once made
+//! every latency over 2 ms read as 2 µs.)
 
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-/// Per-worker tally; workers' recorders are merged at the end.
+/// The longest latency the histograms track: one hour, in µs.
+///
+/// Why an hour: longer than any run the command makes; a value beyond it is
+/// a clock or bookkeeping fault, not a latency, and is counted as such.
+pub const MAX_LATENCY_US: u64 = 3_600_000_000;
+
+/// Significant digits of every histogram.
+///
+/// Why 3: 0.1% resolution at every scale, the HdrHistogram default that
+/// wrk2 and the Java tools use.
+const SIGFIGS: u8 = 3;
+
+/// Length of one interval of the interval log.
+pub const INTERVAL: Duration = Duration::from_secs(1);
+
+/// An empty latency histogram (µs) that grows as values arrive.
+///
+/// It starts small (16 KiB) and resizes on `record`, so an idle interval or
+/// a worker with few samples costs little; the range check in
+/// [`Recorder::complete`] keeps it within [`MAX_LATENCY_US`].
+pub fn histogram() -> Histogram<u64> {
+    let mut h = Histogram::new_with_bounds(1, 2, SIGFIGS).expect("1..2 at 3 digits is valid");
+    h.auto(true);
+    h
+}
+
+/// A tally: the engines keep one per worker (non-blocking loops) or per
+/// shard (blocking threads), and merge them at the end.
 pub struct Recorder {
-    /// Latencies in µs.
-    pub histogram: Histogram<u64>,
+    /// Latency histograms, one per [`INTERVAL`] since the window's start.
+    pub intervals: Vec<Histogram<u64>>,
     /// Messages completed in the measured window.
     pub messages: u64,
     /// Payload bytes completed in the measured window.
     pub bytes: u64,
     /// Errors of any kind.
     pub errors: u64,
-    /// Start of the measured window (end of warm-up).
-    pub measure_from: Instant,
+    /// Latencies that did not fit 1 µs ..= [`MAX_LATENCY_US`] (not in the
+    /// histograms; also counted in `errors`).
+    pub out_of_range: u64,
+    /// Open loop: sends due in the window that were never made because the
+    /// window ended first (the client fell behind its schedule).
+    pub unsent: u64,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::new()
+    }
 }
 
 impl Recorder {
-    /// An empty recorder that counts from `measure_from`.
-    pub fn new(measure_from: Instant) -> Recorder {
+    /// An empty recorder.
+    pub fn new() -> Recorder {
         Recorder {
-            // Why 3 significant digits and auto-resize: 0.1% resolution at any
-            // scale, from microseconds to a stall of many seconds.
-            histogram: {
-                let mut h = Histogram::new(3).expect("3 significant digits is valid");
-                h.auto(true);
-                h
-            },
+            intervals: Vec::new(),
             messages: 0,
             bytes: 0,
             errors: 0,
-            measure_from,
+            out_of_range: 0,
+            unsent: 0,
         }
     }
 
-    /// Records a message that was due (sent or scheduled) at `start` and
-    /// completed at `end`; ignored when it started during warm-up.
-    pub fn complete(&mut self, start: Instant, end: Instant, bytes: usize) -> bool {
-        if start < self.measure_from {
+    /// Records a message that was due (sent or scheduled) at `due` and
+    /// completed at `done`, for a window that starts at `from`. Returns
+    /// false, and records nothing, when it was due before the window
+    /// (warm-up).
+    ///
+    /// The latency is rounded down to whole µs, with 1 µs as the floor; the
+    /// message lands in the interval in which it completed.
+    pub fn complete(&mut self, from: Instant, due: Instant, done: Instant, bytes: usize) -> bool {
+        if due < from {
             return false;
         }
-        let us = end.saturating_duration_since(start).as_micros();
-        self.histogram
-            .saturating_record(u64::try_from(us).unwrap_or(u64::MAX).max(1));
         self.messages += 1;
         self.bytes += bytes as u64;
+        let us = u64::try_from(done.saturating_duration_since(due).as_micros()).unwrap_or(u64::MAX);
+        let slot = interval_index(from, done);
+        if us > MAX_LATENCY_US || slot.is_none() {
+            self.out_of_range += 1;
+            self.errors += 1;
+            return true;
+        }
+        let slot = slot.expect("checked above");
+        if self.intervals.len() <= slot {
+            self.intervals.resize_with(slot + 1, histogram);
+        }
+        if self.intervals[slot].record(us.max(1)).is_err() {
+            self.out_of_range += 1;
+            self.errors += 1;
+        }
         true
     }
 
-    /// Adds another worker's tally.
+    /// Adds another tally, interval by interval.
     pub fn merge(&mut self, other: &Recorder) {
-        self.histogram
-            .add(&other.histogram)
-            .expect("auto-resizing histograms always merge");
+        if self.intervals.len() < other.intervals.len() {
+            self.intervals.resize_with(other.intervals.len(), histogram);
+        }
+        for (mine, theirs) in self.intervals.iter_mut().zip(&other.intervals) {
+            mine.add(theirs)
+                .expect("auto-resizing histograms within one hour always merge");
+        }
         self.messages += other.messages;
         self.bytes += other.bytes;
         self.errors += other.errors;
+        self.out_of_range += other.out_of_range;
+        self.unsent += other.unsent;
     }
+
+    /// All intervals in one histogram.
+    pub fn total(&self) -> Histogram<u64> {
+        let mut total = histogram();
+        for h in &self.intervals {
+            total.add(h).expect("auto-resizing histograms always merge");
+        }
+        total
+    }
+}
+
+/// Which interval an instant falls in, counting from `from`; `None` when it
+/// is absurdly far (more than an hour's worth of intervals past the start).
+fn interval_index(from: Instant, at: Instant) -> Option<usize> {
+    let secs = at.saturating_duration_since(from).as_secs();
+    (secs <= MAX_LATENCY_US / 1_000_000).then_some(secs as usize)
 }
 
 /// Time left until `t` (zero when past).
 pub fn until(t: Instant) -> Duration {
     t.saturating_duration_since(Instant::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_far_above_two_milliseconds_are_recorded_as_they_are() {
+        // The old defect: `saturating_record` clamped these to 2 µs.
+        let t0 = Instant::now();
+        let mut r = Recorder::new();
+        for ms in [20u64, 200, 2_000, 20_000] {
+            assert!(r.complete(t0, t0, t0 + Duration::from_millis(ms), 0));
+        }
+        let h = r.total();
+        assert_eq!(h.len(), 4);
+        assert!(h.equivalent(h.max(), 20_000_000), "max {}", h.max());
+        assert!(h.equivalent(h.min(), 20_000), "min {}", h.min());
+        assert_eq!(r.out_of_range, 0);
+    }
+
+    #[test]
+    fn a_value_beyond_an_hour_is_counted_not_clamped() {
+        let t0 = Instant::now();
+        let mut r = Recorder::new();
+        assert!(r.complete(t0, t0, t0 + Duration::from_secs(7200), 0));
+        assert!(r.complete(t0, t0, t0 + Duration::from_micros(50), 0));
+        assert_eq!(r.messages, 2);
+        assert_eq!(r.out_of_range, 1);
+        assert_eq!(r.errors, 1);
+        let h = r.total();
+        assert_eq!(h.len(), 1, "the out-of-range value is not in the histogram");
+        assert!(h.equivalent(h.max(), 50));
+    }
+
+    #[test]
+    fn warm_up_is_left_out_and_completions_land_in_their_second() {
+        let t0 = Instant::now();
+        let from = t0 + Duration::from_secs(1);
+        let mut r = Recorder::new();
+        assert!(!r.complete(from, t0, from, 8), "due before the window");
+        assert!(r.complete(from, from, from + Duration::from_millis(10), 8));
+        assert!(r.complete(from, from, from + Duration::from_millis(2500), 8));
+        assert_eq!((r.messages, r.bytes), (2, 16));
+        assert_eq!(r.intervals.len(), 3);
+        assert_eq!(r.intervals[0].len(), 1);
+        assert_eq!(r.intervals[1].len(), 0);
+        assert_eq!(r.intervals[2].len(), 1);
+    }
+
+    #[test]
+    fn merging_adds_interval_by_interval() {
+        let t0 = Instant::now();
+        let (mut a, mut b) = (Recorder::new(), Recorder::new());
+        a.complete(t0, t0, t0 + Duration::from_millis(5), 1);
+        b.complete(t0, t0, t0 + Duration::from_millis(1500), 1);
+        b.errors += 1;
+        a.merge(&b);
+        assert_eq!(a.intervals.len(), 2);
+        assert_eq!((a.messages, a.bytes, a.errors), (2, 2, 1));
+        assert_eq!(a.total().len(), 2);
+    }
 }

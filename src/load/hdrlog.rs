@@ -1,0 +1,103 @@
+//! The run as a standard HdrHistogram interval log (`load --hdr-log FILE`),
+//! so that runs from several load machines can be merged.
+//!
+//! One machine's load generator can saturate before a server does; then
+//! several machines each run `load` against the one server. Percentiles
+//! cannot be averaged, but histograms can be added: each run writes its
+//! histograms, and a reader adds them before taking percentiles. The format
+//! is the one HdrHistogram's own tools write and read (Java's
+//! `HistogramLogProcessor`, the Python `hdrhistogram` package's
+//! `HistogramLogReader`, this crate's `IntervalLogIterator`):
+//!
+//! ```text
+//! #[sockmodes load: latency in microseconds, one interval per second]
+//! #[StartTime: 1764140000.000 (seconds since epoch)]
+//! #[BaseTime: 1764140000.000 (seconds since epoch)]
+//! Tag=nonblocking-echo,0.000,1.000,20.447,HISTFAAAAC...
+//! ```
+//!
+//! Each line is one second of the measured window: its start (seconds after
+//! BaseTime), its length, its maximum (ms, for people) and a V2
+//! deflate-compressed histogram of latencies in µs. The serialisation is the
+//! hdrhistogram crate's; nothing here formats a histogram by hand.
+
+use std::io;
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use hdrhistogram::serialization::V2DeflateSerializer;
+
+use super::record::{Recorder, INTERVAL};
+
+/// The first comment line of every log.
+pub const HEADER: &str = "sockmodes load: latency in microseconds, one interval per second";
+
+/// Writes `recorder`'s intervals, the first starting at `measured_from`.
+/// `tag` names the run (`mode-service`); it must not hold spaces or commas.
+///
+/// # Errors
+/// The writer failed, or a histogram could not be serialised.
+pub fn write(
+    out: &mut impl io::Write,
+    recorder: &Recorder,
+    measured_from: SystemTime,
+    tag: &str,
+) -> io::Result<()> {
+    let tag = Tag::new(tag).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("bad log tag {tag:?}"))
+    })?;
+    let mut serializer = V2DeflateSerializer::new();
+    let mut log = IntervalLogWriterBuilder::new()
+        .add_comment(HEADER)
+        .with_start_time(measured_from)
+        .with_base_time(measured_from)
+        // The max column is for people: show it in milliseconds.
+        .with_max_value_divisor(1000.0)
+        .begin_log_with(out, &mut serializer)?;
+    for (k, h) in recorder.intervals.iter().enumerate() {
+        let start = INTERVAL * k as u32;
+        log.write_histogram(h, start, INTERVAL, Some(tag))
+            .map_err(|e| io::Error::other(format!("{e:?}")))?;
+    }
+    Ok(())
+}
+
+/// Reads a log back: every interval's histogram, added together, and the
+/// tags seen. For tests and for checking a merge.
+///
+/// # Errors
+/// The log does not parse, or a histogram does not decode.
+pub fn read_total(input: &[u8]) -> io::Result<(hdrhistogram::Histogram<u64>, Vec<String>)> {
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use hdrhistogram::serialization::Deserializer;
+    let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+    let mut total = super::record::histogram();
+    let mut tags = Vec::new();
+    let mut deserializer = Deserializer::new();
+    for entry in IntervalLogIterator::new(input) {
+        let entry = entry.map_err(|e| bad(format!("interval log: {e:?}")))?;
+        if let LogEntry::Interval(interval) = entry {
+            let bytes = base64_decode(interval.encoded_histogram())?;
+            let h: hdrhistogram::Histogram<u64> = deserializer
+                .deserialize(&mut io::Cursor::new(bytes))
+                .map_err(|e| bad(format!("histogram: {e:?}")))?;
+            total
+                .add(&h)
+                .map_err(|e| bad(format!("histogram merge: {e:?}")))?;
+            let tag = interval.tag().map(|t| t.as_str().to_string());
+            if let Some(tag) = tag.filter(|t| !tags.contains(t)) {
+                tags.push(tag);
+            }
+            debug_assert_eq!(interval.duration(), Duration::from_secs(1));
+        }
+    }
+    Ok((total, tags))
+}
+
+/// Standard base64 (the log's encoding of each histogram).
+fn base64_decode(s: &str) -> io::Result<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("base64: {e}")))
+}

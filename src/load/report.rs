@@ -1,0 +1,270 @@
+//! A run's figures: the summary `--json` prints, and the per-second
+//! histograms behind it.
+//!
+//! The first thirteen fields of [`LoadReport`] are the original contract and
+//! keep their names and meaning; everything after them was added later and
+//! only adds. The summary says when the run cannot be taken at face value:
+//! the client was the bottleneck, the open-loop rate was not reached, or a
+//! latency fell outside the tracked range.
+
+use std::time::SystemTime;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use super::cpu::{CpuWindow, CLIENT_BOUND_UTILIZATION};
+use super::record::{Recorder, MAX_LATENCY_US};
+use super::{hdrlog, LoadConfig, Outcome};
+
+/// Share of the asked-for open-loop rate below which the run warns.
+///
+/// Why 95%: the schedule itself loses nothing, so a shortfall beyond a few
+/// percent (the last interval's answers still in flight) means the server or
+/// the client could not keep up.
+const RATE_REACHED: f64 = 0.95;
+
+/// The figures of one run; `--json` prints exactly these fields.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LoadReport {
+    /// Client mode.
+    pub mode: String,
+    /// Service.
+    pub service: String,
+    /// Connections that were open.
+    pub connections: usize,
+    /// Measured seconds (warm-up excluded).
+    pub duration_s: f64,
+    /// Messages completed in the measured time (echo: round trips; sink: frames sent).
+    pub messages: u64,
+    /// Messages per second.
+    pub messages_per_s: f64,
+    /// Payload bytes per second (sink: verified by the server's summary).
+    pub bytes_per_s: f64,
+    /// Median latency, µs (sink: time a send call held the writer).
+    pub p50_us: f64,
+    /// 90th percentile, µs.
+    pub p90_us: f64,
+    /// 99th percentile, µs.
+    pub p99_us: f64,
+    /// 99.9th percentile, µs.
+    pub p999_us: f64,
+    /// Largest latency, µs.
+    pub max_us: f64,
+    /// Failed connections, mismatched echoes, sink summaries that disagree,
+    /// and latencies out of range.
+    pub errors: u64,
+    /// Mean latency, µs (Little's law: connections / messages_per_s in a
+    /// closed loop).
+    pub mean_us: f64,
+    /// The whole distribution: `[percentile, µs]` pairs from p0 (the
+    /// minimum) to p100 (the maximum), HdrHistogram's percentile iteration
+    /// (5 steps per halving) plus p50, p90, p99, p99.9, p99.99, p99.999.
+    pub percentiles: Vec<[f64; 2]>,
+    /// Latencies outside 1 µs ..= 1 hour: counted (also in `errors`), not
+    /// in the percentiles.
+    pub latency_out_of_range: u64,
+    /// Open loop: the rate asked for, messages/s (null: closed loop).
+    pub rate_requested: Option<f64>,
+    /// Open loop: sends due in the window never made because the client
+    /// fell that far behind its schedule (blocking: one message in flight
+    /// per connection).
+    pub unsent: u64,
+    /// Threads that drove the connections.
+    pub client_threads: usize,
+    /// The client's user and system CPU over the window (null: not measured).
+    pub client_cpu: Option<CpuWindow>,
+    /// CPU time over `window x min(client_threads, cores)` (null: not measured).
+    pub client_cpu_utilization: Option<f64>,
+    /// The client's threads were busy more than 90% of the window: the
+    /// figures describe the load generator, not the server.
+    pub client_bound: bool,
+    /// Every reason not to take the figures at face value, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// A finished run: the summary and the per-second histograms.
+pub struct Run {
+    /// The summary.
+    pub report: LoadReport,
+    /// Per-second histograms and counts.
+    pub recorder: Recorder,
+    /// Wall-clock start of the measured window (the log's base time).
+    pub measured_from: SystemTime,
+}
+
+impl Run {
+    pub(crate) fn new(config: &LoadConfig, outcome: Outcome) -> Run {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let cpu = outcome.start.cpu();
+        let report = summarize(config, &outcome, cpu, cores);
+        Run {
+            report,
+            measured_from: outcome.start.measure_from_wall(),
+            recorder: outcome.recorder,
+        }
+    }
+
+    /// The summary.
+    pub fn report(&self) -> &LoadReport {
+        &self.report
+    }
+
+    /// Writes the run as an HdrHistogram interval log (see [`hdrlog`]).
+    ///
+    /// # Errors
+    /// The writer failed.
+    pub fn write_hdr_log(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let tag = format!("{}-{}", self.report.mode, self.report.service);
+        hdrlog::write(out, &self.recorder, self.measured_from, &tag)
+    }
+}
+
+fn summarize(
+    config: &LoadConfig,
+    outcome: &Outcome,
+    cpu: Option<CpuWindow>,
+    cores: usize,
+) -> LoadReport {
+    let rec = &outcome.recorder;
+    let secs = config.duration.as_secs_f64().max(1e-9);
+    let h = rec.total();
+    let q = |q: f64| {
+        if h.is_empty() {
+            0.0
+        } else {
+            h.value_at_quantile(q) as f64
+        }
+    };
+    let utilization = cpu.map(|c| c.utilization(outcome.threads, cores));
+    let client_bound = utilization.is_some_and(|u| u > CLIENT_BOUND_UTILIZATION);
+    let messages_per_s = rec.messages as f64 / secs;
+    let mut warnings = Vec::new();
+    if client_bound {
+        warnings.push(format!(
+            "client-bound: the load generator's {} thread(s) were busy {:.0}% of the window \
+             (over {:.0}%); these figures measure the client, not the server: use fewer \
+             connections per client process, or more client machines",
+            outcome.threads,
+            utilization.unwrap_or(0.0) * 100.0,
+            CLIENT_BOUND_UTILIZATION * 100.0
+        ));
+    }
+    if let Some(rate) = config.rate {
+        if messages_per_s < rate * RATE_REACHED {
+            warnings.push(format!(
+                "open-loop rate not reached: asked for {rate:.0} msg/s, completed {messages_per_s:.0} \
+                 ({:.0}%); the latencies include the time sends waited for their turn",
+                100.0 * messages_per_s / rate
+            ));
+        }
+    }
+    if rec.unsent > 0 {
+        warnings.push(format!(
+            "{} scheduled sends were never made: the client fell behind its schedule by the end \
+             of the window (a blocking client has one message in flight per connection; use more \
+             connections or --mode nonblocking)",
+            rec.unsent
+        ));
+    }
+    if rec.out_of_range > 0 {
+        warnings.push(format!(
+            "{} latencies fell outside 1 µs ..= {} s and are left out of the percentiles",
+            rec.out_of_range,
+            MAX_LATENCY_US / 1_000_000
+        ));
+    }
+    LoadReport {
+        mode: config.mode.name().to_string(),
+        service: config.service.name().to_string(),
+        connections: outcome.connected,
+        duration_s: secs,
+        messages: rec.messages,
+        messages_per_s,
+        bytes_per_s: rec.bytes as f64 / secs,
+        p50_us: q(0.5),
+        p90_us: q(0.9),
+        p99_us: q(0.99),
+        p999_us: q(0.999),
+        max_us: if h.is_empty() { 0.0 } else { h.max() as f64 },
+        errors: rec.errors,
+        mean_us: if h.is_empty() { 0.0 } else { h.mean() },
+        percentiles: spectrum(&h),
+        latency_out_of_range: rec.out_of_range,
+        rate_requested: config.rate,
+        unsent: rec.unsent,
+        client_threads: outcome.threads,
+        client_cpu: cpu,
+        client_cpu_utilization: utilization,
+        client_bound,
+        warnings,
+    }
+}
+
+/// Percentiles named in every spectrum, whatever the iteration reaches.
+const NAMED: [f64; 8] = [0.0, 50.0, 90.0, 99.0, 99.9, 99.99, 99.999, 100.0];
+
+/// `[percentile, µs]` pairs, ascending, from the minimum to the maximum.
+pub fn spectrum(h: &Histogram<u64>) -> Vec<[f64; 2]> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    let mut points: Vec<[f64; 2]> = h
+        .iter_quantiles(5)
+        .map(|v| {
+            [
+                percent(v.quantile_iterated_to()),
+                v.value_iterated_to() as f64,
+            ]
+        })
+        .collect();
+    for p in NAMED {
+        let value = match p {
+            0.0 => h.min(),
+            100.0 => h.max(),
+            _ => h.value_at_quantile(p / 100.0),
+        };
+        points.push([p, value as f64]);
+    }
+    points.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    // The named value wins at an equal percentile (it was pushed last and
+    // the sort is stable).
+    let mut out: Vec<[f64; 2]> = Vec::with_capacity(points.len());
+    for p in points {
+        match out.last_mut() {
+            Some(last) if last[0] == p[0] => *last = p,
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+/// A quantile as a percentage, rounded to 6 decimals so that the
+/// iteration's float steps (30.000000000000004) meet the named ones (30).
+fn percent(q: f64) -> f64 {
+    (q * 100.0 * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spectrum_runs_from_min_to_max_through_the_named_percentiles() {
+        let mut h = super::super::record::histogram();
+        for v in 1..=100_000u64 {
+            h.record(v).unwrap();
+        }
+        let s = spectrum(&h);
+        assert_eq!(s.first().unwrap(), &[0.0, 1.0]);
+        assert_eq!(s.last().unwrap()[0], 100.0);
+        assert!(h.equivalent(s.last().unwrap()[1] as u64, 100_000));
+        for p in NAMED {
+            assert!(s.iter().any(|x| x[0] == p), "p{p} missing");
+        }
+        assert!(s
+            .windows(2)
+            .all(|w| w[0][0] < w[1][0] && w[0][1] <= w[1][1]));
+        let p50 = s.iter().find(|x| x[0] == 50.0).unwrap()[1];
+        assert!((p50 - 50_000.0).abs() < 100.0, "p50 {p50}");
+    }
+}

@@ -1,0 +1,180 @@
+//! The load generator's figures checked against servers whose behaviour is
+//! known: a fixed delay per answer, and a stall. These assert what the
+//! figures must be *given* the server (a latency can't be under the delay,
+//! queueing behind a stall must show), not how fast this machine is.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sockmodes::delayed::{DelayedEcho, Stall};
+use sockmodes::load::{self, LoadConfig, LoadReport};
+use sockmodes::IoMode;
+
+fn delayed(delay_ms: u64, stall: Option<Stall>) -> DelayedEcho {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    DelayedEcho::start(any, Duration::from_millis(delay_ms), stall).expect("delayed echo starts")
+}
+
+/// Runs `load` and returns its summary.
+#[track_caller]
+fn load(mode: IoMode, addr: SocketAddr, tweak: impl FnOnce(&mut LoadConfig)) -> LoadReport {
+    let mut config = LoadConfig {
+        connections: 4,
+        duration: Duration::from_secs(1),
+        warmup: Duration::ZERO,
+        ..LoadConfig::new(mode, addr)
+    };
+    tweak(&mut config);
+    let run = load::run(&config, Arc::new(AtomicU64::new(0))).expect("load runs");
+    run.report().clone()
+}
+
+/// p50 between the delay and 1.5x the delay, max at least the delay, and
+/// the client neither failing nor saturated.
+#[track_caller]
+fn assert_reads_the_delay(what: &str, r: &LoadReport, delay_ms: u64) {
+    let d = delay_ms as f64 * 1000.0;
+    assert!(r.messages > 0, "{what}: {r:?}");
+    assert_eq!(r.errors, 0, "{what}: {r:?}");
+    assert!(
+        r.p50_us >= d && r.p50_us <= 1.5 * d,
+        "{what}: p50 {} µs for a {delay_ms} ms server",
+        r.p50_us
+    );
+    assert!(r.max_us >= d, "{what}: max {} µs", r.max_us);
+    assert!(
+        r.p99_us >= r.p50_us && r.max_us >= r.p99_us,
+        "{what}: {r:?}"
+    );
+    assert!(
+        !r.client_bound,
+        "{what}: a waiting client is not the bottleneck"
+    );
+    assert_eq!(r.latency_out_of_range, 0);
+}
+
+fn delays_read_right(mode: IoMode) {
+    // 20 ms: many samples in a second. 200 ms: far beyond the 2 ms where
+    // the old recorder clamped everything.
+    for (delay_ms, secs, rate) in [(20, 1, 100.0), (200, 2, 8.0)] {
+        let server = delayed(delay_ms, None);
+        let duration = Duration::from_secs(secs);
+        let closed = load(mode, server.addr(), |c| c.duration = duration);
+        assert_reads_the_delay(&format!("{mode:?} closed {delay_ms} ms"), &closed, delay_ms);
+        // Open loop below what 4 connections x 1/delay can carry.
+        let open = load(mode, server.addr(), |c| {
+            c.duration = duration;
+            c.rate = Some(rate);
+        });
+        assert_reads_the_delay(&format!("{mode:?} open {delay_ms} ms"), &open, delay_ms);
+        assert!(open.warnings.is_empty(), "{:?}", open.warnings);
+    }
+}
+
+#[test]
+fn blocking_client_reads_a_known_delay() {
+    delays_read_right(IoMode::Blocking);
+}
+
+#[test]
+fn nonblocking_client_reads_a_known_delay() {
+    delays_read_right(IoMode::NonBlocking);
+}
+
+#[test]
+fn closed_loop_obeys_littles_law() {
+    let server = delayed(20, None);
+    for mode in IoMode::ALL {
+        let r = load(mode, server.addr(), |c| c.connections = 10);
+        // L = lambda x W: connections in flight = messages/s x mean latency.
+        let in_flight = r.messages_per_s * r.mean_us / 1e6;
+        let ratio = in_flight / r.connections as f64;
+        assert!(
+            (0.85..=1.15).contains(&ratio),
+            "{mode:?}: {:.0} msg/s x {:.0} µs = {in_flight:.2} in flight, not {}",
+            r.messages_per_s,
+            r.mean_us,
+            r.connections
+        );
+    }
+}
+
+#[test]
+fn open_loop_counts_the_queueing_behind_a_stall() {
+    let stall_ms = 300;
+    for mode in IoMode::ALL {
+        let stall = Stall {
+            after: Duration::from_millis(500),
+            length: Duration::from_millis(stall_ms),
+        };
+        let server = delayed(1, Some(stall));
+        let open = load(mode, server.addr(), |c| {
+            c.duration = Duration::from_millis(1500);
+            c.rate = Some(200.0);
+        });
+        let stall_us = stall_ms as f64 * 1000.0;
+        // The first send due after the stall began waits all of it; a fifth
+        // of the sends fall in the stall, so p99 sits well inside it.
+        assert!(open.max_us >= 0.8 * stall_us, "{mode:?} open: {open:?}");
+        assert!(open.p99_us >= 0.5 * stall_us, "{mode:?} open: {open:?}");
+        // The same stall in a closed loop holds back only the few messages
+        // in flight: the percentiles hide it (coordinated omission).
+        let server = delayed(1, Some(stall));
+        let closed = load(mode, server.addr(), |c| {
+            c.duration = Duration::from_millis(1500);
+        });
+        assert!(
+            closed.max_us >= 0.8 * stall_us,
+            "{mode:?} closed: {closed:?}"
+        );
+        assert!(
+            closed.p99_us < open.p99_us / 3.0,
+            "{mode:?}: closed p99 {} vs open p99 {}",
+            closed.p99_us,
+            open.p99_us
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_open_loop_rate_is_reported_not_hidden() {
+    // 2 connections x 1 answer per 50 ms = 40 msg/s at most for a blocking
+    // client; ask for ten times that.
+    let server = delayed(50, None);
+    let r = load(IoMode::Blocking, server.addr(), |c| {
+        c.connections = 2;
+        c.rate = Some(400.0);
+    });
+    assert!(r.messages_per_s < 0.95 * 400.0, "{r:?}");
+    assert!(r.unsent > 0, "{r:?}");
+    assert!(
+        r.warnings.iter().any(|w| w.contains("rate not reached")),
+        "{:?}",
+        r.warnings
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.contains("never made")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn the_spectrum_spans_min_to_max_and_matches_the_named_percentiles() {
+    let server = delayed(20, None);
+    let r = load(IoMode::NonBlocking, server.addr(), |_| {});
+    let s = &r.percentiles;
+    assert_eq!(s.first().unwrap()[0], 0.0);
+    assert_eq!(s.last().unwrap(), &[100.0, r.max_us]);
+    let at = |p: f64| s.iter().find(|x| x[0] == p).map(|x| x[1]);
+    assert_eq!(at(50.0), Some(r.p50_us));
+    assert_eq!(at(99.0), Some(r.p99_us));
+    assert!(at(99.999).is_some());
+    assert!(s
+        .windows(2)
+        .all(|w| w[0][0] < w[1][0] && w[0][1] <= w[1][1]));
+    let cpu = r.client_cpu.expect("CPU measured on this OS");
+    assert!(cpu.wall_s > 0.9 && cpu.user_s + cpu.system_s >= 0.0);
+}
