@@ -1,31 +1,44 @@
 //! `cargo bench`: sockmodes' main job.
 //!
 //! Measures the blocking and non-blocking servers on the same work in one
-//! run, beside two references (`raw`, the loopback limit; `tokio`, what a
-//! user would pick instead), then the servers' memory with many idle
-//! connections, and writes `target/criterion/sockmodes/report.{md,json,html}`.
+//! run, beside two references (`raw`, the least a server can do; `tokio`,
+//! what a user would pick instead):
 //!
-//! Run: `cargo bench` (full, about 6 minutes on 2 cores), `cargo bench -- --quick`,
-//! or `cargo bench -- --test` (each case once, no timing: what CI runs).
+//! 1. criterion groups on one connection: latency by payload, throughput;
+//! 2. the scaling study (`support/sweep.rs`): a closed-loop connection sweep
+//!    from 1 to 10,000 connections and latency under offered load, each
+//!    server in its own process, with the server's CPU, context switches,
+//!    memory and threads;
+//! 3. resident memory with many idle connections;
+//!
+//! then writes `target/criterion/sockmodes/report.{md,json,html}`.
+//!
+//! Run: `cargo bench` (full, about 9 minutes on 2 cores), `cargo bench -- --quick`
+//! (about 3 minutes), or `cargo bench -- --test` (each case once at the
+//! smallest size, no timing: what CI runs).
 
 mod support;
 
 use std::net::TcpStream;
 use std::time::{Duration, SystemTime};
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use sockmodes_common::Service;
-use support::clients::{self, Swarm};
-use support::report::{self, observe, CaseSpec, Metric};
+use support::affinity::Placement;
+use support::clients;
+use support::report::{self, observe, CaseSpec, Metric, Study};
 use support::scale;
 use support::servers::{Running, Target};
+use support::sweep::{self, Plan};
 
 /// Payloads of the latency group.
 const LATENCY_SIZES: [(usize, &str); 3] = [(16, "16B"), (1024, "1KiB"), (64 * 1024, "64KiB")];
-/// Connection counts of the concurrency group.
-const CONNECTIONS: [usize; 4] = [1, 10, 100, 1000];
 
 fn main() {
+    // Re-executed as the scaling study's tokio server: serve, don't bench.
+    if let Ok(threads) = std::env::var(sweep::SERVE_TOKIO) {
+        sweep::serve_tokio(&threads);
+    }
     let started = SystemTime::now();
     let args: Vec<String> = std::env::args().collect();
     let has = |flag: &str| args.iter().any(|a| a == flag);
@@ -36,13 +49,13 @@ fn main() {
     } else {
         "full"
     };
-    // 1,000 connections with both ends in this process need 2,000+ descriptors.
-    let _ = sockmodes_common::net::raise_nofile_limit();
-    // The client (this thread and those it starts) on one core, servers on the other.
-    support::affinity::pin_current_thread(support::affinity::CLIENT_CPU);
+    // 10,000 connections need as many descriptors in this process.
+    let nofile = sockmodes_common::net::raise_nofile_limit().map_or(1024, |l| l.now);
+    // The client (this thread and those it starts) on the client cores.
+    support::affinity::pin_current_thread(&Placement::for_criterion().client_cpus());
     // Why 1 s warm-up and 4 s measurement: loopback cases settle within a
-    // second, and 36 cases x 5 s keeps `cargo bench` near 6 minutes on 2 cores.
-    // Quick mode halves both so that it stays well inside 3 minutes.
+    // second, and 20 cases x 5 s keeps criterion's share near 2 minutes.
+    // Quick mode halves both.
     let (warm_up, measure) = if run_mode == "quick" {
         (Duration::from_millis(500), Duration::from_secs(2))
     } else {
@@ -56,11 +69,17 @@ fn main() {
     let mut cases = Vec::new();
     latency(&mut c, &mut cases);
     throughput(&mut c, &mut cases);
-    concurrency(&mut c, &mut cases);
     c.final_summary();
     if has("--list") {
         return;
     }
+
+    let plan = Plan::new(run_mode, nofile);
+    let placement = Placement::for_sweep();
+    support::affinity::pin_current_thread(&placement.client_cpus());
+    eprintln!("sweep: {} ({})", placement.describe(), plan.stopped_by);
+    let sweep_points = sweep::connection_sweep(&plan, placement);
+    let load_steps = sweep::offered_load(&plan, placement, &sweep_points);
 
     let counts: &[usize] = if run_mode == "test" {
         &[100]
@@ -74,7 +93,14 @@ fn main() {
     }
     let results = report::collect(&cases, started);
     let dir = report::criterion_dir().join("sockmodes");
-    match report::write(&dir, run_mode, &results, &points) {
+    let study = Study {
+        results: &results,
+        scale: &points,
+        plan: &plan,
+        sweep: &sweep_points,
+        load_steps: &load_steps,
+    };
+    match report::write(&dir, run_mode, &study) {
         Ok(path) => println!(
             "\nsockmodes report: {}\n(also report.html and report.json beside it)",
             path.display()
@@ -86,12 +112,13 @@ fn main() {
 /// Echo round trips on one connection (set up outside the timed part).
 fn latency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     let mut group = c.benchmark_group("latency");
-    let servers: Vec<(Target, Running)> = Target::ALL
-        .iter()
-        .map(|&t| (t, Running::start(t, Service::Echo)))
-        .collect();
     for (size, param) in LATENCY_SIZES {
         let wire = clients::wire(size);
+        // A server per size: raw is told the message length.
+        let servers: Vec<(Target, Running)> = Target::ALL
+            .iter()
+            .map(|&t| (t, Running::start(t, Service::Echo, wire.len())))
+            .collect();
         for (target, server) in &servers {
             let mut stream = clients::connect(server.addr());
             let mut reply = vec![0u8; wire.len()];
@@ -122,7 +149,7 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     let sink = clients::wire(1 << 20);
     group.throughput(Throughput::Bytes(sink.len() as u64));
     for target in Target::ALL {
-        let server = Running::start(target, Service::Sink);
+        let server = Running::start(target, Service::Sink, sink.len());
         let id = format!("throughput/{}/sink-1MiB", target.name());
         group.bench_function(BenchmarkId::new(target.name(), "sink-1MiB"), |b| {
             b.iter_custom(|iters| {
@@ -142,7 +169,7 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     let echo = clients::wire(64 * 1024);
     group.throughput(Throughput::Bytes(echo.len() as u64));
     for target in Target::ALL {
-        let server = Running::start(target, Service::Echo);
+        let server = Running::start(target, Service::Echo, echo.len());
         let mut stream: TcpStream = clients::connect(server.addr());
         let id = format!("throughput/{}/echo-64KiB", target.name());
         group.bench_function(BenchmarkId::new(target.name(), "echo-64KiB"), |b| {
@@ -160,37 +187,6 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
         metric: Metric::BytesPerSec,
         per_iter: echo.len() as f64,
     });
-    group.finish();
-}
-
-/// 1 to 1000 connections, each with one 64-byte echo in flight.
-fn concurrency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
-    let mut group = c.benchmark_group("concurrency");
-    // Why 10 flat samples: one iteration at 1000 connections is 1000 round
-    // trips; criterion's default 100 linear samples would take minutes.
-    group.sample_size(10).sampling_mode(SamplingMode::Flat);
-    for n in CONNECTIONS {
-        group.throughput(Throughput::Elements(n as u64));
-        for target in Target::ALL {
-            let server = Running::start(target, Service::Echo);
-            let mut swarm = Swarm::connect(server.addr(), n, 64);
-            let id = format!("concurrency/{}/{n}", target.name());
-            group.bench_function(BenchmarkId::new(target.name(), n), |b| {
-                b.iter_custom(|iters| {
-                    let d = swarm.run(iters);
-                    observe(&id, iters, d);
-                    d
-                });
-            });
-        }
-        cases.push(CaseSpec {
-            group: "concurrency",
-            param: n.to_string(),
-            label: format!("{n} connection{}", if n == 1 { "" } else { "s" }),
-            metric: Metric::MessagesPerSec,
-            per_iter: n as f64,
-        });
-    }
     group.finish();
 }
 

@@ -25,9 +25,19 @@ impl ServerProcess {
     /// The child could not start, or exited before listening (its stderr
     /// lines so far are in the message).
     pub fn start(bin: &Path, args: &[&str]) -> std::io::Result<ServerProcess> {
-        let mut child = Command::new(bin)
-            .args(["server", "--addr", "127.0.0.1:0"])
-            .args(args)
+        let mut command = Command::new(bin);
+        command.args(["server", "--addr", "127.0.0.1:0"]).args(args);
+        ServerProcess::spawn(command)
+    }
+
+    /// Starts any server `command` that announces `listening on ADDR` on
+    /// stderr, as `sockmodes server` does (the bench's tokio reference does
+    /// too), and waits for that line.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start).
+    pub fn spawn(mut command: Command) -> std::io::Result<ServerProcess> {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;

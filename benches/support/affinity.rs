@@ -3,22 +3,119 @@
 //! Left to the scheduler, a loopback round trip here takes 14 to 60 µs
 //! depending on whether the two ends land on one core or two, a lottery that
 //! swamps the differences the benches measure. So placement is fixed, and the
-//! same for all four servers:
+//! same for every server:
 //!
-//! - `same-core` (default): client and server on CPU 0. A round trip is then
-//!   the CPU work of both ends plus two context switches, the figure that
-//!   differs between implementations and decides capacity. On this 2-vCPU
-//!   virtual machine a cross-core wake-up adds tens of microseconds of
-//!   hypervisor latency that belongs to neither server.
-//! - `split` (`SOCKMODES_BENCH_PLACEMENT=split`): client on CPU 0, every
-//!   server on CPU 1, one core each, as on two machines.
+//! - `same-core`: client and server share the first core. A round trip is
+//!   then the CPU work of both ends plus two context switches, the figure
+//!   that differs between implementations. On this 2-vCPU virtual machine a
+//!   cross-core wake-up adds tens of microseconds of hypervisor latency that
+//!   belongs to neither server. The criterion groups (latency, throughput)
+//!   use it by default.
+//! - `split`: the client on the first half of the cores, the servers on the
+//!   other half (CPU 0 and CPU 1 on two cores), as on two machines. The
+//!   scaling study always uses it: it measures how a server uses cores of its
+//!   own, and a client sharing them would muddy that.
+//!   `SOCKMODES_BENCH_PLACEMENT=split` makes the criterion groups use it too.
 //!
-//! Threads inherit their creator's mask, so a server started from a thread
-//! pinned to the server core keeps all its threads (connection threads, event
-//! loops, tokio workers) there.
+//! Threads inherit their creator's mask, and so do child processes, so a
+//! server started from a thread pinned to the server cores keeps all its
+//! threads (connection threads, event loops, tokio workers) there.
+//!
+//! Why `sched_setaffinity` by hand and not the `core_affinity` crate: that
+//! crate pins a thread to exactly one core, and the split placement gives
+//! each side a *set* of cores. Elsewhere than Linux nothing is pinned, and
+//! [`describe`] says so.
 
-/// The client's core.
-pub const CLIENT_CPU: usize = 0;
+/// Where the two sides run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Client and servers on the first core.
+    SameCore,
+    /// Client on the first half of the cores, servers on the second.
+    Split,
+}
+
+impl Placement {
+    /// The criterion groups' placement: `same-core` unless
+    /// `SOCKMODES_BENCH_PLACEMENT=split`.
+    pub fn for_criterion() -> Placement {
+        let asked = std::env::var("SOCKMODES_BENCH_PLACEMENT").is_ok_and(|v| v == "split");
+        if asked && cores_online() >= 2 {
+            Placement::Split
+        } else {
+            Placement::SameCore
+        }
+    }
+
+    /// The scaling study's placement: `split` wherever there are two cores.
+    pub fn for_sweep() -> Placement {
+        if cores_online() >= 2 {
+            Placement::Split
+        } else {
+            Placement::SameCore
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::SameCore => "same-core",
+            Placement::Split => "split",
+        }
+    }
+
+    /// The client's cores.
+    pub fn client_cpus(self) -> Vec<usize> {
+        match self {
+            Placement::SameCore => vec![0],
+            Placement::Split => (0..cores_online() / 2).collect(),
+        }
+    }
+
+    /// The servers' cores.
+    pub fn server_cpus(self) -> Vec<usize> {
+        match self {
+            Placement::SameCore => vec![0],
+            Placement::Split => (cores_online() / 2..cores_online()).collect(),
+        }
+    }
+
+    /// One sentence for the report, naming the cores.
+    pub fn describe(self) -> String {
+        let pinned = if cfg!(target_os = "linux") {
+            ""
+        } else {
+            " (not enforced: this OS has no CPU affinity the bench can set)"
+        };
+        let cpus = |v: Vec<usize>| {
+            v.iter()
+                .map(|c| format!("CPU {c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Placement::SameCore => format!(
+                "Placement `same-core`: the client and the server both on CPU 0{pinned}, so a round trip is the CPU \
+                 work of both ends plus two context switches; one event thread for mio and tokio."
+            ),
+            Placement::Split => format!(
+                "Placement `split`: the client on {}, the servers on {}{pinned} ({} server core(s); mio and tokio \
+                 get one event thread per server core).",
+                cpus(self.client_cpus()),
+                cpus(self.server_cpus()),
+                self.server_cpus().len()
+            ),
+        }
+    }
+
+    /// Runs `start` on the server cores, then returns the caller to the
+    /// client cores.
+    pub fn on_server_cpus<T>(self, start: impl FnOnce() -> T) -> T {
+        pin_current_thread(&self.server_cpus());
+        let started = start();
+        pin_current_thread(&self.client_cpus());
+        started
+    }
+}
 
 /// Cores online on the machine.
 ///
@@ -30,33 +127,11 @@ pub fn cores_online() -> usize {
     usize::try_from(n).unwrap_or(1).max(1)
 }
 
-/// True for `SOCKMODES_BENCH_PLACEMENT=split` on a machine with two cores.
-pub fn split() -> bool {
-    cores_online() >= 2 && std::env::var("SOCKMODES_BENCH_PLACEMENT").is_ok_and(|v| v == "split")
-}
-
-/// The servers' core.
-pub fn server_cpu() -> usize {
-    if split() {
-        1
-    } else {
-        CLIENT_CPU
-    }
-}
-
-/// One sentence for the report.
-pub fn describe() -> &'static str {
-    if split() {
-        "Placement `split`: the client on CPU 0, every server on CPU 1 (one core each; one event thread for mio and tokio)."
-    } else {
-        "Placement `same-core`: the client and every server on CPU 0, so a round trip is the CPU work of both ends plus \
-         two context switches (set SOCKMODES_BENCH_PLACEMENT=split for one core each); one event thread for mio and tokio."
-    }
-}
-
-/// Pins the calling thread to `cpu`.
-pub fn pin_current_thread(cpu: usize) {
-    if cpu >= cores_online() {
+/// Pins the calling thread to `cpus` (those that exist).
+#[cfg(target_os = "linux")]
+pub fn pin_current_thread(cpus: &[usize]) {
+    let online = cores_online();
+    if !cpus.iter().any(|&c| c < online) {
         return;
     }
     // SAFETY: cpu_set_t is plain data, initialised by CPU_ZERO/CPU_SET;
@@ -64,20 +139,18 @@ pub fn pin_current_thread(cpu: usize) {
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_ZERO(&mut set);
-        libc::CPU_SET(cpu, &mut set);
+        for &cpu in cpus.iter().filter(|&&c| c < online) {
+            libc::CPU_SET(cpu, &mut set);
+        }
         if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
             eprintln!(
-                "warning: could not pin to CPU {cpu}: {}",
+                "warning: could not pin to {cpus:?}: {}",
                 std::io::Error::last_os_error()
             );
         }
     }
 }
 
-/// Runs `start` on the server core, then returns the caller to the client core.
-pub fn on_server_cpu<T>(start: impl FnOnce() -> T) -> T {
-    pin_current_thread(server_cpu());
-    let started = start();
-    pin_current_thread(CLIENT_CPU);
-    started
-}
+/// Nothing to pin with here; [`Placement::describe`] says so.
+#[cfg(not(target_os = "linux"))]
+pub fn pin_current_thread(_cpus: &[usize]) {}

@@ -11,9 +11,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::frame::encode_frame;
-use sockmodes_nonblocking::multi::{Event, MultiClient};
-
-use super::servers::MAX_FRAME;
 
 /// One frame's bytes (header and payload), ready to write in one call.
 pub fn wire(payload_len: usize) -> Vec<u8> {
@@ -76,76 +73,4 @@ pub fn sink_upload(addr: SocketAddr, wire: &[u8], iters: u64) -> Duration {
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).expect("answer");
     start.elapsed()
-}
-
-/// `conns` connections on one `Poll`, each keeping one 64-byte echo in flight.
-pub struct Swarm {
-    multi: MultiClient,
-    ids: Vec<usize>,
-    payload: Vec<u8>,
-}
-
-impl Swarm {
-    pub fn connect(addr: SocketAddr, conns: usize, payload_len: usize) -> Swarm {
-        let mut multi = MultiClient::new(MAX_FRAME).expect("poll");
-        let ids: Vec<usize> = (0..conns)
-            .map(|_| multi.connect(addr).expect("connect"))
-            .collect();
-        let mut pending = conns;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while pending > 0 {
-            assert!(Instant::now() < deadline, "connections did not complete");
-            multi
-                .poll(
-                    Some(Duration::from_millis(100)),
-                    |_, event, _| match event {
-                        Event::Connected => pending -= 1,
-                        Event::Failed(e) => panic!("bench connection failed: {e}"),
-                        _ => {}
-                    },
-                )
-                .expect("poll");
-        }
-        Swarm {
-            multi,
-            ids,
-            payload: vec![0x5a; payload_len],
-        }
-    }
-
-    /// Completes `iters * conns` round trips, closed loop: each connection
-    /// sends its next frame when the previous answer arrives.
-    pub fn run(&mut self, iters: u64) -> Duration {
-        let target = iters * self.ids.len() as u64;
-        let (mut sent, mut received) = (0u64, 0u64);
-        let start = Instant::now();
-        for &id in &self.ids {
-            if sent == target {
-                break;
-            }
-            let payload = &self.payload;
-            self.multi
-                .with_outbox(id, |out| out.send_frame(payload))
-                .expect("send");
-            sent += 1;
-        }
-        let payload = &self.payload;
-        while received < target {
-            self.multi
-                .poll(None, |_, event, out| match event {
-                    Event::Frame(_) => {
-                        received += 1;
-                        if sent < target {
-                            out.send_frame(payload).expect("send");
-                            sent += 1;
-                        }
-                    }
-                    Event::Failed(e) => panic!("bench connection failed: {e}"),
-                    Event::Closed => panic!("server closed a bench connection"),
-                    Event::Connected => {}
-                })
-                .expect("poll");
-        }
-        start.elapsed()
-    }
 }

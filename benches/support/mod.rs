@@ -1,5 +1,6 @@
 //! The bench's parts: the servers under test and the two references, the one
-//! client used against all of them, the scale measurement, and the report.
+//! client used against all of them, the scaling study, the idle-memory
+//! measurement, and the report.
 
 pub mod affinity;
 pub mod clients;
@@ -8,4 +9,5 @@ pub mod raw;
 pub mod report;
 pub mod scale;
 pub mod servers;
+pub mod sweep;
 pub mod tokio_server;

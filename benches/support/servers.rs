@@ -14,8 +14,9 @@ pub const MAX_FRAME: usize = 2 << 20;
 
 /// Threads each event-driven server gets, the same for ours and tokio's.
 ///
-/// Why 1: every server is confined to one core (see `affinity`), and more
-/// event threads than cores only add context switches.
+/// Why 1: in the criterion groups every server is confined to one core (see
+/// `affinity`), and more event threads than cores only add context
+/// switches. The scaling study gives one per server core instead.
 pub const EVENT_THREADS: usize = 1;
 
 /// A server implementation under test.
@@ -57,12 +58,14 @@ pub enum Running {
 }
 
 impl Running {
-    /// Starts `target` with all its threads on the server core.
-    pub fn start(target: Target, service: Service) -> Running {
-        super::affinity::on_server_cpu(|| Running::start_here(target, service))
+    /// Starts `target` with all its threads on the server core. `wire_len`
+    /// is each echo message's length on the wire: only raw is told it.
+    pub fn start(target: Target, service: Service, wire_len: usize) -> Running {
+        super::affinity::Placement::for_criterion()
+            .on_server_cpus(|| Running::start_here(target, service, wire_len))
     }
 
-    fn start_here(target: Target, service: Service) -> Running {
+    fn start_here(target: Target, service: Service, wire_len: usize) -> Running {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         match target {
             Target::Blocking | Target::NonBlocking => {
@@ -80,7 +83,7 @@ impl Running {
                     Server::start(mode, config, handler).expect("server starts"),
                 ))
             }
-            Target::Raw => Running::Raw(raw::RawServer::start(service)),
+            Target::Raw => Running::Raw(raw::RawServer::start(service, wire_len)),
             Target::Tokio => {
                 Running::Tokio(tokio_server::TokioServer::start(service, EVENT_THREADS))
             }

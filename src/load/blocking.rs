@@ -161,6 +161,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Option<ClientError>
                     warm_bytes += payload.len() as u64;
                 }
             }
+            run.wait_window_closed();
             // Bytes count only once the server's summary confirms them.
             match client.finish_sink(&tally) {
                 Ok(summary) => rec().bytes += summary.bytes - warm_bytes,
@@ -186,6 +187,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Option<ClientError>
                     }
                 }
             }
+            run.wait_window_closed();
         }
     }
     None

@@ -24,7 +24,7 @@ mod schedule;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::sync::{Arc, Barrier, Condvar, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -57,6 +57,29 @@ pub struct LoadConfig {
     pub warmup: Duration,
     /// Largest frame (the size must fit).
     pub max_frame: usize,
+    /// Called at the start and at the end of the measured window, from the
+    /// run's monitor thread: lets a bench read a server's costs over exactly
+    /// the measured time.
+    pub on_window: Option<WindowHook>,
+}
+
+/// Which edge of the measured window has been reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowEdge {
+    /// Warm-up is over; counting starts.
+    Start,
+    /// The window has ended.
+    End,
+}
+
+/// A callback for the window's edges (see [`LoadConfig::on_window`]).
+#[derive(Clone)]
+pub struct WindowHook(pub Arc<dyn Fn(WindowEdge) + Send + Sync>);
+
+impl std::fmt::Debug for WindowHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WindowHook")
+    }
 }
 
 impl LoadConfig {
@@ -72,6 +95,7 @@ impl LoadConfig {
             rate: None,
             warmup: Duration::from_secs(1),
             max_frame: DEFAULT_MAX_FRAME,
+            on_window: None,
         }
     }
 }
@@ -167,7 +191,18 @@ pub(crate) struct Start {
     barrier: Barrier,
     t0: OnceLock<(Instant, SystemTime)>,
     monitor: Mutex<Option<JoinHandle<Option<CpuWindow>>>>,
+    /// Set once the window's end has been observed (CPU read, hook run):
+    /// until then workers keep their connections open, so that a server's
+    /// per-connection threads are still there to be counted.
+    closed: (Mutex<bool>, Condvar),
 }
+
+/// Longest a worker waits for the window to be closed by the monitor.
+///
+/// Why 30 s: the monitor only reads CPU time and runs the hook (a bench
+/// reading /proc for 10,000 threads takes well under a second); waiting
+/// longer would mean the monitor died, and the run must still end.
+const CLOSE_WAIT: Duration = Duration::from_secs(30);
 
 impl Start {
     /// A start line for `workers` workers (and the CPU monitor).
@@ -179,6 +214,7 @@ impl Start {
             barrier: Barrier::new(workers + 1),
             t0: OnceLock::new(),
             monitor: Mutex::new(None),
+            closed: (Mutex::new(false), Condvar::new()),
         });
         let watched = Arc::clone(&start);
         let monitor = thread::Builder::new()
@@ -190,6 +226,7 @@ impl Start {
                 // The barrier counts the monitor: a run without CPU figures
                 // is still a run, so something must stand in at the line.
                 tracing::warn!(error = %e, "no CPU monitor thread; client CPU not measured");
+                start.close_window();
                 let stand_in = Arc::clone(&start);
                 drop(thread::spawn(move || stand_in.wait()));
             }
@@ -197,15 +234,38 @@ impl Start {
         start
     }
 
-    /// The monitor: CPU time at the start and at the end of the window.
+    /// The monitor: CPU time at the start and at the end of the window,
+    /// and the window hook at both edges.
     fn watch_cpu(&self) -> Option<CpuWindow> {
         let from = self.wait() + self.config.warmup;
         let to = from + self.config.duration;
+        let edge = |e| {
+            if let Some(WindowHook(hook)) = &self.config.on_window {
+                hook(e);
+            }
+        };
         thread::sleep(record::until(from));
-        let before = process_cpu_time()?;
+        let before = process_cpu_time();
+        edge(WindowEdge::Start);
         thread::sleep(record::until(to));
-        let after = process_cpu_time()?;
-        Some(CpuWindow::between(before, after, to - from))
+        let after = process_cpu_time();
+        edge(WindowEdge::End);
+        self.close_window();
+        Some(CpuWindow::between(before?, after?, to - from))
+    }
+
+    fn close_window(&self) {
+        let (lock, cv) = &self.closed;
+        *lock.lock().expect("not poisoned") = true;
+        cv.notify_all();
+    }
+
+    /// Waits until the monitor has observed the window's end; workers call
+    /// it before closing their connections.
+    pub fn wait_window_closed(&self) {
+        let (lock, cv) = &self.closed;
+        let guard = lock.lock().expect("not poisoned");
+        let _ = cv.wait_timeout_while(guard, CLOSE_WAIT, |closed| !*closed);
     }
 
     /// Waits for every worker (connections made), then returns the start time.

@@ -132,8 +132,15 @@ fn event_loop(share: &[usize], run: &Start) -> LoopResult {
     }
     let sink = config.service == Service::Sink;
     let drain_until = end + DRAIN_GRACE;
+    // Connections stay open until the monitor has sampled the window's end.
+    let mut window_closed = false;
     loop {
-        let now = Instant::now();
+        let mut now = Instant::now();
+        if now >= end && !window_closed {
+            run.wait_window_closed();
+            window_closed = true;
+            now = Instant::now();
+        }
         // Sends due now: open-loop schedules, closed-loop first sends, and
         // sink frames whose predecessor the socket has taken.
         let mut next_wake = if now < end {
@@ -241,7 +248,7 @@ fn event_loop(share: &[usize], run: &Start) -> LoopResult {
                         if out.send_frame(payload).is_ok() {
                             st.in_flight.push_back(now);
                         }
-                    } else if now >= end && st.in_flight.is_empty() && !st.shut {
+                    } else if window_closed && st.in_flight.is_empty() && !st.shut {
                         out.shutdown_write();
                         st.shut = true;
                     }
