@@ -74,8 +74,8 @@ fn main() {
         return;
     }
 
-    let plan = Plan::new(run_mode, nofile);
     let placement = Placement::for_sweep();
+    let plan = Plan::new(run_mode, nofile, placement.server_cpus().len());
     support::affinity::pin_current_thread(&placement.client_cpus());
     eprintln!("sweep: {} ({})", placement.describe(), plan.stopped_by);
     let sweep_points = sweep::connection_sweep(&plan, placement);

@@ -161,6 +161,7 @@ fn load_json_in_both_modes() {
         "client_cpu_utilization",
         "client_bound",
         "warnings",
+        "answered_per_s",
     ];
     for server_mode in ["blocking", "nonblocking"] {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {

@@ -60,13 +60,15 @@ pub struct Plan {
     pub measure: Duration,
     pub warmup_s: f64,
     pub measure_s: f64,
+    /// Cores each server gets (the split placement's server half).
+    pub server_cores: usize,
 }
 
 impl Plan {
     /// The plan for `run_mode` ("full", "quick" or "test"), within the
     /// open-file limit `nofile` (each side holds one descriptor per
     /// connection).
-    pub fn new(run_mode: &str, nofile: u64) -> Plan {
+    pub fn new(run_mode: &str, nofile: u64, server_cores: usize) -> Plan {
         // Why these counts: decades from 1 to 10,000, plus 3,000 where the
         // issue's first measurements showed the blocking server bending.
         let (wanted, steps, warmup, measure): (&[usize], &[f64], f64, f64) = match run_mode {
@@ -105,6 +107,7 @@ impl Plan {
             measure: Duration::from_secs_f64(measure),
             warmup_s: warmup,
             measure_s: measure,
+            server_cores,
         }
     }
 }
@@ -130,6 +133,9 @@ pub struct Point {
     pub offered_pct: Option<f64>,
     pub offered_per_s: Option<f64>,
     pub messages_per_s: f64,
+    /// Answers that arrived within the window, per second (open loop: what
+    /// the server sustained).
+    pub answered_per_s: f64,
     pub p50_us: f64,
     pub p99_us: f64,
     pub p999_us: f64,
@@ -140,6 +146,8 @@ pub struct Point {
     pub client_bound: bool,
     /// None where `/proc` could not be read.
     pub cost: Option<ServerCost>,
+    /// Cores the server was given.
+    pub server_cores: usize,
     /// The whole distribution (kept for the spectrum chart's point).
     pub percentiles: Vec<[f64; 2]>,
 }
@@ -204,7 +212,9 @@ fn measure(
         [a, b] => Some(cost(a, b, r, plan.measure)),
         _ => None,
     };
-    Ok(point(target, connections, r, cost))
+    let mut p = point(target, connections, r, cost);
+    p.server_cores = plan.server_cores;
+    Ok(p)
 }
 
 fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window: Duration) -> ServerCost {
@@ -228,6 +238,7 @@ fn point(target: Target, connections: usize, r: &LoadReport, cost: Option<Server
         offered_pct: None,
         offered_per_s: r.rate_requested,
         messages_per_s: r.messages_per_s,
+        answered_per_s: r.answered_per_s,
         p50_us: r.p50_us,
         p99_us: r.p99_us,
         p999_us: r.p999_us,
@@ -237,6 +248,7 @@ fn point(target: Target, connections: usize, r: &LoadReport, cost: Option<Server
         client_cpu_utilization: r.client_cpu_utilization,
         client_bound: r.client_bound,
         cost,
+        server_cores: 1,
         percentiles: r.percentiles.clone(),
     }
 }
@@ -316,5 +328,31 @@ pub fn serve_tokio(threads: &str) -> ! {
     eprintln!("tokio reference listening on {addr}");
     loop {
         std::thread::park();
+    }
+}
+
+/// Busy share above which a side counts as saturated.
+///
+/// Why 0.9: the same line the load generator uses for "client-bound".
+pub const SATURATED: f64 = 0.9;
+
+impl Point {
+    /// The server's CPU over the window as a share of its cores.
+    pub fn server_busy(&self) -> Option<f64> {
+        self.cost
+            .as_ref()
+            .map(|c| c.cores_busy / self.server_cores.max(1) as f64)
+    }
+
+    /// Which side limited this point: "client", "both" or "server" (None:
+    /// neither was saturated, or the server was not measured).
+    pub fn limited_by(&self) -> Option<&'static str> {
+        let server = self.server_busy()? > SATURATED;
+        match (self.client_bound, server) {
+            (true, true) => Some("both"),
+            (true, false) => Some("client"),
+            (false, true) => Some("server"),
+            (false, false) => None,
+        }
     }
 }

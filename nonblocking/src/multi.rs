@@ -210,15 +210,21 @@ impl MultiClient {
             if event.token() == TIMER {
                 self.timer.clear();
             } else {
-                ids.push(event.token().0);
+                // As in the server (`conn.rs`): a short read may end the read
+                // loop, one syscall less per message, unless the event
+                // already reported end of stream or an error, and only where
+                // edge-triggered readiness re-arms on new data (Linux epoll).
+                let drains =
+                    cfg!(target_os = "linux") && !(event.is_read_closed() || event.is_error());
+                ids.push((event.token().0, drains));
             }
         }
         let registry = self.poll.registry();
-        for id in ids {
+        for (id, short_read_drains) in ids {
             let Some(conn) = self.conns.get_mut(id) else {
                 continue; // removed earlier in this batch
             };
-            if !conn.drive(id, registry, &mut handler) {
+            if !conn.drive(id, registry, short_read_drains, &mut handler) {
                 self.conns.remove(id);
             }
         }
@@ -232,11 +238,17 @@ impl Conn {
     }
 
     /// Handles readiness; `false` when the connection is done and must go.
-    fn drive<H>(&mut self, id: usize, registry: &Registry, handler: &mut H) -> bool
+    fn drive<H>(
+        &mut self,
+        id: usize,
+        registry: &Registry,
+        short_read_drains: bool,
+        handler: &mut H,
+    ) -> bool
     where
         H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
     {
-        match self.step(id, registry, handler) {
+        match self.step(id, registry, short_read_drains, handler) {
             Ok(open) => {
                 if !open {
                     self.emit(id, Event::Closed, handler);
@@ -265,6 +277,7 @@ impl Conn {
         &mut self,
         id: usize,
         registry: &Registry,
+        short_read_drains: bool,
         handler: &mut H,
     ) -> Result<bool, ClientError>
     where
@@ -288,6 +301,7 @@ impl Conn {
         }
         loop {
             let space = self.decoder.read_space();
+            let offered = space.len();
             match self.stream.read(space) {
                 Ok(0) => {
                     let peer = self.peer;
@@ -299,6 +313,9 @@ impl Conn {
                 Ok(n) => {
                     self.decoder.filled(n);
                     self.dispatch_frames(id, handler)?;
+                    if short_read_drains && n < offered {
+                        break;
+                    }
                 }
                 Err(e) if would_block(&e) => break,
                 Err(e) if interrupted(&e) => {}

@@ -157,7 +157,14 @@ impl EventLoop {
                 match event.token() {
                     LISTENER => self.accept_all(),
                     WAKER => {} // the stop flag is checked below
-                    Token(key) => self.drive(key, !(event.is_read_closed() || event.is_error())),
+                    // A short read may end the read loop only where
+                    // edge-triggered readiness fires again on new data
+                    // (Linux epoll); mio on Windows and kqueue re-arm on
+                    // WouldBlock, so there the loop reads until then.
+                    Token(key) => self.drive(
+                        key,
+                        cfg!(target_os = "linux") && !(event.is_read_closed() || event.is_error()),
+                    ),
                 }
             }
             for key in std::mem::take(&mut self.requeue) {

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use sockmodes_common::{ClientError, Service, SinkTally};
 
-use super::record::{until, Recorder};
+use super::record::{until, Recorder, Window};
 use super::{LoadConfig, LoadError, Outcome, Schedule, Start};
 use crate::{Client, ClientSettings, IoMode};
 
@@ -105,6 +105,10 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Option<ClientError>
     let start = run.wait();
     let measure_from = start + config.warmup;
     let end = measure_from + config.duration;
+    let window = Window {
+        from: measure_from,
+        to: end,
+    };
     let mut client = match client {
         Ok(c) => c,
         Err(e) => {
@@ -155,7 +159,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Option<ClientError>
                     return None;
                 }
                 tally.add(payload);
-                if rec().complete(measure_from, due, Instant::now(), 0) {
+                if rec().complete(window, due, Instant::now(), 0) {
                     progress.fetch_add(1, Ordering::Relaxed);
                 } else {
                     warm_bytes += payload.len() as u64;
@@ -176,7 +180,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Option<ClientError>
                 match client.echo(payload) {
                     Ok(()) => {
                         let done = Instant::now();
-                        if rec().complete(measure_from, due, done, payload.len()) {
+                        if rec().complete(window, due, done, payload.len()) {
                             progress.fetch_add(1, Ordering::Relaxed);
                         }
                     }

@@ -32,7 +32,7 @@ use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
 use crate::IoMode;
 pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
-pub use record::{Recorder, INTERVAL, MAX_LATENCY_US};
+pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
 pub use report::{LoadReport, Run};
 pub use schedule::Schedule;
 

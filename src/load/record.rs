@@ -40,13 +40,26 @@ pub fn histogram() -> Histogram<u64> {
     h
 }
 
+/// The measured window: from the end of warm-up to the end of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Messages due before this were warm-up.
+    pub from: Instant,
+    /// Answers after this came during the drain.
+    pub to: Instant,
+}
+
 /// A tally: the engines keep one per worker (non-blocking loops) or per
 /// shard (blocking threads), and merge them at the end.
 pub struct Recorder {
     /// Latency histograms, one per [`INTERVAL`] since the window's start.
     pub intervals: Vec<Histogram<u64>>,
-    /// Messages completed in the measured window.
+    /// Messages due in the measured window and answered (some answers may
+    /// arrive after the window, while the run drains).
     pub messages: u64,
+    /// Of those, the ones answered by the window's end: what the server
+    /// really sustained.
+    pub answered_in_window: u64,
     /// Payload bytes completed in the measured window.
     pub bytes: u64,
     /// Errors of any kind.
@@ -71,6 +84,7 @@ impl Recorder {
         Recorder {
             intervals: Vec::new(),
             messages: 0,
+            answered_in_window: 0,
             bytes: 0,
             errors: 0,
             out_of_range: 0,
@@ -79,17 +93,20 @@ impl Recorder {
     }
 
     /// Records a message that was due (sent or scheduled) at `due` and
-    /// completed at `done`, for a window that starts at `from`. Returns
-    /// false, and records nothing, when it was due before the window
-    /// (warm-up).
+    /// completed at `done`. Returns false, and records nothing, when it was
+    /// due before the window (warm-up).
     ///
     /// The latency is rounded down to whole µs, with 1 µs as the floor; the
     /// message lands in the interval in which it completed.
-    pub fn complete(&mut self, from: Instant, due: Instant, done: Instant, bytes: usize) -> bool {
+    pub fn complete(&mut self, window: Window, due: Instant, done: Instant, bytes: usize) -> bool {
+        let from = window.from;
         if due < from {
             return false;
         }
         self.messages += 1;
+        if done <= window.to {
+            self.answered_in_window += 1;
+        }
         self.bytes += bytes as u64;
         let us = u64::try_from(done.saturating_duration_since(due).as_micros()).unwrap_or(u64::MAX);
         let slot = interval_index(from, done);
@@ -119,6 +136,7 @@ impl Recorder {
                 .expect("auto-resizing histograms within one hour always merge");
         }
         self.messages += other.messages;
+        self.answered_in_window += other.answered_in_window;
         self.bytes += other.bytes;
         self.errors += other.errors;
         self.out_of_range += other.out_of_range;
@@ -151,13 +169,21 @@ pub fn until(t: Instant) -> Duration {
 mod tests {
     use super::*;
 
+    /// A window from `from` that lasts long enough for every test.
+    fn w(from: Instant) -> Window {
+        Window {
+            from,
+            to: from + Duration::from_secs(3),
+        }
+    }
+
     #[test]
     fn latencies_far_above_two_milliseconds_are_recorded_as_they_are() {
         // The old defect: `saturating_record` clamped these to 2 µs.
         let t0 = Instant::now();
         let mut r = Recorder::new();
         for ms in [20u64, 200, 2_000, 20_000] {
-            assert!(r.complete(t0, t0, t0 + Duration::from_millis(ms), 0));
+            assert!(r.complete(w(t0), t0, t0 + Duration::from_millis(ms), 0));
         }
         let h = r.total();
         assert_eq!(h.len(), 4);
@@ -170,8 +196,8 @@ mod tests {
     fn a_value_beyond_an_hour_is_counted_not_clamped() {
         let t0 = Instant::now();
         let mut r = Recorder::new();
-        assert!(r.complete(t0, t0, t0 + Duration::from_secs(7200), 0));
-        assert!(r.complete(t0, t0, t0 + Duration::from_micros(50), 0));
+        assert!(r.complete(w(t0), t0, t0 + Duration::from_secs(7200), 0));
+        assert!(r.complete(w(t0), t0, t0 + Duration::from_micros(50), 0));
         assert_eq!(r.messages, 2);
         assert_eq!(r.out_of_range, 1);
         assert_eq!(r.errors, 1);
@@ -185,22 +211,30 @@ mod tests {
         let t0 = Instant::now();
         let from = t0 + Duration::from_secs(1);
         let mut r = Recorder::new();
-        assert!(!r.complete(from, t0, from, 8), "due before the window");
-        assert!(r.complete(from, from, from + Duration::from_millis(10), 8));
-        assert!(r.complete(from, from, from + Duration::from_millis(2500), 8));
+        assert!(!r.complete(w(from), t0, from, 8), "due before the window");
+        assert!(r.complete(w(from), from, from + Duration::from_millis(10), 8));
+        assert!(r.complete(w(from), from, from + Duration::from_millis(2500), 8));
         assert_eq!((r.messages, r.bytes), (2, 16));
+        assert_eq!(r.answered_in_window, 2);
         assert_eq!(r.intervals.len(), 3);
         assert_eq!(r.intervals[0].len(), 1);
         assert_eq!(r.intervals[1].len(), 0);
         assert_eq!(r.intervals[2].len(), 1);
+        let late = w(from).to + Duration::from_millis(1);
+        assert!(r.complete(w(from), from, late, 8));
+        assert_eq!(
+            (r.messages, r.answered_in_window),
+            (3, 2),
+            "answered during the drain"
+        );
     }
 
     #[test]
     fn merging_adds_interval_by_interval() {
         let t0 = Instant::now();
         let (mut a, mut b) = (Recorder::new(), Recorder::new());
-        a.complete(t0, t0, t0 + Duration::from_millis(5), 1);
-        b.complete(t0, t0, t0 + Duration::from_millis(1500), 1);
+        a.complete(w(t0), t0, t0 + Duration::from_millis(5), 1);
+        b.complete(w(t0), t0, t0 + Duration::from_millis(1500), 1);
         b.errors += 1;
         a.merge(&b);
         assert_eq!(a.intervals.len(), 2);

@@ -139,26 +139,37 @@ fn share(part: f64, other: f64) -> f64 {
 }
 
 fn client_bound(study: &Study<'_>, out: &mut Vec<String>) {
-    let bound: Vec<String> = study
-        .sweep
-        .iter()
-        .chain(study.load_steps)
-        .filter(|p| p.client_bound)
-        .map(|p| match p.offered_pct {
-            Some(pct) => format!("{} at {pct:.0}% load", p.server),
-            None => format!("{} at {}", p.server, p.connections),
-        })
-        .collect();
-    if bound.is_empty() {
+    let label = |p: &Point| match p.offered_pct {
+        Some(pct) => format!("{} at {pct:.0}% load", p.server),
+        None => format!("{} at {}", p.server, p.connections),
+    };
+    let all: Vec<&Point> = study.sweep.iter().chain(study.load_steps).collect();
+    let by = |side: &str| -> Vec<String> {
+        all.iter()
+            .filter(|p| p.limited_by() == Some(side))
+            .map(|p| label(p))
+            .collect()
+    };
+    let (client, both) = (by("client"), by("both"));
+    if client.is_empty() && both.is_empty() {
         out.push(
-            "The load generator was never the bottleneck (its busy share stayed at or under 90% at every point)."
+            "The load generator was never saturated (its busy share stayed at or under 90%)."
                 .into(),
         );
-    } else {
+    }
+    if !client.is_empty() {
         out.push(format!(
-            "The load generator was the bottleneck (client-bound) at: {}. There the server figures are lower \
+            "Only the load generator was saturated (client-bound) at: {}. There the server figures are lower \
              bounds of what the server can do.",
-            bound.join(", ")
+            client.join(", ")
+        ));
+    }
+    if !both.is_empty() {
+        out.push(format!(
+            "Client and server were both saturated at: {}. On loopback each side's system calls also carry the \
+             kernel's work for the other side's messages, so one core each is the limit of this machine, not of \
+             either program; the comparison between servers still holds, since every server faced the same client.",
+            both.join(", ")
         ));
     }
 }

@@ -89,12 +89,19 @@ fn cost_cells(p: &Point) -> [String; 5] {
     }
 }
 
-fn client_cell(p: &Point) -> String {
-    let u = opt(p.client_cpu_utilization.map(|u| u * 100.0), 0);
-    if p.client_bound {
-        format!("{u}% **client-bound**")
-    } else {
-        format!("{u}%")
+/// Client and server busy shares, and which side limited the point.
+fn busy_cell(p: &Point) -> String {
+    let pct = |x: Option<f64>| opt(x.map(|u| u * 100.0), 0);
+    let both = format!(
+        "{}% / {}%",
+        pct(p.client_cpu_utilization),
+        pct(p.server_busy())
+    );
+    match p.limited_by() {
+        Some("client") => format!("{both} **client-bound**"),
+        Some("both") => format!("{both} (both saturated)"),
+        Some(_) => format!("{both} (server-bound)"),
+        None => both,
     }
 }
 
@@ -112,7 +119,7 @@ fn sweep(r: &Report<'_>) -> Table {
                 format!("{:.0}", p.p999_us),
             ];
             row.extend(cost_cells(p));
-            row.push(client_cell(p));
+            row.push(busy_cell(p));
             row
         })
         .collect();
@@ -122,8 +129,10 @@ fn sweep(r: &Report<'_>) -> Table {
             "Each server in its own process, a fresh one per point; the load generator's non-blocking engine \
              keeps one echo in flight per connection. {} Server CPU, context switches, memory and threads come \
              from its /proc over the measured window ({} s after {} s warm-up). The sweep stopped at {}. \
-             Client CPU is the load generator's busy share; **client-bound** marks points where it, not the \
-             server, was the bottleneck.",
+             Busy: the load generator's and the server's CPU as a share of their cores. **client-bound** marks \
+             points where only the client was saturated (the server figures are then lower bounds); on loopback \
+             the kernel's receive work for each side's messages runs in the other side's system calls, so \
+             when both read near 100% neither alone is the limit.",
             r.sweep_placement, r.plan.measure_s, r.plan.warmup_s, r.plan.stopped_by
         ),
         headers: vec![
@@ -138,7 +147,7 @@ fn sweep(r: &Report<'_>) -> Table {
             "switches/msg",
             "RSS MiB",
             "threads",
-            "client CPU",
+            "busy: client / server",
         ],
         rows,
     }
@@ -193,12 +202,12 @@ fn offered_load(r: &Report<'_>) -> Table {
                 p.server.clone(),
                 opt(p.offered_pct, 0),
                 opt(p.offered_per_s, 0),
-                format!("{:.0}", p.messages_per_s),
+                format!("{:.0}", p.answered_per_s),
                 format!("{:.0}", p.p50_us),
                 format!("{:.0}", p.p99_us),
                 format!("{:.0}", p.p999_us),
                 format!("{:.0}", p.max_us),
-                client_cell(p),
+                busy_cell(p),
             ]
         })
         .collect();
@@ -214,12 +223,12 @@ fn offered_load(r: &Report<'_>) -> Table {
             "server",
             "offered %",
             "offered msg/s",
-            "achieved msg/s",
+            "answered in window msg/s",
             "p50 µs",
             "p99 µs",
             "p99.9 µs",
             "max µs",
-            "client CPU",
+            "busy: client / server",
         ],
         rows,
     }
