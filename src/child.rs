@@ -70,13 +70,24 @@ impl ServerProcess {
         self.child.id()
     }
 
-    /// Sends SIGTERM (a graceful shutdown) and waits for the exit.
+    /// Stops the server and waits for the exit: on Unix with SIGTERM, a
+    /// graceful shutdown (exit status 0); on Windows, which has no SIGTERM
+    /// and cannot send Ctrl-C to one child's console alone, by
+    /// TerminateProcess (not graceful; a failure status).
     ///
     /// # Errors
     /// Waiting for the child failed.
     pub fn terminate(mut self) -> std::io::Result<ExitStatus> {
+        #[cfg(unix)]
         // SAFETY: kill only sends a signal to our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        #[cfg(windows)]
+        self.child.kill()?;
         self.child.wait()
     }
+
+    /// True where [`terminate`](Self::terminate) is a graceful shutdown.
+    pub const TERMINATE_IS_GRACEFUL: bool = cfg!(unix);
 }

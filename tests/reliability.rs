@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use sockmodes::child::ServerProcess;
 use sockmodes::{Client, ClientSettings, IoMode, Server};
 use sockmodes_common::frame::{encode_frame, header};
+#[cfg(target_os = "linux")]
 use sockmodes_common::procfs::resident_bytes;
 use sockmodes_common::{PyException, Service};
 use sockmodes_nonblocking::multi::{Event, MultiClient};
@@ -270,6 +271,7 @@ fn slow_loris_connections_are_dropped_and_others_served() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // reads the server's memory from /proc
 fn a_slow_reader_cannot_grow_either_server() {
     // The server runs as its own process so that its resident memory is its
     // own, not mixed with the other tests running in this one.

@@ -121,10 +121,18 @@ impl Placement {
 ///
 /// Not `std::thread::available_parallelism`: that follows the calling
 /// thread's affinity mask, so once the bench thread is pinned it says 1.
+#[cfg(unix)]
 pub fn cores_online() -> usize {
     // SAFETY: sysconf only reads a system setting.
     let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     usize::try_from(n).unwrap_or(1).max(1)
+}
+
+/// Cores online (nothing is pinned here, so the process's own count is the
+/// machine's).
+#[cfg(not(unix))]
+pub fn cores_online() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Pins the calling thread to `cpus` (those that exist).

@@ -12,8 +12,8 @@ use std::time::Duration;
 use sockmodes_common::client::{check_echo, check_sink, send_counted, CONFIRM_WAIT};
 use sockmodes_common::frame::{header, Decoder};
 use sockmodes_common::{
-    interrupted, net, ClientError, MessageReceipt, Mode, Op, PyException, SinkSummary, SinkTally,
-    SocketError, DEFAULT_MAX_FRAME,
+    interrupted, net, timed_out, ClientError, MessageReceipt, Mode, Op, PyException, SinkSummary,
+    SinkTally, SocketError, DEFAULT_MAX_FRAME,
 };
 use tracing::info;
 
@@ -146,7 +146,8 @@ impl Client {
                 Ok(0) => break true,
                 Ok(_) => continue,
                 Err(e) if interrupted(&e) => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+                // The wait ran out (EAGAIN on Unix, WSAETIMEDOUT on Windows).
+                Err(e) if timed_out(&e) => break false,
                 Err(e) => return Err(self.err(Op::Recv)(e)),
             }
         };

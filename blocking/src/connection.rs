@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use sockmodes_common::{
-    interrupted, net, would_block, MessageHandler, ServerConfig, ServerSession, SessionError,
+    interrupted, net, timed_out, MessageHandler, ServerConfig, ServerSession, SessionError,
 };
 
 /// Bytes of the per-thread read buffer used between frames.
@@ -80,9 +80,10 @@ pub fn serve_connection(
                 Err(e) => return e.into(),
             },
             Err(e) if interrupted(&e) => continue,
-            // Under SO_RCVTIMEO a read that waited too long fails with EAGAIN,
-            // the same code a non-blocking read gives (see common::pyerror).
-            Err(e) if would_block(&e) => return ConnectionEnd::IdleTimeout(config.idle_timeout),
+            // Under SO_RCVTIMEO a read that waited too long fails with EAGAIN
+            // on Unix (the code a non-blocking read gives) and WSAETIMEDOUT on
+            // Windows (see common::sys).
+            Err(e) if timed_out(&e) => return ConnectionEnd::IdleTimeout(config.idle_timeout),
             Err(e) => return e.into(),
         }
         if let Some(message) = session.take_message() {

@@ -6,13 +6,14 @@
 //!
 //! Shutdown: the accept thread sleeps in `accept`, so [`ServerHandle::shutdown`]
 //! wakes it by shutting the listening socket down (on Linux a blocked `accept`
-//! then returns `EINVAL`), waits for open connections to finish up to a
-//! deadline, shuts the stragglers' sockets down so their blocked reads return,
-//! and joins every thread.
+//! then returns `EINVAL`; Windows and macOS refuse to shut a listener down,
+//! so there it connects to the listener instead, and the accept loop, seeing
+//! the stop flag, drops that connection), waits for open connections to
+//! finish up to a deadline, shuts the stragglers' sockets down so their
+//! blocked reads return, and joins every thread.
 
 use std::collections::HashMap;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 use sockmodes_common::net::AcceptErrorAction;
+use sockmodes_common::sys::{self, RawSocketHandle};
 use sockmodes_common::{
     net, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
 };
@@ -34,10 +36,10 @@ struct Shared {
     stats: ServerStats,
     stopping: AtomicBool,
     next_id: AtomicU64,
-    /// Raw fds of open connections, so shutdown can wake their blocked reads.
-    /// A thread removes its entry (under this lock) before its socket closes,
-    /// so every fd in the map is open while the lock is held.
-    open: Mutex<HashMap<u64, RawFd>>,
+    /// Raw handles of open connections, so shutdown can wake their blocked
+    /// reads. A thread removes its entry (under this lock) before its socket
+    /// closes, so every handle in the map is open while the lock is held.
+    open: Mutex<HashMap<u64, RawSocketHandle>>,
     /// Signalled whenever a connection ends.
     ended: Condvar,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -137,7 +139,7 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
         .open
         .lock()
         .expect("registry lock")
-        .insert(id, stream.as_raw_fd());
+        .insert(id, sys::raw_handle(&stream));
     let worker = Arc::clone(shared);
     let spawned = thread::Builder::new()
         .name(format!("sockmodes-conn-{id}"))
@@ -156,6 +158,19 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
             shared.stats.release();
         }
     }
+}
+
+/// An address to connect to a listener bound at `bound`: the loopback of the
+/// same family where it was bound to "any" (0.0.0.0 or ::).
+fn reachable(bound: SocketAddr) -> SocketAddr {
+    let mut addr = bound;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match bound {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    addr
 }
 
 fn run_connection(id: u64, mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
@@ -214,8 +229,14 @@ impl ServerHandle {
     /// connections had to be cut at the deadline.
     pub fn shutdown(mut self, deadline: Duration) -> usize {
         self.shared.stopping.store(true, Ordering::Release);
-        // Wakes the blocked accept (EINVAL on Linux); ignore "not connected" elsewhere.
-        let _ = SockRef::from(&*self.listener).shutdown(Shutdown::Read);
+        // Wakes the blocked accept (EINVAL on Linux); elsewhere a listener
+        // cannot be shut down, so wake it with a connection of our own.
+        if SockRef::from(&*self.listener)
+            .shutdown(Shutdown::Read)
+            .is_err()
+        {
+            let _ = TcpStream::connect_timeout(&reachable(self.local_addr), Duration::from_secs(1));
+        }
         if let Some(t) = self.accept_thread.take() {
             let _ = t.join();
         }
@@ -234,11 +255,10 @@ impl ServerHandle {
                 .0;
         }
         let cut = open.len();
-        for &fd in open.values() {
+        for &raw in open.values() {
             // SAFETY: entries are removed under this lock before their socket
-            // closes, so `fd` is an open socket for as long as we hold it.
-            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-            let _ = SockRef::from(&fd).shutdown(Shutdown::Both);
+            // closes, so `raw` is an open socket for as long as we hold it.
+            let _ = unsafe { sys::shutdown_raw(raw) };
         }
         drop(open);
         if cut > 0 {

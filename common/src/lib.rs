@@ -18,7 +18,8 @@
 //!   `TCP_NODELAY`, `RLIMIT_NOFILE`) and address parsing.
 //! - [`config`]: the server settings and counters both drivers share.
 //! - [`client`]: client errors and the checks on echo and sink answers.
-//! - [`procfs`]: resident memory of a process, for memory tests and benches.
+//! - [`procfs`]: a process's memory, CPU, context switches and threads (Linux).
+//! - [`sys`]: where the OS shows through: socket handles and error codes by name.
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`.
 #![deny(missing_docs)]
@@ -33,6 +34,7 @@ pub mod procfs;
 pub mod pyerror;
 pub mod session;
 pub mod summary;
+pub mod sys;
 
 pub use client::{ClientError, MessageReceipt};
 pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapshot};
@@ -45,6 +47,16 @@ pub use summary::{SinkSummary, SinkTally};
 /// True for the error a non-blocking call returns when it would have to wait.
 pub fn would_block(err: &std::io::Error) -> bool {
     err.kind() == std::io::ErrorKind::WouldBlock
+}
+
+/// True for a read or write that gave up under a socket timeout
+/// (`SO_RCVTIMEO`/`SO_SNDTIMEO`): on Unix that is EAGAIN, the same code as
+/// [`would_block`]; on Windows it is its own, WSAETIMEDOUT (`TimedOut`).
+pub fn timed_out(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// True for a call interrupted by a signal: retry it.

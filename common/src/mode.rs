@@ -10,10 +10,11 @@
 //! [`Mode`] is built so that a zero duration never reaches either.
 
 use std::fmt;
-use std::os::fd::AsFd;
 use std::time::Duration;
 
 use socket2::SockRef;
+
+use crate::sys::AsSocketRef;
 
 /// How calls on a socket wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,7 +108,7 @@ impl Mode {
     /// # Errors
     /// The OS error, or `InvalidInput` for a `Timeout(Duration::ZERO)` built by
     /// hand (socket2 would silently turn it into "block forever").
-    pub fn apply<S: AsFd>(self, socket: &S) -> std::io::Result<()> {
+    pub fn apply<S: AsSocketRef>(self, socket: &S) -> std::io::Result<()> {
         if let Mode::Timeout(d) = self {
             if d.is_zero() {
                 return Err(std::io::Error::new(

@@ -5,11 +5,11 @@
 //! loop catches up. [`listen`] takes the backlog as a parameter (default
 //! [`DEFAULT_BACKLOG`]); the kernel still caps it at `net.core.somaxconn`.
 
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
-use std::os::fd::AsFd;
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use crate::sys::{code, AsSocketRef};
 
 /// Default listen backlog.
 ///
@@ -18,13 +18,16 @@ use socket2::{Domain, Protocol, SockRef, Socket, Type};
 /// the kernel caps it at `net.core.somaxconn` (4096 on current Linux).
 pub const DEFAULT_BACKLOG: i32 = 1024;
 
-/// A bound, listening socket with `SO_REUSEADDR` (so a restarted server can
-/// bind while old connections sit in TIME_WAIT), for IPv4 or IPv6.
+/// A bound, listening socket for IPv4 or IPv6; on Unix with `SO_REUSEADDR`,
+/// so a restarted server can bind while old connections sit in TIME_WAIT.
+/// Not on Windows: there `SO_REUSEADDR` lets a second server take a port
+/// that is in use (no `WSAEADDRINUSE`), and TIME_WAIT does not block a bind.
 ///
 /// # Errors
 /// The OS error from socket, bind or listen (e.g. `EADDRINUSE`).
 pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    #[cfg(unix)]
     socket.set_reuse_address(true)?;
     socket.bind(&addr.into())?;
     socket.listen(backlog)?;
@@ -39,7 +42,7 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
 ///
 /// # Errors
 /// The OS error from setsockopt.
-pub fn set_nodelay<S: AsFd>(socket: &S, on: bool) -> io::Result<()> {
+pub fn set_nodelay<S: AsSocketRef>(socket: &S, on: bool) -> io::Result<()> {
     SockRef::from(socket).set_tcp_nodelay(on)
 }
 
@@ -66,7 +69,7 @@ pub fn unlistened_port() -> io::Result<(Socket, SocketAddr)> {
 ///
 /// # Errors
 /// The OS error from setsockopt.
-pub fn reset_on_close<S: AsFd>(socket: &S) -> io::Result<()> {
+pub fn reset_on_close<S: AsSocketRef>(socket: &S) -> io::Result<()> {
     SockRef::from(socket).set_linger(Some(std::time::Duration::ZERO))
 }
 
@@ -91,11 +94,20 @@ pub const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis
 
 /// Decides what an accept loop does with an `accept` error.
 pub fn accept_error_action(e: &io::Error) -> AcceptErrorAction {
-    match e.raw_os_error() {
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
+    let c = e.raw_os_error();
+    let is = |codes: &[i32]| c.is_some_and(|c| codes.contains(&c));
+    match () {
+        _ if is(&code::OUT_OF_DESCRIPTORS) || is(&code::OUT_OF_MEMORY) => {
             AcceptErrorAction::Backoff
         }
-        Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO | libc::EPERM) => {
+        _ if is(&[
+            code::CONN_ABORTED,
+            code::CONN_RESET,
+            code::INTERRUPTED,
+            code::PROTOCOL,
+            code::NOT_PERMITTED,
+        ]) =>
+        {
             AcceptErrorAction::Retry
         }
         _ if e.kind() == io::ErrorKind::Interrupted
@@ -159,10 +171,13 @@ pub struct NofileLimit {
 /// Raises this process's open-file soft limit to its hard limit.
 ///
 /// Every connection is a file descriptor, and the usual soft limit (1024)
-/// stops a server or load generator long before memory does.
+/// stops a server or load generator long before memory does. macOS reports
+/// an unlimited hard limit but refuses a soft limit above `OPEN_MAX`
+/// (10,240), so there it asks for that instead.
 ///
 /// # Errors
 /// The OS error from getrlimit/setrlimit.
+#[cfg(unix)]
 pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
@@ -173,8 +188,15 @@ pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
         return Err(io::Error::last_os_error());
     }
     let before = lim.rlim_cur;
-    if lim.rlim_cur < lim.rlim_max {
-        lim.rlim_cur = lim.rlim_max;
+    // macOS's OPEN_MAX (sys/syslimits.h): the most setrlimit accepts there.
+    const MACOS_OPEN_MAX: libc::rlim_t = 10_240;
+    let want = if cfg!(target_os = "macos") {
+        lim.rlim_max.min(MACOS_OPEN_MAX)
+    } else {
+        lim.rlim_max
+    };
+    if lim.rlim_cur < want {
+        lim.rlim_cur = want;
         // SAFETY: setrlimit only reads the struct we own.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
             return Err(io::Error::last_os_error());
@@ -187,6 +209,21 @@ pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
     })
 }
 
+/// Windows has no per-process limit on sockets (they are kernel handles,
+/// limited only by memory): nothing to raise, and the limit reads as
+/// `u64::MAX`.
+///
+/// # Errors
+/// None on Windows.
+#[cfg(windows)]
+pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
+    Ok(NofileLimit {
+        before: u64::MAX,
+        now: u64::MAX,
+        hard: u64::MAX,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,7 +232,9 @@ mod tests {
     fn listen_uses_the_backlog_and_port_zero() {
         let l = listen("127.0.0.1:0".parse().unwrap(), 2048).unwrap();
         assert_ne!(l.local_addr().unwrap().port(), 0);
-        assert!(SockRef::from(&l).reuse_address().unwrap());
+        // SO_REUSEADDR on Unix only: on Windows it would let a second
+        // server take the port.
+        assert_eq!(SockRef::from(&l).reuse_address().unwrap(), cfg!(unix));
     }
 
     #[test]
@@ -203,7 +242,7 @@ mod tests {
         match listen("[::1]:0".parse().unwrap(), 16) {
             Ok(l) => assert!(l.local_addr().unwrap().is_ipv6()),
             // Machines without IPv6 refuse the address itself, nothing else.
-            Err(e) => assert_eq!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL), "{e}"),
+            Err(e) => assert_eq!(e.raw_os_error(), Some(code::ADDR_NOT_AVAIL), "{e}"),
         }
     }
 

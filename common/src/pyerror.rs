@@ -2,16 +2,20 @@
 //! [`Mode`] it happened in, is named by the exception Python raises in the same
 //! situation.
 //!
-//! The mode matters because Linux reports two different situations with the
+//! The mode matters because Unix reports two different situations with the
 //! same code: a read that timed out under `SO_RCVTIMEO` and a non-blocking read
-//! with no data both fail with `EAGAIN` (os error 11, `ErrorKind::WouldBlock`).
-//! Python remembers which mode it put the socket in and raises `TimeoutError`
-//! for the first and `BlockingIOError` for the second; so must we.
+//! with no data both fail with `EAGAIN` (os error 11 on Linux,
+//! `ErrorKind::WouldBlock`). Python remembers which mode it put the socket in
+//! and raises `TimeoutError` for the first and `BlockingIOError` for the
+//! second; so must we. Windows tells them apart itself: `WSAETIMEDOUT`
+//! (10060) for the timeout, `WSAEWOULDBLOCK` (10035) for the empty read. The
+//! codes by name are in [`crate::sys::code`].
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
+use crate::sys::code;
 use crate::Mode;
 
 /// The Python exception a socket error corresponds to.
@@ -68,21 +72,36 @@ impl fmt::Display for PyException {
 
 /// Names the Python exception for `err`, which happened on a socket in `mode`.
 pub fn classify(err: &io::Error, mode: Mode) -> PyException {
-    if let Some(code) = err.raw_os_error() {
-        return match code {
-            libc::EAGAIN | libc::EINPROGRESS | libc::EALREADY => match mode {
-                Mode::Timeout(_) => PyException::TimeoutError,
-                Mode::Blocking | Mode::NonBlocking => PyException::BlockingIOError,
-            },
-            libc::ETIMEDOUT => PyException::TimeoutError,
-            libc::ECONNREFUSED => PyException::ConnectionRefusedError,
-            libc::ECONNRESET => PyException::ConnectionResetError,
-            libc::ECONNABORTED => PyException::ConnectionAbortedError,
-            libc::EPIPE | libc::ESHUTDOWN => PyException::BrokenPipeError,
-            libc::EINTR => PyException::InterruptedError,
-            libc::EACCES | libc::EPERM => PyException::PermissionError,
-            _ => PyException::OSError,
+    if let Some(c) = err.raw_os_error() {
+        let would_block = match mode {
+            Mode::Timeout(_) => PyException::TimeoutError,
+            Mode::Blocking | Mode::NonBlocking => PyException::BlockingIOError,
         };
+        // A table, not a `match`: on Windows some names share a number
+        // (no EPIPE, no EPERM), which a match would reject as unreachable.
+        let table: [(&[i32], PyException); 8] = [
+            (
+                &[code::WOULD_BLOCK, code::IN_PROGRESS, code::ALREADY],
+                would_block,
+            ),
+            (&[code::TIMED_OUT], PyException::TimeoutError),
+            (&[code::CONN_REFUSED], PyException::ConnectionRefusedError),
+            (&[code::CONN_RESET], PyException::ConnectionResetError),
+            (&[code::CONN_ABORTED], PyException::ConnectionAbortedError),
+            (
+                &[code::BROKEN_PIPE, code::SHUTDOWN],
+                PyException::BrokenPipeError,
+            ),
+            (&[code::INTERRUPTED], PyException::InterruptedError),
+            (
+                &[code::ACCESS, code::NOT_PERMITTED],
+                PyException::PermissionError,
+            ),
+        ];
+        return table
+            .iter()
+            .find(|(codes, _)| codes.contains(&c))
+            .map_or(PyException::OSError, |&(_, e)| e);
     }
     match err.kind() {
         io::ErrorKind::WouldBlock => match mode {
@@ -207,10 +226,10 @@ impl SocketError {
             (PyException::UnexpectedEof, _) => {
                 format!("{addr} closed the connection before answering in full")
             }
-            (_, Op::Bind) if self.io.raw_os_error() == Some(libc::EADDRINUSE) => {
+            (_, Op::Bind) if self.io.raw_os_error() == Some(code::ADDR_IN_USE) => {
                 format!("address {addr} is already in use; is another server running? (use another port, or port 0 for any free one)")
             }
-            (_, Op::Bind) if self.io.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {
+            (_, Op::Bind) if self.io.raw_os_error() == Some(code::ADDR_NOT_AVAIL) => {
                 format!("address {addr} is not an address of this machine")
             }
             (PyException::PermissionError, Op::Bind) => {
@@ -247,36 +266,68 @@ mod tests {
         io::Error::from_raw_os_error(code)
     }
 
+    /// The numbers a student sees in tracebacks, per system: the names in
+    /// `sys::code` must be these.
+    #[test]
+    fn the_codes_are_the_ones_in_the_tracebacks() {
+        #[cfg(target_os = "linux")]
+        let want = [
+            (code::CONN_REFUSED, 111),
+            (code::WOULD_BLOCK, 11),
+            (code::TIMED_OUT, 110),
+            (code::ADDR_IN_USE, 98),
+        ];
+        #[cfg(target_os = "macos")]
+        let want = [
+            (code::CONN_REFUSED, 61),
+            (code::WOULD_BLOCK, 35),
+            (code::TIMED_OUT, 60),
+            (code::ADDR_IN_USE, 48),
+        ];
+        #[cfg(windows)]
+        let want = [
+            (code::CONN_REFUSED, 10061),
+            (code::WOULD_BLOCK, 10035),
+            (code::TIMED_OUT, 10060),
+            (code::ADDR_IN_USE, 10048),
+            (code::CONN_RESET, 10054),
+            (code::CONN_ABORTED, 10053),
+        ];
+        for (named, number) in want {
+            assert_eq!(named, number);
+        }
+    }
+
     #[test]
     fn the_classification_table() {
         let t = Mode::Timeout(Duration::from_millis(500));
         let nb = Mode::NonBlocking;
         let b = Mode::Blocking;
         let table = [
-            (os(libc::EAGAIN), nb, PyException::BlockingIOError),
-            (os(libc::EAGAIN), t, PyException::TimeoutError),
-            (os(libc::EINPROGRESS), nb, PyException::BlockingIOError),
-            (os(libc::ETIMEDOUT), b, PyException::TimeoutError),
+            (os(code::WOULD_BLOCK), nb, PyException::BlockingIOError),
+            (os(code::WOULD_BLOCK), t, PyException::TimeoutError),
+            (os(code::IN_PROGRESS), nb, PyException::BlockingIOError),
+            (os(code::TIMED_OUT), b, PyException::TimeoutError),
             (
-                os(libc::ECONNREFUSED),
+                os(code::CONN_REFUSED),
                 b,
                 PyException::ConnectionRefusedError,
             ),
             (
-                os(libc::ECONNREFUSED),
+                os(code::CONN_REFUSED),
                 nb,
                 PyException::ConnectionRefusedError,
             ),
-            (os(libc::ECONNRESET), b, PyException::ConnectionResetError),
+            (os(code::CONN_RESET), b, PyException::ConnectionResetError),
             (
-                os(libc::ECONNABORTED),
+                os(code::CONN_ABORTED),
                 b,
                 PyException::ConnectionAbortedError,
             ),
-            (os(libc::EPIPE), b, PyException::BrokenPipeError),
-            (os(libc::EINTR), b, PyException::InterruptedError),
-            (os(libc::EACCES), b, PyException::PermissionError),
-            (os(libc::EADDRINUSE), b, PyException::OSError),
+            (os(code::BROKEN_PIPE), b, PyException::BrokenPipeError),
+            (os(code::INTERRUPTED), b, PyException::InterruptedError),
+            (os(code::ACCESS), b, PyException::PermissionError),
+            (os(code::ADDR_IN_USE), b, PyException::OSError),
             (io::ErrorKind::TimedOut.into(), b, PyException::TimeoutError),
             (
                 io::ErrorKind::WouldBlock.into(),
@@ -314,17 +365,17 @@ mod tests {
     #[test]
     fn messages_name_the_exception_code_and_address() {
         let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        let e = SocketError::new(Op::Connect, addr, Mode::Blocking, os(libc::ECONNREFUSED));
+        let e = SocketError::new(Op::Connect, addr, Mode::Blocking, os(code::CONN_REFUSED));
         assert_eq!(
             e.to_string(),
             "ConnectionRefusedError (os error 111): nothing is listening on 127.0.0.1:8080; is the server running?"
         );
-        let e = SocketError::new(Op::Bind, addr, Mode::Blocking, os(libc::EADDRINUSE));
+        let e = SocketError::new(Op::Bind, addr, Mode::Blocking, os(code::ADDR_IN_USE));
         assert!(e
             .to_string()
             .starts_with("OSError (os error 98): address 127.0.0.1:8080 is already in use"));
         let t = Mode::Timeout(Duration::from_millis(500));
-        let e = SocketError::new(Op::Recv, addr, t, os(libc::EAGAIN));
+        let e = SocketError::new(Op::Recv, addr, t, os(code::WOULD_BLOCK));
         assert!(
             e.to_string()
                 .starts_with("TimeoutError (os error 11): recv"),

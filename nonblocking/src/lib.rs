@@ -19,6 +19,8 @@ pub mod multi;
 pub mod server;
 pub mod slab;
 pub mod timer;
+#[cfg(target_os = "linux")]
+pub mod timerfd;
 
 pub use client::{NbClient, NbOptions, TryRecv, TrySend, WouldBlockCounts};
 pub use server::{start, ServerHandle};

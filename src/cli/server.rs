@@ -49,7 +49,7 @@ pub struct ServerArgs {
 }
 
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
-    let signals = signals::shutdown_signals()?;
+    let stops = signals::stop_requests()?;
     let mode = IoMode::from(args.mode);
     let mut config = ServerConfig::new(args.addr, args.service.into());
     config.once = args.once;
@@ -82,15 +82,10 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         }
     );
     loop {
-        match signals.recv_timeout(Duration::from_millis(100)) {
-            Ok(sig) => {
-                let name = if sig == libc::SIGTERM {
-                    "SIGTERM"
-                } else {
-                    "SIGINT"
-                };
+        match stops.recv_timeout(Duration::from_millis(100)) {
+            Ok(()) => {
                 eprintln!(
-                    "sockmodes: {name}: shutting down (open connections get {} s)",
+                    "sockmodes: stop requested (Ctrl-C or SIGTERM): shutting down (open connections get {} s)",
                     SHUTDOWN_DEADLINE.as_secs()
                 );
                 let cut = server.shutdown(SHUTDOWN_DEADLINE);
@@ -104,7 +99,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the signal thread stopped"),
+            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the stop handler went away"),
         }
     }
 }

@@ -6,10 +6,22 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use sockmodes_common::net::reset_on_close;
+use sockmodes_common::timed_out;
+
+/// How often the downstream pump looks whether the upstream one reset the
+/// connection.
+///
+/// Why: the reset needs the pump's clone of the socket closed too, and only
+/// Linux wakes a blocked read when another thread shuts the socket's read
+/// side down; Windows does not, so the pump reads with this timeout and
+/// checks a flag. 20 ms keeps the reset prompt.
+const RESET_POLL: Duration = Duration::from_millis(20);
 
 /// What the proxy does to the client's bytes.
 #[derive(Debug, Clone, Copy)]
@@ -42,8 +54,10 @@ impl Proxy {
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                thread::spawn(move || upstream_pump(client, server, fault));
-                thread::spawn(move || downstream_pump(s2, c2, fault));
+                let reset = Arc::new(AtomicBool::new(false));
+                let reset2 = Arc::clone(&reset);
+                thread::spawn(move || upstream_pump(client, server, fault, &reset));
+                thread::spawn(move || downstream_pump(s2, c2, fault, &reset2));
             }
         });
         Proxy { addr }
@@ -63,7 +77,7 @@ fn read_or_pass_close(from: &mut TcpStream, to: &TcpStream, buf: &mut [u8]) -> O
 }
 
 /// Client -> server, with the fault applied.
-fn upstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault) {
+fn upstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault, reset: &AtomicBool) {
     let mut buf = [0u8; 16 * 1024];
     let mut forwarded = 0usize;
     loop {
@@ -95,10 +109,11 @@ fn upstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault) {
                         match fault {
                             Fault::ResetAfter { .. } => {
                                 // The downstream pump holds a clone of this
-                                // socket: shutting the read side wakes it, it
-                                // drops its clone, and the last close (with
-                                // SO_LINGER 0) sends the RST.
+                                // socket: the flag (and, on Linux, shutting
+                                // the read side) makes it drop its clone, and
+                                // the last close (SO_LINGER 0) sends the RST.
                                 let _ = reset_on_close(&to);
+                                reset.store(true, Ordering::Release);
                                 let _ = to.shutdown(Shutdown::Read);
                                 drop(to);
                                 return;
@@ -123,12 +138,24 @@ fn upstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault) {
     }
 }
 
-/// Server -> client: as it comes, or sliced under `Fault::Slice`.
-fn downstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault) {
+/// Server -> client: as it comes, or sliced under `Fault::Slice`. Stops
+/// (dropping its clone of the server socket) once `reset` is set.
+fn downstream_pump(mut from: TcpStream, mut to: TcpStream, fault: Fault, reset: &AtomicBool) {
     let mut buf = [0u8; 16 * 1024];
+    if matches!(fault, Fault::ResetAfter { .. }) {
+        let _ = from.set_read_timeout(Some(RESET_POLL));
+    }
     loop {
-        let Some(n) = read_or_pass_close(&mut from, &to, &mut buf) else {
+        if reset.load(Ordering::Acquire) {
             return;
+        }
+        let n = match from.read(&mut buf) {
+            Err(e) if timed_out(&e) => continue,
+            Ok(0) | Err(_) => {
+                let _ = to.shutdown(Shutdown::Write);
+                return;
+            }
+            Ok(n) => n,
         };
         let ok = match fault {
             Fault::Slice { piece, delay } => buf[..n].chunks(piece).all(|p| {
