@@ -3,19 +3,55 @@
 //! outcome (which error, how many bytes, which mode), not how fast.
 
 use std::process::Command;
+use std::time::Duration;
 
-use sockmodes::demo::{run, Pace, Step, Style};
+use sockmodes::demo::{run, Ctx, Lang, Pace, Step, Style};
+use sockmodes_common::sys::code;
 
-fn steps() -> Vec<Step> {
+const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
+
+/// Runs the demo (fast) in `lang`; returns the steps and what it printed.
+fn demo(lang: Lang) -> (Vec<Step>, String) {
+    let ctx = Ctx {
+        pace: Pace::fast(),
+        lang,
+        server_bin: BIN.into(),
+    };
     let mut out = Vec::new();
-    let steps = run(Pace::fast(), Style::Plain, &mut out).expect("the demo runs");
+    let steps = run(&ctx, Style::Plain, &mut out).expect("the demo runs");
     let text = String::from_utf8(out).unwrap();
     for s in &steps {
-        assert!(text.contains(s.title), "step {} printed", s.number);
+        assert!(text.contains(&s.title), "step {} printed", s.number);
         assert!(!s.python.is_empty() && !s.std.is_empty() && !s.mio.is_empty());
+        assert!(!s.lesson.is_empty(), "step {} has a lesson", s.number);
     }
     assert!(!text.contains('\x1b'), "plain style has no escape codes");
-    steps
+    (steps, text)
+}
+
+fn steps() -> Vec<Step> {
+    demo(Lang::En).0
+}
+
+/// A duration as the demo prints it ("301.4 ms", "204 µs").
+#[track_caller]
+fn duration(text: &str) -> Duration {
+    let num = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("a number in {text:?}"))
+    };
+    let word = text.split_whitespace().collect::<Vec<_>>();
+    let i = word
+        .iter()
+        .position(|w| *w == "ms" || *w == "µs" || w.starts_with("ms,") || w.starts_with("µs,"))
+        .unwrap_or_else(|| panic!("a duration in {text:?}"));
+    let v = num(word[i - 1]);
+    if word[i].starts_with("ms") {
+        Duration::from_secs_f64(v / 1e3)
+    } else {
+        Duration::from_secs_f64(v / 1e6)
+    }
 }
 
 #[track_caller]
@@ -27,54 +63,54 @@ fn observed<'a>(s: &'a Step, label: &str) -> &'a str {
 #[test]
 fn every_step_observes_what_it_teaches() {
     let s = steps();
-    assert_eq!(s.len(), 8);
+    assert_eq!(s.len(), 10);
 
-    // 1: refused; std at connect, mio after the event through take_error.
-    assert!(observed(&s[0], "std connect").starts_with("ConnectionRefusedError (os error 111)"));
-    assert!(observed(&s[0], "mio connect").starts_with("returned Ok"));
-    assert!(observed(&s[0], "mio poll").starts_with("event=true"));
-    assert_eq!(
-        observed(&s[0], "mio take_error"),
-        "ConnectionRefusedError (os error 111)"
-    );
+    // 1: refused; std at connect, mio after the event through take_error,
+    // with this system's code (111 on Linux, 10061 on Windows).
+    let refused = format!("ConnectionRefusedError (os error {})", code::CONN_REFUSED);
+    assert!(observed(&s[0], "std_connect").starts_with(&refused));
+    assert!(observed(&s[0], "mio_connect").starts_with("returned Ok"));
+    assert!(observed(&s[0], "mio_poll").starts_with("event=true"));
+    assert_eq!(observed(&s[0], "mio_take_error"), refused);
 
     // 2: the blocking recv got the data the peer sent late.
-    assert!(observed(&s[1], "recv returned").starts_with("4 bytes (\"hola\")"));
+    assert!(observed(&s[1], "recv_returned").starts_with("4 bytes (\"hola\")"));
 
     // 3: WouldBlock first, then readiness, then the data.
     assert!(observed(&s[2], "try_recv").starts_with("WouldBlock (BlockingIOError)"));
     assert!(observed(&s[2], "poll").starts_with("READABLE=true"));
-    assert!(observed(&s[2], "then try_recv").starts_with("8 bytes"));
+    assert!(observed(&s[2], "then_try_recv").starts_with("8 bytes"));
 
-    // 4: one errno, two exceptions, depending on the mode.
-    assert_eq!(observed(&s[3], "the OS said"), "WouldBlock, os error 11");
-    assert_eq!(observed(&s[3], "read as timeout mode"), "TimeoutError");
-    assert_eq!(
-        observed(&s[3], "same code, non-blocking mode"),
-        "BlockingIOError"
-    );
+    // 4: what this system says for a timed-out read: EAGAIN on Unix (the
+    // same code as an empty non-blocking read), WSAETIMEDOUT on Windows.
+    let said = observed(&s[3], "os_said");
+    if cfg!(windows) {
+        assert_eq!(said, format!("TimedOut, os error {}", code::TIMED_OUT));
+        assert!(s[3].lesson.contains("its own code"), "{}", s[3].lesson);
+    } else {
+        assert_eq!(said, format!("WouldBlock, os error {}", code::WOULD_BLOCK));
+        assert!(s[3].lesson.contains("the same code"), "{}", s[3].lesson);
+    }
+    assert_eq!(observed(&s[3], "as_timeout"), "TimeoutError");
+    assert_eq!(observed(&s[3], "as_nonblocking"), "BlockingIOError");
 
     // 5: one send in several reads; three sends in one read; framing restores three.
-    let reads: usize = observed(&s[4], "one 300 KiB send arrived in")
+    let reads: usize = observed(&s[4], "one_send_reads")
         .trim_end_matches(" reads")
         .parse()
         .unwrap();
     assert!(reads > 1, "300 KiB cannot arrive in one 64 KiB read");
-    assert!(observed(&s[4], "three sends (3+3+4 bytes) arrived in").contains("\"unodostres\""));
-    assert!(observed(&s[4], "framed, the same bytes decode to").starts_with("3 messages"));
+    assert!(observed(&s[4], "three_sends").contains("\"unodostres\""));
+    assert!(observed(&s[4], "framed").starts_with("3 messages"));
 
     // 6: a partial write, then WouldBlock.
-    let taken = observed(&s[5], "the kernel took");
+    let taken = observed(&s[5], "kernel_took");
     let bytes: usize = taken.split_whitespace().next().unwrap().parse().unwrap();
     assert!(bytes > 0 && bytes < 64 << 20, "{taken}");
-    assert_eq!(observed(&s[5], "next send"), "WouldBlock (BlockingIOError)");
+    assert_eq!(observed(&s[5], "next_send"), "WouldBlock (BlockingIOError)");
 
     // 7: the three round trips were measured (their comparison is the bench's job).
-    for label in [
-        "two writes, Nagle on (median)",
-        "two writes, TCP_NODELAY (median)",
-        "one write, Nagle on (median)",
-    ] {
+    for label in ["nagle_two_writes", "nodelay_two_writes", "nagle_one_write"] {
         assert!(
             observed(&s[6], label).ends_with('s'),
             "{label} is a duration"
@@ -82,16 +118,89 @@ fn every_step_observes_what_it_teaches() {
     }
 
     // 8: three meanings of zero.
-    assert_eq!(observed(&s[7], "Python settimeout(0.0) is"), "NonBlocking");
-    assert!(observed(&s[7], "std says").starts_with("InvalidInput"));
-    assert_eq!(observed(&s[7], "socket2 says"), "Ok");
-    assert!(observed(&s[7], "read timeout now").starts_with("None"));
+    assert_eq!(observed(&s[7], "python_zero"), "NonBlocking");
+    assert!(observed(&s[7], "std_says").starts_with("InvalidInput"));
+    assert_eq!(observed(&s[7], "socket2_says"), "Ok");
+    assert!(observed(&s[7], "timeout_now").starts_with("None"));
+
+    // 9: one thread with blocking calls makes B wait for A; a loop and a
+    // thread per connection serve B while A is still sending.
+    let hold = Pace::fast().hold;
+    let one_thread = duration(observed(&s[8], "b_one_thread"));
+    let looped = duration(observed(&s[8], "b_loop"));
+    let threaded = duration(observed(&s[8], "b_threads"));
+    assert!(
+        one_thread >= hold,
+        "B waited {one_thread:?} for A's {hold:?}"
+    );
+    assert!(looped < hold / 2, "the loop served B at once: {looped:?}");
+    assert!(
+        threaded < hold / 2,
+        "a thread for B served it at once: {threaded:?}"
+    );
+    assert!(observed(&s[8], "b_threads").contains("3 server threads"));
+
+    // 10: a thread per connection against one loop, measured where /proc is.
+    let n = Pace::fast().many;
+    assert!(observed(&s[9], "connections").starts_with(&format!("{n} x ")));
+    if cfg!(target_os = "linux") {
+        let threads = |key: &str| -> usize {
+            observed(&s[9], key)
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let (b, nb) = (threads("blocking_server"), threads("nonblocking_server"));
+        assert!(
+            b >= nb + n,
+            "blocking {b} threads, loop {nb}, for {n} connections"
+        );
+        assert!(
+            nb <= 4,
+            "the loop's threads do not grow with connections: {nb}"
+        );
+        assert!(observed(&s[9], "meaning").contains(&format!("{b} threads for {n}")));
+    } else {
+        assert!(observed(&s[9], "blocking_server").contains("not measured"));
+    }
+}
+
+#[test]
+fn spanish_is_spanish_everywhere() {
+    let (es, text) = demo(Lang::Es);
+    let (en, _) = demo(Lang::En);
+    for (a, b) in es.iter().zip(&en) {
+        assert_ne!(a.title, b.title, "step {} title translated", a.number);
+        assert_ne!(a.lesson, b.lesson, "step {} lesson translated", a.number);
+        let keys = |s: &Step| s.observed.iter().map(|(k, _)| *k).collect::<Vec<_>>();
+        assert_eq!(keys(a), keys(b), "step {}: the same observations", a.number);
+    }
+    for n in 1..=10 {
+        assert!(text.contains(&format!("Paso {n}: ")), "Paso {n}");
+    }
+    for english in [
+        "Step ",
+        " after ",
+        "Next:",
+        "bytes (a 4-byte",
+        "connections, each",
+    ] {
+        assert!(
+            !text.contains(english),
+            "English {english:?} in the Spanish demo"
+        );
+    }
 }
 
 #[test]
 fn the_command_runs_the_demo_plain_when_piped() {
-    let out = Command::new(env!("CARGO_BIN_EXE_sockmodes"))
+    let out = Command::new(BIN)
         .args(["demo", "--fast"])
+        .env("LANG", "C")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
         .output()
         .expect("sockmodes runs");
     assert!(
@@ -100,7 +209,7 @@ fn the_command_runs_the_demo_plain_when_piped() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    for n in 1..=8 {
+    for n in 1..=10 {
         assert!(text.contains(&format!("Step {n}: ")), "step {n} in {text}");
     }
     assert!(
@@ -112,4 +221,28 @@ fn the_command_runs_the_demo_plain_when_piped() {
         "no log noise: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn the_locale_chooses_spanish_and_lang_overrides_it() {
+    let demo = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .env("LANG", "es_ES.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .output()
+            .expect("sockmodes runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let es = demo(&["demo", "--fast"]);
+    assert!(es.contains("Paso 10: "), "{es}");
+    assert!(!es.contains("Step "));
+    let en = demo(&["demo", "--fast", "--lang", "en"]);
+    assert!(en.contains("Step 10: ") && !en.contains("Paso "));
 }

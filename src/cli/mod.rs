@@ -39,12 +39,26 @@ enum Command {
     /// Generate load against an echo or sink server and report throughput and latency.
     #[command(after_long_help = load::FIELDS_HELP)]
     Load(load::LoadArgs),
-    /// A guided walk-through (about a minute): each difference between the modes, shown and measured.
+    /// A guided walk-through (about a minute and a half): each difference between the modes,
+    /// shown and measured, up to why event loops exist. In English or Spanish.
     Demo {
-        /// Short waits (for tests and impatient readers).
+        /// Short waits and 100 connections in the last step (a few seconds in all).
         #[arg(long)]
         fast: bool,
+        /// Language of the walk-through. Default: Spanish when LC_ALL, LC_MESSAGES or LANG
+        /// starts with "es", English otherwise.
+        #[arg(long, value_enum, value_name = "LANG")]
+        lang: Option<LangArg>,
     },
+}
+
+/// `--lang`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LangArg {
+    /// English.
+    En,
+    /// Español.
+    Es,
 }
 
 /// The mode flag shared by every subcommand.
@@ -128,17 +142,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Server(args) => server::run(args),
         Command::Client(args) => client::run(args),
         Command::Load(args) => load::run(args),
-        Command::Demo { fast } => {
-            let pace = if fast {
-                sockmodes::demo::Pace::fast()
-            } else {
-                sockmodes::demo::Pace::normal()
+        Command::Demo { fast, lang } => {
+            use sockmodes::demo::{self, Ctx, Lang, Pace, Style};
+            let ctx = Ctx {
+                pace: if fast { Pace::fast() } else { Pace::normal() },
+                lang: match lang {
+                    Some(LangArg::En) => Lang::En,
+                    Some(LangArg::Es) => Lang::Es,
+                    None => Lang::from_env(),
+                },
+                // Step 10 runs this same binary as its servers.
+                server_bin: std::env::current_exe()?,
             };
-            sockmodes::demo::run(
-                pace,
-                sockmodes::demo::Style::detect(),
-                &mut std::io::stdout().lock(),
-            )?;
+            demo::run(&ctx, Style::detect(), &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
     }

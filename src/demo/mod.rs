@@ -3,15 +3,20 @@
 //!
 //! Each step runs real sockets on loopback, records what it observed in a
 //! [`Step`], and the printer shows three lines side by side (Python, Rust
-//! std, mio) and then what happened. Tests assert the observations.
+//! std, mio) and then what happened. Tests assert the observations. The
+//! words come from one table per language ([`Lang`]); the observations are
+//! keyed, so tests read them in any language.
 
 mod print;
 mod steps;
+pub mod text;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use print::Style;
+pub use text::Lang;
 
 /// What one step did and saw.
 #[derive(Debug, Clone)]
@@ -19,30 +24,35 @@ pub struct Step {
     /// 1-based step number.
     pub number: usize,
     /// Headline.
-    pub title: &'static str,
+    pub title: String,
     /// The Python line for this operation.
-    pub python: &'static str,
+    pub python: String,
     /// The Rust std line.
-    pub std: &'static str,
+    pub std: String,
     /// The mio line.
-    pub mio: &'static str,
-    /// What happened, measured: (label, value) in order.
+    pub mio: String,
+    /// What happened, measured: (key, value) in order; the printer shows
+    /// the key's label in the demo's language.
     pub observed: Vec<(&'static str, String)>,
     /// The point of the step, in one sentence.
-    pub lesson: &'static str,
+    pub lesson: String,
 }
 
 impl Step {
-    /// The observed value under `label`.
-    pub fn get(&self, label: &str) -> Option<&str> {
+    /// The observed value under `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.observed
             .iter()
-            .find(|(l, _)| *l == label)
+            .find(|(k, _)| *k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    fn observe(&mut self, key: &'static str, value: String) {
+        self.observed.push((key, value));
     }
 }
 
-/// How long the demo waits where waiting is the point.
+/// How long the demo waits where waiting is the point, and how big it goes.
 #[derive(Debug, Clone, Copy)]
 pub struct Pace {
     /// How long a peer stays silent before sending (blocking recv step).
@@ -53,47 +63,67 @@ pub struct Pace {
     pub pause: Duration,
     /// Round trips per Nagle measurement.
     pub nagle_round_trips: usize,
+    /// How long client A holds the one-thread server (step 9).
+    pub hold: Duration,
+    /// Connections of step 10.
+    pub many: usize,
 }
 
 impl Pace {
-    /// About a minute in all: waits long enough to feel.
+    /// About a minute and a half in all: waits long enough to feel.
     pub fn normal() -> Pace {
         Pace {
             peer_delay: Duration::from_secs(2),
             timeout: Duration::from_millis(1500),
             pause: Duration::from_secs(7),
             nagle_round_trips: 20,
+            hold: Duration::from_secs(1),
+            many: 1000,
         }
     }
 
-    /// For tests: the same steps with short waits.
+    /// For tests and `--fast`: the same steps with short waits and 100
+    /// connections in step 10 (a few seconds in all).
     pub fn fast() -> Pace {
         Pace {
             peer_delay: Duration::from_millis(150),
             timeout: Duration::from_millis(200),
             pause: Duration::ZERO,
             nagle_round_trips: 5,
+            hold: Duration::from_millis(300),
+            many: 100,
         }
     }
+}
+
+/// Everything a step needs.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Waits and sizes.
+    pub pace: Pace,
+    /// The language of the texts.
+    pub lang: Lang,
+    /// The `sockmodes` binary, which step 10 starts as its servers (the
+    /// command passes its own path; tests pass the built binary's).
+    pub server_bin: PathBuf,
 }
 
 /// Runs every step, printing each as it completes, and returns them all.
 ///
 /// # Errors
 /// A step's sockets failed in a way the demo did not expect (e.g. no loopback).
-pub fn run(pace: Pace, style: Style, out: &mut dyn Write) -> anyhow::Result<Vec<Step>> {
-    print::intro(style, out)?;
+pub fn run(ctx: &Ctx, style: Style, out: &mut dyn Write) -> anyhow::Result<Vec<Step>> {
+    print::intro(ctx.lang, style, out)?;
     let mut done = Vec::new();
     for (i, step) in steps::ALL.iter().enumerate() {
-        let mut s = step(&pace)?;
-        s.number = i + 1;
-        print::step(&s, style, out)?;
+        let s = step(ctx)?;
+        print::step(&s, ctx.lang, style, out)?;
         out.flush()?;
         done.push(s);
         if i + 1 < steps::ALL.len() {
-            std::thread::sleep(pace.pause);
+            std::thread::sleep(ctx.pace.pause);
         }
     }
-    print::outro(style, out)?;
+    print::outro(ctx.lang, style, out)?;
     Ok(done)
 }

@@ -3,7 +3,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use super::Step;
+use super::{Lang, Step};
 
 /// Whether to use ANSI colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,31 +32,19 @@ impl Style {
     }
 }
 
-pub fn intro(style: Style, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        style.paint(
-            "1",
-            "sockmodes demo: blocking versus non-blocking sockets, measured"
-        )
-    )?;
-    writeln!(
-        out,
-        "Every step below runs real sockets on 127.0.0.1; the figures are what this run observed.\n"
-    )
+pub fn intro(lang: Lang, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", style.paint("1", lang.t("intro.title")))?;
+    writeln!(out, "{}\n", lang.t("intro.body"))
 }
 
-pub fn step(s: &Step, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        style.paint("1;36", &format!("Step {}: {}", s.number, s.title))
-    )?;
+pub fn step(s: &Step, lang: Lang, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let title = lang.fill("step", &[("n", &s.number), ("title", &s.title)]);
+    writeln!(out, "{}", style.paint("1;36", &title))?;
     writeln!(out, "  {}  {}", style.paint("33", "Python:"), s.python)?;
     writeln!(out, "  {}  {}", style.paint("33", "std:   "), s.std)?;
     writeln!(out, "  {}  {}", style.paint("33", "mio:   "), s.mio)?;
-    for (label, value) in &s.observed {
+    for (key, value) in &s.observed {
+        let label = lang.t(&format!("o.{key}"));
         writeln!(
             out,
             "  {} {label}: {}",
@@ -64,13 +52,9 @@ pub fn step(s: &Step, style: Style, out: &mut dyn Write) -> io::Result<()> {
             style.paint("1", value)
         )?;
     }
-    writeln!(out, "  {}\n", style.paint("2", s.lesson))
+    writeln!(out, "  {}\n", style.paint("2", &s.lesson))
 }
 
-pub fn outro(style: Style, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        style.paint("1", "Next: docs/guide.md (the side-by-side table, capturing packets, the pitfalls), and `cargo bench`.")
-    )
+pub fn outro(lang: Lang, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", style.paint("1", lang.t("outro")))
 }

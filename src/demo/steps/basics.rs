@@ -1,0 +1,181 @@
+//! Steps 1 to 4: one socket's calls. A refused connect, a recv that waits, a
+//! recv that does not, and a recv with a timeout, each as the OS it runs on
+//! really reports it.
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use sockmodes_common::sys::code;
+use sockmodes_common::{classify, ClientError, Mode, PyException, Service};
+use sockmodes_nonblocking::{NbClient, NbOptions, TryRecv};
+
+use super::{micros, millis, pair, server, step, Ctx, Step};
+use crate::IoMode;
+
+pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
+    let lang = ctx.lang;
+    let mut s = step(ctx, 1);
+    let (_reserved, addr) = sockmodes_common::net::unlistened_port()?;
+    let t = Instant::now();
+    let Err(err) = TcpStream::connect(addr) else {
+        anyhow::bail!("connected to {addr}, where nothing should listen");
+    };
+    let error = format!(
+        "{} (os error {})",
+        classify(&err, Mode::Blocking),
+        err.raw_os_error().unwrap_or(0)
+    );
+    let took = micros(t.elapsed());
+    s.observe(
+        "std_connect",
+        lang.fill("v.error_after", &[("error", &error), ("time", &took)]),
+    );
+    let t = Instant::now();
+    let mut nb = NbClient::connect_start(addr, &NbOptions::default())?;
+    s.observe("mio_connect", lang.t("v.in_progress").to_string());
+    let event = nb.wait_writable(Duration::from_secs(5))?;
+    let took = micros(t.elapsed());
+    let wakeups = nb.wakeups();
+    s.observe(
+        "mio_poll",
+        lang.fill(
+            "v.event_after",
+            &[("event", &event), ("time", &took), ("wakeups", &wakeups)],
+        ),
+    );
+    let err = nb
+        .try_finish_connect()
+        .expect_err("refused, reported by take_error");
+    s.observe(
+        "mio_take_error",
+        format!(
+            "{} (os error {})",
+            err.exception().map_or("?", PyException::name),
+            os_code(&err)
+        ),
+    );
+    Ok(s)
+}
+
+fn os_code(e: &ClientError) -> i32 {
+    match e {
+        ClientError::Socket(s) => s.io.raw_os_error().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+pub fn blocking_recv_waits(ctx: &Ctx) -> anyhow::Result<Step> {
+    let mut s = step(ctx, 2);
+    let (mut client, mut server) = pair()?;
+    let delay = ctx.pace.peer_delay;
+    let sender = thread::spawn(move || {
+        thread::sleep(delay);
+        std::io::Write::write_all(&mut server, b"hola")
+    });
+    let t = Instant::now();
+    let mut buf = [0u8; 64];
+    let n = client.read(&mut buf)?;
+    let waited = millis(t.elapsed());
+    sender.join().expect("sender thread")?;
+    s.observe("peer_sent_after", millis(delay));
+    let text = format!("{:?}", String::from_utf8_lossy(&buf[..n]));
+    s.observe(
+        "recv_returned",
+        ctx.lang.fill(
+            "v.bytes_after",
+            &[("n", &n), ("text", &text), ("time", &waited)],
+        ),
+    );
+    Ok(s)
+}
+
+pub fn nonblocking_recv_would_block(ctx: &Ctx) -> anyhow::Result<Step> {
+    let lang = ctx.lang;
+    let mut s = step(ctx, 3);
+    let server = server(IoMode::NonBlocking, Service::Echo)?;
+    let mut nb = NbClient::connect(server.local_addr(), &NbOptions::default())?;
+    let mut buf = [0u8; 64];
+    let t = Instant::now();
+    let first = nb.try_recv(&mut buf)?;
+    let took = micros(t.elapsed());
+    s.observe(
+        "try_recv",
+        if first == TryRecv::WouldBlock {
+            lang.fill("v.would_block_in", &[("time", &took)])
+        } else {
+            format!("{first:?}")
+        },
+    );
+    thread::sleep(ctx.pace.peer_delay / 4);
+    nb.send_frame(b"hola")?;
+    let before = nb.wakeups();
+    let t = Instant::now();
+    let ready = nb.wait_readable(Duration::from_secs(5))?;
+    let waited = micros(t.elapsed());
+    let got = nb.try_recv(&mut buf)?;
+    let wakeups = nb.wakeups() - before;
+    s.observe(
+        "poll",
+        lang.fill(
+            "v.readable_after",
+            &[("ready", &ready), ("time", &waited), ("wakeups", &wakeups)],
+        ),
+    );
+    s.observe(
+        "then_try_recv",
+        match got {
+            TryRecv::Data(n) => lang.fill("v.header_and_hola", &[("n", &n)]),
+            other => format!("{other:?}"),
+        },
+    );
+    drop(nb);
+    server.shutdown(Duration::from_secs(1));
+    Ok(s)
+}
+
+/// Step 4 says what *this* OS does: Unix gives a timed-out read the code of
+/// an empty non-blocking read (EAGAIN); Windows has its own (WSAETIMEDOUT).
+pub fn timeout_mode(ctx: &Ctx) -> anyhow::Result<Step> {
+    let lang = ctx.lang;
+    let mut s = step(ctx, 4);
+    let (mut client, _silent) = pair()?;
+    client.set_read_timeout(Some(ctx.pace.timeout))?;
+    let t = Instant::now();
+    let Err(err) = client.read(&mut [0u8; 16]) else {
+        anyhow::bail!("the silent peer sent data");
+    };
+    let waited = millis(t.elapsed());
+    let kind = format!("{:?}", err.kind());
+    let os = err.raw_os_error().unwrap_or(0);
+    s.std = lang.fill("s4.std", &[("kind", &kind), ("code", &os)]);
+    s.lesson = if os == code::WOULD_BLOCK {
+        lang.fill("s4.lesson.same", &[("code", &os)])
+    } else {
+        lang.fill(
+            "s4.lesson.distinct",
+            &[("code", &os), ("wb", &code::WOULD_BLOCK)],
+        )
+    };
+    s.observe("recv_failed_after", waited);
+    s.observe(
+        "os_said",
+        lang.fill("v.kind_code", &[("kind", &kind), ("code", &os)]),
+    );
+    let as_timeout = classify(&err, Mode::Timeout(ctx.pace.timeout));
+    s.observe("as_timeout", as_timeout.name().to_string());
+    // The same code, had the socket been non-blocking: on Unix the code
+    // cannot tell, on Windows an empty non-blocking read is its own code.
+    let empty_nonblocking = std::io::Error::from_raw_os_error(code::WOULD_BLOCK);
+    let same = if os == code::WOULD_BLOCK {
+        &err
+    } else {
+        &empty_nonblocking
+    };
+    s.observe(
+        "as_nonblocking",
+        classify(same, Mode::NonBlocking).name().to_string(),
+    );
+    Ok(s)
+}

@@ -1,0 +1,73 @@
+//! The steps. Each runs real sockets and reports what it saw, in the
+//! demo's language: the basics of one socket (`basics.rs`), of a stream
+//! (`streams.rs`), and why event loops exist (`concurrency.rs`).
+
+mod basics;
+mod concurrency;
+mod streams;
+
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sockmodes_common::{ServerConfig, Service};
+
+use super::{Ctx, Step};
+use crate::{IoMode, Server};
+
+type StepFn = fn(&Ctx) -> anyhow::Result<Step>;
+
+/// The steps, in order.
+pub const ALL: [StepFn; 10] = [
+    basics::refused,
+    basics::blocking_recv_waits,
+    basics::nonblocking_recv_would_block,
+    basics::timeout_mode,
+    streams::tcp_is_a_stream,
+    streams::partial_writes,
+    streams::nagle_and_delayed_ack,
+    streams::zero_timeout_trap,
+    concurrency::one_thread_two_clients,
+    concurrency::many_connections,
+];
+
+/// A step `n` with its title, code lines and lesson in `ctx`'s language.
+fn step(ctx: &Ctx, n: usize) -> Step {
+    let t = |part: &str| ctx.lang.t(&format!("s{n}.{part}")).to_string();
+    Step {
+        number: n,
+        title: t("title"),
+        python: t("python"),
+        std: t("std"),
+        mio: t("mio"),
+        observed: Vec::new(),
+        lesson: if n == 4 { String::new() } else { t("lesson") },
+    }
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+/// Milliseconds, or microseconds below one millisecond.
+fn millis(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        micros(d)
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1e3)
+    }
+}
+
+/// A connected pair on loopback: (client, server side).
+fn pair() -> anyhow::Result<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let client = TcpStream::connect(listener.local_addr()?)?;
+    let (server, _) = listener.accept()?;
+    Ok((client, server))
+}
+
+/// One of our servers on 127.0.0.1:0.
+fn server(mode: IoMode, service: Service) -> anyhow::Result<Server> {
+    let config = ServerConfig::new("127.0.0.1:0".parse()?, service);
+    Ok(Server::start(mode, config, Arc::new(|_, _| {}))?)
+}
