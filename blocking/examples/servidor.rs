@@ -47,7 +47,15 @@ fn run(addr: &str) -> anyhow::Result<()> {
     let on_message = Arc::new(|_peer, mensaje: Vec<u8>| {
         println!("Mensaje recibido: {}", String::from_utf8_lossy(&mensaje));
     });
-    match serve_connection(&mut conexion, direccion, &config, &(on_message as _)) {
+    // Nothing cuts this one connection short: the flag is never set.
+    let nunca = std::sync::atomic::AtomicBool::new(false);
+    match serve_connection(
+        &mut conexion,
+        direccion,
+        &config,
+        &(on_message as _),
+        &nunca,
+    ) {
         ConnectionEnd::Finished => Ok(()),
         other => Err(anyhow::anyhow!(
             "la conexión con {direccion} terminó mal: {other}"

@@ -8,7 +8,8 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use sockmodes_common::{
     interrupted, net, timed_out, MessageHandler, ServerConfig, ServerSession, SessionError,
@@ -20,6 +21,15 @@ use sockmodes_common::{
 /// small frames arrive in one read, and a large frame's first read tells its
 /// length, after which the rest is read straight into the frame's buffer.
 const SCRATCH: usize = 4096;
+
+/// Where a blocked read cannot be woken from another thread, how often a
+/// connection thread wakes to see whether the server is cutting it.
+///
+/// Why only on Windows, and why 250 ms: on Linux and macOS the server's
+/// shutdown of the socket wakes the read at once; Windows does not, so the
+/// read times out every tick instead. A quarter second keeps a shutdown
+/// prompt and costs four wake-ups a second per idle connection.
+const CUT_TICK: Duration = Duration::from_millis(250);
 
 /// How a served connection ended.
 #[derive(Debug, thiserror::Error)]
@@ -36,15 +46,20 @@ pub enum ConnectionEnd {
     /// The socket failed (reset, broken pipe, write timeout, ...).
     #[error("socket error: {0}")]
     Io(#[from] io::Error),
+    /// The server cut it at its shutdown deadline.
+    #[error("cut at shutdown")]
+    Cut,
 }
 
-/// Serves `stream` with `config.service` until the peer is done or fails.
-/// Messages (service `message`) go to `on_message`.
+/// Serves `stream` with `config.service` until the peer is done or fails,
+/// or `cut` is set (the server's shutdown deadline passed). Messages
+/// (service `message`) go to `on_message`.
 pub fn serve_connection(
     stream: &mut TcpStream,
     peer: SocketAddr,
     config: &ServerConfig,
     on_message: &MessageHandler,
+    cut: &AtomicBool,
 ) -> ConnectionEnd {
     if let Err(e) = configure(stream, config) {
         return ConnectionEnd::Io(e);
@@ -82,8 +97,16 @@ pub fn serve_connection(
             Err(e) if interrupted(&e) => continue,
             // Under SO_RCVTIMEO a read that waited too long fails with EAGAIN
             // on Unix (the code a non-blocking read gives) and WSAETIMEDOUT on
-            // Windows (see common::sys).
-            Err(e) if timed_out(&e) => return ConnectionEnd::IdleTimeout(config.idle_timeout),
+            // Windows (see common::sys). On Windows it may be only a tick.
+            Err(e) if timed_out(&e) => {
+                if cut.load(Ordering::Acquire) {
+                    return ConnectionEnd::Cut;
+                }
+                if last_progress.elapsed() >= config.idle_timeout || !cfg!(windows) {
+                    return ConnectionEnd::IdleTimeout(config.idle_timeout);
+                }
+                continue;
+            }
             Err(e) => return e.into(),
         }
         if let Some(message) = session.take_message() {
@@ -103,7 +126,13 @@ fn configure(stream: &TcpStream, config: &ServerConfig) -> io::Result<()> {
     // read after one idle period; a dribbling one is caught by the progress
     // check after each read. Either way the thread is back within about two
     // idle periods, without a setsockopt on every read.
-    stream.set_read_timeout(Some(config.idle_timeout))?;
+    // On Windows the read wakes every CUT_TICK (see there).
+    let read_timeout = if cfg!(windows) {
+        config.idle_timeout.min(CUT_TICK)
+    } else {
+        config.idle_timeout
+    };
+    stream.set_read_timeout(Some(read_timeout))?;
     stream.set_write_timeout(Some(config.idle_timeout))?;
     net::set_nodelay(stream, config.nodelay)
 }

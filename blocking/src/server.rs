@@ -35,6 +35,8 @@ struct Shared {
     on_message: MessageHandler,
     stats: ServerStats,
     stopping: AtomicBool,
+    /// Set at the shutdown deadline: connection threads still running end.
+    cut: AtomicBool,
     next_id: AtomicU64,
     /// Raw handles of open connections, so shutdown can wake their blocked
     /// reads. A thread removes its entry (under this lock) before its socket
@@ -78,6 +80,7 @@ pub fn start(
         on_message,
         stats: ServerStats::default(),
         stopping: AtomicBool::new(false),
+        cut: AtomicBool::new(false),
         next_id: AtomicU64::new(0),
         open: Mutex::new(HashMap::new()),
         ended: Condvar::new(),
@@ -175,7 +178,13 @@ fn reachable(bound: SocketAddr) -> SocketAddr {
 
 fn run_connection(id: u64, mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
     debug!(%peer, "connection accepted");
-    let end = serve_connection(&mut stream, peer, &shared.config, &shared.on_message);
+    let end = serve_connection(
+        &mut stream,
+        peer,
+        &shared.config,
+        &shared.on_message,
+        &shared.cut,
+    );
     match &end {
         ConnectionEnd::Finished => debug!(%peer, "connection finished"),
         ConnectionEnd::IdleTimeout(t) => {
@@ -187,6 +196,7 @@ fn run_connection(id: u64, mut stream: TcpStream, peer: SocketAddr, shared: &Sha
             warn!(%peer, error = %e, "connection closed: protocol error");
         }
         ConnectionEnd::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
+        ConnectionEnd::Cut => debug!(%peer, "connection cut at the shutdown deadline"),
     }
     // Deregister before the last descriptor closes (see `Shared::open`).
     shared.open.lock().expect("registry lock").remove(&id);
@@ -255,6 +265,9 @@ impl ServerHandle {
                 .0;
         }
         let cut = open.len();
+        // Linux and macOS wake the blocked reads below; Windows threads see
+        // this flag at their next read tick (connection.rs).
+        self.shared.cut.store(true, Ordering::Release);
         for &raw in open.values() {
             // SAFETY: entries are removed under this lock before their socket
             // closes, so `raw` is an open socket for as long as we hold it.
