@@ -206,27 +206,22 @@ fn load_json_in_both_modes() {
     }
 }
 
+/// `sockmodes load --mode MODE --addr ADDR --connections 4 --warmup 0 --json
+/// EXTRA...`, required to succeed; its JSON.
+#[track_caller]
+fn load_json(mode: &str, addr: std::net::SocketAddr, extra: &[&str]) -> serde_json::Value {
+    let addr = addr.to_string();
+    let mut args = vec!["load", "--mode", mode, "--addr", &addr];
+    args.extend(["--connections", "4", "--warmup", "0", "--json"]);
+    args.extend(extra);
+    serde_json::from_str(&sockmodes_ok(&args)).expect("one JSON object")
+}
+
 #[test]
 fn open_loop_load_runs_at_the_rate() {
     let server = start_server(&["--service", "echo"]);
     for mode in ["blocking", "nonblocking"] {
-        let stdout = sockmodes_ok(&[
-            "load",
-            "--mode",
-            mode,
-            "--addr",
-            &server.addr.to_string(),
-            "--connections",
-            "4",
-            "--duration",
-            "1",
-            "--warmup",
-            "0",
-            "--rate",
-            "400",
-            "--json",
-        ]);
-        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let v = load_json(mode, server.addr, &["--duration", "1", "--rate", "400"]);
         // The schedule fixes the count: 400/s for 1 s (a few may straddle the end).
         let messages = v["messages"].as_u64().unwrap();
         assert!(
@@ -244,23 +239,12 @@ fn hdr_log_decodes_to_the_json_figures() {
     std::fs::create_dir_all(&dir).unwrap();
     for mode in ["blocking", "nonblocking"] {
         let log = dir.join(format!("{mode}.hlog"));
-        let stdout = sockmodes_ok(&[
-            "load",
-            "--mode",
+        let log_arg = log.to_str().unwrap();
+        let v = load_json(
             mode,
-            "--addr",
-            &server.addr.to_string(),
-            "--connections",
-            "4",
-            "--duration",
-            "1.5",
-            "--warmup",
-            "0",
-            "--json",
-            "--hdr-log",
-            log.to_str().unwrap(),
-        ]);
-        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            server.addr,
+            &["--duration", "1.5", "--hdr-log", log_arg],
+        );
         let text = std::fs::read(&log).unwrap();
         let (total, tags) = sockmodes::load::hdrlog::read_total(&text).expect("the log decodes");
         assert_eq!(tags, vec![format!("{mode}-echo")]);

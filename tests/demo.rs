@@ -194,11 +194,13 @@ fn spanish_is_spanish_everywhere() {
     }
 }
 
-#[test]
-fn the_command_runs_the_demo_plain_when_piped() {
+/// Runs `sockmodes ARGS` with `LANG` set to `lang` (and no `LC_*`),
+/// requiring success and a silent stderr; returns stdout.
+#[track_caller]
+fn demo_command(args: &[&str], lang: &str) -> String {
     let out = Command::new(BIN)
-        .args(["demo", "--fast"])
-        .env("LANG", "C")
+        .args(args)
+        .env("LANG", lang)
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
         .output()
@@ -208,7 +210,17 @@ fn the_command_runs_the_demo_plain_when_piped() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "no log noise: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_command_runs_the_demo_plain_when_piped() {
+    let text = demo_command(&["demo", "--fast"], "C");
     for n in 1..=10 {
         assert!(text.contains(&format!("Step {n}: ")), "step {n} in {text}");
     }
@@ -216,33 +228,13 @@ fn the_command_runs_the_demo_plain_when_piped() {
         !text.contains('\x1b'),
         "no colour codes when stdout is not a terminal"
     );
-    assert!(
-        out.stderr.is_empty(),
-        "no log noise: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
 fn the_locale_chooses_spanish_and_lang_overrides_it() {
-    let demo = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .args(args)
-            .env("LANG", "es_ES.UTF-8")
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .output()
-            .expect("sockmodes runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let es = demo(&["demo", "--fast"]);
+    let es = demo_command(&["demo", "--fast"], "es_ES.UTF-8");
     assert!(es.contains("Paso 10: "), "{es}");
     assert!(!es.contains("Step "));
-    let en = demo(&["demo", "--fast", "--lang", "en"]);
+    let en = demo_command(&["demo", "--fast", "--lang", "en"], "es_ES.UTF-8");
     assert!(en.contains("Step 10: ") && !en.contains("Paso "));
 }
