@@ -106,6 +106,12 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     loop {
         let accepted = listener.accept();
         if shared.stopping.load(Ordering::Acquire) {
+            // A connection taken while stopping is served like the others
+            // (the shutdown deadline covers it): accepted is never dropped.
+            // On Windows it may be the wake-up connection, which just ends.
+            if let Ok((stream, peer)) = accepted {
+                admit(stream, peer, shared);
+            }
             return;
         }
         match accepted {
