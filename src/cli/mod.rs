@@ -39,7 +39,7 @@ enum Command {
     /// Generate load against an echo or sink server and report throughput and latency.
     #[command(after_long_help = load::FIELDS_HELP)]
     Load(load::LoadArgs),
-    /// A guided walk-through (about a minute and a half): each difference between the modes,
+    /// A guided walk-through (about 70 seconds): each difference between the modes,
     /// shown and measured, up to why event loops exist. In English or Spanish.
     Demo {
         /// Short waits and 100 connections in the last step (a few seconds in all).

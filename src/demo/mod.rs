@@ -70,7 +70,7 @@ pub struct Pace {
 }
 
 impl Pace {
-    /// About a minute and a half in all: waits long enough to feel.
+    /// About 70 seconds in all: waits long enough to feel.
     pub fn normal() -> Pace {
         Pace {
             peer_delay: Duration::from_secs(2),
