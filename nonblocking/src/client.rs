@@ -11,6 +11,9 @@
 //! The convenience calls (`echo`, `send_message`, `sink_upload`) are built on
 //! those: on WouldBlock they sleep in `Poll::poll` until the socket is ready,
 //! never in a busy loop, and they count every WouldBlock they met.
+//!
+//! One file (about 480 lines): each WouldBlock-visible call sits next to
+//! the convenience call built on it, which is the lesson of the file.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};

@@ -9,6 +9,9 @@
 //! With N loops, every loop registers its own handle on the one listening
 //! socket and accepts until `WouldBlock`; whichever loop wakes first takes the
 //! connection. Counters and the connection limit are shared.
+//!
+//! One file (just over 400 lines): the loop, its accept, its idle sweep and
+//! its shutdown share the same state; apart they would pass it all around.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

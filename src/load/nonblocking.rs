@@ -9,6 +9,9 @@
 //! busy, and the figures measured the client.) Sink keeps one frame in the
 //! socket per connection and checks, on each wake-up, the connections whose
 //! frame the socket has not yet taken.
+//!
+//! One file (just over 400 lines): the driver's methods share its state and
+//! read best next to the loop that calls them.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};

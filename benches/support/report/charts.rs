@@ -3,6 +3,10 @@
 //! names unrelated cases (payload sizes, sink versus echo).
 //!
 //! Every chart names its placement in its caption.
+//!
+//! One file (about 500 lines) on purpose: every chart kind shares the axis,
+//! range, legend and label helpers below, and split apart they would each
+//! need them passed in or repeated.
 
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
