@@ -127,9 +127,12 @@ fn idle_server_and_idle_client_sleep_in_poll() {
     let client_before = client.wakeups();
     // The client sleeps in poll for one second with nothing to read...
     assert!(!client.wait_readable(Duration::from_secs(1)).unwrap());
-    // ...returning from poll once (the timeout), not thousands of times.
+    // ...returning from poll for the timeout, not thousands of times. A
+    // stray edge (a late WRITABLE from the warm-up's send, when the machine
+    // is busy) may wake it once more without the socket being readable;
+    // seen once in CI. A busy loop would be thousands.
     let client_wakeups = client.wakeups() - client_before;
-    assert!(client_wakeups <= 1, "client woke {client_wakeups} times");
+    assert!(client_wakeups <= 3, "client woke {client_wakeups} times");
     let server_wakeups = server.wakeups() - server_before;
     assert!(
         server_wakeups <= 1,
