@@ -5,11 +5,17 @@
 //        cargo run --release --example delayed_echo -- 20 127.0.0.1:0
 // Then:  sockmodes load --addr 127.0.0.1:9100 --connections 20 --duration 3
 // and p50 reads about 20 ms in either --mode, closed loop or with --rate.
+//
+// A third argument treats one connection (by accept order) apart, to check
+// the ramp, fairness and starvation figures:
+//        ... -- 0 127.0.0.1:9100 stagger:300   connection k's first answer k x 300 ms late
+//        ... -- 1 127.0.0.1:9100 slow:0:10     connection 0 answered 10x slower
+//        ... -- 1 127.0.0.1:9100 silent:3      connection 3 never answered
 
 use std::time::Duration;
 
 use anyhow::Context;
-use sockmodes::delayed::DelayedEcho;
+use sockmodes::delayed::{DelayedEcho, Quirk};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -27,7 +33,12 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:9100".into())
         .parse()
         .context("the second argument is HOST:PORT, e.g. 127.0.0.1:9100")?;
-    let server = DelayedEcho::start(addr, Duration::from_secs_f64(ms / 1000.0), None)
+    let quirk: Option<Quirk> = args
+        .next()
+        .map(|q| q.parse().map_err(anyhow::Error::msg))
+        .transpose()?;
+    let delay = Duration::from_secs_f64(ms / 1000.0);
+    let server = DelayedEcho::with_quirk(addr, delay, None, quirk)
         .with_context(|| format!("cannot listen on {addr}"))?;
     eprintln!(
         "delayed echo: answering every frame {ms} ms late on {} (Ctrl-C stops)",

@@ -31,6 +31,52 @@ pub struct Stall {
     pub length: Duration,
 }
 
+/// One connection treated apart from the rest, by the order in which the
+/// server accepted it (0-based): the yardsticks for the load generator's
+/// ramp, fairness and starvation figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quirk {
+    /// Connection k's first answer is held back k x this (then it answers
+    /// with the plain delay): the ramp reads about 9 x this for 10
+    /// connections.
+    StaggerFirst(Duration),
+    /// This connection is answered `factor` times the delay: it gets about
+    /// 1/factor of the others' answers in a closed loop.
+    Slow {
+        /// Which connection.
+        which: usize,
+        /// How many times the delay.
+        factor: u32,
+    },
+    /// This connection is read but never answered: it starves.
+    Silent(usize),
+}
+
+impl std::str::FromStr for Quirk {
+    type Err = String;
+    /// `stagger:MS`, `slow:K:FACTOR` or `silent:K`.
+    fn from_str(s: &str) -> Result<Quirk, String> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let num = |i: usize| -> Result<u64, String> {
+            parts
+                .get(i)
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| format!("{s:?}: expected stagger:MS, slow:K:FACTOR or silent:K"))
+        };
+        match parts[0] {
+            "stagger" => Ok(Quirk::StaggerFirst(Duration::from_millis(num(1)?))),
+            "slow" => Ok(Quirk::Slow {
+                which: num(1)? as usize,
+                factor: u32::try_from(num(2)?).map_err(|e| e.to_string())?,
+            }),
+            "silent" => Ok(Quirk::Silent(num(1)? as usize)),
+            _ => Err(format!(
+                "{s:?}: expected stagger:MS, slow:K:FACTOR or silent:K"
+            )),
+        }
+    }
+}
+
 /// A running delayed echo server on 127.0.0.1; stops when dropped.
 pub struct DelayedEcho {
     addr: SocketAddr,
@@ -41,10 +87,27 @@ pub struct DelayedEcho {
 struct Shared {
     delay: Duration,
     stall: Option<Stall>,
+    quirk: Option<Quirk>,
     first_frame: OnceLock<Instant>,
 }
 
 impl Shared {
+    /// When connection `k` answers its `nth` frame (0-based), which arrived
+    /// at `arrived`; `None`: never.
+    fn answer_on(&self, k: usize, nth: u64, arrived: Instant) -> Option<Instant> {
+        let at = self.answer_at(arrived);
+        match self.quirk {
+            Some(Quirk::StaggerFirst(step)) if nth == 0 => {
+                Some(at.max(arrived + step * u32::try_from(k).unwrap_or(u32::MAX)))
+            }
+            Some(Quirk::Slow { which, factor }) if which == k => {
+                Some(at + self.delay * factor.saturating_sub(1))
+            }
+            Some(Quirk::Silent(which)) if which == k => None,
+            _ => Some(at),
+        }
+    }
+
     /// When the answer to a frame that arrived at `arrived` goes out.
     fn answer_at(&self, arrived: Instant) -> Instant {
         let due = arrived + self.delay;
@@ -64,26 +127,40 @@ impl DelayedEcho {
     /// # Errors
     /// The address cannot be bound.
     pub fn start(addr: SocketAddr, delay: Duration, stall: Option<Stall>) -> io::Result<Self> {
+        DelayedEcho::with_quirk(addr, delay, stall, None)
+    }
+
+    /// As [`start`](Self::start), with one connection treated apart.
+    ///
+    /// # Errors
+    /// The address cannot be bound.
+    pub fn with_quirk(
+        addr: SocketAddr,
+        delay: Duration,
+        stall: Option<Stall>,
+        quirk: Option<Quirk>,
+    ) -> io::Result<Self> {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
             delay,
             stall,
+            quirk,
             first_frame: OnceLock::new(),
         });
         let stopping = Arc::clone(&stop);
         let acceptor = thread::Builder::new()
             .name("delayed-accept".into())
             .spawn(move || {
-                for stream in listener.incoming() {
+                for (k, stream) in listener.incoming().enumerate() {
                     if stopping.load(Ordering::Relaxed) {
                         break;
                     }
                     if let Ok(stream) = stream {
                         let shared = Arc::clone(&shared);
                         // A connection whose threads cannot start is dropped.
-                        let _ = serve(stream, shared);
+                        let _ = serve(stream, k, shared);
                     }
                 }
             })?;
@@ -112,7 +189,7 @@ impl Drop for DelayedEcho {
 }
 
 /// One connection: a reader that stamps frames, a writer that answers them.
-fn serve(stream: TcpStream, shared: Arc<Shared>) -> io::Result<()> {
+fn serve(stream: TcpStream, k: usize, shared: Arc<Shared>) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = stream.try_clone()?;
     let mut writer = stream;
@@ -120,8 +197,10 @@ fn serve(stream: TcpStream, shared: Arc<Shared>) -> io::Result<()> {
     thread::Builder::new()
         .name("delayed-write".into())
         .spawn(move || {
-            for (arrived, frame) in rx {
-                let at = shared.answer_at(arrived);
+            for (nth, (arrived, frame)) in (0u64..).zip(rx) {
+                let Some(at) = shared.answer_on(k, nth, arrived) else {
+                    continue;
+                };
                 thread::sleep(at.saturating_duration_since(Instant::now()));
                 if writer.write_all(&frame).is_err() {
                     return;
@@ -168,6 +247,7 @@ mod tests {
                 after: Duration::from_millis(100),
                 length: Duration::from_millis(300),
             }),
+            quirk: None,
             first_frame: OnceLock::new(),
         };
         let t0 = Instant::now();
@@ -176,5 +256,56 @@ mod tests {
         assert_eq!(shared.answer_at(t0 + ms(95)), t0 + ms(400));
         assert_eq!(shared.answer_at(t0 + ms(380)), t0 + ms(400));
         assert_eq!(shared.answer_at(t0 + ms(395)), t0 + ms(405));
+    }
+}
+
+#[cfg(test)]
+mod quirk_tests {
+    use super::*;
+
+    fn shared(quirk: Quirk) -> Shared {
+        Shared {
+            delay: Duration::from_millis(10),
+            stall: None,
+            quirk: Some(quirk),
+            first_frame: OnceLock::new(),
+        }
+    }
+
+    #[test]
+    fn each_quirk_touches_only_its_connection() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let s = shared(Quirk::StaggerFirst(ms(300)));
+        assert_eq!(s.answer_on(3, 0, t0), Some(t0 + ms(900)));
+        assert_eq!(s.answer_on(3, 1, t0), Some(t0 + ms(10)), "then at once");
+        assert_eq!(s.answer_on(0, 0, t0), Some(t0 + ms(10)));
+        let s = shared(Quirk::Slow {
+            which: 2,
+            factor: 10,
+        });
+        assert_eq!(s.answer_on(2, 5, t0), Some(t0 + ms(100)));
+        assert_eq!(s.answer_on(1, 5, t0), Some(t0 + ms(10)));
+        let s = shared(Quirk::Silent(4));
+        assert_eq!(s.answer_on(4, 0, t0), None);
+        assert_eq!(s.answer_on(5, 0, t0), Some(t0 + ms(10)));
+    }
+
+    #[test]
+    fn quirks_parse_from_their_names() {
+        assert_eq!(
+            "stagger:300".parse(),
+            Ok(Quirk::StaggerFirst(Duration::from_millis(300)))
+        );
+        assert_eq!(
+            "slow:0:10".parse(),
+            Ok(Quirk::Slow {
+                which: 0,
+                factor: 10
+            })
+        );
+        assert_eq!("silent:3".parse(), Ok(Quirk::Silent(3)));
+        assert!("loud:1".parse::<Quirk>().is_err());
+        assert!("slow:1".parse::<Quirk>().is_err());
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes::delayed::{DelayedEcho, Stall};
+use sockmodes::delayed::{DelayedEcho, Quirk, Stall};
 use sockmodes::load::{self, LoadConfig, LoadReport};
 use sockmodes::IoMode;
 
@@ -177,4 +177,97 @@ fn the_spectrum_spans_min_to_max_and_matches_the_named_percentiles() {
         .all(|w| w[0][0] < w[1][0] && w[0][1] <= w[1][1]));
     let cpu = r.client_cpu.expect("CPU measured on this OS");
     assert!(cpu.wall_s > 0.9 && cpu.user_s + cpu.system_s >= 0.0);
+}
+
+/// A server with one connection treated apart (see [`Quirk`]).
+fn quirky(delay_ms: u64, quirk: Quirk) -> DelayedEcho {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    DelayedEcho::with_quirk(any, Duration::from_millis(delay_ms), None, Some(quirk))
+        .expect("delayed echo starts")
+}
+
+#[test]
+fn the_warm_up_waits_for_every_first_answer_and_the_ramp_reads_it() {
+    for mode in IoMode::ALL {
+        // Connection k's first answer comes k x 300 ms late: 2.7 s for the last.
+        let server = quirky(0, Quirk::StaggerFirst(Duration::from_millis(300)));
+        let r = load(mode, server.addr(), |c| c.connections = 10);
+        let ramp = &r.ramp;
+        let last = ramp
+            .last_first_answer_ms
+            .expect("every connection answered");
+        assert!((2700.0..4000.0).contains(&last), "{mode:?}: {ramp:?}");
+        assert!(
+            ramp.warmup_s >= 2.7,
+            "{mode:?}: the window waited: {ramp:?}"
+        );
+        assert!(!ramp.cap_reached && ramp.never_answered == 0, "{ramp:?}");
+        assert!(
+            (1200.0..2000.0).contains(&ramp.first_answer_p50_ms),
+            "{mode:?}: {ramp:?}"
+        );
+        // Once all are served the answers come at once: the ramp is not
+        // in the window's latencies.
+        assert!(r.p50_us < 50_000.0, "{mode:?}: p50 {}", r.p50_us);
+        assert_eq!(r.fairness.starved, 0, "{mode:?}: {:?}", r.fairness);
+        assert_eq!((r.errors, r.unanswered), (0, 0), "{mode:?}: {r:?}");
+    }
+}
+
+#[test]
+fn a_connection_answered_ten_times_slower_gets_a_tenth_and_lowers_jain() {
+    for mode in IoMode::ALL {
+        let server = quirky(
+            5,
+            Quirk::Slow {
+                which: 0,
+                factor: 10,
+            },
+        );
+        let r = load(mode, server.addr(), |c| {
+            c.connections = 10;
+            c.duration = Duration::from_secs(2);
+        });
+        let f = &r.fairness;
+        let share = f.answers_min as f64 / f.answers_median as f64;
+        assert!((0.05..0.2).contains(&share), "{mode:?}: {f:?}");
+        let jain = f.jain_index.expect("answers");
+        assert!(jain < 0.97, "{mode:?}: {f:?}");
+        assert_eq!(f.starved, 0, "{mode:?}: {f:?}");
+        // Little's law holds over all connections, the slow one included.
+        let in_flight = r.messages_per_s * r.mean_us / 1e6;
+        let ratio = in_flight / r.connections as f64;
+        assert!((0.85..=1.15).contains(&ratio), "{mode:?}: {ratio} {r:?}");
+    }
+}
+
+#[test]
+fn a_connection_never_answered_is_starved_and_the_run_still_ends() {
+    for mode in ["blocking", "nonblocking"] {
+        let server = quirky(1, Quirk::Silent(3));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
+            .args(["load", "--mode", mode, "--json", "--connections", "10"])
+            .args(["--duration", "1", "--warmup-cap", "1"])
+            .args(["--addr", &server.addr().to_string()])
+            .output()
+            .expect("sockmodes runs");
+        assert!(out.status.success(), "{mode}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(r["fairness"]["starved"], 1, "{mode}: {r}");
+        assert_eq!(r["ramp"]["never_answered"], 1, "{mode}: {r}");
+        assert_eq!(r["ramp"]["cap_reached"], true, "{mode}: {r}");
+        assert!(r["ramp"]["last_first_answer_ms"].is_null(), "{mode}: {r}");
+        assert_eq!(r["unanswered"], 1, "{mode}: {r}");
+        let oldest = r["oldest_unanswered_ms"].as_f64().expect("an age");
+        assert!(
+            oldest >= 5000.0,
+            "{mode}: waited through the drain: {oldest}"
+        );
+        assert!(
+            stderr.contains("1 of 10 connection(s) starved"),
+            "{mode}: {stderr}"
+        );
+        assert!(stderr.contains("never answered"), "{mode}: {stderr}");
+    }
 }

@@ -150,6 +150,16 @@ pub struct Point {
     pub server_cores: usize,
     /// The whole distribution (kept for the spectrum chart's point).
     pub percentiles: Vec<[f64; 2]>,
+    /// The warm-up the load engine took: until every connection had its
+    /// first answer (the ramp).
+    pub warmup_s: f64,
+    /// ms from the start until the last connection's first answer (None:
+    /// some connection was never answered).
+    pub ramp_ms: Option<f64>,
+    /// Connections with no answer in the window.
+    pub starved: usize,
+    /// Jain's fairness index over answers per connection.
+    pub jain_index: Option<f64>,
 }
 
 /// The point of `points` for server `t` at `n` connections.
@@ -250,6 +260,10 @@ fn point(target: Target, connections: usize, r: &LoadReport, cost: Option<Server
         cost,
         server_cores: 1,
         percentiles: r.percentiles.clone(),
+        warmup_s: r.ramp.warmup_s,
+        ramp_ms: r.ramp.last_first_answer_ms,
+        starved: r.fairness.starved,
+        jain_index: r.fairness.jain_index,
     }
 }
 

@@ -213,18 +213,32 @@ impl Client {
         self.decoder.next_frame().ok().flatten()
     }
 
+    /// Receives one frame and hands it to `f` without copying it; `None`
+    /// when the server closed cleanly between frames.
+    ///
+    /// A call that fails with a timeout (a read timeout set on the
+    /// [`stream`](Self::stream)) keeps what it had read, so calling again
+    /// resumes the same frame: a caller can wait in ticks and check a
+    /// deadline in between.
+    ///
+    /// # Errors
+    /// A failed recv, a torn or oversized frame.
+    pub fn recv_with<T>(&mut self, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, ClientError> {
+        if !self.fill_frame()? {
+            return Ok(None);
+        }
+        Ok(Some(f(self.next_buffered().unwrap_or_default())))
+    }
+
     /// One echo round trip: sends `payload` and checks the reply is identical.
     ///
     /// # Errors
     /// Socket and protocol failures, [`ClientError::Closed`], [`ClientError::EchoMismatch`].
     pub fn echo(&mut self, payload: &[u8]) -> Result<(), ClientError> {
         self.send_frame(payload)?;
-        if !self.fill_frame()? {
-            return Err(ClientError::Closed { addr: self.peer });
-        }
         let peer = self.peer;
-        let reply = self.next_buffered().unwrap_or_default();
-        check_echo(peer, payload, reply)
+        self.recv_with(|reply| check_echo(peer, payload, reply))?
+            .unwrap_or(Err(ClientError::Closed { addr: peer }))
     }
 
     /// Shuts down the write side: the server sees end of stream.

@@ -4,14 +4,14 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sockmodes::load::{self, LoadConfig, LoadReport};
+use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes::IoMode;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
@@ -49,6 +49,27 @@ Figures (the table's lines; --json prints them as fields):
   client_bound                 true when that share is over 90%: the client, not the server,
                                was the bottleneck, and the figures describe the client
   warnings                     every reason not to take the figures at face value
+                               (with --json they are also printed on stderr)
+  answered_per_s               answers that arrived within the window, per second
+  ramp                         warmup_s: the warm-up taken (at least --warmup, longer until
+                               every connection had its first answer, --warmup-cap at most);
+                               cap_reached; last_first_answer_ms (null: some connection was
+                               never answered); first_answer_p50_ms/_p99_ms/_max_ms: time
+                               from the start to each connection's first answer (sink: its
+                               first frame taken); never_answered
+  fairness                     answers per connection in the window: answers_min, answers_p1,
+                               answers_median, answers_max; starved: connections with none,
+                               starved_connections: which (the first 20); jain_index:
+                               (sum x)^2 / (n sum x^2), 1 = all equal, 1/n = one took all
+  carried_in                   messages due in the warm-up but answered in the window: in
+                               the percentiles (a wait that began earlier is not lost), not
+                               in messages
+  unanswered, oldest_unanswered_ms
+                               messages never answered when the run gave up (window end +
+                               5 s), and how long the oldest had waited
+
+Every run ends within max(--warmup, --warmup-cap) + --duration + 5 s, whatever the
+server does.
 
 Check the figures against a server with a known delay:
   cargo run --release --example delayed_echo -- 20
@@ -80,9 +101,15 @@ pub struct LoadArgs {
     /// measuring latency from each scheduled time. Default: closed loop.
     #[arg(long, value_name = "MSGS_PER_SEC")]
     rate: Option<f64>,
-    /// Seconds of traffic before measuring (excluded from the figures).
+    /// Least seconds of traffic before measuring (excluded from the
+    /// figures). The warm-up goes on until every connection has had its
+    /// first answer, so a server still accepting is not measured half-ready.
     #[arg(long, default_value = "1", value_parser = parse_warmup, value_name = "SECS")]
     warmup: Duration,
+    /// Most seconds of warm-up: then the window starts even if some
+    /// connection was never answered, and those are reported as starved.
+    #[arg(long, default_value = "30", value_parser = parse_warmup, value_name = "SECS")]
+    warmup_cap: Duration,
     /// Print one JSON object instead of a table (fields: see the README,
     /// "load --json").
     #[arg(long)]
@@ -103,7 +130,16 @@ fn parse_warmup(s: &str) -> Result<Duration, String> {
 
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mode = IoMode::from(args.mode);
+    // The progress bar learns from the run when the window opens.
+    let measuring = Arc::new(AtomicBool::new(false));
+    let opened = Arc::clone(&measuring);
+    let hook = WindowHook(Arc::new(move |edge| {
+        if edge == WindowEdge::Start {
+            opened.store(true, Ordering::Relaxed);
+        }
+    }));
     let config = LoadConfig {
+        on_window: Some(hook),
         service: match args.service {
             LoadService::Echo => Service::Echo,
             LoadService::Sink => Service::Sink,
@@ -113,6 +149,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         size: args.size,
         rate: args.rate,
         warmup: args.warmup,
+        warmup_cap: args.warmup_cap,
         max_frame: DEFAULT_MAX_FRAME.max(args.size),
         ..LoadConfig::new(mode, args.addr)
     };
@@ -128,7 +165,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let progress = Arc::new(AtomicU64::new(0));
     let bar = std::io::stdout()
         .is_terminal()
-        .then(|| spinner(&config, Arc::clone(&progress)));
+        .then(|| spinner(&config, Arc::clone(&progress), measuring));
     let report = load::run(&config, progress);
     if let Some((bar, ticker)) = bar {
         bar.finish_and_clear();
@@ -155,22 +192,26 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A progress bar on a terminal, updated by a ticker thread until cleared.
-fn spinner(config: &LoadConfig, progress: Arc<AtomicU64>) -> (ProgressBar, thread::JoinHandle<()>) {
+fn spinner(
+    config: &LoadConfig,
+    progress: Arc<AtomicU64>,
+    measuring: Arc<AtomicBool>,
+) -> (ProgressBar, thread::JoinHandle<()>) {
     let total = (config.warmup + config.duration).as_millis() as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {elapsed}/{duration} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (b, started, warmup) = (bar.clone(), Instant::now(), config.warmup);
+    let (b, started) = (bar.clone(), Instant::now());
     let ticker = thread::spawn(move || {
         while !b.is_finished() {
             let elapsed = started.elapsed();
             b.set_position(elapsed.as_millis() as u64);
-            let phase = if elapsed < warmup {
-                "warming up"
-            } else {
+            let phase = if measuring.load(Ordering::Relaxed) {
                 "measuring"
+            } else {
+                "warming up (until every connection is answered)"
             };
             b.set_message(format!(
                 "{phase}: {} messages",
@@ -199,6 +240,41 @@ fn print_table(r: &LoadReport) {
         r.p50_us, r.p90_us, r.p99_us, r.p999_us, r.max_us, r.mean_us
     );
     println!("errors        {}", r.errors);
+    let ramp = &r.ramp;
+    println!(
+        "ramp          warm-up {:.2} s{}; first answer p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms{}",
+        ramp.warmup_s,
+        if ramp.cap_reached {
+            " (cap reached)"
+        } else {
+            ""
+        },
+        ramp.first_answer_p50_ms,
+        ramp.first_answer_p99_ms,
+        ramp.first_answer_max_ms,
+        match ramp.never_answered {
+            0 => String::new(),
+            n => format!("; {n} never answered"),
+        }
+    );
+    let f = &r.fairness;
+    println!(
+        "fairness      answers/connection min {}  p1 {}  median {}  max {}; starved {}; Jain {}",
+        f.answers_min,
+        f.answers_p1,
+        f.answers_median,
+        f.answers_max,
+        f.starved,
+        f.jain_index.map_or("-".into(), |j| format!("{j:.3}"))
+    );
+    if r.unanswered > 0 || r.carried_in > 0 {
+        println!(
+            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up",
+            r.unanswered,
+            r.oldest_unanswered_ms.unwrap_or(0.0),
+            r.carried_in
+        );
+    }
     if let Some(rate) = r.rate_requested {
         println!("rate asked    {rate:.0} msg/s (open loop)");
     }

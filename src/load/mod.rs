@@ -8,7 +8,10 @@
 //!   is measured from its *scheduled* time, so time spent queued behind a
 //!   stall is counted.
 //!
-//! Warm-up traffic is sent but not counted. Latencies go into HdrHistograms
+//! Warm-up traffic is sent but not counted; the warm-up lasts until every
+//! connection has had its first answer (`start.rs`), and every connection's
+//! ramp, share of the answers and unanswered messages are reported
+//! (`fairness.rs`). Latencies go into HdrHistograms
 //! in microseconds, one per second of the window (`record.rs`), which can be
 //! written as a standard interval log ([`hdrlog`]). The client watches its
 //! own CPU use over the window (`cpu.rs`) and says when it, not the server,
@@ -16,25 +19,29 @@
 
 mod blocking;
 mod cpu;
+pub mod fairness;
 pub mod hdrlog;
 mod nonblocking;
 mod record;
 mod report;
 mod schedule;
+mod start;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Barrier, Condvar, Mutex, OnceLock};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
 use crate::IoMode;
 pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
+pub use fairness::{ConnTally, Fairness, Ramp};
 pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
 pub use report::{LoadReport, Run};
 pub use schedule::Schedule;
+use start::Start;
+pub use start::DRAIN_GRACE;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -53,8 +60,12 @@ pub struct LoadConfig {
     pub size: usize,
     /// Open loop: total messages per second over all connections.
     pub rate: Option<f64>,
-    /// Time sent but not measured, first.
+    /// Time sent but not measured, first: the least warm-up. It goes on
+    /// while some connection still waits for its first answer.
     pub warmup: Duration,
+    /// The most warm-up: the window opens then even if some connection was
+    /// never answered (those count as starved).
+    pub warmup_cap: Duration,
     /// Largest frame (the size must fit).
     pub max_frame: usize,
     /// Called at the start and at the end of the measured window, from the
@@ -82,8 +93,16 @@ impl std::fmt::Debug for WindowHook {
     }
 }
 
+/// The default cap on the warm-up.
+///
+/// Why 30 s: measured here, a thread-per-connection server under load takes
+/// about 3.5 s to serve 10,000 new connections; ten times that is a server
+/// that is not going to, and the run must still report.
+pub const DEFAULT_WARMUP_CAP: Duration = Duration::from_secs(30);
+
 impl LoadConfig {
-    /// Defaults: 10 echo connections for 5 s, 64-byte frames, 1 s warm-up.
+    /// Defaults: 10 echo connections for 5 s, 64-byte frames, 1 s warm-up
+    /// (longer until every connection has been answered, 30 s at most).
     pub fn new(mode: IoMode, addr: SocketAddr) -> Self {
         LoadConfig {
             mode,
@@ -94,6 +113,7 @@ impl LoadConfig {
             size: 64,
             rate: None,
             warmup: Duration::from_secs(1),
+            warmup_cap: DEFAULT_WARMUP_CAP,
             max_frame: DEFAULT_MAX_FRAME,
             on_window: None,
         }
@@ -170,6 +190,8 @@ fn validate(config: &LoadConfig) -> Result<(), LoadError> {
 /// What the engines hand back: merged counts and latencies.
 pub(crate) struct Outcome {
     pub recorder: Recorder,
+    /// One tally per connection that connected.
+    pub tallies: Vec<ConnTally>,
     /// Connections that were established.
     pub connected: usize,
     /// Threads that drove the connections (blocking: one each; non-blocking:
@@ -177,117 +199,6 @@ pub(crate) struct Outcome {
     pub threads: usize,
     /// The start line: the window's wall-clock start and the CPU use.
     pub start: Arc<Start>,
-}
-
-/// What every worker of one run shares: the configuration, the payload, the
-/// progress counter, and the start line, a barrier after which the first
-/// worker through fixes the run's start time for all. A monitor thread waits
-/// at the same barrier and reads the process's CPU time at the start and the
-/// end of the measured window.
-pub(crate) struct Start {
-    pub config: LoadConfig,
-    pub payload: Vec<u8>,
-    pub progress: Arc<AtomicU64>,
-    barrier: Barrier,
-    t0: OnceLock<(Instant, SystemTime)>,
-    monitor: Mutex<Option<JoinHandle<Option<CpuWindow>>>>,
-    /// Set once the window's end has been observed (CPU read, hook run):
-    /// until then workers keep their connections open, so that a server's
-    /// per-connection threads are still there to be counted.
-    closed: (Mutex<bool>, Condvar),
-}
-
-/// Longest a worker waits for the window to be closed by the monitor.
-///
-/// Why 30 s: the monitor only reads CPU time and runs the hook (a bench
-/// reading /proc for 10,000 threads takes well under a second); waiting
-/// longer would mean the monitor died, and the run must still end.
-const CLOSE_WAIT: Duration = Duration::from_secs(30);
-
-impl Start {
-    /// A start line for `workers` workers (and the CPU monitor).
-    pub fn new(config: &LoadConfig, workers: usize, progress: Arc<AtomicU64>) -> Arc<Start> {
-        let start = Arc::new(Start {
-            payload: payload(config.size),
-            config: config.clone(),
-            progress,
-            barrier: Barrier::new(workers + 1),
-            t0: OnceLock::new(),
-            monitor: Mutex::new(None),
-            closed: (Mutex::new(false), Condvar::new()),
-        });
-        let watched = Arc::clone(&start);
-        let monitor = thread::Builder::new()
-            .name("load-cpu".into())
-            .spawn(move || watched.watch_cpu());
-        match monitor {
-            Ok(handle) => *start.monitor.lock().expect("not poisoned") = Some(handle),
-            Err(e) => {
-                // The barrier counts the monitor: a run without CPU figures
-                // is still a run, so something must stand in at the line.
-                tracing::warn!(error = %e, "no CPU monitor thread; client CPU not measured");
-                start.close_window();
-                let stand_in = Arc::clone(&start);
-                drop(thread::spawn(move || stand_in.wait()));
-            }
-        }
-        start
-    }
-
-    /// The monitor: CPU time at the start and at the end of the window,
-    /// and the window hook at both edges.
-    fn watch_cpu(&self) -> Option<CpuWindow> {
-        let from = self.wait() + self.config.warmup;
-        let to = from + self.config.duration;
-        let edge = |e| {
-            if let Some(WindowHook(hook)) = &self.config.on_window {
-                hook(e);
-            }
-        };
-        thread::sleep(record::until(from));
-        let before = process_cpu_time();
-        edge(WindowEdge::Start);
-        thread::sleep(record::until(to));
-        let after = process_cpu_time();
-        edge(WindowEdge::End);
-        self.close_window();
-        Some(CpuWindow::between(before?, after?, to - from))
-    }
-
-    fn close_window(&self) {
-        let (lock, cv) = &self.closed;
-        *lock.lock().expect("not poisoned") = true;
-        cv.notify_all();
-    }
-
-    /// Waits until the monitor has observed the window's end; workers call
-    /// it before closing their connections.
-    pub fn wait_window_closed(&self) {
-        let (lock, cv) = &self.closed;
-        let guard = lock.lock().expect("not poisoned");
-        let _ = cv.wait_timeout_while(guard, CLOSE_WAIT, |closed| !*closed);
-    }
-
-    /// Waits for every worker (connections made), then returns the start time.
-    pub fn wait(&self) -> Instant {
-        self.barrier.wait();
-        self.t0
-            .get_or_init(|| (Instant::now(), SystemTime::now()))
-            .0
-    }
-
-    /// The wall-clock time at which measuring began (after warm-up).
-    pub fn measure_from_wall(&self) -> SystemTime {
-        let wall = self.t0.get().map_or_else(SystemTime::now, |t| t.1);
-        wall + self.config.warmup
-    }
-
-    /// The process's CPU use over the measured window (waits for the window
-    /// to end); `None` where the OS gave no figure.
-    pub fn cpu(&self) -> Option<CpuWindow> {
-        let handle = self.monitor.lock().expect("not poisoned").take()?;
-        handle.join().ok().flatten()
-    }
 }
 
 /// The payload every connection sends: position-dependent bytes, so a reply

@@ -49,6 +49,13 @@ pub struct Window {
     pub to: Instant,
 }
 
+impl Window {
+    /// True when `t` falls inside the window (`None`: still warming up).
+    pub fn holds(window: Option<Window>, t: Instant) -> bool {
+        window.is_some_and(|w| t >= w.from && t <= w.to)
+    }
+}
+
 /// A tally: the engines keep one per worker (non-blocking loops) or per
 /// shard (blocking threads), and merge them at the end.
 pub struct Recorder {
@@ -70,6 +77,10 @@ pub struct Recorder {
     /// Open loop: sends due in the window that were never made because the
     /// window ended first (the client fell behind its schedule).
     pub unsent: u64,
+    /// Messages due before the window (warm-up) but answered inside it:
+    /// their latencies are in the histograms, but they are not in
+    /// `messages` (the histograms hold `messages + carried_in` values).
+    pub carried_in: u64,
 }
 
 impl Default for Recorder {
@@ -89,41 +100,60 @@ impl Recorder {
             errors: 0,
             out_of_range: 0,
             unsent: 0,
+            carried_in: 0,
         }
     }
 
     /// Records a message that was due (sent or scheduled) at `due` and
-    /// completed at `done`. Returns false, and records nothing, when it was
-    /// due before the window (warm-up).
+    /// completed at `done`; `window` is `None` while warming up. Returns
+    /// true when the message was due in the window (it counts in
+    /// `messages`).
+    ///
+    /// A message due before the window but answered inside it is *carried
+    /// in*: its latency goes in the histograms, so a wait that began in the
+    /// warm-up is not lost, but it is not one of the window's messages.
+    /// Anything else due before the window is warm-up and left out.
     ///
     /// The latency is rounded down to whole µs, with 1 µs as the floor; the
     /// message lands in the interval in which it completed.
-    pub fn complete(&mut self, window: Window, due: Instant, done: Instant, bytes: usize) -> bool {
-        let from = window.from;
-        if due < from {
+    pub fn complete(
+        &mut self,
+        window: Option<Window>,
+        due: Instant,
+        done: Instant,
+        bytes: usize,
+    ) -> bool {
+        let Some(window) = window else {
+            return false;
+        };
+        let in_window = due >= window.from;
+        if in_window {
+            self.messages += 1;
+            self.bytes += bytes as u64;
+            if done <= window.to {
+                self.answered_in_window += 1;
+            }
+        } else if Window::holds(Some(window), done) {
+            self.carried_in += 1;
+        } else {
             return false;
         }
-        self.messages += 1;
-        if done <= window.to {
-            self.answered_in_window += 1;
-        }
-        self.bytes += bytes as u64;
         let us = u64::try_from(done.saturating_duration_since(due).as_micros()).unwrap_or(u64::MAX);
-        let slot = interval_index(from, done);
-        if us > MAX_LATENCY_US || slot.is_none() {
+        let slot = interval_index(window.from, done);
+        let recorded = match slot {
+            Some(slot) if us <= MAX_LATENCY_US => {
+                if self.intervals.len() <= slot {
+                    self.intervals.resize_with(slot + 1, histogram);
+                }
+                self.intervals[slot].record(us.max(1)).is_ok()
+            }
+            _ => false,
+        };
+        if !recorded {
             self.out_of_range += 1;
             self.errors += 1;
-            return true;
         }
-        let slot = slot.expect("checked above");
-        if self.intervals.len() <= slot {
-            self.intervals.resize_with(slot + 1, histogram);
-        }
-        if self.intervals[slot].record(us.max(1)).is_err() {
-            self.out_of_range += 1;
-            self.errors += 1;
-        }
-        true
+        in_window
     }
 
     /// Adds another tally, interval by interval.
@@ -141,6 +171,7 @@ impl Recorder {
         self.errors += other.errors;
         self.out_of_range += other.out_of_range;
         self.unsent += other.unsent;
+        self.carried_in += other.carried_in;
     }
 
     /// All intervals in one histogram.
@@ -183,7 +214,7 @@ mod tests {
         let t0 = Instant::now();
         let mut r = Recorder::new();
         for ms in [20u64, 200, 2_000, 20_000] {
-            assert!(r.complete(w(t0), t0, t0 + Duration::from_millis(ms), 0));
+            assert!(r.complete(Some(w(t0)), t0, t0 + Duration::from_millis(ms), 0));
         }
         let h = r.total();
         assert_eq!(h.len(), 4);
@@ -196,8 +227,8 @@ mod tests {
     fn a_value_beyond_an_hour_is_counted_not_clamped() {
         let t0 = Instant::now();
         let mut r = Recorder::new();
-        assert!(r.complete(w(t0), t0, t0 + Duration::from_secs(7200), 0));
-        assert!(r.complete(w(t0), t0, t0 + Duration::from_micros(50), 0));
+        assert!(r.complete(Some(w(t0)), t0, t0 + Duration::from_secs(7200), 0));
+        assert!(r.complete(Some(w(t0)), t0, t0 + Duration::from_micros(50), 0));
         assert_eq!(r.messages, 2);
         assert_eq!(r.out_of_range, 1);
         assert_eq!(r.errors, 1);
@@ -211,9 +242,12 @@ mod tests {
         let t0 = Instant::now();
         let from = t0 + Duration::from_secs(1);
         let mut r = Recorder::new();
-        assert!(!r.complete(w(from), t0, from, 8), "due before the window");
-        assert!(r.complete(w(from), from, from + Duration::from_millis(10), 8));
-        assert!(r.complete(w(from), from, from + Duration::from_millis(2500), 8));
+        assert!(
+            !r.complete(Some(w(from)), t0, t0 + Duration::from_millis(500), 8),
+            "due and answered before the window"
+        );
+        assert!(r.complete(Some(w(from)), from, from + Duration::from_millis(10), 8));
+        assert!(r.complete(Some(w(from)), from, from + Duration::from_millis(2500), 8));
         assert_eq!((r.messages, r.bytes), (2, 16));
         assert_eq!(r.answered_in_window, 2);
         assert_eq!(r.intervals.len(), 3);
@@ -221,7 +255,7 @@ mod tests {
         assert_eq!(r.intervals[1].len(), 0);
         assert_eq!(r.intervals[2].len(), 1);
         let late = w(from).to + Duration::from_millis(1);
-        assert!(r.complete(w(from), from, late, 8));
+        assert!(r.complete(Some(w(from)), from, late, 8));
         assert_eq!(
             (r.messages, r.answered_in_window),
             (3, 2),
@@ -230,11 +264,30 @@ mod tests {
     }
 
     #[test]
+    fn a_warm_up_message_answered_inside_the_window_is_carried_in() {
+        let t0 = Instant::now();
+        let from = t0 + Duration::from_secs(1);
+        let mut r = Recorder::new();
+        assert!(!r.complete(None, t0, t0, 8), "no window yet: warm-up");
+        // Due in the warm-up, answered 2.5 s later, inside the window.
+        let late = t0 + Duration::from_millis(2500);
+        assert!(!r.complete(Some(w(from)), t0, late, 8));
+        assert_eq!((r.messages, r.carried_in, r.bytes), (0, 1, 0));
+        let h = r.total();
+        assert_eq!(h.len(), 1, "its wait is in the latencies");
+        assert!(h.equivalent(h.max(), 2_500_000), "max {}", h.max());
+        // Due in the warm-up and answered after the window: left out.
+        let after = w(from).to + Duration::from_millis(1);
+        assert!(!r.complete(Some(w(from)), t0, after, 8));
+        assert_eq!(r.carried_in, 1);
+    }
+
+    #[test]
     fn merging_adds_interval_by_interval() {
         let t0 = Instant::now();
         let (mut a, mut b) = (Recorder::new(), Recorder::new());
-        a.complete(w(t0), t0, t0 + Duration::from_millis(5), 1);
-        b.complete(w(t0), t0, t0 + Duration::from_millis(1500), 1);
+        a.complete(Some(w(t0)), t0, t0 + Duration::from_millis(5), 1);
+        b.complete(Some(w(t0)), t0, t0 + Duration::from_millis(1500), 1);
         b.errors += 1;
         a.merge(&b);
         assert_eq!(a.intervals.len(), 2);

@@ -7,12 +7,13 @@
 //! the client was the bottleneck, the open-loop rate was not reached, or a
 //! latency fell outside the tracked range.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::cpu::{CpuWindow, CLIENT_BOUND_UTILIZATION};
+use super::fairness::{self, Fairness, Ramp};
 use super::record::{Recorder, MAX_LATENCY_US};
 use super::{hdrlog, LoadConfig, Outcome};
 
@@ -85,6 +86,22 @@ pub struct LoadReport {
     /// sustained. (`messages_per_s` also counts messages due in the window
     /// whose answers came during the drain after it.)
     pub answered_per_s: f64,
+    /// The ramp: the warm-up the run took (at least `--warmup`, longer until
+    /// every connection had its first answer) and each connection's time to
+    /// its first answer.
+    pub ramp: Ramp,
+    /// How evenly the window's answers fell on the connections, and which
+    /// got none (starved).
+    pub fairness: Fairness,
+    /// Messages due before the window and answered inside it: their
+    /// latencies are in the percentiles, they are not in `messages`.
+    pub carried_in: u64,
+    /// Messages never answered by the end of the drain (also counted, per
+    /// connection, in `errors`).
+    pub unanswered: u64,
+    /// How long the oldest of those had waited when the run gave up, ms
+    /// (null: none).
+    pub oldest_unanswered_ms: Option<f64>,
 }
 
 /// A finished run: the summary and the per-second histograms.
@@ -101,7 +118,9 @@ impl Run {
     pub(crate) fn new(config: &LoadConfig, outcome: Outcome) -> Run {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let cpu = outcome.start.cpu();
-        let report = summarize(config, &outcome, cpu, cores);
+        let mut report = summarize(config, &outcome, cpu, cores);
+        let (warmup, capped) = outcome.start.warmup_taken();
+        add_every_connection(&mut report, &outcome, warmup, capped);
         Run {
             report,
             measured_from: outcome.start.measure_from_wall(),
@@ -205,6 +224,58 @@ fn summarize(
         client_bound,
         warnings,
         answered_per_s,
+        ramp: fairness::ramp(&[], config.warmup, false),
+        fairness: fairness::fairness(&[]),
+        carried_in: 0,
+        unanswered: 0,
+        oldest_unanswered_ms: None,
+    }
+}
+
+/// The ramp, fairness and unanswered figures, with a warning for each
+/// connection left out of the service.
+fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration, capped: bool) {
+    let tallies = &outcome.tallies;
+    r.ramp = fairness::ramp(tallies, warmup, capped);
+    r.fairness = fairness::fairness(tallies);
+    r.carried_in = outcome.recorder.carried_in;
+    let (unanswered, oldest) = fairness::unanswered(tallies);
+    r.unanswered = unanswered;
+    r.oldest_unanswered_ms = oldest.map(|d| (d.as_secs_f64() * 1e6).round() / 1e3);
+    if r.ramp.cap_reached {
+        r.warnings.push(format!(
+            "the warm-up reached its cap of {:.1} s with {} connection(s) never answered; \
+             the window started anyway",
+            warmup.as_secs_f64(),
+            r.ramp.never_answered
+        ));
+    }
+    let f = &r.fairness;
+    if f.starved > 0 {
+        let named: Vec<String> = f
+            .starved_connections
+            .iter()
+            .map(|i| i.to_string())
+            .collect();
+        let more = f.starved - f.starved_connections.len();
+        r.warnings.push(format!(
+            "{} of {} connection(s) starved: no answer in the window (connection {}{})",
+            f.starved,
+            tallies.len(),
+            named.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if unanswered > 0 {
+        r.warnings.push(format!(
+            "{unanswered} message(s) never answered; the oldest had waited {:.0} ms when the run \
+             gave up",
+            r.oldest_unanswered_ms.unwrap_or(0.0)
+        ));
     }
 }
 

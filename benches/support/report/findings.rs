@@ -124,6 +124,21 @@ fn largest(study: &Study<'_>, counts: &[usize], out: &mut Vec<String>) {
             share(nc.system_us_per_msg, nc.user_us_per_msg),
         ));
     }
+    let ramp = |p: &Point| match p.ramp_ms {
+        Some(ms) => format!("{:.2} s", ms / 1000.0),
+        None => "never (some connections were not answered)".into(),
+    };
+    out.push(format!(
+        "At {n} connections the last connection had its first answer after {} from the blocking server \
+         (a thread to spawn for each) and {} from the event loop; {} and {} connections were starved in the \
+         window, Jain's fairness index {} and {}.",
+        ramp(b),
+        ramp(nb),
+        b.starved,
+        nb.starved,
+        b.jain_index.map_or("-".into(), |j| format!("{j:.3}")),
+        nb.jain_index.map_or("-".into(), |j| format!("{j:.3}")),
+    ));
     out.push(format!(
         "At {n} connections: {:.0} against {:.0} messages/s, p99 {:.1} ms against {:.1} ms (blocking against \
          non-blocking).",

@@ -119,6 +119,11 @@ fn sweep(r: &Report<'_>) -> Table {
                 format!("{:.0}", p.p999_us),
             ];
             row.extend(cost_cells(p));
+            row.extend([
+                opt(p.ramp_ms.map(|ms| ms / 1000.0), 2),
+                p.starved.to_string(),
+                opt(p.jain_index, 3),
+            ]);
             row.push(busy_cell(p));
             row
         })
@@ -132,7 +137,10 @@ fn sweep(r: &Report<'_>) -> Table {
              Busy: the load generator's and the server's CPU as a share of their cores. **client-bound** marks \
              points where only the client was saturated (the server figures are then lower bounds); on loopback \
              the kernel's receive work for each side's messages runs in the other side's system calls, so \
-             when both read near 100% neither alone is the limit.",
+             when both read near 100% neither alone is the limit. \
+             Ramp: seconds from the start until the last connection had its first answer; the window opens \
+             only then (\"-\": some connection was never answered). Starved: connections with no answer in the \
+             window. Jain: fairness of answers per connection, 1 when all got the same.",
             r.sweep_placement, r.plan.measure_s, r.plan.warmup_s, r.plan.stopped_by
         ),
         headers: vec![
@@ -147,6 +155,9 @@ fn sweep(r: &Report<'_>) -> Table {
             "switches/msg",
             "RSS MiB",
             "threads",
+            "ramp s",
+            "starved",
+            "Jain",
             "busy: client / server",
         ],
         rows,

@@ -10,8 +10,9 @@
 //! socket per connection and checks, on each wake-up, the connections whose
 //! frame the socket has not yet taken.
 //!
-//! One file (just over 400 lines): the driver's methods share its state and
-//! read best next to the loop that calls them.
+//! Connecting is in `connect.rs`, the sink's one-frame-at-a-time sending in
+//! `sink.rs`; the driver's echo methods stay here, next to the loop that
+//! calls them.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -24,14 +25,20 @@ use sockmodes_common::client::check_sink;
 use sockmodes_common::{ClientError, Service, SinkTally};
 use sockmodes_nonblocking::multi::{Event, MultiClient, Outbox};
 
-use super::record::{until, Recorder, Window};
-use super::{LoadConfig, LoadError, Outcome, Schedule, Start};
+mod connect;
+mod sink;
 
-/// How long after the end connections may take to deliver owed answers.
+use connect::connect_all;
+
+use super::record::{Recorder, Window};
+use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start, DRAIN_GRACE};
+
+/// How often a loop looks whether the window has opened, while warming up
+/// with nothing else to wake it.
 ///
-/// Why 5 s: a sink summary follows the last frame by one round trip; a server
-/// that needs longer is stalled, and its connections count as errors.
-const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// Why 10 ms: answers carry the news sooner (each one looks); this only
+/// bounds how late an idle loop starts timing the window's end.
+const WARMUP_TICK: Duration = Duration::from_millis(10);
 
 /// How soon a sink loop looks again whether the socket took its frame.
 ///
@@ -40,6 +47,10 @@ const SINK_RECHECK: Duration = Duration::from_micros(200);
 
 #[derive(Default)]
 struct ConnState {
+    /// First answer, answers in the window, what was never answered.
+    seen: ConnTally,
+    /// Counted at the start line (answered once, or failed).
+    settled: bool,
     connected: bool,
     /// Failed, or finished (closed by the server, or its summary arrived).
     done: bool,
@@ -68,20 +79,22 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
         threads.push(
             thread::Builder::new()
                 .name(format!("load-loop-{l}"))
-                .spawn(move || event_loop(share.len(), &start))?,
+                .spawn(move || event_loop(&share, &start))?,
         );
     }
     let mut total = Recorder::new();
-    let mut connected = 0;
+    let mut tallies = Vec::with_capacity(config.connections);
     let mut first_error: Option<ClientError> = None;
     for t in threads {
-        let (rec, ok, err) = t.join().expect("load loop panicked")?;
-        connected += ok;
+        let (rec, loop_tallies, err) = t.join().expect("load loop panicked")?;
+        tallies.extend(loop_tallies);
         if first_error.is_none() {
             first_error = err;
         }
         total.merge(&rec);
     }
+    tallies.sort_unstable_by_key(|t| t.index);
+    let connected = tallies.len();
     if connected == 0 {
         return Err(LoadError::Connect(
             first_error.expect("every connection failed, so there is an error"),
@@ -89,13 +102,14 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     }
     Ok(Outcome {
         recorder: total,
+        tallies,
         connected,
         threads: loops,
         start,
     })
 }
 
-type LoopResult = Result<(Recorder, usize, Option<ClientError>), LoadError>;
+type LoopResult = Result<(Recorder, Vec<ConnTally>, Option<ClientError>), LoadError>;
 
 /// One loop's connections and tallies (everything but the `MultiClient`,
 /// which the event handler borrows separately).
@@ -107,50 +121,57 @@ struct Driver<'a> {
     /// Open loop: (due time, connection) of each connection's next send.
     due: BinaryHeap<Reverse<(Instant, usize)>>,
     rec: Recorder,
-    window: Window,
+    /// The start line's time, and the window once it opened.
+    start: Instant,
+    window: Option<Window>,
     window_closed: bool,
     sink: bool,
 }
 
-fn event_loop(conns: usize, run: &Start) -> LoopResult {
+fn event_loop(share: &[usize], run: &Start) -> LoopResult {
     let config = &run.config;
     let mut multi = MultiClient::new(config.max_frame)?;
-    let (states, first_error) = connect_all(&mut multi, conns, config)?;
+    let (states, first_error) = connect_all(&mut multi, share, run)?;
     let start = run.wait();
-    let measure_from = start + config.warmup;
     let mut d = Driver {
         run,
         open: states.iter().filter(|s| s.connected).count(),
         states,
         due: BinaryHeap::new(),
         rec: Recorder::new(),
-        window: Window {
-            from: measure_from,
-            to: measure_from + config.duration,
-        },
+        start,
+        window: None,
         window_closed: false,
         sink: config.service == Service::Sink,
     };
-    d.rec.errors += (conns - d.open) as u64;
-    let connected = d.open;
+    d.rec.errors += (share.len() - d.open) as u64;
     d.first_sends(&mut multi, start);
-    let drain_until = d.window.to + DRAIN_GRACE;
     loop {
         let mut now = Instant::now();
-        if now >= d.window.to && !d.window_closed {
-            // Connections stay open until the monitor sampled the end.
+        d.window = d.window.or_else(|| run.window());
+        if let Some(w) = d.window.filter(|w| now >= w.to && !d.window_closed) {
+            // Sends due before the end still go (a late wake-up is not a
+            // client behind its schedule), then connections stay open until
+            // the monitor sampled the end.
+            d.send_due(&mut multi, w.to - Duration::from_nanos(1));
             run.wait_window_closed();
             d.window_closed = true;
             d.shut_idle(&mut multi);
             now = Instant::now();
         }
-        if d.open == 0 || now >= drain_until {
+        let drain_until = d.window.map(|w| w.to + DRAIN_GRACE);
+        if d.open == 0 || drain_until.is_some_and(|t| now >= t) {
             break;
         }
-        let mut wake = if d.window_closed {
-            drain_until
-        } else {
-            d.window.to
+        let mut wake = match (d.window, drain_until) {
+            (Some(w), Some(drain)) => {
+                if d.window_closed {
+                    drain
+                } else {
+                    w.to
+                }
+            }
+            _ => now + WARMUP_TICK,
         };
         if !d.window_closed {
             d.send_due(&mut multi, now);
@@ -163,53 +184,58 @@ fn event_loop(conns: usize, run: &Start) -> LoopResult {
         }
         multi.poll_until(Some(wake), |id, event, out| d.on_event(id, event, out))?;
     }
-    // Connections still owing answers after the grace period are errors.
-    d.rec.errors += d.open as u64;
-    Ok((d.rec, connected, first_error))
-}
-
-/// Opens `conns` connections and finishes every handshake before the clock
-/// starts.
-fn connect_all(
-    multi: &mut MultiClient,
-    conns: usize,
-    config: &LoadConfig,
-) -> Result<(Vec<ConnState>, Option<ClientError>), LoadError> {
-    let mut states: Vec<ConnState> = Vec::new();
-    let mut first_error = None;
-    let mut pending = 0;
-    for _ in 0..conns {
-        match multi.connect(config.addr) {
-            Ok(id) => {
-                if states.len() <= id {
-                    states.resize_with(id + 1, ConnState::default);
-                }
-                pending += 1;
-            }
-            Err(e) => first_error = first_error.or(Some(e)),
-        }
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pending > 0 && Instant::now() < deadline {
-        multi.poll(Some(until(deadline)), |id, event, _| match event {
-            Event::Connected => {
-                states[id].connected = true;
-                pending -= 1;
-            }
-            Event::Failed(e) => {
-                states[id].done = true;
-                pending -= 1;
-                first_error.get_or_insert(e);
-            }
-            _ => {}
-        })?;
-    }
-    Ok((states, first_error))
+    let tallies = d.finish_tallies();
+    Ok((d.rec, tallies, first_error))
 }
 
 impl Driver<'_> {
     fn payload(&self) -> &[u8] {
         &self.run.payload
+    }
+
+    /// Counts an answer on `id` (sink: a frame the socket took) that was
+    /// due at `due`; true when it was due in the window.
+    fn answered(&mut self, id: usize, due: Instant, done: Instant, bytes: usize) -> bool {
+        self.window = self.window.or_else(|| self.run.window());
+        let st = &mut self.states[id];
+        if st.seen.first_answer.is_none() {
+            st.seen.first_answer = Some(done - self.start);
+        }
+        if !st.settled {
+            st.settled = true;
+            self.run.settle();
+        }
+        if Window::holds(self.window, done) {
+            st.seen.answered_in_window += 1;
+        }
+        let counted = self.rec.complete(self.window, due, done, bytes);
+        if counted {
+            self.run.progress.fetch_add(1, Ordering::Relaxed);
+        }
+        counted
+    }
+
+    /// The run is over: what each connection is still owed, and its tally.
+    /// A connection still open owes something (an answer, or the sink
+    /// summary) and counts as an error.
+    fn finish_tallies(&mut self) -> Vec<ConnTally> {
+        let now = Instant::now();
+        let ended = self.window.map_or(now, |w| w.to);
+        let mut tallies = Vec::with_capacity(self.states.len());
+        for st in self.states.iter_mut().filter(|s| s.connected) {
+            if !st.done {
+                let dues: Vec<Instant> = (st.in_flight.iter().chain(&st.queued))
+                    .chain(&st.backlog)
+                    .copied()
+                    .collect();
+                st.seen.unanswered = dues.len().max(1) as u64;
+                let oldest = dues.iter().min().copied().unwrap_or(ended);
+                st.seen.oldest_unanswered = Some(now.saturating_duration_since(oldest));
+                self.rec.errors += 1;
+            }
+            tallies.push(st.seen);
+        }
+        tallies
     }
 
     /// Closed loop: every connection's first frame. Open loop: every
@@ -263,7 +289,7 @@ impl Driver<'_> {
             } else {
                 self.send(multi, id, due);
             }
-            if next < self.window.to {
+            if self.window.is_none_or(|w| next < w.to) {
                 self.due.push(Reverse((next, id)));
             }
         }
@@ -288,11 +314,20 @@ impl Driver<'_> {
     }
 
     fn fail(&mut self, id: usize) {
-        let st = &mut self.states[id];
-        if !st.done {
-            st.done = true;
-            self.open -= 1;
+        if !self.states[id].done {
             self.rec.errors += 1;
+            self.owe_in_flight(id);
+        }
+        self.finish(id);
+    }
+
+    /// A connection that ended: its messages in flight will never be answered.
+    fn owe_in_flight(&mut self, id: usize) {
+        let st = &mut self.states[id];
+        if let Some(&oldest) = st.in_flight.front() {
+            st.seen.unanswered += st.in_flight.len() as u64;
+            st.seen.oldest_unanswered = Some(oldest.elapsed());
+            st.in_flight.clear();
         }
     }
 
@@ -302,25 +337,10 @@ impl Driver<'_> {
             st.done = true;
             self.open -= 1;
         }
-    }
-
-    /// Sink: every open connection's [`sink_step`]. True while some frame
-    /// still waits for the socket to take it.
-    fn sink_progress(&mut self, multi: &mut MultiClient, now: Instant) -> bool {
-        let mut waiting = false;
-        for id in 0..self.states.len() {
-            if !self.states[id].connected || self.states[id].done {
-                continue;
-            }
-            if multi
-                .with_outbox(id, |out| sink_step(self, id, out, now))
-                .is_err()
-            {
-                self.fail(id);
-            }
-            waiting |= self.states[id].queued.is_some();
+        if !st.settled {
+            st.settled = true;
+            self.run.settle();
         }
-        waiting
     }
 
     fn on_event(&mut self, id: usize, event: Event<'_>, out: &mut Outbox<'_>) {
@@ -338,7 +358,10 @@ impl Driver<'_> {
                 self.finish(id);
             }
             Event::Frame(frame) => self.on_echo(id, frame, out),
-            Event::Closed => self.finish(id),
+            Event::Closed => {
+                self.owe_in_flight(id);
+                self.finish(id);
+            }
             Event::Failed(e) => {
                 tracing::debug!(error = %e, "load connection failed");
                 self.fail(id);
@@ -355,11 +378,12 @@ impl Driver<'_> {
         let now = Instant::now();
         if frame != self.payload() {
             self.rec.errors += 1;
-        } else if self.rec.complete(self.window, due, now, frame.len()) {
-            self.run.progress.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.answered(id, due, now, frame.len());
         }
+        let sending = self.window.is_none_or(|w| now < w.to);
         let st = &mut self.states[id];
-        if st.schedule.is_none() && now < self.window.to {
+        if st.schedule.is_none() && sending {
             // Closed loop: the answer releases the next send.
             if out.send_frame(&self.run.payload).is_ok() {
                 st.in_flight.push_back(now);
@@ -369,43 +393,4 @@ impl Driver<'_> {
             st.shut = true;
         }
     }
-}
-
-/// One sink connection's step: count the frame the socket has taken, hand
-/// it the next one due (closed loop: one at once while the window is open),
-/// and shut the sending side once nothing is left to send.
-fn sink_step(
-    d: &mut Driver<'_>,
-    id: usize,
-    out: &mut Outbox<'_>,
-    now: Instant,
-) -> Result<(), ClientError> {
-    let payload = &d.run.payload[..];
-    let closed_loop_sending = d.run.config.rate.is_none() && !d.window_closed && now < d.window.to;
-    let st = &mut d.states[id];
-    if let (Some(due), 0) = (st.queued, out.pending()) {
-        // The previous frame has left the socket.
-        st.queued = None;
-        if d.rec.complete(d.window, due, now, 0) {
-            d.run.progress.fetch_add(1, Ordering::Relaxed);
-        } else {
-            st.warm_bytes += payload.len() as u64;
-        }
-    }
-    if st.queued.is_none() {
-        let next = st
-            .backlog
-            .pop_front()
-            .or(closed_loop_sending.then_some(now));
-        if let Some(due) = next {
-            out.send_frame(payload)?;
-            st.tally.add(payload);
-            st.queued = Some(due);
-        }
-    }
-    if d.window_closed && st.queued.is_none() && st.backlog.is_empty() && !st.shut {
-        out.shutdown_write();
-        st.shut = true;
-    }
-    Ok(())
 }
