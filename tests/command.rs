@@ -167,6 +167,7 @@ fn load_json_in_both_modes() {
         "carried_in",
         "unanswered",
         "oldest_unanswered_ms",
+        "send_grid_us",
     ];
     for server_mode in ["blocking", "nonblocking"] {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {

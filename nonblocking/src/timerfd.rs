@@ -2,6 +2,7 @@
 //! sockets. It expires with nanosecond resolution and wakes `poll` through
 //! an ordinary READABLE event, with no thread of its own.
 
+use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Instant;
@@ -13,6 +14,10 @@ use mio::{Interest, Registry, Token};
 #[derive(Debug)]
 pub struct TimerFd {
     fd: OwnedFd,
+    /// The deadline the timer is armed for and has not yet reported:
+    /// arming it again for the same instant is skipped (a loop re-arms on
+    /// every wake-up, mostly for the deadline it already set).
+    armed: Cell<Option<Instant>>,
 }
 
 impl TimerFd {
@@ -34,7 +39,10 @@ impl TimerFd {
         // SAFETY: `raw` is a fresh descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         registry.register(&mut SourceFd(&fd.as_raw_fd()), token, Interest::READABLE)?;
-        Ok(TimerFd { fd })
+        Ok(TimerFd {
+            fd,
+            armed: Cell::new(None),
+        })
     }
 
     /// Arms the timer to fire at `at` (at once if `at` has passed), replacing
@@ -43,7 +51,11 @@ impl TimerFd {
     /// # Errors
     /// `timerfd_settime` failed.
     pub fn arm(&self, at: Instant) -> io::Result<()> {
-        self.clear();
+        if self.armed.get() == Some(at) {
+            return Ok(());
+        }
+        // Setting the timer also resets its count of expirations, so an
+        // earlier expiry not yet read cannot wake the loop early.
         // A zero it_value would disarm: use 1 ns for "now".
         let wait = at
             .saturating_duration_since(Instant::now())
@@ -64,11 +76,13 @@ impl TimerFd {
         {
             return Err(io::Error::last_os_error());
         }
+        self.armed.set(Some(at));
         Ok(())
     }
 
     /// Consumes a pending expiry so the next one produces a new edge.
     pub fn clear(&self) {
+        self.armed.set(None);
         let mut expirations = [0u8; 8];
         // SAFETY: reads at most 8 bytes into our buffer; EAGAIN (nothing
         // pending) is the expected non-error here and is ignored.

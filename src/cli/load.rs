@@ -43,6 +43,8 @@ Figures (the table's lines; --json prints them as fields):
   latency_out_of_range         latencies outside 1 µs..1 hour: counted, never clamped
   rate_requested, unsent       open loop: the rate asked for; sends due in the window that
                                the client never made because it fell behind its schedule
+  send_grid_us                 open loop: send times were rounded up to this grid (latency
+                               is measured from the rounded time); null: closed loop
   client_threads, client_cpu, client_cpu_utilization
                                the load generator's own CPU (user and system seconds) over
                                the window, divided by what its threads could use
@@ -106,6 +108,11 @@ pub struct LoadArgs {
     /// first answer, so a server still accepting is not measured half-ready.
     #[arg(long, default_value = "1", value_parser = parse_warmup, value_name = "SECS")]
     warmup: Duration,
+    /// Open loop: round send times up to a grid of this many µs, so the
+    /// sends of one slot go in one wake-up (0: each at its exact time).
+    /// Default: the time of 8 messages at --rate, at most 1000 µs.
+    #[arg(long, value_name = "MICROS", requires = "rate")]
+    send_grid: Option<u64>,
     /// Most seconds of warm-up: then the window starts even if some
     /// connection was never answered, and those are reported as starved.
     #[arg(long, default_value = "30", value_parser = parse_warmup, value_name = "SECS")]
@@ -148,6 +155,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         duration: args.duration,
         size: args.size,
         rate: args.rate,
+        grid: args.send_grid.map(Duration::from_micros),
         warmup: args.warmup,
         warmup_cap: args.warmup_cap,
         max_frame: DEFAULT_MAX_FRAME.max(args.size),

@@ -269,6 +269,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
             rate / config.connections as f64,
             i as f64 / config.connections as f64,
         )
+        .on_grid(config.send_grid())
     });
     let mut sends = Sends { schedule };
     match config.service {

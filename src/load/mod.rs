@@ -23,6 +23,7 @@ pub mod fairness;
 pub mod hdrlog;
 mod nonblocking;
 mod record;
+pub mod reference;
 mod report;
 mod schedule;
 mod start;
@@ -60,6 +61,10 @@ pub struct LoadConfig {
     pub size: usize,
     /// Open loop: total messages per second over all connections.
     pub rate: Option<f64>,
+    /// Open loop: send times are rounded up to this grid, so that the
+    /// sends of one slot go in one wake-up (`None`: [`auto_grid`]; zero:
+    /// every send at its exact time).
+    pub grid: Option<Duration>,
     /// Time sent but not measured, first: the least warm-up. It goes on
     /// while some connection still waits for its first answer.
     pub warmup: Duration,
@@ -112,10 +117,45 @@ impl LoadConfig {
             duration: Duration::from_secs(5),
             size: 64,
             rate: None,
+            grid: None,
             warmup: Duration::from_secs(1),
             warmup_cap: DEFAULT_WARMUP_CAP,
             max_frame: DEFAULT_MAX_FRAME,
             on_window: None,
+        }
+    }
+}
+
+/// Messages per slot of the automatic send grid.
+///
+/// Why 8: measured here at 1,000 connections (`cargo bench --bench
+/// generator_cost`, docs/benchmarks.md), sending each message at its exact
+/// time cost the client 2.2x the CPU per message of the simplest sender at
+/// 10% of the server's capacity, because every send and every answer is a
+/// wake-up of its own; slots of 4 messages still cost 1.44x, slots of 8
+/// 1.18x. The server then sees bursts of about eight messages, not tens
+/// (wrk2's millisecond timers send rate/1000 at once).
+pub const GRID_MESSAGES: f64 = 8.0;
+
+/// The longest automatic slot.
+///
+/// Why 1 ms: wrk2's timer resolution; at low rates a slot holds fewer than
+/// [`GRID_MESSAGES`] and costs nothing in wake-ups worth saving.
+pub const GRID_MAX: Duration = Duration::from_millis(1);
+
+/// The automatic send grid for `rate` messages/s over all connections:
+/// [`GRID_MESSAGES`] / rate, at most [`GRID_MAX`].
+pub fn auto_grid(rate: f64) -> Duration {
+    Duration::from_secs_f64(GRID_MESSAGES / rate).min(GRID_MAX)
+}
+
+impl LoadConfig {
+    /// The open loop's send grid (zero for a closed loop).
+    pub fn send_grid(&self) -> Duration {
+        match (self.rate, self.grid) {
+            (None, _) => Duration::ZERO,
+            (Some(_), Some(grid)) => grid,
+            (Some(rate), None) => auto_grid(rate),
         }
     }
 }

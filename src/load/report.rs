@@ -102,6 +102,10 @@ pub struct LoadReport {
     /// How long the oldest of those had waited when the run gave up, ms
     /// (null: none).
     pub oldest_unanswered_ms: Option<f64>,
+    /// Open loop: send times were rounded up to a grid of this many µs, so
+    /// that a slot's sends go in one wake-up; latencies are measured from
+    /// the rounded times (null: closed loop).
+    pub send_grid_us: Option<f64>,
 }
 
 /// A finished run: the summary and the per-second histograms.
@@ -229,6 +233,7 @@ fn summarize(
         carried_in: 0,
         unanswered: 0,
         oldest_unanswered_ms: None,
+        send_grid_us: config.rate.map(|_| config.send_grid().as_secs_f64() * 1e6),
     }
 }
 

@@ -6,9 +6,13 @@ use std::time::{Duration, Instant};
 /// A connection's send schedule.
 #[derive(Debug, Clone)]
 pub struct Schedule {
+    /// Where the grid starts (the run's start line).
+    origin: Instant,
     start: Instant,
     interval: Duration,
     next: u64,
+    /// Due times are rounded up to this grid (zero: exact).
+    grid: Duration,
 }
 
 impl Schedule {
@@ -17,15 +21,32 @@ impl Schedule {
     pub fn new(start: Instant, rate: f64, phase: f64) -> Schedule {
         let interval = Duration::from_secs_f64(1.0 / rate);
         Schedule {
+            origin: start,
             start: start + interval.mul_f64(phase.clamp(0.0, 1.0)),
             interval,
             next: 0,
+            grid: Duration::ZERO,
         }
+    }
+
+    /// The same schedule with every due time rounded up to a multiple of
+    /// `grid` from the start: sends that fall in one slot of the grid go
+    /// together, at the slot's end, and are timed from there.
+    pub fn on_grid(mut self, grid: Duration) -> Schedule {
+        self.grid = grid;
+        self
     }
 
     /// When the next message is due.
     pub fn due(&self) -> Instant {
-        self.start + self.interval.mul_f64(self.next as f64)
+        let exact = self.start + self.interval.mul_f64(self.next as f64);
+        if self.grid.is_zero() {
+            return exact;
+        }
+        let since = exact.duration_since(self.origin).as_nanos();
+        let grid = self.grid.as_nanos();
+        let slots = since.div_ceil(grid);
+        self.origin + Duration::from_nanos(u64::try_from(slots * grid).unwrap_or(u64::MAX))
     }
 
     /// Takes the next due time and advances.

@@ -139,9 +139,9 @@ fn sweep(r: &Report<'_>) -> Table {
              the kernel's receive work for each side's messages runs in the other side's system calls, so \
              when both read near 100% neither alone is the limit. \
              Ramp: seconds from the start until the last connection had its first answer; the window opens \
-             only then (\"-\": some connection was never answered). Starved: connections with no answer in the \
+             only then, or at the warm-up cap ({} s; \"-\": some connection was never answered). Starved: connections with no answer in the \
              window. Jain: fairness of answers per connection, 1 when all got the same.",
-            r.sweep_placement, r.plan.measure_s, r.plan.warmup_s, r.plan.stopped_by
+            r.sweep_placement, r.plan.measure_s, r.plan.warmup_s, r.plan.stopped_by, r.plan.warmup_cap_s
         ),
         headers: vec![
             "connections",

@@ -249,7 +249,8 @@ impl Driver<'_> {
             match config.rate {
                 Some(rate) => {
                     let per_conn = rate / config.connections as f64;
-                    let s = Schedule::new(start, per_conn, k as f64 / ids.len() as f64);
+                    let s = Schedule::new(start, per_conn, k as f64 / ids.len() as f64)
+                        .on_grid(config.send_grid());
                     self.due.push(Reverse((s.due(), id)));
                     self.states[id].schedule = Some(s);
                 }

@@ -1,0 +1,177 @@
+//! What the load generator itself costs: its CPU per message against the
+//! simplest open-loop sender there can be (`sockmodes::load::reference`), at
+//! 10%, 50% and 90% of the non-blocking server's capacity, 1,000
+//! connections, one client core and one server core (placement `split`).
+//!
+//! On loopback a sender's system calls also carry the kernel's work of
+//! waking the receiver, so neither figure is "the client's work" alone; the
+//! reference's figure is the floor any sender pays at that rate, and the
+//! ratio generator / reference is the price of the generator's bookkeeping
+//! (histograms, due times, a precise timer). Runs are interleaved, reference
+//! then generator, R times, against one server process; the table gives
+//! medians with min-max.
+//!
+//! `cargo bench --bench generator_cost` (full: R = 5, 2 s windows; `--
+//! --quick`: R = 3, 1 s; `-- --test`: one short window of each, no figures
+//! claimed). Writes `target/criterion/sockmodes/generator-cost.md`.
+
+#[path = "support/affinity.rs"]
+#[allow(dead_code)]
+mod affinity;
+
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use affinity::{pin_current_thread, Placement};
+use sockmodes::child::ServerProcess;
+use sockmodes::load::{self, reference, LoadConfig};
+use sockmodes::IoMode;
+
+/// Median and range of a few values.
+fn spread(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (median, v[0], v[n - 1])
+}
+
+fn show((median, lo, hi): (f64, f64, f64), digits: usize) -> String {
+    format!("{median:.digits$} ({lo:.digits$}-{hi:.digits$})")
+}
+
+/// One load step's figures over its repeats.
+#[derive(Default)]
+struct Measured {
+    reference: Vec<f64>,
+    generator: Vec<f64>,
+    exact: Vec<f64>,
+    ratio: Vec<f64>,
+    exact_ratio: Vec<f64>,
+    p50: Vec<f64>,
+    exact_p50: Vec<f64>,
+    grid_us: f64,
+}
+
+/// The generator's CPU µs per answered message.
+fn cpu_per_msg(r: &sockmodes::load::LoadReport) -> Option<f64> {
+    let c = r.client_cpu?;
+    Some(c.total_s() * 1e6 / (r.answered_per_s * c.wall_s).max(1.0))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let has = |a: &str| args.iter().any(|x| x == a);
+    let (repeats, window, warmup, connections) = if has("--test") {
+        (1, 0.3, 0.2, 100)
+    } else if has("--quick") {
+        (3, 1.0, 0.5, 1_000)
+    } else {
+        (5, 2.0, 0.5, 1_000)
+    };
+    let window = Duration::from_secs_f64(window);
+    let warmup = Duration::from_secs_f64(warmup);
+    let placement = Placement::for_sweep();
+    let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
+    let server = placement.on_server_cpus(|| {
+        ServerProcess::start(
+            bin,
+            &[
+                "--mode",
+                "nonblocking",
+                "--service",
+                "echo",
+                "--threads",
+                "1",
+            ],
+        )
+    })?;
+    pin_current_thread(&placement.client_cpus());
+    let generator = |rate: Option<f64>, grid: Option<Duration>| {
+        let config = LoadConfig {
+            connections,
+            duration: window,
+            warmup,
+            rate,
+            grid,
+            ..LoadConfig::new(IoMode::NonBlocking, server.addr)
+        };
+        load::run(&config, Arc::new(AtomicU64::new(0))).map(|r| r.report().clone())
+    };
+    let capacities: Vec<f64> = (0..repeats)
+        .map(|_| generator(None, None).map(|r| r.answered_per_s))
+        .collect::<Result<_, _>>()?;
+    let capacity = spread(capacities.clone());
+    eprintln!("capacity at {connections} connections: {capacities:?}");
+    let mut rows = Vec::new();
+    for pct in [10.0, 50.0, 90.0] {
+        let rate = capacity.0 * pct / 100.0;
+        let mut m = Measured::default();
+        for _ in 0..repeats {
+            let r = reference::run(server.addr, connections, 64, rate, warmup, window)?;
+            let g = generator(Some(rate), None)?;
+            let exact = generator(Some(rate), Some(Duration::ZERO))?;
+            eprintln!(
+                "{pct}%: reference {:?} µs/msg ({} answered); generator {:?} µs/msg, p50 {} µs; exact {:?} µs/msg, p50 {} µs",
+                r.cpu_us_per_msg(),
+                r.answered,
+                cpu_per_msg(&g),
+                g.p50_us,
+                cpu_per_msg(&exact),
+                exact.p50_us
+            );
+            if let (Some(r_us), Some(g_us), Some(e_us)) =
+                (r.cpu_us_per_msg(), cpu_per_msg(&g), cpu_per_msg(&exact))
+            {
+                m.reference.push(r_us);
+                m.generator.push(g_us);
+                m.exact.push(e_us);
+                m.ratio.push(g_us / r_us);
+                m.exact_ratio.push(e_us / r_us);
+                m.p50.push(g.p50_us);
+                m.exact_p50.push(exact.p50_us);
+                m.grid_us = g.send_grid_us.unwrap_or(0.0);
+            }
+        }
+        if m.reference.is_empty() {
+            anyhow::bail!("client CPU is not measured on this system");
+        }
+        rows.push(format!(
+            "| {pct:.0}% | {rate:.0} | {:.0} | {} | {} | **{}** | {} | {} | {} | {} |",
+            m.grid_us,
+            show(spread(m.reference), 2),
+            show(spread(m.generator), 2),
+            show(spread(m.ratio), 2),
+            show(spread(m.p50), 0),
+            show(spread(m.exact), 2),
+            show(spread(m.exact_ratio), 2),
+            show(spread(m.exact_p50), 0),
+        ));
+    }
+    let _ = server.terminate();
+    let report = format!(
+        "# What the load generator costs\n\n\
+         Non-blocking server on one core, {connections} connections, 64 B echo, open loop; client on the \
+         other core ({}). Capacity (closed loop, median of {repeats}): {} msg/s. Each cell: median \
+         (min-max) of {repeats} interleaved windows of {:.1} s.\n\n\
+         The generator by default rounds send times up to a grid of 8 messages' time (column grid), so a \
+         slot's sends share a wake-up; `exact` is the same generator with `--send-grid 0`, every send at its \
+         own time. p50 is the generator's latency figure: what the grid costs in precision.\n\n\
+         | load | rate msg/s | grid µs | reference CPU µs/msg | generator CPU µs/msg | generator / reference | generator p50 µs | exact CPU µs/msg | exact / reference | exact p50 µs |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n{}\n",
+        placement.describe(),
+        show(capacity, 0),
+        window.as_secs_f64(),
+        rows.join("\n")
+    );
+    println!("{report}");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion/sockmodes");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("generator-cost.md"), &report)?;
+    Ok(())
+}
