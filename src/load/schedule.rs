@@ -71,4 +71,19 @@ mod tests {
         let shifted = Schedule::new(t0, 100.0, 0.5);
         assert_eq!(shifted.due(), t0 + Duration::from_millis(5));
     }
+
+    #[test]
+    fn on_a_grid_due_times_round_up_to_the_slot_end() {
+        let t0 = Instant::now();
+        let us = Duration::from_micros;
+        // Every 100 µs, on a 250 µs grid: 0 | 100, 200 -> 250 | 300, 400 -> 500.
+        let mut s = Schedule::new(t0, 10_000.0, 0.0).on_grid(us(250));
+        let got: Vec<Instant> = (0..5).map(|_| s.take()).collect();
+        let want = [0, 250, 250, 500, 500].map(|x| t0 + us(x));
+        assert_eq!(got, want);
+        // A zero grid is the exact schedule.
+        let mut exact = Schedule::new(t0, 10_000.0, 0.0).on_grid(Duration::ZERO);
+        exact.take();
+        assert_eq!(exact.take(), t0 + us(100));
+    }
 }
