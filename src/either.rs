@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use sockmodes_blocking as blocking;
 use sockmodes_common::client::send_counted;
+use sockmodes_common::config::MemoryBound;
 use sockmodes_common::{
-    ClientError, MessageHandler, MessageReceipt, Mode, ServerConfig, SinkSummary, SinkTally,
-    SocketError, StatsSnapshot, DEFAULT_MAX_FRAME,
+    ClientError, MessageHandler, MessageReceipt, Mode, ServerConfig, ServerSession, SinkSummary,
+    SinkTally, SocketError, StatsSnapshot, DEFAULT_MAX_FRAME,
 };
 use sockmodes_nonblocking as nonblocking;
 
@@ -27,6 +28,23 @@ pub enum IoMode {
 impl IoMode {
     /// Both modes, for matrices.
     pub const ALL: [IoMode; 2] = [IoMode::Blocking, IoMode::NonBlocking];
+
+    /// The most memory a server of this mode with `config` can hold: the
+    /// session's buffers plus, per connection, a thread's stack (blocking)
+    /// or the event loop's bookkeeping (non-blocking), times `max_conns`.
+    /// The kernel's socket buffers are not counted (they are the kernel's,
+    /// bounded by `net.ipv4.tcp_rmem`/`tcp_wmem`).
+    pub fn memory_bound(self, config: &ServerConfig) -> MemoryBound {
+        let overhead = match self {
+            IoMode::Blocking => config.stack_size,
+            IoMode::NonBlocking => nonblocking::CONNECTION_OVERHEAD,
+        };
+        MemoryBound {
+            buffers: ServerSession::memory_bound(config) as u64,
+            overhead: overhead as u64,
+            connections: config.max_conns as u64,
+        }
+    }
 
     /// The command-line name.
     pub fn name(self) -> &'static str {

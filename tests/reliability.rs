@@ -373,52 +373,6 @@ fn a_burst_of_connects_is_all_served() {
 }
 
 #[test]
-fn graceful_shutdown_answers_everything_it_received() {
-    for mode in IoMode::ALL {
-        let (srv, _) = server(mode, Service::Echo, |_| {});
-        let addr = srv.local_addr();
-        let ready = Arc::new(Barrier::new(21));
-        let clients: Vec<_> = (0..20)
-            .map(|i| {
-                let ready = Arc::clone(&ready);
-                thread::spawn(move || {
-                    let mut c = client(
-                        if i % 2 == 0 {
-                            IoMode::Blocking
-                        } else {
-                            IoMode::NonBlocking
-                        },
-                        addr,
-                    );
-                    ready.wait();
-                    for k in 0..200u32 {
-                        let f = payload(512, k as u8);
-                        c.send_frame(&f).unwrap();
-                        assert_eq!(
-                            c.recv_frame().unwrap().as_deref(),
-                            Some(&f[..]),
-                            "reply {k}"
-                        );
-                    }
-                    c.shutdown_write().unwrap();
-                    // A clean close, never a reset of acknowledged work.
-                    assert_eq!(c.recv_frame().unwrap(), None);
-                })
-            })
-            .collect();
-        ready.wait();
-        // Shut down once all 20 are accepted, while their echoes run: a
-        // connection still in the listen backlog was never the server's.
-        wait_until("all 20 clients accepted", || srv.stats().accepted >= 20);
-        let cut = srv.shutdown(Duration::from_secs(20));
-        assert_eq!(cut, 0, "{mode}: no connection had to be cut");
-        for c in clients {
-            c.join().expect("every client got every answer");
-        }
-    }
-}
-
-#[test]
 #[cfg_attr(
     windows,
     ignore = "hangs under Wine 8: the over-limit reset never reaches the client; not tried on real Windows"
@@ -453,7 +407,8 @@ fn over_the_connection_limit_is_a_clear_refusal() {
 #[test]
 fn messages_of_10_mib_and_of_non_utf8_bytes_arrive_intact() {
     for mode in IoMode::ALL {
-        let (srv, inbox) = server(mode, Service::Message, |_| {});
+        // A message is kept whole, so its limit is raised for this one.
+        let (srv, inbox) = server(mode, Service::Message, |c| c.max_message = 16 << 20);
         let big = payload(10 << 20, 5);
         client(IoMode::Blocking, srv.local_addr())
             .send_message(&big)

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use sockmodes_blocking::connection::{serve_connection, ConnectionEnd};
+use sockmodes_blocking::connection::{serve_connection, ConnState, ConnectionEnd, Watch};
 use sockmodes_common::{net, python_addr, Mode, Op, ServerConfig, Service, SocketError};
 
 fn main() -> ExitCode {
@@ -47,15 +47,15 @@ fn run(addr: &str) -> anyhow::Result<()> {
     let on_message = Arc::new(|_peer, mensaje: Vec<u8>| {
         println!("Mensaje recibido: {}", String::from_utf8_lossy(&mensaje));
     });
-    // Nothing cuts this one connection short: the flag is never set.
+    // Nothing stops this one connection short: the flags are never set.
     let nunca = std::sync::atomic::AtomicBool::new(false);
-    match serve_connection(
-        &mut conexion,
-        direccion,
-        &config,
-        &(on_message as _),
-        &nunca,
-    ) {
+    let estado = ConnState::default();
+    let watch = Watch {
+        stopping: &nunca,
+        cut: &nunca,
+        state: &estado,
+    };
+    match serve_connection(&mut conexion, direccion, &config, &(on_message as _), watch) {
         ConnectionEnd::Finished => Ok(()),
         other => Err(anyhow::anyhow!(
             "la conexión con {direccion} terminó mal: {other}"

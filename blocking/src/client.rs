@@ -46,6 +46,14 @@ impl Default for ClientOptions {
     }
 }
 
+/// Payloads above this are echoed with a second thread sending (see
+/// `Client::echo_large`).
+///
+/// Why 256 KiB: far below what loopback's socket buffers hold (megabytes),
+/// so a smaller frame is always taken whole before the reply is read; a
+/// thread per larger echo costs little next to moving the frame.
+const SEND_WHILE_READING: usize = 256 * 1024;
+
 /// Longest pause between connection retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -235,10 +243,47 @@ impl Client {
     /// # Errors
     /// Socket and protocol failures, [`ClientError::Closed`], [`ClientError::EchoMismatch`].
     pub fn echo(&mut self, payload: &[u8]) -> Result<(), ClientError> {
+        if payload.len() > SEND_WHILE_READING {
+            return self.echo_large(payload);
+        }
         self.send_frame(payload)?;
         let peer = self.peer;
         self.recv_with(|reply| check_echo(peer, payload, reply))?
             .unwrap_or(Err(ClientError::Closed { addr: peer }))
+    }
+
+    /// Echo of a frame too large for the socket buffers: the servers echo
+    /// while the frame arrives, so a thread sends while this one reads.
+    /// (Sending all first would fill both sides' buffers and stall both,
+    /// the classic deadlock of a blocking client against a streaming peer.)
+    fn echo_large(&mut self, payload: &[u8]) -> Result<(), ClientError> {
+        let writer = self.stream.try_clone().map_err(self.err(Op::Configure))?;
+        let peer = self.peer;
+        let mode = self.mode;
+        std::thread::scope(|scope| {
+            let sender = scope.spawn(move || {
+                let mut w = Client {
+                    stream: writer,
+                    peer,
+                    mode,
+                    decoder: Decoder::new(0),
+                };
+                w.send_frame(payload)
+            });
+            let got = self
+                .recv_with(|reply| check_echo(peer, payload, reply))
+                .and_then(|r| r.unwrap_or(Err(ClientError::Closed { addr: peer })));
+            if got.is_err() {
+                // The sender may be blocked on a peer that stopped reading.
+                let _ = self.stream.shutdown(Shutdown::Both);
+            }
+            let sent = sender.join().unwrap_or_else(|_| {
+                Err(self.err(Op::Send)(io::Error::other(
+                    "the sending thread panicked",
+                )))
+            });
+            sent.and(got)
+        })
     }
 
     /// Shuts down the write side: the server sees end of stream.

@@ -5,12 +5,20 @@
 //! and writes every reply before it reads again, so pending output never
 //! builds up here: a peer that does not read makes our `write` block, TCP's
 //! own flow control stops the peer, and the write timeout ends the standoff.
+//!
+//! A connection that ends while the peer may still be sending ends with a
+//! lingering close ([`linger`]): answers flushed, write side shut, input
+//! read and discarded until the peer closes or a bound passes, so the peer
+//! sees end of stream and never a reset. While the thread waits in `read`
+//! at rest it says so in its [`ConnState`], so that a stopping server can
+//! shut its write side from outside and the peer's reaction wakes it.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
+use sockmodes_common::config::{LINGER_GAP, LINGER_TIME};
 use sockmodes_common::{
     interrupted, net, timed_out, MessageHandler, ServerConfig, ServerSession, SessionError,
 };
@@ -31,6 +39,40 @@ const SCRATCH: usize = 4096;
 /// prompt and costs four wake-ups a second per idle connection.
 const CUT_TICK: Duration = Duration::from_millis(250);
 
+/// Where a connection thread is, as the stopping server sees it.
+#[derive(Debug, Default)]
+pub struct ConnState(AtomicU8);
+
+const BUSY: u8 = 0;
+const WAITING_AT_REST: u8 = 1;
+const SHUT_BY_SERVER: u8 = 2;
+
+impl ConnState {
+    /// The server is stopping: if the thread waits in `read` at rest, take
+    /// the connection from it (true: the caller now shuts its write side,
+    /// and the peer's close wakes the thread).
+    pub fn take_if_at_rest(&self) -> bool {
+        self.0
+            .compare_exchange(
+                WAITING_AT_REST,
+                SHUT_BY_SERVER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+}
+
+impl ConnState {
+    /// The thread takes its "waiting" back, unless the server already took
+    /// the connection (then the server shuts it, and the read wakes).
+    fn take_back(&self) -> bool {
+        self.0
+            .compare_exchange(WAITING_AT_REST, BUSY, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+}
+
 /// How a served connection ended.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionEnd {
@@ -49,36 +91,87 @@ pub enum ConnectionEnd {
     /// The server cut it at its shutdown deadline.
     #[error("cut at shutdown")]
     Cut,
+    /// At rest when the server began to stop.
+    #[error("server stopping")]
+    Stopping,
+}
+
+impl ConnectionEnd {
+    /// True when the connection ends with a lingering close: whenever the
+    /// peer may still be sending (not after its end of stream, not after a
+    /// reset).
+    pub fn lingers(&self) -> bool {
+        match self {
+            ConnectionEnd::Finished => false,
+            ConnectionEnd::Io(e) => !matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+            ),
+            _ => true,
+        }
+    }
+}
+
+/// The server's flags a connection thread watches.
+#[derive(Debug, Clone, Copy)]
+pub struct Watch<'a> {
+    /// Set when the server begins to stop: a connection at rest ends.
+    pub stopping: &'a AtomicBool,
+    /// Set at the shutdown deadline: every connection ends.
+    pub cut: &'a AtomicBool,
+    /// This connection's state, for the stopping server.
+    pub state: &'a ConnState,
 }
 
 /// Serves `stream` with `config.service` until the peer is done or fails,
-/// or `cut` is set (the server's shutdown deadline passed). Messages
-/// (service `message`) go to `on_message`.
+/// or the server stops (`watch`). Messages (service `message`) go to
+/// `on_message`. The caller ends the connection ([`linger`] where
+/// [`ConnectionEnd::lingers`]).
 pub fn serve_connection(
     stream: &mut TcpStream,
     peer: SocketAddr,
     config: &ServerConfig,
     on_message: &MessageHandler,
-    cut: &AtomicBool,
+    watch: Watch<'_>,
 ) -> ConnectionEnd {
     if let Err(e) = configure(stream, config) {
         return ConnectionEnd::Io(e);
     }
-    let mut session = ServerSession::new(config.service, config.max_frame, config.output_cap);
+    let mut session = ServerSession::for_config(config);
     let mut last_progress = Instant::now();
     // Between frames the thread reads into this stack buffer and frames are
     // decoded straight out of it, so an idle connection holds no heap buffer.
     let mut scratch = [0u8; SCRATCH];
     loop {
+        if session.at_rest() {
+            if watch.stopping.load(Ordering::Acquire) {
+                return ConnectionEnd::Stopping;
+            }
+            watch.state.0.store(WAITING_AT_REST, Ordering::Release);
+            // The server may have begun to stop just before the store, and
+            // found this thread busy: look again, or wait until the deadline.
+            if watch.stopping.load(Ordering::Acquire) && watch.state.take_back() {
+                return ConnectionEnd::Stopping;
+            }
+        }
         let direct = session.reads_direct();
         let read = if direct {
             stream.read(session.read_space())
         } else {
-            stream.read(&mut scratch)
+            let limit = session.read_limit().min(SCRATCH);
+            stream.read(&mut scratch[..limit])
         };
+        if watch.state.0.swap(BUSY, Ordering::AcqRel) == SHUT_BY_SERVER {
+            // The stopping server shut our write side while we waited: what
+            // this read brought was sent after our FIN reached the peer.
+            return ConnectionEnd::Stopping;
+        }
         match read {
             Ok(0) => {
                 if let Err(e) = session.received_eof() {
+                    // What is owed goes out first (a torn echo frame may
+                    // already be partly echoed).
+                    let _ = write_output(stream, &mut session);
                     return e.into();
                 }
             }
@@ -92,14 +185,18 @@ pub fn serve_connection(
                 }
                 Ok(0) => {}
                 Ok(_) => last_progress = Instant::now(),
-                Err(e) => return e.into(),
+                Err(e) => {
+                    // Answer every complete frame before the bad one first.
+                    let _ = write_output(stream, &mut session);
+                    return e.into();
+                }
             },
             Err(e) if interrupted(&e) => continue,
             // Under SO_RCVTIMEO a read that waited too long fails with EAGAIN
             // on Unix (the code a non-blocking read gives) and WSAETIMEDOUT on
             // Windows (see common::sys). On Windows it may be only a tick.
             Err(e) if timed_out(&e) => {
-                if cut.load(Ordering::Acquire) {
+                if watch.cut.load(Ordering::Acquire) {
                     return ConnectionEnd::Cut;
                 }
                 if last_progress.elapsed() >= config.idle_timeout || !cfg!(windows) {
@@ -117,6 +214,35 @@ pub fn serve_connection(
         }
         if session.is_finished() {
             return ConnectionEnd::Finished;
+        }
+        if watch.cut.load(Ordering::Acquire) {
+            return ConnectionEnd::Cut;
+        }
+    }
+}
+
+/// The lingering close: shut the write side (the peer reads what we sent,
+/// then end of stream), then read and discard until the peer closes, or
+/// [`LINGER_GAP`] passes with nothing from it, or [`LINGER_TIME`] in all.
+/// Closing afterwards leaves no unread input, so no reset. The caller has
+/// flushed every answer it owed (a write error means the peer is gone).
+pub fn linger(stream: &TcpStream) {
+    if stream.shutdown(Shutdown::Write).is_err() {
+        return; // not connected any more: nothing to protect
+    }
+    let since = Instant::now();
+    let mut discard = [0u8; SCRATCH];
+    let mut reader = stream;
+    loop {
+        let left = LINGER_TIME.saturating_sub(since.elapsed());
+        if left.is_zero() || stream.set_read_timeout(Some(left.min(LINGER_GAP))).is_err() {
+            return;
+        }
+        match reader.read(&mut discard) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if interrupted(&e) => {}
+            Err(_) => return, // the gap passed (a timeout), or the socket failed
         }
     }
 }

@@ -20,6 +20,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use socket2::SockRef;
+use sockmodes_common::config::LINGER_TIME;
 use sockmodes_common::net::AcceptErrorAction;
 use sockmodes_common::sys::{self, RawSocketHandle};
 use sockmodes_common::{
@@ -27,7 +28,13 @@ use sockmodes_common::{
 };
 use tracing::{debug, info, warn};
 
-use crate::connection::{serve_connection, ConnectionEnd};
+use crate::connection::{linger, serve_connection, ConnState, ConnectionEnd, Watch};
+
+/// An open connection, as the stopping server reaches it from outside.
+struct Open {
+    raw: RawSocketHandle,
+    state: Arc<ConnState>,
+}
 
 /// State shared by the accept thread, the connection threads and the handle.
 struct Shared {
@@ -41,7 +48,7 @@ struct Shared {
     /// Raw handles of open connections, so shutdown can wake their blocked
     /// reads. A thread removes its entry (under this lock) before its socket
     /// closes, so every handle in the map is open while the lock is held.
-    open: Mutex<HashMap<u64, RawSocketHandle>>,
+    open: Mutex<HashMap<u64, Open>>,
     /// Signalled whenever a connection ends.
     ended: Condvar,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -144,16 +151,19 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
         return;
     }
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    shared
-        .open
-        .lock()
-        .expect("registry lock")
-        .insert(id, sys::raw_handle(&stream));
+    let state = Arc::new(ConnState::default());
+    shared.open.lock().expect("registry lock").insert(
+        id,
+        Open {
+            raw: sys::raw_handle(&stream),
+            state: Arc::clone(&state),
+        },
+    );
     let worker = Arc::clone(shared);
     let spawned = thread::Builder::new()
         .name(format!("sockmodes-conn-{id}"))
         .stack_size(shared.config.stack_size)
-        .spawn(move || run_connection(id, stream, peer, &worker));
+        .spawn(move || run_connection(id, stream, peer, &worker, &state));
     match spawned {
         Ok(handle) => {
             let mut threads = shared.threads.lock().expect("threads lock");
@@ -182,15 +192,20 @@ fn reachable(bound: SocketAddr) -> SocketAddr {
     addr
 }
 
-fn run_connection(id: u64, mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+fn run_connection(
+    id: u64,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    state: &ConnState,
+) {
     debug!(%peer, "connection accepted");
-    let end = serve_connection(
-        &mut stream,
-        peer,
-        &shared.config,
-        &shared.on_message,
-        &shared.cut,
-    );
+    let watch = Watch {
+        stopping: &shared.stopping,
+        cut: &shared.cut,
+        state,
+    };
+    let end = serve_connection(&mut stream, peer, &shared.config, &shared.on_message, watch);
     match &end {
         ConnectionEnd::Finished => debug!(%peer, "connection finished"),
         ConnectionEnd::IdleTimeout(t) => {
@@ -203,6 +218,10 @@ fn run_connection(id: u64, mut stream: TcpStream, peer: SocketAddr, shared: &Sha
         }
         ConnectionEnd::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
         ConnectionEnd::Cut => debug!(%peer, "connection cut at the shutdown deadline"),
+        ConnectionEnd::Stopping => debug!(%peer, "connection closed: server stopping"),
+    }
+    if end.lingers() {
+        linger(&stream);
     }
     // Deregister before the last descriptor closes (see `Shared::open`).
     shared.open.lock().expect("registry lock").remove(&id);
@@ -256,7 +275,54 @@ impl ServerHandle {
         if let Some(t) = self.accept_thread.take() {
             let _ = t.join();
         }
+        // Connections waiting at rest: shut their write side now; the
+        // peer's close (or its next frame) wakes the thread, which lingers.
+        // Busy ones stop as soon as they come to rest (connection.rs).
+        self.each_open(|o| {
+            if o.state.take_if_at_rest() {
+                // SAFETY: `each_open` holds the registry lock (see `Shared::open`).
+                let _ = unsafe { sys::shutdown_raw(o.raw, Shutdown::Write) };
+            }
+        });
         let until = Instant::now() + deadline;
+        let cut = self.wait_for_connections(until);
+        // At the deadline every connection ends: set the flag (Windows
+        // threads see it at their next read tick), and shut every write side
+        // so blocked writes fail and peers close, waking blocked reads.
+        self.shared.cut.store(true, Ordering::Release);
+        self.each_open(|o| {
+            // SAFETY: as above.
+            let _ = unsafe { sys::shutdown_raw(o.raw, Shutdown::Write) };
+        });
+        if cut > 0 {
+            info!(
+                cut,
+                "shutdown deadline passed; remaining connections closing"
+            );
+        }
+        // Their lingering closes are bounded by LINGER_TIME; past that, a
+        // peer that neither reads nor closes has its reads woken too.
+        let left = self.wait_for_connections(Instant::now() + LINGER_TIME);
+        if left > 0 {
+            self.each_open(|o| {
+                // SAFETY: as above.
+                let _ = unsafe { sys::shutdown_raw(o.raw, Shutdown::Both) };
+            });
+        }
+        self.join_connections();
+        cut
+    }
+
+    /// Calls `f` on every open connection, holding the registry lock (so
+    /// each one's socket stays open meanwhile).
+    fn each_open(&self, mut f: impl FnMut(&Open)) {
+        for o in self.shared.open.lock().expect("registry lock").values() {
+            f(o);
+        }
+    }
+
+    /// Waits until no connection is open or `until`; returns how many are.
+    fn wait_for_connections(&self, until: Instant) -> usize {
         let mut open = self.shared.open.lock().expect("registry lock");
         while !open.is_empty() {
             let now = Instant::now();
@@ -270,24 +336,7 @@ impl ServerHandle {
                 .expect("registry lock")
                 .0;
         }
-        let cut = open.len();
-        // Linux and macOS wake the blocked reads below; Windows threads see
-        // this flag at their next read tick (connection.rs).
-        self.shared.cut.store(true, Ordering::Release);
-        for &raw in open.values() {
-            // SAFETY: entries are removed under this lock before their socket
-            // closes, so `raw` is an open socket for as long as we hold it.
-            let _ = unsafe { sys::shutdown_raw(raw) };
-        }
-        drop(open);
-        if cut > 0 {
-            info!(
-                cut,
-                "shutdown deadline passed; remaining connections closed"
-            );
-        }
-        self.join_connections();
-        cut
+        open.len()
     }
 
     fn join_connections(&self) {

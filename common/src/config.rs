@@ -74,9 +74,34 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default cap on a connection's pending output before the server stops
 /// reading from it.
 ///
-/// Why 1 MiB: a few dozen 64 KiB echo replies in flight keep the pipe full;
-/// beyond that a peer that does not read is only filling our memory.
-pub const DEFAULT_OUTPUT_CAP: usize = 1024 * 1024;
+/// Why 64 KiB: with the kernel's own send buffer (hundreds of KiB on
+/// loopback) behind it, 64 KiB waiting in the server keeps the pipe full;
+/// beyond that a peer that does not read is only filling our memory, and
+/// 10,000 such peers would hold 640 MiB.
+pub const DEFAULT_OUTPUT_CAP: usize = 64 * 1024;
+
+/// Default largest `message` (the classroom service, kept whole).
+///
+/// Why 64 KiB: a typed or pasted message is far smaller, and a message is
+/// the one thing a connection must hold whole, so its limit is what a
+/// connection of that service costs; `--max-message` raises it.
+pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024;
+
+/// How long a lingering close may last in all.
+///
+/// Why 2 s: the peer needs one round trip to see our FIN and close its end
+/// (microseconds on loopback, a few hundred ms across the world); a peer
+/// still sending after 2 s is not going to stop, and a shutdown must end.
+/// (nginx's `lingering_time` is 30 s for HTTP uploads; our frames are small.)
+pub const LINGER_TIME: Duration = Duration::from_secs(2);
+
+/// How long a lingering close waits for the peer's next bytes.
+///
+/// Why 500 ms: a peer that has seen our FIN answers it with its own within a
+/// round trip; half a second of silence means it is not reading, and once
+/// nothing unread is left, closing cannot reset it. (nginx's
+/// `lingering_timeout` is 5 s.)
+pub const LINGER_GAP: Duration = Duration::from_millis(500);
 
 /// Default stack per connection thread in the blocking server.
 ///
@@ -94,8 +119,14 @@ pub struct ServerConfig {
     pub service: Service,
     /// Connections beyond this many open at once are refused (reset at once).
     pub max_conns: usize,
-    /// Largest frame payload (and, for `message`, largest message).
+    /// Largest frame payload (echo, sink); frames are streamed, so this
+    /// does not set memory.
     pub max_frame: usize,
+    /// Largest message (`message` service; kept whole).
+    pub max_message: usize,
+    /// The most buffer memory all connections together may hold
+    /// (`max_conns` x the per-connection bound); `None`: no check.
+    pub max_memory: Option<u64>,
     /// A connection that completes no frame (for `message`: does not reach end
     /// of stream) within this long is closed.
     pub idle_timeout: Duration,
@@ -121,6 +152,8 @@ impl ServerConfig {
             service,
             max_conns: DEFAULT_MAX_CONNS,
             max_frame: DEFAULT_MAX_FRAME,
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_memory: None,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             output_cap: DEFAULT_OUTPUT_CAP,
             backlog: DEFAULT_BACKLOG,
@@ -130,6 +163,51 @@ impl ServerConfig {
             nodelay: true,
         }
     }
+}
+
+/// The most memory a server's connections can hold, stated before it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryBound {
+    /// Buffers of one connection (see `ServerSession::memory_bound`).
+    pub buffers: u64,
+    /// What else a connection costs: its thread's stack (blocking), or the
+    /// event loop's bookkeeping (non-blocking).
+    pub overhead: u64,
+    /// Connections at once (`max_conns`).
+    pub connections: u64,
+}
+
+impl MemoryBound {
+    /// One connection in all.
+    pub fn per_connection(&self) -> u64 {
+        self.buffers + self.overhead
+    }
+
+    /// `connections x per_connection`: the worst case.
+    pub fn total(&self) -> u64 {
+        self.connections.saturating_mul(self.per_connection())
+    }
+
+    /// How many connections fit in `limit` bytes.
+    pub fn connections_within(&self, limit: u64) -> u64 {
+        limit / self.per_connection().max(1)
+    }
+}
+
+/// Bytes as a person reads them: 1.5 GiB, 192 KiB, 512 B.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in UNITS {
+        if n >= size {
+            let v = n as f64 / size as f64;
+            return if v >= 10.0 || n.is_multiple_of(size) {
+                format!("{v:.0} {unit}")
+            } else {
+                format!("{v:.1} {unit}")
+            };
+        }
+    }
+    format!("{n} B")
 }
 
 /// Called with each complete message of the `message` service.
@@ -236,5 +314,26 @@ mod tests {
         assert!(stats.try_admit(2));
         let s = stats.snapshot();
         assert_eq!((s.accepted, s.rejected, s.active), (3, 1, 2));
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_case_is_connections_times_one_connection() {
+        let b = MemoryBound {
+            buffers: 128 << 10,
+            overhead: 64 << 10,
+            connections: 10_000,
+        };
+        assert_eq!(b.per_connection(), 192 << 10);
+        assert_eq!(b.total(), 10_000 * (192 << 10));
+        assert_eq!(b.connections_within(1 << 30), (1 << 30) / (192 << 10));
+        assert_eq!(human_bytes(b.total()), "1.8 GiB");
+        assert_eq!(human_bytes(192 << 10), "192 KiB");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(7), "7 B");
     }
 }

@@ -27,6 +27,18 @@ pub fn resident_bytes(pid: Option<u32>) -> io::Result<u64> {
         .ok_or_else(|| invalid("no VmRSS line in /proc status"))
 }
 
+/// The most memory process `pid` ever had resident (its high-water mark,
+/// `VmHWM`), in bytes: what a burst really cost, even after it was freed.
+///
+/// # Errors
+/// The file cannot be read (no such process, not Linux) or has no `VmHWM`.
+pub fn peak_resident_bytes(pid: u32) -> io::Result<u64> {
+    let status = std::fs::read_to_string(status_path(Some(pid)))?;
+    status_field(&status, "VmHWM:")
+        .map(|kib| kib * 1024)
+        .ok_or_else(|| invalid("no VmHWM line in /proc status"))
+}
+
 /// One reading of a process's costs so far.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ProcessSample {

@@ -14,11 +14,30 @@
 //! The blocking driver does this with blocking calls in a thread; the mio driver
 //! does it on readiness events, and registers WRITABLE interest only while
 //! `output()` is non-empty.
+//!
+//! **Memory is bounded per connection, whatever the frame size.** Echo and
+//! sink read frames as a stream (`stream.rs`): echo passes each piece of
+//! payload to its output as it arrives, sink adds it to its CRC-32, and
+//! neither ever holds a whole frame. A connection holds at most one read
+//! ([`STREAM_CHUNK`]) and `output_cap` bytes of output: reading stops while
+//! the output is full, and a read never asks for more than the output has
+//! room for. `message` keeps the whole message (it is handed on whole), so
+//! it has its own, smaller limit. [`ServerSession::memory_bound`] states it;
+//! the servers multiply it by `--max-conns` and print the worst case.
 
 use crate::buffer::ByteQueue;
-use crate::config::Service;
-use crate::frame::{encode_frame_into, Decoder, FrameError, READ_CHUNK};
+use crate::config::{ServerConfig, Service};
+use crate::frame::{FrameError, READ_CHUNK};
+use crate::stream::{FrameReader, Piece};
 use crate::summary::SinkTally;
+
+/// The most a connection reads at once while inside a frame.
+///
+/// Why 64 KiB: large enough that a 1 MiB frame takes 16 reads, not 64 (the
+/// syscall count is what a bigger buffer saves), small enough that 10,000
+/// connections mid-frame hold 640 MiB at most. Between frames a driver
+/// reads into its own scratch buffer instead, so idle connections hold none.
+pub const STREAM_CHUNK: usize = 64 * 1024;
 
 /// Output buffer kept between replies; larger ones are freed once sent.
 ///
@@ -45,30 +64,82 @@ pub enum SessionError {
 #[derive(Debug)]
 pub struct ServerSession {
     service: Service,
-    /// Framed input (echo, sink).
-    decoder: Decoder,
-    /// Raw input (message): the whole message, bounded by `max_frame`.
+    /// Framed input (echo, sink), read as a stream.
+    frames: FrameReader,
+    /// Where a read inside a frame lands (at most [`STREAM_CHUNK`]); freed
+    /// between frames.
+    inbuf: ByteQueue,
+    /// Raw input (message): the whole message, bounded by `max_message`.
     message: ByteQueue,
+    max_message: usize,
     out: ByteQueue,
     tally: SinkTally,
     output_cap: usize,
     read_closed: bool,
+    /// Some byte arrived (message, sink): the peer is owed an answer.
+    started: bool,
     completed_message: Option<Vec<u8>>,
 }
 
 impl ServerSession {
     /// A session for `service` with a frame (and message) limit of `max_frame`
-    /// bytes; reading pauses while more than `output_cap` bytes wait to be sent.
+    /// bytes; reading pauses while `output_cap` bytes wait to be sent.
     pub fn new(service: Service, max_frame: usize, output_cap: usize) -> Self {
         ServerSession {
             service,
-            decoder: Decoder::new(max_frame),
+            frames: FrameReader::new(max_frame),
+            inbuf: ByteQueue::new(),
             message: ByteQueue::new(),
+            max_message: max_frame,
             out: ByteQueue::new(),
             tally: SinkTally::new(),
-            output_cap,
+            output_cap: output_cap.max(1),
             read_closed: false,
+            started: false,
             completed_message: None,
+        }
+    }
+
+    /// A session with a server's limits: `max_frame` for frames,
+    /// `max_message` for a message, `output_cap` for output.
+    pub fn for_config(config: &ServerConfig) -> Self {
+        let limit = match config.service {
+            Service::Message => config.max_message,
+            Service::Echo | Service::Sink => config.max_frame,
+        };
+        ServerSession::new(config.service, limit, config.output_cap)
+    }
+
+    /// The most buffer memory one connection of `config` can hold, in bytes:
+    /// a message and one read (`message`), or one read and the output cap
+    /// (echo, sink), whatever `max_frame` says.
+    pub fn memory_bound(config: &ServerConfig) -> usize {
+        match config.service {
+            Service::Message => config.max_message + READ_CHUNK,
+            Service::Echo | Service::Sink => STREAM_CHUNK + config.output_cap.max(64),
+        }
+    }
+
+    /// True when the connection is at rest: between frames, nothing owed,
+    /// and (message, sink) nothing started that would be owed an answer. A
+    /// server that is stopping closes such a connection at once.
+    pub fn at_rest(&self) -> bool {
+        let owed_an_answer = self.started && self.service != Service::Echo;
+        !(self.read_closed || !self.out.is_empty() || self.frames.in_frame() || owed_an_answer)
+    }
+
+    /// The most bytes the next read may take: no more than the output has
+    /// room for (echo sends back what it reads), and one [`STREAM_CHUNK`].
+    pub fn read_limit(&self) -> usize {
+        match self.service {
+            Service::Echo => self
+                .output_cap
+                .saturating_sub(self.out.len())
+                .clamp(1, STREAM_CHUNK),
+            Service::Sink => STREAM_CHUNK,
+            Service::Message => (self.max_message + 1)
+                .saturating_sub(self.message.len())
+                .clamp(1, READ_CHUNK),
         }
     }
 
@@ -91,7 +162,7 @@ impl ServerSession {
     pub fn reads_direct(&self) -> bool {
         match self.service {
             Service::Message => !self.message.is_empty(),
-            Service::Echo | Service::Sink => self.decoder.has_partial(),
+            Service::Echo | Service::Sink => self.frames.in_frame(),
         }
     }
 
@@ -101,9 +172,12 @@ impl ServerSession {
     /// # Errors
     /// A protocol violation: the connection must be closed.
     pub fn received_from(&mut self, bytes: &[u8]) -> Result<usize, SessionError> {
+        if !bytes.is_empty() {
+            self.started = true;
+        }
         match self.service {
             Service::Message => {
-                let max = self.decoder.max_frame();
+                let max = self.max_message;
                 if self.message.len() + bytes.len() > max {
                     return Err(SessionError::MessageTooLarge { max });
                 }
@@ -112,29 +186,37 @@ impl ServerSession {
             }
             Service::Echo => {
                 let out = &mut self.out;
-                Ok(self
-                    .decoder
-                    .feed(bytes, |frame| encode_frame_into(out, frame))?)
+                Ok(self.frames.feed(bytes, |piece| {
+                    match piece {
+                        Piece::Start(len) => out.extend_from_slice(&crate::frame::header(len)?),
+                        Piece::Payload(bytes) => out.extend_from_slice(bytes),
+                        Piece::End => {}
+                    }
+                    Ok(())
+                })?)
             }
             Service::Sink => {
                 let tally = &mut self.tally;
-                Ok(self.decoder.feed(bytes, |frame| {
-                    tally.add(frame);
+                Ok(self.frames.feed(bytes, |piece| {
+                    match piece {
+                        Piece::Start(_) => {}
+                        Piece::Payload(bytes) => tally.add_bytes(bytes),
+                        Piece::End => tally.end_frame(),
+                    }
                     Ok(())
                 })?)
             }
         }
     }
 
-    /// Room to read the socket into directly.
+    /// Room to read the socket into directly: at most
+    /// [`read_limit`](Self::read_limit) bytes.
     pub fn read_space(&mut self) -> &mut [u8] {
+        let room = self.read_limit();
         match self.service {
-            Service::Message => {
-                // Offer one byte past the limit so an oversized message is seen.
-                let room = (self.decoder.max_frame() + 1 - self.message.len()).clamp(1, READ_CHUNK);
-                &mut self.message.spare(room)[..room]
-            }
-            Service::Echo | Service::Sink => self.decoder.read_space(),
+            // Offer one byte past the limit so an oversized message is seen.
+            Service::Message => &mut self.message.spare(room)[..room],
+            Service::Echo | Service::Sink => &mut self.inbuf.spare(room)[..room],
         }
     }
 
@@ -147,32 +229,24 @@ impl ServerSession {
     pub fn received(&mut self, n: usize) -> Result<usize, SessionError> {
         match self.service {
             Service::Message => {
+                self.started |= n > 0;
                 self.message.filled(n);
-                let max = self.decoder.max_frame();
+                let max = self.max_message;
                 if self.message.len() > max {
                     return Err(SessionError::MessageTooLarge { max });
                 }
                 Ok(0)
             }
-            Service::Echo => {
-                self.decoder.filled(n);
-                let mut frames = 0;
-                while let Some(frame) = self.decoder.next_frame()? {
-                    encode_frame_into(&mut self.out, frame)?;
-                    frames += 1;
+            Service::Echo | Service::Sink => {
+                self.inbuf.filled(n);
+                let mut inbuf = std::mem::take(&mut self.inbuf);
+                let frames = self.received_from(inbuf.as_slice());
+                inbuf.consume(inbuf.len());
+                self.inbuf = inbuf;
+                if !self.frames.in_frame() {
+                    self.inbuf.release_if_empty(0);
                 }
-                self.decoder.release_if_empty();
-                Ok(frames)
-            }
-            Service::Sink => {
-                self.decoder.filled(n);
-                let mut frames = 0;
-                while let Some(frame) = self.decoder.next_frame()? {
-                    self.tally.add(frame);
-                    frames += 1;
-                }
-                self.decoder.release_if_empty();
-                Ok(frames)
+                frames
             }
         }
     }
@@ -189,10 +263,10 @@ impl ServerSession {
         self.read_closed = true;
         match self.service {
             Service::Message => self.completed_message = Some(self.message.take_all()),
-            Service::Echo => self.decoder.finish()?,
+            Service::Echo => self.frames.finish()?,
             Service::Sink => {
-                self.decoder.finish()?;
-                encode_frame_into(&mut self.out, &self.tally.summary().encode())?;
+                self.frames.finish()?;
+                crate::frame::encode_frame_into(&mut self.out, &self.tally.summary().encode())?;
             }
         }
         Ok(())
@@ -221,6 +295,6 @@ impl ServerSession {
 
     /// Bytes of buffer memory this session holds (for the memory tests).
     pub fn buffered_capacity(&self) -> usize {
-        self.decoder.capacity() + self.message.capacity() + self.out.capacity()
+        self.inbuf.capacity() + self.message.capacity() + self.out.capacity()
     }
 }

@@ -74,6 +74,19 @@ impl SinkTally {
         self.hasher.update(payload);
     }
 
+    /// Counts payload bytes of a frame that is still arriving (a server
+    /// reading a stream); [`end_frame`](Self::end_frame) counts the frame.
+    pub fn add_bytes(&mut self, bytes: &[u8]) {
+        self.bytes += bytes.len() as u64;
+        self.hasher.update(bytes);
+    }
+
+    /// Counts the end of a frame whose bytes went through
+    /// [`add_bytes`](Self::add_bytes).
+    pub fn end_frame(&mut self) {
+        self.frames += 1;
+    }
+
     /// The summary of everything counted so far.
     pub fn summary(&self) -> SinkSummary {
         SinkSummary {

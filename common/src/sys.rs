@@ -42,17 +42,18 @@ pub fn raw_handle(stream: &std::net::TcpStream) -> RawSocketHandle {
     }
 }
 
-/// Shuts down both directions of the socket behind `raw`, waking a thread
-/// blocked in a read on it.
+/// Shuts down the socket behind `raw` from another thread: `Write` sends
+/// the peer a FIN (and fails a write blocked on it), `Both` also wakes a
+/// read blocked on it (Linux, macOS).
 ///
 /// # Safety
 /// `raw` must be an open socket for the duration of the call.
-pub unsafe fn shutdown_raw(raw: RawSocketHandle) -> std::io::Result<()> {
+pub unsafe fn shutdown_raw(raw: RawSocketHandle, how: std::net::Shutdown) -> std::io::Result<()> {
     #[cfg(unix)]
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) };
     #[cfg(windows)]
     let borrowed = unsafe { std::os::windows::io::BorrowedSocket::borrow_raw(raw) };
-    socket2::SockRef::from(&borrowed).shutdown(std::net::Shutdown::Both)
+    socket2::SockRef::from(&borrowed).shutdown(how)
 }
 
 /// The OS's error numbers for the situations sockmodes names.

@@ -147,7 +147,13 @@ fn a_connection_between_frames_owns_no_read_buffer() {
     let echoed = run_until_input_consumed(&mut s, &wire);
     assert_eq!(echoed, wire);
     assert!(!s.reads_direct());
-    assert_eq!(s.buffered_capacity(), 0, "buffers freed between frames");
+    // No read buffer between frames; the output keeps at most its 4 KiB
+    // for the next small reply.
+    assert!(
+        s.buffered_capacity() <= 4096,
+        "buffers freed between frames: {}",
+        s.buffered_capacity()
+    );
 }
 
 /// Feeds all of `input` without end of stream, draining output, and returns it.

@@ -248,6 +248,17 @@ impl NbClient {
     /// `deadline`. Edge-triggered: call only after a WouldBlock, which
     /// guarantees a later edge.
     fn wait(&mut self, op: Op, deadline: Option<Instant>) -> Result<(), ClientError> {
+        self.wait_for(op, deadline, false)
+    }
+
+    /// As [`wait`](Self::wait); with `either`, readable also counts while
+    /// sending (a streaming peer answers before we finish).
+    fn wait_for(
+        &mut self,
+        op: Op,
+        deadline: Option<Instant>,
+        either: bool,
+    ) -> Result<(), ClientError> {
         loop {
             let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if timeout == Some(Duration::ZERO) {
@@ -263,9 +274,10 @@ impl NbClient {
             }
             self.wakeups += 1;
             let ready = self.events.iter().filter(|e| e.token() == ME).any(|e| {
+                let readable = e.is_readable() || e.is_read_closed();
                 let direction = match op {
-                    Op::Recv => e.is_readable() || e.is_read_closed(),
-                    _ => e.is_writable() || e.is_write_closed(),
+                    Op::Recv => readable,
+                    _ => e.is_writable() || e.is_write_closed() || (either && readable),
                 };
                 direction || e.is_error()
             });
@@ -301,6 +313,24 @@ impl NbClient {
             max: u32::MAX as usize,
         })?;
         self.send_all(&wire)
+    }
+
+    /// Reads whatever has arrived into the decoder, without waiting.
+    fn read_available(&mut self) -> Result<(), ClientError> {
+        let peer = self.peer;
+        loop {
+            match self.stream.read(self.decoder.read_space()) {
+                // End of stream: `fill_frame` reports it after the send.
+                Ok(0) => return Ok(()),
+                Ok(n) => self.decoder.filled(n),
+                Err(e) if would_block(&e) => {
+                    self.counts.recv += 1;
+                    return Ok(());
+                }
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(SocketError::new(Op::Recv, peer, Mode::NonBlocking, e).into()),
+            }
+        }
     }
 
     /// Receives until a whole frame is buffered; `Ok(false)` on a clean close.
@@ -343,7 +373,25 @@ impl NbClient {
     /// # Errors
     /// Socket and protocol failures, [`ClientError::EchoMismatch`].
     pub fn echo(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        self.send_frame(payload)?;
+        // The servers stream: they echo a large frame while it arrives, so
+        // the reply is read while the frame is still being sent. (Sending
+        // all first would fill both sides' buffers and stall both.)
+        let mut wire = Vec::new();
+        encode_frame(&mut wire, payload).map_err(|_| ClientError::TooLarge {
+            len: payload.len(),
+            max: u32::MAX as usize,
+        })?;
+        let deadline = self.deadline();
+        let mut rest = &wire[..];
+        while !rest.is_empty() {
+            match self.try_send(rest)? {
+                TrySend::Sent(n) => rest = &rest[n..],
+                TrySend::WouldBlock => {
+                    self.read_available()?;
+                    self.wait_for(Op::Send, deadline, true)?;
+                }
+            }
+        }
         if !self.fill_frame()? {
             return Err(ClientError::Closed { addr: self.peer });
         }

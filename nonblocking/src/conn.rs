@@ -11,11 +11,12 @@
 //! `more_to_read`, and the loop comes back without waiting for an event).
 
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
 use std::time::Instant;
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
+use sockmodes_common::config::{LINGER_GAP, LINGER_TIME};
 use sockmodes_common::{interrupted, would_block, ServerConfig, ServerSession, SessionError};
 
 /// Reads per turn before yielding to other connections.
@@ -43,6 +44,52 @@ pub enum End {
     /// Still open when the shutdown deadline passed.
     #[error("cut at the shutdown deadline")]
     ShutdownDeadline,
+    /// At rest when the server began to stop.
+    #[error("server stopping")]
+    Stopping,
+}
+
+impl End {
+    /// True when the connection ends with a lingering close (write side
+    /// shut, input read and discarded until the peer closes) rather than at
+    /// once: whenever the peer may still be sending. A finished connection
+    /// already read the peer's end of stream, and a failed socket has
+    /// nothing left to protect.
+    pub fn lingers(&self) -> bool {
+        !matches!(self, End::Finished | End::Io(_))
+    }
+}
+
+/// A connection in its lingering close: answers flushed, write side shut,
+/// input read and discarded until the peer closes or a bound passes.
+#[derive(Debug)]
+pub struct Closing {
+    /// Why it is closing (logged when it ends).
+    pub why: End,
+    /// When the lingering began ([`LINGER_TIME`] bounds it).
+    pub since: Instant,
+    /// Last time the peer sent something ([`LINGER_GAP`] bounds the wait).
+    pub last_read: Instant,
+    /// The write side has been shut (after the output was flushed).
+    pub shut: bool,
+}
+
+impl Closing {
+    /// True once a bound has passed and the socket must simply close.
+    pub fn expired(&self, now: Instant) -> bool {
+        now.duration_since(self.since) >= LINGER_TIME
+            || (self.shut && now.duration_since(self.last_read) >= LINGER_GAP)
+    }
+
+    /// When [`expired`](Self::expired) becomes true at the latest.
+    pub fn deadline(&self) -> Instant {
+        let total = self.since + LINGER_TIME;
+        if self.shut {
+            total.min(self.last_read + LINGER_GAP)
+        } else {
+            total
+        }
+    }
 }
 
 /// A connection owned by an event loop.
@@ -60,6 +107,8 @@ pub struct Conn {
     writable_registered: bool,
     /// Reading stopped before `WouldBlock` (budget or backpressure).
     pub more_to_read: bool,
+    /// Set once the connection is in its lingering close.
+    pub closing: Option<Closing>,
 }
 
 impl Conn {
@@ -79,11 +128,70 @@ impl Conn {
         Ok(Conn {
             stream,
             peer,
-            session: ServerSession::new(config.service, config.max_frame, config.output_cap),
+            session: ServerSession::for_config(config),
             last_progress: Instant::now(),
             writable_registered: false,
             more_to_read: false,
+            closing: None,
         })
+    }
+
+    /// Begins the lingering close: every answer already owed is flushed,
+    /// then the write side is shut, then input is discarded until the peer
+    /// closes. `Ok(true)` when it is already over and the socket can close.
+    ///
+    /// # Errors
+    /// The socket failed: close at once.
+    pub fn begin_close(
+        &mut self,
+        why: End,
+        token: Token,
+        registry: &Registry,
+        scratch: &mut [u8],
+    ) -> io::Result<bool> {
+        let now = Instant::now();
+        self.closing = Some(Closing {
+            why,
+            since: now,
+            last_read: now,
+            shut: false,
+        });
+        self.more_to_read = false;
+        self.linger(token, registry, scratch)
+    }
+
+    /// One step of the lingering close (see [`begin_close`](Self::begin_close)).
+    fn linger(
+        &mut self,
+        token: Token,
+        registry: &Registry,
+        scratch: &mut [u8],
+    ) -> io::Result<bool> {
+        self.flush()?;
+        if !self.session.output().is_empty() {
+            self.update_interest(token, registry)?;
+            return Ok(false);
+        }
+        let closing = self.closing.as_mut().expect("lingering");
+        if !closing.shut {
+            closing.shut = true;
+            match self.stream.shutdown(Shutdown::Write) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(true),
+                Err(e) => return Err(e),
+            }
+        }
+        loop {
+            match self.stream.read(scratch) {
+                Ok(0) => return Ok(true),
+                Ok(_) => closing.last_read = Instant::now(),
+                Err(e) if would_block(&e) => break,
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.update_interest(token, registry)?;
+        Ok(false)
     }
 
     /// Makes all the progress the socket allows now. `Ok(true)` when the
@@ -107,6 +215,9 @@ impl Conn {
         short_read_drains: bool,
         on_message: &mut dyn FnMut(SocketAddr, Vec<u8>),
     ) -> Result<bool, End> {
+        if self.closing.is_some() {
+            return Ok(self.linger(token, registry, scratch)?);
+        }
         let mut reads = 0;
         let mut drained = false;
         self.more_to_read = false;
@@ -135,7 +246,9 @@ impl Conn {
                 let offered = space.len();
                 (self.stream.read(space), offered)
             } else {
-                (self.stream.read(scratch), scratch.len())
+                // No more than the session has room for (memory bound).
+                let limit = self.session.read_limit().min(scratch.len());
+                (self.stream.read(&mut scratch[..limit]), limit)
             };
             match read {
                 Ok(0) => {
@@ -158,6 +271,8 @@ impl Conn {
                     } else {
                         self.session.received_from(&scratch[..n])?
                     };
+                    // The session's buffer may be full of unflushed output;
+                    // the flush at the top of the loop makes room.
                     if units > 0 {
                         self.last_progress = Instant::now();
                     }

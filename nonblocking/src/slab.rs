@@ -35,6 +35,11 @@ impl<T> Slab<T> {
         }
     }
 
+    /// The value at `key`, if present.
+    pub fn get(&self, key: usize) -> Option<&T> {
+        self.slots.get(key).and_then(Option::as_ref)
+    }
+
     /// The value at `key`, if any (unknown keys are `None`, never a panic:
     /// readiness events may name a connection that was just closed).
     pub fn get_mut(&mut self, key: usize) -> Option<&mut T> {

@@ -9,10 +9,14 @@ use std::time::Duration;
 
 use clap::Args;
 use sockmodes::{IoMode, Server};
-use sockmodes_common::config::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS};
-use sockmodes_common::{MessageHandler, ServerConfig, DEFAULT_MAX_FRAME};
+use sockmodes_common::config::{
+    human_bytes, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
+};
+use sockmodes_common::{MessageHandler, ServerConfig, Service, DEFAULT_MAX_FRAME};
 
-use super::{ensure_descriptors, parse_addr, parse_secs, signals, ModeArg, ServiceArg};
+use super::{
+    ensure_descriptors, parse_addr, parse_bytes, parse_secs, signals, ModeArg, ServiceArg,
+};
 
 /// How long open connections get to finish after Ctrl-C or SIGTERM.
 ///
@@ -34,12 +38,24 @@ pub struct ServerArgs {
     /// Serve one connection, then exit (like the classroom's Python server).
     #[arg(long)]
     once: bool,
-    /// Connections beyond this many at once are refused (closed with a reset).
+    /// Connections beyond this many at once are accepted and closed at once
+    /// with a reset: the client sees ConnectionResetError (not
+    /// ConnectionRefusedError, which means nothing listens). A reset, not a
+    /// lingering close, so that a flood cannot hold descriptors.
     #[arg(long, default_value_t = DEFAULT_MAX_CONNS, value_name = "N")]
     max_conns: usize,
-    /// Largest frame payload, and largest message, in bytes.
+    /// Largest frame payload in bytes (echo, sink). Frames are streamed
+    /// through a 64 KiB buffer, so this limit costs no memory.
     #[arg(long, default_value_t = DEFAULT_MAX_FRAME, value_name = "BYTES")]
     max_frame: usize,
+    /// Largest message in bytes (service message, kept whole: this is what
+    /// one such connection may hold).
+    #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE, value_name = "BYTES")]
+    max_message: usize,
+    /// Refuse to start when the worst case (--max-conns x one connection's
+    /// bound, printed at start-up) exceeds this many bytes (suffixes K, M, G).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    max_memory: Option<u64>,
     /// Close a connection that completes no frame (message: no end of stream) for this long.
     #[arg(long, default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs().to_string(), value_name = "SECS")]
     idle_timeout: String,
@@ -55,11 +71,39 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     config.once = args.once;
     config.max_conns = args.max_conns.max(1);
     config.max_frame = args.max_frame;
+    config.max_message = args.max_message;
+    config.max_memory = args.max_memory;
     config.idle_timeout =
         parse_secs(&args.idle_timeout).map_err(|e| anyhow::anyhow!("--idle-timeout: {e}"))?;
     config.event_loops = args.threads.max(1);
     if args.threads > 1 && mode == IoMode::Blocking {
         tracing::warn!("--threads applies to the non-blocking server; the blocking one uses a thread per connection");
+    }
+    let bound = mode.memory_bound(&config);
+    let worst = format!(
+        "worst case {} x {} per connection = {} ({} buffers{}; kernel socket buffers not counted)",
+        bound.connections,
+        human_bytes(bound.per_connection()),
+        human_bytes(bound.total()),
+        human_bytes(bound.buffers),
+        match mode {
+            IoMode::Blocking => format!(" + {} thread stack", human_bytes(bound.overhead)),
+            IoMode::NonBlocking => format!(" + {} bookkeeping", human_bytes(bound.overhead)),
+        }
+    );
+    if let Some(limit) = config.max_memory {
+        if bound.total() > limit {
+            anyhow::bail!(
+                "{worst} exceeds --max-memory {}: lower --max-conns to at most {}{}",
+                human_bytes(limit),
+                bound.connections_within(limit),
+                if config.service == Service::Message {
+                    " or --max-message"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     ensure_descriptors(config.max_conns as u64 + 64);
     let on_message: MessageHandler = Arc::new(|peer, message: Vec<u8>| {
@@ -73,7 +117,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let service = config.service;
     let server = Server::start(mode, config, on_message)?;
     eprintln!(
-        "sockmodes: listening on {} (mode {mode}, service {service}){}",
+        "sockmodes: listening on {} (mode {mode}, service {service}); memory: {worst}{}",
         server.local_addr(),
         if args.once {
             ", serving one connection"

@@ -10,8 +10,8 @@
 //! socket and accepts until `WouldBlock`; whichever loop wakes first takes the
 //! connection. Counters and the connection limit are shared.
 //!
-//! One file (just over 400 lines): the loop, its accept, its idle sweep and
-//! its shutdown share the same state; apart they would pass it all around.
+//! How connections end (lingering close, the idle sweep, the shutdown
+//! story) is in `closing.rs`.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -30,6 +30,10 @@ use tracing::{debug, info, warn};
 
 use crate::conn::{Conn, End};
 use crate::slab::Slab;
+
+mod closing;
+
+use closing::sweep_interval;
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX);
@@ -110,6 +114,7 @@ pub fn start(
             requeue: Vec::new(),
             accept_retry_at: None,
             next_sweep: None,
+            lingering: 0,
         };
         let thread = thread::Builder::new()
             .name(format!("sockmodes-loop-{i}"))
@@ -140,12 +145,15 @@ struct EventLoop {
     /// Accepting paused after running out of descriptors; retry then.
     accept_retry_at: Option<Instant>,
     next_sweep: Option<Instant>,
+    /// Connections in their lingering close (swept every `LINGER_TICK`).
+    lingering: usize,
 }
 
 impl EventLoop {
     fn run(mut self) {
         let mut events = Events::with_capacity(EVENTS_CAPACITY);
         let mut stop_at: Option<Instant> = None;
+        let mut cut_done = false;
         loop {
             let timeout = self.poll_timeout(stop_at);
             if let Err(e) = self.poll.poll(&mut events, timeout) {
@@ -178,25 +186,26 @@ impl EventLoop {
                 self.accept_all();
             }
             if stop_at.is_none() && self.shared.stopping.load(Ordering::Acquire) {
-                self.stop_accepting();
-                stop_at = Some(
-                    self.shared
-                        .stop_deadline
-                        .lock()
-                        .expect("deadline lock")
-                        .unwrap_or_else(Instant::now),
-                );
+                let at = self.shared.stop_deadline.lock().expect("deadline lock");
+                stop_at = Some(at.unwrap_or_else(Instant::now));
+                drop(at);
+                self.begin_stop();
             }
             if self.listener.is_none() && self.conns.is_empty() {
                 break;
             }
-            if stop_at.is_some_and(|t| Instant::now() >= t) {
-                self.shared
-                    .cut
-                    .fetch_add(self.conns.len(), Ordering::Relaxed);
-                break;
+            if let Some(t) = stop_at {
+                let now = Instant::now();
+                if now >= t + sockmodes_common::config::LINGER_TIME {
+                    // Past the deadline and every lingering close's bound.
+                    break;
+                }
+                if now >= t && !cut_done {
+                    cut_done = true;
+                    self.cut_at_deadline();
+                }
             }
-            self.sweep_idle();
+            self.sweep();
         }
         for key in self.conns.keys() {
             self.close(key, &End::ShutdownDeadline);
@@ -214,7 +223,14 @@ impl EventLoop {
         } else {
             self.next_sweep
         };
-        [stop_at, sweep, self.accept_retry_at]
+        let stop = stop_at.map(|t| {
+            if Instant::now() >= t {
+                t + sockmodes_common::config::LINGER_TIME
+            } else {
+                t
+            }
+        });
+        [stop, sweep, self.accept_retry_at]
             .into_iter()
             .flatten()
             .min()
@@ -238,6 +254,7 @@ impl EventLoop {
                             debug!(%peer, "connection accepted");
                             self.conns.insert(conn);
                             if self.next_sweep.is_none() {
+                                // (the idle sweep; see closing.rs)
                                 self.next_sweep =
                                     Some(Instant::now() + sweep_interval(config.idle_timeout));
                             }
@@ -289,70 +306,18 @@ impl EventLoop {
             short_read_drains,
             &mut |peer, m| on_message(peer, m),
         );
+        let stopping_at_rest = self.listener.is_none()
+            && self.shared.stopping.load(Ordering::Relaxed)
+            && conn.closing.is_none()
+            && conn.session.at_rest();
         match result {
             Ok(false) if conn.more_to_read => self.requeue.push(key),
+            Ok(false) if stopping_at_rest => self.end(key, End::Stopping),
             Ok(false) => {}
             Ok(true) => self.close(key, &End::Finished),
-            Err(end) => self.close(key, &end),
+            Err(end) => self.end(key, end),
         }
     }
-
-    fn close(&mut self, key: usize, end: &End) {
-        let Some(mut conn) = self.conns.remove(key) else {
-            return;
-        };
-        let _ = self.poll.registry().deregister(&mut conn.stream);
-        let peer = conn.peer;
-        match end {
-            End::Finished => debug!(%peer, "connection finished"),
-            End::Protocol(e) => {
-                self.shared.stats.note_protocol_error();
-                warn!(%peer, error = %e, "connection closed: protocol error");
-            }
-            End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
-            End::IdleTimeout(t) => {
-                self.shared.stats.note_timeout();
-                info!(%peer, timeout = ?t, "connection closed: idle timeout");
-            }
-            End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
-        }
-        self.shared.stats.release();
-    }
-
-    fn sweep_idle(&mut self) {
-        let now = Instant::now();
-        if self.conns.is_empty() {
-            self.next_sweep = None;
-            return;
-        }
-        if self.next_sweep.is_some_and(|t| now < t) {
-            return;
-        }
-        let idle = self.shared.config.idle_timeout;
-        let expired: Vec<usize> = self
-            .conns
-            .keys()
-            .into_iter()
-            .filter(|&k| {
-                self.conns
-                    .get_mut(k)
-                    .is_some_and(|c| now.duration_since(c.last_progress) > idle)
-            })
-            .collect();
-        for key in expired {
-            self.close(key, &End::IdleTimeout(idle));
-        }
-        self.next_sweep = Some(now + sweep_interval(idle));
-    }
-}
-
-/// How often idle connections are looked for.
-///
-/// Why a quarter of the timeout: a connection is closed between 1x and 1.25x
-/// its idle timeout, and a loop with 10,000 idle connections wakes four times
-/// per timeout to check them instead of keeping a timer per connection.
-fn sweep_interval(idle: Duration) -> Duration {
-    (idle / 4).max(Duration::from_millis(10))
 }
 
 impl ServerHandle {

@@ -1,0 +1,184 @@
+//! How the event loop's connections end, and the shutdown story.
+//!
+//! **Lingering close.** Closing a socket that still has unread input makes
+//! the kernel send a reset (RST) instead of an orderly FIN, and a reset
+//! also throws away whatever the peer had not yet read of our answers. So
+//! wherever the server ends a connection that may still be sending (idle
+//! timeout, protocol error, shutdown), it does what nginx calls a lingering
+//! close: it flushes every answer already owed, shuts its write side (the
+//! peer reads the answers, then end of stream), then reads and discards
+//! until the peer closes too, or [`LINGER_TIME`] in all or [`LINGER_GAP`]
+//! of silence passes. A lingering connection keeps its slot under
+//! `--max-conns` and holds no more memory than before (input is read into
+//! the loop's scratch buffer and dropped). Connections over `--max-conns`
+//! are still reset at once: lingering would let a flood hold descriptors
+//! for seconds, the very thing the limit bounds.
+//!
+//! **Shutdown.** When [`ServerHandle::shutdown`](super::ServerHandle) is
+//! called the loop stops accepting at once; connections at rest (between
+//! frames, nothing owed) begin their lingering close at once, and busy ones
+//! as soon as they come to rest; at the deadline every connection left
+//! begins it; one [`LINGER_TIME`] later the loop closes what remains and
+//! ends. A client therefore sees its answers, then end of stream: never a
+//! reset. Only a frame it sent after the server's FIN goes unanswered.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::Token;
+use tracing::{debug, info, warn};
+
+use super::EventLoop;
+use crate::conn::End;
+
+/// How often lingering connections are looked at while any exist.
+///
+/// Why 50 ms: a tenth of [`LINGER_GAP`](sockmodes_common::config::LINGER_GAP),
+/// so a silent peer is let go at most 10% late; it costs twenty wake-ups a
+/// second only while some connection is closing.
+const LINGER_TICK: Duration = Duration::from_millis(50);
+
+/// How often idle connections are looked for.
+///
+/// Why a quarter of the timeout: a connection is closed between 1x and 1.25x
+/// its idle timeout, and a loop with 10,000 idle connections wakes four times
+/// per timeout to check them instead of keeping a timer per connection.
+pub(super) fn sweep_interval(idle: Duration) -> Duration {
+    (idle / 4).max(Duration::from_millis(10))
+}
+
+impl EventLoop {
+    /// Ends a connection: a lingering close where the peer may still be
+    /// sending ([`End::lingers`]), at once otherwise.
+    pub(super) fn end(&mut self, key: usize, end: End) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if !end.lingers() || conn.closing.is_some() {
+            self.close(key, &end);
+            return;
+        }
+        let peer = conn.peer;
+        self.note(peer, &end);
+        let conn = self.conns.get_mut(key).expect("present above");
+        let step = conn.begin_close(end, Token(key), self.poll.registry(), &mut self.scratch);
+        // Counted from here on: `close_quietly` uncounts every closing one.
+        self.lingering += 1;
+        match step {
+            Ok(true) => self.close_quietly(key),
+            Ok(false) => {
+                let tick = Instant::now() + LINGER_TICK;
+                self.next_sweep = Some(self.next_sweep.map_or(tick, |t| t.min(tick)));
+            }
+            Err(e) => self.close(key, &End::Io(e)),
+        }
+    }
+
+    /// Logs why a connection ends and counts it.
+    fn note(&self, peer: SocketAddr, end: &End) {
+        match end {
+            End::Finished => debug!(%peer, "connection finished"),
+            End::Protocol(e) => {
+                self.shared.stats.note_protocol_error();
+                warn!(%peer, error = %e, "connection closed: protocol error");
+            }
+            End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
+            End::IdleTimeout(t) => {
+                self.shared.stats.note_timeout();
+                info!(%peer, timeout = ?t, "connection closed: idle timeout");
+            }
+            End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
+            End::Stopping => debug!(%peer, "connection closed: server stopping"),
+        }
+    }
+
+    /// Closes at once, logging why.
+    pub(super) fn close(&mut self, key: usize, end: &End) {
+        if let Some(conn) = self.conns.get(key) {
+            if conn.closing.is_none() {
+                self.note(conn.peer, end);
+            }
+        }
+        self.close_quietly(key);
+    }
+
+    /// Closes at once (the reason was logged when its lingering began).
+    fn close_quietly(&mut self, key: usize) {
+        let Some(mut conn) = self.conns.remove(key) else {
+            return;
+        };
+        if conn.closing.is_some() {
+            self.lingering -= 1;
+        }
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        self.shared.stats.release();
+    }
+
+    /// The server began to stop: connections at rest close now.
+    pub(super) fn begin_stop(&mut self) {
+        self.stop_accepting();
+        for key in self.conns.keys() {
+            let at_rest = self
+                .conns
+                .get(key)
+                .is_some_and(|c| c.closing.is_none() && c.session.at_rest());
+            if at_rest {
+                self.end(key, End::Stopping);
+            }
+        }
+    }
+
+    /// The deadline passed: every connection still busy closes now.
+    pub(super) fn cut_at_deadline(&mut self) {
+        let busy: Vec<usize> = self
+            .conns
+            .keys()
+            .into_iter()
+            .filter(|&k| self.conns.get(k).is_some_and(|c| c.closing.is_none()))
+            .collect();
+        self.shared
+            .cut
+            .fetch_add(busy.len(), std::sync::atomic::Ordering::Relaxed);
+        for key in busy {
+            self.end(key, End::ShutdownDeadline);
+        }
+    }
+
+    /// Closes idle connections (lingering) and lingering ones past a bound.
+    pub(super) fn sweep(&mut self) {
+        let now = Instant::now();
+        if self.conns.is_empty() {
+            self.next_sweep = None;
+            return;
+        }
+        if self.next_sweep.is_some_and(|t| now < t) {
+            return;
+        }
+        let idle = self.shared.config.idle_timeout;
+        let mut expired = Vec::new();
+        let mut idled = Vec::new();
+        for key in self.conns.keys() {
+            let Some(c) = self.conns.get(key) else {
+                continue;
+            };
+            match &c.closing {
+                Some(closing) if closing.expired(now) => expired.push(key),
+                Some(_) => {}
+                None if now.duration_since(c.last_progress) > idle => idled.push(key),
+                None => {}
+            }
+        }
+        for key in expired {
+            debug!("lingering close ended at its bound");
+            self.close_quietly(key);
+        }
+        for key in idled {
+            self.end(key, End::IdleTimeout(idle));
+        }
+        let mut next = now + sweep_interval(idle);
+        if self.lingering > 0 {
+            next = next.min(now + LINGER_TICK);
+        }
+        self.next_sweep = Some(next);
+    }
+}

@@ -1,0 +1,79 @@
+//! Memory bounded in total, not only per connection: 100 clients each send
+//! three legal 16 MiB echo frames and never read the answers. Before frames
+//! were streamed, each server held whole frames and grew by 1.6 GiB
+//! (non-blocking) and 2.1 GiB (blocking); now a connection holds one 64 KiB
+//! read and a 64 KiB output at most, so the growth stays under 64 MiB.
+//!
+//! Linux only: the server's peak resident memory comes from `/proc`.
+
+#![cfg(target_os = "linux")]
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::Path;
+use std::thread;
+use std::time::Duration;
+
+use sockmodes::child::ServerProcess;
+use sockmodes_common::frame::header;
+use sockmodes_common::procfs;
+
+/// The most a server may grow while 100 connections push 48 MiB each.
+const BUDGET: u64 = 64 << 20;
+
+#[test]
+fn a_hundred_clients_pushing_16_mib_frames_cost_under_64_mib_in_both_modes() {
+    let frame_len = 16 << 20;
+    let mut frame = header(frame_len).unwrap().to_vec();
+    frame.extend(std::iter::repeat_n(0x5a, frame_len));
+    let frame = std::sync::Arc::new(frame);
+    for mode in ["blocking", "nonblocking"] {
+        let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
+        let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
+            .expect("server starts");
+        let before = procfs::resident_bytes(Some(srv.pid())).unwrap();
+        let clients: Vec<_> = (0..100)
+            .map(|_| {
+                let (addr, frame) = (srv.addr, std::sync::Arc::clone(&frame));
+                thread::spawn(move || {
+                    let mut s = TcpStream::connect(addr).unwrap();
+                    // Never read: the server's output fills, it stops
+                    // reading, and our writes stall; the timeout ends them.
+                    s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+                    let mut sent = 0usize;
+                    'frames: for _ in 0..3 {
+                        let mut rest = &frame[..];
+                        while !rest.is_empty() {
+                            match s.write(rest) {
+                                Ok(n) => {
+                                    sent += n;
+                                    rest = &rest[n..];
+                                }
+                                Err(_) => break 'frames,
+                            }
+                        }
+                    }
+                    (s, sent)
+                })
+            })
+            .collect();
+        let streams: Vec<(TcpStream, usize)> =
+            clients.into_iter().map(|c| c.join().unwrap()).collect();
+        let peak = procfs::peak_resident_bytes(srv.pid()).unwrap();
+        let grew = peak.saturating_sub(before);
+        let sent: usize = streams.iter().map(|(_, n)| n).sum();
+        drop(streams);
+        srv.terminate().unwrap();
+        assert!(
+            sent > 100 * (1 << 20),
+            "{mode}: the clients did push ({sent} B)"
+        );
+        assert!(
+            grew <= BUDGET,
+            "{mode}: the server grew by {} MiB (from {} MiB) under 100 x 48 MiB of unread echoes",
+            grew >> 20,
+            before >> 20
+        );
+        eprintln!("{mode}: peak {} MiB, grew {} MiB", peak >> 20, grew >> 20);
+    }
+}
