@@ -117,7 +117,8 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
     /// The service every connection gets.
     pub service: Service,
-    /// Connections beyond this many open at once are refused (reset at once).
+    /// Connections beyond this many open at once are accepted and reset at
+    /// once (the client sees ConnectionResetError, not a refusal).
     pub max_conns: usize,
     /// Largest frame payload (echo, sink); frames are streamed, so this
     /// does not set memory.
