@@ -11,23 +11,19 @@
 //! then generator, R times, against one server process; the table gives
 //! medians with min-max.
 //!
-//! `cargo bench --bench generator_cost` (full: R = 5, 2 s windows; `--
-//! --quick`: R = 3, 1 s; `-- --test`: one short window of each, no figures
+//! `cargo bench --bench generator_cost` (full: R = 5, 1.5 s windows; `--
+//! --quick`: R = 3, 0.8 s; `-- --test`: one short window of each, no figures
 //! claimed). Writes `target/criterion/sockmodes/generator-cost.md`.
-
-#[path = "support/affinity.rs"]
-#[allow(dead_code)]
-mod affinity;
 
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use affinity::{pin_current_thread, Placement};
 use sockmodes::child::ServerProcess;
 use sockmodes::load::{self, reference, LoadConfig};
 use sockmodes::IoMode;
+use sockmodes_study::affinity::{pin_current_thread, Placement};
 
 /// Median and range of a few values.
 fn spread(mut v: Vec<f64>) -> (f64, f64, f64) {
@@ -67,12 +63,14 @@ fn cpu_per_msg(r: &sockmodes::load::LoadReport) -> Option<f64> {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let has = |a: &str| args.iter().any(|x| x == a);
+    // Why 5 windows of 1.5 s (quick: 3 of 0.8 s): enough for a range, and
+    // the whole bench stays within `cargo bench`'s time budget.
     let (repeats, window, warmup, connections) = if has("--test") {
         (1, 0.3, 0.2, 100)
     } else if has("--quick") {
-        (3, 1.0, 0.5, 1_000)
+        (3, 0.8, 0.3, 1_000)
     } else {
-        (5, 2.0, 0.5, 1_000)
+        (5, 1.5, 0.5, 1_000)
     };
     let window = Duration::from_secs_f64(window);
     let warmup = Duration::from_secs_f64(warmup);
@@ -154,8 +152,13 @@ fn main() -> anyhow::Result<()> {
         ));
     }
     let _ = server.terminate();
+    let banner = if has("--test") {
+        "**TEST MODE**: one short window per step, to check that it runs; these figures are not measurements.\n\n"
+    } else {
+        ""
+    };
     let report = format!(
-        "# What the load generator costs\n\n\
+        "# What the load generator costs\n\n{banner}\
          Non-blocking server on one core, {connections} connections, 64 B echo, open loop; client on the \
          other core ({}). Capacity (closed loop, median of {repeats}): {} msg/s. Each cell: median \
          (min-max) of {repeats} interleaved windows of {:.1} s.\n\n\

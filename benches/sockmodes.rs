@@ -1,68 +1,66 @@
-//! `cargo bench`: sockmodes' main job.
-//!
-//! Measures the blocking and non-blocking servers on the same work in one
-//! run, beside two references (`raw`, the least a server can do; `tokio`,
-//! what a user would pick instead):
+//! `cargo bench`: sockmodes' main job. A thin driver: it runs the criterion
+//! cases here (one connection, each server in this process, beside the
+//! `raw` and `tokio` references), then the scaling study and the report of
+//! the `sockmodes-study` library:
 //!
 //! 1. criterion groups on one connection: latency by payload, throughput;
-//! 2. the scaling study (`support/sweep.rs`): a closed-loop connection sweep
-//!    from 1 to 10,000 connections and latency under offered load, each
-//!    server in its own process, with the server's CPU, context switches,
-//!    memory and threads;
-//! 3. resident memory with many idle connections;
+//! 2. the scaling study: a closed-loop connection sweep, latency under
+//!    offered load, and every server at one same rate, each server in its
+//!    own process, every point in several windows (`study/src/sweep.rs`);
+//! 3. resident memory with many idle connections, beside bare threads;
 //!
 //! then writes `target/criterion/sockmodes/report.{md,json,html}`.
 //!
-//! Run: `cargo bench` (full, about 9 minutes on 2 cores), `cargo bench -- --quick`
-//! (about 3 minutes), or `cargo bench -- --test` (each case once at the
-//! smallest size, no timing: what CI runs).
+//! Run: `cargo bench` (full), `cargo bench -- --quick`, or `cargo bench --
+//! --test` (each part once at the smallest size, no timing: what CI runs).
+//! How long each takes on 2 cores is in the README.
 
 mod support;
 
 use std::net::TcpStream;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sockmodes_common::Service;
-use support::affinity::Placement;
+use sockmodes_study::affinity::{pin_current_thread, Placement};
+use sockmodes_study::machine::Machine;
+use sockmodes_study::report::{self, criterion_dir, observe, CaseSpec, Metric, Report, Study};
+use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
+use sockmodes_study::sweep::{self, Launcher, Plan, SERVE_TOKIO};
+use sockmodes_study::target::RunMode;
 use support::clients;
-use support::report::{self, observe, CaseSpec, Metric, Study};
-use support::scale;
 use support::servers::{Running, Target};
-use support::sweep::{self, Plan};
 
 /// Payloads of the latency group.
 const LATENCY_SIZES: [(usize, &str); 3] = [(16, "16B"), (1024, "1KiB"), (64 * 1024, "64KiB")];
 
 fn main() {
-    // Re-executed as the scaling study's tokio server: serve, don't bench.
-    if let Ok(threads) = std::env::var(sweep::SERVE_TOKIO) {
-        sweep::serve_tokio(&threads);
+    // Re-executed as the study's tokio server, or as its bare-thread
+    // yardstick: serve, don't bench.
+    if let Ok(threads) = std::env::var(SERVE_TOKIO) {
+        support::tokio_server::serve_forever(&threads);
+    }
+    if let Ok(n) = std::env::var(SERVE_BARE_THREADS) {
+        scale::serve_bare_threads(&n);
     }
     let started = SystemTime::now();
     let args: Vec<String> = std::env::args().collect();
-    let has = |flag: &str| args.iter().any(|a| a == flag);
-    let run_mode = if has("--test") {
-        "test"
-    } else if has("--quick") {
-        "quick"
-    } else {
-        "full"
-    };
+    let mode = RunMode::from_args(&args);
     // 10,000 connections need as many descriptors in this process.
     let nofile = sockmodes_common::net::raise_nofile_limit().map_or(1024, |l| l.now);
     // The client (this thread and those it starts) on the client cores.
-    support::affinity::pin_current_thread(&Placement::for_criterion().client_cpus());
-    // Why 1 s warm-up and 4 s measurement: loopback cases settle within a
-    // second, and 20 cases x 5 s keeps criterion's share near 2 minutes.
-    // Quick mode halves both.
-    let (warm_up, measure) = if run_mode == "quick" {
-        (Duration::from_millis(500), Duration::from_secs(2))
+    pin_current_thread(&Placement::for_criterion().client_cpus());
+    // Why 1 s warm-up and 3 s measurement: loopback cases settle within a
+    // second, and 20 cases x 4 s keeps criterion's share near 90 s of a
+    // full run under 15 minutes. Quick mode halves both.
+    let (warm_up, measure) = if mode == RunMode::Quick {
+        (Duration::from_millis(500), Duration::from_millis(1500))
     } else {
-        (Duration::from_secs(1), Duration::from_secs(4))
+        (Duration::from_secs(1), Duration::from_secs(3))
     };
     let mut c = Criterion::default()
-        .output_directory(&report::criterion_dir())
+        .output_directory(&criterion_dir())
         .warm_up_time(warm_up)
         .measurement_time(measure)
         .configure_from_args();
@@ -70,37 +68,57 @@ fn main() {
     latency(&mut c, &mut cases);
     throughput(&mut c, &mut cases);
     c.final_summary();
-    if has("--list") {
+    if args.iter().any(|a| a == "--list") {
         return;
     }
 
     let placement = Placement::for_sweep();
-    let plan = Plan::new(run_mode, nofile, placement.server_cpus().len());
-    support::affinity::pin_current_thread(&placement.client_cpus());
-    eprintln!("sweep: {} ({})", placement.describe(), plan.stopped_by);
-    let sweep_points = sweep::connection_sweep(&plan, placement);
-    let load_steps = sweep::offered_load(&plan, placement, &sweep_points);
+    let plan = Plan::new(mode, nofile, placement.server_cpus().len());
+    pin_current_thread(&placement.client_cpus());
+    eprintln!("study: {} ({})", placement.describe(), plan.stopped_by);
+    let sockmodes = Path::new(env!("CARGO_BIN_EXE_sockmodes")).to_path_buf();
+    let launcher = Launcher {
+        sockmodes: sockmodes.clone(),
+        tokio: std::env::current_exe().expect("the bench's own path"),
+    };
+    let sweep_points = sweep::connection_sweep(&plan, placement, &launcher);
+    let load_steps = sweep::offered_load(&plan, placement, &launcher, &sweep_points);
+    let same_rate = sweep::same_rate(&plan, placement, &launcher, &sweep_points);
 
-    let counts: &[usize] = if run_mode == "test" {
+    let counts: &[usize] = if mode == RunMode::Test {
         &[100]
     } else {
-        &[1_000, 10_000]
+        &[10_000]
     };
     let mut points = Vec::new();
-    for mode in ["blocking", "nonblocking"] {
-        eprintln!("scale: {mode} server with {counts:?} idle connections");
-        points.extend(scale::measure(mode, counts));
+    for t in [Target::Blocking, Target::NonBlocking] {
+        eprintln!(
+            "scale: {} server with {counts:?} idle connections",
+            t.name()
+        );
+        points.extend(scale::measure(&sockmodes, t, counts));
     }
-    let results = report::collect(&cases, started);
-    let dir = report::criterion_dir().join("sockmodes");
+    let largest = counts.iter().copied().max().unwrap_or(100);
+    let bare_threads = scale::bare_threads(&launcher.tokio, largest)
+        .map(|(rss_mib, baseline_mib)| report::BareThreads {
+            threads: largest,
+            rss_mib,
+            baseline_mib,
+        })
+        .map_err(|e| eprintln!("scale: bare threads not measured: {e}"))
+        .ok();
     let study = Study {
-        results: &results,
-        scale: &points,
-        plan: &plan,
-        sweep: &sweep_points,
-        load_steps: &load_steps,
+        plan,
+        cases: report::collect(&cases, started),
+        sweep: sweep_points,
+        load_steps,
+        same_rate,
+        scale: points,
+        bare_threads,
     };
-    match report::write(&dir, run_mode, &study) {
+    let report = Report::new(study, Machine::describe());
+    let dir = criterion_dir().join("sockmodes");
+    match report::write(&dir, &report) {
         Ok(path) => println!(
             "\nsockmodes report: {}\n(also report.html and report.json beside it)",
             path.display()

@@ -7,6 +7,9 @@ use std::time::Duration;
 use sockmodes::{IoMode, Server};
 use sockmodes_common::{MessageHandler, ServerConfig, Service};
 
+use sockmodes_study::affinity::Placement;
+pub use sockmodes_study::target::Target;
+
 use super::{raw, tokio_server};
 
 /// Largest frame the benches send (the 1 MiB sink frames fit with room).
@@ -19,37 +22,6 @@ pub const MAX_FRAME: usize = 2 << 20;
 /// switches. The scaling study gives one per server core instead.
 pub const EVENT_THREADS: usize = 1;
 
-/// A server implementation under test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Target {
-    /// std::net, thread per connection.
-    Blocking,
-    /// mio event loops.
-    NonBlocking,
-    /// A minimal std loop echoing bytes without framing: the loopback limit.
-    Raw,
-    /// A straightforward tokio server speaking the same frames.
-    Tokio,
-}
-
-impl Target {
-    pub const ALL: [Target; 4] = [
-        Target::Blocking,
-        Target::NonBlocking,
-        Target::Raw,
-        Target::Tokio,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::Blocking => "blocking",
-            Target::NonBlocking => "nonblocking",
-            Target::Raw => "raw",
-            Target::Tokio => "tokio",
-        }
-    }
-}
-
 /// A running server; stops when dropped.
 pub enum Running {
     Ours(Option<Server>),
@@ -61,8 +33,7 @@ impl Running {
     /// Starts `target` with all its threads on the server core. `wire_len`
     /// is each echo message's length on the wire: only raw is told it.
     pub fn start(target: Target, service: Service, wire_len: usize) -> Running {
-        super::affinity::Placement::for_criterion()
-            .on_server_cpus(|| Running::start_here(target, service, wire_len))
+        Placement::for_criterion().on_server_cpus(|| Running::start_here(target, service, wire_len))
     }
 
     fn start_here(target: Target, service: Service, wire_len: usize) -> Running {

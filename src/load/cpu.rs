@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Busy share above which the client, not the server, is the bottleneck.
 ///
@@ -35,7 +35,7 @@ pub struct CpuTime {
 }
 
 /// CPU used over a window of wall-clock time.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CpuWindow {
     /// User-space CPU seconds.
     pub user_s: f64,

@@ -19,7 +19,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What one connection saw (engines fill one per connection that connected).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub struct ConnTally {
 }
 
 /// The ramp: how long the connections waited for their first answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Ramp {
     /// Seconds from the start line to the window's start: at least
     /// `--warmup`, longer while some connection waited for its first answer.
@@ -60,7 +60,7 @@ pub struct Ramp {
 }
 
 /// How evenly the window's answers fell on the connections.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Fairness {
     /// Fewest answers a connection got in the window.
     pub answers_min: u64,

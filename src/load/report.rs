@@ -10,7 +10,7 @@
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::cpu::{CpuWindow, CLIENT_BOUND_UTILIZATION};
 use super::fairness::{self, Fairness, Ramp};
@@ -26,7 +26,7 @@ use super::{hdrlog, LoadConfig, Outcome};
 const RATE_SLACK: f64 = 0.05;
 
 /// The figures of one run; `--json` prints exactly these fields.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LoadReport {
     /// Client mode.
     pub mode: String,

@@ -1,5 +1,12 @@
 //! Drawing: line charts (each axis linear or logarithmic) and grouped,
 //! optionally stacked, bar charts, from plain series, as SVG text.
+//!
+//! Every point carries its spread: a line goes through the medians, and a
+//! whisker at each point spans the windows' min to max; a bar shows the
+//! median and a whisker the range. Each server has one colour in every
+//! chart ([`Target::colour`](crate::target::Target::colour)). Legends sit
+//! in headroom added above the data (30% on a linear axis, a factor of 8 on
+//! a logarithmic one), so they never cover a point.
 
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
@@ -8,8 +15,14 @@ use plotters::prelude::*;
 /// Every chart's size in pixels.
 pub const SIZE: (u32, u32) = (600, 380);
 
-/// One line of a chart: a name and its points.
-pub type Series = (String, Vec<(f64, f64)>);
+/// One line of a chart: a name, its colour, and its points as (x, median,
+/// min, max).
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub colour: RGBColor,
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
 
 #[derive(Clone, Copy, PartialEq)]
 pub enum Axis {
@@ -18,11 +31,13 @@ pub enum Axis {
 }
 
 pub fn y_range(series: &[Series], axis: Axis) -> (f64, f64) {
-    let ys = series.iter().flat_map(|(_, v)| v.iter().map(|p| p.1));
+    let ys = series
+        .iter()
+        .flat_map(|s| s.points.iter().flat_map(|p| [p.2, p.3]));
     let (lo, hi) = ys.fold((f64::MAX, 0.0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
     match axis {
-        Axis::Linear => (0.0, hi.max(1e-9) * 1.15),
-        Axis::Log => (lo.clamp(1e-6, f64::MAX / 2.0) / 2.0, hi.max(1e-6) * 2.0),
+        Axis::Linear => (0.0, hi.max(1e-9) * 1.3),
+        Axis::Log => (lo.clamp(1e-6, f64::MAX / 2.0) / 2.0, hi.max(1e-6) * 8.0),
     }
 }
 
@@ -47,7 +62,7 @@ pub fn lines(
     y: Axis,
     series: &[Series],
 ) -> String {
-    let xs = series.iter().flat_map(|(_, v)| v.iter().map(|p| p.0));
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let (x_lo, x_hi) = xs.fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if x_hi <= 0.0 {
         return fallback(title);
@@ -131,33 +146,67 @@ pub fn draw_series<'a, X, Y>(
     X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
     Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
 {
-    for (k, (name, pts)) in series.iter().enumerate() {
-        let color = Palette99::pick(k).to_rgba();
-        if let Ok(s) = chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2))) {
-            s.label(name.clone()).legend(move |(x, y)| {
+    for s in series {
+        let color = s.colour;
+        let medians: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.1)).collect();
+        if let Ok(drawn) =
+            chart.draw_series(LineSeries::new(medians.clone(), color.stroke_width(2)))
+        {
+            drawn.label(s.name.clone()).legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
             });
         }
-        let _ = chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())));
+        let _ = chart.draw_series(medians.iter().map(|&p| Circle::new(p, 3, color.filled())));
+        let _ =
+            chart.draw_series(s.points.iter().map(|&(x, m, lo, hi)| {
+                ErrorBar::new_vertical(x, lo, m, hi, color.stroke_width(1), 6)
+            }));
     }
+    legend(chart);
+}
+
+/// The legend, top left, in the headroom [`y_range`] leaves.
+fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>)
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
     let _ = chart
         .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw();
 }
 
+/// One series of bars: per category a solid lower part, a lighter upper
+/// part (0 for a plain bar), and the range of the total (a whisker).
+#[derive(Debug, Clone)]
+pub struct Bars {
+    pub name: String,
+    pub colour: RGBColor,
+    pub values: Vec<Bar>,
+}
+
+/// One bar.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bar {
+    pub low: f64,
+    pub high: f64,
+    /// The total's range over the windows (None: one value).
+    pub range: Option<(f64, f64)>,
+}
+
 /// Grouped bars: for each category, one bar per series, each a solid lower
-/// part and a lighter upper part (0 for a plain bar).
-pub fn bar_chart(
-    title: &str,
-    y_desc: &str,
-    cats: &[String],
-    bars: &[(String, Vec<(f64, f64)>)],
-) -> String {
+/// part and a lighter upper part, with a whisker for the range.
+pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars]) -> String {
     let max = bars
         .iter()
-        .flat_map(|(_, v)| v.iter().map(|(a, b)| a + b))
+        .flat_map(|b| {
+            b.values
+                .iter()
+                .map(|v| (v.low + v.high).max(v.range.map_or(0.0, |r| r.1)))
+        })
         .fold(0.0f64, f64::max)
         .max(1e-9);
     let n = cats.len().max(1);
@@ -167,7 +216,7 @@ pub fn bar_chart(
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         let _ = root.fill(&WHITE);
         let chart =
-            builder(&root, title).build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..max * 1.15);
+            builder(&root, title).build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..max * 1.3);
         let Ok(mut chart): Result<
             ChartContext<'_, _, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
             _,
@@ -191,28 +240,36 @@ pub fn bar_chart(
             .y_label_formatter(&|v| human(*v))
             .y_desc(y_desc)
             .draw();
-        for (k, (name, vals)) in bars.iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
+        for (k, b) in bars.iter().enumerate() {
+            let color = b.colour;
             let light = color.mix(0.45);
             let left = |i: usize| i as f64 - 0.4 + k as f64 * width;
-            let rects = vals.iter().enumerate().flat_map(|(i, &(low, high))| {
+            let rects = b.values.iter().enumerate().flat_map(|(i, v)| {
                 let (x0, x1) = (left(i), left(i) + width * 0.92);
                 [
-                    Rectangle::new([(x0, 0.0), (x1, low)], color.filled()),
-                    Rectangle::new([(x0, low), (x1, low + high)], light.filled()),
+                    Rectangle::new([(x0, 0.0), (x1, v.low)], color.filled()),
+                    Rectangle::new([(x0, v.low), (x1, v.low + v.high)], light.filled()),
                 ]
             });
             if let Ok(s) = chart.draw_series(rects) {
-                s.label(name.clone()).legend(move |(x, y)| {
+                s.label(b.name.clone()).legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
                 });
             }
+            let _ = chart.draw_series(b.values.iter().enumerate().filter_map(|(i, v)| {
+                let (lo, hi) = v.range?;
+                let mid = left(i) + width * 0.46;
+                Some(ErrorBar::new_vertical(
+                    mid,
+                    lo,
+                    v.low + v.high,
+                    hi,
+                    BLACK.stroke_width(1),
+                    6,
+                ))
+            }));
         }
-        let _ = chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw();
+        legend(&mut chart);
         let _ = root.present();
     }
     svg

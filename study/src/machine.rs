@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct Machine {
     pub cpu: String,
     pub cores: usize,
@@ -27,7 +27,7 @@ impl Machine {
             .unwrap_or(0.0);
         Machine {
             cpu,
-            cores: super::affinity::cores_online(),
+            cores: crate::affinity::cores_online(),
             kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
                 .map_or_else(|_| "unknown".to_string(), |s| format!("Linux {}", s.trim())),
             memory_gib: memory_kib / (1024.0 * 1024.0),

@@ -4,13 +4,14 @@ use std::fmt::Write as _;
 
 use super::tables::{self, Table};
 use super::Report;
+use crate::target::RunMode;
 
-/// One line on what kind of run this was.
-pub fn banner(run_mode: &str) -> &'static str {
-    match run_mode {
-        "test" => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single runs, not measurements.",
-        "quick" => "Quick mode (`-- --quick`): fewer samples, a sweep to 3,000 connections and four load steps; expect wider spread than a full run.",
-        _ => "Full run: criterion values are medians over their samples; the sweep and load steps are one measured window each.",
+/// One line on what kind of run this was, and what it trades.
+pub fn banner(mode: RunMode) -> &'static str {
+    match mode {
+        RunMode::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.",
+        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the sweep to 1,000 connections and four load steps, each point 3 windows of 1 s; ranges are wider than a full run's, so fewer differences clear the noise.",
+        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step and same-rate step is 5 windows of 1.5 s, each against a fresh server, servers interleaved: medians with min-max.",
     }
 }
 
@@ -24,7 +25,7 @@ fn table(s: &mut String, t: &Table) {
     s.push('\n');
 }
 
-pub fn markdown(r: &Report<'_>) -> String {
+pub fn markdown(r: &Report, charts: &[(String, String)]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# sockmodes performance report\n");
     let _ = writeln!(
@@ -42,7 +43,7 @@ pub fn markdown(r: &Report<'_>) -> String {
         table(&mut s, &t);
     }
     let _ = writeln!(s, "## Charts\n");
-    for (name, _) in &r.charts {
+    for (name, _) in charts {
         let _ = writeln!(s, "![{name}]({name}.svg)\n");
     }
     let _ = writeln!(

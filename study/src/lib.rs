@@ -1,0 +1,26 @@
+//! The scaling study behind `cargo bench`, and the report it writes.
+//!
+//! `benches/sockmodes.rs` is a thin driver: it runs the criterion cases
+//! (one connection, four servers), starts the study here, and hands both to
+//! [`report::write`]. Everything that turns windows into verdicts lives in
+//! this library, so that `cargo test --workspace` tests it on fixed data:
+//!
+//! - [`target`]: the servers compared, and the run modes;
+//! - [`stats`]: a measurement is several windows; [`stats::Spread`] is their
+//!   median and range, and [`stats::compare`] claims a difference only where
+//!   two ranges do not overlap;
+//! - [`sweep`]: the connection sweep, the offered-load steps and the
+//!   same-rate efficiency step, each point measured in R windows, each window
+//!   against a fresh server process, servers interleaved;
+//! - [`scale`]: resident memory with many idle connections, and the same for
+//!   bare threads (the yardstick of the thread-per-connection server);
+//! - [`report`]: tables, findings, targets and charts, as Markdown, HTML and
+//!   JSON.
+
+pub mod affinity;
+pub mod machine;
+pub mod report;
+pub mod scale;
+pub mod stats;
+pub mod sweep;
+pub mod target;

@@ -1,0 +1,149 @@
+//! The criterion cases (one connection, four servers): what the bench
+//! asked criterion to measure, and the medians it wrote.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::target::Target;
+
+/// How a case is read.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Metric {
+    /// Microseconds per round trip: lower is better.
+    LatencyUs,
+    /// Bytes per second: higher is better.
+    BytesPerSec,
+}
+
+impl Metric {
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::LatencyUs => "µs per round trip (median)",
+            Metric::BytesPerSec => "MB/s (median)",
+        }
+    }
+
+    pub fn show(self, v: f64) -> String {
+        match self {
+            Metric::LatencyUs => format!("{v:.1}"),
+            Metric::BytesPerSec => format!("{:.0}", v / 1e6),
+        }
+    }
+}
+
+/// One bench case as criterion names it: `group/target/param`.
+#[derive(Debug, Clone)]
+pub struct CaseSpec {
+    pub group: &'static str,
+    pub param: String,
+    pub label: String,
+    pub metric: Metric,
+    /// What one criterion iteration carries: bytes or messages (1 for latency).
+    pub per_iter: f64,
+}
+
+/// One case's medians, by server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CaseResult {
+    pub group: String,
+    pub case: String,
+    pub metric: Metric,
+    /// Value in the metric's unit (µs, bytes/s), by server.
+    pub values: BTreeMap<Target, f64>,
+    /// How the values were obtained: "criterion median" or "single run (--test)".
+    pub source: String,
+}
+
+impl CaseResult {
+    pub fn get(&self, t: Target) -> Option<f64> {
+        self.values.get(&t).copied()
+    }
+
+    pub fn ratio(&self, a: Target, b: Target) -> Option<f64> {
+        Some(self.get(a)? / self.get(b)?)
+    }
+}
+
+/// Per-iteration times the bench itself saw, by criterion id: the fallback
+/// when criterion wrote no estimate (in `--test` mode it measures nothing).
+static OBSERVED: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
+
+/// Records one `iter_custom` call.
+pub fn observe(id: &str, iters: u64, elapsed: std::time::Duration) {
+    let per_iter_ns = elapsed.as_nanos() as f64 / iters.max(1) as f64;
+    OBSERVED
+        .lock()
+        .expect("not poisoned")
+        .entry(id.to_string())
+        .or_default()
+        .push(per_iter_ns);
+}
+
+/// Criterion's directory: `$CRITERION_HOME`, or the workspace's
+/// `target/criterion`.
+pub fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || {
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            workspace.canonicalize().unwrap_or(workspace).join("target")
+        },
+        PathBuf::from,
+    );
+    target.join("criterion")
+}
+
+/// Median ns per iteration of `id` from this run: criterion's estimate when
+/// it wrote one after `since`, else the bench's own observations.
+fn median_ns(id: &str, since: SystemTime) -> Option<(f64, &'static str)> {
+    let path = criterion_dir().join(id).join("new/estimates.json");
+    let fresh = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= since);
+    if fresh {
+        let text = std::fs::read_to_string(&path).ok()?;
+        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+        if let Some(ns) = json["median"]["point_estimate"].as_f64() {
+            return Some((ns, "criterion median"));
+        }
+    }
+    let observed = OBSERVED.lock().expect("not poisoned");
+    let mut v = observed.get(id)?.clone();
+    v.sort_by(f64::total_cmp);
+    Some((v[v.len() / 2], "single run (--test): not a measurement"))
+}
+
+/// Every case's medians from this run (since `since`).
+pub fn collect(cases: &[CaseSpec], since: SystemTime) -> Vec<CaseResult> {
+    cases
+        .iter()
+        .map(|spec| {
+            let mut values = BTreeMap::new();
+            let mut source = "not run";
+            for t in Target::ALL {
+                let id = format!("{}/{}/{}", spec.group, t.name(), spec.param);
+                if let Some((ns, how)) = median_ns(&id, since) {
+                    let v = match spec.metric {
+                        Metric::LatencyUs => ns / 1e3,
+                        Metric::BytesPerSec => spec.per_iter / (ns / 1e9),
+                    };
+                    values.insert(t, v);
+                    source = how;
+                }
+            }
+            CaseResult {
+                group: spec.group.to_string(),
+                case: spec.label.clone(),
+                metric: spec.metric,
+                values,
+                source: source.to_string(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,360 @@
+//! Findings: sentences computed from this run's figures, never hand-written,
+//! and claiming only what the windows support: a difference between two
+//! servers is stated only where their ranges do not overlap
+//! ([`stats::compare`](crate::stats::compare)); otherwise the sentence says
+//! "no difference beyond noise" and gives both ranges. Where each point was
+//! limited (client, server, both) is a table column, not a sentence.
+
+use super::Study;
+use crate::stats::{compare, Spread, Verdict};
+use crate::sweep::{find, Limit, Point, Step};
+use crate::target::{RunMode, Target};
+
+/// How far over its light-load p99 a server's p99 may rise before the
+/// hockey stick's knee.
+///
+/// Why 10x: queueing theory's knee is gradual; an order of magnitude is
+/// where a user notices.
+const KNEE: f64 = 10.0;
+
+/// The findings, in reading order.
+pub fn compute(study: &Study) -> Vec<String> {
+    let mut out = Vec::new();
+    if study.plan.run_mode == RunMode::Test {
+        out.push(
+            "TEST MODE: one short window per point at the smallest sizes; these sentences show the computation, \
+             not a measurement."
+                .to_string(),
+        );
+    }
+    let verdicts = sweep_verdicts(&study.sweep, Target::Blocking, Target::NonBlocking);
+    out.push(crossover(&verdicts));
+    if let Some(s) = no_difference(&verdicts) {
+        out.push(s);
+    }
+    if let Some(s) = blocking_ahead(&verdicts) {
+        out.push(s);
+    }
+    largest(study, &mut out);
+    same_rate(study, &mut out);
+    knees(study, &mut out);
+    saturation(study, &mut out);
+    out
+}
+
+/// One count's comparison of messages/s between two servers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountVerdict {
+    pub connections: usize,
+    pub verdict: Verdict,
+    pub a: Spread,
+    pub b: Spread,
+}
+
+/// `a` against `b` in messages/s at every count where both were measured.
+pub fn sweep_verdicts(sweep: &[Point], a: Target, b: Target) -> Vec<CountVerdict> {
+    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    counts
+        .into_iter()
+        .filter_map(|n| {
+            let (a, b) = (find(sweep, a, n)?.msgs()?, find(sweep, b, n)?.msgs()?);
+            Some(CountVerdict {
+                connections: n,
+                verdict: compare(&a, &b),
+                a,
+                b,
+            })
+        })
+        .collect()
+}
+
+/// The first count from which blocking stays below non-blocking beyond
+/// noise, at every larger count too; `None` when there is none.
+pub fn crossover_count(verdicts: &[CountVerdict]) -> Option<usize> {
+    let mut from = None;
+    for v in verdicts.iter().rev() {
+        if v.verdict == Verdict::Lower {
+            from = Some(v.connections);
+        } else {
+            break;
+        }
+    }
+    from
+}
+
+fn crossover(verdicts: &[CountVerdict]) -> String {
+    match crossover_count(verdicts) {
+        Some(n) => {
+            let at = verdicts
+                .iter()
+                .find(|v| v.connections == n)
+                .expect("the crossover is one of them");
+            format!(
+                "Crossover: from {n} connections on, the blocking server carried fewer messages per second than \
+                 the non-blocking one in every window: at {n}, {} against {} msg/s (median, min-max).",
+                at.a.show(0),
+                at.b.show(0)
+            )
+        }
+        None => "No crossover: at the largest count measured the blocking server was not below the non-blocking \
+                 one beyond noise."
+            .to_string(),
+    }
+}
+
+fn counts_list(counts: &[usize]) -> String {
+    match counts {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!(
+            "{} and {last}",
+            init.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// "a, b and c".
+fn counts_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn no_difference(verdicts: &[CountVerdict]) -> Option<String> {
+    let same: Vec<&CountVerdict> = verdicts
+        .iter()
+        .filter(|v| v.verdict == Verdict::NoDifference)
+        .collect();
+    let first = same.first()?;
+    let counts: Vec<usize> = same.iter().map(|v| v.connections).collect();
+    Some(format!(
+        "At {} connections there was no difference beyond noise between blocking and non-blocking (at {}: {} \
+         against {} msg/s).",
+        counts_list(&counts),
+        first.connections,
+        first.a.show(0),
+        first.b.show(0)
+    ))
+}
+
+fn blocking_ahead(verdicts: &[CountVerdict]) -> Option<String> {
+    let ahead: Vec<usize> = verdicts
+        .iter()
+        .filter(|v| v.verdict == Verdict::Higher)
+        .map(|v| v.connections)
+        .collect();
+    (!ahead.is_empty()).then(|| {
+        format!(
+            "At {} connections the blocking server carried more messages per second than the non-blocking one \
+             in every window: with few connections a thread that waits in its own read is cheap.",
+            counts_list(&ahead)
+        )
+    })
+}
+
+fn show(s: Option<Spread>, digits: usize) -> String {
+    s.map_or("-".into(), |s| s.show(digits))
+}
+
+fn median(s: Option<Spread>) -> f64 {
+    s.map_or(0.0, |s| s.median)
+}
+
+fn largest(study: &Study, out: &mut Vec<String>) {
+    let Some(n) = study.sweep.iter().map(|p| p.connections).max() else {
+        return;
+    };
+    let (Some(b), Some(nb)) = (
+        find(&study.sweep, Target::Blocking, n),
+        find(&study.sweep, Target::NonBlocking, n),
+    ) else {
+        return;
+    };
+    out.push(format!(
+        "At {n} connections the blocking server ran {:.0} threads in {:.1} MiB and made {} context switches per \
+         message; the event loop ran {:.0} threads in {:.1} MiB and made {}. CPU per message: {} µs against {} µs.",
+        median(b.threads()),
+        median(b.rss_mib()),
+        show(b.switches_per_msg(), 2),
+        median(nb.threads()),
+        median(nb.rss_mib()),
+        show(nb.switches_per_msg(), 2),
+        show(b.cpu_per_msg(), 1),
+        show(nb.cpu_per_msg(), 1),
+    ));
+    let ramp = |p: &Point| {
+        let unanswered = p.windows_with_unanswered();
+        match (p.ramp_s(), unanswered) {
+            (Some(s), 0) => format!("{} s", s.show(2)),
+            (_, k) => format!(
+                "more than the warm-up cap of {:.0} s in {k} of {} windows",
+                study.plan.warmup_cap_s,
+                p.windows.len()
+            ),
+        }
+    };
+    out.push(format!(
+        "At {n} connections the last connection had its first answer after {} from the blocking server (a thread \
+         to start for each) and {} from the event loop; starved connections in the window: {} against {}.",
+        ramp(b),
+        ramp(nb),
+        show(b.starved(), 0),
+        show(nb.starved(), 0),
+    ));
+}
+
+fn same_rate(study: &Study, out: &mut Vec<String>) {
+    let points: Vec<&Point> = study
+        .same_rate
+        .iter()
+        .filter(|p| p.step == Step::SameRate)
+        .collect();
+    let Some(first) = points.first() else {
+        return;
+    };
+    let cpu: Vec<String> = points
+        .iter()
+        .map(|p| format!("{} µs {}", show(p.cpu_per_msg(), 1), p.target.name()))
+        .collect();
+    let mut s = format!(
+        "At the same offered rate for all ({:.0} msg/s, {:.0}% of the slowest server's capacity, {} \
+         connections), server CPU per message was {}.",
+        first.offered_per_s.unwrap_or(0.0),
+        first.offered_pct.unwrap_or(0.0),
+        first.connections,
+        counts_words(&cpu)
+    );
+    let cheapest = points.iter().copied().find(|p| {
+        points.iter().all(|q| {
+            std::ptr::eq(*p, *q)
+                || matches!(
+                    (p.cpu_per_msg(), q.cpu_per_msg()),
+                    (Some(a), Some(b)) if compare(&a, &b) == Verdict::Lower
+                )
+        })
+    });
+    match cheapest {
+        Some(p) => s.push_str(&format!(
+            " The {} server used the least beyond noise; unlike messages/s, this figure does not depend on \
+             which side saturated (switches and p99: the same-rate table).",
+            p.target.name()
+        )),
+        None => s.push_str(" No server used less CPU per message than all the others beyond noise."),
+    }
+    out.push(s);
+}
+
+fn knees(study: &Study, out: &mut Vec<String>) {
+    let mut parts = Vec::new();
+    for t in Target::STUDIED {
+        let mut steps: Vec<&Point> = study
+            .load_steps
+            .iter()
+            .filter(|p| p.target == t && p.offered_pct.is_some())
+            .collect();
+        steps.sort_by(|a, b| a.offered_pct.partial_cmp(&b.offered_pct).expect("finite"));
+        let Some(light) = steps.first() else { continue };
+        let base = median(light.p99()).max(1.0);
+        let calm: Vec<&&Point> = steps
+            .iter()
+            .take_while(|p| median(p.p99()) <= KNEE * base)
+            .collect();
+        let last = calm.last().and_then(|p| p.offered_pct).unwrap_or(0.0);
+        parts.push(format!(
+            "{} up to {last:.0}% (p99 {} ms at {:.0}%)",
+            t.name(),
+            light.p99().map_or("-".into(), |s| s.scaled(1000.0).show(2)),
+            light.offered_pct.unwrap_or(0.0)
+        ));
+    }
+    if !parts.is_empty() {
+        out.push(format!(
+            "Under offered load the median p99 stays within {KNEE}x its light-load value: {}.",
+            parts.join("; ")
+        ));
+    }
+}
+
+fn saturation(study: &Study, out: &mut Vec<String>) {
+    let all: Vec<&Point> = study
+        .sweep
+        .iter()
+        .chain(&study.load_steps)
+        .chain(&study.same_rate)
+        .collect();
+    let count = |l: Limit| all.iter().filter(|p| p.limit() == Some(l)).count();
+    let (client, both) = (count(Limit::Client), count(Limit::Both));
+    out.push(format!(
+        "The load generator alone was saturated at {client} of {} points and both sides at {both}; the tables' \
+         \"limited by\" column names them. Where only the client was saturated the server figures are lower \
+         bounds; where both were, on loopback each side's system calls also carry the kernel's work for the other \
+         side, so one core each is the limit of this machine. Every server faced the same client.",
+        all.len()
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{self, point};
+    use super::*;
+
+    #[test]
+    fn the_crossover_is_where_blocking_stays_below_beyond_noise() {
+        let mut sweep = Vec::new();
+        // 1 and 10: overlapping; 100: blocking below, 1000: overlapping
+        // again, 10000: below. The crossover is 10000: from 100 it did not
+        // stay below.
+        for (n, b, nb) in [
+            (1, [100.0, 110.0, 120.0], [105.0, 115.0, 125.0]),
+            (10, [200.0, 210.0, 220.0], [190.0, 215.0, 230.0]),
+            (100, [100.0, 110.0, 120.0], [200.0, 210.0, 220.0]),
+            (1000, [150.0, 180.0, 210.0], [200.0, 210.0, 220.0]),
+            (10000, [50.0, 60.0, 70.0], [100.0, 110.0, 120.0]),
+        ] {
+            sweep.push(point(Target::Blocking, n, &b));
+            sweep.push(point(Target::NonBlocking, n, &nb));
+        }
+        let v = sweep_verdicts(&sweep, Target::Blocking, Target::NonBlocking);
+        assert_eq!(v.len(), 5);
+        assert_eq!(v[2].verdict, Verdict::Lower);
+        assert_eq!(v[3].verdict, Verdict::NoDifference);
+        assert_eq!(crossover_count(&v), Some(10000));
+        let text = crossover(&v);
+        assert!(text.contains("from 10000 connections"), "{text}");
+        assert!(text.contains("60 (50-70) against 110 (100-120)"), "{text}");
+        let same = no_difference(&v).unwrap();
+        assert!(same.starts_with("At 1, 10 and 1000 connections"), "{same}");
+    }
+
+    #[test]
+    fn no_crossover_is_said_as_such() {
+        let sweep = vec![
+            point(Target::Blocking, 1, &[100.0, 120.0]),
+            point(Target::NonBlocking, 1, &[110.0, 130.0]),
+        ];
+        let v = sweep_verdicts(&sweep, Target::Blocking, Target::NonBlocking);
+        assert_eq!(crossover_count(&v), None);
+        assert!(crossover(&v).starts_with("No crossover"));
+        assert!(blocking_ahead(&v).is_none());
+    }
+
+    #[test]
+    fn findings_are_sentences_without_walls_of_points() {
+        let r = fixture::report();
+        assert!(r
+            .findings
+            .iter()
+            .any(|f| f.starts_with("Crossover: from 100")));
+        assert!(r.findings.iter().any(|f| f.contains("same offered rate")));
+        for f in &r.findings {
+            assert!(f.matches(", ").count() < 12, "a wall: {f}");
+        }
+    }
+}

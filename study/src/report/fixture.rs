@@ -1,0 +1,191 @@
+//! Fixed synthetic data for the report's tests: a quick run's worth of
+//! points whose verdicts are known.
+
+use sockmodes::load::{CpuWindow, Fairness, LoadReport, Ramp};
+
+use super::{BareThreads, CaseResult, Metric, Report, Study};
+use crate::machine::Machine;
+use crate::scale::ScalePoint;
+use crate::sweep::{Plan, Point, ServerCost, Step, Window};
+use crate::target::{RunMode, Target};
+
+/// A window with `msgs` messages/s, p99 of 1000 x msgs / 1e5 µs, and a
+/// server that used `busy` of its core.
+pub fn window(msgs: f64, busy: f64) -> Window {
+    let load = LoadReport {
+        mode: "nonblocking".into(),
+        service: "echo".into(),
+        connections: 10,
+        duration_s: 1.0,
+        messages: msgs as u64,
+        messages_per_s: msgs,
+        bytes_per_s: msgs * 64.0,
+        p50_us: 50.0,
+        p90_us: 80.0,
+        p99_us: msgs / 100.0,
+        p999_us: msgs / 50.0,
+        max_us: msgs / 10.0,
+        errors: 0,
+        mean_us: 60.0,
+        percentiles: vec![[0.0, 10.0], [50.0, 50.0], [100.0, msgs / 10.0]],
+        latency_out_of_range: 0,
+        rate_requested: None,
+        unsent: 0,
+        client_threads: 1,
+        client_cpu: Some(CpuWindow {
+            user_s: 0.1,
+            system_s: 0.5,
+            wall_s: 1.0,
+        }),
+        client_cpu_utilization: Some(0.6),
+        client_bound: false,
+        warnings: vec![],
+        answered_per_s: msgs,
+        ramp: Ramp {
+            warmup_s: 0.5,
+            cap_reached: false,
+            last_first_answer_ms: Some(3.0),
+            first_answer_p50_ms: 1.0,
+            first_answer_p99_ms: 3.0,
+            first_answer_max_ms: 3.0,
+            never_answered: 0,
+        },
+        fairness: Fairness {
+            answers_min: 90,
+            answers_p1: 90,
+            answers_median: 100,
+            answers_max: 110,
+            starved: 0,
+            starved_connections: vec![],
+            jain_index: Some(0.99),
+        },
+        carried_in: 10,
+        unanswered: 0,
+        oldest_unanswered_ms: None,
+        send_grid_us: None,
+    };
+    Window {
+        load,
+        cost: Some(ServerCost {
+            user_us_per_msg: 1.0,
+            system_us_per_msg: 4.0,
+            switches_per_msg: 0.5,
+            rss_mib: 5.0,
+            threads: 3,
+            cores_busy: busy,
+        }),
+    }
+}
+
+/// A sweep point of `target` at `n` connections, one window per value.
+pub fn point(target: Target, n: usize, msgs: &[f64]) -> Point {
+    Point {
+        target,
+        step: Step::Sweep,
+        connections: n,
+        offered_pct: None,
+        offered_per_s: None,
+        server_cores: 1,
+        windows: msgs.iter().map(|&m| window(m, 0.5)).collect(),
+    }
+}
+
+/// A quick run: blocking below non-blocking beyond noise from 100
+/// connections, the same below; tokio between.
+pub fn report() -> Report {
+    let mut sweep = Vec::new();
+    for (n, b, nb, tk) in [
+        (
+            1,
+            [20e3, 21e3, 22e3],
+            [20.5e3, 21.5e3, 22.5e3],
+            [20e3, 21e3, 23e3],
+        ),
+        (
+            10,
+            [130e3, 140e3, 150e3],
+            [135e3, 145e3, 155e3],
+            [130e3, 150e3, 160e3],
+        ),
+        (
+            100,
+            [100e3, 110e3, 115e3],
+            [180e3, 190e3, 200e3],
+            [170e3, 185e3, 205e3],
+        ),
+        (
+            1000,
+            [90e3, 100e3, 105e3],
+            [170e3, 180e3, 190e3],
+            [160e3, 175e3, 185e3],
+        ),
+    ] {
+        sweep.push(point(Target::Blocking, n, &b));
+        sweep.push(point(Target::NonBlocking, n, &nb));
+        sweep.push(point(Target::Tokio, n, &tk));
+    }
+    let mut load_steps = Vec::new();
+    for pct in [10.0, 50.0, 90.0] {
+        for t in Target::STUDIED {
+            let mut p = point(t, 1000, &[pct * 1e3, pct * 1.1e3, pct * 1.2e3]);
+            p.step = Step::Offered;
+            p.offered_pct = Some(pct);
+            p.offered_per_s = Some(pct * 1e3);
+            load_steps.push(p);
+        }
+    }
+    let mut same_rate = Vec::new();
+    for (t, cpu) in [
+        (Target::Blocking, 9.0),
+        (Target::NonBlocking, 5.0),
+        (Target::Tokio, 6.0),
+    ] {
+        let mut p = point(t, 1000, &[50e3, 50e3, 50e3]);
+        p.step = Step::SameRate;
+        p.offered_pct = Some(50.0);
+        p.offered_per_s = Some(50e3);
+        for (k, w) in p.windows.iter_mut().enumerate() {
+            let c = w.cost.as_mut().expect("fixture has costs");
+            c.user_us_per_msg = cpu / 5.0;
+            c.system_us_per_msg = cpu * 0.8 + 0.1 * k as f64;
+        }
+        same_rate.push(p);
+    }
+    let cases = vec![CaseResult {
+        group: "latency".into(),
+        case: "echo 16 B".into(),
+        metric: Metric::LatencyUs,
+        values: Target::ALL.iter().map(|&t| (t, 12.0)).collect(),
+        source: "criterion median".into(),
+    }];
+    let scale = [Target::Blocking, Target::NonBlocking]
+        .iter()
+        .map(|&t| ScalePoint {
+            target: t,
+            connections: 10_000,
+            rss_mib: if t == Target::Blocking { 140.0 } else { 7.0 },
+            baseline_mib: 4.0,
+        })
+        .collect();
+    let study = Study {
+        plan: Plan::new(RunMode::Quick, 20_000, 1),
+        cases,
+        sweep,
+        load_steps,
+        same_rate,
+        scale,
+        bare_threads: Some(BareThreads {
+            threads: 10_000,
+            rss_mib: 138.0,
+            baseline_mib: 4.0,
+        }),
+    };
+    let machine = Machine {
+        cpu: "test".into(),
+        cores: 2,
+        kernel: "test".into(),
+        memory_gib: 24.0,
+        date_utc: "2026-11-26 00:00 UTC".into(),
+    };
+    Report::new(study, machine)
+}

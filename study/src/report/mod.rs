@@ -1,0 +1,184 @@
+//! The report: every criterion case with the four servers side by side, the
+//! scaling study (sweep, offered load, same rate), idle memory, the targets,
+//! findings computed from this run, and charts; as Markdown, JSON and one
+//! self-contained HTML file.
+//!
+//! Split by output: this file holds the data ([`Report`], serialisable both
+//! ways, so `report.json` reads back into the same value) and writes the
+//! files; `targets.rs` and `findings.rs` judge the figures; `tables.rs`,
+//! `markdown.rs`, `html.rs` and `charts/` show them. `cases.rs` turns
+//! criterion's estimates into [`CaseResult`]s.
+
+mod cases;
+mod charts;
+pub mod findings;
+mod html;
+mod markdown;
+pub mod tables;
+pub mod targets;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use cases::{collect, criterion_dir, observe, CaseResult, CaseSpec, Metric};
+pub use targets::TargetCheck;
+
+use crate::affinity::Placement;
+use crate::machine::Machine;
+use crate::scale::ScalePoint;
+use crate::sweep::{Plan, Point};
+use crate::target::{RunMode, Target};
+
+/// The servers of the criterion table, in column order.
+pub const COLUMNS: [Target; 4] = Target::ALL;
+
+/// The bare-thread yardstick of the blocking server's memory.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BareThreads {
+    /// Threads in the process.
+    pub threads: usize,
+    /// Resident MiB with them.
+    pub rss_mib: f64,
+    /// Resident MiB of the same process without them.
+    pub baseline_mib: f64,
+}
+
+impl BareThreads {
+    /// Resident KiB per bare thread.
+    pub fn kib_each(&self) -> f64 {
+        (self.rss_mib - self.baseline_mib) * 1024.0 / self.threads.max(1) as f64
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Study {
+    pub plan: Plan,
+    pub cases: Vec<CaseResult>,
+    pub sweep: Vec<Point>,
+    pub load_steps: Vec<Point>,
+    pub same_rate: Vec<Point>,
+    pub scale: Vec<ScalePoint>,
+    pub bare_threads: Option<BareThreads>,
+}
+
+/// Everything one report shows, for the Markdown, HTML and JSON writers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub mode: RunMode,
+    pub machine: Machine,
+    /// Placement of the criterion groups (latency, throughput).
+    pub criterion_placement: String,
+    /// Placement of the scaling study.
+    pub sweep_placement: String,
+    pub study: Study,
+    pub targets: Vec<TargetCheck>,
+    /// Sentences computed from this run's figures.
+    pub findings: Vec<String>,
+}
+
+impl Report {
+    /// Judges `study`: targets and findings (none in test mode: single
+    /// unmeasured runs support no verdict).
+    pub fn new(study: Study, machine: Machine) -> Report {
+        let mode = study.plan.run_mode;
+        let mut targets = targets::check(&study);
+        if mode == RunMode::Test {
+            targets.iter_mut().for_each(|t| t.met = None);
+        }
+        Report {
+            mode,
+            machine,
+            criterion_placement: Placement::for_criterion().describe(),
+            sweep_placement: Placement::for_sweep().describe(),
+            findings: findings::compute(&study),
+            targets,
+            study,
+        }
+    }
+
+    /// (file stem, SVG text) of every chart with data.
+    pub fn charts(&self) -> Vec<(String, String)> {
+        charts::all(self)
+    }
+
+    /// The Markdown report.
+    pub fn markdown(&self) -> String {
+        markdown::markdown(self, &self.charts())
+    }
+
+    /// The HTML report, charts inline.
+    pub fn html(&self) -> String {
+        html::html(self, &self.charts())
+    }
+}
+
+/// Writes report.md, report.json, report.html and the SVG charts into `dir`;
+/// returns the Markdown report's path.
+///
+/// # Errors
+/// A file could not be written.
+pub fn write(dir: &Path, report: &Report) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let charts = report.charts();
+    for (name, svg) in &charts {
+        std::fs::write(dir.join(format!("{name}.svg")), svg)?;
+    }
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(report)?,
+    )?;
+    std::fs::write(dir.join("report.html"), html::html(report, &charts))?;
+    let md_path = dir.join("report.md");
+    std::fs::write(&md_path, markdown::markdown(report, &charts))?;
+    Ok(md_path)
+}
+
+#[cfg(test)]
+pub(crate) mod fixture;
+
+#[cfg(test)]
+mod tests {
+    use super::fixture;
+    use super::*;
+
+    #[test]
+    fn the_json_reads_back_into_the_same_report() {
+        let r = fixture::report();
+        let text = serde_json::to_string_pretty(&r).unwrap();
+        let back: Report = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, r);
+        // Enums travel as names, not numbers or free strings.
+        assert!(
+            text.contains("\"target\": \"nonblocking\""),
+            "{}",
+            &text[..400]
+        );
+        assert!(text.contains("\"step\": \"same_rate\""));
+        assert!(text.contains("\"mode\": \"quick\""));
+    }
+
+    #[test]
+    fn every_chart_is_written_as_svg_with_every_server() {
+        let r = fixture::report();
+        let dir = std::env::temp_dir().join(format!("sockmodes-study-{}", std::process::id()));
+        let md = write(&dir, &r).unwrap();
+        let text = std::fs::read_to_string(&md).unwrap();
+        for (name, _) in r.charts() {
+            let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+            assert!(svg.starts_with("<svg"), "{name}");
+            assert!(!svg.contains("(no data)"), "{name} has data");
+            assert!(
+                text.contains(&format!("({name}.svg)")),
+                "{name} in the markdown"
+            );
+        }
+        let sweep = std::fs::read_to_string(dir.join("sweep-throughput.svg")).unwrap();
+        for t in Target::STUDIED {
+            assert!(sweep.contains(t.name()), "{} in the legend", t.name());
+        }
+        assert!(dir.join("report.html").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,380 @@
+//! The report's tables, built once and rendered by both the Markdown and the
+//! HTML writer. Figures measured in several windows read "median (min-max)".
+
+use super::{CaseResult, Report, COLUMNS};
+use crate::stats::{ratio, Spread, Verdict};
+use crate::sweep::{find, Limit, Point};
+use crate::target::Target;
+
+/// One table: a heading, a sentence saying how to read it, and cells.
+pub struct Table {
+    pub heading: &'static str,
+    pub note: String,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Every table of the report, in order.
+pub fn all(r: &Report) -> Vec<Table> {
+    vec![
+        cases(r),
+        sweep(r),
+        sweep_ratios(r),
+        offered_load(r),
+        same_rate(r),
+        idle_memory(r),
+        targets(r),
+    ]
+}
+
+fn ratio_cell(x: Option<f64>) -> String {
+    x.map_or("-".into(), |x| format!("{x:.2}"))
+}
+
+fn spread(s: Option<Spread>, digits: usize) -> String {
+    s.map_or("-".into(), |s| s.show(digits))
+}
+
+fn median(s: Option<Spread>, digits: usize) -> String {
+    s.map_or("-".into(), |s| format!("{:.digits$}", s.median))
+}
+
+fn cases(r: &Report) -> Table {
+    let rows = r
+        .study
+        .cases
+        .iter()
+        .map(|c: &CaseResult| {
+            let v = |t: Target| c.get(t).map_or("-".into(), |v| c.metric.show(v));
+            let mut row = vec![format!("{} {}", c.group, c.case), c.metric.unit().into()];
+            row.extend(COLUMNS.iter().map(|&t| v(t)));
+            row.extend([
+                ratio_cell(c.ratio(Target::NonBlocking, Target::Blocking)),
+                ratio_cell(c.ratio(Target::Blocking, Target::Raw)),
+                ratio_cell(c.ratio(Target::NonBlocking, Target::Raw)),
+                ratio_cell(c.ratio(Target::Tokio, Target::Raw)),
+            ]);
+            row
+        })
+        .collect();
+    Table {
+        heading: "Latency and throughput (criterion)",
+        note: format!(
+            "One connection per case, the same client against four servers: **blocking** (std, thread per \
+             connection), **non-blocking** (mio), **raw** (the least a server can do: told each message's size; \
+             its sink computes the same CRC-32 as ours) and **tokio**. {} Latency ratios below 1 are faster; \
+             throughput ratios above 1 are faster.",
+            r.criterion_placement
+        ),
+        headers: vec![
+            "case",
+            "unit",
+            "blocking",
+            "non-blocking",
+            "raw",
+            "tokio",
+            "nb/b",
+            "b/raw",
+            "nb/raw",
+            "tokio/raw",
+        ],
+        rows,
+    }
+}
+
+/// The limiting side, as a cell.
+fn limit_cell(p: &Point) -> String {
+    let pct = |s: Option<Spread>| s.map_or("-".into(), |s| format!("{:.0}%", s.median * 100.0));
+    let both = format!("{} / {}", pct(p.client_busy()), pct(p.server_busy()));
+    match p.limit() {
+        Some(Limit::Client) => format!("{both} **client**"),
+        Some(Limit::Both) => format!("{both} both"),
+        Some(Limit::Server) => format!("{both} server"),
+        None => both,
+    }
+}
+
+fn sweep(r: &Report) -> Table {
+    let rows = r
+        .study
+        .sweep
+        .iter()
+        .map(|p| {
+            vec![
+                p.connections.to_string(),
+                p.target.name().into(),
+                spread(p.msgs(), 0),
+                spread(p.p50(), 0),
+                spread(p.p99(), 0),
+                spread(p.p999(), 0),
+                spread(p.cpu_per_msg(), 1),
+                median(p.system_per_msg(), 1),
+                spread(p.switches_per_msg(), 2),
+                median(p.rss_mib(), 1),
+                median(p.threads(), 0),
+                match (p.ramp_s(), p.windows_with_unanswered()) {
+                    (Some(s), 0) => median(Some(s), 2),
+                    (_, k) => format!("cap ({k})"),
+                },
+                median(p.starved(), 0),
+                median(p.jain(), 3),
+                limit_cell(p),
+            ]
+        })
+        .collect();
+    let plan = &r.study.plan;
+    Table {
+        heading: "Connection sweep: closed loop, 64 B echo",
+        note: format!(
+            "Each cell: median (min-max) of {} windows of {} s, each against a fresh server process, servers \
+             interleaved. {} Server CPU, context switches, memory and threads come from its /proc over the \
+             window. The sweep stopped at {}. Ramp: seconds until the last connection's first answer (the window \
+             opens only then, or at the {} s cap: \"cap (k)\" for k windows with a connection never answered). \
+             Starved: connections with no answer in the window. Jain: fairness of answers per connection, 1 when \
+             all got the same. Limited by: the client's and server's busy shares (median); **client** marks \
+             points where only the load generator was saturated (server figures are then lower bounds).",
+            plan.repeats,
+            plan.measure_s,
+            r.sweep_placement,
+            plan.stopped_by,
+            plan.warmup_cap_s
+        ),
+        headers: vec![
+            "connections",
+            "server",
+            "messages/s",
+            "p50 µs",
+            "p99 µs",
+            "p99.9 µs",
+            "CPU µs/msg",
+            "of which system",
+            "switches/msg",
+            "RSS MiB",
+            "threads",
+            "ramp s",
+            "starved",
+            "Jain",
+            "busy client / server, limited by",
+        ],
+        rows,
+    }
+}
+
+/// "non-blocking ahead", "blocking ahead" or "no difference beyond noise".
+fn verdict_cell(a: Target, b: Target, v: Verdict) -> String {
+    match v {
+        Verdict::Higher => format!("{} ahead", a.name()),
+        Verdict::Lower => format!("{} ahead", b.name()),
+        Verdict::NoDifference => "no difference beyond noise".into(),
+    }
+}
+
+fn sweep_ratios(r: &Report) -> Table {
+    let sweep = &r.study.sweep;
+    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
+    counts.dedup();
+    let rows = counts
+        .iter()
+        .map(|&n| {
+            let msgs = |t| find(sweep, t, n).and_then(Point::msgs);
+            let pair = |a: Target, b: Target| match (msgs(a), msgs(b)) {
+                (Some(x), Some(y)) => (
+                    ratio(&x, &y).show(2),
+                    verdict_cell(a, b, crate::stats::compare(&x, &y)),
+                ),
+                _ => ("-".into(), "-".into()),
+            };
+            let (nb_b, nb_b_v) = pair(Target::NonBlocking, Target::Blocking);
+            let (nb_t, nb_t_v) = pair(Target::NonBlocking, Target::Tokio);
+            vec![n.to_string(), nb_b, nb_b_v, nb_t, nb_t_v]
+        })
+        .collect();
+    Table {
+        heading: "Connection sweep: who carried more, beyond noise",
+        note: "Ratios of medians, with the range the windows allow (min/max to max/min). A server is \"ahead\" only \
+               where every window of it beat every window of the other."
+            .into(),
+        headers: vec![
+            "connections",
+            "nb/b messages/s",
+            "blocking vs non-blocking",
+            "nb/tokio messages/s",
+            "non-blocking vs tokio",
+        ],
+        rows,
+    }
+}
+
+fn offered_load(r: &Report) -> Table {
+    let rows = r
+        .study
+        .load_steps
+        .iter()
+        .map(|p| {
+            vec![
+                p.target.name().into(),
+                p.offered_pct.map_or("-".into(), |x| format!("{x:.0}")),
+                p.offered_per_s.map_or("-".into(), |x| format!("{x:.0}")),
+                spread(p.answered(), 0),
+                spread(p.p50(), 0),
+                spread(p.p99(), 0),
+                spread(p.p999(), 0),
+                limit_cell(p),
+            ]
+        })
+        .collect();
+    Table {
+        heading: "Latency under offered load (open loop)",
+        note: format!(
+            "{} connections, open loop at a share of each server's own capacity at that count (the median of its \
+             sweep windows). Latency is measured from each send's scheduled time, so queueing counts \
+             (coordinated-omission corrected). {}",
+            r.study.plan.load_connections, r.sweep_placement
+        ),
+        headers: vec![
+            "server",
+            "offered %",
+            "offered msg/s",
+            "answered in window msg/s",
+            "p50 µs",
+            "p99 µs",
+            "p99.9 µs",
+            "busy client / server, limited by",
+        ],
+        rows,
+    }
+}
+
+fn same_rate(r: &Report) -> Table {
+    let rows = r
+        .study
+        .same_rate
+        .iter()
+        .map(|p| {
+            vec![
+                p.target.name().into(),
+                p.offered_per_s.map_or("-".into(), |x| format!("{x:.0}")),
+                spread(p.user_per_msg(), 2),
+                spread(p.system_per_msg(), 2),
+                spread(p.cpu_per_msg(), 2),
+                spread(p.switches_per_msg(), 2),
+                spread(p.p99(), 0),
+                limit_cell(p),
+            ]
+        })
+        .collect();
+    Table {
+        heading: "Efficiency at the same offered rate",
+        note: format!(
+            "Every server at one rate, {:.0}% of the slowest server's capacity, {} connections: below all their \
+             capacities, so CPU and switches per message do not depend on which side saturated.",
+            r.study.plan.same_rate_pct, r.study.plan.load_connections
+        ),
+        headers: vec![
+            "server",
+            "offered msg/s",
+            "user µs/msg",
+            "system µs/msg",
+            "CPU µs/msg",
+            "switches/msg",
+            "p99 µs",
+            "busy client / server, limited by",
+        ],
+        rows,
+    }
+}
+
+fn idle_memory(r: &Report) -> Table {
+    let mut rows: Vec<Vec<String>> = r
+        .study
+        .scale
+        .iter()
+        .map(|p| {
+            let per = (p.rss_mib - p.baseline_mib) * 1024.0 / p.connections as f64;
+            vec![
+                p.target.name().into(),
+                p.connections.to_string(),
+                format!("{:.1}", p.rss_mib),
+                format!("{:.1}", p.baseline_mib),
+                format!("{per:.1}"),
+            ]
+        })
+        .collect();
+    if let Some(b) = &r.study.bare_threads {
+        rows.push(vec![
+            "bare std threads (yardstick)".into(),
+            b.threads.to_string(),
+            format!("{:.1}", b.rss_mib),
+            format!("{:.1}", b.baseline_mib),
+            format!("{:.1}", b.kib_each()),
+        ]);
+    }
+    Table {
+        heading: "Idle connections: server resident memory",
+        note: "Each server in its own process; every connection used once, then left idle. The last row is a \
+               process of parked threads with the blocking server's 64 KiB stack: what a thread alone costs."
+            .into(),
+        headers: vec![
+            "server",
+            "connections",
+            "RSS MiB",
+            "RSS at start MiB",
+            "per connection KiB",
+        ],
+        rows,
+    }
+}
+
+fn targets(r: &Report) -> Table {
+    let rows = r
+        .targets
+        .iter()
+        .map(|t| {
+            let met = match t.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "-",
+            };
+            vec![
+                t.target.clone(),
+                t.limit.clone(),
+                t.measured.clone(),
+                met.into(),
+            ]
+        })
+        .collect();
+    Table {
+        heading: "Targets",
+        note: "The project's performance targets, judged on this run (no verdict in --test mode); each names the \
+               limit it divides by."
+            .into(),
+        headers: vec!["target", "divided by", "measured", "met"],
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture;
+    use super::*;
+
+    #[test]
+    fn a_sweep_row_shows_spreads_and_a_client_bound_point_is_marked() {
+        let mut r = fixture::report();
+        for w in &mut r.study.sweep[0].windows {
+            w.load.client_cpu_utilization = Some(0.95);
+        }
+        let t = sweep(&r);
+        let row = &t.rows[0];
+        assert_eq!(row[0], "1");
+        assert_eq!(row[1], "blocking");
+        assert_eq!(row[2], "21000 (20000-22000)");
+        assert!(row.last().unwrap().ends_with("**client**"), "{row:?}");
+        assert_eq!(t.headers.len(), row.len());
+        let ratios = sweep_ratios(&r);
+        let at_100 = ratios.rows.iter().find(|r| r[0] == "100").unwrap();
+        assert_eq!(at_100[2], "nonblocking ahead");
+        let at_1 = &ratios.rows[0];
+        assert_eq!(at_1[2], "no difference beyond noise");
+    }
+}

@@ -1,0 +1,136 @@
+//! The project's performance targets, checked against one run. Every
+//! target says which limit it divides by: raw (the least a server can do,
+//! told each message's size; its sink computes the same CRC-32 as ours),
+//! tokio, a bare std thread measured in the same run, or an absolute figure.
+
+use serde::{Deserialize, Serialize};
+
+use super::Study;
+use crate::stats::{compare, Verdict};
+use crate::sweep::find;
+use crate::target::Target;
+
+/// A target, checked against this run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetCheck {
+    pub target: String,
+    /// What it is divided by.
+    pub limit: String,
+    pub measured: String,
+    pub met: Option<bool>,
+}
+
+/// Judges `study` against the targets.
+pub fn check(study: &Study) -> Vec<TargetCheck> {
+    let mut checks = Vec::new();
+    let mut push = |target: String, limit: &str, measured: String, met: Option<bool>| {
+        checks.push(TargetCheck {
+            target,
+            limit: limit.into(),
+            measured,
+            met,
+        })
+    };
+    for r in study.cases.iter().filter(|r| r.group == "latency") {
+        let b = r.ratio(Target::Blocking, Target::Raw);
+        let nb = r.ratio(Target::NonBlocking, Target::Raw);
+        let vs_tokio = r.ratio(Target::NonBlocking, Target::Tokio);
+        push(
+            format!("blocking {} round trip within 1.05x of raw", r.case),
+            "raw",
+            b.map_or("-".into(), |x| format!("{x:.3}x")),
+            b.map(|x| x <= 1.05),
+        );
+        push(
+            format!(
+                "non-blocking {} round trip within 1.10x of raw and no slower than tokio",
+                r.case
+            ),
+            "raw; tokio",
+            match (nb, vs_tokio) {
+                (Some(a), Some(c)) => format!("{a:.3}x raw, {c:.3}x tokio"),
+                _ => "-".into(),
+            },
+            nb.zip(vs_tokio).map(|(a, c)| a <= 1.10 && c <= 1.0),
+        );
+    }
+    for r in study
+        .cases
+        .iter()
+        .filter(|r| r.group == "throughput" && r.case.starts_with("sink"))
+    {
+        for t in [Target::Blocking, Target::NonBlocking] {
+            let x = r.ratio(t, Target::Raw);
+            push(
+                format!("{} sink throughput at least 0.9x raw", t.name()),
+                "raw with CRC-32 (the same work)",
+                x.map_or("-".into(), |x| format!("{x:.3}x")),
+                x.map(|x| x >= 0.9),
+            );
+        }
+    }
+    let at_1000 = |t: Target| find(&study.sweep, t, 1000).and_then(|p| p.msgs());
+    if let (Some(nb), Some(tokio)) = (at_1000(Target::NonBlocking), at_1000(Target::Tokio)) {
+        let verdict = compare(&nb, &tokio);
+        push(
+            "non-blocking at 1000 connections not below tokio's messages/s beyond noise".into(),
+            "tokio",
+            format!("{} against {} msg/s", nb.show(0), tokio.show(0)),
+            Some(verdict != Verdict::Lower),
+        );
+    }
+    if let Some(p) = study
+        .scale
+        .iter()
+        .find(|p| p.target == Target::NonBlocking && p.connections == 10_000)
+    {
+        push(
+            "10,000 idle connections: non-blocking server under 20 MiB resident".into(),
+            "absolute",
+            format!("{:.1} MiB", p.rss_mib),
+            Some(p.rss_mib < 20.0),
+        );
+    }
+    let blocking = study
+        .scale
+        .iter()
+        .filter(|p| p.target == Target::Blocking)
+        .max_by_key(|p| p.connections);
+    if let (Some(p), Some(bare)) = (blocking, &study.bare_threads) {
+        let per_conn = (p.rss_mib - p.baseline_mib) * 1024.0 / p.connections.max(1) as f64;
+        let x = per_conn / bare.kib_each().max(1e-9);
+        push(
+            format!(
+                "blocking: resident memory per idle connection at most 1.05x a bare std thread ({} connections)",
+                p.connections
+            ),
+            "a bare thread with the same stack, measured in this run",
+            format!(
+                "{per_conn:.1} KiB against {:.1} KiB: {x:.2}x",
+                bare.kib_each()
+            ),
+            Some(x <= 1.05),
+        );
+    }
+    checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture;
+
+    #[test]
+    fn every_target_names_its_limit_and_the_thread_yardstick_is_judged() {
+        let r = fixture::report();
+        assert!(r.targets.iter().all(|t| !t.limit.is_empty()));
+        let thread = r
+            .targets
+            .iter()
+            .find(|t| t.target.contains("bare std thread"))
+            .expect("the bare-thread target");
+        // (140 - 4) MiB / 10,000 against (138 - 4) MiB / 10,000: 1.01x.
+        assert_eq!(thread.met, Some(true), "{thread:?}");
+        assert!(thread.measured.ends_with("1.01x"), "{thread:?}");
+        assert!(!r.targets.iter().any(|t| t.target.contains("80 MiB")));
+    }
+}

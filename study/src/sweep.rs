@@ -1,0 +1,512 @@
+//! The scaling study: where the I/O models part ways, measured in repeated
+//! windows.
+//!
+//! Three experiments against every studied server, each server in a process
+//! of its own on the server cores (placement `split`), driven by
+//! `sockmodes load`'s non-blocking engine on the client cores:
+//!
+//! 1. **Connection sweep**, closed loop, 64-byte echo, 1 to 10,000
+//!    connections: messages/s and latency from the load engine; from the
+//!    server's `/proc`, CPU per message (user and system), context switches
+//!    per message, resident memory and threads; ramp and fairness.
+//! 2. **Offered load** (the hockey stick): at 1,000 connections, open loop
+//!    at steps of each server's own capacity (the median of its sweep
+//!    windows at that count).
+//! 3. **Same rate**: every server at one offered rate, half the slowest
+//!    one's capacity, so that CPU and switches per message compare servers
+//!    that are none of them saturated.
+//!
+//! Every point is measured in R windows ([`Plan::repeats`]); each window gets
+//! a fresh server process, and servers are interleaved (blocking,
+//! non-blocking, tokio, then again), so the machine's drift falls on all of
+//! them alike. A [`Point`] keeps every window's whole [`LoadReport`] and
+//! the server's costs; the figures the report shows are their spreads.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sockmodes::child::ServerProcess;
+use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
+use sockmodes::IoMode;
+use sockmodes_common::procfs::{self, ProcessSample};
+
+use crate::affinity::Placement;
+use crate::stats::Spread;
+use crate::target::{RunMode, Target};
+
+/// Environment variable that makes the bench binary serve tokio instead of
+/// benching (its value is the number of worker threads).
+pub const SERVE_TOKIO: &str = "SOCKMODES_BENCH_SERVE_TOKIO";
+
+/// Busy share above which a side counts as saturated.
+///
+/// Why 0.9: the same line the load generator uses for "client-bound".
+pub const SATURATED: f64 = 0.9;
+
+/// How big and how long, by run mode.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Plan {
+    pub run_mode: RunMode,
+    /// Connection counts of the sweep.
+    pub connections: Vec<usize>,
+    /// Why the sweep stops where it does.
+    pub stopped_by: String,
+    /// Connections of the offered-load and same-rate steps.
+    pub load_connections: usize,
+    /// Offered load steps, % of each server's closed-loop capacity.
+    pub load_steps: Vec<f64>,
+    /// The same-rate step: % of the slowest server's capacity.
+    pub same_rate_pct: f64,
+    /// Windows per point.
+    pub repeats: usize,
+    pub warmup_s: f64,
+    pub measure_s: f64,
+    /// The most warm-up a window may take while some connection still waits
+    /// for its first answer (then its connections count as starved).
+    pub warmup_cap_s: f64,
+    /// Cores each server gets (the split placement's server half).
+    pub server_cores: usize,
+}
+
+impl Plan {
+    /// The plan for `mode`, within the open-file limit `nofile` (each side
+    /// holds one descriptor per connection).
+    pub fn new(mode: RunMode, nofile: u64, server_cores: usize) -> Plan {
+        // Why these counts: decades from 1 to 10,000, where the modes part
+        // ways; 3,000 was dropped when every point became five windows (it
+        // sat on the same line as its neighbours). Why R = 5 (quick 3):
+        // enough windows that a range means something, few enough for the
+        // full run to stay under 15 minutes.
+        let (wanted, steps, repeats, warmup, measure, cap): (
+            &[usize],
+            &[f64],
+            usize,
+            f64,
+            f64,
+            f64,
+        ) = match mode {
+            RunMode::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
+            RunMode::Quick => (
+                &[1, 10, 100, 1_000],
+                &[10.0, 50.0, 90.0, 110.0],
+                3,
+                0.3,
+                1.0,
+                5.0,
+            ),
+            RunMode::Full => (
+                &[1, 10, 100, 1_000, 10_000],
+                &[10.0, 50.0, 80.0, 100.0, 110.0],
+                5,
+                0.5,
+                1.5,
+                10.0,
+            ),
+        };
+        // Room for the process's own descriptors besides the connections.
+        let fits = |n: usize| n as u64 + 200 <= nofile;
+        let connections: Vec<usize> = wanted.iter().copied().filter(|&n| fits(n)).collect();
+        let stopped_by = match wanted.iter().find(|&&n| !fits(n)) {
+            Some(n) => format!(
+                "the open-file limit: {n} connections need about {} descriptors in each process, and the limit is {nofile}",
+                n + 200
+            ),
+            None if mode == RunMode::Full => "the plan (largest count planned)".into(),
+            None => format!("{} mode (a shorter sweep than a full run)", mode.name()),
+        };
+        Plan {
+            run_mode: mode,
+            connections,
+            stopped_by,
+            load_connections: if mode == RunMode::Test { 10 } else { 1_000 },
+            load_steps: steps.to_vec(),
+            same_rate_pct: 50.0,
+            repeats,
+            warmup_s: warmup,
+            measure_s: measure,
+            warmup_cap_s: cap,
+            server_cores,
+        }
+    }
+}
+
+/// What a server cost over a measured window, per message.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ServerCost {
+    pub user_us_per_msg: f64,
+    pub system_us_per_msg: f64,
+    pub switches_per_msg: f64,
+    pub rss_mib: f64,
+    pub threads: u64,
+    /// Server CPU over the window as cores busy (1.0 = one core all the time).
+    pub cores_busy: f64,
+}
+
+/// One window against one fresh server process.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Window {
+    /// The load generator's whole report of the window.
+    pub load: LoadReport,
+    /// The server's costs over it (None where `/proc` could not be read).
+    pub cost: Option<ServerCost>,
+}
+
+/// Which experiment a point belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Closed loop.
+    Sweep,
+    /// Open loop at a share of the server's own capacity.
+    Offered,
+    /// Open loop at the same rate for every server.
+    SameRate,
+}
+
+/// Which side limited a point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// Only the load generator was saturated: server figures are lower bounds.
+    Client,
+    /// Only the server.
+    Server,
+    /// Both (on loopback, each side's syscalls carry the other's kernel work).
+    Both,
+}
+
+/// One server at one connection count (and offered rate), over R windows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Point {
+    pub target: Target,
+    pub step: Step,
+    pub connections: usize,
+    /// Offered: % of this server's capacity; same rate: % of the slowest's.
+    pub offered_pct: Option<f64>,
+    pub offered_per_s: Option<f64>,
+    /// Cores the server was given.
+    pub server_cores: usize,
+    pub windows: Vec<Window>,
+}
+
+impl Point {
+    fn spread(&self, f: impl Fn(&Window) -> Option<f64>) -> Option<Spread> {
+        Spread::of(self.windows.iter().filter_map(f))
+    }
+
+    /// Messages per second.
+    pub fn msgs(&self) -> Option<Spread> {
+        self.spread(|w| Some(w.load.messages_per_s))
+    }
+
+    /// Answers within the window per second (open loop: what was sustained).
+    pub fn answered(&self) -> Option<Spread> {
+        self.spread(|w| Some(w.load.answered_per_s))
+    }
+
+    pub fn p50(&self) -> Option<Spread> {
+        self.spread(|w| Some(w.load.p50_us))
+    }
+
+    pub fn p99(&self) -> Option<Spread> {
+        self.spread(|w| Some(w.load.p99_us))
+    }
+
+    pub fn p999(&self) -> Option<Spread> {
+        self.spread(|w| Some(w.load.p999_us))
+    }
+
+    /// Server CPU µs per message, user + system.
+    pub fn cpu_per_msg(&self) -> Option<Spread> {
+        self.spread(|w| {
+            w.cost
+                .as_ref()
+                .map(|c| c.user_us_per_msg + c.system_us_per_msg)
+        })
+    }
+
+    pub fn user_per_msg(&self) -> Option<Spread> {
+        self.spread(|w| w.cost.as_ref().map(|c| c.user_us_per_msg))
+    }
+
+    pub fn system_per_msg(&self) -> Option<Spread> {
+        self.spread(|w| w.cost.as_ref().map(|c| c.system_us_per_msg))
+    }
+
+    pub fn switches_per_msg(&self) -> Option<Spread> {
+        self.spread(|w| w.cost.as_ref().map(|c| c.switches_per_msg))
+    }
+
+    pub fn rss_mib(&self) -> Option<Spread> {
+        self.spread(|w| w.cost.as_ref().map(|c| c.rss_mib))
+    }
+
+    pub fn threads(&self) -> Option<Spread> {
+        self.spread(|w| w.cost.as_ref().map(|c| c.threads as f64))
+    }
+
+    /// Connections starved (no answer in the window), over the windows.
+    pub fn starved(&self) -> Option<Spread> {
+        self.spread(|w| Some(w.load.fairness.starved as f64))
+    }
+
+    pub fn jain(&self) -> Option<Spread> {
+        self.spread(|w| w.load.fairness.jain_index)
+    }
+
+    /// Seconds until the last connection's first answer (windows where some
+    /// connection never got one are left out; `never_answered` says so).
+    pub fn ramp_s(&self) -> Option<Spread> {
+        self.spread(|w| w.load.ramp.last_first_answer_ms.map(|ms| ms / 1000.0))
+    }
+
+    /// Windows in which some connection was never answered.
+    pub fn windows_with_unanswered(&self) -> usize {
+        self.windows
+            .iter()
+            .filter(|w| w.load.ramp.never_answered > 0)
+            .count()
+    }
+
+    /// The client's busy share.
+    pub fn client_busy(&self) -> Option<Spread> {
+        self.spread(|w| w.load.client_cpu_utilization)
+    }
+
+    /// The server's busy share of its cores.
+    pub fn server_busy(&self) -> Option<Spread> {
+        let cores = self.server_cores.max(1) as f64;
+        self.spread(|w| w.cost.as_ref().map(|c| c.cores_busy / cores))
+    }
+
+    /// Which side limited this point, by the medians (None: neither was
+    /// saturated, or the server was not measured).
+    pub fn limit(&self) -> Option<Limit> {
+        let client = self.client_busy()?.median > SATURATED;
+        let server = self.server_busy()?.median > SATURATED;
+        match (client, server) {
+            (true, true) => Some(Limit::Both),
+            (true, false) => Some(Limit::Client),
+            (false, true) => Some(Limit::Server),
+            (false, false) => None,
+        }
+    }
+}
+
+/// The point of `points` for `target` at `n` connections.
+pub fn find(points: &[Point], target: Target, n: usize) -> Option<&Point> {
+    points
+        .iter()
+        .find(|p| p.target == target && p.connections == n)
+}
+
+/// How to start each studied server as a process of its own.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    /// The `sockmodes` binary (blocking and non-blocking servers).
+    pub sockmodes: PathBuf,
+    /// An executable that serves tokio when [`SERVE_TOKIO`] is set (the
+    /// bench binary itself: tokio is only a bench dependency).
+    pub tokio: PathBuf,
+}
+
+impl Launcher {
+    fn start(&self, target: Target, placement: Placement) -> std::io::Result<ServerProcess> {
+        let threads = placement.server_cpus().len().to_string();
+        let command = match target {
+            Target::Tokio | Target::Raw => {
+                let mut c = Command::new(&self.tokio);
+                c.env(SERVE_TOKIO, &threads);
+                c
+            }
+            Target::Blocking | Target::NonBlocking => {
+                let mut c = Command::new(&self.sockmodes);
+                c.args(["server", "--addr", "127.0.0.1:0", "--service", "echo"])
+                    .args(["--mode", target.name(), "--max-conns", "30000"])
+                    .args(["--idle-timeout", "3600"]);
+                if target == Target::NonBlocking {
+                    c.args(["--threads", &threads]);
+                }
+                c
+            }
+        };
+        placement.on_server_cpus(|| ServerProcess::spawn(command))
+    }
+}
+
+/// One window: a fresh `target` server, a closed- or open-loop load.
+fn window(
+    launcher: &Launcher,
+    placement: Placement,
+    target: Target,
+    connections: usize,
+    rate: Option<f64>,
+    plan: &Plan,
+) -> Result<Window, String> {
+    let server = launcher
+        .start(target, placement)
+        .map_err(|e| e.to_string())?;
+    let samples: Arc<Mutex<Vec<ProcessSample>>> = Arc::default();
+    let (pid, into) = (server.pid(), Arc::clone(&samples));
+    let hook = WindowHook(Arc::new(move |_edge: WindowEdge| {
+        if let Ok(s) = procfs::sample(pid) {
+            into.lock().expect("not poisoned").push(s);
+        }
+    }));
+    let config = LoadConfig {
+        connections,
+        duration: Duration::from_secs_f64(plan.measure_s),
+        warmup: Duration::from_secs_f64(plan.warmup_s),
+        warmup_cap: Duration::from_secs_f64(plan.warmup_cap_s),
+        rate,
+        on_window: Some(hook),
+        ..LoadConfig::new(IoMode::NonBlocking, server.addr)
+    };
+    let run = load::run(&config, Arc::new(AtomicU64::new(0)));
+    let _ = server.terminate();
+    let load = run.map_err(|e| e.to_string())?.report().clone();
+    let samples = samples.lock().expect("not poisoned");
+    let cost = match samples.as_slice() {
+        [a, b] => Some(cost(a, b, &load, plan.measure_s)),
+        _ => None,
+    };
+    Ok(Window { load, cost })
+}
+
+fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> ServerCost {
+    let msgs = r.messages.max(1) as f64;
+    let user = b.user_s - a.user_s;
+    let system = b.system_s - a.system_s;
+    ServerCost {
+        user_us_per_msg: user * 1e6 / msgs,
+        system_us_per_msg: system * 1e6 / msgs,
+        switches_per_msg: b.switches().saturating_sub(a.switches()) as f64 / msgs,
+        rss_mib: b.rss_bytes as f64 / (1024.0 * 1024.0),
+        threads: b.threads,
+        cores_busy: (user + system) / window_s,
+    }
+}
+
+/// Runs `points` R times each, interleaved: every round measures each
+/// point once, in order, each against a fresh server.
+fn measure_all(
+    plan: &Plan,
+    placement: Placement,
+    launcher: &Launcher,
+    mut points: Vec<(Point, Option<f64>)>,
+) -> Vec<Point> {
+    for round in 0..plan.repeats {
+        for (p, rate) in &mut points {
+            eprintln!(
+                "study: {:?} {} at {} connections{} (window {} of {})",
+                p.step,
+                p.target.name(),
+                p.connections,
+                rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
+                round + 1,
+                plan.repeats
+            );
+            match window(launcher, placement, p.target, p.connections, *rate, plan) {
+                Ok(w) => p.windows.push(w),
+                Err(e) => eprintln!("study: {} failed: {e}", p.target.name()),
+            }
+        }
+    }
+    points
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| !p.windows.is_empty())
+        .collect()
+}
+
+fn empty(target: Target, step: Step, connections: usize, plan: &Plan) -> Point {
+    Point {
+        target,
+        step,
+        connections,
+        offered_pct: None,
+        offered_per_s: None,
+        server_cores: plan.server_cores,
+        windows: Vec::new(),
+    }
+}
+
+/// The connection sweep: every studied server at every count.
+pub fn connection_sweep(plan: &Plan, placement: Placement, launcher: &Launcher) -> Vec<Point> {
+    let mut points = Vec::new();
+    for &n in &plan.connections {
+        // All of one count's rounds before the next count: interleaved
+        // servers, and a drift over the run falls on one count at a time.
+        let at_n = Target::STUDIED
+            .iter()
+            .map(|&t| (empty(t, Step::Sweep, n, plan), None))
+            .collect();
+        points.extend(measure_all(plan, placement, launcher, at_n));
+    }
+    points
+}
+
+/// Each server's closed-loop capacity at `n` connections: the median of its
+/// sweep windows.
+pub fn capacities(sweep: &[Point], n: usize) -> Vec<(Target, f64)> {
+    Target::STUDIED
+        .iter()
+        .filter_map(|&t| Some((t, find(sweep, t, n)?.answered()?.median)))
+        .filter(|(_, c)| *c > 0.0)
+        .collect()
+}
+
+/// The hockey stick: open loop at each step of each server's own capacity.
+pub fn offered_load(
+    plan: &Plan,
+    placement: Placement,
+    launcher: &Launcher,
+    sweep: &[Point],
+) -> Vec<Point> {
+    let n = plan.load_connections;
+    let caps = capacities(sweep, n);
+    let mut points = Vec::new();
+    for &pct in &plan.load_steps {
+        let step: Vec<(Point, Option<f64>)> = caps
+            .iter()
+            .map(|&(t, cap)| {
+                let rate = cap * pct / 100.0;
+                let mut p = empty(t, Step::Offered, n, plan);
+                p.offered_pct = Some(pct);
+                p.offered_per_s = Some(rate);
+                (p, Some(rate))
+            })
+            .collect();
+        points.extend(measure_all(plan, placement, launcher, step));
+    }
+    points
+}
+
+/// Every server at one rate: `plan.same_rate_pct` of the slowest capacity.
+pub fn same_rate(
+    plan: &Plan,
+    placement: Placement,
+    launcher: &Launcher,
+    sweep: &[Point],
+) -> Vec<Point> {
+    let n = plan.load_connections;
+    let caps = capacities(sweep, n);
+    let Some(slowest) = caps.iter().map(|&(_, c)| c).min_by(f64::total_cmp) else {
+        return Vec::new();
+    };
+    let rate = slowest * plan.same_rate_pct / 100.0;
+    let step = caps
+        .iter()
+        .map(|&(t, _)| {
+            let mut p = empty(t, Step::SameRate, n, plan);
+            p.offered_pct = Some(plan.same_rate_pct);
+            p.offered_per_s = Some(rate);
+            (p, Some(rate))
+        })
+        .collect();
+    measure_all(plan, placement, launcher, step)
+}
