@@ -1,7 +1,7 @@
 // The classroom's cliente.py with NON-blocking sockets (mio).
 //
-// Run (after starting a server, e.g. `cargo run -p sockmodes-nonblocking --example servidor`):
-//        cargo run -p sockmodes-nonblocking --example cliente [HOST:PORT] [MESSAGE]
+// Run (after starting a server, e.g. `cargo run -p sockmodes-nonblocking --example servidor_no_bloqueante`):
+//        cargo run -p sockmodes-nonblocking --example cliente_no_bloqueante [HOST:PORT] [MESSAGE]
 //
 // Same lines as the Python client, plus how many times each step met
 // WouldBlock. Started before the server, connect() itself succeeds (the

@@ -1,7 +1,7 @@
 // The classroom's servidor.py with NON-blocking sockets (mio).
 //
-// Run:   cargo run -p sockmodes-nonblocking --example servidor [HOST:PORT]
-// then:  cargo run -p sockmodes-nonblocking --example cliente
+// Run:   cargo run -p sockmodes-nonblocking --example servidor_no_bloqueante [HOST:PORT]
+// then:  cargo run -p sockmodes-nonblocking --example cliente_no_bloqueante
 //        (or the blocking cliente, or python3 cliente.py, or nc).
 //
 // Same lines as the Python server, plus how many times each call met

@@ -63,9 +63,10 @@ Figures (the table's lines; --json prints them as fields):
                                answers_median, answers_max; starved: connections with none,
                                starved_connections: which (the first 20); jain_index:
                                (sum x)^2 / (n sum x^2), 1 = all equal, 1/n = one took all
-  carried_in                   messages due in the warm-up but answered in the window: in
-                               the percentiles (a wait that began earlier is not lost), not
-                               in messages
+  carried_in, carried_in_max_ms
+                               messages due in the warm-up but answered in the window, and
+                               the longest of their waits: counted apart (a wait that began
+                               earlier is not lost), not in messages or the percentiles
   unanswered, oldest_unanswered_ms
                                messages never answered when the run gave up (window end +
                                5 s), and how long the oldest had waited
@@ -277,10 +278,11 @@ fn print_table(r: &LoadReport) {
     );
     if r.unanswered > 0 || r.carried_in > 0 {
         println!(
-            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up",
+            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up (longest {:.1} ms)",
             r.unanswered,
             r.oldest_unanswered_ms.unwrap_or(0.0),
-            r.carried_in
+            r.carried_in,
+            r.carried_in_max_ms.unwrap_or(0.0)
         );
     }
     if let Some(rate) = r.rate_requested {

@@ -93,9 +93,11 @@ pub struct LoadReport {
     /// How evenly the window's answers fell on the connections, and which
     /// got none (starved).
     pub fairness: Fairness,
-    /// Messages due before the window and answered inside it: their
-    /// latencies are in the percentiles, they are not in `messages`.
+    /// Messages due before the window and answered inside it (counted
+    /// here, not in `messages` or the percentiles).
     pub carried_in: u64,
+    /// The longest wait of those, ms (null: none).
+    pub carried_in_max_ms: Option<f64>,
     /// Messages never answered by the end of the drain (also counted, per
     /// connection, in `errors`).
     pub unanswered: u64,
@@ -231,6 +233,7 @@ fn summarize(
         ramp: fairness::ramp(&[], config.warmup, false),
         fairness: fairness::fairness(&[]),
         carried_in: 0,
+        carried_in_max_ms: None,
         unanswered: 0,
         oldest_unanswered_ms: None,
         send_grid_us: config.rate.map(|_| config.send_grid().as_secs_f64() * 1e6),
@@ -244,6 +247,8 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
     r.ramp = fairness::ramp(tallies, warmup, capped);
     r.fairness = fairness::fairness(tallies);
     r.carried_in = outcome.recorder.carried_in;
+    r.carried_in_max_ms =
+        (r.carried_in > 0).then(|| outcome.recorder.carried_in_max_us as f64 / 1e3);
     let (unanswered, oldest) = fairness::unanswered(tallies);
     r.unanswered = unanswered;
     r.oldest_unanswered_ms = oldest.map(|d| (d.as_secs_f64() * 1e6).round() / 1e3);

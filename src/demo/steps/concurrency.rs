@@ -19,9 +19,9 @@ use super::{millis, server, step, Ctx, Step};
 use crate::child::ServerProcess;
 use crate::IoMode;
 
-/// The seed's `servidor.py`, in Rust: one thread, `accept` then read the
+/// The lab's `servidor.py`, in Rust: one thread, `accept` then read the
 /// whole message, then the next client. No thread per connection, no loop.
-fn seed_server(listener: TcpListener, clients: usize) -> thread::JoinHandle<()> {
+fn lab_server(listener: TcpListener, clients: usize) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         for _ in 0..clients {
             let Ok((mut conn, _)) = listener.accept() else {
@@ -69,9 +69,9 @@ pub fn one_thread_two_clients(ctx: &Ctx) -> anyhow::Result<Step> {
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let seed = seed_server(listener, 2);
+    let lab = lab_server(listener, 2);
     let waited = millis(race(addr, hold)?);
-    seed.join().expect("seed server thread");
+    lab.join().expect("lab server thread");
     s.observe("b_one_thread", lang.fill("v.b_after", &[("time", &waited)]));
 
     let looped = server(IoMode::NonBlocking, Service::Message)?;

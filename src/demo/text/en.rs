@@ -104,7 +104,7 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("s9.mio", "loop { poll.poll(&mut events, None)?; for event in &events { /* whichever is ready */ } }"),
     ("s9.lesson", "One thread with blocking calls serves one client at a time: B waits in the backlog while the thread sleeps in recv on A. An event loop serves whichever is ready; a thread per connection does too, at the cost of a thread each."),
     ("o.a_holds", "client A connects and sends one byte at a time for"),
-    ("o.b_one_thread", "B's message served by one thread, blocking calls (the seed's servidor.py)"),
+    ("o.b_one_thread", "B's message served by one thread, blocking calls (the lab's servidor.py)"),
     ("o.b_loop", "B's message served by one thread, a non-blocking loop (mio; Python's selectors)"),
     ("o.b_threads", "B's message served by a thread per connection (Python's threading)"),
     ("v.b_after", "after {time}"),

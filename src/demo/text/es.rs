@@ -6,7 +6,7 @@
 pub const TEXTS: &[(&str, &str)] = &[
     ("intro.title", "sockmodes demo: sockets bloqueantes frente a no bloqueantes, medidos"),
     ("intro.body", "Cada paso usa sockets reales en 127.0.0.1; las cifras son lo que observó esta ejecución."),
-    ("outro", "Después: docs/guia.md (la tabla lado a lado, cómo capturar los paquetes, las trampas), y `cargo bench` para el estudio de escala."),
+    ("outro", "Después: docs/guia.md (la tabla comparada, cómo capturar los paquetes, las trampas), y `cargo bench` para el estudio de escala."),
     ("step", "Paso {n}: {title}"),
     // Paso 1
     ("s1.title", "el cliente arranca antes que el servidor: conexión rechazada"),
@@ -19,7 +19,7 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("o.mio_poll", "poll de mio"),
     ("o.mio_take_error", "take_error de mio"),
     ("v.error_after", "{error} tras {time}"),
-    ("v.in_progress", "devolvió Ok: el saludo TCP está en curso"),
+    ("v.in_progress", "devolvió Ok: el establecimiento de la conexión está en curso"),
     ("v.event_after", "event={event} tras {time} ({wakeups} despertar)"),
     // Paso 2
     ("s2.title", "un recv bloqueante espera hasta que llegan datos"),
@@ -43,7 +43,7 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("v.readable_after", "READABLE={ready} tras {time} ({wakeups} despertar(es), el último READABLE)"),
     ("v.header_and_hola", "{n} bytes (una cabecera de 4 bytes + \"hola\")"),
     // Paso 4
-    ("s4.title", "modo con tiempo límite: recv se rinde al vencer el plazo"),
+    ("s4.title", "modo con plazo: recv se rinde al vencer el plazo"),
     ("s4.python", "sock.settimeout(t); sock.recv(1024)  # lanza TimeoutError tras t"),
     ("s4.std", "stream.set_read_timeout(Some(t)); stream.read(&mut buf)  // Err: {kind}, os error {code}"),
     ("s4.mio", "(mio no pone plazos a las llamadas; se le da un plazo a poll)"),
@@ -90,13 +90,13 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("s8.title", "la trampa del plazo cero"),
     ("s8.python", "sock.settimeout(0.0)  # no bloqueante"),
     ("s8.std", "stream.set_read_timeout(Some(Duration::ZERO))  // Err(InvalidInput)"),
-    ("s8.mio", "socket2: SockRef::from(&s).set_read_timeout(Some(Duration::ZERO))  // Ok, y significa: bloquear para siempre"),
-    ("s8.lesson", "Cero significa tres cosas distintas. El Mode de sockmodes convierte settimeout(0.0) en NonBlocking y nunca pasa un plazo cero hacia abajo."),
+    ("s8.mio", "socket2: SockRef::from(&s).set_read_timeout(Some(Duration::ZERO))  // Ok, y significa: bloquearse indefinidamente"),
+    ("s8.lesson", "Cero significa tres cosas distintas. El Mode de sockmodes convierte settimeout(0.0) en NonBlocking y nunca entrega un plazo cero a las capas inferiores."),
     ("o.python_zero", "settimeout(0.0) de Python es"),
     ("o.std_says", "std dice"),
     ("o.socket2_says", "socket2 dice"),
     ("o.timeout_now", "plazo de lectura ahora"),
-    ("v.block_forever", "{value} (sin plazo: bloquea para siempre)"),
+    ("v.block_forever", "{value} (sin plazo: se bloquea indefinidamente)"),
     // Paso 9
     ("s9.title", "un hilo y dos clientes: con llamadas bloqueantes el segundo espera"),
     ("s9.python", "servidor.py: conn, _ = srv.accept(); conn.recv(1024)  |  selectors.DefaultSelector()  |  threading.Thread(target=atender, args=(conn,))"),

@@ -60,6 +60,7 @@ pub fn window(msgs: f64, busy: f64) -> Window {
             jain_index: Some(0.99),
         },
         carried_in: 10,
+        carried_in_max_ms: Some(1.0),
         unanswered: 0,
         oldest_unanswered_ms: None,
         send_grid_us: None,

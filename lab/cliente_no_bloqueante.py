@@ -1,0 +1,66 @@
+"""cliente_no_bloqueante.py: BlockingIOError en un bucle, a la vista.
+
+Cómo ejecutarlo (con un servidor en marcha):
+
+    python cliente_no_bloqueante.py                 # 127.0.0.1:8080
+    python cliente_no_bloqueante.py 9000 "Hola"
+
+Con setblocking(False) ninguna llamada espera: si no puede completarse en
+el acto lanza BlockingIOError (EAGAIN/EWOULDBLOCK; WSAEWOULDBLOCK 10035 en
+Windows) y el programa sigue. Este cliente:
+
+1. conecta sin esperar: connect_ex() devuelve "en curso" (EINPROGRESS,
+   o 10035 en Windows) y el saludo TCP termina después;
+2. envía el mensaje y cierra su lado de escritura;
+3. espera la respuesta del servidor (su cierre) con recv() en un bucle,
+   contando cada BlockingIOError: cada una es un momento en que un socket
+   bloqueante se habría quedado dormido.
+
+Con `sockmodes server` (servicio message) el servidor cierra al recibir el
+mensaje completo, y el recv() final devuelve b"".
+"""
+
+import errno
+import select
+import socket
+import sys
+import time
+
+
+def cliente(mensaje, host="127.0.0.1", puerto=8080):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)                  # igual que s.settimeout(0.0)
+
+    codigo = s.connect_ex((host, puerto))
+    print(f"connect_ex devolvió {codigo} ({errno.errorcode.get(codigo, 'OK')}): el saludo sigue en curso", flush=True)
+    # Esperar a que el socket se pueda escribir: entonces el saludo terminó
+    select.select([], [s], [], 5)
+    error = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if error:
+        raise ConnectionRefusedError(error, f"no se pudo conectar a {host}:{puerto} ({errno.errorcode.get(error, error)})")
+    print(f"Conectado a {host}:{puerto}", flush=True)
+
+    s.sendall(mensaje.encode())           # un mensaje corto cabe entero en el búfer
+    s.shutdown(socket.SHUT_WR)            # fin del mensaje
+    print(f"Mensaje enviado: {mensaje}", flush=True)
+
+    esperas = 0
+    inicio = time.monotonic()
+    while True:
+        try:
+            datos = s.recv(1024)
+        except BlockingIOError:
+            esperas += 1                  # nada todavía: hacer otra cosa y volver
+            time.sleep(0.001)
+            continue
+        if not datos:
+            break                         # b"": el servidor cerró
+    s.close()
+    print(f"El servidor cerró tras {time.monotonic() - inicio:.3f} s; "
+          f"recv() lanzó BlockingIOError {esperas} veces mientras tanto", flush=True)
+
+
+if __name__ == "__main__":
+    puerto = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
+    texto = sys.argv[2] if len(sys.argv) > 2 else "Hola, servidor!"
+    cliente(texto, puerto=puerto)

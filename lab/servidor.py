@@ -1,0 +1,56 @@
+"""servidor.py: el servidor bloqueante de la práctica.
+
+Cómo ejecutarlo (Windows, macOS o Linux, con Python 3 y nada más):
+
+    python servidor.py            # escucha en 127.0.0.1:8080
+    python servidor.py 9000       # en otro puerto
+
+Atiende UNA conexión: acepta, recibe el mensaje hasta que el cliente cierra
+su lado, lo muestra y termina. Funciona con `cliente.py`, con
+`cliente_lento.py` y con `sockmodes client message "Hola"` (cualquier --mode).
+
+A diferencia de la práctica original, que hace un solo recv(1024), este lee
+hasta que recv devuelve b"" (fin de flujo): TCP es un flujo de bytes y un
+mensaje puede llegar en varios trozos (pruébalo con cliente_lento.py).
+"""
+
+import socket
+import sys
+
+
+def servidor(host="127.0.0.1", puerto=8080):
+    # Crear un socket TCP/IP
+    servidor_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Poder reutilizar el puerto justo después de cerrar (Linux y macOS)
+    if sys.platform != "win32":
+        servidor_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+    # Establecer el socket como bloqueante
+    servidor_socket.setblocking(True)
+
+    # Vincular el socket al puerto y escuchar
+    servidor_socket.bind((host, puerto))
+    servidor_socket.listen(1)
+    print(f"Servidor escuchando en {host}:{puerto}", flush=True)
+
+    # Esperar a que llegue una conexión: accept() bloquea aquí
+    conexion, direccion = servidor_socket.accept()
+    print(f"Conexión aceptada de {direccion}", flush=True)
+
+    # recv() bloquea hasta que llegan bytes; b"" significa que el cliente cerró
+    trozos = []
+    while True:
+        trozo = conexion.recv(1024)
+        if not trozo:
+            break
+        trozos.append(trozo)
+    mensaje = b"".join(trozos).decode("utf-8", errors="replace")
+    print(f"Mensaje recibido: {mensaje}", flush=True)
+
+    # Cerrar la conexión y el socket del servidor
+    conexion.close()
+    servidor_socket.close()
+
+
+if __name__ == "__main__":
+    servidor(puerto=int(sys.argv[1]) if len(sys.argv) > 1 else 8080)

@@ -1,0 +1,210 @@
+//! The Python lab (`lab/`) against the Rust servers and clients: every
+//! script talks to `sockmodes server` and `sockmodes client` in both modes,
+//! so a student can mix them freely. Needs `python3` (every CI machine has
+//! it); where there is none the tests say so and pass without running,
+//! which on Windows under Wine is always the case (Wine runs the .exe, not
+//! Python).
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use sockmodes::child::ServerProcess;
+
+const MODES: [&str; 2] = ["blocking", "nonblocking"];
+
+fn python() -> Option<&'static str> {
+    ["python3", "python"].into_iter().find(|p| {
+        Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+fn lab(script: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("lab")
+        .join(script)
+}
+
+fn sockmodes() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sockmodes"))
+}
+
+#[track_caller]
+fn ok(out: Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what}: {:?}\nstdout: {stdout}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A lab server on a free port, once it says it listens; its stdout lines.
+struct PyServer {
+    child: Child,
+    port: u16,
+    lines: BufReader<std::process::ChildStdout>,
+}
+
+impl PyServer {
+    fn start(py: &str, script: &str) -> PyServer {
+        let port = free_port();
+        let mut child = Command::new(py)
+            .arg(lab(script))
+            .arg(port.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("piped"));
+        let mut first = String::new();
+        lines.read_line(&mut first).expect("a first line");
+        assert!(first.contains("escuchando en"), "{script}: {first}");
+        PyServer { child, port, lines }
+    }
+
+    /// The next line that contains `text` (panics at end of output).
+    #[track_caller]
+    fn expect_line(&mut self, text: &str) -> String {
+        loop {
+            let mut line = String::new();
+            let n = self.lines.read_line(&mut line).expect("server output");
+            assert!(n > 0, "the server ended before printing {text:?}");
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    for mode in MODES {
+        // servidor.py serves one connection, then ends.
+        let mut one = PyServer::start(py, "servidor.py");
+        let addr = format!("127.0.0.1:{}", one.port);
+        let out = sockmodes()
+            .args([
+                "client",
+                "--mode",
+                mode,
+                "--addr",
+                &addr,
+                "message",
+                "Hola, servidor!",
+            ])
+            .output()
+            .unwrap();
+        ok(
+            out,
+            &format!("sockmodes client --mode {mode} to servidor.py"),
+        );
+        one.expect_line("Mensaje recibido: Hola, servidor!");
+        for script in ["servidor_hilos.py", "servidor_selectors.py"] {
+            let mut many = PyServer::start(py, script);
+            let addr = format!("127.0.0.1:{}", many.port);
+            for k in 0..3 {
+                let text = format!("mensaje {k} de {mode}");
+                let out = sockmodes()
+                    .args(["client", "--mode", mode, "--addr", &addr, "message", &text])
+                    .output()
+                    .unwrap();
+                ok(out, &format!("{mode} client to {script}"));
+                many.expect_line(&text);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
+    for mode in MODES {
+        let mut srv = ServerProcess::start(bin, &["--mode", mode]).expect("server starts");
+        let port = srv.addr.port().to_string();
+        let mut printed = BufReader::new(srv.child.stdout.take().expect("piped"));
+        let mut next_message = || {
+            let mut line = String::new();
+            printed
+                .read_line(&mut line)
+                .expect("the server prints each message");
+            line
+        };
+        let out = Command::new(py)
+            .arg(lab("cliente.py"))
+            .args([&port, "Hola, servidor!"])
+            .output()
+            .unwrap();
+        assert!(ok(out, "cliente.py").contains("Mensaje enviado al servidor: Hola, servidor!"));
+        assert_eq!(next_message().trim(), "Hola, servidor!", "{mode}");
+
+        let out = Command::new(py)
+            .arg(lab("cliente_lento.py"))
+            .args([&port, "0.01", "byte a byte"])
+            .output()
+            .unwrap();
+        ok(out, "cliente_lento.py");
+        assert_eq!(
+            next_message().trim(),
+            "byte a byte",
+            "{mode}: the pieces make one message"
+        );
+
+        let out = Command::new(py)
+            .arg(lab("cliente_no_bloqueante.py"))
+            .args([&port, "sin esperar"])
+            .output()
+            .unwrap();
+        let said = ok(out, "cliente_no_bloqueante.py");
+        assert!(said.contains("El servidor cerró"), "{mode}: {said}");
+        assert!(said.contains("BlockingIOError"), "{mode}: {said}");
+        assert_eq!(next_message().trim(), "sin esperar", "{mode}");
+        let _ = srv.terminate();
+    }
+}
+
+#[test]
+fn the_lab_client_started_first_is_refused() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    let port = free_port().to_string();
+    let out = Command::new(py)
+        .arg(lab("cliente.py"))
+        .arg(&port)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ConnectionRefusedError"), "{err}");
+}
