@@ -11,8 +11,8 @@
 //! then generator, R times, against one server process; the table gives
 //! medians with min-max.
 //!
-//! `cargo bench --bench generator_cost` (full: R = 5, 1.5 s windows; `--
-//! --quick`: R = 3, 0.8 s; `-- --test`: one short window of each, no figures
+//! `cargo bench --bench generator_cost` (full: R = 3, 1.5 s windows; `--
+//! --quick`: R = 2, 0.5 s; `-- --test`: one short window of each, no figures
 //! claimed). Writes `target/criterion/sockmodes/generator-cost.md`.
 
 use std::path::Path;
@@ -63,14 +63,14 @@ fn cpu_per_msg(r: &sockmodes::load::LoadReport) -> Option<f64> {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let has = |a: &str| args.iter().any(|x| x == a);
-    // Why 5 windows of 1.5 s (quick: 3 of 0.8 s): enough for a range, and
-    // the whole bench stays within `cargo bench`'s time budget.
+    // Why 3 windows of 1.5 s (quick: 2 of 0.5 s): enough for a range, and
+    // the whole `cargo bench` stays within its time budget.
     let (repeats, window, warmup, connections) = if has("--test") {
         (1, 0.3, 0.2, 100)
     } else if has("--quick") {
-        (3, 0.8, 0.3, 1_000)
+        (2, 0.5, 0.3, 1_000)
     } else {
-        (5, 1.5, 0.5, 1_000)
+        (3, 1.5, 0.5, 1_000)
     };
     let window = Duration::from_secs_f64(window);
     let warmup = Duration::from_secs_f64(warmup);
