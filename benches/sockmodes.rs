@@ -53,9 +53,9 @@ fn main() {
     pin_current_thread(&Placement::for_criterion().client_cpus());
     // Why 1 s warm-up and 3 s measurement: loopback cases settle within a
     // second, and 20 cases x 4 s keeps criterion's share near 90 s of a
-    // full run under 15 minutes. Quick mode halves both.
+    // full run under 15 minutes. Quick mode takes 0.3 s and 1 s.
     let (warm_up, measure) = if mode == RunMode::Quick {
-        (Duration::from_millis(500), Duration::from_millis(1500))
+        (Duration::from_millis(300), Duration::from_secs(1))
     } else {
         (Duration::from_secs(1), Duration::from_secs(3))
     };

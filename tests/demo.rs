@@ -180,6 +180,18 @@ fn spanish_is_spanish_everywhere() {
     for n in 1..=10 {
         assert!(text.contains(&format!("Paso {n}: ")), "Paso {n}");
     }
+    // Decimal commas in Spanish: no "12.3 ms", and some "12,3 ms" or the like.
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let units = ["ms", "µs", "MiB", "s"];
+    let decimal_before_unit = |sep: char| {
+        words.windows(2).any(|w| {
+            units.contains(&w[1].trim_end_matches([')', ',', ';', '.']))
+                && w[0].contains(sep)
+                && w[0].trim_start_matches('(').replace(sep, "").parse::<u64>().is_ok()
+        })
+    };
+    assert!(!decimal_before_unit('.'), "a decimal point in the Spanish demo");
+    assert!(decimal_before_unit(','), "no decimal comma in the Spanish demo");
     for english in [
         "Step ",
         " after ",

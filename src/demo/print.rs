@@ -49,10 +49,10 @@ pub fn step(s: &Step, lang: Lang, style: Style, out: &mut dyn Write) -> io::Resu
             out,
             "  {} {label}: {}",
             style.paint("32", "->"),
-            style.paint("1", value)
+            style.paint("1", &lang.numbers(value))
         )?;
     }
-    writeln!(out, "  {}\n", style.paint("2", &s.lesson))
+    writeln!(out, "  {}\n", style.paint("2", &lang.numbers(&s.lesson)))
 }
 
 pub fn outro(lang: Lang, style: Style, out: &mut dyn Write) -> io::Result<()> {

@@ -73,6 +73,44 @@ impl Lang {
             .unwrap_or_else(|| panic!("no {key:?} text in {}", self.code()))
     }
 
+    /// Numbers as this language writes them: Spanish uses a decimal comma
+    /// ("12,3 ms"). Only whole words that are decimal numbers change (an
+    /// address such as 127.0.0.1 or code such as `settimeout(0.0)` does
+    /// not).
+    pub fn numbers(self, text: &str) -> String {
+        if self != Lang::Es {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        for (i, word) in text.split(' ').enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            let start = word.find(|c: char| c != '(').unwrap_or(word.len());
+            let end = word
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| !matches!(c, ')' | ',' | ';' | ':'))
+                .map_or(start, |(e, c)| e + c.len_utf8())
+                .max(start);
+            let core = &word[start..end];
+            let decimal = core.matches('.').count() == 1
+                && core.parse::<f64>().is_ok()
+                && core
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() || c == '-');
+            if decimal {
+                out.push_str(&word[..start]);
+                out.push_str(&core.replace('.', ","));
+                out.push_str(&word[end..]);
+            } else {
+                out.push_str(word);
+            }
+        }
+        out
+    }
+
     /// The text under `key` with each `{name}` replaced by its value.
     pub fn fill(self, key: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
         let mut text = self.t(key).to_string();
@@ -137,6 +175,25 @@ mod tests {
         assert_eq!(Lang::from_locale(None), Lang::En);
         assert_eq!(Lang::from_code("es"), Some(Lang::Es));
         assert_eq!(Lang::from_code("fr"), None);
+    }
+
+    #[test]
+    fn spanish_writes_decimal_commas_and_leaves_addresses_and_code_alone() {
+        assert_eq!(Lang::Es.numbers("12.3 ms (0.5 s)"), "12,3 ms (0,5 s)");
+        assert_eq!(Lang::Es.numbers("en 127.0.0.1:8080"), "en 127.0.0.1:8080");
+        assert_eq!(
+            Lang::Es.numbers("settimeout(0.0) y 64 MiB"),
+            "settimeout(0.0) y 64 MiB"
+        );
+        assert_eq!(
+            Lang::Es.numbers("1003 hilos, 17.6 MiB;"),
+            "1003 hilos, 17,6 MiB;"
+        );
+        assert_eq!(Lang::En.numbers("12.3 ms"), "12.3 ms");
+        assert_eq!(
+            Lang::Es.numbers("devolvió 2.5 ms: años"),
+            "devolvió 2,5 ms: años"
+        );
     }
 
     #[test]

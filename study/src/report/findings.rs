@@ -118,6 +118,15 @@ fn counts_list(counts: &[usize]) -> String {
     }
 }
 
+/// "connection" for just 1, else "connections".
+fn connections_word(counts: &[usize]) -> &'static str {
+    if counts == [1] {
+        "connection"
+    } else {
+        "connections"
+    }
+}
+
 /// "a, b and c".
 fn counts_words(items: &[String]) -> String {
     match items {
@@ -135,9 +144,10 @@ fn no_difference(verdicts: &[CountVerdict]) -> Option<String> {
     let first = same.first()?;
     let counts: Vec<usize> = same.iter().map(|v| v.connections).collect();
     Some(format!(
-        "At {} connections there was no difference beyond noise between blocking and non-blocking (at {}: {} \
+        "At {} {} there was no difference beyond noise between blocking and non-blocking (at {}: {} \
          against {} msg/s).",
         counts_list(&counts),
+        connections_word(&counts),
         first.connections,
         first.a.show(0),
         first.b.show(0)
@@ -152,9 +162,10 @@ fn blocking_ahead(verdicts: &[CountVerdict]) -> Option<String> {
         .collect();
     (!ahead.is_empty()).then(|| {
         format!(
-            "At {} connections the blocking server carried more messages per second than the non-blocking one \
+            "At {} {} the blocking server carried more messages per second than the non-blocking one \
              in every window: with few connections a thread that waits in its own read is cheap.",
-            counts_list(&ahead)
+            counts_list(&ahead),
+            connections_word(&ahead)
         )
     })
 }
