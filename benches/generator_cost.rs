@@ -24,21 +24,11 @@ use sockmodes::child::ServerProcess;
 use sockmodes::load::{self, reference, LoadConfig};
 use sockmodes::IoMode;
 use sockmodes_study::affinity::{pin_current_thread, Placement};
+use sockmodes_study::stats::Spread;
 
-/// Median and range of a few values.
-fn spread(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
-    (median, v[0], v[n - 1])
-}
-
-fn show((median, lo, hi): (f64, f64, f64), digits: usize) -> String {
-    format!("{median:.digits$} ({lo:.digits$}-{hi:.digits$})")
+/// "median (min-max)" of a step's windows.
+fn show(values: Vec<f64>, digits: usize) -> String {
+    Spread::of(values).map_or_else(|| "-".into(), |s| s.show(digits))
 }
 
 /// One load step's figures over its repeats.
@@ -104,11 +94,12 @@ fn main() -> anyhow::Result<()> {
     let capacities: Vec<f64> = (0..repeats)
         .map(|_| generator(None, None).map(|r| r.answered_per_s))
         .collect::<Result<_, _>>()?;
-    let capacity = spread(capacities.clone());
+    let capacity = Spread::of(capacities.iter().copied())
+        .ok_or_else(|| anyhow::anyhow!("no capacity was measured"))?;
     eprintln!("capacity at {connections} connections: {capacities:?}");
     let mut rows = Vec::new();
     for pct in [10.0, 50.0, 90.0] {
-        let rate = capacity.0 * pct / 100.0;
+        let rate = capacity.median * pct / 100.0;
         let mut m = Measured::default();
         for _ in 0..repeats {
             let r = reference::run(server.addr, connections, 64, rate, warmup, window)?;
@@ -142,13 +133,13 @@ fn main() -> anyhow::Result<()> {
         rows.push(format!(
             "| {pct:.0}% | {rate:.0} | {:.0} | {} | {} | **{}** | {} | {} | {} | {} |",
             m.grid_us,
-            show(spread(m.reference), 2),
-            show(spread(m.generator), 2),
-            show(spread(m.ratio), 2),
-            show(spread(m.p50), 0),
-            show(spread(m.exact), 2),
-            show(spread(m.exact_ratio), 2),
-            show(spread(m.exact_p50), 0),
+            show(m.reference, 2),
+            show(m.generator, 2),
+            show(m.ratio, 2),
+            show(m.p50, 0),
+            show(m.exact, 2),
+            show(m.exact_ratio, 2),
+            show(m.exact_p50, 0),
         ));
     }
     let _ = server.terminate();
@@ -168,7 +159,7 @@ fn main() -> anyhow::Result<()> {
          | load | rate msg/s | grid µs | reference CPU µs/msg | generator CPU µs/msg | generator / reference | generator p50 µs | exact CPU µs/msg | exact / reference | exact p50 µs |\n\
          |---|---|---|---|---|---|---|---|---|---|\n{}\n",
         placement.describe(),
-        show(capacity, 0),
+        capacity.show(0),
         window.as_secs_f64(),
         rows.join("\n")
     );

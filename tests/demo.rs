@@ -187,11 +187,21 @@ fn spanish_is_spanish_everywhere() {
         words.windows(2).any(|w| {
             units.contains(&w[1].trim_end_matches([')', ',', ';', '.']))
                 && w[0].contains(sep)
-                && w[0].trim_start_matches('(').replace(sep, "").parse::<u64>().is_ok()
+                && w[0]
+                    .trim_start_matches('(')
+                    .replace(sep, "")
+                    .parse::<u64>()
+                    .is_ok()
         })
     };
-    assert!(!decimal_before_unit('.'), "a decimal point in the Spanish demo");
-    assert!(decimal_before_unit(','), "no decimal comma in the Spanish demo");
+    assert!(
+        !decimal_before_unit('.'),
+        "a decimal point in the Spanish demo"
+    );
+    assert!(
+        decimal_before_unit(','),
+        "no decimal comma in the Spanish demo"
+    );
     for english in [
         "Step ",
         " after ",

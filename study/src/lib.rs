@@ -19,6 +19,7 @@
 
 pub mod affinity;
 pub mod machine;
+pub mod point;
 pub mod report;
 pub mod scale;
 pub mod stats;

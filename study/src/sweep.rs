@@ -35,17 +35,12 @@ use sockmodes::IoMode;
 use sockmodes_common::procfs::{self, ProcessSample};
 
 use crate::affinity::Placement;
-use crate::stats::Spread;
+pub use crate::point::{find, Limit, Point, ServerCost, Step, Window};
 use crate::target::{RunMode, Target};
 
 /// Environment variable that makes the bench binary serve tokio instead of
 /// benching (its value is the number of worker threads).
 pub const SERVE_TOKIO: &str = "SOCKMODES_BENCH_SERVE_TOKIO";
-
-/// Busy share above which a side counts as saturated.
-///
-/// Why 0.9: the same line the load generator uses for "client-bound".
-pub const SATURATED: f64 = 0.9;
 
 /// How big and how long, by run mode.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -133,176 +128,6 @@ impl Plan {
             server_cores,
         }
     }
-}
-
-/// What a server cost over a measured window, per message.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct ServerCost {
-    pub user_us_per_msg: f64,
-    pub system_us_per_msg: f64,
-    pub switches_per_msg: f64,
-    pub rss_mib: f64,
-    pub threads: u64,
-    /// Server CPU over the window as cores busy (1.0 = one core all the time).
-    pub cores_busy: f64,
-}
-
-/// One window against one fresh server process.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Window {
-    /// The load generator's whole report of the window.
-    pub load: LoadReport,
-    /// The server's costs over it (None where `/proc` could not be read).
-    pub cost: Option<ServerCost>,
-}
-
-/// Which experiment a point belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    /// Closed loop.
-    Sweep,
-    /// Open loop at a share of the server's own capacity.
-    Offered,
-    /// Open loop at the same rate for every server.
-    SameRate,
-}
-
-/// Which side limited a point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Limit {
-    /// Only the load generator was saturated: server figures are lower bounds.
-    Client,
-    /// Only the server.
-    Server,
-    /// Both (on loopback, each side's syscalls carry the other's kernel work).
-    Both,
-}
-
-/// One server at one connection count (and offered rate), over R windows.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Point {
-    pub target: Target,
-    pub step: Step,
-    pub connections: usize,
-    /// Offered: % of this server's capacity; same rate: % of the slowest's.
-    pub offered_pct: Option<f64>,
-    pub offered_per_s: Option<f64>,
-    /// Cores the server was given.
-    pub server_cores: usize,
-    pub windows: Vec<Window>,
-}
-
-impl Point {
-    fn spread(&self, f: impl Fn(&Window) -> Option<f64>) -> Option<Spread> {
-        Spread::of(self.windows.iter().filter_map(f))
-    }
-
-    /// Messages per second.
-    pub fn msgs(&self) -> Option<Spread> {
-        self.spread(|w| Some(w.load.messages_per_s))
-    }
-
-    /// Answers within the window per second (open loop: what was sustained).
-    pub fn answered(&self) -> Option<Spread> {
-        self.spread(|w| Some(w.load.answered_per_s))
-    }
-
-    pub fn p50(&self) -> Option<Spread> {
-        self.spread(|w| Some(w.load.p50_us))
-    }
-
-    pub fn p99(&self) -> Option<Spread> {
-        self.spread(|w| Some(w.load.p99_us))
-    }
-
-    pub fn p999(&self) -> Option<Spread> {
-        self.spread(|w| Some(w.load.p999_us))
-    }
-
-    /// Server CPU µs per message, user + system.
-    pub fn cpu_per_msg(&self) -> Option<Spread> {
-        self.spread(|w| {
-            w.cost
-                .as_ref()
-                .map(|c| c.user_us_per_msg + c.system_us_per_msg)
-        })
-    }
-
-    pub fn user_per_msg(&self) -> Option<Spread> {
-        self.spread(|w| w.cost.as_ref().map(|c| c.user_us_per_msg))
-    }
-
-    pub fn system_per_msg(&self) -> Option<Spread> {
-        self.spread(|w| w.cost.as_ref().map(|c| c.system_us_per_msg))
-    }
-
-    pub fn switches_per_msg(&self) -> Option<Spread> {
-        self.spread(|w| w.cost.as_ref().map(|c| c.switches_per_msg))
-    }
-
-    pub fn rss_mib(&self) -> Option<Spread> {
-        self.spread(|w| w.cost.as_ref().map(|c| c.rss_mib))
-    }
-
-    pub fn threads(&self) -> Option<Spread> {
-        self.spread(|w| w.cost.as_ref().map(|c| c.threads as f64))
-    }
-
-    /// Connections starved (no answer in the window), over the windows.
-    pub fn starved(&self) -> Option<Spread> {
-        self.spread(|w| Some(w.load.fairness.starved as f64))
-    }
-
-    pub fn jain(&self) -> Option<Spread> {
-        self.spread(|w| w.load.fairness.jain_index)
-    }
-
-    /// Seconds until the last connection's first answer (windows where some
-    /// connection never got one are left out; `never_answered` says so).
-    pub fn ramp_s(&self) -> Option<Spread> {
-        self.spread(|w| w.load.ramp.last_first_answer_ms.map(|ms| ms / 1000.0))
-    }
-
-    /// Windows in which some connection was never answered.
-    pub fn windows_with_unanswered(&self) -> usize {
-        self.windows
-            .iter()
-            .filter(|w| w.load.ramp.never_answered > 0)
-            .count()
-    }
-
-    /// The client's busy share.
-    pub fn client_busy(&self) -> Option<Spread> {
-        self.spread(|w| w.load.client_cpu_utilization)
-    }
-
-    /// The server's busy share of its cores.
-    pub fn server_busy(&self) -> Option<Spread> {
-        let cores = self.server_cores.max(1) as f64;
-        self.spread(|w| w.cost.as_ref().map(|c| c.cores_busy / cores))
-    }
-
-    /// Which side limited this point, by the medians (None: neither was
-    /// saturated, or the server was not measured).
-    pub fn limit(&self) -> Option<Limit> {
-        let client = self.client_busy()?.median > SATURATED;
-        let server = self.server_busy()?.median > SATURATED;
-        match (client, server) {
-            (true, true) => Some(Limit::Both),
-            (true, false) => Some(Limit::Client),
-            (false, true) => Some(Limit::Server),
-            (false, false) => None,
-        }
-    }
-}
-
-/// The point of `points` for `target` at `n` connections.
-pub fn find(points: &[Point], target: Target, n: usize) -> Option<&Point> {
-    points
-        .iter()
-        .find(|p| p.target == target && p.connections == n)
 }
 
 /// How to start each studied server as a process of its own.
@@ -461,6 +286,24 @@ pub fn capacities(sweep: &[Point], n: usize) -> Vec<(Target, f64)> {
         .collect()
 }
 
+/// Open-loop points at `n` connections, one per `(server, rate)`.
+fn open_loop(
+    plan: &Plan,
+    step: Step,
+    pct: f64,
+    rates: &[(Target, f64)],
+) -> Vec<(Point, Option<f64>)> {
+    rates
+        .iter()
+        .map(|&(t, rate)| {
+            let mut p = empty(t, step, plan.load_connections, plan);
+            p.offered_pct = Some(pct);
+            p.offered_per_s = Some(rate);
+            (p, Some(rate))
+        })
+        .collect()
+}
+
 /// The hockey stick: open loop at each step of each server's own capacity.
 pub fn offered_load(
     plan: &Plan,
@@ -468,20 +311,14 @@ pub fn offered_load(
     launcher: &Launcher,
     sweep: &[Point],
 ) -> Vec<Point> {
-    let n = plan.load_connections;
-    let caps = capacities(sweep, n);
+    let caps = capacities(sweep, plan.load_connections);
     let mut points = Vec::new();
     for &pct in &plan.load_steps {
-        let step: Vec<(Point, Option<f64>)> = caps
+        let rates: Vec<(Target, f64)> = caps
             .iter()
-            .map(|&(t, cap)| {
-                let rate = cap * pct / 100.0;
-                let mut p = empty(t, Step::Offered, n, plan);
-                p.offered_pct = Some(pct);
-                p.offered_per_s = Some(rate);
-                (p, Some(rate))
-            })
+            .map(|&(t, cap)| (t, cap * pct / 100.0))
             .collect();
+        let step = open_loop(plan, Step::Offered, pct, &rates);
         points.extend(measure_all(plan, placement, launcher, step));
     }
     points
@@ -494,20 +331,12 @@ pub fn same_rate(
     launcher: &Launcher,
     sweep: &[Point],
 ) -> Vec<Point> {
-    let n = plan.load_connections;
-    let caps = capacities(sweep, n);
+    let caps = capacities(sweep, plan.load_connections);
     let Some(slowest) = caps.iter().map(|&(_, c)| c).min_by(f64::total_cmp) else {
         return Vec::new();
     };
     let rate = slowest * plan.same_rate_pct / 100.0;
-    let step = caps
-        .iter()
-        .map(|&(t, _)| {
-            let mut p = empty(t, Step::SameRate, n, plan);
-            p.offered_pct = Some(plan.same_rate_pct);
-            p.offered_per_s = Some(rate);
-            (p, Some(rate))
-        })
-        .collect();
+    let rates: Vec<(Target, f64)> = caps.iter().map(|&(t, _)| (t, rate)).collect();
+    let step = open_loop(plan, Step::SameRate, plan.same_rate_pct, &rates);
     measure_all(plan, placement, launcher, step)
 }
