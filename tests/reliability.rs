@@ -5,7 +5,7 @@
 //! Time scales are shrunk the same way (an idle timeout of 400 ms instead of
 //! 30 s): the behaviour under test is the same, only faster.
 //!
-//! One file (about 470 lines): the guarantees matrix of the README, one test
+//! One file (about 430 lines): the guarantees matrix of the README, one test
 //! per row, all run against both servers with the same helpers.
 
 mod util;

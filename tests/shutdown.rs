@@ -17,7 +17,6 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes::child::ServerProcess;
 use sockmodes::IoMode;
 use sockmodes_common::config::LINGER_TIME;
 use sockmodes_common::frame::encode_frame;
@@ -145,6 +144,7 @@ fn shutdown_ends_every_busy_connection_with_eof_in_both_modes() {
 #[cfg(unix)]
 #[test]
 fn sigterm_to_the_server_ends_every_connection_with_eof_and_exits_0() {
+    use sockmodes::child::ServerProcess;
     for mode in ["blocking", "nonblocking"] {
         let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])

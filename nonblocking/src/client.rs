@@ -12,7 +12,7 @@
 //! those: on WouldBlock they sleep in `Poll::poll` until the socket is ready,
 //! never in a busy loop, and they count every WouldBlock they met.
 //!
-//! One file (about 480 lines): each WouldBlock-visible call sits next to
+//! One file (about 530 lines): each WouldBlock-visible call sits next to
 //! the convenience call built on it, which is the lesson of the file.
 
 use std::io::{self, Read, Write};
