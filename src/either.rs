@@ -1,85 +1,28 @@
-//! One server type and one client type over both modes.
+//! One server type over every I/O model of the registry (`model.rs`), and
+//! one client type over the models that have a client.
 
-use std::fmt;
 use std::net::SocketAddr;
-use std::str::FromStr;
 use std::time::Duration;
 
 use sockmodes_blocking as blocking;
 use sockmodes_common::client::send_counted;
-use sockmodes_common::config::MemoryBound;
 use sockmodes_common::{
-    ClientError, MessageHandler, MessageReceipt, Mode, ServerConfig, ServerSession, SinkSummary,
-    SinkTally, SocketError, StatsSnapshot, DEFAULT_MAX_FRAME,
+    ClientError, MessageHandler, MessageReceipt, Mode, ServerConfig, SinkSummary, SinkTally,
+    SocketError, StatsSnapshot, DEFAULT_MAX_FRAME,
 };
 use sockmodes_nonblocking as nonblocking;
 
-/// Which I/O model: a thread per connection that waits, or an event loop
-/// that never does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum IoMode {
-    /// std::net, blocking calls, one thread per connection.
-    #[default]
-    Blocking,
-    /// mio, non-blocking calls, event loop.
-    NonBlocking,
-}
+pub use crate::model::IoMode;
 
-impl IoMode {
-    /// Both modes, for matrices.
-    pub const ALL: [IoMode; 2] = [IoMode::Blocking, IoMode::NonBlocking];
-
-    /// The most memory a server of this mode with `config` can hold: the
-    /// session's buffers plus, per connection, a thread's stack (blocking)
-    /// or the event loop's bookkeeping (non-blocking), times `max_conns`.
-    /// The kernel's socket buffers are not counted (they are the kernel's,
-    /// bounded by `net.ipv4.tcp_rmem`/`tcp_wmem`).
-    pub fn memory_bound(self, config: &ServerConfig) -> MemoryBound {
-        let overhead = match self {
-            IoMode::Blocking => config.stack_size,
-            IoMode::NonBlocking => nonblocking::CONNECTION_OVERHEAD,
-        };
-        MemoryBound {
-            buffers: ServerSession::memory_bound(config) as u64,
-            overhead: overhead as u64,
-            connections: config.max_conns as u64,
-        }
-    }
-
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            IoMode::Blocking => "blocking",
-            IoMode::NonBlocking => "nonblocking",
-        }
-    }
-}
-
-impl fmt::Display for IoMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for IoMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "blocking" => Ok(IoMode::Blocking),
-            "nonblocking" | "non-blocking" => Ok(IoMode::NonBlocking),
-            _ => Err(format!(
-                "unknown mode {s:?} (expected blocking or nonblocking)"
-            )),
-        }
-    }
-}
-
-/// A running server of either mode.
+/// A running server of any mode.
 pub enum Server {
     /// The thread-per-connection server.
     Blocking(blocking::ServerHandle),
     /// The event-loop server.
     NonBlocking(nonblocking::ServerHandle),
+    /// The io_uring server (Linux).
+    #[cfg(target_os = "linux")]
+    Completion(sockmodes_completion::ServerHandle),
 }
 
 impl Server {
@@ -95,6 +38,22 @@ impl Server {
         Ok(match mode {
             IoMode::Blocking => Server::Blocking(blocking::start(config, on_message)?),
             IoMode::NonBlocking => Server::NonBlocking(nonblocking::start(config, on_message)?),
+            #[cfg(target_os = "linux")]
+            IoMode::Completion => {
+                Server::Completion(sockmodes_completion::start(config, on_message)?)
+            }
+            #[cfg(not(target_os = "linux"))]
+            IoMode::Completion => {
+                let why = IoMode::Completion.check_available().unwrap_err();
+                return Err(SocketError::on(
+                    sockmodes_common::Op::Bind,
+                    config.addr,
+                    Mode::NonBlocking,
+                )(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    why,
+                )));
+            }
         })
     }
 
@@ -103,6 +62,8 @@ impl Server {
         match self {
             Server::Blocking(s) => s.local_addr(),
             Server::NonBlocking(s) => s.local_addr(),
+            #[cfg(target_os = "linux")]
+            Server::Completion(s) => s.local_addr(),
         }
     }
 
@@ -111,6 +72,8 @@ impl Server {
         match self {
             Server::Blocking(s) => s.stats(),
             Server::NonBlocking(s) => s.stats(),
+            #[cfg(target_os = "linux")]
+            Server::Completion(s) => s.stats(),
         }
     }
 
@@ -119,6 +82,8 @@ impl Server {
         match self {
             Server::Blocking(s) => s.is_finished(),
             Server::NonBlocking(s) => s.is_finished(),
+            #[cfg(target_os = "linux")]
+            Server::Completion(s) => s.is_finished(),
         }
     }
 
@@ -127,6 +92,8 @@ impl Server {
         match self {
             Server::Blocking(s) => s.wait(),
             Server::NonBlocking(s) => s.wait(),
+            #[cfg(target_os = "linux")]
+            Server::Completion(s) => s.wait(),
         }
     }
 
@@ -135,9 +102,14 @@ impl Server {
         match self {
             Server::Blocking(s) => s.shutdown(deadline),
             Server::NonBlocking(s) => s.shutdown(deadline),
+            #[cfg(target_os = "linux")]
+            Server::Completion(s) => s.shutdown(deadline),
         }
     }
 }
+
+/// Why `--mode completion` has no client.
+pub const NO_CLIENT: &str = "the completion model is a server here; clients and the load generator use --mode blocking or nonblocking (any client talks to any server)";
 
 /// Client settings that mean the same in both modes.
 #[derive(Debug, Clone)]
@@ -198,6 +170,16 @@ impl Client {
                     ..nonblocking::NbOptions::default()
                 };
                 Client::NonBlocking(Box::new(nonblocking::NbClient::connect(addr, &options)?))
+            }
+            IoMode::Completion => {
+                return Err(ClientError::Socket(SocketError::on(
+                    sockmodes_common::Op::Connect,
+                    addr,
+                    Mode::NonBlocking,
+                )(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    NO_CLIENT,
+                ))))
             }
         })
     }

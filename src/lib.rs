@@ -1,8 +1,9 @@
-//! The `sockmodes` command's library: both modes behind one interface, so the
-//! command, the load generator, the benches and the tests pick a mode with a
-//! value instead of with code.
+//! The `sockmodes` command's library: every I/O model behind one interface,
+//! so the command, the load generator, the benches and the tests pick a
+//! model with a value instead of with code.
 //!
-//! - [`either`]: a [`Server`] and a [`Client`] of either [`IoMode`].
+//! - [`model`]: the registry of I/O models, [`IoMode`].
+//! - [`either`]: a [`Server`] of any [`IoMode`] and a [`Client`] of those with a client.
 //! - [`load`]: the load generator (closed and open loop, HdrHistogram).
 //! - [`demo`]: the guided walk-through behind `sockmodes demo`.
 //! - [`child`]: a `sockmodes server` child process (scale bench, command tests).
@@ -14,5 +15,6 @@ pub mod delayed;
 pub mod demo;
 pub mod either;
 pub mod load;
+pub mod model;
 
 pub use either::{Client, ClientSettings, IoMode, Server};

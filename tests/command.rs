@@ -49,13 +49,16 @@ fn assert_one_clear_error(out: &Output, needle: &str) {
 }
 
 #[test]
-fn message_reaches_stdout_in_both_modes() {
-    for mode in ["blocking", "nonblocking"] {
+fn message_reaches_stdout_in_every_mode() {
+    for m in sockmodes::IoMode::servers() {
+        let mode = m.name();
         let mut server = start_server(&["--mode", mode, "--once"]);
+        // The completion model has no client: the non-blocking one talks to it.
+        let client_mode = if m.has_client() { mode } else { "nonblocking" };
         let stdout = sockmodes_ok(&[
             "client",
             "--mode",
-            mode,
+            client_mode,
             "--addr",
             &server.addr.to_string(),
             "message",
@@ -78,9 +81,9 @@ fn message_reaches_stdout_in_both_modes() {
 
 #[test]
 fn echo_and_sink_verify_in_both_modes() {
-    for mode in ["blocking", "nonblocking"] {
+    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
         let echo = start_server(&["--mode", mode, "--service", "echo"]);
-        for client_mode in ["blocking", "nonblocking"] {
+        for client_mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
             let stdout = sockmodes_ok(&[
                 "client",
                 "--mode",
@@ -170,10 +173,10 @@ fn load_json_in_both_modes() {
         "oldest_unanswered_ms",
         "send_grid_us",
     ];
-    for server_mode in ["blocking", "nonblocking"] {
+    for server_mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
             let server = start_server(&["--mode", server_mode, "--service", service]);
-            for mode in ["blocking", "nonblocking"] {
+            for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
                 let mut args = vec![
                     "load",
                     "--mode",
@@ -231,7 +234,7 @@ fn load_json(mode: &str, addr: std::net::SocketAddr, extra: &[&str]) -> serde_js
 #[test]
 fn open_loop_load_runs_at_the_rate() {
     let server = start_server(&["--service", "echo"]);
-    for mode in ["blocking", "nonblocking"] {
+    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
         let v = load_json(mode, server.addr, &["--duration", "1", "--rate", "400"]);
         // The schedule fixes the count: 400/s for 1 s (a few may straddle the end).
         let messages = v["messages"].as_u64().unwrap();
@@ -248,7 +251,7 @@ fn hdr_log_decodes_to_the_json_figures() {
     let server = start_server(&["--mode", "nonblocking", "--service", "echo"]);
     let dir = std::env::temp_dir().join(format!("sockmodes-hdrlog-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for mode in ["blocking", "nonblocking"] {
+    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
         let log = dir.join(format!("{mode}.hlog"));
         let log_arg = log.to_str().unwrap();
         let v = load_json(
@@ -296,7 +299,7 @@ fn hdr_log_decodes_to_the_json_figures() {
 fn refused_bad_address_and_address_in_use_are_one_clear_line() {
     let (_reserved, closed) = sockmodes_common::net::unlistened_port().unwrap();
     let closed = closed.to_string();
-    for mode in ["blocking", "nonblocking"] {
+    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[
             "client", "--mode", mode, "--addr", &closed, "message", "hola",
         ]);
@@ -313,7 +316,7 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
     );
 
     let server = start_server(&[]);
-    for mode in ["blocking", "nonblocking"] {
+    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
         let out = sockmodes(&["server", "--mode", mode, "--addr", &server.addr.to_string()]);
         assert_one_clear_error(&out, "already in use");
     }
@@ -324,7 +327,7 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
 fn timeout_and_oversized_frames_are_one_clear_line() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap().to_string();
-    for mode in ["blocking", "nonblocking"] {
+    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[
             "client",
             "--mode",

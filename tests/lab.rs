@@ -11,8 +11,6 @@ use std::process::{Child, Command, Output, Stdio};
 
 use sockmodes::child::ServerProcess;
 
-const MODES: [&str; 2] = ["blocking", "nonblocking"];
-
 fn python() -> Option<&'static str> {
     ["python3", "python"].into_iter().find(|p| {
         Command::new(p)
@@ -104,7 +102,7 @@ fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
         eprintln!("no python3 here: the lab tests did not run");
         return;
     };
-    for mode in MODES {
+    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
         // servidor.py serves one connection, then ends.
         let mut one = PyServer::start(py, "servidor.py");
         let addr = format!("127.0.0.1:{}", one.port);
@@ -149,7 +147,7 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
         return;
     };
     let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    for mode in MODES {
+    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
         let mut srv = ServerProcess::start(bin, &["--mode", mode]).expect("server starts");
         let port = srv.addr.port().to_string();
         let mut printed = BufReader::new(srv.child.stdout.take().expect("piped"));

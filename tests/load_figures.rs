@@ -86,7 +86,7 @@ fn nonblocking_client_reads_a_known_delay() {
 #[test]
 fn closed_loop_obeys_littles_law() {
     let server = delayed(20, None);
-    for mode in IoMode::ALL {
+    for mode in IoMode::CLIENTS {
         let r = load(mode, server.addr(), |c| c.connections = 10);
         // L = lambda x W: connections in flight = messages/s x mean latency.
         let in_flight = r.messages_per_s * r.mean_us / 1e6;
@@ -104,7 +104,7 @@ fn closed_loop_obeys_littles_law() {
 #[test]
 fn open_loop_counts_the_queueing_behind_a_stall() {
     let stall_ms = 300;
-    for mode in IoMode::ALL {
+    for mode in IoMode::CLIENTS {
         let stall = Stall {
             after: Duration::from_millis(500),
             length: Duration::from_millis(stall_ms),
@@ -188,7 +188,7 @@ fn quirky(delay_ms: u64, quirk: Quirk) -> DelayedEcho {
 
 #[test]
 fn the_warm_up_waits_for_every_first_answer_and_the_ramp_reads_it() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::CLIENTS {
         // Connection k's first answer comes k x 300 ms late: 2.7 s for the last.
         let server = quirky(0, Quirk::StaggerFirst(Duration::from_millis(300)));
         let r = load(mode, server.addr(), |c| c.connections = 10);
@@ -216,7 +216,7 @@ fn the_warm_up_waits_for_every_first_answer_and_the_ramp_reads_it() {
 
 #[test]
 fn a_connection_answered_ten_times_slower_gets_a_tenth_and_lowers_jain() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::CLIENTS {
         let server = quirky(
             5,
             Quirk::Slow {
@@ -243,7 +243,7 @@ fn a_connection_answered_ten_times_slower_gets_a_tenth_and_lowers_jain() {
 
 #[test]
 fn a_connection_never_answered_is_starved_and_the_run_still_ends() {
-    for mode in ["blocking", "nonblocking"] {
+    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
         let server = quirky(1, Quirk::Silent(3));
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
             .args(["load", "--mode", mode, "--json", "--connections", "10"])

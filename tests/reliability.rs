@@ -88,7 +88,7 @@ fn mixed_clients_lose_nothing(mode: IoMode, clients: usize, frames: usize) {
 
 #[test]
 fn concurrent_mixed_clients_lose_nothing() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         mixed_clients_lose_nothing(mode, 50, 50);
     }
 }
@@ -96,7 +96,7 @@ fn concurrent_mixed_clients_lose_nothing() {
 #[test]
 #[ignore = "full size: 200 clients x 500 frames; run with --release -- --ignored"]
 fn concurrent_mixed_clients_lose_nothing_full_size() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         mixed_clients_lose_nothing(mode, 200, 500);
     }
 }
@@ -107,7 +107,7 @@ fn everything_through_a_one_byte_slicer() {
         piece: 1,
         delay: Duration::from_micros(100),
     };
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (echo, _) = server(mode, Service::Echo, |_| {});
         let proxy = Proxy::start(echo.local_addr(), slicer);
         let mut c = client(IoMode::NonBlocking, proxy.addr);
@@ -169,7 +169,7 @@ fn assert_still_serves(srv: &Server) {
 
 #[test]
 fn a_header_over_max_frame_closes_that_connection_only() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 1 << 20);
         let mut other = client(IoMode::NonBlocking, srv.local_addr());
         assert!(
@@ -185,7 +185,7 @@ fn a_header_over_max_frame_closes_that_connection_only() {
 
 #[test]
 fn garbage_and_truncated_frames_never_take_a_server_down() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 64 * 1024);
         let mut rng = Rng(42);
         for i in 0..40 {
@@ -213,7 +213,7 @@ fn garbage_and_truncated_frames_never_take_a_server_down() {
 
 #[test]
 fn reset_and_half_close_in_the_middle_of_a_frame() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |_| {});
         let mut frame = Vec::new();
         encode_frame(&mut frame, &payload(100, 1)).unwrap();
@@ -240,7 +240,7 @@ fn reset_and_half_close_in_the_middle_of_a_frame() {
 
 #[test]
 fn slow_loris_connections_are_dropped_and_others_served() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(400)
         });
@@ -278,7 +278,7 @@ fn a_slow_reader_cannot_grow_either_server() {
     // The server runs as its own process so that its resident memory is its
     // own, not mixed with the other tests running in this one.
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    for mode in ["blocking", "nonblocking"] {
+    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");
         let rss = || resident_bytes(Some(srv.pid())).expect("server RSS");
@@ -334,7 +334,7 @@ const BURST: usize = 1500;
 #[test]
 fn a_burst_of_connects_is_all_served() {
     let _ = sockmodes_common::net::raise_nofile_limit();
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |_| {});
         let mut multi = MultiClient::new(1024).unwrap();
         for _ in 0..BURST {
@@ -378,7 +378,7 @@ fn a_burst_of_connects_is_all_served() {
     ignore = "hangs under Wine 8: the over-limit reset never reaches the client; not tried on real Windows"
 )]
 fn over_the_connection_limit_is_a_clear_refusal() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_conns = 3);
         let mut held: Vec<Client> = (0..3)
             .map(|_| client(IoMode::Blocking, srv.local_addr()))
@@ -386,7 +386,7 @@ fn over_the_connection_limit_is_a_clear_refusal() {
         for c in &mut held {
             c.echo(b"in").unwrap();
         }
-        for client_mode in IoMode::ALL {
+        for client_mode in IoMode::CLIENTS {
             let err = Client::connect(client_mode, srv.local_addr(), &ClientSettings::default())
                 .and_then(|mut c| c.echo(b"one too many"))
                 .unwrap_err();
@@ -406,7 +406,7 @@ fn over_the_connection_limit_is_a_clear_refusal() {
 
 #[test]
 fn messages_of_10_mib_and_of_non_utf8_bytes_arrive_intact() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         // A message is kept whole, so its limit is raised for this one.
         let (srv, inbox) = server(mode, Service::Message, |c| c.max_message = 16 << 20);
         let big = payload(10 << 20, 5);

@@ -118,7 +118,7 @@ fn story(mode: &str, addr: SocketAddr, stop: impl FnOnce()) {
 
 #[test]
 fn shutdown_ends_every_busy_connection_with_eof_in_both_modes() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |_| {});
         let addr = srv.local_addr();
         wait_until("listening", || srv.stats().active == 0);
@@ -145,7 +145,7 @@ fn shutdown_ends_every_busy_connection_with_eof_in_both_modes() {
 #[test]
 fn sigterm_to_the_server_ends_every_connection_with_eof_and_exits_0() {
     use sockmodes::child::ServerProcess;
-    for mode in ["blocking", "nonblocking"] {
+    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
         let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");
@@ -189,7 +189,7 @@ fn after_the_server_ends(addr: SocketAddr, first: &[u8], more: &[u8]) -> (Ending
 
 #[test]
 fn an_idle_timeout_lingers_and_the_client_sees_eof() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(300);
         });
@@ -209,7 +209,7 @@ fn an_idle_timeout_lingers_and_the_client_sees_eof() {
 
 #[test]
 fn an_oversized_header_followed_by_more_bytes_ends_with_eof() {
-    for mode in IoMode::ALL {
+    for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 1 << 20);
         // A good frame is answered first, then the bad header and 64 KiB
         // more that the server never reads as frames.

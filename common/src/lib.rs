@@ -33,6 +33,7 @@ pub mod net;
 pub mod procfs;
 pub mod pyerror;
 pub mod session;
+pub mod slab;
 pub mod stream;
 pub mod summary;
 pub mod sys;

@@ -17,7 +17,8 @@ pub mod client;
 pub mod conn;
 pub mod multi;
 pub mod server;
-pub mod slab;
+/// Connection storage (in common: the completion server uses it too).
+pub use sockmodes_common::slab;
 pub mod timer;
 #[cfg(target_os = "linux")]
 pub mod timerfd;

@@ -12,13 +12,13 @@ use clap::{Args, Subcommand};
 use sockmodes::{Client, ClientSettings, IoMode};
 use sockmodes_common::{ClientError, SinkTally, DEFAULT_MAX_FRAME};
 
-use super::{parse_addr, parse_secs, ModeArg};
+use super::{parse_addr, parse_secs};
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
     /// I/O model.
-    #[arg(long, value_enum, default_value_t = ModeArg::Blocking)]
-    mode: ModeArg,
+    #[arg(long, value_enum, default_value_t = IoMode::Blocking)]
+    mode: IoMode,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: SocketAddr,
@@ -66,7 +66,14 @@ enum Action {
 }
 
 pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
-    let mode = IoMode::from(args.mode);
+    let mode = args.mode;
+    if !mode.has_client() {
+        eprintln!(
+            "sockmodes: error: --mode {mode}: {}",
+            sockmodes::either::NO_CLIENT
+        );
+        return Ok(std::process::ExitCode::from(2));
+    }
     let settings = ClientSettings {
         timeout: args.timeout,
         retries: args.retry,

@@ -15,7 +15,7 @@ use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes::IoMode;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
-use super::{ensure_descriptors, parse_addr, parse_secs, ModeArg};
+use super::{ensure_descriptors, parse_addr, parse_secs};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum LoadService {
@@ -83,8 +83,8 @@ Merge runs from several load machines: --hdr-log on each, then
 #[derive(Debug, Args)]
 pub struct LoadArgs {
     /// Client I/O model: blocking = a thread per connection; nonblocking = mio event loops.
-    #[arg(long, value_enum, default_value_t = ModeArg::Blocking)]
-    mode: ModeArg,
+    #[arg(long, value_enum, default_value_t = IoMode::Blocking)]
+    mode: IoMode,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: SocketAddr,
@@ -137,7 +137,14 @@ fn parse_warmup(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    let mode = IoMode::from(args.mode);
+    let mode = args.mode;
+    if !mode.has_client() {
+        eprintln!(
+            "sockmodes: error: --mode {mode}: {}",
+            sockmodes::either::NO_CLIENT
+        );
+        return Ok(std::process::ExitCode::from(2));
+    }
     // The progress bar learns from the run when the window opens.
     let measuring = Arc::new(AtomicBool::new(false));
     let opened = Arc::clone(&measuring);

@@ -8,7 +8,6 @@ mod signals;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use sockmodes::IoMode;
 use sockmodes_common::Service;
 
 /// Blocking versus non-blocking TCP sockets, side by side.
@@ -59,25 +58,6 @@ enum LangArg {
     En,
     /// Español.
     Es,
-}
-
-/// The mode flag shared by every subcommand.
-#[derive(Debug, Clone, Copy, clap::ValueEnum, Default)]
-pub enum ModeArg {
-    /// std::net: calls wait; one thread per connection.
-    #[default]
-    Blocking,
-    /// mio: calls never wait; an event loop.
-    Nonblocking,
-}
-
-impl From<ModeArg> for IoMode {
-    fn from(m: ModeArg) -> IoMode {
-        match m {
-            ModeArg::Blocking => IoMode::Blocking,
-            ModeArg::Nonblocking => IoMode::NonBlocking,
-        }
-    }
 }
 
 /// The service flag.

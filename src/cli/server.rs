@@ -14,9 +14,7 @@ use sockmodes_common::config::{
 };
 use sockmodes_common::{MessageHandler, ServerConfig, Service, DEFAULT_MAX_FRAME};
 
-use super::{
-    ensure_descriptors, parse_addr, parse_bytes, parse_secs, signals, ModeArg, ServiceArg,
-};
+use super::{ensure_descriptors, parse_addr, parse_bytes, parse_secs, signals, ServiceArg};
 
 /// How long open connections get to finish after Ctrl-C or SIGTERM.
 ///
@@ -27,8 +25,8 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// I/O model.
-    #[arg(long, value_enum, default_value_t = ModeArg::Blocking)]
-    mode: ModeArg,
+    #[arg(long, value_enum, default_value_t = IoMode::Blocking)]
+    mode: IoMode,
     /// What to do with each connection.
     #[arg(long, value_enum, default_value_t = ServiceArg::Message)]
     service: ServiceArg,
@@ -65,8 +63,13 @@ pub struct ServerArgs {
 }
 
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
+    let mode = args.mode;
+    // A model this system or kernel cannot run is refused in one line, exit 2.
+    if let Err(why) = mode.check_available() {
+        eprintln!("sockmodes: error: --mode {mode}: {why}");
+        return Ok(ExitCode::from(2));
+    }
     let stops = signals::stop_requests()?;
-    let mode = IoMode::from(args.mode);
     let mut config = ServerConfig::new(args.addr, args.service.into());
     config.once = args.once;
     config.max_conns = args.max_conns.max(1);
@@ -76,20 +79,18 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     config.idle_timeout =
         parse_secs(&args.idle_timeout).map_err(|e| anyhow::anyhow!("--idle-timeout: {e}"))?;
     config.event_loops = args.threads.max(1);
-    if args.threads > 1 && mode == IoMode::Blocking {
-        tracing::warn!("--threads applies to the non-blocking server; the blocking one uses a thread per connection");
+    if args.threads > 1 && mode != IoMode::NonBlocking {
+        tracing::warn!("--threads applies to the non-blocking server; the blocking one uses a thread per connection, the completion one a single ring");
     }
     let bound = mode.memory_bound(&config);
     let worst = format!(
-        "worst case {} x {} per connection = {} ({} buffers{}; kernel socket buffers not counted)",
+        "worst case {} x {} per connection = {} ({} buffers + {} {}; kernel socket buffers not counted)",
         bound.connections,
         human_bytes(bound.per_connection()),
         human_bytes(bound.total()),
         human_bytes(bound.buffers),
-        match mode {
-            IoMode::Blocking => format!(" + {} thread stack", human_bytes(bound.overhead)),
-            IoMode::NonBlocking => format!(" + {} bookkeeping", human_bytes(bound.overhead)),
-        }
+        human_bytes(bound.overhead),
+        mode.overhead_label()
     );
     if let Some(limit) = config.max_memory {
         if bound.total() > limit {

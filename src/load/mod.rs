@@ -186,6 +186,9 @@ pub enum LoadError {
     /// Threads or poll could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A model with no load engine (see `IoMode::CLIENTS`).
+    #[error("{}", crate::either::NO_CLIENT)]
+    NoEngine,
 }
 
 /// Runs the load; `progress` counts messages as they complete (for a
@@ -199,6 +202,7 @@ pub fn run(config: &LoadConfig, progress: Arc<AtomicU64>) -> Result<Run, LoadErr
     let outcome = match config.mode {
         IoMode::Blocking => blocking::run(config, &progress)?,
         IoMode::NonBlocking => nonblocking::run(config, &progress)?,
+        IoMode::Completion => return Err(LoadError::NoEngine),
     };
     Ok(Run::new(config, outcome))
 }

@@ -31,6 +31,9 @@ impl Target {
         Target::Tokio,
     ];
 
+    /// The I/O models of the command itself (the references left out).
+    pub const MODELS: [Target; 2] = [Target::Blocking, Target::NonBlocking];
+
     /// The servers of the scaling study (raw has no framing to scale with).
     pub const STUDIED: [Target; 3] = [Target::Blocking, Target::NonBlocking, Target::Tokio];
 

@@ -169,6 +169,7 @@ fn per_server(
                 })
                 .collect(),
         })
+        .filter(|s| !s.points.is_empty())
         .collect()
 }
 
@@ -304,6 +305,7 @@ fn cpu_chart(points: &[Point], placement: &str) -> String {
     let cats: Vec<String> = counts.iter().map(|c| c.to_string()).collect();
     let bars: Vec<Bars> = Target::STUDIED
         .iter()
+        .filter(|&&t| points.iter().any(|p| p.target == t))
         .map(|&t| Bars {
             name: t.name().into(),
             colour: colour(t),

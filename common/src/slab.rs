@@ -1,5 +1,6 @@
-//! A minimal slab: connections stored by index, the index doubling as the mio
-//! `Token`, freed slots reused so tokens stay small and dense.
+//! A minimal slab: values stored by index, freed slots reused so keys stay
+//! small and dense. The event loop's keys are its mio tokens; the
+//! completion server's are in each operation's `user_data`.
 
 /// Values addressed by a reusable `usize` key.
 #[derive(Debug)]

@@ -1,0 +1,619 @@
+//! The completion server: one thread, one ring, every connection's
+//! operations in flight at once.
+//!
+//! Each turn of the loop makes one system call, `io_uring_enter`, which
+//! submits the operations queued since the last turn and sleeps until at
+//! least one completes (or until the next deadline: the idle sweep, a
+//! lingering close, the shutdown deadline). Then it handles every
+//! completion: a new connection from the multishot accept (one accept
+//! operation that keeps producing connections), bytes received (handed to
+//! the session, whose answer is queued as a send), bytes sent. An idle
+//! server sleeps in that one call: no timer, no spin.
+//!
+//! Connections end as in the other two servers (the non-blocking server's
+//! `closing.rs` tells why): a lingering close where the peer may still be
+//! sending; a reset only over `--max-conns`; on shutdown, connections at
+//! rest close at once and busy ones when they come to rest or at the
+//! deadline. A shutdown reaches the sleeping thread through an eventfd
+//! whose read is one of the ring's operations.
+
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use io_uring::{cqueue, opcode, types};
+use sockmodes_common::config::LINGER_TIME;
+use sockmodes_common::net::{self, AcceptErrorAction};
+use sockmodes_common::slab::Slab;
+use sockmodes_common::{
+    MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
+};
+use tracing::{debug, info, warn};
+
+use crate::conn::{self, Conn, End, Next};
+use crate::ring::{Completion, Ring};
+
+/// `user_data` of the listener's multishot accept.
+const ACCEPT: u64 = u64::MAX;
+/// `user_data` of the eventfd read that carries a shutdown.
+const WAKE: u64 = u64::MAX - 1;
+/// `user_data` of the accept's cancellation.
+const ACCEPT_CANCEL: u64 = u64::MAX - 2;
+
+/// Submission queue slots.
+///
+/// Why 4096: a turn with a thousand busy connections queues a receive and a
+/// send for each; a fuller queue is submitted early (`Ring::push`), so this
+/// bounds batching, not connections.
+const RING_ENTRIES: u32 = 4096;
+
+/// How often lingering connections are looked at while any exist (as in
+/// the non-blocking server: a tenth of `LINGER_GAP`).
+const LINGER_TICK: Duration = Duration::from_millis(50);
+
+struct Shared {
+    config: ServerConfig,
+    on_message: MessageHandler,
+    stats: ServerStats,
+    stopping: AtomicBool,
+    stop_deadline: Mutex<Option<Instant>>,
+    enters: AtomicU64,
+    cut: AtomicUsize,
+}
+
+/// A running completion server.
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    wake_fd: Arc<EventFd>,
+    thread: JoinHandle<()>,
+}
+
+/// An eventfd, closed on drop.
+struct EventFd(i32);
+
+impl EventFd {
+    fn new() -> std::io::Result<EventFd> {
+        // SAFETY: eventfd takes no pointers.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(EventFd(fd))
+    }
+
+    fn signal(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64 to our own descriptor.
+        unsafe { libc::write(self.0, (&one as *const u64).cast(), 8) };
+    }
+}
+
+impl Drop for EventFd {
+    fn drop(&mut self) {
+        // SAFETY: our own descriptor, closed once.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// Binds `config.addr`, sets up the ring and starts its thread.
+///
+/// # Errors
+/// The bind failure, or the kernel's refusal of io_uring (as a bind error
+/// naming it; `crate::probe` says it better, before binding).
+pub fn start(
+    config: ServerConfig,
+    on_message: MessageHandler,
+) -> Result<ServerHandle, SocketError> {
+    let addr = config.addr;
+    let bind_err = SocketError::on(Op::Bind, addr, Mode::NonBlocking);
+    let listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
+    let local_addr = listener.local_addr().map_err(&bind_err)?;
+    let ring = Ring::new(RING_ENTRIES).map_err(|why| bind_err(std::io::Error::other(why)))?;
+    let wake_fd = Arc::new(EventFd::new().map_err(&bind_err)?);
+    let shared = Arc::new(Shared {
+        config,
+        on_message,
+        stats: ServerStats::default(),
+        stopping: AtomicBool::new(false),
+        stop_deadline: Mutex::new(None),
+        enters: AtomicU64::new(0),
+        cut: AtomicUsize::new(0),
+    });
+    let mut event_loop = Loop {
+        ring,
+        conns: Slab::default(),
+        listener: Some(listener),
+        accept_pending: false,
+        accept_retry_at: None,
+        wake_fd: Arc::clone(&wake_fd),
+        wake_buf: Box::new([0; 8]),
+        wake_pending: false,
+        shared: Arc::clone(&shared),
+        next_sweep: None,
+        lingering: 0,
+    };
+    event_loop.post_accept().map_err(&bind_err)?;
+    event_loop.post_wake().map_err(&bind_err)?;
+    let thread = thread::Builder::new()
+        .name("sockmodes-ring".into())
+        .spawn(move || event_loop.run())
+        .map_err(&bind_err)?;
+    debug!(%local_addr, mode = "completion", service = %shared.config.service, "listening");
+    Ok(ServerHandle {
+        local_addr,
+        shared,
+        wake_fd,
+        thread,
+    })
+}
+
+/// The ring's thread and everything it owns. `ring` is the first field, so
+/// it is dropped (and the kernel's operations on it end) before the
+/// buffers and descriptors they name.
+struct Loop {
+    ring: Ring,
+    conns: Slab<Conn>,
+    /// `None` once accepting stopped (shutdown, `once`, fatal error).
+    listener: Option<std::net::TcpListener>,
+    accept_pending: bool,
+    accept_retry_at: Option<Instant>,
+    wake_fd: Arc<EventFd>,
+    wake_buf: Box<[u8; 8]>,
+    wake_pending: bool,
+    shared: Arc<Shared>,
+    next_sweep: Option<Instant>,
+    lingering: usize,
+}
+
+impl Loop {
+    fn run(mut self) {
+        let mut completions = Vec::with_capacity(RING_ENTRIES as usize);
+        let mut stop_at: Option<Instant> = None;
+        let mut cut_done = false;
+        loop {
+            let timeout = self.timeout(stop_at);
+            if let Err(e) = self.ring.submit_and_wait(timeout) {
+                warn!(error = %e, "io_uring_enter failed; the server stops");
+                break;
+            }
+            self.shared
+                .enters
+                .store(self.ring.enters, Ordering::Relaxed);
+            self.ring.completions(&mut completions);
+            for c in completions.drain(..) {
+                self.complete(c);
+            }
+            if self.accept_retry_at.is_some_and(|t| Instant::now() >= t) {
+                self.accept_retry_at = None;
+                self.post_accept_or_stop();
+            }
+            if stop_at.is_none() && self.shared.stopping.load(Ordering::Acquire) {
+                let at = *self.shared.stop_deadline.lock().expect("deadline lock");
+                stop_at = Some(at.unwrap_or_else(Instant::now));
+                self.begin_stop();
+            }
+            if self.listener.is_none() && self.conns.is_empty() && !self.accept_pending {
+                break;
+            }
+            if let Some(t) = stop_at {
+                let now = Instant::now();
+                if now >= t + LINGER_TIME {
+                    break;
+                }
+                if now >= t && !cut_done {
+                    cut_done = true;
+                    self.cut_at_deadline();
+                }
+            }
+            self.sweep();
+        }
+        self.drain();
+    }
+
+    /// The longest the next wait may last (see the non-blocking server's
+    /// `poll_timeout`): until the sweep, the accept retry or the deadline.
+    fn timeout(&self, stop_at: Option<Instant>) -> Option<Duration> {
+        let sweep = if self.conns.is_empty() {
+            None
+        } else {
+            self.next_sweep
+        };
+        let stop = stop_at.map(|t| {
+            if Instant::now() >= t {
+                t + LINGER_TIME
+            } else {
+                t
+            }
+        });
+        [stop, sweep, self.accept_retry_at]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|t| t.saturating_duration_since(Instant::now()))
+    }
+
+    fn post_accept(&mut self) -> std::io::Result<()> {
+        let Some(listener) = &self.listener else {
+            return Ok(());
+        };
+        if self.accept_pending {
+            return Ok(());
+        }
+        let sqe = opcode::AcceptMulti::new(types::Fd(listener.as_raw_fd()))
+            .build()
+            .user_data(ACCEPT);
+        // SAFETY: the listener stays open until the accept's last completion
+        // (stop_accepting cancels first and drops it after).
+        unsafe { self.ring.push(&sqe)? };
+        self.accept_pending = true;
+        Ok(())
+    }
+
+    fn post_accept_or_stop(&mut self) {
+        if let Err(e) = self.post_accept() {
+            warn!(error = %e, "could not post an accept; the server stops accepting");
+            self.listener = None;
+        }
+    }
+
+    fn post_wake(&mut self) -> std::io::Result<()> {
+        let sqe = opcode::Read::new(types::Fd(self.wake_fd.0), self.wake_buf.as_mut_ptr(), 8)
+            .build()
+            .user_data(WAKE);
+        // SAFETY: wake_buf and the eventfd live in `self`, dropped after the ring.
+        unsafe { self.ring.push(&sqe)? };
+        self.wake_pending = true;
+        Ok(())
+    }
+
+    fn complete(&mut self, c: Completion) {
+        match c.user_data {
+            ACCEPT => self.accepted(c),
+            WAKE => self.wake_pending = false, // the stop flag is checked after
+            ACCEPT_CANCEL => {}
+            data => {
+                let (key, op) = conn::decode(data);
+                self.conn_completed(key, op, c.result);
+            }
+        }
+    }
+
+    fn accepted(&mut self, c: Completion) {
+        let more = cqueue::more(c.flags);
+        if !more {
+            self.accept_pending = false;
+        }
+        if c.result < 0 {
+            let e = std::io::Error::from_raw_os_error(-c.result);
+            if c.result == -libc::ECANCELED {
+                if !more {
+                    self.listener = None;
+                }
+                return;
+            }
+            match net::accept_error_action(&e) {
+                AcceptErrorAction::Retry => {}
+                AcceptErrorAction::Backoff => {
+                    warn!(error = %e, "accept: out of resources; retrying shortly");
+                    self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
+                    return;
+                }
+                AcceptErrorAction::Fatal => {
+                    warn!(error = %e, "accept failed; the server stops accepting");
+                    self.stop_accepting();
+                    return;
+                }
+            }
+        } else {
+            // SAFETY: a successful accept's result is a new descriptor, ours.
+            let stream = unsafe { TcpStream::from_raw_fd(c.result) };
+            self.admit(stream);
+        }
+        if !more && self.accept_retry_at.is_none() && self.listener.is_some() {
+            self.post_accept_or_stop();
+        }
+    }
+
+    fn admit(&mut self, stream: TcpStream) {
+        let config = &self.shared.config;
+        let peer = stream
+            .peer_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        if !self.shared.stats.try_admit(config.max_conns) {
+            warn!(%peer, limit = config.max_conns, "connection reset: over the connection limit (accepted, then closed with RST)");
+            let _ = net::reset_on_close(&stream);
+            return;
+        }
+        if let Err(e) = stream.set_nodelay(config.nodelay) {
+            warn!(%peer, error = %e, "could not set up a connection; closed");
+            self.shared.stats.release();
+            return;
+        }
+        debug!(%peer, "connection accepted");
+        let once = config.once;
+        let key = self.conns.insert(Conn::new(stream, peer, config));
+        if self.next_sweep.is_none() {
+            self.next_sweep =
+                Some(Instant::now() + sweep_interval(self.shared.config.idle_timeout));
+        }
+        self.post(key);
+        if once {
+            self.stop_accepting();
+        }
+    }
+
+    /// Stops accepting: cancels the multishot accept; the listener is
+    /// dropped when the accept's last completion arrives.
+    fn stop_accepting(&mut self) {
+        if !self.accept_pending {
+            self.listener = None;
+            return;
+        }
+        let sqe = opcode::AsyncCancel::new(ACCEPT)
+            .build()
+            .user_data(ACCEPT_CANCEL);
+        // SAFETY: a cancellation names no buffer.
+        if unsafe { self.ring.push(&sqe) }.is_err() {
+            warn!("could not cancel the accept");
+        }
+        self.accept_retry_at = None;
+    }
+
+    fn conn_completed(&mut self, key: usize, op: conn::Op, result: i32) {
+        let shared = Arc::clone(&self.shared);
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        let outcome = match op {
+            conn::Op::Recv => c.received(result, &mut |peer, m| (shared.on_message)(peer, m)),
+            conn::Op::Send => c.sent(result),
+            conn::Op::Cancel => {
+                c.cancel_done();
+                Ok(())
+            }
+        };
+        match outcome {
+            Ok(()) => self.post(key),
+            Err(end) => self.end(key, end),
+        }
+    }
+
+    /// Posts a connection's next operations and acts on what it says.
+    fn post(&mut self, key: usize) {
+        let stopping = self.shared.stopping.load(Ordering::Relaxed);
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if c.dying {
+            if !c.in_flight() {
+                self.free(key);
+            }
+            return;
+        }
+        match c.post(key, &mut self.ring, stopping) {
+            Ok(Next::Wait) => {}
+            Ok(Next::End(end)) => self.end(key, end),
+            Ok(Next::Close) => self.kill(key),
+            Err(e) => self.end(key, End::Io(e)),
+        }
+    }
+
+    /// Ends a connection: a lingering close where the peer may still be
+    /// sending, at once otherwise.
+    fn end(&mut self, key: usize, end: End) {
+        let Some(c) = self.conns.get(key) else {
+            return;
+        };
+        if c.dying {
+            return;
+        }
+        let (peer, already_closing) = (c.peer, c.closing.is_some());
+        if !end.lingers() || already_closing {
+            if !already_closing {
+                self.note(peer, &end);
+            }
+            self.kill(key);
+            return;
+        }
+        self.note(peer, &end);
+        if let Some(c) = self.conns.get_mut(key) {
+            c.begin_close();
+        }
+        self.lingering += 1;
+        let tick = Instant::now() + LINGER_TICK;
+        self.next_sweep = Some(self.next_sweep.map_or(tick, |t| t.min(tick)));
+        self.post(key);
+    }
+
+    /// Closes now: cancels what is in flight, frees when nothing is.
+    fn kill(&mut self, key: usize) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if c.kill(key, &mut self.ring).is_err() {
+            warn!("could not cancel a connection's operations");
+        }
+        if !c.in_flight() {
+            self.free(key);
+        }
+    }
+
+    fn free(&mut self, key: usize) {
+        if let Some(c) = self.conns.remove(key) {
+            if c.closing.is_some() {
+                self.lingering -= 1;
+            }
+            self.shared.stats.release();
+        }
+    }
+
+    fn note(&self, peer: SocketAddr, end: &End) {
+        match end {
+            End::Finished => debug!(%peer, "connection finished"),
+            End::Protocol(e) => {
+                self.shared.stats.note_protocol_error();
+                warn!(%peer, error = %e, "connection closed: protocol error");
+            }
+            End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
+            End::IdleTimeout(t) => {
+                self.shared.stats.note_timeout();
+                info!(%peer, timeout = ?t, "connection closed: idle timeout");
+            }
+            End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
+            End::Stopping => debug!(%peer, "connection closed: server stopping"),
+        }
+    }
+
+    fn begin_stop(&mut self) {
+        self.stop_accepting();
+        for key in self.conns.keys() {
+            self.post(key);
+        }
+    }
+
+    fn cut_at_deadline(&mut self) {
+        let busy: Vec<usize> = self
+            .conns
+            .keys()
+            .into_iter()
+            .filter(|&k| {
+                self.conns
+                    .get(k)
+                    .is_some_and(|c| c.closing.is_none() && !c.dying)
+            })
+            .collect();
+        self.shared.cut.fetch_add(busy.len(), Ordering::Relaxed);
+        for key in busy {
+            self.end(key, End::ShutdownDeadline);
+        }
+    }
+
+    /// Idle connections begin their lingering close; lingering ones past a
+    /// bound close.
+    fn sweep(&mut self) {
+        let now = Instant::now();
+        if self.conns.is_empty() {
+            self.next_sweep = None;
+            return;
+        }
+        if self.next_sweep.is_some_and(|t| now < t) {
+            return;
+        }
+        let idle = self.shared.config.idle_timeout;
+        let mut expired = Vec::new();
+        let mut idled = Vec::new();
+        for key in self.conns.keys() {
+            let Some(c) = self.conns.get(key) else {
+                continue;
+            };
+            if c.dying {
+                continue;
+            }
+            match &c.closing {
+                Some(closing) if closing.expired(now) => expired.push(key),
+                Some(_) => {}
+                None if now.duration_since(c.last_progress) > idle => idled.push(key),
+                None => {}
+            }
+        }
+        for key in expired {
+            debug!("lingering close ended at its bound");
+            self.kill(key);
+        }
+        for key in idled {
+            self.end(key, End::IdleTimeout(idle));
+        }
+        let mut next = now + sweep_interval(idle);
+        if self.lingering > 0 {
+            next = next.min(now + LINGER_TICK);
+        }
+        self.next_sweep = Some(next);
+    }
+
+    /// Before the ring goes: cancels every operation still in flight and
+    /// waits (at most a second) for their completions, so that no buffer
+    /// is freed under the kernel.
+    fn drain(&mut self) {
+        for key in self.conns.keys() {
+            self.kill(key);
+        }
+        self.stop_accepting();
+        let until = Instant::now() + Duration::from_secs(1);
+        let mut completions = Vec::new();
+        while (!self.conns.is_empty() || self.accept_pending) && Instant::now() < until {
+            if self
+                .ring
+                .submit_and_wait(Some(Duration::from_millis(100)))
+                .is_err()
+            {
+                break;
+            }
+            self.ring.completions(&mut completions);
+            for c in completions.drain(..) {
+                self.complete(c);
+            }
+        }
+        if !self.conns.is_empty() {
+            warn!(
+                left = self.conns.len(),
+                "connections still had operations in flight at exit"
+            );
+            // Leak them rather than free buffers the kernel may still write.
+            std::mem::forget(std::mem::take(&mut self.conns));
+        }
+    }
+}
+
+/// As in the non-blocking server: a quarter of the idle timeout.
+fn sweep_interval(idle: Duration) -> Duration {
+    (idle / 4).max(Duration::from_millis(10))
+}
+
+impl ServerHandle {
+    /// The address really bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot()
+    }
+
+    /// `io_uring_enter` calls so far: every system call the loop makes for
+    /// I/O (accepts, receives and sends go through the ring).
+    pub fn enters(&self) -> u64 {
+        self.shared.enters.load(Ordering::Relaxed)
+    }
+
+    /// True once the thread stopped by itself (`once`).
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Blocks until the server stops by itself (`once`).
+    pub fn wait(self) {
+        let _ = self.thread.join();
+    }
+
+    /// Stops accepting, lets open connections finish for up to `deadline`,
+    /// closes the rest, and joins the thread. Returns how many were cut.
+    pub fn shutdown(self, deadline: Duration) -> usize {
+        *self.shared.stop_deadline.lock().expect("deadline lock") = Some(Instant::now() + deadline);
+        self.shared.stopping.store(true, Ordering::Release);
+        self.wake_fd.signal();
+        let _ = self.thread.join();
+        let cut = self.shared.cut.load(Ordering::Relaxed);
+        if cut > 0 {
+            info!(
+                cut,
+                "shutdown deadline passed; remaining connections closed"
+            );
+        }
+        cut
+    }
+}

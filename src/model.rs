@@ -1,0 +1,189 @@
+//! The registry of I/O models: the one list the command, the demo, the
+//! benches, the report and the tests iterate over.
+//!
+//! Three ways a program can wait for the network:
+//!
+//! | model | who waits | who performs the read | here |
+//! |---|---|---|---|
+//! | blocking | each thread, inside `recv` | the thread | `blocking/` (std, a thread per connection) |
+//! | readiness | one thread, in `epoll_wait` ("which sockets could be read?") | the thread, after the event | `nonblocking/` (mio) |
+//! | completion | one thread, in `io_uring_enter` ("which reads finished?") | the kernel, before the event | `completion/` (io_uring, Linux) |
+//!
+//! Adding a model means: its crate, one variant here (with its name, its
+//! description and its memory per connection), one arm in
+//! [`Server::start`](crate::Server::start), and optionally a client and a
+//! load engine (then it joins [`IoMode::CLIENTS`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use sockmodes_common::config::MemoryBound;
+use sockmodes_common::{ServerConfig, ServerSession};
+
+/// An I/O model. The doc comments are `--mode`'s help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
+pub enum IoMode {
+    /// std::net: calls wait; one thread per connection.
+    #[default]
+    Blocking,
+    /// mio (readiness): calls never wait; one event loop is told which
+    /// sockets are ready, then reads them.
+    #[value(name = "nonblocking", alias = "non-blocking")]
+    NonBlocking,
+    /// io_uring (completion, Linux; server only): the kernel performs the
+    /// reads and writes and reports them finished.
+    Completion,
+}
+
+impl IoMode {
+    /// Every model, in table order.
+    pub const ALL: [IoMode; 3] = [IoMode::Blocking, IoMode::NonBlocking, IoMode::Completion];
+
+    /// The models with a client and a load engine of their own (any client
+    /// talks to any server).
+    pub const CLIENTS: [IoMode; 2] = [IoMode::Blocking, IoMode::NonBlocking];
+
+    /// The server models built for this system (completion is Linux's).
+    pub fn servers() -> Vec<IoMode> {
+        IoMode::ALL
+            .into_iter()
+            .filter(|m| m.unavailable_os().is_none())
+            .collect()
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            IoMode::Blocking => "blocking",
+            IoMode::NonBlocking => "nonblocking",
+            IoMode::Completion => "completion",
+        }
+    }
+
+    /// What kind of waiting it teaches, in a few words.
+    pub fn kind(self) -> &'static str {
+        match self {
+            IoMode::Blocking => "blocking calls",
+            IoMode::NonBlocking => "readiness",
+            IoMode::Completion => "completion",
+        }
+    }
+
+    /// True when the model has a client and a load engine (see [`CLIENTS`](Self::CLIENTS)).
+    pub fn has_client(self) -> bool {
+        IoMode::CLIENTS.contains(&self)
+    }
+
+    /// `Some(os)` when this system cannot build the model at all.
+    pub fn unavailable_os(self) -> Option<&'static str> {
+        match self {
+            IoMode::Completion if !cfg!(target_os = "linux") => Some(std::env::consts::OS),
+            _ => None,
+        }
+    }
+
+    /// Checks that this system and kernel can run the model's server.
+    ///
+    /// # Errors
+    /// One line: the OS that lacks it, or the kernel's refusal with its
+    /// errno, and what to use instead.
+    pub fn check_available(self) -> Result<(), String> {
+        match self {
+            IoMode::Completion => sockmodes_completion::probe().map_err(|e| e.to_string()),
+            IoMode::Blocking | IoMode::NonBlocking => Ok(()),
+        }
+    }
+
+    /// The most memory a server of this mode with `config` can hold: the
+    /// session's buffers plus, per connection, what the model adds (a
+    /// thread's stack, the event loop's bookkeeping, or the completion
+    /// server's own receive and send buffers), times `max_conns`. The
+    /// kernel's socket buffers are not counted (they are the kernel's,
+    /// bounded by `net.ipv4.tcp_rmem`/`tcp_wmem`).
+    pub fn memory_bound(self, config: &ServerConfig) -> MemoryBound {
+        MemoryBound {
+            buffers: ServerSession::memory_bound(config) as u64,
+            overhead: self.connection_overhead(config) as u64,
+            connections: config.max_conns as u64,
+        }
+    }
+
+    fn connection_overhead(self, config: &ServerConfig) -> usize {
+        match self {
+            IoMode::Blocking => config.stack_size,
+            IoMode::NonBlocking => sockmodes_nonblocking::CONNECTION_OVERHEAD,
+            IoMode::Completion => sockmodes_completion::connection_overhead(config),
+        }
+    }
+
+    /// What the per-connection overhead of [`memory_bound`](Self::memory_bound) is.
+    pub fn overhead_label(self) -> &'static str {
+        match self {
+            IoMode::Blocking => "thread stack",
+            IoMode::NonBlocking => "bookkeeping",
+            IoMode::Completion => "receive and send buffers",
+        }
+    }
+}
+
+impl fmt::Display for IoMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for IoMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.to_ascii_lowercase();
+        IoMode::ALL
+            .into_iter()
+            .find(|m| m.name() == s || (s == "non-blocking" && *m == IoMode::NonBlocking))
+            .ok_or_else(|| {
+                let names: Vec<&str> = IoMode::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown mode {s:?} (expected {})", names.join(", "))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_round_trips_through_its_name() {
+        for m in IoMode::ALL {
+            assert_eq!(m.name().parse::<IoMode>(), Ok(m));
+            let v = clap::ValueEnum::to_possible_value(&m).expect("listed");
+            assert_eq!(v.get_name(), m.name());
+        }
+        assert_eq!("non-blocking".parse::<IoMode>(), Ok(IoMode::NonBlocking));
+        let err = "poll".parse::<IoMode>().unwrap_err();
+        assert!(err.contains("blocking, nonblocking, completion"), "{err}");
+    }
+
+    #[test]
+    fn clients_are_models_and_servers_here_include_every_client() {
+        for m in IoMode::CLIENTS {
+            assert!(IoMode::ALL.contains(&m) && m.has_client());
+            assert!(IoMode::servers().contains(&m));
+        }
+        assert!(!IoMode::Completion.has_client());
+        assert_eq!(
+            IoMode::servers().contains(&IoMode::Completion),
+            cfg!(target_os = "linux")
+        );
+    }
+
+    #[test]
+    fn the_completion_bound_counts_its_own_buffers() {
+        let config = ServerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            sockmodes_common::Service::Echo,
+        );
+        let c = IoMode::Completion.memory_bound(&config);
+        let nb = IoMode::NonBlocking.memory_bound(&config);
+        assert_eq!(c.buffers, nb.buffers, "the same session");
+        assert!(c.overhead as usize >= config.output_cap + sockmodes_completion::RECV_IDLE);
+    }
+}
