@@ -59,10 +59,15 @@ fn main() {
     } else {
         (Duration::from_secs(1), Duration::from_secs(3))
     };
+    // Why no plots and 10,000 resamples: criterion's own per-case SVGs and
+    // 100,000-resample bootstraps took about a minute of a quick run; the
+    // report draws its own charts and quotes medians.
     let mut c = Criterion::default()
         .output_directory(&criterion_dir())
         .warm_up_time(warm_up)
         .measurement_time(measure)
+        .nresamples(10_000)
+        .without_plots()
         .configure_from_args();
     let mut cases = Vec::new();
     latency(&mut c, &mut cases);
@@ -94,7 +99,7 @@ fn main() {
         RunMode::Full => &[10_000],
     };
     let mut points = Vec::new();
-    for t in [Target::Blocking, Target::NonBlocking] {
+    for t in Target::models() {
         eprintln!(
             "scale: {} server with {counts:?} idle connections",
             t.name()
@@ -136,7 +141,7 @@ fn latency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     for (size, param) in LATENCY_SIZES {
         let wire = clients::wire(size);
         // A server per size: raw is told the message length.
-        let servers: Vec<(Target, Running)> = Target::ALL
+        let servers: Vec<(Target, Running)> = Target::all()
             .iter()
             .map(|&t| (t, Running::start(t, Service::Echo, wire.len())))
             .collect();
@@ -169,7 +174,7 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     group.sample_size(20);
     let sink = clients::wire(1 << 20);
     group.throughput(Throughput::Bytes(sink.len() as u64));
-    for target in Target::ALL {
+    for target in Target::all() {
         let server = Running::start(target, Service::Sink, sink.len());
         let id = format!("throughput/{}/sink-1MiB", target.name());
         group.bench_function(BenchmarkId::new(target.name(), "sink-1MiB"), |b| {
@@ -189,7 +194,7 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     });
     let echo = clients::wire(64 * 1024);
     group.throughput(Throughput::Bytes(echo.len() as u64));
-    for target in Target::ALL {
+    for target in Target::all() {
         let server = Running::start(target, Service::Echo, echo.len());
         let mut stream: TcpStream = clients::connect(server.addr());
         let id = format!("throughput/{}/echo-64KiB", target.name());

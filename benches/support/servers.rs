@@ -1,10 +1,11 @@
-//! The four servers every case runs against, started in this process.
+//! The servers every case runs against (the models, raw and tokio),
+//! started in this process.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes::{IoMode, Server};
+use sockmodes::Server;
 use sockmodes_common::{MessageHandler, ServerConfig, Service};
 
 use sockmodes_study::affinity::Placement;
@@ -39,16 +40,12 @@ impl Running {
     fn start_here(target: Target, service: Service, wire_len: usize) -> Running {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         match target {
-            Target::Blocking | Target::NonBlocking => {
+            Target::Blocking | Target::NonBlocking | Target::Completion => {
                 let mut config = ServerConfig::new(addr, service);
                 config.max_frame = MAX_FRAME;
                 config.event_loops = EVENT_THREADS;
                 config.max_conns = 20_000;
-                let mode = if target == Target::Blocking {
-                    IoMode::Blocking
-                } else {
-                    IoMode::NonBlocking
-                };
+                let mode = target.mode().expect("a model");
                 let handler: MessageHandler = Arc::new(|_, _| {});
                 Running::Ours(Some(
                     Server::start(mode, config, handler).expect("server starts"),

@@ -1,11 +1,13 @@
 //! What the study compares, and how long it runs.
 //!
-//! One list of servers: the I/O models the command serves, and the two
-//! references the bench adds beside them (`raw`, the least a server can do;
+//! One list of servers: the I/O models the command serves (taken from the
+//! registry, `sockmodes::IoMode`), and the two references the bench adds
+//! beside them (`raw`, the least a server can do;
 //! `tokio`, what a user would pick instead). Tables, findings and charts
 //! iterate over these lists, so a server is added here once.
 
 use serde::{Deserialize, Serialize};
+use sockmodes::IoMode;
 
 /// A server implementation under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -16,6 +18,8 @@ pub enum Target {
     /// mio event loops.
     #[serde(rename = "nonblocking")]
     NonBlocking,
+    /// io_uring, one ring (Linux).
+    Completion,
     /// A minimal std server told each message's size: the loopback limit.
     Raw,
     /// A straightforward tokio server speaking the same frames.
@@ -23,25 +27,46 @@ pub enum Target {
 }
 
 impl Target {
-    /// Every server, in table order.
-    pub const ALL: [Target; 4] = [
-        Target::Blocking,
-        Target::NonBlocking,
-        Target::Raw,
-        Target::Tokio,
-    ];
+    /// The server of I/O model `mode` (the registry is `sockmodes::IoMode`).
+    pub fn of(mode: IoMode) -> Target {
+        match mode {
+            IoMode::Blocking => Target::Blocking,
+            IoMode::NonBlocking => Target::NonBlocking,
+            IoMode::Completion => Target::Completion,
+        }
+    }
 
-    /// The I/O models of the command itself (the references left out).
-    pub const MODELS: [Target; 2] = [Target::Blocking, Target::NonBlocking];
+    /// The I/O model this server is, if it is one of the command's.
+    pub fn mode(self) -> Option<IoMode> {
+        IoMode::ALL.into_iter().find(|&m| Target::of(m) == self)
+    }
 
-    /// The servers of the scaling study (raw has no framing to scale with).
-    pub const STUDIED: [Target; 3] = [Target::Blocking, Target::NonBlocking, Target::Tokio];
+    /// The command's own models built on this system, in registry order.
+    pub fn models() -> Vec<Target> {
+        IoMode::servers().into_iter().map(Target::of).collect()
+    }
+
+    /// The servers of the scaling study: the models and tokio (raw has no
+    /// framing to scale with).
+    pub fn studied() -> Vec<Target> {
+        let mut v = Target::models();
+        v.push(Target::Tokio);
+        v
+    }
+
+    /// Every server, in table order: the models, then the references.
+    pub fn all() -> Vec<Target> {
+        let mut v = Target::models();
+        v.extend([Target::Raw, Target::Tokio]);
+        v
+    }
 
     /// The name in tables, JSON and file names.
     pub fn name(self) -> &'static str {
         match self {
             Target::Blocking => "blocking",
             Target::NonBlocking => "nonblocking",
+            Target::Completion => "completion",
             Target::Raw => "raw",
             Target::Tokio => "tokio",
         }
@@ -52,6 +77,7 @@ impl Target {
         match self {
             Target::Blocking => (214, 39, 40),     // red
             Target::NonBlocking => (31, 119, 180), // blue
+            Target::Completion => (255, 127, 14),  // orange
             Target::Raw => (127, 127, 127),        // grey
             Target::Tokio => (44, 160, 44),        // green
         }

@@ -35,6 +35,9 @@ pub fn compute(study: &Study) -> Vec<String> {
     if let Some(s) = blocking_ahead(&verdicts) {
         out.push(s);
     }
+    if let Some(s) = completion_vs_readiness(&study.sweep) {
+        out.push(s);
+    }
     largest(study, &mut out);
     same_rate(study, &mut out);
     knees(study, &mut out);
@@ -170,6 +173,50 @@ fn blocking_ahead(verdicts: &[CountVerdict]) -> Option<String> {
     })
 }
 
+/// Completion (io_uring) against readiness (the event loop), grouped by
+/// verdict: where it carried more beyond noise, less, or no different.
+pub fn completion_vs_readiness(sweep: &[Point]) -> Option<String> {
+    let verdicts = sweep_verdicts(sweep, Target::Completion, Target::NonBlocking);
+    if verdicts.is_empty() {
+        return None;
+    }
+    let group = |v: Verdict| -> Vec<usize> {
+        verdicts
+            .iter()
+            .filter(|c| c.verdict == v)
+            .map(|c| c.connections)
+            .collect()
+    };
+    let mut parts = Vec::new();
+    for (v, words) in [
+        (
+            Verdict::Higher,
+            "carried more messages per second in every window",
+        ),
+        (Verdict::Lower, "carried fewer in every window"),
+        (Verdict::NoDifference, "showed no difference beyond noise"),
+    ] {
+        let counts = group(v);
+        if !counts.is_empty() {
+            parts.push(format!(
+                "{words} at {} {}",
+                counts_list(&counts),
+                connections_word(&counts)
+            ));
+        }
+    }
+    let last = verdicts.last().expect("not empty");
+    Some(format!(
+        "Completion (io_uring) against readiness (the mio event loop): it {}. At {}: {} against {} msg/s \
+         ({}x).",
+        counts_words(&parts),
+        last.connections,
+        last.a.show(0),
+        last.b.show(0),
+        crate::stats::ratio(&last.a, &last.b).show(2)
+    ))
+}
+
 fn show(s: Option<Spread>, digits: usize) -> String {
     s.map_or("-".into(), |s| s.show(digits))
 }
@@ -264,7 +311,7 @@ fn same_rate(study: &Study, out: &mut Vec<String>) {
 
 fn knees(study: &Study, out: &mut Vec<String>) {
     let mut parts = Vec::new();
-    for t in Target::STUDIED {
+    for t in Target::studied() {
         let mut steps: Vec<&Point> = study
             .load_steps
             .iter()
@@ -342,6 +389,27 @@ mod tests {
         assert!(text.contains("60 (50-70) against 110 (100-120)"), "{text}");
         let same = no_difference(&v).unwrap();
         assert!(same.starts_with("At 1, 10 and 1000 connections"), "{same}");
+    }
+
+    #[test]
+    fn completion_against_readiness_is_grouped_by_verdict() {
+        let sweep = vec![
+            point(Target::Completion, 1, &[100.0, 120.0]),
+            point(Target::NonBlocking, 1, &[110.0, 130.0]),
+            point(Target::Completion, 1000, &[300.0, 320.0]),
+            point(Target::NonBlocking, 1000, &[200.0, 220.0]),
+        ];
+        let s = completion_vs_readiness(&sweep).expect("both measured");
+        assert!(
+            s.contains("more messages per second in every window at 1000"),
+            "{s}"
+        );
+        assert!(
+            s.contains("no difference beyond noise at 1 connection"),
+            "{s}"
+        );
+        assert!(!s.contains("fewer"), "{s}");
+        assert_eq!(completion_vs_readiness(&sweep[..2][..1]), None);
     }
 
     #[test]

@@ -28,10 +28,7 @@ use crate::affinity::Placement;
 use crate::machine::Machine;
 use crate::scale::ScalePoint;
 use crate::sweep::{Plan, Point};
-use crate::target::{RunMode, Target};
-
-/// The servers of the criterion table, in column order.
-pub const COLUMNS: [Target; 4] = Target::ALL;
+use crate::target::RunMode;
 
 /// The bare-thread yardstick of the blocking server's memory.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -175,7 +172,7 @@ mod tests {
             );
         }
         let sweep = std::fs::read_to_string(dir.join("sweep-throughput.svg")).unwrap();
-        for t in Target::STUDIED {
+        for t in crate::target::Target::studied() {
             assert!(sweep.contains(t.name()), "{} in the legend", t.name());
         }
         assert!(dir.join("report.html").exists());

@@ -1,7 +1,7 @@
 //! The report's tables, built once and rendered by both the Markdown and the
 //! HTML writer. Figures measured in several windows read "median (min-max)".
 
-use super::{CaseResult, Report, COLUMNS};
+use super::{CaseResult, Report};
 use crate::stats::{ratio, Spread, Verdict};
 use crate::sweep::{find, Limit, Point};
 use crate::target::Target;
@@ -27,6 +27,38 @@ pub fn all(r: &Report) -> Vec<Table> {
     ]
 }
 
+/// The criterion table's ratio columns: (numerator, denominator, header).
+const CASE_RATIOS: [(Target, Target, &str); 6] = [
+    (Target::NonBlocking, Target::Blocking, "nb/b"),
+    (Target::Completion, Target::NonBlocking, "c/nb"),
+    (Target::Blocking, Target::Raw, "b/raw"),
+    (Target::NonBlocking, Target::Raw, "nb/raw"),
+    (Target::Completion, Target::Raw, "c/raw"),
+    (Target::Tokio, Target::Raw, "tokio/raw"),
+];
+
+/// The sweep's comparisons: (a, b, ratio header, verdict header).
+const SWEEP_PAIRS: [(Target, Target, &str, &str); 3] = [
+    (
+        Target::NonBlocking,
+        Target::Blocking,
+        "nb/b messages/s",
+        "blocking vs non-blocking",
+    ),
+    (
+        Target::Completion,
+        Target::NonBlocking,
+        "c/nb messages/s",
+        "non-blocking vs completion",
+    ),
+    (
+        Target::NonBlocking,
+        Target::Tokio,
+        "nb/tokio messages/s",
+        "non-blocking vs tokio",
+    ),
+];
+
 fn ratio_cell(x: Option<f64>) -> String {
     x.map_or("-".into(), |x| format!("{x:.2}"))
 }
@@ -47,37 +79,29 @@ fn cases(r: &Report) -> Table {
         .map(|c: &CaseResult| {
             let v = |t: Target| c.get(t).map_or("-".into(), |v| c.metric.show(v));
             let mut row = vec![format!("{} {}", c.group, c.case), c.metric.unit().into()];
-            row.extend(COLUMNS.iter().map(|&t| v(t)));
-            row.extend([
-                ratio_cell(c.ratio(Target::NonBlocking, Target::Blocking)),
-                ratio_cell(c.ratio(Target::Blocking, Target::Raw)),
-                ratio_cell(c.ratio(Target::NonBlocking, Target::Raw)),
-                ratio_cell(c.ratio(Target::Tokio, Target::Raw)),
-            ]);
+            row.extend(Target::all().iter().map(|&t| v(t)));
+            row.extend(
+                CASE_RATIOS
+                    .iter()
+                    .map(|&(a, b, _)| ratio_cell(c.ratio(a, b))),
+            );
             row
         })
         .collect();
     Table {
         heading: "Latency and throughput (criterion)",
         note: format!(
-            "One connection per case, the same client against four servers: **blocking** (std, thread per \
-             connection), **non-blocking** (mio), **raw** (the least a server can do: told each message's size; \
+            "One connection per case, the same client against every server: **blocking** (std, thread per \
+             connection), **non-blocking** (mio, readiness), **completion** (io_uring, Linux), **raw** (the least a server can do: told each message's size; \
              its sink computes the same CRC-32 as ours) and **tokio**. {} Latency ratios below 1 are faster; \
              throughput ratios above 1 are faster.",
             r.criterion_placement
         ),
-        headers: vec![
-            "case",
-            "unit",
-            "blocking",
-            "non-blocking",
-            "raw",
-            "tokio",
-            "nb/b",
-            "b/raw",
-            "nb/raw",
-            "tokio/raw",
-        ],
+        headers: ["case", "unit"]
+            .into_iter()
+            .chain(Target::all().iter().map(|t| t.name()))
+            .chain(CASE_RATIOS.iter().map(|r| r.2))
+            .collect(),
         rows,
     }
 }
@@ -184,9 +208,12 @@ fn sweep_ratios(r: &Report) -> Table {
                 ),
                 _ => ("-".into(), "-".into()),
             };
-            let (nb_b, nb_b_v) = pair(Target::NonBlocking, Target::Blocking);
-            let (nb_t, nb_t_v) = pair(Target::NonBlocking, Target::Tokio);
-            vec![n.to_string(), nb_b, nb_b_v, nb_t, nb_t_v]
+            let mut row = vec![n.to_string()];
+            for &(a, b, _, _) in &SWEEP_PAIRS {
+                let (x, v) = pair(a, b);
+                row.extend([x, v]);
+            }
+            row
         })
         .collect();
     Table {
@@ -194,13 +221,9 @@ fn sweep_ratios(r: &Report) -> Table {
         note: "Ratios of medians, with the range the windows allow (min/max to max/min). A server is \"ahead\" only \
                where every window of it beat every window of the other."
             .into(),
-        headers: vec![
-            "connections",
-            "nb/b messages/s",
-            "blocking vs non-blocking",
-            "nb/tokio messages/s",
-            "non-blocking vs tokio",
-        ],
+        headers: std::iter::once("connections")
+            .chain(SWEEP_PAIRS.iter().flat_map(|p| [p.2, p.3]))
+            .collect(),
         rows,
     }
 }

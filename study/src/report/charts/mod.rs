@@ -10,7 +10,7 @@ mod draw;
 
 use plotters::prelude::*;
 
-use super::{CaseResult, Metric, Report, COLUMNS};
+use super::{CaseResult, Metric, Report};
 use crate::affinity::Placement;
 use crate::stats::Spread;
 use crate::sweep::Point;
@@ -49,7 +49,7 @@ pub fn all(r: &Report) -> Vec<(String, String)> {
             continue;
         }
         let cats: Vec<String> = rows.iter().map(|r| r.case.clone()).collect();
-        let bars: Vec<Bars> = COLUMNS
+        let bars: Vec<Bars> = Target::all()
             .iter()
             .map(|&t| Bars {
                 name: t.name().into(),
@@ -155,7 +155,7 @@ fn per_server(
     x: fn(&Point) -> f64,
     y: impl Fn(&Point) -> Option<Spread>,
 ) -> Vec<Series> {
-    Target::STUDIED
+    Target::studied()
         .iter()
         .map(|&t| Series {
             name: t.name().into(),
@@ -227,7 +227,7 @@ fn spectrum_chart(r: &Report, placement: &str) -> String {
         }
     };
     let study = &r.study;
-    let series: Vec<Series> = Target::STUDIED
+    let series: Vec<Series> = Target::studied()
         .iter()
         .filter_map(|&t| {
             let step = study
@@ -303,7 +303,7 @@ fn cpu_chart(points: &[Point], placement: &str) -> String {
     let mut counts: Vec<usize> = points.iter().map(|p| p.connections).collect();
     counts.dedup();
     let cats: Vec<String> = counts.iter().map(|c| c.to_string()).collect();
-    let bars: Vec<Bars> = Target::STUDIED
+    let bars: Vec<Bars> = Target::studied()
         .iter()
         .filter(|&&t| points.iter().any(|p| p.target == t))
         .map(|&t| Bars {
