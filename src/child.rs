@@ -6,7 +6,66 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
+
+/// How a server's counters line begins (`kill -USR1 PID`; `src/cli/counters.rs`).
+pub const COUNTERS_PREFIX: &str = "sockmodes: counters:";
+
+/// A server's counters, from its counters line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    /// Connections accepted.
+    pub accepted: u64,
+    /// System calls the server made for its sockets so far.
+    pub syscalls: u64,
+}
+
+impl Counters {
+    /// Reads a counters line; `None` when `line` is not one.
+    pub fn parse(line: &str) -> Option<Counters> {
+        let rest = line.trim().strip_prefix(COUNTERS_PREFIX)?;
+        let field = |name: &str| -> Option<u64> {
+            rest.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))?
+                .parse()
+                .ok()
+        };
+        Some(Counters {
+            accepted: field("accepted")?,
+            syscalls: field("syscalls")?,
+        })
+    }
+}
+
+/// Asks a running server for its counters (Unix: SIGUSR1) and reads the
+/// line it prints. Cloneable, so that a load's window hook can hold one.
+#[derive(Clone)]
+pub struct CounterReader {
+    pid: u32,
+    lines: Arc<Mutex<Receiver<Counters>>>,
+}
+
+impl CounterReader {
+    /// The server's counters now; `None` where there is no SIGUSR1
+    /// (Windows) or the server did not answer within a second.
+    pub fn read(&self) -> Option<Counters> {
+        let lines = self.lines.lock().ok()?;
+        // Lines from an earlier request that timed out are stale.
+        while lines.try_recv().is_ok() {}
+        #[cfg(unix)]
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe {
+            libc::kill(self.pid as i32, libc::SIGUSR1);
+        }
+        #[cfg(not(unix))]
+        return None;
+        #[cfg(unix)]
+        lines.recv_timeout(Duration::from_secs(1)).ok()
+    }
+}
 
 /// A running `sockmodes server` child and the address it announced.
 pub struct ServerProcess {
@@ -14,6 +73,7 @@ pub struct ServerProcess {
     pub child: Child,
     /// The address from its "listening on" line.
     pub addr: SocketAddr,
+    counters: Arc<Mutex<Receiver<Counters>>>,
 }
 
 impl ServerProcess {
@@ -61,8 +121,31 @@ impl ServerProcess {
             }
             seen.push_str(&line);
         };
-        thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        Ok(ServerProcess { child, addr })
+        // The rest of stderr is drained (so the child never blocks on a
+        // full pipe), and its counters lines kept for `counter_reader`.
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut line = String::new();
+            while stderr.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if let Some(c) = Counters::parse(&line) {
+                    let _ = tx.send(c);
+                }
+                line.clear();
+            }
+        });
+        Ok(ServerProcess {
+            child,
+            addr,
+            counters: Arc::new(Mutex::new(rx)),
+        })
+    }
+
+    /// A handle that asks this server for its counters.
+    pub fn counter_reader(&self) -> CounterReader {
+        CounterReader {
+            pid: self.child.id(),
+            lines: Arc::clone(&self.counters),
+        }
     }
 
     /// The child's process id.

@@ -77,6 +77,16 @@ impl Server {
         }
     }
 
+    /// The live counters, to read from another thread.
+    pub fn stats_handle(&self) -> std::sync::Arc<sockmodes_common::ServerStats> {
+        match self {
+            Server::Blocking(s) => s.stats_handle(),
+            Server::NonBlocking(s) => s.stats_handle(),
+            #[cfg(target_os = "linux")]
+            Server::Completion(s) => s.stats_handle(),
+        }
+    }
+
     /// True once the server stopped by itself (`once`).
     pub fn is_finished(&self) -> bool {
         match self {

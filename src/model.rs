@@ -60,6 +60,16 @@ impl IoMode {
         }
     }
 
+    /// The name its code goes by in the demo and the guides: the API that
+    /// does its I/O.
+    pub fn code_label(self) -> &'static str {
+        match self {
+            IoMode::Blocking => "std",
+            IoMode::NonBlocking => "mio",
+            IoMode::Completion => "io_uring",
+        }
+    }
+
     /// What kind of waiting it teaches, in a few words.
     pub fn kind(self) -> &'static str {
         match self {

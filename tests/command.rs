@@ -344,3 +344,33 @@ fn timeout_and_oversized_frames_are_one_clear_line() {
     assert_one_clear_error(&out, "exceeds the frame limit");
     thread::sleep(Duration::from_millis(10));
 }
+
+/// `kill -USR1` makes every server print its counters; the system calls
+/// grow with the traffic.
+#[cfg(unix)]
+#[test]
+fn usr1_prints_the_counters_and_system_calls_grow_with_traffic() {
+    for m in sockmodes::IoMode::servers() {
+        let server = start_server(&["--mode", m.name(), "--service", "echo"]);
+        let reader = server.counter_reader();
+        let before = reader.read().expect("a counters line");
+        assert_eq!(before.accepted, 0, "{m}");
+        sockmodes_ok(&[
+            "client",
+            "--mode",
+            "nonblocking",
+            "--addr",
+            &server.addr.to_string(),
+            "echo",
+            "--count",
+            "50",
+        ]);
+        let after = reader.read().expect("a counters line");
+        assert_eq!(after.accepted, 1, "{m}");
+        assert!(
+            after.syscalls > before.syscalls,
+            "{m}: {before:?} -> {after:?}"
+        );
+        server.terminate().unwrap();
+    }
+}

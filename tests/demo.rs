@@ -22,7 +22,12 @@ fn demo(lang: Lang) -> (Vec<Step>, String) {
     let text = String::from_utf8(out).unwrap();
     for s in &steps {
         assert!(text.contains(&s.title), "step {} printed", s.number);
-        assert!(!s.python.is_empty() && !s.std.is_empty() && !s.mio.is_empty());
+        assert!(
+            s.lines.len() >= 3,
+            "Python and a line per model: {:?}",
+            s.lines
+        );
+        assert!(s.lines.iter().all(|(_, code)| !code.is_empty()));
         assert!(!s.lesson.is_empty(), "step {} has a lesson", s.number);
     }
     assert!(!text.contains('\x1b'), "plain style has no escape codes");
@@ -63,7 +68,7 @@ fn observed<'a>(s: &'a Step, label: &str) -> &'a str {
 #[test]
 fn every_step_observes_what_it_teaches() {
     let s = steps();
-    assert_eq!(s.len(), 10);
+    assert_eq!(s.len(), 11);
 
     // 1: refused; std at connect, mio after the event through take_error,
     // with this system's code (111 on Linux, 10061 on Windows).
@@ -164,6 +169,31 @@ fn every_step_observes_what_it_teaches() {
         assert!(observed(&s[9], "meaning").contains(&format!("{b} threads for {n}")));
     } else {
         assert!(observed(&s[9], "blocking_server").contains("not measured"));
+    }
+
+    // Step 11: system calls per message, as each server counted them.
+    let per_message = |key: &str| -> f64 {
+        let text = observed(&s[10], key);
+        text.rsplit(": ")
+            .next()
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{key}: {text}"))
+    };
+    // Readiness: a recv and a send per message at least, plus the waits.
+    let readiness = per_message("readiness_server");
+    assert!(readiness >= 2.0, "readiness: {readiness}");
+    if cfg!(target_os = "linux") {
+        // Completion: at most one io_uring_enter per completion, and a
+        // message is two completions (its receive and its send), plus the
+        // accepts' few calls.
+        let completion = per_message("completion_server");
+        assert!(
+            completion > 0.0 && completion <= 2.5,
+            "completion: {completion}"
+        );
+    } else {
+        assert!(observed(&s[10], "completion_server").contains("only Linux has"));
     }
 }
 

@@ -50,10 +50,12 @@ fn run(addr: &str) -> anyhow::Result<()> {
     // Nothing stops this one connection short: the flags are never set.
     let nunca = std::sync::atomic::AtomicBool::new(false);
     let estado = ConnState::default();
+    let contadores = sockmodes_common::config::ServerStats::default();
     let watch = Watch {
         stopping: &nunca,
         cut: &nunca,
         state: &estado,
+        stats: &contadores,
     };
     match serve_connection(&mut conexion, direccion, &config, &(on_message as _), watch) {
         ConnectionEnd::Finished => Ok(()),

@@ -18,7 +18,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use sockmodes_common::config::{LINGER_GAP, LINGER_TIME};
+use sockmodes_common::config::{ServerStats, LINGER_GAP, LINGER_TIME};
 use sockmodes_common::{
     interrupted, net, timed_out, MessageHandler, ServerConfig, ServerSession, SessionError,
 };
@@ -121,6 +121,8 @@ pub struct Watch<'a> {
     pub cut: &'a AtomicBool,
     /// This connection's state, for the stopping server.
     pub state: &'a ConnState,
+    /// The server's counters (system calls are counted here).
+    pub stats: &'a ServerStats,
 }
 
 /// Serves `stream` with `config.service` until the peer is done or fails,
@@ -134,6 +136,8 @@ pub fn serve_connection(
     on_message: &MessageHandler,
     watch: Watch<'_>,
 ) -> ConnectionEnd {
+    // Three socket options (see `configure`).
+    watch.stats.count_syscalls(3);
     if let Err(e) = configure(stream, config) {
         return ConnectionEnd::Io(e);
     }
@@ -155,6 +159,7 @@ pub fn serve_connection(
             }
         }
         let direct = session.reads_direct();
+        watch.stats.count_syscalls(1);
         let read = if direct {
             stream.read(session.read_space())
         } else {
@@ -171,7 +176,7 @@ pub fn serve_connection(
                 if let Err(e) = session.received_eof() {
                     // What is owed goes out first (a torn echo frame may
                     // already be partly echoed).
-                    let _ = write_output(stream, &mut session);
+                    let _ = write_output(stream, &mut session, watch.stats);
                     return e.into();
                 }
             }
@@ -187,7 +192,7 @@ pub fn serve_connection(
                 Ok(_) => last_progress = Instant::now(),
                 Err(e) => {
                     // Answer every complete frame before the bad one first.
-                    let _ = write_output(stream, &mut session);
+                    let _ = write_output(stream, &mut session, watch.stats);
                     return e.into();
                 }
             },
@@ -209,7 +214,7 @@ pub fn serve_connection(
         if let Some(message) = session.take_message() {
             on_message(peer, message);
         }
-        if let Err(e) = write_output(stream, &mut session) {
+        if let Err(e) = write_output(stream, &mut session, watch.stats) {
             return e.into();
         }
         if session.is_finished() {
@@ -226,7 +231,8 @@ pub fn serve_connection(
 /// [`LINGER_GAP`] passes with nothing from it, or [`LINGER_TIME`] in all.
 /// Closing afterwards leaves no unread input, so no reset. The caller has
 /// flushed every answer it owed (a write error means the peer is gone).
-pub fn linger(stream: &TcpStream) {
+pub fn linger(stream: &TcpStream, stats: &ServerStats) {
+    stats.count_syscalls(1);
     if stream.shutdown(Shutdown::Write).is_err() {
         return; // not connected any more: nothing to protect
     }
@@ -235,6 +241,8 @@ pub fn linger(stream: &TcpStream) {
     let mut reader = stream;
     loop {
         let left = LINGER_TIME.saturating_sub(since.elapsed());
+        // A timeout to set, then a read.
+        stats.count_syscalls(2);
         if left.is_zero() || stream.set_read_timeout(Some(left.min(LINGER_GAP))).is_err() {
             return;
         }
@@ -263,8 +271,13 @@ fn configure(stream: &TcpStream, config: &ServerConfig) -> io::Result<()> {
     net::set_nodelay(stream, config.nodelay)
 }
 
-fn write_output(stream: &mut TcpStream, session: &mut ServerSession) -> io::Result<()> {
+fn write_output(
+    stream: &mut TcpStream,
+    session: &mut ServerSession,
+    stats: &ServerStats,
+) -> io::Result<()> {
     while !session.output().is_empty() {
+        stats.count_syscalls(1);
         match stream.write(session.output()) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => session.wrote(n),

@@ -40,7 +40,7 @@ struct Open {
 struct Shared {
     config: ServerConfig,
     on_message: MessageHandler,
-    stats: ServerStats,
+    stats: Arc<ServerStats>,
     stopping: AtomicBool,
     /// Set at the shutdown deadline: connection threads still running end.
     cut: AtomicBool,
@@ -85,7 +85,7 @@ pub fn start(
     let shared = Arc::new(Shared {
         config,
         on_message,
-        stats: ServerStats::default(),
+        stats: Arc::default(),
         stopping: AtomicBool::new(false),
         cut: AtomicBool::new(false),
         next_id: AtomicU64::new(0),
@@ -112,6 +112,7 @@ pub fn start(
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     loop {
         let accepted = listener.accept();
+        shared.stats.count_syscalls(1);
         if shared.stopping.load(Ordering::Acquire) {
             // A connection taken while stopping is served like the others
             // (the shutdown deadline covers it): accepted is never dropped.
@@ -204,6 +205,7 @@ fn run_connection(
         stopping: &shared.stopping,
         cut: &shared.cut,
         state,
+        stats: &shared.stats,
     };
     let end = serve_connection(&mut stream, peer, &shared.config, &shared.on_message, watch);
     match &end {
@@ -221,7 +223,7 @@ fn run_connection(
         ConnectionEnd::Stopping => debug!(%peer, "connection closed: server stopping"),
     }
     if end.lingers() {
-        linger(&stream);
+        linger(&stream, &shared.stats);
     }
     // Deregister before the last descriptor closes (see `Shared::open`).
     shared.open.lock().expect("registry lock").remove(&id);
@@ -239,6 +241,11 @@ impl ServerHandle {
     /// Live counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()
+    }
+
+    /// The live counters themselves, to read from another thread.
+    pub fn stats_handle(&self) -> Arc<ServerStats> {
+        Arc::clone(&self.shared.stats)
     }
 
     /// True once the server stopped by itself (with `once`: its connection is

@@ -138,6 +138,9 @@ pub struct Conn {
     pub closing: Option<Closing>,
     /// Closing now: cancel what is in flight, free when nothing is.
     pub dying: bool,
+    /// System calls made outside the ring since the server last took the
+    /// count (the write side's shutdown).
+    pub syscalls: u64,
 }
 
 impl Conn {
@@ -157,6 +160,7 @@ impl Conn {
             eof: false,
             closing: None,
             dying: false,
+            syscalls: 0,
         }
     }
 
@@ -220,6 +224,7 @@ impl Conn {
             Some(c) => {
                 if !c.shut && !output_pending {
                     c.shut = true;
+                    self.syscalls += 1;
                     match self.stream.shutdown(Shutdown::Write) {
                         Ok(()) => {}
                         Err(e) if e.kind() == io::ErrorKind::NotConnected => {

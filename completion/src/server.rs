@@ -57,7 +57,7 @@ const LINGER_TICK: Duration = Duration::from_millis(50);
 struct Shared {
     config: ServerConfig,
     on_message: MessageHandler,
-    stats: ServerStats,
+    stats: Arc<ServerStats>,
     stopping: AtomicBool,
     stop_deadline: Mutex<Option<Instant>>,
     enters: AtomicU64,
@@ -117,7 +117,7 @@ pub fn start(
     let shared = Arc::new(Shared {
         config,
         on_message,
-        stats: ServerStats::default(),
+        stats: Arc::default(),
         stopping: AtomicBool::new(false),
         stop_deadline: Mutex::new(None),
         enters: AtomicU64::new(0),
@@ -180,9 +180,10 @@ impl Loop {
                 warn!(error = %e, "io_uring_enter failed; the server stops");
                 break;
             }
+            let before = self.shared.enters.swap(self.ring.enters, Ordering::Relaxed);
             self.shared
-                .enters
-                .store(self.ring.enters, Ordering::Relaxed);
+                .stats
+                .count_syscalls(self.ring.enters.saturating_sub(before));
             self.ring.completions(&mut completions);
             for c in completions.drain(..) {
                 self.complete(c);
@@ -320,6 +321,8 @@ impl Loop {
 
     fn admit(&mut self, stream: TcpStream) {
         let config = &self.shared.config;
+        // getpeername and TCP_NODELAY (or SO_LINGER for a reset).
+        self.shared.stats.count_syscalls(2);
         let peer = stream
             .peer_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -394,7 +397,11 @@ impl Loop {
             }
             return;
         }
-        match c.post(key, &mut self.ring, stopping) {
+        let next = c.post(key, &mut self.ring, stopping);
+        self.shared
+            .stats
+            .count_syscalls(std::mem::take(&mut c.syscalls));
+        match next {
             Ok(Next::Wait) => {}
             Ok(Next::End(end)) => self.end(key, end),
             Ok(Next::Close) => self.kill(key),
@@ -582,6 +589,11 @@ impl ServerHandle {
     /// Live counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()
+    }
+
+    /// The live counters themselves, to read from another thread.
+    pub fn stats_handle(&self) -> Arc<ServerStats> {
+        Arc::clone(&self.shared.stats)
     }
 
     /// `io_uring_enter` calls so far: every system call the loop makes for

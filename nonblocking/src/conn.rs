@@ -109,6 +109,9 @@ pub struct Conn {
     pub more_to_read: bool,
     /// Set once the connection is in its lingering close.
     pub closing: Option<Closing>,
+    /// System calls made on this socket since the loop last took the count
+    /// (reads, writes, `epoll_ctl`, shutdown).
+    pub syscalls: u64,
 }
 
 impl Conn {
@@ -133,6 +136,7 @@ impl Conn {
             writable_registered: false,
             more_to_read: false,
             closing: None,
+            syscalls: 0,
         })
     }
 
@@ -175,6 +179,7 @@ impl Conn {
         let closing = self.closing.as_mut().expect("lingering");
         if !closing.shut {
             closing.shut = true;
+            self.syscalls += 1;
             match self.stream.shutdown(Shutdown::Write) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(true),
@@ -182,6 +187,7 @@ impl Conn {
             }
         }
         loop {
+            self.syscalls += 1;
             match self.stream.read(scratch) {
                 Ok(0) => return Ok(true),
                 Ok(_) => closing.last_read = Instant::now(),
@@ -240,6 +246,7 @@ impl Conn {
                 break;
             }
             reads += 1;
+            self.syscalls += 1;
             let direct = self.session.reads_direct();
             let (read, offered) = if direct {
                 let space = self.session.read_space();
@@ -290,6 +297,7 @@ impl Conn {
     /// the rest for the next WRITABLE event (never `write_all` here).
     fn flush(&mut self) -> io::Result<()> {
         while !self.session.output().is_empty() {
+            self.syscalls += 1;
             match self.stream.write(self.session.output()) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.session.wrote(n),
@@ -311,6 +319,7 @@ impl Conn {
             } else {
                 Interest::READABLE
             };
+            self.syscalls += 1;
             registry.reregister(&mut self.stream, token, interest)?;
             self.writable_registered = want_writable;
         }

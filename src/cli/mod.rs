@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch.
 
 mod client;
+mod counters;
 mod load;
 mod server;
 mod signals;
@@ -13,8 +14,9 @@ use sockmodes_common::Service;
 /// Blocking versus non-blocking TCP sockets, side by side.
 ///
 /// The same protocol served by a blocking server (std::net, one thread per
-/// connection) and a non-blocking one (mio event loop); clients for both modes
-/// whose errors read like Python's; and a load generator to measure them.
+/// connection), a non-blocking one (mio event loop: readiness) and, on Linux,
+/// a completion one (io_uring); clients whose errors read like Python's; and
+/// a load generator to measure them.
 #[derive(Debug, Parser)]
 #[command(name = "sockmodes", version, propagate_version = true)]
 #[command(after_help = "Examples:\n  \
@@ -32,14 +34,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a server (Ctrl-C or SIGTERM shuts it down gracefully).
+    #[command(
+        after_help = "On Unix, `kill -USR1 PID` prints the server's counters on stderr \
+        (connections, and the system calls it made for its sockets), as `dd` prints its progress."
+    )]
     Server(server::ServerArgs),
     /// Connect and talk to a server: send a message, echo frames, or upload to a sink.
     Client(client::ClientArgs),
     /// Generate load against an echo or sink server and report throughput and latency.
     #[command(after_long_help = load::FIELDS_HELP)]
     Load(load::LoadArgs),
-    /// A guided walk-through (about 70 seconds): each difference between the modes,
-    /// shown and measured, up to why event loops exist. In English or Spanish.
+    /// A guided walk-through (about 80 seconds): each difference between the modes,
+    /// shown and measured, up to why event loops exist and readiness against
+    /// completion. In English or Spanish.
     Demo {
         /// Short waits and 100 connections in the last step (a few seconds in all).
         #[arg(long)]

@@ -14,7 +14,9 @@ use sockmodes_common::config::{
 };
 use sockmodes_common::{MessageHandler, ServerConfig, Service, DEFAULT_MAX_FRAME};
 
-use super::{ensure_descriptors, parse_addr, parse_bytes, parse_secs, signals, ServiceArg};
+use super::{
+    counters, ensure_descriptors, parse_addr, parse_bytes, parse_secs, signals, ServiceArg,
+};
 
 /// How long open connections get to finish after Ctrl-C or SIGTERM.
 ///
@@ -69,6 +71,8 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         eprintln!("sockmodes: error: --mode {mode}: {why}");
         return Ok(ExitCode::from(2));
     }
+    // Before any thread starts (see counters.rs).
+    counters::block_usr1();
     let stops = signals::stop_requests()?;
     let mut config = ServerConfig::new(args.addr, args.service.into());
     config.once = args.once;
@@ -117,6 +121,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     });
     let service = config.service;
     let server = Server::start(mode, config, on_message)?;
+    counters::print_on_usr1(server.stats_handle());
     eprintln!(
         "sockmodes: listening on {} (mode {mode}, service {service}); memory: {worst}{}",
         server.local_addr(),

@@ -25,12 +25,10 @@ pub struct Step {
     pub number: usize,
     /// Headline.
     pub title: String,
-    /// The Python line for this operation.
-    pub python: String,
-    /// The Rust std line.
-    pub std: String,
-    /// The mio line.
-    pub mio: String,
+    /// The code of this operation, one line per language or model that has
+    /// one, in order: Python first, then each I/O model of the registry
+    /// (`std` for blocking, `mio` for readiness, `io_uring` for completion).
+    pub lines: Vec<(&'static str, String)>,
     /// What happened, measured: (key, value) in order; the printer shows
     /// the key's label in the demo's language.
     pub observed: Vec<(&'static str, String)>,
@@ -44,6 +42,14 @@ impl Step {
         self.observed
             .iter()
             .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The code line labelled `label` (`Python`, `std`, `mio`, `io_uring`).
+    pub fn line(&self, label: &str) -> Option<&str> {
+        self.lines
+            .iter()
+            .find(|(l, _)| *l == label)
             .map(|(_, v)| v.as_str())
     }
 
@@ -70,7 +76,7 @@ pub struct Pace {
 }
 
 impl Pace {
-    /// About 70 seconds in all: waits long enough to feel.
+    /// About 80 seconds in all: waits long enough to feel.
     pub fn normal() -> Pace {
         Pace {
             peer_delay: Duration::from_secs(2),

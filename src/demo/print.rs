@@ -40,9 +40,14 @@ pub fn intro(lang: Lang, style: Style, out: &mut dyn Write) -> io::Result<()> {
 pub fn step(s: &Step, lang: Lang, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let title = lang.fill("step", &[("n", &s.number), ("title", &s.title)]);
     writeln!(out, "{}", style.paint("1;36", &title))?;
-    writeln!(out, "  {}  {}", style.paint("33", "Python:"), s.python)?;
-    writeln!(out, "  {}  {}", style.paint("33", "std:   "), s.std)?;
-    writeln!(out, "  {}  {}", style.paint("33", "mio:   "), s.mio)?;
+    for (label, code) in &s.lines {
+        let label = format!("{label}:");
+        writeln!(
+            out,
+            "  {}  {code}",
+            style.paint("33", &format!("{label:<9}"))
+        )?;
+    }
     for (key, value) in &s.observed {
         let label = lang.t(&format!("o.{key}"));
         writeln!(

@@ -24,6 +24,11 @@ pub struct ServerCost {
     pub threads: u64,
     /// Server CPU over the window as cores busy (1.0 = one core all the time).
     pub cores_busy: f64,
+    /// System calls per message, from the server's own count at both edges
+    /// of the window (`kill -USR1`; `src/cli/counters.rs`). `None` for the
+    /// references, which do not count theirs.
+    #[serde(default)]
+    pub syscalls_per_msg: Option<f64>,
 }
 
 /// One window against one fresh server process.
@@ -115,6 +120,10 @@ impl Point {
 
     pub fn system_per_msg(&self) -> Option<Spread> {
         self.spread(|w| w.cost.as_ref().map(|c| c.system_us_per_msg))
+    }
+
+    pub fn syscalls_per_msg(&self) -> Option<Spread> {
+        self.spread(|w| w.cost.as_ref().and_then(|c| c.syscalls_per_msg))
     }
 
     pub fn switches_per_msg(&self) -> Option<Spread> {

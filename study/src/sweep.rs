@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sockmodes::child::ServerProcess;
+use sockmodes::child::{CounterReader, Counters, ServerProcess};
 use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes::IoMode;
 use sockmodes_common::procfs::{self, ProcessSample};
@@ -189,10 +189,16 @@ fn window(
         .start(target, placement)
         .map_err(|e| e.to_string())?;
     let samples: Arc<Mutex<Vec<ProcessSample>>> = Arc::default();
-    let (pid, into) = (server.pid(), Arc::clone(&samples));
+    let counted: Arc<Mutex<Vec<Counters>>> = Arc::default();
+    let (pid, into, counts) = (server.pid(), Arc::clone(&samples), Arc::clone(&counted));
+    // Only the command's own servers count their system calls.
+    let reader = target.mode().map(|_| server.counter_reader());
     let hook = WindowHook(Arc::new(move |_edge: WindowEdge| {
         if let Ok(s) = procfs::sample(pid) {
             into.lock().expect("not poisoned").push(s);
+        }
+        if let Some(c) = reader.as_ref().and_then(CounterReader::read) {
+            counts.lock().expect("not poisoned").push(c);
         }
     }));
     let config = LoadConfig {
@@ -208,8 +214,15 @@ fn window(
     let _ = server.terminate();
     let load = run.map_err(|e| e.to_string())?.report().clone();
     let samples = samples.lock().expect("not poisoned");
+    let syscalls = match counted.lock().expect("not poisoned").as_slice() {
+        [a, b] => Some(b.syscalls.saturating_sub(a.syscalls) as f64 / load.messages.max(1) as f64),
+        _ => None,
+    };
     let cost = match samples.as_slice() {
-        [a, b] => Some(cost(a, b, &load, plan.measure_s)),
+        [a, b] => Some(ServerCost {
+            syscalls_per_msg: syscalls,
+            ..cost(a, b, &load, plan.measure_s)
+        }),
         _ => None,
     };
     Ok(Window { load, cost })
@@ -226,6 +239,7 @@ fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> 
         rss_mib: b.rss_bytes as f64 / (1024.0 * 1024.0),
         threads: b.threads,
         cores_busy: (user + system) / window_s,
+        syscalls_per_msg: None,
     }
 }
 

@@ -62,6 +62,9 @@ impl EventLoop {
         self.note(peer, &end);
         let conn = self.conns.get_mut(key).expect("present above");
         let step = conn.begin_close(end, Token(key), self.poll.registry(), &mut self.scratch);
+        self.shared
+            .stats
+            .count_syscalls(std::mem::take(&mut conn.syscalls));
         // Counted from here on: `close_quietly` uncounts every closing one.
         self.lingering += 1;
         match step {
@@ -110,6 +113,7 @@ impl EventLoop {
         if conn.closing.is_some() {
             self.lingering -= 1;
         }
+        self.shared.stats.count_syscalls(1);
         let _ = self.poll.registry().deregister(&mut conn.stream);
         self.shared.stats.release();
     }

@@ -53,7 +53,7 @@ const SCRATCH: usize = 64 * 1024;
 struct Shared {
     config: ServerConfig,
     on_message: MessageHandler,
-    stats: ServerStats,
+    stats: Arc<ServerStats>,
     stopping: AtomicBool,
     stop_deadline: Mutex<Option<Instant>>,
     wakeups: AtomicU64,
@@ -90,7 +90,7 @@ pub fn start(
     let shared = Arc::new(Shared {
         config,
         on_message,
-        stats: ServerStats::default(),
+        stats: Arc::default(),
         stopping: AtomicBool::new(false),
         stop_deadline: Mutex::new(None),
         wakeups: AtomicU64::new(0),
@@ -156,6 +156,7 @@ impl EventLoop {
         let mut cut_done = false;
         loop {
             let timeout = self.poll_timeout(stop_at);
+            self.shared.stats.count_syscalls(1);
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if interrupted(&e) {
                     continue;
@@ -241,6 +242,7 @@ impl EventLoop {
         let shared = Arc::clone(&self.shared);
         let config = &shared.config;
         while let Some(listener) = &self.listener {
+            self.shared.stats.count_syscalls(1);
             match listener.accept() {
                 Ok((stream, peer)) => {
                     if !self.shared.stats.try_admit(config.max_conns) {
@@ -249,6 +251,8 @@ impl EventLoop {
                         continue;
                     }
                     let key = self.conns.next_key();
+                    // TCP_NODELAY and epoll_ctl.
+                    self.shared.stats.count_syscalls(2);
                     match Conn::register(stream, peer, Token(key), self.poll.registry(), config) {
                         Ok(conn) => {
                             debug!(%peer, "connection accepted");
@@ -306,6 +310,9 @@ impl EventLoop {
             short_read_drains,
             &mut |peer, m| on_message(peer, m),
         );
+        self.shared
+            .stats
+            .count_syscalls(std::mem::take(&mut conn.syscalls));
         let stopping_at_rest = self.listener.is_none()
             && self.shared.stopping.load(Ordering::Relaxed)
             && conn.closing.is_none()
@@ -329,6 +336,11 @@ impl ServerHandle {
     /// Live counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()
+    }
+
+    /// The live counters themselves, to read from another thread.
+    pub fn stats_handle(&self) -> Arc<ServerStats> {
+        Arc::clone(&self.shared.stats)
     }
 
     /// How many times the event loops returned from `poll` (an idle server

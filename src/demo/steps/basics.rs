@@ -149,7 +149,10 @@ pub fn timeout_mode(ctx: &Ctx) -> anyhow::Result<Step> {
     let waited = millis(t.elapsed());
     let kind = format!("{:?}", err.kind());
     let os = err.raw_os_error().unwrap_or(0);
-    s.std = lang.fill("s4.std", &[("kind", &kind), ("code", &os)]);
+    let std_line = lang.fill("s4.std", &[("kind", &kind), ("code", &os)]);
+    if let Some(line) = s.lines.iter_mut().find(|(label, _)| *label == "std") {
+        line.1 = std_line;
+    }
     s.lesson = if os == code::WOULD_BLOCK {
         lang.fill("s4.lesson.same", &[("code", &os)])
     } else {

@@ -1,8 +1,10 @@
 //! The steps. Each runs real sockets and reports what it saw, in the
 //! demo's language: the basics of one socket (`basics.rs`), of a stream
-//! (`streams.rs`), and why event loops exist (`concurrency.rs`).
+//! (`streams.rs`), why event loops exist (`concurrency.rs`), and readiness
+//! against completion (`completion.rs`).
 
 mod basics;
+mod completion;
 mod concurrency;
 mod streams;
 
@@ -18,7 +20,7 @@ use crate::{IoMode, Server};
 type StepFn = fn(&Ctx) -> anyhow::Result<Step>;
 
 /// The steps, in order.
-pub const ALL: [StepFn; 10] = [
+pub const ALL: [StepFn; 11] = [
     basics::refused,
     basics::blocking_recv_waits,
     basics::nonblocking_recv_would_block,
@@ -29,17 +31,24 @@ pub const ALL: [StepFn; 10] = [
     streams::zero_timeout_trap,
     concurrency::one_thread_two_clients,
     concurrency::many_connections,
+    completion::readiness_against_completion,
 ];
 
-/// A step `n` with its title, code lines and lesson in `ctx`'s language.
+/// A step `n` with its title, code lines and lesson in `ctx`'s language:
+/// the Python line, then a line for each I/O model whose text the step
+/// has (`s{n}.std`, `s{n}.mio`, `s{n}.io_uring`: [`IoMode::code_label`]).
 fn step(ctx: &Ctx, n: usize) -> Step {
     let t = |part: &str| ctx.lang.t(&format!("s{n}.{part}")).to_string();
+    let mut lines = vec![("Python", t("python"))];
+    for m in IoMode::ALL {
+        if let Some(text) = ctx.lang.get(&format!("s{n}.{}", m.code_label())) {
+            lines.push((m.code_label(), text.to_string()));
+        }
+    }
     Step {
         number: n,
         title: t("title"),
-        python: t("python"),
-        std: t("std"),
-        mio: t("mio"),
+        lines,
         observed: Vec::new(),
         lesson: if n == 4 { String::new() } else { t("lesson") },
     }

@@ -123,4 +123,15 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("v.n_times", "{n} x {k}"),
     ("s10.meaning", "the blocking server ran {bt} threads for {n} connections and switched {bs} times; the loop ran {nt} and switched {ns} times"),
     ("o.meaning", "what it means"),
+    // Step 11
+    ("s11.title", "readiness against completion: who performs the read"),
+    ("s11.python", "selectors.DefaultSelector().select()  # readiness  |  asyncio on Windows: ProactorEventLoop  # completion (IOCP)"),
+    ("s11.std", "(blocking: the thread waits inside recv itself; it needs neither readiness nor completion)"),
+    ("s11.mio", "poll.poll(&mut events, None)?; stream.read(&mut buf)  // told READABLE, then you make the read"),
+    ("s11.io_uring", "ring.submit_and_wait(1)?; cqe.result()  // the kernel made the read, into the buffer you handed it"),
+    ("s11.lesson", "Readiness tells you when a read would not wait, and you make it: a recv and a send per message, plus the waits. Completion hands the kernel the reads and writes themselves, and one io_uring_enter submits and collects many, so a busy server makes fewer system calls than messages. Windows' completion API is IOCP, the one asyncio's Proactor loop uses."),
+    ("o.readiness_server", "readiness (mio, epoll)"),
+    ("o.completion_server", "completion (io_uring)"),
+    ("v.syscalls", "{msgs} echoes, {calls} system calls: {per} per message"),
+    ("v.not_here", "not run here: {why}"),
 ];

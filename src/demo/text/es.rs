@@ -123,4 +123,15 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("v.n_times", "{n} x {k}"),
     ("s10.meaning", "el servidor bloqueante usó {bt} hilos para {n} conexiones y cambió de contexto {bs} veces; el bucle usó {nt} y cambió {ns} veces"),
     ("o.meaning", "qué significa"),
+    // Paso 11
+    ("s11.title", "disponibilidad frente a finalización: quién hace la lectura"),
+    ("s11.python", "selectors.DefaultSelector().select()  # disponibilidad  |  asyncio en Windows: ProactorEventLoop  # finalización (IOCP)"),
+    ("s11.std", "(bloqueante: el hilo espera dentro del propio recv; no necesita ni disponibilidad ni finalización)"),
+    ("s11.mio", "poll.poll(&mut events, None)?; stream.read(&mut buf)  // te avisan de READABLE y la lectura la haces tú"),
+    ("s11.io_uring", "ring.submit_and_wait(1)?; cqe.result()  // la lectura la hizo el núcleo, en el búfer que le diste"),
+    ("s11.lesson", "La disponibilidad te dice cuándo una lectura no esperaría, y la haces tú: un recv y un send por mensaje, más las esperas. La finalización entrega al núcleo las lecturas y escrituras mismas, y un solo io_uring_enter envía y recoge muchas, así que un servidor ocupado hace menos llamadas al sistema que mensajes. La API de finalización de Windows es IOCP, la que usa el bucle Proactor de asyncio."),
+    ("o.readiness_server", "disponibilidad (mio, epoll)"),
+    ("o.completion_server", "finalización (io_uring)"),
+    ("v.syscalls", "{msgs} ecos, {calls} llamadas al sistema: {per} por mensaje"),
+    ("v.not_here", "no se ejecutó aquí: {why}"),
 ];

@@ -60,6 +60,14 @@ impl Lang {
         }
     }
 
+    /// The text under `key`, if this language has one.
+    pub fn get(self, key: &str) -> Option<&'static str> {
+        self.table()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+    }
+
     /// The text under `key`.
     ///
     /// # Panics

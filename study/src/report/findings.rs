@@ -206,14 +206,21 @@ pub fn completion_vs_readiness(sweep: &[Point]) -> Option<String> {
         }
     }
     let last = verdicts.last().expect("not empty");
+    let calls = |t: Target| {
+        find(sweep, t, last.connections)
+            .and_then(Point::syscalls_per_msg)
+            .map_or("-".into(), |s| s.show(2))
+    };
     Some(format!(
         "Completion (io_uring) against readiness (the mio event loop): it {}. At {}: {} against {} msg/s \
-         ({}x).",
+         ({}x), with {} against {} system calls per message.",
         counts_words(&parts),
         last.connections,
         last.a.show(0),
         last.b.show(0),
-        crate::stats::ratio(&last.a, &last.b).show(2)
+        crate::stats::ratio(&last.a, &last.b).show(2),
+        calls(Target::Completion),
+        calls(Target::NonBlocking)
     ))
 }
 

@@ -74,6 +74,7 @@ pub fn window(msgs: f64, busy: f64) -> Window {
             rss_mib: 5.0,
             threads: 3,
             cores_busy: busy,
+            syscalls_per_msg: Some(2.0),
         }),
     }
 }

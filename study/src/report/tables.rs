@@ -134,6 +134,7 @@ fn sweep(r: &Report) -> Table {
                 spread(p.cpu_per_msg(), 1),
                 median(p.system_per_msg(), 1),
                 spread(p.switches_per_msg(), 2),
+                spread(p.syscalls_per_msg(), 2),
                 median(p.rss_mib(), 1),
                 median(p.threads(), 0),
                 match (p.ramp_s(), p.windows_with_unanswered()) {
@@ -152,7 +153,9 @@ fn sweep(r: &Report) -> Table {
         note: format!(
             "Each cell: median (min-max) of {} windows of {} s, each against a fresh server process, servers \
              interleaved. {} Server CPU, context switches, memory and threads come from its /proc over the \
-             window. The sweep stopped at {}. Ramp: seconds until the last connection's first answer (the window \
+             window; system calls per message from the server's own count at both edges of the window (each \
+             server counts the calls it makes: reads, writes, accepts, socket options, and its waits, \
+             `epoll_wait` and `epoll_ctl` or `io_uring_enter`; read with `kill -USR1`; tokio does not count). The sweep stopped at {}. Ramp: seconds until the last connection's first answer (the window \
              opens only then, or at the {} s cap: \"cap (k)\" for k windows with a connection never answered). \
              Starved: connections with no answer in the window. Jain: fairness of answers per connection, 1 when \
              all got the same. Limited by: the client's and server's busy shares (median); **client** marks \
@@ -173,6 +176,7 @@ fn sweep(r: &Report) -> Table {
             "CPU µs/msg",
             "of which system",
             "switches/msg",
+            "syscalls/msg",
             "RSS MiB",
             "threads",
             "ramp s",
@@ -281,6 +285,7 @@ fn same_rate(r: &Report) -> Table {
                 spread(p.system_per_msg(), 2),
                 spread(p.cpu_per_msg(), 2),
                 spread(p.switches_per_msg(), 2),
+                spread(p.syscalls_per_msg(), 2),
                 spread(p.p99(), 0),
                 limit_cell(p),
             ]
@@ -300,6 +305,7 @@ fn same_rate(r: &Report) -> Table {
             "system µs/msg",
             "CPU µs/msg",
             "switches/msg",
+            "syscalls/msg",
             "p99 µs",
             "busy client / server, limited by",
         ],
@@ -394,6 +400,8 @@ mod tests {
         assert_eq!(row[2], "21000 (20000-22000)");
         assert!(row.last().unwrap().ends_with("**client**"), "{row:?}");
         assert_eq!(t.headers.len(), row.len());
+        let calls = t.headers.iter().position(|h| *h == "syscalls/msg").unwrap();
+        assert_eq!(row[calls], "2.00 (2.00-2.00)");
         let ratios = sweep_ratios(&r);
         let at_100 = ratios.rows.iter().find(|r| r[0] == "100").unwrap();
         assert_eq!(at_100[2], "nonblocking ahead");

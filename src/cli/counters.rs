@@ -1,0 +1,86 @@
+//! `kill -USR1 PID` makes a running server print its counters on stderr,
+//! as `dd` prints its progress: one line, read while the server runs.
+//!
+//! The bench reads system calls per message this way: it signals the
+//! server at both edges of a measured window and divides the difference
+//! by the window's messages. The line's format is [`sockmodes::child`]'s
+//! to parse (`COUNTERS_PREFIX`).
+//!
+//! How: SIGUSR1 is blocked in every thread (the mask is set before the
+//! first thread starts, and threads inherit it), and one thread waits for
+//! it with `sigwait`, so the line is printed by ordinary code, not inside a
+//! signal handler. Unix only: Windows has no SIGUSR1.
+
+use std::sync::Arc;
+
+use sockmodes::child::COUNTERS_PREFIX;
+use sockmodes_common::ServerStats;
+
+/// One line with every counter.
+pub fn line(stats: &ServerStats) -> String {
+    let s = stats.snapshot();
+    format!(
+        "{COUNTERS_PREFIX} accepted={} rejected={} active={} timed_out={} protocol_errors={} syscalls={}",
+        s.accepted, s.rejected, s.active, s.timed_out, s.protocol_errors, s.syscalls
+    )
+}
+
+/// Blocks SIGUSR1 in this thread and every thread it starts afterwards.
+/// Call before any thread is started.
+#[cfg(unix)]
+pub fn block_usr1() {
+    // SAFETY: sigset operations on a local set; pthread_sigmask on this thread.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGUSR1);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Starts the thread that prints [`line`] at each SIGUSR1.
+#[cfg(unix)]
+pub fn print_on_usr1(stats: Arc<ServerStats>) {
+    let spawned = std::thread::Builder::new()
+        .name("sockmodes-counters".into())
+        .spawn(move || loop {
+            let mut sig = 0;
+            // SAFETY: sigwait on a local set holding SIGUSR1, blocked in
+            // every thread (block_usr1).
+            let waited = unsafe {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, libc::SIGUSR1);
+                libc::sigwait(&set, &mut sig)
+            };
+            if waited == 0 {
+                eprintln!("{}", line(&stats));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no counters on SIGUSR1: the thread did not start");
+    }
+}
+
+/// Windows has no SIGUSR1.
+#[cfg(not(unix))]
+pub fn block_usr1() {}
+
+/// Windows has no SIGUSR1.
+#[cfg(not(unix))]
+pub fn print_on_usr1(_stats: Arc<ServerStats>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_parses_back() {
+        let stats = ServerStats::default();
+        stats.count_syscalls(42);
+        assert!(stats.try_admit(5));
+        let parsed = sockmodes::child::Counters::parse(&line(&stats)).expect("parses");
+        assert_eq!(parsed.syscalls, 42);
+        assert_eq!(parsed.accepted, 1);
+    }
+}
