@@ -9,7 +9,6 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
 
 /// How a server's counters line begins (`kill -USR1 PID`; `src/cli/counters.rs`).
 pub const COUNTERS_PREFIX: &str = "sockmodes: counters:";
@@ -52,18 +51,22 @@ impl CounterReader {
     /// The server's counters now; `None` where there is no SIGUSR1
     /// (Windows) or the server did not answer within a second.
     pub fn read(&self) -> Option<Counters> {
-        let lines = self.lines.lock().ok()?;
-        // Lines from an earlier request that timed out are stale.
-        while lines.try_recv().is_ok() {}
         #[cfg(unix)]
-        // SAFETY: kill only sends a signal to our own child.
-        unsafe {
-            libc::kill(self.pid as i32, libc::SIGUSR1);
+        {
+            let lines = self.lines.lock().ok()?;
+            // Lines from an earlier request that timed out are stale.
+            while lines.try_recv().is_ok() {}
+            // SAFETY: kill only sends a signal to our own child.
+            unsafe {
+                libc::kill(self.pid as i32, libc::SIGUSR1);
+            }
+            lines.recv_timeout(std::time::Duration::from_secs(1)).ok()
         }
         #[cfg(not(unix))]
-        return None;
-        #[cfg(unix)]
-        lines.recv_timeout(Duration::from_secs(1)).ok()
+        {
+            let _ = (self.pid, &self.lines);
+            None
+        }
     }
 }
 
