@@ -20,6 +20,24 @@ pub struct Counters {
     pub accepted: u64,
     /// System calls the server made for its sockets so far.
     pub syscalls: u64,
+    /// When the server read them: CLOCK_MONOTONIC in nanoseconds, the same
+    /// clock in every process of the machine ([`monotonic_ns`]).
+    pub at_ns: u64,
+}
+
+/// CLOCK_MONOTONIC now, in nanoseconds (0 where there is none: Windows).
+pub fn monotonic_ns() -> u64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: clock_gettime fills a local timespec.
+        let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
 }
 
 impl Counters {
@@ -35,6 +53,7 @@ impl Counters {
         Some(Counters {
             accepted: field("accepted")?,
             syscalls: field("syscalls")?,
+            at_ns: field("at_ns")?,
         })
     }
 }
@@ -48,19 +67,28 @@ pub struct CounterReader {
 }
 
 impl CounterReader {
-    /// The server's counters now; `None` where there is no SIGUSR1
-    /// (Windows) or the server did not answer within a second.
+    /// The server's counters, read after this call began; `None` where
+    /// there is no SIGUSR1 (Windows) or the server did not answer within
+    /// two seconds. A busy server (10,000 threads) may answer late: the
+    /// line's `at_ns` says when it read them.
     pub fn read(&self) -> Option<Counters> {
         #[cfg(unix)]
         {
             let lines = self.lines.lock().ok()?;
-            // Lines from an earlier request that timed out are stale.
-            while lines.try_recv().is_ok() {}
+            let asked = monotonic_ns();
             // SAFETY: kill only sends a signal to our own child.
             unsafe {
                 libc::kill(self.pid as i32, libc::SIGUSR1);
             }
-            lines.recv_timeout(std::time::Duration::from_secs(1)).ok()
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            loop {
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                let c = lines.recv_timeout(left).ok()?;
+                // A late answer to an earlier request is not this one's.
+                if c.at_ns >= asked {
+                    return Some(c);
+                }
+            }
         }
         #[cfg(not(unix))]
         {

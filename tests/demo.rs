@@ -145,10 +145,11 @@ fn every_step_observes_what_it_teaches() {
     );
     assert!(observed(&s[8], "b_threads").contains("3 server threads"));
 
-    // 10: a thread per connection against one loop, measured where /proc is.
+    // 10: a thread per connection against one loop, measured where /proc
+    // is (Linux) or through the Windows API (threads and memory).
     let n = Pace::fast().many;
     assert!(observed(&s[9], "connections").starts_with(&format!("{n} x ")));
-    if cfg!(target_os = "linux") {
+    if cfg!(any(target_os = "linux", windows)) {
         let threads = |key: &str| -> usize {
             observed(&s[9], key)
                 .split(' ')

@@ -10,11 +10,23 @@
 //!
 //! Why `/proc` and not a portable crate: context switches per thread, and the
 //! user/system split of another process's CPU time, are only there (`sysinfo`
-//! gives neither). Where there is no `/proc`, every call returns an error and
-//! the benches say "not measured".
+//! gives neither). On Windows the same figures come from the Windows API
+//! (`procfs_windows.rs`: threads from a Toolhelp32 snapshot, the working set
+//! from `GetProcessMemoryInfo`, CPU from `GetProcessTimes`), except context
+//! switches, which it does not give per process
+//! ([`ProcessSample::switches_measured`] is false there). Elsewhere (macOS)
+//! every call returns an error and the benches say "not measured".
 
+#[cfg(not(windows))]
 use std::io;
 
+#[cfg(windows)]
+#[path = "procfs_windows.rs"]
+mod windows;
+#[cfg(windows)]
+pub use windows::{peak_resident_bytes, resident_bytes, sample};
+
+#[cfg(not(windows))]
 /// Resident memory of process `pid` (`None`: this process), in bytes, from
 /// the `VmRSS` line of `/proc/PID/status`.
 ///
@@ -27,6 +39,7 @@ pub fn resident_bytes(pid: Option<u32>) -> io::Result<u64> {
         .ok_or_else(|| invalid("no VmRSS line in /proc status"))
 }
 
+#[cfg(not(windows))]
 /// The most memory process `pid` ever had resident (its high-water mark,
 /// `VmHWM`), in bytes: what a burst really cost, even after it was freed.
 ///
@@ -52,8 +65,11 @@ pub struct ProcessSample {
     pub involuntary_switches: u64,
     /// Threads now.
     pub threads: u64,
-    /// Resident memory now, bytes.
+    /// Resident memory now, bytes (Windows: the working set).
     pub rss_bytes: u64,
+    /// False where the system does not give context switches per process
+    /// (Windows): then both counts are 0 and mean "not measured".
+    pub switches_measured: bool,
 }
 
 impl ProcessSample {
@@ -63,6 +79,7 @@ impl ProcessSample {
     }
 }
 
+#[cfg(not(windows))]
 /// Reads process `pid`'s costs: CPU from `/proc/PID/stat`, memory and
 /// threads from `/proc/PID/status`, and context switches summed over every
 /// thread in `/proc/PID/task/*/status` (the process's own status counts only
@@ -93,6 +110,7 @@ pub fn sample(pid: u32) -> io::Result<ProcessSample> {
         system_s: ticks(12)?,
         threads: status_field(&status, "Threads:").unwrap_or(0),
         rss_bytes: status_field(&status, "VmRSS:").unwrap_or(0) * 1024,
+        switches_measured: true,
         ..ProcessSample::default()
     };
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
@@ -106,6 +124,7 @@ pub fn sample(pid: u32) -> io::Result<ProcessSample> {
     Ok(s)
 }
 
+#[cfg(not(windows))]
 fn status_path(pid: Option<u32>) -> String {
     match pid {
         Some(pid) => format!("/proc/{pid}/status"),
@@ -113,6 +132,7 @@ fn status_path(pid: Option<u32>) -> String {
     }
 }
 
+#[cfg(not(windows))]
 /// The number after `key` on its line of a `/proc/.../status` text.
 fn status_field(status: &str, key: &str) -> Option<u64> {
     status
@@ -122,6 +142,7 @@ fn status_field(status: &str, key: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
+#[cfg(not(windows))]
 fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
@@ -139,7 +160,7 @@ fn clock_ticks_per_second() -> f64 {
 }
 
 /// No `/proc` here, so no ticks to convert; the reads fail first.
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 fn clock_ticks_per_second() -> f64 {
     100.0
 }

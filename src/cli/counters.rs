@@ -21,8 +21,14 @@ use sockmodes_common::ServerStats;
 pub fn line(stats: &ServerStats) -> String {
     let s = stats.snapshot();
     format!(
-        "{COUNTERS_PREFIX} accepted={} rejected={} active={} timed_out={} protocol_errors={} syscalls={}",
-        s.accepted, s.rejected, s.active, s.timed_out, s.protocol_errors, s.syscalls
+        "{COUNTERS_PREFIX} accepted={} rejected={} active={} timed_out={} protocol_errors={} syscalls={} at_ns={}",
+        s.accepted,
+        s.rejected,
+        s.active,
+        s.timed_out,
+        s.protocol_errors,
+        s.syscalls,
+        sockmodes::child::monotonic_ns()
     )
 }
 

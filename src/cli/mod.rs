@@ -55,6 +55,10 @@ enum Command {
         /// starts with "es", English otherwise.
         #[arg(long, value_enum, value_name = "LANG")]
         lang: Option<LangArg>,
+        /// Also draw the timeline of step 9 (who waited while whom, as this
+        /// run measured it) as an SVG picture in this directory.
+        #[arg(long, value_name = "DIR")]
+        svg: Option<std::path::PathBuf>,
     },
 }
 
@@ -161,7 +165,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Server(args) => server::run(args),
         Command::Client(args) => client::run(args),
         Command::Load(args) => load::run(args),
-        Command::Demo { fast, lang } => {
+        Command::Demo { fast, lang, svg } => {
             use sockmodes::demo::{self, Ctx, Lang, Pace, Style};
             let ctx = Ctx {
                 pace: if fast { Pace::fast() } else { Pace::normal() },
@@ -173,7 +177,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 // Step 10 runs this same binary as its servers.
                 server_bin: std::env::current_exe()?,
             };
-            demo::run(&ctx, Style::detect(), &mut std::io::stdout().lock())?;
+            if let Some(dir) = &svg {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("--svg {}: {e}", dir.display()))?;
+            }
+            let steps = demo::run(&ctx, Style::detect(), &mut std::io::stdout().lock())?;
+            if let Some(dir) = svg {
+                for step in &steps {
+                    if let Some(picture) = demo::timeline::svg(step, ctx.lang) {
+                        let path = dir.join(format!("step{}-timeline.svg", step.number));
+                        std::fs::write(&path, picture)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                        let path = path.display().to_string();
+                        println!(
+                            "{}",
+                            ctx.lang
+                                .fill("svg.written", &[("n", &step.number), ("path", &path)])
+                        );
+                    }
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

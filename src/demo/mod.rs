@@ -10,6 +10,7 @@
 mod print;
 mod steps;
 pub mod text;
+pub mod timeline;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -34,6 +35,25 @@ pub struct Step {
     pub observed: Vec<(&'static str, String)>,
     /// The point of the step, in one sentence.
     pub lesson: String,
+    /// What each party did when, for the step's timeline picture
+    /// (`sockmodes demo --svg DIR`); empty for steps without one.
+    pub spans: Vec<Span>,
+}
+
+/// A stretch of time one party of a step spent doing one thing, measured
+/// in this run from a common start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// The scenario (a row of the picture), in the demo's language.
+    pub row: String,
+    /// Who: `"A"` or `"B"`.
+    pub who: &'static str,
+    /// The text key of what it was doing (e.g. `tl.a_sends`).
+    pub what: &'static str,
+    /// From, since the scenario's start.
+    pub start: Duration,
+    /// Until.
+    pub end: Duration,
 }
 
 impl Step {

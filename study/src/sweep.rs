@@ -215,7 +215,15 @@ fn window(
     let load = run.map_err(|e| e.to_string())?.report().clone();
     let samples = samples.lock().expect("not poisoned");
     let syscalls = match counted.lock().expect("not poisoned").as_slice() {
-        [a, b] => Some(b.syscalls.saturating_sub(a.syscalls) as f64 / load.messages.max(1) as f64),
+        // The server read its counters when the signal reached it, which
+        // may be later than the window's edges (a server of 10,000 threads
+        // answers late): the calls are divided by the messages of the
+        // stretch between its two readings, at the window's rate.
+        [a, b] if b.at_ns > a.at_ns => {
+            let stretch_s = (b.at_ns - a.at_ns) as f64 / 1e9;
+            let messages = load.messages_per_s * stretch_s;
+            (messages >= 1.0).then(|| b.syscalls.saturating_sub(a.syscalls) as f64 / messages)
+        }
         _ => None,
     };
     let cost = match samples.as_slice() {

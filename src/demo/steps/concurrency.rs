@@ -17,6 +17,7 @@ use sockmodes_nonblocking::multi::{Event, MultiClient};
 
 use super::{millis, server, step, Ctx, Step};
 use crate::child::ServerProcess;
+use crate::demo::Span;
 use crate::IoMode;
 
 /// The lab's `servidor.py`, in Rust: one thread, `accept` then read the
@@ -33,32 +34,62 @@ fn lab_server(listener: TcpListener, clients: usize) -> thread::JoinHandle<()> {
     })
 }
 
+/// When things happened in one race, from B's send.
+struct Race {
+    /// A's first and last byte.
+    a_sends: (Duration, Duration),
+    /// B's send until the server took its message (closed B).
+    b_waits: Duration,
+}
+
 /// Client A connects first and then sends a byte at a time for `hold`,
-/// starting once client B has sent its whole message; returns how long B
-/// waited for the server to take its message (the server closing B).
-fn race(addr: SocketAddr, hold: Duration) -> anyhow::Result<Duration> {
+/// starting once client B has sent its whole message; returns when each
+/// did what, B's wait being how long the server took to take its message.
+fn race(addr: SocketAddr, hold: Duration) -> anyhow::Result<Race> {
     let mut a = TcpStream::connect(addr)?;
-    let (go, b_sent) = mpsc::channel::<()>();
-    let dribbler = thread::spawn(move || -> std::io::Result<()> {
-        let _ = b_sent.recv();
+    let (go, b_sent) = mpsc::channel::<Instant>();
+    let dribbler = thread::spawn(move || -> std::io::Result<(Duration, Duration)> {
+        let t0 = b_sent.recv().unwrap_or_else(|_| Instant::now());
+        let first = t0.elapsed();
         let start = Instant::now();
         while start.elapsed() < hold {
             a.write_all(b"a")?;
             thread::sleep(hold / 10);
         }
         a.shutdown(Shutdown::Write)?;
-        a.read_to_end(&mut Vec::new()).map(|_| ())
+        let last = t0.elapsed();
+        a.read_to_end(&mut Vec::new()).map(|_| (first, last))
     });
     let mut b = TcpStream::connect(addr)?;
     b.set_read_timeout(Some(hold * 10 + Duration::from_secs(5)))?;
     let t = Instant::now();
     b.write_all(b"hola")?;
     b.shutdown(Shutdown::Write)?;
-    let _ = go.send(());
+    let _ = go.send(t);
     b.read_to_end(&mut Vec::new())?;
-    let waited = t.elapsed();
-    dribbler.join().expect("client A's thread")?;
-    Ok(waited)
+    let b_waits = t.elapsed();
+    let a_sends = dribbler.join().expect("client A's thread")?;
+    Ok(Race { a_sends, b_waits })
+}
+
+/// Records a race as observation `key` and as the picture's row.
+fn note_race(s: &mut Step, lang: crate::demo::Lang, key: &'static str, race: &Race, text: String) {
+    let row = lang.t(&format!("o.{key}")).to_string();
+    s.spans.push(Span {
+        row: row.clone(),
+        who: "A",
+        what: "tl.a_sends",
+        start: race.a_sends.0,
+        end: race.a_sends.1,
+    });
+    s.spans.push(Span {
+        row,
+        who: "B",
+        what: "tl.b_waits",
+        start: Duration::ZERO,
+        end: race.b_waits,
+    });
+    s.observe(key, text);
 }
 
 pub fn one_thread_two_clients(ctx: &Ctx) -> anyhow::Result<Step> {
@@ -70,27 +101,27 @@ pub fn one_thread_two_clients(ctx: &Ctx) -> anyhow::Result<Step> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let lab = lab_server(listener, 2);
-    let waited = millis(race(addr, hold)?);
+    let r = race(addr, hold)?;
     lab.join().expect("lab server thread");
-    s.observe("b_one_thread", lang.fill("v.b_after", &[("time", &waited)]));
+    let text = lang.fill("v.b_after", &[("time", &millis(r.b_waits))]);
+    note_race(&mut s, lang, "b_one_thread", &r, text);
 
     let looped = server(IoMode::NonBlocking, Service::Message)?;
-    let waited = millis(race(looped.local_addr(), hold)?);
+    let r = race(looped.local_addr(), hold)?;
     looped.shutdown(Duration::from_secs(1));
-    s.observe("b_loop", lang.fill("v.b_after", &[("time", &waited)]));
+    let text = lang.fill("v.b_after", &[("time", &millis(r.b_waits))]);
+    note_race(&mut s, lang, "b_loop", &r, text);
 
     let threaded = server(IoMode::Blocking, Service::Message)?;
-    let waited = millis(race(threaded.local_addr(), hold)?);
+    let r = race(threaded.local_addr(), hold)?;
     // One thread accepting, one per client: both clients were connected.
     let threads = 1 + threaded.stats().accepted;
     threaded.shutdown(Duration::from_secs(1));
-    s.observe(
-        "b_threads",
-        lang.fill(
-            "v.b_after_threads",
-            &[("time", &waited), ("threads", &threads)],
-        ),
+    let text = lang.fill(
+        "v.b_after_threads",
+        &[("time", &millis(r.b_waits)), ("threads", &threads)],
     );
+    note_race(&mut s, lang, "b_threads", &r, text);
     Ok(s)
 }
 
@@ -156,6 +187,7 @@ fn serve_many(bin: &Path, mode: &str, n: usize) -> anyhow::Result<Served> {
         time,
         switches: before
             .zip(after)
+            .filter(|(b, _)| b.switches_measured)
             .map(|(b, a)| a.switches().saturating_sub(b.switches())),
         peak: after,
     })
@@ -190,17 +222,25 @@ pub fn many_connections(ctx: &Ctx) -> anyhow::Result<Step> {
                     ],
                 )
             }
+            (Some(p), None) => {
+                // Windows: threads and the working set, no switches.
+                let rss = format!("{:.1}", p.rss_bytes as f64 / (1024.0 * 1024.0));
+                lang.fill(
+                    "v.server_costs_no_switches",
+                    &[("threads", &p.threads), ("rss", &rss), ("time", &time)],
+                )
+            }
             _ => lang.fill("v.server_costs_unmeasured", &[("time", &time)]),
         };
         s.observe(key, text);
     }
-    if let (Some(b), Some(nb), Some(bs), Some(ns)) = (
+    match (
         &blocking.peak,
         &nonblocking.peak,
         blocking.switches,
         nonblocking.switches,
     ) {
-        s.observe(
+        (Some(b), Some(nb), Some(bs), Some(ns)) => s.observe(
             "meaning",
             lang.fill(
                 "s10.meaning",
@@ -212,7 +252,15 @@ pub fn many_connections(ctx: &Ctx) -> anyhow::Result<Step> {
                     ("ns", &ns),
                 ],
             ),
-        );
+        ),
+        (Some(b), Some(nb), _, _) => s.observe(
+            "meaning",
+            lang.fill(
+                "s10.meaning_threads",
+                &[("bt", &b.threads), ("n", &n), ("nt", &nb.threads)],
+            ),
+        ),
+        _ => {}
     }
     Ok(s)
 }

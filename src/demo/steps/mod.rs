@@ -50,6 +50,7 @@ fn step(ctx: &Ctx, n: usize) -> Step {
         title: t("title"),
         lines,
         observed: Vec::new(),
+        spans: Vec::new(),
         lesson: if n == 4 { String::new() } else { t("lesson") },
     }
 }

@@ -209,7 +209,7 @@ pub fn completion_vs_readiness(sweep: &[Point]) -> Option<String> {
     let calls = |t: Target| {
         find(sweep, t, last.connections)
             .and_then(Point::syscalls_per_msg)
-            .map_or("-".into(), |s| s.show(2))
+            .map_or("-".into(), |s| s.show(3))
     };
     Some(format!(
         "Completion (io_uring) against readiness (the mio event loop): it {}. At {}: {} against {} msg/s \

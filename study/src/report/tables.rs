@@ -134,7 +134,7 @@ fn sweep(r: &Report) -> Table {
                 spread(p.cpu_per_msg(), 1),
                 median(p.system_per_msg(), 1),
                 spread(p.switches_per_msg(), 2),
-                spread(p.syscalls_per_msg(), 2),
+                spread(p.syscalls_per_msg(), 3),
                 median(p.rss_mib(), 1),
                 median(p.threads(), 0),
                 match (p.ramp_s(), p.windows_with_unanswered()) {
@@ -285,7 +285,7 @@ fn same_rate(r: &Report) -> Table {
                 spread(p.system_per_msg(), 2),
                 spread(p.cpu_per_msg(), 2),
                 spread(p.switches_per_msg(), 2),
-                spread(p.syscalls_per_msg(), 2),
+                spread(p.syscalls_per_msg(), 3),
                 spread(p.p99(), 0),
                 limit_cell(p),
             ]
@@ -401,7 +401,7 @@ mod tests {
         assert!(row.last().unwrap().ends_with("**client**"), "{row:?}");
         assert_eq!(t.headers.len(), row.len());
         let calls = t.headers.iter().position(|h| *h == "syscalls/msg").unwrap();
-        assert_eq!(row[calls], "2.00 (2.00-2.00)");
+        assert_eq!(row[calls], "2.000 (2.000-2.000)");
         let ratios = sweep_ratios(&r);
         let at_100 = ratios.rows.iter().find(|r| r[0] == "100").unwrap();
         assert_eq!(at_100[2], "nonblocking ahead");

@@ -70,6 +70,30 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
         }
     }
     let at_1000 = |t: Target| find(&study.sweep, t, 1000).and_then(|p| p.msgs());
+    let cpu_1000 = |t: Target| find(&study.sweep, t, 1000).and_then(|p| p.cpu_per_msg());
+    if let (Some(c), Some(nb), Some(c_cpu), Some(nb_cpu)) = (
+        at_1000(Target::Completion),
+        at_1000(Target::NonBlocking),
+        cpu_1000(Target::Completion),
+        cpu_1000(Target::NonBlocking),
+    ) {
+        // 1.1x beyond noise: every completion window at least 1.1x every
+        // non-blocking window, and less CPU per message beyond noise.
+        let floor = crate::stats::ratio(&c, &nb);
+        push(
+            "completion at 1000 connections at least 1.1x non-blocking's messages/s beyond noise, with less \
+             CPU per message"
+                .into(),
+            "non-blocking, same run",
+            format!(
+                "{}x messages/s; CPU per message {} against {} µs",
+                floor.show(2),
+                c_cpu.show(1),
+                nb_cpu.show(1)
+            ),
+            Some(floor.min >= 1.1 && compare(&c_cpu, &nb_cpu) == Verdict::Lower),
+        );
+    }
     if let (Some(nb), Some(tokio)) = (at_1000(Target::NonBlocking), at_1000(Target::Tokio)) {
         let verdict = compare(&nb, &tokio);
         push(
