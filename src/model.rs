@@ -115,6 +115,10 @@ impl IoMode {
             buffers: ServerSession::memory_bound(config) as u64,
             overhead: self.connection_overhead(config) as u64,
             connections: config.max_conns as u64,
+            fixed: match self {
+                IoMode::Completion => sockmodes_completion::fixed_memory() as u64,
+                IoMode::Blocking | IoMode::NonBlocking => 0,
+            },
         }
     }
 
@@ -131,7 +135,7 @@ impl IoMode {
         match self {
             IoMode::Blocking => "thread stack",
             IoMode::NonBlocking => "bookkeeping",
-            IoMode::Completion => "receive and send buffers",
+            IoMode::Completion => "send buffer",
         }
     }
 }
@@ -194,6 +198,8 @@ mod tests {
         let c = IoMode::Completion.memory_bound(&config);
         let nb = IoMode::NonBlocking.memory_bound(&config);
         assert_eq!(c.buffers, nb.buffers, "the same session");
-        assert!(c.overhead as usize >= config.output_cap + sockmodes_completion::RECV_IDLE);
+        assert!(c.overhead as usize > config.output_cap);
+        assert_eq!(c.fixed as usize, sockmodes_completion::fixed_memory());
+        assert_eq!(nb.fixed, 0);
     }
 }

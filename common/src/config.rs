@@ -176,6 +176,9 @@ pub struct MemoryBound {
     pub overhead: u64,
     /// Connections at once (`max_conns`).
     pub connections: u64,
+    /// Held whatever the number of connections: the completion server's
+    /// pool of receive buffers; 0 for the others.
+    pub fixed: u64,
 }
 
 impl MemoryBound {
@@ -184,14 +187,16 @@ impl MemoryBound {
         self.buffers + self.overhead
     }
 
-    /// `connections x per_connection`: the worst case.
+    /// `fixed + connections x per_connection`: the worst case.
     pub fn total(&self) -> u64 {
-        self.connections.saturating_mul(self.per_connection())
+        self.connections
+            .saturating_mul(self.per_connection())
+            .saturating_add(self.fixed)
     }
 
     /// How many connections fit in `limit` bytes.
     pub fn connections_within(&self, limit: u64) -> u64 {
-        limit / self.per_connection().max(1)
+        limit.saturating_sub(self.fixed) / self.per_connection().max(1)
     }
 }
 
@@ -342,6 +347,7 @@ mod memory_tests {
             buffers: 128 << 10,
             overhead: 64 << 10,
             connections: 10_000,
+            fixed: 0,
         };
         assert_eq!(b.per_connection(), 192 << 10);
         assert_eq!(b.total(), 10_000 * (192 << 10));
@@ -350,5 +356,16 @@ mod memory_tests {
         assert_eq!(human_bytes(192 << 10), "192 KiB");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(7), "7 B");
+        let pooled = MemoryBound {
+            fixed: 16 << 20,
+            ..b
+        };
+        assert_eq!(pooled.total(), b.total() + (16 << 20));
+        assert_eq!(pooled.connections_within(16 << 20), 0);
+        assert_eq!(
+            pooled.connections_within((16 << 20) + (192 << 10)),
+            1,
+            "the pool first, then whole connections"
+        );
     }
 }

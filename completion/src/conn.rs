@@ -21,13 +21,14 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::Instant;
 
-use io_uring::{opcode, types};
+use io_uring::{cqueue, opcode, squeue, types};
 use sockmodes_common::config::{LINGER_GAP, LINGER_TIME};
 use sockmodes_common::session::STREAM_CHUNK;
 use sockmodes_common::{ServerConfig, ServerSession, SessionError};
 
+use crate::pool::{self, Pool};
 use crate::ring::Ring;
-use crate::RECV_IDLE;
+use crate::{POOL_BUFFER, RECV_IDLE};
 
 /// Send buffer capacity kept between replies (as the session's output).
 ///
@@ -182,7 +183,16 @@ impl Conn {
     /// (Of the operations posted.) `self` must stay where it is, in the
     /// server's slab, until `in_flight()` is false: the kernel holds
     /// pointers into its buffers.
-    pub fn post(&mut self, key: usize, ring: &mut Ring, stopping: bool) -> io::Result<Next> {
+    ///
+    /// `pooled`: receives take their buffer from the server's pool (the
+    /// kernel picks one when bytes arrive) instead of this connection's.
+    pub fn post(
+        &mut self,
+        key: usize,
+        ring: &mut Ring,
+        stopping: bool,
+        pooled: bool,
+    ) -> io::Result<Next> {
         if self.dying {
             return Ok(Next::Wait);
         }
@@ -244,28 +254,39 @@ impl Conn {
             }
         };
         if wants && !self.recv_pending {
-            let size = if self.closing.is_some() {
-                RECV_IDLE
-            } else if self.session.reads_direct() {
-                self.session.read_limit().min(STREAM_CHUNK)
+            let closing = self.closing.is_some();
+            let fd = types::Fd(self.stream.as_raw_fd());
+            let sqe = if pooled {
+                let size = if closing {
+                    POOL_BUFFER
+                } else {
+                    self.session.read_limit().min(POOL_BUFFER)
+                };
+                // No buffer named: the kernel takes one from the pool's group.
+                opcode::Recv::new(fd, std::ptr::null_mut(), size as u32)
+                    .buf_group(pool::GROUP)
+                    .build()
+                    .flags(squeue::Flags::BUFFER_SELECT)
             } else {
-                self.session.read_limit().min(RECV_IDLE)
-            };
-            if self.recv_buf.len() != size {
-                self.recv_buf.resize(size, 0);
-                if size <= RECV_IDLE {
-                    self.recv_buf.shrink_to(RECV_IDLE);
+                let size = if closing {
+                    RECV_IDLE
+                } else if self.session.reads_direct() {
+                    self.session.read_limit().min(STREAM_CHUNK)
+                } else {
+                    self.session.read_limit().min(RECV_IDLE)
+                };
+                if self.recv_buf.len() != size {
+                    self.recv_buf.resize(size, 0);
+                    if size <= RECV_IDLE {
+                        self.recv_buf.shrink_to(RECV_IDLE);
+                    }
                 }
-            }
-            let sqe = opcode::Recv::new(
-                types::Fd(self.stream.as_raw_fd()),
-                self.recv_buf.as_mut_ptr(),
-                size as u32,
-            )
-            .build()
-            .user_data(user_data(key, Op::Recv));
-            // SAFETY: recv_buf is not touched until this receive completes
-            // (recv_pending), and the connection outlives it.
+                opcode::Recv::new(fd, self.recv_buf.as_mut_ptr(), size as u32).build()
+            };
+            let sqe = sqe.user_data(user_data(key, Op::Recv));
+            // SAFETY: recv_buf (or the pool's buffer) is not touched until
+            // this receive completes (recv_pending), and the connection and
+            // the pool outlive it.
             unsafe { ring.push(&sqe)? };
             self.recv_pending = true;
         }
@@ -273,40 +294,69 @@ impl Conn {
     }
 
     /// A receive completed with `result` (bytes, 0 at end of stream, or
-    /// `-errno`). Messages completed on the way go to `on_message`.
+    /// `-errno`) and `flags` (which pooled buffer, if any). The buffer goes
+    /// back to `pool` whatever happens. Messages completed on the way go to
+    /// `on_message`.
     pub fn received(
         &mut self,
         result: i32,
+        flags: u32,
+        pool: Option<&mut Pool>,
         on_message: &mut dyn FnMut(SocketAddr, Vec<u8>),
     ) -> Result<(), End> {
         self.recv_pending = false;
+        let len = result.max(0) as usize;
+        match (pool, cqueue::buffer_select(flags)) {
+            (Some(pool), Some(id)) => {
+                let outcome = self.take(result, pool.bytes(id, len), on_message);
+                pool.give_back(id);
+                outcome
+            }
+            (Some(_), None) if result > 0 => Err(End::Io(io::Error::other(
+                "a pooled receive completed without its buffer",
+            ))),
+            _ => {
+                let buf = std::mem::take(&mut self.recv_buf);
+                let outcome = self.take(result, &buf[..len.min(buf.len())], on_message);
+                self.recv_buf = buf;
+                outcome
+            }
+        }
+    }
+
+    fn take(
+        &mut self,
+        result: i32,
+        bytes: &[u8],
+        on_message: &mut dyn FnMut(SocketAddr, Vec<u8>),
+    ) -> Result<(), End> {
         if self.dying {
             return Ok(());
         }
         if result < 0 {
             return match -result {
-                libc::EINTR | libc::EAGAIN | libc::ECANCELED => Ok(()),
+                // ENOBUFS: the pool was empty; the receive is posted again.
+                libc::EINTR | libc::EAGAIN | libc::ECANCELED | libc::ENOBUFS => Ok(()),
                 errno => Err(End::Io(io::Error::from_raw_os_error(errno))),
             };
         }
-        let n = result as usize;
         if let Some(c) = &mut self.closing {
             // Lingering: read and discard until the peer's end of stream.
-            if n == 0 {
+            if bytes.is_empty() {
                 self.eof = true;
             } else {
                 c.last_read = Instant::now();
             }
             return Ok(());
         }
-        if n == 0 {
+        if bytes.is_empty() {
             self.session.received_eof()?;
             if let Some(m) = self.session.take_message() {
                 on_message(self.peer, m);
             }
             return Ok(());
         }
-        let units = self.session.received_from(&self.recv_buf[..n])?;
+        let units = self.session.received_from(bytes)?;
         if units > 0 {
             self.last_progress = Instant::now();
         }

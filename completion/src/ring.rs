@@ -115,6 +115,22 @@ impl Ring {
         }
     }
 
+    /// Registers a pool of receive buffers with this ring.
+    ///
+    /// # Errors
+    /// The kernel refused it (provided-buffer rings need Linux 5.19).
+    pub fn register_pool(&self) -> io::Result<crate::pool::Pool> {
+        crate::pool::Pool::new(&self.ring)
+    }
+
+    /// Takes the pool back from the kernel, before its memory is freed.
+    pub fn unregister_pool(&self) {
+        let _ = self
+            .ring
+            .submitter()
+            .unregister_buf_ring(crate::pool::GROUP);
+    }
+
     /// Moves every completion now in the queue into `into`.
     pub fn completions(&mut self, into: &mut Vec<Completion>) {
         for cqe in self.ring.completion() {

@@ -34,7 +34,9 @@ use sockmodes_common::{
 use tracing::{debug, info, warn};
 
 use crate::conn::{self, Conn, End, Next};
+use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
+use crate::RecvBuffers;
 
 /// `user_data` of the listener's multishot accept.
 const ACCEPT: u64 = u64::MAX;
@@ -123,8 +125,20 @@ pub fn start(
         enters: AtomicU64::new(0),
         cut: AtomicUsize::new(0),
     });
+    let pool = match RecvBuffers::from_env() {
+        RecvBuffers::Pool => match ring.register_pool() {
+            Ok(pool) => Some(pool),
+            Err(e) => {
+                // Before Linux 5.19: each connection receives into its own.
+                debug!(error = %e, "no provided-buffer ring; each connection has its own receive buffer");
+                None
+            }
+        },
+        RecvBuffers::Own => None,
+    };
     let mut event_loop = Loop {
         ring,
+        pool,
         conns: Slab::default(),
         listener: Some(listener),
         accept_pending: false,
@@ -156,6 +170,8 @@ pub fn start(
 /// buffers and descriptors they name.
 struct Loop {
     ring: Ring,
+    /// Receive buffers shared by every connection (`None`: each its own).
+    pool: Option<Pool>,
     conns: Slab<Conn>,
     /// `None` once accepting stopped (shutdown, `once`, fatal error).
     listener: Option<std::net::TcpListener>,
@@ -278,7 +294,7 @@ impl Loop {
             ACCEPT_CANCEL => {}
             data => {
                 let (key, op) = conn::decode(data);
-                self.conn_completed(key, op, c.result);
+                self.conn_completed(key, op, c.result, c.flags);
             }
         }
     }
@@ -366,13 +382,15 @@ impl Loop {
         self.accept_retry_at = None;
     }
 
-    fn conn_completed(&mut self, key: usize, op: conn::Op, result: i32) {
+    fn conn_completed(&mut self, key: usize, op: conn::Op, result: i32, flags: u32) {
         let shared = Arc::clone(&self.shared);
         let Some(c) = self.conns.get_mut(key) else {
             return;
         };
         let outcome = match op {
-            conn::Op::Recv => c.received(result, &mut |peer, m| (shared.on_message)(peer, m)),
+            conn::Op::Recv => c.received(result, flags, self.pool.as_mut(), &mut |peer, m| {
+                (shared.on_message)(peer, m)
+            }),
             conn::Op::Send => c.sent(result),
             conn::Op::Cancel => {
                 c.cancel_done();
@@ -397,7 +415,7 @@ impl Loop {
             }
             return;
         }
-        let next = c.post(key, &mut self.ring, stopping);
+        let next = c.post(key, &mut self.ring, stopping, self.pool.is_some());
         self.shared
             .stats
             .count_syscalls(std::mem::take(&mut c.syscalls));
@@ -571,6 +589,11 @@ impl Loop {
             );
             // Leak them rather than free buffers the kernel may still write.
             std::mem::forget(std::mem::take(&mut self.conns));
+            if let Some(pool) = self.pool.take() {
+                std::mem::forget(pool);
+            }
+        } else if self.pool.is_some() {
+            self.ring.unregister_pool();
         }
     }
 }

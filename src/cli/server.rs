@@ -87,8 +87,13 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!("--threads applies to the non-blocking server; the blocking one uses a thread per connection, the completion one a single ring");
     }
     let bound = mode.memory_bound(&config);
+    let fixed = if bound.fixed > 0 {
+        format!(" + {} receive pool", human_bytes(bound.fixed))
+    } else {
+        String::new()
+    };
     let worst = format!(
-        "worst case {} x {} per connection = {} ({} buffers + {} {}; kernel socket buffers not counted)",
+        "worst case {} x {} per connection{fixed} = {} ({} buffers + {} {}; kernel socket buffers not counted)",
         bound.connections,
         human_bytes(bound.per_connection()),
         human_bytes(bound.total()),

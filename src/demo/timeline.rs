@@ -13,11 +13,11 @@ use std::fmt::Write;
 use super::{Lang, Span, Step};
 
 const WIDTH: f64 = 860.0;
-const LEFT: f64 = 330.0;
-const RIGHT: f64 = 30.0;
-const ROW: f64 = 56.0;
+const LEFT: f64 = 30.0;
+const RIGHT: f64 = 90.0;
+const ROW: f64 = 74.0;
 const BAR: f64 = 16.0;
-const TOP: f64 = 70.0;
+const TOP: f64 = 60.0;
 
 /// The colour of each party, as in the legend.
 fn colour(who: &str) -> &'static str {
@@ -68,13 +68,12 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
         let y = TOP + ROW * i as f64;
         let _ = writeln!(
             out,
-            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-            LEFT - 10.0,
-            y + BAR + 4.0,
+            r#"<text x="{LEFT}" y="{}" font-weight="bold">{}</text>"#,
+            y + 12.0,
             escape(row)
         );
         for (k, s) in step.spans.iter().filter(|s| s.row == *row).enumerate() {
-            bar(&mut out, s, y + k as f64 * (BAR + 4.0), scale, lang);
+            bar(&mut out, s, y + 20.0 + k as f64 * (BAR + 4.0), scale, lang);
         }
     }
     axis(
@@ -104,12 +103,13 @@ fn bar(out: &mut String, s: &Span, y: f64, scale: f64, lang: Lang) {
         start_ms,
         end_ms
     );
+    let ms = end_ms - start_ms;
+    let digits = if ms < 10.0 { 2 } else { 0 };
     let _ = writeln!(
         out,
-        r#"<text x="{:.1}" y="{:.1}" font-size="11">{:.0} ms</text>"#,
+        r#"<text x="{:.1}" y="{:.1}" font-size="11">{ms:.digits$} ms</text>"#,
         x + w + 4.0,
         y + BAR - 3.0,
-        end_ms - start_ms
     );
 }
 
@@ -199,7 +199,7 @@ mod tests {
             "the picture's and a bar's each"
         );
         assert!(svg.contains("one &lt;thread&gt;"), "text is escaped");
-        assert!(svg.contains(">1000 ms<") && svg.contains(">1 ms<"));
+        assert!(svg.contains(">1000 ms<") && svg.contains(">1.00 ms<"));
         let width = |label: &str| -> f64 {
             let at = svg.find(label).expect(label);
             let rect = &svg[..at];

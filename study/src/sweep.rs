@@ -61,7 +61,11 @@ pub struct Plan {
     /// Windows per point.
     pub repeats: usize,
     pub warmup_s: f64,
+    /// Window length of the closed-loop sweep.
     pub measure_s: f64,
+    /// Window length of the open-loop steps (offered load, same rate).
+    #[serde(default)]
+    pub open_measure_s: f64,
     /// The most warm-up a window may take while some connection still waits
     /// for its first answer (then its connections count as starved).
     pub warmup_cap_s: f64,
@@ -83,9 +87,10 @@ impl Plan {
         // 15 minutes. Quick keeps R = 5 and trades breadth for it: it stops
         // at 100 connections (the blocking server's ramp to 1,000 takes
         // seconds per window), leaves tokio out (a reference, not a mode of
-        // the command), and takes 0.8 s windows: with 0.5 s ones the ranges
-        // at 10 and 100 connections overlapped in one run of two and the
-        // crossover moved. When the completion model joined (a fourth
+        // the command), and takes 2 s windows in the sweep (0.8 s in the
+        // open-loop steps): with 0.5 s ones the ranges at 10 and 100
+        // connections overlapped in one run of two and the crossover moved,
+        // and with 0.8 s ones in one run of four. When the completion model joined (a fourth
         // server), the full run's windows went from 1.5 to 1.2 s and its
         // 110% load step was dropped, to stay under 15 minutes.
         let (wanted, steps, repeats, warmup, measure, cap): (
@@ -97,7 +102,7 @@ impl Plan {
             f64,
         ) = match mode {
             RunMode::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
-            RunMode::Quick => (&[1, 10, 100], &[10.0, 50.0, 100.0], 5, 0.3, 0.8, 3.0),
+            RunMode::Quick => (&[1, 10, 100], &[10.0, 50.0, 100.0], 5, 0.3, 2.0, 3.0),
             RunMode::Full => (
                 &[1, 10, 100, 1_000, 10_000],
                 &[10.0, 50.0, 90.0],
@@ -136,6 +141,9 @@ impl Plan {
             repeats,
             warmup_s: warmup,
             measure_s: measure,
+            // Quick: the sweep's verdicts are what two runs must agree on,
+            // so its windows are long; the open-loop steps keep short ones.
+            open_measure_s: if mode == RunMode::Quick { 0.8 } else { measure },
             warmup_cap_s: cap,
             server_cores,
         }
@@ -185,6 +193,11 @@ fn window(
     rate: Option<f64>,
     plan: &Plan,
 ) -> Result<Window, String> {
+    let window_s = if rate.is_some() {
+        plan.open_measure_s
+    } else {
+        plan.measure_s
+    };
     let server = launcher
         .start(target, placement)
         .map_err(|e| e.to_string())?;
@@ -203,7 +216,7 @@ fn window(
     }));
     let config = LoadConfig {
         connections,
-        duration: Duration::from_secs_f64(plan.measure_s),
+        duration: Duration::from_secs_f64(window_s),
         warmup: Duration::from_secs_f64(plan.warmup_s),
         warmup_cap: Duration::from_secs_f64(plan.warmup_cap_s),
         rate,
@@ -229,7 +242,7 @@ fn window(
     let cost = match samples.as_slice() {
         [a, b] => Some(ServerCost {
             syscalls_per_msg: syscalls,
-            ..cost(a, b, &load, plan.measure_s)
+            ..cost(a, b, &load, window_s)
         }),
         _ => None,
     };
