@@ -1,7 +1,7 @@
 //! The scaling study behind `cargo bench`, and the report it writes.
 //!
 //! `benches/sockmodes.rs` is a thin driver: it runs the criterion cases
-//! (one connection, four servers), starts the study here, and hands both to
+//! (one connection, every server), starts the study here, and hands both to
 //! [`report::write`]. Everything that turns windows into verdicts lives in
 //! this library, so that `cargo test --workspace` tests it on fixed data:
 //!
@@ -9,6 +9,7 @@
 //! - [`stats`]: a measurement is several windows; [`stats::Spread`] is their
 //!   median and range, and [`stats::compare`] claims a difference only where
 //!   two ranges do not overlap;
+//! - [`launch`]: each server started as a process of its own;
 //! - [`sweep`]: the connection sweep, the offered-load steps and the
 //!   same-rate efficiency step, each point measured in R windows, each window
 //!   against a fresh server process, servers interleaved;
@@ -18,6 +19,7 @@
 //!   JSON.
 
 pub mod affinity;
+pub mod launch;
 pub mod machine;
 pub mod point;
 pub mod report;

@@ -22,25 +22,20 @@
 //! them alike. A [`Point`] keeps every window's whole [`LoadReport`] and
 //! the server's costs; the figures the report shows are their spreads.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sockmodes::child::{CounterReader, Counters, ServerProcess};
+use sockmodes::child::{CounterReader, Counters};
 use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes::IoMode;
 use sockmodes_common::procfs::{self, ProcessSample};
 
 use crate::affinity::Placement;
-pub use crate::point::{find, Limit, Point, ServerCost, Step, Window};
+pub use crate::launch::{Launcher, SERVE_TOKIO};
+pub use crate::point::{disturbed, find, Limit, Point, ServerCost, Step, Window, DISTURBED};
 use crate::target::{RunMode, Target};
-
-/// Environment variable that makes the bench binary serve tokio instead of
-/// benching (its value is the number of worker threads).
-pub const SERVE_TOKIO: &str = "SOCKMODES_BENCH_SERVE_TOKIO";
 
 /// How big and how long, by run mode.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -150,40 +145,6 @@ impl Plan {
     }
 }
 
-/// How to start each studied server as a process of its own.
-#[derive(Debug, Clone)]
-pub struct Launcher {
-    /// The `sockmodes` binary (blocking and non-blocking servers).
-    pub sockmodes: PathBuf,
-    /// An executable that serves tokio when [`SERVE_TOKIO`] is set (the
-    /// bench binary itself: tokio is only a bench dependency).
-    pub tokio: PathBuf,
-}
-
-impl Launcher {
-    fn start(&self, target: Target, placement: Placement) -> std::io::Result<ServerProcess> {
-        let threads = placement.server_cpus().len().to_string();
-        let command = match target {
-            Target::Tokio | Target::Raw => {
-                let mut c = Command::new(&self.tokio);
-                c.env(SERVE_TOKIO, &threads);
-                c
-            }
-            Target::Blocking | Target::NonBlocking | Target::Completion => {
-                let mut c = Command::new(&self.sockmodes);
-                c.args(["server", "--addr", "127.0.0.1:0", "--service", "echo"])
-                    .args(["--mode", target.name(), "--max-conns", "30000"])
-                    .args(["--idle-timeout", "3600"]);
-                if target == Target::NonBlocking {
-                    c.args(["--threads", &threads]);
-                }
-                c
-            }
-        };
-        placement.on_server_cpus(|| ServerProcess::spawn(command))
-    }
-}
-
 /// One window: a fresh `target` server, a closed- or open-loop load.
 fn window(
     launcher: &Launcher,
@@ -289,6 +250,27 @@ fn measure_all(
             }
         }
     }
+    // Closed-loop windows the machine disturbed are measured once more.
+    for (p, rate) in &mut points {
+        if rate.is_some() || p.windows.len() != plan.repeats {
+            continue;
+        }
+        let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
+        for i in disturbed(&msgs) {
+            eprintln!(
+                "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",
+                p.target.name(),
+                p.connections,
+                i + 1,
+                msgs[i],
+                DISTURBED * 100.0
+            );
+            if let Ok(w) = window(launcher, placement, p.target, p.connections, None, plan) {
+                p.windows[i] = w;
+                p.remeasured += 1;
+            }
+        }
+    }
     points
         .into_iter()
         .map(|(p, _)| p)
@@ -305,6 +287,7 @@ fn empty(target: Target, step: Step, connections: usize, plan: &Plan) -> Point {
         offered_per_s: None,
         server_cores: plan.server_cores,
         windows: Vec::new(),
+        remeasured: 0,
     }
 }
 

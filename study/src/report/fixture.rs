@@ -89,6 +89,7 @@ pub fn point(target: Target, n: usize, msgs: &[f64]) -> Point {
         offered_per_s: None,
         server_cores: 1,
         windows: msgs.iter().map(|&m| window(m, 0.5)).collect(),
+        remeasured: 0,
     }
 }
 

@@ -159,12 +159,16 @@ fn sweep(r: &Report) -> Table {
              opens only then, or at the {} s cap: \"cap (k)\" for k windows with a connection never answered). \
              Starved: connections with no answer in the window. Jain: fairness of answers per connection, 1 when \
              all got the same. Limited by: the client's and server's busy shares (median); **client** marks \
-             points where only the load generator was saturated (server figures are then lower bounds).",
+             points where only the load generator was saturated (server figures are then lower bounds). \
+             Windows measured again because the machine disturbed them (under {:.0}% of the median of their \
+             point's other windows): {}.",
             plan.repeats,
             plan.measure_s,
             r.sweep_placement,
             plan.stopped_by,
-            plan.warmup_cap_s
+            plan.warmup_cap_s,
+            crate::point::DISTURBED * 100.0,
+            r.study.sweep.iter().map(|p| p.remeasured).sum::<usize>(),
         ),
         headers: vec![
             "connections",

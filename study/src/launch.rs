@@ -1,0 +1,54 @@
+//! How the study starts each server as a process of its own: the command's
+//! models through the `sockmodes` binary, tokio (a bench-only reference)
+//! through the bench binary re-executed with [`SERVE_TOKIO`] set. Every
+//! server runs on the server cores of the placement.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use sockmodes::child::ServerProcess;
+
+use crate::affinity::Placement;
+use crate::target::Target;
+
+/// Environment variable that makes the bench binary serve tokio instead of
+/// benching (its value is the number of worker threads).
+pub const SERVE_TOKIO: &str = "SOCKMODES_BENCH_SERVE_TOKIO";
+
+/// How to start each studied server as a process of its own.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    /// The `sockmodes` binary (blocking and non-blocking servers).
+    pub sockmodes: PathBuf,
+    /// An executable that serves tokio when [`SERVE_TOKIO`] is set (the
+    /// bench binary itself: tokio is only a bench dependency).
+    pub tokio: PathBuf,
+}
+
+impl Launcher {
+    pub(crate) fn start(
+        &self,
+        target: Target,
+        placement: Placement,
+    ) -> std::io::Result<ServerProcess> {
+        let threads = placement.server_cpus().len().to_string();
+        let command = match target {
+            Target::Tokio | Target::Raw => {
+                let mut c = Command::new(&self.tokio);
+                c.env(SERVE_TOKIO, &threads);
+                c
+            }
+            Target::Blocking | Target::NonBlocking | Target::Completion => {
+                let mut c = Command::new(&self.sockmodes);
+                c.args(["server", "--addr", "127.0.0.1:0", "--service", "echo"])
+                    .args(["--mode", target.name(), "--max-conns", "30000"])
+                    .args(["--idle-timeout", "3600"]);
+                if target == Target::NonBlocking {
+                    c.args(["--threads", &threads]);
+                }
+                c
+            }
+        };
+        placement.on_server_cpus(|| ServerProcess::spawn(command))
+    }
+}
