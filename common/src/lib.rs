@@ -27,6 +27,7 @@
 pub mod buffer;
 pub mod client;
 pub mod config;
+pub mod ending;
 pub mod frame;
 pub mod mode;
 pub mod net;

@@ -22,9 +22,9 @@ use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use io_uring::{cqueue, opcode, squeue, types};
-use sockmodes_common::config::{LINGER_GAP, LINGER_TIME};
+pub use sockmodes_common::ending::{Closing, End};
 use sockmodes_common::session::STREAM_CHUNK;
-use sockmodes_common::{ServerConfig, ServerSession, SessionError};
+use sockmodes_common::{ServerConfig, ServerSession};
 
 use crate::pool::{self, Pool};
 use crate::ring::Ring;
@@ -58,55 +58,6 @@ pub fn decode(user_data: u64) -> (usize, Op) {
         _ => Op::Cancel,
     };
     ((user_data >> 2) as usize, op)
-}
-
-/// Why a connection ended.
-#[derive(Debug, thiserror::Error)]
-pub enum End {
-    /// Finished normally.
-    #[error("finished")]
-    Finished,
-    /// Protocol violation.
-    #[error("protocol error: {0}")]
-    Protocol(#[from] SessionError),
-    /// Socket error.
-    #[error("socket error: {0}")]
-    Io(#[from] io::Error),
-    /// No frame completed within the idle timeout.
-    #[error("idle for longer than {0:?}")]
-    IdleTimeout(std::time::Duration),
-    /// Still open when the shutdown deadline passed.
-    #[error("cut at the shutdown deadline")]
-    ShutdownDeadline,
-    /// At rest when the server began to stop.
-    #[error("server stopping")]
-    Stopping,
-}
-
-impl End {
-    /// True when the connection ends with a lingering close (see the
-    /// non-blocking server's `closing.rs`): whenever the peer may still be
-    /// sending.
-    pub fn lingers(&self) -> bool {
-        !matches!(self, End::Finished | End::Io(_))
-    }
-}
-
-/// A connection in its lingering close.
-#[derive(Debug)]
-pub struct Closing {
-    pub since: Instant,
-    pub last_read: Instant,
-    /// The write side has been shut (after the output was sent).
-    pub shut: bool,
-}
-
-impl Closing {
-    /// True once a bound has passed and the socket must simply close.
-    pub fn expired(&self, now: Instant) -> bool {
-        now.duration_since(self.since) >= LINGER_TIME
-            || (self.shut && now.duration_since(self.last_read) >= LINGER_GAP)
-    }
 }
 
 /// What the server should do with a connection after an event.
@@ -395,12 +346,7 @@ impl Conn {
     /// Begins the lingering close: owed output is still sent, then the write
     /// side is shut, then input is discarded until the peer closes.
     pub fn begin_close(&mut self) {
-        let now = Instant::now();
-        self.closing = Some(Closing {
-            since: now,
-            last_read: now,
-            shut: false,
-        });
+        self.closing = Some(Closing::now());
     }
 
     /// Closes now: cancels whatever is in flight. The server frees the

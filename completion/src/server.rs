@@ -33,6 +33,8 @@ use sockmodes_common::{
 };
 use tracing::{debug, info, warn};
 
+use sockmodes_common::ending::{next_sweep, sweep, sweep_interval, Swept, LINGER_TICK};
+
 use crate::conn::{self, Conn, End, Next};
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
@@ -51,10 +53,6 @@ const ACCEPT_CANCEL: u64 = u64::MAX - 2;
 /// send for each; a fuller queue is submitted early (`Ring::push`), so this
 /// bounds batching, not connections.
 const RING_ENTRIES: u32 = 4096;
-
-/// How often lingering connections are looked at while any exist (as in
-/// the non-blocking server: a tenth of `LINGER_GAP`).
-const LINGER_TICK: Duration = Duration::from_millis(50);
 
 struct Shared {
     config: ServerConfig,
@@ -538,11 +536,10 @@ impl Loop {
             if c.dying {
                 continue;
             }
-            match &c.closing {
-                Some(closing) if closing.expired(now) => expired.push(key),
-                Some(_) => {}
-                None if now.duration_since(c.last_progress) > idle => idled.push(key),
-                None => {}
+            match sweep(c.closing.as_ref(), c.last_progress, now, idle) {
+                Swept::Expired => expired.push(key),
+                Swept::Idle => idled.push(key),
+                Swept::Keep => {}
             }
         }
         for key in expired {
@@ -552,11 +549,7 @@ impl Loop {
         for key in idled {
             self.end(key, End::IdleTimeout(idle));
         }
-        let mut next = now + sweep_interval(idle);
-        if self.lingering > 0 {
-            next = next.min(now + LINGER_TICK);
-        }
-        self.next_sweep = Some(next);
+        self.next_sweep = Some(next_sweep(now, idle, self.lingering > 0));
     }
 
     /// Before the ring goes: cancels every operation still in flight and
@@ -596,11 +589,6 @@ impl Loop {
             self.ring.unregister_pool();
         }
     }
-}
-
-/// As in the non-blocking server: a quarter of the idle timeout.
-fn sweep_interval(idle: Duration) -> Duration {
-    (idle / 4).max(Duration::from_millis(10))
 }
 
 impl ServerHandle {

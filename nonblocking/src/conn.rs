@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
-use sockmodes_common::config::{LINGER_GAP, LINGER_TIME};
-use sockmodes_common::{interrupted, would_block, ServerConfig, ServerSession, SessionError};
+pub use sockmodes_common::ending::{Closing, End};
+use sockmodes_common::{interrupted, would_block, ServerConfig, ServerSession};
 
 /// Reads per turn before yielding to other connections.
 ///
@@ -25,72 +25,6 @@ use sockmodes_common::{interrupted, would_block, ServerConfig, ServerSession, Se
 /// fast sender near full speed while a thousand others still get a turn
 /// every few milliseconds.
 pub const READ_BUDGET: usize = 16;
-
-/// Why a connection ended.
-#[derive(Debug, thiserror::Error)]
-pub enum End {
-    /// Finished normally.
-    #[error("finished")]
-    Finished,
-    /// Protocol violation.
-    #[error("protocol error: {0}")]
-    Protocol(#[from] SessionError),
-    /// Socket error.
-    #[error("socket error: {0}")]
-    Io(#[from] io::Error),
-    /// No frame completed within the idle timeout.
-    #[error("idle for longer than {0:?}")]
-    IdleTimeout(std::time::Duration),
-    /// Still open when the shutdown deadline passed.
-    #[error("cut at the shutdown deadline")]
-    ShutdownDeadline,
-    /// At rest when the server began to stop.
-    #[error("server stopping")]
-    Stopping,
-}
-
-impl End {
-    /// True when the connection ends with a lingering close (write side
-    /// shut, input read and discarded until the peer closes) rather than at
-    /// once: whenever the peer may still be sending. A finished connection
-    /// already read the peer's end of stream, and a failed socket has
-    /// nothing left to protect.
-    pub fn lingers(&self) -> bool {
-        !matches!(self, End::Finished | End::Io(_))
-    }
-}
-
-/// A connection in its lingering close: answers flushed, write side shut,
-/// input read and discarded until the peer closes or a bound passes.
-#[derive(Debug)]
-pub struct Closing {
-    /// Why it is closing (logged when it ends).
-    pub why: End,
-    /// When the lingering began ([`LINGER_TIME`] bounds it).
-    pub since: Instant,
-    /// Last time the peer sent something ([`LINGER_GAP`] bounds the wait).
-    pub last_read: Instant,
-    /// The write side has been shut (after the output was flushed).
-    pub shut: bool,
-}
-
-impl Closing {
-    /// True once a bound has passed and the socket must simply close.
-    pub fn expired(&self, now: Instant) -> bool {
-        now.duration_since(self.since) >= LINGER_TIME
-            || (self.shut && now.duration_since(self.last_read) >= LINGER_GAP)
-    }
-
-    /// When [`expired`](Self::expired) becomes true at the latest.
-    pub fn deadline(&self) -> Instant {
-        let total = self.since + LINGER_TIME;
-        if self.shut {
-            total.min(self.last_read + LINGER_GAP)
-        } else {
-            total
-        }
-    }
-}
 
 /// A connection owned by an event loop.
 #[derive(Debug)]
@@ -148,18 +82,11 @@ impl Conn {
     /// The socket failed: close at once.
     pub fn begin_close(
         &mut self,
-        why: End,
         token: Token,
         registry: &Registry,
         scratch: &mut [u8],
     ) -> io::Result<bool> {
-        let now = Instant::now();
-        self.closing = Some(Closing {
-            why,
-            since: now,
-            last_read: now,
-            shut: false,
-        });
+        self.closing = Some(Closing::now());
         self.more_to_read = false;
         self.linger(token, registry, scratch)
     }

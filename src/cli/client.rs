@@ -67,12 +67,8 @@ enum Action {
 
 pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let mode = args.mode;
-    if !mode.has_client() {
-        eprintln!(
-            "sockmodes: error: --mode {mode}: {}",
-            sockmodes::either::NO_CLIENT
-        );
-        return Ok(std::process::ExitCode::from(2));
+    if let Some(code) = super::refuse_without_client(mode) {
+        return Ok(code);
     }
     let settings = ClientSettings {
         timeout: args.timeout,

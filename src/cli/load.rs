@@ -138,12 +138,8 @@ fn parse_warmup(s: &str) -> Result<Duration, String> {
 
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mode = args.mode;
-    if !mode.has_client() {
-        eprintln!(
-            "sockmodes: error: --mode {mode}: {}",
-            sockmodes::either::NO_CLIENT
-        );
-        return Ok(std::process::ExitCode::from(2));
+    if let Some(code) = super::refuse_without_client(mode) {
+        return Ok(code);
     }
     // The progress bar learns from the run when the window opens.
     let measuring = Arc::new(AtomicBool::new(false));

@@ -202,6 +202,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// For `client` and `load`: a model without a client (completion) is
+/// refused in one line, exit 2.
+pub fn refuse_without_client(mode: sockmodes::IoMode) -> Option<ExitCode> {
+    if mode.has_client() {
+        return None;
+    }
+    eprintln!(
+        "sockmodes: error: --mode {mode}: {}",
+        sockmodes::either::NO_CLIENT
+    );
+    Some(ExitCode::from(2))
+}
+
 /// Raises the open-file limit and warns when it is still below `needed`.
 pub fn ensure_descriptors(needed: u64) {
     match sockmodes_common::net::raise_nofile_limit() {

@@ -96,22 +96,15 @@ pub const DISTURBED: f64 = 0.6;
 pub fn disturbed(msgs: &[f64]) -> Vec<usize> {
     (0..msgs.len())
         .filter(|&i| {
-            let mut others: Vec<f64> = msgs
+            let others = msgs
                 .iter()
                 .enumerate()
                 .filter(|&(j, _)| j != i)
-                .map(|(_, &m)| m)
-                .collect();
-            if others.len() < 2 {
+                .map(|(_, &m)| m);
+            let Some(others) = Spread::of(others).filter(|s| s.n >= 2) else {
                 return false;
-            }
-            others.sort_by(f64::total_cmp);
-            let k = others.len();
-            let median = if k % 2 == 1 {
-                others[k / 2]
-            } else {
-                (others[k / 2 - 1] + others[k / 2]) / 2.0
             };
+            let median = others.median;
             msgs[i] < DISTURBED * median
         })
         .collect()

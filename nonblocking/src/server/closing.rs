@@ -23,7 +23,7 @@
 //! reset. Only a frame it sent after the server's FIN goes unanswered.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mio::Token;
 use tracing::{debug, info, warn};
@@ -31,21 +31,8 @@ use tracing::{debug, info, warn};
 use super::EventLoop;
 use crate::conn::End;
 
-/// How often lingering connections are looked at while any exist.
-///
-/// Why 50 ms: a tenth of [`LINGER_GAP`](sockmodes_common::config::LINGER_GAP),
-/// so a silent peer is let go at most 10% late; it costs twenty wake-ups a
-/// second only while some connection is closing.
-const LINGER_TICK: Duration = Duration::from_millis(50);
-
-/// How often idle connections are looked for.
-///
-/// Why a quarter of the timeout: a connection is closed between 1x and 1.25x
-/// its idle timeout, and a loop with 10,000 idle connections wakes four times
-/// per timeout to check them instead of keeping a timer per connection.
-pub(super) fn sweep_interval(idle: Duration) -> Duration {
-    (idle / 4).max(Duration::from_millis(10))
-}
+pub(super) use sockmodes_common::ending::sweep_interval;
+use sockmodes_common::ending::{next_sweep, sweep, Swept, LINGER_TICK};
 
 impl EventLoop {
     /// Ends a connection: a lingering close where the peer may still be
@@ -61,7 +48,7 @@ impl EventLoop {
         let peer = conn.peer;
         self.note(peer, &end);
         let conn = self.conns.get_mut(key).expect("present above");
-        let step = conn.begin_close(end, Token(key), self.poll.registry(), &mut self.scratch);
+        let step = conn.begin_close(Token(key), self.poll.registry(), &mut self.scratch);
         self.shared
             .stats
             .count_syscalls(std::mem::take(&mut conn.syscalls));
@@ -165,11 +152,10 @@ impl EventLoop {
             let Some(c) = self.conns.get(key) else {
                 continue;
             };
-            match &c.closing {
-                Some(closing) if closing.expired(now) => expired.push(key),
-                Some(_) => {}
-                None if now.duration_since(c.last_progress) > idle => idled.push(key),
-                None => {}
+            match sweep(c.closing.as_ref(), c.last_progress, now, idle) {
+                Swept::Expired => expired.push(key),
+                Swept::Idle => idled.push(key),
+                Swept::Keep => {}
             }
         }
         for key in expired {
@@ -179,10 +165,6 @@ impl EventLoop {
         for key in idled {
             self.end(key, End::IdleTimeout(idle));
         }
-        let mut next = now + sweep_interval(idle);
-        if self.lingering > 0 {
-            next = next.min(now + LINGER_TICK);
-        }
-        self.next_sweep = Some(next);
+        self.next_sweep = Some(next_sweep(now, idle, self.lingering > 0));
     }
 }

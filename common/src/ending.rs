@@ -1,0 +1,158 @@
+//! How a server connection ends: why ([`End`]), the lingering close's state
+//! and bounds ([`Closing`]), and the sweep that finds idle and expired
+//! connections ([`sweep`]). Shared by the event loop and the completion
+//! server, which end connections the same way (the non-blocking server's
+//! `closing.rs` tells the story); the blocking server lingers in its own
+//! thread with timeouts instead.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use crate::config::{LINGER_GAP, LINGER_TIME};
+use crate::session::SessionError;
+
+/// Why a connection ended.
+#[derive(Debug, thiserror::Error)]
+pub enum End {
+    /// Finished normally.
+    #[error("finished")]
+    Finished,
+    /// Protocol violation.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] SessionError),
+    /// Socket error.
+    #[error("socket error: {0}")]
+    Io(#[from] io::Error),
+    /// No frame completed within the idle timeout.
+    #[error("idle for longer than {0:?}")]
+    IdleTimeout(Duration),
+    /// Still open when the shutdown deadline passed.
+    #[error("cut at the shutdown deadline")]
+    ShutdownDeadline,
+    /// At rest when the server began to stop.
+    #[error("server stopping")]
+    Stopping,
+}
+
+impl End {
+    /// True when the connection ends with a lingering close (write side
+    /// shut, input read and discarded until the peer closes) rather than at
+    /// once: whenever the peer may still be sending. A finished connection
+    /// already read the peer's end of stream, and a failed socket has
+    /// nothing left to protect.
+    pub fn lingers(&self) -> bool {
+        !matches!(self, End::Finished | End::Io(_))
+    }
+}
+
+/// A connection in its lingering close: answers flushed, write side shut,
+/// input read and discarded until the peer closes or a bound passes.
+#[derive(Debug, Clone, Copy)]
+pub struct Closing {
+    /// When the lingering began ([`LINGER_TIME`] bounds it).
+    pub since: Instant,
+    /// Last time the peer sent something ([`LINGER_GAP`] bounds the wait).
+    pub last_read: Instant,
+    /// The write side has been shut (after the output was flushed).
+    pub shut: bool,
+}
+
+impl Closing {
+    /// A lingering close beginning now.
+    pub fn now() -> Closing {
+        let now = Instant::now();
+        Closing {
+            since: now,
+            last_read: now,
+            shut: false,
+        }
+    }
+
+    /// True once a bound has passed and the socket must simply close.
+    pub fn expired(&self, now: Instant) -> bool {
+        now.duration_since(self.since) >= LINGER_TIME
+            || (self.shut && now.duration_since(self.last_read) >= LINGER_GAP)
+    }
+}
+
+/// How often lingering connections are looked at while any exist.
+///
+/// Why 50 ms: a tenth of [`LINGER_GAP`], so a silent peer is let go at most
+/// 10% late; it costs twenty wake-ups a second only while some connection
+/// is closing.
+pub const LINGER_TICK: Duration = Duration::from_millis(50);
+
+/// How often idle connections are looked for.
+///
+/// Why a quarter of the timeout: a connection is closed between 1x and
+/// 1.25x its idle timeout, and a loop with 10,000 idle connections wakes
+/// four times per timeout to check them instead of keeping a timer per
+/// connection.
+pub fn sweep_interval(idle: Duration) -> Duration {
+    (idle / 4).max(Duration::from_millis(10))
+}
+
+/// When the next sweep is due: after [`sweep_interval`], or a
+/// [`LINGER_TICK`] while some connection is lingering.
+pub fn next_sweep(now: Instant, idle: Duration, lingering: bool) -> Instant {
+    let next = now + sweep_interval(idle);
+    if lingering {
+        next.min(now + LINGER_TICK)
+    } else {
+        next
+    }
+}
+
+/// What the sweep does with one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swept {
+    /// Nothing now.
+    Keep,
+    /// Its lingering close passed a bound: close the socket.
+    Expired,
+    /// No frame for longer than the idle timeout: begin its lingering close.
+    Idle,
+}
+
+/// The sweep's verdict on a connection whose lingering close is `closing`
+/// (`None`: open) and whose last frame completed at `last_progress`.
+pub fn sweep(
+    closing: Option<&Closing>,
+    last_progress: Instant,
+    now: Instant,
+    idle: Duration,
+) -> Swept {
+    match closing {
+        Some(c) if c.expired(now) => Swept::Expired,
+        Some(_) => Swept::Keep,
+        None if now.duration_since(last_progress) > idle => Swept::Idle,
+        None => Swept::Keep,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sweep_closes_expired_lingerers_and_idles_the_silent() {
+        let now = Instant::now();
+        let idle = Duration::from_secs(1);
+        let long_ago = now - Duration::from_secs(5);
+        assert_eq!(sweep(None, now, now, idle), Swept::Keep);
+        assert_eq!(sweep(None, long_ago, now, idle), Swept::Idle);
+        let fresh = Closing::now();
+        assert_eq!(sweep(Some(&fresh), long_ago, now, idle), Swept::Keep);
+        let old = Closing {
+            since: long_ago,
+            last_read: long_ago,
+            shut: true,
+        };
+        assert_eq!(sweep(Some(&old), now, now, idle), Swept::Expired);
+        assert!(End::Stopping.lingers() && !End::Finished.lingers());
+        assert_eq!(
+            sweep_interval(Duration::from_secs(60)),
+            Duration::from_secs(15)
+        );
+    }
+}
