@@ -16,24 +16,28 @@
 //! rest close at once and busy ones when they come to rest or at the
 //! deadline. A shutdown reaches the sleeping thread through an eventfd
 //! whose read is one of the ring's operations.
+//!
+//! `accept.rs` takes new connections (and stops taking them); `closing.rs`
+//! ends them (lingering close, the idle sweep, the shutdown, and the drain
+//! that waits for every operation before the ring goes).
 
-use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use io_uring::{cqueue, opcode, types};
+use io_uring::{opcode, types};
 use sockmodes_common::config::LINGER_TIME;
-use sockmodes_common::net::{self, AcceptErrorAction};
+use sockmodes_common::net::{self};
 use sockmodes_common::slab::Slab;
 use sockmodes_common::{
     MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
 };
 use tracing::{debug, info, warn};
 
-use sockmodes_common::ending::{next_sweep, sweep, sweep_interval, Swept, LINGER_TICK};
+mod accept;
+mod closing;
 
 use crate::conn::{self, Conn, End, Next};
 use crate::pool::Pool;
@@ -251,30 +255,6 @@ impl Loop {
             .map(|t| t.saturating_duration_since(Instant::now()))
     }
 
-    fn post_accept(&mut self) -> std::io::Result<()> {
-        let Some(listener) = &self.listener else {
-            return Ok(());
-        };
-        if self.accept_pending {
-            return Ok(());
-        }
-        let sqe = opcode::AcceptMulti::new(types::Fd(listener.as_raw_fd()))
-            .build()
-            .user_data(ACCEPT);
-        // SAFETY: the listener stays open until the accept's last completion
-        // (stop_accepting cancels first and drops it after).
-        unsafe { self.ring.push(&sqe)? };
-        self.accept_pending = true;
-        Ok(())
-    }
-
-    fn post_accept_or_stop(&mut self) {
-        if let Err(e) = self.post_accept() {
-            warn!(error = %e, "could not post an accept; the server stops accepting");
-            self.listener = None;
-        }
-    }
-
     fn post_wake(&mut self) -> std::io::Result<()> {
         let sqe = opcode::Read::new(types::Fd(self.wake_fd.0), self.wake_buf.as_mut_ptr(), 8)
             .build()
@@ -295,89 +275,6 @@ impl Loop {
                 self.conn_completed(key, op, c.result, c.flags);
             }
         }
-    }
-
-    fn accepted(&mut self, c: Completion) {
-        let more = cqueue::more(c.flags);
-        if !more {
-            self.accept_pending = false;
-        }
-        if c.result < 0 {
-            let e = std::io::Error::from_raw_os_error(-c.result);
-            if c.result == -libc::ECANCELED {
-                if !more {
-                    self.listener = None;
-                }
-                return;
-            }
-            match net::accept_error_action(&e) {
-                AcceptErrorAction::Retry => {}
-                AcceptErrorAction::Backoff => {
-                    warn!(error = %e, "accept: out of resources; retrying shortly");
-                    self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
-                    return;
-                }
-                AcceptErrorAction::Fatal => {
-                    warn!(error = %e, "accept failed; the server stops accepting");
-                    self.stop_accepting();
-                    return;
-                }
-            }
-        } else {
-            // SAFETY: a successful accept's result is a new descriptor, ours.
-            let stream = unsafe { TcpStream::from_raw_fd(c.result) };
-            self.admit(stream);
-        }
-        if !more && self.accept_retry_at.is_none() && self.listener.is_some() {
-            self.post_accept_or_stop();
-        }
-    }
-
-    fn admit(&mut self, stream: TcpStream) {
-        let config = &self.shared.config;
-        // getpeername and TCP_NODELAY (or SO_LINGER for a reset).
-        self.shared.stats.count_syscalls(2);
-        let peer = stream
-            .peer_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-        if !self.shared.stats.try_admit(config.max_conns) {
-            warn!(%peer, limit = config.max_conns, "connection reset: over the connection limit (accepted, then closed with RST)");
-            let _ = net::reset_on_close(&stream);
-            return;
-        }
-        if let Err(e) = stream.set_nodelay(config.nodelay) {
-            warn!(%peer, error = %e, "could not set up a connection; closed");
-            self.shared.stats.release();
-            return;
-        }
-        debug!(%peer, "connection accepted");
-        let once = config.once;
-        let key = self.conns.insert(Conn::new(stream, peer, config));
-        if self.next_sweep.is_none() {
-            self.next_sweep =
-                Some(Instant::now() + sweep_interval(self.shared.config.idle_timeout));
-        }
-        self.post(key);
-        if once {
-            self.stop_accepting();
-        }
-    }
-
-    /// Stops accepting: cancels the multishot accept; the listener is
-    /// dropped when the accept's last completion arrives.
-    fn stop_accepting(&mut self) {
-        if !self.accept_pending {
-            self.listener = None;
-            return;
-        }
-        let sqe = opcode::AsyncCancel::new(ACCEPT)
-            .build()
-            .user_data(ACCEPT_CANCEL);
-        // SAFETY: a cancellation names no buffer.
-        if unsafe { self.ring.push(&sqe) }.is_err() {
-            warn!("could not cancel the accept");
-        }
-        self.accept_retry_at = None;
     }
 
     fn conn_completed(&mut self, key: usize, op: conn::Op, result: i32, flags: u32) {
@@ -422,171 +319,6 @@ impl Loop {
             Ok(Next::End(end)) => self.end(key, end),
             Ok(Next::Close) => self.kill(key),
             Err(e) => self.end(key, End::Io(e)),
-        }
-    }
-
-    /// Ends a connection: a lingering close where the peer may still be
-    /// sending, at once otherwise.
-    fn end(&mut self, key: usize, end: End) {
-        let Some(c) = self.conns.get(key) else {
-            return;
-        };
-        if c.dying {
-            return;
-        }
-        let (peer, already_closing) = (c.peer, c.closing.is_some());
-        if !end.lingers() || already_closing {
-            if !already_closing {
-                self.note(peer, &end);
-            }
-            self.kill(key);
-            return;
-        }
-        self.note(peer, &end);
-        if let Some(c) = self.conns.get_mut(key) {
-            c.begin_close();
-        }
-        self.lingering += 1;
-        let tick = Instant::now() + LINGER_TICK;
-        self.next_sweep = Some(self.next_sweep.map_or(tick, |t| t.min(tick)));
-        self.post(key);
-    }
-
-    /// Closes now: cancels what is in flight, frees when nothing is.
-    fn kill(&mut self, key: usize) {
-        let Some(c) = self.conns.get_mut(key) else {
-            return;
-        };
-        if c.kill(key, &mut self.ring).is_err() {
-            warn!("could not cancel a connection's operations");
-        }
-        if !c.in_flight() {
-            self.free(key);
-        }
-    }
-
-    fn free(&mut self, key: usize) {
-        if let Some(c) = self.conns.remove(key) {
-            if c.closing.is_some() {
-                self.lingering -= 1;
-            }
-            self.shared.stats.release();
-        }
-    }
-
-    fn note(&self, peer: SocketAddr, end: &End) {
-        match end {
-            End::Finished => debug!(%peer, "connection finished"),
-            End::Protocol(e) => {
-                self.shared.stats.note_protocol_error();
-                warn!(%peer, error = %e, "connection closed: protocol error");
-            }
-            End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
-            End::IdleTimeout(t) => {
-                self.shared.stats.note_timeout();
-                info!(%peer, timeout = ?t, "connection closed: idle timeout");
-            }
-            End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
-            End::Stopping => debug!(%peer, "connection closed: server stopping"),
-        }
-    }
-
-    fn begin_stop(&mut self) {
-        self.stop_accepting();
-        for key in self.conns.keys() {
-            self.post(key);
-        }
-    }
-
-    fn cut_at_deadline(&mut self) {
-        let busy: Vec<usize> = self
-            .conns
-            .keys()
-            .into_iter()
-            .filter(|&k| {
-                self.conns
-                    .get(k)
-                    .is_some_and(|c| c.closing.is_none() && !c.dying)
-            })
-            .collect();
-        self.shared.cut.fetch_add(busy.len(), Ordering::Relaxed);
-        for key in busy {
-            self.end(key, End::ShutdownDeadline);
-        }
-    }
-
-    /// Idle connections begin their lingering close; lingering ones past a
-    /// bound close.
-    fn sweep(&mut self) {
-        let now = Instant::now();
-        if self.conns.is_empty() {
-            self.next_sweep = None;
-            return;
-        }
-        if self.next_sweep.is_some_and(|t| now < t) {
-            return;
-        }
-        let idle = self.shared.config.idle_timeout;
-        let mut expired = Vec::new();
-        let mut idled = Vec::new();
-        for key in self.conns.keys() {
-            let Some(c) = self.conns.get(key) else {
-                continue;
-            };
-            if c.dying {
-                continue;
-            }
-            match sweep(c.closing.as_ref(), c.last_progress, now, idle) {
-                Swept::Expired => expired.push(key),
-                Swept::Idle => idled.push(key),
-                Swept::Keep => {}
-            }
-        }
-        for key in expired {
-            debug!("lingering close ended at its bound");
-            self.kill(key);
-        }
-        for key in idled {
-            self.end(key, End::IdleTimeout(idle));
-        }
-        self.next_sweep = Some(next_sweep(now, idle, self.lingering > 0));
-    }
-
-    /// Before the ring goes: cancels every operation still in flight and
-    /// waits (at most a second) for their completions, so that no buffer
-    /// is freed under the kernel.
-    fn drain(&mut self) {
-        for key in self.conns.keys() {
-            self.kill(key);
-        }
-        self.stop_accepting();
-        let until = Instant::now() + Duration::from_secs(1);
-        let mut completions = Vec::new();
-        while (!self.conns.is_empty() || self.accept_pending) && Instant::now() < until {
-            if self
-                .ring
-                .submit_and_wait(Some(Duration::from_millis(100)))
-                .is_err()
-            {
-                break;
-            }
-            self.ring.completions(&mut completions);
-            for c in completions.drain(..) {
-                self.complete(c);
-            }
-        }
-        if !self.conns.is_empty() {
-            warn!(
-                left = self.conns.len(),
-                "connections still had operations in flight at exit"
-            );
-            // Leak them rather than free buffers the kernel may still write.
-            std::mem::forget(std::mem::take(&mut self.conns));
-            if let Some(pool) = self.pool.take() {
-                std::mem::forget(pool);
-            }
-        } else if self.pool.is_some() {
-            self.ring.unregister_pool();
         }
     }
 }

@@ -1,0 +1,182 @@
+//! How the completion server's connections end: the lingering close
+//! (`common::ending`, as in the event loop), the idle sweep, the shutdown,
+//! and the drain before the ring goes: every operation still in flight is
+//! cancelled and its completion awaited, so that no buffer is freed under
+//! the kernel.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use sockmodes_common::ending::{next_sweep, sweep, Swept, LINGER_TICK};
+use tracing::{debug, info, warn};
+
+use super::Loop;
+use crate::conn::End;
+
+impl Loop {
+    /// Ends a connection: a lingering close where the peer may still be
+    /// sending, at once otherwise.
+    pub(super) fn end(&mut self, key: usize, end: End) {
+        let Some(c) = self.conns.get(key) else {
+            return;
+        };
+        if c.dying {
+            return;
+        }
+        let (peer, already_closing) = (c.peer, c.closing.is_some());
+        if !end.lingers() || already_closing {
+            if !already_closing {
+                self.note(peer, &end);
+            }
+            self.kill(key);
+            return;
+        }
+        self.note(peer, &end);
+        if let Some(c) = self.conns.get_mut(key) {
+            c.begin_close();
+        }
+        self.lingering += 1;
+        let tick = Instant::now() + LINGER_TICK;
+        self.next_sweep = Some(self.next_sweep.map_or(tick, |t| t.min(tick)));
+        self.post(key);
+    }
+
+    /// Closes now: cancels what is in flight, frees when nothing is.
+    pub(super) fn kill(&mut self, key: usize) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if c.kill(key, &mut self.ring).is_err() {
+            warn!("could not cancel a connection's operations");
+        }
+        if !c.in_flight() {
+            self.free(key);
+        }
+    }
+
+    pub(super) fn free(&mut self, key: usize) {
+        if let Some(c) = self.conns.remove(key) {
+            if c.closing.is_some() {
+                self.lingering -= 1;
+            }
+            self.shared.stats.release();
+        }
+    }
+
+    pub(super) fn note(&self, peer: SocketAddr, end: &End) {
+        match end {
+            End::Finished => debug!(%peer, "connection finished"),
+            End::Protocol(e) => {
+                self.shared.stats.note_protocol_error();
+                warn!(%peer, error = %e, "connection closed: protocol error");
+            }
+            End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
+            End::IdleTimeout(t) => {
+                self.shared.stats.note_timeout();
+                info!(%peer, timeout = ?t, "connection closed: idle timeout");
+            }
+            End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
+            End::Stopping => debug!(%peer, "connection closed: server stopping"),
+        }
+    }
+
+    pub(super) fn begin_stop(&mut self) {
+        self.stop_accepting();
+        for key in self.conns.keys() {
+            self.post(key);
+        }
+    }
+
+    pub(super) fn cut_at_deadline(&mut self) {
+        let busy: Vec<usize> = self
+            .conns
+            .keys()
+            .into_iter()
+            .filter(|&k| {
+                self.conns
+                    .get(k)
+                    .is_some_and(|c| c.closing.is_none() && !c.dying)
+            })
+            .collect();
+        self.shared.cut.fetch_add(busy.len(), Ordering::Relaxed);
+        for key in busy {
+            self.end(key, End::ShutdownDeadline);
+        }
+    }
+
+    /// Idle connections begin their lingering close; lingering ones past a
+    /// bound close.
+    pub(super) fn sweep(&mut self) {
+        let now = Instant::now();
+        if self.conns.is_empty() {
+            self.next_sweep = None;
+            return;
+        }
+        if self.next_sweep.is_some_and(|t| now < t) {
+            return;
+        }
+        let idle = self.shared.config.idle_timeout;
+        let mut expired = Vec::new();
+        let mut idled = Vec::new();
+        for key in self.conns.keys() {
+            let Some(c) = self.conns.get(key) else {
+                continue;
+            };
+            if c.dying {
+                continue;
+            }
+            match sweep(c.closing.as_ref(), c.last_progress, now, idle) {
+                Swept::Expired => expired.push(key),
+                Swept::Idle => idled.push(key),
+                Swept::Keep => {}
+            }
+        }
+        for key in expired {
+            debug!("lingering close ended at its bound");
+            self.kill(key);
+        }
+        for key in idled {
+            self.end(key, End::IdleTimeout(idle));
+        }
+        self.next_sweep = Some(next_sweep(now, idle, self.lingering > 0));
+    }
+
+    /// Before the ring goes: cancels every operation still in flight and
+    /// waits (at most a second) for their completions, so that no buffer
+    /// is freed under the kernel.
+    pub(super) fn drain(&mut self) {
+        for key in self.conns.keys() {
+            self.kill(key);
+        }
+        self.stop_accepting();
+        let until = Instant::now() + Duration::from_secs(1);
+        let mut completions = Vec::new();
+        while (!self.conns.is_empty() || self.accept_pending) && Instant::now() < until {
+            if self
+                .ring
+                .submit_and_wait(Some(Duration::from_millis(100)))
+                .is_err()
+            {
+                break;
+            }
+            self.ring.completions(&mut completions);
+            for c in completions.drain(..) {
+                self.complete(c);
+            }
+        }
+        if !self.conns.is_empty() {
+            warn!(
+                left = self.conns.len(),
+                "connections still had operations in flight at exit"
+            );
+            // Leak them rather than free buffers the kernel may still write.
+            std::mem::forget(std::mem::take(&mut self.conns));
+            if let Some(pool) = self.pool.take() {
+                std::mem::forget(pool);
+            }
+        } else if self.pool.is_some() {
+            self.ring.unregister_pool();
+        }
+    }
+}
