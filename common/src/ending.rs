@@ -8,7 +8,11 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use crate::config::{LINGER_GAP, LINGER_TIME};
+use std::net::SocketAddr;
+
+use tracing::{debug, info, warn};
+
+use crate::config::{ServerStats, LINGER_GAP, LINGER_TIME};
 use crate::session::SessionError;
 
 /// Why a connection ended.
@@ -42,6 +46,25 @@ impl End {
     /// nothing left to protect.
     pub fn lingers(&self) -> bool {
         !matches!(self, End::Finished | End::Io(_))
+    }
+
+    /// Logs why the connection with `peer` ends, and counts timeouts and
+    /// protocol errors in `stats`.
+    pub fn note(&self, peer: SocketAddr, stats: &ServerStats) {
+        match self {
+            End::Finished => debug!(%peer, "connection finished"),
+            End::Protocol(e) => {
+                stats.note_protocol_error();
+                warn!(%peer, error = %e, "connection closed: protocol error");
+            }
+            End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
+            End::IdleTimeout(t) => {
+                stats.note_timeout();
+                info!(%peer, timeout = ?t, "connection closed: idle timeout");
+            }
+            End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
+            End::Stopping => debug!(%peer, "connection closed: server stopping"),
+        }
     }
 }
 

@@ -4,12 +4,11 @@
 //! cancelled and its completion awaited, so that no buffer is freed under
 //! the kernel.
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::ending::{next_sweep, sweep, Swept, LINGER_TICK};
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::Loop;
 use crate::conn::End;
@@ -27,12 +26,12 @@ impl Loop {
         let (peer, already_closing) = (c.peer, c.closing.is_some());
         if !end.lingers() || already_closing {
             if !already_closing {
-                self.note(peer, &end);
+                end.note(peer, &self.shared.stats);
             }
             self.kill(key);
             return;
         }
-        self.note(peer, &end);
+        end.note(peer, &self.shared.stats);
         if let Some(c) = self.conns.get_mut(key) {
             c.begin_close();
         }
@@ -61,23 +60,6 @@ impl Loop {
                 self.lingering -= 1;
             }
             self.shared.stats.release();
-        }
-    }
-
-    pub(super) fn note(&self, peer: SocketAddr, end: &End) {
-        match end {
-            End::Finished => debug!(%peer, "connection finished"),
-            End::Protocol(e) => {
-                self.shared.stats.note_protocol_error();
-                warn!(%peer, error = %e, "connection closed: protocol error");
-            }
-            End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
-            End::IdleTimeout(t) => {
-                self.shared.stats.note_timeout();
-                info!(%peer, timeout = ?t, "connection closed: idle timeout");
-            }
-            End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
-            End::Stopping => debug!(%peer, "connection closed: server stopping"),
         }
     }
 

@@ -22,11 +22,10 @@
 //! ends. A client therefore sees its answers, then end of stream: never a
 //! reset. Only a frame it sent after the server's FIN goes unanswered.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use mio::Token;
-use tracing::{debug, info, warn};
+use tracing::debug;
 
 use super::EventLoop;
 use crate::conn::End;
@@ -46,7 +45,7 @@ impl EventLoop {
             return;
         }
         let peer = conn.peer;
-        self.note(peer, &end);
+        end.note(peer, &self.shared.stats);
         let conn = self.conns.get_mut(key).expect("present above");
         let step = conn.begin_close(Token(key), self.poll.registry(), &mut self.scratch);
         self.shared
@@ -64,29 +63,11 @@ impl EventLoop {
         }
     }
 
-    /// Logs why a connection ends and counts it.
-    fn note(&self, peer: SocketAddr, end: &End) {
-        match end {
-            End::Finished => debug!(%peer, "connection finished"),
-            End::Protocol(e) => {
-                self.shared.stats.note_protocol_error();
-                warn!(%peer, error = %e, "connection closed: protocol error");
-            }
-            End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
-            End::IdleTimeout(t) => {
-                self.shared.stats.note_timeout();
-                info!(%peer, timeout = ?t, "connection closed: idle timeout");
-            }
-            End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
-            End::Stopping => debug!(%peer, "connection closed: server stopping"),
-        }
-    }
-
     /// Closes at once, logging why.
     pub(super) fn close(&mut self, key: usize, end: &End) {
         if let Some(conn) = self.conns.get(key) {
             if conn.closing.is_none() {
-                self.note(conn.peer, end);
+                end.note(conn.peer, &self.shared.stats);
             }
         }
         self.close_quietly(key);
