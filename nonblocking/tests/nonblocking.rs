@@ -83,7 +83,7 @@ fn a_client_that_never_reads_stops_being_read_and_others_are_served() {
         sockmodes_common::frame::encode_frame(&mut f, &vec![7u8; 64 * 1024]).unwrap();
         f
     };
-    // Memory is measured in tests/reliability.rs, with the server in its own
+    // Memory is measured in tests/limits.rs, with the server in its own
     // process; here, in a process shared with other tests, the check is that
     // the server stops reading this peer.
     // Try to push 256 MiB of echo frames without reading any reply.

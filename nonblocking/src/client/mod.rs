@@ -12,83 +12,30 @@
 //! those: on WouldBlock they sleep in `Poll::poll` until the socket is ready,
 //! never in a busy loop, and they count every WouldBlock they met.
 //!
-//! One file (about 530 lines): each WouldBlock-visible call sits next to
-//! the convenience call built on it, which is the lesson of the file.
+//! Each WouldBlock-visible call sits next to the convenience call built on
+//! it, which is the lesson of the file; the connect, visibly in progress
+//! until an event says how it ended, is in `connect.rs`; what the calls
+//! return, and the options, in `types.rs`.
 
 use std::io::{self, Read, Write};
+
+mod connect;
+mod types;
+
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
+pub use types::{NbOptions, TryRecv, TrySend, WouldBlockCounts};
 
 use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Poll, Token};
 use sockmodes_common::client::{check_echo, check_sink, send_counted, CONFIRM_WAIT};
 use sockmodes_common::frame::{encode_frame, Decoder};
 use sockmodes_common::{
     interrupted, net, would_block, ClientError, MessageReceipt, Mode, Op, SinkSummary, SinkTally,
-    SocketError, DEFAULT_MAX_FRAME,
+    SocketError,
 };
 
 const ME: Token = Token(0);
-
-/// Outcome of [`NbClient::try_send`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrySend {
-    /// The kernel took this many bytes (possibly fewer than offered).
-    Sent(usize),
-    /// The send buffer is full: Python's `BlockingIOError`.
-    WouldBlock,
-}
-
-/// Outcome of [`NbClient::try_recv`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryRecv {
-    /// This many bytes were received.
-    Data(usize),
-    /// Nothing to read now: Python's `BlockingIOError`.
-    WouldBlock,
-    /// The peer closed its side (Python's `recv` returns `b''`).
-    Closed,
-}
-
-/// How many times each kind of call met WouldBlock: each is a moment where
-/// Python would have raised `BlockingIOError`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct WouldBlockCounts {
-    /// Connect checks that found the handshake still in progress (EINPROGRESS).
-    pub connect: u64,
-    /// Sends that found the send buffer full.
-    pub send: u64,
-    /// Receives that found nothing to read.
-    pub recv: u64,
-}
-
-/// Options of the non-blocking client.
-#[derive(Debug, Clone)]
-pub struct NbOptions {
-    /// Longest any convenience call waits in `poll` (`None`: no limit).
-    /// Running out gives `TimeoutError`.
-    pub timeout: Option<Duration>,
-    /// Connection attempts to repeat after a refusal.
-    pub retries: u32,
-    /// Pause before the first retry; doubled after each, up to 2 s.
-    pub retry_backoff: Duration,
-    /// Set `TCP_NODELAY` once connected.
-    pub nodelay: bool,
-    /// Largest frame accepted from the server.
-    pub max_frame: usize,
-}
-
-impl Default for NbOptions {
-    fn default() -> Self {
-        NbOptions {
-            timeout: None,
-            retries: 0,
-            retry_backoff: Duration::from_millis(100),
-            nodelay: true,
-            max_frame: DEFAULT_MAX_FRAME,
-        }
-    }
-}
 
 /// A non-blocking client connection with its own `Poll`.
 pub struct NbClient {
@@ -105,98 +52,6 @@ pub struct NbClient {
 }
 
 impl NbClient {
-    /// Starts a connect and returns at once, with the handshake in progress
-    /// (the kernel said `EINPROGRESS`; mio returns `Ok`). Even a refused
-    /// connect succeeds here: the refusal arrives with a later event.
-    ///
-    /// # Errors
-    /// Failures the kernel reports at once (e.g. an unusable address).
-    pub fn connect_start(addr: SocketAddr, options: &NbOptions) -> Result<NbClient, ClientError> {
-        let err = SocketError::on(Op::Connect, addr, Mode::NonBlocking);
-        let poll = Poll::new().map_err(&err)?;
-        let mut stream = TcpStream::connect(addr).map_err(&err)?;
-        poll.registry()
-            .register(&mut stream, ME, Interest::READABLE | Interest::WRITABLE)
-            .map_err(&err)?;
-        Ok(NbClient {
-            poll,
-            // Why 8: one socket produces at most a readable and a writable event.
-            events: Events::with_capacity(8),
-            stream,
-            peer: addr,
-            connected: false,
-            nodelay: options.nodelay,
-            timeout: options.timeout,
-            decoder: Decoder::new(options.max_frame),
-            counts: WouldBlockCounts::default(),
-            wakeups: 0,
-        })
-    }
-
-    /// Connects, waiting in `poll` for the handshake, retrying refusals as
-    /// `options` say.
-    ///
-    /// # Errors
-    /// `ConnectionRefusedError` (from `take_error` after the event),
-    /// `TimeoutError`, ...
-    pub fn connect(addr: SocketAddr, options: &NbOptions) -> Result<NbClient, ClientError> {
-        let mut backoff = options.retry_backoff;
-        let mut attempt = 0;
-        loop {
-            let mut client = NbClient::connect_start(addr, options)?;
-            match client.wait_connected() {
-                Ok(()) => return Ok(client),
-                Err(e) if blocking_refused(&e) && attempt < options.retries => {
-                    attempt += 1;
-                    tracing::info!(%addr, attempt, of = options.retries, wait = ?backoff, "connection refused; retrying");
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Checks once, without waiting, whether the handshake finished:
-    /// `Ok(true)` connected, `Ok(false)` still in progress (counted as a
-    /// WouldBlock), `Err` for a refusal or other failure.
-    ///
-    /// # Errors
-    /// The connect failure, classified.
-    pub fn try_finish_connect(&mut self) -> Result<bool, ClientError> {
-        if self.connected {
-            return Ok(true);
-        }
-        let err = SocketError::on(Op::Connect, self.peer, Mode::NonBlocking);
-        if let Some(e) = self.stream.take_error().map_err(&err)? {
-            return Err(err(e).into());
-        }
-        match self.stream.peer_addr() {
-            Ok(_) => {
-                self.connected = true;
-                self.stream.set_nodelay(self.nodelay).map_err(&err)?;
-                Ok(true)
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotConnected || would_block(&e) => {
-                self.counts.connect += 1;
-                Ok(false)
-            }
-            Err(e) => Err(err(e).into()),
-        }
-    }
-
-    /// Waits in `poll` until the handshake finished.
-    ///
-    /// # Errors
-    /// As [`try_finish_connect`](Self::try_finish_connect), or `TimeoutError`.
-    pub fn wait_connected(&mut self) -> Result<(), ClientError> {
-        let deadline = self.deadline();
-        while !self.try_finish_connect()? {
-            self.wait(Op::Connect, deadline)?;
-        }
-        Ok(())
-    }
-
     /// One non-blocking send attempt.
     ///
     /// # Errors
@@ -520,8 +375,4 @@ impl NbClient {
     pub fn reset_on_drop(&self) -> io::Result<()> {
         net::reset_on_close(&self.stream)
     }
-}
-
-fn blocking_refused(e: &ClientError) -> bool {
-    e.exception() == Some(sockmodes_common::PyException::ConnectionRefusedError)
 }

@@ -1,0 +1,112 @@
+//! Connecting without waiting: the handshake starts, the call returns at
+//! once, and a later WRITABLE event says how it ended. A refusal is only
+//! seen then, through `take_error` (`ConnectionRefusedError`).
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll};
+use sockmodes_common::frame::Decoder;
+use sockmodes_common::{would_block, ClientError, Mode, Op, SocketError};
+
+use super::{NbClient, NbOptions, WouldBlockCounts, ME};
+
+impl NbClient {
+    /// Starts a connect and returns at once, with the handshake in progress
+    /// (the kernel said `EINPROGRESS`; mio returns `Ok`). Even a refused
+    /// connect succeeds here: the refusal arrives with a later event.
+    ///
+    /// # Errors
+    /// Failures the kernel reports at once (e.g. an unusable address).
+    pub fn connect_start(addr: SocketAddr, options: &NbOptions) -> Result<NbClient, ClientError> {
+        let err = SocketError::on(Op::Connect, addr, Mode::NonBlocking);
+        let poll = Poll::new().map_err(&err)?;
+        let mut stream = TcpStream::connect(addr).map_err(&err)?;
+        poll.registry()
+            .register(&mut stream, ME, Interest::READABLE | Interest::WRITABLE)
+            .map_err(&err)?;
+        Ok(NbClient {
+            poll,
+            // Why 8: one socket produces at most a readable and a writable event.
+            events: Events::with_capacity(8),
+            stream,
+            peer: addr,
+            connected: false,
+            nodelay: options.nodelay,
+            timeout: options.timeout,
+            decoder: Decoder::new(options.max_frame),
+            counts: WouldBlockCounts::default(),
+            wakeups: 0,
+        })
+    }
+
+    /// Connects, waiting in `poll` for the handshake, retrying refusals as
+    /// `options` say.
+    ///
+    /// # Errors
+    /// `ConnectionRefusedError` (from `take_error` after the event),
+    /// `TimeoutError`, ...
+    pub fn connect(addr: SocketAddr, options: &NbOptions) -> Result<NbClient, ClientError> {
+        let mut backoff = options.retry_backoff;
+        let mut attempt = 0;
+        loop {
+            let mut client = NbClient::connect_start(addr, options)?;
+            match client.wait_connected() {
+                Ok(()) => return Ok(client),
+                Err(e) if blocking_refused(&e) && attempt < options.retries => {
+                    attempt += 1;
+                    tracing::info!(%addr, attempt, of = options.retries, wait = ?backoff, "connection refused; retrying");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Checks once, without waiting, whether the handshake finished:
+    /// `Ok(true)` connected, `Ok(false)` still in progress (counted as a
+    /// WouldBlock), `Err` for a refusal or other failure.
+    ///
+    /// # Errors
+    /// The connect failure, classified.
+    pub fn try_finish_connect(&mut self) -> Result<bool, ClientError> {
+        if self.connected {
+            return Ok(true);
+        }
+        let err = SocketError::on(Op::Connect, self.peer, Mode::NonBlocking);
+        if let Some(e) = self.stream.take_error().map_err(&err)? {
+            return Err(err(e).into());
+        }
+        match self.stream.peer_addr() {
+            Ok(_) => {
+                self.connected = true;
+                self.stream.set_nodelay(self.nodelay).map_err(&err)?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotConnected || would_block(&e) => {
+                self.counts.connect += 1;
+                Ok(false)
+            }
+            Err(e) => Err(err(e).into()),
+        }
+    }
+
+    /// Waits in `poll` until the handshake finished.
+    ///
+    /// # Errors
+    /// As [`try_finish_connect`](Self::try_finish_connect), or `TimeoutError`.
+    pub fn wait_connected(&mut self) -> Result<(), ClientError> {
+        let deadline = self.deadline();
+        while !self.try_finish_connect()? {
+            self.wait(Op::Connect, deadline)?;
+        }
+        Ok(())
+    }
+}
+
+fn blocking_refused(e: &ClientError) -> bool {
+    e.exception() == Some(sockmodes_common::PyException::ConnectionRefusedError)
+}

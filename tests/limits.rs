@@ -1,0 +1,151 @@
+//! The limits under hostile clients, against every server of the registry:
+//! a client that never reads cannot grow a server's memory, a burst of
+//! connects is all served, and a connection over `--max-conns` is a clear
+//! refusal (a reset), not a hang. The rest of the guarantees matrix is in
+//! `reliability.rs`.
+
+mod util;
+
+use std::time::{Duration, Instant};
+
+use sockmodes::{Client, ClientSettings, IoMode};
+use sockmodes_common::{PyException, Service};
+use sockmodes_nonblocking::multi::{Event, MultiClient};
+use util::{client, server};
+
+#[test]
+#[cfg(target_os = "linux")] // reads the server's memory from /proc
+fn a_slow_reader_cannot_grow_either_server() {
+    use sockmodes::child::ServerProcess;
+    use sockmodes_common::frame::encode_frame;
+    use sockmodes_common::procfs::resident_bytes;
+    use sockmodes_nonblocking::{NbClient, NbOptions, TrySend};
+    use std::thread;
+    // The server runs as its own process so that its resident memory is its
+    // own, not mixed with the other tests running in this one.
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
+    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+        let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
+            .expect("server starts");
+        let rss = || resident_bytes(Some(srv.pid())).expect("server RSS");
+        let mut hog = NbClient::connect(srv.addr, &NbOptions::default()).unwrap();
+        let mut frame = Vec::new();
+        encode_frame(&mut frame, &[9u8; 64 * 1024]).unwrap();
+        let before = rss();
+        let (mut sent, mut offset, mut stalled) = (0usize, 0usize, None::<Instant>);
+        while sent < 256 << 20 {
+            match hog.try_send(&frame[offset..]).unwrap() {
+                TrySend::Sent(n) => {
+                    sent += n;
+                    offset = (offset + n) % frame.len();
+                    stalled = None;
+                }
+                TrySend::WouldBlock => {
+                    if stalled.get_or_insert_with(Instant::now).elapsed()
+                        > Duration::from_millis(500)
+                    {
+                        break;
+                    }
+                    thread::sleep(Duration::from_millis(2));
+                }
+            }
+        }
+        let grown = rss().saturating_sub(before);
+        assert!(
+            sent < 256 << 20,
+            "{mode}: the server kept reading a peer that never reads"
+        );
+        assert!(
+            grown < 64 << 20,
+            "{mode}: memory grew by {} MiB",
+            grown >> 20
+        );
+        let mut other = client(IoMode::Blocking, srv.addr);
+        other
+            .echo(b"served meanwhile")
+            .expect("another client is served");
+        drop(hog);
+        srv.terminate().unwrap();
+    }
+}
+
+/// Connects in one burst: five times std's default backlog of 128 over.
+#[cfg(not(windows))]
+const BURST: usize = 5000;
+/// Windows runs here under Wine 8, which stalls somewhere between 1,500
+/// (served in 4 s) and 5,000 simultaneous connects; not investigated further.
+#[cfg(windows)]
+const BURST: usize = 1500;
+
+#[test]
+fn a_burst_of_connects_is_all_served() {
+    let _ = sockmodes_common::net::raise_nofile_limit();
+    for mode in IoMode::servers() {
+        let (srv, _) = server(mode, Service::Echo, |_| {});
+        let mut multi = MultiClient::new(1024).unwrap();
+        for _ in 0..BURST {
+            multi.connect(srv.local_addr()).expect("connect starts");
+        }
+        let (mut echoed, mut failed) = (0, 0);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while echoed + failed < BURST && Instant::now() < deadline {
+            multi
+                .poll(
+                    Some(Duration::from_millis(100)),
+                    |_, event, out| match event {
+                        Event::Connected => out.send_frame(b"burst").unwrap(),
+                        Event::Frame(f) => {
+                            assert_eq!(f, b"burst");
+                            echoed += 1;
+                            out.shutdown_write();
+                        }
+                        Event::Failed(e) => {
+                            eprintln!("{mode}: {e}");
+                            failed += 1;
+                        }
+                        Event::Closed => {}
+                    },
+                )
+                .unwrap();
+        }
+        assert_eq!(
+            (echoed, failed),
+            (BURST, 0),
+            "{mode}: every connection served"
+        );
+        drop(multi);
+        srv.shutdown(Duration::from_secs(2));
+    }
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "hangs under Wine 8: the over-limit reset never reaches the client; not tried on real Windows"
+)]
+fn over_the_connection_limit_is_a_clear_refusal() {
+    for mode in IoMode::servers() {
+        let (srv, _) = server(mode, Service::Echo, |c| c.max_conns = 3);
+        let mut held: Vec<Client> = (0..3)
+            .map(|_| client(IoMode::Blocking, srv.local_addr()))
+            .collect();
+        for c in &mut held {
+            c.echo(b"in").unwrap();
+        }
+        for client_mode in IoMode::CLIENTS {
+            let err = Client::connect(client_mode, srv.local_addr(), &ClientSettings::default())
+                .and_then(|mut c| c.echo(b"one too many"))
+                .unwrap_err();
+            assert_eq!(
+                err.exception(),
+                Some(PyException::ConnectionResetError),
+                "{err}"
+            );
+            assert!(err.to_string().contains("connection limit"), "clear: {err}");
+        }
+        for c in &mut held {
+            c.echo(b"undisturbed").unwrap();
+        }
+        srv.shutdown(Duration::from_secs(1));
+    }
+}
