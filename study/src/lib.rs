@@ -8,7 +8,7 @@
 //! - [`target`]: the servers compared, and the run modes;
 //! - [`stats`]: a measurement is several windows; [`stats::Spread`] is their
 //!   median and range, and [`stats::compare`] claims a difference only where
-//!   two ranges do not overlap;
+//!   it is beyond chance (a rank test) and beyond run-to-run drift;
 //! - [`launch`]: each server started as a process of its own;
 //! - [`sweep`]: the connection sweep, the offered-load steps and the
 //!   same-rate efficiency step, each point measured in R windows, each window

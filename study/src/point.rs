@@ -120,6 +120,13 @@ impl Point {
         self.spread(|w| Some(w.load.messages_per_s))
     }
 
+    /// Messages per second, window by window: what [`compare`] tests.
+    ///
+    /// [`compare`]: crate::stats::compare
+    pub fn msgs_windows(&self) -> Vec<f64> {
+        self.windows.iter().map(|w| w.load.messages_per_s).collect()
+    }
+
     /// Answers within the window per second (open loop: what was sustained).
     pub fn answered(&self) -> Option<Spread> {
         self.spread(|w| Some(w.load.answered_per_s))
@@ -144,6 +151,16 @@ impl Point {
                 .as_ref()
                 .map(|c| c.user_us_per_msg + c.system_us_per_msg)
         })
+    }
+
+    /// Server CPU µs per message, window by window (windows without a
+    /// server measurement left out).
+    pub fn cpu_windows(&self) -> Vec<f64> {
+        self.windows
+            .iter()
+            .filter_map(|w| w.cost.as_ref())
+            .map(|c| c.user_us_per_msg + c.system_us_per_msg)
+            .collect()
     }
 
     pub fn user_per_msg(&self) -> Option<Spread> {

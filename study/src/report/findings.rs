@@ -1,8 +1,9 @@
 //! Findings: sentences computed from this run's figures, never hand-written,
 //! and claiming only what the windows support: a difference between two
-//! servers is stated only where their ranges do not overlap
-//! ([`stats::compare`](crate::stats::compare)); otherwise the sentence says
-//! "no difference beyond noise" and gives both ranges. Where each point was
+//! servers is stated only where it is beyond chance and beyond this
+//! machine's run-to-run drift ([`stats::compare`](crate::stats::compare));
+//! otherwise the sentence says "no difference beyond noise" and gives both
+//! ranges. Where each point was
 //! limited (client, server, both) is a table column, not a sentence.
 
 use super::Study;
@@ -62,12 +63,12 @@ pub fn sweep_verdicts(sweep: &[Point], a: Target, b: Target) -> Vec<CountVerdict
     counts
         .into_iter()
         .filter_map(|n| {
-            let (a, b) = (find(sweep, a, n)?.msgs()?, find(sweep, b, n)?.msgs()?);
+            let (pa, pb) = (find(sweep, a, n)?, find(sweep, b, n)?);
             Some(CountVerdict {
                 connections: n,
-                verdict: compare(&a, &b),
-                a,
-                b,
+                verdict: compare(&pa.msgs_windows(), &pb.msgs_windows()),
+                a: pa.msgs()?,
+                b: pb.msgs()?,
             })
         })
         .collect()
@@ -96,7 +97,7 @@ fn crossover(verdicts: &[CountVerdict]) -> String {
                 .expect("the crossover is one of them");
             format!(
                 "Crossover: from {n} connections on, the blocking server carried fewer messages per second than \
-                 the non-blocking one in every window: at {n}, {} against {} msg/s (median, min-max).",
+                 the non-blocking one beyond noise: at {n}, {} against {} msg/s (median, min-max).",
                 at.a.show(0),
                 at.b.show(0)
             )
@@ -166,7 +167,7 @@ fn blocking_ahead(verdicts: &[CountVerdict]) -> Option<String> {
     (!ahead.is_empty()).then(|| {
         format!(
             "At {} {} the blocking server carried more messages per second than the non-blocking one \
-             in every window: with few connections a thread that waits in its own read is cheap.",
+             beyond noise: with few connections a thread that waits in its own read is cheap.",
             counts_list(&ahead),
             connections_word(&ahead)
         )
@@ -191,9 +192,9 @@ pub fn completion_vs_readiness(sweep: &[Point]) -> Option<String> {
     for (v, words) in [
         (
             Verdict::Higher,
-            "carried more messages per second in every window",
+            "carried more messages per second beyond noise",
         ),
-        (Verdict::Lower, "carried fewer in every window"),
+        (Verdict::Lower, "carried fewer beyond noise"),
         (Verdict::NoDifference, "showed no difference beyond noise"),
     ] {
         let counts = group(v);
@@ -300,8 +301,8 @@ fn same_rate(study: &Study, out: &mut Vec<String>) {
         points.iter().all(|q| {
             std::ptr::eq(*p, *q)
                 || matches!(
-                    (p.cpu_per_msg(), q.cpu_per_msg()),
-                    (Some(a), Some(b)) if compare(&a, &b) == Verdict::Lower
+                    (p.cpu_windows(), q.cpu_windows()),
+                    (a, b) if compare(&a, &b) == Verdict::Lower
                 )
         })
     });
@@ -326,14 +327,13 @@ fn knees(study: &Study, out: &mut Vec<String>) {
             .collect();
         steps.sort_by(|a, b| a.offered_pct.partial_cmp(&b.offered_pct).expect("finite"));
         let Some(light) = steps.first() else { continue };
-        let base = median(light.p99()).max(1.0);
-        let calm: Vec<&&Point> = steps
-            .iter()
-            .take_while(|p| median(p.p99()) <= KNEE * base)
-            .collect();
-        let last = calm.last().and_then(|p| p.offered_pct).unwrap_or(0.0);
+        let calm = calm_up_to(&steps);
+        let knee = match calm {
+            Some(pct) => format!("up to {pct:.0}%"),
+            None => "nowhere".to_string(),
+        };
         parts.push(format!(
-            "{} up to {last:.0}% (p99 {} ms at {:.0}%)",
+            "{} {knee} (p99 {} ms at {:.0}%)",
             t.name(),
             light.p99().map_or("-".into(), |s| s.scaled(1000.0).show(2)),
             light.offered_pct.unwrap_or(0.0)
@@ -341,10 +341,29 @@ fn knees(study: &Study, out: &mut Vec<String>) {
     }
     if !parts.is_empty() {
         out.push(format!(
-            "Under offered load the median p99 stays within {KNEE}x its light-load value: {}.",
+            "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
             parts.join("; ")
         ));
     }
+}
+
+/// The highest offered share up to which no step's p99 was above
+/// [`KNEE`] times the lightest step's beyond noise (by [`compare`] on the
+/// windows, against the light step's windows times `KNEE`): the same noise
+/// rule as every other finding, so a light-load window that met one of the
+/// machine's millisecond stalls does not move the knee. `steps` is sorted
+/// by offered share, lightest first; `None` when there are none.
+pub fn calm_up_to(steps: &[&Point]) -> Option<f64> {
+    let light = steps.first()?;
+    let base: Vec<f64> = light.windows.iter().map(|w| KNEE * w.load.p99_us).collect();
+    steps
+        .iter()
+        .take_while(|p| {
+            let p99: Vec<f64> = p.windows.iter().map(|w| w.load.p99_us).collect();
+            compare(&p99, &base) != Verdict::Higher
+        })
+        .last()
+        .and_then(|p| p.offered_pct)
 }
 
 fn saturation(study: &Study, out: &mut Vec<String>) {

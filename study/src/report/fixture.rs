@@ -100,27 +100,27 @@ pub fn report() -> Report {
     for (n, b, nb, tk) in [
         (
             1,
-            [20e3, 21e3, 22e3],
-            [20.5e3, 21.5e3, 22.5e3],
-            [20e3, 21e3, 23e3],
+            [20e3, 20.5e3, 21e3, 21.5e3, 22e3],
+            [20.5e3, 21e3, 21.5e3, 22e3, 22.5e3],
+            [20e3, 20.5e3, 21e3, 22e3, 23e3],
         ),
         (
             10,
-            [130e3, 140e3, 150e3],
-            [135e3, 145e3, 155e3],
-            [130e3, 150e3, 160e3],
+            [130e3, 135e3, 140e3, 145e3, 150e3],
+            [135e3, 140e3, 145e3, 150e3, 155e3],
+            [130e3, 140e3, 150e3, 155e3, 160e3],
         ),
         (
             100,
-            [100e3, 110e3, 115e3],
-            [180e3, 190e3, 200e3],
-            [170e3, 185e3, 205e3],
+            [100e3, 105e3, 110e3, 112e3, 115e3],
+            [180e3, 185e3, 190e3, 195e3, 200e3],
+            [170e3, 180e3, 185e3, 195e3, 205e3],
         ),
         (
             1000,
-            [90e3, 100e3, 105e3],
-            [170e3, 180e3, 190e3],
-            [160e3, 175e3, 185e3],
+            [90e3, 95e3, 100e3, 102e3, 105e3],
+            [170e3, 175e3, 180e3, 185e3, 190e3],
+            [160e3, 170e3, 175e3, 180e3, 185e3],
         ),
     ] {
         sweep.push(point(Target::Blocking, n, &b));
@@ -133,7 +133,17 @@ pub fn report() -> Report {
     let mut load_steps = Vec::new();
     for pct in [10.0, 50.0, 90.0] {
         for t in Target::studied() {
-            let mut p = point(t, 1000, &[pct * 1e3, pct * 1.1e3, pct * 1.2e3]);
+            let mut p = point(
+                t,
+                1000,
+                &[
+                    pct * 1e3,
+                    pct * 1.05e3,
+                    pct * 1.1e3,
+                    pct * 1.15e3,
+                    pct * 1.2e3,
+                ],
+            );
             p.step = Step::Offered;
             p.offered_pct = Some(pct);
             p.offered_per_s = Some(pct * 1e3);
@@ -147,7 +157,7 @@ pub fn report() -> Report {
         (Target::Completion, 4.0),
         (Target::Tokio, 6.0),
     ] {
-        let mut p = point(t, 1000, &[50e3, 50e3, 50e3]);
+        let mut p = point(t, 1000, &[50e3; 5]);
         p.step = Step::SameRate;
         p.offered_pct = Some(50.0);
         p.offered_per_s = Some(50e3);

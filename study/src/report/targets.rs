@@ -71,6 +71,10 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
     }
     let at_1000 = |t: Target| find(&study.sweep, t, 1000).and_then(|p| p.msgs());
     let cpu_1000 = |t: Target| find(&study.sweep, t, 1000).and_then(|p| p.cpu_per_msg());
+    let cpu_windows =
+        |t: Target| find(&study.sweep, t, 1000).map_or(Vec::new(), |p| p.cpu_windows());
+    let msgs_windows =
+        |t: Target| find(&study.sweep, t, 1000).map_or(Vec::new(), |p| p.msgs_windows());
     if let (Some(c), Some(nb), Some(c_cpu), Some(nb_cpu)) = (
         at_1000(Target::Completion),
         at_1000(Target::NonBlocking),
@@ -91,11 +95,14 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
                 c_cpu.show(1),
                 nb_cpu.show(1)
             ),
-            Some(floor.min >= 1.1 && compare(&c_cpu, &nb_cpu) == Verdict::Lower),
+            Some(floor.min >= 1.1 && compare(&cpu_windows(Target::Completion), &cpu_windows(Target::NonBlocking)) == Verdict::Lower),
         );
     }
     if let (Some(nb), Some(tokio)) = (at_1000(Target::NonBlocking), at_1000(Target::Tokio)) {
-        let verdict = compare(&nb, &tokio);
+        let verdict = compare(
+            &msgs_windows(Target::NonBlocking),
+            &msgs_windows(Target::Tokio),
+        );
         push(
             "non-blocking at 1000 connections not below tokio's messages/s beyond noise".into(),
             "tokio",
