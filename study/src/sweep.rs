@@ -74,18 +74,18 @@ impl Plan {
     pub fn new(mode: RunMode, nofile: u64, server_cores: usize) -> Plan {
         // Why these counts: decades from 1 to 10,000, where the modes part
         // ways; 3,000 was dropped when every point became five windows (it
-        // sat on the same line as its neighbours). Why R = 5: with five
-        // windows each, two servers that do not differ have their ranges
-        // apart by chance once in 126 comparisons (with three, once in 10),
-        // and most comparisons here are between servers that do not differ,
-        // so with R = 3 two runs would rarely agree. The full run stays under
+        // sat on the same line as its neighbours). Why R = 5: the noise rule's
+        // exact rank test can reach its 5% level only from four or five
+        // windows a side (with three each its smallest p is 10%, so no
+        // difference could ever be claimed), and five keeps chance
+        // "differences" between equal servers to one comparison in twenty. The full run stays under
         // 15 minutes. Quick keeps R = 5 and trades breadth for it: it stops
         // at 100 connections (the blocking server's ramp to 1,000 takes
         // seconds per window), leaves tokio out (a reference, not a mode of
         // the command), and takes 2 s windows in the sweep (0.8 s in the
-        // open-loop steps): with 0.5 s ones the ranges at 10 and 100
-        // connections overlapped in one run of two and the crossover moved,
-        // and with 0.8 s ones in one run of four. When the completion model joined (a fourth
+        // open-loop steps): with 0.5 s ones the crossover moved in one
+        // run of two, and with 0.8 s ones in one of four (under the old
+        // "ranges apart" rule; docs/benchmarks.md has the runs). When the completion model joined (a fourth
         // server), the full run's windows went from 1.5 to 1.2 s and its
         // 110% load step was dropped, to stay under 15 minutes.
         let (wanted, steps, repeats, warmup, measure, cap): (
