@@ -10,8 +10,8 @@ use crate::target::RunMode;
 pub fn banner(mode: RunMode) -> &'static str {
     match mode {
         RunMode::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.",
-        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep to 100 connections in 5 windows of 2 s and three load steps at 100 in 5 windows of 0.8 s, against fresh servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
-        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step and same-rate step is 5 windows of 1.2 s, each against a fresh server, servers interleaved: medians with min-max.",
+        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep to 100 connections in 5 windows of 2 s and three load steps at 100 in 5 windows of 0.8 s, against fresh servers; shorter windows are noisier, so fewer differences clear the noise than in a full run. A difference is claimed only beyond noise: an exact rank test on the windows at 5%, and medians at least 10% apart.",
+        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step and same-rate step is 5 windows of 1.2 s, each against a fresh server, servers interleaved: medians with min-max. A difference is claimed only beyond noise: an exact rank test on the windows at 5%, and medians at least 10% apart.",
     }
 }
 
