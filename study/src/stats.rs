@@ -14,12 +14,12 @@
 //!
 //! Why not "the ranges do not overlap", the rule before: with 5 windows
 //! each it is a test at 0.8%, so strict that a real 12-20% difference was
-//! found in one run and missed in the next (ten quick runs, in
-//! docs/benchmarks.md). And why the effect floor: the same ratio moved by
-//! about 10% either way between runs of this machine (non-blocking against
-//! blocking at 1 connection: 0.88 to 1.05 over ten quick runs), a drift
-//! that one run's windows cannot see; a smaller difference, however
-//! significant within a run, can reverse in the next.
+//! found in one run and missed in the next. And why a floor on the effect:
+//! over twelve quick runs of this machine the same ratio moved between runs
+//! by up to 12% down and 16% up from its middle (completion against
+//! non-blocking at 10 connections: 0.79 to 1.04), a drift that one run's
+//! windows cannot see. A difference smaller than that, however significant
+//! within a run, reverses in the next. docs/benchmarks.md has the runs.
 
 use serde::{Deserialize, Serialize};
 
@@ -90,12 +90,14 @@ pub const ALPHA: f64 = 0.05;
 
 /// The smallest ratio of medians claimed as a difference.
 ///
-/// Why 1.10: between runs of this machine the same ratio drifted by about
-/// 10% either way (see the module text); a difference below that does not
-/// survive a second run. A real difference near the floor still flips
-/// (completion against non-blocking at 10 connections: 0.79 to 1.04), and
-/// docs/benchmarks.md says so.
-pub const MIN_EFFECT: f64 = 1.10;
+/// Why 1.20: it sits above the largest drift of a ratio between runs of
+/// this machine (16%, see the module text), and below the differences the
+/// study exists to show (the event loop carried 1.28x to 1.54x the thread
+/// per connection at 10 connections in every quick run). With 1.10 the
+/// completion server's 5-10% gap to the event loop was claimed in some runs
+/// and not in others; a gap that size is reported as "no difference beyond
+/// noise", with both ranges and the ratio in the tables.
+pub const MIN_EFFECT: f64 = 1.20;
 
 /// What the windows of two servers support about one figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,16 +307,18 @@ mod tests {
     #[test]
     fn a_difference_needs_both_the_test_and_the_effect() {
         let nb = [150.0, 157.0, 161.0, 163.0, 168.0];
-        // A quick run's completion at 10 connections: ranges overlap
-        // (154 > 150), yet it ranks below beyond chance (U = 2, p = 0.032)
-        // and its median is 14% lower: a difference.
+        // Ranges overlap (152 > 150), yet the windows rank below beyond
+        // chance (U = 2, p = 0.032) and the median is 27% lower: a
+        // difference.
+        let slow = [110.0, 115.0, 118.0, 151.0, 152.0];
+        assert!((rank_test(&slow, &nb) - 8.0 / 252.0).abs() < 1e-12);
+        assert_eq!(compare(&slow, &nb), Verdict::Lower);
+        assert_eq!(compare(&nb, &slow), Verdict::Higher);
+        // Run h's completion at 10 connections: beyond chance too, but its
+        // median only 12% lower, inside the drift between runs.
         let c = [135.0, 138.0, 141.0, 154.0, 154.0];
-        assert_eq!(compare(&c, &nb), Verdict::Lower);
-        assert_eq!(compare(&nb, &c), Verdict::Higher);
-        // Separated ranges, but medians only 5% apart: within drift.
-        let close = [143.0, 145.0, 153.0, 149.0, 148.0];
-        assert!(rank_test(&close, &nb) < ALPHA);
-        assert_eq!(compare(&close, &nb), Verdict::NoDifference);
+        assert!(rank_test(&c, &nb) < ALPHA);
+        assert_eq!(compare(&c, &nb), Verdict::NoDifference);
         // Medians 25% apart, but the windows interleave: chance.
         let wide = [100.0, 160.0, 200.0, 210.0, 220.0];
         assert!(rank_test(&wide, &nb) > ALPHA);

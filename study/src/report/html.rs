@@ -60,7 +60,7 @@ pub fn html(r: &Report, charts: &[(String, String)]) -> String {
         s,
         "<h1>sockmodes performance report</h1><p>{}</p><p class=\"banner\">{}</p>",
         escape(&r.machine.one_line()),
-        cell(banner(r.mode))
+        cell(&banner(r.mode))
     );
     s.push_str("<h2>Findings (computed from this run)</h2><ul>");
     for f in &r.findings {

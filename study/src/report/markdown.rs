@@ -6,13 +6,20 @@ use super::tables::{self, Table};
 use super::Report;
 use crate::target::RunMode;
 
-/// One line on what kind of run this was, and what it trades.
-pub fn banner(mode: RunMode) -> &'static str {
-    match mode {
+/// One line on what kind of run this was, what it trades, and the noise
+/// rule its findings follow.
+pub fn banner(mode: RunMode) -> String {
+    let what = match mode {
         RunMode::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.",
-        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep to 100 connections in 5 windows of 2 s and three load steps at 100 in 5 windows of 0.8 s, against fresh servers; shorter windows are noisier, so fewer differences clear the noise than in a full run. A difference is claimed only beyond noise: an exact rank test on the windows at 5%, and medians at least 10% apart.",
-        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step and same-rate step is 5 windows of 1.2 s, each against a fresh server, servers interleaved: medians with min-max. A difference is claimed only beyond noise: an exact rank test on the windows at 5%, and medians at least 10% apart.",
-    }
+        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep to 100 connections in 5 windows of 2 s and three load steps at 100 in 5 windows of 0.8 s, against fresh servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
+        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step and same-rate step is 5 windows of 1.2 s, each against a fresh server, servers interleaved: medians with min-max.",
+    };
+    format!(
+        "{what} A difference is claimed only beyond noise: an exact rank test on the windows at {:.0}%, and \
+         medians at least {:.0}% apart.",
+        crate::stats::ALPHA * 100.0,
+        (crate::stats::MIN_EFFECT - 1.0) * 100.0
+    )
 }
 
 fn table(s: &mut String, t: &Table) {

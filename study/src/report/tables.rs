@@ -232,10 +232,13 @@ fn sweep_ratios(r: &Report) -> Table {
         .collect();
     Table {
         heading: "Connection sweep: who carried more, beyond noise",
-        note: "Ratios of medians, with the range the windows allow (min/max to max/min). A server is \"ahead\" only \
-               where its windows rank above the other's beyond chance (exact rank test, 5%) and its median is at \
-               least 1.10x the other's, the drift this machine shows between runs."
-            .into(),
+        note: format!(
+            "Ratios of medians, with the range the windows allow (min/max to max/min). A server is \"ahead\" only \
+             where its windows rank above the other's beyond chance (exact rank test, {:.0}%) and its median is at \
+             least {:.2}x the other's, more than a ratio drifted between runs of this machine.",
+            crate::stats::ALPHA * 100.0,
+            crate::stats::MIN_EFFECT
+        ),
         headers: std::iter::once("connections")
             .chain(SWEEP_PAIRS.iter().flat_map(|p| [p.2, p.3]))
             .collect(),
