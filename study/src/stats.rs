@@ -15,8 +15,8 @@
 //! Why not "the ranges do not overlap", the rule before: with 5 windows
 //! each it is a test at 0.8%, so strict that a real 12-20% difference was
 //! found in one run and missed in the next. And why a floor on the effect:
-//! over twelve quick runs of this machine the same ratio moved between runs
-//! by up to 12% down and 16% up from its middle (completion against
+//! over fourteen quick runs of this machine the same ratio moved between
+//! runs by up to about 15% either way from its middle (completion against
 //! non-blocking at 10 connections: 0.79 to 1.04), a drift that one run's
 //! windows cannot see. A difference smaller than that, however significant
 //! within a run, reverses in the next. docs/benchmarks.md has the runs.
@@ -91,9 +91,9 @@ pub const ALPHA: f64 = 0.05;
 /// The smallest ratio of medians claimed as a difference.
 ///
 /// Why 1.20: it sits above the largest drift of a ratio between runs of
-/// this machine (16%, see the module text), and below the differences the
-/// study exists to show (the event loop carried 1.28x to 1.54x the thread
-/// per connection at 10 connections in every quick run). With 1.10 the
+/// this machine (about 15%, see the module text), and below the differences
+/// the study exists to show (the event loop carried 1.24x to 1.54x the
+/// thread per connection at 10 connections in every quick run). With 1.10 the
 /// completion server's 5-10% gap to the event loop was claimed in some runs
 /// and not in others; a gap that size is reported as "no difference beyond
 /// noise", with both ranges and the ratio in the tables.
