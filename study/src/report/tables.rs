@@ -3,7 +3,7 @@
 
 use super::{CaseResult, Report};
 use crate::stats::{ratio, Spread, Verdict};
-use crate::sweep::{find, Limit, Point};
+use crate::sweep::{Limit, Point};
 use crate::target::Target;
 
 /// One table: a heading, a sentence saying how to read it, and cells.
@@ -205,27 +205,22 @@ fn sweep_ratios(r: &Report) -> Table {
     let sweep = &r.study.sweep;
     let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
     counts.dedup();
+    // The findings' own verdicts, so that the table and the sentences agree.
+    let verdicts: Vec<_> = SWEEP_PAIRS
+        .iter()
+        .map(|&(a, b, _, _)| super::findings::sweep_verdicts(sweep, a, b))
+        .collect();
     let rows = counts
         .iter()
         .map(|&n| {
-            let pair = |a: Target, b: Target| match (find(sweep, a, n), find(sweep, b, n)) {
-                (Some(pa), Some(pb)) => match (pa.msgs(), pb.msgs()) {
-                    (Some(x), Some(y)) => (
-                        ratio(&x, &y).show(2),
-                        verdict_cell(
-                            a,
-                            b,
-                            crate::stats::compare(&pa.msgs_windows(), &pb.msgs_windows()),
-                        ),
-                    ),
-                    _ => ("-".into(), "-".into()),
-                },
-                _ => ("-".into(), "-".into()),
-            };
             let mut row = vec![n.to_string()];
-            for &(a, b, _, _) in &SWEEP_PAIRS {
-                let (x, v) = pair(a, b);
-                row.extend([x, v]);
+            for (&(a, b, _, _), vs) in SWEEP_PAIRS.iter().zip(&verdicts) {
+                match vs.iter().find(|v| v.connections == n) {
+                    Some(v) => {
+                        row.extend([ratio(&v.a, &v.b).show(2), verdict_cell(a, b, v.verdict)])
+                    }
+                    None => row.extend(["-".to_string(), "-".to_string()]),
+                }
             }
             row
         })
