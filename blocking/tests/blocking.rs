@@ -163,6 +163,21 @@ fn idle_timeout_frees_the_slot() {
     server.shutdown(Duration::from_secs(1));
 }
 
+/// How the client sees the server's over-limit close (SO_LINGER 0, a
+/// reset). Under Wine 8 that RST reaches the client only some of the time,
+/// and a plain end of stream the rest (the fresh-clone CI of 2026-11-26
+/// 21:55 saw EOFError in both tries after passing for days; the event
+/// loop's and the command's over-limit tests hang on it and are ignored
+/// there). Real Windows is not tried here, so on Windows either is taken;
+/// everywhere else only the reset is.
+#[cfg(windows)]
+const OVER_LIMIT_ENDINGS: &[Option<PyException>] = &[
+    Some(PyException::ConnectionResetError),
+    Some(PyException::UnexpectedEof),
+];
+#[cfg(not(windows))]
+const OVER_LIMIT_ENDINGS: &[Option<PyException>] = &[Some(PyException::ConnectionResetError)];
+
 #[test]
 fn connections_over_the_limit_are_refused_and_others_unaffected() {
     let mut cfg = config(Service::Echo);
@@ -174,10 +189,9 @@ fn connections_over_the_limit_are_refused_and_others_unaffected() {
     b.echo(b"b").unwrap();
     let mut extra = connect(server.local_addr());
     let err = extra.echo(b"c").unwrap_err();
-    assert_eq!(
-        err.exception(),
-        Some(PyException::ConnectionResetError),
-        "{err}"
+    assert!(
+        OVER_LIMIT_ENDINGS.contains(&err.exception()),
+        "{err}: expected one of {OVER_LIMIT_ENDINGS:?}"
     );
     assert_eq!(server.stats().rejected, 1);
     a.echo(b"still served").unwrap();
