@@ -111,20 +111,26 @@ pub fn disturbed(msgs: &[f64]) -> Vec<usize> {
 }
 
 impl Point {
+    /// One figure, window by window (windows without it left out): what
+    /// [`compare`] tests.
+    ///
+    /// [`compare`]: crate::stats::compare
+    fn values(&self, f: impl Fn(&Window) -> Option<f64>) -> Vec<f64> {
+        self.windows.iter().filter_map(f).collect()
+    }
+
     fn spread(&self, f: impl Fn(&Window) -> Option<f64>) -> Option<Spread> {
-        Spread::of(self.windows.iter().filter_map(f))
+        Spread::of(self.values(f))
     }
 
     /// Messages per second.
     pub fn msgs(&self) -> Option<Spread> {
-        self.spread(|w| Some(w.load.messages_per_s))
+        Spread::of(self.msgs_windows())
     }
 
-    /// Messages per second, window by window: what [`compare`] tests.
-    ///
-    /// [`compare`]: crate::stats::compare
+    /// Messages per second, window by window.
     pub fn msgs_windows(&self) -> Vec<f64> {
-        self.windows.iter().map(|w| w.load.messages_per_s).collect()
+        self.values(|w| Some(w.load.messages_per_s))
     }
 
     /// Answers within the window per second (open loop: what was sustained).
@@ -146,21 +152,17 @@ impl Point {
 
     /// Server CPU µs per message, user + system.
     pub fn cpu_per_msg(&self) -> Option<Spread> {
-        self.spread(|w| {
-            w.cost
-                .as_ref()
-                .map(|c| c.user_us_per_msg + c.system_us_per_msg)
-        })
+        Spread::of(self.cpu_windows())
     }
 
     /// Server CPU µs per message, window by window (windows without a
     /// server measurement left out).
     pub fn cpu_windows(&self) -> Vec<f64> {
-        self.windows
-            .iter()
-            .filter_map(|w| w.cost.as_ref())
-            .map(|c| c.user_us_per_msg + c.system_us_per_msg)
-            .collect()
+        self.values(|w| {
+            w.cost
+                .as_ref()
+                .map(|c| c.user_us_per_msg + c.system_us_per_msg)
+        })
     }
 
     pub fn user_per_msg(&self) -> Option<Spread> {

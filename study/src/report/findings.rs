@@ -326,14 +326,11 @@ fn knees(study: &Study, out: &mut Vec<String>) {
             .filter(|p| p.target == t && p.offered_pct.is_some())
             .collect();
         steps.sort_by(|a, b| a.offered_pct.partial_cmp(&b.offered_pct).expect("finite"));
-        let Some(light) = steps.first() else { continue };
-        let calm = calm_up_to(&steps);
-        let knee = match calm {
-            Some(pct) => format!("up to {pct:.0}%"),
-            None => "nowhere".to_string(),
+        let (Some(light), Some(calm)) = (steps.first(), calm_up_to(&steps)) else {
+            continue;
         };
         parts.push(format!(
-            "{} {knee} (p99 {} ms at {:.0}%)",
+            "{} up to {calm:.0}% (p99 {} ms at {:.0}%)",
             t.name(),
             light.p99().map_or("-".into(), |s| s.scaled(1000.0).show(2)),
             light.offered_pct.unwrap_or(0.0)

@@ -69,46 +69,40 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
             );
         }
     }
-    let at_1000 = |t: Target| find(&study.sweep, t, 1000).and_then(|p| p.msgs());
-    let cpu_1000 = |t: Target| find(&study.sweep, t, 1000).and_then(|p| p.cpu_per_msg());
-    let cpu_windows =
-        |t: Target| find(&study.sweep, t, 1000).map_or(Vec::new(), |p| p.cpu_windows());
-    let msgs_windows =
-        |t: Target| find(&study.sweep, t, 1000).map_or(Vec::new(), |p| p.msgs_windows());
-    if let (Some(c), Some(nb), Some(c_cpu), Some(nb_cpu)) = (
-        at_1000(Target::Completion),
-        at_1000(Target::NonBlocking),
-        cpu_1000(Target::Completion),
-        cpu_1000(Target::NonBlocking),
-    ) {
-        // 1.1x beyond noise: every completion window at least 1.1x every
-        // non-blocking window, and less CPU per message beyond noise.
-        let floor = crate::stats::ratio(&c, &nb);
-        push(
-            "completion at 1000 connections at least 1.1x non-blocking's messages/s beyond noise, with less \
-             CPU per message"
-                .into(),
-            "non-blocking, same run",
-            format!(
-                "{}x messages/s; CPU per message {} against {} µs",
-                floor.show(2),
-                c_cpu.show(1),
-                nb_cpu.show(1)
-            ),
-            Some(floor.min >= 1.1 && compare(&cpu_windows(Target::Completion), &cpu_windows(Target::NonBlocking)) == Verdict::Lower),
-        );
+    let at_1000 = |t: Target| find(&study.sweep, t, 1000);
+    if let (Some(c), Some(nb)) = (at_1000(Target::Completion), at_1000(Target::NonBlocking)) {
+        if let (Some(c_msgs), Some(nb_msgs), Some(c_cpu), Some(nb_cpu)) =
+            (c.msgs(), nb.msgs(), c.cpu_per_msg(), nb.cpu_per_msg())
+        {
+            // 1.1x beyond noise: every completion window at least 1.1x every
+            // non-blocking window, and less CPU per message beyond noise.
+            let floor = crate::stats::ratio(&c_msgs, &nb_msgs);
+            let less_cpu = compare(&c.cpu_windows(), &nb.cpu_windows()) == Verdict::Lower;
+            push(
+                "completion at 1000 connections at least 1.1x non-blocking's messages/s beyond noise, with \
+                 less CPU per message"
+                    .into(),
+                "non-blocking, same run",
+                format!(
+                    "{}x messages/s; CPU per message {} against {} µs",
+                    floor.show(2),
+                    c_cpu.show(1),
+                    nb_cpu.show(1)
+                ),
+                Some(floor.min >= 1.1 && less_cpu),
+            );
+        }
     }
     if let (Some(nb), Some(tokio)) = (at_1000(Target::NonBlocking), at_1000(Target::Tokio)) {
-        let verdict = compare(
-            &msgs_windows(Target::NonBlocking),
-            &msgs_windows(Target::Tokio),
-        );
-        push(
-            "non-blocking at 1000 connections not below tokio's messages/s beyond noise".into(),
-            "tokio",
-            format!("{} against {} msg/s", nb.show(0), tokio.show(0)),
-            Some(verdict != Verdict::Lower),
-        );
+        if let (Some(nb_msgs), Some(tokio_msgs)) = (nb.msgs(), tokio.msgs()) {
+            let verdict = compare(&nb.msgs_windows(), &tokio.msgs_windows());
+            push(
+                "non-blocking at 1000 connections not below tokio's messages/s beyond noise".into(),
+                "tokio",
+                format!("{} against {} msg/s", nb_msgs.show(0), tokio_msgs.show(0)),
+                Some(verdict != Verdict::Lower),
+            );
+        }
     }
     if let Some(p) = study
         .scale
