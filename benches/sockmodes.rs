@@ -7,7 +7,9 @@
 //! 2. the scaling study: a closed-loop connection sweep, latency under
 //!    offered load, and every server at one same rate, each server in its
 //!    own process, every point in several windows (`study/src/sweep.rs`);
-//! 3. resident memory with many idle connections, beside bare threads;
+//! 3. the cross-check: the same servers at a few counts, driven by every
+//!    client engine in both placements (`study/src/crosscheck.rs`);
+//! 4. resident memory with many idle connections, beside bare threads;
 //!
 //! then writes `target/criterion/sockmodes/report.{md,json,html}`.
 //!
@@ -24,6 +26,8 @@ use std::time::{Duration, SystemTime};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sockmodes_common::Service;
 use sockmodes_study::affinity::{pin_current_thread, Placement};
+use sockmodes_study::crosscheck;
+use sockmodes_study::driver::Driver;
 use sockmodes_study::machine::Machine;
 use sockmodes_study::report::{self, criterion_dir, observe, CaseSpec, Metric, Report, Study};
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
@@ -86,9 +90,12 @@ fn main() {
         sockmodes: sockmodes.clone(),
         tokio: std::env::current_exe().expect("the bench's own path"),
     };
-    let sweep_points = sweep::connection_sweep(&plan, placement, &launcher);
-    let load_steps = sweep::offered_load(&plan, placement, &launcher, &sweep_points);
-    let same_rate = sweep::same_rate(&plan, placement, &launcher, &sweep_points);
+    let driver = Driver::sweep(placement);
+    let sweep_points = sweep::connection_sweep(&plan, driver, &launcher);
+    let load_steps = sweep::offered_load(&plan, driver, &launcher, &sweep_points);
+    let same_rate = sweep::same_rate(&plan, driver, &launcher, &sweep_points);
+    // The same servers driven by every client engine in both placements.
+    let cross_check = crosscheck::cross_check(&plan, driver, &launcher, &sweep_points);
 
     // Idle memory at 10,000 connections (where a thread per connection
     // shows); quick takes 1,000, since the blocking server starts a thread
@@ -123,6 +130,7 @@ fn main() {
         same_rate,
         scale: points,
         bare_threads,
+        cross_check,
     };
     let report = Report::new(study, Machine::describe());
     let dir = criterion_dir().join("sockmodes");

@@ -11,11 +11,14 @@
 
 mod cases;
 mod charts;
+pub mod cross;
+mod cross_show;
 pub mod findings;
 mod html;
 mod markdown;
 pub mod tables;
 pub mod targets;
+pub mod verdicts;
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +27,10 @@ use serde::{Deserialize, Serialize};
 pub use cases::{collect, criterion_dir, observe, CaseResult, CaseSpec, Metric};
 pub use targets::TargetCheck;
 
+pub use cross::CrossVerdict;
+
 use crate::affinity::Placement;
+use crate::crosscheck::Cell;
 use crate::machine::Machine;
 use crate::scale::ScalePoint;
 use crate::sweep::{Plan, Point};
@@ -58,6 +64,10 @@ pub struct Study {
     pub same_rate: Vec<Point>,
     pub scale: Vec<ScalePoint>,
     pub bare_threads: Option<BareThreads>,
+    /// The cross-check's cells: every server at a few counts, driven by
+    /// every client engine in both placements (`crosscheck.rs`).
+    #[serde(default)]
+    pub cross_check: Vec<Cell>,
 }
 
 /// Everything one report shows, for the Markdown, HTML and JSON writers.
@@ -71,6 +81,10 @@ pub struct Report {
     pub sweep_placement: String,
     pub study: Study,
     pub targets: Vec<TargetCheck>,
+    /// The cross-check's verdicts: every pair of servers at every count
+    /// it measured, with what each driver said.
+    #[serde(default)]
+    pub cross_verdicts: Vec<CrossVerdict>,
     /// Sentences computed from this run's figures.
     pub findings: Vec<String>,
 }
@@ -90,6 +104,7 @@ impl Report {
             criterion_placement: Placement::for_criterion().describe(),
             sweep_placement: Placement::for_sweep().describe(),
             findings: findings::compute(&study),
+            cross_verdicts: cross::verdicts(&study.cross_check),
             targets,
             study,
         }
