@@ -89,7 +89,7 @@ pub fn findings(verdicts: &[CrossVerdict]) -> Vec<String> {
                 }
             };
             group(
-                "holds with every client",
+                "Holds with every client",
                 at.iter()
                     .filter_map(|v| match v.outcome {
                         Outcome::Holds(x) => Some(holds_words(v.a, v.b, x)),
@@ -98,7 +98,7 @@ pub fn findings(verdicts: &[CrossVerdict]) -> Vec<String> {
                     .collect(),
             );
             group(
-                "depends on the client",
+                "Depends on the client",
                 at.iter()
                     .filter_map(|v| match &v.outcome {
                         Outcome::DependsOnClient(c) => Some(format!(
@@ -112,7 +112,7 @@ pub fn findings(verdicts: &[CrossVerdict]) -> Vec<String> {
                     .collect(),
             );
             group(
-                "no verdict, the client saturated or too few windows",
+                "No verdict (in some placement the client was saturated or the windows too few)",
                 at.iter()
                     .filter(|v| v.outcome == Outcome::NoEvidence)
                     .map(|v| format!("{} vs {}", v.a.name(), v.b.name()))
@@ -196,7 +196,7 @@ pub fn table(r: &Report) -> Option<Table> {
             "On one machine the load generator shares the cores with the server, so every figure is of the pair. \
              Here every server is driven by every client engine (`sockmodes load --mode ENGINE`) in both \
              placements: `split` (client and server on cores of their own, the sweep's) and `unpinned` (every core \
-             for both, the scheduler's choice, what a user gets). Each cell: median (min-max) messages/s of {} \
+             for both, the scheduler's choice, what a user gets). Each cell: median (min-max) messages/s, windows per cell: {} \
              windows (the sweep's own cells: {} s; the others: {} s), servers interleaved, closed-loop 64 B echo. \
              A comparison is a verdict about the servers only where every driver whose client was not saturated \
              (busy under {:.0}%) gives the same verdict by the noise rule, in both placements; otherwise it \

@@ -31,6 +31,11 @@ impl CountVerdict {
         matches!(self.checked, None | Some(Outcome::Holds(_)))
     }
 
+    /// The cross-check found that the verdict depends on the client.
+    pub fn depends(&self) -> bool {
+        matches!(self.checked, Some(Outcome::DependsOnClient(_)))
+    }
+
     /// True when the verdict is `v` and stands.
     pub fn is(&self, v: Verdict) -> bool {
         self.verdict == v && self.stands()
@@ -125,7 +130,8 @@ fn checked_note(verdicts: &[CountVerdict]) -> String {
             .map(|v| v.connections)
             .collect()
     };
-    let (held, not) = (with(CountVerdict::stands), with(|v| !v.stands()));
+    let (held, not) = (with(CountVerdict::stands), with(CountVerdict::depends));
+    let unknown = with(|v| !v.stands() && !v.depends());
     let mut s =
         "; measured with the sweep's driver (the nonblocking client, split placement)".to_string();
     if !held.is_empty() {
@@ -138,6 +144,12 @@ fn checked_note(verdicts: &[CountVerdict]) -> String {
         s.push_str(&format!(
             "; at {} the verdict depends on the client (cross-check)",
             counts_list(&not)
+        ));
+    }
+    if !unknown.is_empty() {
+        s.push_str(&format!(
+            "; at {} the cross-check had no evidence in some placement (client saturated or too few windows)",
+            counts_list(&unknown)
         ));
     }
     s
@@ -240,7 +252,7 @@ pub fn completion_vs_readiness(study: &Study, cross: &[CrossVerdict]) -> Option<
     ] {
         let counts = match v {
             Some(v) => group(&|c| c.is(v)),
-            None => group(&|c| !c.stands()),
+            None => group(&CountVerdict::depends),
         };
         if !counts.is_empty() {
             parts.push(format!(
