@@ -62,7 +62,7 @@ fn cause_short(c: &Cause) -> String {
     let mut parts = Vec::new();
     if !c.engines_disagree_in.is_empty() {
         let p: Vec<&str> = c.engines_disagree_in.iter().map(|p| p.name()).collect();
-        parts.push(format!("the engines disagree {}", p.join(" and ")));
+        parts.push(format!("the engines disagree in {}", p.join(" and ")));
     }
     if !c.placement_changes_for.is_empty() {
         let e: Vec<&str> = c.placement_changes_for.iter().map(|m| m.name()).collect();
@@ -196,8 +196,8 @@ pub fn table(r: &Report) -> Option<Table> {
             "On one machine the load generator shares the cores with the server, so every figure is of the pair. \
              Here every server is driven by every client engine (`sockmodes load --mode ENGINE`) in both \
              placements: `split` (client and server on cores of their own, the sweep's) and `unpinned` (every core \
-             for both, the scheduler's choice, what a user gets). Each cell: median (min-max) messages/s, windows per cell: {} \
-             windows (the sweep's own cells: {} s; the others: {} s), servers interleaved, closed-loop 64 B echo. \
+             for both, the scheduler's choice, what a user gets). Each cell: median (min-max) messages/s over {} \
+             windows (the sweep's own cells: {} s each; the others: {} s), servers interleaved, closed-loop 64 B echo. \
              A comparison is a verdict about the servers only where every driver whose client was not saturated \
              (busy under {:.0}%) gives the same verdict by the noise rule, in both placements; otherwise it \
              \"depends on the client\", with the likely cause. A cell with a saturated client, or under {} windows, \

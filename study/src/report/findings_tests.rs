@@ -162,7 +162,7 @@ fn a_count_where_the_verdict_depends_on_the_client_breaks_the_crossover() {
         .expect("a cross-check finding");
     assert!(
         cross_finding.contains(
-            "depends on the client: blocking vs nonblocking (the engines disagree unpinned"
+            "Depends on the client: blocking vs nonblocking (the engines disagree in unpinned;"
         ),
         "{cross_finding}"
     );
