@@ -322,3 +322,76 @@ fn the_spanish_text_follows_the_glossary() {
         breaches.join("\n")
     );
 }
+
+#[test]
+fn numbers_are_read_as_each_language_writes_them() {
+    let want = ["47528", "10", "0.81", "1004", "5.1"];
+    assert_eq!(
+        prose_numbers("47,528/s at 10, 0.81× and 1,004; PowerShell 5.1", Lang::En),
+        want
+    );
+    assert_eq!(
+        prose_numbers(
+            "47\u{a0}528/s con 10, 0,81× y 1004; PowerShell 5.1",
+            Lang::Es
+        ),
+        want
+    );
+    // A plain space is not a thousands separator: two numbers, which the
+    // comparison with the English guide then catches.
+    assert_eq!(prose_numbers("47 528", Lang::Es), ["47", "528"]);
+    assert_eq!(
+        code_numbers("`127.0.0.1:8080`"),
+        ["127", "0", "0", "1", "8080"]
+    );
+}
+
+#[test]
+fn each_glossary_rule_catches_its_class_and_passes_the_glossary_form() {
+    let count = |v: Vec<String>| v.len();
+    for (bad, good) in [
+        ("el núcleo envía un RST", "el kernel envía un RST"),
+        ("2 núcleos, 24 GiB", "2 núcleos de CPU, 24 GiB"),
+        (
+            "completa el saludo\nTCP",
+            "completa el saludo en\ntres pasos",
+        ),
+        (
+            "nos aceptó y luego reinició",
+            "nos aceptó y luego cortó la conexión con RST",
+        ),
+        ("envía un byte cada vez", "envía byte a byte"),
+        ("venció el plazo", "venció el tiempo de espera"),
+        (
+            "ninguna diferencia más allá del ruido",
+            "sin diferencia significativa",
+        ),
+        ("transportó menos", "atendió menos"),
+        ("un bucle cerrado", "un lazo cerrado"),
+        ("se detiene con Ctrl-C", "se detiene con Ctrl+C"),
+    ] {
+        assert!(count(glossary::words("t", bad)) > 0, "{bad:?} passed");
+        assert_eq!(count(glossary::words("t", good)), 0, "{good:?} failed");
+    }
+    for (bad, good) in [
+        ("unos 1.003 hilos", "unos 1003 hilos"),
+        ("47 528/s", "47\u{a0}528/s"),
+        ("47528/s", "47\u{a0}528/s"),
+        ("0,81x con 10", "0,81× con 10"),
+        ("al menos un 20%", "al menos un 20\u{a0}%"),
+        ("al menos un 20 %", "al menos un 20\u{a0}%"),
+    ] {
+        assert!(count(glossary::numbers("t", bad)) > 0, "{bad:?} passed");
+        assert_eq!(count(glossary::numbers("t", good)), 0, "{good:?} failed");
+    }
+    let fine = "WSAECONNREFUSED (10061), Python 3.8, 1004 hilos, 0,056";
+    assert_eq!(glossary::numbers("t", fine), Vec::<String>::new());
+    assert_eq!(count(glossary::decimals("t", "0.08 ms")), 1);
+    assert_eq!(count(glossary::decimals("t", "0,08 ms")), 0);
+    assert_eq!(count(glossary::quotes("t", "envía \"hola\"", false)), 2);
+    assert_eq!(count(glossary::quotes("t", "envía «hola»", false)), 0);
+    assert_eq!(
+        count(glossary::quotes("t", r#"("k", "un \"hola\"")"#, true)),
+        2
+    );
+}
