@@ -174,6 +174,11 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
+    // Said once: on one machine the figures are of the pair.
+    let placement = load::placement::observe(config.addr);
+    if let Some(note) = placement.note() {
+        eprintln!("sockmodes: note: {note}");
+    }
     let progress = Arc::new(AtomicU64::new(0));
     let bar = std::io::stdout()
         .is_terminal()
@@ -192,7 +197,11 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     }
     let report = run.report();
     if args.json {
-        println!("{}", serde_json::to_string(report)?);
+        let with = WithPlacement {
+            report,
+            placement: &placement,
+        };
+        println!("{}", serde_json::to_string(&with)?);
         // The table shows the warnings; JSON readers get them on stderr too.
         for warning in &report.warnings {
             tracing::warn!("{warning}");
@@ -201,6 +210,14 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         print_table(report);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--json`'s object: the report's fields, then where the two sides ran.
+#[derive(serde::Serialize)]
+struct WithPlacement<'a> {
+    #[serde(flatten)]
+    report: &'a LoadReport,
+    placement: &'a load::placement::Placement,
 }
 
 /// A progress bar on a terminal, updated by a ticker thread until cleared.

@@ -22,6 +22,7 @@ mod cpu;
 pub mod fairness;
 pub mod hdrlog;
 mod nonblocking;
+pub mod placement;
 mod record;
 pub mod reference;
 mod report;

@@ -35,6 +35,22 @@ fn table(s: &mut String, t: &Table) {
 pub fn markdown(r: &Report, charts: &[(String, String)]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# sockmodes performance report\n");
+    s.push_str(&body(r));
+    let _ = writeln!(s, "## Charts\n");
+    for (name, _) in charts {
+        let _ = writeln!(s, "![{name}]({name}.svg)\n");
+    }
+    let _ = writeln!(
+        s,
+        "Criterion's own reports: `target/criterion/report/index.html`. Every figure above: `report.json`."
+    );
+    s
+}
+
+/// The report's machine line, banner, findings and tables: what
+/// docs/benchmarks.md publishes of a run (`publish.rs`).
+pub fn body(r: &Report) -> String {
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "Machine: {}\n\n{}\n",
@@ -49,13 +65,5 @@ pub fn markdown(r: &Report, charts: &[(String, String)]) -> String {
     for t in tables::all(r) {
         table(&mut s, &t);
     }
-    let _ = writeln!(s, "## Charts\n");
-    for (name, _) in charts {
-        let _ = writeln!(s, "![{name}]({name}.svg)\n");
-    }
-    let _ = writeln!(
-        s,
-        "Criterion's own reports: `target/criterion/report/index.html`. Every figure above: `report.json`."
-    );
     s
 }

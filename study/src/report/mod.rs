@@ -16,6 +16,8 @@ mod cross_show;
 pub mod findings;
 mod html;
 mod markdown;
+pub mod publish;
+mod publish_tables;
 pub mod tables;
 pub mod targets;
 pub mod verdicts;
