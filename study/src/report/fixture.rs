@@ -229,6 +229,17 @@ pub fn report() -> Report {
             baseline_mib: 4.0,
         }),
         cross_check,
+        elapsed_s: Some(200.0),
+        parts: vec![
+            super::PartTime {
+                part: super::Part::Criterion,
+                seconds: 60.0,
+            },
+            super::PartTime {
+                part: super::Part::CrossCheck,
+                seconds: 80.0,
+            },
+        ],
     };
     let machine = Machine {
         cpu: "test".into(),

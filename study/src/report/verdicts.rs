@@ -221,6 +221,26 @@ pub fn blocking_ahead(verdicts: &[CountVerdict]) -> Option<String> {
     })
 }
 
+/// Counts where non-blocking carried more beyond noise (and the verdict
+/// stands) but that are not part of the crossover's run to the largest
+/// count: said apart, so that no verdict goes unreported.
+pub fn nonblocking_ahead_apart(verdicts: &[CountVerdict]) -> Option<String> {
+    let from = crossover_count(verdicts).unwrap_or(usize::MAX);
+    let ahead: Vec<usize> = verdicts
+        .iter()
+        .filter(|v| v.is(Verdict::Lower) && v.connections < from)
+        .map(|v| v.connections)
+        .collect();
+    (!ahead.is_empty()).then(|| {
+        format!(
+            "At {} {} the non-blocking server carried more messages per second than the blocking one beyond \
+             noise (the sweep's driver), without staying ahead at every larger count.",
+            counts_list(&ahead),
+            connections_word(&ahead)
+        )
+    })
+}
+
 /// Completion (io_uring) against readiness (the event loop), grouped by
 /// verdict: where it carried more beyond noise, less, no different, or
 /// where the cross-check found it depends on the client.
