@@ -9,7 +9,8 @@
 //!
 //! - docs/benchmarks.md: the report's machine line, banner, findings and
 //!   tables (region `report`), and the charts in docs/benchmarks/;
-//! - README.md: the sweep table (region `sweep-table`);
+//! - README.md: the sweep table (region `sweep-table`) and where the run's
+//!   time went (region `run-time`);
 //! - docs/guide.md and docs/guia.md: the "which mode when" table (region
 //!   `figures`), in each guide's language and number format.
 //!
@@ -78,6 +79,11 @@ pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
     vec![
         ("docs/benchmarks.md", "report", markdown::body(r)),
         ("README.md", "sweep-table", readme_table(r)),
+        (
+            "README.md",
+            "run-time",
+            super::time_account(&r.study).unwrap_or_default(),
+        ),
         ("docs/guide.md", "figures", guide_table(r, Lang::En)),
         ("docs/guia.md", "figures", guide_table(r, Lang::Es)),
     ]
@@ -135,7 +141,7 @@ mod tests {
         let back = reread(&text).unwrap();
         assert_eq!(back.findings, r.findings);
         let regions = regions(&back);
-        assert_eq!(regions.len(), 4);
+        assert_eq!(regions.len(), 5);
         for (page, name, body) in regions {
             assert!(!body.trim().is_empty(), "{page} {name}");
         }
