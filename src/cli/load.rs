@@ -200,7 +200,12 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_table(report);
     }
-    Ok(ExitCode::SUCCESS)
+    // A run that answered nothing measured nothing: say so in the status.
+    Ok(if report.messages == 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// A progress bar on a terminal, updated by a ticker thread until cleared.
@@ -238,10 +243,36 @@ fn spinner(
 fn print_table(r: &LoadReport) {
     println!("mode          {}", r.mode);
     println!("service       {}", r.service);
-    println!("connections   {}", r.connections);
+    let e = &r.ended;
+    println!(
+        "connections   {} made of {} asked: {} served, {} rejected, {} closed by the server \
+         ({} before any answer), {} failed, {} never answered, {} never connected",
+        r.connections,
+        e.asked,
+        e.served,
+        e.rejected,
+        e.closed + e.closed_unanswered,
+        e.closed_unanswered,
+        e.failed,
+        e.never_answered,
+        e.never_connected
+    );
     println!("duration      {:.2} s", r.duration_s);
-    println!("messages      {}", r.messages);
-    println!("messages/s    {:.0}", r.messages_per_s);
+    println!(
+        "messages      {} answered in the window ({} carried in from the warm-up, {} after it)",
+        r.messages, r.carried_in, r.answered_after_window
+    );
+    match r.rate_requested {
+        Some(rate) => println!(
+            "messages/s    {:.0}  offered {rate:.0} (open loop){}",
+            r.messages_per_s,
+            match r.unsent {
+                0 => String::new(),
+                n => format!("; {n} sends never made: the client could not keep the schedule"),
+            }
+        ),
+        None => println!("messages/s    {:.0}", r.messages_per_s),
+    }
     println!(
         "bytes/s       {:.0} ({:.1} MB/s)",
         r.bytes_per_s,
@@ -281,15 +312,12 @@ fn print_table(r: &LoadReport) {
     );
     if r.unanswered > 0 || r.carried_in > 0 {
         println!(
-            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up (longest {:.1} ms)",
+            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up (longest wait {:.1} ms)",
             r.unanswered,
             r.oldest_unanswered_ms.unwrap_or(0.0),
             r.carried_in,
             r.carried_in_max_ms.unwrap_or(0.0)
         );
-    }
-    if let Some(rate) = r.rate_requested {
-        println!("rate asked    {rate:.0} msg/s (open loop)");
     }
     match (r.client_cpu, r.client_cpu_utilization) {
         (Some(cpu), Some(u)) => println!(
