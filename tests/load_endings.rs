@@ -253,7 +253,9 @@ fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
         assert_eq!(r.ended.closed_unanswered, 4, "{r:?}");
         assert_eq!((r.messages, r.errors, r.unanswered), (0, 4, 4), "{r:?}");
         assert!(
-            r.warnings.iter().any(|w| w.contains("over its --max-frame")),
+            r.warnings
+                .iter()
+                .any(|w| w.contains("over its --max-frame")),
             "{:?}",
             r.warnings
         );
@@ -262,7 +264,15 @@ fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
     let (srv, _) = server(IoMode::NonBlocking, Service::Echo, |c| c.max_frame = 1024);
     for mode in IoMode::CLIENTS.map(|m| m.name()) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
-            .args(["load", "--mode", mode, "--size", "2048", "--duration", "0.5"])
+            .args([
+                "load",
+                "--mode",
+                mode,
+                "--size",
+                "2048",
+                "--duration",
+                "0.5",
+            ])
             .args(["--warmup", "0", "--warmup-cap", "1", "--connections", "2"])
             .args(["--addr", &srv.local_addr().to_string()])
             .output()
