@@ -115,10 +115,13 @@ pub struct LoadReport {
     /// the rounded times (null: closed loop).
     pub send_grid_us: Option<f64>,
     /// Answers that arrived after the window, during the drain (not in
-    /// `messages`).
+    /// `messages`). (Default 0 when reading a report older than it.)
+    #[serde(default)]
     pub answered_after_window: u64,
     /// How every connection asked for ended; the counts add up to `asked`,
-    /// and `connections` = `asked` - `never_connected`.
+    /// and `connections` = `asked` - `never_connected`. (Default all zero
+    /// when reading a report older than it.)
+    #[serde(default)]
     pub ended: Endings,
 }
 
