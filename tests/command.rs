@@ -172,6 +172,8 @@ fn load_json_in_both_modes() {
         "unanswered",
         "oldest_unanswered_ms",
         "send_grid_us",
+        "answered_after_window",
+        "ended",
     ];
     for server_mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {

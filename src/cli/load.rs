@@ -28,21 +28,26 @@ enum LoadService {
 /// `load --help`'s closing text: what every figure means.
 pub const FIELDS_HELP: &str = "\
 Figures (the table's lines; --json prints them as fields):
-  mode, service, connections   what ran; connections = those that connected
+  mode, service                what ran
+  connections                  connections made (asked for, less those never connected)
   duration_s                   measured seconds (warm-up excluded)
-  messages, messages_per_s     echo: round trips; sink: frames, completed in the window
-  bytes_per_s                  payload bytes/s (sink: as the server's summary confirmed)
+  messages, messages_per_s     answered inside the window, whenever due (echo: round trips;
+                               sink: frames the server's summary confirmed): what the server
+                               answered, never what was offered
+  bytes_per_s                  payload bytes/s of those messages
   p50_us p90_us p99_us p999_us max_us mean_us
                                latency in µs, from an HdrHistogram (1 µs to 1 hour, 0.1%);
                                closed loop: from send to answer; open loop (--rate): from
                                each send's scheduled time, so queueing behind a slow or
                                stalled server is counted. Sink: how long a send held the writer
   percentiles                  the whole distribution, [percentile, µs] pairs, p0 to p100
-  errors                       failed connections, wrong echoes, sink summaries that
-                               disagree, and latencies out of range
+  errors                       one per connection that did not end served (see ended), and
+                               latencies out of range
   latency_out_of_range         latencies outside 1 µs..1 hour: counted, never clamped
-  rate_requested, unsent       open loop: the rate asked for; sends due in the window that
-                               the client never made because it fell behind its schedule
+  rate_requested, unsent       open loop: the rate offered (the table: \"offered\"); sends due
+                               in the window never made: the client could not keep the
+                               schedule (it keeps a few messages in flight per connection,
+                               blocking one, non-blocking up to 8, and counts the rest)
   send_grid_us                 open loop: send times were rounded up to this grid (latency
                                is measured from the rounded time); null: closed loop
   client_threads, client_cpu, client_cpu_utilization
@@ -52,7 +57,7 @@ Figures (the table's lines; --json prints them as fields):
                                was the bottleneck, and the figures describe the client
   warnings                     every reason not to take the figures at face value
                                (with --json they are also printed on stderr)
-  answered_per_s               answers that arrived within the window, per second
+  answered_per_s               the same as messages_per_s (kept for its readers)
   ramp                         warmup_s: the warm-up taken (at least --warmup, longer until
                                every connection had its first answer, --warmup-cap at most);
                                cap_reached; last_first_answer_ms (null: some connection was
@@ -64,15 +69,22 @@ Figures (the table's lines; --json prints them as fields):
                                starved_connections: which (the first 20); jain_index:
                                (sum x)^2 / (n sum x^2), 1 = all equal, 1/n = one took all
   carried_in, carried_in_max_ms
-                               messages due in the warm-up but answered in the window, and
-                               the longest of their waits: counted apart (a wait that began
-                               earlier is not lost), not in messages or the percentiles
+                               of messages, those due in the warm-up, and the longest of
+                               their waits (in the percentiles: a backlog is not lost)
   unanswered, oldest_unanswered_ms
-                               messages never answered when the run gave up (window end +
-                               5 s), and how long the oldest had waited
+                               messages sent and never answered (sink: never confirmed) when
+                               their connection ended or the run gave up (window end + 5 s),
+                               and how long the oldest had waited
+  answered_after_window        answers that came during the drain, not in messages
+  ended                        why each connection ended: asked = served + rejected (reset
+                               before any answer: over the server's --max-conns) +
+                               closed_unanswered (closed before any answer: a frame over its
+                               --max-frame) + closed (closed mid-run, owing) + failed +
+                               never_answered + never_connected
 
-Every run ends within max(--warmup, --warmup-cap) + --duration + 5 s, whatever the
-server does.
+Exit status 1 when no message was answered in the window. Every run ends within
+max(--warmup, --warmup-cap) + --duration + 5 s once its connections are made, whatever
+the server does and whatever the rate.
 
 Check the figures against a server with a known delay:
   cargo run --release --example delayed_echo -- 20
@@ -209,7 +221,12 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_table(report);
     }
-    Ok(ExitCode::SUCCESS)
+    // A run that answered nothing measured nothing: say so in the status.
+    Ok(if report.messages == 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `--json`'s object: the report's fields, then where the two sides ran.
@@ -255,10 +272,36 @@ fn spinner(
 fn print_table(r: &LoadReport) {
     println!("mode          {}", r.mode);
     println!("service       {}", r.service);
-    println!("connections   {}", r.connections);
+    let e = &r.ended;
+    println!(
+        "connections   {} made of {} asked: {} served, {} rejected, {} closed by the server \
+         ({} before any answer), {} failed, {} never answered, {} never connected",
+        r.connections,
+        e.asked,
+        e.served,
+        e.rejected,
+        e.closed + e.closed_unanswered,
+        e.closed_unanswered,
+        e.failed,
+        e.never_answered,
+        e.never_connected
+    );
     println!("duration      {:.2} s", r.duration_s);
-    println!("messages      {}", r.messages);
-    println!("messages/s    {:.0}", r.messages_per_s);
+    println!(
+        "messages      {} answered in the window ({} carried in from the warm-up, {} after it)",
+        r.messages, r.carried_in, r.answered_after_window
+    );
+    match r.rate_requested {
+        Some(rate) => println!(
+            "messages/s    {:.0}  offered {rate:.0} (open loop){}",
+            r.messages_per_s,
+            match r.unsent {
+                0 => String::new(),
+                n => format!("; {n} sends never made: the client could not keep the schedule"),
+            }
+        ),
+        None => println!("messages/s    {:.0}", r.messages_per_s),
+    }
     println!(
         "bytes/s       {:.0} ({:.1} MB/s)",
         r.bytes_per_s,
@@ -298,15 +341,12 @@ fn print_table(r: &LoadReport) {
     );
     if r.unanswered > 0 || r.carried_in > 0 {
         println!(
-            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up (longest {:.1} ms)",
+            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up (longest wait {:.1} ms)",
             r.unanswered,
             r.oldest_unanswered_ms.unwrap_or(0.0),
             r.carried_in,
             r.carried_in_max_ms.unwrap_or(0.0)
         );
-    }
-    if let Some(rate) = r.rate_requested {
-        println!("rate asked    {rate:.0} msg/s (open loop)");
     }
     match (r.client_cpu, r.client_cpu_utilization) {
         (Some(cpu), Some(u)) => println!(
