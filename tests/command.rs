@@ -174,6 +174,7 @@ fn load_json_in_both_modes() {
         "send_grid_us",
         "answered_after_window",
         "ended",
+        "placement",
     ];
     for server_mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
@@ -231,6 +232,56 @@ fn load_json(mode: &str, addr: std::net::SocketAddr, extra: &[&str]) -> serde_js
     args.extend(["--connections", "4", "--warmup", "0", "--json"]);
     args.extend(extra);
     serde_json::from_str(&sockmodes_ok(&args)).expect("one JSON object")
+}
+
+#[test]
+fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
+    let server = start_server(&["--service", "echo"]);
+    let addr = server.addr.to_string();
+    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+        let out = sockmodes(&[
+            "load",
+            "--mode",
+            mode,
+            "--addr",
+            &addr,
+            "--connections",
+            "2",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0",
+            "--json",
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let notes = stderr
+            .lines()
+            .filter(|l| l.contains("the server is on this machine"))
+            .count();
+        assert_eq!(notes, 1, "{mode}: the note once: {stderr}");
+        assert!(stderr.contains("not of the server alone"), "{stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        let p = &v["placement"];
+        assert_eq!(p["same_machine"], true, "{v}");
+        assert_eq!(p["why"], "loopback address", "{v}");
+        for side in ["client", "server"] {
+            let cores = &p[side];
+            assert!(
+                cores == "unpinned" || cores == "unknown" || cores["pinned"].is_array(),
+                "{side}: {cores}"
+            );
+        }
+        if cfg!(target_os = "linux") {
+            assert_eq!(
+                p["server_pid"].as_u64(),
+                Some(u64::from(server.pid())),
+                "{v}"
+            );
+            assert_ne!(p["client"], "unknown", "{v}");
+        }
+    }
+    server.terminate().unwrap();
 }
 
 #[test]

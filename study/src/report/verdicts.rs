@@ -36,6 +36,12 @@ impl CountVerdict {
         matches!(self.checked, Some(Outcome::DependsOnClient(_)))
     }
 
+    /// The cross-check measured this count but had no evidence in some
+    /// placement (its client saturated, or too few windows).
+    pub fn unchecked(&self) -> bool {
+        matches!(self.checked, Some(Outcome::NoEvidence))
+    }
+
     /// True when the verdict is `v` and stands.
     pub fn is(&self, v: Verdict) -> bool {
         self.verdict == v && self.stands()
@@ -131,7 +137,7 @@ fn checked_note(verdicts: &[CountVerdict]) -> String {
             .collect()
     };
     let (held, not) = (with(CountVerdict::stands), with(CountVerdict::depends));
-    let unknown = with(|v| !v.stands() && !v.depends());
+    let unknown = with(CountVerdict::unchecked);
     let mut s =
         "; measured with the sweep's driver (the nonblocking client, split placement)".to_string();
     if !held.is_empty() {
@@ -269,10 +275,15 @@ pub fn completion_vs_readiness(study: &Study, cross: &[CrossVerdict]) -> Option<
             "showed no difference beyond noise",
         ),
         (None, "depended on the client (cross-check)"),
+        (
+            None,
+            "had no verdict in the cross-check (a client saturated or too few windows)",
+        ),
     ] {
         let counts = match v {
             Some(v) => group(&|c| c.is(v)),
-            None => group(&CountVerdict::depends),
+            None if words.starts_with("depended") => group(&CountVerdict::depends),
+            None => group(&CountVerdict::unchecked),
         };
         if !counts.is_empty() {
             parts.push(format!(
