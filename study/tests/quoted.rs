@@ -22,7 +22,99 @@ use sockmodes_study::sweep::{find, Point, Step};
 use sockmodes_study::target::Target;
 
 /// (page, text with `{}` for the figure, key, decimals).
-const QUOTED: &[(&str, &str, &str, usize)] = &[];
+const QUOTED: &[(&str, &str, &str, usize)] = &[
+    // README, after the sweep table.
+    (
+        "README.md",
+        "10 connections ({}x for the event loop)",
+        "ratio/nonblocking/blocking/10",
+        2,
+    ),
+    (
+        "README.md",
+        "and at 10,000 ({}x); at 1",
+        "ratio/nonblocking/blocking/10000",
+        2,
+    ),
+    (
+        "README.md",
+        "(at 1,000 unpinned, {} against",
+        "cross/blocking/1000/nonblocking/unpinned/msgs",
+        0,
+    ),
+    (
+        "README.md",
+        "against 104,978 msg/s)",
+        "cross/nonblocking/1000/nonblocking/unpinned/msgs",
+        0,
+    ),
+    (
+        "README.md",
+        "noise ({} against 69,784 msg/s)",
+        "cross/blocking/1000/blocking/unpinned/msgs",
+        0,
+    ),
+    (
+        "README.md",
+        "against {} msg/s), and on a core",
+        "cross/nonblocking/1000/blocking/unpinned/msgs",
+        0,
+    ),
+    (
+        "README.md",
+        "the blocking server ran {} threads",
+        "sweep/blocking/10000/threads",
+        0,
+    ),
+    (
+        "README.md",
+        "threads in {} MiB with 0.91",
+        "sweep/blocking/10000/rss_mib",
+        1,
+    ),
+    (
+        "README.md",
+        "with {} context switches per message, and in four",
+        "sweep/blocking/10000/switches",
+        2,
+    ),
+    (
+        "README.md",
+        "(the last came after {} s, median)",
+        "sweep/blocking/10000/ramp_s",
+        2,
+    ),
+    (
+        "README.md",
+        "all 10,000 within {} s with 4 threads",
+        "sweep/nonblocking/10000/ramp_s",
+        2,
+    ),
+    (
+        "README.md",
+        "with 4 threads in {} MiB. The",
+        "sweep/nonblocking/10000/rss_mib",
+        1,
+    ),
+    (
+        "README.md",
+        "at 10,000 ({}x), though",
+        "ratio/completion/nonblocking/10000",
+        2,
+    ),
+    (
+        "README.md",
+        "made {} system calls per message against 1.994",
+        "sweep/completion/10000/syscalls",
+        3,
+    ),
+    (
+        "README.md",
+        "per message against {}: on loopback",
+        "sweep/nonblocking/10000/syscalls",
+        3,
+    ),
+];
 
 fn target(name: &str) -> Target {
     Target::all()

@@ -89,7 +89,21 @@ pub fn readme_table(r: &Report) -> String {
         .collect();
     let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
     counts.dedup();
-    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+    let took = r.study.elapsed_s.map_or(String::new(), |s| {
+        format!("; `cargo bench` took {} s", number(s, 0, Lang::En))
+    });
+    let mut out = format!(
+        "From a {} run on the project's machine ({}{took}), medians of {} windows with their range; the whole \
+         report, with its findings and charts, is [docs/benchmarks.md](docs/benchmarks.md):\n\n",
+        r.mode.name(),
+        r.machine.one_line(),
+        r.study.plan.repeats
+    );
+    out.push_str(&format!(
+        "| {} |\n|{}\n",
+        head.join(" | "),
+        "---|".repeat(head.len())
+    ));
     for n in counts {
         let mut row = vec![number(n as f64, 0, Lang::En)];
         for &t in &studied {
@@ -147,8 +161,8 @@ fn ms(us: f64) -> String {
 fn label(t: Target, lang: Lang) -> &'static str {
     match (lang, t.mode()) {
         (Lang::En, Some(m)) => m.name(),
-        (Lang::Es, Some(m)) if m == sockmodes::IoMode::Blocking => "bloqueante",
-        (Lang::Es, Some(m)) if m == sockmodes::IoMode::NonBlocking => "no bloqueante",
+        (Lang::Es, Some(sockmodes::IoMode::Blocking)) => "bloqueante",
+        (Lang::Es, Some(sockmodes::IoMode::NonBlocking)) => "no bloqueante",
         (Lang::Es, Some(_)) => "finalización (Linux)",
         (_, None) => t.name(),
     }
