@@ -150,6 +150,9 @@ pub enum Op {
     Recv,
     /// Setting socket options.
     Configure,
+    /// Starting a server's threads and event loops (poll instances,
+    /// wakers, listener handles): not a bind, though it happens at start.
+    Start,
 }
 
 impl fmt::Display for Op {
@@ -161,6 +164,7 @@ impl fmt::Display for Op {
             Op::Send => "send",
             Op::Recv => "recv",
             Op::Configure => "setsockopt",
+            Op::Start => "start",
         })
     }
 }
@@ -201,6 +205,12 @@ impl SocketError {
         move |e| SocketError::new(op, addr, mode, e)
     }
 
+    fn out_of_descriptors(&self) -> bool {
+        self.io
+            .raw_os_error()
+            .is_some_and(|c| code::OUT_OF_DESCRIPTORS.contains(&c))
+    }
+
     fn explanation(&self) -> String {
         let addr = self.addr;
         match (self.exception, self.op) {
@@ -235,6 +245,15 @@ impl SocketError {
             (PyException::PermissionError, Op::Bind) => {
                 format!("not allowed to bind {addr} (ports below 1024 need privileges)")
             }
+            (_, Op::Start) if self.out_of_descriptors() => format!(
+                "starting the server on {addr} ran out of file descriptors (each event loop \
+                 holds a few; the open-file limit is `ulimit -n`): start fewer, or raise it"
+            ),
+            (_, Op::Start) => format!("starting the server's threads on {addr} failed"),
+            (_, op) if self.out_of_descriptors() => format!(
+                "{op} on {addr} failed: this process is out of file descriptors (its \
+                 open-file limit, `ulimit -n`)"
+            ),
             (_, op) => format!("{op} on {addr} failed"),
         }
     }
