@@ -323,3 +323,85 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
     assert!(stderr.contains("is it a sink server?"), "{stderr}");
     echo.terminate().unwrap();
 }
+
+/// Every server, out of descriptors (an open-file limit of 40, 80
+/// connections held open), logs "accept: out of resources" at most once a
+/// second with the count of failures left out, not every 50 ms.
+#[test]
+#[cfg(target_os = "linux")]
+fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+        let log = std::env::temp_dir().join(format!(
+            "sockmodes-emfile-{}-{mode}.log",
+            std::process::id()
+        ));
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "server",
+                "--mode",
+                mode,
+                "--service",
+                "echo",
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .stderr(std::fs::File::create(&log).unwrap());
+        // SAFETY: setrlimit only, between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                let lim = libc::rlimit {
+                    rlim_cur: 40,
+                    rlim_max: 40,
+                };
+                match libc::setrlimit(libc::RLIMIT_NOFILE, &lim) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                }
+            });
+        }
+        let mut server = command.spawn().unwrap();
+        let text = || std::fs::read_to_string(&log).unwrap_or_default();
+        let addr = loop {
+            if let Some(a) = text().split("listening on ").nth(1) {
+                break a.split_whitespace().next().unwrap().to_string();
+            }
+            assert!(server.try_wait().unwrap().is_none(), "{mode}: {}", text());
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let started = Instant::now();
+        let held: Vec<_> = (0..80)
+            .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+            .collect();
+        std::thread::sleep(Duration::from_millis(2500));
+        let elapsed = started.elapsed();
+        server.kill().unwrap();
+        server.wait().unwrap();
+        drop(held);
+        let text = text();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("out of resources"))
+            .collect();
+        assert!(
+            !lines.is_empty(),
+            "{mode}: the condition was logged: {text}"
+        );
+        // The first line at once, then one per whole second at most.
+        assert!(
+            lines.len() as u64 <= elapsed.as_secs() + 1,
+            "{mode}: {} lines in {elapsed:?}: {text}",
+            lines.len()
+        );
+        assert!(
+            lines
+                .iter()
+                .skip(1)
+                .all(|l| l.contains("more failure(s) since the last such line")),
+            "{mode}: later lines count what they left out: {text}"
+        );
+        let _ = std::fs::remove_file(&log);
+    }
+}

@@ -404,4 +404,24 @@ mod tests {
         let want = format!("TimeoutError (os error {}): recv", code::WOULD_BLOCK);
         assert!(e.to_string().starts_with(&want), "{e}");
     }
+
+    #[test]
+    fn running_out_of_descriptors_says_so_not_bind_failed() {
+        let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let emfile = code::OUT_OF_DESCRIPTORS[0];
+        let e = SocketError::new(Op::Start, addr, Mode::NonBlocking, os(emfile)).to_string();
+        assert!(
+            e.contains("starting the server on 127.0.0.1:8080 ran out of file descriptors"),
+            "{e}"
+        );
+        assert!(!e.contains("bind"), "{e}");
+        let e = SocketError::new(Op::Accept, addr, Mode::Blocking, os(emfile)).to_string();
+        assert!(
+            e.contains("accept on 127.0.0.1:8080 failed: this process is out of file descriptors"),
+            "{e}"
+        );
+        let e =
+            SocketError::new(Op::Start, addr, Mode::NonBlocking, os(code::CONN_RESET)).to_string();
+        assert!(!e.contains("bind"), "{e}");
+    }
 }
