@@ -66,6 +66,16 @@ pub const MAX_SEND_GRID_US: u64 = 1_000_000;
 /// any machine's cores and well within the open-file limit.
 pub const MAX_THREADS: usize = 1024;
 
+/// The most connections `load` opens at once.
+///
+/// Why 65,535: a connection from this machine to one server address needs
+/// a port of its own on this side, and a port number is 16 bits (the
+/// kernel's ephemeral range is smaller still: 28,232 ports by default on
+/// Linux). More cannot be open at once; asking for 100 million once
+/// aborted the blocking engine and kept the non-blocking one connecting
+/// for minutes.
+pub const MAX_CONNECTIONS: usize = 65_535;
+
 const BYTES_FORMS: &str = "expected a number of bytes such as 4096, 64K, 100M or 2G (K = 1024)";
 
 /// Parses a byte count: a whole number, optionally with K, M or G (powers
@@ -166,12 +176,22 @@ pub fn parse_send_grid(s: &str) -> Result<u64, String> {
     }
 }
 
-/// A count of at least 1 (`--connections`, `--max-conns`).
+/// A count of at least 1 (`--max-conns`).
 pub fn parse_at_least_one(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         Ok(_) => Err("must be at least 1".into()),
         Err(_) => Err("not a whole number".into()),
+    }
+}
+
+/// `load --connections`: 1 to [`MAX_CONNECTIONS`].
+pub fn parse_connections(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_CONNECTIONS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be from 1 to {MAX_CONNECTIONS} (a port of this machine for each)"
+        )),
     }
 }
 
@@ -262,6 +282,9 @@ mod tests {
         assert!(parse_threads("100000").is_err());
         assert_eq!(parse_threads("4"), Ok(4));
         assert!(parse_at_least_one("0").is_err());
+        assert!(parse_connections("0").is_err());
+        assert!(parse_connections("65536").is_err());
+        assert_eq!(parse_connections("65535"), Ok(MAX_CONNECTIONS));
         assert_eq!(parse_at_least_one("1"), Ok(1));
     }
 

@@ -16,7 +16,7 @@ use sockmodes::IoMode;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
 use super::bounds::{
-    self, parse_at_least_one, parse_duration, parse_frame_size, parse_rate, parse_send_grid,
+    self, parse_connections, parse_duration, parse_frame_size, parse_rate, parse_send_grid,
     parse_warmup, InputError,
 };
 use super::{ensure_descriptors, parse_addr};
@@ -95,8 +95,8 @@ pub struct LoadArgs {
     /// The server's service.
     #[arg(long, value_enum, default_value_t = LoadService::Echo)]
     service: LoadService,
-    /// Connections open at once (at least 1).
-    #[arg(long, default_value_t = 10, value_name = "N", value_parser = parse_at_least_one)]
+    /// Connections open at once: 1 to 65535 (each needs a port of this machine).
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = parse_connections)]
     connections: usize,
     /// Measured seconds (after the warm-up): 0.1 to 3600.
     #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "SECS")]
