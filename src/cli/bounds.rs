@@ -211,7 +211,7 @@ pub fn machine_memory() -> Option<u64> {
 
 /// Where [`machine_memory`] comes from, for messages.
 pub const MACHINE_MEMORY_SOURCE: &str = if cfg!(windows) {
-    "physical memory"
+    "GetPerformanceInfo"
 } else {
     "MemTotal"
 };
