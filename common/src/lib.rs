@@ -20,6 +20,7 @@
 //! - [`client`]: client errors and the checks on echo and sink answers.
 //! - [`procfs`]: a process's memory, CPU, context switches and threads (Linux).
 //! - [`sys`]: where the OS shows through: socket handles and error codes by name.
+//! - [`throttle`]: one log line a second for a condition that repeats (EMFILE), with a count.
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`.
 #![deny(missing_docs)]
@@ -38,6 +39,7 @@ pub mod slab;
 pub mod stream;
 pub mod summary;
 pub mod sys;
+pub mod throttle;
 
 pub use client::{ClientError, MessageReceipt};
 pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapshot};

@@ -32,6 +32,7 @@ use io_uring::{opcode, types};
 use sockmodes_common::config::LINGER_TIME;
 use sockmodes_common::net::{self};
 use sockmodes_common::slab::Slab;
+use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
     MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
 };
@@ -162,6 +163,7 @@ fn start_with_pool(
         listener: Some(listener),
         accept_pending: false,
         accept_retry_at: None,
+        out_of_resources: Throttle::default(),
         wake_fd: Arc::clone(&wake_fd),
         wake_buf: Box::new([0; 8]),
         wake_pending: false,
@@ -196,6 +198,8 @@ struct Loop {
     listener: Option<std::net::TcpListener>,
     accept_pending: bool,
     accept_retry_at: Option<Instant>,
+    /// Its log line, at most once a second.
+    out_of_resources: Throttle,
     wake_fd: Arc<EventFd>,
     wake_buf: Box<[u8; 8]>,
     wake_pending: bool,
