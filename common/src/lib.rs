@@ -20,6 +20,8 @@
 //! - [`client`]: client errors and the checks on echo and sink answers.
 //! - [`procfs`]: a process's memory, CPU, context switches and threads (Linux).
 //! - [`sys`]: where the OS shows through: socket handles and error codes by name.
+//! - [`show`]: text for a person: a peer's bytes shown and never obeyed
+//!   (control characters escaped as Python's `repr` does), and plurals.
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`.
 #![deny(missing_docs)]
@@ -34,6 +36,7 @@ pub mod net;
 pub mod procfs;
 pub mod pyerror;
 pub mod session;
+pub mod show;
 pub mod slab;
 pub mod stream;
 pub mod summary;

@@ -12,6 +12,7 @@ use sockmodes::{IoMode, Server};
 use sockmodes_common::config::{
     human_bytes, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
+use sockmodes_common::show::visible;
 use sockmodes_common::{MessageHandler, ServerConfig, Service, DEFAULT_MAX_FRAME};
 
 use super::{
@@ -118,10 +119,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     ensure_descriptors(config.max_conns as u64 + 64);
     let on_message: MessageHandler = Arc::new(|peer, message: Vec<u8>| {
         tracing::info!(%peer, bytes = message.len(), "message received");
-        let text = String::from_utf8_lossy(&message);
+        // A client's bytes are shown, never obeyed: control characters
+        // (ESC, BEL, NUL, newlines) escaped as Python's repr does, one
+        // message per line, a long one cut (common/src/show.rs).
         let mut out = std::io::stdout().lock();
-        // One message per line: embedded newlines are shown escaped.
-        let _ = writeln!(out, "{}", text.replace('\n', "\\n"));
+        let _ = writeln!(out, "{}", visible(&message));
         let _ = out.flush();
     });
     let service = config.service;
