@@ -151,10 +151,7 @@ fn echo_and_sink_verify_in_both_modes() {
             "--count",
             "7",
         ]);
-        assert!(
-            stdout.contains("counted 7 frame(s), 7000 bytes"),
-            "{stdout}"
-        );
+        assert!(stdout.contains("counted 7 frames, 7000 bytes"), "{stdout}");
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
         let len = std::fs::metadata(file).unwrap().len();
         let stdout = sockmodes_ok(&[

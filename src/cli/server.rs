@@ -147,7 +147,13 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 );
                 let cut = server.shutdown(SHUTDOWN_DEADLINE);
                 if cut > 0 {
-                    eprintln!("sockmodes: {cut} connection(s) were still open at the deadline and were closed");
+                    eprintln!(
+                        "sockmodes: {} still open at the deadline and closed",
+                        match cut {
+                            1 => "1 connection was".to_string(),
+                            n => format!("{n} connections were"),
+                        }
+                    );
                 }
                 return Ok(ExitCode::SUCCESS);
             }
