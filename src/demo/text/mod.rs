@@ -13,6 +13,10 @@ mod es;
 
 use sockmodes_common::show::plural;
 
+/// Between thousands in a Spanish number: a non-breaking space, so that
+/// `12 345` never breaks across lines.
+const THOUSANDS_ES: char = '\u{a0}';
+
 /// A language the demo speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -120,6 +124,31 @@ impl Lang {
             } else {
                 out.push_str(word);
             }
+        }
+        out
+    }
+
+    /// `value` with `digits` decimals, as this language writes a number:
+    /// English `1002.5`; Spanish `1002,5` with a decimal comma, and from five
+    /// integer digits on a non-breaking space between thousands (`12\u{a0}345`;
+    /// four-digit numbers are not split, as the RAE writes them).
+    pub fn number(self, value: f64, digits: usize) -> String {
+        let plain = format!("{value:.digits$}");
+        if self != Lang::Es {
+            return plain;
+        }
+        let (int, frac) = plain.split_once('.').unwrap_or((&plain, ""));
+        let (sign, int) = int.strip_prefix('-').map_or(("", int), |i| ("-", i));
+        let mut out = sign.to_string();
+        for (i, d) in int.chars().enumerate() {
+            if int.len() >= 5 && i > 0 && (int.len() - i) % 3 == 0 {
+                out.push(THOUSANDS_ES);
+            }
+            out.push(d);
+        }
+        if !frac.is_empty() {
+            out.push(',');
+            out.push_str(frac);
         }
         out
     }
@@ -294,6 +323,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn numbers_in_each_language() {
+        assert_eq!(Lang::En.number(1002.46, 1), "1002.5");
+        assert_eq!(Lang::Es.number(1002.46, 1), "1002,5");
+        assert_eq!(Lang::Es.number(0.08, 2), "0,08");
+        assert_eq!(Lang::Es.number(1000.0, 0), "1000", "four digits stay whole");
+        assert_eq!(Lang::Es.number(12345.0, 0), "12\u{a0}345");
+        assert_eq!(Lang::Es.number(1234567.25, 2), "1\u{a0}234\u{a0}567,25");
+        assert_eq!(Lang::Es.number(-98765.0, 0), "-98\u{a0}765");
+        assert_eq!(Lang::En.number(12345.0, 0), "12345");
     }
 
     #[test]
