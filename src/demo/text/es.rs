@@ -136,7 +136,7 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("o.completion_server", "finalización (io_uring)"),
     ("v.syscalls", "{msgs:eco|ecos}, {calls:llamada al sistema|llamadas al sistema}: {per} por mensaje"),
     ("v.not_here", "no se ejecutó aquí: {why}"),
-    ("tl.a_sends", "envía un byte cada vez"),
+    ("tl.a_sends", "envía byte a byte"),
     ("tl.b_waits", "espera a que el servidor tome su mensaje"),
     ("tl.axis", "milisegundos desde que B envió su mensaje entero"),
     ("svg.written", "cronograma del paso {n}: {path}"),
