@@ -79,6 +79,43 @@ fn message_reaches_stdout_in_every_mode() {
     }
 }
 
+/// What a classmate could send to a lab server: red text, a new window
+/// title, a bell and a NUL.
+const HOSTILE: &[u8] = b"hola \x1b[31mROJO\x1b]0;titulo\x07 \x00 fin";
+
+#[test]
+fn a_message_with_control_bytes_is_shown_escaped_never_raw() {
+    for m in sockmodes::IoMode::servers() {
+        let mode = m.name();
+        let mut server = start_server(&["--mode", mode, "--once"]);
+        let mut client = std::net::TcpStream::connect(server.addr).unwrap();
+        std::io::Write::write_all(&mut client, HOSTILE).unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        // The server's close: it has taken the message.
+        let _ = client.read_to_end(&mut Vec::new());
+        assert!(server.child.wait().unwrap().success(), "{mode}");
+        let mut stdout = Vec::new();
+        server
+            .child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_end(&mut stdout)
+            .unwrap();
+        for control in [0x1b, 0x07, 0x00] {
+            assert!(
+                !stdout.contains(&control),
+                "{mode}: byte {control:#04x} reached stdout raw: {stdout:?}"
+            );
+        }
+        assert_eq!(
+            String::from_utf8(stdout).unwrap(),
+            "hola \\x1b[31mROJO\\x1b]0;titulo\\x07 \\x00 fin\n",
+            "{mode}"
+        );
+    }
+}
+
 #[test]
 fn echo_and_sink_verify_in_both_modes() {
     for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
@@ -114,10 +151,7 @@ fn echo_and_sink_verify_in_both_modes() {
             "--count",
             "7",
         ]);
-        assert!(
-            stdout.contains("counted 7 frame(s), 7000 bytes"),
-            "{stdout}"
-        );
+        assert!(stdout.contains("counted 7 frames, 7000 bytes"), "{stdout}");
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
         let len = std::fs::metadata(file).unwrap().len();
         let stdout = sockmodes_ok(&[

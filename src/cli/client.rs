@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use sockmodes::{Client, ClientSettings, IoMode};
 use sockmodes_common::client::confirm_wait;
+use sockmodes_common::show;
 use sockmodes_common::{SinkTally, DEFAULT_MAX_FRAME};
 
 use super::bounds::{self, parse_frame_size, InputError};
@@ -86,8 +87,8 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         Action::Message { text } => {
             let receipt = client.send_message(text.as_bytes())?;
             println!(
-                "sent {} bytes to {addr} ({mode}); {}",
-                receipt.bytes,
+                "sent {} to {addr} ({mode}); {}",
+                show::count(receipt.bytes as u64, "byte", "bytes"),
                 if receipt.confirmed {
                     "the server read them and closed the connection".to_string()
                 } else {
@@ -151,7 +152,9 @@ fn echo(
     rtts.sort_unstable();
     let median = rtts.get(rtts.len() / 2).copied().unwrap_or_default();
     println!(
-        "echo: {count} frame(s) of {size} bytes to {addr} ({mode}) came back intact; median round trip {:.1} µs",
+        "echo: {} of {} to {addr} ({mode}) came back intact; median round trip {:.1} µs",
+        show::count(count, "frame", "frames"),
+        show::count(size as u64, "byte", "bytes"),
         median.as_secs_f64() * 1e6
     );
     Ok(())
@@ -193,9 +196,9 @@ fn sink(
     let summary = client.finish_sink(&tally)?;
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "sink: {addr} ({mode}) counted {} frame(s), {} bytes, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
-        summary.frames,
-        summary.bytes,
+        "sink: {addr} ({mode}) counted {}, {}, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
+        show::count(summary.frames, "frame", "frames"),
+        show::count(summary.bytes, "byte", "bytes"),
         summary.crc32,
         summary.bytes as f64 / secs / 1e6
     );

@@ -13,6 +13,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes::IoMode;
+use sockmodes_common::show::count;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
 use super::bounds::{
@@ -297,10 +298,8 @@ fn spinner(
             } else {
                 "warming up (until every connection is answered)"
             };
-            b.set_message(format!(
-                "{phase}: {} messages",
-                progress.load(Ordering::Relaxed)
-            ));
+            let sent = progress.load(Ordering::Relaxed);
+            b.set_message(format!("{phase}: {}", count(sent, "message", "messages")));
             thread::sleep(Duration::from_millis(100));
         }
     });
@@ -388,12 +387,12 @@ fn print_table(r: &LoadReport) {
     }
     match (r.client_cpu, r.client_cpu_utilization) {
         (Some(cpu), Some(u)) => println!(
-            "client CPU    {:.2} s user + {:.2} s system over {:.2} s: {:.0}% of {} thread(s){}",
+            "client CPU    {:.2} s user + {:.2} s system over {:.2} s: {:.0}% of {}{}",
             cpu.user_s,
             cpu.system_s,
             cpu.wall_s,
             u * 100.0,
-            r.client_threads,
+            count(r.client_threads as u64, "thread", "threads"),
             if r.client_bound { "  CLIENT-BOUND" } else { "" }
         ),
         _ => println!("client CPU    not measured on this system"),

@@ -58,7 +58,9 @@ enum Command {
         #[arg(long, value_enum, value_name = "LANG")]
         lang: Option<LangArg>,
         /// Also draw the timeline of step 9 (who waited while whom, as this
-        /// run measured it) as an SVG picture in this directory.
+        /// run measured it) as SVG pictures in this directory, one per
+        /// language from the same measurements: step9-timeline.svg (English)
+        /// and step9-timeline-es.svg (Spanish).
         #[arg(long, value_name = "DIR")]
         svg: Option<std::path::PathBuf>,
     },
@@ -153,9 +155,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let steps = demo::run(&ctx, Style::detect(), &mut std::io::stdout().lock())?;
             if let Some(dir) = svg {
-                for step in &steps {
-                    if let Some(picture) = demo::timeline::svg(step, ctx.lang) {
-                        let path = dir.join(format!("step{}-timeline.svg", step.number));
+                // Every language from this one run's measurements.
+                for (step, lang) in steps.iter().flat_map(|s| Lang::ALL.map(|l| (s, l))) {
+                    if let Some(picture) = demo::timeline::svg(step, lang) {
+                        let path = dir.join(demo::timeline::file_name(step.number, lang));
                         std::fs::write(&path, picture)
                             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                         let path = path.display().to_string();

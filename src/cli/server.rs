@@ -12,6 +12,7 @@ use sockmodes::{IoMode, Server};
 use sockmodes_common::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
+use sockmodes_common::show::visible;
 use sockmodes_common::{MessageHandler, ServerConfig, Service, DEFAULT_MAX_FRAME};
 
 use super::bounds::{
@@ -111,10 +112,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     ensure_descriptors(config.max_conns as u64 + 64);
     let on_message: MessageHandler = Arc::new(|peer, message: Vec<u8>| {
         tracing::info!(%peer, bytes = message.len(), "message received");
-        let text = String::from_utf8_lossy(&message);
+        // A client's bytes are shown, never obeyed: control characters
+        // (ESC, BEL, NUL, newlines) escaped as Python's repr does, one
+        // message per line, a long one cut (common/src/show.rs).
         let mut out = std::io::stdout().lock();
-        // One message per line: embedded newlines are shown escaped.
-        let _ = writeln!(out, "{}", text.replace('\n', "\\n"));
+        let _ = writeln!(out, "{}", visible(&message));
         let _ = out.flush();
     });
     let service = config.service;
@@ -138,7 +140,13 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 );
                 let cut = server.shutdown(SHUTDOWN_DEADLINE);
                 if cut > 0 {
-                    eprintln!("sockmodes: {cut} connection(s) were still open at the deadline and were closed");
+                    eprintln!(
+                        "sockmodes: {} still open at the deadline and closed",
+                        match cut {
+                            1 => "1 connection was".to_string(),
+                            n => format!("{n} connections were"),
+                        }
+                    );
                 }
                 return Ok(ExitCode::SUCCESS);
             }
