@@ -39,7 +39,8 @@ pub enum Cores {
 pub struct Placement {
     /// The server runs on this machine (so the two share its cores).
     pub same_machine: bool,
-    /// Why we think so: "loopback address" or "local listener".
+    /// Why we think so: "loopback address", or "a process of this machine
+    /// listens there".
     pub why: Option<String>,
     /// The server's process, where found.
     pub server_pid: Option<u32>,
@@ -71,7 +72,7 @@ impl Placement {
 }
 
 impl Cores {
-    /// "unpinned", "CPU 0-1" or "unknown".
+    /// "unpinned", "CPU 0,2" or "unknown".
     pub fn describe(&self) -> String {
         match self {
             Cores::Unpinned => "unpinned".into(),
@@ -89,6 +90,8 @@ impl Cores {
         for part in list.trim().split(',').filter(|p| !p.is_empty()) {
             let (lo, hi) = part.split_once('-').unwrap_or((part, part));
             match (lo.trim().parse::<usize>(), hi.trim().parse::<usize>()) {
+                // 4096: more CPUs than Linux's largest default build
+                // (CONFIG_NR_CPUS), so a larger number is a misread.
                 (Ok(lo), Ok(hi)) if lo <= hi && hi < 4096 => cpus.extend(lo..=hi),
                 _ => return Cores::Unknown,
             }
@@ -167,24 +170,43 @@ mod os {
     }
 
     /// The inode of a listening socket (state 0A) in a `/proc/net/tcp*`
-    /// table whose local port is `addr`'s, on its address or a wildcard.
+    /// table whose local port is `addr`'s, on its address, or on a wildcard
+    /// when `addr` is one of this machine's own addresses.
     pub fn listening_inode(table: &str, addr: SocketAddr) -> Option<u64> {
         let port = format!("{:04X}", addr.port());
+        let ours = is_local(addr.ip());
         table.lines().skip(1).find_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
             let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
             let (ip_hex, p) = local.split_once(':')?;
             let wildcard = ip_hex.bytes().all(|b| b == b'0');
-            let same_ip = match addr.ip() {
-                std::net::IpAddr::V4(v4) => {
-                    u32::from_str_radix(ip_hex, 16).ok() == Some(u32::from_ne_bytes(v4.octets()))
-                }
-                std::net::IpAddr::V6(_) => false,
-            };
-            (p == port && *state == "0A" && (wildcard || same_ip))
+            let same_ip = hex_ip(ip_hex) == Some(addr.ip());
+            (p == port && *state == "0A" && (same_ip || (wildcard && ours)))
                 .then(|| inode.parse().ok())
                 .flatten()
         })
+    }
+
+    /// An address of `/proc/net/tcp*`: the address's bytes as the kernel
+    /// stores them (network order), printed as 32-bit words in this
+    /// machine's order.
+    fn hex_ip(hex: &str) -> Option<std::net::IpAddr> {
+        let mut bytes = Vec::with_capacity(16);
+        for i in (0..hex.len()).step_by(8) {
+            let word = u32::from_str_radix(hex.get(i..i + 8)?, 16).ok()?;
+            bytes.extend(word.to_ne_bytes());
+        }
+        match bytes.len() {
+            4 => Some(std::net::IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
+            16 => Some(std::net::IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
+            _ => None,
+        }
+    }
+
+    /// True when `ip` is this machine's: loopback, or an address a socket
+    /// can bind to here (binding an address asks the kernel, sends nothing).
+    fn is_local(ip: std::net::IpAddr) -> bool {
+        ip.is_loopback() || std::net::UdpSocket::bind((ip, 0)).is_ok()
     }
 }
 
@@ -234,6 +256,16 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
+    fn an_ipv6_listener_is_found_too() {
+        let Ok(l) = std::net::TcpListener::bind("[::1]:0") else {
+            return; // no IPv6 on this machine: nothing to find
+        };
+        let p = observe(l.local_addr().unwrap());
+        assert_eq!(p.server_pid, Some(std::process::id()));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
     fn a_listener_of_this_process_is_found_with_its_pid() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let p = observe(l.local_addr().unwrap());
@@ -249,7 +281,8 @@ mod tests {
         let at = |s: &str| os::listening_inode(table, s.parse().unwrap());
         assert_eq!(at("127.0.0.1:8080"), Some(4242));
         assert_eq!(at("127.0.0.1:8081"), None, "established, not listening");
-        assert_eq!(at("192.0.2.5:8082"), Some(4444), "the wildcard");
+        assert_eq!(at("127.0.0.3:8082"), Some(4444), "the wildcard, for an address of ours");
+        assert_eq!(at("192.0.2.5:8082"), None, "the wildcard, but not our address");
         assert_eq!(at("127.0.0.2:8080"), None, "another address");
     }
 }

@@ -16,7 +16,12 @@ use std::process::ExitCode;
 use sockmodes_study::report::publish;
 
 fn main() -> ExitCode {
-    let check = std::env::args().skip(1).any(|a| a == "--check");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(bad) = args.iter().find(|a| *a != "--check") {
+        eprintln!("publish: unknown argument {bad:?} (the only one is --check)");
+        return ExitCode::from(2);
+    }
+    let check = !args.is_empty();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let files = match publish::render(&root) {
         Ok(f) => f,
@@ -42,7 +47,7 @@ fn main() -> ExitCode {
     }
     if check && differ > 0 {
         println!(
-            "{differ} file(s) differ from {}: run the example without --check",
+            "{differ} of the files differ from {}: run the example without --check",
             publish::JSON
         );
         return ExitCode::FAILURE;

@@ -415,7 +415,6 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
 fn target(name: &str) -> Target {
     Target::all()
         .into_iter()
-        .chain([Target::Raw, Target::Tokio])
         .find(|t| t.name() == name)
         .unwrap_or_else(|| panic!("no server {name}"))
 }
@@ -452,7 +451,7 @@ fn pick(s: Spread, stat: Option<&str>) -> f64 {
 /// `sweep/blocking/1000/p99_ms.max`, `ratio/nonblocking/blocking/10`,
 /// `scale/blocking/10000/kib_each`, `bare/kib_each`,
 /// `case/echo 16 B/raw`, `offered/blocking/10/p99_ms.min`,
-/// `cross/blocking/100/nonblocking/unpinned/msgs`, `crossover`, `elapsed_s`.
+/// `cross/blocking/100/nonblocking/unpinned/msgs`, `elapsed_s`.
 fn figure(r: &Report, key: &str) -> Option<f64> {
     let parts: Vec<&str> = key.split('/').collect();
     let s = &r.study;

@@ -59,6 +59,12 @@ pub struct Cause {
     /// Engines whose verdict changed with the placement: client and server
     /// competing for shared cores.
     pub placement_changes_for: Vec<IoMode>,
+    /// Some cells rank the two servers oppositely beyond noise (one says
+    /// higher, another lower); otherwise the disagreement is between "a
+    /// difference" and "none", which may be a lack of power as much as the
+    /// pair effect.
+    #[serde(default)]
+    pub reversed: bool,
 }
 
 /// The cross-checked verdict.
@@ -150,9 +156,11 @@ fn cause(with: &[(Driver, Verdict)]) -> Cause {
             placement_changes_for.push(d.engine);
         }
     }
+    let has = |v: Verdict| with.iter().any(|&(_, w)| w == v);
     Cause {
         engines_disagree_in,
         placement_changes_for,
+        reversed: has(Verdict::Higher) && has(Verdict::Lower),
     }
 }
 

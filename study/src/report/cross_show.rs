@@ -11,10 +11,14 @@ use crate::target::Target;
 /// The words for an outcome of `a` against `b`.
 pub fn outcome_words(a: Target, b: Target, o: &Outcome) -> String {
     match o {
-        Outcome::Holds(Verdict::Higher) => format!("{} ahead with every client", a.name()),
-        Outcome::Holds(Verdict::Lower) => format!("{} ahead with every client", b.name()),
+        Outcome::Holds(Verdict::Higher) => {
+            format!("{} ahead with every unsaturated client", a.name())
+        }
+        Outcome::Holds(Verdict::Lower) => {
+            format!("{} ahead with every unsaturated client", b.name())
+        }
         Outcome::Holds(Verdict::NoDifference) => {
-            "no difference beyond noise with any client".into()
+            "no difference beyond noise with any unsaturated client".into()
         }
         Outcome::DependsOnClient(_) => "depends on the client".into(),
         Outcome::NoEvidence => {
@@ -23,18 +27,28 @@ pub fn outcome_words(a: Target, b: Target, o: &Outcome) -> String {
     }
 }
 
-/// The likely cause of a "depends on the client", in words.
+/// The likely cause of a "depends on the client", in words: a reversal is
+/// the pair effect; "a difference" against "none" may also be a client
+/// that narrows the gap, or too little power to see it.
 pub fn cause_words(c: &Cause) -> String {
     let list = |v: Vec<&str>| v.join(" and ");
     let mut parts = Vec::new();
     if !c.engines_disagree_in.is_empty() {
-        parts.push(format!(
-            "the client engines disagree in the {} placement: the client's model shapes the result (like pairs with like: a thread \
-             per connection on both sides wakes its partner thread directly, an event loop on both sides batches)",
-            list(c.engines_disagree_in.iter().map(|p| p.name()).collect())
-                .replace("split", "split (client and server on cores of their own)")
-                .replace("unpinned", "unpinned (shared cores)")
-        ));
+        let where_ = list(c.engines_disagree_in.iter().map(|p| p.name()).collect())
+            .replace("split", "split (client and server on cores of their own)")
+            .replace("unpinned", "unpinned (shared cores)");
+        parts.push(if c.reversed {
+            format!(
+                "the client engines rank the servers oppositely in the {where_} placement: the client's model \
+                 shapes the result (like pairs with like: a thread per connection on both sides wakes its partner \
+                 thread directly, an event loop on both sides batches)"
+            )
+        } else {
+            format!(
+                "in the {where_} placement one client engine finds a difference beyond noise and another finds \
+                 none: the client's model narrows or hides the gap there"
+            )
+        });
     }
     if !c.placement_changes_for.is_empty() {
         parts.push(format!(
@@ -62,7 +76,12 @@ fn cause_short(c: &Cause) -> String {
     let mut parts = Vec::new();
     if !c.engines_disagree_in.is_empty() {
         let p: Vec<&str> = c.engines_disagree_in.iter().map(|p| p.name()).collect();
-        parts.push(format!("the engines disagree in {}", p.join(" and ")));
+        let how = if c.reversed {
+            "rank them oppositely"
+        } else {
+            "disagree"
+        };
+        parts.push(format!("the engines {how} in {}", p.join(" and ")));
     }
     if !c.placement_changes_for.is_empty() {
         let e: Vec<&str> = c.placement_changes_for.iter().map(|m| m.name()).collect();
@@ -199,7 +218,7 @@ pub fn table(r: &Report) -> Option<Table> {
              for both, the scheduler's choice, what a user gets). Each cell: median (min-max) messages/s over {} \
              windows (the sweep's own cells: {} s each; the others: {} s), servers interleaved, closed-loop 64 B echo. \
              A comparison is a verdict about the servers only where every driver whose client was not saturated \
-             (busy under {:.0}%) gives the same verdict by the noise rule, in both placements; otherwise it \
+             (busy at most {:.0}%) gives the same verdict by the noise rule, in both placements; otherwise it \
              \"depends on the client\", with the likely cause. A cell with a saturated client, or under {} windows, \
              is no evidence, not a tie.",
             plan.repeats,

@@ -102,6 +102,10 @@ fn a_verdict_that_flips_with_the_engine_depends_on_the_client() {
     };
     assert_eq!(cause.engines_disagree_in, vec![Placement::Unpinned]);
     assert_eq!(cause.placement_changes_for, vec![IoMode::Blocking]);
+    assert!(
+        cause.reversed,
+        "the blocking engine ranks them the other way"
+    );
     assert_eq!(saturated_cells(v), 0);
 }
 
@@ -122,6 +126,7 @@ fn a_verdict_that_changes_only_with_placement_names_the_placement() {
         Outcome::DependsOnClient(Cause {
             engines_disagree_in: vec![],
             placement_changes_for: vec![IoMode::NonBlocking, IoMode::Blocking],
+            reversed: false,
         })
     );
 }
@@ -197,4 +202,29 @@ fn every_pair_of_servers_is_judged_once_at_every_count() {
     assert!(v
         .iter()
         .all(|x| x.outcome == Outcome::Holds(Verdict::NoDifference)));
+}
+
+#[test]
+fn a_difference_against_none_depends_on_the_client_but_is_no_reversal() {
+    // The published run's shape at 100 connections: the event-loop client
+    // finds the event loop ahead, the thread-per-connection one, unpinned,
+    // finds no difference; split, that client is saturated.
+    let [nb_split, b_split, nb_unpinned, b_unpinned] = drivers();
+    let level = [100e3, 102e3, 104e3, 106e3, 108e3];
+    let all: Vec<Cell> = [
+        cells(nb_split, &SLOW, &FAST, 0.86),
+        cells(b_split, &SLOW, &FAST, 0.96),
+        cells(nb_unpinned, &SLOW, &FAST, 0.4),
+        cells(b_unpinned, &level, &level, 0.5),
+    ]
+    .concat();
+    let v = verdicts(&all);
+    let Outcome::DependsOnClient(cause) = &only(&v).outcome else {
+        panic!("{:?}", only(&v).outcome);
+    };
+    assert_eq!(cause.engines_disagree_in, vec![Placement::Unpinned]);
+    assert!(!cause.reversed);
+    let words = super::super::cross_show::cause_words(cause);
+    assert!(words.contains("finds none"), "{words}");
+    assert!(!words.contains("like pairs with like"), "{words}");
 }

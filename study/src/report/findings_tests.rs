@@ -91,6 +91,7 @@ fn completion_against_readiness_is_grouped_by_verdict() {
         outcome: Outcome::DependsOnClient(Cause {
             engines_disagree_in: vec![crate::affinity::Placement::Unpinned],
             placement_changes_for: vec![],
+            reversed: false,
         }),
         cells: vec![],
     };
@@ -162,7 +163,7 @@ fn a_count_where_the_verdict_depends_on_the_client_breaks_the_crossover() {
         .expect("a cross-check finding");
     assert!(
         cross_finding.contains(
-            "Depends on the client: blocking vs nonblocking (the engines disagree in unpinned;"
+            "Depends on the client: blocking vs nonblocking (the engines rank them oppositely in unpinned;"
         ),
         "{cross_finding}"
     );

@@ -169,6 +169,14 @@ impl Report {
         }
     }
 
+    /// The name of the placement a sentence of [`Placement::describe`]
+    /// gives ("Placement `split`: ..." is `split`), so that a report read
+    /// back from its JSON draws the placement it was measured with, not
+    /// the one of the machine rendering it.
+    pub fn placement_name(described: &str) -> &str {
+        described.split('`').nth(1).unwrap_or(described)
+    }
+
     /// (file stem, SVG text) of every chart with data.
     pub fn charts(&self) -> Vec<(String, String)> {
         charts::all(self, lang::Lang::En)
@@ -218,6 +226,14 @@ pub(crate) mod fixture;
 mod tests {
     use super::fixture;
     use super::*;
+
+    #[test]
+    fn a_placement_is_named_from_its_sentence() {
+        for p in [Placement::Split, Placement::SameCore, Placement::Unpinned] {
+            assert_eq!(Report::placement_name(&p.describe()), p.name());
+        }
+        assert_eq!(Report::placement_name("split"), "split");
+    }
 
     #[test]
     fn the_json_reads_back_into_the_same_report() {

@@ -308,7 +308,7 @@ mod tests {
         let readme = readme_table(&r);
         assert!(readme.contains("| 100 |"), "{readme}");
         assert!(
-            readme.contains("nonblocking ahead with every client"),
+            readme.contains("nonblocking ahead with every unsaturated client"),
             "{readme}"
         );
     }

@@ -22,7 +22,7 @@ fn a_sweep_row_shows_spreads_and_a_client_bound_point_is_marked() {
     let ratios = sweep_ratios(&r);
     let at_100 = ratios.rows.iter().find(|r| r[0] == "100").unwrap();
     assert_eq!(
-        at_100[2], "nonblocking ahead with every client",
+        at_100[2], "nonblocking ahead with every unsaturated client",
         "cross-checked"
     );
     let at_1 = &ratios.rows[0];

@@ -263,28 +263,28 @@ pub fn completion_vs_readiness(study: &Study, cross: &[CrossVerdict]) -> Option<
             .map(|c| c.connections)
             .collect()
     };
-    let mut parts = Vec::new();
-    for (v, words) in [
+    let groups: [(fn(&CountVerdict) -> bool, &str); 5] = [
         (
-            Some(Verdict::Higher),
+            |c| c.is(Verdict::Higher),
             "carried more messages per second beyond noise",
         ),
-        (Some(Verdict::Lower), "carried fewer beyond noise"),
+        (|c| c.is(Verdict::Lower), "carried fewer beyond noise"),
         (
-            Some(Verdict::NoDifference),
+            |c| c.is(Verdict::NoDifference),
             "showed no difference beyond noise",
         ),
-        (None, "depended on the client (cross-check)"),
         (
-            None,
+            CountVerdict::depends,
+            "depended on the client (cross-check)",
+        ),
+        (
+            CountVerdict::unchecked,
             "had no verdict in the cross-check (a client saturated or too few windows)",
         ),
-    ] {
-        let counts = match v {
-            Some(v) => group(&|c| c.is(v)),
-            None if words.starts_with("depended") => group(&CountVerdict::depends),
-            None => group(&CountVerdict::unchecked),
-        };
+    ];
+    let mut parts = Vec::new();
+    for (pick, words) in groups {
+        let counts = group(&pick);
         if !counts.is_empty() {
             parts.push(format!(
                 "{words} at {} {}",

@@ -5,7 +5,6 @@
 use super::draw::{bar_chart, Bar, Bars};
 use super::labels::{self, filled, label};
 use super::{colour, Lang};
-use crate::affinity::Placement;
 use crate::crosscheck::{cells_of, Cell};
 use crate::driver::Driver;
 use crate::report::{CaseResult, Metric, Report};
@@ -14,7 +13,7 @@ use crate::target::Target;
 
 /// The criterion groups: round trips by payload, and throughput.
 pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
-    let criterion = Placement::for_criterion().name();
+    let criterion = Report::placement_name(&r.criterion_placement);
     let mut out = Vec::new();
     for (group, title, unit) in [
         ("latency", "latency.title", "latency.unit"),

@@ -18,7 +18,6 @@ use plotters::prelude::*;
 
 use super::lang::Lang;
 use super::Report;
-use crate::affinity::Placement;
 use crate::stats::Spread;
 use crate::sweep::Point;
 use crate::target::Target;
@@ -48,7 +47,7 @@ fn sweep(r: &Report, lang: Lang) -> Vec<(String, String)> {
     if study.sweep.is_empty() {
         return Vec::new();
     }
-    let placement = Placement::for_sweep().name();
+    let placement = Report::placement_name(&r.sweep_placement);
     let caption = |what: &str| {
         label("by.connections", lang)
             .replace("{what}", &label(what, lang))
@@ -102,7 +101,7 @@ fn load(r: &Report, lang: Lang) -> Vec<(String, String)> {
     if study.load_steps.is_empty() {
         return Vec::new();
     }
-    let placement = Placement::for_sweep().name();
+    let placement = Report::placement_name(&r.sweep_placement);
     let n = study.plan.load_connections;
     let hockey = lines(
         &filled("hockey.title", lang, n, placement),
