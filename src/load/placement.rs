@@ -281,8 +281,16 @@ mod tests {
         let at = |s: &str| os::listening_inode(table, s.parse().unwrap());
         assert_eq!(at("127.0.0.1:8080"), Some(4242));
         assert_eq!(at("127.0.0.1:8081"), None, "established, not listening");
-        assert_eq!(at("127.0.0.3:8082"), Some(4444), "the wildcard, for an address of ours");
-        assert_eq!(at("192.0.2.5:8082"), None, "the wildcard, but not our address");
+        assert_eq!(
+            at("127.0.0.3:8082"),
+            Some(4444),
+            "the wildcard, for an address of ours"
+        );
+        assert_eq!(
+            at("192.0.2.5:8082"),
+            None,
+            "the wildcard, but not our address"
+        );
         assert_eq!(at("127.0.0.2:8080"), None, "another address");
     }
 }
