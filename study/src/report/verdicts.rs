@@ -247,6 +247,9 @@ pub fn nonblocking_ahead_apart(verdicts: &[CountVerdict]) -> Option<String> {
     })
 }
 
+/// Which counts a group of a sentence takes.
+type Pick = fn(&CountVerdict) -> bool;
+
 /// Completion (io_uring) against readiness (the event loop), grouped by
 /// verdict: where it carried more beyond noise, less, no different, or
 /// where the cross-check found it depends on the client.
@@ -263,7 +266,7 @@ pub fn completion_vs_readiness(study: &Study, cross: &[CrossVerdict]) -> Option<
             .map(|c| c.connections)
             .collect()
     };
-    let groups: [(fn(&CountVerdict) -> bool, &str); 5] = [
+    let groups: [(Pick, &str); 5] = [
         (
             |c| c.is(Verdict::Higher),
             "carried more messages per second beyond noise",
