@@ -293,7 +293,10 @@ impl Ledger {
             } else {
                 u64::from(self.summary_owed.is_some())
             };
-        if let (Some(oldest), Some(at), true) = (oldest, at, owed > 0) {
+        // A rejected connection's messages were refused with it: its
+        // ending says so, and they are not "never answered".
+        let refused = ending == Ending::Rejected;
+        if let (Some(oldest), Some(at), true, false) = (oldest, at, owed > 0, refused) {
             self.tally.unanswered = owed;
             self.tally.oldest_unanswered = Some(at.saturating_duration_since(oldest));
         }
@@ -472,6 +475,10 @@ mod tests {
             refused,
         ];
         assert_eq!(tallies[0].ending, Ending::Rejected);
+        assert_eq!(
+            tallies[0].unanswered, 0,
+            "refused with its connection, not left unanswered"
+        );
         assert_eq!(tallies[1].ending, Ending::ClosedUnanswered);
         assert_eq!(tallies[1].unanswered, 1);
         let e = Endings::of(&tallies);
