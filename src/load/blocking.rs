@@ -313,8 +313,14 @@ impl Sends {
         if window.is_some_and(|w| due >= w.to) {
             return None;
         }
-        thread::sleep(until(due));
-        // The window may have opened while asleep.
+        // Sleep in ticks: a due time past the window's end (a coarse grid)
+        // is found out once the window opens, not slept through.
+        while Instant::now() < due {
+            if conn.run.window().is_some_and(|w| due >= w.to) {
+                return None;
+            }
+            thread::sleep(until(due).min(TICK));
+        }
         if let Some(Window { from, to }) = conn.run.window() {
             if due >= to {
                 return None;
