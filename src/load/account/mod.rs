@@ -5,8 +5,8 @@
 //! (a send, an answer, the server closing or resetting, the run giving up);
 //! the ledger decides what counts. So the blocking threads and the mio loops
 //! cannot disagree on what "unanswered" or "rejected" means: they only
-//! report events, and the same events give the same counts, as the tests
-//! below show with hand-made sequences.
+//! report events, and the same events give the same counts, as
+//! `account/tests.rs` shows with hand-made sequences.
 //!
 //! - An **answer** counts in `messages` (and its latency in the histograms)
 //!   when it arrives inside the measured window, whenever its message was
@@ -19,7 +19,8 @@
 //!   it is owed, like an echo not yet answered.
 //! - A connection ends in exactly one [`Ending`]; every ending but
 //!   [`Ending::Served`] is one error. What it still owed then is
-//!   **unanswered**, with the age of the oldest.
+//!   **unanswered**, with the age of the oldest (not for a rejected
+//!   connection: its messages were refused with it).
 
 use std::collections::VecDeque;
 use std::time::Instant;
