@@ -33,8 +33,13 @@ def cliente(mensaje, host="127.0.0.1", puerto=8080):
 
     codigo = s.connect_ex((host, puerto))
     print(f"connect_ex devolvió {codigo} ({errno.errorcode.get(codigo, 'OK')}): el saludo sigue en curso", flush=True)
-    # Esperar a que el socket se pueda escribir: entonces el saludo terminó
-    select.select([], [s], [], 5)
+    # Esperar a que el socket se pueda escribir: entonces el saludo terminó.
+    # Si falla, Linux y macOS lo marcan también como escribible, pero Windows
+    # lo pone en el tercer conjunto, el de errores: hay que mirar los dos
+    # (si no, sin servidor esperaríamos los 5 s enteros).
+    _, escribibles, errores = select.select([], [s], [s], 5)
+    if not escribibles and not errores:
+        raise TimeoutError(f"el saludo con {host}:{puerto} no terminó en 5 s")
     error = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if error:
         raise ConnectionRefusedError(error, f"no se pudo conectar a {host}:{puerto} ({errno.errorcode.get(error, error)})")

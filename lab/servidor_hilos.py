@@ -21,6 +21,17 @@ import sys
 import threading
 
 
+def visible(datos):
+    """Los bytes recibidos, como texto que se lee y no se obedece."""
+    # Lo que llega de la red se muestra, nunca se obedece: impreso tal cual,
+    # un ESC (\x1b) cambiaría el color o el título de tu terminal y un BEL
+    # (\x07) lo haría sonar. Como repr(), esto escapa los caracteres de control
+    # (\x1b, \x07, \x00, \n) y deja las tildes y la ñ como son; los bytes que no
+    # son UTF-8 salen como \xff.
+    texto = datos.decode("utf-8", errors="backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in texto)
+
+
 def atender(conexion, direccion):
     """El hilo de una conexión: recibe hasta el fin de flujo y muestra."""
     trozos = []
@@ -30,7 +41,7 @@ def atender(conexion, direccion):
             if not trozo:
                 break
             trozos.append(trozo)
-    mensaje = b"".join(trozos).decode("utf-8", errors="replace")
+    mensaje = visible(b"".join(trozos))
     print(f"[{threading.current_thread().name}] {direccion}: {mensaje}", flush=True)
 
 

@@ -146,6 +146,20 @@ impl fmt::Display for IoMode {
     }
 }
 
+/// In JSON a model is its command-line name (`"nonblocking"`).
+impl serde::Serialize for IoMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IoMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for IoMode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -174,6 +188,16 @@ mod tests {
         assert_eq!("non-blocking".parse::<IoMode>(), Ok(IoMode::NonBlocking));
         let err = "poll".parse::<IoMode>().unwrap_err();
         assert!(err.contains("blocking, nonblocking, completion"), "{err}");
+    }
+
+    #[test]
+    fn every_model_travels_in_json_as_its_name() {
+        for m in IoMode::ALL {
+            let text = serde_json::to_string(&m).unwrap();
+            assert_eq!(text, format!("\"{}\"", m.name()));
+            assert_eq!(serde_json::from_str::<IoMode>(&text).unwrap(), m);
+        }
+        assert!(serde_json::from_str::<IoMode>("\"poll\"").is_err());
     }
 
     #[test]

@@ -13,9 +13,14 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes::IoMode;
+use sockmodes_common::show::count;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
-use super::{ensure_descriptors, parse_addr, parse_secs};
+use super::bounds::{
+    self, parse_connections, parse_duration, parse_frame_size, parse_rate, parse_send_grid,
+    parse_warmup, InputError,
+};
+use super::{ensure_descriptors, parse_addr};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum LoadService {
@@ -103,31 +108,37 @@ pub struct LoadArgs {
     /// The server's service.
     #[arg(long, value_enum, default_value_t = LoadService::Echo)]
     service: LoadService,
-    /// Connections open at once.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    /// Connections open at once: 1 to 65535 (each needs a port of this machine).
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = parse_connections)]
     connections: usize,
-    /// Measured seconds (after the warm-up).
-    #[arg(long, default_value = "5", value_parser = parse_secs, value_name = "SECS")]
+    /// Measured seconds (after the warm-up): 0.1 to 3600.
+    #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "SECS")]
     duration: Duration,
-    /// Payload bytes per frame.
-    #[arg(long, default_value_t = 64, value_name = "BYTES")]
+    /// Payload bytes per frame (suffixes K, M, G = 1024^n; at most 4G - 1,
+    /// the 32-bit length, and the buffers, about (2 x connections + 2) x
+    /// BYTES, must fit in the machine's memory).
+    #[arg(long, default_value_t = 64, value_name = "BYTES", value_parser = parse_frame_size)]
     size: usize,
     /// Open loop: send this many messages per second in total, on a schedule,
-    /// measuring latency from each scheduled time. Default: closed loop.
-    #[arg(long, value_name = "MSGS_PER_SEC")]
+    /// measuring latency from each scheduled time (above 0, at most 1e8,
+    /// and at least one message in the window). Default: closed loop.
+    #[arg(long, value_name = "MSGS_PER_SEC", value_parser = parse_rate)]
     rate: Option<f64>,
     /// Least seconds of traffic before measuring (excluded from the
     /// figures). The warm-up goes on until every connection has had its
     /// first answer, so a server still accepting is not measured half-ready.
+    /// 0 to 3600.
     #[arg(long, default_value = "1", value_parser = parse_warmup, value_name = "SECS")]
     warmup: Duration,
     /// Open loop: round send times up to a grid of this many µs, so the
     /// sends of one slot go in one wake-up (0: each at its exact time).
-    /// Default: the time of 8 messages at --rate, at most 1000 µs.
-    #[arg(long, value_name = "MICROS", requires = "rate")]
+    /// Default: the time of 8 messages at --rate, at most 1000 µs. At most
+    /// 1000000 (1 s), and no longer than --duration.
+    #[arg(long, value_name = "MICROS", requires = "rate", value_parser = parse_send_grid)]
     send_grid: Option<u64>,
     /// Most seconds of warm-up: then the window starts even if some
     /// connection was never answered, and those are reported as starved.
+    /// 0 to 3600.
     #[arg(long, default_value = "30", value_parser = parse_warmup, value_name = "SECS")]
     warmup_cap: Duration,
     /// Print one JSON object instead of a table (fields: see the README,
@@ -141,18 +152,12 @@ pub struct LoadArgs {
     hdr_log: Option<PathBuf>,
 }
 
-fn parse_warmup(s: &str) -> Result<Duration, String> {
-    if s.trim().parse::<f64>() == Ok(0.0) {
-        return Ok(Duration::ZERO);
-    }
-    parse_secs(s)
-}
-
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mode = args.mode;
     if let Some(code) = super::refuse_without_client(mode) {
         return Ok(code);
     }
+    check_inputs(&args)?;
     // The progress bar learns from the run when the window opens.
     let measuring = Arc::new(AtomicBool::new(false));
     let opened = Arc::clone(&measuring);
@@ -186,6 +191,11 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
+    // Said once: on one machine the figures are of the pair.
+    let placement = load::placement::observe(config.addr);
+    if let Some(note) = placement.note() {
+        eprintln!("sockmodes: note: {note}");
+    }
     let progress = Arc::new(AtomicU64::new(0));
     let bar = std::io::stdout()
         .is_terminal()
@@ -204,7 +214,11 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     }
     let report = run.report();
     if args.json {
-        println!("{}", serde_json::to_string(report)?);
+        let with = WithPlacement {
+            report,
+            placement: &placement,
+        };
+        println!("{}", serde_json::to_string(&with)?);
         // The table shows the warnings; JSON readers get them on stderr too.
         for warning in &report.warnings {
             tracing::warn!("{warning}");
@@ -217,6 +231,48 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// `--json`'s object: the report's fields, then where the two sides ran.
+#[derive(serde::Serialize)]
+struct WithPlacement<'a> {
+    #[serde(flatten)]
+    report: &'a LoadReport,
+    placement: &'a load::placement::Placement,
+}
+
+/// What the options allow one by one but not together: a grid or a rate
+/// that puts no send in the window, buffers beyond the machine's memory.
+fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
+    let window = args.duration.as_secs_f64();
+    if let Some(rate) = args.rate {
+        if rate * window < 1.0 {
+            return Err(InputError(format!(
+                "--rate {rate} over --duration {window} s schedules no message in the window: \
+                 raise either"
+            )));
+        }
+    }
+    if let Some(grid) = args.send_grid {
+        if Duration::from_micros(grid) > args.duration {
+            return Err(InputError(format!(
+                "--send-grid {grid} µs is longer than --duration {window} s: the window \
+                 would hold no slot of the grid"
+            )));
+        }
+    }
+    // The payload and its frame, and per connection a frame queued to send
+    // and a reply (measured: 4 connections of 64 MiB peaked at 644 MiB in
+    // the non-blocking engine, 10 copies).
+    let copies = (args.connections as u64)
+        .saturating_mul(2)
+        .saturating_add(2);
+    bounds::fits_in_memory((args.size as u64).saturating_mul(copies), || {
+        format!(
+            "--size {} with {} connection(s)",
+            args.size, args.connections
+        )
     })
 }
 
@@ -242,10 +298,8 @@ fn spinner(
             } else {
                 "warming up (until every connection is answered)"
             };
-            b.set_message(format!(
-                "{phase}: {} messages",
-                progress.load(Ordering::Relaxed)
-            ));
+            let sent = progress.load(Ordering::Relaxed);
+            b.set_message(format!("{phase}: {}", count(sent, "message", "messages")));
             thread::sleep(Duration::from_millis(100));
         }
     });
@@ -333,12 +387,12 @@ fn print_table(r: &LoadReport) {
     }
     match (r.client_cpu, r.client_cpu_utilization) {
         (Some(cpu), Some(u)) => println!(
-            "client CPU    {:.2} s user + {:.2} s system over {:.2} s: {:.0}% of {} thread(s){}",
+            "client CPU    {:.2} s user + {:.2} s system over {:.2} s: {:.0}% of {}{}",
             cpu.user_s,
             cpu.system_s,
             cpu.wall_s,
             u * 100.0,
-            r.client_threads,
+            count(r.client_threads as u64, "thread", "threads"),
             if r.client_bound { "  CLIENT-BOUND" } else { "" }
         ),
         _ => println!("client CPU    not measured on this system"),

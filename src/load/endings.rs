@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sockmodes_common::show::count;
 
 use super::account::Ending;
 use super::fairness::ConnTally;
@@ -105,6 +106,11 @@ pub fn endings_said(e: &Endings, size: usize) -> Vec<String> {
     ];
     said.into_iter()
         .filter(|(n, _)| *n > 0)
-        .map(|(n, why)| format!("{n} of {} connection(s) {why}", e.asked))
+        .map(|(n, why)| {
+            format!(
+                "{n} of {} {why}",
+                count(e.asked as u64, "connection", "connections")
+            )
+        })
         .collect()
 }

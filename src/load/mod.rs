@@ -28,6 +28,7 @@ pub mod endings;
 pub mod fairness;
 pub mod hdrlog;
 mod nonblocking;
+pub mod placement;
 mod record;
 pub mod reference;
 mod report;

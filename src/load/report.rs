@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use sockmodes_common::show::{count, plural};
 
 use super::cpu::{CpuWindow, CLIENT_BOUND_UTILIZATION};
 use super::endings::{self, endings_said, Endings};
@@ -187,10 +188,13 @@ fn summarize(
     let mut warnings = Vec::new();
     if client_bound {
         warnings.push(format!(
-            "client-bound: the load generator's {} thread(s) were busy {:.0}% of the window \
+            "client-bound: the load generator's {} busy {:.0}% of the window \
              (over {:.0}%); these figures measure the client, not the server: use fewer \
              connections per client process, or more client machines",
-            outcome.threads,
+            match outcome.threads {
+                1 => "1 thread was".to_string(),
+                n => format!("{n} threads were"),
+            },
             utilization.unwrap_or(0.0) * 100.0,
             CLIENT_BOUND_UTILIZATION * 100.0
         ));
@@ -220,8 +224,11 @@ fn summarize(
     }
     if rec.out_of_range > 0 {
         warnings.push(format!(
-            "{} latencies fell outside 1 µs ..= {} s and are left out of the percentiles",
-            rec.out_of_range,
+            "{} outside 1 µs ..= {} s, left out of the percentiles",
+            match rec.out_of_range {
+                1 => "1 latency fell".to_string(),
+                n => format!("{n} latencies fell"),
+            },
             MAX_LATENCY_US / 1_000_000
         ));
     }
@@ -279,10 +286,10 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
     r.oldest_unanswered_ms = oldest.map(endings::ms);
     if r.ramp.cap_reached {
         r.warnings.push(format!(
-            "the warm-up reached its cap of {:.1} s with {} connection(s) never answered; \
+            "the warm-up reached its cap of {:.1} s with {} never answered; \
              the window started anyway",
             warmup.as_secs_f64(),
-            r.ramp.never_answered
+            count(r.ramp.never_answered as u64, "connection", "connections")
         ));
     }
     let f = &r.fairness;
@@ -294,9 +301,14 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
             .collect();
         let more = f.starved - f.starved_connections.len();
         r.warnings.push(format!(
-            "{} of {} connection(s) starved: no answer in the window (connection {}{})",
+            "{} of {} starved: no answer in the window ({} {}{})",
             f.starved,
-            r.connections,
+            count(r.connections as u64, "connection", "connections"),
+            plural(
+                f.starved_connections.len() as u64,
+                "connection",
+                "connections"
+            ),
             named.join(", "),
             if more > 0 {
                 format!(" and {more} more")
@@ -307,8 +319,9 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
     }
     if unanswered > 0 {
         r.warnings.push(format!(
-            "{unanswered} message(s) never answered; the oldest had waited {:.0} ms when its \
-             connection ended or the run gave up",
+            "{} never answered; the oldest had waited {:.0} ms when its connection ended or the run \
+             gave up",
+            count(unanswered, "message", "messages"),
             r.oldest_unanswered_ms.unwrap_or(0.0)
         ));
     }

@@ -13,9 +13,13 @@
 //!   use it by default.
 //! - `split`: the client on the first half of the cores, the servers on the
 //!   other half (CPU 0 and CPU 1 on two cores), as on two machines. The
-//!   scaling study always uses it: it measures how a server uses cores of its
+//!   scaling study uses it: it measures how a server uses cores of its
 //!   own, and a client sharing them would muddy that.
 //!   `SOCKMODES_BENCH_PLACEMENT=split` makes the criterion groups use it too.
+//! - `unpinned`: every core for both sides, the scheduler's choice: what a
+//!   user gets by default. The cross-check (`crosscheck.rs`) measures it
+//!   beside `split`, because on one machine the client's model and the
+//!   placement can rank the servers differently.
 //!
 //! Threads inherit their creator's mask, and so do child processes, so a
 //! server started from a thread pinned to the server cores keeps all its
@@ -26,13 +30,18 @@
 //! each side a *set* of cores. Elsewhere than Linux nothing is pinned, and
 //! [`describe`] says so.
 
+use serde::{Deserialize, Serialize};
+
 /// Where the two sides run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Placement {
     /// Client and servers on the first core.
     SameCore,
     /// Client on the first half of the cores, servers on the second.
     Split,
+    /// Both sides on every core: the scheduler places them.
+    Unpinned,
 }
 
 impl Placement {
@@ -60,6 +69,17 @@ impl Placement {
         match self {
             Placement::SameCore => "same-core",
             Placement::Split => "split",
+            Placement::Unpinned => "unpinned",
+        }
+    }
+
+    /// The placements of the cross-check: the study's own, and the
+    /// scheduler's choice (one core: only the first, there is no other).
+    pub fn for_cross_check() -> Vec<Placement> {
+        if cores_online() >= 2 {
+            vec![Placement::Split, Placement::Unpinned]
+        } else {
+            vec![Placement::SameCore]
         }
     }
 
@@ -68,6 +88,7 @@ impl Placement {
         match self {
             Placement::SameCore => vec![0],
             Placement::Split => (0..cores_online() / 2).collect(),
+            Placement::Unpinned => (0..cores_online()).collect(),
         }
     }
 
@@ -76,6 +97,7 @@ impl Placement {
         match self {
             Placement::SameCore => vec![0],
             Placement::Split => (cores_online() / 2..cores_online()).collect(),
+            Placement::Unpinned => (0..cores_online()).collect(),
         }
     }
 
@@ -103,6 +125,11 @@ impl Placement {
                 cpus(self.client_cpus()),
                 cpus(self.server_cpus()),
                 self.server_cpus().len()
+            ),
+            Placement::Unpinned => format!(
+                "Placement `unpinned`: the client and the servers on every core ({}), where the scheduler puts \
+                 them; mio and tokio get one event thread per core.",
+                cpus(self.server_cpus())
             ),
         }
     }

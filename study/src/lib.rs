@@ -13,12 +13,18 @@
 //! - [`sweep`]: the connection sweep, the offered-load steps and the
 //!   same-rate efficiency step, each point measured in R windows, each window
 //!   against a fresh server process, servers interleaved;
+//! - [`driver`] and [`crosscheck`]: who drives a window (the client's load
+//!   engine and the placement), and the cross-check that measures the
+//!   servers again with every engine in both placements, so a verdict can
+//!   say whether it is about the servers or about the pair;
 //! - [`scale`]: resident memory with many idle connections, and the same for
 //!   bare threads (the yardstick of the thread-per-connection server);
 //! - [`report`]: tables, findings, targets and charts, as Markdown, HTML and
 //!   JSON.
 
 pub mod affinity;
+pub mod crosscheck;
+pub mod driver;
 pub mod launch;
 pub mod machine;
 pub mod point;

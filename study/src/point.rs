@@ -50,6 +50,9 @@ pub enum Step {
     Offered,
     /// Open loop at the same rate for every server.
     SameRate,
+    /// Closed loop, driven by another client engine or placement than the
+    /// sweep's (`crosscheck.rs`).
+    CrossCheck,
 }
 
 /// Which side limited a point.

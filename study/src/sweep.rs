@@ -29,10 +29,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sockmodes::child::{CounterReader, Counters};
 use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
-use sockmodes::IoMode;
 use sockmodes_common::procfs::{self, ProcessSample};
 
 use crate::affinity::Placement;
+pub use crate::driver::Driver;
 pub use crate::launch::{Launcher, SERVE_TOKIO};
 pub use crate::point::{disturbed, find, Limit, Point, ServerCost, Step, Window, DISTURBED};
 use crate::target::{RunMode, Target};
@@ -66,6 +66,13 @@ pub struct Plan {
     pub warmup_cap_s: f64,
     /// Cores each server gets (the split placement's server half).
     pub server_cores: usize,
+    /// Connection counts of the cross-check (`crosscheck.rs`): every client
+    /// engine, both placements.
+    #[serde(default)]
+    pub cross_counts: Vec<usize>,
+    /// Window length of the cross-check's closed-loop cells.
+    #[serde(default)]
+    pub cross_measure_s: f64,
 }
 
 impl Plan {
@@ -97,7 +104,7 @@ impl Plan {
             f64,
         ) = match mode {
             RunMode::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
-            RunMode::Quick => (&[1, 10, 100], &[10.0, 50.0, 100.0], 5, 0.3, 2.0, 3.0),
+            RunMode::Quick => (&[1, 10, 100], &[10.0, 50.0, 100.0], 5, 0.2, 2.0, 3.0),
             RunMode::Full => (
                 &[1, 10, 100, 1_000, 10_000],
                 &[10.0, 50.0, 90.0],
@@ -141,32 +148,60 @@ impl Plan {
             open_measure_s: if mode == RunMode::Quick { 0.8 } else { measure },
             warmup_cap_s: cap,
             server_cores,
+            // Why these counts: 100 and 1,000 are where the client's model
+            // was seen to flip the ranking of the servers (unpinned, a thread
+            // per connection on both sides); quick keeps 100, the count its
+            // sweep ends at. Why 1.2 s windows: the full run's own length;
+            // the cross-check adds three cells per server and count to the
+            // one the sweep already measured (docs/benchmarks.md, "What one
+            // machine can and cannot tell you"). Quick takes 1 s windows
+            // and a 0.2 s least warm-up (100 connections are all answered
+            // within it) to stay within 4 minutes: with 1.2 s and 0.3 s a
+            // quick run took 247 s (the cross-check 68 s of it).
+            cross_counts: match mode {
+                RunMode::Test => vec![10],
+                RunMode::Quick => vec![100],
+                RunMode::Full => vec![100, 1_000],
+            }
+            .into_iter()
+            .filter(|&n| fits(n))
+            .collect(),
+            cross_measure_s: match mode {
+                RunMode::Test => 0.3,
+                RunMode::Quick => 1.0,
+                RunMode::Full => 1.2,
+            },
+        }
+    }
+
+    /// The window length of a point of `step`.
+    pub fn window_s(&self, step: Step) -> f64 {
+        match step {
+            Step::Sweep => self.measure_s,
+            Step::Offered | Step::SameRate => self.open_measure_s,
+            Step::CrossCheck => self.cross_measure_s,
         }
     }
 }
 
-/// One window: a fresh `target` server, a closed- or open-loop load.
+/// One window: a fresh server for point `p`, driven by `driver`, closed
+/// loop or at `rate`.
 fn window(
     launcher: &Launcher,
-    placement: Placement,
-    target: Target,
-    connections: usize,
+    driver: Driver,
+    p: &Point,
     rate: Option<f64>,
     plan: &Plan,
 ) -> Result<Window, String> {
-    let window_s = if rate.is_some() {
-        plan.open_measure_s
-    } else {
-        plan.measure_s
-    };
+    let window_s = plan.window_s(p.step);
     let server = launcher
-        .start(target, placement)
+        .start(p.target, driver.placement)
         .map_err(|e| e.to_string())?;
     let samples: Arc<Mutex<Vec<ProcessSample>>> = Arc::default();
     let counted: Arc<Mutex<Vec<Counters>>> = Arc::default();
     let (pid, into, counts) = (server.pid(), Arc::clone(&samples), Arc::clone(&counted));
     // Only the command's own servers count their system calls.
-    let reader = target.mode().map(|_| server.counter_reader());
+    let reader = p.target.mode().map(|_| server.counter_reader());
     let hook = WindowHook(Arc::new(move |_edge: WindowEdge| {
         if let Ok(s) = procfs::sample(pid) {
             into.lock().expect("not poisoned").push(s);
@@ -176,13 +211,13 @@ fn window(
         }
     }));
     let config = LoadConfig {
-        connections,
+        connections: p.connections,
         duration: Duration::from_secs_f64(window_s),
         warmup: Duration::from_secs_f64(plan.warmup_s),
         warmup_cap: Duration::from_secs_f64(plan.warmup_cap_s),
         rate,
         on_window: Some(hook),
-        ..LoadConfig::new(IoMode::NonBlocking, server.addr)
+        ..LoadConfig::new(driver.engine, server.addr)
     };
     let run = load::run(&config, Arc::new(AtomicU64::new(0)));
     let _ = server.terminate();
@@ -226,25 +261,26 @@ fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> 
 }
 
 /// Runs `points` R times each, interleaved: every round measures each
-/// point once, in order, each against a fresh server.
-fn measure_all(
+/// point once, in order, each against a fresh server, driven by `driver`.
+pub(crate) fn measure_all(
     plan: &Plan,
-    placement: Placement,
+    driver: Driver,
     launcher: &Launcher,
     mut points: Vec<(Point, Option<f64>)>,
 ) -> Vec<Point> {
     for round in 0..plan.repeats {
         for (p, rate) in &mut points {
             eprintln!(
-                "study: {:?} {} at {} connections{} (window {} of {})",
+                "study: {:?} {} at {} connections{}, {} (window {} of {})",
                 p.step,
                 p.target.name(),
                 p.connections,
                 rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
+                driver.describe(),
                 round + 1,
                 plan.repeats
             );
-            match window(launcher, placement, p.target, p.connections, *rate, plan) {
+            match window(launcher, driver, p, *rate, plan) {
                 Ok(w) => p.windows.push(w),
                 Err(e) => eprintln!("study: {} failed: {e}", p.target.name()),
             }
@@ -265,7 +301,7 @@ fn measure_all(
                 msgs[i],
                 DISTURBED * 100.0
             );
-            if let Ok(w) = window(launcher, placement, p.target, p.connections, None, plan) {
+            if let Ok(w) = window(launcher, driver, p, None, plan) {
                 p.windows[i] = w;
                 p.remeasured += 1;
             }
@@ -278,21 +314,22 @@ fn measure_all(
         .collect()
 }
 
-fn empty(target: Target, step: Step, connections: usize, plan: &Plan) -> Point {
+/// A point not measured yet; its server gets the cores `placement` gives.
+pub(crate) fn empty(target: Target, step: Step, connections: usize, placement: Placement) -> Point {
     Point {
         target,
         step,
         connections,
         offered_pct: None,
         offered_per_s: None,
-        server_cores: plan.server_cores,
+        server_cores: placement.server_cpus().len(),
         windows: Vec::new(),
         remeasured: 0,
     }
 }
 
 /// The connection sweep: every studied server at every count.
-pub fn connection_sweep(plan: &Plan, placement: Placement, launcher: &Launcher) -> Vec<Point> {
+pub fn connection_sweep(plan: &Plan, driver: Driver, launcher: &Launcher) -> Vec<Point> {
     let mut points = Vec::new();
     for &n in &plan.connections {
         // All of one count's rounds before the next count: interleaved
@@ -300,9 +337,9 @@ pub fn connection_sweep(plan: &Plan, placement: Placement, launcher: &Launcher) 
         let at_n = plan
             .servers
             .iter()
-            .map(|&t| (empty(t, Step::Sweep, n, plan), None))
+            .map(|&t| (empty(t, Step::Sweep, n, driver.placement), None))
             .collect();
-        points.extend(measure_all(plan, placement, launcher, at_n));
+        points.extend(measure_all(plan, driver, launcher, at_n));
     }
     points
 }
@@ -321,6 +358,7 @@ pub fn capacities(sweep: &[Point], n: usize) -> Vec<(Target, f64)> {
 /// Open-loop points at `n` connections, one per `(server, rate)`.
 fn open_loop(
     plan: &Plan,
+    driver: Driver,
     step: Step,
     pct: f64,
     rates: &[(Target, f64)],
@@ -328,7 +366,7 @@ fn open_loop(
     rates
         .iter()
         .map(|&(t, rate)| {
-            let mut p = empty(t, step, plan.load_connections, plan);
+            let mut p = empty(t, step, plan.load_connections, driver.placement);
             p.offered_pct = Some(pct);
             p.offered_per_s = Some(rate);
             (p, Some(rate))
@@ -339,7 +377,7 @@ fn open_loop(
 /// The hockey stick: open loop at each step of each server's own capacity.
 pub fn offered_load(
     plan: &Plan,
-    placement: Placement,
+    driver: Driver,
     launcher: &Launcher,
     sweep: &[Point],
 ) -> Vec<Point> {
@@ -350,25 +388,20 @@ pub fn offered_load(
             .iter()
             .map(|&(t, cap)| (t, cap * pct / 100.0))
             .collect();
-        let step = open_loop(plan, Step::Offered, pct, &rates);
-        points.extend(measure_all(plan, placement, launcher, step));
+        let step = open_loop(plan, driver, Step::Offered, pct, &rates);
+        points.extend(measure_all(plan, driver, launcher, step));
     }
     points
 }
 
 /// Every server at one rate: `plan.same_rate_pct` of the slowest capacity.
-pub fn same_rate(
-    plan: &Plan,
-    placement: Placement,
-    launcher: &Launcher,
-    sweep: &[Point],
-) -> Vec<Point> {
+pub fn same_rate(plan: &Plan, driver: Driver, launcher: &Launcher, sweep: &[Point]) -> Vec<Point> {
     let caps = capacities(sweep, plan.load_connections);
     let Some(slowest) = caps.iter().map(|&(_, c)| c).min_by(f64::total_cmp) else {
         return Vec::new();
     };
     let rate = slowest * plan.same_rate_pct / 100.0;
     let rates: Vec<(Target, f64)> = caps.iter().map(|&(t, _)| (t, rate)).collect();
-    let step = open_loop(plan, Step::SameRate, plan.same_rate_pct, &rates);
-    measure_all(plan, placement, launcher, step)
+    let step = open_loop(plan, driver, Step::SameRate, plan.same_rate_pct, &rates);
+    measure_all(plan, driver, launcher, step)
 }

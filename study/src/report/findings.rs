@@ -6,6 +6,12 @@
 //! ranges. Where each point was
 //! limited (client, server, both) is a table column, not a sentence.
 
+use super::verdicts::{
+    blocking_ahead, checked_verdicts, completion_vs_readiness, counts_words, crossover,
+    no_difference, nonblocking_ahead_apart,
+};
+#[cfg(test)]
+use super::verdicts::{crossover_count, sweep_verdicts};
 use super::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{find, Limit, Point, Step};
@@ -28,15 +34,20 @@ pub fn compute(study: &Study) -> Vec<String> {
                 .to_string(),
         );
     }
-    let verdicts = sweep_verdicts(&study.sweep, Target::Blocking, Target::NonBlocking);
+    let cross = super::cross::verdicts(&study.cross_check);
+    let verdicts = checked_verdicts(study, &cross, Target::Blocking, Target::NonBlocking);
     out.push(crossover(&verdicts));
+    out.extend(super::cross_show::findings(&cross));
     if let Some(s) = no_difference(&verdicts) {
         out.push(s);
     }
     if let Some(s) = blocking_ahead(&verdicts) {
         out.push(s);
     }
-    if let Some(s) = completion_vs_readiness(&study.sweep) {
+    if let Some(s) = nonblocking_ahead_apart(&verdicts) {
+        out.push(s);
+    }
+    if let Some(s) = completion_vs_readiness(study, &cross) {
         out.push(s);
     }
     largest(study, &mut out);
@@ -44,185 +55,6 @@ pub fn compute(study: &Study) -> Vec<String> {
     knees(study, &mut out);
     saturation(study, &mut out);
     out
-}
-
-/// One count's comparison of messages/s between two servers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CountVerdict {
-    pub connections: usize,
-    pub verdict: Verdict,
-    pub a: Spread,
-    pub b: Spread,
-}
-
-/// `a` against `b` in messages/s at every count where both were measured.
-pub fn sweep_verdicts(sweep: &[Point], a: Target, b: Target) -> Vec<CountVerdict> {
-    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-    counts.sort_unstable();
-    counts.dedup();
-    counts
-        .into_iter()
-        .filter_map(|n| {
-            let (pa, pb) = (find(sweep, a, n)?, find(sweep, b, n)?);
-            Some(CountVerdict {
-                connections: n,
-                verdict: compare(&pa.msgs_windows(), &pb.msgs_windows()),
-                a: pa.msgs()?,
-                b: pb.msgs()?,
-            })
-        })
-        .collect()
-}
-
-/// The first count from which blocking stays below non-blocking beyond
-/// noise, at every larger count too; `None` when there is none.
-pub fn crossover_count(verdicts: &[CountVerdict]) -> Option<usize> {
-    let mut from = None;
-    for v in verdicts.iter().rev() {
-        if v.verdict == Verdict::Lower {
-            from = Some(v.connections);
-        } else {
-            break;
-        }
-    }
-    from
-}
-
-fn crossover(verdicts: &[CountVerdict]) -> String {
-    match crossover_count(verdicts) {
-        Some(n) => {
-            let at = verdicts
-                .iter()
-                .find(|v| v.connections == n)
-                .expect("the crossover is one of them");
-            format!(
-                "Crossover: from {n} connections on, the blocking server carried fewer messages per second than \
-                 the non-blocking one beyond noise: at {n}, {} against {} msg/s (median, min-max).",
-                at.a.show(0),
-                at.b.show(0)
-            )
-        }
-        None => "No crossover: at the largest count measured the blocking server was not below the non-blocking \
-                 one beyond noise."
-            .to_string(),
-    }
-}
-
-fn counts_list(counts: &[usize]) -> String {
-    match counts {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!(
-            "{} and {last}",
-            init.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// "connection" for just 1, else "connections".
-fn connections_word(counts: &[usize]) -> &'static str {
-    if counts == [1] {
-        "connection"
-    } else {
-        "connections"
-    }
-}
-
-/// "a, b and c".
-fn counts_words(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-fn no_difference(verdicts: &[CountVerdict]) -> Option<String> {
-    let same: Vec<&CountVerdict> = verdicts
-        .iter()
-        .filter(|v| v.verdict == Verdict::NoDifference)
-        .collect();
-    let first = same.first()?;
-    let counts: Vec<usize> = same.iter().map(|v| v.connections).collect();
-    Some(format!(
-        "At {} {} there was no difference beyond noise between blocking and non-blocking (at {}: {} \
-         against {} msg/s).",
-        counts_list(&counts),
-        connections_word(&counts),
-        first.connections,
-        first.a.show(0),
-        first.b.show(0)
-    ))
-}
-
-fn blocking_ahead(verdicts: &[CountVerdict]) -> Option<String> {
-    let ahead: Vec<usize> = verdicts
-        .iter()
-        .filter(|v| v.verdict == Verdict::Higher)
-        .map(|v| v.connections)
-        .collect();
-    (!ahead.is_empty()).then(|| {
-        format!(
-            "At {} {} the blocking server carried more messages per second than the non-blocking one \
-             beyond noise: with few connections a thread that waits in its own read is cheap.",
-            counts_list(&ahead),
-            connections_word(&ahead)
-        )
-    })
-}
-
-/// Completion (io_uring) against readiness (the event loop), grouped by
-/// verdict: where it carried more beyond noise, less, or no different.
-pub fn completion_vs_readiness(sweep: &[Point]) -> Option<String> {
-    let verdicts = sweep_verdicts(sweep, Target::Completion, Target::NonBlocking);
-    if verdicts.is_empty() {
-        return None;
-    }
-    let group = |v: Verdict| -> Vec<usize> {
-        verdicts
-            .iter()
-            .filter(|c| c.verdict == v)
-            .map(|c| c.connections)
-            .collect()
-    };
-    let mut parts = Vec::new();
-    for (v, words) in [
-        (
-            Verdict::Higher,
-            "carried more messages per second beyond noise",
-        ),
-        (Verdict::Lower, "carried fewer beyond noise"),
-        (Verdict::NoDifference, "showed no difference beyond noise"),
-    ] {
-        let counts = group(v);
-        if !counts.is_empty() {
-            parts.push(format!(
-                "{words} at {} {}",
-                counts_list(&counts),
-                connections_word(&counts)
-            ));
-        }
-    }
-    let last = verdicts.last().expect("not empty");
-    let calls = |t: Target| {
-        find(sweep, t, last.connections)
-            .and_then(Point::syscalls_per_msg)
-            .map_or("-".into(), |s| s.show(3))
-    };
-    Some(format!(
-        "Completion (io_uring) against readiness (the mio event loop): it {}. At {}: {} against {} msg/s \
-         ({}x), with {} against {} system calls per message.",
-        counts_words(&parts),
-        last.connections,
-        last.a.show(0),
-        last.b.show(0),
-        crate::stats::ratio(&last.a, &last.b).show(2),
-        calls(Target::Completion),
-        calls(Target::NonBlocking)
-    ))
 }
 
 fn show(s: Option<Spread>, digits: usize) -> String {

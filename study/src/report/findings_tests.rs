@@ -1,6 +1,7 @@
 //! Unit tests of `findings.rs`, on fixed synthetic data (kept apart so
 //! that `findings.rs` stays under 400 lines).
 
+use super::super::cross::{Cause, CrossVerdict, Outcome};
 use super::super::fixture::{self, point};
 use super::*;
 
@@ -68,7 +69,10 @@ fn completion_against_readiness_is_grouped_by_verdict() {
             &[200.0, 205.0, 210.0, 215.0, 220.0],
         ),
     ];
-    let s = completion_vs_readiness(&sweep).expect("both measured");
+    let mut study = fixture::report().study;
+    study.sweep = sweep.clone();
+    study.cross_check.clear();
+    let s = completion_vs_readiness(&study, &[]).expect("both measured");
     assert!(
         s.contains("more messages per second beyond noise at 1000"),
         "{s}"
@@ -77,8 +81,27 @@ fn completion_against_readiness_is_grouped_by_verdict() {
         s.contains("no difference beyond noise at 1 connection"),
         "{s}"
     );
-    assert!(!s.contains("fewer"), "{s}");
-    assert_eq!(completion_vs_readiness(&sweep[..2][..1]), None);
+    assert!(!s.contains("fewer") && !s.contains("depended"), "{s}");
+    // Where the cross-check found it depends on the client, it is no
+    // longer "more beyond noise".
+    let depends = CrossVerdict {
+        a: Target::NonBlocking,
+        b: Target::Completion,
+        connections: 1000,
+        outcome: Outcome::DependsOnClient(Cause {
+            engines_disagree_in: vec![crate::affinity::Placement::Unpinned],
+            placement_changes_for: vec![],
+        }),
+        cells: vec![],
+    };
+    let s = completion_vs_readiness(&study, &[depends]).expect("both measured");
+    assert!(
+        s.contains("depended on the client (cross-check) at 1000"),
+        "{s}"
+    );
+    assert!(!s.contains("more messages"), "{s}");
+    study.sweep.truncate(1);
+    assert_eq!(completion_vs_readiness(&study, &[]), None);
 }
 
 #[test]
@@ -104,4 +127,43 @@ fn findings_are_sentences_without_walls_of_points() {
     for f in &r.findings {
         assert!(f.matches(", ").count() < 12, "a wall: {f}");
     }
+}
+
+#[test]
+fn a_count_where_the_verdict_depends_on_the_client_breaks_the_crossover() {
+    let mut study = fixture::report().study;
+    let cross = super::super::cross::verdicts(&study.cross_check);
+    let v = checked_verdicts(&study, &cross, Target::Blocking, Target::NonBlocking);
+    assert_eq!(crossover_count(&v), Some(100), "holds with every client");
+    // The blocking engine, unpinned, now ranks the blocking server first.
+    for c in &mut study.cross_check {
+        let unpinned_threads = c.driver.engine == sockmodes::IoMode::Blocking
+            && c.driver.placement == crate::affinity::Placement::Unpinned;
+        if unpinned_threads && c.point.target == Target::Blocking {
+            for w in &mut c.point.windows {
+                w.load.messages_per_s *= 3.0;
+            }
+        }
+    }
+    let cross = super::super::cross::verdicts(&study.cross_check);
+    let v = checked_verdicts(&study, &cross, Target::Blocking, Target::NonBlocking);
+    let at_100 = v.iter().find(|v| v.connections == 100).unwrap();
+    assert!(!at_100.stands(), "{at_100:?}");
+    assert_eq!(crossover_count(&v), Some(1000), "100 no longer counts");
+    let s = crossover(&v);
+    assert!(
+        s.contains("at 100 the verdict depends on the client"),
+        "{s}"
+    );
+    let findings = compute(&study);
+    let cross_finding = findings
+        .iter()
+        .find(|f| f.starts_with("Cross-check at 100"))
+        .expect("a cross-check finding");
+    assert!(
+        cross_finding.contains(
+            "Depends on the client: blocking vs nonblocking (the engines disagree in unpinned;"
+        ),
+        "{cross_finding}"
+    );
 }

@@ -3,7 +3,12 @@
 
 use sockmodes::load::{CpuWindow, Endings, Fairness, LoadReport, Ramp};
 
+use sockmodes::IoMode;
+
 use super::{BareThreads, CaseResult, Metric, Report, Study};
+use crate::affinity::Placement;
+use crate::crosscheck::Cell;
+use crate::driver::Driver;
 use crate::machine::Machine;
 use crate::scale::ScalePoint;
 use crate::sweep::{Plan, Point, ServerCost, Step, Window};
@@ -190,6 +195,33 @@ pub fn report() -> Report {
             baseline_mib: 4.0,
         })
         .collect();
+    // The cross-check at 100: every driver agrees with the sweep, except
+    // that the thread-per-connection client, unpinned, sees completion
+    // behind the event loop (so that pair depends on the client).
+    let sweep_driver = Driver::sweep(Placement::for_sweep());
+    let mut cross_check = Vec::new();
+    for d in Driver::every(sweep_driver) {
+        for t in Target::models() {
+            let mut p = sweep
+                .iter()
+                .find(|p| p.target == t && p.connections == 100)
+                .expect("the sweep has 100")
+                .clone();
+            if d != sweep_driver {
+                p.step = Step::CrossCheck;
+            }
+            if t == Target::Completion && d.engine == IoMode::Blocking && d != sweep_driver {
+                p.windows.iter_mut().for_each(|w| {
+                    w.load.messages_per_s /= 2.0;
+                    w.load.answered_per_s /= 2.0;
+                });
+            }
+            cross_check.push(Cell {
+                driver: d,
+                point: p,
+            });
+        }
+    }
     let study = Study {
         plan: Plan::new(RunMode::Quick, 20_000, 1),
         cases,
@@ -202,6 +234,18 @@ pub fn report() -> Report {
             rss_mib: 138.0,
             baseline_mib: 4.0,
         }),
+        cross_check,
+        elapsed_s: Some(200.0),
+        parts: vec![
+            super::PartTime {
+                part: super::Part::Criterion,
+                seconds: 60.0,
+            },
+            super::PartTime {
+                part: super::Part::CrossCheck,
+                seconds: 80.0,
+            },
+        ],
     };
     let machine = Machine {
         cpu: "test".into(),

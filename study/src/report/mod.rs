@@ -11,11 +11,16 @@
 
 mod cases;
 mod charts;
+pub mod cross;
+mod cross_show;
 pub mod findings;
 mod html;
 mod markdown;
+pub mod publish;
+mod publish_tables;
 pub mod tables;
 pub mod targets;
+pub mod verdicts;
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +29,10 @@ use serde::{Deserialize, Serialize};
 pub use cases::{collect, criterion_dir, observe, CaseResult, CaseSpec, Metric};
 pub use targets::TargetCheck;
 
+pub use cross::CrossVerdict;
+
 use crate::affinity::Placement;
+use crate::crosscheck::Cell;
 use crate::machine::Machine;
 use crate::scale::ScalePoint;
 use crate::sweep::{Plan, Point};
@@ -58,6 +66,66 @@ pub struct Study {
     pub same_rate: Vec<Point>,
     pub scale: Vec<ScalePoint>,
     pub bare_threads: Option<BareThreads>,
+    /// The cross-check's cells: every server at a few counts, driven by
+    /// every client engine in both placements (`crosscheck.rs`).
+    #[serde(default)]
+    pub cross_check: Vec<Cell>,
+    /// How long the whole `cargo bench` took, seconds (criterion, study,
+    /// idle memory), as the README quotes it.
+    #[serde(default)]
+    pub elapsed_s: Option<f64>,
+    /// What the run spent its time on, part by part.
+    #[serde(default)]
+    pub parts: Vec<PartTime>,
+}
+
+/// A part of `cargo bench`, for the account of where its time went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Criterion,
+    Sweep,
+    OfferedLoad,
+    SameRate,
+    CrossCheck,
+    IdleMemory,
+}
+
+impl Part {
+    /// How the report names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Criterion => "criterion (one connection)",
+            Part::Sweep => "connection sweep",
+            Part::OfferedLoad => "offered load",
+            Part::SameRate => "same rate",
+            Part::CrossCheck => "cross-check",
+            Part::IdleMemory => "idle memory",
+        }
+    }
+}
+
+/// How long one part took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PartTime {
+    pub part: Part,
+    pub seconds: f64,
+}
+
+/// "criterion (one connection) 61 s, connection sweep 95 s, ...": where a
+/// run's time went.
+pub fn time_account(study: &Study) -> Option<String> {
+    let total = study.elapsed_s?;
+    let parts: Vec<String> = study
+        .parts
+        .iter()
+        .map(|p| format!("{} {:.0} s", p.part.name(), p.seconds))
+        .collect();
+    Some(if parts.is_empty() {
+        format!("The whole run took {total:.0} s.")
+    } else {
+        format!("The whole run took {total:.0} s: {}.", parts.join(", "))
+    })
 }
 
 /// Everything one report shows, for the Markdown, HTML and JSON writers.
@@ -71,6 +139,10 @@ pub struct Report {
     pub sweep_placement: String,
     pub study: Study,
     pub targets: Vec<TargetCheck>,
+    /// The cross-check's verdicts: every pair of servers at every count
+    /// it measured, with what each driver said.
+    #[serde(default)]
+    pub cross_verdicts: Vec<CrossVerdict>,
     /// Sentences computed from this run's figures.
     pub findings: Vec<String>,
 }
@@ -90,6 +162,7 @@ impl Report {
             criterion_placement: Placement::for_criterion().describe(),
             sweep_placement: Placement::for_sweep().describe(),
             findings: findings::compute(&study),
+            cross_verdicts: cross::verdicts(&study.cross_check),
             targets,
             study,
         }

@@ -21,7 +21,10 @@ fn a_sweep_row_shows_spreads_and_a_client_bound_point_is_marked() {
     assert_eq!(row[calls], "2.000 (2.000-2.000)");
     let ratios = sweep_ratios(&r);
     let at_100 = ratios.rows.iter().find(|r| r[0] == "100").unwrap();
-    assert_eq!(at_100[2], "nonblocking ahead");
+    assert_eq!(
+        at_100[2], "nonblocking ahead with every client",
+        "cross-checked"
+    );
     let at_1 = &ratios.rows[0];
     assert_eq!(at_1[2], "no difference beyond noise");
 }

@@ -12,6 +12,8 @@ use plotters::prelude::*;
 
 use super::{CaseResult, Metric, Report};
 use crate::affinity::Placement;
+use crate::crosscheck::{cells_of, Cell};
+use crate::driver::Driver;
 use crate::stats::Spread;
 use crate::sweep::Point;
 use crate::target::Target;
@@ -146,7 +148,60 @@ pub fn all(r: &Report) -> Vec<(String, String)> {
     if !study.scale.is_empty() {
         out.push(("memory".into(), memory_chart(r)));
     }
+    let mut counts: Vec<usize> = study
+        .cross_check
+        .iter()
+        .map(|c| c.point.connections)
+        .collect();
+    counts.sort_unstable();
+    counts.dedup();
+    for n in counts {
+        out.push((
+            format!("cross-check-{n}"),
+            cross_chart(&study.cross_check, n),
+        ));
+    }
     out
+}
+
+/// Server messages/s by client engine and placement at `n` connections:
+/// one group of bars per driver, one bar per server, whiskers the range.
+fn cross_chart(cells: &[Cell], n: usize) -> String {
+    let mut drivers: Vec<Driver> = Vec::new();
+    for c in cells.iter().filter(|c| c.point.connections == n) {
+        if !drivers.contains(&c.driver) {
+            drivers.push(c.driver);
+        }
+    }
+    let cats: Vec<String> = drivers.iter().map(|d| d.short()).collect();
+    let bars: Vec<Bars> = Target::studied()
+        .into_iter()
+        .filter(|&t| cells.iter().any(|c| c.point.target == t))
+        .map(|t| Bars {
+            name: t.name().into(),
+            colour: colour(t),
+            values: drivers
+                .iter()
+                .map(|&d| {
+                    let s = cells_of(cells, d, n)
+                        .into_iter()
+                        .find(|p| p.target == t)
+                        .and_then(Point::msgs);
+                    Bar {
+                        low: s.map_or(0.0, |s| s.median),
+                        range: s.map(|s| (s.min, s.max)),
+                        ..Bar::default()
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    bar_chart(
+        &format!("Server messages/s by client engine/placement, {n} connections"),
+        "messages/s",
+        &cats,
+        &bars,
+    )
 }
 
 /// One series per studied server, from `points`.

@@ -1,0 +1,83 @@
+//! The cross-check: is a verdict about the servers, or about the pair of
+//! client and server?
+//!
+//! On one machine the load generator and the server share the cores, so a
+//! figure measures the pair. Measured here, unpinned at 100 connections, a
+//! client with a thread per connection ranked the blocking server above the
+//! event loop (154k against 110k msg/s), while the event-loop client ranked
+//! them the other way (104k against 162k): like pairs with like. The sweep
+//! uses one driver (the event-loop engine, client and servers on cores of
+//! their own), so on its own it cannot tell a property of the servers from
+//! a property of that pairing.
+//!
+//! So at a few connection counts ([`Plan::cross_counts`]) every studied
+//! server is measured again with every client engine of the registry
+//! (`IoMode::CLIENTS`) in both placements ([`Placement::for_cross_check`]):
+//! each such (engine, placement) is a [`Driver`], and each driver at each
+//! count is a *cell*: R windows per server, servers interleaved, each
+//! window against a fresh server, like every other point. The sweep's own
+//! driver is not measured twice: its sweep points at those counts are its
+//! cells. `report/cross.rs` turns the cells into verdicts that say what
+//! they rest on.
+//!
+//! [`Placement::for_cross_check`]: crate::affinity::Placement::for_cross_check
+
+use serde::{Deserialize, Serialize};
+
+use crate::affinity::pin_current_thread;
+use crate::driver::Driver;
+use crate::sweep::{empty, find, measure_all, Launcher, Plan, Point, Step};
+
+/// One server at one count, driven by one driver.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Cell {
+    pub driver: Driver,
+    pub point: Point,
+}
+
+/// Measures every cell at every count of `plan.cross_counts`; the cells of
+/// `sweep_driver` are taken from `sweep` where it has them.
+pub fn cross_check(
+    plan: &Plan,
+    sweep_driver: Driver,
+    launcher: &Launcher,
+    sweep: &[Point],
+) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for &n in &plan.cross_counts {
+        for driver in Driver::every(sweep_driver) {
+            let reused: Vec<&Point> = plan
+                .servers
+                .iter()
+                .filter_map(|&t| find(sweep, t, n))
+                .collect();
+            if driver == sweep_driver && reused.len() == plan.servers.len() {
+                cells.extend(reused.into_iter().map(|p| Cell {
+                    driver,
+                    point: p.clone(),
+                }));
+                continue;
+            }
+            let at_n = plan
+                .servers
+                .iter()
+                .map(|&t| (empty(t, Step::CrossCheck, n, driver.placement), None))
+                .collect();
+            let measured = measure_all(plan, driver, launcher, at_n);
+            cells.extend(measured.into_iter().map(|point| Cell { driver, point }));
+        }
+    }
+    // Every window re-pins the bench thread to its driver's client cores;
+    // what follows runs on the sweep's.
+    pin_current_thread(&sweep_driver.placement.client_cpus());
+    cells
+}
+
+/// The cells of `driver` at `n` connections.
+pub fn cells_of(cells: &[Cell], driver: Driver, n: usize) -> Vec<&Point> {
+    cells
+        .iter()
+        .filter(|c| c.driver == driver && c.point.connections == n)
+        .map(|c| &c.point)
+        .collect()
+}

@@ -1,0 +1,76 @@
+//! Who drives a window: the client's load engine and where the two sides
+//! run. On one machine the client shares the cores with the server, so
+//! every figure is of the pair; the study names its driver beside each
+//! figure, and the cross-check (`crosscheck.rs`) varies it.
+
+use serde::{Deserialize, Serialize};
+use sockmodes::IoMode;
+
+use crate::affinity::Placement;
+
+/// A client engine of the registry (`IoMode::CLIENTS`) and a placement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Driver {
+    /// The load engine: `sockmodes load --mode ENGINE`.
+    pub engine: IoMode,
+    pub placement: Placement,
+}
+
+impl Driver {
+    /// The sweep's driver: the event-loop engine (the cheapest per message
+    /// the registry has, so the client saturates last) in `placement`.
+    pub fn sweep(placement: Placement) -> Driver {
+        Driver {
+            engine: IoMode::NonBlocking,
+            placement,
+        }
+    }
+
+    /// Every driver of the cross-check: each client engine of the registry
+    /// in each placement, the sweep's own first.
+    pub fn every(sweep: Driver) -> Vec<Driver> {
+        let mut all = vec![sweep];
+        for placement in Placement::for_cross_check() {
+            for engine in IoMode::CLIENTS {
+                let d = Driver { engine, placement };
+                if !all.contains(&d) {
+                    all.push(d);
+                }
+            }
+        }
+        all
+    }
+
+    /// "nonblocking client, split": how tables and logs name it.
+    pub fn describe(self) -> String {
+        format!("{} client, {}", self.engine.name(), self.placement.name())
+    }
+
+    /// A shorter name for chart categories: "nonblocking/split".
+    pub fn short(self) -> String {
+        format!("{}/{}", self.engine.name(), self.placement.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engine_meets_every_placement_once_the_sweeps_first() {
+        let sweep = Driver::sweep(Placement::for_sweep());
+        let all = Driver::every(sweep);
+        assert_eq!(all[0], sweep);
+        let placements = Placement::for_cross_check();
+        assert_eq!(all.len(), IoMode::CLIENTS.len() * placements.len());
+        for p in placements {
+            for e in IoMode::CLIENTS {
+                let d = Driver {
+                    engine: e,
+                    placement: p,
+                };
+                assert_eq!(all.iter().filter(|&&x| x == d).count(), 1, "{d:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The cross-check's rule on hand-made windows: holds with every engine,
+//! flips with the engine, one engine saturated, too few windows.
+
+use sockmodes::IoMode;
+
+use super::*;
+use crate::report::fixture::point;
+
+const SLOW: [f64; 5] = [100e3, 104e3, 108e3, 110e3, 112e3];
+const FAST: [f64; 5] = [160e3, 165e3, 170e3, 175e3, 180e3];
+
+fn driver(engine: IoMode, placement: Placement) -> Driver {
+    Driver { engine, placement }
+}
+
+/// The four drivers of a 2-core machine.
+fn drivers() -> [Driver; 4] {
+    [
+        driver(IoMode::NonBlocking, Placement::Split),
+        driver(IoMode::Blocking, Placement::Split),
+        driver(IoMode::NonBlocking, Placement::Unpinned),
+        driver(IoMode::Blocking, Placement::Unpinned),
+    ]
+}
+
+/// A cell pair at 100 connections: blocking's and non-blocking's windows.
+fn cells(d: Driver, blocking: &[f64], nonblocking: &[f64], client_busy: f64) -> Vec<Cell> {
+    [
+        (Target::Blocking, blocking),
+        (Target::NonBlocking, nonblocking),
+    ]
+    .into_iter()
+    .map(|(t, msgs)| {
+        let mut p = point(t, 100, msgs);
+        for w in &mut p.windows {
+            w.load.client_cpu_utilization = Some(client_busy);
+        }
+        Cell {
+            driver: d,
+            point: p,
+        }
+    })
+    .collect()
+}
+
+fn only(all: &[CrossVerdict]) -> &CrossVerdict {
+    assert_eq!(all.len(), 1, "one pair at one count");
+    &all[0]
+}
+
+#[test]
+fn a_verdict_that_every_engine_gives_in_both_placements_holds() {
+    let all: Vec<Cell> = drivers()
+        .into_iter()
+        .flat_map(|d| cells(d, &SLOW, &FAST, 0.6))
+        .collect();
+    let v = verdicts(&all);
+    let v = only(&v);
+    assert_eq!(
+        (v.a, v.b, v.connections),
+        (Target::Blocking, Target::NonBlocking, 100)
+    );
+    assert_eq!(v.outcome, Outcome::Holds(Verdict::Lower));
+    assert_eq!(v.cells.len(), 4);
+    assert_eq!(
+        find_verdict(
+            std::slice::from_ref(v),
+            Target::NonBlocking,
+            Target::Blocking,
+            100
+        ),
+        Some(Outcome::Holds(Verdict::Higher)),
+        "read the other way round"
+    );
+    assert_eq!(
+        find_verdict(
+            std::slice::from_ref(v),
+            Target::Blocking,
+            Target::NonBlocking,
+            10
+        ),
+        None
+    );
+}
+
+#[test]
+fn a_verdict_that_flips_with_the_engine_depends_on_the_client() {
+    // The measurement: split, both engines rank the event loop
+    // first; unpinned, each engine ranks its own kind first.
+    let [nb_split, b_split, nb_unpinned, b_unpinned] = drivers();
+    let all: Vec<Cell> = [
+        cells(nb_split, &SLOW, &FAST, 0.6),
+        cells(b_split, &SLOW, &FAST, 0.7),
+        cells(nb_unpinned, &SLOW, &FAST, 0.5),
+        cells(b_unpinned, &FAST, &SLOW, 0.5),
+    ]
+    .concat();
+    let v = verdicts(&all);
+    let v = only(&v);
+    let Outcome::DependsOnClient(cause) = &v.outcome else {
+        panic!("not a plain verdict: {:?}", v.outcome);
+    };
+    assert_eq!(cause.engines_disagree_in, vec![Placement::Unpinned]);
+    assert_eq!(cause.placement_changes_for, vec![IoMode::Blocking]);
+    assert_eq!(saturated_cells(v), 0);
+}
+
+#[test]
+fn a_verdict_that_changes_only_with_placement_names_the_placement() {
+    let [nb_split, b_split, nb_unpinned, b_unpinned] = drivers();
+    let same = [100e3, 101e3, 102e3, 103e3, 104e3];
+    let all: Vec<Cell> = [
+        cells(nb_split, &SLOW, &FAST, 0.6),
+        cells(b_split, &SLOW, &FAST, 0.6),
+        cells(nb_unpinned, &same, &same, 0.6),
+        cells(b_unpinned, &same, &same, 0.6),
+    ]
+    .concat();
+    let v = verdicts(&all);
+    assert_eq!(
+        only(&v).outcome,
+        Outcome::DependsOnClient(Cause {
+            engines_disagree_in: vec![],
+            placement_changes_for: vec![IoMode::NonBlocking, IoMode::Blocking],
+        })
+    );
+}
+
+#[test]
+fn a_saturated_client_is_no_evidence_not_a_tie() {
+    let [nb_split, b_split, nb_unpinned, b_unpinned] = drivers();
+    // The thread-per-connection client saturated in both placements: its
+    // contrary cells do not count; the other engine's verdict holds.
+    let all: Vec<Cell> = [
+        cells(nb_split, &SLOW, &FAST, 0.6),
+        cells(b_split, &FAST, &SLOW, 0.99),
+        cells(nb_unpinned, &SLOW, &FAST, 0.6),
+        cells(b_unpinned, &SLOW, &SLOW, 0.95),
+    ]
+    .concat();
+    let v = verdicts(&all);
+    let v = only(&v);
+    assert_eq!(v.outcome, Outcome::Holds(Verdict::Lower));
+    assert_eq!(saturated_cells(v), 2);
+    assert_eq!(v.cells[1].evidence, Evidence::ClientSaturated);
+    // Saturated everywhere in one placement: no verdict at all.
+    let all: Vec<Cell> = [
+        cells(nb_split, &SLOW, &FAST, 0.6),
+        cells(b_split, &SLOW, &FAST, 0.6),
+        cells(nb_unpinned, &SLOW, &FAST, 0.97),
+        cells(b_unpinned, &SLOW, &FAST, 0.99),
+    ]
+    .concat();
+    assert_eq!(only(&verdicts(&all)).outcome, Outcome::NoEvidence);
+}
+
+#[test]
+fn too_few_windows_are_no_evidence() {
+    let three_slow = &SLOW[..3];
+    let three_fast = &FAST[..3];
+    let all: Vec<Cell> = drivers()
+        .into_iter()
+        .flat_map(|d| cells(d, three_slow, three_fast, 0.6))
+        .collect();
+    let v = verdicts(&all);
+    let v = only(&v);
+    assert!(v
+        .cells
+        .iter()
+        .all(|c| c.evidence == Evidence::TooFewWindows));
+    assert_eq!(v.outcome, Outcome::NoEvidence);
+    // Four windows a side are enough to be evidence.
+    let all: Vec<Cell> = drivers()
+        .into_iter()
+        .flat_map(|d| cells(d, &SLOW[..4], &FAST[..4], 0.6))
+        .collect();
+    assert_eq!(
+        only(&verdicts(&all)).outcome,
+        Outcome::Holds(Verdict::Lower)
+    );
+}
+
+#[test]
+fn every_pair_of_servers_is_judged_once_at_every_count() {
+    let d = drivers()[0];
+    let mut all = Vec::new();
+    for n in [100, 1000] {
+        for t in [Target::Blocking, Target::NonBlocking, Target::Completion] {
+            all.push(Cell {
+                driver: d,
+                point: point(t, n, &FAST),
+            });
+        }
+    }
+    let v = verdicts(&all);
+    assert_eq!(v.len(), 6, "three pairs at two counts");
+    assert!(v
+        .iter()
+        .all(|x| x.outcome == Outcome::Holds(Verdict::NoDifference)));
+}

@@ -1,0 +1,192 @@
+//! The rules of `docs/glosario.md` that a machine can check. Each function
+//! returns one line per breach: `file:line: what is wrong: «excerpt»`.
+
+/// Words the glossary replaces, with what it uses instead.
+const FORBIDDEN: &[(&str, &str)] = &[
+    (
+        "reinici",
+        "RST: «corta la conexión con RST», never a reboot",
+    ),
+    ("un byte cada vez", "«byte a byte»"),
+    ("plazo", "«tiempo de espera»"),
+    ("más allá del ruido", "«significativa»"),
+    ("transport", "«atender» (messages carried)"),
+    ("bucle cerrado", "«lazo cerrado»"),
+    ("bucles cerrados", "«lazos cerrados»"),
+    ("bucle abierto", "«lazo abierto»"),
+    ("bucles abiertos", "«lazos abiertos»"),
+    ("carga de un mensaje", "«carga útil»"),
+    ("establecimiento de la conexión", "«saludo en tres pasos»"),
+    ("saludo tcp", "«saludo en tres pasos»"),
+    ("qué modo, cuándo", "the heading «Cuándo usar cada modo»"),
+    ("advertencia honesta", "the glossary's «salvedad»"),
+    ("ctrl-", "«Ctrl+C»"),
+    ("} x {", "«×»"),
+];
+
+/// Words that must always carry their complement.
+const QUALIFIED: &[(&str, &str)] = &[
+    ("núcleo", " de cpu"),
+    ("núcleos", " de cpu"),
+    ("saludo", " en tres pasos"),
+];
+
+/// The text with every run of ASCII blanks made one space (a phrase may
+/// break across lines; U+00A0 stays), and the line each character came from.
+fn flatten(text: &str) -> (Vec<char>, Vec<usize>) {
+    let (mut chars, mut lines, mut line, mut blank) = (Vec::new(), Vec::new(), 1, false);
+    for c in text.chars() {
+        let is_blank = matches!(c, ' ' | '\n' | '\t' | '\r');
+        if !(is_blank && blank) {
+            chars.push(if is_blank { ' ' } else { c });
+            lines.push(line);
+        }
+        blank = is_blank;
+        line += usize::from(c == '\n');
+    }
+    (chars, lines)
+}
+
+fn lower(chars: &[char]) -> Vec<char> {
+    chars
+        .iter()
+        .map(|c| c.to_lowercase().next().unwrap_or(*c))
+        .collect()
+}
+
+fn find_all(hay: &[char], needle: &str) -> Vec<usize> {
+    let n: Vec<char> = needle.chars().collect();
+    (0..hay.len().saturating_sub(n.len() - 1))
+        .filter(|&i| hay[i..].starts_with(&n))
+        .collect()
+}
+
+fn breach(file: &str, chars: &[char], lines: &[usize], at: usize, why: &str) -> String {
+    let from = at.saturating_sub(25);
+    let to = (at + 30).min(chars.len());
+    let excerpt: String = chars[from..to].iter().collect();
+    format!("{file}:{}: {why}: «{excerpt}»", lines[at])
+}
+
+/// The glossary's words: the forbidden ones, and núcleo and saludo only
+/// with «de CPU» and «en tres pasos».
+pub fn words(file: &str, text: &str) -> Vec<String> {
+    let (chars, lines) = flatten(text);
+    let low = lower(&chars);
+    let mut out = Vec::new();
+    for (word, instead) in FORBIDDEN {
+        for at in find_all(&low, word) {
+            out.push(breach(
+                file,
+                &chars,
+                &lines,
+                at,
+                &format!("{word:?}: use {instead}"),
+            ));
+        }
+    }
+    for (word, complement) in QUALIFIED {
+        for at in find_all(&low, word) {
+            let end = at + word.chars().count();
+            let whole = !low.get(end).is_some_and(|c| c.is_alphanumeric());
+            let complement: Vec<char> = complement.chars().collect();
+            if whole && !low[end..].starts_with(&complement) {
+                let why = format!(
+                    "{word:?} without «{}»",
+                    complement.iter().collect::<String>().trim()
+                );
+                out.push(breach(file, &chars, &lines, at, &why));
+            }
+        }
+    }
+    out
+}
+
+fn digit(chars: &[char], i: usize) -> bool {
+    chars.get(i).is_some_and(char::is_ascii_digit)
+}
+
+/// A decimal point between digits: Spanish writes a decimal comma.
+pub fn decimals(file: &str, text: &str) -> Vec<String> {
+    let (chars, lines) = flatten(text);
+    (1..chars.len())
+        .filter(|&i| chars[i] == '.' && digit(&chars, i - 1) && digit(&chars, i + 1))
+        .map(|i| {
+            breach(
+                file,
+                &chars,
+                &lines,
+                i,
+                "a decimal point: write a decimal comma",
+            )
+        })
+        .collect()
+}
+
+/// A version ("Python 3.8") is not a decimal number.
+fn is_version(low: &[char], dot: usize) -> bool {
+    let start = (0..dot)
+        .rev()
+        .find(|&i| !low[i].is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    ["python ", "powershell "].iter().any(|name| {
+        let n = name.chars().count();
+        start >= n && low[start - n..start].iter().copied().eq(name.chars())
+    })
+}
+
+/// Numbers as Spain writes them: decimal commas, thousands grouped by a
+/// non-breaking space from five digits on (four-digit numbers and Winsock's
+/// error codes 100xx stand alone), a non-breaking space before %, × for
+/// ratios.
+pub fn numbers(file: &str, text: &str) -> Vec<String> {
+    let (chars, lines) = flatten(text);
+    let low = lower(&chars);
+    let mut out = Vec::new();
+    let mut say = |i: usize, why: &str| out.push(breach(file, &chars, &lines, i, why));
+    for i in 1..chars.len() {
+        let after_digit = digit(&chars, i - 1);
+        match chars[i] {
+            '.' if after_digit && digit(&chars, i + 1) && !is_version(&low, i) => {
+                say(i, "a decimal point: write a decimal comma")
+            }
+            '%' if after_digit => say(i, "a non-breaking space before %"),
+            ' ' if after_digit && chars.get(i + 1) == Some(&'%') => {
+                say(i, "a non-breaking space (U+00A0) before %, not a plain one")
+            }
+            ' ' if after_digit
+                && (1..=3).all(|k| digit(&chars, i + k))
+                && !digit(&chars, i + 4) =>
+            {
+                say(i, "thousands grouped by a plain space: use U+00A0")
+            }
+            'x' if after_digit && !chars.get(i + 1).is_some_and(|c| c.is_alphanumeric()) => {
+                say(i, "a ratio written with x: use ×")
+            }
+            _ => {}
+        }
+    }
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let code: String = chars[i..i + run].iter().collect();
+        let winsock = run == 5 && code.starts_with("100");
+        let after_dot = i > 0 && matches!(chars[i - 1], '.' | ',');
+        if run >= 5 && !winsock && !after_dot {
+            say(i, "five digits or more with no thousands space (U+00A0)");
+        }
+        i += run.max(1);
+    }
+    out
+}
+
+/// Straight double quotes: Spanish prose uses «». `escaped` reads a Rust
+/// source, where only `\"` inside a string is a quote of the text.
+pub fn quotes(file: &str, text: &str, escaped: bool) -> Vec<String> {
+    let (chars, lines) = flatten(text);
+    let needle = if escaped { "\\\"" } else { "\"" };
+    find_all(&chars, needle)
+        .into_iter()
+        .map(|at| breach(file, &chars, &lines, at, "straight quotes: use «»"))
+        .collect()
+}
