@@ -2,15 +2,15 @@
 
 Cómo ejecutarlo (Windows, macOS o Linux, con Python 3 y nada más):
 
-    python servidor.py            # escucha en 127.0.0.1:8080
-    python servidor.py 9000       # en otro puerto
+    py servidor.py            # escucha en 127.0.0.1:8080
+    py servidor.py 9000       # en otro puerto
 
 Atiende UNA conexión: acepta, recibe el mensaje hasta que el cliente cierra
 su lado, lo muestra y termina. Funciona con `cliente.py`, con
 `cliente_lento.py` y con `sockmodes client message "Hola"` (cualquier --mode).
 
 A diferencia de la práctica original, que hace un solo recv(1024), este lee
-hasta que recv devuelve b"" (fin de flujo): TCP es un flujo de bytes y un
+hasta que recv devuelve b"" (fin del flujo): TCP es un flujo de bytes y un
 mensaje puede llegar en varios trozos (pruébalo con cliente_lento.py).
 """
 
@@ -33,11 +33,11 @@ def servidor(host="127.0.0.1", puerto=8080):
     servidor_socket.listen(1)
     print(f"Servidor escuchando en {host}:{puerto}", flush=True)
 
-    # Esperar a que llegue una conexión: accept() bloquea aquí (ver aceptar())
+    # Esperar a que llegue una conexión: accept() se bloquea aquí (ver aceptar())
     conexion, direccion = aceptar(servidor_socket)
     print(f"Conexión aceptada de {direccion}", flush=True)
 
-    # recv() bloquea hasta que llegan bytes; b"" significa que el cliente cerró
+    # recv() se bloquea hasta que llegan bytes; b"" significa que el cliente cerró
     trozos = []
     while True:
         trozo = conexion.recv(1024)

@@ -2,8 +2,8 @@
 
 Cómo ejecutarlo:
 
-    python servidor_hilos.py          # 127.0.0.1:8080, hasta Ctrl-C
-    python servidor_hilos.py 9000
+    py servidor_hilos.py          # 127.0.0.1:8080, hasta Ctrl+C
+    py servidor_hilos.py 9000
 
 Cada conexión aceptada recibe su propio hilo, que duerme en recv() sin
 molestar a los demás: un cliente lento (`cliente_lento.py`) ya no hace
@@ -33,7 +33,7 @@ def visible(datos):
 
 
 def atender(conexion, direccion):
-    """El hilo de una conexión: recibe hasta el fin de flujo y muestra."""
+    """El hilo de una conexión: recibe hasta el fin del flujo y lo muestra."""
     trozos = []
     with conexion:
         while True:
@@ -52,7 +52,7 @@ def servidor(host="127.0.0.1", puerto=8080):
     s.bind((host, puerto))
     s.listen()
     print(f"Servidor (un hilo por conexión) escuchando en {host}:{puerto}", flush=True)
-    # Un tiempo de espera en accept para que Ctrl-C funcione también en Windows
+    # Un tiempo de espera en accept para que Ctrl+C funcione también en Windows
     s.settimeout(0.5)
     try:
         while True:

@@ -2,8 +2,8 @@
 
 Cómo ejecutarlo:
 
-    python servidor_selectors.py          # 127.0.0.1:8080, hasta Ctrl-C
-    python servidor_selectors.py 9000
+    py servidor_selectors.py          # 127.0.0.1:8080, hasta Ctrl+C
+    py servidor_selectors.py 9000
 
 Un bucle de eventos: el hilo duerme en `select()` hasta que ALGÚN socket
 está listo (una conexión nueva, bytes que leer), atiende a todos los listos
@@ -72,7 +72,7 @@ def servidor(host="127.0.0.1", puerto=8080):
     print(f"Servidor (un hilo, selectors) escuchando en {host}:{puerto}", flush=True)
     try:
         while True:
-            # Espera a que algún socket esté listo (0,5 s como mucho, para Ctrl-C)
+            # Espera a que algún socket esté listo (0,5 s como mucho, para Ctrl+C)
             for clave, _ in sel.select(timeout=0.5):
                 if clave.data is None:
                     aceptar(clave.fileobj)

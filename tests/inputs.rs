@@ -278,7 +278,7 @@ fn byte_suffixes_are_accepted_alike_on_every_byte_option() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("2 frame(s), 131072 bytes"), "{stdout}");
+    assert!(stdout.contains("2 frames, 131072 bytes"), "{stdout}");
     server.terminate().unwrap();
 }
 

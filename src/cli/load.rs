@@ -270,8 +270,9 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
         .saturating_add(2);
     bounds::fits_in_memory((args.size as u64).saturating_mul(copies), || {
         format!(
-            "--size {} with {} connection(s)",
-            args.size, args.connections
+            "--size {} with {}",
+            args.size,
+            sockmodes_common::show::count(args.connections as u64, "connection", "connections")
         )
     })
 }

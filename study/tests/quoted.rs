@@ -44,7 +44,7 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "README.md",
-        "against 104,978 msg/s)",
+        "against {} msg/s)",
         "cross/nonblocking/1000/nonblocking/unpinned/msgs",
         0,
     ),
@@ -112,6 +112,302 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
         "README.md",
         "per message against {}: on loopback",
         "sweep/nonblocking/10000/syscalls",
+        3,
+    ),
+    // The English guide; the Spanish one must quote the same numbers,
+    // section by section (tests/guides.rs), so these tie both.
+    (
+        "docs/guide.md",
+        "{} KiB resident each",
+        "scale/blocking/10000/kib_each",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "against {} KiB for a bare thread with the same stack",
+        "bare/kib_each",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "10,000 idle connections took {} MiB",
+        "scale/blocking/10000/rss_mib",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "(the event loop carried {}×)",
+        "ratio/nonblocking/blocking/10",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "and at 10,000 ({}×, with a",
+        "ratio/nonblocking/blocking/10000",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "p99 of {} µs: over ten seconds",
+        "sweep/blocking/10000/p99_us",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "holds 10,000 connections in {} MiB and four threads",
+        "sweep/nonblocking/10000/rss_mib",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "rises with connections ({}/s at 10,",
+        "sweep/nonblocking/10/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "at 10, {}/s at 100: more work",
+        "sweep/nonblocking/100/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "then falls ({}/s at 1,000,",
+        "sweep/nonblocking/1000/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "at 1,000, {}/s at 10,000: more sockets",
+        "sweep/nonblocking/10000/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "two ({} against 2.054 at 1,000 connections)",
+        "sweep/completion/1000/syscalls",
+        3,
+    ),
+    (
+        "docs/guide.md",
+        "(0.070 against {} at 1,000 connections)",
+        "sweep/nonblocking/1000/syscalls",
+        3,
+    ),
+    (
+        "docs/guide.md",
+        "at 10,000 connections, {} against 98,096/s",
+        "sweep/completion/10000/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "98,653 against {}/s, and",
+        "sweep/nonblocking/10000/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "1 MiB frames: {} against 2,895 MB/s",
+        "case_mb/sink 1 MiB frames/completion",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "1,697 against {} MB/s",
+        "case_mb/sink 1 MiB frames/nonblocking",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "its p99 was {} µs against 118,335 µs",
+        "sweep/tokio/10000/p99_us",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "574,975 µs against {} µs.",
+        "sweep/nonblocking/10000/p99_us",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "(the sweep in `docs/benchmarks.md` counts {} threads against the",
+        "sweep/blocking/1000/threads",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "the event loop carries {}× as many",
+        "ratio/nonblocking/blocking/10000",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "completion line meets it ({}×)",
+        "ratio/completion/nonblocking/10000",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "at 1,000 connections ({} µs, against",
+        "sweep/tokio/1000/p99_us",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "against {} µs blocking and",
+        "sweep/blocking/1000/p99_us",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "and {} µs non-blocking);",
+        "sweep/nonblocking/1000/p99_us",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "highest by far ({} µs, while",
+        "sweep/blocking/10000/p99_us",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "with tokio next ({} µs)",
+        "sweep/tokio/10000/p99_us",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "the blocking server's {} MiB, the event loop's",
+        "scale/blocking/10000/rss_mib",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "64 KiB stack, {} MiB (the grey bar)",
+        "bare/rss_mib",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "the event loop's {} MiB and the completion",
+        "scale/nonblocking/10000/rss_mib",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "the completion server's {} MiB, beside",
+        "scale/completion/10000/rss_mib",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "a thread each and more, {} KiB against",
+        "scale/blocking/10000/kib_each",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "against a bare thread's {} KiB",
+        "bare/kib_each",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "(the sweep measures {} to 1.01 at every count)",
+        "sweep/blocking/10000/switches",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "(the sweep measures 0.91 to {} at every count)",
+        "sweep/blocking/10/switches",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "first rise ({}/s at 10 connections",
+        "sweep/nonblocking/10/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "connections, {}/s at 100), then fall",
+        "sweep/nonblocking/100/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "then fall ({}/s at 10,000 in the",
+        "sweep/nonblocking/10000/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "({}/s against 10,732/s, ranges",
+        "sweep/blocking/1/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "against {}/s, ranges overlapping",
+        "sweep/nonblocking/1/msgs",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "round trip ({} µs for blocking in criterion)",
+        "case/echo 16 B/blocking",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "from {} ms (completion) to",
+        "offered/completion/10/p99_ms",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "to {} ms (blocking), because",
+        "offered/blocking/10/p99_ms",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "counts {} threads against 4;",
+        "sweep/blocking/1000/threads",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "blocking server took {} KiB per connection",
+        "scale/blocking/10000/kib_each",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "made {} system calls per message at 1,000 connections against",
+        "sweep/completion/1000/syscalls",
+        3,
+    ),
+    (
+        "docs/guide.md",
+        "against the event loop's {}, yet",
+        "sweep/nonblocking/1000/syscalls",
+        3,
+    ),
+    (
+        "docs/guide.md",
+        "10,000 connections was {} for the completion server",
+        "sweep/completion/10000/jain",
+        3,
+    ),
+    (
+        "docs/guide.md",
+        "completion server, as {} for the event loop",
+        "sweep/nonblocking/10000/jain",
         3,
     ),
 ];
@@ -190,6 +486,9 @@ fn figure(r: &Report, key: &str) -> Option<f64> {
         ["bare", "kib_each"] => s.bare_threads.as_ref().map(|b| b.kib_each()),
         ["bare", "rss_mib"] => s.bare_threads.as_ref().map(|b| b.rss_mib),
         ["case", case, t] => s.cases.iter().find(|c| c.case == *case)?.get(target(t)),
+        ["case_mb", case, t] => {
+            Some(s.cases.iter().find(|c| c.case == *case)?.get(target(t))? / 1e6)
+        }
         ["offered", t, pct, m] => {
             let (name, stat) = metric(m);
             let pct: f64 = pct.parse().ok()?;
@@ -225,6 +524,7 @@ fn every_quoted_figure_is_the_published_runs() {
     let run = publish::reread(&json).expect("a report");
     let mut wrong = Vec::new();
     for &(page, text, key, decimals) in QUOTED {
+        assert!(text.contains("{}"), "a row without its figure: {text:?}");
         let lang = if page.ends_with("guia.md") {
             Lang::Es
         } else {

@@ -15,6 +15,7 @@ pub mod cross;
 mod cross_show;
 pub mod findings;
 mod html;
+pub mod lang;
 mod markdown;
 pub mod publish;
 mod publish_tables;
@@ -170,7 +171,12 @@ impl Report {
 
     /// (file stem, SVG text) of every chart with data.
     pub fn charts(&self) -> Vec<(String, String)> {
-        charts::all(self)
+        charts::all(self, lang::Lang::En)
+    }
+
+    /// The same charts in `lang` (the Spanish guide embeds them).
+    pub fn charts_in(&self, lang: lang::Lang) -> Vec<(String, String)> {
+        charts::all(self, lang)
     }
 
     /// The Markdown report.

@@ -8,7 +8,8 @@
 //! every window, so findings and tables are recomputed, never copied):
 //!
 //! - docs/benchmarks.md: the report's machine line, banner, findings and
-//!   tables (region `report`), and the charts in docs/benchmarks/;
+//!   tables (region `report`), and the charts in docs/benchmarks/, each
+//!   also in Spanish (`NAME-es.svg`, for docs/guia.md);
 //! - README.md: the sweep table (region `sweep-table`) and where the run's
 //!   time went (region `run-time`);
 //! - docs/guide.md and docs/guia.md: the "which mode when" table (region
@@ -110,6 +111,10 @@ pub fn render(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     }
     for (name, svg) in report.charts() {
         pages.push((root.join(CHART_DIR).join(format!("{name}.svg")), svg));
+    }
+    // The Spanish guide's charts, words and numbers in Spanish.
+    for (name, svg) in report.charts_in(Lang::Es) {
+        pages.push((root.join(CHART_DIR).join(format!("{name}-es.svg")), svg));
     }
     Ok(pages)
 }
