@@ -349,8 +349,8 @@ fn hdr_log_decodes_to_the_json_figures() {
         let text = std::fs::read(&log).unwrap();
         let (total, tags) = sockmodes::load::hdrlog::read_total(&text).expect("the log decodes");
         assert_eq!(tags, vec![format!("{mode}-echo")]);
-        // The histograms hold the window's messages (those carried in from
-        // the warm-up are counted apart).
+        // The histograms hold the window's messages: every answer that
+        // arrived inside it, those carried in from the warm-up included.
         assert_eq!(Some(total.len()), v["messages"].as_u64(), "{v}");
         assert!(!total.is_empty());
         assert_eq!(

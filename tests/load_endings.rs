@@ -231,6 +231,7 @@ fn connections_over_the_limit_are_rejected_and_the_rest_served() {
         assert_reconciles(r);
         assert_eq!((r.ended.served, r.ended.rejected), (2, 2), "{r:?}");
         assert_eq!((r.connections, r.errors, r.fairness.starved), (4, 2, 2));
+        assert_eq!(r.unanswered, 0, "refused, not left unanswered: {r:?}");
         assert!(
             r.warnings.iter().any(|w| w.contains("connection limit")),
             "{:?}",

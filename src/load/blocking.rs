@@ -1,4 +1,8 @@
-//! Blocking load: one thread per connection, each waiting in its own calls.
+//! Blocking load: one thread per connection, each waiting in its own calls,
+//! so one message in flight per connection. In an open loop a thread behind
+//! its schedule sends its next message as soon as the answer comes, timed
+//! from the message's due time; what it never sent by the window's end is
+//! counted in one step (`Schedule::unsent_in`).
 //!
 //! Threads record into a few shared shards rather than a recorder each: a
 //! recorder holds a histogram per second, and 10,000 threads each holding
@@ -150,7 +154,7 @@ impl Conn<'_> {
     /// The oldest message in flight was answered (echo) now.
     fn answered(&mut self, bytes: usize) {
         let (window, now) = (self.run.window(), Instant::now());
-        let counted_before = self.ledger.has_first_answer();
+        let had_first = self.ledger.has_first_answer();
         let mut rec = self
             .shard
             .lock()
@@ -161,7 +165,7 @@ impl Conn<'_> {
         let counted = rec.messages - before;
         drop(rec);
         self.run.progress.fetch_add(counted, Ordering::Relaxed);
-        if !counted_before {
+        if !had_first {
             self.settle();
         }
     }
@@ -313,8 +317,14 @@ impl Sends {
         if window.is_some_and(|w| due >= w.to) {
             return None;
         }
-        thread::sleep(until(due));
-        // The window may have opened while asleep.
+        // Sleep in ticks: a due time past the window's end (a coarse grid)
+        // is found out once the window opens, not slept through.
+        while Instant::now() < due {
+            if conn.run.window().is_some_and(|w| due >= w.to) {
+                return None;
+            }
+            thread::sleep(until(due).min(TICK));
+        }
         if let Some(Window { from, to }) = conn.run.window() {
             if due >= to {
                 return None;

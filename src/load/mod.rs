@@ -8,10 +8,14 @@
 //!   is measured from its *scheduled* time, so time spent queued behind a
 //!   stall is counted.
 //!
-//! Warm-up traffic is sent but not counted; the warm-up lasts until every
-//! connection has had its first answer (`start.rs`), and every connection's
-//! ramp, share of the answers and unanswered messages are reported
-//! (`fairness.rs`). Latencies go into HdrHistograms
+//! What counts is defined once, for both engines, in `account/`: a message
+//! counts when its answer arrives inside the measured window (whenever it
+//! was due), so `messages/s` is what the server answered, not what was
+//! offered; each connection ends one way (served, rejected, closed, ...),
+//! and the ways add up to the connections asked for (`endings.rs`). The
+//! warm-up lasts until every connection has had its first answer
+//! (`start.rs`), and every connection's ramp, share of the answers and
+//! unanswered messages are reported (`fairness.rs`). Latencies go into HdrHistograms
 //! in microseconds, one per second of the window (`record.rs`), which can be
 //! written as a standard interval log ([`hdrlog`]). The client watches its
 //! own CPU use over the window (`cpu.rs`) and says when it, not the server,
@@ -20,6 +24,7 @@
 pub mod account;
 mod blocking;
 mod cpu;
+pub mod endings;
 pub mod fairness;
 pub mod hdrlog;
 mod nonblocking;
@@ -38,8 +43,9 @@ use std::time::Duration;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
 use crate::IoMode;
-pub use account::{Ending, Endings};
+pub use account::Ending;
 pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
+pub use endings::Endings;
 pub use fairness::{ConnTally, Fairness, Ramp};
 pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
 pub use report::{LoadReport, Run};

@@ -13,8 +13,8 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use sockmodes_common::show::{count, plural};
 
-use super::account::{self, Endings};
 use super::cpu::{CpuWindow, CLIENT_BOUND_UTILIZATION};
+use super::endings::{self, endings_said, Endings};
 use super::fairness::{self, Fairness, Ramp};
 use super::record::{Recorder, MAX_LATENCY_US};
 use super::{hdrlog, LoadConfig, Outcome};
@@ -283,7 +283,7 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
         (r.carried_in > 0).then(|| outcome.recorder.carried_in_max_us as f64 / 1e3);
     let (unanswered, oldest) = fairness::unanswered(tallies);
     r.unanswered = unanswered;
-    r.oldest_unanswered_ms = oldest.map(account::ms);
+    r.oldest_unanswered_ms = oldest.map(endings::ms);
     if r.ramp.cap_reached {
         r.warnings.push(format!(
             "the warm-up reached its cap of {:.1} s with {} never answered; \
@@ -332,51 +332,6 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
             "no message was answered in the window: the figures describe no service at all".into(),
         );
     }
-}
-
-/// One sentence per way connections ended other than served: why.
-pub fn endings_said(e: &Endings, size: usize) -> Vec<String> {
-    let said = [
-        (
-            e.rejected,
-            "reset by the server before any answer: rejected, as a server over its \
-             connection limit (--max-conns) does"
-                .to_string(),
-        ),
-        (
-            e.closed_unanswered,
-            format!(
-                "closed by the server before any answer: as a server does with a frame over \
-                 its limit (is --size {size} over its --max-frame?)"
-            ),
-        ),
-        (
-            e.closed,
-            "closed by the server mid-run with messages owed (was it stopped?)".to_string(),
-        ),
-        (
-            e.failed,
-            "failed: a reset after answers, a wrong answer or another socket error".to_string(),
-        ),
-        (
-            e.never_answered,
-            "still owed an answer when the run gave up (window end + 5 s): never answered"
-                .to_string(),
-        ),
-        (
-            e.never_connected,
-            "could not connect (refused or timed out)".to_string(),
-        ),
-    ];
-    said.into_iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, why)| {
-            format!(
-                "{n} of {} {why}",
-                count(e.asked as u64, "connection", "connections")
-            )
-        })
-        .collect()
 }
 
 /// Percentiles named in every spectrum, whatever the iteration reaches.

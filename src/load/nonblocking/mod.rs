@@ -10,13 +10,18 @@
 //! socket per connection and checks, on each wake-up, the connections whose
 //! frame the socket has not yet taken.
 //!
-//! Connecting is in `connect.rs`, the sink's one-frame-at-a-time sending in
-//! `sink.rs`; the driver's echo methods stay here, next to the loop that
-//! calls them.
+//! Open-loop echo keeps at most [`MAX_IN_FLIGHT`] messages in flight per
+//! connection: a connection behind its schedule sends the next due message
+//! when an answer makes room, timed from its due time, and what it never
+//! sent is counted at the window's end, never queued.
+//!
+//! Connecting is in `connect.rs`, echo's sending and answers in `echo.rs`,
+//! the sink's one-frame-at-a-time sending in `sink.rs`; what counts is
+//! decided by each connection's `Ledger` (`account`).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -26,6 +31,7 @@ use sockmodes_common::{ClientError, Service, SinkTally};
 use sockmodes_nonblocking::multi::{Event, MultiClient, Outbox};
 
 mod connect;
+mod echo;
 mod sink;
 
 use connect::connect_all;
@@ -292,37 +298,6 @@ impl Driver<'_> {
         }
     }
 
-    /// Open loop echo: sends the messages due by `now` while the connection
-    /// has room; a connection behind its schedule sends at once, each
-    /// message timed from its own due time. Puts its next due time in the
-    /// heap when it has room for it.
-    fn pump(&mut self, id: usize, now: Instant, out: &mut Outbox<'_>) -> Result<(), ClientError> {
-        let (limit, window, closed) = (self.limit, self.window, self.window_closed);
-        let Driver {
-            states, due, run, ..
-        } = self;
-        let st = &mut states[id];
-        let Some(s) = st.schedule.as_mut() else {
-            return Ok(());
-        };
-        while st.ledger.in_flight() < limit && !closed {
-            let at = s.due();
-            if window.is_some_and(|w| at >= w.to) {
-                break;
-            }
-            if at > now {
-                if !st.in_heap {
-                    due.push(Reverse((at, id)));
-                    st.in_heap = true;
-                }
-                break;
-            }
-            out.send_frame(&run.payload)?;
-            st.ledger.sent(s.take());
-        }
-        Ok(())
-    }
-
     /// The window's end: the sends of the window each open-loop connection
     /// still had to make were never made.
     fn count_unsent(&mut self, w: Window) {
@@ -413,53 +388,6 @@ impl Driver<'_> {
             }
             Event::Failed(e) => self.fail(id, &e),
             Event::Connected => {}
-        }
-    }
-
-    fn on_echo(&mut self, id: usize, frame: &[u8], out: &mut Outbox<'_>) {
-        let now = Instant::now();
-        if frame != self.payload() {
-            self.states[id].ledger.trouble(Trouble::Other, now);
-            self.finish(id);
-            return;
-        }
-        let before = self.rec.messages;
-        let (start, window) = (self.start, self.window);
-        let st = &mut self.states[id];
-        if st
-            .ledger
-            .answered(start, window, now, frame.len(), &mut self.rec)
-            .is_none()
-        {
-            // An answer nobody asked for.
-            st.ledger.trouble(Trouble::Other, now);
-            self.finish(id);
-            return;
-        }
-        let counted = self.rec.messages - before;
-        self.run.progress.fetch_add(counted, Ordering::Relaxed);
-        self.settle(id);
-        let sending = !self.window_closed && self.window.is_none_or(|w| now < w.to);
-        let st = &mut self.states[id];
-        if st.schedule.is_some() {
-            if let Err(e) = self.pump(id, now, out) {
-                self.fail(id, &e);
-                return;
-            }
-        } else if sending {
-            // Closed loop: the answer releases the next send.
-            match out.send_frame(&self.run.payload) {
-                Ok(()) => st.ledger.sent(now),
-                Err(e) => {
-                    self.fail(id, &e);
-                    return;
-                }
-            }
-        }
-        let st = &self.states[id];
-        if self.window_closed && !st.ledger.owes() && !st.shut {
-            out.shutdown_write();
-            self.served(id);
         }
     }
 }
