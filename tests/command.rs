@@ -323,10 +323,13 @@ fn open_loop_load_runs_at_the_rate() {
     let server = start_server(&["--service", "echo"]);
     for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
         let v = load_json(mode, server.addr, &["--duration", "1", "--rate", "400"]);
-        // The schedule fixes the count: 400/s for 1 s (a few may straddle the end).
+        // The schedule fixes the count: 400/s for 1 s. `messages` are the
+        // answers inside the window: a few due at its end arrive after it,
+        // and at most one per connection due in the warm-up arrives inside
+        // it (carried in), so 4 connections allow 390 to 404.
         let messages = v["messages"].as_u64().unwrap();
         assert!(
-            (390..=400).contains(&messages),
+            (390..=404).contains(&messages),
             "{mode}: {messages} messages"
         );
     }
