@@ -105,15 +105,20 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The row's text in `lang`.
+fn pick(&(_, en, es): &(&str, &str, &str), lang: Lang) -> String {
+    match lang {
+        Lang::En => en.to_string(),
+        Lang::Es => es.to_string(),
+    }
+}
+
 /// The label `key` in `lang`; the key itself where the table lacks it.
 pub fn label(key: &str, lang: Lang) -> String {
-    LABELS.iter().find(|(k, _, _)| *k == key).map_or_else(
-        || key.to_string(),
-        |(_, en, es)| match lang {
-            Lang::En => en.to_string(),
-            Lang::Es => es.to_string(),
-        },
-    )
+    LABELS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or_else(|| key.to_string(), |row| pick(row, lang))
 }
 
 /// A label with its `{n}` (a count, as `lang` writes it) and
@@ -136,16 +141,10 @@ pub fn server(t: Target, lang: Lang) -> String {
 
 /// A criterion case's name (its English label is the key).
 pub fn case(name: &str, lang: Lang) -> String {
-    match LABELS
+    LABELS
         .iter()
         .find(|(k, _, _)| k.strip_prefix("case.") == Some(name))
-    {
-        Some((_, en, es)) => match lang {
-            Lang::En => en.to_string(),
-            Lang::Es => es.to_string(),
-        },
-        None => name.to_string(),
-    }
+        .map_or_else(|| name.to_string(), |row| pick(row, lang))
 }
 
 #[cfg(test)]
