@@ -18,9 +18,13 @@
 //!
 //! [`Work::perform`]: crate::work::Work::perform
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
+use std::time::Instant;
 
 use crate::work::WorkTicket;
 
@@ -57,6 +61,79 @@ pub struct Job {
     /// What (handed back to the session when done).
     pub ticket: WorkTicket,
 }
+
+/// Frames waiting on a timer (`wait` work on an event loop or a ring): a
+/// min-heap by due time. One entry per connection at most (one frame in
+/// work each), so it is bounded by `--max-conns`
+/// ([`PER_CONNECTION`] counts it). The loop passes its own time in.
+#[derive(Debug, Default)]
+pub struct Waits {
+    heap: BinaryHeap<Reverse<Waiting>>,
+    seq: u64,
+}
+
+#[derive(Debug)]
+struct Waiting {
+    due: Instant,
+    seq: u64,
+    job: Job,
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        (self.due, self.seq) == (other.due, other.seq)
+    }
+}
+impl Eq for Waiting {}
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Waiting {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.due, self.seq).cmp(&(other.due, other.seq))
+    }
+}
+
+impl Waits {
+    /// Adds `job`, due at `due`.
+    pub fn push(&mut self, due: Instant, job: Job) {
+        self.seq += 1;
+        self.heap.push(Reverse(Waiting {
+            due,
+            seq: self.seq,
+            job,
+        }));
+    }
+
+    /// When the earliest one is due (the timer to arm).
+    pub fn next_due(&self) -> Option<Instant> {
+        self.heap.peek().map(|w| w.0.due)
+    }
+
+    /// Moves every job due by `now` into `into`, earliest first.
+    pub fn take_due(&mut self, now: Instant, into: &mut Vec<Job>) {
+        while self.heap.peek().is_some_and(|w| w.0.due <= now) {
+            into.push(self.heap.pop().expect("peeked").0.job);
+        }
+    }
+
+    /// Waits pending.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// True when none is pending.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+/// What work costs an event loop or a ring per connection, besides the
+/// session: an entry in [`Waits`] or in the list of jobs the full queue
+/// gave back (one frame in work per connection, so one or the other).
+pub const PER_CONNECTION: usize = std::mem::size_of::<Waiting>() + std::mem::size_of::<Job>();
 
 /// How many jobs the queue holds for `workers` workers.
 pub fn queue_capacity(workers: usize) -> usize {
@@ -99,6 +176,7 @@ pub enum OffloadError {
 /// drops what is queued, and joins them.
 pub struct Pool {
     queue: Option<SyncSender<Job>>,
+    cut: Arc<AtomicBool>,
     done: Arc<Mutex<Vec<Job>>>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -122,17 +200,20 @@ impl Pool {
         let (queue, jobs) = mpsc::sync_channel(queue_capacity(workers));
         let jobs = Arc::new(Mutex::new(jobs));
         let done = Arc::new(Mutex::new(Vec::new()));
+        let cut = Arc::new(AtomicBool::new(false));
         let mut pool = Pool {
             queue: Some(queue),
+            cut: Arc::clone(&cut),
             done: Arc::clone(&done),
             workers: Vec::with_capacity(workers),
         };
         for index in 0..workers {
             let (jobs, done, wake) = (Arc::clone(&jobs), Arc::clone(&done), Arc::clone(&wake));
+            let cut = Arc::clone(&cut);
             let worker = thread::Builder::new()
                 .name(format!("sockmodes-work-{index}"))
                 .stack_size(WORKER_STACK)
-                .spawn(move || work(&jobs, &done, &*wake))
+                .spawn(move || work(&jobs, &done, &cut, &*wake))
                 .map_err(|source| OffloadError::Spawn {
                     asked: workers,
                     index: index + 1,
@@ -161,6 +242,12 @@ impl Pool {
         into.append(&mut self.done.lock().expect("done list"));
     }
 
+    /// The shutdown deadline passed: work in hand stops early (its answer
+    /// is never sent) and nothing more is started.
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::Release);
+    }
+
     /// The number of workers.
     pub fn workers(&self) -> usize {
         self.workers.len()
@@ -169,6 +256,7 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
+        self.cut();
         drop(self.queue.take());
         for w in self.workers.drain(..) {
             let _ = w.join();
@@ -177,13 +265,20 @@ impl Drop for Pool {
 }
 
 /// A worker: takes a job, does it, reports it, until the queue closes.
-fn work(jobs: &Mutex<Receiver<Job>>, done: &Mutex<Vec<Job>>, wake: &(dyn Fn() + Send + Sync)) {
+fn work(
+    jobs: &Mutex<Receiver<Job>>,
+    done: &Mutex<Vec<Job>>,
+    cut: &AtomicBool,
+    wake: &(dyn Fn() + Send + Sync),
+) {
     loop {
         let job = match jobs.lock().expect("job queue").recv() {
             Ok(job) => job,
             Err(_) => return, // the pool was dropped
         };
-        job.ticket.work.perform();
+        if !job.ticket.work.perform_unless(cut) {
+            continue; // cut at the deadline: its connection is closing
+        }
         let mut list = done.lock().expect("done list");
         let first = list.is_empty();
         list.push(job);
@@ -196,7 +291,7 @@ fn work(jobs: &Mutex<Receiver<Job>>, done: &Mutex<Vec<Job>>, wake: &(dyn Fn() + 
 
 /// Refuses more workers than the process may have threads: the soft
 /// `RLIMIT_NPROC` (Unix) and `/proc/sys/kernel/threads-max` (Linux).
-fn check_thread_limit(workers: usize) -> Result<(), OffloadError> {
+pub fn check_thread_limit(workers: usize) -> Result<(), OffloadError> {
     let asked = workers as u64;
     #[cfg(unix)]
     {
@@ -291,6 +386,23 @@ mod tests {
         let mut keys: Vec<usize> = done.iter().map(|j| j.tag.key).collect();
         keys.sort_unstable();
         assert_eq!(keys, (0..queued).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn waits_come_due_earliest_first() {
+        let t0 = Instant::now();
+        let mut w = Waits::default();
+        w.push(t0 + Duration::from_millis(5), job(1));
+        w.push(t0 + Duration::from_millis(2), job(2));
+        w.push(t0 + Duration::from_millis(2), job(3));
+        assert_eq!(w.next_due(), Some(t0 + Duration::from_millis(2)));
+        let mut due = Vec::new();
+        w.take_due(t0 + Duration::from_millis(3), &mut due);
+        let keys: Vec<usize> = due.iter().map(|j| j.tag.key).collect();
+        assert_eq!(keys, [2, 3], "due ones only, in order of arrival");
+        assert_eq!(w.len(), 1);
+        w.take_due(t0 + Duration::from_millis(5), &mut due);
+        assert!(w.is_empty() && due.len() == 3);
     }
 
     #[test]

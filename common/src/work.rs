@@ -23,6 +23,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The longest work per message accepted.
@@ -111,6 +112,40 @@ impl Work {
             }
             WorkKind::Block | WorkKind::Wait => std::thread::sleep(self.amount),
         }
+    }
+}
+
+/// How often work checks whether it was cut at a shutdown's deadline.
+///
+/// Why 20 ms: a cut comes at most this late, and a sleep of 1 ms (the
+/// common case) is still one `nanosleep`.
+pub const CUT_SLICE: Duration = Duration::from_millis(20);
+
+impl Work {
+    /// As [`perform`](Self::perform), in slices of [`CUT_SLICE`], stopping
+    /// early once `cut` is set (the shutdown deadline). True when the work
+    /// ran to its end.
+    pub fn perform_unless(self, cut: &AtomicBool) -> bool {
+        if cut.load(Ordering::Acquire) {
+            return false;
+        }
+        if self.amount <= CUT_SLICE {
+            self.perform();
+            return !cut.load(Ordering::Acquire);
+        }
+        let slices = self.amount.as_nanos().div_ceil(CUT_SLICE.as_nanos()) as u32;
+        let part = Work {
+            amount: self.amount / slices,
+            spins: self.spins / u64::from(slices),
+            ..self
+        };
+        for _ in 0..slices {
+            if cut.load(Ordering::Acquire) {
+                return false;
+            }
+            part.perform();
+        }
+        !cut.load(Ordering::Acquire)
     }
 }
 

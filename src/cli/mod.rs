@@ -5,6 +5,7 @@ mod counters;
 mod load;
 mod server;
 mod signals;
+mod work;
 
 use std::process::ExitCode;
 
