@@ -28,6 +28,14 @@ use std::time::Instant;
 
 use crate::work::WorkTicket;
 
+/// Frames a connection may have worked inline in one turn of an event loop
+/// or a ring before the others get theirs.
+///
+/// Why 16: the same budget as the event loop's reads per turn; a client
+/// that pipelines thousands of frames gets 16 works, then waits its turn,
+/// so one busy connection cannot hold the loop for all of them.
+pub const INLINE_BUDGET: usize = 16;
+
 /// Queue slots per worker.
 ///
 /// Why 4: a worker that finishes finds its next job already queued even if

@@ -168,6 +168,7 @@ pub fn start(
         blocked: VecDeque::new(),
         done: Vec::new(),
         serials: 0,
+        ready: Vec::new(),
     };
     event_loop.post_accept().map_err(&bind_err)?;
     event_loop.post_wake().map_err(&bind_err)?;
@@ -214,6 +215,8 @@ struct Loop {
     blocked: VecDeque<Job>,
     done: Vec<Job>,
     serials: u64,
+    /// Connections that used their inline budget of work this turn.
+    ready: Vec<usize>,
 }
 
 impl Loop {
@@ -238,6 +241,7 @@ impl Loop {
             if self.work_pool.is_some() || !self.waits.is_empty() {
                 self.finish_work();
             }
+            self.start_ready();
             if self.accept_retry_at.is_some_and(|t| Instant::now() >= t) {
                 self.accept_retry_at = None;
                 self.post_accept_or_stop();
@@ -269,6 +273,9 @@ impl Loop {
     /// The longest the next wait may last (see the non-blocking server's
     /// `poll_timeout`): until the sweep, the accept retry or the deadline.
     fn timeout(&self, stop_at: Option<Instant>) -> Option<Duration> {
+        if !self.ready.is_empty() {
+            return Some(Duration::ZERO);
+        }
         let sweep = if self.conns.is_empty() {
             None
         } else {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use io_uring::{opcode, types};
-use sockmodes_common::offload::{Job, OffloadError, Pool, Tag};
+use sockmodes_common::offload::{self, Job, OffloadError, Pool, Tag};
 use sockmodes_common::WorkKind;
 
 use super::{EventFd, Loop, WORK_WAKE};
@@ -60,8 +60,11 @@ impl Loop {
 
     /// Starts the work of the frames `key`'s session began: inline ones
     /// are done here, at once, one after another.
+    ///
+    /// At most `INLINE_BUDGET` inline works per turn; then the connection
+    /// waits in `ready` for the next turn, so others get theirs.
     pub(super) fn start_work(&mut self, key: usize) {
-        loop {
+        for _ in 0..offload::INLINE_BUDGET {
             let Some(c) = self.conns.get_mut(key) else {
                 return;
             };
@@ -96,6 +99,15 @@ impl Loop {
                     }
                 }
             }
+        }
+        self.ready.push(key);
+    }
+
+    /// Connections that used their inline budget: their turn again.
+    pub(super) fn start_ready(&mut self) {
+        for key in std::mem::take(&mut self.ready) {
+            self.start_work(key);
+            self.post(key);
         }
     }
 
