@@ -348,28 +348,8 @@ impl EventLoop {
         }
     }
 
-    /// Drives a connection, and while its frames' work runs inline, does
-    /// it and drives it again (`work.rs`).
-    /// At most `INLINE_BUDGET` works per turn: then the connection waits
-    /// its next turn, as after its read budget.
-    fn drive(&mut self, key: usize, short_read_drains: bool) {
-        let mut short = short_read_drains;
-        let mut worked = 0;
-        while self.drive_once(key, short) {
-            if worked == sockmodes_common::offload::INLINE_BUDGET {
-                self.requeue.push(key);
-                break;
-            }
-            if !self.start_work(key) {
-                break;
-            }
-            worked += 1;
-            short = false;
-        }
-    }
-
     /// One drive; true when the connection is open and waits for events.
-    fn drive_once(&mut self, key: usize, short_read_drains: bool) -> bool {
+    pub(super) fn drive_once(&mut self, key: usize, short_read_drains: bool) -> bool {
         let Some(conn) = self.conns.get_mut(key) else {
             return false; // closed earlier in this batch: a stale event
         };

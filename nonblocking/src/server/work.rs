@@ -45,6 +45,26 @@ pub(super) fn start_pool(workers: usize, waker: &Arc<Waker>) -> Result<Option<Po
 }
 
 impl EventLoop {
+    /// Drives a connection, and while its frames' work runs inline, does
+    /// it and drives it again (`work.rs`).
+    /// At most `INLINE_BUDGET` works per turn: then the connection waits
+    /// its next turn, as after its read budget.
+    pub(super) fn drive(&mut self, key: usize, short_read_drains: bool) {
+        let mut short = short_read_drains;
+        let mut worked = 0;
+        while self.drive_once(key, short) {
+            if worked == sockmodes_common::offload::INLINE_BUDGET {
+                self.requeue.push(key);
+                break;
+            }
+            if !self.start_work(key) {
+                break;
+            }
+            worked += 1;
+            short = false;
+        }
+    }
+
     /// Starts the work of the frame `key`'s session just began, if any.
     /// True when it was done inline: drive the connection again (its
     /// answer may leave, and input waiting behind it may be read).
