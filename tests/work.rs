@@ -215,3 +215,18 @@ fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
         }
     }
 }
+
+#[test]
+fn a_connection_waiting_for_its_work_is_not_idle() {
+    for mode in IoMode::servers() {
+        let w = work(WorkKind::Wait, "600ms");
+        let (srv, _) = server(mode, Service::Echo, |c| {
+            c.work = Some(w);
+            c.idle_timeout = Duration::from_millis(200);
+        });
+        // The work outlasts the idle timeout; the answer still comes.
+        pipelined_echoes(srv.local_addr(), 1, 3);
+        assert_eq!(srv.stats().timed_out, 0, "{mode}");
+        srv.shutdown(Duration::from_secs(5));
+    }
+}
