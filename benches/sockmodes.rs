@@ -29,7 +29,9 @@ use sockmodes_study::affinity::{pin_current_thread, Placement};
 use sockmodes_study::crosscheck;
 use sockmodes_study::driver::Driver;
 use sockmodes_study::machine::Machine;
-use sockmodes_study::report::{self, criterion_dir, observe, CaseSpec, Metric, Report, Study};
+use sockmodes_study::report::{
+    self, criterion_dir, observe, CaseSpec, Metric, Part, PartTime, Report, Study,
+};
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
 use sockmodes_study::sweep::{self, Launcher, Plan, SERVE_TOKIO};
 use sockmodes_study::target::RunMode;
@@ -91,11 +93,17 @@ fn main() {
         tokio: std::env::current_exe().expect("the bench's own path"),
     };
     let driver = Driver::sweep(placement);
+    let mut clock = Clock::since(started);
+    clock.lap(Part::Criterion);
     let sweep_points = sweep::connection_sweep(&plan, driver, &launcher);
+    clock.lap(Part::Sweep);
     let load_steps = sweep::offered_load(&plan, driver, &launcher, &sweep_points);
+    clock.lap(Part::OfferedLoad);
     let same_rate = sweep::same_rate(&plan, driver, &launcher, &sweep_points);
+    clock.lap(Part::SameRate);
     // The same servers driven by every client engine in both placements.
     let cross_check = crosscheck::cross_check(&plan, driver, &launcher, &sweep_points);
+    clock.lap(Part::CrossCheck);
 
     // Idle memory at 10,000 connections (where a thread per connection
     // shows); quick takes 1,000, since the blocking server starts a thread
@@ -122,6 +130,7 @@ fn main() {
         })
         .map_err(|e| eprintln!("scale: bare threads not measured: {e}"))
         .ok();
+    clock.lap(Part::IdleMemory);
     let study = Study {
         plan,
         cases: report::collect(&cases, started),
@@ -131,6 +140,8 @@ fn main() {
         scale: points,
         bare_threads,
         cross_check,
+        elapsed_s: started.elapsed().ok().map(|d| d.as_secs_f64()),
+        parts: clock.parts,
     };
     let report = Report::new(study, Machine::describe());
     let dir = criterion_dir().join("sockmodes");
@@ -222,6 +233,31 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
         per_iter: echo.len() as f64,
     });
     group.finish();
+}
+
+/// Where the run's time goes, part by part.
+struct Clock {
+    last: SystemTime,
+    parts: Vec<PartTime>,
+}
+
+impl Clock {
+    fn since(start: SystemTime) -> Clock {
+        Clock {
+            last: start,
+            parts: Vec::new(),
+        }
+    }
+
+    /// `part` ended now.
+    fn lap(&mut self, part: Part) {
+        let now = SystemTime::now();
+        let seconds = now
+            .duration_since(self.last)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.parts.push(PartTime { part, seconds });
+        self.last = now;
+    }
 }
 
 fn human(bytes: usize) -> String {

@@ -2,16 +2,17 @@
 
 Cómo ejecutarlo (en otro terminal, con el servidor ya en marcha):
 
-    python cliente.py                     # envía "Hola, servidor!" a 127.0.0.1:8080
-    python cliente.py 9000 "otro texto"   # otro puerto y otro mensaje
+    py cliente.py                     # envía "Hola, servidor!" a 127.0.0.1:8080
+    py cliente.py 9000 "otro texto"   # otro puerto y otro mensaje
 
 Funciona con `servidor.py`, `servidor_hilos.py`, `servidor_selectors.py` y
 con `sockmodes server` (servicio message, cualquier --mode).
 
-Si lo ejecutas ANTES que el servidor, connect() falla al momento con
+Si lo ejecutas ANTES que el servidor, connect() falla (en Linux en el acto;
+en Windows tras unos 2 s, porque vuelve a enviar el SYN) con
 ConnectionRefusedError ([WinError 10061] en Windows, [Errno 111] en Linux,
 [Errno 61] en macOS): nadie escucha en el puerto y el sistema responde al
-SYN con un RST. Mira ese RST en Wireshark (docs/guia.md, sección 5).
+SYN con un RST. Mira ese RST en Wireshark (docs/guia.md, sección 2).
 """
 
 import socket
@@ -25,7 +26,7 @@ def cliente(mensaje, host="127.0.0.1", puerto=8080):
     # Establecer el socket como bloqueante
     cliente_socket.setblocking(True)
 
-    # Conectar el socket al servidor: bloquea hasta completar el saludo TCP
+    # Conectar el socket al servidor: se bloquea hasta que termina el saludo en tres pasos
     cliente_socket.connect((host, puerto))
     print(f"Conectado a {host}:{puerto}", flush=True)
 

@@ -2,14 +2,14 @@
 
 Cómo ejecutarlo (con un servidor en marcha):
 
-    python cliente_lento.py                   # 127.0.0.1:8080, un byte cada 0,2 s
-    python cliente_lento.py 9000 0.05         # otro puerto, un byte cada 0,05 s
+    py cliente_lento.py                   # 127.0.0.1:8080, un byte cada 0,2 s
+    py cliente_lento.py 9000 0.05         # otro puerto, un byte cada 0,05 s
 
 Sirve para ver qué hace cada servidor mientras un cliente tarda:
 
 - `servidor.py` o un servidor de UN hilo con llamadas bloqueantes se queda
   dormido en recv() esperando el siguiente byte: un segundo cliente
-  (`python cliente.py`) espera a que este termine;
+  (`py cliente.py`) espera a que este termine;
 - `servidor_hilos.py` y `servidor_selectors.py` atienden al segundo cliente
   en el acto (un hilo por conexión; un bucle de eventos que nunca espera).
 
@@ -26,7 +26,7 @@ def cliente_lento(mensaje, host="127.0.0.1", puerto=8080, pausa=0.2):
     s = socket.create_connection((host, puerto))
     # Sin Nagle: cada byte sale en su propio segmento (se ve en Wireshark)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    print(f"Conectado a {host}:{puerto}; enviando {len(mensaje)} bytes, uno cada {pausa} s", flush=True)
+    print(f"Conectado a {host}:{puerto}; enviando {len(mensaje)} bytes, uno cada {str(pausa).replace('.', ',')} s", flush=True)
     for byte in mensaje.encode():
         s.sendall(bytes([byte]))
         time.sleep(pausa)

@@ -2,15 +2,15 @@
 
 Cómo ejecutarlo (con un servidor en marcha):
 
-    python cliente_no_bloqueante.py                 # 127.0.0.1:8080
-    python cliente_no_bloqueante.py 9000 "Hola"
+    py cliente_no_bloqueante.py                 # 127.0.0.1:8080
+    py cliente_no_bloqueante.py 9000 "Hola"
 
 Con setblocking(False) ninguna llamada espera: si no puede completarse en
 el acto lanza BlockingIOError (EAGAIN/EWOULDBLOCK; WSAEWOULDBLOCK 10035 en
 Windows) y el programa sigue. Este cliente:
 
 1. conecta sin esperar: connect_ex() devuelve "en curso" (EINPROGRESS,
-   o 10035 en Windows) y el saludo TCP termina después;
+   o 10035 en Windows) y el saludo en tres pasos termina después;
 2. envía el mensaje y cierra su lado de escritura;
 3. espera la respuesta del servidor (su cierre) con recv() en un bucle,
    contando cada BlockingIOError: cada una es un momento en que un socket
@@ -32,9 +32,14 @@ def cliente(mensaje, host="127.0.0.1", puerto=8080):
     s.setblocking(False)                  # igual que s.settimeout(0.0)
 
     codigo = s.connect_ex((host, puerto))
-    print(f"connect_ex devolvió {codigo} ({errno.errorcode.get(codigo, 'OK')}): el saludo sigue en curso", flush=True)
-    # Esperar a que el socket se pueda escribir: entonces el saludo terminó
-    select.select([], [s], [], 5)
+    print(f"connect_ex devolvió {codigo} ({errno.errorcode.get(codigo, 'OK')}): el saludo en tres pasos sigue en curso", flush=True)
+    # Esperar a que el socket se pueda escribir: entonces el saludo en tres pasos ha terminado.
+    # Si falla, Linux y macOS lo marcan también como escribible, pero Windows
+    # lo pone en el tercer conjunto, el de errores: hay que mirar los dos
+    # (si no, sin servidor esperaríamos los 5 s enteros).
+    _, escribibles, errores = select.select([], [s], [s], 5)
+    if not escribibles and not errores:
+        raise TimeoutError(f"el saludo en tres pasos con {host}:{puerto} no terminó en 5 s")
     error = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if error:
         raise ConnectionRefusedError(error, f"no se pudo conectar a {host}:{puerto} ({errno.errorcode.get(error, error)})")
@@ -56,8 +61,10 @@ def cliente(mensaje, host="127.0.0.1", puerto=8080):
         if not datos:
             break                         # b"": el servidor cerró
     s.close()
-    print(f"El servidor cerró tras {time.monotonic() - inicio:.3f} s; "
-          f"recv() lanzó BlockingIOError {esperas} veces mientras tanto", flush=True)
+    segundos = f"{time.monotonic() - inicio:.3f}".replace(".", ",")
+    veces = "vez" if esperas == 1 else "veces"
+    print(f"El servidor cerró tras {segundos} s; "
+          f"recv() lanzó BlockingIOError {esperas} {veces} mientras tanto", flush=True)
 
 
 if __name__ == "__main__":

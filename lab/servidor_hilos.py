@@ -2,8 +2,8 @@
 
 Cómo ejecutarlo:
 
-    python servidor_hilos.py          # 127.0.0.1:8080, hasta Ctrl-C
-    python servidor_hilos.py 9000
+    py servidor_hilos.py          # 127.0.0.1:8080, hasta Ctrl+C
+    py servidor_hilos.py 9000
 
 Cada conexión aceptada recibe su propio hilo, que duerme en recv() sin
 molestar a los demás: un cliente lento (`cliente_lento.py`) ya no hace
@@ -21,8 +21,19 @@ import sys
 import threading
 
 
+def visible(datos):
+    """Los bytes recibidos, como texto que se lee y no se obedece."""
+    # Lo que llega de la red se muestra, nunca se obedece: impreso tal cual,
+    # un ESC (\x1b) cambiaría el color o el título de tu terminal y un BEL
+    # (\x07) lo haría sonar. Como repr(), esto escapa los caracteres de control
+    # (\x1b, \x07, \x00, \n) y deja las tildes y la ñ como son; los bytes que no
+    # son UTF-8 salen como \xff.
+    texto = datos.decode("utf-8", errors="backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in texto)
+
+
 def atender(conexion, direccion):
-    """El hilo de una conexión: recibe hasta el fin de flujo y muestra."""
+    """El hilo de una conexión: recibe hasta el fin del flujo y lo muestra."""
     trozos = []
     with conexion:
         while True:
@@ -30,7 +41,7 @@ def atender(conexion, direccion):
             if not trozo:
                 break
             trozos.append(trozo)
-    mensaje = b"".join(trozos).decode("utf-8", errors="replace")
+    mensaje = visible(b"".join(trozos))
     print(f"[{threading.current_thread().name}] {direccion}: {mensaje}", flush=True)
 
 
@@ -41,7 +52,7 @@ def servidor(host="127.0.0.1", puerto=8080):
     s.bind((host, puerto))
     s.listen()
     print(f"Servidor (un hilo por conexión) escuchando en {host}:{puerto}", flush=True)
-    # Un tiempo de espera en accept para que Ctrl-C funcione también en Windows
+    # Un tiempo de espera en accept para que Ctrl+C funcione también en Windows
     s.settimeout(0.5)
     try:
         while True:

@@ -2,8 +2,8 @@
 
 Cómo ejecutarlo:
 
-    python servidor_selectors.py          # 127.0.0.1:8080, hasta Ctrl-C
-    python servidor_selectors.py 9000
+    py servidor_selectors.py          # 127.0.0.1:8080, hasta Ctrl+C
+    py servidor_selectors.py 9000
 
 Un bucle de eventos: el hilo duerme en `select()` hasta que ALGÚN socket
 está listo (una conexión nueva, bytes que leer), atiende a todos los listos
@@ -20,6 +20,18 @@ hay datos. Muestra cada mensaje completo cuando su cliente cierra.
 import selectors
 import socket
 import sys
+
+
+def visible(datos):
+    """Los bytes recibidos, como texto que se lee y no se obedece."""
+    # Lo que llega de la red se muestra, nunca se obedece: impreso tal cual,
+    # un ESC (\x1b) cambiaría el color o el título de tu terminal y un BEL
+    # (\x07) lo haría sonar. Como repr(), esto escapa los caracteres de control
+    # (\x1b, \x07, \x00, \n) y deja las tildes y la ñ como son; los bytes que no
+    # son UTF-8 salen como \xff.
+    texto = datos.decode("utf-8", errors="backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in texto)
+
 
 sel = selectors.DefaultSelector()
 mensajes = {}          # socket -> bytes recibidos hasta ahora
@@ -43,7 +55,7 @@ def leer(conexion, direccion):
         mensajes[conexion] += trozo
         return
     # b"": el cliente cerró su lado; el mensaje está completo
-    texto = mensajes.pop(conexion).decode("utf-8", errors="replace")
+    texto = visible(mensajes.pop(conexion))
     print(f"{direccion}: {texto}", flush=True)
     sel.unregister(conexion)
     conexion.close()
@@ -60,7 +72,7 @@ def servidor(host="127.0.0.1", puerto=8080):
     print(f"Servidor (un hilo, selectors) escuchando en {host}:{puerto}", flush=True)
     try:
         while True:
-            # Espera a que algún socket esté listo (0,5 s como mucho, para Ctrl-C)
+            # Espera a que algún socket esté listo (0,5 s como mucho, para Ctrl+C)
             for clave, _ in sel.select(timeout=0.5):
                 if clave.data is None:
                     aceptar(clave.fileobj)

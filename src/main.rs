@@ -6,18 +6,54 @@ mod cli;
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 
+/// Exit status for an input the command refuses (clap's, for usage errors).
+const BAD_INPUT: u8 = 2;
+
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        // A value out of its bounds: one line, as every other refusal.
+        Err(e) if e.kind() == ErrorKind::ValueValidation => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or_default();
+            eprintln!(
+                "sockmodes: error: {}",
+                line.trim_start_matches("error: ").trim()
+            );
+            return ExitCode::from(BAD_INPUT);
+        }
+        // Help, version, unknown flags: clap's own text (with its hints).
+        Err(e) => e.exit(),
+    };
     cli::init_logging(&args);
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {
-            // One clear line, never a backtrace: the error chain, joined.
-            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
-            eprintln!("sockmodes: error: {}", chain.join(": "));
-            ExitCode::FAILURE
+            eprintln!("sockmodes: error: {}", one_line(&e));
+            if e.downcast_ref::<cli::InputError>().is_some() {
+                ExitCode::from(BAD_INPUT)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// One clear line, never a backtrace: the error chain, joined, leaving out
+/// a cause its parent's message already states.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if line.contains(&cause) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&cause);
+    }
+    line
 }

@@ -79,6 +79,43 @@ fn message_reaches_stdout_in_every_mode() {
     }
 }
 
+/// What a classmate could send to a lab server: red text, a new window
+/// title, a bell and a NUL.
+const HOSTILE: &[u8] = b"hola \x1b[31mROJO\x1b]0;titulo\x07 \x00 fin";
+
+#[test]
+fn a_message_with_control_bytes_is_shown_escaped_never_raw() {
+    for m in sockmodes::IoMode::servers() {
+        let mode = m.name();
+        let mut server = start_server(&["--mode", mode, "--once"]);
+        let mut client = std::net::TcpStream::connect(server.addr).unwrap();
+        std::io::Write::write_all(&mut client, HOSTILE).unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        // The server's close: it has taken the message.
+        let _ = client.read_to_end(&mut Vec::new());
+        assert!(server.child.wait().unwrap().success(), "{mode}");
+        let mut stdout = Vec::new();
+        server
+            .child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_end(&mut stdout)
+            .unwrap();
+        for control in [0x1b, 0x07, 0x00] {
+            assert!(
+                !stdout.contains(&control),
+                "{mode}: byte {control:#04x} reached stdout raw: {stdout:?}"
+            );
+        }
+        assert_eq!(
+            String::from_utf8(stdout).unwrap(),
+            "hola \\x1b[31mROJO\\x1b]0;titulo\\x07 \\x00 fin\n",
+            "{mode}"
+        );
+    }
+}
+
 #[test]
 fn echo_and_sink_verify_in_both_modes() {
     for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
@@ -114,10 +151,7 @@ fn echo_and_sink_verify_in_both_modes() {
             "--count",
             "7",
         ]);
-        assert!(
-            stdout.contains("counted 7 frame(s), 7000 bytes"),
-            "{stdout}"
-        );
+        assert!(stdout.contains("counted 7 frames, 7000 bytes"), "{stdout}");
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
         let len = std::fs::metadata(file).unwrap().len();
         let stdout = sockmodes_ok(&[
@@ -172,6 +206,9 @@ fn load_json_in_both_modes() {
         "unanswered",
         "oldest_unanswered_ms",
         "send_grid_us",
+        "answered_after_window",
+        "ended",
+        "placement",
     ];
     for server_mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
@@ -229,6 +266,56 @@ fn load_json(mode: &str, addr: std::net::SocketAddr, extra: &[&str]) -> serde_js
     args.extend(["--connections", "4", "--warmup", "0", "--json"]);
     args.extend(extra);
     serde_json::from_str(&sockmodes_ok(&args)).expect("one JSON object")
+}
+
+#[test]
+fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
+    let server = start_server(&["--service", "echo"]);
+    let addr = server.addr.to_string();
+    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+        let out = sockmodes(&[
+            "load",
+            "--mode",
+            mode,
+            "--addr",
+            &addr,
+            "--connections",
+            "2",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0",
+            "--json",
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let notes = stderr
+            .lines()
+            .filter(|l| l.contains("the server is on this machine"))
+            .count();
+        assert_eq!(notes, 1, "{mode}: the note once: {stderr}");
+        assert!(stderr.contains("not of the server alone"), "{stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        let p = &v["placement"];
+        assert_eq!(p["same_machine"], true, "{v}");
+        assert_eq!(p["why"], "loopback address", "{v}");
+        for side in ["client", "server"] {
+            let cores = &p[side];
+            assert!(
+                cores == "unpinned" || cores == "unknown" || cores["pinned"].is_array(),
+                "{side}: {cores}"
+            );
+        }
+        if cfg!(target_os = "linux") {
+            assert_eq!(
+                p["server_pid"].as_u64(),
+                Some(u64::from(server.pid())),
+                "{v}"
+            );
+            assert_ne!(p["client"], "unknown", "{v}");
+        }
+    }
+    server.terminate().unwrap();
 }
 
 #[test]

@@ -272,14 +272,35 @@ fn demo_command(args: &[&str], lang: &str) -> String {
 }
 
 #[test]
-fn the_command_runs_the_demo_plain_when_piped() {
-    let text = demo_command(&["demo", "--fast"], "C");
+fn the_command_runs_the_demo_plain_when_piped_and_draws_step_9_in_both_languages() {
+    let dir = std::env::temp_dir().join(format!("sockmodes-demo-svg-{}", std::process::id()));
+    let text = demo_command(&["demo", "--fast", "--svg", dir.to_str().unwrap()], "C");
     for n in 1..=10 {
         assert!(text.contains(&format!("Step {n}: ")), "step {n} in {text}");
     }
     assert!(
         !text.contains('\x1b'),
         "no colour codes when stdout is not a terminal"
+    );
+    // One run, both pictures: the same bars, each in its language.
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect(name);
+    let (en, es) = (read("step9-timeline.svg"), read("step9-timeline-es.svg"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(en.contains("Step 9: ") && es.contains("Paso 9: "));
+    let bars = |svg: &str| -> Vec<String> {
+        svg.split("<rect x=")
+            .skip(1)
+            .map(|r| r.split(" fill=").next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(bars(&en), bars(&es), "the same measurements");
+    assert!(
+        bars(&en).len() >= 6,
+        "A and B for each of the three servers"
+    );
+    assert!(
+        es.contains(",") && !es.contains(".0 ms<"),
+        "decimal commas: {es}"
     );
 }
 

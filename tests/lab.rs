@@ -4,7 +4,7 @@
 //! it); where there is none the tests say so on stderr. Under Wine they are
 //! ignored: Wine runs the Windows .exe, and there is no Windows Python.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -207,4 +207,65 @@ fn the_lab_client_started_first_is_refused() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ConnectionRefusedError"), "{err}");
+    // The non-blocking client learns it from select (the writable set on
+    // Linux and macOS, the error set on Windows) and SO_ERROR.
+    let out = Command::new(py)
+        .arg(lab("cliente_no_bloqueante.py"))
+        .arg(&port)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ConnectionRefusedError"), "{err}");
+    assert!(!err.contains("TimeoutError"), "{err}");
+}
+
+/// What a classmate could send to a lab server: red text, a new window
+/// title, a bell and a NUL.
+const HOSTILE: &[u8] = b"hola \x1b[31mROJO\x1b]0;titulo\x07 \x00 fin";
+
+#[test]
+#[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
+fn the_lab_servers_show_control_bytes_escaped_never_raw() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    for script in ["servidor.py", "servidor_hilos.py", "servidor_selectors.py"] {
+        let mut srv = PyServer::start(py, script);
+        let mut client = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+        client.write_all(HOSTILE).unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        let line = srv.expect_line(" fin");
+        for control in ['\x1b', '\x07', '\0'] {
+            assert!(
+                !line.contains(control),
+                "{script}: {control:?} reached stdout raw: {line:?}"
+            );
+        }
+        assert!(
+            line.trim_end()
+                .ends_with(r"hola \x1b[31mROJO\x1b]0;titulo\x07 \x00 fin"),
+            "{script}: {line:?}"
+        );
+    }
+}
+
+#[test]
+#[cfg(unix)]
+fn ctrl_c_stops_servidor_py_while_it_waits_in_accept() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    let mut srv = PyServer::start(py, "servidor.py");
+    // SAFETY: kill only sends SIGINT (Ctrl+C) to our own child.
+    unsafe {
+        libc::kill(srv.child.id() as i32, libc::SIGINT);
+    }
+    srv.expect_line("Servidor detenido");
+    assert!(
+        srv.child.wait().unwrap().success(),
+        "a clean exit, no traceback"
+    );
 }

@@ -265,7 +265,7 @@ fn a_connection_never_answered_is_starved_and_the_run_still_ends() {
             "{mode}: waited through the drain: {oldest}"
         );
         assert!(
-            stderr.contains("1 of 10 connection(s) starved"),
+            stderr.contains("1 of 10 connections starved"),
             "{mode}: {stderr}"
         );
         assert!(stderr.contains("never answered"), "{mode}: {stderr}");

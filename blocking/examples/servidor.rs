@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use sockmodes_blocking::connection::{serve_connection, ConnState, ConnectionEnd, Watch};
+use sockmodes_common::show::visible;
 use sockmodes_common::{net, python_addr, Mode, Op, ServerConfig, Service, SocketError};
 
 fn main() -> ExitCode {
@@ -45,7 +46,9 @@ fn run(addr: &str) -> anyhow::Result<()> {
     // recv() until the client closes: the `message` service of common.
     let config = ServerConfig::new(bound, Service::Message);
     let on_message = Arc::new(|_peer, mensaje: Vec<u8>| {
-        println!("Mensaje recibido: {}", String::from_utf8_lossy(&mensaje));
+        // Lo que llega de la red se muestra, nunca se obedece: los caracteres
+        // de control salen escapados (\x1b, \x07, \x00), como con repr().
+        println!("Mensaje recibido: {}", visible(&mensaje));
     });
     // Nothing stops this one connection short: the flags are never set.
     let nunca = std::sync::atomic::AtomicBool::new(false);

@@ -9,7 +9,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use sockmodes_common::client::{check_echo, check_sink, send_counted, CONFIRM_WAIT};
+use sockmodes_common::client::{check_echo, check_sink, confirm_wait, send_counted};
 use sockmodes_common::frame::{header, Decoder};
 use sockmodes_common::{
     interrupted, net, timed_out, ClientError, MessageReceipt, Mode, Op, PyException, SinkSummary,
@@ -141,10 +141,7 @@ impl Client {
         self.stream
             .shutdown(Shutdown::Write)
             .map_err(self.err(Op::Send))?;
-        let wait = self
-            .mode
-            .io_timeout()
-            .map_or(CONFIRM_WAIT, |t| t.min(CONFIRM_WAIT));
+        let wait = confirm_wait(self.mode.io_timeout());
         self.stream
             .set_read_timeout(Some(wait))
             .map_err(self.err(Op::Configure))?;

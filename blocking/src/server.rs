@@ -23,6 +23,7 @@ use socket2::SockRef;
 use sockmodes_common::config::LINGER_TIME;
 use sockmodes_common::net::AcceptErrorAction;
 use sockmodes_common::sys::{self, RawSocketHandle};
+use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
     net, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
 };
@@ -110,6 +111,7 @@ pub fn start(
 }
 
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    let mut out_of_resources = Throttle::default();
     loop {
         let accepted = listener.accept();
         shared.stats.count_syscalls(1);
@@ -132,7 +134,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             Err(e) => match net::accept_error_action(&e) {
                 AcceptErrorAction::Retry => {}
                 AcceptErrorAction::Backoff => {
-                    warn!(error = %e, "accept: out of resources; retrying shortly");
+                    net::log_accept_backoff(&mut out_of_resources, &e);
                     thread::sleep(net::ACCEPT_BACKOFF);
                 }
                 AcceptErrorAction::Fatal => {

@@ -23,7 +23,7 @@ pub enum ClientError {
         source: FrameError,
     },
     /// The sink summary had the wrong size.
-    #[error("protocol error from {addr}: {source}")]
+    #[error("protocol error from {addr}: {source}; is it a sink server? (an echo server sends every frame back)")]
     BadSummary {
         /// The server.
         addr: SocketAddr,
@@ -100,6 +100,13 @@ pub struct MessageReceipt {
 /// Why 1 s: our servers and Python's close at once; a server such as `nc -l`
 /// that never closes must not hang the client.
 pub const CONFIRM_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The wait for that close under a client's `timeout`: [`CONFIRM_WAIT`],
+/// or the timeout when it is shorter (what both clients wait, and what the
+/// command says it waited).
+pub fn confirm_wait(timeout: Option<std::time::Duration>) -> std::time::Duration {
+    timeout.map_or(CONFIRM_WAIT, |t| t.min(CONFIRM_WAIT))
+}
 
 /// Sends every frame with `send`, counting each in a [`SinkTally`] so the
 /// server's summary can be checked: the loop every client's sink upload shares.

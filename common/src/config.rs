@@ -1,5 +1,5 @@
-//! Server configuration and counters shared by both drivers, so that one
-//! command line starts either server with the same meaning.
+//! Server configuration and counters shared by every driver, so that one
+//! command line starts any of the three servers with the same meaning.
 
 use std::fmt;
 use std::net::SocketAddr;

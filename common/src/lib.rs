@@ -1,10 +1,11 @@
-//! sockmodes' shared core: everything the blocking and the non-blocking
-//! drivers have in common, and nothing that reads or writes a socket.
+//! sockmodes' shared core: everything the blocking, non-blocking and
+//! completion drivers have in common, and nothing that reads or writes a
+//! socket.
 //!
 //! Like rustls, the protocol is "sans-io": the drivers own the sockets and the
-//! waiting (a thread blocked in `read`, or a mio event loop), and feed this
-//! crate bytes; it hands back frames, replies and errors. That is what makes
-//! the two servers interchangeable on the wire, and what lets every protocol
+//! waiting (a thread blocked in `read`, a mio event loop, or an io_uring),
+//! and feed this crate bytes; it hands back frames, replies and errors. That
+//! is what makes the three servers interchangeable on the wire, and what lets every protocol
 //! rule be tested on plain byte slices.
 //!
 //! - [`frame`]: the wire format (4-byte big-endian length, then payload) and an
@@ -16,12 +17,15 @@
 //! - [`pyerror`]: `io::Error` + mode -> the Python exception a student knows.
 //! - [`net`]: socket setup through socket2 (backlog, `SO_REUSEADDR`,
 //!   `TCP_NODELAY`, `RLIMIT_NOFILE`) and address parsing.
-//! - [`config`]: the server settings and counters both drivers share.
+//! - [`config`]: the server settings and counters every driver shares.
 //! - [`client`]: client errors and the checks on echo and sink answers.
 //! - [`procfs`]: a process's memory, CPU, context switches and threads (Linux).
 //! - [`sys`]: where the OS shows through: socket handles and error codes by name.
 //! - [`work`]: work per message (`--work cpu:50us`, `block:2ms`, `wait:2ms`).
 //! - [`offload`]: the bounded pool that runs that work off an I/O thread.
+//! - [`throttle`]: one log line a second for a condition that repeats (EMFILE), with a count.
+//! - [`show`]: text for a person: a peer's bytes shown and never obeyed
+//!   (control characters escaped as Python's `repr` does), and plurals.
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`.
 #![deny(missing_docs)]
@@ -37,10 +41,12 @@ pub mod offload;
 pub mod procfs;
 pub mod pyerror;
 pub mod session;
+pub mod show;
 pub mod slab;
 pub mod stream;
 pub mod summary;
 pub mod sys;
+pub mod throttle;
 pub mod work;
 
 pub use client::{ClientError, MessageReceipt};

@@ -92,6 +92,24 @@ pub enum AcceptErrorAction {
 /// freed descriptor is used quickly.
 pub const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// Logs an accept that failed for want of descriptors or memory, at most
+/// once a second (`throttle`), each line with the count of failures left
+/// unlogged since the last: the condition lasts while the connections hold
+/// their descriptors, and the loop retries every [`ACCEPT_BACKOFF`].
+pub fn log_accept_backoff(throttle: &mut crate::throttle::Throttle, e: &io::Error) {
+    if let Some(more) = throttle.admit(std::time::Instant::now()) {
+        let since = match more {
+            0 => String::new(),
+            n => format!(" ({n} more failure(s) since the last such line)"),
+        };
+        tracing::warn!(
+            error = %e,
+            "accept: out of resources{since}; retrying every {} ms, this line at most once a second",
+            ACCEPT_BACKOFF.as_millis()
+        );
+    }
+}
+
 /// Decides what an accept loop does with an `accept` error.
 pub fn accept_error_action(e: &io::Error) -> AcceptErrorAction {
     let c = e.raw_os_error();

@@ -24,7 +24,22 @@ use std::io;
 #[path = "procfs_windows.rs"]
 mod windows;
 #[cfg(windows)]
-pub use windows::{peak_resident_bytes, resident_bytes, sample};
+pub use windows::{peak_resident_bytes, physical_memory, resident_bytes, sample};
+
+#[cfg(not(windows))]
+/// The machine's physical memory in bytes, from the `MemTotal` line of
+/// `/proc/meminfo` (Windows: `GetPerformanceInfo`'s `PhysicalTotal`): what
+/// the command checks sizes against, so that a size no allocation could
+/// satisfy is refused before it is tried.
+///
+/// # Errors
+/// The file cannot be read (not Linux) or has no `MemTotal`.
+pub fn physical_memory() -> io::Result<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo")?;
+    status_field(&meminfo, "MemTotal:")
+        .map(|kib| kib * 1024)
+        .ok_or_else(|| invalid("no MemTotal line in /proc/meminfo"))
+}
 
 #[cfg(not(windows))]
 /// Resident memory of process `pid` (`None`: this process), in bytes, from
@@ -178,6 +193,8 @@ mod tests {
         let after = super::resident_bytes(None).unwrap();
         assert!(before > 0);
         assert!(after >= before + (16 << 20), "{before} -> {after}");
+        let machine = super::physical_memory().unwrap();
+        assert!(machine > after, "the machine holds this process: {machine}");
         drop(block);
     }
 

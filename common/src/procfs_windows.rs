@@ -21,7 +21,10 @@ use windows_sys::Win32::Foundation::{CloseHandle, FILETIME, HANDLE, INVALID_HAND
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
 };
-use windows_sys::Win32::System::ProcessStatus::{K32GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS};
+use windows_sys::Win32::System::ProcessStatus::{
+    K32GetPerformanceInfo, K32GetProcessMemoryInfo, PERFORMANCE_INFORMATION,
+    PROCESS_MEMORY_COUNTERS,
+};
 use windows_sys::Win32::System::Threading::{
     GetCurrentProcessId, GetProcessTimes, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
     PROCESS_VM_READ,
@@ -76,6 +79,22 @@ pub fn resident_bytes(pid: Option<u32>) -> io::Result<u64> {
 /// The process cannot be opened or queried.
 pub fn peak_resident_bytes(pid: u32) -> io::Result<u64> {
     memory(pid).map(|m| m.PeakWorkingSetSize as u64)
+}
+
+/// The machine's physical memory in bytes (`PhysicalTotal` pages of
+/// `PageSize` bytes, from `GetPerformanceInfo`).
+///
+/// # Errors
+/// The call failed.
+pub fn physical_memory() -> io::Result<u64> {
+    // SAFETY: a zeroed plain struct, its size passed with it.
+    let mut p: PERFORMANCE_INFORMATION = unsafe { zeroed() };
+    p.cb = size_of::<PERFORMANCE_INFORMATION>() as u32;
+    // SAFETY: a struct of the size given.
+    if unsafe { K32GetPerformanceInfo(&mut p, p.cb) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(p.PhysicalTotal as u64 * p.PageSize as u64)
 }
 
 /// Threads owned by process `pid` now.
@@ -150,5 +169,6 @@ mod tests {
         assert!(!during.switches_measured);
         assert!(resident_bytes(None).unwrap() > 0);
         assert!(peak_resident_bytes(me).unwrap() >= resident_bytes(Some(me)).unwrap() / 2);
+        assert!(physical_memory().unwrap() > during.rss_bytes);
     }
 }

@@ -150,6 +150,9 @@ pub enum Op {
     Recv,
     /// Setting socket options.
     Configure,
+    /// Starting a server's threads and event loops (poll instances,
+    /// wakers, listener handles): not a bind, though it happens at start.
+    Start,
 }
 
 impl fmt::Display for Op {
@@ -161,6 +164,7 @@ impl fmt::Display for Op {
             Op::Send => "send",
             Op::Recv => "recv",
             Op::Configure => "setsockopt",
+            Op::Start => "start",
         })
     }
 }
@@ -201,6 +205,12 @@ impl SocketError {
         move |e| SocketError::new(op, addr, mode, e)
     }
 
+    fn out_of_descriptors(&self) -> bool {
+        self.io
+            .raw_os_error()
+            .is_some_and(|c| code::OUT_OF_DESCRIPTORS.contains(&c))
+    }
+
     fn explanation(&self) -> String {
         let addr = self.addr;
         match (self.exception, self.op) {
@@ -235,6 +245,15 @@ impl SocketError {
             (PyException::PermissionError, Op::Bind) => {
                 format!("not allowed to bind {addr} (ports below 1024 need privileges)")
             }
+            (_, Op::Start) if self.out_of_descriptors() => format!(
+                "starting the server on {addr} ran out of file descriptors (each event loop \
+                 holds a few; the open-file limit is `ulimit -n`): start fewer, or raise it"
+            ),
+            (_, Op::Start) => format!("starting the server's threads on {addr} failed"),
+            (_, op) if self.out_of_descriptors() => format!(
+                "{op} on {addr} failed: this process is out of file descriptors (its \
+                 open-file limit, `ulimit -n`)"
+            ),
             (_, op) => format!("{op} on {addr} failed"),
         }
     }
@@ -384,5 +403,25 @@ mod tests {
         let e = SocketError::new(Op::Recv, addr, t, os(code::WOULD_BLOCK));
         let want = format!("TimeoutError (os error {}): recv", code::WOULD_BLOCK);
         assert!(e.to_string().starts_with(&want), "{e}");
+    }
+
+    #[test]
+    fn running_out_of_descriptors_says_so_not_bind_failed() {
+        let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let emfile = code::OUT_OF_DESCRIPTORS[0];
+        let e = SocketError::new(Op::Start, addr, Mode::NonBlocking, os(emfile)).to_string();
+        assert!(
+            e.contains("starting the server on 127.0.0.1:8080 ran out of file descriptors"),
+            "{e}"
+        );
+        assert!(!e.contains("bind"), "{e}");
+        let e = SocketError::new(Op::Accept, addr, Mode::Blocking, os(emfile)).to_string();
+        assert!(
+            e.contains("accept on 127.0.0.1:8080 failed: this process is out of file descriptors"),
+            "{e}"
+        );
+        let e =
+            SocketError::new(Op::Start, addr, Mode::NonBlocking, os(code::CONN_RESET)).to_string();
+        assert!(!e.contains("bind"), "{e}");
     }
 }

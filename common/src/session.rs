@@ -1,6 +1,6 @@
 //! One server-side connection as a state machine: bytes in, bytes out, no I/O.
 //!
-//! This is the part both servers share, the way rustls' connection core is
+//! This is the part the three servers share, the way rustls' connection core is
 //! shared by its blocking `Stream` and its mio example. A driver loops:
 //!
 //! 1. if [`wants_read`](ServerSession::wants_read): read from the socket into
@@ -13,7 +13,8 @@
 //!
 //! The blocking driver does this with blocking calls in a thread; the mio driver
 //! does it on readiness events, and registers WRITABLE interest only while
-//! `output()` is non-empty.
+//! `output()` is non-empty; the completion driver does it when the kernel
+//! reports a receive or a send finished.
 //!
 //! **Memory is bounded per connection, whatever the frame size.** Echo and
 //! sink read frames as a stream (`stream.rs`): echo passes each piece of

@@ -30,6 +30,15 @@ use crate::pool::{self, Pool};
 use crate::ring::Ring;
 use crate::{POOL_BUFFER, RECV_IDLE};
 
+mod loan;
+
+/// `IORING_RECVSEND_POLL_FIRST` (io_uring.h; the `io-uring` crate does not
+/// name it), in a receive's `ioprio`: wait for bytes before trying the
+/// receive. A pooled receive then takes a buffer only when bytes are there,
+/// so ENOBUFS always means "bytes wait, the pool is empty", never "nothing
+/// to read yet".
+const RECVSEND_POLL_FIRST: u16 = 1;
+
 /// Send buffer capacity kept between replies (as the session's output).
 ///
 /// Why 4 KiB: small replies reuse it, and 10,000 connections that once sent
@@ -83,6 +92,12 @@ pub struct Conn {
     send_off: usize,
     recv_pending: bool,
     send_pending: bool,
+    /// A pooled receive found the pool empty: queued in the pool's
+    /// [`Waiters`](crate::pool::Waiters), no receive posted until a buffer
+    /// is lent ([`Conn::post_loan`]) or the ring has one again.
+    waiting_buffer: bool,
+    /// The pool's buffer lent to the receive in flight.
+    loan: Option<u16>,
     /// Cancellations in flight (their completions are counted too).
     cancels: u8,
     /// The peer's end of stream was seen while lingering.
@@ -111,6 +126,8 @@ impl Conn {
             send_off: 0,
             recv_pending: false,
             send_pending: false,
+            waiting_buffer: false,
+            loan: None,
             cancels: 0,
             eof: false,
             closing: None,
@@ -208,18 +225,15 @@ impl Conn {
                 c.shut
             }
         };
-        if wants && !self.recv_pending {
+        if wants && !self.recv_pending && !self.waiting_buffer {
             let closing = self.closing.is_some();
             let fd = types::Fd(self.stream.as_raw_fd());
             let sqe = if pooled {
-                let size = if closing {
-                    POOL_BUFFER
-                } else {
-                    self.session.read_limit().min(POOL_BUFFER)
-                };
-                // No buffer named: the kernel takes one from the pool's group.
-                opcode::Recv::new(fd, std::ptr::null_mut(), size as u32)
+                // No buffer named: the kernel takes one from the pool's
+                // group once bytes are there.
+                opcode::Recv::new(fd, std::ptr::null_mut(), self.pooled_len() as u32)
                     .buf_group(pool::GROUP)
+                    .ioprio(RECVSEND_POLL_FIRST)
                     .build()
                     .flags(squeue::Flags::BUFFER_SELECT)
             } else {
@@ -248,12 +262,23 @@ impl Conn {
         Ok(Next::Wait)
     }
 
+    /// Bytes a receive into a pooled buffer asks for.
+    pub(super) fn pooled_len(&self) -> usize {
+        if self.closing.is_some() {
+            POOL_BUFFER
+        } else {
+            self.session.read_limit().min(POOL_BUFFER)
+        }
+    }
+
     /// A receive completed with `result` (bytes, 0 at end of stream, or
     /// `-errno`) and `flags` (which pooled buffer, if any). The buffer goes
-    /// back to `pool` whatever happens. Messages completed on the way go to
-    /// `on_message`.
+    /// back to `pool` whatever happens; a pooled receive that found the
+    /// pool empty queues connection `key` for a buffer. Messages completed
+    /// on the way go to `on_message`.
     pub fn received(
         &mut self,
+        key: usize,
         result: i32,
         flags: u32,
         pool: Option<&mut Pool>,
@@ -261,11 +286,22 @@ impl Conn {
     ) -> Result<(), End> {
         self.recv_pending = false;
         let len = result.max(0) as usize;
-        match (pool, cqueue::buffer_select(flags)) {
+        let picked = cqueue::buffer_select(flags);
+        match (pool, self.loan.take().or(picked)) {
             (Some(pool), Some(id)) => {
+                if picked.is_some() {
+                    pool.taken();
+                }
                 let outcome = self.take(result, pool.bytes(id, len), on_message);
                 pool.give_back(id);
                 outcome
+            }
+            (Some(pool), None) if result == -libc::ENOBUFS => {
+                if !self.dying {
+                    self.waiting_buffer = true;
+                    pool.wait(key);
+                }
+                Ok(())
             }
             (Some(_), None) if result > 0 => Err(End::Io(io::Error::other(
                 "a pooled receive completed without its buffer",
@@ -290,8 +326,7 @@ impl Conn {
         }
         if result < 0 {
             return match -result {
-                // ENOBUFS: the pool was empty; the receive is posted again.
-                libc::EINTR | libc::EAGAIN | libc::ECANCELED | libc::ENOBUFS => Ok(()),
+                libc::EINTR | libc::EAGAIN | libc::ECANCELED => Ok(()),
                 errno => Err(End::Io(io::Error::from_raw_os_error(errno))),
             };
         }

@@ -19,7 +19,8 @@
 //!   results arrive as an eventfd read on the ring (`--offload`).
 //! - `conn`: one connection's buffers and the operations it has in flight.
 //! - `pool`: the provided-buffer ring, receive buffers shared by every
-//!   connection.
+//!   connection, and the queue of connections waiting for one when it runs
+//!   dry.
 //! - `ring`: the ring itself, with its count of `io_uring_enter` calls.
 //!
 //! The protocol is the same `common` `ServerSession` the other servers
@@ -83,9 +84,11 @@ pub const RECV_IDLE: usize = 4 * 1024;
 
 /// Buffers in the shared pool ([`RecvBuffers::Pool`]).
 ///
-/// Why 1024: enough for a burst from a thousand connections in one batch;
-/// a receive that finds the pool empty (ENOBUFS) is simply posted again
-/// after the batch, when the buffers are back.
+/// Why 1024: enough for a burst from a thousand connections in one batch.
+/// With more busy connections than buffers a receive can find the pool
+/// empty (ENOBUFS); it then waits in a queue and is lent the next buffer
+/// that comes back, first come first served (`pool.rs` tells why), so the
+/// pool stays 16 MiB whatever `--max-conns` is, and no connection starves.
 pub const POOL_BUFFERS: u16 = 1024;
 
 /// Bytes per pooled buffer.

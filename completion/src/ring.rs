@@ -115,12 +115,13 @@ impl Ring {
         }
     }
 
-    /// Registers a pool of receive buffers with this ring.
+    /// Registers a pool of `count` receive buffers (a power of two) with
+    /// this ring.
     ///
     /// # Errors
     /// The kernel refused it (provided-buffer rings need Linux 5.19).
-    pub fn register_pool(&self) -> io::Result<crate::pool::Pool> {
-        crate::pool::Pool::new(&self.ring)
+    pub fn register_pool(&self, count: u16) -> io::Result<crate::pool::Pool> {
+        crate::pool::Pool::new(&self.ring, count)
     }
 
     /// Takes the pool back from the kernel, before its memory is freed.

@@ -1,5 +1,12 @@
-"""Draws lifecycle.svg and lifecycle-es.svg: a TCP connection's life as a
-sequence diagram, with the Python call or exception at each step.
+"""Draws lifecycle.svg and lifecycle-es.svg: the lab's exchange (cliente.py
+sends "Hola, servidor!" to servidor.py) as a sequence diagram, packet by
+packet as Wireshark shows it, with the Python call or exception at each one.
+
+The packets are those of a capture of the two scripts on loopback
+(tcpdump -i lo, Linux): the handshake; the message in one segment and its
+ACK, with no answer (servidor.py sends nothing back); then the client closes
+first (its FIN), the server's recv() returns b"" and its close() sends its
+own FIN, which also acknowledges the client's; the client's ACK ends it.
 
 Run: python3 docs/pictures/lifecycle.py (from anywhere; writes beside itself).
 """
@@ -9,8 +16,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def svg(t, path):
-    W, H = 940, 640
-    cx, sx = 270, 600
+    W, H = 940, 690
+    cx, sx = 290, 560
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
         'font-family="sans-serif" font-size="13" role="img">',
@@ -28,6 +35,12 @@ def svg(t, path):
     ]
     y = 90
 
+    def note(x, anchor, text):
+        """A note beside a lifeline; a second line after a newline."""
+        first, _, second = text.partition("\n")
+        out.append(f'<text x="{x}" y="{y + 14}" text-anchor="{anchor}" font-size="12" fill="#1f77b4">'
+                   f'{first}' + (f'<tspan x="{x}" dy="14">{second}</tspan>' if second else '') + '</text>')
+
     def arrow(frm, label, red=False, left=None, right=None):
         nonlocal y
         x1, x2 = (cx, sx) if frm == "c" else (sx, cx)
@@ -36,11 +49,10 @@ def svg(t, path):
                    f'stroke-width="1.6" marker-end="url(#{m})"/>')
         out.append(f'<text x="{(cx + sx) / 2}" y="{y + 4}" text-anchor="middle" fill="{col}">{label}</text>')
         if left:
-            out.append(f'<text x="{cx - 12}" y="{y + 14}" text-anchor="end" font-size="12" '
-                       f'fill="#1f77b4">{left}</text>')
+            note(cx - 12, "end", left)
         if right:
-            out.append(f'<text x="{sx + 12}" y="{y + 14}" font-size="12" fill="#1f77b4">{right}</text>')
-        y += 34
+            note(sx + 12, "start", right)
+        y += 48 if "\n" in (left or "") + (right or "") else 34
 
     def band(text):
         nonlocal y
@@ -50,57 +62,62 @@ def svg(t, path):
 
     band(t["b_connect"])
     arrow("c", "SYN", left="connect()")
-    arrow("s", "SYN-ACK", right=t["backlog"])
-    arrow("c", "ACK", left=t["connected"], right="accept()")
+    arrow("s", "SYN, ACK", right=t["backlog"])
+    arrow("c", "ACK", left=t["connected"], right=t["accepted"])
     band(t["b_data"])
-    arrow("c", t["frame"], left="sendall()", right="recv()")
-    arrow("s", t["answer"], left="recv()", right="send()")
+    arrow("c", t["message"], left="sendall()", right=t["recv"])
+    arrow("s", "ACK", right=t["no_echo"])
     band(t["b_close"])
-    arrow("s", "FIN", left=t["eof"], right=t["shut"])
-    arrow("c", t["late"], right=t["discard"])
-    arrow("c", "FIN", left="close()", right=t["recv0"])
+    arrow("c", "FIN, ACK", left=t["client_close"], right=t["eof"])
+    arrow("s", "FIN, ACK", right=t["server_close"])
+    arrow("c", "ACK", left=t["time_wait"])
     band(t["b_wrong"])
     arrow("c", "SYN", left="connect()", right=t["nobody"])
-    arrow("s", "RST", red=True, left="ConnectionRefusedError")
+    arrow("s", "RST, ACK", red=True, left=t["refused"])
     arrow("s", "RST", red=True, left="ConnectionResetError", right=t["unread"])
+    assert y <= H - 20, f"the diagram needs {y + 20} px"
     out.append("</svg>")
     with open(os.path.join(HERE, path), "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")
 
 
 EN = dict(
-    title="A TCP connection's life, and where each Python exception comes from",
-    client="client (cliente.py)", server="server (sockmodes server)",
+    title="The lab's exchange packet by packet, and where each Python exception comes from",
+    client="client (cliente.py)", server="server (servidor.py)",
     b_connect="opening: the three-way handshake",
     backlog="the kernel answers; accept() may come later",
-    connected="connect() returns",
-    b_data="data: one frame, one answer",
-    frame="frame: header + payload", answer="answer (echo)",
-    b_close="closing without a reset: the lingering close",
+    connected="connect() returns", accepted="accept() returns",
+    b_data="data: the message, and no answer",
+    message="“Hola, servidor!” (15 bytes)", recv="recv(1024) returns it",
+    no_echo="the kernel's ACK: servidor.py sends nothing back",
+    b_close="closing: the client closes first",
+    client_close="close(); prints “Mensaje enviado…”",
     eof='recv() returns b"": end of stream',
-    shut="shutdown(SHUT_WR), after every answer",
-    late="bytes sent late", discard="read and thrown away",
-    recv0="recv() returns 0: close()",
+    server_close="prints “Mensaje recibido…”; close():\nits FIN also acknowledges the client's",
+    time_wait="the kernel answers for the closed socket,\nwhich waits in TIME_WAIT (it closed first)",
     b_wrong="when it goes wrong",
-    nobody="nobody listens on the port",
-    unread="input left unread, or over --max-conns",
+    nobody="nobody listens on the port\n(the client started before the server)",
+    refused="ConnectionRefusedError\n(Windows retries the SYN for about 2 s first)",
+    unread="close() with bytes left unread cuts the\nconnection with RST (one recv(1024), a longer message)",
 )
 ES = dict(
-    title="La vida de una conexión TCP, y de dónde sale cada excepción de Python",
-    client="cliente (cliente.py)", server="servidor (sockmodes server)",
+    title="El intercambio de la práctica, paquete a paquete, y de dónde sale cada excepción de Python",
+    client="cliente (cliente.py)", server="servidor (servidor.py)",
     b_connect="apertura: el saludo en tres pasos",
     backlog="responde el kernel; accept() puede llegar después",
-    connected="connect() vuelve",
-    b_data="datos: una trama, una respuesta",
-    frame="trama: cabecera + carga útil", answer="respuesta (eco)",
-    b_close="cierre sin RST: el cierre diferido",
+    connected="connect() vuelve", accepted="accept() vuelve",
+    b_data="datos: el mensaje, y ninguna respuesta",
+    message="«Hola, servidor!» (15 bytes)", recv="recv(1024) lo devuelve",
+    no_echo="el ACK del kernel: servidor.py no responde nada",
+    b_close="cierre: el cliente cierra primero",
+    client_close="close(); imprime «Mensaje enviado…»",
     eof='recv() devuelve b"": fin del flujo',
-    shut="shutdown(SHUT_WR), tras todas las respuestas",
-    late="bytes enviados tarde", discard="se leen y se descartan",
-    recv0="recv() devuelve 0: close()",
+    server_close="imprime «Mensaje recibido…»; close():\nsu FIN confirma además el del cliente",
+    time_wait="responde el kernel por el socket cerrado,\nque espera en TIME_WAIT (cerró primero)",
     b_wrong="cuando algo va mal",
-    nobody="nadie escucha en el puerto",
-    unread="datos sin leer, o más de --max-conns",
+    nobody="nadie escucha en el puerto\n(el cliente arrancó antes que el servidor)",
+    refused="ConnectionRefusedError\n(Windows reintenta el SYN unos 2 s antes)",
+    unread="close() con bytes sin leer corta la conexión\ncon RST (un solo recv(1024), un mensaje más largo)",
 )
 
 if __name__ == "__main__":

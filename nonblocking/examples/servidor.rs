@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
+use sockmodes_common::show::{count, visible};
 use sockmodes_common::{interrupted, net, python_addr, would_block, Mode, Op, SocketError};
 
 const LISTENER: Token = Token(0);
@@ -61,7 +62,8 @@ fn run(addr: &str) -> anyhow::Result<()> {
     };
     println!("Conexión aceptada de {}", python_addr(direccion));
     println!(
-        "  accept() dio WouldBlock {accept_would_block} vez/veces (BlockingIOError en Python)"
+        "  accept() dio WouldBlock {} (BlockingIOError en Python)",
+        count(accept_would_block, "vez", "veces")
     );
 
     // recv() until end of stream, same idea.
@@ -82,7 +84,12 @@ fn run(addr: &str) -> anyhow::Result<()> {
             }
         }
     }
-    println!("Mensaje recibido: {}", String::from_utf8_lossy(&mensaje));
-    println!("  recv() dio WouldBlock {recv_would_block} vez/veces (BlockingIOError en Python)");
+    // Lo que llega de la red se muestra, nunca se obedece: los caracteres de
+    // control salen escapados (\x1b, \x07, \x00), como con repr().
+    println!("Mensaje recibido: {}", visible(&mensaje));
+    println!(
+        "  recv() dio WouldBlock {} (BlockingIOError en Python)",
+        count(recv_would_block, "vez", "veces")
+    );
     Ok(())
 }

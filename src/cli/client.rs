@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use sockmodes::{Client, ClientSettings, IoMode};
-use sockmodes_common::{ClientError, SinkTally, DEFAULT_MAX_FRAME};
+use sockmodes_common::client::confirm_wait;
+use sockmodes_common::show;
+use sockmodes_common::{SinkTally, DEFAULT_MAX_FRAME};
 
+use super::bounds::{self, parse_frame_size, InputError};
 use super::{parse_addr, parse_secs};
 
 #[derive(Debug, Args)]
@@ -28,8 +31,9 @@ pub struct ClientArgs {
     /// Retry a refused connection this many times, with backoff (100 ms, doubling to 2 s).
     #[arg(long, default_value_t = 0, value_name = "N")]
     retry: u32,
-    /// Largest frame, in bytes (must match the server's --max-frame to send larger frames).
-    #[arg(long, default_value_t = DEFAULT_MAX_FRAME, value_name = "BYTES")]
+    /// Largest frame, in bytes (must match the server's --max-frame to send
+    /// larger frames; suffixes K, M, G = 1024^n; at most 4G - 1, the 32-bit length).
+    #[arg(long, default_value_t = DEFAULT_MAX_FRAME, value_name = "BYTES", value_parser = parse_frame_size)]
     max_frame: usize,
     #[command(subcommand)]
     action: Action,
@@ -44,8 +48,8 @@ enum Action {
     },
     /// Send frames to an `echo` server and verify every byte that comes back.
     Echo {
-        /// Payload bytes per frame.
-        #[arg(long, default_value_t = 1024, value_name = "BYTES")]
+        /// Payload bytes per frame (at most --max-frame; suffixes K, M, G).
+        #[arg(long, default_value_t = 1024, value_name = "BYTES", value_parser = parse_frame_size)]
         size: usize,
         /// Round trips.
         #[arg(long, default_value_t = 10, value_name = "N")]
@@ -53,8 +57,9 @@ enum Action {
     },
     /// Upload frames to a `sink` server and check its summary (frames, bytes, CRC-32).
     Sink {
-        /// Payload bytes per frame (with --file: the chunk size).
-        #[arg(long, default_value_t = 65536, value_name = "BYTES")]
+        /// Payload bytes per frame (with --file: the chunk size); 1 to
+        /// --max-frame, suffixes K, M, G.
+        #[arg(long, default_value_t = 65536, value_name = "BYTES", value_parser = parse_frame_size)]
         size: usize,
         /// Frames to send (ignored with --file).
         #[arg(long, default_value_t = 16, value_name = "N")]
@@ -75,31 +80,22 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         retries: args.retry,
         max_frame: args.max_frame,
     };
-    let check_size = |size: usize| -> anyhow::Result<()> {
-        if size > args.max_frame {
-            return Err(ClientError::TooLarge {
-                len: size,
-                max: args.max_frame,
-            }
-            .into());
-        }
-        Ok(())
-    };
-    if let Action::Echo { size, .. } | Action::Sink { size, .. } = &args.action {
-        check_size(*size)?;
-    }
+    check_inputs(&args)?;
     let client = Client::connect(mode, args.addr, &settings)?;
     let addr = args.addr;
     match args.action {
         Action::Message { text } => {
             let receipt = client.send_message(text.as_bytes())?;
             println!(
-                "sent {} bytes to {addr} ({mode}); {}",
-                receipt.bytes,
+                "sent {} to {addr} ({mode}); {}",
+                show::count(receipt.bytes as u64, "byte", "bytes"),
                 if receipt.confirmed {
-                    "the server read them and closed the connection"
+                    "the server read them and closed the connection".to_string()
                 } else {
-                    "the server did not close the connection within 1 s"
+                    format!(
+                        "the server did not close the connection within {} s",
+                        confirm_wait(args.timeout).as_secs_f64()
+                    )
                 }
             );
         }
@@ -107,6 +103,35 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         Action::Sink { size, count, file } => sink(client, addr, mode, size, count, file)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses, before connecting, a size over --max-frame, an empty sink
+/// frame, and buffers beyond the machine's memory.
+fn check_inputs(args: &ClientArgs) -> Result<(), InputError> {
+    // Copies of one frame held at once: the payload, the frame sent (the
+    // non-blocking client builds it whole) and, for echo, the reply.
+    let (size, copies, action) = match &args.action {
+        Action::Message { .. } => return Ok(()),
+        Action::Echo { size, .. } => (*size, 3, "echo"),
+        Action::Sink { size: 0, .. } => {
+            return Err(InputError(
+                "sink --size 0: a frame of 0 bytes uploads nothing (with --file, it is \
+                 the chunk size); use 1 or more"
+                    .into(),
+            ))
+        }
+        Action::Sink { size, .. } => (*size, 2, "sink"),
+    };
+    if size > args.max_frame {
+        return Err(InputError(format!(
+            "{action} --size {size} exceeds the frame limit of {} bytes (raise --max-frame \
+             on both ends)",
+            args.max_frame
+        )));
+    }
+    bounds::fits_in_memory((size as u64).saturating_mul(copies), || {
+        format!("{action} --size {size}")
+    })
 }
 
 fn echo(
@@ -127,7 +152,9 @@ fn echo(
     rtts.sort_unstable();
     let median = rtts.get(rtts.len() / 2).copied().unwrap_or_default();
     println!(
-        "echo: {count} frame(s) of {size} bytes to {addr} ({mode}) came back intact; median round trip {:.1} µs",
+        "echo: {} of {} to {addr} ({mode}) came back intact; median round trip {:.1} µs",
+        show::count(count, "frame", "frames"),
+        show::count(size as u64, "byte", "bytes"),
         median.as_secs_f64() * 1e6
     );
     Ok(())
@@ -147,7 +174,7 @@ fn sink(
         Some(path) => {
             let f = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
             let mut reader = BufReader::new(f);
-            let mut chunk = vec![0u8; size.max(1)];
+            let mut chunk = vec![0u8; size];
             loop {
                 let n = read_full(&mut reader, &mut chunk)
                     .with_context(|| format!("reading {}", path.display()))?;
@@ -169,9 +196,9 @@ fn sink(
     let summary = client.finish_sink(&tally)?;
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "sink: {addr} ({mode}) counted {} frame(s), {} bytes, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
-        summary.frames,
-        summary.bytes,
+        "sink: {addr} ({mode}) counted {}, {}, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
+        show::count(summary.frames, "frame", "frames"),
+        show::count(summary.bytes, "byte", "bytes"),
         summary.crc32,
         summary.bytes as f64 / secs / 1e6
     );

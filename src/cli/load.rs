@@ -13,9 +13,14 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes::IoMode;
+use sockmodes_common::show::count;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
-use super::{ensure_descriptors, parse_addr, parse_secs};
+use super::bounds::{
+    self, parse_connections, parse_duration, parse_frame_size, parse_rate, parse_send_grid,
+    parse_warmup, InputError,
+};
+use super::{ensure_descriptors, parse_addr};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum LoadService {
@@ -28,21 +33,26 @@ enum LoadService {
 /// `load --help`'s closing text: what every figure means.
 pub const FIELDS_HELP: &str = "\
 Figures (the table's lines; --json prints them as fields):
-  mode, service, connections   what ran; connections = those that connected
+  mode, service                what ran
+  connections                  connections made (asked for, less those never connected)
   duration_s                   measured seconds (warm-up excluded)
-  messages, messages_per_s     echo: round trips; sink: frames, completed in the window
-  bytes_per_s                  payload bytes/s (sink: as the server's summary confirmed)
+  messages, messages_per_s     answered inside the window, whenever due (echo: round trips;
+                               sink: frames the server's summary confirmed): what the server
+                               answered, never what was offered
+  bytes_per_s                  payload bytes/s of those messages
   p50_us p90_us p99_us p999_us max_us mean_us
                                latency in µs, from an HdrHistogram (1 µs to 1 hour, 0.1%);
                                closed loop: from send to answer; open loop (--rate): from
                                each send's scheduled time, so queueing behind a slow or
                                stalled server is counted. Sink: how long a send held the writer
   percentiles                  the whole distribution, [percentile, µs] pairs, p0 to p100
-  errors                       failed connections, wrong echoes, sink summaries that
-                               disagree, and latencies out of range
+  errors                       one per connection that did not end served (see ended), and
+                               latencies out of range
   latency_out_of_range         latencies outside 1 µs..1 hour: counted, never clamped
-  rate_requested, unsent       open loop: the rate asked for; sends due in the window that
-                               the client never made because it fell behind its schedule
+  rate_requested, unsent       open loop: the rate offered (the table: \"offered\"); sends due
+                               in the window never made: the client could not keep the
+                               schedule (it keeps a few messages in flight per connection,
+                               blocking one, non-blocking up to 8, and counts the rest)
   send_grid_us                 open loop: send times were rounded up to this grid (latency
                                is measured from the rounded time); null: closed loop
   client_threads, client_cpu, client_cpu_utilization
@@ -52,7 +62,7 @@ Figures (the table's lines; --json prints them as fields):
                                was the bottleneck, and the figures describe the client
   warnings                     every reason not to take the figures at face value
                                (with --json they are also printed on stderr)
-  answered_per_s               answers that arrived within the window, per second
+  answered_per_s               the same as messages_per_s (kept for its readers)
   ramp                         warmup_s: the warm-up taken (at least --warmup, longer until
                                every connection had its first answer, --warmup-cap at most);
                                cap_reached; last_first_answer_ms (null: some connection was
@@ -64,15 +74,22 @@ Figures (the table's lines; --json prints them as fields):
                                starved_connections: which (the first 20); jain_index:
                                (sum x)^2 / (n sum x^2), 1 = all equal, 1/n = one took all
   carried_in, carried_in_max_ms
-                               messages due in the warm-up but answered in the window, and
-                               the longest of their waits: counted apart (a wait that began
-                               earlier is not lost), not in messages or the percentiles
+                               of messages, those due in the warm-up, and the longest of
+                               their waits (in the percentiles: a backlog is not lost)
   unanswered, oldest_unanswered_ms
-                               messages never answered when the run gave up (window end +
-                               5 s), and how long the oldest had waited
+                               messages sent and never answered (sink: never confirmed) when
+                               their connection ended or the run gave up (window end + 5 s),
+                               and how long the oldest had waited
+  answered_after_window        answers that came during the drain, not in messages
+  ended                        why each connection ended: asked = served + rejected (reset
+                               before any answer: over the server's --max-conns) +
+                               closed_unanswered (closed before any answer: a frame over its
+                               --max-frame) + closed (closed mid-run, owing) + failed +
+                               never_answered + never_connected
 
-Every run ends within max(--warmup, --warmup-cap) + --duration + 5 s, whatever the
-server does.
+Exit status 1 when no message was answered in the window. Every run ends within
+max(--warmup, --warmup-cap) + --duration + 5 s once its connections are made, whatever
+the server does and whatever the rate.
 
 Check the figures against a server with a known delay:
   cargo run --release --example delayed_echo -- 20
@@ -91,31 +108,37 @@ pub struct LoadArgs {
     /// The server's service.
     #[arg(long, value_enum, default_value_t = LoadService::Echo)]
     service: LoadService,
-    /// Connections open at once.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    /// Connections open at once: 1 to 65535 (each needs a port of this machine).
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = parse_connections)]
     connections: usize,
-    /// Measured seconds (after the warm-up).
-    #[arg(long, default_value = "5", value_parser = parse_secs, value_name = "SECS")]
+    /// Measured seconds (after the warm-up): 0.1 to 3600.
+    #[arg(long, default_value = "5", value_parser = parse_duration, value_name = "SECS")]
     duration: Duration,
-    /// Payload bytes per frame.
-    #[arg(long, default_value_t = 64, value_name = "BYTES")]
+    /// Payload bytes per frame (suffixes K, M, G = 1024^n; at most 4G - 1,
+    /// the 32-bit length, and the buffers, about (2 x connections + 2) x
+    /// BYTES, must fit in the machine's memory).
+    #[arg(long, default_value_t = 64, value_name = "BYTES", value_parser = parse_frame_size)]
     size: usize,
     /// Open loop: send this many messages per second in total, on a schedule,
-    /// measuring latency from each scheduled time. Default: closed loop.
-    #[arg(long, value_name = "MSGS_PER_SEC")]
+    /// measuring latency from each scheduled time (above 0, at most 1e8,
+    /// and at least one message in the window). Default: closed loop.
+    #[arg(long, value_name = "MSGS_PER_SEC", value_parser = parse_rate)]
     rate: Option<f64>,
     /// Least seconds of traffic before measuring (excluded from the
     /// figures). The warm-up goes on until every connection has had its
     /// first answer, so a server still accepting is not measured half-ready.
+    /// 0 to 3600.
     #[arg(long, default_value = "1", value_parser = parse_warmup, value_name = "SECS")]
     warmup: Duration,
     /// Open loop: round send times up to a grid of this many µs, so the
     /// sends of one slot go in one wake-up (0: each at its exact time).
-    /// Default: the time of 8 messages at --rate, at most 1000 µs.
-    #[arg(long, value_name = "MICROS", requires = "rate")]
+    /// Default: the time of 8 messages at --rate, at most 1000 µs. At most
+    /// 1000000 (1 s), and no longer than --duration.
+    #[arg(long, value_name = "MICROS", requires = "rate", value_parser = parse_send_grid)]
     send_grid: Option<u64>,
     /// Most seconds of warm-up: then the window starts even if some
     /// connection was never answered, and those are reported as starved.
+    /// 0 to 3600.
     #[arg(long, default_value = "30", value_parser = parse_warmup, value_name = "SECS")]
     warmup_cap: Duration,
     /// Print one JSON object instead of a table (fields: see the README,
@@ -129,18 +152,12 @@ pub struct LoadArgs {
     hdr_log: Option<PathBuf>,
 }
 
-fn parse_warmup(s: &str) -> Result<Duration, String> {
-    if s.trim().parse::<f64>() == Ok(0.0) {
-        return Ok(Duration::ZERO);
-    }
-    parse_secs(s)
-}
-
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mode = args.mode;
     if let Some(code) = super::refuse_without_client(mode) {
         return Ok(code);
     }
+    check_inputs(&args)?;
     // The progress bar learns from the run when the window opens.
     let measuring = Arc::new(AtomicBool::new(false));
     let opened = Arc::clone(&measuring);
@@ -174,6 +191,11 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
+    // Said once: on one machine the figures are of the pair.
+    let placement = load::placement::observe(config.addr);
+    if let Some(note) = placement.note() {
+        eprintln!("sockmodes: note: {note}");
+    }
     let progress = Arc::new(AtomicU64::new(0));
     let bar = std::io::stdout()
         .is_terminal()
@@ -192,7 +214,11 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     }
     let report = run.report();
     if args.json {
-        println!("{}", serde_json::to_string(report)?);
+        let with = WithPlacement {
+            report,
+            placement: &placement,
+        };
+        println!("{}", serde_json::to_string(&with)?);
         // The table shows the warnings; JSON readers get them on stderr too.
         for warning in &report.warnings {
             tracing::warn!("{warning}");
@@ -200,7 +226,55 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_table(report);
     }
-    Ok(ExitCode::SUCCESS)
+    // A run that answered nothing measured nothing: say so in the status.
+    Ok(if report.messages == 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `--json`'s object: the report's fields, then where the two sides ran.
+#[derive(serde::Serialize)]
+struct WithPlacement<'a> {
+    #[serde(flatten)]
+    report: &'a LoadReport,
+    placement: &'a load::placement::Placement,
+}
+
+/// What the options allow one by one but not together: a grid or a rate
+/// that puts no send in the window, buffers beyond the machine's memory.
+fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
+    let window = args.duration.as_secs_f64();
+    if let Some(rate) = args.rate {
+        if rate * window < 1.0 {
+            return Err(InputError(format!(
+                "--rate {rate} over --duration {window} s schedules no message in the window: \
+                 raise either"
+            )));
+        }
+    }
+    if let Some(grid) = args.send_grid {
+        if Duration::from_micros(grid) > args.duration {
+            return Err(InputError(format!(
+                "--send-grid {grid} µs is longer than --duration {window} s: the window \
+                 would hold no slot of the grid"
+            )));
+        }
+    }
+    // The payload and its frame, and per connection a frame queued to send
+    // and a reply (measured: 4 connections of 64 MiB peaked at 644 MiB in
+    // the non-blocking engine, 10 copies).
+    let copies = (args.connections as u64)
+        .saturating_mul(2)
+        .saturating_add(2);
+    bounds::fits_in_memory((args.size as u64).saturating_mul(copies), || {
+        format!(
+            "--size {} with {}",
+            args.size,
+            sockmodes_common::show::count(args.connections as u64, "connection", "connections")
+        )
+    })
 }
 
 /// A progress bar on a terminal, updated by a ticker thread until cleared.
@@ -225,10 +299,8 @@ fn spinner(
             } else {
                 "warming up (until every connection is answered)"
             };
-            b.set_message(format!(
-                "{phase}: {} messages",
-                progress.load(Ordering::Relaxed)
-            ));
+            let sent = progress.load(Ordering::Relaxed);
+            b.set_message(format!("{phase}: {}", count(sent, "message", "messages")));
             thread::sleep(Duration::from_millis(100));
         }
     });
@@ -238,10 +310,36 @@ fn spinner(
 fn print_table(r: &LoadReport) {
     println!("mode          {}", r.mode);
     println!("service       {}", r.service);
-    println!("connections   {}", r.connections);
+    let e = &r.ended;
+    println!(
+        "connections   {} made of {} asked: {} served, {} rejected, {} closed by the server \
+         ({} before any answer), {} failed, {} never answered, {} never connected",
+        r.connections,
+        e.asked,
+        e.served,
+        e.rejected,
+        e.closed + e.closed_unanswered,
+        e.closed_unanswered,
+        e.failed,
+        e.never_answered,
+        e.never_connected
+    );
     println!("duration      {:.2} s", r.duration_s);
-    println!("messages      {}", r.messages);
-    println!("messages/s    {:.0}", r.messages_per_s);
+    println!(
+        "messages      {} answered in the window ({} carried in from the warm-up, {} after it)",
+        r.messages, r.carried_in, r.answered_after_window
+    );
+    match r.rate_requested {
+        Some(rate) => println!(
+            "messages/s    {:.0}  offered {rate:.0} (open loop){}",
+            r.messages_per_s,
+            match r.unsent {
+                0 => String::new(),
+                n => format!("; {n} sends never made: the client could not keep the schedule"),
+            }
+        ),
+        None => println!("messages/s    {:.0}", r.messages_per_s),
+    }
     println!(
         "bytes/s       {:.0} ({:.1} MB/s)",
         r.bytes_per_s,
@@ -281,24 +379,21 @@ fn print_table(r: &LoadReport) {
     );
     if r.unanswered > 0 || r.carried_in > 0 {
         println!(
-            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up (longest {:.1} ms)",
+            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up (longest wait {:.1} ms)",
             r.unanswered,
             r.oldest_unanswered_ms.unwrap_or(0.0),
             r.carried_in,
             r.carried_in_max_ms.unwrap_or(0.0)
         );
     }
-    if let Some(rate) = r.rate_requested {
-        println!("rate asked    {rate:.0} msg/s (open loop)");
-    }
     match (r.client_cpu, r.client_cpu_utilization) {
         (Some(cpu), Some(u)) => println!(
-            "client CPU    {:.2} s user + {:.2} s system over {:.2} s: {:.0}% of {} thread(s){}",
+            "client CPU    {:.2} s user + {:.2} s system over {:.2} s: {:.0}% of {}{}",
             cpu.user_s,
             cpu.system_s,
             cpu.wall_s,
             u * 100.0,
-            r.client_threads,
+            count(r.client_threads as u64, "thread", "threads"),
             if r.client_bound { "  CLIENT-BOUND" } else { "" }
         ),
         _ => println!("client CPU    not measured on this system"),

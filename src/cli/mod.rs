@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and dispatch.
 
+pub mod bounds;
 mod client;
 mod counters;
 mod load;
@@ -9,6 +10,7 @@ mod work;
 
 use std::process::ExitCode;
 
+pub use bounds::InputError;
 use clap::{Parser, Subcommand};
 use sockmodes_common::Service;
 
@@ -57,7 +59,9 @@ enum Command {
         #[arg(long, value_enum, value_name = "LANG")]
         lang: Option<LangArg>,
         /// Also draw the timeline of step 9 (who waited while whom, as this
-        /// run measured it) as an SVG picture in this directory.
+        /// run measured it) as SVG pictures in this directory, one per
+        /// language from the same measurements: step9-timeline.svg (English)
+        /// and step9-timeline-es.svg (Spanish).
         #[arg(long, value_name = "DIR")]
         svg: Option<std::path::PathBuf>,
     },
@@ -103,38 +107,6 @@ pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
         return Err(format!("{s} must be a positive number of seconds"));
     }
     std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{s}: {e}"))
-}
-
-/// Parses a byte count: a whole number, optionally with K, M or G (powers
-/// of 1024), e.g. `512M`.
-pub fn parse_bytes(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (digits, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((i, _)) => t.split_at(i),
-        None => (t, ""),
-    };
-    let scale: u64 = match unit
-        .to_ascii_uppercase()
-        .trim_end_matches("IB")
-        .trim_end_matches('B')
-    {
-        "" => 1,
-        "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
-        _ => {
-            return Err(format!(
-                "{s:?}: expected a number of bytes such as 4096, 512M or 2G"
-            ))
-        }
-    };
-    let n: u64 = digits
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?}: expected a number of bytes such as 4096, 512M or 2G"))?;
-    n.checked_mul(scale)
-        .filter(|&b| b > 0)
-        .ok_or_else(|| format!("{s:?}: must be between 1 byte and 16 EiB"))
 }
 
 /// Parses an address `HOST:PORT` with a clear message.
@@ -184,9 +156,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let steps = demo::run(&ctx, Style::detect(), &mut std::io::stdout().lock())?;
             if let Some(dir) = svg {
-                for step in &steps {
-                    if let Some(picture) = demo::timeline::svg(step, ctx.lang) {
-                        let path = dir.join(format!("step{}-timeline.svg", step.number));
+                // Every language from this one run's measurements.
+                for (step, lang) in steps.iter().flat_map(|s| Lang::ALL.map(|l| (s, l))) {
+                    if let Some(picture) = demo::timeline::svg(step, lang) {
+                        let path = dir.join(demo::timeline::file_name(step.number, lang));
                         std::fs::write(&path, picture)
                             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                         let path = path.display().to_string();
@@ -237,22 +210,5 @@ pub fn ensure_descriptors(needed: u64) {
             }
         }
         Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_bytes;
-
-    #[test]
-    fn byte_counts_take_binary_suffixes_and_refuse_nonsense() {
-        assert_eq!(parse_bytes("4096"), Ok(4096));
-        assert_eq!(parse_bytes("512M"), Ok(512 << 20));
-        assert_eq!(parse_bytes("2g"), Ok(2 << 30));
-        assert_eq!(parse_bytes("64KiB"), Ok(64 << 10));
-        assert!(parse_bytes("0").is_err());
-        assert!(parse_bytes("lots").is_err());
-        assert!(parse_bytes("5T").is_err());
-        assert!(parse_bytes("99999999999G").is_err());
     }
 }

@@ -10,13 +10,16 @@ use std::time::Duration;
 use clap::Args;
 use sockmodes::{IoMode, Server};
 use sockmodes_common::config::{
-    human_bytes, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
+    human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
+use sockmodes_common::show::visible;
 use sockmodes_common::{MessageHandler, ServerConfig, Service, DEFAULT_MAX_FRAME};
 
-use super::{
-    counters, ensure_descriptors, parse_addr, parse_bytes, parse_secs, signals, ServiceArg,
+use super::bounds::{
+    self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
+    InputError,
 };
+use super::{counters, ensure_descriptors, parse_addr, parse_secs, signals, ServiceArg};
 
 /// How long open connections get to finish after Ctrl-C or SIGTERM.
 ///
@@ -41,26 +44,30 @@ pub struct ServerArgs {
     /// Connections beyond this many at once are accepted and closed at once
     /// with a reset: the client sees ConnectionResetError (not
     /// ConnectionRefusedError, which means nothing listens). A reset, not a
-    /// lingering close, so that a flood cannot hold descriptors.
-    #[arg(long, default_value_t = DEFAULT_MAX_CONNS, value_name = "N")]
+    /// lingering close, so that a flood cannot hold descriptors. At least 1.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNS, value_name = "N", value_parser = parse_at_least_one)]
     max_conns: usize,
-    /// Largest frame payload in bytes (echo, sink). Frames are streamed
-    /// through a 64 KiB buffer, so this limit costs no memory.
-    #[arg(long, default_value_t = DEFAULT_MAX_FRAME, value_name = "BYTES")]
+    /// Largest frame payload in bytes (echo, sink; suffixes K, M, G = 1024^n;
+    /// at most 4G - 1, the 32-bit length). Frames are streamed through a
+    /// 64 KiB buffer, so this limit costs no memory.
+    #[arg(long, default_value_t = DEFAULT_MAX_FRAME, value_name = "BYTES", value_parser = parse_frame_size)]
     max_frame: usize,
     /// Largest message in bytes (service message, kept whole: this is what
-    /// one such connection may hold).
-    #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE, value_name = "BYTES")]
+    /// one such connection may hold; suffixes K, M, G = 1024^n).
+    #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE, value_name = "BYTES", value_parser = parse_message_limit)]
     max_message: usize,
     /// Refuse to start when the worst case (--max-conns x one connection's
-    /// bound, printed at start-up) exceeds this many bytes (suffixes K, M, G).
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    /// bound, printed at start-up) exceeds this many bytes (suffixes K, M, G
+    /// = 1024^n). Without it, only a worst case over the machine's memory
+    /// is told, as a warning; a single connection that could need more than
+    /// the machine has (a huge --max-message) is refused either way.
+    #[arg(long, value_name = "BYTES", value_parser = parse_memory)]
     max_memory: Option<u64>,
     /// Close a connection that completes no frame (message: no end of stream) for this long.
     #[arg(long, default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs().to_string(), value_name = "SECS")]
     idle_timeout: String,
-    /// Non-blocking mode: event-loop threads.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    /// Non-blocking mode: event-loop threads (1 to 1024).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_threads)]
     threads: usize,
     // Work per message and where it runs (work.rs).
     #[command(flatten)]
@@ -74,18 +81,15 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         eprintln!("sockmodes: error: --mode {mode}: {why}");
         return Ok(ExitCode::from(2));
     }
-    // Before any thread starts (see counters.rs).
-    counters::block_usr1();
-    let stops = signals::stop_requests()?;
     let mut config = ServerConfig::new(args.addr, args.service.into());
     config.once = args.once;
-    config.max_conns = args.max_conns.max(1);
+    config.max_conns = args.max_conns;
     config.max_frame = args.max_frame;
     config.max_message = args.max_message;
     config.max_memory = args.max_memory;
     config.idle_timeout =
-        parse_secs(&args.idle_timeout).map_err(|e| anyhow::anyhow!("--idle-timeout: {e}"))?;
-    config.event_loops = args.threads.max(1);
+        parse_secs(&args.idle_timeout).map_err(|e| InputError(format!("--idle-timeout: {e}")))?;
+    config.event_loops = args.threads;
     if args.threads > 1 && mode != IoMode::NonBlocking {
         tracing::warn!("--threads applies to the non-blocking server; the blocking one uses a thread per connection, the completion one a single ring");
     }
@@ -117,27 +121,18 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         human_bytes(bound.overhead),
         mode.overhead_label()
     );
-    if let Some(limit) = config.max_memory {
-        if bound.total() > limit {
-            anyhow::bail!(
-                "{worst} exceeds --max-memory {}: lower --max-conns to at most {}{}",
-                human_bytes(limit),
-                bound.connections_within(limit),
-                if config.service == Service::Message {
-                    " or --max-message"
-                } else {
-                    ""
-                }
-            );
-        }
-    }
+    check_memory(&config, &bound, &worst)?;
+    // Before any thread starts (see counters.rs).
+    counters::block_usr1();
+    let stops = signals::stop_requests()?;
     ensure_descriptors(config.max_conns as u64 + 64);
     let on_message: MessageHandler = Arc::new(|peer, message: Vec<u8>| {
         tracing::info!(%peer, bytes = message.len(), "message received");
-        let text = String::from_utf8_lossy(&message);
+        // A client's bytes are shown, never obeyed: control characters
+        // (ESC, BEL, NUL, newlines) escaped as Python's repr does, one
+        // message per line, a long one cut (common/src/show.rs).
         let mut out = std::io::stdout().lock();
-        // One message per line: embedded newlines are shown escaped.
-        let _ = writeln!(out, "{}", text.replace('\n', "\\n"));
+        let _ = writeln!(out, "{}", visible(&message));
         let _ = out.flush();
     });
     let service = config.service;
@@ -164,7 +159,13 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
                 );
                 let cut = server.shutdown(SHUTDOWN_DEADLINE);
                 if cut > 0 {
-                    eprintln!("sockmodes: {cut} connection(s) were still open at the deadline and were closed");
+                    eprintln!(
+                        "sockmodes: {} still open at the deadline and closed",
+                        match cut {
+                            1 => "1 connection was".to_string(),
+                            n => format!("{n} connections were"),
+                        }
+                    );
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -176,4 +177,60 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the stop handler went away"),
         }
     }
+}
+
+/// Refuses a worst case over `--max-memory`, saying what to lower and to
+/// how much, and a connection that alone could need more than the machine
+/// has. A total over the machine's memory is only a warning: the worst
+/// case counts every thread stack whole, most of which is never touched,
+/// and refusing it would refuse the demo's 20,000 connections on a small
+/// laptop; `--max-memory` makes it a refusal.
+fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Result<(), InputError> {
+    let message = config.service == Service::Message;
+    if let Some(machine) = bounds::machine_memory() {
+        let one = bound.per_connection().saturating_add(bound.fixed);
+        if one > machine {
+            return Err(InputError(format!(
+                "one connection alone may need {}, more than {}{}",
+                human_bytes(one),
+                machine_name(machine),
+                if message { ": lower --max-message" } else { "" }
+            )));
+        }
+        if bound.total() > machine && config.max_memory.is_none() {
+            tracing::warn!(
+                "{worst} exceeds {}: a flood of connections could exhaust it \
+                 (--max-memory makes this a refusal)",
+                machine_name(machine)
+            );
+        }
+    }
+    let Some(limit) = config.max_memory else {
+        return Ok(());
+    };
+    if bound.total() <= limit {
+        return Ok(());
+    }
+    let advice = match bound.connections_within(limit) {
+        0 if message => {
+            "not even one connection fits: raise it, or lower --max-message".to_string()
+        }
+        0 => "not even one connection fits: raise it".to_string(),
+        n => format!(
+            "lower --max-conns to at most {n}{}",
+            if message { " or --max-message" } else { "" }
+        ),
+    };
+    Err(InputError(format!(
+        "{worst} exceeds --max-memory {}: {advice}",
+        human_bytes(limit)
+    )))
+}
+
+fn machine_name(bytes: u64) -> String {
+    format!(
+        "this machine's memory, {} ({})",
+        human_bytes(bytes),
+        bounds::MACHINE_MEMORY_SOURCE
+    )
 }

@@ -41,11 +41,13 @@ pub struct Step {
 }
 
 /// A stretch of time one party of a step spent doing one thing, measured
-/// in this run from a common start.
+/// in this run from a common start. Keys, not words: the picture is drawn
+/// in every language from the same measurements.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Span {
-    /// The scenario (a row of the picture), in the demo's language.
-    pub row: String,
+    /// The scenario (a row of the picture): the key of its observation
+    /// (e.g. `b_one_thread`, whose label is the text `o.b_one_thread`).
+    pub row: &'static str,
     /// Who: `"A"` or `"B"`.
     pub who: &'static str,
     /// The text key of what it was doing (e.g. `tl.a_sends`).

@@ -7,6 +7,12 @@
 //! A's (the thread sleeps in `recv` on A); with the event loop or a thread
 //! per connection it is a sliver. Plain SVG written by hand: rectangles and
 //! text, no chart library in the command.
+//!
+//! A step keeps its measurements apart from its words (a [`Span`]'s row is
+//! a key), so one run draws the picture in every language: `--svg DIR`
+//! writes `step9-timeline.svg` and `step9-timeline-es.svg` side by side,
+//! with the same bars. Numbers are written as each language writes them
+//! ([`Lang::number`]: `0,08 ms` in Spanish).
 
 use std::fmt::Write;
 
@@ -33,15 +39,26 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The picture of `step`'s spans, or `None` when it has none.
+/// The file the picture of step `number` in `lang` goes to: English
+/// without a suffix, any other language with its code
+/// (`step9-timeline.svg`, `step9-timeline-es.svg`).
+pub fn file_name(number: usize, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("step{number}-timeline.svg"),
+        other => format!("step{number}-timeline-{}.svg", other.code()),
+    }
+}
+
+/// The picture of `step`'s spans in `lang` (whatever language the step ran
+/// in), or `None` when it has none.
 pub fn svg(step: &Step, lang: Lang) -> Option<String> {
     if step.spans.is_empty() {
         return None;
     }
     let mut rows: Vec<&str> = Vec::new();
     for s in &step.spans {
-        if !rows.contains(&s.row.as_str()) {
-            rows.push(&s.row);
+        if !rows.contains(&s.row) {
+            rows.push(s.row);
         }
     }
     let longest = step
@@ -51,7 +68,8 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
         .fold(1.0, f64::max);
     let scale = (WIDTH - LEFT - RIGHT) / longest;
     let height = TOP + ROW * rows.len() as f64 + 70.0;
-    let title = lang.fill("step", &[("n", &step.number), ("title", &step.title)]);
+    let heading = lang.t(&format!("s{}.title", step.number));
+    let title = lang.fill("step", &[("n", &step.number), ("title", &heading)]);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -70,7 +88,7 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
             out,
             r#"<text x="{LEFT}" y="{}" font-weight="bold">{}</text>"#,
             y + 12.0,
-            escape(row)
+            escape(lang.t(&format!("o.{row}")))
         );
         for (k, s) in step.spans.iter().filter(|s| s.row == *row).enumerate() {
             bar(&mut out, s, y + 20.0 + k as f64 * (BAR + 4.0), scale, lang);
@@ -97,19 +115,20 @@ fn bar(out: &mut String, s: &Span, y: f64, scale: f64, lang: Lang) {
     let label = format!("{} {}", s.who, lang.t(s.what));
     let _ = writeln!(
         out,
-        r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{BAR}" fill="{}"><title>{}: {:.1}-{:.1} ms</title></rect>"#,
+        r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{BAR}" fill="{}"><title>{}: {}-{} ms</title></rect>"#,
         colour(s.who),
         escape(&label),
-        start_ms,
-        end_ms
+        lang.number(start_ms, 1),
+        lang.number(end_ms, 1)
     );
     let ms = end_ms - start_ms;
     let digits = if ms < 10.0 { 2 } else { 0 };
     let _ = writeln!(
         out,
-        r#"<text x="{:.1}" y="{:.1}" font-size="11">{ms:.digits$} ms</text>"#,
+        r#"<text x="{:.1}" y="{:.1}" font-size="11">{} ms</text>"#,
         x + w + 4.0,
         y + BAR - 3.0,
+        lang.number(ms, digits)
     );
 }
 
@@ -128,9 +147,10 @@ fn axis(out: &mut String, y: f64, longest: f64, scale: f64, lang: Lang) {
         let x = LEFT + t * scale;
         let _ = writeln!(
             out,
-            r##"<line x1="{x:.1}" y1="{y}" x2="{x:.1}" y2="{}" stroke="#333"/><text x="{x:.1}" y="{}" text-anchor="middle" font-size="11">{t:.0}</text>"##,
+            r##"<line x1="{x:.1}" y1="{y}" x2="{x:.1}" y2="{}" stroke="#333"/><text x="{x:.1}" y="{}" text-anchor="middle" font-size="11">{}</text>"##,
             y + 5.0,
-            y + 18.0
+            y + 18.0,
+            lang.number(t, 0)
         );
         t += step;
     }
@@ -166,31 +186,44 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn span(row: &str, who: &'static str, what: &'static str, ms: (u64, u64)) -> Span {
+    fn span(row: &'static str, who: &'static str, what: &'static str, us: (u64, u64)) -> Span {
         Span {
-            row: row.into(),
+            row,
             who,
             what,
-            start: Duration::from_millis(ms.0),
-            end: Duration::from_millis(ms.1),
+            start: Duration::from_micros(us.0),
+            end: Duration::from_micros(us.1),
         }
     }
 
-    #[test]
-    fn a_bar_per_span_a_row_per_scenario_and_bars_scale_with_time() {
-        let step = Step {
+    /// A step 9 as a run records it, in English.
+    fn step9() -> Step {
+        Step {
             number: 9,
-            title: "t".into(),
+            title: Lang::En.t("s9.title").into(),
             lines: Vec::new(),
             observed: Vec::new(),
             lesson: String::new(),
             spans: vec![
-                span("one <thread>", "A", "tl.a_sends", (0, 1000)),
-                span("one <thread>", "B", "tl.b_waits", (0, 1000)),
-                span("loop", "A", "tl.a_sends", (0, 1000)),
-                span("loop", "B", "tl.b_waits", (0, 1)),
+                span("b_one_thread", "A", "tl.a_sends", (0, 1_002_400)),
+                span("b_one_thread", "B", "tl.b_waits", (0, 1_002_400)),
+                span("b_loop", "A", "tl.a_sends", (0, 1_000_000)),
+                span("b_loop", "B", "tl.b_waits", (0, 1_000)),
             ],
-        };
+        }
+    }
+
+    /// The width of the bar whose tooltip contains `label`.
+    fn width(svg: &str, label: &str) -> f64 {
+        let at = svg.find(label).expect(label);
+        let rect = &svg[..at];
+        let w = rect.rfind("width=\"").expect("a width") + 7;
+        rect[w..].split('"').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn a_bar_per_span_a_row_per_scenario_and_bars_scale_with_time() {
+        let step = step9();
         let svg = svg(&step, Lang::En).expect("spans");
         assert!(svg.starts_with("<svg"));
         assert_eq!(
@@ -198,20 +231,49 @@ mod tests {
             1 + 4,
             "the picture's and a bar's each"
         );
-        assert!(svg.contains("one &lt;thread&gt;"), "text is escaped");
-        assert!(svg.contains(">1000 ms<") && svg.contains(">1.00 ms<"));
-        let width = |label: &str| -> f64 {
-            let at = svg.find(label).expect(label);
-            let rect = &svg[..at];
-            let w = rect.rfind("width=\"").expect("a width") + 7;
-            rect[w..].split('"').next().unwrap().parse().unwrap()
-        };
-        assert!(width("B waits for its message to be taken: 0.0-1000.0") > 400.0);
-        assert!(width("B waits for its message to be taken: 0.0-1.0") < 5.0);
+        assert!(
+            svg.contains(Lang::En.t("o.b_one_thread")),
+            "rows are labelled"
+        );
+        assert!(svg.contains(">1002 ms<") && svg.contains(">1.00 ms<"));
+        assert!(width(&svg, "B waits for its message to be taken: 0.0-1002.4") > 400.0);
+        assert!(width(&svg, "B waits for its message to be taken: 0.0-1.0") < 5.0);
         let empty = Step {
             spans: Vec::new(),
             ..step
         };
         assert_eq!(super::svg(&empty, Lang::En), None);
+        assert_eq!(escape("a <b> & c"), "a &lt;b&gt; &amp; c");
+    }
+
+    #[test]
+    fn one_run_draws_every_language_with_its_own_numbers() {
+        let step = step9();
+        let en = svg(&step, Lang::En).unwrap();
+        let es = svg(&step, Lang::Es).unwrap();
+        assert!(es.contains("Paso 9: ") && es.contains(Lang::Es.t("s9.title")));
+        assert!(es.contains(Lang::Es.t("o.b_loop")) && !es.contains(Lang::En.t("o.b_loop")));
+        assert!(
+            es.contains(">1,00 ms<") && es.contains("0,0-1002,4 ms"),
+            "{es}"
+        );
+        // No decimal point in any Spanish number: every text node and
+        // tooltip checked (the SVG's own coordinates are not text).
+        for text in es.split('>').filter_map(|t| t.split('<').next()) {
+            let words = text.split([' ', '-', ':']);
+            for w in words.filter(|w| w.starts_with(|c: char| c.is_ascii_digit())) {
+                assert!(!w.contains('.'), "a decimal point in {text:?}");
+            }
+        }
+        // The same bars: only the words and the numbers' look differ.
+        let widths = |svg: &str| -> Vec<String> {
+            svg.split("width=\"")
+                .skip(1)
+                .map(|w| w.split('"').next().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(widths(&en), widths(&es));
+        assert_eq!(file_name(9, Lang::En), "step9-timeline.svg");
+        assert_eq!(file_name(9, Lang::Es), "step9-timeline-es.svg");
     }
 }

@@ -21,6 +21,7 @@ use sockmodes_blocking::{Client, ClientOptions};
 use sockmodes_common::client::{check_echo, check_sink};
 use sockmodes_common::{interrupted, timed_out, ClientError, Service, SinkTally};
 
+use super::account::{Ledger, Trouble};
 use super::record::{until, Recorder, Window};
 use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 
@@ -55,8 +56,9 @@ const TICK: Duration = Duration::from_millis(100);
 /// it did not send counts as unsent.
 const LATE_WAKE: Duration = Duration::from_millis(10);
 
-/// What one connection's thread hands back.
-type Finished = (Option<ClientError>, Option<ConnTally>);
+/// What one connection's thread hands back: its tally, and its connect
+/// error if it had one.
+type Finished = (Option<ClientError>, ConnTally);
 
 pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
     let n = config.connections;
@@ -97,22 +99,22 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     let mut tallies = Vec::with_capacity(n);
     let mut first_error = None;
     for (connect_error, tally) in results {
-        tallies.extend(tally);
+        tallies.push(tally);
         if let Some(e) = connect_error {
             first_error.get_or_insert(e);
         }
     }
-    if tallies.is_empty() {
+    let connected = tallies.iter().filter(|t| t.connected()).count();
+    if connected == 0 {
         return Err(LoadError::Connect(
             first_error.expect("every connection failed, so there is an error"),
         ));
     }
     if let Some(e) = first_error {
-        tracing::warn!(error = %e, failed = n - tallies.len(), "some connections failed");
+        tracing::warn!(error = %e, failed = n - connected, "some connections failed");
     }
     Ok(Outcome {
         recorder: total,
-        connected: tallies.len(),
         tallies,
         threads: n,
         start,
@@ -133,7 +135,7 @@ struct Conn<'a> {
     run: &'a Start,
     shard: &'a Mutex<Recorder>,
     client: Client,
-    tally: ConnTally,
+    ledger: Ledger,
     start: Instant,
     settled: bool,
 }
@@ -145,22 +147,37 @@ impl Conn<'_> {
             .expect("no worker panicked while recording")
     }
 
-    /// Counts an answer (or, for sink, a frame taken) that was due at `due`.
-    /// True when it was due in the window.
-    fn answered(&mut self, due: Instant, done: Instant, bytes: usize) -> bool {
-        let window = self.run.window();
-        if self.tally.first_answer.is_none() {
-            self.tally.first_answer = Some(done - self.start);
+    /// The oldest message in flight was answered (echo) now.
+    fn answered(&mut self, bytes: usize) {
+        let (window, now) = (self.run.window(), Instant::now());
+        let counted_before = self.ledger.has_first_answer();
+        let mut rec = self
+            .shard
+            .lock()
+            .expect("no worker panicked while recording");
+        let before = rec.messages;
+        self.ledger
+            .answered(self.start, window, now, bytes, &mut rec);
+        let counted = rec.messages - before;
+        drop(rec);
+        self.run.progress.fetch_add(counted, Ordering::Relaxed);
+        if !counted_before {
             self.settle();
         }
-        if Window::holds(window, done) {
-            self.tally.answered_in_window += 1;
-        }
-        let counted = self.rec().complete(window, due, done, bytes);
-        if counted {
-            self.run.progress.fetch_add(1, Ordering::Relaxed);
-        }
-        counted
+    }
+
+    /// Sink: the socket took a frame due at `due`, now.
+    fn taken(&mut self, due: Instant, bytes: usize) {
+        let (window, now) = (self.run.window(), Instant::now());
+        let mut rec = self
+            .shard
+            .lock()
+            .expect("no worker panicked while recording");
+        self.ledger
+            .frame_taken(self.start, window, due, now, bytes, &mut rec);
+        drop(rec);
+        self.run.progress.fetch_add(1, Ordering::Relaxed);
+        self.settle();
     }
 
     /// Tells the start line this connection no longer holds up the warm-up.
@@ -171,14 +188,9 @@ impl Conn<'_> {
         }
     }
 
-    /// A message due at `due` that will never be answered.
-    fn owed(&mut self, due: Instant) {
-        self.tally.unanswered += 1;
-        self.tally.oldest_unanswered = Some(due.elapsed());
-    }
-
-    fn error(&mut self) {
-        self.rec().errors += 1;
+    /// The server ended the connection.
+    fn trouble(&mut self, trouble: Trouble) {
+        self.ledger.trouble(trouble, Instant::now());
         self.settle();
     }
 
@@ -247,19 +259,16 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
     let client = match client {
         Ok(c) => c,
         Err(e) => {
-            shard.lock().expect("no worker panicked").errors += 1;
             run.settle();
-            return (Some(e), None);
+            let tally = Ledger::unconnected(i, Trouble::of(&e));
+            return (Some(e), tally);
         }
     };
     let mut conn = Conn {
         run,
         shard,
         client,
-        tally: ConnTally {
-            index: i,
-            ..ConnTally::default()
-        },
+        ledger: Ledger::new(i),
         start,
         settled: false,
     };
@@ -277,7 +286,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
         _ => echo(&mut conn, &mut sends),
     }
     conn.settle();
-    (None, Some(conn.tally))
+    (None, conn.ledger.finish(Instant::now()))
 }
 
 /// When the next message is due.
@@ -287,33 +296,35 @@ struct Sends {
 
 impl Sends {
     /// Closed loop: now. Open loop: the scheduled time (sleeping until
-    /// then). `None` once the window is over: no send due after its end is
-    /// made, and an open-loop thread that fell behind (it woke more than
-    /// [`LATE_WAKE`] after the end) counts what it never sent.
+    /// then; a thread behind its schedule sends at once, and the latency
+    /// still counts from the due time). `None` once the window is over: no
+    /// send due after its end is made, and an open-loop thread that fell
+    /// behind (it woke more than [`LATE_WAKE`] after the end) counts, at
+    /// once, the sends of the window it never made.
     fn next(&mut self, conn: &Conn<'_>) -> Option<Instant> {
-        let due = match &mut self.schedule {
-            Some(s) => {
-                let due = s.take();
-                thread::sleep(until(due));
-                due
+        let window = conn.run.window();
+        let Some(s) = &mut self.schedule else {
+            return match window {
+                Some(w) if Instant::now() >= w.to => None,
+                _ => Some(Instant::now()),
+            };
+        };
+        let due = s.due();
+        if window.is_some_and(|w| due >= w.to) {
+            return None;
+        }
+        thread::sleep(until(due));
+        // The window may have opened while asleep.
+        if let Some(Window { from, to }) = conn.run.window() {
+            if due >= to {
+                return None;
             }
-            None => Instant::now(),
-        };
-        let Some(Window { from, to: end }) = conn.run.window() else {
-            return Some(due); // still warming up
-        };
-        if due >= end {
-            return None;
+            if Instant::now() >= to + LATE_WAKE {
+                conn.rec().unsent += s.unsent_in(from, to);
+                return None;
+            }
         }
-        if let (Some(s), true) = (&mut self.schedule, Instant::now() >= end + LATE_WAKE) {
-            let behind = std::iter::once(due)
-                .chain(std::iter::from_fn(|| (s.due() < end).then(|| s.take())))
-                .filter(|&t| t >= from)
-                .count();
-            conn.rec().unsent += behind as u64;
-            return None;
-        }
-        Some(due)
+        Some(s.take())
     }
 }
 
@@ -322,71 +333,85 @@ fn echo(conn: &mut Conn<'_>, sends: &mut Sends) {
     let run = conn.run;
     let (addr, payload) = (run.config.addr, &run.payload[..]);
     while let Some(due) = sends.next(conn) {
+        conn.ledger.sent(due);
         let failure = match conn.write_frame() {
             Ok(true) => match conn.recv(|reply| check_echo(addr, payload, reply)) {
                 Ok(Waited::Got(Ok(()))) => {
-                    conn.answered(due, Instant::now(), payload.len());
+                    conn.answered(payload.len());
                     continue;
                 }
-                Ok(Waited::Got(Err(e))) | Err(e) => Some(e.to_string()),
-                Ok(Waited::Closed) => Some("the server closed the connection".into()),
+                Ok(Waited::Got(Err(e))) | Err(e) => Some(Trouble::of(&e)),
+                Ok(Waited::Closed) => Some(Trouble::Closed),
                 Ok(Waited::GaveUp) => None,
             },
             Ok(false) => None,
-            Err(e) => Some(e.to_string()),
+            Err(e) => Some(Trouble::of(&io_error(addr, e))),
         };
         match failure {
-            Some(e) => tracing::debug!(error = %e, "echo failed"),
-            None => tracing::debug!(connection = conn.tally.index, "no answer; gave up"),
+            Some(trouble) => conn.trouble(trouble),
+            None => tracing::debug!(connection = conn.ledger.index(), "no answer; gave up"),
         }
-        conn.owed(due);
-        conn.error();
         break;
     }
     run.wait_window_closed();
+    if !conn.ledger.ended() && !conn.ledger.owes() {
+        // Served: shut the sending side, as the mio engine does.
+        conn.ledger.shut();
+        let _ = conn.client.shutdown_write();
+    }
 }
 
-/// Sink: send frames (a frame counts once the socket took it), then check
-/// the server's summary; bytes count only once the summary confirms them.
+/// A send failure as a client error (to classify it).
+fn io_error(addr: std::net::SocketAddr, e: io::Error) -> ClientError {
+    let mode = sockmodes_common::Mode::Blocking;
+    sockmodes_common::SocketError::new(sockmodes_common::Op::Send, addr, mode, e).into()
+}
+
+/// Sink: send frames (each is timed once the socket took it), then ask for
+/// the server's summary; the frames count only once it confirms them.
 fn sink(conn: &mut Conn<'_>, sends: &mut Sends) {
     let run = conn.run;
     let (addr, payload) = (run.config.addr, &run.payload[..]);
     let mut tally = SinkTally::new();
-    let mut warm_bytes = 0u64;
     while let Some(due) = sends.next(conn) {
         match conn.write_frame() {
             Ok(true) => {}
             Ok(false) => {
-                conn.owed(due);
-                conn.error();
-                return;
+                // Gave up with a frame not taken: it is owed too.
+                conn.ledger.frame_stuck(due);
+                break;
             }
             Err(e) => {
                 tracing::debug!(error = %e, "sink send failed");
-                conn.error();
+                conn.trouble(Trouble::of(&io_error(addr, e)));
                 return;
             }
         }
         tally.add(payload);
-        if !conn.answered(due, Instant::now(), 0) {
-            warm_bytes += payload.len() as u64;
-        }
+        conn.taken(due, payload.len());
     }
     run.wait_window_closed();
-    let asked = Instant::now();
+    if Instant::now() >= run.give_up_at() {
+        return; // never taken: owed, counted by the ledger
+    }
+    conn.ledger.summary_asked(Instant::now());
     let summary = match conn.client.shutdown_write() {
         Ok(()) => conn.recv(|s| check_sink(addr, tally.summary(), s)),
         Err(e) => Err(e),
     };
     match summary {
-        Ok(Waited::Got(Ok(summary))) => conn.rec().bytes += summary.bytes - warm_bytes,
+        Ok(Waited::Got(Ok(_))) => {
+            let mut rec = conn
+                .shard
+                .lock()
+                .expect("no worker panicked while recording");
+            conn.ledger.confirmed(&mut rec);
+        }
         Ok(Waited::Got(Err(e))) | Err(e) => {
             tracing::debug!(error = %e, "sink summary failed");
-            conn.error();
+            conn.trouble(Trouble::of(&e));
         }
-        Ok(Waited::Closed | Waited::GaveUp) => {
-            conn.owed(asked);
-            conn.error();
-        }
+        Ok(Waited::Closed) => conn.trouble(Trouble::Closed),
+        Ok(Waited::GaveUp) => {}
     }
 }

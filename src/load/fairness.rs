@@ -21,7 +21,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// What one connection saw (engines fill one per connection that connected).
+use super::account::Ending;
+
+/// What one connection saw (one per connection asked for; `account.rs`
+/// fills it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConnTally {
     /// The connection's number in the run, 0-based (names starved ones).
@@ -35,6 +38,16 @@ pub struct ConnTally {
     pub unanswered: u64,
     /// How long the oldest of those had waited when the run ended.
     pub oldest_unanswered: Option<Duration>,
+    /// Why it ended (`account.rs`).
+    pub ending: Ending,
+}
+
+impl ConnTally {
+    /// True when the connection was made (a rejected one was made, then
+    /// reset).
+    pub fn connected(&self) -> bool {
+        self.ending != Ending::NeverConnected
+    }
 }
 
 /// The ramp: how long the connections waited for their first answer.
@@ -101,12 +114,12 @@ pub fn jain_index(xs: &[u64]) -> Option<f64> {
     (squares > 0.0).then(|| sum * sum / (xs.len() as f64 * squares))
 }
 
-/// Fairness over the window, from every connection's tally.
+/// Fairness over the window, from the tallies of the connections made.
 pub fn fairness(tallies: &[ConnTally]) -> Fairness {
-    let mut counts: Vec<u64> = tallies.iter().map(|t| t.answered_in_window).collect();
+    let made = || tallies.iter().filter(|t| t.connected());
+    let mut counts: Vec<u64> = made().map(|t| t.answered_in_window).collect();
     counts.sort_unstable();
-    let mut starved: Vec<usize> = tallies
-        .iter()
+    let mut starved: Vec<usize> = made()
         .filter(|t| t.answered_in_window == 0)
         .map(|t| t.index)
         .collect();
@@ -124,15 +137,17 @@ pub fn fairness(tallies: &[ConnTally]) -> Fairness {
     }
 }
 
-/// The ramp, from every connection's tally and the warm-up the run took.
+/// The ramp, from the tallies of the connections made and the warm-up the
+/// run took.
 pub fn ramp(tallies: &[ConnTally], warmup: Duration, cap_reached: bool) -> Ramp {
+    let made = tallies.iter().filter(|t| t.connected()).count();
     let mut firsts: Vec<u64> = tallies
         .iter()
         .filter_map(|t| t.first_answer)
         .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
         .collect();
     firsts.sort_unstable();
-    let never_answered = tallies.len() - firsts.len();
+    let never_answered = made - firsts.len();
     let at = |q| nearest_rank(&firsts, q) as f64 / 1e3;
     Ramp {
         warmup_s: warmup.as_secs_f64(),

@@ -17,11 +17,13 @@
 //! own CPU use over the window (`cpu.rs`) and says when it, not the server,
 //! was the bottleneck (`report.rs`).
 
+pub mod account;
 mod blocking;
 mod cpu;
 pub mod fairness;
 pub mod hdrlog;
 mod nonblocking;
+pub mod placement;
 mod record;
 pub mod reference;
 mod report;
@@ -36,6 +38,7 @@ use std::time::Duration;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 
 use crate::IoMode;
+pub use account::{Ending, Endings};
 pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
 pub use fairness::{ConnTally, Fairness, Ramp};
 pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
@@ -234,10 +237,8 @@ fn validate(config: &LoadConfig) -> Result<(), LoadError> {
 /// What the engines hand back: merged counts and latencies.
 pub(crate) struct Outcome {
     pub recorder: Recorder,
-    /// One tally per connection that connected.
+    /// One tally per connection asked for, in order.
     pub tallies: Vec<ConnTally>,
-    /// Connections that were established.
-    pub connected: usize,
     /// Threads that drove the connections (blocking: one each; non-blocking:
     /// one per event loop).
     pub threads: usize,

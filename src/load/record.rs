@@ -58,31 +58,31 @@ impl Window {
 
 /// A tally: the engines keep one per worker (non-blocking loops) or per
 /// shard (blocking threads), and merge them at the end.
+///
+/// What counts is decided in `account.rs`; this holds the sums.
 pub struct Recorder {
     /// Latency histograms, one per [`INTERVAL`] since the window's start.
     pub intervals: Vec<Histogram<u64>>,
-    /// Messages due in the measured window and answered (some answers may
-    /// arrive after the window, while the run drains).
+    /// Messages answered inside the measured window, whenever they were
+    /// due (sink: frames the server's summary confirmed).
     pub messages: u64,
-    /// Of those, the ones answered by the window's end: what the server
-    /// really sustained.
-    pub answered_in_window: u64,
-    /// Payload bytes completed in the measured window.
+    /// Payload bytes of those messages.
     pub bytes: u64,
-    /// Errors of any kind.
-    pub errors: u64,
     /// Latencies that did not fit 1 µs ..= [`MAX_LATENCY_US`] (not in the
-    /// histograms; also counted in `errors`).
+    /// histograms; also counted in the report's `errors`).
     pub out_of_range: u64,
     /// Open loop: sends due in the window that were never made because the
-    /// window ended first (the client fell behind its schedule).
+    /// client could not keep the schedule (it had as many messages in
+    /// flight as it allows, or fell behind).
     pub unsent: u64,
-    /// Messages due before the window (warm-up) but answered inside it:
-    /// counted here, with the longest of their waits, and kept out of the
-    /// histograms, which describe the messages due in the window.
+    /// Of `messages`, those due before the window (in the warm-up): their
+    /// whole wait is in the histograms.
     pub carried_in: u64,
     /// The longest wait of a message carried in, µs.
     pub carried_in_max_us: u64,
+    /// Answers that arrived after the window, during the drain (not in
+    /// `messages`).
+    pub after_window: u64,
 }
 
 impl Default for Recorder {
@@ -97,27 +97,24 @@ impl Recorder {
         Recorder {
             intervals: Vec::new(),
             messages: 0,
-            answered_in_window: 0,
             bytes: 0,
-            errors: 0,
             out_of_range: 0,
             unsent: 0,
             carried_in: 0,
             carried_in_max_us: 0,
+            after_window: 0,
         }
     }
 
-    /// Records a message that was due (sent or scheduled) at `due` and
-    /// completed at `done`; `window` is `None` while warming up. Returns
-    /// true when the message was due in the window (it counts in
-    /// `messages` and in the latency histograms).
+    /// Records an answer to a message that was due (sent or scheduled) at
+    /// `due` and answered at `done`; `window` is `None` while warming up.
+    /// Returns true when it counts: answered inside the window.
     ///
-    /// A message due before the window but answered inside it is *carried
-    /// in*: counted apart, with the longest such wait, so a wait that began
-    /// in the warm-up is not lost, while the percentiles keep describing
-    /// the window's own messages. (A connection's first answer is also in
-    /// the ramp, `fairness.rs`.) Anything else due before the window is
-    /// warm-up and left out.
+    /// It counts whenever it was due: a message due in the warm-up and
+    /// answered inside the window is also *carried in*, and its whole wait
+    /// is in the histograms, so a backlog that began in the warm-up is not
+    /// lost. An answer before the window is warm-up; one after it came
+    /// during the drain and is counted apart.
     ///
     /// The latency is rounded down to whole µs, with 1 µs as the floor; the
     /// message lands in the interval in which it completed.
@@ -128,21 +125,37 @@ impl Recorder {
         done: Instant,
         bytes: usize,
     ) -> bool {
-        let Some(window) = window else {
-            return false;
-        };
-        let us = u64::try_from(done.saturating_duration_since(due).as_micros()).unwrap_or(u64::MAX);
-        if due < window.from {
-            if Window::holds(Some(window), done) {
-                self.carried_in += 1;
-                self.carried_in_max_us = self.carried_in_max_us.max(us);
-            }
+        if !self.latency(window, due, done) {
             return false;
         }
         self.messages += 1;
         self.bytes += bytes as u64;
-        if done <= window.to {
-            self.answered_in_window += 1;
+        true
+    }
+
+    /// Sink: records how long a frame due at `due` held the writer until
+    /// the socket took it at `done`. True when it was taken inside the
+    /// window; it counts in `messages` only once the server confirms it.
+    pub fn sink_sent(&mut self, window: Option<Window>, due: Instant, done: Instant) -> bool {
+        self.latency(window, due, done)
+    }
+
+    /// Puts `done - due` in the histograms when `done` falls in the window.
+    fn latency(&mut self, window: Option<Window>, due: Instant, done: Instant) -> bool {
+        let Some(window) = window else {
+            return false;
+        };
+        if done < window.from {
+            return false;
+        }
+        if done > window.to {
+            self.after_window += 1;
+            return false;
+        }
+        let us = u64::try_from(done.saturating_duration_since(due).as_micros()).unwrap_or(u64::MAX);
+        if due < window.from {
+            self.carried_in += 1;
+            self.carried_in_max_us = self.carried_in_max_us.max(us);
         }
         let recorded = match interval_index(window.from, done) {
             Some(slot) if us <= MAX_LATENCY_US => {
@@ -155,7 +168,6 @@ impl Recorder {
         };
         if !recorded {
             self.out_of_range += 1;
-            self.errors += 1;
         }
         true
     }
@@ -170,10 +182,9 @@ impl Recorder {
                 .expect("auto-resizing histograms within one hour always merge");
         }
         self.messages += other.messages;
-        self.answered_in_window += other.answered_in_window;
         self.bytes += other.bytes;
-        self.errors += other.errors;
         self.out_of_range += other.out_of_range;
+        self.after_window += other.after_window;
         self.unsent += other.unsent;
         self.carried_in += other.carried_in;
         self.carried_in_max_us = self.carried_in_max_us.max(other.carried_in_max_us);
@@ -209,7 +220,7 @@ mod tests {
     fn w(from: Instant) -> Window {
         Window {
             from,
-            to: from + Duration::from_secs(3),
+            to: from + Duration::from_secs(30),
         }
     }
 
@@ -231,12 +242,16 @@ mod tests {
     #[test]
     fn a_value_beyond_an_hour_is_counted_not_clamped() {
         let t0 = Instant::now();
+        let long = Window {
+            from: t0,
+            to: t0 + Duration::from_secs(3 * 3600),
+        };
         let mut r = Recorder::new();
-        assert!(r.complete(Some(w(t0)), t0, t0 + Duration::from_secs(7200), 0));
-        assert!(r.complete(Some(w(t0)), t0, t0 + Duration::from_micros(50), 0));
+        let early = t0 - Duration::from_secs(7200);
+        assert!(r.complete(Some(long), early, t0 + Duration::from_secs(1), 0));
+        assert!(r.complete(Some(long), t0, t0 + Duration::from_micros(50), 0));
         assert_eq!(r.messages, 2);
         assert_eq!(r.out_of_range, 1);
-        assert_eq!(r.errors, 1);
         let h = r.total();
         assert_eq!(h.len(), 1, "the out-of-range value is not in the histogram");
         assert!(h.equivalent(h.max(), 50));
@@ -254,40 +269,43 @@ mod tests {
         assert!(r.complete(Some(w(from)), from, from + Duration::from_millis(10), 8));
         assert!(r.complete(Some(w(from)), from, from + Duration::from_millis(2500), 8));
         assert_eq!((r.messages, r.bytes), (2, 16));
-        assert_eq!(r.answered_in_window, 2);
         assert_eq!(r.intervals.len(), 3);
         assert_eq!(r.intervals[0].len(), 1);
         assert_eq!(r.intervals[1].len(), 0);
         assert_eq!(r.intervals[2].len(), 1);
         let late = w(from).to + Duration::from_millis(1);
-        assert!(r.complete(Some(w(from)), from, late, 8));
+        assert!(!r.complete(Some(w(from)), from, late, 8));
         assert_eq!(
-            (r.messages, r.answered_in_window),
-            (3, 2),
-            "answered during the drain"
+            (r.messages, r.after_window),
+            (2, 1),
+            "answered during the drain: counted apart"
         );
     }
 
     #[test]
-    fn a_warm_up_message_answered_inside_the_window_is_carried_in() {
+    fn a_warm_up_message_answered_inside_the_window_counts_with_its_whole_wait() {
         let t0 = Instant::now();
         let from = t0 + Duration::from_secs(1);
         let mut r = Recorder::new();
         assert!(!r.complete(None, t0, t0, 8), "no window yet: warm-up");
         // Due in the warm-up, answered 2.5 s later, inside the window.
         let late = t0 + Duration::from_millis(2500);
-        assert!(!r.complete(Some(w(from)), t0, late, 8));
-        assert_eq!((r.messages, r.carried_in, r.bytes), (0, 1, 0));
+        assert!(r.complete(Some(w(from)), t0, late, 8));
+        assert_eq!((r.messages, r.carried_in, r.bytes), (1, 1, 8));
         assert_eq!(r.carried_in_max_us, 2_500_000, "its wait is kept");
-        assert_eq!(
-            r.total().len(),
-            0,
-            "and kept out of the window's percentiles"
+        let h = r.total();
+        assert!(
+            h.equivalent(h.max(), 2_500_000),
+            "and is in the percentiles"
         );
-        // Due in the warm-up and answered after the window: left out.
-        let after = w(from).to + Duration::from_millis(1);
-        assert!(!r.complete(Some(w(from)), t0, after, 8));
-        assert_eq!(r.carried_in, 1);
+    }
+
+    #[test]
+    fn a_sink_send_is_timed_but_not_counted_until_confirmed() {
+        let t0 = Instant::now();
+        let mut r = Recorder::new();
+        assert!(r.sink_sent(Some(w(t0)), t0, t0 + Duration::from_millis(3)));
+        assert_eq!((r.messages, r.bytes, r.total().len()), (0, 0, 1));
     }
 
     #[test]
@@ -296,10 +314,10 @@ mod tests {
         let (mut a, mut b) = (Recorder::new(), Recorder::new());
         a.complete(Some(w(t0)), t0, t0 + Duration::from_millis(5), 1);
         b.complete(Some(w(t0)), t0, t0 + Duration::from_millis(1500), 1);
-        b.errors += 1;
+        b.unsent += 1;
         a.merge(&b);
         assert_eq!(a.intervals.len(), 2);
-        assert_eq!((a.messages, a.bytes, a.errors), (2, 2, 1));
+        assert_eq!((a.messages, a.bytes, a.unsent), (2, 2, 1));
         assert_eq!(a.total().len(), 2);
     }
 }

@@ -11,18 +11,21 @@ use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use sockmodes_common::show::{count, plural};
 
+use super::account::{self, Endings};
 use super::cpu::{CpuWindow, CLIENT_BOUND_UTILIZATION};
 use super::fairness::{self, Fairness, Ramp};
 use super::record::{Recorder, MAX_LATENCY_US};
 use super::{hdrlog, LoadConfig, Outcome};
 
-/// Shortfall of the asked-for open-loop rate the run tolerates before it
-/// warns, on top of the answers still in flight when the window ends.
+/// Shortfall of the offered open-loop rate the run tolerates before it
+/// warns.
 ///
-/// Why 5%: the schedule itself loses nothing; answers due in the window's
-/// last `mean latency` arrive after it (a share of `mean latency / duration`,
-/// added to this), and beyond both the server or the client fell behind.
+/// Why 5%: the schedule itself loses nothing, and the answers counted are
+/// those that arrived in the window, so the messages still in flight at its
+/// end are balanced by those carried in at its start; beyond a few percent
+/// of noise, the server or the client fell behind.
 const RATE_SLACK: f64 = 0.05;
 
 /// The figures of one run; `--json` prints exactly these fields.
@@ -32,13 +35,16 @@ pub struct LoadReport {
     pub mode: String,
     /// Service.
     pub service: String,
-    /// Connections that were open.
+    /// Connections made (those asked for but the ones that never connected;
+    /// see `ended`).
     pub connections: usize,
     /// Measured seconds (warm-up excluded).
     pub duration_s: f64,
-    /// Messages completed in the measured time (echo: round trips; sink: frames sent).
+    /// Messages answered inside the measured window, whenever they were due
+    /// (echo: round trips; sink: frames the server's summary confirmed).
     pub messages: u64,
-    /// Messages per second.
+    /// Those per second: what the server answered, not what was offered
+    /// (`rate_requested`).
     pub messages_per_s: f64,
     /// Payload bytes per second (sink: verified by the server's summary).
     pub bytes_per_s: f64,
@@ -52,8 +58,8 @@ pub struct LoadReport {
     pub p999_us: f64,
     /// Largest latency, µs.
     pub max_us: f64,
-    /// Failed connections, mismatched echoes, sink summaries that disagree,
-    /// and latencies out of range.
+    /// Connections that did not end served (one each, whatever the reason:
+    /// see `ended`), and latencies out of range.
     pub errors: u64,
     /// Mean latency, µs (Little's law: connections / messages_per_s in a
     /// closed loop).
@@ -68,8 +74,9 @@ pub struct LoadReport {
     /// Open loop: the rate asked for, messages/s (null: closed loop).
     pub rate_requested: Option<f64>,
     /// Open loop: sends due in the window never made because the client
-    /// fell that far behind its schedule (blocking: one message in flight
-    /// per connection).
+    /// could not keep the schedule (it allows a few messages in flight per
+    /// connection: blocking one, non-blocking up to 8; the rest are counted,
+    /// not queued).
     pub unsent: u64,
     /// Threads that drove the connections.
     pub client_threads: usize,
@@ -83,8 +90,7 @@ pub struct LoadReport {
     /// Every reason not to take the figures at face value, one sentence each.
     pub warnings: Vec<String>,
     /// Answers that arrived within the window, per second: what the server
-    /// sustained. (`messages_per_s` also counts messages due in the window
-    /// whose answers came during the drain after it.)
+    /// sustained (now the same as `messages_per_s`, kept for its readers).
     pub answered_per_s: f64,
     /// The ramp: the warm-up the run took (at least `--warmup`, longer until
     /// every connection had its first answer) and each connection's time to
@@ -93,13 +99,14 @@ pub struct LoadReport {
     /// How evenly the window's answers fell on the connections, and which
     /// got none (starved).
     pub fairness: Fairness,
-    /// Messages due before the window and answered inside it (counted
-    /// here, not in `messages` or the percentiles).
+    /// Of `messages`, those due before the window (in the warm-up): their
+    /// whole wait is in the percentiles.
     pub carried_in: u64,
     /// The longest wait of those, ms (null: none).
     pub carried_in_max_ms: Option<f64>,
-    /// Messages never answered by the end of the drain (also counted, per
-    /// connection, in `errors`).
+    /// Messages sent and never answered (sink: frames never confirmed) when
+    /// the connection ended or the run gave up; each such connection is an
+    /// error.
     pub unanswered: u64,
     /// How long the oldest of those had waited when the run gave up, ms
     /// (null: none).
@@ -108,6 +115,15 @@ pub struct LoadReport {
     /// that a slot's sends go in one wake-up; latencies are measured from
     /// the rounded times (null: closed loop).
     pub send_grid_us: Option<f64>,
+    /// Answers that arrived after the window, during the drain (not in
+    /// `messages`). (Default 0 when reading a report older than it.)
+    #[serde(default)]
+    pub answered_after_window: u64,
+    /// How every connection asked for ended; the counts add up to `asked`,
+    /// and `connections` = `asked` - `never_connected`. (Default all zero
+    /// when reading a report older than it.)
+    #[serde(default)]
+    pub ended: Endings,
 }
 
 /// A finished run: the summary and the per-second histograms.
@@ -168,47 +184,58 @@ fn summarize(
     let utilization = cpu.map(|c| c.utilization(outcome.threads, cores));
     let client_bound = utilization.is_some_and(|u| u > CLIENT_BOUND_UTILIZATION);
     let messages_per_s = rec.messages as f64 / secs;
-    let answered_per_s = rec.answered_in_window as f64 / secs;
+    let answered_per_s = messages_per_s;
     let mut warnings = Vec::new();
     if client_bound {
         warnings.push(format!(
-            "client-bound: the load generator's {} thread(s) were busy {:.0}% of the window \
+            "client-bound: the load generator's {} busy {:.0}% of the window \
              (over {:.0}%); these figures measure the client, not the server: use fewer \
              connections per client process, or more client machines",
-            outcome.threads,
+            match outcome.threads {
+                1 => "1 thread was".to_string(),
+                n => format!("{n} threads were"),
+            },
             utilization.unwrap_or(0.0) * 100.0,
             CLIENT_BOUND_UTILIZATION * 100.0
         ));
     }
     if let Some(rate) = config.rate {
-        let in_flight_at_end = (h.mean() / 1e6 / secs).min(1.0);
-        if answered_per_s < rate * (1.0 - RATE_SLACK - in_flight_at_end) {
+        // A connection's answers straddle the window's edges: one each may
+        // fall outside by a jitter's width (16 answers of 4 connections in
+        // 2 s read 15 when one lands a millisecond late).
+        let edges = config.connections as f64 / secs;
+        if answered_per_s < rate * (1.0 - RATE_SLACK) - edges {
             warnings.push(format!(
-                "open-loop rate not reached: asked for {rate:.0} msg/s, {answered_per_s:.0} answered \
-                 within the window ({:.0}%); the latencies include the time messages waited for their turn",
+                "open-loop rate not reached: offered {rate:.0} msg/s, {answered_per_s:.0} answered \
+                 within the window ({:.0}%); the latencies count from each send's scheduled time, \
+                 so they include the time messages waited for their turn",
                 100.0 * answered_per_s / rate
             ));
         }
     }
     if rec.unsent > 0 {
         warnings.push(format!(
-            "{} scheduled sends were never made: the client fell behind its schedule by the end \
-             of the window (a blocking client has one message in flight per connection; use more \
-             connections or --mode nonblocking)",
+            "{} sends due in the window were never made: the client could not keep the schedule \
+             (it keeps at most a few messages in flight per connection, one when blocking, and \
+             counts the rest instead of queueing them); the server answered slower than offered, \
+             or more connections are needed",
             rec.unsent
         ));
     }
     if rec.out_of_range > 0 {
         warnings.push(format!(
-            "{} latencies fell outside 1 µs ..= {} s and are left out of the percentiles",
-            rec.out_of_range,
+            "{} outside 1 µs ..= {} s, left out of the percentiles",
+            match rec.out_of_range {
+                1 => "1 latency fell".to_string(),
+                n => format!("{n} latencies fell"),
+            },
             MAX_LATENCY_US / 1_000_000
         ));
     }
     LoadReport {
         mode: config.mode.name().to_string(),
         service: config.service.name().to_string(),
-        connections: outcome.connected,
+        connections: 0,
         duration_s: secs,
         messages: rec.messages,
         messages_per_s,
@@ -218,7 +245,7 @@ fn summarize(
         p99_us: q(0.99),
         p999_us: q(0.999),
         max_us: if h.is_empty() { 0.0 } else { h.max() as f64 },
-        errors: rec.errors,
+        errors: rec.out_of_range,
         mean_us: if h.is_empty() { 0.0 } else { h.mean() },
         percentiles: spectrum(&h),
         latency_out_of_range: rec.out_of_range,
@@ -237,6 +264,8 @@ fn summarize(
         unanswered: 0,
         oldest_unanswered_ms: None,
         send_grid_us: config.rate.map(|_| config.send_grid().as_secs_f64() * 1e6),
+        answered_after_window: rec.after_window,
+        ended: Endings::default(),
     }
 }
 
@@ -244,6 +273,9 @@ fn summarize(
 /// connection left out of the service.
 fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration, capped: bool) {
     let tallies = &outcome.tallies;
+    r.ended = Endings::of(tallies);
+    r.connections = r.ended.made();
+    r.errors += r.ended.failures();
     r.ramp = fairness::ramp(tallies, warmup, capped);
     r.fairness = fairness::fairness(tallies);
     r.carried_in = outcome.recorder.carried_in;
@@ -251,13 +283,13 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
         (r.carried_in > 0).then(|| outcome.recorder.carried_in_max_us as f64 / 1e3);
     let (unanswered, oldest) = fairness::unanswered(tallies);
     r.unanswered = unanswered;
-    r.oldest_unanswered_ms = oldest.map(|d| (d.as_secs_f64() * 1e6).round() / 1e3);
+    r.oldest_unanswered_ms = oldest.map(account::ms);
     if r.ramp.cap_reached {
         r.warnings.push(format!(
-            "the warm-up reached its cap of {:.1} s with {} connection(s) never answered; \
+            "the warm-up reached its cap of {:.1} s with {} never answered; \
              the window started anyway",
             warmup.as_secs_f64(),
-            r.ramp.never_answered
+            count(r.ramp.never_answered as u64, "connection", "connections")
         ));
     }
     let f = &r.fairness;
@@ -269,9 +301,14 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
             .collect();
         let more = f.starved - f.starved_connections.len();
         r.warnings.push(format!(
-            "{} of {} connection(s) starved: no answer in the window (connection {}{})",
+            "{} of {} starved: no answer in the window ({} {}{})",
             f.starved,
-            tallies.len(),
+            count(r.connections as u64, "connection", "connections"),
+            plural(
+                f.starved_connections.len() as u64,
+                "connection",
+                "connections"
+            ),
             named.join(", "),
             if more > 0 {
                 format!(" and {more} more")
@@ -282,11 +319,64 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
     }
     if unanswered > 0 {
         r.warnings.push(format!(
-            "{unanswered} message(s) never answered; the oldest had waited {:.0} ms when the run \
+            "{} never answered; the oldest had waited {:.0} ms when its connection ended or the run \
              gave up",
+            count(unanswered, "message", "messages"),
             r.oldest_unanswered_ms.unwrap_or(0.0)
         ));
     }
+    r.warnings
+        .extend(endings_said(&r.ended, outcome.start.config.size));
+    if r.messages == 0 {
+        r.warnings.push(
+            "no message was answered in the window: the figures describe no service at all".into(),
+        );
+    }
+}
+
+/// One sentence per way connections ended other than served: why.
+pub fn endings_said(e: &Endings, size: usize) -> Vec<String> {
+    let said = [
+        (
+            e.rejected,
+            "reset by the server before any answer: rejected, as a server over its \
+             connection limit (--max-conns) does"
+                .to_string(),
+        ),
+        (
+            e.closed_unanswered,
+            format!(
+                "closed by the server before any answer: as a server does with a frame over \
+                 its limit (is --size {size} over its --max-frame?)"
+            ),
+        ),
+        (
+            e.closed,
+            "closed by the server mid-run with messages owed (was it stopped?)".to_string(),
+        ),
+        (
+            e.failed,
+            "failed: a reset after answers, a wrong answer or another socket error".to_string(),
+        ),
+        (
+            e.never_answered,
+            "still owed an answer when the run gave up (window end + 5 s): never answered"
+                .to_string(),
+        ),
+        (
+            e.never_connected,
+            "could not connect (refused or timed out)".to_string(),
+        ),
+    ];
+    said.into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, why)| {
+            format!(
+                "{n} of {} {why}",
+                count(e.asked as u64, "connection", "connections")
+            )
+        })
+        .collect()
 }
 
 /// Percentiles named in every spectrum, whatever the iteration reaches.

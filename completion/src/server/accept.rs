@@ -57,7 +57,7 @@ impl Loop {
             match net::accept_error_action(&e) {
                 AcceptErrorAction::Retry => {}
                 AcceptErrorAction::Backoff => {
-                    warn!(error = %e, "accept: out of resources; retrying shortly");
+                    net::log_accept_backoff(&mut self.out_of_resources, &e);
                     self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
                     return;
                 }

@@ -19,7 +19,8 @@
 //!
 //! `accept.rs` takes new connections (and stops taking them); `closing.rs`
 //! ends them (lingering close, the idle sweep, the shutdown, and the drain
-//! that waits for every operation before the ring goes).
+//! that waits for every operation before the ring goes); `lending.rs` lends
+//! the pool's buffers that came back to connections that found it empty.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -32,6 +33,7 @@ use io_uring::{opcode, types};
 use sockmodes_common::config::LINGER_TIME;
 use sockmodes_common::net::{self};
 use sockmodes_common::slab::Slab;
+use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
     MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
 };
@@ -39,12 +41,15 @@ use tracing::{debug, info, warn};
 
 mod accept;
 mod closing;
+mod lending;
+#[cfg(test)]
+mod tests;
 mod work;
 
 use crate::conn::{self, Conn, End, Next};
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
-use crate::RecvBuffers;
+use crate::{RecvBuffers, POOL_BUFFERS};
 use sockmodes_common::offload::{self as offload, Job, Waits};
 
 /// `user_data` of the listener's multishot accept.
@@ -71,6 +76,8 @@ struct Shared {
     stop_deadline: Mutex<Option<Instant>>,
     enters: AtomicU64,
     cut: AtomicUsize,
+    /// Receives that found the pool empty and waited for a buffer.
+    pool_waits: AtomicU64,
 }
 
 /// A running completion server.
@@ -117,6 +124,16 @@ pub fn start(
     config: ServerConfig,
     on_message: MessageHandler,
 ) -> Result<ServerHandle, SocketError> {
+    start_with_pool(config, on_message, POOL_BUFFERS)
+}
+
+/// [`start`] with a pool of `pool_buffers` receive buffers (a power of
+/// two); the tests use a small one to run it dry.
+fn start_with_pool(
+    config: ServerConfig,
+    on_message: MessageHandler,
+    pool_buffers: u16,
+) -> Result<ServerHandle, SocketError> {
     let addr = config.addr;
     let bind_err = SocketError::on(Op::Bind, addr, Mode::NonBlocking);
     let listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
@@ -126,7 +143,10 @@ pub fn start(
     let (work_pool, work_fd) = match work::start_pool(&config) {
         Ok(Some((pool, fd))) => (Some(pool), Some(fd)),
         Ok(None) => (None, None),
-        Err(e) => return Err(bind_err(std::io::Error::other(e.to_string()))),
+        Err(e) => {
+            let start_err = SocketError::on(Op::Start, local_addr, Mode::NonBlocking);
+            return Err(start_err(std::io::Error::other(e.to_string())));
+        }
     };
     let shared = Arc::new(Shared {
         config,
@@ -136,9 +156,10 @@ pub fn start(
         stop_deadline: Mutex::new(None),
         enters: AtomicU64::new(0),
         cut: AtomicUsize::new(0),
+        pool_waits: AtomicU64::new(0),
     });
     let pool = match RecvBuffers::from_env() {
-        RecvBuffers::Pool => match ring.register_pool() {
+        RecvBuffers::Pool => match ring.register_pool(pool_buffers) {
             Ok(pool) => Some(pool),
             Err(e) => {
                 // Before Linux 5.19: each connection receives into its own.
@@ -155,6 +176,7 @@ pub fn start(
         listener: Some(listener),
         accept_pending: false,
         accept_retry_at: None,
+        out_of_resources: Throttle::default(),
         wake_fd: Arc::clone(&wake_fd),
         wake_buf: Box::new([0; 8]),
         wake_pending: false,
@@ -198,6 +220,8 @@ struct Loop {
     listener: Option<std::net::TcpListener>,
     accept_pending: bool,
     accept_retry_at: Option<Instant>,
+    /// Its log line, at most once a second.
+    out_of_resources: Throttle,
     wake_fd: Arc<EventFd>,
     wake_buf: Box<[u8; 8]>,
     wake_pending: bool,
@@ -242,6 +266,7 @@ impl Loop {
                 self.finish_work();
             }
             self.start_ready();
+            self.lend();
             if self.accept_retry_at.is_some_and(|t| Instant::now() >= t) {
                 self.accept_retry_at = None;
                 self.post_accept_or_stop();
@@ -329,7 +354,7 @@ impl Loop {
             return;
         };
         let outcome = match op {
-            conn::Op::Recv => c.received(result, flags, self.pool.as_mut(), &mut |peer, m| {
+            conn::Op::Recv => c.received(key, result, flags, self.pool.as_mut(), &mut |peer, m| {
                 (shared.on_message)(peer, m)
             }),
             conn::Op::Send => c.sent(result),
@@ -392,6 +417,11 @@ impl ServerHandle {
     /// I/O (accepts, receives and sends go through the ring).
     pub fn enters(&self) -> u64 {
         self.shared.enters.load(Ordering::Relaxed)
+    }
+
+    /// Receives so far that found the pool empty and waited for a buffer.
+    pub fn pool_waits(&self) -> u64 {
+        self.shared.pool_waits.load(Ordering::Relaxed)
     }
 
     /// True once the thread stopped by itself (`once`).

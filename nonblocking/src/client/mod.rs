@@ -28,7 +28,7 @@ pub use types::{NbOptions, TryRecv, TrySend, WouldBlockCounts};
 
 use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
-use sockmodes_common::client::{check_echo, check_sink, send_counted, CONFIRM_WAIT};
+use sockmodes_common::client::{check_echo, check_sink, confirm_wait, send_counted};
 use sockmodes_common::frame::{encode_frame, Decoder};
 use sockmodes_common::{
     interrupted, net, would_block, ClientError, MessageReceipt, Mode, Op, SinkSummary, SinkTally,
@@ -272,8 +272,7 @@ impl NbClient {
     pub fn send_message(&mut self, message: &[u8]) -> Result<MessageReceipt, ClientError> {
         self.send_all(message)?;
         self.shutdown_write()?;
-        let deadline =
-            Some(Instant::now() + self.timeout.map_or(CONFIRM_WAIT, |t| t.min(CONFIRM_WAIT)));
+        let deadline = Some(Instant::now() + confirm_wait(self.timeout));
         let mut scratch = [0u8; 512];
         let confirmed = loop {
             match self.try_recv(&mut scratch)? {

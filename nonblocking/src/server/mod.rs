@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use sockmodes_common::net::{self, AcceptErrorAction};
+use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
     interrupted, would_block, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError,
     StatsSnapshot,
@@ -106,13 +107,15 @@ pub fn start(
     });
     let mut wakers = Vec::with_capacity(loops);
     let mut threads = Vec::with_capacity(loops);
+    // What fails past the bind (out of descriptors with many loops) says so.
+    let start_err = SocketError::on(Op::Start, local_addr, Mode::NonBlocking);
     for i in 0..loops {
-        let poll = Poll::new().map_err(&bind_err)?;
-        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(&bind_err)?);
+        let poll = Poll::new().map_err(&start_err)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(&start_err)?);
         let work = shared.config.work.map(|w| w.kind);
         let timer = match work {
             Some(WorkKind::Wait) => {
-                Some(Timer::register(poll.registry(), TIMER).map_err(&bind_err)?)
+                Some(Timer::register(poll.registry(), TIMER).map_err(&start_err)?)
             }
             _ => None,
         };
@@ -122,11 +125,11 @@ pub fn start(
             0
         };
         let pool = work::start_pool(workers, &waker)
-            .map_err(|e| bind_err(std::io::Error::other(e.to_string())))?;
-        let mut listener = TcpListener::from_std(std_listener.try_clone().map_err(&bind_err)?);
+            .map_err(|e| start_err(std::io::Error::other(e.to_string())))?;
+        let mut listener = TcpListener::from_std(std_listener.try_clone().map_err(&start_err)?);
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)
-            .map_err(&bind_err)?;
+            .map_err(&start_err)?;
         let event_loop = EventLoop {
             poll,
             listener: Some(listener),
@@ -135,6 +138,7 @@ pub fn start(
             scratch: vec![0; SCRATCH],
             requeue: Vec::new(),
             accept_retry_at: None,
+            out_of_resources: Throttle::default(),
             next_sweep: None,
             lingering: 0,
             pool,
@@ -147,7 +151,7 @@ pub fn start(
         let thread = thread::Builder::new()
             .name(format!("sockmodes-loop-{i}"))
             .spawn(move || event_loop.run())
-            .map_err(&bind_err)?;
+            .map_err(&start_err)?;
         wakers.push(waker);
         threads.push(thread);
     }
@@ -172,6 +176,8 @@ struct EventLoop {
     requeue: Vec<usize>,
     /// Accepting paused after running out of descriptors; retry then.
     accept_retry_at: Option<Instant>,
+    /// Its log line, at most once a second.
+    out_of_resources: Throttle,
     next_sweep: Option<Instant>,
     /// Connections in their lingering close (swept every `LINGER_TICK`).
     lingering: usize,
@@ -329,7 +335,7 @@ impl EventLoop {
                 Err(e) => match net::accept_error_action(&e) {
                     AcceptErrorAction::Retry => {}
                     AcceptErrorAction::Backoff => {
-                        warn!(error = %e, "accept: out of resources; retrying shortly");
+                        net::log_accept_backoff(&mut self.out_of_resources, &e);
                         self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
                         break;
                     }

@@ -73,17 +73,16 @@ fn race(addr: SocketAddr, hold: Duration) -> anyhow::Result<Race> {
 }
 
 /// Records a race as observation `key` and as the picture's row.
-fn note_race(s: &mut Step, lang: crate::demo::Lang, key: &'static str, race: &Race, text: String) {
-    let row = lang.t(&format!("o.{key}")).to_string();
+fn note_race(s: &mut Step, key: &'static str, race: &Race, text: String) {
     s.spans.push(Span {
-        row: row.clone(),
+        row: key,
         who: "A",
         what: "tl.a_sends",
         start: race.a_sends.0,
         end: race.a_sends.1,
     });
     s.spans.push(Span {
-        row,
+        row: key,
         who: "B",
         what: "tl.b_waits",
         start: Duration::ZERO,
@@ -104,13 +103,13 @@ pub fn one_thread_two_clients(ctx: &Ctx) -> anyhow::Result<Step> {
     let r = race(addr, hold)?;
     lab.join().expect("lab server thread");
     let text = lang.fill("v.b_after", &[("time", &millis(r.b_waits))]);
-    note_race(&mut s, lang, "b_one_thread", &r, text);
+    note_race(&mut s, "b_one_thread", &r, text);
 
     let looped = server(IoMode::NonBlocking, Service::Message)?;
     let r = race(looped.local_addr(), hold)?;
     looped.shutdown(Duration::from_secs(1));
     let text = lang.fill("v.b_after", &[("time", &millis(r.b_waits))]);
-    note_race(&mut s, lang, "b_loop", &r, text);
+    note_race(&mut s, "b_loop", &r, text);
 
     let threaded = server(IoMode::Blocking, Service::Message)?;
     let r = race(threaded.local_addr(), hold)?;
@@ -121,7 +120,7 @@ pub fn one_thread_two_clients(ctx: &Ctx) -> anyhow::Result<Step> {
         "v.b_after_threads",
         &[("time", &millis(r.b_waits)), ("threads", &threads)],
     );
-    note_race(&mut s, lang, "b_threads", &r, text);
+    note_race(&mut s, "b_threads", &r, text);
     Ok(s)
 }
 

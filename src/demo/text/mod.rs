@@ -2,11 +2,20 @@
 //!
 //! Each language is a table of (key, text) in its own file; a third language
 //! is one new file and one line in [`Lang`]. Texts may hold `{name}`
-//! placeholders that [`Lang::fill`] replaces. A test fails when a key exists
-//! in one language and not in another, or a text drops a placeholder.
+//! placeholders that [`Lang::fill`] replaces, and counts with their noun,
+//! `{name:one|many}`: `{n:read|reads}` is "1 read" or "3 reads", `{n:vez|veces}`
+//! "1 vez" or "3 veces" (one form for exactly one, the other for any other
+//! count, zero included: the rule of both languages). A test fails when a key
+//! exists in one language and not in another, or a text drops a placeholder.
 
 mod en;
 mod es;
+
+use sockmodes_common::show::plural;
+
+/// Between thousands in a Spanish number: a non-breaking space, so that
+/// `12 345` never breaks across lines.
+const THOUSANDS_ES: char = '\u{a0}';
 
 /// A language the demo speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,14 +128,65 @@ impl Lang {
         out
     }
 
-    /// The text under `key` with each `{name}` replaced by its value.
+    /// `value` with `digits` decimals, as this language writes a number:
+    /// English `1002.5`; Spanish `1002,5` with a decimal comma, and from five
+    /// integer digits on a non-breaking space between thousands (`12\u{a0}345`;
+    /// four-digit numbers are not split, as the RAE writes them).
+    pub fn number(self, value: f64, digits: usize) -> String {
+        let plain = format!("{value:.digits$}");
+        if self != Lang::Es {
+            return plain;
+        }
+        let (int, frac) = plain.split_once('.').unwrap_or((&plain, ""));
+        let (sign, int) = int.strip_prefix('-').map_or(("", int), |i| ("-", i));
+        let mut out = sign.to_string();
+        for (i, d) in int.chars().enumerate() {
+            if int.len() >= 5 && i > 0 && (int.len() - i) % 3 == 0 {
+                out.push(THOUSANDS_ES);
+            }
+            out.push(d);
+        }
+        if !frac.is_empty() {
+            out.push(',');
+            out.push_str(frac);
+        }
+        out
+    }
+
+    /// The text under `key` with each `{name}` replaced by its value, and
+    /// each `{name:one|many}` by the value and the noun for it.
     pub fn fill(self, key: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
         let mut text = self.t(key).to_string();
         for (name, value) in values {
-            text = text.replace(&format!("{{{name}}}"), &value.to_string());
+            let shown = value.to_string();
+            text = text.replace(&format!("{{{name}}}"), &shown);
+            text = counted(&text, name, &shown);
         }
         text
     }
+}
+
+/// `text` with each `{name:one|many}` replaced by `shown` and its noun: the
+/// first form when `shown` is exactly 1, the second otherwise.
+fn counted(text: &str, name: &str, shown: &str) -> String {
+    let open = format!("{{{name}:");
+    let n = shown.parse::<u64>().unwrap_or(u64::MAX);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&open) {
+        let after = &rest[at + open.len()..];
+        let Some((forms, tail)) = after.split_once('}') else {
+            break;
+        };
+        let (one, many) = forms.split_once('|').unwrap_or((forms, forms));
+        out.push_str(&rest[..at]);
+        out.push_str(shown);
+        out.push(' ');
+        out.push_str(plural(n, one, many));
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -138,11 +198,12 @@ mod tests {
         l.table().iter().map(|(k, _)| *k).collect()
     }
 
+    /// The names of `{name}` and `{name:one|many}`.
     fn placeholders(text: &str) -> BTreeSet<String> {
         text.split('{')
             .skip(1)
             .filter_map(|rest| rest.split_once('}'))
-            .map(|(name, _)| name.to_string())
+            .map(|(inner, _)| inner.split(':').next().unwrap_or("").to_string())
             .filter(|n| !n.contains(' ') && !n.is_empty())
             .collect()
     }
@@ -164,6 +225,15 @@ mod tests {
             );
             for (k, v) in l.table() {
                 assert!(!v.trim().is_empty(), "{} {k} is empty", l.code());
+                for inner in v.split('{').skip(1).filter_map(|r| r.split_once('}')) {
+                    if let Some((_, forms)) = inner.0.split_once(':') {
+                        assert!(
+                            forms.split('|').count() == 2,
+                            "{} {k}: a count needs one|many, not {forms:?}",
+                            l.code()
+                        );
+                    }
+                }
                 assert_eq!(
                     placeholders(v),
                     placeholders(Lang::En.t(k)),
@@ -202,6 +272,69 @@ mod tests {
             Lang::Es.numbers("devolvió 2.5 ms: años"),
             "devolvió 2,5 ms: años"
         );
+    }
+
+    #[test]
+    fn counts_take_the_singular_only_for_one() {
+        let fill = |l: Lang, key: &str, v: &[(&str, &dyn std::fmt::Display)]| l.fill(key, v);
+        assert_eq!(fill(Lang::En, "v.reads", &[("n", &1)]), "1 read");
+        assert_eq!(fill(Lang::En, "v.reads", &[("n", &0)]), "0 reads");
+        assert_eq!(fill(Lang::Es, "v.reads", &[("n", &1)]), "1 lectura");
+        assert_eq!(fill(Lang::Es, "v.reads", &[("n", &5)]), "5 lecturas");
+        let meaning = |l: Lang, n: u64| {
+            fill(
+                l,
+                "s10.meaning",
+                &[("bt", &n), ("n", &n), ("bs", &n), ("nt", &n), ("ns", &n)],
+            )
+        };
+        assert_eq!(
+            meaning(Lang::En, 1),
+            "the blocking server ran 1 thread for 1 connection and switched 1 time; the loop ran 1 and switched 1 time"
+        );
+        assert!(meaning(Lang::En, 2).contains("2 threads for 2 connections and switched 2 times"));
+        assert!(meaning(Lang::Es, 1).contains("1 hilo para 1 conexión y cambió de contexto 1 vez"));
+        assert!(meaning(Lang::Es, 3).contains("cambió de contexto 3 veces"));
+        let costs = fill(
+            Lang::Es,
+            "v.server_costs",
+            &[
+                ("threads", &1),
+                ("rss", &"2,5"),
+                ("switches", &1),
+                ("time", &"3 ms"),
+            ],
+        );
+        assert!(costs.starts_with("1 hilo, 2,5 MiB"), "{costs}");
+        assert!(costs.contains(", 1 cambio de contexto,"), "{costs}");
+        // Every count of every text is filled.
+        for l in Lang::ALL {
+            for (k, v) in l.table() {
+                let names: Vec<String> = placeholders(v).into_iter().collect();
+                let values: Vec<(&str, &dyn std::fmt::Display)> =
+                    names.iter().map(|n| (n.as_str(), &1 as _)).collect();
+                let text = l.fill(k, &values);
+                for n in &names {
+                    assert!(
+                        !text.contains(&format!("{{{n}")),
+                        "{} {k}: {text}",
+                        l.code()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_in_each_language() {
+        assert_eq!(Lang::En.number(1002.46, 1), "1002.5");
+        assert_eq!(Lang::Es.number(1002.46, 1), "1002,5");
+        assert_eq!(Lang::Es.number(0.08, 2), "0,08");
+        assert_eq!(Lang::Es.number(1000.0, 0), "1000", "four digits stay whole");
+        assert_eq!(Lang::Es.number(12345.0, 0), "12\u{a0}345");
+        assert_eq!(Lang::Es.number(1234567.25, 2), "1\u{a0}234\u{a0}567,25");
+        assert_eq!(Lang::Es.number(-98765.0, 0), "-98\u{a0}765");
+        assert_eq!(Lang::En.number(12345.0, 0), "12345");
     }
 
     #[test]

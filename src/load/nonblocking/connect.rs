@@ -7,19 +7,33 @@ use std::time::{Duration, Instant};
 use sockmodes_common::ClientError;
 use sockmodes_nonblocking::multi::{Event, MultiClient};
 
+use super::super::account::{Ledger, Trouble};
+use super::super::fairness::ConnTally;
 use super::super::record::until;
 use super::super::{LoadError, Start};
 use super::ConnState;
 
+/// How long a loop waits for its handshakes.
+///
+/// Why 10 s: a server with a full accept queue answers a SYN again after
+/// 1, 3 and 7 s; past that the connection is not coming.
+const CONNECT_WAIT: Duration = Duration::from_secs(10);
+
+/// What connecting leaves: the connections (by id), the tallies of those
+/// that could not even be started, and the first error.
+pub(super) type Connected = (Vec<ConnState>, Vec<ConnTally>, Option<ClientError>);
+
 /// Opens a connection for each index in `share` and finishes every
 /// handshake before the clock starts. Those that failed are settled at the
-/// start line at once (they will never be answered, and are errors).
+/// start line at once (they will never be answered): a reset during the
+/// handshake is a rejection, anything else never connected.
 pub(super) fn connect_all(
     multi: &mut MultiClient,
     share: &[usize],
     run: &Start,
-) -> Result<(Vec<ConnState>, Option<ClientError>), LoadError> {
+) -> Result<Connected, LoadError> {
     let mut states: Vec<ConnState> = Vec::new();
+    let mut lost = Vec::new();
     let mut first_error = None;
     let mut pending = 0;
     for &index in share {
@@ -28,33 +42,43 @@ pub(super) fn connect_all(
                 if states.len() <= id {
                     states.resize_with(id + 1, ConnState::default);
                 }
-                states[id].seen.index = index;
+                states[id].ledger = Ledger::new(index);
+                states[id].made = true;
                 pending += 1;
             }
-            Err(e) => first_error = first_error.or(Some(e)),
+            Err(e) => {
+                lost.push(Ledger::unconnected(index, Trouble::of(&e)));
+                first_error = first_error.or(Some(e));
+            }
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + CONNECT_WAIT;
     while pending > 0 && Instant::now() < deadline {
         multi.poll(Some(until(deadline)), |id, event, _| match event {
             Event::Connected => {
                 states[id].connected = true;
                 pending -= 1;
             }
-            Event::Failed(e) => {
-                states[id].done = true;
+            Event::Failed(e) if !states[id].connected => {
+                states[id].refused = Some(Trouble::of(&e));
                 pending -= 1;
                 first_error.get_or_insert(e);
             }
-            _ => {}
+            // Made, then ended before the clock started (a server over its
+            // limit resets what it accepted).
+            Event::Failed(e) => states[id].end(Trouble::of(&e)),
+            Event::Closed => states[id].end(Trouble::Closed),
+            Event::Frame(_) => states[id].end(Trouble::Other),
         })?;
     }
-    let connected = states.iter().filter(|s| s.connected).count();
-    for _ in connected..share.len() {
+    for st in states.iter_mut().filter(|s| s.made && !s.connected) {
+        st.refused.get_or_insert(Trouble::Other);
+        st.done = true;
+        st.settled = true;
         run.settle();
     }
-    for st in states.iter_mut().filter(|s| !s.connected) {
-        st.settled = true;
+    for _ in &lost {
+        run.settle();
     }
-    Ok((states, first_error))
+    Ok((states, lost, first_error))
 }

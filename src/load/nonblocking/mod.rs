@@ -15,7 +15,7 @@
 //! calls them.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -30,6 +30,7 @@ mod sink;
 
 use connect::connect_all;
 
+use super::account::{Ledger, Trouble};
 use super::record::{Recorder, Window};
 use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start, DRAIN_GRACE};
 
@@ -45,26 +46,56 @@ const WARMUP_TICK: Duration = Duration::from_millis(10);
 /// Why 200 µs: about one 1 MiB frame's time on loopback; sooner only spins.
 const SINK_RECHECK: Duration = Duration::from_micros(200);
 
+/// Open loop: the most echoes one connection has in flight.
+///
+/// Why 8: a few round trips' worth of pipelining keeps a connection busy
+/// when its share of the rate is faster than a round trip, while a server
+/// that falls behind makes the client wait, not queue: the sends it cannot
+/// make are a count in the schedule ([`Schedule::unsent_in`]), never
+/// memory. (Unbounded, `--rate 10000000` once reached 2.39 GB.)
+const MAX_IN_FLIGHT: usize = 8;
+
+/// Open loop: the most bytes of frames one connection has in flight.
+///
+/// Why 64 KiB: at 64 B frames the count above binds; at 1 MiB frames one at
+/// a time, so 10,000 connections cannot queue gigabytes.
+const MAX_IN_FLIGHT_BYTES: usize = 64 * 1024;
+
+/// The in-flight limit for frames of `size` bytes: [`MAX_IN_FLIGHT`], fewer
+/// for large frames, at least one.
+fn in_flight_limit(size: usize) -> usize {
+    (MAX_IN_FLIGHT_BYTES / size.max(1)).clamp(1, MAX_IN_FLIGHT)
+}
+
 #[derive(Default)]
-struct ConnState {
-    /// First answer, answers in the window, what was never answered.
-    seen: ConnTally,
+pub(super) struct ConnState {
+    /// What it owes and was answered, and how it ended (`account.rs`).
+    ledger: Ledger,
+    /// A connect was started.
+    made: bool,
+    connected: bool,
+    /// The connect failed: how.
+    refused: Option<Trouble>,
     /// Counted at the start line (answered once, or failed).
     settled: bool,
-    connected: bool,
-    /// Failed, or finished (closed by the server, or its summary arrived).
+    /// Nothing more to drive: it ended, or it was served and shut.
     done: bool,
-    /// Due times of echoes in flight, oldest first.
-    in_flight: VecDeque<Instant>,
     schedule: Option<Schedule>,
-    /// Sink: what was sent, and how much of it during warm-up.
+    /// Its next due time is in the heap.
+    in_heap: bool,
+    /// Sink: what was sent, for the summary.
     tally: SinkTally,
-    warm_bytes: u64,
     /// Sink: the frame handed to the socket and when it was due.
     queued: Option<Instant>,
-    /// Sink, open loop: due times of frames not yet handed to the socket.
-    backlog: VecDeque<Instant>,
     shut: bool,
+}
+
+impl ConnState {
+    /// The server ended it (during connecting, or later).
+    fn end(&mut self, trouble: Trouble) {
+        self.ledger.trouble(trouble, Instant::now());
+        self.done = true;
+    }
 }
 
 pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
@@ -94,8 +125,7 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
         total.merge(&rec);
     }
     tallies.sort_unstable_by_key(|t| t.index);
-    let connected = tallies.len();
-    if connected == 0 {
+    if !tallies.iter().any(ConnTally::connected) {
         return Err(LoadError::Connect(
             first_error.expect("every connection failed, so there is an error"),
         ));
@@ -103,7 +133,6 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     Ok(Outcome {
         recorder: total,
         tallies,
-        connected,
         threads: loops,
         start,
     })
@@ -116,9 +145,10 @@ type LoopResult = Result<(Recorder, Vec<ConnTally>, Option<ClientError>), LoadEr
 struct Driver<'a> {
     run: &'a Start,
     states: Vec<ConnState>,
-    /// Connections still open (neither failed nor finished).
+    /// Connections still driven (neither ended nor served and shut).
     open: usize,
-    /// Open loop: (due time, connection) of each connection's next send.
+    /// Open loop: (due time, connection) of the next send of each
+    /// connection that has room for it.
     due: BinaryHeap<Reverse<(Instant, usize)>>,
     rec: Recorder,
     /// The start line's time, and the window once it opened.
@@ -126,16 +156,22 @@ struct Driver<'a> {
     window: Option<Window>,
     window_closed: bool,
     sink: bool,
+    /// Open loop: echoes in flight per connection at most.
+    limit: usize,
 }
 
 fn event_loop(share: &[usize], run: &Start) -> LoopResult {
     let config = &run.config;
     let mut multi = MultiClient::new(config.max_frame)?;
-    let (states, first_error) = connect_all(&mut multi, share, run)?;
+    let (mut states, lost, first_error) = connect_all(&mut multi, share, run)?;
+    for st in states.iter_mut().filter(|s| s.connected && s.done) {
+        st.settled = true;
+        run.settle();
+    }
     let start = run.wait();
     let mut d = Driver {
         run,
-        open: states.iter().filter(|s| s.connected).count(),
+        open: states.iter().filter(|s| s.connected && !s.done).count(),
         states,
         due: BinaryHeap::new(),
         rec: Recorder::new(),
@@ -143,17 +179,18 @@ fn event_loop(share: &[usize], run: &Start) -> LoopResult {
         window: None,
         window_closed: false,
         sink: config.service == Service::Sink,
+        limit: in_flight_limit(config.size),
     };
-    d.rec.errors += (share.len() - d.open) as u64;
     d.first_sends(&mut multi, start);
     loop {
         let mut now = Instant::now();
         d.window = d.window.or_else(|| run.window());
         if let Some(w) = d.window.filter(|w| now >= w.to && !d.window_closed) {
             // Sends due before the end still go (a late wake-up is not a
-            // client behind its schedule), then connections stay open until
-            // the monitor sampled the end.
+            // client behind its schedule); what is left was never made.
+            // Then connections stay open until the monitor sampled the end.
             d.send_due(&mut multi, w.to - Duration::from_nanos(1));
+            d.count_unsent(w);
             run.wait_window_closed();
             d.window_closed = true;
             d.shut_idle(&mut multi);
@@ -164,13 +201,8 @@ fn event_loop(share: &[usize], run: &Start) -> LoopResult {
             break;
         }
         let mut wake = match (d.window, drain_until) {
-            (Some(w), Some(drain)) => {
-                if d.window_closed {
-                    drain
-                } else {
-                    w.to
-                }
-            }
+            (Some(_), Some(drain)) if d.window_closed => drain,
+            (Some(w), Some(_)) => w.to,
             _ => now + WARMUP_TICK,
         };
         if !d.window_closed {
@@ -184,7 +216,8 @@ fn event_loop(share: &[usize], run: &Start) -> LoopResult {
         }
         multi.poll_until(Some(wake), |id, event, out| d.on_event(id, event, out))?;
     }
-    let tallies = d.finish_tallies();
+    let mut tallies = d.finish_tallies();
+    tallies.extend(lost);
     Ok((d.rec, tallies, first_error))
 }
 
@@ -193,47 +226,20 @@ impl Driver<'_> {
         &self.run.payload
     }
 
-    /// Counts an answer on `id` (sink: a frame the socket took) that was
-    /// due at `due`; true when it was due in the window.
-    fn answered(&mut self, id: usize, due: Instant, done: Instant, bytes: usize) -> bool {
-        self.window = self.window.or_else(|| self.run.window());
-        let st = &mut self.states[id];
-        if st.seen.first_answer.is_none() {
-            st.seen.first_answer = Some(done - self.start);
-        }
-        if !st.settled {
-            st.settled = true;
-            self.run.settle();
-        }
-        if Window::holds(self.window, done) {
-            st.seen.answered_in_window += 1;
-        }
-        let counted = self.rec.complete(self.window, due, done, bytes);
-        if counted {
-            self.run.progress.fetch_add(1, Ordering::Relaxed);
-        }
-        counted
-    }
-
-    /// The run is over: what each connection is still owed, and its tally.
-    /// A connection still open owes something (an answer, or the sink
-    /// summary) and counts as an error.
+    /// The run is over: every connection's tally (`account.rs` decides
+    /// what a connection still open owes).
     fn finish_tallies(&mut self) -> Vec<ConnTally> {
         let now = Instant::now();
-        let ended = self.window.map_or(now, |w| w.to);
         let mut tallies = Vec::with_capacity(self.states.len());
-        for st in self.states.iter_mut().filter(|s| s.connected) {
-            if !st.done {
-                let dues: Vec<Instant> = (st.in_flight.iter().chain(&st.queued))
-                    .chain(&st.backlog)
-                    .copied()
-                    .collect();
-                st.seen.unanswered = dues.len().max(1) as u64;
-                let oldest = dues.iter().min().copied().unwrap_or(ended);
-                st.seen.oldest_unanswered = Some(now.saturating_duration_since(oldest));
-                self.rec.errors += 1;
+        for st in self.states.iter_mut().filter(|s| s.made) {
+            if let Some(trouble) = st.refused {
+                tallies.push(Ledger::unconnected(st.ledger.index(), trouble));
+                continue;
             }
-            tallies.push(st.seen);
+            if let Some(due) = st.queued.take() {
+                st.ledger.frame_stuck(due);
+            }
+            tallies.push(st.ledger.finish(now));
         }
         tallies
     }
@@ -242,7 +248,7 @@ impl Driver<'_> {
     /// connection's schedule, phased so they do not send at one instant.
     fn first_sends(&mut self, multi: &mut MultiClient, start: Instant) {
         let ids: Vec<usize> = (0..self.states.len())
-            .filter(|&id| self.states[id].connected)
+            .filter(|&id| self.states[id].connected && !self.states[id].done)
             .collect();
         let config = &self.run.config;
         for (k, &id) in ids.iter().enumerate() {
@@ -252,84 +258,116 @@ impl Driver<'_> {
                     let s = Schedule::new(start, per_conn, k as f64 / ids.len() as f64)
                         .on_grid(config.send_grid());
                     self.due.push(Reverse((s.due(), id)));
+                    self.states[id].in_heap = true;
                     self.states[id].schedule = Some(s);
                 }
                 None if self.sink => {}
-                None => self.send(multi, id, start),
+                None => {
+                    let payload = &self.run.payload;
+                    match multi.with_outbox(id, |out| out.send_frame(payload)) {
+                        Ok(_) => self.states[id].ledger.sent(start),
+                        Err(e) => self.fail(id, &e),
+                    }
+                }
             }
         }
     }
 
-    /// Sends one echo frame due at `due` on `id`.
-    fn send(&mut self, multi: &mut MultiClient, id: usize, due: Instant) {
-        let payload = &self.run.payload;
-        let st = &mut self.states[id];
-        if multi.with_outbox(id, |out| out.send_frame(payload)).is_ok() {
-            st.in_flight.push_back(due);
-        } else {
-            self.fail(id);
-        }
-    }
-
-    /// Open loop: sends whatever is due by `now`.
+    /// Open loop: sends whatever is due by `now` on the connections whose
+    /// turn came.
     fn send_due(&mut self, multi: &mut MultiClient, now: Instant) {
         while let Some(&Reverse((at, id))) = self.due.peek() {
             if at > now {
                 break;
             }
             self.due.pop();
-            if self.states[id].done {
+            self.states[id].in_heap = false;
+            if self.states[id].done || self.sink {
+                // Sink sends from `sink_progress`; the entry only woke the loop.
                 continue;
             }
-            let s = self.states[id].schedule.as_mut().expect("open loop");
-            let due = s.take();
-            let next = s.due();
-            if self.sink {
-                // Sink sends from `sink_progress`, one frame at a time.
-                self.states[id].backlog.push_back(due);
-            } else {
-                self.send(multi, id, due);
+            if let Err(e) = multi.with_outbox(id, |out| self.pump(id, now, out)) {
+                self.fail(id, &e);
             }
-            if self.window.is_none_or(|w| next < w.to) {
-                self.due.push(Reverse((next, id)));
+        }
+    }
+
+    /// Open loop echo: sends the messages due by `now` while the connection
+    /// has room; a connection behind its schedule sends at once, each
+    /// message timed from its own due time. Puts its next due time in the
+    /// heap when it has room for it.
+    fn pump(&mut self, id: usize, now: Instant, out: &mut Outbox<'_>) -> Result<(), ClientError> {
+        let (limit, window, closed) = (self.limit, self.window, self.window_closed);
+        let Driver {
+            states, due, run, ..
+        } = self;
+        let st = &mut states[id];
+        let Some(s) = st.schedule.as_mut() else {
+            return Ok(());
+        };
+        while st.ledger.in_flight() < limit && !closed {
+            let at = s.due();
+            if window.is_some_and(|w| at >= w.to) {
+                break;
+            }
+            if at > now {
+                if !st.in_heap {
+                    due.push(Reverse((at, id)));
+                    st.in_heap = true;
+                }
+                break;
+            }
+            out.send_frame(&run.payload)?;
+            st.ledger.sent(s.take());
+        }
+        Ok(())
+    }
+
+    /// The window's end: the sends of the window each open-loop connection
+    /// still had to make were never made.
+    fn count_unsent(&mut self, w: Window) {
+        for st in self.states.iter().filter(|s| s.connected && !s.done) {
+            if let Some(s) = &st.schedule {
+                self.rec.unsent += s.unsent_in(w.from, w.to);
             }
         }
     }
 
     /// Once the window closed: shut the sending side of every connection
-    /// that owes nothing more, so the server closes it.
+    /// that owes nothing more; it is served.
     fn shut_idle(&mut self, multi: &mut MultiClient) {
         for id in 0..self.states.len() {
-            let st = &mut self.states[id];
-            let owes = !st.in_flight.is_empty() || st.queued.is_some() || !st.backlog.is_empty();
-            if st.connected && !st.done && !st.shut && !owes {
+            let st = &self.states[id];
+            if st.connected && !st.done && !st.shut && !st.ledger.owes() && st.queued.is_none() {
+                if self.sink {
+                    continue; // `sink_step` asks for the summary
+                }
                 multi
                     .with_outbox(id, |out| {
                         out.shutdown_write();
                         Ok(())
                     })
                     .ok();
-                st.shut = true;
+                self.served(id);
             }
         }
     }
 
-    fn fail(&mut self, id: usize) {
-        if !self.states[id].done {
-            self.rec.errors += 1;
-            self.owe_in_flight(id);
-        }
+    /// Served and shut: nothing more to drive.
+    fn served(&mut self, id: usize) {
+        let st = &mut self.states[id];
+        st.shut = true;
+        st.ledger.shut();
         self.finish(id);
     }
 
-    /// A connection that ended: its messages in flight will never be answered.
-    fn owe_in_flight(&mut self, id: usize) {
-        let st = &mut self.states[id];
-        if let Some(&oldest) = st.in_flight.front() {
-            st.seen.unanswered += st.in_flight.len() as u64;
-            st.seen.oldest_unanswered = Some(oldest.elapsed());
-            st.in_flight.clear();
-        }
+    /// The connection failed on our side of the socket (a write).
+    fn fail(&mut self, id: usize, e: &ClientError) {
+        tracing::debug!(error = %e, "load connection failed");
+        self.states[id]
+            .ledger
+            .trouble(Trouble::of(e), Instant::now());
+        self.finish(id);
     }
 
     fn finish(&mut self, id: usize) {
@@ -338,6 +376,11 @@ impl Driver<'_> {
             st.done = true;
             self.open -= 1;
         }
+        self.settle(id);
+    }
+
+    fn settle(&mut self, id: usize) {
+        let st = &mut self.states[id];
         if !st.settled {
             st.settled = true;
             self.run.settle();
@@ -345,53 +388,78 @@ impl Driver<'_> {
     }
 
     fn on_event(&mut self, id: usize, event: Event<'_>, out: &mut Outbox<'_>) {
+        if self.states.get(id).is_none_or(|s| s.done) {
+            return; // ended, or served and shut: nothing more counts
+        }
+        self.window = self.window.or_else(|| self.run.window());
         match event {
             Event::Frame(frame) if self.sink => {
                 let config = &self.run.config;
-                let st = &self.states[id];
+                let st = &mut self.states[id];
                 match check_sink(config.addr, st.tally.summary(), frame) {
-                    Ok(summary) => self.rec.bytes += summary.bytes - st.warm_bytes,
-                    Err(e) => {
-                        tracing::debug!(error = %e, "sink summary mismatch");
-                        self.rec.errors += 1;
+                    Ok(_) => {
+                        st.ledger.confirmed(&mut self.rec);
+                        self.finish(id);
                     }
+                    Err(e) => self.fail(id, &e),
                 }
-                self.finish(id);
             }
             Event::Frame(frame) => self.on_echo(id, frame, out),
             Event::Closed => {
-                self.owe_in_flight(id);
+                self.states[id]
+                    .ledger
+                    .trouble(Trouble::Closed, Instant::now());
                 self.finish(id);
             }
-            Event::Failed(e) => {
-                tracing::debug!(error = %e, "load connection failed");
-                self.fail(id);
-            }
+            Event::Failed(e) => self.fail(id, &e),
             Event::Connected => {}
         }
     }
 
     fn on_echo(&mut self, id: usize, frame: &[u8], out: &mut Outbox<'_>) {
-        let Some(due) = self.states[id].in_flight.pop_front() else {
-            self.rec.errors += 1; // an answer nobody asked for
-            return;
-        };
         let now = Instant::now();
         if frame != self.payload() {
-            self.rec.errors += 1;
-        } else {
-            self.answered(id, due, now, frame.len());
+            self.states[id].ledger.trouble(Trouble::Other, now);
+            self.finish(id);
+            return;
         }
-        let sending = self.window.is_none_or(|w| now < w.to);
+        let before = self.rec.messages;
+        let (start, window) = (self.start, self.window);
         let st = &mut self.states[id];
-        if st.schedule.is_none() && sending {
-            // Closed loop: the answer releases the next send.
-            if out.send_frame(&self.run.payload).is_ok() {
-                st.in_flight.push_back(now);
+        if st
+            .ledger
+            .answered(start, window, now, frame.len(), &mut self.rec)
+            .is_none()
+        {
+            // An answer nobody asked for.
+            st.ledger.trouble(Trouble::Other, now);
+            self.finish(id);
+            return;
+        }
+        let counted = self.rec.messages - before;
+        self.run.progress.fetch_add(counted, Ordering::Relaxed);
+        self.settle(id);
+        let sending = !self.window_closed && self.window.is_none_or(|w| now < w.to);
+        let st = &mut self.states[id];
+        if st.schedule.is_some() {
+            if let Err(e) = self.pump(id, now, out) {
+                self.fail(id, &e);
+                return;
             }
-        } else if self.window_closed && st.in_flight.is_empty() && !st.shut {
+        } else if sending {
+            // Closed loop: the answer releases the next send.
+            match out.send_frame(&self.run.payload) {
+                Ok(()) => st.ledger.sent(now),
+                Err(e) => {
+                    self.fail(id, &e);
+                    return;
+                }
+            }
+        }
+        let st = &self.states[id];
+        if self.window_closed && !st.ledger.owes() && !st.shut {
             out.shutdown_write();
-            st.shut = true;
+            self.served(id);
         }
     }
 }

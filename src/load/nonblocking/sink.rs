@@ -1,7 +1,11 @@
-//! Sink load: one frame in the socket per connection. A frame counts once
-//! the socket has taken all of it; the loop looks again on each wake-up at
-//! the connections whose frame is still waiting.
+//! Sink load: one frame in the socket per connection. A frame is timed once
+//! the socket has taken all of it, and counts once the server's summary
+//! confirms it; the loop looks again on each wake-up at the connections
+//! whose frame is still waiting. An open loop behind its schedule sends the
+//! next due frame as soon as the last one is taken: the frames it owes are
+//! a count in the schedule, never a queue.
 
+use std::cmp::Reverse;
 use std::time::Instant;
 
 use sockmodes_common::ClientError;
@@ -18,52 +22,78 @@ impl Driver<'_> {
             if !self.states[id].connected || self.states[id].done {
                 continue;
             }
-            if multi
-                .with_outbox(id, |out| sink_step(self, id, out, now))
-                .is_err()
-            {
-                self.fail(id);
+            if let Err(e) = multi.with_outbox(id, |out| sink_step(self, id, out, now)) {
+                self.fail(id, &e);
             }
             waiting |= self.states[id].queued.is_some();
         }
         waiting
     }
+
+    /// The next frame due on `id` by `now`, if it may go: closed loop, now
+    /// while the window is open; open loop, the next due time once reached
+    /// (else it goes in the heap to wake the loop), never one due after the
+    /// window.
+    fn sink_next(&mut self, id: usize, now: Instant) -> Option<Instant> {
+        if self.window_closed {
+            return None;
+        }
+        let window = self.window;
+        let Driver { states, due, .. } = self;
+        let st = &mut states[id];
+        let Some(s) = st.schedule.as_mut() else {
+            return window.is_none_or(|w| now < w.to).then_some(now);
+        };
+        let at = s.due();
+        if window.is_some_and(|w| at >= w.to) {
+            return None;
+        }
+        if at > now {
+            if !st.in_heap {
+                due.push(Reverse((at, id)));
+                st.in_heap = true;
+            }
+            return None;
+        }
+        Some(s.take())
+    }
 }
 
-/// One sink connection's step: count the frame the socket has taken, hand
-/// it the next one due (closed loop: one at once while the window is open),
-/// and shut the sending side once nothing is left to send.
+/// One sink connection's step: time the frame the socket has taken, hand
+/// it the next one due, and once the window closed and nothing is left to
+/// send, shut the sending side and ask for the summary.
 fn sink_step(
     d: &mut Driver<'_>,
     id: usize,
     out: &mut Outbox<'_>,
     now: Instant,
 ) -> Result<(), ClientError> {
-    let payload = &d.run.payload[..];
-    let closed_loop_sending =
-        d.run.config.rate.is_none() && !d.window_closed && d.window.is_none_or(|w| now < w.to);
+    let (start, window, len) = (d.start, d.window, d.run.payload.len());
     if let (Some(due), 0) = (d.states[id].queued, out.pending()) {
-        // The previous frame has left the socket.
+        // The previous frame has left for the socket.
         d.states[id].queued = None;
-        if !d.answered(id, due, now, 0) {
-            d.states[id].warm_bytes += payload.len() as u64;
-        }
+        d.states[id]
+            .ledger
+            .frame_taken(start, window, due, now, len, &mut d.rec);
+        d.run
+            .progress
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        d.settle(id);
     }
-    let st = &mut d.states[id];
-    if st.queued.is_none() {
-        let next = st
-            .backlog
-            .pop_front()
-            .or(closed_loop_sending.then_some(now));
-        if let Some(due) = next {
+    if d.states[id].queued.is_none() {
+        if let Some(due) = d.sink_next(id, now) {
+            let payload = &d.run.payload[..];
+            let st = &mut d.states[id];
             out.send_frame(payload)?;
             st.tally.add(payload);
             st.queued = Some(due);
         }
     }
-    if d.window_closed && st.queued.is_none() && st.backlog.is_empty() && !st.shut {
+    let st = &mut d.states[id];
+    if d.window_closed && st.queued.is_none() && !st.shut {
         out.shutdown_write();
         st.shut = true;
+        st.ledger.summary_asked(now);
     }
     Ok(())
 }

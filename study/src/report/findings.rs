@@ -8,7 +8,7 @@
 
 use super::verdicts::{
     blocking_ahead, checked_verdicts, completion_vs_readiness, counts_words, crossover,
-    no_difference,
+    no_difference, nonblocking_ahead_apart,
 };
 #[cfg(test)]
 use super::verdicts::{crossover_count, sweep_verdicts};
@@ -42,6 +42,9 @@ pub fn compute(study: &Study) -> Vec<String> {
         out.push(s);
     }
     if let Some(s) = blocking_ahead(&verdicts) {
+        out.push(s);
+    }
+    if let Some(s) = nonblocking_ahead_apart(&verdicts) {
         out.push(s);
     }
     if let Some(s) = completion_vs_readiness(study, &cross) {

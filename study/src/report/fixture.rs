@@ -1,7 +1,7 @@
 //! Fixed synthetic data for the report's tests: a quick run's worth of
 //! points whose verdicts are known.
 
-use sockmodes::load::{CpuWindow, Fairness, LoadReport, Ramp};
+use sockmodes::load::{CpuWindow, Endings, Fairness, LoadReport, Ramp};
 
 use sockmodes::IoMode;
 
@@ -69,6 +69,12 @@ pub fn window(msgs: f64, busy: f64) -> Window {
         unanswered: 0,
         oldest_unanswered_ms: None,
         send_grid_us: None,
+        answered_after_window: 0,
+        ended: Endings {
+            asked: 10,
+            served: 10,
+            ..Endings::default()
+        },
     };
     Window {
         load,
@@ -229,6 +235,17 @@ pub fn report() -> Report {
             baseline_mib: 4.0,
         }),
         cross_check,
+        elapsed_s: Some(200.0),
+        parts: vec![
+            super::PartTime {
+                part: super::Part::Criterion,
+                seconds: 60.0,
+            },
+            super::PartTime {
+                part: super::Part::CrossCheck,
+                seconds: 80.0,
+            },
+        ],
     };
     let machine = Machine {
         cpu: "test".into(),

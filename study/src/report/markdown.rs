@@ -11,8 +11,8 @@ use crate::target::RunMode;
 pub fn banner(mode: RunMode) -> String {
     let what = match mode {
         RunMode::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.",
-        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep to 100 connections in 5 windows of 2 s and three load steps at 100 in 5 windows of 0.8 s, against fresh servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
-        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step and same-rate step is 5 windows of 1.2 s, each against a fresh server, servers interleaved: medians with min-max.",
+        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep to 100 connections in 5 windows of 2 s, three load steps at 100 in 5 windows of 0.8 s, and the cross-check at 100 in 5 windows of 1 s, against fresh servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
+        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step, same-rate step and cross-check cell is 5 windows of 1.2 s, each against a fresh server, servers interleaved: medians with min-max.",
     };
     format!(
         "{what} A difference is claimed only beyond noise: an exact rank test on the windows at {:.0}%, and \
@@ -35,20 +35,7 @@ fn table(s: &mut String, t: &Table) {
 pub fn markdown(r: &Report, charts: &[(String, String)]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# sockmodes performance report\n");
-    let _ = writeln!(
-        s,
-        "Machine: {}\n\n{}\n",
-        r.machine.one_line(),
-        banner(r.mode)
-    );
-    let _ = writeln!(s, "## Findings (computed from this run)\n");
-    for f in &r.findings {
-        let _ = writeln!(s, "- {f}");
-    }
-    s.push('\n');
-    for t in tables::all(r) {
-        table(&mut s, &t);
-    }
+    s.push_str(&body(r));
     let _ = writeln!(s, "## Charts\n");
     for (name, _) in charts {
         let _ = writeln!(s, "![{name}]({name}.svg)\n");
@@ -57,5 +44,29 @@ pub fn markdown(r: &Report, charts: &[(String, String)]) -> String {
         s,
         "Criterion's own reports: `target/criterion/report/index.html`. Every figure above: `report.json`."
     );
+    s
+}
+
+/// The report's machine line, banner, findings and tables: what
+/// docs/benchmarks.md publishes of a run (`publish.rs`).
+pub fn body(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Machine: {}\n\n{}\n",
+        r.machine.one_line(),
+        banner(r.mode)
+    );
+    if let Some(t) = super::time_account(&r.study) {
+        let _ = writeln!(s, "{t}\n");
+    }
+    let _ = writeln!(s, "## Findings (computed from this run)\n");
+    for f in &r.findings {
+        let _ = writeln!(s, "- {f}");
+    }
+    s.push('\n');
+    for t in tables::all(r) {
+        table(&mut s, &t);
+    }
     s
 }

@@ -15,7 +15,10 @@ pub mod cross;
 mod cross_show;
 pub mod findings;
 mod html;
+pub mod lang;
 mod markdown;
+pub mod publish;
+mod publish_tables;
 pub mod tables;
 pub mod targets;
 pub mod verdicts;
@@ -68,6 +71,62 @@ pub struct Study {
     /// every client engine in both placements (`crosscheck.rs`).
     #[serde(default)]
     pub cross_check: Vec<Cell>,
+    /// How long the whole `cargo bench` took, seconds (criterion, study,
+    /// idle memory), as the README quotes it.
+    #[serde(default)]
+    pub elapsed_s: Option<f64>,
+    /// What the run spent its time on, part by part.
+    #[serde(default)]
+    pub parts: Vec<PartTime>,
+}
+
+/// A part of `cargo bench`, for the account of where its time went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Criterion,
+    Sweep,
+    OfferedLoad,
+    SameRate,
+    CrossCheck,
+    IdleMemory,
+}
+
+impl Part {
+    /// How the report names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Criterion => "criterion (one connection)",
+            Part::Sweep => "connection sweep",
+            Part::OfferedLoad => "offered load",
+            Part::SameRate => "same rate",
+            Part::CrossCheck => "cross-check",
+            Part::IdleMemory => "idle memory",
+        }
+    }
+}
+
+/// How long one part took.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PartTime {
+    pub part: Part,
+    pub seconds: f64,
+}
+
+/// "criterion (one connection) 61 s, connection sweep 95 s, ...": where a
+/// run's time went.
+pub fn time_account(study: &Study) -> Option<String> {
+    let total = study.elapsed_s?;
+    let parts: Vec<String> = study
+        .parts
+        .iter()
+        .map(|p| format!("{} {:.0} s", p.part.name(), p.seconds))
+        .collect();
+    Some(if parts.is_empty() {
+        format!("The whole run took {total:.0} s.")
+    } else {
+        format!("The whole run took {total:.0} s: {}.", parts.join(", "))
+    })
 }
 
 /// Everything one report shows, for the Markdown, HTML and JSON writers.
@@ -112,7 +171,12 @@ impl Report {
 
     /// (file stem, SVG text) of every chart with data.
     pub fn charts(&self) -> Vec<(String, String)> {
-        charts::all(self)
+        charts::all(self, lang::Lang::En)
+    }
+
+    /// The same charts in `lang` (the Spanish guide embeds them).
+    pub fn charts_in(&self, lang: lang::Lang) -> Vec<(String, String)> {
+        charts::all(self, lang)
     }
 
     /// The Markdown report.

@@ -36,6 +36,12 @@ impl CountVerdict {
         matches!(self.checked, Some(Outcome::DependsOnClient(_)))
     }
 
+    /// The cross-check measured this count but had no evidence in some
+    /// placement (its client saturated, or too few windows).
+    pub fn unchecked(&self) -> bool {
+        matches!(self.checked, Some(Outcome::NoEvidence))
+    }
+
     /// True when the verdict is `v` and stands.
     pub fn is(&self, v: Verdict) -> bool {
         self.verdict == v && self.stands()
@@ -131,7 +137,7 @@ fn checked_note(verdicts: &[CountVerdict]) -> String {
             .collect()
     };
     let (held, not) = (with(CountVerdict::stands), with(CountVerdict::depends));
-    let unknown = with(|v| !v.stands() && !v.depends());
+    let unknown = with(CountVerdict::unchecked);
     let mut s =
         "; measured with the sweep's driver (the nonblocking client, split placement)".to_string();
     if !held.is_empty() {
@@ -221,6 +227,26 @@ pub fn blocking_ahead(verdicts: &[CountVerdict]) -> Option<String> {
     })
 }
 
+/// Counts where non-blocking carried more beyond noise (and the verdict
+/// stands) but that are not part of the crossover's run to the largest
+/// count: said apart, so that no verdict goes unreported.
+pub fn nonblocking_ahead_apart(verdicts: &[CountVerdict]) -> Option<String> {
+    let from = crossover_count(verdicts).unwrap_or(usize::MAX);
+    let ahead: Vec<usize> = verdicts
+        .iter()
+        .filter(|v| v.is(Verdict::Lower) && v.connections < from)
+        .map(|v| v.connections)
+        .collect();
+    (!ahead.is_empty()).then(|| {
+        format!(
+            "At {} {} the non-blocking server carried more messages per second than the blocking one beyond \
+             noise (the sweep's driver), without staying ahead at every larger count.",
+            counts_list(&ahead),
+            connections_word(&ahead)
+        )
+    })
+}
+
 /// Completion (io_uring) against readiness (the event loop), grouped by
 /// verdict: where it carried more beyond noise, less, no different, or
 /// where the cross-check found it depends on the client.
@@ -249,10 +275,15 @@ pub fn completion_vs_readiness(study: &Study, cross: &[CrossVerdict]) -> Option<
             "showed no difference beyond noise",
         ),
         (None, "depended on the client (cross-check)"),
+        (
+            None,
+            "had no verdict in the cross-check (a client saturated or too few windows)",
+        ),
     ] {
         let counts = match v {
             Some(v) => group(&|c| c.is(v)),
-            None => group(&CountVerdict::depends),
+            None if words.starts_with("depended") => group(&CountVerdict::depends),
+            None => group(&CountVerdict::unchecked),
         };
         if !counts.is_empty() {
             parts.push(format!(

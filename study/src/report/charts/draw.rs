@@ -12,6 +12,8 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use crate::report::lang::Lang;
+
 /// Every chart's size in pixels.
 pub const SIZE: (u32, u32) = (600, 380);
 
@@ -56,11 +58,11 @@ pub fn builder<'a, 'b>(
 /// A line chart; each axis linear or logarithmic.
 pub fn lines(
     title: &str,
-    x_desc: &str,
-    y_desc: &str,
+    (x_desc, y_desc): (&str, &str),
     x: Axis,
     y: Axis,
     series: &[Series],
+    lang: Lang,
 ) -> String {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let (x_lo, x_hi) = xs.fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
@@ -78,29 +80,34 @@ pub fn lines(
                 b,
                 (x_lo / 1.5..x_hi * 1.5).log_scale(),
                 (y_lo..y_hi).log_scale(),
-                x_desc,
-                y_desc,
+                (x_desc, y_desc),
                 series,
+                lang,
             ),
             (Axis::Log, Axis::Linear) => draw_lines(
                 b,
                 (x_lo / 1.5..x_hi * 1.5).log_scale(),
                 y_lo..y_hi,
-                x_desc,
-                y_desc,
+                (x_desc, y_desc),
                 series,
+                lang,
             ),
             (Axis::Linear, Axis::Log) => draw_lines(
                 b,
                 0.0..x_hi * 1.1,
                 (y_lo..y_hi).log_scale(),
-                x_desc,
-                y_desc,
+                (x_desc, y_desc),
                 series,
+                lang,
             ),
-            (Axis::Linear, Axis::Linear) => {
-                draw_lines(b, 0.0..x_hi * 1.1, y_lo..y_hi, x_desc, y_desc, series)
-            }
+            (Axis::Linear, Axis::Linear) => draw_lines(
+                b,
+                0.0..x_hi * 1.1,
+                y_lo..y_hi,
+                (x_desc, y_desc),
+                series,
+                lang,
+            ),
         };
         if !ok {
             return fallback(title);
@@ -114,9 +121,9 @@ fn draw_lines<X, Y>(
     mut b: ChartBuilder<'_, '_, SVGBackend<'_>>,
     x: X,
     y: Y,
-    x_desc: &str,
-    y_desc: &str,
+    (x_desc, y_desc): (&str, &str),
     series: &[Series],
+    lang: Lang,
 ) -> bool
 where
     X: AsRangedCoord<Value = f64>,
@@ -130,8 +137,8 @@ where
     let _ = chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
-        .x_label_formatter(&|v| human(*v))
-        .y_label_formatter(&|v| human(*v))
+        .x_label_formatter(&|v| human(*v, lang))
+        .y_label_formatter(&|v| human(*v, lang))
         .x_desc(x_desc)
         .y_desc(y_desc)
         .draw();
@@ -199,7 +206,7 @@ pub struct Bar {
 
 /// Grouped bars: for each category, one bar per series, each a solid lower
 /// part and a lighter upper part, with a whisker for the range.
-pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars]) -> String {
+pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars], lang: Lang) -> String {
     let max = bars
         .iter()
         .flat_map(|b| {
@@ -215,8 +222,10 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars]) -> S
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         let _ = root.fill(&WHITE);
-        let chart =
-            builder(&root, title).build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..max * 1.3);
+        // Headroom for the legend: a row per series above the tallest bar.
+        let headroom = 1.2 + 0.12 * bars.len() as f64;
+        let chart = builder(&root, title)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..max * headroom);
         let Ok(mut chart): Result<
             ChartContext<'_, _, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
             _,
@@ -237,7 +246,7 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars]) -> S
             .disable_x_mesh()
             .x_labels(n)
             .x_label_formatter(&label)
-            .y_label_formatter(&|v| human(*v))
+            .y_label_formatter(&|v| human(*v, lang))
             .y_desc(y_desc)
             .draw();
         for (k, b) in bars.iter().enumerate() {
@@ -275,8 +284,9 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars]) -> S
     svg
 }
 
-/// 1234 -> "1.2k", 0.05 -> "0.05", 0.0001 -> "1e-4".
-pub fn human(v: f64) -> String {
+/// 1234 -> "1.2k", 0.05 -> "0.05", 0.0001 -> "1e-4"; in Spanish with a
+/// decimal comma ("1,2k").
+pub fn human(v: f64, lang: Lang) -> String {
     let a = v.abs();
     let (x, suffix) = if a >= 1e6 {
         (v / 1e6, "M")
@@ -293,6 +303,10 @@ pub fn human(v: f64) -> String {
         format!("{x:.2}")
     } else {
         format!("{x:.0e}")
+    };
+    let digits = match lang {
+        Lang::En => digits,
+        Lang::Es => digits.replace('.', ","),
     };
     format!("{digits}{suffix}")
 }

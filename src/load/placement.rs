@@ -1,0 +1,255 @@
+//! Where the load generator and the server run, as far as the client can
+//! tell: is the server on this machine, and which cores may each side use?
+//!
+//! On one machine the client and the server share the cores, so a figure
+//! measures the pair, not the server: measured here, at 100 connections
+//! unpinned, a thread-per-connection client ranked the blocking server
+//! first and the event-loop client ranked the event loop first. `load`
+//! says so once when the server is local (docs/benchmarks.md, "What one
+//! machine can and cannot tell you"), and `--json` records the placement.
+//!
+//! The server is local when its address is loopback, or when a process of
+//! this machine listens on that address and port (Linux: found through
+//! `/proc/net/tcp{,6}` and the processes' descriptors, as `ss -p` does).
+//! Each side's cores are its CPU affinity (`Cpus_allowed_list` in
+//! `/proc/PID/status`), "unpinned" when it covers every online core.
+//! Elsewhere only loopback is recognised and affinities are not read.
+//! Hand-written rather than a crate: the `procfs` crate would do this, but
+//! it is not among the project's dependencies, and three small readers of
+//! text files are less than it brings.
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// Which cores a side may run on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cores {
+    /// Every online core: the scheduler decides.
+    Unpinned,
+    /// Only these cores.
+    Pinned(Vec<usize>),
+    /// Not known (not this machine's process, or not readable here).
+    Unknown,
+}
+
+/// The placement of one run, as `--json` records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The server runs on this machine (so the two share its cores).
+    pub same_machine: bool,
+    /// Why we think so: "loopback address" or "local listener".
+    pub why: Option<String>,
+    /// The server's process, where found.
+    pub server_pid: Option<u32>,
+    /// The cores this load generator may use.
+    pub client: Cores,
+    /// The cores the server's process may use (unknown when not found).
+    pub server: Cores,
+}
+
+impl Placement {
+    /// The one-time note for a local server, `None` for a remote one.
+    pub fn note(&self) -> Option<String> {
+        if !self.same_machine {
+            return None;
+        }
+        let pid = self
+            .server_pid
+            .map_or(String::new(), |p| format!(", pid {p}"));
+        Some(format!(
+            "the server is on this machine ({}{pid}): these figures are of the client and the server together, \
+             which share its cores, not of the server alone; another client engine or placement can rank servers \
+             differently (client cores: {}; server cores: {}). See docs/benchmarks.md, \"What one machine can and \
+             cannot tell you\".",
+            self.why.as_deref().unwrap_or("local"),
+            self.client.describe(),
+            self.server.describe()
+        ))
+    }
+}
+
+impl Cores {
+    /// "unpinned", "CPU 0-1" or "unknown".
+    pub fn describe(&self) -> String {
+        match self {
+            Cores::Unpinned => "unpinned".into(),
+            Cores::Pinned(v) => format!(
+                "CPU {}",
+                v.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+            ),
+            Cores::Unknown => "unknown".into(),
+        }
+    }
+
+    /// From a `Cpus_allowed_list` value ("0-1,3") and the online count.
+    pub fn from_list(list: &str, online: usize) -> Cores {
+        let mut cpus = Vec::new();
+        for part in list.trim().split(',').filter(|p| !p.is_empty()) {
+            let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+            match (lo.trim().parse::<usize>(), hi.trim().parse::<usize>()) {
+                (Ok(lo), Ok(hi)) if lo <= hi && hi < 4096 => cpus.extend(lo..=hi),
+                _ => return Cores::Unknown,
+            }
+        }
+        cpus.retain(|&c| c < online);
+        match cpus.len() {
+            0 => Cores::Unknown,
+            n if n == online => Cores::Unpinned,
+            _ => Cores::Pinned(cpus),
+        }
+    }
+}
+
+/// What can be told about a run against `addr` from this process.
+pub fn observe(addr: SocketAddr) -> Placement {
+    let server_pid = os::listener_pid(addr);
+    let (same_machine, why) = if addr.ip().is_loopback() {
+        (true, Some("loopback address".to_string()))
+    } else if server_pid.is_some() {
+        (
+            true,
+            Some("a process of this machine listens there".to_string()),
+        )
+    } else {
+        (false, None)
+    };
+    Placement {
+        same_machine,
+        why,
+        server_pid,
+        client: os::cores(None),
+        server: server_pid.map_or(Cores::Unknown, |p| os::cores(Some(p))),
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod os {
+    use std::net::SocketAddr;
+
+    use super::Cores;
+
+    /// The cores process `pid` (this one: `None`) may use.
+    pub fn cores(pid: Option<u32>) -> Cores {
+        let path = pid.map_or("/proc/self/status".to_string(), |p| {
+            format!("/proc/{p}/status")
+        });
+        // SAFETY: sysconf only reads a system setting.
+        let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+        let online = usize::try_from(online).unwrap_or(1).max(1);
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+                    .map(|v| Cores::from_list(v, online))
+            })
+            .unwrap_or(Cores::Unknown)
+    }
+
+    /// The process listening on `addr` (or on the wildcard at its port).
+    pub fn listener_pid(addr: SocketAddr) -> Option<u32> {
+        let inode = ["/proc/net/tcp", "/proc/net/tcp6"]
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .find_map(|table| listening_inode(&table, addr))?;
+        let target = format!("socket:[{inode}]");
+        std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let fds = std::fs::read_dir(e.path().join("fd")).ok()?;
+            fds.flatten()
+                .any(|fd| {
+                    std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == target.as_str())
+                })
+                .then_some(pid)
+        })
+    }
+
+    /// The inode of a listening socket (state 0A) in a `/proc/net/tcp*`
+    /// table whose local port is `addr`'s, on its address or a wildcard.
+    pub fn listening_inode(table: &str, addr: SocketAddr) -> Option<u64> {
+        let port = format!("{:04X}", addr.port());
+        table.lines().skip(1).find_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
+            let (ip_hex, p) = local.split_once(':')?;
+            let wildcard = ip_hex.bytes().all(|b| b == b'0');
+            let same_ip = match addr.ip() {
+                std::net::IpAddr::V4(v4) => {
+                    u32::from_str_radix(ip_hex, 16).ok() == Some(u32::from_ne_bytes(v4.octets()))
+                }
+                std::net::IpAddr::V6(_) => false,
+            };
+            (p == port && *state == "0A" && (wildcard || same_ip))
+                .then(|| inode.parse().ok())
+                .flatten()
+        })
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod os {
+    use std::net::SocketAddr;
+
+    use super::Cores;
+
+    pub fn cores(_pid: Option<u32>) -> Cores {
+        Cores::Unknown
+    }
+
+    pub fn listener_pid(_addr: SocketAddr) -> Option<u32> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_affinity_list_is_unpinned_only_when_it_covers_every_core() {
+        assert_eq!(Cores::from_list("0-1\n", 2), Cores::Unpinned);
+        assert_eq!(Cores::from_list("1", 2), Cores::Pinned(vec![1]));
+        assert_eq!(Cores::from_list("0,2-3", 4), Cores::Pinned(vec![0, 2, 3]));
+        assert_eq!(
+            Cores::from_list("0-3", 2),
+            Cores::Unpinned,
+            "offline cores ignored"
+        );
+        assert_eq!(Cores::from_list("x", 2), Cores::Unknown);
+        assert_eq!(Cores::from_list("", 2), Cores::Unknown);
+    }
+
+    #[test]
+    fn a_loopback_server_is_on_this_machine_and_a_remote_one_is_not() {
+        let local = observe("127.0.0.1:9".parse().unwrap());
+        assert!(local.same_machine);
+        assert!(local.note().unwrap().contains("not of the server alone"));
+        // TEST-NET-1 (RFC 5737): never this machine's; nothing is sent.
+        let remote = observe("192.0.2.1:9".parse().unwrap());
+        assert!(!remote.same_machine);
+        assert_eq!(remote.note(), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_listener_of_this_process_is_found_with_its_pid() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = observe(l.local_addr().unwrap());
+        assert_eq!(p.server_pid, Some(std::process::id()));
+        assert_eq!(p.server, p.client, "the same process");
+        assert_ne!(p.client, Cores::Unknown);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_tcp_table_is_read_for_listeners_only() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1\n   1: 0100007F:1F91 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 4343 1\n   2: 00000000:1F92 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1\n";
+        let at = |s: &str| os::listening_inode(table, s.parse().unwrap());
+        assert_eq!(at("127.0.0.1:8080"), Some(4242));
+        assert_eq!(at("127.0.0.1:8081"), None, "established, not listening");
+        assert_eq!(at("192.0.2.5:8082"), Some(4444), "the wildcard");
+        assert_eq!(at("127.0.0.2:8080"), None, "another address");
+    }
+}

@@ -1,0 +1,202 @@
+//! The bar charts' data: the criterion cases by payload, server CPU per
+//! message by connections, idle memory beside the bare-thread yardstick,
+//! and the cross-check's servers by client engine and placement.
+
+use super::draw::{bar_chart, Bar, Bars};
+use super::labels::{self, filled, label};
+use super::{colour, Lang};
+use crate::affinity::Placement;
+use crate::crosscheck::{cells_of, Cell};
+use crate::driver::Driver;
+use crate::report::{CaseResult, Metric, Report};
+use crate::sweep::Point;
+use crate::target::Target;
+
+/// The criterion groups: round trips by payload, and throughput.
+pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
+    let criterion = Placement::for_criterion().name();
+    let mut out = Vec::new();
+    for (group, title, unit) in [
+        ("latency", "latency.title", "latency.unit"),
+        ("throughput", "throughput.title", "throughput.unit"),
+    ] {
+        let rows: Vec<&CaseResult> = r.study.cases.iter().filter(|c| c.group == group).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let cats: Vec<String> = rows.iter().map(|c| labels::case(&c.case, lang)).collect();
+        let bars: Vec<Bars> = Target::all()
+            .iter()
+            .map(|&t| Bars {
+                name: labels::server(t, lang),
+                colour: colour(t),
+                values: rows
+                    .iter()
+                    .map(|c| {
+                        let v = c.get(t).unwrap_or(0.0);
+                        let per = if c.metric == Metric::BytesPerSec {
+                            1e6
+                        } else {
+                            1.0
+                        };
+                        Bar {
+                            low: v / per,
+                            ..Bar::default()
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let title = format!("{} ({criterion})", label(title, lang));
+        out.push((
+            group.to_string(),
+            bar_chart(&title, &label(unit, lang), &cats, &bars, lang),
+        ));
+    }
+    out
+}
+
+/// Idle memory per model and count, with the bare-thread yardstick as a
+/// series of its own (the cost of a thread alone, beside the blocking
+/// server's thread per connection).
+pub fn memory(r: &Report, lang: Lang) -> String {
+    let scale = &r.study.scale;
+    let mut counts: Vec<usize> = scale.iter().map(|p| p.connections).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let mut cats: Vec<String> = counts
+        .iter()
+        .map(|&c| filled("memory.idle", lang, c, ""))
+        .collect();
+    let bare = r.study.bare_threads.as_ref();
+    let extra = usize::from(bare.is_some());
+    let mut bars: Vec<Bars> = Target::models()
+        .into_iter()
+        .filter(|&t| scale.iter().any(|p| p.target == t))
+        .map(|t| Bars {
+            name: labels::server(t, lang),
+            colour: colour(t),
+            values: counts
+                .iter()
+                .map(|c| Bar {
+                    low: scale
+                        .iter()
+                        .find(|p| p.target == t && p.connections == *c)
+                        .map_or(0.0, |p| p.rss_mib),
+                    ..Bar::default()
+                })
+                .chain(std::iter::repeat_n(Bar::default(), extra))
+                .collect(),
+        })
+        .collect();
+    if let Some(b) = bare {
+        let name = filled("memory.bare", lang, b.threads, "");
+        cats.push(name.clone());
+        let mut values = vec![Bar::default(); counts.len()];
+        values.push(Bar {
+            low: b.rss_mib,
+            ..Bar::default()
+        });
+        let (r, g, b) = Target::Raw.colour();
+        bars.push(Bars {
+            name,
+            colour: plotters::style::RGBColor(r, g, b),
+            values,
+        });
+    }
+    bar_chart(&label("memory.title", lang), "MiB", &cats, &bars, lang)
+}
+
+/// Stacked user/system CPU per message (medians), one bar per server per
+/// count, with the range of the total.
+pub fn cpu(points: &[Point], placement: &str, lang: Lang) -> String {
+    let mut counts: Vec<usize> = points.iter().map(|p| p.connections).collect();
+    counts.dedup();
+    let cats: Vec<String> = counts
+        .iter()
+        .map(|&c| crate::report::lang::number(c as f64, 0, lang))
+        .collect();
+    let bars: Vec<Bars> = Target::studied()
+        .iter()
+        .filter(|&&t| points.iter().any(|p| p.target == t))
+        .map(|&t| Bars {
+            name: labels::server(t, lang),
+            colour: colour(t),
+            values: counts
+                .iter()
+                .map(|&n| {
+                    let p = points.iter().find(|p| p.target == t && p.connections == n);
+                    match p.and_then(|p| {
+                        Some((p.user_per_msg()?, p.system_per_msg()?, p.cpu_per_msg()?))
+                    }) {
+                        Some((u, s, total)) => Bar {
+                            low: u.median,
+                            high: s.median,
+                            range: Some((total.min, total.max)),
+                        },
+                        None => Bar::default(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    bar_chart(
+        &label("cpu.title", lang).replace("{placement}", placement),
+        &label("cpu.unit", lang),
+        &cats,
+        &bars,
+        lang,
+    )
+}
+
+/// One chart per count the cross-check measured.
+pub fn cross_checks(cells: &[Cell], lang: Lang) -> Vec<(String, String)> {
+    let mut counts: Vec<usize> = cells.iter().map(|c| c.point.connections).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    counts
+        .into_iter()
+        .map(|n| (format!("cross-check-{n}"), cross_check(cells, n, lang)))
+        .collect()
+}
+
+/// Server messages/s by client engine and placement at `n` connections:
+/// one group of bars per driver, one bar per server, whiskers the range.
+fn cross_check(cells: &[Cell], n: usize, lang: Lang) -> String {
+    let mut drivers: Vec<Driver> = Vec::new();
+    for c in cells.iter().filter(|c| c.point.connections == n) {
+        if !drivers.contains(&c.driver) {
+            drivers.push(c.driver);
+        }
+    }
+    let cats: Vec<String> = drivers.iter().map(|d| d.short()).collect();
+    let bars: Vec<Bars> = Target::studied()
+        .into_iter()
+        .filter(|&t| cells.iter().any(|c| c.point.target == t))
+        .map(|t| Bars {
+            name: labels::server(t, lang),
+            colour: colour(t),
+            values: drivers
+                .iter()
+                .map(|&d| {
+                    let s = cells_of(cells, d, n)
+                        .into_iter()
+                        .find(|p| p.target == t)
+                        .and_then(Point::msgs);
+                    Bar {
+                        low: s.map_or(0.0, |s| s.median),
+                        range: s.map(|s| (s.min, s.max)),
+                        ..Bar::default()
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    bar_chart(
+        &filled("cross.title", lang, n, ""),
+        &label("msgs", lang),
+        &cats,
+        &bars,
+        lang,
+    )
+}

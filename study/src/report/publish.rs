@@ -1,0 +1,154 @@
+//! The published run: `docs/benchmarks/report.json` is the full run that
+//! docs/benchmarks.md, the README and the guides quote, kept in the
+//! repository so that a reader can render it again and a test can check
+//! every page against it.
+//!
+//! What a page shows of the run sits between two markers, and is rendered
+//! here from the JSON by this version of the report code (the JSON keeps
+//! every window, so findings and tables are recomputed, never copied):
+//!
+//! - docs/benchmarks.md: the report's machine line, banner, findings and
+//!   tables (region `report`), and the charts in docs/benchmarks/, each
+//!   also in Spanish (`NAME-es.svg`, for docs/guia.md);
+//! - README.md: the sweep table (region `sweep-table`) and where the run's
+//!   time went (region `run-time`);
+//! - docs/guide.md and docs/guia.md: the "which mode when" table (region
+//!   `figures`), in each guide's language and number format.
+//!
+//! `cargo run -p sockmodes-study --example publish` writes them;
+//! `--check` (and the test `study/tests/published.rs`) only compares.
+//! Figures quoted in prose outside the regions are listed, with where they
+//! come from in the run, in `study/tests/quoted.rs`.
+
+use std::path::{Path, PathBuf};
+
+pub use super::publish_tables::{guide_table, number, readme_table, Lang};
+use super::{markdown, Report};
+
+/// The run's JSON, relative to the repository's root.
+pub const JSON: &str = "docs/benchmarks/report.json";
+/// Where its charts go.
+pub const CHART_DIR: &str = "docs/benchmarks";
+
+/// Reads a report.json and judges it again with this code; where the run
+/// placed its servers is part of the measurement and is kept.
+///
+/// # Errors
+/// The text is not a sockmodes report.
+pub fn reread(text: &str) -> Result<Report, serde_json::Error> {
+    let old: Report = serde_json::from_str(text)?;
+    let mut new = Report::new(old.study, old.machine);
+    new.criterion_placement = old.criterion_placement;
+    new.sweep_placement = old.sweep_placement;
+    Ok(new)
+}
+
+/// The opening marker of region `name`.
+pub fn begin(name: &str) -> String {
+    format!(
+        "<!-- published run: {name}; rendered from {JSON} by `cargo run -p sockmodes-study --example publish`, \
+         do not edit by hand -->"
+    )
+}
+
+/// The closing marker of region `name`.
+pub fn end(name: &str) -> String {
+    format!("<!-- end of the published run: {name} -->")
+}
+
+/// `text` with region `name` replaced by `body`.
+///
+/// # Errors
+/// A marker is missing, or the two are out of order.
+pub fn splice(text: &str, name: &str, body: &str) -> Result<String, String> {
+    let (b, e) = (begin(name), end(name));
+    let start = text.find(&b).ok_or_else(|| format!("no marker {b:?}"))?;
+    let stop = text[start..]
+        .find(&e)
+        .map(|i| start + i)
+        .ok_or_else(|| format!("no marker {e:?} after {b:?}"))?;
+    Ok(format!(
+        "{}{b}\n\n{}\n{e}{}",
+        &text[..start],
+        body.trim_end(),
+        &text[stop + e.len()..]
+    ))
+}
+
+/// Every region of every page: (page, region name, body).
+pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        ("docs/benchmarks.md", "report", markdown::body(r)),
+        ("README.md", "sweep-table", readme_table(r)),
+        (
+            "README.md",
+            "run-time",
+            super::time_account(&r.study).unwrap_or_default(),
+        ),
+        ("docs/guide.md", "figures", guide_table(r, Lang::En)),
+        ("docs/guia.md", "figures", guide_table(r, Lang::Es)),
+    ]
+}
+
+/// Every file the published run renders, with its new contents, for the
+/// repository at `root`: the pages with their regions replaced, and the
+/// charts.
+///
+/// # Errors
+/// The JSON or a page cannot be read, or a page lacks a region's markers.
+pub fn render(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let report = reread(&read(&root.join(JSON))?).map_err(|e| format!("{JSON}: {e}"))?;
+    let mut pages: Vec<(PathBuf, String)> = Vec::new();
+    for (page, name, body) in regions(&report) {
+        let path = root.join(page);
+        let old = match pages.iter().position(|(p, _)| *p == path) {
+            Some(i) => pages.remove(i).1,
+            None => read(&path)?,
+        };
+        let new = splice(&old, name, &body).map_err(|e| format!("{page}: {e}"))?;
+        pages.push((path, new));
+    }
+    for (name, svg) in report.charts() {
+        pages.push((root.join(CHART_DIR).join(format!("{name}.svg")), svg));
+    }
+    // The Spanish guide's charts, words and numbers in Spanish.
+    for (name, svg) in report.charts_in(Lang::Es) {
+        pages.push((root.join(CHART_DIR).join(format!("{name}-es.svg")), svg));
+    }
+    Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_region_is_replaced_between_its_markers_and_nothing_else() {
+        let text = format!("intro\n{}\nold\n{}\nafter\n", begin("t"), end("t"));
+        let new = splice(&text, "t", "new body\n").unwrap();
+        assert_eq!(
+            new,
+            format!("intro\n{}\n\nnew body\n{}\nafter\n", begin("t"), end("t"))
+        );
+        assert_eq!(splice(&new, "t", "new body").unwrap(), new, "idempotent");
+        assert!(splice("no markers", "t", "x")
+            .unwrap_err()
+            .contains("no marker"));
+        let reversed = format!("{}\n{}\n", end("t"), begin("t"));
+        assert!(splice(&reversed, "t", "x").is_err());
+    }
+
+    #[test]
+    fn a_report_reads_back_and_renders_every_region() {
+        let r = super::super::fixture::report();
+        let text = serde_json::to_string_pretty(&r).unwrap();
+        let back = reread(&text).unwrap();
+        assert_eq!(back.findings, r.findings);
+        let regions = regions(&back);
+        assert_eq!(regions.len(), 5);
+        for (page, name, body) in regions {
+            assert!(!body.trim().is_empty(), "{page} {name}");
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The published run and the pages agree: what docs/benchmarks.md, its
+//! charts, the README and the guides show of the run is, byte for byte,
+//! what this code renders from `docs/benchmarks/report.json`
+//! (`cargo run -p sockmodes-study --example publish` makes them so).
+
+use std::path::Path;
+
+use sockmodes_study::report::publish;
+
+#[test]
+fn every_page_equals_its_rendering_from_the_published_json() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let files = publish::render(&root).expect("the JSON and every page's markers");
+    let mut differ = Vec::new();
+    for (path, text) in &files {
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        if on_disk != *text {
+            differ.push(path.display().to_string());
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "these differ from their rendering of {}: {differ:?}; run `cargo run -p sockmodes-study --example publish`",
+        publish::JSON
+    );
+    assert!(files.iter().any(|(p, _)| p.ends_with("README.md")));
+}

@@ -1,0 +1,408 @@
+//! Impossible inputs, refused: every size, limit, time and count the
+//! command cannot honour is one line on stderr and exit status 2, with no
+//! panic, before anything is allocated or connected.
+//!
+//! "Before connecting" is what these tests can see from outside: clients
+//! and load runs are pointed at a port where nothing listens, so an input
+//! that got past the checks would end in ConnectionRefusedError (exit 1)
+//! instead; servers are pointed at an address already in use, so one that
+//! got past would end in "already in use" (exit 1), never run on.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use sockmodes::child::ServerProcess;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
+
+fn sockmodes(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("sockmodes runs")
+}
+
+/// Exit 2, one line naming `needle`, no panic, and not the error of a
+/// run that went ahead (`not`).
+#[track_caller]
+fn assert_refused(args: &[&str], needle: &str, not: &str) {
+    let out = sockmodes(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "{args:?}: one line: {stderr}"
+    );
+    assert!(
+        stderr.starts_with("sockmodes: error: "),
+        "{args:?}: {stderr}"
+    );
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected {needle:?} in {stderr}"
+    );
+    assert!(!stderr.contains(not), "{args:?}: went ahead: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?}: printed a result");
+}
+
+/// A port where nothing listens, held for the test's length.
+fn nowhere() -> (impl Sized, String) {
+    let (held, addr) = sockmodes_common::net::unlistened_port().expect("a free port");
+    (held, addr.to_string())
+}
+
+/// True where the command checks sizes against the machine's memory.
+fn memory_known() -> bool {
+    sockmodes_common::procfs::physical_memory().is_ok()
+}
+
+const REFUSED: &str = "ConnectionRefusedError";
+const IN_USE: &str = "already in use";
+const FRAME: &str = "32 bits";
+
+#[test]
+fn sizes_past_the_32_bit_length_or_the_machine_are_refused_before_connecting() {
+    let (_held, addr) = nowhere();
+    let a = addr.as_str();
+    for args in [
+        &["load", "--addr", a, "--size", "4294967296"][..],
+        &["load", "--addr", a, "--size", "99999999999"],
+        &["load", "--addr", a, "--service", "sink", "--size", "5G"],
+        &[
+            "client",
+            "--addr",
+            a,
+            "--max-frame",
+            "99999999999",
+            "sink",
+            "--size",
+            "4294967296",
+        ],
+        &[
+            "client",
+            "--addr",
+            a,
+            "--max-frame",
+            "4294967296",
+            "echo",
+            "--size",
+            "4294967296",
+        ],
+        &["client", "--addr", a, "--max-frame", "5G", "echo"],
+        &[
+            "client",
+            "--addr",
+            a,
+            "--mode",
+            "nonblocking",
+            "echo",
+            "--size",
+            "4G",
+        ],
+    ] {
+        assert_refused(args, FRAME, REFUSED);
+    }
+    assert_refused(
+        &[
+            "client",
+            "--addr",
+            a,
+            "--max-frame",
+            "1M",
+            "echo",
+            "--size",
+            "2M",
+        ],
+        "exceeds the frame limit of 1048576 bytes",
+        REFUSED,
+    );
+    assert_refused(
+        &["client", "--addr", a, "sink", "--size", "0"],
+        "uploads nothing",
+        REFUSED,
+    );
+    assert_refused(
+        &["client", "--addr", a, "--max-frame", "12X", "echo"],
+        "K = 1024",
+        REFUSED,
+    );
+    if memory_known() {
+        // 60,000 connections' buffers of 4 GB each: no machine has them.
+        assert_refused(
+            &[
+                "load",
+                "--addr",
+                a,
+                "--size",
+                "4000000000",
+                "--connections",
+                "60000",
+            ],
+            "more than this machine's",
+            REFUSED,
+        );
+    }
+}
+
+#[test]
+fn times_rates_grids_and_counts_out_of_bounds_are_refused_before_connecting() {
+    let (_held, addr) = nowhere();
+    let a = addr.as_str();
+    let cases: [(&[&str], &str); 15] = [
+        (&["--duration=1e-9"], "between 0.1 and 3600 seconds"),
+        (&["--duration", "0"], "between 0.1 and 3600 seconds"),
+        (&["--duration", "1e9"], "between 0.1 and 3600 seconds"),
+        (&["--warmup=-1"], "between 0 and 3600 seconds"),
+        (&["--warmup-cap", "inf"], "between 0 and 3600 seconds"),
+        (&["--rate", "0"], "above 0 and at most 100000000"),
+        (&["--rate", "1e12"], "above 0 and at most 100000000"),
+        (&["--rate", "NaN"], "above 0 and at most 100000000"),
+        (&["--rate", "0.1"], "no message in the window"),
+        (
+            &["--rate", "100", "--send-grid", "99999999999"],
+            "from 0 to 1000000",
+        ),
+        (
+            &[
+                "--rate",
+                "100",
+                "--duration",
+                "0.5",
+                "--send-grid",
+                "900000",
+            ],
+            "longer than --duration",
+        ),
+        (&["--connections", "0"], "from 1 to 65535"),
+        (&["--connections", "100000000"], "from 1 to 65535"),
+        (&["--size", "lots"], "K = 1024"),
+        (&["--duration", "soon"], "not a number of seconds"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["load", "--addr", a];
+        args.extend_from_slice(extra);
+        assert_refused(&args, needle, REFUSED);
+    }
+}
+
+#[test]
+fn server_limits_out_of_bounds_are_refused_before_binding() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = taken.local_addr().unwrap().to_string();
+    let a = addr.as_str();
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["--mode", "nonblocking", "--threads", "0"],
+            "from 1 to 1024",
+        ),
+        (
+            &["--mode", "nonblocking", "--threads", "100000"],
+            "from 1 to 1024",
+        ),
+        (&["--max-conns", "0"], "at least 1"),
+        (&["--max-frame", "5G"], FRAME),
+        (&["--max-message", "0"], "at least 1 byte"),
+        (&["--max-memory", "0"], "at least 1 byte"),
+        (&["--idle-timeout", "0"], "positive number of seconds"),
+        // Not even one connection fits: said so, not "at most 0".
+        (&["--max-memory", "1K"], "not even one connection fits"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["server", "--addr", a];
+        args.extend_from_slice(extra);
+        assert_refused(&args, needle, IN_USE);
+    }
+    let out = sockmodes(&["server", "--addr", a, "--max-memory", "1K"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("at most 0"));
+    // Too little memory for the connections asked: how many would fit.
+    assert_refused(
+        &[
+            "server",
+            "--addr",
+            a,
+            "--service",
+            "echo",
+            "--max-memory",
+            "100M",
+        ],
+        "lower --max-conns to at most",
+        IN_USE,
+    );
+    if memory_known() {
+        // A connection that may hold a message of a million GiB.
+        assert_refused(
+            &["server", "--addr", a, "--max-message", "1000000G"],
+            "one connection alone may need",
+            IN_USE,
+        );
+    }
+}
+
+#[test]
+fn byte_suffixes_are_accepted_alike_on_every_byte_option() {
+    let server = ServerProcess::start(
+        Path::new(BIN),
+        &[
+            "--service",
+            "sink",
+            "--max-frame",
+            "1M",
+            "--max-message",
+            "100M",
+            "--max-memory",
+            "8G",
+            "--max-conns",
+            "10",
+        ],
+    )
+    .expect("a server with K/M/G limits starts");
+    let addr = server.addr.to_string();
+    let out = sockmodes(&[
+        "client",
+        "--addr",
+        &addr,
+        "--max-frame",
+        "1M",
+        "sink",
+        "--size",
+        "64K",
+        "--count",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("2 frames, 131072 bytes"), "{stdout}");
+    server.terminate().unwrap();
+}
+
+#[test]
+fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
+    // A listener that never accepts or closes: the close never comes.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+        let out = sockmodes(&[
+            "client",
+            "--mode",
+            mode,
+            "--addr",
+            &addr,
+            "--timeout",
+            "0.5",
+            "message",
+            "hola",
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("did not close the connection within 0.5 s"),
+            "{mode}: {stdout}"
+        );
+    }
+    let echo = ServerProcess::start(Path::new(BIN), &["--service", "echo"]).unwrap();
+    let out = sockmodes(&[
+        "client",
+        "--addr",
+        &echo.addr.to_string(),
+        "sink",
+        "--count",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches("must be 20 bytes").count(),
+        1,
+        "said once: {stderr}"
+    );
+    assert!(stderr.contains("is it a sink server?"), "{stderr}");
+    echo.terminate().unwrap();
+}
+
+/// Every server, out of descriptors (an open-file limit of 40, 80
+/// connections held open), logs "accept: out of resources" at most once a
+/// second with the count of failures left out, not every 50 ms.
+#[test]
+#[cfg(target_os = "linux")]
+fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+        let log = std::env::temp_dir().join(format!(
+            "sockmodes-emfile-{}-{mode}.log",
+            std::process::id()
+        ));
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "server",
+                "--mode",
+                mode,
+                "--service",
+                "echo",
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .stderr(std::fs::File::create(&log).unwrap());
+        // SAFETY: setrlimit only, between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                let lim = libc::rlimit {
+                    rlim_cur: 40,
+                    rlim_max: 40,
+                };
+                match libc::setrlimit(libc::RLIMIT_NOFILE, &lim) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                }
+            });
+        }
+        let mut server = command.spawn().unwrap();
+        let text = || std::fs::read_to_string(&log).unwrap_or_default();
+        let addr = loop {
+            if let Some(a) = text().split("listening on ").nth(1) {
+                break a.split_whitespace().next().unwrap().to_string();
+            }
+            assert!(server.try_wait().unwrap().is_none(), "{mode}: {}", text());
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let started = Instant::now();
+        let held: Vec<_> = (0..80)
+            .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+            .collect();
+        std::thread::sleep(Duration::from_millis(2500));
+        let elapsed = started.elapsed();
+        server.kill().unwrap();
+        server.wait().unwrap();
+        drop(held);
+        let text = text();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("out of resources"))
+            .collect();
+        assert!(
+            !lines.is_empty(),
+            "{mode}: the condition was logged: {text}"
+        );
+        // The first line at once, then one per whole second at most.
+        assert!(
+            lines.len() as u64 <= elapsed.as_secs() + 1,
+            "{mode}: {} lines in {elapsed:?}: {text}",
+            lines.len()
+        );
+        assert!(
+            lines
+                .iter()
+                .skip(1)
+                .all(|l| l.contains("more failure(s) since the last such line")),
+            "{mode}: later lines count what they left out: {text}"
+        );
+        let _ = std::fs::remove_file(&log);
+    }
+}
