@@ -100,7 +100,7 @@ const CALIBRATION_RUNS: u32 = 5;
 const CALIBRATION_RUN: Duration = Duration::from_millis(10);
 
 /// Measures the speed of common's `spin` here: iterations per millisecond,
-/// the fastest of [`CALIBRATION_RUNS`] runs (a slower one was interrupted).
+/// the fastest of five runs of about 10 ms (a slower one was interrupted).
 pub fn calibrate() -> Calibration {
     // Grow the count until one run lasts CALIBRATION_RUN.
     let mut n: u64 = 1_000;

@@ -28,7 +28,7 @@
 //!
 //! **Work per message gates the output** (`--work`, see `work.rs`). With
 //! work configured, each echo or sink frame is a request: its header makes
-//! the session issue a [`WorkTicket`] (the driver takes it with
+//! the session issue a [`WorkTicket`](crate::work::WorkTicket) (the driver takes it with
 //! [`next_work`](ServerSession::next_work)), and from that point on the
 //! output is held: [`output`](ServerSession::output) shows only what came
 //! before, until the driver hands the ticket back with
