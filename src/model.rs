@@ -20,6 +20,8 @@ use std::str::FromStr;
 use sockmodes_common::config::MemoryBound;
 use sockmodes_common::{ServerConfig, ServerSession};
 
+use crate::ceiling::Concurrency;
+
 /// An I/O model. The doc comments are `--mode`'s help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
 pub enum IoMode {
@@ -115,15 +117,73 @@ impl IoMode {
             buffers: ServerSession::memory_bound(config) as u64,
             overhead: self.connection_overhead(config) as u64,
             connections: config.max_conns as u64,
-            fixed: match self {
-                IoMode::Completion => sockmodes_completion::fixed_memory() as u64,
-                IoMode::Blocking | IoMode::NonBlocking => 0,
-            },
+            fixed: self.receive_pool() + self.offload_memory(config),
         }
     }
 
-    fn connection_overhead(self, config: &ServerConfig) -> usize {
+    /// The completion server's pool of receive buffers (0 for the others).
+    pub fn receive_pool(self) -> u64 {
         match self {
+            IoMode::Completion => sockmodes_completion::fixed_memory() as u64,
+            IoMode::Blocking | IoMode::NonBlocking => 0,
+        }
+    }
+
+    /// What `--offload` holds in all: each I/O thread's pool (its workers'
+    /// stacks, its queue and done list); 0 when there is none.
+    pub fn offload_memory(self, config: &ServerConfig) -> u64 {
+        self.offload_workers(config)
+            .map_or(0, |(threads, workers)| {
+                threads as u64 * sockmodes_common::offload::memory_bound(workers)
+            })
+    }
+
+    /// `Some((I/O threads, workers each))` when this configuration runs an
+    /// offload pool: `--offload` on a model with I/O threads shared by
+    /// many connections, and work that holds a thread (cpu, block).
+    pub fn offload_workers(self, config: &ServerConfig) -> Option<(usize, usize)> {
+        let holds = config.work.is_some_and(|w| w.kind.holds_thread());
+        let threads = self.io_threads(config)?;
+        (holds && config.offload > 0).then_some((threads, config.offload))
+    }
+
+    /// The threads that do every connection's I/O: the event loops, the
+    /// ring's thread; `None` for a thread per connection.
+    pub fn io_threads(self, config: &ServerConfig) -> Option<usize> {
+        match self {
+            IoMode::Blocking => None,
+            IoMode::NonBlocking if config.once => Some(1),
+            IoMode::NonBlocking => Some(config.event_loops.max(1)),
+            IoMode::Completion => Some(1),
+        }
+    }
+
+    /// How many messages can be in work at once (see `ceiling.rs`):
+    /// one per connection on a thread per connection or for a `wait`
+    /// (a timer holds no thread); else the pool's workers, or one per I/O
+    /// thread when the work runs inline. `None` without work.
+    pub fn work_concurrency(self, config: &ServerConfig) -> Option<Concurrency> {
+        let work = config.work?;
+        Some(
+            match (self.io_threads(config), self.offload_workers(config)) {
+                _ if !work.kind.holds_thread() => Concurrency::PerConnection,
+                (None, _) => Concurrency::PerConnection,
+                (Some(_), Some((threads, workers))) => {
+                    Concurrency::Pool((threads * workers) as u64)
+                }
+                (Some(threads), None) => Concurrency::Inline(threads as u64),
+            },
+        )
+    }
+
+    fn connection_overhead(self, config: &ServerConfig) -> usize {
+        // With work, an event loop or a ring also keeps one entry per
+        // connection: a pending wait, or a job the full pool refused.
+        let work = match (config.work, self.io_threads(config)) {
+            (Some(_), Some(_)) => sockmodes_common::offload::PER_CONNECTION,
+            _ => 0,
+        };
+        work + match self {
             IoMode::Blocking => config.stack_size,
             IoMode::NonBlocking => sockmodes_nonblocking::CONNECTION_OVERHEAD,
             IoMode::Completion => sockmodes_completion::connection_overhead(config),
@@ -211,6 +271,48 @@ mod tests {
             IoMode::servers().contains(&IoMode::Completion),
             cfg!(target_os = "linux")
         );
+    }
+
+    #[test]
+    fn the_concurrency_of_work_comes_from_the_model_and_the_pool() {
+        let mut config = ServerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            sockmodes_common::Service::Echo,
+        );
+        assert_eq!(IoMode::NonBlocking.work_concurrency(&config), None);
+        config.work = Some("block:1ms".parse().unwrap());
+        let base = IoMode::NonBlocking.memory_bound(&config);
+        for m in IoMode::ALL {
+            let c = m.work_concurrency(&config).unwrap();
+            match m.io_threads(&config) {
+                None => assert_eq!(c, Concurrency::PerConnection),
+                Some(n) => assert_eq!(c, Concurrency::Inline(n as u64)),
+            }
+        }
+        config.offload = 64;
+        for m in IoMode::ALL {
+            let c = m.work_concurrency(&config).unwrap();
+            match m.io_threads(&config) {
+                None => assert_eq!(c, Concurrency::PerConnection, "{m}: no pool"),
+                Some(n) => assert_eq!(c, Concurrency::Pool(64 * n as u64)),
+            }
+        }
+        let pooled = IoMode::NonBlocking.memory_bound(&config);
+        assert_eq!(
+            pooled.fixed,
+            sockmodes_common::offload::memory_bound(64),
+            "the pool is counted"
+        );
+        assert_eq!(pooled.total(), base.total() + pooled.fixed);
+        // A wait holds no thread: one per connection, and no pool.
+        config.work = Some("wait:1ms".parse().unwrap());
+        for m in IoMode::ALL {
+            assert_eq!(
+                m.work_concurrency(&config),
+                Some(Concurrency::PerConnection)
+            );
+            assert_eq!(m.offload_memory(&config), 0);
+        }
     }
 
     #[test]

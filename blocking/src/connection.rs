@@ -211,6 +211,14 @@ pub fn serve_connection(
             }
             Err(e) => return e.into(),
         }
+        match work_inline(&mut session, watch.cut) {
+            Ok(0) => {}
+            Ok(_) => last_progress = Instant::now(),
+            Err(end) => {
+                let _ = write_output(stream, &mut session, watch.stats);
+                return end;
+            }
+        }
         if let Some(message) = session.take_message() {
             on_message(peer, message);
         }
@@ -253,6 +261,23 @@ pub fn linger(stream: &TcpStream, stats: &ServerStats) {
             Err(_) => return, // the gap passed (a timeout), or the socket failed
         }
     }
+}
+
+/// Does every frame's work the session handed out, here on the
+/// connection's thread (`--work`): cpu computes, block sleeps, and so does
+/// wait, since a thread per connection has no one else to serve meanwhile.
+/// Returns how many tickets were done; [`ConnectionEnd::Cut`] when the
+/// shutdown deadline cut a work short (its answer is never sent).
+fn work_inline(session: &mut ServerSession, cut: &AtomicBool) -> Result<usize, ConnectionEnd> {
+    let mut done = 0;
+    while let Some(ticket) = session.next_work() {
+        if !ticket.work.perform_unless(cut) {
+            return Err(ConnectionEnd::Cut);
+        }
+        session.work_done(ticket)?;
+        done += 1;
+    }
+    Ok(done)
 }
 
 fn configure(stream: &TcpStream, config: &ServerConfig) -> io::Result<()> {

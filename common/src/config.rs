@@ -143,6 +143,11 @@ pub struct ServerConfig {
     pub event_loops: usize,
     /// Set `TCP_NODELAY` on accepted connections.
     pub nodelay: bool,
+    /// Work per frame (echo, sink), calibrated; `None`: answer at once.
+    pub work: Option<crate::work::Work>,
+    /// Event loop and completion servers: worker threads that run cpu and
+    /// block work off the I/O thread; 0: the work runs inline.
+    pub offload: usize,
 }
 
 impl ServerConfig {
@@ -162,6 +167,8 @@ impl ServerConfig {
             stack_size: DEFAULT_STACK_SIZE,
             event_loops: 1,
             nodelay: true,
+            work: None,
+            offload: 0,
         }
     }
 }

@@ -21,6 +21,8 @@
 //! - [`client`]: client errors and the checks on echo and sink answers.
 //! - [`procfs`]: a process's memory, CPU, context switches and threads (Linux).
 //! - [`sys`]: where the OS shows through: socket handles and error codes by name.
+//! - [`work`]: work per message (`--work cpu:50us`, `block:2ms`, `wait:2ms`).
+//! - [`offload`]: the bounded pool that runs that work off an I/O thread.
 //! - [`throttle`]: one log line a second for a condition that repeats (EMFILE), with a count.
 //! - [`show`]: text for a person: a peer's bytes shown and never obeyed
 //!   (control characters escaped as Python's `repr` does), and plurals.
@@ -35,6 +37,7 @@ pub mod ending;
 pub mod frame;
 pub mod mode;
 pub mod net;
+pub mod offload;
 pub mod procfs;
 pub mod pyerror;
 pub mod session;
@@ -44,6 +47,7 @@ pub mod stream;
 pub mod summary;
 pub mod sys;
 pub mod throttle;
+pub mod work;
 
 pub use client::{ClientError, MessageReceipt};
 pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapshot};
@@ -52,6 +56,7 @@ pub use mode::{Mode, ModeError};
 pub use pyerror::{classify, python_addr, Op, PyException, SocketError};
 pub use session::{ServerSession, SessionError};
 pub use summary::{SinkSummary, SinkTally};
+pub use work::{Work, WorkKind, WorkTicket};
 
 /// True for the error a non-blocking call returns when it would have to wait.
 pub fn would_block(err: &std::io::Error) -> bool {

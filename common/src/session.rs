@@ -25,12 +25,31 @@
 //! room for. `message` keeps the whole message (it is handed on whole), so
 //! it has its own, smaller limit. [`ServerSession::memory_bound`] states it;
 //! the servers multiply it by `--max-conns` and print the worst case.
+//!
+//! **Work per message gates the output** (`--work`, see `work.rs`). With
+//! work configured, each echo or sink frame is a request: its header makes
+//! the session issue a [`WorkTicket`](crate::work::WorkTicket) (the driver takes it with
+//! [`next_work`](ServerSession::next_work)), and from that point on the
+//! output is held: [`output`](ServerSession::output) shows only what came
+//! before, until the driver hands the ticket back with
+//! [`work_done`](ServerSession::work_done). The rest of that frame is still
+//! read (its echo waits in the held output, under the same cap), but at the
+//! next frame boundary the session stops taking input: what was read past
+//! it waits in the read buffer (one read at most) and
+//! [`wants_read`](ServerSession::wants_read) says no until the work is
+//! done. So one connection has one request in work at a time, its answers
+//! keep their order, and a driver cannot send an answer early: the gate is
+//! here, not in the driver. The session reads no clock and runs no work;
+//! where the work runs (inline, a pool, a timer) is the driver's choice.
 
 use crate::buffer::ByteQueue;
 use crate::config::{ServerConfig, Service};
 use crate::frame::{FrameError, READ_CHUNK};
 use crate::stream::{FrameReader, Piece};
 use crate::summary::SinkTally;
+use crate::work::Work;
+
+mod work;
 
 /// The most a connection reads at once while inside a frame.
 ///
@@ -80,6 +99,17 @@ pub struct ServerSession {
     /// Some byte arrived (message, sink): the peer is owed an answer.
     started: bool,
     completed_message: Option<Vec<u8>>,
+    /// Work per frame (echo, sink); `None`: answers leave at once.
+    work: Option<Work>,
+    /// The ticket of the frame in work, and whether the driver took it.
+    ticket: Option<(u64, bool)>,
+    /// Tickets issued so far (the next one's id).
+    tickets: u64,
+    /// While a ticket is out: the output before this offset may leave, the
+    /// rest waits for the work.
+    held_from: Option<usize>,
+    /// End of stream arrived while input waited behind a ticket.
+    eof_deferred: bool,
 }
 
 impl ServerSession {
@@ -98,7 +128,21 @@ impl ServerSession {
             read_closed: false,
             started: false,
             completed_message: None,
+            work: None,
+            ticket: None,
+            tickets: 0,
+            held_from: None,
+            eof_deferred: false,
         }
+    }
+
+    /// The same session with `work` per frame (echo and sink; `message`
+    /// has no frames and ignores it). `None`: no work, answers at once.
+    pub fn with_work(mut self, work: Option<Work>) -> Self {
+        if self.service != Service::Message {
+            self.work = work;
+        }
+        self
     }
 
     /// A session with a server's limits: `max_frame` for frames,
@@ -108,7 +152,7 @@ impl ServerSession {
             Service::Message => config.max_message,
             Service::Echo | Service::Sink => config.max_frame,
         };
-        ServerSession::new(config.service, limit, config.output_cap)
+        ServerSession::new(config.service, limit, config.output_cap).with_work(config.work)
     }
 
     /// The most buffer memory one connection of `config` can hold, in bytes:
@@ -126,7 +170,12 @@ impl ServerSession {
     /// server that is stopping closes such a connection at once.
     pub fn at_rest(&self) -> bool {
         let owed_an_answer = self.started && self.service != Service::Echo;
-        !(self.read_closed || !self.out.is_empty() || self.frames.in_frame() || owed_an_answer)
+        !(self.read_closed
+            || !self.out.is_empty()
+            || self.frames.in_frame()
+            || owed_an_answer
+            || self.ticket.is_some()
+            || !self.inbuf.is_empty())
     }
 
     /// The most bytes the next read may take: no more than the output has
@@ -151,8 +200,16 @@ impl ServerSession {
 
     /// True while the peer may still send and pending output is under the cap
     /// (backpressure: a peer that does not read stops being read).
+    ///
+    /// With work per frame, also false at a frame boundary while the last
+    /// frame's work is pending (one request in work per connection).
     pub fn wants_read(&self) -> bool {
-        !self.read_closed && self.out.len() < self.output_cap
+        !self.read_closed && self.out.len() < self.output_cap && !self.waits_for_work()
+    }
+
+    /// True while input waits behind a frame's work.
+    fn waits_for_work(&self) -> bool {
+        self.ticket.is_some() && !self.frames.in_frame()
     }
 
     /// True while a partial frame (or a message) is buffered: read the socket
@@ -175,6 +232,16 @@ impl ServerSession {
     pub fn received_from(&mut self, bytes: &[u8]) -> Result<usize, SessionError> {
         if !bytes.is_empty() {
             self.started = true;
+        }
+        if self.work.is_some() {
+            if !self.inbuf.is_empty() {
+                // Read although `wants_read` said no: queue it behind.
+                self.inbuf.extend_from_slice(bytes);
+                return Ok(0);
+            }
+            let (taken, ended) = self.feed_gated(bytes)?;
+            self.inbuf.extend_from_slice(&bytes[taken..]);
+            return Ok(ended);
         }
         match self.service {
             Service::Message => {
@@ -238,6 +305,10 @@ impl ServerSession {
                 }
                 Ok(0)
             }
+            Service::Echo | Service::Sink if self.work.is_some() => {
+                self.inbuf.filled(n);
+                self.resume()
+            }
             Service::Echo | Service::Sink => {
                 self.inbuf.filled(n);
                 let mut inbuf = std::mem::take(&mut self.inbuf);
@@ -262,6 +333,16 @@ impl ServerSession {
             return Ok(());
         }
         self.read_closed = true;
+        if !self.inbuf.is_empty() && self.work.is_some() {
+            // Frames wait behind a ticket: end the stream after them.
+            self.eof_deferred = true;
+            return Ok(());
+        }
+        self.finish_stream()
+    }
+
+    /// What end of stream owes, once every byte before it was taken.
+    fn finish_stream(&mut self) -> Result<(), SessionError> {
         match self.service {
             Service::Message => self.completed_message = Some(self.message.take_all()),
             Service::Echo => self.frames.finish()?,
@@ -278,20 +359,27 @@ impl ServerSession {
         self.completed_message.take()
     }
 
-    /// Bytes waiting to be written to the socket.
+    /// Bytes waiting to be written to the socket: with work per frame,
+    /// only those before the frame in work.
     pub fn output(&self) -> &[u8] {
-        self.out.as_slice()
+        let all = self.out.as_slice();
+        &all[..self.held_from.unwrap_or(all.len())]
     }
 
     /// Records that the socket took `n` bytes of [`output`](Self::output).
     pub fn wrote(&mut self, n: usize) {
+        let n = n.min(self.output().len());
         self.out.consume(n);
+        if let Some(held) = &mut self.held_from {
+            *held -= n;
+        }
         self.out.release_if_empty(OUTPUT_KEEP);
     }
 
-    /// True once end of stream was processed and every owed byte was written.
+    /// True once end of stream was processed, every frame's work was done
+    /// and every owed byte was written.
     pub fn is_finished(&self) -> bool {
-        self.read_closed && self.out.is_empty()
+        self.read_closed && self.out.is_empty() && self.ticket.is_none() && !self.eof_deferred
     }
 
     /// Bytes of buffer memory this session holds (for the memory tests).

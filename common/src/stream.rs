@@ -69,7 +69,36 @@ impl FrameReader {
     /// [`FrameError::TooLarge`] as soon as a header announces more than the
     /// limit (nothing of that frame is passed on); or the first error `on`
     /// returns.
-    pub fn feed<F>(&mut self, mut input: &[u8], mut on: F) -> Result<usize, FrameError>
+    pub fn feed<F>(&mut self, input: &[u8], on: F) -> Result<usize, FrameError>
+    where
+        F: FnMut(Piece<'_>) -> Result<(), FrameError>,
+    {
+        Ok(self.feed_inner(input, false, on)?.1)
+    }
+
+    /// Feeds bytes up to the end of the first frame that ends in them, and
+    /// no further: returns how many bytes were taken and whether a frame
+    /// ended. The session uses it to stop at a frame boundary while that
+    /// frame's work is pending.
+    ///
+    /// # Errors
+    /// As [`feed`](Self::feed).
+    pub fn feed_one<F>(&mut self, input: &[u8], on: F) -> Result<(usize, bool), FrameError>
+    where
+        F: FnMut(Piece<'_>) -> Result<(), FrameError>,
+    {
+        let (rest, ended) = self.feed_inner(input, true, on)?;
+        Ok((input.len() - rest, ended > 0))
+    }
+
+    /// Returns the bytes left untaken (only with `stop_after_end`) and the
+    /// frames ended.
+    fn feed_inner<F>(
+        &mut self,
+        mut input: &[u8],
+        stop_after_end: bool,
+        mut on: F,
+    ) -> Result<(usize, usize), FrameError>
     where
         F: FnMut(Piece<'_>) -> Result<(), FrameError>,
     {
@@ -107,11 +136,14 @@ impl FrameReader {
                         ended += 1;
                         self.have = 0;
                         self.len = None;
+                        if stop_after_end {
+                            break;
+                        }
                     }
                 }
             }
         }
-        Ok(ended)
+        Ok((input.len(), ended))
     }
 
     /// Checks the state at end of stream.

@@ -108,6 +108,9 @@ pub struct Conn {
     /// System calls made outside the ring since the server last took the
     /// count (the write side's shutdown).
     pub syscalls: u64,
+    /// Unique per server: tells this connection's work from an earlier
+    /// one's under the same key (`server/work.rs`).
+    pub serial: u64,
 }
 
 impl Conn {
@@ -130,6 +133,7 @@ impl Conn {
             closing: None,
             dying: false,
             syscalls: 0,
+            serial: 0,
         }
     }
 

@@ -14,7 +14,9 @@
 //! - [`server`]: one thread, one ring: multishot accept, one receive per
 //!   connection in flight (into a shared pool of provided buffers), sends
 //!   from the session's output, idle timeout, lingering close and graceful
-//!   shutdown as in the other two servers.
+//!   shutdown as in the other two servers; work per frame (`--work`)
+//!   inline, as a deadline of the ring's wait, or on a bounded pool whose
+//!   results arrive as an eventfd read on the ring (`--offload`).
 //! - `conn`: one connection's buffers and the operations it has in flight.
 //! - `pool`: the provided-buffer ring, receive buffers shared by every
 //!   connection, and the queue of connections waiting for one when it runs

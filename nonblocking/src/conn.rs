@@ -46,6 +46,9 @@ pub struct Conn {
     /// System calls made on this socket since the loop last took the count
     /// (reads, writes, `epoll_ctl`, shutdown).
     pub syscalls: u64,
+    /// Unique per loop: tells this connection's work from the work of an
+    /// earlier one under the same token (`work.rs`).
+    pub serial: u64,
 }
 
 impl Conn {
@@ -71,6 +74,7 @@ impl Conn {
             more_to_read: false,
             closing: None,
             syscalls: 0,
+            serial: 0,
         })
     }
 

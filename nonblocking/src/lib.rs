@@ -1,7 +1,8 @@
 //! sockmodes' non-blocking half: mio sockets whose calls never wait.
 //!
 //! - [`server`]: event-loop server (one or N loops), graceful shutdown through
-//!   mio's `Waker`.
+//!   mio's `Waker`; work per frame (`--work`) inline, on the loop's timer,
+//!   or on a bounded pool of workers whose results wake the loop (`--offload`).
 //! - [`conn`]: one connection driven by readiness: read and write until
 //!   `WouldBlock`, WRITABLE interest only while output is pending,
 //!   backpressure when a peer does not read.

@@ -6,6 +6,7 @@ mod counters;
 mod load;
 mod server;
 mod signals;
+mod work;
 
 use std::process::ExitCode;
 

@@ -69,6 +69,9 @@ pub struct ServerArgs {
     /// Non-blocking mode: event-loop threads (1 to 1024).
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_threads)]
     threads: usize,
+    // Work per message and where it runs (work.rs).
+    #[command(flatten)]
+    work: super::work::WorkArgs,
 }
 
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -90,12 +93,25 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     if args.threads > 1 && mode != IoMode::NonBlocking {
         tracing::warn!("--threads applies to the non-blocking server; the blocking one uses a thread per connection, the completion one a single ring");
     }
-    let bound = mode.memory_bound(&config);
-    let fixed = if bound.fixed > 0 {
-        format!(" + {} receive pool", human_bytes(bound.fixed))
-    } else {
-        String::new()
+    let work_lines = match super::work::prepare(&args.work, mode, &mut config) {
+        Ok(lines) => lines,
+        Err(why) => {
+            eprintln!("sockmodes: error: {why}");
+            return Ok(ExitCode::from(2));
+        }
     };
+    let bound = mode.memory_bound(&config);
+    let mut fixed = String::new();
+    if mode.receive_pool() > 0 {
+        fixed += &format!(" + {} receive pool", human_bytes(mode.receive_pool()));
+    }
+    if let Some((threads, workers)) = mode.offload_workers(&config) {
+        fixed += &format!(
+            " + {} offload pool ({threads} x {workers} workers, queue {} each)",
+            human_bytes(mode.offload_memory(&config)),
+            sockmodes_common::offload::queue_capacity(workers)
+        );
+    }
     let worst = format!(
         "worst case {} x {} per connection{fixed} = {} ({} buffers + {} {}; kernel socket buffers not counted)",
         bound.connections,
@@ -122,6 +138,9 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let service = config.service;
     let server = Server::start(mode, config, on_message)?;
     counters::print_on_usr1(server.stats_handle());
+    for line in &work_lines {
+        eprintln!("sockmodes: {line}");
+    }
     eprintln!(
         "sockmodes: listening on {} (mode {mode}, service {service}); memory: {worst}{}",
         server.local_addr(),

@@ -97,6 +97,7 @@ impl Loop {
         debug!(%peer, "connection accepted");
         let once = config.once;
         let key = self.conns.insert(Conn::new(stream, peer, config));
+        self.number(key);
         if self.next_sweep.is_none() {
             self.next_sweep =
                 Some(Instant::now() + sweep_interval(self.shared.config.idle_timeout));

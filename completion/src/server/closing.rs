@@ -110,6 +110,8 @@ impl Loop {
             }
             match sweep(c.closing.as_ref(), c.last_progress, now, idle) {
                 Swept::Expired => expired.push(key),
+                // Waiting for its work (the pool, a timer) is not idleness.
+                Swept::Idle if c.session.work_pending() => {}
                 Swept::Idle => idled.push(key),
                 Swept::Keep => {}
             }

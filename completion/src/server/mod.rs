@@ -22,6 +22,7 @@
 //! that waits for every operation before the ring goes); `lending.rs` lends
 //! the pool's buffers that came back to connections that found it empty.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,11 +44,13 @@ mod closing;
 mod lending;
 #[cfg(test)]
 mod tests;
+mod work;
 
 use crate::conn::{self, Conn, End, Next};
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
 use crate::{RecvBuffers, POOL_BUFFERS};
+use sockmodes_common::offload::{self as offload, Job, Waits};
 
 /// `user_data` of the listener's multishot accept.
 const ACCEPT: u64 = u64::MAX;
@@ -55,6 +58,8 @@ const ACCEPT: u64 = u64::MAX;
 const WAKE: u64 = u64::MAX - 1;
 /// `user_data` of the accept's cancellation.
 const ACCEPT_CANCEL: u64 = u64::MAX - 2;
+/// `user_data` of the read of the eventfd the offload pool signals.
+const WORK_WAKE: u64 = u64::MAX - 3;
 
 /// Submission queue slots.
 ///
@@ -135,6 +140,14 @@ fn start_with_pool(
     let local_addr = listener.local_addr().map_err(&bind_err)?;
     let ring = Ring::new(RING_ENTRIES).map_err(|why| bind_err(std::io::Error::other(why)))?;
     let wake_fd = Arc::new(EventFd::new().map_err(&bind_err)?);
+    let (work_pool, work_fd) = match work::start_pool(&config) {
+        Ok(Some((pool, fd))) => (Some(pool), Some(fd)),
+        Ok(None) => (None, None),
+        Err(e) => {
+            let start_err = SocketError::on(Op::Start, local_addr, Mode::NonBlocking);
+            return Err(start_err(std::io::Error::other(e.to_string())));
+        }
+    };
     let shared = Arc::new(Shared {
         config,
         on_message,
@@ -170,9 +183,18 @@ fn start_with_pool(
         shared: Arc::clone(&shared),
         next_sweep: None,
         lingering: 0,
+        work_pool,
+        work_fd,
+        work_buf: Box::new([0; 8]),
+        waits: Waits::default(),
+        blocked: VecDeque::new(),
+        done: Vec::new(),
+        serials: 0,
+        ready: Vec::new(),
     };
     event_loop.post_accept().map_err(&bind_err)?;
     event_loop.post_wake().map_err(&bind_err)?;
+    event_loop.post_work_wake().map_err(&bind_err)?;
     let thread = thread::Builder::new()
         .name("sockmodes-ring".into())
         .spawn(move || event_loop.run())
@@ -206,6 +228,19 @@ struct Loop {
     shared: Arc<Shared>,
     next_sweep: Option<Instant>,
     lingering: usize,
+    /// `--offload`: the workers that run cpu and block work (`work.rs`),
+    /// and the eventfd they signal.
+    work_pool: Option<offload::Pool>,
+    work_fd: Option<Arc<EventFd>>,
+    work_buf: Box<[u8; 8]>,
+    /// `wait` work: frames waiting for their deadline.
+    waits: Waits,
+    /// Jobs the pool's full queue refused, in order.
+    blocked: VecDeque<Job>,
+    done: Vec<Job>,
+    serials: u64,
+    /// Connections that used their inline budget of work this turn.
+    ready: Vec<usize>,
 }
 
 impl Loop {
@@ -227,6 +262,10 @@ impl Loop {
             for c in completions.drain(..) {
                 self.complete(c);
             }
+            if self.work_pool.is_some() || !self.waits.is_empty() {
+                self.finish_work();
+            }
+            self.start_ready();
             self.lend();
             if self.accept_retry_at.is_some_and(|t| Instant::now() >= t) {
                 self.accept_retry_at = None;
@@ -247,6 +286,7 @@ impl Loop {
                 }
                 if now >= t && !cut_done {
                     cut_done = true;
+                    self.cut_work();
                     self.cut_at_deadline();
                 }
             }
@@ -258,6 +298,9 @@ impl Loop {
     /// The longest the next wait may last (see the non-blocking server's
     /// `poll_timeout`): until the sweep, the accept retry or the deadline.
     fn timeout(&self, stop_at: Option<Instant>) -> Option<Duration> {
+        if !self.ready.is_empty() {
+            return Some(Duration::ZERO);
+        }
         let sweep = if self.conns.is_empty() {
             None
         } else {
@@ -270,7 +313,7 @@ impl Loop {
                 t
             }
         });
-        [stop, sweep, self.accept_retry_at]
+        [stop, sweep, self.accept_retry_at, self.waits.next_due()]
             .into_iter()
             .flatten()
             .min()
@@ -291,6 +334,12 @@ impl Loop {
         match c.user_data {
             ACCEPT => self.accepted(c),
             WAKE => self.wake_pending = false, // the stop flag is checked after
+            WORK_WAKE => {
+                // The pool finished some work (taken after this batch).
+                if self.post_work_wake().is_err() {
+                    warn!("could not post the offload eventfd's read again");
+                }
+            }
             ACCEPT_CANCEL => {}
             data => {
                 let (key, op) = conn::decode(data);
@@ -315,7 +364,10 @@ impl Loop {
             }
         };
         match outcome {
-            Ok(()) => self.post(key),
+            Ok(()) => {
+                self.start_work(key);
+                self.post(key);
+            }
             Err(end) => self.end(key, end),
         }
     }

@@ -13,6 +13,7 @@
 //! How connections end (lingering close, the idle sweep, the shutdown
 //! story) is in `closing.rs`.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,13 +32,19 @@ use tracing::{debug, info, warn};
 
 use crate::conn::{Conn, End};
 use crate::slab::Slab;
+use crate::timer::Timer;
+use sockmodes_common::offload::{Job, Pool, Waits};
+use sockmodes_common::WorkKind;
 
 mod closing;
+mod work;
 
 use closing::sweep_interval;
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX);
+/// The timer that ends `wait` work (`work.rs`).
+const TIMER: Token = Token(usize::MAX - 2);
 
 /// Events taken from the kernel per `poll` call.
 ///
@@ -70,10 +77,11 @@ pub struct ServerHandle {
 }
 
 /// Binds `config.addr` and starts `config.event_loops` event-loop threads
-/// (one when `config.once`).
+/// (one when `config.once`), each with its own pool of `config.offload`
+/// workers when there is work to offload.
 ///
 /// # Errors
-/// The bind/listen failure, classified.
+/// The bind/listen failure, classified; or the pool's threads refused.
 pub fn start(
     config: ServerConfig,
     on_message: MessageHandler,
@@ -104,6 +112,20 @@ pub fn start(
     for i in 0..loops {
         let poll = Poll::new().map_err(&start_err)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(&start_err)?);
+        let work = shared.config.work.map(|w| w.kind);
+        let timer = match work {
+            Some(WorkKind::Wait) => {
+                Some(Timer::register(poll.registry(), TIMER).map_err(&start_err)?)
+            }
+            _ => None,
+        };
+        let workers = if work.is_some_and(WorkKind::holds_thread) {
+            shared.config.offload
+        } else {
+            0
+        };
+        let pool = work::start_pool(workers, &waker)
+            .map_err(|e| start_err(std::io::Error::other(e.to_string())))?;
         let mut listener = TcpListener::from_std(std_listener.try_clone().map_err(&start_err)?);
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)
@@ -119,6 +141,12 @@ pub fn start(
             out_of_resources: Throttle::default(),
             next_sweep: None,
             lingering: 0,
+            pool,
+            timer,
+            waits: Waits::default(),
+            blocked: VecDeque::new(),
+            done: Vec::new(),
+            serials: 0,
         };
         let thread = thread::Builder::new()
             .name(format!("sockmodes-loop-{i}"))
@@ -153,6 +181,17 @@ struct EventLoop {
     next_sweep: Option<Instant>,
     /// Connections in their lingering close (swept every `LINGER_TICK`).
     lingering: usize,
+    /// `--offload`: the workers that run cpu and block work (`work.rs`).
+    pool: Option<Pool>,
+    /// `wait` work: the timer, and the frames waiting on it.
+    timer: Option<Timer>,
+    waits: Waits,
+    /// Jobs the pool's full queue refused, in order (one per connection at most).
+    blocked: VecDeque<Job>,
+    /// Finished jobs being handed back (kept to reuse its allocation).
+    done: Vec<Job>,
+    /// Serial numbers given to connections so far.
+    serials: u64,
 }
 
 impl EventLoop {
@@ -174,7 +213,12 @@ impl EventLoop {
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept_all(),
-                    WAKER => {} // the stop flag is checked below
+                    WAKER => {} // the stop flag and the pool are checked below
+                    TIMER => {
+                        if let Some(t) = &self.timer {
+                            t.clear();
+                        }
+                    }
                     // A short read may end the read loop only where
                     // edge-triggered readiness fires again on new data
                     // (Linux epoll); mio on Windows and kqueue re-arm on
@@ -187,6 +231,9 @@ impl EventLoop {
             }
             for key in std::mem::take(&mut self.requeue) {
                 self.drive(key, false);
+            }
+            if self.pool.is_some() || !self.waits.is_empty() {
+                self.finish_work();
             }
             if self.accept_retry_at.is_some_and(|t| Instant::now() >= t) {
                 self.accept_retry_at = None;
@@ -209,6 +256,7 @@ impl EventLoop {
                 }
                 if now >= t && !cut_done {
                     cut_done = true;
+                    self.cut_work();
                     self.cut_at_deadline();
                 }
             }
@@ -260,7 +308,9 @@ impl EventLoop {
                     // TCP_NODELAY and epoll_ctl.
                     self.shared.stats.count_syscalls(2);
                     match Conn::register(stream, peer, Token(key), self.poll.registry(), config) {
-                        Ok(conn) => {
+                        Ok(mut conn) => {
+                            self.serials += 1;
+                            conn.serial = self.serials;
                             debug!(%peer, "connection accepted");
                             self.conns.insert(conn);
                             if self.next_sweep.is_none() {
@@ -304,9 +354,10 @@ impl EventLoop {
         }
     }
 
-    fn drive(&mut self, key: usize, short_read_drains: bool) {
+    /// One drive; true when the connection is open and waits for events.
+    pub(super) fn drive_once(&mut self, key: usize, short_read_drains: bool) -> bool {
         let Some(conn) = self.conns.get_mut(key) else {
-            return; // closed earlier in this batch: a stale event
+            return false; // closed earlier in this batch: a stale event
         };
         let on_message = &self.shared.on_message;
         let result = conn.drive(
@@ -324,12 +375,16 @@ impl EventLoop {
             && conn.closing.is_none()
             && conn.session.at_rest();
         match result {
-            Ok(false) if conn.more_to_read => self.requeue.push(key),
+            Ok(false) if conn.more_to_read => {
+                self.requeue.push(key);
+                return true;
+            }
             Ok(false) if stopping_at_rest => self.end(key, End::Stopping),
-            Ok(false) => {}
+            Ok(false) => return true,
             Ok(true) => self.close(key, &End::Finished),
             Err(end) => self.end(key, end),
         }
+        false
     }
 }
 

@@ -1,0 +1,232 @@
+//! Work per message (`--work`, `--offload`) in every server: each frame's
+//! answer comes after its work, in order, with the work inline, on a pool
+//! or on a timer; and a shutdown with work in flight lets it finish, or
+//! cuts it at the deadline, and either way the client sees end of stream,
+//! never a reset.
+//!
+//! No timing thresholds: the only clock check is a lower bound that
+//! physics sets (a connection's frames are worked one after another, and a
+//! sleep never ends early).
+
+mod util;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use sockmodes::ceiling::{calibrate, Concurrency};
+use sockmodes::IoMode;
+use sockmodes_common::frame::encode_frame;
+use sockmodes_common::{Service, SinkSummary, Work, WorkKind};
+use util::{payload, reference_crc32, server, wait_until};
+
+/// `KIND:AMOUNT`, calibrated as the command does.
+fn work(kind: WorkKind, amount: &str) -> Work {
+    let w: Work = format!("{}:{amount}", kind.name()).parse().unwrap();
+    w.calibrated(calibrate().spins_per_ms)
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connects");
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s
+}
+
+/// Sends `frames` pipelined, then reads every echo: they must come back
+/// whole and in order.
+fn pipelined_echoes(addr: SocketAddr, frames: usize, seed: u8) {
+    let mut s = connect(addr);
+    let mut wire = Vec::new();
+    for i in 0..frames {
+        encode_frame(&mut wire, &payload(10 + i, seed.wrapping_add(i as u8))).unwrap();
+    }
+    s.write_all(&wire).unwrap();
+    let mut back = vec![0u8; wire.len()];
+    s.read_exact(&mut back).unwrap();
+    assert!(back == wire, "every echo, whole and in order");
+}
+
+#[test]
+fn every_server_answers_every_frame_after_its_work_in_order() {
+    const FRAMES: usize = 12;
+    for mode in IoMode::servers() {
+        for kind in WorkKind::ALL {
+            for offload in [0, 2] {
+                let w = work(kind, "1ms");
+                let (srv, _) = server(mode, Service::Echo, |c| {
+                    c.work = Some(w);
+                    c.offload = offload;
+                });
+                let addr = srv.local_addr();
+                let started = Instant::now();
+                let clients: Vec<_> = (0..4u8)
+                    .map(|seed| thread::spawn(move || pipelined_echoes(addr, FRAMES, seed)))
+                    .collect();
+                for c in clients {
+                    c.join().expect("echoes");
+                }
+                if kind != WorkKind::Cpu {
+                    // One frame in work per connection: its frames took
+                    // at least FRAMES sleeps, one after another.
+                    assert!(
+                        started.elapsed() >= w.amount * FRAMES as u32,
+                        "{mode} {w}: the answers waited for the work"
+                    );
+                }
+                srv.shutdown(Duration::from_secs(5));
+                // Sink: the summary comes after every frame's work.
+                let (srv, _) = server(mode, Service::Sink, |c| {
+                    c.work = Some(w);
+                    c.offload = offload;
+                });
+                let mut s = connect(srv.local_addr());
+                let payloads: Vec<Vec<u8>> = (0..5).map(|i| payload(100 * i, 9)).collect();
+                let mut wire = Vec::new();
+                for p in &payloads {
+                    encode_frame(&mut wire, p).unwrap();
+                }
+                s.write_all(&wire).unwrap();
+                s.shutdown(std::net::Shutdown::Write).unwrap();
+                let mut answer = Vec::new();
+                s.read_to_end(&mut answer).unwrap();
+                let summary = SinkSummary::decode(&answer[4..]).expect("a summary");
+                assert_eq!(summary.frames, 5, "{mode} {w} offload {offload}");
+                assert_eq!(
+                    summary.crc32,
+                    reference_crc32(payloads.iter().map(Vec::as_slice))
+                );
+                srv.shutdown(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// How a client that sent one frame saw its connection end.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    /// The echo, then end of stream.
+    AnswerThenEof,
+    /// End of stream with no answer (its work was cut).
+    Eof,
+    /// A reset, or anything else: never acceptable.
+    Other(String),
+}
+
+fn one_frame_then_the_end(addr: SocketAddr) -> Seen {
+    let mut s = connect(addr);
+    let mut frame = Vec::new();
+    encode_frame(&mut frame, b"work in flight").unwrap();
+    s.write_all(&frame).unwrap();
+    let mut got = Vec::new();
+    match s.read_to_end(&mut got) {
+        Ok(_) if got == frame => Seen::AnswerThenEof,
+        Ok(_) if got.is_empty() => Seen::Eof,
+        Ok(_) => Seen::Other(format!("{} unexpected bytes", got.len())),
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => Seen::Other("reset".into()),
+        Err(e) => Seen::Other(e.to_string()),
+    }
+}
+
+/// Ten clients each with one frame in work, then a shutdown.
+fn shutdown_with_work_in_flight(
+    mode: IoMode,
+    w: Work,
+    offload: usize,
+    deadline: Duration,
+) -> Vec<Seen> {
+    let (srv, _) = server(mode, Service::Echo, |c| {
+        c.work = Some(w);
+        c.offload = offload;
+    });
+    let addr = srv.local_addr();
+    let clients: Vec<_> = (0..10)
+        .map(|_| thread::spawn(move || one_frame_then_the_end(addr)))
+        .collect();
+    wait_until("ten connections", || srv.stats().active == 10);
+    // The frames are in (a connection is active once accepted; give the
+    // bytes a moment to land: if one lands late it is merely answered).
+    thread::sleep(Duration::from_millis(100));
+    srv.shutdown(deadline);
+    clients.into_iter().map(|c| c.join().unwrap()).collect()
+}
+
+#[test]
+fn work_in_flight_finishes_before_a_shutdown_closes_with_eof() {
+    for mode in IoMode::servers() {
+        for (w, offload) in [
+            (work(WorkKind::Block, "200ms"), 0),
+            (work(WorkKind::Block, "200ms"), 4),
+            (work(WorkKind::Wait, "200ms"), 0),
+        ] {
+            let seen = shutdown_with_work_in_flight(mode, w, offload, Duration::from_secs(5));
+            let mut config =
+                sockmodes_common::ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
+            (config.work, config.offload) = (Some(w), offload);
+            let answered = seen.iter().filter(|s| **s == Seen::AnswerThenEof).count();
+            if let Some(Concurrency::Inline(_)) = mode.work_concurrency(&config) {
+                // The loop works one frame at a time: frames it had not
+                // read when the stop came are at rest, closed unanswered
+                // (as any unread frame at a stop); the one in work is
+                // answered.
+                assert!(answered >= 1, "{mode} {w}: {seen:?}");
+            } else {
+                assert_eq!(answered, 10, "{mode} {w} offload {offload}: {seen:?}");
+            }
+            for s in &seen {
+                assert!(
+                    matches!(s, Seen::AnswerThenEof | Seen::Eof),
+                    "{mode} {w} offload {offload}: {s:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
+    for mode in IoMode::servers() {
+        // Inline work on a loop cannot be cut (the loop is the one
+        // working); a thread per connection, a pool and a timer can.
+        let mut cases = vec![(work(WorkKind::Wait, "8s"), 0)];
+        cases.push(
+            match mode.io_threads(&sockmodes_common::ServerConfig::new(
+                "127.0.0.1:0".parse().unwrap(),
+                Service::Echo,
+            )) {
+                None => (work(WorkKind::Block, "8s"), 0),
+                Some(_) => (work(WorkKind::Block, "8s"), 10),
+            },
+        );
+        for (w, offload) in cases {
+            let started = Instant::now();
+            let seen = shutdown_with_work_in_flight(mode, w, offload, Duration::from_millis(200));
+            for s in &seen {
+                assert!(
+                    matches!(s, Seen::Eof),
+                    "{mode} {w} offload {offload}: {s:?}"
+                );
+            }
+            assert!(
+                started.elapsed() < w.amount,
+                "{mode} {w}: the work was cut, not waited for"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_connection_waiting_for_its_work_is_not_idle() {
+    for mode in IoMode::servers() {
+        let w = work(WorkKind::Wait, "600ms");
+        let (srv, _) = server(mode, Service::Echo, |c| {
+            c.work = Some(w);
+            c.idle_timeout = Duration::from_millis(200);
+        });
+        // The work outlasts the idle timeout; the answer still comes.
+        pipelined_echoes(srv.local_addr(), 1, 3);
+        assert_eq!(srv.stats().timed_out, 0, "{mode}");
+        srv.shutdown(Duration::from_secs(5));
+    }
+}
