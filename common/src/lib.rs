@@ -9,7 +9,7 @@
 //! rule be tested on plain byte slices.
 //!
 //! - [`frame`]: the wire format (4-byte big-endian length, then payload) and an
-//!   incremental [`Decoder`](frame::Decoder).
+//!   incremental [`frame::Decoder`].
 //! - [`session`]: one server-side connection as a state machine running a
 //!   [`Service`] (`message`, `echo`, `sink`).
 //! - [`summary`]: the sink service's 20-byte answer (frames, bytes, CRC-32).
