@@ -241,13 +241,15 @@ mod tests {
 
     #[test]
     fn a_value_beyond_an_hour_is_counted_not_clamped() {
-        let t0 = Instant::now();
+        // Times counted forward from now: an Instant cannot go back two
+        // hours where the clock started less than that ago (Windows).
+        let early = Instant::now();
+        let t0 = early + Duration::from_secs(7200);
         let long = Window {
             from: t0,
             to: t0 + Duration::from_secs(3 * 3600),
         };
         let mut r = Recorder::new();
-        let early = t0 - Duration::from_secs(7200);
         assert!(r.complete(Some(long), early, t0 + Duration::from_secs(1), 0));
         assert!(r.complete(Some(long), t0, t0 + Duration::from_micros(50), 0));
         assert_eq!(r.messages, 2);
