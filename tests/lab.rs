@@ -59,10 +59,16 @@ struct PyServer {
 
 impl PyServer {
     fn start(py: &str, script: &str) -> PyServer {
+        PyServer::start_with(py, script, &[])
+    }
+
+    /// The server with `extra` arguments after its port.
+    fn start_with(py: &str, script: &str, extra: &[&str]) -> PyServer {
         let port = free_port();
         let mut child = Command::new(py)
             .arg(lab(script))
             .arg(port.to_string())
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -268,4 +274,29 @@ fn ctrl_c_stops_servidor_py_while_it_waits_in_accept() {
         srv.child.wait().unwrap().success(),
         "a clean exit, no traceback"
     );
+}
+
+#[test]
+#[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
+fn the_asyncio_server_serves_every_client_whether_its_work_waits_blocks_or_goes_to_a_thread() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    for how in [&[][..], &["--bloquea"], &["--hilo"]] {
+        let mut args = how.to_vec();
+        args.extend(["--segundos", "0.05"]);
+        let mut server = PyServer::start_with(py, "servidor_asyncio.py", &args);
+        let addr = format!("127.0.0.1:{}", server.port);
+        for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+            let text = format!("Hola desde {mode}");
+            let out = sockmodes()
+                .args(["client", "--mode", mode, "--addr", &addr, "message", &text])
+                .output()
+                .unwrap();
+            ok(out, "a sockmodes client to servidor_asyncio.py");
+            let line = server.expect_line(&text);
+            assert!(line.contains("s del arranque; trabajo: 0,"), "{how:?}: {line}");
+        }
+    }
 }
