@@ -5,9 +5,9 @@ Cómo ejecutarlo:
     py servidor_asyncio.py                    # 127.0.0.1:8080; el trabajo espera sin bloquear
     py servidor_asyncio.py 9000 --bloquea     # el trabajo bloquea el bucle (time.sleep)
     py servidor_asyncio.py 9000 --hilo        # el trabajo va a un hilo aparte (run_in_executor)
-    py servidor_asyncio.py 9000 --segundos 2  # cuánto dura el trabajo de cada mensaje (0,5 s)
+    py servidor_asyncio.py 9000 --segundos 2  # cuánto dura el trabajo de cada mensaje (por defecto, 0,5 s)
 
-Como `servidor_selectors.py`, un solo hilo atiende a todos los clientes:
+Como en `servidor_selectors.py`, un solo hilo atiende a todos los clientes:
 asyncio duerme hasta que algún socket está listo y entonces reanuda la
 corrutina que lo esperaba. Cada mensaje, cuando su cliente cierra, lleva
 un «trabajo» de 0,5 s, como una consulta a una base de datos:
@@ -24,8 +24,8 @@ un «trabajo» de 0,5 s, como una consulta a una base de datos:
   libre (como `--offload N`).
 
 Límite (ley de Little): con --bloquea, como mucho 1 / 0,5 s = 2 mensajes por
-segundo, lleguen los clientes que lleguen; sin él, tantos como clientes
-esperen a la vez. Lo explica docs/guia.md, sección 9.
+segundo, lleguen los clientes que lleguen; sin él, tantos cada medio
+segundo como clientes esperen a la vez. Lo explica docs/guia.md, sección 9.
 """
 
 import asyncio
@@ -37,7 +37,7 @@ def visible(datos):
     """Los bytes recibidos, como texto que se lee y no se obedece."""
     # Lo que llega de la red se muestra, nunca se obedece: impreso tal cual,
     # un ESC (\x1b) cambiaría el color o el título de tu terminal. Como
-    # repr(), esto escapa los caracteres de control y deja las tildes.
+    # repr(), esto escapa los caracteres de control y deja intactas las letras con tilde.
     texto = datos.decode("utf-8", errors="backslashreplace")
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in texto)
 
@@ -60,7 +60,7 @@ def opciones(argv):
 
 
 PUERTO, MODO, SEGUNDOS = opciones(sys.argv[1:])
-# Lo más que se guarda de un mensaje: un cliente no puede llenar la memoria.
+# Lo máximo que se guarda de un mensaje, para que un cliente no pueda llenar la memoria.
 LIMITE = 64 * 1024
 ARRANQUE = time.monotonic()
 

@@ -296,7 +296,10 @@ fn the_asyncio_server_serves_every_client_whether_its_work_waits_blocks_or_goes_
                 .unwrap();
             ok(out, "a sockmodes client to servidor_asyncio.py");
             let line = server.expect_line(&text);
-            assert!(line.contains("s del arranque; trabajo: 0,"), "{how:?}: {line}");
+            assert!(
+                line.contains("s del arranque; trabajo: 0,"),
+                "{how:?}: {line}"
+            );
         }
     }
 }

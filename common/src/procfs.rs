@@ -209,9 +209,18 @@ mod tests {
             for _ in 0..20 {
                 thread::sleep(Duration::from_millis(1));
             }
+            // Spin until the process's CPU time has moved (it is counted in
+            // clock ticks, and a loaded machine may run this thread for
+            // less than one in a fixed stretch), for 10 s at the most.
             let spin = Instant::now();
-            while spin.elapsed() < Duration::from_millis(100) {
-                std::hint::black_box(0u64);
+            let cpu = |s: &super::ProcessSample| s.user_s + s.system_s;
+            let start = cpu(&before);
+            while spin.elapsed() < Duration::from_secs(10)
+                && super::sample(pid).map_or(true, |s| cpu(&s) <= start)
+            {
+                for _ in 0..1_000_000 {
+                    std::hint::black_box(0u64);
+                }
             }
             tx.send(()).unwrap();
             thread::park();
