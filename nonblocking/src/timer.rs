@@ -64,7 +64,17 @@ impl SleeperTimer {
     /// # Errors
     /// The waker or the thread could not be created.
     pub fn register(registry: &Registry, token: Token) -> io::Result<SleeperTimer> {
-        let waker = Waker::new(registry, token)?;
+        SleeperTimer::with_waker(Arc::new(Waker::new(registry, token)?))
+    }
+
+    /// Creates the timer on a `Waker` the loop already has: its expiries
+    /// arrive as that waker's events. Needed where the loop has a waker of
+    /// its own, because mio allows one `Waker` per `Poll` (Windows enforces
+    /// it).
+    ///
+    /// # Errors
+    /// The thread could not be created.
+    pub fn with_waker(waker: Arc<Waker>) -> io::Result<SleeperTimer> {
         let shared: Arc<(Mutex<State>, Condvar)> = Arc::default();
         let state = Arc::clone(&shared);
         let thread = thread::Builder::new()

@@ -61,6 +61,30 @@ impl Target {
         v
     }
 
+    /// Every server the report can show, whatever this system builds, in
+    /// table order: a report measured on Linux renders the same on any
+    /// system (its completion server included). Report code iterates this
+    /// and keeps the servers the data has.
+    pub fn every() -> Vec<Target> {
+        let mut v: Vec<Target> = IoMode::ALL.into_iter().map(Target::of).collect();
+        v.extend([Target::Raw, Target::Tokio]);
+        v
+    }
+
+    /// [`every`](Self::every) without the raw reference: the servers a
+    /// study can measure.
+    pub fn every_studied() -> Vec<Target> {
+        Target::every()
+            .into_iter()
+            .filter(|&t| t != Target::Raw)
+            .collect()
+    }
+
+    /// The command's models of [`every`](Self::every).
+    pub fn every_model() -> Vec<Target> {
+        IoMode::ALL.into_iter().map(Target::of).collect()
+    }
+
     /// The name in tables, JSON and file names.
     pub fn name(self) -> &'static str {
         match self {

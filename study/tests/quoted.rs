@@ -413,7 +413,7 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
 ];
 
 fn target(name: &str) -> Target {
-    Target::all()
+    Target::every()
         .into_iter()
         .find(|t| t.name() == name)
         .unwrap_or_else(|| panic!("no server {name}"))

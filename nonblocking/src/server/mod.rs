@@ -114,9 +114,7 @@ pub fn start(
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(&start_err)?);
         let work = shared.config.work.map(|w| w.kind);
         let timer = match work {
-            Some(WorkKind::Wait) => {
-                Some(Timer::register(poll.registry(), TIMER).map_err(&start_err)?)
-            }
+            Some(WorkKind::Wait) => Some(wait_timer(&poll, &waker).map_err(&start_err)?),
             _ => None,
         };
         let workers = if work.is_some_and(WorkKind::holds_thread) {
@@ -192,6 +190,20 @@ struct EventLoop {
     done: Vec<Job>,
     /// Serial numbers given to connections so far.
     serials: u64,
+}
+
+/// The timer of `wait` work: a timerfd on Linux; elsewhere a sleeper
+/// thread on the loop's own waker (one `Waker` per `Poll`), whose events
+/// the loop already answers by checking its waits.
+#[cfg(target_os = "linux")]
+fn wait_timer(poll: &Poll, _waker: &Arc<Waker>) -> std::io::Result<Timer> {
+    Timer::register(poll.registry(), TIMER)
+}
+
+/// See the Linux version.
+#[cfg(not(target_os = "linux"))]
+fn wait_timer(_poll: &Poll, waker: &Arc<Waker>) -> std::io::Result<Timer> {
+    Timer::with_waker(Arc::clone(waker))
 }
 
 impl EventLoop {

@@ -176,7 +176,7 @@ pub fn verdicts(cells: &[Cell]) -> Vec<CrossVerdict> {
             drivers.push(c.driver);
         }
     }
-    let servers: Vec<Target> = Target::all()
+    let servers: Vec<Target> = Target::every()
         .into_iter()
         .filter(|&t| cells.iter().any(|c| c.point.target == t))
         .collect();

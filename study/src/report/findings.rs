@@ -151,7 +151,7 @@ fn same_rate(study: &Study, out: &mut Vec<String>) {
 
 fn knees(study: &Study, out: &mut Vec<String>) {
     let mut parts = Vec::new();
-    for t in Target::studied() {
+    for t in Target::every_studied() {
         let mut steps: Vec<&Point> = study
             .load_steps
             .iter()

@@ -30,8 +30,11 @@ fn of(sweep: &[Point], t: Target, n: usize, f: impl Fn(&Point) -> Option<String>
 /// it measured), and p99, system calls, threads and memory per model.
 pub fn readme_table(r: &Report) -> String {
     let sweep = &r.study.sweep;
-    let models = Target::models();
-    let studied: Vec<Target> = Target::studied()
+    let models: Vec<Target> = Target::every_model()
+        .into_iter()
+        .filter(|&t| sweep.iter().any(|p| p.target == t))
+        .collect();
+    let studied: Vec<Target> = Target::every_studied()
         .into_iter()
         .filter(|&t| sweep.iter().any(|p| p.target == t))
         .collect();
@@ -140,7 +143,7 @@ fn label(t: Target, lang: Lang) -> &'static str {
 pub fn guide_table(r: &Report, lang: Lang) -> String {
     let study = &r.study;
     let sweep = &study.sweep;
-    let servers: Vec<Target> = Target::studied()
+    let servers: Vec<Target> = Target::every_studied()
         .into_iter()
         .filter(|&t| sweep.iter().any(|p| p.target == t))
         .collect();

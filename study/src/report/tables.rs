@@ -69,6 +69,8 @@ fn median(s: Option<Spread>, digits: usize) -> String {
 }
 
 fn cases(r: &Report) -> Table {
+    let measured = |t: &Target| r.study.cases.iter().any(|c| c.get(*t).is_some());
+    let present: Vec<Target> = Target::every().into_iter().filter(measured).collect();
     let rows = r
         .study
         .cases
@@ -76,7 +78,7 @@ fn cases(r: &Report) -> Table {
         .map(|c: &CaseResult| {
             let v = |t: Target| c.get(t).map_or("-".into(), |v| c.metric.show(v));
             let mut row = vec![format!("{} {}", c.group, c.case), c.metric.unit().into()];
-            row.extend(Target::all().iter().map(|&t| v(t)));
+            row.extend(present.iter().map(|&t| v(t)));
             row.extend(
                 CASE_RATIOS
                     .iter()
@@ -96,7 +98,7 @@ fn cases(r: &Report) -> Table {
         ),
         headers: ["case", "unit"]
             .into_iter()
-            .chain(Target::all().iter().map(|t| t.name()))
+            .chain(present.iter().map(|t| t.name()))
             .chain(CASE_RATIOS.iter().map(|r| r.2))
             .collect(),
         rows,

@@ -24,9 +24,10 @@ pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
             continue;
         }
         let cats: Vec<String> = rows.iter().map(|c| labels::case(&c.case, lang)).collect();
-        let bars: Vec<Bars> = Target::all()
-            .iter()
-            .map(|&t| Bars {
+        let bars: Vec<Bars> = Target::every()
+            .into_iter()
+            .filter(|&t| rows.iter().any(|c| c.get(t).is_some()))
+            .map(|t| Bars {
                 name: labels::server(t, lang),
                 colour: colour(t),
                 values: rows
@@ -69,7 +70,7 @@ pub fn memory(r: &Report, lang: Lang) -> String {
         .collect();
     let bare = r.study.bare_threads.as_ref();
     let extra = usize::from(bare.is_some());
-    let mut bars: Vec<Bars> = Target::models()
+    let mut bars: Vec<Bars> = Target::every_model()
         .into_iter()
         .filter(|&t| scale.iter().any(|p| p.target == t))
         .map(|t| Bars {
@@ -115,7 +116,7 @@ pub fn cpu(points: &[Point], placement: &str, lang: Lang) -> String {
         .iter()
         .map(|&c| crate::report::lang::number(c as f64, 0, lang))
         .collect();
-    let bars: Vec<Bars> = Target::studied()
+    let bars: Vec<Bars> = Target::every_studied()
         .iter()
         .filter(|&&t| points.iter().any(|p| p.target == t))
         .map(|&t| Bars {
@@ -169,7 +170,7 @@ fn cross_check(cells: &[Cell], n: usize, lang: Lang) -> String {
         }
     }
     let cats: Vec<String> = drivers.iter().map(|d| d.short()).collect();
-    let bars: Vec<Bars> = Target::studied()
+    let bars: Vec<Bars> = Target::every_studied()
         .into_iter()
         .filter(|&t| cells.iter().any(|c| c.point.target == t))
         .map(|t| Bars {

@@ -129,7 +129,7 @@ fn per_server(
     y: &dyn Fn(&Point) -> Option<Spread>,
     lang: Lang,
 ) -> Vec<Series> {
-    Target::studied()
+    Target::every_studied()
         .iter()
         .map(|&t| Series {
             name: labels::server(t, lang),

@@ -26,7 +26,7 @@ fn x_of(p: f64) -> f64 {
 /// 50%, as a percentile series.
 fn series(r: &Report, lang: Lang) -> Vec<Series> {
     let study = &r.study;
-    Target::studied()
+    Target::every_studied()
         .iter()
         .filter_map(|&t| {
             let step = study
