@@ -13,6 +13,14 @@ fn every_page_equals_its_rendering_from_the_published_json() {
     let files = publish::render(&root).expect("the JSON and every page's markers");
     let mut differ = Vec::new();
     for (path, text) in &files {
+        // The charts' log axes are placed by the platform's libm, and
+        // mingw's differs from glibc's in the last digits (seen under Wine:
+        // sweep-switches.svg only): the charts are checked where the run
+        // was made and rendered, on Linux; the pages everywhere.
+        let chart = path.extension().is_some_and(|e| e == "svg");
+        if chart && !cfg!(target_os = "linux") {
+            continue;
+        }
         let on_disk = std::fs::read_to_string(path).unwrap_or_default();
         if on_disk != *text {
             differ.push(path.display().to_string());
