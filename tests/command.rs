@@ -2,41 +2,14 @@
 //! servers on port 0.
 
 use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::thread;
 use std::time::Duration;
 
+mod util;
+
 use sockmodes::child::ServerProcess;
-
-const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
-
-/// `sockmodes server --addr 127.0.0.1:0 ARGS...`, started.
-#[track_caller]
-fn start_server(args: &[&str]) -> ServerProcess {
-    ServerProcess::start(Path::new(BIN), args).expect("sockmodes server starts")
-}
-
-/// Runs `sockmodes ARGS`, requires success (showing stderr if not), and
-/// returns its stdout.
-#[track_caller]
-fn sockmodes_ok(args: &[&str]) -> String {
-    let out = sockmodes(args);
-    assert!(
-        out.status.success(),
-        "sockmodes {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-#[track_caller]
-fn sockmodes(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("sockmodes runs")
-}
+use util::cli::{sockmodes, sockmodes_ok, start_server};
 
 #[track_caller]
 fn assert_one_clear_error(out: &Output, needle: &str) {

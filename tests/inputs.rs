@@ -10,18 +10,13 @@
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use sockmodes::child::ServerProcess;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
+mod util;
 
-fn sockmodes(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("sockmodes runs")
-}
+use util::cli::{sockmodes, BIN};
 
 /// Exit 2, one line naming `needle`, no panic, and not the error of a
 /// run that went ahead (`not`).

@@ -1,6 +1,7 @@
 //! Shared test helpers: servers of either mode on 127.0.0.1:0, clients, waits.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod cli;
 pub mod proxy;
 
 use std::net::SocketAddr;
