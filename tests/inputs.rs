@@ -10,7 +10,6 @@
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 
 use sockmodes::child::ServerProcess;
 
@@ -333,7 +332,7 @@ fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
             "sockmodes-emfile-{}-{mode}.log",
             std::process::id()
         ));
-        let mut command = Command::new(BIN);
+        let mut command = std::process::Command::new(BIN);
         command
             .args([
                 "server",
