@@ -6,19 +6,25 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_blocking::{start, Client, ClientOptions, ServerHandle};
-use sockmodes_common::{MessageHandler, Mode, PyException, ServerConfig, Service};
+use sockmodes_blocking::{start, Client, ClientOptions};
+use sockmodes_common::{MessageHandler, Mode, PyException, RunningServer, ServerConfig, Service};
 
 fn config(service: Service) -> ServerConfig {
     ServerConfig::new("127.0.0.1:0".parse().unwrap(), service)
 }
 
+/// Messages the server delivered, shared with the test.
+type Inbox = Arc<Mutex<Vec<Vec<u8>>>>;
+
 #[track_caller]
-fn serve(config: ServerConfig) -> (ServerHandle, Arc<Mutex<Vec<Vec<u8>>>>) {
+fn serve(config: ServerConfig) -> (Box<dyn RunningServer>, Inbox) {
     let got = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&got);
     let handler: MessageHandler = Arc::new(move |_, m| sink.lock().unwrap().push(m));
-    (start(config, handler).expect("server starts"), got)
+    (
+        Box::new(start(config, handler).expect("server starts")),
+        got,
+    )
 }
 
 #[track_caller]

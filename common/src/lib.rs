@@ -18,6 +18,8 @@
 //! - [`net`]: socket setup through socket2 (backlog, `SO_REUSEADDR`,
 //!   `TCP_NODELAY`, `RLIMIT_NOFILE`) and address parsing.
 //! - [`config`]: the server settings and counters every driver shares.
+//! - [`running`]: a running server of any model ([`RunningServer`]), and
+//!   the stop request its handle passes to its threads.
 //! - [`client`]: client errors and the checks on echo and sink answers.
 //! - [`procfs`]: a process's memory, CPU, context switches and threads (Linux).
 //! - [`sys`]: where the OS shows through: socket handles and error codes by name.
@@ -40,6 +42,7 @@ pub mod net;
 pub mod offload;
 pub mod procfs;
 pub mod pyerror;
+pub mod running;
 pub mod session;
 pub mod show;
 pub mod slab;
@@ -54,6 +57,7 @@ pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapsh
 pub use frame::{Decoder, FrameError, DEFAULT_MAX_FRAME, HEADER_LEN};
 pub use mode::{Mode, ModeError};
 pub use pyerror::{classify, python_addr, Op, PyException, SocketError};
+pub use running::RunningServer;
 pub use session::{ServerSession, SessionError};
 pub use summary::{SinkSummary, SinkTally};
 pub use work::{Work, WorkKind, WorkTicket};

@@ -16,6 +16,10 @@
 //! control, not by our memory. What the pool itself can hold is
 //! [`memory_bound`]: its queue, its done list and its workers' stacks.
 //!
+//! An event loop or a ring holds its pool in a [`Runner`], which also
+//! parks `wait` work on the thread's timer, and hands finished work back
+//! with [`finish`] (`runner.rs`).
+//!
 //! [`Work::perform`]: crate::work::Work::perform
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +29,9 @@ use std::thread::{self, JoinHandle};
 
 use crate::work::WorkTicket;
 
+mod runner;
 mod waits;
+pub use runner::{finish, hand_back, Runner, Started, WorkDriver};
 pub use waits::{Waits, PER_CONNECTION};
 
 /// Frames a connection may have worked inline in one turn of an event loop

@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::{MessageHandler, PyException, ServerConfig, Service};
+use sockmodes_common::{MessageHandler, PyException, RunningServer, ServerConfig, Service};
 use sockmodes_nonblocking::{start, NbClient, NbOptions, ServerHandle, TryRecv, TrySend};
 
 #[track_caller]
-fn serve(service: Service, tweak: impl FnOnce(&mut ServerConfig)) -> ServerHandle {
+fn serve(service: Service, tweak: impl FnOnce(&mut ServerConfig)) -> Box<ServerHandle> {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), service);
     tweak(&mut config);
     let handler: MessageHandler = Arc::new(|_, _| {});
-    start(config, handler).expect("server starts")
+    Box::new(start(config, handler).expect("server starts"))
 }
 
 #[track_caller]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use sockmodes::{IoMode, Server};
+use sockmodes::{start_server, IoMode};
 use sockmodes_common::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
@@ -136,7 +136,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         let _ = out.flush();
     });
     let service = config.service;
-    let server = Server::start(mode, config, on_message)?;
+    let server = start_server(mode, config, on_message)?;
     counters::print_on_usr1(server.stats_handle());
     for line in &work_lines {
         eprintln!("sockmodes: {line}");

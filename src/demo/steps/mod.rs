@@ -15,7 +15,7 @@ use std::time::Duration;
 use sockmodes_common::{ServerConfig, Service};
 
 use super::{Ctx, Step};
-use crate::{IoMode, Server};
+use crate::{start_server, IoMode, Server};
 
 type StepFn = fn(&Ctx) -> anyhow::Result<Step>;
 
@@ -79,5 +79,5 @@ fn pair() -> anyhow::Result<(TcpStream, TcpStream)> {
 /// One of our servers on 127.0.0.1:0.
 fn server(mode: IoMode, service: Service) -> anyhow::Result<Server> {
     let config = ServerConfig::new("127.0.0.1:0".parse()?, service);
-    Ok(Server::start(mode, config, Arc::new(|_, _| {}))?)
+    Ok(start_server(mode, config, Arc::new(|_, _| {}))?)
 }
