@@ -33,7 +33,7 @@ use sockmodes_common::procfs::{self, ProcessSample};
 
 use crate::affinity::Placement;
 pub use crate::driver::Driver;
-pub use crate::launch::{Launcher, SERVE_TOKIO};
+pub use crate::launch::{Launcher, SERVE_TOKIO, SERVE_TOKIO_WORK};
 pub use crate::point::{disturbed, find, Limit, Point, ServerCost, Step, Window, DISTURBED};
 use crate::target::{RunMode, Target};
 
@@ -73,6 +73,36 @@ pub struct Plan {
     /// Window length of the cross-check's closed-loop cells.
     #[serde(default)]
     pub cross_measure_s: f64,
+    /// The service-work section (`service.rs`): its cases, each a work per
+    /// message that every server serves.
+    #[serde(default, with = "works_text")]
+    pub service_cases: Vec<sockmodes_common::Work>,
+    /// Connections of the service-work points.
+    #[serde(default)]
+    pub service_connections: usize,
+    /// Workers of the pool (`--offload`) where a model has one.
+    #[serde(default)]
+    pub service_pool: usize,
+    /// Window length of the service-work points.
+    #[serde(default)]
+    pub service_measure_s: f64,
+}
+
+/// The cases travel as their `--work` texts.
+mod works_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sockmodes_common::Work;
+
+    pub fn serialize<S: Serializer>(w: &[Work], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(w.iter().map(Work::to_string))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Work>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|t| t.parse().map_err(serde::de::Error::custom))
+            .collect()
+    }
 }
 
 impl Plan {
@@ -171,6 +201,28 @@ impl Plan {
                 RunMode::Quick => 1.0,
                 RunMode::Full => 1.2,
             },
+            // Why these cases: 20 µs of computing is a handler that parses
+            // and renders; 1 ms is a database call on a local network,
+            // made synchronously (block) or awaited (wait). Why 1,000
+            // connections: a thread per connection then has 1,000 messages
+            // in work at once, an inline loop one; quick takes 100, the
+            // count its sweep ends at. Why 64 workers: the pool,
+            // a size a service would pick, well under the open-file limit.
+            service_cases: ["cpu:20us", "block:1ms", "wait:1ms"]
+                .iter()
+                .map(|w| w.parse().expect("a valid work"))
+                .collect(),
+            service_connections: match mode {
+                RunMode::Test => 10,
+                RunMode::Quick => 100,
+                RunMode::Full => 1_000,
+            },
+            service_pool: 64,
+            service_measure_s: match mode {
+                RunMode::Test => 0.3,
+                RunMode::Quick => 0.6,
+                RunMode::Full => 1.2,
+            },
         }
     }
 
@@ -180,6 +232,7 @@ impl Plan {
             Step::Sweep => self.measure_s,
             Step::Offered | Step::SameRate => self.open_measure_s,
             Step::CrossCheck => self.cross_measure_s,
+            Step::Service => self.service_measure_s,
         }
     }
 }
@@ -195,7 +248,7 @@ fn window(
 ) -> Result<Window, String> {
     let window_s = plan.window_s(p.step);
     let server = launcher
-        .start(p.target, driver.placement)
+        .start(p.target, p.setup, driver.placement)
         .map_err(|e| e.to_string())?;
     let samples: Arc<Mutex<Vec<ProcessSample>>> = Arc::default();
     let counted: Arc<Mutex<Vec<Counters>>> = Arc::default();
@@ -271,9 +324,11 @@ pub(crate) fn measure_all(
     for round in 0..plan.repeats {
         for (p, rate) in &mut points {
             eprintln!(
-                "study: {:?} {} at {} connections{}, {} (window {} of {})",
+                "study: {:?} {}{} at {} connections{}, {} (window {} of {})",
                 p.step,
                 p.target.name(),
+                p.setup
+                    .map_or(String::new(), |s| format!(" ({})", s.describe())),
                 p.connections,
                 rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
                 driver.describe(),
@@ -325,6 +380,7 @@ pub(crate) fn empty(target: Target, step: Step, connections: usize, placement: P
         server_cores: placement.server_cpus().len(),
         windows: Vec::new(),
         remeasured: 0,
+        setup: None,
     }
 }
 

@@ -61,7 +61,11 @@ pub fn body(r: &Report) -> String {
         let _ = writeln!(s, "{t}\n");
     }
     let _ = writeln!(s, "## Findings (computed from this run)\n");
-    for f in &r.findings {
+    for f in r
+        .findings
+        .iter()
+        .chain(&super::service_show::sentences(&r.study))
+    {
         let _ = writeln!(s, "- {f}");
     }
     s.push('\n');
