@@ -142,12 +142,13 @@ pub fn concurrency(target: Target, setup: Setup, cores: usize) -> Option<Concurr
 }
 
 /// The ceiling of point `p` in msg/s (Little's law, and the CPU's bound
-/// on the server's cores); `None` for a point without work.
+/// on the server's cores), under the study's closed loop: one message per
+/// connection at a time. `None` for a point without work.
 pub fn ceiling(p: &Point) -> Option<f64> {
     let setup = p.setup?;
     let cores = p.server_cores.max(1);
     let c = concurrency(p.target, setup, cores)?;
-    Some(Ceiling::new(c, setup.work, cores as u64).msgs_per_sec(p.connections as u64))
+    Some(Ceiling::new(c, setup.work, cores as u64).closed_loop(p.connections as u64))
 }
 
 /// Measures every case of `plan.service_cases`, each setup of each server
@@ -212,6 +213,11 @@ mod tests {
         assert_eq!(
             ceiling(&point(Target::Tokio, "block:1ms", None, 1_000)),
             Some(512_000.0)
+        );
+        // A closed loop of 10 keeps 10 messages in work, whatever the pool.
+        assert_eq!(
+            ceiling(&point(Target::NonBlocking, "block:1ms", Some(64), 10)),
+            Some(10_000.0)
         );
         assert_eq!(ceiling(&point(Target::Raw, "block:1ms", None, 10)), None);
     }
