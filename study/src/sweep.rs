@@ -119,8 +119,9 @@ impl Plan {
         // 15 minutes. Quick keeps R = 5 and trades breadth for it: it stops
         // at 100 connections (the blocking server's ramp to 1,000 takes
         // seconds per window), leaves tokio out (a reference, not a mode of
-        // the command), and takes 2 s windows in the sweep (0.8 s in the
-        // open-loop steps): with 0.5 s ones the crossover moved in one
+        // the command), and takes 1.5 s windows in the sweep (0.6 s in the
+        // open-loop steps; 2 s and 0.8 s until the service-work section
+        // came, see below): with 0.5 s ones the crossover moved in one
         // run of two, and with 0.8 s ones in one of four (under the old
         // "ranges apart" rule; docs/benchmarks.md has the runs). When the completion model joined (a fourth
         // server), the full run's windows went from 1.5 to 1.2 s and its
@@ -134,7 +135,7 @@ impl Plan {
             f64,
         ) = match mode {
             RunMode::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
-            RunMode::Quick => (&[1, 10, 100], &[10.0, 50.0, 100.0], 5, 0.2, 2.0, 3.0),
+            RunMode::Quick => (&[1, 10, 100], &[50.0, 100.0], 5, 0.2, 1.5, 3.0),
             RunMode::Full => (
                 &[1, 10, 100, 1_000, 10_000],
                 &[10.0, 50.0, 90.0],
@@ -175,7 +176,7 @@ impl Plan {
             measure_s: measure,
             // Quick: the sweep's verdicts are what two runs must agree on,
             // so its windows are long; the open-loop steps keep short ones.
-            open_measure_s: if mode == RunMode::Quick { 0.8 } else { measure },
+            open_measure_s: if mode == RunMode::Quick { 0.6 } else { measure },
             warmup_cap_s: cap,
             server_cores,
             // Why these counts: 100 and 1,000 are where the client's model
@@ -208,6 +209,12 @@ impl Plan {
             // in work at once, an inline loop one; quick takes 100, the
             // count its sweep ends at. Why 64 workers: the pool,
             // a size a service would pick, well under the open-file limit.
+            // What it cost quick: this section took 56 s of a quick run
+            // (279 s in all, over its 4 minutes), so quick's sweep windows
+            // went from 2 to 1.5 s, its open-loop windows from 0.8 to
+            // 0.6 s, its 10% load step was dropped (50% and 100% show the
+            // knee), and these windows are 0.5 s (an inline loop still
+            // answers about 500 messages in one).
             service_cases: ["cpu:20us", "block:1ms", "wait:1ms"]
                 .iter()
                 .map(|w| w.parse().expect("a valid work"))
@@ -220,7 +227,7 @@ impl Plan {
             service_pool: 64,
             service_measure_s: match mode {
                 RunMode::Test => 0.3,
-                RunMode::Quick => 0.6,
+                RunMode::Quick => 0.5,
                 RunMode::Full => 1.2,
             },
         }
