@@ -102,12 +102,13 @@ pub enum Finding {
         connections: usize,
         figures: Vec<(Who, f64, f64)>,
     },
-    /// The fastest setup, the others within noise of it, and those behind
-    /// it beyond noise with the ratio of their medians to its.
+    /// The fastest setup and those within noise of it (`leaders`, in the
+    /// order they were measured, so that two runs that agree say the same
+    /// sentence whichever of them came first), and those behind it beyond
+    /// noise with the ratio of their medians to its.
     Fastest {
         work: Work,
-        best: Who,
-        tied: Vec<Who>,
+        leaders: Vec<Who>,
         behind: Vec<(Who, f64)>,
     },
     /// A model's pool against the same model inline.
@@ -155,19 +156,20 @@ pub fn case_findings(work: Work, fs: &[Figure]) -> Vec<Finding> {
             .map(|f| (f.who, f.msgs.median, f.ceiling))
             .collect(),
     }];
-    let others = sorted.iter().filter(|f| f.who != best.who);
-    let (mut tied, mut behind) = (Vec::new(), Vec::new());
-    for f in others {
-        match compare(&best.windows, &f.windows) {
-            Verdict::Higher => behind.push((f.who, f.msgs.median / best.msgs.median.max(1e-12))),
-            _ => tied.push(f.who),
-        }
-    }
+    let behind_best =
+        |f: &Figure| f.who != best.who && compare(&best.windows, &f.windows) == Verdict::Higher;
     out.push(Finding::Fastest {
         work,
-        best: best.who,
-        tied,
-        behind,
+        leaders: fs
+            .iter()
+            .filter(|f| !behind_best(f))
+            .map(|f| f.who)
+            .collect(),
+        behind: sorted
+            .iter()
+            .filter(|f| behind_best(f))
+            .map(|f| (f.who, f.msgs.median / best.msgs.median.max(1e-12)))
+            .collect(),
     });
     out.extend(pools(work, fs));
     out.extend(

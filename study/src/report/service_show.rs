@@ -76,20 +76,22 @@ pub fn show(f: &Finding) -> String {
         }
         Finding::Fastest {
             work,
-            best,
-            tied,
+            leaders,
             behind,
         } => {
-            let mut s = format!("Fastest with `{work}`: {}", who(*best, Lang::En));
-            if !tied.is_empty() {
-                s += &format!("; within noise of it: {}", list(tied));
-            }
+            let mut s = match leaders.len() {
+                1 => format!("Fastest with `{work}`: {}", list(leaders)),
+                _ => format!(
+                    "Fastest with `{work}`, within noise of each other: {}",
+                    list(leaders)
+                ),
+            };
             if !behind.is_empty() {
                 let b: Vec<String> = behind
                     .iter()
-                    .map(|&(w, r)| format!("{} ({r:.2}x)", who(w, Lang::En)))
+                    .map(|&(w, r)| format!("{} ({r:.2}x the fastest)", who(w, Lang::En)))
                     .collect();
-                s += &format!("; behind it beyond noise: {}", b.join("; "));
+                s += &format!("; behind beyond noise: {}", b.join("; "));
             }
             s + "."
         }
