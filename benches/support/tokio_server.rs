@@ -107,7 +107,7 @@ impl Drop for TokioServer {
 /// `listening on ADDR` on stderr (as `sockmodes server` does) and serves
 /// until killed.
 pub fn serve_forever(threads: &str) -> ! {
-    let _ = sockmodes_common::net::raise_nofile_limit();
+    let _ = sockmodes_os::limits::raise_nofile_limit();
     let workers = threads.parse().unwrap_or(1);
     let server = TokioServer::start(Service::Echo, workers);
     eprintln!("tokio reference listening on {}", server.addr);
