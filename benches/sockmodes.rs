@@ -59,7 +59,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = RunMode::from_args(&args);
     // 10,000 connections need as many descriptors in this process.
-    let nofile = sockmodes_common::net::raise_nofile_limit().map_or(1024, |l| l.now);
+    let nofile = sockmodes_os::limits::raise_nofile_limit().map_or(1024, |l| l.now);
     // The client (this thread and those it starts) on the client cores.
     pin_current_thread(&Placement::for_criterion().client_cpus());
     // Why 1 s warm-up and 3 s measurement: loopback cases settle within a

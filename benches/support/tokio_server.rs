@@ -128,7 +128,7 @@ impl Drop for TokioServer {
 /// until killed. `work` is `--work`'s text (`SERVE_TOKIO_WORK`), if any;
 /// cpu work is calibrated here as the command calibrates it.
 pub fn serve_forever(threads: &str, work: Option<&str>) -> ! {
-    let _ = sockmodes_common::net::raise_nofile_limit();
+    let _ = sockmodes_os::limits::raise_nofile_limit();
     let workers = threads.parse().unwrap_or(1);
     let work = work.map(|text| {
         let w: Work = text.parse().unwrap_or_else(|e| {

@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use sockmodes_common::config::{ServerStats, LINGER_GAP, LINGER_TIME};
 use sockmodes_common::{
-    interrupted, net, timed_out, MessageHandler, ServerConfig, ServerSession, SessionError,
+    interrupted, timed_out, MessageHandler, ServerConfig, ServerSession, SessionError,
 };
+use sockmodes_os::net;
 
 /// Bytes of the per-thread read buffer used between frames.
 ///

@@ -29,7 +29,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sockmodes::child::{CounterReader, Counters};
 use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
-use sockmodes_common::procfs::{self, ProcessSample};
+use sockmodes_os::procfs::{self, ProcessSample};
 
 use crate::affinity::Placement;
 pub use crate::driver::Driver;

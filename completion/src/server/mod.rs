@@ -31,12 +31,12 @@ use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
 use sockmodes_common::config::LINGER_TIME;
-use sockmodes_common::net::{self};
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
     MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
 };
+use sockmodes_os::net::{self};
 use tracing::{debug, info, warn};
 
 mod accept;

@@ -22,12 +22,12 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
-use sockmodes_common::net::{self, AcceptErrorAction};
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
     interrupted, would_block, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError,
     StatsSnapshot,
 };
+use sockmodes_os::net::{self, AcceptErrorAction};
 use tracing::{debug, info, warn};
 
 use crate::conn::{Conn, End};
