@@ -52,9 +52,11 @@ impl Running {
                 ))
             }
             Target::Raw => Running::Raw(raw::RawServer::start(service, wire_len)),
-            Target::Tokio => {
-                Running::Tokio(tokio_server::TokioServer::start(service, EVENT_THREADS))
-            }
+            Target::Tokio => Running::Tokio(tokio_server::TokioServer::start(
+                service,
+                EVENT_THREADS,
+                None,
+            )),
         }
     }
 

@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use sockmodes_blocking::connection::{serve_connection, ConnState, End, Watch};
 use sockmodes_common::show::visible;
-use sockmodes_common::{net, python_addr, Mode, Op, ServerConfig, Service, SocketError};
+use sockmodes_common::{python_addr, Mode, Op, ServerConfig, Service, SocketError};
+use sockmodes_os::net;
 
 fn main() -> ExitCode {
     let addr = std::env::args()

@@ -12,9 +12,10 @@ use std::time::Duration;
 use sockmodes_common::client::{check_echo, check_sink, confirm_wait, send_counted};
 use sockmodes_common::frame::{header, Decoder};
 use sockmodes_common::{
-    interrupted, net, timed_out, ClientError, MessageReceipt, Mode, Op, PyException, SinkSummary,
+    interrupted, timed_out, ClientError, MessageReceipt, Mode, Op, PyException, SinkSummary,
     SinkTally, SocketError, DEFAULT_MAX_FRAME,
 };
+use sockmodes_os::{net, ApplyMode};
 use tracing::info;
 
 /// How a client connects and waits.

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use sockmodes_common::config::{ServerStats, LINGER_GAP, LINGER_TIME};
 pub use sockmodes_common::ending::End;
-use sockmodes_common::{interrupted, net, timed_out, MessageHandler, ServerConfig, ServerSession};
+use sockmodes_common::{interrupted, timed_out, MessageHandler, ServerConfig, ServerSession};
+use sockmodes_os::net;
 
 /// Bytes of the per-thread read buffer used between frames.
 ///

@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 use sockmodes_common::config::LINGER_TIME;
-use sockmodes_common::net::AcceptErrorAction;
-use sockmodes_common::sys::{self, RawSocketHandle};
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
-    net, MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
+    MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
 };
+use sockmodes_os::handle::{self, RawSocketHandle};
+use sockmodes_os::net::{self, AcceptErrorAction};
 use tracing::{debug, info, warn};
 
 use crate::connection::{linger, serve_connection, ConnState, Watch};
@@ -158,7 +158,7 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
     shared.open.lock().expect("registry lock").insert(
         id,
         Open {
-            raw: sys::raw_handle(&stream),
+            raw: handle::raw_handle(&stream),
             state: Arc::clone(&state),
         },
     );
@@ -265,7 +265,7 @@ impl RunningServer for ServerHandle {
         self.each_open(|o| {
             if o.state.take_if_at_rest() {
                 // SAFETY: `each_open` holds the registry lock (see `Shared::open`).
-                let _ = unsafe { sys::shutdown_raw(o.raw, Shutdown::Write) };
+                let _ = unsafe { handle::shutdown_raw(o.raw, Shutdown::Write) };
             }
         });
         let until = Instant::now() + deadline;
@@ -276,7 +276,7 @@ impl RunningServer for ServerHandle {
         self.shared.cut.store(true, Ordering::Release);
         self.each_open(|o| {
             // SAFETY: as above.
-            let _ = unsafe { sys::shutdown_raw(o.raw, Shutdown::Write) };
+            let _ = unsafe { handle::shutdown_raw(o.raw, Shutdown::Write) };
         });
         if cut > 0 {
             info!(
@@ -290,7 +290,7 @@ impl RunningServer for ServerHandle {
         if left > 0 {
             self.each_open(|o| {
                 // SAFETY: as above.
-                let _ = unsafe { sys::shutdown_raw(o.raw, Shutdown::Both) };
+                let _ = unsafe { handle::shutdown_raw(o.raw, Shutdown::Both) };
             });
         }
         self.join_connections();

@@ -106,7 +106,7 @@ fn reference_crc32(frames: &[Vec<u8>]) -> u32 {
 
 #[test]
 fn refused_connect_is_connection_refused_error() {
-    let (_reserved, addr) = sockmodes_common::net::unlistened_port().unwrap();
+    let (_reserved, addr) = sockmodes_os::net::unlistened_port().unwrap();
     let err = Client::connect(addr, &ClientOptions::default()).unwrap_err();
     assert_eq!(err.exception(), Some(PyException::ConnectionRefusedError));
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
@@ -114,7 +114,7 @@ fn refused_connect_is_connection_refused_error() {
 
 #[test]
 fn retries_find_a_server_that_starts_late() {
-    let (reserved, addr) = sockmodes_common::net::unlistened_port().unwrap();
+    let (reserved, addr) = sockmodes_os::net::unlistened_port().unwrap();
     let starter = thread::spawn(move || {
         thread::sleep(Duration::from_millis(300));
         drop(reserved); // the port stays ours until the server takes it

@@ -39,7 +39,7 @@ fn try_recv_with_no_data_is_would_block_at_once() {
 
 #[test]
 fn refused_connect_starts_fine_and_fails_after_the_event() {
-    let (_reserved, addr) = sockmodes_common::net::unlistened_port().unwrap();
+    let (_reserved, addr) = sockmodes_os::net::unlistened_port().unwrap();
     // The connect call itself succeeds: the handshake is merely in progress.
     let mut client =
         NbClient::connect_start(addr, &NbOptions::default()).expect("in progress, not refused yet");

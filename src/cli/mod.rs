@@ -111,7 +111,7 @@ pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
 
 /// Parses an address `HOST:PORT` with a clear message.
 pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
-    sockmodes_common::net::resolve(s).map_err(|e| e.to_string())
+    sockmodes_os::net::resolve(s).map_err(|e| e.to_string())
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default (`info`; `warn` for the
@@ -191,7 +191,7 @@ pub fn refuse_without_client(mode: sockmodes::IoMode) -> Option<ExitCode> {
 
 /// Raises the open-file limit and warns when it is still below `needed`.
 pub fn ensure_descriptors(needed: u64) {
-    match sockmodes_common::net::raise_nofile_limit() {
+    match sockmodes_os::limits::raise_nofile_limit() {
         Ok(lim) => {
             if lim.now > lim.before {
                 tracing::debug!(

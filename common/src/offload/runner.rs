@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn pooled_work_comes_back_through_finish() {
-        let pool = Pool::start(1, std::sync::Arc::new(|| {})).unwrap();
+        let pool = Pool::start(1, &[], std::sync::Arc::new(|| {})).unwrap();
         let mut d = one("block:1ms", Some(pool));
         let job = job(&mut d, 1);
         assert!(matches!(

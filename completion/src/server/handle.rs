@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use sockmodes_common::net;
 use sockmodes_common::offload::Runner;
 use sockmodes_common::running::Stop;
 use sockmodes_common::slab::Slab;
@@ -17,6 +16,7 @@ use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
     MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
 };
+use sockmodes_os::net;
 use tracing::debug;
 
 use super::{work, EventFd, Loop, Shared, RING_ENTRIES};

@@ -34,7 +34,8 @@ pub(super) fn start_pool(
         source,
     })?);
     let signal = Arc::clone(&fd);
-    let pool = Pool::start(config.offload, Arc::new(move || signal.signal()))?;
+    let limits = sockmodes_os::limits::thread_limits();
+    let pool = Pool::start(config.offload, &limits, Arc::new(move || signal.signal()))?;
     Ok(Some((pool, fd)))
 }
 

@@ -31,9 +31,10 @@ use mio::{Events, Poll, Token};
 use sockmodes_common::client::{check_echo, check_sink, confirm_wait, send_counted};
 use sockmodes_common::frame::{encode_frame, Decoder};
 use sockmodes_common::{
-    interrupted, net, would_block, ClientError, MessageReceipt, Mode, Op, SinkSummary, SinkTally,
+    interrupted, would_block, ClientError, MessageReceipt, Mode, Op, SinkSummary, SinkTally,
     SocketError,
 };
+use sockmodes_os::net;
 
 const ME: Token = Token(0);
 

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use mio::Token;
 use sockmodes_common::ending::sweep_interval;
-use sockmodes_common::net::{self, AcceptErrorAction};
 use sockmodes_common::would_block;
+use sockmodes_os::net::{self, AcceptErrorAction};
 use tracing::{debug, warn};
 
 use super::EventLoop;

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
-use sockmodes_common::net;
 use sockmodes_common::offload::Runner;
 use sockmodes_common::running::Stop;
 use sockmodes_common::throttle::Throttle;
@@ -30,6 +29,7 @@ use sockmodes_common::{
     interrupted, MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
     WorkKind,
 };
+use sockmodes_os::net;
 use tracing::{debug, warn};
 
 use crate::conn::{Conn, End};

@@ -37,6 +37,7 @@ pub(super) fn start_pool(workers: usize, waker: &Arc<Waker>) -> Result<Option<Po
     let waker = Arc::clone(waker);
     Pool::start(
         workers,
+        &sockmodes_os::limits::thread_limits(),
         Arc::new(move || {
             // A failed wake means the loop is gone.
             let _ = waker.wake();
