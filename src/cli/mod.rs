@@ -58,10 +58,10 @@ enum Command {
         /// starts with "es", English otherwise.
         #[arg(long, value_enum, value_name = "LANG")]
         lang: Option<LangArg>,
-        /// Also draw the timeline of step 9 (who waited while whom, as this
-        /// run measured it) as SVG pictures in this directory, one per
-        /// language from the same measurements: step9-timeline.svg (English)
-        /// and step9-timeline-es.svg (Spanish).
+        /// Also draw the timelines of steps 9 and 11 (who waited while whom,
+        /// as this run measured it) as SVG pictures in this directory, one
+        /// per language from the same measurements: stepN-timeline.svg
+        /// (English) and stepN-timeline-es.svg (Spanish).
         #[arg(long, value_name = "DIR")]
         svg: Option<std::path::PathBuf>,
     },
