@@ -17,14 +17,13 @@
 //! The step reports when each answer arrived, counted from A's send, as
 //! this run measured it, and the same times as the timeline's bars.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::cell::Cell;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::frame::encode_frame;
 use sockmodes_common::{ServerConfig, Service, Work, WorkKind};
+use sockmodes_nonblocking::multi::{Event, MultiClient};
 
 use super::{millis, step, Ctx, Step};
 use crate::demo::Span;
@@ -38,14 +37,6 @@ struct Answers {
     a: Duration,
     b_sent: Duration,
     b: Duration,
-}
-
-/// A connection whose reads give up long after any answer is due.
-fn connect(addr: SocketAddr, work: Duration) -> anyhow::Result<TcpStream> {
-    let s = TcpStream::connect(addr)?;
-    s.set_nodelay(true)?;
-    s.set_read_timeout(Some(work * 10 + Duration::from_secs(5)))?;
-    Ok(s)
 }
 
 /// Waits until `srv` has accepted `n` connections (at most 5 s).
@@ -62,62 +53,83 @@ fn accepted(srv: &Server, n: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Polls `clients` until `until` holds, handing each event to `on`.
+fn poll_until(
+    clients: &mut MultiClient,
+    deadline: Instant,
+    what: &str,
+    mut on: impl FnMut(usize, Event<'_>) -> anyhow::Result<()>,
+    until: impl Fn() -> bool,
+) -> anyhow::Result<()> {
+    let mut failed = Ok(());
+    while !until() {
+        anyhow::ensure!(Instant::now() < deadline, "no {what} in time");
+        clients.poll(Some(Duration::from_millis(100)), |id, event, _| {
+            if failed.is_ok() {
+                failed = on(id, event);
+            }
+        })?;
+        std::mem::replace(&mut failed, Ok(()))?;
+    }
+    Ok(())
+}
+
 /// A one-thread event loop with `work` per frame (on `offload` workers
 /// when not 0): A sends a frame, then B; returns when each was answered.
+/// One client thread polls both connections, so each answer is timed when
+/// it arrives, by the same clock and the same thread.
 fn two_clients(work: Work, offload: usize) -> anyhow::Result<Answers> {
     let mut config = ServerConfig::new("127.0.0.1:0".parse()?, Service::Echo);
     config.event_loops = 1;
     config.work = Some(work);
     config.offload = offload;
     let srv = Server::start(IoMode::NonBlocking, config, Arc::new(|_, _| {}))?;
-    let addr = srv.local_addr();
-    let mut a = connect(addr, work.amount)?;
-    let mut b = connect(addr, work.amount)?;
+    let deadline = Instant::now() + work.amount * 10 + Duration::from_secs(5);
+    let mut clients = MultiClient::new(1024)?;
+    let a = clients.connect(srv.local_addr())?;
+    let b = clients.connect(srv.local_addr())?;
+    let connected = Cell::new(0);
+    let on_connect = |_, event: Event<'_>| match event {
+        Event::Connected => {
+            connected.set(connected.get() + 1);
+            Ok(())
+        }
+        other => anyhow::bail!("while connecting: {other:?}"),
+    };
+    poll_until(&mut clients, deadline, "connection", on_connect, || {
+        connected.get() == 2
+    })?;
     // Both connections registered before either sends: the loop then
     // reads A's message first, as A wrote it first (a moment lets the loop
     // finish registering B and go back to its poll).
     accepted(&srv, 2)?;
     thread::sleep(Duration::from_millis(10));
-    let (mut frame_a, mut frame_b) = (Vec::new(), Vec::new());
-    encode_frame(&mut frame_a, b"A")?;
-    encode_frame(&mut frame_b, b"B")?;
-    let mut a_reader = a.try_clone()?;
     let t0 = Instant::now();
-    // A's answer is read on its own thread, so that its time is when it
-    // came, whichever comes first.
-    let expected = frame_a.clone();
-    let a_answer = thread::spawn(move || -> std::io::Result<Duration> {
-        let mut back = vec![0; expected.len()];
-        a_reader.read_exact(&mut back)?;
-        same_echo(&back, &expected)?;
-        Ok(t0.elapsed())
-    });
-    a.write_all(&frame_a)?;
-    b.write_all(&frame_b)?;
+    clients.with_outbox(a, |out| out.send_frame(b"A"))?;
     let b_sent = t0.elapsed();
-    let mut back = vec![0; frame_b.len()];
-    b.read_exact(&mut back)?;
-    let b_at = t0.elapsed();
-    same_echo(&back, &frame_b)?;
-    let a_at = a_answer.join().expect("client A's reader")?;
-    drop((a, b));
+    clients.with_outbox(b, |out| out.send_frame(b"B"))?;
+    let answered: [Cell<Option<Duration>>; 2] = Default::default();
+    let on_answer = |id: usize, event: Event<'_>| {
+        let (slot, sent): (_, &[u8]) = if id == a { (0, b"A") } else { (1, b"B") };
+        match event {
+            Event::Frame(echo) if echo == sent => {
+                answered[slot].set(Some(t0.elapsed()));
+                Ok(())
+            }
+            other => anyhow::bail!("instead of the echo of {sent:?}: {other:?}"),
+        }
+    };
+    poll_until(&mut clients, deadline, "answer", on_answer, || {
+        answered.iter().all(|t| t.get().is_some())
+    })?;
+    drop(clients);
     srv.shutdown(Duration::from_secs(1));
+    let [a_at, b_at] = answered.map(|t| t.get().unwrap_or_default());
     Ok(Answers {
         a: a_at,
         b_sent,
         b: b_at,
     })
-}
-
-/// The echo is the frame sent.
-fn same_echo(back: &[u8], sent: &[u8]) -> std::io::Result<()> {
-    if back == sent {
-        Ok(())
-    } else {
-        Err(std::io::Error::other(
-            "the echo differs from the message sent",
-        ))
-    }
 }
 
 /// Records one configuration as observation `key` and as the picture's row.
