@@ -228,7 +228,7 @@ fn answers(s: &Step, row: &str) -> Answers {
 
 /// Step 11: one event loop thread, A sends, then B, each message with the
 /// same work `w`. What the mechanism makes certain is asserted as such;
-/// the one comparison that is not certain says so.
+/// the one bound that is not certain says so.
 fn dont_block_the_loop(s: &Step) {
     let w = Pace::fast().work;
     let block = answers(s, "with_block");
@@ -257,22 +257,19 @@ fn dont_block_the_loop(s: &Step) {
         block.a,
         block.b
     );
-    // A timer, or a pool, leaves the loop free: B's work overlaps A's, so
-    // B is answered sooner than when it waited behind A. Not certain on a
-    // busy machine (it takes a delay of a whole work time to upset it),
-    // but an ordering within one run, not a threshold.
-    assert!(
-        wait.b < block.a.max(block.b),
-        "wait: B {:?}, block {:?}",
-        wait.b,
-        block.b
-    );
-    assert!(
-        pool.b < block.a.max(block.b),
-        "offload: B {:?}, block {:?}",
-        pool.b,
-        block.b
-    );
+    // A timer, or a pool, leaves the loop free, so B's work overlaps A's.
+    // Work done one after the other could not answer B sooner than two
+    // works after A's send (as above); an answer before that is the
+    // overlap. This is the one statement here that is not certain: a delay
+    // of a whole work time on a busy machine would hide it (the same kind
+    // of margin as step 9's).
+    for (name, r) in [("wait", &wait), ("offload", &pool)] {
+        assert!(
+            r.b < 2 * w,
+            "{name}: B answered {:?} after A's send, as if behind A's work of {w:?}",
+            r.b
+        );
+    }
     // The code lines carry this run's amount.
     let secs = format!("time.sleep({})", w.as_secs_f64());
     assert!(s.line("Python").unwrap().contains(&secs));
