@@ -47,9 +47,9 @@ enum Command {
     /// Generate load against an echo or sink server and report throughput and latency.
     #[command(after_long_help = load::FIELDS_HELP)]
     Load(load::LoadArgs),
-    /// A guided walk-through (about 80 seconds): each difference between the modes,
-    /// shown and measured, up to why event loops exist and readiness against
-    /// completion. In English or Spanish.
+    /// A guided walk-through (about 90 seconds): each difference between the modes,
+    /// shown and measured, up to why event loops exist, what must not block
+    /// one, and readiness against completion. In English or Spanish.
     Demo {
         /// Short waits and 100 connections in the last step (a few seconds in all).
         #[arg(long)]
