@@ -319,6 +319,8 @@ fn spanish_is_spanish_everywhere() {
         "Next:",
         "bytes (a 4-byte",
         "connections, each",
+        "A answered",
+        "waits for its",
     ] {
         assert!(
             !text.contains(english),
