@@ -135,7 +135,7 @@ impl Plan {
             f64,
         ) = match mode {
             RunMode::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
-            RunMode::Quick => (&[1, 10, 100], &[50.0, 100.0], 5, 0.2, 1.5, 3.0),
+            RunMode::Quick => (&[1, 10, 100], &[10.0, 100.0], 5, 0.2, 1.5, 3.0),
             RunMode::Full => (
                 &[1, 10, 100, 1_000, 10_000],
                 &[10.0, 50.0, 90.0],
@@ -212,9 +212,9 @@ impl Plan {
             // What it cost quick: this section took 56 s of a quick run
             // (279 s in all, over its 4 minutes), so quick's sweep windows
             // went from 2 to 1.5 s, its open-loop windows from 0.8 to
-            // 0.6 s, its 10% load step was dropped (50% and 100% show the
-            // knee), and these windows are 0.5 s (an inline loop still
-            // answers about 500 messages in one).
+            // 0.6 s, its 50% load step was dropped (10%, the knee's light
+            // load, and 100% remain), and these windows are 0.5 s (an
+            // inline loop still answers about 500 messages in one).
             service_cases: ["cpu:20us", "block:1ms", "wait:1ms"]
                 .iter()
                 .map(|w| w.parse().expect("a valid work"))

@@ -142,6 +142,17 @@ fn limit(f: &Figure) -> &'static str {
     }
 }
 
+/// The server's cores over its measured CPU per message (work and I/O):
+/// the most its CPU could carry at that cost, msg/s.
+fn cpu_ceiling(f: &Figure) -> String {
+    f.point
+        .cpu_per_msg()
+        .filter(|c| c.median > 0.0)
+        .map_or("-".into(), |c| {
+            n(f.point.server_cores.max(1) as f64 * 1e6 / c.median)
+        })
+}
+
 /// The report's table: one row per case and setup.
 pub fn table(r: &Report) -> Option<Table> {
     let cases = figures(&r.study);
@@ -159,6 +170,7 @@ pub fn table(r: &Report) -> Option<Table> {
                     f.msgs.show(0),
                     n(f.ceiling),
                     f.of_ceiling().show(2),
+                    cpu_ceiling(f),
                     opt(f.point.p99().map(|s| s.scaled(1000.0)), 1),
                     opt(f.point.threads(), 0),
                     opt(f.point.rss_mib(), 1),
@@ -176,7 +188,9 @@ pub fn table(r: &Report) -> Option<Table> {
              it has one, or its own way (a thread per connection; tokio: `spawn_blocking` and its timer), closed loop \
              at {} connections. The ceiling is Little's law from the setup alone: concurrency / time per message, \
              and the server's cores / CPU per message; \"of ceiling\" is measured / ceiling, and a figure over it is a \
-             bug.",
+             bug. \"cores / CPU per msg\" is a second, measured ceiling: the server's cores over the CPU it spent per \
+             message in the window (the work's and the I/O's): a setup near it is bound by its CPU, whatever Little's \
+             law allows.",
             n(first.point.connections as f64)
         ),
         headers: vec![
@@ -186,6 +200,7 @@ pub fn table(r: &Report) -> Option<Table> {
             "messages/s",
             "ceiling msg/s",
             "of ceiling",
+            "cores / CPU per msg",
             "p99 ms",
             "threads",
             "RSS MiB",
