@@ -7,15 +7,15 @@
 //! limited (client, server, both) is a table column, not a sentence.
 
 use super::verdicts::{
-    blocking_ahead, checked_verdicts, completion_vs_readiness, counts_words, crossover,
-    no_difference, nonblocking_ahead_apart,
+    checked_verdicts, counts_words, crossover, first_ahead, grouped_by_verdict, no_difference,
+    second_ahead_apart,
 };
 #[cfg(test)]
 use super::verdicts::{crossover_count, sweep_verdicts};
 use super::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{find, Limit, Point, Step};
-use crate::target::{RunMode, Target};
+use crate::target::{Pair, RunMode, Target};
 
 /// How far over its light-load p99 a server's p99 may rise before the
 /// hockey stick's knee.
@@ -35,21 +35,18 @@ pub fn compute(study: &Study) -> Vec<String> {
         );
     }
     let cross = super::cross::verdicts(&study.cross_check);
-    let verdicts = checked_verdicts(study, &cross, Target::Blocking, Target::NonBlocking);
-    out.push(crossover(&verdicts));
+    let pair = Pair::THREADS_VS_LOOP;
+    let verdicts = checked_verdicts(study, &cross, pair);
+    out.push(crossover(pair, &verdicts));
     out.extend(super::cross_show::findings(&cross));
-    if let Some(s) = no_difference(&verdicts) {
-        out.push(s);
-    }
-    if let Some(s) = blocking_ahead(&verdicts) {
-        out.push(s);
-    }
-    if let Some(s) = nonblocking_ahead_apart(&verdicts) {
-        out.push(s);
-    }
-    if let Some(s) = completion_vs_readiness(study, &cross) {
-        out.push(s);
-    }
+    out.extend(no_difference(pair, &verdicts));
+    out.extend(first_ahead(pair, &verdicts));
+    out.extend(second_ahead_apart(pair, &verdicts));
+    out.extend(grouped_by_verdict(
+        study,
+        &cross,
+        Pair::COMPLETION_VS_READINESS,
+    ));
     largest(study, &mut out);
     same_rate(study, &mut out);
     knees(study, &mut out);
@@ -65,19 +62,20 @@ fn median(s: Option<Spread>) -> f64 {
     s.map_or(0.0, |s| s.median)
 }
 
+/// The costs of a thread per connection and of the event loop at the
+/// largest count (the registry's [`Pair::THREADS_VS_LOOP`]).
 fn largest(study: &Study, out: &mut Vec<String>) {
     let Some(n) = study.sweep.iter().map(|p| p.connections).max() else {
         return;
     };
-    let (Some(b), Some(nb)) = (
-        find(&study.sweep, Target::Blocking, n),
-        find(&study.sweep, Target::NonBlocking, n),
-    ) else {
+    let pair = Pair::THREADS_VS_LOOP;
+    let (Some(b), Some(nb)) = (find(&study.sweep, pair.a, n), find(&study.sweep, pair.b, n)) else {
         return;
     };
+    let (threads, event_loop) = (pair.a.prose(), pair.b.role());
     out.push(format!(
-        "At {n} connections the blocking server ran {:.0} threads in {:.1} MiB and made {} context switches per \
-         message; the event loop ran {:.0} threads in {:.1} MiB and made {}. CPU per message: {} µs against {} µs.",
+        "At {n} connections the {threads} server ran {:.0} threads in {:.1} MiB and made {} context switches per \
+         message; {event_loop} ran {:.0} threads in {:.1} MiB and made {}. CPU per message: {} µs against {} µs.",
         median(b.threads()),
         median(b.rss_mib()),
         show(b.switches_per_msg(), 2),
@@ -99,8 +97,8 @@ fn largest(study: &Study, out: &mut Vec<String>) {
         }
     };
     out.push(format!(
-        "At {n} connections the last connection had its first answer after {} from the blocking server (a thread \
-         to start for each) and {} from the event loop; starved connections in the window: {} against {}.",
+        "At {n} connections the last connection had its first answer after {} from the {threads} server (a thread \
+         to start for each) and {} from {event_loop}; starved connections in the window: {} against {}.",
         ramp(b),
         ramp(nb),
         show(b.starved(), 0),

@@ -12,7 +12,24 @@ use crate::driver::Driver;
 use crate::machine::Machine;
 use crate::scale::ScalePoint;
 use crate::sweep::{Plan, Point, ServerCost, Step, Window};
-use crate::target::{RunMode, Target};
+use crate::target::{Pair, RunMode, Target};
+
+/// The registry's servers by the part the tests give them: the thread per
+/// connection and the event loop of the crossover, and the ring that
+/// completion findings compare with the event loop.
+pub const THREADS: Target = Pair::THREADS_VS_LOOP.a;
+pub const EVENT_LOOP: Target = Pair::THREADS_VS_LOOP.b;
+pub const RING: Target = Pair::COMPLETION_VS_READINESS.a;
+/// The client engines of those models.
+pub const THREADS_MODE: IoMode = model(THREADS);
+pub const EVENT_LOOP_MODE: IoMode = model(EVENT_LOOP);
+
+const fn model(t: Target) -> IoMode {
+    match t {
+        Target::Model(m) => m,
+        Target::Raw | Target::Tokio => panic!("not a model"),
+    }
+}
 
 /// A window with `msgs` messages/s, p99 of 1000 x msgs / 1e5 µs, and a
 /// server that used `busy` of its core.
@@ -134,12 +151,12 @@ pub fn report() -> Report {
             [160e3, 170e3, 175e3, 180e3, 185e3],
         ),
     ] {
-        sweep.push(point(Target::Blocking, n, &b));
-        sweep.push(point(Target::NonBlocking, n, &nb));
+        sweep.push(point(THREADS, n, &b));
+        sweep.push(point(EVENT_LOOP, n, &nb));
         sweep.push(point(Target::Tokio, n, &tk));
         // Completion: the event loop's figures plus 15,000 (exact in JSON).
         let c = nb.map(|x| x + 15e3);
-        sweep.push(point(Target::Completion, n, &c));
+        sweep.push(point(RING, n, &c));
     }
     let mut load_steps = Vec::new();
     for pct in [10.0, 50.0, 90.0] {
@@ -163,9 +180,9 @@ pub fn report() -> Report {
     }
     let mut same_rate = Vec::new();
     for (t, cpu) in [
-        (Target::Blocking, 9.0),
-        (Target::NonBlocking, 5.0),
-        (Target::Completion, 4.0),
+        (THREADS, 9.0),
+        (EVENT_LOOP, 5.0),
+        (RING, 4.0),
         (Target::Tokio, 6.0),
     ] {
         let mut p = point(t, 1000, &[50e3; 5]);
@@ -186,12 +203,12 @@ pub fn report() -> Report {
         values: Target::all().iter().map(|&t| (t, 12.0)).collect(),
         source: "criterion median".into(),
     }];
-    let scale = [Target::Blocking, Target::NonBlocking, Target::Completion]
+    let scale = [THREADS, EVENT_LOOP, RING]
         .iter()
         .map(|&t| ScalePoint {
             target: t,
             connections: 10_000,
-            rss_mib: if t == Target::Blocking { 140.0 } else { 7.0 },
+            rss_mib: if t == THREADS { 140.0 } else { 7.0 },
             baseline_mib: 4.0,
         })
         .collect();
@@ -210,7 +227,7 @@ pub fn report() -> Report {
             if d != sweep_driver {
                 p.step = Step::CrossCheck;
             }
-            if t == Target::Completion && d.engine == IoMode::Blocking && d != sweep_driver {
+            if t == RING && d.engine == THREADS_MODE && d != sweep_driver {
                 p.windows.iter_mut().for_each(|w| {
                     w.load.messages_per_s /= 2.0;
                     w.load.answered_per_s /= 2.0;

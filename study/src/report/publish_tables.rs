@@ -7,9 +7,9 @@
 pub use super::lang::{number, Lang};
 use super::verdicts::checked_verdicts;
 use super::Report;
-use crate::stats::{Spread, Verdict};
+use crate::stats::Spread;
 use crate::sweep::{find, Point};
-use crate::target::Target;
+use crate::target::{Pair, Target};
 
 /// "47,528 (40,227-50,922)", or the median alone for one window.
 fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
@@ -38,7 +38,7 @@ pub fn readme_table(r: &Report) -> String {
         .into_iter()
         .filter(|&t| sweep.iter().any(|p| p.target == t))
         .collect();
-    let pairs: Vec<(Target, Target)> = models.windows(2).map(|w| (w[0], w[1])).collect();
+    let pairs: Vec<Pair> = models.windows(2).map(|w| Pair::ratio(w[0], w[1])).collect();
     let names = models
         .iter()
         .map(|t| t.name())
@@ -49,14 +49,14 @@ pub fn readme_table(r: &Report) -> String {
     head.extend(
         pairs
             .iter()
-            .map(|(a, b)| format!("{} vs {}", a.name(), b.name())),
+            .map(|p| format!("{} vs {}", p.a.name(), p.b.name())),
     );
     for what in ["p99 ms", "syscalls/msg", "threads", "RSS MiB"] {
         head.push(format!("{what} ({names})"));
     }
     let verdicts: Vec<_> = pairs
         .iter()
-        .map(|&(a, b)| checked_verdicts(&r.study, &r.cross_verdicts, a, b))
+        .map(|&p| checked_verdicts(&r.study, &r.cross_verdicts, p))
         .collect();
     let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
     counts.dedup();
@@ -87,18 +87,12 @@ pub fn readme_table(r: &Report) -> String {
                 })
             }));
         }
-        for (&(a, b), vs) in pairs.iter().zip(&verdicts) {
-            row.push(vs.iter().find(|v| v.connections == n).map_or(
-                "-".into(),
-                |v| match &v.checked {
-                    Some(o) => super::cross_show::outcome_words(a, b, o),
-                    None => match v.verdict {
-                        Verdict::Higher => format!("{} ahead", a.name()),
-                        Verdict::Lower => format!("{} ahead", b.name()),
-                        Verdict::NoDifference => "no difference beyond noise".into(),
-                    },
-                },
-            ));
+        for (&p, vs) in pairs.iter().zip(&verdicts) {
+            row.push(
+                vs.iter()
+                    .find(|v| v.connections == n)
+                    .map_or("-".into(), |v| super::tables::verdict_cell(p, v)),
+            );
         }
         let per_model = |f: &dyn Fn(&Point) -> Option<String>| {
             models
@@ -129,13 +123,11 @@ fn ms(us: f64) -> String {
 }
 
 /// How each guide names the servers in its table's head.
-fn label(t: Target, lang: Lang) -> &'static str {
-    match (lang, t.mode()) {
-        (Lang::En, Some(m)) => m.name(),
-        (Lang::Es, Some(sockmodes::IoMode::Blocking)) => "bloqueante",
-        (Lang::Es, Some(sockmodes::IoMode::NonBlocking)) => "no bloqueante",
-        (Lang::Es, Some(_)) => "finalización (Linux)",
-        (_, None) => t.name(),
+/// (The Spanish guide says which system a model exists on.)
+fn label(t: Target, lang: Lang) -> String {
+    match (lang, t.mode().and_then(|m| m.only_on())) {
+        (Lang::Es, Some(system)) => format!("{} ({system})", t.label(lang)),
+        _ => t.label(lang).to_string(),
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Study;
 use crate::stats::{compare, Verdict};
 use crate::sweep::find;
-use crate::target::Target;
+use crate::target::{Pair, Target};
 
 /// A target, checked against this run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -31,24 +31,38 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
             met,
         })
     };
+    // The registry's thread per connection and event loop, each against
+    // the least a server can do, and the event loop against tokio.
+    let Pair {
+        a: threads,
+        b: event_loop,
+        ..
+    } = Pair::THREADS_VS_LOOP;
+    let tokio = Pair::LOOP_VS_TOKIO.b;
     for r in study.cases.iter().filter(|r| r.group == "latency") {
-        let b = r.ratio(Target::Blocking, Target::Raw);
-        let nb = r.ratio(Target::NonBlocking, Target::Raw);
-        let vs_tokio = r.ratio(Target::NonBlocking, Target::Tokio);
+        let b = r.ratio(threads, Target::Raw);
+        let nb = r.ratio(event_loop, Target::Raw);
+        let vs_tokio = r.ratio(event_loop, tokio);
         push(
-            format!("blocking {} round trip within 1.05x of raw", r.case),
+            format!(
+                "{} {} round trip within 1.05x of raw",
+                threads.prose(),
+                r.case
+            ),
             "raw",
             b.map_or("-".into(), |x| format!("{x:.3}x")),
             b.map(|x| x <= 1.05),
         );
         push(
             format!(
-                "non-blocking {} round trip within 1.10x of raw and no slower than tokio",
-                r.case
+                "{} {} round trip within 1.10x of raw and no slower than {}",
+                event_loop.prose(),
+                r.case,
+                tokio.name()
             ),
-            "raw; tokio",
+            &format!("raw; {}", tokio.name()),
             match (nb, vs_tokio) {
-                (Some(a), Some(c)) => format!("{a:.3}x raw, {c:.3}x tokio"),
+                (Some(a), Some(c)) => format!("{a:.3}x raw, {c:.3}x {}", tokio.name()),
                 _ => "-".into(),
             },
             nb.zip(vs_tokio).map(|(a, c)| a <= 1.10 && c <= 1.0),
@@ -59,7 +73,7 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
         .iter()
         .filter(|r| r.group == "throughput" && r.case.starts_with("sink"))
     {
-        for t in [Target::Blocking, Target::NonBlocking] {
+        for t in [threads, event_loop] {
             let x = r.ratio(t, Target::Raw);
             push(
                 format!("{} sink throughput at least 0.9x raw", t.name()),
@@ -70,7 +84,8 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
         }
     }
     let at_1000 = |t: Target| find(&study.sweep, t, 1000);
-    if let (Some(c), Some(nb)) = (at_1000(Target::Completion), at_1000(Target::NonBlocking)) {
+    let ring = Pair::COMPLETION_VS_READINESS;
+    if let (Some(c), Some(nb)) = (at_1000(ring.a), at_1000(ring.b)) {
         if let (Some(c_msgs), Some(nb_msgs), Some(c_cpu), Some(nb_cpu)) =
             (c.msgs(), nb.msgs(), c.cpu_per_msg(), nb.cpu_per_msg())
         {
@@ -79,10 +94,13 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
             let floor = crate::stats::ratio(&c_msgs, &nb_msgs);
             let less_cpu = compare(&c.cpu_windows(), &nb.cpu_windows()) == Verdict::Lower;
             push(
-                "completion at 1000 connections at least 1.1x non-blocking's messages/s beyond noise, with \
-                 less CPU per message"
-                    .into(),
-                "non-blocking, same run",
+                format!(
+                    "{} at 1000 connections at least 1.1x {}'s messages/s beyond noise, with less CPU per \
+                     message",
+                    ring.a.prose(),
+                    ring.b.prose()
+                ),
+                &format!("{}, same run", ring.b.prose()),
                 format!(
                     "{}x messages/s; CPU per message {} against {} µs",
                     floor.show(2),
@@ -93,12 +111,17 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
             );
         }
     }
-    if let (Some(nb), Some(tokio)) = (at_1000(Target::NonBlocking), at_1000(Target::Tokio)) {
+    let ours = Pair::LOOP_VS_TOKIO;
+    if let (Some(nb), Some(tokio)) = (at_1000(ours.a), at_1000(ours.b)) {
         if let (Some(nb_msgs), Some(tokio_msgs)) = (nb.msgs(), tokio.msgs()) {
             let verdict = compare(&nb.msgs_windows(), &tokio.msgs_windows());
             push(
-                "non-blocking at 1000 connections not below tokio's messages/s beyond noise".into(),
-                "tokio",
+                format!(
+                    "{} at 1000 connections not below {}'s messages/s beyond noise",
+                    ours.a.prose(),
+                    ours.b.name()
+                ),
+                ours.b.name(),
                 format!("{} against {} msg/s", nb_msgs.show(0), tokio_msgs.show(0)),
                 Some(verdict != Verdict::Lower),
             );
@@ -107,10 +130,13 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
     if let Some(p) = study
         .scale
         .iter()
-        .find(|p| p.target == Target::NonBlocking && p.connections == 10_000)
+        .find(|p| p.target == event_loop && p.connections == 10_000)
     {
         push(
-            "10,000 idle connections: non-blocking server under 20 MiB resident".into(),
+            format!(
+                "10,000 idle connections: {} server under 20 MiB resident",
+                event_loop.prose()
+            ),
             "absolute",
             format!("{:.1} MiB", p.rss_mib),
             Some(p.rss_mib < 20.0),
@@ -119,14 +145,15 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
     let blocking = study
         .scale
         .iter()
-        .filter(|p| p.target == Target::Blocking)
+        .filter(|p| p.target == threads)
         .max_by_key(|p| p.connections);
     if let (Some(p), Some(bare)) = (blocking, &study.bare_threads) {
         let per_conn = (p.rss_mib - p.baseline_mib) * 1024.0 / p.connections.max(1) as f64;
         let x = per_conn / bare.kib_each().max(1e-9);
         push(
             format!(
-                "blocking: resident memory per idle connection at most 1.05x a bare std thread ({} connections)",
+                "{}: resident memory per idle connection at most 1.05x a bare std thread ({} connections)",
+                threads.prose(),
                 p.connections
             ),
             "a bare thread with the same stack, measured in this run",
