@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
+use sockmodes_common::Service;
 
 use crate::target::Target;
 
@@ -35,10 +36,34 @@ impl Metric {
     }
 }
 
+/// A criterion group: what a case measures. In JSON and in criterion's
+/// ids, its name (`"latency"`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Group {
+    /// Round trips of one message at a time.
+    Latency,
+    /// Bytes per second, frames streamed.
+    Throughput,
+}
+
+impl Group {
+    /// Every group, in the report's order.
+    pub const ALL: [Group; 2] = [Group::Latency, Group::Throughput];
+
+    /// The name in criterion's ids and the report's tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Latency => "latency",
+            Group::Throughput => "throughput",
+        }
+    }
+}
+
 /// One bench case as criterion names it: `group/target/param`.
 #[derive(Debug, Clone)]
 pub struct CaseSpec {
-    pub group: &'static str,
+    pub group: Group,
     pub param: String,
     pub label: String,
     pub metric: Metric,
@@ -49,7 +74,7 @@ pub struct CaseSpec {
 /// One case's medians, by server.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CaseResult {
-    pub group: String,
+    pub group: Group,
     pub case: String,
     pub metric: Metric,
     /// Value in the metric's unit (µs, bytes/s), by server.
@@ -65,6 +90,12 @@ impl CaseResult {
 
     pub fn ratio(&self, a: Target, b: Target) -> Option<f64> {
         Some(self.get(a)? / self.get(b)?)
+    }
+
+    /// The service the case exercises: its label's first word ("sink 1
+    /// MiB frames"), as the bench names it.
+    pub fn service(&self) -> Option<Service> {
+        self.case.split(' ').next()?.parse().ok()
     }
 }
 
@@ -127,7 +158,7 @@ pub fn collect(cases: &[CaseSpec], since: SystemTime) -> Vec<CaseResult> {
             let mut values = BTreeMap::new();
             let mut source = "not run";
             for t in Target::every() {
-                let id = format!("{}/{}/{}", spec.group, t.name(), spec.param);
+                let id = format!("{}/{}/{}", spec.group.name(), t.name(), spec.param);
                 if let Some((ns, how)) = median_ns(&id, since) {
                     let v = match spec.metric {
                         Metric::LatencyUs => ns / 1e3,
@@ -138,7 +169,7 @@ pub fn collect(cases: &[CaseSpec], since: SystemTime) -> Vec<CaseResult> {
                 }
             }
             CaseResult {
-                group: spec.group.to_string(),
+                group: spec.group,
                 case: spec.label.clone(),
                 metric: spec.metric,
                 values,

@@ -35,8 +35,8 @@ const fn model(t: Target) -> IoMode {
 /// server that used `busy` of its core.
 pub fn window(msgs: f64, busy: f64) -> Window {
     let load = LoadReport {
-        mode: "nonblocking".into(),
-        service: "echo".into(),
+        mode: EVENT_LOOP_MODE,
+        service: sockmodes_common::Service::Echo,
         connections: 10,
         duration_s: 1.0,
         messages: msgs as u64,
@@ -154,7 +154,7 @@ pub fn report() -> Report {
         sweep.push(point(THREADS, n, &b));
         sweep.push(point(EVENT_LOOP, n, &nb));
         sweep.push(point(Target::Tokio, n, &tk));
-        // Completion: the event loop's figures plus 15,000 (exact in JSON).
+        // The ring: the event loop's figures plus 15,000 (exact in JSON).
         let c = nb.map(|x| x + 15e3);
         sweep.push(point(RING, n, &c));
     }
@@ -197,7 +197,7 @@ pub fn report() -> Report {
         same_rate.push(p);
     }
     let cases = vec![CaseResult {
-        group: "latency".into(),
+        group: super::Group::Latency,
         case: "echo 16 B".into(),
         metric: Metric::LatencyUs,
         values: Target::all().iter().map(|&t| (t, 12.0)).collect(),

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use cases::{collect, criterion_dir, observe, CaseResult, CaseSpec, Metric};
+pub use cases::{collect, criterion_dir, observe, CaseResult, CaseSpec, Group, Metric};
 pub use targets::TargetCheck;
 
 pub use cross::CrossVerdict;

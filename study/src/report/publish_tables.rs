@@ -168,7 +168,7 @@ pub fn guide_table(r: &Report, lang: Lang) -> String {
     if let Some(case) = study
         .cases
         .iter()
-        .find(|c| c.group == "latency" && c.case == "echo 16 B")
+        .find(|c| c.group == super::Group::Latency && c.case == "echo 16 B")
     {
         let raw = case.get(Target::Raw).map_or("-".into(), |v| num(v, 1));
         row(

@@ -51,7 +51,10 @@ fn cases(r: &Report) -> Table {
         .iter()
         .map(|c: &CaseResult| {
             let v = |t: Target| c.get(t).map_or("-".into(), |v| c.metric.show(v));
-            let mut row = vec![format!("{} {}", c.group, c.case), c.metric.unit().into()];
+            let mut row = vec![
+                format!("{} {}", c.group.name(), c.case),
+                c.metric.unit().into(),
+            ];
             row.extend(present.iter().map(|&t| v(t)));
             row.extend(ratios.iter().map(|p| ratio_cell(c.ratio(p.a, p.b))));
             row

@@ -5,10 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Study;
+use super::{Group, Study};
 use crate::stats::{compare, Verdict};
 use crate::sweep::find;
 use crate::target::{Pair, Target};
+use sockmodes_common::Service;
 
 /// A target, checked against this run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -39,7 +40,7 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
         ..
     } = Pair::THREADS_VS_LOOP;
     let tokio = Pair::LOOP_VS_TOKIO.b;
-    for r in study.cases.iter().filter(|r| r.group == "latency") {
+    for r in study.cases.iter().filter(|r| r.group == Group::Latency) {
         let b = r.ratio(threads, Target::Raw);
         let nb = r.ratio(event_loop, Target::Raw);
         let vs_tokio = r.ratio(event_loop, tokio);
@@ -71,7 +72,7 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
     for r in study
         .cases
         .iter()
-        .filter(|r| r.group == "throughput" && r.case.starts_with("sink"))
+        .filter(|r| r.group == Group::Throughput && r.service() == Some(Service::Sink))
     {
         for t in [threads, event_loop] {
             let x = r.ratio(t, Target::Raw);
