@@ -11,6 +11,7 @@
 
 mod cases;
 mod charts;
+pub mod costs;
 pub mod cross;
 mod cross_show;
 pub mod findings;

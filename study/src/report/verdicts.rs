@@ -325,3 +325,7 @@ pub fn grouped_by_verdict(study: &Study, cross: &[CrossVerdict], pair: Pair) -> 
         calls(pair.b)
     ))
 }
+
+#[cfg(test)]
+#[path = "verdicts_tests.rs"]
+mod tests;

@@ -1,5 +1,5 @@
-//! Unit tests of `findings.rs`, on fixed synthetic data (kept apart so
-//! that `findings.rs` stays under 400 lines).
+//! Tests of `verdicts.rs` on hand-made windows: the crossover, where the
+//! cross-check breaks it, and the sentences that group counts by verdict.
 
 use super::super::cross::{Cause, CrossVerdict, Outcome};
 use super::super::fixture::{self, point, EVENT_LOOP, RING, THREADS, THREADS_MODE};
@@ -114,19 +114,6 @@ fn no_crossover_is_said_as_such() {
 }
 
 #[test]
-fn findings_are_sentences_without_walls_of_points() {
-    let r = fixture::report();
-    assert!(r
-        .findings
-        .iter()
-        .any(|f| f.starts_with("Crossover: from 100")));
-    assert!(r.findings.iter().any(|f| f.contains("same offered rate")));
-    for f in &r.findings {
-        assert!(f.matches(", ").count() < 12, "a wall: {f}");
-    }
-}
-
-#[test]
 fn a_count_where_the_verdict_depends_on_the_client_breaks_the_crossover() {
     let mut study = fixture::report().study;
     let cross = super::super::cross::verdicts(&study.cross_check);
@@ -152,7 +139,7 @@ fn a_count_where_the_verdict_depends_on_the_client_breaks_the_crossover() {
         s.contains("at 100 the verdict depends on the client"),
         "{s}"
     );
-    let findings = compute(&study);
+    let findings = super::super::findings::compute(&study);
     let cross_finding = findings
         .iter()
         .find(|f| f.starts_with("Cross-check at 100"))
