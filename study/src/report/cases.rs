@@ -28,6 +28,16 @@ impl Metric {
         }
     }
 
+    /// The value in this metric's unit of one iteration of `ns`
+    /// nanoseconds that carried `per_iter` bytes (latency: µs per round
+    /// trip; throughput: bytes per second).
+    pub fn from_ns(self, ns: f64, per_iter: f64) -> f64 {
+        match self {
+            Metric::LatencyUs => ns / 1e3,
+            Metric::BytesPerSec => per_iter / (ns / 1e9),
+        }
+    }
+
     pub fn show(self, v: f64) -> String {
         match self {
             Metric::LatencyUs => format!("{v:.1}"),
@@ -160,11 +170,7 @@ pub fn collect(cases: &[CaseSpec], since: SystemTime) -> Vec<CaseResult> {
             for t in Target::every() {
                 let id = format!("{}/{}/{}", spec.group.name(), t.name(), spec.param);
                 if let Some((ns, how)) = median_ns(&id, since) {
-                    let v = match spec.metric {
-                        Metric::LatencyUs => ns / 1e3,
-                        Metric::BytesPerSec => spec.per_iter / (ns / 1e9),
-                    };
-                    values.insert(t, v);
+                    values.insert(t, spec.metric.from_ns(ns, spec.per_iter));
                     source = how;
                 }
             }
@@ -177,4 +183,48 @@ pub fn collect(cases: &[CaseSpec], since: SystemTime) -> Vec<CaseResult> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_is_read_in_its_metrics_unit() {
+        assert_eq!(Metric::LatencyUs.from_ns(12_500.0, 1.0), 12.5);
+        // 1 MiB in 1 ms: 1,048,576,000 bytes/s, shown as 1049 MB/s.
+        let v = Metric::BytesPerSec.from_ns(1e6, 1_048_576.0);
+        assert_eq!(v, 1_048_576_000.0);
+        assert_eq!(Metric::BytesPerSec.show(v), "1049");
+        assert_eq!(Metric::LatencyUs.show(12.46), "12.5");
+    }
+
+    #[test]
+    fn without_criterions_estimate_the_median_of_the_benchs_own_runs_is_used() {
+        let id = format!("test-only/raw/median-{}", std::process::id());
+        for ns in [300, 100, 200] {
+            observe(&id, 10, std::time::Duration::from_nanos(ns * 10));
+        }
+        let (ns, how) = median_ns(&id, SystemTime::now()).expect("observed");
+        assert_eq!(ns, 200.0);
+        assert!(how.starts_with("single run"), "{how}");
+        assert_eq!(median_ns("test-only/never/run", SystemTime::now()), None);
+    }
+
+    #[test]
+    fn a_case_knows_its_group_and_service() {
+        let case = |label: &str| CaseResult {
+            group: Group::Throughput,
+            case: label.into(),
+            metric: Metric::BytesPerSec,
+            values: BTreeMap::new(),
+            source: String::new(),
+        };
+        assert_eq!(case("sink 1 MiB frames").service(), Some(Service::Sink));
+        assert_eq!(case("echo 64 KiB frames").service(), Some(Service::Echo));
+        assert_eq!(case("upload").service(), None);
+        let text = serde_json::to_string(&Group::Latency).unwrap();
+        assert_eq!(text, "\"latency\"");
+        assert_eq!(Group::ALL.map(Group::name), ["latency", "throughput"]);
+    }
 }

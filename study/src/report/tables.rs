@@ -315,7 +315,7 @@ fn idle_memory(r: &Report) -> Table {
         .scale
         .iter()
         .map(|p| {
-            let per = (p.rss_mib - p.baseline_mib) * 1024.0 / p.connections as f64;
+            let per = p.kib_per_connection();
             vec![
                 p.target.name().into(),
                 p.connections.to_string(),

@@ -149,7 +149,7 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
         .filter(|p| p.target == threads)
         .max_by_key(|p| p.connections);
     if let (Some(p), Some(bare)) = (blocking, &study.bare_threads) {
-        let per_conn = (p.rss_mib - p.baseline_mib) * 1024.0 / p.connections.max(1) as f64;
+        let per_conn = p.kib_per_connection();
         let x = per_conn / bare.kib_each().max(1e-9);
         push(
             format!(
