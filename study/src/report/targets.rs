@@ -21,30 +21,44 @@ pub struct TargetCheck {
     pub met: Option<bool>,
 }
 
-/// Judges `study` against the targets.
-pub fn check(study: &Study) -> Vec<TargetCheck> {
-    let mut checks = Vec::new();
-    let mut push = |target: String, limit: &str, measured: String, met: Option<bool>| {
-        checks.push(TargetCheck {
+impl TargetCheck {
+    fn new(target: String, limit: &str, measured: String, met: Option<bool>) -> TargetCheck {
+        TargetCheck {
             target,
             limit: limit.into(),
             measured,
             met,
-        })
-    };
-    // The registry's thread per connection and event loop, each against
-    // the least a server can do, and the event loop against tokio.
+        }
+    }
+}
+
+/// Judges `study` against the targets, in the table's order.
+pub fn check(study: &Study) -> Vec<TargetCheck> {
+    let mut checks = round_trips(study);
+    checks.extend(sink(study));
+    checks.extend(completion_at_1000(study));
+    checks.extend(loop_against_tokio(study));
+    checks.extend(idle_memory(study));
+    checks.extend(thread_yardstick(study));
+    checks
+}
+
+/// The registry's thread per connection and event loop in each latency
+/// case, against the least a server can do, and the event loop against
+/// tokio.
+fn round_trips(study: &Study) -> Vec<TargetCheck> {
     let Pair {
         a: threads,
         b: event_loop,
         ..
     } = Pair::THREADS_VS_LOOP;
     let tokio = Pair::LOOP_VS_TOKIO.b;
+    let mut checks = Vec::new();
     for r in study.cases.iter().filter(|r| r.group == Group::Latency) {
         let b = r.ratio(threads, Target::Raw);
         let nb = r.ratio(event_loop, Target::Raw);
         let vs_tokio = r.ratio(event_loop, tokio);
-        push(
+        checks.push(TargetCheck::new(
             format!(
                 "{} {} round trip within 1.05x of raw",
                 threads.prose(),
@@ -53,8 +67,8 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
             "raw",
             b.map_or("-".into(), |x| format!("{x:.3}x")),
             b.map(|x| x <= 1.05),
-        );
-        push(
+        ));
+        checks.push(TargetCheck::new(
             format!(
                 "{} {} round trip within 1.10x of raw and no slower than {}",
                 event_loop.prose(),
@@ -67,105 +81,127 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
                 _ => "-".into(),
             },
             nb.zip(vs_tokio).map(|(a, c)| a <= 1.10 && c <= 1.0),
-        );
+        ));
     }
+    checks
+}
+
+/// Both of the crossover's servers in the sink case, against raw doing
+/// the same work.
+fn sink(study: &Study) -> Vec<TargetCheck> {
+    let pair = Pair::THREADS_VS_LOOP;
+    let mut checks = Vec::new();
     for r in study
         .cases
         .iter()
         .filter(|r| r.group == Group::Throughput && r.service() == Some(Service::Sink))
     {
-        for t in [threads, event_loop] {
+        for t in [pair.a, pair.b] {
             let x = r.ratio(t, Target::Raw);
-            push(
+            checks.push(TargetCheck::new(
                 format!("{} sink throughput at least 0.9x raw", t.name()),
                 "raw with CRC-32 (the same work)",
                 x.map_or("-".into(), |x| format!("{x:.3}x")),
                 x.map(|x| x >= 0.9),
-            );
+            ));
         }
     }
-    let at_1000 = |t: Target| find(&study.sweep, t, 1000);
+    checks
+}
+
+/// Completion at 1,000 connections: 1.1x readiness beyond noise (every
+/// completion window at least 1.1x every readiness window), with less CPU
+/// per message beyond noise.
+fn completion_at_1000(study: &Study) -> Option<TargetCheck> {
     let ring = Pair::COMPLETION_VS_READINESS;
-    if let (Some(c), Some(nb)) = (at_1000(ring.a), at_1000(ring.b)) {
-        if let (Some(c_msgs), Some(nb_msgs), Some(c_cpu), Some(nb_cpu)) =
-            (c.msgs(), nb.msgs(), c.cpu_per_msg(), nb.cpu_per_msg())
-        {
-            // 1.1x beyond noise: every completion window at least 1.1x every
-            // non-blocking window, and less CPU per message beyond noise.
-            let floor = crate::stats::ratio(&c_msgs, &nb_msgs);
-            let less_cpu = compare(&c.cpu_windows(), &nb.cpu_windows()) == Verdict::Lower;
-            push(
-                format!(
-                    "{} at 1000 connections at least 1.1x {}'s messages/s beyond noise, with less CPU per \
-                     message",
-                    ring.a.prose(),
-                    ring.b.prose()
-                ),
-                &format!("{}, same run", ring.b.prose()),
-                format!(
-                    "{}x messages/s; CPU per message {} against {} µs",
-                    floor.show(2),
-                    c_cpu.show(1),
-                    nb_cpu.show(1)
-                ),
-                Some(floor.min >= 1.1 && less_cpu),
-            );
-        }
-    }
+    let (c, nb) = (
+        find(&study.sweep, ring.a, 1000)?,
+        find(&study.sweep, ring.b, 1000)?,
+    );
+    let (c_msgs, nb_msgs) = (c.msgs()?, nb.msgs()?);
+    let (c_cpu, nb_cpu) = (c.cpu_per_msg()?, nb.cpu_per_msg()?);
+    let floor = crate::stats::ratio(&c_msgs, &nb_msgs);
+    let less_cpu = compare(&c.cpu_windows(), &nb.cpu_windows()) == Verdict::Lower;
+    Some(TargetCheck::new(
+        format!(
+            "{} at 1000 connections at least 1.1x {}'s messages/s beyond noise, with less CPU per message",
+            ring.a.prose(),
+            ring.b.prose()
+        ),
+        &format!("{}, same run", ring.b.prose()),
+        format!(
+            "{}x messages/s; CPU per message {} against {} µs",
+            floor.show(2),
+            c_cpu.show(1),
+            nb_cpu.show(1)
+        ),
+        Some(floor.min >= 1.1 && less_cpu),
+    ))
+}
+
+/// Our event loop at 1,000 connections, not below tokio's beyond noise.
+fn loop_against_tokio(study: &Study) -> Option<TargetCheck> {
     let ours = Pair::LOOP_VS_TOKIO;
-    if let (Some(nb), Some(tokio)) = (at_1000(ours.a), at_1000(ours.b)) {
-        if let (Some(nb_msgs), Some(tokio_msgs)) = (nb.msgs(), tokio.msgs()) {
-            let verdict = compare(&nb.msgs_windows(), &tokio.msgs_windows());
-            push(
-                format!(
-                    "{} at 1000 connections not below {}'s messages/s beyond noise",
-                    ours.a.prose(),
-                    ours.b.name()
-                ),
-                ours.b.name(),
-                format!("{} against {} msg/s", nb_msgs.show(0), tokio_msgs.show(0)),
-                Some(verdict != Verdict::Lower),
-            );
-        }
-    }
-    if let Some(p) = study
+    let (nb, tokio) = (
+        find(&study.sweep, ours.a, 1000)?,
+        find(&study.sweep, ours.b, 1000)?,
+    );
+    let (nb_msgs, tokio_msgs) = (nb.msgs()?, tokio.msgs()?);
+    let verdict = compare(&nb.msgs_windows(), &tokio.msgs_windows());
+    Some(TargetCheck::new(
+        format!(
+            "{} at 1000 connections not below {}'s messages/s beyond noise",
+            ours.a.prose(),
+            ours.b.name()
+        ),
+        ours.b.name(),
+        format!("{} against {} msg/s", nb_msgs.show(0), tokio_msgs.show(0)),
+        Some(verdict != Verdict::Lower),
+    ))
+}
+
+/// The event loop holding 10,000 idle connections in under 20 MiB.
+fn idle_memory(study: &Study) -> Option<TargetCheck> {
+    let event_loop = Pair::THREADS_VS_LOOP.b;
+    let p = study
         .scale
         .iter()
-        .find(|p| p.target == event_loop && p.connections == 10_000)
-    {
-        push(
-            format!(
-                "10,000 idle connections: {} server under 20 MiB resident",
-                event_loop.prose()
-            ),
-            "absolute",
-            format!("{:.1} MiB", p.rss_mib),
-            Some(p.rss_mib < 20.0),
-        );
-    }
-    let blocking = study
+        .find(|p| p.target == event_loop && p.connections == 10_000)?;
+    Some(TargetCheck::new(
+        format!(
+            "10,000 idle connections: {} server under 20 MiB resident",
+            event_loop.prose()
+        ),
+        "absolute",
+        format!("{:.1} MiB", p.rss_mib),
+        Some(p.rss_mib < 20.0),
+    ))
+}
+
+/// A thread per connection's idle memory against a bare thread's.
+fn thread_yardstick(study: &Study) -> Option<TargetCheck> {
+    let threads = Pair::THREADS_VS_LOOP.a;
+    let p = study
         .scale
         .iter()
         .filter(|p| p.target == threads)
-        .max_by_key(|p| p.connections);
-    if let (Some(p), Some(bare)) = (blocking, &study.bare_threads) {
-        let per_conn = p.kib_per_connection();
-        let x = per_conn / bare.kib_each().max(1e-9);
-        push(
-            format!(
-                "{}: resident memory per idle connection at most 1.05x a bare std thread ({} connections)",
-                threads.prose(),
-                p.connections
-            ),
-            "a bare thread with the same stack, measured in this run",
-            format!(
-                "{per_conn:.1} KiB against {:.1} KiB: {x:.2}x",
-                bare.kib_each()
-            ),
-            Some(x <= 1.05),
-        );
-    }
-    checks
+        .max_by_key(|p| p.connections)?;
+    let bare = study.bare_threads.as_ref()?;
+    let per_conn = p.kib_per_connection();
+    let x = per_conn / bare.kib_each().max(1e-9);
+    Some(TargetCheck::new(
+        format!(
+            "{}: resident memory per idle connection at most 1.05x a bare std thread ({} connections)",
+            threads.prose(),
+            p.connections
+        ),
+        "a bare thread with the same stack, measured in this run",
+        format!(
+            "{per_conn:.1} KiB against {:.1} KiB: {x:.2}x",
+            bare.kib_each()
+        ),
+        Some(x <= 1.05),
+    ))
 }
 
 #[cfg(test)]
