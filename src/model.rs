@@ -9,10 +9,13 @@
 //! | readiness | one thread, in `epoll_wait` ("which sockets could be read?") | the thread, after the event | `nonblocking/` (mio) |
 //! | completion | one thread, in `io_uring_enter` ("which reads finished?") | the kernel, before the event | `completion/` (io_uring, Linux) |
 //!
-//! Adding a model means: its crate, one variant here (with its name, its
-//! description and its memory per connection), one arm in
-//! [`Server::start`](crate::Server::start), and optionally a client and a
-//! load engine (then it joins [`IoMode::CLIENTS`]).
+//! Adding a model means: its crate, one variant here (the compiler lists
+//! every question below it must answer: its name and words in each
+//! language, its colour in the charts, its role in a sentence, whether it
+//! has event loops, its memory per connection), one arm in
+//! [`Server::start`](crate::Server::start), one in the load generator, and
+//! optionally a client and a load engine (then it joins
+//! [`IoMode::CLIENTS`]). Everything else asks this registry.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,10 +1,13 @@
 //! What the study compares, and how long it runs.
 //!
-//! One list of servers: the I/O models the command serves (taken from the
-//! registry, `sockmodes::IoMode`), and the two references the bench adds
-//! beside them (`raw`, the least a server can do;
-//! `tokio`, what a user would pick instead). Tables, findings and charts
-//! iterate over these lists, so a server is added here once.
+//! One list of servers: the I/O models the command serves
+//! ([`Target::Model`], each asked of the registry, `sockmodes::IoMode`:
+//! its name, words, colour and role), and the two references the bench
+//! adds beside them (`raw`, the least a server can do; `tokio`, what a user
+//! would pick instead). Tables, findings and charts iterate over these
+//! lists and ask; the comparisons the report draws between two servers are
+//! the [`Pair`]s here, so a new model needs no line in this file unless it
+//! joins one of them.
 
 use serde::{Deserialize, Serialize};
 use sockmodes::demo::Lang;

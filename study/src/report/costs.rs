@@ -15,7 +15,7 @@ use crate::target::{Pair, Target};
 ///
 /// Why 10x: queueing theory's knee is gradual; an order of magnitude is
 /// where a user notices.
-const KNEE: f64 = 10.0;
+pub const KNEE: f64 = 10.0;
 
 fn show(s: Option<Spread>, digits: usize) -> String {
     s.map_or("-".into(), |s| s.show(digits))
