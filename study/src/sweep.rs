@@ -71,6 +71,10 @@ pub struct Plan {
 impl Plan {
     /// The plan for `mode`, within the open-file limit `nofile` (each side
     /// holds one descriptor per connection).
+    ///
+    /// Longer than 80 lines because it is a table: every size of every run
+    /// mode, each beside the measured reason it was chosen; split, the
+    /// reasons would leave their figures.
     pub fn new(mode: RunMode, nofile: u64, server_cores: usize) -> Plan {
         // Why these counts: decades from 1 to 10,000, where the modes part
         // ways; 3,000 was dropped when every point became five windows (it

@@ -121,9 +121,47 @@ pub fn point(target: Target, n: usize, msgs: &[f64]) -> Point {
     }
 }
 
-/// A quick run: blocking below non-blocking beyond noise from 100
-/// connections, the same below; tokio between.
+/// A quick run: the thread per connection below the event loop beyond
+/// noise from 100 connections, the ring above it; tokio between.
 pub fn report() -> Report {
+    let sweep = sweep();
+    let study = Study {
+        plan: Plan::new(RunMode::Quick, 20_000, 1),
+        cases: cases(),
+        cross_check: cross_check(&sweep),
+        sweep,
+        load_steps: load_steps(),
+        same_rate: same_rate(),
+        scale: scale(),
+        bare_threads: Some(BareThreads {
+            threads: 10_000,
+            rss_mib: 138.0,
+            baseline_mib: 4.0,
+        }),
+        elapsed_s: Some(200.0),
+        parts: vec![
+            super::PartTime {
+                part: super::Part::Criterion,
+                seconds: 60.0,
+            },
+            super::PartTime {
+                part: super::Part::CrossCheck,
+                seconds: 80.0,
+            },
+        ],
+    };
+    let machine = Machine {
+        cpu: "test".into(),
+        cores: 2,
+        kernel: "test".into(),
+        memory_gib: 24.0,
+        date_utc: "2026-11-26 00:00 UTC".into(),
+    };
+    Report::new(study, machine)
+}
+
+/// The sweep: 1 to 1,000 connections, five windows a point.
+fn sweep() -> Vec<Point> {
     let mut sweep = Vec::new();
     for (n, b, nb, tk) in [
         (
@@ -158,6 +196,11 @@ pub fn report() -> Report {
         let c = nb.map(|x| x + 15e3);
         sweep.push(point(RING, n, &c));
     }
+    sweep
+}
+
+/// The offered-load steps: 10%, 50% and 90% of 100,000 msg/s.
+fn load_steps() -> Vec<Point> {
     let mut load_steps = Vec::new();
     for pct in [10.0, 50.0, 90.0] {
         for t in Target::studied() {
@@ -178,6 +221,11 @@ pub fn report() -> Report {
             load_steps.push(p);
         }
     }
+    load_steps
+}
+
+/// Every server at 50,000 msg/s, the ring cheapest.
+fn same_rate() -> Vec<Point> {
     let mut same_rate = Vec::new();
     for (t, cpu) in [
         (THREADS, 9.0),
@@ -196,14 +244,23 @@ pub fn report() -> Report {
         }
         same_rate.push(p);
     }
-    let cases = vec![CaseResult {
+    same_rate
+}
+
+/// One criterion case, every server at 12 µs.
+fn cases() -> Vec<CaseResult> {
+    vec![CaseResult {
         group: super::Group::Latency,
         case: "echo 16 B".into(),
         metric: Metric::LatencyUs,
         values: Target::all().iter().map(|&t| (t, 12.0)).collect(),
         source: "criterion median".into(),
-    }];
-    let scale = [THREADS, EVENT_LOOP, RING]
+    }]
+}
+
+/// 10,000 idle connections: the thread per connection at 140 MiB.
+fn scale() -> Vec<ScalePoint> {
+    [THREADS, EVENT_LOOP, RING]
         .iter()
         .map(|&t| ScalePoint {
             target: t,
@@ -211,7 +268,11 @@ pub fn report() -> Report {
             rss_mib: if t == THREADS { 140.0 } else { 7.0 },
             baseline_mib: 4.0,
         })
-        .collect();
+        .collect()
+}
+
+/// The cross-check at 100 connections.
+fn cross_check(sweep: &[Point]) -> Vec<Cell> {
     // The cross-check at 100: every driver agrees with the sweep, except
     // that the thread-per-connection client, unpinned, sees completion
     // behind the event loop (so that pair depends on the client).
@@ -239,37 +300,5 @@ pub fn report() -> Report {
             });
         }
     }
-    let study = Study {
-        plan: Plan::new(RunMode::Quick, 20_000, 1),
-        cases,
-        sweep,
-        load_steps,
-        same_rate,
-        scale,
-        bare_threads: Some(BareThreads {
-            threads: 10_000,
-            rss_mib: 138.0,
-            baseline_mib: 4.0,
-        }),
-        cross_check,
-        elapsed_s: Some(200.0),
-        parts: vec![
-            super::PartTime {
-                part: super::Part::Criterion,
-                seconds: 60.0,
-            },
-            super::PartTime {
-                part: super::Part::CrossCheck,
-                seconds: 80.0,
-            },
-        ],
-    };
-    let machine = Machine {
-        cpu: "test".into(),
-        cores: 2,
-        kernel: "test".into(),
-        memory_gib: 24.0,
-        date_utc: "2026-11-26 00:00 UTC".into(),
-    };
-    Report::new(study, machine)
+    cross_check
 }

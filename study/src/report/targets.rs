@@ -109,7 +109,7 @@ fn sink(study: &Study) -> Vec<TargetCheck> {
     checks
 }
 
-/// Completion at 1,000 connections: 1.1x readiness beyond noise (every
+/// The ring at 1,000 connections: 1.1x the event loop beyond noise (every
 /// completion window at least 1.1x every readiness window), with less CPU
 /// per message beyond noise.
 fn completion_at_1000(study: &Study) -> Option<TargetCheck> {
