@@ -33,7 +33,7 @@ use sockmodes_study::crosscheck;
 use sockmodes_study::driver::Driver;
 use sockmodes_study::machine::Machine;
 use sockmodes_study::report::{
-    self, criterion_dir, observe, CaseSpec, Metric, Part, PartTime, Report, Study,
+    self, criterion_dir, observe, CaseSpec, Group, Metric, Part, PartTime, Report, Study,
 };
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
 use sockmodes_study::service;
@@ -166,7 +166,7 @@ fn main() {
 
 /// Echo round trips on one connection (set up outside the timed part).
 fn latency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
-    let mut group = c.benchmark_group("latency");
+    let mut group = c.benchmark_group(Group::Latency.name());
     for (size, param) in LATENCY_SIZES {
         let wire = clients::wire(size);
         // A server per size: raw is told the message length.
@@ -177,7 +177,7 @@ fn latency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
         for (target, server) in &servers {
             let mut stream = clients::connect(server.addr());
             let mut reply = vec![0u8; wire.len()];
-            let id = format!("latency/{}/{param}", target.name());
+            let id = format!("{}/{}/{param}", Group::Latency.name(), target.name());
             group.bench_function(BenchmarkId::new(target.name(), param), |b| {
                 b.iter_custom(|iters| {
                     let d = clients::round_trips(&mut stream, &wire, &mut reply, iters);
@@ -187,7 +187,7 @@ fn latency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
             });
         }
         cases.push(CaseSpec {
-            group: "latency",
+            group: Group::Latency,
             param: param.to_string(),
             label: format!("echo {}", human(size)),
             metric: Metric::LatencyUs,
@@ -199,13 +199,13 @@ fn latency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
 
 /// Sink upload in 1 MiB frames, and streamed echo of 64 KiB frames.
 fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
-    let mut group = c.benchmark_group("throughput");
+    let mut group = c.benchmark_group(Group::Throughput.name());
     group.sample_size(20);
     let sink = clients::wire(1 << 20);
     group.throughput(Throughput::Bytes(sink.len() as u64));
     for target in Target::all() {
         let server = Running::start(target, Service::Sink, sink.len());
-        let id = format!("throughput/{}/sink-1MiB", target.name());
+        let id = format!("{}/{}/sink-1MiB", Group::Throughput.name(), target.name());
         group.bench_function(BenchmarkId::new(target.name(), "sink-1MiB"), |b| {
             b.iter_custom(|iters| {
                 let d = clients::sink_upload(server.addr(), &sink, iters);
@@ -215,7 +215,7 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
         });
     }
     cases.push(CaseSpec {
-        group: "throughput",
+        group: Group::Throughput,
         param: "sink-1MiB".into(),
         label: "sink 1 MiB frames".into(),
         metric: Metric::BytesPerSec,
@@ -226,7 +226,7 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     for target in Target::all() {
         let server = Running::start(target, Service::Echo, echo.len());
         let mut stream: TcpStream = clients::connect(server.addr());
-        let id = format!("throughput/{}/echo-64KiB", target.name());
+        let id = format!("{}/{}/echo-64KiB", Group::Throughput.name(), target.name());
         group.bench_function(BenchmarkId::new(target.name(), "echo-64KiB"), |b| {
             b.iter_custom(|iters| {
                 let d = clients::echo_stream(&mut stream, &echo, iters);
@@ -236,7 +236,7 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
         });
     }
     cases.push(CaseSpec {
-        group: "throughput",
+        group: Group::Throughput,
         param: "echo-64KiB".into(),
         label: "echo 64 KiB frames".into(),
         metric: Metric::BytesPerSec,

@@ -9,10 +9,13 @@
 //! | readiness | one thread, in `epoll_wait` ("which sockets could be read?") | the thread, after the event | `nonblocking/` (mio) |
 //! | completion | one thread, in `io_uring_enter` ("which reads finished?") | the kernel, before the event | `completion/` (io_uring, Linux) |
 //!
-//! Adding a model means: its crate, one variant here (with its name, its
-//! description and its memory per connection), one arm in
-//! [`start_server`](crate::start_server), and optionally a client and a
-//! load engine (then it joins [`IoMode::CLIENTS`]).
+//! Adding a model means: its crate, one variant here (the compiler lists
+//! every question below it must answer: its name and words in each
+//! language, its colour in the charts, its role in a sentence, whether it
+//! has event loops, its memory per connection), one arm in
+//! [`start_server`](crate::start_server), one in the load generator, and
+//! optionally a client and a load engine (then it joins
+//! [`IoMode::CLIENTS`]). Everything else asks this registry.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,9 +24,10 @@ use sockmodes_common::config::MemoryBound;
 use sockmodes_common::{ServerConfig, ServerSession};
 
 use crate::ceiling::Concurrency;
+use crate::demo::Lang;
 
 /// An I/O model. The doc comments are `--mode`'s help.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, clap::ValueEnum)]
 pub enum IoMode {
     /// std::net: calls wait; one thread per connection.
     #[default]
@@ -72,6 +76,70 @@ impl IoMode {
         }
     }
 
+    /// The name in running English text ("the non-blocking server").
+    pub fn prose(self) -> &'static str {
+        match self {
+            IoMode::Blocking => "blocking",
+            IoMode::NonBlocking => "non-blocking",
+            IoMode::Completion => "completion",
+        }
+    }
+
+    /// The name in a ratio's column head ("nb/b").
+    pub fn short(self) -> &'static str {
+        match self {
+            IoMode::Blocking => "b",
+            IoMode::NonBlocking => "nb",
+            IoMode::Completion => "c",
+        }
+    }
+
+    /// The name in `lang`: the command-line name in English, the
+    /// glossary's word in Spanish (docs/glosario.md).
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (lang, self) {
+            (Lang::En, m) => m.name(),
+            (Lang::Es, IoMode::Blocking) => "bloqueante",
+            (Lang::Es, IoMode::NonBlocking) => "no bloqueante",
+            (Lang::Es, IoMode::Completion) => "finalización",
+        }
+    }
+
+    /// The model in brief, as the report's first table introduces it:
+    /// its API and what kind of server it is.
+    pub fn in_brief(self) -> &'static str {
+        match self {
+            IoMode::Blocking => "std, thread per connection",
+            IoMode::NonBlocking => "mio, readiness",
+            IoMode::Completion => "io_uring, Linux",
+        }
+    }
+
+    /// Its colour in every chart (red, blue, orange), as RGB.
+    pub fn colour(self) -> (u8, u8, u8) {
+        match self {
+            IoMode::Blocking => (214, 39, 40),
+            IoMode::NonBlocking => (31, 119, 180),
+            IoMode::Completion => (255, 127, 14),
+        }
+    }
+
+    /// Who does the I/O, as a sentence says it ("the blocking one uses a
+    /// thread per connection"; "the event loop ran 3 threads").
+    pub fn role(self) -> &'static str {
+        match self {
+            IoMode::Blocking => "a thread per connection",
+            IoMode::NonBlocking => "the event loop",
+            IoMode::Completion => "a single ring",
+        }
+    }
+
+    /// True when `--threads N` runs N event loops that share the
+    /// connections; the other models take no thread count.
+    pub fn has_event_loops(self) -> bool {
+        matches!(self, IoMode::NonBlocking)
+    }
+
     /// What kind of waiting it teaches, in a few words.
     pub fn kind(self) -> &'static str {
         match self {
@@ -84,6 +152,14 @@ impl IoMode {
     /// True when the model has a client and a load engine (see [`CLIENTS`](Self::CLIENTS)).
     pub fn has_client(self) -> bool {
         IoMode::CLIENTS.contains(&self)
+    }
+
+    /// `Some(system)` when the model exists on one system only.
+    pub fn only_on(self) -> Option<&'static str> {
+        match self {
+            IoMode::Completion => Some("Linux"),
+            IoMode::Blocking | IoMode::NonBlocking => None,
+        }
     }
 
     /// `Some(os)` when this system cannot build the model at all.

@@ -40,12 +40,11 @@ impl Running {
     fn start_here(target: Target, service: Service, wire_len: usize) -> Running {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         match target {
-            Target::Blocking | Target::NonBlocking | Target::Completion => {
+            Target::Model(mode) => {
                 let mut config = ServerConfig::new(addr, service);
                 config.max_frame = MAX_FRAME;
                 config.event_loops = EVENT_THREADS;
                 config.max_conns = 20_000;
-                let mode = target.mode().expect("a model");
                 let handler: MessageHandler = Arc::new(|_, _| {});
                 Running::Ours(Some(
                     start_server(mode, config, handler).expect("server starts"),

@@ -126,8 +126,8 @@ fn server_config(args: &ServerArgs) -> Result<ServerConfig, InputError> {
     config.idle_timeout =
         parse_secs(&args.idle_timeout).map_err(|e| InputError(format!("--idle-timeout: {e}")))?;
     config.event_loops = args.threads;
-    if args.threads > 1 && args.mode != IoMode::NonBlocking {
-        tracing::warn!("--threads applies to the non-blocking server; the blocking one uses a thread per connection, the completion one a single ring");
+    if args.threads > 1 && !args.mode.has_event_loops() {
+        tracing::warn!("{}", threads_ignored());
     }
     Ok(config)
 }
@@ -255,4 +255,38 @@ fn machine_name(bytes: u64) -> String {
         human_bytes(bytes),
         bounds::MACHINE_MEMORY_SOURCE
     )
+}
+
+/// Why `--threads` changes nothing for some models, from the registry:
+/// "--threads applies to the non-blocking server; the blocking one uses a
+/// thread per connection, the completion one a single ring".
+fn threads_ignored() -> String {
+    let (loops, others): (Vec<IoMode>, Vec<IoMode>) =
+        IoMode::ALL.into_iter().partition(|m| m.has_event_loops());
+    let loops: Vec<&str> = loops.iter().map(|m| m.prose()).collect();
+    let others: Vec<String> = others
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let verb = if i == 0 { " uses" } else { "" };
+            format!("the {} one{verb} {}", m.prose(), m.role())
+        })
+        .collect();
+    format!(
+        "--threads applies to the {} server; {}",
+        loops.join(" and "),
+        others.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_threads_warning_names_each_model_as_the_registry_does() {
+        assert_eq!(
+            super::threads_ignored(),
+            "--threads applies to the non-blocking server; the blocking one uses a thread per \
+             connection, the completion one a single ring"
+        );
+    }
 }

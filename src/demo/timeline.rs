@@ -245,8 +245,8 @@ mod tests {
             svg.contains(Lang::En.t("o.b_one_thread")),
             "rows are labelled"
         );
-        assert!(svg.contains(">1002 ms<") && svg.contains(">1.00 ms<"));
-        assert!(width(&svg, "B waits for its message to be taken: 0.0-1002.4") > 400.0);
+        assert!(svg.contains(">1,002 ms<") && svg.contains(">1.00 ms<"));
+        assert!(width(&svg, "B waits for its message to be taken: 0.0-1,002.4") > 400.0);
         assert!(width(&svg, "B waits for its message to be taken: 0.0-1.0") < 5.0);
         let empty = Step {
             spans: Vec::new(),

@@ -12,12 +12,14 @@ use std::time::{Duration, SystemTime};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use sockmodes_common::show::{count, plural};
+use sockmodes_common::Service;
 
 use super::cpu::{CpuWindow, CLIENT_BOUND_UTILIZATION};
 use super::endings::{self, endings_said, Endings};
 use super::fairness::{self, Fairness, Ramp};
 use super::record::{Recorder, MAX_LATENCY_US};
 use super::{hdrlog, LoadConfig, Outcome};
+use crate::IoMode;
 
 /// Shortfall of the offered open-loop rate the run tolerates before it
 /// warns.
@@ -28,13 +30,30 @@ use super::{hdrlog, LoadConfig, Outcome};
 /// of noise, the server or the client fell behind.
 const RATE_SLACK: f64 = 0.05;
 
+/// A [`Service`] in JSON: its command-line name (`"echo"`), as
+/// `--json` has always printed it.
+mod service_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sockmodes_common::Service;
+
+    pub fn serialize<S: Serializer>(service: &Service, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(service.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Service, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// The figures of one run; `--json` prints exactly these fields.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LoadReport {
-    /// Client mode.
-    pub mode: String,
-    /// Service.
-    pub service: String,
+    /// Client mode (in JSON its command-line name, `"nonblocking"`).
+    pub mode: IoMode,
+    /// Service (in JSON its name, `"echo"`).
+    #[serde(with = "service_name")]
+    pub service: Service,
     /// Connections made (those asked for but the ones that never connected;
     /// see `ended`).
     pub connections: usize,
@@ -233,8 +252,8 @@ fn summarize(
         ));
     }
     LoadReport {
-        mode: config.mode.name().to_string(),
-        service: config.service.name().to_string(),
+        mode: config.mode,
+        service: config.service,
         connections: 0,
         duration_s: secs,
         messages: rec.messages,
@@ -381,6 +400,31 @@ fn percent(q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mode_and_the_service_travel_in_json_as_their_names() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Head {
+            mode: crate::IoMode,
+            #[serde(with = "super::service_name")]
+            service: sockmodes_common::Service,
+        }
+        for mode in crate::IoMode::ALL {
+            for service in sockmodes_common::Service::ALL {
+                let head = Head { mode, service };
+                let text = serde_json::to_string(&head).unwrap();
+                let names = format!(
+                    r#"{{"mode":"{}","service":"{}"}}"#,
+                    mode.name(),
+                    service.name()
+                );
+                assert_eq!(text, names);
+                assert_eq!(serde_json::from_str::<Head>(&text).unwrap(), head);
+            }
+        }
+        let unknown = r#"{"mode":"blocking","service":"chat"}"#;
+        assert!(serde_json::from_str::<Head>(unknown).is_err());
+    }
 
     #[test]
     fn the_spectrum_runs_from_min_to_max_through_the_named_percentiles() {

@@ -49,12 +49,12 @@ impl Launcher {
                 }
                 c
             }
-            Target::Blocking | Target::NonBlocking | Target::Completion => {
+            Target::Model(mode) => {
                 let mut c = Command::new(&self.sockmodes);
                 c.args(["server", "--addr", "127.0.0.1:0", "--service", "echo"])
-                    .args(["--mode", target.name(), "--max-conns", "30000"])
+                    .args(["--mode", mode.name(), "--max-conns", "30000"])
                     .args(["--idle-timeout", "3600"]);
-                if target == Target::NonBlocking {
+                if mode.has_event_loops() {
                     c.args(["--threads", &threads]);
                 }
                 c.args(setup.iter().flat_map(Setup::server_args));

@@ -13,6 +13,8 @@
 //! - [`sweep`]: the connection sweep, the offered-load steps and the
 //!   same-rate efficiency step, each point measured in R windows, each window
 //!   against a fresh server process, servers interleaved;
+//! - [`measure`]: how one point is measured: its windows, each against a
+//!   fresh server, and the server's costs over each;
 //! - [`driver`] and [`crosscheck`]: who drives a window (the client's load
 //!   engine and the placement), and the cross-check that measures the
 //!   servers again with every engine in both placements, so a verdict can
@@ -30,6 +32,7 @@ pub mod crosscheck;
 pub mod driver;
 pub mod launch;
 pub mod machine;
+pub mod measure;
 pub mod point;
 pub mod report;
 pub mod scale;

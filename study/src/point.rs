@@ -257,6 +257,33 @@ pub fn find(points: &[Point], target: Target, n: usize) -> Option<&Point> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::fixture::{point, THREADS};
+
+    #[test]
+    fn the_limit_is_the_side_whose_median_busy_share_passed_ninety_percent() {
+        // The fixture's client is 60% busy; its server `busy` of one core.
+        let with = |server_busy: f64, client: &[f64]| {
+            let mut p = point(THREADS, 10, &vec![100.0; client.len()]);
+            for (w, &c) in p.windows.iter_mut().zip(client) {
+                w.load.client_cpu_utilization = Some(c);
+                w.cost.as_mut().expect("a cost").cores_busy = server_busy;
+            }
+            p
+        };
+        assert_eq!(with(0.5, &[0.6, 0.6, 0.6]).limit(), None);
+        assert_eq!(with(0.95, &[0.6, 0.6, 0.6]).limit(), Some(Limit::Server));
+        assert_eq!(with(0.5, &[0.95, 0.97, 0.5]).limit(), Some(Limit::Client));
+        assert_eq!(with(0.5, &[0.95, 0.5, 0.5]).limit(), None, "the median");
+        assert_eq!(with(0.95, &[0.95, 0.95, 0.95]).limit(), Some(Limit::Both));
+        // Two server cores: 1.5 busy is 75% of them.
+        let mut two = with(1.5, &[0.6]);
+        two.server_cores = 2;
+        assert_eq!(two.limit(), None);
+        // A server not measured (no /proc): no limit claimed.
+        let mut unmeasured = with(0.95, &[0.95]);
+        unmeasured.windows[0].cost = None;
+        assert_eq!(unmeasured.limit(), None);
+    }
 
     #[test]
     fn only_a_window_far_below_its_siblings_is_disturbed() {

@@ -42,6 +42,13 @@ pub struct ScalePoint {
     pub baseline_mib: f64,
 }
 
+impl ScalePoint {
+    /// Resident KiB each idle connection added over the server's start.
+    pub fn kib_per_connection(&self) -> f64 {
+        (self.rss_mib - self.baseline_mib) * 1024.0 / self.connections.max(1) as f64
+    }
+}
+
 fn start_server(bin: &Path, target: Target) -> ServerProcess {
     let args = [
         "--mode",
@@ -155,5 +162,37 @@ pub fn serve_bare_threads(n: &str) -> ! {
     let _ = out.flush();
     loop {
         thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::BareThreads;
+
+    #[test]
+    fn memory_per_idle_connection_is_what_they_added_over_the_start() {
+        let p = ScalePoint {
+            target: Target::Tokio,
+            connections: 1024,
+            rss_mib: 12.0,
+            baseline_mib: 4.0,
+        };
+        assert_eq!(p.kib_per_connection(), 8.0);
+        let none = ScalePoint {
+            connections: 0,
+            ..p
+        };
+        assert_eq!(
+            none.kib_per_connection(),
+            8.0 * 1024.0,
+            "never divided by zero"
+        );
+        let bare = BareThreads {
+            threads: 2048,
+            rss_mib: 140.0,
+            baseline_mib: 4.0,
+        };
+        assert_eq!(bare.kib_each(), 68.0);
     }
 }

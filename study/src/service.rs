@@ -173,6 +173,7 @@ pub fn service_work(plan: &Plan, driver: Driver, launcher: &Launcher) -> Vec<Poi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sockmodes::IoMode;
 
     fn work(s: &str) -> Work {
         s.parse().unwrap()
@@ -195,7 +196,10 @@ mod tests {
 
     #[test]
     fn a_loop_blocking_1ms_inline_has_a_ceiling_of_1000_and_a_pool_of_64_of_64000() {
-        for t in [Target::NonBlocking, Target::Completion] {
+        for t in [
+            Target::Model(IoMode::NonBlocking),
+            Target::Model(IoMode::Completion),
+        ] {
             assert_eq!(ceiling(&point(t, "block:1ms", None, 1_000)), Some(1_000.0));
             assert_eq!(
                 ceiling(&point(t, "block:1ms", Some(64), 1_000)),
@@ -206,7 +210,12 @@ mod tests {
         }
         // A thread per connection: one message in work per connection.
         assert_eq!(
-            ceiling(&point(Target::Blocking, "block:1ms", None, 100)),
+            ceiling(&point(
+                Target::Model(IoMode::Blocking),
+                "block:1ms",
+                None,
+                100
+            )),
             Some(100_000.0)
         );
         // tokio: spawn_blocking's 512 threads, fewer than 1,000 connections.
@@ -216,7 +225,12 @@ mod tests {
         );
         // A closed loop of 10 keeps 10 messages in work, whatever the pool.
         assert_eq!(
-            ceiling(&point(Target::NonBlocking, "block:1ms", Some(64), 10)),
+            ceiling(&point(
+                Target::Model(IoMode::NonBlocking),
+                "block:1ms",
+                Some(64),
+                10
+            )),
             Some(10_000.0)
         );
         assert_eq!(ceiling(&point(Target::Raw, "block:1ms", None, 10)), None);
@@ -226,9 +240,9 @@ mod tests {
     fn computing_is_bounded_by_the_servers_cores_whatever_the_setup() {
         // 1 core, 20 µs each: 50,000 msg/s, inline, pooled or per thread.
         for (t, offload) in [
-            (Target::Blocking, None),
-            (Target::NonBlocking, None),
-            (Target::NonBlocking, Some(64)),
+            (Target::Model(IoMode::Blocking), None),
+            (Target::Model(IoMode::NonBlocking), None),
+            (Target::Model(IoMode::NonBlocking), Some(64)),
             (Target::Tokio, None),
         ] {
             let c = ceiling(&point(t, "cpu:20us", offload, 1_000)).unwrap();
@@ -255,7 +269,9 @@ mod tests {
             })
             .collect();
         assert_eq!(pooled, expected);
-        assert!(!pooled.contains(&Target::Blocking) && !pooled.contains(&Target::Tokio));
+        assert!(
+            !pooled.contains(&Target::Model(IoMode::Blocking)) && !pooled.contains(&Target::Tokio)
+        );
         assert_eq!(block.len(), plan.servers.len() + pooled.len());
         // A wait takes no pool: one setup per server.
         assert_eq!(setups(&plan, work("wait:1ms")).len(), plan.servers.len());

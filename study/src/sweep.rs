@@ -19,21 +19,14 @@
 //! Every point is measured in R windows ([`Plan::repeats`]); each window gets
 //! a fresh server process, and servers are interleaved (blocking,
 //! non-blocking, tokio, then again), so the machine's drift falls on all of
-//! them alike. A [`Point`] keeps every window's whole [`LoadReport`] and
+//! them alike. A [`Point`] keeps every window's whole [`LoadReport`](sockmodes::load::LoadReport) and
 //! the server's costs; the figures the report shows are their spreads.
 
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
-use sockmodes::child::{CounterReader, Counters};
-use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
-use sockmodes_os::procfs::{self, ProcessSample};
 
-use crate::affinity::Placement;
 pub use crate::driver::Driver;
 pub use crate::launch::{Launcher, SERVE_TOKIO, SERVE_TOKIO_WORK};
+pub(crate) use crate::measure::{empty, measure_all};
 pub use crate::point::{disturbed, find, Limit, Point, ServerCost, Step, Window, DISTURBED};
 use crate::target::{RunMode, Target};
 
@@ -108,6 +101,10 @@ mod works_text {
 impl Plan {
     /// The plan for `mode`, within the open-file limit `nofile` (each side
     /// holds one descriptor per connection).
+    ///
+    /// Longer than 80 lines because it is a table: every size of every run
+    /// mode, each beside the measured reason it was chosen; split, the
+    /// reasons would leave their figures.
     pub fn new(mode: RunMode, nofile: u64, server_cores: usize) -> Plan {
         // Why these counts: decades from 1 to 10,000, where the modes part
         // ways; 3,000 was dropped when every point became five windows (it
@@ -244,153 +241,6 @@ impl Plan {
     }
 }
 
-/// One window: a fresh server for point `p`, driven by `driver`, closed
-/// loop or at `rate`.
-fn window(
-    launcher: &Launcher,
-    driver: Driver,
-    p: &Point,
-    rate: Option<f64>,
-    plan: &Plan,
-) -> Result<Window, String> {
-    let window_s = plan.window_s(p.step);
-    let server = launcher
-        .start(p.target, p.setup, driver.placement)
-        .map_err(|e| e.to_string())?;
-    let samples: Arc<Mutex<Vec<ProcessSample>>> = Arc::default();
-    let counted: Arc<Mutex<Vec<Counters>>> = Arc::default();
-    let (pid, into, counts) = (server.pid(), Arc::clone(&samples), Arc::clone(&counted));
-    // Only the command's own servers count their system calls.
-    let reader = p.target.mode().map(|_| server.counter_reader());
-    let hook = WindowHook(Arc::new(move |_edge: WindowEdge| {
-        if let Ok(s) = procfs::sample(pid) {
-            into.lock().expect("not poisoned").push(s);
-        }
-        if let Some(c) = reader.as_ref().and_then(CounterReader::read) {
-            counts.lock().expect("not poisoned").push(c);
-        }
-    }));
-    let config = LoadConfig {
-        connections: p.connections,
-        duration: Duration::from_secs_f64(window_s),
-        warmup: Duration::from_secs_f64(plan.warmup_s),
-        warmup_cap: Duration::from_secs_f64(plan.warmup_cap_s),
-        rate,
-        on_window: Some(hook),
-        ..LoadConfig::new(driver.engine, server.addr)
-    };
-    let run = load::run(&config, Arc::new(AtomicU64::new(0)));
-    let _ = server.terminate();
-    let load = run.map_err(|e| e.to_string())?.report().clone();
-    let samples = samples.lock().expect("not poisoned");
-    let syscalls = match counted.lock().expect("not poisoned").as_slice() {
-        // The server read its counters when the signal reached it, which
-        // may be later than the window's edges (a server of 10,000 threads
-        // answers late): the calls are divided by the messages of the
-        // stretch between its two readings, at the window's rate.
-        [a, b] if b.at_ns > a.at_ns => {
-            let stretch_s = (b.at_ns - a.at_ns) as f64 / 1e9;
-            let messages = load.messages_per_s * stretch_s;
-            (messages >= 1.0).then(|| b.syscalls.saturating_sub(a.syscalls) as f64 / messages)
-        }
-        _ => None,
-    };
-    let cost = match samples.as_slice() {
-        [a, b] => Some(ServerCost {
-            syscalls_per_msg: syscalls,
-            ..cost(a, b, &load, window_s)
-        }),
-        _ => None,
-    };
-    Ok(Window { load, cost })
-}
-
-fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> ServerCost {
-    let msgs = r.messages.max(1) as f64;
-    let user = b.user_s - a.user_s;
-    let system = b.system_s - a.system_s;
-    ServerCost {
-        user_us_per_msg: user * 1e6 / msgs,
-        system_us_per_msg: system * 1e6 / msgs,
-        switches_per_msg: b.switches().saturating_sub(a.switches()) as f64 / msgs,
-        rss_mib: b.rss_bytes as f64 / (1024.0 * 1024.0),
-        threads: b.threads,
-        cores_busy: (user + system) / window_s,
-        syscalls_per_msg: None,
-    }
-}
-
-/// Runs `points` R times each, interleaved: every round measures each
-/// point once, in order, each against a fresh server, driven by `driver`.
-pub(crate) fn measure_all(
-    plan: &Plan,
-    driver: Driver,
-    launcher: &Launcher,
-    mut points: Vec<(Point, Option<f64>)>,
-) -> Vec<Point> {
-    for round in 0..plan.repeats {
-        for (p, rate) in &mut points {
-            eprintln!(
-                "study: {:?} {}{} at {} connections{}, {} (window {} of {})",
-                p.step,
-                p.target.name(),
-                p.setup
-                    .map_or(String::new(), |s| format!(" ({})", s.describe())),
-                p.connections,
-                rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
-                driver.describe(),
-                round + 1,
-                plan.repeats
-            );
-            match window(launcher, driver, p, *rate, plan) {
-                Ok(w) => p.windows.push(w),
-                Err(e) => eprintln!("study: {} failed: {e}", p.target.name()),
-            }
-        }
-    }
-    // Closed-loop windows the machine disturbed are measured once more.
-    for (p, rate) in &mut points {
-        if rate.is_some() || p.windows.len() != plan.repeats {
-            continue;
-        }
-        let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
-        for i in disturbed(&msgs) {
-            eprintln!(
-                "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",
-                p.target.name(),
-                p.connections,
-                i + 1,
-                msgs[i],
-                DISTURBED * 100.0
-            );
-            if let Ok(w) = window(launcher, driver, p, None, plan) {
-                p.windows[i] = w;
-                p.remeasured += 1;
-            }
-        }
-    }
-    points
-        .into_iter()
-        .map(|(p, _)| p)
-        .filter(|p| !p.windows.is_empty())
-        .collect()
-}
-
-/// A point not measured yet; its server gets the cores `placement` gives.
-pub(crate) fn empty(target: Target, step: Step, connections: usize, placement: Placement) -> Point {
-    Point {
-        target,
-        step,
-        connections,
-        offered_pct: None,
-        offered_per_s: None,
-        server_cores: placement.server_cpus().len(),
-        windows: Vec::new(),
-        remeasured: 0,
-        setup: None,
-    }
-}
-
 /// The connection sweep: every studied server at every count.
 pub fn connection_sweep(plan: &Plan, driver: Driver, launcher: &Launcher) -> Vec<Point> {
     let mut points = Vec::new();
@@ -415,6 +265,24 @@ pub fn capacities(sweep: &[Point], n: usize) -> Vec<(Target, f64)> {
         .filter(|&&t| sweep.iter().any(|p| p.target == t))
         .filter_map(|&t| Some((t, find(sweep, t, n)?.answered()?.median)))
         .filter(|(_, c)| *c > 0.0)
+        .collect()
+}
+
+/// Each server offered `pct`% of its own capacity (the hockey stick).
+pub fn own_share(caps: &[(Target, f64)], pct: f64) -> Vec<(Target, f64)> {
+    caps.iter()
+        .map(|&(t, cap)| (t, cap * pct / 100.0))
+        .collect()
+}
+
+/// Every server offered one rate, `pct`% of the slowest capacity (the
+/// same-rate step); none without capacities.
+pub fn slowest_share(caps: &[(Target, f64)], pct: f64) -> Vec<(Target, f64)> {
+    let Some(slowest) = caps.iter().map(|&(_, c)| c).min_by(f64::total_cmp) else {
+        return Vec::new();
+    };
+    caps.iter()
+        .map(|&(t, _)| (t, slowest * pct / 100.0))
         .collect()
 }
 
@@ -447,10 +315,7 @@ pub fn offered_load(
     let caps = capacities(sweep, plan.load_connections);
     let mut points = Vec::new();
     for &pct in &plan.load_steps {
-        let rates: Vec<(Target, f64)> = caps
-            .iter()
-            .map(|&(t, cap)| (t, cap * pct / 100.0))
-            .collect();
+        let rates = own_share(&caps, pct);
         let step = open_loop(plan, driver, Step::Offered, pct, &rates);
         points.extend(measure_all(plan, driver, launcher, step));
     }
@@ -460,11 +325,71 @@ pub fn offered_load(
 /// Every server at one rate: `plan.same_rate_pct` of the slowest capacity.
 pub fn same_rate(plan: &Plan, driver: Driver, launcher: &Launcher, sweep: &[Point]) -> Vec<Point> {
     let caps = capacities(sweep, plan.load_connections);
-    let Some(slowest) = caps.iter().map(|&(_, c)| c).min_by(f64::total_cmp) else {
+    let rates = slowest_share(&caps, plan.same_rate_pct);
+    if rates.is_empty() {
         return Vec::new();
-    };
-    let rate = slowest * plan.same_rate_pct / 100.0;
-    let rates: Vec<(Target, f64)> = caps.iter().map(|&(t, _)| (t, rate)).collect();
+    }
     let step = open_loop(plan, driver, Step::SameRate, plan.same_rate_pct, &rates);
     measure_all(plan, driver, launcher, step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture::{point, EVENT_LOOP, THREADS};
+
+    #[test]
+    fn the_plan_stops_the_sweep_at_the_open_file_limit_and_says_so() {
+        let full = Plan::new(RunMode::Full, 1 << 20, 1);
+        assert_eq!(full.connections, [1, 10, 100, 1_000, 10_000]);
+        assert_eq!(full.stopped_by, "the plan (largest count planned)");
+        assert_eq!(full.cross_counts, [100, 1_000]);
+        // 1,000 connections need 1,200 descriptors: a limit of 1,100 stops
+        // the sweep and the cross-check at 100.
+        let low = Plan::new(RunMode::Full, 1_100, 1);
+        assert_eq!(low.connections, [1, 10, 100]);
+        assert_eq!(low.cross_counts, [100]);
+        assert!(
+            low.stopped_by.contains("1000 connections need about 1200")
+                && low.stopped_by.contains("1100"),
+            "{}",
+            low.stopped_by
+        );
+        let quick = Plan::new(RunMode::Quick, 1 << 20, 1);
+        assert_eq!(quick.servers, Target::models(), "quick leaves tokio out");
+        assert!(Plan::new(RunMode::Full, 1 << 20, 1)
+            .servers
+            .contains(&Target::Tokio));
+        assert_eq!(quick.window_s(Step::Sweep), 1.5);
+        assert_eq!(quick.window_s(Step::Offered), 0.6);
+        assert_eq!(quick.window_s(Step::CrossCheck), 1.0);
+        assert_eq!(quick.window_s(Step::Service), 0.5);
+        assert_eq!(quick.load_steps, [10.0, 100.0], "the lowest is light load");
+    }
+
+    #[test]
+    fn capacity_is_the_median_answered_at_that_count_and_rates_follow_it() {
+        let sweep = vec![
+            point(THREADS, 100, &[90.0, 100.0, 110.0]),
+            point(EVENT_LOOP, 100, &[300.0, 200.0, 250.0]),
+            point(EVENT_LOOP, 1000, &[500.0, 500.0, 500.0]),
+        ];
+        assert_eq!(
+            capacities(&sweep, 100),
+            [(THREADS, 100.0), (EVENT_LOOP, 250.0)]
+        );
+        assert_eq!(capacities(&sweep, 1000), [(EVENT_LOOP, 500.0)]);
+        assert!(capacities(&sweep, 10).is_empty());
+        let caps = capacities(&sweep, 100);
+        assert_eq!(
+            own_share(&caps, 50.0),
+            [(THREADS, 50.0), (EVENT_LOOP, 125.0)]
+        );
+        // The same rate for all: half of the slowest, 100.
+        assert_eq!(
+            slowest_share(&caps, 50.0),
+            [(THREADS, 50.0), (EVENT_LOOP, 50.0)]
+        );
+        assert!(slowest_share(&[], 50.0).is_empty());
+    }
 }

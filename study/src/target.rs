@@ -1,44 +1,141 @@
 //! What the study compares, and how long it runs.
 //!
-//! One list of servers: the I/O models the command serves (taken from the
-//! registry, `sockmodes::IoMode`), and the two references the bench adds
-//! beside them (`raw`, the least a server can do;
-//! `tokio`, what a user would pick instead). Tables, findings and charts
-//! iterate over these lists, so a server is added here once.
+//! One list of servers: the I/O models the command serves
+//! ([`Target::Model`], each asked of the registry, `sockmodes::IoMode`:
+//! its name, words, colour and role), and the two references the bench
+//! adds beside them (`raw`, the least a server can do; `tokio`, what a user
+//! would pick instead). Tables, findings and charts iterate over these
+//! lists and ask; the comparisons the report draws between two servers are
+//! the [`Pair`]s here, so a new model needs no line in this file unless it
+//! joins one of them.
 
 use serde::{Deserialize, Serialize};
+use sockmodes::demo::Lang;
 use sockmodes::IoMode;
 
-/// A server implementation under test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// A server implementation under test: one of the command's I/O models
+/// (everything about it asked of the registry, `sockmodes::IoMode`) or a
+/// reference the bench adds beside them. Report code iterates over
+/// [`every`](Self::every) and asks; it never names a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
-    /// std::net, thread per connection.
-    Blocking,
-    /// mio event loops.
-    #[serde(rename = "nonblocking")]
-    NonBlocking,
-    /// io_uring, one ring (Linux).
-    Completion,
+    /// One of the command's I/O models.
+    Model(IoMode),
     /// A minimal std server told each message's size: the loopback limit.
     Raw,
     /// A straightforward tokio server speaking the same frames.
     Tokio,
 }
 
+/// Two servers the report compares, the first against the second: one of
+/// the registry's questions (a thread per connection against an event
+/// loop, readiness against completion, our event loop against tokio).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    pub a: Target,
+    pub b: Target,
+    /// How a finding opens on the pair.
+    pub title: &'static str,
+    /// Why the first can carry more than the second, where the registry
+    /// knows: the reason a finding gives.
+    pub why_first_ahead: Option<&'static str>,
+}
+
+impl Pair {
+    /// A thread per connection against an event loop: the crossover.
+    pub const THREADS_VS_LOOP: Pair = Pair {
+        a: Target::Model(IoMode::Blocking),
+        b: Target::Model(IoMode::NonBlocking),
+        title: "A thread per connection against the event loop",
+        why_first_ahead: Some("with few connections a thread that waits in its own read is cheap"),
+    };
+    /// Completion (the kernel performs the I/O) against readiness.
+    pub const COMPLETION_VS_READINESS: Pair = Pair {
+        a: Target::Model(IoMode::Completion),
+        b: Target::Model(IoMode::NonBlocking),
+        title: "Completion (io_uring) against readiness (the mio event loop)",
+        why_first_ahead: None,
+    };
+    /// Our event loop against tokio's.
+    pub const LOOP_VS_TOKIO: Pair = Pair {
+        a: Target::Model(IoMode::NonBlocking),
+        b: Target::Tokio,
+        title: "The mio event loop against tokio",
+        why_first_ahead: None,
+    };
+
+    /// A pair only a ratio column shows: no finding opens on it.
+    pub const fn ratio(a: Target, b: Target) -> Pair {
+        Pair {
+            a,
+            b,
+            title: "",
+            why_first_ahead: None,
+        }
+    }
+
+    /// The same pair the other way round.
+    pub const fn flipped(self) -> Pair {
+        Pair {
+            a: self.b,
+            b: self.a,
+            ..self
+        }
+    }
+
+    /// The ratio's column head: "nb/b".
+    pub fn ratio_head(self) -> String {
+        format!("{}/{}", self.a.short(), self.b.short())
+    }
+
+    /// The verdict's column head, the pair as a sentence orders it:
+    /// "blocking vs non-blocking".
+    pub fn verdict_head(self) -> String {
+        format!("{} vs {}", self.a.prose(), self.b.prose())
+    }
+}
+
+/// The criterion table's ratio columns (numerator, denominator): the
+/// event loop over the thread per connection, completion over readiness,
+/// then every server over raw.
+pub fn case_ratios() -> Vec<Pair> {
+    let mut v = vec![
+        Pair::THREADS_VS_LOOP.flipped(),
+        Pair::COMPLETION_VS_READINESS,
+    ];
+    v.extend(
+        Target::every()
+            .into_iter()
+            .filter(|&t| t != Target::Raw)
+            .map(|a| Pair::ratio(a, Target::Raw)),
+    );
+    v
+}
+
+/// The sweep table's comparisons: (ratio's pair, verdict head's pair).
+pub fn sweep_pairs() -> [(Pair, Pair); 3] {
+    [
+        (Pair::THREADS_VS_LOOP.flipped(), Pair::THREADS_VS_LOOP),
+        (
+            Pair::COMPLETION_VS_READINESS,
+            Pair::COMPLETION_VS_READINESS.flipped(),
+        ),
+        (Pair::LOOP_VS_TOKIO, Pair::LOOP_VS_TOKIO),
+    ]
+}
+
 impl Target {
     /// The server of I/O model `mode` (the registry is `sockmodes::IoMode`).
     pub fn of(mode: IoMode) -> Target {
-        match mode {
-            IoMode::Blocking => Target::Blocking,
-            IoMode::NonBlocking => Target::NonBlocking,
-            IoMode::Completion => Target::Completion,
-        }
+        Target::Model(mode)
     }
 
     /// The I/O model this server is, if it is one of the command's.
     pub fn mode(self) -> Option<IoMode> {
-        IoMode::ALL.into_iter().find(|&m| Target::of(m) == self)
+        match self {
+            Target::Model(m) => Some(m),
+            Target::Raw | Target::Tokio => None,
+        }
     }
 
     /// The command's own models built on this system, in registry order.
@@ -66,7 +163,7 @@ impl Target {
     /// system (its completion server included). Report code iterates this
     /// and keeps the servers the data has.
     pub fn every() -> Vec<Target> {
-        let mut v: Vec<Target> = IoMode::ALL.into_iter().map(Target::of).collect();
+        let mut v = Target::every_model();
         v.extend([Target::Raw, Target::Tokio]);
         v
     }
@@ -88,23 +185,69 @@ impl Target {
     /// The name in tables, JSON and file names.
     pub fn name(self) -> &'static str {
         match self {
-            Target::Blocking => "blocking",
-            Target::NonBlocking => "nonblocking",
-            Target::Completion => "completion",
+            Target::Model(m) => m.name(),
             Target::Raw => "raw",
             Target::Tokio => "tokio",
         }
     }
 
-    /// The same colour in every chart.
+    /// The name in running English text ("the non-blocking server").
+    pub fn prose(self) -> &'static str {
+        match self {
+            Target::Model(m) => m.prose(),
+            Target::Raw | Target::Tokio => self.name(),
+        }
+    }
+
+    /// Who does the I/O, as a sentence says it ("the event loop").
+    pub fn role(self) -> &'static str {
+        match self {
+            Target::Model(m) => m.role(),
+            Target::Raw | Target::Tokio => self.name(),
+        }
+    }
+
+    /// The name in a ratio's column head ("nb/raw").
+    pub fn short(self) -> &'static str {
+        match self {
+            Target::Model(m) => m.short(),
+            Target::Raw | Target::Tokio => self.name(),
+        }
+    }
+
+    /// The name in a chart's legend or a table's head in `lang`.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Target::Model(m) => m.label(lang),
+            Target::Raw | Target::Tokio => self.name(),
+        }
+    }
+
+    /// The same colour in every chart: the registry's for a model, grey
+    /// for raw, green for tokio.
     pub fn colour(self) -> (u8, u8, u8) {
         match self {
-            Target::Blocking => (214, 39, 40),     // red
-            Target::NonBlocking => (31, 119, 180), // blue
-            Target::Completion => (255, 127, 14),  // orange
-            Target::Raw => (127, 127, 127),        // grey
-            Target::Tokio => (44, 160, 44),        // green
+            Target::Model(m) => m.colour(),
+            Target::Raw => (127, 127, 127),
+            Target::Tokio => (44, 160, 44),
         }
+    }
+}
+
+/// In JSON a server is its name (`"nonblocking"`, `"raw"`).
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Target::every()
+            .into_iter()
+            .find(|t| t.name() == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown server {name:?}")))
     }
 }
 
@@ -140,5 +283,46 @@ impl RunMode {
             RunMode::Quick => "quick",
             RunMode::Full => "full",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_server_travels_in_json_as_its_name_and_keeps_table_order() {
+        let names: Vec<&str> = Target::every().iter().map(|t| t.name()).collect();
+        assert_eq!(
+            names,
+            ["blocking", "nonblocking", "completion", "raw", "tokio"]
+        );
+        for t in Target::every() {
+            let text = serde_json::to_string(&t).unwrap();
+            assert_eq!(text, format!("\"{}\"", t.name()));
+            assert_eq!(serde_json::from_str::<Target>(&text).unwrap(), t);
+        }
+        assert!(serde_json::from_str::<Target>("\"poll\"").is_err());
+        let mut sorted = Target::every();
+        sorted.sort();
+        assert_eq!(sorted, Target::every(), "Ord is table order");
+    }
+
+    #[test]
+    fn the_column_heads_come_from_the_registry() {
+        let heads: Vec<String> = case_ratios().iter().map(|p| p.ratio_head()).collect();
+        assert_eq!(
+            heads,
+            ["nb/b", "c/nb", "b/raw", "nb/raw", "c/raw", "tokio/raw"]
+        );
+        let verdicts: Vec<String> = sweep_pairs().iter().map(|p| p.1.verdict_head()).collect();
+        assert_eq!(
+            verdicts,
+            [
+                "blocking vs non-blocking",
+                "non-blocking vs completion",
+                "non-blocking vs tokio"
+            ]
+        );
     }
 }

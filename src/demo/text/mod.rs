@@ -15,7 +15,7 @@ use sockmodes_common::show::plural;
 
 /// Between thousands in a Spanish number: a non-breaking space, so that
 /// `12 345` never breaks across lines.
-const THOUSANDS_ES: char = '\u{a0}';
+const THOUSANDS_ES: &str = "\u{a0}";
 
 /// A language the demo speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,29 +128,36 @@ impl Lang {
         out
     }
 
-    /// `value` with `digits` decimals, as this language writes a number:
-    /// English `1002.5`; Spanish `1002,5` with a decimal comma, and from five
-    /// integer digits on a non-breaking space between thousands (`12\u{a0}345`;
-    /// four-digit numbers are not split, as the RAE writes them).
+    /// `value` with `digits` decimals, as this language writes a number,
+    /// its thousands grouped: English `47,528.4` (from four digits: `1,004`);
+    /// Spanish, following docs/glosario.md, `47\u{a0}528,4`, a decimal comma and
+    /// from five integer digits a non-breaking space between thousands
+    /// (four-digit numbers are not split, as the RAE writes them: `1000`).
+    /// No negative zero: `-0.001` with one decimal is `0.0`. The one number
+    /// formatter of the demo and the report.
     pub fn number(self, value: f64, digits: usize) -> String {
-        let plain = format!("{value:.digits$}");
-        if self != Lang::Es {
-            return plain;
-        }
-        let (int, frac) = plain.split_once('.').unwrap_or((&plain, ""));
-        let (sign, int) = int.strip_prefix('-').map_or(("", int), |i| ("-", i));
-        let mut out = sign.to_string();
-        for (i, d) in int.chars().enumerate() {
-            if int.len() >= 5 && i > 0 && (int.len() - i) % 3 == 0 {
-                out.push(THOUSANDS_ES);
+        let text = format!("{:.digits$}", value.abs());
+        let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+        let (sep, point, from) = match self {
+            Lang::En => (",", ".", 4),
+            Lang::Es => (THOUSANDS_ES, ",", 5),
+        };
+        let mut grouped = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if int.len() >= from && i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push_str(sep);
             }
-            out.push(d);
+            grouped.push(c);
         }
-        if !frac.is_empty() {
-            out.push(',');
-            out.push_str(frac);
+        let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+            "-"
+        } else {
+            ""
+        };
+        match frac {
+            "" => format!("{sign}{grouped}"),
+            f => format!("{sign}{grouped}{point}{f}"),
         }
-        out
     }
 
     /// The text under `key` with each `{name}` replaced by its value, and
@@ -327,14 +334,18 @@ mod tests {
 
     #[test]
     fn numbers_in_each_language() {
-        assert_eq!(Lang::En.number(1002.46, 1), "1002.5");
+        assert_eq!(Lang::En.number(1002.46, 1), "1,002.5");
         assert_eq!(Lang::Es.number(1002.46, 1), "1002,5");
         assert_eq!(Lang::Es.number(0.08, 2), "0,08");
         assert_eq!(Lang::Es.number(1000.0, 0), "1000", "four digits stay whole");
         assert_eq!(Lang::Es.number(12345.0, 0), "12\u{a0}345");
         assert_eq!(Lang::Es.number(1234567.25, 2), "1\u{a0}234\u{a0}567,25");
         assert_eq!(Lang::Es.number(-98765.0, 0), "-98\u{a0}765");
-        assert_eq!(Lang::En.number(12345.0, 0), "12345");
+        assert_eq!(Lang::En.number(47528.4, 0), "47,528");
+        assert_eq!(Lang::En.number(1004.0, 0), "1,004");
+        assert_eq!(Lang::En.number(1234567.891, 1), "1,234,567.9");
+        assert_eq!(Lang::En.number(-0.001, 1), "0.0", "no negative zero");
+        assert_eq!(Lang::Es.number(-12.5, 1), "-12,5");
     }
 
     #[test]

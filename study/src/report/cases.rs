@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
+use sockmodes_common::Service;
 
 use crate::target::Target;
 
@@ -27,6 +28,16 @@ impl Metric {
         }
     }
 
+    /// The value in this metric's unit of one iteration of `ns`
+    /// nanoseconds that carried `per_iter` bytes (latency: µs per round
+    /// trip; throughput: bytes per second).
+    pub fn from_ns(self, ns: f64, per_iter: f64) -> f64 {
+        match self {
+            Metric::LatencyUs => ns / 1e3,
+            Metric::BytesPerSec => per_iter / (ns / 1e9),
+        }
+    }
+
     pub fn show(self, v: f64) -> String {
         match self {
             Metric::LatencyUs => format!("{v:.1}"),
@@ -35,10 +46,34 @@ impl Metric {
     }
 }
 
+/// A criterion group: what a case measures. In JSON and in criterion's
+/// ids, its name (`"latency"`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Group {
+    /// Round trips of one message at a time.
+    Latency,
+    /// Bytes per second, frames streamed.
+    Throughput,
+}
+
+impl Group {
+    /// Every group, in the report's order.
+    pub const ALL: [Group; 2] = [Group::Latency, Group::Throughput];
+
+    /// The name in criterion's ids and the report's tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Latency => "latency",
+            Group::Throughput => "throughput",
+        }
+    }
+}
+
 /// One bench case as criterion names it: `group/target/param`.
 #[derive(Debug, Clone)]
 pub struct CaseSpec {
-    pub group: &'static str,
+    pub group: Group,
     pub param: String,
     pub label: String,
     pub metric: Metric,
@@ -49,7 +84,7 @@ pub struct CaseSpec {
 /// One case's medians, by server.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CaseResult {
-    pub group: String,
+    pub group: Group,
     pub case: String,
     pub metric: Metric,
     /// Value in the metric's unit (µs, bytes/s), by server.
@@ -65,6 +100,12 @@ impl CaseResult {
 
     pub fn ratio(&self, a: Target, b: Target) -> Option<f64> {
         Some(self.get(a)? / self.get(b)?)
+    }
+
+    /// The service the case exercises: its label's first word ("sink 1
+    /// MiB frames"), as the bench names it.
+    pub fn service(&self) -> Option<Service> {
+        self.case.split(' ').next()?.parse().ok()
     }
 }
 
@@ -127,18 +168,14 @@ pub fn collect(cases: &[CaseSpec], since: SystemTime) -> Vec<CaseResult> {
             let mut values = BTreeMap::new();
             let mut source = "not run";
             for t in Target::every() {
-                let id = format!("{}/{}/{}", spec.group, t.name(), spec.param);
+                let id = format!("{}/{}/{}", spec.group.name(), t.name(), spec.param);
                 if let Some((ns, how)) = median_ns(&id, since) {
-                    let v = match spec.metric {
-                        Metric::LatencyUs => ns / 1e3,
-                        Metric::BytesPerSec => spec.per_iter / (ns / 1e9),
-                    };
-                    values.insert(t, v);
+                    values.insert(t, spec.metric.from_ns(ns, spec.per_iter));
                     source = how;
                 }
             }
             CaseResult {
-                group: spec.group.to_string(),
+                group: spec.group,
                 case: spec.label.clone(),
                 metric: spec.metric,
                 values,
@@ -146,4 +183,48 @@ pub fn collect(cases: &[CaseSpec], since: SystemTime) -> Vec<CaseResult> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_is_read_in_its_metrics_unit() {
+        assert_eq!(Metric::LatencyUs.from_ns(12_500.0, 1.0), 12.5);
+        // 1 MiB in 1 ms: 1,048,576,000 bytes/s, shown as 1049 MB/s.
+        let v = Metric::BytesPerSec.from_ns(1e6, 1_048_576.0);
+        assert_eq!(v, 1_048_576_000.0);
+        assert_eq!(Metric::BytesPerSec.show(v), "1049");
+        assert_eq!(Metric::LatencyUs.show(12.46), "12.5");
+    }
+
+    #[test]
+    fn without_criterions_estimate_the_median_of_the_benchs_own_runs_is_used() {
+        let id = format!("test-only/raw/median-{}", std::process::id());
+        for ns in [300, 100, 200] {
+            observe(&id, 10, std::time::Duration::from_nanos(ns * 10));
+        }
+        let (ns, how) = median_ns(&id, SystemTime::now()).expect("observed");
+        assert_eq!(ns, 200.0);
+        assert!(how.starts_with("single run"), "{how}");
+        assert_eq!(median_ns("test-only/never/run", SystemTime::now()), None);
+    }
+
+    #[test]
+    fn a_case_knows_its_group_and_service() {
+        let case = |label: &str| CaseResult {
+            group: Group::Throughput,
+            case: label.into(),
+            metric: Metric::BytesPerSec,
+            values: BTreeMap::new(),
+            source: String::new(),
+        };
+        assert_eq!(case("sink 1 MiB frames").service(), Some(Service::Sink));
+        assert_eq!(case("echo 64 KiB frames").service(), Some(Service::Echo));
+        assert_eq!(case("upload").service(), None);
+        let text = serde_json::to_string(&Group::Latency).unwrap();
+        assert_eq!(text, "\"latency\"");
+        assert_eq!(Group::ALL.map(Group::name), ["latency", "throughput"]);
+    }
 }

@@ -227,7 +227,7 @@ pub fn table(r: &Report) -> Option<Table> {
             crate::point::SATURATED * 100.0,
             super::cross::MIN_WINDOWS,
         ),
-        headers: vec![
+        headers: super::tables::heads(&[
             "connections",
             "servers (a vs b)",
             "client engine",
@@ -238,7 +238,7 @@ pub fn table(r: &Report) -> Option<Table> {
             "client busy",
             "this driver",
             "verdict",
-        ],
+        ]),
         rows,
     })
 }

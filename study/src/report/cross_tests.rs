@@ -4,7 +4,7 @@
 use sockmodes::IoMode;
 
 use super::*;
-use crate::report::fixture::point;
+use crate::report::fixture::{point, EVENT_LOOP, EVENT_LOOP_MODE, RING, THREADS, THREADS_MODE};
 
 const SLOW: [f64; 5] = [100e3, 104e3, 108e3, 110e3, 112e3];
 const FAST: [f64; 5] = [160e3, 165e3, 170e3, 175e3, 180e3];
@@ -16,31 +16,28 @@ fn driver(engine: IoMode, placement: Placement) -> Driver {
 /// The four drivers of a 2-core machine.
 fn drivers() -> [Driver; 4] {
     [
-        driver(IoMode::NonBlocking, Placement::Split),
-        driver(IoMode::Blocking, Placement::Split),
-        driver(IoMode::NonBlocking, Placement::Unpinned),
-        driver(IoMode::Blocking, Placement::Unpinned),
+        driver(EVENT_LOOP_MODE, Placement::Split),
+        driver(THREADS_MODE, Placement::Split),
+        driver(EVENT_LOOP_MODE, Placement::Unpinned),
+        driver(THREADS_MODE, Placement::Unpinned),
     ]
 }
 
 /// A cell pair at 100 connections: blocking's and non-blocking's windows.
 fn cells(d: Driver, blocking: &[f64], nonblocking: &[f64], client_busy: f64) -> Vec<Cell> {
-    [
-        (Target::Blocking, blocking),
-        (Target::NonBlocking, nonblocking),
-    ]
-    .into_iter()
-    .map(|(t, msgs)| {
-        let mut p = point(t, 100, msgs);
-        for w in &mut p.windows {
-            w.load.client_cpu_utilization = Some(client_busy);
-        }
-        Cell {
-            driver: d,
-            point: p,
-        }
-    })
-    .collect()
+    [(THREADS, blocking), (EVENT_LOOP, nonblocking)]
+        .into_iter()
+        .map(|(t, msgs)| {
+            let mut p = point(t, 100, msgs);
+            for w in &mut p.windows {
+                w.load.client_cpu_utilization = Some(client_busy);
+            }
+            Cell {
+                driver: d,
+                point: p,
+            }
+        })
+        .collect()
 }
 
 fn only(all: &[CrossVerdict]) -> &CrossVerdict {
@@ -56,29 +53,16 @@ fn a_verdict_that_every_engine_gives_in_both_placements_holds() {
         .collect();
     let v = verdicts(&all);
     let v = only(&v);
-    assert_eq!(
-        (v.a, v.b, v.connections),
-        (Target::Blocking, Target::NonBlocking, 100)
-    );
+    assert_eq!((v.a, v.b, v.connections), (THREADS, EVENT_LOOP, 100));
     assert_eq!(v.outcome, Outcome::Holds(Verdict::Lower));
     assert_eq!(v.cells.len(), 4);
     assert_eq!(
-        find_verdict(
-            std::slice::from_ref(v),
-            Target::NonBlocking,
-            Target::Blocking,
-            100
-        ),
+        find_verdict(std::slice::from_ref(v), EVENT_LOOP, THREADS, 100),
         Some(Outcome::Holds(Verdict::Higher)),
         "read the other way round"
     );
     assert_eq!(
-        find_verdict(
-            std::slice::from_ref(v),
-            Target::Blocking,
-            Target::NonBlocking,
-            10
-        ),
+        find_verdict(std::slice::from_ref(v), THREADS, EVENT_LOOP, 10),
         None
     );
 }
@@ -101,7 +85,7 @@ fn a_verdict_that_flips_with_the_engine_depends_on_the_client() {
         panic!("not a plain verdict: {:?}", v.outcome);
     };
     assert_eq!(cause.engines_disagree_in, vec![Placement::Unpinned]);
-    assert_eq!(cause.placement_changes_for, vec![IoMode::Blocking]);
+    assert_eq!(cause.placement_changes_for, vec![THREADS_MODE]);
     assert!(
         cause.reversed,
         "the blocking engine ranks them the other way"
@@ -125,7 +109,7 @@ fn a_verdict_that_changes_only_with_placement_names_the_placement() {
         only(&v).outcome,
         Outcome::DependsOnClient(Cause {
             engines_disagree_in: vec![],
-            placement_changes_for: vec![IoMode::NonBlocking, IoMode::Blocking],
+            placement_changes_for: vec![EVENT_LOOP_MODE, THREADS_MODE],
             reversed: false,
         })
     );
@@ -190,7 +174,7 @@ fn every_pair_of_servers_is_judged_once_at_every_count() {
     let d = drivers()[0];
     let mut all = Vec::new();
     for n in [100, 1000] {
-        for t in [Target::Blocking, Target::NonBlocking, Target::Completion] {
+        for t in [THREADS, EVENT_LOOP, RING] {
             all.push(Cell {
                 driver: d,
                 point: point(t, n, &FAST),

@@ -12,14 +12,31 @@ use crate::driver::Driver;
 use crate::machine::Machine;
 use crate::scale::ScalePoint;
 use crate::sweep::{Plan, Point, ServerCost, Step, Window};
-use crate::target::{RunMode, Target};
+use crate::target::{Pair, RunMode, Target};
+
+/// The registry's servers by the part the tests give them: the thread per
+/// connection and the event loop of the crossover, and the ring that
+/// completion findings compare with the event loop.
+pub const THREADS: Target = Pair::THREADS_VS_LOOP.a;
+pub const EVENT_LOOP: Target = Pair::THREADS_VS_LOOP.b;
+pub const RING: Target = Pair::COMPLETION_VS_READINESS.a;
+/// The client engines of those models.
+pub const THREADS_MODE: IoMode = model(THREADS);
+pub const EVENT_LOOP_MODE: IoMode = model(EVENT_LOOP);
+
+const fn model(t: Target) -> IoMode {
+    match t {
+        Target::Model(m) => m,
+        Target::Raw | Target::Tokio => panic!("not a model"),
+    }
+}
 
 /// A window with `msgs` messages/s, p99 of 1000 x msgs / 1e5 µs, and a
 /// server that used `busy` of its core.
 pub fn window(msgs: f64, busy: f64) -> Window {
     let load = LoadReport {
-        mode: "nonblocking".into(),
-        service: "echo".into(),
+        mode: EVENT_LOOP_MODE,
+        service: sockmodes_common::Service::Echo,
         connections: 10,
         duration_s: 1.0,
         messages: msgs as u64,
@@ -105,49 +122,48 @@ pub fn point(target: Target, n: usize, msgs: &[f64]) -> Point {
     }
 }
 
-/// A service-work point: `target` with `work`, inline or on a pool of
-/// `offload`, one window per value of `msgs`.
-pub fn service_point(target: Target, work: &str, offload: Option<usize>, msgs: &[f64]) -> Point {
-    Point {
-        step: Step::Service,
-        setup: Some(crate::service::Setup {
-            work: work.parse().expect("a valid work"),
-            offload,
-        }),
-        ..point(target, 100, msgs)
-    }
-}
-
-/// A quick run's service work: with a blocking call, the inline loops sit
-/// at their ceiling of 1,000 and the pools and the thread per connection
-/// far above; computing is bounded by the one core whatever the setup.
-pub fn service() -> Vec<Point> {
-    let around = |m: f64| [0.96 * m, 0.98 * m, m, 1.01 * m, 1.03 * m];
-    let mut v = Vec::new();
-    for (work, blocking, inline, pooled) in [
-        ("cpu:20us", 30e3, 31e3, 30.5e3),
-        ("block:1ms", 45e3, 990.0, 44e3),
-        ("wait:1ms", 40e3, 60e3, 0.0),
-    ] {
-        v.push(service_point(
-            Target::Blocking,
-            work,
-            None,
-            &around(blocking),
-        ));
-        for t in [Target::NonBlocking, Target::Completion] {
-            v.push(service_point(t, work, None, &around(inline)));
-            if pooled > 0.0 {
-                v.push(service_point(t, work, Some(64), &around(pooled)));
-            }
-        }
-    }
-    v
-}
-
-/// A quick run: blocking below non-blocking beyond noise from 100
-/// connections, the same below; tokio between.
+/// A quick run: the thread per connection below the event loop beyond
+/// noise from 100 connections, the ring above it; tokio between.
 pub fn report() -> Report {
+    let sweep = sweep();
+    let study = Study {
+        plan: Plan::new(RunMode::Quick, 20_000, 1),
+        cases: cases(),
+        cross_check: cross_check(&sweep),
+        service: service(),
+        sweep,
+        load_steps: load_steps(),
+        same_rate: same_rate(),
+        scale: scale(),
+        bare_threads: Some(BareThreads {
+            threads: 10_000,
+            rss_mib: 138.0,
+            baseline_mib: 4.0,
+        }),
+        elapsed_s: Some(200.0),
+        parts: vec![
+            super::PartTime {
+                part: super::Part::Criterion,
+                seconds: 60.0,
+            },
+            super::PartTime {
+                part: super::Part::CrossCheck,
+                seconds: 80.0,
+            },
+        ],
+    };
+    let machine = Machine {
+        cpu: "test".into(),
+        cores: 2,
+        kernel: "test".into(),
+        memory_gib: 24.0,
+        date_utc: "2026-11-26 00:00 UTC".into(),
+    };
+    Report::new(study, machine)
+}
+
+/// The sweep: 1 to 1,000 connections, five windows a point.
+fn sweep() -> Vec<Point> {
     let mut sweep = Vec::new();
     for (n, b, nb, tk) in [
         (
@@ -175,13 +191,18 @@ pub fn report() -> Report {
             [160e3, 170e3, 175e3, 180e3, 185e3],
         ),
     ] {
-        sweep.push(point(Target::Blocking, n, &b));
-        sweep.push(point(Target::NonBlocking, n, &nb));
+        sweep.push(point(THREADS, n, &b));
+        sweep.push(point(EVENT_LOOP, n, &nb));
         sweep.push(point(Target::Tokio, n, &tk));
-        // Completion: the event loop's figures plus 15,000 (exact in JSON).
+        // The ring: the event loop's figures plus 15,000 (exact in JSON).
         let c = nb.map(|x| x + 15e3);
-        sweep.push(point(Target::Completion, n, &c));
+        sweep.push(point(RING, n, &c));
     }
+    sweep
+}
+
+/// The offered-load steps: 10%, 50% and 90% of 100,000 msg/s.
+fn load_steps() -> Vec<Point> {
     let mut load_steps = Vec::new();
     for pct in [10.0, 50.0, 90.0] {
         for t in Target::studied() {
@@ -202,11 +223,16 @@ pub fn report() -> Report {
             load_steps.push(p);
         }
     }
+    load_steps
+}
+
+/// Every server at 50,000 msg/s, the ring cheapest.
+fn same_rate() -> Vec<Point> {
     let mut same_rate = Vec::new();
     for (t, cpu) in [
-        (Target::Blocking, 9.0),
-        (Target::NonBlocking, 5.0),
-        (Target::Completion, 4.0),
+        (THREADS, 9.0),
+        (EVENT_LOOP, 5.0),
+        (RING, 4.0),
         (Target::Tokio, 6.0),
     ] {
         let mut p = point(t, 1000, &[50e3; 5]);
@@ -220,22 +246,35 @@ pub fn report() -> Report {
         }
         same_rate.push(p);
     }
-    let cases = vec![CaseResult {
-        group: "latency".into(),
+    same_rate
+}
+
+/// One criterion case, every server at 12 µs.
+fn cases() -> Vec<CaseResult> {
+    vec![CaseResult {
+        group: super::Group::Latency,
         case: "echo 16 B".into(),
         metric: Metric::LatencyUs,
         values: Target::all().iter().map(|&t| (t, 12.0)).collect(),
         source: "criterion median".into(),
-    }];
-    let scale = [Target::Blocking, Target::NonBlocking, Target::Completion]
+    }]
+}
+
+/// 10,000 idle connections: the thread per connection at 140 MiB.
+fn scale() -> Vec<ScalePoint> {
+    [THREADS, EVENT_LOOP, RING]
         .iter()
         .map(|&t| ScalePoint {
             target: t,
             connections: 10_000,
-            rss_mib: if t == Target::Blocking { 140.0 } else { 7.0 },
+            rss_mib: if t == THREADS { 140.0 } else { 7.0 },
             baseline_mib: 4.0,
         })
-        .collect();
+        .collect()
+}
+
+/// The cross-check at 100 connections.
+fn cross_check(sweep: &[Point]) -> Vec<Cell> {
     // The cross-check at 100: every driver agrees with the sweep, except
     // that the thread-per-connection client, unpinned, sees completion
     // behind the event loop (so that pair depends on the client).
@@ -251,7 +290,7 @@ pub fn report() -> Report {
             if d != sweep_driver {
                 p.step = Step::CrossCheck;
             }
-            if t == Target::Completion && d.engine == IoMode::Blocking && d != sweep_driver {
+            if t == RING && d.engine == THREADS_MODE && d != sweep_driver {
                 p.windows.iter_mut().for_each(|w| {
                     w.load.messages_per_s /= 2.0;
                     w.load.answered_per_s /= 2.0;
@@ -263,38 +302,40 @@ pub fn report() -> Report {
             });
         }
     }
-    let study = Study {
-        plan: Plan::new(RunMode::Quick, 20_000, 1),
-        cases,
-        sweep,
-        load_steps,
-        same_rate,
-        scale,
-        bare_threads: Some(BareThreads {
-            threads: 10_000,
-            rss_mib: 138.0,
-            baseline_mib: 4.0,
+    cross_check
+}
+
+/// A service-work point: `target` with `work`, inline or on a pool of
+/// `offload`, one window per value of `msgs`.
+pub fn service_point(target: Target, work: &str, offload: Option<usize>, msgs: &[f64]) -> Point {
+    Point {
+        step: Step::Service,
+        setup: Some(crate::service::Setup {
+            work: work.parse().expect("a valid work"),
+            offload,
         }),
-        cross_check,
-        service: service(),
-        elapsed_s: Some(200.0),
-        parts: vec![
-            super::PartTime {
-                part: super::Part::Criterion,
-                seconds: 60.0,
-            },
-            super::PartTime {
-                part: super::Part::CrossCheck,
-                seconds: 80.0,
-            },
-        ],
-    };
-    let machine = Machine {
-        cpu: "test".into(),
-        cores: 2,
-        kernel: "test".into(),
-        memory_gib: 24.0,
-        date_utc: "2026-11-26 00:00 UTC".into(),
-    };
-    Report::new(study, machine)
+        ..point(target, 100, msgs)
+    }
+}
+
+/// A quick run's service work: with a blocking call, the inline loops sit
+/// at their ceiling of 1,000 and the pools and the thread per connection
+/// far above; computing is bounded by the one core whatever the setup.
+pub fn service() -> Vec<Point> {
+    let around = |m: f64| [0.96 * m, 0.98 * m, m, 1.01 * m, 1.03 * m];
+    let mut v = Vec::new();
+    for (work, threads, inline, pooled) in [
+        ("cpu:20us", 30e3, 31e3, 30.5e3),
+        ("block:1ms", 45e3, 990.0, 44e3),
+        ("wait:1ms", 40e3, 60e3, 0.0),
+    ] {
+        v.push(service_point(THREADS, work, None, &around(threads)));
+        for t in [EVENT_LOOP, RING] {
+            v.push(service_point(t, work, None, &around(inline)));
+            if pooled > 0.0 {
+                v.push(service_point(t, work, Some(64), &around(pooled)));
+            }
+        }
+    }
+    v
 }

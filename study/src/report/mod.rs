@@ -11,6 +11,7 @@
 
 mod cases;
 mod charts;
+pub mod costs;
 pub mod cross;
 mod cross_show;
 pub mod findings;
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use cases::{collect, criterion_dir, observe, CaseResult, CaseSpec, Metric};
+pub use cases::{collect, criterion_dir, observe, CaseResult, CaseSpec, Group, Metric};
 pub use targets::TargetCheck;
 
 pub use cross::CrossVerdict;

@@ -5,11 +5,11 @@
 //! "1000" stands alone) and "0,81".
 
 pub use super::lang::{number, Lang};
-use super::verdicts::checked_verdicts;
+use super::verdicts::{checked_verdicts, CountVerdict};
 use super::Report;
-use crate::stats::{Spread, Verdict};
+use crate::stats::Spread;
 use crate::sweep::{find, Point};
-use crate::target::Target;
+use crate::target::{Pair, Target};
 
 /// "47,528 (40,227-50,922)", or the median alone for one window.
 fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
@@ -38,7 +38,7 @@ pub fn readme_table(r: &Report) -> String {
         .into_iter()
         .filter(|&t| sweep.iter().any(|p| p.target == t))
         .collect();
-    let pairs: Vec<(Target, Target)> = models.windows(2).map(|w| (w[0], w[1])).collect();
+    let pairs: Vec<Pair> = models.windows(2).map(|w| Pair::ratio(w[0], w[1])).collect();
     let names = models
         .iter()
         .map(|t| t.name())
@@ -49,14 +49,14 @@ pub fn readme_table(r: &Report) -> String {
     head.extend(
         pairs
             .iter()
-            .map(|(a, b)| format!("{} vs {}", a.name(), b.name())),
+            .map(|p| format!("{} vs {}", p.a.name(), p.b.name())),
     );
     for what in ["p99 ms", "syscalls/msg", "threads", "RSS MiB"] {
         head.push(format!("{what} ({names})"));
     }
     let verdicts: Vec<_> = pairs
         .iter()
-        .map(|&(a, b)| checked_verdicts(&r.study, &r.cross_verdicts, a, b))
+        .map(|&p| checked_verdicts(&r.study, &r.cross_verdicts, p))
         .collect();
     let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
     counts.dedup();
@@ -76,50 +76,58 @@ pub fn readme_table(r: &Report) -> String {
         "---|".repeat(head.len())
     ));
     for n in counts {
-        let mut row = vec![number(n as f64, 0, Lang::En)];
-        for &t in &studied {
-            let digits = if models.contains(&t) { None } else { Some(()) };
-            row.push(of(sweep, t, n, |p| {
-                let s = p.msgs()?;
-                Some(match digits {
-                    None => spread(s, 0, Lang::En),
-                    Some(()) => number(s.median, 0, Lang::En),
-                })
-            }));
-        }
-        for (&(a, b), vs) in pairs.iter().zip(&verdicts) {
-            row.push(vs.iter().find(|v| v.connections == n).map_or(
-                "-".into(),
-                |v| match &v.checked {
-                    Some(o) => super::cross_show::outcome_words(a, b, o),
-                    None => match v.verdict {
-                        Verdict::Higher => format!("{} ahead", a.name()),
-                        Verdict::Lower => format!("{} ahead", b.name()),
-                        Verdict::NoDifference => "no difference beyond noise".into(),
-                    },
-                },
-            ));
-        }
-        let per_model = |f: &dyn Fn(&Point) -> Option<String>| {
-            models
-                .iter()
-                .map(|&t| of(sweep, t, n, f))
-                .collect::<Vec<_>>()
-                .join(" / ")
-        };
-        row.push(per_model(&|p| p.p99().map(|s| ms(s.median))));
-        row.push(per_model(&|p| {
-            p.syscalls_per_msg().map(|s| number(s.median, 3, Lang::En))
-        }));
-        row.push(per_model(&|p| {
-            p.threads().map(|s| number(s.median, 0, Lang::En))
-        }));
-        row.push(per_model(&|p| {
-            p.rss_mib().map(|s| number(s.median, 1, Lang::En))
-        }));
+        let row = readme_row(sweep, n, (&models, &studied), &pairs, &verdicts);
         out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     out
+}
+
+/// One count's row of the README's table: messages/s of every studied
+/// server (the models' with their range), the verdicts of `pairs`, and
+/// p99, system calls, threads and memory of each model.
+fn readme_row(
+    sweep: &[Point],
+    n: usize,
+    (models, studied): (&[Target], &[Target]),
+    pairs: &[Pair],
+    verdicts: &[Vec<CountVerdict>],
+) -> Vec<String> {
+    let mut row = vec![number(n as f64, 0, Lang::En)];
+    for &t in studied {
+        let with_range = models.contains(&t);
+        row.push(of(sweep, t, n, |p| {
+            let s = p.msgs()?;
+            Some(match with_range {
+                true => spread(s, 0, Lang::En),
+                false => number(s.median, 0, Lang::En),
+            })
+        }));
+    }
+    for (&p, vs) in pairs.iter().zip(verdicts) {
+        row.push(
+            vs.iter()
+                .find(|v| v.connections == n)
+                .map_or("-".into(), |v| super::tables::verdict_cell(p, v)),
+        );
+    }
+    let per_model = |f: &dyn Fn(&Point) -> Option<String>| {
+        models
+            .iter()
+            .map(|&t| of(sweep, t, n, f))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    row.push(per_model(&|p| p.p99().map(|s| ms(s.median))));
+    row.push(per_model(&|p| {
+        p.syscalls_per_msg().map(|s| number(s.median, 3, Lang::En))
+    }));
+    row.push(per_model(&|p| {
+        p.threads().map(|s| number(s.median, 0, Lang::En))
+    }));
+    row.push(per_model(&|p| {
+        p.rss_mib().map(|s| number(s.median, 1, Lang::En))
+    }));
+    row
 }
 
 /// Milliseconds from µs with two significant decimals below 10 ms.
@@ -129,158 +137,194 @@ fn ms(us: f64) -> String {
 }
 
 /// How each guide names the servers in its table's head.
-pub(super) fn label(t: Target, lang: Lang) -> &'static str {
-    match (lang, t.mode()) {
-        (Lang::En, Some(m)) => m.name(),
-        (Lang::Es, Some(sockmodes::IoMode::Blocking)) => "bloqueante",
-        (Lang::Es, Some(sockmodes::IoMode::NonBlocking)) => "no bloqueante",
-        (Lang::Es, Some(_)) => "finalización (Linux)",
-        (_, None) => t.name(),
+/// (The Spanish guide says which system a model exists on.)
+pub(super) fn label(t: Target, lang: Lang) -> String {
+    match (lang, t.mode().and_then(|m| m.only_on())) {
+        (Lang::Es, Some(system)) => format!("{} ({system})", t.label(lang)),
+        _ => t.label(lang).to_string(),
     }
 }
 
 /// The guides' "which mode when" table, in `lang`.
 pub fn guide_table(r: &Report, lang: Lang) -> String {
     let study = &r.study;
-    let sweep = &study.sweep;
     let servers: Vec<Target> = Target::every_studied()
         .into_iter()
-        .filter(|&t| sweep.iter().any(|p| p.target == t))
+        .filter(|&t| study.sweep.iter().any(|p| p.target == t))
         .collect();
-    let es = lang == Lang::Es;
-    let t = |en: &str, es_text: &str| {
-        if es {
-            es_text.to_string()
-        } else {
-            en.to_string()
-        }
+    let g = Guide {
+        study,
+        servers,
+        lang,
     };
-    let num = |v: f64, d: usize| number(v, d, lang);
-    let conns = |n: usize| {
-        let word = match (es, n) {
-            (false, 1) => "connection",
-            (false, _) => "connections",
-            (true, 1) => "conexión",
-            (true, _) => "conexiones",
-        };
-        format!("{} {word}", num(n as f64, 0))
-    };
-    let mut head = vec![t("figure", "cifra")];
-    head.extend(servers.iter().map(|&s| label(s, lang).to_string()));
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut row = |name: String, cell: &dyn Fn(Target) -> String| {
-        let mut v = vec![name];
-        v.extend(servers.iter().map(|&s| cell(s)));
-        rows.push(v);
-    };
-    if let Some(case) = study
-        .cases
-        .iter()
-        .find(|c| c.group == "latency" && c.case == "echo 16 B")
-    {
-        let raw = case.get(Target::Raw).map_or("-".into(), |v| num(v, 1));
-        row(
-            t(
-                &format!("echo round trip, 16 B, one connection (median; raw: {raw} µs)"),
-                &format!("ida y vuelta de eco, 16 B, una conexión (mediana; raw: {raw} µs)"),
-            ),
-            &|s| {
-                case.get(s)
-                    .map_or("-".into(), |v| format!("{} µs", num(v, 1)))
-            },
-        );
-    }
-    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-    counts.dedup();
-    let (Some(&first), Some(&last)) = (counts.first(), counts.last()) else {
+    let mut head = vec![g.t("figure", "cifra")];
+    head.extend(g.servers.iter().map(|&s| label(s, lang)));
+    let mut rows: Vec<Vec<String>> = g.latency().into_iter().collect();
+    let Some(sweep_rows) = g.sweep_rows() else {
         return String::new();
     };
-    let middle = study.plan.load_connections;
-    let mut shown = vec![first, middle, last];
-    shown.dedup();
-    for n in shown.into_iter().filter(|n| counts.contains(n)) {
-        row(
-            t(
-                &format!("64 B echoes, closed loop, {}", conns(n)),
-                &format!("ecos de 64 B, lazo cerrado, {}", conns(n)),
-            ),
-            &|s| {
-                of(sweep, s, n, |p| {
-                    p.msgs().map(|m| format!("{}/s", num(m.median, 0)))
-                })
-            },
-        );
-    }
-    row(
-        t(
-            &format!("p99 at {}", conns(last)),
-            &format!("p99 con {}", conns(last)),
-        ),
-        &|s| {
-            of(sweep, s, last, |p| {
-                p.p99().map(|m| format!("{} µs", num(m.median, 0)))
-            })
-        },
-    );
-    row(
-        t(
-            &format!(
-                "server threads / context switches per message at {}",
-                num(last as f64, 0)
-            ),
-            &format!(
-                "hilos del servidor / cambios de contexto por mensaje con {}",
-                num(last as f64, 0)
-            ),
-        ),
-        &|s| {
-            of(sweep, s, last, |p| {
-                Some(format!(
-                    "{} / {}",
-                    num(p.threads()?.median, 0),
-                    num(p.switches_per_msg()?.median, 2)
-                ))
-            })
-        },
-    );
-    row(
-        t(
-            &format!("system calls per message at {}", conns(middle)),
-            &format!("llamadas al sistema por mensaje con {}", conns(middle)),
-        ),
-        &|s| match s.mode() {
-            Some(_) => of(sweep, s, middle, |p| {
-                p.syscalls_per_msg().map(|m| num(m.median, 3))
-            }),
-            None => t("not counted", "no se cuentan"),
-        },
-    );
-    if let Some(n) = study.scale.iter().map(|p| p.connections).max() {
-        row(
-            t(
-                &format!("server memory, {} idle connections", num(n as f64, 0)),
-                &format!(
-                    "memoria del servidor, {} conexiones inactivas",
-                    num(n as f64, 0)
-                ),
-            ),
-            &|s| {
-                study
-                    .scale
-                    .iter()
-                    .find(|p| p.target == s && p.connections == n)
-                    .map_or_else(
-                        || t("not measured", "no se mide"),
-                        |p| format!("{} MiB", num(p.rss_mib, 1)),
-                    )
-            },
-        );
-    }
+    rows.extend(sweep_rows);
+    rows.extend(g.memory());
     let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
     for r in rows {
         out.push_str(&format!("| {} |\n", r.join(" | ")));
     }
     out
+}
+
+/// What the guide table's rows need: the run, the servers it shows, and
+/// the language every row is written in (each row gives its English and
+/// its Spanish side by side).
+struct Guide<'a> {
+    study: &'a super::Study,
+    servers: Vec<Target>,
+    lang: Lang,
+}
+
+impl Guide<'_> {
+    fn t(&self, en: &str, es: &str) -> String {
+        match self.lang {
+            Lang::Es => es.to_string(),
+            Lang::En => en.to_string(),
+        }
+    }
+
+    fn num(&self, v: f64, d: usize) -> String {
+        number(v, d, self.lang)
+    }
+
+    fn conns(&self, n: usize) -> String {
+        let word = match (self.lang, n) {
+            (Lang::En, 1) => "connection",
+            (Lang::En, _) => "connections",
+            (Lang::Es, 1) => "conexión",
+            (Lang::Es, _) => "conexiones",
+        };
+        format!("{} {word}", self.num(n as f64, 0))
+    }
+
+    /// A row: its name, then one cell per server.
+    fn row(&self, name: String, cell: &dyn Fn(Target) -> String) -> Vec<String> {
+        let mut v = vec![name];
+        v.extend(self.servers.iter().map(|&s| cell(s)));
+        v
+    }
+
+    /// The one-connection round trip of 16 B, beside raw's.
+    fn latency(&self) -> Option<Vec<String>> {
+        let case = self
+            .study
+            .cases
+            .iter()
+            .find(|c| c.group == super::Group::Latency && c.case == "echo 16 B")?;
+        let raw = case.get(Target::Raw).map_or("-".into(), |v| self.num(v, 1));
+        Some(self.row(
+            self.t(
+                &format!("echo round trip, 16 B, one connection (median; raw: {raw} µs)"),
+                &format!("ida y vuelta de eco, 16 B, una conexión (mediana; raw: {raw} µs)"),
+            ),
+            &|s| {
+                case.get(s)
+                    .map_or("-".into(), |v| format!("{} µs", self.num(v, 1)))
+            },
+        ))
+    }
+
+    /// The sweep's rows: messages/s at the first, the offered-load and the
+    /// last count, then p99, threads and switches at the last, and system
+    /// calls at the offered-load count. `None` without a sweep.
+    fn sweep_rows(&self) -> Option<Vec<Vec<String>>> {
+        let sweep = &self.study.sweep;
+        let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
+        counts.dedup();
+        let (&first, &last) = (counts.first()?, counts.last()?);
+        let middle = self.study.plan.load_connections;
+        let mut shown = vec![first, middle, last];
+        shown.dedup();
+        let mut rows = Vec::new();
+        for n in shown.into_iter().filter(|n| counts.contains(n)) {
+            rows.push(self.row(
+                self.t(
+                    &format!("64 B echoes, closed loop, {}", self.conns(n)),
+                    &format!("ecos de 64 B, lazo cerrado, {}", self.conns(n)),
+                ),
+                &|s| {
+                    of(sweep, s, n, |p| {
+                        p.msgs().map(|m| format!("{}/s", self.num(m.median, 0)))
+                    })
+                },
+            ));
+        }
+        rows.push(self.row(
+            self.t(
+                &format!("p99 at {}", self.conns(last)),
+                &format!("p99 con {}", self.conns(last)),
+            ),
+            &|s| {
+                of(sweep, s, last, |p| {
+                    p.p99().map(|m| format!("{} µs", self.num(m.median, 0)))
+                })
+            },
+        ));
+        rows.push(self.row(
+            self.t(
+                &format!(
+                    "server threads / context switches per message at {}",
+                    self.num(last as f64, 0)
+                ),
+                &format!(
+                    "hilos del servidor / cambios de contexto por mensaje con {}",
+                    self.num(last as f64, 0)
+                ),
+            ),
+            &|s| {
+                of(sweep, s, last, |p| {
+                    Some(format!(
+                        "{} / {}",
+                        self.num(p.threads()?.median, 0),
+                        self.num(p.switches_per_msg()?.median, 2)
+                    ))
+                })
+            },
+        ));
+        rows.push(self.row(
+            self.t(
+                &format!("system calls per message at {}", self.conns(middle)),
+                &format!("llamadas al sistema por mensaje con {}", self.conns(middle)),
+            ),
+            &|s| match s.mode() {
+                Some(_) => of(sweep, s, middle, |p| {
+                    p.syscalls_per_msg().map(|m| self.num(m.median, 3))
+                }),
+                None => self.t("not counted", "no se cuentan"),
+            },
+        ));
+        Some(rows)
+    }
+
+    /// Resident memory with the most idle connections measured.
+    fn memory(&self) -> Option<Vec<String>> {
+        let scale = &self.study.scale;
+        let n = scale.iter().map(|p| p.connections).max()?;
+        Some(self.row(
+            self.t(
+                &format!("server memory, {} idle connections", self.num(n as f64, 0)),
+                &format!(
+                    "memoria del servidor, {} conexiones inactivas",
+                    self.num(n as f64, 0)
+                ),
+            ),
+            &|s| {
+                scale
+                    .iter()
+                    .find(|p| p.target == s && p.connections == n)
+                    .map_or_else(
+                        || self.t("not measured", "no se mide"),
+                        |p| format!("{} MiB", self.num(p.rss_mib, 1)),
+                    )
+            },
+        ))
+    }
 }
 
 #[cfg(test)]

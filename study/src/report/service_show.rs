@@ -193,7 +193,7 @@ pub fn table(r: &Report) -> Option<Table> {
              law allows.",
             n(first.point.connections as f64)
         ),
-        headers: vec![
+        headers: super::tables::heads(&[
             "work",
             "server",
             "how the work runs",
@@ -206,7 +206,7 @@ pub fn table(r: &Report) -> Option<Table> {
             "RSS MiB",
             "client busy %",
             "saturated",
-        ],
+        ]),
         rows,
     })
 }

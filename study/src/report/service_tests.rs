@@ -2,7 +2,7 @@
 
 use sockmodes::ceiling::Concurrency;
 
-use super::super::fixture::{self, service_point};
+use super::super::fixture::{self, service_point, EVENT_LOOP, RING, THREADS};
 use super::super::lang::Lang;
 use super::super::service_show::{page_table, show};
 use super::*;
@@ -32,7 +32,7 @@ fn of_case(fs: &[Finding], w: &str) -> Vec<Finding> {
 }
 
 const NB_INLINE: Who = Who {
-    target: Target::NonBlocking,
+    target: EVENT_LOOP,
     concurrency: Concurrency::Inline(1),
 };
 
@@ -52,14 +52,14 @@ fn every_figure_stands_beside_its_ceiling_fastest_first() {
     assert!(ceilings.contains(&(NB_INLINE, 1_000.0)));
     assert!(ceilings.contains(&(
         Who {
-            target: Target::NonBlocking,
+            target: EVENT_LOOP,
             concurrency: Concurrency::Pool(64)
         },
         64_000.0
     )));
     assert!(ceilings.contains(&(
         Who {
-            target: Target::Blocking,
+            target: THREADS,
             concurrency: Concurrency::PerConnection
         },
         100_000.0
@@ -95,9 +95,9 @@ fn the_fastest_is_tied_with_what_is_within_noise_and_ahead_of_the_rest() {
     assert_eq!(
         leaders,
         [
-            (Target::Blocking, Concurrency::PerConnection),
-            (Target::NonBlocking, Concurrency::Pool(64)),
-            (Target::Completion, Concurrency::Pool(64)),
+            (THREADS, Concurrency::PerConnection),
+            (EVENT_LOOP, Concurrency::Pool(64)),
+            (RING, Concurrency::Pool(64)),
         ]
     );
     assert_eq!(behind.len(), 2, "both inline loops behind");
@@ -151,14 +151,7 @@ fn a_pool_helps_a_blocking_call_and_not_computing_on_one_core() {
 
 #[test]
 fn a_figure_over_its_ceiling_is_a_bug_and_one_within_the_window_edge_is_not() {
-    let at = |m: f64| {
-        vec![service_point(
-            Target::NonBlocking,
-            "block:1ms",
-            None,
-            &[m; 5],
-        )]
-    };
+    let at = |m: f64| vec![service_point(EVENT_LOOP, "block:1ms", None, &[m; 5])];
     let over = |fs: &[Finding]| fs.iter().any(|f| matches!(f, Finding::OverCeiling { .. }));
     assert!(over(&findings(&study_with(at(1_100.0)))));
     assert!(!over(&findings(&study_with(at(1_015.0)))), "within 2%");
@@ -192,7 +185,7 @@ fn a_saturated_client_is_named_and_an_idle_one_is_not() {
     }
     let who = limited(&findings(&study_with(points)));
     assert_eq!(who.len(), 1);
-    assert_eq!(who[0].target, Target::Blocking);
+    assert_eq!(who[0].target, THREADS);
 }
 
 #[test]

@@ -5,13 +5,13 @@ use super::verdicts::CountVerdict;
 use super::{CaseResult, Report};
 use crate::stats::{ratio, Spread, Verdict};
 use crate::sweep::{Limit, Point};
-use crate::target::Target;
+use crate::target::{case_ratios, sweep_pairs, Pair, Target};
 
 /// One table: a heading, a sentence saying how to read it, and cells.
 pub struct Table {
     pub heading: &'static str,
     pub note: String,
-    pub headers: Vec<&'static str>,
+    pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
@@ -25,37 +25,10 @@ pub fn all(r: &Report) -> Vec<Table> {
         .collect()
 }
 
-/// The criterion table's ratio columns: (numerator, denominator, header).
-const CASE_RATIOS: [(Target, Target, &str); 6] = [
-    (Target::NonBlocking, Target::Blocking, "nb/b"),
-    (Target::Completion, Target::NonBlocking, "c/nb"),
-    (Target::Blocking, Target::Raw, "b/raw"),
-    (Target::NonBlocking, Target::Raw, "nb/raw"),
-    (Target::Completion, Target::Raw, "c/raw"),
-    (Target::Tokio, Target::Raw, "tokio/raw"),
-];
-
-/// The sweep's comparisons: (a, b, ratio header, verdict header).
-const SWEEP_PAIRS: [(Target, Target, &str, &str); 3] = [
-    (
-        Target::NonBlocking,
-        Target::Blocking,
-        "nb/b messages/s",
-        "blocking vs non-blocking",
-    ),
-    (
-        Target::Completion,
-        Target::NonBlocking,
-        "c/nb messages/s",
-        "non-blocking vs completion",
-    ),
-    (
-        Target::NonBlocking,
-        Target::Tokio,
-        "nb/tokio messages/s",
-        "non-blocking vs tokio",
-    ),
-];
+/// Column heads, as owned text.
+pub fn heads(names: &[&str]) -> Vec<String> {
+    names.iter().map(|h| h.to_string()).collect()
+}
 
 fn ratio_cell(x: Option<f64>) -> String {
     x.map_or("-".into(), |x| format!("{x:.2}"))
@@ -72,35 +45,40 @@ fn median(s: Option<Spread>, digits: usize) -> String {
 fn cases(r: &Report) -> Table {
     let measured = |t: &Target| r.study.cases.iter().any(|c| c.get(*t).is_some());
     let present: Vec<Target> = Target::every().into_iter().filter(measured).collect();
+    let ratios = case_ratios();
     let rows = r
         .study
         .cases
         .iter()
         .map(|c: &CaseResult| {
             let v = |t: Target| c.get(t).map_or("-".into(), |v| c.metric.show(v));
-            let mut row = vec![format!("{} {}", c.group, c.case), c.metric.unit().into()];
+            let mut row = vec![
+                format!("{} {}", c.group.name(), c.case),
+                c.metric.unit().into(),
+            ];
             row.extend(present.iter().map(|&t| v(t)));
-            row.extend(
-                CASE_RATIOS
-                    .iter()
-                    .map(|&(a, b, _)| ratio_cell(c.ratio(a, b))),
-            );
+            row.extend(ratios.iter().map(|p| ratio_cell(c.ratio(p.a, p.b))));
             row
         })
         .collect();
     Table {
         heading: "Latency and throughput (criterion)",
         note: format!(
-            "One connection per case, the same client against every server: **blocking** (std, thread per \
-             connection), **non-blocking** (mio, readiness), **completion** (io_uring, Linux), **raw** (the least a server can do: told each message's size; \
-             its sink computes the same CRC-32 as ours) and **tokio**. {} Latency ratios below 1 are faster; \
-             throughput ratios above 1 are faster.",
+            "One connection per case, the same client against every server: {}, **raw** (the least a server can \
+             do: told each message's size; its sink computes the same CRC-32 as ours) and **tokio**. {} Latency \
+             ratios below 1 are faster; throughput ratios above 1 are faster.",
+            Target::every_model()
+                .iter()
+                .filter_map(|t| Some(format!("**{}** ({})", t.prose(), t.mode()?.in_brief())))
+                .collect::<Vec<_>>()
+                .join(", "),
             r.criterion_placement
         ),
         headers: ["case", "unit"]
             .into_iter()
             .chain(present.iter().map(|t| t.name()))
-            .chain(CASE_RATIOS.iter().map(|r| r.2))
+            .map(String::from)
+            .chain(ratios.iter().map(|p| p.ratio_head()))
             .collect(),
         rows,
     }
@@ -170,7 +148,7 @@ fn sweep(r: &Report) -> Table {
             crate::point::DISTURBED * 100.0,
             r.study.sweep.iter().map(|p| p.remeasured).sum::<usize>(),
         ),
-        headers: vec![
+        headers: heads(&[
             "connections",
             "server",
             "messages/s",
@@ -187,20 +165,20 @@ fn sweep(r: &Report) -> Table {
             "starved",
             "Jain",
             "busy client / server, limited by",
-        ],
+        ]),
         rows,
     }
 }
 
 /// "nonblocking ahead", "blocking ahead" or "no difference beyond noise";
 /// where the cross-check measured the count, what it found instead.
-fn verdict_cell(a: Target, b: Target, v: &CountVerdict) -> String {
+pub(super) fn verdict_cell(p: Pair, v: &CountVerdict) -> String {
     if let Some(o) = &v.checked {
-        return super::cross_show::outcome_words(a, b, o);
+        return super::cross_show::outcome_words(p.a, p.b, o);
     }
     match v.verdict {
-        Verdict::Higher => format!("{} ahead", a.name()),
-        Verdict::Lower => format!("{} ahead", b.name()),
+        Verdict::Higher => format!("{} ahead", p.a.name()),
+        Verdict::Lower => format!("{} ahead", p.b.name()),
         Verdict::NoDifference => "no difference beyond noise".into(),
     }
 }
@@ -210,17 +188,18 @@ fn sweep_ratios(r: &Report) -> Table {
     let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
     counts.dedup();
     // The findings' own verdicts, so that the table and the sentences agree.
-    let verdicts: Vec<_> = SWEEP_PAIRS
+    let pairs = sweep_pairs();
+    let verdicts: Vec<_> = pairs
         .iter()
-        .map(|&(a, b, _, _)| super::verdicts::checked_verdicts(&r.study, &r.cross_verdicts, a, b))
+        .map(|(p, _)| super::verdicts::checked_verdicts(&r.study, &r.cross_verdicts, *p))
         .collect();
     let rows = counts
         .iter()
         .map(|&n| {
             let mut row = vec![n.to_string()];
-            for (&(a, b, _, _), vs) in SWEEP_PAIRS.iter().zip(&verdicts) {
+            for ((p, _), vs) in pairs.iter().zip(&verdicts) {
                 match vs.iter().find(|v| v.connections == n) {
-                    Some(v) => row.extend([ratio(&v.a, &v.b).show(2), verdict_cell(a, b, v)]),
+                    Some(v) => row.extend([ratio(&v.a, &v.b).show(2), verdict_cell(*p, v)]),
                     None => row.extend(["-".to_string(), "-".to_string()]),
                 }
             }
@@ -238,8 +217,13 @@ fn sweep_ratios(r: &Report) -> Table {
             crate::stats::ALPHA * 100.0,
             crate::stats::MIN_EFFECT
         ),
-        headers: std::iter::once("connections")
-            .chain(SWEEP_PAIRS.iter().flat_map(|p| [p.2, p.3]))
+        headers: std::iter::once("connections".to_string())
+            .chain(pairs.iter().flat_map(|(ratio, verdict)| {
+                [
+                    format!("{} messages/s", ratio.ratio_head()),
+                    verdict.verdict_head(),
+                ]
+            }))
             .collect(),
         rows,
     }
@@ -271,7 +255,7 @@ fn offered_load(r: &Report) -> Table {
              (coordinated-omission corrected). {}",
             r.study.plan.load_connections, r.sweep_placement
         ),
-        headers: vec![
+        headers: heads(&[
             "server",
             "offered %",
             "offered msg/s",
@@ -280,7 +264,7 @@ fn offered_load(r: &Report) -> Table {
             "p99 µs",
             "p99.9 µs",
             "busy client / server, limited by",
-        ],
+        ]),
         rows,
     }
 }
@@ -311,7 +295,7 @@ fn same_rate(r: &Report) -> Table {
              capacities, so CPU and switches per message do not depend on which side saturated.",
             r.study.plan.same_rate_pct, r.study.plan.load_connections
         ),
-        headers: vec![
+        headers: heads(&[
             "server",
             "offered msg/s",
             "user µs/msg",
@@ -321,7 +305,7 @@ fn same_rate(r: &Report) -> Table {
             "syscalls/msg",
             "p99 µs",
             "busy client / server, limited by",
-        ],
+        ]),
         rows,
     }
 }
@@ -332,7 +316,7 @@ fn idle_memory(r: &Report) -> Table {
         .scale
         .iter()
         .map(|p| {
-            let per = (p.rss_mib - p.baseline_mib) * 1024.0 / p.connections as f64;
+            let per = p.kib_per_connection();
             vec![
                 p.target.name().into(),
                 p.connections.to_string(),
@@ -356,13 +340,13 @@ fn idle_memory(r: &Report) -> Table {
         note: "Each server in its own process; every connection used once, then left idle. The last row is a \
                process of parked threads with the blocking server's 64 KiB stack: what a thread alone costs."
             .into(),
-        headers: vec![
+        headers: heads(&[
             "server",
             "connections",
             "RSS MiB",
             "RSS at start MiB",
             "per connection KiB",
-        ],
+        ]),
         rows,
     }
 }
@@ -390,7 +374,7 @@ fn targets(r: &Report) -> Table {
         note: "The project's performance targets, judged on this run (no verdict in --test mode); each names the \
                limit it divides by."
             .into(),
-        headers: vec!["target", "divided by", "measured", "met"],
+        headers: heads(&["target", "divided by", "measured", "met"]),
         rows,
     }
 }

@@ -8,7 +8,7 @@ use super::cross::{find_verdict, CrossVerdict, Outcome};
 use super::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{find, Point};
-use crate::target::Target;
+use crate::target::{Pair, Target};
 
 /// One count's comparison of messages/s between two servers.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,15 +51,10 @@ impl CountVerdict {
 /// [`sweep_verdicts`], with the cross-check's outcome at each count it
 /// measured: where it holds with every client it is the verdict, and
 /// elsewhere the verdict no longer stands.
-pub fn checked_verdicts(
-    study: &Study,
-    cross: &[CrossVerdict],
-    a: Target,
-    b: Target,
-) -> Vec<CountVerdict> {
-    let mut out = sweep_verdicts(&study.sweep, a, b);
+pub fn checked_verdicts(study: &Study, cross: &[CrossVerdict], pair: Pair) -> Vec<CountVerdict> {
+    let mut out = sweep_verdicts(&study.sweep, pair);
     for v in &mut out {
-        v.checked = find_verdict(cross, a, b, v.connections);
+        v.checked = find_verdict(cross, pair.a, pair.b, v.connections);
         if let Some(Outcome::Holds(x)) = v.checked {
             v.verdict = x;
         }
@@ -67,8 +62,9 @@ pub fn checked_verdicts(
     out
 }
 
-/// `a` against `b` in messages/s at every count where both were measured.
-pub fn sweep_verdicts(sweep: &[Point], a: Target, b: Target) -> Vec<CountVerdict> {
+/// `pair.a` against `pair.b` in messages/s at every count where both were measured.
+pub fn sweep_verdicts(sweep: &[Point], pair: Pair) -> Vec<CountVerdict> {
+    let Pair { a, b, .. } = pair;
     let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
     counts.sort_unstable();
     counts.dedup();
@@ -87,8 +83,8 @@ pub fn sweep_verdicts(sweep: &[Point], a: Target, b: Target) -> Vec<CountVerdict
         .collect()
 }
 
-/// The first count from which blocking stays below non-blocking beyond
-/// noise, at every larger count too; `None` when there is none. A count
+/// The first count from which the pair's first server stays below its
+/// second beyond noise, at every larger count too; `None` when there is none. A count
 /// where the cross-check found the verdict depends on the client breaks
 /// the run.
 pub fn crossover_count(verdicts: &[CountVerdict]) -> Option<usize> {
@@ -103,7 +99,10 @@ pub fn crossover_count(verdicts: &[CountVerdict]) -> Option<usize> {
     from
 }
 
-pub fn crossover(verdicts: &[CountVerdict]) -> String {
+/// The crossover as a sentence: from which count the pair's first server
+/// (a thread per connection) carried fewer messages than its second.
+pub fn crossover(pair: Pair, verdicts: &[CountVerdict]) -> String {
+    let (a, b) = (pair.a.prose(), pair.b.prose());
     match crossover_count(verdicts) {
         Some(n) => {
             let at = verdicts
@@ -111,15 +110,15 @@ pub fn crossover(verdicts: &[CountVerdict]) -> String {
                 .find(|v| v.connections == n)
                 .expect("the crossover is one of them");
             format!(
-                "Crossover: from {n} connections on, the blocking server carried fewer messages per second than \
-                 the non-blocking one beyond noise: at {n}, {} against {} msg/s (median, min-max){}.",
+                "Crossover: from {n} connections on, the {a} server carried fewer messages per second than \
+                 the {b} one beyond noise: at {n}, {} against {} msg/s (median, min-max){}.",
                 at.a.show(0),
                 at.b.show(0),
                 checked_note(verdicts)
             )
         }
         None => format!(
-            "No crossover: at the largest count measured the blocking server was not below the non-blocking \
+            "No crossover: at the largest count measured the {a} server was not below the {b} \
              one beyond noise with every client{}.",
             checked_note(verdicts)
         ),
@@ -193,7 +192,8 @@ pub fn counts_words(items: &[String]) -> String {
     }
 }
 
-pub fn no_difference(verdicts: &[CountVerdict]) -> Option<String> {
+/// The counts where the pair showed no difference beyond noise.
+pub fn no_difference(pair: Pair, verdicts: &[CountVerdict]) -> Option<String> {
     let same: Vec<&CountVerdict> = verdicts
         .iter()
         .filter(|v| v.is(Verdict::NoDifference))
@@ -201,17 +201,21 @@ pub fn no_difference(verdicts: &[CountVerdict]) -> Option<String> {
     let first = same.first()?;
     let counts: Vec<usize> = same.iter().map(|v| v.connections).collect();
     Some(format!(
-        "At {} {} there was no difference beyond noise between blocking and non-blocking (at {}: {} \
+        "At {} {} there was no difference beyond noise between {} and {} (at {}: {} \
          against {} msg/s).",
         counts_list(&counts),
         connections_word(&counts),
+        pair.a.prose(),
+        pair.b.prose(),
         first.connections,
         first.a.show(0),
         first.b.show(0)
     ))
 }
 
-pub fn blocking_ahead(verdicts: &[CountVerdict]) -> Option<String> {
+/// The counts where the pair's first server carried more beyond noise,
+/// and the pair's reason why it can.
+pub fn first_ahead(pair: Pair, verdicts: &[CountVerdict]) -> Option<String> {
     let ahead: Vec<usize> = verdicts
         .iter()
         .filter(|v| v.is(Verdict::Higher))
@@ -219,18 +223,22 @@ pub fn blocking_ahead(verdicts: &[CountVerdict]) -> Option<String> {
         .collect();
     (!ahead.is_empty()).then(|| {
         format!(
-            "At {} {} the blocking server carried more messages per second than the non-blocking one \
-             beyond noise: with few connections a thread that waits in its own read is cheap.",
+            "At {} {} the {} server carried more messages per second than the {} one \
+             beyond noise{}.",
             counts_list(&ahead),
-            connections_word(&ahead)
+            connections_word(&ahead),
+            pair.a.prose(),
+            pair.b.prose(),
+            pair.why_first_ahead
+                .map_or(String::new(), |why| format!(": {why}"))
         )
     })
 }
 
-/// Counts where non-blocking carried more beyond noise (and the verdict
+/// Counts where the pair's second server carried more beyond noise (and the verdict
 /// stands) but that are not part of the crossover's run to the largest
 /// count: said apart, so that no verdict goes unreported.
-pub fn nonblocking_ahead_apart(verdicts: &[CountVerdict]) -> Option<String> {
+pub fn second_ahead_apart(pair: Pair, verdicts: &[CountVerdict]) -> Option<String> {
     let from = crossover_count(verdicts).unwrap_or(usize::MAX);
     let ahead: Vec<usize> = verdicts
         .iter()
@@ -239,10 +247,12 @@ pub fn nonblocking_ahead_apart(verdicts: &[CountVerdict]) -> Option<String> {
         .collect();
     (!ahead.is_empty()).then(|| {
         format!(
-            "At {} {} the non-blocking server carried more messages per second than the blocking one beyond \
+            "At {} {} the {} server carried more messages per second than the {} one beyond \
              noise (the sweep's driver), without staying ahead at every larger count.",
             counts_list(&ahead),
-            connections_word(&ahead)
+            connections_word(&ahead),
+            pair.b.prose(),
+            pair.a.prose()
         )
     })
 }
@@ -250,12 +260,13 @@ pub fn nonblocking_ahead_apart(verdicts: &[CountVerdict]) -> Option<String> {
 /// Which counts a group of a sentence takes.
 type Pick = fn(&CountVerdict) -> bool;
 
-/// Completion (io_uring) against readiness (the event loop), grouped by
-/// verdict: where it carried more beyond noise, less, no different, or
-/// where the cross-check found it depends on the client.
-pub fn completion_vs_readiness(study: &Study, cross: &[CrossVerdict]) -> Option<String> {
+/// One server against another (the registry's completion against
+/// readiness), grouped by verdict: where it carried more beyond noise,
+/// less, no different, or where the cross-check found it depends on the
+/// client.
+pub fn grouped_by_verdict(study: &Study, cross: &[CrossVerdict], pair: Pair) -> Option<String> {
     let sweep = &study.sweep;
-    let verdicts = checked_verdicts(study, cross, Target::Completion, Target::NonBlocking);
+    let verdicts = checked_verdicts(study, cross, pair);
     if verdicts.is_empty() {
         return None;
     }
@@ -303,14 +314,18 @@ pub fn completion_vs_readiness(study: &Study, cross: &[CrossVerdict]) -> Option<
             .map_or("-".into(), |s| s.show(3))
     };
     Some(format!(
-        "Completion (io_uring) against readiness (the mio event loop): it {}. At {}: {} against {} msg/s \
-         ({}x), with {} against {} system calls per message.",
+        "{}: it {}. At {}: {} against {} msg/s ({}x), with {} against {} system calls per message.",
+        pair.title,
         counts_words(&parts),
         last.connections,
         last.a.show(0),
         last.b.show(0),
         crate::stats::ratio(&last.a, &last.b).show(2),
-        calls(Target::Completion),
-        calls(Target::NonBlocking)
+        calls(pair.a),
+        calls(pair.b)
     ))
 }
+
+#[cfg(test)]
+#[path = "verdicts_tests.rs"]
+mod tests;

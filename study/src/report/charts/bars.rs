@@ -7,7 +7,7 @@ use super::labels::{self, filled, label};
 use super::{colour, Lang};
 use crate::crosscheck::{cells_of, Cell};
 use crate::driver::Driver;
-use crate::report::{CaseResult, Metric, Report};
+use crate::report::{CaseResult, Group, Metric, Report};
 use crate::sweep::Point;
 use crate::target::Target;
 
@@ -16,8 +16,8 @@ pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
     let criterion = Report::placement_name(&r.criterion_placement);
     let mut out = Vec::new();
     for (group, title, unit) in [
-        ("latency", "latency.title", "latency.unit"),
-        ("throughput", "throughput.title", "throughput.unit"),
+        (Group::Latency, "latency.title", "latency.unit"),
+        (Group::Throughput, "throughput.title", "throughput.unit"),
     ] {
         let rows: Vec<&CaseResult> = r.study.cases.iter().filter(|c| c.group == group).collect();
         if rows.is_empty() {
@@ -49,7 +49,7 @@ pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
             .collect();
         let title = format!("{} ({criterion})", label(title, lang));
         out.push((
-            group.to_string(),
+            group.name().to_string(),
             bar_chart(&title, &label(unit, lang), &cats, &bars, lang),
         ));
     }

@@ -131,12 +131,7 @@ pub fn filled(key: &str, lang: Lang, n: usize, placement: &str) -> String {
 
 /// How a chart's legend names a server.
 pub fn server(t: Target, lang: Lang) -> String {
-    match (lang, t.mode()) {
-        (Lang::Es, Some(sockmodes::IoMode::Blocking)) => "bloqueante".into(),
-        (Lang::Es, Some(sockmodes::IoMode::NonBlocking)) => "no bloqueante".into(),
-        (Lang::Es, Some(sockmodes::IoMode::Completion)) => "finalización".into(),
-        _ => t.name().into(),
-    }
+    t.label(lang).into()
 }
 
 /// A criterion case's name (its English label is the key).

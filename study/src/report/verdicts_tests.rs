@@ -1,8 +1,8 @@
-//! Unit tests of `findings.rs`, on fixed synthetic data (kept apart so
-//! that `findings.rs` stays under 400 lines).
+//! Tests of `verdicts.rs` on hand-made windows: the crossover, where the
+//! cross-check breaks it, and the sentences that group counts by verdict.
 
 use super::super::cross::{Cause, CrossVerdict, Outcome};
-use super::super::fixture::{self, point};
+use super::super::fixture::{self, point, EVENT_LOOP, RING, THREADS, THREADS_MODE};
 use super::*;
 
 #[test]
@@ -38,41 +38,33 @@ fn the_crossover_is_where_blocking_stays_below_beyond_noise() {
             [100.0, 105.0, 110.0, 115.0, 120.0],
         ),
     ] {
-        sweep.push(point(Target::Blocking, n, &b));
-        sweep.push(point(Target::NonBlocking, n, &nb));
+        sweep.push(point(THREADS, n, &b));
+        sweep.push(point(EVENT_LOOP, n, &nb));
     }
-    let v = sweep_verdicts(&sweep, Target::Blocking, Target::NonBlocking);
+    let v = sweep_verdicts(&sweep, Pair::THREADS_VS_LOOP);
     assert_eq!(v.len(), 5);
     assert_eq!(v[2].verdict, Verdict::Lower);
     assert_eq!(v[3].verdict, Verdict::NoDifference);
     assert_eq!(crossover_count(&v), Some(10000));
-    let text = crossover(&v);
+    let text = crossover(Pair::THREADS_VS_LOOP, &v);
     assert!(text.contains("from 10000 connections"), "{text}");
     assert!(text.contains("60 (50-70) against 110 (100-120)"), "{text}");
-    let same = no_difference(&v).unwrap();
+    let same = no_difference(Pair::THREADS_VS_LOOP, &v).unwrap();
     assert!(same.starts_with("At 1, 10 and 1000 connections"), "{same}");
 }
 
 #[test]
 fn completion_against_readiness_is_grouped_by_verdict() {
     let sweep = vec![
-        point(Target::Completion, 1, &[100.0, 105.0, 110.0, 115.0, 120.0]),
-        point(Target::NonBlocking, 1, &[110.0, 115.0, 120.0, 125.0, 130.0]),
-        point(
-            Target::Completion,
-            1000,
-            &[300.0, 305.0, 310.0, 315.0, 320.0],
-        ),
-        point(
-            Target::NonBlocking,
-            1000,
-            &[200.0, 205.0, 210.0, 215.0, 220.0],
-        ),
+        point(RING, 1, &[100.0, 105.0, 110.0, 115.0, 120.0]),
+        point(EVENT_LOOP, 1, &[110.0, 115.0, 120.0, 125.0, 130.0]),
+        point(RING, 1000, &[300.0, 305.0, 310.0, 315.0, 320.0]),
+        point(EVENT_LOOP, 1000, &[200.0, 205.0, 210.0, 215.0, 220.0]),
     ];
     let mut study = fixture::report().study;
     study.sweep = sweep.clone();
     study.cross_check.clear();
-    let s = completion_vs_readiness(&study, &[]).expect("both measured");
+    let s = grouped_by_verdict(&study, &[], Pair::COMPLETION_VS_READINESS).expect("both measured");
     assert!(
         s.contains("more messages per second beyond noise at 1000"),
         "{s}"
@@ -85,8 +77,8 @@ fn completion_against_readiness_is_grouped_by_verdict() {
     // Where the cross-check found it depends on the client, it is no
     // longer "more beyond noise".
     let depends = CrossVerdict {
-        a: Target::NonBlocking,
-        b: Target::Completion,
+        a: EVENT_LOOP,
+        b: RING,
         connections: 1000,
         outcome: Outcome::DependsOnClient(Cause {
             engines_disagree_in: vec![crate::affinity::Placement::Unpinned],
@@ -95,68 +87,59 @@ fn completion_against_readiness_is_grouped_by_verdict() {
         }),
         cells: vec![],
     };
-    let s = completion_vs_readiness(&study, &[depends]).expect("both measured");
+    let s = grouped_by_verdict(&study, &[depends], Pair::COMPLETION_VS_READINESS)
+        .expect("both measured");
     assert!(
         s.contains("depended on the client (cross-check) at 1000"),
         "{s}"
     );
     assert!(!s.contains("more messages"), "{s}");
     study.sweep.truncate(1);
-    assert_eq!(completion_vs_readiness(&study, &[]), None);
+    assert_eq!(
+        grouped_by_verdict(&study, &[], Pair::COMPLETION_VS_READINESS),
+        None
+    );
 }
 
 #[test]
 fn no_crossover_is_said_as_such() {
     let sweep = vec![
-        point(Target::Blocking, 1, &[100.0, 120.0]),
-        point(Target::NonBlocking, 1, &[110.0, 130.0]),
+        point(THREADS, 1, &[100.0, 120.0]),
+        point(EVENT_LOOP, 1, &[110.0, 130.0]),
     ];
-    let v = sweep_verdicts(&sweep, Target::Blocking, Target::NonBlocking);
+    let v = sweep_verdicts(&sweep, Pair::THREADS_VS_LOOP);
     assert_eq!(crossover_count(&v), None);
-    assert!(crossover(&v).starts_with("No crossover"));
-    assert!(blocking_ahead(&v).is_none());
-}
-
-#[test]
-fn findings_are_sentences_without_walls_of_points() {
-    let r = fixture::report();
-    assert!(r
-        .findings
-        .iter()
-        .any(|f| f.starts_with("Crossover: from 100")));
-    assert!(r.findings.iter().any(|f| f.contains("same offered rate")));
-    for f in &r.findings {
-        assert!(f.matches(", ").count() < 12, "a wall: {f}");
-    }
+    assert!(crossover(Pair::THREADS_VS_LOOP, &v).starts_with("No crossover"));
+    assert!(first_ahead(Pair::THREADS_VS_LOOP, &v).is_none());
 }
 
 #[test]
 fn a_count_where_the_verdict_depends_on_the_client_breaks_the_crossover() {
     let mut study = fixture::report().study;
     let cross = super::super::cross::verdicts(&study.cross_check);
-    let v = checked_verdicts(&study, &cross, Target::Blocking, Target::NonBlocking);
+    let v = checked_verdicts(&study, &cross, Pair::THREADS_VS_LOOP);
     assert_eq!(crossover_count(&v), Some(100), "holds with every client");
     // The blocking engine, unpinned, now ranks the blocking server first.
     for c in &mut study.cross_check {
-        let unpinned_threads = c.driver.engine == sockmodes::IoMode::Blocking
+        let unpinned_threads = c.driver.engine == THREADS_MODE
             && c.driver.placement == crate::affinity::Placement::Unpinned;
-        if unpinned_threads && c.point.target == Target::Blocking {
+        if unpinned_threads && c.point.target == THREADS {
             for w in &mut c.point.windows {
                 w.load.messages_per_s *= 3.0;
             }
         }
     }
     let cross = super::super::cross::verdicts(&study.cross_check);
-    let v = checked_verdicts(&study, &cross, Target::Blocking, Target::NonBlocking);
+    let v = checked_verdicts(&study, &cross, Pair::THREADS_VS_LOOP);
     let at_100 = v.iter().find(|v| v.connections == 100).unwrap();
     assert!(!at_100.stands(), "{at_100:?}");
     assert_eq!(crossover_count(&v), Some(1000), "100 no longer counts");
-    let s = crossover(&v);
+    let s = crossover(Pair::THREADS_VS_LOOP, &v);
     assert!(
         s.contains("at 100 the verdict depends on the client"),
         "{s}"
     );
-    let findings = compute(&study);
+    let findings = super::super::findings::compute(&study);
     let cross_finding = findings
         .iter()
         .find(|f| f.starts_with("Cross-check at 100"))

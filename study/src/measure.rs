@@ -1,0 +1,227 @@
+//! How one point is measured: R windows, each against a fresh server
+//! process, servers interleaved; a window's figures from the load engine,
+//! the server's `/proc` at both edges, and its own count of system calls;
+//! a window the machine disturbed, measured again. `sweep.rs` says which
+//! points the study measures; this file measures them.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sockmodes::child::{CounterReader, Counters};
+use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
+use sockmodes_os::procfs::{self, ProcessSample};
+
+use crate::affinity::Placement;
+use crate::driver::Driver;
+use crate::launch::Launcher;
+use crate::point::{disturbed, Point, ServerCost, Step, Window, DISTURBED};
+use crate::sweep::Plan;
+use crate::target::Target;
+
+/// One window: a fresh server for point `p`, driven by `driver`, closed
+/// loop or at `rate`.
+fn window(
+    launcher: &Launcher,
+    driver: Driver,
+    p: &Point,
+    rate: Option<f64>,
+    plan: &Plan,
+) -> Result<Window, String> {
+    let window_s = plan.window_s(p.step);
+    let server = launcher
+        .start(p.target, p.setup, driver.placement)
+        .map_err(|e| e.to_string())?;
+    let samples: Arc<Mutex<Vec<ProcessSample>>> = Arc::default();
+    let counted: Arc<Mutex<Vec<Counters>>> = Arc::default();
+    let (pid, into, counts) = (server.pid(), Arc::clone(&samples), Arc::clone(&counted));
+    // Only the command's own servers count their system calls.
+    let reader = p.target.mode().map(|_| server.counter_reader());
+    let hook = WindowHook(Arc::new(move |_edge: WindowEdge| {
+        if let Ok(s) = procfs::sample(pid) {
+            into.lock().expect("not poisoned").push(s);
+        }
+        if let Some(c) = reader.as_ref().and_then(CounterReader::read) {
+            counts.lock().expect("not poisoned").push(c);
+        }
+    }));
+    let config = LoadConfig {
+        connections: p.connections,
+        duration: Duration::from_secs_f64(window_s),
+        warmup: Duration::from_secs_f64(plan.warmup_s),
+        warmup_cap: Duration::from_secs_f64(plan.warmup_cap_s),
+        rate,
+        on_window: Some(hook),
+        ..LoadConfig::new(driver.engine, server.addr)
+    };
+    let run = load::run(&config, Arc::new(AtomicU64::new(0)));
+    let _ = server.terminate();
+    let load = run.map_err(|e| e.to_string())?.report().clone();
+    let samples = samples.lock().expect("not poisoned");
+    let syscalls = syscalls_per_msg(&counted.lock().expect("not poisoned"), load.messages_per_s);
+    let cost = match samples.as_slice() {
+        [a, b] => Some(ServerCost {
+            syscalls_per_msg: syscalls,
+            ..cost(a, b, &load, window_s)
+        }),
+        _ => None,
+    };
+    Ok(Window { load, cost })
+}
+
+/// System calls per message from the server's two readings of its
+/// counters (`None` without both, or for under one message between them).
+///
+/// The server read its counters when the signal reached it, which may be
+/// later than the window's edges (a server of 10,000 threads answers
+/// late): the calls are divided by the messages of the stretch between its
+/// two readings, at the window's rate.
+fn syscalls_per_msg(counted: &[Counters], messages_per_s: f64) -> Option<f64> {
+    match counted {
+        [a, b] if b.at_ns > a.at_ns => {
+            let stretch_s = (b.at_ns - a.at_ns) as f64 / 1e9;
+            let messages = messages_per_s * stretch_s;
+            (messages >= 1.0).then(|| b.syscalls.saturating_sub(a.syscalls) as f64 / messages)
+        }
+        _ => None,
+    }
+}
+
+/// The server's costs over a window of `window_s` seconds, from its
+/// `/proc` at both edges: per message answered, and its busy share.
+fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> ServerCost {
+    let msgs = r.messages.max(1) as f64;
+    let user = b.user_s - a.user_s;
+    let system = b.system_s - a.system_s;
+    ServerCost {
+        user_us_per_msg: user * 1e6 / msgs,
+        system_us_per_msg: system * 1e6 / msgs,
+        switches_per_msg: b.switches().saturating_sub(a.switches()) as f64 / msgs,
+        rss_mib: b.rss_bytes as f64 / (1024.0 * 1024.0),
+        threads: b.threads,
+        cores_busy: (user + system) / window_s,
+        syscalls_per_msg: None,
+    }
+}
+
+/// Runs `points` R times each, interleaved: every round measures each
+/// point once, in order, each against a fresh server, driven by `driver`.
+pub(crate) fn measure_all(
+    plan: &Plan,
+    driver: Driver,
+    launcher: &Launcher,
+    mut points: Vec<(Point, Option<f64>)>,
+) -> Vec<Point> {
+    for round in 0..plan.repeats {
+        for (p, rate) in &mut points {
+            eprintln!(
+                "study: {:?} {}{} at {} connections{}, {} (window {} of {})",
+                p.step,
+                p.target.name(),
+                p.setup
+                    .map_or(String::new(), |s| format!(" ({})", s.describe())),
+                p.connections,
+                rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
+                driver.describe(),
+                round + 1,
+                plan.repeats
+            );
+            match window(launcher, driver, p, *rate, plan) {
+                Ok(w) => p.windows.push(w),
+                Err(e) => eprintln!("study: {} failed: {e}", p.target.name()),
+            }
+        }
+    }
+    // Closed-loop windows the machine disturbed are measured once more.
+    for (p, rate) in &mut points {
+        if rate.is_some() || p.windows.len() != plan.repeats {
+            continue;
+        }
+        let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
+        for i in disturbed(&msgs) {
+            eprintln!(
+                "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",
+                p.target.name(),
+                p.connections,
+                i + 1,
+                msgs[i],
+                DISTURBED * 100.0
+            );
+            if let Ok(w) = window(launcher, driver, p, None, plan) {
+                p.windows[i] = w;
+                p.remeasured += 1;
+            }
+        }
+    }
+    points
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| !p.windows.is_empty())
+        .collect()
+}
+
+/// A point not measured yet; its server gets the cores `placement` gives.
+pub(crate) fn empty(target: Target, step: Step, connections: usize, placement: Placement) -> Point {
+    Point {
+        target,
+        step,
+        connections,
+        offered_pct: None,
+        offered_per_s: None,
+        server_cores: placement.server_cpus().len(),
+        windows: Vec::new(),
+        remeasured: 0,
+        setup: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(user_s: f64, system_s: f64, switches: u64) -> ProcessSample {
+        ProcessSample {
+            user_s,
+            system_s,
+            voluntary_switches: switches,
+            involuntary_switches: 1,
+            threads: 3,
+            rss_bytes: 8 << 20,
+            switches_measured: true,
+        }
+    }
+
+    #[test]
+    fn a_windows_costs_are_per_message_answered_and_busy_per_second() {
+        let mut load = crate::report::fixture::window(1000.0, 0.5).load;
+        load.messages = 2000;
+        // 0.1 s user and 0.3 s system over 2,000 messages in 2 s.
+        let c = cost(&sample(1.0, 2.0, 10), &sample(1.1, 2.3, 410), &load, 2.0);
+        assert!((c.user_us_per_msg - 50.0).abs() < 1e-6, "{c:?}");
+        assert!((c.system_us_per_msg - 150.0).abs() < 1e-6, "{c:?}");
+        assert!((c.switches_per_msg - 0.2).abs() < 1e-9, "{c:?}");
+        assert!((c.cores_busy - 0.2).abs() < 1e-9, "{c:?}");
+        assert_eq!((c.rss_mib, c.threads), (8.0, 3));
+        // No message answered: divided by one, not by zero.
+        load.messages = 0;
+        let idle = cost(&sample(1.0, 2.0, 10), &sample(1.0, 2.0, 10), &load, 2.0);
+        assert_eq!(idle.user_us_per_msg, 0.0);
+    }
+
+    #[test]
+    fn system_calls_are_divided_by_the_messages_between_the_two_readings() {
+        let at = |at_ns: u64, syscalls: u64| Counters {
+            accepted: 1,
+            syscalls,
+            at_ns,
+        };
+        // 3,000 calls over 1.5 s at 1,000 msg/s: 2 per message, whatever
+        // the window's own length.
+        let two = [at(1_000_000_000, 500), at(2_500_000_000, 3_500)];
+        assert_eq!(syscalls_per_msg(&two, 1000.0), Some(2.0));
+        // One reading, readings out of order, or under one message: none.
+        assert_eq!(syscalls_per_msg(&two[..1], 1000.0), None);
+        assert_eq!(syscalls_per_msg(&[two[1], two[0]], 1000.0), None);
+        assert_eq!(syscalls_per_msg(&two, 0.5), None);
+    }
+}
