@@ -102,6 +102,7 @@ pub(super) fn start_with_pool(
         work_buf: Box::new([0; 8]),
         serials: 0,
         ready: Vec::new(),
+        worked_inline: false,
     };
     event_loop.post_accept().map_err(&bind_err)?;
     event_loop.post_wake().map_err(&bind_err)?;

@@ -108,6 +108,11 @@ struct Loop {
     serials: u64,
     /// Connections that used their inline budget of work this turn.
     ready: Vec<usize>,
+    /// Work was done inline on this thread since the last submission: the
+    /// answers it made are submitted at once (`post`), not at the end of
+    /// the pass. Otherwise a pass that works 1,000 frames inline for 1 ms
+    /// each holds every answer for a second, and they leave together.
+    worked_inline: bool,
 }
 
 impl Loop {
@@ -253,6 +258,12 @@ impl Loop {
             return;
         }
         let next = c.post(key, &mut self.ring, stopping, self.pool.is_some());
+        if std::mem::take(&mut self.worked_inline) {
+            c.syscalls += 1;
+            if let Err(e) = self.ring.submit() {
+                tracing::debug!(error = %e, "early submission failed; the turn's own submits it");
+            }
+        }
         self.shared
             .stats
             .count_syscalls(std::mem::take(&mut c.syscalls));

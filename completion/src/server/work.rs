@@ -84,6 +84,7 @@ impl Loop {
             // A wait is a deadline of the ring's own wait (`timeout`).
             match self.work.start(Job { tag, ticket }, Instant::now()) {
                 Started::Done(job) => {
+                    self.worked_inline = true;
                     if !offload::hand_back(self, job) {
                         return;
                     }
