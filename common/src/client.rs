@@ -61,6 +61,14 @@ pub enum ClientError {
         /// First differing offset within the common length.
         first_diff: Option<usize>,
     },
+    /// An answer came when none was owed.
+    #[error("protocol error from {addr}: an answer of {len} bytes to no request")]
+    Unasked {
+        /// The server.
+        addr: SocketAddr,
+        /// The answer's payload length.
+        len: usize,
+    },
     /// A payload larger than the frame limit.
     #[error("payload of {len} bytes exceeds the frame limit of {max} bytes (raise --max-frame on both ends)")]
     TooLarge {
