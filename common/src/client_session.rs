@@ -46,9 +46,11 @@ use crate::frame::{header, FrameError, HEADER_LEN};
 use crate::stream::FrameReader;
 use crate::summary::{SinkSummary, SinkTally, SummaryLenError, SUMMARY_LEN};
 
+mod many;
 mod payload;
 mod receive;
 
+pub use many::{ConnEvent, Outbox};
 pub use payload::{Payload, PATTERN_PERIOD, PIECE_MAX};
 
 /// The most output a session stages at once.
