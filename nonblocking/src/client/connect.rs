@@ -2,14 +2,14 @@
 //! once, and a later WRITABLE event says how it ended. A refusal is only
 //! seen then, through `take_error` (`ConnectionRefusedError`).
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll};
-use sockmodes_common::frame::Decoder;
-use sockmodes_common::{would_block, ClientError, Mode, Op, SocketError};
+use sockmodes_common::client::retry_refused;
+use sockmodes_common::{would_block, ClientError, ClientSession, Mode, Op, Service, SocketError};
 
 use super::{NbClient, NbOptions, WouldBlockCounts, ME};
 
@@ -36,7 +36,8 @@ impl NbClient {
             connected: false,
             nodelay: options.nodelay,
             timeout: options.timeout,
-            decoder: Decoder::new(options.max_frame),
+            session: ClientSession::new(Service::Echo, options.max_frame),
+            sent: VecDeque::new(),
             counts: WouldBlockCounts::default(),
             wakeups: 0,
         })
@@ -49,21 +50,12 @@ impl NbClient {
     /// `ConnectionRefusedError` (from `take_error` after the event),
     /// `TimeoutError`, ...
     pub fn connect(addr: SocketAddr, options: &NbOptions) -> Result<NbClient, ClientError> {
-        let mut backoff = options.retry_backoff;
-        let mut attempt = 0;
-        loop {
+        let attempt = || {
             let mut client = NbClient::connect_start(addr, options)?;
-            match client.wait_connected() {
-                Ok(()) => return Ok(client),
-                Err(e) if blocking_refused(&e) && attempt < options.retries => {
-                    attempt += 1;
-                    tracing::info!(%addr, attempt, of = options.retries, wait = ?backoff, "connection refused; retrying");
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+            client.wait_connected().map(|()| client)
+        };
+        let (first, retries) = (options.retry_backoff, options.retries);
+        retry_refused(addr, first, retries, attempt, std::thread::sleep)
     }
 
     /// Checks once, without waiting, whether the handshake finished:
@@ -105,8 +97,4 @@ impl NbClient {
         }
         Ok(())
     }
-}
-
-fn blocking_refused(e: &ClientError) -> bool {
-    e.exception() == Some(sockmodes_common::PyException::ConnectionRefusedError)
 }
