@@ -1,5 +1,5 @@
 //! The blocking client: std::net calls that wait, in Blocking or Timeout
-//! mode, driving a [`ClientSession`] (`common`), which holds every rule of
+//! mode, driving a [`ClientSession`](sockmodes_common::ClientSession) (`common`), which holds every rule of
 //! the protocol: this file only moves bytes, and the calls built on that
 //! (`echo`, `send_frame`, `sink_upload`, ...) are [`ClientDriver`]'s.
 //!
@@ -16,16 +16,16 @@
 //! for that drain only: std has no poll, and this needs none). Small frames
 //! go as before: one write, then a read that waits.
 
-use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::Duration;
 
 use sockmodes_common::client::{confirm_wait, retry_refused};
+use sockmodes_common::client_session::Exchange;
 use sockmodes_common::{
-    interrupted, net, timed_out, would_block, ClientDriver, ClientError, ClientEvent,
-    ClientSession, Mode, Op, Payload, Service, SocketError, DEFAULT_MAX_FRAME,
+    interrupted, net, timed_out, would_block, ClientDriver, ClientError, ClientEvent, Mode, Op,
+    SocketError, DEFAULT_MAX_FRAME,
 };
 
 /// How a client connects and waits.
@@ -73,10 +73,7 @@ pub struct Client {
     stream: TcpStream,
     peer: SocketAddr,
     mode: Mode,
-    session: ClientSession,
-    /// What [`send_frame`](Self::send_frame) sent on an echo, for
-    /// [`recv_frame`](Self::recv_frame) to hand back once its echo checked.
-    sent: VecDeque<(u64, Payload)>,
+    x: Exchange,
 }
 
 impl Client {
@@ -106,8 +103,7 @@ impl Client {
             stream,
             peer: addr,
             mode: options.mode,
-            session: ClientSession::new(Service::Echo, options.max_frame),
-            sent: VecDeque::new(),
+            x: Exchange::new(addr, options.max_frame),
         })
     }
 
@@ -135,31 +131,31 @@ impl Client {
 
     /// Bytes queued that the socket has not taken yet.
     pub fn unsent(&self) -> u64 {
-        self.session.unsent()
+        self.x.session.unsent()
     }
 
     /// One step of the sending side; `false` when there was nothing to do.
     fn step_write(&mut self) -> Result<bool, ClientError> {
-        if self.session.wants_shutdown() {
+        if self.x.session.wants_shutdown() {
             self.stream
                 .shutdown(Shutdown::Write)
                 .map_err(self.err(Op::Send))?;
-            self.session.shut_down();
+            self.x.session.shut_down();
             return Ok(true);
         }
-        if !self.session.wants_write() {
+        if !self.x.session.wants_write() {
             return Ok(false);
         }
-        let owed = self.session.owes_answer();
-        let out = self.session.output();
+        let owed = self.x.session.owes_answer();
+        let out = self.x.session.output();
         let n = if owed { WRITE_WHILE_OWED } else { out.len() }.min(out.len());
         match self.stream.write(&out[..n]) {
             Ok(0) => return Err(self.err(Op::Send)(io::ErrorKind::WriteZero.into())),
-            Ok(k) => self.session.wrote(k),
+            Ok(k) => self.x.session.wrote(k),
             Err(e) if interrupted(&e) => {}
             Err(e) => return Err(self.err(Op::Send)(e)),
         }
-        if owed && self.session.wants_write() {
+        if owed && self.x.session.wants_write() {
             self.drain()?;
         }
         Ok(true)
@@ -180,11 +176,11 @@ impl Client {
     /// Reads into the session: once (waiting), or with `until_empty` on a
     /// non-blocking socket until it would block.
     fn read(&mut self, until_empty: bool) -> Result<(), ClientError> {
-        while !self.session.read_closed() {
+        while !self.x.session.read_closed() {
             let peer = self.peer;
-            match self.stream.read(self.session.read_space()) {
-                Ok(0) => self.session.received_eof().map_err(|e| e.at(peer))?,
-                Ok(n) => self.session.received(n).map_err(|e| e.at(peer))?,
+            match self.stream.read(self.x.session.read_space()) {
+                Ok(0) => self.x.session.received_eof().map_err(|e| e.at(peer))?,
+                Ok(n) => self.x.session.received(n).map_err(|e| e.at(peer))?,
                 Err(e) if interrupted(&e) => continue,
                 Err(e) if until_empty && would_block(&e) => return Ok(()),
                 Err(e) => return Err(self.err(Op::Recv)(e)),
@@ -198,16 +194,8 @@ impl Client {
 }
 
 impl ClientDriver for Client {
-    fn session(&mut self) -> &mut ClientSession {
-        &mut self.session
-    }
-
-    fn peer(&self) -> SocketAddr {
-        self.peer
-    }
-
-    fn sent_frames(&mut self) -> &mut VecDeque<(u64, Payload)> {
-        &mut self.sent
+    fn exchange(&mut self) -> &mut Exchange {
+        &mut self.x
     }
 
     /// Writes a step if there is one (reading between writes while an

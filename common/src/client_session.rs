@@ -54,7 +54,7 @@ mod driver;
 mod payload;
 mod receive;
 
-pub use driver::ClientDriver;
+pub use driver::{ClientDriver, Exchange};
 pub use payload::{Payload, PATTERN_PERIOD, PIECE_MAX};
 
 /// The most output a session stages at once.

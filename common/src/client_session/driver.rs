@@ -17,17 +17,51 @@ use crate::config::Service;
 use crate::summary::{SinkSummary, SinkTally};
 use crate::MessageReceipt;
 
+/// What every client driver holds besides its socket: the session, the
+/// server's address, and the echoes [`send_frame`](ClientDriver::send_frame)
+/// sent, for [`recv_frame`](ClientDriver::recv_frame) to hand back.
+#[derive(Debug)]
+pub struct Exchange {
+    /// The session driven.
+    pub session: ClientSession,
+    /// The server (for error messages).
+    pub peer: SocketAddr,
+    /// Echo frames sent with `send_frame` and not yet received.
+    pub sent: VecDeque<(u64, Payload)>,
+}
+
+impl Exchange {
+    /// A new connection to `peer`: it speaks echo until told otherwise
+    /// ([`ClientDriver::set_service`]).
+    pub fn new(peer: SocketAddr, max_frame: usize) -> Exchange {
+        Exchange {
+            session: ClientSession::new(Service::Echo, max_frame),
+            peer,
+            sent: VecDeque::new(),
+        }
+    }
+}
+
 /// A client that drives a [`ClientSession`] over a socket.
 pub trait ClientDriver {
+    /// Its session and what goes with it.
+    fn exchange(&mut self) -> &mut Exchange;
+
     /// The session it drives.
-    fn session(&mut self) -> &mut ClientSession;
+    fn session(&mut self) -> &mut ClientSession {
+        &mut self.exchange().session
+    }
 
     /// The server's address (for error messages).
-    fn peer(&self) -> SocketAddr;
+    fn peer(&mut self) -> SocketAddr {
+        self.exchange().peer
+    }
 
     /// Echo frames sent with [`send_frame`](Self::send_frame) and not yet
     /// received, for [`recv_frame`](Self::recv_frame) to hand back.
-    fn sent_frames(&mut self) -> &mut VecDeque<(u64, Payload)>;
+    fn sent_frames(&mut self) -> &mut VecDeque<(u64, Payload)> {
+        &mut self.exchange().sent
+    }
 
     /// Moves bytes once: writes what the socket takes and reads what has
     /// arrived, waiting (in whatever way the driver waits) when neither can

@@ -2,14 +2,14 @@
 //! once, and a later WRITABLE event says how it ended. A refusal is only
 //! seen then, through `take_error` (`ConnectionRefusedError`).
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll};
 use sockmodes_common::client::retry_refused;
-use sockmodes_common::{would_block, ClientError, ClientSession, Mode, Op, Service, SocketError};
+use sockmodes_common::client_session::Exchange;
+use sockmodes_common::{would_block, ClientError, Mode, Op, SocketError};
 
 use super::{NbClient, NbOptions, WouldBlockCounts, ME};
 
@@ -36,8 +36,7 @@ impl NbClient {
             connected: false,
             nodelay: options.nodelay,
             timeout: options.timeout,
-            session: ClientSession::new(Service::Echo, options.max_frame),
-            sent: VecDeque::new(),
+            x: Exchange::new(addr, options.max_frame),
             counts: WouldBlockCounts::default(),
             wakeups: 0,
         })

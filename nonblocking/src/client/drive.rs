@@ -3,16 +3,15 @@
 //! Reading while writing is what lets a frame of any size stream through a
 //! server that echoes it as it arrives.
 
-use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::Instant;
 
 use mio::net::TcpStream;
 use sockmodes_common::client::confirm_wait;
+use sockmodes_common::client_session::Exchange;
 use sockmodes_common::{
-    interrupted, would_block, ClientDriver, ClientError, ClientEvent, ClientSession, Mode, Op,
-    Payload, SocketError,
+    interrupted, would_block, ClientDriver, ClientError, ClientEvent, Mode, Op, SocketError,
 };
 
 use super::{NbClient, TryRecv, TrySend, WouldBlockCounts};
@@ -63,18 +62,18 @@ impl NbClient {
     /// shutting the write side down when the session asks.
     fn write_available(&mut self) -> Result<bool, ClientError> {
         loop {
-            if self.session.wants_shutdown() {
+            if self.x.session.wants_shutdown() {
                 self.stream
                     .shutdown(Shutdown::Write)
                     .map_err(|e| SocketError::new(Op::Send, self.peer, Mode::NonBlocking, e))?;
-                self.session.shut_down();
+                self.x.session.shut_down();
             }
-            if !self.session.wants_write() {
+            if !self.x.session.wants_write() {
                 return Ok(false);
             }
-            let out = self.session.output();
+            let out = self.x.session.output();
             match send_once(&mut self.stream, &mut self.counts, self.peer, out)? {
-                TrySend::Sent(n) => self.session.wrote(n),
+                TrySend::Sent(n) => self.x.session.wrote(n),
                 TrySend::WouldBlock => return Ok(true),
             }
         }
@@ -83,11 +82,11 @@ impl NbClient {
     /// Reads until the socket would block or the server closed.
     fn read_available(&mut self) -> Result<(), ClientError> {
         let peer = self.peer;
-        while !self.session.read_closed() {
-            let space = self.session.read_space();
+        while !self.x.session.read_closed() {
+            let space = self.x.session.read_space();
             match recv_once(&mut self.stream, &mut self.counts, peer, space)? {
-                TryRecv::Data(n) => self.session.received(n).map_err(|e| e.at(peer))?,
-                TryRecv::Closed => self.session.received_eof().map_err(|e| e.at(peer))?,
+                TryRecv::Data(n) => self.x.session.received(n).map_err(|e| e.at(peer))?,
+                TryRecv::Closed => self.x.session.received_eof().map_err(|e| e.at(peer))?,
                 TryRecv::WouldBlock => break,
             }
         }
@@ -99,7 +98,7 @@ impl NbClient {
     fn pump_until(&mut self, deadline: Option<Instant>) -> Result<(), ClientError> {
         let blocked = self.write_available()?;
         self.read_available()?;
-        if self.session.has_event() || self.session.read_closed() {
+        if self.x.session.has_event() || self.x.session.read_closed() {
             return Ok(());
         }
         if blocked {
@@ -111,16 +110,8 @@ impl NbClient {
 }
 
 impl ClientDriver for NbClient {
-    fn session(&mut self) -> &mut ClientSession {
-        &mut self.session
-    }
-
-    fn peer(&self) -> SocketAddr {
-        self.peer
-    }
-
-    fn sent_frames(&mut self) -> &mut VecDeque<(u64, Payload)> {
-        &mut self.sent
+    fn exchange(&mut self) -> &mut Exchange {
+        &mut self.x
     }
 
     fn pump(&mut self) -> Result<(), ClientError> {
@@ -141,7 +132,7 @@ impl ClientDriver for NbClient {
     fn await_close(&mut self) -> Result<bool, ClientError> {
         let deadline = Some(Instant::now() + confirm_wait(self.timeout));
         loop {
-            if let Some(event) = self.session.next_event() {
+            if let Some(event) = self.x.session.next_event() {
                 return Ok(event == ClientEvent::Confirmed);
             }
             match self.pump_until(deadline) {

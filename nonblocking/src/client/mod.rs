@@ -9,7 +9,7 @@
 //! which `take_error` reveals a refusal (`ConnectionRefusedError`).
 //!
 //! The convenience calls (`echo`, `send_message`, `sink_upload`) drive a
-//! [`ClientSession`] (`common`), which holds the protocol's rules: on
+//! [`ClientSession`](sockmodes_common::ClientSession) (`common`), which holds the protocol's rules: on
 //! WouldBlock they sleep in `Poll::poll` until the socket is ready, never in
 //! a busy loop, and they count every WouldBlock they met. They read while
 //! they write (`drive.rs`), so a frame of any size streams through.
@@ -19,7 +19,6 @@
 //! until an event says how it ended, in `connect.rs`; what the calls
 //! return, and the options, in `types.rs`.
 
-use std::collections::VecDeque;
 use std::io;
 
 mod connect;
@@ -33,9 +32,8 @@ pub use types::{NbOptions, TryRecv, TrySend, WouldBlockCounts};
 use drive::{recv_once, send_once};
 use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
-use sockmodes_common::{
-    interrupted, net, ClientError, ClientSession, Mode, Op, Payload, SocketError,
-};
+use sockmodes_common::client_session::Exchange;
+use sockmodes_common::{interrupted, net, ClientError, Mode, Op, SocketError};
 
 const ME: Token = Token(0);
 
@@ -48,10 +46,7 @@ pub struct NbClient {
     connected: bool,
     nodelay: bool,
     timeout: Option<Duration>,
-    session: ClientSession,
-    /// What [`send_frame`](Self::send_frame) sent on an echo, for
-    /// [`recv_frame`](Self::recv_frame) to hand back once its echo checked.
-    sent: VecDeque<(u64, Payload)>,
+    x: Exchange,
     counts: WouldBlockCounts,
     wakeups: u64,
 }
