@@ -7,8 +7,8 @@ use std::time::Duration;
 use sockmodes_blocking as blocking;
 use sockmodes_common::client::send_counted;
 use sockmodes_common::{
-    ClientError, MessageHandler, MessageReceipt, Mode, ServerConfig, SinkSummary, SinkTally,
-    SocketError, StatsSnapshot, DEFAULT_MAX_FRAME,
+    ClientDriver, ClientError, MessageHandler, MessageReceipt, Mode, Payload, ServerConfig,
+    Service, SinkSummary, SinkTally, SocketError, StatsSnapshot, DEFAULT_MAX_FRAME,
 };
 use sockmodes_nonblocking as nonblocking;
 
@@ -145,7 +145,7 @@ impl Default for ClientSettings {
 /// A connected client of either mode.
 pub enum Client {
     /// std::net client (Blocking, or Timeout with a timeout set).
-    Blocking(blocking::Client),
+    Blocking(Box<blocking::Client>),
     /// mio client.
     NonBlocking(Box<nonblocking::NbClient>),
 }
@@ -170,7 +170,7 @@ impl Client {
                     max_frame: settings.max_frame,
                     ..blocking::ClientOptions::default()
                 };
-                Client::Blocking(blocking::Client::connect(addr, &options)?)
+                Client::Blocking(Box::new(blocking::Client::connect(addr, &options)?))
             }
             IoMode::NonBlocking => {
                 let options = nonblocking::NbOptions {
@@ -194,15 +194,26 @@ impl Client {
         })
     }
 
+    /// The client as the driver of its session: every call below is
+    /// [`ClientDriver`]'s, the same for both modes.
+    pub fn driver(&mut self) -> &mut dyn ClientDriver {
+        match self {
+            Client::Blocking(c) => &mut **c,
+            Client::NonBlocking(c) => &mut **c,
+        }
+    }
+
     /// Sends a `message` and waits briefly for the server's close.
     ///
     /// # Errors
     /// Socket failures.
-    pub fn send_message(self, message: &[u8]) -> Result<MessageReceipt, ClientError> {
-        match self {
-            Client::Blocking(c) => c.send_message(message),
-            Client::NonBlocking(mut c) => c.send_message(message),
-        }
+    pub fn send_message(mut self, message: &[u8]) -> Result<MessageReceipt, ClientError> {
+        self.driver().send_message(message)
+    }
+
+    /// Speaks `service` from now on (a new client speaks echo).
+    pub fn set_service(&mut self, service: Service) {
+        self.driver().set_service(service);
     }
 
     /// One echo round trip, verified.
@@ -210,10 +221,15 @@ impl Client {
     /// # Errors
     /// Socket, protocol and mismatch failures.
     pub fn echo(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        match self {
-            Client::Blocking(c) => c.echo(payload),
-            Client::NonBlocking(c) => c.echo(payload),
-        }
+        self.driver().echo(payload)
+    }
+
+    /// One echo round trip of a shared payload, verified as it streams in.
+    ///
+    /// # Errors
+    /// Socket, protocol and mismatch failures.
+    pub fn echo_payload(&mut self, payload: &Payload) -> Result<(), ClientError> {
+        self.driver().echo_payload(payload)
     }
 
     /// Sends one frame.
@@ -221,21 +237,26 @@ impl Client {
     /// # Errors
     /// Socket failures.
     pub fn send_frame(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        match self {
-            Client::Blocking(c) => c.send_frame(payload),
-            Client::NonBlocking(c) => c.send_frame(payload),
-        }
+        self.driver().send_frame(payload)
     }
 
-    /// Receives one frame; `None` on a clean close.
+    /// Sends one frame of a shared payload (sink), waiting until the socket took it.
+    ///
+    /// # Errors
+    /// Socket failures.
+    pub fn send_payload(&mut self, payload: &Payload) -> Result<(), ClientError> {
+        let driver = self.driver();
+        driver.send(payload)?;
+        driver.flush()
+    }
+
+    /// Receives the echo of a frame sent with [`send_frame`](Self::send_frame);
+    /// `None` on a clean close.
     ///
     /// # Errors
     /// Socket and protocol failures.
     pub fn recv_frame(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
-        match self {
-            Client::Blocking(c) => c.recv_frame(),
-            Client::NonBlocking(c) => c.recv_frame(),
-        }
+        self.driver().recv_frame()
     }
 
     /// Shuts down the write side.
@@ -243,21 +264,15 @@ impl Client {
     /// # Errors
     /// Socket failures.
     pub fn shutdown_write(&mut self) -> Result<(), ClientError> {
-        match self {
-            Client::Blocking(c) => c.shutdown_write(),
-            Client::NonBlocking(c) => c.shutdown_write(),
-        }
+        self.driver().shutdown_write()
     }
 
     /// Ends a sink upload whose frames were sent and counted in `sent`.
     ///
     /// # Errors
     /// Socket, protocol and mismatch failures.
-    pub fn finish_sink(self, sent: &SinkTally) -> Result<SinkSummary, ClientError> {
-        match self {
-            Client::Blocking(c) => c.finish_sink(sent),
-            Client::NonBlocking(mut c) => c.finish_sink(sent),
-        }
+    pub fn finish_sink(mut self, sent: &SinkTally) -> Result<SinkSummary, ClientError> {
+        self.driver().finish_sink(sent)
     }
 
     /// Sends every frame and checks the sink summary.
@@ -268,6 +283,7 @@ impl Client {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
+        self.set_service(Service::Sink);
         let tally = send_counted(frames, |frame| self.send_frame(frame))?;
         self.finish_sink(&tally)
     }

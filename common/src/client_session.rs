@@ -25,6 +25,10 @@
 //! A broken rule (a wrong echo, a torn frame, a close with an answer owed)
 //! is the `Err` of the call that met it: the connection is over.
 //!
+//! The calls a person uses (`echo`, `send_frame`/`recv_frame`,
+//! `sink_upload`, `send_message`) are written once too, over a driver's
+//! way of moving bytes: [`ClientDriver`] (`driver.rs`).
+//!
 //! **It streams both ways, so no frame size can deadlock a driver or grow
 //! its memory.** Output is staged [`OUTPUT_CHUNK`] bytes at a time from the
 //! shared [`Payload`], never as a whole frame; answers are checked piece by
@@ -46,10 +50,12 @@ use crate::frame::{header, FrameError, HEADER_LEN};
 use crate::stream::FrameReader;
 use crate::summary::{SinkSummary, SinkTally, SummaryLenError, SUMMARY_LEN};
 
+mod driver;
 mod many;
 mod payload;
 mod receive;
 
+pub use driver::{ClientDriver, Exchange};
 pub use many::{ConnEvent, Outbox};
 pub use payload::{Payload, PATTERN_PERIOD, PIECE_MAX};
 
@@ -239,6 +245,11 @@ impl ClientSession {
         READ_MAX + 2 * (OUTPUT_CHUNK + HEADER_LEN)
     }
 
+    /// The largest answer accepted.
+    pub fn max_frame(&self) -> usize {
+        self.frames.max_frame()
+    }
+
     /// The service this session speaks to.
     pub fn service(&self) -> Service {
         self.service
@@ -329,9 +340,24 @@ impl ClientSession {
         !self.read_closed && self.owes_answer()
     }
 
+    /// True once the server's end of stream was processed.
+    pub fn read_closed(&self) -> bool {
+        self.read_closed
+    }
+
+    /// True once the write side was shut down.
+    pub fn write_shut(&self) -> bool {
+        self.write_shut
+    }
+
     /// True once the server closed and nothing is owed or left to write.
     pub fn is_finished(&self) -> bool {
         self.read_closed && !self.owes_answer() && self.out.is_empty()
+    }
+
+    /// True when [`next_event`](Self::next_event) has something.
+    pub fn has_event(&self) -> bool {
+        !self.events.is_empty()
     }
 
     /// What happened next, in order; `None` when nothing new.

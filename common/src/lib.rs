@@ -53,7 +53,7 @@ pub mod throttle;
 pub mod work;
 
 pub use client::{ClientError, MessageReceipt};
-pub use client_session::{ClientEvent, ClientSession, ClientSessionError, Payload};
+pub use client_session::{ClientDriver, ClientEvent, ClientSession, ClientSessionError, Payload};
 pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapshot};
 pub use frame::{Decoder, FrameError, DEFAULT_MAX_FRAME, HEADER_LEN};
 pub use mode::{Mode, ModeError};

@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 use sockmodes_common::net;
-use sockmodes_nonblocking::{NbClient, NbOptions};
+use sockmodes_nonblocking::{ClientDriver, NbClient, NbOptions};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);

@@ -251,9 +251,3 @@ pub(crate) struct Outcome {
     /// The start line: the window's wall-clock start and the CPU use.
     pub start: Arc<Start>,
 }
-
-/// The payload every connection sends: position-dependent bytes, so a reply
-/// with bytes out of place does not compare equal.
-pub(crate) fn payload(size: usize) -> Vec<u8> {
-    (0..size).map(|i| (i % 251) as u8).collect()
-}
