@@ -118,8 +118,8 @@ impl Server {
     }
 }
 
-/// Why `--mode completion` has no client.
-pub const NO_CLIENT: &str = "the completion model is a server here; clients and the load generator use --mode blocking or nonblocking (any client talks to any server)";
+/// Why a model has no client on this system (completion off Linux).
+pub const NO_CLIENT: &str = "this model has no client on this system; clients and the load generator use --mode blocking or nonblocking (any client talks to any server)";
 
 /// Client settings that mean the same in both modes.
 #[derive(Debug, Clone)]
@@ -148,6 +148,9 @@ pub enum Client {
     Blocking(Box<blocking::Client>),
     /// mio client.
     NonBlocking(Box<nonblocking::NbClient>),
+    /// io_uring client (Linux).
+    #[cfg(target_os = "linux")]
+    Completion(Box<sockmodes_completion::client::RingClient>),
 }
 
 impl Client {
@@ -181,25 +184,40 @@ impl Client {
                 };
                 Client::NonBlocking(Box::new(nonblocking::NbClient::connect(addr, &options)?))
             }
+            #[cfg(target_os = "linux")]
             IoMode::Completion => {
+                let options = sockmodes_completion::client::RingOptions {
+                    timeout: settings.timeout,
+                    retries: settings.retries,
+                    max_frame: settings.max_frame,
+                    ..Default::default()
+                };
+                let client = sockmodes_completion::client::RingClient::connect(addr, &options)?;
+                Client::Completion(Box::new(client))
+            }
+            #[cfg(not(target_os = "linux"))]
+            IoMode::Completion => {
+                let why = IoMode::Completion.check_available().unwrap_err();
                 return Err(ClientError::Socket(SocketError::on(
                     sockmodes_common::Op::Connect,
                     addr,
                     Mode::NonBlocking,
                 )(std::io::Error::new(
                     std::io::ErrorKind::Unsupported,
-                    NO_CLIENT,
-                ))))
+                    why,
+                ))));
             }
         })
     }
 
     /// The client as the driver of its session: every call below is
-    /// [`ClientDriver`]'s, the same for both modes.
+    /// [`ClientDriver`]'s, the same for every mode.
     pub fn driver(&mut self) -> &mut dyn ClientDriver {
         match self {
             Client::Blocking(c) => &mut **c,
             Client::NonBlocking(c) => &mut **c,
+            #[cfg(target_os = "linux")]
+            Client::Completion(c) => &mut **c,
         }
     }
 

@@ -20,8 +20,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
 use sockmodes_common::client_session::READ_MAX;
 use sockmodes_common::{
-    interrupted, would_block, ClientError, ClientEvent, ClientSession, Mode, Op, Payload, Service,
-    SinkSummary, SocketError,
+    interrupted, would_block, ClientError, ClientSession, Mode, Op, Service, SocketError,
 };
 
 use crate::slab::Slab;
@@ -30,66 +29,10 @@ use crate::timer::Timer;
 /// The token of the precise timer; connection ids are slab keys, far below.
 const TIMER: Token = Token(usize::MAX);
 
-/// What happened on one connection.
-#[derive(Debug)]
-pub enum Event {
-    /// The handshake completed.
-    Connected,
-    /// Echo: the answer to request `seq` arrived whole and identical.
-    Answered {
-        /// The number [`Outbox::send`] returned for the request.
-        seq: u64,
-        /// Its payload bytes.
-        bytes: usize,
-    },
-    /// Sink: the server's summary arrived and matches what was sent.
-    Summary(SinkSummary),
-    /// The server closed the connection cleanly; it is removed.
-    Closed,
-    /// The connection failed, or the server broke a rule; it is removed.
-    Failed(ClientError),
-}
-
-/// A connection's outbound side, handed to event handlers.
-pub struct Outbox<'a> {
-    session: &'a mut ClientSession,
-    peer: SocketAddr,
-}
-
-impl Outbox<'_> {
-    /// Queues a request of `payload` (shared, never copied); returns its
-    /// sequence number, which [`Event::Answered`] repeats.
-    ///
-    /// # Errors
-    /// [`ClientError::TooLarge`] when the payload does not fit in a frame.
-    pub fn send(&mut self, payload: &Payload) -> Result<u64, ClientError> {
-        self.session.send(payload).map_err(|e| e.at(self.peer))
-    }
-
-    /// Queues one frame of these bytes (copied once).
-    ///
-    /// # Errors
-    /// [`ClientError::TooLarge`] when the payload does not fit in a frame.
-    pub fn send_frame(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        self.send(&Payload::bytes(payload)).map(drop)
-    }
-
-    /// Shuts the write side down once everything queued is written (for a
-    /// sink, that asks for the summary).
-    pub fn shutdown_write(&mut self) {
-        self.session.finish_sending();
-    }
-
-    /// Bytes queued and not yet written.
-    pub fn pending(&self) -> u64 {
-        self.session.unsent()
-    }
-
-    /// Echo requests whose answers are owed.
-    pub fn in_flight(&self) -> usize {
-        self.session.in_flight()
-    }
-}
+/// What happened on one connection, and a connection's outbound side:
+/// `common`'s, which the io_uring driver speaks too, so one load engine
+/// drives either.
+pub use sockmodes_common::client_session::{ConnEvent as Event, Outbox};
 
 struct Conn {
     stream: TcpStream,
@@ -196,10 +139,7 @@ impl MultiClient {
         let Some(conn) = self.conns.get_mut(id) else {
             return Ok(false);
         };
-        fill(&mut Outbox {
-            session: &mut conn.session,
-            peer: conn.peer,
-        })?;
+        fill(&mut Outbox::new(&mut conn.session, conn.peer))?;
         if conn.connected {
             if let Err(e) = conn.flush(Token(id), registry) {
                 self.conns.remove(id);
@@ -302,10 +242,7 @@ impl Conn {
     where
         H: FnMut(usize, Event, &mut Outbox<'_>),
     {
-        let mut outbox = Outbox {
-            session: &mut self.session,
-            peer: self.peer,
-        };
+        let mut outbox = Outbox::new(&mut self.session, self.peer);
         handler(id, event, &mut outbox);
     }
 
@@ -378,12 +315,9 @@ impl Conn {
         H: FnMut(usize, Event, &mut Outbox<'_>),
     {
         while let Some(event) = self.session.next_event() {
-            let event = match event {
-                ClientEvent::Answered { seq, bytes } => Event::Answered { seq, bytes },
-                ClientEvent::Summary(summary) => Event::Summary(summary),
-                ClientEvent::Confirmed | ClientEvent::Closed => continue,
-            };
-            self.emit(id, event, handler);
+            if let Some(event) = Event::of(event) {
+                self.emit(id, event, handler);
+            }
         }
     }
 

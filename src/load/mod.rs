@@ -210,7 +210,14 @@ pub fn run(config: &LoadConfig, progress: Arc<AtomicU64>) -> Result<Run, LoadErr
     validate(config)?;
     let outcome = match config.mode {
         IoMode::Blocking => blocking::run(config, &progress)?,
-        IoMode::NonBlocking => nonblocking::run(config, &progress)?,
+        IoMode::NonBlocking => {
+            nonblocking::run::<sockmodes_nonblocking::multi::MultiClient>(config, &progress)?
+        }
+        #[cfg(target_os = "linux")]
+        IoMode::Completion => {
+            nonblocking::run::<sockmodes_completion::client::Multi>(config, &progress)?
+        }
+        #[cfg(not(target_os = "linux"))]
         IoMode::Completion => return Err(LoadError::NoEngine),
     };
     Ok(Run::new(config, outcome))

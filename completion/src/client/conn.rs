@@ -16,12 +16,13 @@
 //! and is freed only once every operation has completed.
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::os::fd::AsRawFd;
 
 use io_uring::{cqueue, opcode, squeue, types};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use sockmodes_common::{ClientError, ClientSession, Mode, Op as SockOp, SocketError};
+use sockmodes_common::client_session::Exchange;
+use sockmodes_common::{ClientError, Mode, Op as SockOp, SocketError};
 
 use crate::pool::{self, Pool};
 use crate::ring::{Completion, Ring};
@@ -79,10 +80,11 @@ pub(crate) enum Step {
 /// One client connection owned by a ring's thread.
 pub(crate) struct Conn {
     stream: TcpStream,
-    pub peer: SocketAddr,
     /// The connect's address: the kernel reads it until the connect completes.
     addr: Box<SockAddr>,
-    pub session: ClientSession,
+    /// The session, the server's address, and the echoes a person's
+    /// `send_frame` sent (`common`'s `ClientDriver`).
+    pub x: Exchange,
     /// How failures are named (`TimeoutError` needs a timeout).
     pub mode: Mode,
     pub connected: bool,
@@ -106,7 +108,8 @@ impl Conn {
     ///
     /// # Errors
     /// The socket could not be made (out of descriptors).
-    pub fn open(addr: SocketAddr, session: ClientSession, mode: Mode) -> Result<Conn, ClientError> {
+    pub fn open(x: Exchange, mode: Mode) -> Result<Conn, ClientError> {
+        let addr = x.peer;
         let err = SocketError::on(SockOp::Connect, addr, mode);
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
             .map_err(&err)?;
@@ -115,9 +118,8 @@ impl Conn {
             .map_err(SocketError::on(SockOp::Configure, addr, mode))?;
         Ok(Conn {
             stream: socket.into(),
-            peer: addr,
             addr: Box::new(SockAddr::from(addr)),
-            session,
+            x,
             mode,
             connected: false,
             send_buf: Vec::new(),
@@ -133,7 +135,7 @@ impl Conn {
     }
 
     fn err(&self, op: SockOp) -> impl Fn(io::Error) -> ClientError + '_ {
-        move |e| SocketError::new(op, self.peer, self.mode, e).into()
+        move |e| SocketError::new(op, self.x.peer, self.mode, e).into()
     }
 
     fn fd(&self) -> types::Fd {
@@ -174,10 +176,10 @@ impl Conn {
         if self.dead || !self.connected {
             return Ok(());
         }
-        let op_err = |e| SocketError::new(SockOp::Send, self.peer, self.mode, e);
-        if !self.send_pending && self.session.wants_write() {
+        let op_err = |e| SocketError::new(SockOp::Send, self.x.peer, self.mode, e);
+        if !self.send_pending && self.x.session.wants_write() {
             self.send_buf.clear();
-            self.send_buf.extend_from_slice(self.session.output());
+            self.send_buf.extend_from_slice(self.x.session.output());
             let sqe = opcode::Send::new(
                 self.fd(),
                 self.send_buf.as_ptr(),
@@ -189,11 +191,11 @@ impl Conn {
             unsafe { ring.push(&sqe) }.map_err(op_err)?;
             self.send_pending = true;
         }
-        if !self.send_pending && self.session.wants_shutdown() {
+        if !self.send_pending && self.x.session.wants_shutdown() {
             self.stream
                 .shutdown(Shutdown::Write)
                 .map_err(self.err(SockOp::Send))?;
-            self.session.shut_down();
+            self.x.session.shut_down();
         }
         if !self.eof && !self.recv_pending && !self.waiting_buffer {
             let sqe = opcode::Recv::new(self.fd(), std::ptr::null_mut(), POOL_BUFFER as u32)
@@ -280,8 +282,8 @@ impl Conn {
                     r if r < 0 => Err(self.err(SockOp::Send)(errno(r))),
                     0 => Err(self.err(SockOp::Send)(io::ErrorKind::WriteZero.into())),
                     n => {
-                        self.session.wrote(n as usize);
-                        if !self.session.wants_write() {
+                        self.x.session.wrote(n as usize);
+                        if !self.x.session.wants_write() {
                             self.send_buf.clear();
                             self.send_buf.shrink_to(SEND_KEEP);
                         }
@@ -295,7 +297,12 @@ impl Conn {
 
     /// A receive completed: its bytes go to the session, its buffer back to
     /// the pool whatever happens.
-    fn received(&mut self, key: usize, c: Completion, pool: &mut Pool) -> Result<Step, ClientError> {
+    fn received(
+        &mut self,
+        key: usize,
+        c: Completion,
+        pool: &mut Pool,
+    ) -> Result<Step, ClientError> {
         self.recv_pending = false;
         let picked = cqueue::buffer_select(c.flags);
         if picked.is_some() {
@@ -323,8 +330,9 @@ impl Conn {
             r if r < 0 => Err(self.err(SockOp::Recv)(errno(r))),
             0 => self.eof(),
             n => {
-                let peer = self.peer;
-                self.session
+                let peer = self.x.peer;
+                self.x
+                    .session
                     .received_from(pool.bytes(id, n as usize))
                     .map(|()| Step::Moved)
                     .map_err(|e| e.at(peer))
@@ -336,8 +344,8 @@ impl Conn {
 
     fn eof(&mut self) -> Result<Step, ClientError> {
         self.eof = true;
-        let peer = self.peer;
-        self.session.received_eof().map_err(|e| e.at(peer))?;
+        let peer = self.x.peer;
+        self.x.session.received_eof().map_err(|e| e.at(peer))?;
         Ok(Step::Eof)
     }
 

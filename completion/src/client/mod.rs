@@ -21,7 +21,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::client_session::{ConnEvent, Outbox};
+use sockmodes_common::client_session::{ConnEvent, Exchange, Outbox};
 use sockmodes_common::slab::Slab;
 use sockmodes_common::{ClientError, ClientSession, Mode, Service};
 
@@ -94,8 +94,9 @@ impl Multi {
     /// # Errors
     /// Failures the kernel reports at once (out of descriptors).
     pub fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
-        let session = ClientSession::new(self.service, self.max_frame);
-        let conn = Conn::open(addr, session, Mode::NonBlocking)?;
+        let mut x = Exchange::new(addr, self.max_frame);
+        x.session = ClientSession::new(self.service, self.max_frame);
+        let conn = Conn::open(x, Mode::NonBlocking)?;
         let id = self.conns.insert(conn);
         let conn = self.conns.get_mut(id).expect("just inserted");
         // SAFETY: the connection stays in the slab until nothing of it is
@@ -149,7 +150,7 @@ impl Multi {
         let Some(conn) = self.conns.get_mut(id).filter(|c| !c.dead) else {
             return Ok(false);
         };
-        fill(&mut Outbox::new(&mut conn.session, conn.peer))?;
+        fill(&mut Outbox::new(&mut conn.x.session, conn.x.peer))?;
         // SAFETY: as in `connect`.
         if let Err(e) = unsafe { conn.post(id, &mut self.ring) } {
             self.end(id);
@@ -229,7 +230,11 @@ impl Multi {
     where
         H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
     {
-        while let Some(event) = self.conns.get_mut(id).and_then(|c| c.session.next_event()) {
+        while let Some(event) = self
+            .conns
+            .get_mut(id)
+            .and_then(|c| c.x.session.next_event())
+        {
             if let Some(event) = ConnEvent::of(event) {
                 self.emit(id, event, handler);
             }
@@ -241,7 +246,11 @@ impl Multi {
         H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
     {
         if let Some(conn) = self.conns.get_mut(id).filter(|c| !c.dead) {
-            handler(id, event, &mut Outbox::new(&mut conn.session, conn.peer));
+            handler(
+                id,
+                event,
+                &mut Outbox::new(&mut conn.x.session, conn.x.peer),
+            );
         }
     }
 
@@ -293,7 +302,7 @@ impl Multi {
                 Ok(false) => self.pool.give_back(buffer),
                 Err(e) => {
                     self.pool.give_back(buffer);
-                    let peer = self.conns.get_mut(id).map(|c| c.peer);
+                    let peer = self.conns.get_mut(id).map(|c| c.x.peer);
                     if let Some(peer) = peer {
                         let e = sockmodes_common::SocketError::new(
                             sockmodes_common::Op::Recv,
@@ -343,7 +352,11 @@ fn ring_and_pool(entries: u32, buffers: u16) -> io::Result<(Ring, Pool)> {
 fn drain(ring: &mut Ring, pool: &mut Pool, conns: &mut Slab<Conn>, unregister: bool) {
     let until = Instant::now() + Duration::from_secs(1);
     let mut completions = Vec::new();
-    while conns.keys().iter().any(|&k| conns.get(k).is_some_and(Conn::in_flight)) {
+    while conns
+        .keys()
+        .iter()
+        .any(|&k| conns.get(k).is_some_and(Conn::in_flight))
+    {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() || ring.submit_and_wait(Some(left)).is_err() {
             break;

@@ -15,10 +15,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::client::confirm_wait;
+use sockmodes_common::client::{confirm_wait, retry_refused};
+use sockmodes_common::client_session::Exchange;
 use sockmodes_common::slab::Slab;
 use sockmodes_common::{
-    ClientError, ClientSession, Mode, Op, PyException, Service, SocketError, DEFAULT_MAX_FRAME,
+    ClientDriver, ClientError, ClientEvent, Mode, Op, SocketError, DEFAULT_MAX_FRAME,
 };
 
 use super::conn::{decode, Conn, Step};
@@ -43,7 +44,8 @@ pub struct RingOptions {
     pub timeout: Option<Duration>,
     /// Connection attempts to repeat after a refusal.
     pub retries: u32,
-    /// Pause before the first retry; doubled after each, up to 2 s.
+    /// Pause before the first retry; doubled after each, up to
+    /// [`MAX_BACKOFF`](sockmodes_common::client::MAX_BACKOFF).
     pub retry_backoff: Duration,
     /// Largest frame accepted from the server.
     pub max_frame: usize,
@@ -61,9 +63,6 @@ impl Default for RingOptions {
         }
     }
 }
-
-/// The longest pause between retries (as the other clients).
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// A connected completion client.
 ///
@@ -99,19 +98,15 @@ impl RingClient {
             timeout: options.timeout,
             completions: Vec::new(),
         };
-        let (mut wait, mut retried) = (options.retry_backoff, 0);
-        loop {
-            match client.try_connect(addr, options.max_frame, mode) {
-                Err(e) if refused(&e) && retried < options.retries => {
-                    retried += 1;
-                    tracing::info!(%addr, attempt = retried, of = options.retries, ?wait, "connection refused; retrying");
-                    std::thread::sleep(wait);
-                    wait = (wait * 2).min(MAX_BACKOFF);
-                }
-                Err(e) => return Err(e),
-                Ok(()) => return Ok(client),
-            }
-        }
+        let attempt = || client.try_connect(addr, options.max_frame, mode);
+        retry_refused(
+            addr,
+            options.retry_backoff,
+            options.retries,
+            attempt,
+            std::thread::sleep,
+        )?;
+        Ok(client)
     }
 
     /// One connect attempt: the socket, the connect operation, and a wait
@@ -123,14 +118,17 @@ impl RingClient {
         mode: Mode,
     ) -> Result<(), ClientError> {
         self.close();
-        let conn = Conn::open(addr, ClientSession::new(Service::Echo, max_frame), mode)?;
+        let conn = Conn::open(Exchange::new(addr, max_frame), mode)?;
         let key = self.conns.insert(conn);
         debug_assert_eq!(key, KEY);
         // SAFETY: the connection stays in the slab until nothing of it is
         // in flight (`close` drains it).
         let conn = self.conns.get_mut(KEY).expect("just inserted");
-        unsafe { conn.post_connect(KEY, &mut self.ring) }
-            .map_err(SocketError::on(Op::Connect, addr, mode))?;
+        unsafe { conn.post_connect(KEY, &mut self.ring) }.map_err(SocketError::on(
+            Op::Connect,
+            addr,
+            mode,
+        ))?;
         while !self.conn().connected {
             self.turn(Op::Connect)?;
         }
@@ -138,17 +136,18 @@ impl RingClient {
     }
 
     fn conn(&mut self) -> &mut Conn {
-        self.conns.get_mut(KEY).expect("a client has its connection")
-    }
-
-    /// The session this client drives.
-    pub fn session(&mut self) -> &mut ClientSession {
-        &mut self.conn().session
+        self.conns
+            .get_mut(KEY)
+            .expect("a client has its connection")
     }
 
     /// The server's address.
-    pub fn peer(&self) -> SocketAddr {
-        self.conns.get(KEY).expect("a client has its connection").peer
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.conns
+            .get(KEY)
+            .expect("a client has its connection")
+            .x
+            .peer
     }
 
     /// `io_uring_enter` calls so far.
@@ -156,61 +155,8 @@ impl RingClient {
         self.ring.enters
     }
 
-    /// Moves bytes once: queues what the session needs (a send, the
-    /// shutdown, a receive) and waits for one operation to finish.
-    ///
-    /// # Errors
-    /// A failed operation, a rule the server broke, or `TimeoutError`
-    /// when nothing finished within the timeout.
-    pub fn pump(&mut self) -> Result<(), ClientError> {
-        let op = if self.conn().session.wants_write() {
-            Op::Send
-        } else {
-            Op::Recv
-        };
-        self.turn(op)
-    }
-
-    /// Moves bytes until everything queued is written (and the write side
-    /// shut, once asked), reading meanwhile.
-    ///
-    /// # Errors
-    /// As [`pump`](Self::pump).
-    pub fn flush(&mut self) -> Result<(), ClientError> {
-        loop {
-            self.post()?;
-            let s = &self.conn().session;
-            if !s.wants_write() && !s.wants_shutdown() {
-                return Ok(());
-            }
-            self.pump()?;
-        }
-    }
-
-    /// After a message was sent and the write side shut: waits up to
-    /// [`confirm_wait`] for the server's close; `false` when it did not
-    /// come in time.
-    ///
-    /// # Errors
-    /// A failed receive (a reset: the server refused the message).
-    pub fn await_close(&mut self) -> Result<bool, ClientError> {
-        let until = Instant::now() + confirm_wait(self.timeout);
-        while !self.conn().session.is_finished() {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(false);
-            }
-            self.post()?;
-            self.ring
-                .submit_and_wait(Some(left))
-                .map_err(self.err(Op::Recv))?;
-            self.take_completions()?;
-        }
-        Ok(true)
-    }
-
     fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError {
-        let (peer, mode) = (self.peer(), self.mode());
+        let (peer, mode) = (self.peer_addr(), self.mode());
         move |e| SocketError::new(op, peer, mode, e).into()
     }
 
@@ -218,9 +164,21 @@ impl RingClient {
         self.timeout.map_or(Mode::Blocking, Mode::Timeout)
     }
 
+    /// The operation a wait is for: the send while bytes wait, else the receive.
+    fn waiting_on(&mut self) -> Op {
+        if self.conn().x.session.wants_write() {
+            Op::Send
+        } else {
+            Op::Recv
+        }
+    }
+
     /// Queues what the connection needs next.
     fn post(&mut self) -> Result<(), ClientError> {
-        let conn = self.conns.get_mut(KEY).expect("a client has its connection");
+        let conn = self
+            .conns
+            .get_mut(KEY)
+            .expect("a client has its connection");
         // SAFETY: as in `try_connect`.
         unsafe { conn.post(KEY, &mut self.ring) }
     }
@@ -229,12 +187,15 @@ impl RingClient {
     /// `TimeoutError` on `op`), take them all.
     fn turn(&mut self, op: Op) -> Result<(), ClientError> {
         self.post()?;
+        if !self.conn().in_flight() {
+            return Ok(()); // closed and all written: nothing to wait for
+        }
         let deadline = self.timeout.map(|t| Instant::now() + t);
         loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if left == Some(Duration::ZERO) {
                 let e = io::Error::from(io::ErrorKind::TimedOut);
-                return Err(SocketError::new(op, self.peer(), self.mode(), e).into());
+                return Err(SocketError::new(op, self.peer_addr(), self.mode(), e).into());
             }
             self.ring.submit_and_wait(left).map_err(self.err(op))?;
             if self.take_completions()? {
@@ -295,6 +256,49 @@ impl RingClient {
     }
 }
 
+impl ClientDriver for RingClient {
+    fn exchange(&mut self) -> &mut Exchange {
+        &mut self.conn().x
+    }
+
+    /// One `io_uring_enter`: submits the send, the shutdown and the
+    /// receive the session needs, and waits for one to finish.
+    fn pump(&mut self) -> Result<(), ClientError> {
+        let op = self.waiting_on();
+        self.turn(op)
+    }
+
+    fn flush(&mut self) -> Result<(), ClientError> {
+        loop {
+            self.post()?;
+            let s = &self.conn().x.session;
+            if !s.wants_write() && !s.wants_shutdown() {
+                return Ok(());
+            }
+            self.pump()?;
+        }
+    }
+
+    /// Waits for the close, by the kernel's timeout, and no longer.
+    fn await_close(&mut self) -> Result<bool, ClientError> {
+        let until = Instant::now() + confirm_wait(self.timeout);
+        loop {
+            if let Some(event) = self.conn().x.session.next_event() {
+                return Ok(event == ClientEvent::Confirmed);
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            self.post()?;
+            if left.is_zero() || !self.conn().in_flight() {
+                return Ok(false);
+            }
+            self.ring
+                .submit_and_wait(Some(left))
+                .map_err(self.err(Op::Recv))?;
+            self.take_completions()?;
+        }
+    }
+}
+
 /// Waits for the connection's operations to end, keeping the pool registered.
 fn drain_one(ring: &mut Ring, pool: &mut Pool, conns: &mut Slab<Conn>) {
     drain(ring, pool, conns, false);
@@ -307,9 +311,4 @@ impl Drop for RingClient {
         }
         drain(&mut self.ring, &mut self.pool, &mut self.conns, true);
     }
-}
-
-/// True for the refusal worth retrying.
-fn refused(e: &ClientError) -> bool {
-    e.exception() == Some(PyException::ConnectionRefusedError)
 }

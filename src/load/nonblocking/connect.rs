@@ -4,14 +4,14 @@
 
 use std::time::{Duration, Instant};
 
+use sockmodes_common::client_session::ConnEvent as Event;
 use sockmodes_common::ClientError;
-use sockmodes_nonblocking::multi::{Event, MultiClient};
 
 use super::super::account::{ConnAccount, Ledger, Trouble};
 use super::super::fairness::ConnTally;
 use super::super::record::until;
 use super::super::{LoadError, Start};
-use super::ConnState;
+use super::{ConnState, Connections};
 
 /// How long a loop waits for its handshakes.
 ///
@@ -28,7 +28,7 @@ pub(super) type Connected = (Vec<ConnState>, Vec<ConnTally>, Option<ClientError>
 /// start line at once (they will never be answered): a reset during the
 /// handshake is a rejection, anything else never connected.
 pub(super) fn connect_all(
-    multi: &mut MultiClient,
+    multi: &mut impl Connections,
     share: &[usize],
     run: &Start,
 ) -> Result<Connected, LoadError> {

@@ -5,8 +5,8 @@
 use std::cmp::Reverse;
 use std::time::Instant;
 
+use sockmodes_common::client_session::Outbox;
 use sockmodes_common::ClientError;
-use sockmodes_nonblocking::multi::Outbox;
 
 use super::Driver;
 

@@ -1,5 +1,7 @@
-//! Non-blocking load: a few threads, each one `MultiClient` (one `Poll`)
-//! driving its share of the connections.
+//! Non-blocking and completion load: a few threads, each one
+//! many-connection driver (a mio `Poll`, or an io_uring on Linux)
+//! driving its share of the connections. The engine is written once over
+//! what both drivers offer (`connections.rs`).
 //!
 //! The loop does work only where there is some: an answer releases the next
 //! closed-loop send from inside the event handler, open-loop sends come off a
@@ -26,14 +28,16 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use sockmodes_common::client_session::{ConnEvent as Event, Outbox};
 use sockmodes_common::{ClientError, Service};
-use sockmodes_nonblocking::multi::{Event, MultiClient, Outbox};
 
 mod connect;
+mod connections;
 mod echo;
 mod sink;
 
 use connect::connect_all;
+pub(crate) use connections::Connections;
 
 use super::account::{Clock, ConnAccount, Ledger, Trouble};
 use super::record::{Recorder, Window};
@@ -100,7 +104,11 @@ impl ConnState {
     }
 }
 
-pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
+/// Runs the load on threads each driving one `M`.
+pub(super) fn run<M: Connections>(
+    config: &LoadConfig,
+    progress: &Arc<AtomicU64>,
+) -> Result<Outcome, LoadError> {
     let cores = thread::available_parallelism().map_or(1, usize::from);
     let loops = cores.min(config.connections);
     let start = Start::new(config, loops, Arc::clone(progress));
@@ -112,7 +120,7 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
         threads.push(
             thread::Builder::new()
                 .name(format!("load-loop-{l}"))
-                .spawn(move || event_loop(&share, &start))?,
+                .spawn(move || event_loop::<M>(&share, &start))?,
         );
     }
     let mut total = Recorder::new();
@@ -162,9 +170,9 @@ struct Driver<'a> {
     limit: usize,
 }
 
-fn event_loop(share: &[usize], run: &Start) -> LoopResult {
+fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
     let config = &run.config;
-    let mut multi = MultiClient::with_service(config.service, config.max_frame)?;
+    let mut multi = M::open(config.service, config.max_frame)?;
     let (mut states, lost, first_error) = connect_all(&mut multi, share, run)?;
     for st in states.iter_mut().filter(|s| s.connected && s.done) {
         st.account.settle(run);
@@ -251,7 +259,7 @@ impl Driver<'_> {
 
     /// Closed loop: every connection's first frame. Open loop: every
     /// connection's schedule, phased so they do not send at one instant.
-    fn first_sends(&mut self, multi: &mut MultiClient, start: Instant) {
+    fn first_sends(&mut self, multi: &mut impl Connections, start: Instant) {
         let ids: Vec<usize> = (0..self.states.len())
             .filter(|&id| self.states[id].connected && !self.states[id].done)
             .collect();
@@ -280,7 +288,7 @@ impl Driver<'_> {
 
     /// Open loop: sends whatever is due by `now` on the connections whose
     /// turn came.
-    fn send_due(&mut self, multi: &mut MultiClient, now: Instant) {
+    fn send_due(&mut self, multi: &mut impl Connections, now: Instant) {
         while let Some(&Reverse((at, id))) = self.due.peek() {
             if at > now {
                 break;
@@ -309,7 +317,7 @@ impl Driver<'_> {
 
     /// Once the window closed: shut the sending side of every connection
     /// that owes nothing more; it is served.
-    fn shut_idle(&mut self, multi: &mut MultiClient) {
+    fn shut_idle(&mut self, multi: &mut impl Connections) {
         for id in 0..self.states.len() {
             let st = &self.states[id];
             if st.connected

@@ -8,15 +8,15 @@
 use std::cmp::Reverse;
 use std::time::Instant;
 
+use sockmodes_common::client_session::Outbox;
 use sockmodes_common::ClientError;
-use sockmodes_nonblocking::multi::{MultiClient, Outbox};
 
-use super::Driver;
+use super::{Connections, Driver};
 
 impl Driver<'_> {
     /// Sink: every open connection's [`sink_step`]. True while some frame
     /// still waits for the socket to take it.
-    pub(super) fn sink_progress(&mut self, multi: &mut MultiClient, now: Instant) -> bool {
+    pub(super) fn sink_progress(&mut self, multi: &mut impl Connections, now: Instant) -> bool {
         let mut waiting = false;
         for id in 0..self.states.len() {
             if !self.states[id].connected || self.states[id].done {
