@@ -18,13 +18,22 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
-use sockmodes_common::client_session::READ_MAX;
 use sockmodes_common::{
     interrupted, would_block, ClientError, ClientSession, Mode, Op, Service, SocketError,
 };
 
 use crate::slab::Slab;
 use crate::timer::Timer;
+
+/// The loop's one read buffer, which every connection reads into.
+///
+/// Why 1 MiB: one read takes what a loopback socket holds at once, so a
+/// connection streaming a large frame is served one read a turn and the
+/// others get theirs (with 64 KiB, a connection whose server kept sending
+/// was read again and again while the rest waited: 100 connections of
+/// 16 MiB frames saw first answers after 15 to 37 s, not 5). One per loop,
+/// not per connection: a few loops hold a few MiB whatever the frame size.
+const SCRATCH: usize = 1024 * 1024;
 
 /// The token of the precise timer; connection ids are slab keys, far below.
 const TIMER: Token = Token(usize::MAX);
@@ -81,7 +90,7 @@ impl MultiClient {
             service,
             max_frame,
             wakeups: 0,
-            scratch: vec![0; READ_MAX],
+            scratch: vec![0; SCRATCH],
         })
     }
 
