@@ -178,7 +178,9 @@ fn main() -> anyhow::Result<()> {
          slot's sends share a wake-up; `exact` is the same generator with `--send-grid 0`, every send at its \
          own time. p50 is the generator's latency figure: what the grid costs in precision.\n\n\
          | load | rate msg/s | grid µs | reference CPU µs/msg | generator CPU µs/msg | generator / reference | generator p50 µs | exact CPU µs/msg | exact / reference | exact p50 µs |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n{}\n\n         ## Each client engine at the same rates\n\n         The same open loop and grid driven by each client engine; each cell: CPU µs per message, and \
+         |---|---|---|---|---|---|---|---|---|---|\n{}\n\n\
+         ## Each client engine at the same rates\n\n\
+         The same open loop and grid driven by each client engine; each cell: CPU µs per message, and \
          in brackets its ratio to the reference's.\n\n{}\n",
         placement.describe(),
         capacity.show(0),
