@@ -9,7 +9,10 @@
 //!    own process, every point in several windows (`study/src/sweep.rs`);
 //! 3. the cross-check: the same servers at a few counts, driven by every
 //!    client engine in both placements (`study/src/crosscheck.rs`);
-//! 4. resident memory with many idle connections, beside bare threads;
+//! 4. service work: every server with work per message (cpu, a blocking
+//!    call, a wait), inline and on a pool, beside its Little's-law ceiling
+//!    (`study/src/service.rs`);
+//! 5. resident memory with many idle connections, beside bare threads;
 //!
 //! then writes `target/criterion/sockmodes/report.{md,json,html}`.
 //!
@@ -33,7 +36,8 @@ use sockmodes_study::report::{
     self, criterion_dir, observe, CaseSpec, Metric, Part, PartTime, Report, Study,
 };
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
-use sockmodes_study::sweep::{self, Launcher, Plan, SERVE_TOKIO};
+use sockmodes_study::service;
+use sockmodes_study::sweep::{self, Launcher, Plan, SERVE_TOKIO, SERVE_TOKIO_WORK};
 use sockmodes_study::target::RunMode;
 use support::clients;
 use support::servers::{Running, Target};
@@ -45,7 +49,8 @@ fn main() {
     // Re-executed as the study's tokio server, or as its bare-thread
     // yardstick: serve, don't bench.
     if let Ok(threads) = std::env::var(SERVE_TOKIO) {
-        support::tokio_server::serve_forever(&threads);
+        let work = std::env::var(SERVE_TOKIO_WORK).ok();
+        support::tokio_server::serve_forever(&threads, work.as_deref());
     }
     if let Ok(n) = std::env::var(SERVE_BARE_THREADS) {
         scale::serve_bare_threads(&n);
@@ -54,7 +59,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = RunMode::from_args(&args);
     // 10,000 connections need as many descriptors in this process.
-    let nofile = sockmodes_common::net::raise_nofile_limit().map_or(1024, |l| l.now);
+    let nofile = sockmodes_os::limits::raise_nofile_limit().map_or(1024, |l| l.now);
     // The client (this thread and those it starts) on the client cores.
     pin_current_thread(&Placement::for_criterion().client_cpus());
     // Why 1 s warm-up and 3 s measurement: loopback cases settle within a
@@ -104,6 +109,10 @@ fn main() {
     // The same servers driven by every client engine in both placements.
     let cross_check = crosscheck::cross_check(&plan, driver, &launcher, &sweep_points);
     clock.lap(Part::CrossCheck);
+    // Work per message: every server inline and on a pool, beside its
+    // Little's-law ceiling.
+    let service = service::service_work(&plan, driver, &launcher);
+    clock.lap(Part::Service);
 
     // Idle memory at 10,000 connections (where a thread per connection
     // shows); quick takes 1,000, since the blocking server starts a thread
@@ -142,6 +151,7 @@ fn main() {
         cross_check,
         elapsed_s: started.elapsed().ok().map(|d| d.as_secs_f64()),
         parts: clock.parts,
+        service,
     };
     let report = Report::new(study, Machine::describe());
     let dir = criterion_dir().join("sockmodes");

@@ -78,6 +78,15 @@ impl Ceiling {
         let by_c = self.by_concurrency(connections);
         self.by_cpu().map_or(by_c, |cpu| cpu.min(by_c))
     }
+
+    /// The ceiling under a closed loop of `connections` that each wait for
+    /// an answer before they send again: no more than `connections`
+    /// messages are in work at once, whatever the pool (10 connections
+    /// keep at most 10 of 64 workers busy).
+    pub fn closed_loop(&self, connections: u64) -> f64 {
+        let in_flight = connections.max(1) as f64 / self.work.amount.as_secs_f64();
+        self.msgs_per_sec(connections).min(in_flight)
+    }
 }
 
 /// What [`calibrate`] found.
@@ -134,6 +143,20 @@ mod tests {
 
     fn work(s: &str) -> Work {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_closed_loop_keeps_no_more_messages_in_work_than_its_connections() {
+        let pool = Ceiling::new(Concurrency::Pool(64), work("block:1ms"), 2);
+        assert_eq!(pool.closed_loop(10), 10_000.0, "10 of 64 workers busy");
+        assert_eq!(pool.closed_loop(1_000), 64_000.0);
+        let inline = Ceiling::new(Concurrency::Inline(1), work("block:1ms"), 2);
+        assert_eq!(inline.closed_loop(10), 1_000.0);
+        let cpu = Ceiling::new(Concurrency::PerConnection, work("cpu:20us"), 1);
+        assert!(
+            (cpu.closed_loop(1_000) - 50_000.0).abs() < 1e-6,
+            "the core first"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! One server type over every I/O model of the registry (`model.rs`), and
-//! one client type over the models that have a client.
+//! One server type over every I/O model of the registry (`model.rs`): each
+//! model's handle is a `RunningServer` (common's `running.rs`), started
+//! here; and one client type over the models that have a client.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -7,115 +8,46 @@ use std::time::Duration;
 use sockmodes_blocking as blocking;
 use sockmodes_common::client::send_counted;
 use sockmodes_common::{
-    ClientDriver, ClientError, MessageHandler, MessageReceipt, Mode, Payload, ServerConfig,
-    Service, SinkSummary, SinkTally, SocketError, StatsSnapshot, DEFAULT_MAX_FRAME,
+    ClientDriver, ClientError, MessageHandler, MessageReceipt, Mode, Payload, RunningServer,
+    ServerConfig, Service, SinkSummary, SinkTally, SocketError, DEFAULT_MAX_FRAME,
 };
 use sockmodes_nonblocking as nonblocking;
 
 pub use crate::model::IoMode;
 
-/// A running server of any mode.
-pub enum Server {
-    /// The thread-per-connection server.
-    Blocking(blocking::ServerHandle),
-    /// The event-loop server.
-    NonBlocking(nonblocking::ServerHandle),
-    /// The io_uring server (Linux).
-    #[cfg(target_os = "linux")]
-    Completion(sockmodes_completion::ServerHandle),
-}
+/// A running server of any mode: every server's handle is a
+/// [`RunningServer`] (its address, counters, `wait`, `shutdown`).
+pub type Server = Box<dyn RunningServer>;
 
-impl Server {
-    /// Binds and starts a server of `mode`.
-    ///
-    /// # Errors
-    /// The bind failure, classified.
-    pub fn start(
-        mode: IoMode,
-        config: ServerConfig,
-        on_message: MessageHandler,
-    ) -> Result<Server, SocketError> {
-        Ok(match mode {
-            IoMode::Blocking => Server::Blocking(blocking::start(config, on_message)?),
-            IoMode::NonBlocking => Server::NonBlocking(nonblocking::start(config, on_message)?),
-            #[cfg(target_os = "linux")]
-            IoMode::Completion => {
-                Server::Completion(sockmodes_completion::start(config, on_message)?)
-            }
-            #[cfg(not(target_os = "linux"))]
-            IoMode::Completion => {
-                let why = IoMode::Completion.check_available().unwrap_err();
-                return Err(SocketError::on(
-                    sockmodes_common::Op::Bind,
-                    config.addr,
-                    Mode::NonBlocking,
-                )(std::io::Error::new(
-                    std::io::ErrorKind::Unsupported,
-                    why,
-                )));
-            }
-        })
-    }
-
-    /// The address really bound.
-    pub fn local_addr(&self) -> SocketAddr {
-        match self {
-            Server::Blocking(s) => s.local_addr(),
-            Server::NonBlocking(s) => s.local_addr(),
-            #[cfg(target_os = "linux")]
-            Server::Completion(s) => s.local_addr(),
+/// Binds and starts a server of `mode`: the one place that names each
+/// model's crate.
+///
+/// # Errors
+/// The bind failure, classified; on a system without the model (io_uring
+/// off Linux), an `Unsupported` error that says so.
+pub fn start_server(
+    mode: IoMode,
+    config: ServerConfig,
+    on_message: MessageHandler,
+) -> Result<Server, SocketError> {
+    Ok(match mode {
+        IoMode::Blocking => Box::new(blocking::start(config, on_message)?),
+        IoMode::NonBlocking => Box::new(nonblocking::start(config, on_message)?),
+        #[cfg(target_os = "linux")]
+        IoMode::Completion => Box::new(sockmodes_completion::start(config, on_message)?),
+        #[cfg(not(target_os = "linux"))]
+        IoMode::Completion => {
+            let why = IoMode::Completion.check_available().unwrap_err();
+            return Err(SocketError::on(
+                sockmodes_common::Op::Bind,
+                config.addr,
+                Mode::NonBlocking,
+            )(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                why,
+            )));
         }
-    }
-
-    /// Live counters.
-    pub fn stats(&self) -> StatsSnapshot {
-        match self {
-            Server::Blocking(s) => s.stats(),
-            Server::NonBlocking(s) => s.stats(),
-            #[cfg(target_os = "linux")]
-            Server::Completion(s) => s.stats(),
-        }
-    }
-
-    /// The live counters, to read from another thread.
-    pub fn stats_handle(&self) -> std::sync::Arc<sockmodes_common::ServerStats> {
-        match self {
-            Server::Blocking(s) => s.stats_handle(),
-            Server::NonBlocking(s) => s.stats_handle(),
-            #[cfg(target_os = "linux")]
-            Server::Completion(s) => s.stats_handle(),
-        }
-    }
-
-    /// True once the server stopped by itself (`once`).
-    pub fn is_finished(&self) -> bool {
-        match self {
-            Server::Blocking(s) => s.is_finished(),
-            Server::NonBlocking(s) => s.is_finished(),
-            #[cfg(target_os = "linux")]
-            Server::Completion(s) => s.is_finished(),
-        }
-    }
-
-    /// Waits until the server stops by itself (`once`).
-    pub fn wait(self) {
-        match self {
-            Server::Blocking(s) => s.wait(),
-            Server::NonBlocking(s) => s.wait(),
-            #[cfg(target_os = "linux")]
-            Server::Completion(s) => s.wait(),
-        }
-    }
-
-    /// Graceful shutdown; returns how many connections were cut at the deadline.
-    pub fn shutdown(self, deadline: Duration) -> usize {
-        match self {
-            Server::Blocking(s) => s.shutdown(deadline),
-            Server::NonBlocking(s) => s.shutdown(deadline),
-            #[cfg(target_os = "linux")]
-            Server::Completion(s) => s.shutdown(deadline),
-        }
-    }
+    })
 }
 
 /// Why a model has no client on this system (completion off Linux).

@@ -20,4 +20,5 @@ pub mod either;
 pub mod load;
 pub mod model;
 
-pub use either::{Client, ClientSettings, IoMode, Server};
+pub use either::{start_server, Client, ClientSettings, IoMode, Server};
+pub use sockmodes_common::RunningServer;

@@ -11,7 +11,7 @@
 //!
 //! Adding a model means: its crate, one variant here (with its name, its
 //! description and its memory per connection), one arm in
-//! [`Server::start`](crate::Server::start), and optionally a client and a
+//! [`start_server`](crate::start_server), and optionally a client and a
 //! load engine (then it joins [`IoMode::CLIENTS`]).
 
 use std::fmt;

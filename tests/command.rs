@@ -360,7 +360,7 @@ fn hdr_log_decodes_to_the_json_figures() {
 
 #[test]
 fn refused_bad_address_and_address_in_use_are_one_clear_line() {
-    let (_reserved, closed) = sockmodes_common::net::unlistened_port().unwrap();
+    let (_reserved, closed) = sockmodes_os::net::unlistened_port().unwrap();
     let closed = closed.to_string();
     for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[

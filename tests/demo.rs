@@ -68,7 +68,7 @@ fn observed<'a>(s: &'a Step, label: &str) -> &'a str {
 #[test]
 fn every_step_observes_what_it_teaches() {
     let s = steps();
-    assert_eq!(s.len(), 11);
+    assert_eq!(s.len(), 12);
 
     // 1: refused; std at connect, mio after the event through take_error,
     // with this system's code (111 on Linux, 10061 on Windows).
@@ -172,9 +172,12 @@ fn every_step_observes_what_it_teaches() {
         assert!(observed(&s[9], "blocking_server").contains("not measured"));
     }
 
-    // Step 11: system calls per message, as each server counted them.
+    // 11: don't block the loop.
+    dont_block_the_loop(&s[10]);
+
+    // 12: system calls per message, as each server counted them.
     let per_message = |key: &str| -> f64 {
-        let text = observed(&s[10], key);
+        let text = observed(&s[11], key);
         text.rsplit(": ")
             .next()
             .and_then(|t| t.split_whitespace().next())
@@ -194,8 +197,85 @@ fn every_step_observes_what_it_teaches() {
             "completion: {completion}"
         );
     } else {
-        assert!(observed(&s[10], "completion_server").contains("only Linux has"));
+        assert!(observed(&s[11], "completion_server").contains("only Linux has"));
     }
+}
+
+/// When A's and B's answers came in one scenario of step 11, and when B
+/// sent, from A's send, as the step measured them (its timeline's spans).
+struct Answers {
+    a: Duration,
+    b_sent: Duration,
+    b: Duration,
+}
+
+#[track_caller]
+fn answers(s: &Step, row: &str) -> Answers {
+    let span = |who: &str| {
+        s.spans
+            .iter()
+            .find(|sp| sp.row == row && sp.who == who)
+            .unwrap_or_else(|| panic!("{row}: {who}'s span in {:?}", s.spans))
+    };
+    let (a, b) = (span("A"), span("B"));
+    assert_eq!(a.start, Duration::ZERO, "times count from A's send");
+    Answers {
+        a: a.end,
+        b_sent: b.start,
+        b: b.end,
+    }
+}
+
+/// Step 11: one event loop thread, A sends, then B, each message with the
+/// same work `w`. What the mechanism makes certain is asserted as such;
+/// the one bound that is not certain says so.
+fn dont_block_the_loop(s: &Step) {
+    let w = Pace::fast().work;
+    let block = answers(s, "with_block");
+    let wait = answers(s, "with_wait");
+    let pool = answers(s, "with_offload");
+    for (name, r) in [
+        ("with_block", &block),
+        ("with_wait", &wait),
+        ("with_offload", &pool),
+    ] {
+        // Printed as measured.
+        let text = observed(s, name);
+        assert!(text.starts_with("A answered after "), "{name}: {text}");
+        // Each answer comes after its own work: a sleep or a timer never
+        // ends early, and the work starts once the message is in.
+        assert!(r.a >= w, "{name}: A answered after {:?}, work {w:?}", r.a);
+        assert!(r.b >= r.b_sent + w, "{name}: B after {:?}", r.b);
+    }
+    // Blocking calls inline: one thread does the two works one after the
+    // other, and both start after A's send, so whichever was read first,
+    // the other's answer came at least two works after A's send. (The step
+    // makes it B's: both connections are registered before A sends first.)
+    assert!(
+        block.a.max(block.b) >= 2 * w,
+        "block: the loop did one work at a time: A {:?}, B {:?}",
+        block.a,
+        block.b
+    );
+    // A timer, or a pool, leaves the loop free, so B's work overlaps A's.
+    // Work done one after the other could not answer B sooner than two
+    // works after A's send (as above); an answer before that is the
+    // overlap. This is the one statement here that is not certain: a delay
+    // of a whole work time on a busy machine would hide it (the same kind
+    // of margin as step 9's).
+    for (name, r) in [("wait", &wait), ("offload", &pool)] {
+        assert!(
+            r.b < 2 * w,
+            "{name}: B answered {:?} after A's send, as if behind A's work of {w:?}",
+            r.b
+        );
+    }
+    // The code lines carry this run's amount.
+    let secs = format!("time.sleep({})", w.as_secs_f64());
+    assert!(s.line("Python").unwrap().contains(&secs));
+    let arg = format!("--work block:{}ms --offload 2", w.as_millis());
+    assert!(s.line("mio").unwrap().contains(&arg));
+    assert!(observed(s, "meaning").contains("× with block"));
 }
 
 #[test]
@@ -239,6 +319,8 @@ fn spanish_is_spanish_everywhere() {
         "Next:",
         "bytes (a 4-byte",
         "connections, each",
+        "A answered",
+        "waits for its",
     ] {
         assert!(
             !text.contains(english),
@@ -272,10 +354,10 @@ fn demo_command(args: &[&str], lang: &str) -> String {
 }
 
 #[test]
-fn the_command_runs_the_demo_plain_when_piped_and_draws_step_9_in_both_languages() {
+fn the_command_runs_the_demo_plain_when_piped_and_draws_steps_9_and_11_in_both_languages() {
     let dir = std::env::temp_dir().join(format!("sockmodes-demo-svg-{}", std::process::id()));
     let text = demo_command(&["demo", "--fast", "--svg", dir.to_str().unwrap()], "C");
-    for n in 1..=10 {
+    for n in 1..=12 {
         assert!(text.contains(&format!("Step {n}: ")), "step {n} in {text}");
     }
     assert!(
@@ -284,24 +366,32 @@ fn the_command_runs_the_demo_plain_when_piped_and_draws_step_9_in_both_languages
     );
     // One run, both pictures: the same bars, each in its language.
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect(name);
-    let (en, es) = (read("step9-timeline.svg"), read("step9-timeline-es.svg"));
+    let pictures = [9, 11].map(|n| {
+        (
+            n,
+            read(&format!("step{n}-timeline.svg")),
+            read(&format!("step{n}-timeline-es.svg")),
+        )
+    });
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(en.contains("Step 9: ") && es.contains("Paso 9: "));
     let bars = |svg: &str| -> Vec<String> {
         svg.split("<rect x=")
             .skip(1)
             .map(|r| r.split(" fill=").next().unwrap().to_string())
             .collect()
     };
-    assert_eq!(bars(&en), bars(&es), "the same measurements");
-    assert!(
-        bars(&en).len() >= 6,
-        "A and B for each of the three servers"
-    );
-    assert!(
-        es.contains(",") && !es.contains(".0 ms<"),
-        "decimal commas: {es}"
-    );
+    for (n, en, es) in &pictures {
+        assert!(en.contains(&format!("Step {n}: ")) && es.contains(&format!("Paso {n}: ")));
+        assert_eq!(bars(en), bars(es), "step {n}: the same measurements");
+        assert!(
+            bars(en).len() >= 6,
+            "step {n}: A and B for each of the three servers or configurations"
+        );
+        assert!(
+            es.contains(",") && !es.contains(".0 ms<"),
+            "decimal commas: {es}"
+        );
+    }
 }
 
 #[test]

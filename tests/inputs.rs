@@ -44,13 +44,13 @@ fn assert_refused(args: &[&str], needle: &str, not: &str) {
 
 /// A port where nothing listens, held for the test's length.
 fn nowhere() -> (impl Sized, String) {
-    let (held, addr) = sockmodes_common::net::unlistened_port().expect("a free port");
+    let (held, addr) = sockmodes_os::net::unlistened_port().expect("a free port");
     (held, addr.to_string())
 }
 
 /// True where the command checks sizes against the machine's memory.
 fn memory_known() -> bool {
-    sockmodes_common::procfs::physical_memory().is_ok()
+    sockmodes_os::procfs::physical_memory().is_ok()
 }
 
 const REFUSED: &str = "ConnectionRefusedError";

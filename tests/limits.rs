@@ -18,8 +18,8 @@ use util::{client, server};
 fn a_slow_reader_cannot_grow_either_server() {
     use sockmodes::child::ServerProcess;
     use sockmodes_common::frame::encode_frame;
-    use sockmodes_common::procfs::resident_bytes;
     use sockmodes_nonblocking::{NbClient, NbOptions, TrySend};
+    use sockmodes_os::procfs::resident_bytes;
     use std::thread;
     // The server runs as its own process so that its resident memory is its
     // own, not mixed with the other tests running in this one.
@@ -79,7 +79,7 @@ const BURST: usize = 1500;
 
 #[test]
 fn a_burst_of_connects_is_all_served() {
-    let _ = sockmodes_common::net::raise_nofile_limit();
+    let _ = sockmodes_os::limits::raise_nofile_limit();
     for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |_| {});
         let mut multi = MultiClient::new(1024).unwrap();

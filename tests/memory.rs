@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use sockmodes::child::ServerProcess;
 use sockmodes_common::frame::header;
-use sockmodes_common::procfs;
+use sockmodes_os::procfs;
 
 /// The most a server may grow while 100 connections push 48 MiB each.
 const BUDGET: u64 = 64 << 20;

@@ -42,7 +42,7 @@ impl Rng {
 /// windows of 4 and checks every reply; half the clients are blocking, half
 /// non-blocking.
 fn mixed_clients_lose_nothing(mode: IoMode, clients: usize, frames: usize) {
-    let _ = sockmodes_common::net::raise_nofile_limit();
+    let _ = sockmodes_os::limits::raise_nofile_limit();
     let (srv, _) = server(mode, Service::Echo, |_| {});
     let addr = srv.local_addr();
     let start = Arc::new(Barrier::new(clients));

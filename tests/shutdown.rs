@@ -234,3 +234,44 @@ fn an_oversized_header_followed_by_more_bytes_ends_with_eof() {
         srv.shutdown(Duration::from_secs(1));
     }
 }
+
+#[test]
+fn a_peer_that_never_reads_is_ended_by_the_idle_timeout_in_every_server() {
+    for mode in IoMode::servers() {
+        let (srv, _) = server(mode, Service::Echo, |c| {
+            c.idle_timeout = Duration::from_millis(300);
+        });
+        // Echo frames are sent and their answers never read, until both
+        // directions' buffers are full: the blocking server's write times
+        // out, the event loop and the ring stop reading and see no
+        // progress. All three call that the idle timeout, and count it.
+        // (The ending is not checked here: this peer leaves its answers
+        // unread on purpose.)
+        let mut s = TcpStream::connect(srv.local_addr()).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let mut frame = Vec::new();
+        encode_frame(&mut frame, &[7u8; 64 * 1024]).unwrap();
+        let (mut offset, mut stalled) = (0, None::<Instant>);
+        while stalled.is_none_or(|t| t.elapsed() < Duration::from_millis(200)) {
+            match s.write(&frame[offset..]) {
+                Ok(n) => {
+                    offset = (offset + n) % frame.len();
+                    stalled = None;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    stalled.get_or_insert_with(Instant::now);
+                    thread::sleep(Duration::from_millis(5));
+                }
+                // The server ended it already (its lingering close read
+                // and discarded until its bound).
+                Err(_) => break,
+            }
+        }
+        wait_until("the timeout counted and the connection closed", || {
+            let stats = srv.stats();
+            stats.timed_out == 1 && stats.active == 0
+        });
+        drop(s);
+        srv.shutdown(Duration::from_secs(1));
+    }
+}

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 use sockmodes::child::ServerProcess;
 use sockmodes::IoMode;
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{procfs, ServerConfig, Service};
+use sockmodes_common::{ServerConfig, Service};
+use sockmodes_os::procfs;
 
 #[test]
 fn a_saturated_pool_holds_a_hundred_pipelining_clients_within_the_printed_worst_case() {

@@ -29,7 +29,7 @@ pub struct RawServer {
 impl RawServer {
     /// `wire_len`: each echo message's length on the wire (ignored by sink).
     pub fn start(service: Service, wire_len: usize) -> RawServer {
-        let listener = sockmodes_common::net::listen("127.0.0.1:0".parse().unwrap(), 1024).unwrap();
+        let listener = sockmodes_os::net::listen("127.0.0.1:0".parse().unwrap(), 1024).unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);

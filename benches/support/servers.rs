@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes::Server;
+use sockmodes::{start_server, Server};
 use sockmodes_common::{MessageHandler, ServerConfig, Service};
 
 use sockmodes_study::affinity::Placement;
@@ -48,13 +48,15 @@ impl Running {
                 let mode = target.mode().expect("a model");
                 let handler: MessageHandler = Arc::new(|_, _| {});
                 Running::Ours(Some(
-                    Server::start(mode, config, handler).expect("server starts"),
+                    start_server(mode, config, handler).expect("server starts"),
                 ))
             }
             Target::Raw => Running::Raw(raw::RawServer::start(service, wire_len)),
-            Target::Tokio => {
-                Running::Tokio(tokio_server::TokioServer::start(service, EVENT_THREADS))
-            }
+            Target::Tokio => Running::Tokio(tokio_server::TokioServer::start(
+                service,
+                EVENT_THREADS,
+                None,
+            )),
         }
     }
 

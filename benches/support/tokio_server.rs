@@ -1,10 +1,15 @@
 //! The `tokio` reference: a straightforward tokio server speaking the same
 //! frames (echo and sink), with the same socket options (TCP_NODELAY), on a
 //! multi-thread runtime with as many workers as our event loops.
+//!
+//! With work per message (the study's service-work section), it does what
+//! tokio's own guide tells a user to do: computing inline on the worker, a
+//! blocking call through `spawn_blocking` (tokio's pool, at most 512
+//! threads by default), and a wait through `tokio::time::sleep`.
 
 use std::net::SocketAddr;
 
-use sockmodes_common::{Service, SinkTally};
+use sockmodes_common::{Service, SinkTally, Work, WorkKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -17,10 +22,11 @@ pub struct TokioServer {
 }
 
 impl TokioServer {
-    pub fn start(service: Service, workers: usize) -> TokioServer {
+    pub fn start(service: Service, workers: usize, work: Option<Work>) -> TokioServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .enable_io()
+            .enable_time()
             .build()
             .expect("tokio runtime");
         let listener = runtime
@@ -35,8 +41,8 @@ impl TokioServer {
                 let _ = stream.set_nodelay(true);
                 tokio::spawn(async move {
                     let _ = match service {
-                        Service::Sink => sink(stream).await,
-                        _ => echo(stream).await,
+                        Service::Sink => sink(stream, work).await,
+                        _ => echo(stream, work).await,
                     };
                 });
             }
@@ -70,22 +76,36 @@ async fn read_frame(
     Ok(true)
 }
 
-async fn echo(mut stream: TcpStream) -> std::io::Result<()> {
+/// One frame's work, the tokio way.
+async fn serve(work: Option<Work>) {
+    let Some(work) = work else { return };
+    match work.kind {
+        WorkKind::Cpu => work.perform(),
+        WorkKind::Block => {
+            let _ = tokio::task::spawn_blocking(move || work.perform()).await;
+        }
+        WorkKind::Wait => tokio::time::sleep(work.amount).await,
+    }
+}
+
+async fn echo(mut stream: TcpStream, work: Option<Work>) -> std::io::Result<()> {
     let (read, mut write) = stream.split();
     let mut reader = BufReader::with_capacity(64 * 1024, read);
     let mut frame = Vec::new();
     while read_frame(&mut reader, &mut frame).await? {
+        serve(work).await;
         write.write_all(&frame).await?; // header and payload in one write
     }
     Ok(())
 }
 
-async fn sink(mut stream: TcpStream) -> std::io::Result<()> {
+async fn sink(mut stream: TcpStream, work: Option<Work>) -> std::io::Result<()> {
     let (read, mut write) = stream.split();
     let mut reader = BufReader::with_capacity(64 * 1024, read);
     let mut frame = Vec::new();
     let mut tally = SinkTally::new();
     while read_frame(&mut reader, &mut frame).await? {
+        serve(work).await;
         tally.add(&frame[4..]);
     }
     let mut reply = Vec::with_capacity(24);
@@ -105,11 +125,19 @@ impl Drop for TokioServer {
 
 /// The bench binary re-executed as the study's tokio server: prints
 /// `listening on ADDR` on stderr (as `sockmodes server` does) and serves
-/// until killed.
-pub fn serve_forever(threads: &str) -> ! {
-    let _ = sockmodes_common::net::raise_nofile_limit();
+/// until killed. `work` is `--work`'s text (`SERVE_TOKIO_WORK`), if any;
+/// cpu work is calibrated here as the command calibrates it.
+pub fn serve_forever(threads: &str, work: Option<&str>) -> ! {
+    let _ = sockmodes_os::limits::raise_nofile_limit();
     let workers = threads.parse().unwrap_or(1);
-    let server = TokioServer::start(Service::Echo, workers);
+    let work = work.map(|text| {
+        let w: Work = text.parse().unwrap_or_else(|e| {
+            eprintln!("tokio reference: bad work {text:?}: {e}");
+            std::process::exit(2)
+        });
+        w.calibrated(sockmodes::ceiling::calibrate().spins_per_ms)
+    });
+    let server = TokioServer::start(Service::Echo, workers, work);
     eprintln!("tokio reference listening on {}", server.addr);
     loop {
         std::thread::park();

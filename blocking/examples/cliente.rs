@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use sockmodes_blocking::{Client, ClientDriver, ClientOptions};
-use sockmodes_common::net;
+use sockmodes_os::net;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);

@@ -12,9 +12,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use sockmodes_blocking::connection::{serve_connection, ConnState, ConnectionEnd, Watch};
+use sockmodes_blocking::connection::{serve_connection, ConnState, End, Watch};
 use sockmodes_common::show::visible;
-use sockmodes_common::{net, python_addr, Mode, Op, ServerConfig, Service, SocketError};
+use sockmodes_common::{python_addr, Mode, Op, ServerConfig, Service, SocketError};
+use sockmodes_os::net;
 
 fn main() -> ExitCode {
     let addr = std::env::args()
@@ -61,7 +62,7 @@ fn run(addr: &str) -> anyhow::Result<()> {
         stats: &contadores,
     };
     match serve_connection(&mut conexion, direccion, &config, &(on_message as _), watch) {
-        ConnectionEnd::Finished => Ok(()),
+        End::Finished => Ok(()),
         other => Err(anyhow::anyhow!(
             "la conexión con {direccion} terminó mal: {other}"
         )),

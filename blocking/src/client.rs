@@ -24,9 +24,10 @@ use std::time::Duration;
 use sockmodes_common::client::{confirm_wait, retry_refused};
 use sockmodes_common::client_session::Exchange;
 use sockmodes_common::{
-    interrupted, net, timed_out, would_block, ClientDriver, ClientError, ClientEvent, Mode, Op,
+    interrupted, timed_out, would_block, ClientDriver, ClientError, ClientEvent, Mode, Op,
     SocketError, DEFAULT_MAX_FRAME,
 };
+use sockmodes_os::{net, ApplyMode};
 
 /// How a client connects and waits.
 #[derive(Debug, Clone)]

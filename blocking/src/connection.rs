@@ -19,9 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use sockmodes_common::config::{ServerStats, LINGER_GAP, LINGER_TIME};
-use sockmodes_common::{
-    interrupted, net, timed_out, MessageHandler, ServerConfig, ServerSession, SessionError,
-};
+pub use sockmodes_common::ending::End;
+use sockmodes_common::{interrupted, timed_out, MessageHandler, ServerConfig, ServerSession};
+use sockmodes_os::net;
 
 /// Bytes of the per-thread read buffer used between frames.
 ///
@@ -73,45 +73,6 @@ impl ConnState {
     }
 }
 
-/// How a served connection ended.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectionEnd {
-    /// The peer finished and everything owed was sent.
-    #[error("finished")]
-    Finished,
-    /// No frame completed within the idle timeout.
-    #[error("idle for longer than {0:?}")]
-    IdleTimeout(std::time::Duration),
-    /// The peer broke the protocol.
-    #[error("protocol error: {0}")]
-    Protocol(#[from] SessionError),
-    /// The socket failed (reset, broken pipe, write timeout, ...).
-    #[error("socket error: {0}")]
-    Io(#[from] io::Error),
-    /// The server cut it at its shutdown deadline.
-    #[error("cut at shutdown")]
-    Cut,
-    /// At rest when the server began to stop.
-    #[error("server stopping")]
-    Stopping,
-}
-
-impl ConnectionEnd {
-    /// True when the connection ends with a lingering close: whenever the
-    /// peer may still be sending (not after its end of stream, not after a
-    /// reset).
-    pub fn lingers(&self) -> bool {
-        match self {
-            ConnectionEnd::Finished => false,
-            ConnectionEnd::Io(e) => !matches!(
-                e.kind(),
-                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
-            ),
-            _ => true,
-        }
-    }
-}
-
 /// The server's flags a connection thread watches.
 #[derive(Debug, Clone, Copy)]
 pub struct Watch<'a> {
@@ -128,109 +89,183 @@ pub struct Watch<'a> {
 /// Serves `stream` with `config.service` until the peer is done or fails,
 /// or the server stops (`watch`). Messages (service `message`) go to
 /// `on_message`. The caller ends the connection ([`linger`] where
-/// [`ConnectionEnd::lingers`]).
+/// [`End::lingers`]).
 pub fn serve_connection(
     stream: &mut TcpStream,
     peer: SocketAddr,
     config: &ServerConfig,
     on_message: &MessageHandler,
     watch: Watch<'_>,
-) -> ConnectionEnd {
+) -> End {
     // Three socket options (see `configure`).
     watch.stats.count_syscalls(3);
     if let Err(e) = configure(stream, config) {
-        return ConnectionEnd::Io(e);
+        return End::Io(e);
     }
-    let mut session = ServerSession::for_config(config);
-    let mut last_progress = Instant::now();
+    let mut served = Served {
+        stream,
+        config,
+        watch,
+        session: ServerSession::for_config(config),
+        last_progress: Instant::now(),
+    };
     // Between frames the thread reads into this stack buffer and frames are
     // decoded straight out of it, so an idle connection holds no heap buffer.
     let mut scratch = [0u8; SCRATCH];
     loop {
-        if session.at_rest() {
-            if watch.stopping.load(Ordering::Acquire) {
-                return ConnectionEnd::Stopping;
-            }
-            watch.state.0.store(WAITING_AT_REST, Ordering::Release);
-            // The server may have begun to stop just before the store, and
-            // found this thread busy: look again, or wait until the deadline.
-            if watch.stopping.load(Ordering::Acquire) && watch.state.take_back() {
-                return ConnectionEnd::Stopping;
-            }
+        if let Err(end) = served.turn(&mut scratch, |m| on_message(peer, m)) {
+            return end;
         }
-        let direct = session.reads_direct();
-        watch.stats.count_syscalls(1);
+    }
+}
+
+/// One connection being served: its socket, its session, and what the
+/// thread watches.
+struct Served<'a> {
+    stream: &'a mut TcpStream,
+    config: &'a ServerConfig,
+    watch: Watch<'a>,
+    session: ServerSession,
+    /// Last time a frame completed (the idle timeout).
+    last_progress: Instant,
+}
+
+impl Served<'_> {
+    /// One turn: wait in `read`, hand the bytes to the session, do the work
+    /// of the frames they completed, and write every answer. `Err` is how
+    /// the connection ends.
+    fn turn(
+        &mut self,
+        scratch: &mut [u8; SCRATCH],
+        on_message: impl FnOnce(Vec<u8>),
+    ) -> Result<(), End> {
+        if self.session.at_rest() {
+            self.rest()?;
+        }
+        let direct = self.session.reads_direct();
+        self.watch.stats.count_syscalls(1);
         let read = if direct {
-            stream.read(session.read_space())
+            self.stream.read(self.session.read_space())
         } else {
-            let limit = session.read_limit().min(SCRATCH);
-            stream.read(&mut scratch[..limit])
+            let limit = self.session.read_limit().min(SCRATCH);
+            self.stream.read(&mut scratch[..limit])
         };
-        if watch.state.0.swap(BUSY, Ordering::AcqRel) == SHUT_BY_SERVER {
+        if self.watch.state.0.swap(BUSY, Ordering::AcqRel) == SHUT_BY_SERVER {
             // The stopping server shut our write side while we waited: what
             // this read brought was sent after our FIN reached the peer.
-            return ConnectionEnd::Stopping;
+            return Err(End::Stopping);
         }
         match read {
             Ok(0) => {
-                if let Err(e) = session.received_eof() {
-                    // What is owed goes out first (a torn echo frame may
-                    // already be partly echoed).
-                    let _ = write_output(stream, &mut session, watch.stats);
-                    return e.into();
+                let eof = self.session.received_eof();
+                self.owed_first(eof)?;
+            }
+            Ok(n) => {
+                let units = if direct {
+                    self.session.received(n)
+                } else {
+                    self.session.received_from(&scratch[..n])
+                };
+                match self.owed_first(units)? {
+                    0 if self.last_progress.elapsed() > self.config.idle_timeout => {
+                        return Err(End::IdleTimeout(self.config.idle_timeout))
+                    }
+                    0 => {}
+                    _ => self.last_progress = Instant::now(),
                 }
             }
-            Ok(n) => match if direct {
-                session.received(n)
-            } else {
-                session.received_from(&scratch[..n])
-            } {
-                Ok(0) if last_progress.elapsed() > config.idle_timeout => {
-                    return ConnectionEnd::IdleTimeout(config.idle_timeout)
-                }
-                Ok(0) => {}
-                Ok(_) => last_progress = Instant::now(),
-                Err(e) => {
-                    // Answer every complete frame before the bad one first.
-                    let _ = write_output(stream, &mut session, watch.stats);
-                    return e.into();
-                }
-            },
-            Err(e) if interrupted(&e) => continue,
-            // Under SO_RCVTIMEO a read that waited too long fails with EAGAIN
-            // on Unix (the code a non-blocking read gives) and WSAETIMEDOUT on
-            // Windows (see common::sys). On Windows it may be only a tick.
-            Err(e) if timed_out(&e) => {
-                if watch.cut.load(Ordering::Acquire) {
-                    return ConnectionEnd::Cut;
-                }
-                if last_progress.elapsed() >= config.idle_timeout || !cfg!(windows) {
-                    return ConnectionEnd::IdleTimeout(config.idle_timeout);
-                }
-                continue;
+            Err(e) => return self.read_failed(e),
+        }
+        let worked = work_inline(&mut self.session, self.watch.cut);
+        if self.owed_first(worked)? > 0 {
+            self.last_progress = Instant::now();
+        }
+        if let Some(message) = self.session.take_message() {
+            on_message(message);
+        }
+        self.write().map_err(|e| self.write_failed(e))?;
+        if self.session.is_finished() {
+            return Err(End::Finished);
+        }
+        if self.watch.cut.load(Ordering::Acquire) {
+            return Err(End::ShutdownDeadline);
+        }
+        Ok(())
+    }
+
+    /// Between frames: ends the connection if the server is stopping, or
+    /// says it waits at rest, so that a server that begins to stop while
+    /// it waits in `read` shuts its write side from outside.
+    fn rest(&self) -> Result<(), End> {
+        let watch = &self.watch;
+        if watch.stopping.load(Ordering::Acquire) {
+            return Err(End::Stopping);
+        }
+        watch.state.0.store(WAITING_AT_REST, Ordering::Release);
+        // The server may have begun to stop just before the store, and
+        // found this thread busy: look again, or wait until the deadline.
+        if watch.stopping.load(Ordering::Acquire) && watch.state.take_back() {
+            return Err(End::Stopping);
+        }
+        Ok(())
+    }
+
+    /// A failed read: `Ok` to read again (interrupted, or a Windows tick),
+    /// or how the connection ends.
+    fn read_failed(&self, e: io::Error) -> Result<(), End> {
+        if interrupted(&e) {
+            return Ok(());
+        }
+        // Under SO_RCVTIMEO a read that waited too long fails with EAGAIN
+        // on Unix (the code a non-blocking read gives) and WSAETIMEDOUT on
+        // Windows (see common::sys). On Windows it may be only a tick.
+        if !timed_out(&e) {
+            return Err(End::Io(e));
+        }
+        if self.watch.cut.load(Ordering::Acquire) {
+            return Err(End::ShutdownDeadline);
+        }
+        if self.last_progress.elapsed() >= self.config.idle_timeout || !cfg!(windows) {
+            return Err(End::IdleTimeout(self.config.idle_timeout));
+        }
+        Ok(())
+    }
+
+    /// How a failed write ends the connection. One that timed out waited
+    /// the idle timeout (the write timeout, see `configure`) for a peer
+    /// that does not read: the event loop and the ring find that peer idle
+    /// too, and all three end it alike (a lingering close, counted as a
+    /// timeout). Any other failure is the socket's.
+    fn write_failed(&self, e: io::Error) -> End {
+        if timed_out(&e) {
+            End::IdleTimeout(self.config.idle_timeout)
+        } else {
+            End::Io(e)
+        }
+    }
+
+    /// On the session's refusal (a protocol error, a cut work), what is
+    /// owed goes out first: every complete frame before the bad one is
+    /// answered, and a torn echo frame may already be partly echoed.
+    fn owed_first<T>(&mut self, step: Result<T, impl Into<End>>) -> Result<T, End> {
+        step.map_err(|e| {
+            let _ = self.write();
+            e.into()
+        })
+    }
+
+    /// Writes the session's output until none is left.
+    fn write(&mut self) -> io::Result<()> {
+        while !self.session.output().is_empty() {
+            self.watch.stats.count_syscalls(1);
+            match self.stream.write(self.session.output()) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.session.wrote(n),
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(e),
             }
-            Err(e) => return e.into(),
         }
-        match work_inline(&mut session, watch.cut) {
-            Ok(0) => {}
-            Ok(_) => last_progress = Instant::now(),
-            Err(end) => {
-                let _ = write_output(stream, &mut session, watch.stats);
-                return end;
-            }
-        }
-        if let Some(message) = session.take_message() {
-            on_message(peer, message);
-        }
-        if let Err(e) = write_output(stream, &mut session, watch.stats) {
-            return e.into();
-        }
-        if session.is_finished() {
-            return ConnectionEnd::Finished;
-        }
-        if watch.cut.load(Ordering::Acquire) {
-            return ConnectionEnd::Cut;
-        }
+        Ok(())
     }
 }
 
@@ -266,13 +301,13 @@ pub fn linger(stream: &TcpStream, stats: &ServerStats) {
 /// Does every frame's work the session handed out, here on the
 /// connection's thread (`--work`): cpu computes, block sleeps, and so does
 /// wait, since a thread per connection has no one else to serve meanwhile.
-/// Returns how many tickets were done; [`ConnectionEnd::Cut`] when the
+/// Returns how many tickets were done; [`End::ShutdownDeadline`] when the
 /// shutdown deadline cut a work short (its answer is never sent).
-fn work_inline(session: &mut ServerSession, cut: &AtomicBool) -> Result<usize, ConnectionEnd> {
+fn work_inline(session: &mut ServerSession, cut: &AtomicBool) -> Result<usize, End> {
     let mut done = 0;
     while let Some(ticket) = session.next_work() {
         if !ticket.work.perform_unless(cut) {
-            return Err(ConnectionEnd::Cut);
+            return Err(End::ShutdownDeadline);
         }
         session.work_done(ticket)?;
         done += 1;
@@ -294,21 +329,4 @@ fn configure(stream: &TcpStream, config: &ServerConfig) -> io::Result<()> {
     stream.set_read_timeout(Some(read_timeout))?;
     stream.set_write_timeout(Some(config.idle_timeout))?;
     net::set_nodelay(stream, config.nodelay)
-}
-
-fn write_output(
-    stream: &mut TcpStream,
-    session: &mut ServerSession,
-    stats: &ServerStats,
-) -> io::Result<()> {
-    while !session.output().is_empty() {
-        stats.count_syscalls(1);
-        match stream.write(session.output()) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => session.wrote(n),
-            Err(e) if interrupted(&e) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }

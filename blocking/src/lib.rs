@@ -1,7 +1,8 @@
 //! sockmodes' blocking half: std::net sockets whose calls wait.
 //!
 //! - [`server`]: an accept loop and one small-stack thread per connection; a
-//!   [`ServerHandle`] with the bound address and a graceful shutdown.
+//!   [`ServerHandle`], common's `RunningServer`: the bound address, the
+//!   counters and a graceful shutdown.
 //! - [`connection`]: one connection served with blocking reads and writes,
 //!   a thin adapter over common's `ServerSession`.
 //! - [`client`]: a client in Blocking or Timeout mode whose errors are named

@@ -4,7 +4,7 @@
 //! 64 KiB by default) so thousands of connections fit: a thread's stack is
 //! reserved address space, and only the pages it touches become resident.
 //!
-//! Shutdown: the accept thread sleeps in `accept`, so [`ServerHandle::shutdown`]
+//! Shutdown: the accept thread sleeps in `accept`, so [`RunningServer::shutdown`]
 //! wakes it by shutting the listening socket down (on Linux a blocked `accept`
 //! then returns `EINVAL`; Windows and macOS refuse to shut a listener down,
 //! so there it connects to the listener instead, and the accept loop, seeing
@@ -21,15 +21,15 @@ use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 use sockmodes_common::config::LINGER_TIME;
-use sockmodes_common::net::AcceptErrorAction;
-use sockmodes_common::sys::{self, RawSocketHandle};
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
-    net, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
+    MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
 };
+use sockmodes_os::handle::{self, RawSocketHandle};
+use sockmodes_os::net::{self, AcceptErrorAction};
 use tracing::{debug, info, warn};
 
-use crate::connection::{linger, serve_connection, ConnState, ConnectionEnd, Watch};
+use crate::connection::{linger, serve_connection, ConnState, Watch};
 
 /// An open connection, as the stopping server reaches it from outside.
 struct Open {
@@ -158,7 +158,7 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
     shared.open.lock().expect("registry lock").insert(
         id,
         Open {
-            raw: sys::raw_handle(&stream),
+            raw: handle::raw_handle(&stream),
             state: Arc::clone(&state),
         },
     );
@@ -210,20 +210,7 @@ fn run_connection(
         stats: &shared.stats,
     };
     let end = serve_connection(&mut stream, peer, &shared.config, &shared.on_message, watch);
-    match &end {
-        ConnectionEnd::Finished => debug!(%peer, "connection finished"),
-        ConnectionEnd::IdleTimeout(t) => {
-            shared.stats.note_timeout();
-            info!(%peer, timeout = ?t, "connection closed: idle timeout");
-        }
-        ConnectionEnd::Protocol(e) => {
-            shared.stats.note_protocol_error();
-            warn!(%peer, error = %e, "connection closed: protocol error");
-        }
-        ConnectionEnd::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
-        ConnectionEnd::Cut => debug!(%peer, "connection cut at the shutdown deadline"),
-        ConnectionEnd::Stopping => debug!(%peer, "connection closed: server stopping"),
-    }
+    end.note(peer, &shared.stats);
     if end.lingers() {
         linger(&stream, &shared.stats);
     }
@@ -234,44 +221,32 @@ fn run_connection(
     shared.ended.notify_all();
 }
 
-impl ServerHandle {
-    /// The address really bound (useful with port 0).
-    pub fn local_addr(&self) -> SocketAddr {
+impl RunningServer for ServerHandle {
+    fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
-    /// Live counters.
-    pub fn stats(&self) -> StatsSnapshot {
-        self.shared.stats.snapshot()
-    }
-
-    /// The live counters themselves, to read from another thread.
-    pub fn stats_handle(&self) -> Arc<ServerStats> {
+    fn stats_handle(&self) -> Arc<ServerStats> {
         Arc::clone(&self.shared.stats)
     }
 
-    /// True once the server stopped by itself (with `once`: its connection is
-    /// done) and no connection is open.
-    pub fn is_finished(&self) -> bool {
+    fn is_finished(&self) -> bool {
         self.accept_thread
             .as_ref()
             .is_none_or(JoinHandle::is_finished)
             && self.shared.stats.active() == 0
     }
 
-    /// Blocks until the server stops by itself (with `once`, after its one
-    /// connection), then joins every thread.
-    pub fn wait(mut self) {
+    fn wait(mut self: Box<Self>) {
         if let Some(t) = self.accept_thread.take() {
             let _ = t.join();
         }
         self.join_connections();
     }
 
-    /// Stops accepting, lets open connections finish for up to `deadline`,
-    /// then closes the rest and joins every thread. Returns how many
-    /// connections had to be cut at the deadline.
-    pub fn shutdown(mut self, deadline: Duration) -> usize {
+    /// See the module's header: the accept thread is woken, connections
+    /// at rest have their write side shut, the rest at the deadline.
+    fn shutdown(mut self: Box<Self>, deadline: Duration) -> usize {
         self.shared.stopping.store(true, Ordering::Release);
         // Wakes the blocked accept (EINVAL on Linux); elsewhere a listener
         // cannot be shut down, so wake it with a connection of our own.
@@ -290,7 +265,7 @@ impl ServerHandle {
         self.each_open(|o| {
             if o.state.take_if_at_rest() {
                 // SAFETY: `each_open` holds the registry lock (see `Shared::open`).
-                let _ = unsafe { sys::shutdown_raw(o.raw, Shutdown::Write) };
+                let _ = unsafe { handle::shutdown_raw(o.raw, Shutdown::Write) };
             }
         });
         let until = Instant::now() + deadline;
@@ -301,7 +276,7 @@ impl ServerHandle {
         self.shared.cut.store(true, Ordering::Release);
         self.each_open(|o| {
             // SAFETY: as above.
-            let _ = unsafe { sys::shutdown_raw(o.raw, Shutdown::Write) };
+            let _ = unsafe { handle::shutdown_raw(o.raw, Shutdown::Write) };
         });
         if cut > 0 {
             info!(
@@ -315,13 +290,15 @@ impl ServerHandle {
         if left > 0 {
             self.each_open(|o| {
                 // SAFETY: as above.
-                let _ = unsafe { sys::shutdown_raw(o.raw, Shutdown::Both) };
+                let _ = unsafe { handle::shutdown_raw(o.raw, Shutdown::Both) };
             });
         }
         self.join_connections();
         cut
     }
+}
 
+impl ServerHandle {
     /// Calls `f` on every open connection, holding the registry lock (so
     /// each one's socket stays open meanwhile).
     fn each_open(&self, mut f: impl FnMut(&Open)) {

@@ -6,19 +6,25 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_blocking::{start, Client, ClientDriver, ClientOptions, ServerHandle};
-use sockmodes_common::{MessageHandler, Mode, PyException, ServerConfig, Service};
+use sockmodes_blocking::{start, Client, ClientDriver, ClientOptions};
+use sockmodes_common::{MessageHandler, Mode, PyException, RunningServer, ServerConfig, Service};
 
 fn config(service: Service) -> ServerConfig {
     ServerConfig::new("127.0.0.1:0".parse().unwrap(), service)
 }
 
+/// Messages the server delivered, shared with the test.
+type Inbox = Arc<Mutex<Vec<Vec<u8>>>>;
+
 #[track_caller]
-fn serve(config: ServerConfig) -> (ServerHandle, Arc<Mutex<Vec<Vec<u8>>>>) {
+fn serve(config: ServerConfig) -> (Box<dyn RunningServer>, Inbox) {
     let got = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&got);
     let handler: MessageHandler = Arc::new(move |_, m| sink.lock().unwrap().push(m));
-    (start(config, handler).expect("server starts"), got)
+    (
+        Box::new(start(config, handler).expect("server starts")),
+        got,
+    )
 }
 
 #[track_caller]
@@ -100,7 +106,7 @@ fn reference_crc32(frames: &[Vec<u8>]) -> u32 {
 
 #[test]
 fn refused_connect_is_connection_refused_error() {
-    let (_reserved, addr) = sockmodes_common::net::unlistened_port().unwrap();
+    let (_reserved, addr) = sockmodes_os::net::unlistened_port().unwrap();
     let err = Client::connect(addr, &ClientOptions::default()).unwrap_err();
     assert_eq!(err.exception(), Some(PyException::ConnectionRefusedError));
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
@@ -108,7 +114,7 @@ fn refused_connect_is_connection_refused_error() {
 
 #[test]
 fn retries_find_a_server_that_starts_late() {
-    let (reserved, addr) = sockmodes_common::net::unlistened_port().unwrap();
+    let (reserved, addr) = sockmodes_os::net::unlistened_port().unwrap();
     let starter = thread::spawn(move || {
         thread::sleep(Duration::from_millis(300));
         drop(reserved); // the port stays ours until the server takes it

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::frame::DEFAULT_MAX_FRAME;
-use crate::net::DEFAULT_BACKLOG;
 
 /// What a server does with a connection. Same meaning in both modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -64,6 +63,13 @@ impl FromStr for Service {
 /// descriptor (and, in blocking mode, one thread), so the limit is what keeps
 /// a flood from exhausting either.
 pub const DEFAULT_MAX_CONNS: usize = 10_000;
+
+/// Default listen backlog (`sockmodes_os::net::listen` takes it).
+///
+/// Why 1024: enough for a burst of a thousand simultaneous connects (the
+/// benches' largest concurrency step) to queue while the accept loop drains it;
+/// the kernel caps it at `net.core.somaxconn` (4096 on current Linux).
+pub const DEFAULT_BACKLOG: i32 = 1024;
 
 /// Default idle timeout.
 ///

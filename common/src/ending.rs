@@ -1,9 +1,11 @@
-//! How a server connection ends: why ([`End`]), the lingering close's state
-//! and bounds ([`Closing`]), and the sweep that finds idle and expired
-//! connections ([`sweep`]). Shared by the event loop and the completion
-//! server, which end connections the same way (the non-blocking server's
-//! `closing.rs` tells the story); the blocking server lingers in its own
-//! thread with timeouts instead.
+//! How a server connection ends: why ([`End`]), and so whether with a
+//! lingering close ([`End::lingers`], the one rule all three servers
+//! follow); the lingering close's state and bounds ([`Closing`]), and the
+//! sweep that finds idle and expired connections ([`sweep`]), which the
+//! event loop and the completion server share (the non-blocking server's
+//! `closing.rs` tells the story). The blocking server lingers in the
+//! connection's own thread with timeouts instead (`linger` in its
+//! `connection.rs`), for the same reasons.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -43,7 +45,9 @@ impl End {
     /// shut, input read and discarded until the peer closes) rather than at
     /// once: whenever the peer may still be sending. A finished connection
     /// already read the peer's end of stream, and a failed socket has
-    /// nothing left to protect.
+    /// nothing left to protect. (A write that timed out is not a failed
+    /// socket but a peer that does not read: the blocking server ends it
+    /// as [`End::IdleTimeout`], as the others' idle sweep does.)
     pub fn lingers(&self) -> bool {
         !matches!(self, End::Finished | End::Io(_))
     }

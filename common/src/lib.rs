@@ -17,17 +17,25 @@
 //! - [`summary`]: the sink service's 20-byte answer (frames, bytes, CRC-32).
 //! - [`mode`]: blocking / timeout / non-blocking with Python's `settimeout` meaning.
 //! - [`pyerror`]: `io::Error` + mode -> the Python exception a student knows.
-//! - [`net`]: socket setup through socket2 (backlog, `SO_REUSEADDR`,
-//!   `TCP_NODELAY`, `RLIMIT_NOFILE`) and address parsing.
 //! - [`config`]: the server settings and counters every driver shares.
+//! - [`running`]: a running server of any model ([`RunningServer`]), and
+//!   the stop request its handle passes to its threads.
 //! - [`client`]: client errors and the checks on echo and sink answers.
-//! - [`procfs`]: a process's memory, CPU, context switches and threads (Linux).
-//! - [`sys`]: where the OS shows through: socket handles and error codes by name.
+//! - [`sys`]: where the OS shows through: its error codes by name.
 //! - [`work`]: work per message (`--work cpu:50us`, `block:2ms`, `wait:2ms`).
-//! - [`offload`]: the bounded pool that runs that work off an I/O thread.
+//! - [`offload`]: the bounded pool that runs that work off an I/O thread
+//!   (checked against the system's thread limits, given as data).
 //! - [`throttle`]: one log line a second for a condition that repeats (EMFILE), with a count.
 //! - [`show`]: text for a person: a peer's bytes shown and never obeyed
 //!   (control characters escaped as Python's `repr` does), and plurals.
+//!
+//! **No socket, no file, no raw system call.** Opening, binding and
+//! configuring sockets, resolving names, the process's limits and a
+//! process's costs are in the OS layer, `sockmodes-os` (`os/`). This crate
+//! has no socket2, libc or windows-sys to make them with, uses no std
+//! socket and no file, and `tests/socket_free.rs` keeps it so. What it
+//! does ask of the system goes through std's portable threads, sleeps and
+//! clocks: the offload pool's workers, `--work block`, the idle sweep.
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`.
 #![deny(missing_docs)]
@@ -39,10 +47,9 @@ pub mod config;
 pub mod ending;
 pub mod frame;
 pub mod mode;
-pub mod net;
 pub mod offload;
-pub mod procfs;
 pub mod pyerror;
+pub mod running;
 pub mod session;
 pub mod show;
 pub mod slab;
@@ -58,6 +65,7 @@ pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapsh
 pub use frame::{Decoder, FrameError, DEFAULT_MAX_FRAME, HEADER_LEN};
 pub use mode::{Mode, ModeError};
 pub use pyerror::{classify, python_addr, Op, PyException, SocketError};
+pub use running::RunningServer;
 pub use session::{ServerSession, SessionError};
 pub use summary::{SinkSummary, SinkTally};
 pub use work::{Work, WorkKind, WorkTicket};

@@ -7,14 +7,12 @@
 //! `set_read_timeout`/`set_write_timeout`, and both of Rust's socket layers
 //! have a trap for the zero value: std's `set_read_timeout(Some(Duration::ZERO))`
 //! fails with `InvalidInput`, and socket2 accepts it and means *block forever*.
-//! [`Mode`] is built so that a zero duration never reaches either.
+//! [`Mode`] is built so that a zero duration never reaches either; putting
+//! it on a socket is a system call, so that is in the OS layer
+//! (`sockmodes_os::ApplyMode`).
 
 use std::fmt;
 use std::time::Duration;
-
-use socket2::SockRef;
-
-use crate::sys::AsSocketRef;
 
 /// How calls on a socket wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,28 +99,6 @@ impl Mode {
             _ => None,
         }
     }
-
-    /// Applies the mode to any socket (std or mio): non-blocking flag and the
-    /// read and write timeouts.
-    ///
-    /// # Errors
-    /// The OS error, or `InvalidInput` for a `Timeout(Duration::ZERO)` built by
-    /// hand (socket2 would silently turn it into "block forever").
-    pub fn apply<S: AsSocketRef>(self, socket: &S) -> std::io::Result<()> {
-        if let Mode::Timeout(d) = self {
-            if d.is_zero() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    ModeError::ZeroTimeout,
-                ));
-            }
-        }
-        let sock = SockRef::from(socket);
-        sock.set_nonblocking(self == Mode::NonBlocking)?;
-        sock.set_read_timeout(self.io_timeout())?;
-        sock.set_write_timeout(self.io_timeout())?;
-        Ok(())
-    }
 }
 
 impl fmt::Display for Mode {
@@ -174,23 +150,5 @@ mod tests {
         for v in [None, Some(0.0), Some(2.5)] {
             assert_eq!(Mode::from_settimeout(v).unwrap().as_settimeout(), v);
         }
-    }
-
-    #[test]
-    fn apply_sets_the_socket_and_refuses_a_hand_built_zero() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let s = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        Mode::Timeout(Duration::from_millis(250)).apply(&s).unwrap();
-        // The kernel keeps SO_RCVTIMEO in clock ticks: 250 ms reads back as
-        // 250 ms rounded up to a tick (252 ms with HZ=250).
-        let got = s.read_timeout().unwrap().expect("a timeout is set");
-        assert!(
-            got >= Duration::from_millis(250) && got < Duration::from_millis(261),
-            "{got:?}"
-        );
-        Mode::Blocking.apply(&s).unwrap();
-        assert_eq!(s.read_timeout().unwrap(), None);
-        let err = Mode::Timeout(Duration::ZERO).apply(&s).unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     }
 }

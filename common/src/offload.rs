@@ -16,6 +16,10 @@
 //! control, not by our memory. What the pool itself can hold is
 //! [`memory_bound`]: its queue, its done list and its workers' stacks.
 //!
+//! An event loop or a ring holds its pool in a [`Runner`], which also
+//! parks `wait` work on the thread's timer, and hands finished work back
+//! with [`finish`] (`runner.rs`).
+//!
 //! [`Work::perform`]: crate::work::Work::perform
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +29,9 @@ use std::thread::{self, JoinHandle};
 
 use crate::work::WorkTicket;
 
+mod runner;
 mod waits;
+pub use runner::{finish, hand_back, Runner, Started, WorkDriver};
 pub use waits::{Waits, PER_CONNECTION};
 
 /// Frames a connection may have worked inline in one turn of an event loop
@@ -127,11 +133,17 @@ impl std::fmt::Debug for Pool {
 impl Pool {
     /// Starts `workers` threads; each calls `wake` after putting a job on
     /// the done list (only when the list was empty: one wake per batch).
+    /// `limits` are the system's limits on threads
+    /// (`sockmodes_os::limits::thread_limits()`), checked first.
     ///
     /// # Errors
-    /// [`OffloadError`]: over the system's thread limit, or a refused thread.
-    pub fn start(workers: usize, wake: Arc<dyn Fn() + Send + Sync>) -> Result<Pool, OffloadError> {
-        check_thread_limit(workers)?;
+    /// [`OffloadError`]: over a thread limit, or a refused thread.
+    pub fn start(
+        workers: usize,
+        limits: &[ThreadLimit],
+        wake: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<Pool, OffloadError> {
+        check_thread_limit(workers, limits)?;
         let (queue, jobs) = mpsc::sync_channel(queue_capacity(workers));
         let jobs = Arc::new(Mutex::new(jobs));
         let done = Arc::new(Mutex::new(Vec::new()));
@@ -224,48 +236,39 @@ fn work(
     }
 }
 
-/// Refuses more workers than the process may have threads: the soft
-/// `RLIMIT_NPROC` (Unix) and `/proc/sys/kernel/threads-max` (Linux).
-pub fn check_thread_limit(workers: usize) -> Result<(), OffloadError> {
+/// A limit the system puts on a process's threads, as the OS layer reads
+/// it (`sockmodes_os::limits::thread_limits`): this crate makes no system
+/// call, so the figures come in as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadLimit {
+    /// Its name, as the error shows it (`RLIMIT_NPROC`, `kernel.threads-max`).
+    pub name: &'static str,
+    /// The most threads it allows.
+    pub max: u64,
+}
+
+/// Refuses more workers than the process may have threads: any of the
+/// system's `limits` (the soft `RLIMIT_NPROC` on Unix,
+/// `/proc/sys/kernel/threads-max` on Linux), and [`UNSTATED_MAX`] where
+/// the system states none.
+pub fn check_thread_limit(workers: usize, limits: &[ThreadLimit]) -> Result<(), OffloadError> {
     let asked = workers as u64;
-    #[cfg(unix)]
+    let own = ThreadLimit {
+        name: "this program's own limit where the system states none",
+        max: UNSTATED_MAX as u64,
+    };
+    match limits
+        .iter()
+        .chain(std::iter::once(&own))
+        .find(|l| asked > l.max)
     {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit writes into the struct we own.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut lim) } == 0
-            && lim.rlim_cur != libc::RLIM_INFINITY
-            && asked > lim.rlim_cur
-        {
-            return Err(OffloadError::TooMany {
-                asked: workers,
-                limit: "RLIMIT_NPROC",
-                max: lim.rlim_cur,
-            });
-        }
-    }
-    if let Some(max) = std::fs::read_to_string("/proc/sys/kernel/threads-max")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-    {
-        if asked > max {
-            return Err(OffloadError::TooMany {
-                asked: workers,
-                limit: "kernel.threads-max",
-                max,
-            });
-        }
-    }
-    if asked > UNSTATED_MAX as u64 {
-        return Err(OffloadError::TooMany {
+        Some(l) => Err(OffloadError::TooMany {
             asked: workers,
-            limit: "this program's own limit where the system states none",
-            max: UNSTATED_MAX as u64,
-        });
+            limit: l.name,
+            max: l.max,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The most workers started where the system states no limit of its own.
@@ -273,7 +276,7 @@ pub fn check_thread_limit(workers: usize) -> Result<(), OffloadError> {
 /// Why 32,768: Linux's default `kernel.threads-max` on a small machine is
 /// of that order; Windows states no limit, and asking for millions would
 /// only fail late, after reserving their stacks.
-const UNSTATED_MAX: usize = 32_768;
+pub const UNSTATED_MAX: usize = 32_768;
 
 #[cfg(test)]
 mod tests {
@@ -296,20 +299,23 @@ mod tests {
         let w = Arc::clone(&wakes);
         let pool = Pool::start(
             1,
+            &[],
             Arc::new(move || {
                 w.fetch_add(1, Ordering::Relaxed);
             }),
         )
         .unwrap();
-        let mut refused = Vec::new();
-        let mut queued = 0;
+        let (mut accepted, mut refused) = (Vec::new(), Vec::new());
         // One worker, four slots: more than five at once cannot all fit.
+        // (The worker may finish one meanwhile, so the keys accepted need
+        // not be the first ones.)
         for key in 0..20 {
             match pool.try_submit(job(key)) {
-                Ok(()) => queued += 1,
+                Ok(()) => accepted.push(key),
                 Err(j) => refused.push(j.tag.key),
             }
         }
+        let queued = accepted.len();
         assert!(!refused.is_empty(), "the queue is bounded");
         assert!(queued <= queue_capacity(1) + 1, "{queued} queued");
         let mut done = Vec::new();
@@ -320,17 +326,36 @@ mod tests {
         assert!(wakes.load(Ordering::Relaxed) >= 1);
         let mut keys: Vec<usize> = done.iter().map(|j| j.tag.key).collect();
         keys.sort_unstable();
-        assert_eq!(keys, (0..queued).collect::<Vec<_>>());
+        assert_eq!(keys, accepted);
     }
 
     #[test]
     fn too_many_threads_is_a_clear_error() {
-        let e = Pool::start(usize::MAX / 2, Arc::new(|| {})).unwrap_err();
+        let e = Pool::start(usize::MAX / 2, &[], Arc::new(|| {})).unwrap_err();
         let line = e.to_string();
         assert!(
             line.contains("more threads than this system allows"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn a_stated_limit_is_named_and_the_own_one_applies_beside_it() {
+        let nproc = ThreadLimit {
+            name: "RLIMIT_NPROC",
+            max: 5,
+        };
+        assert!(check_thread_limit(5, &[nproc]).is_ok());
+        let line = check_thread_limit(6, &[nproc]).unwrap_err().to_string();
+        assert!(line.contains("RLIMIT_NPROC: at most 5"), "{line}");
+        let roomy = ThreadLimit {
+            name: "kernel.threads-max",
+            max: u64::MAX,
+        };
+        let line = check_thread_limit(UNSTATED_MAX + 1, &[roomy])
+            .unwrap_err()
+            .to_string();
+        assert!(line.contains("own limit"), "{line}");
     }
 
     #[test]

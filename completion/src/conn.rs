@@ -15,21 +15,26 @@
 //! order of bytes is the order of operations. Backpressure is as in the
 //! other servers: no receive is posted while the session's output is at its
 //! cap (a peer that does not read stops being read).
+//!
+//! This file posts operations; `complete.rs` takes their completions, and
+//! `loan.rs` posts a receive into a buffer the server lends.
 
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::ops::ControlFlow;
 use std::os::fd::AsRawFd;
 use std::time::Instant;
 
-use io_uring::{cqueue, opcode, squeue, types};
+use io_uring::{opcode, squeue, types};
 pub use sockmodes_common::ending::{Closing, End};
 use sockmodes_common::session::STREAM_CHUNK;
 use sockmodes_common::{ServerConfig, ServerSession};
 
-use crate::pool::{self, Pool};
+use crate::pool;
 use crate::ring::Ring;
 use crate::{POOL_BUFFER, RECV_IDLE};
 
+mod complete;
 mod loan;
 
 /// `IORING_RECVSEND_POLL_FIRST` (io_uring.h; the `io-uring` crate does not
@@ -169,97 +174,118 @@ impl Conn {
             return Ok(Next::Wait);
         }
         if !self.send_pending {
-            if !self.sending() && !self.session.output().is_empty() {
-                self.send_buf.clear();
-                self.send_buf.extend_from_slice(self.session.output());
-                let n = self.send_buf.len();
-                self.session.wrote(n);
-                self.send_off = 0;
-            }
-            if self.sending() {
-                let rest = &self.send_buf[self.send_off..];
-                let sqe = opcode::Send::new(
-                    types::Fd(self.stream.as_raw_fd()),
-                    rest.as_ptr(),
-                    rest.len() as u32,
-                )
-                .build()
-                .user_data(user_data(key, Op::Send));
-                // SAFETY: send_buf is not touched until this send completes
-                // (send_pending), and the connection outlives it (`post`'s
-                // contract).
-                unsafe { ring.push(&sqe)? };
-                self.send_pending = true;
-            }
+            self.post_send(key, ring)?;
         }
-        let output_pending = self.send_pending || !self.session.output().is_empty();
-        let wants = match &mut self.closing {
-            None => {
-                if self.session.is_finished() && !output_pending {
-                    return Ok(Next::End(End::Finished));
-                }
-                if stopping && self.session.at_rest() && !output_pending {
-                    return Ok(Next::End(End::Stopping));
-                }
-                self.session.wants_read()
-            }
-            Some(c) => {
-                if !c.shut && !output_pending {
-                    c.shut = true;
-                    self.syscalls += 1;
-                    match self.stream.shutdown(Shutdown::Write) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                            return Ok(Next::Close)
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                if self.eof {
-                    return Ok(if self.in_flight() {
-                        Next::Wait
-                    } else {
-                        Next::Close
-                    });
-                }
-                c.shut
-            }
+        let wants = match self.wants_bytes(stopping)? {
+            ControlFlow::Continue(wants) => wants,
+            ControlFlow::Break(next) => return Ok(next),
         };
         if wants && !self.recv_pending && !self.waiting_buffer {
-            let closing = self.closing.is_some();
-            let fd = types::Fd(self.stream.as_raw_fd());
-            let sqe = if pooled {
-                // No buffer named: the kernel takes one from the pool's
-                // group once bytes are there.
-                opcode::Recv::new(fd, std::ptr::null_mut(), self.pooled_len() as u32)
-                    .buf_group(pool::GROUP)
-                    .ioprio(RECVSEND_POLL_FIRST)
-                    .build()
-                    .flags(squeue::Flags::BUFFER_SELECT)
-            } else {
-                let size = if closing {
-                    RECV_IDLE
-                } else if self.session.reads_direct() {
-                    self.session.read_limit().min(STREAM_CHUNK)
-                } else {
-                    self.session.read_limit().min(RECV_IDLE)
-                };
-                if self.recv_buf.len() != size {
-                    self.recv_buf.resize(size, 0);
-                    if size <= RECV_IDLE {
-                        self.recv_buf.shrink_to(RECV_IDLE);
-                    }
-                }
-                opcode::Recv::new(fd, self.recv_buf.as_mut_ptr(), size as u32).build()
-            };
-            let sqe = sqe.user_data(user_data(key, Op::Recv));
-            // SAFETY: recv_buf (or the pool's buffer) is not touched until
-            // this receive completes (recv_pending), and the connection and
-            // the pool outlive it.
-            unsafe { ring.push(&sqe)? };
-            self.recv_pending = true;
+            self.post_recv(key, ring, pooled)?;
         }
         Ok(Next::Wait)
+    }
+
+    /// Posts a send of what the session has to say, moved into `send_buf`
+    /// first (or of the rest of the last one, after a short send).
+    fn post_send(&mut self, key: usize, ring: &mut Ring) -> io::Result<()> {
+        if !self.sending() && !self.session.output().is_empty() {
+            self.send_buf.clear();
+            self.send_buf.extend_from_slice(self.session.output());
+            let n = self.send_buf.len();
+            self.session.wrote(n);
+            self.send_off = 0;
+        }
+        if self.sending() {
+            let rest = &self.send_buf[self.send_off..];
+            let sqe = opcode::Send::new(
+                types::Fd(self.stream.as_raw_fd()),
+                rest.as_ptr(),
+                rest.len() as u32,
+            )
+            .build()
+            .user_data(user_data(key, Op::Send));
+            // SAFETY: send_buf is not touched until this send completes
+            // (send_pending), and the connection outlives it (`post`'s
+            // contract).
+            unsafe { ring.push(&sqe)? };
+            self.send_pending = true;
+        }
+        Ok(())
+    }
+
+    /// Whether a receive is wanted (true while the session, or the
+    /// lingering close once the write side is shut, wants bytes), or
+    /// `Break` with what to do when the connection is done with. While
+    /// lingering, shuts the write side once every answer has left.
+    fn wants_bytes(&mut self, stopping: bool) -> io::Result<ControlFlow<Next, bool>> {
+        let output_pending = self.send_pending || !self.session.output().is_empty();
+        let Some(c) = &mut self.closing else {
+            if self.session.is_finished() && !output_pending {
+                return Ok(ControlFlow::Break(Next::End(End::Finished)));
+            }
+            if stopping && self.session.at_rest() && !output_pending {
+                return Ok(ControlFlow::Break(Next::End(End::Stopping)));
+            }
+            return Ok(ControlFlow::Continue(self.session.wants_read()));
+        };
+        if !c.shut && !output_pending {
+            c.shut = true;
+            self.syscalls += 1;
+            match self.stream.shutdown(Shutdown::Write) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    return Ok(ControlFlow::Break(Next::Close))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if self.eof {
+            let next = if self.in_flight() {
+                Next::Wait
+            } else {
+                Next::Close
+            };
+            return Ok(ControlFlow::Break(next));
+        }
+        Ok(ControlFlow::Continue(c.shut))
+    }
+
+    /// Posts a receive: into the pool (the kernel picks a buffer once bytes
+    /// are there) or into `recv_buf`, sized for what the session takes.
+    fn post_recv(&mut self, key: usize, ring: &mut Ring, pooled: bool) -> io::Result<()> {
+        let fd = types::Fd(self.stream.as_raw_fd());
+        let sqe = if pooled {
+            // No buffer named: the kernel takes one from the pool's
+            // group once bytes are there.
+            opcode::Recv::new(fd, std::ptr::null_mut(), self.pooled_len() as u32)
+                .buf_group(pool::GROUP)
+                .ioprio(RECVSEND_POLL_FIRST)
+                .build()
+                .flags(squeue::Flags::BUFFER_SELECT)
+        } else {
+            let size = if self.closing.is_some() {
+                RECV_IDLE
+            } else if self.session.reads_direct() {
+                self.session.read_limit().min(STREAM_CHUNK)
+            } else {
+                self.session.read_limit().min(RECV_IDLE)
+            };
+            if self.recv_buf.len() != size {
+                self.recv_buf.resize(size, 0);
+                if size <= RECV_IDLE {
+                    self.recv_buf.shrink_to(RECV_IDLE);
+                }
+            }
+            opcode::Recv::new(fd, self.recv_buf.as_mut_ptr(), size as u32).build()
+        };
+        let sqe = sqe.user_data(user_data(key, Op::Recv));
+        // SAFETY: recv_buf (or the pool's buffer) is not touched until
+        // this receive completes (recv_pending), and the connection and
+        // the pool outlive it.
+        unsafe { ring.push(&sqe)? };
+        self.recv_pending = true;
+        Ok(())
     }
 
     /// Bytes a receive into a pooled buffer asks for.
@@ -269,117 +295,6 @@ impl Conn {
         } else {
             self.session.read_limit().min(POOL_BUFFER)
         }
-    }
-
-    /// A receive completed with `result` (bytes, 0 at end of stream, or
-    /// `-errno`) and `flags` (which pooled buffer, if any). The buffer goes
-    /// back to `pool` whatever happens; a pooled receive that found the
-    /// pool empty queues connection `key` for a buffer. Messages completed
-    /// on the way go to `on_message`.
-    pub fn received(
-        &mut self,
-        key: usize,
-        result: i32,
-        flags: u32,
-        pool: Option<&mut Pool>,
-        on_message: &mut dyn FnMut(SocketAddr, Vec<u8>),
-    ) -> Result<(), End> {
-        self.recv_pending = false;
-        let len = result.max(0) as usize;
-        let picked = cqueue::buffer_select(flags);
-        match (pool, self.loan.take().or(picked)) {
-            (Some(pool), Some(id)) => {
-                if picked.is_some() {
-                    pool.taken();
-                }
-                let outcome = self.take(result, pool.bytes(id, len), on_message);
-                pool.give_back(id);
-                outcome
-            }
-            (Some(pool), None) if result == -libc::ENOBUFS => {
-                if !self.dying {
-                    self.waiting_buffer = true;
-                    pool.wait(key);
-                }
-                Ok(())
-            }
-            (Some(_), None) if result > 0 => Err(End::Io(io::Error::other(
-                "a pooled receive completed without its buffer",
-            ))),
-            _ => {
-                let buf = std::mem::take(&mut self.recv_buf);
-                let outcome = self.take(result, &buf[..len.min(buf.len())], on_message);
-                self.recv_buf = buf;
-                outcome
-            }
-        }
-    }
-
-    fn take(
-        &mut self,
-        result: i32,
-        bytes: &[u8],
-        on_message: &mut dyn FnMut(SocketAddr, Vec<u8>),
-    ) -> Result<(), End> {
-        if self.dying {
-            return Ok(());
-        }
-        if result < 0 {
-            return match -result {
-                libc::EINTR | libc::EAGAIN | libc::ECANCELED => Ok(()),
-                errno => Err(End::Io(io::Error::from_raw_os_error(errno))),
-            };
-        }
-        if let Some(c) = &mut self.closing {
-            // Lingering: read and discard until the peer's end of stream.
-            if bytes.is_empty() {
-                self.eof = true;
-            } else {
-                c.last_read = Instant::now();
-            }
-            return Ok(());
-        }
-        if bytes.is_empty() {
-            self.session.received_eof()?;
-            if let Some(m) = self.session.take_message() {
-                on_message(self.peer, m);
-            }
-            return Ok(());
-        }
-        let units = self.session.received_from(bytes)?;
-        if units > 0 {
-            self.last_progress = Instant::now();
-        }
-        Ok(())
-    }
-
-    /// A send completed with `result` (bytes taken, or `-errno`).
-    pub fn sent(&mut self, result: i32) -> Result<(), End> {
-        self.send_pending = false;
-        if self.dying {
-            return Ok(());
-        }
-        match result {
-            r if r < 0 => match -r {
-                libc::EINTR | libc::EAGAIN => Ok(()),
-                errno => Err(End::Io(io::Error::from_raw_os_error(errno))),
-            },
-            0 => Err(End::Io(io::ErrorKind::WriteZero.into())),
-            n => {
-                self.send_off += n as usize;
-                if !self.sending() {
-                    self.send_buf.clear();
-                    self.send_buf.shrink_to(SEND_KEEP);
-                    self.send_off = 0;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// A cancellation's own completion arrived.
-    pub fn cancel_done(&mut self) {
-        self.cancels = self.cancels.saturating_sub(1);
     }
 
     /// Begins the lingering close: owed output is still sent, then the write

@@ -10,8 +10,8 @@
 
 use std::process::ExitCode;
 
-use sockmodes_common::net;
 use sockmodes_nonblocking::{ClientDriver, NbClient, NbOptions};
+use sockmodes_os::net;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);

@@ -6,17 +6,17 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::{MessageHandler, PyException, ServerConfig, Service};
+use sockmodes_common::{MessageHandler, PyException, RunningServer, ServerConfig, Service};
 use sockmodes_nonblocking::{
     start, ClientDriver, NbClient, NbOptions, ServerHandle, TryRecv, TrySend,
 };
 
 #[track_caller]
-fn serve(service: Service, tweak: impl FnOnce(&mut ServerConfig)) -> ServerHandle {
+fn serve(service: Service, tweak: impl FnOnce(&mut ServerConfig)) -> Box<ServerHandle> {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), service);
     tweak(&mut config);
     let handler: MessageHandler = Arc::new(|_, _| {});
-    start(config, handler).expect("server starts")
+    Box::new(start(config, handler).expect("server starts"))
 }
 
 #[track_caller]
@@ -41,7 +41,7 @@ fn try_recv_with_no_data_is_would_block_at_once() {
 
 #[test]
 fn refused_connect_starts_fine_and_fails_after_the_event() {
-    let (_reserved, addr) = sockmodes_common::net::unlistened_port().unwrap();
+    let (_reserved, addr) = sockmodes_os::net::unlistened_port().unwrap();
     // The connect call itself succeeds: the handshake is merely in progress.
     let mut client =
         NbClient::connect_start(addr, &NbOptions::default()).expect("in progress, not refused yet");

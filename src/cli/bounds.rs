@@ -206,7 +206,7 @@ pub fn parse_threads(s: &str) -> Result<usize, String> {
 /// The machine's physical memory and where it was read; `None` where the
 /// system does not say (see the module's text).
 pub fn machine_memory() -> Option<u64> {
-    sockmodes_common::procfs::physical_memory().ok()
+    sockmodes_os::procfs::physical_memory().ok()
 }
 
 /// Where [`machine_memory`] comes from, for messages.

@@ -47,9 +47,9 @@ enum Command {
     /// Generate load against an echo or sink server and report throughput and latency.
     #[command(after_long_help = load::FIELDS_HELP)]
     Load(load::LoadArgs),
-    /// A guided walk-through (about 80 seconds): each difference between the modes,
-    /// shown and measured, up to why event loops exist and readiness against
-    /// completion. In English or Spanish.
+    /// A guided walk-through (about 90 seconds): each difference between the modes,
+    /// shown and measured, up to why event loops exist, what must not block
+    /// one, and readiness against completion. In English or Spanish.
     Demo {
         /// Short waits and 100 connections in the last step (a few seconds in all).
         #[arg(long)]
@@ -58,10 +58,10 @@ enum Command {
         /// starts with "es", English otherwise.
         #[arg(long, value_enum, value_name = "LANG")]
         lang: Option<LangArg>,
-        /// Also draw the timeline of step 9 (who waited while whom, as this
-        /// run measured it) as SVG pictures in this directory, one per
-        /// language from the same measurements: step9-timeline.svg (English)
-        /// and step9-timeline-es.svg (Spanish).
+        /// Also draw the timelines of steps 9 and 11 (who waited while whom,
+        /// as this run measured it) as SVG pictures in this directory, one
+        /// per language from the same measurements: stepN-timeline.svg
+        /// (English) and stepN-timeline-es.svg (Spanish).
         #[arg(long, value_name = "DIR")]
         svg: Option<std::path::PathBuf>,
     },
@@ -111,7 +111,7 @@ pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
 
 /// Parses an address `HOST:PORT` with a clear message.
 pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
-    sockmodes_common::net::resolve(s).map_err(|e| e.to_string())
+    sockmodes_os::net::resolve(s).map_err(|e| e.to_string())
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default (`info`; `warn` for the
@@ -196,7 +196,7 @@ pub fn refuse_without_client(mode: sockmodes::IoMode) -> Option<ExitCode> {
 
 /// Raises the open-file limit and warns when it is still below `needed`.
 pub fn ensure_descriptors(needed: u64) {
-    match sockmodes_common::net::raise_nofile_limit() {
+    match sockmodes_os::limits::raise_nofile_limit() {
         Ok(lim) => {
             if lim.now > lim.before {
                 tracing::debug!(

@@ -3,17 +3,17 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use sockmodes::{IoMode, Server};
+use sockmodes::{start_server, IoMode, Server};
 use sockmodes_common::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
 use sockmodes_common::show::visible;
-use sockmodes_common::{MessageHandler, ServerConfig, Service, DEFAULT_MAX_FRAME};
+use sockmodes_common::{ServerConfig, Service, DEFAULT_MAX_FRAME};
 
 use super::bounds::{
     self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
@@ -81,18 +81,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         eprintln!("sockmodes: error: --mode {mode}: {why}");
         return Ok(ExitCode::from(2));
     }
-    let mut config = ServerConfig::new(args.addr, args.service.into());
-    config.once = args.once;
-    config.max_conns = args.max_conns;
-    config.max_frame = args.max_frame;
-    config.max_message = args.max_message;
-    config.max_memory = args.max_memory;
-    config.idle_timeout =
-        parse_secs(&args.idle_timeout).map_err(|e| InputError(format!("--idle-timeout: {e}")))?;
-    config.event_loops = args.threads;
-    if args.threads > 1 && mode != IoMode::NonBlocking {
-        tracing::warn!("--threads applies to the non-blocking server; the blocking one uses a thread per connection, the completion one a single ring");
-    }
+    let mut config = server_config(&args)?;
     let work_lines = match super::work::prepare(&args.work, mode, &mut config) {
         Ok(lines) => lines,
         Err(why) => {
@@ -101,42 +90,14 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let bound = mode.memory_bound(&config);
-    let mut fixed = String::new();
-    if mode.receive_pool() > 0 {
-        fixed += &format!(" + {} receive pool", human_bytes(mode.receive_pool()));
-    }
-    if let Some((threads, workers)) = mode.offload_workers(&config) {
-        fixed += &format!(
-            " + {} offload pool ({threads} x {workers} workers, queue {} each)",
-            human_bytes(mode.offload_memory(&config)),
-            sockmodes_common::offload::queue_capacity(workers)
-        );
-    }
-    let worst = format!(
-        "worst case {} x {} per connection{fixed} = {} ({} buffers + {} {}; kernel socket buffers not counted)",
-        bound.connections,
-        human_bytes(bound.per_connection()),
-        human_bytes(bound.total()),
-        human_bytes(bound.buffers),
-        human_bytes(bound.overhead),
-        mode.overhead_label()
-    );
+    let worst = worst_case(mode, &config, &bound);
     check_memory(&config, &bound, &worst)?;
     // Before any thread starts (see counters.rs).
     counters::block_usr1();
     let stops = signals::stop_requests()?;
     ensure_descriptors(config.max_conns as u64 + 64);
-    let on_message: MessageHandler = Arc::new(|peer, message: Vec<u8>| {
-        tracing::info!(%peer, bytes = message.len(), "message received");
-        // A client's bytes are shown, never obeyed: control characters
-        // (ESC, BEL, NUL, newlines) escaped as Python's repr does, one
-        // message per line, a long one cut (common/src/show.rs).
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", visible(&message));
-        let _ = out.flush();
-    });
     let service = config.service;
-    let server = Server::start(mode, config, on_message)?;
+    let server = start_server(mode, config, Arc::new(print_message))?;
     counters::print_on_usr1(server.stats_handle());
     for line in &work_lines {
         eprintln!("sockmodes: {line}");
@@ -150,6 +111,67 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             "; Ctrl-C to stop"
         }
     );
+    serve_until_stopped(server, &stops)
+}
+
+/// The server's settings from the command line (work per message aside:
+/// `work.rs`).
+fn server_config(args: &ServerArgs) -> Result<ServerConfig, InputError> {
+    let mut config = ServerConfig::new(args.addr, args.service.into());
+    config.once = args.once;
+    config.max_conns = args.max_conns;
+    config.max_frame = args.max_frame;
+    config.max_message = args.max_message;
+    config.max_memory = args.max_memory;
+    config.idle_timeout =
+        parse_secs(&args.idle_timeout).map_err(|e| InputError(format!("--idle-timeout: {e}")))?;
+    config.event_loops = args.threads;
+    if args.threads > 1 && args.mode != IoMode::NonBlocking {
+        tracing::warn!("--threads applies to the non-blocking server; the blocking one uses a thread per connection, the completion one a single ring");
+    }
+    Ok(config)
+}
+
+/// The start-up line's worst case: connections x their bound, plus the
+/// pools every connection shares.
+fn worst_case(mode: IoMode, config: &ServerConfig, bound: &MemoryBound) -> String {
+    let mut fixed = String::new();
+    if mode.receive_pool() > 0 {
+        fixed += &format!(" + {} receive pool", human_bytes(mode.receive_pool()));
+    }
+    if let Some((threads, workers)) = mode.offload_workers(config) {
+        fixed += &format!(
+            " + {} offload pool ({threads} x {workers} workers, queue {} each)",
+            human_bytes(mode.offload_memory(config)),
+            sockmodes_common::offload::queue_capacity(workers)
+        );
+    }
+    format!(
+        "worst case {} x {} per connection{fixed} = {} ({} buffers + {} {}; kernel socket buffers not counted)",
+        bound.connections,
+        human_bytes(bound.per_connection()),
+        human_bytes(bound.total()),
+        human_bytes(bound.buffers),
+        human_bytes(bound.overhead),
+        mode.overhead_label()
+    )
+}
+
+/// What service `message` does with each message: a client's bytes are
+/// shown, never obeyed: control characters (ESC, BEL, NUL, newlines)
+/// escaped as Python's repr does, one message per line, a long one cut
+/// (common/src/show.rs).
+fn print_message(peer: SocketAddr, message: Vec<u8>) {
+    tracing::info!(%peer, bytes = message.len(), "message received");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", visible(&message));
+    let _ = out.flush();
+}
+
+/// Serves until a stop is requested (Ctrl-C, SIGTERM, console close),
+/// then shuts down gracefully; or until the server stops by itself
+/// (`--once`).
+fn serve_until_stopped(server: Server, stops: &Receiver<()>) -> anyhow::Result<ExitCode> {
     loop {
         match stops.recv_timeout(Duration::from_millis(100)) {
             Ok(()) => {

@@ -95,10 +95,12 @@ pub struct Pace {
     pub hold: Duration,
     /// Connections of step 10.
     pub many: usize,
+    /// The work of each message in step 11 (a blocking call, a timer).
+    pub work: Duration,
 }
 
 impl Pace {
-    /// About 80 seconds in all: waits long enough to feel.
+    /// About 90 seconds in all (measured: 89 s): waits long enough to feel.
     pub fn normal() -> Pace {
         Pace {
             peer_delay: Duration::from_secs(2),
@@ -107,11 +109,14 @@ impl Pace {
             nagle_round_trips: 20,
             hold: Duration::from_secs(1),
             many: 1000,
+            work: Duration::from_millis(200),
         }
     }
 
     /// For tests and `--fast`: the same steps with short waits and 100
-    /// connections in step 10 (a few seconds in all).
+    /// connections in step 10 (a few seconds in all). Step 11's work stays
+    /// at 100 ms: whether B waited behind A shows as a whole work time, so
+    /// the longer it is, the less a busy machine's delays can blur it.
     pub fn fast() -> Pace {
         Pace {
             peer_delay: Duration::from_millis(150),
@@ -120,6 +125,7 @@ impl Pace {
             nagle_round_trips: 5,
             hold: Duration::from_millis(300),
             many: 100,
+            work: Duration::from_millis(100),
         }
     }
 }

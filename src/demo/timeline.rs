@@ -1,12 +1,16 @@
 //! A step's timeline as an SVG picture, drawn from what this run measured
 //! (`sockmodes demo --svg DIR`).
 //!
-//! Step 9 is the one with a timeline: for each server, client A sending a
+//! Two steps have a timeline. Step 9: for each server, client A sending a
 //! byte at a time and client B waiting for its message to be taken, as bars
 //! on one time axis. With the lab's one-thread server B's bar is as long as
 //! A's (the thread sleeps in `recv` on A); with the event loop or a thread
-//! per connection it is a sliver. Plain SVG written by hand: rectangles and
-//! text, no chart library in the command.
+//! per connection it is a sliver. Step 11: on one event loop thread, A and
+//! B each waiting for the answer to its message; with a blocking call in
+//! the loop B's bar is twice A's (B waited for A's work too), with a timer
+//! or a pool the two are alike. Plain SVG written by hand: rectangles and
+//! text, no chart library in the command. The legend is the step's own
+//! (who did what, from its spans), the axis's words its `s{n}.axis` text.
 //!
 //! A step keeps its measurements apart from its words (a [`Span`]'s row is
 //! a key), so one run draws the picture in every language: `--svg DIR`
@@ -96,12 +100,13 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
     }
     axis(
         &mut out,
+        step.number,
         TOP + ROW * rows.len() as f64,
         longest,
         scale,
         lang,
     );
-    legend(&mut out, height - 18.0, lang);
+    legend(&mut out, &step.spans, height - 18.0, lang);
     out.push_str("</svg>\n");
     Some(out)
 }
@@ -132,7 +137,7 @@ fn bar(out: &mut String, s: &Span, y: f64, scale: f64, lang: Lang) {
     );
 }
 
-fn axis(out: &mut String, y: f64, longest: f64, scale: f64, lang: Lang) {
+fn axis(out: &mut String, number: usize, y: f64, longest: f64, scale: f64, lang: Lang) {
     let _ = writeln!(
         out,
         r##"<line x1="{LEFT}" y1="{y}" x2="{}" y2="{y}" stroke="#333"/>"##,
@@ -159,15 +164,20 @@ fn axis(out: &mut String, y: f64, longest: f64, scale: f64, lang: Lang) {
         r#"<text x="{}" y="{}" text-anchor="middle" font-size="12">{}</text>"#,
         LEFT + (WIDTH - LEFT - RIGHT) / 2.0,
         y + 34.0,
-        escape(lang.t("tl.axis"))
+        escape(lang.t(&format!("s{number}.axis")))
     );
 }
 
-fn legend(out: &mut String, y: f64, lang: Lang) {
-    for (i, (who, key)) in [("A", "tl.a_sends"), ("B", "tl.b_waits")]
-        .iter()
-        .enumerate()
-    {
+/// One entry per party and what it did, in the order the spans first name
+/// them.
+fn legend(out: &mut String, spans: &[Span], y: f64, lang: Lang) {
+    let mut entries: Vec<(&str, &str)> = Vec::new();
+    for s in spans {
+        if !entries.contains(&(s.who, s.what)) {
+            entries.push((s.who, s.what));
+        }
+    }
+    for (i, (who, key)) in entries.iter().enumerate() {
         let x = 40.0 + 380.0 * i as f64;
         let _ = writeln!(
             out,
@@ -244,6 +254,44 @@ mod tests {
         };
         assert_eq!(super::svg(&empty, Lang::En), None);
         assert_eq!(escape("a <b> & c"), "a &lt;b&gt; &amp; c");
+    }
+
+    #[test]
+    fn each_step_draws_its_own_legend_and_axis() {
+        let w = |row, who, us| span(row, who, "tl.waits_answer", us);
+        let step11 = Step {
+            number: 11,
+            title: Lang::En.t("s11.title").into(),
+            lines: Vec::new(),
+            observed: Vec::new(),
+            lesson: String::new(),
+            spans: vec![
+                w("with_block", "A", (0, 200_300)),
+                w("with_block", "B", (40, 400_900)),
+                w("with_wait", "A", (0, 200_200)),
+                w("with_wait", "B", (40, 200_500)),
+            ],
+        };
+        let svg = svg(&step11, Lang::En).unwrap();
+        assert!(svg.contains(Lang::En.t("s11.axis")), "step 11's axis");
+        assert!(!svg.contains(Lang::En.t("s9.axis")));
+        assert!(
+            svg.contains(">A waits for its answer<") && svg.contains(">B waits for its answer<")
+        );
+        assert!(
+            !svg.contains(Lang::En.t("tl.a_sends")),
+            "no legend of step 9's"
+        );
+        assert!(
+            width(&svg, "B waits for its answer: 0.0-400.9")
+                > 1.9 * width(&svg, "A waits for its answer: 0.0-200.3")
+        );
+        let nine = super::svg(&step9(), Lang::En).unwrap();
+        assert!(
+            nine.contains(Lang::En.t("s9.axis"))
+                && nine.contains(">B waits for its message to be taken<")
+        );
+        assert_eq!(file_name(11, Lang::Es), "step11-timeline-es.svg");
     }
 
     #[test]

@@ -9,11 +9,16 @@ use std::process::Command;
 use sockmodes::child::ServerProcess;
 
 use crate::affinity::Placement;
+use crate::service::Setup;
 use crate::target::Target;
 
 /// Environment variable that makes the bench binary serve tokio instead of
 /// benching (its value is the number of worker threads).
 pub const SERVE_TOKIO: &str = "SOCKMODES_BENCH_SERVE_TOKIO";
+
+/// Environment variable that gives the tokio server its work per message
+/// (`--work`'s text; `service.rs`).
+pub const SERVE_TOKIO_WORK: &str = "SOCKMODES_BENCH_SERVE_TOKIO_WORK";
 
 /// How to start each studied server as a process of its own.
 #[derive(Debug, Clone)]
@@ -26,9 +31,12 @@ pub struct Launcher {
 }
 
 impl Launcher {
+    /// Starts `target`, with the work per message of `setup` if any, on
+    /// the server cores of `placement`.
     pub(crate) fn start(
         &self,
         target: Target,
+        setup: Option<Setup>,
         placement: Placement,
     ) -> std::io::Result<ServerProcess> {
         let threads = placement.server_cpus().len().to_string();
@@ -36,6 +44,9 @@ impl Launcher {
             Target::Tokio | Target::Raw => {
                 let mut c = Command::new(&self.tokio);
                 c.env(SERVE_TOKIO, &threads);
+                if let Some(s) = setup {
+                    c.env(SERVE_TOKIO_WORK, s.work.to_string());
+                }
                 c
             }
             Target::Blocking | Target::NonBlocking | Target::Completion => {
@@ -46,6 +57,7 @@ impl Launcher {
                 if target == Target::NonBlocking {
                     c.args(["--threads", &threads]);
                 }
+                c.args(setup.iter().flat_map(Setup::server_args));
                 c
             }
         };

@@ -17,6 +17,9 @@
 //!   engine and the placement), and the cross-check that measures the
 //!   servers again with every engine in both placements, so a verdict can
 //!   say whether it is about the servers or about the pair;
+//! - [`service`]: the same servers with work per message (cpu, a blocking
+//!   call, a wait), inline and on a pool, each beside its Little's-law
+//!   ceiling: which model for a service that does work;
 //! - [`scale`]: resident memory with many idle connections, and the same for
 //!   bare threads (the yardstick of the thread-per-connection server);
 //! - [`report`]: tables, findings, targets and charts, as Markdown, HTML and
@@ -30,6 +33,7 @@ pub mod machine;
 pub mod point;
 pub mod report;
 pub mod scale;
+pub mod service;
 pub mod stats;
 pub mod sweep;
 pub mod target;

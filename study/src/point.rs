@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sockmodes::load::LoadReport;
 
+use crate::service::Setup;
 use crate::stats::Spread;
 use crate::target::Target;
 
@@ -53,6 +54,8 @@ pub enum Step {
     /// Closed loop, driven by another client engine or placement than the
     /// sweep's (`crosscheck.rs`).
     CrossCheck,
+    /// Closed loop, every message with work (`service.rs`).
+    Service,
 }
 
 /// Which side limited a point.
@@ -83,6 +86,10 @@ pub struct Point {
     /// ([`disturbed`]); `windows` holds the new ones.
     #[serde(default)]
     pub remeasured: usize,
+    /// The server's work per message and where it runs (service work
+    /// only; every other point answers at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<Setup>,
 }
 
 /// A closed-loop window is disturbed when it carried under this share of

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sockmodes::child::ServerProcess;
-use sockmodes_common::net;
-use sockmodes_common::procfs::resident_bytes;
+use sockmodes_os::net;
+use sockmodes_os::procfs::resident_bytes;
 
 use crate::target::Target;
 
@@ -63,7 +63,7 @@ fn rss_mib(server: &ServerProcess) -> f64 {
 /// Measures `target`'s server (`bin` is the `sockmodes` binary) with each
 /// count of idle connections.
 pub fn measure(bin: &Path, target: Target, counts: &[usize]) -> Vec<ScalePoint> {
-    let _ = net::raise_nofile_limit();
+    let _ = sockmodes_os::limits::raise_nofile_limit();
     let mut points = Vec::new();
     for &n in counts {
         let server = start_server(bin, target);

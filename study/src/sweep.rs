@@ -29,11 +29,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sockmodes::child::{CounterReader, Counters};
 use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
-use sockmodes_common::procfs::{self, ProcessSample};
+use sockmodes_os::procfs::{self, ProcessSample};
 
 use crate::affinity::Placement;
 pub use crate::driver::Driver;
-pub use crate::launch::{Launcher, SERVE_TOKIO};
+pub use crate::launch::{Launcher, SERVE_TOKIO, SERVE_TOKIO_WORK};
 pub use crate::point::{disturbed, find, Limit, Point, ServerCost, Step, Window, DISTURBED};
 use crate::target::{RunMode, Target};
 
@@ -73,6 +73,36 @@ pub struct Plan {
     /// Window length of the cross-check's closed-loop cells.
     #[serde(default)]
     pub cross_measure_s: f64,
+    /// The service-work section (`service.rs`): its cases, each a work per
+    /// message that every server serves.
+    #[serde(default, with = "works_text")]
+    pub service_cases: Vec<sockmodes_common::Work>,
+    /// Connections of the service-work points.
+    #[serde(default)]
+    pub service_connections: usize,
+    /// Workers of the pool (`--offload`) where a model has one.
+    #[serde(default)]
+    pub service_pool: usize,
+    /// Window length of the service-work points.
+    #[serde(default)]
+    pub service_measure_s: f64,
+}
+
+/// The cases travel as their `--work` texts.
+mod works_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sockmodes_common::Work;
+
+    pub fn serialize<S: Serializer>(w: &[Work], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(w.iter().map(Work::to_string))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Work>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|t| t.parse().map_err(serde::de::Error::custom))
+            .collect()
+    }
 }
 
 impl Plan {
@@ -89,8 +119,9 @@ impl Plan {
         // 15 minutes. Quick keeps R = 5 and trades breadth for it: it stops
         // at 100 connections (the blocking server's ramp to 1,000 takes
         // seconds per window), leaves tokio out (a reference, not a mode of
-        // the command), and takes 2 s windows in the sweep (0.8 s in the
-        // open-loop steps): with 0.5 s ones the crossover moved in one
+        // the command), and takes 1.5 s windows in the sweep (0.6 s in the
+        // open-loop steps; 2 s and 0.8 s until the service-work section
+        // came, see below): with 0.5 s ones the crossover moved in one
         // run of two, and with 0.8 s ones in one of four (under the old
         // "ranges apart" rule; docs/benchmarks.md has the runs). When the completion model joined (a fourth
         // server), the full run's windows went from 1.5 to 1.2 s and its
@@ -104,7 +135,7 @@ impl Plan {
             f64,
         ) = match mode {
             RunMode::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
-            RunMode::Quick => (&[1, 10, 100], &[10.0, 50.0, 100.0], 5, 0.2, 2.0, 3.0),
+            RunMode::Quick => (&[1, 10, 100], &[10.0, 100.0], 5, 0.2, 1.5, 3.0),
             RunMode::Full => (
                 &[1, 10, 100, 1_000, 10_000],
                 &[10.0, 50.0, 90.0],
@@ -145,7 +176,7 @@ impl Plan {
             measure_s: measure,
             // Quick: the sweep's verdicts are what two runs must agree on,
             // so its windows are long; the open-loop steps keep short ones.
-            open_measure_s: if mode == RunMode::Quick { 0.8 } else { measure },
+            open_measure_s: if mode == RunMode::Quick { 0.6 } else { measure },
             warmup_cap_s: cap,
             server_cores,
             // Why these counts: 100 and 1,000 are where the client's model
@@ -171,6 +202,34 @@ impl Plan {
                 RunMode::Quick => 1.0,
                 RunMode::Full => 1.2,
             },
+            // Why these cases: 20 µs of computing is a handler that parses
+            // and renders; 1 ms is a database call on a local network,
+            // made synchronously (block) or awaited (wait). Why 1,000
+            // connections: a thread per connection then has 1,000 messages
+            // in work at once, an inline loop one; quick takes 100, the
+            // count its sweep ends at. Why 64 workers: the pool,
+            // a size a service would pick, well under the open-file limit.
+            // What it cost quick: this section took 56 s of a quick run
+            // (279 s in all, over its 4 minutes), so quick's sweep windows
+            // went from 2 to 1.5 s, its open-loop windows from 0.8 to
+            // 0.6 s, its 50% load step was dropped (10%, the knee's light
+            // load, and 100% remain), and these windows are 0.5 s (an
+            // inline loop still answers about 500 messages in one).
+            service_cases: ["cpu:20us", "block:1ms", "wait:1ms"]
+                .iter()
+                .map(|w| w.parse().expect("a valid work"))
+                .collect(),
+            service_connections: match mode {
+                RunMode::Test => 10,
+                RunMode::Quick => 100,
+                RunMode::Full => 1_000,
+            },
+            service_pool: 64,
+            service_measure_s: match mode {
+                RunMode::Test => 0.3,
+                RunMode::Quick => 0.5,
+                RunMode::Full => 1.2,
+            },
         }
     }
 
@@ -180,6 +239,7 @@ impl Plan {
             Step::Sweep => self.measure_s,
             Step::Offered | Step::SameRate => self.open_measure_s,
             Step::CrossCheck => self.cross_measure_s,
+            Step::Service => self.service_measure_s,
         }
     }
 }
@@ -195,7 +255,7 @@ fn window(
 ) -> Result<Window, String> {
     let window_s = plan.window_s(p.step);
     let server = launcher
-        .start(p.target, driver.placement)
+        .start(p.target, p.setup, driver.placement)
         .map_err(|e| e.to_string())?;
     let samples: Arc<Mutex<Vec<ProcessSample>>> = Arc::default();
     let counted: Arc<Mutex<Vec<Counters>>> = Arc::default();
@@ -271,9 +331,11 @@ pub(crate) fn measure_all(
     for round in 0..plan.repeats {
         for (p, rate) in &mut points {
             eprintln!(
-                "study: {:?} {} at {} connections{}, {} (window {} of {})",
+                "study: {:?} {}{} at {} connections{}, {} (window {} of {})",
                 p.step,
                 p.target.name(),
+                p.setup
+                    .map_or(String::new(), |s| format!(" ({})", s.describe())),
                 p.connections,
                 rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
                 driver.describe(),
@@ -325,6 +387,7 @@ pub(crate) fn empty(target: Target, step: Step, connections: usize, placement: P
         server_cores: placement.server_cpus().len(),
         windows: Vec::new(),
         remeasured: 0,
+        setup: None,
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes::{Client, ClientSettings, IoMode, Server};
+use sockmodes::{start_server, Client, ClientSettings, IoMode, Server};
 use sockmodes_common::{MessageHandler, ServerConfig, Service};
 
 /// Messages a server delivered, shared with the test.
@@ -27,7 +27,7 @@ pub fn server(
     let inbox: Inbox = Arc::default();
     let sink = Arc::clone(&inbox);
     let handler: MessageHandler = Arc::new(move |_, m| sink.lock().unwrap().push(m));
-    let server = Server::start(mode, config, handler).expect("server starts");
+    let server = start_server(mode, config, handler).expect("server starts");
     (server, inbox)
 }
 

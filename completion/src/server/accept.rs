@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use io_uring::{cqueue, opcode, types};
 use sockmodes_common::ending::sweep_interval;
-use sockmodes_common::net::{self, AcceptErrorAction};
+use sockmodes_os::net::{self, AcceptErrorAction};
 use tracing::{debug, warn};
 
 use super::{Loop, ACCEPT, ACCEPT_CANCEL};

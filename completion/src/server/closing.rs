@@ -4,7 +4,6 @@
 //! cancelled and its completion awaited, so that no buffer is freed under
 //! the kernel.
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::ending::{next_sweep, sweep, Swept, LINGER_TICK};
@@ -81,7 +80,7 @@ impl Loop {
                     .is_some_and(|c| c.closing.is_none() && !c.dying)
             })
             .collect();
-        self.shared.cut.fetch_add(busy.len(), Ordering::Relaxed);
+        self.shared.stop.count_cut(busy.len());
         for key in busy {
             self.end(key, End::ShutdownDeadline);
         }

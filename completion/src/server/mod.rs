@@ -17,30 +17,31 @@
 //! deadline. A shutdown reaches the sleeping thread through an eventfd
 //! whose read is one of the ring's operations.
 //!
-//! `accept.rs` takes new connections (and stops taking them); `closing.rs`
-//! ends them (lingering close, the idle sweep, the shutdown, and the drain
-//! that waits for every operation before the ring goes); `lending.rs` lends
-//! the pool's buffers that came back to connections that found it empty.
+//! This file is the loop itself. `handle.rs` starts it and holds the
+//! handle (`RunningServer`); `accept.rs` takes new connections (and stops
+//! taking them); `closing.rs` ends them (lingering close, the idle sweep,
+//! the shutdown, and the drain that waits for every operation before the
+//! ring goes); `lending.rs` lends the pool's buffers that came back to
+//! connections that found it empty; `work.rs` wires frames' work to the
+//! ring; `eventfd.rs` is how other threads wake it.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
 use sockmodes_common::config::LINGER_TIME;
-use sockmodes_common::net::{self};
+use sockmodes_common::offload::Runner;
+use sockmodes_common::running::Stop;
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
-use sockmodes_common::{
-    MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, StatsSnapshot,
-};
-use tracing::{debug, info, warn};
+use sockmodes_common::{MessageHandler, ServerConfig, ServerStats};
+use tracing::warn;
 
 mod accept;
 mod closing;
+mod eventfd;
+mod handle;
 mod lending;
 #[cfg(test)]
 mod tests;
@@ -49,8 +50,8 @@ mod work;
 use crate::conn::{self, Conn, End, Next};
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
-use crate::{RecvBuffers, POOL_BUFFERS};
-use sockmodes_common::offload::{self as offload, Job, Waits};
+use eventfd::EventFd;
+pub use handle::{start, ServerHandle};
 
 /// `user_data` of the listener's multishot accept.
 const ACCEPT: u64 = u64::MAX;
@@ -72,140 +73,10 @@ struct Shared {
     config: ServerConfig,
     on_message: MessageHandler,
     stats: Arc<ServerStats>,
-    stopping: AtomicBool,
-    stop_deadline: Mutex<Option<Instant>>,
+    stop: Stop,
     enters: AtomicU64,
-    cut: AtomicUsize,
     /// Receives that found the pool empty and waited for a buffer.
     pool_waits: AtomicU64,
-}
-
-/// A running completion server.
-pub struct ServerHandle {
-    local_addr: SocketAddr,
-    shared: Arc<Shared>,
-    wake_fd: Arc<EventFd>,
-    thread: JoinHandle<()>,
-}
-
-/// An eventfd, closed on drop.
-struct EventFd(i32);
-
-impl EventFd {
-    fn new() -> std::io::Result<EventFd> {
-        // SAFETY: eventfd takes no pointers.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(EventFd(fd))
-    }
-
-    fn signal(&self) {
-        let one: u64 = 1;
-        // SAFETY: writes 8 bytes from a live u64 to our own descriptor.
-        unsafe { libc::write(self.0, (&one as *const u64).cast(), 8) };
-    }
-}
-
-impl Drop for EventFd {
-    fn drop(&mut self) {
-        // SAFETY: our own descriptor, closed once.
-        unsafe { libc::close(self.0) };
-    }
-}
-
-/// Binds `config.addr`, sets up the ring and starts its thread.
-///
-/// # Errors
-/// The bind failure, or the kernel's refusal of io_uring (as a bind error
-/// naming it; `crate::probe` says it better, before binding).
-pub fn start(
-    config: ServerConfig,
-    on_message: MessageHandler,
-) -> Result<ServerHandle, SocketError> {
-    start_with_pool(config, on_message, POOL_BUFFERS)
-}
-
-/// [`start`] with a pool of `pool_buffers` receive buffers (a power of
-/// two); the tests use a small one to run it dry.
-fn start_with_pool(
-    config: ServerConfig,
-    on_message: MessageHandler,
-    pool_buffers: u16,
-) -> Result<ServerHandle, SocketError> {
-    let addr = config.addr;
-    let bind_err = SocketError::on(Op::Bind, addr, Mode::NonBlocking);
-    let listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
-    let local_addr = listener.local_addr().map_err(&bind_err)?;
-    let ring = Ring::new(RING_ENTRIES).map_err(|why| bind_err(std::io::Error::other(why)))?;
-    let wake_fd = Arc::new(EventFd::new().map_err(&bind_err)?);
-    let (work_pool, work_fd) = match work::start_pool(&config) {
-        Ok(Some((pool, fd))) => (Some(pool), Some(fd)),
-        Ok(None) => (None, None),
-        Err(e) => {
-            let start_err = SocketError::on(Op::Start, local_addr, Mode::NonBlocking);
-            return Err(start_err(std::io::Error::other(e.to_string())));
-        }
-    };
-    let shared = Arc::new(Shared {
-        config,
-        on_message,
-        stats: Arc::default(),
-        stopping: AtomicBool::new(false),
-        stop_deadline: Mutex::new(None),
-        enters: AtomicU64::new(0),
-        cut: AtomicUsize::new(0),
-        pool_waits: AtomicU64::new(0),
-    });
-    let pool = match RecvBuffers::from_env() {
-        RecvBuffers::Pool => match ring.register_pool(pool_buffers) {
-            Ok(pool) => Some(pool),
-            Err(e) => {
-                // Before Linux 5.19: each connection receives into its own.
-                debug!(error = %e, "no provided-buffer ring; each connection has its own receive buffer");
-                None
-            }
-        },
-        RecvBuffers::Own => None,
-    };
-    let mut event_loop = Loop {
-        ring,
-        pool,
-        conns: Slab::default(),
-        listener: Some(listener),
-        accept_pending: false,
-        accept_retry_at: None,
-        out_of_resources: Throttle::default(),
-        wake_fd: Arc::clone(&wake_fd),
-        wake_buf: Box::new([0; 8]),
-        wake_pending: false,
-        shared: Arc::clone(&shared),
-        next_sweep: None,
-        lingering: 0,
-        work_pool,
-        work_fd,
-        work_buf: Box::new([0; 8]),
-        waits: Waits::default(),
-        blocked: VecDeque::new(),
-        done: Vec::new(),
-        serials: 0,
-        ready: Vec::new(),
-    };
-    event_loop.post_accept().map_err(&bind_err)?;
-    event_loop.post_wake().map_err(&bind_err)?;
-    event_loop.post_work_wake().map_err(&bind_err)?;
-    let thread = thread::Builder::new()
-        .name("sockmodes-ring".into())
-        .spawn(move || event_loop.run())
-        .map_err(&bind_err)?;
-    debug!(%local_addr, mode = "completion", service = %shared.config.service, "listening");
-    Ok(ServerHandle {
-        local_addr,
-        shared,
-        wake_fd,
-        thread,
-    })
 }
 
 /// The ring's thread and everything it owns. `ring` is the first field, so
@@ -228,16 +99,12 @@ struct Loop {
     shared: Arc<Shared>,
     next_sweep: Option<Instant>,
     lingering: usize,
-    /// `--offload`: the workers that run cpu and block work (`work.rs`),
-    /// and the eventfd they signal.
-    work_pool: Option<offload::Pool>,
+    /// Where frames' work runs: inline, as a deadline of the ring's wait,
+    /// or on the `--offload` pool (`work.rs`), whose workers signal the
+    /// eventfd `work_fd`.
+    work: Runner,
     work_fd: Option<Arc<EventFd>>,
     work_buf: Box<[u8; 8]>,
-    /// `wait` work: frames waiting for their deadline.
-    waits: Waits,
-    /// Jobs the pool's full queue refused, in order.
-    blocked: VecDeque<Job>,
-    done: Vec<Job>,
     serials: u64,
     /// Connections that used their inline budget of work this turn.
     ready: Vec<usize>,
@@ -262,7 +129,7 @@ impl Loop {
             for c in completions.drain(..) {
                 self.complete(c);
             }
-            if self.work_pool.is_some() || !self.waits.is_empty() {
+            if self.work.has_pending() {
                 self.finish_work();
             }
             self.start_ready();
@@ -271,10 +138,11 @@ impl Loop {
                 self.accept_retry_at = None;
                 self.post_accept_or_stop();
             }
-            if stop_at.is_none() && self.shared.stopping.load(Ordering::Acquire) {
-                let at = *self.shared.stop_deadline.lock().expect("deadline lock");
-                stop_at = Some(at.unwrap_or_else(Instant::now));
-                self.begin_stop();
+            if stop_at.is_none() {
+                stop_at = self.shared.stop.deadline();
+                if stop_at.is_some() {
+                    self.begin_stop();
+                }
             }
             if self.listener.is_none() && self.conns.is_empty() && !self.accept_pending {
                 break;
@@ -286,7 +154,7 @@ impl Loop {
                 }
                 if now >= t && !cut_done {
                     cut_done = true;
-                    self.cut_work();
+                    self.work.cut();
                     self.cut_at_deadline();
                 }
             }
@@ -313,7 +181,7 @@ impl Loop {
                 t
             }
         });
-        [stop, sweep, self.accept_retry_at, self.waits.next_due()]
+        [stop, sweep, self.accept_retry_at, self.work.next_due()]
             .into_iter()
             .flatten()
             .min()
@@ -374,7 +242,7 @@ impl Loop {
 
     /// Posts a connection's next operations and acts on what it says.
     fn post(&mut self, key: usize) {
-        let stopping = self.shared.stopping.load(Ordering::Relaxed);
+        let stopping = self.shared.stop.is_requested();
         let Some(c) = self.conns.get_mut(key) else {
             return;
         };
@@ -394,60 +262,5 @@ impl Loop {
             Ok(Next::Close) => self.kill(key),
             Err(e) => self.end(key, End::Io(e)),
         }
-    }
-}
-
-impl ServerHandle {
-    /// The address really bound.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// Live counters.
-    pub fn stats(&self) -> StatsSnapshot {
-        self.shared.stats.snapshot()
-    }
-
-    /// The live counters themselves, to read from another thread.
-    pub fn stats_handle(&self) -> Arc<ServerStats> {
-        Arc::clone(&self.shared.stats)
-    }
-
-    /// `io_uring_enter` calls so far: every system call the loop makes for
-    /// I/O (accepts, receives and sends go through the ring).
-    pub fn enters(&self) -> u64 {
-        self.shared.enters.load(Ordering::Relaxed)
-    }
-
-    /// Receives so far that found the pool empty and waited for a buffer.
-    pub fn pool_waits(&self) -> u64 {
-        self.shared.pool_waits.load(Ordering::Relaxed)
-    }
-
-    /// True once the thread stopped by itself (`once`).
-    pub fn is_finished(&self) -> bool {
-        self.thread.is_finished()
-    }
-
-    /// Blocks until the server stops by itself (`once`).
-    pub fn wait(self) {
-        let _ = self.thread.join();
-    }
-
-    /// Stops accepting, lets open connections finish for up to `deadline`,
-    /// closes the rest, and joins the thread. Returns how many were cut.
-    pub fn shutdown(self, deadline: Duration) -> usize {
-        *self.shared.stop_deadline.lock().expect("deadline lock") = Some(Instant::now() + deadline);
-        self.shared.stopping.store(true, Ordering::Release);
-        self.wake_fd.signal();
-        let _ = self.thread.join();
-        let cut = self.shared.cut.load(Ordering::Relaxed);
-        if cut > 0 {
-            info!(
-                cut,
-                "shutdown deadline passed; remaining connections closed"
-            );
-        }
-        cut
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{ServerConfig, Service};
+use sockmodes_common::{RunningServer, ServerConfig, Service};
 
-use super::start_with_pool;
+use super::handle::start_with_pool;
 
 /// Frame `i` of connection `c`: sizes from 0 B to past one pool buffer
 /// (16 KiB), so some frames arrive in several receives.
@@ -23,7 +23,7 @@ fn more_busy_connections_than_pool_buffers_each_get_every_answer() {
     const CONNECTIONS: usize = 64;
     const FRAMES: usize = 6;
     let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
-    let server = start_with_pool(config, Arc::new(|_, _| {}), 4).expect("start");
+    let server = Box::new(start_with_pool(config, Arc::new(|_, _| {}), 4).expect("start"));
     let addr = server.local_addr();
     let mut conns: Vec<TcpStream> = (0..CONNECTIONS)
         .map(|_| {

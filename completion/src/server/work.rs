@@ -5,14 +5,16 @@
 //! serves others meanwhile; with `--offload N`, cpu and block on N workers
 //! whose results wake the ring through an eventfd whose read is one of the
 //! ring's operations. The pool's queue is bounded; a job it refuses waits
-//! in `blocked`, and its connection receives nothing more until then.
+//! in common's `offload::Runner`, and its connection receives nothing more
+//! until then. The runner decides where work goes and hands finished work
+//! back, the same way here and on the event loop.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use io_uring::{opcode, types};
-use sockmodes_common::offload::{self, Job, OffloadError, Pool, Tag};
-use sockmodes_common::WorkKind;
+use sockmodes_common::offload::{self, Job, OffloadError, Pool, Runner, Started, Tag, WorkDriver};
+use sockmodes_common::{ServerSession, SessionError};
 
 use super::{EventFd, Loop, WORK_WAKE};
 use crate::conn::End;
@@ -32,7 +34,8 @@ pub(super) fn start_pool(
         source,
     })?);
     let signal = Arc::clone(&fd);
-    let pool = Pool::start(config.offload, Arc::new(move || signal.signal()))?;
+    let limits = sockmodes_os::limits::thread_limits();
+    let pool = Pool::start(config.offload, &limits, Arc::new(move || signal.signal()))?;
     Ok(Some((pool, fd)))
 }
 
@@ -74,30 +77,18 @@ impl Loop {
             let Some(ticket) = c.session.next_work() else {
                 return;
             };
-            let job = Job {
-                tag: Tag {
-                    key,
-                    serial: c.serial,
-                },
-                ticket,
+            let tag = Tag {
+                key,
+                serial: c.serial,
             };
-            match (ticket.work.kind, &self.work_pool) {
-                (WorkKind::Wait, _) => {
-                    self.waits.push(ticket.work.due(Instant::now()), job);
-                    return;
-                }
-                (_, Some(pool)) => {
-                    if let Err(job) = pool.try_submit(job) {
-                        self.blocked.push_back(job);
-                    }
-                    return;
-                }
-                (_, None) => {
-                    ticket.work.perform();
-                    if !self.work_done(job) {
+            // A wait is a deadline of the ring's own wait (`timeout`).
+            match self.work.start(Job { tag, ticket }, Instant::now()) {
+                Started::Done(job) => {
+                    if !offload::hand_back(self, job) {
                         return;
                     }
                 }
+                Started::Waiting | Started::Queued => return,
             }
         }
         self.ready.push(key);
@@ -111,63 +102,33 @@ impl Loop {
         }
     }
 
-    /// Hands a finished job back to its session; true when it is still
-    /// there (the caller posts its answer).
-    fn work_done(&mut self, job: Job) -> bool {
-        let Some(c) = self.conns.get_mut(job.tag.key) else {
-            return false;
-        };
-        if c.serial != job.tag.serial || c.closing.is_some() || c.dying {
-            return false; // closed meanwhile; the key may be another's now
+    /// Hands back what the pool finished and the waits that came due, and
+    /// posts their answers.
+    pub(super) fn finish_work(&mut self) {
+        offload::finish(self, Instant::now());
+    }
+}
+
+impl WorkDriver for Loop {
+    fn runner(&mut self) -> &mut Runner {
+        &mut self.work
+    }
+
+    fn answering(&mut self, tag: Tag) -> Option<&mut ServerSession> {
+        let c = self.conns.get_mut(tag.key)?;
+        if c.serial != tag.serial || c.closing.is_some() || c.dying {
+            return None;
         }
         c.last_progress = Instant::now();
-        match c.session.work_done(job.ticket) {
-            Ok(_) => true,
-            Err(e) => {
-                self.end(job.tag.key, End::from(e));
-                false
-            }
-        }
+        Some(&mut c.session)
     }
 
-    /// Hands back what the pool finished and the waits that came due, posts
-    /// their answers, and refills the pool's queue.
-    pub(super) fn finish_work(&mut self) {
-        let mut done = std::mem::take(&mut self.done);
-        if let Some(pool) = &self.work_pool {
-            pool.take_done(&mut done);
-        }
-        self.waits.take_due(Instant::now(), &mut done);
-        let finished = !done.is_empty();
-        for job in done.drain(..) {
-            if self.work_done(job) {
-                self.start_work(job.tag.key);
-                self.post(job.tag.key);
-            }
-        }
-        self.done = done;
-        if finished {
-            self.submit_blocked();
-        }
+    fn refused(&mut self, key: usize, error: SessionError) {
+        self.end(key, End::from(error));
     }
 
-    fn submit_blocked(&mut self) {
-        let Some(pool) = &self.work_pool else {
-            return;
-        };
-        while let Some(job) = self.blocked.pop_front() {
-            if let Err(job) = pool.try_submit(job) {
-                self.blocked.push_front(job);
-                break;
-            }
-        }
-    }
-
-    /// The shutdown deadline: work in the pool stops early.
-    pub(super) fn cut_work(&mut self) {
-        if let Some(pool) = &self.work_pool {
-            pool.cut();
-        }
-        self.blocked.clear();
+    fn resume(&mut self, key: usize) {
+        self.start_work(key);
+        self.post(key);
     }
 }

@@ -33,7 +33,8 @@ use drive::{recv_once, send_once};
 use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
 use sockmodes_common::client_session::Exchange;
-use sockmodes_common::{interrupted, net, ClientError, Mode, Op, SocketError};
+use sockmodes_common::{interrupted, ClientError, Mode, Op, SocketError};
+use sockmodes_os::net;
 
 const ME: Token = Token(0);
 

@@ -14,7 +14,7 @@
 //! are still reset at once: lingering would let a flood hold descriptors
 //! for seconds, the very thing the limit bounds.
 //!
-//! **Shutdown.** When [`ServerHandle::shutdown`](super::ServerHandle) is
+//! **Shutdown.** When the handle's `shutdown` (`RunningServer`) is
 //! called the loop stops accepting at once; connections at rest (between
 //! frames, nothing owed) begin their lingering close at once, and busy ones
 //! as soon as they come to rest; at the deadline every connection left
@@ -30,7 +30,6 @@ use tracing::debug;
 use super::EventLoop;
 use crate::conn::End;
 
-pub(super) use sockmodes_common::ending::sweep_interval;
 use sockmodes_common::ending::{next_sweep, sweep, Swept, LINGER_TICK};
 
 impl EventLoop {
@@ -108,9 +107,7 @@ impl EventLoop {
             .into_iter()
             .filter(|&k| self.conns.get(k).is_some_and(|c| c.closing.is_none()))
             .collect();
-        self.shared
-            .cut
-            .fetch_add(busy.len(), std::sync::atomic::Ordering::Relaxed);
+        self.shared.stop.count_cut(busy.len());
         for key in busy {
             self.end(key, End::ShutdownDeadline);
         }

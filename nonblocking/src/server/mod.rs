@@ -2,7 +2,7 @@
 //! serving many connections, none of which may make it wait.
 //!
 //! Tokens: each connection's token is its slab key; two reserved tokens name
-//! the listener and the [`Waker`] that [`ServerHandle::shutdown`] uses to get a
+//! the listener and the [`Waker`] that [`RunningServer::shutdown`] uses to get a
 //! sleeping loop's attention. Unknown tokens are ignored: an event can arrive
 //! for a connection closed earlier in the same batch (readiness is a hint).
 //!
@@ -10,36 +10,35 @@
 //! socket and accepts until `WouldBlock`; whichever loop wakes first takes the
 //! connection. Counters and the connection limit are shared.
 //!
-//! How connections end (lingering close, the idle sweep, the shutdown
-//! story) is in `closing.rs`.
+//! `accept.rs` takes new connections; how they end (lingering close, the
+//! idle sweep, the shutdown story) is in `closing.rs`; where frames' work
+//! runs is in `work.rs`.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
-use sockmodes_common::net::{self, AcceptErrorAction};
+use sockmodes_common::offload::Runner;
+use sockmodes_common::running::Stop;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
-    interrupted, would_block, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError,
-    StatsSnapshot,
+    interrupted, MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
+    WorkKind,
 };
-use tracing::{debug, info, warn};
+use sockmodes_os::net;
+use tracing::{debug, warn};
 
 use crate::conn::{Conn, End};
 use crate::slab::Slab;
 use crate::timer::Timer;
-use sockmodes_common::offload::{Job, Pool, Waits};
-use sockmodes_common::WorkKind;
 
+mod accept;
 mod closing;
 mod work;
-
-use closing::sweep_interval;
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX);
@@ -62,10 +61,8 @@ struct Shared {
     config: ServerConfig,
     on_message: MessageHandler,
     stats: Arc<ServerStats>,
-    stopping: AtomicBool,
-    stop_deadline: Mutex<Option<Instant>>,
+    stop: Stop,
     wakeups: AtomicU64,
-    cut: AtomicUsize,
 }
 
 /// A running non-blocking server.
@@ -100,10 +97,8 @@ pub fn start(
         config,
         on_message,
         stats: Arc::default(),
-        stopping: AtomicBool::new(false),
-        stop_deadline: Mutex::new(None),
+        stop: Stop::default(),
         wakeups: AtomicU64::new(0),
-        cut: AtomicUsize::new(0),
     });
     let mut wakers = Vec::with_capacity(loops);
     let mut threads = Vec::with_capacity(loops);
@@ -139,11 +134,8 @@ pub fn start(
             out_of_resources: Throttle::default(),
             next_sweep: None,
             lingering: 0,
-            pool,
+            work: Runner::new(pool),
             timer,
-            waits: Waits::default(),
-            blocked: VecDeque::new(),
-            done: Vec::new(),
             serials: 0,
         };
         let thread = thread::Builder::new()
@@ -179,15 +171,11 @@ struct EventLoop {
     next_sweep: Option<Instant>,
     /// Connections in their lingering close (swept every `LINGER_TICK`).
     lingering: usize,
-    /// `--offload`: the workers that run cpu and block work (`work.rs`).
-    pool: Option<Pool>,
-    /// `wait` work: the timer, and the frames waiting on it.
+    /// Where frames' work runs: inline, on the timer, or on this loop's
+    /// `--offload` pool (`work.rs`).
+    work: Runner,
+    /// The timer of `wait` work.
     timer: Option<Timer>,
-    waits: Waits,
-    /// Jobs the pool's full queue refused, in order (one per connection at most).
-    blocked: VecDeque<Job>,
-    /// Finished jobs being handed back (kept to reuse its allocation).
-    done: Vec<Job>,
     /// Serial numbers given to connections so far.
     serials: u64,
 }
@@ -244,18 +232,18 @@ impl EventLoop {
             for key in std::mem::take(&mut self.requeue) {
                 self.drive(key, false);
             }
-            if self.pool.is_some() || !self.waits.is_empty() {
+            if self.work.has_pending() {
                 self.finish_work();
             }
             if self.accept_retry_at.is_some_and(|t| Instant::now() >= t) {
                 self.accept_retry_at = None;
                 self.accept_all();
             }
-            if stop_at.is_none() && self.shared.stopping.load(Ordering::Acquire) {
-                let at = self.shared.stop_deadline.lock().expect("deadline lock");
-                stop_at = Some(at.unwrap_or_else(Instant::now));
-                drop(at);
-                self.begin_stop();
+            if stop_at.is_none() {
+                stop_at = self.shared.stop.deadline();
+                if stop_at.is_some() {
+                    self.begin_stop();
+                }
             }
             if self.listener.is_none() && self.conns.is_empty() {
                 break;
@@ -268,7 +256,7 @@ impl EventLoop {
                 }
                 if now >= t && !cut_done {
                     cut_done = true;
-                    self.cut_work();
+                    self.work.cut();
                     self.cut_at_deadline();
                 }
             }
@@ -304,68 +292,6 @@ impl EventLoop {
             .map(|t| t.saturating_duration_since(Instant::now()))
     }
 
-    fn accept_all(&mut self) {
-        let shared = Arc::clone(&self.shared);
-        let config = &shared.config;
-        while let Some(listener) = &self.listener {
-            self.shared.stats.count_syscalls(1);
-            match listener.accept() {
-                Ok((stream, peer)) => {
-                    if !self.shared.stats.try_admit(config.max_conns) {
-                        warn!(%peer, limit = config.max_conns, "connection reset: over the connection limit (accepted, then closed with RST)");
-                        let _ = net::reset_on_close(&stream);
-                        continue;
-                    }
-                    let key = self.conns.next_key();
-                    // TCP_NODELAY and epoll_ctl.
-                    self.shared.stats.count_syscalls(2);
-                    match Conn::register(stream, peer, Token(key), self.poll.registry(), config) {
-                        Ok(mut conn) => {
-                            self.serials += 1;
-                            conn.serial = self.serials;
-                            debug!(%peer, "connection accepted");
-                            self.conns.insert(conn);
-                            if self.next_sweep.is_none() {
-                                // (the idle sweep; see closing.rs)
-                                self.next_sweep =
-                                    Some(Instant::now() + sweep_interval(config.idle_timeout));
-                            }
-                            // Bytes may have arrived before registration; the
-                            // registration reports them, but driving now is cheap.
-                            self.drive(key, false);
-                        }
-                        Err(e) => {
-                            warn!(%peer, error = %e, "could not register a connection; closed");
-                            self.shared.stats.release();
-                        }
-                    }
-                    if config.once {
-                        self.stop_accepting();
-                    }
-                }
-                Err(e) if would_block(&e) => break,
-                Err(e) => match net::accept_error_action(&e) {
-                    AcceptErrorAction::Retry => {}
-                    AcceptErrorAction::Backoff => {
-                        net::log_accept_backoff(&mut self.out_of_resources, &e);
-                        self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
-                        break;
-                    }
-                    AcceptErrorAction::Fatal => {
-                        warn!(error = %e, "accept failed; this loop stops accepting");
-                        self.stop_accepting();
-                    }
-                },
-            }
-        }
-    }
-
-    fn stop_accepting(&mut self) {
-        if let Some(mut listener) = self.listener.take() {
-            let _ = self.poll.registry().deregister(&mut listener);
-        }
-    }
-
     /// One drive; true when the connection is open and waits for events.
     pub(super) fn drive_once(&mut self, key: usize, short_read_drains: bool) -> bool {
         let Some(conn) = self.conns.get_mut(key) else {
@@ -383,7 +309,7 @@ impl EventLoop {
             .stats
             .count_syscalls(std::mem::take(&mut conn.syscalls));
         let stopping_at_rest = self.listener.is_none()
-            && self.shared.stopping.load(Ordering::Relaxed)
+            && self.shared.stop.is_requested()
             && conn.closing.is_none()
             && conn.session.at_rest();
         match result {
@@ -401,57 +327,42 @@ impl EventLoop {
 }
 
 impl ServerHandle {
-    /// The address really bound.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// Live counters.
-    pub fn stats(&self) -> StatsSnapshot {
-        self.shared.stats.snapshot()
-    }
-
-    /// The live counters themselves, to read from another thread.
-    pub fn stats_handle(&self) -> Arc<ServerStats> {
-        Arc::clone(&self.shared.stats)
-    }
-
     /// How many times the event loops returned from `poll` (an idle server
     /// should not add to it: it sleeps in poll).
     pub fn wakeups(&self) -> u64 {
         self.shared.wakeups.load(Ordering::Relaxed)
     }
+}
+
+impl RunningServer for ServerHandle {
+    fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    fn stats_handle(&self) -> Arc<ServerStats> {
+        Arc::clone(&self.shared.stats)
+    }
 
     /// True once every event loop stopped by itself (`once`).
-    pub fn is_finished(&self) -> bool {
+    fn is_finished(&self) -> bool {
         self.threads.iter().all(JoinHandle::is_finished)
     }
 
-    /// Blocks until the loops stop by themselves (`once`).
-    pub fn wait(self) {
+    fn wait(self: Box<Self>) {
         for t in self.threads {
             let _ = t.join();
         }
     }
 
-    /// Stops accepting, lets open connections finish for up to `deadline`,
-    /// closes the rest, and joins every loop. Returns how many were cut.
-    pub fn shutdown(self, deadline: Duration) -> usize {
-        *self.shared.stop_deadline.lock().expect("deadline lock") = Some(Instant::now() + deadline);
-        self.shared.stopping.store(true, Ordering::Release);
+    /// Wakes every loop, which stops as `closing.rs` tells.
+    fn shutdown(self: Box<Self>, deadline: Duration) -> usize {
+        self.shared.stop.request(deadline);
         for w in &self.wakers {
             let _ = w.wake();
         }
         for t in self.threads {
             let _ = t.join();
         }
-        let cut = self.shared.cut.load(Ordering::Relaxed);
-        if cut > 0 {
-            info!(
-                cut,
-                "shutdown deadline passed; remaining connections closed"
-            );
-        }
-        cut
+        self.shared.stop.cut()
     }
 }

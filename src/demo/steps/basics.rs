@@ -17,7 +17,7 @@ use crate::IoMode;
 pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
     let mut s = step(ctx, 1);
-    let (_reserved, addr) = sockmodes_common::net::unlistened_port()?;
+    let (_reserved, addr) = sockmodes_os::net::unlistened_port()?;
     let t = Instant::now();
     let Err(err) = TcpStream::connect(addr) else {
         anyhow::bail!("connected to {addr}, where nothing should listen");

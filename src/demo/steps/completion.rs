@@ -1,4 +1,4 @@
-//! Step 11: readiness against completion. Who performs the read, and what
+//! Step 12: readiness against completion. Who performs the read, and what
 //! a message costs in system calls.
 //!
 //! The same echo traffic goes to the event loop (readiness: `epoll_wait`
@@ -75,7 +75,7 @@ fn echo_traffic(addr: SocketAddr, connections: usize, trips: u64) -> anyhow::Res
 
 pub fn readiness_against_completion(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
-    let mut s = step(ctx, 11);
+    let mut s = step(ctx, 12);
     let trips = round_trips(ctx);
     s.observe(
         "connections",

@@ -11,9 +11,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::procfs::{self, ProcessSample};
 use sockmodes_common::Service;
 use sockmodes_nonblocking::multi::{Event, MultiClient};
+use sockmodes_os::procfs::{self, ProcessSample};
 
 use super::{millis, server, step, Ctx, Step};
 use crate::child::ServerProcess;
@@ -196,7 +196,7 @@ pub fn many_connections(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
     let mut s = step(ctx, 10);
     let n = ctx.pace.many;
-    let _ = sockmodes_common::net::raise_nofile_limit();
+    let _ = sockmodes_os::limits::raise_nofile_limit();
     s.observe(
         "connections",
         lang.fill("v.n_times", &[("n", &n), ("k", &ROUND_TRIPS)]),

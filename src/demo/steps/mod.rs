@@ -1,12 +1,14 @@
 //! The steps. Each runs real sockets and reports what it saw, in the
 //! demo's language: the basics of one socket (`basics.rs`), of a stream
-//! (`streams.rs`), why event loops exist (`concurrency.rs`), and readiness
-//! against completion (`completion.rs`).
+//! (`streams.rs`), why event loops exist (`concurrency.rs`), what a
+//! handler must not do on one (`work.rs`), and readiness against
+//! completion (`completion.rs`).
 
 mod basics;
 mod completion;
 mod concurrency;
 mod streams;
+mod work;
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -15,12 +17,12 @@ use std::time::Duration;
 use sockmodes_common::{ServerConfig, Service};
 
 use super::{Ctx, Step};
-use crate::{IoMode, Server};
+use crate::{start_server, IoMode, Server};
 
 type StepFn = fn(&Ctx) -> anyhow::Result<Step>;
 
 /// The steps, in order.
-pub const ALL: [StepFn; 11] = [
+pub const ALL: [StepFn; 12] = [
     basics::refused,
     basics::blocking_recv_waits,
     basics::nonblocking_recv_would_block,
@@ -31,6 +33,7 @@ pub const ALL: [StepFn; 11] = [
     streams::zero_timeout_trap,
     concurrency::one_thread_two_clients,
     concurrency::many_connections,
+    work::dont_block_the_loop,
     completion::readiness_against_completion,
 ];
 
@@ -79,5 +82,5 @@ fn pair() -> anyhow::Result<(TcpStream, TcpStream)> {
 /// One of our servers on 127.0.0.1:0.
 fn server(mode: IoMode, service: Service) -> anyhow::Result<Server> {
     let config = ServerConfig::new("127.0.0.1:0".parse()?, service);
-    Ok(Server::start(mode, config, Arc::new(|_, _| {}))?)
+    Ok(start_server(mode, config, Arc::new(|_, _| {}))?)
 }

@@ -101,7 +101,48 @@ pub fn point(target: Target, n: usize, msgs: &[f64]) -> Point {
         server_cores: 1,
         windows: msgs.iter().map(|&m| window(m, 0.5)).collect(),
         remeasured: 0,
+        setup: None,
     }
+}
+
+/// A service-work point: `target` with `work`, inline or on a pool of
+/// `offload`, one window per value of `msgs`.
+pub fn service_point(target: Target, work: &str, offload: Option<usize>, msgs: &[f64]) -> Point {
+    Point {
+        step: Step::Service,
+        setup: Some(crate::service::Setup {
+            work: work.parse().expect("a valid work"),
+            offload,
+        }),
+        ..point(target, 100, msgs)
+    }
+}
+
+/// A quick run's service work: with a blocking call, the inline loops sit
+/// at their ceiling of 1,000 and the pools and the thread per connection
+/// far above; computing is bounded by the one core whatever the setup.
+pub fn service() -> Vec<Point> {
+    let around = |m: f64| [0.96 * m, 0.98 * m, m, 1.01 * m, 1.03 * m];
+    let mut v = Vec::new();
+    for (work, blocking, inline, pooled) in [
+        ("cpu:20us", 30e3, 31e3, 30.5e3),
+        ("block:1ms", 45e3, 990.0, 44e3),
+        ("wait:1ms", 40e3, 60e3, 0.0),
+    ] {
+        v.push(service_point(
+            Target::Blocking,
+            work,
+            None,
+            &around(blocking),
+        ));
+        for t in [Target::NonBlocking, Target::Completion] {
+            v.push(service_point(t, work, None, &around(inline)));
+            if pooled > 0.0 {
+                v.push(service_point(t, work, Some(64), &around(pooled)));
+            }
+        }
+    }
+    v
 }
 
 /// A quick run: blocking below non-blocking beyond noise from 100
@@ -235,6 +276,7 @@ pub fn report() -> Report {
             baseline_mib: 4.0,
         }),
         cross_check,
+        service: service(),
         elapsed_s: Some(200.0),
         parts: vec![
             super::PartTime {

@@ -63,7 +63,11 @@ pub fn html(r: &Report, charts: &[(String, String)]) -> String {
         cell(&banner(r.mode))
     );
     s.push_str("<h2>Findings (computed from this run)</h2><ul>");
-    for f in &r.findings {
+    for f in r
+        .findings
+        .iter()
+        .chain(&super::service_show::sentences(&r.study))
+    {
         let _ = write!(s, "<li>{}</li>", cell(f));
     }
     s.push_str("</ul><h2>Charts</h2><div class=\"charts\">");

@@ -11,8 +11,8 @@ use crate::target::RunMode;
 pub fn banner(mode: RunMode) -> String {
     let what = match mode {
         RunMode::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.",
-        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep to 100 connections in 5 windows of 2 s, three load steps at 100 in 5 windows of 0.8 s, and the cross-check at 100 in 5 windows of 1 s, against fresh servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
-        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step, same-rate step and cross-check cell is 5 windows of 1.2 s, each against a fresh server, servers interleaved: medians with min-max.",
+        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep to 100 connections in 5 windows of 1.5 s, two load steps (10% and 100%) at 100 in 5 windows of 0.6 s, the cross-check at 100 in 5 windows of 1 s, and service work at 100 in 5 windows of 0.5 s, against fresh servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
+        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step, same-rate step, cross-check cell and service-work setup is 5 windows of 1.2 s, each against a fresh server, servers interleaved: medians with min-max.",
     };
     format!(
         "{what} A difference is claimed only beyond noise: an exact rank test on the windows at {:.0}%, and \
@@ -61,7 +61,11 @@ pub fn body(r: &Report) -> String {
         let _ = writeln!(s, "{t}\n");
     }
     let _ = writeln!(s, "## Findings (computed from this run)\n");
-    for f in &r.findings {
+    for f in r
+        .findings
+        .iter()
+        .chain(&super::service_show::sentences(&r.study))
+    {
         let _ = writeln!(s, "- {f}");
     }
     s.push('\n');

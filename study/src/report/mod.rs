@@ -19,6 +19,8 @@ pub mod lang;
 mod markdown;
 pub mod publish;
 mod publish_tables;
+pub mod service;
+pub mod service_show;
 pub mod tables;
 pub mod targets;
 pub mod verdicts;
@@ -78,6 +80,10 @@ pub struct Study {
     /// What the run spent its time on, part by part.
     #[serde(default)]
     pub parts: Vec<PartTime>,
+    /// The service-work section: every server with work per message, in
+    /// each setup (`service.rs`).
+    #[serde(default)]
+    pub service: Vec<Point>,
 }
 
 /// A part of `cargo bench`, for the account of where its time went.
@@ -89,6 +95,7 @@ pub enum Part {
     OfferedLoad,
     SameRate,
     CrossCheck,
+    Service,
     IdleMemory,
 }
 
@@ -101,6 +108,7 @@ impl Part {
             Part::OfferedLoad => "offered load",
             Part::SameRate => "same rate",
             Part::CrossCheck => "cross-check",
+            Part::Service => "service work",
             Part::IdleMemory => "idle memory",
         }
     }

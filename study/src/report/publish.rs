@@ -10,10 +10,12 @@
 //! - docs/benchmarks.md: the report's machine line, banner, findings and
 //!   tables (region `report`), and the charts in docs/benchmarks/, each
 //!   also in Spanish (`NAME-es.svg`, for docs/guia.md);
-//! - README.md: the sweep table (region `sweep-table`) and where the run's
-//!   time went (region `run-time`);
+//! - README.md: the sweep table (region `sweep-table`), the service-work
+//!   table (region `service-table`) and where the run's time went (region
+//!   `run-time`);
 //! - docs/guide.md and docs/guia.md: the "which mode when" table (region
-//!   `figures`), in each guide's language and number format.
+//!   `figures`) and the service-work table (region `service`), in each
+//!   guide's language and number format.
 //!
 //! `cargo run -p sockmodes-study --example publish` writes them;
 //! `--check` (and the test `study/tests/published.rs`) only compares.
@@ -23,6 +25,7 @@
 use std::path::{Path, PathBuf};
 
 pub use super::publish_tables::{guide_table, number, readme_table, Lang};
+use super::service_show::page_table;
 use super::{markdown, Report};
 
 /// The run's JSON, relative to the repository's root.
@@ -85,8 +88,11 @@ pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
             "run-time",
             super::time_account(&r.study).unwrap_or_default(),
         ),
+        ("README.md", "service-table", page_table(r, Lang::En)),
         ("docs/guide.md", "figures", guide_table(r, Lang::En)),
         ("docs/guia.md", "figures", guide_table(r, Lang::Es)),
+        ("docs/guide.md", "service", page_table(r, Lang::En)),
+        ("docs/guia.md", "service", page_table(r, Lang::Es)),
     ]
 }
 
@@ -146,7 +152,7 @@ mod tests {
         let back = reread(&text).unwrap();
         assert_eq!(back.findings, r.findings);
         let regions = regions(&back);
-        assert_eq!(regions.len(), 5);
+        assert_eq!(regions.len(), 8);
         for (page, name, body) in regions {
             assert!(!body.trim().is_empty(), "{page} {name}");
         }

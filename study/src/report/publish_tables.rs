@@ -129,7 +129,7 @@ fn ms(us: f64) -> String {
 }
 
 /// How each guide names the servers in its table's head.
-fn label(t: Target, lang: Lang) -> &'static str {
+pub(super) fn label(t: Target, lang: Lang) -> &'static str {
     match (lang, t.mode()) {
         (Lang::En, Some(m)) => m.name(),
         (Lang::Es, Some(sockmodes::IoMode::Blocking)) => "bloqueante",

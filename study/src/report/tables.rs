@@ -20,6 +20,7 @@ pub fn all(r: &Report) -> Vec<Table> {
     vec![cases(r), sweep(r), sweep_ratios(r)]
         .into_iter()
         .chain(super::cross_show::table(r))
+        .chain(super::service_show::table(r))
         .chain([offered_load(r), same_rate(r), idle_memory(r), targets(r)])
         .collect()
 }

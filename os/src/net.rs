@@ -1,22 +1,18 @@
-//! Socket setup through socket2: the options both modes share, set in one place.
+//! Socket setup through socket2: the options every model shares, set in one place.
 //!
 //! std's `TcpListener::bind` hard-codes a listen backlog of 128: a burst of
 //! connects beyond that is dropped or retried by the kernel while the accept
 //! loop catches up. [`listen`] takes the backlog as a parameter (default
-//! [`DEFAULT_BACKLOG`]); the kernel still caps it at `net.core.somaxconn`.
+//! [`DEFAULT_BACKLOG`](sockmodes_common::config::DEFAULT_BACKLOG), a server
+//! setting); the kernel still caps it at `net.core.somaxconn`.
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
-use crate::sys::{code, AsSocketRef};
+use sockmodes_common::sys::code;
 
-/// Default listen backlog.
-///
-/// Why 1024: enough for a burst of a thousand simultaneous connects (the
-/// benches' largest concurrency step) to queue while the accept loop drains it;
-/// the kernel caps it at `net.core.somaxconn` (4096 on current Linux).
-pub const DEFAULT_BACKLOG: i32 = 1024;
+use crate::handle::AsSocketRef;
 
 /// A bound, listening socket for IPv4 or IPv6; on Unix with `SO_REUSEADDR`,
 /// so a restarted server can bind while old connections sit in TIME_WAIT.
@@ -96,7 +92,7 @@ pub const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis
 /// once a second (`throttle`), each line with the count of failures left
 /// unlogged since the last: the condition lasts while the connections hold
 /// their descriptors, and the loop retries every [`ACCEPT_BACKOFF`].
-pub fn log_accept_backoff(throttle: &mut crate::throttle::Throttle, e: &io::Error) {
+pub fn log_accept_backoff(throttle: &mut sockmodes_common::throttle::Throttle, e: &io::Error) {
     if let Some(more) = throttle.admit(std::time::Instant::now()) {
         let since = match more {
             0 => String::new(),
@@ -175,73 +171,6 @@ pub fn resolve(input: &str) -> Result<SocketAddr, AddrError> {
         .ok_or_else(|| err("the host has no address".into()))
 }
 
-/// The open-file limits before and after [`raise_nofile_limit`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NofileLimit {
-    /// Soft limit before the call.
-    pub before: u64,
-    /// Soft limit now.
-    pub now: u64,
-    /// Hard limit (the ceiling an unprivileged process can raise to).
-    pub hard: u64,
-}
-
-/// Raises this process's open-file soft limit to its hard limit.
-///
-/// Every connection is a file descriptor, and the usual soft limit (1024)
-/// stops a server or load generator long before memory does. macOS reports
-/// an unlimited hard limit but refuses a soft limit above `OPEN_MAX`
-/// (10,240), so there it asks for that instead.
-///
-/// # Errors
-/// The OS error from getrlimit/setrlimit.
-#[cfg(unix)]
-pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own; no other memory is touched.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let before = lim.rlim_cur;
-    // macOS's OPEN_MAX (sys/syslimits.h): the most setrlimit accepts there.
-    const MACOS_OPEN_MAX: libc::rlim_t = 10_240;
-    let want = if cfg!(target_os = "macos") {
-        lim.rlim_max.min(MACOS_OPEN_MAX)
-    } else {
-        lim.rlim_max
-    };
-    if lim.rlim_cur < want {
-        lim.rlim_cur = want;
-        // SAFETY: setrlimit only reads the struct we own.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(NofileLimit {
-        before,
-        now: lim.rlim_cur,
-        hard: lim.rlim_max,
-    })
-}
-
-/// Windows has no per-process limit on sockets (they are kernel handles,
-/// limited only by memory): nothing to raise, and the limit reads as
-/// `u64::MAX`.
-///
-/// # Errors
-/// None on Windows.
-#[cfg(windows)]
-pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
-    Ok(NofileLimit {
-        before: u64::MAX,
-        now: u64::MAX,
-        hard: u64::MAX,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,12 +212,5 @@ mod tests {
             let e = resolve(bad).unwrap_err();
             assert!(e.to_string().contains("HOST:PORT"), "{bad}: {e}");
         }
-    }
-
-    #[test]
-    fn nofile_limit_is_raised_to_hard() {
-        let l = raise_nofile_limit().unwrap();
-        assert_eq!(l.now, l.hard);
-        assert!(l.now >= l.before);
     }
 }

@@ -22,6 +22,10 @@ use sockmodes_common::{
     interrupted, would_block, ClientError, ClientSession, Mode, Op, Service, SocketError,
 };
 
+mod events;
+
+pub use events::{Event, Outbox};
+
 use crate::slab::Slab;
 use crate::timer::Timer;
 
@@ -37,11 +41,6 @@ const SCRATCH: usize = 1024 * 1024;
 
 /// The token of the precise timer; connection ids are slab keys, far below.
 const TIMER: Token = Token(usize::MAX);
-
-/// What happened on one connection, and a connection's outbound side:
-/// `common`'s, which the io_uring driver speaks too, so one load engine
-/// drives either.
-pub use sockmodes_common::client_session::{ConnEvent as Event, Outbox};
 
 struct Conn {
     stream: TcpStream,

@@ -1,0 +1,161 @@
+//! Starting the completion server (bind, ring, receive pool, offload pool,
+//! the ring's thread) and the handle its caller holds: its address, its
+//! counters, and the stop request it carries to the thread through an
+//! eventfd.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use sockmodes_common::offload::Runner;
+use sockmodes_common::running::Stop;
+use sockmodes_common::slab::Slab;
+use sockmodes_common::throttle::Throttle;
+use sockmodes_common::{
+    MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
+};
+use sockmodes_os::net;
+use tracing::debug;
+
+use super::{work, EventFd, Loop, Shared, RING_ENTRIES};
+use crate::ring::Ring;
+use crate::{RecvBuffers, POOL_BUFFERS};
+
+/// A running completion server.
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    wake_fd: Arc<EventFd>,
+    thread: JoinHandle<()>,
+}
+
+/// Binds `config.addr`, sets up the ring and starts its thread.
+///
+/// # Errors
+/// The bind failure, or the kernel's refusal of io_uring (as a bind error
+/// naming it; `crate::probe` says it better, before binding).
+pub fn start(
+    config: ServerConfig,
+    on_message: MessageHandler,
+) -> Result<ServerHandle, SocketError> {
+    start_with_pool(config, on_message, POOL_BUFFERS)
+}
+
+/// [`start`] with a pool of `pool_buffers` receive buffers (a power of
+/// two); the tests use a small one to run it dry.
+pub(super) fn start_with_pool(
+    config: ServerConfig,
+    on_message: MessageHandler,
+    pool_buffers: u16,
+) -> Result<ServerHandle, SocketError> {
+    let addr = config.addr;
+    let bind_err = SocketError::on(Op::Bind, addr, Mode::NonBlocking);
+    let listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
+    let local_addr = listener.local_addr().map_err(&bind_err)?;
+    let ring = Ring::new(RING_ENTRIES).map_err(|why| bind_err(std::io::Error::other(why)))?;
+    let wake_fd = Arc::new(EventFd::new().map_err(&bind_err)?);
+    let (work_pool, work_fd) = match work::start_pool(&config) {
+        Ok(Some((pool, fd))) => (Some(pool), Some(fd)),
+        Ok(None) => (None, None),
+        Err(e) => {
+            let start_err = SocketError::on(Op::Start, local_addr, Mode::NonBlocking);
+            return Err(start_err(std::io::Error::other(e.to_string())));
+        }
+    };
+    let shared = Arc::new(Shared {
+        config,
+        on_message,
+        stats: Arc::default(),
+        stop: Stop::default(),
+        enters: AtomicU64::new(0),
+        pool_waits: AtomicU64::new(0),
+    });
+    let pool = match RecvBuffers::from_env() {
+        RecvBuffers::Pool => match ring.register_pool(pool_buffers) {
+            Ok(pool) => Some(pool),
+            Err(e) => {
+                // Before Linux 5.19: each connection receives into its own.
+                debug!(error = %e, "no provided-buffer ring; each connection has its own receive buffer");
+                None
+            }
+        },
+        RecvBuffers::Own => None,
+    };
+    let mut event_loop = Loop {
+        ring,
+        pool,
+        conns: Slab::default(),
+        listener: Some(listener),
+        accept_pending: false,
+        accept_retry_at: None,
+        out_of_resources: Throttle::default(),
+        wake_fd: Arc::clone(&wake_fd),
+        wake_buf: Box::new([0; 8]),
+        wake_pending: false,
+        shared: Arc::clone(&shared),
+        next_sweep: None,
+        lingering: 0,
+        work: Runner::new(work_pool),
+        work_fd,
+        work_buf: Box::new([0; 8]),
+        serials: 0,
+        ready: Vec::new(),
+    };
+    event_loop.post_accept().map_err(&bind_err)?;
+    event_loop.post_wake().map_err(&bind_err)?;
+    event_loop.post_work_wake().map_err(&bind_err)?;
+    let thread = thread::Builder::new()
+        .name("sockmodes-ring".into())
+        .spawn(move || event_loop.run())
+        .map_err(&bind_err)?;
+    debug!(%local_addr, mode = "completion", service = %shared.config.service, "listening");
+    Ok(ServerHandle {
+        local_addr,
+        shared,
+        wake_fd,
+        thread,
+    })
+}
+
+impl ServerHandle {
+    /// `io_uring_enter` calls so far: every system call the loop makes for
+    /// I/O (accepts, receives and sends go through the ring).
+    pub fn enters(&self) -> u64 {
+        self.shared.enters.load(Ordering::Relaxed)
+    }
+
+    /// Receives so far that found the pool empty and waited for a buffer.
+    pub fn pool_waits(&self) -> u64 {
+        self.shared.pool_waits.load(Ordering::Relaxed)
+    }
+}
+
+impl RunningServer for ServerHandle {
+    fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    fn stats_handle(&self) -> Arc<ServerStats> {
+        Arc::clone(&self.shared.stats)
+    }
+
+    /// True once the thread stopped by itself (`once`).
+    fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    fn wait(self: Box<Self>) {
+        let _ = self.thread.join();
+    }
+
+    /// Wakes the ring's thread through its eventfd; it stops as the
+    /// module's header tells.
+    fn shutdown(self: Box<Self>, deadline: Duration) -> usize {
+        self.shared.stop.request(deadline);
+        self.wake_fd.signal();
+        let _ = self.thread.join();
+        self.shared.stop.cut()
+    }
+}

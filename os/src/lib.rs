@@ -1,0 +1,37 @@
+//! sockmodes' OS layer: every system call the core (`sockmodes-common`)
+//! does not make. The core is sans-io and takes bytes, codes and limits as
+//! data; the drivers own the sockets and the waiting; what they ask of the
+//! system beyond reading and writing is here, once, for all of them.
+//!
+//! - [`net`]: socket setup through socket2 (a listener with its backlog and
+//!   `SO_REUSEADDR`, `TCP_NODELAY`, a port where nothing listens, a reset
+//!   on close), name resolution, and what an accept loop does with a failed
+//!   `accept`.
+//! - [`mode`]: a Python-style [`Mode`](sockmodes_common::Mode) put on a
+//!   socket ([`ApplyMode`]).
+//! - [`handle`]: raw socket handles, and the shutdown that wakes a thread
+//!   blocked on one.
+//! - [`limits`]: the process's limits on open files (raised) and threads
+//!   (read, for the offload pool).
+//! - [`procfs`]: what a process costs (memory, CPU, context switches,
+//!   threads), from Linux's `/proc` or the Windows API.
+//!
+//! **Why `procfs` is here and not in `study/`**: the demo (step 10, in the
+//! `sockmodes` command) and the command's size checks read it as well as
+//! the study, and the study depends on the command, so the command cannot
+//! depend on the study. It is a reader of the system like the rest of this
+//! crate, and the tests that measure memory read it too.
+//!
+//! The core names the OS's error codes as numbers written by hand
+//! (`sockmodes_common::sys::code`); `codes.rs` here checks each against
+//! `libc` or `windows-sys` at compile time.
+#![deny(missing_docs)]
+
+mod codes;
+pub mod handle;
+pub mod limits;
+pub mod mode;
+pub mod net;
+pub mod procfs;
+
+pub use mode::ApplyMode;

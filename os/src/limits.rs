@@ -1,0 +1,148 @@
+//! The limits the system puts on a process, read and raised here:
+//! open files (every connection is one) and threads (the offload pool's
+//! workers). The core checks a pool against the thread limits as data
+//! ([`sockmodes_common::offload::check_thread_limit`]); this module is where
+//! they are asked of the system.
+
+use std::io;
+
+use sockmodes_common::offload::{OffloadError, ThreadLimit};
+
+/// The open-file limits before and after [`raise_nofile_limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NofileLimit {
+    /// Soft limit before the call.
+    pub before: u64,
+    /// Soft limit now.
+    pub now: u64,
+    /// Hard limit (the ceiling an unprivileged process can raise to).
+    pub hard: u64,
+}
+
+/// Raises this process's open-file soft limit to its hard limit.
+///
+/// Every connection is a file descriptor, and the usual soft limit (1024)
+/// stops a server or load generator long before memory does. macOS reports
+/// an unlimited hard limit but refuses a soft limit above `OPEN_MAX`
+/// (10,240), so there it asks for that instead.
+///
+/// # Errors
+/// The OS error from getrlimit/setrlimit.
+#[cfg(unix)]
+pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own; no other memory is touched.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let before = lim.rlim_cur;
+    // macOS's OPEN_MAX (sys/syslimits.h): the most setrlimit accepts there.
+    const MACOS_OPEN_MAX: libc::rlim_t = 10_240;
+    let want = if cfg!(target_os = "macos") {
+        lim.rlim_max.min(MACOS_OPEN_MAX)
+    } else {
+        lim.rlim_max
+    };
+    if lim.rlim_cur < want {
+        lim.rlim_cur = want;
+        // SAFETY: setrlimit only reads the struct we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(NofileLimit {
+        before,
+        now: lim.rlim_cur,
+        hard: lim.rlim_max,
+    })
+}
+
+/// Windows has no per-process limit on sockets (they are kernel handles,
+/// limited only by memory): nothing to raise, and the limit reads as
+/// `u64::MAX`.
+///
+/// # Errors
+/// None on Windows.
+#[cfg(windows)]
+pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
+    Ok(NofileLimit {
+        before: u64::MAX,
+        now: u64::MAX,
+        hard: u64::MAX,
+    })
+}
+
+/// The system's limits on this process's threads: the soft `RLIMIT_NPROC`
+/// (Unix, when not unlimited) and `/proc/sys/kernel/threads-max` (Linux).
+/// Empty where the system states none (Windows): the core's own limit
+/// ([`sockmodes_common::offload::UNSTATED_MAX`]) applies there.
+pub fn thread_limits() -> Vec<ThreadLimit> {
+    let mut limits = Vec::new();
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into the struct we own.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut lim) } == 0
+            && lim.rlim_cur != libc::RLIM_INFINITY
+        {
+            limits.push(ThreadLimit {
+                name: "RLIMIT_NPROC",
+                max: lim.rlim_cur,
+            });
+        }
+    }
+    if let Some(max) = std::fs::read_to_string("/proc/sys/kernel/threads-max")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+    {
+        limits.push(ThreadLimit {
+            name: "kernel.threads-max",
+            max,
+        });
+    }
+    limits
+}
+
+/// Refuses more workers than this process may have threads
+/// ([`thread_limits`], and the core's own limit).
+///
+/// # Errors
+/// [`OffloadError::TooMany`], naming the limit.
+pub fn check_thread_limit(workers: usize) -> Result<(), OffloadError> {
+    sockmodes_common::offload::check_thread_limit(workers, &thread_limits())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nofile_limit_is_raised_to_hard() {
+        let l = raise_nofile_limit().unwrap();
+        assert_eq!(l.now, l.hard);
+        assert!(l.now >= l.before);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn linux_states_its_thread_limits_and_a_pool_beyond_them_is_refused() {
+        let limits = thread_limits();
+        // kernel.threads-max at least; RLIMIT_NPROC unless unlimited.
+        assert!(
+            !limits.is_empty() && limits.iter().all(|l| l.max > 0),
+            "{limits:?}"
+        );
+        assert!(check_thread_limit(1).is_ok());
+        let line = check_thread_limit(usize::MAX / 2).unwrap_err().to_string();
+        assert!(
+            line.contains("more threads than this system allows"),
+            "{line}"
+        );
+    }
+}

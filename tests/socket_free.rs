@@ -1,0 +1,301 @@
+//! The core stays socket-free: `common/` (`sockmodes-common`) depends on no
+//! crate that makes system calls, and its code names no socket, no file and
+//! no foreign function. Those belong to the OS layer, `os/`
+//! (`sockmodes-os`).
+//!
+//! The compiler does most of the work: without socket2, libc or windows-sys
+//! in `common/Cargo.toml` the core cannot set a socket option or call the
+//! system directly. What std itself offers is checked here, in the code:
+//! std's sockets (`TcpStream`, `TcpListener`, `UdpSocket`, name resolution
+//! with `ToSocketAddrs`), files (`std::fs`), raw handles (`std::os`), child
+//! processes, and any `extern` block or inline assembly. Plain data such as
+//! `SocketAddr`, `io::Error` and `Duration` is fine, and so are std's
+//! threads, sleeps and clocks (the offload pool, `--work block`).
+//!
+//! Comments and string literals are skipped, so a doc comment may still say
+//! what the core does not do.
+
+use std::path::{Path, PathBuf};
+
+/// Crates that make system calls, in any dependency section of the core.
+const SYSTEM_CRATES: [&str; 8] = [
+    "socket2",
+    "libc",
+    "windows-sys",
+    "windows",
+    "mio",
+    "io-uring",
+    "nix",
+    "rustix",
+];
+
+/// Names the core's code may not use: std's sockets, name resolution,
+/// files, child processes, and the system crates should one come in some
+/// other way (a path dependency, a re-export).
+const SYSTEM_NAMES: [&str; 14] = [
+    "TcpStream",
+    "TcpListener",
+    "UdpSocket",
+    "ToSocketAddrs",
+    "fs",
+    "File",
+    "OpenOptions",
+    "Command",
+    "libc",
+    "socket2",
+    "windows_sys",
+    "mio",
+    "io_uring",
+    "extern",
+];
+
+/// Inline assembly, a system call without any crate.
+const ASSEMBLY: [&str; 3] = ["asm", "global_asm", "naked_asm"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// Each dependency of a `Cargo.toml` that is a system crate, as "what: why".
+fn system_dependencies(manifest: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut section = String::new();
+    for (n, line) in manifest.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = header.trim().to_string();
+            // `[dependencies.socket2]`: the crate is in the header.
+            if let Some((deps, name)) = section.rsplit_once('.') {
+                if deps.ends_with("dependencies") && SYSTEM_CRATES.contains(&unquote(name)) {
+                    found.push(format!("line {}: [{section}]", n + 1));
+                }
+            }
+            continue;
+        }
+        if !section.ends_with("dependencies") {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        // `socket2.workspace = true`, `libc = "0.2"`, or a rename:
+        // `net = { package = "socket2", ... }`.
+        let name = unquote(key.split('.').next().unwrap_or("").trim());
+        let renamed = value
+            .split_once("package")
+            .and_then(|(_, rest)| rest.split('"').nth(1));
+        for crate_name in [Some(name), renamed].into_iter().flatten() {
+            if SYSTEM_CRATES.contains(&crate_name) {
+                found.push(format!("line {}: {crate_name} in [{section}]", n + 1));
+            }
+        }
+    }
+    found
+}
+
+fn unquote(s: &str) -> &str {
+    s.trim().trim_matches(|c| c == '"' || c == '\'')
+}
+
+/// The identifiers of Rust source with their line numbers, comments and
+/// string and character literals left out.
+fn identifiers(source: &str) -> Vec<(usize, String)> {
+    let chars: Vec<char> = source.chars().collect();
+    let (mut i, mut line, mut out) = (0, 1, Vec::new());
+    let at = |i: usize, s: &str| {
+        s.chars()
+            .enumerate()
+            .all(|(k, c)| chars.get(i + k) == Some(&c))
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\n' {
+            line += 1;
+            i += 1;
+        } else if at(i, "//") {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if at(i, "/*") {
+            let mut depth = 0;
+            while i < chars.len() {
+                if at(i, "/*") {
+                    depth += 1;
+                    i += 2;
+                } else if at(i, "*/") {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    line += usize::from(chars[i] == '\n');
+                    i += 1;
+                }
+            }
+        } else if c == '"' {
+            i = skip_string(&chars, i, false, &mut line);
+        } else if c == '\'' {
+            // A character literal ('x', '\n', '\'', '\u{7f}'), or a lifetime.
+            let escaped = chars.get(i + 1) == Some(&'\\');
+            let from = if escaped { i + 3 } else { i + 2 };
+            let close = (from..(i + 12).min(chars.len())).find(|&k| chars[k] == '\'');
+            i = match close {
+                Some(k) if escaped || k == i + 2 => k + 1,
+                _ => i + 1,
+            };
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let id: String = chars[start..i].iter().collect();
+            // r"..", r#".."#, br"..", b".." are literals; r#type is a name.
+            let hashes = chars[i..].iter().take_while(|&&c| c == '#').count();
+            let quoted = chars.get(i + hashes) == Some(&'"');
+            match id.as_str() {
+                "r" | "br" | "cr" if quoted => i = skip_string(&chars, i, true, &mut line),
+                "b" | "c" if quoted && hashes == 0 => {
+                    i = skip_string(&chars, i, false, &mut line);
+                }
+                _ => out.push((line, id)),
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The index just past the string literal whose opening `#`s or quote are
+/// at `i` ("..." or, `raw`, #"..."# after its `r`).
+fn skip_string(chars: &[char], mut i: usize, raw: bool, line: &mut usize) -> usize {
+    let mut hashes = 0;
+    while raw && chars.get(i) == Some(&'#') {
+        hashes += 1;
+        i += 1;
+    }
+    i += 1; // the opening quote
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if !raw => i += 1,
+            '\n' => *line += 1,
+            '"' if (1..=hashes).all(|k| chars.get(i + k) == Some(&'#')) => return i + 1 + hashes,
+            _ => {}
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Each use of a system name in one source file, as "line: name".
+fn system_uses(source: &str) -> Vec<String> {
+    let ids = identifiers(source);
+    let mut found = Vec::new();
+    for (k, (line, id)) in ids.iter().enumerate() {
+        let next = ids.get(k + 1).map(|(_, n)| n.as_str());
+        let std_os = id == "std" && next == Some("os");
+        if SYSTEM_NAMES.contains(&id.as_str()) || std_os || ASSEMBLY.contains(&id.as_str()) {
+            found.push(format!(
+                "line {line}: {}",
+                if std_os { "std::os" } else { id }
+            ));
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_core_depends_on_no_system_crate() {
+    let manifest = std::fs::read_to_string(root().join("common/Cargo.toml")).unwrap();
+    let found = system_dependencies(&manifest);
+    assert!(
+        found.is_empty(),
+        "common/Cargo.toml depends on a crate that makes system calls (move that code to os/): {found:?}"
+    );
+}
+
+#[test]
+fn the_core_names_no_socket_file_or_foreign_call() {
+    let mut files = Vec::new();
+    rust_files(&root().join("common/src"), &mut files);
+    assert!(files.len() > 10, "the core's sources were found: {files:?}");
+    let mut found = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap();
+        for hit in system_uses(&source) {
+            found.push(format!("{}: {hit}", file.display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "common/ makes system calls (they belong in os/):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_manifest_check_finds_system_crates_however_written() {
+    let manifest = r#"
+[dependencies]
+crc32fast.workspace = true
+net = { package = "socket2", version = "0.6" } # renamed
+# libc = "0.2" (a comment, not a dependency)
+
+[target.'cfg(unix)'.dependencies]
+libc.workspace = true
+
+[dev-dependencies.windows-sys]
+version = "0.61"
+
+[features]
+mio = []
+"#;
+    let found = system_dependencies(manifest);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found[0].contains("socket2") && found[1].contains("libc"));
+    assert!(found[2].contains("windows-sys"), "{found:?}");
+}
+
+#[test]
+fn the_code_check_finds_system_calls_and_skips_comments_and_strings() {
+    let source = r##"
+//! Never `std::fs` here (a comment).
+use std::net::SocketAddr;
+use std::{fs, io};
+/* a block comment: TcpStream /* nested: libc */ */
+fn f(a: SocketAddr) -> io::Result<()> {
+    let text = "std::net::TcpListener in a string";
+    let raw = r#"UdpSocket "quoted" in a raw string"#;
+    let c = '"';
+    let q = '\'';
+    let b = b"File";
+    let r#type = br#"Command "#;
+    let s = std::net::TcpStream::connect(a)?;
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&s);
+    unsafe { libc::close(fd) };
+    Ok(())
+}
+extern "C" { fn getpid() -> i32; }
+"##;
+    let found = system_uses(source);
+    let want = [
+        "line 4: fs",
+        "line 13: TcpStream",
+        "line 14: std::os",
+        "line 15: libc",
+        "line 18: extern",
+    ];
+    assert_eq!(found, want);
+}
