@@ -11,6 +11,12 @@
 //! then generator, R times, against one server process; the table gives
 //! medians with min-max.
 //!
+//! A second table compares the client engines of the registry
+//! (`IoMode::CLIENTS`: blocking, non-blocking and, on Linux, completion) at
+//! the same rates: each engine's CPU per message and its ratio to the
+//! reference. A cheaper engine leaves the server more of the machine, so
+//! the study sees further before the client saturates.
+//!
 //! `cargo bench --bench generator_cost` (full: R = 3, 1.5 s windows; `--
 //! --quick`: R = 2, 0.5 s; `-- --test`: one short window of each, no figures
 //! claimed). Writes `target/criterion/sockmodes/generator-cost.md`.
@@ -34,6 +40,8 @@ fn show(values: Vec<f64>, digits: usize) -> String {
 /// One load step's figures over its repeats.
 #[derive(Default)]
 struct Measured {
+    /// CPU µs per message of each engine of `IoMode::CLIENTS`, in order.
+    engines: Vec<Vec<f64>>,
     reference: Vec<f64>,
     generator: Vec<f64>,
     exact: Vec<f64>,
@@ -80,30 +88,42 @@ fn main() -> anyhow::Result<()> {
         )
     })?;
     pin_current_thread(&placement.client_cpus());
-    let generator = |rate: Option<f64>, grid: Option<Duration>| {
+    let engine = |mode: IoMode, rate: Option<f64>, grid: Option<Duration>| {
         let config = LoadConfig {
             connections,
             duration: window,
             warmup,
             rate,
             grid,
-            ..LoadConfig::new(IoMode::NonBlocking, server.addr)
+            ..LoadConfig::new(mode, server.addr)
         };
         load::run(&config, Arc::new(AtomicU64::new(0))).map(|r| r.report().clone())
     };
+    let generator = |rate, grid| engine(IoMode::NonBlocking, rate, grid);
     let capacities: Vec<f64> = (0..repeats)
         .map(|_| generator(None, None).map(|r| r.answered_per_s))
         .collect::<Result<_, _>>()?;
     let capacity = Spread::of(capacities.iter().copied())
         .ok_or_else(|| anyhow::anyhow!("no capacity was measured"))?;
     eprintln!("capacity at {connections} connections: {capacities:?}");
-    let mut rows = Vec::new();
+    let (mut rows, mut engine_rows) = (Vec::new(), Vec::new());
     for pct in [10.0, 50.0, 90.0] {
         let rate = capacity.median * pct / 100.0;
-        let mut m = Measured::default();
+        let mut m = Measured {
+            engines: vec![Vec::new(); IoMode::CLIENTS.len()],
+            ..Measured::default()
+        };
         for _ in 0..repeats {
             let r = reference::run(server.addr, connections, 64, rate, warmup, window)?;
             let g = generator(Some(rate), None)?;
+            for (k, mode) in IoMode::CLIENTS.into_iter().enumerate() {
+                let run = match mode {
+                    IoMode::NonBlocking => g.clone(),
+                    _ => engine(mode, Some(rate), None)?,
+                };
+                eprintln!("{pct}%: {mode} engine {:?} µs/msg", cpu_per_msg(&run));
+                m.engines[k].extend(cpu_per_msg(&run));
+            }
             let exact = generator(Some(rate), Some(Duration::ZERO))?;
             eprintln!(
                 "{pct}%: reference {:?} µs/msg ({} answered); generator {:?} µs/msg, p50 {} µs; exact {:?} µs/msg, p50 {} µs",
@@ -130,6 +150,7 @@ fn main() -> anyhow::Result<()> {
         if m.reference.is_empty() {
             anyhow::bail!("client CPU is not measured on this system");
         }
+        engine_rows.push(engine_row(pct, rate, &m));
         rows.push(format!(
             "| {pct:.0}% | {rate:.0} | {:.0} | {} | {} | **{}** | {} | {} | {} | {} |",
             m.grid_us,
@@ -157,15 +178,55 @@ fn main() -> anyhow::Result<()> {
          slot's sends share a wake-up; `exact` is the same generator with `--send-grid 0`, every send at its \
          own time. p50 is the generator's latency figure: what the grid costs in precision.\n\n\
          | load | rate msg/s | grid µs | reference CPU µs/msg | generator CPU µs/msg | generator / reference | generator p50 µs | exact CPU µs/msg | exact / reference | exact p50 µs |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n{}\n",
+         |---|---|---|---|---|---|---|---|---|---|\n{}\n\n\
+         ## Each client engine at the same rates\n\n\
+         The same open loop and grid driven by each client engine; each cell: CPU µs per message, and \
+         in brackets its ratio to the reference's.\n\n{}\n",
         placement.describe(),
         capacity.show(0),
         window.as_secs_f64(),
-        rows.join("\n")
+        rows.join("\n"),
+        engine_table(&engine_rows)
     );
     println!("{report}");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion/sockmodes");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("generator-cost.md"), &report)?;
     Ok(())
+}
+
+/// One row of the engines' table: each engine's CPU per message and its
+/// ratio to the reference (medians of the repeats).
+fn engine_row(pct: f64, rate: f64, m: &Measured) -> String {
+    let reference = Spread::of(m.reference.iter().copied()).map(|s| s.median);
+    let cells: Vec<String> = m
+        .engines
+        .iter()
+        .map(|us| {
+            let median = Spread::of(us.iter().copied()).map(|s| s.median);
+            match (median, reference) {
+                (Some(e), Some(r)) => format!("{} ({:.2}x)", show(us.clone(), 2), e / r),
+                _ => "-".into(),
+            }
+        })
+        .collect();
+    format!(
+        "| {pct:.0}% | {rate:.0} | {} | {} |",
+        show(m.reference.clone(), 2),
+        cells.join(" | ")
+    )
+}
+
+/// The engines' table, one column per engine of the registry.
+fn engine_table(rows: &[String]) -> String {
+    let names: Vec<String> = IoMode::CLIENTS
+        .iter()
+        .map(|m| format!("{m} CPU µs/msg"))
+        .collect();
+    let rules = vec!["---"; names.len() + 3].join("|");
+    format!(
+        "| load | rate msg/s | reference CPU µs/msg | {} |\n|{rules}|\n{}",
+        names.join(" | "),
+        rows.join("\n")
+    )
 }

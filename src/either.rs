@@ -8,8 +8,8 @@ use std::time::Duration;
 use sockmodes_blocking as blocking;
 use sockmodes_common::client::send_counted;
 use sockmodes_common::{
-    ClientError, MessageHandler, MessageReceipt, Mode, RunningServer, ServerConfig, SinkSummary,
-    SinkTally, SocketError, DEFAULT_MAX_FRAME,
+    ClientDriver, ClientError, MessageHandler, MessageReceipt, Mode, Payload, RunningServer,
+    ServerConfig, Service, SinkSummary, SinkTally, SocketError, DEFAULT_MAX_FRAME,
 };
 use sockmodes_nonblocking as nonblocking;
 
@@ -50,8 +50,8 @@ pub fn start_server(
     })
 }
 
-/// Why `--mode completion` has no client.
-pub const NO_CLIENT: &str = "the completion model is a server here; clients and the load generator use --mode blocking or nonblocking (any client talks to any server)";
+/// Why a model has no client on this system (completion off Linux).
+pub const NO_CLIENT: &str = "this model has no client on this system; clients and the load generator use --mode blocking or nonblocking (any client talks to any server)";
 
 /// Client settings that mean the same in both modes.
 #[derive(Debug, Clone)]
@@ -77,9 +77,12 @@ impl Default for ClientSettings {
 /// A connected client of either mode.
 pub enum Client {
     /// std::net client (Blocking, or Timeout with a timeout set).
-    Blocking(blocking::Client),
+    Blocking(Box<blocking::Client>),
     /// mio client.
     NonBlocking(Box<nonblocking::NbClient>),
+    /// io_uring client (Linux).
+    #[cfg(target_os = "linux")]
+    Completion(Box<sockmodes_completion::client::RingClient>),
 }
 
 impl Client {
@@ -102,7 +105,7 @@ impl Client {
                     max_frame: settings.max_frame,
                     ..blocking::ClientOptions::default()
                 };
-                Client::Blocking(blocking::Client::connect(addr, &options)?)
+                Client::Blocking(Box::new(blocking::Client::connect(addr, &options)?))
             }
             IoMode::NonBlocking => {
                 let options = nonblocking::NbOptions {
@@ -113,28 +116,54 @@ impl Client {
                 };
                 Client::NonBlocking(Box::new(nonblocking::NbClient::connect(addr, &options)?))
             }
+            #[cfg(target_os = "linux")]
             IoMode::Completion => {
+                let options = sockmodes_completion::client::RingOptions {
+                    timeout: settings.timeout,
+                    retries: settings.retries,
+                    max_frame: settings.max_frame,
+                    ..Default::default()
+                };
+                let client = sockmodes_completion::client::RingClient::connect(addr, &options)?;
+                Client::Completion(Box::new(client))
+            }
+            #[cfg(not(target_os = "linux"))]
+            IoMode::Completion => {
+                let why = IoMode::Completion.check_available().unwrap_err();
                 return Err(ClientError::Socket(SocketError::on(
                     sockmodes_common::Op::Connect,
                     addr,
                     Mode::NonBlocking,
                 )(std::io::Error::new(
                     std::io::ErrorKind::Unsupported,
-                    NO_CLIENT,
-                ))))
+                    why,
+                ))));
             }
         })
+    }
+
+    /// The client as the driver of its session: every call below is
+    /// [`ClientDriver`]'s, the same for every mode.
+    pub fn driver(&mut self) -> &mut dyn ClientDriver {
+        match self {
+            Client::Blocking(c) => &mut **c,
+            Client::NonBlocking(c) => &mut **c,
+            #[cfg(target_os = "linux")]
+            Client::Completion(c) => &mut **c,
+        }
     }
 
     /// Sends a `message` and waits briefly for the server's close.
     ///
     /// # Errors
     /// Socket failures.
-    pub fn send_message(self, message: &[u8]) -> Result<MessageReceipt, ClientError> {
-        match self {
-            Client::Blocking(c) => c.send_message(message),
-            Client::NonBlocking(mut c) => c.send_message(message),
-        }
+    pub fn send_message(mut self, message: &[u8]) -> Result<MessageReceipt, ClientError> {
+        self.driver().send_message(message)
+    }
+
+    /// Speaks `service` from now on (a new client speaks echo).
+    pub fn set_service(&mut self, service: Service) {
+        self.driver().set_service(service);
     }
 
     /// One echo round trip, verified.
@@ -142,10 +171,15 @@ impl Client {
     /// # Errors
     /// Socket, protocol and mismatch failures.
     pub fn echo(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        match self {
-            Client::Blocking(c) => c.echo(payload),
-            Client::NonBlocking(c) => c.echo(payload),
-        }
+        self.driver().echo(payload)
+    }
+
+    /// One echo round trip of a shared payload, verified as it streams in.
+    ///
+    /// # Errors
+    /// Socket, protocol and mismatch failures.
+    pub fn echo_payload(&mut self, payload: &Payload) -> Result<(), ClientError> {
+        self.driver().echo_payload(payload)
     }
 
     /// Sends one frame.
@@ -153,21 +187,26 @@ impl Client {
     /// # Errors
     /// Socket failures.
     pub fn send_frame(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        match self {
-            Client::Blocking(c) => c.send_frame(payload),
-            Client::NonBlocking(c) => c.send_frame(payload),
-        }
+        self.driver().send_frame(payload)
     }
 
-    /// Receives one frame; `None` on a clean close.
+    /// Sends one frame of a shared payload (sink), waiting until the socket took it.
+    ///
+    /// # Errors
+    /// Socket failures.
+    pub fn send_payload(&mut self, payload: &Payload) -> Result<(), ClientError> {
+        let driver = self.driver();
+        driver.send(payload)?;
+        driver.flush()
+    }
+
+    /// Receives the echo of a frame sent with [`send_frame`](Self::send_frame);
+    /// `None` on a clean close.
     ///
     /// # Errors
     /// Socket and protocol failures.
     pub fn recv_frame(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
-        match self {
-            Client::Blocking(c) => c.recv_frame(),
-            Client::NonBlocking(c) => c.recv_frame(),
-        }
+        self.driver().recv_frame()
     }
 
     /// Shuts down the write side.
@@ -175,21 +214,15 @@ impl Client {
     /// # Errors
     /// Socket failures.
     pub fn shutdown_write(&mut self) -> Result<(), ClientError> {
-        match self {
-            Client::Blocking(c) => c.shutdown_write(),
-            Client::NonBlocking(c) => c.shutdown_write(),
-        }
+        self.driver().shutdown_write()
     }
 
     /// Ends a sink upload whose frames were sent and counted in `sent`.
     ///
     /// # Errors
     /// Socket, protocol and mismatch failures.
-    pub fn finish_sink(self, sent: &SinkTally) -> Result<SinkSummary, ClientError> {
-        match self {
-            Client::Blocking(c) => c.finish_sink(sent),
-            Client::NonBlocking(mut c) => c.finish_sink(sent),
-        }
+    pub fn finish_sink(mut self, sent: &SinkTally) -> Result<SinkSummary, ClientError> {
+        self.driver().finish_sink(sent)
     }
 
     /// Sends every frame and checks the sink summary.
@@ -200,6 +233,7 @@ impl Client {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
+        self.set_service(Service::Sink);
         let tally = send_counted(frames, |frame| self.send_frame(frame))?;
         self.finish_sink(&tally)
     }

@@ -26,7 +26,7 @@ fn message_reaches_stdout_in_every_mode() {
     for m in sockmodes::IoMode::servers() {
         let mode = m.name();
         let mut server = start_server(&["--mode", mode, "--once"]);
-        // The completion model has no client: the non-blocking one talks to it.
+        // A model without a client here is talked to by the non-blocking one.
         let client_mode = if m.has_client() { mode } else { "nonblocking" };
         let stdout = sockmodes_ok(&[
             "client",

@@ -94,8 +94,9 @@ fn a_burst_of_connects_is_all_served() {
                     Some(Duration::from_millis(100)),
                     |_, event, out| match event {
                         Event::Connected => out.send_frame(b"burst").unwrap(),
-                        Event::Frame(f) => {
-                            assert_eq!(f, b"burst");
+                        Event::Answered { bytes, .. } => {
+                            // The session checked it byte for byte.
+                            assert_eq!(bytes, b"burst".len());
                             echoed += 1;
                             out.shutdown_write();
                         }
@@ -103,7 +104,7 @@ fn a_burst_of_connects_is_all_served() {
                             eprintln!("{mode}: {e}");
                             failed += 1;
                         }
-                        Event::Closed => {}
+                        Event::Closed | Event::Summary(_) => {}
                     },
                 )
                 .unwrap();

@@ -83,6 +83,12 @@ fn nonblocking_client_reads_a_known_delay() {
     delays_read_right(IoMode::NonBlocking);
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn completion_client_reads_a_known_delay() {
+    delays_read_right(IoMode::Completion);
+}
+
 #[test]
 fn closed_loop_obeys_littles_law() {
     let server = delayed(20, None);

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_blocking::{start, Client, ClientOptions};
+use sockmodes_blocking::{start, Client, ClientDriver, ClientOptions};
 use sockmodes_common::{MessageHandler, Mode, PyException, RunningServer, ServerConfig, Service};
 
 fn config(service: Service) -> ServerConfig {
@@ -126,7 +126,7 @@ fn retries_find_a_server_that_starts_late() {
         retries: 10,
         ..ClientOptions::default()
     };
-    let client = Client::connect(addr, &options).expect("a retry succeeds");
+    let mut client = Client::connect(addr, &options).expect("a retry succeeds");
     client.send_message(b"late").unwrap();
     let (server, got) = starter.join().unwrap();
     wait_until("the message", || !got.lock().unwrap().is_empty());

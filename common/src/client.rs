@@ -61,6 +61,14 @@ pub enum ClientError {
         /// First differing offset within the common length.
         first_diff: Option<usize>,
     },
+    /// An answer came when none was owed.
+    #[error("protocol error from {addr}: an answer of {len} bytes to no request")]
+    Unasked {
+        /// The server.
+        addr: SocketAddr,
+        /// The answer's payload length.
+        len: usize,
+    },
     /// A payload larger than the frame limit.
     #[error("payload of {len} bytes exceeds the frame limit of {max} bytes (raise --max-frame on both ends)")]
     TooLarge {
@@ -106,6 +114,46 @@ pub const CONFIRM_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// command says it waited).
 pub fn confirm_wait(timeout: Option<std::time::Duration>) -> std::time::Duration {
     timeout.map_or(CONFIRM_WAIT, |t| t.min(CONFIRM_WAIT))
+}
+
+/// Longest pause between connection retries.
+///
+/// Why 2 s: a server started a little after its client is found within a
+/// few retries; a longer pause only makes a student wait for nothing.
+pub const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// True when `e` is the refusal a client started before its server meets
+/// (`ConnectionRefusedError`): the one failure worth retrying.
+pub fn is_refused(e: &ClientError) -> bool {
+    e.exception() == Some(PyException::ConnectionRefusedError)
+}
+
+/// Connects with `attempt`, repeating a refused attempt up to `retries`
+/// times: `sleep` is given `first`, then double the last pause, at most
+/// [`MAX_BACKOFF`]. Every client connects through this, so their retries
+/// agree; the driver owns the clock (`sleep`), this owns the policy.
+///
+/// # Errors
+/// The last attempt's failure, or the first that was not a refusal.
+pub fn retry_refused<T>(
+    addr: SocketAddr,
+    first: std::time::Duration,
+    retries: u32,
+    mut attempt: impl FnMut() -> Result<T, ClientError>,
+    mut sleep: impl FnMut(std::time::Duration),
+) -> Result<T, ClientError> {
+    let (mut wait, mut retried) = (first, 0);
+    loop {
+        match attempt() {
+            Err(e) if is_refused(&e) && retried < retries => {
+                retried += 1;
+                tracing::info!(%addr, attempt = retried, of = retries, ?wait, "connection refused; retrying");
+                sleep(wait);
+                wait = (wait * 2).min(MAX_BACKOFF);
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Sends every frame with `send`, counting each in a [`SinkTally`] so the

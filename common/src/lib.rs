@@ -12,6 +12,8 @@
 //!   incremental [`frame::Decoder`].
 //! - [`session`]: one server-side connection as a state machine running a
 //!   [`Service`] (`message`, `echo`, `sink`).
+//! - [`client_session`]: its mirror, one client-side connection: requests
+//!   out, answers paired and checked as they stream in.
 //! - [`summary`]: the sink service's 20-byte answer (frames, bytes, CRC-32).
 //! - [`mode`]: blocking / timeout / non-blocking with Python's `settimeout` meaning.
 //! - [`pyerror`]: `io::Error` + mode -> the Python exception a student knows.
@@ -40,6 +42,7 @@
 
 pub mod buffer;
 pub mod client;
+pub mod client_session;
 pub mod config;
 pub mod ending;
 pub mod frame;
@@ -57,6 +60,7 @@ pub mod throttle;
 pub mod work;
 
 pub use client::{ClientError, MessageReceipt};
+pub use client_session::{ClientDriver, ClientEvent, ClientSession, ClientSessionError, Payload};
 pub use config::{MessageHandler, ServerConfig, ServerStats, Service, StatsSnapshot};
 pub use frame::{Decoder, FrameError, DEFAULT_MAX_FRAME, HEADER_LEN};
 pub use mode::{Mode, ModeError};

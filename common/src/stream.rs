@@ -91,16 +91,31 @@ impl FrameReader {
         Ok((input.len() - rest, ended > 0))
     }
 
+    /// As [`feed`](Self::feed), for a caller whose own rules fail with
+    /// their own error type (the client session's echo check): `on`'s
+    /// first error stops the feed and is returned.
+    ///
+    /// # Errors
+    /// As [`feed`](Self::feed), a framing error converted into `E`.
+    pub fn feed_with<F, E>(&mut self, input: &[u8], on: F) -> Result<usize, E>
+    where
+        F: FnMut(Piece<'_>) -> Result<(), E>,
+        E: From<FrameError>,
+    {
+        Ok(self.feed_inner(input, false, on)?.1)
+    }
+
     /// Returns the bytes left untaken (only with `stop_after_end`) and the
     /// frames ended.
-    fn feed_inner<F>(
+    fn feed_inner<F, E>(
         &mut self,
         mut input: &[u8],
         stop_after_end: bool,
         mut on: F,
-    ) -> Result<(usize, usize), FrameError>
+    ) -> Result<(usize, usize), E>
     where
-        F: FnMut(Piece<'_>) -> Result<(), FrameError>,
+        F: FnMut(Piece<'_>) -> Result<(), E>,
+        E: From<FrameError>,
     {
         let mut ended = 0;
         while !input.is_empty() || self.len == Some(0) {
@@ -118,7 +133,8 @@ impl FrameReader {
                         return Err(FrameError::TooLarge {
                             len: len as u64,
                             max: self.max_frame as u64,
-                        });
+                        }
+                        .into());
                     }
                     on(Piece::Start(len))?;
                     self.len = Some(len);

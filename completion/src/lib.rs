@@ -22,6 +22,8 @@
 //!   connection, and the queue of connections waiting for one when it runs
 //!   dry.
 //! - `ring`: the ring itself, with its count of `io_uring_enter` calls.
+//! - [`client`]: the client side on the same ring code: one connection
+//!   (`sockmodes client --mode completion`) or many (the load generator).
 //!
 //! The protocol is the same `common` `ServerSession` the other servers
 //! drive: this crate has no protocol code.
@@ -31,6 +33,8 @@
 
 use sockmodes_common::config::ServerConfig;
 
+#[cfg(target_os = "linux")]
+pub mod client;
 #[cfg(target_os = "linux")]
 mod conn;
 #[cfg(target_os = "linux")]

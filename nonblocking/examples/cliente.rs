@@ -10,7 +10,7 @@
 
 use std::process::ExitCode;
 
-use sockmodes_nonblocking::{NbClient, NbOptions};
+use sockmodes_nonblocking::{ClientDriver, NbClient, NbOptions};
 use sockmodes_os::net;
 
 fn main() -> ExitCode {

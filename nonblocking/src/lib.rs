@@ -26,6 +26,7 @@ pub mod timerfd;
 
 pub use client::{NbClient, NbOptions, TryRecv, TrySend, WouldBlockCounts};
 pub use server::{start, ServerHandle};
+pub use sockmodes_common::ClientDriver;
 
 /// Memory one connection costs the event loop besides its buffers: its slab
 /// entry (the `Conn`, a few hundred bytes) and the kernel's epoll item.

@@ -7,7 +7,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::{MessageHandler, PyException, RunningServer, ServerConfig, Service};
-use sockmodes_nonblocking::{start, NbClient, NbOptions, ServerHandle, TryRecv, TrySend};
+use sockmodes_nonblocking::{
+    start, ClientDriver, NbClient, NbOptions, ServerHandle, TryRecv, TrySend,
+};
 
 #[track_caller]
 fn serve(service: Service, tweak: impl FnOnce(&mut ServerConfig)) -> Box<ServerHandle> {

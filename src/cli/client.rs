@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use sockmodes::{Client, ClientSettings, IoMode};
 use sockmodes_common::client::confirm_wait;
 use sockmodes_common::show;
-use sockmodes_common::{SinkTally, DEFAULT_MAX_FRAME};
+use sockmodes_common::{Payload, Service, SinkTally, DEFAULT_MAX_FRAME};
 
 use super::bounds::{self, parse_frame_size, InputError};
 use super::{parse_addr, parse_secs};
@@ -108,11 +108,12 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
 /// Refuses, before connecting, a size over --max-frame, an empty sink
 /// frame, and buffers beyond the machine's memory.
 fn check_inputs(args: &ClientArgs) -> Result<(), InputError> {
-    // Copies of one frame held at once: the payload, the frame sent (the
-    // non-blocking client builds it whole) and, for echo, the reply.
+    // Copies of one frame held at once: echo holds none (the pattern is
+    // computed as it is sent and checked as it returns, a piece at a
+    // time); sink holds one, the chunk of --file.
     let (size, copies, action) = match &args.action {
         Action::Message { .. } => return Ok(()),
-        Action::Echo { size, .. } => (*size, 3, "echo"),
+        Action::Echo { size, .. } => (*size, 0, "echo"),
         Action::Sink { size: 0, .. } => {
             return Err(InputError(
                 "sink --size 0: a frame of 0 bytes uploads nothing (with --file, it is \
@@ -120,7 +121,7 @@ fn check_inputs(args: &ClientArgs) -> Result<(), InputError> {
                     .into(),
             ))
         }
-        Action::Sink { size, .. } => (*size, 2, "sink"),
+        Action::Sink { size, .. } => (*size, 1, "sink"),
     };
     if size > args.max_frame {
         return Err(InputError(format!(
@@ -141,11 +142,13 @@ fn echo(
     size: usize,
     count: u64,
 ) -> anyhow::Result<()> {
-    let payload: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    // The pattern is computed as it is sent and checked as it comes back:
+    // no copy of it is held, whatever --size says.
+    let payload = Payload::pattern(size);
     let mut rtts = Vec::with_capacity(count.min(1 << 20) as usize);
     for _ in 0..count {
         let t = Instant::now();
-        client.echo(&payload)?;
+        client.echo_payload(&payload)?;
         rtts.push(t.elapsed());
     }
     client.shutdown_write()?;
@@ -168,6 +171,7 @@ fn sink(
     count: u64,
     file: Option<PathBuf>,
 ) -> anyhow::Result<()> {
+    client.set_service(Service::Sink);
     let mut tally = SinkTally::new();
     let started = Instant::now();
     match file {
@@ -186,10 +190,10 @@ fn sink(
             }
         }
         None => {
-            let payload: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let payload = Payload::pattern(size);
             for _ in 0..count {
-                client.send_frame(&payload)?;
-                tally.add(&payload);
+                client.send_payload(&payload)?;
+                count_pattern(&mut tally, &payload);
             }
         }
     }
@@ -203,6 +207,17 @@ fn sink(
         summary.bytes as f64 / secs / 1e6
     );
     Ok(())
+}
+
+/// Counts one frame of `payload` in `tally`, piece by piece (never whole).
+fn count_pattern(tally: &mut SinkTally, payload: &Payload) {
+    let mut at = 0;
+    while at < payload.len() {
+        let piece = payload.piece(at, usize::MAX);
+        tally.add_bytes(piece);
+        at += piece.len();
+    }
+    tally.end_frame();
 }
 
 /// Fills `buf` as far as the reader allows; 0 only at end of file.

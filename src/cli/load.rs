@@ -262,13 +262,12 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
             )));
         }
     }
-    // The payload and its frame, and per connection a frame queued to send
-    // and a reply (measured: 4 connections of 64 MiB peaked at 644 MiB in
-    // the non-blocking engine, 10 copies).
-    let copies = (args.connections as u64)
-        .saturating_mul(2)
-        .saturating_add(2);
-    bounds::fits_in_memory((args.size as u64).saturating_mul(copies), || {
+    // Every connection's client session streams its frames through fixed
+    // buffers, and the payload is a pattern computed as it is sent: what a
+    // run holds grows with the connections, not with --size.
+    let per_connection = sockmodes_common::ClientSession::memory_bound() as u64;
+    let needed = (args.connections as u64).saturating_mul(per_connection);
+    bounds::fits_in_memory(needed, || {
         format!(
             "--size {} with {}",
             args.size,

@@ -14,18 +14,15 @@
 //! start line whether the run has given up ([`Start::give_up_at`]). A
 //! message still owed then is counted as unanswered, with its age.
 
-use std::io::{self, Write};
-use std::net::TcpStream;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_blocking::{Client, ClientOptions};
-use sockmodes_common::client::{check_echo, check_sink};
-use sockmodes_common::{interrupted, timed_out, ClientError, Service, SinkTally};
+use sockmodes_blocking::{Client, ClientDriver, ClientOptions};
+use sockmodes_common::{timed_out, ClientError, ClientEvent, Service};
 
-use super::account::{Ledger, Trouble};
+use super::account::{Clock, ConnAccount, Ledger, Trouble};
 use super::record::{until, Recorder, Window};
 use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 
@@ -125,23 +122,13 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     })
 }
 
-/// How a wait for the server ended, when it did not fail.
-enum Waited<T> {
-    Got(T),
-    /// The server closed the connection.
-    Closed,
-    /// The run gave up first.
-    GaveUp,
-}
-
 /// One connection, once connected.
 struct Conn<'a> {
     run: &'a Start,
     shard: &'a Mutex<Recorder>,
     client: Client,
-    ledger: Ledger,
+    account: ConnAccount,
     start: Instant,
-    settled: bool,
 }
 
 impl Conn<'_> {
@@ -151,82 +138,51 @@ impl Conn<'_> {
             .expect("no worker panicked while recording")
     }
 
+    fn clock(&self) -> Clock {
+        Clock {
+            start: self.start,
+            window: self.run.window(),
+        }
+    }
+
     /// The oldest message in flight was answered (echo) now.
-    fn answered(&mut self, bytes: usize) {
-        let (window, now) = (self.run.window(), Instant::now());
-        let had_first = self.ledger.has_first_answer();
+    fn answered(&mut self, bytes: usize) -> bool {
+        let (clock, now) = (self.clock(), Instant::now());
         let mut rec = self
             .shard
             .lock()
             .expect("no worker panicked while recording");
-        let before = rec.messages;
-        self.ledger
-            .answered(self.start, window, now, bytes, &mut rec);
-        let counted = rec.messages - before;
-        drop(rec);
-        self.run.progress.fetch_add(counted, Ordering::Relaxed);
-        if !had_first {
-            self.settle();
-        }
+        self.account.answered(self.run, clock, now, bytes, &mut rec)
     }
 
     /// Sink: the socket took a frame due at `due`, now.
     fn taken(&mut self, due: Instant, bytes: usize) {
-        let (window, now) = (self.run.window(), Instant::now());
+        let (clock, now) = (self.clock(), Instant::now());
         let mut rec = self
             .shard
             .lock()
             .expect("no worker panicked while recording");
-        self.ledger
-            .frame_taken(self.start, window, due, now, bytes, &mut rec);
-        drop(rec);
-        self.run.progress.fetch_add(1, Ordering::Relaxed);
-        self.settle();
-    }
-
-    /// Tells the start line this connection no longer holds up the warm-up.
-    fn settle(&mut self) {
-        if !self.settled {
-            self.settled = true;
-            self.run.settle();
-        }
+        self.account
+            .taken(self.run, clock, (due, now), bytes, &mut rec);
     }
 
     /// The server ended the connection.
     fn trouble(&mut self, trouble: Trouble) {
-        self.ledger.trouble(trouble, Instant::now());
-        self.settle();
+        self.account.trouble(self.run, trouble, Instant::now());
     }
 
-    /// Writes a whole frame, in ticks, until the run gives up.
-    fn write_frame(&mut self) -> io::Result<bool> {
-        let mut buf = &self.run.frame[..];
-        let mut stream: &TcpStream = self.client.stream();
-        while !buf.is_empty() {
-            match stream.write(buf) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => buf = &buf[n..],
-                Err(e) if interrupted(&e) => {}
-                Err(e) if timed_out(&e) => {
-                    if Instant::now() >= self.run.give_up_at() {
-                        return Ok(false);
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(true)
-    }
-
-    /// Waits for one frame, in ticks, until the run gives up.
-    fn recv<T>(&mut self, mut f: impl FnMut(&[u8]) -> T) -> Result<Waited<T>, ClientError> {
+    /// Drives the client with `f` in ticks until it succeeds, fails, or the
+    /// run gives up (`Ok(None)`): a tick that timed out keeps its place.
+    fn ticks<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Client) -> Result<T, ClientError>,
+    ) -> Result<Option<T>, ClientError> {
         loop {
-            match self.client.recv_with(&mut f) {
-                Ok(Some(t)) => return Ok(Waited::Got(t)),
-                Ok(None) => return Ok(Waited::Closed),
+            match f(&mut self.client) {
+                Ok(t) => return Ok(Some(t)),
                 Err(ClientError::Socket(e)) if timed_out(&e.io) => {
                     if Instant::now() >= self.run.give_up_at() {
-                        return Ok(Waited::GaveUp);
+                        return Ok(None);
                     }
                 }
                 Err(e) => return Err(e),
@@ -243,7 +199,8 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
         max_frame: config.max_frame,
         ..ClientOptions::default()
     };
-    let client = Client::connect(config.addr, &options).and_then(|c| {
+    let client = Client::connect(config.addr, &options).and_then(|mut c| {
+        c.set_service(config.service);
         let ticks = c
             .stream()
             .set_read_timeout(Some(TICK))
@@ -272,9 +229,8 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
         run,
         shard,
         client,
-        ledger: Ledger::new(i),
+        account: ConnAccount::new(i),
         start,
-        settled: false,
     };
     let schedule = config.rate.map(|rate| {
         Schedule::new(
@@ -289,8 +245,8 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
         Service::Sink => sink(&mut conn, &mut sends),
         _ => echo(&mut conn, &mut sends),
     }
-    conn.settle();
-    (None, conn.ledger.finish(Instant::now()))
+    conn.account.settle(run);
+    (None, conn.account.ledger.finish(Instant::now()))
 }
 
 /// When the next message is due.
@@ -338,90 +294,87 @@ impl Sends {
     }
 }
 
-/// Echo: send, wait for the answer, check it, count it.
+/// Echo: send, wait for the answer (the session checks it), count it.
 fn echo(conn: &mut Conn<'_>, sends: &mut Sends) {
     let run = conn.run;
-    let (addr, payload) = (run.config.addr, &run.payload[..]);
     while let Some(due) = sends.next(conn) {
-        conn.ledger.sent(due);
-        let failure = match conn.write_frame() {
-            Ok(true) => match conn.recv(|reply| check_echo(addr, payload, reply)) {
-                Ok(Waited::Got(Ok(()))) => {
-                    conn.answered(payload.len());
+        conn.account.ledger.sent(due);
+        let answer = match conn.client.send(&run.payload) {
+            Ok(_) => conn.ticks(Client::next_event),
+            Err(e) => Err(e),
+        };
+        let failure = match answer {
+            Ok(Some(ClientEvent::Answered { bytes, .. })) => {
+                if conn.answered(bytes) {
                     continue;
                 }
-                Ok(Waited::Got(Err(e))) | Err(e) => Some(Trouble::of(&e)),
-                Ok(Waited::Closed) => Some(Trouble::Closed),
-                Ok(Waited::GaveUp) => None,
-            },
-            Ok(false) => None,
-            Err(e) => Some(Trouble::of(&io_error(addr, e))),
+                break;
+            }
+            Ok(Some(ClientEvent::Closed)) => Some(Trouble::Closed),
+            Ok(Some(_)) => Some(Trouble::Other),
+            Err(e) => Some(Trouble::of(&e)),
+            Ok(None) => None,
         };
         match failure {
             Some(trouble) => conn.trouble(trouble),
-            None => tracing::debug!(connection = conn.ledger.index(), "no answer; gave up"),
+            None => tracing::debug!(
+                connection = conn.account.ledger.index(),
+                "no answer; gave up"
+            ),
         }
         break;
     }
     run.wait_window_closed();
-    if !conn.ledger.ended() && !conn.ledger.owes() {
+    let ledger = &mut conn.account.ledger;
+    if !ledger.ended() && !ledger.owes() {
         // Served: shut the sending side, as the mio engine does.
-        conn.ledger.shut();
+        ledger.shut();
         let _ = conn.client.shutdown_write();
     }
 }
 
-/// A send failure as a client error (to classify it).
-fn io_error(addr: std::net::SocketAddr, e: io::Error) -> ClientError {
-    let mode = sockmodes_common::Mode::Blocking;
-    sockmodes_common::SocketError::new(sockmodes_common::Op::Send, addr, mode, e).into()
-}
-
 /// Sink: send frames (each is timed once the socket took it), then ask for
-/// the server's summary; the frames count only once it confirms them.
+/// the server's summary; the frames count only once it confirms them (the
+/// session checks it against what it sent).
 fn sink(conn: &mut Conn<'_>, sends: &mut Sends) {
     let run = conn.run;
-    let (addr, payload) = (run.config.addr, &run.payload[..]);
-    let mut tally = SinkTally::new();
     while let Some(due) = sends.next(conn) {
-        match conn.write_frame() {
-            Ok(true) => {}
-            Ok(false) => {
+        let taken = match conn.client.send(&run.payload) {
+            Ok(_) => conn.ticks(Client::flush),
+            Err(e) => Err(e),
+        };
+        match taken {
+            Ok(Some(())) => conn.taken(due, run.payload.len()),
+            Ok(None) => {
                 // Gave up with a frame not taken: it is owed too.
-                conn.ledger.frame_stuck(due);
+                conn.account.ledger.frame_stuck(due);
                 break;
             }
             Err(e) => {
                 tracing::debug!(error = %e, "sink send failed");
-                conn.trouble(Trouble::of(&io_error(addr, e)));
+                conn.trouble(Trouble::of(&e));
                 return;
             }
         }
-        tally.add(payload);
-        conn.taken(due, payload.len());
     }
     run.wait_window_closed();
     if Instant::now() >= run.give_up_at() {
         return; // never taken: owed, counted by the ledger
     }
-    conn.ledger.summary_asked(Instant::now());
-    let summary = match conn.client.shutdown_write() {
-        Ok(()) => conn.recv(|s| check_sink(addr, tally.summary(), s)),
-        Err(e) => Err(e),
-    };
-    match summary {
-        Ok(Waited::Got(Ok(_))) => {
-            let mut rec = conn
-                .shard
-                .lock()
-                .expect("no worker panicked while recording");
-            conn.ledger.confirmed(&mut rec);
+    conn.account.ledger.summary_asked(Instant::now());
+    conn.client.session().finish_sending();
+    match conn.ticks(Client::next_event) {
+        Ok(Some(ClientEvent::Summary(_))) => {
+            let shard = conn.shard;
+            let mut rec = shard.lock().expect("no worker panicked while recording");
+            conn.account.ledger.confirmed(&mut rec);
         }
-        Ok(Waited::Got(Err(e))) | Err(e) => {
+        Ok(Some(ClientEvent::Closed)) => conn.trouble(Trouble::Closed),
+        Ok(Some(_)) => conn.trouble(Trouble::Other),
+        Err(e) => {
             tracing::debug!(error = %e, "sink summary failed");
             conn.trouble(Trouble::of(&e));
         }
-        Ok(Waited::Closed) => conn.trouble(Trouble::Closed),
-        Ok(Waited::GaveUp) => {}
+        Ok(None) => {}
     }
 }

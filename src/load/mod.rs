@@ -210,7 +210,14 @@ pub fn run(config: &LoadConfig, progress: Arc<AtomicU64>) -> Result<Run, LoadErr
     validate(config)?;
     let outcome = match config.mode {
         IoMode::Blocking => blocking::run(config, &progress)?,
-        IoMode::NonBlocking => nonblocking::run(config, &progress)?,
+        IoMode::NonBlocking => {
+            nonblocking::run::<sockmodes_nonblocking::multi::MultiClient>(config, &progress)?
+        }
+        #[cfg(target_os = "linux")]
+        IoMode::Completion => {
+            nonblocking::run::<sockmodes_completion::client::Multi>(config, &progress)?
+        }
+        #[cfg(not(target_os = "linux"))]
         IoMode::Completion => return Err(LoadError::NoEngine),
     };
     Ok(Run::new(config, outcome))
@@ -250,10 +257,4 @@ pub(crate) struct Outcome {
     pub threads: usize,
     /// The start line: the window's wall-clock start and the CPU use.
     pub start: Arc<Start>,
-}
-
-/// The payload every connection sends: position-dependent bytes, so a reply
-/// with bytes out of place does not compare equal.
-pub(crate) fn payload(size: usize) -> Vec<u8> {
-    (0..size).map(|i| (i % 251) as u8).collect()
 }

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{interrupted, would_block};
+use sockmodes_common::{interrupted, would_block, Payload};
 
 use super::cpu::{process_cpu_time, CpuWindow};
 use super::record::until;
@@ -64,7 +64,7 @@ pub fn run(
         .map_or(1, usize::from)
         .min(connections);
     let mut frame = Vec::with_capacity(size + 4);
-    encode_frame(&mut frame, &super::payload(size)).map_err(io::Error::other)?;
+    encode_frame(&mut frame, &Payload::pattern(size).to_vec()).map_err(io::Error::other)?;
     let start = Instant::now() + Duration::from_millis(200);
     let from = start + warmup;
     let to = from + duration;

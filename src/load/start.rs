@@ -21,7 +21,7 @@ use std::sync::{Arc, Barrier, Condvar, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
-use sockmodes_common::frame::encode_frame;
+use sockmodes_common::Payload;
 
 use super::cpu::{process_cpu_time, CpuWindow};
 use super::record::{until, Window};
@@ -44,9 +44,9 @@ const CLOSE_WAIT: Duration = Duration::from_secs(30);
 /// What every worker of one run shares.
 pub(crate) struct Start {
     pub config: LoadConfig,
-    pub payload: Vec<u8>,
-    /// The payload as one whole frame (header and payload), written in one call.
-    pub frame: Vec<u8>,
+    /// What every connection sends: the pattern, computed as it is sent
+    /// and never held (`Payload::pattern`), so `--size` costs no memory.
+    pub payload: Payload,
     pub progress: Arc<AtomicU64>,
     barrier: Barrier,
     t0: OnceLock<(Instant, SystemTime)>,
@@ -64,12 +64,8 @@ impl Start {
     /// A start line for `workers` workers (and the monitor) driving
     /// `config.connections` connections.
     pub fn new(config: &LoadConfig, workers: usize, progress: Arc<AtomicU64>) -> Arc<Start> {
-        let payload = super::payload(config.size);
-        let mut frame = Vec::with_capacity(payload.len() + 4);
-        encode_frame(&mut frame, &payload).expect("the size was checked against the frame limit");
         let start = Arc::new(Start {
-            payload,
-            frame,
+            payload: Payload::pattern(config.size),
             config: config.clone(),
             progress,
             barrier: Barrier::new(workers + 1),

@@ -4,11 +4,11 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll};
-use sockmodes_common::frame::Decoder;
+use sockmodes_common::client::retry_refused;
+use sockmodes_common::client_session::Exchange;
 use sockmodes_common::{would_block, ClientError, Mode, Op, SocketError};
 
 use super::{NbClient, NbOptions, WouldBlockCounts, ME};
@@ -36,7 +36,7 @@ impl NbClient {
             connected: false,
             nodelay: options.nodelay,
             timeout: options.timeout,
-            decoder: Decoder::new(options.max_frame),
+            x: Exchange::new(addr, options.max_frame),
             counts: WouldBlockCounts::default(),
             wakeups: 0,
         })
@@ -49,21 +49,12 @@ impl NbClient {
     /// `ConnectionRefusedError` (from `take_error` after the event),
     /// `TimeoutError`, ...
     pub fn connect(addr: SocketAddr, options: &NbOptions) -> Result<NbClient, ClientError> {
-        let mut backoff = options.retry_backoff;
-        let mut attempt = 0;
-        loop {
+        let attempt = || {
             let mut client = NbClient::connect_start(addr, options)?;
-            match client.wait_connected() {
-                Ok(()) => return Ok(client),
-                Err(e) if blocking_refused(&e) && attempt < options.retries => {
-                    attempt += 1;
-                    tracing::info!(%addr, attempt, of = options.retries, wait = ?backoff, "connection refused; retrying");
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+            client.wait_connected().map(|()| client)
+        };
+        let (first, retries) = (options.retry_backoff, options.retries);
+        retry_refused(addr, first, retries, attempt, std::thread::sleep)
     }
 
     /// Checks once, without waiting, whether the handshake finished:
@@ -105,8 +96,4 @@ impl NbClient {
         }
         Ok(())
     }
-}
-
-fn blocking_refused(e: &ClientError) -> bool {
-    e.exception() == Some(sockmodes_common::PyException::ConnectionRefusedError)
 }

@@ -8,32 +8,32 @@
 //! send), and a connect is visibly in progress until a WRITABLE event, after
 //! which `take_error` reveals a refusal (`ConnectionRefusedError`).
 //!
-//! The convenience calls (`echo`, `send_message`, `sink_upload`) are built on
-//! those: on WouldBlock they sleep in `Poll::poll` until the socket is ready,
-//! never in a busy loop, and they count every WouldBlock they met.
+//! The convenience calls (`echo`, `send_message`, `sink_upload`) drive a
+//! [`ClientSession`](sockmodes_common::ClientSession) (`common`), which holds the protocol's rules: on
+//! WouldBlock they sleep in `Poll::poll` until the socket is ready, never in
+//! a busy loop, and they count every WouldBlock they met. They read while
+//! they write (`drive.rs`), so a frame of any size streams through.
 //!
-//! Each WouldBlock-visible call sits next to the convenience call built on
-//! it, which is the lesson of the file; the connect, visibly in progress
-//! until an event says how it ended, is in `connect.rs`; what the calls
+//! The WouldBlock-visible calls and the convenience calls are here; the
+//! driving of the session in `drive.rs`; the connect, visibly in progress
+//! until an event says how it ended, in `connect.rs`; what the calls
 //! return, and the options, in `types.rs`.
 
-use std::io::{self, Read, Write};
+use std::io;
 
 mod connect;
+mod drive;
 mod types;
 
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 pub use types::{NbOptions, TryRecv, TrySend, WouldBlockCounts};
 
+use drive::{recv_once, send_once};
 use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
-use sockmodes_common::client::{check_echo, check_sink, confirm_wait, send_counted};
-use sockmodes_common::frame::{encode_frame, Decoder};
-use sockmodes_common::{
-    interrupted, would_block, ClientError, MessageReceipt, Mode, Op, SinkSummary, SinkTally,
-    SocketError,
-};
+use sockmodes_common::client_session::Exchange;
+use sockmodes_common::{interrupted, ClientError, Mode, Op, SocketError};
 use sockmodes_os::net;
 
 const ME: Token = Token(0);
@@ -47,7 +47,7 @@ pub struct NbClient {
     connected: bool,
     nodelay: bool,
     timeout: Option<Duration>,
-    decoder: Decoder,
+    x: Exchange,
     counts: WouldBlockCounts,
     wakeups: u64,
 }
@@ -58,19 +58,7 @@ impl NbClient {
     /// # Errors
     /// A failed send (reset, broken pipe), classified.
     pub fn try_send(&mut self, bytes: &[u8]) -> Result<TrySend, ClientError> {
-        loop {
-            match self.stream.write(bytes) {
-                Ok(n) => return Ok(TrySend::Sent(n)),
-                Err(e) if would_block(&e) => {
-                    self.counts.send += 1;
-                    return Ok(TrySend::WouldBlock);
-                }
-                Err(e) if interrupted(&e) => {}
-                Err(e) => {
-                    return Err(SocketError::new(Op::Send, self.peer, Mode::NonBlocking, e).into())
-                }
-            }
-        }
+        send_once(&mut self.stream, &mut self.counts, self.peer, bytes)
     }
 
     /// One non-blocking receive attempt.
@@ -78,20 +66,7 @@ impl NbClient {
     /// # Errors
     /// A failed recv (reset), classified.
     pub fn try_recv(&mut self, buf: &mut [u8]) -> Result<TryRecv, ClientError> {
-        loop {
-            match self.stream.read(buf) {
-                Ok(0) => return Ok(TryRecv::Closed),
-                Ok(n) => return Ok(TryRecv::Data(n)),
-                Err(e) if would_block(&e) => {
-                    self.counts.recv += 1;
-                    return Ok(TryRecv::WouldBlock);
-                }
-                Err(e) if interrupted(&e) => {}
-                Err(e) => {
-                    return Err(SocketError::new(Op::Recv, self.peer, Mode::NonBlocking, e).into())
-                }
-            }
-        }
+        recv_once(&mut self.stream, &mut self.counts, self.peer, buf)
     }
 
     fn deadline(&self) -> Option<Instant> {
@@ -141,183 +116,6 @@ impl NbClient {
                 return Ok(());
             }
         }
-    }
-
-    /// Sends all of `bytes`, waiting for writability after each partial send.
-    ///
-    /// # Errors
-    /// Socket failures, `TimeoutError`.
-    pub fn send_all(&mut self, mut bytes: &[u8]) -> Result<(), ClientError> {
-        let deadline = self.deadline();
-        while !bytes.is_empty() {
-            match self.try_send(bytes)? {
-                TrySend::Sent(n) => bytes = &bytes[n..],
-                TrySend::WouldBlock => self.wait(Op::Send, deadline)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends one frame (header and payload in one buffer).
-    ///
-    /// # Errors
-    /// Socket failures, `TimeoutError`, [`ClientError::TooLarge`].
-    pub fn send_frame(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        let mut wire = Vec::new();
-        encode_frame(&mut wire, payload).map_err(|_| ClientError::TooLarge {
-            len: payload.len(),
-            max: u32::MAX as usize,
-        })?;
-        self.send_all(&wire)
-    }
-
-    /// Reads whatever has arrived into the decoder, without waiting.
-    fn read_available(&mut self) -> Result<(), ClientError> {
-        let peer = self.peer;
-        loop {
-            match self.stream.read(self.decoder.read_space()) {
-                // End of stream: `fill_frame` reports it after the send.
-                Ok(0) => return Ok(()),
-                Ok(n) => self.decoder.filled(n),
-                Err(e) if would_block(&e) => {
-                    self.counts.recv += 1;
-                    return Ok(());
-                }
-                Err(e) if interrupted(&e) => {}
-                Err(e) => return Err(SocketError::new(Op::Recv, peer, Mode::NonBlocking, e).into()),
-            }
-        }
-    }
-
-    /// Receives until a whole frame is buffered; `Ok(false)` on a clean close.
-    fn fill_frame(&mut self) -> Result<bool, ClientError> {
-        let deadline = self.deadline();
-        let peer = self.peer;
-        let protocol = |source| ClientError::Protocol { addr: peer, source };
-        while !self.decoder.frame_ready().map_err(protocol)? {
-            let space = self.decoder.read_space();
-            match self.stream.read(space) {
-                Ok(0) => {
-                    self.decoder.finish().map_err(protocol)?;
-                    return Ok(false);
-                }
-                Ok(n) => self.decoder.filled(n),
-                Err(e) if would_block(&e) => {
-                    self.counts.recv += 1;
-                    self.wait(Op::Recv, deadline)?;
-                }
-                Err(e) if interrupted(&e) => {}
-                Err(e) => return Err(SocketError::new(Op::Recv, peer, Mode::NonBlocking, e).into()),
-            }
-        }
-        Ok(true)
-    }
-
-    /// Receives one frame; `None` on a clean close between frames.
-    ///
-    /// # Errors
-    /// Socket and protocol failures, `TimeoutError`.
-    pub fn recv_frame(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
-        if !self.fill_frame()? {
-            return Ok(None);
-        }
-        Ok(self.decoder.next_frame().ok().flatten().map(<[u8]>::to_vec))
-    }
-
-    /// One echo round trip, checked byte for byte.
-    ///
-    /// # Errors
-    /// Socket and protocol failures, [`ClientError::EchoMismatch`].
-    pub fn echo(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        // The servers stream: they echo a large frame while it arrives, so
-        // the reply is read while the frame is still being sent. (Sending
-        // all first would fill both sides' buffers and stall both.)
-        let mut wire = Vec::new();
-        encode_frame(&mut wire, payload).map_err(|_| ClientError::TooLarge {
-            len: payload.len(),
-            max: u32::MAX as usize,
-        })?;
-        let deadline = self.deadline();
-        let mut rest = &wire[..];
-        while !rest.is_empty() {
-            match self.try_send(rest)? {
-                TrySend::Sent(n) => rest = &rest[n..],
-                TrySend::WouldBlock => {
-                    self.read_available()?;
-                    self.wait_for(Op::Send, deadline, true)?;
-                }
-            }
-        }
-        if !self.fill_frame()? {
-            return Err(ClientError::Closed { addr: self.peer });
-        }
-        let reply = self.decoder.next_frame().ok().flatten().unwrap_or_default();
-        check_echo(self.peer, payload, reply)
-    }
-
-    /// Shuts down the write side.
-    ///
-    /// # Errors
-    /// The OS error, classified.
-    pub fn shutdown_write(&mut self) -> Result<(), ClientError> {
-        self.stream
-            .shutdown(Shutdown::Write)
-            .map_err(|e| SocketError::new(Op::Send, self.peer, Mode::NonBlocking, e).into())
-    }
-
-    /// `message` service: sends, shuts down the write side, and waits up to
-    /// a second for the server's close.
-    ///
-    /// # Errors
-    /// Socket failures (a reset means the server refused it).
-    pub fn send_message(&mut self, message: &[u8]) -> Result<MessageReceipt, ClientError> {
-        self.send_all(message)?;
-        self.shutdown_write()?;
-        let deadline = Some(Instant::now() + confirm_wait(self.timeout));
-        let mut scratch = [0u8; 512];
-        let confirmed = loop {
-            match self.try_recv(&mut scratch)? {
-                TryRecv::Closed => break true,
-                TryRecv::Data(_) => {}
-                TryRecv::WouldBlock => match self.wait(Op::Recv, deadline) {
-                    Ok(()) => {}
-                    Err(ClientError::Socket(e)) if e.io.kind() == io::ErrorKind::TimedOut => {
-                        break false
-                    }
-                    Err(e) => return Err(e),
-                },
-            }
-        };
-        Ok(MessageReceipt {
-            bytes: message.len(),
-            confirmed,
-        })
-    }
-
-    /// `sink` service: sends every frame, shuts down the write side, and checks
-    /// the server's summary.
-    ///
-    /// # Errors
-    /// Socket and protocol failures, [`ClientError::SinkMismatch`].
-    pub fn sink_upload<'a, I>(&mut self, frames: I) -> Result<SinkSummary, ClientError>
-    where
-        I: IntoIterator<Item = &'a [u8]>,
-    {
-        let tally = send_counted(frames, |frame| self.send_frame(frame))?;
-        self.finish_sink(&tally)
-    }
-
-    /// Ends a sink upload whose frames were counted in `sent`.
-    ///
-    /// # Errors
-    /// Socket and protocol failures, [`ClientError::SinkMismatch`].
-    pub fn finish_sink(&mut self, sent: &SinkTally) -> Result<SinkSummary, ClientError> {
-        self.shutdown_write()?;
-        if !self.fill_frame()? {
-            return Err(ClientError::Closed { addr: self.peer });
-        }
-        let payload = self.decoder.next_frame().ok().flatten().unwrap_or_default();
-        check_sink(self.peer, sent.summary(), payload)
     }
 
     /// Sleeps in `poll` for up to `duration` waiting for this socket to become

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use sockmodes_common::sys::code;
 use sockmodes_common::{classify, ClientError, Mode, PyException, Service};
-use sockmodes_nonblocking::{NbClient, NbOptions, TryRecv};
+use sockmodes_nonblocking::{ClientDriver, NbClient, NbOptions, TryRecv};
 
 use super::{micros, millis, pair, server, step, Ctx, Step};
 use crate::IoMode;

@@ -53,7 +53,7 @@ fn echo_traffic(addr: SocketAddr, connections: usize, trips: u64) -> anyhow::Res
                         done += 1;
                     }
                 }
-                Event::Frame(_) => {
+                Event::Answered { .. } => {
                     answered += 1;
                     left[id] -= 1;
                     if left[id] == 0 || out.send_frame(b"ping").is_err() {

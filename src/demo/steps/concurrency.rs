@@ -168,7 +168,7 @@ fn serve_many(bin: &Path, mode: &str, n: usize) -> anyhow::Result<Served> {
     }
     while done < multi.len() && Instant::now() < deadline {
         multi.poll(Some(Duration::from_millis(100)), |id, event, out| {
-            if let Event::Frame(_) = event {
+            if let Event::Answered { .. } = event {
                 left[id] -= 1;
                 // Done when its round trips are, or when it cannot send more.
                 if left[id] == 0 || out.send_frame(b"ping").is_err() {

@@ -58,7 +58,7 @@ fn poll_until(
     clients: &mut MultiClient,
     deadline: Instant,
     what: &str,
-    mut on: impl FnMut(usize, Event<'_>) -> anyhow::Result<()>,
+    mut on: impl FnMut(usize, Event) -> anyhow::Result<()>,
     until: impl Fn() -> bool,
 ) -> anyhow::Result<()> {
     let mut failed = Ok(());
@@ -89,7 +89,7 @@ fn two_clients(work: Work, offload: usize) -> anyhow::Result<Answers> {
     let a = clients.connect(srv.local_addr())?;
     let b = clients.connect(srv.local_addr())?;
     let connected = Cell::new(0);
-    let on_connect = |_, event: Event<'_>| match event {
+    let on_connect = |_, event: Event| match event {
         Event::Connected => {
             connected.set(connected.get() + 1);
             Ok(())
@@ -109,10 +109,11 @@ fn two_clients(work: Work, offload: usize) -> anyhow::Result<Answers> {
     let b_sent = t0.elapsed();
     clients.with_outbox(b, |out| out.send_frame(b"B"))?;
     let answered: [Cell<Option<Duration>>; 2] = Default::default();
-    let on_answer = |id: usize, event: Event<'_>| {
+    let on_answer = |id: usize, event: Event| {
         let (slot, sent): (_, &[u8]) = if id == a { (0, b"A") } else { (1, b"B") };
         match event {
-            Event::Frame(echo) if echo == sent => {
+            // The session checked the echo against what was sent.
+            Event::Answered { bytes, .. } if bytes == sent.len() => {
                 answered[slot].set(Some(t0.elapsed()));
                 Ok(())
             }

@@ -17,6 +17,8 @@
 //!   apart ([`Recorder::after_window`]).
 //! - A sink frame counts when the server's summary confirms it: until then
 //!   it is owed, like an echo not yet answered.
+//! - What a connection's events do to the run (the progress counter, the
+//!   start line) is [`ConnAccount`] (`conn.rs`), also one for both engines.
 //! - A connection ends in exactly one [`Ending`]; every ending but
 //!   [`Ending::Served`] is one error. What it still owed then is
 //!   **unanswered**, with the age of the oldest (not for a rejected
@@ -29,6 +31,10 @@ use sockmodes_common::{ClientError, PyException};
 
 use super::fairness::ConnTally;
 use super::record::{Recorder, Window};
+
+mod conn;
+
+pub(crate) use conn::{Clock, ConnAccount};
 
 /// Why a connection ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -4,14 +4,14 @@
 
 use std::time::{Duration, Instant};
 
+use sockmodes_common::client_session::ConnEvent as Event;
 use sockmodes_common::ClientError;
-use sockmodes_nonblocking::multi::{Event, MultiClient};
 
-use super::super::account::{Ledger, Trouble};
+use super::super::account::{ConnAccount, Ledger, Trouble};
 use super::super::fairness::ConnTally;
 use super::super::record::until;
 use super::super::{LoadError, Start};
-use super::ConnState;
+use super::{ConnState, Connections};
 
 /// How long a loop waits for its handshakes.
 ///
@@ -28,7 +28,7 @@ pub(super) type Connected = (Vec<ConnState>, Vec<ConnTally>, Option<ClientError>
 /// start line at once (they will never be answered): a reset during the
 /// handshake is a rejection, anything else never connected.
 pub(super) fn connect_all(
-    multi: &mut MultiClient,
+    multi: &mut impl Connections,
     share: &[usize],
     run: &Start,
 ) -> Result<Connected, LoadError> {
@@ -42,7 +42,7 @@ pub(super) fn connect_all(
                 if states.len() <= id {
                     states.resize_with(id + 1, ConnState::default);
                 }
-                states[id].ledger = Ledger::new(index);
+                states[id].account = ConnAccount::new(index);
                 states[id].made = true;
                 pending += 1;
             }
@@ -68,14 +68,13 @@ pub(super) fn connect_all(
             // limit resets what it accepted).
             Event::Failed(e) => states[id].end(Trouble::of(&e)),
             Event::Closed => states[id].end(Trouble::Closed),
-            Event::Frame(_) => states[id].end(Trouble::Other),
+            Event::Answered { .. } | Event::Summary(_) => states[id].end(Trouble::Other),
         })?;
     }
     for st in states.iter_mut().filter(|s| s.made && !s.connected) {
         st.refused.get_or_insert(Trouble::Other);
         st.done = true;
-        st.settled = true;
-        run.settle();
+        st.account.settle(run);
     }
     for _ in &lost {
         run.settle();

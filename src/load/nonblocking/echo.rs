@@ -3,13 +3,11 @@
 //! window closed and nothing is owed, shut the connection: it is served).
 
 use std::cmp::Reverse;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use sockmodes_common::client_session::Outbox;
 use sockmodes_common::ClientError;
-use sockmodes_nonblocking::multi::Outbox;
 
-use super::super::account::Trouble;
 use super::Driver;
 
 impl Driver<'_> {
@@ -31,7 +29,7 @@ impl Driver<'_> {
         let Some(s) = st.schedule.as_mut() else {
             return Ok(());
         };
-        while st.ledger.in_flight() < limit && !closed {
+        while st.account.ledger.in_flight() < limit && !closed {
             let at = s.due();
             if window.is_some_and(|w| at >= w.to) {
                 break;
@@ -43,37 +41,25 @@ impl Driver<'_> {
                 }
                 break;
             }
-            out.send_frame(&run.payload)?;
-            st.ledger.sent(s.take());
+            out.send(&run.payload)?;
+            st.account.ledger.sent(s.take());
         }
         Ok(())
     }
 
-    pub(super) fn on_echo(&mut self, id: usize, frame: &[u8], out: &mut Outbox<'_>) {
+    /// An answer (checked by the session) of `bytes` arrived on `id`.
+    pub(super) fn on_echo(&mut self, id: usize, bytes: usize, out: &mut Outbox<'_>) {
         let now = Instant::now();
-        if frame != self.payload() {
-            self.states[id].ledger.trouble(Trouble::Other, now);
-            self.finish(id);
-            return;
-        }
-        let before = self.rec.messages;
-        let (start, window) = (self.start, self.window);
+        let clock = self.clock();
         let st = &mut self.states[id];
-        if st
-            .ledger
-            .answered(start, window, now, frame.len(), &mut self.rec)
-            .is_none()
+        if !st
+            .account
+            .answered(self.run, clock, now, bytes, &mut self.rec)
         {
-            // An answer nobody asked for.
-            st.ledger.trouble(Trouble::Other, now);
-            self.finish(id);
+            self.finish(id); // an answer nobody asked for
             return;
         }
-        let counted = self.rec.messages - before;
-        self.run.progress.fetch_add(counted, Ordering::Relaxed);
-        self.settle(id);
         let sending = !self.window_closed && self.window.is_none_or(|w| now < w.to);
-        let st = &mut self.states[id];
         if st.schedule.is_some() {
             if let Err(e) = self.pump(id, now, out) {
                 self.fail(id, &e);
@@ -81,8 +67,8 @@ impl Driver<'_> {
             }
         } else if sending {
             // Closed loop: the answer releases the next send.
-            match out.send_frame(&self.run.payload) {
-                Ok(()) => st.ledger.sent(now),
+            match out.send(&self.run.payload) {
+                Ok(_) => st.account.ledger.sent(now),
                 Err(e) => {
                     self.fail(id, &e);
                     return;
@@ -90,7 +76,7 @@ impl Driver<'_> {
             }
         }
         let st = &self.states[id];
-        if self.window_closed && !st.ledger.owes() && !st.shut {
+        if self.window_closed && !st.account.ledger.owes() && !st.shut {
             out.shutdown_write();
             self.served(id);
         }

@@ -1,5 +1,7 @@
-//! Non-blocking load: a few threads, each one `MultiClient` (one `Poll`)
-//! driving its share of the connections.
+//! Non-blocking and completion load: a few threads, each one
+//! many-connection driver (a mio `Poll`, or an io_uring on Linux)
+//! driving its share of the connections. The engine is written once over
+//! what both drivers offer (`connections.rs`).
 //!
 //! The loop does work only where there is some: an answer releases the next
 //! closed-loop send from inside the event handler, open-loop sends come off a
@@ -26,17 +28,18 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::client::check_sink;
-use sockmodes_common::{ClientError, Service, SinkTally};
-use sockmodes_nonblocking::multi::{Event, MultiClient, Outbox};
+use sockmodes_common::client_session::{ConnEvent as Event, Outbox};
+use sockmodes_common::{ClientError, Service};
 
 mod connect;
+mod connections;
 mod echo;
 mod sink;
 
 use connect::connect_all;
+pub(crate) use connections::Connections;
 
-use super::account::{Ledger, Trouble};
+use super::account::{Clock, ConnAccount, Ledger, Trouble};
 use super::record::{Recorder, Window};
 use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start, DRAIN_GRACE};
 
@@ -75,22 +78,19 @@ fn in_flight_limit(size: usize) -> usize {
 
 #[derive(Default)]
 pub(super) struct ConnState {
-    /// What it owes and was answered, and how it ended (`account.rs`).
-    ledger: Ledger,
+    /// What it owes and was answered, how it ended, and whether it was
+    /// counted at the start line (`account/`).
+    account: ConnAccount,
     /// A connect was started.
     made: bool,
     connected: bool,
     /// The connect failed: how.
     refused: Option<Trouble>,
-    /// Counted at the start line (answered once, or failed).
-    settled: bool,
     /// Nothing more to drive: it ended, or it was served and shut.
     done: bool,
     schedule: Option<Schedule>,
     /// Its next due time is in the heap.
     in_heap: bool,
-    /// Sink: what was sent, for the summary.
-    tally: SinkTally,
     /// Sink: the frame handed to the socket and when it was due.
     queued: Option<Instant>,
     shut: bool,
@@ -99,12 +99,16 @@ pub(super) struct ConnState {
 impl ConnState {
     /// The server ended it (during connecting, or later).
     fn end(&mut self, trouble: Trouble) {
-        self.ledger.trouble(trouble, Instant::now());
+        self.account.ledger.trouble(trouble, Instant::now());
         self.done = true;
     }
 }
 
-pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
+/// Runs the load on threads each driving one `M`.
+pub(super) fn run<M: Connections>(
+    config: &LoadConfig,
+    progress: &Arc<AtomicU64>,
+) -> Result<Outcome, LoadError> {
     let cores = thread::available_parallelism().map_or(1, usize::from);
     let loops = cores.min(config.connections);
     let start = Start::new(config, loops, Arc::clone(progress));
@@ -116,7 +120,7 @@ pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
         threads.push(
             thread::Builder::new()
                 .name(format!("load-loop-{l}"))
-                .spawn(move || event_loop(&share, &start))?,
+                .spawn(move || event_loop::<M>(&share, &start))?,
         );
     }
     let mut total = Recorder::new();
@@ -166,13 +170,12 @@ struct Driver<'a> {
     limit: usize,
 }
 
-fn event_loop(share: &[usize], run: &Start) -> LoopResult {
+fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
     let config = &run.config;
-    let mut multi = MultiClient::new(config.max_frame)?;
+    let mut multi = M::open(config.service, config.max_frame)?;
     let (mut states, lost, first_error) = connect_all(&mut multi, share, run)?;
     for st in states.iter_mut().filter(|s| s.connected && s.done) {
-        st.settled = true;
-        run.settle();
+        st.account.settle(run);
     }
     let start = run.wait();
     let mut d = Driver {
@@ -228,8 +231,12 @@ fn event_loop(share: &[usize], run: &Start) -> LoopResult {
 }
 
 impl Driver<'_> {
-    fn payload(&self) -> &[u8] {
-        &self.run.payload
+    /// The start line and the window, for the accounting.
+    fn clock(&self) -> Clock {
+        Clock {
+            start: self.start,
+            window: self.window,
+        }
     }
 
     /// The run is over: every connection's tally (`account.rs` decides
@@ -239,20 +246,20 @@ impl Driver<'_> {
         let mut tallies = Vec::with_capacity(self.states.len());
         for st in self.states.iter_mut().filter(|s| s.made) {
             if let Some(trouble) = st.refused {
-                tallies.push(Ledger::unconnected(st.ledger.index(), trouble));
+                tallies.push(Ledger::unconnected(st.account.ledger.index(), trouble));
                 continue;
             }
             if let Some(due) = st.queued.take() {
-                st.ledger.frame_stuck(due);
+                st.account.ledger.frame_stuck(due);
             }
-            tallies.push(st.ledger.finish(now));
+            tallies.push(st.account.ledger.finish(now));
         }
         tallies
     }
 
     /// Closed loop: every connection's first frame. Open loop: every
     /// connection's schedule, phased so they do not send at one instant.
-    fn first_sends(&mut self, multi: &mut MultiClient, start: Instant) {
+    fn first_sends(&mut self, multi: &mut impl Connections, start: Instant) {
         let ids: Vec<usize> = (0..self.states.len())
             .filter(|&id| self.states[id].connected && !self.states[id].done)
             .collect();
@@ -270,8 +277,8 @@ impl Driver<'_> {
                 None if self.sink => {}
                 None => {
                     let payload = &self.run.payload;
-                    match multi.with_outbox(id, |out| out.send_frame(payload)) {
-                        Ok(_) => self.states[id].ledger.sent(start),
+                    match multi.with_outbox(id, |out| out.send(payload).map(drop)) {
+                        Ok(_) => self.states[id].account.ledger.sent(start),
                         Err(e) => self.fail(id, &e),
                     }
                 }
@@ -281,7 +288,7 @@ impl Driver<'_> {
 
     /// Open loop: sends whatever is due by `now` on the connections whose
     /// turn came.
-    fn send_due(&mut self, multi: &mut MultiClient, now: Instant) {
+    fn send_due(&mut self, multi: &mut impl Connections, now: Instant) {
         while let Some(&Reverse((at, id))) = self.due.peek() {
             if at > now {
                 break;
@@ -310,10 +317,15 @@ impl Driver<'_> {
 
     /// Once the window closed: shut the sending side of every connection
     /// that owes nothing more; it is served.
-    fn shut_idle(&mut self, multi: &mut MultiClient) {
+    fn shut_idle(&mut self, multi: &mut impl Connections) {
         for id in 0..self.states.len() {
             let st = &self.states[id];
-            if st.connected && !st.done && !st.shut && !st.ledger.owes() && st.queued.is_none() {
+            if st.connected
+                && !st.done
+                && !st.shut
+                && !st.account.ledger.owes()
+                && st.queued.is_none()
+            {
                 if self.sink {
                     continue; // `sink_step` asks for the summary
                 }
@@ -332,16 +344,15 @@ impl Driver<'_> {
     fn served(&mut self, id: usize) {
         let st = &mut self.states[id];
         st.shut = true;
-        st.ledger.shut();
+        st.account.ledger.shut();
         self.finish(id);
     }
 
-    /// The connection failed on our side of the socket (a write).
+    /// The connection failed (a write, or a rule the server broke).
     fn fail(&mut self, id: usize, e: &ClientError) {
         tracing::debug!(error = %e, "load connection failed");
-        self.states[id]
-            .ledger
-            .trouble(Trouble::of(e), Instant::now());
+        let st = &mut self.states[id];
+        st.account.trouble(self.run, Trouble::of(e), Instant::now());
         self.finish(id);
     }
 
@@ -355,33 +366,23 @@ impl Driver<'_> {
     }
 
     fn settle(&mut self, id: usize) {
-        let st = &mut self.states[id];
-        if !st.settled {
-            st.settled = true;
-            self.run.settle();
-        }
+        self.states[id].account.settle(self.run);
     }
 
-    fn on_event(&mut self, id: usize, event: Event<'_>, out: &mut Outbox<'_>) {
+    fn on_event(&mut self, id: usize, event: Event, out: &mut Outbox<'_>) {
         if self.states.get(id).is_none_or(|s| s.done) {
             return; // ended, or served and shut: nothing more counts
         }
         self.window = self.window.or_else(|| self.run.window());
         match event {
-            Event::Frame(frame) if self.sink => {
-                let config = &self.run.config;
-                let st = &mut self.states[id];
-                match check_sink(config.addr, st.tally.summary(), frame) {
-                    Ok(_) => {
-                        st.ledger.confirmed(&mut self.rec);
-                        self.finish(id);
-                    }
-                    Err(e) => self.fail(id, &e),
-                }
+            Event::Summary(_) => {
+                self.states[id].account.ledger.confirmed(&mut self.rec);
+                self.finish(id);
             }
-            Event::Frame(frame) => self.on_echo(id, frame, out),
+            Event::Answered { bytes, .. } => self.on_echo(id, bytes, out),
             Event::Closed => {
                 self.states[id]
+                    .account
                     .ledger
                     .trouble(Trouble::Closed, Instant::now());
                 self.finish(id);

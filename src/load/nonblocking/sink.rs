@@ -8,15 +8,15 @@
 use std::cmp::Reverse;
 use std::time::Instant;
 
+use sockmodes_common::client_session::Outbox;
 use sockmodes_common::ClientError;
-use sockmodes_nonblocking::multi::{MultiClient, Outbox};
 
-use super::Driver;
+use super::{Connections, Driver};
 
 impl Driver<'_> {
     /// Sink: every open connection's [`sink_step`]. True while some frame
     /// still waits for the socket to take it.
-    pub(super) fn sink_progress(&mut self, multi: &mut MultiClient, now: Instant) -> bool {
+    pub(super) fn sink_progress(&mut self, multi: &mut impl Connections, now: Instant) -> bool {
         let mut waiting = false;
         for id in 0..self.states.len() {
             if !self.states[id].connected || self.states[id].done {
@@ -68,32 +68,24 @@ fn sink_step(
     out: &mut Outbox<'_>,
     now: Instant,
 ) -> Result<(), ClientError> {
-    let (start, window, len) = (d.start, d.window, d.run.payload.len());
+    let (clock, len) = (d.clock(), d.run.payload.len());
     if let (Some(due), 0) = (d.states[id].queued, out.pending()) {
         // The previous frame has left for the socket.
-        d.states[id].queued = None;
-        d.states[id]
-            .ledger
-            .frame_taken(start, window, due, now, len, &mut d.rec);
-        d.run
-            .progress
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        d.settle(id);
+        let st = &mut d.states[id];
+        st.queued = None;
+        st.account.taken(d.run, clock, (due, now), len, &mut d.rec);
     }
     if d.states[id].queued.is_none() {
         if let Some(due) = d.sink_next(id, now) {
-            let payload = &d.run.payload[..];
-            let st = &mut d.states[id];
-            out.send_frame(payload)?;
-            st.tally.add(payload);
-            st.queued = Some(due);
+            out.send(&d.run.payload)?;
+            d.states[id].queued = Some(due);
         }
     }
     let st = &mut d.states[id];
     if d.window_closed && st.queued.is_none() && !st.shut {
         out.shutdown_write();
         st.shut = true;
-        st.ledger.summary_asked(now);
+        st.account.ledger.summary_asked(now);
     }
     Ok(())
 }

@@ -1,11 +1,16 @@
 //! Many client connections on one `Poll`: the engine of the non-blocking load
 //! generator.
 //!
-//! The caller reacts to [`Event`]s in a handler that gets the connection's
-//! [`Outbox`]: on `Connected` or on each received `Frame` it may queue the
-//! next frame (closed loop), or it queues frames between polls on a schedule
-//! (open loop). Queued bytes are written until `WouldBlock`; the rest waits for
-//! a WRITABLE event, registered only while output is pending.
+//! Each connection drives a [`ClientSession`] (`common`): the session pairs
+//! answers with requests and checks them as they stream in, so this file
+//! only moves bytes. The caller reacts to [`Event`]s in a handler that gets
+//! the connection's [`Outbox`]: on `Connected` or on each `Answered` it may
+//! queue the next request (closed loop), or it queues requests between
+//! polls on a schedule (open loop). Output is written until `WouldBlock`;
+//! the rest waits for a WRITABLE event, registered only while output is
+//! pending. Every connection reads into one buffer of the loop's, so a
+//! connection holds only its session's staged output, whatever the frame
+//! size.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -13,66 +18,35 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
-use sockmodes_common::buffer::{ByteQueue, KEEP_CAPACITY};
-use sockmodes_common::frame::{encode_frame_into, Decoder};
-use sockmodes_common::{interrupted, would_block, ClientError, Mode, Op, SocketError};
+use sockmodes_common::{
+    interrupted, would_block, ClientError, ClientSession, Mode, Op, Service, SocketError,
+};
+
+mod events;
+
+pub use events::{Event, Outbox};
 
 use crate::slab::Slab;
 use crate::timer::Timer;
 
+/// The loop's one read buffer, which every connection reads into.
+///
+/// Why 1 MiB: one read takes what a loopback socket holds at once, so a
+/// connection streaming a large frame is served one read a turn and the
+/// others get theirs (with 64 KiB, a connection whose server kept sending
+/// was read again and again while the rest waited: 100 connections of
+/// 16 MiB frames saw first answers after 15 to 37 s, not 5). One per loop,
+/// not per connection: a few loops hold a few MiB whatever the frame size.
+const SCRATCH: usize = 1024 * 1024;
+
 /// The token of the precise timer; connection ids are slab keys, far below.
 const TIMER: Token = Token(usize::MAX);
-
-/// What happened on one connection.
-#[derive(Debug)]
-pub enum Event<'a> {
-    /// The handshake completed.
-    Connected,
-    /// A whole frame arrived (borrowed from the connection's buffer).
-    Frame(&'a [u8]),
-    /// The server closed the connection cleanly; it is removed.
-    Closed,
-    /// The connection failed; it is removed.
-    Failed(ClientError),
-}
-
-/// A connection's outbound side, handed to event handlers.
-pub struct Outbox<'a> {
-    out: &'a mut ByteQueue,
-    shutdown: &'a mut bool,
-}
-
-impl Outbox<'_> {
-    /// Queues one frame (header and payload contiguous, written together).
-    ///
-    /// # Errors
-    /// [`ClientError::TooLarge`] when the payload does not fit in a frame.
-    pub fn send_frame(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        encode_frame_into(self.out, payload).map_err(|_| ClientError::TooLarge {
-            len: payload.len(),
-            max: u32::MAX as usize,
-        })
-    }
-
-    /// Shuts the write side down once everything queued is written.
-    pub fn shutdown_write(&mut self) {
-        *self.shutdown = true;
-    }
-
-    /// Bytes queued and not yet written.
-    pub fn pending(&self) -> usize {
-        self.out.len()
-    }
-}
 
 struct Conn {
     stream: TcpStream,
     peer: SocketAddr,
     connected: bool,
-    decoder: Decoder,
-    out: ByteQueue,
-    shutdown_requested: bool,
-    write_shut: bool,
+    session: ClientSession,
     interest: Interest,
 }
 
@@ -82,16 +56,28 @@ pub struct MultiClient {
     timer: Timer,
     events: Events,
     conns: Slab<Conn>,
+    service: Service,
     max_frame: usize,
     wakeups: u64,
+    /// Where every connection reads (one read at a time).
+    scratch: Vec<u8>,
 }
 
 impl MultiClient {
-    /// An empty driver; frames from servers are limited to `max_frame` bytes.
+    /// An empty driver of echo connections; answers are limited to
+    /// `max_frame` bytes.
     ///
     /// # Errors
     /// Creating the `Poll` failed.
     pub fn new(max_frame: usize) -> io::Result<MultiClient> {
+        MultiClient::with_service(Service::Echo, max_frame)
+    }
+
+    /// An empty driver whose connections speak `service`.
+    ///
+    /// # Errors
+    /// Creating the `Poll` failed.
+    pub fn with_service(service: Service, max_frame: usize) -> io::Result<MultiClient> {
         let poll = Poll::new()?;
         let timer = Timer::register(poll.registry(), TIMER)?;
         Ok(MultiClient {
@@ -100,8 +86,10 @@ impl MultiClient {
             // Why 1024: as the server's loop; one call drains a large burst.
             events: Events::with_capacity(1024),
             conns: Slab::default(),
+            service,
             max_frame,
             wakeups: 0,
+            scratch: vec![0; SCRATCH],
         })
     }
 
@@ -123,10 +111,7 @@ impl MultiClient {
             stream,
             peer: addr,
             connected: false,
-            decoder: Decoder::new(self.max_frame),
-            out: ByteQueue::new(),
-            shutdown_requested: false,
-            write_shut: false,
+            session: ClientSession::new(self.service, self.max_frame),
             interest,
         });
         Ok(id)
@@ -162,10 +147,7 @@ impl MultiClient {
         let Some(conn) = self.conns.get_mut(id) else {
             return Ok(false);
         };
-        fill(&mut Outbox {
-            out: &mut conn.out,
-            shutdown: &mut conn.shutdown_requested,
-        })?;
+        fill(&mut Outbox::new(&mut conn.session, conn.peer))?;
         if conn.connected {
             if let Err(e) = conn.flush(Token(id), registry) {
                 self.conns.remove(id);
@@ -182,7 +164,7 @@ impl MultiClient {
     /// A failed `poll` (per-connection failures are events, not errors).
     pub fn poll_until<H>(&mut self, deadline: Option<Instant>, handler: H) -> io::Result<()>
     where
-        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+        H: FnMut(usize, Event, &mut Outbox<'_>),
     {
         if let Some(at) = deadline {
             self.timer.arm(at)?;
@@ -197,7 +179,7 @@ impl MultiClient {
     /// A failed `poll` (per-connection failures are events, not errors).
     pub fn poll<H>(&mut self, timeout: Option<Duration>, mut handler: H) -> io::Result<()>
     where
-        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+        H: FnMut(usize, Event, &mut Outbox<'_>),
     {
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
@@ -224,7 +206,8 @@ impl MultiClient {
             let Some(conn) = self.conns.get_mut(id) else {
                 continue; // removed earlier in this batch
             };
-            if !conn.drive(id, registry, short_read_drains, &mut handler) {
+            let scratch = &mut self.scratch;
+            if !conn.drive(id, registry, scratch, short_read_drains, &mut handler) {
                 self.conns.remove(id);
             }
         }
@@ -242,13 +225,14 @@ impl Conn {
         &mut self,
         id: usize,
         registry: &Registry,
+        scratch: &mut [u8],
         short_read_drains: bool,
         handler: &mut H,
     ) -> bool
     where
-        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+        H: FnMut(usize, Event, &mut Outbox<'_>),
     {
-        match self.step(id, registry, short_read_drains, handler) {
+        match self.step(id, registry, scratch, short_read_drains, handler) {
             Ok(open) => {
                 if !open {
                     self.emit(id, Event::Closed, handler);
@@ -262,58 +246,64 @@ impl Conn {
         }
     }
 
-    fn emit<H>(&mut self, id: usize, event: Event<'_>, handler: &mut H)
+    fn emit<H>(&mut self, id: usize, event: Event, handler: &mut H)
     where
-        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+        H: FnMut(usize, Event, &mut Outbox<'_>),
     {
-        let mut outbox = Outbox {
-            out: &mut self.out,
-            shutdown: &mut self.shutdown_requested,
-        };
+        let mut outbox = Outbox::new(&mut self.session, self.peer);
         handler(id, event, &mut outbox);
+    }
+
+    /// The handshake's end, once: `Ok(false)` while still in progress.
+    fn finish_connect<H>(&mut self, id: usize, handler: &mut H) -> Result<bool, ClientError>
+    where
+        H: FnMut(usize, Event, &mut Outbox<'_>),
+    {
+        if let Some(e) = self.stream.take_error().map_err(self.err(Op::Connect))? {
+            return Err(self.err(Op::Connect)(e));
+        }
+        match self.stream.peer_addr() {
+            Ok(_) => {
+                self.connected = true;
+                self.stream
+                    .set_nodelay(true)
+                    .map_err(self.err(Op::Configure))?;
+                self.emit(id, Event::Connected, handler);
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(self.err(Op::Connect)(e)),
+        }
     }
 
     fn step<H>(
         &mut self,
         id: usize,
         registry: &Registry,
+        scratch: &mut [u8],
         short_read_drains: bool,
         handler: &mut H,
     ) -> Result<bool, ClientError>
     where
-        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+        H: FnMut(usize, Event, &mut Outbox<'_>),
     {
-        if !self.connected {
-            if let Some(e) = self.stream.take_error().map_err(self.err(Op::Connect))? {
-                return Err(self.err(Op::Connect)(e));
-            }
-            match self.stream.peer_addr() {
-                Ok(_) => {
-                    self.connected = true;
-                    self.stream
-                        .set_nodelay(true)
-                        .map_err(self.err(Op::Configure))?;
-                    self.emit(id, Event::Connected, handler);
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(true),
-                Err(e) => return Err(self.err(Op::Connect)(e)),
-            }
+        if !self.connected && !self.finish_connect(id, handler)? {
+            return Ok(true);
         }
+        let peer = self.peer;
         loop {
-            let space = self.decoder.read_space();
-            let offered = space.len();
-            match self.stream.read(space) {
+            match self.stream.read(scratch) {
                 Ok(0) => {
-                    let peer = self.peer;
-                    self.decoder
-                        .finish()
-                        .map_err(|source| ClientError::Protocol { addr: peer, source })?;
+                    self.session.received_eof().map_err(|e| e.at(peer))?;
+                    self.dispatch(id, handler);
                     return Ok(false);
                 }
                 Ok(n) => {
-                    self.decoder.filled(n);
-                    self.dispatch_frames(id, handler)?;
-                    if short_read_drains && n < offered {
+                    self.session
+                        .received_from(&scratch[..n])
+                        .map_err(|e| e.at(peer))?;
+                    self.dispatch(id, handler);
+                    if short_read_drains && n < scratch.len() {
                         break;
                     }
                 }
@@ -326,57 +316,40 @@ impl Conn {
         Ok(true)
     }
 
-    fn dispatch_frames<H>(&mut self, id: usize, handler: &mut H) -> Result<(), ClientError>
+    /// Hands the session's answers to the handler, in order (a close is
+    /// said once, by `drive`).
+    fn dispatch<H>(&mut self, id: usize, handler: &mut H)
     where
-        H: FnMut(usize, Event<'_>, &mut Outbox<'_>),
+        H: FnMut(usize, Event, &mut Outbox<'_>),
     {
-        let Conn {
-            decoder,
-            out,
-            shutdown_requested,
-            peer,
-            ..
-        } = self;
-        loop {
-            let frame = decoder
-                .next_frame()
-                .map_err(|source| ClientError::Protocol {
-                    addr: *peer,
-                    source,
-                })?;
-            let Some(frame) = frame else { return Ok(()) };
-            let mut outbox = Outbox {
-                out,
-                shutdown: shutdown_requested,
-            };
-            handler(id, Event::Frame(frame), &mut outbox);
+        while let Some(event) = self.session.next_event() {
+            if let Some(event) = Event::of(event) {
+                self.emit(id, event, handler);
+            }
         }
     }
 
     /// Writes until done or WouldBlock, then sets interest from state.
     fn flush(&mut self, token: Token, registry: &Registry) -> Result<(), ClientError> {
-        while !self.out.is_empty() {
-            match self.stream.write(self.out.as_slice()) {
+        while self.session.wants_write() {
+            match self.stream.write(self.session.output()) {
                 Ok(0) => return Err(self.err(Op::Send)(io::ErrorKind::WriteZero.into())),
-                Ok(n) => {
-                    self.out.consume(n);
-                    self.out.release_if_empty(KEEP_CAPACITY);
-                }
+                Ok(n) => self.session.wrote(n),
                 Err(e) if would_block(&e) => break,
                 Err(e) if interrupted(&e) => {}
                 Err(e) => return Err(self.err(Op::Send)(e)),
             }
         }
-        if self.out.is_empty() && self.shutdown_requested && !self.write_shut {
+        if self.session.wants_shutdown() {
             self.stream
                 .shutdown(Shutdown::Write)
                 .map_err(self.err(Op::Send))?;
-            self.write_shut = true;
+            self.session.shut_down();
         }
-        let want = if self.out.is_empty() {
-            Interest::READABLE
-        } else {
+        let want = if self.session.wants_write() {
             Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
         };
         if want != self.interest {
             registry

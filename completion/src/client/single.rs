@@ -1,0 +1,314 @@
+//! One completion client connection: `sockmodes client --mode completion`.
+//!
+//! The calls a person uses (echo, a sink upload, a message) are the same
+//! for every client and written once over a session (`common`); this file
+//! only moves its bytes. Each [`pump`](RingClient::pump) is one
+//! `io_uring_enter`: it submits the connection's send and receive and
+//! waits for one of them to finish, or for the timeout. So it reads while
+//! it writes, and a frame of any size streams through.
+//!
+//! Failures are Python's, as the other clients': a refused connect is
+//! `ConnectionRefusedError`, a wait past `--timeout` is `TimeoutError`,
+//! a server's reset is `ConnectionResetError`.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sockmodes_common::client::{confirm_wait, retry_refused};
+use sockmodes_common::client_session::Exchange;
+use sockmodes_common::slab::Slab;
+use sockmodes_common::{
+    ClientDriver, ClientError, ClientEvent, Mode, Op, SocketError, DEFAULT_MAX_FRAME,
+};
+
+use super::conn::{decode, Conn, Step};
+use super::{drain, ring_and_pool};
+use crate::pool::Pool;
+use crate::ring::{Completion, Ring};
+
+/// Receive buffers of a single connection's pool (16 KiB each).
+///
+/// Why 4: one receive is in flight at a time, and its buffer comes back
+/// before the next is posted; four leave room and cost 64 KiB.
+const SINGLE_POOL_BUFFERS: u16 = 4;
+
+/// Submission slots: a connection has at most a connect, a receive, a send
+/// and their cancellations in flight.
+const SINGLE_RING_ENTRIES: u32 = 8;
+
+/// How a completion client connects and waits.
+#[derive(Debug, Clone)]
+pub struct RingOptions {
+    /// Longest wait of any call (`None`: as long as it takes).
+    pub timeout: Option<Duration>,
+    /// Connection attempts to repeat after a refusal.
+    pub retries: u32,
+    /// Pause before the first retry; doubled after each, up to
+    /// [`MAX_BACKOFF`](sockmodes_common::client::MAX_BACKOFF).
+    pub retry_backoff: Duration,
+    /// Largest frame accepted from the server.
+    pub max_frame: usize,
+}
+
+impl Default for RingOptions {
+    fn default() -> Self {
+        RingOptions {
+            timeout: None,
+            retries: 0,
+            // Why 100 ms: as the other clients (a server started a moment
+            // after its client is found on the first or second retry).
+            retry_backoff: Duration::from_millis(100),
+            max_frame: DEFAULT_MAX_FRAME,
+        }
+    }
+}
+
+/// A connected completion client.
+///
+/// `ring` is the first field: it goes before the buffers it names
+/// ([`Drop`] first waits for every operation to end).
+pub struct RingClient {
+    ring: Ring,
+    pool: Pool,
+    /// The one connection, under key 0 (a slab so that it shares the
+    /// many-connection driver's drain).
+    conns: Slab<Conn>,
+    timeout: Option<Duration>,
+    completions: Vec<Completion>,
+}
+
+const KEY: usize = 0;
+
+impl RingClient {
+    /// Connects to `addr` with a connect operation on a ring of its own,
+    /// retrying refused attempts as `options` say.
+    ///
+    /// # Errors
+    /// The last attempt's failure, classified (`ConnectionRefusedError`,
+    /// `TimeoutError`), or the kernel's refusal of io_uring.
+    pub fn connect(addr: SocketAddr, options: &RingOptions) -> Result<RingClient, ClientError> {
+        let mode = options.timeout.map_or(Mode::Blocking, Mode::Timeout);
+        let (ring, pool) = ring_and_pool(SINGLE_RING_ENTRIES, SINGLE_POOL_BUFFERS)
+            .map_err(SocketError::on(Op::Connect, addr, mode))?;
+        let mut client = RingClient {
+            ring,
+            pool,
+            conns: Slab::default(),
+            timeout: options.timeout,
+            completions: Vec::new(),
+        };
+        let attempt = || client.try_connect(addr, options.max_frame, mode);
+        retry_refused(
+            addr,
+            options.retry_backoff,
+            options.retries,
+            attempt,
+            std::thread::sleep,
+        )?;
+        Ok(client)
+    }
+
+    /// One connect attempt: the socket, the connect operation, and a wait
+    /// for its completion.
+    fn try_connect(
+        &mut self,
+        addr: SocketAddr,
+        max_frame: usize,
+        mode: Mode,
+    ) -> Result<(), ClientError> {
+        self.close();
+        let conn = Conn::open(Exchange::new(addr, max_frame), mode)?;
+        let key = self.conns.insert(conn);
+        debug_assert_eq!(key, KEY);
+        // SAFETY: the connection stays in the slab until nothing of it is
+        // in flight (`close` drains it).
+        let conn = self.conns.get_mut(KEY).expect("just inserted");
+        unsafe { conn.post_connect(KEY, &mut self.ring) }.map_err(SocketError::on(
+            Op::Connect,
+            addr,
+            mode,
+        ))?;
+        while !self.conn().connected {
+            self.turn(Op::Connect)?;
+        }
+        Ok(())
+    }
+
+    fn conn(&mut self) -> &mut Conn {
+        self.conns
+            .get_mut(KEY)
+            .expect("a client has its connection")
+    }
+
+    /// The server's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.conns
+            .get(KEY)
+            .expect("a client has its connection")
+            .x
+            .peer
+    }
+
+    /// `io_uring_enter` calls so far.
+    pub fn enters(&self) -> u64 {
+        self.ring.enters
+    }
+
+    fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError {
+        let (peer, mode) = (self.peer_addr(), self.mode());
+        move |e| SocketError::new(op, peer, mode, e).into()
+    }
+
+    fn mode(&self) -> Mode {
+        self.timeout.map_or(Mode::Blocking, Mode::Timeout)
+    }
+
+    /// The operation a wait is for: the send while bytes wait, else the receive.
+    fn waiting_on(&mut self) -> Op {
+        if self.conn().x.session.wants_write() {
+            Op::Send
+        } else {
+            Op::Recv
+        }
+    }
+
+    /// Queues what the connection needs next.
+    fn post(&mut self) -> Result<(), ClientError> {
+        let conn = self
+            .conns
+            .get_mut(KEY)
+            .expect("a client has its connection");
+        // SAFETY: as in `try_connect`.
+        unsafe { conn.post(KEY, &mut self.ring) }
+    }
+
+    /// One turn: submit, wait for a completion (at most the timeout: then
+    /// `TimeoutError` on `op`), take them all.
+    fn turn(&mut self, op: Op) -> Result<(), ClientError> {
+        self.post()?;
+        if !self.conn().in_flight() {
+            return Ok(()); // closed and all written: nothing to wait for
+        }
+        let deadline = self.timeout.map(|t| Instant::now() + t);
+        loop {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                let e = io::Error::from(io::ErrorKind::TimedOut);
+                return Err(SocketError::new(op, self.peer_addr(), self.mode(), e).into());
+            }
+            self.ring.submit_and_wait(left).map_err(self.err(op))?;
+            if self.take_completions()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Takes the completions; true if there was any. A failure ends the
+    /// connection (its operations are cancelled).
+    fn take_completions(&mut self) -> Result<bool, ClientError> {
+        self.ring.completions(&mut self.completions);
+        let any = !self.completions.is_empty();
+        let mut failed = None;
+        for c in std::mem::take(&mut self.completions) {
+            let (key, op) = decode(c.user_data);
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            match conn.complete(key, op, c, &mut self.pool) {
+                Ok(Step::Connected | Step::Moved | Step::Eof | Step::Quiet) => {}
+                Err(e) => failed = failed.or(Some(e)),
+            }
+        }
+        // A receive that found the pool empty gets the next buffer back.
+        while let Some((key, id)) = self.pool.next_loan() {
+            let conn = self.conns.get_mut(key).expect("the one connection");
+            // SAFETY: as in `try_connect`; the pool outlives the receive.
+            if !unsafe { conn.post_loan(key, id, &mut self.pool, &mut self.ring) }
+                .map_err(self.err(Op::Recv))?
+            {
+                self.pool.give_back(id);
+            }
+        }
+        for key in self.pool.rearm() {
+            if let Some(c) = self.conns.get_mut(key) {
+                c.stop_waiting();
+            }
+        }
+        match failed {
+            Some(e) => {
+                if let Some(conn) = self.conns.get_mut(KEY) {
+                    conn.kill(KEY, &mut self.ring);
+                }
+                Err(e)
+            }
+            None => Ok(any),
+        }
+    }
+
+    /// Ends the connection and waits until the kernel is done with it.
+    fn close(&mut self) {
+        if let Some(conn) = self.conns.get_mut(KEY) {
+            conn.kill(KEY, &mut self.ring);
+            drain_one(&mut self.ring, &mut self.pool, &mut self.conns);
+            self.conns.remove(KEY);
+        }
+    }
+}
+
+impl ClientDriver for RingClient {
+    fn exchange(&mut self) -> &mut Exchange {
+        &mut self.conn().x
+    }
+
+    /// One `io_uring_enter`: submits the send, the shutdown and the
+    /// receive the session needs, and waits for one to finish.
+    fn pump(&mut self) -> Result<(), ClientError> {
+        let op = self.waiting_on();
+        self.turn(op)
+    }
+
+    fn flush(&mut self) -> Result<(), ClientError> {
+        loop {
+            self.post()?;
+            let s = &self.conn().x.session;
+            if !s.wants_write() && !s.wants_shutdown() {
+                return Ok(());
+            }
+            self.pump()?;
+        }
+    }
+
+    /// Waits for the close, by the kernel's timeout, and no longer.
+    fn await_close(&mut self) -> Result<bool, ClientError> {
+        let until = Instant::now() + confirm_wait(self.timeout);
+        loop {
+            if let Some(event) = self.conn().x.session.next_event() {
+                return Ok(event == ClientEvent::Confirmed);
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            self.post()?;
+            if left.is_zero() || !self.conn().in_flight() {
+                return Ok(false);
+            }
+            self.ring
+                .submit_and_wait(Some(left))
+                .map_err(self.err(Op::Recv))?;
+            self.take_completions()?;
+        }
+    }
+}
+
+/// Waits for the connection's operations to end, keeping the pool registered.
+fn drain_one(ring: &mut Ring, pool: &mut Pool, conns: &mut Slab<Conn>) {
+    drain(ring, pool, conns, false);
+}
+
+impl Drop for RingClient {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conns.get_mut(KEY) {
+            conn.kill(KEY, &mut self.ring);
+        }
+        drain(&mut self.ring, &mut self.pool, &mut self.conns, true);
+    }
+}

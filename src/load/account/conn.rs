@@ -1,0 +1,96 @@
+//! One connection's part in a run, the same in both engines: its
+//! [`Ledger`], the progress counter, and telling the start line, once, that
+//! the connection no longer holds up the warm-up.
+//!
+//! An engine only reports what its client session said (an answer, a frame
+//! the socket took, a trouble); what that does to the run is decided here.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::super::record::{Recorder, Window};
+use super::super::Start;
+use super::{Ledger, Trouble};
+
+/// A connection's accounting while the run goes on.
+#[derive(Default)]
+pub(crate) struct ConnAccount {
+    /// What it owes and was answered, and how it ended.
+    pub ledger: Ledger,
+    /// Counted at the start line (answered once, or ended).
+    settled: bool,
+}
+
+/// When the run started and the window it measures (`None` while warming up).
+#[derive(Clone, Copy)]
+pub(crate) struct Clock {
+    /// The start line's time.
+    pub start: Instant,
+    /// The measured window, once open.
+    pub window: Option<Window>,
+}
+
+impl ConnAccount {
+    /// The connection of index `index` among those asked for.
+    pub fn new(index: usize) -> ConnAccount {
+        ConnAccount {
+            ledger: Ledger::new(index),
+            settled: false,
+        }
+    }
+
+    /// Echo: the oldest message in flight was answered `now`. `false` for an
+    /// answer nobody asked for: the connection then ends as failed.
+    pub fn answered(
+        &mut self,
+        run: &Start,
+        clock: Clock,
+        now: Instant,
+        bytes: usize,
+        rec: &mut Recorder,
+    ) -> bool {
+        let before = rec.messages;
+        let asked = self
+            .ledger
+            .answered(clock.start, clock.window, now, bytes, rec)
+            .is_some();
+        if !asked {
+            self.trouble(run, Trouble::Other, now);
+            return false;
+        }
+        let counted = rec.messages - before;
+        run.progress.fetch_add(counted, Ordering::Relaxed);
+        self.settle(run);
+        true
+    }
+
+    /// Sink: the socket took, `now`, a frame of `bytes` due at `due`.
+    pub fn taken(
+        &mut self,
+        run: &Start,
+        clock: Clock,
+        (due, now): (Instant, Instant),
+        bytes: usize,
+        rec: &mut Recorder,
+    ) {
+        self.ledger
+            .frame_taken(clock.start, clock.window, due, now, bytes, rec);
+        run.progress.fetch_add(1, Ordering::Relaxed);
+        self.settle(run);
+    }
+
+    /// The connection ended `at` with `trouble`.
+    pub fn trouble(&mut self, run: &Start, trouble: Trouble, at: Instant) {
+        self.ledger.trouble(trouble, at);
+        self.settle(run);
+    }
+
+    /// Tells the start line, once, that this connection no longer holds up
+    /// the warm-up.
+    pub fn settle(&mut self, run: &Start) {
+        if !self.settled {
+            self.settled = true;
+            run.settle();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! What this engine needs of a many-connection driver, so the same engine
+//! runs on a mio `Poll` (readiness: `sockmodes_nonblocking::multi`) and on
+//! an io_uring (completion: `sockmodes_completion::client`). Both hand the
+//! engine `common`'s [`ConnEvent`]s and [`Outbox`]es; they differ only in
+//! how they wait, which is what the comparison measures.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sockmodes_common::client_session::{ConnEvent, Outbox};
+use sockmodes_common::{ClientError, Service};
+
+/// Many client connections driven by one thread.
+pub(crate) trait Connections: Sized {
+    /// An empty driver whose connections speak `service`.
+    fn open(service: Service, max_frame: usize) -> io::Result<Self>;
+
+    /// Starts a connect; `Connected` or `Failed` follows. Returns its id.
+    fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError>;
+
+    /// Waits up to `timeout` and hands every event to `handler`.
+    fn poll<H>(&mut self, timeout: Option<Duration>, handler: H) -> io::Result<()>
+    where
+        H: FnMut(usize, ConnEvent, &mut Outbox<'_>);
+
+    /// Waits until `deadline` (precisely) and hands every event to `handler`.
+    fn poll_until<H>(&mut self, deadline: Option<Instant>, handler: H) -> io::Result<()>
+    where
+        H: FnMut(usize, ConnEvent, &mut Outbox<'_>);
+
+    /// Queues output on connection `id` between events; `false` for an
+    /// unknown id.
+    fn with_outbox<F>(&mut self, id: usize, fill: F) -> Result<bool, ClientError>
+    where
+        F: FnOnce(&mut Outbox<'_>) -> Result<(), ClientError>;
+}
+
+/// Implements [`Connections`] by the driver's own calls of the same names.
+macro_rules! connections {
+    ($driver:ty) => {
+        impl Connections for $driver {
+            fn open(service: Service, max_frame: usize) -> io::Result<Self> {
+                <$driver>::with_service(service, max_frame)
+            }
+            fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
+                <$driver>::connect(self, addr)
+            }
+            fn poll<H>(&mut self, timeout: Option<Duration>, handler: H) -> io::Result<()>
+            where
+                H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
+            {
+                <$driver>::poll(self, timeout, handler)
+            }
+            fn poll_until<H>(&mut self, deadline: Option<Instant>, handler: H) -> io::Result<()>
+            where
+                H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
+            {
+                <$driver>::poll_until(self, deadline, handler)
+            }
+            fn with_outbox<F>(&mut self, id: usize, fill: F) -> Result<bool, ClientError>
+            where
+                F: FnOnce(&mut Outbox<'_>) -> Result<(), ClientError>,
+            {
+                <$driver>::with_outbox(self, id, fill)
+            }
+        }
+    };
+}
+
+connections!(sockmodes_nonblocking::multi::MultiClient);
+#[cfg(target_os = "linux")]
+connections!(sockmodes_completion::client::Multi);
