@@ -12,7 +12,7 @@
 //!
 //! So at a few connection counts ([`Plan::cross_counts`]) every studied
 //! server is measured again with every client engine of the registry
-//! (`IoMode::CLIENTS`) in both placements ([`Placement::for_cross_check`]):
+//! (`IoMode::CROSS_CHECK_CLIENTS`) in both placements ([`Placement::for_cross_check`]):
 //! each such (engine, placement) is a [`Driver`], and each driver at each
 //! count is a *cell*: R windows per server, servers interleaved, each
 //! window against a fresh server, like every other point. The sweep's own

@@ -26,12 +26,13 @@ impl Driver {
         }
     }
 
-    /// Every driver of the cross-check: each client engine of the registry
-    /// in each placement, the sweep's own first.
+    /// Every driver of the cross-check: each of the registry's
+    /// cross-check engines (`IoMode::CROSS_CHECK_CLIENTS`) in each
+    /// placement, the sweep's own first.
     pub fn every(sweep: Driver) -> Vec<Driver> {
         let mut all = vec![sweep];
         for placement in Placement::for_cross_check() {
-            for engine in IoMode::CLIENTS {
+            for engine in IoMode::CROSS_CHECK_CLIENTS {
                 let d = Driver { engine, placement };
                 if !all.contains(&d) {
                     all.push(d);
@@ -62,9 +63,12 @@ mod tests {
         let all = Driver::every(sweep);
         assert_eq!(all[0], sweep);
         let placements = Placement::for_cross_check();
-        assert_eq!(all.len(), IoMode::CLIENTS.len() * placements.len());
+        assert_eq!(
+            all.len(),
+            IoMode::CROSS_CHECK_CLIENTS.len() * placements.len()
+        );
         for p in placements {
-            for e in IoMode::CLIENTS {
+            for e in IoMode::CROSS_CHECK_CLIENTS {
                 let d = Driver {
                     engine: e,
                     placement: p,
