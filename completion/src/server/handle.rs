@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sockmodes_common::offload::Runner;
 use sockmodes_common::running::Stop;
@@ -103,6 +103,7 @@ pub(super) fn start_with_pool(
         serials: 0,
         ready: Vec::new(),
         worked_inline: false,
+        last_submit: Instant::now(),
     };
     event_loop.post_accept().map_err(&bind_err)?;
     event_loop.post_wake().map_err(&bind_err)?;
