@@ -16,6 +16,11 @@
 //! [`start_server`](crate::start_server), one in the load generator, and
 //! optionally a client and a load engine (then it joins
 //! [`IoMode::CLIENTS`]). Everything else asks this registry.
+//!
+//! Why one file over 400 lines: it is the registry, and its point is to be
+//! one list: every question the rest of the code asks of a model is a method
+//! here, so that adding a model is one variant and the compiler's list of
+//! arms.
 
 use std::fmt;
 use std::str::FromStr;

@@ -12,6 +12,10 @@
 //! The second test holds the Spanish text (guia.md, the demo's `es.rs`,
 //! every `docs/**/*-es.svg`) to `docs/glosario.md`: the rules there marked
 //! "(prueba)" are checked here, and every breach is listed with its place.
+//!
+//! Why one file over 400 lines: the guide/guía parity and the glossary checks
+//! read the same two files section by section; they are one test of one guide
+//! in two languages.
 
 use std::path::{Path, PathBuf};
 

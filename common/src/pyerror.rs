@@ -10,6 +10,10 @@
 //! second; so must we. Windows tells them apart itself: `WSAETIMEDOUT`
 //! (10060) for the timeout, `WSAEWOULDBLOCK` (10035) for the empty read. The
 //! codes by name are in [`crate::sys::code`].
+//!
+//! Why one file over 400 lines: it is one table, each OS error beside the
+//! Python exception it maps to in each mode, plus the tests that pin every
+//! row; split, a row and its test would live apart.
 
 use std::fmt;
 use std::io;

@@ -1,4 +1,8 @@
 //! `sockmodes load`.
+//!
+//! Why one file over 400 lines: it is the one place `sockmodes load`'s
+//! options are declared with their `--help` text and turned into a
+//! `LoadConfig`; the bounds live in `bounds.rs` and the run in `src/load/`.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
