@@ -5,8 +5,20 @@
 //! at the edge ([`show`], [`table`], and the guides' table in
 //! `service_show.rs`), so that tests read verdicts, not sentences.
 //!
+//! Each figure has two ceilings. Little's law's comes from the setup alone
+//! (concurrency / time per message, and the work's own CPU on the server's
+//! cores). The CPU's is measured: the server's cores over the CPU it spent
+//! per message in the window, its work's and its I/O's. A blocking call
+//! costs no CPU of its own, yet waking a thread for it does: a thread per
+//! connection sleeping 1 ms a message can have 1,000 messages in work, and
+//! still its one core, at 17-27 µs of wake-ups and socket calls a message,
+//! carries no more than 37,000-58,000. The lower of the two is the bound a
+//! setup can reach on this machine ([`Figure::bound`]); how near it came is
+//! what tells a setup that is held back from one that is simply full.
+//!
 //! The findings, for each case:
-//! - every setup's messages/s as a share of its ceiling ([`Finding::Case`]);
+//! - every setup's messages/s as a share of its ceiling, and of its bound
+//!   where the CPU is lower ([`Finding::Case`]);
 //! - the fastest setup, and which others are within noise of it or behind it
 //!   beyond noise ([`Finding::Fastest`]: the sweep's noise rule);
 //! - what a pool did for each model that has one ([`Finding::Pool`]);
@@ -54,6 +66,18 @@ pub struct Figure<'a> {
     pub msgs: Spread,
     /// Little's law's ceiling, msg/s.
     pub ceiling: f64,
+    /// The measured ceiling: the server's cores over its median CPU per
+    /// message, msg/s (`None` without a server measurement).
+    pub cpu_ceiling: Option<f64>,
+}
+
+/// Which ceiling is the lower, and so bounds a setup here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Little's law: the setup's concurrency over its work time.
+    Concurrency,
+    /// The server's cores over its measured CPU per message.
+    Cpu,
 }
 
 impl Figure<'_> {
@@ -61,6 +85,48 @@ impl Figure<'_> {
     pub fn of_ceiling(&self) -> Spread {
         self.msgs.scaled(self.ceiling)
     }
+
+    /// The lower of the two ceilings, and which it is.
+    pub fn bound(&self) -> (f64, Bound) {
+        match self.cpu_ceiling {
+            Some(cpu) if cpu < self.ceiling => (cpu, Bound::Cpu),
+            _ => (self.ceiling, Bound::Concurrency),
+        }
+    }
+
+    /// What [`Finding::Case`] says of this figure.
+    fn at_case(&self) -> CaseFigure {
+        CaseFigure {
+            who: self.who,
+            msgs: self.msgs.median,
+            ceiling: self.ceiling,
+            cpu_ceiling: self.cpu_ceiling,
+        }
+    }
+}
+
+/// One setup's median beside its ceilings, as [`Finding::Case`] holds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CaseFigure {
+    pub who: Who,
+    pub msgs: f64,
+    /// Little's law's, msg/s.
+    pub ceiling: f64,
+    /// The measured CPU's, msg/s.
+    pub cpu_ceiling: Option<f64>,
+}
+
+impl CaseFigure {
+    /// The CPU's ceiling where it is the lower of the two.
+    pub fn cpu_bound(&self) -> Option<f64> {
+        self.cpu_ceiling.filter(|&c| c < self.ceiling)
+    }
+}
+
+/// The server's cores over its median CPU per message, msg/s.
+fn cpu_ceiling(p: &Point) -> Option<f64> {
+    let per_msg_us = p.cpu_per_msg()?.median;
+    (per_msg_us > 0.0).then(|| p.server_cores.max(1) as f64 * 1e6 / per_msg_us)
 }
 
 /// Every case of the run, in plan order, with its setups' figures in the
@@ -90,17 +156,18 @@ fn figure(p: &Point) -> Option<Figure<'_>> {
         msgs: Spread::of(windows.iter().copied())?,
         windows,
         ceiling: ceiling(p)?,
+        cpu_ceiling: cpu_ceiling(p),
     })
 }
 
 /// What one case showed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Finding {
-    /// Every setup's median beside its ceiling, fastest first.
+    /// Every setup's median beside its ceilings, fastest first.
     Case {
         work: Work,
         connections: usize,
-        figures: Vec<(Who, f64, f64)>,
+        figures: Vec<CaseFigure>,
     },
     /// The fastest setup and those within noise of it (`leaders`, in the
     /// order they were measured, so that two runs that agree say the same
@@ -151,10 +218,7 @@ pub fn case_findings(work: Work, fs: &[Figure]) -> Vec<Finding> {
     let mut out = vec![Finding::Case {
         work,
         connections: best.point.connections,
-        figures: sorted
-            .iter()
-            .map(|f| (f.who, f.msgs.median, f.ceiling))
-            .collect(),
+        figures: sorted.iter().map(|f| f.at_case()).collect(),
     }];
     let behind_best =
         |f: &Figure| f.who != best.who && compare(&best.windows, &f.windows) == Verdict::Higher;

@@ -5,7 +5,7 @@
 use sockmodes::ceiling::Concurrency;
 
 use super::lang::{number, Lang};
-use super::service::{figures, findings, Figure, Finding, Who};
+use super::service::{figures, findings, Bound, CaseFigure, Figure, Finding, Who};
 use super::tables::Table;
 use super::{Report, Study};
 use crate::point::Limit;
@@ -48,6 +48,27 @@ fn pct(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
 }
 
+/// "nonblocking, inline 990 msg/s (ceiling 1,000: 99% of it)", and where
+/// the measured CPU allowed less than Little's law, "...; CPU-bound: its
+/// cores allowed 38,000, 97% of that)".
+fn case_figure(f: &CaseFigure) -> String {
+    let little = format!(
+        "{} {} msg/s (ceiling {}: {} of it",
+        who(f.who, Lang::En),
+        n(f.msgs),
+        n(f.ceiling),
+        pct(f.msgs / f.ceiling)
+    );
+    match f.cpu_bound() {
+        Some(cpu) => format!(
+            "{little}; CPU-bound: its cores allowed {}, {} of that)",
+            n(cpu),
+            pct(f.msgs / cpu)
+        ),
+        None => little + ")",
+    }
+}
+
 /// One finding as a sentence of the report.
 pub fn show(f: &Finding) -> String {
     match f {
@@ -56,18 +77,7 @@ pub fn show(f: &Finding) -> String {
             connections,
             figures,
         } => {
-            let parts: Vec<String> = figures
-                .iter()
-                .map(|&(w, msgs, ceiling)| {
-                    format!(
-                        "{} {} msg/s (ceiling {}: {} of it)",
-                        who(w, Lang::En),
-                        n(msgs),
-                        n(ceiling),
-                        pct(msgs / ceiling)
-                    )
-                })
-                .collect();
+            let parts: Vec<String> = figures.iter().map(case_figure).collect();
             format!(
                 "Service work, `{work}` per message at {} connections: {}.",
                 n(*connections as f64),
@@ -145,12 +155,18 @@ fn limit(f: &Figure) -> &'static str {
 /// The server's cores over its measured CPU per message (work and I/O):
 /// the most its CPU could carry at that cost, msg/s.
 fn cpu_ceiling(f: &Figure) -> String {
-    f.point
-        .cpu_per_msg()
-        .filter(|c| c.median > 0.0)
-        .map_or("-".into(), |c| {
-            n(f.point.server_cores.max(1) as f64 * 1e6 / c.median)
-        })
+    f.cpu_ceiling.map_or("-".into(), n)
+}
+
+/// "0.97 (CPU)": messages/s over the lower ceiling, and which it is (the
+/// names read the same in both languages).
+fn of_bound(f: &Figure, lang: Lang) -> String {
+    let (bound, which) = f.bound();
+    let name = match which {
+        Bound::Concurrency => "Little",
+        Bound::Cpu => "CPU",
+    };
+    format!("{} ({name})", number(f.msgs.median / bound, 2, lang))
 }
 
 /// The report's table: one row per case and setup.
@@ -171,6 +187,7 @@ pub fn table(r: &Report) -> Option<Table> {
                     n(f.ceiling),
                     f.of_ceiling().show(2),
                     cpu_ceiling(f),
+                    of_bound(f, Lang::En),
                     opt(f.point.p99().map(|s| s.scaled(1000.0)), 1),
                     opt(f.point.threads(), 0),
                     opt(f.point.rss_mib(), 1),
@@ -190,7 +207,7 @@ pub fn table(r: &Report) -> Option<Table> {
              and the server's cores / CPU per message; \"of ceiling\" is measured / ceiling, and a figure over it is a \
              bug. \"cores / CPU per msg\" is a second, measured ceiling: the server's cores over the CPU it spent per \
              message in the window (the work's and the I/O's): a setup near it is bound by its CPU, whatever Little's \
-             law allows.",
+             law allows. \"of the lower\" is the median over the lower of the two ceilings, named.",
             n(first.point.connections as f64)
         ),
         headers: super::tables::heads(&[
@@ -201,6 +218,7 @@ pub fn table(r: &Report) -> Option<Table> {
             "ceiling msg/s",
             "of ceiling",
             "cores / CPU per msg",
+            "of the lower",
             "p99 ms",
             "threads",
             "RSS MiB",
@@ -221,9 +239,9 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     let es = lang == Lang::Es;
     let num = |v: f64, d: usize| number(v, d, lang);
     let head = if es {
-        "| trabajo | servidor | dónde se hace el trabajo | mensajes/s (mediana, rango) | límite (ley de Little) | fracción del límite | p99 ms |"
+        "| trabajo | servidor | dónde se hace el trabajo | mensajes/s (mediana, rango) | límite (ley de Little) | fracción del límite | límite de la CPU (medido) | fracción del menor | p99 ms |"
     } else {
-        "| work | server | where the work runs | messages/s (median, range) | ceiling (Little's law) | share of the ceiling | p99 ms |"
+        "| work | server | where the work runs | messages/s (median, range) | ceiling (Little's law) | share of the ceiling | CPU ceiling (measured) | share of the lower | p99 ms |"
     };
     let mut out = if es {
         format!(
@@ -245,7 +263,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
         )
     };
     out += head;
-    out += "\n|---|---|---|---|---|---|---|\n";
+    out += "\n|---|---|---|---|---|---|---|---|---|\n";
     for (work, fs) in &cases {
         for f in fs {
             let m = f.msgs;
@@ -254,7 +272,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
                 .p99()
                 .map_or("-".into(), |s| num(s.median / 1000.0, 1));
             out += &format!(
-                "| `{}` | {} | {} | {} ({}-{}) | {} | {} | {p99} |\n",
+                "| `{}` | {} | {} | {} ({}-{}) | {} | {} | {} | {} | {p99} |\n",
                 work,
                 super::publish_tables::label(f.who.target, lang),
                 how(f.who.concurrency, lang),
@@ -263,6 +281,8 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
                 num(m.max, 0),
                 num(f.ceiling, 0),
                 num(f.of_ceiling().median, 2),
+                f.cpu_ceiling.map_or("-".into(), |c| num(c, 0)),
+                of_bound(f, lang),
             );
         }
     }

@@ -48,7 +48,7 @@ fn every_figure_stands_beside_its_ceiling_fastest_first() {
         panic!("no case finding: {fs:?}");
     };
     assert_eq!(connections, 100);
-    let ceilings: Vec<(Who, f64)> = figures.iter().map(|&(w, _, c)| (w, c)).collect();
+    let ceilings: Vec<(Who, f64)> = figures.iter().map(|f| (f.who, f.ceiling)).collect();
     assert!(ceilings.contains(&(NB_INLINE, 1_000.0)));
     assert!(ceilings.contains(&(
         Who {
@@ -64,7 +64,7 @@ fn every_figure_stands_beside_its_ceiling_fastest_first() {
         },
         100_000.0
     )));
-    let msgs: Vec<f64> = figures.iter().map(|&(_, m, _)| m).collect();
+    let msgs: Vec<f64> = figures.iter().map(|f| f.msgs).collect();
     assert!(
         msgs.windows(2).all(|w| w[0] >= w[1]),
         "fastest first: {msgs:?}"
@@ -218,4 +218,51 @@ fn the_pages_table_is_in_each_guides_language() {
         "{es}"
     );
     assert_eq!(en.lines().filter(|l| l.starts_with("| `")).count(), 13);
+}
+
+/// The fixture's windows cost 5 µs of server CPU a message: a thread per
+/// connection at 45,000 msg/s that cost 22 µs instead is bound by its one
+/// core (about 45,455 msg/s), far under Little's 100,000.
+#[test]
+fn a_setup_whose_cpu_allows_less_than_littles_law_is_named_cpu_bound() {
+    let mut points = fixture::service();
+    for p in points.iter_mut().filter(|p| p.target == THREADS) {
+        for w in &mut p.windows {
+            let cost = w.cost.as_mut().expect("the fixture measures the server");
+            cost.user_us_per_msg = 2.0;
+            cost.system_us_per_msg = 20.0;
+        }
+    }
+    let points_again = points.clone();
+    let fs = findings(&study_with(points));
+    let Some(Finding::Case { figures, .. }) = of_case(&fs, "block:1ms").first().cloned() else {
+        panic!("no case finding: {fs:?}");
+    };
+    let threads = figures
+        .iter()
+        .find(|f| f.who.target == THREADS)
+        .expect("the thread per connection's figure");
+    let cpu = threads.cpu_bound().expect("its CPU is the lower ceiling");
+    assert!((cpu - 1e6 / 22.0).abs() < 1.0, "{cpu}");
+    // The loops' CPU (5 µs a message: 200,000) is over their Little's law.
+    let inline = figures.iter().find(|f| f.who == NB_INLINE).unwrap();
+    assert_eq!(inline.cpu_bound(), None);
+    let text = show(&of_case(&fs, "block:1ms")[0]);
+    assert!(
+        text.contains(
+            "(ceiling 100,000: 45% of it; CPU-bound: its cores allowed 45,455, 99% of that)"
+        ),
+        "{text}"
+    );
+    let mut r = fixture::report();
+    r.study = study_with(points_again);
+    let en = page_table(&r, Lang::En);
+    assert!(
+        en.contains("| `block:1ms` | blocking | one per connection | 45,000 (43,200-46,350) | 100,000 | 0.45 | 45,455 | 0.99 (CPU) |"),
+        "{en}"
+    );
+    assert!(
+        en.contains("| `block:1ms` | nonblocking | inline | 990 (950-1,020) | 1,000 | 0.99 | 200,000 | 0.99 (Little) |"),
+        "{en}"
+    );
 }
