@@ -12,9 +12,11 @@
 mod cases;
 mod charts;
 pub mod costs;
+mod costs_show;
 pub mod cross;
 mod cross_show;
 pub mod findings;
+pub mod findings_show;
 mod html;
 pub mod lang;
 mod markdown;
@@ -139,7 +141,14 @@ pub fn time_account(study: &Study) -> Option<String> {
 }
 
 /// Everything one report shows, for the Markdown, HTML and JSON writers.
+///
+/// In JSON the judgments (targets, cross-check verdicts, findings) are
+/// written for the JSON's readers, the targets and findings as the text the
+/// report shows; read back, a report keeps its measurements and is judged
+/// again by this code ([`Measured`]), so a report.json of any version reads
+/// into the same value this code would make of its run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(from = "Measured")]
 pub struct Report {
     pub mode: RunMode,
     pub machine: Machine,
@@ -153,8 +162,30 @@ pub struct Report {
     /// it measured, with what each driver said.
     #[serde(default)]
     pub cross_verdicts: Vec<CrossVerdict>,
-    /// Sentences computed from this run's figures.
-    pub findings: Vec<String>,
+    /// What this run's figures show, computed from them.
+    #[serde(serialize_with = "findings_show::serialize")]
+    pub findings: Vec<findings::Finding>,
+}
+
+/// What a report.json holds of its run: the machine, where the run placed
+/// its servers, and every measurement. The rest of a [`Report`] is judged
+/// from these.
+#[derive(Deserialize)]
+struct Measured {
+    machine: Machine,
+    criterion_placement: String,
+    sweep_placement: String,
+    study: Study,
+}
+
+impl From<Measured> for Report {
+    fn from(m: Measured) -> Report {
+        let mut r = Report::new(m.study, m.machine);
+        // Where the run placed its servers is part of the measurement.
+        r.criterion_placement = m.criterion_placement;
+        r.sweep_placement = m.sweep_placement;
+        r
+    }
 }
 
 impl Report {
@@ -258,6 +289,28 @@ mod tests {
         );
         assert!(text.contains("\"step\": \"same_rate\""));
         assert!(text.contains("\"mode\": \"quick\""));
+    }
+
+    #[test]
+    fn a_report_reads_back_judged_again_whatever_judgments_its_json_holds() {
+        let r = fixture::report();
+        let mut json = serde_json::to_value(&r).unwrap();
+        // The findings and targets travel as the report's text.
+        let first = findings_show::show(&r.findings[0]);
+        assert_eq!(json["findings"][0], first.as_str());
+        assert!(json["targets"][0]["target"].is_string());
+        // An older version's judgments, or none that this code would make:
+        // the measurements decide.
+        json["findings"] = serde_json::json!(["an older sentence"]);
+        json["targets"] =
+            serde_json::json!([{"target": "old", "limit": "raw", "measured": "1x", "met": false}]);
+        json["cross_verdicts"] = serde_json::json!([]);
+        let back: Report = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, r);
+        // Where the run placed its servers is kept, not this machine's.
+        json["sweep_placement"] = "Placement `unpinned`: measured elsewhere.".into();
+        let back: Report = serde_json::from_value(json).unwrap();
+        assert_eq!(Report::placement_name(&back.sweep_placement), "unpinned");
     }
 
     #[test]
