@@ -26,6 +26,7 @@ pub mod service;
 pub mod service_show;
 pub mod tables;
 pub mod targets;
+mod targets_show;
 pub mod verdicts;
 
 use std::path::{Path, PathBuf};

@@ -356,17 +356,13 @@ fn targets(r: &Report) -> Table {
         .targets
         .iter()
         .map(|t| {
-            let met = match t.met {
+            let row = super::targets_show::TargetRow::from(t.clone());
+            let met = match row.met {
                 Some(true) => "yes",
                 Some(false) => "**no**",
                 None => "-",
             };
-            vec![
-                t.target.clone(),
-                t.limit.clone(),
-                t.measured.clone(),
-                met.into(),
-            ]
+            vec![row.target, row.limit, row.measured, met.into()]
         })
         .collect();
     Table {
