@@ -33,7 +33,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use cases::{collect, criterion_dir, observe, CaseResult, CaseSpec, Group, Metric};
+pub use cases::{
+    collect, criterion_dir, observe, Case, CaseResult, CaseSpec, Group, Metric, Source,
+};
 pub use targets::TargetCheck;
 
 pub use cross::CrossVerdict;

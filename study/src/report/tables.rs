@@ -53,7 +53,7 @@ fn cases(r: &Report) -> Table {
         .map(|c: &CaseResult| {
             let v = |t: Target| c.get(t).map_or("-".into(), |v| c.metric.show(v));
             let mut row = vec![
-                format!("{} {}", c.group.name(), c.case),
+                format!("{} {}", c.group.name(), c.label()),
                 c.metric.unit().into(),
             ];
             row.extend(present.iter().map(|&t| v(t)));

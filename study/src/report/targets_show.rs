@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::lang::{number, Lang};
 use super::targets::{Divisor, Goal, Measured, TargetCheck};
+use super::Group;
 
 /// One target as text: a row of the report's table, and the form a check
 /// takes in report.json (the same fields earlier versions wrote).
@@ -42,8 +43,9 @@ pub fn goal(g: &Goal) -> String {
                 format!(" and no slower than {}", t.name())
             });
             format!(
-                "{} {case} round trip within {within:.2}x of raw{also}",
-                target.prose()
+                "{} {} round trip within {within:.2}x of raw{also}",
+                target.prose(),
+                case.label(Group::Latency)
             )
         }
         Goal::Sink { target, at_least } => {
