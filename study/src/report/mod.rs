@@ -5,14 +5,18 @@
 //!
 //! Split by output: this file holds the data ([`Report`], serialisable both
 //! ways, so `report.json` reads back into the same value) and writes the
-//! files; `targets.rs` and `findings.rs` judge the figures; `tables.rs`,
-//! `markdown.rs`, `html.rs` and `charts/` show them. `cases.rs` turns
-//! criterion's estimates into [`CaseResult`]s.
+//! files; `targets.rs` and `findings.rs` (with `verdicts.rs`, `costs.rs`,
+//! `cross.rs` and `service.rs`) judge the figures into typed checks and
+//! findings; the `*_show.rs` files make their words, and `tables.rs`,
+//! `markdown.rs`, `html.rs` and `charts/` show them. `cases.rs` says what
+//! a case is, and `criterion.rs` reads criterion's estimates into
+//! [`CaseResult`]s.
 
 mod cases;
 mod charts;
 pub mod costs;
 mod costs_show;
+mod criterion;
 pub mod cross;
 mod cross_show;
 pub mod findings;
@@ -33,9 +37,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use cases::{
-    collect, criterion_dir, observe, Case, CaseResult, CaseSpec, Group, Metric, Source,
-};
+pub use cases::{Case, CaseResult, CaseSpec, Group, Metric, Source};
+pub use criterion::{collect, criterion_dir, observe};
 pub use targets::TargetCheck;
 
 pub use cross::CrossVerdict;
