@@ -1,9 +1,9 @@
-//! The cost findings as sentences (`costs.rs` computes them): what each
-//! server spent at the largest count, CPU per message at the same rate, the
-//! knees, and how often a side was saturated.
+//! The cost findings as sentences (`costs.rs` computes them, and
+//! `findings_show.rs` hands each here): what each server spent at the
+//! largest count, CPU per message at the same rate, the knees, and how
+//! often a side was saturated.
 
 use super::costs::{Costs, Knee, RampUp, KNEE};
-use super::findings::Finding;
 use super::findings_show::words_list;
 use crate::stats::Spread;
 use crate::target::{Pair, Target};
@@ -16,55 +16,46 @@ fn median(s: Option<Spread>) -> f64 {
     s.map_or(0.0, |s| s.median)
 }
 
-/// A cost finding as a sentence; the other findings are said in
-/// `findings_show.rs`, which hands these here.
-pub fn show(f: &Finding) -> String {
-    match f {
-        Finding::Costs {
-            pair,
-            connections,
-            a,
-            b,
-        } => costs(*pair, *connections, a, b),
-        Finding::Ramp {
-            pair,
-            connections,
-            a,
-            b,
-            starved,
-        } => format!(
-            "At {connections} connections the last connection had its first answer after {} from the {} server \
-             (a thread to start for each) and {} from {}; starved connections in the window: {} against {}.",
-            ramp(a),
-            pair.a.prose(),
-            ramp(b),
-            pair.b.role(),
-            show_spread(starved.0, 0),
-            show_spread(starved.1, 0),
-        ),
-        Finding::SameRate {
-            offered_per_s,
-            offered_pct,
-            connections,
-            cpu,
-            cheapest,
-        } => same_rate(*offered_per_s, *offered_pct, *connections, cpu, *cheapest),
-        Finding::Knees(knees) => format!(
-            "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
-            knees.iter().map(knee).collect::<Vec<_>>().join("; ")
-        ),
-        Finding::Saturation { client, both, all } => format!(
-            "The load generator alone was saturated at {client} of {all} points and both sides at {both}; the \
-             tables' \"limited by\" column names them. Where only the client was saturated the server figures are \
-             lower bounds; where both were, on loopback each side's system calls also carry the kernel's work for \
-             the other side, so one core each is the limit of this machine. Every server faced the same client."
-        ),
-        other => unreachable!("not a cost finding: {other:?}"),
-    }
+/// How long the last connection of each of the pair's servers waited for
+/// its first answer at `n` connections, and the starved connections.
+pub fn ramp_finding(
+    pair: Pair,
+    n: usize,
+    (a, b): (&RampUp, &RampUp),
+    starved: (Option<Spread>, Option<Spread>),
+) -> String {
+    format!(
+        "At {n} connections the last connection had its first answer after {} from the {} server (a thread to \
+         start for each) and {} from {}; starved connections in the window: {} against {}.",
+        ramp(a),
+        pair.a.prose(),
+        ramp(b),
+        pair.b.role(),
+        show_spread(starved.0, 0),
+        show_spread(starved.1, 0),
+    )
+}
+
+/// Each server's knee.
+pub fn knees(knees: &[Knee]) -> String {
+    format!(
+        "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
+        knees.iter().map(knee).collect::<Vec<_>>().join("; ")
+    )
+}
+
+/// How often a side was saturated, and what that does to the figures.
+pub fn saturation(client: usize, both: usize, all: usize) -> String {
+    format!(
+        "The load generator alone was saturated at {client} of {all} points and both sides at {both}; the \
+         tables' \"limited by\" column names them. Where only the client was saturated the server figures are \
+         lower bounds; where both were, on loopback each side's system calls also carry the kernel's work for \
+         the other side, so one core each is the limit of this machine. Every server faced the same client."
+    )
 }
 
 /// The costs of the pair's two servers at `n` connections.
-fn costs(pair: Pair, n: usize, a: &Costs, b: &Costs) -> String {
+pub fn costs(pair: Pair, n: usize, a: &Costs, b: &Costs) -> String {
     format!(
         "At {n} connections the {} server ran {:.0} threads in {:.1} MiB and made {} context switches per \
          message; {} ran {:.0} threads in {:.1} MiB and made {}. CPU per message: {} µs against {} µs.",
@@ -95,7 +86,9 @@ fn ramp(r: &RampUp) -> String {
     }
 }
 
-fn same_rate(
+/// CPU per message of every server at the same offered rate, and the
+/// cheapest beyond noise.
+pub fn same_rate(
     offered_per_s: f64,
     offered_pct: f64,
     connections: usize,

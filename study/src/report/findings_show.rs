@@ -3,6 +3,7 @@
 //! the cross-check's `cross_show.rs`). The verdicts by count are said in
 //! this file: the crossover, and the counts grouped by verdict.
 
+use super::costs_show;
 use super::findings::Finding;
 use super::verdicts::{Checked, CountVerdict, Standing};
 use crate::stats::{ratio, Spread, Verdict};
@@ -66,7 +67,28 @@ pub fn show(f: &Finding) -> String {
             last,
             syscalls,
         } => grouped(*pair, groups, last, *syscalls),
-        other => super::costs_show::show(other),
+        Finding::Costs {
+            pair,
+            connections,
+            a,
+            b,
+        } => costs_show::costs(*pair, *connections, a, b),
+        Finding::Ramp {
+            pair,
+            connections,
+            a,
+            b,
+            starved,
+        } => costs_show::ramp_finding(*pair, *connections, (a, b), *starved),
+        Finding::SameRate {
+            offered_per_s,
+            offered_pct,
+            connections,
+            cpu,
+            cheapest,
+        } => costs_show::same_rate(*offered_per_s, *offered_pct, *connections, cpu, *cheapest),
+        Finding::Knees(k) => costs_show::knees(k),
+        Finding::Saturation { client, both, all } => costs_show::saturation(*client, *both, *all),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Tests of `verdicts.rs` on hand-made windows: the crossover, where the
-//! cross-check breaks it, and the sentences that group counts by verdict.
+//! cross-check breaks it, the counts grouped by verdict (typed findings,
+//! and a few of their sentences).
 
 use super::super::cross::{Cause, CrossVerdict, Outcome};
 use super::super::findings_show::show;
