@@ -33,7 +33,7 @@ use sockmodes_study::crosscheck;
 use sockmodes_study::driver::Driver;
 use sockmodes_study::machine::Machine;
 use sockmodes_study::report::{
-    self, criterion_dir, observe, CaseSpec, Group, Metric, Part, PartTime, Report, Study,
+    self, criterion_dir, observe, Case, CaseSpec, Group, Metric, Part, PartTime, Report, Study,
 };
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
 use sockmodes_study::service;
@@ -191,7 +191,10 @@ fn latency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
         cases.push(CaseSpec {
             group: Group::Latency,
             param: param.to_string(),
-            label: format!("echo {}", human(size)),
+            case: Case {
+                service: Service::Echo,
+                bytes: size as u64,
+            },
             metric: Metric::LatencyUs,
             per_iter: 1.0,
         });
@@ -219,7 +222,10 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     cases.push(CaseSpec {
         group: Group::Throughput,
         param: "sink-1MiB".into(),
-        label: "sink 1 MiB frames".into(),
+        case: Case {
+            service: Service::Sink,
+            bytes: 1 << 20,
+        },
         metric: Metric::BytesPerSec,
         per_iter: sink.len() as f64,
     });
@@ -240,7 +246,10 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     cases.push(CaseSpec {
         group: Group::Throughput,
         param: "echo-64KiB".into(),
-        label: "echo 64 KiB frames".into(),
+        case: Case {
+            service: Service::Echo,
+            bytes: 64 * 1024,
+        },
         metric: Metric::BytesPerSec,
         per_iter: echo.len() as f64,
     });
@@ -269,13 +278,5 @@ impl Clock {
             .map_or(0.0, |d| d.as_secs_f64());
         self.parts.push(PartTime { part, seconds });
         self.last = now;
-    }
-}
-
-fn human(bytes: usize) -> String {
-    match bytes {
-        b if b >= 1 << 20 => format!("{} MiB", b >> 20),
-        b if b >= 1024 => format!("{} KiB", b >> 10),
-        b => format!("{b} B"),
     }
 }

@@ -22,13 +22,10 @@ fn main() -> anyhow::Result<()> {
     });
     let text =
         std::fs::read_to_string(&json).map_err(|e| anyhow::anyhow!("{}: {e}", json.display()))?;
-    let old: Report = serde_json::from_str(&text)
+    // Reading a report judges its measurements again with this code.
+    let report: Report = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{} is not a sockmodes report: {e}", json.display()))?;
-    let mut new = Report::new(old.study, old.machine);
-    // Where the run placed its servers is part of the measurement.
-    new.criterion_placement = old.criterion_placement;
-    new.sweep_placement = old.sweep_placement;
-    let path = report::write(&out, &new)?;
+    let path = report::write(&out, &report)?;
     println!("{}", path.display());
     Ok(())
 }

@@ -257,7 +257,7 @@ pub fn find(points: &[Point], target: Target, n: usize) -> Option<&Point> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::{point, THREADS};
+    use crate::report::fixture::{point, EVENT_LOOP, THREADS};
 
     #[test]
     fn the_limit_is_the_side_whose_median_busy_share_passed_ninety_percent() {
@@ -283,6 +283,28 @@ mod tests {
         let mut unmeasured = with(0.95, &[0.95]);
         unmeasured.windows[0].cost = None;
         assert_eq!(unmeasured.limit(), None);
+    }
+
+    #[test]
+    fn a_figure_leaves_out_the_windows_that_lack_it_and_find_matches_both_keys() {
+        let mut p = point(THREADS, 10, &[100.0, 200.0, 300.0]);
+        p.windows[1].cost = None;
+        // The fixture's cost: 1 µs user and 4 system a message.
+        assert_eq!(p.cpu_windows(), [5.0, 5.0]);
+        assert_eq!(p.cpu_per_msg().map(|s| s.n), Some(2));
+        assert_eq!(p.msgs().map(|s| (s.median, s.n)), Some((200.0, 3)));
+        p.server_cores = 2;
+        // 0.5 of a core on two cores is a quarter of them.
+        assert_eq!(p.server_busy().map(|s| s.median), Some(0.25));
+        p.windows[0].load.ramp.last_first_answer_ms = None;
+        assert_eq!(p.ramp_s().map(|s| (s.median, s.n)), Some((0.003, 2)));
+        let points = [point(THREADS, 1, &[1.0]), p, point(EVENT_LOOP, 10, &[2.0])];
+        assert_eq!(find(&points, THREADS, 10).map(|p| p.windows.len()), Some(3));
+        assert_eq!(
+            find(&points, EVENT_LOOP, 10).map(|p| p.windows.len()),
+            Some(1)
+        );
+        assert!(find(&points, EVENT_LOOP, 1).is_none());
     }
 
     #[test]

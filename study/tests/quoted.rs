@@ -488,10 +488,14 @@ fn figure(r: &Report, key: &str) -> Option<f64> {
         }
         ["bare", "kib_each"] => s.bare_threads.as_ref().map(|b| b.kib_each()),
         ["bare", "rss_mib"] => s.bare_threads.as_ref().map(|b| b.rss_mib),
-        ["case", case, t] => s.cases.iter().find(|c| c.case == *case)?.get(target(t)),
-        ["case_mb", case, t] => {
-            Some(s.cases.iter().find(|c| c.case == *case)?.get(target(t))? / 1e6)
-        }
+        ["case", case, t] => s.cases.iter().find(|c| c.label() == *case)?.get(target(t)),
+        ["case_mb", case, t] => Some(
+            s.cases
+                .iter()
+                .find(|c| c.label() == *case)?
+                .get(target(t))?
+                / 1e6,
+        ),
         ["offered", t, pct, m] => {
             let (name, stat) = metric(m);
             let pct: f64 = pct.parse().ok()?;

@@ -1,10 +1,8 @@
-//! The criterion cases (one connection, four servers): what the bench
-//! asked criterion to measure, and the medians it wrote.
+//! The criterion cases (one connection, four servers): what a case is
+//! ([`Case`], its group and metric) and what a run found of it
+//! ([`CaseResult`]); `criterion.rs` reads them from criterion's estimates.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use sockmodes_common::Service;
@@ -70,27 +68,138 @@ impl Group {
     }
 }
 
+/// What a criterion case exercises: a service, with messages (latency:
+/// one at a time) or frames (throughput: streamed) of `bytes` each. In
+/// JSON and the tables, its label ([`Case::label`]): "echo 16 B", "sink 1
+/// MiB frames".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Case {
+    pub service: Service,
+    pub bytes: u64,
+}
+
+impl Case {
+    /// The label in `group`: the service and the size, and "frames" where
+    /// the group streams them.
+    pub fn label(self, group: Group) -> String {
+        let frames = match group {
+            Group::Latency => "",
+            Group::Throughput => " frames",
+        };
+        format!("{} {}{frames}", self.service, size_words(self.bytes))
+    }
+
+    /// The case a label of `group` names ([`label`](Self::label)'s inverse).
+    ///
+    /// # Errors
+    /// The label is not one [`label`](Self::label) makes in `group`.
+    pub fn parse(label: &str, group: Group) -> Result<Case, String> {
+        let bad = || format!("not a {} case: {label:?}", group.name());
+        let words: Vec<&str> = label.split(' ').collect();
+        let (service, n, unit) = match (group, &words[..]) {
+            (Group::Latency, [s, n, u]) | (Group::Throughput, [s, n, u, "frames"]) => (s, n, u),
+            _ => return Err(bad()),
+        };
+        let scale: u64 = match *unit {
+            "B" => 1,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            _ => return Err(bad()),
+        };
+        Ok(Case {
+            service: service.parse().map_err(|_| bad())?,
+            bytes: n
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| n.checked_mul(scale))
+                .ok_or_else(bad)?,
+        })
+    }
+}
+
+/// Bytes in the largest unit that holds them exactly: "16 B", "64 KiB",
+/// "1 MiB", "1500 B" (so that a label reads back into the same size).
+fn size_words(bytes: u64) -> String {
+    match bytes {
+        b if b > 0 && b.is_multiple_of(1 << 20) => format!("{} MiB", b >> 20),
+        b if b > 0 && b.is_multiple_of(1 << 10) => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
+}
+
 /// One bench case as criterion names it: `group/target/param`.
 #[derive(Debug, Clone)]
 pub struct CaseSpec {
     pub group: Group,
     pub param: String,
-    pub label: String,
+    pub case: Case,
     pub metric: Metric,
     /// What one criterion iteration carries: bytes or messages (1 for latency).
     pub per_iter: f64,
 }
 
-/// One case's medians, by server.
+/// Where a case's values came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    /// Criterion's median estimate, written in this run.
+    #[serde(rename = "criterion median")]
+    CriterionMedian,
+    /// The bench's own observations of one short run (`--test`, where
+    /// criterion measures nothing).
+    #[serde(rename = "single run (--test): not a measurement")]
+    SingleRun,
+    /// No server of the case ran.
+    #[serde(rename = "not run")]
+    NotRun,
+}
+
+/// One case's medians, by server. In JSON the case is its label
+/// ([`CaseRecord`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(into = "CaseRecord", try_from = "CaseRecord")]
 pub struct CaseResult {
     pub group: Group,
-    pub case: String,
+    pub case: Case,
     pub metric: Metric,
     /// Value in the metric's unit (µs, bytes/s), by server.
     pub values: BTreeMap<Target, f64>,
-    /// How the values were obtained: "criterion median" or "single run (--test)".
-    pub source: String,
+    /// How the values were obtained.
+    pub source: Source,
+}
+
+/// A [`CaseResult`] as report.json holds it: the case as its label.
+#[derive(Serialize, Deserialize)]
+struct CaseRecord {
+    group: Group,
+    case: String,
+    metric: Metric,
+    values: BTreeMap<Target, f64>,
+    source: Source,
+}
+
+impl From<CaseResult> for CaseRecord {
+    fn from(r: CaseResult) -> CaseRecord {
+        CaseRecord {
+            case: r.label(),
+            group: r.group,
+            metric: r.metric,
+            values: r.values,
+            source: r.source,
+        }
+    }
+}
+
+impl TryFrom<CaseRecord> for CaseResult {
+    type Error = String;
+    fn try_from(r: CaseRecord) -> Result<CaseResult, String> {
+        Ok(CaseResult {
+            case: Case::parse(&r.case, r.group)?,
+            group: r.group,
+            metric: r.metric,
+            values: r.values,
+            source: r.source,
+        })
+    }
 }
 
 impl CaseResult {
@@ -102,87 +211,10 @@ impl CaseResult {
         Some(self.get(a)? / self.get(b)?)
     }
 
-    /// The service the case exercises: its label's first word ("sink 1
-    /// MiB frames"), as the bench names it.
-    pub fn service(&self) -> Option<Service> {
-        self.case.split(' ').next()?.parse().ok()
+    /// The case's label: "sink 1 MiB frames".
+    pub fn label(&self) -> String {
+        self.case.label(self.group)
     }
-}
-
-/// Per-iteration times the bench itself saw, by criterion id: the fallback
-/// when criterion wrote no estimate (in `--test` mode it measures nothing).
-static OBSERVED: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
-
-/// Records one `iter_custom` call.
-pub fn observe(id: &str, iters: u64, elapsed: std::time::Duration) {
-    let per_iter_ns = elapsed.as_nanos() as f64 / iters.max(1) as f64;
-    OBSERVED
-        .lock()
-        .expect("not poisoned")
-        .entry(id.to_string())
-        .or_default()
-        .push(per_iter_ns);
-}
-
-/// Criterion's directory: `$CRITERION_HOME`, or the workspace's
-/// `target/criterion`.
-pub fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || {
-            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-            workspace.canonicalize().unwrap_or(workspace).join("target")
-        },
-        PathBuf::from,
-    );
-    target.join("criterion")
-}
-
-/// Median ns per iteration of `id` from this run: criterion's estimate when
-/// it wrote one after `since`, else the bench's own observations.
-fn median_ns(id: &str, since: SystemTime) -> Option<(f64, &'static str)> {
-    let path = criterion_dir().join(id).join("new/estimates.json");
-    let fresh = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= since);
-    if fresh {
-        let text = std::fs::read_to_string(&path).ok()?;
-        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-        if let Some(ns) = json["median"]["point_estimate"].as_f64() {
-            return Some((ns, "criterion median"));
-        }
-    }
-    let observed = OBSERVED.lock().expect("not poisoned");
-    let mut v = observed.get(id)?.clone();
-    v.sort_by(f64::total_cmp);
-    Some((v[v.len() / 2], "single run (--test): not a measurement"))
-}
-
-/// Every case's medians from this run (since `since`).
-pub fn collect(cases: &[CaseSpec], since: SystemTime) -> Vec<CaseResult> {
-    cases
-        .iter()
-        .map(|spec| {
-            let mut values = BTreeMap::new();
-            let mut source = "not run";
-            for t in Target::every() {
-                let id = format!("{}/{}/{}", spec.group.name(), t.name(), spec.param);
-                if let Some((ns, how)) = median_ns(&id, since) {
-                    values.insert(t, spec.metric.from_ns(ns, spec.per_iter));
-                    source = how;
-                }
-            }
-            CaseResult {
-                group: spec.group,
-                case: spec.label.clone(),
-                metric: spec.metric,
-                values,
-                source: source.to_string(),
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -200,29 +232,57 @@ mod tests {
     }
 
     #[test]
-    fn without_criterions_estimate_the_median_of_the_benchs_own_runs_is_used() {
-        let id = format!("test-only/raw/median-{}", std::process::id());
-        for ns in [300, 100, 200] {
-            observe(&id, 10, std::time::Duration::from_nanos(ns * 10));
-        }
-        let (ns, how) = median_ns(&id, SystemTime::now()).expect("observed");
-        assert_eq!(ns, 200.0);
-        assert!(how.starts_with("single run"), "{how}");
-        assert_eq!(median_ns("test-only/never/run", SystemTime::now()), None);
-    }
-
-    #[test]
-    fn a_case_knows_its_group_and_service() {
-        let case = |label: &str| CaseResult {
-            group: Group::Throughput,
-            case: label.into(),
-            metric: Metric::BytesPerSec,
-            values: BTreeMap::new(),
-            source: String::new(),
+    fn a_case_travels_as_its_label_and_reads_back() {
+        let sink = Case {
+            service: Service::Sink,
+            bytes: 1 << 20,
         };
-        assert_eq!(case("sink 1 MiB frames").service(), Some(Service::Sink));
-        assert_eq!(case("echo 64 KiB frames").service(), Some(Service::Echo));
-        assert_eq!(case("upload").service(), None);
+        assert_eq!(sink.label(Group::Throughput), "sink 1 MiB frames");
+        let echo = Case {
+            service: Service::Echo,
+            bytes: 16,
+        };
+        assert_eq!(echo.label(Group::Latency), "echo 16 B");
+        for (case, group) in [
+            (sink, Group::Throughput),
+            (echo, Group::Latency),
+            (
+                Case {
+                    bytes: 1500,
+                    ..echo
+                },
+                Group::Latency,
+            ),
+            (
+                Case {
+                    bytes: 64 << 10,
+                    ..echo
+                },
+                Group::Throughput,
+            ),
+        ] {
+            assert_eq!(Case::parse(&case.label(group), group), Ok(case));
+        }
+        // A label of the other group, or not the bench's, is refused.
+        assert!(Case::parse("sink 1 MiB frames", Group::Latency).is_err());
+        assert!(Case::parse("echo 16 B", Group::Throughput).is_err());
+        assert!(Case::parse("upload 16 B", Group::Latency).is_err());
+        assert!(Case::parse("echo 16 GiB", Group::Latency).is_err());
+        assert!(Case::parse("echo", Group::Latency).is_err());
+        let r = CaseResult {
+            group: Group::Throughput,
+            case: sink,
+            metric: Metric::BytesPerSec,
+            values: [(Target::Raw, 1e9)].into_iter().collect(),
+            source: Source::CriterionMedian,
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(
+            text.contains(r#""case":"sink 1 MiB frames""#)
+                && text.contains(r#""source":"criterion median""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<CaseResult>(&text).unwrap(), r);
         let text = serde_json::to_string(&Group::Latency).unwrap();
         assert_eq!(text, "\"latency\"");
         assert_eq!(Group::ALL.map(Group::name), ["latency", "throughput"]);

@@ -2,9 +2,10 @@
 //! connection and of the event loop at the largest count, CPU per message
 //! at the same offered rate (and the cheapest server beyond noise), the
 //! knee of the hockey stick, and how often a side was saturated. Each
-//! figure-computing function is tested below on hand-made windows.
+//! figure-computing function is tested below on hand-made windows; the
+//! findings are said in `costs_show.rs`.
 
-use super::verdicts::counts_words;
+use super::findings::Finding;
 use super::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{find, Limit, Point, Step};
@@ -17,90 +18,103 @@ use crate::target::{Pair, Target};
 /// where a user notices.
 pub const KNEE: f64 = 10.0;
 
-fn show(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("-".into(), |s| s.show(digits))
+/// What one server spent at a count: threads, resident memory, context
+/// switches and CPU per message, over the windows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Costs {
+    pub threads: Option<Spread>,
+    pub rss_mib: Option<Spread>,
+    pub switches_per_msg: Option<Spread>,
+    pub cpu_per_msg: Option<Spread>,
 }
 
-fn median(s: Option<Spread>) -> f64 {
-    s.map_or(0.0, |s| s.median)
+impl Costs {
+    pub fn of(p: &Point) -> Costs {
+        Costs {
+            threads: p.threads(),
+            rss_mib: p.rss_mib(),
+            switches_per_msg: p.switches_per_msg(),
+            cpu_per_msg: p.cpu_per_msg(),
+        }
+    }
+}
+
+/// How long the last connection of a point waited for its first answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RampUp {
+    /// Seconds, over the windows: every connection was answered.
+    Within(Spread),
+    /// Some connection was never answered within the warm-up cap of
+    /// `cap_s` seconds, in `unanswered` of `windows` windows.
+    OverCap {
+        cap_s: f64,
+        unanswered: usize,
+        windows: usize,
+    },
+}
+
+impl RampUp {
+    /// `p`'s ramp, with `cap_s` the plan's warm-up cap.
+    pub fn of(p: &Point, cap_s: f64) -> RampUp {
+        match (p.ramp_s(), p.windows_with_unanswered()) {
+            (Some(s), 0) => RampUp::Within(s),
+            (_, unanswered) => RampUp::OverCap {
+                cap_s,
+                unanswered,
+                windows: p.windows.len(),
+            },
+        }
+    }
 }
 
 /// The costs of a thread per connection and of the event loop at the
-/// largest count (the registry's [`Pair::THREADS_VS_LOOP`]).
-pub fn largest(study: &Study) -> Vec<String> {
-    let mut out = Vec::new();
-    let Some(n) = study.sweep.iter().map(|p| p.connections).max() else {
-        return out;
+/// largest count (the registry's [`Pair::THREADS_VS_LOOP`]): what each
+/// spent, and how long each took to answer every connection.
+pub fn largest(study: &Study) -> Vec<Finding> {
+    let Some(connections) = study.sweep.iter().map(|p| p.connections).max() else {
+        return Vec::new();
     };
     let pair = Pair::THREADS_VS_LOOP;
-    let (Some(b), Some(nb)) = (find(&study.sweep, pair.a, n), find(&study.sweep, pair.b, n)) else {
-        return out;
+    let (Some(a), Some(b)) = (
+        find(&study.sweep, pair.a, connections),
+        find(&study.sweep, pair.b, connections),
+    ) else {
+        return Vec::new();
     };
-    let (threads, event_loop) = (pair.a.prose(), pair.b.role());
-    out.push(format!(
-        "At {n} connections the {threads} server ran {:.0} threads in {:.1} MiB and made {} context switches per \
-         message; {event_loop} ran {:.0} threads in {:.1} MiB and made {}. CPU per message: {} µs against {} µs.",
-        median(b.threads()),
-        median(b.rss_mib()),
-        show(b.switches_per_msg(), 2),
-        median(nb.threads()),
-        median(nb.rss_mib()),
-        show(nb.switches_per_msg(), 2),
-        show(b.cpu_per_msg(), 1),
-        show(nb.cpu_per_msg(), 1),
-    ));
-    let ramp = |p: &Point| {
-        let unanswered = p.windows_with_unanswered();
-        match (p.ramp_s(), unanswered) {
-            (Some(s), 0) => format!("{} s", s.show(2)),
-            (_, k) => format!(
-                "more than the warm-up cap of {:.0} s in {k} of {} windows",
-                study.plan.warmup_cap_s,
-                p.windows.len()
-            ),
-        }
-    };
-    out.push(format!(
-        "At {n} connections the last connection had its first answer after {} from the {threads} server (a thread \
-         to start for each) and {} from {event_loop}; starved connections in the window: {} against {}.",
-        ramp(b),
-        ramp(nb),
-        show(b.starved(), 0),
-        show(nb.starved(), 0),
-    ));
-    out
+    let cap = study.plan.warmup_cap_s;
+    vec![
+        Finding::Costs {
+            pair,
+            connections,
+            a: Costs::of(a),
+            b: Costs::of(b),
+        },
+        Finding::Ramp {
+            pair,
+            connections,
+            a: RampUp::of(a, cap),
+            b: RampUp::of(b, cap),
+            starved: (a.starved(), b.starved()),
+        },
+    ]
 }
 
 /// CPU per message of every server at the same offered rate, and the
 /// cheapest beyond noise if one is.
-pub fn same_rate(study: &Study) -> Option<String> {
+pub fn same_rate(study: &Study) -> Option<Finding> {
     let points: Vec<&Point> = study
         .same_rate
         .iter()
         .filter(|p| p.step == Step::SameRate)
         .collect();
     let first = points.first()?;
-    let cpu: Vec<String> = points
-        .iter()
-        .map(|p| format!("{} µs {}", show(p.cpu_per_msg(), 1), p.target.name()))
-        .collect();
-    let mut s = format!(
-        "At the same offered rate for all ({:.0} msg/s, {:.0}% of the slowest server's capacity, {} \
-         connections), server CPU per message was {}.",
-        first.offered_per_s.unwrap_or(0.0),
-        first.offered_pct.unwrap_or(0.0),
-        first.connections,
-        counts_words(&cpu)
-    );
-    match cheapest(&points) {
-        Some(p) => s.push_str(&format!(
-            " The {} server used the least beyond noise; unlike messages/s, this figure does not depend on \
-             which side saturated (switches and p99: the same-rate table).",
-            p.target.name()
-        )),
-        None => s.push_str(" No server used less CPU per message than all the others beyond noise."),
-    }
-    Some(s)
+    Some(Finding::SameRate {
+        offered_per_s: first.offered_per_s.unwrap_or(0.0),
+        offered_pct: first.offered_pct.unwrap_or(0.0),
+        connections: first.connections,
+        cpu: points.iter().map(|p| (p.target, p.cpu_per_msg())).collect(),
+        cheapest: cheapest(&points).map(|p| p.target),
+    })
 }
 
 /// The server whose CPU per message was below every other's beyond noise
@@ -113,9 +127,20 @@ pub fn cheapest<'a>(points: &[&'a Point]) -> Option<&'a Point> {
     })
 }
 
+/// One server's knee under offered load: up to which offered share its
+/// p99 stayed within [`KNEE`] times the lightest step's, and that step's
+/// share and p99 (µs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Knee {
+    pub target: Target,
+    pub calm_up_to: f64,
+    pub light_pct: f64,
+    pub light_p99_us: Option<Spread>,
+}
+
 /// Each server's knee: up to which offered share its p99 stayed calm.
-pub fn knees(study: &Study) -> Option<String> {
-    let mut parts = Vec::new();
+pub fn knees(study: &Study) -> Option<Finding> {
+    let mut out = Vec::new();
     for t in Target::every_studied() {
         let mut steps: Vec<&Point> = study
             .load_steps
@@ -126,19 +151,14 @@ pub fn knees(study: &Study) -> Option<String> {
         let (Some(light), Some(calm)) = (steps.first(), calm_up_to(&steps)) else {
             continue;
         };
-        parts.push(format!(
-            "{} up to {calm:.0}% (p99 {} ms at {:.0}%)",
-            t.name(),
-            light.p99().map_or("-".into(), |s| s.scaled(1000.0).show(2)),
-            light.offered_pct.unwrap_or(0.0)
-        ));
+        out.push(Knee {
+            target: t,
+            calm_up_to: calm,
+            light_pct: light.offered_pct.unwrap_or(0.0),
+            light_p99_us: light.p99(),
+        });
     }
-    (!parts.is_empty()).then(|| {
-        format!(
-            "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
-            parts.join("; ")
-        )
-    })
+    (!out.is_empty()).then_some(Finding::Knees(out))
 }
 
 /// The highest offered share up to which no step's p99 was above
@@ -174,15 +194,10 @@ pub fn saturated(study: &Study) -> (usize, usize, usize) {
     (count(Limit::Client), count(Limit::Both), all.len())
 }
 
-/// How often a side was saturated, and what that does to the figures.
-pub fn saturation(study: &Study) -> String {
+/// How often a side was saturated.
+pub fn saturation(study: &Study) -> Finding {
     let (client, both, all) = saturated(study);
-    format!(
-        "The load generator alone was saturated at {client} of {all} points and both sides at {both}; the tables' \
-         \"limited by\" column names them. Where only the client was saturated the server figures are lower \
-         bounds; where both were, on loopback each side's system calls also carry the kernel's work for the other \
-         side, so one core each is the limit of this machine. Every server faced the same client."
-    )
+    Finding::Saturation { client, both, all }
 }
 
 #[cfg(test)]
@@ -250,10 +265,107 @@ mod tests {
         let close = at_same_rate(RING, &[4.8, 5.0, 5.2, 5.4, 5.6]);
         assert!(cheapest(&[&threads, &event_loop, &close]).is_none());
         let mut study = fixture::report().study;
-        study.same_rate = vec![threads, event_loop, close];
-        let s = same_rate(&study).expect("measured");
-        assert!(s.ends_with("beyond noise."), "{s}");
-        assert!(s.starts_with("At the same offered rate for all"), "{s}");
+        study.same_rate = vec![threads, event_loop.clone(), close];
+        let Some(Finding::SameRate { cpu, cheapest, .. }) = same_rate(&study) else {
+            panic!("measured")
+        };
+        assert_eq!(cheapest, None);
+        let medians: Vec<(Target, f64)> =
+            cpu.iter().map(|(t, s)| (*t, s.unwrap().median)).collect();
+        assert_eq!(medians, [(THREADS, 10.0), (EVENT_LOOP, 5.4), (RING, 5.2)]);
+        study.same_rate[2] = ring;
+        // Points of another step are not the same rate's.
+        let mut offered = event_loop;
+        offered.step = Step::Offered;
+        study.same_rate.push(offered);
+        let Some(Finding::SameRate {
+            cpu,
+            cheapest,
+            offered_per_s,
+            connections,
+            ..
+        }) = same_rate(&study)
+        else {
+            panic!("measured")
+        };
+        assert_eq!((cheapest, cpu.len()), (Some(RING), 3));
+        assert_eq!(
+            (offered_per_s, connections),
+            (0.0, 1000),
+            "none offered in the hand-made points"
+        );
+        study.same_rate.clear();
+        assert_eq!(same_rate(&study), None);
+    }
+
+    #[test]
+    fn the_knees_are_each_servers_from_its_own_steps_lightest_first() {
+        let mut study = fixture::report().study;
+        let mut ring = step(90.0, &[5e3, 6e3, 7e3, 8e3, 9e3]);
+        ring.target = RING;
+        let mut ring_light = step(10.0, &[100.0, 110.0, 120.0, 130.0, 140.0]);
+        ring_light.target = RING;
+        // Out of order, and one step without an offered share: ignored.
+        let mut unoffered = step(50.0, &[1e9; 5]);
+        unoffered.offered_pct = None;
+        study.load_steps = vec![
+            step(90.0, &[900.0; 5]),
+            ring,
+            step(10.0, &[100.0, 110.0, 120.0, 130.0, 140.0]),
+            ring_light,
+            unoffered,
+        ];
+        let Some(Finding::Knees(knees)) = knees(&study) else {
+            panic!("two servers with steps")
+        };
+        let got: Vec<(Target, f64, f64)> = knees
+            .iter()
+            .map(|k| (k.target, k.calm_up_to, k.light_pct))
+            .collect();
+        assert_eq!(got, [(EVENT_LOOP, 90.0, 10.0), (RING, 10.0, 10.0)]);
+        assert_eq!(knees[0].light_p99_us.map(|s| s.median), Some(120.0));
+        study.load_steps.clear();
+        assert_eq!(super::knees(&study), None);
+    }
+
+    #[test]
+    fn the_largest_count_gives_each_servers_costs_and_ramp() {
+        let mut study = fixture::report().study;
+        let mut threads = point(THREADS, 5000, &[1e3; 5]);
+        for (i, w) in threads.windows.iter_mut().enumerate() {
+            w.cost.as_mut().expect("a cost").threads = 5000 + i as u64;
+            w.load.ramp.never_answered = usize::from(i < 2);
+        }
+        let event_loop = point(EVENT_LOOP, 5000, &[2e3; 5]);
+        study.sweep.extend([threads, event_loop]);
+        let found = largest(&study);
+        let [Finding::Costs {
+            connections, a, b, ..
+        }, Finding::Ramp {
+            a: ramp_a,
+            b: ramp_b,
+            ..
+        }] = &found[..]
+        else {
+            panic!("costs and ramp: {found:?}")
+        };
+        assert_eq!(*connections, 5000);
+        assert_eq!(a.threads.map(|s| s.median), Some(5002.0));
+        assert_eq!(b.threads.map(|s| s.median), Some(3.0));
+        assert_eq!(a.cpu_per_msg.map(|s| s.median), Some(5.0));
+        let cap = study.plan.warmup_cap_s;
+        assert_eq!(
+            *ramp_a,
+            RampUp::OverCap {
+                cap_s: cap,
+                unanswered: 2,
+                windows: 5
+            }
+        );
+        assert!(matches!(ramp_b, RampUp::Within(s) if s.median == 0.003));
+        // Without the event loop at the largest count: nothing to compare.
+        study.sweep.pop();
+        assert!(largest(&study).is_empty());
     }
 
     #[test]
@@ -276,8 +388,13 @@ mod tests {
         busy(&mut study.load_steps[0], 0.97, 0.3);
         busy(&mut study.same_rate[0], 0.2, 0.99);
         assert_eq!(saturated(&study), (2, 1, all));
-        assert!(saturation(&study).starts_with(&format!(
-            "The load generator alone was saturated at 2 of {all} points and both sides at 1;"
-        )));
+        assert_eq!(
+            saturation(&study),
+            Finding::Saturation {
+                client: 2,
+                both: 1,
+                all
+            }
+        );
     }
 }

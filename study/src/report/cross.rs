@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 use sockmodes::IoMode;
 
+use super::findings::Finding;
 use crate::affinity::Placement;
 use crate::crosscheck::Cell;
 use crate::driver::Driver;
@@ -269,6 +270,26 @@ pub fn saturated_cells(v: &CrossVerdict) -> usize {
         .iter()
         .filter(|c| c.evidence == Evidence::ClientSaturated)
         .count()
+}
+
+/// The cross-check's findings: one per count it measured, with every
+/// pair's outcome there (said in `cross_show.rs`; each driver's verdict
+/// and the cause at length are the cross-check table).
+pub fn by_count(verdicts: &[CrossVerdict]) -> Vec<Finding> {
+    let mut counts: Vec<usize> = verdicts.iter().map(|v| v.connections).collect();
+    counts.dedup();
+    counts
+        .into_iter()
+        .map(|n| {
+            let at: Vec<&CrossVerdict> = verdicts.iter().filter(|v| v.connections == n).collect();
+            Finding::CrossCheck {
+                connections: n,
+                drivers: at.first().map_or(0, |v| v.cells.len()),
+                saturated: at.iter().map(|v| saturated_cells(v)).sum(),
+                outcomes: at.iter().map(|v| (v.a, v.b, v.outcome.clone())).collect(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

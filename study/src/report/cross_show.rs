@@ -1,8 +1,9 @@
-//! The cross-check as the reader sees it: its table, its findings and the
+//! The cross-check as the reader sees it: its table, its findings' words
+//! ([`Finding::CrossCheck`](super::findings::Finding::CrossCheck)) and the
 //! words for its verdicts. The rule itself is `cross.rs`; this file only
 //! turns its typed verdicts into text.
 
-use super::cross::{saturated_cells, Cause, CellVerdict, CrossVerdict, Evidence, Outcome};
+use super::cross::{Cause, CellVerdict, CrossVerdict, Evidence, Outcome};
 use super::tables::Table;
 use super::Report;
 use crate::stats::{ratio, Verdict};
@@ -90,61 +91,54 @@ fn cause_short(c: &Cause) -> String {
     parts.join("; ")
 }
 
-/// One finding per count the cross-check measured: which verdicts hold
-/// with every client and which depend on it (each driver's verdict and
-/// the cause at length: the cross-check table).
-pub fn findings(verdicts: &[CrossVerdict]) -> Vec<String> {
-    let mut counts: Vec<usize> = verdicts.iter().map(|v| v.connections).collect();
-    counts.dedup();
-    counts
-        .into_iter()
-        .map(|n| {
-            let at: Vec<&CrossVerdict> = verdicts.iter().filter(|v| v.connections == n).collect();
-            let drivers = at.first().map_or(0, |v| v.cells.len());
-            let mut parts = Vec::new();
-            let mut group = |title: &str, items: Vec<String>| {
-                if !items.is_empty() {
-                    parts.push(format!("{title}: {}", items.join("; ")));
-                }
-            };
-            group(
-                "Holds with every client",
-                at.iter()
-                    .filter_map(|v| match v.outcome {
-                        Outcome::Holds(x) => Some(holds_words(v.a, v.b, x)),
-                        _ => None,
-                    })
-                    .collect(),
-            );
-            group(
-                "Depends on the client",
-                at.iter()
-                    .filter_map(|v| match &v.outcome {
-                        Outcome::DependsOnClient(c) => Some(format!(
-                            "{} vs {} ({})",
-                            v.a.name(),
-                            v.b.name(),
-                            cause_short(c)
-                        )),
-                        _ => None,
-                    })
-                    .collect(),
-            );
-            group(
-                "No verdict (in some placement the client was saturated or the windows too few)",
-                at.iter()
-                    .filter(|v| v.outcome == Outcome::NoEvidence)
-                    .map(|v| format!("{} vs {}", v.a.name(), v.b.name()))
-                    .collect(),
-            );
-            let saturated: usize = at.iter().map(|v| saturated_cells(v)).sum();
-            format!(
-                "Cross-check at {n} connections, every pair of servers driven by {drivers} client \
-                 engine/placement pairs ({saturated} cells with a saturated client, counted as no evidence). {}.",
-                parts.join(". ")
-            )
-        })
-        .collect()
+/// The cross-check's finding at one count ([`Finding::CrossCheck`]'s
+/// fields): which verdicts hold with every client and which depend on it.
+pub fn finding(
+    n: usize,
+    drivers: usize,
+    saturated: usize,
+    outcomes: &[(Target, Target, Outcome)],
+) -> String {
+    let mut parts = Vec::new();
+    let mut group = |title: &str, items: Vec<String>| {
+        if !items.is_empty() {
+            parts.push(format!("{title}: {}", items.join("; ")));
+        }
+    };
+    let vs = |a: Target, b: Target| format!("{} vs {}", a.name(), b.name());
+    group(
+        "Holds with every client",
+        outcomes
+            .iter()
+            .filter_map(|(a, b, o)| match o {
+                Outcome::Holds(x) => Some(holds_words(*a, *b, *x)),
+                _ => None,
+            })
+            .collect(),
+    );
+    group(
+        "Depends on the client",
+        outcomes
+            .iter()
+            .filter_map(|(a, b, o)| match o {
+                Outcome::DependsOnClient(c) => Some(format!("{} ({})", vs(*a, *b), cause_short(c))),
+                _ => None,
+            })
+            .collect(),
+    );
+    group(
+        "No verdict (in some placement the client was saturated or the windows too few)",
+        outcomes
+            .iter()
+            .filter(|(_, _, o)| *o == Outcome::NoEvidence)
+            .map(|(a, b, _)| vs(*a, *b))
+            .collect(),
+    );
+    format!(
+        "Cross-check at {n} connections, every pair of servers driven by {drivers} client \
+         engine/placement pairs ({saturated} cells with a saturated client, counted as no evidence). {}.",
+        parts.join(". ")
+    )
 }
 
 /// "nonblocking ahead of blocking" or "blocking and nonblocking no different".

@@ -212,3 +212,46 @@ fn a_difference_against_none_depends_on_the_client_but_is_no_reversal() {
     assert!(words.contains("finds none"), "{words}");
     assert!(!words.contains("like pairs with like"), "{words}");
 }
+
+#[test]
+fn the_cross_checks_finding_at_each_count_holds_every_pairs_outcome() {
+    // At 100: the four drivers agree, but one split cell's client is
+    // saturated (no evidence there, and the other split driver still
+    // gives one). At 1000: only one driver, all saturated: no verdict.
+    let [nb_split, b_split, nb_unpinned, b_unpinned] = drivers();
+    let mut all: Vec<Cell> = [
+        cells(nb_split, &SLOW, &FAST, 0.6),
+        cells(b_split, &SLOW, &FAST, 0.95),
+        cells(nb_unpinned, &SLOW, &FAST, 0.6),
+        cells(b_unpinned, &SLOW, &FAST, 0.6),
+    ]
+    .concat();
+    for mut c in cells(nb_split, &SLOW, &FAST, 0.99) {
+        c.point.connections = 1000;
+        all.push(c);
+    }
+    let found = by_count(&verdicts(&all));
+    assert_eq!(
+        found,
+        [
+            Finding::CrossCheck {
+                connections: 100,
+                drivers: 4,
+                saturated: 1,
+                outcomes: vec![(THREADS, EVENT_LOOP, Outcome::Holds(Verdict::Lower))],
+            },
+            Finding::CrossCheck {
+                connections: 1000,
+                drivers: 1,
+                saturated: 1,
+                outcomes: vec![(THREADS, EVENT_LOOP, Outcome::NoEvidence)],
+            },
+        ]
+    );
+    let text = super::super::findings_show::show(&found[1]);
+    assert!(
+        text.ends_with("No verdict (in some placement the client was saturated or the windows too few): blocking vs nonblocking."),
+        "{text}"
+    );
+    assert!(by_count(&[]).is_empty());
+}

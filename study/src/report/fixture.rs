@@ -253,10 +253,13 @@ fn same_rate() -> Vec<Point> {
 fn cases() -> Vec<CaseResult> {
     vec![CaseResult {
         group: super::Group::Latency,
-        case: "echo 16 B".into(),
+        case: super::Case {
+            service: sockmodes_common::Service::Echo,
+            bytes: 16,
+        },
         metric: Metric::LatencyUs,
         values: Target::all().iter().map(|&t| (t, 12.0)).collect(),
-        source: "criterion median".into(),
+        source: super::Source::CriterionMedian,
     }]
 }
 

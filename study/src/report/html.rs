@@ -63,8 +63,7 @@ pub fn html(r: &Report, charts: &[(String, String)]) -> String {
         cell(&banner(r.mode))
     );
     s.push_str("<h2>Findings (computed from this run)</h2><ul>");
-    for f in r
-        .findings
+    for f in super::findings_show::sentences(&r.findings)
         .iter()
         .chain(&super::service_show::sentences(&r.study))
     {

@@ -61,8 +61,7 @@ pub fn body(r: &Report) -> String {
         let _ = writeln!(s, "{t}\n");
     }
     let _ = writeln!(s, "## Findings (computed from this run)\n");
-    for f in r
-        .findings
+    for f in super::findings_show::sentences(&r.findings)
         .iter()
         .chain(&super::service_show::sentences(&r.study))
     {

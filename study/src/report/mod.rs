@@ -5,16 +5,22 @@
 //!
 //! Split by output: this file holds the data ([`Report`], serialisable both
 //! ways, so `report.json` reads back into the same value) and writes the
-//! files; `targets.rs` and `findings.rs` judge the figures; `tables.rs`,
-//! `markdown.rs`, `html.rs` and `charts/` show them. `cases.rs` turns
-//! criterion's estimates into [`CaseResult`]s.
+//! files; `targets.rs` and `findings.rs` (with `verdicts.rs`, `costs.rs`,
+//! `cross.rs` and `service.rs`) judge the figures into typed checks and
+//! findings; the `*_show.rs` files make their words, and `tables.rs`,
+//! `markdown.rs`, `html.rs` and `charts/` show them. `cases.rs` says what
+//! a case is, and `criterion.rs` reads criterion's estimates into
+//! [`CaseResult`]s.
 
 mod cases;
 mod charts;
 pub mod costs;
+mod costs_show;
+mod criterion;
 pub mod cross;
 mod cross_show;
 pub mod findings;
+pub mod findings_show;
 mod html;
 pub mod lang;
 mod markdown;
@@ -24,13 +30,15 @@ pub mod service;
 pub mod service_show;
 pub mod tables;
 pub mod targets;
+mod targets_show;
 pub mod verdicts;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use cases::{collect, criterion_dir, observe, CaseResult, CaseSpec, Group, Metric};
+pub use cases::{Case, CaseResult, CaseSpec, Group, Metric, Source};
+pub use criterion::{collect, criterion_dir, observe};
 pub use targets::TargetCheck;
 
 pub use cross::CrossVerdict;
@@ -139,7 +147,14 @@ pub fn time_account(study: &Study) -> Option<String> {
 }
 
 /// Everything one report shows, for the Markdown, HTML and JSON writers.
+///
+/// In JSON the judgments (targets, cross-check verdicts, findings) are
+/// written for the JSON's readers, the targets and findings as the text the
+/// report shows; read back, a report keeps its measurements and is judged
+/// again by this code ([`Measured`]), so a report.json of any version reads
+/// into the same value this code would make of its run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(from = "Measured")]
 pub struct Report {
     pub mode: RunMode,
     pub machine: Machine,
@@ -153,8 +168,30 @@ pub struct Report {
     /// it measured, with what each driver said.
     #[serde(default)]
     pub cross_verdicts: Vec<CrossVerdict>,
-    /// Sentences computed from this run's figures.
-    pub findings: Vec<String>,
+    /// What this run's figures show, computed from them.
+    #[serde(serialize_with = "findings_show::serialize")]
+    pub findings: Vec<findings::Finding>,
+}
+
+/// What a report.json holds of its run: the machine, where the run placed
+/// its servers, and every measurement. The rest of a [`Report`] is judged
+/// from these.
+#[derive(Deserialize)]
+struct Measured {
+    machine: Machine,
+    criterion_placement: String,
+    sweep_placement: String,
+    study: Study,
+}
+
+impl From<Measured> for Report {
+    fn from(m: Measured) -> Report {
+        let mut r = Report::new(m.study, m.machine);
+        // Where the run placed its servers is part of the measurement.
+        r.criterion_placement = m.criterion_placement;
+        r.sweep_placement = m.sweep_placement;
+        r
+    }
 }
 
 impl Report {
@@ -258,6 +295,28 @@ mod tests {
         );
         assert!(text.contains("\"step\": \"same_rate\""));
         assert!(text.contains("\"mode\": \"quick\""));
+    }
+
+    #[test]
+    fn a_report_reads_back_judged_again_whatever_judgments_its_json_holds() {
+        let r = fixture::report();
+        let mut json = serde_json::to_value(&r).unwrap();
+        // The findings and targets travel as the report's text.
+        let first = findings_show::show(&r.findings[0]);
+        assert_eq!(json["findings"][0], first.as_str());
+        assert!(json["targets"][0]["target"].is_string());
+        // An older version's judgments, or none that this code would make:
+        // the measurements decide.
+        json["findings"] = serde_json::json!(["an older sentence"]);
+        json["targets"] =
+            serde_json::json!([{"target": "old", "limit": "raw", "measured": "1x", "met": false}]);
+        json["cross_verdicts"] = serde_json::json!([]);
+        let back: Report = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, r);
+        // Where the run placed its servers is kept, not this machine's.
+        json["sweep_placement"] = "Placement `unpinned`: measured elsewhere.".into();
+        let back: Report = serde_json::from_value(json).unwrap();
+        assert_eq!(Report::placement_name(&back.sweep_placement), "unpinned");
     }
 
     #[test]

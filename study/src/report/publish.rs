@@ -33,17 +33,14 @@ pub const JSON: &str = "docs/benchmarks/report.json";
 /// Where its charts go.
 pub const CHART_DIR: &str = "docs/benchmarks";
 
-/// Reads a report.json and judges it again with this code; where the run
-/// placed its servers is part of the measurement and is kept.
+/// Reads a report.json: its measurements, judged again with this code
+/// (reading a [`Report`] does so); where the run placed its servers is
+/// part of the measurement and is kept.
 ///
 /// # Errors
 /// The text is not a sockmodes report.
 pub fn reread(text: &str) -> Result<Report, serde_json::Error> {
-    let old: Report = serde_json::from_str(text)?;
-    let mut new = Report::new(old.study, old.machine);
-    new.criterion_placement = old.criterion_placement;
-    new.sweep_placement = old.sweep_placement;
-    Ok(new)
+    serde_json::from_str(text)
 }
 
 /// The opening marker of region `name`.

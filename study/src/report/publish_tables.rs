@@ -145,6 +145,12 @@ pub(super) fn label(t: Target, lang: Lang) -> String {
     }
 }
 
+/// The guides' one-connection round trip: 16 B echoes.
+const ECHO_16_B: super::Case = super::Case {
+    service: sockmodes_common::Service::Echo,
+    bytes: 16,
+};
+
 /// The guides' "which mode when" table, in `lang`.
 pub fn guide_table(r: &Report, lang: Lang) -> String {
     let study = &r.study;
@@ -216,7 +222,7 @@ impl Guide<'_> {
             .study
             .cases
             .iter()
-            .find(|c| c.group == super::Group::Latency && c.case == "echo 16 B")?;
+            .find(|c| c.group == super::Group::Latency && c.case == ECHO_16_B)?;
         let raw = case.get(Target::Raw).map_or("-".into(), |v| self.num(v, 1));
         Some(self.row(
             self.t(

@@ -53,7 +53,7 @@ fn cases(r: &Report) -> Table {
         .map(|c: &CaseResult| {
             let v = |t: Target| c.get(t).map_or("-".into(), |v| c.metric.show(v));
             let mut row = vec![
-                format!("{} {}", c.group.name(), c.case),
+                format!("{} {}", c.group.name(), c.label()),
                 c.metric.unit().into(),
             ];
             row.extend(present.iter().map(|&t| v(t)));
@@ -356,17 +356,13 @@ fn targets(r: &Report) -> Table {
         .targets
         .iter()
         .map(|t| {
-            let met = match t.met {
+            let row = super::targets_show::TargetRow::from(t.clone());
+            let met = match row.met {
                 Some(true) => "yes",
                 Some(false) => "**no**",
                 None => "-",
             };
-            vec![
-                t.target.clone(),
-                t.limit.clone(),
-                t.measured.clone(),
-                met.into(),
-            ]
+            vec![row.target, row.limit, row.measured, met.into()]
         })
         .collect();
     Table {

@@ -1,10 +1,11 @@
 //! Verdicts by connection count: one server against another in
 //! messages/s at each count of the sweep, by the noise rule, and what the
-//! cross-check says of each (`cross.rs`). The crossover and the sentences
-//! that group counts by verdict are made here; `findings.rs` puts them in
-//! reading order with the others.
+//! cross-check says of each (`cross.rs`). The crossover and the findings
+//! that group counts by verdict are computed here (typed: `findings.rs`
+//! puts them in reading order, `findings_show.rs` says them).
 
 use super::cross::{find_verdict, CrossVerdict, Outcome};
+use super::findings::Finding;
 use super::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{find, Point};
@@ -99,231 +100,146 @@ pub fn crossover_count(verdicts: &[CountVerdict]) -> Option<usize> {
     from
 }
 
-/// The crossover as a sentence: from which count the pair's first server
-/// (a thread per connection) carried fewer messages than its second.
-pub fn crossover(pair: Pair, verdicts: &[CountVerdict]) -> String {
-    let (a, b) = (pair.a.prose(), pair.b.prose());
-    match crossover_count(verdicts) {
-        Some(n) => {
-            let at = verdicts
+/// What the cross-check said of the counts it measured: where the
+/// sweep's verdict held with every client, where it depends on the client,
+/// and where the cross-check had no evidence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checked {
+    pub held: Vec<usize>,
+    pub depends: Vec<usize>,
+    pub unchecked: Vec<usize>,
+}
+
+impl Checked {
+    /// The counts of `verdicts` the cross-check measured, by its outcome.
+    pub fn of(verdicts: &[CountVerdict]) -> Checked {
+        let with = |f: fn(&CountVerdict) -> bool| -> Vec<usize> {
+            verdicts
                 .iter()
-                .find(|v| v.connections == n)
-                .expect("the crossover is one of them");
-            format!(
-                "Crossover: from {n} connections on, the {a} server carried fewer messages per second than \
-                 the {b} one beyond noise: at {n}, {} against {} msg/s (median, min-max){}.",
-                at.a.show(0),
-                at.b.show(0),
-                checked_note(verdicts)
-            )
+                .filter(|v| v.checked.is_some() && f(v))
+                .map(|v| v.connections)
+                .collect()
+        };
+        Checked {
+            held: with(CountVerdict::stands),
+            depends: with(CountVerdict::depends),
+            unchecked: with(CountVerdict::unchecked),
         }
-        None => format!(
-            "No crossover: at the largest count measured the {a} server was not below the {b} \
-             one beyond noise with every client{}.",
-            checked_note(verdicts)
-        ),
     }
 }
 
-/// What the sweep's verdicts rest on: its one driver, and the counts the
-/// cross-check confirmed or not.
-fn checked_note(verdicts: &[CountVerdict]) -> String {
-    let with = |f: fn(&CountVerdict) -> bool| -> Vec<usize> {
+/// The crossover: from which count the pair's first server (a thread per
+/// connection) carried fewer messages than its second, with the figures
+/// there.
+pub fn crossover(pair: Pair, verdicts: &[CountVerdict]) -> Finding {
+    let from = crossover_count(verdicts).map(|n| {
         verdicts
             .iter()
-            .filter(|v| v.checked.is_some() && f(v))
-            .map(|v| v.connections)
-            .collect()
-    };
-    let (held, not) = (with(CountVerdict::stands), with(CountVerdict::depends));
-    let unknown = with(CountVerdict::unchecked);
-    let mut s =
-        "; measured with the sweep's driver (the nonblocking client, split placement)".to_string();
-    if !held.is_empty() {
-        s.push_str(&format!(
-            ", and at {} by every client engine in both placements",
-            counts_list(&held)
-        ));
-    }
-    if !not.is_empty() {
-        s.push_str(&format!(
-            "; at {} the verdict depends on the client (cross-check)",
-            counts_list(&not)
-        ));
-    }
-    if !unknown.is_empty() {
-        s.push_str(&format!(
-            "; at {} the cross-check had no evidence in some placement (client saturated or too few windows)",
-            counts_list(&unknown)
-        ));
-    }
-    s
-}
-
-fn counts_list(counts: &[usize]) -> String {
-    match counts {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!(
-            "{} and {last}",
-            init.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+            .find(|v| v.connections == n)
+            .expect("the crossover is one of them")
+            .clone()
+    });
+    Finding::Crossover {
+        pair,
+        from,
+        checked: Checked::of(verdicts),
     }
 }
 
-/// "connection" for just 1, else "connections".
-fn connections_word(counts: &[usize]) -> &'static str {
-    if counts == [1] {
-        "connection"
-    } else {
-        "connections"
-    }
-}
-
-/// "a, b and c".
-pub fn counts_words(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
+/// The counts whose verdict is `v` and stands.
+fn standing(verdicts: &[CountVerdict], v: Verdict) -> Vec<usize> {
+    verdicts
+        .iter()
+        .filter(|c| c.is(v))
+        .map(|c| c.connections)
+        .collect()
 }
 
 /// The counts where the pair showed no difference beyond noise.
-pub fn no_difference(pair: Pair, verdicts: &[CountVerdict]) -> Option<String> {
-    let same: Vec<&CountVerdict> = verdicts
-        .iter()
-        .filter(|v| v.is(Verdict::NoDifference))
-        .collect();
-    let first = same.first()?;
-    let counts: Vec<usize> = same.iter().map(|v| v.connections).collect();
-    Some(format!(
-        "At {} {} there was no difference beyond noise between {} and {} (at {}: {} \
-         against {} msg/s).",
-        counts_list(&counts),
-        connections_word(&counts),
-        pair.a.prose(),
-        pair.b.prose(),
-        first.connections,
-        first.a.show(0),
-        first.b.show(0)
-    ))
+pub fn no_difference(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
+    let first = verdicts.iter().find(|v| v.is(Verdict::NoDifference))?;
+    Some(Finding::NoDifference {
+        pair,
+        counts: standing(verdicts, Verdict::NoDifference),
+        first: first.clone(),
+    })
 }
 
-/// The counts where the pair's first server carried more beyond noise,
-/// and the pair's reason why it can.
-pub fn first_ahead(pair: Pair, verdicts: &[CountVerdict]) -> Option<String> {
-    let ahead: Vec<usize> = verdicts
-        .iter()
-        .filter(|v| v.is(Verdict::Higher))
-        .map(|v| v.connections)
-        .collect();
-    (!ahead.is_empty()).then(|| {
-        format!(
-            "At {} {} the {} server carried more messages per second than the {} one \
-             beyond noise{}.",
-            counts_list(&ahead),
-            connections_word(&ahead),
-            pair.a.prose(),
-            pair.b.prose(),
-            pair.why_first_ahead
-                .map_or(String::new(), |why| format!(": {why}"))
-        )
-    })
+/// The counts where the pair's first server carried more beyond noise.
+pub fn first_ahead(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
+    let counts = standing(verdicts, Verdict::Higher);
+    (!counts.is_empty()).then_some(Finding::FirstAhead { pair, counts })
 }
 
 /// Counts where the pair's second server carried more beyond noise (and the verdict
 /// stands) but that are not part of the crossover's run to the largest
 /// count: said apart, so that no verdict goes unreported.
-pub fn second_ahead_apart(pair: Pair, verdicts: &[CountVerdict]) -> Option<String> {
+pub fn second_ahead_apart(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
     let from = crossover_count(verdicts).unwrap_or(usize::MAX);
-    let ahead: Vec<usize> = verdicts
-        .iter()
-        .filter(|v| v.is(Verdict::Lower) && v.connections < from)
-        .map(|v| v.connections)
+    let counts: Vec<usize> = standing(verdicts, Verdict::Lower)
+        .into_iter()
+        .filter(|&n| n < from)
         .collect();
-    (!ahead.is_empty()).then(|| {
-        format!(
-            "At {} {} the {} server carried more messages per second than the {} one beyond \
-             noise (the sweep's driver), without staying ahead at every larger count.",
-            counts_list(&ahead),
-            connections_word(&ahead),
-            pair.b.prose(),
-            pair.a.prose()
-        )
-    })
+    (!counts.is_empty()).then_some(Finding::SecondAheadApart { pair, counts })
 }
 
-/// Which counts a group of a sentence takes.
-type Pick = fn(&CountVerdict) -> bool;
+/// Where a count's verdict stands: a verdict that holds (or that the
+/// cross-check did not measure), one that depends on the client, or none
+/// from the cross-check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Stands(Verdict),
+    Depends,
+    Unchecked,
+}
+
+impl Standing {
+    /// The order a grouped finding names them in.
+    pub const ORDER: [Standing; 5] = [
+        Standing::Stands(Verdict::Higher),
+        Standing::Stands(Verdict::Lower),
+        Standing::Stands(Verdict::NoDifference),
+        Standing::Depends,
+        Standing::Unchecked,
+    ];
+
+    /// Whether the count `c` stands so.
+    pub fn of(self, c: &CountVerdict) -> bool {
+        match self {
+            Standing::Stands(v) => c.is(v),
+            Standing::Depends => c.depends(),
+            Standing::Unchecked => c.unchecked(),
+        }
+    }
+}
 
 /// One server against another (the registry's completion against
 /// readiness), grouped by verdict: where it carried more beyond noise,
 /// less, no different, or where the cross-check found it depends on the
 /// client.
-pub fn grouped_by_verdict(study: &Study, cross: &[CrossVerdict], pair: Pair) -> Option<String> {
-    let sweep = &study.sweep;
+pub fn grouped_by_verdict(study: &Study, cross: &[CrossVerdict], pair: Pair) -> Option<Finding> {
     let verdicts = checked_verdicts(study, cross, pair);
-    if verdicts.is_empty() {
-        return None;
-    }
-    let group = |f: &dyn Fn(&CountVerdict) -> bool| -> Vec<usize> {
-        verdicts
-            .iter()
-            .filter(|c| f(c))
-            .map(|c| c.connections)
-            .collect()
-    };
-    let groups: [(Pick, &str); 5] = [
-        (
-            |c| c.is(Verdict::Higher),
-            "carried more messages per second beyond noise",
-        ),
-        (|c| c.is(Verdict::Lower), "carried fewer beyond noise"),
-        (
-            |c| c.is(Verdict::NoDifference),
-            "showed no difference beyond noise",
-        ),
-        (
-            CountVerdict::depends,
-            "depended on the client (cross-check)",
-        ),
-        (
-            CountVerdict::unchecked,
-            "had no verdict in the cross-check (a client saturated or too few windows)",
-        ),
-    ];
-    let mut parts = Vec::new();
-    for (pick, words) in groups {
-        let counts = group(&pick);
-        if !counts.is_empty() {
-            parts.push(format!(
-                "{words} at {} {}",
-                counts_list(&counts),
-                connections_word(&counts)
-            ));
-        }
-    }
-    let last = verdicts.last().expect("not empty");
-    let calls = |t: Target| {
-        find(sweep, t, last.connections)
-            .and_then(Point::syscalls_per_msg)
-            .map_or("-".into(), |s| s.show(3))
-    };
-    Some(format!(
-        "{}: it {}. At {}: {} against {} msg/s ({}x), with {} against {} system calls per message.",
-        pair.title,
-        counts_words(&parts),
-        last.connections,
-        last.a.show(0),
-        last.b.show(0),
-        crate::stats::ratio(&last.a, &last.b).show(2),
-        calls(pair.a),
-        calls(pair.b)
-    ))
+    let last = verdicts.last()?.clone();
+    let groups = Standing::ORDER
+        .into_iter()
+        .map(|s| {
+            let counts: Vec<usize> = verdicts
+                .iter()
+                .filter(|c| s.of(c))
+                .map(|c| c.connections)
+                .collect();
+            (s, counts)
+        })
+        .filter(|(_, counts)| !counts.is_empty())
+        .collect();
+    let calls =
+        |t: Target| find(&study.sweep, t, last.connections).and_then(Point::syscalls_per_msg);
+    Some(Finding::Grouped {
+        pair,
+        groups,
+        syscalls: (calls(pair.a), calls(pair.b)),
+        last,
+    })
 }
 
 #[cfg(test)]

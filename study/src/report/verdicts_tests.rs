@@ -1,9 +1,29 @@
 //! Tests of `verdicts.rs` on hand-made windows: the crossover, where the
-//! cross-check breaks it, and the sentences that group counts by verdict.
+//! cross-check breaks it, the counts grouped by verdict (typed findings,
+//! and a few of their sentences).
 
 use super::super::cross::{Cause, CrossVerdict, Outcome};
+use super::super::findings_show::show;
 use super::super::fixture::{self, point, EVENT_LOOP, RING, THREADS, THREADS_MODE};
 use super::*;
+
+/// The counts of a finding that lists counts.
+fn counts(f: &Finding) -> &[usize] {
+    match f {
+        Finding::NoDifference { counts, .. }
+        | Finding::FirstAhead { counts, .. }
+        | Finding::SecondAheadApart { counts, .. } => counts,
+        other => panic!("no counts: {other:?}"),
+    }
+}
+
+/// The groups of a grouped finding.
+fn groups(f: &Finding) -> &[(Standing, Vec<usize>)] {
+    match f {
+        Finding::Grouped { groups, .. } => groups,
+        other => panic!("not grouped: {other:?}"),
+    }
+}
 
 #[test]
 fn the_crossover_is_where_blocking_stays_below_beyond_noise() {
@@ -46,11 +66,44 @@ fn the_crossover_is_where_blocking_stays_below_beyond_noise() {
     assert_eq!(v[2].verdict, Verdict::Lower);
     assert_eq!(v[3].verdict, Verdict::NoDifference);
     assert_eq!(crossover_count(&v), Some(10000));
-    let text = crossover(Pair::THREADS_VS_LOOP, &v);
-    assert!(text.contains("from 10000 connections"), "{text}");
+    let found = crossover(Pair::THREADS_VS_LOOP, &v);
+    let Finding::Crossover {
+        from: Some(at),
+        checked,
+        ..
+    } = &found
+    else {
+        panic!("a crossover: {found:?}")
+    };
+    assert_eq!(at.connections, 10000);
+    assert_eq!((at.a.median, at.b.median), (60.0, 110.0));
+    assert_eq!(checked, &Checked::default(), "no cross-check");
+    let text = show(&found);
     assert!(text.contains("60 (50-70) against 110 (100-120)"), "{text}");
     let same = no_difference(Pair::THREADS_VS_LOOP, &v).unwrap();
-    assert!(same.starts_with("At 1, 10 and 1000 connections"), "{same}");
+    assert_eq!(counts(&same), [1, 10, 1000]);
+    assert!(show(&same).starts_with("At 1, 10 and 1000 connections"));
+    // 100 was below beyond noise, but 1000 broke the run: said apart.
+    let apart = second_ahead_apart(Pair::THREADS_VS_LOOP, &v).unwrap();
+    assert_eq!(counts(&apart), [100]);
+    assert!(first_ahead(Pair::THREADS_VS_LOOP, &v).is_none());
+}
+
+#[test]
+fn the_first_server_ahead_is_said_with_the_pairs_reason() {
+    let sweep = vec![
+        point(THREADS, 1, &[200.0, 205.0, 210.0, 215.0, 220.0]),
+        point(EVENT_LOOP, 1, &[100.0, 105.0, 110.0, 115.0, 120.0]),
+        point(THREADS, 10, &[200.0, 205.0, 210.0, 215.0, 220.0]),
+        point(EVENT_LOOP, 10, &[100.0, 105.0, 110.0, 115.0, 120.0]),
+    ];
+    let v = sweep_verdicts(&sweep, Pair::THREADS_VS_LOOP);
+    let ahead = first_ahead(Pair::THREADS_VS_LOOP, &v).expect("ahead at both");
+    assert_eq!(counts(&ahead), [1, 10]);
+    let why = Pair::THREADS_VS_LOOP.why_first_ahead.expect("a reason");
+    assert!(show(&ahead).ends_with(&format!(": {why}.")));
+    assert!(no_difference(Pair::THREADS_VS_LOOP, &v).is_none());
+    assert!(second_ahead_apart(Pair::THREADS_VS_LOOP, &v).is_none());
 }
 
 #[test]
@@ -64,16 +117,19 @@ fn completion_against_readiness_is_grouped_by_verdict() {
     let mut study = fixture::report().study;
     study.sweep = sweep.clone();
     study.cross_check.clear();
-    let s = grouped_by_verdict(&study, &[], Pair::COMPLETION_VS_READINESS).expect("both measured");
+    let f = grouped_by_verdict(&study, &[], Pair::COMPLETION_VS_READINESS).expect("both measured");
+    assert_eq!(
+        groups(&f),
+        [
+            (Standing::Stands(Verdict::Higher), vec![1000]),
+            (Standing::Stands(Verdict::NoDifference), vec![1]),
+        ]
+    );
+    let s = show(&f);
     assert!(
-        s.contains("more messages per second beyond noise at 1000"),
+        s.contains("more messages per second beyond noise at 1000 connections and showed no difference beyond noise at 1 connection. At 1000: 310 (300-320) against 210 (200-220) msg/s (1.48 (1.36-1.60)x)"),
         "{s}"
     );
-    assert!(
-        s.contains("no difference beyond noise at 1 connection"),
-        "{s}"
-    );
-    assert!(!s.contains("fewer") && !s.contains("depended"), "{s}");
     // Where the cross-check found it depends on the client, it is no
     // longer "more beyond noise".
     let depends = CrossVerdict {
@@ -87,13 +143,15 @@ fn completion_against_readiness_is_grouped_by_verdict() {
         }),
         cells: vec![],
     };
-    let s = grouped_by_verdict(&study, &[depends], Pair::COMPLETION_VS_READINESS)
+    let f = grouped_by_verdict(&study, &[depends], Pair::COMPLETION_VS_READINESS)
         .expect("both measured");
-    assert!(
-        s.contains("depended on the client (cross-check) at 1000"),
-        "{s}"
+    assert_eq!(
+        groups(&f),
+        [
+            (Standing::Stands(Verdict::NoDifference), vec![1]),
+            (Standing::Depends, vec![1000]),
+        ]
     );
-    assert!(!s.contains("more messages"), "{s}");
     study.sweep.truncate(1);
     assert_eq!(
         grouped_by_verdict(&study, &[], Pair::COMPLETION_VS_READINESS),
@@ -109,7 +167,9 @@ fn no_crossover_is_said_as_such() {
     ];
     let v = sweep_verdicts(&sweep, Pair::THREADS_VS_LOOP);
     assert_eq!(crossover_count(&v), None);
-    assert!(crossover(Pair::THREADS_VS_LOOP, &v).starts_with("No crossover"));
+    let found = crossover(Pair::THREADS_VS_LOOP, &v);
+    assert!(matches!(found, Finding::Crossover { from: None, .. }));
+    assert!(show(&found).starts_with("No crossover"));
     assert!(first_ahead(Pair::THREADS_VS_LOOP, &v).is_none());
 }
 
@@ -134,15 +194,31 @@ fn a_count_where_the_verdict_depends_on_the_client_breaks_the_crossover() {
     let at_100 = v.iter().find(|v| v.connections == 100).unwrap();
     assert!(!at_100.stands(), "{at_100:?}");
     assert_eq!(crossover_count(&v), Some(1000), "100 no longer counts");
-    let s = crossover(Pair::THREADS_VS_LOOP, &v);
-    assert!(
-        s.contains("at 100 the verdict depends on the client"),
-        "{s}"
+    let Finding::Crossover { from, checked, .. } = crossover(Pair::THREADS_VS_LOOP, &v) else {
+        unreachable!("always a crossover finding")
+    };
+    assert_eq!(from.map(|v| v.connections), Some(1000));
+    assert_eq!(
+        checked,
+        Checked {
+            held: vec![],
+            depends: vec![100],
+            unchecked: vec![],
+        }
     );
     let findings = super::super::findings::compute(&study);
     let cross_finding = findings
         .iter()
-        .find(|f| f.starts_with("Cross-check at 100"))
+        .find(|f| {
+            matches!(
+                f,
+                Finding::CrossCheck {
+                    connections: 100,
+                    ..
+                }
+            )
+        })
+        .map(show)
         .expect("a cross-check finding");
     assert!(
         cross_finding.contains(

@@ -23,7 +23,10 @@ pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
         if rows.is_empty() {
             continue;
         }
-        let cats: Vec<String> = rows.iter().map(|c| labels::case(&c.case, lang)).collect();
+        let cats: Vec<String> = rows
+            .iter()
+            .map(|c| labels::case(&c.label(), lang))
+            .collect();
         let bars: Vec<Bars> = Target::every()
             .into_iter()
             .filter(|&t| rows.iter().any(|c| c.get(t).is_some()))
