@@ -25,8 +25,9 @@ pub fn ramp_finding(
     starved: (Option<Spread>, Option<Spread>),
 ) -> String {
     format!(
-        "At {n} connections the last connection had its first answer after {} from the {} server (a thread to \
-         start for each) and {} from {}; starved connections in the window: {} against {}.",
+        "At {n} connections the last connection had its first answer after {} from the {} server (its one \
+         accept thread admits them with one thread's share of the core, among the busy connection threads) and \
+         {} from {}; starved connections in the window: {} against {}.",
         ramp(a),
         pair.a.prose(),
         ramp(b),
