@@ -207,7 +207,7 @@ pub fn table(r: &Report) -> Option<Table> {
              and the server's cores / CPU per message; \"of ceiling\" is measured / ceiling, and a figure over it is a \
              bug. \"cores / CPU per msg\" is a second, measured ceiling: the server's cores over the CPU it spent per \
              message in the window (the work's and the I/O's): a setup near it is bound by its CPU, whatever Little's \
-             law allows. \"of the lower\" is the median over the lower of the two ceilings, named.",
+             law allows. \"of the lower ceiling\" is the median over the lower of the two ceilings, named.",
             n(first.point.connections as f64)
         ),
         headers: super::tables::heads(&[
@@ -218,7 +218,7 @@ pub fn table(r: &Report) -> Option<Table> {
             "ceiling msg/s",
             "of ceiling",
             "cores / CPU per msg",
-            "of the lower",
+            "of the lower ceiling",
             "p99 ms",
             "threads",
             "RSS MiB",
@@ -239,9 +239,9 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     let es = lang == Lang::Es;
     let num = |v: f64, d: usize| number(v, d, lang);
     let head = if es {
-        "| trabajo | servidor | dónde se hace el trabajo | mensajes/s (mediana, rango) | límite (ley de Little) | fracción del límite | límite de la CPU (medido) | fracción del menor | p99 ms |"
+        "| trabajo | servidor | dónde se hace el trabajo | mensajes/s (mediana, rango) | límite (ley de Little) | fracción del límite | límite de la CPU (medido) | fracción del menor límite | p99 ms |"
     } else {
-        "| work | server | where the work runs | messages/s (median, range) | ceiling (Little's law) | share of the ceiling | CPU ceiling (measured) | share of the lower | p99 ms |"
+        "| work | server | where the work runs | messages/s (median, range) | ceiling (Little's law) | share of the ceiling | CPU ceiling (measured) | share of the lower ceiling | p99 ms |"
     };
     let mut out = if es {
         format!(
