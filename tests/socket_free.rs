@@ -1,19 +1,24 @@
-//! The core stays socket-free: `common/` (`sockmodes-common`) depends on no
-//! crate that makes system calls, and its code names no socket, no file and
-//! no foreign function. Those belong to the OS layer, `os/`
-//! (`sockmodes-os`).
+//! The core makes no system call: `common/` (`sockmodes-common`) depends on
+//! no crate that makes system calls, and its code names no socket, file,
+//! thread, sleep, clock, process, environment, console or foreign function.
+//! Those belong to the OS layer, `os/` (`sockmodes-os`), or to the driver
+//! that owns them (the offload pool's threads and `--work block`'s sleep
+//! are `sockmodes_os::offload` and `sockmodes_os::work`).
 //!
 //! The compiler does most of the work: without socket2, libc or windows-sys
 //! in `common/Cargo.toml` the core cannot set a socket option or call the
 //! system directly. What std itself offers is checked here, in the code:
-//! std's sockets (`TcpStream`, `TcpListener`, `UdpSocket`, name resolution
-//! with `ToSocketAddrs`), files (`std::fs`), raw handles (`std::os`), child
-//! processes, and any `extern` block or inline assembly. Plain data such as
-//! `SocketAddr`, `io::Error` and `Duration` is fine, and so are std's
-//! threads, sleeps and clocks (the offload pool, `--work block`).
+//! anything under `std::net` (plain addresses are `core::net`'s), std's
+//! sockets and name resolution, files (`std::fs`), raw handles
+//! (`std::os`), threads and their sleeps (`std::thread`), the clock
+//! (`Instant::now`, `SystemTime`: time comes in as data), the environment,
+//! child processes and the console (`std::env`, `std::process`, `stdin`,
+//! `println!`), and any `extern` block or inline assembly. Plain data such
+//! as `io::Error`, `Instant` and `Duration` is fine.
 //!
 //! Comments and string literals are skipped, so a doc comment may still say
-//! what the core does not do.
+//! what the core does not do; so are `#[cfg(test)]` items, whose tests may
+//! read the clock to make their instants.
 
 use std::path::{Path, PathBuf};
 
@@ -30,9 +35,10 @@ const SYSTEM_CRATES: [&str; 8] = [
 ];
 
 /// Names the core's code may not use: std's sockets, name resolution,
-/// files, child processes, and the system crates should one come in some
-/// other way (a path dependency, a re-export).
-const SYSTEM_NAMES: [&str; 14] = [
+/// files, threads and sleeps, the wall clock, the console, child
+/// processes, and the system crates should one come in some other way (a
+/// path dependency, a re-export).
+const SYSTEM_NAMES: [&str; 24] = [
     "TcpStream",
     "TcpListener",
     "UdpSocket",
@@ -47,7 +53,23 @@ const SYSTEM_NAMES: [&str; 14] = [
     "mio",
     "io_uring",
     "extern",
+    "thread",
+    "SystemTime",
+    "UNIX_EPOCH",
+    "stdin",
+    "stdout",
+    "stderr",
+    "println",
+    "eprintln",
+    "eprint",
+    "dbg",
 ];
+
+/// Modules of std that are the system itself, after `std::`: its sockets,
+/// raw handles, environment and processes (`std::fs` and `std::thread`,
+/// and so `thread::spawn` and `thread::sleep`, are caught by their names
+/// alone).
+const STD_MODULES: [&str; 4] = ["net", "os", "env", "process"];
 
 /// Inline assembly, a system call without any crate.
 const ASSEMBLY: [&str; 3] = ["asm", "global_asm", "naked_asm"];
@@ -97,9 +119,10 @@ fn unquote(s: &str) -> &str {
     s.trim().trim_matches(|c| c == '"' || c == '\'')
 }
 
-/// The identifiers of Rust source with their line numbers, comments and
-/// string and character literals left out.
-fn identifiers(source: &str) -> Vec<(usize, String)> {
+/// The identifiers and the punctuation `# [ ] ( ) { } ; ! :` of Rust
+/// source with their line numbers, comments and string and character
+/// literals left out.
+fn tokens(source: &str) -> Vec<(usize, String)> {
     let chars: Vec<char> = source.chars().collect();
     let (mut i, mut line, mut out) = (0, 1, Vec::new());
     let at = |i: usize, s: &str| {
@@ -161,8 +184,53 @@ fn identifiers(source: &str) -> Vec<(usize, String)> {
                 _ => out.push((line, id)),
             }
         } else {
+            if "#[](){};!:".contains(c) {
+                out.push((line, c.to_string()));
+            }
             i += 1;
         }
+    }
+    out
+}
+
+/// The identifiers and path separators (`:`) of Rust source outside
+/// `#[cfg(test)]` items, with their line numbers (see [`tokens`]).
+fn identifiers(source: &str) -> Vec<(usize, String)> {
+    const CFG_TEST: [&str; 7] = ["#", "[", "cfg", "(", "test", ")", "]"];
+    let toks = tokens(source);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let is_cfg_test = CFG_TEST
+            .iter()
+            .enumerate()
+            .all(|(k, t)| toks.get(i + k).is_some_and(|(_, s)| s == t));
+        if is_cfg_test {
+            // Skip the item: up to its `;`, or its braces' end.
+            i += CFG_TEST.len();
+            while i < toks.len() && toks[i].1 != "{" && toks[i].1 != ";" {
+                i += 1;
+            }
+            if toks.get(i).is_some_and(|(_, s)| s == "{") {
+                let mut depth = 0;
+                while i < toks.len() {
+                    match toks[i].1.as_str() {
+                        "{" => depth += 1,
+                        "}" if depth == 1 => break,
+                        "}" => depth -= 1,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            i += 1;
+            continue;
+        }
+        let (line, t) = &toks[i];
+        if t == ":" || t.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+            out.push((*line, t.clone()));
+        }
+        i += 1;
     }
     out
 }
@@ -193,13 +261,33 @@ fn system_uses(source: &str) -> Vec<String> {
     let ids = identifiers(source);
     let mut found = Vec::new();
     for (k, (line, id)) in ids.iter().enumerate() {
-        let next = ids.get(k + 1).map(|(_, n)| n.as_str());
-        let std_os = id == "std" && next == Some("os");
-        if SYSTEM_NAMES.contains(&id.as_str()) || std_os || ASSEMBLY.contains(&id.as_str()) {
-            found.push(format!(
-                "line {line}: {}",
-                if std_os { "std::os" } else { id }
-            ));
+        // The names around `id` in a path: `before::id::next`.
+        let at = |k: Option<usize>| k.and_then(|k| ids.get(k)).map_or("", |(_, n)| n.as_str());
+        let next = if at(Some(k + 1)) == ":" && at(Some(k + 2)) == ":" {
+            at(Some(k + 3))
+        } else {
+            ""
+        };
+        let before = if at(k.checked_sub(1)) == ":" && at(k.checked_sub(2)) == ":" {
+            at(k.checked_sub(3))
+        } else {
+            ""
+        };
+        // `std::net`, and `net::` in `use std::{io, net::TcpStream}`; but
+        // `core::net` is plain data.
+        let std_module = STD_MODULES.contains(&id.as_str())
+            && (before == "std" || (!next.is_empty() && before != "core"));
+        let hit = if std_module {
+            Some(format!("std::{id}"))
+        } else if id == "Instant" && next == "now" {
+            Some("Instant::now".to_string())
+        } else if SYSTEM_NAMES.contains(&id.as_str()) || ASSEMBLY.contains(&id.as_str()) {
+            Some(id.clone())
+        } else {
+            None
+        };
+        if let Some(hit) = hit {
+            found.push(format!("line {line}: {hit}"));
         }
     }
     found
@@ -282,20 +370,44 @@ fn f(a: SocketAddr) -> io::Result<()> {
     let q = '\'';
     let b = b"File";
     let r#type = br#"Command "#;
-    let s = std::net::TcpStream::connect(a)?;
+    let s = std::net::TcpStream::connect(a)?; use std::{io, net::UdpSocket as U};
     let fd = std::os::fd::AsRawFd::as_raw_fd(&s);
     unsafe { libc::close(fd) };
     Ok(())
 }
 extern "C" { fn getpid() -> i32; }
+fn g(at: core::net::SocketAddr, now: Instant) -> Instant {
+    std::thread::spawn(|| thread::sleep(Duration::ZERO));
+    println!("{}", std::env::var("HOME").is_ok());
+    let _ = (at, Instant::now(), SystemTime::now());
+    now
+}
+#[cfg(test)]
+mod tests {
+    fn t() { let _ = (std::time::Instant::now(), std::fs::read("x")); }
+}
+#[cfg(test)]
+use std::net::TcpStream;
+fn after_the_tests() { std::process::exit(0) }
 "##;
     let found = system_uses(source);
     let want = [
+        "line 3: std::net",
         "line 4: fs",
+        "line 13: std::net",
         "line 13: TcpStream",
+        "line 13: std::net",
+        "line 13: UdpSocket",
         "line 14: std::os",
         "line 15: libc",
         "line 18: extern",
+        "line 20: thread",
+        "line 20: thread",
+        "line 21: println",
+        "line 21: std::env",
+        "line 22: Instant::now",
+        "line 22: SystemTime",
+        "line 31: std::process",
     ];
     assert_eq!(found, want);
 }

@@ -10,7 +10,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 use tracing::{debug, info, warn};
 
@@ -85,9 +85,8 @@ pub struct Closing {
 }
 
 impl Closing {
-    /// A lingering close beginning now.
-    pub fn now() -> Closing {
-        let now = Instant::now();
+    /// A lingering close beginning at `now` (time is the driver's).
+    pub fn begun(now: Instant) -> Closing {
         Closing {
             since: now,
             last_read: now,
@@ -168,7 +167,7 @@ mod tests {
         let long_ago = now - Duration::from_secs(5);
         assert_eq!(sweep(None, now, now, idle), Swept::Keep);
         assert_eq!(sweep(None, long_ago, now, idle), Swept::Idle);
-        let fresh = Closing::now();
+        let fresh = Closing::begun(now);
         assert_eq!(sweep(Some(&fresh), long_ago, now, idle), Swept::Keep);
         let old = Closing {
             since: long_ago,

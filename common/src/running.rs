@@ -62,10 +62,11 @@ pub struct Stop {
 }
 
 impl Stop {
-    /// Asks the threads to stop, giving open connections `deadline` from
-    /// now. The caller then wakes them (a waker, an eventfd).
-    pub fn request(&self, deadline: Duration) {
-        *self.deadline.lock().expect("stop lock") = Some(Instant::now() + deadline);
+    /// Asks the threads to stop, giving open connections until `deadline`
+    /// (the handle reads its clock). The caller then wakes them (a waker,
+    /// an eventfd).
+    pub fn request(&self, deadline: Instant) {
+        *self.deadline.lock().expect("stop lock") = Some(deadline);
         self.stopping.store(true, Ordering::Release);
     }
 
@@ -75,13 +76,13 @@ impl Stop {
         self.stopping.load(Ordering::Acquire)
     }
 
-    /// The deadline, once a stop was requested.
+    /// The deadline, once a stop was requested (it is stored before the
+    /// request is seen).
     pub fn deadline(&self) -> Option<Instant> {
         if !self.is_requested() {
             return None;
         }
-        let at = *self.deadline.lock().expect("stop lock");
-        Some(at.unwrap_or_else(Instant::now))
+        *self.deadline.lock().expect("stop lock")
     }
 
     /// A thread cut `n` connections at the deadline.
@@ -112,11 +113,10 @@ mod tests {
         let stop = Stop::default();
         assert!(!stop.is_requested());
         assert_eq!(stop.deadline(), None);
-        let before = Instant::now();
-        stop.request(Duration::from_secs(5));
+        let by = Instant::now() + Duration::from_secs(5);
+        stop.request(by);
         assert!(stop.is_requested());
-        let at = stop.deadline().expect("requested");
-        assert!(at >= before + Duration::from_secs(5));
+        assert_eq!(stop.deadline(), Some(by));
         stop.count_cut(2);
         stop.count_cut(1);
         assert_eq!(stop.cut(), 3);

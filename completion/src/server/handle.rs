@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use sockmodes_common::offload::Runner;
 use sockmodes_common::running::Stop;
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
@@ -17,6 +16,7 @@ use sockmodes_common::{
     MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
 };
 use sockmodes_os::net;
+use sockmodes_os::offload::Runner;
 use tracing::debug;
 
 use super::{work, EventFd, Loop, Shared, RING_ENTRIES};
@@ -155,7 +155,7 @@ impl RunningServer for ServerHandle {
     /// Wakes the ring's thread through its eventfd; it stops as the
     /// module's header tells.
     fn shutdown(self: Box<Self>, deadline: Duration) -> usize {
-        self.shared.stop.request(deadline);
+        self.shared.stop.request(Instant::now() + deadline);
         self.wake_fd.signal();
         let _ = self.thread.join();
         self.shared.stop.cut()

@@ -31,11 +31,11 @@ use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
 use sockmodes_common::config::LINGER_TIME;
-use sockmodes_common::offload::Runner;
 use sockmodes_common::running::Stop;
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{MessageHandler, ServerConfig, ServerStats};
+use sockmodes_os::offload::Runner;
 use tracing::warn;
 
 mod accept;

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
-use sockmodes_common::offload::Runner;
 use sockmodes_common::running::Stop;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
@@ -30,6 +29,7 @@ use sockmodes_common::{
     WorkKind,
 };
 use sockmodes_os::net;
+use sockmodes_os::offload::Runner;
 use tracing::{debug, warn};
 
 use crate::conn::{Conn, End};
@@ -356,7 +356,7 @@ impl RunningServer for ServerHandle {
 
     /// Wakes every loop, which stops as `closing.rs` tells.
     fn shutdown(self: Box<Self>, deadline: Duration) -> usize {
-        self.shared.stop.request(deadline);
+        self.shared.stop.request(Instant::now() + deadline);
         for w in &self.wakers {
             let _ = w.wake();
         }

@@ -14,9 +14,12 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::{Job, Pool, Tag, Waits};
-use crate::session::{ServerSession, SessionError};
-use crate::work::WorkKind;
+use sockmodes_common::offload::{Job, Tag, Waits};
+use sockmodes_common::session::{ServerSession, SessionError};
+use sockmodes_common::work::WorkKind;
+
+use super::Pool;
+use crate::work::Perform;
 
 /// The work of one I/O thread: its pool (with `--offload`), its timer's
 /// waits, and the jobs the pool's full queue gave back.
@@ -166,9 +169,9 @@ pub fn finish<D: WorkDriver + ?Sized>(driver: &mut D, now: Instant) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Service;
-    use crate::frame::encode_frame;
-    use crate::work::Work;
+    use sockmodes_common::config::Service;
+    use sockmodes_common::frame::encode_frame;
+    use sockmodes_common::work::Work;
 
     /// A driver of one connection, as a loop sees it.
     struct One {
