@@ -19,6 +19,8 @@
 //! - [`offload`]: the `--offload` pool's worker threads, and the runner
 //!   that puts an event loop's or a ring's work on the pool, on a timer or
 //!   inline.
+//! - [`running`]: the handle of a server whose threads each serve many
+//!   connections ([`Loops`](running::Loops)): the event loops, the ring.
 //! - [`procfs`]: what a process costs (memory, CPU, context switches,
 //!   threads), from Linux's `/proc` or the Windows API.
 //!
@@ -40,6 +42,7 @@ pub mod mode;
 pub mod net;
 pub mod offload;
 pub mod procfs;
+pub mod running;
 pub mod work;
 
 pub use mode::ApplyMode;

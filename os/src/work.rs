@@ -61,21 +61,3 @@ impl Perform for Work {
         !cut.load(Ordering::Acquire)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Instant;
-
-    #[test]
-    fn a_block_sleeps_and_a_cut_stops_it_before_it_starts() {
-        let block: Work = "block:2ms".parse().unwrap();
-        let t0 = Instant::now();
-        block.perform();
-        assert!(t0.elapsed() >= block.amount, "it slept its amount");
-        let cut = AtomicBool::new(true);
-        assert!(!block.perform_unless(&cut), "cut: not run to its end");
-        let cpu: Work = "cpu:1us".parse().unwrap();
-        assert!(cpu.calibrated(10).perform_unless(&AtomicBool::new(false)));
-    }
-}

@@ -36,6 +36,7 @@ use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{MessageHandler, ServerConfig, ServerStats};
 use sockmodes_os::offload::Runner;
+use sockmodes_os::running::Serving;
 use tracing::warn;
 
 mod accept;
@@ -69,7 +70,8 @@ const WORK_WAKE: u64 = u64::MAX - 3;
 /// bounds batching, not connections.
 const RING_ENTRIES: u32 = 4096;
 
-struct Shared {
+/// What the ring's thread shares with the handle.
+pub struct Shared {
     config: ServerConfig,
     on_message: MessageHandler,
     stats: Arc<ServerStats>,
@@ -77,6 +79,28 @@ struct Shared {
     enters: AtomicU64,
     /// Receives that found the pool empty and waited for a buffer.
     pool_waits: AtomicU64,
+}
+
+impl Shared {
+    /// `io_uring_enter` calls so far: every system call the loop makes for
+    /// I/O (accepts, receives and sends go through the ring).
+    pub fn enters(&self) -> u64 {
+        self.enters.load(Ordering::Relaxed)
+    }
+
+    /// Receives so far that found the pool empty and waited for a buffer.
+    pub fn pool_waits(&self) -> u64 {
+        self.pool_waits.load(Ordering::Relaxed)
+    }
+}
+
+impl Serving for Shared {
+    fn stats(&self) -> &Arc<ServerStats> {
+        &self.stats
+    }
+    fn stop(&self) -> &Stop {
+        &self.stop
+    }
 }
 
 /// The ring's thread and everything it owns. `ring` is the first field, so

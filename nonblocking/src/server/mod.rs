@@ -2,7 +2,7 @@
 //! serving many connections, none of which may make it wait.
 //!
 //! Tokens: each connection's token is its slab key; two reserved tokens name
-//! the listener and the [`Waker`] that [`RunningServer::shutdown`] uses to get a
+//! the listener and the [`Waker`] that [`RunningServer::shutdown`](sockmodes_common::RunningServer::shutdown) uses to get a
 //! sleeping loop's attention. Unknown tokens are ignored: an event can arrive
 //! for a connection closed earlier in the same batch (readiness is a hint).
 //!
@@ -14,10 +14,9 @@
 //! idle sweep, the shutdown story) is in `closing.rs`; where frames' work
 //! runs is in `work.rs`.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
@@ -25,11 +24,11 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use sockmodes_common::running::Stop;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
-    interrupted, MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
-    WorkKind,
+    interrupted, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, WorkKind,
 };
 use sockmodes_os::net;
 use sockmodes_os::offload::Runner;
+use sockmodes_os::running::{Loops, Serving};
 use tracing::{debug, warn};
 
 use crate::conn::{Conn, End};
@@ -57,7 +56,8 @@ const EVENTS_CAPACITY: usize = 1024;
 /// read syscall; it is allocated once per loop, not per connection.
 const SCRATCH: usize = 64 * 1024;
 
-struct Shared {
+/// What the event loops share with each other and with the handle.
+pub struct Shared {
     config: ServerConfig,
     on_message: MessageHandler,
     stats: Arc<ServerStats>,
@@ -65,13 +65,27 @@ struct Shared {
     wakeups: AtomicU64,
 }
 
-/// A running non-blocking server.
-pub struct ServerHandle {
-    local_addr: SocketAddr,
-    shared: Arc<Shared>,
-    wakers: Vec<Arc<Waker>>,
-    threads: Vec<JoinHandle<()>>,
+impl Shared {
+    /// How many times the event loops returned from `poll` (an idle server
+    /// should not add to it: it sleeps in poll).
+    pub fn wakeups(&self) -> u64 {
+        self.wakeups.load(Ordering::Relaxed)
+    }
 }
+
+impl Serving for Shared {
+    fn stats(&self) -> &Arc<ServerStats> {
+        &self.stats
+    }
+    fn stop(&self) -> &Stop {
+        &self.stop
+    }
+}
+
+/// A running non-blocking server: its event loops, woken through their
+/// wakers to stop as `closing.rs` tells; [`Shared::wakeups`] counts their
+/// turns (`handle.shared().wakeups()`).
+pub type ServerHandle = Loops<Shared>;
 
 /// Binds `config.addr` and starts `config.event_loops` event-loop threads
 /// (one when `config.once`), each with its own pool of `config.offload`
@@ -146,12 +160,13 @@ pub fn start(
         threads.push(thread);
     }
     debug!(%local_addr, mode = "nonblocking", service = %shared.config.service, loops, "listening");
-    Ok(ServerHandle {
-        local_addr,
-        shared,
-        wakers,
-        threads,
-    })
+    let wake = Box::new(move || {
+        for w in &wakers {
+            // A failed wake means that loop is gone already.
+            let _ = w.wake();
+        }
+    });
+    Ok(Loops::new(local_addr, shared, threads, wake))
 }
 
 struct EventLoop {
@@ -323,46 +338,5 @@ impl EventLoop {
             Err(end) => self.end(key, end),
         }
         false
-    }
-}
-
-impl ServerHandle {
-    /// How many times the event loops returned from `poll` (an idle server
-    /// should not add to it: it sleeps in poll).
-    pub fn wakeups(&self) -> u64 {
-        self.shared.wakeups.load(Ordering::Relaxed)
-    }
-}
-
-impl RunningServer for ServerHandle {
-    fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    fn stats_handle(&self) -> Arc<ServerStats> {
-        Arc::clone(&self.shared.stats)
-    }
-
-    /// True once every event loop stopped by itself (`once`).
-    fn is_finished(&self) -> bool {
-        self.threads.iter().all(JoinHandle::is_finished)
-    }
-
-    fn wait(self: Box<Self>) {
-        for t in self.threads {
-            let _ = t.join();
-        }
-    }
-
-    /// Wakes every loop, which stops as `closing.rs` tells.
-    fn shutdown(self: Box<Self>, deadline: Duration) -> usize {
-        self.shared.stop.request(Instant::now() + deadline);
-        for w in &self.wakers {
-            let _ = w.wake();
-        }
-        for t in self.threads {
-            let _ = t.join();
-        }
-        self.shared.stop.cut()
     }
 }
