@@ -20,7 +20,8 @@
 //!   that puts an event loop's or a ring's work on the pool, on a timer or
 //!   inline.
 //! - [`running`]: the handle of a server whose threads each serve many
-//!   connections ([`Loops`](running::Loops)): the event loops, the ring.
+//!   connections ([`Loops`](running::Loops)), and what those threads share
+//!   ([`Shared`](running::Shared)): the event loops, the ring.
 //! - [`procfs`]: what a process costs (memory, CPU, context switches,
 //!   threads), from Linux's `/proc` or the Windows API.
 //!

@@ -20,39 +20,59 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::running::Stop;
-use sockmodes_common::{RunningServer, ServerStats};
+use sockmodes_common::{MessageHandler, RunningServer, ServerConfig, ServerStats};
 
-/// What a server's I/O threads share with its handle: its counters and the
-/// stop request. Each server's `Shared` implements it; the rest of what it
-/// shares (settings, its own counters) stays its own.
-pub trait Serving: Send + Sync + 'static {
+/// What a server's I/O threads share with each other and with its handle:
+/// its settings and handler, the counters every server keeps, the stop
+/// request, and the server's own counters `C` (the event loops' wake-ups,
+/// the ring's `io_uring_enter` calls).
+pub struct Shared<C> {
+    /// The server's settings.
+    pub config: ServerConfig,
+    /// What a `message` frame is handed to.
+    pub on_message: MessageHandler,
     /// The counters every server keeps.
-    fn stats(&self) -> &Arc<ServerStats>;
+    pub stats: Arc<ServerStats>,
     /// The stop request the handle passes to the threads.
-    fn stop(&self) -> &Stop;
+    pub stop: Stop,
+    /// The server's own counters.
+    pub counters: C,
+}
+
+impl<C> Shared<C> {
+    /// Shared state for a server starting with `config`, nothing counted
+    /// yet.
+    pub fn new(config: ServerConfig, on_message: MessageHandler, counters: C) -> Arc<Shared<C>> {
+        Arc::new(Shared {
+            config,
+            on_message,
+            stats: Arc::default(),
+            stop: Stop::default(),
+            counters,
+        })
+    }
 }
 
 /// A running server of one or more I/O threads that each serve many
-/// connections, sharing `S` with them (`shared`: its own counters, such as
-/// the event loops' wake-ups or the ring's `io_uring_enter` calls).
-pub struct Loops<S: Serving> {
+/// connections, sharing [`Shared`] with them.
+pub struct Loops<C: Send + Sync + 'static> {
     local_addr: SocketAddr,
-    shared: Arc<S>,
+    shared: Arc<Shared<C>>,
     threads: Vec<JoinHandle<()>>,
     /// Wakes every thread (a sleeping one would see the stop only at its
     /// next event).
     wake: Box<dyn Fn() + Send>,
 }
 
-impl<S: Serving> Loops<S> {
+impl<C: Send + Sync + 'static> Loops<C> {
     /// The handle of `threads`, started on `local_addr` and sharing
     /// `shared`; `wake` wakes all of them.
     pub fn new(
         local_addr: SocketAddr,
-        shared: Arc<S>,
+        shared: Arc<Shared<C>>,
         threads: Vec<JoinHandle<()>>,
         wake: Box<dyn Fn() + Send>,
-    ) -> Loops<S> {
+    ) -> Loops<C> {
         Loops {
             local_addr,
             shared,
@@ -61,19 +81,19 @@ impl<S: Serving> Loops<S> {
         }
     }
 
-    /// What the threads share, with their server's own counters.
-    pub fn shared(&self) -> &S {
-        &self.shared
+    /// The server's own counters.
+    pub fn counters(&self) -> &C {
+        &self.shared.counters
     }
 }
 
-impl<S: Serving> RunningServer for Loops<S> {
+impl<C: Send + Sync + 'static> RunningServer for Loops<C> {
     fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
     fn stats_handle(&self) -> Arc<ServerStats> {
-        Arc::clone(self.shared.stats())
+        Arc::clone(&self.shared.stats)
     }
 
     /// True once every thread stopped by itself (`once`).
@@ -90,11 +110,11 @@ impl<S: Serving> RunningServer for Loops<S> {
     /// Asks the threads to stop by `deadline` from now, wakes them, and
     /// joins them; each stops as its server's `closing.rs` tells.
     fn shutdown(self: Box<Self>, deadline: Duration) -> usize {
-        self.shared.stop().request(Instant::now() + deadline);
+        self.shared.stop.request(Instant::now() + deadline);
         (self.wake)();
         for t in self.threads {
             let _ = t.join();
         }
-        self.shared.stop().cut()
+        self.shared.stop.cut()
     }
 }

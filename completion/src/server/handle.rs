@@ -3,12 +3,10 @@
 //! `Loops` (`os/src/running.rs`), as for the event loops, whose stop
 //! request reaches the ring's thread through an eventfd.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
-use sockmodes_common::running::Stop;
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{MessageHandler, Mode, Op, ServerConfig, SocketError};
@@ -17,14 +15,15 @@ use sockmodes_os::offload::Runner;
 use sockmodes_os::running::Loops;
 use tracing::debug;
 
-use super::{work, EventFd, Loop, Shared, RING_ENTRIES};
+use super::{work, EventFd, Loop, RingCounters, Shared, RING_ENTRIES};
 use crate::ring::Ring;
 use crate::{RecvBuffers, POOL_BUFFERS};
 
 /// A running completion server: the ring's thread, woken through its
-/// eventfd to stop as the server's header tells; [`Shared::enters`] and
-/// [`Shared::pool_waits`] are its own counters (`handle.shared()`).
-pub type ServerHandle = Loops<Shared>;
+/// eventfd to stop as the server's header tells; [`RingCounters::enters`]
+/// and [`RingCounters::pool_waits`] are its own counters
+/// (`handle.counters()`).
+pub type ServerHandle = Loops<RingCounters>;
 
 /// Binds `config.addr`, sets up the ring and starts its thread.
 ///
@@ -59,14 +58,7 @@ pub(super) fn start_with_pool(
             return Err(start_err(std::io::Error::other(e.to_string())));
         }
     };
-    let shared = Arc::new(Shared {
-        config,
-        on_message,
-        stats: Arc::default(),
-        stop: Stop::default(),
-        enters: AtomicU64::new(0),
-        pool_waits: AtomicU64::new(0),
-    });
+    let shared = Shared::new(config, on_message, RingCounters::default());
     let pool = match RecvBuffers::from_env() {
         RecvBuffers::Pool => match ring.register_pool(pool_buffers) {
             Ok(pool) => Some(pool),

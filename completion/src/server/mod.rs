@@ -31,12 +31,9 @@ use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
 use sockmodes_common::config::LINGER_TIME;
-use sockmodes_common::running::Stop;
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
-use sockmodes_common::{MessageHandler, ServerConfig, ServerStats};
 use sockmodes_os::offload::Runner;
-use sockmodes_os::running::Serving;
 use tracing::warn;
 
 mod accept;
@@ -70,18 +67,18 @@ const WORK_WAKE: u64 = u64::MAX - 3;
 /// bounds batching, not connections.
 const RING_ENTRIES: u32 = 4096;
 
-/// What the ring's thread shares with the handle.
-pub struct Shared {
-    config: ServerConfig,
-    on_message: MessageHandler,
-    stats: Arc<ServerStats>,
-    stop: Stop,
+/// The ring's own counters, beside every server's.
+#[derive(Debug, Default)]
+pub struct RingCounters {
     enters: AtomicU64,
     /// Receives that found the pool empty and waited for a buffer.
     pool_waits: AtomicU64,
 }
 
-impl Shared {
+/// What the ring's thread shares with the handle.
+type Shared = sockmodes_os::running::Shared<RingCounters>;
+
+impl RingCounters {
     /// `io_uring_enter` calls so far: every system call the loop makes for
     /// I/O (accepts, receives and sends go through the ring).
     pub fn enters(&self) -> u64 {
@@ -91,15 +88,6 @@ impl Shared {
     /// Receives so far that found the pool empty and waited for a buffer.
     pub fn pool_waits(&self) -> u64 {
         self.pool_waits.load(Ordering::Relaxed)
-    }
-}
-
-impl Serving for Shared {
-    fn stats(&self) -> &Arc<ServerStats> {
-        &self.stats
-    }
-    fn stop(&self) -> &Stop {
-        &self.stop
     }
 }
 
@@ -163,7 +151,11 @@ impl Loop {
                 break;
             }
             (self.last_submit, self.worked_inline) = (Instant::now(), false);
-            let before = self.shared.enters.swap(self.ring.enters, Ordering::Relaxed);
+            let before = self
+                .shared
+                .counters
+                .enters
+                .swap(self.ring.enters, Ordering::Relaxed);
             self.shared
                 .stats
                 .count_syscalls(self.ring.enters.saturating_sub(before));

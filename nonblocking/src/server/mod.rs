@@ -21,14 +21,13 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
-use sockmodes_common::running::Stop;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
-    interrupted, MessageHandler, Mode, Op, ServerConfig, ServerStats, SocketError, WorkKind,
+    interrupted, MessageHandler, Mode, Op, ServerConfig, SocketError, WorkKind,
 };
 use sockmodes_os::net;
 use sockmodes_os::offload::Runner;
-use sockmodes_os::running::{Loops, Serving};
+use sockmodes_os::running::Loops;
 use tracing::{debug, warn};
 
 use crate::conn::{Conn, End};
@@ -56,16 +55,13 @@ const EVENTS_CAPACITY: usize = 1024;
 /// read syscall; it is allocated once per loop, not per connection.
 const SCRATCH: usize = 64 * 1024;
 
-/// What the event loops share with each other and with the handle.
-pub struct Shared {
-    config: ServerConfig,
-    on_message: MessageHandler,
-    stats: Arc<ServerStats>,
-    stop: Stop,
+/// The event loops' own counters, beside every server's.
+#[derive(Debug, Default)]
+pub struct LoopCounters {
     wakeups: AtomicU64,
 }
 
-impl Shared {
+impl LoopCounters {
     /// How many times the event loops returned from `poll` (an idle server
     /// should not add to it: it sleeps in poll).
     pub fn wakeups(&self) -> u64 {
@@ -73,19 +69,13 @@ impl Shared {
     }
 }
 
-impl Serving for Shared {
-    fn stats(&self) -> &Arc<ServerStats> {
-        &self.stats
-    }
-    fn stop(&self) -> &Stop {
-        &self.stop
-    }
-}
+/// What the event loops share with each other and with the handle.
+type Shared = sockmodes_os::running::Shared<LoopCounters>;
 
 /// A running non-blocking server: its event loops, woken through their
-/// wakers to stop as `closing.rs` tells; [`Shared::wakeups`] counts their
-/// turns (`handle.shared().wakeups()`).
-pub type ServerHandle = Loops<Shared>;
+/// wakers to stop as `closing.rs` tells; [`LoopCounters::wakeups`] counts
+/// their turns (`handle.counters().wakeups()`).
+pub type ServerHandle = Loops<LoopCounters>;
 
 /// Binds `config.addr` and starts `config.event_loops` event-loop threads
 /// (one when `config.once`), each with its own pool of `config.offload`
@@ -107,13 +97,7 @@ pub fn start(
     } else {
         config.event_loops.max(1)
     };
-    let shared = Arc::new(Shared {
-        config,
-        on_message,
-        stats: Arc::default(),
-        stop: Stop::default(),
-        wakeups: AtomicU64::new(0),
-    });
+    let shared = Shared::new(config, on_message, LoopCounters::default());
     let mut wakers = Vec::with_capacity(loops);
     let mut threads = Vec::with_capacity(loops);
     // What fails past the bind (out of descriptors with many loops) says so.
@@ -224,7 +208,7 @@ impl EventLoop {
                 warn!(error = %e, "poll failed; event loop stops");
                 break;
             }
-            self.shared.wakeups.fetch_add(1, Ordering::Relaxed);
+            self.shared.counters.wakeups.fetch_add(1, Ordering::Relaxed);
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept_all(),
