@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
 use sockmodes_common::config::LINGER_TIME;
+use sockmodes_common::ending::sleep_for;
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_os::offload::Runner;
@@ -208,18 +209,8 @@ impl Loop {
         } else {
             self.next_sweep
         };
-        let stop = stop_at.map(|t| {
-            if Instant::now() >= t {
-                t + LINGER_TIME
-            } else {
-                t
-            }
-        });
-        [stop, sweep, self.accept_retry_at, self.work.next_due()]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|t| t.saturating_duration_since(Instant::now()))
+        let due = [sweep, self.accept_retry_at, self.work.next_due()];
+        sleep_for(Instant::now(), stop_at, due)
     }
 
     fn post_wake(&mut self) -> std::io::Result<()> {

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
+use sockmodes_common::ending::sleep_for;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
     interrupted, MessageHandler, Mode, Op, ServerConfig, SocketError, WorkKind,
@@ -277,18 +278,7 @@ impl EventLoop {
         } else {
             self.next_sweep
         };
-        let stop = stop_at.map(|t| {
-            if Instant::now() >= t {
-                t + sockmodes_common::config::LINGER_TIME
-            } else {
-                t
-            }
-        });
-        [stop, sweep, self.accept_retry_at]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|t| t.saturating_duration_since(Instant::now()))
+        sleep_for(Instant::now(), stop_at, [sweep, self.accept_retry_at])
     }
 
     /// One drive; true when the connection is open and waits for events.
