@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
-use sockmodes_common::config::LINGER_TIME;
 use sockmodes_common::ending::sleep_for;
+use sockmodes_common::running::{Deadline, Stopping};
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
 use sockmodes_os::offload::Runner;
@@ -143,10 +143,9 @@ const EARLY_SUBMIT: Duration = Duration::from_millis(1);
 impl Loop {
     fn run(mut self) {
         let mut completions = Vec::with_capacity(RING_ENTRIES as usize);
-        let mut stop_at: Option<Instant> = None;
-        let mut cut_done = false;
+        let mut stopping = Stopping::default();
         loop {
-            let timeout = self.timeout(stop_at);
+            let timeout = self.timeout(stopping.deadline());
             if let Err(e) = self.ring.submit_and_wait(timeout) {
                 warn!(error = %e, "io_uring_enter failed; the server stops");
                 break;
@@ -173,25 +172,19 @@ impl Loop {
                 self.accept_retry_at = None;
                 self.post_accept_or_stop();
             }
-            if stop_at.is_none() {
-                stop_at = self.shared.stop.deadline();
-                if stop_at.is_some() {
-                    self.begin_stop();
-                }
+            if stopping.seen(&self.shared.stop) {
+                self.begin_stop();
             }
             if self.listener.is_none() && self.conns.is_empty() && !self.accept_pending {
                 break;
             }
-            if let Some(t) = stop_at {
-                let now = Instant::now();
-                if now >= t + LINGER_TIME {
-                    break;
-                }
-                if now >= t && !cut_done {
-                    cut_done = true;
+            match stopping.at(Instant::now()) {
+                Deadline::Over => break,
+                Deadline::Cut => {
                     self.work.cut();
                     self.cut_at_deadline();
                 }
+                Deadline::Ahead => {}
             }
             self.sweep();
         }

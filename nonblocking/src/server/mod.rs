@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use sockmodes_common::ending::sleep_for;
+use sockmodes_common::running::{Deadline, Stopping};
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
     interrupted, MessageHandler, Mode, Op, ServerConfig, SocketError, WorkKind,
@@ -197,10 +198,9 @@ fn wait_timer(_poll: &Poll, waker: &Arc<Waker>) -> std::io::Result<Timer> {
 impl EventLoop {
     fn run(mut self) {
         let mut events = Events::with_capacity(EVENTS_CAPACITY);
-        let mut stop_at: Option<Instant> = None;
-        let mut cut_done = false;
+        let mut stopping = Stopping::default();
         loop {
-            let timeout = self.poll_timeout(stop_at);
+            let timeout = self.poll_timeout(stopping.deadline());
             self.shared.stats.count_syscalls(1);
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if interrupted(&e) {
@@ -239,26 +239,20 @@ impl EventLoop {
                 self.accept_retry_at = None;
                 self.accept_all();
             }
-            if stop_at.is_none() {
-                stop_at = self.shared.stop.deadline();
-                if stop_at.is_some() {
-                    self.begin_stop();
-                }
+            if stopping.seen(&self.shared.stop) {
+                self.begin_stop();
             }
             if self.listener.is_none() && self.conns.is_empty() {
                 break;
             }
-            if let Some(t) = stop_at {
-                let now = Instant::now();
-                if now >= t + sockmodes_common::config::LINGER_TIME {
-                    // Past the deadline and every lingering close's bound.
-                    break;
-                }
-                if now >= t && !cut_done {
-                    cut_done = true;
+            match stopping.at(Instant::now()) {
+                // Past the deadline and every lingering close's bound.
+                Deadline::Over => break,
+                Deadline::Cut => {
                     self.work.cut();
                     self.cut_at_deadline();
                 }
+                Deadline::Ahead => {}
             }
             self.sweep();
         }
