@@ -1,9 +1,10 @@
 //! How a server connection ends: why ([`End`]), and so whether with a
 //! lingering close ([`End::lingers`], the one rule all three servers
 //! follow); the lingering close's state and bounds ([`Closing`]), and the
-//! sweep that finds idle and expired connections ([`sweep`]), which the
-//! event loop and the completion server share (the non-blocking server's
-//! `closing.rs` tells the story). The blocking server lingers in the
+//! sweep that finds idle and expired connections ([`sweep`], and over a
+//! thread's connections [`sweep_all`]) and how long such a thread may
+//! sleep ([`sleep_for`]), which the event loop and the completion server
+//! share (the non-blocking server's `closing.rs` tells the story). The blocking server lingers in the
 //! connection's own thread with timeouts instead (`linger` in its
 //! `connection.rs`), for the same reasons.
 
