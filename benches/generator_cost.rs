@@ -58,73 +58,105 @@ fn cpu_per_msg(r: &sockmodes::load::LoadReport) -> Option<f64> {
     Some(c.total_s() * 1e6 / (r.answered_per_s * c.wall_s).max(1.0))
 }
 
-fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let has = |a: &str| args.iter().any(|x| x == a);
-    // Why 3 windows of 1.5 s (quick: 2 of 0.5 s): enough for a range, and
-    // the whole `cargo bench` stays within its time budget.
-    let (repeats, window, warmup, connections) = if has("--test") {
-        (1, 0.3, 0.2, 100)
-    } else if has("--quick") {
-        (2, 0.5, 0.3, 1_000)
-    } else {
-        (3, 1.5, 0.5, 1_000)
-    };
-    let window = Duration::from_secs_f64(window);
-    let warmup = Duration::from_secs_f64(warmup);
-    let placement = Placement::for_sweep();
-    let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    let server = placement.on_server_cpus(|| {
-        ServerProcess::start(
-            bin,
-            &[
-                "--mode",
-                "nonblocking",
-                "--service",
-                "echo",
-                "--threads",
-                "1",
-            ],
-        )
-    })?;
-    pin_current_thread(&placement.client_cpus());
-    let engine = |mode: IoMode, rate: Option<f64>, grid: Option<Duration>| {
-        let config = LoadConfig {
+/// How long and how wide the bench runs, from its arguments.
+struct Settings {
+    /// Interleaved windows per load step.
+    repeats: usize,
+    window: Duration,
+    warmup: Duration,
+    connections: usize,
+    /// `--test`: one short window each, no figures claimed.
+    test: bool,
+}
+
+impl Settings {
+    fn from_args() -> Settings {
+        let args: Vec<String> = std::env::args().collect();
+        let has = |a: &str| args.iter().any(|x| x == a);
+        // Why 3 windows of 1.5 s (quick: 2 of 0.5 s): enough for a range, and
+        // the whole `cargo bench` stays within its time budget.
+        let (repeats, window, warmup, connections) = if has("--test") {
+            (1, 0.3, 0.2, 100)
+        } else if has("--quick") {
+            (2, 0.5, 0.3, 1_000)
+        } else {
+            (3, 1.5, 0.5, 1_000)
+        };
+        Settings {
+            repeats,
+            window: Duration::from_secs_f64(window),
+            warmup: Duration::from_secs_f64(warmup),
             connections,
-            duration: window,
-            warmup,
+            test: has("--test"),
+        }
+    }
+}
+
+/// The bench's one server, and the load runs against it.
+struct Bench {
+    settings: Settings,
+    server: ServerProcess,
+}
+
+impl Bench {
+    /// One window of the `mode` engine at `rate` (`None`: closed loop).
+    fn engine(
+        &self,
+        mode: IoMode,
+        rate: Option<f64>,
+        grid: Option<Duration>,
+    ) -> anyhow::Result<sockmodes::load::LoadReport> {
+        let s = &self.settings;
+        let config = LoadConfig {
+            connections: s.connections,
+            duration: s.window,
+            warmup: s.warmup,
             rate,
             grid,
-            ..LoadConfig::new(mode, server.addr)
+            ..LoadConfig::new(mode, self.server.addr)
         };
-        load::run(&config, Arc::new(AtomicU64::new(0))).map(|r| r.report().clone())
-    };
-    let generator = |rate, grid| engine(IoMode::NonBlocking, rate, grid);
-    let capacities: Vec<f64> = (0..repeats)
-        .map(|_| generator(None, None).map(|r| r.answered_per_s))
-        .collect::<Result<_, _>>()?;
-    let capacity = Spread::of(capacities.iter().copied())
-        .ok_or_else(|| anyhow::anyhow!("no capacity was measured"))?;
-    eprintln!("capacity at {connections} connections: {capacities:?}");
-    let (mut rows, mut engine_rows) = (Vec::new(), Vec::new());
-    for pct in [10.0, 50.0, 90.0] {
-        let rate = capacity.median * pct / 100.0;
+        Ok(load::run(&config, Arc::new(AtomicU64::new(0)))?
+            .report()
+            .clone())
+    }
+
+    /// The generator: the non-blocking engine.
+    fn generator(
+        &self,
+        rate: Option<f64>,
+        grid: Option<Duration>,
+    ) -> anyhow::Result<sockmodes::load::LoadReport> {
+        self.engine(IoMode::NonBlocking, rate, grid)
+    }
+
+    /// One load step at `rate`, `pct`% of the capacity: the reference, the
+    /// generator, every engine and the exact generator, interleaved, each
+    /// `repeats` times.
+    fn step(&self, pct: f64, rate: f64) -> anyhow::Result<Measured> {
+        let s = &self.settings;
         let mut m = Measured {
             engines: vec![Vec::new(); IoMode::CLIENTS.len()],
             ..Measured::default()
         };
-        for _ in 0..repeats {
-            let r = reference::run(server.addr, connections, 64, rate, warmup, window)?;
-            let g = generator(Some(rate), None)?;
+        for _ in 0..s.repeats {
+            let r = reference::run(
+                self.server.addr,
+                s.connections,
+                64,
+                rate,
+                s.warmup,
+                s.window,
+            )?;
+            let g = self.generator(Some(rate), None)?;
             for (k, mode) in IoMode::CLIENTS.into_iter().enumerate() {
                 let run = match mode {
                     IoMode::NonBlocking => g.clone(),
-                    _ => engine(mode, Some(rate), None)?,
+                    _ => self.engine(mode, Some(rate), None)?,
                 };
                 eprintln!("{pct}%: {mode} engine {:?} µs/msg", cpu_per_msg(&run));
                 m.engines[k].extend(cpu_per_msg(&run));
             }
-            let exact = generator(Some(rate), Some(Duration::ZERO))?;
+            let exact = self.generator(Some(rate), Some(Duration::ZERO))?;
             eprintln!(
                 "{pct}%: reference {:?} µs/msg ({} answered); generator {:?} µs/msg, p50 {} µs; exact {:?} µs/msg, p50 {} µs",
                 r.cpu_us_per_msg(),
@@ -150,30 +182,88 @@ fn main() -> anyhow::Result<()> {
         if m.reference.is_empty() {
             anyhow::bail!("client CPU is not measured on this system");
         }
-        engine_rows.push(engine_row(pct, rate, &m));
-        rows.push(format!(
-            "| {pct:.0}% | {rate:.0} | {:.0} | {} | {} | **{}** | {} | {} | {} | {} |",
-            m.grid_us,
-            show(m.reference, 2),
-            show(m.generator, 2),
-            show(m.ratio, 2),
-            show(m.p50, 0),
-            show(m.exact, 2),
-            show(m.exact_ratio, 2),
-            show(m.exact_p50, 0),
-        ));
+        Ok(m)
     }
-    let _ = server.terminate();
-    let banner = if has("--test") {
+}
+
+fn main() -> anyhow::Result<()> {
+    let settings = Settings::from_args();
+    let placement = Placement::for_sweep();
+    let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
+    let server = placement.on_server_cpus(|| {
+        ServerProcess::start(
+            bin,
+            &[
+                "--mode",
+                "nonblocking",
+                "--service",
+                "echo",
+                "--threads",
+                "1",
+            ],
+        )
+    })?;
+    pin_current_thread(&placement.client_cpus());
+    let bench = Bench { settings, server };
+    let capacities: Vec<f64> = (0..bench.settings.repeats)
+        .map(|_| bench.generator(None, None).map(|r| r.answered_per_s))
+        .collect::<Result<_, _>>()?;
+    let capacity = Spread::of(capacities.iter().copied())
+        .ok_or_else(|| anyhow::anyhow!("no capacity was measured"))?;
+    eprintln!(
+        "capacity at {} connections: {capacities:?}",
+        bench.settings.connections
+    );
+    let (mut rows, mut engine_rows) = (Vec::new(), Vec::new());
+    for pct in [10.0, 50.0, 90.0] {
+        let rate = capacity.median * pct / 100.0;
+        let m = bench.step(pct, rate)?;
+        engine_rows.push(engine_row(pct, rate, &m));
+        rows.push(generator_row(pct, rate, m));
+    }
+    let _ = bench.server.terminate();
+    let report = report(&bench.settings, &placement, &capacity, &rows, &engine_rows);
+    println!("{report}");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion/sockmodes");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("generator-cost.md"), &report)?;
+    Ok(())
+}
+
+/// One row of the first table: the reference, the generator and the exact
+/// generator at one load step.
+fn generator_row(pct: f64, rate: f64, m: Measured) -> String {
+    format!(
+        "| {pct:.0}% | {rate:.0} | {:.0} | {} | {} | **{}** | {} | {} | {} | {} |",
+        m.grid_us,
+        show(m.reference, 2),
+        show(m.generator, 2),
+        show(m.ratio, 2),
+        show(m.p50, 0),
+        show(m.exact, 2),
+        show(m.exact_ratio, 2),
+        show(m.exact_p50, 0),
+    )
+}
+
+/// The whole report: its setup, the generator's table, the engines' table.
+fn report(
+    s: &Settings,
+    placement: &Placement,
+    capacity: &Spread,
+    rows: &[String],
+    engine_rows: &[String],
+) -> String {
+    let banner = if s.test {
         "**TEST MODE**: one short window per step, to check that it runs; these figures are not measurements.\n\n"
     } else {
         ""
     };
-    let report = format!(
+    format!(
         "# What the load generator costs\n\n{banner}\
-         Non-blocking server on one core, {connections} connections, 64 B echo, open loop; client on the \
-         other core ({}). Capacity (closed loop, median of {repeats}): {} msg/s. Each cell: median \
-         (min-max) of {repeats} interleaved windows of {:.1} s.\n\n\
+         Non-blocking server on one core, {} connections, 64 B echo, open loop; client on the \
+         other core ({}). Capacity (closed loop, median of {}): {} msg/s. Each cell: median \
+         (min-max) of {} interleaved windows of {:.1} s.\n\n\
          The generator by default rounds send times up to a grid of 8 messages' time (column grid), so a \
          slot's sends share a wake-up; `exact` is the same generator with `--send-grid 0`, every send at its \
          own time. p50 is the generator's latency figure: what the grid costs in precision.\n\n\
@@ -182,17 +272,15 @@ fn main() -> anyhow::Result<()> {
          ## Each client engine at the same rates\n\n\
          The same open loop and grid driven by each client engine; each cell: CPU µs per message, and \
          in brackets its ratio to the reference's.\n\n{}\n",
+        s.connections,
         placement.describe(),
+        s.repeats,
         capacity.show(0),
-        window.as_secs_f64(),
+        s.repeats,
+        s.window.as_secs_f64(),
         rows.join("\n"),
-        engine_table(&engine_rows)
-    );
-    println!("{report}");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion/sockmodes");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("generator-cost.md"), &report)?;
-    Ok(())
+        engine_table(engine_rows)
+    )
 }
 
 /// One row of the engines' table: each engine's CPU per message and its

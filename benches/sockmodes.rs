@@ -46,8 +46,70 @@ use support::servers::{Running, Target};
 const LATENCY_SIZES: [(usize, &str); 3] = [(16, "16B"), (1024, "1KiB"), (64 * 1024, "64KiB")];
 
 fn main() {
-    // Re-executed as the study's tokio server, or as its bare-thread
-    // yardstick: serve, don't bench.
+    serve_if_asked();
+    let started = SystemTime::now();
+    let args: Vec<String> = std::env::args().collect();
+    let mode = RunMode::from_args(&args);
+    // 10,000 connections need as many descriptors in this process.
+    let nofile = sockmodes_os::limits::raise_nofile_limit().map_or(1024, |l| l.now);
+    let cases = criterion_cases(mode);
+    if args.iter().any(|a| a == "--list") {
+        return;
+    }
+
+    let placement = Placement::for_sweep();
+    let plan = Plan::new(mode, nofile, placement.server_cpus().len());
+    pin_current_thread(&placement.client_cpus());
+    eprintln!("study: {} ({})", placement.describe(), plan.stopped_by);
+    let launcher = Launcher {
+        sockmodes: Path::new(env!("CARGO_BIN_EXE_sockmodes")).to_path_buf(),
+        tokio: std::env::current_exe().expect("the bench's own path"),
+    };
+    let driver = Driver::sweep(placement);
+    let mut clock = Clock::since(started);
+    clock.lap(Part::Criterion);
+    let sweep_points = sweep::connection_sweep(&plan, driver, &launcher);
+    clock.lap(Part::Sweep);
+    let load_steps = sweep::offered_load(&plan, driver, &launcher, &sweep_points);
+    clock.lap(Part::OfferedLoad);
+    let same_rate = sweep::same_rate(&plan, driver, &launcher, &sweep_points);
+    clock.lap(Part::SameRate);
+    // The same servers driven by every client engine in both placements.
+    let cross_check = crosscheck::cross_check(&plan, driver, &launcher, &sweep_points);
+    clock.lap(Part::CrossCheck);
+    // Work per message: every server inline and on a pool, beside its
+    // Little's-law ceiling.
+    let service = service::service_work(&plan, driver, &launcher);
+    clock.lap(Part::Service);
+    let (scale, bare_threads) = idle_memory(mode, &launcher);
+    clock.lap(Part::IdleMemory);
+    let study = Study {
+        plan,
+        cases: report::collect(&cases, started),
+        sweep: sweep_points,
+        load_steps,
+        same_rate,
+        scale,
+        bare_threads,
+        cross_check,
+        elapsed_s: started.elapsed().ok().map(|d| d.as_secs_f64()),
+        parts: clock.parts,
+        service,
+    };
+    let report = Report::new(study, Machine::describe());
+    let dir = criterion_dir().join("sockmodes");
+    match report::write(&dir, &report) {
+        Ok(path) => println!(
+            "\nsockmodes report: {}\n(also report.html and report.json beside it)",
+            path.display()
+        ),
+        Err(e) => eprintln!("could not write the report in {}: {e}", dir.display()),
+    }
+}
+
+/// Re-executed as the study's tokio server, or as its bare-thread
+/// yardstick: serve, don't bench (neither returns).
+fn serve_if_asked() {
     if let Ok(threads) = std::env::var(SERVE_TOKIO) {
         let work = std::env::var(SERVE_TOKIO_WORK).ok();
         support::tokio_server::serve_forever(&threads, work.as_deref());
@@ -55,12 +117,11 @@ fn main() {
     if let Ok(n) = std::env::var(SERVE_BARE_THREADS) {
         scale::serve_bare_threads(&n);
     }
-    let started = SystemTime::now();
-    let args: Vec<String> = std::env::args().collect();
-    let mode = RunMode::from_args(&args);
-    // 10,000 connections need as many descriptors in this process.
-    let nofile = sockmodes_os::limits::raise_nofile_limit().map_or(1024, |l| l.now);
-    // The client (this thread and those it starts) on the client cores.
+}
+
+/// Part 1: the criterion groups on one connection, the client on the
+/// client cores; the cases the report quotes.
+fn criterion_cases(mode: RunMode) -> Vec<CaseSpec> {
     pin_current_thread(&Placement::for_criterion().client_cpus());
     // Why 1 s warm-up and 2 s measurement: loopback cases settle within a
     // second, and 20 cases x 3 s keep criterion's share near 70 s of a
@@ -86,39 +147,17 @@ fn main() {
     latency(&mut c, &mut cases);
     throughput(&mut c, &mut cases);
     c.final_summary();
-    if args.iter().any(|a| a == "--list") {
-        return;
-    }
+    cases
+}
 
-    let placement = Placement::for_sweep();
-    let plan = Plan::new(mode, nofile, placement.server_cpus().len());
-    pin_current_thread(&placement.client_cpus());
-    eprintln!("study: {} ({})", placement.describe(), plan.stopped_by);
-    let sockmodes = Path::new(env!("CARGO_BIN_EXE_sockmodes")).to_path_buf();
-    let launcher = Launcher {
-        sockmodes: sockmodes.clone(),
-        tokio: std::env::current_exe().expect("the bench's own path"),
-    };
-    let driver = Driver::sweep(placement);
-    let mut clock = Clock::since(started);
-    clock.lap(Part::Criterion);
-    let sweep_points = sweep::connection_sweep(&plan, driver, &launcher);
-    clock.lap(Part::Sweep);
-    let load_steps = sweep::offered_load(&plan, driver, &launcher, &sweep_points);
-    clock.lap(Part::OfferedLoad);
-    let same_rate = sweep::same_rate(&plan, driver, &launcher, &sweep_points);
-    clock.lap(Part::SameRate);
-    // The same servers driven by every client engine in both placements.
-    let cross_check = crosscheck::cross_check(&plan, driver, &launcher, &sweep_points);
-    clock.lap(Part::CrossCheck);
-    // Work per message: every server inline and on a pool, beside its
-    // Little's-law ceiling.
-    let service = service::service_work(&plan, driver, &launcher);
-    clock.lap(Part::Service);
-
-    // Idle memory at 10,000 connections (where a thread per connection
-    // shows); quick takes 1,000, since the blocking server starts a thread
-    // per connection and that alone takes seconds.
+/// Part 5: resident memory with many idle connections to each server, and
+/// the bare threads' yardstick at the largest count. Quick takes 1,000,
+/// since the blocking server starts a thread per connection and that
+/// alone takes seconds; full 10,000, where a thread per connection shows.
+fn idle_memory(
+    mode: RunMode,
+    launcher: &Launcher,
+) -> (Vec<scale::ScalePoint>, Option<report::BareThreads>) {
     let counts: &[usize] = match mode {
         RunMode::Test => &[100],
         RunMode::Quick => &[1_000],
@@ -130,7 +169,7 @@ fn main() {
             "scale: {} server with {counts:?} idle connections",
             t.name()
         );
-        points.extend(scale::measure(&sockmodes, t, counts));
+        points.extend(scale::measure(&launcher.sockmodes, t, counts));
     }
     let largest = counts.iter().copied().max().unwrap_or(100);
     let bare_threads = scale::bare_threads(&launcher.tokio, largest)
@@ -141,29 +180,7 @@ fn main() {
         })
         .map_err(|e| eprintln!("scale: bare threads not measured: {e}"))
         .ok();
-    clock.lap(Part::IdleMemory);
-    let study = Study {
-        plan,
-        cases: report::collect(&cases, started),
-        sweep: sweep_points,
-        load_steps,
-        same_rate,
-        scale: points,
-        bare_threads,
-        cross_check,
-        elapsed_s: started.elapsed().ok().map(|d| d.as_secs_f64()),
-        parts: clock.parts,
-        service,
-    };
-    let report = Report::new(study, Machine::describe());
-    let dir = criterion_dir().join("sockmodes");
-    match report::write(&dir, &report) {
-        Ok(path) => println!(
-            "\nsockmodes report: {}\n(also report.html and report.json beside it)",
-            path.display()
-        ),
-        Err(e) => eprintln!("could not write the report in {}: {e}", dir.display()),
-    }
+    (points, bare_threads)
 }
 
 /// Echo round trips on one connection (set up outside the timed part).

@@ -1,21 +1,30 @@
-//! The core stays socket-free: `common/` (`sockmodes-common`) depends on no
-//! crate that makes system calls, and its code names no socket, no file and
-//! no foreign function. Those belong to the OS layer, `os/`
-//! (`sockmodes-os`).
+//! The core makes no system call: `common/` (`sockmodes-common`) depends on
+//! no crate that makes system calls, and its code names no socket, file,
+//! thread, sleep, clock, process, environment, console or foreign function.
+//! Those belong to the OS layer, `os/` (`sockmodes-os`), or to the driver
+//! that owns them (the offload pool's threads and `--work block`'s sleep
+//! are `sockmodes_os::offload` and `sockmodes_os::work`).
 //!
 //! The compiler does most of the work: without socket2, libc or windows-sys
 //! in `common/Cargo.toml` the core cannot set a socket option or call the
 //! system directly. What std itself offers is checked here, in the code:
-//! std's sockets (`TcpStream`, `TcpListener`, `UdpSocket`, name resolution
-//! with `ToSocketAddrs`), files (`std::fs`), raw handles (`std::os`), child
-//! processes, and any `extern` block or inline assembly. Plain data such as
-//! `SocketAddr`, `io::Error` and `Duration` is fine, and so are std's
-//! threads, sleeps and clocks (the offload pool, `--work block`).
+//! anything under `std::net` (plain addresses are `core::net`'s), std's
+//! sockets and name resolution, files (`std::fs`), raw handles
+//! (`std::os`), threads and their sleeps (`std::thread`), the clock
+//! (`Instant::now`, `SystemTime`: time comes in as data), the environment,
+//! child processes and the console (`std::env`, `std::process`, `stdin`,
+//! `println!`), and any `extern` block or inline assembly. Plain data such
+//! as `io::Error`, `Instant` and `Duration` is fine.
 //!
 //! Comments and string literals are skipped, so a doc comment may still say
-//! what the core does not do.
+//! what the core does not do; so are `#[cfg(test)]` items, whose tests may
+//! read the clock to make their instants.
 
 use std::path::{Path, PathBuf};
+
+#[path = "socket_free/scan.rs"]
+mod scan;
+use scan::identifiers;
 
 /// Crates that make system calls, in any dependency section of the core.
 const SYSTEM_CRATES: [&str; 8] = [
@@ -30,9 +39,10 @@ const SYSTEM_CRATES: [&str; 8] = [
 ];
 
 /// Names the core's code may not use: std's sockets, name resolution,
-/// files, child processes, and the system crates should one come in some
-/// other way (a path dependency, a re-export).
-const SYSTEM_NAMES: [&str; 14] = [
+/// files, threads and sleeps, the wall clock, the console, child
+/// processes, and the system crates should one come in some other way (a
+/// path dependency, a re-export).
+const SYSTEM_NAMES: [&str; 24] = [
     "TcpStream",
     "TcpListener",
     "UdpSocket",
@@ -47,7 +57,23 @@ const SYSTEM_NAMES: [&str; 14] = [
     "mio",
     "io_uring",
     "extern",
+    "thread",
+    "SystemTime",
+    "UNIX_EPOCH",
+    "stdin",
+    "stdout",
+    "stderr",
+    "println",
+    "eprintln",
+    "eprint",
+    "dbg",
 ];
+
+/// Modules of std that are the system itself, after `std::`: its sockets,
+/// raw handles, environment and processes (`std::fs` and `std::thread`,
+/// and so `thread::spawn` and `thread::sleep`, are caught by their names
+/// alone).
+const STD_MODULES: [&str; 4] = ["net", "os", "env", "process"];
 
 /// Inline assembly, a system call without any crate.
 const ASSEMBLY: [&str; 3] = ["asm", "global_asm", "naked_asm"];
@@ -97,109 +123,38 @@ fn unquote(s: &str) -> &str {
     s.trim().trim_matches(|c| c == '"' || c == '\'')
 }
 
-/// The identifiers of Rust source with their line numbers, comments and
-/// string and character literals left out.
-fn identifiers(source: &str) -> Vec<(usize, String)> {
-    let chars: Vec<char> = source.chars().collect();
-    let (mut i, mut line, mut out) = (0, 1, Vec::new());
-    let at = |i: usize, s: &str| {
-        s.chars()
-            .enumerate()
-            .all(|(k, c)| chars.get(i + k) == Some(&c))
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\n' {
-            line += 1;
-            i += 1;
-        } else if at(i, "//") {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if at(i, "/*") {
-            let mut depth = 0;
-            while i < chars.len() {
-                if at(i, "/*") {
-                    depth += 1;
-                    i += 2;
-                } else if at(i, "*/") {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    line += usize::from(chars[i] == '\n');
-                    i += 1;
-                }
-            }
-        } else if c == '"' {
-            i = skip_string(&chars, i, false, &mut line);
-        } else if c == '\'' {
-            // A character literal ('x', '\n', '\'', '\u{7f}'), or a lifetime.
-            let escaped = chars.get(i + 1) == Some(&'\\');
-            let from = if escaped { i + 3 } else { i + 2 };
-            let close = (from..(i + 12).min(chars.len())).find(|&k| chars[k] == '\'');
-            i = match close {
-                Some(k) if escaped || k == i + 2 => k + 1,
-                _ => i + 1,
-            };
-        } else if c.is_alphabetic() || c == '_' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                i += 1;
-            }
-            let id: String = chars[start..i].iter().collect();
-            // r"..", r#".."#, br"..", b".." are literals; r#type is a name.
-            let hashes = chars[i..].iter().take_while(|&&c| c == '#').count();
-            let quoted = chars.get(i + hashes) == Some(&'"');
-            match id.as_str() {
-                "r" | "br" | "cr" if quoted => i = skip_string(&chars, i, true, &mut line),
-                "b" | "c" if quoted && hashes == 0 => {
-                    i = skip_string(&chars, i, false, &mut line);
-                }
-                _ => out.push((line, id)),
-            }
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
-
-/// The index just past the string literal whose opening `#`s or quote are
-/// at `i` ("..." or, `raw`, #"..."# after its `r`).
-fn skip_string(chars: &[char], mut i: usize, raw: bool, line: &mut usize) -> usize {
-    let mut hashes = 0;
-    while raw && chars.get(i) == Some(&'#') {
-        hashes += 1;
-        i += 1;
-    }
-    i += 1; // the opening quote
-    while i < chars.len() {
-        match chars[i] {
-            '\\' if !raw => i += 1,
-            '\n' => *line += 1,
-            '"' if (1..=hashes).all(|k| chars.get(i + k) == Some(&'#')) => return i + 1 + hashes,
-            _ => {}
-        }
-        i += 1;
-    }
-    i
-}
-
 /// Each use of a system name in one source file, as "line: name".
 fn system_uses(source: &str) -> Vec<String> {
     let ids = identifiers(source);
     let mut found = Vec::new();
     for (k, (line, id)) in ids.iter().enumerate() {
-        let next = ids.get(k + 1).map(|(_, n)| n.as_str());
-        let std_os = id == "std" && next == Some("os");
-        if SYSTEM_NAMES.contains(&id.as_str()) || std_os || ASSEMBLY.contains(&id.as_str()) {
-            found.push(format!(
-                "line {line}: {}",
-                if std_os { "std::os" } else { id }
-            ));
+        // The names around `id` in a path: `before::id::next`.
+        let at = |k: Option<usize>| k.and_then(|k| ids.get(k)).map_or("", |(_, n)| n.as_str());
+        let next = if at(Some(k + 1)) == ":" && at(Some(k + 2)) == ":" {
+            at(Some(k + 3))
+        } else {
+            ""
+        };
+        let before = if at(k.checked_sub(1)) == ":" && at(k.checked_sub(2)) == ":" {
+            at(k.checked_sub(3))
+        } else {
+            ""
+        };
+        // `std::net`, and `net::` in `use std::{io, net::TcpStream}`; but
+        // `core::net` is plain data.
+        let std_module = STD_MODULES.contains(&id.as_str())
+            && (before == "std" || (!next.is_empty() && before != "core"));
+        let hit = if std_module {
+            Some(format!("std::{id}"))
+        } else if id == "Instant" && next == "now" {
+            Some("Instant::now".to_string())
+        } else if SYSTEM_NAMES.contains(&id.as_str()) || ASSEMBLY.contains(&id.as_str()) {
+            Some(id.clone())
+        } else {
+            None
+        };
+        if let Some(hit) = hit {
+            found.push(format!("line {line}: {hit}"));
         }
     }
     found
@@ -282,20 +237,44 @@ fn f(a: SocketAddr) -> io::Result<()> {
     let q = '\'';
     let b = b"File";
     let r#type = br#"Command "#;
-    let s = std::net::TcpStream::connect(a)?;
+    let s = std::net::TcpStream::connect(a)?; use std::{io, net::UdpSocket as U};
     let fd = std::os::fd::AsRawFd::as_raw_fd(&s);
     unsafe { libc::close(fd) };
     Ok(())
 }
 extern "C" { fn getpid() -> i32; }
+fn g(at: core::net::SocketAddr, now: Instant) -> Instant {
+    std::thread::spawn(|| thread::sleep(Duration::ZERO));
+    println!("{}", std::env::var("HOME").is_ok());
+    let _ = (at, Instant::now(), SystemTime::now());
+    now
+}
+#[cfg(test)]
+mod tests {
+    fn t() { let _ = (std::time::Instant::now(), std::fs::read("x")); }
+}
+#[cfg(test)]
+use std::net::TcpStream;
+fn after_the_tests() { std::process::exit(0) }
 "##;
     let found = system_uses(source);
     let want = [
+        "line 3: std::net",
         "line 4: fs",
+        "line 13: std::net",
         "line 13: TcpStream",
+        "line 13: std::net",
+        "line 13: UdpSocket",
         "line 14: std::os",
         "line 15: libc",
         "line 18: extern",
+        "line 20: thread",
+        "line 20: thread",
+        "line 21: println",
+        "line 21: std::env",
+        "line 22: Instant::now",
+        "line 22: SystemTime",
+        "line 31: std::process",
     ];
     assert_eq!(found, want);
 }

@@ -10,6 +10,7 @@
 use std::net::SocketAddr;
 
 use sockmodes_common::{Service, SinkTally, Work, WorkKind};
+use sockmodes_os::work::Perform;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;

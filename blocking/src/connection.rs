@@ -22,6 +22,7 @@ use sockmodes_common::config::{ServerStats, LINGER_GAP, LINGER_TIME};
 pub use sockmodes_common::ending::End;
 use sockmodes_common::{interrupted, timed_out, MessageHandler, ServerConfig, ServerSession};
 use sockmodes_os::net;
+use sockmodes_os::work::Perform;
 
 /// Bytes of the per-thread read buffer used between frames.
 ///

@@ -1,7 +1,7 @@
 //! What can go wrong for a client, the same for both modes, and the checks a
 //! client makes on the server's answers.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 use crate::frame::FrameError;
 use crate::pyerror::{PyException, SocketError};

@@ -158,7 +158,7 @@ pub enum ClientSessionError {
 impl ClientSessionError {
     /// The same failure as a [`ClientError`](crate::ClientError) naming the
     /// server at `addr` (the text a person reads).
-    pub fn at(self, addr: std::net::SocketAddr) -> crate::ClientError {
+    pub fn at(self, addr: core::net::SocketAddr) -> crate::ClientError {
         use crate::ClientError as E;
         match self {
             ClientSessionError::Frame(source) => E::Protocol { addr, source },

@@ -1,8 +1,8 @@
 //! Server configuration and counters shared by every driver, so that one
 //! command line starts any of the three servers with the same meaning.
 
+use core::net::SocketAddr;
 use std::fmt;
-use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;

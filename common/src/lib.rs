@@ -22,20 +22,25 @@
 //!   the stop request its handle passes to its threads.
 //! - [`client`]: client errors and the checks on echo and sink answers.
 //! - [`sys`]: where the OS shows through: its error codes by name.
-//! - [`work`]: work per message (`--work cpu:50us`, `block:2ms`, `wait:2ms`).
-//! - [`offload`]: the bounded pool that runs that work off an I/O thread
-//!   (checked against the system's thread limits, given as data).
+//! - [`work`]: work per message (`--work cpu:50us`, `block:2ms`, `wait:2ms`):
+//!   what it is; doing it is the OS layer's (`sockmodes_os::work`).
+//! - [`offload`]: the accounting of the bounded pool that runs that work
+//!   off an I/O thread (its queue, its memory, the system's thread limits
+//!   given as data) and the timer's waits; the pool's threads are the OS
+//!   layer's (`sockmodes_os::offload`).
 //! - [`throttle`]: one log line a second for a condition that repeats (EMFILE), with a count.
 //! - [`show`]: text for a person: a peer's bytes shown and never obeyed
 //!   (control characters escaped as Python's `repr` does), and plurals.
 //!
-//! **No socket, no file, no raw system call.** Opening, binding and
-//! configuring sockets, resolving names, the process's limits and a
-//! process's costs are in the OS layer, `sockmodes-os` (`os/`). This crate
-//! has no socket2, libc or windows-sys to make them with, uses no std
-//! socket and no file, and `tests/socket_free.rs` keeps it so. What it
-//! does ask of the system goes through std's portable threads, sleeps and
-//! clocks: the offload pool's workers, `--work block`, the idle sweep.
+//! **No system call.** Opening, binding and configuring sockets, resolving
+//! names, the process's limits, a process's costs, and the threads and
+//! sleeps that run frames' work are in the OS layer, `sockmodes-os`
+//! (`os/`). This crate has no socket2, libc or windows-sys to make them
+//! with, and names nothing of std that is the system: no socket (an
+//! address is `core::net`'s), no file, no thread or sleep, no clock (every
+//! `Instant` comes in from the driver), no environment, process or
+//! console; `tests/socket_free.rs` keeps it so. (Its one lock, the stop
+//! request's deadline in [`running`], is taken once per stop.)
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`.
 #![deny(missing_docs)]

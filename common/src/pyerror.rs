@@ -15,9 +15,9 @@
 //! Python exception it maps to in each mode, plus the tests that pin every
 //! row; split, a row and its test would live apart.
 
+use core::net::SocketAddr;
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 
 use crate::sys::code;
 use crate::Mode;

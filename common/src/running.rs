@@ -1,6 +1,7 @@
 //! A running server, whatever its I/O model: what the command, the demo,
-//! the benches and the tests may ask of it ([`RunningServer`]), and the
-//! stop request that a handle passes to the threads it stops ([`Stop`]).
+//! the benches and the tests may ask of it ([`RunningServer`]), the stop
+//! request that a handle passes to the threads it stops ([`Stop`]), and
+//! where each such thread is in that stop ([`Stopping`]).
 //!
 //! Each server crate's `start` binds, starts its threads and returns its
 //! own handle; the handles differ only inside (an accept thread and one
@@ -62,10 +63,11 @@ pub struct Stop {
 }
 
 impl Stop {
-    /// Asks the threads to stop, giving open connections `deadline` from
-    /// now. The caller then wakes them (a waker, an eventfd).
-    pub fn request(&self, deadline: Duration) {
-        *self.deadline.lock().expect("stop lock") = Some(Instant::now() + deadline);
+    /// Asks the threads to stop, giving open connections until `deadline`
+    /// (the handle reads its clock). The caller then wakes them (a waker,
+    /// an eventfd).
+    pub fn request(&self, deadline: Instant) {
+        *self.deadline.lock().expect("stop lock") = Some(deadline);
         self.stopping.store(true, Ordering::Release);
     }
 
@@ -75,13 +77,13 @@ impl Stop {
         self.stopping.load(Ordering::Acquire)
     }
 
-    /// The deadline, once a stop was requested.
+    /// The deadline, once a stop was requested (it is stored before the
+    /// request is seen).
     pub fn deadline(&self) -> Option<Instant> {
         if !self.is_requested() {
             return None;
         }
-        let at = *self.deadline.lock().expect("stop lock");
-        Some(at.unwrap_or_else(Instant::now))
+        *self.deadline.lock().expect("stop lock")
     }
 
     /// A thread cut `n` connections at the deadline.
@@ -103,6 +105,56 @@ impl Stop {
     }
 }
 
+/// Where one I/O thread is in a stop, as it sees it turn by turn: the
+/// request seen once (then it closes its connections at rest and stops
+/// accepting), the deadline passed once (it cuts the busy ones), and the
+/// lingering closes' bound passed after it (it ends). The event loops and
+/// the ring keep one each.
+#[derive(Debug, Default)]
+pub struct Stopping {
+    deadline: Option<Instant>,
+    cut: bool,
+}
+
+/// Where a stopping thread is against its deadline ([`Stopping::at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// No stop, or its deadline is still ahead.
+    Ahead,
+    /// Just passed: cut the connections still busy (said once).
+    Cut,
+    /// Passed, and so has every lingering close's bound: the thread ends.
+    Over,
+}
+
+impl Stopping {
+    /// True the first time `stop` is seen requested: begin the stop.
+    pub fn seen(&mut self, stop: &Stop) -> bool {
+        if self.deadline.is_some() {
+            return false;
+        }
+        self.deadline = stop.deadline();
+        self.deadline.is_some()
+    }
+
+    /// The deadline, once the stop was seen.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Where the thread is at `now` (time is the driver's).
+    pub fn at(&mut self, now: Instant) -> Deadline {
+        match self.deadline {
+            Some(t) if now >= t + crate::config::LINGER_TIME => Deadline::Over,
+            Some(t) if now >= t && !self.cut => {
+                self.cut = true;
+                Deadline::Cut
+            }
+            _ => Deadline::Ahead,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,13 +164,30 @@ mod tests {
         let stop = Stop::default();
         assert!(!stop.is_requested());
         assert_eq!(stop.deadline(), None);
-        let before = Instant::now();
-        stop.request(Duration::from_secs(5));
+        let by = Instant::now() + Duration::from_secs(5);
+        stop.request(by);
         assert!(stop.is_requested());
-        let at = stop.deadline().expect("requested");
-        assert!(at >= before + Duration::from_secs(5));
+        assert_eq!(stop.deadline(), Some(by));
         stop.count_cut(2);
         stop.count_cut(1);
         assert_eq!(stop.cut(), 3);
+    }
+
+    #[test]
+    fn a_thread_sees_the_stop_once_cuts_once_and_ends_past_the_lingering_bound() {
+        let (stop, mut stopping) = (Stop::default(), Stopping::default());
+        let now = Instant::now();
+        assert!(!stopping.seen(&stop), "no request yet");
+        assert_eq!(stopping.at(now), Deadline::Ahead);
+        let by = now + Duration::from_secs(5);
+        stop.request(by);
+        assert!(stopping.seen(&stop));
+        assert!(!stopping.seen(&stop), "seen once");
+        assert_eq!(stopping.deadline(), Some(by));
+        assert_eq!(stopping.at(now), Deadline::Ahead);
+        assert_eq!(stopping.at(by), Deadline::Cut);
+        assert_eq!(stopping.at(by), Deadline::Ahead, "cut once");
+        let over = by + crate::config::LINGER_TIME;
+        assert_eq!(stopping.at(over), Deadline::Over);
     }
 }

@@ -70,6 +70,14 @@ impl<T> Slab<T> {
         self.len == 0
     }
 
+    /// Every stored value with its key, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    }
+
     /// Keys of all stored values.
     pub fn keys(&self) -> Vec<usize> {
         (0..self.slots.len())
@@ -94,5 +102,7 @@ mod tests {
         assert_eq!(s.get_mut(99), None);
         assert_eq!(s.len(), 2);
         assert_eq!(s.keys(), vec![a, b]);
+        let all: Vec<(usize, &&str)> = s.iter().collect();
+        assert_eq!(all, vec![(a, &"c"), (b, &"b")]);
     }
 }

@@ -18,12 +18,13 @@
 //! The session ([`ServerSession`](crate::ServerSession)) hands out a
 //! [`WorkTicket`] per frame and holds that frame's answer until the driver
 //! calls `work_done`: where the work runs is the driver's choice, that the
-//! answer waits for it is not. Nothing here reads a clock: a driver that
-//! waits passes its own time in ([`Work::due`]).
+//! answer waits for it is not. Nothing here reads a clock or sleeps: a
+//! driver that waits passes its own time in ([`Work::due`]), and doing the
+//! work (a spin of [`spin`], or a sleep in the kernel) is the OS layer's
+//! (`sockmodes_os::work::Perform`).
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The longest work per message accepted.
@@ -101,51 +102,6 @@ impl Work {
     /// When a wait begun at `now` is over (time is the driver's).
     pub fn due(self, now: Instant) -> Instant {
         now + self.amount
-    }
-
-    /// Does the work on this thread: computes, or sleeps (block; and wait,
-    /// where there is no timer to arm: a thread per connection, a worker).
-    pub fn perform(self) {
-        match self.kind {
-            WorkKind::Cpu => {
-                std::hint::black_box(spin(self.spins));
-            }
-            WorkKind::Block | WorkKind::Wait => std::thread::sleep(self.amount),
-        }
-    }
-}
-
-/// How often work checks whether it was cut at a shutdown's deadline.
-///
-/// Why 20 ms: a cut comes at most this late, and a sleep of 1 ms (the
-/// common case) is still one `nanosleep`.
-pub const CUT_SLICE: Duration = Duration::from_millis(20);
-
-impl Work {
-    /// As [`perform`](Self::perform), in slices of [`CUT_SLICE`], stopping
-    /// early once `cut` is set (the shutdown deadline). True when the work
-    /// ran to its end.
-    pub fn perform_unless(self, cut: &AtomicBool) -> bool {
-        if cut.load(Ordering::Acquire) {
-            return false;
-        }
-        if self.amount <= CUT_SLICE {
-            self.perform();
-            return !cut.load(Ordering::Acquire);
-        }
-        let slices = self.amount.as_nanos().div_ceil(CUT_SLICE.as_nanos()) as u32;
-        let part = Work {
-            amount: self.amount / slices,
-            spins: self.spins / u64::from(slices),
-            ..self
-        };
-        for _ in 0..slices {
-            if cut.load(Ordering::Acquire) {
-                return false;
-            }
-            part.perform();
-        }
-        !cut.load(Ordering::Acquire)
     }
 }
 

@@ -300,7 +300,7 @@ impl Conn {
     /// Begins the lingering close: owed output is still sent, then the write
     /// side is shut, then input is discarded until the peer closes.
     pub fn begin_close(&mut self) {
-        self.closing = Some(Closing::now());
+        self.closing = Some(Closing::begun(Instant::now()));
     }
 
     /// Closes now: cancels whatever is in flight. The server frees the

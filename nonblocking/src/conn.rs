@@ -90,7 +90,7 @@ impl Conn {
         registry: &Registry,
         scratch: &mut [u8],
     ) -> io::Result<bool> {
-        self.closing = Some(Closing::now());
+        self.closing = Some(Closing::begun(Instant::now()));
         self.more_to_read = false;
         self.linger(token, registry, scratch)
     }

@@ -1,7 +1,8 @@
 //! sockmodes' OS layer: every system call the core (`sockmodes-common`)
 //! does not make. The core is sans-io and takes bytes, codes and limits as
 //! data; the drivers own the sockets and the waiting; what they ask of the
-//! system beyond reading and writing is here, once, for all of them.
+//! system beyond reading and writing (socket options, limits, the threads
+//! and sleeps that run frames' work) is here, once, for all of them.
 //!
 //! - [`net`]: socket setup through socket2 (a listener with its backlog and
 //!   `SO_REUSEADDR`, `TCP_NODELAY`, a port where nothing listens, a reset
@@ -13,6 +14,14 @@
 //!   blocked on one.
 //! - [`limits`]: the process's limits on open files (raised) and threads
 //!   (read, for the offload pool).
+//! - [`work`]: a frame's work done on this thread (a spin, or a sleep in
+//!   the kernel), cut at a shutdown's deadline.
+//! - [`offload`]: the `--offload` pool's worker threads, and the runner
+//!   that puts an event loop's or a ring's work on the pool, on a timer or
+//!   inline.
+//! - [`running`]: the handle of a server whose threads each serve many
+//!   connections ([`Loops`](running::Loops)), and what those threads share
+//!   ([`Shared`](running::Shared)): the event loops, the ring.
 //! - [`procfs`]: what a process costs (memory, CPU, context switches,
 //!   threads), from Linux's `/proc` or the Windows API.
 //!
@@ -32,6 +41,9 @@ pub mod handle;
 pub mod limits;
 pub mod mode;
 pub mod net;
+pub mod offload;
 pub mod procfs;
+pub mod running;
+pub mod work;
 
 pub use mode::ApplyMode;

@@ -1,8 +1,7 @@
-//! `sockmodes load`.
-//!
-//! Why one file over 400 lines: it is the one place `sockmodes load`'s
-//! options are declared with their `--help` text and turned into a
-//! `LoadConfig`; the bounds live in `bounds.rs` and the run in `src/load/`.
+//! `sockmodes load`: its options, declared with their `--help` text and
+//! turned into a `LoadConfig`, the progress bar, and the report printed as
+//! JSON or as a table (`load/table.rs`). The bounds live in `bounds.rs` and
+//! the run in `src/load/`.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -25,6 +24,9 @@ use super::bounds::{
     parse_warmup, InputError,
 };
 use super::{ensure_descriptors, parse_addr};
+
+mod table;
+use table::print_table;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum LoadService {
@@ -164,28 +166,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     check_inputs(&args)?;
     // The progress bar learns from the run when the window opens.
     let measuring = Arc::new(AtomicBool::new(false));
-    let opened = Arc::clone(&measuring);
-    let hook = WindowHook(Arc::new(move |edge| {
-        if edge == WindowEdge::Start {
-            opened.store(true, Ordering::Relaxed);
-        }
-    }));
-    let config = LoadConfig {
-        on_window: Some(hook),
-        service: match args.service {
-            LoadService::Echo => Service::Echo,
-            LoadService::Sink => Service::Sink,
-        },
-        connections: args.connections,
-        duration: args.duration,
-        size: args.size,
-        rate: args.rate,
-        grid: args.send_grid.map(Duration::from_micros),
-        warmup: args.warmup,
-        warmup_cap: args.warmup_cap,
-        max_frame: DEFAULT_MAX_FRAME.max(args.size),
-        ..LoadConfig::new(mode, args.addr)
-    };
+    let config = load_config(&args, &measuring);
     // One descriptor per connection, plus a few for the process itself.
     ensure_descriptors(config.connections as u64 + 64);
     // Open the log first: a typo in its path should not cost a whole run.
@@ -216,12 +197,45 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
             .and_then(|()| out.flush())
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     }
-    let report = run.report();
+    show(&args, run.report(), &placement)
+}
+
+/// The run's settings from the options; the window's opening sets
+/// `measuring` (for the progress bar).
+fn load_config(args: &LoadArgs, measuring: &Arc<AtomicBool>) -> LoadConfig {
+    let opened = Arc::clone(measuring);
+    let hook = WindowHook(Arc::new(move |edge| {
+        if edge == WindowEdge::Start {
+            opened.store(true, Ordering::Relaxed);
+        }
+    }));
+    LoadConfig {
+        on_window: Some(hook),
+        service: match args.service {
+            LoadService::Echo => Service::Echo,
+            LoadService::Sink => Service::Sink,
+        },
+        connections: args.connections,
+        duration: args.duration,
+        size: args.size,
+        rate: args.rate,
+        grid: args.send_grid.map(Duration::from_micros),
+        warmup: args.warmup,
+        warmup_cap: args.warmup_cap,
+        max_frame: DEFAULT_MAX_FRAME.max(args.size),
+        ..LoadConfig::new(args.mode, args.addr)
+    }
+}
+
+/// Prints the report (`--json`, or the table); the exit status says
+/// whether anything was answered.
+fn show(
+    args: &LoadArgs,
+    report: &LoadReport,
+    placement: &load::placement::Placement,
+) -> anyhow::Result<ExitCode> {
     if args.json {
-        let with = WithPlacement {
-            report,
-            placement: &placement,
-        };
+        let with = WithPlacement { report, placement };
         println!("{}", serde_json::to_string(&with)?);
         // The table shows the warnings; JSON readers get them on stderr too.
         for warning in &report.warnings {
@@ -308,100 +322,4 @@ fn spinner(
         }
     });
     (bar, ticker)
-}
-
-fn print_table(r: &LoadReport) {
-    println!("mode          {}", r.mode);
-    println!("service       {}", r.service);
-    let e = &r.ended;
-    println!(
-        "connections   {} made of {} asked: {} served, {} rejected, {} closed by the server \
-         ({} before any answer), {} failed, {} never answered, {} never connected",
-        r.connections,
-        e.asked,
-        e.served,
-        e.rejected,
-        e.closed + e.closed_unanswered,
-        e.closed_unanswered,
-        e.failed,
-        e.never_answered,
-        e.never_connected
-    );
-    println!("duration      {:.2} s", r.duration_s);
-    println!(
-        "messages      {} answered in the window ({} carried in from the warm-up, {} after it)",
-        r.messages, r.carried_in, r.answered_after_window
-    );
-    match r.rate_requested {
-        Some(rate) => println!(
-            "messages/s    {:.0}  offered {rate:.0} (open loop){}",
-            r.messages_per_s,
-            match r.unsent {
-                0 => String::new(),
-                n => format!("; {n} sends never made: the client could not keep the schedule"),
-            }
-        ),
-        None => println!("messages/s    {:.0}", r.messages_per_s),
-    }
-    println!(
-        "bytes/s       {:.0} ({:.1} MB/s)",
-        r.bytes_per_s,
-        r.bytes_per_s / 1e6
-    );
-    println!(
-        "latency µs    p50 {:.0}  p90 {:.0}  p99 {:.0}  p99.9 {:.0}  max {:.0}  mean {:.0}",
-        r.p50_us, r.p90_us, r.p99_us, r.p999_us, r.max_us, r.mean_us
-    );
-    println!("errors        {}", r.errors);
-    let ramp = &r.ramp;
-    println!(
-        "ramp          warm-up {:.2} s{}; first answer p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms{}",
-        ramp.warmup_s,
-        if ramp.cap_reached {
-            " (cap reached)"
-        } else {
-            ""
-        },
-        ramp.first_answer_p50_ms,
-        ramp.first_answer_p99_ms,
-        ramp.first_answer_max_ms,
-        match ramp.never_answered {
-            0 => String::new(),
-            n => format!("; {n} never answered"),
-        }
-    );
-    let f = &r.fairness;
-    println!(
-        "fairness      answers/connection min {}  p1 {}  median {}  max {}; starved {}; Jain {}",
-        f.answers_min,
-        f.answers_p1,
-        f.answers_median,
-        f.answers_max,
-        f.starved,
-        f.jain_index.map_or("-".into(), |j| format!("{j:.3}"))
-    );
-    if r.unanswered > 0 || r.carried_in > 0 {
-        println!(
-            "owed          {} never answered (oldest {:.0} ms); {} carried in from the warm-up (longest wait {:.1} ms)",
-            r.unanswered,
-            r.oldest_unanswered_ms.unwrap_or(0.0),
-            r.carried_in,
-            r.carried_in_max_ms.unwrap_or(0.0)
-        );
-    }
-    match (r.client_cpu, r.client_cpu_utilization) {
-        (Some(cpu), Some(u)) => println!(
-            "client CPU    {:.2} s user + {:.2} s system over {:.2} s: {:.0}% of {}{}",
-            cpu.user_s,
-            cpu.system_s,
-            cpu.wall_s,
-            u * 100.0,
-            count(r.client_threads as u64, "thread", "threads"),
-            if r.client_bound { "  CLIENT-BOUND" } else { "" }
-        ),
-        _ => println!("client CPU    not measured on this system"),
-    }
-    for warning in &r.warnings {
-        println!("warning       {warning}");
-    }
 }

@@ -7,34 +7,26 @@
 //! the client was the bottleneck, the open-loop rate was not reached, or a
 //! latency fell outside the tracked range.
 //!
-//! Why one file over 400 lines: it is one serialised type, the `--json`
-//! summary, and the code that fills it field by field from the run's
-//! histograms and accounts; split, a field would live apart from the figure
-//! that computes it. (A candidate for a split by figure group when it next
-//! grows.)
+//! This file is the serialised type, the `--json` summary, and the code
+//! that fills it field by field from the run's histograms and accounts;
+//! `report/warnings.rs` says what the figures cannot be taken for, and
+//! `report/spectrum.rs` makes the latency spectrum.
 
 use std::time::{Duration, SystemTime};
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
-use sockmodes_common::show::{count, plural};
 use sockmodes_common::Service;
 
 use super::cpu::{CpuWindow, CLIENT_BOUND_UTILIZATION};
-use super::endings::{self, endings_said, Endings};
+use super::endings::{self, Endings};
 use super::fairness::{self, Fairness, Ramp};
-use super::record::{Recorder, MAX_LATENCY_US};
+use super::record::Recorder;
 use super::{hdrlog, LoadConfig, Outcome};
-use crate::IoMode;
 
-/// Shortfall of the offered open-loop rate the run tolerates before it
-/// warns.
-///
-/// Why 5%: the schedule itself loses nothing, and the answers counted are
-/// those that arrived in the window, so the messages still in flight at its
-/// end are balanced by those carried in at its start; beyond a few percent
-/// of noise, the server or the client fell behind.
-const RATE_SLACK: f64 = 0.05;
+mod spectrum;
+mod warnings;
+use crate::IoMode;
+pub use spectrum::spectrum;
 
 /// A [`Service`] in JSON: its command-line name (`"echo"`), as
 /// `--json` has always printed it.
@@ -210,53 +202,8 @@ fn summarize(
     let client_bound = utilization.is_some_and(|u| u > CLIENT_BOUND_UTILIZATION);
     let messages_per_s = rec.messages as f64 / secs;
     let answered_per_s = messages_per_s;
-    let mut warnings = Vec::new();
-    if client_bound {
-        warnings.push(format!(
-            "client-bound: the load generator's {} busy {:.0}% of the window \
-             (over {:.0}%); these figures measure the client, not the server: use fewer \
-             connections per client process, or more client machines",
-            match outcome.threads {
-                1 => "1 thread was".to_string(),
-                n => format!("{n} threads were"),
-            },
-            utilization.unwrap_or(0.0) * 100.0,
-            CLIENT_BOUND_UTILIZATION * 100.0
-        ));
-    }
-    if let Some(rate) = config.rate {
-        // A connection's answers straddle the window's edges: one each may
-        // fall outside by a jitter's width (16 answers of 4 connections in
-        // 2 s read 15 when one lands a millisecond late).
-        let edges = config.connections as f64 / secs;
-        if answered_per_s < rate * (1.0 - RATE_SLACK) - edges {
-            warnings.push(format!(
-                "open-loop rate not reached: offered {rate:.0} msg/s, {answered_per_s:.0} answered \
-                 within the window ({:.0}%); the latencies count from each send's scheduled time, \
-                 so they include the time messages waited for their turn",
-                100.0 * answered_per_s / rate
-            ));
-        }
-    }
-    if rec.unsent > 0 {
-        warnings.push(format!(
-            "{} sends due in the window were never made: the client could not keep the schedule \
-             (it keeps at most a few messages in flight per connection, one when blocking, and \
-             counts the rest instead of queueing them); the server answered slower than offered, \
-             or more connections are needed",
-            rec.unsent
-        ));
-    }
-    if rec.out_of_range > 0 {
-        warnings.push(format!(
-            "{} outside 1 µs ..= {} s, left out of the percentiles",
-            match rec.out_of_range {
-                1 => "1 latency fell".to_string(),
-                n => format!("{n} latencies fell"),
-            },
-            MAX_LATENCY_US / 1_000_000
-        ));
-    }
+    let warnings =
+        warnings::of_the_window(config, outcome, (utilization, client_bound), answered_per_s);
     LoadReport {
         mode: config.mode,
         service: config.service,
@@ -309,104 +256,12 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
     let (unanswered, oldest) = fairness::unanswered(tallies);
     r.unanswered = unanswered;
     r.oldest_unanswered_ms = oldest.map(endings::ms);
-    if r.ramp.cap_reached {
-        r.warnings.push(format!(
-            "the warm-up reached its cap of {:.1} s with {} never answered; \
-             the window started anyway",
-            warmup.as_secs_f64(),
-            count(r.ramp.never_answered as u64, "connection", "connections")
-        ));
-    }
-    let f = &r.fairness;
-    if f.starved > 0 {
-        let named: Vec<String> = f
-            .starved_connections
-            .iter()
-            .map(|i| i.to_string())
-            .collect();
-        let more = f.starved - f.starved_connections.len();
-        r.warnings.push(format!(
-            "{} of {} starved: no answer in the window ({} {}{})",
-            f.starved,
-            count(r.connections as u64, "connection", "connections"),
-            plural(
-                f.starved_connections.len() as u64,
-                "connection",
-                "connections"
-            ),
-            named.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        ));
-    }
-    if unanswered > 0 {
-        r.warnings.push(format!(
-            "{} never answered; the oldest had waited {:.0} ms when its connection ended or the run \
-             gave up",
-            count(unanswered, "message", "messages"),
-            r.oldest_unanswered_ms.unwrap_or(0.0)
-        ));
-    }
-    r.warnings
-        .extend(endings_said(&r.ended, outcome.start.config.size));
-    if r.messages == 0 {
-        r.warnings.push(
-            "no message was answered in the window: the figures describe no service at all".into(),
-        );
-    }
-}
-
-/// Percentiles named in every spectrum, whatever the iteration reaches.
-const NAMED: [f64; 8] = [0.0, 50.0, 90.0, 99.0, 99.9, 99.99, 99.999, 100.0];
-
-/// `[percentile, µs]` pairs, ascending, from the minimum to the maximum.
-pub fn spectrum(h: &Histogram<u64>) -> Vec<[f64; 2]> {
-    if h.is_empty() {
-        return Vec::new();
-    }
-    let mut points: Vec<[f64; 2]> = h
-        .iter_quantiles(5)
-        .map(|v| {
-            [
-                percent(v.quantile_iterated_to()),
-                v.value_iterated_to() as f64,
-            ]
-        })
-        .collect();
-    for p in NAMED {
-        let value = match p {
-            0.0 => h.min(),
-            100.0 => h.max(),
-            _ => h.value_at_quantile(p / 100.0),
-        };
-        points.push([p, value as f64]);
-    }
-    points.sort_by(|a, b| a[0].total_cmp(&b[0]));
-    // The named value wins at an equal percentile (it was pushed last and
-    // the sort is stable).
-    let mut out: Vec<[f64; 2]> = Vec::with_capacity(points.len());
-    for p in points {
-        match out.last_mut() {
-            Some(last) if last[0] == p[0] => *last = p,
-            _ => out.push(p),
-        }
-    }
-    out
-}
-
-/// A quantile as a percentage, rounded to 6 decimals so that the
-/// iteration's float steps (30.000000000000004) meet the named ones (30).
-fn percent(q: f64) -> f64 {
-    (q * 100.0 * 1e6).round() / 1e6
+    let said = warnings::of_the_connections(r, outcome, warmup);
+    r.warnings.extend(said);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn the_mode_and_the_service_travel_in_json_as_their_names() {
         #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
@@ -430,25 +285,5 @@ mod tests {
         }
         let unknown = r#"{"mode":"blocking","service":"chat"}"#;
         assert!(serde_json::from_str::<Head>(unknown).is_err());
-    }
-
-    #[test]
-    fn the_spectrum_runs_from_min_to_max_through_the_named_percentiles() {
-        let mut h = super::super::record::histogram();
-        for v in 1..=100_000u64 {
-            h.record(v).unwrap();
-        }
-        let s = spectrum(&h);
-        assert_eq!(s.first().unwrap(), &[0.0, 1.0]);
-        assert_eq!(s.last().unwrap()[0], 100.0);
-        assert!(h.equivalent(s.last().unwrap()[1] as u64, 100_000));
-        for p in NAMED {
-            assert!(s.iter().any(|x| x[0] == p), "p{p} missing");
-        }
-        assert!(s
-            .windows(2)
-            .all(|w| w[0][0] < w[1][0] && w[0][1] <= w[1][1]));
-        let p50 = s.iter().find(|x| x[0] == 50.0).unwrap()[1];
-        assert!((p50 - 50_000.0).abs() < 100.0, "p50 {p50}");
     }
 }

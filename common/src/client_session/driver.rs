@@ -8,8 +8,8 @@
 //! is the same, so it is here, and the clients differ only in how they
 //! wait, which is the lesson.
 
+use core::net::SocketAddr;
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 
 use super::{ClientEvent, ClientSession, Payload};
 use crate::client::ClientError;

@@ -6,7 +6,7 @@
 //! written against them runs on either: the drivers differ only in how
 //! they wait (readiness or completion), which is the lesson.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 use super::{ClientEvent, ClientSession, Payload};
 use crate::client::ClientError;

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use sockmodes_common::ending::{next_sweep, sweep, Swept, LINGER_TICK};
-use tracing::{debug, warn};
+use sockmodes_common::ending::{next_sweep, sweep_all, LINGER_TICK};
+use tracing::warn;
 
 use super::Loop;
 use crate::conn::End;
@@ -87,39 +87,23 @@ impl Loop {
     }
 
     /// Idle connections begin their lingering close; lingering ones past a
-    /// bound close.
+    /// bound close. A dying connection (cancelled, waiting for its
+    /// operations) is past judging.
     pub(super) fn sweep(&mut self) {
         let now = Instant::now();
-        if self.conns.is_empty() {
-            self.next_sweep = None;
-            return;
-        }
-        if self.next_sweep.is_some_and(|t| now < t) {
-            return;
-        }
         let idle = self.shared.config.idle_timeout;
-        let mut expired = Vec::new();
-        let mut idled = Vec::new();
-        for key in self.conns.keys() {
-            let Some(c) = self.conns.get(key) else {
-                continue;
-            };
-            if c.dying {
-                continue;
-            }
-            match sweep(c.closing.as_ref(), c.last_progress, now, idle) {
-                Swept::Expired => expired.push(key),
-                // Waiting for its work (the pool, a timer) is not idleness.
-                Swept::Idle if c.session.work_pending() => {}
-                Swept::Idle => idled.push(key),
-                Swept::Keep => {}
-            }
-        }
-        for key in expired {
-            debug!("lingering close ended at its bound");
+        let conns = self.conns.iter().filter(|(_, c)| !c.dying).map(|(key, c)| {
+            let working = c.session.work_pending();
+            (key, c.closing.as_ref(), c.last_progress, working)
+        });
+        let any_open = !self.conns.is_empty();
+        let Some(found) = sweep_all(&mut self.next_sweep, now, idle, any_open, conns) else {
+            return;
+        };
+        for key in found.expired {
             self.kill(key);
         }
-        for key in idled {
+        for key in found.idled {
             self.end(key, End::IdleTimeout(idle));
         }
         self.next_sweep = Some(next_sweep(now, idle, self.lingering > 0));

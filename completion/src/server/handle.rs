@@ -1,35 +1,29 @@
 //! Starting the completion server (bind, ring, receive pool, offload pool,
-//! the ring's thread) and the handle its caller holds: its address, its
-//! counters, and the stop request it carries to the thread through an
-//! eventfd.
+//! the ring's thread) and the handle its caller holds: the OS layer's
+//! `Loops` (`os/src/running.rs`), as for the event loops, whose stop
+//! request reaches the ring's thread through an eventfd.
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::thread;
+use std::time::Instant;
 
-use sockmodes_common::offload::Runner;
-use sockmodes_common::running::Stop;
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
-use sockmodes_common::{
-    MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
-};
+use sockmodes_common::{MessageHandler, Mode, Op, ServerConfig, SocketError};
 use sockmodes_os::net;
+use sockmodes_os::offload::Runner;
+use sockmodes_os::running::Loops;
 use tracing::debug;
 
-use super::{work, EventFd, Loop, Shared, RING_ENTRIES};
+use super::{work, EventFd, Loop, RingCounters, Shared, RING_ENTRIES};
 use crate::ring::Ring;
 use crate::{RecvBuffers, POOL_BUFFERS};
 
-/// A running completion server.
-pub struct ServerHandle {
-    local_addr: SocketAddr,
-    shared: Arc<Shared>,
-    wake_fd: Arc<EventFd>,
-    thread: JoinHandle<()>,
-}
+/// A running completion server: the ring's thread, woken through its
+/// eventfd to stop as the server's header tells; [`RingCounters::enters`]
+/// and [`RingCounters::pool_waits`] are its own counters
+/// (`handle.counters()`).
+pub type ServerHandle = Loops<RingCounters>;
 
 /// Binds `config.addr`, sets up the ring and starts its thread.
 ///
@@ -64,14 +58,7 @@ pub(super) fn start_with_pool(
             return Err(start_err(std::io::Error::other(e.to_string())));
         }
     };
-    let shared = Arc::new(Shared {
-        config,
-        on_message,
-        stats: Arc::default(),
-        stop: Stop::default(),
-        enters: AtomicU64::new(0),
-        pool_waits: AtomicU64::new(0),
-    });
+    let shared = Shared::new(config, on_message, RingCounters::default());
     let pool = match RecvBuffers::from_env() {
         RecvBuffers::Pool => match ring.register_pool(pool_buffers) {
             Ok(pool) => Some(pool),
@@ -113,51 +100,6 @@ pub(super) fn start_with_pool(
         .spawn(move || event_loop.run())
         .map_err(&bind_err)?;
     debug!(%local_addr, mode = "completion", service = %shared.config.service, "listening");
-    Ok(ServerHandle {
-        local_addr,
-        shared,
-        wake_fd,
-        thread,
-    })
-}
-
-impl ServerHandle {
-    /// `io_uring_enter` calls so far: every system call the loop makes for
-    /// I/O (accepts, receives and sends go through the ring).
-    pub fn enters(&self) -> u64 {
-        self.shared.enters.load(Ordering::Relaxed)
-    }
-
-    /// Receives so far that found the pool empty and waited for a buffer.
-    pub fn pool_waits(&self) -> u64 {
-        self.shared.pool_waits.load(Ordering::Relaxed)
-    }
-}
-
-impl RunningServer for ServerHandle {
-    fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    fn stats_handle(&self) -> Arc<ServerStats> {
-        Arc::clone(&self.shared.stats)
-    }
-
-    /// True once the thread stopped by itself (`once`).
-    fn is_finished(&self) -> bool {
-        self.thread.is_finished()
-    }
-
-    fn wait(self: Box<Self>) {
-        let _ = self.thread.join();
-    }
-
-    /// Wakes the ring's thread through its eventfd; it stops as the
-    /// module's header tells.
-    fn shutdown(self: Box<Self>, deadline: Duration) -> usize {
-        self.shared.stop.request(deadline);
-        self.wake_fd.signal();
-        let _ = self.thread.join();
-        self.shared.stop.cut()
-    }
+    let wake = Box::new(move || wake_fd.signal());
+    Ok(Loops::new(local_addr, shared, vec![thread], wake))
 }

@@ -35,6 +35,7 @@ impl Loop {
         }
         let rearm = pool.rearm();
         self.shared
+            .counters
             .pool_waits
             .store(pool.waits(), Ordering::Relaxed);
         for key in rearm {

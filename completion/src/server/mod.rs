@@ -30,12 +30,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
-use sockmodes_common::config::LINGER_TIME;
-use sockmodes_common::offload::Runner;
-use sockmodes_common::running::Stop;
+use sockmodes_common::ending::sleep_for;
+use sockmodes_common::running::{Deadline, Stopping};
 use sockmodes_common::slab::Slab;
 use sockmodes_common::throttle::Throttle;
-use sockmodes_common::{MessageHandler, ServerConfig, ServerStats};
+use sockmodes_os::offload::Runner;
 use tracing::warn;
 
 mod accept;
@@ -69,14 +68,28 @@ const WORK_WAKE: u64 = u64::MAX - 3;
 /// bounds batching, not connections.
 const RING_ENTRIES: u32 = 4096;
 
-struct Shared {
-    config: ServerConfig,
-    on_message: MessageHandler,
-    stats: Arc<ServerStats>,
-    stop: Stop,
+/// The ring's own counters, beside every server's.
+#[derive(Debug, Default)]
+pub struct RingCounters {
     enters: AtomicU64,
     /// Receives that found the pool empty and waited for a buffer.
     pool_waits: AtomicU64,
+}
+
+/// What the ring's thread shares with the handle.
+type Shared = sockmodes_os::running::Shared<RingCounters>;
+
+impl RingCounters {
+    /// `io_uring_enter` calls so far: every system call the loop makes for
+    /// I/O (accepts, receives and sends go through the ring).
+    pub fn enters(&self) -> u64 {
+        self.enters.load(Ordering::Relaxed)
+    }
+
+    /// Receives so far that found the pool empty and waited for a buffer.
+    pub fn pool_waits(&self) -> u64 {
+        self.pool_waits.load(Ordering::Relaxed)
+    }
 }
 
 /// The ring's thread and everything it owns. `ring` is the first field, so
@@ -130,16 +143,19 @@ const EARLY_SUBMIT: Duration = Duration::from_millis(1);
 impl Loop {
     fn run(mut self) {
         let mut completions = Vec::with_capacity(RING_ENTRIES as usize);
-        let mut stop_at: Option<Instant> = None;
-        let mut cut_done = false;
+        let mut stopping = Stopping::default();
         loop {
-            let timeout = self.timeout(stop_at);
+            let timeout = self.timeout(stopping.deadline());
             if let Err(e) = self.ring.submit_and_wait(timeout) {
                 warn!(error = %e, "io_uring_enter failed; the server stops");
                 break;
             }
             (self.last_submit, self.worked_inline) = (Instant::now(), false);
-            let before = self.shared.enters.swap(self.ring.enters, Ordering::Relaxed);
+            let before = self
+                .shared
+                .counters
+                .enters
+                .swap(self.ring.enters, Ordering::Relaxed);
             self.shared
                 .stats
                 .count_syscalls(self.ring.enters.saturating_sub(before));
@@ -156,25 +172,19 @@ impl Loop {
                 self.accept_retry_at = None;
                 self.post_accept_or_stop();
             }
-            if stop_at.is_none() {
-                stop_at = self.shared.stop.deadline();
-                if stop_at.is_some() {
-                    self.begin_stop();
-                }
+            if stopping.seen(&self.shared.stop) {
+                self.begin_stop();
             }
             if self.listener.is_none() && self.conns.is_empty() && !self.accept_pending {
                 break;
             }
-            if let Some(t) = stop_at {
-                let now = Instant::now();
-                if now >= t + LINGER_TIME {
-                    break;
-                }
-                if now >= t && !cut_done {
-                    cut_done = true;
+            match stopping.at(Instant::now()) {
+                Deadline::Over => break,
+                Deadline::Cut => {
                     self.work.cut();
                     self.cut_at_deadline();
                 }
+                Deadline::Ahead => {}
             }
             self.sweep();
         }
@@ -192,18 +202,8 @@ impl Loop {
         } else {
             self.next_sweep
         };
-        let stop = stop_at.map(|t| {
-            if Instant::now() >= t {
-                t + LINGER_TIME
-            } else {
-                t
-            }
-        });
-        [stop, sweep, self.accept_retry_at, self.work.next_due()]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|t| t.saturating_duration_since(Instant::now()))
+        let due = [sweep, self.accept_retry_at, self.work.next_due()];
+        sleep_for(Instant::now(), stop_at, due)
     }
 
     fn post_wake(&mut self) -> std::io::Result<()> {

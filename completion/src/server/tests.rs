@@ -63,7 +63,7 @@ fn more_busy_connections_than_pool_buffers_each_get_every_answer() {
         w.join().unwrap();
     }
     assert!(
-        server.pool_waits() > 0,
+        server.counters().pool_waits() > 0,
         "the pool never ran dry: the test did not test the queue"
     );
     assert_eq!(server.shutdown(Duration::from_secs(2)), 0);

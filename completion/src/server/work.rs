@@ -5,7 +5,7 @@
 //! serves others meanwhile; with `--offload N`, cpu and block on N workers
 //! whose results wake the ring through an eventfd whose read is one of the
 //! ring's operations. The pool's queue is bounded; a job it refuses waits
-//! in common's `offload::Runner`, and its connection receives nothing more
+//! in the OS layer's `offload::Runner`, and its connection receives nothing more
 //! until then. The runner decides where work goes and hands finished work
 //! back, the same way here and on the event loop.
 
@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use io_uring::{opcode, types};
-use sockmodes_common::offload::{self, Job, OffloadError, Pool, Runner, Started, Tag, WorkDriver};
+use sockmodes_common::offload::{Job, OffloadError, Tag, INLINE_BUDGET};
 use sockmodes_common::{ServerSession, SessionError};
+use sockmodes_os::offload::{self, Pool, Runner, Started, WorkDriver};
 
 use super::{EventFd, Loop, WORK_WAKE};
 use crate::conn::End;
@@ -67,7 +68,7 @@ impl Loop {
     /// At most `INLINE_BUDGET` inline works per turn; then the connection
     /// waits in `ready` for the next turn, so others get theirs.
     pub(super) fn start_work(&mut self, key: usize) {
-        for _ in 0..offload::INLINE_BUDGET {
+        for _ in 0..INLINE_BUDGET {
             let Some(c) = self.conns.get_mut(key) else {
                 return;
             };

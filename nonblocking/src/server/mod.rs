@@ -2,7 +2,7 @@
 //! serving many connections, none of which may make it wait.
 //!
 //! Tokens: each connection's token is its slab key; two reserved tokens name
-//! the listener and the [`Waker`] that [`RunningServer::shutdown`] uses to get a
+//! the listener and the [`Waker`] that [`RunningServer::shutdown`](sockmodes_common::RunningServer::shutdown) uses to get a
 //! sleeping loop's attention. Unknown tokens are ignored: an event can arrive
 //! for a connection closed earlier in the same batch (readiness is a hint).
 //!
@@ -14,22 +14,22 @@
 //! idle sweep, the shutdown story) is in `closing.rs`; where frames' work
 //! runs is in `work.rs`.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
-use sockmodes_common::offload::Runner;
-use sockmodes_common::running::Stop;
+use sockmodes_common::ending::sleep_for;
+use sockmodes_common::running::{Deadline, Stopping};
 use sockmodes_common::throttle::Throttle;
 use sockmodes_common::{
-    interrupted, MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
-    WorkKind,
+    interrupted, MessageHandler, Mode, Op, ServerConfig, SocketError, WorkKind,
 };
 use sockmodes_os::net;
+use sockmodes_os::offload::Runner;
+use sockmodes_os::running::Loops;
 use tracing::{debug, warn};
 
 use crate::conn::{Conn, End};
@@ -57,21 +57,27 @@ const EVENTS_CAPACITY: usize = 1024;
 /// read syscall; it is allocated once per loop, not per connection.
 const SCRATCH: usize = 64 * 1024;
 
-struct Shared {
-    config: ServerConfig,
-    on_message: MessageHandler,
-    stats: Arc<ServerStats>,
-    stop: Stop,
+/// The event loops' own counters, beside every server's.
+#[derive(Debug, Default)]
+pub struct LoopCounters {
     wakeups: AtomicU64,
 }
 
-/// A running non-blocking server.
-pub struct ServerHandle {
-    local_addr: SocketAddr,
-    shared: Arc<Shared>,
-    wakers: Vec<Arc<Waker>>,
-    threads: Vec<JoinHandle<()>>,
+impl LoopCounters {
+    /// How many times the event loops returned from `poll` (an idle server
+    /// should not add to it: it sleeps in poll).
+    pub fn wakeups(&self) -> u64 {
+        self.wakeups.load(Ordering::Relaxed)
+    }
 }
+
+/// What the event loops share with each other and with the handle.
+type Shared = sockmodes_os::running::Shared<LoopCounters>;
+
+/// A running non-blocking server: its event loops, woken through their
+/// wakers to stop as `closing.rs` tells; [`LoopCounters::wakeups`] counts
+/// their turns (`handle.counters().wakeups()`).
+pub type ServerHandle = Loops<LoopCounters>;
 
 /// Binds `config.addr` and starts `config.event_loops` event-loop threads
 /// (one when `config.once`), each with its own pool of `config.offload`
@@ -93,13 +99,7 @@ pub fn start(
     } else {
         config.event_loops.max(1)
     };
-    let shared = Arc::new(Shared {
-        config,
-        on_message,
-        stats: Arc::default(),
-        stop: Stop::default(),
-        wakeups: AtomicU64::new(0),
-    });
+    let shared = Shared::new(config, on_message, LoopCounters::default());
     let mut wakers = Vec::with_capacity(loops);
     let mut threads = Vec::with_capacity(loops);
     // What fails past the bind (out of descriptors with many loops) says so.
@@ -146,12 +146,13 @@ pub fn start(
         threads.push(thread);
     }
     debug!(%local_addr, mode = "nonblocking", service = %shared.config.service, loops, "listening");
-    Ok(ServerHandle {
-        local_addr,
-        shared,
-        wakers,
-        threads,
-    })
+    let wake = Box::new(move || {
+        for w in &wakers {
+            // A failed wake means that loop is gone already.
+            let _ = w.wake();
+        }
+    });
+    Ok(Loops::new(local_addr, shared, threads, wake))
 }
 
 struct EventLoop {
@@ -197,10 +198,9 @@ fn wait_timer(_poll: &Poll, waker: &Arc<Waker>) -> std::io::Result<Timer> {
 impl EventLoop {
     fn run(mut self) {
         let mut events = Events::with_capacity(EVENTS_CAPACITY);
-        let mut stop_at: Option<Instant> = None;
-        let mut cut_done = false;
+        let mut stopping = Stopping::default();
         loop {
-            let timeout = self.poll_timeout(stop_at);
+            let timeout = self.poll_timeout(stopping.deadline());
             self.shared.stats.count_syscalls(1);
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if interrupted(&e) {
@@ -209,7 +209,7 @@ impl EventLoop {
                 warn!(error = %e, "poll failed; event loop stops");
                 break;
             }
-            self.shared.wakeups.fetch_add(1, Ordering::Relaxed);
+            self.shared.counters.wakeups.fetch_add(1, Ordering::Relaxed);
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept_all(),
@@ -239,26 +239,20 @@ impl EventLoop {
                 self.accept_retry_at = None;
                 self.accept_all();
             }
-            if stop_at.is_none() {
-                stop_at = self.shared.stop.deadline();
-                if stop_at.is_some() {
-                    self.begin_stop();
-                }
+            if stopping.seen(&self.shared.stop) {
+                self.begin_stop();
             }
             if self.listener.is_none() && self.conns.is_empty() {
                 break;
             }
-            if let Some(t) = stop_at {
-                let now = Instant::now();
-                if now >= t + sockmodes_common::config::LINGER_TIME {
-                    // Past the deadline and every lingering close's bound.
-                    break;
-                }
-                if now >= t && !cut_done {
-                    cut_done = true;
+            match stopping.at(Instant::now()) {
+                // Past the deadline and every lingering close's bound.
+                Deadline::Over => break,
+                Deadline::Cut => {
                     self.work.cut();
                     self.cut_at_deadline();
                 }
+                Deadline::Ahead => {}
             }
             self.sweep();
         }
@@ -278,18 +272,7 @@ impl EventLoop {
         } else {
             self.next_sweep
         };
-        let stop = stop_at.map(|t| {
-            if Instant::now() >= t {
-                t + sockmodes_common::config::LINGER_TIME
-            } else {
-                t
-            }
-        });
-        [stop, sweep, self.accept_retry_at]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|t| t.saturating_duration_since(Instant::now()))
+        sleep_for(Instant::now(), stop_at, [sweep, self.accept_retry_at])
     }
 
     /// One drive; true when the connection is open and waits for events.
@@ -323,46 +306,5 @@ impl EventLoop {
             Err(end) => self.end(key, end),
         }
         false
-    }
-}
-
-impl ServerHandle {
-    /// How many times the event loops returned from `poll` (an idle server
-    /// should not add to it: it sleeps in poll).
-    pub fn wakeups(&self) -> u64 {
-        self.shared.wakeups.load(Ordering::Relaxed)
-    }
-}
-
-impl RunningServer for ServerHandle {
-    fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    fn stats_handle(&self) -> Arc<ServerStats> {
-        Arc::clone(&self.shared.stats)
-    }
-
-    /// True once every event loop stopped by itself (`once`).
-    fn is_finished(&self) -> bool {
-        self.threads.iter().all(JoinHandle::is_finished)
-    }
-
-    fn wait(self: Box<Self>) {
-        for t in self.threads {
-            let _ = t.join();
-        }
-    }
-
-    /// Wakes every loop, which stops as `closing.rs` tells.
-    fn shutdown(self: Box<Self>, deadline: Duration) -> usize {
-        self.shared.stop.request(deadline);
-        for w in &self.wakers {
-            let _ = w.wake();
-        }
-        for t in self.threads {
-            let _ = t.join();
-        }
-        self.shared.stop.cut()
     }
 }

@@ -1,7 +1,7 @@
 //! Where a frame's work runs on the event loop (`--work`, `--offload`).
 //!
 //! The session hands out one ticket per frame and holds that frame's answer
-//! until the ticket comes back (common's `session.rs`); common's
+//! until the ticket comes back (common's `session.rs`); the OS layer's
 //! `offload::Runner` decides where the work happens, the same way here and
 //! on the ring, and this file wires it to the loop's waker and timer:
 //!
@@ -22,8 +22,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mio::Waker;
-use sockmodes_common::offload::{self, Job, OffloadError, Pool, Runner, Started, Tag, WorkDriver};
+use sockmodes_common::offload::{Job, OffloadError, Tag, INLINE_BUDGET};
 use sockmodes_common::{ServerSession, SessionError};
+use sockmodes_os::offload::{self, Pool, Runner, Started, WorkDriver};
 use tracing::debug;
 
 use super::EventLoop;
@@ -55,7 +56,7 @@ impl EventLoop {
         let mut short = short_read_drains;
         let mut worked = 0;
         while self.drive_once(key, short) {
-            if worked == offload::INLINE_BUDGET {
+            if worked == INLINE_BUDGET {
                 self.requeue.push(key);
                 break;
             }

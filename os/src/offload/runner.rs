@@ -14,9 +14,12 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::{Job, Pool, Tag, Waits};
-use crate::session::{ServerSession, SessionError};
-use crate::work::WorkKind;
+use sockmodes_common::offload::{Job, Tag, Waits};
+use sockmodes_common::session::{ServerSession, SessionError};
+use sockmodes_common::work::WorkKind;
+
+use super::Pool;
+use crate::work::Perform;
 
 /// The work of one I/O thread: its pool (with `--offload`), its timer's
 /// waits, and the jobs the pool's full queue gave back.
@@ -161,114 +164,4 @@ pub fn finish<D: WorkDriver + ?Sized>(driver: &mut D, now: Instant) -> usize {
         runner.submit_blocked();
     }
     finished
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Service;
-    use crate::frame::encode_frame;
-    use crate::work::Work;
-
-    /// A driver of one connection, as a loop sees it.
-    struct One {
-        runner: Runner,
-        session: ServerSession,
-        serial: u64,
-        resumed: Vec<usize>,
-        refused: Vec<usize>,
-    }
-
-    impl WorkDriver for One {
-        fn runner(&mut self) -> &mut Runner {
-            &mut self.runner
-        }
-        fn answering(&mut self, tag: Tag) -> Option<&mut ServerSession> {
-            (tag.key == 0 && tag.serial == self.serial).then_some(&mut self.session)
-        }
-        fn refused(&mut self, key: usize, _: SessionError) {
-            self.refused.push(key);
-        }
-        fn resume(&mut self, key: usize) {
-            self.resumed.push(key);
-        }
-    }
-
-    fn one(work: &str, pool: Option<Pool>) -> One {
-        let mut session = ServerSession::new(Service::Echo, 1024, 1024)
-            .with_work(Some(work.parse::<Work>().unwrap()));
-        let mut frame = Vec::new();
-        encode_frame(&mut frame, b"hola").unwrap();
-        session.received_from(&frame).unwrap();
-        One {
-            runner: Runner::new(pool),
-            session,
-            serial: 1,
-            resumed: Vec::new(),
-            refused: Vec::new(),
-        }
-    }
-
-    fn job(d: &mut One, serial: u64) -> Job {
-        let ticket = d.session.next_work().expect("the frame's work");
-        Job {
-            tag: Tag { key: 0, serial },
-            ticket,
-        }
-    }
-
-    #[test]
-    fn inline_work_is_done_at_once_and_its_answer_released() {
-        let mut d = one("cpu:1us", None);
-        let job = job(&mut d, 1);
-        let Started::Done(job) = d.runner.start(job, Instant::now()) else {
-            panic!("no pool: inline");
-        };
-        assert!(d.session.output().is_empty(), "held until its work is done");
-        assert!(hand_back(&mut d, job));
-        assert_eq!(&d.session.output()[4..], b"hola");
-    }
-
-    #[test]
-    fn a_wait_comes_back_when_due_and_resumes_its_connection() {
-        let mut d = one("wait:1ms", None);
-        let now = Instant::now();
-        let job = job(&mut d, 1);
-        assert!(matches!(d.runner.start(job, now), Started::Waiting));
-        assert!(d.runner.has_pending());
-        assert_eq!(finish(&mut d, now), 0, "not due yet");
-        let due = d.runner.next_due().expect("armed");
-        assert_eq!(finish(&mut d, due), 1);
-        assert_eq!(d.resumed, vec![0]);
-        assert_eq!(&d.session.output()[4..], b"hola");
-    }
-
-    #[test]
-    fn work_of_a_closed_connection_is_dropped() {
-        let mut d = one("wait:1ms", None);
-        let now = Instant::now();
-        // An earlier connection under the same key submitted it.
-        let job = job(&mut d, 0);
-        d.runner.start(job, now);
-        let due = d.runner.next_due().expect("armed");
-        assert_eq!(finish(&mut d, due), 1, "it finished");
-        assert!(d.resumed.is_empty() && d.refused.is_empty());
-        assert!(d.session.output().is_empty(), "not this connection's");
-    }
-
-    #[test]
-    fn pooled_work_comes_back_through_finish() {
-        let pool = Pool::start(1, &[], std::sync::Arc::new(|| {})).unwrap();
-        let mut d = one("block:1ms", Some(pool));
-        let job = job(&mut d, 1);
-        assert!(matches!(
-            d.runner.start(job, Instant::now()),
-            Started::Queued
-        ));
-        while d.resumed.is_empty() {
-            finish(&mut d, Instant::now());
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        assert_eq!(&d.session.output()[4..], b"hola");
-    }
 }

@@ -1,0 +1,146 @@
+//! The warnings a run's summary carries: each says why a figure cannot be
+//! taken at face value (the client was the bottleneck, the rate was not
+//! reached, a connection was starved or never answered), in one line that
+//! names the fix where there is one.
+
+use std::time::Duration;
+
+use sockmodes_common::show::{count, plural};
+
+use super::LoadReport;
+use crate::load::cpu::CLIENT_BOUND_UTILIZATION;
+use crate::load::endings::endings_said;
+use crate::load::record::MAX_LATENCY_US;
+use crate::load::{LoadConfig, Outcome};
+
+/// Shortfall of the offered open-loop rate the run tolerates before it
+/// warns.
+///
+/// Why 5%: the schedule itself loses nothing, and the answers counted are
+/// those that arrived in the window, so the messages still in flight at its
+/// end are balanced by those carried in at its start; beyond a few percent
+/// of noise, the server or the client fell behind.
+const RATE_SLACK: f64 = 0.05;
+
+/// What the window's figures say against taking them at face value: the
+/// client was the bottleneck, the open-loop rate was not reached, sends
+/// due were never made, or latencies fell outside the tracked range.
+/// `utilization` is the client's busy share, `client_bound` whether it was
+/// over [`CLIENT_BOUND_UTILIZATION`].
+pub(super) fn of_the_window(
+    config: &LoadConfig,
+    outcome: &Outcome,
+    (utilization, client_bound): (Option<f64>, bool),
+    answered_per_s: f64,
+) -> Vec<String> {
+    let rec = &outcome.recorder;
+    let secs = config.duration.as_secs_f64().max(1e-9);
+    let mut warnings = Vec::new();
+    if client_bound {
+        warnings.push(format!(
+            "client-bound: the load generator's {} busy {:.0}% of the window \
+             (over {:.0}%); these figures measure the client, not the server: use fewer \
+             connections per client process, or more client machines",
+            match outcome.threads {
+                1 => "1 thread was".to_string(),
+                n => format!("{n} threads were"),
+            },
+            utilization.unwrap_or(0.0) * 100.0,
+            CLIENT_BOUND_UTILIZATION * 100.0
+        ));
+    }
+    if let Some(rate) = config.rate {
+        // A connection's answers straddle the window's edges: one each may
+        // fall outside by a jitter's width (16 answers of 4 connections in
+        // 2 s read 15 when one lands a millisecond late).
+        let edges = config.connections as f64 / secs;
+        if answered_per_s < rate * (1.0 - RATE_SLACK) - edges {
+            warnings.push(format!(
+                "open-loop rate not reached: offered {rate:.0} msg/s, {answered_per_s:.0} answered \
+                 within the window ({:.0}%); the latencies count from each send's scheduled time, \
+                 so they include the time messages waited for their turn",
+                100.0 * answered_per_s / rate
+            ));
+        }
+    }
+    if rec.unsent > 0 {
+        warnings.push(format!(
+            "{} sends due in the window were never made: the client could not keep the schedule \
+             (it keeps at most a few messages in flight per connection, one when blocking, and \
+             counts the rest instead of queueing them); the server answered slower than offered, \
+             or more connections are needed",
+            rec.unsent
+        ));
+    }
+    if rec.out_of_range > 0 {
+        warnings.push(format!(
+            "{} outside 1 µs ..= {} s, left out of the percentiles",
+            match rec.out_of_range {
+                1 => "1 latency fell".to_string(),
+                n => format!("{n} latencies fell"),
+            },
+            MAX_LATENCY_US / 1_000_000
+        ));
+    }
+    warnings
+}
+
+/// What the connections' figures say: a warm-up that reached its cap,
+/// starved connections, messages never answered, connections that ended
+/// early, and a window with no answer at all.
+pub(super) fn of_the_connections(
+    r: &LoadReport,
+    outcome: &Outcome,
+    warmup: Duration,
+) -> Vec<String> {
+    let unanswered = r.unanswered;
+    let mut said = Vec::new();
+    if r.ramp.cap_reached {
+        said.push(format!(
+            "the warm-up reached its cap of {:.1} s with {} never answered; \
+             the window started anyway",
+            warmup.as_secs_f64(),
+            count(r.ramp.never_answered as u64, "connection", "connections")
+        ));
+    }
+    let f = &r.fairness;
+    if f.starved > 0 {
+        let named: Vec<String> = f
+            .starved_connections
+            .iter()
+            .map(|i| i.to_string())
+            .collect();
+        let more = f.starved - f.starved_connections.len();
+        said.push(format!(
+            "{} of {} starved: no answer in the window ({} {}{})",
+            f.starved,
+            count(r.connections as u64, "connection", "connections"),
+            plural(
+                f.starved_connections.len() as u64,
+                "connection",
+                "connections"
+            ),
+            named.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if unanswered > 0 {
+        said.push(format!(
+            "{} never answered; the oldest had waited {:.0} ms when its connection ended or the run \
+             gave up",
+            count(unanswered, "message", "messages"),
+            r.oldest_unanswered_ms.unwrap_or(0.0)
+        ));
+    }
+    said.extend(endings_said(&r.ended, outcome.start.config.size));
+    if r.messages == 0 {
+        said.push(
+            "no message was answered in the window: the figures describe no service at all".into(),
+        );
+    }
+    said
+}
