@@ -173,6 +173,17 @@ impl IoMode {
         }
     }
 
+    /// `--mode`'s help in `client` and `load`: every model of
+    /// [`CLIENTS`](Self::CLIENTS) in brief ("blocking = std, thread per
+    /// connection; ..."), so a new engine is listed where it runs.
+    pub fn clients_help() -> String {
+        let each: Vec<String> = IoMode::CLIENTS
+            .iter()
+            .map(|m| format!("{} = {}", m.name(), m.in_brief()))
+            .collect();
+        format!("Client I/O model: {}.", each.join("; "))
+    }
+
     /// True when the model has a client and a load engine (see [`CLIENTS`](Self::CLIENTS)).
     pub fn has_client(self) -> bool {
         IoMode::CLIENTS.contains(&self)
@@ -348,6 +359,18 @@ mod tests {
         assert_eq!("non-blocking".parse::<IoMode>(), Ok(IoMode::NonBlocking));
         let err = "poll".parse::<IoMode>().unwrap_err();
         assert!(err.contains("blocking, nonblocking, completion"), "{err}");
+    }
+
+    #[test]
+    fn the_client_help_lists_every_engine_with_a_client() {
+        let help = IoMode::clients_help();
+        let listed: Vec<&str> = help
+            .trim_start_matches("Client I/O model: ")
+            .split("; ")
+            .filter_map(|each| each.split(" = ").next())
+            .collect();
+        let clients: Vec<&str> = IoMode::CLIENTS.iter().map(|m| m.name()).collect();
+        assert_eq!(listed, clients, "{help}");
     }
 
     #[test]

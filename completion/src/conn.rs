@@ -33,9 +33,10 @@ use sockmodes_common::{ServerConfig, ServerSession};
 use crate::pool;
 use crate::ring::Ring;
 use crate::{POOL_BUFFER, RECV_IDLE};
+use loan::Receive;
 
 mod complete;
-mod loan;
+pub(crate) mod loan;
 
 /// `IORING_RECVSEND_POLL_FIRST` (io_uring.h; the `io-uring` crate does not
 /// name it), in a receive's `ioprio`: wait for bytes before trying the
@@ -95,14 +96,9 @@ pub struct Conn {
     recv_buf: Vec<u8>,
     send_buf: Vec<u8>,
     send_off: usize,
-    recv_pending: bool,
     send_pending: bool,
-    /// A pooled receive found the pool empty: queued in the pool's
-    /// [`Waiters`](crate::pool::Waiters), no receive posted until a buffer
-    /// is lent ([`Conn::post_loan`]) or the ring has one again.
-    waiting_buffer: bool,
-    /// The pool's buffer lent to the receive in flight.
-    loan: Option<u16>,
+    /// The receive in flight, or waiting for a pool buffer (`loan.rs`).
+    recv: Receive,
     /// Cancellations in flight (their completions are counted too).
     cancels: u8,
     /// The peer's end of stream was seen while lingering.
@@ -129,10 +125,8 @@ impl Conn {
             recv_buf: Vec::new(),
             send_buf: Vec::new(),
             send_off: 0,
-            recv_pending: false,
             send_pending: false,
-            waiting_buffer: false,
-            loan: None,
+            recv: Receive::default(),
             cancels: 0,
             eof: false,
             closing: None,
@@ -144,7 +138,7 @@ impl Conn {
 
     /// True while some operation of this connection is in flight.
     pub fn in_flight(&self) -> bool {
-        self.recv_pending || self.send_pending || self.cancels > 0
+        self.recv.pending || self.send_pending || self.cancels > 0
     }
 
     /// Bytes handed to the kernel and not yet sent.
@@ -180,7 +174,7 @@ impl Conn {
             ControlFlow::Continue(wants) => wants,
             ControlFlow::Break(next) => return Ok(next),
         };
-        if wants && !self.recv_pending && !self.waiting_buffer {
+        if wants && !self.recv.pending && !self.recv.waiting_buffer {
             self.post_recv(key, ring, pooled)?;
         }
         Ok(Next::Wait)
@@ -284,7 +278,7 @@ impl Conn {
         // this receive completes (recv_pending), and the connection and
         // the pool outlive it.
         unsafe { ring.push(&sqe)? };
-        self.recv_pending = true;
+        self.recv.pending = true;
         Ok(())
     }
 
@@ -310,7 +304,7 @@ impl Conn {
             return Ok(());
         }
         self.dying = true;
-        for (pending, op) in [(self.recv_pending, Op::Recv), (self.send_pending, Op::Send)] {
+        for (pending, op) in [(self.recv.pending, Op::Recv), (self.send_pending, Op::Send)] {
             if pending {
                 let sqe = opcode::AsyncCancel::new(user_data(key, op))
                     .build()

@@ -84,8 +84,8 @@ Figures (the table's lines; --json prints them as fields):
                                their waits (in the percentiles: a backlog is not lost)
   unanswered, oldest_unanswered_ms
                                messages sent and never answered (sink: never confirmed) when
-                               their connection ended or the run gave up (window end + 5 s),
-                               and how long the oldest had waited
+                               their connection ended or the run gave up (window end + 5 s,
+                               or twice the ramp if longer), and how long the oldest waited
   answered_after_window        answers that came during the drain, not in messages
   ended                        why each connection ended: asked = served + rejected (reset
                                before any answer: over the server's --max-conns) +
@@ -105,8 +105,7 @@ Merge runs from several load machines: --hdr-log on each, then
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Client I/O model: blocking = a thread per connection; nonblocking = mio event loops.
-    #[arg(long, value_enum, default_value_t = IoMode::Blocking)]
+    #[arg(long, value_enum, default_value_t = IoMode::Blocking, help = IoMode::clients_help())]
     mode: IoMode,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]

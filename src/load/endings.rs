@@ -96,7 +96,8 @@ pub fn endings_said(e: &Endings, size: usize) -> Vec<String> {
         ),
         (
             e.never_answered,
-            "still owed an answer when the run gave up (window end + 5 s): never answered"
+            "still owed an answer when the run gave up (window end + 5 s, or twice the \
+             ramp if longer): never answered"
                 .to_string(),
         ),
         (

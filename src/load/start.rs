@@ -27,12 +27,28 @@ use super::cpu::{process_cpu_time, CpuWindow};
 use super::record::{until, Window};
 use super::{LoadConfig, WindowEdge, WindowHook};
 
-/// How long after the window the engines wait for answers still owed.
+/// How long after the window the engines wait at least for answers still
+/// owed.
 ///
 /// Why 5 s: a sink summary follows the last frame by one round trip, and an
 /// echo in flight at the end by one latency; a server that needs longer is
-/// stalled, and what it still owes is counted as unanswered.
+/// stalled, and what it still owes is counted as unanswered. Unless the
+/// ramp said otherwise ([`RAMP_GRACE`]).
 pub const DRAIN_GRACE: Duration = Duration::from_secs(5);
+
+/// The drain also lasts this many times the ramp (the start line to the
+/// last connection's first answer), within the run's bound.
+///
+/// Why: the ramp is one round of every connection's first message through
+/// this server, on this machine, under this load; the round in flight at
+/// the window's end is the same work, and may start as the window ends.
+/// 100 connections of 16 MiB frames through a debug build on a shared
+/// machine took 3 to 8 s of ramp and then as long for their last round, so
+/// a fixed 5 s drain left the last connections of a healthy run "never
+/// answered". Twice, because a second round on a shared machine is no
+/// faster than the first. A server that never answered some connection in
+/// the warm-up sets no ramp, and gets [`DRAIN_GRACE`] only.
+pub const RAMP_GRACE: u32 = 2;
 
 /// Longest a worker waits for the window to be closed by the monitor.
 ///
@@ -53,6 +69,9 @@ pub(crate) struct Start {
     window: OnceLock<Window>,
     /// Connections not yet settled: neither answered once nor given up.
     unsettled: (Mutex<usize>, Condvar),
+    /// When the last connection settled: the ramp's end (unset while some
+    /// connection waits for its first answer).
+    ramped: OnceLock<Instant>,
     /// How many were still unsettled when the warm-up cap opened the window.
     unsettled_at_cap: OnceLock<usize>,
     monitor: Mutex<Option<JoinHandle<Option<CpuWindow>>>>,
@@ -72,6 +91,7 @@ impl Start {
             t0: OnceLock::new(),
             window: OnceLock::new(),
             unsettled: (Mutex::new(config.connections), Condvar::new()),
+            ramped: OnceLock::new(),
             unsettled_at_cap: OnceLock::new(),
             monitor: Mutex::new(None),
             closed: (Mutex::new(false), Condvar::new()),
@@ -154,20 +174,29 @@ impl Start {
         let mut n = lock.lock().expect("not poisoned");
         *n = n.saturating_sub(1);
         if *n == 0 {
+            let _ = self.ramped.set(Instant::now());
             cv.notify_all();
         }
     }
 
     /// When a worker stops waiting for what it is owed: the drain's end
     /// once the window is known, before that the latest it can be.
+    ///
+    /// The drain lasts [`DRAIN_GRACE`], or [`RAMP_GRACE`] times the ramp
+    /// if longer, but never past the latest end: every run still ends
+    /// within `max(warmup, warmup_cap) + duration + DRAIN_GRACE` of its
+    /// start line.
     pub fn give_up_at(&self) -> Instant {
-        match self.window() {
-            Some(w) => w.to + DRAIN_GRACE,
-            None => {
-                let c = &self.config;
-                self.started() + c.warmup.max(c.warmup_cap) + c.duration + DRAIN_GRACE
-            }
-        }
+        let c = &self.config;
+        let latest = self.started() + c.warmup.max(c.warmup_cap) + c.duration + DRAIN_GRACE;
+        let Some(w) = self.window() else {
+            return latest;
+        };
+        let ramp = self.ramped.get().map_or(Duration::ZERO, |&at| {
+            at.saturating_duration_since(self.started())
+        });
+        let stretched = (w.to + ramp * RAMP_GRACE).min(latest);
+        (w.to + DRAIN_GRACE).max(stretched)
     }
 
     /// Waits until the monitor has observed the window's end; workers call

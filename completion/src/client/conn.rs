@@ -24,6 +24,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use sockmodes_common::client_session::Exchange;
 use sockmodes_common::{ClientError, Mode, Op as SockOp, SocketError};
 
+use crate::conn::loan::{Borrower, Receive};
 use crate::pool::{self, Pool};
 use crate::ring::{Completion, Ring};
 use crate::POOL_BUFFER;
@@ -90,13 +91,10 @@ pub(crate) struct Conn {
     pub connected: bool,
     send_buf: Vec<u8>,
     connect_pending: bool,
-    recv_pending: bool,
     send_pending: bool,
     cancels: u8,
-    /// A receive found the pool empty: queued for a buffer, none posted.
-    waiting_buffer: bool,
-    /// The pool's buffer lent to the receive in flight.
-    loan: Option<u16>,
+    /// The receive in flight, or waiting for a pool buffer.
+    recv: Receive,
     eof: bool,
     /// Over: nothing more is posted, its completions only free it.
     pub dead: bool,
@@ -124,11 +122,9 @@ impl Conn {
             connected: false,
             send_buf: Vec::new(),
             connect_pending: false,
-            recv_pending: false,
             send_pending: false,
             cancels: 0,
-            waiting_buffer: false,
-            loan: None,
+            recv: Receive::default(),
             eof: false,
             dead: false,
         })
@@ -145,7 +141,7 @@ impl Conn {
     /// True while some operation is in flight (the connection may not be
     /// freed).
     pub fn in_flight(&self) -> bool {
-        self.connect_pending || self.recv_pending || self.send_pending || self.cancels > 0
+        self.connect_pending || self.recv.pending || self.send_pending || self.cancels > 0
     }
 
     /// Queues the connect.
@@ -197,7 +193,7 @@ impl Conn {
                 .map_err(self.err(SockOp::Send))?;
             self.x.session.shut_down();
         }
-        if !self.eof && !self.recv_pending && !self.waiting_buffer {
+        if !self.eof && !self.recv.pending && !self.recv.waiting_buffer {
             let sqe = opcode::Recv::new(self.fd(), std::ptr::null_mut(), POOL_BUFFER as u32)
                 .buf_group(pool::GROUP)
                 .ioprio(RECVSEND_POLL_FIRST)
@@ -207,43 +203,9 @@ impl Conn {
             // SAFETY: the pool outlives the receive (the ring's owner
             // drops the ring first).
             unsafe { ring.push(&sqe) }.map_err(op_err)?;
-            self.recv_pending = true;
+            self.recv.pending = true;
         }
         Ok(())
-    }
-
-    /// Posts a receive into the pool's buffer `id`, lent because this
-    /// connection waited for one; false (nothing posted) if it no longer
-    /// waits. `MSG_DONTWAIT`, as in the server: its bytes are there.
-    ///
-    /// # Safety
-    /// As [`post_connect`](Self::post_connect), and the pool outlives the receive.
-    pub unsafe fn post_loan(
-        &mut self,
-        key: usize,
-        id: u16,
-        pool: &mut Pool,
-        ring: &mut Ring,
-    ) -> io::Result<bool> {
-        if !self.waiting_buffer || self.dead {
-            return Ok(false);
-        }
-        self.waiting_buffer = false;
-        let sqe = opcode::Recv::new(self.fd(), pool.buffer_ptr(id), POOL_BUFFER as u32)
-            .flags(libc::MSG_DONTWAIT)
-            .build()
-            .user_data(user_data(key, Op::Recv));
-        // SAFETY: buffer `id` is this receive's alone until it completes.
-        unsafe { ring.push(&sqe)? };
-        self.recv_pending = true;
-        self.loan = Some(id);
-        Ok(true)
-    }
-
-    /// The pool had buffers again before one was lent: post a pooled
-    /// receive at the next [`post`](Self::post). False if it was not waiting.
-    pub fn stop_waiting(&mut self) -> bool {
-        std::mem::replace(&mut self.waiting_buffer, false)
     }
 
     /// Takes the completion `c` of this connection's operation `op`.
@@ -303,16 +265,16 @@ impl Conn {
         c: Completion,
         pool: &mut Pool,
     ) -> Result<Step, ClientError> {
-        self.recv_pending = false;
+        self.recv.pending = false;
         let picked = cqueue::buffer_select(c.flags);
         if picked.is_some() {
             pool.taken();
         }
-        let Some(id) = self.loan.take().or(picked) else {
+        let Some(id) = self.recv.loan.take().or(picked) else {
             return match c.result {
                 _ if self.dead => Ok(Step::Quiet),
                 r if r == -libc::ENOBUFS => {
-                    self.waiting_buffer = true;
+                    self.recv.waiting_buffer = true;
                     pool.wait(key);
                     Ok(Step::Quiet)
                 }
@@ -356,10 +318,10 @@ impl Conn {
             return;
         }
         self.dead = true;
-        self.waiting_buffer = false;
+        self.recv.waiting_buffer = false;
         let ops = [
             (self.connect_pending, Op::Connect),
-            (self.recv_pending, Op::Recv),
+            (self.recv.pending, Op::Recv),
             (self.send_pending, Op::Send),
         ];
         for (_, op) in ops.into_iter().filter(|(pending, _)| *pending) {
@@ -385,4 +347,14 @@ fn errno(result: i32) -> io::Error {
 /// Results that only mean "post it again".
 fn retry(result: i32) -> bool {
     matches!(-result, libc::EINTR | libc::EAGAIN | libc::ECANCELED)
+}
+
+impl Borrower for Conn {
+    fn receive(&mut self) -> &mut Receive {
+        &mut self.recv
+    }
+
+    fn lent_receive(&self, key: usize) -> Option<(types::Fd, u64, usize)> {
+        (!self.dead).then(|| (self.fd(), user_data(key, Op::Recv), POOL_BUFFER))
+    }
 }

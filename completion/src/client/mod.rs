@@ -28,6 +28,7 @@ use sockmodes_common::{ClientError, ClientSession, Mode, Service};
 mod conn;
 mod single;
 
+use crate::conn::loan::Borrower;
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
 use conn::{decode, Conn, Step};

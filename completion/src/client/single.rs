@@ -24,6 +24,7 @@ use sockmodes_common::{
 
 use super::conn::{decode, Conn, Step};
 use super::{drain, ring_and_pool};
+use crate::conn::loan::Borrower;
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
 

@@ -26,10 +26,10 @@ impl Conn {
         pool: Option<&mut Pool>,
         on_message: &mut dyn FnMut(SocketAddr, Vec<u8>),
     ) -> Result<(), End> {
-        self.recv_pending = false;
+        self.recv.pending = false;
         let len = result.max(0) as usize;
         let picked = cqueue::buffer_select(flags);
-        match (pool, self.loan.take().or(picked)) {
+        match (pool, self.recv.loan.take().or(picked)) {
             (Some(pool), Some(id)) => {
                 if picked.is_some() {
                     pool.taken();
@@ -40,7 +40,7 @@ impl Conn {
             }
             (Some(pool), None) if result == -libc::ENOBUFS => {
                 if !self.dying {
-                    self.waiting_buffer = true;
+                    self.recv.waiting_buffer = true;
                     pool.wait(key);
                 }
                 Ok(())

@@ -1,6 +1,9 @@
-//! A connection whose pooled receive found the pool empty: it waits in the
-//! pool's queue without a receive in flight, until the server lends it a
-//! buffer (`server/lending.rs`) or lets it receive from the ring again.
+//! A connection's receive as the pool's lending sees it, one piece for the
+//! server's connections and the client's: a connection whose pooled
+//! receive found the pool empty waits in the pool's queue without a
+//! receive in flight, until its ring's owner lends it a buffer
+//! (`server/lending.rs`, the client's `lend`) or lets it receive from the
+//! ring again.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -11,45 +14,114 @@ use super::{user_data, Conn, Op};
 use crate::pool::Pool;
 use crate::ring::Ring;
 
-impl Conn {
-    /// Posts a receive into the pool's buffer `id`, lent to this connection
-    /// because it waited for one. False (nothing posted) if it no longer
-    /// waits: closed meanwhile, its key reused by another connection.
+/// One connection's receive: in flight, or waiting for a pool buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Receive {
+    /// A receive is in flight.
+    pub pending: bool,
+    /// A pooled receive found the pool empty: queued in the pool's
+    /// [`Waiters`](crate::pool::Waiters), no receive posted until a buffer
+    /// is lent ([`Receive::post_loan`]) or the ring has one again.
+    pub waiting_buffer: bool,
+    /// The pool's buffer lent to the receive in flight.
+    pub loan: Option<u16>,
+}
+
+impl Receive {
+    /// Posts a receive of at most `len` bytes into the pool's buffer `id`,
+    /// with `user_data`, lent to this connection because it waited for one.
+    /// False (nothing posted) if it no longer waits.
     ///
     /// `MSG_DONTWAIT`: its bytes were there when it got ENOBUFS, so the
     /// receive completes at once; should they not be, it ends with EAGAIN
     /// rather than hold the buffer while it waits.
     ///
     /// # Safety
-    /// As [`Conn::post`]'s, and the pool outlives the receive.
-    pub fn post_loan(
+    /// `fd` stays open and the pool outlives the receive (its owner drops
+    /// the ring first).
+    pub unsafe fn post_loan(
+        &mut self,
+        fd: types::Fd,
+        (user_data, id, len): (u64, u16, usize),
+        pool: &mut Pool,
+        ring: &mut Ring,
+    ) -> io::Result<bool> {
+        if !self.waiting_buffer {
+            return Ok(false);
+        }
+        self.waiting_buffer = false;
+        let sqe = opcode::Recv::new(fd, pool.buffer_ptr(id), len as u32)
+            .flags(libc::MSG_DONTWAIT)
+            .build()
+            .user_data(user_data);
+        // SAFETY: buffer `id` is this receive's alone until it completes
+        // (`loan`), and the caller's promise covers the rest.
+        unsafe { ring.push(&sqe)? };
+        self.pending = true;
+        self.loan = Some(id);
+        Ok(true)
+    }
+
+    /// The pool had a buffer again before one was lent: stop waiting, so
+    /// that the next post is a pooled receive. False if it was not waiting.
+    pub fn stop_waiting(&mut self) -> bool {
+        std::mem::replace(&mut self.waiting_buffer, false)
+    }
+}
+
+/// A connection the pool can lend a buffer to: the server's and the
+/// client's connections each say where their receive is; lending is written
+/// once, here.
+pub(crate) trait Borrower {
+    /// This connection's receive.
+    fn receive(&mut self) -> &mut Receive;
+
+    /// What a lent receive needs: the socket, the operation's `user_data`
+    /// for connection `key`, and the most it may take. `None` once the
+    /// connection is over (nothing is lent to it then).
+    fn lent_receive(&self, key: usize) -> Option<(types::Fd, u64, usize)>;
+
+    /// Lends the pool's buffer `id` to this connection's waiting receive
+    /// ([`Receive::post_loan`]); false if it no longer waits: closed
+    /// meanwhile, its key reused by another connection.
+    ///
+    /// # Errors
+    /// The ring refused the receive.
+    ///
+    /// # Safety
+    /// The connection stays where it is (its socket open) and the pool
+    /// outlives the receive.
+    unsafe fn post_loan(
         &mut self,
         key: usize,
         id: u16,
         pool: &mut Pool,
         ring: &mut Ring,
     ) -> io::Result<bool> {
-        if !self.waiting_buffer || self.dying {
+        let Some((fd, user_data, len)) = self.lent_receive(key) else {
             return Ok(false);
+        };
+        // SAFETY: the caller's promise.
+        unsafe {
+            self.receive()
+                .post_loan(fd, (user_data, id, len), pool, ring)
         }
-        self.waiting_buffer = false;
-        let fd = types::Fd(self.stream.as_raw_fd());
-        let sqe = opcode::Recv::new(fd, pool.buffer_ptr(id), self.pooled_len() as u32)
-            .flags(libc::MSG_DONTWAIT)
-            .build()
-            .user_data(user_data(key, Op::Recv));
-        // SAFETY: buffer `id` is this receive's alone until it completes
-        // (`loan`), and the pool and the connection outlive it.
-        unsafe { ring.push(&sqe)? };
-        self.recv_pending = true;
-        self.loan = Some(id);
-        Ok(true)
     }
 
     /// The pool had a buffer again before one was lent: stop waiting, so
-    /// that [`Conn::post`] posts a pooled receive. False if it was not
-    /// waiting.
-    pub fn stop_waiting(&mut self) -> bool {
-        std::mem::replace(&mut self.waiting_buffer, false)
+    /// that the next post is a pooled receive. False if it was not waiting.
+    fn stop_waiting(&mut self) -> bool {
+        self.receive().stop_waiting()
+    }
+}
+
+impl Borrower for Conn {
+    fn receive(&mut self) -> &mut Receive {
+        &mut self.recv
+    }
+
+    fn lent_receive(&self, key: usize) -> Option<(types::Fd, u64, usize)> {
+        let fd = types::Fd(self.stream.as_raw_fd());
+        (!self.dying).then(|| (fd, user_data(key, Op::Recv), self.pooled_len()))
     }
 }

@@ -7,6 +7,7 @@
 use std::sync::atomic::Ordering;
 
 use super::Loop;
+use crate::conn::loan::Borrower;
 use crate::conn::End;
 
 impl Loop {
@@ -20,7 +21,9 @@ impl Loop {
         let mut failed = Vec::new();
         while let Some((key, id)) = pool.next_loan() {
             let posted = match self.conns.get_mut(key) {
-                Some(c) => c.post_loan(key, id, pool, &mut self.ring),
+                // SAFETY: a connection leaves the slab only once nothing of
+                // it is in flight, and the loop drops the ring before the pool.
+                Some(c) => unsafe { c.post_loan(key, id, pool, &mut self.ring) },
                 None => Ok(false),
             };
             match posted {

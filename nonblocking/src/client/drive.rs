@@ -23,17 +23,8 @@ pub(super) fn send_once(
     peer: SocketAddr,
     bytes: &[u8],
 ) -> Result<TrySend, ClientError> {
-    loop {
-        match stream.write(bytes) {
-            Ok(n) => return Ok(TrySend::Sent(n)),
-            Err(e) if would_block(&e) => {
-                counts.send += 1;
-                return Ok(TrySend::WouldBlock);
-            }
-            Err(e) if interrupted(&e) => {}
-            Err(e) => return Err(SocketError::new(Op::Send, peer, Mode::NonBlocking, e).into()),
-        }
-    }
+    let sent = once(Op::Send, peer, &mut counts.send, || stream.write(bytes))?;
+    Ok(sent.map_or(TrySend::WouldBlock, TrySend::Sent))
 }
 
 /// One non-blocking receive on `stream`, counting a WouldBlock.
@@ -43,16 +34,32 @@ pub(super) fn recv_once(
     peer: SocketAddr,
     buf: &mut [u8],
 ) -> Result<TryRecv, ClientError> {
+    Ok(
+        match once(Op::Recv, peer, &mut counts.recv, || stream.read(buf))? {
+            None => TryRecv::WouldBlock,
+            Some(0) => TryRecv::Closed,
+            Some(n) => TryRecv::Data(n),
+        },
+    )
+}
+
+/// One non-blocking call `io` (operation `op`): `Ok(None)` when it would
+/// block (counted in `would_blocks`); an interrupted call is made again.
+fn once(
+    op: Op,
+    peer: SocketAddr,
+    would_blocks: &mut u64,
+    mut io: impl FnMut() -> io::Result<usize>,
+) -> Result<Option<usize>, ClientError> {
     loop {
-        match stream.read(buf) {
-            Ok(0) => return Ok(TryRecv::Closed),
-            Ok(n) => return Ok(TryRecv::Data(n)),
+        match io() {
+            Ok(n) => return Ok(Some(n)),
             Err(e) if would_block(&e) => {
-                counts.recv += 1;
-                return Ok(TryRecv::WouldBlock);
+                *would_blocks += 1;
+                return Ok(None);
             }
             Err(e) if interrupted(&e) => {}
-            Err(e) => return Err(SocketError::new(Op::Recv, peer, Mode::NonBlocking, e).into()),
+            Err(e) => return Err(SocketError::new(op, peer, Mode::NonBlocking, e).into()),
         }
     }
 }

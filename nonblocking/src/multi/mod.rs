@@ -206,8 +206,14 @@ impl MultiClient {
             let Some(conn) = self.conns.get_mut(id) else {
                 continue; // removed earlier in this batch
             };
-            let scratch = &mut self.scratch;
-            if !conn.drive(id, registry, scratch, short_read_drains, &mut handler) {
+            let step = conn.step(
+                id,
+                registry,
+                &mut self.scratch,
+                short_read_drains,
+                &mut handler,
+            );
+            if !conn.settle(id, step, &mut handler) {
                 self.conns.remove(id);
             }
         }
@@ -220,19 +226,13 @@ impl Conn {
         move |e| SocketError::new(op, self.peer, Mode::NonBlocking, e).into()
     }
 
-    /// Handles readiness; `false` when the connection is done and must go.
-    fn drive<H>(
-        &mut self,
-        id: usize,
-        registry: &Registry,
-        scratch: &mut [u8],
-        short_read_drains: bool,
-        handler: &mut H,
-    ) -> bool
+    /// Says how a [`step`](Self::step) ended the connection, if it did;
+    /// `false` when the connection is done and must go.
+    fn settle<H>(&mut self, id: usize, step: Result<bool, ClientError>, handler: &mut H) -> bool
     where
         H: FnMut(usize, Event, &mut Outbox<'_>),
     {
-        match self.step(id, registry, scratch, short_read_drains, handler) {
+        match step {
             Ok(open) => {
                 if !open {
                     self.emit(id, Event::Closed, handler);
@@ -276,6 +276,8 @@ impl Conn {
         }
     }
 
+    /// Handles readiness: finishes the handshake, reads until the socket
+    /// would block, then flushes. `Ok(false)` at the server's end of stream.
     fn step<H>(
         &mut self,
         id: usize,
@@ -317,7 +319,7 @@ impl Conn {
     }
 
     /// Hands the session's answers to the handler, in order (a close is
-    /// said once, by `drive`).
+    /// said once, by `settle`).
     fn dispatch<H>(&mut self, id: usize, handler: &mut H)
     where
         H: FnMut(usize, Event, &mut Outbox<'_>),

@@ -41,7 +41,7 @@ pub(crate) use connections::Connections;
 
 use super::account::{Clock, ConnAccount, Ledger, Trouble};
 use super::record::{Recorder, Window};
-use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start, DRAIN_GRACE};
+use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 
 /// How often a loop looks whether the window has opened, while warming up
 /// with nothing else to wake it.
@@ -205,7 +205,7 @@ fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
             d.shut_idle(&mut multi);
             now = Instant::now();
         }
-        let drain_until = d.window.map(|w| w.to + DRAIN_GRACE);
+        let drain_until = d.window.map(|_| run.give_up_at());
         if d.open == 0 || drain_until.is_some_and(|t| now >= t) {
             break;
         }
