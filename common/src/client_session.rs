@@ -42,7 +42,7 @@
 //! [`output`](ClientSession::output) at a time (at most one chunk) and
 //! drains what has arrived in between.
 //!
-//! Why one file of about 400 lines: it is the session's state and the methods
+//! Why one file over 400 lines: it is the session's state and the methods
 //! a driver calls on it (`wants_read`, `received`, `output`, `wrote`,
 //! events); receiving, the payload and the driver helper are already files of
 //! their own (`client_session/`), and what is left is one state machine read

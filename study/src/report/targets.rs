@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{Case, Group, Study};
 use crate::stats::{compare, Spread, Verdict};
-use crate::sweep::find;
+use crate::sweep::{find, Point};
 use crate::target::{Pair, Target};
 use sockmodes_common::Service;
 
@@ -243,16 +243,21 @@ fn sink(study: &Study) -> Vec<TargetCheck> {
     checks
 }
 
+/// The sweep's points of both servers of `pair` at `connections`.
+fn sweep_pair(study: &Study, pair: Pair, connections: usize) -> Option<(&Point, &Point)> {
+    Some((
+        find(&study.sweep, pair.a, connections)?,
+        find(&study.sweep, pair.b, connections)?,
+    ))
+}
+
 /// The ring at 1,000 connections: 1.1x the event loop beyond noise (every
 /// completion window at least 1.1x every readiness window), with less CPU
 /// per message beyond noise.
 fn completion_at_1000(study: &Study) -> Option<TargetCheck> {
     let ring = Pair::COMPLETION_VS_READINESS;
     let connections = 1000;
-    let (c, nb) = (
-        find(&study.sweep, ring.a, connections)?,
-        find(&study.sweep, ring.b, connections)?,
-    );
+    let (c, nb) = sweep_pair(study, ring, connections)?;
     let measured = Measured::AheadCpu {
         ratio: crate::stats::ratio(&c.msgs()?, &nb.msgs()?),
         cpu: (c.cpu_per_msg()?, nb.cpu_per_msg()?),
@@ -274,10 +279,7 @@ fn completion_at_1000(study: &Study) -> Option<TargetCheck> {
 fn loop_against_tokio(study: &Study) -> Option<TargetCheck> {
     let ours = Pair::LOOP_VS_TOKIO;
     let connections = 1000;
-    let (nb, tokio) = (
-        find(&study.sweep, ours.a, connections)?,
-        find(&study.sweep, ours.b, connections)?,
-    );
+    let (nb, tokio) = sweep_pair(study, ours, connections)?;
     let measured = Measured::Rates {
         a: nb.msgs()?,
         b: tokio.msgs()?,
