@@ -185,6 +185,7 @@ fn load_json_in_both_modes() {
         "send_grid_us",
         "answered_after_window",
         "ended",
+        "kernel_tcp",
         "placement",
     ];
     for server_mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {

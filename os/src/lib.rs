@@ -22,6 +22,9 @@
 //! - [`running`]: the handle of a server whose threads each serve many
 //!   connections ([`Loops`](running::Loops)), and what those threads share
 //!   ([`Shared`](running::Shared)): the event loops, the ring.
+//! - [`kernel_tcp`]: the machine's TCP memory (Linux): whether the kernel
+//!   went under pressure or dropped segments for want of memory during a
+//!   load, which stalls connections of any server.
 //! - [`procfs`]: what a process costs (memory, CPU, context switches,
 //!   threads), from Linux's `/proc` or the Windows API.
 //!
@@ -38,6 +41,7 @@
 
 mod codes;
 pub mod handle;
+pub mod kernel_tcp;
 pub mod limits;
 pub mod mode;
 pub mod net;

@@ -92,6 +92,11 @@ Figures (the table's lines; --json prints them as fields):
                                closed_unanswered (closed before any answer: a frame over its
                                --max-frame) + closed (closed mid-run, owing) + failed +
                                never_answered + never_connected
+  kernel_tcp                   Linux: the machine's TCP memory, shared by every process, ran
+                               short during the run: entered (times it went under pressure),
+                               dropped (segments dropped for want of memory),
+                               pressure_from_bytes (sysctl net.ipv4.tcp_mem); connections of
+                               any server stall then. null: it did not
 
 Exit status 1 when no message was answered in the window. Every run ends within
 max(--warmup, --warmup-cap) + --duration + 5 s once its connections are made, whatever

@@ -41,6 +41,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
+use sockmodes_os::kernel_tcp;
 
 use crate::IoMode;
 pub use account::Ending;
@@ -208,6 +209,9 @@ pub enum LoadError {
 /// A configuration it cannot run, or no connection at all.
 pub fn run(config: &LoadConfig, progress: Arc<AtomicU64>) -> Result<Run, LoadError> {
     validate(config)?;
+    // The machine's TCP memory before and after: a run that drove it into
+    // pressure stalls on any server, and says so (`os/src/kernel_tcp.rs`).
+    let tcp_before = kernel_tcp::read();
     let outcome = match config.mode {
         IoMode::Blocking => blocking::run(config, &progress)?,
         IoMode::NonBlocking => {
@@ -220,7 +224,10 @@ pub fn run(config: &LoadConfig, progress: Arc<AtomicU64>) -> Result<Run, LoadErr
         #[cfg(not(target_os = "linux"))]
         IoMode::Completion => return Err(LoadError::NoEngine),
     };
-    Ok(Run::new(config, outcome))
+    let tcp = tcp_before
+        .zip(kernel_tcp::read())
+        .and_then(|(a, b)| a.since(&b));
+    Ok(Run::new(config, outcome, tcp))
 }
 
 fn validate(config: &LoadConfig) -> Result<(), LoadError> {

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sockmodes_common::Service;
+use sockmodes_os::kernel_tcp::TcpPressure;
 
 use super::cpu::{CpuWindow, CLIENT_BOUND_UTILIZATION};
 use super::endings::{self, Endings};
@@ -141,6 +142,11 @@ pub struct LoadReport {
     /// when reading a report older than it.)
     #[serde(default)]
     pub ended: Endings,
+    /// The machine's TCP memory went under pressure, or the kernel dropped
+    /// segments for want of it, during the run (Linux; null: neither, or not
+    /// measured). Connections of any server stall then.
+    #[serde(default)]
+    pub kernel_tcp: Option<TcpPressure>,
 }
 
 /// A finished run: the summary and the per-second histograms.
@@ -154,12 +160,16 @@ pub struct Run {
 }
 
 impl Run {
-    pub(crate) fn new(config: &LoadConfig, outcome: Outcome) -> Run {
+    pub(crate) fn new(config: &LoadConfig, outcome: Outcome, tcp: Option<TcpPressure>) -> Run {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let cpu = outcome.start.cpu();
         let mut report = summarize(config, &outcome, cpu, cores);
         let (warmup, capped) = outcome.start.warmup_taken();
         add_every_connection(&mut report, &outcome, warmup, capped);
+        report.kernel_tcp = tcp;
+        report
+            .warnings
+            .extend(tcp.map(|p| warnings::of_the_kernel(&p)));
         Run {
             report,
             measured_from: outcome.start.measure_from_wall(),
@@ -238,6 +248,7 @@ fn summarize(
         send_grid_us: config.rate.map(|_| config.send_grid().as_secs_f64() * 1e6),
         answered_after_window: rec.after_window,
         ended: Endings::default(),
+        kernel_tcp: None,
     }
 }
 

@@ -1,11 +1,12 @@
 //! The warnings a run's summary carries: each says why a figure cannot be
 //! taken at face value (the client was the bottleneck, the rate was not
-//! reached, a connection was starved or never answered), in one line that
-//! names the fix where there is one.
+//! reached, a connection was starved or never answered, the kernel ran
+//! short of TCP memory), in one line that names the fix where there is one.
 
 use std::time::Duration;
 
 use sockmodes_common::show::{count, plural};
+use sockmodes_os::kernel_tcp::TcpPressure;
 
 use super::LoadReport;
 use crate::load::cpu::CLIENT_BOUND_UTILIZATION;
@@ -143,4 +144,65 @@ pub(super) fn of_the_connections(
         );
     }
     said
+}
+
+/// The machine's TCP memory ran short during the run (`kernel_tcp.rs`):
+/// the kernel drops what arrives on sockets over their share, so
+/// connections stall whatever the server, and the figures describe the
+/// machine.
+pub(super) fn of_the_kernel(p: &TcpPressure) -> String {
+    let mut what = Vec::new();
+    if p.entered > 0 {
+        what.push(format!(
+            "went under pressure {}",
+            count(p.entered, "time", "times")
+        ));
+    } else {
+        what.push("was under pressure".to_string());
+    }
+    if p.dropped > 0 {
+        what.push(format!(
+            "dropped {} for want of memory",
+            count(p.dropped, "segment", "segments")
+        ));
+    }
+    format!(
+        "the kernel's TCP memory, shared by every process on this machine, {} during the run \
+         (pressure from {} MiB: sysctl net.ipv4.tcp_mem); connections of any server stall then, \
+         so these figures describe the machine, not the server: run fewer connections or \
+         smaller frames at once, or nothing else beside",
+        what.join(" and "),
+        p.pressure_from_bytes >> 20
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kernel_warning_says_what_happened_and_the_threshold() {
+        let p = TcpPressure {
+            entered: 1,
+            dropped: 4274,
+            pressure_from_bytes: 383_867 * 4096,
+        };
+        let w = of_the_kernel(&p);
+        assert!(
+            w.contains("went under pressure 1 time and dropped 4274 segments"),
+            "{w}"
+        );
+        assert!(w.contains("pressure from 1499 MiB"), "{w}");
+        let already = of_the_kernel(&TcpPressure {
+            entered: 0,
+            dropped: 0,
+            ..p
+        });
+        assert!(
+            already.contains(
+                "memory, shared by every process on this machine, was under pressure during"
+            ),
+            "{already}"
+        );
+    }
 }

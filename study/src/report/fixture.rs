@@ -92,6 +92,7 @@ pub fn window(msgs: f64, busy: f64) -> Window {
             served: 10,
             ..Endings::default()
         },
+        kernel_tcp: None,
     };
     Window {
         load,
