@@ -1,8 +1,13 @@
-//! One server type over every I/O model of the registry (`model.rs`): each
-//! model's handle is a `RunningServer` (common's `running.rs`), started
-//! here; and one client type over the models that have a client.
+//! The one file that names each I/O model's crate: what the registry
+//! (`model.rs`) knows as a variant is started or driven here, and nowhere
+//! else. One server type over every model (each model's handle is a
+//! `RunningServer`, common's `running.rs`), one client type over the
+//! models that have a client, and each model's load engine. A new model
+//! adds its arm to each of the three matches below.
 
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sockmodes_blocking as blocking;
@@ -13,6 +18,7 @@ use sockmodes_common::{
 };
 use sockmodes_nonblocking as nonblocking;
 
+use crate::load::{self, LoadConfig, LoadError, Outcome};
 pub use crate::model::IoMode;
 
 /// A running server of any mode: every server's handle is a
@@ -47,6 +53,37 @@ pub fn start_server(
                 why,
             )));
         }
+    })
+}
+
+// Each model's many-connection client, driven by the load's one event
+// engine (`src/load/nonblocking/`).
+load::nonblocking::connections!(nonblocking::multi::MultiClient);
+#[cfg(target_os = "linux")]
+load::nonblocking::connections!(sockmodes_completion::client::Multi);
+
+/// Runs `config`'s load with its model's engine ([`crate::load::run`]
+/// validates it first): a thread per connection, or one event engine over
+/// a model's many-connection driver (`Connections`, `src/load/nonblocking/`).
+///
+/// # Errors
+/// No connection at all, threads or a poll that could not be made, or a
+/// model with no engine on this system.
+pub(crate) fn load_engine(
+    config: &LoadConfig,
+    progress: &Arc<AtomicU64>,
+) -> Result<Outcome, LoadError> {
+    Ok(match config.mode {
+        IoMode::Blocking => load::blocking::run(config, progress)?,
+        IoMode::NonBlocking => {
+            load::nonblocking::run::<nonblocking::multi::MultiClient>(config, progress)?
+        }
+        #[cfg(target_os = "linux")]
+        IoMode::Completion => {
+            load::nonblocking::run::<sockmodes_completion::client::Multi>(config, progress)?
+        }
+        #[cfg(not(target_os = "linux"))]
+        IoMode::Completion => return Err(LoadError::NoEngine),
     })
 }
 

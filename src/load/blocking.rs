@@ -61,7 +61,7 @@ const LATE_WAKE: Duration = Duration::from_millis(10);
 /// error if it had one.
 type Finished = (Option<ClientError>, ConnTally);
 
-pub(super) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
+pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
     let n = config.connections;
     let start = Start::new(config, n, Arc::clone(progress));
     let cores = thread::available_parallelism().map_or(1, usize::from);

@@ -22,12 +22,12 @@
 //! was the bottleneck (`report.rs`).
 
 pub mod account;
-mod blocking;
+pub(crate) mod blocking;
 mod cpu;
 pub mod endings;
 pub mod fairness;
 pub mod hdrlog;
-mod nonblocking;
+pub(crate) mod nonblocking;
 pub mod placement;
 mod record;
 pub mod reference;
@@ -212,18 +212,7 @@ pub fn run(config: &LoadConfig, progress: Arc<AtomicU64>) -> Result<Run, LoadErr
     // The machine's TCP memory before and after: a run that drove it into
     // pressure stalls on any server, and says so (`os/src/kernel_tcp.rs`).
     let tcp_before = kernel_tcp::read();
-    let outcome = match config.mode {
-        IoMode::Blocking => blocking::run(config, &progress)?,
-        IoMode::NonBlocking => {
-            nonblocking::run::<sockmodes_nonblocking::multi::MultiClient>(config, &progress)?
-        }
-        #[cfg(target_os = "linux")]
-        IoMode::Completion => {
-            nonblocking::run::<sockmodes_completion::client::Multi>(config, &progress)?
-        }
-        #[cfg(not(target_os = "linux"))]
-        IoMode::Completion => return Err(LoadError::NoEngine),
-    };
+    let outcome = crate::either::load_engine(config, &progress)?;
     let tcp = tcp_before
         .zip(kernel_tcp::read())
         .and_then(|(a, b)| a.since(&b));

@@ -36,38 +36,65 @@ pub(crate) trait Connections: Sized {
         F: FnOnce(&mut Outbox<'_>) -> Result<(), ClientError>;
 }
 
-/// Implements [`Connections`] by the driver's own calls of the same names.
+/// Implements [`Connections`] for a model's many-connection client by its
+/// own calls of the same names. Invoked where each model's crate is named
+/// (`src/either.rs`), so a new model's client joins the engine from there.
 macro_rules! connections {
     ($driver:ty) => {
-        impl Connections for $driver {
-            fn open(service: Service, max_frame: usize) -> io::Result<Self> {
+        impl $crate::load::nonblocking::Connections for $driver {
+            fn open(
+                service: ::sockmodes_common::Service,
+                max_frame: usize,
+            ) -> ::std::io::Result<Self> {
                 <$driver>::with_service(service, max_frame)
             }
-            fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
+            fn connect(
+                &mut self,
+                addr: ::std::net::SocketAddr,
+            ) -> Result<usize, ::sockmodes_common::ClientError> {
                 <$driver>::connect(self, addr)
             }
-            fn poll<H>(&mut self, timeout: Option<Duration>, handler: H) -> io::Result<()>
+            fn poll<H>(
+                &mut self,
+                timeout: Option<::std::time::Duration>,
+                handler: H,
+            ) -> ::std::io::Result<()>
             where
-                H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
+                H: FnMut(
+                    usize,
+                    ::sockmodes_common::client_session::ConnEvent,
+                    &mut ::sockmodes_common::client_session::Outbox<'_>,
+                ),
             {
                 <$driver>::poll(self, timeout, handler)
             }
-            fn poll_until<H>(&mut self, deadline: Option<Instant>, handler: H) -> io::Result<()>
+            fn poll_until<H>(
+                &mut self,
+                deadline: Option<::std::time::Instant>,
+                handler: H,
+            ) -> ::std::io::Result<()>
             where
-                H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
+                H: FnMut(
+                    usize,
+                    ::sockmodes_common::client_session::ConnEvent,
+                    &mut ::sockmodes_common::client_session::Outbox<'_>,
+                ),
             {
                 <$driver>::poll_until(self, deadline, handler)
             }
-            fn with_outbox<F>(&mut self, id: usize, fill: F) -> Result<bool, ClientError>
+            fn with_outbox<F>(
+                &mut self,
+                id: usize,
+                fill: F,
+            ) -> Result<bool, ::sockmodes_common::ClientError>
             where
-                F: FnOnce(&mut Outbox<'_>) -> Result<(), ClientError>,
+                F: FnOnce(
+                    &mut ::sockmodes_common::client_session::Outbox<'_>,
+                ) -> Result<(), ::sockmodes_common::ClientError>,
             {
                 <$driver>::with_outbox(self, id, fill)
             }
         }
     };
 }
-
-connections!(sockmodes_nonblocking::multi::MultiClient);
-#[cfg(target_os = "linux")]
-connections!(sockmodes_completion::client::Multi);
+pub(crate) use connections;

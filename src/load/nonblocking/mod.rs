@@ -37,7 +37,7 @@ mod echo;
 mod sink;
 
 use connect::connect_all;
-pub(crate) use connections::Connections;
+pub(crate) use connections::{connections, Connections};
 
 use super::account::{Clock, ConnAccount, Ledger, Trouble};
 use super::record::{Recorder, Window};
@@ -105,7 +105,7 @@ impl ConnState {
 }
 
 /// Runs the load on threads each driving one `M`.
-pub(super) fn run<M: Connections>(
+pub(crate) fn run<M: Connections>(
     config: &LoadConfig,
     progress: &Arc<AtomicU64>,
 ) -> Result<Outcome, LoadError> {
