@@ -263,18 +263,14 @@ pub struct StatsSnapshot {
     /// for the completion server). Counted by the server itself, each model
     /// where it makes the call (see each server's `count_syscalls` calls).
     pub syscalls: u64,
-    /// Frames handed to their work (`--work`): the server took the frame's
-    /// work ticket and started it, inline on a connection's thread or a
-    /// loop, on the offload pool (or in the runner's queue while the pool's
-    /// is full), or as a timer for `wait`. From then on the frame is owed
-    /// its answer: a graceful stop lets its work finish, and only the
-    /// shutdown deadline cuts it. Counted in one place for every model,
-    /// when the session hands the ticket out
+    /// Frames handed to their work (`--work`): inline on a connection's
+    /// thread or a loop, to the offload pool (or its runner's queue), or to
+    /// a timer for `wait`. Such a frame is owed its answer: a graceful stop
+    /// lets its work finish. Counted in one place for every model, where
+    /// the session hands the ticket out
     /// ([`ServerSession::next_work`](crate::ServerSession::next_work)).
-    /// Why: it is the one way to know, from outside, that a frame was
-    /// taken into work rather than guessing it from the time that passed
-    /// (tests of a shutdown with work in flight wait for it); and once the
-    /// answers are in, it equals the frames worked.
+    /// Why: to know from outside that a frame was taken into work, not to
+    /// guess it from time passed (the shutdown tests wait for it).
     pub work_started: u64,
 }
 
