@@ -2,7 +2,9 @@
 //! answer comes after its work, in order, with the work inline, on a pool
 //! or on a timer; and a shutdown with work in flight lets it finish, or
 //! cuts it at the deadline, and either way the client sees end of stream,
-//! never a reset.
+//! never a reset. The server counts each frame it hands to work
+//! (`work_started`), and the shutdown tests wait for that count, never for
+//! time to pass, before they stop it.
 //!
 //! No timing thresholds: the only clock check is a lower bound that
 //! physics sets (a connection's frames are worked one after another, and a
@@ -16,9 +18,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes::ceiling::{calibrate, Concurrency};
-use sockmodes::IoMode;
+use sockmodes::{IoMode, Server};
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{Service, SinkSummary, Work, WorkKind};
+use sockmodes_common::{ServerConfig, Service, SinkSummary, Work, WorkKind};
 use util::{payload, reference_crc32, server, wait_until};
 
 /// `KIND:AMOUNT`, calibrated as the command does.
@@ -129,7 +131,41 @@ fn one_frame_then_the_end(addr: SocketAddr) -> Seen {
     }
 }
 
+/// How long a test waits for the server to show its frames in work: far
+/// beyond what a loaded machine needs, and reached only when something is
+/// wrong.
+const IN_WORK_DEADLINE: Duration = Duration::from_secs(30);
+
+/// True when `mode` works `w` inline on a loop (`offload` workers): the
+/// loop works one frame at a time, and frames it has not read yet wait.
+fn inline_on_a_loop(mode: IoMode, w: Work, offload: usize) -> bool {
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
+    (config.work, config.offload) = (Some(w), offload);
+    matches!(mode.work_concurrency(&config), Some(Concurrency::Inline(_)))
+}
+
+/// Waits until `srv` has handed `n` frames to their work (its own count,
+/// `work_started`); fails the test after [`IN_WORK_DEADLINE`].
+fn wait_for_work_started(srv: &Server, n: u64, what: &str) {
+    let until = Instant::now() + IN_WORK_DEADLINE;
+    loop {
+        let started = srv.stats().work_started;
+        if started >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < until,
+            "{what}: the server took {started} frames into work in {IN_WORK_DEADLINE:?}, not {n}"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Ten clients each with one frame in work, then a shutdown.
+///
+/// The stop comes once the server's own count shows the frames in work
+/// that the case guarantees: all ten, or where the work is inline on a
+/// loop, the one it works first (it reads the others only after it).
 fn shutdown_with_work_in_flight(
     mode: IoMode,
     w: Work,
@@ -145,9 +181,12 @@ fn shutdown_with_work_in_flight(
         .map(|_| thread::spawn(move || one_frame_then_the_end(addr)))
         .collect();
     wait_until("ten connections", || srv.stats().active == 10);
-    // The frames are in (a connection is active once accepted; give the
-    // bytes a moment to land: if one lands late it is merely answered).
-    thread::sleep(Duration::from_millis(100));
+    let in_work = if inline_on_a_loop(mode, w, offload) {
+        1
+    } else {
+        10
+    };
+    wait_for_work_started(&srv, in_work, &format!("{mode} {w} offload {offload}"));
     srv.shutdown(deadline);
     clients.into_iter().map(|c| c.join().unwrap()).collect()
 }
@@ -161,11 +200,8 @@ fn work_in_flight_finishes_before_a_shutdown_closes_with_eof() {
             (work(WorkKind::Wait, "200ms"), 0),
         ] {
             let seen = shutdown_with_work_in_flight(mode, w, offload, Duration::from_secs(5));
-            let mut config =
-                sockmodes_common::ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
-            (config.work, config.offload) = (Some(w), offload);
             let answered = seen.iter().filter(|s| **s == Seen::AnswerThenEof).count();
-            if let Some(Concurrency::Inline(_)) = mode.work_concurrency(&config) {
+            if inline_on_a_loop(mode, w, offload) {
                 // The loop works one frame at a time: frames it had not
                 // read when the stop came are at rest, closed unanswered
                 // (as any unread frame at a stop); the one in work is
@@ -191,7 +227,7 @@ fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
         // working); a thread per connection, a pool and a timer can.
         let mut cases = vec![(work(WorkKind::Wait, "8s"), 0)];
         cases.push(
-            match mode.io_threads(&sockmodes_common::ServerConfig::new(
+            match mode.io_threads(&ServerConfig::new(
                 "127.0.0.1:0".parse().unwrap(),
                 Service::Echo,
             )) {
@@ -213,6 +249,43 @@ fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
                 "{mode} {w}: the work was cut, not waited for"
             );
         }
+    }
+}
+
+#[test]
+fn every_server_counts_each_frame_it_hands_to_work() {
+    const CONNECTIONS: u8 = 3;
+    const FRAMES: usize = 4;
+    for mode in IoMode::servers() {
+        for kind in WorkKind::ALL {
+            for offload in [0, 2] {
+                let w = work(kind, "10ms");
+                let (srv, _) = server(mode, Service::Echo, |c| {
+                    c.work = Some(w);
+                    c.offload = offload;
+                });
+                let addr = srv.local_addr();
+                let clients: Vec<_> = (0..CONNECTIONS)
+                    .map(|seed| thread::spawn(move || pipelined_echoes(addr, FRAMES, seed)))
+                    .collect();
+                for c in clients {
+                    c.join().expect("echoes");
+                }
+                // Every answer is in: each frame was handed to its work
+                // once, before its answer could leave.
+                assert_eq!(
+                    srv.stats().work_started,
+                    u64::from(CONNECTIONS) * FRAMES as u64,
+                    "{mode} {w} offload {offload}"
+                );
+                srv.shutdown(Duration::from_secs(5));
+            }
+        }
+        // Without work, no frame is handed to any.
+        let (srv, _) = server(mode, Service::Echo, |_| {});
+        pipelined_echoes(srv.local_addr(), FRAMES, 1);
+        assert_eq!(srv.stats().work_started, 0, "{mode} without work");
+        srv.shutdown(Duration::from_secs(5));
     }
 }
 

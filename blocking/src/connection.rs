@@ -177,7 +177,7 @@ impl Served<'_> {
             }
             Err(e) => return self.read_failed(e),
         }
-        let worked = work_inline(&mut self.session, self.watch.cut);
+        let worked = work_inline(&mut self.session, self.watch);
         if self.owed_first(worked)? > 0 {
             self.last_progress = Instant::now();
         }
@@ -304,10 +304,10 @@ pub fn linger(stream: &TcpStream, stats: &ServerStats) {
 /// wait, since a thread per connection has no one else to serve meanwhile.
 /// Returns how many tickets were done; [`End::ShutdownDeadline`] when the
 /// shutdown deadline cut a work short (its answer is never sent).
-fn work_inline(session: &mut ServerSession, cut: &AtomicBool) -> Result<usize, End> {
+fn work_inline(session: &mut ServerSession, watch: Watch<'_>) -> Result<usize, End> {
     let mut done = 0;
-    while let Some(ticket) = session.next_work() {
-        if !ticket.work.perform_unless(cut) {
+    while let Some(ticket) = session.next_work(watch.stats) {
+        if !ticket.work.perform_unless(watch.cut) {
             return Err(End::ShutdownDeadline);
         }
         session.work_done(ticket)?;

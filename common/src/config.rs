@@ -241,6 +241,7 @@ pub struct ServerStats {
     timed_out: AtomicU64,
     protocol_errors: AtomicU64,
     syscalls: AtomicU64,
+    work_started: AtomicU64,
 }
 
 /// A copy of [`ServerStats`] at one moment.
@@ -262,6 +263,15 @@ pub struct StatsSnapshot {
     /// for the completion server). Counted by the server itself, each model
     /// where it makes the call (see each server's `count_syscalls` calls).
     pub syscalls: u64,
+    /// Frames handed to their work (`--work`): inline on a connection's
+    /// thread or a loop, to the offload pool (or its runner's queue), or to
+    /// a timer for `wait`. Such a frame is owed its answer: a graceful stop
+    /// lets its work finish. Counted in one place for every model, where
+    /// the session hands the ticket out
+    /// ([`ServerSession::next_work`](crate::ServerSession::next_work)).
+    /// Why: to know from outside that a frame was taken into work, not to
+    /// guess it from time passed (the shutdown tests wait for it).
+    pub work_started: u64,
 }
 
 impl ServerStats {
@@ -302,6 +312,13 @@ impl ServerStats {
         self.syscalls.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Counts a frame handed to its work (see
+    /// [`StatsSnapshot::work_started`]). One relaxed add per frame, against
+    /// at least one system call per frame.
+    pub fn note_work_started(&self) {
+        self.work_started.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Connections open now.
     pub fn active(&self) -> usize {
         self.active.load(Ordering::Acquire)
@@ -316,6 +333,7 @@ impl ServerStats {
             timed_out: self.timed_out.load(Ordering::Relaxed),
             protocol_errors: self.protocol_errors.load(Ordering::Relaxed),
             syscalls: self.syscalls.load(Ordering::Relaxed),
+            work_started: self.work_started.load(Ordering::Relaxed),
         }
     }
 }

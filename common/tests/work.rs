@@ -4,7 +4,9 @@
 
 use proptest::prelude::*;
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{ServerSession, Service, SinkSummary, SinkTally, Work, WorkTicket};
+use sockmodes_common::{
+    ServerSession, ServerStats, Service, SinkSummary, SinkTally, Work, WorkTicket,
+};
 
 fn work() -> Option<Work> {
     Some("cpu:1us".parse::<Work>().unwrap().calibrated(1000))
@@ -44,6 +46,7 @@ fn drain(s: &mut ServerSession, sent: &mut Vec<u8>, max: usize) {
 fn an_echo_waits_for_its_work_and_the_next_frame_waits_behind_it() {
     let (_, bytes) = wire(&[3, 0, 5]);
     let mut s = ServerSession::new(Service::Echo, 1 << 20, 1 << 20).with_work(work());
+    let stats = ServerStats::default();
     // All three frames arrive in one read.
     assert_eq!(
         s.received_from(&bytes).unwrap(),
@@ -52,8 +55,9 @@ fn an_echo_waits_for_its_work_and_the_next_frame_waits_behind_it() {
     );
     assert!(s.output().is_empty(), "its answer waits for the work");
     assert!(!s.wants_read(), "no more input while the work is out");
-    let first = s.next_work().expect("a ticket for the first frame");
-    assert_eq!(s.next_work(), None, "handed out once");
+    let first = s.next_work(&stats).expect("a ticket for the first frame");
+    assert_eq!(s.next_work(&stats), None, "handed out once");
+    assert_eq!(stats.snapshot().work_started, 1, "and counted once");
     let mut sent = Vec::new();
     drain(&mut s, &mut sent, usize::MAX);
     assert!(sent.is_empty());
@@ -61,11 +65,11 @@ fn an_echo_waits_for_its_work_and_the_next_frame_waits_behind_it() {
     assert_eq!(s.work_done(first).unwrap(), 1);
     drain(&mut s, &mut sent, usize::MAX);
     assert_eq!(sent, bytes[..7]);
-    let second = s.next_work().unwrap();
+    let second = s.next_work(&stats).unwrap();
     assert_eq!(s.work_done(second).unwrap(), 1);
     // A stale ticket changes nothing.
     assert_eq!(s.work_done(first).unwrap(), 0);
-    let third = s.next_work().unwrap();
+    let third = s.next_work(&stats).unwrap();
     drain(&mut s, &mut sent, usize::MAX);
     assert_eq!(sent, bytes[..11], "the third still waits");
     s.received_eof().unwrap();
@@ -74,16 +78,18 @@ fn an_echo_waits_for_its_work_and_the_next_frame_waits_behind_it() {
     drain(&mut s, &mut sent, usize::MAX);
     assert_eq!(sent, bytes);
     assert!(s.is_finished());
+    assert_eq!(stats.snapshot().work_started, 3, "one per frame");
 }
 
 #[test]
 fn end_of_stream_behind_waiting_frames_comes_after_them() {
     let (payloads, bytes) = wire(&[1, 2, 3]);
     let mut s = ServerSession::new(Service::Sink, 1 << 20, 1 << 20).with_work(work());
+    let stats = ServerStats::default();
     s.received_from(&bytes).unwrap();
     s.received_eof().unwrap();
     let mut tickets = 0;
-    while let Some(t) = s.next_work() {
+    while let Some(t) = s.next_work(&stats) {
         assert!(
             s.output().is_empty(),
             "the summary waits for every frame's work"
@@ -110,12 +116,14 @@ fn end_of_stream_behind_waiting_frames_comes_after_them() {
 fn without_work_no_ticket_is_issued() {
     let (_, bytes) = wire(&[3]);
     let mut s = ServerSession::new(Service::Echo, 1 << 20, 1 << 20);
+    let stats = ServerStats::default();
     s.received_from(&bytes).unwrap();
-    assert_eq!(s.next_work(), None);
+    assert_eq!(s.next_work(&stats), None);
     assert_eq!(s.output(), bytes);
     let mut m = ServerSession::new(Service::Message, 1 << 20, 1 << 20).with_work(work());
     m.received_from(b"hola").unwrap();
-    assert_eq!(m.next_work(), None, "message has no frames");
+    assert_eq!(m.next_work(&stats), None, "message has no frames");
+    assert_eq!(stats.snapshot().work_started, 0, "nothing counted");
 }
 
 /// A driver that reads `chunk` bytes at a time (directly or through a
@@ -132,6 +140,7 @@ fn run_with_work(
     let (_, bytes) = wire(sizes);
     let ends = frame_ends(sizes);
     let mut s = ServerSession::new(service, 1 << 20, 256).with_work(work());
+    let stats = ServerStats::default();
     let (mut pos, mut sent, mut done) = (0, Vec::new(), 0usize);
     let mut out_ticket: Option<(WorkTicket, u8)> = None;
     for _ in 0..1_000_000 {
@@ -152,7 +161,7 @@ fn run_with_work(
         }
         if out_ticket.is_none() {
             out_ticket = s
-                .next_work()
+                .next_work(&stats)
                 .map(|t| (t, delays.get(done).copied().unwrap_or(0)));
         }
         match &mut out_ticket {
@@ -176,6 +185,8 @@ fn run_with_work(
             assert_eq!(sent[..], bytes[..sent.len()], "in order");
         }
         if s.is_finished() {
+            // Asked at every step, each ticket was counted once.
+            assert_eq!(stats.snapshot().work_started, done as u64);
             return (sent, done);
         }
     }

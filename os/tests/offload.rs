@@ -11,7 +11,7 @@ mod pool {
     use sockmodes_common::frame::encode_frame;
     use sockmodes_common::offload::Tag;
     use sockmodes_common::offload::{queue_capacity, Job};
-    use sockmodes_common::{ServerSession, Service, Work, WorkTicket};
+    use sockmodes_common::{ServerSession, ServerStats, Service, Work, WorkTicket};
     use sockmodes_os::offload::Pool;
     use std::sync::atomic::AtomicUsize;
     use std::sync::atomic::Ordering;
@@ -26,7 +26,9 @@ mod pool {
         let mut frame = Vec::new();
         encode_frame(&mut frame, b"hola").unwrap();
         session.received_from(&frame).unwrap();
-        session.next_work().expect("the frame's work")
+        session
+            .next_work(&ServerStats::default())
+            .expect("the frame's work")
     }
 
     fn job(key: usize, ticket: WorkTicket) -> Job {
@@ -85,7 +87,7 @@ mod pool {
 }
 
 mod runner {
-    use sockmodes_common::config::Service;
+    use sockmodes_common::config::{ServerStats, Service};
     use sockmodes_common::frame::encode_frame;
     use sockmodes_common::offload::{Job, Tag};
     use sockmodes_common::session::{ServerSession, SessionError};
@@ -133,7 +135,10 @@ mod runner {
     }
 
     fn job(d: &mut One, serial: u64) -> Job {
-        let ticket = d.session.next_work().expect("the frame's work");
+        let ticket = d
+            .session
+            .next_work(&ServerStats::default())
+            .expect("the frame's work");
         Job {
             tag: Tag { key: 0, serial },
             ticket,

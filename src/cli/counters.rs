@@ -21,13 +21,14 @@ use sockmodes_common::ServerStats;
 pub fn line(stats: &ServerStats) -> String {
     let s = stats.snapshot();
     format!(
-        "{COUNTERS_PREFIX} accepted={} rejected={} active={} timed_out={} protocol_errors={} syscalls={} at_ns={}",
+        "{COUNTERS_PREFIX} accepted={} rejected={} active={} timed_out={} protocol_errors={} syscalls={} work_started={} at_ns={}",
         s.accepted,
         s.rejected,
         s.active,
         s.timed_out,
         s.protocol_errors,
         s.syscalls,
+        s.work_started,
         sockmodes::child::monotonic_ns()
     )
 }
@@ -86,6 +87,8 @@ mod tests {
         let stats = ServerStats::default();
         stats.count_syscalls(42);
         assert!(stats.try_admit(5));
+        stats.note_work_started();
+        assert!(line(&stats).contains(" work_started=1 "));
         let parsed = sockmodes::child::Counters::parse(&line(&stats)).expect("parses");
         assert_eq!(parsed.syscalls, 42);
         assert_eq!(parsed.accepted, 1);

@@ -3,7 +3,7 @@
 //! feeding of frames that stops at a boundary while a ticket is out.
 
 use super::{ServerSession, SessionError};
-use crate::config::Service;
+use crate::config::{ServerStats, Service};
 use crate::stream::Piece;
 use crate::work::WorkTicket;
 
@@ -12,16 +12,23 @@ impl ServerSession {
     /// on a pool, as a timer) and hands it back to
     /// [`work_done`](Self::work_done). `None`: no work to start (none
     /// configured, none pending, or already handed out).
-    pub fn next_work(&mut self) -> Option<WorkTicket> {
+    ///
+    /// Each ticket handed out is counted in `stats`
+    /// ([`work_started`](crate::StatsSnapshot::work_started)): every server
+    /// starts the work of the ticket it takes, so counting here, where the
+    /// ticket leaves, counts the same for every model.
+    pub fn next_work(&mut self, stats: &ServerStats) -> Option<WorkTicket> {
         let (id, handed) = self.ticket.as_mut()?;
         if *handed {
             return None;
         }
-        *handed = true;
-        Some(WorkTicket {
+        let ticket = WorkTicket {
             id: *id,
             work: self.work?,
-        })
+        };
+        *handed = true;
+        stats.note_work_started();
+        Some(ticket)
     }
 
     /// True while a frame's work is out (issued and not yet done).

@@ -75,7 +75,7 @@ impl Loop {
             if c.closing.is_some() || c.dying {
                 return;
             }
-            let Some(ticket) = c.session.next_work() else {
+            let Some(ticket) = c.session.next_work(&self.shared.stats) else {
                 return;
             };
             let tag = Tag {

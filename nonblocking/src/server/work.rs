@@ -78,7 +78,7 @@ impl EventLoop {
         if conn.closing.is_some() {
             return false; // lingering: nothing more is answered
         }
-        let Some(ticket) = conn.session.next_work() else {
+        let Some(ticket) = conn.session.next_work(&self.shared.stats) else {
             return false;
         };
         let tag = Tag {
