@@ -1,9 +1,12 @@
-//! The one file that names each I/O model's crate: what the registry
-//! (`model.rs`) knows as a variant is started or driven here, and nowhere
-//! else. One server type over every model (each model's handle is a
+//! The one file that picks each I/O model's server, client and load
+//! engine: one server type over every model (each model's handle is a
 //! `RunningServer`, common's `running.rs`), one client type over the
-//! models that have a client, and each model's load engine. A new model
-//! adds its arm to each of the three matches below.
+//! models that have a client, and each model's load engine. (The registry,
+//! `model.rs`, asks each model's crate its figures; the demo's steps show
+//! a model's own calls.) A new model adds its arm to `start_server`, a
+//! `Client` variant with its `connect` and `driver` arms, and its arm to
+//! `load_engine`, with a `connections!` line when its crate has a
+//! many-connection client.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;

@@ -96,7 +96,8 @@ Figures (the table's lines; --json prints them as fields):
                                short during the run: entered (times it went under pressure),
                                dropped (segments dropped for want of memory),
                                pressure_from_bytes (sysctl net.ipv4.tcp_mem); connections of
-                               any server stall then. null: it did not
+                               any server stall then. null: it did not, or not measured
+                               (off Linux)
 
 Exit status 1 when no message was answered in the window. Every run ends within
 max(--warmup, --warmup-cap) + --duration + 5 s once its connections are made, whatever

@@ -51,7 +51,7 @@ macro_rules! connections {
             fn connect(
                 &mut self,
                 addr: ::std::net::SocketAddr,
-            ) -> Result<usize, ::sockmodes_common::ClientError> {
+            ) -> ::std::result::Result<usize, ::sockmodes_common::ClientError> {
                 <$driver>::connect(self, addr)
             }
             fn poll<H>(
@@ -86,11 +86,11 @@ macro_rules! connections {
                 &mut self,
                 id: usize,
                 fill: F,
-            ) -> Result<bool, ::sockmodes_common::ClientError>
+            ) -> ::std::result::Result<bool, ::sockmodes_common::ClientError>
             where
                 F: FnOnce(
                     &mut ::sockmodes_common::client_session::Outbox<'_>,
-                ) -> Result<(), ::sockmodes_common::ClientError>,
+                ) -> ::std::result::Result<(), ::sockmodes_common::ClientError>,
             {
                 <$driver>::with_outbox(self, id, fill)
             }

@@ -162,15 +162,15 @@ pub(super) fn of_the_kernel(p: &TcpPressure) -> String {
     }
     if p.dropped > 0 {
         what.push(format!(
-            "dropped {} for want of memory",
-            count(p.dropped, "segment", "segments")
+            "dropped {} for want of buffer memory",
+            count(p.dropped, "arriving segment", "arriving segments")
         ));
     }
     format!(
         "the kernel's TCP memory, shared by every process on this machine, {} during the run \
          (pressure from {} MiB: sysctl net.ipv4.tcp_mem); connections of any server stall then, \
          so these figures describe the machine, not the server: run fewer connections or \
-         smaller frames at once, or nothing else beside",
+         smaller frames at once, or with nothing else running beside it",
         what.join(" and "),
         p.pressure_from_bytes >> 20
     )
@@ -184,12 +184,13 @@ mod tests {
     fn the_kernel_warning_says_what_happened_and_the_threshold() {
         let p = TcpPressure {
             entered: 1,
+            pressure_ms: 0,
             dropped: 4274,
             pressure_from_bytes: 383_867 * 4096,
         };
         let w = of_the_kernel(&p);
         assert!(
-            w.contains("went under pressure 1 time and dropped 4274 segments"),
+            w.contains("went under pressure 1 time and dropped 4274 arriving segments for want of buffer memory"),
             "{w}"
         );
         assert!(w.contains("pressure from 1499 MiB"), "{w}");
