@@ -36,65 +36,56 @@ pub(crate) trait Connections: Sized {
         F: FnOnce(&mut Outbox<'_>) -> Result<(), ClientError>;
 }
 
+/// What the [`connections!`] expansion names, imported by name inside it,
+/// so that it means the same wherever it is invoked.
+pub(crate) mod names {
+    pub(crate) use super::Connections;
+    pub(crate) use sockmodes_common::client_session::{ConnEvent, Outbox};
+    pub(crate) use sockmodes_common::{ClientError, Service};
+    pub(crate) use std::io;
+    pub(crate) use std::net::SocketAddr;
+    pub(crate) use std::result::Result;
+    pub(crate) use std::time::{Duration, Instant};
+}
+
 /// Implements [`Connections`] for a model's many-connection client by its
 /// own calls of the same names. Invoked where each model's crate is named
 /// (`src/either.rs`), so a new model's client joins the engine from there.
+/// (The `const _` block holds the imports, as serde's derives do.)
 macro_rules! connections {
     ($driver:ty) => {
-        impl $crate::load::nonblocking::Connections for $driver {
-            fn open(
-                service: ::sockmodes_common::Service,
-                max_frame: usize,
-            ) -> ::std::io::Result<Self> {
-                <$driver>::with_service(service, max_frame)
+        const _: () = {
+            use $crate::load::nonblocking::names::{
+                io, ClientError, ConnEvent, Connections, Duration, Instant, Outbox, Result,
+                Service, SocketAddr,
+            };
+            impl Connections for $driver {
+                fn open(service: Service, max_frame: usize) -> io::Result<Self> {
+                    <$driver>::with_service(service, max_frame)
+                }
+                fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
+                    <$driver>::connect(self, addr)
+                }
+                fn poll<H>(&mut self, timeout: Option<Duration>, handler: H) -> io::Result<()>
+                where
+                    H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
+                {
+                    <$driver>::poll(self, timeout, handler)
+                }
+                fn poll_until<H>(&mut self, at: Option<Instant>, handler: H) -> io::Result<()>
+                where
+                    H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
+                {
+                    <$driver>::poll_until(self, at, handler)
+                }
+                fn with_outbox<F>(&mut self, id: usize, fill: F) -> Result<bool, ClientError>
+                where
+                    F: FnOnce(&mut Outbox<'_>) -> Result<(), ClientError>,
+                {
+                    <$driver>::with_outbox(self, id, fill)
+                }
             }
-            fn connect(
-                &mut self,
-                addr: ::std::net::SocketAddr,
-            ) -> ::std::result::Result<usize, ::sockmodes_common::ClientError> {
-                <$driver>::connect(self, addr)
-            }
-            fn poll<H>(
-                &mut self,
-                timeout: Option<::std::time::Duration>,
-                handler: H,
-            ) -> ::std::io::Result<()>
-            where
-                H: FnMut(
-                    usize,
-                    ::sockmodes_common::client_session::ConnEvent,
-                    &mut ::sockmodes_common::client_session::Outbox<'_>,
-                ),
-            {
-                <$driver>::poll(self, timeout, handler)
-            }
-            fn poll_until<H>(
-                &mut self,
-                deadline: Option<::std::time::Instant>,
-                handler: H,
-            ) -> ::std::io::Result<()>
-            where
-                H: FnMut(
-                    usize,
-                    ::sockmodes_common::client_session::ConnEvent,
-                    &mut ::sockmodes_common::client_session::Outbox<'_>,
-                ),
-            {
-                <$driver>::poll_until(self, deadline, handler)
-            }
-            fn with_outbox<F>(
-                &mut self,
-                id: usize,
-                fill: F,
-            ) -> ::std::result::Result<bool, ::sockmodes_common::ClientError>
-            where
-                F: FnOnce(
-                    &mut ::sockmodes_common::client_session::Outbox<'_>,
-                ) -> ::std::result::Result<(), ::sockmodes_common::ClientError>,
-            {
-                <$driver>::with_outbox(self, id, fill)
-            }
-        }
+        };
     };
 }
 pub(crate) use connections;

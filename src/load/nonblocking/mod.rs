@@ -37,7 +37,7 @@ mod echo;
 mod sink;
 
 use connect::connect_all;
-pub(crate) use connections::{connections, Connections};
+pub(crate) use connections::{connections, names, Connections};
 
 use super::account::{Clock, ConnAccount, Ledger, Trouble};
 use super::record::{Recorder, Window};
