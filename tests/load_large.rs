@@ -8,7 +8,12 @@
 //! **One at a time** ([`ONE_AT_A_TIME`]). 100 connections of 16 MiB frames
 //! fill the kernel's socket buffers both ways: one such load peaked at
 //! 0.45 GiB of the machine's TCP memory against the completion server and
-//! 0.87 GiB against the blocking one. Past `net.ipv4.tcp_mem`'s pressure threshold (1.46 GiB on this
+//! 0.87 GiB against the blocking one. (Where it sits, from `ss -tm` at the
+//! peak: against the blocking server, 355 MiB in the server's send queues
+//! and 330 MiB in the client's: its hundred threads echo faster than the
+//! one client thread reads, so answers wait in the kernel both ways;
+//! against the completion server, 402 MiB in the client's send queues and
+//! 9 MiB in the server's: its one thread is the slower side.) Past `net.ipv4.tcp_mem`'s pressure threshold (1.46 GiB on this
 //! 24 GiB machine) the kernel drops what arrives on sockets over their
 //! share, and an echo with full buffers stalls for good: three of the
 //! blocking variant at once left 4 to 10 connections of each unanswered
