@@ -11,9 +11,10 @@
 //! 0.87 GiB against the blocking one. (Where it sits, from `ss -tm` at the
 //! peak: against the blocking server, 355 MiB in the server's send queues
 //! and 330 MiB in the client's: its hundred threads echo faster than the
-//! one client thread reads, so answers wait in the kernel both ways;
-//! against the completion server, 402 MiB in the client's send queues and
-//! 9 MiB in the server's: its one thread is the slower side.) Past `net.ipv4.tcp_mem`'s pressure threshold (1.46 GiB on this
+//! client reads, so data waits in the kernel both ways (the peak of the
+//! three engines' runs); against the completion server, 402 MiB in the
+//! client's send queues and 9 MiB in the server's: its one thread is the
+//! slower side.) Past `net.ipv4.tcp_mem`'s pressure threshold (1.46 GiB on this
 //! 24 GiB machine) the kernel drops what arrives on sockets over their
 //! share, and an echo with full buffers stalls for good: three of the
 //! blocking variant at once left 4 to 10 connections of each unanswered
