@@ -14,8 +14,8 @@
 //! client reads, so data waits in the kernel both ways (the peak of the
 //! three engines' runs); against the completion server, 402 MiB in the
 //! client's send queues and 9 MiB in the server's: its one thread is the
-//! slower side.) Past `net.ipv4.tcp_mem`'s pressure threshold (1.46 GiB on this
-//! 24 GiB machine) the kernel drops what arrives on sockets over their
+//! slower side.) Past `net.ipv4.tcp_mem`'s pressure threshold (1.46 GiB
+//! on this 24 GiB machine) the kernel drops what arrives on sockets over their
 //! share, and an echo with full buffers stalls for good: three of the
 //! blocking variant at once left 4 to 10 connections of each unanswered
 //! for 600 s, and five of the completion variant at once stalled all five
