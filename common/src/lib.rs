@@ -17,7 +17,8 @@
 //! - [`summary`]: the sink service's 20-byte answer (frames, bytes, CRC-32).
 //! - [`mode`]: blocking / timeout / non-blocking with Python's `settimeout` meaning.
 //! - [`pyerror`]: `io::Error` + mode -> the Python exception a student knows.
-//! - [`config`]: the server settings and counters every driver shares.
+//! - [`config`]: the server settings every driver shares.
+//! - [`stats`]: a running server's live counters (`ServerStats`).
 //! - [`running`]: a running server of any model ([`RunningServer`]), and
 //!   the stop request its handle passes to its threads.
 //! - [`client`]: client errors and the checks on echo and sink answers.
@@ -58,6 +59,7 @@ pub mod running;
 pub mod session;
 pub mod show;
 pub mod slab;
+pub mod stats;
 pub mod stream;
 pub mod summary;
 pub mod sys;
