@@ -94,7 +94,8 @@ Figures (the table's lines; --json prints them as fields):
                                never_answered + never_connected
   kernel_tcp                   Linux: the machine's TCP memory, shared by every process, ran
                                short during the run: entered (times it went under pressure),
-                               dropped (segments dropped for want of memory),
+                               pressure_ms (how long pressure that ended in the run lasted),
+                               dropped (arriving segments dropped for want of buffer memory),
                                pressure_from_bytes (sysctl net.ipv4.tcp_mem); connections of
                                any server stall then. null: it did not, or not measured
                                (off Linux)
