@@ -9,7 +9,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use sockmodes::demo::{run, Ctx, Lang, Pace, Step, Style};
+use sockmodes_demo::{run, Ctx, Lang, Pace, Step, Style};
 use sockmodes_common::sys::code;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");

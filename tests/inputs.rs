@@ -15,7 +15,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 
-use sockmodes::child::ServerProcess;
+use sockmodes_models::child::ServerProcess;
 
 mod util;
 
@@ -286,7 +286,7 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
     // A listener that never accepts or closes: the close never comes.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap().to_string();
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[
             "client",
             "--mode",
@@ -332,7 +332,7 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
 fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
     use std::os::unix::process::CommandExt;
     use std::time::{Duration, Instant};
-    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         let log = std::env::temp_dir().join(format!(
             "sockmodes-emfile-{}-{mode}.log",
             std::process::id()

@@ -8,7 +8,7 @@ mod util;
 
 use std::time::{Duration, Instant};
 
-use sockmodes::{Client, ClientSettings, IoMode};
+use sockmodes_models::{Client, ClientSettings, IoMode};
 use sockmodes_common::{PyException, Service};
 use sockmodes_nonblocking::multi::{Event, MultiClient};
 use util::{client, server};
@@ -16,7 +16,7 @@ use util::{client, server};
 #[test]
 #[cfg(target_os = "linux")] // reads the server's memory from /proc
 fn a_slow_reader_cannot_grow_either_server() {
-    use sockmodes::child::ServerProcess;
+    use sockmodes_models::child::ServerProcess;
     use sockmodes_common::frame::encode_frame;
     use sockmodes_nonblocking::{NbClient, NbOptions, TrySend};
     use sockmodes_os::procfs::resident_bytes;
@@ -24,7 +24,7 @@ fn a_slow_reader_cannot_grow_either_server() {
     // The server runs as its own process so that its resident memory is its
     // own, not mixed with the other tests running in this one.
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");
         let rss = || resident_bytes(Some(srv.pid())).expect("server RSS");

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use sockmodes::load::{self, Endings, LoadConfig, LoadReport};
-use sockmodes::IoMode;
+use sockmodes_loadgen::{self as load, Endings, LoadConfig, LoadReport};
+use sockmodes_models::IoMode;
 use sockmodes_common::frame::{encode_frame, Decoder, DEFAULT_MAX_FRAME, READ_CHUNK};
 use sockmodes_common::Service;
 use util::server;

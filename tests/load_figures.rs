@@ -8,9 +8,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes::delayed::{DelayedEcho, Quirk, Stall};
-use sockmodes::load::{self, LoadConfig, LoadReport};
-use sockmodes::IoMode;
+use sockmodes_loadgen::delayed::{DelayedEcho, Quirk, Stall};
+use sockmodes_loadgen::{self as load, LoadConfig, LoadReport};
+use sockmodes_models::IoMode;
 
 fn delayed(delay_ms: u64, stall: Option<Stall>) -> DelayedEcho {
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
@@ -249,7 +249,7 @@ fn a_connection_answered_ten_times_slower_gets_a_tenth_and_lowers_jain() {
 
 #[test]
 fn a_connection_never_answered_is_starved_and_the_run_still_ends() {
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         let server = quirky(1, Quirk::Silent(3));
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
             .args(["load", "--mode", mode, "--json", "--connections", "10"])

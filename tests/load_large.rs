@@ -35,8 +35,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use sockmodes::load::{self, LoadConfig};
-use sockmodes::IoMode;
+use sockmodes_loadgen::{self as load, LoadConfig};
+use sockmodes_models::IoMode;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use util::server;
 
@@ -55,7 +55,7 @@ fn alone() -> MutexGuard<'static, ()> {
 /// frame: it counts progress by whole frames, and one through a debug build
 /// sharing two cores with 99 others can take longer than the default 30 s.
 /// This test is about streaming, not about that rule.
-fn patient_server(server_mode: IoMode) -> sockmodes::Server {
+fn patient_server(server_mode: IoMode) -> sockmodes_models::Server {
     server(server_mode, Service::Echo, |c| {
         c.idle_timeout = Duration::from_secs(600);
     })

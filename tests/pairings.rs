@@ -7,7 +7,7 @@ mod util;
 
 use std::time::Duration;
 
-use sockmodes::{Client, ClientSettings};
+use sockmodes_models::{Client, ClientSettings};
 use sockmodes_common::{PyException, Service};
 use util::{client, pairings, payload, reference_crc32, server, wait_until};
 

@@ -18,7 +18,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes::{Client, ClientSettings, IoMode, Server};
+use sockmodes_models::{Client, ClientSettings, IoMode, Server};
 use sockmodes_common::frame::{encode_frame, header};
 use sockmodes_common::Service;
 use util::proxy::{Fault, Proxy};

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use sockmodes::IoMode;
+use sockmodes_models::IoMode;
 use sockmodes_common::{ServerConfig, Service};
 
 fn sockmodes() -> Command {

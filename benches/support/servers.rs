@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes::{start_server, Server};
+use sockmodes_models::{start_server, Server};
 use sockmodes_common::{MessageHandler, ServerConfig, Service};
 
 use sockmodes_study::affinity::Placement;

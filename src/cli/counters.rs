@@ -3,7 +3,7 @@
 //!
 //! The bench reads system calls per message this way: it signals the
 //! server at both edges of a measured window and divides the difference
-//! by the window's messages. The line's format is [`sockmodes::child`]'s
+//! by the window's messages. The line's format is [`sockmodes_models::child`]'s
 //! to parse (`COUNTERS_PREFIX`).
 //!
 //! How: SIGUSR1 is blocked in every thread (the mask is set before the
@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use sockmodes::child::COUNTERS_PREFIX;
+use sockmodes_models::child::COUNTERS_PREFIX;
 use sockmodes_common::ServerStats;
 
 /// One line with every counter (printed on Unix only; Windows has no SIGUSR1).
@@ -29,7 +29,7 @@ pub fn line(stats: &ServerStats) -> String {
         s.protocol_errors,
         s.syscalls,
         s.work_started,
-        sockmodes::child::monotonic_ns()
+        sockmodes_models::child::monotonic_ns()
     )
 }
 
@@ -89,7 +89,7 @@ mod tests {
         assert!(stats.try_admit(5));
         stats.note_work_started();
         assert!(line(&stats).contains(" work_started=1 "));
-        let parsed = sockmodes::child::Counters::parse(&line(&stats)).expect("parses");
+        let parsed = sockmodes_models::child::Counters::parse(&line(&stats)).expect("parses");
         assert_eq!(parsed.syscalls, 42);
         assert_eq!(parsed.accepted, 1);
     }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
-use sockmodes::IoMode;
+use sockmodes_loadgen::{self as load, LoadConfig, LoadReport, WindowEdge, WindowHook};
+use sockmodes_models::IoMode;
 use sockmodes_common::show::count;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 

@@ -4,7 +4,7 @@
 //! figure, and the cross-check (`crosscheck.rs`) varies it.
 
 use serde::{Deserialize, Serialize};
-use sockmodes::IoMode;
+use sockmodes_models::IoMode;
 
 use crate::affinity::Placement;
 

@@ -17,14 +17,14 @@
 //! loop, servers interleaved, each window against a fresh process.
 //!
 //! Every point has a ceiling ([`ceiling`]): Little's law, from the setup
-//! alone (`sockmodes::ceiling`). A figure above it is a bug; the report
+//! alone (`sockmodes_models::ceiling`). A figure above it is a bug; the report
 //! prints each figure beside it, as a ratio to a physical limit, not to a
 //! peer.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
-use sockmodes::ceiling::{Ceiling, Concurrency};
+use sockmodes_models::ceiling::{Ceiling, Concurrency};
 use sockmodes_common::{ServerConfig, Service, Work, WorkKind};
 
 use crate::driver::Driver;
@@ -173,7 +173,7 @@ pub fn service_work(plan: &Plan, driver: Driver, launcher: &Launcher) -> Vec<Poi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sockmodes::IoMode;
+    use sockmodes_models::IoMode;
 
     fn work(s: &str) -> Work {
         s.parse().unwrap()

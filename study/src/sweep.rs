@@ -19,7 +19,7 @@
 //! Every point is measured in R windows ([`Plan::repeats`]); each window gets
 //! a fresh server process, and servers are interleaved (blocking,
 //! non-blocking, tokio, then again), so the machine's drift falls on all of
-//! them alike. A [`Point`] keeps every window's whole [`LoadReport`](sockmodes::load::LoadReport) and
+//! them alike. A [`Point`] keeps every window's whole [`LoadReport`](sockmodes_loadgen::LoadReport) and
 //! the server's costs; the figures the report shows are their spreads.
 
 use serde::{Deserialize, Serialize};

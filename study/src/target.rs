@@ -1,7 +1,7 @@
 //! What the study compares, and how long it runs.
 //!
 //! One list of servers: the I/O models the command serves
-//! ([`Target::Model`], each asked of the registry, `sockmodes::IoMode`:
+//! ([`Target::Model`], each asked of the registry, `sockmodes_models::IoMode`:
 //! its name, words, colour and role), and the two references the bench
 //! adds beside them (`raw`, the least a server can do; `tokio`, what a user
 //! would pick instead). Tables, findings and charts iterate over these
@@ -10,11 +10,11 @@
 //! joins one of them.
 
 use serde::{Deserialize, Serialize};
-use sockmodes::demo::Lang;
-use sockmodes::IoMode;
+use sockmodes_demo::Lang;
+use sockmodes_models::IoMode;
 
 /// A server implementation under test: one of the command's I/O models
-/// (everything about it asked of the registry, `sockmodes::IoMode`) or a
+/// (everything about it asked of the registry, `sockmodes_models::IoMode`) or a
 /// reference the bench adds beside them. Report code iterates over
 /// [`every`](Self::every) and asks; it never names a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,7 +125,7 @@ pub fn sweep_pairs() -> [(Pair, Pair); 3] {
 }
 
 impl Target {
-    /// The server of I/O model `mode` (the registry is `sockmodes::IoMode`).
+    /// The server of I/O model `mode` (the registry is `sockmodes_models::IoMode`).
     pub fn of(mode: IoMode) -> Target {
         Target::Model(mode)
     }
@@ -218,16 +218,24 @@ impl Target {
     /// The name in a chart's legend or a table's head in `lang`.
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
-            Target::Model(m) => m.label(lang),
+            Target::Model(m) => match (lang, m) {
+                (Lang::En, m) => m.name(),
+                // The glossary's words (docs/glosario.md).
+                (Lang::Es, IoMode::Blocking) => "bloqueante",
+                (Lang::Es, IoMode::NonBlocking) => "no bloqueante",
+                (Lang::Es, IoMode::Completion) => "finalización",
+            },
             Target::Raw | Target::Tokio => self.name(),
         }
     }
 
-    /// The same colour in every chart: the registry's for a model, grey
-    /// for raw, green for tokio.
+    /// The same colour in every chart: red, blue and orange for the
+    /// models, grey for raw, green for tokio.
     pub fn colour(self) -> (u8, u8, u8) {
         match self {
-            Target::Model(m) => m.colour(),
+            Target::Model(IoMode::Blocking) => (214, 39, 40),
+            Target::Model(IoMode::NonBlocking) => (31, 119, 180),
+            Target::Model(IoMode::Completion) => (255, 127, 14),
             Target::Raw => (127, 127, 127),
             Target::Tokio => (44, 160, 44),
         }

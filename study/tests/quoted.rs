@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use sockmodes::IoMode;
+use sockmodes_models::IoMode;
 use sockmodes_study::affinity::Placement;
 use sockmodes_study::driver::Driver;
 use sockmodes_study::report::publish::{self, number, Lang};

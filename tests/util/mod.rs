@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes::{start_server, Client, ClientSettings, IoMode, Server};
+use sockmodes_models::{start_server, Client, ClientSettings, IoMode, Server};
 use sockmodes_common::{MessageHandler, ServerConfig, Service};
 
 /// Messages a server delivered, shared with the test.

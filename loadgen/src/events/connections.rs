@@ -55,7 +55,7 @@ pub(crate) mod names {
 macro_rules! connections {
     ($driver:ty) => {
         const _: () = {
-            use $crate::load::nonblocking::names::{
+            use $crate::events::names::{
                 io, ClientError, ConnEvent, Connections, Duration, Instant, Outbox, Result,
                 Service, SocketAddr,
             };

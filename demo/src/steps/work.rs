@@ -26,8 +26,8 @@ use sockmodes_common::{ServerConfig, Service, Work, WorkKind};
 use sockmodes_nonblocking::multi::{Event, MultiClient};
 
 use super::{millis, step, Ctx, Step};
-use crate::demo::Span;
-use crate::{start_server, IoMode, Server};
+use crate::Span;
+use sockmodes_models::{start_server, IoMode, Server};
 
 /// Worker threads of the offload scenario: one for A's call, one for B's.
 const WORKERS: usize = 2;

@@ -29,7 +29,6 @@ use sockmodes_common::config::MemoryBound;
 use sockmodes_common::{ServerConfig, ServerSession};
 
 use crate::ceiling::Concurrency;
-use crate::demo::Lang;
 
 /// An I/O model. The doc comments are `--mode`'s help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, clap::ValueEnum)]
@@ -118,17 +117,6 @@ impl IoMode {
         }
     }
 
-    /// The name in `lang`: the command-line name in English, the
-    /// glossary's word in Spanish (docs/glosario.md).
-    pub fn label(self, lang: Lang) -> &'static str {
-        match (lang, self) {
-            (Lang::En, m) => m.name(),
-            (Lang::Es, IoMode::Blocking) => "bloqueante",
-            (Lang::Es, IoMode::NonBlocking) => "no bloqueante",
-            (Lang::Es, IoMode::Completion) => "finalización",
-        }
-    }
-
     /// The model in brief, as the report's first table introduces it:
     /// its API and what kind of server it is.
     pub fn in_brief(self) -> &'static str {
@@ -136,15 +124,6 @@ impl IoMode {
             IoMode::Blocking => "std, thread per connection",
             IoMode::NonBlocking => "mio, readiness",
             IoMode::Completion => "io_uring, Linux",
-        }
-    }
-
-    /// Its colour in every chart (red, blue, orange), as RGB.
-    pub fn colour(self) -> (u8, u8, u8) {
-        match self {
-            IoMode::Blocking => (214, 39, 40),
-            IoMode::NonBlocking => (31, 119, 180),
-            IoMode::Completion => (255, 127, 14),
         }
     }
 

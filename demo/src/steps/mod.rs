@@ -17,7 +17,7 @@ use std::time::Duration;
 use sockmodes_common::{ServerConfig, Service};
 
 use super::{Ctx, Step};
-use crate::{start_server, IoMode, Server};
+use sockmodes_models::{start_server, IoMode, Server};
 
 type StepFn = fn(&Ctx) -> anyhow::Result<Step>;
 

@@ -16,9 +16,9 @@ use sockmodes_nonblocking::multi::{Event, MultiClient};
 use sockmodes_os::procfs::{self, ProcessSample};
 
 use super::{millis, server, step, Ctx, Step};
-use crate::child::ServerProcess;
-use crate::demo::Span;
-use crate::IoMode;
+use sockmodes_models::child::ServerProcess;
+use crate::Span;
+use sockmodes_models::IoMode;
 
 /// The lab's `servidor.py`, in Rust: one thread, `accept` then read the
 /// whole message, then the next client. No thread per connection, no loop.

@@ -16,7 +16,7 @@ use sockmodes_common::Service;
 use sockmodes_nonblocking::multi::{Event, MultiClient};
 
 use super::{server, step, Ctx, Step};
-use crate::IoMode;
+use sockmodes_models::IoMode;
 
 /// Connections of the step: enough that batches form.
 const CONNECTIONS: usize = 20;

@@ -12,7 +12,7 @@ use sockmodes_common::{classify, ClientError, Mode, PyException, Service};
 use sockmodes_nonblocking::{ClientDriver, NbClient, NbOptions, TryRecv};
 
 use super::{micros, millis, pair, server, step, Ctx, Step};
-use crate::IoMode;
+use sockmodes_models::IoMode;
 
 pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
