@@ -26,8 +26,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes_models::child::ServerProcess;
 use sockmodes_loadgen::{self as load, reference, LoadConfig};
+use sockmodes_models::child::ServerProcess;
 use sockmodes_models::IoMode;
 use sockmodes_study::affinity::{pin_current_thread, Placement};
 use sockmodes_study::stats::Spread;

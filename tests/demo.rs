@@ -9,8 +9,8 @@
 use std::process::Command;
 use std::time::Duration;
 
-use sockmodes_demo::{run, Ctx, Lang, Pace, Step, Style};
 use sockmodes_common::sys::code;
+use sockmodes_demo::{run, Ctx, Lang, Pace, Step, Style};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
 

@@ -8,16 +8,16 @@ mod util;
 
 use std::time::{Duration, Instant};
 
-use sockmodes_models::{Client, ClientSettings, IoMode};
 use sockmodes_common::{PyException, Service};
+use sockmodes_models::{Client, ClientSettings, IoMode};
 use sockmodes_nonblocking::multi::{Event, MultiClient};
 use util::{client, server};
 
 #[test]
 #[cfg(target_os = "linux")] // reads the server's memory from /proc
 fn a_slow_reader_cannot_grow_either_server() {
-    use sockmodes_models::child::ServerProcess;
     use sockmodes_common::frame::encode_frame;
+    use sockmodes_models::child::ServerProcess;
     use sockmodes_nonblocking::{NbClient, NbOptions, TrySend};
     use sockmodes_os::procfs::resident_bytes;
     use std::thread;

@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use sockmodes_loadgen::{self as load, Endings, LoadConfig, LoadReport};
-use sockmodes_models::IoMode;
 use sockmodes_common::frame::{encode_frame, Decoder, DEFAULT_MAX_FRAME, READ_CHUNK};
 use sockmodes_common::Service;
+use sockmodes_loadgen::{self as load, Endings, LoadConfig, LoadReport};
+use sockmodes_models::IoMode;
 use util::server;
 
 /// Runs `load` with 4 connections for 1 s (no least warm-up) after `tweak`.

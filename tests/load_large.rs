@@ -35,9 +35,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_loadgen::{self as load, LoadConfig};
 use sockmodes_models::IoMode;
-use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use util::server;
 
 /// Held by each test for its whole run: one 1.6 GB load at a time (see

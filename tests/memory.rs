@@ -14,8 +14,8 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
-use sockmodes_models::child::ServerProcess;
 use sockmodes_common::frame::header;
+use sockmodes_models::child::ServerProcess;
 use sockmodes_os::procfs;
 
 /// The most a server may grow while 100 connections push 48 MiB each.

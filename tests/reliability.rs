@@ -18,9 +18,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_models::{Client, ClientSettings, IoMode, Server};
 use sockmodes_common::frame::{encode_frame, header};
 use sockmodes_common::Service;
+use sockmodes_models::{Client, ClientSettings, IoMode, Server};
 use util::proxy::{Fault, Proxy};
 use util::{client, payload, reference_crc32, server, wait_until};
 

@@ -26,9 +26,9 @@ pub(crate) fn load_engine(
 ) -> Result<Outcome, LoadError> {
     Ok(match config.mode {
         IoMode::Blocking => crate::threads::run(config, progress)?,
-        IoMode::NonBlocking => crate::events::run::<sockmodes_nonblocking::multi::MultiClient>(
-            config, progress,
-        )?,
+        IoMode::NonBlocking => {
+            crate::events::run::<sockmodes_nonblocking::multi::MultiClient>(config, progress)?
+        }
         #[cfg(target_os = "linux")]
         IoMode::Completion => {
             crate::events::run::<sockmodes_completion::client::Multi>(config, progress)?

@@ -22,11 +22,11 @@
 //! was the bottleneck (`report.rs`).
 
 pub mod account;
+mod cpu;
 pub mod delayed;
+pub mod endings;
 mod engines;
 pub(crate) mod events;
-mod cpu;
-pub mod endings;
 pub mod fairness;
 pub mod hdrlog;
 pub mod placement;
@@ -45,7 +45,6 @@ use std::time::Duration;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_os::kernel_tcp;
 
-use sockmodes_models::IoMode;
 pub use account::Ending;
 pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
 pub use endings::Endings;
@@ -53,6 +52,7 @@ pub use fairness::{ConnTally, Fairness, Ramp};
 pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
 pub use report::{LoadReport, Run};
 pub use schedule::Schedule;
+use sockmodes_models::IoMode;
 use start::Start;
 pub use start::DRAIN_GRACE;
 

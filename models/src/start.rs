@@ -9,8 +9,8 @@ use std::time::Duration;
 use sockmodes_blocking as blocking;
 use sockmodes_common::client::send_counted;
 use sockmodes_common::{
-    ClientDriver, ClientError, MessageHandler, Mode, RunningServer,
-    ServerConfig, Service, SinkSummary, SocketError, DEFAULT_MAX_FRAME,
+    ClientDriver, ClientError, MessageHandler, Mode, RunningServer, ServerConfig, Service,
+    SinkSummary, SocketError, DEFAULT_MAX_FRAME,
 };
 use sockmodes_nonblocking as nonblocking;
 

@@ -13,8 +13,8 @@
 
 use std::sync::Arc;
 
-use sockmodes_models::child::COUNTERS_PREFIX;
 use sockmodes_common::ServerStats;
+use sockmodes_models::child::COUNTERS_PREFIX;
 
 /// One line with every counter (printed on Unix only; Windows has no SIGUSR1).
 #[cfg_attr(not(unix), allow(dead_code))]
@@ -29,22 +29,14 @@ pub fn line(stats: &ServerStats) -> String {
         s.protocol_errors,
         s.syscalls,
         s.work_started,
-        sockmodes_models::child::monotonic_ns()
+        sockmodes_os::process::monotonic_ns()
     )
 }
 
 /// Blocks SIGUSR1 in this thread and every thread it starts afterwards.
 /// Call before any thread is started.
 #[cfg(unix)]
-pub fn block_usr1() {
-    // SAFETY: sigset operations on a local set; pthread_sigmask on this thread.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGUSR1);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
-}
+pub use sockmodes_os::process::block_usr1;
 
 /// Starts the thread that prints [`line`] at each SIGUSR1.
 #[cfg(unix)]
@@ -52,16 +44,7 @@ pub fn print_on_usr1(stats: Arc<ServerStats>) {
     let spawned = std::thread::Builder::new()
         .name("sockmodes-counters".into())
         .spawn(move || loop {
-            let mut sig = 0;
-            // SAFETY: sigwait on a local set holding SIGUSR1, blocked in
-            // every thread (block_usr1).
-            let waited = unsafe {
-                let mut set: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut set);
-                libc::sigaddset(&mut set, libc::SIGUSR1);
-                libc::sigwait(&set, &mut sig)
-            };
-            if waited == 0 {
+            if sockmodes_os::process::wait_usr1() {
                 eprintln!("{}", line(&stats));
             }
         });

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use sockmodes_models::{start_server, IoMode, Server};
 use sockmodes_common::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
 use sockmodes_common::show::visible;
 use sockmodes_common::{ServerConfig, Service, DEFAULT_MAX_FRAME};
+use sockmodes_models::{start_server, IoMode, Server};
 
 use super::bounds::{
     self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,

@@ -3,10 +3,10 @@
 //! calibration and the ceiling (`sockmodes_models::ceiling`).
 
 use clap::Args;
-use sockmodes_models::ceiling::{calibrate, Ceiling, Concurrency};
-use sockmodes_models::IoMode;
 use sockmodes_common::work::human_duration;
 use sockmodes_common::{ServerConfig, Service, Work, WorkKind};
+use sockmodes_models::ceiling::{calibrate, Ceiling, Concurrency};
+use sockmodes_models::IoMode;
 
 /// The options, as their own block of `sockmodes server`'s.
 #[derive(Debug, Args)]

@@ -16,8 +16,8 @@ use sockmodes_nonblocking::multi::{Event, MultiClient};
 use sockmodes_os::procfs::{self, ProcessSample};
 
 use super::{millis, server, step, Ctx, Step};
-use sockmodes_models::child::ServerProcess;
 use crate::Span;
+use sockmodes_models::child::ServerProcess;
 use sockmodes_models::IoMode;
 
 /// The lab's `servidor.py`, in Rust: one thread, `accept` then read the
