@@ -126,7 +126,7 @@ impl Bench {
         rate: Option<f64>,
         grid: Option<Duration>,
     ) -> anyhow::Result<sockmodes_loadgen::LoadReport> {
-        self.engine(IoMode::NonBlocking, rate, grid)
+        self.engine(IoMode::NON_BLOCKING, rate, grid)
     }
 
     /// One load step at `rate`, `pct`% of the capacity: the reference, the
@@ -150,7 +150,7 @@ impl Bench {
             let g = self.generator(Some(rate), None)?;
             for (k, mode) in IoMode::CLIENTS.into_iter().enumerate() {
                 let run = match mode {
-                    IoMode::NonBlocking => g.clone(),
+                    IoMode::NON_BLOCKING => g.clone(),
                     _ => self.engine(mode, Some(rate), None)?,
                 };
                 eprintln!("{pct}%: {mode} engine {:?} µs/msg", cpu_per_msg(&run));

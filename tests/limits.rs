@@ -60,7 +60,7 @@ fn a_slow_reader_cannot_grow_either_server() {
             "{mode}: memory grew by {} MiB",
             grown >> 20
         );
-        let mut other = client(IoMode::Blocking, srv.addr);
+        let mut other = client(IoMode::BLOCKING, srv.addr);
         other
             .echo(b"served meanwhile")
             .expect("another client is served");
@@ -128,7 +128,7 @@ fn over_the_connection_limit_is_a_clear_refusal() {
     for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_conns = 3);
         let mut held: Vec<Client> = (0..3)
-            .map(|_| client(IoMode::Blocking, srv.local_addr()))
+            .map(|_| client(IoMode::BLOCKING, srv.local_addr()))
             .collect();
         for c in &mut held {
             c.echo(b"in").unwrap();

@@ -173,7 +173,7 @@ fn a_server_that_never_closes_after_the_half_close_owes_nothing() {
 fn a_server_stopped_mid_run_leaves_each_connection_closed_with_its_message_owed() {
     let reports = every_engine(
         || {
-            let (srv, _) = server(IoMode::NonBlocking, Service::Echo, |_| {});
+            let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |_| {});
             let addr = srv.local_addr();
             let stopper = thread::spawn(move || {
                 thread::sleep(Duration::from_millis(700));
@@ -222,7 +222,7 @@ fn a_sink_that_never_reads_confirms_nothing() {
 fn connections_over_the_limit_are_rejected_and_the_rest_served() {
     let reports = every_engine(
         || {
-            let (srv, _) = server(IoMode::NonBlocking, Service::Echo, |c| c.max_conns = 2);
+            let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_conns = 2);
             (srv.local_addr(), srv)
         },
         |_| {},
@@ -244,7 +244,7 @@ fn connections_over_the_limit_are_rejected_and_the_rest_served() {
 fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
     let reports = every_engine(
         || {
-            let (srv, _) = server(IoMode::NonBlocking, Service::Echo, |c| c.max_frame = 1024);
+            let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);
             (srv.local_addr(), srv)
         },
         |c| c.size = 2048,
@@ -262,7 +262,7 @@ fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
         );
     }
     // The command says so in its status: nothing was answered.
-    let (srv, _) = server(IoMode::NonBlocking, Service::Echo, |c| c.max_frame = 1024);
+    let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);
     for mode in IoMode::CLIENTS.map(|m| m.name()) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
             .args([

@@ -75,18 +75,18 @@ fn delays_read_right(mode: IoMode) {
 
 #[test]
 fn blocking_client_reads_a_known_delay() {
-    delays_read_right(IoMode::Blocking);
+    delays_read_right(IoMode::BLOCKING);
 }
 
 #[test]
 fn nonblocking_client_reads_a_known_delay() {
-    delays_read_right(IoMode::NonBlocking);
+    delays_read_right(IoMode::NON_BLOCKING);
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn completion_client_reads_a_known_delay() {
-    delays_read_right(IoMode::Completion);
+    delays_read_right(IoMode::COMPLETION);
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn an_unreachable_open_loop_rate_is_reported_not_hidden() {
     // 2 connections x 1 answer per 50 ms = 40 msg/s at most for a blocking
     // client; ask for ten times that.
     let server = delayed(50, None);
-    let r = load(IoMode::Blocking, server.addr(), |c| {
+    let r = load(IoMode::BLOCKING, server.addr(), |c| {
         c.connections = 2;
         c.rate = Some(400.0);
     });
@@ -170,7 +170,7 @@ fn an_unreachable_open_loop_rate_is_reported_not_hidden() {
 #[test]
 fn the_spectrum_spans_min_to_max_and_matches_the_named_percentiles() {
     let server = delayed(20, None);
-    let r = load(IoMode::NonBlocking, server.addr(), |_| {});
+    let r = load(IoMode::NON_BLOCKING, server.addr(), |_| {});
     let s = &r.percentiles;
     assert_eq!(s.first().unwrap()[0], 0.0);
     assert_eq!(s.last().unwrap(), &[100.0, r.max_us]);

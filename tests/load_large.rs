@@ -98,7 +98,7 @@ fn every_engine_answers_every_connection(server_mode: IoMode) {
     ignore = "1.6 GB each way per engine: minutes under Wine; run it with --ignored"
 )]
 fn frames_of_16_mib_on_100_connections_against_the_blocking_server() {
-    every_engine_answers_every_connection(IoMode::Blocking);
+    every_engine_answers_every_connection(IoMode::BLOCKING);
 }
 
 /// Against the mio server, in process, where the child-process variant
@@ -110,14 +110,14 @@ fn frames_of_16_mib_on_100_connections_against_the_blocking_server() {
 #[test]
 #[ignore = "1.6 GB each way per engine: minutes under Wine; run it with --ignored"]
 fn frames_of_16_mib_on_100_connections_against_the_mio_server() {
-    every_engine_answers_every_connection(IoMode::NonBlocking);
+    every_engine_answers_every_connection(IoMode::NON_BLOCKING);
 }
 
 /// Against the ring's server (Linux only, as the server).
 #[cfg(target_os = "linux")]
 #[test]
 fn frames_of_16_mib_on_100_connections_against_the_completion_server() {
-    every_engine_answers_every_connection(IoMode::Completion);
+    every_engine_answers_every_connection(IoMode::COMPLETION);
 }
 
 /// Against the mio server, each engine as `sockmodes load` in a process of
@@ -131,7 +131,7 @@ fn frames_of_16_mib_on_100_connections_against_the_completion_server() {
 fn frames_of_16_mib_on_100_connections_against_the_mio_server_in_at_most_64_mib_more() {
     const BUDGET: u64 = 64 << 20;
     let _alone = alone();
-    let srv = patient_server(IoMode::NonBlocking);
+    let srv = patient_server(IoMode::NON_BLOCKING);
     let addr = srv.local_addr().to_string();
     for mode in IoMode::CLIENTS {
         let small = peak_of_load(mode.name(), &addr, "64");

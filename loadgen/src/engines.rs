@@ -1,5 +1,7 @@
 //! Each model's load engine: a thread per connection, or the one event
-//! engine (`events/`) over the model's many-connection driver.
+//! engine (`events/`) over the model's many-connection driver. A model
+//! with a client adds its line here; one without (its `connect` is
+//! `None` in the registry) is refused before any engine runs.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -25,15 +27,14 @@ pub(crate) fn load_engine(
     progress: &Arc<AtomicU64>,
 ) -> Result<Outcome, LoadError> {
     Ok(match config.mode {
-        IoMode::Blocking => crate::threads::run(config, progress)?,
-        IoMode::NonBlocking => {
+        IoMode::BLOCKING => crate::threads::run(config, progress)?,
+        IoMode::NON_BLOCKING => {
             crate::events::run::<sockmodes_nonblocking::multi::MultiClient>(config, progress)?
         }
         #[cfg(target_os = "linux")]
-        IoMode::Completion => {
+        IoMode::COMPLETION => {
             crate::events::run::<sockmodes_completion::client::Multi>(config, progress)?
         }
-        #[cfg(not(target_os = "linux"))]
-        IoMode::Completion => return Err(LoadError::NoEngine),
+        _ => return Err(LoadError::NoEngine),
     })
 }

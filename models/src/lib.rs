@@ -12,6 +12,7 @@
 
 pub mod ceiling;
 pub mod child;
+mod list;
 pub mod registry;
 pub mod start;
 

@@ -3,16 +3,15 @@
 //! `running.rs`) and each client a `ClientDriver`, so the caller holds
 //! either without asking which model it is.
 
+use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use sockmodes_blocking as blocking;
 use sockmodes_common::client::send_counted;
 use sockmodes_common::{
-    ClientDriver, ClientError, MessageHandler, Mode, RunningServer, ServerConfig, Service,
+    ClientDriver, ClientError, MessageHandler, Mode, Op, RunningServer, ServerConfig, Service,
     SinkSummary, SocketError, DEFAULT_MAX_FRAME,
 };
-use sockmodes_nonblocking as nonblocking;
 
 use crate::IoMode;
 
@@ -20,8 +19,7 @@ use crate::IoMode;
 /// [`RunningServer`] (its address, counters, `wait`, `shutdown`).
 pub type Server = Box<dyn RunningServer>;
 
-/// Binds and starts a server of `mode`: the one place that names each
-/// model's crate.
+/// Binds and starts a server of `mode`.
 ///
 /// # Errors
 /// The bind failure, classified; on a system without the model (io_uring
@@ -31,24 +29,7 @@ pub fn start_server(
     config: ServerConfig,
     on_message: MessageHandler,
 ) -> Result<Server, SocketError> {
-    Ok(match mode {
-        IoMode::Blocking => Box::new(blocking::start(config, on_message)?),
-        IoMode::NonBlocking => Box::new(nonblocking::start(config, on_message)?),
-        #[cfg(target_os = "linux")]
-        IoMode::Completion => Box::new(sockmodes_completion::start(config, on_message)?),
-        #[cfg(not(target_os = "linux"))]
-        IoMode::Completion => {
-            let why = IoMode::Completion.check_available().unwrap_err();
-            return Err(SocketError::on(
-                sockmodes_common::Op::Bind,
-                config.addr,
-                Mode::NonBlocking,
-            )(std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                why,
-            )));
-        }
-    })
+    (mode.info().start)(config, on_message)
 }
 
 /// Why a model has no client on this system (completion off Linux).
@@ -102,52 +83,17 @@ impl Client {
         addr: SocketAddr,
         settings: &ClientSettings,
     ) -> Result<Client, ClientError> {
-        Ok(Client(match mode {
-            IoMode::Blocking => {
-                let options = blocking::ClientOptions {
-                    mode: settings.timeout.map_or(Mode::Blocking, |t| {
-                        Mode::timeout(t).unwrap_or(Mode::Timeout(Duration::from_micros(1)))
-                    }),
-                    retries: settings.retries,
-                    max_frame: settings.max_frame,
-                    ..blocking::ClientOptions::default()
-                };
-                Box::new(blocking::Client::connect(addr, &options)?)
-            }
-            IoMode::NonBlocking => {
-                let options = nonblocking::NbOptions {
-                    timeout: settings.timeout,
-                    retries: settings.retries,
-                    max_frame: settings.max_frame,
-                    ..nonblocking::NbOptions::default()
-                };
-                Box::new(nonblocking::NbClient::connect(addr, &options)?)
-            }
-            #[cfg(target_os = "linux")]
-            IoMode::Completion => {
-                let options = sockmodes_completion::client::RingOptions {
-                    timeout: settings.timeout,
-                    retries: settings.retries,
-                    max_frame: settings.max_frame,
-                    ..Default::default()
-                };
-                Box::new(sockmodes_completion::client::RingClient::connect(
-                    addr, &options,
-                )?)
-            }
-            #[cfg(not(target_os = "linux"))]
-            IoMode::Completion => {
-                let why = IoMode::Completion.check_available().unwrap_err();
-                return Err(ClientError::Socket(SocketError::on(
-                    sockmodes_common::Op::Connect,
-                    addr,
-                    Mode::NonBlocking,
-                )(std::io::Error::new(
-                    std::io::ErrorKind::Unsupported,
-                    why,
-                ))));
-            }
-        }))
+        let Some(connect) = mode.info().connect else {
+            return Err(ClientError::Socket(SocketError::on(
+                Op::Connect,
+                addr,
+                Mode::NonBlocking,
+            )(io::Error::new(
+                io::ErrorKind::Unsupported,
+                NO_CLIENT,
+            ))));
+        };
+        Ok(Client(connect(addr, settings)?))
     }
 
     /// Sends every frame and checks the sink summary.

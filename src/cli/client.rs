@@ -19,7 +19,7 @@ use super::{parse_addr, parse_secs};
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
-    #[arg(long, value_enum, default_value_t = IoMode::Blocking, help = IoMode::clients_help())]
+    #[arg(long, value_enum, default_value_t = IoMode::BLOCKING, help = IoMode::clients_help())]
     mode: IoMode,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]

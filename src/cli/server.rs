@@ -30,7 +30,7 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// I/O model.
-    #[arg(long, value_enum, default_value_t = IoMode::Blocking)]
+    #[arg(long, value_enum, default_value_t = IoMode::BLOCKING)]
     mode: IoMode,
     /// What to do with each connection.
     #[arg(long, value_enum, default_value_t = ServiceArg::Message)]

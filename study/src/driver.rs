@@ -21,7 +21,7 @@ impl Driver {
     /// the registry has, so the client saturates last) in `placement`.
     pub fn sweep(placement: Placement) -> Driver {
         Driver {
-            engine: IoMode::NonBlocking,
+            engine: IoMode::NON_BLOCKING,
             placement,
         }
     }

@@ -197,8 +197,8 @@ mod tests {
     #[test]
     fn a_loop_blocking_1ms_inline_has_a_ceiling_of_1000_and_a_pool_of_64_of_64000() {
         for t in [
-            Target::Model(IoMode::NonBlocking),
-            Target::Model(IoMode::Completion),
+            Target::Model(IoMode::NON_BLOCKING),
+            Target::Model(IoMode::COMPLETION),
         ] {
             assert_eq!(ceiling(&point(t, "block:1ms", None, 1_000)), Some(1_000.0));
             assert_eq!(
@@ -211,7 +211,7 @@ mod tests {
         // A thread per connection: one message in work per connection.
         assert_eq!(
             ceiling(&point(
-                Target::Model(IoMode::Blocking),
+                Target::Model(IoMode::BLOCKING),
                 "block:1ms",
                 None,
                 100
@@ -226,7 +226,7 @@ mod tests {
         // A closed loop of 10 keeps 10 messages in work, whatever the pool.
         assert_eq!(
             ceiling(&point(
-                Target::Model(IoMode::NonBlocking),
+                Target::Model(IoMode::NON_BLOCKING),
                 "block:1ms",
                 Some(64),
                 10
@@ -240,9 +240,9 @@ mod tests {
     fn computing_is_bounded_by_the_servers_cores_whatever_the_setup() {
         // 1 core, 20 µs each: 50,000 msg/s, inline, pooled or per thread.
         for (t, offload) in [
-            (Target::Model(IoMode::Blocking), None),
-            (Target::Model(IoMode::NonBlocking), None),
-            (Target::Model(IoMode::NonBlocking), Some(64)),
+            (Target::Model(IoMode::BLOCKING), None),
+            (Target::Model(IoMode::NON_BLOCKING), None),
+            (Target::Model(IoMode::NON_BLOCKING), Some(64)),
             (Target::Tokio, None),
         ] {
             let c = ceiling(&point(t, "cpu:20us", offload, 1_000)).unwrap();
@@ -270,7 +270,7 @@ mod tests {
             .collect();
         assert_eq!(pooled, expected);
         assert!(
-            !pooled.contains(&Target::Model(IoMode::Blocking)) && !pooled.contains(&Target::Tokio)
+            !pooled.contains(&Target::Model(IoMode::BLOCKING)) && !pooled.contains(&Target::Tokio)
         );
         assert_eq!(block.len(), plan.servers.len() + pooled.len());
         // A wait takes no pool: one setup per server.

@@ -44,21 +44,21 @@ pub struct Pair {
 impl Pair {
     /// A thread per connection against an event loop: the crossover.
     pub const THREADS_VS_LOOP: Pair = Pair {
-        a: Target::Model(IoMode::Blocking),
-        b: Target::Model(IoMode::NonBlocking),
+        a: Target::Model(IoMode::BLOCKING),
+        b: Target::Model(IoMode::NON_BLOCKING),
         title: "A thread per connection against the event loop",
         why_first_ahead: Some("with few connections a thread that waits in its own read is cheap"),
     };
     /// Completion (the kernel performs the I/O) against readiness.
     pub const COMPLETION_VS_READINESS: Pair = Pair {
-        a: Target::Model(IoMode::Completion),
-        b: Target::Model(IoMode::NonBlocking),
+        a: Target::Model(IoMode::COMPLETION),
+        b: Target::Model(IoMode::NON_BLOCKING),
         title: "Completion (io_uring) against readiness (the mio event loop)",
         why_first_ahead: None,
     };
     /// Our event loop against tokio's.
     pub const LOOP_VS_TOKIO: Pair = Pair {
-        a: Target::Model(IoMode::NonBlocking),
+        a: Target::Model(IoMode::NON_BLOCKING),
         b: Target::Tokio,
         title: "The mio event loop against tokio",
         why_first_ahead: None,
@@ -218,12 +218,9 @@ impl Target {
     /// The name in a chart's legend or a table's head in `lang`.
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
-            Target::Model(m) => match (lang, m) {
-                (Lang::En, m) => m.name(),
-                // The glossary's words (docs/glosario.md).
-                (Lang::Es, IoMode::Blocking) => "bloqueante",
-                (Lang::Es, IoMode::NonBlocking) => "no bloqueante",
-                (Lang::Es, IoMode::Completion) => "finalización",
+            Target::Model(m) => match lang {
+                Lang::En => m.name(),
+                Lang::Es => looks(m).es,
             },
             Target::Raw | Target::Tokio => self.name(),
         }
@@ -233,13 +230,52 @@ impl Target {
     /// models, grey for raw, green for tokio.
     pub fn colour(self) -> (u8, u8, u8) {
         match self {
-            Target::Model(IoMode::Blocking) => (214, 39, 40),
-            Target::Model(IoMode::NonBlocking) => (31, 119, 180),
-            Target::Model(IoMode::Completion) => (255, 127, 14),
+            Target::Model(m) => looks(m).colour,
             Target::Raw => (127, 127, 127),
             Target::Tokio => (44, 160, 44),
         }
     }
+}
+
+/// How the report draws a model: its word in Spanish and its colour.
+struct Looks {
+    /// The model's registry name.
+    model: &'static str,
+    /// Its name in Spanish: the glossary's word (docs/glosario.md).
+    es: &'static str,
+    /// Its colour in every chart, as RGB.
+    colour: (u8, u8, u8),
+}
+
+/// Every model's looks, keyed by its name in the registry; a test fails
+/// when a model of the registry has none.
+const LOOKS: &[Looks] = &[
+    Looks {
+        model: "blocking",
+        es: "bloqueante",
+        colour: (214, 39, 40),
+    },
+    Looks {
+        model: "nonblocking",
+        es: "no bloqueante",
+        colour: (31, 119, 180),
+    },
+    Looks {
+        model: "completion",
+        es: "finalización",
+        colour: (255, 127, 14),
+    },
+];
+
+/// A model's looks; black and its own name where [`LOOKS`] has none (a
+/// test keeps that from shipping).
+fn looks(m: IoMode) -> &'static Looks {
+    const NONE: Looks = Looks {
+        model: "",
+        es: "",
+        colour: (0, 0, 0),
+    };
+    LOOKS.iter().find(|l| l.model == m.name()).unwrap_or(&NONE)
 }
 
 /// In JSON a server is its name (`"nonblocking"`, `"raw"`).
@@ -297,6 +333,26 @@ impl RunMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_model_of_the_registry_has_a_spanish_name_and_a_colour_of_its_own() {
+        let mut colours = Vec::new();
+        for m in IoMode::ALL {
+            let l = looks(m);
+            assert_eq!(l.model, m.name(), "{m} has no looks in LOOKS");
+            assert!(!l.es.is_empty(), "{m}: no Spanish name");
+            colours.push(l.colour);
+        }
+        colours.extend([Target::Raw.colour(), Target::Tokio.colour()]);
+        let mut unique = colours.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            colours.len(),
+            "two servers share a colour: {colours:?}"
+        );
+    }
 
     #[test]
     fn every_server_travels_in_json_as_its_name_and_keeps_table_order() {

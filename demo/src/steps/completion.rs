@@ -82,8 +82,8 @@ pub fn readiness_against_completion(ctx: &Ctx) -> anyhow::Result<Step> {
         lang.fill("v.n_times", &[("n", &CONNECTIONS), ("k", &trips)]),
     );
     for (mode, key) in [
-        (IoMode::NonBlocking, "readiness_server"),
-        (IoMode::Completion, "completion_server"),
+        (IoMode::NON_BLOCKING, "readiness_server"),
+        (IoMode::COMPLETION, "completion_server"),
     ] {
         if let Err(why) = mode.check_available() {
             s.observe(key, lang.fill("v.not_here", &[("why", &why)]));

@@ -105,13 +105,13 @@ pub fn one_thread_two_clients(ctx: &Ctx) -> anyhow::Result<Step> {
     let text = lang.fill("v.b_after", &[("time", &millis(r.b_waits))]);
     note_race(&mut s, "b_one_thread", &r, text);
 
-    let looped = server(IoMode::NonBlocking, Service::Message)?;
+    let looped = server(IoMode::NON_BLOCKING, Service::Message)?;
     let r = race(looped.local_addr(), hold)?;
     looped.shutdown(Duration::from_secs(1));
     let text = lang.fill("v.b_after", &[("time", &millis(r.b_waits))]);
     note_race(&mut s, "b_loop", &r, text);
 
-    let threaded = server(IoMode::Blocking, Service::Message)?;
+    let threaded = server(IoMode::BLOCKING, Service::Message)?;
     let r = race(threaded.local_addr(), hold)?;
     // One thread accepting, one per client: both clients were connected.
     let threads = 1 + threaded.stats().accepted;
