@@ -1,9 +1,5 @@
 //! The `sockmodes` command's forms, run as a user runs them: the built binary,
 //! servers on port 0.
-//!
-//! Why one file over 400 lines: each test runs the built binary as a user
-//! does, one form of the command each; they share `tests/util/cli.rs`, and
-//! splitting them by form would only spread one table of forms over files.
 
 use std::io::Read;
 use std::process::Output;

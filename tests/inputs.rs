@@ -7,10 +7,6 @@
 //! that got past the checks would end in ConnectionRefusedError (exit 1)
 //! instead; servers are pointed at an address already in use, so one that
 //! got past would end in "already in use" (exit 1), never run on.
-//!
-//! Why one file over 400 lines: one table of impossible inputs per command,
-//! each with the line and exit status it must give; splitting by command
-//! would separate rules that must read alike.
 
 use std::net::TcpListener;
 use std::path::Path;
