@@ -299,13 +299,13 @@ fn the_spanish_text_follows_the_glossary() {
     breaches.extend(glossary::words("docs/guia.md", &guia.prose));
     breaches.extend(glossary::numbers("docs/guia.md", &guia.prose));
     breaches.extend(glossary::quotes("docs/guia.md", &guia.prose, false));
-    let es_rs: String = read("src/demo/text/es.rs")
+    let es_rs: String = read("demo/src/text/es.rs")
         .lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
         .join("\n");
-    breaches.extend(glossary::words("src/demo/text/es.rs", &es_rs));
-    breaches.extend(glossary::quotes("src/demo/text/es.rs", &es_rs, true));
+    breaches.extend(glossary::words("demo/src/text/es.rs", &es_rs));
+    breaches.extend(glossary::quotes("demo/src/text/es.rs", &es_rs, true));
     // The lab's scripts: their comments and messages are Spanish too.
     for entry in std::fs::read_dir(root().join("lab")).expect("lab/") {
         let path = entry.expect("an entry").path();

@@ -1,6 +1,6 @@
 //! The two load engines count alike: for each quirky server, every engine
 //! in the registry (`IoMode::CLIENTS`) reports the same endings, errors and
-//! messages (`src/load/account.rs` defines them once).
+//! messages (`loadgen/src/account/` defines them once).
 //!
 //! The quirks: a server that never closes after the client's half-close, a
 //! server stopped mid-run, a sink that never reads, connections over the

@@ -26,7 +26,7 @@
 //! the kernel ran short meanwhile (from this or any other process).
 //!
 //! The drain after the window lasts twice the ramp when that is longer
-//! than 5 s (`src/load/start.rs`, `RAMP_GRACE`): the round of 16 MiB
+//! than 5 s (`loadgen/src/start.rs`, `RAMP_GRACE`): the round of 16 MiB
 //! frames in flight at the window's end is as much work as the ramp.
 
 mod util;

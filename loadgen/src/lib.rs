@@ -1,4 +1,4 @@
-//! The load generator: many connections of either client mode against any
+//! The load generator: many connections of any model's client against any
 //! server, for a fixed time, reporting throughput and latency percentiles.
 //!
 //! - Closed loop (default): each connection sends its next frame when the

@@ -1,7 +1,7 @@
 //! `sockmodes load`: its options, declared with their `--help` text and
 //! turned into a `LoadConfig`, the progress bar, and the report printed as
 //! JSON or as a table (`load/table.rs`). The bounds live in `bounds.rs` and
-//! the run in `src/load/`.
+//! the run in `loadgen/src/`.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;

@@ -49,8 +49,8 @@ pub(crate) mod names {
 }
 
 /// Implements [`Connections`] for a model's many-connection client by its
-/// own calls of the same names. Invoked where each model's crate is named
-/// (`src/either.rs`), so a new model's client joins the engine from there.
+/// own calls of the same names. Invoked where each engine is picked
+/// (`engines.rs`), so a new model's client joins the engine there.
 /// (The `const _` block holds the imports, as serde's derives do.)
 macro_rules! connections {
     ($driver:ty) => {
