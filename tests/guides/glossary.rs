@@ -235,7 +235,7 @@ fn english_tick(word: &str) -> bool {
     let number = |s: &str| {
         let mut parts = s.splitn(2, [',', '.']);
         let whole = parts.next().unwrap_or("");
-        digits(whole) && parts.next().map_or(true, digits)
+        digits(whole) && parts.all(digits)
     };
     if let Some(stem) = word.strip_suffix(['k', 'K', 'M', 'G']) {
         if number(stem) {
