@@ -2,12 +2,14 @@
 //! message by connections, idle memory beside the bare-thread yardstick,
 //! and the cross-check's servers by client engine and placement.
 
+use super::draw::colour;
 use super::draw::{bar_chart, Bar, Bars};
 use super::labels::{self, filled, label};
-use super::{colour, Lang};
 use crate::crosscheck::{cells_of, Cell};
 use crate::driver::Driver;
-use crate::report::{CaseResult, Group, Metric, Report};
+use crate::report::cases::{CaseResult, Group, Metric};
+use crate::report::lang::Lang;
+use crate::report::run::Report;
 use crate::sweep::Point;
 use crate::target::Target;
 

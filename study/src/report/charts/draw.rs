@@ -13,6 +13,13 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::report::lang::Lang;
+use crate::target::Target;
+
+/// A server's colour, as plotters takes it.
+pub fn colour(t: Target) -> RGBColor {
+    let (r, g, b) = t.colour();
+    RGBColor(r, g, b)
+}
 
 /// Every chart's size in pixels.
 pub const SIZE: (u32, u32) = (600, 380);

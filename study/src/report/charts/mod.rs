@@ -14,20 +14,13 @@ mod draw;
 mod labels;
 mod spectrum;
 
-use plotters::prelude::*;
-
 use super::lang::Lang;
-use super::Report;
+use super::run::Report;
 use crate::stats::Spread;
 use crate::sweep::Point;
 use crate::target::Target;
-use draw::{lines, Axis, Series};
+use draw::{colour, lines, Axis, Series};
 use labels::{filled, label};
-
-fn colour(t: Target) -> RGBColor {
-    let (r, g, b) = t.colour();
-    RGBColor(r, g, b)
-}
 
 /// (file stem, SVG text) for every chart with data, in `lang`.
 pub fn all(r: &Report, lang: Lang) -> Vec<(String, String)> {
