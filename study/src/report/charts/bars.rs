@@ -15,7 +15,7 @@ use crate::target::Target;
 
 /// The criterion groups: round trips by payload, and throughput.
 pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
-    let criterion = Report::placement_name(&r.criterion_placement);
+    let criterion = &labels::placement(Report::placement_name(&r.criterion_placement), lang);
     let mut out = Vec::new();
     for (group, title, unit) in [
         (Group::Latency, "latency.title", "latency.unit"),

@@ -1,8 +1,9 @@
 //! Every word the charts draw, in English and Spanish: one table, as
 //! `src/demo/text/` is for the demo. The Spanish follows docs/glosario.md
-//! (decimal commas, «lazo cerrado», «carga útil», «hilos vacíos»); the
+//! (decimal commas, «lazo cerrado», «carga útil», «hilos vacíos»). The
 //! names of command-line values (`split`, `unpinned`, the engines of
-//! `--mode`) stay as the user types them.
+//! `--mode`) stay as the user types them where a chart labels a bar with
+//! them; a caption's placement is said in words («núcleos separados»).
 
 use crate::report::lang::{number, Lang};
 use crate::target::Target;
@@ -66,6 +67,11 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Mensajes/s del servidor por motor de cliente/colocación, {n} conexiones",
     ),
     ("memory.idle", "{n} idle", "{n} inactivas"),
+    // A caption's placement: the command-line value in English; in
+    // Spanish what it means, since a caption is read, not typed.
+    ("placement.split", "split", "núcleos separados"),
+    ("placement.same-core", "same-core", "mismo núcleo"),
+    ("placement.unpinned", "unpinned", "sin fijar"),
     ("memory.bare", "{n} bare threads", "{n} hilos vacíos"),
     (
         "memory.title",
@@ -129,6 +135,15 @@ pub fn filled(key: &str, lang: Lang, n: usize, placement: &str) -> String {
         .replace("{placement}", placement)
 }
 
+/// How a caption names the placement `name` (`split`, `same-core`,
+/// `unpinned`); a name the table lacks as it is.
+pub fn placement(name: &str, lang: Lang) -> String {
+    LABELS
+        .iter()
+        .find(|(k, _, _)| k.strip_prefix("placement.") == Some(name))
+        .map_or_else(|| name.to_string(), |row| pick(row, lang))
+}
+
 /// How a chart's legend names a server.
 pub fn server(t: Target, lang: Lang) -> String {
     t.label(lang).into()
@@ -167,5 +182,8 @@ mod tests {
             "sumidero, tramas de 1 MiB"
         );
         assert_eq!(case("something new", Lang::Es), "something new");
+        assert_eq!(placement("split", Lang::Es), "núcleos separados");
+        assert_eq!(placement("same-core", Lang::Es), "mismo núcleo");
+        assert_eq!(placement("split", Lang::En), "split");
     }
 }

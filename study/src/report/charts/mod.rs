@@ -40,7 +40,7 @@ fn sweep(r: &Report, lang: Lang) -> Vec<(String, String)> {
     if study.sweep.is_empty() {
         return Vec::new();
     }
-    let placement = Report::placement_name(&r.sweep_placement);
+    let placement = &labels::placement(Report::placement_name(&r.sweep_placement), lang);
     let caption = |what: &str| {
         label("by.connections", lang)
             .replace("{what}", &label(what, lang))
@@ -94,7 +94,7 @@ fn load(r: &Report, lang: Lang) -> Vec<(String, String)> {
     if study.load_steps.is_empty() {
         return Vec::new();
     }
-    let placement = Report::placement_name(&r.sweep_placement);
+    let placement = &labels::placement(Report::placement_name(&r.sweep_placement), lang);
     let n = study.plan.load_connections;
     let hockey = lines(
         &filled("hockey.title", lang, n, placement),
