@@ -6,7 +6,7 @@
 //! code (a change to the analysis, applied to an old run), read its
 //! [`Measured`] part and make a report of it.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::analysis::Analysis;
 use super::study::Study;
@@ -14,9 +14,19 @@ use crate::affinity::Placement;
 use crate::machine::Machine;
 use crate::target::RunMode;
 
+/// The version of report.json's fields. Bump it with any change to the
+/// set of fields a report writes (`run.rs`'s test compares that set with
+/// the list kept for this version, `study/tests/report_schema/vN.txt`), so
+/// that a script reading report.json can tell which fields to expect.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// Everything one report shows, for the Markdown, HTML and JSON writers.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
+    /// [`SCHEMA_VERSION`]: a report of another version does not read as a
+    /// `Report` (its [`Measured`] part does).
+    #[serde(deserialize_with = "this_version")]
+    pub schema_version: u32,
     pub mode: RunMode,
     pub machine: Machine,
     /// Placement of the criterion groups (latency, throughput).
@@ -39,6 +49,18 @@ pub struct Measured {
     pub study: Study,
 }
 
+/// Reads `schema_version`, refusing any but this code's.
+fn this_version<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v != SCHEMA_VERSION {
+        return Err(serde::de::Error::custom(format!(
+            "report.json schema_version {v}, this code reads {SCHEMA_VERSION}: judge its \
+             measurements again (the render example, or publish::reanalyse)"
+        )));
+    }
+    Ok(v)
+}
+
 impl From<Measured> for Report {
     fn from(m: Measured) -> Report {
         let mut r = Report::new(m.study, m.machine);
@@ -54,6 +76,7 @@ impl Report {
     /// placements: its analysis computed here.
     pub fn new(study: Study, machine: Machine) -> Report {
         Report {
+            schema_version: SCHEMA_VERSION,
             mode: study.plan.run_mode,
             machine,
             criterion_placement: Placement::for_criterion().describe(),
@@ -128,5 +151,72 @@ mod tests {
         let measured: Measured = serde_json::from_value(json).unwrap();
         let back = Report::from(measured);
         assert_eq!(Report::placement_name(&back.sweep_placement), "unpinned");
+    }
+
+    /// Every field path of `v`: `a.b`, `a[].c`; a map of servers' values
+    /// (`values`) by `*`, so a new server is no new field.
+    fn paths(v: &serde_json::Value, at: &str, out: &mut std::collections::BTreeSet<String>) {
+        out.insert(at.to_string());
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    let key = if at.ends_with(".values") { "*" } else { k };
+                    let next = if at.is_empty() {
+                        key.to_string()
+                    } else {
+                        format!("{at}.{key}")
+                    };
+                    paths(x, &next, out);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| paths(x, &format!("{at}[]"), out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_json_fields_are_the_ones_listed_for_this_schema_version() {
+        let mut found = std::collections::BTreeSet::new();
+        let quick = fixture::report();
+        let mut study = quick.study.clone();
+        study.plan.run_mode = RunMode::Test;
+        for r in [quick, fixture::report_of(study)] {
+            assert_eq!(r.schema_version, SCHEMA_VERSION);
+            paths(&serde_json::to_value(&r).unwrap(), "", &mut found);
+        }
+        let found: Vec<String> = found.into_iter().filter(|p| !p.is_empty()).collect();
+        let list = format!(
+            "{}/tests/report_schema/v{SCHEMA_VERSION}.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let listed = std::fs::read_to_string(&list).unwrap_or_default();
+        let listed: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+        assert!(
+            found == listed,
+            "report.json's fields differ from {list}: bump SCHEMA_VERSION and list the new set \
+             there.\nadded: {:?}\nremoved: {:?}",
+            found
+                .iter()
+                .filter(|p| !listed.contains(&p.as_str()))
+                .collect::<Vec<_>>(),
+            listed
+                .iter()
+                .filter(|p| !found.contains(&p.to_string()))
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    #[test]
+    fn a_report_of_another_schema_version_reads_only_as_measurements() {
+        let r = fixture::report();
+        let mut json = serde_json::to_value(&r).unwrap();
+        json["schema_version"] = (SCHEMA_VERSION + 1).into();
+        let err = serde_json::from_value::<Report>(json.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("judge its measurements again"),
+            "{err}"
+        );
+        let measured: Measured = serde_json::from_value(json).unwrap();
+        assert_eq!(Report::from(measured), r);
     }
 }
