@@ -3,7 +3,7 @@
 //! (decimal commas, «lazo cerrado», «carga útil», «hilos vacíos»). The
 //! names of command-line values (`split`, `unpinned`, the engines of
 //! `--mode`) stay as the user types them where a chart labels a bar with
-//! them; a caption's placement is said in words («núcleos separados»).
+//! them; a caption's placement is said in words («núcleos de CPU distintos»).
 
 use crate::report::lang::{number, Lang};
 use crate::target::Target;
@@ -44,7 +44,9 @@ const LABELS: &[(&str, &str, &str)] = &[
     (
         "sweep.switches",
         "Server context switches per message",
-        "Cambios de contexto del servidor por mensaje",
+        // Shorter than the English, so that the caption with its
+        // placement («núcleos de CPU distintos») fits the chart's width.
+        "Cambios de contexto por mensaje",
     ),
     (
         "switches.log",
@@ -68,10 +70,12 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
     ("memory.idle", "{n} idle", "{n} inactivas"),
     // A caption's placement: the command-line value in English; in
-    // Spanish what it means, since a caption is read, not typed.
-    ("placement.split", "split", "núcleos separados"),
-    ("placement.same-core", "same-core", "mismo núcleo"),
-    ("placement.unpinned", "unpinned", "sin fijar"),
+    // Spanish what it means, in the guide's words (docs/guia.md says
+    // «núcleos de CPU distintos (`split`)»), since a caption is read, not
+    // typed.
+    ("placement.split", "split", "núcleos de CPU distintos"),
+    ("placement.same-core", "same-core", "mismo núcleo de CPU"),
+    ("placement.unpinned", "unpinned", "sin fijar núcleos de CPU"),
     ("memory.bare", "{n} bare threads", "{n} hilos vacíos"),
     (
         "memory.title",
@@ -182,8 +186,8 @@ mod tests {
             "sumidero, tramas de 1 MiB"
         );
         assert_eq!(case("something new", Lang::Es), "something new");
-        assert_eq!(placement("split", Lang::Es), "núcleos separados");
-        assert_eq!(placement("same-core", Lang::Es), "mismo núcleo");
+        assert_eq!(placement("split", Lang::Es), "núcleos de CPU distintos");
+        assert_eq!(placement("same-core", Lang::Es), "mismo núcleo de CPU");
         assert_eq!(placement("split", Lang::En), "split");
     }
 }
