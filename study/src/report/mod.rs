@@ -33,7 +33,7 @@ pub mod costs;
 mod criterion;
 pub mod cross;
 pub mod findings;
-pub mod forms;
+mod forms;
 mod html;
 pub mod lang;
 mod markdown;
