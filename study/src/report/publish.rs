@@ -8,7 +8,8 @@
 //! the measurements again with this version of the report code (the JSON
 //! keeps every window) and writes the JSON back with that analysis, so a
 //! change to the analysis reaches the JSON and every page at once; the
-//! pages are rendered from the analysis alone ([`pages`]).
+//! pages are rendered from the run as it stands, judging nothing again
+//! ([`pages`]).
 //!
 //! - docs/benchmarks/report.json itself: the measurements and their
 //!   analysis;
