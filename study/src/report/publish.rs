@@ -16,9 +16,10 @@
 //! - docs/benchmarks.md: the report's machine line, banner, findings and
 //!   tables (region `report`), and the charts in docs/benchmarks/, each
 //!   also in Spanish (`NAME-es.svg`, for docs/guia.md);
-//! - README.md: the sweep table (region `sweep-table`), the service-work
-//!   table (region `service-table`) and where the run's time went (region
-//!   `run-time`);
+//! - README.md: the answer at every count (region `answer`);
+//! - docs/bench.md: the full sweep table (region `sweep-table`), the
+//!   service-work table (region `service-table`) and where the run's time
+//!   went (region `run-time`);
 //! - docs/guide.md and docs/guia.md: the "which mode when" table (region
 //!   `figures`) and the service-work table (region `service`), in each
 //!   guide's language and number format.
@@ -32,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use super::charts;
 use super::markdown;
-pub use super::publish_tables::{guide_table, number, page_table, readme_table, Lang};
+pub use super::publish_tables::{answer_table, guide_table, number, page_table, sweep_table, Lang};
 use super::run::{Measured, Report};
 use super::study::time_account;
 
@@ -106,13 +107,14 @@ pub fn splice(text: &str, name: &str, body: &str) -> Result<String, String> {
 pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
     vec![
         ("docs/benchmarks.md", "report", markdown::body(r)),
-        ("README.md", "sweep-table", readme_table(r)),
+        ("README.md", "answer", answer_table(r)),
+        ("docs/bench.md", "sweep-table", sweep_table(r)),
         (
-            "README.md",
+            "docs/bench.md",
             "run-time",
             time_account(&r.study).unwrap_or_default(),
         ),
-        ("README.md", "service-table", page_table(r, Lang::En)),
+        ("docs/bench.md", "service-table", page_table(r, Lang::En)),
         ("docs/guide.md", "figures", guide_table(r, Lang::En)),
         ("docs/guia.md", "figures", guide_table(r, Lang::Es)),
         ("docs/guide.md", "service", page_table(r, Lang::En)),

@@ -1,5 +1,5 @@
-//! The tables the README and the guides show of the published run
-//! (`publish.rs` puts them between their markers): the sweep, "which mode
+//! The tables the README and the pages show of the published run
+//! (`publish.rs` puts them between their markers): the answer, the sweep, "which mode
 //! when" and the service work, each from the run's measurements and its
 //! analysis, and numbers as each language writes them: English "47,528"
 //! and "0.81"; Spanish, following docs/glosario.md, "47 528" (a no-break
@@ -31,10 +31,79 @@ fn of(sweep: &[Point], t: Target, n: usize, f: impl Fn(&Point) -> Option<String>
     find(sweep, t, n).and_then(f).unwrap_or_else(|| "-".into())
 }
 
-/// The README's sweep table: messages/s of every studied server at every
-/// count, the verdicts between neighbouring models (the cross-check's where
-/// it measured), and p99, system calls, threads and memory per model.
-pub fn readme_table(r: &Report) -> String {
+/// The README's answer: at every count of the sweep, each studied
+/// server's messages/s (median) and, for each compared pair, who carried
+/// more beyond noise and by how much, or why there is no verdict.
+pub fn answer_table(r: &Report) -> String {
+    let sweep = &r.study.sweep;
+    let studied: Vec<Target> = Target::every_studied()
+        .into_iter()
+        .filter(|&t| sweep.iter().any(|p| p.target == t))
+        .collect();
+    let pairs: Vec<Pair> = analysis::neighbours(&r.study);
+    let verdicts: Vec<&[CountVerdict]> = pairs.iter().map(|&p| r.analysis.verdicts(p)).collect();
+    let mut head: Vec<String> = vec!["connections".into()];
+    head.extend(studied.iter().map(|t| format!("{} msg/s", t.name())));
+    head.extend(
+        pairs
+            .iter()
+            .map(|p| format!("{} vs {}", p.a.name(), p.b.name())),
+    );
+    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
+    counts.dedup();
+    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+    let mut no_evidence = false;
+    for n in counts {
+        let mut row = vec![number(n as f64, 0, Lang::En)];
+        for &t in &studied {
+            row.push(of(sweep, t, n, |p| {
+                Some(number(p.msgs()?.median, 0, Lang::En))
+            }));
+        }
+        for (&p, vs) in pairs.iter().zip(&verdicts) {
+            let cell = vs
+                .iter()
+                .find(|v| v.connections == n)
+                .map_or("-".into(), |v| {
+                    no_evidence |= v.unchecked();
+                    short_verdict(p, v)
+                });
+            row.push(cell);
+        }
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    if no_evidence {
+        out.push_str(
+            "\nNo verdict: the cross-check had no cell with evidence in some placement \
+             (the client saturated, or too few windows).\n",
+        );
+    }
+    out
+}
+
+/// A verdict in a few words: who was ahead and by how much, or why none.
+fn short_verdict(p: Pair, v: &CountVerdict) -> String {
+    use super::cross::Outcome;
+    use crate::stats::{ratio, Verdict};
+    let verdict = match &v.checked {
+        Some(Outcome::Holds(verdict)) => *verdict,
+        Some(Outcome::DependsOnClient(_)) => return "depends on the client".into(),
+        Some(Outcome::NoEvidence) => return "no verdict".into(),
+        None => v.verdict,
+    };
+    let (winner, times) = match verdict {
+        Verdict::Higher => (p.a, ratio(&v.a, &v.b).median),
+        Verdict::Lower => (p.b, ratio(&v.b, &v.a).median),
+        Verdict::NoDifference => return "no difference beyond noise".into(),
+    };
+    format!("{} ahead, {}x", winner.name(), number(times, 2, Lang::En))
+}
+
+/// The full sweep table (docs/bench.md): messages/s of every studied server
+/// at every count, the verdicts between neighbouring models (the
+/// cross-check's where it measured), and p99, system calls, threads and
+/// memory per model.
+pub fn sweep_table(r: &Report) -> String {
     let sweep = &r.study.sweep;
     let models: Vec<Target> = Target::every_model()
         .into_iter()
@@ -422,11 +491,17 @@ mod tests {
         assert!(en.contains("1,000 connections"), "{en}");
         assert!(es.contains("1000 conexiones"), "{es}");
         assert!(es.contains("10\u{a0}000 conexiones inactivas"), "{es}");
-        let readme = readme_table(&r);
+        let readme = sweep_table(&r);
         assert!(readme.contains("| 100 |"), "{readme}");
         assert!(
             readme.contains("nonblocking ahead with every unsaturated client"),
             "{readme}"
         );
+        let answer = answer_table(&r);
+        assert!(
+            answer.contains("| 10 |") && answer.contains("| 10,000 |"),
+            "{answer}"
+        );
+        assert!(answer.contains("nonblocking ahead, "), "{answer}");
     }
 }
