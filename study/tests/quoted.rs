@@ -715,12 +715,12 @@ fn figure(r: &Report, key: &str) -> Option<f64> {
                 .find(|c| c.work.to_string() == *work)?;
             let f = case.figures.iter().find(|f| {
                 f.who.target == target(t)
-                    && match (*runs, f.who.concurrency) {
-                        ("inline", Concurrency::Inline(_)) => true,
-                        ("pool", Concurrency::Pool(_)) => true,
-                        ("perconn", Concurrency::PerConnection) => true,
-                        _ => false,
-                    }
+                    && matches!(
+                        (*runs, f.who.concurrency),
+                        ("inline", Concurrency::Inline(_))
+                            | ("pool", Concurrency::Pool(_))
+                            | ("perconn", Concurrency::PerConnection)
+                    )
             })?;
             match *what {
                 "msgs" => Some(f.msgs.median),

@@ -192,7 +192,7 @@ mod tests {
         let back = reread(&text).unwrap();
         assert_eq!(back.analysis.findings, r.analysis.findings);
         let regions = regions(&back);
-        assert_eq!(regions.len(), 8);
+        assert_eq!(regions.len(), 9);
         for (page, name, body) in regions {
             assert!(!body.trim().is_empty(), "{page} {name}");
         }

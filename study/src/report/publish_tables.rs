@@ -502,6 +502,7 @@ mod tests {
             answer.contains("| 10 |") && answer.contains("| 10,000 |"),
             "{answer}"
         );
-        assert!(answer.contains("nonblocking ahead, "), "{answer}");
+        assert!(answer.contains("| nonblocking ahead, 1.73x |"), "{answer}");
+        assert!(answer.contains("| depends on the client |"), "{answer}");
     }
 }
