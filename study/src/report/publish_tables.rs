@@ -499,10 +499,11 @@ mod tests {
         );
         let answer = answer_table(&r);
         assert!(
-            answer.contains("| 10 |") && answer.contains("| 10,000 |"),
+            answer.contains("| 10 |") && answer.contains("| 1,000 |"),
             "{answer}"
         );
         assert!(answer.contains("| nonblocking ahead, 1.73x |"), "{answer}");
+        assert!(answer.contains("| depends on the client |"), "{answer}");
         assert!(answer.contains("| depends on the client |"), "{answer}");
     }
 }
