@@ -137,7 +137,7 @@ pub fn sweep_table(r: &Report) -> String {
     });
     let mut out = format!(
         "From a {} run on the project's machine ({}{took}), medians of {} windows with their range; the whole \
-         report, with its findings and charts, is [docs/benchmarks.md](docs/benchmarks.md):\n\n",
+         report, with its findings and charts, is [benchmarks.md](benchmarks.md):\n\n",
         r.mode.name(),
         r.machine.one_line(),
         r.study.plan.repeats
