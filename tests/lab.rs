@@ -174,7 +174,7 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
 
         let out = Command::new(py)
             .arg(lab("cliente_lento.py"))
-            .args([&port, "0.01", "byte a byte"])
+            .args([&port, "byte a byte", "--pausa", "0.01"])
             .output()
             .unwrap();
         ok(out, "cliente_lento.py");
