@@ -75,8 +75,6 @@ def servidor(host="127.0.0.1", puerto=5050):
                     aceptar(clave.fileobj)
                 else:
                     leer(clave.fileobj, clave.data)
-    except KeyboardInterrupt:
-        print("Servidor detenido", flush=True)
     finally:
         sel.close()
         s.close()
@@ -91,4 +89,7 @@ if __name__ == "__main__":
     args = opciones.parse_args()
     if not 0 < args.puerto < 65536:
         opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
-    servidor(puerto=args.puerto)
+    try:
+        servidor(puerto=args.puerto)
+    except KeyboardInterrupt:                    # Ctrl+C, también nada más arrancar
+        print("Servidor detenido", flush=True)
