@@ -466,7 +466,10 @@ const SCRIPTS: [(&str, &[&str]); 9] = [
     ("servidor.py", &["5050"]),
     ("servidor_hilos.py", &["5050"]),
     ("servidor_selectors.py", &["5050"]),
-    ("servidor_asyncio.py", &["5050", "--bloquea", "--hilo", "--segundos"]),
+    (
+        "servidor_asyncio.py",
+        &["5050", "--bloquea", "--hilo", "--segundos"],
+    ),
     ("cliente.py", &["5050", "Hola, servidor!"]),
     ("cliente_lento.py", &["5050", "--pausa", "por defecto, 1:"]),
     ("cliente_no_bloqueante.py", &["5050"]),
@@ -492,7 +495,10 @@ fn every_lab_script_explains_itself_with_help_and_names_its_default_port() {
         let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(help.starts_with("usage:"), "{script}: {help}");
         for word in says {
-            assert!(help.contains(word), "{script} --help lacks {word:?}: {help}");
+            assert!(
+                help.contains(word),
+                "{script} --help lacks {word:?}: {help}"
+            );
         }
         let out = Command::new(py)
             .arg(lab(script))
@@ -533,7 +539,9 @@ fn the_non_blocking_connect_shows_einprogress_then_learns_the_outcome_from_so_er
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{said}");
     assert!(
-        said.contains("connect() lanzó BlockingIOError: errno 115 (EINPROGRESS: Operation now in progress)"),
+        said.contains(
+            "connect() lanzó BlockingIOError: errno 115 (EINPROGRESS: Operation now in progress)"
+        ),
         "{said}"
     );
     assert!(
@@ -555,7 +563,10 @@ fn the_non_blocking_connect_shows_einprogress_then_learns_the_outcome_from_so_er
     let said = ok(out, "conectar_no_bloqueante.py");
     assert!(said.contains("errno 115 (EINPROGRESS"), "{said}");
     assert!(said.contains("SO_ERROR = 0 (conectado)"), "{said}");
-    assert!(said.contains("Mensaje enviado al servidor: sin esperar"), "{said}");
+    assert!(
+        said.contains("Mensaje enviado al servidor: sin esperar"),
+        "{said}"
+    );
     srv.expect_line("Mensaje recibido: sin esperar");
 }
 
@@ -583,6 +594,12 @@ fn nagle_py_listens_on_the_port_it_is_given() {
         .output()
         .unwrap();
     let said = ok(out, "nagle.py");
-    assert!(said.contains("con Nagle (TCP_NODELAY=0): mediana "), "{said}");
-    assert!(said.contains("sin Nagle (TCP_NODELAY=1): mediana "), "{said}");
+    assert!(
+        said.contains("con Nagle (TCP_NODELAY=0): mediana "),
+        "{said}"
+    );
+    assert!(
+        said.contains("sin Nagle (TCP_NODELAY=1): mediana "),
+        "{said}"
+    );
 }

@@ -190,7 +190,11 @@ fn table(notes: &str, name: &str) -> Vec<Row> {
         .skip_while(|l| !(l.starts_with("### ") && l.contains(&heading)))
         .skip(1)
         .skip_while(|l| !l.starts_with('|'));
-    let header = cells(lines.next().unwrap_or_else(|| panic!("{file}: no table for {heading}")));
+    let header = cells(
+        lines
+            .next()
+            .unwrap_or_else(|| panic!("{file}: no table for {heading}")),
+    );
     let col = |names: &[&str]| {
         header
             .iter()
@@ -296,7 +300,11 @@ fn the_client_closes_first_and_the_refusal_is_one_syn_and_one_rst() {
             .filter(|g| g.flags.contains("FIN"))
             .map(|g| g.from_client)
             .collect();
-        assert_eq!(fins, [true, false], "{name}: the client's FIN, then the server's");
+        assert_eq!(
+            fins,
+            [true, false],
+            "{name}: the client's FIN, then the server's"
+        );
     }
     let refusal: Vec<(bool, String)> = segments("rechazo", &[])
         .into_iter()
@@ -321,7 +329,11 @@ fn on_port_8080_the_http_dissector_would_hide_the_message_as_the_sheets_say() {
         "{}",
         message.info
     );
-    assert!(!message.protocols.ends_with(":data"), "{}", message.protocols);
+    assert!(
+        !message.protocols.ends_with(":data"),
+        "{}",
+        message.protocols
+    );
     for sheet in ["docs/practica/hoja.md", "docs/practica/sheet.md"] {
         let text = read(sheet);
         assert!(
@@ -392,7 +404,11 @@ fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let zip = dir.join("sockmodes-practica.zip");
     let list = Command::new(py)
         .args([
@@ -412,7 +428,9 @@ fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_
         })
         .collect();
     assert_eq!(held, files_the_sheets_name());
-    assert!(!held.iter().any(|f| f.contains("notas") || f.contains("teacher")));
+    assert!(!held
+        .iter()
+        .any(|f| f.contains("notas") || f.contains("teacher")));
 
     // Unzipped, as a student does it, and run from there.
     let out = Command::new(py)
@@ -447,7 +465,8 @@ fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_
     );
     let rest: Vec<String> = said.lines().map(Result::unwrap).collect();
     assert!(
-        rest.iter().any(|l| l == "Mensaje recibido: Hola, servidor!"),
+        rest.iter()
+            .any(|l| l == "Mensaje recibido: Hola, servidor!"),
         "{rest:?}"
     );
     assert!(server.wait().unwrap().success());
@@ -457,7 +476,10 @@ fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_
     let refused = run(&["conectar_no_bloqueante.py"]).unwrap();
     assert!(!refused.status.success());
     let stdout = String::from_utf8_lossy(&refused.stdout);
-    assert!(stdout.contains("connect() lanzó BlockingIOError"), "{stdout}");
+    assert!(
+        stdout.contains("connect() lanzó BlockingIOError"),
+        "{stdout}"
+    );
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("ConnectionRefusedError"),
         "{refused:?}"
@@ -475,7 +497,8 @@ fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_
     assert!(connected.status.success(), "{connected:?}");
     let rest: Vec<String> = said.lines().map(Result::unwrap).collect();
     assert!(
-        rest.iter().any(|l| l == "Mensaje recibido: Hola, servidor!"),
+        rest.iter()
+            .any(|l| l == "Mensaje recibido: Hola, servidor!"),
         "{rest:?}"
     );
     server.wait().unwrap();
@@ -504,14 +527,15 @@ fn printed_lines(md: &str) -> usize {
     let starts_block = |l: &str| {
         l.starts_with('#')
             || l.starts_with("- ")
-            || l.split_once(". ").is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+            || l.split_once(". ")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
     };
     for line in md.lines() {
         let line = line.trim();
         if line.is_empty() {
             lines += 1;
             blocks.push(Vec::new());
-        } else if starts_block(line) || blocks.last().map_or(true, Vec::is_empty) {
+        } else if starts_block(line) || blocks.last().is_none_or(Vec::is_empty) {
             blocks.push(vec![line]);
         } else {
             blocks.last_mut().unwrap().push(line);
@@ -557,7 +581,10 @@ fn the_line_measure_counts_what_it_says() {
     assert_eq!(wrapped("a b", 3), 1);
     assert_eq!(wrapped("a b c", 3), 2);
     assert_eq!(wrapped(&"x".repeat(7), 3), 3);
-    assert_eq!(printed_lines("# T\n\npara one\nstill one\n\n- a\n- b\n"), 3 + 1 + 1 + 1 + 2);
+    assert_eq!(
+        printed_lines("# T\n\npara one\nstill one\n\n- a\n- b\n"),
+        3 + 1 + 1 + 1 + 2
+    );
     assert_eq!(printed_lines("## S\n"), 2);
 }
 
@@ -586,8 +613,16 @@ fn questions(text: &str, label: char, bold_dot: bool) -> Vec<u32> {
 #[test]
 fn every_question_on_the_sheets_has_a_solution_in_the_notes_and_no_answer_on_the_sheet() {
     for (sheet, notes, label) in [
-        ("docs/practica/hoja.md", "docs/practica/notas-profesor.md", 'P'),
-        ("docs/practica/sheet.md", "docs/practica/teacher-notes.md", 'Q'),
+        (
+            "docs/practica/hoja.md",
+            "docs/practica/notas-profesor.md",
+            'P',
+        ),
+        (
+            "docs/practica/sheet.md",
+            "docs/practica/teacher-notes.md",
+            'Q',
+        ),
     ] {
         let asked = questions(&read(sheet), label, false);
         let answered = questions(&read(notes), label, true);
