@@ -456,7 +456,10 @@ fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_
     let mut said = BufReader::new(server.stdout.take().unwrap());
     let mut line = String::new();
     said.read_line(&mut line).unwrap();
-    assert!(line.contains("escuchando en 127.0.0.1:5050"), "{line}");
+    assert!(
+        line.contains("escuchando en 127.0.0.1:5050"),
+        "servidor.py on its default port (is something else on 5050?): {line:?}"
+    );
     let client = run(&["cliente.py"]).unwrap();
     assert!(
         String::from_utf8_lossy(&client.stdout)
