@@ -141,6 +141,14 @@ fn segments(name: &str, extra: &[&str]) -> Vec<Segment> {
         .collect()
 }
 
+/// A capture as tshark's default dissectors read it: tshark takes seconds to
+/// start on a busy machine, so each capture is read once for all tests.
+fn decoded(name: &str) -> &'static [Segment] {
+    static READ: std::sync::OnceLock<Vec<(&str, Vec<Segment>)>> = std::sync::OnceLock::new();
+    let all = READ.get_or_init(|| CAPTURES.iter().map(|&c| (c, segments(c, &[]))).collect());
+    &all.iter().find(|(c, _)| *c == name).expect("a capture").1
+}
+
 /// Bytes as the notes' tables write them: printable ASCII as it is, the
 /// rest as `\xNN`.
 fn shown(bytes: &[u8]) -> String {
@@ -242,7 +250,7 @@ fn the_reference_captures_show_what_the_teacher_notes_tables_say() {
         return;
     }
     for name in CAPTURES {
-        let got = segments(name, &[]);
+        let got = decoded(name);
         for lang in ["es", "en"] {
             let want = table(lang, name);
             let file = notes_file(lang);
@@ -253,7 +261,7 @@ fn the_reference_captures_show_what_the_teacher_notes_tables_say() {
                 want.len(),
                 got.len()
             );
-            for (w, g) in want.iter().zip(&got) {
+            for (w, g) in want.iter().zip(got) {
                 let at = format!("{file}, {name}.pcapng, packet {}", g.number);
                 assert_eq!(w.number, g.number, "{at}");
                 assert_eq!(w.from_client, g.from_client, "{at}: direction");
@@ -279,10 +287,7 @@ fn the_reference_captures_show_what_the_teacher_notes_tables_say() {
     }
     // The práctica's message, as the seed sends it, in one segment.
     for name in ["hola", "cierre"] {
-        let data: Vec<_> = segments(name, &[])
-            .into_iter()
-            .filter(|g| g.len > 0)
-            .collect();
+        let data: Vec<_> = decoded(name).iter().filter(|g| g.len > 0).collect();
         assert_eq!(data.len(), 1, "{name}");
         assert_eq!(data[0].payload, b"Hola, servidor!", "{name}");
         assert!(data[0].from_client);
@@ -295,7 +300,7 @@ fn the_client_closes_first_and_the_refusal_is_one_syn_and_one_rst() {
         return;
     }
     for name in ["hola", "cierre", "nagle"] {
-        let fins: Vec<bool> = segments(name, &[])
+        let fins: Vec<bool> = decoded(name)
             .iter()
             .filter(|g| g.flags.contains("FIN"))
             .map(|g| g.from_client)
@@ -306,9 +311,9 @@ fn the_client_closes_first_and_the_refusal_is_one_syn_and_one_rst() {
             "{name}: the client's FIN, then the server's"
         );
     }
-    let refusal: Vec<(bool, String)> = segments("rechazo", &[])
-        .into_iter()
-        .map(|g| (g.from_client, g.flags))
+    let refusal: Vec<(bool, String)> = decoded("rechazo")
+        .iter()
+        .map(|g| (g.from_client, g.flags.clone()))
         .collect();
     assert_eq!(
         refusal,
