@@ -683,3 +683,36 @@ fn the_spanish_practica_follows_the_glossary() {
         breaches.join("\n")
     );
 }
+
+#[test]
+#[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
+fn the_scripts_are_written_in_the_python_the_sheets_ask_for() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the scripts' grammar was not checked");
+        return;
+    };
+    for sheet in ["docs/practica/hoja.md", "docs/practica/sheet.md"] {
+        assert!(read(sheet).contains("Python 3.8"), "{sheet}");
+    }
+    // ast's feature_version checks the grammar (no walrus, no match, no
+    // newer f-strings); the library calls the scripts make are 3.8's too
+    // (socket.create_server is the newest).
+    let scripts: Vec<String> = files_the_sheets_name()
+        .into_iter()
+        .filter(|f| f.ends_with(".py"))
+        .map(|f| root().join("lab").join(f).display().to_string())
+        .collect();
+    let out = Command::new(py)
+        .args([
+            "-c",
+            "import ast, sys\nfor f in sys.argv[1:]:\n    ast.parse(open(f, encoding='utf-8').read(), f, feature_version=(3, 8))",
+        ])
+        .args(&scripts)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
