@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sockmodes_blocking as blocking;
-use sockmodes_common::client::send_counted;
-use sockmodes_common::{
-    ClientDriver, ClientError, MessageHandler, MessageReceipt, Mode, Payload, RunningServer,
-    ServerConfig, Service, SinkSummary, SinkTally, SocketError, DEFAULT_MAX_FRAME,
-};
+use sockmodes_client::error::send_counted;
+use sockmodes_client::{ClientDriver, ClientError, MessageReceipt};
+use sockmodes_common::{Payload, Service, SinkSummary, SinkTally, DEFAULT_MAX_FRAME};
 use sockmodes_nonblocking as nonblocking;
+use sockmodes_python::{Mode, SocketError};
+use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
 
 use crate::load::{self, LoadConfig, LoadError, Outcome};
 pub use crate::model::IoMode;
@@ -48,7 +48,7 @@ pub fn start_server(
         IoMode::Completion => {
             let why = IoMode::Completion.check_available().unwrap_err();
             return Err(SocketError::on(
-                sockmodes_common::Op::Bind,
+                sockmodes_python::Op::Bind,
                 config.addr,
                 Mode::NonBlocking,
             )(std::io::Error::new(
@@ -171,7 +171,7 @@ impl Client {
             IoMode::Completion => {
                 let why = IoMode::Completion.check_available().unwrap_err();
                 return Err(ClientError::Socket(SocketError::on(
-                    sockmodes_common::Op::Connect,
+                    sockmodes_python::Op::Connect,
                     addr,
                     Mode::NonBlocking,
                 )(std::io::Error::new(

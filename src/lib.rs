@@ -21,4 +21,4 @@ pub mod load;
 pub mod model;
 
 pub use either::{start_server, Client, ClientSettings, IoMode, Server};
-pub use sockmodes_common::RunningServer;
+pub use sockmodes_serving::RunningServer;

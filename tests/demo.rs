@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use sockmodes::demo::{run, Ctx, Lang, Pace, Step, Style};
-use sockmodes_common::sys::code;
+use sockmodes_python::sys::code;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
 

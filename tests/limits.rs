@@ -9,8 +9,9 @@ mod util;
 use std::time::{Duration, Instant};
 
 use sockmodes::{Client, ClientSettings, IoMode};
-use sockmodes_common::{PyException, Service};
+use sockmodes_common::Service;
 use sockmodes_nonblocking::multi::{Event, MultiClient};
+use sockmodes_python::PyException;
 use util::{client, server};
 
 #[test]

@@ -18,9 +18,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes::IoMode;
-use sockmodes_common::config::LINGER_TIME;
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
+use sockmodes_serving::config::LINGER_TIME;
 use util::{server, wait_until};
 
 /// How a raw client's connection ended.

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use sockmodes::ceiling::{calibrate, Concurrency};
 use sockmodes::{IoMode, Server};
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{ServerConfig, Service, SinkSummary, Work, WorkKind};
+use sockmodes_common::{Service, SinkSummary, Work, WorkKind};
+use sockmodes_serving::ServerConfig;
 use util::{payload, reference_crc32, server, wait_until};
 
 /// `KIND:AMOUNT`, calibrated as the command does.

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use sockmodes::IoMode;
-use sockmodes_common::{ServerConfig, Service};
+use sockmodes_common::Service;
+use sockmodes_serving::ServerConfig;
 
 fn sockmodes() -> Command {
     Command::new(Path::new(env!("CARGO_BIN_EXE_sockmodes")))

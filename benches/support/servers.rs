@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sockmodes::{start_server, Server};
-use sockmodes_common::{MessageHandler, ServerConfig, Service};
+use sockmodes_common::Service;
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use sockmodes_study::affinity::Placement;
 pub use sockmodes_study::target::Target;

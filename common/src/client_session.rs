@@ -44,8 +44,8 @@
 use std::collections::VecDeque;
 
 use crate::buffer::ByteQueue;
-use crate::service::Service;
 use crate::frame::{header, FrameError, HEADER_LEN};
+use crate::service::Service;
 use crate::stream::FrameReader;
 use crate::summary::{SinkSummary, SinkTally, SummaryLenError, SUMMARY_LEN};
 

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use clap::Args;
 use sockmodes::{start_server, IoMode, Server};
-use sockmodes_common::config::{
+use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
+use sockmodes_python::show::visible;
+use sockmodes_serving::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
-use sockmodes_common::show::visible;
-use sockmodes_common::{ServerConfig, Service, DEFAULT_MAX_FRAME};
+use sockmodes_serving::ServerConfig;
 
 use super::bounds::{
     self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
@@ -143,7 +144,7 @@ fn worst_case(mode: IoMode, config: &ServerConfig, bound: &MemoryBound) -> Strin
         fixed += &format!(
             " + {} offload pool ({threads} x {workers} workers, queue {} each)",
             human_bytes(mode.offload_memory(config)),
-            sockmodes_common::offload::queue_capacity(workers)
+            sockmodes_serving::offload::queue_capacity(workers)
         );
     }
     format!(

@@ -6,7 +6,8 @@ use clap::Args;
 use sockmodes::ceiling::{calibrate, Ceiling, Concurrency};
 use sockmodes::IoMode;
 use sockmodes_common::work::human_duration;
-use sockmodes_common::{ServerConfig, Service, Work, WorkKind};
+use sockmodes_common::{Service, Work, WorkKind};
+use sockmodes_serving::ServerConfig;
 
 /// The options, as their own block of `sockmodes server`'s.
 #[derive(Debug, Args)]

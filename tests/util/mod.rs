@@ -10,7 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes::{start_server, Client, ClientSettings, IoMode, Server};
-use sockmodes_common::{MessageHandler, ServerConfig, Service};
+use sockmodes_common::Service;
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 /// Messages a server delivered, shared with the test.
 pub type Inbox = Arc<Mutex<Vec<Vec<u8>>>>;

@@ -2,7 +2,7 @@
 //! per figure, then the warnings (`--json` prints the same fields).
 
 use sockmodes::load::LoadReport;
-use sockmodes_common::show::count;
+use sockmodes_python::show::count;
 
 /// The report as the table a person reads: one line per figure, then
 /// the warnings.
