@@ -1,5 +1,5 @@
-//! sockmodes' OS layer: every system call the core (`sockmodes-common`)
-//! does not make. The core is sans-io and takes bytes, codes and limits as
+//! sockmodes' OS layer: every system call the socket-free crates
+//! (`sockmodes-common`, `-python`, `-serving`, `-client`) do not make. The core is sans-io and takes bytes, codes and limits as
 //! data; the drivers own the sockets and the waiting; what they ask of the
 //! system beyond reading and writing (socket options, limits, the threads
 //! and sleeps that run frames' work) is here, once, for all of them.

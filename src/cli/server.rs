@@ -161,7 +161,7 @@ fn worst_case(mode: IoMode, config: &ServerConfig, bound: &MemoryBound) -> Strin
 /// What service `message` does with each message: a client's bytes are
 /// shown, never obeyed: control characters (ESC, BEL, NUL, newlines)
 /// escaped as Python's repr does, one message per line, a long one cut
-/// (common/src/show.rs).
+/// (python/src/show.rs).
 fn print_message(peer: SocketAddr, message: Vec<u8>) {
     tracing::info!(%peer, bytes = message.len(), "message received");
     let mut out = std::io::stdout().lock();
