@@ -1,5 +1,5 @@
 //! What the load generator itself costs: its CPU per message against the
-//! simplest open-loop sender there can be (`sockmodes::load::reference`), at
+//! simplest open-loop sender there can be (`sockmodes_loadgen::reference`), at
 //! 10%, 50% and 90% of the non-blocking server's capacity, 1,000
 //! connections, one client core and one server core (placement `split`).
 //!
@@ -26,9 +26,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes::child::ServerProcess;
-use sockmodes::load::{self, reference, LoadConfig};
-use sockmodes::IoMode;
+use sockmodes_loadgen::{self as load, reference, LoadConfig};
+use sockmodes_models::child::ServerProcess;
+use sockmodes_models::IoMode;
 use sockmodes_study::affinity::{pin_current_thread, Placement};
 use sockmodes_study::stats::Spread;
 
@@ -53,7 +53,7 @@ struct Measured {
 }
 
 /// The generator's CPU µs per answered message.
-fn cpu_per_msg(r: &sockmodes::load::LoadReport) -> Option<f64> {
+fn cpu_per_msg(r: &sockmodes_loadgen::LoadReport) -> Option<f64> {
     let c = r.client_cpu?;
     Some(c.total_s() * 1e6 / (r.answered_per_s * c.wall_s).max(1.0))
 }
@@ -105,7 +105,7 @@ impl Bench {
         mode: IoMode,
         rate: Option<f64>,
         grid: Option<Duration>,
-    ) -> anyhow::Result<sockmodes::load::LoadReport> {
+    ) -> anyhow::Result<sockmodes_loadgen::LoadReport> {
         let s = &self.settings;
         let config = LoadConfig {
             connections: s.connections,
@@ -125,8 +125,8 @@ impl Bench {
         &self,
         rate: Option<f64>,
         grid: Option<Duration>,
-    ) -> anyhow::Result<sockmodes::load::LoadReport> {
-        self.engine(IoMode::NonBlocking, rate, grid)
+    ) -> anyhow::Result<sockmodes_loadgen::LoadReport> {
+        self.engine(IoMode::NON_BLOCKING, rate, grid)
     }
 
     /// One load step at `rate`, `pct`% of the capacity: the reference, the
@@ -150,7 +150,7 @@ impl Bench {
             let g = self.generator(Some(rate), None)?;
             for (k, mode) in IoMode::CLIENTS.into_iter().enumerate() {
                 let run = match mode {
-                    IoMode::NonBlocking => g.clone(),
+                    IoMode::NON_BLOCKING => g.clone(),
                     _ => self.engine(mode, Some(rate), None)?,
                 };
                 eprintln!("{pct}%: {mode} engine {:?} µs/msg", cpu_per_msg(&run));

@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use sockmodes::delayed::{DelayedEcho, Quirk};
+use sockmodes_loadgen::delayed::{DelayedEcho, Quirk};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

@@ -1,9 +1,5 @@
 //! The `sockmodes` command's forms, run as a user runs them: the built binary,
 //! servers on port 0.
-//!
-//! Why one file over 400 lines: each test runs the built binary as a user
-//! does, one form of the command each; they share `tests/util/cli.rs`, and
-//! splitting them by form would only spread one table of forms over files.
 
 use std::io::Read;
 use std::process::Output;
@@ -12,7 +8,7 @@ use std::time::Duration;
 
 mod util;
 
-use sockmodes::child::ServerProcess;
+use sockmodes_models::child::ServerProcess;
 use util::cli::{sockmodes, sockmodes_ok, start_server};
 
 #[track_caller]
@@ -27,7 +23,7 @@ fn assert_one_clear_error(out: &Output, needle: &str) {
 
 #[test]
 fn message_reaches_stdout_in_every_mode() {
-    for m in sockmodes::IoMode::servers() {
+    for m in sockmodes_models::IoMode::servers() {
         let mode = m.name();
         let mut server = start_server(&["--mode", mode, "--once"]);
         // A model without a client here is talked to by the non-blocking one.
@@ -62,7 +58,7 @@ const HOSTILE: &[u8] = b"hola \x1b[31mROJO\x1b]0;titulo\x07 \x00 fin";
 
 #[test]
 fn a_message_with_control_bytes_is_shown_escaped_never_raw() {
-    for m in sockmodes::IoMode::servers() {
+    for m in sockmodes_models::IoMode::servers() {
         let mode = m.name();
         let mut server = start_server(&["--mode", mode, "--once"]);
         let mut client = std::net::TcpStream::connect(server.addr).unwrap();
@@ -95,9 +91,9 @@ fn a_message_with_control_bytes_is_shown_escaped_never_raw() {
 
 #[test]
 fn echo_and_sink_verify_in_both_modes() {
-    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         let echo = start_server(&["--mode", mode, "--service", "echo"]);
-        for client_mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+        for client_mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
             let stdout = sockmodes_ok(&[
                 "client",
                 "--mode",
@@ -188,10 +184,10 @@ fn load_json_in_both_modes() {
         "kernel_tcp",
         "placement",
     ];
-    for server_mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+    for server_mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
             let server = start_server(&["--mode", server_mode, "--service", service]);
-            for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+            for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
                 let mut args = vec![
                     "load",
                     "--mode",
@@ -250,7 +246,7 @@ fn load_json(mode: &str, addr: std::net::SocketAddr, extra: &[&str]) -> serde_js
 fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
     let server = start_server(&["--service", "echo"]);
     let addr = server.addr.to_string();
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[
             "load",
             "--mode",
@@ -299,7 +295,7 @@ fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
 #[test]
 fn open_loop_load_runs_at_the_rate() {
     let server = start_server(&["--service", "echo"]);
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         let v = load_json(mode, server.addr, &["--duration", "1", "--rate", "400"]);
         // The schedule fixes the count: 400/s for 1 s. `messages` are the
         // answers inside the window: a few due at its end arrive after it,
@@ -319,7 +315,7 @@ fn hdr_log_decodes_to_the_json_figures() {
     let server = start_server(&["--mode", "nonblocking", "--service", "echo"]);
     let dir = std::env::temp_dir().join(format!("sockmodes-hdrlog-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         let log = dir.join(format!("{mode}.hlog"));
         let log_arg = log.to_str().unwrap();
         let v = load_json(
@@ -328,7 +324,7 @@ fn hdr_log_decodes_to_the_json_figures() {
             &["--duration", "1.5", "--hdr-log", log_arg],
         );
         let text = std::fs::read(&log).unwrap();
-        let (total, tags) = sockmodes::load::hdrlog::read_total(&text).expect("the log decodes");
+        let (total, tags) = sockmodes_loadgen::hdrlog::read_total(&text).expect("the log decodes");
         assert_eq!(tags, vec![format!("{mode}-echo")]);
         // The histograms hold the window's messages: every answer that
         // arrived inside it, those carried in from the warm-up included.
@@ -367,7 +363,7 @@ fn hdr_log_decodes_to_the_json_figures() {
 fn refused_bad_address_and_address_in_use_are_one_clear_line() {
     let (_reserved, closed) = sockmodes_os::net::unlistened_port().unwrap();
     let closed = closed.to_string();
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[
             "client", "--mode", mode, "--addr", &closed, "message", "hola",
         ]);
@@ -384,7 +380,7 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
     );
 
     let server = start_server(&[]);
-    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         let out = sockmodes(&["server", "--mode", mode, "--addr", &server.addr.to_string()]);
         assert_one_clear_error(&out, "already in use");
     }
@@ -395,7 +391,7 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
 fn timeout_and_oversized_frames_are_one_clear_line() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap().to_string();
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[
             "client",
             "--mode",
@@ -418,7 +414,7 @@ fn timeout_and_oversized_frames_are_one_clear_line() {
 #[cfg(unix)]
 #[test]
 fn usr1_prints_the_counters_and_system_calls_grow_with_traffic() {
-    for m in sockmodes::IoMode::servers() {
+    for m in sockmodes_models::IoMode::servers() {
         let server = start_server(&["--mode", m.name(), "--service", "echo"]);
         let reader = server.counter_reader();
         let before = reader.read().expect("a counters line");

@@ -1,15 +1,11 @@
 //! `sockmodes demo`: every step's observations are what the step claims.
 //! No timing thresholds: where a step measures time, the test checks the
 //! outcome (which error, how many bytes, which mode), not how fast.
-//!
-//! Why one file over 400 lines: one test per demo step's observations, in
-//! step order, beside the language checks of the same run; splitting would
-//! run the demo once per file.
 
 use std::process::Command;
 use std::time::Duration;
 
-use sockmodes::demo::{run, Ctx, Lang, Pace, Step, Style};
+use sockmodes_demo::{run, Ctx, Lang, Pace, Step, Style};
 use sockmodes_python::sys::code;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");

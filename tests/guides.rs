@@ -299,13 +299,13 @@ fn the_spanish_text_follows_the_glossary() {
     breaches.extend(glossary::words("docs/guia.md", &guia.prose));
     breaches.extend(glossary::numbers("docs/guia.md", &guia.prose));
     breaches.extend(glossary::quotes("docs/guia.md", &guia.prose, false));
-    let es_rs: String = read("src/demo/text/es.rs")
+    let es_rs: String = read("demo/src/text/es.rs")
         .lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
         .join("\n");
-    breaches.extend(glossary::words("src/demo/text/es.rs", &es_rs));
-    breaches.extend(glossary::quotes("src/demo/text/es.rs", &es_rs, true));
+    breaches.extend(glossary::words("demo/src/text/es.rs", &es_rs));
+    breaches.extend(glossary::quotes("demo/src/text/es.rs", &es_rs, true));
     // The lab's scripts: their comments and messages are Spanish too.
     for entry in std::fs::read_dir(root().join("lab")).expect("lab/") {
         let path = entry.expect("an entry").path();
@@ -330,6 +330,33 @@ fn the_spanish_text_follows_the_glossary() {
     assert!(
         breaches.is_empty(),
         "{} breaches of docs/glosario.md:\n{}",
+        breaches.len(),
+        breaches.join("\n")
+    );
+}
+
+/// The Spanish charts' labels: placements, client engines and tick labels
+/// in Spanish (`docs/glosario.md`, «Gráficas»). Kept apart from the test
+/// above because the charts are drawn by study's chart code.
+#[test]
+#[ignore = "the Spanish charts (docs/benchmarks/*-es.svg, drawn by study's chart code) still show (split), (same-core), nonblocking/unpinned, raw and ticks such as 1k, 1,5k and 1e-3; unignore once the chart code writes them in Spanish and the charts are rendered again"]
+fn the_spanish_charts_label_in_spanish() {
+    let mut svgs = Vec::new();
+    spanish_svgs(&root().join("docs"), &mut svgs);
+    assert!(!svgs.is_empty(), "the Spanish SVGs under docs/");
+    let mut breaches = Vec::new();
+    for path in svgs {
+        let name = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let text = svg_text(&std::fs::read_to_string(&path).expect("an SVG"));
+        breaches.extend(glossary::chart_labels(&name, &text));
+    }
+    assert!(
+        breaches.is_empty(),
+        "{} English labels in the Spanish charts:\n{}",
         breaches.len(),
         breaches.join("\n")
     );
@@ -381,6 +408,16 @@ fn each_glossary_rule_catches_its_class_and_passes_the_glossary_form() {
         ("transportó menos", "atendió menos"),
         ("un bucle cerrado", "un lazo cerrado"),
         ("se detiene con Ctrl-C", "se detiene con Ctrl+C"),
+        (
+            "el bucle atendió 1,47× más",
+            "el bucle atendió 1,47 veces los mensajes del bloqueante",
+        ),
+        ("atendió 0,5×\nmenos", "atendió la mitad"),
+        (
+            "a través de un runtime como tokio",
+            "a través de una biblioteca asíncrona como tokio",
+        ),
+        ("en otra terminal", "en otro terminal"),
     ] {
         assert!(count(glossary::words("t", bad)) > 0, "{bad:?} passed");
         assert_eq!(count(glossary::words("t", good)), 0, "{good:?} failed");
@@ -396,6 +433,35 @@ fn each_glossary_rule_catches_its_class_and_passes_the_glossary_form() {
         assert!(count(glossary::numbers("t", bad)) > 0, "{bad:?} passed");
         assert_eq!(count(glossary::numbers("t", good)), 0, "{good:?} failed");
     }
+    for (bad, good) in [
+        (
+            "Latencia p99 según las conexiones (split)",
+            "Latencia p99 según las conexiones (núcleos de CPU separados)",
+        ),
+        (
+            "Ida y vuelta (same-core)",
+            "Ida y vuelta (mismo núcleo de CPU)",
+        ),
+        ("nonblocking/unpinned", "cliente no bloqueante, sin fijar"),
+        ("1,5k", "1500"),
+        ("10k", "10\u{a0}000"),
+        ("10M", "10\u{a0}000\u{a0}000"),
+        ("1e-3", "0,001"),
+        ("raw", "mínimo"),
+    ] {
+        assert!(
+            count(glossary::chart_labels("t", bad)) > 0,
+            "{bad:?} passed"
+        );
+        assert_eq!(
+            count(glossary::chart_labels("t", good)),
+            0,
+            "{good:?} failed"
+        );
+    }
+    let labels =
+        "bloqueante\nno bloqueante\nfinalización\ntokio\n99,9\n0,10\nmáx.\nMB/s\n0,0-1033,3 ms";
+    assert_eq!(glossary::chart_labels("t", labels), Vec::<String>::new());
     let fine = "WSAECONNREFUSED (10061), Python 3.8, 1004 hilos, 0,056";
     assert_eq!(glossary::numbers("t", fine), Vec::<String>::new());
     assert_eq!(count(glossary::decimals("t", "0.08 ms")), 1);

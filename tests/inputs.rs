@@ -7,15 +7,11 @@
 //! that got past the checks would end in ConnectionRefusedError (exit 1)
 //! instead; servers are pointed at an address already in use, so one that
 //! got past would end in "already in use" (exit 1), never run on.
-//!
-//! Why one file over 400 lines: one table of impossible inputs per command,
-//! each with the line and exit status it must give; splitting by command
-//! would separate rules that must read alike.
 
 use std::net::TcpListener;
 use std::path::Path;
 
-use sockmodes::child::ServerProcess;
+use sockmodes_models::child::ServerProcess;
 
 mod util;
 
@@ -286,7 +282,7 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
     // A listener that never accepts or closes: the close never comes.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap().to_string();
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[
             "client",
             "--mode",
@@ -332,7 +328,7 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
 fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
     use std::os::unix::process::CommandExt;
     use std::time::{Duration, Instant};
-    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         let log = std::env::temp_dir().join(format!(
             "sockmodes-emfile-{}-{mode}.log",
             std::process::id()

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use sockmodes::child::ServerProcess;
+use sockmodes_models::child::ServerProcess;
 
 fn python() -> Option<&'static str> {
     ["python3", "python"].into_iter().find(|p| {
@@ -108,7 +108,7 @@ fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
         eprintln!("no python3 here: the lab tests did not run");
         return;
     };
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         // servidor.py serves one connection, then ends.
         let mut one = PyServer::start(py, "servidor.py");
         let addr = format!("127.0.0.1:{}", one.port);
@@ -153,7 +153,7 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
         return;
     };
     let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         let mut srv = ServerProcess::start(bin, &["--mode", mode]).expect("server starts");
         let port = srv.addr.port().to_string();
         let mut printed = BufReader::new(srv.child.stdout.take().expect("piped"));
@@ -288,7 +288,7 @@ fn the_asyncio_server_serves_every_client_whether_its_work_waits_blocks_or_goes_
         args.extend(["--segundos", "0.05"]);
         let mut server = PyServer::start_with(py, "servidor_asyncio.py", &args);
         let addr = format!("127.0.0.1:{}", server.port);
-        for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+        for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
             let text = format!("Hola desde {mode}");
             let out = sockmodes()
                 .args(["client", "--mode", mode, "--addr", &addr, "message", &text])

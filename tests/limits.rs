@@ -8,8 +8,8 @@ mod util;
 
 use std::time::{Duration, Instant};
 
-use sockmodes::{Client, ClientSettings, IoMode};
 use sockmodes_common::Service;
+use sockmodes_models::{Client, ClientSettings, IoMode};
 use sockmodes_nonblocking::multi::{Event, MultiClient};
 use sockmodes_python::PyException;
 use util::{client, server};
@@ -17,15 +17,15 @@ use util::{client, server};
 #[test]
 #[cfg(target_os = "linux")] // reads the server's memory from /proc
 fn a_slow_reader_cannot_grow_either_server() {
-    use sockmodes::child::ServerProcess;
     use sockmodes_common::frame::encode_frame;
+    use sockmodes_models::child::ServerProcess;
     use sockmodes_nonblocking::{NbClient, NbOptions, TrySend};
     use sockmodes_os::procfs::resident_bytes;
     use std::thread;
     // The server runs as its own process so that its resident memory is its
     // own, not mixed with the other tests running in this one.
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");
         let rss = || resident_bytes(Some(srv.pid())).expect("server RSS");
@@ -61,7 +61,7 @@ fn a_slow_reader_cannot_grow_either_server() {
             "{mode}: memory grew by {} MiB",
             grown >> 20
         );
-        let mut other = client(IoMode::Blocking, srv.addr);
+        let mut other = client(IoMode::BLOCKING, srv.addr);
         other
             .echo(b"served meanwhile")
             .expect("another client is served");
@@ -129,7 +129,7 @@ fn over_the_connection_limit_is_a_clear_refusal() {
     for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_conns = 3);
         let mut held: Vec<Client> = (0..3)
-            .map(|_| client(IoMode::Blocking, srv.local_addr()))
+            .map(|_| client(IoMode::BLOCKING, srv.local_addr()))
             .collect();
         for c in &mut held {
             c.echo(b"in").unwrap();

@@ -1,6 +1,6 @@
 //! The two load engines count alike: for each quirky server, every engine
 //! in the registry (`IoMode::CLIENTS`) reports the same endings, errors and
-//! messages (`src/load/account.rs` defines them once).
+//! messages (`loadgen/src/account/` defines them once).
 //!
 //! The quirks: a server that never closes after the client's half-close, a
 //! server stopped mid-run, a sink that never reads, connections over the
@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use sockmodes::load::{self, Endings, LoadConfig, LoadReport};
-use sockmodes::IoMode;
 use sockmodes_common::frame::{encode_frame, Decoder, DEFAULT_MAX_FRAME, READ_CHUNK};
 use sockmodes_common::Service;
+use sockmodes_loadgen::{self as load, Endings, LoadConfig, LoadReport};
+use sockmodes_models::IoMode;
 use util::server;
 
 /// Runs `load` with 4 connections for 1 s (no least warm-up) after `tweak`.
@@ -173,7 +173,7 @@ fn a_server_that_never_closes_after_the_half_close_owes_nothing() {
 fn a_server_stopped_mid_run_leaves_each_connection_closed_with_its_message_owed() {
     let reports = every_engine(
         || {
-            let (srv, _) = server(IoMode::NonBlocking, Service::Echo, |_| {});
+            let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |_| {});
             let addr = srv.local_addr();
             let stopper = thread::spawn(move || {
                 thread::sleep(Duration::from_millis(700));
@@ -222,7 +222,7 @@ fn a_sink_that_never_reads_confirms_nothing() {
 fn connections_over_the_limit_are_rejected_and_the_rest_served() {
     let reports = every_engine(
         || {
-            let (srv, _) = server(IoMode::NonBlocking, Service::Echo, |c| c.max_conns = 2);
+            let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_conns = 2);
             (srv.local_addr(), srv)
         },
         |_| {},
@@ -244,7 +244,7 @@ fn connections_over_the_limit_are_rejected_and_the_rest_served() {
 fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
     let reports = every_engine(
         || {
-            let (srv, _) = server(IoMode::NonBlocking, Service::Echo, |c| c.max_frame = 1024);
+            let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);
             (srv.local_addr(), srv)
         },
         |c| c.size = 2048,
@@ -262,7 +262,7 @@ fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
         );
     }
     // The command says so in its status: nothing was answered.
-    let (srv, _) = server(IoMode::NonBlocking, Service::Echo, |c| c.max_frame = 1024);
+    let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);
     for mode in IoMode::CLIENTS.map(|m| m.name()) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
             .args([

@@ -8,9 +8,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes::delayed::{DelayedEcho, Quirk, Stall};
-use sockmodes::load::{self, LoadConfig, LoadReport};
-use sockmodes::IoMode;
+use sockmodes_loadgen::delayed::{DelayedEcho, Quirk, Stall};
+use sockmodes_loadgen::{self as load, LoadConfig, LoadReport};
+use sockmodes_models::IoMode;
 
 fn delayed(delay_ms: u64, stall: Option<Stall>) -> DelayedEcho {
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
@@ -75,18 +75,18 @@ fn delays_read_right(mode: IoMode) {
 
 #[test]
 fn blocking_client_reads_a_known_delay() {
-    delays_read_right(IoMode::Blocking);
+    delays_read_right(IoMode::BLOCKING);
 }
 
 #[test]
 fn nonblocking_client_reads_a_known_delay() {
-    delays_read_right(IoMode::NonBlocking);
+    delays_read_right(IoMode::NON_BLOCKING);
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn completion_client_reads_a_known_delay() {
-    delays_read_right(IoMode::Completion);
+    delays_read_right(IoMode::COMPLETION);
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn an_unreachable_open_loop_rate_is_reported_not_hidden() {
     // 2 connections x 1 answer per 50 ms = 40 msg/s at most for a blocking
     // client; ask for ten times that.
     let server = delayed(50, None);
-    let r = load(IoMode::Blocking, server.addr(), |c| {
+    let r = load(IoMode::BLOCKING, server.addr(), |c| {
         c.connections = 2;
         c.rate = Some(400.0);
     });
@@ -170,7 +170,7 @@ fn an_unreachable_open_loop_rate_is_reported_not_hidden() {
 #[test]
 fn the_spectrum_spans_min_to_max_and_matches_the_named_percentiles() {
     let server = delayed(20, None);
-    let r = load(IoMode::NonBlocking, server.addr(), |_| {});
+    let r = load(IoMode::NON_BLOCKING, server.addr(), |_| {});
     let s = &r.percentiles;
     assert_eq!(s.first().unwrap()[0], 0.0);
     assert_eq!(s.last().unwrap(), &[100.0, r.max_us]);
@@ -249,7 +249,7 @@ fn a_connection_answered_ten_times_slower_gets_a_tenth_and_lowers_jain() {
 
 #[test]
 fn a_connection_never_answered_is_starved_and_the_run_still_ends() {
-    for mode in sockmodes::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
         let server = quirky(1, Quirk::Silent(3));
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
             .args(["load", "--mode", mode, "--json", "--connections", "10"])

@@ -26,7 +26,7 @@
 //! the kernel ran short meanwhile (from this or any other process).
 //!
 //! The drain after the window lasts twice the ramp when that is longer
-//! than 5 s (`src/load/start.rs`, `RAMP_GRACE`): the round of 16 MiB
+//! than 5 s (`loadgen/src/start.rs`, `RAMP_GRACE`): the round of 16 MiB
 //! frames in flight at the window's end is as much work as the ramp.
 
 mod util;
@@ -35,9 +35,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use sockmodes::load::{self, LoadConfig};
-use sockmodes::IoMode;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
+use sockmodes_loadgen::{self as load, LoadConfig};
+use sockmodes_models::IoMode;
 use util::server;
 
 /// Held by each test for its whole run: one 1.6 GB load at a time (see
@@ -55,7 +55,7 @@ fn alone() -> MutexGuard<'static, ()> {
 /// frame: it counts progress by whole frames, and one through a debug build
 /// sharing two cores with 99 others can take longer than the default 30 s.
 /// This test is about streaming, not about that rule.
-fn patient_server(server_mode: IoMode) -> sockmodes::Server {
+fn patient_server(server_mode: IoMode) -> sockmodes_models::Server {
     server(server_mode, Service::Echo, |c| {
         c.idle_timeout = Duration::from_secs(600);
     })
@@ -98,7 +98,7 @@ fn every_engine_answers_every_connection(server_mode: IoMode) {
     ignore = "1.6 GB each way per engine: minutes under Wine; run it with --ignored"
 )]
 fn frames_of_16_mib_on_100_connections_against_the_blocking_server() {
-    every_engine_answers_every_connection(IoMode::Blocking);
+    every_engine_answers_every_connection(IoMode::BLOCKING);
 }
 
 /// Against the mio server, in process, where the child-process variant
@@ -110,14 +110,14 @@ fn frames_of_16_mib_on_100_connections_against_the_blocking_server() {
 #[test]
 #[ignore = "1.6 GB each way per engine: minutes under Wine; run it with --ignored"]
 fn frames_of_16_mib_on_100_connections_against_the_mio_server() {
-    every_engine_answers_every_connection(IoMode::NonBlocking);
+    every_engine_answers_every_connection(IoMode::NON_BLOCKING);
 }
 
 /// Against the ring's server (Linux only, as the server).
 #[cfg(target_os = "linux")]
 #[test]
 fn frames_of_16_mib_on_100_connections_against_the_completion_server() {
-    every_engine_answers_every_connection(IoMode::Completion);
+    every_engine_answers_every_connection(IoMode::COMPLETION);
 }
 
 /// Against the mio server, each engine as `sockmodes load` in a process of
@@ -131,7 +131,7 @@ fn frames_of_16_mib_on_100_connections_against_the_completion_server() {
 fn frames_of_16_mib_on_100_connections_against_the_mio_server_in_at_most_64_mib_more() {
     const BUDGET: u64 = 64 << 20;
     let _alone = alone();
-    let srv = patient_server(IoMode::NonBlocking);
+    let srv = patient_server(IoMode::NON_BLOCKING);
     let addr = srv.local_addr().to_string();
     for mode in IoMode::CLIENTS {
         let small = peak_of_load(mode.name(), &addr, "64");

@@ -7,8 +7,8 @@ mod util;
 
 use std::time::Duration;
 
-use sockmodes::{Client, ClientSettings};
 use sockmodes_common::Service;
+use sockmodes_models::{Client, ClientSettings};
 use sockmodes_python::PyException;
 use util::{client, pairings, payload, reference_crc32, server, wait_until};
 

@@ -18,9 +18,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes::{Client, ClientSettings, IoMode, Server};
 use sockmodes_common::frame::{encode_frame, header};
 use sockmodes_common::Service;
+use sockmodes_models::{Client, ClientSettings, IoMode, Server};
 use util::proxy::{Fault, Proxy};
 use util::{client, payload, reference_crc32, server, wait_until};
 
@@ -51,9 +51,9 @@ fn mixed_clients_lose_nothing(mode: IoMode, clients: usize, frames: usize) {
             let start = Arc::clone(&start);
             thread::spawn(move || {
                 let client_mode = if i % 2 == 0 {
-                    IoMode::Blocking
+                    IoMode::BLOCKING
                 } else {
-                    IoMode::NonBlocking
+                    IoMode::NON_BLOCKING
                 };
                 let mut c = Client::connect(client_mode, addr, &ClientSettings::default())
                     .expect("connect");
@@ -111,7 +111,7 @@ fn everything_through_a_one_byte_slicer() {
     for mode in IoMode::servers() {
         let (echo, _) = server(mode, Service::Echo, |_| {});
         let proxy = Proxy::start(echo.local_addr(), slicer);
-        let mut c = client(IoMode::NonBlocking, proxy.addr);
+        let mut c = client(IoMode::NON_BLOCKING, proxy.addr);
         for size in [0, 1, 17, 300] {
             c.echo(&payload(size, 3))
                 .unwrap_or_else(|e| panic!("{mode} echo {size}: {e}"));
@@ -121,7 +121,7 @@ fn everything_through_a_one_byte_slicer() {
         let (sink, _) = server(mode, Service::Sink, |_| {});
         let proxy = Proxy::start(sink.local_addr(), slicer);
         let frames: Vec<Vec<u8>> = (0..5).map(|i| payload(40, i)).collect();
-        let summary = client(IoMode::Blocking, proxy.addr)
+        let summary = client(IoMode::BLOCKING, proxy.addr)
             .sink_upload(frames.iter().map(Vec::as_slice))
             .unwrap();
         assert_eq!(
@@ -133,7 +133,7 @@ fn everything_through_a_one_byte_slicer() {
 
         let (msg, inbox) = server(mode, Service::Message, |_| {});
         let proxy = Proxy::start(msg.local_addr(), slicer);
-        client(IoMode::Blocking, proxy.addr)
+        client(IoMode::BLOCKING, proxy.addr)
             .send_message(b"Hola, servidor! (a pedazos)")
             .unwrap();
         wait_until("the sliced message", || !inbox.lock().unwrap().is_empty());
@@ -164,7 +164,7 @@ fn server_closes_after(addr: std::net::SocketAddr, bytes: &[u8], half_close: boo
 
 #[track_caller]
 fn assert_still_serves(srv: &Server) {
-    let mut c = client(IoMode::Blocking, srv.local_addr());
+    let mut c = client(IoMode::BLOCKING, srv.local_addr());
     c.echo(b"still serving").expect("the next client is served");
 }
 
@@ -172,7 +172,7 @@ fn assert_still_serves(srv: &Server) {
 fn a_header_over_max_frame_closes_that_connection_only() {
     for mode in IoMode::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 1 << 20);
-        let mut other = client(IoMode::NonBlocking, srv.local_addr());
+        let mut other = client(IoMode::NON_BLOCKING, srv.local_addr());
         assert!(
             server_closes_after(srv.local_addr(), &u32::MAX.to_be_bytes(), false),
             "{mode}"
@@ -287,11 +287,11 @@ fn messages_of_10_mib_and_of_non_utf8_bytes_arrive_intact() {
         // A message is kept whole, so its limit is raised for this one.
         let (srv, inbox) = server(mode, Service::Message, |c| c.max_message = 16 << 20);
         let big = payload(10 << 20, 5);
-        client(IoMode::Blocking, srv.local_addr())
+        client(IoMode::BLOCKING, srv.local_addr())
             .send_message(&big)
             .unwrap();
         let odd = vec![0xff, 0xfe, 0x00, b'\n', 0xc3, 0x28];
-        client(IoMode::NonBlocking, srv.local_addr())
+        client(IoMode::NON_BLOCKING, srv.local_addr())
             .send_message(&odd)
             .unwrap();
         wait_until("both messages", || inbox.lock().unwrap().len() == 2);

@@ -17,9 +17,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes::IoMode;
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
+use sockmodes_models::IoMode;
 use sockmodes_serving::config::LINGER_TIME;
 use util::{server, wait_until};
 
@@ -144,8 +144,8 @@ fn shutdown_ends_every_busy_connection_with_eof_in_both_modes() {
 #[cfg(unix)]
 #[test]
 fn sigterm_to_the_server_ends_every_connection_with_eof_and_exits_0() {
-    use sockmodes::child::ServerProcess;
-    for mode in sockmodes::IoMode::servers().iter().map(|m| m.name()) {
+    use sockmodes_models::child::ServerProcess;
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");

@@ -6,8 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use sockmodes::IoMode;
 use sockmodes_common::Service;
+use sockmodes_models::IoMode;
 use sockmodes_serving::ServerConfig;
 
 fn sockmodes() -> Command {

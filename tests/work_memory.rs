@@ -16,10 +16,10 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes::child::ServerProcess;
-use sockmodes::IoMode;
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
+use sockmodes_models::child::ServerProcess;
+use sockmodes_models::IoMode;
 use sockmodes_os::procfs;
 use sockmodes_serving::ServerConfig;
 

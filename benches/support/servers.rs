@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes::{start_server, Server};
 use sockmodes_common::Service;
+use sockmodes_models::{start_server, Server};
 use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use sockmodes_study::affinity::Placement;

@@ -136,7 +136,7 @@ pub fn serve_forever(threads: &str, work: Option<&str>) -> ! {
             eprintln!("tokio reference: bad work {text:?}: {e}");
             std::process::exit(2)
         });
-        w.calibrated(sockmodes::ceiling::calibrate().spins_per_ms)
+        w.calibrated(sockmodes_models::ceiling::calibrate().spins_per_ms)
     });
     let server = TokioServer::start(Service::Echo, workers, work);
     eprintln!("tokio reference listening on {}", server.addr);

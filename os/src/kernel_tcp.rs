@@ -17,7 +17,7 @@
 //! from 1.46 GiB); three such runs at once crossed it, and connections
 //! stalled for minutes, against the blocking server and the completion
 //! server alike. No server can prevent that, so a load says when it
-//! happened (`src/load/report/warnings.rs`) instead of blaming the server.
+//! happened (`loadgen/src/report/warnings.rs`) instead of blaming the server.
 //!
 //! The pool and its pressure flag are the machine's; the drop and pressure
 //! counters (`/proc/net/netstat`) are the network namespace's. In a

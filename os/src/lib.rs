@@ -25,6 +25,9 @@
 //! - [`kernel_tcp`]: the machine's TCP memory (Linux): whether the kernel
 //!   went under pressure or dropped segments for want of memory during a
 //!   load, which stalls connections of any server.
+//! - [`process`]: this process's CPU time, the shared monotonic clock, the
+//!   cores online, pinning a thread, and the signals between a server and
+//!   its parent.
 //! - [`procfs`]: what a process costs (memory, CPU, context switches,
 //!   threads), from Linux's `/proc` or the Windows API.
 //!
@@ -46,6 +49,7 @@ pub mod limits;
 pub mod mode;
 pub mod net;
 pub mod offload;
+pub mod process;
 pub mod procfs;
 pub mod running;
 pub mod work;

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use sockmodes::{Client, ClientSettings, IoMode};
 use sockmodes_client::error::confirm_wait;
 use sockmodes_common::{Payload, Service, SinkTally, DEFAULT_MAX_FRAME};
+use sockmodes_models::{Client, ClientSettings, IoMode};
 use sockmodes_python::show;
 
 use super::bounds::{self, parse_frame_size, InputError};
@@ -19,7 +19,7 @@ use super::{parse_addr, parse_secs};
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
-    #[arg(long, value_enum, default_value_t = IoMode::Blocking, help = IoMode::clients_help())]
+    #[arg(long, value_enum, default_value_t = IoMode::BLOCKING, help = IoMode::clients_help())]
     mode: IoMode,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
@@ -80,7 +80,7 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         max_frame: args.max_frame,
     };
     check_inputs(&args)?;
-    let client = Client::connect(mode, args.addr, &settings)?;
+    let mut client = Client::connect(mode, args.addr, &settings)?;
     let addr = args.addr;
     match args.action {
         Action::Message { text } => {
@@ -191,7 +191,9 @@ fn sink(
         None => {
             let payload = Payload::pattern(size);
             for _ in 0..count {
-                client.send_payload(&payload)?;
+                // Waits until the socket took it: the rate shown is the wire's.
+                client.send(&payload)?;
+                client.flush()?;
                 count_pattern(&mut tally, &payload);
             }
         }

@@ -3,7 +3,7 @@
 //!
 //! The bench reads system calls per message this way: it signals the
 //! server at both edges of a measured window and divides the difference
-//! by the window's messages. The line's format is [`sockmodes::child`]'s
+//! by the window's messages. The line's format is [`sockmodes_models::child`]'s
 //! to parse (`COUNTERS_PREFIX`).
 //!
 //! How: SIGUSR1 is blocked in every thread (the mask is set before the
@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use sockmodes::child::COUNTERS_PREFIX;
+use sockmodes_models::child::COUNTERS_PREFIX;
 use sockmodes_serving::ServerStats;
 
 /// One line with every counter (printed on Unix only; Windows has no SIGUSR1).
@@ -29,22 +29,14 @@ pub fn line(stats: &ServerStats) -> String {
         s.protocol_errors,
         s.syscalls,
         s.work_started,
-        sockmodes::child::monotonic_ns()
+        sockmodes_os::process::monotonic_ns()
     )
 }
 
 /// Blocks SIGUSR1 in this thread and every thread it starts afterwards.
 /// Call before any thread is started.
 #[cfg(unix)]
-pub fn block_usr1() {
-    // SAFETY: sigset operations on a local set; pthread_sigmask on this thread.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGUSR1);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
-}
+pub use sockmodes_os::process::block_usr1;
 
 /// Starts the thread that prints [`line`] at each SIGUSR1.
 #[cfg(unix)]
@@ -52,16 +44,7 @@ pub fn print_on_usr1(stats: Arc<ServerStats>) {
     let spawned = std::thread::Builder::new()
         .name("sockmodes-counters".into())
         .spawn(move || loop {
-            let mut sig = 0;
-            // SAFETY: sigwait on a local set holding SIGUSR1, blocked in
-            // every thread (block_usr1).
-            let waited = unsafe {
-                let mut set: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut set);
-                libc::sigaddset(&mut set, libc::SIGUSR1);
-                libc::sigwait(&set, &mut sig)
-            };
-            if waited == 0 {
+            if sockmodes_os::process::wait_usr1() {
                 eprintln!("{}", line(&stats));
             }
         });
@@ -89,7 +72,7 @@ mod tests {
         assert!(stats.try_admit(5));
         stats.note_work_started();
         assert!(line(&stats).contains(" work_started=1 "));
-        let parsed = sockmodes::child::Counters::parse(&line(&stats)).expect("parses");
+        let parsed = sockmodes_models::child::Counters::parse(&line(&stats)).expect("parses");
         assert_eq!(parsed.syscalls, 42);
         assert_eq!(parsed.accepted, 1);
     }

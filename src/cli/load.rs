@@ -1,7 +1,7 @@
 //! `sockmodes load`: its options, declared with their `--help` text and
 //! turned into a `LoadConfig`, the progress bar, and the report printed as
 //! JSON or as a table (`load/table.rs`). The bounds live in `bounds.rs` and
-//! the run in `src/load/`.
+//! the run in `loadgen/src/`.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
-use sockmodes::IoMode;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
+use sockmodes_loadgen::{self as load, LoadConfig, LoadReport, WindowEdge, WindowHook};
+use sockmodes_models::IoMode;
 use sockmodes_python::show::count;
 
 use super::bounds::{
@@ -112,7 +112,7 @@ Merge runs from several load machines: --hdr-log on each, then
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    #[arg(long, value_enum, default_value_t = IoMode::Blocking, help = IoMode::clients_help())]
+    #[arg(long, value_enum, default_value_t = IoMode::BLOCKING, help = IoMode::clients_help())]
     mode: IoMode,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]

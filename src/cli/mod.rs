@@ -139,7 +139,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Client(args) => client::run(args),
         Command::Load(args) => load::run(args),
         Command::Demo { fast, lang, svg } => {
-            use sockmodes::demo::{self, Ctx, Lang, Pace, Style};
+            use sockmodes_demo::{self as demo, Ctx, Lang, Pace, Style};
             let ctx = Ctx {
                 pace: if fast { Pace::fast() } else { Pace::normal() },
                 lang: match lang {
@@ -179,7 +179,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// For `client` and `load`: a model this system or kernel cannot run
 /// (completion off Linux) is refused in one line, exit 2, as the server
 /// refuses it; so is a model without a client.
-pub fn refuse_without_client(mode: sockmodes::IoMode) -> Option<ExitCode> {
+pub fn refuse_without_client(mode: sockmodes_models::IoMode) -> Option<ExitCode> {
     if let Err(why) = mode.check_available() {
         eprintln!("sockmodes: error: --mode {mode}: {why}");
         return Some(ExitCode::from(2));
@@ -189,7 +189,7 @@ pub fn refuse_without_client(mode: sockmodes::IoMode) -> Option<ExitCode> {
     }
     eprintln!(
         "sockmodes: error: --mode {mode}: {}",
-        sockmodes::either::NO_CLIENT
+        sockmodes_models::NO_CLIENT
     );
     Some(ExitCode::from(2))
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use sockmodes::{start_server, IoMode, Server};
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
+use sockmodes_models::{start_server, IoMode, Server};
 use sockmodes_python::show::visible;
 use sockmodes_serving::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
@@ -31,7 +31,7 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// I/O model.
-    #[arg(long, value_enum, default_value_t = IoMode::Blocking)]
+    #[arg(long, value_enum, default_value_t = IoMode::BLOCKING)]
     mode: IoMode,
     /// What to do with each connection.
     #[arg(long, value_enum, default_value_t = ServiceArg::Message)]

@@ -1,12 +1,12 @@
 //! `sockmodes server --work KIND:AMOUNT --offload N`: parsing, the
 //! calibration of `cpu` work, and the start-up lines that state the
-//! calibration and the ceiling (`sockmodes::ceiling`).
+//! calibration and the ceiling (`sockmodes_models::ceiling`).
 
 use clap::Args;
-use sockmodes::ceiling::{calibrate, Ceiling, Concurrency};
-use sockmodes::IoMode;
 use sockmodes_common::work::human_duration;
 use sockmodes_common::{Service, Work, WorkKind};
+use sockmodes_models::ceiling::{calibrate, Ceiling, Concurrency};
+use sockmodes_models::IoMode;
 use sockmodes_serving::ServerConfig;
 
 /// The options, as their own block of `sockmodes server`'s.

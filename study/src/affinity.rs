@@ -144,48 +144,4 @@ impl Placement {
     }
 }
 
-/// Cores online on the machine.
-///
-/// Not `std::thread::available_parallelism`: that follows the calling
-/// thread's affinity mask, so once the bench thread is pinned it says 1.
-#[cfg(unix)]
-pub fn cores_online() -> usize {
-    // SAFETY: sysconf only reads a system setting.
-    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    usize::try_from(n).unwrap_or(1).max(1)
-}
-
-/// Cores online (nothing is pinned here, so the process's own count is the
-/// machine's).
-#[cfg(not(unix))]
-pub fn cores_online() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
-}
-
-/// Pins the calling thread to `cpus` (those that exist).
-#[cfg(target_os = "linux")]
-pub fn pin_current_thread(cpus: &[usize]) {
-    let online = cores_online();
-    if !cpus.iter().any(|&c| c < online) {
-        return;
-    }
-    // SAFETY: cpu_set_t is plain data, initialised by CPU_ZERO/CPU_SET;
-    // sched_setaffinity(0, ...) affects only the calling thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        for &cpu in cpus.iter().filter(|&&c| c < online) {
-            libc::CPU_SET(cpu, &mut set);
-        }
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            eprintln!(
-                "warning: could not pin to {cpus:?}: {}",
-                std::io::Error::last_os_error()
-            );
-        }
-    }
-}
-
-/// Nothing to pin with here; [`Placement::describe`] says so.
-#[cfg(not(target_os = "linux"))]
-pub fn pin_current_thread(_cpus: &[usize]) {}
+pub use sockmodes_os::process::{cores_online, pin_current_thread};

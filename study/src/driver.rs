@@ -4,7 +4,7 @@
 //! figure, and the cross-check (`crosscheck.rs`) varies it.
 
 use serde::{Deserialize, Serialize};
-use sockmodes::IoMode;
+use sockmodes_models::IoMode;
 
 use crate::affinity::Placement;
 
@@ -21,7 +21,7 @@ impl Driver {
     /// the registry has, so the client saturates last) in `placement`.
     pub fn sweep(placement: Placement) -> Driver {
         Driver {
-            engine: IoMode::NonBlocking,
+            engine: IoMode::NON_BLOCKING,
             placement,
         }
     }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use sockmodes::child::ServerProcess;
+use sockmodes_models::child::ServerProcess;
 
 use crate::affinity::Placement;
 use crate::service::Setup;

@@ -8,8 +8,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sockmodes::child::{CounterReader, Counters};
-use sockmodes::load::{self, LoadConfig, LoadReport, WindowEdge, WindowHook};
+use sockmodes_loadgen::{self as load, LoadConfig, LoadReport, WindowEdge, WindowHook};
+use sockmodes_models::child::{CounterReader, Counters};
 use sockmodes_os::procfs::{self, ProcessSample};
 
 use crate::affinity::Placement;

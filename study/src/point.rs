@@ -4,7 +4,7 @@
 //! point is a verdict of its own ([`Limit`]).
 
 use serde::{Deserialize, Serialize};
-use sockmodes::load::LoadReport;
+use sockmodes_loadgen::LoadReport;
 
 use crate::service::Setup;
 use crate::stats::Spread;

@@ -18,7 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sockmodes::child::ServerProcess;
+use sockmodes_models::child::ServerProcess;
 use sockmodes_os::net;
 use sockmodes_os::procfs::resident_bytes;
 

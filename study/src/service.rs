@@ -17,15 +17,15 @@
 //! loop, servers interleaved, each window against a fresh process.
 //!
 //! Every point has a ceiling ([`ceiling`]): Little's law, from the setup
-//! alone (`sockmodes::ceiling`). A figure above it is a bug; the report
+//! alone (`sockmodes_models::ceiling`). A figure above it is a bug; the report
 //! prints each figure beside it, as a ratio to a physical limit, not to a
 //! peer.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
-use sockmodes::ceiling::{Ceiling, Concurrency};
 use sockmodes_common::{Service, Work, WorkKind};
+use sockmodes_models::ceiling::{Ceiling, Concurrency};
 use sockmodes_serving::ServerConfig;
 
 use crate::driver::Driver;
@@ -174,7 +174,7 @@ pub fn service_work(plan: &Plan, driver: Driver, launcher: &Launcher) -> Vec<Poi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sockmodes::IoMode;
+    use sockmodes_models::IoMode;
 
     fn work(s: &str) -> Work {
         s.parse().unwrap()
@@ -198,8 +198,8 @@ mod tests {
     #[test]
     fn a_loop_blocking_1ms_inline_has_a_ceiling_of_1000_and_a_pool_of_64_of_64000() {
         for t in [
-            Target::Model(IoMode::NonBlocking),
-            Target::Model(IoMode::Completion),
+            Target::Model(IoMode::NON_BLOCKING),
+            Target::Model(IoMode::COMPLETION),
         ] {
             assert_eq!(ceiling(&point(t, "block:1ms", None, 1_000)), Some(1_000.0));
             assert_eq!(
@@ -212,7 +212,7 @@ mod tests {
         // A thread per connection: one message in work per connection.
         assert_eq!(
             ceiling(&point(
-                Target::Model(IoMode::Blocking),
+                Target::Model(IoMode::BLOCKING),
                 "block:1ms",
                 None,
                 100
@@ -227,7 +227,7 @@ mod tests {
         // A closed loop of 10 keeps 10 messages in work, whatever the pool.
         assert_eq!(
             ceiling(&point(
-                Target::Model(IoMode::NonBlocking),
+                Target::Model(IoMode::NON_BLOCKING),
                 "block:1ms",
                 Some(64),
                 10
@@ -241,9 +241,9 @@ mod tests {
     fn computing_is_bounded_by_the_servers_cores_whatever_the_setup() {
         // 1 core, 20 µs each: 50,000 msg/s, inline, pooled or per thread.
         for (t, offload) in [
-            (Target::Model(IoMode::Blocking), None),
-            (Target::Model(IoMode::NonBlocking), None),
-            (Target::Model(IoMode::NonBlocking), Some(64)),
+            (Target::Model(IoMode::BLOCKING), None),
+            (Target::Model(IoMode::NON_BLOCKING), None),
+            (Target::Model(IoMode::NON_BLOCKING), Some(64)),
             (Target::Tokio, None),
         ] {
             let c = ceiling(&point(t, "cpu:20us", offload, 1_000)).unwrap();
@@ -271,7 +271,7 @@ mod tests {
             .collect();
         assert_eq!(pooled, expected);
         assert!(
-            !pooled.contains(&Target::Model(IoMode::Blocking)) && !pooled.contains(&Target::Tokio)
+            !pooled.contains(&Target::Model(IoMode::BLOCKING)) && !pooled.contains(&Target::Tokio)
         );
         assert_eq!(block.len(), plan.servers.len() + pooled.len());
         // A wait takes no pool: one setup per server.

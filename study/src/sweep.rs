@@ -19,7 +19,7 @@
 //! Every point is measured in R windows ([`Plan::repeats`]); each window gets
 //! a fresh server process, and servers are interleaved (blocking,
 //! non-blocking, tokio, then again), so the machine's drift falls on all of
-//! them alike. A [`Point`] keeps every window's whole [`LoadReport`](sockmodes::load::LoadReport) and
+//! them alike. A [`Point`] keeps every window's whole [`LoadReport`](sockmodes_loadgen::LoadReport) and
 //! the server's costs; the figures the report shows are their spreads.
 
 use serde::{Deserialize, Serialize};
@@ -100,30 +100,22 @@ mod works_text {
 
 impl Plan {
     /// The plan for `mode`, within the open-file limit `nofile` (each side
-    /// holds one descriptor per connection).
-    ///
-    /// Longer than 80 lines because it is a table: every size of every run
-    /// mode, each beside the measured reason it was chosen; split, the
-    /// reasons would leave their figures.
+    /// holds one descriptor per connection). A table: every size of every
+    /// run mode, each beside the reason it was chosen
+    /// (docs/benchmarks.md has the runs that measured them).
     pub fn new(mode: RunMode, nofile: u64, server_cores: usize) -> Plan {
-        // Why these counts: decades from 1 to 10,000, where the modes part
-        // ways; 3,000 was dropped when every point became five windows (it
-        // sat on the same line as its neighbours). Why R = 5: the noise rule's
-        // exact rank test can reach its 5% level only from four or five
-        // windows a side (with three each its smallest p is 10%, so no
-        // difference could ever be claimed), and five keeps chance
-        // "differences" between equal servers to one comparison in twenty. The full run stays under
-        // 20 minutes (1,035 s measured on 2026-12-01). Quick keeps R = 5 and trades breadth for it: it stops
-        // at 100 connections (the blocking server's ramp to 1,000 takes
-        // seconds per window), leaves tokio out (a reference, not a mode of
-        // the command), and takes 1.5 s windows in the sweep (0.6 s in the
-        // open-loop steps; 2 s and 0.8 s until the service-work section
-        // came, see below): with 0.5 s ones the crossover moved in one
-        // run of two, and with 0.8 s ones in one of four (under the old
-        // "ranges apart" rule; docs/benchmarks.md has the runs). When the completion model joined (a fourth
-        // server), the full run's windows went from 1.5 to 1.2 s and its
-        // 110% load step was dropped, to stay under 15 minutes (the limit
-        // then; 20 minutes since the service-work section came).
+        // Why these counts: decades from 1 to 10,000, where the models part
+        // ways. Why R = 5: the noise rule's exact rank test can reach its 5%
+        // level only from four or five windows a side (with three each its
+        // smallest p is 10%, so no difference could ever be claimed), and
+        // five keeps chance "differences" between equal servers to one
+        // comparison in twenty. Why these windows: the full run must stay
+        // within 20 minutes and quick within 4. Quick keeps R = 5 and trades
+        // breadth for it: it stops at 100 connections (the blocking server's
+        // ramp to 1,000 takes seconds per window), leaves the tokio
+        // reference out, and takes 1.5 s sweep windows (0.6 s in the
+        // open-loop steps): with shorter ones the crossover moved between
+        // runs.
         let (wanted, steps, repeats, warmup, measure, cap): (
             &[usize],
             &[f64],
@@ -140,18 +132,15 @@ impl Plan {
                 5,
                 0.5,
                 1.2,
-                // Why a 5 s cap (10 s until 2026-12-01): a thread per
-                // connection admits newcomers from one accept thread, and
-                // under load the scheduler gives that thread its fair share
-                // of the one server core, 1/N among N busy connection
-                // threads: measured by hand, it accepted about 50
-                // connections a second (one 1.4 ms slice a second; the accept
-                // queue drained 437, 384, 331 ... in 1 s steps), so 1,000
-                // connections took 4 to 20 s to be answered once. Waiting
-                // for that cost the run published before 340 s of its 1,228;
-                // with this cap the next full run took 1,035 s. A window that
-                // starts before every first answer counts the rest as never
-                // answered, and the report's ramp column shows it.
+                // Why a 5 s cap: a thread per connection admits newcomers
+                // from one accept thread, and under load the scheduler
+                // gives that thread its fair share of the one server core,
+                // 1/N among N busy connection threads: about 50 connections
+                // a second, so 1,000 connections take 4 to 20 s to be
+                // answered once. Waiting for all of them would take minutes
+                // of the run's 20; a window that starts before every first
+                // answer counts the rest as never answered, and the
+                // report's ramp column shows it.
                 5.0,
             ),
         };
@@ -192,13 +181,12 @@ impl Plan {
             // Why these counts: 100 and 1,000 are where the client's model
             // was seen to flip the ranking of the servers (unpinned, a thread
             // per connection on both sides); quick keeps 100, the count its
-            // sweep ends at. Why 1.2 s windows: the full run's own length;
-            // the cross-check adds three cells per server and count to the
-            // one the sweep already measured (docs/benchmarks.md, "What one
-            // machine can and cannot tell you"). Quick takes 1 s windows
-            // and a 0.2 s least warm-up (100 connections are all answered
-            // within it) to stay within 4 minutes: with 1.2 s and 0.3 s a
-            // quick run took 247 s (the cross-check 68 s of it).
+            // sweep ends at. The cross-check adds three cells per server and
+            // count to the one the sweep already measured
+            // (docs/benchmarks.md, "What one machine can and cannot tell
+            // you"), so its windows are 1 s with a 0.2 s least warm-up (100
+            // connections are all answered within it): longer ones take
+            // quick over its 4 minutes.
             cross_counts: match mode {
                 RunMode::Test => vec![10],
                 RunMode::Quick => vec![100],
@@ -207,9 +195,8 @@ impl Plan {
             .into_iter()
             .filter(|&n| fits(n))
             .collect(),
-            // Full takes 1 s windows too (1.2 s until 2026-12-01): the
-            // cross-check of the run published before took 272 s of its 1,228, over
-            // 20 minutes in all; its 120 cells of its own save 24 s so.
+            // Full takes 1 s windows too: its 120 cells would take it over
+            // 20 minutes with the sweep's 1.2 s.
             cross_measure_s: match mode {
                 RunMode::Test => 0.3,
                 RunMode::Quick | RunMode::Full => 1.0,
@@ -219,16 +206,12 @@ impl Plan {
             // made synchronously (block) or awaited (wait). Why 1,000
             // connections: a thread per connection then has 1,000 messages
             // in work at once, an inline loop one; quick takes 100, the
-            // count its sweep ends at. Why 64 workers: the issue's pool,
-            // a size a service would pick, well under the open-file limit.
-            // What it cost quick: this section took 56 s of a quick run
-            // (279 s in all, over its 4 minutes), so quick's sweep windows
-            // went from 2 to 1.5 s, its open-loop windows from 0.8 to
-            // 0.6 s, its 50% load step was dropped (10%, the knee's light
-            // load, and 100% remain), and these windows are 0.5 s (an
-            // inline loop still answers about 500 messages in one). Full:
-            // 1 s windows; with 1.2 s the section took about 300 s of a
-            // 1,150 s run, too close to its 20 minutes.
+            // count its sweep ends at. Why 64 workers: a pool size a
+            // service would pick, well under the open-file limit. Why 0.5 s
+            // windows in quick: an inline loop still answers about 500
+            // messages in one, and the section must leave quick within its
+            // 4 minutes (its open-loop steps are 10% and 100%, the knee's
+            // light load and saturation). Full: 1 s windows.
             service_cases: ["cpu:20us", "block:1ms", "wait:1ms"]
                 .iter()
                 .map(|w| w.parse().expect("a valid work"))
@@ -351,5 +334,89 @@ pub fn same_rate(plan: &Plan, driver: Driver, launcher: &Launcher, sweep: &[Poin
 }
 
 #[cfg(test)]
-#[path = "sweep_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::report::fixture::{point, EVENT_LOOP, THREADS};
+
+    #[test]
+    fn the_plan_stops_the_sweep_at_the_open_file_limit_and_says_so() {
+        let full = Plan::new(RunMode::Full, 1 << 20, 1);
+        assert_eq!(full.connections, [1, 10, 100, 1_000, 10_000]);
+        assert_eq!(full.stopped_by, "the plan (largest count planned)");
+        assert_eq!(full.cross_counts, [100, 1_000]);
+        // 1,000 connections need 1,200 descriptors: a limit of 1,100 stops
+        // the sweep and the cross-check at 100.
+        let low = Plan::new(RunMode::Full, 1_100, 1);
+        assert_eq!(low.connections, [1, 10, 100]);
+        assert_eq!(low.cross_counts, [100]);
+        assert!(
+            low.stopped_by.contains("1000 connections need about 1200")
+                && low.stopped_by.contains("1100"),
+            "{}",
+            low.stopped_by
+        );
+        let quick = Plan::new(RunMode::Quick, 1 << 20, 1);
+        assert_eq!(quick.servers, Target::models(), "quick leaves tokio out");
+        assert!(Plan::new(RunMode::Full, 1 << 20, 1)
+            .servers
+            .contains(&Target::Tokio));
+        assert_eq!(quick.window_s(Step::Sweep), 1.5);
+        assert_eq!(quick.window_s(Step::Offered), 0.6);
+        assert_eq!(quick.window_s(Step::CrossCheck), 1.0);
+        assert_eq!(quick.window_s(Step::Service), 0.5);
+        assert_eq!(quick.load_steps, [10.0, 100.0], "the lowest is light load");
+    }
+
+    #[test]
+    fn capacity_is_the_median_answered_at_that_count_and_rates_follow_it() {
+        let sweep = vec![
+            point(THREADS, 100, &[90.0, 100.0, 110.0]),
+            point(EVENT_LOOP, 100, &[300.0, 200.0, 250.0]),
+            point(EVENT_LOOP, 1000, &[500.0, 500.0, 500.0]),
+        ];
+        assert_eq!(
+            capacities(&sweep, 100),
+            [(THREADS, 100.0), (EVENT_LOOP, 250.0)]
+        );
+        assert_eq!(capacities(&sweep, 1000), [(EVENT_LOOP, 500.0)]);
+        assert!(capacities(&sweep, 10).is_empty());
+        let caps = capacities(&sweep, 100);
+        assert_eq!(
+            own_share(&caps, 50.0),
+            [(THREADS, 50.0), (EVENT_LOOP, 125.0)]
+        );
+        // The same rate for all: half of the slowest, 100.
+        assert_eq!(
+            slowest_share(&caps, 50.0),
+            [(THREADS, 50.0), (EVENT_LOOP, 50.0)]
+        );
+        assert!(slowest_share(&[], 50.0).is_empty());
+    }
+
+    #[test]
+    fn an_open_loop_step_offers_each_server_its_rate_at_the_load_count() {
+        let plan = Plan::new(RunMode::Quick, 1 << 20, 1);
+        let driver = Driver::sweep(crate::affinity::Placement::Split);
+        let rates = [(THREADS, 50.0), (EVENT_LOOP, 125.0)];
+        let points = open_loop(&plan, driver, Step::Offered, 50.0, &rates);
+        let offered: Vec<(Target, Option<f64>, Option<f64>)> = points
+            .iter()
+            .map(|(p, rate)| (p.target, p.offered_per_s, *rate))
+            .collect();
+        assert_eq!(
+            offered,
+            [
+                (THREADS, Some(50.0), Some(50.0)),
+                (EVENT_LOOP, Some(125.0), Some(125.0))
+            ]
+        );
+        for (p, _) in &points {
+            assert_eq!((p.step, p.connections), (Step::Offered, 100));
+            assert_eq!(p.offered_pct, Some(50.0));
+        }
+        assert!(
+            points.iter().all(|(p, _)| p.windows.is_empty()),
+            "not measured yet"
+        );
+    }
+}

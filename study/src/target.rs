@@ -1,7 +1,7 @@
 //! What the study compares, and how long it runs.
 //!
 //! One list of servers: the I/O models the command serves
-//! ([`Target::Model`], each asked of the registry, `sockmodes::IoMode`:
+//! ([`Target::Model`], each asked of the registry, `sockmodes_models::IoMode`:
 //! its name, words, colour and role), and the two references the bench
 //! adds beside them (`raw`, the least a server can do; `tokio`, what a user
 //! would pick instead). Tables, findings and charts iterate over these
@@ -10,11 +10,11 @@
 //! joins one of them.
 
 use serde::{Deserialize, Serialize};
-use sockmodes::demo::Lang;
-use sockmodes::IoMode;
+use sockmodes_demo::Lang;
+use sockmodes_models::IoMode;
 
 /// A server implementation under test: one of the command's I/O models
-/// (everything about it asked of the registry, `sockmodes::IoMode`) or a
+/// (everything about it asked of the registry, `sockmodes_models::IoMode`) or a
 /// reference the bench adds beside them. Report code iterates over
 /// [`every`](Self::every) and asks; it never names a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,21 +44,21 @@ pub struct Pair {
 impl Pair {
     /// A thread per connection against an event loop: the crossover.
     pub const THREADS_VS_LOOP: Pair = Pair {
-        a: Target::Model(IoMode::Blocking),
-        b: Target::Model(IoMode::NonBlocking),
+        a: Target::Model(IoMode::BLOCKING),
+        b: Target::Model(IoMode::NON_BLOCKING),
         title: "A thread per connection against the event loop",
         why_first_ahead: Some("with few connections a thread that waits in its own read is cheap"),
     };
     /// Completion (the kernel performs the I/O) against readiness.
     pub const COMPLETION_VS_READINESS: Pair = Pair {
-        a: Target::Model(IoMode::Completion),
-        b: Target::Model(IoMode::NonBlocking),
+        a: Target::Model(IoMode::COMPLETION),
+        b: Target::Model(IoMode::NON_BLOCKING),
         title: "Completion (io_uring) against readiness (the mio event loop)",
         why_first_ahead: None,
     };
     /// Our event loop against tokio's.
     pub const LOOP_VS_TOKIO: Pair = Pair {
-        a: Target::Model(IoMode::NonBlocking),
+        a: Target::Model(IoMode::NON_BLOCKING),
         b: Target::Tokio,
         title: "The mio event loop against tokio",
         why_first_ahead: None,
@@ -125,7 +125,7 @@ pub fn sweep_pairs() -> [(Pair, Pair); 3] {
 }
 
 impl Target {
-    /// The server of I/O model `mode` (the registry is `sockmodes::IoMode`).
+    /// The server of I/O model `mode` (the registry is `sockmodes_models::IoMode`).
     pub fn of(mode: IoMode) -> Target {
         Target::Model(mode)
     }
@@ -218,20 +218,64 @@ impl Target {
     /// The name in a chart's legend or a table's head in `lang`.
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
-            Target::Model(m) => m.label(lang),
+            Target::Model(m) => match lang {
+                Lang::En => m.name(),
+                Lang::Es => looks(m).es,
+            },
             Target::Raw | Target::Tokio => self.name(),
         }
     }
 
-    /// The same colour in every chart: the registry's for a model, grey
-    /// for raw, green for tokio.
+    /// The same colour in every chart: red, blue and orange for the
+    /// models, grey for raw, green for tokio.
     pub fn colour(self) -> (u8, u8, u8) {
         match self {
-            Target::Model(m) => m.colour(),
+            Target::Model(m) => looks(m).colour,
             Target::Raw => (127, 127, 127),
             Target::Tokio => (44, 160, 44),
         }
     }
+}
+
+/// How the report draws a model: its word in Spanish and its colour.
+struct Looks {
+    /// The model's registry name.
+    model: &'static str,
+    /// Its name in Spanish: the glossary's word (docs/glosario.md).
+    es: &'static str,
+    /// Its colour in every chart, as RGB.
+    colour: (u8, u8, u8),
+}
+
+/// Every model's looks, keyed by its name in the registry; a test fails
+/// when a model of the registry has none.
+const LOOKS: &[Looks] = &[
+    Looks {
+        model: "blocking",
+        es: "bloqueante",
+        colour: (214, 39, 40),
+    },
+    Looks {
+        model: "nonblocking",
+        es: "no bloqueante",
+        colour: (31, 119, 180),
+    },
+    Looks {
+        model: "completion",
+        es: "finalización",
+        colour: (255, 127, 14),
+    },
+];
+
+/// A model's looks; black and its own name where [`LOOKS`] has none (a
+/// test keeps that from shipping).
+fn looks(m: IoMode) -> &'static Looks {
+    const NONE: Looks = Looks {
+        model: "",
+        es: "",
+        colour: (0, 0, 0),
+    };
+    LOOKS.iter().find(|l| l.model == m.name()).unwrap_or(&NONE)
 }
 
 /// In JSON a server is its name (`"nonblocking"`, `"raw"`).
@@ -289,6 +333,26 @@ impl RunMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_model_of_the_registry_has_a_spanish_name_and_a_colour_of_its_own() {
+        let mut colours = Vec::new();
+        for m in IoMode::ALL {
+            let l = looks(m);
+            assert_eq!(l.model, m.name(), "{m} has no looks in LOOKS");
+            assert!(!l.es.is_empty(), "{m}: no Spanish name");
+            colours.push(l.colour);
+        }
+        colours.extend([Target::Raw.colour(), Target::Tokio.colour()]);
+        let mut unique = colours.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            colours.len(),
+            "two servers share a colour: {colours:?}"
+        );
+    }
 
     #[test]
     fn every_server_travels_in_json_as_its_name_and_keeps_table_order() {

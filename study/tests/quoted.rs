@@ -10,15 +10,24 @@
 //! new run is published, this test names every place that no longer
 //! matches, with the run's value.
 //!
-//! Why one file over 400 lines: it is one table of 64 rows (rustfmt gives
-//! each row five lines) and the small resolver that reads it; split, the
-//! table would only move away from the keys it uses.
+//! Beyond single figures, three kinds of claim are checked against the
+//! run: the run's date and time wherever a guide names them (and no other
+//! date in a guide), every ratio a guide writes ("1.47×", «1,47 veces»)
+//! being one of the figures tied here, and what a guide says of the
+//! offered-load knee: which server had the lowest and the highest p99 at
+//! light load, and no claim that every p99 stayed under the knee's factor
+//! when some median went past it (the report says "beyond noise").
+//!
+//! Why one file over 400 lines: it is one table of about 90 rows (rustfmt
+//! gives each row five lines) and the small resolver that reads it; split,
+//! the table would only move away from the keys it uses.
 
 use std::path::Path;
 
-use sockmodes::IoMode;
+use sockmodes_models::IoMode;
 use sockmodes_study::affinity::Placement;
 use sockmodes_study::driver::Driver;
+use sockmodes_study::report::costs::{calm_up_to, KNEE};
 use sockmodes_study::report::publish::{self, number, Lang};
 use sockmodes_study::report::Report;
 use sockmodes_study::stats::{ratio, Spread};
@@ -368,8 +377,8 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guide.md",
-        "from {} ms (completion) to",
-        "offered/completion/10/p99_ms",
+        "from {} ms (tokio) to",
+        "offered/tokio/10/p99_ms",
         2,
     ),
     (
@@ -414,6 +423,131 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
         "sweep/nonblocking/10000/jain",
         3,
     ),
+    // The guide's ratios beside their figures: what a thread per
+    // connection costs against a bare thread, and the knee.
+    (
+        "docs/guide.md",
+        "with the same stack ({}×: a serving thread",
+        "scale_vs_bare/blocking/10000",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "against {} KiB for a bare thread with the same 64 KiB stack",
+        "bare/kib_each",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "with the same 64 KiB stack ({}×, a target the report marks not met)",
+        "scale_vs_bare/blocking/10000",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "The shape is what holds: up to {}% of its capacity",
+        "knee/lowest",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "no server's p99 rose beyond noise above {}× its 10% value",
+        "knee/factor",
+        0,
+    ),
+    (
+        "docs/guide.md",
+        "the event loop's at 90%, {}×), so the",
+        "offered_ratio/nonblocking/90/10/p99",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "{}× there and 15.4× at 90%",
+        "offered_ratio/completion/50/10/p99",
+        1,
+    ),
+    (
+        "docs/guide.md",
+        "15.2× there and {}× at 90%",
+        "offered_ratio/completion/90/10/p99",
+        1,
+    ),
+    // The Spanish guide's ratios, which it writes its own way («1,47
+    // veces», never «1,47× más»): tied here so that the ratio check below
+    // reads both guides alike.
+    (
+        "docs/guia.md",
+        "con la misma pila ({}×: un hilo que atiende",
+        "scale_vs_bare/blocking/10000",
+        2,
+    ),
+    (
+        "docs/guia.md",
+        "frente a {} KiB de un hilo vacío con la misma pila de 64 KiB",
+        "bare/kib_each",
+        1,
+    ),
+    (
+        "docs/guia.md",
+        "con la misma pila de 64 KiB ({}×, un objetivo que el informe da por no cumplido)",
+        "scale_vs_bare/blocking/10000",
+        2,
+    ),
+    (
+        "docs/guia.md",
+        "(el bucle atendió {} veces los mensajes del bloqueante)",
+        "ratio/nonblocking/blocking/10",
+        2,
+    ),
+    (
+        "docs/guia.md",
+        "y con 10 000 ({} veces, con un p99 de",
+        "ratio/nonblocking/blocking/10000",
+        2,
+    ),
+    (
+        "docs/guia.md",
+        "el bucle de eventos atiende {} veces los mensajes del bloqueante",
+        "ratio/nonblocking/blocking/10000",
+        2,
+    ),
+    (
+        "docs/guia.md",
+        "la del servidor de finalización coincide con ella ({}×)",
+        "ratio/completion/nonblocking/10000",
+        2,
+    ),
+    (
+        "docs/guia.md",
+        "Lo que se mantiene es la forma: hasta el {} % de su capacidad",
+        "knee/lowest",
+        0,
+    ),
+    (
+        "docs/guia.md",
+        "ningún servidor tuvo un p99 significativamente mayor que {} veces el que tenía al 10 %",
+        "knee/factor",
+        0,
+    ),
+    (
+        "docs/guia.md",
+        "la del bucle de eventos al 90 %, con {} veces)",
+        "offered_ratio/nonblocking/90/10/p99",
+        1,
+    ),
+    (
+        "docs/guia.md",
+        "desde el 50 %, con {} veces, y",
+        "offered_ratio/completion/50/10/p99",
+        1,
+    ),
+    (
+        "docs/guia.md",
+        "con 15,2 veces, y {} veces al 90 %",
+        "offered_ratio/completion/90/10/p99",
+        1,
+    ),
 ];
 
 fn target(name: &str) -> Target {
@@ -451,11 +585,28 @@ fn pick(s: Spread, stat: Option<&str>) -> f64 {
     }
 }
 
+/// A server's offered-load steps, lightest first.
+fn offered_steps(r: &Report, t: Target) -> Vec<&Point> {
+    let mut steps: Vec<&Point> = r
+        .study
+        .load_steps
+        .iter()
+        .filter(|p| p.step == Step::Offered && p.target == t && p.offered_pct.is_some())
+        .collect();
+    steps.sort_by(|a, b| a.offered_pct.partial_cmp(&b.offered_pct).expect("finite"));
+    steps
+}
+
 /// The figure `key` of the run, e.g. `sweep/blocking/1000/msgs`,
 /// `sweep/blocking/1000/p99_ms.max`, `ratio/nonblocking/blocking/10`,
 /// `scale/blocking/10000/kib_each`, `bare/kib_each`,
 /// `case/echo 16 B/raw`, `offered/blocking/10/p99_ms.min`,
-/// `cross/blocking/100/nonblocking/unpinned/msgs`, `elapsed_s`.
+/// `cross/blocking/100/nonblocking/unpinned/msgs`, `elapsed_s`,
+/// `scale_vs_bare/blocking/10000` (KiB per connection over a bare
+/// thread's), `offered_ratio/completion/90/10/p99` (the median p99 at 90%
+/// offered over that at 10%), `knee/factor` (the report's knee, 10×) and
+/// `knee/lowest` (the lowest offered share up to which a server's p99
+/// stayed within the knee, beyond noise).
 fn figure(r: &Report, key: &str) -> Option<f64> {
     let parts: Vec<&str> = key.split('/').collect();
     let s = &r.study;
@@ -519,6 +670,25 @@ fn figure(r: &Report, key: &str) -> Option<f64> {
             })?;
             Some(pick(of_point(&c.point, &name)?, stat.as_deref()))
         }
+        ["scale_vs_bare", t, n] => {
+            let each = figure(r, &format!("scale/{t}/{n}/kib_each"))?;
+            Some(each / figure(r, "bare/kib_each")?)
+        }
+        ["offered_ratio", t, pct, base, "p99"] => {
+            let at = |pct: &str| -> Option<Spread> {
+                let pct: f64 = pct.parse().ok()?;
+                offered_steps(r, target(t))
+                    .into_iter()
+                    .find(|p| p.offered_pct == Some(pct))?
+                    .p99()
+            };
+            Some(ratio(&at(pct)?, &at(base)?).median)
+        }
+        ["knee", "factor"] => Some(KNEE),
+        ["knee", "lowest"] => Target::every_studied()
+            .into_iter()
+            .filter_map(|t| calm_up_to(&offered_steps(r, t)))
+            .min_by(f64::total_cmp),
         ["elapsed_s"] => s.elapsed_s,
         _ => panic!("no figure key {key}"),
     }
@@ -565,4 +735,257 @@ fn every_key_kind_resolves_on_a_report_and_a_missing_point_is_none() {
     );
     assert!(figure(&run, "cross/nonblocking/100/blocking/unpinned/msgs").is_some());
     assert!(figure(&run, "elapsed_s").is_some());
+}
+
+/// The guides, each in its language.
+const GUIDES: &[(&str, Lang)] = &[("docs/guide.md", Lang::En), ("docs/guia.md", Lang::Es)];
+
+fn read_page(page: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::read_to_string(root.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"))
+}
+
+fn published_run() -> Report {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let json = std::fs::read_to_string(root.join(publish::JSON)).expect("the published run");
+    publish::reread(&json).expect("a report")
+}
+
+/// Prose with runs of white space folded (U+00A0 too), as the checks
+/// compare it.
+fn fold(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A page's prose: without fenced blocks, inline code and the regions
+/// rendered from the run (`published.rs` checks those).
+fn prose(md: &str) -> String {
+    let (mut out, mut fenced, mut rendered) = (String::new(), false, false);
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if line.starts_with("<!-- published run:") {
+            rendered = true;
+        }
+        if !fenced && !rendered {
+            out.push_str(line);
+        }
+        out.push('\n');
+        if line.starts_with("<!-- end of the published run") {
+            rendered = false;
+        }
+    }
+    out.split('`').step_by(2).collect::<Vec<_>>().join(" ")
+}
+
+/// Every ratio the prose writes as a figure: a number right before `×`,
+/// or a number with decimals before «veces» / "times" ("20 times" is a
+/// count, not a ratio). As written, e.g. "1.47" or "1,47".
+fn ratios(prose: &str) -> Vec<String> {
+    let c: Vec<char> = prose.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        if !c[i].is_ascii_digit()
+            || (i > 0 && (c[i - 1].is_ascii_digit() || c[i - 1] == '.' || c[i - 1] == ','))
+        {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < c.len()
+            && (c[i].is_ascii_digit()
+                || ((c[i] == '.' || c[i] == ',') && c.get(i + 1).is_some_and(char::is_ascii_digit)))
+        {
+            i += 1;
+        }
+        let n: String = c[start..i].iter().collect();
+        let rest: String = c[i..(i + 7).min(c.len())].iter().collect();
+        let decimal = n.contains(['.', ',']);
+        if rest.starts_with('×')
+            || (decimal && (rest.starts_with(" veces") || rest.starts_with(" times")))
+        {
+            out.push(n);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_ratio_a_guide_writes_is_a_tied_figure() {
+    let run = published_run();
+    let mut wrong = Vec::new();
+    for &(page, lang) in GUIDES {
+        // The ratios this file ties to the run for the page, and the
+        // report's knee factor, as the page writes them.
+        let mut tied: Vec<String> = QUOTED
+            .iter()
+            .filter(|(p, text, _, _)| {
+                *p == page
+                    && ["{}×", "{} veces", "{} times"]
+                        .iter()
+                        .any(|r| text.contains(r))
+            })
+            .map(|&(_, _, key, decimals)| {
+                number(figure(&run, key).expect("a tied figure"), decimals, lang)
+            })
+            .collect();
+        tied.push(number(KNEE, 0, lang));
+        for r in ratios(&prose(&read_page(page))) {
+            if !tied.contains(&r) {
+                wrong.push(format!(
+                    "{page}: the ratio {r} is tied to no figure of the run (tied: {tied:?})"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "untied ratios:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_guides_date_the_run_as_the_report_does() {
+    let run = published_run();
+    let stamp = run.machine.date_utc.trim_end_matches(" UTC");
+    let (date, time) = stamp.split_once(' ').expect("a date and a time");
+    let claims = [
+        ("docs/guide.md", format!("Linux; {date} {time} UTC)")),
+        ("docs/guia.md", format!("Linux; {date}, {time} UTC)")),
+    ];
+    let mut wrong = Vec::new();
+    for (page, claim) in &claims {
+        if !fold(&read_page(page)).contains(claim.as_str()) {
+            wrong.push(format!("{page}: expected {claim:?}"));
+        }
+    }
+    // No other date: a guide dates nothing but the published run.
+    for &(page, _) in GUIDES {
+        let text = read_page(page);
+        let c: Vec<char> = text.chars().collect();
+        let digit = |i: usize| c.get(i).is_some_and(char::is_ascii_digit);
+        for i in 0..c.len() {
+            let shape = (0..10).all(|k| {
+                if k == 4 || k == 7 {
+                    c.get(i + k) == Some(&'-')
+                } else {
+                    digit(i + k)
+                }
+            });
+            if shape && !(i > 0 && digit(i - 1)) && !digit(i + 10) {
+                let found: String = c[i..i + 10].iter().collect();
+                if found != date {
+                    wrong.push(format!("{page}: the date {found} is not the run's, {date}"));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "dates that differ from the run:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// The light-load ends: the server with the lowest and with the highest
+/// p99 at the lightest offered step, named as each guide names them.
+#[test]
+fn the_light_load_p99_range_names_the_servers_at_its_ends() {
+    let run = published_run();
+    let mut light: Vec<(Target, f64)> = Target::every_studied()
+        .into_iter()
+        .filter_map(|t| Some((t, offered_steps(&run, t).first()?.p99()?.median / 1000.0)))
+        .collect();
+    light.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let (lo, hi) = (
+        light.first().expect("a server"),
+        light.last().expect("a server"),
+    );
+    let claims = [
+        (
+            "docs/guide.md",
+            format!(
+                "from {} ms ({}) to {} ms ({})",
+                number(lo.1, 2, Lang::En),
+                lo.0.prose(),
+                number(hi.1, 2, Lang::En),
+                hi.0.prose()
+            ),
+        ),
+        (
+            "docs/guia.md",
+            format!(
+                "de {} ms ({}) a {} ms ({})",
+                number(lo.1, 2, Lang::Es),
+                lo.0.label(Lang::Es),
+                number(hi.1, 2, Lang::Es),
+                hi.0.label(Lang::Es)
+            ),
+        ),
+    ];
+    for (page, claim) in claims {
+        assert!(
+            fold(&read_page(page)).contains(&fold(&claim)),
+            "{page}: expected {claim:?}"
+        );
+    }
+}
+
+/// Claims that every server's p99 stayed under the knee's factor: true
+/// only if no median went past it at a step the report counts as calm.
+const EVERY_P99_STAYED: &[&str] = &[
+    "every p99 stayed below",
+    "every p99 stayed within",
+    "each server's p99 stayed within",
+    "each server's p99 stayed below",
+    "every server's p99 stayed",
+    "el p99 de cada servidor se quedó por debajo",
+    "todos los p99 se quedaron por debajo",
+];
+
+#[test]
+fn no_guide_says_every_p99_stayed_under_the_knee_when_a_median_did_not() {
+    let run = published_run();
+    let mut past = Vec::new();
+    for t in Target::every_studied() {
+        let steps = offered_steps(&run, t);
+        let (Some(light), Some(calm)) = (steps.first(), calm_up_to(&steps)) else {
+            continue;
+        };
+        let Some(base) = light.p99() else { continue };
+        for p in &steps {
+            let within = p.offered_pct.is_some_and(|pct| pct <= calm);
+            if let (true, Some(p99)) = (within, p.p99()) {
+                let times = ratio(&p99, &base).median;
+                if times > KNEE {
+                    past.push(format!("{} at {:?}%: {times:.1}×", t.name(), p.offered_pct));
+                }
+            }
+        }
+    }
+    if past.is_empty() {
+        return;
+    }
+    let mut wrong = Vec::new();
+    for page in ["docs/guide.md", "docs/guia.md", "README.md"] {
+        let text = fold(&read_page(page)).to_lowercase();
+        for claim in EVERY_P99_STAYED {
+            if text.contains(claim) {
+                wrong.push(format!(
+                    "{page}: {claim:?}, but medians went past {KNEE}×: {past:?}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn ratios_are_read_from_prose_as_written() {
+    let text = "carried 1.47× and 1.81× as many; 20 times; 1,47 veces; 5 × 0,5 s; 10× its value; 12,7 veces";
+    assert_eq!(ratios(text), ["1.47", "1.81", "1,47", "10", "12,7"]);
+    assert_eq!(
+        prose("a 1.5×\n```\n9.9× in code\n```\n`2.5×` inline\n<!-- published run: x -->\n3.3×\n<!-- end of the published run: x -->\nb"),
+        "a 1.5×\n\n  inline\n\n\n\nb\n"
+    );
 }

@@ -22,6 +22,27 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("advertencia honesta", "the glossary's «salvedad»"),
     ("ctrl-", "«Ctrl+C»"),
     ("} x {", "«×»"),
+    (
+        "× más",
+        "«N veces» or «un N % más»: «1,47× más» reads as 2,47 times",
+    ),
+    (
+        "× menos",
+        "«N veces» or «un N % menos»: «N× menos» is ambiguous",
+    ),
+    ("runtime", "«biblioteca asíncrona» (tokio)"),
+    (
+        "otra terminal",
+        "«otro terminal»: el terminal, in the masculine",
+    ),
+    (
+        "una terminal",
+        "«un terminal»: el terminal, in the masculine",
+    ),
+    (
+        "la terminal",
+        "«el terminal»: el terminal, in the masculine",
+    ),
 ];
 
 /// Words that must always carry their complement.
@@ -189,4 +210,75 @@ pub fn quotes(file: &str, text: &str, escaped: bool) -> Vec<String> {
         .into_iter()
         .map(|at| breach(file, &chars, &lines, at, "straight quotes: use «»"))
         .collect()
+}
+
+/// English words a Spanish chart must not show: the placements (`split`,
+/// `same-core`, `unpinned`), the client engines and the raw server's name,
+/// which the glossary writes in Spanish.
+const CHART_ENGLISH: &[(&str, &str)] = &[
+    ("split", "«núcleos de CPU separados»"),
+    ("same-core", "«mismo núcleo de CPU»"),
+    ("unpinned", "«sin fijar»"),
+    ("pinned", "«fijado»"),
+    ("blocking", "«bloqueante»"),
+    ("nonblocking", "«no bloqueante»"),
+    ("non-blocking", "«no bloqueante»"),
+    ("completion", "«finalización»"),
+    ("raw", "«mínimo»"),
+];
+
+/// Whether `word` is a tick label written the English way: a number with
+/// a `k`, `M` or `G` suffix (`1k`, `1,5k`, `10M`) or in scientific
+/// notation (`1e-3`).
+fn english_tick(word: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let number = |s: &str| {
+        let mut parts = s.splitn(2, [',', '.']);
+        let whole = parts.next().unwrap_or("");
+        digits(whole) && parts.all(digits)
+    };
+    if let Some(stem) = word.strip_suffix(['k', 'K', 'M', 'G']) {
+        if number(stem) {
+            return true;
+        }
+    }
+    match word.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => {
+            number(mantissa) && digits(exponent.trim_start_matches(['-', '+']))
+        }
+        None => false,
+    }
+}
+
+/// A Spanish chart's labels: no English placement or engine names, and
+/// tick labels written in full the Spanish way (1000, 10 000, 0,001), not
+/// `1k`, `1,5k`, `1M` or `1e-3`. `text` is the chart's text nodes.
+pub fn chart_labels(file: &str, text: &str) -> Vec<String> {
+    let (chars, lines) = flatten(text);
+    let low = lower(&chars);
+    let mut out = Vec::new();
+    let is_word = |c: char| c.is_alphanumeric() || matches!(c, '-' | ',' | '.');
+    let mut i = 0;
+    while i < low.len() {
+        if !is_word(low[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < low.len() && is_word(low[i]) {
+            i += 1;
+        }
+        let word: String = chars[start..i].iter().collect();
+        let word = word.trim_matches(|c| matches!(c, '-' | ',' | '.'));
+        let lowered = word.to_lowercase();
+        if let Some((_, instead)) = CHART_ENGLISH.iter().find(|(w, _)| *w == lowered) {
+            let why = format!("{lowered:?} in English: use {instead}");
+            out.push(breach(file, &chars, &lines, start, &why));
+        } else if english_tick(word) {
+            let why =
+                format!("tick label {word:?} written the English way: write the number in full");
+            out.push(breach(file, &chars, &lines, start, &why));
+        }
+    }
+    out
 }

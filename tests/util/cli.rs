@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use sockmodes::child::ServerProcess;
+use sockmodes_models::child::ServerProcess;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");

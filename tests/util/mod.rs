@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes::{start_server, Client, ClientSettings, IoMode, Server};
 use sockmodes_common::Service;
+use sockmodes_models::{start_server, Client, ClientSettings, IoMode, Server};
 use sockmodes_serving::{MessageHandler, ServerConfig};
 
 /// Messages a server delivered, shared with the test.

@@ -15,7 +15,7 @@
 //! hand (`cross_tests.rs`).
 
 use serde::{Deserialize, Serialize};
-use sockmodes::IoMode;
+use sockmodes_models::IoMode;
 
 use super::findings::Finding;
 use crate::affinity::Placement;

@@ -1,7 +1,7 @@
 //! The cross-check's rule on hand-made windows: holds with every engine,
 //! flips with the engine, one engine saturated, too few windows.
 
-use sockmodes::IoMode;
+use sockmodes_models::IoMode;
 
 use super::*;
 use crate::report::fixture::{point, EVENT_LOOP, EVENT_LOOP_MODE, RING, THREADS, THREADS_MODE};

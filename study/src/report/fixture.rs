@@ -1,9 +1,9 @@
 //! Fixed synthetic data for the report's tests: a quick run's worth of
 //! points whose verdicts are known.
 
-use sockmodes::load::{CpuWindow, Endings, Fairness, LoadReport, Ramp};
+use sockmodes_loadgen::{CpuWindow, Endings, Fairness, LoadReport, Ramp};
 
-use sockmodes::IoMode;
+use sockmodes_models::IoMode;
 
 use super::{BareThreads, CaseResult, Metric, Report, Study};
 use crate::affinity::Placement;

@@ -26,8 +26,8 @@
 //! - setups whose client was saturated, whose figures are then the
 //!   client's, not the server's ([`Finding::ClientLimited`]).
 
-use sockmodes::ceiling::Concurrency;
 use sockmodes_common::Work;
+use sockmodes_models::ceiling::Concurrency;
 
 use super::Study;
 use crate::point::Limit;

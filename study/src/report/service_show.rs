@@ -2,7 +2,7 @@
 //! the table the README and the guides show of the published run, in each
 //! guide's language.
 
-use sockmodes::ceiling::Concurrency;
+use sockmodes_models::ceiling::Concurrency;
 
 use super::lang::{number, Lang};
 use super::service::{figures, findings, Bound, CaseFigure, Figure, Finding, Who};

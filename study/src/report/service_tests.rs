@@ -1,6 +1,6 @@
 //! The service-work findings on hand-made windows (`fixture::service`).
 
-use sockmodes::ceiling::Concurrency;
+use sockmodes_models::ceiling::Concurrency;
 
 use super::super::fixture::{self, service_point, EVENT_LOOP, RING, THREADS};
 use super::super::lang::Lang;

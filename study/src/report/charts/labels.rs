@@ -1,5 +1,5 @@
 //! Every word the charts draw, in English and Spanish: one table, as
-//! `src/demo/text/` is for the demo. The Spanish follows docs/glosario.md
+//! `demo/src/text/` is for the demo. The Spanish follows docs/glosario.md
 //! (decimal commas, «lazo cerrado», «carga útil», «hilos vacíos»); the
 //! names of command-line values (`split`, `unpinned`, the engines of
 //! `--mode`) stay as the user types them.

@@ -54,7 +54,7 @@ mod tests {
 
     #[test]
     fn the_spectrum_runs_from_min_to_max_through_the_named_percentiles() {
-        let mut h = crate::load::record::histogram();
+        let mut h = crate::record::histogram();
         for v in 1..=100_000u64 {
             h.record(v).unwrap();
         }

@@ -1,4 +1,4 @@
-//! The load generator: many connections of either client mode against any
+//! The load generator: many connections of any model's client against any
 //! server, for a fixed time, reporting throughput and latency percentiles.
 //!
 //! - Closed loop (default): each connection sends its next frame when the
@@ -22,18 +22,20 @@
 //! was the bottleneck (`report.rs`).
 
 pub mod account;
-pub(crate) mod blocking;
 mod cpu;
+pub mod delayed;
 pub mod endings;
+mod engines;
+pub(crate) mod events;
 pub mod fairness;
 pub mod hdrlog;
-pub(crate) mod nonblocking;
 pub mod placement;
 mod record;
 pub mod reference;
 mod report;
 mod schedule;
 mod start;
+pub(crate) mod threads;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -43,7 +45,6 @@ use std::time::Duration;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_os::kernel_tcp;
 
-use crate::IoMode;
 pub use account::Ending;
 pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
 pub use endings::Endings;
@@ -51,6 +52,7 @@ pub use fairness::{ConnTally, Fairness, Ramp};
 pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
 pub use report::{LoadReport, Run};
 pub use schedule::Schedule;
+use sockmodes_models::IoMode;
 use start::Start;
 pub use start::DRAIN_GRACE;
 
@@ -197,7 +199,7 @@ pub enum LoadError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     /// A model with no load engine (see `IoMode::CLIENTS`).
-    #[error("{}", crate::either::NO_CLIENT)]
+    #[error("{}", sockmodes_models::NO_CLIENT)]
     NoEngine,
 }
 
@@ -212,7 +214,7 @@ pub fn run(config: &LoadConfig, progress: Arc<AtomicU64>) -> Result<Run, LoadErr
     // The machine's TCP memory before and after: a run that drove it into
     // pressure stalls on any server, and says so (`os/src/kernel_tcp.rs`).
     let tcp_before = kernel_tcp::read();
-    let outcome = crate::either::load_engine(config, &progress)?;
+    let outcome = crate::engines::load_engine(config, &progress)?;
     let tcp = tcp_before
         .zip(kernel_tcp::read())
         .and_then(|(a, b)| a.since(&b));

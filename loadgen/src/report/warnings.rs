@@ -9,10 +9,10 @@ use sockmodes_os::kernel_tcp::TcpPressure;
 use sockmodes_python::show::{count, plural};
 
 use super::LoadReport;
-use crate::load::cpu::CLIENT_BOUND_UTILIZATION;
-use crate::load::endings::endings_said;
-use crate::load::record::MAX_LATENCY_US;
-use crate::load::{LoadConfig, Outcome};
+use crate::cpu::CLIENT_BOUND_UTILIZATION;
+use crate::endings::endings_said;
+use crate::record::MAX_LATENCY_US;
+use crate::{LoadConfig, Outcome};
 
 /// Shortfall of the offered open-loop rate the run tolerates before it
 /// warns.

@@ -18,7 +18,7 @@ use sockmodes_common::Service;
 use sockmodes_serving::ServerConfig;
 
 use super::{Ctx, Step};
-use crate::{start_server, IoMode, Server};
+use sockmodes_models::{start_server, IoMode, Server};
 
 type StepFn = fn(&Ctx) -> anyhow::Result<Step>;
 

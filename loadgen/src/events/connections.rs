@@ -51,13 +51,13 @@ pub(crate) mod names {
 }
 
 /// Implements [`Connections`] for a model's many-connection client by its
-/// own calls of the same names. Invoked where each model's crate is named
-/// (`src/either.rs`), so a new model's client joins the engine from there.
+/// own calls of the same names. Invoked where each engine is picked
+/// (`engines.rs`), so a new model's client joins the engine there.
 /// (The `const _` block holds the imports, as serde's derives do.)
 macro_rules! connections {
     ($driver:ty) => {
         const _: () = {
-            use $crate::load::nonblocking::names::{
+            use $crate::events::names::{
                 io, ClientError, ConnEvent, Connections, Duration, Instant, Outbox, Result,
                 Service, SocketAddr,
             };

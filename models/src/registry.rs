@@ -1,5 +1,6 @@
-//! The registry of I/O models: the one list the command, the demo, the
-//! benches, the report and the tests iterate over.
+//! The registry of I/O models: one list, [`MODELS`](crate::list::MODELS),
+//! of what each model is, as data; the command, the load generator, the
+//! demo, the study and the tests iterate over it and ask.
 //!
 //! Three ways a program can wait for the network:
 //!
@@ -9,57 +10,142 @@
 //! | readiness | one thread, in `epoll_wait` ("which sockets could be read?") | the thread, after the event | `nonblocking/` (mio) |
 //! | completion | one thread, in `io_uring_enter` ("which reads finished?") | the kernel, before the event | `completion/` (io_uring, Linux) |
 //!
-//! Adding a model means: its crate, one variant here (the compiler lists
-//! every question below it must answer: its name and words in each
-//! language, its colour in the charts, its role in a sentence, whether it
-//! has event loops, its memory per connection), one arm in
-//! [`start_server`](crate::start_server), one in the load generator, and
-//! optionally a client and a load engine (then it joins
-//! [`IoMode::CLIENTS`]). Everything else asks this registry.
-//!
-//! Why one file over 400 lines: it is the registry, and its point is to be
-//! one list: every question the rest of the code asks of a model is a method
-//! here, so that adding a model is one variant and the compiler's list of
-//! arms.
+//! Adding a model is its crate, its line in the workspace `Cargo.toml`,
+//! and one [`ModelInfo`] in `list.rs`. Whoever draws a model keys its
+//! looks by the model's name (the study's labels and colours, the demo's
+//! texts), and a test there fails when a model of this list has none.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::str::FromStr;
 
+use sockmodes_client::{ClientDriver, ClientError};
 use sockmodes_common::ServerSession;
+use sockmodes_python::SocketError;
 use sockmodes_serving::config::MemoryBound;
-use sockmodes_serving::ServerConfig;
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use crate::ceiling::Concurrency;
-use crate::demo::Lang;
+use crate::list::MODELS;
+use crate::start::{ClientSettings, Server};
 
-/// An I/O model. The doc comments are `--mode`'s help.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, clap::ValueEnum)]
-pub enum IoMode {
-    /// std::net: calls wait; one thread per connection.
-    #[default]
-    Blocking,
-    /// mio (readiness): calls never wait; one event loop is told which
-    /// sockets are ready, then reads them.
-    #[value(name = "nonblocking", alias = "non-blocking")]
-    NonBlocking,
-    /// io_uring (completion, Linux): the kernel performs the reads and
-    /// writes and reports them finished.
-    Completion,
+/// Who does every connection's I/O in a model's server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoThreads {
+    /// A thread of its own per connection.
+    PerConnection,
+    /// `--threads N` event loops that share the connections.
+    EventLoops,
+    /// One thread (a ring), whatever `--threads` says.
+    One,
 }
 
+/// Starts a model's server.
+pub type StartFn = fn(ServerConfig, MessageHandler) -> Result<Server, SocketError>;
+
+/// Connects a model's client.
+pub type ConnectFn =
+    fn(SocketAddr, &ClientSettings) -> Result<Box<dyn ClientDriver + Send>, ClientError>;
+
+/// What one I/O model is: the facts the rest of the code asks of it.
+#[derive(Debug)]
+pub struct ModelInfo {
+    /// The command-line name (`--mode`), and its name in JSON.
+    pub name: &'static str,
+    /// Other spellings `--mode` accepts.
+    pub aliases: &'static [&'static str],
+    /// `--mode`'s help for it.
+    pub help: &'static str,
+    /// The API that does its I/O, the name its code goes by in the demo
+    /// and the guides ("std", "mio", "io_uring").
+    pub code_label: &'static str,
+    /// Its name in running English text ("the non-blocking server").
+    pub prose: &'static str,
+    /// Its name in a ratio's column head ("nb/b").
+    pub short: &'static str,
+    /// In brief, as the report's first table introduces it: its API and
+    /// what kind of server it is.
+    pub in_brief: &'static str,
+    /// Who does the I/O, as a sentence says it ("the event loop").
+    pub role: &'static str,
+    /// What kind of waiting it teaches, in a few words.
+    pub kind: &'static str,
+    /// Who does every connection's I/O.
+    pub io_threads: IoThreads,
+    /// `Some(system)` when the model exists on one system only.
+    pub only_on: Option<&'static str>,
+    /// False where this build has no server of the model (io_uring off Linux).
+    pub built: bool,
+    /// Checks that this system and kernel can run the server: one line
+    /// that names what is missing and what to use instead.
+    pub probe: fn() -> Result<(), String>,
+    /// Binds and starts its server.
+    pub start: StartFn,
+    /// Connects its client, where it has one on this system (with a load
+    /// engine in `sockmodes-loadgen`).
+    pub connect: Option<ConnectFn>,
+    /// What each connection costs besides the session's buffers.
+    pub connection_overhead: fn(&ServerConfig) -> usize,
+    /// What that overhead is, in two words.
+    pub overhead_label: &'static str,
+    /// Memory the server holds whatever its connections (a pool of
+    /// receive buffers).
+    pub fixed_memory: fn() -> u64,
+}
+
+/// An I/O model: a handle on its [`ModelInfo`] in the registry's list.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IoMode(u8);
+
+/// How many models the registry holds.
+const COUNT: usize = MODELS.len();
+
+/// How many have a client on this system.
+const CLIENT_COUNT: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < COUNT {
+        if MODELS[i].connect.is_some() {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
 impl IoMode {
-    /// Every model, in table order.
-    pub const ALL: [IoMode; 3] = [IoMode::Blocking, IoMode::NonBlocking, IoMode::Completion];
+    /// std::net: calls wait; one thread per connection.
+    pub const BLOCKING: IoMode = IoMode::named("blocking");
+    /// mio (readiness): one event loop is told which sockets are ready.
+    pub const NON_BLOCKING: IoMode = IoMode::named("nonblocking");
+    /// io_uring (completion, Linux): the kernel performs the reads.
+    pub const COMPLETION: IoMode = IoMode::named("completion");
 
-    /// The models with a client and a load engine of their own (any client
-    /// talks to any server): all three on Linux, where io_uring is.
-    #[cfg(target_os = "linux")]
-    pub const CLIENTS: [IoMode; 3] = [IoMode::Blocking, IoMode::NonBlocking, IoMode::Completion];
+    /// Every model, in the list's order (the tables' order).
+    pub const ALL: [IoMode; COUNT] = {
+        let mut all = [IoMode(0); COUNT];
+        let mut i = 0;
+        while i < COUNT {
+            all[i] = IoMode(i as u8);
+            i += 1;
+        }
+        all
+    };
 
-    /// The models with a client and a load engine of their own (any client
-    /// talks to any server); completion is Linux's.
-    #[cfg(not(target_os = "linux"))]
-    pub const CLIENTS: [IoMode; 2] = [IoMode::Blocking, IoMode::NonBlocking];
+    /// The models with a client and a load engine of their own on this
+    /// system (any client talks to any server).
+    pub const CLIENTS: [IoMode; CLIENT_COUNT] = {
+        let mut clients = [IoMode(0); CLIENT_COUNT];
+        let (mut i, mut n) = (0, 0);
+        while i < COUNT {
+            if MODELS[i].connect.is_some() {
+                clients[n] = IoMode(i as u8);
+                n += 1;
+            }
+            i += 1;
+        }
+        clients
+    };
 
     /// The client engines the study's cross-check drives every server with
     /// (`study/src/crosscheck.rs`): one per way a client waits, a thread
@@ -72,106 +158,71 @@ impl IoMode {
     /// limits (20 and 4 minutes). The completion engine is measured beside
     /// the others in `benches/generator_cost.rs` and the client x server
     /// matrix instead.
-    pub const CROSS_CHECK_CLIENTS: [IoMode; 2] = [IoMode::Blocking, IoMode::NonBlocking];
+    pub const CROSS_CHECK_CLIENTS: [IoMode; 2] = [IoMode::BLOCKING, IoMode::NON_BLOCKING];
+
+    /// The model of this name in the list; a name that is not there fails
+    /// to compile where it is a constant.
+    const fn named(name: &str) -> IoMode {
+        let mut i = 0;
+        while i < COUNT {
+            if const_eq(MODELS[i].name, name) {
+                return IoMode(i as u8);
+            }
+            i += 1;
+        }
+        panic!("no model of that name in the registry")
+    }
+
+    /// What the model is.
+    pub fn info(self) -> &'static ModelInfo {
+        &MODELS[self.0 as usize]
+    }
 
     /// The server models built for this system (completion is Linux's).
     pub fn servers() -> Vec<IoMode> {
-        IoMode::ALL
-            .into_iter()
-            .filter(|m| m.unavailable_os().is_none())
-            .collect()
+        IoMode::ALL.into_iter().filter(|m| m.info().built).collect()
     }
 
     /// The command-line name.
     pub fn name(self) -> &'static str {
-        match self {
-            IoMode::Blocking => "blocking",
-            IoMode::NonBlocking => "nonblocking",
-            IoMode::Completion => "completion",
-        }
+        self.info().name
     }
 
     /// The name its code goes by in the demo and the guides: the API that
     /// does its I/O.
     pub fn code_label(self) -> &'static str {
-        match self {
-            IoMode::Blocking => "std",
-            IoMode::NonBlocking => "mio",
-            IoMode::Completion => "io_uring",
-        }
+        self.info().code_label
     }
 
     /// The name in running English text ("the non-blocking server").
     pub fn prose(self) -> &'static str {
-        match self {
-            IoMode::Blocking => "blocking",
-            IoMode::NonBlocking => "non-blocking",
-            IoMode::Completion => "completion",
-        }
+        self.info().prose
     }
 
     /// The name in a ratio's column head ("nb/b").
     pub fn short(self) -> &'static str {
-        match self {
-            IoMode::Blocking => "b",
-            IoMode::NonBlocking => "nb",
-            IoMode::Completion => "c",
-        }
+        self.info().short
     }
 
-    /// The name in `lang`: the command-line name in English, the
-    /// glossary's word in Spanish (docs/glosario.md).
-    pub fn label(self, lang: Lang) -> &'static str {
-        match (lang, self) {
-            (Lang::En, m) => m.name(),
-            (Lang::Es, IoMode::Blocking) => "bloqueante",
-            (Lang::Es, IoMode::NonBlocking) => "no bloqueante",
-            (Lang::Es, IoMode::Completion) => "finalización",
-        }
-    }
-
-    /// The model in brief, as the report's first table introduces it:
-    /// its API and what kind of server it is.
+    /// The model in brief: its API and what kind of server it is.
     pub fn in_brief(self) -> &'static str {
-        match self {
-            IoMode::Blocking => "std, thread per connection",
-            IoMode::NonBlocking => "mio, readiness",
-            IoMode::Completion => "io_uring, Linux",
-        }
+        self.info().in_brief
     }
 
-    /// Its colour in every chart (red, blue, orange), as RGB.
-    pub fn colour(self) -> (u8, u8, u8) {
-        match self {
-            IoMode::Blocking => (214, 39, 40),
-            IoMode::NonBlocking => (31, 119, 180),
-            IoMode::Completion => (255, 127, 14),
-        }
-    }
-
-    /// Who does the I/O, as a sentence says it ("the blocking one uses a
-    /// thread per connection"; "the event loop ran 3 threads").
+    /// Who does the I/O, as a sentence says it.
     pub fn role(self) -> &'static str {
-        match self {
-            IoMode::Blocking => "a thread per connection",
-            IoMode::NonBlocking => "the event loop",
-            IoMode::Completion => "a single ring",
-        }
+        self.info().role
     }
 
     /// True when `--threads N` runs N event loops that share the
     /// connections; the other models take no thread count.
     pub fn has_event_loops(self) -> bool {
-        matches!(self, IoMode::NonBlocking)
+        self.info().io_threads == IoThreads::EventLoops
     }
 
     /// What kind of waiting it teaches, in a few words.
     pub fn kind(self) -> &'static str {
-        match self {
-            IoMode::Blocking => "blocking calls",
-            IoMode::NonBlocking => "readiness",
-            IoMode::Completion => "completion",
-        }
+        self.info().kind
     }
 
     /// `--mode`'s help in `client` and `load`: every model of
@@ -187,23 +238,17 @@ impl IoMode {
 
     /// True when the model has a client and a load engine (see [`CLIENTS`](Self::CLIENTS)).
     pub fn has_client(self) -> bool {
-        IoMode::CLIENTS.contains(&self)
+        self.info().connect.is_some()
     }
 
     /// `Some(system)` when the model exists on one system only.
     pub fn only_on(self) -> Option<&'static str> {
-        match self {
-            IoMode::Completion => Some("Linux"),
-            IoMode::Blocking | IoMode::NonBlocking => None,
-        }
+        self.info().only_on
     }
 
     /// `Some(os)` when this system cannot build the model at all.
     pub fn unavailable_os(self) -> Option<&'static str> {
-        match self {
-            IoMode::Completion if !cfg!(target_os = "linux") => Some(std::env::consts::OS),
-            _ => None,
-        }
+        (!self.info().built).then_some(std::env::consts::OS)
     }
 
     /// Checks that this system and kernel can run the model's server.
@@ -212,10 +257,7 @@ impl IoMode {
     /// One line: the OS that lacks it, or the kernel's refusal with its
     /// errno, and what to use instead.
     pub fn check_available(self) -> Result<(), String> {
-        match self {
-            IoMode::Completion => sockmodes_completion::probe().map_err(|e| e.to_string()),
-            IoMode::Blocking | IoMode::NonBlocking => Ok(()),
-        }
+        (self.info().probe)()
     }
 
     /// The most memory a server of this mode with `config` can hold: the
@@ -233,12 +275,9 @@ impl IoMode {
         }
     }
 
-    /// The completion server's pool of receive buffers (0 for the others).
+    /// The server's fixed pool of receive buffers (0 for most).
     pub fn receive_pool(self) -> u64 {
-        match self {
-            IoMode::Completion => sockmodes_completion::fixed_memory() as u64,
-            IoMode::Blocking | IoMode::NonBlocking => 0,
-        }
+        (self.info().fixed_memory)()
     }
 
     /// What `--offload` holds in all: each I/O thread's pool (its workers'
@@ -262,11 +301,11 @@ impl IoMode {
     /// The threads that do every connection's I/O: the event loops, the
     /// ring's thread; `None` for a thread per connection.
     pub fn io_threads(self, config: &ServerConfig) -> Option<usize> {
-        match self {
-            IoMode::Blocking => None,
-            IoMode::NonBlocking if config.once => Some(1),
-            IoMode::NonBlocking => Some(config.event_loops.max(1)),
-            IoMode::Completion => Some(1),
+        match self.info().io_threads {
+            IoThreads::PerConnection => None,
+            IoThreads::EventLoops if config.once => Some(1),
+            IoThreads::EventLoops => Some(config.event_loops.max(1)),
+            IoThreads::One => Some(1),
         }
     }
 
@@ -295,26 +334,63 @@ impl IoMode {
             (Some(_), Some(_)) => sockmodes_serving::offload::PER_CONNECTION,
             _ => 0,
         };
-        work + match self {
-            IoMode::Blocking => config.stack_size,
-            IoMode::NonBlocking => sockmodes_nonblocking::CONNECTION_OVERHEAD,
-            IoMode::Completion => sockmodes_completion::connection_overhead(config),
-        }
+        work + (self.info().connection_overhead)(config)
     }
 
     /// What the per-connection overhead of [`memory_bound`](Self::memory_bound) is.
     pub fn overhead_label(self) -> &'static str {
-        match self {
-            IoMode::Blocking => "thread stack",
-            IoMode::NonBlocking => "bookkeeping",
-            IoMode::Completion => "send buffer",
+        self.info().overhead_label
+    }
+}
+
+/// `str` equality in a `const fn` (std's `==` on `str` is not const).
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
         }
+        i += 1;
+    }
+    true
+}
+
+/// The classroom's model: what `sockmodes server` runs without `--mode`.
+impl Default for IoMode {
+    fn default() -> Self {
+        IoMode::BLOCKING
+    }
+}
+
+impl fmt::Debug for IoMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
 impl fmt::Display for IoMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// `--mode`'s values: every model's name, aliases and help, from the list.
+impl clap::ValueEnum for IoMode {
+    fn value_variants<'a>() -> &'a [Self] {
+        &IoMode::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let info = self.info();
+        Some(
+            clap::builder::PossibleValue::new(info.name)
+                .aliases(info.aliases.iter().copied())
+                .help(info.help),
+        )
     }
 }
 
@@ -338,7 +414,7 @@ impl FromStr for IoMode {
         let s = s.to_ascii_lowercase();
         IoMode::ALL
             .into_iter()
-            .find(|m| m.name() == s || (s == "non-blocking" && *m == IoMode::NonBlocking))
+            .find(|m| m.name() == s || m.info().aliases.contains(&s.as_str()))
             .ok_or_else(|| {
                 let names: Vec<&str> = IoMode::ALL.iter().map(|m| m.name()).collect();
                 format!("unknown mode {s:?} (expected {})", names.join(", "))
@@ -357,7 +433,7 @@ mod tests {
             let v = clap::ValueEnum::to_possible_value(&m).expect("listed");
             assert_eq!(v.get_name(), m.name());
         }
-        assert_eq!("non-blocking".parse::<IoMode>(), Ok(IoMode::NonBlocking));
+        assert_eq!("non-blocking".parse::<IoMode>(), Ok(IoMode::NON_BLOCKING));
         let err = "poll".parse::<IoMode>().unwrap_err();
         assert!(err.contains("blocking, nonblocking, completion"), "{err}");
     }
@@ -391,11 +467,11 @@ mod tests {
             assert!(IoMode::servers().contains(&m));
         }
         assert_eq!(
-            IoMode::servers().contains(&IoMode::Completion),
+            IoMode::servers().contains(&IoMode::COMPLETION),
             cfg!(target_os = "linux")
         );
         assert_eq!(
-            IoMode::Completion.has_client(),
+            IoMode::COMPLETION.has_client(),
             cfg!(target_os = "linux"),
             "where its server runs, so does its client"
         );
@@ -407,9 +483,9 @@ mod tests {
             "127.0.0.1:0".parse().unwrap(),
             sockmodes_common::Service::Echo,
         );
-        assert_eq!(IoMode::NonBlocking.work_concurrency(&config), None);
+        assert_eq!(IoMode::NON_BLOCKING.work_concurrency(&config), None);
         config.work = Some("block:1ms".parse().unwrap());
-        let base = IoMode::NonBlocking.memory_bound(&config);
+        let base = IoMode::NON_BLOCKING.memory_bound(&config);
         for m in IoMode::ALL {
             let c = m.work_concurrency(&config).unwrap();
             match m.io_threads(&config) {
@@ -425,7 +501,7 @@ mod tests {
                 Some(n) => assert_eq!(c, Concurrency::Pool(64 * n as u64)),
             }
         }
-        let pooled = IoMode::NonBlocking.memory_bound(&config);
+        let pooled = IoMode::NON_BLOCKING.memory_bound(&config);
         assert_eq!(
             pooled.fixed,
             sockmodes_serving::offload::memory_bound(64),
@@ -449,8 +525,8 @@ mod tests {
             "127.0.0.1:0".parse().unwrap(),
             sockmodes_common::Service::Echo,
         );
-        let c = IoMode::Completion.memory_bound(&config);
-        let nb = IoMode::NonBlocking.memory_bound(&config);
+        let c = IoMode::COMPLETION.memory_bound(&config);
+        let nb = IoMode::NON_BLOCKING.memory_bound(&config);
         assert_eq!(c.buffers, nb.buffers, "the same session");
         assert!(c.overhead as usize > config.output_cap);
         assert_eq!(c.fixed as usize, sockmodes_completion::fixed_memory());

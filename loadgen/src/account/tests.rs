@@ -1,7 +1,7 @@
 //! The accounting checked against hand-made event sequences: no sockets.
 
 use super::*;
-use crate::load::endings::Endings;
+use crate::endings::Endings;
 use std::time::Duration;
 
 /// A window of 3 s from 1 s after `t0`; times below in ms from `t0`.

@@ -26,7 +26,7 @@ use super::{hdrlog, LoadConfig, Outcome};
 
 mod spectrum;
 mod warnings;
-use crate::IoMode;
+use sockmodes_models::IoMode;
 pub use spectrum::spectrum;
 
 /// A [`Service`] in JSON: its command-line name (`"echo"`), as
@@ -277,11 +277,11 @@ mod tests {
     fn the_mode_and_the_service_travel_in_json_as_their_names() {
         #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
         struct Head {
-            mode: crate::IoMode,
+            mode: sockmodes_models::IoMode,
             #[serde(with = "super::service_name")]
             service: sockmodes_common::Service,
         }
-        for mode in crate::IoMode::ALL {
+        for mode in sockmodes_models::IoMode::ALL {
             for service in sockmodes_common::Service::ALL {
                 let head = Head { mode, service };
                 let text = serde_json::to_string(&head).unwrap();

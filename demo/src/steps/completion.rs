@@ -16,7 +16,7 @@ use sockmodes_common::Service;
 use sockmodes_nonblocking::multi::{Event, MultiClient};
 
 use super::{server, step, Ctx, Step};
-use crate::IoMode;
+use sockmodes_models::IoMode;
 
 /// Connections of the step: enough that batches form.
 const CONNECTIONS: usize = 20;
@@ -82,8 +82,8 @@ pub fn readiness_against_completion(ctx: &Ctx) -> anyhow::Result<Step> {
         lang.fill("v.n_times", &[("n", &CONNECTIONS), ("k", &trips)]),
     );
     for (mode, key) in [
-        (IoMode::NonBlocking, "readiness_server"),
-        (IoMode::Completion, "completion_server"),
+        (IoMode::NON_BLOCKING, "readiness_server"),
+        (IoMode::COMPLETION, "completion_server"),
     ] {
         if let Err(why) = mode.check_available() {
             s.observe(key, lang.fill("v.not_here", &[("why", &why)]));

@@ -138,9 +138,7 @@ mod os {
         let path = pid.map_or("/proc/self/status".to_string(), |p| {
             format!("/proc/{p}/status")
         });
-        // SAFETY: sysconf only reads a system setting.
-        let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-        let online = usize::try_from(online).unwrap_or(1).max(1);
+        let online = sockmodes_os::process::cores_online();
         std::fs::read_to_string(path)
             .ok()
             .and_then(|s| {

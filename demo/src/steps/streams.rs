@@ -13,7 +13,7 @@ use sockmodes_nonblocking::{NbClient, NbOptions, TrySend};
 use sockmodes_python::Mode;
 
 use super::{millis, pair, step, Ctx, Step};
-use crate::delayed::DelayedEcho;
+use sockmodes_loadgen::delayed::DelayedEcho;
 
 pub fn tcp_is_a_stream(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;

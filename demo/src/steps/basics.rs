@@ -14,7 +14,7 @@ use sockmodes_python::sys::code;
 use sockmodes_python::{classify, Mode, PyException};
 
 use super::{micros, millis, pair, server, step, Ctx, Step};
-use crate::IoMode;
+use sockmodes_models::IoMode;
 
 pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
@@ -96,7 +96,7 @@ pub fn blocking_recv_waits(ctx: &Ctx) -> anyhow::Result<Step> {
 pub fn nonblocking_recv_would_block(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
     let mut s = step(ctx, 3);
-    let server = server(IoMode::NonBlocking, Service::Echo)?;
+    let server = server(IoMode::NON_BLOCKING, Service::Echo)?;
     let mut nb = NbClient::connect(server.local_addr(), &NbOptions::default())?;
     let mut buf = [0u8; 64];
     let t = Instant::now();

@@ -25,20 +25,9 @@ pub struct Counters {
     pub at_ns: u64,
 }
 
-/// CLOCK_MONOTONIC now, in nanoseconds (0 where there is none: Windows).
-pub fn monotonic_ns() -> u64 {
-    #[cfg(unix)]
-    {
-        // SAFETY: clock_gettime fills a local timespec.
-        let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-    }
-    #[cfg(not(unix))]
-    {
-        0
-    }
-}
+pub use sockmodes_os::process::monotonic_ns;
+#[cfg(unix)]
+use sockmodes_os::process::{send_signal, Signal};
 
 impl Counters {
     /// Reads a counters line; `None` when `line` is not one.
@@ -76,10 +65,7 @@ impl CounterReader {
         {
             let lines = self.lines.lock().ok()?;
             let asked = monotonic_ns();
-            // SAFETY: kill only sends a signal to our own child.
-            unsafe {
-                libc::kill(self.pid as i32, libc::SIGUSR1);
-            }
+            send_signal(self.pid, Signal::Usr1).ok()?;
             let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
             loop {
                 let left = until.saturating_duration_since(std::time::Instant::now());
@@ -193,10 +179,7 @@ impl ServerProcess {
     /// Waiting for the child failed.
     pub fn terminate(mut self) -> std::io::Result<ExitStatus> {
         #[cfg(unix)]
-        // SAFETY: kill only sends a signal to our own child.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
+        send_signal(self.child.id(), Signal::Term)?;
         #[cfg(windows)]
         self.child.kill()?;
         self.child.wait()

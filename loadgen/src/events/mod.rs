@@ -1,14 +1,14 @@
-//! Non-blocking and completion load: a few threads, each one
-//! many-connection driver (a mio `Poll`, or an io_uring on Linux)
+//! The event engine, for every model with a many-connection client: a few
+//! threads, each one many-connection driver (a mio `Poll`, or an io_uring)
 //! driving its share of the connections. The engine is written once over
 //! what both drivers offer (`connections.rs`).
 //!
 //! The loop does work only where there is some: an answer releases the next
 //! closed-loop send from inside the event handler, open-loop sends come off a
 //! heap ordered by due time, and the whole set of connections is walked only
-//! once, when the window closes. (An earlier version walked every connection
-//! on every wake-up; at 1,000 connections that alone kept the client's core
-//! busy, and the figures measured the client.) Sink keeps one frame in the
+//! once, when the window closes: a walk of every connection on every wake-up
+//! would alone keep the client's core busy at 1,000 connections, and the
+//! figures would measure the client. Sink keeps one frame in the
 //! socket per connection and checks, on each wake-up, the connections whose
 //! frame the socket has not yet taken.
 //!

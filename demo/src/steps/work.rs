@@ -27,8 +27,8 @@ use sockmodes_nonblocking::multi::{Event, MultiClient};
 use sockmodes_serving::ServerConfig;
 
 use super::{millis, step, Ctx, Step};
-use crate::demo::Span;
-use crate::{start_server, IoMode, Server};
+use crate::Span;
+use sockmodes_models::{start_server, IoMode, Server};
 
 /// Worker threads of the offload scenario: one for A's call, one for B's.
 const WORKERS: usize = 2;
@@ -84,7 +84,7 @@ fn two_clients(work: Work, offload: usize) -> anyhow::Result<Answers> {
     config.event_loops = 1;
     config.work = Some(work);
     config.offload = offload;
-    let srv = start_server(IoMode::NonBlocking, config, Arc::new(|_, _| {}))?;
+    let srv = start_server(IoMode::NON_BLOCKING, config, Arc::new(|_, _| {}))?;
     let deadline = Instant::now() + work.amount * 10 + Duration::from_secs(5);
     let mut clients = MultiClient::new(1024)?;
     let a = clients.connect(srv.local_addr())?;

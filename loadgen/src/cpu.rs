@@ -17,6 +17,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+pub use sockmodes_os::process::{process_cpu_time, CpuTime};
 
 /// Busy share above which the client, not the server, is the bottleneck.
 ///
@@ -24,15 +25,6 @@ use serde::{Deserialize, Serialize};
 /// send on schedule or read an answer as it arrives; below it, the client
 /// still waits for the server now and then.
 pub const CLIENT_BOUND_UTILIZATION: f64 = 0.9;
-
-/// CPU time a process has used so far.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CpuTime {
-    /// In user space.
-    pub user: Duration,
-    /// In the kernel on its behalf.
-    pub system: Duration,
-}
 
 /// CPU used over a window of wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -66,62 +58,6 @@ impl CpuWindow {
         let lanes = threads.min(cores).max(1) as f64;
         self.total_s() / (self.wall_s.max(1e-9) * lanes)
     }
-}
-
-/// This process's CPU time so far; `None` where the OS gives no figure.
-#[cfg(unix)]
-pub fn process_cpu_time() -> Option<CpuTime> {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given and touches nothing else.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: rc == 0, so the kernel wrote the whole struct.
-    let usage = unsafe { usage.assume_init() };
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    Some(CpuTime {
-        user: tv(usage.ru_utime),
-        system: tv(usage.ru_stime),
-    })
-}
-
-/// This process's CPU time so far; `None` where the OS gives no figure.
-#[cfg(windows)]
-pub fn process_cpu_time() -> Option<CpuTime> {
-    use windows_sys::Win32::Foundation::FILETIME;
-    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessTimes};
-    let zero = FILETIME {
-        dwLowDateTime: 0,
-        dwHighDateTime: 0,
-    };
-    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
-    // SAFETY: the pseudo-handle of the current process needs no closing, and
-    // the four out-parameters are valid FILETIMEs.
-    let ok = unsafe {
-        GetProcessTimes(
-            GetCurrentProcess(),
-            &mut created,
-            &mut exited,
-            &mut kernel,
-            &mut user,
-        )
-    };
-    if ok == 0 {
-        return None;
-    }
-    // FILETIME counts 100 ns ticks.
-    let ticks = |t: FILETIME| {
-        Duration::from_nanos(
-            ((u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime)) * 100,
-        )
-    };
-    Some(CpuTime {
-        user: ticks(user),
-        system: ticks(kernel),
-    })
 }
 
 #[cfg(test)]

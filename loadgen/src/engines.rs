@@ -1,0 +1,40 @@
+//! Each model's load engine: a thread per connection, or the one event
+//! engine (`events/`) over the model's many-connection driver. A model
+//! with a client adds its line here; one without (its `connect` is
+//! `None` in the registry) is refused before any engine runs.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use sockmodes_models::IoMode;
+
+use crate::events::connections;
+use crate::{LoadConfig, LoadError, Outcome};
+
+// Each model's many-connection client, driven by the one event engine.
+connections!(sockmodes_nonblocking::multi::MultiClient);
+#[cfg(target_os = "linux")]
+connections!(sockmodes_completion::client::Multi);
+
+/// Runs `config`'s load with its model's engine ([`crate::run`] validates
+/// it first).
+///
+/// # Errors
+/// No connection at all, threads or a poll that could not be made, or a
+/// model with no engine on this system.
+pub(crate) fn load_engine(
+    config: &LoadConfig,
+    progress: &Arc<AtomicU64>,
+) -> Result<Outcome, LoadError> {
+    Ok(match config.mode {
+        IoMode::BLOCKING => crate::threads::run(config, progress)?,
+        IoMode::NON_BLOCKING => {
+            crate::events::run::<sockmodes_nonblocking::multi::MultiClient>(config, progress)?
+        }
+        #[cfg(target_os = "linux")]
+        IoMode::COMPLETION => {
+            crate::events::run::<sockmodes_completion::client::Multi>(config, progress)?
+        }
+        _ => return Err(LoadError::NoEngine),
+    })
+}

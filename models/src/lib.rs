@@ -1,0 +1,21 @@
+//! The registry of I/O models, and what starts a server or connects a
+//! client of any of them: the command, the load generator, the demo and the
+//! study ask this crate, never a model's crate.
+//!
+//! - [`registry`]: the models, [`IoMode`], and what each is.
+//! - [`start`]: a [`Server`] of any model, and a [`Client`] of those with a client.
+//! - [`ceiling`]: the most msg/s a configuration with work per message can
+//!   carry (Little's law), and the calibration of `cpu` work.
+//! - [`child`]: a `sockmodes server` child process (the study, the demo's
+//!   memory step, the command's tests).
+#![deny(missing_docs)]
+
+pub mod ceiling;
+pub mod child;
+mod list;
+pub mod registry;
+pub mod start;
+
+pub use registry::IoMode;
+pub use sockmodes_serving::RunningServer;
+pub use start::{start_server, Client, ClientSettings, Server, NO_CLIENT};

@@ -1,0 +1,180 @@
+//! The registry's one list: every I/O model, what it is, and the glue that
+//! starts its server and connects its client. A new model is one more
+//! [`ModelInfo`] here (and its crate in the workspace).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sockmodes_blocking as blocking;
+use sockmodes_client::{ClientDriver, ClientError};
+use sockmodes_nonblocking as nonblocking;
+use sockmodes_python::{Mode, SocketError};
+use sockmodes_serving::{MessageHandler, ServerConfig};
+
+use crate::registry::{IoThreads, ModelInfo};
+use crate::start::{ClientSettings, Server};
+
+/// Every model, in table order.
+pub const MODELS: [ModelInfo; 3] = [
+    ModelInfo {
+        name: "blocking",
+        aliases: &[],
+        help: "std::net: calls wait; one thread per connection",
+        code_label: "std",
+        prose: "blocking",
+        short: "b",
+        in_brief: "std, thread per connection",
+        role: "a thread per connection",
+        kind: "blocking calls",
+        io_threads: IoThreads::PerConnection,
+        only_on: None,
+        built: true,
+        probe: || Ok(()),
+        start: |config, on_message| Ok(Box::new(blocking::start(config, on_message)?)),
+        connect: Some(connect_blocking),
+        connection_overhead: |config| config.stack_size,
+        overhead_label: "thread stack",
+        fixed_memory: || 0,
+    },
+    ModelInfo {
+        name: "nonblocking",
+        aliases: &["non-blocking"],
+        help: "mio (readiness): calls never wait; one event loop is told which sockets \
+               are ready, then reads them",
+        code_label: "mio",
+        prose: "non-blocking",
+        short: "nb",
+        in_brief: "mio, readiness",
+        role: "the event loop",
+        kind: "readiness",
+        io_threads: IoThreads::EventLoops,
+        only_on: None,
+        built: true,
+        probe: || Ok(()),
+        start: |config, on_message| Ok(Box::new(nonblocking::start(config, on_message)?)),
+        connect: Some(connect_nonblocking),
+        connection_overhead: |_| nonblocking::CONNECTION_OVERHEAD,
+        overhead_label: "bookkeeping",
+        fixed_memory: || 0,
+    },
+    ModelInfo {
+        name: "completion",
+        aliases: &[],
+        help: "io_uring (completion, Linux): the kernel performs the reads and writes \
+               and reports them finished",
+        code_label: "io_uring",
+        prose: "completion",
+        short: "c",
+        in_brief: "io_uring, Linux",
+        role: "a single ring",
+        kind: "completion",
+        io_threads: IoThreads::One,
+        only_on: Some("Linux"),
+        built: cfg!(target_os = "linux"),
+        probe: || sockmodes_completion::probe().map_err(|e| e.to_string()),
+        start: start_completion,
+        connect: CONNECT_COMPLETION,
+        connection_overhead: sockmodes_completion::connection_overhead,
+        overhead_label: "send buffer",
+        fixed_memory: || sockmodes_completion::fixed_memory() as u64,
+    },
+];
+
+/// A blocking client: Python's modes, so a timeout is `settimeout(t)`.
+fn connect_blocking(
+    addr: SocketAddr,
+    settings: &ClientSettings,
+) -> Result<Box<dyn ClientDriver + Send>, ClientError> {
+    let options = blocking::ClientOptions {
+        mode: settings.timeout.map_or(Mode::Blocking, |t| {
+            Mode::timeout(t).unwrap_or(Mode::Timeout(Duration::from_micros(1)))
+        }),
+        retries: settings.retries,
+        max_frame: settings.max_frame,
+        ..blocking::ClientOptions::default()
+    };
+    Ok(Box::new(blocking::Client::connect(addr, &options)?))
+}
+
+fn connect_nonblocking(
+    addr: SocketAddr,
+    settings: &ClientSettings,
+) -> Result<Box<dyn ClientDriver + Send>, ClientError> {
+    let options = nonblocking::NbOptions {
+        timeout: settings.timeout,
+        retries: settings.retries,
+        max_frame: settings.max_frame,
+        ..nonblocking::NbOptions::default()
+    };
+    Ok(Box::new(nonblocking::NbClient::connect(addr, &options)?))
+}
+
+#[cfg(target_os = "linux")]
+fn start_completion(
+    config: ServerConfig,
+    on_message: MessageHandler,
+) -> Result<Server, SocketError> {
+    Ok(Box::new(sockmodes_completion::start(config, on_message)?))
+}
+
+/// Off Linux: the bind fails, saying which system lacks io_uring.
+#[cfg(not(target_os = "linux"))]
+fn start_completion(
+    config: ServerConfig,
+    _on_message: MessageHandler,
+) -> Result<Server, SocketError> {
+    use sockmodes_python::Op;
+    use std::io;
+    let why = sockmodes_completion::probe()
+        .map_err(|e| e.to_string())
+        .unwrap_err();
+    Err(SocketError::on(Op::Bind, config.addr, Mode::NonBlocking)(
+        io::Error::new(io::ErrorKind::Unsupported, why),
+    ))
+}
+
+#[cfg(target_os = "linux")]
+const CONNECT_COMPLETION: Option<crate::registry::ConnectFn> = Some(|addr, settings| {
+    let options = sockmodes_completion::client::RingOptions {
+        timeout: settings.timeout,
+        retries: settings.retries,
+        max_frame: settings.max_frame,
+        ..Default::default()
+    };
+    Ok(Box::new(sockmodes_completion::client::RingClient::connect(
+        addr, &options,
+    )?))
+});
+
+#[cfg(not(target_os = "linux"))]
+const CONNECT_COMPLETION: Option<crate::registry::ConnectFn> = None;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sockmodes_common::Service;
+
+    use super::ServerConfig;
+    use crate::{start_server, Client, ClientSettings, IoMode};
+
+    /// Every model the list builds here starts a server that answers, and
+    /// every client it lists talks to it: a model cannot join the list
+    /// without both.
+    #[test]
+    fn every_model_of_the_list_serves_and_every_client_connects() {
+        for server in IoMode::servers() {
+            let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
+            let running = start_server(server, config, Arc::new(|_, _| {}))
+                .unwrap_or_else(|e| panic!("{server}: {e}"));
+            for client in IoMode::CLIENTS {
+                let mut c =
+                    Client::connect(client, running.local_addr(), &ClientSettings::default())
+                        .unwrap_or_else(|e| panic!("{client} client to {server}: {e}"));
+                c.echo(b"Hola, servidor!")
+                    .unwrap_or_else(|e| panic!("{client} client to {server}: {e}"));
+            }
+            running.shutdown(std::time::Duration::from_secs(5));
+        }
+    }
+}

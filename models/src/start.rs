@@ -1,0 +1,111 @@
+//! What starts a server of any model and connects a client of any model
+//! with a client: each model's handle is a `RunningServer` (common's
+//! `running.rs`) and each client a `ClientDriver`, so the caller holds
+//! either without asking which model it is.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sockmodes_client::error::send_counted;
+use sockmodes_client::{ClientDriver, ClientError};
+use sockmodes_common::{Service, SinkSummary, DEFAULT_MAX_FRAME};
+use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
+
+use crate::IoMode;
+
+/// A running server of any mode: every server's handle is a
+/// [`RunningServer`] (its address, counters, `wait`, `shutdown`).
+pub type Server = Box<dyn RunningServer>;
+
+/// Binds and starts a server of `mode`.
+///
+/// # Errors
+/// The bind failure, classified; on a system without the model (io_uring
+/// off Linux), an `Unsupported` error that says so.
+pub fn start_server(
+    mode: IoMode,
+    config: ServerConfig,
+    on_message: MessageHandler,
+) -> Result<Server, SocketError> {
+    (mode.info().start)(config, on_message)
+}
+
+/// Why a model has no client on this system (completion off Linux).
+pub const NO_CLIENT: &str = "this model has no client on this system; clients and the load generator use --mode blocking or nonblocking (any client talks to any server)";
+
+/// Client settings that mean the same in both modes.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Longest wait of any call (`None`: wait as long as it takes).
+    pub timeout: Option<Duration>,
+    /// Connection attempts to repeat after a refusal.
+    pub retries: u32,
+    /// Largest frame accepted.
+    pub max_frame: usize,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            timeout: None,
+            retries: 0,
+            max_frame: DEFAULT_MAX_FRAME,
+        }
+    }
+}
+
+/// A connected client of any model with a client: its driver, whose
+/// calls ([`ClientDriver`]'s) are the same for every model.
+pub struct Client(Box<dyn ClientDriver + Send>);
+
+impl std::ops::Deref for Client {
+    type Target = dyn ClientDriver + Send;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl std::ops::DerefMut for Client {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut *self.0
+    }
+}
+
+impl Client {
+    /// Connects in `mode`.
+    ///
+    /// # Errors
+    /// The connect failure, classified.
+    pub fn connect(
+        mode: IoMode,
+        addr: SocketAddr,
+        settings: &ClientSettings,
+    ) -> Result<Client, ClientError> {
+        let Some(connect) = mode.info().connect else {
+            return Err(ClientError::Socket(SocketError::on(
+                Op::Connect,
+                addr,
+                Mode::NonBlocking,
+            )(io::Error::new(
+                io::ErrorKind::Unsupported,
+                NO_CLIENT,
+            ))));
+        };
+        Ok(Client(connect(addr, settings)?))
+    }
+
+    /// Sends every frame and checks the sink summary.
+    ///
+    /// # Errors
+    /// Socket, protocol and mismatch failures.
+    pub fn sink_upload<'a, I>(mut self, frames: I) -> Result<SinkSummary, ClientError>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        self.set_service(Service::Sink);
+        let tally = send_counted(frames, |frame| self.send_frame(frame))?;
+        self.finish_sink(&tally)
+    }
+}

@@ -1,0 +1,214 @@
+//! What a process asks of the system about itself and its children: its
+//! CPU time, the monotonic clock every process shares, the cores online,
+//! pinning a thread, and the signals a server and its parent exchange
+//! (SIGUSR1 for the counters line, SIGTERM for a graceful stop).
+
+use std::time::Duration;
+
+/// CPU time a process has used so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CpuTime {
+    /// In user space.
+    pub user: Duration,
+    /// In the kernel on its behalf.
+    pub system: Duration,
+}
+
+/// This process's CPU time so far; `None` where the OS gives no figure.
+#[cfg(unix)]
+pub fn process_cpu_time() -> Option<CpuTime> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given and touches nothing else.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: rc == 0, so the kernel wrote the whole struct.
+    let usage = unsafe { usage.assume_init() };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    Some(CpuTime {
+        user: tv(usage.ru_utime),
+        system: tv(usage.ru_stime),
+    })
+}
+
+/// This process's CPU time so far; `None` where the OS gives no figure.
+#[cfg(windows)]
+pub fn process_cpu_time() -> Option<CpuTime> {
+    use windows_sys::Win32::Foundation::FILETIME;
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessTimes};
+    let zero = FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    };
+    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
+    // SAFETY: the pseudo-handle of the current process needs no closing, and
+    // the four out-parameters are valid FILETIMEs.
+    let ok = unsafe {
+        GetProcessTimes(
+            GetCurrentProcess(),
+            &mut created,
+            &mut exited,
+            &mut kernel,
+            &mut user,
+        )
+    };
+    if ok == 0 {
+        return None;
+    }
+    // FILETIME counts 100 ns ticks.
+    let ticks = |t: FILETIME| {
+        Duration::from_nanos(
+            ((u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime)) * 100,
+        )
+    };
+    Some(CpuTime {
+        user: ticks(user),
+        system: ticks(kernel),
+    })
+}
+
+/// Cores online on the machine.
+///
+/// Not `std::thread::available_parallelism`: that follows the calling
+/// thread's affinity mask, so once the bench thread is pinned it says 1.
+#[cfg(unix)]
+pub fn cores_online() -> usize {
+    // SAFETY: sysconf only reads a system setting.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
+}
+
+/// Cores online (nothing is pinned here, so the process's own count is the
+/// machine's).
+#[cfg(not(unix))]
+pub fn cores_online() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Pins the calling thread to `cpus` (those that exist).
+#[cfg(target_os = "linux")]
+pub fn pin_current_thread(cpus: &[usize]) {
+    let online = cores_online();
+    if !cpus.iter().any(|&c| c < online) {
+        return;
+    }
+    // SAFETY: cpu_set_t is plain data, initialised by CPU_ZERO/CPU_SET;
+    // sched_setaffinity(0, ...) affects only the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_ZERO(&mut set);
+        for &cpu in cpus.iter().filter(|&&c| c < online) {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            eprintln!(
+                "warning: could not pin to {cpus:?}: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
+/// Nothing to pin with here; the study's placement says so.
+#[cfg(not(target_os = "linux"))]
+pub fn pin_current_thread(_cpus: &[usize]) {}
+
+/// CLOCK_MONOTONIC now, in nanoseconds: the same clock in every process of
+/// the machine, so a parent can order a child's line against its own
+/// request (0 where there is none: Windows).
+pub fn monotonic_ns() -> u64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: clock_gettime fills a local timespec.
+        let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
+}
+
+/// A signal one of our processes sends another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Print the counters line (`kill -USR1`).
+    Usr1,
+    /// Stop gracefully.
+    Term,
+}
+
+/// Sends `signal` to process `pid` (one of our own children).
+///
+/// # Errors
+/// The process is gone, or may not be signalled.
+#[cfg(unix)]
+pub fn send_signal(pid: u32, signal: Signal) -> std::io::Result<()> {
+    let sig = match signal {
+        Signal::Usr1 => libc::SIGUSR1,
+        Signal::Term => libc::SIGTERM,
+    };
+    // SAFETY: kill only sends a signal.
+    if unsafe { libc::kill(pid as libc::pid_t, sig) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Blocks SIGUSR1 in this thread and every thread it starts afterwards, so
+/// that only [`wait_usr1`] receives it. Call before any thread is started.
+#[cfg(unix)]
+pub fn block_usr1() {
+    // SAFETY: sigset operations on a local set; pthread_sigmask on this thread.
+    unsafe {
+        let set = usr1_set();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Waits for the next SIGUSR1 (blocked in every thread by [`block_usr1`]);
+/// false if the wait failed.
+#[cfg(unix)]
+pub fn wait_usr1() -> bool {
+    let mut sig = 0;
+    // SAFETY: sigwait on a local set holding SIGUSR1.
+    unsafe {
+        let set = usr1_set();
+        libc::sigwait(&set, &mut sig) == 0
+    }
+}
+
+#[cfg(unix)]
+unsafe fn usr1_set() -> libc::sigset_t {
+    let mut set: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut set);
+    libc::sigaddset(&mut set, libc::SIGUSR1);
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_monotonic_clock_moves_forward_where_there_is_one() {
+        let a = monotonic_ns();
+        std::thread::sleep(Duration::from_millis(2));
+        let b = monotonic_ns();
+        if cfg!(unix) {
+            assert!(b > a, "{a} then {b}");
+        } else {
+            assert_eq!((a, b), (0, 0));
+        }
+    }
+
+    #[test]
+    fn at_least_one_core_is_online() {
+        assert!(cores_online() >= 1);
+    }
+}
