@@ -60,6 +60,21 @@ pub fn unlistened_port() -> io::Result<(Socket, SocketAddr)> {
     Ok((socket, addr))
 }
 
+/// What Python's `connect()` returns after `setblocking(False)`: the
+/// connect on a non-blocking socket, with the OS's own answer (on Linux
+/// EINPROGRESS, 115; on Windows WSAEWOULDBLOCK, 10035: Python raises
+/// `BlockingIOError` for either). mio's `TcpStream::connect` hides that
+/// answer behind `Ok`; the socket is returned so its handshake can go on.
+///
+/// # Errors
+/// The OS error from socket or from setting it non-blocking.
+pub fn connect_nonblocking(addr: SocketAddr) -> io::Result<(Socket, io::Result<()>)> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
+    let answer = socket.connect(&addr.into());
+    Ok((socket, answer))
+}
+
 /// Makes the next close send RST instead of FIN (`SO_LINGER` 0): the way to
 /// refuse a connection that was already accepted, or to simulate a crash.
 ///

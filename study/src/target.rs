@@ -222,6 +222,8 @@ impl Target {
                 Lang::En => m.name(),
                 Lang::Es => looks(m).es,
             },
+            // The glossary's word for the least a server can do.
+            Target::Raw if lang == Lang::Es => "mínimo",
             Target::Raw | Target::Tokio => self.name(),
         }
     }

@@ -34,6 +34,19 @@ pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
         "std_connect",
         lang.fill("v.error_after", &[("error", &error), ("time", &took)]),
     );
+    // Python's connect after setblocking(False): the OS's own answer.
+    let (_socket, answer) = sockmodes_os::net::connect_nonblocking(addr)?;
+    s.observe(
+        "py_nb_connect",
+        match answer {
+            Err(e) => format!(
+                "{} (os error {})",
+                classify(&e, Mode::NonBlocking),
+                e.raw_os_error().unwrap_or(0)
+            ),
+            Ok(()) => lang.t("v.connected_at_once").to_string(),
+        },
+    );
     let t = Instant::now();
     let mut nb = NbClient::connect_start(addr, &NbOptions::default())?;
     s.observe("mio_connect", lang.t("v.in_progress").to_string());

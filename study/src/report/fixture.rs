@@ -163,6 +163,12 @@ pub fn report() -> Report {
     Report::new(study, machine)
 }
 
+/// The fixture's report with its measurements replaced by `study`, judged
+/// again: a test that changes the measurements sees the analysis change.
+pub fn report_of(study: Study) -> Report {
+    Report::new(study, report().machine)
+}
+
 /// The sweep: 1 to 1,000 connections, five windows a point.
 fn sweep() -> Vec<Point> {
     let mut sweep = Vec::new();

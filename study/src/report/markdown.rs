@@ -2,8 +2,10 @@
 
 use std::fmt::Write as _;
 
+use super::findings;
+use super::run::Report;
+use super::study::time_account;
 use super::tables::{self, Table};
-use super::Report;
 use crate::target::RunMode;
 
 /// One line on what kind of run this was, what it trades, and the noise
@@ -57,14 +59,11 @@ pub fn body(r: &Report) -> String {
         r.machine.one_line(),
         banner(r.mode)
     );
-    if let Some(t) = super::time_account(&r.study) {
+    if let Some(t) = time_account(&r.study) {
         let _ = writeln!(s, "{t}\n");
     }
     let _ = writeln!(s, "## Findings (computed from this run)\n");
-    for f in super::findings_show::sentences(&r.findings)
-        .iter()
-        .chain(&super::service_show::sentences(&r.study))
-    {
+    for f in findings::sentences(&r.analysis.findings) {
         let _ = writeln!(s, "- {f}");
     }
     s.push('\n');

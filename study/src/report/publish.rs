@@ -4,9 +4,15 @@
 //! every page against it.
 //!
 //! What a page shows of the run sits between two markers, and is rendered
-//! here from the JSON by this version of the report code (the JSON keeps
-//! every window, so findings and tables are recomputed, never copied):
+//! here from the run's measurements and its analysis. Publishing judges
+//! the measurements again with this version of the report code (the JSON
+//! keeps every window) and writes the JSON back with that analysis, so a
+//! change to the analysis reaches the JSON and every page at once; the
+//! pages are rendered from the run as it stands, judging nothing again
+//! ([`pages`]).
 //!
+//! - docs/benchmarks/report.json itself: the measurements and their
+//!   analysis;
 //! - docs/benchmarks.md: the report's machine line, banner, findings and
 //!   tables (region `report`), and the charts in docs/benchmarks/, each
 //!   also in Spanish (`NAME-es.svg`, for docs/guia.md);
@@ -24,23 +30,44 @@
 
 use std::path::{Path, PathBuf};
 
-pub use super::publish_tables::{guide_table, number, readme_table, Lang};
-use super::service_show::page_table;
-use super::{markdown, Report};
+use super::charts;
+use super::markdown;
+pub use super::publish_tables::{guide_table, number, page_table, readme_table, Lang};
+use super::run::{Measured, Report};
+use super::study::time_account;
 
 /// The run's JSON, relative to the repository's root.
 pub const JSON: &str = "docs/benchmarks/report.json";
 /// Where its charts go.
 pub const CHART_DIR: &str = "docs/benchmarks";
 
-/// Reads a report.json: its measurements, judged again with this code
-/// (reading a [`Report`] does so); where the run placed its servers is
-/// part of the measurement and is kept.
+/// Reads a report.json as it was written: its measurements and the
+/// analysis it holds, judged nothing again.
+///
+/// # Errors
+/// The text is not a sockmodes report of this version.
+pub fn reread(text: &str) -> Result<Report, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// Reads a report.json's measurements (of any version) and judges them
+/// with this code; where the run placed its servers is part of the
+/// measurement and is kept.
 ///
 /// # Errors
 /// The text is not a sockmodes report.
-pub fn reread(text: &str) -> Result<Report, serde_json::Error> {
-    serde_json::from_str(text)
+pub fn reanalyse(text: &str) -> Result<Report, serde_json::Error> {
+    serde_json::from_str::<Measured>(text).map(Report::from)
+}
+
+/// The JSON of `r` as a run keeps it: compact, one line (the published
+/// run's windows make 4.4 MB pretty-printed, 1.3 MB so), ended by a
+/// newline.
+///
+/// # Errors
+/// A figure cannot be written as JSON.
+pub fn json(r: &Report) -> Result<String, serde_json::Error> {
+    serde_json::to_string(r).map(|text| text + "\n")
 }
 
 /// The opening marker of region `name`.
@@ -83,7 +110,7 @@ pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
         (
             "README.md",
             "run-time",
-            super::time_account(&r.study).unwrap_or_default(),
+            time_account(&r.study).unwrap_or_default(),
         ),
         ("README.md", "service-table", page_table(r, Lang::En)),
         ("docs/guide.md", "figures", guide_table(r, Lang::En)),
@@ -94,16 +121,30 @@ pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
 }
 
 /// Every file the published run renders, with its new contents, for the
-/// repository at `root`: the pages with their regions replaced, and the
-/// charts.
+/// repository at `root`: the JSON with its measurements judged again by
+/// this code, the pages with their regions replaced, and the charts.
 ///
 /// # Errors
 /// The JSON or a page cannot be read, or a page lacks a region's markers.
 pub fn render(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let path = root.join(JSON);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{JSON}: {e}"))?;
+    let report = reanalyse(&text).map_err(|e| format!("{JSON}: {e}"))?;
+    let mut files = vec![(path, json(&report).map_err(|e| format!("{JSON}: {e}"))?)];
+    files.extend(pages(root, &report)?);
+    Ok(files)
+}
+
+/// The pages `r` renders in the repository at `root`, from its
+/// measurements and analysis alone: the pages with their regions replaced,
+/// and the charts.
+///
+/// # Errors
+/// A page cannot be read, or lacks a region's markers.
+pub fn pages(root: &Path, report: &Report) -> Result<Vec<(PathBuf, String)>, String> {
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
-    let report = reread(&read(&root.join(JSON))?).map_err(|e| format!("{JSON}: {e}"))?;
     let mut pages: Vec<(PathBuf, String)> = Vec::new();
-    for (page, name, body) in regions(&report) {
+    for (page, name, body) in regions(report) {
         let path = root.join(page);
         let old = match pages.iter().position(|(p, _)| *p == path) {
             Some(i) => pages.remove(i).1,
@@ -112,11 +153,11 @@ pub fn render(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         let new = splice(&old, name, &body).map_err(|e| format!("{page}: {e}"))?;
         pages.push((path, new));
     }
-    for (name, svg) in report.charts() {
+    for (name, svg) in charts::all(report, Lang::En) {
         pages.push((root.join(CHART_DIR).join(format!("{name}.svg")), svg));
     }
     // The Spanish guide's charts, words and numbers in Spanish.
-    for (name, svg) in report.charts_in(Lang::Es) {
+    for (name, svg) in charts::all(report, Lang::Es) {
         pages.push((root.join(CHART_DIR).join(format!("{name}-es.svg")), svg));
     }
     Ok(pages)
@@ -147,11 +188,34 @@ mod tests {
         let r = super::super::fixture::report();
         let text = serde_json::to_string_pretty(&r).unwrap();
         let back = reread(&text).unwrap();
-        assert_eq!(back.findings, r.findings);
+        assert_eq!(back.analysis.findings, r.analysis.findings);
         let regions = regions(&back);
         assert_eq!(regions.len(), 8);
         for (page, name, body) in regions {
             assert!(!body.trim().is_empty(), "{page} {name}");
         }
+    }
+
+    /// Rendering the stored published run judges nothing again: every page,
+    /// chart, the Markdown and the HTML come from its analysis, with the
+    /// statistics (`stats::compare`, `stats::rank_test`) never called.
+    #[test]
+    fn rendering_the_published_run_calls_no_statistics() {
+        use crate::report::analysis::Analysis;
+        use crate::stats::judged;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let text = std::fs::read_to_string(root.join(JSON)).unwrap();
+        let run = reread(&text).expect("the published run with its analysis");
+        let before = judged::calls();
+        let files = pages(&root, &run).unwrap();
+        let md = crate::report::markdown(&run);
+        let html = crate::report::html(&run);
+        assert_eq!(judged::calls(), before, "rendering judged");
+        assert!(files.len() > 20 && md.contains("## Findings") && html.contains("<li>"));
+        // The counter counts: judging the same measurements calls them,
+        // and gives the analysis the run holds.
+        let again = Analysis::of(&run.study);
+        assert!(judged::calls() > before);
+        assert_eq!(again, run.analysis);
     }
 }

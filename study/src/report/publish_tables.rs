@@ -1,15 +1,21 @@
 //! The tables the README and the guides show of the published run
-//! (`publish.rs` puts them between their markers), and numbers as each
-//! language writes them: English "47,528" and "0.81"; Spanish, following
-//! docs/glosario.md, "47 528" (a no-break space, U+00A0, from five digits;
-//! "1000" stands alone) and "0,81".
+//! (`publish.rs` puts them between their markers): the sweep, "which mode
+//! when" and the service work, each from the run's measurements and its
+//! analysis, and numbers as each language writes them: English "47,528"
+//! and "0.81"; Spanish, following docs/glosario.md, "47 528" (a no-break
+//! space, U+00A0, from five digits; "1000" stands alone) and "0,81".
 
+use super::analysis;
+use super::cases::{Case, Group};
 pub use super::lang::{number, Lang};
-use super::verdicts::{checked_verdicts, CountVerdict};
-use super::Report;
+use super::run::Report;
+use super::service::{how, of_bound};
+use super::study::Study;
+use super::tables::verdict_cell;
+use super::verdicts::CountVerdict;
 use crate::stats::Spread;
 use crate::sweep::{find, Point};
-use crate::target::{Pair, Target};
+use crate::target::{Pair, RunMode, Target};
 
 /// "47,528 (40,227-50,922)", or the median alone for one window.
 fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
@@ -38,7 +44,7 @@ pub fn readme_table(r: &Report) -> String {
         .into_iter()
         .filter(|&t| sweep.iter().any(|p| p.target == t))
         .collect();
-    let pairs: Vec<Pair> = models.windows(2).map(|w| Pair::ratio(w[0], w[1])).collect();
+    let pairs: Vec<Pair> = analysis::neighbours(&r.study);
     let names = models
         .iter()
         .map(|t| t.name())
@@ -54,10 +60,7 @@ pub fn readme_table(r: &Report) -> String {
     for what in ["p99 ms", "syscalls/msg", "threads", "RSS MiB"] {
         head.push(format!("{what} ({names})"));
     }
-    let verdicts: Vec<_> = pairs
-        .iter()
-        .map(|&p| checked_verdicts(&r.study, &r.cross_verdicts, p))
-        .collect();
+    let verdicts: Vec<&[CountVerdict]> = pairs.iter().map(|&p| r.analysis.verdicts(p)).collect();
     let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
     counts.dedup();
     let took = r.study.elapsed_s.map_or(String::new(), |s| {
@@ -90,7 +93,7 @@ fn readme_row(
     n: usize,
     (models, studied): (&[Target], &[Target]),
     pairs: &[Pair],
-    verdicts: &[Vec<CountVerdict>],
+    verdicts: &[&[CountVerdict]],
 ) -> Vec<String> {
     let mut row = vec![number(n as f64, 0, Lang::En)];
     for &t in studied {
@@ -107,7 +110,7 @@ fn readme_row(
         row.push(
             vs.iter()
                 .find(|v| v.connections == n)
-                .map_or("-".into(), |v| super::tables::verdict_cell(p, v)),
+                .map_or("-".into(), |v| verdict_cell(p, v)),
         );
     }
     let per_model = |f: &dyn Fn(&Point) -> Option<String>| {
@@ -138,7 +141,7 @@ fn ms(us: f64) -> String {
 
 /// How each guide names the servers in its table's head.
 /// (The Spanish guide says which system a model exists on.)
-pub(super) fn label(t: Target, lang: Lang) -> String {
+fn label(t: Target, lang: Lang) -> String {
     match (lang, t.mode().and_then(|m| m.only_on())) {
         (Lang::Es, Some(system)) => format!("{} ({system})", t.label(lang)),
         _ => t.label(lang).to_string(),
@@ -146,7 +149,7 @@ pub(super) fn label(t: Target, lang: Lang) -> String {
 }
 
 /// The guides' one-connection round trip: 16 B echoes.
-const ECHO_16_B: super::Case = super::Case {
+const ECHO_16_B: Case = Case {
     service: sockmodes_common::Service::Echo,
     bytes: 16,
 };
@@ -182,7 +185,7 @@ pub fn guide_table(r: &Report, lang: Lang) -> String {
 /// the language every row is written in (each row gives its English and
 /// its Spanish side by side).
 struct Guide<'a> {
-    study: &'a super::Study,
+    study: &'a Study,
     servers: Vec<Target>,
     lang: Lang,
 }
@@ -222,7 +225,7 @@ impl Guide<'_> {
             .study
             .cases
             .iter()
-            .find(|c| c.group == super::Group::Latency && c.case == ECHO_16_B)?;
+            .find(|c| c.group == Group::Latency && c.case == ECHO_16_B)?;
         let raw = case.get(Target::Raw).map_or("-".into(), |v| self.num(v, 1));
         Some(self.row(
             self.t(
@@ -331,6 +334,67 @@ impl Guide<'_> {
             },
         ))
     }
+}
+
+/// The table the README and the guides show: every case and setup, its
+/// messages/s, ceiling and share, in `lang`.
+pub fn page_table(r: &Report, lang: Lang) -> String {
+    let cases = &r.analysis.service;
+    let Some(first) = cases.first().and_then(|c| c.figures.first()) else {
+        return String::new();
+    };
+    let connections = first.point(&r.study).map_or(0, |p| p.connections);
+    let es = lang == Lang::Es;
+    let num = |v: f64, d: usize| number(v, d, lang);
+    let head = if es {
+        "| trabajo | servidor | dónde se hace el trabajo | mensajes/s (mediana, rango) | límite (ley de Little) | fracción del límite | límite de la CPU (medido) | fracción del menor límite | p99 ms |"
+    } else {
+        "| work | server | where the work runs | messages/s (median, range) | ceiling (Little's law) | share of the ceiling | CPU ceiling (measured) | share of the lower ceiling | p99 ms |"
+    };
+    let mut out = if es {
+        format!(
+            "Ejecución {} publicada ({} conexiones, lazo cerrado, {} ventanas):\n\n",
+            match r.mode {
+                RunMode::Full => "completa",
+                RunMode::Quick => "rápida",
+                RunMode::Test => "de prueba",
+            },
+            num(connections as f64, 0),
+            first.msgs.n
+        )
+    } else {
+        format!(
+            "The published {} run ({} connections, closed loop, {} windows):\n\n",
+            r.mode.name(),
+            num(connections as f64, 0),
+            first.msgs.n
+        )
+    };
+    out += head;
+    out += "\n|---|---|---|---|---|---|---|---|---|\n";
+    for c in cases {
+        for f in &c.figures {
+            let m = f.msgs;
+            let p99 = f
+                .point(&r.study)
+                .and_then(Point::p99)
+                .map_or("-".into(), |s| num(s.median / 1000.0, 1));
+            out += &format!(
+                "| `{}` | {} | {} | {} ({}-{}) | {} | {} | {} | {} | {p99} |\n",
+                c.work,
+                label(f.who.target, lang),
+                how(f.who.concurrency, lang),
+                num(m.median, 0),
+                num(m.min, 0),
+                num(m.max, 0),
+                num(f.ceiling, 0),
+                num(f.of_ceiling().median, 2),
+                f.cpu_ceiling.map_or("-".into(), |c| num(c, 0)),
+                of_bound(f, lang),
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]
