@@ -5,8 +5,8 @@
 use std::process::Command;
 use std::time::Duration;
 
-use sockmodes_common::sys::code;
 use sockmodes_demo::{run, Ctx, Lang, Pace, Step, Style};
+use sockmodes_python::sys::code;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
 

@@ -17,10 +17,10 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::config::LINGER_TIME;
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
 use sockmodes_models::IoMode;
+use sockmodes_serving::config::LINGER_TIME;
 use util::{server, wait_until};
 
 /// How a raw client's connection ended.

@@ -6,8 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use sockmodes_common::{ServerConfig, Service};
+use sockmodes_common::Service;
 use sockmodes_models::IoMode;
+use sockmodes_serving::ServerConfig;
 
 fn sockmodes() -> Command {
     Command::new(Path::new(env!("CARGO_BIN_EXE_sockmodes")))

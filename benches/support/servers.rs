@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes_common::{MessageHandler, ServerConfig, Service};
+use sockmodes_common::Service;
 use sockmodes_models::{start_server, Server};
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use sockmodes_study::affinity::Placement;
 pub use sockmodes_study::target::Target;

@@ -194,7 +194,7 @@ pub enum LoadError {
     Rate(f64),
     /// Not a single connection could be made.
     #[error("no connection could be made: {0}")]
-    Connect(sockmodes_common::ClientError),
+    Connect(sockmodes_client::ClientError),
     /// Threads or poll could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use sockmodes_blocking as blocking;
-use sockmodes_common::{
-    ClientDriver, ClientError, MessageHandler, Mode, ServerConfig, SocketError,
-};
+use sockmodes_client::{ClientDriver, ClientError};
 use sockmodes_nonblocking as nonblocking;
+use sockmodes_python::{Mode, SocketError};
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use crate::registry::{IoThreads, ModelInfo};
 use crate::start::{ClientSettings, Server};
@@ -123,7 +123,7 @@ fn start_completion(
     config: ServerConfig,
     _on_message: MessageHandler,
 ) -> Result<Server, SocketError> {
-    use sockmodes_common::Op;
+    use sockmodes_python::Op;
     use std::io;
     let why = sockmodes_completion::probe()
         .map_err(|e| e.to_string())

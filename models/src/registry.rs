@@ -19,10 +19,11 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use sockmodes_common::config::MemoryBound;
-use sockmodes_common::{
-    ClientDriver, ClientError, MessageHandler, ServerConfig, ServerSession, SocketError,
-};
+use sockmodes_client::{ClientDriver, ClientError};
+use sockmodes_common::ServerSession;
+use sockmodes_python::SocketError;
+use sockmodes_serving::config::MemoryBound;
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use crate::ceiling::Concurrency;
 use crate::list::MODELS;
@@ -284,7 +285,7 @@ impl IoMode {
     pub fn offload_memory(self, config: &ServerConfig) -> u64 {
         self.offload_workers(config)
             .map_or(0, |(threads, workers)| {
-                threads as u64 * sockmodes_common::offload::memory_bound(workers)
+                threads as u64 * sockmodes_serving::offload::memory_bound(workers)
             })
     }
 
@@ -330,7 +331,7 @@ impl IoMode {
         // With work, an event loop or a ring also keeps one entry per
         // connection: a pending wait, or a job the full pool refused.
         let work = match (config.work, self.io_threads(config)) {
-            (Some(_), Some(_)) => sockmodes_common::offload::PER_CONNECTION,
+            (Some(_), Some(_)) => sockmodes_serving::offload::PER_CONNECTION,
             _ => 0,
         };
         work + (self.info().connection_overhead)(config)
@@ -503,7 +504,7 @@ mod tests {
         let pooled = IoMode::NON_BLOCKING.memory_bound(&config);
         assert_eq!(
             pooled.fixed,
-            sockmodes_common::offload::memory_bound(64),
+            sockmodes_serving::offload::memory_bound(64),
             "the pool is counted"
         );
         assert_eq!(pooled.total(), base.total() + pooled.fixed);

@@ -13,8 +13,8 @@
 
 use std::sync::Arc;
 
-use sockmodes_common::ServerStats;
 use sockmodes_models::child::COUNTERS_PREFIX;
+use sockmodes_serving::ServerStats;
 
 /// One line with every counter (printed on Unix only; Windows has no SIGUSR1).
 #[cfg_attr(not(unix), allow(dead_code))]

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sockmodes_common::show::count;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_loadgen::{self as load, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes_models::IoMode;
+use sockmodes_python::show::count;
 
 use super::bounds::{
     self, parse_connections, parse_duration, parse_frame_size, parse_rate, parse_send_grid,
@@ -295,7 +295,7 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
         format!(
             "--size {} with {}",
             args.size,
-            sockmodes_common::show::count(args.connections as u64, "connection", "connections")
+            sockmodes_python::show::count(args.connections as u64, "connection", "connections")
         )
     })
 }

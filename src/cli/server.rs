@@ -8,12 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use sockmodes_common::config::{
+use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
+use sockmodes_models::{start_server, IoMode, Server};
+use sockmodes_python::show::visible;
+use sockmodes_serving::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
-use sockmodes_common::show::visible;
-use sockmodes_common::{ServerConfig, Service, DEFAULT_MAX_FRAME};
-use sockmodes_models::{start_server, IoMode, Server};
+use sockmodes_serving::ServerConfig;
 
 use super::bounds::{
     self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
@@ -143,7 +144,7 @@ fn worst_case(mode: IoMode, config: &ServerConfig, bound: &MemoryBound) -> Strin
         fixed += &format!(
             " + {} offload pool ({threads} x {workers} workers, queue {} each)",
             human_bytes(mode.offload_memory(config)),
-            sockmodes_common::offload::queue_capacity(workers)
+            sockmodes_serving::offload::queue_capacity(workers)
         );
     }
     format!(
@@ -160,7 +161,7 @@ fn worst_case(mode: IoMode, config: &ServerConfig, bound: &MemoryBound) -> Strin
 /// What service `message` does with each message: a client's bytes are
 /// shown, never obeyed: control characters (ESC, BEL, NUL, newlines)
 /// escaped as Python's repr does, one message per line, a long one cut
-/// (common/src/show.rs).
+/// (python/src/show.rs).
 fn print_message(peer: SocketAddr, message: Vec<u8>) {
     tracing::info!(%peer, bytes = message.len(), "message received");
     let mut out = std::io::stdout().lock();

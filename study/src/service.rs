@@ -24,8 +24,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
-use sockmodes_common::{ServerConfig, Service, Work, WorkKind};
+use sockmodes_common::{Service, Work, WorkKind};
 use sockmodes_models::ceiling::{Ceiling, Concurrency};
+use sockmodes_serving::ServerConfig;
 
 use crate::driver::Driver;
 use crate::sweep::{empty, measure_all, Launcher, Plan, Point, Step};

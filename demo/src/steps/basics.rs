@@ -7,9 +7,11 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::sys::code;
-use sockmodes_common::{classify, ClientError, Mode, PyException, Service};
+use sockmodes_client::ClientError;
+use sockmodes_common::Service;
 use sockmodes_nonblocking::{ClientDriver, NbClient, NbOptions, TryRecv};
+use sockmodes_python::sys::code;
+use sockmodes_python::{classify, Mode, PyException};
 
 use super::{micros, millis, pair, server, step, Ctx, Step};
 use sockmodes_models::IoMode;

@@ -84,14 +84,25 @@ pub const PER_CONNECTION: usize = std::mem::size_of::<Waiting>() + std::mem::siz
 mod tests {
     use super::*;
     use crate::offload::Tag;
-    use crate::work::{Work, WorkTicket};
+    use crate::stats::ServerStats;
+    use sockmodes_common::frame::encode_frame;
+    use sockmodes_common::work::Work;
+    use sockmodes_common::{ServerSession, Service};
     use std::time::Duration;
 
+    /// A real ticket (the session hands them out): one frame's `wait:1ms`.
     fn job(key: usize) -> Job {
         let work: Work = "wait:1ms".parse().unwrap();
+        let mut session = ServerSession::new(Service::Echo, 1024, 1024).with_work(Some(work));
+        let mut frame = Vec::new();
+        encode_frame(&mut frame, b"hola").unwrap();
+        session.received_from(&frame).unwrap();
+        let ticket = session
+            .next_work(&ServerStats::default())
+            .expect("the frame's work");
         Job {
             tag: Tag { key, serial: 0 },
-            ticket: WorkTicket { id: 0, work },
+            ticket,
         }
     }
 

@@ -20,7 +20,7 @@
 //! `wait` work needs no thread: an event loop or a ring parks it in
 //! [`Waits`] until its due time, which the driver passes in.
 
-use crate::work::WorkTicket;
+use sockmodes_common::work::WorkTicket;
 
 mod waits;
 pub use waits::{Waits, PER_CONNECTION};

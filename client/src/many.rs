@@ -8,9 +8,10 @@
 
 use core::net::SocketAddr;
 
-use super::{ClientEvent, ClientSession, Payload};
-use crate::client::ClientError;
-use crate::summary::SinkSummary;
+use sockmodes_common::client_session::{ClientEvent, ClientSession, Payload};
+use sockmodes_common::summary::SinkSummary;
+
+use crate::error::{AtServer, ClientError};
 
 /// What happened on one connection of a many-connection driver.
 #[derive(Debug)]

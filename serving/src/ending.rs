@@ -15,8 +15,10 @@ use core::net::SocketAddr;
 
 use tracing::{debug, info, warn};
 
-use crate::config::{ServerStats, LINGER_GAP, LINGER_TIME};
-use crate::session::SessionError;
+use sockmodes_common::session::SessionError;
+
+use crate::config::{LINGER_GAP, LINGER_TIME};
+use crate::stats::ServerStats;
 
 /// Why a connection ended.
 #[derive(Debug, thiserror::Error)]

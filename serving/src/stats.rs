@@ -6,6 +6,8 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use sockmodes_common::session::CountsWork;
+
 /// Live counters of a server, readable while it runs.
 #[derive(Debug, Default)]
 pub struct ServerStats {
@@ -42,7 +44,7 @@ pub struct StatsSnapshot {
     /// a timer for `wait`. Such a frame is owed its answer: a graceful stop
     /// lets its work finish. Counted in one place for every model, where
     /// the session hands the ticket out
-    /// ([`ServerSession::next_work`](crate::ServerSession::next_work)).
+    /// ([`ServerSession::next_work`](sockmodes_common::ServerSession::next_work)).
     /// Why: to know from outside that a frame was taken into work, not to
     /// guess it from time passed (the shutdown tests wait for it).
     pub work_started: u64,
@@ -109,6 +111,13 @@ impl ServerStats {
             syscalls: self.syscalls.load(Ordering::Relaxed),
             work_started: self.work_started.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// The session counts each frame it hands to work here, in every model.
+impl CountsWork for ServerStats {
+    fn work_started(&self) {
+        self.note_work_started();
     }
 }
 

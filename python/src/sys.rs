@@ -153,5 +153,5 @@ pub mod code {
 )))]
 compile_error!(
     "sockmodes names the error codes of Linux, macOS and Windows only: add this system's \
-     numbers to common/src/sys.rs, and their check to os/src/codes.rs"
+     numbers to python/src/sys.rs, and their check to os/src/codes.rs"
 );

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::{ServerStats, StatsSnapshot};
+use crate::stats::{ServerStats, StatsSnapshot};
 
 /// A server that is running: its address, its counters, and its end.
 ///

@@ -11,11 +11,11 @@
 use core::net::SocketAddr;
 use std::collections::VecDeque;
 
-use super::{ClientEvent, ClientSession, Payload};
-use crate::client::ClientError;
-use crate::config::Service;
-use crate::summary::{SinkSummary, SinkTally};
-use crate::MessageReceipt;
+use sockmodes_common::client_session::{ClientEvent, ClientSession, Payload};
+use sockmodes_common::summary::{SinkSummary, SinkTally};
+use sockmodes_common::Service;
+
+use crate::error::{AtServer, ClientError, MessageReceipt};
 
 /// What every client driver holds besides its socket: the session, the
 /// server's address, and the echoes [`send_frame`](ClientDriver::send_frame)
@@ -79,7 +79,7 @@ pub trait ClientDriver {
     fn flush(&mut self) -> Result<(), ClientError>;
 
     /// After a message was sent and the write side shut: waits a short
-    /// while ([`confirm_wait`](crate::client::confirm_wait)) for the
+    /// while ([`confirm_wait`](crate::error::confirm_wait)) for the
     /// server's close; `false` when it did not come in time.
     ///
     /// # Errors
@@ -223,7 +223,7 @@ pub trait ClientDriver {
         Self: Sized,
     {
         self.set_service(Service::Sink);
-        let tally = crate::client::send_counted(frames, |frame| self.send_frame(frame))?;
+        let tally = crate::error::send_counted(frames, |frame| self.send_frame(frame))?;
         self.finish_sink(&tally)
     }
 

@@ -1,62 +1,16 @@
 //! Server configuration shared by every driver, so that one command line
-//! starts any of the three servers with the same meaning. The live counters
-//! a running server keeps are `stats.rs` (re-exported here).
+//! starts any of the three servers with the same meaning. The part of it
+//! that is one connection's (service, limits, work) is the session's own
+//! [`SessionConfig`]; the live counters a running server keeps are
+//! `stats.rs`.
 
 use core::net::SocketAddr;
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::frame::DEFAULT_MAX_FRAME;
-pub use crate::stats::{ServerStats, StatsSnapshot};
-
-/// What a server does with a connection. Same meaning in both modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Service {
-    /// The classroom exchange: raw bytes until end of stream make one message.
-    #[default]
-    Message,
-    /// Every frame is sent back unchanged, in order.
-    Echo,
-    /// Frames are consumed; at end of stream the server answers with a summary.
-    Sink,
-}
-
-impl Service {
-    /// All services, for help texts and test matrices.
-    pub const ALL: [Service; 3] = [Service::Message, Service::Echo, Service::Sink];
-
-    /// The lower-case name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Service::Message => "message",
-            Service::Echo => "echo",
-            Service::Sink => "sink",
-        }
-    }
-}
-
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// An unknown service name.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown service {0:?} (expected message, echo or sink)")]
-pub struct UnknownService(pub String);
-
-impl FromStr for Service {
-    type Err = UnknownService;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Service::ALL
-            .into_iter()
-            .find(|svc| svc.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownService(s.to_string()))
-    }
-}
+use sockmodes_common::frame::DEFAULT_MAX_FRAME;
+use sockmodes_common::work::Work;
+use sockmodes_common::{Service, SessionConfig};
 
 /// Default connection limit.
 ///
@@ -151,7 +105,7 @@ pub struct ServerConfig {
     /// Set `TCP_NODELAY` on accepted connections.
     pub nodelay: bool,
     /// Work per frame (echo, sink), calibrated; `None`: answer at once.
-    pub work: Option<crate::work::Work>,
+    pub work: Option<Work>,
     /// Event loop and completion servers: worker threads that run cpu and
     /// block work off the I/O thread; 0: the work runs inline.
     pub offload: usize,
@@ -176,6 +130,20 @@ impl ServerConfig {
             nodelay: true,
             work: None,
             offload: 0,
+        }
+    }
+}
+
+/// The session's part of a server's settings: what each connection
+/// accepts and holds (`ServerSession::for_config` takes a `&ServerConfig`).
+impl From<&ServerConfig> for SessionConfig {
+    fn from(config: &ServerConfig) -> Self {
+        SessionConfig {
+            service: config.service,
+            max_frame: config.max_frame,
+            max_message: config.max_message,
+            output_cap: config.output_cap,
+            work: config.work,
         }
     }
 }
@@ -235,24 +203,6 @@ pub type MessageHandler = Arc<dyn Fn(SocketAddr, Vec<u8>) + Send + Sync>;
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn services_parse_by_name() {
-        for s in Service::ALL {
-            assert_eq!(s.name().parse::<Service>().unwrap(), s);
-        }
-        assert!("ECHO".parse::<Service>().is_ok());
-        assert!("chat"
-            .parse::<Service>()
-            .unwrap_err()
-            .to_string()
-            .contains("message, echo or sink"));
-    }
-}
-
-#[cfg(test)]
-mod memory_tests {
     use super::*;
 
     #[test]

@@ -3,10 +3,11 @@
 
 use core::net::SocketAddr;
 
-use crate::frame::FrameError;
-use crate::pyerror::{PyException, SocketError};
-use crate::summary::{SinkSummary, SinkTally, SummaryLenError};
-use crate::Mode;
+use sockmodes_common::client_session::ClientSessionError;
+use sockmodes_common::frame::FrameError;
+use sockmodes_common::summary::{SinkSummary, SinkTally, SummaryLenError};
+use sockmodes_python::pyerror::{PyException, SocketError};
+use sockmodes_python::Mode;
 
 /// A client operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +90,42 @@ impl ClientError {
             ClientError::Socket(e) => Some(e.exception),
             ClientError::Closed { .. } => Some(PyException::UnexpectedEof),
             _ => None,
+        }
+    }
+}
+
+/// A rule the server broke, named with the server's address: the error a
+/// client driver returns.
+pub trait AtServer {
+    /// The same failure as a [`ClientError`] naming the server at `addr`
+    /// (the text a person reads).
+    fn at(self, addr: SocketAddr) -> ClientError;
+}
+
+impl AtServer for ClientSessionError {
+    fn at(self, addr: SocketAddr) -> ClientError {
+        use ClientError as E;
+        match self {
+            ClientSessionError::Frame(source) => E::Protocol { addr, source },
+            ClientSessionError::EchoMismatch {
+                sent_len,
+                got_len,
+                first_diff,
+                ..
+            } => E::EchoMismatch {
+                addr,
+                sent_len,
+                got_len,
+                first_diff,
+            },
+            ClientSessionError::Unasked { len } => E::Unasked { addr, len },
+            ClientSessionError::BadSummary(source) => E::BadSummary { addr, source },
+            ClientSessionError::SinkMismatch { sent, got } => E::SinkMismatch { addr, sent, got },
+            ClientSessionError::Closed => E::Closed { addr },
+            ClientSessionError::TooLarge { len } => E::TooLarge {
+                len,
+                max: u32::MAX as usize,
+            },
         }
     }
 }
@@ -209,6 +246,19 @@ pub fn check_sink(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_rule_names_the_server_and_the_first_difference() {
+        let e = ClientSessionError::EchoMismatch {
+            seq: 0,
+            sent_len: 100_000,
+            got_len: 100_000,
+            first_diff: Some(70_000),
+        };
+        let text = e.at("127.0.0.1:1".parse().unwrap()).to_string();
+        assert!(text.contains("first difference at byte 70000"), "{text}");
+        assert!(text.contains("127.0.0.1:1"), "{text}");
+    }
 
     #[test]
     fn echo_mismatch_names_the_first_difference() {
