@@ -22,10 +22,17 @@ use crate::io;
 
 /// Ends the connection with a lingering close; returns when the socket
 /// may be closed.
-pub(crate) async fn linger(stream: &mut TcpStream, session: &mut ServerSession, stats: &ServerStats) {
+pub(crate) async fn linger(
+    stream: &mut TcpStream,
+    session: &mut ServerSession,
+    stats: &ServerStats,
+) {
     let mut closing = Closing::begun(Instant::now());
     let give_up = (closing.since + LINGER_TIME).into();
-    let flushed = timeout_at(give_up, poll_fn(|cx| io::poll_flush(cx, stream, session, stats)));
+    let flushed = timeout_at(
+        give_up,
+        poll_fn(|cx| io::poll_flush(cx, stream, session, stats)),
+    );
     if !matches!(flushed.await, Ok(Ok(()))) {
         return; // the peer is gone, or never read its answers
     }
@@ -36,7 +43,12 @@ pub(crate) async fn linger(stream: &mut TcpStream, session: &mut ServerSession, 
     }
     loop {
         let next = (closing.last_read + LINGER_GAP).min(closing.since + LINGER_TIME);
-        match timeout_at(next.into(), poll_fn(|cx| io::poll_discard(cx, stream, stats))).await {
+        match timeout_at(
+            next.into(),
+            poll_fn(|cx| io::poll_discard(cx, stream, stats)),
+        )
+        .await
+        {
             Ok(Ok(0) | Err(_)) => return, // the peer closed, or the socket failed
             Ok(Ok(_)) => closing.last_read = Instant::now(),
             Err(_) if closing.expired(Instant::now()) => return,

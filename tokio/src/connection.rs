@@ -52,7 +52,13 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, slot: Slot) {
     let end = conn.serve(shared, &mut phase).await;
     end.note(peer, &shared.stats);
     if end.lingers() {
-        crate::closing::linger(&mut conn.stream, &mut conn.session, &shared.stats).await;
+        // Boxed, as the work below: its timers are held only while it runs.
+        Box::pin(crate::closing::linger(
+            &mut conn.stream,
+            &mut conn.session,
+            &shared.stats,
+        ))
+        .await;
     }
     drop(conn);
     drop(slot);
@@ -93,7 +99,9 @@ impl Conn {
                 return End::Finished;
             }
             if let Some(ticket) = self.session.next_work(stats) {
-                if let Err(end) = work::run(ticket.work, shared, phase).await {
+                // Boxed: an idle connection's future holds no work's timer
+                // or join handle (see `CONNECTION_OVERHEAD`).
+                if let Err(end) = Box::pin(work::run(ticket.work, shared, phase)).await {
                     return end;
                 }
                 if let Err(e) = self.session.work_done(ticket) {
@@ -158,5 +166,38 @@ impl Conn {
             return Poll::Ready(Ok(Moved::Wrote));
         }
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sockmodes_common::{ServerConfig, Service};
+
+    use super::*;
+
+    #[test]
+    fn a_connection_future_is_under_half_the_stated_overhead() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let _client = TcpStream::connect(addr).await.unwrap();
+            let (stream, peer) = listener.accept().await.unwrap();
+            let config = ServerConfig::new(addr, Service::Echo);
+            let shared = Shared::new(config, Arc::new(|_, _| {}));
+            let slot = Slot::admit(&shared).expect("a slot");
+            let task = serve(stream, peer, slot);
+            let size = std::mem::size_of_val(&task);
+            eprintln!("the connection's future: {size} bytes");
+            assert!(
+                size <= crate::CONNECTION_OVERHEAD / 2,
+                "the connection's future is {size} bytes"
+            );
+        });
     }
 }

@@ -139,8 +139,7 @@ impl RunningServer for ServerHandle {
     }
 
     fn is_finished(&self) -> bool {
-        self.accept.as_ref().is_none_or(JoinHandle::is_finished)
-            && self.shared.stats.active() == 0
+        self.accept.as_ref().is_none_or(JoinHandle::is_finished) && self.shared.stats.active() == 0
     }
 
     fn wait(mut self: Box<Self>) {
