@@ -61,6 +61,17 @@ use sockmodes_common::{ServerConfig, WorkKind};
 /// printed worst case is an upper bound.
 pub const CONNECTION_OVERHEAD: usize = 2048;
 
+/// The stack of each of the runtime's threads, its workers and its
+/// blocking pool: tokio's own default, set explicitly so that the figure
+/// the memory bound uses ([`pool_memory`]) is the one the runtime has.
+pub const THREAD_STACK: usize = 2 * 1024 * 1024;
+
+/// What a blocking pool of `threads` may hold: their stacks (reserved
+/// address space; resident only as deep as the work goes).
+pub fn pool_memory(threads: usize) -> u64 {
+    threads as u64 * THREAD_STACK as u64
+}
+
 /// tokio's own default for `max_blocking_threads`: the pool that
 /// `spawn_blocking` grows to when `--offload` sets no bound.
 pub const DEFAULT_BLOCKING_THREADS: usize = 512;

@@ -70,6 +70,7 @@ pub fn start(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(crate::workers(&config))
         .max_blocking_threads(crate::blocking_threads(&config))
+        .thread_stack_size(crate::THREAD_STACK)
         .thread_name("sockmodes-tokio")
         .enable_io()
         .enable_time()
