@@ -42,6 +42,7 @@ pub fn start_server(
     Ok(match mode {
         IoMode::Blocking => Box::new(blocking::start(config, on_message)?),
         IoMode::NonBlocking => Box::new(nonblocking::start(config, on_message)?),
+        IoMode::Tokio => Box::new(sockmodes_tokio::start(config, on_message)?),
         #[cfg(target_os = "linux")]
         IoMode::Completion => Box::new(sockmodes_completion::start(config, on_message)?),
         #[cfg(not(target_os = "linux"))]
@@ -87,6 +88,7 @@ pub(crate) fn load_engine(
         }
         #[cfg(not(target_os = "linux"))]
         IoMode::Completion => return Err(LoadError::NoEngine),
+        IoMode::Tokio => return Err(LoadError::NoEngine),
     })
 }
 
@@ -166,6 +168,16 @@ impl Client {
                 };
                 let client = sockmodes_completion::client::RingClient::connect(addr, &options)?;
                 Client::Completion(Box::new(client))
+            }
+            IoMode::Tokio => {
+                return Err(ClientError::Socket(SocketError::on(
+                    sockmodes_common::Op::Connect,
+                    addr,
+                    Mode::NonBlocking,
+                )(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    NO_CLIENT,
+                ))));
             }
             #[cfg(not(target_os = "linux"))]
             IoMode::Completion => {

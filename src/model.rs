@@ -8,6 +8,7 @@
 //! | blocking | each thread, inside `recv` | the thread | `blocking/` (std, a thread per connection) |
 //! | readiness | one thread, in `epoll_wait` ("which sockets could be read?") | the thread, after the event | `nonblocking/` (mio) |
 //! | completion | one thread, in `io_uring_enter` ("which reads finished?") | the kernel, before the event | `completion/` (io_uring, Linux) |
+//! | tokio | a runtime's workers, in `epoll_wait` (readiness) | a task per connection, when woken | `tokio/` (tokio, the runtime most readers know) |
 //!
 //! Adding a model means: its crate, one variant here (the compiler lists
 //! every question below it must answer: its name and words in each
@@ -44,11 +45,19 @@ pub enum IoMode {
     /// io_uring (completion, Linux): the kernel performs the reads and
     /// writes and reports them finished.
     Completion,
+    /// tokio (readiness, a runtime): a task per connection on a
+    /// multi-thread runtime whose workers wait for the sockets.
+    Tokio,
 }
 
 impl IoMode {
     /// Every model, in table order.
-    pub const ALL: [IoMode; 3] = [IoMode::Blocking, IoMode::NonBlocking, IoMode::Completion];
+    pub const ALL: [IoMode; 4] = [
+        IoMode::Blocking,
+        IoMode::NonBlocking,
+        IoMode::Completion,
+        IoMode::Tokio,
+    ];
 
     /// The models with a client and a load engine of their own (any client
     /// talks to any server): all three on Linux, where io_uring is.
@@ -81,12 +90,21 @@ impl IoMode {
             .collect()
     }
 
+    /// True when the study measures the model as one of its models
+    /// (`study/src/target.rs`). Not tokio: the study measures tokio as its
+    /// reference (a tokio server of its own, `Target::Tokio`, under the
+    /// same name), and one name must name one server in its tables.
+    pub fn in_study(self) -> bool {
+        !matches!(self, IoMode::Tokio)
+    }
+
     /// The command-line name.
     pub fn name(self) -> &'static str {
         match self {
             IoMode::Blocking => "blocking",
             IoMode::NonBlocking => "nonblocking",
             IoMode::Completion => "completion",
+            IoMode::Tokio => "tokio",
         }
     }
 
@@ -97,6 +115,7 @@ impl IoMode {
             IoMode::Blocking => "std",
             IoMode::NonBlocking => "mio",
             IoMode::Completion => "io_uring",
+            IoMode::Tokio => "tokio",
         }
     }
 
@@ -106,6 +125,7 @@ impl IoMode {
             IoMode::Blocking => "blocking",
             IoMode::NonBlocking => "non-blocking",
             IoMode::Completion => "completion",
+            IoMode::Tokio => "tokio",
         }
     }
 
@@ -115,6 +135,7 @@ impl IoMode {
             IoMode::Blocking => "b",
             IoMode::NonBlocking => "nb",
             IoMode::Completion => "c",
+            IoMode::Tokio => "t",
         }
     }
 
@@ -126,6 +147,7 @@ impl IoMode {
             (Lang::Es, IoMode::Blocking) => "bloqueante",
             (Lang::Es, IoMode::NonBlocking) => "no bloqueante",
             (Lang::Es, IoMode::Completion) => "finalización",
+            (Lang::Es, IoMode::Tokio) => "tokio",
         }
     }
 
@@ -136,6 +158,7 @@ impl IoMode {
             IoMode::Blocking => "std, thread per connection",
             IoMode::NonBlocking => "mio, readiness",
             IoMode::Completion => "io_uring, Linux",
+            IoMode::Tokio => "tokio, a task per connection",
         }
     }
 
@@ -145,6 +168,8 @@ impl IoMode {
             IoMode::Blocking => (214, 39, 40),
             IoMode::NonBlocking => (31, 119, 180),
             IoMode::Completion => (255, 127, 14),
+            // Purple: the study's tokio reference is green.
+            IoMode::Tokio => (148, 103, 189),
         }
     }
 
@@ -155,13 +180,14 @@ impl IoMode {
             IoMode::Blocking => "a thread per connection",
             IoMode::NonBlocking => "the event loop",
             IoMode::Completion => "a single ring",
+            IoMode::Tokio => "a task per connection on tokio's workers",
         }
     }
 
     /// True when `--threads N` runs N event loops that share the
     /// connections; the other models take no thread count.
     pub fn has_event_loops(self) -> bool {
-        matches!(self, IoMode::NonBlocking)
+        matches!(self, IoMode::NonBlocking | IoMode::Tokio)
     }
 
     /// What kind of waiting it teaches, in a few words.
@@ -170,6 +196,7 @@ impl IoMode {
             IoMode::Blocking => "blocking calls",
             IoMode::NonBlocking => "readiness",
             IoMode::Completion => "completion",
+            IoMode::Tokio => "readiness, on a runtime",
         }
     }
 
@@ -193,7 +220,7 @@ impl IoMode {
     pub fn only_on(self) -> Option<&'static str> {
         match self {
             IoMode::Completion => Some("Linux"),
-            IoMode::Blocking | IoMode::NonBlocking => None,
+            IoMode::Blocking | IoMode::NonBlocking | IoMode::Tokio => None,
         }
     }
 
@@ -213,7 +240,7 @@ impl IoMode {
     pub fn check_available(self) -> Result<(), String> {
         match self {
             IoMode::Completion => sockmodes_completion::probe().map_err(|e| e.to_string()),
-            IoMode::Blocking | IoMode::NonBlocking => Ok(()),
+            IoMode::Blocking | IoMode::NonBlocking | IoMode::Tokio => Ok(()),
         }
     }
 
@@ -236,7 +263,7 @@ impl IoMode {
     pub fn receive_pool(self) -> u64 {
         match self {
             IoMode::Completion => sockmodes_completion::fixed_memory() as u64,
-            IoMode::Blocking | IoMode::NonBlocking => 0,
+            IoMode::Blocking | IoMode::NonBlocking | IoMode::Tokio => 0,
         }
     }
 
@@ -244,8 +271,9 @@ impl IoMode {
     /// stacks, its queue and done list); 0 when there is none.
     pub fn offload_memory(self, config: &ServerConfig) -> u64 {
         self.offload_workers(config)
-            .map_or(0, |(threads, workers)| {
-                threads as u64 * sockmodes_common::offload::memory_bound(workers)
+            .map_or(0, |(threads, workers)| match self {
+                IoMode::Tokio => sockmodes_tokio::pool_memory(workers),
+                _ => threads as u64 * sockmodes_common::offload::memory_bound(workers),
             })
     }
 
@@ -253,9 +281,25 @@ impl IoMode {
     /// offload pool: `--offload` on a model with I/O threads shared by
     /// many connections, and work that holds a thread (cpu, block).
     pub fn offload_workers(self, config: &ServerConfig) -> Option<(usize, usize)> {
+        if self == IoMode::Tokio {
+            // One blocking pool for the runtime, which `block` work always
+            // uses (`spawn_blocking`), and `cpu` with `--offload`.
+            return sockmodes_tokio::work_pool(config).map(|threads| (1, threads));
+        }
         let holds = config.work.is_some_and(|w| w.kind.holds_thread());
         let threads = self.io_threads(config)?;
         (holds && config.offload > 0).then_some((threads, config.offload))
+    }
+
+    /// The slots of each offload pool's queue: `None` where work beyond
+    /// the workers waits in the runtime's own queue instead (tokio's
+    /// `spawn_blocking`), one frame per connection at most, counted in
+    /// each connection's overhead.
+    pub fn offload_queue(self, workers: usize) -> Option<usize> {
+        match self {
+            IoMode::Tokio => None,
+            _ => Some(sockmodes_common::offload::queue_capacity(workers)),
+        }
     }
 
     /// The threads that do every connection's I/O: the event loops, the
@@ -266,6 +310,7 @@ impl IoMode {
             IoMode::NonBlocking if config.once => Some(1),
             IoMode::NonBlocking => Some(config.event_loops.max(1)),
             IoMode::Completion => Some(1),
+            IoMode::Tokio => Some(sockmodes_tokio::workers(config)),
         }
     }
 
@@ -298,6 +343,7 @@ impl IoMode {
             IoMode::Blocking => config.stack_size,
             IoMode::NonBlocking => sockmodes_nonblocking::CONNECTION_OVERHEAD,
             IoMode::Completion => sockmodes_completion::connection_overhead(config),
+            IoMode::Tokio => sockmodes_tokio::CONNECTION_OVERHEAD,
         }
     }
 
@@ -307,6 +353,7 @@ impl IoMode {
             IoMode::Blocking => "thread stack",
             IoMode::NonBlocking => "bookkeeping",
             IoMode::Completion => "send buffer",
+            IoMode::Tokio => "task",
         }
     }
 }
@@ -411,11 +458,19 @@ mod tests {
         let base = IoMode::NonBlocking.memory_bound(&config);
         for m in IoMode::ALL {
             let c = m.work_concurrency(&config).unwrap();
-            match m.io_threads(&config) {
-                None => assert_eq!(c, Concurrency::PerConnection),
-                Some(n) => assert_eq!(c, Concurrency::Inline(n as u64)),
+            match (m.io_threads(&config), m.offload_workers(&config)) {
+                (None, _) => assert_eq!(c, Concurrency::PerConnection),
+                (Some(n), None) => assert_eq!(c, Concurrency::Inline(n as u64)),
+                // tokio: a blocking call goes to `spawn_blocking` anyway.
+                (Some(_), Some((t, w))) => assert_eq!(c, Concurrency::Pool((t * w) as u64)),
             }
         }
+        assert_eq!(
+            IoMode::Tokio.work_concurrency(&config),
+            Some(Concurrency::Pool(
+                sockmodes_tokio::DEFAULT_BLOCKING_THREADS as u64
+            ))
+        );
         config.offload = 64;
         for m in IoMode::ALL {
             let c = m.work_concurrency(&config).unwrap();

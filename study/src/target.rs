@@ -138,9 +138,14 @@ impl Target {
         }
     }
 
-    /// The command's own models built on this system, in registry order.
+    /// The command's own models built on this system that the study
+    /// measures as models (`IoMode::in_study`), in registry order.
     pub fn models() -> Vec<Target> {
-        IoMode::servers().into_iter().map(Target::of).collect()
+        IoMode::servers()
+            .into_iter()
+            .filter(|m| m.in_study())
+            .map(Target::of)
+            .collect()
     }
 
     /// The servers of the scaling study: the models and tokio (raw has no
@@ -179,7 +184,11 @@ impl Target {
 
     /// The command's models of [`every`](Self::every).
     pub fn every_model() -> Vec<Target> {
-        IoMode::ALL.into_iter().map(Target::of).collect()
+        IoMode::ALL
+            .into_iter()
+            .filter(|m| m.in_study())
+            .map(Target::of)
+            .collect()
     }
 
     /// The name in tables, JSON and file names.
