@@ -176,6 +176,10 @@ fn after_the_server_ends(addr: SocketAddr, first: &[u8], more: &[u8]) -> (Ending
         match s.read(buf) {
             Ok(0) => return Ending::Eof,
             Ok(_) => {}
+            // A read under SO_RCVTIMEO is not restarted after a signal or
+            // io_uring's task work (the completion server stopped just
+            // before, on this thread): read again.
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return ending(&e),
         }
     };

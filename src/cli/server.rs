@@ -141,10 +141,13 @@ fn worst_case(mode: IoMode, config: &ServerConfig, bound: &MemoryBound) -> Strin
         fixed += &format!(" + {} receive pool", human_bytes(mode.receive_pool()));
     }
     if let Some((threads, workers)) = mode.offload_workers(config) {
+        let queue = match mode.offload_queue(workers) {
+            Some(slots) => format!("queue {slots} each"),
+            None => "queued: one per connection".to_string(),
+        };
         fixed += &format!(
-            " + {} offload pool ({threads} x {workers} workers, queue {} each)",
+            " + {} offload pool ({threads} x {workers} workers, {queue})",
             human_bytes(mode.offload_memory(config)),
-            sockmodes_serving::offload::queue_capacity(workers)
         );
     }
     format!(
@@ -273,8 +276,9 @@ fn threads_ignored() -> String {
             format!("the {} one{verb} {}", m.prose(), m.role())
         })
         .collect();
+    let servers = if loops.len() > 1 { "servers" } else { "server" };
     format!(
-        "--threads applies to the {} server; {}",
+        "--threads applies to the {} {servers}; {}",
         loops.join(" and "),
         others.join(", ")
     )
@@ -286,8 +290,8 @@ mod tests {
     fn the_threads_warning_names_each_model_as_the_registry_does() {
         assert_eq!(
             super::threads_ignored(),
-            "--threads applies to the non-blocking server; the blocking one uses a thread per \
-             connection, the completion one a single ring"
+            "--threads applies to the non-blocking and tokio servers; the blocking one uses a \
+             thread per connection, the completion one a single ring"
         );
     }
 }

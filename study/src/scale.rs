@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn memory_per_idle_connection_is_what_they_added_over_the_start() {
         let p = ScalePoint {
-            target: Target::Tokio,
+            target: Target::TOKIO,
             connections: 1024,
             rss_mib: 12.0,
             baseline_mib: 4.0,

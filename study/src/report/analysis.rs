@@ -182,7 +182,7 @@ mod tests {
         let a = Analysis::of(&study);
         assert_eq!(a.verdicts.len(), heads.len());
         assert!(a
-            .verdicts(Pair::ratio(Target::Raw, Target::Tokio))
+            .verdicts(Pair::ratio(Target::Raw, Target::TOKIO))
             .is_empty());
     }
 

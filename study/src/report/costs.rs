@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn a_knee_gives_its_light_p99_in_milliseconds() {
         let k = Knee {
-            target: Target::Tokio,
+            target: Target::TOKIO,
             calm_up_to: 90.0,
             light_pct: 10.0,
             light_p99_us: spread(&[250.0]),

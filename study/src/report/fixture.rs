@@ -27,7 +27,7 @@ pub const EVENT_LOOP_MODE: IoMode = model(EVENT_LOOP);
 const fn model(t: Target) -> IoMode {
     match t {
         Target::Model(m) => m,
-        Target::Raw | Target::Tokio => panic!("not a model"),
+        Target::Raw => panic!("not a model"),
     }
 }
 
@@ -200,7 +200,7 @@ fn sweep() -> Vec<Point> {
     ] {
         sweep.push(point(THREADS, n, &b));
         sweep.push(point(EVENT_LOOP, n, &nb));
-        sweep.push(point(Target::Tokio, n, &tk));
+        sweep.push(point(Target::TOKIO, n, &tk));
         // The ring: the event loop's figures plus 15,000 (exact in JSON).
         let c = nb.map(|x| x + 15e3);
         sweep.push(point(RING, n, &c));
@@ -240,7 +240,7 @@ fn same_rate() -> Vec<Point> {
         (THREADS, 9.0),
         (EVENT_LOOP, 5.0),
         (RING, 4.0),
-        (Target::Tokio, 6.0),
+        (Target::TOKIO, 6.0),
     ] {
         let mut p = point(t, 1000, &[50e3; 5]);
         p.step = Step::SameRate;

@@ -110,7 +110,7 @@ mod tests {
         let back: Wrap = serde_json::from_str(&json).unwrap();
         assert_eq!(back.0, p);
         assert_eq!(pair::of(p.b, p.a), p.flipped());
-        let (a, b) = (Target::Raw, Target::Tokio);
+        let (a, b) = (Target::Raw, Target::TOKIO);
         assert_eq!(pair::of(a, b), Pair::ratio(a, b));
     }
 

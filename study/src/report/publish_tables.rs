@@ -370,11 +370,12 @@ impl Guide<'_> {
                 &format!("system calls per message at {}", self.conns(middle)),
                 &format!("llamadas al sistema por mensaje con {}", self.conns(middle)),
             ),
+            // A reference (tokio) keeps no count of its system calls.
             &|s| match s.mode() {
-                Some(_) => of(sweep, s, middle, |p| {
+                Some(m) if !m.is_reference() => of(sweep, s, middle, |p| {
                     p.syscalls_per_msg().map(|m| self.num(m.median, 3))
                 }),
-                None => self.t("not counted", "no se cuentan"),
+                _ => self.t("not counted", "no se cuentan"),
             },
         ));
         Some(rows)

@@ -513,10 +513,10 @@ mod tests {
             |g| matches!(g, Goal::RoundTrip { target, .. } if *target == EVENT_LOOP),
         );
         assert_eq!(event_loop.met, Some(false));
-        assert_eq!(event_loop.limit, Divisor::RawAnd(Target::Tokio));
+        assert_eq!(event_loop.limit, Divisor::RawAnd(Target::TOKIO));
         // Within 1.10x of raw but slower than tokio: missed too.
         study.cases[0].values.insert(EVENT_LOOP, 13.0);
-        study.cases[0].values.insert(Target::Tokio, 12.9);
+        study.cases[0].values.insert(Target::TOKIO, 12.9);
         let checks = check(&study);
         let event_loop = goal_of(
             &checks,
@@ -524,7 +524,7 @@ mod tests {
         );
         assert_eq!(event_loop.met, Some(false), "{event_loop:?}");
         // Without tokio: not measured, no verdict.
-        study.cases[0].values.remove(&Target::Tokio);
+        study.cases[0].values.remove(&Target::TOKIO);
         let checks = check(&study);
         let event_loop = goal_of(
             &checks,
@@ -577,7 +577,7 @@ mod tests {
         // The fixture's tokio is within noise of the event loop at 1,000.
         let not_below = |g: &Goal| matches!(g, Goal::NotBelow { .. });
         assert_eq!(goal_of(&check(&study), not_below).met, Some(true));
-        study.sweep.retain(|p| p.target != Target::Tokio);
+        study.sweep.retain(|p| p.target != Target::TOKIO);
         assert!(!check(&study).iter().any(|t| not_below(&t.goal)));
     }
 
@@ -614,7 +614,7 @@ mod tests {
             goal(&sink),
             format!("{} sink throughput at least 0.9x raw", threads.name())
         );
-        assert_eq!(divisor(Divisor::RawAnd(Target::Tokio)), "raw; tokio");
+        assert_eq!(divisor(Divisor::RawAnd(Target::TOKIO)), "raw; tokio");
         let unmeasured = TargetCheck {
             goal: sink,
             limit: Divisor::RawSameWork,
