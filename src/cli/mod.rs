@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch.
 
 pub mod bounds;
+mod budget;
 mod client;
 mod counters;
 mod load;
