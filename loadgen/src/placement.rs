@@ -234,11 +234,18 @@ mod os {
         ip.is_loopback() || std::net::UdpSocket::bind((ip, 0)).is_ok()
     }
 
-    /// Whether this process's network namespace is not PID 1's (reading
-    /// PID 1's needs root or the same user; `None` when unreadable).
+    /// Whether this process's network namespace is not the machine's
+    /// first: PID 1's, or, where PID 1's is not readable (another user's,
+    /// or a protected init), kthreadd's (PID 2: kernel threads stay in the
+    /// first namespace). `None` when neither can be read.
     pub fn own_network_namespace() -> Option<bool> {
         let ns = |p: &str| std::fs::read_link(p).ok();
-        Some(ns("/proc/self/ns/net")? != ns("/proc/1/ns/net")?)
+        let own = ns("/proc/self/ns/net")?;
+        let first = ns("/proc/1/ns/net").or_else(|| {
+            let comm = std::fs::read_to_string("/proc/2/comm").ok()?;
+            (comm.trim() == "kthreadd").then(|| ns("/proc/2/ns/net"))?
+        })?;
+        Some(own != first)
     }
 }
 
