@@ -205,3 +205,35 @@ fn limits(group: &Path) -> (u64, u64) {
     let num = |f: &str| read(f).unwrap().trim().parse().unwrap();
     (num("cpu.cfs_quota_us"), num("cpu.cfs_period_us"))
 }
+
+#[test]
+fn the_docs_figures_are_the_codes() {
+    use sockmodes_os::cpu_budget::{Budget, DEFAULT_PERIOD, MAX_PERIOD, MIN_PERIOD};
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md")).unwrap();
+    let docs = docs.split("## `merge-logs`").next().unwrap();
+    let docs = docs.split_whitespace().collect::<Vec<_>>().join(" ");
+    let half = Budget::new(0.5, DEFAULT_PERIOD).unwrap();
+    let has = |s: String| assert!(docs.contains(&s), "docs/cli.md should say {s:?}");
+    has(format!(
+        "`{} {}` for 0.5 core",
+        half.quota_us(),
+        half.period_us()
+    ));
+    has(format!("the default is {} µs", DEFAULT_PERIOD.as_micros()));
+    has(format!(
+        "periods from {} to {} µs and quotas of at least {} µs",
+        MIN_PERIOD.as_micros(),
+        MAX_PERIOD.as_micros(),
+        MIN_PERIOD.as_micros()
+    ));
+    let small = Budget::new(0.05, DEFAULT_PERIOD).unwrap();
+    has(format!(
+        "(0.05 core: {} ms every {} ms)",
+        small.quota_us() / 1000,
+        small.period_us() / 1000
+    ));
+    assert!(Budget::new(0.0009, DEFAULT_PERIOD).is_err());
+    has("under 0.001 core is refused".into());
+    has(format!("(0.5 core of 8: {})", half.job_rate(8)));
+}

@@ -276,3 +276,40 @@ fn merge_logs_agrees_with_hdrhistograms_python_port() {
         );
     }
 }
+
+/// docs/cli.md, "merge-logs".
+fn docs() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md")).unwrap()
+}
+
+#[test]
+fn the_docs_table_is_what_merge_logs_prints_for_the_hosts_they_describe() {
+    let dir = Dir::new("docs");
+    dir.log("a.hlog", &[vec![(100, 300)], vec![(100, 300)]]);
+    dir.log("b.hlog", &[vec![(1_000, 100)], vec![(1_000, 100)]]);
+    let out = Command::new(util::cli::BIN)
+        .args(["merge-logs", "a.hlog", "b.hlog"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let docs = docs();
+    let block = docs
+        .split("```\n")
+        .find(|b| b.starts_with("hosts "))
+        .expect("the table in docs/cli.md");
+    assert_eq!(block, printed);
+}
+
+#[test]
+fn the_docs_bounds_are_the_codes() {
+    use sockmodes_loadgen::merge::{MAX_LOG_BYTES, UNEQUAL_BELOW};
+    let docs = docs();
+    let section = docs.split("## `merge-logs`").nth(1).unwrap();
+    let section = section.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(UNEQUAL_BELOW, 0.5, "the docs say half");
+    assert!(section
+        .contains("under half its fair share (1 / hosts: under 25% of two, under 16.7% of three)"));
+    assert!(section.contains(&format!("a file over {} MiB", MAX_LOG_BYTES >> 20)));
+}

@@ -22,6 +22,11 @@ use super::hdrlog::{self, LogTotal};
 /// A host under this share of the fair share (1 / hosts) is reported.
 pub const UNEQUAL_BELOW: f64 = 0.5;
 
+/// The largest log read. Why 64 MiB: the longest run (`load --duration
+/// 3600`) writes 3,600 intervals of a few KiB each, about 10 MiB; a larger
+/// file is not one of these logs, and is refused rather than read whole.
+pub const MAX_LOG_BYTES: u64 = 64 << 20;
+
 /// Percentiles of the merged table (the same as HdrHistogram's tools print).
 pub const PERCENTILES: [f64; 7] = [50.0, 90.0, 99.0, 99.9, 99.99, 99.999, 100.0];
 

@@ -21,12 +21,12 @@
 //! **The period**: the kernel refills the quota once a period; a process
 //! that spends its quota early waits, throttled, for the rest of the period,
 //! and every reply due in that time waits with it. At 0.5 core and the
-//! kernel's default 100 ms period that wait is up to 50 ms per period, which
-//! dominated p99 (measured: docs/cli.md, "--cpus"). [`DEFAULT_PERIOD`] is
-//! 10 ms: the longest wait is 5 ms at 0.5 core. Shorter periods cost a
-//! timer and a quota refill per period per CPU, and the kernel refuses
-//! periods under 1 ms ([`MIN_PERIOD`]) and quotas under 1 ms: so the period
-//! is lengthened when F x period would be under 1 ms.
+//! kernel's default 100 ms period that wait is up to 50 ms per period, the
+//! size of the p99 seen under such a budget (docs/cli.md, "--cpus").
+//! [`DEFAULT_PERIOD`] is 10 ms: the longest wait is 5 ms at 0.5 core.
+//! Shorter periods cost a timer and a quota refill per period per CPU, and
+//! the kernel refuses periods and quotas under 1 ms ([`MIN_PERIOD`]): so the
+//! period is lengthened when F x period would be under 1 ms.
 //!
 //! The filesystem root (`/sys/fs/cgroup`) and `/proc/self/cgroup`'s text
 //! are parameters, so that a temporary directory can stand for the cgroup
@@ -139,6 +139,14 @@ impl Budget {
     /// The period in µs.
     pub fn period_us(&self) -> u64 {
         self.period.as_micros() as u64
+    }
+
+    /// Windows' Job Object CPU rate for this budget on `cores` cores: the
+    /// share of the whole machine's cycles, per 10,000 (1 to 10,000).
+    pub fn job_rate(&self, cores: usize) -> u32 {
+        (10_000.0 * self.cpus / cores.max(1) as f64)
+            .round()
+            .clamp(1.0, 10_000.0) as u32
     }
 
     /// The share of this budget that `cpu` used over `wall`: cpu / (wall x
@@ -449,6 +457,17 @@ mod tests {
         }
         assert!(Budget::new(0.5, Duration::from_micros(999)).is_err());
         assert!(Budget::new(0.5, Duration::from_micros(1_000_001)).is_err());
+    }
+
+    #[test]
+    fn a_job_objects_rate_is_the_share_of_the_whole_machine_per_10000() {
+        assert_eq!(half().job_rate(8), 625);
+        assert_eq!(half().job_rate(2), 2_500);
+        assert_eq!(
+            Budget::new(4.0, DEFAULT_PERIOD).unwrap().job_rate(2),
+            10_000
+        );
+        assert_eq!(Budget::new(0.001, MAX_PERIOD).unwrap().job_rate(64), 1);
     }
 
     #[test]

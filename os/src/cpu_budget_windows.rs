@@ -43,7 +43,7 @@ pub fn hold_job(budget: Budget, cores: usize) -> Result<JobBudget, BudgetError> 
         path: what.into(),
         source: std::io::Error::last_os_error(),
     };
-    let rate = rate(budget.cpus, cores);
+    let rate = budget.job_rate(cores);
     // SAFETY: a new unnamed job with default security; the information
     // block is a valid JOBOBJECT_CPU_RATE_CONTROL_INFORMATION of the size
     // given; the current process's pseudo-handle needs no closing.

@@ -48,6 +48,8 @@ fn parse_cpus(s: &str) -> Result<f64, String> {
 
 /// How the budget is held.
 enum Holder {
+    // Never made on Windows (a Job Object there).
+    #[cfg_attr(windows, allow(dead_code))]
     Cgroup(CpuBudget),
     #[cfg(windows)]
     Job(sockmodes_os::cpu_budget_windows::JobBudget),

@@ -7,12 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use sockmodes_loadgen::merge::{self, HostLog, Merged, PERCENTILES, UNEQUAL_BELOW};
-
-/// The largest log read. Why 64 MiB: the longest run (`load --duration
-/// 3600`) writes 3,600 intervals of a few KiB each, about 10 MiB; a larger
-/// file is not one of these logs, and is refused rather than read whole.
-const MAX_LOG_BYTES: u64 = 64 << 20;
+use sockmodes_loadgen::merge::{self, HostLog, Merged, MAX_LOG_BYTES, PERCENTILES, UNEQUAL_BELOW};
 
 #[derive(Debug, Args)]
 pub struct MergeLogsArgs {
