@@ -92,7 +92,8 @@ fn hint(e: &io::Error) -> &'static str {
     match e.kind() {
         io::ErrorKind::PermissionDenied => " (needs root, or a cgroup delegated to this user)",
         io::ErrorKind::ResourceBusy => {
-            " (cgroup v2 enables a controller for the children of a group that holds no processes only)"
+            " (cgroup v2 hands a controller to the children of a group that holds no other processes only: \
+             start sockmodes in a group of its own, e.g. under `systemd-run --scope -p Delegate=yes`)"
         }
         _ => "",
     }
@@ -229,11 +230,18 @@ pub fn hold(
         pid,
         state: State::Making,
     };
-    // On an error `held` is dropped, and the group removed (nothing is in
-    // it yet).
-    held.set_limit()?;
+    // On an error `held` is dropped: the process moved back, the group
+    // removed. v1 limits the group before the process enters. v2 hands a
+    // controller to the children of a group that holds no processes only
+    // (the root aside), so the process leaves the parent group first.
+    if controller == Controller::V1 {
+        held.set_limit()?;
+    }
     write(&held.group.join("cgroup.procs"), &pid.to_string())?;
     held.state = State::Holding;
+    if controller == Controller::V2 {
+        held.set_limit()?;
+    }
     Ok(held)
 }
 
@@ -280,8 +288,23 @@ impl CpuBudget {
         self.undo()
     }
 
+    /// On cgroup v2 the parent cannot take the process back once it hands
+    /// the cpu controller to its children (the root aside): the move fails
+    /// (EBUSY), and the group stays until the process exits; the next
+    /// [`hold`] removes it.
     fn undo(&self) -> Result<(), BudgetError> {
-        write(&self.parent.join("cgroup.procs"), &self.pid.to_string())?;
+        let back = write(&self.parent.join("cgroup.procs"), &self.pid.to_string());
+        if let Err(BudgetError::Io { source, .. }) = &back {
+            if source.kind() == io::ErrorKind::ResourceBusy {
+                return Err(BudgetError::Invalid(format!(
+                    "{}: the parent group cannot take the process back (it hands the cpu controller \
+                     to its children); the group stays until this process exits, and the next \
+                     `server --cpus` removes it",
+                    self.group.display()
+                )));
+            }
+        }
+        back?;
         std::fs::remove_dir(&self.group).map_err(|source| BudgetError::Io {
             path: self.group.clone(),
             source,
@@ -503,6 +526,20 @@ mod tests {
         // directory with files in it is not removed as a cgroup is).
         let _ = held.release();
         assert_eq!(root.read("user.slice/cgroup.procs"), "4242\n");
+    }
+
+    #[test]
+    fn on_v2_the_process_leaves_the_parent_first_and_returns_when_refused() {
+        let root = FakeRoot::new("v2-refused");
+        root.file("cgroup.controllers", "cpu\n");
+        // A parent that refuses to hand the controller down: its
+        // subtree_control cannot be written.
+        std::fs::create_dir(root.0.join("cgroup.subtree_control")).unwrap();
+        let e = hold(&root.0, "0::/\n", half(), 21).unwrap_err();
+        assert!(e.to_string().contains("cgroup.subtree_control"), "{e}");
+        // Moved into its group before the parent was asked, then back.
+        assert_eq!(root.read("sockmodes-21/cgroup.procs"), "21\n");
+        assert_eq!(root.read("cgroup.procs"), "21\n");
     }
 
     #[test]

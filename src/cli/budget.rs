@@ -24,6 +24,8 @@ pub struct BudgetArgs {
     /// Linux, with --cpus: the quota's period in µs, 1000 to 1000000. A
     /// server that spends its quota early waits out the period, so p99
     /// grows with it; the kernel's default is 100000 (docs/cli.md, --cpus).
+    /// Lengthened when the quota (cores x period) would be under the
+    /// kernel's least, 1000 µs.
     #[arg(long, value_name = "MICROS", requires = "cpus",
           default_value_t = DEFAULT_PERIOD.as_micros() as u64)]
     pub cpu_period: u64,

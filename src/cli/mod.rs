@@ -41,7 +41,8 @@ enum Command {
     /// Run a server (Ctrl-C or SIGTERM shuts it down gracefully).
     #[command(
         after_help = "On Unix, `kill -USR1 PID` prints the server's counters on stderr \
-        (connections, and the system calls it made for its sockets), as `dd` prints its progress."
+        (connections, the system calls it made for its sockets, its CPU time and, with --cpus, \
+        the share of the budget used), as `dd` prints its progress."
     )]
     Server(server::ServerArgs),
     /// Connect and talk to a server: send a message, echo frames, or upload to a sink.
