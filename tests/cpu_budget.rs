@@ -4,37 +4,11 @@
 //! quota, its counters line tells the budget, and the group is gone after a
 //! graceful stop, or after the next start when the server was killed.
 
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod util;
 
-use sockmodes_models::child::ServerProcess;
-use util::cli::{sockmodes, start_server};
-
-/// A server stopped gracefully when the test ends, passed or failed, so a
-/// failed assertion leaves no server (and no group) behind.
-struct Running(Option<ServerProcess>);
-
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        Running(Some(start_server(args)))
-    }
-    fn get(&self) -> &ServerProcess {
-        self.0.as_ref().unwrap()
-    }
-    fn stop(mut self) -> std::process::ExitStatus {
-        self.0.take().unwrap().terminate().unwrap()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(server) = self.0.take() {
-            let _ = server.terminate();
-        }
-    }
-}
+use util::cli::sockmodes;
 
 #[track_caller]
 fn assert_refused(out: &Output, needle: &str) {
@@ -89,121 +63,153 @@ fn a_budget_out_of_bounds_is_one_line_and_exit_2() {
     assert_refused(&out, "1000 to 1000000");
 }
 
-/// True where this test can set a real budget: Linux, root, and a cgroup
-/// cpu controller under /sys/fs/cgroup (v2's, or v1's `cpu` hierarchy).
-fn real_budget_possible() -> Result<(), String> {
-    if !cfg!(target_os = "linux") {
-        return Err("not Linux".into());
-    }
-    // SAFETY: geteuid only reads the process's credentials.
-    if unsafe { libc::geteuid() } != 0 {
-        return Err("not root".into());
-    }
-    let v2 = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
-        .or_else(|_| std::fs::read_to_string("/sys/fs/cgroup/unified/cgroup.controllers"))
-        .is_ok_and(|c| c.split_whitespace().any(|c| c == "cpu"));
-    let v1 = Path::new("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").is_file();
-    if v2 || v1 {
-        Ok(())
-    } else {
-        Err("no cgroup cpu controller under /sys/fs/cgroup".into())
-    }
-}
-
+/// Where a real budget can be set: Linux.
 #[cfg(target_os = "linux")]
-#[test]
-fn a_real_budget_holds_the_server_in_its_own_group_until_it_stops() {
-    if let Err(why) = real_budget_possible() {
-        eprintln!("skipped: {why}");
-        return;
-    }
-    let server = Running::start(&[
-        "--mode",
-        "nonblocking",
-        "--service",
-        "echo",
-        "--cpus",
-        "0.5",
-    ]);
-    let pid = server.get().pid();
-    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let name = format!("sockmodes-{pid}");
-    assert!(own.contains(&format!("/{name}\n")), "{own}");
-    let group = find_group(&name).expect("the group exists");
-    let (quota, period) = limits(&group);
-    assert_eq!((quota, period), (5_000, 10_000), "{}", group.display());
-    let procs = std::fs::read_to_string(group.join("cgroup.procs")).unwrap();
-    assert!(procs.lines().any(|l| l == pid.to_string()), "{procs}");
-    let counters = server
-        .get()
-        .counter_reader()
-        .read()
-        .expect("a counters line");
-    assert_eq!(counters.cpus, Some(0.5));
-    assert!(counters.cpu_ns.is_some());
-    let status = server.stop();
-    assert!(status.success(), "{status}");
-    assert!(!group.exists(), "{} removed at stop", group.display());
-}
+mod real {
+    use std::path::{Path, PathBuf};
 
-#[cfg(target_os = "linux")]
-#[test]
-fn a_killed_servers_group_is_removed_by_the_next_start() {
-    if let Err(why) = real_budget_possible() {
-        eprintln!("skipped: {why}");
-        return;
-    }
-    let mut killed = start_server(&["--cpus", "0.5"]);
-    let name = format!("sockmodes-{}", killed.pid());
-    killed.child.kill().unwrap();
-    killed.child.wait().unwrap();
-    let left = find_group(&name).expect("SIGKILL leaves the group");
-    let next = start_server(&["--cpus", "0.5"]);
-    assert!(
-        !left.exists(),
-        "{} removed by the next start",
-        left.display()
-    );
-    assert!(next.terminate().unwrap().success());
-}
+    use sockmodes_models::child::ServerProcess;
 
-/// The group named `name` under the cgroup filesystem (v2 or v1's cpu).
-fn find_group(name: &str) -> Option<PathBuf> {
-    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-    for line in own.lines() {
-        let mut f = line.splitn(3, ':');
-        let (id, controllers, path) = (f.next()?, f.next()?, f.next()?);
-        let mounts: Vec<PathBuf> = if id == "0" {
-            vec!["/sys/fs/cgroup".into(), "/sys/fs/cgroup/unified".into()]
-        } else if controllers.split(',').any(|c| c == "cpu") {
-            vec![
-                "/sys/fs/cgroup/cpu".into(),
-                format!("/sys/fs/cgroup/{controllers}").into(),
-            ]
-        } else {
-            continue;
-        };
-        for mount in mounts {
-            for parent in [mount.join(path.trim_start_matches('/')), mount.clone()] {
-                let group = parent.join(name);
-                if group.is_dir() {
-                    return Some(group);
-                }
+    use super::util::cli::start_server;
+
+    /// A server stopped gracefully when the test ends, passed or failed, so a
+    /// failed assertion leaves no server (and no group) behind.
+    struct Running(Option<ServerProcess>);
+
+    impl Running {
+        fn start(args: &[&str]) -> Running {
+            Running(Some(start_server(args)))
+        }
+        fn get(&self) -> &ServerProcess {
+            self.0.as_ref().unwrap()
+        }
+        fn stop(mut self) -> std::process::ExitStatus {
+            self.0.take().unwrap().terminate().unwrap()
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            if let Some(server) = self.0.take() {
+                let _ = server.terminate();
             }
         }
     }
-    None
-}
 
-/// (quota, period) in µs from a v2 or v1 group.
-fn limits(group: &Path) -> (u64, u64) {
-    let read = |f: &str| std::fs::read_to_string(group.join(f)).ok();
-    if let Some(max) = read("cpu.max") {
-        let mut f = max.split_whitespace().map(|v| v.parse().unwrap());
-        return (f.next().unwrap(), f.next().unwrap());
+    /// True where this test can set a real budget: Linux, root, and a cgroup
+    /// cpu controller under /sys/fs/cgroup (v2's, or v1's `cpu` hierarchy).
+    fn real_budget_possible() -> Result<(), String> {
+        if !cfg!(target_os = "linux") {
+            return Err("not Linux".into());
+        }
+        // SAFETY: geteuid only reads the process's credentials.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err("not root".into());
+        }
+        let v2 = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
+            .or_else(|_| std::fs::read_to_string("/sys/fs/cgroup/unified/cgroup.controllers"))
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "cpu"));
+        let v1 = Path::new("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").is_file();
+        if v2 || v1 {
+            Ok(())
+        } else {
+            Err("no cgroup cpu controller under /sys/fs/cgroup".into())
+        }
     }
-    let num = |f: &str| read(f).unwrap().trim().parse().unwrap();
-    (num("cpu.cfs_quota_us"), num("cpu.cfs_period_us"))
+
+    #[test]
+    fn a_real_budget_holds_the_server_in_its_own_group_until_it_stops() {
+        if let Err(why) = real_budget_possible() {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        let server = Running::start(&[
+            "--mode",
+            "nonblocking",
+            "--service",
+            "echo",
+            "--cpus",
+            "0.5",
+        ]);
+        let pid = server.get().pid();
+        let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+        let name = format!("sockmodes-{pid}");
+        assert!(own.contains(&format!("/{name}\n")), "{own}");
+        let group = find_group(&name).expect("the group exists");
+        let (quota, period) = limits(&group);
+        assert_eq!((quota, period), (5_000, 10_000), "{}", group.display());
+        let procs = std::fs::read_to_string(group.join("cgroup.procs")).unwrap();
+        assert!(procs.lines().any(|l| l == pid.to_string()), "{procs}");
+        let counters = server
+            .get()
+            .counter_reader()
+            .read()
+            .expect("a counters line");
+        assert_eq!(counters.cpus, Some(0.5));
+        assert!(counters.cpu_ns.is_some());
+        let status = server.stop();
+        assert!(status.success(), "{status}");
+        assert!(!group.exists(), "{} removed at stop", group.display());
+    }
+
+    #[test]
+    fn a_killed_servers_group_is_removed_by_the_next_start() {
+        if let Err(why) = real_budget_possible() {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        let mut killed = start_server(&["--cpus", "0.5"]);
+        let name = format!("sockmodes-{}", killed.pid());
+        killed.child.kill().unwrap();
+        killed.child.wait().unwrap();
+        let left = find_group(&name).expect("SIGKILL leaves the group");
+        let next = start_server(&["--cpus", "0.5"]);
+        assert!(
+            !left.exists(),
+            "{} removed by the next start",
+            left.display()
+        );
+        assert!(next.terminate().unwrap().success());
+    }
+
+    /// The group named `name` under the cgroup filesystem (v2 or v1's cpu).
+    fn find_group(name: &str) -> Option<PathBuf> {
+        let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        for line in own.lines() {
+            let mut f = line.splitn(3, ':');
+            let (id, controllers, path) = (f.next()?, f.next()?, f.next()?);
+            let mounts: Vec<PathBuf> = if id == "0" {
+                vec!["/sys/fs/cgroup".into(), "/sys/fs/cgroup/unified".into()]
+            } else if controllers.split(',').any(|c| c == "cpu") {
+                vec![
+                    "/sys/fs/cgroup/cpu".into(),
+                    format!("/sys/fs/cgroup/{controllers}").into(),
+                ]
+            } else {
+                continue;
+            };
+            for mount in mounts {
+                for parent in [mount.join(path.trim_start_matches('/')), mount.clone()] {
+                    let group = parent.join(name);
+                    if group.is_dir() {
+                        return Some(group);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// (quota, period) in µs from a v2 or v1 group.
+    fn limits(group: &Path) -> (u64, u64) {
+        let read = |f: &str| std::fs::read_to_string(group.join(f)).ok();
+        if let Some(max) = read("cpu.max") {
+            let mut f = max.split_whitespace().map(|v| v.parse().unwrap());
+            return (f.next().unwrap(), f.next().unwrap());
+        }
+        let num = |f: &str| read(f).unwrap().trim().parse().unwrap();
+        (num("cpu.cfs_quota_us"), num("cpu.cfs_period_us"))
+    }
 }
 
 #[test]
