@@ -28,6 +28,9 @@
 //! - [`process`]: this process's CPU time, the shared monotonic clock, the
 //!   cores online, pinning a thread, and the signals between a server and
 //!   its parent.
+//! - [`cpu_budget`]: this process held to a share of the cores (`server
+//!   --cpus`): a cgroup's CFS quota on Linux (v2 `cpu.max` or v1
+//!   `cpu.cfs_quota_us`), a hard-capped Job Object on Windows.
 //! - [`procfs`]: what a process costs (memory, CPU, context switches,
 //!   threads), from Linux's `/proc` or the Windows API.
 //!
@@ -43,6 +46,9 @@
 #![deny(missing_docs)]
 
 mod codes;
+pub mod cpu_budget;
+#[cfg(windows)]
+pub mod cpu_budget_windows;
 pub mod handle;
 pub mod kernel_tcp;
 pub mod limits;

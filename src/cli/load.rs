@@ -108,7 +108,7 @@ Check the figures against a server with a known delay:
   cargo run --release --example delayed_echo -- 20
   sockmodes load --addr 127.0.0.1:9100 --connections 20     # p50 about 20 ms
 Merge runs from several load machines: --hdr-log on each, then
-  python3 scripts/merge-hdr-logs.py a.hlog b.hlog";
+  sockmodes merge-logs a.hlog b.hlog             # docs/several-hosts.md";
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -159,7 +159,7 @@ pub struct LoadArgs {
     json: bool,
     /// Also write the latencies as an HdrHistogram interval log (one V2
     /// compressed histogram per second, µs, tagged MODE-SERVICE), to merge
-    /// runs from several machines with HdrHistogram's tools.
+    /// runs from several machines: `sockmodes merge-logs`, or HdrHistogram's tools.
     #[arg(long, value_name = "FILE")]
     hdr_log: Option<PathBuf>,
 }

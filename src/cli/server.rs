@@ -73,6 +73,9 @@ pub struct ServerArgs {
     // Work per message and where it runs (work.rs).
     #[command(flatten)]
     work: super::work::WorkArgs,
+    // A CPU budget (budget.rs).
+    #[command(flatten)]
+    budget: super::budget::BudgetArgs,
 }
 
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -93,15 +96,26 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let bound = mode.memory_bound(&config);
     let worst = worst_case(mode, &config, &bound);
     check_memory(&config, &bound, &worst)?;
+    // Before any thread starts, so that every thread is held to it.
+    let budget = match super::budget::hold(&args.budget) {
+        Ok(held) => held,
+        Err(why) => {
+            eprintln!("sockmodes: error: {why}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     // Before any thread starts (see counters.rs).
     counters::block_usr1();
     let stops = signals::stop_requests()?;
     ensure_descriptors(config.max_conns as u64 + 64);
     let service = config.service;
     let server = start_server(mode, config, Arc::new(print_message))?;
-    counters::print_on_usr1(server.stats_handle());
+    counters::print_on_usr1(server.stats_handle(), budget.as_ref().map(|b| b.meter()));
     for line in &work_lines {
         eprintln!("sockmodes: {line}");
+    }
+    if let Some(held) = &budget {
+        eprintln!("sockmodes: {}", held.start_line());
     }
     eprintln!(
         "sockmodes: listening on {} (mode {mode}, service {service}); memory: {worst}{}",
@@ -112,7 +126,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             "; Ctrl-C to stop"
         }
     );
-    serve_until_stopped(server, &stops)
+    let served = serve_until_stopped(server, &stops);
+    if let Some(held) = budget {
+        eprintln!("sockmodes: {}", held.finish());
+    }
+    served
 }
 
 /// The server's settings from the command line (work per message aside:
