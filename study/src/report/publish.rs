@@ -48,7 +48,55 @@ pub const CHART_DIR: &str = "docs/benchmarks";
 /// # Errors
 /// The text is not a sockmodes report of this version.
 pub fn reread(text: &str) -> Result<Report, serde_json::Error> {
+    check_figures(text)?;
     serde_json::from_str(text)
+}
+
+/// The longest latency a run can hold: the load generator records 1 µs to
+/// an hour and counts anything outside apart, never in its percentiles.
+const MAX_LATENCY_US: f64 = 3_600_000_000.0;
+
+/// Refuses a report whose latencies no run could have measured (a stored
+/// file edited, or damaged): over an hour, or below zero. A chart's log
+/// axis over such a range has no end to its ticks.
+fn check_figures(text: &str) -> Result<(), serde_json::Error> {
+    fn walk(v: &serde_json::Value, path: &mut Vec<String>) -> Result<(), String> {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    if k.ends_with("_us") {
+                        if let Some(x) = v.as_f64() {
+                            if !(0.0..=MAX_LATENCY_US).contains(&x) {
+                                let shown = if x.abs() >= 1e12 {
+                                    format!("{x:e}")
+                                } else {
+                                    x.to_string()
+                                };
+                                return Err(format!(
+                                    "{}/{k} is {shown} µs, outside the 0 to 3,600,000,000 µs (an hour) a run can measure",
+                                    path.join("/")
+                                ));
+                            }
+                        }
+                    }
+                    path.push(k.clone());
+                    walk(v, path)?;
+                    path.pop();
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(v, path)?;
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    walk(&value, &mut Vec::new()).map_err(serde::de::Error::custom)
 }
 
 /// Reads a report.json's measurements (of any version) and judges them
@@ -58,6 +106,7 @@ pub fn reread(text: &str) -> Result<Report, serde_json::Error> {
 /// # Errors
 /// The text is not a sockmodes report.
 pub fn reanalyse(text: &str) -> Result<Report, serde_json::Error> {
+    check_figures(text)?;
     serde_json::from_str::<Measured>(text).map(Report::from)
 }
 
@@ -183,6 +232,22 @@ mod tests {
             .contains("no marker"));
         let reversed = format!("{}\n{}\n", end("t"), begin("t"));
         assert!(splice(&reversed, "t", "x").is_err());
+    }
+
+    #[test]
+    fn a_latency_no_run_could_measure_is_refused_not_drawn() {
+        let r = super::super::fixture::report();
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(reread(&text).is_ok() && reanalyse(&text).is_ok());
+        let at = text.find("\"p99_us\":").expect("a p99 in the fixture") + "\"p99_us\":".len();
+        let end = at + text[at..].find([',', '}']).unwrap();
+        let broken = format!("{}1e308{}", &text[..at], &text[end..]);
+        for e in [
+            reread(&broken).unwrap_err(),
+            reanalyse(&broken).unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("p99_us is 1e308 µs, outside"), "{e}");
+        }
     }
 
     #[test]

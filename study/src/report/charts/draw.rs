@@ -77,6 +77,13 @@ pub fn lines(
         return fallback(title);
     }
     let (y_lo, y_hi) = y_range(series, y);
+    // Beyond these a log axis has no end to its ticks: no run measures
+    // them (`publish::reread` refuses such a report), so none is drawn.
+    let drawable =
+        |lo: f64, hi: f64| lo.is_finite() && hi.is_finite() && hi / lo.max(1e-300) < 1e15;
+    if !drawable(x_lo, x_hi) || !drawable(y_lo.max(1e-6), y_hi) {
+        return fallback(title);
+    }
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
