@@ -23,7 +23,9 @@ fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
     if s.n == 1 {
         return n(s.median);
     }
-    format!("{} ({}-{})", n(s.median), n(s.min), n(s.max))
+    // Spanish typography joins a range with an en dash.
+    let dash = if lang == Lang::Es { '\u{2013}' } else { '-' };
+    format!("{} ({}{dash}{})", n(s.median), n(s.min), n(s.max))
 }
 
 /// A figure of `t`'s point at `n`, or "-".
@@ -299,7 +301,9 @@ impl Guide<'_> {
         Some(self.row(
             self.t(
                 &format!("echo round trip, 16 B, one connection (median; raw: {raw} µs)"),
-                &format!("ida y vuelta de eco, 16 B, una conexión (mediana; raw: {raw} µs)"),
+                &format!(
+                    "ida y vuelta de eco, 16 B, una conexión (mediana; servidor mínimo: {raw} µs)"
+                ),
             ),
             &|s| {
                 case.get(s)
@@ -450,13 +454,11 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
                 .and_then(Point::p99)
                 .map_or("-".into(), |s| num(s.median / 1000.0, 1));
             out += &format!(
-                "| `{}` | {} | {} | {} ({}-{}) | {} | {} | {} | {} | {p99} |\n",
+                "| `{}` | {} | {} | {} | {} | {} | {} | {} | {p99} |\n",
                 c.work,
                 label(f.who.target, lang),
                 how(f.who.concurrency, lang),
-                num(m.median, 0),
-                num(m.min, 0),
-                num(m.max, 0),
+                spread(m, 0, lang),
                 num(f.ceiling, 0),
                 num(f.of_ceiling().median, 2),
                 f.cpu_ceiling.map_or("-".into(), |c| num(c, 0)),

@@ -676,7 +676,7 @@ mod tests {
         );
         assert!(
         es.contains(
-            "| `block:1ms` | no bloqueante | en el propio hilo | 990 (950-1020) | 1000 | 0,99 |"
+            "| `block:1ms` | no bloqueante | en el propio hilo | 990 (950\u{2013}1020) | 1000 | 0,99 |"
         ),
         "{es}"
     );
