@@ -20,7 +20,7 @@ mod glossary;
 /// The práctica's port: the lab scripts' default, and the captures'.
 const PORT: &str = "5050";
 
-const CAPTURES: [&str; 4] = ["hola", "rechazo", "cierre", "nagle"];
+const CAPTURES: [&str; 4] = ["hola", "rechazo", "no_bloqueante", "nagle"];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -286,7 +286,7 @@ fn the_reference_captures_show_what_the_teacher_notes_tables_say() {
         }
     }
     // The práctica's message, as the seed sends it, in one segment.
-    for name in ["hola", "cierre"] {
+    for name in ["hola", "no_bloqueante"] {
         let data: Vec<_> = decoded(name).iter().filter(|g| g.len > 0).collect();
         assert_eq!(data.len(), 1, "{name}");
         assert_eq!(data[0].payload, b"Hola, servidor!", "{name}");
@@ -299,7 +299,7 @@ fn the_client_closes_first_and_the_refusal_is_one_syn_and_one_rst() {
     if !has_tshark() {
         return;
     }
-    for name in ["hola", "cierre", "nagle"] {
+    for name in ["hola", "no_bloqueante", "nagle"] {
         let fins: Vec<bool> = decoded(name)
             .iter()
             .filter(|g| g.flags.contains("FIN"))
