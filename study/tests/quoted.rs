@@ -506,7 +506,7 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guia.md",
-        "con la misma pila de 64 KiB ({}×, un objetivo que el informe da por no cumplido)",
+        "con la misma pila de 64 KiB ({}×: el informe da ese objetivo por no cumplido)",
         "scale_vs_bare/blocking/10000",
         2,
     ),
