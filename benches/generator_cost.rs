@@ -237,7 +237,9 @@ fn main() -> anyhow::Result<()> {
     println!("{report}");
     let dir = criterion_dir().join("sockmodes");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("generator-cost.md"), &report)?;
+    let path = dir.join("generator-cost.md");
+    std::fs::write(&path, &report)?;
+    eprintln!("generator cost: {}", path.display());
     Ok(())
 }
 
@@ -284,7 +286,7 @@ fn report(
          The same open loop and grid driven by each client engine; each cell: CPU µs per message, and \
          in brackets its ratio to the reference's.\n\n{}\n",
         s.connections,
-        placement.describe(),
+        placement.describe().trim_end_matches('.'),
         s.repeats,
         capacity.show(0),
         s.repeats,

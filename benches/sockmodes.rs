@@ -38,10 +38,10 @@ use sockmodes_study::affinity::{pin_current_thread, Placement};
 use sockmodes_study::crosscheck;
 use sockmodes_study::driver::Driver;
 use sockmodes_study::machine::Machine;
+use sockmodes_study::progress::{self, Progress, Sizes};
 use sockmodes_study::report::{
     self, criterion_dir, observe, Case, CaseSpec, Group, Metric, Part, Report, Study,
 };
-use sockmodes_study::progress::{self, Progress, Sizes};
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
 use sockmodes_study::service;
 use sockmodes_study::sweep::{self, Launcher, Plan, SERVE_TOKIO, SERVE_TOKIO_WORK};
@@ -104,8 +104,7 @@ fn main() {
     parts.push(progress.end(Part::SameRate));
     // The same servers driven by every client engine in both placements.
     progress.begin(Part::CrossCheck);
-    let cross_check =
-        crosscheck::cross_check(&plan, driver, &launcher, &progress, &sweep_points);
+    let cross_check = crosscheck::cross_check(&plan, driver, &launcher, &progress, &sweep_points);
     parts.push(progress.end(Part::CrossCheck));
     // Work per message: every server inline and on a pool, beside its
     // Little's-law ceiling.

@@ -116,6 +116,11 @@ pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
 
 /// Logs to stderr; `RUST_LOG` overrides the default (`info`; `warn` for the
 /// demo, whose servers would otherwise interleave their logs with the steps).
+///
+/// Colour as anstream decides it for stderr, by the terminal conventions:
+/// a terminal gets colour unless `NO_COLOR` is set and not empty,
+/// `CLICOLOR_FORCE` gives it anywhere, and on a Windows console without
+/// ANSI support anstream writes it through the console's own calls.
 pub fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     let default = if matches!(cli.command, Command::Demo { .. }) {
@@ -124,10 +129,11 @@ pub fn init_logging(cli: &Cli) {
         "info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let choice = anstream::AutoStream::choice(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(move || anstream::AutoStream::new(std::io::stderr(), choice))
+        .with_ansi(choice != anstream::ColorChoice::Never)
         .with_target(false)
         .init();
 }
@@ -154,7 +160,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| anyhow::anyhow!("--svg {}: {e}", dir.display()))?;
             }
-            let steps = demo::run(&ctx, Style::detect(), &mut std::io::stdout().lock())?;
+            let (style, mut out) = Style::stdout();
+            let steps = demo::run(&ctx, style, &mut out)?;
+            drop(out);
             if let Some(dir) = svg {
                 // Every language from this one run's measurements.
                 for (step, lang) in steps.iter().flat_map(|s| Lang::ALL.map(|l| (s, l))) {

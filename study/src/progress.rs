@@ -305,10 +305,8 @@ impl Progress {
         eprintln!("{}", opening(&self.estimates, index, st.spent));
         let windows = self.estimates[index].windows;
         st.bar = if windows > 0 {
-            let bar = ProgressBar::with_draw_target(
-                Some(windows as u64),
-                ProgressDrawTarget::stderr(),
-            );
+            let bar =
+                ProgressBar::with_draw_target(Some(windows as u64), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template("  {bar:30} {pos}/{len} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -348,14 +346,15 @@ impl Progress {
         let seconds = st.part_started.elapsed().as_secs_f64();
         st.bar.finish_and_clear();
         st.bar = ProgressBar::hidden();
-        if let Some(index) = st.current.take().filter(|&i| self.estimates[i].part == part) {
+        if let Some(index) = st
+            .current
+            .take()
+            .filter(|&i| self.estimates[i].part == part)
+        {
             st.spent += seconds;
             st.done = index + 1;
             if self.shown {
-                eprintln!(
-                    "{}",
-                    closing(&self.estimates, index, seconds, st.spent)
-                );
+                eprintln!("{}", closing(&self.estimates, index, seconds, st.spent));
             }
         }
         PartTime { part, seconds }
@@ -437,7 +436,10 @@ mod tests {
 
     /// The published run, read as the report wrote it.
     fn published() -> serde_json::Value {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/benchmarks/report.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/benchmarks/report.json"
+        );
         let text = std::fs::read_to_string(path).expect("the published report");
         serde_json::from_str(&text).expect("it parses")
     }
@@ -508,7 +510,11 @@ mod tests {
             windows: 10,
             seconds,
         };
-        let parts = [e(Part::Criterion, 100.0), e(Part::Sweep, 300.0), e(Part::Service, 200.0)];
+        let parts = [
+            e(Part::Criterion, 100.0),
+            e(Part::Sweep, 300.0),
+            e(Part::Service, 200.0),
+        ];
         assert_eq!(left(&parts, 0, 0.0), 600.0);
         // The first part took twice its estimate: so will the rest.
         assert_eq!(left(&parts, 1, 200.0), 1000.0);
