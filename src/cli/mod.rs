@@ -28,7 +28,14 @@ use sockmodes_common::Service;
     sockmodes server --mode nonblocking --service echo --addr 127.0.0.1:9000\n  \
     sockmodes load --mode nonblocking --addr 127.0.0.1:9000 --connections 100 --duration 5\n  \
     sockmodes demo                                    # the differences, step by step\n\n\
-    Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more.")]
+    Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more. Colour on a terminal,\n\
+    unless NO_COLOR is set and not empty; CLICOLOR_FORCE=1 colours anywhere.\n\n\
+    Exit status:\n  \
+    0  done (a server stopped by Ctrl-C or SIGTERM included)\n  \
+    1  failed: a socket error, a server that broke the protocol, a load that got no answer\n  \
+    2  input refused, before anything ran: an unknown option, a value out of its bounds,\n     \
+    a mode this system cannot run\n\n\
+    Reference (every command, --json's fields, the output scripts may rely on): docs/cli.md")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,10 +44,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a server (Ctrl-C or SIGTERM shuts it down gracefully).
-    #[command(
-        after_help = "On Unix, `kill -USR1 PID` prints the server's counters on stderr \
-        (connections, and the system calls it made for its sockets), as `dd` prints its progress."
-    )]
+    #[command(after_help = SERVER_HELP)]
     Server(server::ServerArgs),
     /// Connect and talk to a server: send a message, echo frames, or upload to a sink.
     Client(client::ClientArgs),
@@ -66,6 +70,17 @@ enum Command {
         svg: Option<std::path::PathBuf>,
     },
 }
+
+/// `server --help`'s closing text: the line scripts read, and the counters.
+const SERVER_HELP: &str = "\
+Stable output: once listening, the server writes one line on stderr that begins
+  sockmodes: listening on ADDR (mode MODE, service SERVICE)
+ADDR is the address it bound (with --addr HOST:0, the port the system chose), MODE
+and SERVICE as --mode and --service name them. Scripts may rely on that much; what
+follows it (\"; memory: ...\") may change.
+
+On Unix, `kill -USR1 PID` prints the server's counters on stderr (connections, and the
+system calls it made for its sockets), as `dd` prints its progress.";
 
 /// `--lang`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
