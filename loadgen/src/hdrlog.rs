@@ -57,7 +57,7 @@ pub fn write(
     for (k, h) in recorder.intervals.iter().enumerate() {
         let start = INTERVAL * k as u32;
         log.write_histogram(h, start, INTERVAL, Some(tag))
-            .map_err(|e| io::Error::other(format!("{e:?}")))?;
+            .map_err(|e| io::Error::other(e.to_string()))?;
     }
     Ok(())
 }
@@ -68,22 +68,28 @@ pub fn write(
 /// # Errors
 /// The log does not parse, or a histogram does not decode.
 pub fn read_total(input: &[u8]) -> io::Result<(hdrhistogram::Histogram<u64>, Vec<String>)> {
-    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use hdrhistogram::serialization::interval_log::{
+        IntervalLogIterator, LogEntry, LogIteratorError,
+    };
     use hdrhistogram::serialization::Deserializer;
     let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
     let mut total = super::record::histogram();
     let mut tags = Vec::new();
     let mut deserializer = Deserializer::new();
     for entry in IntervalLogIterator::new(input) {
-        let entry = entry.map_err(|e| bad(format!("interval log: {e:?}")))?;
+        let entry = entry.map_err(|e| match e {
+            LogIteratorError::ParseError { offset } => {
+                bad(format!("interval log: no entry parses at byte {offset}"))
+            }
+        })?;
         if let LogEntry::Interval(interval) = entry {
             let bytes = base64_decode(interval.encoded_histogram())?;
             let h: hdrhistogram::Histogram<u64> = deserializer
                 .deserialize(&mut io::Cursor::new(bytes))
-                .map_err(|e| bad(format!("histogram: {e:?}")))?;
+                .map_err(|e| bad(format!("histogram: {e}")))?;
             total
                 .add(&h)
-                .map_err(|e| bad(format!("histogram merge: {e:?}")))?;
+                .map_err(|e| bad(format!("histogram merge: {e}")))?;
             let tag = interval.tag().map(|t| t.as_str().to_string());
             if let Some(tag) = tag.filter(|t| !tags.contains(t)) {
                 tags.push(tag);

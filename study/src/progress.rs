@@ -308,7 +308,7 @@ impl Progress {
             let bar =
                 ProgressBar::with_draw_target(Some(windows as u64), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("  {bar:30} {pos}/{len} {msg}")
+                ProgressStyle::with_template("  {bar:20} {pos}/{len} {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
