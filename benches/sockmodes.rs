@@ -73,7 +73,8 @@ fn main() {
     let progress = if listing {
         Progress::quiet()
     } else {
-        Progress::on_stderr(progress::estimate(&plan, driver, sizes))
+        let drivers = Driver::every(driver).len();
+        Progress::on_stderr(progress::estimate(&plan, drivers, sizes))
     };
     let mut parts = Vec::new();
     progress.begin(Part::Criterion);

@@ -89,9 +89,10 @@ pub struct Sizes {
     pub idle_connections: usize,
 }
 
-/// Windows of `part` in `plan`, its sweep driven by `sweep_driver`: every
-/// point's R windows (re-measured ones come on top).
-pub fn windows(plan: &Plan, part: Part, sweep_driver: Driver) -> usize {
+/// Windows of `part` in `plan`, whose cross-check has `drivers` drivers
+/// (the sweep's among them: `Driver::every(sweep).len()`): every point's R
+/// windows (re-measured ones come on top).
+pub fn windows(plan: &Plan, part: Part, drivers: usize) -> usize {
     let servers = plan.servers.len();
     // The open-loop steps run at the load count's capacities, which only
     // the sweep's points at that count give.
@@ -103,12 +104,11 @@ pub fn windows(plan: &Plan, part: Part, sweep_driver: Driver) -> usize {
         Part::SameRate if loaded => servers,
         Part::OfferedLoad | Part::SameRate => 0,
         Part::CrossCheck => {
-            let drivers = Driver::every(sweep_driver).len();
             plan.cross_counts
                 .iter()
                 // The sweep's own driver is not measured again where the
                 // sweep has that count.
-                .map(|n| drivers - usize::from(plan.connections.contains(n)))
+                .map(|n| drivers.saturating_sub(usize::from(plan.connections.contains(n))))
                 .sum::<usize>()
                 * servers
         }
@@ -154,12 +154,13 @@ fn overhead(part: Part) -> f64 {
         .map_or(1.0, |&(_, f)| f)
 }
 
-/// Every part of the run with its windows and estimated seconds.
-pub fn estimate(plan: &Plan, sweep_driver: Driver, sizes: Sizes) -> Vec<PartEstimate> {
+/// Every part of the run with its windows and estimated seconds; its
+/// cross-check has `drivers` drivers (`Driver::every(sweep).len()`).
+pub fn estimate(plan: &Plan, drivers: usize, sizes: Sizes) -> Vec<PartEstimate> {
     PARTS
         .iter()
         .map(|&part| {
-            let windows = windows(plan, part, sweep_driver);
+            let windows = windows(plan, part, drivers);
             let seconds = match part {
                 Part::IdleMemory => sizes.idle_connections as f64 * IDLE_S_PER_CONNECTION,
                 _ => nominal_s(plan, part, windows, sizes) * overhead(part),
@@ -383,6 +384,8 @@ pub fn window_name(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use crate::affinity::Placement;
 
@@ -397,7 +400,7 @@ mod tests {
     fn the_full_plan_counts_every_window_of_every_part() {
         let plan = Plan::new(RunMode::Full, 1 << 20, 1);
         let driver = Driver::sweep(Placement::Split);
-        let counted: Vec<(Part, usize)> = estimate(&plan, driver, sizes())
+        let counted: Vec<(Part, usize)> = estimate(&plan, Driver::every(driver).len(), sizes())
             .iter()
             .map(|e| (e.part, e.windows))
             .collect();
@@ -428,10 +431,9 @@ mod tests {
     fn without_the_load_count_in_the_sweep_the_open_loop_steps_measure_nothing() {
         // 1,100 descriptors stop the sweep at 100, below the steps' 1,000.
         let plan = Plan::new(RunMode::Full, 1_100, 1);
-        let driver = Driver::sweep(Placement::Split);
-        assert_eq!(windows(&plan, Part::OfferedLoad, driver), 0);
-        assert_eq!(windows(&plan, Part::SameRate, driver), 0);
-        assert!(windows(&plan, Part::Sweep, driver) > 0);
+        assert_eq!(windows(&plan, Part::OfferedLoad, 4), 0);
+        assert_eq!(windows(&plan, Part::SameRate, 4), 0);
+        assert!(windows(&plan, Part::Sweep, 4) > 0);
     }
 
     /// The published run, read as the report wrote it.
@@ -444,63 +446,86 @@ mod tests {
         serde_json::from_str(&text).expect("it parses")
     }
 
-    #[test]
-    fn each_parts_overhead_is_what_the_published_run_took_over_its_plan() {
-        let report = published();
-        let study = &report["study"];
+    /// The published run's plan, its cross-check's drivers and its sizes:
+    /// the machine it ran on, not this one.
+    fn published_plan(study: &serde_json::Value) -> (Plan, usize, Sizes) {
         let plan: Plan = serde_json::from_value(study["plan"].clone()).expect("its plan");
-        let cases: usize = study["cases"]
+        let drivers: BTreeSet<String> = study["cross_check"]
+            .as_array()
+            .expect("cross-check cells")
+            .iter()
+            .map(|c| c["driver"].to_string())
+            .collect();
+        let criterion_cases = study["cases"]
             .as_array()
             .expect("cases")
             .iter()
             .map(|c| c["values"].as_object().map_or(0, |v| v.len()))
             .sum();
-        let s = Sizes {
-            criterion_cases: cases,
-            idle_connections: 0,
+        let idle_connections = study["scale"]
+            .as_array()
+            .expect("scale")
+            .iter()
+            .map(|s| s["connections"].as_u64().expect("a count") as usize)
+            .sum();
+        let sizes = Sizes {
+            criterion_cases,
+            idle_connections,
         };
-        let driver = Driver::sweep(Placement::Split);
+        (plan, drivers.len(), sizes)
+    }
+
+    #[test]
+    fn each_parts_overhead_is_what_the_published_run_took_over_its_plan() {
+        let report = published();
+        let study = &report["study"];
+        let (plan, drivers, sizes) = published_plan(study);
         for part in study["parts"].as_array().expect("parts") {
-            let name = part["part"].as_str().expect("a name");
             let seconds = part["seconds"].as_f64().expect("seconds");
             let p: Part = serde_json::from_value(part["part"].clone()).expect("a part");
             if p == Part::IdleMemory {
-                let connections: f64 = study["scale"]
-                    .as_array()
-                    .expect("scale")
-                    .iter()
-                    .map(|s| s["connections"].as_f64().expect("a count"))
-                    .sum();
-                let per = seconds / connections;
+                let per = seconds / sizes.idle_connections as f64;
                 assert!(
                     (per - IDLE_S_PER_CONNECTION).abs() < 0.000_005,
                     "idle memory: {per} s per connection in the published run"
                 );
                 continue;
             }
-            let measured = seconds / nominal_s(&plan, p, windows(&plan, p, driver), s);
+            let measured = seconds / nominal_s(&plan, p, windows(&plan, p, drivers), sizes);
             assert!(
                 (measured - overhead(p)).abs() < 0.01,
-                "{name}: the published run took {measured:.2} x its plan; OVERHEAD says {}",
+                "{}: the published run took {measured:.2} x its plan; OVERHEAD says {}",
+                p.name(),
                 overhead(p)
             );
         }
     }
 
     #[test]
-    fn the_full_runs_estimate_is_the_published_runs_length() {
-        let plan = Plan::new(RunMode::Full, 1 << 20, 1);
-        let total: f64 = estimate(&plan, Driver::sweep(Placement::Split), sizes())
+    fn the_published_runs_estimate_is_its_length() {
+        let report = published();
+        let study = &report["study"];
+        let (plan, drivers, sizes) = published_plan(study);
+        let total: f64 = estimate(&plan, drivers, sizes)
             .iter()
             .map(|e| e.seconds)
             .sum();
-        let published = published()["study"]["elapsed_s"].as_f64().expect("elapsed");
-        // The parts' estimates add up to the run, less what falls between
-        // parts (the report's writing, the bench's start).
+        let elapsed = study["elapsed_s"].as_f64().expect("elapsed");
+        // The parts add up to the run, less what falls between them (the
+        // report's writing, the bench's start).
         assert!(
-            (total - published).abs() / published < 0.02,
-            "estimated {total:.0} s, published {published:.0} s"
+            (total - elapsed).abs() / elapsed < 0.02,
+            "estimated {total:.0} s, published {elapsed:.0} s"
         );
+        // Its cross-check measured the windows the plan counts.
+        let cells: usize = study["cross_check"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .filter(|c| c["point"]["step"] == "cross_check")
+            .map(|c| c["point"]["windows"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert_eq!(cells, windows(&plan, Part::CrossCheck, drivers));
     }
 
     #[test]
@@ -560,10 +585,7 @@ mod tests {
     #[test]
     fn a_quiet_progress_still_keeps_the_time_of_each_part() {
         let plan = Plan::new(RunMode::Test, 1 << 20, 1);
-        let p = Progress::new(
-            estimate(&plan, Driver::sweep(Placement::Split), sizes()),
-            false,
-        );
+        let p = Progress::new(estimate(&plan, 4, sizes()), false);
         p.begin(Part::Sweep);
         p.window("blocking at 1 connections");
         p.window_done();
