@@ -91,7 +91,7 @@ fn subcommands(help: &str) -> Vec<String> {
 #[test]
 fn every_option_of_every_command_is_in_its_section() {
     let commands = subcommands(&help(&[]));
-    assert_eq!(commands, ["server", "client", "load", "demo"]);
+    assert_eq!(commands, ["server", "client", "load", "merge-logs", "demo"]);
     for command in &commands {
         let text = section(&format!("`sockmodes {command}`"));
         let mut asked: Vec<Vec<String>> = vec![vec![command.clone()]];
@@ -106,7 +106,7 @@ fn every_option_of_every_command_is_in_its_section() {
         for args in asked {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let listed = options(&help(&args));
-            assert!(!listed.is_empty() || args == ["client", "message"]);
+            assert!(!listed.is_empty() || args == ["client", "message"] || args == ["merge-logs"]);
             for option in listed {
                 assert!(
                     names(text, &option),

@@ -1,12 +1,12 @@
 //! The limits the system puts on a process, read and raised here:
 //! open files (every connection is one) and threads (the offload pool's
 //! workers). The core checks a pool against the thread limits as data
-//! ([`sockmodes_common::offload::check_thread_limit`]); this module is where
+//! ([`sockmodes_serving::offload::check_thread_limit`]); this module is where
 //! they are asked of the system.
 
 use std::io;
 
-use sockmodes_common::offload::{OffloadError, ThreadLimit};
+use sockmodes_serving::offload::{OffloadError, ThreadLimit};
 
 /// The open-file limits before and after [`raise_nofile_limit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +78,7 @@ pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
 /// The system's limits on this process's threads: the soft `RLIMIT_NPROC`
 /// (Unix, when not unlimited) and `/proc/sys/kernel/threads-max` (Linux).
 /// Empty where the system states none (Windows): the core's own limit
-/// ([`sockmodes_common::offload::UNSTATED_MAX`]) applies there.
+/// ([`sockmodes_serving::offload::UNSTATED_MAX`]) applies there.
 pub fn thread_limits() -> Vec<ThreadLimit> {
     let mut limits = Vec::new();
     #[cfg(unix)]
@@ -115,7 +115,7 @@ pub fn thread_limits() -> Vec<ThreadLimit> {
 /// # Errors
 /// [`OffloadError::TooMany`], naming the limit.
 pub fn check_thread_limit(workers: usize) -> Result<(), OffloadError> {
-    sockmodes_common::offload::check_thread_limit(workers, &thread_limits())
+    sockmodes_serving::offload::check_thread_limit(workers, &thread_limits())
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use sockmodes_common::client::confirm_wait;
-use sockmodes_common::show;
+use sockmodes_client::error::confirm_wait;
 use sockmodes_common::{Payload, Service, SinkTally, DEFAULT_MAX_FRAME};
 use sockmodes_models::{Client, ClientSettings, IoMode};
+use sockmodes_python::show;
 
 use super::bounds::{self, parse_frame_size, InputError};
 use super::{parse_addr, parse_secs};

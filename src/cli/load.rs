@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sockmodes_common::show::count;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_loadgen::{self as load, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes_models::IoMode;
+use sockmodes_python::show::count;
 
 use super::bounds::{
     self, parse_connections, parse_duration, parse_frame_size, parse_rate, parse_send_grid,
@@ -102,8 +102,9 @@ Figures (the table's lines; --json prints them as fields):
                                any server stall then. null: it did not, or not measured
                                (off Linux)
   placement                    --json only: where the two sides ran: same_machine, why,
-                               server_pid, and each side's cores (client, server):
-                               \"unpinned\", {\"pinned\": [cores]} or \"unknown\"
+                               own_network_namespace, server_pid, and each side's cores
+                               (client, server): \"unpinned\", {\"pinned\": [cores]} or
+                               \"unknown\"
 
 Exit status 1 when no message was answered in the window. Every run ends within
 max(--warmup, --warmup-cap) + --duration + 5 s once its connections are made, whatever
@@ -113,7 +114,7 @@ Check the figures against a server with a known delay:
   cargo run --release --example delayed_echo -- 20
   sockmodes load --addr 127.0.0.1:9100 --connections 20     # p50 about 20 ms
 Merge runs from several load machines: --hdr-log on each, then
-  python3 scripts/merge-hdr-logs.py a.hlog b.hlog";
+  sockmodes merge-logs a.hlog b.hlog             # docs/several-hosts.md";
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -164,7 +165,7 @@ pub struct LoadArgs {
     json: bool,
     /// Also write the latencies as an HdrHistogram interval log (one V2
     /// compressed histogram per second, µs, tagged MODE-SERVICE), to merge
-    /// runs from several machines with HdrHistogram's tools.
+    /// runs from several machines: `sockmodes merge-logs`, or HdrHistogram's tools.
     #[arg(long, value_name = "FILE")]
     hdr_log: Option<PathBuf>,
 }
@@ -292,7 +293,7 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
         format!(
             "--size {} with {}",
             args.size,
-            sockmodes_common::show::count(args.connections as u64, "connection", "connections")
+            sockmodes_python::show::count(args.connections as u64, "connection", "connections")
         )
     })
 }

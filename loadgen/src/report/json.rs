@@ -81,6 +81,7 @@ pub const FIELDS: &[&str] = &[
     "kernel_tcp.pressure_from_bytes: number",
     "placement.same_machine: boolean",
     "placement.why: string",
+    "placement.own_network_namespace: boolean",
     "placement.server_pid: number",
     "placement.client.pinned[]: number",
     "placement.server: string",
@@ -227,6 +228,7 @@ mod tests {
         let placement = Placement {
             same_machine: true,
             why: Some("loopback address".into()),
+            own_network_namespace: Some(false),
             server_pid: Some(42),
             client: Cores::Pinned(vec![0]),
             server: Cores::Unpinned,

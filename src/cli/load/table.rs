@@ -1,8 +1,8 @@
 //! `sockmodes load`'s table: the report as a person reads it, one line
 //! per figure, then the warnings (`--json` prints the same fields).
 
-use sockmodes_common::show::count;
 use sockmodes_loadgen::LoadReport;
+use sockmodes_python::show::count;
 
 /// The report as the table a person reads: one line per figure, then
 /// the warnings.
