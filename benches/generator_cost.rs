@@ -18,8 +18,11 @@
 //! the study sees further before the client saturates.
 //!
 //! `cargo bench --bench generator_cost` (full: R = 3, 1.5 s windows; `--
-//! --quick`: R = 2, 0.5 s; `-- --test`: one short window of each, no figures
-//! claimed). Writes `target/criterion/sockmodes/generator-cost.md`.
+//! --quick`: R = 2, 0.5 s; `-- --test`, or any run without cargo bench's
+//! `--bench` such as `cargo test --benches`: one short window of each, no
+//! figures claimed). Writes `generator-cost.md` in `sockmodes/` of
+//! criterion's directory (`$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`,
+//! else `target/criterion`).
 
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
@@ -30,11 +33,18 @@ use sockmodes_loadgen::{self as load, reference, LoadConfig};
 use sockmodes_models::child::ServerProcess;
 use sockmodes_models::IoMode;
 use sockmodes_study::affinity::{pin_current_thread, Placement};
+use sockmodes_study::report::criterion_dir;
 use sockmodes_study::stats::Spread;
+use sockmodes_study::target::RunMode;
 
 /// "median (min-max)" of a step's windows.
 fn show(values: Vec<f64>, digits: usize) -> String {
     Spread::of(values).map_or_else(|| "-".into(), |s| s.show(digits))
+}
+
+/// A CPU figure for the log: "43.37 µs/msg", or "not measured".
+fn per_msg(us: Option<f64>) -> String {
+    us.map_or_else(|| "not measured".into(), |us| format!("{us:.2} µs/msg"))
 }
 
 /// One load step's figures over its repeats.
@@ -72,22 +82,20 @@ struct Settings {
 impl Settings {
     fn from_args() -> Settings {
         let args: Vec<String> = std::env::args().collect();
-        let has = |a: &str| args.iter().any(|x| x == a);
+        let mode = RunMode::from_args(&args);
         // Why 3 windows of 1.5 s (quick: 2 of 0.5 s): enough for a range, and
         // the whole `cargo bench` stays within its time budget.
-        let (repeats, window, warmup, connections) = if has("--test") {
-            (1, 0.3, 0.2, 100)
-        } else if has("--quick") {
-            (2, 0.5, 0.3, 1_000)
-        } else {
-            (3, 1.5, 0.5, 1_000)
+        let (repeats, window, warmup, connections) = match mode {
+            RunMode::Test => (1, 0.3, 0.2, 100),
+            RunMode::Quick => (2, 0.5, 0.3, 1_000),
+            RunMode::Full => (3, 1.5, 0.5, 1_000),
         };
         Settings {
             repeats,
             window: Duration::from_secs_f64(window),
             warmup: Duration::from_secs_f64(warmup),
             connections,
-            test: has("--test"),
+            test: mode == RunMode::Test,
         }
     }
 }
@@ -153,17 +161,17 @@ impl Bench {
                     IoMode::NON_BLOCKING => g.clone(),
                     _ => self.engine(mode, Some(rate), None)?,
                 };
-                eprintln!("{pct}%: {mode} engine {:?} µs/msg", cpu_per_msg(&run));
+                eprintln!("{pct}%: {mode} engine {}", per_msg(cpu_per_msg(&run)));
                 m.engines[k].extend(cpu_per_msg(&run));
             }
             let exact = self.generator(Some(rate), Some(Duration::ZERO))?;
             eprintln!(
-                "{pct}%: reference {:?} µs/msg ({} answered); generator {:?} µs/msg, p50 {} µs; exact {:?} µs/msg, p50 {} µs",
-                r.cpu_us_per_msg(),
+                "{pct}%: reference {} ({} answered); generator {}, p50 {:.0} µs; exact {}, p50 {:.0} µs",
+                per_msg(r.cpu_us_per_msg()),
                 r.answered,
-                cpu_per_msg(&g),
+                per_msg(cpu_per_msg(&g)),
                 g.p50_us,
-                cpu_per_msg(&exact),
+                per_msg(cpu_per_msg(&exact)),
                 exact.p50_us
             );
             if let (Some(r_us), Some(g_us), Some(e_us)) =
@@ -210,9 +218,12 @@ fn main() -> anyhow::Result<()> {
         .collect::<Result<_, _>>()?;
     let capacity = Spread::of(capacities.iter().copied())
         .ok_or_else(|| anyhow::anyhow!("no capacity was measured"))?;
+    let each: Vec<String> = capacities.iter().map(|c| format!("{c:.0}")).collect();
     eprintln!(
-        "capacity at {} connections: {capacities:?}",
-        bench.settings.connections
+        "capacity at {} connections: {} msg/s (each window: {})",
+        bench.settings.connections,
+        capacity.show(0),
+        each.join(", ")
     );
     let (mut rows, mut engine_rows) = (Vec::new(), Vec::new());
     for pct in [10.0, 50.0, 90.0] {
@@ -224,9 +235,11 @@ fn main() -> anyhow::Result<()> {
     let _ = bench.server.terminate();
     let report = report(&bench.settings, &placement, &capacity, &rows, &engine_rows);
     println!("{report}");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion/sockmodes");
+    let dir = criterion_dir().join("sockmodes");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("generator-cost.md"), &report)?;
+    let path = dir.join("generator-cost.md");
+    std::fs::write(&path, &report)?;
+    eprintln!("generator cost: {}", path.display());
     Ok(())
 }
 
@@ -273,7 +286,7 @@ fn report(
          The same open loop and grid driven by each client engine; each cell: CPU µs per message, and \
          in brackets its ratio to the reference's.\n\n{}\n",
         s.connections,
-        placement.describe(),
+        placement.describe().trim_end_matches('.'),
         s.repeats,
         capacity.show(0),
         s.repeats,

@@ -1,30 +1,36 @@
 //! `cargo bench`: sockmodes' main job. A thin driver: it runs the criterion
 //! cases here (one connection, each server in this process, beside the
 //! `raw` and `tokio` references), then the scaling study and the report of
-//! the `sockmodes-study` library:
+//! the `sockmodes-study` library, in seven parts (on a terminal each is
+//! announced with its number and the time left, `study/src/progress.rs`):
 //!
 //! 1. criterion groups on one connection: latency by payload, throughput;
-//! 2. the scaling study: a closed-loop connection sweep, latency under
-//!    offered load, and every server at one same rate, each server in its
-//!    own process, every point in several windows (`study/src/sweep.rs`);
-//! 3. the cross-check: the same servers at a few counts, driven by every
+//! 2. the connection sweep, closed loop, each server in its own process,
+//!    every point in several windows (`study/src/sweep.rs`);
+//! 3. latency under offered load (the hockey stick);
+//! 4. every server at one same rate;
+//! 5. the cross-check: the same servers at a few counts, driven by every
 //!    client engine in both placements (`study/src/crosscheck.rs`);
-//! 4. service work: every server with work per message (cpu, a blocking
+//! 6. service work: every server with work per message (cpu, a blocking
 //!    call, a wait), inline and on a pool, beside its Little's-law ceiling
 //!    (`study/src/service.rs`);
-//! 5. resident memory with many idle connections, beside bare threads;
+//! 7. resident memory with many idle connections, beside bare threads;
 //!
-//! then writes `target/criterion/sockmodes/report.{md,json,html}`.
+//! then writes `report.{md,json,html}` in `sockmodes/` of criterion's
+//! directory (`$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`, else
+//! `target/criterion`).
 //!
 //! Run: `cargo bench` (full), `cargo bench -- --quick`, or `cargo bench --
 //! --test` (each part once at the smallest size, no timing: what CI runs).
+//! A run without cargo bench's `--bench` (`cargo test --benches`,
+//! `--all-targets`) is the same test run, as criterion takes it.
 //! How long each takes on 2 cores is in the README.
 
 mod support;
 
 use std::net::TcpStream;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sockmodes_common::Service;
@@ -32,8 +38,9 @@ use sockmodes_study::affinity::{pin_current_thread, Placement};
 use sockmodes_study::crosscheck;
 use sockmodes_study::driver::Driver;
 use sockmodes_study::machine::Machine;
+use sockmodes_study::progress::{self, Progress, Sizes};
 use sockmodes_study::report::{
-    self, criterion_dir, observe, Case, CaseSpec, Group, Metric, Part, PartTime, Report, Study,
+    self, criterion_dir, observe, Case, CaseSpec, Group, Metric, Part, Report, Study,
 };
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
 use sockmodes_study::service;
@@ -45,43 +52,68 @@ use support::servers::{Running, Target};
 /// Payloads of the latency group.
 const LATENCY_SIZES: [(usize, &str); 3] = [(16, "16B"), (1024, "1KiB"), (64 * 1024, "64KiB")];
 
+/// Cases of the throughput group: sink of 1 MiB frames, echo of 64 KiB.
+const THROUGHPUT_CASES: usize = 2;
+
 fn main() {
     serve_if_asked();
     let started = SystemTime::now();
     let args: Vec<String> = std::env::args().collect();
     let mode = RunMode::from_args(&args);
+    let listing = args.iter().any(|a| a == "--list");
     // 10,000 connections need as many descriptors in this process.
     let nofile = sockmodes_os::limits::raise_nofile_limit().map_or(1024, |l| l.now);
-    let cases = criterion_cases(mode);
-    if args.iter().any(|a| a == "--list") {
-        return;
-    }
-
     let placement = Placement::for_sweep();
     let plan = Plan::new(mode, nofile, placement.server_cpus().len());
+    let driver = Driver::sweep(placement);
+    let sizes = Sizes {
+        criterion_cases: (LATENCY_SIZES.len() + THROUGHPUT_CASES) * Target::all().len(),
+        idle_connections: idle_counts(mode).iter().sum::<usize>() * Target::models().len(),
+    };
+    let progress = if listing {
+        Progress::quiet()
+    } else {
+        let drivers = Driver::every(driver).len();
+        Progress::on_stderr(progress::estimate(&plan, drivers, sizes))
+    };
+    let mut parts = Vec::new();
+    progress.begin(Part::Criterion);
+    let cases = criterion_cases(mode);
+    if listing {
+        return;
+    }
+    parts.push(progress.end(Part::Criterion));
+
     pin_current_thread(&placement.client_cpus());
-    eprintln!("study: {} ({})", placement.describe(), plan.stopped_by);
+    progress.note(&format!(
+        "study: {} ({})",
+        placement.describe(),
+        plan.stopped_by
+    ));
     let launcher = Launcher {
         sockmodes: Path::new(env!("CARGO_BIN_EXE_sockmodes")).to_path_buf(),
     };
-    let driver = Driver::sweep(placement);
-    let mut clock = Clock::since(started);
-    clock.lap(Part::Criterion);
-    let sweep_points = sweep::connection_sweep(&plan, driver, &launcher);
-    clock.lap(Part::Sweep);
-    let load_steps = sweep::offered_load(&plan, driver, &launcher, &sweep_points);
-    clock.lap(Part::OfferedLoad);
-    let same_rate = sweep::same_rate(&plan, driver, &launcher, &sweep_points);
-    clock.lap(Part::SameRate);
+    progress.begin(Part::Sweep);
+    let sweep_points = sweep::connection_sweep(&plan, driver, &launcher, &progress);
+    parts.push(progress.end(Part::Sweep));
+    progress.begin(Part::OfferedLoad);
+    let load_steps = sweep::offered_load(&plan, driver, &launcher, &progress, &sweep_points);
+    parts.push(progress.end(Part::OfferedLoad));
+    progress.begin(Part::SameRate);
+    let same_rate = sweep::same_rate(&plan, driver, &launcher, &progress, &sweep_points);
+    parts.push(progress.end(Part::SameRate));
     // The same servers driven by every client engine in both placements.
-    let cross_check = crosscheck::cross_check(&plan, driver, &launcher, &sweep_points);
-    clock.lap(Part::CrossCheck);
+    progress.begin(Part::CrossCheck);
+    let cross_check = crosscheck::cross_check(&plan, driver, &launcher, &progress, &sweep_points);
+    parts.push(progress.end(Part::CrossCheck));
     // Work per message: every server inline and on a pool, beside its
     // Little's-law ceiling.
-    let service = service::service_work(&plan, driver, &launcher);
-    clock.lap(Part::Service);
-    let (scale, bare_threads) = idle_memory(mode, &launcher);
-    clock.lap(Part::IdleMemory);
+    progress.begin(Part::Service);
+    let service = service::service_work(&plan, driver, &launcher, &progress);
+    parts.push(progress.end(Part::Service));
+    progress.begin(Part::IdleMemory);
+    let (scale, bare_threads) = idle_memory(mode, &launcher, &progress);
+    parts.push(progress.end(Part::IdleMemory));
     let study = Study {
         plan,
         cases: report::collect(&cases, started),
@@ -92,7 +124,7 @@ fn main() {
         bare_threads,
         cross_check,
         elapsed_s: started.elapsed().ok().map(|d| d.as_secs_f64()),
-        parts: clock.parts,
+        parts,
         service,
     };
     let report = Report::new(study, Machine::describe());
@@ -118,16 +150,8 @@ fn serve_if_asked() {
 /// client cores; the cases the report quotes.
 fn criterion_cases(mode: RunMode) -> Vec<CaseSpec> {
     pin_current_thread(&Placement::for_criterion().client_cpus());
-    // Why 1 s warm-up and 2 s measurement: loopback cases settle within a
-    // second, and 20 cases x 3 s keep criterion's share near 70 s of a
-    // full run that must stay under 20 minutes with the service-work
-    // section (3 s took 115 s; the section's 300 s is what was cut for).
-    // Quick mode takes 0.3 s and 1 s.
-    let (warm_up, measure) = if mode == RunMode::Quick {
-        (Duration::from_millis(300), Duration::from_secs(1))
-    } else {
-        (Duration::from_secs(1), Duration::from_secs(2))
-    };
+    // Why these times: `progress::criterion_times` says.
+    let (warm_up, measure) = progress::criterion_times(mode);
     // Why no plots and 10,000 resamples: criterion's own per-case SVGs and
     // 100,000-resample bootstraps took about a minute of a quick run; the
     // report draws its own charts and quotes medians.
@@ -145,25 +169,33 @@ fn criterion_cases(mode: RunMode) -> Vec<CaseSpec> {
     cases
 }
 
-/// Part 5: resident memory with many idle connections to each server, and
-/// the bare threads' yardstick at the largest count. Quick takes 1,000,
+/// Idle connections per server of part 7, by run mode. Quick takes 1,000,
 /// since the blocking server starts a thread per connection and that
 /// alone takes seconds; full 10,000, where a thread per connection shows.
-fn idle_memory(
-    mode: RunMode,
-    launcher: &Launcher,
-) -> (Vec<scale::ScalePoint>, Option<report::BareThreads>) {
-    let counts: &[usize] = match mode {
+fn idle_counts(mode: RunMode) -> &'static [usize] {
+    match mode {
         RunMode::Test => &[100],
         RunMode::Quick => &[1_000],
         RunMode::Full => &[10_000],
-    };
+    }
+}
+
+/// Part 7: resident memory with many idle connections to each server, and
+/// the bare threads' yardstick at the largest count.
+fn idle_memory(
+    mode: RunMode,
+    launcher: &Launcher,
+    progress: &Progress,
+) -> (Vec<scale::ScalePoint>, Option<report::BareThreads>) {
+    let counts = idle_counts(mode);
     let mut points = Vec::new();
     for t in Target::models() {
-        eprintln!(
-            "scale: {} server with {counts:?} idle connections",
-            t.name()
-        );
+        let each: Vec<String> = counts.iter().map(usize::to_string).collect();
+        progress.window(&format!(
+            "{} server with {} idle connections",
+            t.name(),
+            each.join(", ")
+        ));
         points.extend(scale::measure(&launcher.sockmodes, t, counts));
     }
     let largest = counts.iter().copied().max().unwrap_or(100);
@@ -174,7 +206,7 @@ fn idle_memory(
             rss_mib,
             baseline_mib,
         })
-        .map_err(|e| eprintln!("scale: bare threads not measured: {e}"))
+        .map_err(|e| progress.note(&format!("scale: bare threads not measured: {e}")))
         .ok();
     (points, bare_threads)
 }
@@ -267,29 +299,4 @@ fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
         per_iter: echo.len() as f64,
     });
     group.finish();
-}
-
-/// Where the run's time goes, part by part.
-struct Clock {
-    last: SystemTime,
-    parts: Vec<PartTime>,
-}
-
-impl Clock {
-    fn since(start: SystemTime) -> Clock {
-        Clock {
-            last: start,
-            parts: Vec::new(),
-        }
-    }
-
-    /// `part` ended now.
-    fn lap(&mut self, part: Part) {
-        let now = SystemTime::now();
-        let seconds = now
-            .duration_since(self.last)
-            .map_or(0.0, |d| d.as_secs_f64());
-        self.parts.push(PartTime { part, seconds });
-        self.last = now;
-    }
 }

@@ -159,31 +159,15 @@ fn load_json_in_both_modes() {
         "max_us",
         "errors",
     ];
-    // Added later; the thirteen above keep their names and meaning.
-    let added = [
-        "mean_us",
-        "percentiles",
-        "latency_out_of_range",
-        "rate_requested",
-        "unsent",
-        "client_threads",
-        "client_cpu",
-        "client_cpu_utilization",
-        "client_bound",
-        "warnings",
-        "answered_per_s",
-        "ramp",
-        "fairness",
-        "carried_in",
-        "carried_in_max_ms",
-        "unanswered",
-        "oldest_unanswered_ms",
-        "send_grid_us",
-        "answered_after_window",
-        "ended",
-        "kernel_tcp",
-        "placement",
-    ];
+    // The thirteen above keep their names and meaning; every field is
+    // listed, with its type, beside the schema's version.
+    let mut want: Vec<&str> = sockmodes_loadgen::json::FIELDS
+        .iter()
+        .map(|f| f.split(['.', '[', ':']).next().unwrap())
+        .collect();
+    want.sort_unstable();
+    want.dedup();
+    assert!(fields.iter().all(|f| want.contains(f)));
     for server_mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
             let server = start_server(&["--mode", server_mode, "--service", service]);
@@ -210,9 +194,8 @@ fn load_json_in_both_modes() {
                 let obj = v.as_object().unwrap();
                 let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
                 keys.sort_unstable();
-                let mut want = [&fields[..], &added[..]].concat();
-                want.sort_unstable();
                 assert_eq!(keys, want, "exactly the documented fields");
+                assert_eq!(obj["schema_version"], sockmodes_loadgen::SCHEMA_VERSION);
                 for number in &fields[3..] {
                     assert!(obj[*number].is_number(), "{number} is a number: {v}");
                 }

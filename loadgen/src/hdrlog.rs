@@ -57,7 +57,7 @@ pub fn write(
     for (k, h) in recorder.intervals.iter().enumerate() {
         let start = INTERVAL * k as u32;
         log.write_histogram(h, start, INTERVAL, Some(tag))
-            .map_err(|e| io::Error::other(format!("{e:?}")))?;
+            .map_err(|e| io::Error::other(e.to_string()))?;
     }
     Ok(())
 }
@@ -111,12 +111,12 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
             .deserialize(&mut io::Cursor::new(bytes))
             .map_err(|e| {
                 bad(format!(
-                    "interval {line}: the histogram does not decode ({e:?})"
+                    "interval {line}: the histogram does not decode ({e})"
                 ))
             })?;
         total.histogram.add(&h).map_err(|e| {
             bad(format!(
-                "interval {line}: values outside 1 µs..1 hour ({e:?})"
+                "interval {line}: values outside 1 µs..1 hour ({e})"
             ))
         })?;
         if let Some(tag) = interval.tag().map(|t| t.as_str().to_string()) {

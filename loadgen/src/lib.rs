@@ -52,6 +52,7 @@ pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
 pub use endings::Endings;
 pub use fairness::{ConnTally, Fairness, Ramp};
 pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
+pub use report::json::{self, LoadJson, SCHEMA_VERSION};
 pub use report::{LoadReport, Run};
 pub use schedule::Schedule;
 use sockmodes_models::IoMode;

@@ -95,7 +95,7 @@ pub fn merge(hosts: &[HostLog]) -> io::Result<Merged> {
     let mut total = super::record::histogram();
     for h in hosts {
         total.add(&h.total.histogram).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e:?}", h.name))
+            io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", h.name))
         })?;
     }
     let all = total.len().max(1) as f64;

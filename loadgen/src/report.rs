@@ -24,6 +24,7 @@ use super::fairness::{self, Fairness, Ramp};
 use super::record::Recorder;
 use super::{hdrlog, LoadConfig, Outcome};
 
+pub mod json;
 mod spectrum;
 mod warnings;
 use sockmodes_models::IoMode;

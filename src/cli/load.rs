@@ -39,6 +39,8 @@ enum LoadService {
 /// `load --help`'s closing text: what every figure means.
 pub const FIELDS_HELP: &str = "\
 Figures (the table's lines; --json prints them as fields):
+  schema_version               --json only: the version of its fields, raised whenever one
+                               is added, removed, renamed or changes type
   mode, service                what ran
   connections                  connections made (asked for, less those never connected)
   duration_s                   measured seconds (warm-up excluded)
@@ -99,6 +101,10 @@ Figures (the table's lines; --json prints them as fields):
                                pressure_from_bytes (sysctl net.ipv4.tcp_mem); connections of
                                any server stall then. null: it did not, or not measured
                                (off Linux)
+  placement                    --json only: where the two sides ran: same_machine, why,
+                               own_network_namespace, server_pid, and each side's cores
+                               (client, server): \"unpinned\", {\"pinned\": [cores]} or
+                               \"unknown\"
 
 Exit status 1 when no message was answered in the window. Every run ends within
 max(--warmup, --warmup-cap) + --duration + 5 s once its connections are made, whatever
@@ -153,8 +159,8 @@ pub struct LoadArgs {
     /// 0 to 3600.
     #[arg(long, default_value = "30", value_parser = parse_warmup, value_name = "SECS")]
     warmup_cap: Duration,
-    /// Print one JSON object instead of a table (fields: see the README,
-    /// "load --json").
+    /// Print one JSON object instead of a table (fields: below with
+    /// --help, and docs/cli.md).
     #[arg(long)]
     json: bool,
     /// Also write the latencies as an HdrHistogram interval log (one V2
@@ -241,8 +247,8 @@ fn show(
     placement: &load::placement::Placement,
 ) -> anyhow::Result<ExitCode> {
     if args.json {
-        let with = WithPlacement { report, placement };
-        println!("{}", serde_json::to_string(&with)?);
+        let json = load::LoadJson::new(report, placement);
+        println!("{}", serde_json::to_string(&json)?);
         // The table shows the warnings; JSON readers get them on stderr too.
         for warning in &report.warnings {
             tracing::warn!("{warning}");
@@ -256,14 +262,6 @@ fn show(
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// `--json`'s object: the report's fields, then where the two sides ran.
-#[derive(serde::Serialize)]
-struct WithPlacement<'a> {
-    #[serde(flatten)]
-    report: &'a LoadReport,
-    placement: &'a load::placement::Placement,
 }
 
 /// What the options allow one by one but not together: a grid or a rate

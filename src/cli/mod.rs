@@ -30,7 +30,14 @@ use sockmodes_common::Service;
     sockmodes server --mode nonblocking --service echo --addr 127.0.0.1:9000\n  \
     sockmodes load --mode nonblocking --addr 127.0.0.1:9000 --connections 100 --duration 5\n  \
     sockmodes demo                                    # the differences, step by step\n\n\
-    Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more.")]
+    Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more. Colour on a terminal,\n\
+    unless NO_COLOR is set and not empty; CLICOLOR_FORCE=1 colours anywhere.\n\n\
+    Exit status:\n  \
+    0  done (a server stopped by Ctrl-C or SIGTERM included)\n  \
+    1  failed: a socket error, a server that broke the protocol, a load that got no answer\n  \
+    2  input refused, before anything ran: an unknown option, a value out of its bounds,\n     \
+    a mode this system cannot run\n\n\
+    Reference (every command, --json's fields, the output scripts may rely on): docs/cli.md")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,11 +46,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a server (Ctrl-C or SIGTERM shuts it down gracefully).
-    #[command(
-        after_help = "On Unix, `kill -USR1 PID` prints the server's counters on stderr \
-        (connections, the system calls it made for its sockets, its CPU time and, with --cpus, \
-        the share of the budget used), as `dd` prints its progress."
-    )]
+    #[command(after_help = SERVER_HELP)]
     Server(server::ServerArgs),
     /// Connect and talk to a server: send a message, echo frames, or upload to a sink.
     Client(client::ClientArgs),
@@ -73,6 +76,18 @@ enum Command {
         svg: Option<std::path::PathBuf>,
     },
 }
+
+/// `server --help`'s closing text: the line scripts read, and the counters.
+const SERVER_HELP: &str = "\
+Stable output: once listening, the server writes one line on stderr that begins
+  sockmodes: listening on ADDR (mode MODE, service SERVICE)
+ADDR is the address it bound (with --addr HOST:0, the port the system chose), MODE
+and SERVICE as --mode and --service name them. Scripts may rely on that much; what
+follows it (\"; memory: ...\") may change.
+
+On Unix, `kill -USR1 PID` prints the server's counters on stderr (connections, the system
+calls it made for its sockets, its CPU time and, with --cpus, the share of the budget
+used), as `dd` prints its progress.";
 
 /// `--lang`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -123,6 +138,11 @@ pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
 
 /// Logs to stderr; `RUST_LOG` overrides the default (`info`; `warn` for the
 /// demo, whose servers would otherwise interleave their logs with the steps).
+///
+/// Colour as anstream decides it for stderr, by the terminal conventions:
+/// a terminal gets colour unless `NO_COLOR` is set and not empty,
+/// `CLICOLOR_FORCE` gives it anywhere, and on a Windows console without
+/// ANSI support anstream writes it through the console's own calls.
 pub fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     let default = if matches!(cli.command, Command::Demo { .. }) {
@@ -131,10 +151,11 @@ pub fn init_logging(cli: &Cli) {
         "info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let choice = anstream::AutoStream::choice(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(move || anstream::AutoStream::new(std::io::stderr(), choice))
+        .with_ansi(choice != anstream::ColorChoice::Never)
         .with_target(false)
         .init();
 }
@@ -162,7 +183,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| anyhow::anyhow!("--svg {}: {e}", dir.display()))?;
             }
-            let steps = demo::run(&ctx, Style::detect(), &mut std::io::stdout().lock())?;
+            let (style, mut out) = Style::stdout();
+            let steps = demo::run(&ctx, style, &mut out)?;
+            drop(out);
             if let Some(dir) = svg {
                 // Every language from this one run's measurements.
                 for (step, lang) in steps.iter().flat_map(|s| Lang::ALL.map(|l| (s, l))) {

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::affinity::pin_current_thread;
 use crate::driver::Driver;
+use crate::progress::Progress;
 use crate::sweep::{empty, find, measure_all, Launcher, Plan, Point, Step};
 
 /// One server at one count, driven by one driver.
@@ -41,6 +42,7 @@ pub fn cross_check(
     plan: &Plan,
     sweep_driver: Driver,
     launcher: &Launcher,
+    progress: &Progress,
     sweep: &[Point],
 ) -> Vec<Cell> {
     let mut cells = Vec::new();
@@ -63,7 +65,7 @@ pub fn cross_check(
                 .iter()
                 .map(|&t| (empty(t, Step::CrossCheck, n, driver.placement), None))
                 .collect();
-            let measured = measure_all(plan, driver, launcher, at_n);
+            let measured = measure_all(plan, driver, launcher, progress, at_n);
             cells.extend(measured.into_iter().map(|point| Cell { driver, point }));
         }
     }

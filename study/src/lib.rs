@@ -22,6 +22,8 @@
 //! - [`service`]: the same servers with work per message (cpu, a blocking
 //!   call, a wait), inline and on a pool, each beside its Little's-law
 //!   ceiling: which model for a service that does work;
+//! - [`progress`]: where a long run is: each part announced with its
+//!   number and the time left, on a terminal;
 //! - [`scale`]: resident memory with many idle connections, and the same for
 //!   bare threads (the yardstick of the thread-per-connection server);
 //! - [`report`]: the run's analysis ([`report::Analysis`]: targets,
@@ -36,6 +38,7 @@ pub mod launch;
 pub mod machine;
 pub mod measure;
 pub mod point;
+pub mod progress;
 pub mod report;
 pub mod scale;
 pub mod service;

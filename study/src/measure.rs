@@ -16,6 +16,7 @@ use crate::affinity::Placement;
 use crate::driver::Driver;
 use crate::launch::Launcher;
 use crate::point::{disturbed, Point, ServerCost, Step, Window, DISTURBED};
+use crate::progress::{window_name, Progress};
 use crate::sweep::Plan;
 use crate::target::Target;
 
@@ -105,31 +106,32 @@ fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> 
 }
 
 /// Runs `points` R times each, interleaved: every round measures each
-/// point once, in order, each against a fresh server, driven by `driver`.
+/// point once, in order, each against a fresh server, driven by `driver`;
+/// `progress` is told of every window.
 pub(crate) fn measure_all(
     plan: &Plan,
     driver: Driver,
     launcher: &Launcher,
+    progress: &Progress,
     mut points: Vec<(Point, Option<f64>)>,
 ) -> Vec<Point> {
     for round in 0..plan.repeats {
         for (p, rate) in &mut points {
-            eprintln!(
-                "study: {:?} {}{} at {} connections{}, {} (window {} of {})",
-                p.step,
-                p.target.name(),
-                p.setup
-                    .map_or(String::new(), |s| format!(" ({})", s.describe())),
+            let setup = p.setup.map(|s| s.describe());
+            progress.window(&window_name(
+                p.target,
+                setup.as_deref(),
                 p.connections,
-                rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
-                driver.describe(),
+                *rate,
+                driver,
                 round + 1,
-                plan.repeats
-            );
+                plan.repeats,
+            ));
             match window(launcher, driver, p, *rate, plan) {
                 Ok(w) => p.windows.push(w),
-                Err(e) => eprintln!("study: {} failed: {e}", p.target.name()),
+                Err(e) => progress.note(&format!("study: {} failed: {e}", p.target.name())),
             }
+            progress.window_done();
         }
     }
     // Closed-loop windows the machine disturbed are measured once more.
@@ -139,18 +141,20 @@ pub(crate) fn measure_all(
         }
         let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
         for i in disturbed(&msgs) {
-            eprintln!(
+            progress.note(&format!(
                 "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",
                 p.target.name(),
                 p.connections,
                 i + 1,
                 msgs[i],
                 DISTURBED * 100.0
-            );
+            ));
+            progress.extra_window();
             if let Ok(w) = window(launcher, driver, p, None, plan) {
                 p.windows[i] = w;
                 p.remeasured += 1;
             }
+            progress.window_done();
         }
     }
     points

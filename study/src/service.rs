@@ -29,6 +29,7 @@ use sockmodes_models::ceiling::{Ceiling, Concurrency};
 use sockmodes_serving::ServerConfig;
 
 use crate::driver::Driver;
+use crate::progress::Progress;
 use crate::sweep::{empty, measure_all, Launcher, Plan, Point, Step};
 use crate::target::Target;
 
@@ -144,7 +145,12 @@ pub fn ceiling(p: &Point) -> Option<f64> {
 
 /// Measures every case of `plan.service_cases`, each setup of each server
 /// at `plan.service_connections`, driven by `driver`.
-pub fn service_work(plan: &Plan, driver: Driver, launcher: &Launcher) -> Vec<Point> {
+pub fn service_work(
+    plan: &Plan,
+    driver: Driver,
+    launcher: &Launcher,
+    progress: &Progress,
+) -> Vec<Point> {
     let mut points = Vec::new();
     for &work in &plan.service_cases {
         // All of one case's rounds before the next: its setups interleaved.
@@ -156,7 +162,7 @@ pub fn service_work(plan: &Plan, driver: Driver, launcher: &Launcher) -> Vec<Poi
                 (p, None)
             })
             .collect();
-        points.extend(measure_all(plan, driver, launcher, at));
+        points.extend(measure_all(plan, driver, launcher, progress, at));
     }
     points
 }

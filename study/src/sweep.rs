@@ -28,6 +28,7 @@ pub use crate::driver::Driver;
 pub use crate::launch::Launcher;
 pub(crate) use crate::measure::{empty, measure_all};
 pub use crate::point::{disturbed, find, Limit, Point, ServerCost, Step, Window, DISTURBED};
+use crate::progress::Progress;
 use crate::target::{RunMode, Target};
 
 /// How big and how long, by run mode.
@@ -242,7 +243,12 @@ impl Plan {
 }
 
 /// The connection sweep: every studied server at every count.
-pub fn connection_sweep(plan: &Plan, driver: Driver, launcher: &Launcher) -> Vec<Point> {
+pub fn connection_sweep(
+    plan: &Plan,
+    driver: Driver,
+    launcher: &Launcher,
+    progress: &Progress,
+) -> Vec<Point> {
     let mut points = Vec::new();
     for &n in &plan.connections {
         // All of one count's rounds before the next count: interleaved
@@ -252,7 +258,7 @@ pub fn connection_sweep(plan: &Plan, driver: Driver, launcher: &Launcher) -> Vec
             .iter()
             .map(|&t| (empty(t, Step::Sweep, n, driver.placement), None))
             .collect();
-        points.extend(measure_all(plan, driver, launcher, at_n));
+        points.extend(measure_all(plan, driver, launcher, progress, at_n));
     }
     points
 }
@@ -310,6 +316,7 @@ pub fn offered_load(
     plan: &Plan,
     driver: Driver,
     launcher: &Launcher,
+    progress: &Progress,
     sweep: &[Point],
 ) -> Vec<Point> {
     let caps = capacities(sweep, plan.load_connections);
@@ -317,20 +324,26 @@ pub fn offered_load(
     for &pct in &plan.load_steps {
         let rates = own_share(&caps, pct);
         let step = open_loop(plan, driver, Step::Offered, pct, &rates);
-        points.extend(measure_all(plan, driver, launcher, step));
+        points.extend(measure_all(plan, driver, launcher, progress, step));
     }
     points
 }
 
 /// Every server at one rate: `plan.same_rate_pct` of the slowest capacity.
-pub fn same_rate(plan: &Plan, driver: Driver, launcher: &Launcher, sweep: &[Point]) -> Vec<Point> {
+pub fn same_rate(
+    plan: &Plan,
+    driver: Driver,
+    launcher: &Launcher,
+    progress: &Progress,
+    sweep: &[Point],
+) -> Vec<Point> {
     let caps = capacities(sweep, plan.load_connections);
     let rates = slowest_share(&caps, plan.same_rate_pct);
     if rates.is_empty() {
         return Vec::new();
     }
     let step = open_loop(plan, driver, Step::SameRate, plan.same_rate_pct, &rates);
-    measure_all(plan, driver, launcher, step)
+    measure_all(plan, driver, launcher, progress, step)
 }
 
 #[cfg(test)]

@@ -359,10 +359,14 @@ pub enum RunMode {
 }
 
 impl RunMode {
-    /// From the bench's arguments (`--test`, `--quick`, else full).
+    /// From a bench binary's arguments, by criterion's rule: cargo passes
+    /// `--bench` only under `cargo bench`, so a run without it
+    /// (`cargo test --benches`, `--all-targets`, the binary run by hand) is
+    /// a test, and so is `--test` (`cargo bench -- --test`). Under `--bench`,
+    /// `--quick` is the shorter run and nothing else the full one.
     pub fn from_args(args: &[String]) -> RunMode {
-        let has = |flag: &str| args.iter().any(|a| a == flag);
-        if has("--test") {
+        let has = |flag: &str| args.iter().skip(1).any(|a| a == flag);
+        if has("--test") || !has("--bench") {
             RunMode::Test
         } else if has("--quick") {
             RunMode::Quick
@@ -421,6 +425,26 @@ mod tests {
         let mut sorted = Target::every();
         sorted.sort();
         assert_eq!(sorted, Target::every(), "Ord is table order");
+    }
+
+    #[test]
+    fn a_bench_run_without_cargo_benchs_flag_is_a_test() {
+        let mode = |args: &[&str]| {
+            let mut all = vec!["target/release/deps/sockmodes-0123abcd".to_string()];
+            all.extend(args.iter().map(|a| a.to_string()));
+            RunMode::from_args(&all)
+        };
+        // cargo bench: `--bench`, and what follows `--`.
+        assert_eq!(mode(&["--bench"]), RunMode::Full);
+        assert_eq!(mode(&["--bench", "--quick"]), RunMode::Quick);
+        assert_eq!(mode(&["--bench", "--test"]), RunMode::Test);
+        assert_eq!(mode(&["--bench", "--quick", "--test"]), RunMode::Test);
+        // cargo test --benches / --all-targets: no `--bench`, maybe a filter.
+        assert_eq!(mode(&[]), RunMode::Test);
+        assert_eq!(mode(&["latency"]), RunMode::Test);
+        assert_eq!(mode(&["--quick"]), RunMode::Test);
+        // The program's own name is not an argument.
+        assert_eq!(RunMode::from_args(&["--bench".to_string()]), RunMode::Test);
     }
 
     #[test]
