@@ -126,17 +126,15 @@ impl Drop for TokioServer {
 
 /// The bench binary re-executed as the study's tokio server: prints
 /// `listening on ADDR` on stderr (as `sockmodes server` does) and serves
-/// until killed. `work` is `--work`'s text (`SERVE_TOKIO_WORK`), if any;
-/// cpu work is calibrated here as the command calibrates it.
+/// until killed. `work` is `--work`'s text (`SERVE_TOKIO_WORK`), if any.
 pub fn serve_forever(threads: &str, work: Option<&str>) -> ! {
     let _ = sockmodes_os::limits::raise_nofile_limit();
     let workers = threads.parse().unwrap_or(1);
     let work = work.map(|text| {
-        let w: Work = text.parse().unwrap_or_else(|e| {
+        text.parse::<Work>().unwrap_or_else(|e| {
             eprintln!("tokio reference: bad work {text:?}: {e}");
             std::process::exit(2)
-        });
-        w.calibrated(sockmodes_models::ceiling::calibrate().spins_per_ms)
+        })
     });
     let server = TokioServer::start(Service::Echo, workers, work);
     eprintln!("tokio reference listening on {}", server.addr);

@@ -9,7 +9,7 @@ use sockmodes_common::{
 };
 
 fn work() -> Option<Work> {
-    Some("cpu:1us".parse::<Work>().unwrap().calibrated(1000))
+    Some("cpu:1us".parse::<Work>().unwrap())
 }
 
 fn wire(sizes: &[usize]) -> (Vec<Vec<u8>>, Vec<u8>) {

@@ -11,6 +11,7 @@ mod work;
 use std::process::ExitCode;
 
 pub use bounds::InputError;
+pub use counters::block_usr1;
 use clap::{Parser, Subcommand};
 use sockmodes_common::Service;
 

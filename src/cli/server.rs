@@ -92,8 +92,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let bound = mode.memory_bound(&config);
     let worst = worst_case(mode, &config, &bound);
     check_memory(&config, &bound, &worst)?;
-    // Before any thread starts (see counters.rs).
-    counters::block_usr1();
+    // SIGUSR1 was blocked first thing in main, before any thread.
     let stops = signals::stop_requests()?;
     ensure_descriptors(config.max_conns as u64 + 64);
     let service = config.service;
