@@ -35,6 +35,13 @@ fn main() -> ExitCode {
     cli::init_logging(&args);
     match cli::run(args) {
         Ok(code) => code,
+        // The reader of our stdout closed it: it has read enough.
+        Err(e)
+            if e.downcast_ref::<cli::out::OutputError>()
+                .is_some_and(|o| o.reader_left()) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("sockmodes: error: {}", one_line(&e));
             if e.downcast_ref::<cli::InputError>().is_some() {

@@ -156,6 +156,15 @@ pub fn resolve(input: &str) -> Result<SocketAddr, AddrError> {
         input: input.to_string(),
         reason,
     };
+    // An IP address alone: its port is missing, however many colons it has.
+    let bare = input.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        let shown = match ip {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        return Err(err(format!("missing port: write {shown}:PORT")));
+    }
     let Some((host, port)) = input.rsplit_once(':') else {
         return Err(err("no port".into()));
     };
@@ -212,5 +221,14 @@ mod tests {
             let e = resolve(bad).unwrap_err();
             assert!(e.to_string().contains("HOST:PORT"), "{bad}: {e}");
         }
+        for (bad, hint) in [
+            ("[::1]", "missing port: write [::1]:PORT"),
+            ("::1", "missing port: write [::1]:PORT"),
+            ("127.0.0.1", "missing port: write 127.0.0.1:PORT"),
+        ] {
+            let e = resolve(bad).unwrap_err().to_string();
+            assert!(e.contains(hint), "{bad}: {e}");
+        }
+        assert!(resolve("[::1]:80").unwrap().is_ipv6());
     }
 }

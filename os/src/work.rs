@@ -74,9 +74,7 @@ impl Perform for Work {
         let slices = self.amount.as_nanos().div_ceil(CUT_SLICE.as_nanos()) as u32;
         // Rounded up: the slices add up to at least the whole.
         let part = Work {
-            amount: Duration::from_nanos(
-                self.amount.as_nanos().div_ceil(u128::from(slices)) as u64
-            ),
+            amount: Duration::from_nanos(self.amount.as_nanos().div_ceil(u128::from(slices)) as u64),
             ..self
         };
         for _ in 0..slices {

@@ -4,6 +4,7 @@ pub mod bounds;
 mod client;
 mod counters;
 mod load;
+pub mod out;
 mod server;
 mod signals;
 mod work;
@@ -11,8 +12,8 @@ mod work;
 use std::process::ExitCode;
 
 pub use bounds::InputError;
-pub use counters::block_usr1;
 use clap::{Parser, Subcommand};
+pub use counters::block_usr1;
 use sockmodes_common::Service;
 
 /// Blocking versus non-blocking TCP sockets, side by side.
@@ -42,11 +43,13 @@ enum Command {
         after_help = "On Unix, `kill -USR1 PID` prints the server's counters on stderr \
         (connections, and the system calls it made for its sockets), as `dd` prints its progress."
     )]
+    #[command(allow_negative_numbers = true)]
     Server(server::ServerArgs),
     /// Connect and talk to a server: send a message, echo frames, or upload to a sink.
+    #[command(allow_negative_numbers = true)]
     Client(client::ClientArgs),
     /// Generate load against an echo or sink server and report throughput and latency.
-    #[command(after_long_help = load::FIELDS_HELP)]
+    #[command(after_long_help = load::FIELDS_HELP, allow_negative_numbers = true)]
     Load(load::LoadArgs),
     /// A guided walk-through (about 90 seconds): each difference between the modes,
     /// shown and measured, up to why event loops exist, what must not block
@@ -99,15 +102,21 @@ impl From<ServiceArg> for Service {
     }
 }
 
-/// Parses a duration in seconds (fractions allowed).
+/// Parses a wait in seconds (fractions allowed): above 0, at most
+/// [`bounds::MAX_WAIT`].
 pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
     let secs: f64 = s
+        .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if !(secs.is_finite() && secs > 0.0) {
         return Err(format!("{s} must be a positive number of seconds"));
     }
-    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{s}: {e}"))
+    let max = bounds::MAX_WAIT.as_secs();
+    if secs > max as f64 {
+        return Err(format!("{s} is over the maximum of {max} seconds (a day)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 /// Parses an address `HOST:PORT` with a clear message.
@@ -164,11 +173,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         std::fs::write(&path, picture)
                             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                         let path = path.display().to_string();
-                        println!(
-                            "{}",
-                            ctx.lang
-                                .fill("svg.written", &[("n", &step.number), ("path", &path)])
-                        );
+                        out::line(
+                            "the pictures' names",
+                            &ctx.lang
+                                .fill("svg.written", &[("n", &step.number), ("path", &path)]),
+                        )?;
                     }
                 }
             }

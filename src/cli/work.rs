@@ -37,6 +37,7 @@ fn parse_offload(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(0) => Err("0: at least 1 worker (leave --offload out to run the work inline)".into()),
         Ok(n) => Ok(n),
+        Err(_) if super::bounds::is_negative(s) => Err(format!("{s}: must be at least 1 worker")),
         Err(_) => Err(format!(
             "{s:?}: expected a number of worker threads, e.g. 64"
         )),
@@ -102,14 +103,8 @@ fn explain(work: Work) -> String {
 pub fn ceiling_line(c: &Ceiling, max_conns: u64) -> String {
     let t = human_duration(c.work.amount);
     let by_c = match c.concurrency {
-        Concurrency::Inline(n) => format!(
-            "{n} x {t} inline = {} msg/s",
-            rate(c.by_concurrency(0))
-        ),
-        Concurrency::Pool(n) => format!(
-            "{n} workers x {t} = {} msg/s",
-            rate(c.by_concurrency(0))
-        ),
+        Concurrency::Inline(n) => format!("{n} x {t} inline = {} msg/s", rate(c.by_concurrency(0))),
+        Concurrency::Pool(n) => format!("{n} workers x {t} = {} msg/s", rate(c.by_concurrency(0))),
         Concurrency::PerConnection => format!(
             "connections x {t} = {} msg/s per connection ({} at --max-conns {max_conns})",
             rate(c.by_concurrency(1)),
