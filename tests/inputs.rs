@@ -401,3 +401,65 @@ fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
         let _ = std::fs::remove_file(&log);
     }
 }
+
+/// Every server, flooded past `--max-conns`, logs the resets at most once
+/// a second with the count left out, not one line per reset.
+#[test]
+fn resets_over_the_connection_limit_are_logged_once_a_second_with_a_count() {
+    use std::io::Read;
+    use std::time::Instant;
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+        let log = std::env::temp_dir().join(format!(
+            "sockmodes-over-limit-{}-{mode}.log",
+            std::process::id()
+        ));
+        let mut server = std::process::Command::new(BIN)
+            .args(["server", "--mode", mode, "--service", "echo"])
+            .args(["--addr", "127.0.0.1:0", "--max-conns", "2"])
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let text = || std::fs::read_to_string(&log).unwrap_or_default();
+        let addr = loop {
+            if let Some(a) = text().split("listening on ").nth(1) {
+                break a.split_whitespace().next().unwrap().to_string();
+            }
+            assert!(server.try_wait().unwrap().is_none(), "{mode}: {}", text());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let started = Instant::now();
+        let mut held = Vec::new();
+        for _ in 0..60 {
+            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                // Wait for the reset (or the end) of the ones over the limit.
+                s.set_read_timeout(Some(std::time::Duration::from_millis(50)))
+                    .unwrap();
+                let _ = s.read(&mut [0u8; 1]);
+                held.push(s);
+            }
+        }
+        let elapsed = started.elapsed();
+        server.kill().unwrap();
+        server.wait().unwrap();
+        drop(held);
+        let text = text();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("over the connection limit"))
+            .collect();
+        assert!(!lines.is_empty(), "{mode}: the resets were logged: {text}");
+        assert!(
+            lines.len() as u64 <= elapsed.as_secs() + 1,
+            "{mode}: {} lines in {elapsed:?}: {text}",
+            lines.len()
+        );
+        assert!(
+            lines
+                .iter()
+                .skip(1)
+                .all(|l| l.contains("more since the last")),
+            "{mode}: later lines count what they left out: {text}"
+        );
+        let _ = std::fs::remove_file(&log);
+    }
+}

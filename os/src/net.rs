@@ -106,6 +106,36 @@ pub fn log_accept_backoff(throttle: &mut sockmodes_common::throttle::Throttle, e
     }
 }
 
+/// Logs a connection reset for being over `--max-conns`: the first at
+/// once, then at most one line a second with the count of resets left
+/// out, as [`log_accept_backoff`] does for running out of descriptors (a
+/// client opening 2,000 connections to a server of 100 would otherwise
+/// write 1,900 lines).
+///
+/// One throttle for the process, shared by every accept loop: the lines
+/// are about the process's log, not about one loop.
+pub fn log_over_limit(peer: std::net::SocketAddr, limit: usize) {
+    use sockmodes_common::throttle::{Throttle, LOG_INTERVAL};
+    static OVER_LIMIT: std::sync::Mutex<Throttle> =
+        std::sync::Mutex::new(Throttle::new(LOG_INTERVAL));
+    let admitted = OVER_LIMIT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .admit(std::time::Instant::now());
+    if let Some(more) = admitted {
+        let since = match more {
+            0 => String::new(),
+            n => format!(" ({n} more since the last such line)"),
+        };
+        tracing::warn!(
+            %peer,
+            limit,
+            "connection reset: over the connection limit (accepted, then closed with RST){since}; \
+             this line at most once a second"
+        );
+    }
+}
+
 /// Decides what an accept loop does with an `accept` error.
 pub fn accept_error_action(e: &io::Error) -> AcceptErrorAction {
     let c = e.raw_os_error();
