@@ -41,6 +41,7 @@ pub struct ClientArgs {
 #[derive(Debug, Subcommand)]
 enum Action {
     /// Send TEXT to a `message` server (the classroom exchange).
+    #[command(allow_negative_numbers = true)]
     Message {
         /// The message.
         text: String,
