@@ -506,3 +506,108 @@ fn usr1_while_the_server_starts_is_never_fatal() {
         );
     }
 }
+
+/// Results go to stdout through a writer that reports its failure: a full
+/// disk is one line and exit 1, never a panic; a reader that closed the
+/// pipe ends the command quietly (exit 0), as Unix tools take it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_or_closed_stdout_is_one_line_or_the_quiet_end_never_a_panic() {
+    use std::process::{Command, Stdio};
+    let server = start_server(&["--service", "echo"]);
+    let addr = server.addr.to_string();
+    let client = ["client", "--addr", &addr, "echo", "--count", "3"];
+    let load = [
+        "load",
+        "--addr",
+        &addr,
+        "--connections",
+        "2",
+        "--duration",
+        "0.3",
+        "--warmup",
+        "0",
+    ];
+    for args in [&client[..], &load[..]] {
+        let full = Command::new(util::cli::BIN)
+            .args(args)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&full.stderr);
+        assert_eq!(full.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            stderr.contains("sockmodes: error: cannot write")
+                && stderr.contains("No space left on device"),
+            "{stderr}"
+        );
+        // A pipe whose reader is gone before anything is written.
+        let mut child = Command::new(util::cli::BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let closed = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&closed.stderr);
+        assert_eq!(closed.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains("error"), "{stderr}");
+    }
+    server.terminate().unwrap();
+}
+
+/// `--hdr-log` never overwrites a file (or a symlink's target) unless
+/// told to with `--overwrite`; and a log that cannot be written loses no
+/// figure: the figures are printed first, then the failure, exit 1.
+#[cfg(target_os = "linux")]
+#[test]
+fn hdr_log_keeps_existing_files_and_a_failed_log_keeps_the_figures() {
+    let dir = std::env::temp_dir().join(format!("sockmodes-hdr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let existing = dir.join("kept.hlog");
+    std::fs::write(&existing, "precious").unwrap();
+    let link = dir.join("link.hlog");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&existing, &link).unwrap();
+    let server = start_server(&["--service", "echo"]);
+    let addr = server.addr.to_string();
+    let run = |log: &str, extra: &[&str]| {
+        let mut args = vec![
+            "load",
+            "--addr",
+            &addr,
+            "--connections",
+            "2",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0",
+            "--hdr-log",
+            log,
+        ];
+        args.extend_from_slice(extra);
+        util::cli::sockmodes(&args)
+    };
+    for path in [&existing, &link] {
+        let out = run(path.to_str().unwrap(), &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--overwrite"), "{stderr}");
+        assert!(out.stdout.is_empty(), "refused before the run");
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "precious");
+    let out = run("/dev/full", &["--overwrite"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stdout.contains("messages/s"), "the figures: {stdout}");
+    assert!(stderr.contains("the figures are above"), "{stderr}");
+    let out = run(link.to_str().unwrap(), &["--overwrite"]);
+    assert!(out.status.success());
+    assert_ne!(std::fs::read_to_string(&existing).unwrap(), "precious");
+    server.terminate().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

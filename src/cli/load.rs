@@ -194,7 +194,8 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let progress = Arc::new(AtomicU64::new(0));
     let bar = std::io::stdout()
         .is_terminal()
-        .then(|| spinner(&config, Arc::clone(&progress), measuring));
+        .then(|| spinner(&config, Arc::clone(&progress), measuring))
+        .flatten();
     let report = load::run(&config, progress);
     if let Some((bar, ticker)) = bar {
         bar.finish_and_clear();
@@ -355,12 +356,13 @@ fn short(v: f64) -> String {
     }
 }
 
-/// A progress bar on a terminal, updated by a ticker thread until cleared.
+/// A progress bar on a terminal, updated by a ticker thread until cleared
+/// (none if that thread cannot start).
 fn spinner(
     config: &LoadConfig,
     progress: Arc<AtomicU64>,
     measuring: Arc<AtomicBool>,
-) -> (ProgressBar, thread::JoinHandle<()>) {
+) -> Option<(ProgressBar, thread::JoinHandle<()>)> {
     let total = (config.warmup + config.duration).as_millis() as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -368,19 +370,21 @@ fn spinner(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (b, started) = (bar.clone(), Instant::now());
-    let ticker = thread::spawn(move || {
-        while !b.is_finished() {
-            let elapsed = started.elapsed();
-            b.set_position(elapsed.as_millis() as u64);
-            let phase = if measuring.load(Ordering::Relaxed) {
-                "measuring"
-            } else {
-                "warming up (until every connection is answered)"
-            };
-            let sent = progress.load(Ordering::Relaxed);
-            b.set_message(format!("{phase}: {}", count(sent, "message", "messages")));
-            thread::sleep(Duration::from_millis(100));
-        }
-    });
-    (bar, ticker)
+    let ticker = thread::Builder::new()
+        .name("sockmodes-progress".into())
+        .spawn(move || {
+            while !b.is_finished() {
+                let elapsed = started.elapsed();
+                b.set_position(elapsed.as_millis() as u64);
+                let phase = if measuring.load(Ordering::Relaxed) {
+                    "measuring"
+                } else {
+                    "warming up (until every connection is answered)"
+                };
+                let sent = progress.load(Ordering::Relaxed);
+                b.set_message(format!("{phase}: {}", count(sent, "message", "messages")));
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+    ticker.ok().map(|ticker| (bar, ticker))
 }
