@@ -164,7 +164,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| anyhow::anyhow!("--svg {}: {e}", dir.display()))?;
             }
-            let steps = demo::run(&ctx, Style::detect(), &mut std::io::stdout().lock())?;
+            let mut stdout = out::Watched::new(std::io::stdout().lock());
+            let steps = demo::run(&ctx, Style::detect(), &mut stdout)
+                .map_err(|e| stdout.blame("the walk-through", e))?;
+            drop(stdout);
             if let Some(dir) = svg {
                 // Every language from this one run's measurements.
                 for (step, lang) in steps.iter().flat_map(|s| Lang::ALL.map(|l| (s, l))) {

@@ -45,3 +45,52 @@ pub fn line(what: &'static str, text: &str) -> Result<(), OutputError> {
         .and_then(|()| out.flush())
         .map_err(|source| OutputError { what, source })
 }
+
+/// A writer that remembers its first failure, for output written by code
+/// that returns its own errors (the demo's walk-through): a failure of
+/// the writer is then told apart from one of the work, and reported as an
+/// [`OutputError`].
+#[derive(Debug)]
+pub struct Watched<W> {
+    inner: W,
+    failed: Option<io::Error>,
+}
+
+impl<W: Write> Watched<W> {
+    /// Watches `inner`.
+    pub fn new(inner: W) -> Self {
+        Watched {
+            inner,
+            failed: None,
+        }
+    }
+
+    /// `error`, as an [`OutputError`] about `what` when this writer failed.
+    pub fn blame(&mut self, what: &'static str, error: anyhow::Error) -> anyhow::Error {
+        match self.failed.take() {
+            Some(source) => OutputError { what, source }.into(),
+            None => error,
+        }
+    }
+
+    fn note<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &result {
+            if self.failed.is_none() {
+                self.failed = Some(io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.note(result)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let result = self.inner.flush();
+        self.note(result)
+    }
+}
