@@ -2,6 +2,8 @@
 //! one line and a non-zero exit, never a traceback, and nothing is left
 //! running.
 
+#![cfg(unix)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 
