@@ -445,9 +445,8 @@ fn usr1_prints_the_counters_and_system_calls_grow_with_traffic() {
 /// exec'd and the Rust runtime is up (SIGPIPE ignored, a few instructions
 /// before `main`), every 200 µs until the server listens. A signal can
 /// still land in those few instructions on a busy machine, so a death is
-/// tried again: a server that dies three times in a row has a window
-/// that is not a few instructions long (before the fix, the whole
-/// calibration of `cpu` work).
+/// tried again: a server that dies three times in a row blocks the
+/// signal after something slow, not first thing.
 #[cfg(target_os = "linux")]
 #[test]
 fn usr1_while_the_server_starts_is_never_fatal() {

@@ -7,11 +7,11 @@
 //! `cpu` work spins until this thread's own CPU clock
 //! ([`thread_cpu_time`]) has advanced by its amount, rather than for a
 //! count of iterations calibrated at start-up: a calibration taken while
-//! the machine is busy is off by as much as the load (runs of the same
-//! server found 129,000 to 296,000 iterations a millisecond), and work
-//! cheaper than it says lets a server beat its own printed ceiling. The
-//! thread's clock stops while the thread is preempted, so the work costs
-//! its stated CPU time however busy the machine is.
+//! the machine is busy counts the time other threads ran as its own, so
+//! its count is off by as much as the load, and work cheaper than it says
+//! lets a server beat its own printed ceiling. The thread's clock stops
+//! while the thread is preempted, so the work costs its stated CPU time
+//! however busy the machine is.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
