@@ -37,7 +37,7 @@ use sockmodes_study::report::{
 };
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
 use sockmodes_study::service;
-use sockmodes_study::sweep::{self, Launcher, Plan, SERVE_TOKIO, SERVE_TOKIO_WORK};
+use sockmodes_study::sweep::{self, Launcher, Plan};
 use sockmodes_study::target::RunMode;
 use support::clients;
 use support::servers::{Running, Target};
@@ -63,7 +63,6 @@ fn main() {
     eprintln!("study: {} ({})", placement.describe(), plan.stopped_by);
     let launcher = Launcher {
         sockmodes: Path::new(env!("CARGO_BIN_EXE_sockmodes")).to_path_buf(),
-        tokio: std::env::current_exe().expect("the bench's own path"),
     };
     let driver = Driver::sweep(placement);
     let mut clock = Clock::since(started);
@@ -107,13 +106,9 @@ fn main() {
     }
 }
 
-/// Re-executed as the study's tokio server, or as its bare-thread
-/// yardstick: serve, don't bench (neither returns).
+/// Re-executed as the study's bare-thread yardstick: serve, don't bench
+/// (it does not return).
 fn serve_if_asked() {
-    if let Ok(threads) = std::env::var(SERVE_TOKIO) {
-        let work = std::env::var(SERVE_TOKIO_WORK).ok();
-        support::tokio_server::serve_forever(&threads, work.as_deref());
-    }
     if let Ok(n) = std::env::var(SERVE_BARE_THREADS) {
         scale::serve_bare_threads(&n);
     }
@@ -172,7 +167,8 @@ fn idle_memory(
         points.extend(scale::measure(&launcher.sockmodes, t, counts));
     }
     let largest = counts.iter().copied().max().unwrap_or(100);
-    let bare_threads = scale::bare_threads(&launcher.tokio, largest)
+    let own = std::env::current_exe().expect("the bench's own path");
+    let bare_threads = scale::bare_threads(&own, largest)
         .map(|(rss_mib, baseline_mib)| report::BareThreads {
             threads: largest,
             rss_mib,

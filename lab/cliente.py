@@ -2,11 +2,13 @@
 
 Cómo ejecutarlo (en otro terminal, con el servidor ya en marcha):
 
-    py cliente.py                     # envía "Hola, servidor!" a 127.0.0.1:8080
+    py cliente.py                     # envía "Hola, servidor!" a 127.0.0.1:5050
     py cliente.py 9000 "otro texto"   # otro puerto y otro mensaje
+    py cliente.py --help
 
 Funciona con `servidor.py`, `servidor_hilos.py`, `servidor_selectors.py` y
-con `sockmodes server` (servicio message, cualquier --mode).
+con `sockmodes server` (servicio message, cualquier --mode). Cierra en
+cuanto ha enviado: en Wireshark, el primer FIN es el suyo.
 
 Si lo ejecutas ANTES que el servidor, connect() falla (en Linux en el acto;
 en Windows tras unos 2 s, porque vuelve a enviar el SYN) con
@@ -15,11 +17,11 @@ ConnectionRefusedError ([WinError 10061] en Windows, [Errno 111] en Linux,
 SYN con un RST. Mira ese RST en Wireshark (docs/guia.md, sección 2).
 """
 
+import argparse
 import socket
-import sys
 
 
-def cliente(mensaje, host="127.0.0.1", puerto=8080):
+def cliente(mensaje, host="127.0.0.1", puerto=5050):
     # Crear un socket TCP/IP
     cliente_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 
@@ -39,6 +41,13 @@ def cliente(mensaje, host="127.0.0.1", puerto=8080):
 
 
 if __name__ == "__main__":
-    puerto = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
-    texto = sys.argv[2] if len(sys.argv) > 2 else "Hola, servidor!"
-    cliente(texto, puerto=puerto)
+    opciones = argparse.ArgumentParser(
+        description="El cliente bloqueante: conecta, envía un mensaje y cierra.")
+    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
+                          help="el puerto del servidor en 127.0.0.1 (por defecto, 5050)")
+    opciones.add_argument("mensaje", nargs="?", default="Hola, servidor!",
+                          help='el texto que envía (por defecto, "Hola, servidor!")')
+    args = opciones.parse_args()
+    if not 0 < args.puerto < 65536:
+        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
+    cliente(args.mensaje, puerto=args.puerto)

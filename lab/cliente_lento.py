@@ -2,8 +2,9 @@
 
 Cómo ejecutarlo (con un servidor en marcha):
 
-    py cliente_lento.py                   # 127.0.0.1:8080, un byte cada 0,2 s
-    py cliente_lento.py 9000 0.05         # otro puerto, un byte cada 0,05 s
+    py cliente_lento.py                     # 127.0.0.1:5050, un byte por segundo
+    py cliente_lento.py 9000 --pausa 0,2    # otro puerto, un byte cada 0,2 s
+    py cliente_lento.py --help
 
 Sirve para ver qué hace cada servidor mientras un cliente tarda:
 
@@ -13,29 +14,54 @@ Sirve para ver qué hace cada servidor mientras un cliente tarda:
 - `servidor_hilos.py` y `servidor_selectors.py` atienden al segundo cliente
   en el acto (un hilo por conexión; un bucle de eventos que nunca espera).
 
+Con la pausa por defecto, 1 s, "Hola, despacio" (14 bytes) tarda 14 s:
+tiempo de sobra para pasar a otro terminal y lanzar `py cliente.py`.
+
 También muestra que TCP no guarda los límites de los mensajes: el servidor
 recibe el texto en muchos recv() pequeños.
 """
 
+import argparse
 import socket
-import sys
 import time
 
 
-def cliente_lento(mensaje, host="127.0.0.1", puerto=8080, pausa=0.2):
+def cliente_lento(mensaje, host="127.0.0.1", puerto=5050, pausa=1.0):
     s = socket.create_connection((host, puerto))
     # Sin Nagle: cada byte sale en su propio segmento (se ve en Wireshark)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    print(f"Conectado a {host}:{puerto}; enviando {len(mensaje)} bytes, uno cada {str(pausa).replace('.', ',')} s", flush=True)
-    for byte in mensaje.encode():
+    datos = mensaje.encode()
+    cada = f"{pausa:g}".replace(".", ",")
+    total = f"{len(datos) * pausa:g}".replace(".", ",")
+    print(f"Conectado a {host}:{puerto}; enviando {len(datos)} bytes, uno cada "
+          f"{cada} s (unos {total} s)", flush=True)
+    for byte in datos:
         s.sendall(bytes([byte]))
         time.sleep(pausa)
     s.close()
     print(f"Mensaje enviado al servidor: {mensaje}", flush=True)
 
 
+def segundos(texto):
+    """Una pausa en segundos; con coma o con punto: 0,2 o 0.2."""
+    valor = float(texto.replace(",", "."))
+    if not valor >= 0:
+        raise ValueError(texto)
+    return valor
+
+
 if __name__ == "__main__":
-    puerto = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
-    pausa = float(sys.argv[2]) if len(sys.argv) > 2 else 0.2
-    texto = sys.argv[3] if len(sys.argv) > 3 else "Hola, despacio"
-    cliente_lento(texto, puerto=puerto, pausa=pausa)
+    opciones = argparse.ArgumentParser(
+        description="Un cliente lento: envía su mensaje byte a byte, con una pausa entre bytes.")
+    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
+                          help="el puerto del servidor en 127.0.0.1 (por defecto, 5050)")
+    opciones.add_argument("mensaje", nargs="?", default="Hola, despacio",
+                          help='el texto que envía (por defecto, "Hola, despacio": 14 bytes)')
+    opciones.add_argument("--pausa", type=segundos, default=1.0, metavar="S",
+                          help="segundos entre byte y byte (por defecto, 1: el mensaje por "
+                               "defecto tarda 14 s, tiempo para pasar a otro terminal y "
+                               "lanzar otro cliente); vale 0.2 o 0,2")
+    args = opciones.parse_args()
+    if not 0 < args.puerto < 65536:
+        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
+    cliente_lento(args.mensaje, puerto=args.puerto, pausa=args.pausa)

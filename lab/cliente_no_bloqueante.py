@@ -2,8 +2,9 @@
 
 Cómo ejecutarlo (con un servidor en marcha):
 
-    py cliente_no_bloqueante.py                 # 127.0.0.1:8080
+    py cliente_no_bloqueante.py                 # 127.0.0.1:5050
     py cliente_no_bloqueante.py 9000 "Hola"
+    py cliente_no_bloqueante.py --help
 
 Con setblocking(False) ninguna llamada espera: si no puede completarse en
 el acto lanza BlockingIOError (EAGAIN/EWOULDBLOCK; WSAEWOULDBLOCK 10035 en
@@ -20,14 +21,14 @@ Con `sockmodes server` (servicio message) el servidor cierra al recibir el
 mensaje completo, y el recv() final devuelve b"".
 """
 
+import argparse
 import errno
 import select
 import socket
-import sys
 import time
 
 
-def cliente(mensaje, host="127.0.0.1", puerto=8080):
+def cliente(mensaje, host="127.0.0.1", puerto=5050):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setblocking(False)                  # igual que s.settimeout(0.0)
 
@@ -68,6 +69,14 @@ def cliente(mensaje, host="127.0.0.1", puerto=8080):
 
 
 if __name__ == "__main__":
-    puerto = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
-    texto = sys.argv[2] if len(sys.argv) > 2 else "Hola, servidor!"
-    cliente(texto, puerto=puerto)
+    opciones = argparse.ArgumentParser(
+        description="Un cliente no bloqueante: cuenta las veces que recv() lanza BlockingIOError "
+                    "mientras espera el cierre del servidor.")
+    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
+                          help="el puerto del servidor en 127.0.0.1 (por defecto, 5050)")
+    opciones.add_argument("mensaje", nargs="?", default="Hola, servidor!",
+                          help='el texto que envía (por defecto, "Hola, servidor!")')
+    args = opciones.parse_args()
+    if not 0 < args.puerto < 65536:
+        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
+    cliente(args.mensaje, puerto=args.puerto)

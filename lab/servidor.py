@@ -2,23 +2,33 @@
 
 Cómo ejecutarlo (Windows, macOS o Linux, con Python 3 y nada más):
 
-    py servidor.py            # escucha en 127.0.0.1:8080
+    py servidor.py            # escucha en 127.0.0.1:5050
     py servidor.py 9000       # en otro puerto
+    py servidor.py --help
 
 Atiende UNA conexión: acepta, recibe el mensaje hasta que el cliente cierra
 su lado, lo muestra y termina. Funciona con `cliente.py`, con
-`cliente_lento.py` y con `sockmodes client message "Hola"` (cualquier --mode).
+`cliente_lento.py`, con `conectar_no_bloqueante.py` y con
+`sockmodes client message "Hola"` (cualquier --mode).
 
 A diferencia de la práctica original, que hace un solo recv(1024), este lee
 hasta que recv devuelve b"" (fin del flujo): TCP es un flujo de bytes y un
 mensaje puede llegar en varios trozos (pruébalo con cliente_lento.py).
+
+El puerto por defecto es 5050 y no 8080: Wireshark toma el 8080 por HTTP y
+muestra el mensaje como «[TCP segment of a reassembled PDU]»; en el 5050 lo
+muestra como TCP con sus bytes (Data).
 """
 
+import argparse
+import os
 import socket
 import sys
 
+from mostrar import Mensaje, preparar_salida
 
-def servidor(host="127.0.0.1", puerto=8080):
+
+def servidor(host="127.0.0.1", puerto=5050):
     # Crear un socket TCP/IP
     servidor_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # Poder reutilizar el puerto justo después de cerrar (Linux y macOS)
@@ -31,44 +41,33 @@ def servidor(host="127.0.0.1", puerto=8080):
     # Vincular el socket al puerto y escuchar
     servidor_socket.bind((host, puerto))
     servidor_socket.listen(1)
-    print(f"Servidor escuchando en {host}:{puerto}", flush=True)
+    print(f"Servidor escuchando en {host}:{puerto} (PID {os.getpid()})", flush=True)
 
     # Esperar a que llegue una conexión: accept() se bloquea aquí (ver aceptar())
     conexion, direccion = aceptar(servidor_socket)
     print(f"Conexión aceptada de {direccion}", flush=True)
 
-    # recv() se bloquea hasta que llegan bytes; b"" significa que el cliente cerró
-    trozos = []
+    # recv() se bloquea hasta que llegan bytes; b"" significa que el cliente cerró.
+    # Mensaje guarda los primeros 64 KiB y cuenta el resto (ver mostrar.py).
+    mensaje = Mensaje()
     while True:
         trozo = conexion.recv(1024)
         if not trozo:
             break
-        trozos.append(trozo)
-    mensaje = visible(b"".join(trozos))
-    print(f"Mensaje recibido: {mensaje}", flush=True)
+        mensaje.anadir(trozo)
+    print(f"Mensaje recibido: {mensaje.visible()}", flush=True)
 
     # Cerrar la conexión y el socket del servidor
     conexion.close()
     servidor_socket.close()
 
 
-def visible(datos):
-    """Los bytes recibidos, como texto que se lee y no se obedece."""
-    # Lo que llega de la red se muestra, nunca se obedece: impreso tal cual,
-    # un ESC (\x1b) cambiaría el color o el título de tu terminal y un BEL
-    # (\x07) lo haría sonar. Como repr(), esto escapa los caracteres de control
-    # (\x1b, \x07, \x00, \n) y deja las tildes y la ñ como son; los bytes que no
-    # son UTF-8 salen como \xff.
-    texto = datos.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in texto)
-
-
 def aceptar(servidor_socket):
     """accept() en tramos de 0,5 s, para que Ctrl+C funcione también en Windows."""
-    # En Windows, Python no atiende Ctrl+C mientras accept() espera sin tiempo
-    # de espera: solo cuando llega un cliente. Con un tiempo de espera de
-    # 0,5 s, accept() vuelve a menudo y Ctrl+C llega; quien se conecta no nota
-    # nada (lo mismo hace servidor_hilos.py).
+    # En Windows, Python solo atiende Ctrl+C entre dos llamadas: mientras
+    # accept() espera sin tiempo de espera, no lo ve hasta que llega un
+    # cliente. Con un tiempo de espera de 0,5 s, accept() vuelve a menudo y
+    # Ctrl+C llega; quien se conecta no nota nada.
     servidor_socket.settimeout(0.5)
     while True:
         try:
@@ -80,7 +79,15 @@ def aceptar(servidor_socket):
 
 
 if __name__ == "__main__":
+    preparar_salida()
+    opciones = argparse.ArgumentParser(
+        description="El servidor bloqueante: atiende UNA conexión, muestra su mensaje y termina.")
+    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
+                          help="el puerto en el que escucha (por defecto, 5050)")
+    args = opciones.parse_args()
+    if not 0 < args.puerto < 65536:
+        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
     try:
-        servidor(puerto=int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
+        servidor(puerto=args.puerto)
     except KeyboardInterrupt:
         print("Servidor detenido", flush=True)

@@ -2,10 +2,11 @@
 
 Cómo ejecutarlo:
 
-    py servidor_asyncio.py                    # 127.0.0.1:8080; el trabajo espera sin bloquear
+    py servidor_asyncio.py                    # 127.0.0.1:5050; el trabajo espera sin bloquear
     py servidor_asyncio.py 9000 --bloquea     # el trabajo bloquea el bucle (time.sleep)
     py servidor_asyncio.py 9000 --hilo        # el trabajo va a un hilo aparte (run_in_executor)
     py servidor_asyncio.py 9000 --segundos 2  # cuánto dura el trabajo de cada mensaje (por defecto, 0,5 s)
+    py servidor_asyncio.py --help
 
 Como en `servidor_selectors.py`, un solo hilo atiende a todos los clientes:
 asyncio duerme hasta que algún socket está listo y entonces reanuda la
@@ -28,40 +29,43 @@ segundo, lleguen los clientes que lleguen; sin él, tantos cada medio
 segundo como clientes esperen a la vez. Lo explica docs/guia.md, sección 9.
 """
 
+import argparse
 import asyncio
+import os
 import sys
 import time
 
+from mostrar import Mensaje, preparar_salida
 
-def visible(datos):
-    """Los bytes recibidos, como texto que se lee y no se obedece."""
-    # Lo que llega de la red se muestra, nunca se obedece: impreso tal cual,
-    # un ESC (\x1b) cambiaría el color o el título de tu terminal. Como
-    # repr(), esto escapa los caracteres de control y deja intactas las letras con tilde.
-    texto = datos.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in texto)
+
+def segundos(texto):
+    """Una duración en segundos; con coma o con punto: 0,5 o 0.5."""
+    valor = float(texto.replace(",", "."))
+    if not valor >= 0:
+        raise ValueError(texto)
+    return valor
 
 
 def opciones(argv):
     """(puerto, modo, segundos) a partir de los argumentos."""
-    puerto, modo, segundos = 8080, "espera", 0.5
-    resto = list(argv)
-    while resto:
-        a = resto.pop(0)
-        if a == "--bloquea":
-            modo = "bloquea"
-        elif a == "--hilo":
-            modo = "hilo"
-        elif a == "--segundos" and resto:
-            segundos = float(resto.pop(0).replace(",", "."))
-        else:
-            puerto = int(a)
-    return puerto, modo, segundos
+    analizador = argparse.ArgumentParser(
+        description="Un bucle de eventos asyncio; cada mensaje lleva un trabajo que espera, "
+                    "bloquea el bucle (--bloquea) o va a un hilo (--hilo).")
+    analizador.add_argument("puerto", nargs="?", type=int, default=5050,
+                            help="el puerto en el que escucha (por defecto, 5050)")
+    modo = analizador.add_mutually_exclusive_group()
+    modo.add_argument("--bloquea", dest="modo", action="store_const", const="bloquea",
+                      help="el trabajo es time.sleep() dentro del bucle: bloquea a todos")
+    modo.add_argument("--hilo", dest="modo", action="store_const", const="hilo",
+                      help="el trabajo es time.sleep() en un hilo (run_in_executor)")
+    analizador.add_argument("--segundos", type=segundos, default=0.5, metavar="S",
+                            help="cuánto dura el trabajo de cada mensaje (por defecto, 0,5; vale 0.5 o 0,5)")
+    args = analizador.parse_args(argv)
+    if not 0 < args.puerto < 65536:
+        analizador.error(f"el puerto va de 1 a 65535, no {args.puerto}")
+    return args.puerto, args.modo or "espera", args.segundos
 
 
-PUERTO, MODO, SEGUNDOS = opciones(sys.argv[1:])
-# Lo máximo que se guarda de un mensaje, para que un cliente no pueda llenar la memoria.
-LIMITE = 64 * 1024
 ARRANQUE = time.monotonic()
 
 
@@ -79,12 +83,15 @@ async def trabajar():
 async def atender(lector, escritor):
     """Una conexión: lee hasta el fin del flujo, trabaja y muestra el mensaje."""
     direccion = escritor.get_extra_info("peername")
-    mensaje = b""
-    while len(mensaje) < LIMITE:                 # hasta que el cliente cierra
-        trozo = await lector.read(LIMITE - len(mensaje))
+    mensaje = Mensaje()                          # los primeros 64 KiB, y la cuenta (mostrar.py)
+    while True:                                  # hasta que el cliente cierra
+        try:
+            trozo = await lector.read(64 * 1024)
+        except ConnectionError:
+            break                                # cortó con RST: mostrar lo recibido
         if not trozo:
             break
-        mensaje += trozo
+        mensaje.anadir(trozo)
     inicio = time.monotonic()
     await trabajar()
     fin = time.monotonic()
@@ -92,7 +99,7 @@ async def atender(lector, escritor):
     # Cuándo, contado desde el arranque: con --bloquea, dos mensajes enviados
     # a la vez salen separados por el trabajo; sin él, juntos.
     cuando = f"{fin - ARRANQUE:.2f}".replace(".", ",")
-    print(f"Mensaje de {direccion[0]}:{direccion[1]}: {visible(mensaje)} "
+    print(f"Mensaje de {direccion[0]}:{direccion[1]}: {mensaje.visible()} "
           f"(a los {cuando} s del arranque; trabajo: {trabajo} s)", flush=True)
     escritor.close()
     await escritor.wait_closed()
@@ -104,13 +111,15 @@ async def principal():
            "bloquea": "llamada bloqueante en el bucle (time.sleep)",
            "hilo": "llamada bloqueante en un hilo (run_in_executor)"}[MODO]
     duracion = f"{SEGUNDOS:g}".replace(".", ",")
-    print(f"Servidor asyncio escuchando en 127.0.0.1:{PUERTO}; trabajo de {duracion} s por "
+    print(f"Servidor asyncio escuchando en 127.0.0.1:{PUERTO} (PID {os.getpid()}); trabajo de {duracion} s por "
           f"mensaje: {que}", flush=True)
     async with servidor:
         await servidor.serve_forever()
 
 
 if __name__ == "__main__":
+    preparar_salida()
+    PUERTO, MODO, SEGUNDOS = opciones(sys.argv[1:])
     try:
         asyncio.run(principal())
     except KeyboardInterrupt:                    # Ctrl+C

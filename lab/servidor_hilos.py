@@ -2,8 +2,9 @@
 
 Cómo ejecutarlo:
 
-    py servidor_hilos.py          # 127.0.0.1:8080, hasta Ctrl+C
+    py servidor_hilos.py          # 127.0.0.1:5050, hasta Ctrl+C
     py servidor_hilos.py 9000
+    py servidor_hilos.py --help
 
 Cada conexión aceptada recibe su propio hilo, que duerme en recv() sin
 molestar a los demás: un cliente lento (`cliente_lento.py`) ya no hace
@@ -16,43 +17,40 @@ Muestra cada mensaje completo cuando su cliente cierra. Funciona con
 `sockmodes client message "Hola"`.
 """
 
+import argparse
+import os
 import socket
 import sys
 import threading
 
-
-def visible(datos):
-    """Los bytes recibidos, como texto que se lee y no se obedece."""
-    # Lo que llega de la red se muestra, nunca se obedece: impreso tal cual,
-    # un ESC (\x1b) cambiaría el color o el título de tu terminal y un BEL
-    # (\x07) lo haría sonar. Como repr(), esto escapa los caracteres de control
-    # (\x1b, \x07, \x00, \n) y deja las tildes y la ñ como son; los bytes que no
-    # son UTF-8 salen como \xff.
-    texto = datos.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in texto)
+from mostrar import Mensaje, preparar_salida
 
 
 def atender(conexion, direccion):
     """El hilo de una conexión: recibe hasta el fin del flujo y lo muestra."""
-    trozos = []
+    mensaje = Mensaje()                      # los primeros 64 KiB, y la cuenta (mostrar.py)
     with conexion:
         while True:
-            trozo = conexion.recv(1024)      # solo ESTE hilo espera aquí
+            try:
+                trozo = conexion.recv(1024)  # solo ESTE hilo espera aquí
+            except ConnectionError:
+                break                        # el cliente cortó con RST: mostrar lo recibido
             if not trozo:
                 break
-            trozos.append(trozo)
-    mensaje = visible(b"".join(trozos))
-    print(f"[{threading.current_thread().name}] {direccion}: {mensaje}", flush=True)
+            mensaje.anadir(trozo)
+    print(f"[{threading.current_thread().name}] {direccion}: {mensaje.visible()}", flush=True)
 
 
-def servidor(host="127.0.0.1", puerto=8080):
+def servidor(host="127.0.0.1", puerto=5050):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if sys.platform != "win32":
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((host, puerto))
     s.listen()
-    print(f"Servidor (un hilo por conexión) escuchando en {host}:{puerto}", flush=True)
-    # Un tiempo de espera en accept para que Ctrl+C funcione también en Windows
+    print(f"Servidor (un hilo por conexión) escuchando en {host}:{puerto} (PID {os.getpid()})", flush=True)
+    # Un tiempo de espera en accept para que Ctrl+C funcione también en
+    # Windows: allí Python solo atiende Ctrl+C entre dos llamadas, y un
+    # accept() sin tiempo de espera no vuelve hasta que llega un cliente.
     s.settimeout(0.5)
     try:
         while True:
@@ -62,11 +60,20 @@ def servidor(host="127.0.0.1", puerto=8080):
                 continue
             conexion.settimeout(None)        # la conexión, bloqueante
             threading.Thread(target=atender, args=(conexion, direccion), daemon=True).start()
-    except KeyboardInterrupt:
-        print("Servidor detenido", flush=True)
     finally:
         s.close()
 
 
 if __name__ == "__main__":
-    servidor(puerto=int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
+    preparar_salida()
+    opciones = argparse.ArgumentParser(
+        description="Un hilo por conexión: muestra el mensaje de cada cliente cuando cierra, hasta Ctrl+C.")
+    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
+                          help="el puerto en el que escucha (por defecto, 5050)")
+    args = opciones.parse_args()
+    if not 0 < args.puerto < 65536:
+        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
+    try:
+        servidor(puerto=args.puerto)
+    except KeyboardInterrupt:                    # Ctrl+C, también nada más arrancar
+        print("Servidor detenido", flush=True)

@@ -2,8 +2,9 @@
 
 Cómo ejecutarlo:
 
-    py servidor_selectors.py          # 127.0.0.1:8080, hasta Ctrl+C
+    py servidor_selectors.py          # 127.0.0.1:5050, hasta Ctrl+C
     py servidor_selectors.py 9000
+    py servidor_selectors.py --help
 
 Un bucle de eventos: el hilo duerme en `select()` hasta que ALGÚN socket
 está listo (una conexión nueva, bytes que leer), atiende a todos los listos
@@ -17,30 +18,26 @@ lanzaría BlockingIOError, pero aquí solo se llama cuando select() dice que
 hay datos. Muestra cada mensaje completo cuando su cliente cierra.
 """
 
+import argparse
+import os
 import selectors
 import socket
 import sys
 
-
-def visible(datos):
-    """Los bytes recibidos, como texto que se lee y no se obedece."""
-    # Lo que llega de la red se muestra, nunca se obedece: impreso tal cual,
-    # un ESC (\x1b) cambiaría el color o el título de tu terminal y un BEL
-    # (\x07) lo haría sonar. Como repr(), esto escapa los caracteres de control
-    # (\x1b, \x07, \x00, \n) y deja las tildes y la ñ como son; los bytes que no
-    # son UTF-8 salen como \xff.
-    texto = datos.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in texto)
+from mostrar import Mensaje, preparar_salida
 
 
 sel = selectors.DefaultSelector()
-mensajes = {}          # socket -> bytes recibidos hasta ahora
+mensajes = {}          # socket -> Mensaje: lo recibido hasta ahora (mostrar.py)
 
 
 def aceptar(servidor_socket):
-    conexion, direccion = servidor_socket.accept()     # listo: no bloquea
+    try:
+        conexion, direccion = servidor_socket.accept() # listo: no bloquea
+    except (BlockingIOError, ConnectionError):
+        return                                          # el cliente se fue antes de aceptarlo
     conexion.setblocking(False)
-    mensajes[conexion] = b""
+    mensajes[conexion] = Mensaje()
     sel.register(conexion, selectors.EVENT_READ, data=direccion)
 
 
@@ -52,16 +49,16 @@ def leer(conexion, direccion):
     except ConnectionError:
         trozo = b""
     if trozo:
-        mensajes[conexion] += trozo
+        mensajes[conexion].anadir(trozo)    # añadir al final: lineal (bytes += copiaría todo)
         return
     # b"": el cliente cerró su lado; el mensaje está completo
-    texto = visible(mensajes.pop(conexion))
+    texto = mensajes.pop(conexion).visible()
     print(f"{direccion}: {texto}", flush=True)
     sel.unregister(conexion)
     conexion.close()
 
 
-def servidor(host="127.0.0.1", puerto=8080):
+def servidor(host="127.0.0.1", puerto=5050):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if sys.platform != "win32":
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -69,7 +66,7 @@ def servidor(host="127.0.0.1", puerto=8080):
     s.listen()
     s.setblocking(False)
     sel.register(s, selectors.EVENT_READ, data=None)
-    print(f"Servidor (un hilo, selectors) escuchando en {host}:{puerto}", flush=True)
+    print(f"Servidor (un hilo, selectors) escuchando en {host}:{puerto} (PID {os.getpid()})", flush=True)
     try:
         while True:
             # Espera a que algún socket esté listo (0,5 s como mucho, para Ctrl+C)
@@ -78,12 +75,21 @@ def servidor(host="127.0.0.1", puerto=8080):
                     aceptar(clave.fileobj)
                 else:
                     leer(clave.fileobj, clave.data)
-    except KeyboardInterrupt:
-        print("Servidor detenido", flush=True)
     finally:
         sel.close()
         s.close()
 
 
 if __name__ == "__main__":
-    servidor(puerto=int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
+    preparar_salida()
+    opciones = argparse.ArgumentParser(
+        description="Un solo hilo y selectors: muestra el mensaje de cada cliente cuando cierra, hasta Ctrl+C.")
+    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
+                          help="el puerto en el que escucha (por defecto, 5050)")
+    args = opciones.parse_args()
+    if not 0 < args.puerto < 65536:
+        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
+    try:
+        servidor(puerto=args.puerto)
+    except KeyboardInterrupt:                    # Ctrl+C, también nada más arrancar
+        print("Servidor detenido", flush=True)

@@ -5,8 +5,8 @@
 use std::process::Command;
 use std::time::Duration;
 
-use sockmodes_common::sys::code;
 use sockmodes_demo::{run, Ctx, Lang, Pace, Step, Style};
+use sockmodes_python::sys::code;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
 
@@ -74,6 +74,18 @@ fn every_step_observes_what_it_teaches() {
     // with this system's code (111 on Linux, 10061 on Windows).
     let refused = format!("ConnectionRefusedError (os error {})", code::CONN_REFUSED);
     assert!(observed(&s[0], "std_connect").starts_with(&refused));
+    // Python's connect after setblocking(False): the OS's "in progress",
+    // which Python raises as BlockingIOError (EINPROGRESS; WSAEWOULDBLOCK,
+    // 10035, on Windows).
+    let in_progress = if cfg!(windows) {
+        code::WOULD_BLOCK
+    } else {
+        code::IN_PROGRESS
+    };
+    assert_eq!(
+        observed(&s[0], "py_nb_connect"),
+        format!("BlockingIOError (os error {in_progress})")
+    );
     assert!(observed(&s[0], "mio_connect").starts_with("returned Ok"));
     assert!(observed(&s[0], "mio_poll").starts_with("event=true"));
     assert_eq!(observed(&s[0], "mio_take_error"), refused);

@@ -339,7 +339,6 @@ fn the_spanish_text_follows_the_glossary() {
 /// in Spanish (`docs/glosario.md`, «Gráficas»). Kept apart from the test
 /// above because the charts are drawn by study's chart code.
 #[test]
-#[ignore = "the Spanish charts (docs/benchmarks/*-es.svg, drawn by study's chart code) still show (split), (same-core), nonblocking/unpinned, raw and ticks such as 1k, 1,5k and 1e-3; unignore once the chart code writes them in Spanish and the charts are rendered again"]
 fn the_spanish_charts_label_in_spanish() {
     let mut svgs = Vec::new();
     spanish_svgs(&root().join("docs"), &mut svgs);
@@ -436,13 +435,16 @@ fn each_glossary_rule_catches_its_class_and_passes_the_glossary_form() {
     for (bad, good) in [
         (
             "Latencia p99 según las conexiones (split)",
-            "Latencia p99 según las conexiones (núcleos de CPU separados)",
+            "Latencia p99 según las conexiones (núcleos de CPU distintos)",
         ),
         (
             "Ida y vuelta (same-core)",
             "Ida y vuelta (mismo núcleo de CPU)",
         ),
-        ("nonblocking/unpinned", "cliente no bloqueante, sin fijar"),
+        (
+            "nonblocking/unpinned",
+            "cliente no bloqueante, sin fijar núcleos",
+        ),
         ("1,5k", "1500"),
         ("10k", "10\u{a0}000"),
         ("10M", "10\u{a0}000\u{a0}000"),

@@ -174,7 +174,7 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
 
         let out = Command::new(py)
             .arg(lab("cliente_lento.py"))
-            .args([&port, "0.01", "byte a byte"])
+            .args([&port, "byte a byte", "--pausa", "0.01"])
             .output()
             .unwrap();
         ok(out, "cliente_lento.py");
@@ -259,21 +259,105 @@ fn the_lab_servers_show_control_bytes_escaped_never_raw() {
 
 #[test]
 #[cfg(unix)]
-fn ctrl_c_stops_servidor_py_while_it_waits_in_accept() {
+fn ctrl_c_stops_every_lab_server_while_it_waits_in_accept() {
     let Some(py) = python() else {
         eprintln!("no python3 here: the lab tests did not run");
         return;
     };
-    let mut srv = PyServer::start(py, "servidor.py");
-    // SAFETY: kill only sends SIGINT (Ctrl+C) to our own child.
-    unsafe {
-        libc::kill(srv.child.id() as i32, libc::SIGINT);
+    for script in SERVERS {
+        let mut srv = PyServer::start(py, script);
+        // SAFETY: kill only sends SIGINT (Ctrl+C) to our own child.
+        unsafe {
+            libc::kill(srv.child.id() as i32, libc::SIGINT);
+        }
+        srv.expect_line("Servidor detenido");
+        assert!(
+            srv.child.wait().unwrap().success(),
+            "{script}: a clean exit, no traceback"
+        );
     }
-    srv.expect_line("Servidor detenido");
-    assert!(
-        srv.child.wait().unwrap().success(),
-        "a clean exit, no traceback"
-    );
+}
+
+/// Every lab server: what each shows of a peer's bytes is the same
+/// (`lab/mostrar.py`).
+const SERVERS: [&str; 4] = [
+    "servidor.py",
+    "servidor_hilos.py",
+    "servidor_selectors.py",
+    "servidor_asyncio.py",
+];
+
+/// Sends `bytes` to the server on `port` and closes, from a thread: a server
+/// that stops reading must not hang the test (the line it prints says it).
+fn send_and_close(port: u16, bytes: Vec<u8>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return;
+        };
+        let _ = c.write_all(&bytes);
+        let _ = c.shutdown(std::net::Shutdown::Write);
+    })
+}
+
+/// The most a lab server's process may hold at its peak (VmHWM) after one
+/// huge message: a Python interpreter with the server loaded takes about
+/// 15 MiB here; a server that kept the message would need at least its size
+/// (24 MiB) on top, twice that while joining or copying it.
+#[cfg(target_os = "linux")]
+const PEAK_KIB: u64 = 48 * 1024;
+
+/// The process's peak resident memory, in KiB: VmHWM while it runs; once
+/// it has ended (servidor.py ends after its one message), the peak the
+/// kernel reports when it is reaped.
+#[cfg(target_os = "linux")]
+fn peak_kib(child: &mut Child) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let running = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+    running.unwrap_or_else(|| {
+        // A zombie has no memory left to show: reap it for its rusage.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let mut wstatus = 0;
+        // SAFETY: waits for our own child, into locals that outlive the call.
+        let pid = unsafe { libc::wait4(child.id() as i32, &mut wstatus, 0, &mut usage) };
+        assert_eq!(pid, child.id() as i32, "wait4");
+        usage.ru_maxrss as u64 // KiB on Linux
+    })
+}
+
+#[test]
+#[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
+fn a_huge_message_is_shown_cut_and_counted_and_never_kept_whole() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    const SIZE: usize = 24 << 20;
+    for script in SERVERS {
+        let mut srv = PyServer::start(py, script);
+        let sender = send_and_close(srv.port, vec![b'x'; SIZE]);
+        let line = srv.expect_line("xxxx");
+        sender.join().unwrap();
+        #[cfg(target_os = "linux")]
+        let peak = peak_kib(&mut srv.child);
+        let shown = format!("{}… (+{} bytes)", "x".repeat(1024), SIZE - 1024);
+        assert!(
+            line.contains(&shown) && !line.contains(&format!("{shown}x")),
+            "{script}: 1024 characters shown, the rest counted; got {} bytes: {}…",
+            line.len(),
+            &line[..line.len().min(120)]
+        );
+        assert!(line.len() < 1200, "{script}: a {}-byte line", line.len());
+        #[cfg(target_os = "linux")]
+        assert!(
+            peak < PEAK_KIB,
+            "{script}: peak {peak} KiB after a {} MiB message (at most {PEAK_KIB} KiB)",
+            SIZE >> 20
+        );
+    }
 }
 
 #[test]
@@ -302,4 +386,230 @@ fn the_asyncio_server_serves_every_client_whether_its_work_waits_blocks_or_goes_
             );
         }
     }
+}
+
+#[test]
+#[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
+fn a_literal_backslash_is_never_shown_as_the_control_it_spells() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    for script in SERVERS {
+        for (sent, shown) in [
+            (&b"texto \\x1b fin"[..], r"texto \\x1b fin"),
+            (&b"real \x1b fin"[..], r"real \x1b fin"),
+            (&b"C:\\dir fin"[..], r"C:\\dir fin"),
+        ] {
+            let mut srv = PyServer::start(py, script);
+            send_and_close(srv.port, sent.to_vec()).join().unwrap();
+            let line = srv.expect_line(" fin");
+            assert!(
+                line.contains(&format!(": {shown}")),
+                "{script}: {sent:?} should show as {shown}: {line:?}"
+            );
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
+fn bytes_the_console_cannot_write_never_stop_a_server() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    // Windows with stdout redirected writes cp1252: 漢字 has no cp1252 form.
+    for script in SERVERS {
+        let port = free_port();
+        let mut child = Command::new(py)
+            .arg(lab(script))
+            .arg(port.to_string())
+            .env("PYTHONIOENCODING", "cp1252")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("piped"));
+        // cp1252 is not UTF-8: read bytes, show them lossily.
+        let mut next_line = || {
+            let mut l = Vec::new();
+            lines.read_until(b'\n', &mut l).unwrap();
+            String::from_utf8_lossy(&l).into_owned()
+        };
+        let line = next_line();
+        assert!(line.contains("escuchando en"), "{script}: {line}");
+        send_and_close(port, "漢字 fin".as_bytes().to_vec())
+            .join()
+            .unwrap();
+        let mut said = String::new();
+        while !said.contains(" fin") {
+            let l = next_line();
+            if l.is_empty() {
+                break;
+            }
+            said.push_str(&l);
+        }
+        assert!(
+            said.contains(r"\u6f22\u5b57 fin"),
+            "{script}: escaped for cp1252, not a crash: {said:?}"
+        );
+        if script != "servidor.py" {
+            // Still serving: the next message is printed too.
+            send_and_close(port, b"sigue fin".to_vec()).join().unwrap();
+            let l = next_line();
+            assert!(l.contains("sigue fin"), "{script}: {l:?}");
+            let _ = child.kill();
+        }
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(!err.contains("Error"), "{script}: {err}");
+        if script == "servidor.py" {
+            assert!(status.success(), "servidor.py ends cleanly: {err}");
+        }
+    }
+}
+
+/// Every script the student runs, with what its `--help` must say.
+const SCRIPTS: [(&str, &[&str]); 9] = [
+    ("servidor.py", &["5050"]),
+    ("servidor_hilos.py", &["5050"]),
+    ("servidor_selectors.py", &["5050"]),
+    (
+        "servidor_asyncio.py",
+        &["5050", "--bloquea", "--hilo", "--segundos"],
+    ),
+    ("cliente.py", &["5050", "Hola, servidor!"]),
+    ("cliente_lento.py", &["5050", "--pausa", "por defecto, 1:"]),
+    ("cliente_no_bloqueante.py", &["5050"]),
+    ("conectar_no_bloqueante.py", &["5050"]),
+    ("nagle.py", &["5050", "--veces", "--nagle"]),
+];
+
+#[test]
+#[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
+fn every_lab_script_explains_itself_with_help_and_names_its_default_port() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    for (script, says) in SCRIPTS {
+        let out = Command::new(py)
+            .arg(lab(script))
+            .arg("--help")
+            .output()
+            .unwrap();
+        let help = ok(out, &format!("{script} --help"));
+        // argparse wraps help text: compare with the blanks made one space.
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(help.starts_with("usage:"), "{script}: {help}");
+        for word in says {
+            assert!(
+                help.contains(word),
+                "{script} --help lacks {word:?}: {help}"
+            );
+        }
+        let out = Command::new(py)
+            .arg(lab(script))
+            .arg("70000")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{script} 70000: a usage error");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("el puerto va de 1 a 65535"), "{script}: {err}");
+    }
+    // Every script in lab/ is in the list (mostrar.py is a module).
+    let mut found: Vec<String> = std::fs::read_dir(lab(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".py") && n != "mostrar.py")
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = SCRIPTS.iter().map(|(s, _)| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(found, listed);
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_non_blocking_connect_shows_einprogress_then_learns_the_outcome_from_so_error() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    // Refused: nobody listens. connect() says "in progress", SO_ERROR says refused.
+    let port = free_port().to_string();
+    let out = Command::new(py)
+        .arg(lab("conectar_no_bloqueante.py"))
+        .arg(&port)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "connect() lanzó BlockingIOError: errno 115 (EINPROGRESS: Operation now in progress)"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("SO_ERROR = 111 (ECONNREFUSED: Connection refused)"),
+        "{said}"
+    );
+    assert!(
+        err.trim_end()
+            .ends_with("ConnectionRefusedError: [Errno 111] ECONNREFUSED: Connection refused"),
+        "{err}"
+    );
+    // Accepted: the same start, SO_ERROR 0, and the message arrives.
+    let mut srv = PyServer::start(py, "servidor.py");
+    let out = Command::new(py)
+        .arg(lab("conectar_no_bloqueante.py"))
+        .args([&srv.port.to_string(), "sin esperar"])
+        .output()
+        .unwrap();
+    let said = ok(out, "conectar_no_bloqueante.py");
+    assert!(said.contains("errno 115 (EINPROGRESS"), "{said}");
+    assert!(said.contains("SO_ERROR = 0 (conectado)"), "{said}");
+    assert!(
+        said.contains("Mensaje enviado al servidor: sin esperar"),
+        "{said}"
+    );
+    srv.expect_line("Mensaje recibido: sin esperar");
+}
+
+#[test]
+#[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
+fn nagle_py_listens_on_the_port_it_is_given() {
+    let Some(py) = python() else {
+        eprintln!("no python3 here: the lab tests did not run");
+        return;
+    };
+    // Something already on the port: nagle.py must use THAT port, so it fails.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(py)
+        .arg(lab("nagle.py"))
+        .args([&port, "--veces", "2"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Address already in use"));
+    drop(taken);
+    let out = Command::new(py)
+        .arg(lab("nagle.py"))
+        .args([&port, "--veces", "2"])
+        .output()
+        .unwrap();
+    let said = ok(out, "nagle.py");
+    assert!(
+        said.contains("con Nagle (TCP_NODELAY=0): mediana "),
+        "{said}"
+    );
+    assert!(
+        said.contains("sin Nagle (TCP_NODELAY=1): mediana "),
+        "{said}"
+    );
 }

@@ -8,9 +8,10 @@ mod util;
 
 use std::time::{Duration, Instant};
 
-use sockmodes_common::{PyException, Service};
+use sockmodes_common::Service;
 use sockmodes_models::{Client, ClientSettings, IoMode};
 use sockmodes_nonblocking::multi::{Event, MultiClient};
+use sockmodes_python::PyException;
 use util::{client, server};
 
 #[test]

@@ -7,8 +7,9 @@ mod util;
 
 use std::time::Duration;
 
-use sockmodes_common::{PyException, Service};
+use sockmodes_common::Service;
 use sockmodes_models::{Client, ClientSettings};
+use sockmodes_python::PyException;
 use util::{client, pairings, payload, reference_crc32, server, wait_until};
 
 #[test]

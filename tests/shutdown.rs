@@ -17,10 +17,10 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::config::LINGER_TIME;
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
 use sockmodes_models::IoMode;
+use sockmodes_serving::config::LINGER_TIME;
 use util::{server, wait_until};
 
 /// How a raw client's connection ended.
@@ -176,6 +176,10 @@ fn after_the_server_ends(addr: SocketAddr, first: &[u8], more: &[u8]) -> (Ending
         match s.read(buf) {
             Ok(0) => return Ending::Eof,
             Ok(_) => {}
+            // A read under SO_RCVTIMEO is not restarted after a signal or
+            // io_uring's task work (the completion server stopped just
+            // before, on this thread): read again.
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return ending(&e),
         }
     };

@@ -1,12 +1,15 @@
-//! The core makes no system call: `common/` (`sockmodes-common`) depends on
-//! no crate that makes system calls, and its code names no socket, file,
-//! thread, sleep, clock, process, environment, console or foreign function.
-//! Those belong to the OS layer, `os/` (`sockmodes-os`), or to the driver
-//! that owns them (the offload pool's threads and `--work block`'s sleep
-//! are `sockmodes_os::offload` and `sockmodes_os::work`).
+//! The socket-free crates make no system call: the protocol (`common/`,
+//! `sockmodes-common`), the Python vocabulary (`python/`), the server
+//! policy (`serving/`) and the client core (`client/`) depend on no crate
+//! that makes system calls, and their code names no socket, file, thread,
+//! sleep, clock, process, environment, console or foreign function. Those
+//! belong to the OS layer, `os/` (`sockmodes-os`), or to the driver that
+//! owns them (the offload pool's threads and `--work block`'s sleep are
+//! `sockmodes_os::offload` and `sockmodes_os::work`). And the protocol, the
+//! crate a reader opens first, depends on nothing of the workspace.
 //!
 //! The compiler does most of the work: without socket2, libc or windows-sys
-//! in `common/Cargo.toml` the core cannot set a socket option or call the
+//! in their `Cargo.toml` these crates cannot set a socket option or call the
 //! system directly. What std itself offers is checked here, in the code:
 //! anything under `std::net` (plain addresses are `core::net`'s), std's
 //! sockets and name resolution, files (`std::fs`), raw handles
@@ -21,6 +24,13 @@
 //! read the clock to make their instants.
 
 use std::path::{Path, PathBuf};
+
+/// The crates that make no system call, by directory.
+const SOCKET_FREE: [&str; 4] = ["common", "python", "serving", "client"];
+
+/// The crates that depend on nothing of the workspace: the protocol, and
+/// the Python vocabulary it shares no code with.
+const STANDALONE: [&str; 2] = ["common", "python"];
 
 #[path = "socket_free/scan.rs"]
 mod scan;
@@ -171,33 +181,73 @@ fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
+/// Each dependency of a `Cargo.toml` on a crate of this workspace.
+fn workspace_dependencies(manifest: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut section = "";
+    for line in manifest.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.starts_with('[') {
+            section = line;
+            continue;
+        }
+        let name = unquote(line.split(['=', '.']).next().unwrap_or(""));
+        if section.ends_with("dependencies]") && name.starts_with("sockmodes") {
+            found.push(name.to_string());
+        }
+    }
+    found
+}
+
 #[test]
-fn the_core_depends_on_no_system_crate() {
-    let manifest = std::fs::read_to_string(root().join("common/Cargo.toml")).unwrap();
-    let found = system_dependencies(&manifest);
-    assert!(
-        found.is_empty(),
-        "common/Cargo.toml depends on a crate that makes system calls (move that code to os/): {found:?}"
+fn the_socket_free_crates_depend_on_no_system_crate() {
+    for dir in SOCKET_FREE {
+        let manifest = std::fs::read_to_string(root().join(dir).join("Cargo.toml")).unwrap();
+        let found = system_dependencies(&manifest);
+        assert!(
+            found.is_empty(),
+            "{dir}/Cargo.toml depends on a crate that makes system calls (move that code to os/): {found:?}"
+        );
+    }
+}
+
+#[test]
+fn the_protocol_depends_on_nothing_of_the_workspace() {
+    for dir in STANDALONE {
+        let manifest = std::fs::read_to_string(root().join(dir).join("Cargo.toml")).unwrap();
+        let found = workspace_dependencies(&manifest);
+        assert!(
+            found.is_empty(),
+            "{dir}/Cargo.toml depends on crates of the workspace: {found:?}"
+        );
+    }
+    let serving = std::fs::read_to_string(root().join("serving/Cargo.toml")).unwrap();
+    assert_eq!(
+        workspace_dependencies(&serving),
+        ["sockmodes-common"],
+        "the check finds a workspace dependency"
     );
 }
 
 #[test]
-fn the_core_names_no_socket_file_or_foreign_call() {
-    let mut files = Vec::new();
-    rust_files(&root().join("common/src"), &mut files);
-    assert!(files.len() > 10, "the core's sources were found: {files:?}");
-    let mut found = Vec::new();
-    for file in &files {
-        let source = std::fs::read_to_string(file).unwrap();
-        for hit in system_uses(&source) {
-            found.push(format!("{}: {hit}", file.display()));
+fn the_socket_free_crates_name_no_socket_file_or_foreign_call() {
+    for dir in SOCKET_FREE {
+        let mut files = Vec::new();
+        rust_files(&root().join(dir).join("src"), &mut files);
+        assert!(files.len() >= 4, "{dir}'s sources were found: {files:?}");
+        let mut found = Vec::new();
+        for file in &files {
+            let source = std::fs::read_to_string(file).unwrap();
+            for hit in system_uses(&source) {
+                found.push(format!("{}: {hit}", file.display()));
+            }
         }
+        assert!(
+            found.is_empty(),
+            "{dir}/ makes system calls (they belong in os/):\n{}",
+            found.join("\n")
+        );
     }
-    assert!(
-        found.is_empty(),
-        "common/ makes system calls (they belong in os/):\n{}",
-        found.join("\n")
-    );
 }
 
 #[test]

@@ -18,9 +18,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{ServerConfig, Service, SinkSummary, Work, WorkKind};
+use sockmodes_common::{Service, SinkSummary, Work, WorkKind};
 use sockmodes_models::ceiling::Concurrency;
 use sockmodes_models::{IoMode, Server};
+use sockmodes_serving::ServerConfig;
 use util::{payload, reference_crc32, server, wait_until};
 
 /// `KIND:AMOUNT`, as the command reads it.

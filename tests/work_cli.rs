@@ -6,8 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use sockmodes_common::{ServerConfig, Service};
+use sockmodes_common::Service;
 use sockmodes_models::IoMode;
+use sockmodes_serving::ServerConfig;
 
 fn sockmodes() -> Command {
     Command::new(Path::new(env!("CARGO_BIN_EXE_sockmodes")))
@@ -106,10 +107,12 @@ fn every_server_prints_its_work_ceiling_and_pool() {
         );
     }
     // A model whose connections share one I/O thread carries 1,000 msg/s
-    // with 1 ms of blocking work inline.
-    let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
+    // with 1 ms of blocking work inline (where the registry says it runs
+    // blocking work inline: tokio never does).
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
+    config.work = Some("block:1ms".parse().unwrap());
     for mode in IoMode::servers() {
-        if mode.io_threads(&config) == Some(1) {
+        if mode.io_threads(&config) == Some(1) && mode.offload_workers(&config).is_none() {
             let lines = start_lines(&["--mode", mode.name(), "--work", "block:1ms"]);
             assert!(
                 lines.join("\n").contains("1 x 1ms inline = 1,000 msg/s"),

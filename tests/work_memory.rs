@@ -17,10 +17,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{ServerConfig, Service};
+use sockmodes_common::Service;
 use sockmodes_models::child::ServerProcess;
 use sockmodes_models::IoMode;
 use sockmodes_os::procfs;
+use sockmodes_serving::ServerConfig;
 
 #[test]
 fn a_saturated_pool_holds_a_hundred_pipelining_clients_within_the_printed_worst_case() {

@@ -1,9 +1,8 @@
-//! The bench's criterion side: the servers under test and the two
-//! references started in this process, and the one client used against all
+//! The bench's criterion side: the servers under test and the raw
+//! reference started in this process, and the one client used against all
 //! of them. The scaling study and the report are the `sockmodes-study`
 //! library.
 
 pub mod clients;
 pub mod raw;
 pub mod servers;
-pub mod tokio_server;

@@ -1,17 +1,18 @@
-//! The servers every case runs against (the models, raw and tokio),
-//! started in this process.
+//! The servers every case runs against (the registry's models, tokio
+//! among them, and raw), started in this process.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes_common::{MessageHandler, ServerConfig, Service};
+use sockmodes_common::Service;
 use sockmodes_models::{start_server, Server};
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use sockmodes_study::affinity::Placement;
 pub use sockmodes_study::target::Target;
 
-use super::{raw, tokio_server};
+use super::raw;
 
 /// Largest frame the benches send (the 1 MiB sink frames fit with room).
 pub const MAX_FRAME: usize = 2 << 20;
@@ -27,7 +28,6 @@ pub const EVENT_THREADS: usize = 1;
 pub enum Running {
     Ours(Option<Server>),
     Raw(raw::RawServer),
-    Tokio(tokio_server::TokioServer),
 }
 
 impl Running {
@@ -51,11 +51,6 @@ impl Running {
                 ))
             }
             Target::Raw => Running::Raw(raw::RawServer::start(service, wire_len)),
-            Target::Tokio => Running::Tokio(tokio_server::TokioServer::start(
-                service,
-                EVENT_THREADS,
-                None,
-            )),
         }
     }
 
@@ -63,7 +58,6 @@ impl Running {
         match self {
             Running::Ours(s) => s.as_ref().expect("running").local_addr(),
             Running::Raw(s) => s.addr,
-            Running::Tokio(s) => s.addr,
         }
     }
 }

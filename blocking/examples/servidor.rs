@@ -13,9 +13,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use sockmodes_blocking::connection::{serve_connection, ConnState, End, Watch};
-use sockmodes_common::show::visible;
-use sockmodes_common::{python_addr, Mode, Op, ServerConfig, Service, SocketError};
+use sockmodes_common::Service;
 use sockmodes_os::net;
+use sockmodes_python::show::visible;
+use sockmodes_python::{python_addr, Mode, Op, SocketError};
+use sockmodes_serving::ServerConfig;
 
 fn main() -> ExitCode {
     let addr = std::env::args()
@@ -54,7 +56,7 @@ fn run(addr: &str) -> anyhow::Result<()> {
     // Nothing stops this one connection short: the flags are never set.
     let nunca = std::sync::atomic::AtomicBool::new(false);
     let estado = ConnState::default();
-    let contadores = sockmodes_common::config::ServerStats::default();
+    let contadores = sockmodes_serving::stats::ServerStats::default();
     let watch = Watch {
         stopping: &nunca,
         cut: &nunca,

@@ -21,13 +21,12 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use sockmodes_common::client::{confirm_wait, retry_refused};
-use sockmodes_common::client_session::Exchange;
-use sockmodes_common::{
-    interrupted, timed_out, would_block, ClientDriver, ClientError, ClientEvent, Mode, Op,
-    SocketError, DEFAULT_MAX_FRAME,
-};
+use sockmodes_client::error::{confirm_wait, retry_refused};
+use sockmodes_client::{AtServer, Exchange};
+use sockmodes_client::{ClientDriver, ClientError};
+use sockmodes_common::{ClientEvent, DEFAULT_MAX_FRAME};
 use sockmodes_os::{net, ApplyMode};
+use sockmodes_python::{interrupted, timed_out, would_block, Mode, Op, SocketError};
 
 /// How a client connects and waits.
 #[derive(Debug, Clone)]
@@ -37,7 +36,7 @@ pub struct ClientOptions {
     /// Connection attempts to repeat after a refusal (0: fail at once).
     pub retries: u32,
     /// Pause before the first retry; doubled after each, up to
-    /// [`MAX_BACKOFF`](sockmodes_common::client::MAX_BACKOFF).
+    /// [`MAX_BACKOFF`](sockmodes_client::error::MAX_BACKOFF).
     pub retry_backoff: Duration,
     /// Set `TCP_NODELAY`.
     pub nodelay: bool,

@@ -18,11 +18,14 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use sockmodes_common::config::{ServerStats, LINGER_GAP, LINGER_TIME};
-pub use sockmodes_common::ending::End;
-use sockmodes_common::{interrupted, timed_out, MessageHandler, ServerConfig, ServerSession};
+use sockmodes_common::ServerSession;
 use sockmodes_os::net;
 use sockmodes_os::work::Perform;
+use sockmodes_python::{interrupted, timed_out};
+use sockmodes_serving::config::{LINGER_GAP, LINGER_TIME};
+pub use sockmodes_serving::ending::End;
+use sockmodes_serving::stats::ServerStats;
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 /// Bytes of the per-thread read buffer used between frames.
 ///

@@ -17,4 +17,4 @@ pub mod server;
 
 pub use client::{Client, ClientOptions};
 pub use server::{start, ServerHandle};
-pub use sockmodes_common::{ClientDriver, MessageReceipt};
+pub use sockmodes_client::{ClientDriver, MessageReceipt};

@@ -20,13 +20,12 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use socket2::SockRef;
-use sockmodes_common::config::LINGER_TIME;
-use sockmodes_common::throttle::Throttle;
-use sockmodes_common::{
-    MessageHandler, Mode, Op, RunningServer, ServerConfig, ServerStats, SocketError,
-};
 use sockmodes_os::handle::{self, RawSocketHandle};
 use sockmodes_os::net::{self, AcceptErrorAction};
+use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_serving::config::LINGER_TIME;
+use sockmodes_serving::throttle::Throttle;
+use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig, ServerStats};
 use tracing::{debug, info, warn};
 
 use crate::connection::{linger, serve_connection, ConnState, Watch};

@@ -7,7 +7,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_blocking::{start, Client, ClientDriver, ClientOptions};
-use sockmodes_common::{MessageHandler, Mode, PyException, RunningServer, ServerConfig, Service};
+use sockmodes_common::Service;
+use sockmodes_python::{Mode, PyException};
+use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
 
 fn config(service: Service) -> ServerConfig {
     ServerConfig::new("127.0.0.1:0".parse().unwrap(), service)

@@ -27,7 +27,7 @@
 //!
 //! The calls a person uses (`echo`, `send_frame`/`recv_frame`,
 //! `sink_upload`, `send_message`) are written once too, over a driver's
-//! way of moving bytes: [`ClientDriver`] (`driver.rs`).
+//! way of moving bytes: `sockmodes_client::ClientDriver`.
 //!
 //! **It streams both ways, so no frame size can deadlock a driver or grow
 //! its memory.** Output is staged [`OUTPUT_CHUNK`] bytes at a time from the
@@ -36,33 +36,22 @@
 //! holds one read and one output chunk, whatever the frame size
 //! ([`memory_bound`](ClientSession::memory_bound)). Our servers echo a
 //! frame while it arrives; a client that wrote a whole 16 MiB frame before
-//! reading would fill the server's output and both would wait forever
-//! (issue 29 measured it). So a driver must read while it writes: a mio
-//! loop does that by nature; a blocking driver writes one
-//! [`output`](ClientSession::output) at a time (at most one chunk) and
-//! drains what has arrived in between.
-//!
-//! Why one file over 400 lines: it is the session's state and the methods
-//! a driver calls on it (`wants_read`, `received`, `output`, `wrote`,
-//! events); receiving, the payload and the driver helper are already files of
-//! their own (`client_session/`), and what is left is one state machine read
-//! top to bottom.
+//! reading would fill the server's output and both would wait forever. So
+//! a driver must read while it writes: a mio loop does that by nature; a
+//! blocking driver writes one [`output`](ClientSession::output) at a time
+//! (at most one chunk) and drains what has arrived in between.
 
 use std::collections::VecDeque;
 
 use crate::buffer::ByteQueue;
-use crate::config::Service;
 use crate::frame::{header, FrameError, HEADER_LEN};
+use crate::service::Service;
 use crate::stream::FrameReader;
 use crate::summary::{SinkSummary, SinkTally, SummaryLenError, SUMMARY_LEN};
 
-mod driver;
-mod many;
 mod payload;
 mod receive;
 
-pub use driver::{ClientDriver, Exchange};
-pub use many::{ConnEvent, Outbox};
 pub use payload::{Payload, PATTERN_PERIOD, PIECE_MAX};
 
 /// The most output a session stages at once.
@@ -107,9 +96,8 @@ pub enum ClientEvent {
     Closed,
 }
 
-/// A rule the server broke: the connection is over. Turned into a
-/// [`ClientError`](crate::ClientError) with the server's address by
-/// [`at`](Self::at).
+/// A rule the server broke: the connection is over. A client names the
+/// server's address with it (`sockmodes_client::AtServer`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientSessionError {
     /// A framing violation (an oversized header, a torn frame).
@@ -153,36 +141,6 @@ pub enum ClientSessionError {
         /// Its length.
         len: usize,
     },
-}
-
-impl ClientSessionError {
-    /// The same failure as a [`ClientError`](crate::ClientError) naming the
-    /// server at `addr` (the text a person reads).
-    pub fn at(self, addr: core::net::SocketAddr) -> crate::ClientError {
-        use crate::ClientError as E;
-        match self {
-            ClientSessionError::Frame(source) => E::Protocol { addr, source },
-            ClientSessionError::EchoMismatch {
-                sent_len,
-                got_len,
-                first_diff,
-                ..
-            } => E::EchoMismatch {
-                addr,
-                sent_len,
-                got_len,
-                first_diff,
-            },
-            ClientSessionError::Unasked { len } => E::Unasked { addr, len },
-            ClientSessionError::BadSummary(source) => E::BadSummary { addr, source },
-            ClientSessionError::SinkMismatch { sent, got } => E::SinkMismatch { addr, sent, got },
-            ClientSessionError::Closed => E::Closed { addr },
-            ClientSessionError::TooLarge { len } => E::TooLarge {
-                len,
-                max: u32::MAX as usize,
-            },
-        }
-    }
 }
 
 /// The client side of one connection.

@@ -43,13 +43,17 @@
 //! where the work runs (inline, a pool, a timer) is the driver's choice.
 
 use crate::buffer::ByteQueue;
-use crate::config::{ServerConfig, Service};
 use crate::frame::{FrameError, READ_CHUNK};
+use crate::service::Service;
 use crate::stream::{FrameReader, Piece};
 use crate::summary::SinkTally;
 use crate::work::Work;
 
+mod config;
 mod work;
+
+pub use config::SessionConfig;
+pub use work::CountsWork;
 
 /// The most a connection reads at once while inside a frame.
 ///
@@ -143,26 +147,6 @@ impl ServerSession {
             self.work = work;
         }
         self
-    }
-
-    /// A session with a server's limits: `max_frame` for frames,
-    /// `max_message` for a message, `output_cap` for output.
-    pub fn for_config(config: &ServerConfig) -> Self {
-        let limit = match config.service {
-            Service::Message => config.max_message,
-            Service::Echo | Service::Sink => config.max_frame,
-        };
-        ServerSession::new(config.service, limit, config.output_cap).with_work(config.work)
-    }
-
-    /// The most buffer memory one connection of `config` can hold, in bytes:
-    /// a message and one read (`message`), or one read and the output cap
-    /// (echo, sink), whatever `max_frame` says.
-    pub fn memory_bound(config: &ServerConfig) -> usize {
-        match config.service {
-            Service::Message => config.max_message + READ_CHUNK,
-            Service::Echo | Service::Sink => STREAM_CHUNK + config.output_cap.max(64),
-        }
     }
 
     /// True when the connection is at rest: between frames, nothing owed,

@@ -92,11 +92,15 @@ fn message_is_delivered_once_at_end_of_stream() {
 #[test]
 fn a_large_message_stays_within_the_stated_bound() {
     let max = 3 << 20;
-    let mut config =
-        sockmodes_common::ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Message);
-    config.max_message = max;
-    let bound = ServerSession::memory_bound(&config);
-    let mut s = ServerSession::for_config(&config);
+    let config = sockmodes_common::session::SessionConfig {
+        service: Service::Message,
+        max_frame: sockmodes_common::DEFAULT_MAX_FRAME,
+        max_message: max,
+        output_cap: 1 << 20,
+        work: None,
+    };
+    let bound = ServerSession::memory_bound(config);
+    let mut s = ServerSession::for_config(config);
     let message: Vec<u8> = (0..max - 1000).map(|i| i as u8).collect();
     let mut most = 0;
     let mut pos = 0;

@@ -26,9 +26,10 @@ use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use io_uring::{opcode, squeue, types};
-pub use sockmodes_common::ending::{Closing, End};
 use sockmodes_common::session::STREAM_CHUNK;
-use sockmodes_common::{ServerConfig, ServerSession};
+use sockmodes_common::ServerSession;
+pub use sockmodes_serving::ending::{Closing, End};
+use sockmodes_serving::ServerConfig;
 
 use crate::pool;
 use crate::ring::Ring;

@@ -31,7 +31,7 @@
 //! On other systems [`start`] and [`probe`] say that io_uring is Linux's.
 #![deny(missing_docs)]
 
-use sockmodes_common::config::ServerConfig;
+use sockmodes_serving::config::ServerConfig;
 
 #[cfg(target_os = "linux")]
 pub mod client;

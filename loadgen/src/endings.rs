@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sockmodes_common::show::count;
+use sockmodes_python::show::count;
 
 use super::account::Ending;
 use super::fairness::ConnTally;

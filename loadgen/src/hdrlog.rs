@@ -62,36 +62,94 @@ pub fn write(
     Ok(())
 }
 
+/// A log read back: every interval's histogram, added.
+#[derive(Debug)]
+pub struct LogTotal {
+    /// The intervals' histograms, added.
+    pub histogram: hdrhistogram::Histogram<u64>,
+    /// The tags seen, in order of first appearance.
+    pub tags: Vec<String>,
+    /// How many intervals.
+    pub intervals: usize,
+    /// Their lengths, added: the time the log covers.
+    pub logged: Duration,
+}
+
+/// Reads a log back: every interval's histogram, added together, and the
+/// tags seen.
+///
+/// # Errors
+/// The log does not parse, a histogram does not decode (bad base64, a
+/// truncated or corrupt histogram), or the log has no interval.
+pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use hdrhistogram::serialization::Deserializer;
+    let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+    let mut total = LogTotal {
+        histogram: super::record::histogram(),
+        tags: Vec::new(),
+        intervals: 0,
+        logged: Duration::ZERO,
+    };
+    let mut deserializer = Deserializer::new();
+    for entry in IntervalLogIterator::new(input) {
+        let entry = entry.map_err(|e| match e {
+            hdrhistogram::serialization::interval_log::LogIteratorError::ParseError { offset } => {
+                bad(format!(
+                    "not an HdrHistogram interval log (line {} does not parse)",
+                    line_of(input, offset)
+                ))
+            }
+        })?;
+        let LogEntry::Interval(interval) = entry else {
+            continue;
+        };
+        let line = total.intervals + 1;
+        let bytes = base64_decode(interval.encoded_histogram())
+            .map_err(|e| bad(format!("interval {line}: {e}")))?;
+        let h: hdrhistogram::Histogram<u64> = deserializer
+            .deserialize(&mut io::Cursor::new(bytes))
+            .map_err(|e| {
+                bad(format!(
+                    "interval {line}: the histogram does not decode ({e:?})"
+                ))
+            })?;
+        total.histogram.add(&h).map_err(|e| {
+            bad(format!(
+                "interval {line}: values outside 1 µs..1 hour ({e:?})"
+            ))
+        })?;
+        if let Some(tag) = interval.tag().map(|t| t.as_str().to_string()) {
+            if !total.tags.contains(&tag) {
+                total.tags.push(tag);
+            }
+        }
+        total.intervals += 1;
+        total.logged += interval.duration();
+    }
+    if total.intervals == 0 || total.logged.is_zero() {
+        return Err(bad(
+            "no interval in the log (empty, or only comments)".into()
+        ));
+    }
+    Ok(total)
+}
+
 /// Reads a log back: every interval's histogram, added together, and the
 /// tags seen. For tests and for checking a merge.
 ///
 /// # Errors
-/// The log does not parse, or a histogram does not decode.
+/// As [`read_log`].
 pub fn read_total(input: &[u8]) -> io::Result<(hdrhistogram::Histogram<u64>, Vec<String>)> {
-    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-    use hdrhistogram::serialization::Deserializer;
-    let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
-    let mut total = super::record::histogram();
-    let mut tags = Vec::new();
-    let mut deserializer = Deserializer::new();
-    for entry in IntervalLogIterator::new(input) {
-        let entry = entry.map_err(|e| bad(format!("interval log: {e:?}")))?;
-        if let LogEntry::Interval(interval) = entry {
-            let bytes = base64_decode(interval.encoded_histogram())?;
-            let h: hdrhistogram::Histogram<u64> = deserializer
-                .deserialize(&mut io::Cursor::new(bytes))
-                .map_err(|e| bad(format!("histogram: {e:?}")))?;
-            total
-                .add(&h)
-                .map_err(|e| bad(format!("histogram merge: {e:?}")))?;
-            let tag = interval.tag().map(|t| t.as_str().to_string());
-            if let Some(tag) = tag.filter(|t| !tags.contains(t)) {
-                tags.push(tag);
-            }
-            debug_assert_eq!(interval.duration(), Duration::from_secs(1));
-        }
-    }
-    Ok((total, tags))
+    read_log(input).map(|t| (t.histogram, t.tags))
+}
+
+/// The line (from 1) holding byte `offset` of `input`.
+fn line_of(input: &[u8], offset: usize) -> usize {
+    1 + input[..offset.min(input.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 /// Standard base64 (the log's encoding of each histogram).

@@ -17,7 +17,8 @@
 //! (`start.rs`), and every connection's ramp, share of the answers and
 //! unanswered messages are reported (`fairness.rs`). Latencies go into HdrHistograms
 //! in microseconds, one per second of the window (`record.rs`), which can be
-//! written as a standard interval log ([`hdrlog`]). The client watches its
+//! written as a standard interval log ([`hdrlog`]), and the logs of several
+//! load hosts merged ([`merge`]). The client watches its
 //! own CPU use over the window (`cpu.rs`) and says when it, not the server,
 //! was the bottleneck (`report.rs`).
 
@@ -29,6 +30,7 @@ mod engines;
 pub(crate) mod events;
 pub mod fairness;
 pub mod hdrlog;
+pub mod merge;
 pub mod placement;
 mod record;
 pub mod reference;
@@ -195,7 +197,7 @@ pub enum LoadError {
     Rate(f64),
     /// Not a single connection could be made.
     #[error("no connection could be made: {0}")]
-    Connect(sockmodes_common::ClientError),
+    Connect(sockmodes_client::ClientError),
     /// Threads or poll could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -8,9 +8,16 @@
 //! says so once when the server is local (docs/benchmarks.md, "What one
 //! machine can and cannot tell you"), and `--json` records the placement.
 //!
-//! The server is local when its address is loopback, or when a process of
+//! The server is local when its address is loopback, when a process of
 //! this machine listens on that address and port (Linux: found through
-//! `/proc/net/tcp{,6}` and the processes' descriptors, as `ss -p` does).
+//! `/proc/net/tcp{,6}` and the processes' descriptors, as `ss -p` does), or
+//! when the address is one of this machine's own (a socket can bind to it).
+//! Otherwise the load cannot tell: "not local" means not an address of
+//! this network namespace, which may be another machine, or another network
+//! namespace (a container, `ip netns`) of this one, whose server shares
+//! this machine's cores. On Linux the load says whether it runs in a network
+//! namespace other than the machine's first (PID 1's); when it does, it
+//! says that the server may be on this machine.
 //! Each side's cores are its CPU affinity (`Cpus_allowed_list` in
 //! `/proc/PID/status`), "unpinned" when it covers every online core.
 //! Elsewhere only loopback is recognised and affinities are not read.
@@ -37,11 +44,16 @@ pub enum Cores {
 /// The placement of one run, as `--json` records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
-    /// The server runs on this machine (so the two share its cores).
+    /// The server is known to run on this machine (so the two share its
+    /// cores). False: not known; it may still be (another network
+    /// namespace of this machine).
     pub same_machine: bool,
-    /// Why we think so: "loopback address", or "a process of this machine
-    /// listens there".
+    /// Why: "loopback address", "a process of this machine listens there",
+    /// "an address of this machine", or what cannot be told.
     pub why: Option<String>,
+    /// Linux: this load runs in a network namespace other than the
+    /// machine's first (PID 1's); `None`: not known.
+    pub own_network_namespace: Option<bool>,
     /// The server's process, where found.
     pub server_pid: Option<u32>,
     /// The cores this load generator may use.
@@ -51,10 +63,18 @@ pub struct Placement {
 }
 
 impl Placement {
-    /// The one-time note for a local server, `None` for a remote one.
+    /// The one-time note for a local server, or for one that may be local
+    /// (this load is in a network namespace of its own); `None` otherwise.
     pub fn note(&self) -> Option<String> {
         if !self.same_machine {
-            return None;
+            return (self.own_network_namespace == Some(true)).then(|| {
+                format!(
+                    "the server's address is not of this network namespace, but this load runs in a network \
+                     namespace of its own: the server may be on this machine, in another namespace, sharing its \
+                     cores (client cores: {}); the load cannot tell. See docs/several-hosts.md.",
+                    self.client.describe()
+                )
+            });
         }
         let pid = self
             .server_pid
@@ -112,6 +132,10 @@ impl Cores {
     }
 }
 
+/// Why a server that is not found here may still be on this machine.
+pub const NOT_HERE: &str = "not an address of this network namespace: another machine, or another \
+    network namespace (a container) of this one; the load cannot tell which";
+
 /// What can be told about a run against `addr` from this process.
 pub fn observe(addr: SocketAddr) -> Placement {
     let server_pid = os::listener_pid(addr);
@@ -122,12 +146,15 @@ pub fn observe(addr: SocketAddr) -> Placement {
             true,
             Some("a process of this machine listens there".to_string()),
         )
+    } else if os::is_local(addr.ip()) {
+        (true, Some("an address of this machine".to_string()))
     } else {
-        (false, None)
+        (false, Some(NOT_HERE.to_string()))
     };
     Placement {
         same_machine,
         why,
+        own_network_namespace: os::own_network_namespace(),
         server_pid,
         client: os::cores(None),
         server: server_pid.map_or(Cores::Unknown, |p| os::cores(Some(p))),
@@ -210,8 +237,22 @@ mod os {
 
     /// True when `ip` is this machine's: loopback, or an address a socket
     /// can bind to here (binding an address asks the kernel, sends nothing).
-    fn is_local(ip: std::net::IpAddr) -> bool {
+    pub fn is_local(ip: std::net::IpAddr) -> bool {
         ip.is_loopback() || std::net::UdpSocket::bind((ip, 0)).is_ok()
+    }
+
+    /// Whether this process's network namespace is not the machine's
+    /// first: PID 1's, or, where PID 1's is not readable (another user's,
+    /// or a protected init), kthreadd's (PID 2: kernel threads stay in the
+    /// first namespace). `None` when neither can be read.
+    pub fn own_network_namespace() -> Option<bool> {
+        let ns = |p: &str| std::fs::read_link(p).ok();
+        let own = ns("/proc/self/ns/net")?;
+        let first = ns("/proc/1/ns/net").or_else(|| {
+            let comm = std::fs::read_to_string("/proc/2/comm").ok()?;
+            (comm.trim() == "kthreadd").then(|| ns("/proc/2/ns/net"))?
+        })?;
+        Some(own != first)
     }
 }
 
@@ -226,6 +267,14 @@ mod os {
     }
 
     pub fn listener_pid(_addr: SocketAddr) -> Option<u32> {
+        None
+    }
+
+    pub fn is_local(ip: std::net::IpAddr) -> bool {
+        ip.is_loopback() || std::net::UdpSocket::bind((ip, 0)).is_ok()
+    }
+
+    pub fn own_network_namespace() -> Option<bool> {
         None
     }
 }
@@ -270,7 +319,57 @@ mod tests {
         // TEST-NET-1 (RFC 5737): never this machine's; nothing is sent.
         let remote = observe("192.0.2.1:9".parse().unwrap());
         assert!(!remote.same_machine);
-        assert_eq!(remote.note(), None);
+        assert_eq!(
+            remote.why.as_deref(),
+            Some(NOT_HERE),
+            "never claims another machine"
+        );
+        if remote.own_network_namespace != Some(true) {
+            assert_eq!(remote.note(), None);
+        }
+    }
+
+    #[test]
+    fn a_server_not_found_from_a_namespace_of_its_own_may_be_on_this_machine() {
+        let p = Placement {
+            same_machine: false,
+            why: Some(NOT_HERE.into()),
+            own_network_namespace: Some(true),
+            server_pid: None,
+            client: Cores::Unpinned,
+            server: Cores::Unknown,
+        };
+        let note = p.note().expect("a note");
+        assert!(note.contains("may be on this machine"), "{note}");
+        let first = Placement {
+            own_network_namespace: Some(false),
+            ..p.clone()
+        };
+        assert_eq!(first.note(), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_address_of_this_machine_is_local_even_with_no_listener_found() {
+        // Loopback aside, any address a socket can bind to here: the first
+        // non-loopback address of this namespace, if there is one.
+        let Some(ip) = std::net::UdpSocket::bind("0.0.0.0:0")
+            .and_then(|s| {
+                // Connecting a UDP socket sends nothing; it picks a source
+                // address. TEST-NET-1 is never reached.
+                s.connect("192.0.2.1:9")?;
+                s.local_addr()
+            })
+            .ok()
+            .map(|a| a.ip())
+            .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+        else {
+            return; // no route but loopback: nothing to try
+        };
+        // Port 1: nothing listens there.
+        let p = observe(SocketAddr::new(ip, 1));
+        assert!(p.same_machine, "{ip}: {p:?}");
+        assert_eq!(p.why.as_deref(), Some("an address of this machine"));
     }
 
     #[cfg(target_os = "linux")]

@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{interrupted, would_block, Payload};
+use sockmodes_common::Payload;
+use sockmodes_python::{interrupted, would_block};
 
 use super::cpu::{process_cpu_time, CpuWindow};
 use super::record::until;

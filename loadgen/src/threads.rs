@@ -20,7 +20,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_blocking::{Client, ClientDriver, ClientOptions};
-use sockmodes_common::{timed_out, ClientError, ClientEvent, Service};
+use sockmodes_client::ClientError;
+use sockmodes_common::{ClientEvent, Service};
+use sockmodes_python::timed_out;
 
 use super::account::{Clock, ConnAccount, Ledger, Trouble};
 use super::record::{until, Recorder, Window};
@@ -206,9 +208,9 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
             .set_read_timeout(Some(TICK))
             .and_then(|()| c.stream().set_write_timeout(Some(TICK)));
         ticks.map(|()| c).map_err(|e| {
-            let mode = sockmodes_common::Mode::Blocking;
-            sockmodes_common::SocketError::new(
-                sockmodes_common::Op::Configure,
+            let mode = sockmodes_python::Mode::Blocking;
+            sockmodes_python::SocketError::new(
+                sockmodes_python::Op::Configure,
                 config.addr,
                 mode,
                 e,

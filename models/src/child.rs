@@ -14,7 +14,7 @@ use std::thread;
 pub const COUNTERS_PREFIX: &str = "sockmodes: counters:";
 
 /// A server's counters, from its counters line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Counters {
     /// Connections accepted.
     pub accepted: u64,
@@ -23,6 +23,11 @@ pub struct Counters {
     /// When the server read them: CLOCK_MONOTONIC in nanoseconds, the same
     /// clock in every process of the machine ([`monotonic_ns`]).
     pub at_ns: u64,
+    /// The server's CPU time so far, user and system (`None`: a line
+    /// without it, or a system without the figure).
+    pub cpu_ns: Option<u64>,
+    /// `server --cpus`: the cores it is held to.
+    pub cpus: Option<f64>,
 }
 
 pub use sockmodes_os::process::monotonic_ns;
@@ -33,17 +38,28 @@ impl Counters {
     /// Reads a counters line; `None` when `line` is not one.
     pub fn parse(line: &str) -> Option<Counters> {
         let rest = line.trim().strip_prefix(COUNTERS_PREFIX)?;
-        let field = |name: &str| -> Option<u64> {
+        let text = |name: &str| -> Option<&str> {
             rest.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))?
-                .parse()
-                .ok()
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
         };
+        let field = |name: &str| -> Option<u64> { text(name)?.parse().ok() };
         Some(Counters {
             accepted: field("accepted")?,
             syscalls: field("syscalls")?,
             at_ns: field("at_ns")?,
+            cpu_ns: field("cpu_ns"),
+            cpus: text("cpus").and_then(|v| v.parse().ok()),
         })
+    }
+
+    /// The share of its CPU budget the server used between `earlier` and
+    /// this reading: CPU time / (wall time x cores); `None` without a
+    /// budget, without CPU times, or with readings out of order.
+    pub fn budget_used_since(&self, earlier: &Counters) -> Option<f64> {
+        let cpus = self.cpus?;
+        let cpu = self.cpu_ns?.checked_sub(earlier.cpu_ns?)?;
+        let wall = self.at_ns.checked_sub(earlier.at_ns).filter(|&w| w > 0)?;
+        Some(cpu as f64 / (wall as f64 * cpus))
     }
 }
 
@@ -187,4 +203,38 @@ impl ServerProcess {
 
     /// True where [`terminate`](Self::terminate) is a graceful shutdown.
     pub const TERMINATE_IS_GRACEFUL: bool = cfg!(unix);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_without_the_cpu_fields_still_parses() {
+        let old = "sockmodes: counters: accepted=3 rejected=0 active=1 timed_out=0 \
+                   protocol_errors=0 syscalls=99 work_started=0 at_ns=5";
+        let c = Counters::parse(old).expect("parses");
+        assert_eq!((c.accepted, c.syscalls, c.at_ns), (3, 99, 5));
+        assert_eq!((c.cpu_ns, c.cpus), (None, None));
+        assert_eq!(Counters::parse("sockmodes: listening on 127.0.0.1:1"), None);
+    }
+
+    #[test]
+    fn the_budget_used_is_cpu_over_wall_times_cores_between_two_lines() {
+        let line = |cpu_ns: u64, at_ns: u64| {
+            format!(
+                "sockmodes: counters: accepted=1 syscalls=1 cpu_ns={cpu_ns} cpus=0.5 \
+                 budget_used=0.9 throttled_periods=1 periods=2 at_ns={at_ns}"
+            )
+        };
+        let a = Counters::parse(&line(1_000_000_000, 10_000_000_000)).unwrap();
+        let b = Counters::parse(&line(3_400_000_000, 15_000_000_000)).unwrap();
+        assert_eq!(b.cpus, Some(0.5));
+        // 2.4 s of CPU in 5 s at half a core: 96%.
+        let used = b.budget_used_since(&a).unwrap();
+        assert!((used - 0.96).abs() < 1e-9, "{used}");
+        assert_eq!(a.budget_used_since(&b), None, "out of order");
+        let unbudgeted = Counters { cpus: None, ..b };
+        assert_eq!(unbudgeted.budget_used_since(&a), None);
+    }
 }

@@ -17,5 +17,5 @@ pub mod registry;
 pub mod start;
 
 pub use registry::IoMode;
-pub use sockmodes_common::RunningServer;
+pub use sockmodes_serving::RunningServer;
 pub use start::{start_server, Client, ClientSettings, Server, NO_CLIENT};

@@ -6,16 +6,19 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use sockmodes_blocking as blocking;
-use sockmodes_common::{
-    ClientDriver, ClientError, MessageHandler, Mode, ServerConfig, SocketError,
-};
+use sockmodes_client::{ClientDriver, ClientError};
 use sockmodes_nonblocking as nonblocking;
+use sockmodes_python::{Mode, SocketError};
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
-use crate::registry::{IoThreads, ModelInfo};
+use crate::registry::{
+    event_loops, offload_memory_of, offload_per_io_thread, offload_queue_of, one_thread,
+    per_connection, ModelInfo,
+};
 use crate::start::{ClientSettings, Server};
 
 /// Every model, in table order.
-pub const MODELS: [ModelInfo; 3] = [
+pub const MODELS: [ModelInfo; 4] = [
     ModelInfo {
         name: "blocking",
         aliases: &[],
@@ -26,7 +29,12 @@ pub const MODELS: [ModelInfo; 3] = [
         in_brief: "std, thread per connection",
         role: "a thread per connection",
         kind: "blocking calls",
-        io_threads: IoThreads::PerConnection,
+        io_threads: per_connection,
+        takes_threads: false,
+        work_pool: offload_per_io_thread,
+        pool_memory: offload_memory_of,
+        pool_queue: offload_queue_of,
+        reference: false,
         only_on: None,
         built: true,
         probe: || Ok(()),
@@ -47,7 +55,12 @@ pub const MODELS: [ModelInfo; 3] = [
         in_brief: "mio, readiness",
         role: "the event loop",
         kind: "readiness",
-        io_threads: IoThreads::EventLoops,
+        io_threads: event_loops,
+        takes_threads: true,
+        work_pool: offload_per_io_thread,
+        pool_memory: offload_memory_of,
+        pool_queue: offload_queue_of,
+        reference: false,
         only_on: None,
         built: true,
         probe: || Ok(()),
@@ -68,7 +81,12 @@ pub const MODELS: [ModelInfo; 3] = [
         in_brief: "io_uring, Linux",
         role: "a single ring",
         kind: "completion",
-        io_threads: IoThreads::One,
+        io_threads: one_thread,
+        takes_threads: false,
+        work_pool: offload_per_io_thread,
+        pool_memory: offload_memory_of,
+        pool_queue: offload_queue_of,
+        reference: false,
         only_on: Some("Linux"),
         built: cfg!(target_os = "linux"),
         probe: || sockmodes_completion::probe().map_err(|e| e.to_string()),
@@ -77,6 +95,34 @@ pub const MODELS: [ModelInfo; 3] = [
         connection_overhead: sockmodes_completion::connection_overhead,
         overhead_label: "send buffer",
         fixed_memory: || sockmodes_completion::fixed_memory() as u64,
+    },
+    ModelInfo {
+        name: "tokio",
+        aliases: &[],
+        help: "tokio (readiness, a runtime): a task per connection on a multi-thread runtime \
+               whose workers wait for the sockets",
+        code_label: "tokio",
+        prose: "tokio",
+        short: "t",
+        in_brief: "tokio, a task per connection",
+        role: "a task per connection on tokio's workers",
+        kind: "readiness, on a runtime",
+        io_threads: |config| Some(sockmodes_tokio::workers(config)),
+        takes_threads: true,
+        // One blocking pool for the runtime: `block` always runs there
+        // (`spawn_blocking`, as tokio's guide says), `cpu` with `--offload`.
+        work_pool: |config, _| sockmodes_tokio::work_pool(config).map(|threads| (1, threads)),
+        pool_memory: |_, threads| sockmodes_tokio::pool_memory(threads),
+        pool_queue: |_| None,
+        reference: true,
+        only_on: None,
+        built: true,
+        probe: || Ok(()),
+        start: |config, on_message| Ok(Box::new(sockmodes_tokio::start(config, on_message)?)),
+        connect: None,
+        connection_overhead: |_| sockmodes_tokio::CONNECTION_OVERHEAD,
+        overhead_label: "task",
+        fixed_memory: || 0,
     },
 ];
 
@@ -123,7 +169,7 @@ fn start_completion(
     config: ServerConfig,
     _on_message: MessageHandler,
 ) -> Result<Server, SocketError> {
-    use sockmodes_common::Op;
+    use sockmodes_python::Op;
     use std::io;
     let why = sockmodes_completion::probe()
         .map_err(|e| e.to_string())

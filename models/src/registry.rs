@@ -19,28 +19,62 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use sockmodes_common::config::MemoryBound;
-use sockmodes_common::{
-    ClientDriver, ClientError, MessageHandler, ServerConfig, ServerSession, SocketError,
-};
+use sockmodes_client::{ClientDriver, ClientError};
+use sockmodes_common::ServerSession;
+use sockmodes_python::SocketError;
+use sockmodes_serving::config::MemoryBound;
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use crate::ceiling::Concurrency;
 use crate::list::MODELS;
 use crate::start::{ClientSettings, Server};
 
-/// Who does every connection's I/O in a model's server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IoThreads {
-    /// A thread of its own per connection.
-    PerConnection,
-    /// `--threads N` event loops that share the connections.
-    EventLoops,
-    /// One thread (a ring), whatever `--threads` says.
-    One,
+/// The I/O threads of a thread per connection: none shared.
+pub fn per_connection(_: &ServerConfig) -> Option<usize> {
+    None
+}
+
+/// `--threads N` event loops that share the connections (one with `--once`).
+pub fn event_loops(config: &ServerConfig) -> Option<usize> {
+    Some(if config.once {
+        1
+    } else {
+        config.event_loops.max(1)
+    })
+}
+
+/// One thread for every connection (a ring), whatever `--threads` says.
+pub fn one_thread(_: &ServerConfig) -> Option<usize> {
+    Some(1)
+}
+
+/// The pool that runs work off the I/O threads, for the models whose
+/// `--offload N` gives each I/O thread N workers: `(I/O threads, workers
+/// each)`, with `--offload` and work that holds a thread (cpu, block).
+pub fn offload_per_io_thread(
+    config: &ServerConfig,
+    io_threads: Option<usize>,
+) -> Option<(usize, usize)> {
+    let holds = config.work.is_some_and(|w| w.kind.holds_thread());
+    (holds && config.offload > 0).then_some((io_threads?, config.offload))
+}
+
+/// The bounded queue of each `--offload` pool.
+pub fn offload_queue_of(workers: usize) -> Option<usize> {
+    Some(sockmodes_serving::offload::queue_capacity(workers))
+}
+
+/// What those pools hold: each worker's stack, its queue and done list.
+pub fn offload_memory_of(threads: usize, workers: usize) -> u64 {
+    threads as u64 * sockmodes_serving::offload::memory_bound(workers)
 }
 
 /// Starts a model's server.
 pub type StartFn = fn(ServerConfig, MessageHandler) -> Result<Server, SocketError>;
+
+/// Finds the pool that runs a model's work off its I/O threads, given the
+/// I/O threads: `(pools, workers each)`.
+pub type WorkPoolFn = fn(&ServerConfig, Option<usize>) -> Option<(usize, usize)>;
 
 /// Connects a model's client.
 pub type ConnectFn =
@@ -69,8 +103,23 @@ pub struct ModelInfo {
     pub role: &'static str,
     /// What kind of waiting it teaches, in a few words.
     pub kind: &'static str,
-    /// Who does every connection's I/O.
-    pub io_threads: IoThreads,
+    /// The threads that do every connection's I/O; `None` for a thread
+    /// per connection.
+    pub io_threads: fn(&ServerConfig) -> Option<usize>,
+    /// True when `--threads N` sets how many of them there are.
+    pub takes_threads: bool,
+    /// The pool that runs work off the I/O threads, `(pools, workers
+    /// each)`, given the I/O threads; `None` where the work runs inline.
+    pub work_pool: WorkPoolFn,
+    /// What those pools hold in all, from `(pools, workers each)`.
+    pub pool_memory: fn(usize, usize) -> u64,
+    /// The slots of each pool's queue, from its workers; `None` where
+    /// work beyond the workers waits in a runtime's own queue (tokio's
+    /// `spawn_blocking`), one frame per connection at most.
+    pub pool_queue: fn(usize) -> Option<usize>,
+    /// True for a model the study measures as a reference beside the
+    /// models it compares (tokio: what a user would pick instead).
+    pub reference: bool,
     /// `Some(system)` when the model exists on one system only.
     pub only_on: Option<&'static str>,
     /// False where this build has no server of the model (io_uring off Linux).
@@ -119,6 +168,8 @@ impl IoMode {
     pub const NON_BLOCKING: IoMode = IoMode::named("nonblocking");
     /// io_uring (completion, Linux): the kernel performs the reads.
     pub const COMPLETION: IoMode = IoMode::named("completion");
+    /// tokio: a task per connection on a multi-thread runtime.
+    pub const TOKIO: IoMode = IoMode::named("tokio");
 
     /// Every model, in the list's order (the tables' order).
     pub const ALL: [IoMode; COUNT] = {
@@ -216,7 +267,12 @@ impl IoMode {
     /// True when `--threads N` runs N event loops that share the
     /// connections; the other models take no thread count.
     pub fn has_event_loops(self) -> bool {
-        self.info().io_threads == IoThreads::EventLoops
+        self.info().takes_threads
+    }
+
+    /// True for a model the study measures as a reference (tokio).
+    pub fn is_reference(self) -> bool {
+        self.info().reference
     }
 
     /// What kind of waiting it teaches, in a few words.
@@ -284,7 +340,7 @@ impl IoMode {
     pub fn offload_memory(self, config: &ServerConfig) -> u64 {
         self.offload_workers(config)
             .map_or(0, |(threads, workers)| {
-                threads as u64 * sockmodes_common::offload::memory_bound(workers)
+                (self.info().pool_memory)(threads, workers)
             })
     }
 
@@ -292,20 +348,13 @@ impl IoMode {
     /// offload pool: `--offload` on a model with I/O threads shared by
     /// many connections, and work that holds a thread (cpu, block).
     pub fn offload_workers(self, config: &ServerConfig) -> Option<(usize, usize)> {
-        let holds = config.work.is_some_and(|w| w.kind.holds_thread());
-        let threads = self.io_threads(config)?;
-        (holds && config.offload > 0).then_some((threads, config.offload))
+        (self.info().work_pool)(config, self.io_threads(config))
     }
 
     /// The threads that do every connection's I/O: the event loops, the
     /// ring's thread; `None` for a thread per connection.
     pub fn io_threads(self, config: &ServerConfig) -> Option<usize> {
-        match self.info().io_threads {
-            IoThreads::PerConnection => None,
-            IoThreads::EventLoops if config.once => Some(1),
-            IoThreads::EventLoops => Some(config.event_loops.max(1)),
-            IoThreads::One => Some(1),
-        }
+        (self.info().io_threads)(config)
     }
 
     /// How many messages can be in work at once (see `ceiling.rs`):
@@ -330,10 +379,15 @@ impl IoMode {
         // With work, an event loop or a ring also keeps one entry per
         // connection: a pending wait, or a job the full pool refused.
         let work = match (config.work, self.io_threads(config)) {
-            (Some(_), Some(_)) => sockmodes_common::offload::PER_CONNECTION,
+            (Some(_), Some(_)) => sockmodes_serving::offload::PER_CONNECTION,
             _ => 0,
         };
         work + (self.info().connection_overhead)(config)
+    }
+
+    /// The slots of each offload pool's queue (see [`ModelInfo::pool_queue`]).
+    pub fn offload_queue(self, workers: usize) -> Option<usize> {
+        (self.info().pool_queue)(workers)
     }
 
     /// What the per-connection overhead of [`memory_bound`](Self::memory_bound) is.
@@ -488,6 +542,12 @@ mod tests {
         for m in IoMode::ALL {
             let c = m.work_concurrency(&config).unwrap();
             match m.io_threads(&config) {
+                // tokio's guide: a blocking call never runs on a worker,
+                // but on `spawn_blocking`'s pool, 512 threads by default.
+                Some(_) if m == IoMode::TOKIO => assert_eq!(
+                    c,
+                    Concurrency::Pool(sockmodes_tokio::DEFAULT_BLOCKING_THREADS as u64)
+                ),
                 None => assert_eq!(c, Concurrency::PerConnection),
                 Some(n) => assert_eq!(c, Concurrency::Inline(n as u64)),
             }
@@ -503,7 +563,7 @@ mod tests {
         let pooled = IoMode::NON_BLOCKING.memory_bound(&config);
         assert_eq!(
             pooled.fixed,
-            sockmodes_common::offload::memory_bound(64),
+            sockmodes_serving::offload::memory_bound(64),
             "the pool is counted"
         );
         assert_eq!(pooled.total(), base.total() + pooled.fixed);

@@ -7,11 +7,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use sockmodes_common::client::send_counted;
-use sockmodes_common::{
-    ClientDriver, ClientError, MessageHandler, Mode, Op, RunningServer, ServerConfig, Service,
-    SinkSummary, SocketError, DEFAULT_MAX_FRAME,
-};
+use sockmodes_client::error::send_counted;
+use sockmodes_client::{ClientDriver, ClientError};
+use sockmodes_common::{Service, SinkSummary, DEFAULT_MAX_FRAME};
+use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
 
 use crate::IoMode;
 

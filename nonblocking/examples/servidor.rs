@@ -14,9 +14,9 @@ use std::process::ExitCode;
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
-use sockmodes_common::show::{count, visible};
-use sockmodes_common::{interrupted, python_addr, would_block, Mode, Op, SocketError};
 use sockmodes_os::net;
+use sockmodes_python::show::{count, visible};
+use sockmodes_python::{interrupted, python_addr, would_block, Mode, Op, SocketError};
 
 const LISTENER: Token = Token(0);
 const CONN: Token = Token(1);

@@ -16,8 +16,10 @@ use std::time::Instant;
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
-pub use sockmodes_common::ending::{Closing, End};
-use sockmodes_common::{interrupted, would_block, ServerConfig, ServerSession};
+use sockmodes_common::ServerSession;
+use sockmodes_python::{interrupted, would_block};
+pub use sockmodes_serving::ending::{Closing, End};
+use sockmodes_serving::ServerConfig;
 
 /// Reads per turn before yielding to other connections.
 ///

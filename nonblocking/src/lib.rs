@@ -19,14 +19,14 @@ pub mod conn;
 pub mod multi;
 pub mod server;
 /// Connection storage (in common: the completion server uses it too).
-pub use sockmodes_common::slab;
+pub use sockmodes_serving::slab;
 pub mod timer;
 #[cfg(target_os = "linux")]
 pub mod timerfd;
 
 pub use client::{NbClient, NbOptions, TryRecv, TrySend, WouldBlockCounts};
 pub use server::{start, ServerHandle};
-pub use sockmodes_common::ClientDriver;
+pub use sockmodes_client::ClientDriver;
 
 /// Memory one connection costs the event loop besides its buffers: its slab
 /// entry (the `Conn`, a few hundred bytes) and the kernel's epoll item.

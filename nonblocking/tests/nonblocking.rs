@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::{MessageHandler, PyException, RunningServer, ServerConfig, Service};
+use sockmodes_common::Service;
 use sockmodes_nonblocking::{
     start, ClientDriver, NbClient, NbOptions, ServerHandle, TryRecv, TrySend,
 };
+use sockmodes_python::PyException;
+use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
 
 #[track_caller]
 fn serve(service: Service, tweak: impl FnOnce(&mut ServerConfig)) -> Box<ServerHandle> {
@@ -51,7 +53,7 @@ fn refused_connect_starts_fine_and_fails_after_the_event() {
         Some(PyException::ConnectionRefusedError),
         "{err}"
     );
-    let code = sockmodes_common::sys::code::CONN_REFUSED;
+    let code = sockmodes_python::sys::code::CONN_REFUSED;
     assert!(
         err.to_string().contains(&format!("os error {code}")),
         "{err}"

@@ -1,4 +1,4 @@
-//! The core's error codes (`sockmodes_common::sys::code`) are numbers
+//! The core's error codes (`sockmodes_python::sys::code`) are numbers
 //! written by hand, from each system's documentation, because the core
 //! depends on neither `libc` nor `windows-sys`. Here each is checked against
 //! the system's own constant, at compile time: a wrong number, or a target
@@ -6,7 +6,7 @@
 //! so of every program, on every target it is built for (the Linux build,
 //! the Windows and macOS lints of the test command).
 
-use sockmodes_common::sys::code;
+use sockmodes_python::sys::code;
 
 /// Fails the build when the core's number for a name is not the system's.
 macro_rules! same {

@@ -1,5 +1,5 @@
-//! sockmodes' OS layer: every system call the core (`sockmodes-common`)
-//! does not make. The core is sans-io and takes bytes, codes and limits as
+//! sockmodes' OS layer: every system call the socket-free crates
+//! (`sockmodes-common`, `-python`, `-serving`, `-client`) do not make. The core is sans-io and takes bytes, codes and limits as
 //! data; the drivers own the sockets and the waiting; what they ask of the
 //! system beyond reading and writing (socket options, limits, the threads
 //! and sleeps that run frames' work) is here, once, for all of them.
@@ -8,7 +8,7 @@
 //!   `SO_REUSEADDR`, `TCP_NODELAY`, a port where nothing listens, a reset
 //!   on close), name resolution, and what an accept loop does with a failed
 //!   `accept`.
-//! - [`mode`]: a Python-style [`Mode`](sockmodes_common::Mode) put on a
+//! - [`mode`]: a Python-style [`Mode`](sockmodes_python::Mode) put on a
 //!   socket ([`ApplyMode`]).
 //! - [`handle`]: raw socket handles, and the shutdown that wakes a thread
 //!   blocked on one.
@@ -28,6 +28,9 @@
 //! - [`process`]: this process's CPU time, the shared monotonic clock, the
 //!   cores online, pinning a thread, and the signals between a server and
 //!   its parent.
+//! - [`cpu_budget`]: this process held to a share of the cores (`server
+//!   --cpus`): a cgroup's CFS quota on Linux (v2 `cpu.max` or v1
+//!   `cpu.cfs_quota_us`), a hard-capped Job Object on Windows.
 //! - [`procfs`]: what a process costs (memory, CPU, context switches,
 //!   threads), from Linux's `/proc` or the Windows API.
 //!
@@ -38,11 +41,14 @@
 //! crate, and the tests that measure memory read it too.
 //!
 //! The core names the OS's error codes as numbers written by hand
-//! (`sockmodes_common::sys::code`); `codes.rs` here checks each against
+//! (`sockmodes_python::sys::code`); `codes.rs` here checks each against
 //! `libc` or `windows-sys` at compile time.
 #![deny(missing_docs)]
 
 mod codes;
+pub mod cpu_budget;
+#[cfg(windows)]
+pub mod cpu_budget_windows;
 pub mod handle;
 pub mod kernel_tcp;
 pub mod limits;

@@ -1,12 +1,12 @@
 //! The limits the system puts on a process, read and raised here:
 //! open files (every connection is one) and threads (the offload pool's
 //! workers). The core checks a pool against the thread limits as data
-//! ([`sockmodes_common::offload::check_thread_limit`]); this module is where
+//! ([`sockmodes_serving::offload::check_thread_limit`]); this module is where
 //! they are asked of the system.
 
 use std::io;
 
-use sockmodes_common::offload::{OffloadError, ThreadLimit};
+use sockmodes_serving::offload::{OffloadError, ThreadLimit};
 
 /// The open-file limits before and after [`raise_nofile_limit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub fn thread_limit_by_mappings() -> Option<ThreadLimit> {
 /// (Unix, when not unlimited), `/proc/sys/kernel/threads-max` and what
 /// `vm.max_map_count` leaves ([`thread_limit_by_mappings`]) (Linux).
 /// Empty where the system states none (Windows): the core's own limit
-/// ([`sockmodes_common::offload::UNSTATED_MAX`]) applies there.
+/// ([`sockmodes_serving::offload::UNSTATED_MAX`]) applies there.
 pub fn thread_limits() -> Vec<ThreadLimit> {
     let mut limits = Vec::new();
     #[cfg(unix)]
@@ -156,7 +156,7 @@ pub fn thread_limit() -> Option<ThreadLimit> {
 /// # Errors
 /// [`OffloadError::TooMany`], naming the limit.
 pub fn check_thread_limit(workers: usize) -> Result<(), OffloadError> {
-    sockmodes_common::offload::check_thread_limit(workers, &thread_limits())
+    sockmodes_serving::offload::check_thread_limit(workers, &thread_limits())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! built by hand.
 
 use socket2::SockRef;
-use sockmodes_common::{Mode, ModeError};
+use sockmodes_python::{Mode, ModeError};
 
 use crate::handle::AsSocketRef;
 

@@ -3,14 +3,14 @@
 //! std's `TcpListener::bind` hard-codes a listen backlog of 128: a burst of
 //! connects beyond that is dropped or retried by the kernel while the accept
 //! loop catches up. [`listen`] takes the backlog as a parameter (default
-//! [`DEFAULT_BACKLOG`](sockmodes_common::config::DEFAULT_BACKLOG), a server
+//! [`DEFAULT_BACKLOG`](sockmodes_serving::config::DEFAULT_BACKLOG), a server
 //! setting); the kernel still caps it at `net.core.somaxconn`.
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
-use sockmodes_common::sys::code;
+use sockmodes_python::sys::code;
 
 use crate::handle::AsSocketRef;
 
@@ -60,6 +60,21 @@ pub fn unlistened_port() -> io::Result<(Socket, SocketAddr)> {
     Ok((socket, addr))
 }
 
+/// What Python's `connect()` returns after `setblocking(False)`: the
+/// connect on a non-blocking socket, with the OS's own answer (on Linux
+/// EINPROGRESS, 115; on Windows WSAEWOULDBLOCK, 10035: Python raises
+/// `BlockingIOError` for either). mio's `TcpStream::connect` hides that
+/// answer behind `Ok`; the socket is returned so its handshake can go on.
+///
+/// # Errors
+/// The OS error from socket or from setting it non-blocking.
+pub fn connect_nonblocking(addr: SocketAddr) -> io::Result<(Socket, io::Result<()>)> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
+    let answer = socket.connect(&addr.into());
+    Ok((socket, answer))
+}
+
 /// Makes the next close send RST instead of FIN (`SO_LINGER` 0): the way to
 /// refuse a connection that was already accepted, or to simulate a crash.
 ///
@@ -92,7 +107,7 @@ pub const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis
 /// once a second (`throttle`), each line with the count of failures left
 /// unlogged since the last: the condition lasts while the connections hold
 /// their descriptors, and the loop retries every [`ACCEPT_BACKOFF`].
-pub fn log_accept_backoff(throttle: &mut sockmodes_common::throttle::Throttle, e: &io::Error) {
+pub fn log_accept_backoff(throttle: &mut sockmodes_serving::throttle::Throttle, e: &io::Error) {
     if let Some(more) = throttle.admit(std::time::Instant::now()) {
         let since = match more {
             0 => String::new(),
@@ -115,7 +130,7 @@ pub fn log_accept_backoff(throttle: &mut sockmodes_common::throttle::Throttle, e
 /// One throttle for the process, shared by every accept loop: the lines
 /// are about the process's log, not about one loop.
 pub fn log_over_limit(peer: std::net::SocketAddr, limit: usize) {
-    use sockmodes_common::throttle::{Throttle, LOG_INTERVAL};
+    use sockmodes_serving::throttle::{Throttle, LOG_INTERVAL};
     static OVER_LIMIT: std::sync::Mutex<Throttle> =
         std::sync::Mutex::new(Throttle::new(LOG_INTERVAL));
     let admitted = OVER_LIMIT

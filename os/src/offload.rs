@@ -1,7 +1,7 @@
 //! `--offload N`: a pool of N worker threads that runs frames' work off an
 //! I/O thread, as tokio's `spawn_blocking` or Python's
 //! `loop.run_in_executor` do. What a job is, how many the queue holds and
-//! what the pool may cost are the core's (`sockmodes_common::offload`);
+//! what the pool may cost are the core's (`sockmodes_serving::offload`);
 //! starting the threads and running the work is here.
 //!
 //! The I/O thread submits a [`Job`] (which connection, which ticket) with
@@ -20,7 +20,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use sockmodes_common::offload::{
+use sockmodes_serving::offload::{
     check_thread_limit, queue_capacity, Job, OffloadError, ThreadLimit, WORKER_STACK,
 };
 

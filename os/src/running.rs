@@ -8,7 +8,7 @@
 //! an eventfd the ring reads), and joins them; each thread closes its
 //! connections at rest at once and the busy ones at the deadline, and
 //! counts those it cut. The threads and their joins are why this is in the
-//! OS layer: the core (`sockmodes_common::running`) holds the trait and the
+//! OS layer: the core (`sockmodes_serving::running`) holds the trait and the
 //! stop request, and starts no thread.
 //!
 //! The blocking server's handle is its own (`blocking/src/server.rs`): a
@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::running::Stop;
-use sockmodes_common::{MessageHandler, RunningServer, ServerConfig, ServerStats};
+use sockmodes_serving::running::Stop;
+use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig, ServerStats};
 
 /// What a server's I/O threads share with each other and with its handle:
 /// its settings and handler, the counters every server keeps, the stop

@@ -9,10 +9,11 @@
 
 mod pool {
     use sockmodes_common::frame::encode_frame;
-    use sockmodes_common::offload::Tag;
-    use sockmodes_common::offload::{queue_capacity, Job};
-    use sockmodes_common::{ServerSession, ServerStats, Service, Work, WorkTicket};
+    use sockmodes_common::{ServerSession, Service, Work, WorkTicket};
     use sockmodes_os::offload::Pool;
+    use sockmodes_serving::offload::Tag;
+    use sockmodes_serving::offload::{queue_capacity, Job};
+    use sockmodes_serving::ServerStats;
     use std::sync::atomic::AtomicUsize;
     use std::sync::atomic::Ordering;
     use std::sync::Arc;
@@ -87,12 +88,13 @@ mod pool {
 }
 
 mod runner {
-    use sockmodes_common::config::{ServerStats, Service};
     use sockmodes_common::frame::encode_frame;
-    use sockmodes_common::offload::{Job, Tag};
     use sockmodes_common::session::{ServerSession, SessionError};
     use sockmodes_common::work::Work;
+    use sockmodes_common::Service;
     use sockmodes_os::offload::{finish, hand_back, Pool, Runner, Started, WorkDriver};
+    use sockmodes_serving::offload::{Job, Tag};
+    use sockmodes_serving::stats::ServerStats;
     use std::time::Instant;
 
     /// A driver of one connection, as a loop sees it.
@@ -265,12 +267,13 @@ mod mappings {
 /// The pool is shared round-robin among connections: clients that
 /// pipeline frames cannot keep a newcomer's one request waiting.
 mod fairness {
-    use sockmodes_common::config::{ServerStats, Service};
     use sockmodes_common::frame::encode_frame;
-    use sockmodes_common::offload::{Job, Tag};
     use sockmodes_common::session::{ServerSession, SessionError};
     use sockmodes_common::work::Work;
+    use sockmodes_common::Service;
     use sockmodes_os::offload::{finish, Pool, Runner, WorkDriver};
+    use sockmodes_serving::offload::{Job, Tag};
+    use sockmodes_serving::stats::ServerStats;
     use std::time::Instant;
 
     /// A loop of many connections that, as the non-blocking server does,

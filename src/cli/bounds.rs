@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use sockmodes_common::config::human_bytes;
+use sockmodes_serving::config::human_bytes;
 
 /// A refused input: the command prints it in one line and exits with 2.
 #[derive(Debug, thiserror::Error)]

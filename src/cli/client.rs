@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use sockmodes_common::client::confirm_wait;
-use sockmodes_common::show;
+use sockmodes_client::error::confirm_wait;
 use sockmodes_common::{Payload, Service, SinkTally, DEFAULT_MAX_FRAME};
 use sockmodes_models::{Client, ClientSettings, IoMode};
+use sockmodes_python::show;
 
 use super::bounds::{self, parse_at_least_one_u64, parse_frame_size, parse_retries, InputError};
 use super::{out, parse_addr, parse_secs};

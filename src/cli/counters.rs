@@ -13,15 +13,23 @@
 
 use std::sync::Arc;
 
-use sockmodes_common::ServerStats;
 use sockmodes_models::child::COUNTERS_PREFIX;
+use sockmodes_serving::ServerStats;
 
-/// One line with every counter (printed on Unix only; Windows has no SIGUSR1).
+use super::budget::Meter;
+
+/// One line with every counter (printed on Unix only; Windows has no
+/// SIGUSR1): the server's, its CPU time so far (`cpu_ns`), and with
+/// `--cpus` the budget and the share of it used since start-up.
 #[cfg_attr(not(unix), allow(dead_code))]
-pub fn line(stats: &ServerStats) -> String {
+pub fn line(stats: &ServerStats, budget: Option<&Meter>) -> String {
     let s = stats.snapshot();
+    let cpu_ns = sockmodes_os::process::process_cpu_time().map_or(String::new(), |t| {
+        format!(" cpu_ns={}", (t.user + t.system).as_nanos())
+    });
+    let budget = budget.map_or(String::new(), |m| format!(" {}", m.counter_fields()));
     format!(
-        "{COUNTERS_PREFIX} accepted={} rejected={} active={} timed_out={} protocol_errors={} syscalls={} work_started={} at_ns={}",
+        "{COUNTERS_PREFIX} accepted={} rejected={} active={} timed_out={} protocol_errors={} syscalls={} work_started={}{cpu_ns}{budget} at_ns={}",
         s.accepted,
         s.rejected,
         s.active,
@@ -42,12 +50,12 @@ pub use sockmodes_os::process::block_usr1;
 
 /// Starts the thread that prints [`line`] at each SIGUSR1.
 #[cfg(unix)]
-pub fn print_on_usr1(stats: Arc<ServerStats>) {
+pub fn print_on_usr1(stats: Arc<ServerStats>, budget: Option<Meter>) {
     let spawned = std::thread::Builder::new()
         .name("sockmodes-counters".into())
         .spawn(move || loop {
             if sockmodes_os::process::wait_usr1() {
-                eprintln!("{}", line(&stats));
+                eprintln!("{}", line(&stats, budget.as_ref()));
             }
         });
     if let Err(e) = spawned {
@@ -61,7 +69,7 @@ pub fn block_usr1() {}
 
 /// Windows has no SIGUSR1.
 #[cfg(not(unix))]
-pub fn print_on_usr1(_stats: Arc<ServerStats>) {}
+pub fn print_on_usr1(_stats: Arc<ServerStats>, _budget: Option<Meter>) {}
 
 #[cfg(test)]
 mod tests {
@@ -73,9 +81,11 @@ mod tests {
         stats.count_syscalls(42);
         assert!(stats.try_admit(5));
         stats.note_work_started();
-        assert!(line(&stats).contains(" work_started=1 "));
-        let parsed = sockmodes_models::child::Counters::parse(&line(&stats)).expect("parses");
+        assert!(line(&stats, None).contains(" work_started=1 "));
+        let parsed = sockmodes_models::child::Counters::parse(&line(&stats, None)).expect("parses");
         assert_eq!(parsed.syscalls, 42);
         assert_eq!(parsed.accepted, 1);
+        assert!(parsed.cpu_ns.is_some_and(|ns| ns > 0), "{parsed:?}");
+        assert_eq!(parsed.cpus, None, "no budget, no cpus field");
     }
 }

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sockmodes_common::show::count;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_loadgen::{self as load, LoadConfig, LoadReport, WindowEdge, WindowHook};
 use sockmodes_models::IoMode;
+use sockmodes_python::show::count;
 
 use super::bounds::{
     self, parse_connections, parse_duration, parse_frame_size, parse_rate, parse_send_grid,
@@ -108,7 +108,7 @@ Check the figures against a server with a known delay:
   cargo run --release --example delayed_echo -- 20
   sockmodes load --addr 127.0.0.1:9100 --connections 20     # p50 about 20 ms
 Merge runs from several load machines: --hdr-log on each, then
-  python3 scripts/merge-hdr-logs.py a.hlog b.hlog";
+  sockmodes merge-logs a.hlog b.hlog             # docs/several-hosts.md";
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -159,10 +159,10 @@ pub struct LoadArgs {
     json: bool,
     /// Also write the latencies as an HdrHistogram interval log (one V2
     /// compressed histogram per second, µs, tagged MODE-SERVICE), to merge
-    /// runs from several machines with HdrHistogram's tools. Written after
-    /// the figures are printed, so a failed write loses no figure. An
-    /// existing FILE (or a symlink) is refused before the run, as with
-    /// `set -o noclobber`: give --overwrite to replace it.
+    /// runs from several machines: `sockmodes merge-logs`, or HdrHistogram's
+    /// tools. Written after the figures are printed, so a failed write
+    /// loses no figure. An existing FILE (or a symlink) is refused before
+    /// the run, as with `set -o noclobber`: give --overwrite to replace it.
     #[arg(long, value_name = "FILE")]
     hdr_log: Option<PathBuf>,
     /// Replace an existing --hdr-log FILE instead of refusing it.
@@ -342,7 +342,7 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
         format!(
             "--size {} with {}",
             args.size,
-            sockmodes_common::show::count(args.connections as u64, "connection", "connections")
+            sockmodes_python::show::count(args.connections as u64, "connection", "connections")
         )
     })
 }

@@ -1,9 +1,11 @@
 //! Command-line definitions (clap) and dispatch.
 
 pub mod bounds;
+mod budget;
 mod client;
 mod counters;
 mod load;
+mod merge_logs;
 pub mod out;
 mod server;
 mod signals;
@@ -41,7 +43,8 @@ enum Command {
     /// Run a server (Ctrl-C or SIGTERM shuts it down gracefully).
     #[command(
         after_help = "On Unix, `kill -USR1 PID` prints the server's counters on stderr \
-        (connections, and the system calls it made for its sockets), as `dd` prints its progress."
+        (connections, the system calls it made for its sockets, its CPU time and, with --cpus, \
+        the share of the budget used), as `dd` prints its progress."
     )]
     #[command(allow_negative_numbers = true)]
     Server(server::ServerArgs),
@@ -51,6 +54,10 @@ enum Command {
     /// Generate load against an echo or sink server and report throughput and latency.
     #[command(after_long_help = load::FIELDS_HELP, allow_negative_numbers = true)]
     Load(load::LoadArgs),
+    /// Merge `load --hdr-log` logs from several load hosts: one percentile
+    /// table, and each host's messages/s and share (a host served under half
+    /// its fair share is warned of).
+    MergeLogs(merge_logs::MergeLogsArgs),
     /// A guided walk-through (about 90 seconds): each difference between the modes,
     /// shown and measured, up to why event loops exist, what must not block
     /// one, and readiness against completion. In English or Spanish.
@@ -148,6 +155,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Server(args) => server::run(args),
         Command::Client(args) => client::run(args),
         Command::Load(args) => load::run(args),
+        Command::MergeLogs(args) => merge_logs::run(args),
         Command::Demo { fast, lang, svg } => {
             use sockmodes_demo::{self as demo, Ctx, Lang, Pace, Style};
             let ctx = Ctx {

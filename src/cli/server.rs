@@ -8,12 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use sockmodes_common::config::{
+use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
+use sockmodes_models::{start_server, IoMode, Server};
+use sockmodes_python::show::visible;
+use sockmodes_serving::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
-use sockmodes_common::show::visible;
-use sockmodes_common::{ServerConfig, Service, DEFAULT_MAX_FRAME};
-use sockmodes_models::{start_server, IoMode, Server};
+use sockmodes_serving::ServerConfig;
 
 use super::bounds::{
     self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
@@ -72,6 +73,9 @@ pub struct ServerArgs {
     // Work per message and where it runs (work.rs).
     #[command(flatten)]
     work: super::work::WorkArgs,
+    // A CPU budget (budget.rs).
+    #[command(flatten)]
+    budget: super::budget::BudgetArgs,
 }
 
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -93,14 +97,25 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let bound = mode.memory_bound(&config);
     let worst = worst_case(mode, &config, &bound);
     check_memory(&config, &bound, &worst)?;
+    // Before any thread starts, so that every thread is held to it.
+    let budget = match super::budget::hold(&args.budget) {
+        Ok(held) => held,
+        Err(why) => {
+            eprintln!("sockmodes: error: {why}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     // SIGUSR1 was blocked first thing in main, before any thread.
     let stops = signals::stop_requests()?;
     ensure_descriptors(config.max_conns as u64 + 64);
     let service = config.service;
     let server = start_server(mode, config, Arc::new(print_message))?;
-    counters::print_on_usr1(server.stats_handle());
+    counters::print_on_usr1(server.stats_handle(), budget.as_ref().map(|b| b.meter()));
     for line in &work_lines {
         eprintln!("sockmodes: {line}");
+    }
+    if let Some(held) = &budget {
+        eprintln!("sockmodes: {}", held.start_line());
     }
     eprintln!(
         "sockmodes: listening on {} (mode {mode}, service {service}); memory: {worst}{}",
@@ -111,7 +126,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             "; Ctrl-C to stop"
         }
     );
-    serve_until_stopped(server, &stops)
+    let served = serve_until_stopped(server, &stops);
+    if let Some(held) = budget {
+        eprintln!("sockmodes: {}", held.finish());
+    }
+    served
 }
 
 /// The server's settings from the command line (work per message aside:
@@ -170,10 +189,13 @@ fn worst_case(mode: IoMode, config: &ServerConfig, bound: &MemoryBound) -> Strin
         fixed += &format!(" + {} receive pool", human_bytes(mode.receive_pool()));
     }
     if let Some((threads, workers)) = mode.offload_workers(config) {
+        let queue = match mode.offload_queue(workers) {
+            Some(slots) => format!("queue {slots} each"),
+            None => "queued: one per connection".to_string(),
+        };
         fixed += &format!(
-            " + {} offload pool ({threads} x {workers} workers, queue {} each)",
+            " + {} offload pool ({threads} x {workers} workers, {queue})",
             human_bytes(mode.offload_memory(config)),
-            sockmodes_common::offload::queue_capacity(workers)
         );
     }
     format!(
@@ -190,7 +212,7 @@ fn worst_case(mode: IoMode, config: &ServerConfig, bound: &MemoryBound) -> Strin
 /// What service `message` does with each message: a client's bytes are
 /// shown, never obeyed: control characters (ESC, BEL, NUL, newlines)
 /// escaped as Python's repr does, one message per line, a long one cut
-/// (common/src/show.rs).
+/// (python/src/show.rs).
 fn print_message(peer: SocketAddr, message: Vec<u8>) {
     tracing::info!(%peer, bytes = message.len(), "message received");
     let mut out = std::io::stdout().lock();
@@ -302,8 +324,9 @@ fn threads_ignored() -> String {
             format!("the {} one{verb} {}", m.prose(), m.role())
         })
         .collect();
+    let servers = if loops.len() > 1 { "servers" } else { "server" };
     format!(
-        "--threads applies to the {} server; {}",
+        "--threads applies to the {} {servers}; {}",
         loops.join(" and "),
         others.join(", ")
     )
@@ -315,8 +338,8 @@ mod tests {
     fn the_threads_warning_names_each_model_as_the_registry_does() {
         assert_eq!(
             super::threads_ignored(),
-            "--threads applies to the non-blocking server; the blocking one uses a thread per \
-             connection, the completion one a single ring"
+            "--threads applies to the non-blocking and tokio servers; the blocking one uses a \
+             thread per connection, the completion one a single ring"
         );
     }
 }

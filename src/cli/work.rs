@@ -4,9 +4,10 @@
 
 use clap::Args;
 use sockmodes_common::work::human_duration;
-use sockmodes_common::{ServerConfig, Service, Work, WorkKind};
+use sockmodes_common::{Service, Work, WorkKind};
 use sockmodes_models::ceiling::{Ceiling, Concurrency};
 use sockmodes_models::IoMode;
+use sockmodes_serving::ServerConfig;
 
 /// The options, as their own block of `sockmodes server`'s.
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! Renders what the pages show of the published run from
-//! `docs/benchmarks/report.json`: the report part of docs/benchmarks.md and
-//! its charts, the README's sweep table, and the guides' tables
+//! `docs/benchmarks/report.json`: the JSON itself, its measurements judged
+//! again by this code, the report part of docs/benchmarks.md and its
+//! charts, the README's tables, and the guides' tables
 //! (`study/src/report/publish.rs` says which regions).
 //!
 //! `cargo run -p sockmodes-study --example publish` writes them;

@@ -1,16 +1,27 @@
-//! Renders a report again from its `report.json`: the findings, targets,
-//! tables and charts are recomputed by this version of the report code from
-//! the same measurements (the JSON keeps every window), so a change to the
-//! report can be applied to a run without measuring again.
+//! Renders a report again from its `report.json`: its measurements are
+//! judged again by this version of the report code (the JSON keeps every
+//! window) and every file is written anew, report.json with the new
+//! analysis, so a change to the report can be applied to a run without
+//! measuring again.
 //!
 //! `cargo run -p sockmodes-study --example render -- REPORT.json [OUT_DIR]`
 //! (OUT_DIR defaults to the JSON's own directory).
 
 use std::path::PathBuf;
 
-use sockmodes_study::report::{self, Report};
+use sockmodes_study::report::{self, publish};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("render: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let json = PathBuf::from(
         args.next()
@@ -22,8 +33,7 @@ fn main() -> anyhow::Result<()> {
     });
     let text =
         std::fs::read_to_string(&json).map_err(|e| anyhow::anyhow!("{}: {e}", json.display()))?;
-    // Reading a report judges its measurements again with this code.
-    let report: Report = serde_json::from_str(&text)
+    let report = publish::reanalyse(&text)
         .map_err(|e| anyhow::anyhow!("{} is not a sockmodes report: {e}", json.display()))?;
     let path = report::write(&out, &report)?;
     println!("{}", path.display());

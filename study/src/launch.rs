@@ -1,7 +1,6 @@
-//! How the study starts each server as a process of its own: the command's
-//! models through the `sockmodes` binary, tokio (a bench-only reference)
-//! through the bench binary re-executed with [`SERVE_TOKIO`] set. Every
-//! server runs on the server cores of the placement.
+//! How the study starts each server as a process of its own: every model
+//! of the registry, tokio among them, through the `sockmodes` binary, on
+//! the server cores of the placement.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,22 +11,11 @@ use crate::affinity::Placement;
 use crate::service::Setup;
 use crate::target::Target;
 
-/// Environment variable that makes the bench binary serve tokio instead of
-/// benching (its value is the number of worker threads).
-pub const SERVE_TOKIO: &str = "SOCKMODES_BENCH_SERVE_TOKIO";
-
-/// Environment variable that gives the tokio server its work per message
-/// (`--work`'s text; `service.rs`).
-pub const SERVE_TOKIO_WORK: &str = "SOCKMODES_BENCH_SERVE_TOKIO_WORK";
-
 /// How to start each studied server as a process of its own.
 #[derive(Debug, Clone)]
 pub struct Launcher {
-    /// The `sockmodes` binary (blocking and non-blocking servers).
+    /// The `sockmodes` binary.
     pub sockmodes: PathBuf,
-    /// An executable that serves tokio when [`SERVE_TOKIO`] is set (the
-    /// bench binary itself: tokio is only a bench dependency).
-    pub tokio: PathBuf,
 }
 
 impl Launcher {
@@ -41,13 +29,10 @@ impl Launcher {
     ) -> std::io::Result<ServerProcess> {
         let threads = placement.server_cpus().len().to_string();
         let command = match target {
-            Target::Tokio | Target::Raw => {
-                let mut c = Command::new(&self.tokio);
-                c.env(SERVE_TOKIO, &threads);
-                if let Some(s) = setup {
-                    c.env(SERVE_TOKIO_WORK, s.work.to_string());
-                }
-                c
+            Target::Raw => {
+                return Err(std::io::Error::other(
+                    "raw runs in the bench's process only (criterion)",
+                ))
             }
             Target::Model(mode) => {
                 let mut c = Command::new(&self.sockmodes);

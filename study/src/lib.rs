@@ -24,8 +24,10 @@
 //!   ceiling: which model for a service that does work;
 //! - [`scale`]: resident memory with many idle connections, and the same for
 //!   bare threads (the yardstick of the thread-per-connection server);
-//! - [`report`]: tables, findings, targets and charts, as Markdown, HTML and
-//!   JSON.
+//! - [`report`]: the run's analysis ([`report::Analysis`]: targets,
+//!   verdicts, findings, ceilings), computed once from the measurements and
+//!   kept in report.json beside them; tables and charts rendered from it as
+//!   Markdown, HTML and the published pages.
 
 pub mod affinity;
 pub mod crosscheck;

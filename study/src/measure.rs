@@ -214,6 +214,7 @@ mod tests {
             accepted: 1,
             syscalls,
             at_ns,
+            ..Counters::default()
         };
         // 3,000 calls over 1.5 s at 1,000 msg/s: 2 per message, whatever
         // the window's own length.

@@ -29,7 +29,7 @@ use crate::target::Target;
 pub const SERVE_BARE_THREADS: &str = "SOCKMODES_BENCH_BARE_THREADS";
 
 /// Stack of each bare thread: the blocking server's default.
-const BARE_STACK: usize = sockmodes_common::config::DEFAULT_STACK_SIZE;
+const BARE_STACK: usize = sockmodes_serving::config::DEFAULT_STACK_SIZE;
 
 /// One measurement.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn memory_per_idle_connection_is_what_they_added_over_the_start() {
         let p = ScalePoint {
-            target: Target::Tokio,
+            target: Target::TOKIO,
             connections: 1024,
             rss_mib: 12.0,
             baseline_mib: 4.0,

@@ -24,8 +24,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
-use sockmodes_common::{ServerConfig, Service, Work, WorkKind};
+use sockmodes_common::{Service, Work};
 use sockmodes_models::ceiling::{Ceiling, Concurrency};
+use sockmodes_serving::ServerConfig;
 
 use crate::driver::Driver;
 use crate::sweep::{empty, measure_all, Launcher, Plan, Point, Step};
@@ -82,7 +83,8 @@ mod work_text {
 /// threads shared by many connections, asked of the registry. A pool takes
 /// only work that holds a thread (cpu, block): a wait is a timer already.
 pub fn has_pool(target: Target, work: Work) -> bool {
-    let Some(mode) = target.mode() else {
+    // A reference runs its work its own way only (tokio: `spawn_blocking`).
+    let Some(mode) = target.mode().filter(|m| !m.is_reference()) else {
         return false;
     };
     mode.offload_workers(&config(work, Some(1), 1)).is_some()
@@ -121,23 +123,12 @@ pub fn setups(plan: &Plan, work: Work) -> Vec<(Target, Setup)> {
     all
 }
 
-/// How tokio runs each kind (see the module text): cpu inline on its
-/// workers, block on `spawn_blocking`'s pool, wait on a timer.
-///
-/// Why 512: tokio's default `max_blocking_threads`.
-const TOKIO_BLOCKING_THREADS: u64 = 512;
-
 /// How many messages `target`, set up as `setup` on `cores` cores, can have
 /// in work at once; `None` for a server that takes no work (raw).
 pub fn concurrency(target: Target, setup: Setup, cores: usize) -> Option<Concurrency> {
-    if let Some(mode) = target.mode() {
-        return mode.work_concurrency(&config(setup.work, setup.offload, cores));
-    }
-    (target == Target::Tokio).then_some(match setup.work.kind {
-        WorkKind::Cpu => Concurrency::Inline(cores.max(1) as u64),
-        WorkKind::Block => Concurrency::Pool(TOKIO_BLOCKING_THREADS),
-        WorkKind::Wait => Concurrency::PerConnection,
-    })
+    target
+        .mode()?
+        .work_concurrency(&config(setup.work, setup.offload, cores))
 }
 
 /// The ceiling of point `p` in msg/s (Little's law, and the CPU's bound
@@ -219,7 +210,7 @@ mod tests {
         );
         // tokio: spawn_blocking's 512 threads, fewer than 1,000 connections.
         assert_eq!(
-            ceiling(&point(Target::Tokio, "block:1ms", None, 1_000)),
+            ceiling(&point(Target::TOKIO, "block:1ms", None, 1_000)),
             Some(512_000.0)
         );
         // A closed loop of 10 keeps 10 messages in work, whatever the pool.
@@ -242,7 +233,7 @@ mod tests {
             (Target::Model(IoMode::BLOCKING), None),
             (Target::Model(IoMode::NON_BLOCKING), None),
             (Target::Model(IoMode::NON_BLOCKING), Some(64)),
-            (Target::Tokio, None),
+            (Target::TOKIO, None),
         ] {
             let c = ceiling(&point(t, "cpu:20us", offload, 1_000)).unwrap();
             assert!((c - 50_000.0).abs() < 1e-6, "{t:?} {offload:?}: {c}");
@@ -263,13 +254,14 @@ mod tests {
             .iter()
             .copied()
             .filter(|&t| {
-                t.mode()
-                    .is_some_and(|m| m.io_threads(&config(work("block:1ms"), None, 1)).is_some())
+                t.mode().is_some_and(|m| {
+                    !m.is_reference() && m.io_threads(&config(work("block:1ms"), None, 1)).is_some()
+                })
             })
             .collect();
         assert_eq!(pooled, expected);
         assert!(
-            !pooled.contains(&Target::Model(IoMode::BLOCKING)) && !pooled.contains(&Target::Tokio)
+            !pooled.contains(&Target::Model(IoMode::BLOCKING)) && !pooled.contains(&Target::TOKIO)
         );
         assert_eq!(block.len(), plan.servers.len() + pooled.len());
         // A wait takes no pool: one setup per server.

@@ -12,7 +12,7 @@
 //! Otherwise the finding says "no difference beyond noise" and gives both
 //! ranges.
 //!
-//! Why not "the ranges do not overlap", the rule before: with 5 windows
+//! Why not "the ranges do not overlap": with 5 windows
 //! each it is a test at 0.8%, so strict that a real 12-20% difference was
 //! found in one run and missed in the next. And why a floor on the effect:
 //! over fourteen quick runs of this machine the same ratio moved between
@@ -116,6 +116,8 @@ pub enum Verdict {
 /// Compares the windows `a` with the windows `b` by the noise rule (see
 /// the module text).
 pub fn compare(a: &[f64], b: &[f64]) -> Verdict {
+    #[cfg(test)]
+    judged::count();
     let (Some(sa), Some(sb)) = (Spread::of(a.iter().copied()), Spread::of(b.iter().copied()))
     else {
         return Verdict::NoDifference;
@@ -142,6 +144,8 @@ pub fn compare(a: &[f64], b: &[f64]) -> Verdict {
 /// is 252 splits). Past [`EXACT_UP_TO`] pooled windows the normal
 /// approximation with the tie correction is used instead.
 pub fn rank_test(a: &[f64], b: &[f64]) -> f64 {
+    #[cfg(test)]
+    judged::count();
     let (k, n) = (a.len(), a.len() + b.len());
     if a.is_empty() || b.is_empty() || a.iter().chain(b).any(|x| x.is_nan()) {
         return 1.0;
@@ -236,6 +240,27 @@ pub fn ratio(a: &Spread, b: &Spread) -> Spread {
     }
 }
 
+/// How many times this thread called the statistics that judge ([`compare`],
+/// [`rank_test`]): the tests count them to show that rendering a stored
+/// report judges nothing again.
+#[cfg(test)]
+pub(crate) mod judged {
+    use std::cell::Cell;
+
+    thread_local! {
+        static CALLS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) fn count() {
+        CALLS.with(|c| c.set(c.get() + 1));
+    }
+
+    /// Calls on this thread so far.
+    pub(crate) fn calls() -> usize {
+        CALLS.with(Cell::get)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,7 +339,7 @@ mod tests {
         assert!((rank_test(&slow, &nb) - 8.0 / 252.0).abs() < 1e-12);
         assert_eq!(compare(&slow, &nb), Verdict::Lower);
         assert_eq!(compare(&nb, &slow), Verdict::Higher);
-        // Run h's completion at 10 connections: beyond chance too, but its
+        // A measured completion at 10 connections: beyond chance too, but its
         // median only 12% lower, inside the drift between runs.
         let c = [135.0, 138.0, 141.0, 154.0, 154.0];
         assert!(rank_test(&c, &nb) < ALPHA);

@@ -25,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::driver::Driver;
-pub use crate::launch::{Launcher, SERVE_TOKIO, SERVE_TOKIO_WORK};
+pub use crate::launch::Launcher;
 pub(crate) use crate::measure::{empty, measure_all};
 pub use crate::point::{disturbed, find, Limit, Point, ServerCost, Step, Window, DISTURBED};
 use crate::target::{RunMode, Target};
@@ -359,7 +359,7 @@ mod tests {
         assert_eq!(quick.servers, Target::models(), "quick leaves tokio out");
         assert!(Plan::new(RunMode::Full, 1 << 20, 1)
             .servers
-            .contains(&Target::Tokio));
+            .contains(&Target::TOKIO));
         assert_eq!(quick.window_s(Step::Sweep), 1.5);
         assert_eq!(quick.window_s(Step::Offered), 0.6);
         assert_eq!(quick.window_s(Step::CrossCheck), 1.0);

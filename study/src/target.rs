@@ -17,14 +17,12 @@ use sockmodes_models::IoMode;
 /// (everything about it asked of the registry, `sockmodes_models::IoMode`) or a
 /// reference the bench adds beside them. Report code iterates over
 /// [`every`](Self::every) and asks; it never names a model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Target {
     /// One of the command's I/O models.
     Model(IoMode),
     /// A minimal std server told each message's size: the loopback limit.
     Raw,
-    /// A straightforward tokio server speaking the same frames.
-    Tokio,
 }
 
 /// Two servers the report compares, the first against the second: one of
@@ -59,7 +57,7 @@ impl Pair {
     /// Our event loop against tokio's.
     pub const LOOP_VS_TOKIO: Pair = Pair {
         a: Target::Model(IoMode::NON_BLOCKING),
-        b: Target::Tokio,
+        b: Target::TOKIO,
         title: "The mio event loop against tokio",
         why_first_ahead: None,
     };
@@ -125,6 +123,9 @@ pub fn sweep_pairs() -> [(Pair, Pair); 3] {
 }
 
 impl Target {
+    /// tokio, the registry's reference: what a user would pick instead.
+    pub const TOKIO: Target = Target::Model(IoMode::TOKIO);
+
     /// The server of I/O model `mode` (the registry is `sockmodes_models::IoMode`).
     pub fn of(mode: IoMode) -> Target {
         Target::Model(mode)
@@ -134,27 +135,43 @@ impl Target {
     pub fn mode(self) -> Option<IoMode> {
         match self {
             Target::Model(m) => Some(m),
-            Target::Raw | Target::Tokio => None,
+            Target::Raw => None,
         }
     }
 
-    /// The command's own models built on this system, in registry order.
-    pub fn models() -> Vec<Target> {
-        IoMode::servers().into_iter().map(Target::of).collect()
+    /// The registry's references (tokio), built on this system.
+    fn references() -> Vec<Target> {
+        IoMode::servers()
+            .into_iter()
+            .filter(|m| m.is_reference())
+            .map(Target::of)
+            .collect()
     }
 
-    /// The servers of the scaling study: the models and tokio (raw has no
-    /// framing to scale with).
+    /// The models built on this system that the study compares (not the
+    /// registry's references), in registry order.
+    pub fn models() -> Vec<Target> {
+        IoMode::servers()
+            .into_iter()
+            .filter(|m| !m.is_reference())
+            .map(Target::of)
+            .collect()
+    }
+
+    /// The servers of the scaling study: the models and the references
+    /// (raw has no framing to scale with).
     pub fn studied() -> Vec<Target> {
         let mut v = Target::models();
-        v.push(Target::Tokio);
+        v.extend(Target::references());
         v
     }
 
-    /// Every server, in table order: the models, then the references.
+    /// Every server, in table order: the models, then raw and the
+    /// references.
     pub fn all() -> Vec<Target> {
         let mut v = Target::models();
-        v.extend([Target::Raw, Target::Tokio]);
+        v.push(Target::Raw);
+        v.extend(Target::references());
         v
     }
 
@@ -164,7 +181,13 @@ impl Target {
     /// and keeps the servers the data has.
     pub fn every() -> Vec<Target> {
         let mut v = Target::every_model();
-        v.extend([Target::Raw, Target::Tokio]);
+        v.push(Target::Raw);
+        v.extend(
+            IoMode::ALL
+                .into_iter()
+                .filter(|m| m.is_reference())
+                .map(Target::of),
+        );
         v
     }
 
@@ -179,7 +202,11 @@ impl Target {
 
     /// The command's models of [`every`](Self::every).
     pub fn every_model() -> Vec<Target> {
-        IoMode::ALL.into_iter().map(Target::of).collect()
+        IoMode::ALL
+            .into_iter()
+            .filter(|m| !m.is_reference())
+            .map(Target::of)
+            .collect()
     }
 
     /// The name in tables, JSON and file names.
@@ -187,31 +214,30 @@ impl Target {
         match self {
             Target::Model(m) => m.name(),
             Target::Raw => "raw",
-            Target::Tokio => "tokio",
         }
     }
 
     /// The name in running English text ("the non-blocking server").
     pub fn prose(self) -> &'static str {
         match self {
-            Target::Model(m) => m.prose(),
-            Target::Raw | Target::Tokio => self.name(),
+            Target::Model(m) if !m.is_reference() => m.prose(),
+            Target::Model(_) | Target::Raw => self.name(),
         }
     }
 
     /// Who does the I/O, as a sentence says it ("the event loop").
     pub fn role(self) -> &'static str {
         match self {
-            Target::Model(m) => m.role(),
-            Target::Raw | Target::Tokio => self.name(),
+            Target::Model(m) if !m.is_reference() => m.role(),
+            Target::Model(_) | Target::Raw => self.name(),
         }
     }
 
     /// The name in a ratio's column head ("nb/raw").
     pub fn short(self) -> &'static str {
         match self {
-            Target::Model(m) => m.short(),
-            Target::Raw | Target::Tokio => self.name(),
+            Target::Model(m) if !m.is_reference() => m.short(),
+            Target::Model(_) | Target::Raw => self.name(),
         }
     }
 
@@ -222,7 +248,9 @@ impl Target {
                 Lang::En => m.name(),
                 Lang::Es => looks(m).es,
             },
-            Target::Raw | Target::Tokio => self.name(),
+            // The glossary's word for the least a server can do.
+            Target::Raw if lang == Lang::Es => "mínimo",
+            Target::Raw => self.name(),
         }
     }
 
@@ -232,8 +260,26 @@ impl Target {
         match self {
             Target::Model(m) => looks(m).colour,
             Target::Raw => (127, 127, 127),
-            Target::Tokio => (44, 160, 44),
         }
+    }
+}
+
+/// Table order: the models, raw, then the references; maps keyed by
+/// server keep it, in JSON too.
+impl Ord for Target {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let key = |t: &Target| match *t {
+            Target::Model(m) if !m.is_reference() => (0, Some(m)),
+            Target::Raw => (1, None),
+            Target::Model(m) => (2, Some(m)),
+        };
+        key(self).cmp(&key(other))
+    }
+}
+
+impl PartialOrd for Target {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -264,6 +310,11 @@ const LOOKS: &[Looks] = &[
         model: "completion",
         es: "finalización",
         colour: (255, 127, 14),
+    },
+    Looks {
+        model: "tokio",
+        es: "tokio",
+        colour: (44, 160, 44),
     },
 ];
 
@@ -343,7 +394,7 @@ mod tests {
             assert!(!l.es.is_empty(), "{m}: no Spanish name");
             colours.push(l.colour);
         }
-        colours.extend([Target::Raw.colour(), Target::Tokio.colour()]);
+        colours.push(Target::Raw.colour());
         let mut unique = colours.clone();
         unique.sort_unstable();
         unique.dedup();

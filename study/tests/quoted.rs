@@ -1,4 +1,4 @@
-//! Every figure the README and the guides quote from the published run, in
+//! Every figure the pages (README, docs/bench.md, the guides) quote from the published run, in
 //! prose outside the rendered regions (`published.rs` checks those), is
 //! listed here with where it comes from in `docs/benchmarks/report.json`;
 //! the test checks that each quoted place still says what the run says.
@@ -18,9 +18,6 @@
 //! light load, and no claim that every p99 stayed under the knee's factor
 //! when some median went past it (the report says "beyond noise").
 //!
-//! Why one file over 400 lines: it is one table of about 90 rows (rustfmt
-//! gives each row five lines) and the small resolver that reads it; split,
-//! the table would only move away from the keys it uses.
 
 use std::path::Path;
 
@@ -36,93 +33,112 @@ use sockmodes_study::target::Target;
 
 /// (page, text with `{}` for the figure, key, decimals).
 const QUOTED: &[(&str, &str, &str, usize)] = &[
-    // README, after the sweep table.
+    // README, the answer.
     (
         "README.md",
+        "inline carries {} messages a second (its ceiling",
+        "service/block:1ms/nonblocking/inline/msgs",
+        0,
+    ),
+    (
+        "README.md",
+        "(its ceiling by Little's law: {}, whatever",
+        "service/block:1ms/nonblocking/inline/ceiling",
+        0,
+    ),
+    (
+        "README.md",
+        "a pool of 64 workers, {}.",
+        "service/block:1ms/nonblocking/pool/msgs",
+        0,
+    ),
+    // docs/bench.md, after the sweep table.
+    (
+        "docs/bench.md",
         "10 connections ({}x for the event loop)",
         "ratio/nonblocking/blocking/10",
         2,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "and at 10,000 ({}x); at 1",
         "ratio/nonblocking/blocking/10000",
         2,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "(at 1,000 unpinned, {} against",
         "cross/blocking/1000/nonblocking/unpinned/msgs",
         0,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "against {} msg/s)",
         "cross/nonblocking/1000/nonblocking/unpinned/msgs",
         0,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "noise\n({} against 81,763 msg/s)",
         "cross/blocking/1000/blocking/unpinned/msgs",
         0,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "against {} msg/s). On one machine",
         "cross/nonblocking/1000/blocking/unpinned/msgs",
         0,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "It ran {} threads",
         "sweep/blocking/10000/threads",
         0,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "threads\n(median) in {} MiB with 0.91",
         "sweep/blocking/10000/rss_mib",
         1,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "with {} context switches per message; where every",
         "sweep/blocking/10000/switches",
         2,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "came after {} s\n(median)",
         "sweep/blocking/10000/ramp_s",
         2,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "all 10,000 within {} s with 4 threads",
         "sweep/nonblocking/10000/ramp_s",
         2,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "with 4 threads\nin {} MiB. The",
         "sweep/nonblocking/10000/rss_mib",
         1,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "at 10,000 ({}x), though",
         "ratio/completion/nonblocking/10000",
         2,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "made {} system calls per message against 2.007",
         "sweep/completion/10000/syscalls",
         3,
     ),
     (
-        "README.md",
+        "docs/bench.md",
         "per message against {}: on loopback",
         "sweep/nonblocking/10000/syscalls",
         3,
@@ -490,7 +506,7 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guia.md",
-        "con la misma pila de 64 KiB ({}×, un objetivo que el informe da por no cumplido)",
+        "con la misma pila de 64 KiB ({}×: el informe da ese objetivo por no cumplido)",
         "scale_vs_bare/blocking/10000",
         2,
     ),
@@ -690,6 +706,28 @@ fn figure(r: &Report, key: &str) -> Option<f64> {
             .filter_map(|t| calm_up_to(&offered_steps(r, t)))
             .min_by(f64::total_cmp),
         ["elapsed_s"] => s.elapsed_s,
+        ["service", work, t, runs, what] => {
+            use sockmodes_models::ceiling::Concurrency;
+            let case = r
+                .analysis
+                .service
+                .iter()
+                .find(|c| c.work.to_string() == *work)?;
+            let f = case.figures.iter().find(|f| {
+                f.who.target == target(t)
+                    && matches!(
+                        (*runs, f.who.concurrency),
+                        ("inline", Concurrency::Inline(_))
+                            | ("pool", Concurrency::Pool(_))
+                            | ("perconn", Concurrency::PerConnection)
+                    )
+            })?;
+            match *what {
+                "msgs" => Some(f.msgs.median),
+                "ceiling" => Some(f.ceiling),
+                other => panic!("no service figure {other}"),
+            }
+        }
         _ => panic!("no figure key {key}"),
     }
 }
@@ -967,7 +1005,12 @@ fn no_guide_says_every_p99_stayed_under_the_knee_when_a_median_did_not() {
         return;
     }
     let mut wrong = Vec::new();
-    for page in ["docs/guide.md", "docs/guia.md", "README.md"] {
+    for page in [
+        "docs/guide.md",
+        "docs/guia.md",
+        "README.md",
+        "docs/bench.md",
+    ] {
         let text = fold(&read_page(page)).to_lowercase();
         for claim in EVERY_P99_STAYED {
             if text.contains(claim) {

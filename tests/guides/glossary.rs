@@ -216,9 +216,9 @@ pub fn quotes(file: &str, text: &str, escaped: bool) -> Vec<String> {
 /// `same-core`, `unpinned`), the client engines and the raw server's name,
 /// which the glossary writes in Spanish.
 const CHART_ENGLISH: &[(&str, &str)] = &[
-    ("split", "«núcleos de CPU separados»"),
+    ("split", "«núcleos de CPU distintos»"),
     ("same-core", "«mismo núcleo de CPU»"),
-    ("unpinned", "«sin fijar»"),
+    ("unpinned", "«sin fijar núcleos de CPU»"),
     ("pinned", "«fijado»"),
     ("blocking", "«bloqueante»"),
     ("nonblocking", "«no bloqueante»"),

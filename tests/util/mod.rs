@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::{MessageHandler, ServerConfig, Service};
+use sockmodes_common::Service;
 use sockmodes_models::{start_server, Client, ClientSettings, IoMode, Server};
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
 /// Messages a server delivered, shared with the test.
 pub type Inbox = Arc<Mutex<Vec<Vec<u8>>>>;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use sockmodes_common::timed_out;
 use sockmodes_os::net::reset_on_close;
+use sockmodes_python::timed_out;
 
 /// How often the downstream pump looks whether the upstream one reset the
 /// connection.

@@ -1,9 +1,9 @@
 //! What a client sends: a payload shared by every request and every
 //! connection, never copied per connection.
 //!
-//! A load of 100 connections of 16 MiB frames used to hold the payload, a
-//! frame made of it, and per connection a frame queued and a reply: about
-//! 3.2 GB for 1.6 GB of traffic in flight. A [`Payload`] is either bytes
+//! Copied, a load of 100 connections of 16 MiB frames would hold the
+//! payload, a frame made of it, and per connection a frame queued and a
+//! reply: about 3.2 GB for 1.6 GB of traffic in flight. A [`Payload`] is either bytes
 //! held once behind an `Arc` (a file chunk, a message), or a
 //! [`pattern`](Payload::pattern) that is computed, not held: byte `i` is
 //! `i % 251`. The pattern is what the load generator and `client echo`

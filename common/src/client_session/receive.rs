@@ -9,8 +9,8 @@
 //! is its confirmation; bytes it sends are read and dropped.
 
 use super::{ClientEvent, ClientSession, ClientSessionError, READ_MAX};
-use crate::config::Service;
 use crate::frame::READ_CHUNK;
+use crate::service::Service;
 use crate::stream::Piece;
 use crate::summary::{SinkSummary, SummaryLenError, SUMMARY_LEN};
 

@@ -2,10 +2,31 @@
 //! paragraph on gating): handing out tickets, taking them back, and the
 //! feeding of frames that stops at a boundary while a ticket is out.
 
+use std::sync::Arc;
+
 use super::{ServerSession, SessionError};
-use crate::config::{ServerStats, Service};
+use crate::service::Service;
 use crate::stream::Piece;
 use crate::work::WorkTicket;
+
+/// Where a server counts the frames handed to their work: its live
+/// counters (`sockmodes_serving::ServerStats` implements this).
+///
+/// Why a trait: the session counts each ticket where it leaves
+/// ([`ServerSession::next_work`]), the one place every server passes, so
+/// every model counts alike; the counters themselves are the server's,
+/// not the protocol's.
+pub trait CountsWork {
+    /// Counts one frame handed to its work.
+    fn work_started(&self);
+}
+
+/// A server's counters are shared by its threads.
+impl<C: CountsWork + ?Sized> CountsWork for Arc<C> {
+    fn work_started(&self) {
+        (**self).work_started();
+    }
+}
 
 impl ServerSession {
     /// The work of the frame just begun, once: the driver runs it (inline,
@@ -14,10 +35,10 @@ impl ServerSession {
     /// configured, none pending, or already handed out).
     ///
     /// Each ticket handed out is counted in `stats`
-    /// ([`work_started`](crate::StatsSnapshot::work_started)): every server
-    /// starts the work of the ticket it takes, so counting here, where the
-    /// ticket leaves, counts the same for every model.
-    pub fn next_work(&mut self, stats: &ServerStats) -> Option<WorkTicket> {
+    /// ([`CountsWork::work_started`]): every server starts the work of the
+    /// ticket it takes, so counting here, where the ticket leaves, counts
+    /// the same for every model.
+    pub fn next_work(&mut self, stats: &impl CountsWork) -> Option<WorkTicket> {
         let (id, handed) = self.ticket.as_mut()?;
         if *handed {
             return None;
@@ -27,7 +48,7 @@ impl ServerSession {
             work: self.work?,
         };
         *handed = true;
-        stats.note_work_started();
+        stats.work_started();
         Some(ticket)
     }
 

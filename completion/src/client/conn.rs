@@ -21,8 +21,9 @@ use std::os::fd::AsRawFd;
 
 use io_uring::{cqueue, opcode, squeue, types};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use sockmodes_common::client_session::Exchange;
-use sockmodes_common::{ClientError, Mode, Op as SockOp, SocketError};
+use sockmodes_client::ClientError;
+use sockmodes_client::{AtServer, Exchange};
+use sockmodes_python::{Mode, Op as SockOp, SocketError};
 
 use crate::conn::loan::{Borrower, Receive};
 use crate::pool::{self, Pool};

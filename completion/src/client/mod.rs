@@ -21,9 +21,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::client_session::{ConnEvent, Exchange, Outbox};
-use sockmodes_common::slab::Slab;
-use sockmodes_common::{ClientError, ClientSession, Mode, Service};
+use sockmodes_client::ClientError;
+use sockmodes_client::{ConnEvent, Exchange, Outbox};
+use sockmodes_common::{ClientSession, Service};
+use sockmodes_python::Mode;
+use sockmodes_serving::slab::Slab;
 
 mod conn;
 mod single;
@@ -104,8 +106,8 @@ impl Multi {
         // in flight (`release`).
         if let Err(e) = unsafe { conn.post_connect(id, &mut self.ring) } {
             self.conns.remove(id);
-            return Err(sockmodes_common::SocketError::new(
-                sockmodes_common::Op::Connect,
+            return Err(sockmodes_python::SocketError::new(
+                sockmodes_python::Op::Connect,
                 addr,
                 Mode::NonBlocking,
                 e,
@@ -305,8 +307,8 @@ impl Multi {
                     self.pool.give_back(buffer);
                     let peer = self.conns.get_mut(id).map(|c| c.x.peer);
                     if let Some(peer) = peer {
-                        let e = sockmodes_common::SocketError::new(
-                            sockmodes_common::Op::Recv,
+                        let e = sockmodes_python::SocketError::new(
+                            sockmodes_python::Op::Recv,
                             peer,
                             Mode::NonBlocking,
                             e,

@@ -15,12 +15,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::client::{confirm_wait, retry_refused};
-use sockmodes_common::client_session::Exchange;
-use sockmodes_common::slab::Slab;
-use sockmodes_common::{
-    ClientDriver, ClientError, ClientEvent, Mode, Op, SocketError, DEFAULT_MAX_FRAME,
-};
+use sockmodes_client::error::{confirm_wait, retry_refused};
+use sockmodes_client::Exchange;
+use sockmodes_client::{ClientDriver, ClientError};
+use sockmodes_common::{ClientEvent, DEFAULT_MAX_FRAME};
+use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_serving::slab::Slab;
 
 use super::conn::{decode, Conn, Step};
 use super::{drain, ring_and_pool};
@@ -46,7 +46,7 @@ pub struct RingOptions {
     /// Connection attempts to repeat after a refusal.
     pub retries: u32,
     /// Pause before the first retry; doubled after each, up to
-    /// [`MAX_BACKOFF`](sockmodes_common::client::MAX_BACKOFF).
+    /// [`MAX_BACKOFF`](sockmodes_client::error::MAX_BACKOFF).
     pub retry_backoff: Duration,
     /// Largest frame accepted from the server.
     pub max_frame: usize,

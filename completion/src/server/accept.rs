@@ -8,8 +8,8 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::time::Instant;
 
 use io_uring::{cqueue, opcode, types};
-use sockmodes_common::ending::sweep_interval;
 use sockmodes_os::net::{self, AcceptErrorAction};
+use sockmodes_serving::ending::sweep_interval;
 use tracing::{debug, warn};
 
 use super::{Loop, ACCEPT, ACCEPT_CANCEL};

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use sockmodes_common::ending::{next_sweep, sweep_all, LINGER_TICK};
+use sockmodes_serving::ending::{next_sweep, sweep_all, LINGER_TICK};
 use tracing::warn;
 
 use super::Loop;

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
-use sockmodes_common::slab::Slab;
-use sockmodes_common::throttle::Throttle;
-use sockmodes_common::{MessageHandler, Mode, Op, ServerConfig, SocketError};
 use sockmodes_os::net;
 use sockmodes_os::offload::Runner;
 use sockmodes_os::running::Loops;
+use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_serving::slab::Slab;
+use sockmodes_serving::throttle::Throttle;
+use sockmodes_serving::{MessageHandler, ServerConfig};
 use tracing::debug;
 
 use super::{work, EventFd, Loop, RingCounters, Shared, RING_ENTRIES};

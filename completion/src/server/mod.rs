@@ -30,11 +30,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
-use sockmodes_common::ending::sleep_for;
-use sockmodes_common::running::{Deadline, Stopping};
-use sockmodes_common::slab::Slab;
-use sockmodes_common::throttle::Throttle;
 use sockmodes_os::offload::Runner;
+use sockmodes_serving::ending::sleep_for;
+use sockmodes_serving::running::{Deadline, Stopping};
+use sockmodes_serving::slab::Slab;
+use sockmodes_serving::throttle::Throttle;
 use tracing::warn;
 
 mod accept;

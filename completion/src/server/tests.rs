@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sockmodes_common::frame::encode_frame;
-use sockmodes_common::{RunningServer, ServerConfig, Service};
+use sockmodes_common::Service;
+use sockmodes_serving::{RunningServer, ServerConfig};
 
 use super::handle::start_with_pool;
 

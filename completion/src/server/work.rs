@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use io_uring::{opcode, types};
-use sockmodes_common::offload::{Job, OffloadError, Tag, INLINE_BUDGET};
 use sockmodes_common::{ServerSession, SessionError};
 use sockmodes_os::offload::{self, Pool, Runner, Started, WorkDriver};
+use sockmodes_serving::offload::{Job, OffloadError, Tag, INLINE_BUDGET};
 
 use super::{EventFd, Loop, WORK_WAKE};
 use crate::conn::End;
@@ -23,7 +23,7 @@ use crate::conn::End;
 /// The pool and the eventfd its workers signal, when `--offload` asked
 /// for one and the work holds a thread (cpu, block).
 pub(super) fn start_pool(
-    config: &sockmodes_common::ServerConfig,
+    config: &sockmodes_serving::ServerConfig,
 ) -> Result<Option<(Pool, Arc<EventFd>)>, OffloadError> {
     let holds = config.work.is_some_and(|w| w.kind.holds_thread());
     if config.offload == 0 || !holds {

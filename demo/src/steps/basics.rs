@@ -7,9 +7,11 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::sys::code;
-use sockmodes_common::{classify, ClientError, Mode, PyException, Service};
+use sockmodes_client::ClientError;
+use sockmodes_common::Service;
 use sockmodes_nonblocking::{ClientDriver, NbClient, NbOptions, TryRecv};
+use sockmodes_python::sys::code;
+use sockmodes_python::{classify, Mode, PyException};
 
 use super::{micros, millis, pair, server, step, Ctx, Step};
 use sockmodes_models::IoMode;
@@ -31,6 +33,19 @@ pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
     s.observe(
         "std_connect",
         lang.fill("v.error_after", &[("error", &error), ("time", &took)]),
+    );
+    // Python's connect after setblocking(False): the OS's own answer.
+    let (_socket, answer) = sockmodes_os::net::connect_nonblocking(addr)?;
+    s.observe(
+        "py_nb_connect",
+        match answer {
+            Err(e) => format!(
+                "{} (os error {})",
+                classify(&e, Mode::NonBlocking),
+                e.raw_os_error().unwrap_or(0)
+            ),
+            Ok(()) => lang.t("v.connected_at_once").to_string(),
+        },
     );
     let t = Instant::now();
     let mut nb = NbClient::connect_start(addr, &NbOptions::default())?;

@@ -14,7 +14,8 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sockmodes_common::{ServerConfig, Service};
+use sockmodes_common::Service;
+use sockmodes_serving::ServerConfig;
 
 use super::{Ctx, Step};
 use sockmodes_models::{start_server, IoMode, Server};

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 use sockmodes_common::frame::{encode_frame, Decoder};
-use sockmodes_common::Mode;
 use sockmodes_nonblocking::{NbClient, NbOptions, TrySend};
+use sockmodes_python::Mode;
 
 use super::{millis, pair, step, Ctx, Step};
 use sockmodes_loadgen::delayed::DelayedEcho;

@@ -22,8 +22,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::{ServerConfig, Service, Work, WorkKind};
+use sockmodes_common::{Service, Work, WorkKind};
 use sockmodes_nonblocking::multi::{Event, MultiClient};
+use sockmodes_serving::ServerConfig;
 
 use super::{millis, step, Ctx, Step};
 use crate::Span;

@@ -10,15 +10,17 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("step", "Step {n}: {title}"),
     // Step 1
     ("s1.title", "the client starts before the server: connection refused"),
-    ("s1.python", "sock.connect(('127.0.0.1', port))  # raises ConnectionRefusedError"),
+    ("s1.python", "sock.connect(('127.0.0.1', port))  # raises ConnectionRefusedError; after sock.setblocking(False): BlockingIOError, the handshake goes on, selectors tells when it is done"),
     ("s1.std", "TcpStream::connect(addr)  // Err(ConnectionRefused) at once"),
     ("s1.mio", "TcpStream::connect(addr)  // Ok: in progress; the refusal comes with a poll event, via take_error()"),
     ("s1.lesson", "With blocking calls the refusal is the connect's result; with mio it is an event you must wait for."),
+    ("o.py_nb_connect", "Python connect after setblocking(False)"),
     ("o.std_connect", "std connect"),
     ("o.mio_connect", "mio connect"),
     ("o.mio_poll", "mio poll"),
     ("o.mio_take_error", "mio take_error"),
     ("v.error_after", "{error} after {time}"),
+    ("v.connected_at_once", "connected at once"),
     ("v.in_progress", "returned Ok: handshake in progress"),
     ("v.event_after", "event={event} after {time} ({wakeups:wake-up|wake-ups})"),
     // Step 2

@@ -10,15 +10,17 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("step", "Paso {n}: {title}"),
     // Paso 1
     ("s1.title", "el cliente arranca antes que el servidor: conexión rechazada"),
-    ("s1.python", "sock.connect(('127.0.0.1', puerto))  # lanza ConnectionRefusedError"),
+    ("s1.python", "sock.connect(('127.0.0.1', puerto))  # lanza ConnectionRefusedError; tras sock.setblocking(False): BlockingIOError, el saludo en tres pasos sigue en curso y selectors dice cuándo ha terminado"),
     ("s1.std", "TcpStream::connect(addr)  // Err(ConnectionRefused) en el acto"),
     ("s1.mio", "TcpStream::connect(addr)  // Ok: en curso; el rechazo llega con un evento de poll, vía take_error()"),
     ("s1.lesson", "Con llamadas bloqueantes el rechazo es el resultado de connect; con mio es un evento que hay que esperar."),
+    ("o.py_nb_connect", "connect de Python tras setblocking(False)"),
     ("o.std_connect", "connect de std"),
     ("o.mio_connect", "connect de mio"),
     ("o.mio_poll", "poll de mio"),
     ("o.mio_take_error", "take_error de mio"),
     ("v.error_after", "{error} tras {time}"),
+    ("v.connected_at_once", "conectado en el acto"),
     ("v.in_progress", "devolvió Ok: el saludo en tres pasos está en curso"),
     ("v.event_after", "event={event} tras {time} ({wakeups:despertar|despertares})"),
     // Paso 2

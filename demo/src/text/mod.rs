@@ -11,7 +11,7 @@
 mod en;
 mod es;
 
-use sockmodes_common::show::plural;
+use sockmodes_python::show::plural;
 
 /// Between thousands in a Spanish number: a non-breaking space, so that
 /// `12 345` never breaks across lines.

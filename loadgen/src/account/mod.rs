@@ -27,7 +27,8 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use sockmodes_common::{ClientError, PyException};
+use sockmodes_client::ClientError;
+use sockmodes_python::PyException;
 
 use super::fairness::ConnTally;
 use super::record::{Recorder, Window};

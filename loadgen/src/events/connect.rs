@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use sockmodes_common::client_session::ConnEvent as Event;
-use sockmodes_common::ClientError;
+use sockmodes_client::ClientError;
+use sockmodes_client::ConnEvent as Event;
 
 use super::super::account::{ConnAccount, Ledger, Trouble};
 use super::super::fairness::ConnTally;

@@ -8,8 +8,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::client_session::{ConnEvent, Outbox};
-use sockmodes_common::{ClientError, Service};
+use sockmodes_client::ClientError;
+use sockmodes_client::{ConnEvent, Outbox};
+use sockmodes_common::Service;
 
 /// Many client connections driven by one thread.
 pub(crate) trait Connections: Sized {
@@ -40,8 +41,9 @@ pub(crate) trait Connections: Sized {
 /// so that it means the same wherever it is invoked.
 pub(crate) mod names {
     pub(crate) use super::Connections;
-    pub(crate) use sockmodes_common::client_session::{ConnEvent, Outbox};
-    pub(crate) use sockmodes_common::{ClientError, Service};
+    pub(crate) use sockmodes_client::ClientError;
+    pub(crate) use sockmodes_client::{ConnEvent, Outbox};
+    pub(crate) use sockmodes_common::Service;
     pub(crate) use std::io;
     pub(crate) use std::net::SocketAddr;
     pub(crate) use std::result::Result;

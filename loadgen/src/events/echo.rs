@@ -5,8 +5,8 @@
 use std::cmp::Reverse;
 use std::time::Instant;
 
-use sockmodes_common::client_session::Outbox;
-use sockmodes_common::ClientError;
+use sockmodes_client::ClientError;
+use sockmodes_client::Outbox;
 
 use super::Driver;
 

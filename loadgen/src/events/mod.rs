@@ -28,8 +28,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_common::client_session::{ConnEvent as Event, Outbox};
-use sockmodes_common::{ClientError, Service};
+use sockmodes_client::ClientError;
+use sockmodes_client::{ConnEvent as Event, Outbox};
+use sockmodes_common::Service;
 
 mod connect;
 mod connections;

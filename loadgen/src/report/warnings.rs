@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use sockmodes_common::show::{count, plural};
 use sockmodes_os::kernel_tcp::TcpPressure;
+use sockmodes_python::show::{count, plural};
 
 use super::LoadReport;
 use crate::cpu::CLIENT_BOUND_UTILIZATION;

@@ -7,9 +7,10 @@ use std::net::SocketAddr;
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll};
-use sockmodes_common::client::retry_refused;
-use sockmodes_common::client_session::Exchange;
-use sockmodes_common::{would_block, ClientError, Mode, Op, SocketError};
+use sockmodes_client::error::retry_refused;
+use sockmodes_client::ClientError;
+use sockmodes_client::Exchange;
+use sockmodes_python::{would_block, Mode, Op, SocketError};
 
 use super::{NbClient, NbOptions, WouldBlockCounts, ME};
 

@@ -8,11 +8,11 @@ use std::net::{Shutdown, SocketAddr};
 use std::time::Instant;
 
 use mio::net::TcpStream;
-use sockmodes_common::client::confirm_wait;
-use sockmodes_common::client_session::Exchange;
-use sockmodes_common::{
-    interrupted, would_block, ClientDriver, ClientError, ClientEvent, Mode, Op, SocketError,
-};
+use sockmodes_client::error::confirm_wait;
+use sockmodes_client::{AtServer, Exchange};
+use sockmodes_client::{ClientDriver, ClientError};
+use sockmodes_common::ClientEvent;
+use sockmodes_python::{interrupted, would_block, Mode, Op, SocketError};
 
 use super::{NbClient, TryRecv, TrySend, WouldBlockCounts};
 

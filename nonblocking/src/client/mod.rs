@@ -32,9 +32,10 @@ pub use types::{NbOptions, TryRecv, TrySend, WouldBlockCounts};
 use drive::{recv_once, send_once};
 use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
-use sockmodes_common::client_session::Exchange;
-use sockmodes_common::{interrupted, ClientError, Mode, Op, SocketError};
+use sockmodes_client::ClientError;
+use sockmodes_client::Exchange;
 use sockmodes_os::net;
+use sockmodes_python::{interrupted, Mode, Op, SocketError};
 
 const ME: Token = Token(0);
 

@@ -4,4 +4,4 @@
 //! types, which the io_uring driver speaks too, so one load engine drives
 //! either.
 
-pub use sockmodes_common::client_session::{ConnEvent as Event, Outbox};
+pub use sockmodes_client::{ConnEvent as Event, Outbox};

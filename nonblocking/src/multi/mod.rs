@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
-use sockmodes_common::{
-    interrupted, would_block, ClientError, ClientSession, Mode, Op, Service, SocketError,
-};
+use sockmodes_client::{AtServer, ClientError};
+use sockmodes_common::{ClientSession, Service};
+use sockmodes_python::{interrupted, would_block, Mode, Op, SocketError};
 
 mod events;
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mio::Token;
-use sockmodes_common::ending::sweep_interval;
-use sockmodes_common::would_block;
 use sockmodes_os::net::{self, AcceptErrorAction};
+use sockmodes_python::would_block;
+use sockmodes_serving::ending::sweep_interval;
 use tracing::{debug, warn};
 
 use super::EventLoop;

@@ -29,7 +29,7 @@ use mio::Token;
 use super::EventLoop;
 use crate::conn::End;
 
-use sockmodes_common::ending::{next_sweep, sweep_all, LINGER_TICK};
+use sockmodes_serving::ending::{next_sweep, sweep_all, LINGER_TICK};
 
 impl EventLoop {
     /// Ends a connection: a lingering close where the peer may still be

@@ -2,7 +2,7 @@
 //! serving many connections, none of which may make it wait.
 //!
 //! Tokens: each connection's token is its slab key; two reserved tokens name
-//! the listener and the [`Waker`] that [`RunningServer::shutdown`](sockmodes_common::RunningServer::shutdown) uses to get a
+//! the listener and the [`Waker`] that [`RunningServer::shutdown`](sockmodes_serving::RunningServer::shutdown) uses to get a
 //! sleeping loop's attention. Unknown tokens are ignored: an event can arrive
 //! for a connection closed earlier in the same batch (readiness is a hint).
 //!
@@ -21,15 +21,15 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
-use sockmodes_common::ending::sleep_for;
-use sockmodes_common::running::{Deadline, Stopping};
-use sockmodes_common::throttle::Throttle;
-use sockmodes_common::{
-    interrupted, MessageHandler, Mode, Op, ServerConfig, SocketError, WorkKind,
-};
+use sockmodes_common::WorkKind;
 use sockmodes_os::net;
 use sockmodes_os::offload::Runner;
 use sockmodes_os::running::Loops;
+use sockmodes_python::{interrupted, Mode, Op, SocketError};
+use sockmodes_serving::ending::sleep_for;
+use sockmodes_serving::running::{Deadline, Stopping};
+use sockmodes_serving::throttle::Throttle;
+use sockmodes_serving::{MessageHandler, ServerConfig};
 use tracing::{debug, warn};
 
 use crate::conn::{Conn, End};

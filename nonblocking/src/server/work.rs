@@ -22,9 +22,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mio::Waker;
-use sockmodes_common::offload::{Job, OffloadError, Tag, INLINE_BUDGET};
 use sockmodes_common::{ServerSession, SessionError};
 use sockmodes_os::offload::{self, Pool, Runner, Started, WorkDriver};
+use sockmodes_serving::offload::{Job, OffloadError, Tag, INLINE_BUDGET};
 use tracing::debug;
 
 use super::EventLoop;

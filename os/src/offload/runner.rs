@@ -21,9 +21,9 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use sockmodes_common::offload::{Job, Tag, Waits};
 use sockmodes_common::session::{ServerSession, SessionError};
 use sockmodes_common::work::WorkKind;
+use sockmodes_serving::offload::{Job, Tag, Waits};
 
 use super::Pool;
 use crate::work::Perform;

@@ -3,8 +3,8 @@
 
 use std::fmt::{Result, Write};
 
-use sockmodes_common::show::count;
 use sockmodes_loadgen::LoadReport;
+use sockmodes_python::show::count;
 
 /// The report as the table a person reads: one line per figure, then
 /// the warnings (written whole by the caller, which reports a failed

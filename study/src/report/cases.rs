@@ -154,7 +154,7 @@ pub enum Source {
 }
 
 /// One case's medians, by server. In JSON the case is its label
-/// ([`CaseRecord`]).
+/// (`CaseRecord`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(into = "CaseRecord", try_from = "CaseRecord")]
 pub struct CaseResult {

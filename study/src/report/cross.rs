@@ -12,12 +12,12 @@
 //! ([`Outcome::NoEvidence`]).
 //!
 //! Everything here is computed from windows, so the tests build cells by
-//! hand (`cross_tests.rs`).
+//! hand. The words for an outcome, a cause and a cell's evidence are here
+//! too, beside their types; the cross-check table is `tables.rs`'s.
 
 use serde::{Deserialize, Serialize};
 use sockmodes_models::IoMode;
 
-use super::findings::Finding;
 use crate::affinity::Placement;
 use crate::crosscheck::Cell;
 use crate::driver::Driver;
@@ -272,26 +272,364 @@ pub fn saturated_cells(v: &CrossVerdict) -> usize {
         .count()
 }
 
-/// The cross-check's findings: one per count it measured, with every
-/// pair's outcome there (said in `cross_show.rs`; each driver's verdict
-/// and the cause at length are the cross-check table).
-pub fn by_count(verdicts: &[CrossVerdict]) -> Vec<Finding> {
-    let mut counts: Vec<usize> = verdicts.iter().map(|v| v.connections).collect();
-    counts.dedup();
-    counts
-        .into_iter()
-        .map(|n| {
-            let at: Vec<&CrossVerdict> = verdicts.iter().filter(|v| v.connections == n).collect();
-            Finding::CrossCheck {
-                connections: n,
-                drivers: at.first().map_or(0, |v| v.cells.len()),
-                saturated: at.iter().map(|v| saturated_cells(v)).sum(),
-                outcomes: at.iter().map(|v| (v.a, v.b, v.outcome.clone())).collect(),
-            }
-        })
-        .collect()
+/// The words for an outcome of `a` against `b`.
+pub fn outcome_words(a: Target, b: Target, o: &Outcome) -> String {
+    match o {
+        Outcome::Holds(Verdict::Higher) => {
+            format!("{} ahead with every unsaturated client", a.name())
+        }
+        Outcome::Holds(Verdict::Lower) => {
+            format!("{} ahead with every unsaturated client", b.name())
+        }
+        Outcome::Holds(Verdict::NoDifference) => {
+            "no difference beyond noise with any unsaturated client".into()
+        }
+        Outcome::DependsOnClient(_) => "depends on the client".into(),
+        Outcome::NoEvidence => {
+            "no verdict (some placement had no cell with evidence: client saturated or too few windows)".into()
+        }
+    }
+}
+
+/// The likely cause of a "depends on the client", in words: a reversal is
+/// the pair effect; "a difference" against "none" may also be a client
+/// that narrows the gap, or too little power to see it.
+pub fn cause_words(c: &Cause) -> String {
+    let list = |v: Vec<&str>| v.join(" and ");
+    let mut parts = Vec::new();
+    if !c.engines_disagree_in.is_empty() {
+        let where_ = list(c.engines_disagree_in.iter().map(|p| p.name()).collect())
+            .replace("split", "split (client and server on cores of their own)")
+            .replace("unpinned", "unpinned (shared cores)");
+        parts.push(if c.reversed {
+            format!(
+                "the client engines rank the servers oppositely in the {where_} placement: the client's model \
+                 shapes the result (like pairs with like: a thread per connection on both sides wakes its partner \
+                 thread directly, an event loop on both sides batches)"
+            )
+        } else {
+            format!(
+                "in the {where_} placement one client engine finds a difference beyond noise and another finds \
+                 none: the client's model narrows or hides the gap there"
+            )
+        });
+    }
+    if !c.placement_changes_for.is_empty() {
+        parts.push(format!(
+            "with the {} engine the verdict changes with the placement (on shared cores the client and the server \
+             compete for the CPU)",
+            list(c.placement_changes_for.iter().map(|m| m.name()).collect())
+        ));
+    }
+    parts.join("; ")
+}
+
+/// One cell's evidence, in words.
+pub fn evidence_words(a: Target, b: Target, e: Evidence) -> String {
+    match e {
+        Evidence::Verdict(Verdict::Higher) => format!("{} ahead", a.name()),
+        Evidence::Verdict(Verdict::Lower) => format!("{} ahead", b.name()),
+        Evidence::Verdict(Verdict::NoDifference) => "no difference beyond noise".into(),
+        Evidence::ClientSaturated => "**client saturated**: no evidence".into(),
+        Evidence::TooFewWindows => "too few windows: no evidence".into(),
+    }
+}
+
+/// The likely cause in a few words, for the findings.
+fn cause_short(c: &Cause) -> String {
+    let mut parts = Vec::new();
+    if !c.engines_disagree_in.is_empty() {
+        let p: Vec<&str> = c.engines_disagree_in.iter().map(|p| p.name()).collect();
+        let how = if c.reversed {
+            "rank them oppositely"
+        } else {
+            "disagree"
+        };
+        parts.push(format!("the engines {how} in {}", p.join(" and ")));
+    }
+    if !c.placement_changes_for.is_empty() {
+        let e: Vec<&str> = c.placement_changes_for.iter().map(|m| m.name()).collect();
+        parts.push(format!("placement changes it for {}", e.join(" and ")));
+    }
+    parts.join("; ")
+}
+
+/// The cross-check's finding at one count (`Finding::CrossCheck`'s
+/// fields): which verdicts hold with every client and which depend on it.
+pub fn finding(
+    n: usize,
+    drivers: usize,
+    saturated: usize,
+    outcomes: &[(Target, Target, Outcome)],
+) -> String {
+    let mut parts = Vec::new();
+    let mut group = |title: &str, items: Vec<String>| {
+        if !items.is_empty() {
+            parts.push(format!("{title}: {}", items.join("; ")));
+        }
+    };
+    let vs = |a: Target, b: Target| format!("{} vs {}", a.name(), b.name());
+    group(
+        "Holds with every client",
+        outcomes
+            .iter()
+            .filter_map(|(a, b, o)| match o {
+                Outcome::Holds(x) => Some(holds_words(*a, *b, *x)),
+                _ => None,
+            })
+            .collect(),
+    );
+    group(
+        "Depends on the client",
+        outcomes
+            .iter()
+            .filter_map(|(a, b, o)| match o {
+                Outcome::DependsOnClient(c) => Some(format!("{} ({})", vs(*a, *b), cause_short(c))),
+                _ => None,
+            })
+            .collect(),
+    );
+    group(
+        "No verdict (in some placement the client was saturated or the windows too few)",
+        outcomes
+            .iter()
+            .filter(|(_, _, o)| *o == Outcome::NoEvidence)
+            .map(|(a, b, _)| vs(*a, *b))
+            .collect(),
+    );
+    format!(
+        "Cross-check at {n} connections, every pair of servers driven by {drivers} client \
+         engine/placement pairs ({saturated} cells with a saturated client, counted as no evidence). {}.",
+        parts.join(". ")
+    )
+}
+
+/// "nonblocking ahead of blocking" or "blocking and nonblocking no different".
+fn holds_words(a: Target, b: Target, v: Verdict) -> String {
+    match v {
+        Verdict::Higher => format!("{} ahead of {}", a.name(), b.name()),
+        Verdict::Lower => format!("{} ahead of {}", b.name(), a.name()),
+        Verdict::NoDifference => format!("{} and {} no different", a.name(), b.name()),
+    }
 }
 
 #[cfg(test)]
-#[path = "cross_tests.rs"]
-mod tests;
+pub(crate) mod tests {
+
+    use sockmodes_models::IoMode;
+
+    use super::*;
+    use crate::report::fixture::{point, EVENT_LOOP, EVENT_LOOP_MODE, RING, THREADS, THREADS_MODE};
+
+    pub(crate) const SLOW: [f64; 5] = [100e3, 104e3, 108e3, 110e3, 112e3];
+    pub(crate) const FAST: [f64; 5] = [160e3, 165e3, 170e3, 175e3, 180e3];
+
+    fn driver(engine: IoMode, placement: Placement) -> Driver {
+        Driver { engine, placement }
+    }
+
+    /// The four drivers of a 2-core machine.
+    pub(crate) fn drivers() -> [Driver; 4] {
+        [
+            driver(EVENT_LOOP_MODE, Placement::Split),
+            driver(THREADS_MODE, Placement::Split),
+            driver(EVENT_LOOP_MODE, Placement::Unpinned),
+            driver(THREADS_MODE, Placement::Unpinned),
+        ]
+    }
+
+    /// A cell pair at 100 connections: blocking's and non-blocking's windows.
+    pub(crate) fn cells(
+        d: Driver,
+        blocking: &[f64],
+        nonblocking: &[f64],
+        client_busy: f64,
+    ) -> Vec<Cell> {
+        [(THREADS, blocking), (EVENT_LOOP, nonblocking)]
+            .into_iter()
+            .map(|(t, msgs)| {
+                let mut p = point(t, 100, msgs);
+                for w in &mut p.windows {
+                    w.load.client_cpu_utilization = Some(client_busy);
+                }
+                Cell {
+                    driver: d,
+                    point: p,
+                }
+            })
+            .collect()
+    }
+
+    fn only(all: &[CrossVerdict]) -> &CrossVerdict {
+        assert_eq!(all.len(), 1, "one pair at one count");
+        &all[0]
+    }
+
+    #[test]
+    fn a_verdict_that_every_engine_gives_in_both_placements_holds() {
+        let all: Vec<Cell> = drivers()
+            .into_iter()
+            .flat_map(|d| cells(d, &SLOW, &FAST, 0.6))
+            .collect();
+        let v = verdicts(&all);
+        let v = only(&v);
+        assert_eq!((v.a, v.b, v.connections), (THREADS, EVENT_LOOP, 100));
+        assert_eq!(v.outcome, Outcome::Holds(Verdict::Lower));
+        assert_eq!(v.cells.len(), 4);
+        assert_eq!(
+            find_verdict(std::slice::from_ref(v), EVENT_LOOP, THREADS, 100),
+            Some(Outcome::Holds(Verdict::Higher)),
+            "read the other way round"
+        );
+        assert_eq!(
+            find_verdict(std::slice::from_ref(v), THREADS, EVENT_LOOP, 10),
+            None
+        );
+    }
+
+    #[test]
+    fn a_verdict_that_flips_with_the_engine_depends_on_the_client() {
+        // As measured here: split, both engines rank the event loop
+        // first; unpinned, each engine ranks its own kind first.
+        let [nb_split, b_split, nb_unpinned, b_unpinned] = drivers();
+        let all: Vec<Cell> = [
+            cells(nb_split, &SLOW, &FAST, 0.6),
+            cells(b_split, &SLOW, &FAST, 0.7),
+            cells(nb_unpinned, &SLOW, &FAST, 0.5),
+            cells(b_unpinned, &FAST, &SLOW, 0.5),
+        ]
+        .concat();
+        let v = verdicts(&all);
+        let v = only(&v);
+        let Outcome::DependsOnClient(cause) = &v.outcome else {
+            panic!("not a plain verdict: {:?}", v.outcome);
+        };
+        assert_eq!(cause.engines_disagree_in, vec![Placement::Unpinned]);
+        assert_eq!(cause.placement_changes_for, vec![THREADS_MODE]);
+        assert!(
+            cause.reversed,
+            "the blocking engine ranks them the other way"
+        );
+        assert_eq!(saturated_cells(v), 0);
+    }
+
+    #[test]
+    fn a_verdict_that_changes_only_with_placement_names_the_placement() {
+        let [nb_split, b_split, nb_unpinned, b_unpinned] = drivers();
+        let same = [100e3, 101e3, 102e3, 103e3, 104e3];
+        let all: Vec<Cell> = [
+            cells(nb_split, &SLOW, &FAST, 0.6),
+            cells(b_split, &SLOW, &FAST, 0.6),
+            cells(nb_unpinned, &same, &same, 0.6),
+            cells(b_unpinned, &same, &same, 0.6),
+        ]
+        .concat();
+        let v = verdicts(&all);
+        assert_eq!(
+            only(&v).outcome,
+            Outcome::DependsOnClient(Cause {
+                engines_disagree_in: vec![],
+                placement_changes_for: vec![EVENT_LOOP_MODE, THREADS_MODE],
+                reversed: false,
+            })
+        );
+    }
+
+    #[test]
+    fn a_saturated_client_is_no_evidence_not_a_tie() {
+        let [nb_split, b_split, nb_unpinned, b_unpinned] = drivers();
+        // The thread-per-connection client saturated in both placements: its
+        // contrary cells do not count; the other engine's verdict holds.
+        let all: Vec<Cell> = [
+            cells(nb_split, &SLOW, &FAST, 0.6),
+            cells(b_split, &FAST, &SLOW, 0.99),
+            cells(nb_unpinned, &SLOW, &FAST, 0.6),
+            cells(b_unpinned, &SLOW, &SLOW, 0.95),
+        ]
+        .concat();
+        let v = verdicts(&all);
+        let v = only(&v);
+        assert_eq!(v.outcome, Outcome::Holds(Verdict::Lower));
+        assert_eq!(saturated_cells(v), 2);
+        assert_eq!(v.cells[1].evidence, Evidence::ClientSaturated);
+        // Saturated everywhere in one placement: no verdict at all.
+        let all: Vec<Cell> = [
+            cells(nb_split, &SLOW, &FAST, 0.6),
+            cells(b_split, &SLOW, &FAST, 0.6),
+            cells(nb_unpinned, &SLOW, &FAST, 0.97),
+            cells(b_unpinned, &SLOW, &FAST, 0.99),
+        ]
+        .concat();
+        assert_eq!(only(&verdicts(&all)).outcome, Outcome::NoEvidence);
+    }
+
+    #[test]
+    fn too_few_windows_are_no_evidence() {
+        let three_slow = &SLOW[..3];
+        let three_fast = &FAST[..3];
+        let all: Vec<Cell> = drivers()
+            .into_iter()
+            .flat_map(|d| cells(d, three_slow, three_fast, 0.6))
+            .collect();
+        let v = verdicts(&all);
+        let v = only(&v);
+        assert!(v
+            .cells
+            .iter()
+            .all(|c| c.evidence == Evidence::TooFewWindows));
+        assert_eq!(v.outcome, Outcome::NoEvidence);
+        // Four windows a side are enough to be evidence.
+        let all: Vec<Cell> = drivers()
+            .into_iter()
+            .flat_map(|d| cells(d, &SLOW[..4], &FAST[..4], 0.6))
+            .collect();
+        assert_eq!(
+            only(&verdicts(&all)).outcome,
+            Outcome::Holds(Verdict::Lower)
+        );
+    }
+
+    #[test]
+    fn every_pair_of_servers_is_judged_once_at_every_count() {
+        let d = drivers()[0];
+        let mut all = Vec::new();
+        for n in [100, 1000] {
+            for t in [THREADS, EVENT_LOOP, RING] {
+                all.push(Cell {
+                    driver: d,
+                    point: point(t, n, &FAST),
+                });
+            }
+        }
+        let v = verdicts(&all);
+        assert_eq!(v.len(), 6, "three pairs at two counts");
+        assert!(v
+            .iter()
+            .all(|x| x.outcome == Outcome::Holds(Verdict::NoDifference)));
+    }
+
+    #[test]
+    fn a_difference_against_none_depends_on_the_client_but_is_no_reversal() {
+        // The published run's shape at 100 connections: the event-loop client
+        // finds the event loop ahead, the thread-per-connection one, unpinned,
+        // finds no difference; split, that client is saturated.
+        let [nb_split, b_split, nb_unpinned, b_unpinned] = drivers();
+        let level = [100e3, 102e3, 104e3, 106e3, 108e3];
+        let all: Vec<Cell> = [
+            cells(nb_split, &SLOW, &FAST, 0.86),
+            cells(b_split, &SLOW, &FAST, 0.96),
+            cells(nb_unpinned, &SLOW, &FAST, 0.4),
+            cells(b_unpinned, &level, &level, 0.5),
+        ]
+        .concat();
+        let v = verdicts(&all);
+        let Outcome::DependsOnClient(cause) = &only(&v).outcome else {
+            panic!("{:?}", only(&v).outcome);
+        };
+        assert_eq!(cause.engines_disagree_in, vec![Placement::Unpinned]);
+        assert!(!cause.reversed);
+        let words = cause_words(cause);
+        assert!(words.contains("finds none"), "{words}");
+        assert!(!words.contains("like pairs with like"), "{words}");
+    }
+}

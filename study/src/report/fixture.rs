@@ -27,7 +27,7 @@ pub const EVENT_LOOP_MODE: IoMode = model(EVENT_LOOP);
 const fn model(t: Target) -> IoMode {
     match t {
         Target::Model(m) => m,
-        Target::Raw | Target::Tokio => panic!("not a model"),
+        Target::Raw => panic!("not a model"),
     }
 }
 
@@ -163,6 +163,12 @@ pub fn report() -> Report {
     Report::new(study, machine)
 }
 
+/// The fixture's report with its measurements replaced by `study`, judged
+/// again: a test that changes the measurements sees the analysis change.
+pub fn report_of(study: Study) -> Report {
+    Report::new(study, report().machine)
+}
+
 /// The sweep: 1 to 1,000 connections, five windows a point.
 fn sweep() -> Vec<Point> {
     let mut sweep = Vec::new();
@@ -194,7 +200,7 @@ fn sweep() -> Vec<Point> {
     ] {
         sweep.push(point(THREADS, n, &b));
         sweep.push(point(EVENT_LOOP, n, &nb));
-        sweep.push(point(Target::Tokio, n, &tk));
+        sweep.push(point(Target::TOKIO, n, &tk));
         // The ring: the event loop's figures plus 15,000 (exact in JSON).
         let c = nb.map(|x| x + 15e3);
         sweep.push(point(RING, n, &c));
@@ -234,7 +240,7 @@ fn same_rate() -> Vec<Point> {
         (THREADS, 9.0),
         (EVENT_LOOP, 5.0),
         (RING, 4.0),
-        (Target::Tokio, 6.0),
+        (Target::TOKIO, 6.0),
     ] {
         let mut p = point(t, 1000, &[50e3; 5]);
         p.step = Step::SameRate;

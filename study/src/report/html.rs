@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 
+use super::findings;
 use super::markdown::banner;
+use super::run::Report;
 use super::tables::{self, Table};
-use super::Report;
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -63,11 +64,8 @@ pub fn html(r: &Report, charts: &[(String, String)]) -> String {
         cell(&banner(r.mode))
     );
     s.push_str("<h2>Findings (computed from this run)</h2><ul>");
-    for f in super::findings_show::sentences(&r.findings)
-        .iter()
-        .chain(&super::service_show::sentences(&r.study))
-    {
-        let _ = write!(s, "<li>{}</li>", cell(f));
+    for f in findings::sentences(&r.analysis.findings) {
+        let _ = write!(s, "<li>{}</li>", cell(&f));
     }
     s.push_str("</ul><h2>Charts</h2><div class=\"charts\">");
     for (_, svg) in charts {

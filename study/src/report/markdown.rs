@@ -2,8 +2,10 @@
 
 use std::fmt::Write as _;
 
+use super::findings;
+use super::run::Report;
+use super::study::time_account;
 use super::tables::{self, Table};
-use super::Report;
 use crate::target::RunMode;
 
 /// One line on what kind of run this was, what it trades, and the noise
@@ -22,12 +24,34 @@ pub fn banner(mode: RunMode) -> String {
     )
 }
 
+/// Text of the run (a machine's name, a placement, a cell) as Markdown
+/// shows it and never obeys it: no HTML tag or entity, and control
+/// characters written as Python's `repr` writes them (`\x1b`), since a
+/// report.json read back may come from anywhere.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn table(s: &mut String, t: &Table) {
-    let _ = writeln!(s, "## {}\n\n{}\n", t.heading, t.note);
-    let _ = writeln!(s, "| {} |", t.headers.join(" | "));
+    let _ = writeln!(s, "## {}\n\n{}\n", t.heading, text(&t.note));
+    let head: Vec<String> = t.headers.iter().map(|h| text(h)).collect();
+    let _ = writeln!(s, "| {} |", head.join(" | "));
     let _ = writeln!(s, "|{}", "---|".repeat(t.headers.len()));
     for row in &t.rows {
-        let _ = writeln!(s, "| {} |", row.join(" | "));
+        let cells: Vec<String> = row.iter().map(|c| text(c)).collect();
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
     s.push('\n');
 }
@@ -40,10 +64,7 @@ pub fn markdown(r: &Report, charts: &[(String, String)]) -> String {
     for (name, _) in charts {
         let _ = writeln!(s, "![{name}]({name}.svg)\n");
     }
-    let _ = writeln!(
-        s,
-        "Criterion's own reports: `target/criterion/report/index.html`. Every figure above: `report.json`."
-    );
+    let _ = writeln!(s, "Every figure above: `report.json`.");
     s
 }
 
@@ -54,17 +75,14 @@ pub fn body(r: &Report) -> String {
     let _ = writeln!(
         s,
         "Machine: {}\n\n{}\n",
-        r.machine.one_line(),
+        text(&r.machine.one_line()),
         banner(r.mode)
     );
-    if let Some(t) = super::time_account(&r.study) {
+    if let Some(t) = time_account(&r.study) {
         let _ = writeln!(s, "{t}\n");
     }
     let _ = writeln!(s, "## Findings (computed from this run)\n");
-    for f in super::findings_show::sentences(&r.findings)
-        .iter()
-        .chain(&super::service_show::sentences(&r.study))
-    {
+    for f in findings::sentences(&r.analysis.findings) {
         let _ = writeln!(s, "- {f}");
     }
     s.push('\n');
@@ -72,4 +90,26 @@ pub fn body(r: &Report) -> String {
         table(&mut s, &t);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runs_own_text_is_shown_and_never_obeyed() {
+        let mut r = super::super::fixture::report();
+        r.machine.cpu = "AMD\u{1b}[31m <script>alert(1)</script> & co".into();
+        r.sweep_placement.push_str(" \u{1b}]0;title\u{7} <b>");
+        let md = body(&r);
+        assert!(
+            !md.contains('\u{1b}') && !md.contains('\u{7}'),
+            "a raw control character"
+        );
+        assert!(!md.contains("<script>") && !md.contains("<b>"), "a raw tag");
+        assert!(
+            md.contains("AMD\\x1b[31m &lt;script&gt;alert(1)&lt;/script&gt; &amp; co"),
+            "{md}"
+        );
+    }
 }

@@ -4,15 +4,22 @@
 //! every page against it.
 //!
 //! What a page shows of the run sits between two markers, and is rendered
-//! here from the JSON by this version of the report code (the JSON keeps
-//! every window, so findings and tables are recomputed, never copied):
+//! here from the run's measurements and its analysis. Publishing judges
+//! the measurements again with this version of the report code (the JSON
+//! keeps every window) and writes the JSON back with that analysis, so a
+//! change to the analysis reaches the JSON and every page at once; the
+//! pages are rendered from the run as it stands, judging nothing again
+//! ([`pages`]).
 //!
+//! - docs/benchmarks/report.json itself: the measurements and their
+//!   analysis;
 //! - docs/benchmarks.md: the report's machine line, banner, findings and
 //!   tables (region `report`), and the charts in docs/benchmarks/, each
 //!   also in Spanish (`NAME-es.svg`, for docs/guia.md);
-//! - README.md: the sweep table (region `sweep-table`), the service-work
-//!   table (region `service-table`) and where the run's time went (region
-//!   `run-time`);
+//! - README.md: the answer at every count (region `answer`);
+//! - docs/bench.md: the full sweep table (region `sweep-table`), the
+//!   service-work table (region `service-table`) and where the run's time
+//!   went (region `run-time`);
 //! - docs/guide.md and docs/guia.md: the "which mode when" table (region
 //!   `figures`) and the service-work table (region `service`), in each
 //!   guide's language and number format.
@@ -24,23 +31,93 @@
 
 use std::path::{Path, PathBuf};
 
-pub use super::publish_tables::{guide_table, number, readme_table, Lang};
-use super::service_show::page_table;
-use super::{markdown, Report};
+use super::charts;
+use super::markdown;
+pub use super::publish_tables::{answer_table, guide_table, number, page_table, sweep_table, Lang};
+use super::run::{Measured, Report};
+use super::study::time_account;
 
 /// The run's JSON, relative to the repository's root.
 pub const JSON: &str = "docs/benchmarks/report.json";
 /// Where its charts go.
 pub const CHART_DIR: &str = "docs/benchmarks";
 
-/// Reads a report.json: its measurements, judged again with this code
-/// (reading a [`Report`] does so); where the run placed its servers is
-/// part of the measurement and is kept.
+/// Reads a report.json as it was written: its measurements and the
+/// analysis it holds, judged nothing again.
+///
+/// # Errors
+/// The text is not a sockmodes report of this version.
+pub fn reread(text: &str) -> Result<Report, serde_json::Error> {
+    check_figures(text)?;
+    serde_json::from_str(text)
+}
+
+/// The longest latency a run can hold: the load generator records 1 µs to
+/// an hour and counts anything outside apart, never in its percentiles.
+const MAX_LATENCY_US: f64 = 3_600_000_000.0;
+
+/// Refuses a report whose latencies no run could have measured (a stored
+/// file edited, or damaged): over an hour, or below zero. A chart's log
+/// axis over such a range has no end to its ticks.
+fn check_figures(text: &str) -> Result<(), serde_json::Error> {
+    fn walk(v: &serde_json::Value, path: &mut Vec<String>) -> Result<(), String> {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    if k.ends_with("_us") {
+                        if let Some(x) = v.as_f64() {
+                            if !(0.0..=MAX_LATENCY_US).contains(&x) {
+                                let shown = if x.abs() >= 1e12 {
+                                    format!("{x:e}")
+                                } else {
+                                    x.to_string()
+                                };
+                                return Err(format!(
+                                    "{}/{k} is {shown} µs, outside the 0 to 3,600,000,000 µs (an hour) a run can measure",
+                                    path.join("/")
+                                ));
+                            }
+                        }
+                    }
+                    path.push(k.clone());
+                    walk(v, path)?;
+                    path.pop();
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(v, path)?;
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    walk(&value, &mut Vec::new()).map_err(serde::de::Error::custom)
+}
+
+/// Reads a report.json's measurements (of any version) and judges them
+/// with this code; where the run placed its servers is part of the
+/// measurement and is kept.
 ///
 /// # Errors
 /// The text is not a sockmodes report.
-pub fn reread(text: &str) -> Result<Report, serde_json::Error> {
-    serde_json::from_str(text)
+pub fn reanalyse(text: &str) -> Result<Report, serde_json::Error> {
+    check_figures(text)?;
+    serde_json::from_str::<Measured>(text).map(Report::from)
+}
+
+/// The JSON of `r` as a run keeps it: compact, one line (the published
+/// run's windows make 4.4 MB pretty-printed, 1.3 MB so), ended by a
+/// newline.
+///
+/// # Errors
+/// A figure cannot be written as JSON.
+pub fn json(r: &Report) -> Result<String, serde_json::Error> {
+    serde_json::to_string(r).map(|text| text + "\n")
 }
 
 /// The opening marker of region `name`.
@@ -79,13 +156,14 @@ pub fn splice(text: &str, name: &str, body: &str) -> Result<String, String> {
 pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
     vec![
         ("docs/benchmarks.md", "report", markdown::body(r)),
-        ("README.md", "sweep-table", readme_table(r)),
+        ("README.md", "answer", answer_table(r)),
+        ("docs/bench.md", "sweep-table", sweep_table(r)),
         (
-            "README.md",
+            "docs/bench.md",
             "run-time",
-            super::time_account(&r.study).unwrap_or_default(),
+            time_account(&r.study).unwrap_or_default(),
         ),
-        ("README.md", "service-table", page_table(r, Lang::En)),
+        ("docs/bench.md", "service-table", page_table(r, Lang::En)),
         ("docs/guide.md", "figures", guide_table(r, Lang::En)),
         ("docs/guia.md", "figures", guide_table(r, Lang::Es)),
         ("docs/guide.md", "service", page_table(r, Lang::En)),
@@ -94,16 +172,30 @@ pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
 }
 
 /// Every file the published run renders, with its new contents, for the
-/// repository at `root`: the pages with their regions replaced, and the
-/// charts.
+/// repository at `root`: the JSON with its measurements judged again by
+/// this code, the pages with their regions replaced, and the charts.
 ///
 /// # Errors
 /// The JSON or a page cannot be read, or a page lacks a region's markers.
 pub fn render(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let path = root.join(JSON);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{JSON}: {e}"))?;
+    let report = reanalyse(&text).map_err(|e| format!("{JSON}: {e}"))?;
+    let mut files = vec![(path, json(&report).map_err(|e| format!("{JSON}: {e}"))?)];
+    files.extend(pages(root, &report)?);
+    Ok(files)
+}
+
+/// The pages `r` renders in the repository at `root`, from its
+/// measurements and analysis alone: the pages with their regions replaced,
+/// and the charts.
+///
+/// # Errors
+/// A page cannot be read, or lacks a region's markers.
+pub fn pages(root: &Path, report: &Report) -> Result<Vec<(PathBuf, String)>, String> {
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
-    let report = reread(&read(&root.join(JSON))?).map_err(|e| format!("{JSON}: {e}"))?;
     let mut pages: Vec<(PathBuf, String)> = Vec::new();
-    for (page, name, body) in regions(&report) {
+    for (page, name, body) in regions(report) {
         let path = root.join(page);
         let old = match pages.iter().position(|(p, _)| *p == path) {
             Some(i) => pages.remove(i).1,
@@ -112,11 +204,11 @@ pub fn render(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         let new = splice(&old, name, &body).map_err(|e| format!("{page}: {e}"))?;
         pages.push((path, new));
     }
-    for (name, svg) in report.charts() {
+    for (name, svg) in charts::all(report, Lang::En) {
         pages.push((root.join(CHART_DIR).join(format!("{name}.svg")), svg));
     }
     // The Spanish guide's charts, words and numbers in Spanish.
-    for (name, svg) in report.charts_in(Lang::Es) {
+    for (name, svg) in charts::all(report, Lang::Es) {
         pages.push((root.join(CHART_DIR).join(format!("{name}-es.svg")), svg));
     }
     Ok(pages)
@@ -143,15 +235,54 @@ mod tests {
     }
 
     #[test]
+    fn a_latency_no_run_could_measure_is_refused_not_drawn() {
+        let r = super::super::fixture::report();
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(reread(&text).is_ok() && reanalyse(&text).is_ok());
+        let at = text.find("\"p99_us\":").expect("a p99 in the fixture") + "\"p99_us\":".len();
+        let end = at + text[at..].find([',', '}']).unwrap();
+        let broken = format!("{}1e308{}", &text[..at], &text[end..]);
+        for e in [
+            reread(&broken).unwrap_err(),
+            reanalyse(&broken).unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("p99_us is 1e308 µs, outside"), "{e}");
+        }
+    }
+
+    #[test]
     fn a_report_reads_back_and_renders_every_region() {
         let r = super::super::fixture::report();
         let text = serde_json::to_string_pretty(&r).unwrap();
         let back = reread(&text).unwrap();
-        assert_eq!(back.findings, r.findings);
+        assert_eq!(back.analysis.findings, r.analysis.findings);
         let regions = regions(&back);
-        assert_eq!(regions.len(), 8);
+        assert_eq!(regions.len(), 9);
         for (page, name, body) in regions {
             assert!(!body.trim().is_empty(), "{page} {name}");
         }
+    }
+
+    /// Rendering the stored published run judges nothing again: every page,
+    /// chart, the Markdown and the HTML come from its analysis, with the
+    /// statistics (`stats::compare`, `stats::rank_test`) never called.
+    #[test]
+    fn rendering_the_published_run_calls_no_statistics() {
+        use crate::report::analysis::Analysis;
+        use crate::stats::judged;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let text = std::fs::read_to_string(root.join(JSON)).unwrap();
+        let run = reread(&text).expect("the published run with its analysis");
+        let before = judged::calls();
+        let files = pages(&root, &run).unwrap();
+        let md = crate::report::markdown(&run);
+        let html = crate::report::html(&run);
+        assert_eq!(judged::calls(), before, "rendering judged");
+        assert!(files.len() > 20 && md.contains("## Findings") && html.contains("<li>"));
+        // The counter counts: judging the same measurements calls them,
+        // and gives the analysis the run holds.
+        let again = Analysis::of(&run.study);
+        assert!(judged::calls() > before);
+        assert_eq!(again, run.analysis);
     }
 }

@@ -1,15 +1,21 @@
-//! The tables the README and the guides show of the published run
-//! (`publish.rs` puts them between their markers), and numbers as each
-//! language writes them: English "47,528" and "0.81"; Spanish, following
-//! docs/glosario.md, "47 528" (a no-break space, U+00A0, from five digits;
-//! "1000" stands alone) and "0,81".
+//! The tables the README and the pages show of the published run
+//! (`publish.rs` puts them between their markers): the answer, the sweep, "which mode
+//! when" and the service work, each from the run's measurements and its
+//! analysis, and numbers as each language writes them: English "47,528"
+//! and "0.81"; Spanish, following docs/glosario.md, "47 528" (a no-break
+//! space, U+00A0, from five digits; "1000" stands alone) and "0,81".
 
+use super::analysis;
+use super::cases::{Case, Group};
 pub use super::lang::{number, Lang};
-use super::verdicts::{checked_verdicts, CountVerdict};
-use super::Report;
+use super::run::Report;
+use super::service::{how, of_bound};
+use super::study::Study;
+use super::tables::verdict_cell;
+use super::verdicts::CountVerdict;
 use crate::stats::Spread;
 use crate::sweep::{find, Point};
-use crate::target::{Pair, Target};
+use crate::target::{Pair, RunMode, Target};
 
 /// "47,528 (40,227-50,922)", or the median alone for one window.
 fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
@@ -17,7 +23,9 @@ fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
     if s.n == 1 {
         return n(s.median);
     }
-    format!("{} ({}-{})", n(s.median), n(s.min), n(s.max))
+    // Spanish typography joins a range with an en dash.
+    let dash = if lang == Lang::Es { '\u{2013}' } else { '-' };
+    format!("{} ({}{dash}{})", n(s.median), n(s.min), n(s.max))
 }
 
 /// A figure of `t`'s point at `n`, or "-".
@@ -25,10 +33,79 @@ fn of(sweep: &[Point], t: Target, n: usize, f: impl Fn(&Point) -> Option<String>
     find(sweep, t, n).and_then(f).unwrap_or_else(|| "-".into())
 }
 
-/// The README's sweep table: messages/s of every studied server at every
-/// count, the verdicts between neighbouring models (the cross-check's where
-/// it measured), and p99, system calls, threads and memory per model.
-pub fn readme_table(r: &Report) -> String {
+/// The README's answer: at every count of the sweep, each studied
+/// server's messages/s (median) and, for each compared pair, who carried
+/// more beyond noise and by how much, or why there is no verdict.
+pub fn answer_table(r: &Report) -> String {
+    let sweep = &r.study.sweep;
+    let studied: Vec<Target> = Target::every_studied()
+        .into_iter()
+        .filter(|&t| sweep.iter().any(|p| p.target == t))
+        .collect();
+    let pairs: Vec<Pair> = analysis::neighbours(&r.study);
+    let verdicts: Vec<&[CountVerdict]> = pairs.iter().map(|&p| r.analysis.verdicts(p)).collect();
+    let mut head: Vec<String> = vec!["connections".into()];
+    head.extend(studied.iter().map(|t| format!("{} msg/s", t.name())));
+    head.extend(
+        pairs
+            .iter()
+            .map(|p| format!("{} vs {}", p.a.name(), p.b.name())),
+    );
+    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
+    counts.dedup();
+    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+    let mut no_evidence = false;
+    for n in counts {
+        let mut row = vec![number(n as f64, 0, Lang::En)];
+        for &t in &studied {
+            row.push(of(sweep, t, n, |p| {
+                Some(number(p.msgs()?.median, 0, Lang::En))
+            }));
+        }
+        for (&p, vs) in pairs.iter().zip(&verdicts) {
+            let cell = vs
+                .iter()
+                .find(|v| v.connections == n)
+                .map_or("-".into(), |v| {
+                    no_evidence |= v.unchecked();
+                    short_verdict(p, v)
+                });
+            row.push(cell);
+        }
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    if no_evidence {
+        out.push_str(
+            "\nNo verdict: the cross-check had no cell with evidence in some placement \
+             (the client saturated, or too few windows).\n",
+        );
+    }
+    out
+}
+
+/// A verdict in a few words: who was ahead and by how much, or why none.
+fn short_verdict(p: Pair, v: &CountVerdict) -> String {
+    use super::cross::Outcome;
+    use crate::stats::{ratio, Verdict};
+    let verdict = match &v.checked {
+        Some(Outcome::Holds(verdict)) => *verdict,
+        Some(Outcome::DependsOnClient(_)) => return "depends on the client".into(),
+        Some(Outcome::NoEvidence) => return "no verdict".into(),
+        None => v.verdict,
+    };
+    let (winner, times) = match verdict {
+        Verdict::Higher => (p.a, ratio(&v.a, &v.b).median),
+        Verdict::Lower => (p.b, ratio(&v.b, &v.a).median),
+        Verdict::NoDifference => return "no difference beyond noise".into(),
+    };
+    format!("{} ahead, {}x", winner.name(), number(times, 2, Lang::En))
+}
+
+/// The full sweep table (docs/bench.md): messages/s of every studied server
+/// at every count, the verdicts between neighbouring models (the
+/// cross-check's where it measured), and p99, system calls, threads and
+/// memory per model.
+pub fn sweep_table(r: &Report) -> String {
     let sweep = &r.study.sweep;
     let models: Vec<Target> = Target::every_model()
         .into_iter()
@@ -38,7 +115,7 @@ pub fn readme_table(r: &Report) -> String {
         .into_iter()
         .filter(|&t| sweep.iter().any(|p| p.target == t))
         .collect();
-    let pairs: Vec<Pair> = models.windows(2).map(|w| Pair::ratio(w[0], w[1])).collect();
+    let pairs: Vec<Pair> = analysis::neighbours(&r.study);
     let names = models
         .iter()
         .map(|t| t.name())
@@ -54,10 +131,7 @@ pub fn readme_table(r: &Report) -> String {
     for what in ["p99 ms", "syscalls/msg", "threads", "RSS MiB"] {
         head.push(format!("{what} ({names})"));
     }
-    let verdicts: Vec<_> = pairs
-        .iter()
-        .map(|&p| checked_verdicts(&r.study, &r.cross_verdicts, p))
-        .collect();
+    let verdicts: Vec<&[CountVerdict]> = pairs.iter().map(|&p| r.analysis.verdicts(p)).collect();
     let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
     counts.dedup();
     let took = r.study.elapsed_s.map_or(String::new(), |s| {
@@ -65,7 +139,7 @@ pub fn readme_table(r: &Report) -> String {
     });
     let mut out = format!(
         "From a {} run on the project's machine ({}{took}), medians of {} windows with their range; the whole \
-         report, with its findings and charts, is [docs/benchmarks.md](docs/benchmarks.md):\n\n",
+         report, with its findings and charts, is [benchmarks.md](benchmarks.md):\n\n",
         r.mode.name(),
         r.machine.one_line(),
         r.study.plan.repeats
@@ -90,7 +164,7 @@ fn readme_row(
     n: usize,
     (models, studied): (&[Target], &[Target]),
     pairs: &[Pair],
-    verdicts: &[Vec<CountVerdict>],
+    verdicts: &[&[CountVerdict]],
 ) -> Vec<String> {
     let mut row = vec![number(n as f64, 0, Lang::En)];
     for &t in studied {
@@ -107,7 +181,7 @@ fn readme_row(
         row.push(
             vs.iter()
                 .find(|v| v.connections == n)
-                .map_or("-".into(), |v| super::tables::verdict_cell(p, v)),
+                .map_or("-".into(), |v| verdict_cell(p, v)),
         );
     }
     let per_model = |f: &dyn Fn(&Point) -> Option<String>| {
@@ -138,7 +212,7 @@ fn ms(us: f64) -> String {
 
 /// How each guide names the servers in its table's head.
 /// (The Spanish guide says which system a model exists on.)
-pub(super) fn label(t: Target, lang: Lang) -> String {
+fn label(t: Target, lang: Lang) -> String {
     match (lang, t.mode().and_then(|m| m.only_on())) {
         (Lang::Es, Some(system)) => format!("{} ({system})", t.label(lang)),
         _ => t.label(lang).to_string(),
@@ -146,7 +220,7 @@ pub(super) fn label(t: Target, lang: Lang) -> String {
 }
 
 /// The guides' one-connection round trip: 16 B echoes.
-const ECHO_16_B: super::Case = super::Case {
+const ECHO_16_B: Case = Case {
     service: sockmodes_common::Service::Echo,
     bytes: 16,
 };
@@ -182,7 +256,7 @@ pub fn guide_table(r: &Report, lang: Lang) -> String {
 /// the language every row is written in (each row gives its English and
 /// its Spanish side by side).
 struct Guide<'a> {
-    study: &'a super::Study,
+    study: &'a Study,
     servers: Vec<Target>,
     lang: Lang,
 }
@@ -222,12 +296,14 @@ impl Guide<'_> {
             .study
             .cases
             .iter()
-            .find(|c| c.group == super::Group::Latency && c.case == ECHO_16_B)?;
+            .find(|c| c.group == Group::Latency && c.case == ECHO_16_B)?;
         let raw = case.get(Target::Raw).map_or("-".into(), |v| self.num(v, 1));
         Some(self.row(
             self.t(
                 &format!("echo round trip, 16 B, one connection (median; raw: {raw} µs)"),
-                &format!("ida y vuelta de eco, 16 B, una conexión (mediana; raw: {raw} µs)"),
+                &format!(
+                    "ida y vuelta de eco, 16 B, una conexión (mediana; servidor mínimo: {raw} µs)"
+                ),
             ),
             &|s| {
                 case.get(s)
@@ -298,11 +374,12 @@ impl Guide<'_> {
                 &format!("system calls per message at {}", self.conns(middle)),
                 &format!("llamadas al sistema por mensaje con {}", self.conns(middle)),
             ),
+            // A reference (tokio) keeps no count of its system calls.
             &|s| match s.mode() {
-                Some(_) => of(sweep, s, middle, |p| {
+                Some(m) if !m.is_reference() => of(sweep, s, middle, |p| {
                     p.syscalls_per_msg().map(|m| self.num(m.median, 3))
                 }),
-                None => self.t("not counted", "no se cuentan"),
+                _ => self.t("not counted", "no se cuentan"),
             },
         ));
         Some(rows)
@@ -333,6 +410,65 @@ impl Guide<'_> {
     }
 }
 
+/// The table the README and the guides show: every case and setup, its
+/// messages/s, ceiling and share, in `lang`.
+pub fn page_table(r: &Report, lang: Lang) -> String {
+    let cases = &r.analysis.service;
+    let Some(first) = cases.first().and_then(|c| c.figures.first()) else {
+        return String::new();
+    };
+    let connections = first.point(&r.study).map_or(0, |p| p.connections);
+    let es = lang == Lang::Es;
+    let num = |v: f64, d: usize| number(v, d, lang);
+    let head = if es {
+        "| trabajo | servidor | dónde se hace el trabajo | mensajes/s (mediana, rango) | límite (ley de Little) | fracción del límite | límite de la CPU (medido) | fracción del menor límite | p99 ms |"
+    } else {
+        "| work | server | where the work runs | messages/s (median, range) | ceiling (Little's law) | share of the ceiling | CPU ceiling (measured) | share of the lower ceiling | p99 ms |"
+    };
+    let mut out = if es {
+        format!(
+            "Ejecución {} publicada ({} conexiones, lazo cerrado, {} ventanas):\n\n",
+            match r.mode {
+                RunMode::Full => "completa",
+                RunMode::Quick => "rápida",
+                RunMode::Test => "de prueba",
+            },
+            num(connections as f64, 0),
+            first.msgs.n
+        )
+    } else {
+        format!(
+            "The published {} run ({} connections, closed loop, {} windows):\n\n",
+            r.mode.name(),
+            num(connections as f64, 0),
+            first.msgs.n
+        )
+    };
+    out += head;
+    out += "\n|---|---|---|---|---|---|---|---|---|\n";
+    for c in cases {
+        for f in &c.figures {
+            let m = f.msgs;
+            let p99 = f
+                .point(&r.study)
+                .and_then(Point::p99)
+                .map_or("-".into(), |s| num(s.median / 1000.0, 1));
+            out += &format!(
+                "| `{}` | {} | {} | {} | {} | {} | {} | {} | {p99} |\n",
+                c.work,
+                label(f.who.target, lang),
+                how(f.who.concurrency, lang),
+                spread(m, 0, lang),
+                num(f.ceiling, 0),
+                num(f.of_ceiling().median, 2),
+                f.cpu_ceiling.map_or("-".into(), |c| num(c, 0)),
+                of_bound(f, lang),
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,11 +494,19 @@ mod tests {
         assert!(en.contains("1,000 connections"), "{en}");
         assert!(es.contains("1000 conexiones"), "{es}");
         assert!(es.contains("10\u{a0}000 conexiones inactivas"), "{es}");
-        let readme = readme_table(&r);
+        let readme = sweep_table(&r);
         assert!(readme.contains("| 100 |"), "{readme}");
         assert!(
             readme.contains("nonblocking ahead with every unsaturated client"),
             "{readme}"
         );
+        let answer = answer_table(&r);
+        assert!(
+            answer.contains("| 10 |") && answer.contains("| 1,000 |"),
+            "{answer}"
+        );
+        assert!(answer.contains("| nonblocking ahead, 1.73x |"), "{answer}");
+        assert!(answer.contains("| depends on the client |"), "{answer}");
+        assert!(answer.contains("| depends on the client |"), "{answer}");
     }
 }

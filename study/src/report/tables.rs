@@ -1,8 +1,18 @@
 //! The report's tables, built once and rendered by both the Markdown and the
-//! HTML writer. Figures measured in several windows read "median (min-max)".
+//! HTML writer, from the measurements and their analysis (verdicts,
+//! targets, the cross-check, the service-work ceilings), never judging
+//! anything themselves. Figures measured in several windows read "median
+//! (min-max)".
 
+use super::cases::CaseResult;
+use super::cross::{
+    self, cause_words, evidence_words, outcome_words, CellVerdict, CrossVerdict, Outcome,
+};
+use super::lang::Lang;
+use super::run::Report;
+use super::service::{self, Figure};
+use super::targets::TargetRow;
 use super::verdicts::CountVerdict;
-use super::{CaseResult, Report};
 use crate::stats::{ratio, Spread, Verdict};
 use crate::sweep::{Limit, Point};
 use crate::target::{case_ratios, sweep_pairs, Pair, Target};
@@ -19,8 +29,8 @@ pub struct Table {
 pub fn all(r: &Report) -> Vec<Table> {
     vec![cases(r), sweep(r), sweep_ratios(r)]
         .into_iter()
-        .chain(super::cross_show::table(r))
-        .chain(super::service_show::table(r))
+        .chain(cross_check(r))
+        .chain(service_work(r))
         .chain([offered_load(r), same_rate(r), idle_memory(r), targets(r)])
         .collect()
 }
@@ -172,9 +182,9 @@ fn sweep(r: &Report) -> Table {
 
 /// "nonblocking ahead", "blocking ahead" or "no difference beyond noise";
 /// where the cross-check measured the count, what it found instead.
-pub(super) fn verdict_cell(p: Pair, v: &CountVerdict) -> String {
+pub fn verdict_cell(p: Pair, v: &CountVerdict) -> String {
     if let Some(o) = &v.checked {
-        return super::cross_show::outcome_words(p.a, p.b, o);
+        return outcome_words(p.a, p.b, o);
     }
     match v.verdict {
         Verdict::Higher => format!("{} ahead", p.a.name()),
@@ -189,10 +199,7 @@ fn sweep_ratios(r: &Report) -> Table {
     counts.dedup();
     // The findings' own verdicts, so that the table and the sentences agree.
     let pairs = sweep_pairs();
-    let verdicts: Vec<_> = pairs
-        .iter()
-        .map(|(p, _)| super::verdicts::checked_verdicts(&r.study, &r.cross_verdicts, *p))
-        .collect();
+    let verdicts: Vec<_> = pairs.iter().map(|(p, _)| r.analysis.verdicts(*p)).collect();
     let rows = counts
         .iter()
         .map(|&n| {
@@ -353,10 +360,11 @@ fn idle_memory(r: &Report) -> Table {
 
 fn targets(r: &Report) -> Table {
     let rows = r
+        .analysis
         .targets
         .iter()
         .map(|t| {
-            let row = super::targets_show::TargetRow::from(t.clone());
+            let row = TargetRow::from(t.clone());
             let met = match row.met {
                 Some(true) => "yes",
                 Some(false) => "**no**",
@@ -375,6 +383,199 @@ fn targets(r: &Report) -> Table {
     }
 }
 
+fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool) -> Vec<String> {
+    let show = |s: Option<Spread>| s.map_or("-".into(), |s| s.show(0));
+    let r = match (&c.a, &c.b) {
+        (Some(a), Some(b)) => ratio(a, b).show(2),
+        _ => "-".into(),
+    };
+    vec![
+        if first {
+            v.connections.to_string()
+        } else {
+            String::new()
+        },
+        if first {
+            format!("{} vs {}", v.a.name(), v.b.name())
+        } else {
+            String::new()
+        },
+        c.driver.engine.name().into(),
+        c.driver.placement.name().into(),
+        show(c.a),
+        show(c.b),
+        r,
+        c.client_busy
+            .map_or("-".into(), |b| format!("{:.0}%", b * 100.0)),
+        evidence_words(v.a, v.b, c.evidence),
+        if first {
+            let mut s = outcome_words(v.a, v.b, &v.outcome);
+            if let Outcome::DependsOnClient(cause) = &v.outcome {
+                s.push_str(&format!(": {}", cause_words(cause)));
+            }
+            s
+        } else {
+            String::new()
+        },
+    ]
+}
+
+/// The cross-check table: one row per pair, count and driver.
+fn cross_check(r: &Report) -> Option<Table> {
+    if r.analysis.cross_verdicts.is_empty() {
+        return None;
+    }
+    let rows = r
+        .analysis
+        .cross_verdicts
+        .iter()
+        .flat_map(|v| {
+            v.cells
+                .iter()
+                .enumerate()
+                .map(move |(i, c)| cell_row(v, c, i == 0))
+        })
+        .collect();
+    let plan = &r.study.plan;
+    Some(Table {
+        heading: "Cross-check: every client engine, both placements",
+        note: format!(
+            "On one machine the load generator shares the cores with the server, so every figure is of the pair. \
+             Here every server is driven by every client engine (`sockmodes load --mode ENGINE`) in both \
+             placements: `split` (client and server on cores of their own, the sweep's) and `unpinned` (every core \
+             for both, the scheduler's choice, what a user gets). Each cell: median (min-max) messages/s over {} \
+             windows (the sweep's own cells: {} s each; the others: {} s), servers interleaved, closed-loop 64 B echo. \
+             A comparison is a verdict about the servers only where every driver whose client was not saturated \
+             (busy at most {:.0}%) gives the same verdict by the noise rule, in both placements; otherwise it \
+             \"depends on the client\", with the likely cause. A cell with a saturated client, or under {} windows, \
+             is no evidence, not a tie.",
+            plan.repeats,
+            plan.measure_s,
+            plan.cross_measure_s,
+            crate::point::SATURATED * 100.0,
+            cross::MIN_WINDOWS,
+        ),
+        headers: heads(&[
+            "connections",
+            "servers (a vs b)",
+            "client engine",
+            "placement",
+            "a messages/s",
+            "b messages/s",
+            "a/b",
+            "client busy",
+            "this driver",
+            "verdict",
+        ]),
+        rows,
+    })
+}
+
+/// The report's table: one row per case and setup.
+fn service_work(r: &Report) -> Option<Table> {
+    let cases = &r.analysis.service;
+    let first = cases.first()?.figures.first()?;
+    let rows = cases
+        .iter()
+        .flat_map(|c| {
+            let work = c.work;
+            c.figures.iter().map(move |f| {
+                let p = f.point(&r.study);
+                let opt = |s: Option<Spread>, d: usize| s.map_or("-".into(), |s| s.show(d));
+                vec![
+                    format!("`{work}`"),
+                    f.who.target.name().into(),
+                    service::how(f.who.concurrency, Lang::En),
+                    f.msgs.show(0),
+                    service::n(f.ceiling),
+                    f.of_ceiling().show(2),
+                    cpu_ceiling(f),
+                    service::of_bound(f, Lang::En),
+                    opt(p.and_then(Point::p99).map(|s| s.scaled(1000.0)), 1),
+                    opt(p.and_then(Point::threads), 0),
+                    opt(p.and_then(Point::rss_mib), 1),
+                    opt(p.and_then(Point::client_busy).map(|s| s.scaled(0.01)), 0),
+                    limit(p).into(),
+                ]
+            })
+        })
+        .collect();
+    Some(Table {
+        heading: "Service work: which model for a service that does work",
+        note: format!(
+            "Every message carries work: `cpu` computes, `block` sleeps in a system call (a synchronous database \
+             client), `wait` arms a timer (an awaited one). Each server serves it inline, on a pool (`--offload`) where \
+             it has one, or its own way (a thread per connection; tokio: `spawn_blocking` and its timer), closed loop \
+             at {} connections. The ceiling is Little's law from the setup alone: concurrency / time per message, \
+             and the server's cores / CPU per message; \"of ceiling\" is measured / ceiling, and a figure over it is a \
+             bug. \"cores / CPU per msg\" is a second, measured ceiling: the server's cores over the CPU it spent per \
+             message in the window (the work's and the I/O's): a setup near it is bound by its CPU, whatever Little's \
+             law allows. \"of the lower ceiling\" is the median over the lower of the two ceilings, named.",
+            service::n(first.point(&r.study).map_or(0, |p| p.connections) as f64)
+        ),
+        headers: heads(&[
+            "work",
+            "server",
+            "how the work runs",
+            "messages/s",
+            "ceiling msg/s",
+            "of ceiling",
+            "cores / CPU per msg",
+            "of the lower ceiling",
+            "p99 ms",
+            "threads",
+            "RSS MiB",
+            "client busy %",
+            "saturated",
+        ]),
+        rows,
+    })
+}
+
+/// Which side a setup's point was limited by, as a cell.
+fn limit(p: Option<&Point>) -> &'static str {
+    match p.and_then(Point::limit) {
+        Some(Limit::Client) => "client",
+        Some(Limit::Server) => "server",
+        Some(Limit::Both) => "both",
+        None => "-",
+    }
+}
+
+/// The server's cores over its measured CPU per message (work and I/O):
+/// the most its CPU could carry at that cost, msg/s.
+fn cpu_ceiling(f: &Figure) -> String {
+    f.cpu_ceiling.map_or("-".into(), service::n)
+}
+
 #[cfg(test)]
-#[path = "tables_tests.rs"]
-mod tests;
+mod tests {
+
+    use super::super::fixture;
+    use super::*;
+
+    #[test]
+    fn a_sweep_row_shows_spreads_and_a_client_bound_point_is_marked() {
+        let mut r = fixture::report();
+        for w in &mut r.study.sweep[0].windows {
+            w.load.client_cpu_utilization = Some(0.95);
+        }
+        let t = sweep(&r);
+        let row = &t.rows[0];
+        assert_eq!(row[0], "1");
+        assert_eq!(row[1], "blocking");
+        assert_eq!(row[2], "21000 (20000-22000)");
+        assert!(row.last().unwrap().ends_with("**client**"), "{row:?}");
+        assert_eq!(t.headers.len(), row.len());
+        let calls = t.headers.iter().position(|h| *h == "syscalls/msg").unwrap();
+        assert_eq!(row[calls], "2.000 (2.000-2.000)");
+        let ratios = sweep_ratios(&r);
+        let at_100 = ratios.rows.iter().find(|r| r[0] == "100").unwrap();
+        assert_eq!(
+            at_100[2], "nonblocking ahead with every unsaturated client",
+            "cross-checked"
+        );
+        let at_1 = &ratios.rows[0];
+        assert_eq!(at_1[2], "no difference beyond noise");
+    }
+}

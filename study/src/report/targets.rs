@@ -5,20 +5,23 @@
 //!
 //! A check is typed ([`Goal`], [`Divisor`], [`Measured`]: servers as
 //! [`Target`]s, figures as numbers, verdicts as the noise rule's), judged
-//! by [`Goal::met`], and made into text only in `targets_show.rs`.
+//! by [`Goal::met`], and made into text only at the edge ([`TargetRow`]),
+//! so that tests read verdicts, not sentences.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Case, Group, Study};
+use super::cases::{Case, Group};
+use super::forms;
+use super::lang::{number, Lang};
+use super::study::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{find, Point};
 use crate::target::{Pair, Target};
 use sockmodes_common::Service;
 
-/// A target, checked against this run. In JSON (and in the report's
-/// table) it is the text `targets_show.rs` makes of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(into = "super::targets_show::TargetRow")]
+/// A target, checked against this run. The report's table shows it as a
+/// [`TargetRow`]; report.json holds both (`analysis.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetCheck {
     pub goal: Goal,
     /// What it is divided by.
@@ -43,12 +46,14 @@ impl TargetCheck {
 }
 
 /// What a target asks of one server.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Goal {
     /// `target`'s round trip in a latency case within `within` times
     /// raw's, and, with `no_slower_than`, not above that server's.
     RoundTrip {
         target: Target,
+        #[serde(with = "forms::latency_case")]
         case: Case,
         within: f64,
         no_slower_than: Option<Target>,
@@ -87,7 +92,8 @@ pub enum Goal {
 }
 
 /// What a target divides by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Divisor {
     /// Raw: the least a server can do.
     Raw,
@@ -106,7 +112,8 @@ pub enum Divisor {
 }
 
 /// What a run measured of a target.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Measured {
     /// The ratio to the divisor (criterion's medians).
     Ratio(f64),
@@ -340,6 +347,280 @@ fn thread_yardstick(study: &Study) -> Option<TargetCheck> {
     ))
 }
 
+/// One target as text: a row of the report's table, and the text a check
+/// carries in report.json.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetRow {
+    pub target: String,
+    /// What it is divided by.
+    pub limit: String,
+    pub measured: String,
+    pub met: Option<bool>,
+}
+
+impl From<TargetCheck> for TargetRow {
+    fn from(c: TargetCheck) -> TargetRow {
+        TargetRow {
+            target: goal(&c.goal),
+            limit: divisor(c.limit),
+            measured: c.measured.as_ref().map_or("-".into(), measured),
+            met: c.met,
+        }
+    }
+}
+
+/// What a target asks, in words.
+pub fn goal(g: &Goal) -> String {
+    match g {
+        Goal::RoundTrip {
+            target,
+            case,
+            within,
+            no_slower_than,
+        } => {
+            let also = no_slower_than.map_or(String::new(), |t| {
+                format!(" and no slower than {}", t.name())
+            });
+            format!(
+                "{} {} round trip within {within:.2}x of raw{also}",
+                target.prose(),
+                case.label(Group::Latency)
+            )
+        }
+        Goal::Sink { target, at_least } => {
+            format!("{} sink throughput at least {at_least}x raw", target.name())
+        }
+        Goal::AheadWithLessCpu {
+            a,
+            b,
+            connections,
+            times,
+        } => format!(
+            "{} at {connections} connections at least {times}x {}'s messages/s beyond noise, with less CPU per \
+             message",
+            a.prose(),
+            b.prose()
+        ),
+        Goal::NotBelow { a, b, connections } => format!(
+            "{} at {connections} connections not below {}'s messages/s beyond noise",
+            a.prose(),
+            b.name()
+        ),
+        Goal::IdleMemory {
+            target,
+            connections,
+            mib,
+        } => format!(
+            "{} idle connections: {} server under {mib} MiB resident",
+            number(*connections as f64, 0, Lang::En),
+            target.prose()
+        ),
+        Goal::PerThread {
+            target,
+            connections,
+            times,
+        } => format!(
+            "{}: resident memory per idle connection at most {times:.2}x a bare std thread ({connections} \
+             connections)",
+            target.prose()
+        ),
+    }
+}
+
+/// What a target divides by, in words.
+pub fn divisor(d: Divisor) -> String {
+    match d {
+        Divisor::Raw => "raw".into(),
+        Divisor::RawAnd(t) => format!("raw; {}", t.name()),
+        Divisor::RawSameWork => "raw with CRC-32 (the same work)".into(),
+        Divisor::SameRun(t) => format!("{}, same run", t.prose()),
+        Divisor::Reference(t) => t.name().into(),
+        Divisor::Absolute => "absolute".into(),
+        Divisor::BareThread => "a bare thread with the same stack, measured in this run".into(),
+    }
+}
+
+/// What a run measured of a target, in words.
+pub fn measured(m: &Measured) -> String {
+    match *m {
+        Measured::Ratio(x) => format!("{x:.3}x"),
+        Measured::Ratios { raw, other, to } => {
+            format!("{raw:.3}x raw, {other:.3}x {}", to.name())
+        }
+        Measured::AheadCpu {
+            ratio, cpu: (a, b), ..
+        } => format!(
+            "{}x messages/s; CPU per message {} against {} µs",
+            ratio.show(2),
+            a.show(1),
+            b.show(1)
+        ),
+        Measured::Rates { a, b, .. } => format!("{} against {} msg/s", a.show(0), b.show(0)),
+        Measured::Mib(m) => format!("{m:.1} MiB"),
+        Measured::PerThread {
+            kib,
+            bare_kib,
+            times,
+        } => format!("{kib:.1} KiB against {bare_kib:.1} KiB: {times:.2}x"),
+    }
+}
+
 #[cfg(test)]
-#[path = "targets_tests.rs"]
-mod tests;
+mod tests {
+
+    use super::super::fixture::{self, point, EVENT_LOOP, RING, THREADS};
+    use super::*;
+
+    fn goal_of(r: &[TargetCheck], f: impl Fn(&Goal) -> bool) -> &TargetCheck {
+        r.iter().find(|t| f(&t.goal)).expect("the target")
+    }
+
+    #[test]
+    fn the_thread_yardstick_is_judged_against_a_bare_thread() {
+        let r = fixture::report();
+        let thread = goal_of(&r.analysis.targets, |g| matches!(g, Goal::PerThread { .. }));
+        // (140 - 4) MiB / 10,000 against (138 - 4) MiB / 10,000: 1.01x.
+        assert_eq!(thread.met, Some(true), "{thread:?}");
+        assert_eq!(thread.limit, Divisor::BareThread);
+        let Some(Measured::PerThread { times, .. }) = thread.measured else {
+            panic!("{thread:?}")
+        };
+        assert!((times - 136.0 / 134.0).abs() < 1e-9, "{times}");
+        let mut study = r.study;
+        study.scale[0].rss_mib = 150.0;
+        let checks = check(&study);
+        let thread = goal_of(&checks, |g| matches!(g, Goal::PerThread { .. }));
+        assert_eq!(thread.met, Some(false), "146/134 is over 1.05x");
+    }
+
+    #[test]
+    fn round_trips_are_judged_against_raw_and_tokio() {
+        let mut study = fixture::report().study;
+        let case = &mut study.cases[0];
+        // Raw at 12 µs: the thread per connection at 12.5 (1.04x) meets
+        // its 1.05x; the event loop at 13.5 (1.125x) misses its 1.10x.
+        case.values.insert(THREADS, 12.5);
+        case.values.insert(EVENT_LOOP, 13.5);
+        let checks = check(&study);
+        let threads = goal_of(
+            &checks,
+            |g| matches!(g, Goal::RoundTrip { target, .. } if *target == THREADS),
+        );
+        assert_eq!(threads.met, Some(true));
+        assert_eq!(threads.measured, Some(Measured::Ratio(12.5 / 12.0)));
+        let event_loop = goal_of(
+            &checks,
+            |g| matches!(g, Goal::RoundTrip { target, .. } if *target == EVENT_LOOP),
+        );
+        assert_eq!(event_loop.met, Some(false));
+        assert_eq!(event_loop.limit, Divisor::RawAnd(Target::TOKIO));
+        // Within 1.10x of raw but slower than tokio: missed too.
+        study.cases[0].values.insert(EVENT_LOOP, 13.0);
+        study.cases[0].values.insert(Target::TOKIO, 12.9);
+        let checks = check(&study);
+        let event_loop = goal_of(
+            &checks,
+            |g| matches!(g, Goal::RoundTrip { target, .. } if *target == EVENT_LOOP),
+        );
+        assert_eq!(event_loop.met, Some(false), "{event_loop:?}");
+        // Without tokio: not measured, no verdict.
+        study.cases[0].values.remove(&Target::TOKIO);
+        let checks = check(&study);
+        let event_loop = goal_of(
+            &checks,
+            |g| matches!(g, Goal::RoundTrip { target, .. } if *target == EVENT_LOOP),
+        );
+        assert_eq!((event_loop.measured, event_loop.met), (None, None));
+    }
+
+    #[test]
+    fn the_ring_at_1000_needs_every_window_ahead_and_less_cpu() {
+        let mut study = fixture::report().study;
+        let at_1000 = |g: &Goal| matches!(g, Goal::AheadWithLessCpu { .. });
+        // The fixture's ring carries 15,000 more than the event loop (its
+        // lowest window over the loop's highest is 185/190, under 1.1x) at
+        // the same CPU per message.
+        let checks = check(&study);
+        assert_eq!(goal_of(&checks, at_1000).met, Some(false));
+        study.sweep.retain(|p| p.connections != 1000);
+        let mut ring = point(RING, 1000, &[300e3, 305e3, 310e3, 315e3, 320e3]);
+        let event_loop = point(EVENT_LOOP, 1000, &[200e3, 205e3, 210e3, 215e3, 220e3]);
+        study.sweep.extend([ring.clone(), event_loop.clone()]);
+        // Ahead in every window, but the same CPU per message: missed.
+        let checks = check(&study);
+        let c = goal_of(&checks, at_1000);
+        assert_eq!(c.met, Some(false));
+        assert!(matches!(
+            c.measured,
+            Some(Measured::AheadCpu {
+                cpu_verdict: Verdict::NoDifference,
+                ..
+            })
+        ));
+        for w in &mut ring.windows {
+            w.cost.as_mut().expect("a cost").system_us_per_msg = 1.0;
+        }
+        study.sweep.truncate(study.sweep.len() - 2);
+        study.sweep.extend([ring, event_loop]);
+        assert_eq!(goal_of(&check(&study), at_1000).met, Some(true));
+    }
+
+    #[test]
+    fn idle_memory_and_tokio_are_judged_only_where_measured() {
+        let mut study = fixture::report().study;
+        let idle = |g: &Goal| matches!(g, Goal::IdleMemory { .. });
+        let checks = check(&study);
+        let c = goal_of(&checks, idle);
+        assert_eq!((c.measured, c.met), (Some(Measured::Mib(7.0)), Some(true)));
+        study.scale.retain(|p| p.target != EVENT_LOOP);
+        assert!(!check(&study).iter().any(|t| idle(&t.goal)));
+        // The fixture's tokio is within noise of the event loop at 1,000.
+        let not_below = |g: &Goal| matches!(g, Goal::NotBelow { .. });
+        assert_eq!(goal_of(&check(&study), not_below).met, Some(true));
+        study.sweep.retain(|p| p.target != Target::TOKIO);
+        assert!(!check(&study).iter().any(|t| not_below(&t.goal)));
+    }
+
+    #[test]
+    fn a_check_reads_as_the_tables_row() {
+        let (threads, event_loop) = (Pair::THREADS_VS_LOOP.a, Pair::THREADS_VS_LOOP.b);
+        let check = TargetCheck {
+            goal: Goal::IdleMemory {
+                target: event_loop,
+                connections: 10_000,
+                mib: 20.0,
+            },
+            limit: Divisor::Absolute,
+            measured: Some(Measured::Mib(7.04)),
+            met: Some(true),
+        };
+        let row = TargetRow::from(check);
+        assert_eq!(
+            row.target,
+            format!(
+                "10,000 idle connections: {} server under 20 MiB resident",
+                event_loop.prose()
+            )
+        );
+        assert_eq!(
+            (row.limit.as_str(), row.measured.as_str()),
+            ("absolute", "7.0 MiB")
+        );
+        let sink = Goal::Sink {
+            target: threads,
+            at_least: 0.9,
+        };
+        assert_eq!(
+            goal(&sink),
+            format!("{} sink throughput at least 0.9x raw", threads.name())
+        );
+        assert_eq!(divisor(Divisor::RawAnd(Target::TOKIO)), "raw; tokio");
+        let unmeasured = TargetCheck {
+            goal: sink,
+            limit: Divisor::RawSameWork,
+            measured: None,
+            met: None,
+        };
+        assert_eq!(TargetRow::from(unmeasured).measured, "-");
+    }
+}

@@ -1,18 +1,37 @@
 //! Verdicts by connection count: one server against another in
 //! messages/s at each count of the sweep, by the noise rule, and what the
-//! cross-check says of each (`cross.rs`). The crossover and the findings
-//! that group counts by verdict are computed here (typed: `findings.rs`
-//! puts them in reading order, `findings_show.rs` says them).
+//! cross-check says of each (`cross.rs`). The analysis computes them once
+//! for every pair a finding, table or page shows ([`PairVerdicts`]); the
+//! crossover and the findings that group counts by verdict read them
+//! (`findings.rs`).
+
+use serde::{Deserialize, Serialize};
 
 use super::cross::{find_verdict, CrossVerdict, Outcome};
-use super::findings::Finding;
-use super::Study;
+use super::study::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{find, Point};
 use crate::target::{Pair, Target};
 
+/// One pair's verdicts at every count of the sweep, as the analysis keeps
+/// them: `a` against `b`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairVerdicts {
+    pub a: Target,
+    pub b: Target,
+    pub counts: Vec<CountVerdict>,
+}
+
+/// The verdicts of `pair` (in that order) among `all`; none where the
+/// analysis did not compare it.
+pub fn of(all: &[PairVerdicts], pair: Pair) -> &[CountVerdict] {
+    all.iter()
+        .find(|v| (v.a, v.b) == (pair.a, pair.b))
+        .map_or(&[], |v| &v.counts)
+}
+
 /// One count's comparison of messages/s between two servers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CountVerdict {
     pub connections: usize,
     /// The sweep's verdict (its own driver), or the cross-check's where
@@ -103,7 +122,7 @@ pub fn crossover_count(verdicts: &[CountVerdict]) -> Option<usize> {
 /// What the cross-check said of the counts it measured: where the
 /// sweep's verdict held with every client, where it depends on the client,
 /// and where the cross-check had no evidence.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checked {
     pub held: Vec<usize>,
     pub depends: Vec<usize>,
@@ -128,65 +147,11 @@ impl Checked {
     }
 }
 
-/// The crossover: from which count the pair's first server (a thread per
-/// connection) carried fewer messages than its second, with the figures
-/// there.
-pub fn crossover(pair: Pair, verdicts: &[CountVerdict]) -> Finding {
-    let from = crossover_count(verdicts).map(|n| {
-        verdicts
-            .iter()
-            .find(|v| v.connections == n)
-            .expect("the crossover is one of them")
-            .clone()
-    });
-    Finding::Crossover {
-        pair,
-        from,
-        checked: Checked::of(verdicts),
-    }
-}
-
-/// The counts whose verdict is `v` and stands.
-fn standing(verdicts: &[CountVerdict], v: Verdict) -> Vec<usize> {
-    verdicts
-        .iter()
-        .filter(|c| c.is(v))
-        .map(|c| c.connections)
-        .collect()
-}
-
-/// The counts where the pair showed no difference beyond noise.
-pub fn no_difference(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
-    let first = verdicts.iter().find(|v| v.is(Verdict::NoDifference))?;
-    Some(Finding::NoDifference {
-        pair,
-        counts: standing(verdicts, Verdict::NoDifference),
-        first: first.clone(),
-    })
-}
-
-/// The counts where the pair's first server carried more beyond noise.
-pub fn first_ahead(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
-    let counts = standing(verdicts, Verdict::Higher);
-    (!counts.is_empty()).then_some(Finding::FirstAhead { pair, counts })
-}
-
-/// Counts where the pair's second server carried more beyond noise (and the verdict
-/// stands) but that are not part of the crossover's run to the largest
-/// count: said apart, so that no verdict goes unreported.
-pub fn second_ahead_apart(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
-    let from = crossover_count(verdicts).unwrap_or(usize::MAX);
-    let counts: Vec<usize> = standing(verdicts, Verdict::Lower)
-        .into_iter()
-        .filter(|&n| n < from)
-        .collect();
-    (!counts.is_empty()).then_some(Finding::SecondAheadApart { pair, counts })
-}
-
 /// Where a count's verdict stands: a verdict that holds (or that the
 /// cross-check did not measure), one that depends on the client, or none
 /// from the cross-check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Standing {
     Stands(Verdict),
     Depends,
@@ -212,36 +177,3 @@ impl Standing {
         }
     }
 }
-
-/// One server against another (the registry's completion against
-/// readiness), grouped by verdict: where it carried more beyond noise,
-/// less, no different, or where the cross-check found it depends on the
-/// client.
-pub fn grouped_by_verdict(study: &Study, cross: &[CrossVerdict], pair: Pair) -> Option<Finding> {
-    let verdicts = checked_verdicts(study, cross, pair);
-    let last = verdicts.last()?.clone();
-    let groups = Standing::ORDER
-        .into_iter()
-        .map(|s| {
-            let counts: Vec<usize> = verdicts
-                .iter()
-                .filter(|c| s.of(c))
-                .map(|c| c.connections)
-                .collect();
-            (s, counts)
-        })
-        .filter(|(_, counts)| !counts.is_empty())
-        .collect();
-    let calls =
-        |t: Target| find(&study.sweep, t, last.connections).and_then(Point::syscalls_per_msg);
-    Some(Finding::Grouped {
-        pair,
-        groups,
-        syscalls: (calls(pair.a), calls(pair.b)),
-        last,
-    })
-}
-
-#[cfg(test)]
-#[path = "verdicts_tests.rs"]
-mod tests;

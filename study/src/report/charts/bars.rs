@@ -2,18 +2,20 @@
 //! message by connections, idle memory beside the bare-thread yardstick,
 //! and the cross-check's servers by client engine and placement.
 
+use super::draw::colour;
 use super::draw::{bar_chart, Bar, Bars};
 use super::labels::{self, filled, label};
-use super::{colour, Lang};
 use crate::crosscheck::{cells_of, Cell};
 use crate::driver::Driver;
-use crate::report::{CaseResult, Group, Metric, Report};
+use crate::report::cases::{CaseResult, Group, Metric};
+use crate::report::lang::Lang;
+use crate::report::run::Report;
 use crate::sweep::Point;
 use crate::target::Target;
 
 /// The criterion groups: round trips by payload, and throughput.
 pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
-    let criterion = Report::placement_name(&r.criterion_placement);
+    let criterion = &labels::placement(Report::placement_name(&r.criterion_placement), lang);
     let mut out = Vec::new();
     for (group, title, unit) in [
         (Group::Latency, "latency.title", "latency.unit"),
@@ -172,7 +174,7 @@ fn cross_check(cells: &[Cell], n: usize, lang: Lang) -> String {
             drivers.push(c.driver);
         }
     }
-    let cats: Vec<String> = drivers.iter().map(|d| d.short()).collect();
+    let cats: Vec<String> = drivers.iter().map(|&d| labels::driver(d, lang)).collect();
     let bars: Vec<Bars> = Target::every_studied()
         .into_iter()
         .filter(|&t| cells.iter().any(|c| c.point.target == t))

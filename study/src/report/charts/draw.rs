@@ -12,7 +12,14 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use crate::report::lang::Lang;
+use crate::report::lang::{number, Lang};
+use crate::target::Target;
+
+/// A server's colour, as plotters takes it.
+pub fn colour(t: Target) -> RGBColor {
+    let (r, g, b) = t.colour();
+    RGBColor(r, g, b)
+}
 
 /// Every chart's size in pixels.
 pub const SIZE: (u32, u32) = (600, 380);
@@ -70,6 +77,13 @@ pub fn lines(
         return fallback(title);
     }
     let (y_lo, y_hi) = y_range(series, y);
+    // Beyond these a log axis has no end to its ticks: no run measures
+    // them (`publish::reread` refuses such a report), so none is drawn.
+    let drawable =
+        |lo: f64, hi: f64| lo.is_finite() && hi.is_finite() && hi / lo.max(1e-300) < 1e15;
+    if !drawable(x_lo, x_hi) || !drawable(y_lo.max(1e-6), y_hi) {
+        return fallback(title);
+    }
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -284,9 +298,16 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars], lang
     svg
 }
 
-/// 1234 -> "1.2k", 0.05 -> "0.05", 0.0001 -> "1e-4"; in Spanish with a
-/// decimal comma ("1,2k").
+/// A tick's number. English: 1234 -> "1.2k", 0.05 -> "0.05", 0.0001 ->
+/// "1e-4". Spanish as docs/glosario.md writes numbers, since "1,2k" and
+/// "1e-4" are not how Spain writes them and "1,5 mil" is too long for an
+/// axis: whole numbers in full, grouped by a no-break space from five
+/// digits ("1500", "10 000", "100 000"), and decimals with a comma and as
+/// many places as the value needs ("0,01", "0,001").
 pub fn human(v: f64, lang: Lang) -> String {
+    if lang == Lang::Es {
+        return spanish_tick(v);
+    }
     let a = v.abs();
     let (x, suffix) = if a >= 1e6 {
         (v / 1e6, "M")
@@ -304,11 +325,23 @@ pub fn human(v: f64, lang: Lang) -> String {
     } else {
         format!("{x:.0e}")
     };
-    let digits = match lang {
-        Lang::En => digits,
-        Lang::Es => digits.replace('.', ","),
-    };
     format!("{digits}{suffix}")
+}
+
+/// A tick as Spanish writes it (see [`human`]).
+fn spanish_tick(v: f64) -> String {
+    let a = v.abs();
+    let decimals = if a == 0.0 || a >= 100.0 || v == v.round() {
+        0
+    } else if a >= 1.0 {
+        1
+    } else if a >= 0.01 {
+        2
+    } else {
+        // The places that reach the first significant digit: 0,001.
+        (-a.log10()).ceil().max(0.0) as usize
+    };
+    number(v, decimals, Lang::Es)
 }
 
 pub fn fallback(title: &str) -> String {
@@ -316,4 +349,35 @@ pub fn fallback(title: &str) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"40\"><text x=\"10\" y=\"25\">{} (no data)</text></svg>",
         title.replace('&', "&amp;").replace('<', "&lt;")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_written_as_each_language_writes_numbers() {
+        let en: Vec<String> = [1500.0, 100e3, 1e7, 0.05, 0.001, 0.0]
+            .iter()
+            .map(|&v| human(v, Lang::En))
+            .collect();
+        assert_eq!(en, ["1.5k", "100k", "10M", "0.05", "1e-3", "0"]);
+        let es: Vec<String> = [1500.0, 100e3, 1e7, 1.5, 0.05, 0.001, 0.0005, 0.0]
+            .iter()
+            .map(|&v| human(v, Lang::Es))
+            .collect();
+        assert_eq!(
+            es,
+            [
+                "1500",
+                "100\u{a0}000",
+                "10\u{a0}000\u{a0}000",
+                "1,5",
+                "0,05",
+                "0,001",
+                "0,0005",
+                "0"
+            ]
+        );
+    }
 }

@@ -1,8 +1,9 @@
 //! Every word the charts draw, in English and Spanish: one table, as
-//! `demo/src/text/` is for the demo. The Spanish follows docs/glosario.md
-//! (decimal commas, «lazo cerrado», «carga útil», «hilos vacíos»); the
+//! `src/demo/text/` is for the demo. The Spanish follows docs/glosario.md
+//! (decimal commas, «lazo cerrado», «carga útil», «hilos vacíos»). The
 //! names of command-line values (`split`, `unpinned`, the engines of
-//! `--mode`) stay as the user types them.
+//! `--mode`) stay as the user types them where a chart labels a bar with
+//! them; a caption's placement is said in words («núcleos de CPU distintos»).
 
 use crate::report::lang::{number, Lang};
 use crate::target::Target;
@@ -43,7 +44,9 @@ const LABELS: &[(&str, &str, &str)] = &[
     (
         "sweep.switches",
         "Server context switches per message",
-        "Cambios de contexto del servidor por mensaje",
+        // Shorter than the English, so that the caption with its
+        // placement («núcleos de CPU distintos») fits the chart's width.
+        "Cambios de contexto por mensaje",
     ),
     (
         "switches.log",
@@ -66,6 +69,13 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Mensajes/s del servidor por motor de cliente/colocación, {n} conexiones",
     ),
     ("memory.idle", "{n} idle", "{n} inactivas"),
+    // A caption's placement: the command-line value in English; in
+    // Spanish what it means, in the guide's words (docs/guia.md says
+    // «núcleos de CPU distintos (`split`)»), since a caption is read, not
+    // typed.
+    ("placement.split", "split", "núcleos de CPU distintos"),
+    ("placement.same-core", "same-core", "mismo núcleo de CPU"),
+    ("placement.unpinned", "unpinned", "sin fijar núcleos de CPU"),
     ("memory.bare", "{n} bare threads", "{n} hilos vacíos"),
     (
         "memory.title",
@@ -129,7 +139,39 @@ pub fn filled(key: &str, lang: Lang, n: usize, placement: &str) -> String {
         .replace("{placement}", placement)
 }
 
+/// How a caption names the placement `name` (`split`, `same-core`,
+/// `unpinned`); a name the table lacks as it is.
+pub fn placement(name: &str, lang: Lang) -> String {
+    LABELS
+        .iter()
+        .find(|(k, _, _)| k.strip_prefix("placement.") == Some(name))
+        .map_or_else(|| name.to_string(), |row| pick(row, lang))
+}
+
 /// How a chart's legend names a server.
+/// Who drove a cross-check cell: the command-line values in English
+/// (`nonblocking/split`); in Spanish the engine and where the two sides
+/// ran, short enough for four categories to fit the axis («no bloq.,
+/// distintos»: núcleos de CPU distintos; «sin fijar»; «mismo»).
+pub fn driver(d: crate::driver::Driver, lang: Lang) -> String {
+    match lang {
+        Lang::En => d.short(),
+        Lang::Es => {
+            let engine = match Target::of(d.engine).label(lang) {
+                "bloqueante" => "bloq.",
+                "no bloqueante" => "no bloq.",
+                other => other,
+            };
+            let place = match d.placement.name() {
+                "split" => "distintos",
+                "same-core" => "mismo",
+                _ => "sin fijar",
+            };
+            format!("{engine}, {place}")
+        }
+    }
+}
+
 pub fn server(t: Target, lang: Lang) -> String {
     t.label(lang).into()
 }
@@ -167,5 +209,8 @@ mod tests {
             "sumidero, tramas de 1 MiB"
         );
         assert_eq!(case("something new", Lang::Es), "something new");
+        assert_eq!(placement("split", Lang::Es), "núcleos de CPU distintos");
+        assert_eq!(placement("same-core", Lang::Es), "mismo núcleo de CPU");
+        assert_eq!(placement("split", Lang::En), "split");
     }
 }

@@ -14,20 +14,13 @@ mod draw;
 mod labels;
 mod spectrum;
 
-use plotters::prelude::*;
-
 use super::lang::Lang;
-use super::Report;
+use super::run::Report;
 use crate::stats::Spread;
 use crate::sweep::Point;
 use crate::target::Target;
-use draw::{lines, Axis, Series};
+use draw::{colour, lines, Axis, Series};
 use labels::{filled, label};
-
-fn colour(t: Target) -> RGBColor {
-    let (r, g, b) = t.colour();
-    RGBColor(r, g, b)
-}
 
 /// (file stem, SVG text) for every chart with data, in `lang`.
 pub fn all(r: &Report, lang: Lang) -> Vec<(String, String)> {
@@ -47,7 +40,7 @@ fn sweep(r: &Report, lang: Lang) -> Vec<(String, String)> {
     if study.sweep.is_empty() {
         return Vec::new();
     }
-    let placement = Report::placement_name(&r.sweep_placement);
+    let placement = &labels::placement(Report::placement_name(&r.sweep_placement), lang);
     let caption = |what: &str| {
         label("by.connections", lang)
             .replace("{what}", &label(what, lang))
@@ -101,7 +94,7 @@ fn load(r: &Report, lang: Lang) -> Vec<(String, String)> {
     if study.load_steps.is_empty() {
         return Vec::new();
     }
-    let placement = Report::placement_name(&r.sweep_placement);
+    let placement = &labels::placement(Report::placement_name(&r.sweep_placement), lang);
     let n = study.plan.load_connections;
     let hockey = lines(
         &filled("hockey.title", lang, n, placement),

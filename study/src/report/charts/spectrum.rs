@@ -4,10 +4,11 @@
 
 use plotters::prelude::*;
 
+use super::draw::colour;
 use super::draw::{builder, draw_series, fallback, human, y_range, Axis, Series, SIZE};
 use super::labels::{self, filled, label};
-use super::{colour, Lang};
-use crate::report::Report;
+use crate::report::lang::Lang;
+use crate::report::run::Report;
 use crate::sweep::Point;
 use crate::target::Target;
 

@@ -1,0 +1,315 @@
+//! `sockmodes merge-logs`: several hosts' `load --hdr-log` logs, merged,
+//! against the known histograms they were written from, against
+//! HdrHistogram's own Python port, and refused in one line when bad.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
+
+mod util;
+
+use hdrhistogram::Histogram;
+use sockmodes_loadgen::{hdrlog, Recorder};
+use util::cli::sockmodes;
+
+/// A directory of its own for one test's logs, removed at the end.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let dir =
+            std::env::temp_dir().join(format!("sockmodes-merge-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+
+    /// Writes a log whose intervals hold `values` ((µs, count) pairs), one
+    /// interval per slice, as `load --hdr-log` writes it.
+    fn log(&self, name: &str, intervals: &[Vec<(u64, u64)>]) -> PathBuf {
+        let mut recorder = Recorder::new();
+        for values in intervals {
+            let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+            for &(v, n) in values {
+                h.record_n(v, n).unwrap();
+            }
+            recorder.intervals.push(h);
+        }
+        let path = self.0.join(name);
+        let mut file = std::fs::File::create(&path).unwrap();
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_140_000);
+        hdrlog::write(&mut file, &recorder, start, "nonblocking-echo").unwrap();
+        path
+    }
+
+    fn bytes(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn merge(paths: &[&Path]) -> Output {
+    let mut args = vec!["merge-logs"];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    sockmodes(&args)
+}
+
+/// The value of a `NAME  VALUE` line of merge-logs' table.
+fn figure(stdout: &str, name: &str) -> f64 {
+    stdout
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            (f.next() == Some(name)).then(|| f.next()?.parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+}
+
+/// Latencies spread over five decades, as a loaded server's are.
+fn spread(seed: u64, n: u64) -> Vec<(u64, u64)> {
+    (0..n)
+        .map(|i| {
+            let x = (i * 7919 + seed * 104_729) % 100_000;
+            (1 + x * x / 1000, 1 + (i % 3))
+        })
+        .collect()
+}
+
+#[test]
+fn the_merged_table_adds_the_hosts_and_tells_each_ones_share() {
+    let dir = Dir::new("table");
+    // Host a: 2 s of 300 answers at 100 µs; host b: 2 s of 100 at 1,000 µs.
+    let a = dir.log("a.hlog", &[vec![(100, 300)], vec![(100, 300)]]);
+    let b = dir.log("b.hlog", &[vec![(1_000, 100)], vec![(1_000, 100)]]);
+    let out = merge(&[&a, &b]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(figure(&stdout, "hosts"), 2.0);
+    assert_eq!(figure(&stdout, "messages"), 800.0);
+    assert_eq!(figure(&stdout, "messages_per_s"), 400.0);
+    assert_eq!(figure(&stdout, "p50"), 100.0);
+    // The slow quarter: p90 is b's 1,000 µs (within the 0.1% bucket).
+    assert!(
+        (1_000.0..1_001.0).contains(&figure(&stdout, "p90")),
+        "{stdout}"
+    );
+    let host_line = |p: &Path| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(p.to_str().unwrap()))
+            .unwrap_or_else(|| panic!("no line for {}: {stdout}", p.display()))
+            .to_string()
+    };
+    assert!(
+        host_line(&a).contains("600 messages  300 msg/s  75.0%"),
+        "{stdout}"
+    );
+    assert!(
+        host_line(&b).contains("200 messages  100 msg/s  25.0%"),
+        "{stdout}"
+    );
+    // 25% is half the fair share (50%) exactly: not under it.
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn a_host_served_under_half_its_fair_share_is_warned_of() {
+    let dir = Dir::new("unequal");
+    let a = dir.log("a.hlog", &[vec![(100, 300)]]);
+    let b = dir.log("b.hlog", &[vec![(100, 90)]]);
+    let out = merge(&[&a, &b]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(warnings[0].contains(b.to_str().unwrap()), "{stderr}");
+    assert!(warnings[0].contains("23.1% of the messages"), "{stderr}");
+}
+
+#[test]
+fn bad_logs_are_refused_in_one_line_naming_the_file() {
+    let dir = Dir::new("bad");
+    let good = dir.log("good.hlog", &[spread(1, 500), spread(2, 500)]);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let last = text.trim_end().rsplit_once(',').unwrap();
+    let cases: Vec<(&str, PathBuf, &str)> = vec![
+        ("empty", dir.bytes("empty.hlog", b""), "no interval"),
+        (
+            "comments only",
+            dir.bytes(
+                "comments.hlog",
+                b"#[StartTime: 1.000 (seconds since epoch)]\n",
+            ),
+            "no interval",
+        ),
+        (
+            "garbage",
+            dir.bytes("garbage.hlog", b"hello\nworld\n"),
+            "not an HdrHistogram interval log",
+        ),
+        (
+            "truncated mid-line",
+            dir.bytes("cut.hlog", &text.as_bytes()[..text.len() - 40]),
+            "does not parse",
+        ),
+        (
+            "truncated histogram",
+            dir.bytes(
+                "cut-histogram.hlog",
+                format!("{}\n", &text[..text.len() - 41]).as_bytes(),
+            ),
+            "interval 2",
+        ),
+        (
+            "bad base64",
+            dir.bytes(
+                "base64.hlog",
+                format!("{},{}!!{}\n", last.0, &last.1[..8], &last.1[10..]).as_bytes(),
+            ),
+            "base64",
+        ),
+        (
+            "binary",
+            dir.bytes("binary.hlog", &[0xff, 0xfe, 0x00, 0x01, b'\n']),
+            "not an HdrHistogram interval log",
+        ),
+    ];
+    for (what, path, needle) in &cases {
+        let out = merge(&[&good, path]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(out.stdout.is_empty(), "{what}: nothing printed");
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{what}: one line: {stderr}"
+        );
+        assert!(stderr.contains(path.to_str().unwrap()), "{what}: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{what}: expected {needle:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    }
+    let missing = dir.0.join("missing.hlog");
+    let out = merge(&[&missing]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+        1
+    );
+}
+
+/// HdrHistogram's own Python port (`pip install hdrhistogram`) reading the
+/// same logs: messages, mean and percentiles, one `NAME VALUE` per line.
+const PYTHON: &str = r#"
+import sys
+from hdrh.histogram import HdrHistogram
+from hdrh.log import HistogramLogReader
+total = HdrHistogram(1, 3600000000, 3)
+for path in sys.argv[1:]:
+    reader = HistogramLogReader(path, HdrHistogram(1, 3600000000, 3))
+    while True:
+        h = reader.get_next_interval_histogram()
+        if h is None:
+            break
+        total.add(h)
+print("messages", total.get_total_count())
+print("mean_us", total.get_mean_value())
+for p in [50, 90, 99, 99.9, 99.99, 99.999, 100]:
+    print(f"p{p}", total.get_value_at_percentile(p))
+"#;
+
+#[test]
+fn merge_logs_agrees_with_hdrhistograms_python_port() {
+    let has_hdrh = Command::new("python3")
+        .args(["-c", "import hdrh.log"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_hdrh {
+        eprintln!(
+            "skipped: HdrHistogram's Python port is not installed (pip install hdrhistogram)"
+        );
+        return;
+    }
+    let dir = Dir::new("python");
+    let a = dir.log(
+        "a.hlog",
+        &[spread(1, 2_000), spread(2, 1_500), spread(3, 1_000)],
+    );
+    let b = dir.log("b.hlog", &[spread(4, 3_000), spread(5, 100)]);
+    let ours = merge(&[&a, &b]);
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let ours = String::from_utf8(ours.stdout).unwrap();
+    let python = Command::new("python3")
+        .args(["-c", PYTHON, a.to_str().unwrap(), b.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let python = String::from_utf8(python.stdout).unwrap();
+    assert_eq!(figure(&ours, "messages"), figure(&python, "messages"));
+    // Both report bucket values: equal to the histogram's precision (3
+    // significant digits: 0.1%).
+    for name in [
+        "mean_us", "p50", "p90", "p99", "p99.9", "p99.99", "p99.999", "p100",
+    ] {
+        let (x, y) = (figure(&ours, name), figure(&python, name));
+        assert!(
+            (x - y).abs() <= 1.0 + y.abs() * 0.001,
+            "{name}: ours {x}, Python {y}\n{ours}\n{python}"
+        );
+    }
+}
+
+/// docs/cli.md, "merge-logs".
+fn docs() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md")).unwrap()
+}
+
+#[test]
+fn the_docs_table_is_what_merge_logs_prints_for_the_hosts_they_describe() {
+    let dir = Dir::new("docs");
+    dir.log("a.hlog", &[vec![(100, 300)], vec![(100, 300)]]);
+    dir.log("b.hlog", &[vec![(1_000, 100)], vec![(1_000, 100)]]);
+    let out = Command::new(util::cli::BIN)
+        .args(["merge-logs", "a.hlog", "b.hlog"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let docs = docs();
+    let block = docs
+        .split("```\n")
+        .find(|b| b.starts_with("hosts "))
+        .expect("the table in docs/cli.md");
+    assert_eq!(block, printed);
+}
+
+#[test]
+fn the_docs_bounds_are_the_codes() {
+    use sockmodes_loadgen::merge::{MAX_LOG_BYTES, UNEQUAL_BELOW};
+    let docs = docs();
+    let section = docs.split("## `merge-logs`").nth(1).unwrap();
+    let section = section.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(UNEQUAL_BELOW, 0.5, "the docs say half");
+    assert!(section
+        .contains("under half its fair share (1 / hosts: under 25% of two, under 16.7% of three)"));
+    assert!(section.contains(&format!("a file over {} MiB", MAX_LOG_BYTES >> 20)));
+}

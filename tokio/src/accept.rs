@@ -1,0 +1,66 @@
+//! The accept task: takes connections until the server stops (or, with
+//! `--once`, after its first), each admitted under `--max-conns` and
+//! served by a task of its own; over the limit, a reset, as in the other
+//! servers (lingering would let a flood hold descriptors for seconds, the
+//! very thing the limit bounds). Out of descriptors, it backs off instead
+//! of spinning on the same error.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sockmodes_os::net::{self, AcceptErrorAction};
+use sockmodes_serving::throttle::Throttle;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tracing::warn;
+
+use crate::shared::{Phase, Shared, Slot};
+
+/// Accepts until the phase leaves [`Phase::Serving`] (the listener is
+/// dropped with the task: nothing is accepted after).
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut phase: watch::Receiver<Phase>,
+) {
+    let mut out_of_resources = Throttle::default();
+    while *phase.borrow_and_update() == Phase::Serving {
+        let accepted = tokio::select! {
+            biased;
+            _ = phase.changed() => continue,
+            accepted = listener.accept() => accepted,
+        };
+        shared.stats.count_syscalls(1);
+        match accepted {
+            Ok((stream, peer)) => {
+                admit(stream, peer, &shared);
+                if shared.config.once {
+                    return;
+                }
+            }
+            Err(e) => match net::accept_error_action(&e) {
+                AcceptErrorAction::Retry => {}
+                AcceptErrorAction::Backoff => {
+                    net::log_accept_backoff(&mut out_of_resources, &e);
+                    tokio::time::sleep(net::ACCEPT_BACKOFF).await;
+                }
+                AcceptErrorAction::Fatal => {
+                    warn!(error = %e, "accept failed; the server stops accepting");
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// A connection admitted gets its task; one over the limit is reset.
+fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
+    let Some(slot) = Slot::admit(shared) else {
+        let limit = shared.config.max_conns;
+        warn!(%peer, limit, "connection reset: over the connection limit (accepted, then closed with RST)");
+        // Best effort: if setting SO_LINGER fails the close is a plain FIN.
+        let _ = net::reset_on_close(&stream);
+        return;
+    };
+    tokio::spawn(crate::connection::serve(stream, peer, slot));
+}

@@ -1,0 +1,205 @@
+//! One connection's task: the session driven by tokio's readiness, the
+//! idle timer, the stop.
+//!
+//! Each turn the task writes what the session owes and reads what it
+//! wants (`io.rs`), in one poll: a peer that does not read fills the
+//! output up to its cap, then the session stops wanting input and the
+//! task waits for the socket to drain (backpressure, as in the event
+//! loop). A frame's work is awaited where the session hands it out
+//! (`work.rs`); meanwhile the connection reads nothing (the session would
+//! take no more than one read past it anyway).
+//!
+//! **Idle timeout**, as the event loop's sweep has it: a connection that
+//! completes no frame within the timeout is closed (with a lingering
+//! close, counted as timed out), unless it waits for its work. One timer
+//! per connection, set at the last frame plus the timeout and moved only
+//! when it fires early, so that a busy connection does not touch tokio's
+//! timer wheel per frame.
+//!
+//! **Stop**: at [`Phase::Stopping`] a connection at rest ends at once,
+//! a busy one as soon as it comes to rest; at [`Phase::Cut`] every one
+//! still served ends. All of them end with a lingering close
+//! (`closing.rs`), so a client sees its answers, then end of stream.
+
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use sockmodes_common::ServerSession;
+use sockmodes_os::net;
+use sockmodes_serving::ending::End;
+use sockmodes_serving::ServerStats;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tracing::debug;
+
+use crate::io::{self, Read};
+use crate::shared::{Phase, Shared, Slot};
+use crate::work;
+
+/// Serves one admitted connection until it ends, then ends it (with a
+/// lingering close where [`End::lingers`]); the slot is given back last.
+pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, slot: Slot) {
+    let shared = slot.shared();
+    debug!(%peer, "connection accepted");
+    let mut phase = shared.phase.subscribe();
+    let mut conn = Conn {
+        stream,
+        peer,
+        session: ServerSession::for_config(&shared.config),
+        last_progress: Instant::now(),
+    };
+    let end = conn.serve(shared, &mut phase).await;
+    end.note(peer, &shared.stats);
+    if end.lingers() {
+        // Boxed, as the work below: its timers are held only while it runs.
+        Box::pin(crate::closing::linger(
+            &mut conn.stream,
+            &mut conn.session,
+            &shared.stats,
+        ))
+        .await;
+    }
+    drop(conn);
+    drop(slot);
+}
+
+/// A connection being served.
+struct Conn {
+    stream: TcpStream,
+    peer: SocketAddr,
+    session: ServerSession,
+    /// Last time a frame completed, or its work was done (idle timeout).
+    last_progress: Instant,
+}
+
+/// What one poll of the socket did.
+enum Moved {
+    /// Output left; nothing was read.
+    Wrote,
+    /// A read.
+    Read(Read),
+}
+
+impl Conn {
+    /// Serves until the connection ends; returns why.
+    async fn serve(&mut self, shared: &Shared, phase: &mut watch::Receiver<Phase>) -> End {
+        let stats = &shared.stats;
+        let idle = shared.config.idle_timeout;
+        // TCP_NODELAY, and the socket's registration with the driver
+        // (epoll_ctl), made by tokio's accept.
+        stats.count_syscalls(2);
+        if let Err(e) = net::set_nodelay(&self.stream, shared.config.nodelay) {
+            return End::Io(e);
+        }
+        let timer = tokio::time::sleep_until((self.last_progress + idle).into());
+        tokio::pin!(timer);
+        loop {
+            if self.session.is_finished() {
+                return End::Finished;
+            }
+            if let Some(ticket) = self.session.next_work(stats) {
+                // Boxed: an idle connection's future holds no work's timer
+                // or join handle (see `CONNECTION_OVERHEAD`).
+                if let Err(end) = Box::pin(work::run(ticket.work, shared, phase)).await {
+                    return end;
+                }
+                if let Err(e) = self.session.work_done(ticket) {
+                    return e.into();
+                }
+                self.last_progress = Instant::now();
+                continue;
+            }
+            match *phase.borrow_and_update() {
+                Phase::Serving => {}
+                Phase::Stopping if self.session.at_rest() => return End::Stopping,
+                Phase::Stopping => {}
+                Phase::Cut => {
+                    shared.count_cut();
+                    return End::ShutdownDeadline;
+                }
+            }
+            tokio::select! {
+                moved = poll_fn(|cx| self.poll_move(cx, stats)) => match moved {
+                    Ok(Moved::Read(Read::Bytes(frames))) if frames > 0 => {
+                        self.last_progress = Instant::now();
+                    }
+                    Ok(Moved::Read(Read::Eof)) => {
+                        if let Some(message) = self.session.take_message() {
+                            (shared.on_message)(self.peer, message);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(end) => return end,
+                },
+                // Seen at the top of the next turn.
+                _ = phase.changed() => {}
+                () = &mut timer => {
+                    let due = self.last_progress + idle;
+                    if Instant::now() >= due {
+                        return End::IdleTimeout(idle);
+                    }
+                    timer.as_mut().reset(due.into());
+                }
+            }
+        }
+    }
+
+    /// Writes what the session owes, then reads if it wants to: `Ready`
+    /// once either moved something, `Pending` (woken by the socket) when
+    /// neither could.
+    fn poll_move(&mut self, cx: &mut Context<'_>, stats: &ServerStats) -> Poll<Result<Moved, End>> {
+        let before = self.session.output().len();
+        if let Poll::Ready(Err(e)) = io::poll_flush(cx, &mut self.stream, &mut self.session, stats)
+        {
+            return Poll::Ready(Err(End::Io(e)));
+        }
+        if self.session.wants_read() {
+            if let Poll::Ready(read) = io::poll_read(cx, &mut self.stream, &mut self.session, stats)
+            {
+                return Poll::Ready(read.map(Moved::Read));
+            }
+        }
+        // Output that left may have finished the connection, or brought
+        // it to rest: the turn looks again.
+        if self.session.output().len() < before {
+            return Poll::Ready(Ok(Moved::Wrote));
+        }
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sockmodes_common::Service;
+    use sockmodes_serving::ServerConfig;
+
+    use super::*;
+
+    #[test]
+    fn a_connection_future_is_under_half_the_stated_overhead() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let _client = TcpStream::connect(addr).await.unwrap();
+            let (stream, peer) = listener.accept().await.unwrap();
+            let config = ServerConfig::new(addr, Service::Echo);
+            let shared = Shared::new(config, Arc::new(|_, _| {}));
+            let slot = Slot::admit(&shared).expect("a slot");
+            let task = serve(stream, peer, slot);
+            let size = std::mem::size_of_val(&task);
+            eprintln!("the connection's future: {size} bytes");
+            assert!(
+                size <= crate::CONNECTION_OVERHEAD / 2,
+                "the connection's future is {size} bytes"
+            );
+        });
+    }
+}
