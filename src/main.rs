@@ -13,6 +13,10 @@ use clap::Parser;
 const BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
+    // First, before anything slow and before any thread: a `kill -USR1`
+    // that comes while the server is still starting is held until its
+    // counters thread takes it, instead of killing it (SIGUSR1's default).
+    cli::block_usr1();
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,
         // A value out of its bounds: one line, as every other refusal.
@@ -31,6 +35,13 @@ fn main() -> ExitCode {
     cli::init_logging(&args);
     match cli::run(args) {
         Ok(code) => code,
+        // The reader of our stdout closed it: it has read enough.
+        Err(e)
+            if e.downcast_ref::<cli::out::OutputError>()
+                .is_some_and(|o| o.reader_left()) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("sockmodes: error: {}", one_line(&e));
             if e.downcast_ref::<cli::InputError>().is_some() {

@@ -421,3 +421,199 @@ fn usr1_prints_the_counters_and_system_calls_grow_with_traffic() {
         server.terminate().unwrap();
     }
 }
+
+/// A `kill -USR1` that comes while a server is still starting (here with
+/// work to set up) is held for the counters thread, never fatal: SIGUSR1
+/// is blocked first thing in `main`. The signals start once the binary is
+/// exec'd and the Rust runtime is up (SIGPIPE ignored, a few instructions
+/// before `main`), every 200 µs until the server listens. A signal can
+/// still land in those few instructions on a busy machine, so a death is
+/// tried again: a server that dies three times in a row blocks the
+/// signal after something slow, not first thing.
+#[cfg(target_os = "linux")]
+#[test]
+fn usr1_while_the_server_starts_is_never_fatal() {
+    for mode in sockmodes_models::IoMode::servers() {
+        let mut deaths = Vec::new();
+        while let Err(death) = signalled_while_starting(mode.name()) {
+            deaths.push(death);
+            assert!(deaths.len() < 3, "{mode}: {deaths:#?}");
+        }
+    }
+}
+
+/// Starts a server, signals it until it listens; the death if it died.
+#[cfg(target_os = "linux")]
+fn signalled_while_starting(mode: &str) -> Result<(), String> {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut child = Command::new(util::cli::BIN)
+        .args(["server", "--mode", mode, "--service", "echo"])
+        .args(["--work", "cpu:1ms", "--addr", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let status = format!("/proc/{pid}/status");
+    let exe = format!("/proc/{pid}/exe");
+    let bin = std::fs::canonicalize(util::cli::BIN).unwrap();
+    // Our binary (before the exec, the child still has the test's
+    // dispositions), and bit 13 of SigIgn: SIGPIPE, which spawn reset to
+    // its default and the runtime ignores before main.
+    let runtime_up = || {
+        std::fs::read_link(&exe).is_ok_and(|p| p == bin)
+            && std::fs::read_to_string(&status)
+                .ok()
+                .and_then(|s| {
+                    let hex = s.lines().find(|l| l.starts_with("SigIgn:"))?[7..].trim();
+                    u64::from_str_radix(hex, 16).ok()
+                })
+                .is_some_and(|ignored| ignored & (1 << (libc::SIGPIPE - 1)) != 0)
+    };
+    while !runtime_up() {
+        assert!(child.try_wait().unwrap().is_none(), "{mode}: exited");
+    }
+    let listening = Arc::new(AtomicBool::new(false));
+    let stderr = child.stderr.take().unwrap();
+    let seen = Arc::clone(&listening);
+    let reader = thread::spawn(move || {
+        let mut text = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if line.contains("listening on") {
+                seen.store(true, Ordering::Release);
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    let mut sent = 0;
+    while !listening.load(Ordering::Acquire) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        // SAFETY: kill only sends a signal to our child.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGUSR1) };
+        sent += 1;
+        thread::sleep(Duration::from_micros(200));
+    }
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let text = reader.join().unwrap();
+    if alive {
+        Ok(())
+    } else {
+        Err(format!(
+            "died after {sent} SIGUSR1 while starting ({status}): {text}"
+        ))
+    }
+}
+
+/// Results go to stdout through a writer that reports its failure: a full
+/// disk is one line and exit 1, never a panic; a reader that closed the
+/// pipe ends the command quietly (exit 0), as Unix tools take it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_or_closed_stdout_is_one_line_or_the_quiet_end_never_a_panic() {
+    use std::process::{Command, Stdio};
+    let server = start_server(&["--service", "echo"]);
+    let addr = server.addr.to_string();
+    let client = ["client", "--addr", &addr, "echo", "--count", "3"];
+    let load = [
+        "load",
+        "--addr",
+        &addr,
+        "--connections",
+        "2",
+        "--duration",
+        "0.3",
+        "--warmup",
+        "0",
+    ];
+    for args in [&client[..], &load[..]] {
+        let full = Command::new(util::cli::BIN)
+            .args(args)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&full.stderr);
+        assert_eq!(full.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            stderr.contains("sockmodes: error: cannot write")
+                && stderr.contains("No space left on device"),
+            "{stderr}"
+        );
+        // A pipe whose reader is gone before anything is written.
+        let mut child = Command::new(util::cli::BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let closed = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&closed.stderr);
+        assert_eq!(closed.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains("error"), "{stderr}");
+    }
+    server.terminate().unwrap();
+}
+
+/// `--hdr-log` never overwrites a file (or a symlink's target) unless
+/// told to with `--overwrite`; and a log that cannot be written loses no
+/// figure: the figures are printed first, then the failure, exit 1.
+#[cfg(target_os = "linux")]
+#[test]
+fn hdr_log_keeps_existing_files_and_a_failed_log_keeps_the_figures() {
+    let dir = std::env::temp_dir().join(format!("sockmodes-hdr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let existing = dir.join("kept.hlog");
+    std::fs::write(&existing, "precious").unwrap();
+    let link = dir.join("link.hlog");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&existing, &link).unwrap();
+    let server = start_server(&["--service", "echo"]);
+    let addr = server.addr.to_string();
+    let run = |log: &str, extra: &[&str]| {
+        let mut args = vec![
+            "load",
+            "--addr",
+            &addr,
+            "--connections",
+            "2",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0",
+            "--hdr-log",
+            log,
+        ];
+        args.extend_from_slice(extra);
+        util::cli::sockmodes(&args)
+    };
+    for path in [&existing, &link] {
+        let out = run(path.to_str().unwrap(), &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--overwrite"), "{stderr}");
+        assert!(out.stdout.is_empty(), "refused before the run");
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "precious");
+    let out = run("/dev/full", &["--overwrite"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stdout.contains("messages/s"), "the figures: {stdout}");
+    assert!(stderr.contains("the figures are above"), "{stderr}");
+    let out = run(link.to_str().unwrap(), &["--overwrite"]);
+    assert!(out.status.success());
+    assert_ne!(std::fs::read_to_string(&existing).unwrap(), "precious");
+    server.terminate().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -414,3 +414,33 @@ fn the_locale_chooses_spanish_and_lang_overrides_it() {
     let en = demo_command(&["demo", "--fast", "--lang", "en"], "es_ES.UTF-8");
     assert!(en.contains("Step 10: ") && !en.contains("Paso "));
 }
+
+/// The walk-through's stdout full: one line, exit 1; closed by its reader
+/// (`| head`): the quiet end, exit 0. Never a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_or_closed_stdout_ends_the_walk_through_cleanly() {
+    use std::process::Stdio;
+    let full = Command::new(BIN)
+        .args(["demo", "--fast", "--lang", "en"])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the walk-through to stdout"),
+        "{stderr}"
+    );
+    let mut child = Command::new(BIN)
+        .args(["demo", "--fast", "--lang", "en"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&closed.stderr);
+    assert_eq!(closed.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

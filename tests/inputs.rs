@@ -401,3 +401,226 @@ fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
         let _ = std::fs::remove_file(&log);
     }
 }
+
+/// Every server, flooded past `--max-conns`, logs the resets at most once
+/// a second with the count left out, not one line per reset.
+#[test]
+fn resets_over_the_connection_limit_are_logged_once_a_second_with_a_count() {
+    use std::io::Read;
+    use std::time::Instant;
+    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+        let log = std::env::temp_dir().join(format!(
+            "sockmodes-over-limit-{}-{mode}.log",
+            std::process::id()
+        ));
+        let mut server = std::process::Command::new(BIN)
+            .args(["server", "--mode", mode, "--service", "echo"])
+            .args(["--addr", "127.0.0.1:0", "--max-conns", "2"])
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let text = || std::fs::read_to_string(&log).unwrap_or_default();
+        let addr = loop {
+            if let Some(a) = text().split("listening on ").nth(1) {
+                break a.split_whitespace().next().unwrap().to_string();
+            }
+            assert!(server.try_wait().unwrap().is_none(), "{mode}: {}", text());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let started = Instant::now();
+        let mut held = Vec::new();
+        for _ in 0..60 {
+            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                // Wait for the reset (or the end) of the ones over the limit.
+                s.set_read_timeout(Some(std::time::Duration::from_millis(50)))
+                    .unwrap();
+                let _ = s.read(&mut [0u8; 1]);
+                held.push(s);
+            }
+        }
+        let elapsed = started.elapsed();
+        server.kill().unwrap();
+        server.wait().unwrap();
+        drop(held);
+        let text = text();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("over the connection limit"))
+            .collect();
+        assert!(!lines.is_empty(), "{mode}: the resets were logged: {text}");
+        assert!(
+            lines.len() as u64 <= elapsed.as_secs() + 1,
+            "{mode}: {} lines in {elapsed:?}: {text}",
+            lines.len()
+        );
+        assert!(
+            lines
+                .iter()
+                .skip(1)
+                .all(|l| l.contains("more since the last")),
+            "{mode}: later lines count what they left out: {text}"
+        );
+        let _ = std::fs::remove_file(&log);
+    }
+}
+
+/// Threads past what `vm.max_map_count` leaves (about four mappings a
+/// thread) are refused before any starts, in one line: past them a
+/// thread's start aborts the whole process inside Rust's runtime. Both
+/// an offload pool and a thread-per-connection load; a blocking server's
+/// --max-conns is lowered to fit, and says so.
+#[cfg(target_os = "linux")]
+#[test]
+fn threads_past_the_mapping_limit_are_refused_before_any_starts() {
+    let Some(maps) = sockmodes_os::limits::thread_limit_by_mappings() else {
+        return;
+    };
+    let lowest = sockmodes_os::limits::thread_limit().unwrap();
+    let over = (lowest.max + 100).to_string();
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = taken.local_addr().unwrap().to_string();
+    assert_refused(
+        &[
+            "server",
+            "--addr",
+            &addr,
+            "--mode",
+            "nonblocking",
+            "--service",
+            "echo",
+            "--work",
+            "block:1ms",
+            "--offload",
+            &over,
+        ],
+        lowest.name,
+        IN_USE,
+    );
+    let (_held, nowhere) = nowhere();
+    assert_refused(
+        &[
+            "load",
+            "--addr",
+            &nowhere,
+            "--mode",
+            "blocking",
+            "--connections",
+            &over,
+        ],
+        "a thread each, more than this system allows",
+        REFUSED,
+    );
+    // A blocking server whose --max-conns would pass the limit serves
+    // fewer, and says how many.
+    let asked = (maps.max + 1000).to_string();
+    let mut server = std::process::Command::new(BIN)
+        .args(["server", "--addr", "127.0.0.1:0", "--max-conns", &asked])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut text = String::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(server.stderr.take().unwrap())) {
+        let line = line.unwrap();
+        text.push_str(&line);
+        text.push('\n');
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(text.contains("using --max-conns"), "{text}");
+    assert!(!text.contains(&format!("worst case {asked} x")), "{text}");
+}
+
+/// The wording of a few refusals a hostile user met: each one line, exit 2.
+#[test]
+fn waits_addresses_negatives_and_empty_counts_are_refused_in_their_terms() {
+    let (_held, addr) = nowhere();
+    let a = addr.as_str();
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let busy = taken.local_addr().unwrap().to_string();
+    let b = busy.as_str();
+    let cases: [(&[&str], &str, &str); 12] = [
+        (
+            &["server", "--addr", b, "--idle-timeout", "1e30"],
+            "maximum of 86400 seconds",
+            IN_USE,
+        ),
+        (
+            &["client", "--addr", a, "--timeout", "1e30", "echo"],
+            "maximum of 86400 seconds",
+            REFUSED,
+        ),
+        (
+            &["load", "--addr", a, "--rate", "1e-300"],
+            "--rate 1e-300 over",
+            REFUSED,
+        ),
+        (
+            &["client", "--addr", "[::1]", "echo"],
+            "missing port: write [::1]:PORT",
+            REFUSED,
+        ),
+        (
+            &["server", "--addr", "::1"],
+            "missing port: write [::1]:PORT",
+            IN_USE,
+        ),
+        (
+            &["load", "--addr", a, "--connections", "-1"],
+            "from 1 to 65535",
+            REFUSED,
+        ),
+        (
+            &["server", "--addr", b, "--max-conns", "-1"],
+            "must be at least 1",
+            IN_USE,
+        ),
+        (
+            &["load", "--addr", a, "--size", "-1"],
+            "must not be negative",
+            REFUSED,
+        ),
+        (
+            &["client", "--addr", a, "--retry", "-1", "echo"],
+            "must not be negative",
+            REFUSED,
+        ),
+        (
+            &["client", "--addr", a, "echo", "--count", "0"],
+            "must be at least 1",
+            REFUSED,
+        ),
+        (
+            &["client", "--addr", a, "sink", "--count", "-2"],
+            "must be at least 1",
+            REFUSED,
+        ),
+        (
+            &[
+                "server",
+                "--addr",
+                b,
+                "--mode",
+                "nonblocking",
+                "--service",
+                "echo",
+                "--work",
+                "block:1ms",
+                "--offload",
+                "-2",
+            ],
+            "must be at least 1 worker",
+            IN_USE,
+        ),
+    ];
+    for (args, needle, not) in cases {
+        assert_refused(args, needle, not);
+    }
+    let out = sockmodes(&["load", "--addr", a, "--rate", "1e-300"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).len() < 200,
+        "no 300 digits"
+    );
+}

@@ -19,15 +19,14 @@ use std::time::{Duration, Instant};
 
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::{Service, SinkSummary, Work, WorkKind};
-use sockmodes_models::ceiling::{calibrate, Concurrency};
+use sockmodes_models::ceiling::Concurrency;
 use sockmodes_models::{IoMode, Server};
 use sockmodes_serving::ServerConfig;
 use util::{payload, reference_crc32, server, wait_until};
 
-/// `KIND:AMOUNT`, calibrated as the command does.
+/// `KIND:AMOUNT`, as the command reads it.
 fn work(kind: WorkKind, amount: &str) -> Work {
-    let w: Work = format!("{}:{amount}", kind.name()).parse().unwrap();
-    w.calibrated(calibrate().spins_per_ms)
+    format!("{}:{amount}", kind.name()).parse().unwrap()
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {

@@ -147,7 +147,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
 
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
     if !shared.stats.try_admit(shared.config.max_conns) {
-        warn!(%peer, limit = shared.config.max_conns, "connection reset: over the connection limit (accepted, then closed with RST)");
+        net::log_over_limit(peer, shared.config.max_conns);
         // Best effort: if setting SO_LINGER fails the close is a plain FIN.
         let _ = net::reset_on_close(&stream);
         return;

@@ -91,6 +91,15 @@ impl ByteQueue {
     /// Returns at least `want` writable bytes after the filled part; follow
     /// with [`filled`](Self::filled) to say how many were written.
     pub fn spare(&mut self, want: usize) -> &mut [u8] {
+        self.spare_within(want, usize::MAX)
+    }
+
+    /// As [`spare`](Self::spare), growing the storage to at most `limit`
+    /// bytes (or just what is needed, if that is more): a buffer that
+    /// holds one bounded message grows by doubling like any other, but
+    /// never past its bound, so a 500 MiB message under a 512 MiB limit
+    /// never reserves 1 GiB.
+    pub fn spare_within(&mut self, want: usize, limit: usize) -> &mut [u8] {
         if want <= KEEP_CAPACITY {
             self.release_if_empty(KEEP_CAPACITY);
         } else if self.is_empty() {
@@ -107,7 +116,10 @@ impl ByteQueue {
                 // Grow to what is needed, at least doubling so that a stream of
                 // small appends costs amortised O(1) per byte.
                 let needed = self.end + want;
-                let new_len = needed.max(self.buf.len() * 2);
+                let new_len = needed.max(self.buf.len().saturating_mul(2).min(limit));
+                // Exactly: `resize` alone would round the allocation up to
+                // twice the old one, past the limit.
+                self.buf.reserve_exact(new_len - self.buf.len());
                 self.buf.resize(new_len, 0);
             }
         }
@@ -142,10 +154,14 @@ impl ByteQueue {
         self.end = self.buf.len();
     }
 
-    /// Removes and returns every unconsumed byte.
+    /// Removes and returns every unconsumed byte: the storage itself,
+    /// moved out, not a copy (a copy would hold a large message twice).
     pub fn take_all(&mut self) -> Vec<u8> {
-        let out = self.as_slice().to_vec();
-        self.consume(self.len());
+        let mut out = std::mem::take(&mut self.buf);
+        out.truncate(self.end);
+        out.drain(..self.start);
+        self.start = 0;
+        self.end = 0;
         out
     }
 }
@@ -153,6 +169,27 @@ impl ByteQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounded_buffer_never_doubles_past_its_limit_and_is_taken_without_a_copy() {
+        let limit = 3 << 20;
+        let mut q = ByteQueue::new();
+        while q.len() < limit {
+            let room = (limit - q.len()).min(16 * 1024);
+            let n = q.spare_within(room, limit)[..room].len();
+            q.filled(n);
+            assert!(q.capacity() <= limit, "grew to {}", q.capacity());
+        }
+        let at = q.storage().as_ptr();
+        let taken = q.take_all();
+        assert_eq!(taken.len(), limit);
+        assert_eq!(taken.as_ptr(), at, "moved out, not copied");
+        assert!(q.is_empty() && q.capacity() == 0);
+        let mut q = ByteQueue::new();
+        q.extend_from_slice(b"xxhello");
+        q.consume(2);
+        assert_eq!(q.take_all(), b"hello");
+    }
 
     #[test]
     fn append_consume_and_compact() {

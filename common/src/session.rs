@@ -266,8 +266,12 @@ impl ServerSession {
     pub fn read_space(&mut self) -> &mut [u8] {
         let room = self.read_limit();
         match self.service {
-            // Offer one byte past the limit so an oversized message is seen.
-            Service::Message => &mut self.message.spare(room)[..room],
+            // Offer one byte past the limit so an oversized message is
+            // seen; the storage grows no further than that.
+            Service::Message => {
+                let limit = self.max_message.saturating_add(1);
+                &mut self.message.spare_within(room, limit)[..room]
+            }
             Service::Echo | Service::Sink => &mut self.inbuf.spare(room)[..room],
         }
     }

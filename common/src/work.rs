@@ -5,9 +5,10 @@
 //!
 //! Three kinds, as `--work KIND:AMOUNT`:
 //!
-//! - `cpu:50us`: that much computing. A loop of arithmetic whose count was
-//!   calibrated at start-up ([`Work::spins`] comes from the command's
-//!   calibration), so it costs CPU time, not wall time.
+//! - `cpu:50us`: that much computing. A loop of arithmetic ([`spin`]) that
+//!   runs until the thread's own CPU clock has advanced by the amount
+//!   (`sockmodes_os::work`), so it costs CPU time, not wall time, however
+//!   busy the machine is.
 //! - `block:2ms`: a blocking call. The thread sleeps in a system call
 //!   (`nanosleep`), like a synchronous database client: nothing else runs
 //!   on that thread meanwhile.
@@ -64,32 +65,16 @@ impl WorkKind {
     }
 }
 
-/// One message's work, as configured: its kind, its amount, and for `cpu`
-/// the calibrated number of spins that takes that long.
+/// One message's work, as configured: its kind and its amount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Work {
     /// The kind.
     pub kind: WorkKind,
     /// How long it lasts (cpu: CPU time; block, wait: wall time).
     pub amount: Duration,
-    /// `cpu`: iterations of [`spin`] that take `amount` (see
-    /// [`Work::calibrated`]); 0 for the others.
-    pub spins: u64,
 }
 
 impl Work {
-    /// For `cpu`, sets [`spins`](Self::spins) from a calibration of
-    /// `spins_per_ms` iterations per millisecond; the others are unchanged.
-    pub fn calibrated(self, spins_per_ms: u64) -> Work {
-        let spins = match self.kind {
-            WorkKind::Cpu => {
-                (u128::from(spins_per_ms) * self.amount.as_nanos() / 1_000_000).max(1) as u64
-            }
-            WorkKind::Block | WorkKind::Wait => 0,
-        };
-        Work { spins, ..self }
-    }
-
     /// CPU time the work itself costs per message (cpu: its amount; a
     /// sleep or a timer: none).
     pub fn cpu(self) -> Duration {
@@ -205,11 +190,7 @@ impl FromStr for Work {
         if amount > MAX_WORK {
             return Err(WorkError::TooLong(s.into()));
         }
-        Ok(Work {
-            kind,
-            amount,
-            spins: 0,
-        })
+        Ok(Work { kind, amount })
     }
 }
 
@@ -280,12 +261,9 @@ mod tests {
     }
 
     #[test]
-    fn calibration_sets_spins_for_cpu_only() {
+    fn only_cpu_work_costs_cpu() {
         let cpu: Work = "cpu:50us".parse().unwrap();
-        assert_eq!(cpu.calibrated(1_000_000).spins, 50_000);
-        assert_eq!(cpu.calibrated(1).spins, 1, "never zero");
         let block: Work = "block:1ms".parse().unwrap();
-        assert_eq!(block.calibrated(1_000_000).spins, 0);
         assert_eq!(block.cpu(), Duration::ZERO);
         assert_eq!(cpu.cpu(), cpu.amount);
         assert!(WorkKind::Cpu.holds_thread() && !WorkKind::Wait.holds_thread());

@@ -86,6 +86,43 @@ fn message_is_delivered_once_at_end_of_stream() {
     assert_eq!(s.take_message(), None);
 }
 
+/// A message of nearly `--max-message` is held once, in a buffer no
+/// larger than the stated bound: it grows by doubling, but not past the
+/// limit, and reaches the handler moved, not copied.
+#[test]
+fn a_large_message_stays_within_the_stated_bound() {
+    let max = 3 << 20;
+    let config = sockmodes_common::session::SessionConfig {
+        service: Service::Message,
+        max_frame: sockmodes_common::DEFAULT_MAX_FRAME,
+        max_message: max,
+        output_cap: 1 << 20,
+        work: None,
+    };
+    let bound = ServerSession::memory_bound(config);
+    let mut s = ServerSession::for_config(config);
+    let message: Vec<u8> = (0..max - 1000).map(|i| i as u8).collect();
+    let mut most = 0;
+    let mut pos = 0;
+    while pos < message.len() {
+        if s.reads_direct() {
+            let room = s.read_space();
+            let n = room.len().min(message.len() - pos);
+            room[..n].copy_from_slice(&message[pos..pos + n]);
+            s.received(n).unwrap();
+            pos += n;
+        } else {
+            s.received_from(&message[pos..pos + 100]).unwrap();
+            pos += 100;
+        }
+        most = most.max(s.buffered_capacity());
+    }
+    assert!(most <= bound, "held {most} bytes, bound {bound}");
+    s.received_eof().unwrap();
+    assert_eq!(s.buffered_capacity(), 0, "handed over, not copied");
+    assert_eq!(s.take_message().as_deref(), Some(&message[..]));
+}
+
 #[test]
 fn oversized_message_is_an_error() {
     let mut s = ServerSession::new(Service::Message, 10, 1 << 20);

@@ -25,7 +25,7 @@ impl Started {
 }
 
 fn work() -> Option<Work> {
-    Some("cpu:1us".parse::<Work>().unwrap().calibrated(1000))
+    Some("cpu:1us".parse::<Work>().unwrap())
 }
 
 fn wire(sizes: &[usize]) -> (Vec<Vec<u8>>, Vec<u8>) {

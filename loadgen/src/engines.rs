@@ -16,6 +16,12 @@ connections!(sockmodes_nonblocking::multi::MultiClient);
 #[cfg(target_os = "linux")]
 connections!(sockmodes_completion::client::Multi);
 
+/// True when `mode`'s engine runs a thread per connection (the rest run
+/// one event engine), so that a run's connections are also its threads.
+pub fn thread_per_connection(mode: IoMode) -> bool {
+    mode == IoMode::BLOCKING
+}
+
 /// Runs `config`'s load with its model's engine ([`crate::run`] validates
 /// it first).
 ///

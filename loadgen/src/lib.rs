@@ -50,6 +50,7 @@ use sockmodes_os::kernel_tcp;
 pub use account::Ending;
 pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
 pub use endings::Endings;
+pub use engines::thread_per_connection;
 pub use fairness::{ConnTally, Fairness, Ramp};
 pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
 pub use report::json::{self, LoadJson, SCHEMA_VERSION};

@@ -94,9 +94,9 @@ pub struct HostShare {
 pub fn merge(hosts: &[HostLog]) -> io::Result<Merged> {
     let mut total = super::record::histogram();
     for h in hosts {
-        total.add(&h.total.histogram).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", h.name))
-        })?;
+        total
+            .add(&h.total.histogram)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", h.name)))?;
     }
     let all = total.len().max(1) as f64;
     let hosts = hosts

@@ -79,9 +79,16 @@ impl Placement {
         let pid = self
             .server_pid
             .map_or(String::new(), |p| format!(", pid {p}"));
+        // Pinned apart, they share no core, but still the machine.
+        let shared = match (&self.client, &self.server) {
+            (Cores::Pinned(c), Cores::Pinned(s)) if !c.iter().any(|x| s.contains(x)) => {
+                "which run on cores of their own here but share its memory, caches and kernel"
+            }
+            _ => "which share its cores",
+        };
         Some(format!(
             "the server is on this machine ({}{pid}): these figures are of the client and the server together, \
-             which share its cores, not of the server alone; another client engine or placement can rank servers \
+             {shared}, not of the server alone; another client engine or placement can rank servers \
              differently (client cores: {}; server cores: {}). See docs/benchmarks.md, \"What one machine can and \
              cannot tell you\".",
             self.why.as_deref().unwrap_or("local"),
@@ -295,6 +302,20 @@ mod tests {
         let local = observe("127.0.0.1:9".parse().unwrap());
         assert!(local.same_machine);
         assert!(local.note().unwrap().contains("not of the server alone"));
+        let apart = Placement {
+            client: Cores::Pinned(vec![0]),
+            server: Cores::Pinned(vec![1]),
+            ..local.clone()
+        };
+        let note = apart.note().unwrap();
+        assert!(!note.contains("share its cores"), "{note}");
+        assert!(note.contains("cores of their own"), "{note}");
+        let overlapping = Placement {
+            client: Cores::Pinned(vec![0, 1]),
+            server: Cores::Pinned(vec![1]),
+            ..local
+        };
+        assert!(overlapping.note().unwrap().contains("share its cores"));
         // TEST-NET-1 (RFC 5737): never this machine's; nothing is sent.
         let remote = observe("192.0.2.1:9".parse().unwrap());
         assert!(!remote.same_machine);

@@ -15,12 +15,10 @@
 //! message`. The ceiling is the lower of the two. A measured figure above
 //! it is a bug; well below it, the I/O or the client is the limit.
 //!
-//! [`calibrate`] measures how many iterations of common's `spin` make a
-//! millisecond of CPU here, so that `cpu:50us` costs 50 µs.
+//! `cpu:50us` costs 50 µs of CPU per message exactly: it spins until its
+//! thread's CPU clock has advanced that much (`sockmodes_os::work`), so no
+//! measured figure can exceed the CPU's bound, however busy the machine.
 
-use std::time::{Duration, Instant};
-
-use sockmodes_common::work::spin;
 use sockmodes_common::Work;
 
 /// How many messages can be in work at once.
@@ -89,54 +87,6 @@ impl Ceiling {
     }
 }
 
-/// What [`calibrate`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Calibration {
-    /// Iterations of `spin` per millisecond of CPU, on this machine now.
-    pub spins_per_ms: u64,
-    /// Runs measured (the fastest counts).
-    pub runs: u32,
-    /// Length of each run.
-    pub run: Duration,
-}
-
-/// Runs measured by [`calibrate`].
-///
-/// Why 5, of about 10 ms each: the fastest of five is a run the scheduler
-/// did not interrupt, on a shared machine too, and 50 ms is nothing at
-/// start-up.
-const CALIBRATION_RUNS: u32 = 5;
-const CALIBRATION_RUN: Duration = Duration::from_millis(10);
-
-/// Measures the speed of common's `spin` here: iterations per millisecond,
-/// the fastest of five runs of about 10 ms (a slower one was interrupted).
-pub fn calibrate() -> Calibration {
-    // Grow the count until one run lasts CALIBRATION_RUN.
-    let mut n: u64 = 1_000;
-    loop {
-        let t = Instant::now();
-        std::hint::black_box(spin(n));
-        if t.elapsed() >= CALIBRATION_RUN || n > 1 << 40 {
-            break;
-        }
-        n *= 2;
-    }
-    let best = (0..CALIBRATION_RUNS)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(spin(n));
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or(CALIBRATION_RUN)
-        .max(Duration::from_nanos(1));
-    Calibration {
-        spins_per_ms: ((u128::from(n) * 1_000_000) / best.as_nanos()).max(1) as u64,
-        runs: CALIBRATION_RUNS,
-        run: best,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,14 +142,5 @@ mod tests {
             Ceiling::new(Concurrency::Pool(4), work("cpu:1ms"), 0).cores,
             1
         );
-    }
-
-    #[test]
-    fn the_calibration_counts_spins_per_millisecond() {
-        let c = calibrate();
-        assert!(c.spins_per_ms > 0);
-        assert_eq!(c.runs, CALIBRATION_RUNS);
-        let w = work("cpu:2ms").calibrated(c.spins_per_ms);
-        assert_eq!(w.spins, 2 * c.spins_per_ms);
     }
 }

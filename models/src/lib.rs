@@ -5,7 +5,7 @@
 //! - [`registry`]: the models, [`IoMode`], and what each is.
 //! - [`start`]: a [`Server`] of any model, and a [`Client`] of those with a client.
 //! - [`ceiling`]: the most msg/s a configuration with work per message can
-//!   carry (Little's law), and the calibration of `cpu` work.
+//!   carry (Little's law).
 //! - [`child`]: a `sockmodes server` child process (the study, the demo's
 //!   memory step, the command's tests).
 #![deny(missing_docs)]

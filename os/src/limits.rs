@@ -75,8 +75,42 @@ pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
     })
 }
 
+/// Memory mappings one thread costs on Linux: its stack and the stack's
+/// guard page, and the alternate signal stack Rust's runtime gives every
+/// thread, with its own guard page. Measured: 4 more lines in
+/// `/proc/self/maps` per thread started.
+pub const MAPPINGS_PER_THREAD: u64 = 4;
+
+/// Mappings left for everything but the threads: the binary and its
+/// libraries, the allocator's arenas, large buffers.
+///
+/// Why 1,024: a server here maps a few hundred at start; each large
+/// buffer the allocator takes with `mmap` is one more.
+pub const MAPPINGS_KEPT: u64 = 1024;
+
+/// Threads this process can still start within `vm.max_map_count` (Linux):
+/// past it a thread's start fails inside Rust's runtime, which aborts the
+/// whole process ("failed to set up alternative stack guard page") rather
+/// than returning an error from `spawn`, so the count is checked before.
+pub fn thread_limit_by_mappings() -> Option<ThreadLimit> {
+    let max: u64 = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let in_use = std::fs::read_to_string("/proc/self/maps")
+        .ok()?
+        .lines()
+        .count() as u64;
+    Some(ThreadLimit {
+        name: "vm.max_map_count, at 4 memory mappings a thread",
+        max: max.saturating_sub(in_use + MAPPINGS_KEPT) / MAPPINGS_PER_THREAD,
+    })
+}
+
 /// The system's limits on this process's threads: the soft `RLIMIT_NPROC`
-/// (Unix, when not unlimited) and `/proc/sys/kernel/threads-max` (Linux).
+/// (Unix, when not unlimited), `/proc/sys/kernel/threads-max` and what
+/// `vm.max_map_count` leaves ([`thread_limit_by_mappings`]) (Linux).
 /// Empty where the system states none (Windows): the core's own limit
 /// ([`sockmodes_serving::offload::UNSTATED_MAX`]) applies there.
 pub fn thread_limits() -> Vec<ThreadLimit> {
@@ -106,7 +140,14 @@ pub fn thread_limits() -> Vec<ThreadLimit> {
             max,
         });
     }
+    limits.extend(thread_limit_by_mappings());
     limits
+}
+
+/// The fewest threads any of [`thread_limits`] allows, with its limit
+/// (`None`: the system states none).
+pub fn thread_limit() -> Option<ThreadLimit> {
+    thread_limits().into_iter().min_by_key(|l| l.max)
 }
 
 /// Refuses more workers than this process may have threads
@@ -139,6 +180,9 @@ mod tests {
             "{limits:?}"
         );
         assert!(check_thread_limit(1).is_ok());
+        let maps = thread_limit_by_mappings().expect("vm.max_map_count on Linux");
+        assert!(maps.max > 0, "{maps:?}");
+        assert!(thread_limit().unwrap().max <= maps.max);
         let line = check_thread_limit(usize::MAX / 2).unwrap_err().to_string();
         assert!(
             line.contains("more threads than this system allows"),

@@ -121,6 +121,36 @@ pub fn log_accept_backoff(throttle: &mut sockmodes_serving::throttle::Throttle, 
     }
 }
 
+/// Logs a connection reset for being over `--max-conns`: the first at
+/// once, then at most one line a second with the count of resets left
+/// out, as [`log_accept_backoff`] does for running out of descriptors (a
+/// client opening 2,000 connections to a server of 100 would otherwise
+/// write 1,900 lines).
+///
+/// One throttle for the process, shared by every accept loop: the lines
+/// are about the process's log, not about one loop.
+pub fn log_over_limit(peer: std::net::SocketAddr, limit: usize) {
+    use sockmodes_serving::throttle::{Throttle, LOG_INTERVAL};
+    static OVER_LIMIT: std::sync::Mutex<Throttle> =
+        std::sync::Mutex::new(Throttle::new(LOG_INTERVAL));
+    let admitted = OVER_LIMIT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .admit(std::time::Instant::now());
+    if let Some(more) = admitted {
+        let since = match more {
+            0 => String::new(),
+            n => format!(" ({n} more since the last such line)"),
+        };
+        tracing::warn!(
+            %peer,
+            limit,
+            "connection reset: over the connection limit (accepted, then closed with RST){since}; \
+             this line at most once a second"
+        );
+    }
+}
+
 /// Decides what an accept loop does with an `accept` error.
 pub fn accept_error_action(e: &io::Error) -> AcceptErrorAction {
     let c = e.raw_os_error();
@@ -171,6 +201,15 @@ pub fn resolve(input: &str) -> Result<SocketAddr, AddrError> {
         input: input.to_string(),
         reason,
     };
+    // An IP address alone: its port is missing, however many colons it has.
+    let bare = input.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        let shown = match ip {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        return Err(err(format!("missing port: write {shown}:PORT")));
+    }
     let Some((host, port)) = input.rsplit_once(':') else {
         return Err(err("no port".into()));
     };
@@ -227,5 +266,14 @@ mod tests {
             let e = resolve(bad).unwrap_err();
             assert!(e.to_string().contains("HOST:PORT"), "{bad}: {e}");
         }
+        for (bad, hint) in [
+            ("[::1]", "missing port: write [::1]:PORT"),
+            ("::1", "missing port: write [::1]:PORT"),
+            ("127.0.0.1", "missing port: write 127.0.0.1:PORT"),
+        ] {
+            let e = resolve(bad).unwrap_err().to_string();
+            assert!(e.contains(hint), "{bad}: {e}");
+        }
+        assert!(resolve("[::1]:80").unwrap().is_ipv6());
     }
 }

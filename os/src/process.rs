@@ -70,6 +70,50 @@ pub fn process_cpu_time() -> Option<CpuTime> {
     })
 }
 
+/// CPU time the calling thread has used so far (user and system).
+///
+/// `CLOCK_THREAD_CPUTIME_ID` on Unix: nanoseconds, and only this thread's
+/// running counts, so a thread preempted by others on a busy machine does
+/// not see its clock advance meanwhile. `cpu` work spins until this clock
+/// has advanced by its amount ([`crate::work`]).
+#[cfg(unix)]
+pub fn thread_cpu_time() -> Duration {
+    // SAFETY: clock_gettime fills a local timespec.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CPU time the calling thread has used so far (user and kernel), from
+/// `GetThreadTimes`: Windows counts it in scheduler ticks (about 15.6 ms),
+/// so work shorter than a tick lasts until the tick that ends it.
+#[cfg(windows)]
+pub fn thread_cpu_time() -> Duration {
+    use windows_sys::Win32::Foundation::FILETIME;
+    use windows_sys::Win32::System::Threading::{GetCurrentThread, GetThreadTimes};
+    let zero = FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    };
+    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
+    // SAFETY: the pseudo-handle of the current thread needs no closing, and
+    // the four out-parameters are valid FILETIMEs.
+    let ok = unsafe {
+        GetThreadTimes(
+            GetCurrentThread(),
+            &mut created,
+            &mut exited,
+            &mut kernel,
+            &mut user,
+        )
+    };
+    if ok == 0 {
+        return Duration::ZERO;
+    }
+    let ticks = |t: FILETIME| (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
+    Duration::from_nanos((ticks(user) + ticks(kernel)) * 100)
+}
+
 /// Cores online on the machine.
 ///
 /// Not `std::thread::available_parallelism`: that follows the calling
@@ -205,6 +249,21 @@ mod tests {
         } else {
             assert_eq!((a, b), (0, 0));
         }
+    }
+
+    #[test]
+    fn the_thread_clock_counts_this_threads_computing_not_its_sleep() {
+        let start = thread_cpu_time();
+        std::thread::sleep(Duration::from_millis(30));
+        let slept = thread_cpu_time() - start;
+        let start = thread_cpu_time();
+        let mut x = 0u64;
+        while thread_cpu_time() - start < Duration::from_millis(30) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let computed = thread_cpu_time() - start;
+        assert!(computed >= Duration::from_millis(30), "{computed:?}");
+        assert!(slept < computed, "slept {slept:?}, computed {computed:?}");
     }
 
     #[test]

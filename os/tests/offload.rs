@@ -203,6 +203,161 @@ mod runner {
     }
 }
 
+/// What the limit by mappings (`sockmodes_os::limits`) counts is what
+/// starting a thread costs: [`MAPPINGS_PER_THREAD`] lines of
+/// `/proc/self/maps` at most.
+#[cfg(target_os = "linux")]
+mod mappings {
+    use sockmodes_os::limits::MAPPINGS_PER_THREAD;
+    use std::sync::{Arc, Barrier};
+
+    fn count() -> u64 {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        maps.lines().count() as u64
+    }
+
+    /// Starts `n` threads that wait until released; returns the map's
+    /// lines once they all run, and the release.
+    fn start(n: usize) -> (u64, impl FnOnce()) {
+        let started = Arc::new(Barrier::new(n + 1));
+        let release = Arc::new(Barrier::new(n + 1));
+        let threads: Vec<_> = (0..n)
+            .map(|_| {
+                let (started, release) = (Arc::clone(&started), Arc::clone(&release));
+                std::thread::Builder::new()
+                    .stack_size(64 * 1024)
+                    .spawn(move || {
+                        started.wait();
+                        release.wait();
+                    })
+                    .unwrap()
+            })
+            .collect();
+        // Each runs its closure only after its stacks are set up.
+        started.wait();
+        let lines = count();
+        (lines, move || {
+            release.wait();
+            for t in threads {
+                t.join().unwrap();
+            }
+        })
+    }
+
+    #[test]
+    fn each_thread_costs_the_mappings_counted() {
+        // The first threads also make the allocator's arenas (a few per
+        // core, kept in MAPPINGS_KEPT): count the threads after them.
+        let (_, first) = start(50);
+        let before = count();
+        const THREADS: u64 = 100;
+        let (after, second) = start(THREADS as usize);
+        second();
+        first();
+        let added = after.saturating_sub(before);
+        // Room for a thread or two of the tests running beside this one.
+        let slack = 4 * MAPPINGS_PER_THREAD;
+        assert!(
+            (THREADS..=MAPPINGS_PER_THREAD * THREADS + slack).contains(&added),
+            "{added} mappings for {THREADS} threads"
+        );
+    }
+}
+
+/// The pool is shared round-robin among connections: clients that
+/// pipeline frames cannot keep a newcomer's one request waiting.
+mod fairness {
+    use sockmodes_common::frame::encode_frame;
+    use sockmodes_common::session::{ServerSession, SessionError};
+    use sockmodes_common::work::Work;
+    use sockmodes_common::Service;
+    use sockmodes_os::offload::{finish, Pool, Runner, WorkDriver};
+    use sockmodes_serving::offload::{Job, Tag};
+    use sockmodes_serving::stats::ServerStats;
+    use std::time::Instant;
+
+    /// A loop of many connections that, as the non-blocking server does,
+    /// starts a connection's next frame's work as soon as it resumes.
+    struct Many {
+        runner: Runner,
+        sessions: Vec<ServerSession>,
+        stats: ServerStats,
+        /// Keys in the order their work came back.
+        order: Vec<usize>,
+    }
+
+    impl Many {
+        fn start_next(&mut self, key: usize) {
+            if let Some(ticket) = self.sessions[key].next_work(&self.stats) {
+                let job = Job {
+                    tag: Tag { key, serial: 0 },
+                    ticket,
+                };
+                self.runner.start(job, Instant::now());
+            }
+        }
+    }
+
+    impl WorkDriver for Many {
+        fn runner(&mut self) -> &mut Runner {
+            &mut self.runner
+        }
+        fn answering(&mut self, tag: Tag) -> Option<&mut ServerSession> {
+            self.order.push(tag.key);
+            self.sessions.get_mut(tag.key)
+        }
+        fn refused(&mut self, key: usize, e: SessionError) {
+            panic!("connection {key} refused: {e}");
+        }
+        fn resume(&mut self, key: usize) {
+            self.start_next(key);
+        }
+    }
+
+    fn session(frames: usize) -> ServerSession {
+        let work: Work = "block:1ms".parse().unwrap();
+        let mut s = ServerSession::new(Service::Echo, 1024, 1 << 20).with_work(Some(work));
+        let mut wire = Vec::new();
+        for _ in 0..frames {
+            encode_frame(&mut wire, b"hola").unwrap();
+        }
+        s.received_from(&wire).unwrap();
+        s
+    }
+
+    #[test]
+    fn a_newcomer_waits_behind_at_most_one_job_of_each_pipelining_connection() {
+        const PIPELINERS: usize = 12;
+        let pool = Pool::start(1, &[], std::sync::Arc::new(|| {})).unwrap();
+        let mut sessions: Vec<ServerSession> = (0..PIPELINERS).map(|_| session(100)).collect();
+        sessions.push(session(1));
+        let mut d = Many {
+            runner: Runner::new(Some(pool)),
+            sessions,
+            stats: ServerStats::default(),
+            order: Vec::new(),
+        };
+        for key in 0..PIPELINERS {
+            d.start_next(key);
+        }
+        let newcomer = PIPELINERS;
+        d.start_next(newcomer);
+        while !d.order.contains(&newcomer) {
+            finish(&mut d, Instant::now());
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        let before = &d.order[..d.order.iter().position(|&k| k == newcomer).unwrap()];
+        for key in 0..PIPELINERS {
+            let jobs = before.iter().filter(|&&k| k == key).count();
+            assert!(
+                jobs <= 1,
+                "connection {key} had {jobs} jobs done before the newcomer's: {:?}",
+                &before[..before.len().min(40)]
+            );
+        }
+    }
+}
+
 mod work {
     use sockmodes_common::Work;
     use sockmodes_os::work::Perform;
@@ -218,6 +373,6 @@ mod work {
         let cut = AtomicBool::new(true);
         assert!(!block.perform_unless(&cut), "cut: not run to its end");
         let cpu: Work = "cpu:1us".parse().unwrap();
-        assert!(cpu.calibrated(10).perform_unless(&AtomicBool::new(false)));
+        assert!(cpu.perform_unless(&AtomicBool::new(false)));
     }
 }

@@ -104,7 +104,7 @@ pub struct ServerConfig {
     pub event_loops: usize,
     /// Set `TCP_NODELAY` on accepted connections.
     pub nodelay: bool,
-    /// Work per frame (echo, sink), calibrated; `None`: answer at once.
+    /// Work per frame (echo, sink); `None`: answer at once.
     pub work: Option<Work>,
     /// Event loop and completion servers: worker threads that run cpu and
     /// block work off the I/O thread; 0: the work runs inline.

@@ -34,6 +34,14 @@ pub const MAX_PAYLOAD: u64 = u32::MAX as u64;
 /// several runs, merged with `--hdr-log`.
 pub const MAX_RUN: Duration = Duration::from_secs(3600);
 
+/// The longest wait a user can set: `server --idle-timeout`, `client
+/// --timeout`.
+///
+/// Why a day: an idle connection kept longer is one nobody watches, and a
+/// client that waits longer has a server that will not answer; past it,
+/// a huge number (`1e30`) is a typo, refused in these words.
+pub const MAX_WAIT: Duration = Duration::from_secs(86_400);
+
 /// The shortest `--duration`.
 ///
 /// Why 0.1 s: the window's CPU figure comes from the process's CPU time,
@@ -83,6 +91,9 @@ const BYTES_FORMS: &str = "expected a number of bytes such as 4096, 64K, 100M or
 /// states its own least value.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
+    if t.starts_with('-') {
+        return Err("a number of bytes must not be negative".into());
+    }
     let (digits, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
         Some((i, _)) => t.split_at(i),
         None => (t, ""),
@@ -178,11 +189,36 @@ pub fn parse_send_grid(s: &str) -> Result<u64, String> {
 
 /// A count of at least 1 (`--max-conns`).
 pub fn parse_at_least_one(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
+    let n = parse_at_least_one_u64(s)?;
+    usize::try_from(n).map_err(|_| "more than this system can count".to_string())
+}
+
+/// A count of at least 1 (`client echo --count`, `sink --count`: a run of
+/// no round trip has no time to show).
+pub fn parse_at_least_one_u64(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
         Ok(n) if n >= 1 => Ok(n),
         Ok(_) => Err("must be at least 1".into()),
+        Err(_) if is_negative(s) => Err("must be at least 1".into()),
         Err(_) => Err("not a whole number".into()),
     }
+}
+
+/// `client --retry`: a whole number, 0 (no retry) or more.
+pub fn parse_retries(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) => Ok(n),
+        Err(_) if is_negative(s) => Err("must not be negative (0: no retry)".into()),
+        Err(_) => Err(format!("not a whole number from 0 to {}", u32::MAX)),
+    }
+}
+
+/// `-1`, `-0.5`: a number with a minus sign, told apart from nonsense so
+/// that the message can say what is wrong with it.
+pub fn is_negative(s: &str) -> bool {
+    s.trim()
+        .strip_prefix('-')
+        .is_some_and(|rest| rest.parse::<f64>().is_ok())
 }
 
 /// `load --connections`: 1 to [`MAX_CONNECTIONS`].
@@ -282,6 +318,14 @@ mod tests {
         assert!(parse_threads("100000").is_err());
         assert_eq!(parse_threads("4"), Ok(4));
         assert!(parse_at_least_one("0").is_err());
+        assert_eq!(parse_at_least_one("-1").unwrap_err(), "must be at least 1");
+        assert_eq!(
+            parse_at_least_one_u64("-5").unwrap_err(),
+            "must be at least 1"
+        );
+        assert!(parse_retries("-1").unwrap_err().contains("not be negative"));
+        assert_eq!(parse_retries("3"), Ok(3));
+        assert!(parse_bytes("-1").unwrap_err().contains("negative"));
         assert!(parse_connections("0").is_err());
         assert!(parse_connections("65536").is_err());
         assert_eq!(parse_connections("65535"), Ok(MAX_CONNECTIONS));

@@ -14,8 +14,8 @@ use sockmodes_common::{Payload, Service, SinkTally, DEFAULT_MAX_FRAME};
 use sockmodes_models::{Client, ClientSettings, IoMode};
 use sockmodes_python::show;
 
-use super::bounds::{self, parse_frame_size, InputError};
-use super::{parse_addr, parse_secs};
+use super::bounds::{self, parse_at_least_one_u64, parse_frame_size, parse_retries, InputError};
+use super::{out, parse_addr, parse_secs};
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
@@ -28,7 +28,7 @@ pub struct ClientArgs {
     #[arg(long, value_parser = parse_secs, value_name = "SECS")]
     timeout: Option<Duration>,
     /// Retry a refused connection this many times, with backoff (100 ms, doubling to 2 s).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = parse_retries)]
     retry: u32,
     /// Largest frame, in bytes (must match the server's --max-frame to send
     /// larger frames; suffixes K, M, G = 1024^n; at most 4G - 1, the 32-bit length).
@@ -41,27 +41,30 @@ pub struct ClientArgs {
 #[derive(Debug, Subcommand)]
 enum Action {
     /// Send TEXT to a `message` server (the classroom exchange).
+    #[command(allow_negative_numbers = true)]
     Message {
         /// The message.
         text: String,
     },
     /// Send frames to an `echo` server and verify every byte that comes back.
+    #[command(allow_negative_numbers = true)]
     Echo {
         /// Payload bytes per frame (at most --max-frame; suffixes K, M, G).
         #[arg(long, default_value_t = 1024, value_name = "BYTES", value_parser = parse_frame_size)]
         size: usize,
-        /// Round trips.
-        #[arg(long, default_value_t = 10, value_name = "N")]
+        /// Round trips (at least 1).
+        #[arg(long, default_value_t = 10, value_name = "N", value_parser = parse_at_least_one_u64)]
         count: u64,
     },
     /// Upload frames to a `sink` server and check its summary (frames, bytes, CRC-32).
+    #[command(allow_negative_numbers = true)]
     Sink {
         /// Payload bytes per frame (with --file: the chunk size); 1 to
         /// --max-frame, suffixes K, M, G.
         #[arg(long, default_value_t = 65536, value_name = "BYTES", value_parser = parse_frame_size)]
         size: usize,
-        /// Frames to send (ignored with --file).
-        #[arg(long, default_value_t = 16, value_name = "N")]
+        /// Frames to send (at least 1; ignored with --file).
+        #[arg(long, default_value_t = 16, value_name = "N", value_parser = parse_at_least_one_u64)]
         count: u64,
         /// Stream this file in frames of --size bytes.
         #[arg(long, value_name = "PATH")]
@@ -85,7 +88,7 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     match args.action {
         Action::Message { text } => {
             let receipt = client.send_message(text.as_bytes())?;
-            println!(
+            let text = format!(
                 "sent {} to {addr} ({mode}); {}",
                 show::count(receipt.bytes as u64, "byte", "bytes"),
                 if receipt.confirmed {
@@ -97,6 +100,7 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
                     )
                 }
             );
+            out::line("the result", &text)?;
         }
         Action::Echo { size, count } => echo(client, addr, mode, size, count)?,
         Action::Sink { size, count, file } => sink(client, addr, mode, size, count, file)?,
@@ -153,12 +157,13 @@ fn echo(
     client.shutdown_write()?;
     rtts.sort_unstable();
     let median = rtts.get(rtts.len() / 2).copied().unwrap_or_default();
-    println!(
+    let text = format!(
         "echo: {} of {} to {addr} ({mode}) came back intact; median round trip {:.1} µs",
         show::count(count, "frame", "frames"),
         show::count(size as u64, "byte", "bytes"),
         median.as_secs_f64() * 1e6
     );
+    out::line("the result", &text)?;
     Ok(())
 }
 
@@ -200,13 +205,14 @@ fn sink(
     }
     let summary = client.finish_sink(&tally)?;
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    let text = format!(
         "sink: {addr} ({mode}) counted {}, {}, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
         show::count(summary.frames, "frame", "frames"),
         show::count(summary.bytes, "byte", "bytes"),
         summary.crc32,
         summary.bytes as f64 / secs / 1e6
     );
+    out::line("the result", &text)?;
     Ok(())
 }
 

@@ -42,7 +42,9 @@ pub fn line(stats: &ServerStats, budget: Option<&Meter>) -> String {
 }
 
 /// Blocks SIGUSR1 in this thread and every thread it starts afterwards.
-/// Call before any thread is started.
+/// `main` calls it first thing, for every command: a server is then safe
+/// from the first instant, and for the others a SIGUSR1 simply stays
+/// pending (they have no counters to print).
 #[cfg(unix)]
 pub use sockmodes_os::process::block_usr1;
 

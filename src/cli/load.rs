@@ -23,10 +23,10 @@ use super::bounds::{
     self, parse_connections, parse_duration, parse_frame_size, parse_rate, parse_send_grid,
     parse_warmup, InputError,
 };
-use super::{ensure_descriptors, parse_addr};
+use super::{ensure_descriptors, out, parse_addr};
 
 mod table;
-use table::print_table;
+use table::table;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum LoadService {
@@ -165,9 +165,15 @@ pub struct LoadArgs {
     json: bool,
     /// Also write the latencies as an HdrHistogram interval log (one V2
     /// compressed histogram per second, µs, tagged MODE-SERVICE), to merge
-    /// runs from several machines: `sockmodes merge-logs`, or HdrHistogram's tools.
+    /// runs from several machines: `sockmodes merge-logs`, or HdrHistogram's
+    /// tools. Written after the figures are printed, so a failed write
+    /// loses no figure. An existing FILE (or a symlink) is refused before
+    /// the run, as with `set -o noclobber`: give --overwrite to replace it.
     #[arg(long, value_name = "FILE")]
     hdr_log: Option<PathBuf>,
+    /// Replace an existing --hdr-log FILE instead of refusing it.
+    #[arg(long, requires = "hdr_log")]
+    overwrite: bool,
 }
 
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
@@ -182,10 +188,8 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     // One descriptor per connection, plus a few for the process itself.
     ensure_descriptors(config.connections as u64 + 64);
     // Open the log first: a typo in its path should not cost a whole run.
-    let mut log = match &args.hdr_log {
-        Some(path) => Some(std::fs::File::create(path).map_err(|e| {
-            anyhow::anyhow!("cannot create the HdrHistogram log {}: {e}", path.display())
-        })?),
+    let log = match &args.hdr_log {
+        Some(path) => Some(open_log(path, args.overwrite)?),
         None => None,
     };
     // Said once: on one machine the figures are of the pair.
@@ -196,20 +200,49 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let progress = Arc::new(AtomicU64::new(0));
     let bar = std::io::stdout()
         .is_terminal()
-        .then(|| spinner(&config, Arc::clone(&progress), measuring));
+        .then(|| spinner(&config, Arc::clone(&progress), measuring))
+        .flatten();
     let report = load::run(&config, progress);
     if let Some((bar, ticker)) = bar {
         bar.finish_and_clear();
         let _ = ticker.join();
     }
     let run = report?;
-    if let (Some(file), Some(path)) = (&mut log, &args.hdr_log) {
-        let mut out = std::io::BufWriter::new(file);
-        run.write_hdr_log(&mut out)
-            .and_then(|()| out.flush())
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    // The figures first: a log that cannot be written loses none of them.
+    let shown = show(&args, run.report(), &placement);
+    if let (Some(file), Some(path)) = (log, &args.hdr_log) {
+        let mut writer = std::io::BufWriter::new(file);
+        run.write_hdr_log(&mut writer)
+            .and_then(|()| writer.flush())
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the figures are above, but the HdrHistogram log {} was not written: {e}",
+                    path.display()
+                )
+            })?;
     }
-    show(&args, run.report(), &placement)
+    shown
+}
+
+/// Creates the `--hdr-log` file; an existing one (a symlink too) only with
+/// `--overwrite`.
+fn open_log(path: &std::path::Path, overwrite: bool) -> anyhow::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        // O_EXCL: fails on any existing name, a dangling symlink included.
+        options.create_new(true);
+    }
+    options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => InputError(format!(
+            "--hdr-log {}: the file exists; give another name, or --overwrite to replace it",
+            path.display()
+        ))
+        .into(),
+        _ => anyhow::anyhow!("cannot create the HdrHistogram log {}: {e}", path.display()),
+    })
 }
 
 /// The run's settings from the options; the window's opening sets
@@ -248,13 +281,13 @@ fn show(
 ) -> anyhow::Result<ExitCode> {
     if args.json {
         let json = load::LoadJson::new(report, placement);
-        println!("{}", serde_json::to_string(&json)?);
+        out::line("the figures", &serde_json::to_string(&json)?)?;
         // The table shows the warnings; JSON readers get them on stderr too.
         for warning in &report.warnings {
             tracing::warn!("{warning}");
         }
     } else {
-        print_table(report);
+        out::line("the figures", &table(report))?;
     }
     // A run that answered nothing measured nothing: say so in the status.
     Ok(if report.messages == 0 {
@@ -271,8 +304,9 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
     if let Some(rate) = args.rate {
         if rate * window < 1.0 {
             return Err(InputError(format!(
-                "--rate {rate} over --duration {window} s schedules no message in the window: \
-                 raise either"
+                "--rate {} over --duration {window} s schedules no message in the window: \
+                 raise either",
+                short(rate)
             )));
         }
     }
@@ -282,6 +316,19 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
                 "--send-grid {grid} µs is longer than --duration {window} s: the window \
                  would hold no slot of the grid"
             )));
+        }
+    }
+    // A thread per connection: within what the system lets a process
+    // start (past it, a thread's start aborts the process).
+    if load::thread_per_connection(args.mode) {
+        if let Some(limit) = sockmodes_os::limits::thread_limit() {
+            if args.connections as u64 > limit.max {
+                return Err(InputError(format!(
+                    "--connections {} with --mode {}: a thread each, more than this system \
+                     allows ({}: at most {})",
+                    args.connections, args.mode, limit.name, limit.max
+                )));
+            }
         }
     }
     // Every connection's client session streams its frames through fixed
@@ -298,12 +345,22 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
     })
 }
 
-/// A progress bar on a terminal, updated by a ticker thread until cleared.
+/// A number as short as it can be read: `1e-300`, not 300 digits.
+fn short(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A progress bar on a terminal, updated by a ticker thread until cleared
+/// (none if that thread cannot start).
 fn spinner(
     config: &LoadConfig,
     progress: Arc<AtomicU64>,
     measuring: Arc<AtomicBool>,
-) -> (ProgressBar, thread::JoinHandle<()>) {
+) -> Option<(ProgressBar, thread::JoinHandle<()>)> {
     let total = (config.warmup + config.duration).as_millis() as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -311,19 +368,21 @@ fn spinner(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (b, started) = (bar.clone(), Instant::now());
-    let ticker = thread::spawn(move || {
-        while !b.is_finished() {
-            let elapsed = started.elapsed();
-            b.set_position(elapsed.as_millis() as u64);
-            let phase = if measuring.load(Ordering::Relaxed) {
-                "measuring"
-            } else {
-                "warming up (until every connection is answered)"
-            };
-            let sent = progress.load(Ordering::Relaxed);
-            b.set_message(format!("{phase}: {}", count(sent, "message", "messages")));
-            thread::sleep(Duration::from_millis(100));
-        }
-    });
-    (bar, ticker)
+    let ticker = thread::Builder::new()
+        .name("sockmodes-progress".into())
+        .spawn(move || {
+            while !b.is_finished() {
+                let elapsed = started.elapsed();
+                b.set_position(elapsed.as_millis() as u64);
+                let phase = if measuring.load(Ordering::Relaxed) {
+                    "measuring"
+                } else {
+                    "warming up (until every connection is answered)"
+                };
+                let sent = progress.load(Ordering::Relaxed);
+                b.set_message(format!("{phase}: {}", count(sent, "message", "messages")));
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+    ticker.ok().map(|ticker| (bar, ticker))
 }

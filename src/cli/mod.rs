@@ -6,6 +6,7 @@ mod client;
 mod counters;
 mod load;
 mod merge_logs;
+pub mod out;
 mod server;
 mod signals;
 mod work;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 
 pub use bounds::InputError;
 use clap::{Parser, Subcommand};
+pub use counters::block_usr1;
 use sockmodes_common::Service;
 
 /// Blocking versus non-blocking TCP sockets, side by side.
@@ -47,11 +49,13 @@ pub struct Cli {
 enum Command {
     /// Run a server (Ctrl-C or SIGTERM shuts it down gracefully).
     #[command(after_help = SERVER_HELP)]
+    #[command(allow_negative_numbers = true)]
     Server(server::ServerArgs),
     /// Connect and talk to a server: send a message, echo frames, or upload to a sink.
+    #[command(allow_negative_numbers = true)]
     Client(client::ClientArgs),
     /// Generate load against an echo or sink server and report throughput and latency.
-    #[command(after_long_help = load::FIELDS_HELP)]
+    #[command(after_long_help = load::FIELDS_HELP, allow_negative_numbers = true)]
     Load(load::LoadArgs),
     /// Merge `load --hdr-log` logs from several load hosts: one percentile
     /// table, and each host's messages/s and share (a host served under half
@@ -120,15 +124,21 @@ impl From<ServiceArg> for Service {
     }
 }
 
-/// Parses a duration in seconds (fractions allowed).
+/// Parses a wait in seconds (fractions allowed): above 0, at most
+/// [`bounds::MAX_WAIT`].
 pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
     let secs: f64 = s
+        .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if !(secs.is_finite() && secs > 0.0) {
         return Err(format!("{s} must be a positive number of seconds"));
     }
-    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{s}: {e}"))
+    let max = bounds::MAX_WAIT.as_secs();
+    if secs > max as f64 {
+        return Err(format!("{s} is over the maximum of {max} seconds (a day)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 /// Parses an address `HOST:PORT` with a clear message.
@@ -183,8 +193,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| anyhow::anyhow!("--svg {}: {e}", dir.display()))?;
             }
-            let (style, mut out) = Style::stdout();
-            let steps = demo::run(&ctx, style, &mut out)?;
+            let (style, out) = Style::stdout();
+            let mut out = out::Watched::new(out);
+            let steps =
+                demo::run(&ctx, style, &mut out).map_err(|e| out.blame("the walk-through", e))?;
             drop(out);
             if let Some(dir) = svg {
                 // Every language from this one run's measurements.
@@ -194,11 +206,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         std::fs::write(&path, picture)
                             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                         let path = path.display().to_string();
-                        println!(
-                            "{}",
-                            ctx.lang
-                                .fill("svg.written", &[("n", &step.number), ("path", &path)])
-                        );
+                        out::line(
+                            "the pictures' names",
+                            &ctx.lang
+                                .fill("svg.written", &[("n", &step.number), ("path", &path)]),
+                        )?;
                     }
                 }
             }

@@ -86,6 +86,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let mut config = server_config(&args)?;
+    cap_threads(mode, &mut config);
     let work_lines = match super::work::prepare(&args.work, mode, &mut config) {
         Ok(lines) => lines,
         Err(why) => {
@@ -104,8 +105,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    // Before any thread starts (see counters.rs).
-    counters::block_usr1();
+    // SIGUSR1 was blocked first thing in main, before any thread.
     let stops = signals::stop_requests()?;
     ensure_descriptors(config.max_conns as u64 + 64);
     let service = config.service;
@@ -150,6 +150,36 @@ fn server_config(args: &ServerArgs) -> Result<ServerConfig, InputError> {
     }
     Ok(config)
 }
+
+/// A thread per connection: no more connections than the system lets this
+/// process start threads (`vm.max_map_count` most often, on Linux). Past
+/// that a thread's start aborts the whole process inside Rust's runtime,
+/// so `--max-conns` is lowered to fit, said once, and connections beyond
+/// it are reset as over the limit.
+fn cap_threads(mode: IoMode, config: &mut ServerConfig) {
+    if mode.io_threads(config).is_some() {
+        return;
+    }
+    let Some(limit) = sockmodes_os::limits::thread_limit() else {
+        return;
+    };
+    // The accept thread, the counters and signal threads, main.
+    let fits = usize::try_from(limit.max.saturating_sub(THREADS_BESIDE)).unwrap_or(usize::MAX);
+    if config.max_conns > fits {
+        tracing::warn!(
+            "--max-conns {}: this system lets the server start at most {fits} connection \
+             threads ({}: at most {} threads); using --max-conns {fits}",
+            config.max_conns,
+            limit.name,
+            limit.max
+        );
+        config.max_conns = fits.max(1);
+    }
+}
+
+/// Threads a server runs besides its connections' (main, accept, the
+/// counters, the stop handler), with room to spare.
+const THREADS_BESIDE: u64 = 8;
 
 /// The start-up line's worst case: connections x their bound, plus the
 /// pools every connection shares.

@@ -1,19 +1,19 @@
-//! `sockmodes server --work KIND:AMOUNT --offload N`: parsing, the
-//! calibration of `cpu` work, and the start-up lines that state the
-//! calibration and the ceiling (`sockmodes_models::ceiling`).
+//! `sockmodes server --work KIND:AMOUNT --offload N`: parsing, and the
+//! start-up lines that state the work and the ceiling
+//! (`sockmodes_models::ceiling`).
 
 use clap::Args;
 use sockmodes_common::work::human_duration;
 use sockmodes_common::{Service, Work, WorkKind};
-use sockmodes_models::ceiling::{calibrate, Ceiling, Concurrency};
+use sockmodes_models::ceiling::{Ceiling, Concurrency};
 use sockmodes_models::IoMode;
 use sockmodes_serving::ServerConfig;
 
 /// The options, as their own block of `sockmodes server`'s.
 #[derive(Debug, Args)]
 pub struct WorkArgs {
-    /// Work per frame (echo, sink): cpu:50us (computing, calibrated at
-    /// start-up), block:2ms (a blocking call: the thread sleeps in the
+    /// Work per frame (echo, sink): cpu:50us (computing until the thread's
+    /// CPU clock has advanced that much), block:2ms (a blocking call: the thread sleeps in the
     /// kernel), wait:2ms (a timer: an event loop or a ring serves others
     /// meanwhile; on the blocking server a sleep). Units ns, us, ms, s; at
     /// most 10s. A frame's answer leaves after its work; answers keep their
@@ -38,14 +38,15 @@ fn parse_offload(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(0) => Err("0: at least 1 worker (leave --offload out to run the work inline)".into()),
         Ok(n) => Ok(n),
+        Err(_) if super::bounds::is_negative(s) => Err(format!("{s}: must be at least 1 worker")),
         Err(_) => Err(format!(
             "{s:?}: expected a number of worker threads, e.g. 64"
         )),
     }
 }
 
-/// Puts the work into `config`, calibrated; returns the lines to print at
-/// start-up (calibration, ceiling), or one line of error (exit 2).
+/// Puts the work into `config`; returns the lines to print at start-up
+/// (the work, the ceiling), or one line of error (exit 2).
 ///
 /// # Errors
 /// `--work` with the message service, or an `--offload` over the
@@ -67,21 +68,7 @@ pub fn prepare(
             "--work {work}: work is per frame, for --service echo or sink (message has no frames)"
         ));
     }
-    let mut lines = Vec::new();
-    let work = if work.kind == WorkKind::Cpu {
-        let c = calibrate();
-        let w = work.calibrated(c.spins_per_ms);
-        lines.push(format!(
-            "work: {work} per frame = {} spins (calibration: {} spins per ms, the fastest of {} runs)",
-            thousands(w.spins as f64),
-            thousands(c.spins_per_ms as f64),
-            c.runs
-        ));
-        w
-    } else {
-        lines.push(format!("work: {work} per frame ({})", explain(work.kind)));
-        work
-    };
+    let mut lines = vec![format!("work: {work} per frame ({})", explain(work))];
     config.work = Some(work);
     if args.offload.is_some() && mode.offload_workers(config).is_none() {
         tracing::warn!(
@@ -102,11 +89,14 @@ pub fn prepare(
     Ok(lines)
 }
 
-fn explain(kind: WorkKind) -> &'static str {
-    match kind {
-        WorkKind::Cpu => "computing",
-        WorkKind::Block => "a blocking call: the thread sleeps",
-        WorkKind::Wait => "a timer; a thread per connection sleeps",
+fn explain(work: Work) -> String {
+    match work.kind {
+        WorkKind::Cpu => format!(
+            "computing, until the thread's CPU clock has advanced by {}",
+            human_duration(work.amount)
+        ),
+        WorkKind::Block => "a blocking call: the thread sleeps".into(),
+        WorkKind::Wait => "a timer; a thread per connection sleeps".into(),
     }
 }
 
@@ -114,18 +104,12 @@ fn explain(kind: WorkKind) -> &'static str {
 pub fn ceiling_line(c: &Ceiling, max_conns: u64) -> String {
     let t = human_duration(c.work.amount);
     let by_c = match c.concurrency {
-        Concurrency::Inline(n) => format!(
-            "{n} x {t} inline = {} msg/s",
-            thousands(c.by_concurrency(0))
-        ),
-        Concurrency::Pool(n) => format!(
-            "{n} workers x {t} = {} msg/s",
-            thousands(c.by_concurrency(0))
-        ),
+        Concurrency::Inline(n) => format!("{n} x {t} inline = {} msg/s", rate(c.by_concurrency(0))),
+        Concurrency::Pool(n) => format!("{n} workers x {t} = {} msg/s", rate(c.by_concurrency(0))),
         Concurrency::PerConnection => format!(
             "connections x {t} = {} msg/s per connection ({} at --max-conns {max_conns})",
-            thousands(c.by_concurrency(1)),
-            thousands(c.by_concurrency(max_conns))
+            rate(c.by_concurrency(1)),
+            rate(c.by_concurrency(max_conns))
         ),
     };
     let cpu = match c.by_cpu() {
@@ -133,19 +117,36 @@ pub fn ceiling_line(c: &Ceiling, max_conns: u64) -> String {
             "; CPU: {} cores / {} per message = {} msg/s",
             c.cores,
             human_duration(c.work.cpu()),
-            thousands(v)
+            rate(v)
         ),
         None => "; CPU: the work uses none (the I/O's own cost is the other limit)".into(),
     };
     let min = match c.concurrency {
         Concurrency::PerConnection => format!(
             "at most {} msg/s with n connections: min(n x {}, CPU)",
-            thousands(c.msgs_per_sec(max_conns)),
-            thousands(c.by_concurrency(1))
+            rate(c.msgs_per_sec(max_conns)),
+            rate(c.by_concurrency(1))
         ),
-        _ => format!("at most {} msg/s", thousands(c.msgs_per_sec(0))),
+        _ => format!("at most {} msg/s", rate(c.msgs_per_sec(0))),
     };
     format!("ceiling (Little's law): {by_c}{cpu}: {min}")
+}
+
+/// A rate in msg/s as a person reads it: whole and grouped from 100 up
+/// (64000.4 -> "64,000"), with two significant decimals below (one
+/// message every 3 s -> "0.33", 2 workers x 3 s -> "0.67"): a ceiling
+/// under one message a second is not "0".
+fn rate(v: f64) -> String {
+    if v >= 100.0 {
+        return thousands(v);
+    }
+    let decimals = if v >= 10.0 { 1 } else { 2 };
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
 }
 
 /// 64000.4 -> "64,000".
@@ -181,6 +182,21 @@ mod tests {
             "{line}"
         );
         assert!(line.contains("at most 40,000 msg/s"), "{line}");
+    }
+
+    #[test]
+    fn a_ceiling_under_one_message_a_second_shows_its_fraction() {
+        let slow: Work = "wait:3s".parse().unwrap();
+        let line = ceiling_line(&Ceiling::new(Concurrency::PerConnection, slow, 2), 1);
+        assert!(line.contains("at most 0.33 msg/s"), "{line}");
+        let pool: Work = "block:3s".parse().unwrap();
+        let line = ceiling_line(&Ceiling::new(Concurrency::Pool(2), pool, 2), 1);
+        assert!(line.contains("2 workers x 3s = 0.67 msg/s"), "{line}");
+        assert!(line.ends_with("at most 0.67 msg/s"), "{line}");
+        assert_eq!(rate(12.26), "12.3");
+        assert_eq!(rate(1.0), "1");
+        assert_eq!(rate(0.1), "0.1");
+        assert_eq!(rate(64_000.4), "64,000");
     }
 
     #[test]

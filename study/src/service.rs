@@ -65,8 +65,7 @@ impl Setup {
     }
 }
 
-/// A [`Work`] travels as its `--work` text (it is read back uncalibrated:
-/// the study computes ceilings from the amount, never from spins).
+/// A [`Work`] travels as its `--work` text.
 mod work_text {
     use serde::{Deserialize, Deserializer, Serializer};
     use sockmodes_common::Work;

@@ -56,8 +56,7 @@ pub(crate) async fn accept_loop(
 /// A connection admitted gets its task; one over the limit is reset.
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
     let Some(slot) = Slot::admit(shared) else {
-        let limit = shared.config.max_conns;
-        warn!(%peer, limit, "connection reset: over the connection limit (accepted, then closed with RST)");
+        net::log_over_limit(peer, shared.config.max_conns);
         // Best effort: if setting SO_LINGER fails the close is a plain FIN.
         let _ = net::reset_on_close(&stream);
         return;

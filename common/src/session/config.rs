@@ -20,7 +20,7 @@ pub struct SessionConfig {
     pub max_message: usize,
     /// Pending output above which the session stops asking for input.
     pub output_cap: usize,
-    /// Work per frame (echo, sink), calibrated; `None`: answer at once.
+    /// Work per frame (echo, sink); `None`: answer at once.
     pub work: Option<Work>,
 }
 

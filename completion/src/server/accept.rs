@@ -85,7 +85,7 @@ impl Loop {
             .peer_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         if !self.shared.stats.try_admit(config.max_conns) {
-            warn!(%peer, limit = config.max_conns, "connection reset: over the connection limit (accepted, then closed with RST)");
+            net::log_over_limit(peer, config.max_conns);
             let _ = net::reset_on_close(&stream);
             return;
         }

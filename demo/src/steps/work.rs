@@ -178,7 +178,6 @@ pub fn dont_block_the_loop(ctx: &Ctx) -> anyhow::Result<Step> {
     let block = Work {
         kind: WorkKind::Block,
         amount,
-        spins: 0,
     };
     let wait = Work {
         kind: WorkKind::Wait,

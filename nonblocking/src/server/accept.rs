@@ -27,7 +27,7 @@ impl EventLoop {
             match listener.accept() {
                 Ok((stream, peer)) => {
                     if !self.shared.stats.try_admit(config.max_conns) {
-                        warn!(%peer, limit = config.max_conns, "connection reset: over the connection limit (accepted, then closed with RST)");
+                        net::log_over_limit(peer, config.max_conns);
                         let _ = net::reset_on_close(&stream);
                         continue;
                     }

@@ -4,9 +4,16 @@
 //! they send an answer on its way (drive a connection, post a send).
 //!
 //! A frame's work starts in [`Runner::start`]: `wait` is parked on a timer
-//! ([`Waits`]), `cpu` and `block` go to the pool when there is one (a job
-//! its full queue refuses waits in the runner's own list, one per
-//! connection at most), and otherwise run inline, at once. What finished
+//! ([`Waits`]), `cpu` and `block` go to the pool when there is one, and
+//! otherwise run inline, at once.
+//!
+//! The pool is shared fairly: jobs enter its queue in the order they
+//! started, and a job waits in the runner's own list while any job that
+//! started before it is still waiting there. A connection has one job in
+//! work at a time (its session reads no further until it is done), so this
+//! order is round-robin among connections: a newcomer waits behind at most
+//! one job of each other connection, never behind a pipelining client's
+//! next job, which starts only after the newcomer's. What finished
 //! meanwhile goes back through [`finish`]: each job to its session, unless
 //! its connection closed (a reused key is told apart by the serial number
 //! in its [`Tag`]).
@@ -27,8 +34,9 @@ use crate::work::Perform;
 pub struct Runner {
     pool: Option<Pool>,
     waits: Waits,
-    /// Jobs the pool's full queue refused, in order (one per connection at
-    /// most: its session waits for that work before it reads more).
+    /// Jobs waiting for room in the pool's queue, in the order they
+    /// started (one per connection at most: its session waits for that
+    /// work before it reads more).
     blocked: VecDeque<Job>,
     /// Finished jobs being handed back (kept to reuse its allocation).
     done: Vec<Job>,
@@ -61,10 +69,10 @@ impl Runner {
                 self.waits.push(job.ticket.work.due(now), job);
                 Started::Waiting
             }
-            (_, Some(pool)) => {
-                if let Err(job) = pool.try_submit(job) {
-                    self.blocked.push_back(job);
-                }
+            (_, Some(_)) => {
+                // Behind every job that started before it.
+                self.blocked.push_back(job);
+                self.submit_blocked();
                 Started::Queued
             }
             (_, None) => {
@@ -94,7 +102,8 @@ impl Runner {
         self.blocked.clear();
     }
 
-    /// Moves refused jobs into the pool's queue while it has room.
+    /// Moves waiting jobs into the pool's queue, oldest first, while it has
+    /// room.
     fn submit_blocked(&mut self) {
         let Some(pool) = &self.pool else {
             return;
