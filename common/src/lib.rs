@@ -18,6 +18,8 @@
 //! - [`mode`]: blocking / timeout / non-blocking with Python's `settimeout` meaning.
 //! - [`pyerror`]: `io::Error` + mode -> the Python exception a student knows.
 //! - [`config`]: the server settings every driver shares.
+//! - [`liveness`]: when a connection is cut: idle (no byte moved either
+//!   way) or too slow (owed bytes under a minimum rate), fed by each driver.
 //! - [`stats`]: a running server's live counters (`ServerStats`).
 //! - [`running`]: a running server of any model ([`RunningServer`]), and
 //!   the stop request its handle passes to its threads.
@@ -52,6 +54,7 @@ pub mod client_session;
 pub mod config;
 pub mod ending;
 pub mod frame;
+pub mod liveness;
 pub mod mode;
 pub mod offload;
 pub mod pyerror;

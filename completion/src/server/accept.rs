@@ -8,7 +8,7 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::time::Instant;
 
 use io_uring::{cqueue, opcode, types};
-use sockmodes_common::ending::sweep_interval;
+use sockmodes_common::liveness::Limits;
 use sockmodes_os::net::{self, AcceptErrorAction};
 use tracing::{debug, warn};
 
@@ -100,7 +100,7 @@ impl Loop {
         self.number(key);
         if self.next_sweep.is_none() {
             self.next_sweep =
-                Some(Instant::now() + sweep_interval(self.shared.config.idle_timeout));
+                Some(Instant::now() + Limits::of(&self.shared.config).check_every());
         }
         self.post(key);
         if once {

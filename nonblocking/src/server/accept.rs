@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mio::Token;
-use sockmodes_common::ending::sweep_interval;
+use sockmodes_common::liveness::Limits;
 use sockmodes_common::would_block;
 use sockmodes_os::net::{self, AcceptErrorAction};
 use tracing::{debug, warn};
@@ -43,7 +43,7 @@ impl EventLoop {
                             if self.next_sweep.is_none() {
                                 // (the idle sweep; see closing.rs)
                                 self.next_sweep =
-                                    Some(Instant::now() + sweep_interval(config.idle_timeout));
+                                    Some(Instant::now() + Limits::of(config).check_every());
                             }
                             // Bytes may have arrived before registration; the
                             // registration reports them, but driving now is cheap.
