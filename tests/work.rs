@@ -285,3 +285,105 @@ fn a_connection_waiting_for_its_work_is_not_idle() {
         srv.shutdown(Duration::from_secs(5));
     }
 }
+
+/// Pipelines `frames` frames of `len` bytes to `addr`; returns the stream
+/// and the bytes sent.
+fn pipeline(addr: SocketAddr, frames: usize, len: usize) -> (TcpStream, Vec<u8>) {
+    let mut s = connect(addr);
+    let mut wire = Vec::new();
+    for i in 0..frames {
+        encode_frame(&mut wire, &payload(len, i as u8)).unwrap();
+    }
+    s.write_all(&wire).unwrap();
+    (s, wire)
+}
+
+/// Each answer leaves when its own frame's work is done, not when the
+/// last pipelined frame's is: once the client has answer 1, the server
+/// has not yet taken frame 3 into work (the work is a second long, so the
+/// server is then in frame 2's work or about to begin it). A server that
+/// did every frame's work before writing (the blocking server did, and
+/// the ring's inline work held answers for its whole batch) has started
+/// all three by then.
+#[test]
+fn each_answer_leaves_when_its_own_work_is_done_in_every_server() {
+    const FRAMES: usize = 3;
+    const LEN: usize = 16;
+    for mode in IoMode::servers() {
+        for kind in [WorkKind::Block, WorkKind::Wait] {
+            let w = work(kind, "1s");
+            let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
+            let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
+            let one = wire.len() / FRAMES;
+            let mut back = vec![0u8; wire.len()];
+            s.read_exact(&mut back[..one]).unwrap();
+            let started = srv.stats().work_started;
+            assert!(
+                started < FRAMES as u64,
+                "{mode} {w}: answer 1 arrived after frame {started}'s work began"
+            );
+            s.read_exact(&mut back[one..]).unwrap();
+            assert!(back == wire, "{mode} {w}: every echo, whole and in order");
+            srv.shutdown(Duration::from_secs(5));
+        }
+    }
+}
+
+/// A stop while frame 2's work runs: frame 1's finished answer is sent,
+/// then end of stream. (The blocking server once did every frame's work
+/// before writing, and the deadline shut its socket before that write.)
+#[test]
+fn a_finished_answer_is_sent_when_a_stop_cuts_the_next_frames_work() {
+    const FRAMES: usize = 3;
+    const LEN: usize = 16;
+    for mode in IoMode::servers() {
+        let w = work(WorkKind::Block, "3s");
+        let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
+        let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
+        // Frame 2 taken into work: frame 1's is done.
+        wait_for_work_started(&srv, 2, &format!("{mode} {w}"));
+        srv.shutdown(Duration::from_millis(200));
+        let mut got = Vec::new();
+        let end = s.read_to_end(&mut got);
+        assert!(end.is_ok(), "{mode}: end of stream, not {end:?}");
+        let one = wire.len() / FRAMES;
+        assert!(
+            got.len() >= one && got[..one] == wire[..one],
+            "{mode}: frame 1's answer, then the end ({} bytes)",
+            got.len()
+        );
+    }
+}
+
+/// A stop with inline work pipelined behind it ends within its deadline:
+/// the loop (or the thread) doing the work heeds the deadline between
+/// slices of it. The command's deadline, 5 s, against ten frames of 2 s
+/// each: the server takes at most the frames the deadline reaches into
+/// work (three, or four on a slow machine), not all ten, and the client
+/// sees the answers finished before it, then end of stream. (The event
+/// loop and the ring once worked every frame of their turn, 16 at most,
+/// first: 20 s here.)
+#[test]
+fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
+    const FRAMES: usize = 10;
+    const LEN: usize = 16;
+    for mode in IoMode::servers() {
+        let w = work(WorkKind::Block, "2s");
+        let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
+        let stats = srv.stats_handle();
+        let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
+        wait_for_work_started(&srv, 1, &format!("{mode} {w}"));
+        srv.shutdown(Duration::from_secs(5));
+        let started = stats.snapshot().work_started;
+        assert!(
+            started < FRAMES as u64,
+            "{mode}: all {started} frames were worked before the stop ended"
+        );
+        let mut got = Vec::new();
+        let end = s.read_to_end(&mut got);
+        assert!(end.is_ok(), "{mode}: end of stream, not {end:?}");
+        let one = wire.len() / FRAMES;
+        assert_eq!(got.len() % one, 0, "{mode}: whole answers only");
+        assert!(got[..] == wire[..got.len()], "{mode}: in order");
+    }
+}
