@@ -50,7 +50,9 @@ fn a_slow_loris_is_cut_as_too_slow_receiving_in_every_server() {
             }
             thread::sleep(Duration::from_secs(1));
         }
-        wait_until("the cut counted", || srv.stats().active == 0);
+        wait_until(&format!("{mode}: the cut, then the close"), || {
+            srv.stats().active == 0
+        });
         assert_eq!(reasons(&srv.stats()), (0, 1, 0), "{mode}: {:?}", srv.stats());
         // A lingering close: end of stream, no reset.
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -76,7 +78,7 @@ fn a_peer_that_never_reads_is_cut_as_too_slow_sending_in_every_server() {
         // Until the writes have stalled for a while (the buffers full),
         // or the server cut it.
         while stalled.is_none_or(|t| t.elapsed() < Duration::from_millis(200)) {
-            if srv.stats().active == 0 {
+            if reasons(&srv.stats()) != (0, 0, 0) {
                 break;
             }
             match s.write(&frame[offset..]) {
@@ -91,7 +93,9 @@ fn a_peer_that_never_reads_is_cut_as_too_slow_sending_in_every_server() {
                 Err(_) => break,
             }
         }
-        wait_until("the cut counted", || srv.stats().active == 0);
+        wait_until(&format!("{mode}: the cut, then the close"), || {
+            srv.stats().active == 0
+        });
         assert_eq!(reasons(&srv.stats()), (0, 0, 1), "{mode}: {:?}", srv.stats());
         drop(s);
         srv.shutdown(Duration::from_secs(1));
@@ -148,7 +152,9 @@ fn a_half_open_connection_is_cut_as_idle_in_every_server() {
         // The peer vanishes between frames: nothing is owed either way,
         // nothing moves, and only the idle rule can end it.
         let kept = vanish(s);
-        wait_until("the cut counted", || srv.stats().active == 0);
+        wait_until(&format!("{mode}: the cut, then the close"), || {
+            srv.stats().active == 0
+        });
         assert_eq!(reasons(&srv.stats()), (1, 0, 0), "{mode}: {:?}", srv.stats());
         drop(kept);
         srv.shutdown(Duration::from_secs(1));

@@ -315,8 +315,12 @@ impl Served<'_> {
         if self.session.output().is_empty() {
             return Ok(());
         }
-        self.liveness
-            .owed(Instant::now(), Owed::of(&self.session, false));
+        // While this thread writes it reads nothing: only answers are owed.
+        let sending = Owed {
+            receiving: false,
+            sending: true,
+        };
+        self.liveness.owed(Instant::now(), sending);
         while !self.session.output().is_empty() {
             self.watch.stats.count_syscalls(1);
             match self.stream.write(self.session.output()) {

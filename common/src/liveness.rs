@@ -173,52 +173,69 @@ impl Owed {
     }
 }
 
-/// One direction's rate window: open while bytes are owed that way.
+/// One direction's rate windows: consecutive intervals of the window's
+/// length, from when bytes became owed that way; each must carry the
+/// rate's bytes. Bytes count in the interval they moved in, so an early
+/// burst pays for its own interval only, never for a later trickle.
 #[derive(Debug, Clone, Copy, Default)]
 struct Window {
+    /// Start of the current interval; `None`: nothing owed this way.
     since: Option<Instant>,
+    /// Bytes moved in the current interval.
     bytes: u64,
+    /// An interval that ended fell short of the rate.
+    short: bool,
 }
 
 impl Window {
     fn owed(&mut self, now: Instant, owed: bool) {
         match (owed, self.since) {
-            (true, None) => *self = Window {
-                since: Some(now),
-                bytes: 0,
-            },
+            (true, None) => {
+                *self = Window {
+                    since: Some(now),
+                    ..Window::default()
+                }
+            }
             (false, Some(_)) => *self = Window::default(),
             _ => {}
         }
     }
 
-    /// `n` bytes moved at `now`; a window that has run its length at the
-    /// rate starts again, so an early burst does not pay for a later
-    /// trickle beyond one window.
+    /// `n` bytes moved at `now`, counted in the interval `now` is in (the
+    /// ones that ended before it are judged first).
     fn moved(&mut self, now: Instant, n: u64, rate: &MinRate) {
         let Some(since) = self.since else {
             return;
         };
-        self.bytes = self.bytes.saturating_add(n);
-        let elapsed = now.saturating_duration_since(since);
-        if elapsed >= rate.window && self.bytes >= rate.owed(elapsed) {
-            *self = Window {
-                since: Some(now),
-                bytes: 0,
-            };
+        let ended = interval_count(now.saturating_duration_since(since), rate.window);
+        if ended > 0 {
+            // The first interval that ended had `bytes`; any after it, none.
+            self.short |= self.bytes < rate.owed(rate.window) || ended > 1;
+            self.since = Some(since + rate.window * ended);
+            self.bytes = 0;
         }
+        self.bytes = self.bytes.saturating_add(n);
     }
 
+    /// True when an interval that ended by `now` fell short of the rate.
     fn too_slow(&self, now: Instant, rate: &MinRate) -> bool {
-        self.since.is_some_and(|since| {
-            let elapsed = now.saturating_duration_since(since);
-            elapsed >= rate.window && self.bytes < rate.owed(elapsed)
-        })
+        let Some(since) = self.since else {
+            return false;
+        };
+        let ended = interval_count(now.saturating_duration_since(since), rate.window);
+        self.short || (ended > 0 && (self.bytes < rate.owed(rate.window) || ended > 1))
     }
 
+    /// When the current interval ends (its verdict is due).
     fn due(&self, rate: &MinRate) -> Option<Instant> {
         self.since.map(|s| s + rate.window)
     }
+}
+
+/// How many whole intervals of `window` fit in `elapsed`.
+fn interval_count(elapsed: Duration, window: Duration) -> u32 {
+    let n = elapsed.as_nanos() / window.as_nanos().max(1);
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// One connection's liveness: when a byte last moved, and the rate windows
@@ -412,8 +429,8 @@ mod tests {
         let mut l = Liveness::new(limits(), t0);
         l.owed(t0, RECEIVING);
         l.moved(t0, 1 << 20, 0);
-        // A byte a second afterwards: the window that began with the burst
-        // is met, the next one (from its first byte past 20 s) is not.
+        // A byte a second afterwards: the interval that began with the
+        // burst is met, the next one is not.
         for s in 1..=40 {
             l.moved(t0 + s * S, 1, 0);
         }
@@ -424,12 +441,12 @@ mod tests {
     }
 
     #[test]
-    fn at_the_rate_a_peer_is_kept_and_the_message_service_has_no_rate() {
+    fn above_the_rate_a_peer_is_kept_and_the_message_service_has_no_rate() {
         let t0 = Instant::now();
         let mut l = Liveness::new(limits(), t0);
         l.owed(t0, RECEIVING);
         for s in 1..=100 {
-            l.moved(t0 + s * S, MIN_RATE as usize, 0);
+            l.moved(t0 + s * S, MIN_RATE as usize + 100, 0);
             assert_eq!(l.verdict(t0 + s * S), None, "at {s} s");
         }
         let typed = Limits {
@@ -443,6 +460,25 @@ mod tests {
         }
         assert_eq!(person.verdict(t0 + 100 * S), None);
         assert!(!person.judging());
+    }
+
+    #[test]
+    fn a_burst_then_silence_is_judged_when_its_interval_ends() {
+        let t0 = Instant::now();
+        let patient = Limits {
+            idle: 60 * S,
+            ..limits()
+        };
+        let mut l = Liveness::new(patient, t0);
+        l.owed(t0, SENDING);
+        l.moved(t0, 0, 64 << 10); // the kernel's buffers take a burst...
+        assert_eq!(l.verdict(t0 + 39 * S), None, "its interval met the rate");
+        // ...then the peer reads nothing: the next interval carries none.
+        assert!(matches!(
+            l.verdict(t0 + 40 * S),
+            Some(Cut::TooSlow(Direction::Sending, _))
+        ));
+        assert_eq!(l.due(), t0 + 20 * S, "judged from the first interval's end");
     }
 
     #[test]
