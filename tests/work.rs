@@ -387,3 +387,37 @@ fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
         assert!(got[..] == wire[..got.len()], "{mode}: in order");
     }
 }
+
+/// The same through the command: SIGTERM to `sockmodes server --work
+/// block:2s` with ten frames pipelined on one connection, once the first
+/// answer is in. The command exits 0, and the client gets the answers
+/// finished by the 5 s deadline, then end of stream: not all ten (waiting
+/// for them would take 20 s; the event loop and the ring once did, and
+/// the blocking server sent no answer before all ten were worked).
+#[cfg(unix)]
+#[test]
+fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
+    use sockmodes::child::ServerProcess;
+    const FRAMES: usize = 10;
+    const LEN: usize = 16;
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
+    for mode in IoMode::servers() {
+        let args = ["--mode", mode.name(), "--service", "echo", "--work", "block:2s"];
+        let srv = ServerProcess::start(bin, &args).expect("server starts");
+        let (mut s, wire) = pipeline(srv.addr, FRAMES, LEN);
+        // The first answer in hand: frame 2's work has begun, and the
+        // other eight wait behind it.
+        let one = wire.len() / FRAMES;
+        let mut got = vec![0u8; one];
+        s.read_exact(&mut got).unwrap();
+        let status = srv.terminate().expect("the server exits");
+        assert!(status.success(), "{mode}: {status:?}");
+        let end = s.read_to_end(&mut got);
+        assert!(end.is_ok(), "{mode}: end of stream, not {end:?}");
+        assert!(
+            got.len() < wire.len(),
+            "{mode}: all {FRAMES} answers: the stop waited for every frame's work"
+        );
+        assert!(got[..] == wire[..got.len()] && got.len() % one == 0, "{mode}");
+    }
+}

@@ -42,8 +42,9 @@
 //! with, and names nothing of std that is the system: no socket (an
 //! address is `core::net`'s), no file, no thread or sleep, no clock (every
 //! `Instant` comes in from the driver), no environment, process or
-//! console; `tests/socket_free.rs` keeps it so. (Its one lock, the stop
-//! request's deadline in [`running`], is taken once per stop.)
+//! console; `tests/socket_free.rs` keeps it so. (Its two locks are taken
+//! rarely: the stop request's deadline in [`running`], once a stop was
+//! requested; the cuts' log throttle in [`stats`], once per cut.)
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`.
 #![deny(missing_docs)]
