@@ -278,10 +278,10 @@ fn a_peer_that_never_reads_is_ended_by_the_idle_timeout_in_every_server() {
 
 /// Connections still in the listen queue when a stop begins are accepted
 /// and closed with a lingering close, as every other connection: each
-/// client sees end of stream, none a reset. (The blocking server, whose
-/// accept thread starts a thread per connection and so falls behind a
-/// flood, once shut its listener down with the queue full, and the kernel
-/// reset every connection in it.)
+/// client sees end of stream, none a reset. The blocking server's accept
+/// thread starts a thread per connection and so falls behind a flood: its
+/// queue is full when the stop comes, and closing a listener resets every
+/// connection in its queue.
 #[test]
 fn a_connect_flood_at_a_stop_ends_every_connection_with_eof_in_every_server() {
     const FLOOD: usize = 1000;

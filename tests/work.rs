@@ -302,9 +302,8 @@ fn pipeline(addr: SocketAddr, frames: usize, len: usize) -> (TcpStream, Vec<u8>)
 /// last pipelined frame's is: once the client has answer 1, the server
 /// has not yet taken frame 3 into work (the work is a second long, so the
 /// server is then in frame 2's work or about to begin it). A server that
-/// did every frame's work before writing (the blocking server did, and
-/// the ring's inline work held answers for its whole batch) has started
-/// all three by then.
+/// did every frame's work before writing, or held answers for a batch of
+/// inline work, has started all three by then.
 #[test]
 fn each_answer_leaves_when_its_own_work_is_done_in_every_server() {
     const FRAMES: usize = 3;
@@ -330,8 +329,8 @@ fn each_answer_leaves_when_its_own_work_is_done_in_every_server() {
 }
 
 /// A stop while frame 2's work runs: frame 1's finished answer is sent,
-/// then end of stream. (The blocking server once did every frame's work
-/// before writing, and the deadline shut its socket before that write.)
+/// then end of stream (not held until the last frame's work, which the
+/// deadline cuts: then it would never leave).
 #[test]
 fn a_finished_answer_is_sent_when_a_stop_cuts_the_next_frames_work() {
     const FRAMES: usize = 3;
@@ -360,9 +359,8 @@ fn a_finished_answer_is_sent_when_a_stop_cuts_the_next_frames_work() {
 /// slices of it. The command's deadline, 5 s, against ten frames of 2 s
 /// each: the server takes at most the frames the deadline reaches into
 /// work (three, or four on a slow machine), not all ten, and the client
-/// sees the answers finished before it, then end of stream. (The event
-/// loop and the ring once worked every frame of their turn, 16 at most,
-/// first: 20 s here.)
+/// sees the answers finished before it, then end of stream (working every
+/// frame of a turn first, 16 at most, would take 20 s here).
 #[test]
 fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
     const FRAMES: usize = 10;
@@ -392,8 +390,7 @@ fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
 /// block:2s` with ten frames pipelined on one connection, once the first
 /// answer is in. The command exits 0, and the client gets the answers
 /// finished by the 5 s deadline, then end of stream: not all ten (waiting
-/// for them would take 20 s; the event loop and the ring once did, and
-/// the blocking server sent no answer before all ten were worked).
+/// for them would take 20 s).
 #[cfg(unix)]
 #[test]
 fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
