@@ -53,7 +53,12 @@ fn a_slow_loris_is_cut_as_too_slow_receiving_in_every_server() {
         wait_until(&format!("{mode}: the cut, then the close"), || {
             srv.stats().active == 0
         });
-        assert_eq!(reasons(&srv.stats()), (0, 1, 0), "{mode}: {:?}", srv.stats());
+        assert_eq!(
+            reasons(&srv.stats()),
+            (0, 1, 0),
+            "{mode}: {:?}",
+            srv.stats()
+        );
         // A lingering close: end of stream, no reset.
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut rest = Vec::new();
@@ -96,7 +101,12 @@ fn a_peer_that_never_reads_is_cut_as_too_slow_sending_in_every_server() {
         wait_until(&format!("{mode}: the cut, then the close"), || {
             srv.stats().active == 0
         });
-        assert_eq!(reasons(&srv.stats()), (0, 0, 1), "{mode}: {:?}", srv.stats());
+        assert_eq!(
+            reasons(&srv.stats()),
+            (0, 0, 1),
+            "{mode}: {:?}",
+            srv.stats()
+        );
         drop(s);
         srv.shutdown(Duration::from_secs(1));
     }
@@ -155,7 +165,12 @@ fn a_half_open_connection_is_cut_as_idle_in_every_server() {
         wait_until(&format!("{mode}: the cut, then the close"), || {
             srv.stats().active == 0
         });
-        assert_eq!(reasons(&srv.stats()), (1, 0, 0), "{mode}: {:?}", srv.stats());
+        assert_eq!(
+            reasons(&srv.stats()),
+            (1, 0, 0),
+            "{mode}: {:?}",
+            srv.stats()
+        );
         drop(kept);
         srv.shutdown(Duration::from_secs(1));
     }

@@ -230,8 +230,9 @@ fn work_in_flight_finishes_before_a_shutdown_closes_with_eof() {
 #[test]
 fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
     for mode in IoMode::servers() {
-        // Inline work on a loop cannot be cut (the loop is the one
-        // working); a thread per connection, a pool and a timer can.
+        // A thread per connection, a pool and a timer. (Inline work on a
+        // loop holds the loop, so ten clients cannot all connect
+        // meanwhile: its cut is tested with one connection, below.)
         let mut cases = vec![(work(WorkKind::Wait, "8s"), 0)];
         cases.push(
             match mode.io_threads(&ServerConfig::new(
@@ -399,7 +400,14 @@ fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
     const LEN: usize = 16;
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
     for mode in IoMode::servers() {
-        let args = ["--mode", mode.name(), "--service", "echo", "--work", "block:2s"];
+        let args = [
+            "--mode",
+            mode.name(),
+            "--service",
+            "echo",
+            "--work",
+            "block:2s",
+        ];
         let srv = ServerProcess::start(bin, &args).expect("server starts");
         let (mut s, wire) = pipeline(srv.addr, FRAMES, LEN);
         // The first answer in hand: frame 2's work has begun, and the
@@ -415,6 +423,9 @@ fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
             got.len() < wire.len(),
             "{mode}: all {FRAMES} answers: the stop waited for every frame's work"
         );
-        assert!(got[..] == wire[..got.len()] && got.len() % one == 0, "{mode}");
+        assert!(
+            got[..] == wire[..got.len()] && got.len() % one == 0,
+            "{mode}"
+        );
     }
 }

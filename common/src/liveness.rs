@@ -357,10 +357,13 @@ mod tests {
         for s in 1..=256 {
             let now = t0 + s * S;
             l.moved(now, 64 << 10, 64 << 10);
-            l.owed(now, Owed {
-                receiving: true,
-                sending: true,
-            });
+            l.owed(
+                now,
+                Owed {
+                    receiving: true,
+                    sending: true,
+                },
+            );
             assert_eq!(l.verdict(now), None, "at {s} s");
         }
     }
@@ -370,7 +373,11 @@ mod tests {
         let t0 = Instant::now();
         let mut l = Liveness::new(limits(), t0);
         assert_eq!(l.verdict(t0 + 29 * S), None);
-        assert_eq!(l.verdict(t0 + 30 * S), Some(Cut::Idle(30 * S)), "at the limit");
+        assert_eq!(
+            l.verdict(t0 + 30 * S),
+            Some(Cut::Idle(30 * S)),
+            "at the limit"
+        );
         l.moved(t0 + 29 * S, 0, 1);
         assert_eq!(l.verdict(t0 + 31 * S), None, "a byte sent is activity");
         assert_eq!(l.due(), t0 + 59 * S);

@@ -99,8 +99,7 @@ impl Loop {
         let key = self.conns.insert(Conn::new(stream, peer, config));
         self.number(key);
         if self.next_sweep.is_none() {
-            self.next_sweep =
-                Some(Instant::now() + Limits::of(&self.shared.config).check_every());
+            self.next_sweep = Some(Instant::now() + Limits::of(&self.shared.config).check_every());
         }
         self.post(key);
         if once {

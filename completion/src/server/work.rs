@@ -84,7 +84,10 @@ impl Loop {
             };
             // A wait is a deadline of the ring's own wait (`timeout`).
             let job = Job { tag, ticket };
-            match self.work.start_within(job, Instant::now(), &self.shared.stop) {
+            match self
+                .work
+                .start_within(job, Instant::now(), &self.shared.stop)
+            {
                 Started::Done(job) => {
                     self.worked_inline = true;
                     if !offload::hand_back(self, job) {

@@ -89,7 +89,10 @@ impl EventLoop {
             serial: conn.serial,
         };
         let job = Job { tag, ticket };
-        match self.work.start_within(job, Instant::now(), &self.shared.stop) {
+        match self
+            .work
+            .start_within(job, Instant::now(), &self.shared.stop)
+        {
             Started::Done(job) => offload::hand_back(self, job),
             Started::Waiting => {
                 self.arm_timer();
