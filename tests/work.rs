@@ -424,7 +424,7 @@ fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
             "{mode}: all {FRAMES} answers: the stop waited for every frame's work"
         );
         assert!(
-            got[..] == wire[..got.len()] && got.len() % one == 0,
+            got[..] == wire[..got.len()] && got.len().is_multiple_of(one),
             "{mode}"
         );
     }
