@@ -309,18 +309,12 @@ impl Served<'_> {
 
     /// Writes the session's output until none is left. A write that timed
     /// out (the write timeout, [`Limits::check_every`]) only woke the
-    /// thread to ask the liveness rules: a peer that reads slower than the
-    /// minimum rate is cut as too slow sending, as in the other servers.
+    /// thread to ask the liveness rules: from then on answers are owed
+    /// (and nothing is owed the other way, since this thread reads nothing
+    /// while it writes), so a peer that reads slower than the minimum rate
+    /// is cut as too slow sending, as in the other servers. A write that
+    /// does not block changes nothing: the turn's end says what is owed.
     fn write(&mut self) -> Result<(), End> {
-        if self.session.output().is_empty() {
-            return Ok(());
-        }
-        // While this thread writes it reads nothing: only answers are owed.
-        let sending = Owed {
-            receiving: false,
-            sending: true,
-        };
-        self.liveness.owed(Instant::now(), sending);
         while !self.session.output().is_empty() {
             self.watch.stats.count_syscalls(1);
             match self.stream.write(self.session.output()) {
@@ -334,15 +328,19 @@ impl Served<'_> {
                     if self.watch.cut.load(Ordering::Acquire) {
                         return Err(End::ShutdownDeadline);
                     }
-                    if let Some(cut) = self.liveness.verdict(Instant::now()) {
+                    let now = Instant::now();
+                    let blocked = Owed {
+                        receiving: false,
+                        sending: true,
+                    };
+                    self.liveness.owed(now, blocked);
+                    if let Some(cut) = self.liveness.verdict(now) {
                         return Err(End::Cut(cut));
                     }
                 }
                 Err(e) => return Err(End::Io(e)),
             }
         }
-        self.liveness
-            .owed(Instant::now(), Owed::of(&self.session, false));
         Ok(())
     }
 }
