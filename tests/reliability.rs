@@ -90,7 +90,6 @@ fn mixed_clients_lose_nothing(mode: IoMode, clients: usize, frames: usize) {
 #[test]
 fn concurrent_mixed_clients_lose_nothing() {
     for mode in IoMode::servers() {
-        eprintln!("DEBUGMODE {mode}");
         mixed_clients_lose_nothing(mode, 50, 50);
     }
 }
