@@ -211,20 +211,17 @@ impl Served<'_> {
     }
 
     /// Sets the read timeout the liveness rules want now (a system call
-    /// only when it changes): the time left until a verdict may be due at
-    /// rest (the idle timeout after bytes moved), [`Limits::check_every`]
-    /// while a rate window is open; on Windows at most [`CUT_TICK`].
+    /// only when it changes): while a rate window is open,
+    /// [`Limits::check_every`], so a verdict comes at most that late; at
+    /// rest, the time left until the idle timeout would end it; on Windows
+    /// at most [`CUT_TICK`].
     fn set_read_timeout(&mut self) -> Result<(), End> {
-        let limits = *self.liveness.limits();
-        let left = self
-            .liveness
-            .due()
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_millis(1));
+        let now = Instant::now();
         let mut want = if self.liveness.judging() {
-            limits.check_every().min(left)
+            self.liveness.limits().check_every()
         } else {
-            left
+            let left = self.liveness.due(now).saturating_duration_since(now);
+            left.max(Duration::from_millis(1))
         };
         if cfg!(windows) {
             want = want.min(CUT_TICK);

@@ -226,9 +226,17 @@ impl Window {
         self.short || (ended > 0 && (self.bytes < rate.owed(rate.window) || ended > 1))
     }
 
-    /// When the current interval ends (its verdict is due).
-    fn due(&self, rate: &MinRate) -> Option<Instant> {
-        self.since.map(|s| s + rate.window)
+    /// When the next verdict of this window is due as of `now`: the end of
+    /// the interval `now` is in (an interval that ended and met the rate
+    /// is behind us, even before a byte rolls it over), or `now` when one
+    /// fell short.
+    fn due(&self, now: Instant, rate: &MinRate) -> Option<Instant> {
+        let since = self.since?;
+        if self.too_slow(now, rate) {
+            return Some(now);
+        }
+        let ended = interval_count(now.saturating_duration_since(since), rate.window);
+        Some(since + rate.window * (ended + 1))
     }
 }
 
@@ -314,11 +322,12 @@ impl Liveness {
         None
     }
 
-    /// The earliest time a verdict could be due with nothing moving: the
-    /// idle timeout's end, or an open window's.
-    pub fn due(&self) -> Instant {
+    /// As of `now`, the earliest time a verdict could be due with nothing
+    /// moving: the idle timeout's end, or the end of an open window's
+    /// current interval.
+    pub fn due(&self, now: Instant) -> Instant {
         let rate = &self.limits.min_rate;
-        [self.receiving.due(rate), self.sending.due(rate)]
+        [self.receiving.due(now, rate), self.sending.due(now, rate)]
             .into_iter()
             .flatten()
             .fold(self.last_moved + self.limits.idle, Instant::min)
@@ -380,7 +389,7 @@ mod tests {
         );
         l.moved(t0 + 29 * S, 0, 1);
         assert_eq!(l.verdict(t0 + 31 * S), None, "a byte sent is activity");
-        assert_eq!(l.due(), t0 + 59 * S);
+        assert_eq!(l.due(t0 + 31 * S), t0 + 59 * S);
     }
 
     #[test]
@@ -427,7 +436,10 @@ mod tests {
         l.owed(t0 + 25 * S, RECEIVING); // a new frame begins
         assert_eq!(l.verdict(t0 + 40 * S), None, "15 s into the new window");
         assert!(l.judging());
-        assert_eq!(l.due(), t0 + 45 * S);
+        assert_eq!(l.due(t0 + 40 * S), t0 + 45 * S);
+        // Past an interval that met the rate, the next interval's end.
+        l.moved(t0 + 44 * S, 20_000, 0);
+        assert_eq!(l.due(t0 + 46 * S), t0 + 65 * S);
     }
 
     #[test]
@@ -485,7 +497,8 @@ mod tests {
             l.verdict(t0 + 40 * S),
             Some(Cut::TooSlow(Direction::Sending, _))
         ));
-        assert_eq!(l.due(), t0 + 20 * S, "judged from the first interval's end");
+        assert_eq!(l.due(t0 + 39 * S), t0 + 40 * S, "the second interval's end");
+        assert_eq!(l.due(t0 + 41 * S), t0 + 41 * S, "short: due now");
     }
 
     #[test]
