@@ -41,11 +41,9 @@ pub const READ_BUDGET: usize = 16;
 ///
 /// Why 256 KiB: about 128 KiB each way for an echo, two of the largest
 /// reads (64 KiB), so a large frame still moves in big system calls; and
-/// the same share for every connection whatever its socket buffers hold.
-/// Counting reads alone, a connection whose kernel buffers were full took
-/// 16 reads of 64 KiB a turn while one whose buffers held less took one,
-/// and with 100 connections of 16 MiB frames the first answers spread
-/// from seconds to past the idle timeout.
+/// the same share for every connection whatever its socket buffers hold
+/// (counting reads alone, a connection whose buffers were full could take
+/// 16 reads of 64 KiB a turn while another took one).
 pub const TURN_BYTES: usize = 256 * 1024;
 
 /// What a connection has left to spend in this turn of the loop.
