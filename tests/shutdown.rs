@@ -24,7 +24,7 @@ use sockmodes_serving::config::LINGER_TIME;
 use util::{server, wait_until};
 
 /// How a raw client's connection ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Ending {
     Eof,
     Reset,
@@ -277,5 +277,41 @@ fn a_peer_that_never_reads_is_ended_by_the_idle_timeout_in_every_server() {
         });
         drop(s);
         srv.shutdown(Duration::from_secs(1));
+    }
+}
+
+/// Connections still in the listen queue when a stop begins are accepted
+/// and closed with a lingering close, as every other connection: each
+/// client sees end of stream, none a reset. The blocking server's accept
+/// thread starts a thread per connection and so falls behind a flood: its
+/// queue is full when the stop comes, and closing a listener resets every
+/// connection in its queue.
+#[test]
+fn a_connect_flood_at_a_stop_ends_every_connection_with_eof_in_every_server() {
+    const FLOOD: usize = 1000;
+    for mode in IoMode::servers() {
+        let (srv, _) = server(mode, Service::Echo, |_| {});
+        let addr = srv.local_addr();
+        let clients: Vec<TcpStream> = (0..FLOOD)
+            .map(|_| TcpStream::connect(addr).expect("connects (the backlog is 1024)"))
+            .collect();
+        // At once: under the flood the queue still holds connections.
+        srv.shutdown(Duration::from_secs(5));
+        let mut endings = std::collections::HashMap::new();
+        for mut c in clients {
+            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut buf = [0u8; 64];
+            let end = match c.read(&mut buf) {
+                Ok(0) => Ending::Eof,
+                Ok(n) => panic!("{mode}: {n} bytes never asked for"),
+                Err(e) => ending(&e),
+            };
+            *endings.entry(end).or_insert(0) += 1;
+        }
+        assert_eq!(
+            endings.get(&Ending::Eof),
+            Some(&FLOOD),
+            "{mode}: {endings:?}"
+        );
     }
 }

@@ -230,8 +230,9 @@ fn work_in_flight_finishes_before_a_shutdown_closes_with_eof() {
 #[test]
 fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
     for mode in IoMode::servers() {
-        // Inline work on a loop cannot be cut (the loop is the one
-        // working); a thread per connection, a pool and a timer can.
+        // A thread per connection, a pool and a timer. (Inline work on a
+        // loop holds the loop, so ten clients cannot all connect
+        // meanwhile: its cut is tested with one connection, below.)
         let mut cases = vec![(work(WorkKind::Wait, "8s"), 0)];
         cases.push(
             match mode.io_threads(&ServerConfig::new(
@@ -283,5 +284,148 @@ fn a_connection_waiting_for_its_work_is_not_idle() {
         pipelined_echoes(srv.local_addr(), 1, 3);
         assert_eq!(srv.stats().timed_out, 0, "{mode}");
         srv.shutdown(Duration::from_secs(5));
+    }
+}
+
+/// Pipelines `frames` frames of `len` bytes to `addr`; returns the stream
+/// and the bytes sent.
+fn pipeline(addr: SocketAddr, frames: usize, len: usize) -> (TcpStream, Vec<u8>) {
+    let mut s = connect(addr);
+    let mut wire = Vec::new();
+    for i in 0..frames {
+        encode_frame(&mut wire, &payload(len, i as u8)).unwrap();
+    }
+    s.write_all(&wire).unwrap();
+    (s, wire)
+}
+
+/// Each answer leaves when its own frame's work is done, not when the
+/// last pipelined frame's is: once the client has answer 1, the server
+/// has not yet taken frame 3 into work (the work is a second long, so the
+/// server is then in frame 2's work or about to begin it). A server that
+/// did every frame's work before writing, or held answers for a batch of
+/// inline work, has started all three by then.
+#[test]
+fn each_answer_leaves_when_its_own_work_is_done_in_every_server() {
+    const FRAMES: usize = 3;
+    const LEN: usize = 16;
+    for mode in IoMode::servers() {
+        for kind in [WorkKind::Block, WorkKind::Wait] {
+            let w = work(kind, "1s");
+            let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
+            let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
+            let one = wire.len() / FRAMES;
+            let mut back = vec![0u8; wire.len()];
+            s.read_exact(&mut back[..one]).unwrap();
+            let started = srv.stats().work_started;
+            assert!(
+                started < FRAMES as u64,
+                "{mode} {w}: answer 1 arrived after frame {started}'s work began"
+            );
+            s.read_exact(&mut back[one..]).unwrap();
+            assert!(back == wire, "{mode} {w}: every echo, whole and in order");
+            srv.shutdown(Duration::from_secs(5));
+        }
+    }
+}
+
+/// A stop while frame 2's work runs: frame 1's finished answer is sent,
+/// then end of stream (not held until the last frame's work, which the
+/// deadline cuts: then it would never leave).
+#[test]
+fn a_finished_answer_is_sent_when_a_stop_cuts_the_next_frames_work() {
+    const FRAMES: usize = 3;
+    const LEN: usize = 16;
+    for mode in IoMode::servers() {
+        let w = work(WorkKind::Block, "3s");
+        let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
+        let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
+        // Frame 2 taken into work: frame 1's is done.
+        wait_for_work_started(&srv, 2, &format!("{mode} {w}"));
+        srv.shutdown(Duration::from_millis(200));
+        let mut got = Vec::new();
+        let end = s.read_to_end(&mut got);
+        assert!(end.is_ok(), "{mode}: end of stream, not {end:?}");
+        let one = wire.len() / FRAMES;
+        assert!(
+            got.len() >= one && got[..one] == wire[..one],
+            "{mode}: frame 1's answer, then the end ({} bytes)",
+            got.len()
+        );
+    }
+}
+
+/// A stop with inline work pipelined behind it ends within its deadline:
+/// the loop (or the thread) doing the work heeds the deadline between
+/// slices of it. The command's deadline, 5 s, against ten frames of 2 s
+/// each: the server takes at most the frames the deadline reaches into
+/// work (three, or four on a slow machine), not all ten, and the client
+/// sees the answers finished before it, then end of stream (working every
+/// frame of a turn first, 16 at most, would take 20 s here).
+#[test]
+fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
+    const FRAMES: usize = 10;
+    const LEN: usize = 16;
+    for mode in IoMode::servers() {
+        let w = work(WorkKind::Block, "2s");
+        let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
+        let stats = srv.stats_handle();
+        let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
+        wait_for_work_started(&srv, 1, &format!("{mode} {w}"));
+        srv.shutdown(Duration::from_secs(5));
+        let started = stats.snapshot().work_started;
+        assert!(
+            started < FRAMES as u64,
+            "{mode}: all {started} frames were worked before the stop ended"
+        );
+        let mut got = Vec::new();
+        let end = s.read_to_end(&mut got);
+        assert!(end.is_ok(), "{mode}: end of stream, not {end:?}");
+        let one = wire.len() / FRAMES;
+        assert_eq!(got.len() % one, 0, "{mode}: whole answers only");
+        assert!(got[..] == wire[..got.len()], "{mode}: in order");
+    }
+}
+
+/// The same through the command: SIGTERM to `sockmodes server --work
+/// block:2s` with ten frames pipelined on one connection, once the first
+/// answer is in. The command exits 0, and the client gets the answers
+/// finished by the 5 s deadline, then end of stream: not all ten (waiting
+/// for them would take 20 s).
+#[cfg(unix)]
+#[test]
+fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
+    use sockmodes_models::child::ServerProcess;
+    const FRAMES: usize = 10;
+    const LEN: usize = 16;
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
+    for mode in IoMode::servers() {
+        let args = [
+            "--mode",
+            mode.name(),
+            "--service",
+            "echo",
+            "--work",
+            "block:2s",
+        ];
+        let srv = ServerProcess::start(bin, &args).expect("server starts");
+        let (mut s, wire) = pipeline(srv.addr, FRAMES, LEN);
+        // The first answer in hand: frame 2's work has begun, and the
+        // other eight wait behind it.
+        let one = wire.len() / FRAMES;
+        let mut got = vec![0u8; one];
+        s.read_exact(&mut got).unwrap();
+        let status = srv.terminate().expect("the server exits");
+        assert!(status.success(), "{mode}: {status:?}");
+        let end = s.read_to_end(&mut got);
+        assert!(end.is_ok(), "{mode}: end of stream, not {end:?}");
+        assert!(
+            got.len() < wire.len(),
+            "{mode}: all {FRAMES} answers: the stop waited for every frame's work"
+        );
+        assert!(
+            got[..] == wire[..got.len()] && got.len().is_multiple_of(one),
+            "{mode}"
+        );
     }
 }

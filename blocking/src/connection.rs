@@ -4,7 +4,15 @@
 //! The thread sleeps in `read` until bytes arrive, hands them to the session,
 //! and writes every reply before it reads again, so pending output never
 //! builds up here: a peer that does not read makes our `write` block, TCP's
-//! own flow control stops the peer, and the write timeout ends the standoff.
+//! own flow control stops the peer, and the minimum rate ends the standoff.
+//! With work per frame (`--work`), each answer is written as soon as its
+//! own frame's work is done, before the next frame's work begins.
+//!
+//! The idle and minimum-rate rules are common's [`Liveness`], fed with
+//! every read's and write's bytes; the socket's timeouts only wake the
+//! thread to ask it: a read waits up to the idle timeout at rest, and
+//! [`Limits::check_every`] while a rate window is open (a frame partly in);
+//! a write waits up to `check_every` at a time.
 //!
 //! A connection that ends while the peer may still be sending ends with a
 //! lingering close ([`linger`]): answers flushed, write side shut, input
@@ -24,6 +32,7 @@ use sockmodes_os::work::Perform;
 use sockmodes_python::{interrupted, timed_out};
 use sockmodes_serving::config::{LINGER_GAP, LINGER_TIME};
 pub use sockmodes_serving::ending::End;
+use sockmodes_serving::liveness::{Limits, Liveness, Owed};
 use sockmodes_serving::stats::ServerStats;
 use sockmodes_serving::{MessageHandler, ServerConfig};
 
@@ -103,15 +112,17 @@ pub fn serve_connection(
 ) -> End {
     // Three socket options (see `configure`).
     watch.stats.count_syscalls(3);
-    if let Err(e) = configure(stream, config) {
-        return End::Io(e);
-    }
+    let limits = Limits::of(config);
+    let read_timeout = match configure(stream, &limits, config.nodelay) {
+        Ok(t) => t,
+        Err(e) => return End::Io(e),
+    };
     let mut served = Served {
         stream,
-        config,
         watch,
         session: ServerSession::for_config(config),
-        last_progress: Instant::now(),
+        liveness: Liveness::new(limits, Instant::now()),
+        read_timeout,
     };
     // Between frames the thread reads into this stack buffer and frames are
     // decoded straight out of it, so an idle connection holds no heap buffer.
@@ -127,11 +138,12 @@ pub fn serve_connection(
 /// thread watches.
 struct Served<'a> {
     stream: &'a mut TcpStream,
-    config: &'a ServerConfig,
     watch: Watch<'a>,
     session: ServerSession,
-    /// Last time a frame completed (the idle timeout).
-    last_progress: Instant,
+    /// When bytes last moved, and the rate of what is owed.
+    liveness: Liveness,
+    /// The read timeout set on the socket now (changed only when needed).
+    read_timeout: Duration,
 }
 
 impl Served<'_> {
@@ -146,6 +158,7 @@ impl Served<'_> {
         if self.session.at_rest() {
             self.rest()?;
         }
+        self.set_read_timeout()?;
         let direct = self.session.reads_direct();
         self.watch.stats.count_syscalls(1);
         let read = if direct {
@@ -165,36 +178,88 @@ impl Served<'_> {
                 self.owed_first(eof)?;
             }
             Ok(n) => {
+                self.liveness.moved(Instant::now(), n, 0);
                 let units = if direct {
                     self.session.received(n)
                 } else {
                     self.session.received_from(&scratch[..n])
                 };
-                match self.owed_first(units)? {
-                    0 if self.last_progress.elapsed() > self.config.idle_timeout => {
-                        return Err(End::IdleTimeout(self.config.idle_timeout))
-                    }
-                    0 => {}
-                    _ => self.last_progress = Instant::now(),
-                }
+                self.owed_first(units)?;
             }
             Err(e) => return self.read_failed(e),
         }
-        let worked = work_inline(&mut self.session, self.watch);
-        if self.owed_first(worked)? > 0 {
-            self.last_progress = Instant::now();
-        }
+        self.work_and_answer()?;
         if let Some(message) = self.session.take_message() {
             on_message(message);
         }
-        self.write().map_err(|e| self.write_failed(e))?;
+        self.write()?;
         if self.session.is_finished() {
             return Err(End::Finished);
         }
         if self.watch.cut.load(Ordering::Acquire) {
             return Err(End::ShutdownDeadline);
         }
+        self.judge()
+    }
+
+    /// Tells the liveness rules what the peer owes now, and ends the
+    /// connection if they cut it.
+    fn judge(&mut self) -> Result<(), End> {
+        let now = Instant::now();
+        self.liveness.owed(now, Owed::of(&self.session, false));
+        match self.liveness.verdict(now) {
+            Some(cut) => Err(End::Cut(cut)),
+            None => Ok(()),
+        }
+    }
+
+    /// Sets the read timeout the liveness rules want now (a system call
+    /// only when it changes): while a rate window is open,
+    /// [`Limits::check_every`], so a verdict comes at most that late; at
+    /// rest, the time left until the idle timeout would end it; on Windows
+    /// at most [`CUT_TICK`].
+    fn set_read_timeout(&mut self) -> Result<(), End> {
+        let now = Instant::now();
+        let mut want = if self.liveness.judging() {
+            self.liveness.limits().check_every()
+        } else {
+            let left = self.liveness.due(now).saturating_duration_since(now);
+            left.max(Duration::from_millis(1))
+        };
+        if cfg!(windows) {
+            want = want.min(CUT_TICK);
+        }
+        // Within a tenth: not worth a system call per read.
+        let near = self.read_timeout.abs_diff(want) <= want / 10;
+        if !near {
+            self.watch.stats.count_syscalls(1);
+            self.stream.set_read_timeout(Some(want))?;
+            self.read_timeout = want;
+        }
         Ok(())
+    }
+
+    /// Does each frame's work the session hands out, here on the
+    /// connection's thread (`--work`): cpu computes, block sleeps, and so
+    /// does wait, since a thread per connection has no one else to serve
+    /// meanwhile. Before each work, every answer already done is written:
+    /// an answer leaves when its own work is done, not when the last
+    /// pipelined frame's is. [`End::ShutdownDeadline`] when the shutdown
+    /// deadline cut a work short (that answer is never sent; the ones
+    /// before it were).
+    fn work_and_answer(&mut self) -> Result<(), End> {
+        loop {
+            self.write()?;
+            let Some(ticket) = self.session.next_work(self.watch.stats) else {
+                return Ok(());
+            };
+            if !ticket.work.perform_unless(self.watch.cut) {
+                return Err(End::ShutdownDeadline);
+            }
+            self.liveness.worked(Instant::now());
+            let done = self.session.work_done(ticket);
+            self.owed_first(done)?;
+        }
     }
 
     /// Between frames: ends the connection if the server is stopping, or
@@ -214,38 +279,22 @@ impl Served<'_> {
         Ok(())
     }
 
-    /// A failed read: `Ok` to read again (interrupted, or a Windows tick),
-    /// or how the connection ends.
-    fn read_failed(&self, e: io::Error) -> Result<(), End> {
+    /// A failed read: `Ok` to read again (interrupted, or a timeout that
+    /// only woke the thread to look), or how the connection ends.
+    fn read_failed(&mut self, e: io::Error) -> Result<(), End> {
         if interrupted(&e) {
             return Ok(());
         }
         // Under SO_RCVTIMEO a read that waited too long fails with EAGAIN
         // on Unix (the code a non-blocking read gives) and WSAETIMEDOUT on
-        // Windows (see common::sys). On Windows it may be only a tick.
+        // Windows (see common::sys).
         if !timed_out(&e) {
             return Err(End::Io(e));
         }
         if self.watch.cut.load(Ordering::Acquire) {
             return Err(End::ShutdownDeadline);
         }
-        if self.last_progress.elapsed() >= self.config.idle_timeout || !cfg!(windows) {
-            return Err(End::IdleTimeout(self.config.idle_timeout));
-        }
-        Ok(())
-    }
-
-    /// How a failed write ends the connection. One that timed out waited
-    /// the idle timeout (the write timeout, see `configure`) for a peer
-    /// that does not read: the event loop and the ring find that peer idle
-    /// too, and all three end it alike (a lingering close, counted as a
-    /// timeout). Any other failure is the socket's.
-    fn write_failed(&self, e: io::Error) -> End {
-        if timed_out(&e) {
-            End::IdleTimeout(self.config.idle_timeout)
-        } else {
-            End::Io(e)
-        }
+        self.judge()
     }
 
     /// On the session's refusal (a protocol error, a cut work), what is
@@ -258,15 +307,38 @@ impl Served<'_> {
         })
     }
 
-    /// Writes the session's output until none is left.
-    fn write(&mut self) -> io::Result<()> {
+    /// Writes the session's output until none is left. A write that timed
+    /// out (the write timeout, [`Limits::check_every`]) only woke the
+    /// thread to ask the liveness rules: from then on answers are owed
+    /// (and nothing is owed the other way, since this thread reads nothing
+    /// while it writes), so a peer that reads slower than the minimum rate
+    /// is cut as too slow sending, as in the other servers. A write that
+    /// does not block changes nothing: the turn's end says what is owed.
+    fn write(&mut self) -> Result<(), End> {
         while !self.session.output().is_empty() {
             self.watch.stats.count_syscalls(1);
             match self.stream.write(self.session.output()) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.session.wrote(n),
+                Ok(0) => return Err(End::Io(io::ErrorKind::WriteZero.into())),
+                Ok(n) => {
+                    self.session.wrote(n);
+                    self.liveness.moved(Instant::now(), 0, n);
+                }
                 Err(e) if interrupted(&e) => {}
-                Err(e) => return Err(e),
+                Err(e) if timed_out(&e) => {
+                    if self.watch.cut.load(Ordering::Acquire) {
+                        return Err(End::ShutdownDeadline);
+                    }
+                    let now = Instant::now();
+                    let blocked = Owed {
+                        receiving: false,
+                        sending: true,
+                    };
+                    self.liveness.owed(now, blocked);
+                    if let Some(cut) = self.liveness.verdict(now) {
+                        return Err(End::Cut(cut));
+                    }
+                }
+                Err(e) => return Err(End::Io(e)),
             }
         }
         Ok(())
@@ -302,35 +374,19 @@ pub fn linger(stream: &TcpStream, stats: &ServerStats) {
     }
 }
 
-/// Does every frame's work the session handed out, here on the
-/// connection's thread (`--work`): cpu computes, block sleeps, and so does
-/// wait, since a thread per connection has no one else to serve meanwhile.
-/// Returns how many tickets were done; [`End::ShutdownDeadline`] when the
-/// shutdown deadline cut a work short (its answer is never sent).
-fn work_inline(session: &mut ServerSession, watch: Watch<'_>) -> Result<usize, End> {
-    let mut done = 0;
-    while let Some(ticket) = session.next_work(watch.stats) {
-        if !ticket.work.perform_unless(watch.cut) {
-            return Err(End::ShutdownDeadline);
-        }
-        session.work_done(ticket)?;
-        done += 1;
-    }
-    Ok(done)
-}
-
-fn configure(stream: &TcpStream, config: &ServerConfig) -> io::Result<()> {
-    // Why the read timeout equals the idle timeout: a silent peer fails the
-    // read after one idle period; a dribbling one is caught by the progress
-    // check after each read. Either way the thread is back within about two
-    // idle periods, without a setsockopt on every read.
-    // On Windows the read wakes every CUT_TICK (see there).
+/// Sets the socket's timeouts and `TCP_NODELAY`; returns the read timeout
+/// set. The timeouts only wake the thread to ask the liveness rules (see
+/// the module's header): reads at first after the idle timeout, writes
+/// every [`Limits::check_every`] (a peer that does not read is judged by
+/// the rate). On Windows a read wakes every [`CUT_TICK`] too.
+fn configure(stream: &TcpStream, limits: &Limits, nodelay: bool) -> io::Result<Duration> {
     let read_timeout = if cfg!(windows) {
-        config.idle_timeout.min(CUT_TICK)
+        limits.idle.min(CUT_TICK)
     } else {
-        config.idle_timeout
+        limits.idle
     };
     stream.set_read_timeout(Some(read_timeout))?;
-    stream.set_write_timeout(Some(config.idle_timeout))?;
-    net::set_nodelay(stream, config.nodelay)
+    stream.set_write_timeout(Some(limits.check_every()))?;
+    net::set_nodelay(stream, nodelay)?;
+    Ok(read_timeout)
 }

@@ -5,12 +5,18 @@
 //! reserved address space, and only the pages it touches become resident.
 //!
 //! Shutdown: the accept thread sleeps in `accept`, so [`RunningServer::shutdown`]
-//! wakes it by shutting the listening socket down (on Linux a blocked `accept`
-//! then returns `EINVAL`; Windows and macOS refuse to shut a listener down,
-//! so there it connects to the listener instead, and the accept loop, seeing
-//! the stop flag, drops that connection), waits for open connections to
-//! finish up to a deadline, shuts the stragglers' sockets down so their
-//! blocked reads return, and joins every thread.
+//! wakes it with a connection of its own. Seeing the stop flag, the accept
+//! thread takes every connection still in the listen queue (accepting
+//! until `WouldBlock`) and serves each like the others: at rest, it ends
+//! at once with a lingering close, so a client that connected just before
+//! the stop sees end of stream, never a reset (closing a listener with
+//! connections in its queue resets every one of them). Then it shuts the
+//! listener down (later connects are refused, not reset). Only if the
+//! waking connection fails (the queue full under a flood, and the thread
+//! busy taking it) is the listener shut down at once, which on Linux wakes
+//! a blocked `accept` with `EINVAL`. The handle then waits for open
+//! connections to finish up to a deadline, shuts the stragglers' sockets
+//! down so their blocked reads return, and joins every thread.
 
 use std::collections::HashMap;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -22,7 +28,7 @@ use std::time::{Duration, Instant};
 use socket2::SockRef;
 use sockmodes_os::handle::{self, RawSocketHandle};
 use sockmodes_os::net::{self, AcceptErrorAction};
-use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_python::{interrupted, Mode, Op, SocketError};
 use sockmodes_serving::config::LINGER_TIME;
 use sockmodes_serving::throttle::Throttle;
 use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig, ServerStats};
@@ -117,10 +123,11 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         if shared.stopping.load(Ordering::Acquire) {
             // A connection taken while stopping is served like the others
             // (the shutdown deadline covers it): accepted is never dropped.
-            // On Windows it may be the wake-up connection, which just ends.
+            // It may be the wake-up connection, which just ends.
             if let Ok((stream, peer)) = accepted {
                 admit(stream, peer, shared);
             }
+            drain_queue(listener, shared);
             return;
         }
         match accepted {
@@ -143,6 +150,33 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             },
         }
     }
+}
+
+/// The server is stopping: takes every connection left in the listen
+/// queue and serves it (at rest, it ends with a lingering close), then
+/// shuts the listener down so that later connects are refused. Closing
+/// the listener with connections queued would reset each of them.
+fn drain_queue(listener: &TcpListener, shared: &Arc<Shared>) {
+    shared.stats.count_syscalls(1);
+    if listener.set_nonblocking(true).is_ok() {
+        loop {
+            shared.stats.count_syscalls(1);
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    shared.stats.count_syscalls(1);
+                    // Accepted sockets inherit O_NONBLOCK on some systems.
+                    if stream.set_nonblocking(false).is_ok() {
+                        admit(stream, peer, shared);
+                    }
+                }
+                Err(e) if interrupted(&e) => {}
+                Err(e) if net::accept_error_action(&e) == AcceptErrorAction::Retry => {}
+                Err(_) => break, // WouldBlock: the queue is empty
+            }
+        }
+    }
+    shared.stats.count_syscalls(1);
+    let _ = SockRef::from(listener).shutdown(Shutdown::Read);
 }
 
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
@@ -209,7 +243,7 @@ fn run_connection(
         stats: &shared.stats,
     };
     let end = serve_connection(&mut stream, peer, &shared.config, &shared.on_message, watch);
-    end.note(peer, &shared.stats);
+    end.note(peer, &shared.stats, Instant::now());
     if end.lingers() {
         linger(&stream, &shared.stats);
     }
@@ -247,14 +281,15 @@ impl RunningServer for ServerHandle {
     /// at rest have their write side shut, the rest at the deadline.
     fn shutdown(mut self: Box<Self>, deadline: Duration) -> usize {
         self.shared.stopping.store(true, Ordering::Release);
-        // Wakes the blocked accept (EINVAL on Linux); elsewhere a listener
-        // cannot be shut down, so wake it with a connection of our own.
-        if SockRef::from(&*self.listener)
-            .shutdown(Shutdown::Read)
-            .is_err()
-        {
-            let _ = TcpStream::connect_timeout(&reachable(self.local_addr), Duration::from_secs(1));
+        // Wakes the blocked accept with a connection of our own (closed at
+        // once; the accept thread drains the queue, see the module's
+        // header). Failing that, shutting the listener down wakes it on
+        // Linux (EINVAL), at the cost of resetting what is queued.
+        let woke = TcpStream::connect_timeout(&reachable(self.local_addr), Duration::from_secs(1));
+        if woke.is_err() {
+            let _ = SockRef::from(&*self.listener).shutdown(Shutdown::Read);
         }
+        drop(woke);
         if let Some(t) = self.accept_thread.take() {
             let _ = t.join();
         }

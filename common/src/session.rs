@@ -191,6 +191,13 @@ impl ServerSession {
         !self.read_closed && self.out.len() < self.output_cap && !self.waits_for_work()
     }
 
+    /// True while a frame is partly in and the session wants its rest: the
+    /// peer owes bytes (the minimum rate's receiving side, `liveness.rs`).
+    /// Not for `message`, which has no frames.
+    pub fn owes_input(&self) -> bool {
+        self.service != Service::Message && self.frames.in_frame() && self.wants_read()
+    }
+
     /// True while input waits behind a frame's work.
     fn waits_for_work(&self) -> bool {
         self.ticket.is_some() && !self.frames.in_frame()

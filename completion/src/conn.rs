@@ -16,6 +16,17 @@
 //! other servers: no receive is posted while the session's output is at its
 //! cap (a peer that does not read stops being read).
 //!
+//! Every byte a completion reports moved is told to the connection's
+//! [`Liveness`] (common's `liveness.rs`), and after each post what the peer
+//! owes; the ring's sweep asks it for a verdict.
+//!
+//! **A bounded share per turn.** With at most one receive (one
+//! [`STREAM_CHUNK`] or one pool buffer) and one send (the session's output,
+//! under its cap) in flight per connection, and the next posted only when
+//! the last completed, no connection can take more than that of a turn of
+//! the ring, however much it has to move: the kernel completes every
+//! connection's operations in turn, as tokio's budget makes a task yield.
+//!
 //! This file posts operations; `complete.rs` takes their completions, and
 //! `loan.rs` posts a receive into a buffer the server lends.
 
@@ -29,6 +40,7 @@ use io_uring::{opcode, squeue, types};
 use sockmodes_common::session::STREAM_CHUNK;
 use sockmodes_common::ServerSession;
 pub use sockmodes_serving::ending::{Closing, End};
+use sockmodes_serving::liveness::{Limits, Liveness, Owed};
 use sockmodes_serving::ServerConfig;
 
 use crate::pool;
@@ -92,8 +104,8 @@ pub struct Conn {
     pub stream: TcpStream,
     pub peer: SocketAddr,
     pub session: ServerSession,
-    /// Last time a frame completed (idle timeout).
-    pub last_progress: Instant,
+    /// When bytes last moved, and the rate of what is owed (`liveness.rs`).
+    pub liveness: Liveness,
     recv_buf: Vec<u8>,
     send_buf: Vec<u8>,
     send_off: usize,
@@ -122,7 +134,7 @@ impl Conn {
             stream,
             peer,
             session: ServerSession::for_config(config),
-            last_progress: Instant::now(),
+            liveness: Liveness::new(Limits::of(config), Instant::now()),
             recv_buf: Vec::new(),
             send_buf: Vec::new(),
             send_off: 0,
@@ -178,6 +190,13 @@ impl Conn {
         if wants && !self.recv.pending && !self.recv.waiting_buffer {
             self.post_recv(key, ring, pooled)?;
         }
+        // A receive waiting for a pool buffer waits for the server, not
+        // for the peer.
+        let owed = Owed {
+            receiving: self.session.owes_input() && !self.recv.waiting_buffer,
+            sending: self.send_pending || !self.session.output().is_empty(),
+        };
+        self.liveness.owed(Instant::now(), owed);
         Ok(Next::Wait)
     }
 

@@ -6,9 +6,17 @@
 //! means the receive queue is empty) and write until `WouldBlock`; stopping
 //! earlier would leave bytes that no new event announces. Two exceptions are
 //! deliberate: reading pauses while output is over its cap (backpressure; the
-//! WRITABLE event that drains it resumes reading), and at most [`READ_BUDGET`]
-//! reads happen per turn so one busy peer cannot starve the others (that sets
-//! `more_to_read`, and the loop comes back without waiting for an event).
+//! WRITABLE event that drains it resumes reading), and each connection has a
+//! budget per turn of the loop, like tokio's cooperative budget: at most
+//! [`READ_BUDGET`] reads and [`TURN_BYTES`] bytes moved (read plus written),
+//! so one busy peer cannot starve the others. A connection that spends its
+//! budget with bytes left either way sets `again`, and the loop comes back
+//! to it after the others without waiting for an event (edge-triggered
+//! readiness would announce nothing new: the bytes were already there).
+//!
+//! Every byte moved is told to the connection's [`Liveness`] (the idle and
+//! minimum-rate rules, common's `liveness.rs`), and after each turn what
+//! the peer owes; the loop's sweep asks it for a verdict.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -19,14 +27,48 @@ use mio::{Interest, Registry, Token};
 use sockmodes_common::ServerSession;
 use sockmodes_python::{interrupted, would_block};
 pub use sockmodes_serving::ending::{Closing, End};
+use sockmodes_serving::liveness::{Limits, Liveness, Owed};
 use sockmodes_serving::ServerConfig;
 
 /// Reads per turn before yielding to other connections.
 ///
-/// Why 16: with 16 KiB reads that is 256 KiB per turn, enough to keep one
-/// fast sender near full speed while a thousand others still get a turn
-/// every few milliseconds.
+/// Why 16: a peer sending small frames gets 16 reads' worth of them per
+/// turn (each read may hold hundreds of frames), enough to keep one fast
+/// sender near full speed while a thousand others still get a turn every
+/// few milliseconds.
 pub const READ_BUDGET: usize = 16;
+
+/// Bytes a connection may move in one turn (read plus written) before
+/// yielding to the others.
+///
+/// Why 256 KiB: about 128 KiB each way for an echo, two of the largest
+/// reads (64 KiB), so a large frame still moves in big system calls; and
+/// the same share for every connection whatever its socket buffers hold
+/// (counting reads alone, a connection whose buffers were full could take
+/// 16 reads of 64 KiB a turn while another took one).
+pub const TURN_BYTES: usize = 256 * 1024;
+
+/// What a connection has left to spend in this turn of the loop.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    reads: usize,
+    bytes: usize,
+}
+
+impl Budget {
+    const FULL: Budget = Budget {
+        reads: READ_BUDGET,
+        bytes: TURN_BYTES,
+    };
+
+    fn spend(&mut self, bytes: usize) {
+        self.bytes = self.bytes.saturating_sub(bytes);
+    }
+
+    fn spent(&self) -> bool {
+        self.reads == 0 || self.bytes == 0
+    }
+}
 
 /// A connection owned by an event loop.
 #[derive(Debug)]
@@ -37,12 +79,13 @@ pub struct Conn {
     pub peer: SocketAddr,
     /// The protocol state.
     pub session: ServerSession,
-    /// Last time a frame completed (idle timeout).
-    pub last_progress: Instant,
+    /// When bytes last moved, and the rate of what is owed (`liveness.rs`).
+    pub liveness: Liveness,
     /// WRITABLE is in the registered interest.
     writable_registered: bool,
-    /// Reading stopped before `WouldBlock` (budget or backpressure).
-    pub more_to_read: bool,
+    /// The turn's budget ran out with bytes left to move: drive it again
+    /// after the others, without an event.
+    pub again: bool,
     /// Set once the connection is in its lingering close.
     pub closing: Option<Closing>,
     /// System calls made on this socket since the loop last took the count
@@ -71,9 +114,9 @@ impl Conn {
             stream,
             peer,
             session: ServerSession::for_config(config),
-            last_progress: Instant::now(),
+            liveness: Liveness::new(Limits::of(config), Instant::now()),
             writable_registered: false,
-            more_to_read: false,
+            again: false,
             closing: None,
             syscalls: 0,
             serial: 0,
@@ -93,7 +136,7 @@ impl Conn {
         scratch: &mut [u8],
     ) -> io::Result<bool> {
         self.closing = Some(Closing::begun(Instant::now()));
-        self.more_to_read = false;
+        self.again = false;
         self.linger(token, registry, scratch)
     }
 
@@ -104,7 +147,12 @@ impl Conn {
         registry: &Registry,
         scratch: &mut [u8],
     ) -> io::Result<bool> {
-        self.flush()?;
+        // What was owed leaves first, whatever the turn's budget (the
+        // lingering close is bounded in time instead).
+        self.flush(&mut Budget {
+            bytes: usize::MAX,
+            ..Budget::FULL
+        })?;
         if !self.session.output().is_empty() {
             self.update_interest(token, registry)?;
             return Ok(false);
@@ -157,13 +205,19 @@ impl Conn {
         if self.closing.is_some() {
             return Ok(self.linger(token, registry, scratch)?);
         }
-        let mut reads = 0;
+        let mut budget = Budget::FULL;
         let mut drained = false;
-        self.more_to_read = false;
+        self.again = false;
         loop {
-            self.flush()?;
+            self.flush(&mut budget)?;
             if self.session.is_finished() {
                 return Ok(true);
+            }
+            if budget.spent() {
+                // Bytes may be left either way (unsent output the socket
+                // would take, unread input): no event would say so.
+                self.again = !self.session.output().is_empty() || self.session.wants_read();
+                break;
             }
             if drained {
                 break;
@@ -174,15 +228,13 @@ impl Conn {
                 // drains it brings us back here to read on.
                 break;
             }
-            if reads == READ_BUDGET {
-                self.more_to_read = true;
-                break;
-            }
-            reads += 1;
+            budget.reads -= 1;
             self.syscalls += 1;
             let direct = self.session.reads_direct();
             let (read, offered) = if direct {
                 let space = self.session.read_space();
+                let len = budget.bytes.min(space.len());
+                let space = &mut space[..len];
                 let offered = space.len();
                 (self.stream.read(space), offered)
             } else {
@@ -206,34 +258,42 @@ impl Conn {
                     // stream or an error: a FIN queued before the wait raises
                     // no new event and must be read now.
                     drained = short_read_drains && n < offered;
-                    let units = if direct {
-                        self.session.received(n)?
+                    budget.spend(n);
+                    self.liveness.moved(Instant::now(), n, 0);
+                    if direct {
+                        self.session.received(n)?;
                     } else {
-                        self.session.received_from(&scratch[..n])?
-                    };
+                        self.session.received_from(&scratch[..n])?;
+                    }
                     // The session's buffer may be full of unflushed output;
                     // the flush at the top of the loop makes room.
-                    if units > 0 {
-                        self.last_progress = Instant::now();
-                    }
                 }
                 Err(e) if would_block(&e) => break,
                 Err(e) if interrupted(&e) => {}
                 Err(e) => return Err(e.into()),
             }
         }
+        self.liveness
+            .owed(Instant::now(), Owed::of(&self.session, false));
         self.update_interest(token, registry)?;
         Ok(false)
     }
 
-    /// Writes pending output until done or `WouldBlock`; a partial write keeps
-    /// the rest for the next WRITABLE event (never `write_all` here).
-    fn flush(&mut self) -> io::Result<()> {
-        while !self.session.output().is_empty() {
+    /// Writes pending output until done, `WouldBlock` or the turn's byte
+    /// budget is spent; a partial write keeps the rest for the next
+    /// WRITABLE event or turn (never `write_all` here).
+    fn flush(&mut self, budget: &mut Budget) -> io::Result<()> {
+        while !self.session.output().is_empty() && budget.bytes > 0 {
             self.syscalls += 1;
-            match self.stream.write(self.session.output()) {
+            let out = self.session.output();
+            let out = &out[..out.len().min(budget.bytes)];
+            match self.stream.write(out) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.session.wrote(n),
+                Ok(n) => {
+                    self.session.wrote(n);
+                    budget.spend(n);
+                    self.liveness.moved(Instant::now(), 0, n);
+                }
                 Err(e) if would_block(&e) => break,
                 Err(e) if interrupted(&e) => {}
                 Err(e) => return Err(e),

@@ -53,6 +53,12 @@ pub trait Perform {
     /// early once `cut` is set (the shutdown deadline). True when the work
     /// ran to its end.
     fn perform_unless(self, cut: &AtomicBool) -> bool;
+
+    /// As [`perform_unless`](Self::perform_unless), stopping early once
+    /// `past()` says so (asked before each slice): an I/O thread doing work
+    /// inline asks whether the shutdown deadline has passed, since no
+    /// other thread can tell it.
+    fn perform_until(self, past: impl Fn() -> bool) -> bool;
 }
 
 impl Perform for Work {
@@ -64,12 +70,16 @@ impl Perform for Work {
     }
 
     fn perform_unless(self, cut: &AtomicBool) -> bool {
-        if cut.load(Ordering::Acquire) {
+        self.perform_until(|| cut.load(Ordering::Acquire))
+    }
+
+    fn perform_until(self, past: impl Fn() -> bool) -> bool {
+        if past() {
             return false;
         }
         if self.amount <= CUT_SLICE {
             self.perform();
-            return !cut.load(Ordering::Acquire);
+            return !past();
         }
         let slices = self.amount.as_nanos().div_ceil(CUT_SLICE.as_nanos()) as u32;
         // Rounded up: the slices add up to at least the whole.
@@ -78,12 +88,12 @@ impl Perform for Work {
             ..self
         };
         for _ in 0..slices {
-            if cut.load(Ordering::Acquire) {
+            if past() {
                 return false;
             }
             part.perform();
         }
-        !cut.load(Ordering::Acquire)
+        !past()
     }
 }
 

@@ -29,7 +29,9 @@ pub const DEFAULT_BACKLOG: i32 = 1024;
 /// Default idle timeout.
 ///
 /// Why 30 s: long enough for a student typing a message into `nc`, short enough
-/// that a silent or dribbling client (slow-loris) gives its slot back soon.
+/// that a silent client gives its slot back soon. It counts bytes moved either
+/// way, not frames (a large frame streaming slowly is busy, not idle); a
+/// dribbling client (slow-loris) is the minimum rate's (`liveness.rs`).
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default cap on a connection's pending output before the server stops
@@ -89,9 +91,12 @@ pub struct ServerConfig {
     /// The most buffer memory all connections together may hold
     /// (`max_conns` x the per-connection bound); `None`: no check.
     pub max_memory: Option<u64>,
-    /// A connection that completes no frame (for `message`: does not reach end
-    /// of stream) within this long is closed.
+    /// A connection on which no byte moved either way for this long is
+    /// closed (`liveness.rs`).
     pub idle_timeout: Duration,
+    /// Owed bytes (a frame's rest, answers to read) moving slower than
+    /// this close the connection (`liveness.rs`).
+    pub min_rate: crate::liveness::MinRate,
     /// Pending output above which the server stops reading a connection.
     pub output_cap: usize,
     /// Listen backlog.
@@ -122,6 +127,7 @@ impl ServerConfig {
             max_message: DEFAULT_MAX_MESSAGE,
             max_memory: None,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            min_rate: crate::liveness::MinRate::default(),
             output_cap: DEFAULT_OUTPUT_CAP,
             backlog: DEFAULT_BACKLOG,
             once: false,

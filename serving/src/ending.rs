@@ -18,6 +18,7 @@ use tracing::{debug, info, warn};
 use sockmodes_common::session::SessionError;
 
 use crate::config::{LINGER_GAP, LINGER_TIME};
+use crate::liveness::{Cut, Direction};
 use crate::stats::ServerStats;
 
 /// Why a connection ended.
@@ -32,9 +33,9 @@ pub enum End {
     /// Socket error.
     #[error("socket error: {0}")]
     Io(#[from] io::Error),
-    /// No frame completed within the idle timeout.
-    #[error("idle for longer than {0:?}")]
-    IdleTimeout(Duration),
+    /// Cut by the liveness rules: idle, or too slow (`liveness.rs`).
+    #[error("{0}")]
+    Cut(Cut),
     /// Still open when the shutdown deadline passed.
     #[error("cut at the shutdown deadline")]
     ShutdownDeadline,
@@ -50,14 +51,15 @@ impl End {
     /// already read the peer's end of stream, and a failed socket has
     /// nothing left to protect. (A write that timed out is not a failed
     /// socket but a peer that does not read: the blocking server ends it
-    /// as [`End::IdleTimeout`], as the others' idle sweep does.)
+    /// as [`End::Cut`], as the others' sweep does.)
     pub fn lingers(&self) -> bool {
         !matches!(self, End::Finished | End::Io(_))
     }
 
-    /// Logs why the connection with `peer` ends, and counts timeouts and
-    /// protocol errors in `stats`.
-    pub fn note(&self, peer: SocketAddr, stats: &ServerStats) {
+    /// Logs why the connection with `peer` ends, and counts cuts and
+    /// protocol errors in `stats`. A cut's line goes through the server's
+    /// log throttle at `now` (a flood of slow peers writes one a second).
+    pub fn note(&self, peer: SocketAddr, stats: &ServerStats, now: Instant) {
         match self {
             End::Finished => debug!(%peer, "connection finished"),
             End::Protocol(e) => {
@@ -65,9 +67,15 @@ impl End {
                 warn!(%peer, error = %e, "connection closed: protocol error");
             }
             End::Io(e) => info!(%peer, error = %e, "connection closed: socket error"),
-            End::IdleTimeout(t) => {
-                stats.note_timeout();
-                info!(%peer, timeout = ?t, "connection closed: idle timeout");
+            End::Cut(cut) => {
+                if let Some(suppressed) = stats.note_cut(cut, now) {
+                    let reason = match cut {
+                        Cut::Idle(_) => "idle",
+                        Cut::TooSlow(Direction::Receiving, _) => "too slow receiving",
+                        Cut::TooSlow(Direction::Sending, _) => "too slow sending",
+                    };
+                    info!(%peer, reason, why = %cut, suppressed, "connection closed: {reason}");
+                }
             }
             End::ShutdownDeadline => info!(%peer, "connection closed: shutdown deadline"),
             End::Stopping => debug!(%peer, "connection closed: server stopping"),
@@ -111,20 +119,11 @@ impl Closing {
 /// is closing.
 pub const LINGER_TICK: Duration = Duration::from_millis(50);
 
-/// How often idle connections are looked for.
-///
-/// Why a quarter of the timeout: a connection is closed between 1x and
-/// 1.25x its idle timeout, and a loop with 10,000 idle connections wakes
-/// four times per timeout to check them instead of keeping a timer per
-/// connection.
-pub fn sweep_interval(idle: Duration) -> Duration {
-    (idle / 4).max(Duration::from_millis(10))
-}
-
-/// When the next sweep is due: after [`sweep_interval`], or a
+/// When the next sweep is due: after `every` (the liveness rules'
+/// [`Limits::check_every`](crate::liveness::Limits::check_every)), or a
 /// [`LINGER_TICK`] while some connection is lingering.
-pub fn next_sweep(now: Instant, idle: Duration, lingering: bool) -> Instant {
-    let next = now + sweep_interval(idle);
+pub fn next_sweep(now: Instant, every: Duration, lingering: bool) -> Instant {
+    let next = now + every;
     if lingering {
         next.min(now + LINGER_TICK)
     } else {
@@ -157,23 +156,19 @@ pub enum Swept {
     Keep,
     /// Its lingering close passed a bound: close the socket.
     Expired,
-    /// No frame for longer than the idle timeout: begin its lingering close.
-    Idle,
+    /// The liveness rules cut it (idle, too slow): begin its lingering close.
+    Cut(Cut),
 }
 
 /// The sweep's verdict on a connection whose lingering close is `closing`
-/// (`None`: open) and whose last frame completed at `last_progress`.
-pub fn sweep(
-    closing: Option<&Closing>,
-    last_progress: Instant,
-    now: Instant,
-    idle: Duration,
-) -> Swept {
-    match closing {
-        Some(c) if c.expired(now) => Swept::Expired,
-        Some(_) => Swept::Keep,
-        None if now.duration_since(last_progress) > idle => Swept::Idle,
-        None => Swept::Keep,
+/// (`None`: open) and whose liveness verdict at `now` is `verdict`
+/// ([`Liveness::verdict`](crate::liveness::Liveness::verdict)).
+pub fn sweep(closing: Option<&Closing>, verdict: Option<Cut>, now: Instant) -> Swept {
+    match (closing, verdict) {
+        (Some(c), _) if c.expired(now) => Swept::Expired,
+        (Some(_), _) => Swept::Keep,
+        (None, Some(cut)) => Swept::Cut(cut),
+        (None, None) => Swept::Keep,
     }
 }
 
@@ -182,14 +177,14 @@ pub fn sweep(
 pub struct Sweeping {
     /// Lingering closes past a bound: close their sockets.
     pub expired: Vec<usize>,
-    /// Open connections idle past the timeout: begin their lingering close.
-    pub idled: Vec<usize>,
+    /// Open connections the liveness rules cut: begin their lingering close.
+    pub cut: Vec<(usize, Cut)>,
 }
 
 /// One connection as the sweep sees it: its key, its lingering close
-/// (`None`: open), when its last frame completed, and whether it waits for
-/// its work (the pool, a timer), which is not idleness.
-pub type SweepEntry<'a> = (usize, Option<&'a Closing>, Instant, bool);
+/// (`None`: open), its liveness verdict now, and whether it waits for its
+/// work (the pool, a timer), which is not idleness.
+pub type SweepEntry<'a> = (usize, Option<&'a Closing>, Option<Cut>, bool);
 
 /// The sweep of an I/O thread that serves many connections (the event
 /// loop, the ring), at `now`: `None` when there is nothing to do (no
@@ -200,7 +195,6 @@ pub type SweepEntry<'a> = (usize, Option<&'a Closing>, Instant, bool);
 pub fn sweep_all<'a>(
     next: &mut Option<Instant>,
     now: Instant,
-    idle: Duration,
     any_open: bool,
     conns: impl IntoIterator<Item = SweepEntry<'a>>,
 ) -> Option<Sweeping> {
@@ -212,11 +206,11 @@ pub fn sweep_all<'a>(
         return None;
     }
     let mut found = Sweeping::default();
-    for (key, closing, last_progress, working) in conns {
-        match sweep(closing, last_progress, now, idle) {
+    for (key, closing, verdict, working) in conns {
+        match sweep(closing, verdict, now) {
             Swept::Expired => found.expired.push(key),
-            Swept::Idle if working => {}
-            Swept::Idle => found.idled.push(key),
+            Swept::Cut(Cut::Idle(_)) if working => {}
+            Swept::Cut(cut) => found.cut.push((key, cut)),
             Swept::Keep => {}
         }
     }
@@ -234,25 +228,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sweep_closes_expired_lingerers_and_idles_the_silent() {
+    fn the_sweep_closes_expired_lingerers_and_cuts_what_liveness_cuts() {
         let now = Instant::now();
-        let idle = Duration::from_secs(1);
+        let idle = Cut::Idle(Duration::from_secs(1));
         let long_ago = now - Duration::from_secs(5);
-        assert_eq!(sweep(None, now, now, idle), Swept::Keep);
-        assert_eq!(sweep(None, long_ago, now, idle), Swept::Idle);
+        assert_eq!(sweep(None, None, now), Swept::Keep);
+        assert_eq!(sweep(None, Some(idle), now), Swept::Cut(idle));
         let fresh = Closing::begun(now);
-        assert_eq!(sweep(Some(&fresh), long_ago, now, idle), Swept::Keep);
+        assert_eq!(sweep(Some(&fresh), Some(idle), now), Swept::Keep);
         let old = Closing {
             since: long_ago,
             last_read: long_ago,
             shut: true,
         };
-        assert_eq!(sweep(Some(&old), now, now, idle), Swept::Expired);
+        assert_eq!(sweep(Some(&old), None, now), Swept::Expired);
         assert!(End::Stopping.lingers() && !End::Finished.lingers());
-        assert_eq!(
-            sweep_interval(Duration::from_secs(60)),
-            Duration::from_secs(15)
-        );
+        assert!(End::Cut(idle).lingers());
+        let every = Duration::from_secs(15);
+        assert_eq!(next_sweep(now, every, false), now + every);
+        assert_eq!(next_sweep(now, every, true), now + LINGER_TICK);
     }
 
     #[test]
@@ -276,8 +270,10 @@ mod tests {
 
     #[test]
     fn a_sweep_runs_when_due_and_spares_a_connection_waiting_for_work() {
+        use crate::liveness::{Direction, MinRate};
         let now = Instant::now();
-        let idle = Duration::from_secs(1);
+        let idle = Cut::Idle(Duration::from_secs(1));
+        let slow = Cut::TooSlow(Direction::Receiving, MinRate::default());
         let long_ago = now - Duration::from_secs(5);
         let old = Closing {
             since: long_ago,
@@ -285,22 +281,23 @@ mod tests {
             shut: true,
         };
         let conns = [
-            (0, None, now, false),
-            (1, None, long_ago, false),
-            (2, None, long_ago, true),
-            (3, Some(&old), now, false),
+            (0, None, None, false),
+            (1, None, Some(idle), false),
+            (2, None, Some(idle), true),
+            (3, Some(&old), None, false),
+            (4, None, Some(slow), true),
         ];
-        let mut next = Some(now + idle);
-        assert_eq!(
-            sweep_all(&mut next, now, idle, true, conns),
-            None,
-            "not due"
-        );
+        let mut next = Some(now + Duration::from_secs(1));
+        assert_eq!(sweep_all(&mut next, now, true, conns), None, "not due");
         next = Some(now);
-        let found = sweep_all(&mut next, now, idle, true, conns).expect("due");
-        assert_eq!(found.idled, [1], "2 waits for its work");
+        let found = sweep_all(&mut next, now, true, conns).expect("due");
+        assert_eq!(
+            found.cut,
+            [(1, idle), (4, slow)],
+            "2 waits for its work, which is not idleness"
+        );
         assert_eq!(found.expired, [3]);
-        assert_eq!(sweep_all(&mut next, now, idle, false, []), None);
+        assert_eq!(sweep_all(&mut next, now, false, []), None);
         assert_eq!(next, None, "no connection: none planned");
     }
 }

@@ -12,6 +12,8 @@
 //! - [`stats`]: a running server's live counters ([`ServerStats`]).
 //! - [`running`]: a running server of any model ([`RunningServer`]), and
 //!   the stop request its handle passes to its threads.
+//! - [`liveness`]: when a connection is cut: idle (no byte moved either
+//!   way) or too slow (owed bytes under a minimum rate), fed by each driver.
 //! - [`ending`]: how a connection ended, logged in one place, and the
 //!   lingering close that keeps a peer from losing its last answer.
 //! - [`offload`]: the accounting of the bounded pool that runs work off an
@@ -33,6 +35,7 @@
 
 pub mod config;
 pub mod ending;
+pub mod liveness;
 pub mod offload;
 pub mod running;
 pub mod slab;

@@ -2,9 +2,15 @@
 //! outside while it runs (the command's `kill -USR1` line, the benches, the
 //! tests): connections admitted, refused, open, timed out and torn; the
 //! system calls it made; the frames it handed to work. Each is one relaxed
-//! atomic add where the event happens, in the model that makes it.
+//! atomic add where the event happens, in the model that makes it; and
+//! the throttle of the cuts' log lines, which every thread shares too.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::liveness::{Cut, Direction};
+use crate::throttle::Throttle;
 
 use sockmodes_common::session::CountsWork;
 
@@ -15,6 +21,12 @@ pub struct ServerStats {
     rejected: AtomicU64,
     active: AtomicUsize,
     timed_out: AtomicU64,
+    too_slow_receiving: AtomicU64,
+    too_slow_sending: AtomicU64,
+    /// The log lines of cuts (idle, too slow): one a second at most, with
+    /// the count held back, whichever thread cuts (a lock per cut, none per
+    /// byte).
+    cut_log: Mutex<Throttle>,
     protocol_errors: AtomicU64,
     syscalls: AtomicU64,
     work_started: AtomicU64,
@@ -29,8 +41,14 @@ pub struct StatsSnapshot {
     pub rejected: u64,
     /// Connections open now.
     pub active: usize,
-    /// Connections closed by the idle timeout.
+    /// Connections closed by the idle timeout (no byte moved either way).
     pub timed_out: u64,
+    /// Connections closed because their peer sent a frame slower than the
+    /// minimum rate (`liveness.rs`).
+    pub too_slow_receiving: u64,
+    /// Connections closed because their peer read its answers slower than
+    /// the minimum rate.
+    pub too_slow_sending: u64,
     /// Connections closed for a protocol error.
     pub protocol_errors: u64,
     /// System calls the server made for its sockets so far: accepts,
@@ -72,9 +90,19 @@ impl ServerStats {
         self.active.fetch_sub(1, Ordering::AcqRel);
     }
 
-    /// Counts a connection closed by the idle timeout.
-    pub fn note_timeout(&self) {
-        self.timed_out.fetch_add(1, Ordering::Relaxed);
+    /// Counts a connection cut by `cut`, and says whether its log line may
+    /// be written at `now` (`Some(n)`: yes, `n` cuts before it got none).
+    pub fn note_cut(&self, cut: &Cut, now: Instant) -> Option<u64> {
+        let counter = match cut {
+            Cut::Idle(_) => &self.timed_out,
+            Cut::TooSlow(Direction::Receiving, _) => &self.too_slow_receiving,
+            Cut::TooSlow(Direction::Sending, _) => &self.too_slow_sending,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.cut_log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .admit(now)
     }
 
     /// Counts a connection closed for a protocol error.
@@ -107,6 +135,8 @@ impl ServerStats {
             rejected: self.rejected.load(Ordering::Relaxed),
             active: self.active(),
             timed_out: self.timed_out.load(Ordering::Relaxed),
+            too_slow_receiving: self.too_slow_receiving.load(Ordering::Relaxed),
+            too_slow_sending: self.too_slow_sending.load(Ordering::Relaxed),
             protocol_errors: self.protocol_errors.load(Ordering::Relaxed),
             syscalls: self.syscalls.load(Ordering::Relaxed),
             work_started: self.work_started.load(Ordering::Relaxed),
@@ -135,5 +165,24 @@ mod tests {
         assert!(stats.try_admit(2));
         let s = stats.snapshot();
         assert_eq!((s.accepted, s.rejected, s.active), (3, 1, 2));
+    }
+
+    #[test]
+    fn each_cut_is_counted_by_its_reason_and_its_lines_throttled() {
+        use crate::liveness::MinRate;
+        let stats = ServerStats::default();
+        let t0 = Instant::now();
+        let idle = Cut::Idle(std::time::Duration::from_secs(30));
+        let slow = |d| Cut::TooSlow(d, MinRate::default());
+        assert_eq!(stats.note_cut(&idle, t0), Some(0));
+        assert_eq!(stats.note_cut(&slow(Direction::Receiving), t0), None);
+        assert_eq!(stats.note_cut(&slow(Direction::Sending), t0), None);
+        let later = t0 + crate::throttle::LOG_INTERVAL;
+        assert_eq!(stats.note_cut(&slow(Direction::Sending), later), Some(2));
+        let s = stats.snapshot();
+        assert_eq!(
+            (s.timed_out, s.too_slow_receiving, s.too_slow_sending),
+            (1, 1, 2)
+        );
     }
 }

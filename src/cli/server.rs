@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use clap::Args;
@@ -14,6 +14,7 @@ use sockmodes_python::show::visible;
 use sockmodes_serving::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
+use sockmodes_serving::liveness::{MIN_RATE, RATE_WINDOW};
 use sockmodes_serving::ServerConfig;
 
 use super::bounds::{
@@ -27,6 +28,19 @@ use super::{counters, ensure_descriptors, parse_addr, parse_secs, signals, Servi
 /// Why 5 s: enough for any reply already being written on loopback; a
 /// second signal does not wait at all.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// `--idle-timeout`'s help, with the minimum rate it works beside (from
+/// its constants, so the text cannot drift from them).
+static IDLE_HELP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "Close a connection on which no byte moved either way for this long. \
+         Beside it, a minimum rate: a frame arriving slower than {MIN_RATE} B/s over \
+         {window} s (slow-loris), or answers read slower than that, closes the \
+         connection too (echo, sink; a typed message only times out). Cuts are \
+         logged with their reason and counted.",
+        window = RATE_WINDOW.as_secs()
+    )
+});
 
 #[derive(Debug, Args)]
 pub struct ServerArgs {
@@ -64,8 +78,8 @@ pub struct ServerArgs {
     /// the machine has (a huge --max-message) is refused either way.
     #[arg(long, value_name = "BYTES", value_parser = parse_memory)]
     max_memory: Option<u64>,
-    /// Close a connection that completes no frame (message: no end of stream) for this long.
-    #[arg(long, default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs().to_string(), value_name = "SECS")]
+    /// Close a connection on which no byte moved either way for this long.
+    #[arg(long, default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs().to_string(), value_name = "SECS", help = IDLE_HELP.as_str())]
     idle_timeout: String,
     /// Non-blocking mode: event-loop threads (1 to 1024).
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_threads)]

@@ -51,7 +51,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, slot: Slot) {
         last_progress: Instant::now(),
     };
     let end = conn.serve(shared, &mut phase).await;
-    end.note(peer, &shared.stats);
+    end.note(peer, &shared.stats, std::time::Instant::now());
     if end.lingers() {
         // Boxed, as the work below: its timers are held only while it runs.
         Box::pin(crate::closing::linger(
@@ -138,7 +138,7 @@ impl Conn {
                 () = &mut timer => {
                     let due = self.last_progress + idle;
                     if Instant::now() >= due {
-                        return End::IdleTimeout(idle);
+                        return End::Cut(sockmodes_serving::liveness::Cut::Idle(idle));
                     }
                     timer.as_mut().reset(due.into());
                 }

@@ -88,10 +88,8 @@ impl Conn {
             }
             return Ok(());
         }
-        let units = self.session.received_from(bytes)?;
-        if units > 0 {
-            self.last_progress = Instant::now();
-        }
+        self.liveness.moved(Instant::now(), bytes.len(), 0);
+        self.session.received_from(bytes)?;
         Ok(())
     }
 
@@ -108,6 +106,7 @@ impl Conn {
             },
             0 => Err(End::Io(io::ErrorKind::WriteZero.into())),
             n => {
+                self.liveness.moved(Instant::now(), 0, n as usize);
                 self.send_off += n as usize;
                 if !self.sending() {
                     self.send_buf.clear();

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use sockmodes_serving::ending::{next_sweep, sweep_all, LINGER_TICK};
+use sockmodes_serving::liveness::Limits;
 use tracing::warn;
 
 use super::Loop;
@@ -25,12 +26,12 @@ impl Loop {
         let (peer, already_closing) = (c.peer, c.closing.is_some());
         if !end.lingers() || already_closing {
             if !already_closing {
-                end.note(peer, &self.shared.stats);
+                end.note(peer, &self.shared.stats, Instant::now());
             }
             self.kill(key);
             return;
         }
-        end.note(peer, &self.shared.stats);
+        end.note(peer, &self.shared.stats, Instant::now());
         if let Some(c) = self.conns.get_mut(key) {
             c.begin_close();
         }
@@ -86,27 +87,27 @@ impl Loop {
         }
     }
 
-    /// Idle connections begin their lingering close; lingering ones past a
-    /// bound close. A dying connection (cancelled, waiting for its
+    /// Connections the liveness rules cut (idle, too slow) begin their
+    /// lingering close; lingering ones past a bound close. A dying connection (cancelled, waiting for its
     /// operations) is past judging.
     pub(super) fn sweep(&mut self) {
         let now = Instant::now();
-        let idle = self.shared.config.idle_timeout;
+        let every = Limits::of(&self.shared.config).check_every();
         let conns = self.conns.iter().filter(|(_, c)| !c.dying).map(|(key, c)| {
             let working = c.session.work_pending();
-            (key, c.closing.as_ref(), c.last_progress, working)
+            (key, c.closing.as_ref(), c.liveness.verdict(now), working)
         });
         let any_open = !self.conns.is_empty();
-        let Some(found) = sweep_all(&mut self.next_sweep, now, idle, any_open, conns) else {
+        let Some(found) = sweep_all(&mut self.next_sweep, now, any_open, conns) else {
             return;
         };
         for key in found.expired {
             self.kill(key);
         }
-        for key in found.idled {
-            self.end(key, End::IdleTimeout(idle));
+        for (key, cut) in found.cut {
+            self.end(key, End::Cut(cut));
         }
-        self.next_sweep = Some(next_sweep(now, idle, self.lingering > 0));
+        self.next_sweep = Some(next_sweep(now, every, self.lingering > 0));
     }
 
     /// Before the ring goes: cancels every operation still in flight and

@@ -83,14 +83,27 @@ impl Loop {
                 serial: c.serial,
             };
             // A wait is a deadline of the ring's own wait (`timeout`).
-            match self.work.start(Job { tag, ticket }, Instant::now()) {
+            let job = Job { tag, ticket };
+            match self
+                .work
+                .start_within(job, Instant::now(), &self.shared.stop)
+            {
                 Started::Done(job) => {
                     self.worked_inline = true;
                     if !offload::hand_back(self, job) {
                         return;
                     }
+                    // Its answer leaves now, not after the budget's
+                    // other frames' work.
+                    self.post(key);
                 }
                 Started::Waiting | Started::Queued => return,
+                Started::Cut => {
+                    // The shutdown deadline passed during it.
+                    self.shared.stop.count_cut(1);
+                    self.end(key, End::ShutdownDeadline);
+                    return;
+                }
             }
         }
         self.ready.push(key);
@@ -121,7 +134,7 @@ impl WorkDriver for Loop {
         if c.serial != tag.serial || c.closing.is_some() || c.dying {
             return None;
         }
-        c.last_progress = Instant::now();
+        c.liveness.worked(Instant::now());
         Some(&mut c.session)
     }
 

@@ -30,6 +30,7 @@ use super::EventLoop;
 use crate::conn::End;
 
 use sockmodes_serving::ending::{next_sweep, sweep_all, LINGER_TICK};
+use sockmodes_serving::liveness::Limits;
 
 impl EventLoop {
     /// Ends a connection: a lingering close where the peer may still be
@@ -43,7 +44,7 @@ impl EventLoop {
             return;
         }
         let peer = conn.peer;
-        end.note(peer, &self.shared.stats);
+        end.note(peer, &self.shared.stats, Instant::now());
         let conn = self.conns.get_mut(key).expect("present above");
         let step = conn.begin_close(Token(key), self.poll.registry(), &mut self.scratch);
         self.shared
@@ -65,7 +66,7 @@ impl EventLoop {
     pub(super) fn close(&mut self, key: usize, end: &End) {
         if let Some(conn) = self.conns.get(key) {
             if conn.closing.is_none() {
-                end.note(conn.peer, &self.shared.stats);
+                end.note(conn.peer, &self.shared.stats, Instant::now());
             }
         }
         self.close_quietly(key);
@@ -112,24 +113,25 @@ impl EventLoop {
         }
     }
 
-    /// Closes idle connections (lingering) and lingering ones past a bound.
+    /// Begins the lingering close of connections the liveness rules cut
+    /// (idle, too slow), and closes lingering ones past a bound.
     pub(super) fn sweep(&mut self) {
         let now = Instant::now();
-        let idle = self.shared.config.idle_timeout;
+        let every = Limits::of(&self.shared.config).check_every();
         let conns = self.conns.iter().map(|(key, c)| {
             let working = c.session.work_pending();
-            (key, c.closing.as_ref(), c.last_progress, working)
+            (key, c.closing.as_ref(), c.liveness.verdict(now), working)
         });
         let any_open = !self.conns.is_empty();
-        let Some(found) = sweep_all(&mut self.next_sweep, now, idle, any_open, conns) else {
+        let Some(found) = sweep_all(&mut self.next_sweep, now, any_open, conns) else {
             return;
         };
         for key in found.expired {
             self.close_quietly(key);
         }
-        for key in found.idled {
-            self.end(key, End::IdleTimeout(idle));
+        for (key, cut) in found.cut {
+            self.end(key, End::Cut(cut));
         }
-        self.next_sweep = Some(next_sweep(now, idle, self.lingering > 0));
+        self.next_sweep = Some(next_sweep(now, every, self.lingering > 0));
     }
 }

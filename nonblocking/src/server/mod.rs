@@ -296,7 +296,7 @@ impl EventLoop {
             && conn.closing.is_none()
             && conn.session.at_rest();
         match result {
-            Ok(false) if conn.more_to_read => {
+            Ok(false) if conn.again => {
                 self.requeue.push(key);
                 return true;
             }

@@ -51,7 +51,10 @@ impl EventLoop {
     /// Drives a connection, and while its frames' work runs inline, does
     /// it and drives it again (`work.rs`).
     /// At most `INLINE_BUDGET` works per turn: then the connection waits
-    /// its next turn, as after its read budget.
+    /// its next turn, as after its read budget. Inline work stops at the
+    /// shutdown deadline (the runner looks at the clock between slices),
+    /// so a stop ends within its deadline and the lingering bound however
+    /// many frames are pipelined.
     pub(super) fn drive(&mut self, key: usize, short_read_drains: bool) {
         let mut short = short_read_drains;
         let mut worked = 0;
@@ -85,13 +88,22 @@ impl EventLoop {
             key,
             serial: conn.serial,
         };
-        match self.work.start(Job { tag, ticket }, Instant::now()) {
+        let job = Job { tag, ticket };
+        match self
+            .work
+            .start_within(job, Instant::now(), &self.shared.stop)
+        {
             Started::Done(job) => offload::hand_back(self, job),
             Started::Waiting => {
                 self.arm_timer();
                 false
             }
             Started::Queued => false,
+            Started::Cut => {
+                self.shared.stop.count_cut(1);
+                self.end(key, End::ShutdownDeadline);
+                false
+            }
         }
     }
 
@@ -123,7 +135,7 @@ impl WorkDriver for EventLoop {
         if conn.serial != tag.serial || conn.closing.is_some() {
             return None;
         }
-        conn.last_progress = Instant::now();
+        conn.liveness.worked(Instant::now());
         Some(&mut conn.session)
     }
 

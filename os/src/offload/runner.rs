@@ -24,6 +24,7 @@ use std::time::Instant;
 use sockmodes_common::session::{ServerSession, SessionError};
 use sockmodes_common::work::WorkKind;
 use sockmodes_serving::offload::{Job, Tag, Waits};
+use sockmodes_serving::running::Stop;
 
 use super::Pool;
 use crate::work::Perform;
@@ -51,6 +52,9 @@ pub enum Started {
     Waiting,
     /// On the pool, or waiting for room in its queue.
     Queued,
+    /// Inline, and cut short at the shutdown deadline: its answer is never
+    /// sent; end its connection ([`Runner::start_within`]).
+    Cut,
 }
 
 impl Runner {
@@ -62,8 +66,18 @@ impl Runner {
         }
     }
 
-    /// Starts `job` at `now`: on the timer, on the pool, or inline.
+    /// Starts `job` at `now`: on the timer, on the pool, or inline (with
+    /// no stop to heed).
     pub fn start(&mut self, job: Job, now: Instant) -> Started {
+        self.start_within(job, now, &Stop::default())
+    }
+
+    /// [`start`](Self::start), where inline work stops early once `stop`'s
+    /// deadline has passed ([`Started::Cut`]): the thread doing it is the
+    /// one that would cut it, so it looks at the clock between slices of
+    /// the work. Otherwise a stop with frames pipelined behind inline work
+    /// would wait for all of them, far past its deadline.
+    pub fn start_within(&mut self, job: Job, now: Instant, stop: &Stop) -> Started {
         match (job.ticket.work.kind, &self.pool) {
             (WorkKind::Wait, _) => {
                 self.waits.push(job.ticket.work.due(now), job);
@@ -76,8 +90,12 @@ impl Runner {
                 Started::Queued
             }
             (_, None) => {
-                job.ticket.work.perform();
-                Started::Done(job)
+                let past = || stop.deadline().is_some_and(|t| Instant::now() >= t);
+                if job.ticket.work.perform_until(past) {
+                    Started::Done(job)
+                } else {
+                    Started::Cut
+                }
             }
         }
     }
