@@ -29,6 +29,7 @@ use std::time::Instant;
 use sockmodes_common::ServerSession;
 use sockmodes_os::net;
 use sockmodes_serving::ending::End;
+use sockmodes_serving::liveness::{Limits, Liveness, Owed};
 use sockmodes_serving::ServerStats;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -48,7 +49,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, slot: Slot) {
         stream,
         peer,
         session: ServerSession::for_config(&shared.config),
-        last_progress: Instant::now(),
+        liveness: Liveness::new(Limits::of(&shared.config), Instant::now()),
     };
     let end = conn.serve(shared, &mut phase).await;
     end.note(peer, &shared.stats, std::time::Instant::now());
@@ -70,30 +71,30 @@ struct Conn {
     stream: TcpStream,
     peer: SocketAddr,
     session: ServerSession,
-    /// Last time a frame completed, or its work was done (idle timeout).
-    last_progress: Instant,
+    /// When bytes last moved, and the rate of what the peer owes: the idle
+    /// and minimum-rate rules every server follows (`liveness.rs`).
+    liveness: Liveness,
 }
 
-/// What one poll of the socket did.
-enum Moved {
-    /// Output left; nothing was read.
-    Wrote,
-    /// A read.
-    Read(Read),
+/// What one poll of the socket did: a read, or output that left, and the
+/// bytes sent meanwhile.
+struct Moved {
+    read: Option<Read>,
+    sent: usize,
 }
 
 impl Conn {
     /// Serves until the connection ends; returns why.
     async fn serve(&mut self, shared: &Shared, phase: &mut watch::Receiver<Phase>) -> End {
         let stats = &shared.stats;
-        let idle = shared.config.idle_timeout;
+        let every = self.liveness.limits().check_every();
         // TCP_NODELAY, and the socket's registration with the driver
         // (epoll_ctl), made by tokio's accept.
         stats.count_syscalls(2);
         if let Err(e) = net::set_nodelay(&self.stream, shared.config.nodelay) {
             return End::Io(e);
         }
-        let timer = tokio::time::sleep_until((self.last_progress + idle).into());
+        let timer = tokio::time::sleep(every);
         tokio::pin!(timer);
         loop {
             if self.session.is_finished() {
@@ -108,7 +109,7 @@ impl Conn {
                 if let Err(e) = self.session.work_done(ticket) {
                     return e.into();
                 }
-                self.last_progress = Instant::now();
+                self.liveness.worked(Instant::now());
                 continue;
             }
             match *phase.borrow_and_update() {
@@ -122,25 +123,31 @@ impl Conn {
             }
             tokio::select! {
                 moved = poll_fn(|cx| self.poll_move(cx, stats)) => match moved {
-                    Ok(Moved::Read(Read::Bytes(frames))) if frames > 0 => {
-                        self.last_progress = Instant::now();
+                    Ok(Moved { read, sent }) => {
+                        let received = match read {
+                            Some(Read::Bytes { bytes, .. }) => bytes,
+                            Some(Read::Eof) => {
+                                if let Some(message) = self.session.take_message() {
+                                    (shared.on_message)(self.peer, message);
+                                }
+                                0
+                            }
+                            None => 0,
+                        };
+                        let now = Instant::now();
+                        self.liveness.moved(now, received, sent);
+                        self.liveness.owed(now, Owed::of(&self.session, false));
                     }
-                    Ok(Moved::Read(Read::Eof)) => {
-                        if let Some(message) = self.session.take_message() {
-                            (shared.on_message)(self.peer, message);
-                        }
-                    }
-                    Ok(_) => {}
                     Err(end) => return end,
                 },
                 // Seen at the top of the next turn.
                 _ = phase.changed() => {}
                 () = &mut timer => {
-                    let due = self.last_progress + idle;
-                    if Instant::now() >= due {
-                        return End::Cut(sockmodes_serving::liveness::Cut::Idle(idle));
+                    let now = Instant::now();
+                    if let Some(cut) = self.liveness.verdict(now) {
+                        return End::Cut(cut);
                     }
-                    timer.as_mut().reset(due.into());
+                    timer.as_mut().reset((now + every).into());
                 }
             }
         }
@@ -155,16 +162,20 @@ impl Conn {
         {
             return Poll::Ready(Err(End::Io(e)));
         }
+        let sent = before.saturating_sub(self.session.output().len());
         if self.session.wants_read() {
             if let Poll::Ready(read) = io::poll_read(cx, &mut self.stream, &mut self.session, stats)
             {
-                return Poll::Ready(read.map(Moved::Read));
+                return Poll::Ready(read.map(|read| Moved {
+                    read: Some(read),
+                    sent,
+                }));
             }
         }
         // Output that left may have finished the connection, or brought
         // it to rest: the turn looks again.
-        if self.session.output().len() < before {
-            return Poll::Ready(Ok(Moved::Wrote));
+        if sent > 0 {
+            return Poll::Ready(Ok(Moved { read: None, sent }));
         }
         Poll::Pending
     }

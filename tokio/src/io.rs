@@ -37,8 +37,8 @@ thread_local! {
 /// What a read brought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Read {
-    /// Bytes, which completed this many frames.
-    Bytes(usize),
+    /// `bytes` read, which completed `frames` frames.
+    Bytes { bytes: usize, frames: usize },
     /// End of stream (already handed to the session).
     Eof,
 }
@@ -114,7 +114,9 @@ pub(crate) fn poll_read(
                 .received_eof()
                 .map(|()| Read::Eof)
                 .map_err(End::from),
-            Ok((_, fed)) => fed.map(Read::Bytes).map_err(End::from),
+            Ok((bytes, fed)) => fed
+                .map(|frames| Read::Bytes { bytes, frames })
+                .map_err(End::from),
             Err(e) if interrupted(&e) => continue,
             Err(e) => Err(End::Io(e)),
         });

@@ -53,14 +53,14 @@ use sockmodes_serving::ServerConfig;
 
 /// Memory one connection costs besides its session's buffers: its task
 /// (tokio's header and the connection's future, which holds the session,
-/// the idle timer and the stop signal's receiver) and the socket's
-/// registration with tokio's I/O driver.
+/// the liveness rules' state, the check timer and the stop signal's
+/// receiver) and the socket's registration with tokio's I/O driver.
 ///
-/// Why 2 KiB: the connection's future is under 1 KiB (a unit test checks
+/// Why 3 KiB: the connection's future is under 1.5 KiB (a unit test checks
 /// it); the task header, the timer entry and the driver's slot for the
 /// socket are a few hundred bytes more. Stated rounded up, so that the
 /// printed worst case is an upper bound.
-pub const CONNECTION_OVERHEAD: usize = 2048;
+pub const CONNECTION_OVERHEAD: usize = 3072;
 
 /// The stack of each of the runtime's threads, its workers and its
 /// blocking pool: tokio's own default, set explicitly so that the figure
