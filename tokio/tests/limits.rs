@@ -64,12 +64,16 @@ fn an_idle_connection_mid_frame_ends_with_a_lingering_close() {
 }
 
 #[test]
-fn a_dribbling_peer_is_idle_though_bytes_arrive() {
+fn a_dribbling_peer_is_cut_by_the_minimum_rate_though_bytes_arrive() {
+    // The rule under test, on a short window: 500 B/s over 1 s.
     let (srv, _) = server(Service::Echo, |c| {
-        c.idle_timeout = Duration::from_millis(300);
+        c.min_rate = sockmodes_serving::liveness::MinRate {
+            bytes_per_sec: 500,
+            window: Duration::from_secs(1),
+        };
     });
     let addr = srv.local_addr();
-    // A byte every 50 ms: bytes keep coming, but no frame completes.
+    // A byte every 50 ms: never silent, 25 times under the rate.
     let dribbler = thread::spawn(move || {
         let mut s = connect(addr);
         let _ = s.write_all(&1000u32.to_be_bytes());
@@ -82,7 +86,8 @@ fn a_dribbling_peer_is_idle_though_bytes_arrive() {
         }
         false
     });
-    wait_until("the timeout counted", || srv.stats().timed_out == 1);
+    wait_until("the cut counted", || srv.stats().too_slow_receiving == 1);
+    assert_eq!(srv.stats().timed_out, 0, "never idle: bytes kept coming");
     assert!(dribbler.join().unwrap(), "the dribbler was cut off");
     wait_until("its slot back", || srv.stats().active == 0);
     srv.shutdown(Duration::from_secs(1));
