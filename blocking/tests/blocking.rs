@@ -173,10 +173,8 @@ fn idle_timeout_frees_the_slot() {
 
 /// How the client sees the server's over-limit close (SO_LINGER 0, a
 /// reset). Under Wine 8 that RST reaches the client only some of the time,
-/// and a plain end of stream the rest (the fresh-clone CI of 2026-11-26
-/// 21:55 saw EOFError in both tries after passing for days; the event
-/// loop's and the command's over-limit tests hang on it and are ignored
-/// there). Real Windows is not tried here, so on Windows either is taken;
+/// and a plain end of stream the rest (the event loop's and the command's
+/// over-limit tests hang on it and are ignored there). Real Windows is not tried here, so on Windows either is taken;
 /// everywhere else only the reset is.
 #[cfg(windows)]
 const OVER_LIMIT_ENDINGS: &[Option<PyException>] = &[

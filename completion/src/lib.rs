@@ -103,8 +103,8 @@ pub const POOL_BUFFER: usize = 16 * 1024;
 
 /// Where receives land.
 ///
-/// Why the pool is the default, measured here (2026-11-26, 2 cores; each
-/// variant three times, interleaved): at 1,000 connections of 64 B echo
+/// Why the pool is the default, measured on a 2-core machine (each variant
+/// three times, interleaved; docs/benchmarks.md): at 1,000 connections of 64 B echo
 /// the pool carried 137,904 msg/s (131,604-149,218) against 141,762
 /// (139,700-144,696) with each connection's own buffer, no difference
 /// beyond noise; a 64 KiB echo round trip took 104 µs (87-200) against 74

@@ -28,7 +28,7 @@
 //! waits, buffers that come back are not published: each is lent to the
 //! connection that has waited longest, for one receive into that very
 //! buffer. The others, finding the ring empty, queue behind. Measured
-//! the same way (2026-11-30, three runs each): Jain 0.998-1.000 at 5,000
+//! the same way (three runs each): Jain 0.998-1.000 at 5,000
 //! connections and 0.996-0.999 at 10,000, as the event loop's 0.96-1.00;
 //! one completion in three is still an ENOBUFS, the price of a pool
 //! smaller than the connections it serves.
