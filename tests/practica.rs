@@ -211,7 +211,7 @@ fn table(notes: &str, name: &str) -> Vec<Row> {
     let number = col(&["nº", "no."]).expect("a number column");
     let delta = col(&["δt (ms)"]);
     let direction = col(&["sentido", "direction"]).expect("a direction column");
-    let flags = col(&["flags"]).expect("a flags column");
+    let flags = col(&["flags", "indicadores"]).expect("a flags column");
     let len = col(&["len"]).expect("a Len column");
     let data = col(&["datos", "data"]).expect("a data column");
     lines
