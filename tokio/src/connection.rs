@@ -100,7 +100,10 @@ impl Conn {
             if self.session.is_finished() {
                 return End::Finished;
             }
-            if let Some(ticket) = self.session.next_work(stats) {
+            // Each answer leaves before the next frame's work begins: a
+            // finished answer never waits behind later work.
+            let flushed = self.session.output().is_empty();
+            if let Some(ticket) = flushed.then(|| self.session.next_work(stats)).flatten() {
                 // Boxed: an idle connection's future holds no work's timer
                 // or join handle (see `CONNECTION_OVERHEAD`).
                 if let Err(end) = Box::pin(work::run(ticket.work, shared, phase)).await {
