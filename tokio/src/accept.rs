@@ -51,7 +51,25 @@ pub(crate) async fn accept_loop(
             },
         }
     }
+    drain(&listener, &shared).await;
 }
+
+/// At a stop, the connections already in the listen queue: closing the
+/// listener would reset each of them, so they are accepted and served
+/// (they are at rest, and end at once with a lingering close), as the
+/// other servers do. The queue is empty when no connection comes within
+/// [`DRAIN_WAIT`].
+async fn drain(listener: &TcpListener, shared: &Arc<Shared>) {
+    while let Ok(Ok((stream, peer))) = tokio::time::timeout(DRAIN_WAIT, listener.accept()).await {
+        shared.stats.count_syscalls(1);
+        admit(stream, peer, shared);
+    }
+}
+
+/// How long the drain waits for the next queued connection. Why 20 ms: a
+/// queued connection is ready at once; this only bounds how long a stop
+/// waits after the last one.
+const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// A connection admitted gets its task; one over the limit is reset.
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
