@@ -1,8 +1,8 @@
 //! The scripts a user runs beside the command (`scripts/`): bad input is
 //! one line and a non-zero exit, never a traceback, and nothing is left
-//! running.
+//! running. Linux only: the soak script reads /proc.
 
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::process::{Command, Output};
 
