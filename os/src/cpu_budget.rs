@@ -426,7 +426,7 @@ fn write(path: &Path, value: &str) -> Result<(), BudgetError> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
