@@ -350,6 +350,7 @@ pub fn same_rate(
 mod tests {
     use super::*;
     use crate::report::fixture::{point, EVENT_LOOP, THREADS};
+    use sockmodes_models::IoMode;
 
     #[test]
     fn the_plan_stops_the_sweep_at_the_open_file_limit_and_says_so() {
@@ -370,9 +371,15 @@ mod tests {
         );
         let quick = Plan::new(RunMode::Quick, 1 << 20, 1);
         assert_eq!(quick.servers, Target::models(), "quick leaves tokio out");
-        assert!(Plan::new(RunMode::Full, 1 << 20, 1)
-            .servers
-            .contains(&Target::TOKIO));
+        // The full run adds the reference wherever it is built.
+        assert_eq!(
+            Plan::new(RunMode::Full, 1 << 20, 1).servers,
+            Target::studied()
+        );
+        assert_eq!(
+            Target::studied().contains(&Target::TOKIO),
+            IoMode::TOKIO.info().built
+        );
         assert_eq!(quick.window_s(Step::Sweep), 1.5);
         assert_eq!(quick.window_s(Step::Offered), 0.6);
         assert_eq!(quick.window_s(Step::CrossCheck), 1.0);

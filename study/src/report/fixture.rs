@@ -212,7 +212,7 @@ fn sweep() -> Vec<Point> {
 fn load_steps() -> Vec<Point> {
     let mut load_steps = Vec::new();
     for pct in [10.0, 50.0, 90.0] {
-        for t in Target::studied() {
+        for t in Target::every_studied() {
             let mut p = point(
                 t,
                 1000,
@@ -265,7 +265,7 @@ fn cases() -> Vec<CaseResult> {
             bytes: 16,
         },
         metric: Metric::LatencyUs,
-        values: Target::all().iter().map(|&t| (t, 12.0)).collect(),
+        values: Target::every().iter().map(|&t| (t, 12.0)).collect(),
         source: super::Source::CriterionMedian,
     }]
 }
@@ -291,7 +291,7 @@ fn cross_check(sweep: &[Point]) -> Vec<Cell> {
     let sweep_driver = Driver::sweep(Placement::for_sweep());
     let mut cross_check = Vec::new();
     for d in Driver::every(sweep_driver) {
-        for t in Target::models() {
+        for t in Target::every_model() {
             let mut p = sweep
                 .iter()
                 .find(|p| p.target == t && p.connections == 100)
