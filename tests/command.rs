@@ -10,8 +10,8 @@ mod util;
 
 use sockmodes_models::child::ServerProcess;
 use util::cli::{
-    client_ok, client_with_timeout, ends_quietly_on_a_closed_stdout, short_load, silent_listener,
-    sockmodes, sockmodes_ok, start_server,
+    client_ok, client_with_timeout, short_load, silent_listener, sockmodes, sockmodes_ok,
+    start_server,
 };
 
 #[track_caller]
@@ -492,7 +492,8 @@ fn a_full_or_closed_stdout_is_one_line_or_the_quiet_end_never_a_panic() {
             "{stderr}"
         );
         // A pipe whose reader is gone before anything is written.
-        let stderr = ends_quietly_on_a_closed_stdout(Command::new(util::cli::BIN).args(args));
+        let stderr =
+            util::cli::ends_quietly_on_a_closed_stdout(Command::new(util::cli::BIN).args(args));
         assert!(!stderr.contains("error"), "{stderr}");
     }
     server.terminate().unwrap();
