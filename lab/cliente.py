@@ -17,8 +17,9 @@ ConnectionRefusedError ([WinError 10061] en Windows, [Errno 111] en Linux,
 SYN con un RST. Mira ese RST en Wireshark (docs/guia.md, sección 2).
 """
 
-import argparse
 import socket
+
+from arranque import opciones_de_cliente
 
 
 def cliente(mensaje, host="127.0.0.1", puerto=5050):
@@ -41,13 +42,6 @@ def cliente(mensaje, host="127.0.0.1", puerto=5050):
 
 
 if __name__ == "__main__":
-    opciones = argparse.ArgumentParser(
-        description="El cliente bloqueante: conecta, envía un mensaje y cierra.")
-    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
-                          help="el puerto del servidor en 127.0.0.1 (por defecto, 5050)")
-    opciones.add_argument("mensaje", nargs="?", default="Hola, servidor!",
-                          help='el texto que envía (por defecto, "Hola, servidor!")')
-    args = opciones.parse_args()
-    if not 0 < args.puerto < 65536:
-        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
+    args = opciones_de_cliente(
+        "El cliente bloqueante: conecta, envía un mensaje y cierra.").parse_args()
     cliente(args.mensaje, puerto=args.puerto)

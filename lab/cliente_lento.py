@@ -21,9 +21,10 @@ También muestra que TCP no guarda los límites de los mensajes: el servidor
 recibe el texto en muchos recv() pequeños.
 """
 
-import argparse
 import socket
 import time
+
+from arranque import opciones_de_cliente
 
 
 def cliente_lento(mensaje, host="127.0.0.1", puerto=5050, pausa=1.0):
@@ -51,17 +52,12 @@ def segundos(texto):
 
 
 if __name__ == "__main__":
-    opciones = argparse.ArgumentParser(
-        description="Un cliente lento: envía su mensaje byte a byte, con una pausa entre bytes.")
-    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
-                          help="el puerto del servidor en 127.0.0.1 (por defecto, 5050)")
-    opciones.add_argument("mensaje", nargs="?", default="Hola, despacio",
-                          help='el texto que envía (por defecto, "Hola, despacio": 14 bytes)')
+    opciones = opciones_de_cliente(
+        "Un cliente lento: envía su mensaje byte a byte, con una pausa entre bytes.",
+        mensaje="Hola, despacio", ayuda='el texto que envía (por defecto, "Hola, despacio": 14 bytes)')
     opciones.add_argument("--pausa", type=segundos, default=1.0, metavar="S",
                           help="segundos entre byte y byte (por defecto, 1: el mensaje por "
                                "defecto tarda 14 s, tiempo para pasar a otro terminal y "
                                "lanzar otro cliente); vale 0.2 o 0,2")
     args = opciones.parse_args()
-    if not 0 < args.puerto < 65536:
-        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
     cliente_lento(args.mensaje, puerto=args.puerto, pausa=args.pausa)

@@ -21,11 +21,12 @@ Con `sockmodes server` (servicio message) el servidor cierra al recibir el
 mensaje completo, y el recv() final devuelve b"".
 """
 
-import argparse
 import errno
 import select
 import socket
 import time
+
+from arranque import opciones_de_cliente
 
 
 def cliente(mensaje, host="127.0.0.1", puerto=5050):
@@ -69,14 +70,7 @@ def cliente(mensaje, host="127.0.0.1", puerto=5050):
 
 
 if __name__ == "__main__":
-    opciones = argparse.ArgumentParser(
-        description="Un cliente no bloqueante: cuenta las veces que recv() lanza BlockingIOError "
-                    "mientras espera el cierre del servidor.")
-    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
-                          help="el puerto del servidor en 127.0.0.1 (por defecto, 5050)")
-    opciones.add_argument("mensaje", nargs="?", default="Hola, servidor!",
-                          help='el texto que envía (por defecto, "Hola, servidor!")')
-    args = opciones.parse_args()
-    if not 0 < args.puerto < 65536:
-        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
+    args = opciones_de_cliente(
+        "Un cliente no bloqueante: cuenta las veces que recv() lanza BlockingIOError "
+        "mientras espera el cierre del servidor.").parse_args()
     cliente(args.mensaje, puerto=args.puerto)

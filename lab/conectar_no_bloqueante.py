@@ -26,13 +26,14 @@ Linux, 10061 en Windows), el mismo que lanza connect() en `cliente.py`.
 Solo entonces se envía el mensaje.
 """
 
-import argparse
 import errno
 import os
 import selectors
 import socket
 import sys
 import time
+
+from arranque import opciones_de_cliente
 
 
 def describir(codigo):
@@ -99,14 +100,7 @@ def conectar(mensaje, host="127.0.0.1", puerto=5050, espera=5.0):
 
 
 if __name__ == "__main__":
-    opciones = argparse.ArgumentParser(
-        description="connect() no bloqueante: BlockingIOError, selectors y SO_ERROR; "
-                    "después envía un mensaje.")
-    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
-                          help="el puerto del servidor en 127.0.0.1 (por defecto, 5050)")
-    opciones.add_argument("mensaje", nargs="?", default="Hola, servidor!",
-                          help='el texto que envía (por defecto, "Hola, servidor!")')
-    args = opciones.parse_args()
-    if not 0 < args.puerto < 65536:
-        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
+    args = opciones_de_cliente(
+        "connect() no bloqueante: BlockingIOError, selectors y SO_ERROR; "
+        "después envía un mensaje.").parse_args()
     conectar(args.mensaje, puerto=args.puerto)

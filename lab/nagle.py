@@ -20,10 +20,11 @@ vuelta cuesta decenas de milisegundos (en Linux unos 40 ms; en Windows,
 hasta unos 200 ms). Sin Nagle, decenas de microsegundos.
 """
 
-import argparse
 import socket
 import threading
 import time
+
+from arranque import opciones_con_puerto
 
 
 def servidor(escucha):
@@ -64,18 +65,15 @@ def medir(puerto, nodelay, veces):
 
 
 if __name__ == "__main__":
-    opciones = argparse.ArgumentParser(
-        description="Dos send() pequeños por trama, con Nagle y sin él: la mediana de cada ida y vuelta.")
-    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
-                          help="el puerto en 127.0.0.1 en el que escucha su servidor (por defecto, 5050)")
+    opciones = opciones_con_puerto(
+        "Dos send() pequeños por trama, con Nagle y sin él: la mediana de cada ida y vuelta.",
+        "el puerto en 127.0.0.1 en el que escucha su servidor")
     opciones.add_argument("--veces", type=int, default=20, metavar="N",
                           help="idas y vueltas de cada modo (por defecto, 20)")
     opciones.add_argument("--nagle", choices=["si", "no", "ambos"], default="ambos",
                           help="con Nagle (si), con TCP_NODELAY (no) o los dos, uno tras otro "
                                "(por defecto, ambos)")
     args = opciones.parse_args()
-    if not 0 < args.puerto < 65536:
-        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
     if args.veces < 1:
         opciones.error("--veces: al menos 1")
     modos = {"si": [0], "no": [1], "ambos": [0, 1]}[args.nagle]

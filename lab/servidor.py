@@ -20,12 +20,12 @@ muestra el mensaje como «[TCP segment of a reassembled PDU]»; en el 5050 lo
 muestra como TCP con sus bytes (Data).
 """
 
-import argparse
 import os
 import socket
 import sys
 
-from mostrar import Mensaje, preparar_salida
+from arranque import servir
+from mostrar import Mensaje
 
 
 def servidor(host="127.0.0.1", puerto=5050):
@@ -79,15 +79,4 @@ def aceptar(servidor_socket):
 
 
 if __name__ == "__main__":
-    preparar_salida()
-    opciones = argparse.ArgumentParser(
-        description="El servidor bloqueante: atiende UNA conexión, muestra su mensaje y termina.")
-    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
-                          help="el puerto en el que escucha (por defecto, 5050)")
-    args = opciones.parse_args()
-    if not 0 < args.puerto < 65536:
-        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
-    try:
-        servidor(puerto=args.puerto)
-    except KeyboardInterrupt:
-        print("Servidor detenido", flush=True)
+    servir(servidor, "El servidor bloqueante: atiende UNA conexión, muestra su mensaje y termina.")

@@ -29,12 +29,12 @@ segundo, lleguen los clientes que lleguen; sin él, tantos cada medio
 segundo como clientes esperen a la vez. Lo explica docs/guia.md, sección 9.
 """
 
-import argparse
 import asyncio
 import os
 import sys
 import time
 
+from arranque import opciones_con_puerto
 from mostrar import Mensaje, preparar_salida
 
 
@@ -48,11 +48,9 @@ def segundos(texto):
 
 def opciones(argv):
     """(puerto, modo, segundos) a partir de los argumentos."""
-    analizador = argparse.ArgumentParser(
-        description="Un bucle de eventos asyncio; cada mensaje lleva un trabajo que espera, "
-                    "bloquea el bucle (--bloquea) o va a un hilo (--hilo).")
-    analizador.add_argument("puerto", nargs="?", type=int, default=5050,
-                            help="el puerto en el que escucha (por defecto, 5050)")
+    analizador = opciones_con_puerto(
+        "Un bucle de eventos asyncio; cada mensaje lleva un trabajo que espera, "
+        "bloquea el bucle (--bloquea) o va a un hilo (--hilo).", "el puerto en el que escucha")
     modo = analizador.add_mutually_exclusive_group()
     modo.add_argument("--bloquea", dest="modo", action="store_const", const="bloquea",
                       help="el trabajo es time.sleep() dentro del bucle: bloquea a todos")
@@ -61,8 +59,6 @@ def opciones(argv):
     analizador.add_argument("--segundos", type=segundos, default=0.5, metavar="S",
                             help="cuánto dura el trabajo de cada mensaje (por defecto, 0,5; vale 0.5 o 0,5)")
     args = analizador.parse_args(argv)
-    if not 0 < args.puerto < 65536:
-        analizador.error(f"el puerto va de 1 a 65535, no {args.puerto}")
     return args.puerto, args.modo or "espera", args.segundos
 
 

@@ -17,13 +17,12 @@ Muestra cada mensaje completo cuando su cliente cierra. Funciona con
 `sockmodes client message "Hola"`.
 """
 
-import argparse
 import os
 import socket
-import sys
 import threading
 
-from mostrar import Mensaje, preparar_salida
+from arranque import servir
+from mostrar import Mensaje
 
 
 def atender(conexion, direccion):
@@ -42,11 +41,8 @@ def atender(conexion, direccion):
 
 
 def servidor(host="127.0.0.1", puerto=5050):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if sys.platform != "win32":
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, puerto))
-    s.listen()
+    # socket, SO_REUSEADDR (no en Windows), bind y listen: los pasos de servidor.py
+    s = socket.create_server((host, puerto))
     print(f"Servidor (un hilo por conexión) escuchando en {host}:{puerto} (PID {os.getpid()})", flush=True)
     # Un tiempo de espera en accept para que Ctrl+C funcione también en
     # Windows: allí Python solo atiende Ctrl+C entre dos llamadas, y un
@@ -65,15 +61,4 @@ def servidor(host="127.0.0.1", puerto=5050):
 
 
 if __name__ == "__main__":
-    preparar_salida()
-    opciones = argparse.ArgumentParser(
-        description="Un hilo por conexión: muestra el mensaje de cada cliente cuando cierra, hasta Ctrl+C.")
-    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
-                          help="el puerto en el que escucha (por defecto, 5050)")
-    args = opciones.parse_args()
-    if not 0 < args.puerto < 65536:
-        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
-    try:
-        servidor(puerto=args.puerto)
-    except KeyboardInterrupt:                    # Ctrl+C, también nada más arrancar
-        print("Servidor detenido", flush=True)
+    servir(servidor, "Un hilo por conexión: muestra el mensaje de cada cliente cuando cierra, hasta Ctrl+C.")

@@ -18,13 +18,12 @@ lanzaría BlockingIOError, pero aquí solo se llama cuando select() dice que
 hay datos. Muestra cada mensaje completo cuando su cliente cierra.
 """
 
-import argparse
 import os
 import selectors
 import socket
-import sys
 
-from mostrar import Mensaje, preparar_salida
+from arranque import servir
+from mostrar import Mensaje
 
 
 sel = selectors.DefaultSelector()
@@ -59,11 +58,8 @@ def leer(conexion, direccion):
 
 
 def servidor(host="127.0.0.1", puerto=5050):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if sys.platform != "win32":
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, puerto))
-    s.listen()
+    # socket, SO_REUSEADDR (no en Windows), bind y listen: los pasos de servidor.py
+    s = socket.create_server((host, puerto))
     s.setblocking(False)
     sel.register(s, selectors.EVENT_READ, data=None)
     print(f"Servidor (un hilo, selectors) escuchando en {host}:{puerto} (PID {os.getpid()})", flush=True)
@@ -81,15 +77,4 @@ def servidor(host="127.0.0.1", puerto=5050):
 
 
 if __name__ == "__main__":
-    preparar_salida()
-    opciones = argparse.ArgumentParser(
-        description="Un solo hilo y selectors: muestra el mensaje de cada cliente cuando cierra, hasta Ctrl+C.")
-    opciones.add_argument("puerto", nargs="?", type=int, default=5050,
-                          help="el puerto en el que escucha (por defecto, 5050)")
-    args = opciones.parse_args()
-    if not 0 < args.puerto < 65536:
-        opciones.error(f"el puerto va de 1 a 65535, no {args.puerto}")
-    try:
-        servidor(puerto=args.puerto)
-    except KeyboardInterrupt:                    # Ctrl+C, también nada más arrancar
-        print("Servidor detenido", flush=True)
+    servir(servidor, "Un solo hilo y selectors: muestra el mensaje de cada cliente cuando cierra, hasta Ctrl+C.")

@@ -9,7 +9,10 @@ use std::time::Duration;
 mod util;
 
 use sockmodes_models::child::ServerProcess;
-use util::cli::{sockmodes, sockmodes_ok, start_server};
+use util::cli::{
+    client_ok, client_with_timeout, short_load, silent_listener, sockmodes, sockmodes_ok,
+    start_server,
+};
 
 #[track_caller]
 fn assert_one_clear_error(out: &Output, needle: &str) {
@@ -28,15 +31,10 @@ fn message_reaches_stdout_in_every_mode() {
         let mut server = start_server(&["--mode", mode, "--once"]);
         // A model without a client here is talked to by the non-blocking one.
         let client_mode = if m.has_client() { mode } else { "nonblocking" };
-        let stdout = sockmodes_ok(&[
-            "client",
-            "--mode",
-            client_mode,
-            "--addr",
-            &server.addr.to_string(),
-            "message",
-            "Hola, servidor!",
-        ]);
+        let stdout = client_ok(
+            server.addr,
+            &["--mode", client_mode, "message", "Hola, servidor!"],
+        );
         assert!(stdout.contains("sent 15 bytes"));
         let status = server.child.wait().unwrap();
         assert!(status.success(), "--once exits cleanly");
@@ -94,18 +92,18 @@ fn echo_and_sink_verify_in_both_modes() {
     for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
         let echo = start_server(&["--mode", mode, "--service", "echo"]);
         for client_mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
-            let stdout = sockmodes_ok(&[
-                "client",
-                "--mode",
-                client_mode,
-                "--addr",
-                &echo.addr.to_string(),
-                "echo",
-                "--size",
-                "70000",
-                "--count",
-                "5",
-            ]);
+            let stdout = client_ok(
+                echo.addr,
+                &[
+                    "--mode",
+                    client_mode,
+                    "echo",
+                    "--size",
+                    "70000",
+                    "--count",
+                    "5",
+                ],
+            );
             assert!(stdout.contains("came back intact"));
         }
         let status = echo.terminate().unwrap();
@@ -114,29 +112,11 @@ fn echo_and_sink_verify_in_both_modes() {
         }
 
         let sink = start_server(&["--mode", mode, "--service", "sink"]);
-        let stdout = sockmodes_ok(&[
-            "client",
-            "--addr",
-            &sink.addr.to_string(),
-            "sink",
-            "--size",
-            "1000",
-            "--count",
-            "7",
-        ]);
+        let stdout = client_ok(sink.addr, &["sink", "--size", "1000", "--count", "7"]);
         assert!(stdout.contains("counted 7 frames, 7000 bytes"), "{stdout}");
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
         let len = std::fs::metadata(file).unwrap().len();
-        let stdout = sockmodes_ok(&[
-            "client",
-            "--addr",
-            &sink.addr.to_string(),
-            "sink",
-            "--size",
-            "100",
-            "--file",
-            file,
-        ]);
+        let stdout = client_ok(sink.addr, &["sink", "--size", "100", "--file", file]);
         assert!(stdout.contains(&format!("{len} bytes")));
         sink.terminate().unwrap();
     }
@@ -230,20 +210,9 @@ fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
     let server = start_server(&["--service", "echo"]);
     let addr = server.addr.to_string();
     for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
-        let out = sockmodes(&[
-            "load",
-            "--mode",
-            mode,
-            "--addr",
-            &addr,
-            "--connections",
-            "2",
-            "--duration",
-            "0.3",
-            "--warmup",
-            "0",
-            "--json",
-        ]);
+        let mut args = short_load(&addr);
+        args.extend(["--mode", mode, "--json"]);
+        let out = sockmodes(&args);
         assert!(out.status.success(), "{out:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let notes = stderr
@@ -372,19 +341,9 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
 
 #[test]
 fn timeout_and_oversized_frames_are_one_clear_line() {
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = silent.local_addr().unwrap().to_string();
+    let (_silent, addr) = silent_listener();
     for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
-        let out = sockmodes(&[
-            "client",
-            "--mode",
-            mode,
-            "--addr",
-            &addr,
-            "--timeout",
-            "0.3",
-            "echo",
-        ]);
+        let out = client_with_timeout(mode, &addr, "0.3", &["echo"]);
         assert_one_clear_error(&out, "TimeoutError");
     }
     let out = sockmodes(&["client", "--addr", &addr, "echo", "--size", "20000000"]);
@@ -402,16 +361,10 @@ fn usr1_prints_the_counters_and_system_calls_grow_with_traffic() {
         let reader = server.counter_reader();
         let before = reader.read().expect("a counters line");
         assert_eq!(before.accepted, 0, "{m}");
-        sockmodes_ok(&[
-            "client",
-            "--mode",
-            "nonblocking",
-            "--addr",
-            &server.addr.to_string(),
-            "echo",
-            "--count",
-            "50",
-        ]);
+        client_ok(
+            server.addr,
+            &["--mode", "nonblocking", "echo", "--count", "50"],
+        );
         let after = reader.read().expect("a counters line");
         assert_eq!(after.accepted, 1, "{m}");
         assert!(
@@ -519,21 +472,11 @@ fn signalled_while_starting(mode: &str) -> Result<(), String> {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_or_closed_stdout_is_one_line_or_the_quiet_end_never_a_panic() {
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let server = start_server(&["--service", "echo"]);
     let addr = server.addr.to_string();
     let client = ["client", "--addr", &addr, "echo", "--count", "3"];
-    let load = [
-        "load",
-        "--addr",
-        &addr,
-        "--connections",
-        "2",
-        "--duration",
-        "0.3",
-        "--warmup",
-        "0",
-    ];
+    let load = short_load(&addr);
     for args in [&client[..], &load[..]] {
         let full = Command::new(util::cli::BIN)
             .args(args)
@@ -549,17 +492,8 @@ fn a_full_or_closed_stdout_is_one_line_or_the_quiet_end_never_a_panic() {
             "{stderr}"
         );
         // A pipe whose reader is gone before anything is written.
-        let mut child = Command::new(util::cli::BIN)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        let closed = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&closed.stderr);
-        assert_eq!(closed.status.code(), Some(0), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
+        let stderr =
+            util::cli::ends_quietly_on_a_closed_stdout(Command::new(util::cli::BIN).args(args));
         assert!(!stderr.contains("error"), "{stderr}");
     }
     server.terminate().unwrap();
@@ -581,19 +515,8 @@ fn hdr_log_keeps_existing_files_and_a_failed_log_keeps_the_figures() {
     let server = start_server(&["--service", "echo"]);
     let addr = server.addr.to_string();
     let run = |log: &str, extra: &[&str]| {
-        let mut args = vec![
-            "load",
-            "--addr",
-            &addr,
-            "--connections",
-            "2",
-            "--duration",
-            "0.3",
-            "--warmup",
-            "0",
-            "--hdr-log",
-            log,
-        ];
+        let mut args = short_load(&addr);
+        args.extend(["--hdr-log", log]);
         args.extend_from_slice(extra);
         util::cli::sockmodes(&args)
     };

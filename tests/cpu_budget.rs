@@ -19,6 +19,14 @@ fn assert_refused(out: &Output, needle: &str) {
     assert!(!stderr.contains("listening on"), "never started: {stderr}");
 }
 
+/// `sockmodes server --addr 127.0.0.1:0 --cpus 0.5 EXTRA...`, run.
+#[track_caller]
+fn half_a_core(extra: &[&str]) -> Output {
+    let mut args = vec!["server", "--addr", "127.0.0.1:0", "--cpus", "0.5"];
+    args.extend_from_slice(extra);
+    sockmodes(&args)
+}
+
 /// Linux's cgroups only: elsewhere `--cgroup-root` names nothing (Windows
 /// holds the budget with a Job Object).
 #[cfg(target_os = "linux")]
@@ -26,15 +34,7 @@ fn assert_refused(out: &Output, needle: &str) {
 fn no_cgroup_controller_is_one_line_and_exit_2() {
     let root = std::env::temp_dir().join(format!("sockmodes-no-cgroup-{}", std::process::id()));
     std::fs::create_dir_all(&root).unwrap();
-    let out = sockmodes(&[
-        "server",
-        "--addr",
-        "127.0.0.1:0",
-        "--cpus",
-        "0.5",
-        "--cgroup-root",
-        root.to_str().unwrap(),
-    ]);
+    let out = half_a_core(&["--cgroup-root", root.to_str().unwrap()]);
     let _ = std::fs::remove_dir_all(&root);
     assert_refused(&out, "--cpus 0.5: no cgroup cpu controller under");
 }
@@ -54,15 +54,7 @@ fn a_budget_out_of_bounds_is_one_line_and_exit_2() {
         let out = sockmodes(&["server", "--addr", "127.0.0.1:0", &arg]);
         assert_refused(&out, needle);
     }
-    let out = sockmodes(&[
-        "server",
-        "--addr",
-        "127.0.0.1:0",
-        "--cpus",
-        "0.5",
-        "--cpu-period",
-        "500",
-    ]);
+    let out = half_a_core(&["--cpu-period", "500"]);
     assert_refused(&out, "1000 to 1000000");
 }
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 use sockmodes_demo::{run, Ctx, Lang, Pace, Step, Style};
 use sockmodes_python::sys::code;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
+mod util;
+
+use util::cli::BIN;
 
 /// Runs the demo (fast) in `lang`; returns the steps and what it printed.
 fn demo(lang: Lang) -> (Vec<Step>, String) {
@@ -420,7 +422,6 @@ fn the_locale_chooses_spanish_and_lang_overrides_it() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_or_closed_stdout_ends_the_walk_through_cleanly() {
-    use std::process::Stdio;
     let full = Command::new(BIN)
         .args(["demo", "--fast", "--lang", "en"])
         .stdout(std::fs::File::create("/dev/full").unwrap())
@@ -432,15 +433,7 @@ fn a_full_or_closed_stdout_ends_the_walk_through_cleanly() {
         stderr.contains("cannot write the walk-through to stdout"),
         "{stderr}"
     );
-    let mut child = Command::new(BIN)
-        .args(["demo", "--fast", "--lang", "en"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let closed = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&closed.stderr);
-    assert_eq!(closed.status.code(), Some(0), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    util::cli::ends_quietly_on_a_closed_stdout(
+        Command::new(BIN).args(["demo", "--fast", "--lang", "en"]),
+    );
 }

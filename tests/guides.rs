@@ -283,6 +283,25 @@ fn spanish_svgs(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// What `check` finds in the text of each Spanish SVG under docs/ (there
+/// must be some), given the file's name and its text.
+fn in_each_spanish_svg(check: impl Fn(&str, &str) -> Vec<String>) -> Vec<String> {
+    let mut svgs = Vec::new();
+    spanish_svgs(&root().join("docs"), &mut svgs);
+    assert!(!svgs.is_empty(), "the Spanish SVGs under docs/");
+    let mut found = Vec::new();
+    for path in svgs {
+        let name = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let text = svg_text(&std::fs::read_to_string(&path).expect("an SVG"));
+        found.extend(check(&name, &text));
+    }
+    found
+}
+
 /// The text nodes of an SVG (what it draws and its tooltips), one a line.
 fn svg_text(svg: &str) -> String {
     svg.split('>')
@@ -314,25 +333,12 @@ fn the_spanish_text_follows_the_glossary() {
             breaches.extend(glossary::words(&name, &read(&name)));
         }
     }
-    let mut svgs = Vec::new();
-    spanish_svgs(&root().join("docs"), &mut svgs);
-    assert!(!svgs.is_empty(), "the Spanish SVGs under docs/");
-    for path in svgs {
-        let name = path
-            .strip_prefix(root())
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let text = svg_text(&std::fs::read_to_string(&path).expect("an SVG"));
-        breaches.extend(glossary::words(&name, &text));
-        breaches.extend(glossary::decimals(&name, &text));
-    }
-    assert!(
-        breaches.is_empty(),
-        "{} breaches of docs/glosario.md:\n{}",
-        breaches.len(),
-        breaches.join("\n")
-    );
+    breaches.extend(in_each_spanish_svg(|name, text| {
+        let mut found = glossary::words(name, text);
+        found.extend(glossary::decimals(name, text));
+        found
+    }));
+    glossary::assert_none(&breaches, "breaches of docs/glosario.md");
 }
 
 /// The Spanish charts' labels: placements, client engines and tick labels
@@ -340,25 +346,8 @@ fn the_spanish_text_follows_the_glossary() {
 /// above because the charts are drawn by study's chart code.
 #[test]
 fn the_spanish_charts_label_in_spanish() {
-    let mut svgs = Vec::new();
-    spanish_svgs(&root().join("docs"), &mut svgs);
-    assert!(!svgs.is_empty(), "the Spanish SVGs under docs/");
-    let mut breaches = Vec::new();
-    for path in svgs {
-        let name = path
-            .strip_prefix(root())
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let text = svg_text(&std::fs::read_to_string(&path).expect("an SVG"));
-        breaches.extend(glossary::chart_labels(&name, &text));
-    }
-    assert!(
-        breaches.is_empty(),
-        "{} English labels in the Spanish charts:\n{}",
-        breaches.len(),
-        breaches.join("\n")
-    );
+    let breaches = in_each_spanish_svg(glossary::chart_labels);
+    glossary::assert_none(&breaches, "English labels in the Spanish charts");
 }
 
 #[test]

@@ -9,13 +9,15 @@
 //! got past would end in "already in use" (exit 1), never run on.
 
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 use sockmodes_models::child::ServerProcess;
 
 mod util;
 
-use util::cli::{sockmodes, BIN};
+use util::cli::{client_ok, client_to, client_with_timeout, silent_listener, sockmodes, BIN};
 
 /// Exit 2, one line naming `needle`, no panic, and not the error of a
 /// run that went ahead (`not`).
@@ -40,6 +42,34 @@ fn assert_refused(args: &[&str], needle: &str, not: &str) {
     );
     assert!(!stderr.contains(not), "{args:?}: went ahead: {stderr}");
     assert!(out.stdout.is_empty(), "{args:?}: printed a result");
+}
+
+/// `assert_refused` for `command` followed by each case's arguments, each
+/// naming its needle.
+#[track_caller]
+fn assert_each_refused(command: &[&str], cases: &[(&[&str], &str)], not: &str) {
+    for (extra, needle) in cases {
+        let mut args = command.to_vec();
+        args.extend_from_slice(extra);
+        assert_refused(&args, needle, not);
+    }
+}
+
+/// A server's arguments after `server`: on `addr`, non-blocking, echo, its
+/// work (1 ms of blocking) offloaded to `workers` threads.
+fn offloading<'a>(addr: &'a str, workers: &'a str) -> [&'a str; 10] {
+    [
+        "--addr",
+        addr,
+        "--mode",
+        "nonblocking",
+        "--service",
+        "echo",
+        "--work",
+        "block:1ms",
+        "--offload",
+        workers,
+    ]
 }
 
 /// A port where nothing listens, held for the test's length.
@@ -176,11 +206,7 @@ fn times_rates_grids_and_counts_out_of_bounds_are_refused_before_connecting() {
         (&["--size", "lots"], "K = 1024"),
         (&["--duration", "soon"], "not a number of seconds"),
     ];
-    for (extra, needle) in cases {
-        let mut args = vec!["load", "--addr", a];
-        args.extend_from_slice(extra);
-        assert_refused(&args, needle, REFUSED);
-    }
+    assert_each_refused(&["load", "--addr", a], &cases, REFUSED);
 }
 
 #[test]
@@ -205,11 +231,7 @@ fn server_limits_out_of_bounds_are_refused_before_binding() {
         // Not even one connection fits: said so, not "at most 0".
         (&["--max-memory", "1K"], "not even one connection fits"),
     ];
-    for (extra, needle) in cases {
-        let mut args = vec!["server", "--addr", a];
-        args.extend_from_slice(extra);
-        assert_refused(&args, needle, IN_USE);
-    }
+    assert_each_refused(&["server", "--addr", a], &cases, IN_USE);
     let out = sockmodes(&["server", "--addr", a, "--max-memory", "1K"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("at most 0"));
     // Too little memory for the connections asked: how many would fit.
@@ -254,24 +276,9 @@ fn byte_suffixes_are_accepted_alike_on_every_byte_option() {
         ],
     )
     .expect("a server with K/M/G limits starts");
-    let addr = server.addr.to_string();
-    let out = sockmodes(&[
-        "client",
-        "--addr",
-        &addr,
-        "--max-frame",
-        "1M",
-        "sink",
-        "--size",
-        "64K",
-        "--count",
-        "2",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = client_ok(
+        server.addr,
+        &["--max-frame", "1M", "sink", "--size", "64K", "--count", "2"],
     );
     assert!(stdout.contains("2 frames, 131072 bytes"), "{stdout}");
     server.terminate().unwrap();
@@ -280,20 +287,9 @@ fn byte_suffixes_are_accepted_alike_on_every_byte_option() {
 #[test]
 fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
     // A listener that never accepts or closes: the close never comes.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = silent.local_addr().unwrap().to_string();
+    let (_silent, addr) = silent_listener();
     for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
-        let out = sockmodes(&[
-            "client",
-            "--mode",
-            mode,
-            "--addr",
-            &addr,
-            "--timeout",
-            "0.5",
-            "message",
-            "hola",
-        ]);
+        let out = client_with_timeout(mode, &addr, "0.5", &["message", "hola"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             stdout.contains("did not close the connection within 0.5 s"),
@@ -301,14 +297,7 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
         );
     }
     let echo = ServerProcess::start(Path::new(BIN), &["--service", "echo"]).unwrap();
-    let out = sockmodes(&[
-        "client",
-        "--addr",
-        &echo.addr.to_string(),
-        "sink",
-        "--count",
-        "1",
-    ]);
+    let out = client_to(echo.addr, &["sink", "--count", "1"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(
@@ -320,6 +309,99 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
     echo.terminate().unwrap();
 }
 
+/// A `sockmodes server` on 127.0.0.1:0 whose stderr goes to a file in the
+/// temporary directory, read as it grows.
+struct LoggingServer {
+    child: Child,
+    log: PathBuf,
+    mode: &'static str,
+}
+
+impl LoggingServer {
+    /// `sockmodes server --mode MODE --service echo --addr 127.0.0.1:0`
+    /// with `extra` arguments, started by `start` (which may set the
+    /// process up first); `what` names its log. Returns once the server
+    /// says it listens, with the address.
+    #[track_caller]
+    fn start(
+        what: &str,
+        mode: &'static str,
+        extra: &[&str],
+        start: impl FnOnce(&mut Command) -> Child,
+    ) -> (LoggingServer, String) {
+        let log = std::env::temp_dir().join(format!(
+            "sockmodes-{what}-{}-{mode}.log",
+            std::process::id()
+        ));
+        let mut command = Command::new(BIN);
+        command
+            .args(["server", "--mode", mode, "--service", "echo"])
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stderr(std::fs::File::create(&log).unwrap());
+        let mut server = LoggingServer {
+            child: start(&mut command),
+            log,
+            mode,
+        };
+        let addr = loop {
+            if let Some(a) = server.text().split("listening on ").nth(1) {
+                break a.split_whitespace().next().unwrap().to_string();
+            }
+            let running = server.child.try_wait().unwrap().is_none();
+            assert!(running, "{mode}: {}", server.text());
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (server, addr)
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Ends the server (then the `held` connections) and checks its
+    /// `event` lines over the run since `started`: at least one, the first
+    /// at once and then one per whole second at most, each later one
+    /// saying `counted` (how many it left out). Removes the log.
+    #[track_caller]
+    fn assert_logged_once_a_second<T>(
+        mut self,
+        started: Instant,
+        held: Vec<T>,
+        (event, counted): (&str, &str),
+    ) {
+        let elapsed = started.elapsed();
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        drop(held);
+        let (text, mode) = (self.text(), self.mode);
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains(event)).collect();
+        assert!(!lines.is_empty(), "{mode}: {event:?} was logged: {text}");
+        assert!(
+            lines.len() as u64 <= elapsed.as_secs() + 1,
+            "{mode}: {} lines in {elapsed:?}: {text}",
+            lines.len()
+        );
+        assert!(
+            lines.iter().skip(1).all(|l| l.contains(counted)),
+            "{mode}: later lines count what they left out: {text}"
+        );
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The line a server logs when accept runs out of descriptors, and what its
+/// later lines say of the failures they left out.
+#[cfg(target_os = "linux")]
+const OUT_OF_DESCRIPTORS: (&str, &str) = (
+    "out of resources",
+    "more failure(s) since the last such line",
+);
+
+/// The line a server logs for a reset over `--max-conns`, and what its
+/// later lines say of the resets they left out.
+const OVER_THE_LIMIT: (&str, &str) = ("over the connection limit", "more since the last");
+
 /// Every server, out of descriptors (an open-file limit of 40, 80
 /// connections held open), logs "accept: out of resources" at most once a
 /// second with the count of failures left out, not every 50 ms.
@@ -327,78 +409,29 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
 #[cfg(target_os = "linux")]
 fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
     use std::os::unix::process::CommandExt;
-    use std::time::{Duration, Instant};
     for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
-        let log = std::env::temp_dir().join(format!(
-            "sockmodes-emfile-{}-{mode}.log",
-            std::process::id()
-        ));
-        let mut command = std::process::Command::new(BIN);
-        command
-            .args([
-                "server",
-                "--mode",
-                mode,
-                "--service",
-                "echo",
-                "--addr",
-                "127.0.0.1:0",
-            ])
-            .stderr(std::fs::File::create(&log).unwrap());
-        // SAFETY: setrlimit only, between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                let lim = libc::rlimit {
-                    rlim_cur: 40,
-                    rlim_max: 40,
-                };
-                match libc::setrlimit(libc::RLIMIT_NOFILE, &lim) {
-                    0 => Ok(()),
-                    _ => Err(std::io::Error::last_os_error()),
-                }
-            });
-        }
-        let mut server = command.spawn().unwrap();
-        let text = || std::fs::read_to_string(&log).unwrap_or_default();
-        let addr = loop {
-            if let Some(a) = text().split("listening on ").nth(1) {
-                break a.split_whitespace().next().unwrap().to_string();
+        let (server, addr) = LoggingServer::start("emfile", mode, &[], |command| {
+            // SAFETY: setrlimit only, between fork and exec.
+            unsafe {
+                command.pre_exec(|| {
+                    let lim = libc::rlimit {
+                        rlim_cur: 40,
+                        rlim_max: 40,
+                    };
+                    match libc::setrlimit(libc::RLIMIT_NOFILE, &lim) {
+                        0 => Ok(()),
+                        _ => Err(std::io::Error::last_os_error()),
+                    }
+                });
             }
-            assert!(server.try_wait().unwrap().is_none(), "{mode}: {}", text());
-            std::thread::sleep(Duration::from_millis(20));
-        };
+            command.spawn().unwrap()
+        });
         let started = Instant::now();
         let held: Vec<_> = (0..80)
             .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
             .collect();
         std::thread::sleep(Duration::from_millis(2500));
-        let elapsed = started.elapsed();
-        server.kill().unwrap();
-        server.wait().unwrap();
-        drop(held);
-        let text = text();
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains("out of resources"))
-            .collect();
-        assert!(
-            !lines.is_empty(),
-            "{mode}: the condition was logged: {text}"
-        );
-        // The first line at once, then one per whole second at most.
-        assert!(
-            lines.len() as u64 <= elapsed.as_secs() + 1,
-            "{mode}: {} lines in {elapsed:?}: {text}",
-            lines.len()
-        );
-        assert!(
-            lines
-                .iter()
-                .skip(1)
-                .all(|l| l.contains("more failure(s) since the last such line")),
-            "{mode}: later lines count what they left out: {text}"
-        );
-        let _ = std::fs::remove_file(&log);
+        server.assert_logged_once_a_second(started, held, OUT_OF_DESCRIPTORS);
     }
 }
 
@@ -407,26 +440,11 @@ fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
 #[test]
 fn resets_over_the_connection_limit_are_logged_once_a_second_with_a_count() {
     use std::io::Read;
-    use std::time::Instant;
     for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
-        let log = std::env::temp_dir().join(format!(
-            "sockmodes-over-limit-{}-{mode}.log",
-            std::process::id()
-        ));
-        let mut server = std::process::Command::new(BIN)
-            .args(["server", "--mode", mode, "--service", "echo"])
-            .args(["--addr", "127.0.0.1:0", "--max-conns", "2"])
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let text = || std::fs::read_to_string(&log).unwrap_or_default();
-        let addr = loop {
-            if let Some(a) = text().split("listening on ").nth(1) {
-                break a.split_whitespace().next().unwrap().to_string();
-            }
-            assert!(server.try_wait().unwrap().is_none(), "{mode}: {}", text());
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
+        let (server, addr) =
+            LoggingServer::start("over-limit", mode, &["--max-conns", "2"], |command| {
+                command.spawn().unwrap()
+            });
         let started = Instant::now();
         let mut held = Vec::new();
         for _ in 0..60 {
@@ -438,29 +456,7 @@ fn resets_over_the_connection_limit_are_logged_once_a_second_with_a_count() {
                 held.push(s);
             }
         }
-        let elapsed = started.elapsed();
-        server.kill().unwrap();
-        server.wait().unwrap();
-        drop(held);
-        let text = text();
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains("over the connection limit"))
-            .collect();
-        assert!(!lines.is_empty(), "{mode}: the resets were logged: {text}");
-        assert!(
-            lines.len() as u64 <= elapsed.as_secs() + 1,
-            "{mode}: {} lines in {elapsed:?}: {text}",
-            lines.len()
-        );
-        assert!(
-            lines
-                .iter()
-                .skip(1)
-                .all(|l| l.contains("more since the last")),
-            "{mode}: later lines count what they left out: {text}"
-        );
-        let _ = std::fs::remove_file(&log);
+        server.assert_logged_once_a_second(started, held, OVER_THE_LIMIT);
     }
 }
 
@@ -479,23 +475,9 @@ fn threads_past_the_mapping_limit_are_refused_before_any_starts() {
     let over = (lowest.max + 100).to_string();
     let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
     let addr = taken.local_addr().unwrap().to_string();
-    assert_refused(
-        &[
-            "server",
-            "--addr",
-            &addr,
-            "--mode",
-            "nonblocking",
-            "--service",
-            "echo",
-            "--work",
-            "block:1ms",
-            "--offload",
-            &over,
-        ],
-        lowest.name,
-        IN_USE,
-    );
+    let mut server = vec!["server"];
+    server.extend(offloading(&addr, &over));
+    assert_refused(&server, lowest.name, IN_USE);
     let (_held, nowhere) = nowhere();
     assert_refused(
         &[
@@ -541,83 +523,42 @@ fn waits_addresses_negatives_and_empty_counts_are_refused_in_their_terms() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
     let busy = taken.local_addr().unwrap().to_string();
     let b = busy.as_str();
-    let cases: [(&[&str], &str, &str); 12] = [
-        (
-            &["server", "--addr", b, "--idle-timeout", "1e30"],
-            "maximum of 86400 seconds",
-            IN_USE,
-        ),
-        (
-            &["client", "--addr", a, "--timeout", "1e30", "echo"],
-            "maximum of 86400 seconds",
-            REFUSED,
-        ),
-        (
-            &["load", "--addr", a, "--rate", "1e-300"],
-            "--rate 1e-300 over",
-            REFUSED,
-        ),
-        (
-            &["client", "--addr", "[::1]", "echo"],
-            "missing port: write [::1]:PORT",
-            REFUSED,
-        ),
-        (
-            &["server", "--addr", "::1"],
-            "missing port: write [::1]:PORT",
-            IN_USE,
-        ),
-        (
-            &["load", "--addr", a, "--connections", "-1"],
-            "from 1 to 65535",
-            REFUSED,
-        ),
-        (
-            &["server", "--addr", b, "--max-conns", "-1"],
-            "must be at least 1",
-            IN_USE,
-        ),
-        (
-            &["load", "--addr", a, "--size", "-1"],
-            "must not be negative",
-            REFUSED,
-        ),
-        (
-            &["client", "--addr", a, "--retry", "-1", "echo"],
-            "must not be negative",
-            REFUSED,
-        ),
-        (
-            &["client", "--addr", a, "echo", "--count", "0"],
-            "must be at least 1",
-            REFUSED,
-        ),
-        (
-            &["client", "--addr", a, "sink", "--count", "-2"],
-            "must be at least 1",
-            REFUSED,
-        ),
-        (
-            &[
-                "server",
-                "--addr",
-                b,
-                "--mode",
-                "nonblocking",
-                "--service",
-                "echo",
-                "--work",
-                "block:1ms",
-                "--offload",
-                "-2",
-            ],
-            "must be at least 1 worker",
-            IN_USE,
-        ),
-    ];
-    for (args, needle, not) in cases {
-        assert_refused(args, needle, not);
-    }
+    assert_each_refused(
+        &["server"],
+        &[
+            (
+                &["--addr", b, "--idle-timeout", "1e30"],
+                "maximum of 86400 seconds",
+            ),
+            (&["--addr", "::1"], "missing port: write [::1]:PORT"),
+            (&["--addr", b, "--max-conns", "-1"], "must be at least 1"),
+            (&offloading(b, "-2"), "must be at least 1 worker"),
+        ],
+        IN_USE,
+    );
+    assert_each_refused(
+        &["client", "--addr"],
+        &[
+            (
+                &[a, "--timeout", "1e30", "echo"],
+                "maximum of 86400 seconds",
+            ),
+            (&["[::1]", "echo"], "missing port: write [::1]:PORT"),
+            (&[a, "--retry", "-1", "echo"], "must not be negative"),
+            (&[a, "echo", "--count", "0"], "must be at least 1"),
+            (&[a, "sink", "--count", "-2"], "must be at least 1"),
+        ],
+        REFUSED,
+    );
+    assert_each_refused(
+        &["load", "--addr", a],
+        &[
+            (&["--rate", "1e-300"], "--rate 1e-300 over"),
+            (&["--connections", "-1"], "from 1 to 65535"),
+            (&["--size", "-1"], "must not be negative"),
+        ],
+        REFUSED,
+    );
     let out = sockmodes(&["load", "--addr", a, "--rate", "1e-300"]);
     assert!(
         String::from_utf8_lossy(&out.stderr).len() < 200,

@@ -11,14 +11,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 use sockmodes_models::child::ServerProcess;
 
-fn python() -> Option<&'static str> {
-    ["python3", "python"].into_iter().find(|p| {
-        Command::new(p)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
+mod util;
+
+use util::python::{ok, python_or_say};
 
 fn lab(script: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -26,20 +21,18 @@ fn lab(script: &str) -> PathBuf {
         .join(script)
 }
 
-fn sockmodes() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sockmodes"))
+/// `python lab/SCRIPT ARGS...`, run to its end.
+#[track_caller]
+fn run_lab(py: &str, script: &str, args: &[&str]) -> Output {
+    Command::new(py)
+        .arg(lab(script))
+        .args(args)
+        .output()
+        .expect("python starts")
 }
 
-#[track_caller]
-fn ok(out: Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what}: {:?}\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+fn sockmodes() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sockmodes"))
 }
 
 /// A port nothing listens on right now.
@@ -104,8 +97,7 @@ impl Drop for PyServer {
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
@@ -148,8 +140,7 @@ fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
@@ -164,19 +155,15 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
                 .expect("the server prints each message");
             line
         };
-        let out = Command::new(py)
-            .arg(lab("cliente.py"))
-            .args([&port, "Hola, servidor!"])
-            .output()
-            .unwrap();
+        let out = run_lab(py, "cliente.py", &[&port, "Hola, servidor!"]);
         assert!(ok(out, "cliente.py").contains("Mensaje enviado al servidor: Hola, servidor!"));
         assert_eq!(next_message().trim(), "Hola, servidor!", "{mode}");
 
-        let out = Command::new(py)
-            .arg(lab("cliente_lento.py"))
-            .args([&port, "byte a byte", "--pausa", "0.01"])
-            .output()
-            .unwrap();
+        let out = run_lab(
+            py,
+            "cliente_lento.py",
+            &[&port, "byte a byte", "--pausa", "0.01"],
+        );
         ok(out, "cliente_lento.py");
         assert_eq!(
             next_message().trim(),
@@ -184,11 +171,7 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
             "{mode}: the pieces make one message"
         );
 
-        let out = Command::new(py)
-            .arg(lab("cliente_no_bloqueante.py"))
-            .args([&port, "sin esperar"])
-            .output()
-            .unwrap();
+        let out = run_lab(py, "cliente_no_bloqueante.py", &[&port, "sin esperar"]);
         let said = ok(out, "cliente_no_bloqueante.py");
         assert!(said.contains("El servidor cerró"), "{mode}: {said}");
         assert!(said.contains("BlockingIOError"), "{mode}: {said}");
@@ -200,26 +183,17 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn the_lab_client_started_first_is_refused() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     let port = free_port().to_string();
-    let out = Command::new(py)
-        .arg(lab("cliente.py"))
-        .arg(&port)
-        .output()
-        .unwrap();
+    let out = run_lab(py, "cliente.py", &[&port]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ConnectionRefusedError"), "{err}");
     // The non-blocking client learns it from select (the writable set on
     // Linux and macOS, the error set on Windows) and SO_ERROR.
-    let out = Command::new(py)
-        .arg(lab("cliente_no_bloqueante.py"))
-        .arg(&port)
-        .output()
-        .unwrap();
+    let out = run_lab(py, "cliente_no_bloqueante.py", &[&port]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ConnectionRefusedError"), "{err}");
@@ -233,8 +207,7 @@ const HOSTILE: &[u8] = b"hola \x1b[31mROJO\x1b]0;titulo\x07 \x00 fin";
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn the_lab_servers_show_control_bytes_escaped_never_raw() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     for script in ["servidor.py", "servidor_hilos.py", "servidor_selectors.py"] {
@@ -260,8 +233,7 @@ fn the_lab_servers_show_control_bytes_escaped_never_raw() {
 #[test]
 #[cfg(unix)]
 fn ctrl_c_stops_every_lab_server_while_it_waits_in_accept() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     for script in SERVERS {
@@ -331,8 +303,7 @@ fn peak_kib(child: &mut Child) -> u64 {
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn a_huge_message_is_shown_cut_and_counted_and_never_kept_whole() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     const SIZE: usize = 24 << 20;
@@ -363,8 +334,7 @@ fn a_huge_message_is_shown_cut_and_counted_and_never_kept_whole() {
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn the_asyncio_server_serves_every_client_whether_its_work_waits_blocks_or_goes_to_a_thread() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     for how in [&[][..], &["--bloquea"], &["--hilo"]] {
@@ -391,8 +361,7 @@ fn the_asyncio_server_serves_every_client_whether_its_work_waits_blocks_or_goes_
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn a_literal_backslash_is_never_shown_as_the_control_it_spells() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     for script in SERVERS {
@@ -415,8 +384,7 @@ fn a_literal_backslash_is_never_shown_as_the_control_it_spells() {
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn bytes_the_console_cannot_write_never_stop_a_server() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     // Windows with stdout redirected writes cp1252: 漢字 has no cp1252 form.
@@ -490,16 +458,11 @@ const SCRIPTS: [(&str, &[&str]); 9] = [
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn every_lab_script_explains_itself_with_help_and_names_its_default_port() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     for (script, says) in SCRIPTS {
-        let out = Command::new(py)
-            .arg(lab(script))
-            .arg("--help")
-            .output()
-            .unwrap();
+        let out = run_lab(py, script, &["--help"]);
         let help = ok(out, &format!("{script} --help"));
         // argparse wraps help text: compare with the blanks made one space.
         let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -510,20 +473,16 @@ fn every_lab_script_explains_itself_with_help_and_names_its_default_port() {
                 "{script} --help lacks {word:?}: {help}"
             );
         }
-        let out = Command::new(py)
-            .arg(lab(script))
-            .arg("70000")
-            .output()
-            .unwrap();
+        let out = run_lab(py, script, &["70000"]);
         assert_eq!(out.status.code(), Some(2), "{script} 70000: a usage error");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("el puerto va de 1 a 65535"), "{script}: {err}");
     }
-    // Every script in lab/ is in the list (mostrar.py is a module).
+    // Every script in lab/ is in the list (arranque.py and mostrar.py are modules).
     let mut found: Vec<String> = std::fs::read_dir(lab(""))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".py") && n != "mostrar.py")
+        .filter(|n| n.ends_with(".py") && n != "arranque.py" && n != "mostrar.py")
         .collect();
     found.sort();
     let mut listed: Vec<String> = SCRIPTS.iter().map(|(s, _)| s.to_string()).collect();
@@ -534,17 +493,12 @@ fn every_lab_script_explains_itself_with_help_and_names_its_default_port() {
 #[test]
 #[cfg(target_os = "linux")]
 fn the_non_blocking_connect_shows_einprogress_then_learns_the_outcome_from_so_error() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     // Refused: nobody listens. connect() says "in progress", SO_ERROR says refused.
     let port = free_port().to_string();
-    let out = Command::new(py)
-        .arg(lab("conectar_no_bloqueante.py"))
-        .arg(&port)
-        .output()
-        .unwrap();
+    let out = run_lab(py, "conectar_no_bloqueante.py", &[&port]);
     let said = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{said}");
@@ -565,11 +519,11 @@ fn the_non_blocking_connect_shows_einprogress_then_learns_the_outcome_from_so_er
     );
     // Accepted: the same start, SO_ERROR 0, and the message arrives.
     let mut srv = PyServer::start(py, "servidor.py");
-    let out = Command::new(py)
-        .arg(lab("conectar_no_bloqueante.py"))
-        .args([&srv.port.to_string(), "sin esperar"])
-        .output()
-        .unwrap();
+    let out = run_lab(
+        py,
+        "conectar_no_bloqueante.py",
+        &[&srv.port.to_string(), "sin esperar"],
+    );
     let said = ok(out, "conectar_no_bloqueante.py");
     assert!(said.contains("errno 115 (EINPROGRESS"), "{said}");
     assert!(said.contains("SO_ERROR = 0 (conectado)"), "{said}");
@@ -583,26 +537,17 @@ fn the_non_blocking_connect_shows_einprogress_then_learns_the_outcome_from_so_er
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn nagle_py_listens_on_the_port_it_is_given() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the lab tests did not run");
+    let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     // Something already on the port: nagle.py must use THAT port, so it fails.
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let out = Command::new(py)
-        .arg(lab("nagle.py"))
-        .args([&port, "--veces", "2"])
-        .output()
-        .unwrap();
+    let out = run_lab(py, "nagle.py", &[&port, "--veces", "2"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Address already in use"));
     drop(taken);
-    let out = Command::new(py)
-        .arg(lab("nagle.py"))
-        .args([&port, "--veces", "2"])
-        .output()
-        .unwrap();
+    let out = run_lab(py, "nagle.py", &[&port, "--veces", "2"]);
     let said = ok(out, "nagle.py");
     assert!(
         said.contains("con Nagle (TCP_NODELAY=0): mediana "),

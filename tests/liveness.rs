@@ -13,17 +13,17 @@
 
 mod util;
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
-use sockmodes_models::IoMode;
+use sockmodes_models::{IoMode, Server};
 use sockmodes_serving::liveness::{MinRate, MIN_RATE};
 use sockmodes_serving::StatsSnapshot;
-use util::{server, wait_until};
+use util::{never_read_answers, server, wait_until};
 
 /// The shipped rate over a window of 1 s (the shipped window is 20 s).
 const SHORT_WINDOW: MinRate = MinRate {
@@ -34,6 +34,16 @@ const SHORT_WINDOW: MinRate = MinRate {
 /// The reasons counted so far: (idle, too slow receiving, too slow sending).
 fn reasons(s: &StatsSnapshot) -> (u64, u64, u64) {
     (s.timed_out, s.too_slow_receiving, s.too_slow_sending)
+}
+
+/// Waits for the cut connection to be closed, then requires `want` as the
+/// reasons counted: the one cut, for its reason.
+#[track_caller]
+fn assert_cut_for(srv: &Server, mode: IoMode, want: (u64, u64, u64)) {
+    wait_until(&format!("{mode}: the cut, then the close"), || {
+        srv.stats().active == 0
+    });
+    assert_eq!(reasons(&srv.stats()), want, "{mode}: {:?}", srv.stats());
 }
 
 #[test]
@@ -51,15 +61,7 @@ fn a_slow_loris_is_cut_as_too_slow_receiving_in_every_server() {
             }
             thread::sleep(Duration::from_secs(1));
         }
-        wait_until(&format!("{mode}: the cut, then the close"), || {
-            srv.stats().active == 0
-        });
-        assert_eq!(
-            reasons(&srv.stats()),
-            (0, 1, 0),
-            "{mode}: {:?}",
-            srv.stats()
-        );
+        assert_cut_for(&srv, mode, (0, 1, 0));
         // A lingering close: end of stream, no reset.
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut rest = Vec::new();
@@ -77,37 +79,8 @@ fn a_peer_that_never_reads_is_cut_as_too_slow_sending_in_every_server() {
         // are owed and nothing moves, so the rate (its 1 s window shorter
         // than the 30 s idle timeout) cuts it, as too slow sending.
         let mut s = TcpStream::connect(srv.local_addr()).unwrap();
-        s.set_nonblocking(true).unwrap();
-        let mut frame = Vec::new();
-        encode_frame(&mut frame, &[7u8; 64 * 1024]).unwrap();
-        let (mut offset, mut stalled) = (0, None::<Instant>);
-        // Until the writes have stalled for a while (the buffers full),
-        // or the server cut it.
-        while stalled.is_none_or(|t| t.elapsed() < Duration::from_millis(200)) {
-            if reasons(&srv.stats()) != (0, 0, 0) {
-                break;
-            }
-            match s.write(&frame[offset..]) {
-                Ok(n) => {
-                    offset = (offset + n) % frame.len();
-                    stalled = None;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    stalled.get_or_insert_with(Instant::now);
-                    thread::sleep(Duration::from_millis(5));
-                }
-                Err(_) => break,
-            }
-        }
-        wait_until(&format!("{mode}: the cut, then the close"), || {
-            srv.stats().active == 0
-        });
-        assert_eq!(
-            reasons(&srv.stats()),
-            (0, 0, 1),
-            "{mode}: {:?}",
-            srv.stats()
-        );
+        never_read_answers(&mut s, || reasons(&srv.stats()) != (0, 0, 0));
+        assert_cut_for(&srv, mode, (0, 0, 1));
         drop(s);
         srv.shutdown(Duration::from_secs(1));
     }
@@ -163,15 +136,7 @@ fn a_half_open_connection_is_cut_as_idle_in_every_server() {
         // The peer vanishes between frames: nothing is owed either way,
         // nothing moves, and only the idle rule can end it.
         let kept = vanish(s);
-        wait_until(&format!("{mode}: the cut, then the close"), || {
-            srv.stats().active == 0
-        });
-        assert_eq!(
-            reasons(&srv.stats()),
-            (1, 0, 0),
-            "{mode}: {:?}",
-            srv.stats()
-        );
+        assert_cut_for(&srv, mode, (1, 0, 0));
         drop(kept);
         srv.shutdown(Duration::from_secs(1));
     }

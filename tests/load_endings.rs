@@ -10,30 +10,23 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use sockmodes_common::frame::{encode_frame, Decoder, DEFAULT_MAX_FRAME, READ_CHUNK};
 use sockmodes_common::Service;
-use sockmodes_loadgen::{self as load, Endings, LoadConfig, LoadReport};
+use sockmodes_loadgen::{Endings, LoadConfig, LoadReport};
 use sockmodes_models::IoMode;
-use util::server;
+use util::{assert_warned, run_load, server};
 
 /// Runs `load` with 4 connections for 1 s (no least warm-up) after `tweak`.
 #[track_caller]
 fn load(mode: IoMode, addr: SocketAddr, tweak: impl FnOnce(&mut LoadConfig)) -> LoadReport {
-    let mut config = LoadConfig {
-        connections: 4,
-        duration: Duration::from_secs(1),
-        warmup: Duration::ZERO,
-        warmup_cap: Duration::from_secs(2),
-        ..LoadConfig::new(mode, addr)
-    };
-    tweak(&mut config);
-    let run = load::run(&config, Arc::new(AtomicU64::new(0))).expect("load runs");
-    run.report().clone()
+    run_load(mode, addr, |c| {
+        c.warmup_cap = Duration::from_secs(2);
+        tweak(c);
+    })
 }
 
 /// The counts both engines must agree on.
@@ -232,11 +225,7 @@ fn connections_over_the_limit_are_rejected_and_the_rest_served() {
         assert_eq!((r.ended.served, r.ended.rejected), (2, 2), "{r:?}");
         assert_eq!((r.connections, r.errors, r.fairness.starved), (4, 2, 2));
         assert_eq!(r.unanswered, 0, "refused, not left unanswered: {r:?}");
-        assert!(
-            r.warnings.iter().any(|w| w.contains("connection limit")),
-            "{:?}",
-            r.warnings
-        );
+        assert_warned(r, "connection limit");
     }
 }
 
@@ -253,13 +242,7 @@ fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
         assert_reconciles(r);
         assert_eq!(r.ended.closed_unanswered, 4, "{r:?}");
         assert_eq!((r.messages, r.errors, r.unanswered), (0, 4, 4), "{r:?}");
-        assert!(
-            r.warnings
-                .iter()
-                .any(|w| w.contains("over its --max-frame")),
-            "{:?}",
-            r.warnings
-        );
+        assert_warned(r, "over its --max-frame");
     }
     // The command says so in its status: nothing was answered.
     let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);

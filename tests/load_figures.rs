@@ -4,31 +4,19 @@
 //! queueing behind a stall must show), not how fast this machine is.
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sockmodes_loadgen::delayed::{DelayedEcho, Quirk, Stall};
-use sockmodes_loadgen::{self as load, LoadConfig, LoadReport};
+use sockmodes_loadgen::LoadReport;
 use sockmodes_models::IoMode;
+// `load`: 4 connections for 1 s, no warm-up, after a tweak; its report.
+use util::{assert_warned, run_load as load};
+
+mod util;
 
 fn delayed(delay_ms: u64, stall: Option<Stall>) -> DelayedEcho {
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
     DelayedEcho::start(any, Duration::from_millis(delay_ms), stall).expect("delayed echo starts")
-}
-
-/// Runs `load` and returns its summary.
-#[track_caller]
-fn load(mode: IoMode, addr: SocketAddr, tweak: impl FnOnce(&mut LoadConfig)) -> LoadReport {
-    let mut config = LoadConfig {
-        connections: 4,
-        duration: Duration::from_secs(1),
-        warmup: Duration::ZERO,
-        ..LoadConfig::new(mode, addr)
-    };
-    tweak(&mut config);
-    let run = load::run(&config, Arc::new(AtomicU64::new(0))).expect("load runs");
-    run.report().clone()
 }
 
 /// p50 between the delay and 1.5x the delay, max at least the delay, and
@@ -155,16 +143,8 @@ fn an_unreachable_open_loop_rate_is_reported_not_hidden() {
     });
     assert!(r.messages_per_s < 0.95 * 400.0, "{r:?}");
     assert!(r.unsent > 0, "{r:?}");
-    assert!(
-        r.warnings.iter().any(|w| w.contains("rate not reached")),
-        "{:?}",
-        r.warnings
-    );
-    assert!(
-        r.warnings.iter().any(|w| w.contains("never made")),
-        "{:?}",
-        r.warnings
-    );
+    assert_warned(&r, "rate not reached");
+    assert_warned(&r, "never made");
 }
 
 #[test]

@@ -9,14 +9,14 @@
 #![cfg(target_os = "linux")]
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::path::Path;
-use std::thread;
 use std::time::Duration;
 
 use sockmodes_common::frame::header;
 use sockmodes_models::child::ServerProcess;
-use sockmodes_os::procfs;
+use util::{push_from_100_clients, Pushed};
+
+mod util;
 
 /// The most a server may grow while 100 connections push 48 MiB each.
 const BUDGET: u64 = 64 << 20;
@@ -31,39 +31,28 @@ fn a_hundred_clients_pushing_16_mib_frames_cost_under_64_mib_in_both_modes() {
         let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");
-        let before = procfs::resident_bytes(Some(srv.pid())).unwrap();
-        let clients: Vec<_> = (0..100)
-            .map(|_| {
-                let (addr, frame) = (srv.addr, std::sync::Arc::clone(&frame));
-                thread::spawn(move || {
-                    let mut s = TcpStream::connect(addr).unwrap();
-                    // Never read: the server's output fills, it stops
-                    // reading, and our writes stall; the timeout ends them.
-                    s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
-                    let mut sent = 0usize;
-                    'frames: for _ in 0..3 {
-                        let mut rest = &frame[..];
-                        while !rest.is_empty() {
-                            match s.write(rest) {
-                                Ok(n) => {
-                                    sent += n;
-                                    rest = &rest[n..];
-                                }
-                                Err(_) => break 'frames,
-                            }
+        let frame = std::sync::Arc::clone(&frame);
+        let pushed = push_from_100_clients(srv, move |s| {
+            // Never read: the server's output fills, it stops reading, and
+            // our writes stall; the timeout ends them.
+            s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut sent = 0usize;
+            'frames: for _ in 0..3 {
+                let mut rest = &frame[..];
+                while !rest.is_empty() {
+                    match s.write(rest) {
+                        Ok(n) => {
+                            sent += n;
+                            rest = &rest[n..];
                         }
+                        Err(_) => break 'frames,
                     }
-                    (s, sent)
-                })
-            })
-            .collect();
-        let streams: Vec<(TcpStream, usize)> =
-            clients.into_iter().map(|c| c.join().unwrap()).collect();
-        let peak = procfs::peak_resident_bytes(srv.pid()).unwrap();
-        let grew = peak.saturating_sub(before);
-        let sent: usize = streams.iter().map(|(_, n)| n).sum();
-        drop(streams);
-        srv.terminate().unwrap();
+                }
+            }
+            sent
+        });
+        let Pushed { before, peak, sent } = pushed;
+        let grew = pushed.grew();
         assert!(
             sent > 100 * (1 << 20),
             "{mode}: the clients did push ({sent} B)"

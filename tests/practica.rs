@@ -11,11 +11,14 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 #[allow(dead_code)]
 #[path = "guides/glossary.rs"]
 mod glossary;
+mod util;
+
+use util::python::{ok, python_or_say};
 
 /// The práctica's port: the lab scripts' default, and the captures'.
 const PORT: &str = "5050";
@@ -385,20 +388,25 @@ fn files_the_sheets_name() -> BTreeSet<String> {
     es_all
 }
 
-fn python() -> Option<&'static str> {
-    ["python3", "python"].into_iter().find(|p| {
-        Command::new(p)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
+/// `python servidor.py` in `folder`, on its default port: the process, its
+/// stdout, and the first line it printed.
+fn servidor_py(py: &str, folder: &Path) -> (Child, BufReader<ChildStdout>, String) {
+    let mut server = Command::new(py)
+        .arg("servidor.py")
+        .current_dir(folder)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    said.read_line(&mut line).unwrap();
+    (server, said, line)
 }
 
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_it() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the zip was not checked");
+    let Some(py) = python_or_say("the zip was not checked") else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("sockmodes-practica-{}", std::process::id()));
@@ -409,11 +417,7 @@ fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(out, "scripts/lab-zip");
     let zip = dir.join("sockmodes-practica.zip");
     let list = Command::new(py)
         .args([
@@ -452,15 +456,7 @@ fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_
     let run = |args: &[&str]| Command::new(py).args(args).current_dir(&folder).output();
 
     // The shipped default port, as the sheet says: no argument.
-    let mut server = Command::new(py)
-        .arg("servidor.py")
-        .current_dir(&folder)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = BufReader::new(server.stdout.take().unwrap());
-    let mut line = String::new();
-    said.read_line(&mut line).unwrap();
+    let (mut server, said, line) = servidor_py(py, &folder);
     assert!(
         line.contains("escuchando en 127.0.0.1:5050"),
         "servidor.py on its default port (is something else on 5050?): {line:?}"
@@ -492,15 +488,7 @@ fn the_lab_zip_holds_exactly_the_files_the_sheets_name_and_its_scripts_run_from_
         String::from_utf8_lossy(&refused.stderr).contains("ConnectionRefusedError"),
         "{refused:?}"
     );
-    let mut server = Command::new(py)
-        .arg("servidor.py")
-        .current_dir(&folder)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = BufReader::new(server.stdout.take().unwrap());
-    let mut line = String::new();
-    said.read_line(&mut line).unwrap();
+    let (mut server, said, _) = servidor_py(py, &folder);
     let connected = run(&["conectar_no_bloqueante.py"]).unwrap();
     assert!(connected.status.success(), "{connected:?}");
     let rest: Vec<String> = said.lines().map(Result::unwrap).collect();
@@ -676,19 +664,13 @@ fn the_spanish_practica_follows_the_glossary() {
         breaches.extend(glossary::numbers(file, &text));
         breaches.extend(glossary::quotes(file, &text, false));
     }
-    assert!(
-        breaches.is_empty(),
-        "{} breaches of docs/glosario.md:\n{}",
-        breaches.len(),
-        breaches.join("\n")
-    );
+    glossary::assert_none(&breaches, "breaches of docs/glosario.md");
 }
 
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
 fn the_scripts_are_written_in_the_python_the_sheets_ask_for() {
-    let Some(py) = python() else {
-        eprintln!("no python3 here: the scripts' grammar was not checked");
+    let Some(py) = python_or_say("the scripts' grammar was not checked") else {
         return;
     };
     for sheet in ["docs/practica/hoja.md", "docs/practica/sheet.md"] {
@@ -710,9 +692,5 @@ fn the_scripts_are_written_in_the_python_the_sheets_ask_for() {
         .args(&scripts)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(out, "ast.parse with feature_version (3, 8)");
 }

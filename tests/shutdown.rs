@@ -21,7 +21,7 @@ use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
 use sockmodes_models::IoMode;
 use sockmodes_serving::config::LINGER_TIME;
-use util::{server, wait_until};
+use util::{never_read_answers, server, wait_until};
 
 /// How a raw client's connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -252,25 +252,7 @@ fn a_peer_that_never_reads_is_ended_by_the_idle_timeout_in_every_server() {
         // (The ending is not checked here: this peer leaves its answers
         // unread on purpose.)
         let mut s = TcpStream::connect(srv.local_addr()).unwrap();
-        s.set_nonblocking(true).unwrap();
-        let mut frame = Vec::new();
-        encode_frame(&mut frame, &[7u8; 64 * 1024]).unwrap();
-        let (mut offset, mut stalled) = (0, None::<Instant>);
-        while stalled.is_none_or(|t| t.elapsed() < Duration::from_millis(200)) {
-            match s.write(&frame[offset..]) {
-                Ok(n) => {
-                    offset = (offset + n) % frame.len();
-                    stalled = None;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    stalled.get_or_insert_with(Instant::now);
-                    thread::sleep(Duration::from_millis(5));
-                }
-                // The server ended it already (its lingering close read
-                // and discarded until its bound).
-                Err(_) => break,
-            }
-        }
+        never_read_answers(&mut s, || false);
         wait_until("the timeout counted and the connection closed", || {
             let stats = srv.stats();
             stats.timed_out == 1 && stats.active == 0

@@ -395,20 +395,10 @@ fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
 #[cfg(unix)]
 #[test]
 fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
-    use sockmodes_models::child::ServerProcess;
     const FRAMES: usize = 10;
     const LEN: usize = 16;
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
     for mode in IoMode::servers() {
-        let args = [
-            "--mode",
-            mode.name(),
-            "--service",
-            "echo",
-            "--work",
-            "block:2s",
-        ];
-        let srv = ServerProcess::start(bin, &args).expect("server starts");
+        let srv = util::cli::start_echo_with_work(mode.name(), "block:2s", &[]);
         let (mut s, wire) = pipeline(srv.addr, FRAMES, LEN);
         // The first answer in hand: frame 2's work has begun, and the
         // other eight wait behind it.

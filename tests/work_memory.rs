@@ -11,17 +11,15 @@
 #![cfg(target_os = "linux")]
 
 use std::io::Write;
-use std::net::TcpStream;
-use std::path::Path;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
-use sockmodes_models::child::ServerProcess;
 use sockmodes_models::IoMode;
-use sockmodes_os::procfs;
 use sockmodes_serving::ServerConfig;
+use util::push_from_100_clients;
+
+mod util;
 
 #[test]
 fn a_saturated_pool_holds_a_hundred_pipelining_clients_within_the_printed_worst_case() {
@@ -31,55 +29,34 @@ fn a_saturated_pool_holds_a_hundred_pipelining_clients_within_the_printed_worst_
     }
     let wire = std::sync::Arc::new(wire);
     for mode in IoMode::servers() {
-        let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-        let args = [
-            "--mode",
+        let srv = util::cli::start_echo_with_work(
             mode.name(),
-            "--service",
-            "echo",
-            "--work",
             "block:10ms",
-            "--offload",
-            "2",
-            "--max-conns",
-            "100",
-        ];
-        let srv = ServerProcess::start(bin, &args).expect("server starts");
+            &["--offload", "2", "--max-conns", "100"],
+        );
         // The worst case the command printed, from the same configuration.
         let mut config = ServerConfig::new(srv.addr, Service::Echo);
         config.max_conns = 100;
         config.work = Some("block:10ms".parse().unwrap());
         config.offload = 2;
         let worst = mode.memory_bound(&config).total();
-        let before = procfs::resident_bytes(Some(srv.pid())).unwrap();
-        let clients: Vec<_> = (0..100)
-            .map(|_| {
-                let (addr, wire) = (srv.addr, std::sync::Arc::clone(&wire));
-                thread::spawn(move || {
-                    let mut s = TcpStream::connect(addr).unwrap();
-                    // Never read; writes stall once the server stops
-                    // reading and the socket buffers are full.
-                    s.set_write_timeout(Some(Duration::from_millis(500)))
-                        .unwrap();
-                    let until = Instant::now() + Duration::from_secs(2);
-                    let mut sent = 0usize;
-                    while Instant::now() < until {
-                        match s.write(&wire) {
-                            Ok(n) => sent += n,
-                            Err(_) => break,
-                        }
-                    }
-                    (s, sent)
-                })
-            })
-            .collect();
-        let streams: Vec<(TcpStream, usize)> =
-            clients.into_iter().map(|c| c.join().unwrap()).collect();
-        let peak = procfs::peak_resident_bytes(srv.pid()).unwrap();
-        let grew = peak.saturating_sub(before);
-        let sent: usize = streams.iter().map(|(_, n)| n).sum();
-        drop(streams);
-        srv.terminate().unwrap();
+        let wire = std::sync::Arc::clone(&wire);
+        let pushed = push_from_100_clients(srv, move |s| {
+            // Never read; writes stall once the server stops reading and
+            // the socket buffers are full.
+            s.set_write_timeout(Some(Duration::from_millis(500)))
+                .unwrap();
+            let until = Instant::now() + Duration::from_secs(2);
+            let mut sent = 0usize;
+            while Instant::now() < until {
+                match s.write(&wire) {
+                    Ok(n) => sent += n,
+                    Err(_) => break,
+                }
+            }
+            sent
+        });
+        let (sent, grew) = (pushed.sent, pushed.grew());
         // Far more than the pool could work through: it was saturated.
         let worked = 2 * 100 * 3 * 64; // 2 workers x 100/s x 3 s x 64 B
         assert!(

@@ -1,6 +1,18 @@
 //! The rules of `docs/glosario.md` that a machine can check. Each function
 //! returns one line per breach: `file:line: what is wrong: «excerpt»`.
 
+/// Requires `breaches` to be empty, or shows them all, one a line, counted
+/// as `what`.
+#[track_caller]
+pub fn assert_none(breaches: &[String], what: &str) {
+    assert!(
+        breaches.is_empty(),
+        "{} {what}:\n{}",
+        breaches.len(),
+        breaches.join("\n")
+    );
+}
+
 /// Words the glossary replaces, with what it uses instead.
 const FORBIDDEN: &[(&str, &str)] = &[
     (

@@ -1,7 +1,8 @@
 //! The built `sockmodes` binary, run as a user runs it.
 
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use sockmodes_models::child::ServerProcess;
 
@@ -12,6 +13,15 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_sockmodes");
 #[track_caller]
 pub fn start_server(args: &[&str]) -> ServerProcess {
     ServerProcess::start(Path::new(BIN), args).expect("sockmodes server starts")
+}
+
+/// `sockmodes server --addr 127.0.0.1:0 --mode MODE --service echo --work
+/// WORK EXTRA...`, started.
+#[track_caller]
+pub fn start_echo_with_work(mode: &str, work: &str, extra: &[&str]) -> ServerProcess {
+    let mut args = vec!["--mode", mode, "--service", "echo", "--work", work];
+    args.extend_from_slice(extra);
+    start_server(&args)
 }
 
 /// Runs `sockmodes ARGS` and returns what it did.
@@ -27,11 +37,74 @@ pub fn sockmodes(args: &[&str]) -> Output {
 /// returns its stdout.
 #[track_caller]
 pub fn sockmodes_ok(args: &[&str]) -> String {
-    let out = sockmodes(args);
+    stdout_of_success(sockmodes(args), args)
+}
+
+/// The stdout of a run of `sockmodes ARGS` that must have succeeded
+/// (showing its stderr if not).
+#[track_caller]
+fn stdout_of_success(out: Output, args: &[&str]) -> String {
     assert!(
         out.status.success(),
         "sockmodes {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// `sockmodes client --addr ADDR ARGS...`, run.
+#[track_caller]
+pub fn client_to(addr: SocketAddr, args: &[&str]) -> Output {
+    let addr = addr.to_string();
+    let mut all = vec!["client", "--addr", &addr];
+    all.extend_from_slice(args);
+    sockmodes(&all)
+}
+
+/// `sockmodes client --addr ADDR ARGS...`, required to succeed (showing
+/// stderr if not); its stdout.
+#[track_caller]
+pub fn client_ok(addr: SocketAddr, args: &[&str]) -> String {
+    stdout_of_success(client_to(addr, args), args)
+}
+
+/// A listener that never accepts or closes, and its address: a server
+/// that takes the connection (the kernel's handshake) and never answers.
+pub fn silent_listener() -> (TcpListener, String) {
+    let silent = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = silent.local_addr().unwrap().to_string();
+    (silent, addr)
+}
+
+/// `sockmodes client --mode MODE --addr ADDR --timeout SECS ARGS...`, run.
+#[track_caller]
+pub fn client_with_timeout(mode: &str, addr: &str, secs: &str, args: &[&str]) -> Output {
+    let mut all = vec!["client", "--mode", mode, "--addr", addr, "--timeout", secs];
+    all.extend_from_slice(args);
+    sockmodes(&all)
+}
+
+/// `load --addr ADDR` for a short run: 2 connections, 0.3 s, no warm-up.
+pub fn short_load(addr: &str) -> Vec<&str> {
+    let mut args = vec!["load", "--addr", addr, "--connections", "2"];
+    args.extend(["--duration", "0.3", "--warmup", "0"]);
+    args
+}
+
+/// Runs `command` with a stdout pipe whose reader is gone before anything
+/// is written, and requires the quiet end Unix tools give that: exit 0, no
+/// panic. Returns its stderr.
+#[track_caller]
+pub fn ends_quietly_on_a_closed_stdout(command: &mut Command) -> String {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&closed.stderr).into_owned();
+    assert_eq!(closed.status.code(), Some(0), "{command:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
 }
