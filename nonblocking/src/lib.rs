@@ -12,6 +12,7 @@
 //! - [`multi`]: one `Poll` driving many client connections (the load generator's engine).
 //! - [`slab`]: connection storage whose keys are the mio tokens.
 //! - [`timer`]: a timerfd for wake-ups more precise than `poll`'s milliseconds.
+//! - [`turn`]: one connection's byte budget per turn of a loop, server or client.
 #![deny(missing_docs)]
 
 pub mod client;
@@ -23,6 +24,7 @@ pub use sockmodes_serving::slab;
 pub mod timer;
 #[cfg(target_os = "linux")]
 pub mod timerfd;
+pub mod turn;
 
 pub use client::{NbClient, NbOptions, TryRecv, TrySend, WouldBlockCounts};
 pub use server::{start, ServerHandle};
