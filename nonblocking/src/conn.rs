@@ -48,6 +48,9 @@ pub struct Conn {
     /// The turn's budget ran out with bytes left to move: drive it again
     /// after the others, without an event.
     pub again: bool,
+    /// On the loop's requeue list: driven once in the next turn's requeue
+    /// pass, and not for its events meanwhile (see the loop's `requeue`).
+    pub requeued: bool,
     /// Set once the connection is in its lingering close.
     pub closing: Option<Closing>,
     /// System calls made on this socket since the loop last took the count
@@ -79,6 +82,7 @@ impl Conn {
             liveness: Liveness::new(Limits::of(config), Instant::now()),
             writable_registered: false,
             again: false,
+            requeued: false,
             closing: None,
             syscalls: 0,
             serial: 0,

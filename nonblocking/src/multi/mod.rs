@@ -468,7 +468,9 @@ mod tests {
         let give_up = Instant::now() + Duration::from_secs(120);
         while !multi.conns.get_mut(id).unwrap().connected {
             assert!(Instant::now() < give_up, "never connected");
-            multi.poll(Some(Duration::from_millis(100)), |_, _, _| {}).unwrap();
+            multi
+                .poll(Some(Duration::from_millis(100)), |_, _, _| {})
+                .unwrap();
         }
         let unsent = |m: &mut MultiClient| m.conns.get_mut(id).unwrap().session.unsent();
         multi.with_outbox(id, |out| out.send_frame(&frame)).unwrap();
@@ -480,7 +482,9 @@ mod tests {
         );
         while left > 0 {
             assert!(Instant::now() < give_up, "{left} bytes never sent");
-            multi.poll(Some(Duration::from_millis(100)), |_, _, _| {}).unwrap();
+            multi
+                .poll(Some(Duration::from_millis(100)), |_, _, _| {})
+                .unwrap();
             let now = unsent(&mut multi);
             assert!(
                 left - now <= TURN_BYTES as u64,

@@ -163,7 +163,13 @@ struct EventLoop {
     shared: Arc<Shared>,
     /// The read buffer all this loop's connections share between frames.
     scratch: Vec<u8>,
-    /// Connections that used their read budget and still have bytes waiting.
+    /// Connections that used their budget and still have bytes waiting,
+    /// each at most once: driven once a turn, after the events. (Queued
+    /// once per drive, a connection that spent its budget and also had an
+    /// event came back twice the next turn, then three times: those kept
+    /// busy got several shares a turn, and one held to a small receive
+    /// window, which never spends its budget, one share of a tenth of the
+    /// bytes.)
     requeue: Vec<usize>,
     /// Accepting paused after running out of descriptors; retry then.
     accept_retry_at: Option<Instant>,
@@ -223,6 +229,10 @@ impl EventLoop {
                     // edge-triggered readiness fires again on new data
                     // (Linux epoll); mio on Windows and kqueue re-arm on
                     // WouldBlock, so there the loop reads until then.
+                    // A requeued connection is driven in the requeue pass
+                    // below, which reads until WouldBlock: its event adds
+                    // nothing, and driving it twice would give it two shares.
+                    Token(key) if self.conns.get(key).is_some_and(|c| c.requeued) => {}
                     Token(key) => self.drive(
                         key,
                         cfg!(target_os = "linux") && !(event.is_read_closed() || event.is_error()),
@@ -230,6 +240,10 @@ impl EventLoop {
                 }
             }
             for key in std::mem::take(&mut self.requeue) {
+                match self.conns.get_mut(key) {
+                    Some(conn) if conn.requeued => conn.requeued = false,
+                    _ => continue, // closed meanwhile, its key perhaps reused
+                }
                 self.drive(key, false);
             }
             if self.work.has_pending() {
@@ -275,6 +289,16 @@ impl EventLoop {
         sleep_for(Instant::now(), stop_at, [sweep, self.accept_retry_at])
     }
 
+    /// Puts `key` on the requeue list, unless it is there already.
+    pub(super) fn requeue(&mut self, key: usize) {
+        if let Some(conn) = self.conns.get_mut(key) {
+            if !conn.requeued {
+                conn.requeued = true;
+                self.requeue.push(key);
+            }
+        }
+    }
+
     /// One drive; true when the connection is open and waits for events.
     pub(super) fn drive_once(&mut self, key: usize, short_read_drains: bool) -> bool {
         let Some(conn) = self.conns.get_mut(key) else {
@@ -297,7 +321,7 @@ impl EventLoop {
             && conn.session.at_rest();
         match result {
             Ok(false) if conn.again => {
-                self.requeue.push(key);
+                self.requeue(key);
                 return true;
             }
             Ok(false) if stopping_at_rest => self.end(key, End::Stopping),
