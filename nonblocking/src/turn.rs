@@ -74,9 +74,59 @@ impl Budget {
     }
 }
 
+/// The connections a loop drives once more in its next turn, after the
+/// others: each at most once, however often it spent its budget meanwhile.
+/// Queued once per drive instead, a busy connection that also had an event
+/// would come back twice the next turn, then three times, gaining a share
+/// each turn, while one that the kernel holds to a small receive window
+/// never spends its budget and keeps one share.
+#[derive(Debug, Default)]
+pub struct Requeue {
+    keys: Vec<usize>,
+}
+
+impl Requeue {
+    /// Queues `key` unless `queued`, the connection's own mark, says it is
+    /// there already; marks it.
+    pub fn push(&mut self, key: usize, queued: &mut bool) {
+        if !*queued {
+            *queued = true;
+            self.keys.push(key);
+        }
+    }
+
+    /// True when no connection waits for the next turn.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// This turn's list, emptied; the loop clears each connection's mark
+    /// as it drives it (a key whose connection closed meanwhile may name a
+    /// newer one: its mark says whether it was queued).
+    pub fn take(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.keys)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_is_queued_once_however_often_it_spent_its_budget() {
+        let mut q = Requeue::default();
+        let (mut busy, mut other) = (false, false);
+        q.push(3, &mut busy); // spent its budget on an event
+        q.push(3, &mut busy); // and again in the requeue pass
+        q.push(5, &mut other);
+        assert!(busy && other);
+        assert_eq!(q.take(), [3, 5]);
+        assert!(q.is_empty());
+        // Its mark cleared as it is driven, it may be queued for the next turn.
+        busy = false;
+        q.push(3, &mut busy);
+        assert_eq!(q.take(), [3]);
+    }
 
     #[test]
     fn a_turn_ends_at_its_bytes_whichever_way_they_moved() {

@@ -14,12 +14,11 @@
 //!
 //! As in the event-loop server, each connection moves at most one
 //! [`Budget`] of bytes per turn (`turn.rs`, [`TURN_BYTES`]), reading and
-//! writing; one that spends it with bytes left is driven again next turn,
-//! after the others, without waiting for an event. Without it, one
-//! connection's 16 MiB request was written in one go while the rest of the
-//! loop waited, and the connections the server first saw most of got the
-//! kernel's larger socket buffers and kept them: 100 connections of 16 MiB
-//! frames had one whose first answer came ten times later than the median.
+//! writing, and one that spends it with bytes left is driven once more next
+//! turn, after the others, without waiting for an event. A load generator
+//! that let one connection write its whole 16 MiB request, or read a
+//! server's whole burst, before the next connection's turn would measure
+//! its own order of service as the server's unfairness.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -37,8 +36,8 @@ pub use events::{Event, Outbox};
 
 use crate::slab::Slab;
 use crate::timer::Timer;
-use crate::turn::Budget;
 pub use crate::turn::TURN_BYTES;
+use crate::turn::{Budget, Requeue};
 
 /// The loop's one read buffer, which every connection reads into.
 ///
@@ -60,6 +59,8 @@ struct Conn {
     /// The turn's budget ran out with bytes left to move: drive it again
     /// after the others, without an event.
     again: bool,
+    /// On the requeue list.
+    requeued: bool,
     /// The loop's turn in which it was last driven (once a turn).
     turn: u64,
 }
@@ -76,7 +77,7 @@ pub struct MultiClient {
     /// Where every connection reads (one read at a time).
     scratch: Vec<u8>,
     /// Connections whose budget ran out with bytes left to move.
-    requeue: Vec<usize>,
+    requeue: Requeue,
 }
 
 impl MultiClient {
@@ -106,7 +107,7 @@ impl MultiClient {
             max_frame,
             wakeups: 0,
             scratch: vec![0; SCRATCH],
-            requeue: Vec::new(),
+            requeue: Requeue::default(),
         })
     }
 
@@ -131,6 +132,7 @@ impl MultiClient {
             session: ClientSession::new(self.service, self.max_frame),
             interest,
             again: false,
+            requeued: false,
             turn: 0,
         });
         Ok(id)
@@ -169,14 +171,13 @@ impl MultiClient {
         };
         fill(&mut Outbox::new(&mut conn.session, conn.peer))?;
         if conn.connected {
-            let queued = conn.again;
             let mut budget = Budget::FULL;
             if let Err(e) = conn.flush(Token(id), registry, &mut budget) {
                 self.conns.remove(id);
                 return Err(e);
             }
-            if conn.again && !queued {
-                self.requeue.push(id);
+            if conn.again {
+                self.requeue.push(id, &mut conn.requeued);
             }
         }
         Ok(true)
@@ -220,7 +221,7 @@ impl MultiClient {
         }
         self.wakeups += 1;
         let turn = self.wakeups;
-        let mut ids = Vec::with_capacity(self.events.iter().count() + self.requeue.len());
+        let mut ids = Vec::with_capacity(self.events.iter().count());
         for event in self.events.iter() {
             if event.token() == TIMER {
                 self.timer.clear();
@@ -236,7 +237,7 @@ impl MultiClient {
         }
         // Without an event the receive queue's state is unknown: read on
         // until WouldBlock (or the budget).
-        ids.extend(self.requeue.drain(..).map(|id| (id, false)));
+        ids.extend(self.requeue.take().into_iter().map(|id| (id, false)));
         let registry = self.poll.registry();
         for (id, short_read_drains) in ids {
             let Some(conn) = self.conns.get_mut(id) else {
@@ -246,6 +247,7 @@ impl MultiClient {
                 continue; // driven already: an event and the requeue both named it
             }
             conn.turn = turn;
+            conn.requeued = false; // driven now: it may be queued anew
             let step = conn.step(
                 id,
                 registry,
@@ -256,7 +258,7 @@ impl MultiClient {
             if !conn.settle(id, step, &mut handler) {
                 self.conns.remove(id);
             } else if conn.again {
-                self.requeue.push(id);
+                self.requeue.push(id, &mut conn.requeued);
             }
         }
         Ok(())

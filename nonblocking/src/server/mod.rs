@@ -35,6 +35,7 @@ use tracing::{debug, warn};
 use crate::conn::{Conn, End};
 use crate::slab::Slab;
 use crate::timer::Timer;
+use crate::turn::Requeue;
 
 mod accept;
 mod closing;
@@ -129,7 +130,7 @@ pub fn start(
             conns: Slab::default(),
             shared: Arc::clone(&shared),
             scratch: vec![0; SCRATCH],
-            requeue: Vec::new(),
+            requeue: Requeue::default(),
             accept_retry_at: None,
             out_of_resources: Throttle::default(),
             next_sweep: None,
@@ -164,13 +165,9 @@ struct EventLoop {
     /// The read buffer all this loop's connections share between frames.
     scratch: Vec<u8>,
     /// Connections that used their budget and still have bytes waiting,
-    /// each at most once: driven once a turn, after the events. (Queued
-    /// once per drive, a connection that spent its budget and also had an
-    /// event came back twice the next turn, then three times: those kept
-    /// busy got several shares a turn, and one held to a small receive
-    /// window, which never spends its budget, one share of a tenth of the
-    /// bytes.)
-    requeue: Vec<usize>,
+    /// each at most once (`Conn::requeued`): driven once a turn, after the
+    /// events (`turn.rs`).
+    requeue: Requeue,
     /// Accepting paused after running out of descriptors; retry then.
     accept_retry_at: Option<Instant>,
     /// Its log line, at most once a second.
@@ -239,7 +236,7 @@ impl EventLoop {
                     ),
                 }
             }
-            for key in std::mem::take(&mut self.requeue) {
+            for key in self.requeue.take() {
                 match self.conns.get_mut(key) {
                     Some(conn) if conn.requeued => conn.requeued = false,
                     _ => continue, // closed meanwhile, its key perhaps reused
@@ -292,10 +289,7 @@ impl EventLoop {
     /// Puts `key` on the requeue list, unless it is there already.
     pub(super) fn requeue(&mut self, key: usize) {
         if let Some(conn) = self.conns.get_mut(key) {
-            if !conn.requeued {
-                conn.requeued = true;
-                self.requeue.push(key);
-            }
+            self.requeue.push(key, &mut conn.requeued);
         }
     }
 
