@@ -21,10 +21,11 @@ pub mod multi;
 pub mod server;
 /// Connection storage (in common: the completion server uses it too).
 pub use sockmodes_serving::slab;
+/// One connection's share of a loop's turn (in serving: tokio's tasks spend it too).
+pub use sockmodes_serving::turn;
 pub mod timer;
 #[cfg(target_os = "linux")]
 pub mod timerfd;
-pub mod turn;
 
 pub use client::{NbClient, NbOptions, TryRecv, TrySend, WouldBlockCounts};
 pub use server::{start, ServerHandle};

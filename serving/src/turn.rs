@@ -13,10 +13,12 @@
 //! already there). Every busy connection then moves about the same bytes
 //! per turn, whatever its socket buffers hold.
 //!
-//! The event-loop server (`conn.rs`) and the many-connection client
-//! (`multi/`) both spend it: either side draining one socket unbounded
-//! starves the connections behind it, and the load generator measures
-//! what its client lets through as much as what the server does.
+//! The event-loop server (`nonblocking/src/conn.rs`), tokio's connection
+//! tasks (`tokio/src/connection.rs`, which yield after [`TURN_BYTES`]) and
+//! the many-connection client (`nonblocking/src/multi/`) all spend it:
+//! either side draining one socket unbounded starves the connections
+//! behind it, and the load generator measures what its client lets through
+//! as much as what the server does.
 
 /// Reads per turn before yielding to other connections.
 ///
