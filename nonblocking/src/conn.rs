@@ -7,7 +7,7 @@
 //! earlier would leave bytes that no new event announces. Two exceptions are
 //! deliberate: reading pauses while output is over its cap (backpressure; the
 //! WRITABLE event that drains it resumes reading), and each connection has a
-//! budget per turn of the loop (`turn.rs`): at most [`READ_BUDGET`] reads
+//! budget per turn of the loop (`serving/src/turn.rs`): at most [`READ_BUDGET`] reads
 //! and [`TURN_BYTES`] bytes moved (read plus written), so one busy peer
 //! cannot starve the others. A connection that spends its budget with bytes
 //! left either way sets `again`, and the loop comes back to it after the

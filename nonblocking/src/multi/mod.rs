@@ -13,7 +13,7 @@
 //! size.
 //!
 //! As in the event-loop server, each connection moves at most one
-//! [`Budget`] of bytes per turn (`turn.rs`, [`TURN_BYTES`]), reading and
+//! [`Budget`] of bytes per turn (`serving/src/turn.rs`, [`TURN_BYTES`]), reading and
 //! writing, and one that spends it with bytes left is driven once more next
 //! turn, after the others, without waiting for an event. A load generator
 //! that let one connection write its whole 16 MiB request, or read a
@@ -44,7 +44,7 @@ use crate::turn::{Budget, Requeue};
 /// Why [`TURN_BYTES`]: no read may take more than a turn's share, so a
 /// larger buffer would never fill; a connection streaming a large frame is
 /// served one share a turn and the others get theirs. One per loop, not per
-/// connection: a few loops hold a few MiB whatever the frame size.
+/// connection: a few loops hold about a MiB whatever the frame size.
 const SCRATCH: usize = TURN_BYTES;
 
 /// The token of the precise timer; connection ids are slab keys, far below.

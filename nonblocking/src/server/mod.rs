@@ -166,7 +166,7 @@ struct EventLoop {
     scratch: Vec<u8>,
     /// Connections that used their budget and still have bytes waiting,
     /// each at most once (`Conn::requeued`): driven once a turn, after the
-    /// events (`turn.rs`).
+    /// events (`serving/src/turn.rs`).
     requeue: Requeue,
     /// Accepting paused after running out of descriptors; retry then.
     accept_retry_at: Option<Instant>,
