@@ -109,6 +109,17 @@ fn frames_of_16_mib_on_100_connections_against_the_mio_server() {
     every_engine_answers_every_connection(IoMode::NON_BLOCKING);
 }
 
+/// Against tokio's server: its connection tasks share the runtime by
+/// yielding after a turn's bytes (`tokio/src/connection.rs`).
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "1.6 GB each way per engine: minutes under Wine; run it with --ignored"
+)]
+fn frames_of_16_mib_on_100_connections_against_the_tokio_server() {
+    every_engine_answers_every_connection(IoMode::TOKIO);
+}
+
 /// Against the ring's server (Linux only, as the server).
 #[cfg(target_os = "linux")]
 #[test]

@@ -7,12 +7,11 @@
 //! earlier would leave bytes that no new event announces. Two exceptions are
 //! deliberate: reading pauses while output is over its cap (backpressure; the
 //! WRITABLE event that drains it resumes reading), and each connection has a
-//! budget per turn of the loop, like tokio's cooperative budget: at most
-//! [`READ_BUDGET`] reads and [`TURN_BYTES`] bytes moved (read plus written),
-//! so one busy peer cannot starve the others. A connection that spends its
-//! budget with bytes left either way sets `again`, and the loop comes back
-//! to it after the others without waiting for an event (edge-triggered
-//! readiness would announce nothing new: the bytes were already there).
+//! budget per turn of the loop (`serving/src/turn.rs`): at most [`READ_BUDGET`] reads
+//! and [`TURN_BYTES`] bytes moved (read plus written), so one busy peer
+//! cannot starve the others. A connection that spends its budget with bytes
+//! left either way sets `again`, and the loop comes back to it after the
+//! others without waiting for an event.
 //!
 //! Every byte moved is told to the connection's [`Liveness`] (the idle and
 //! minimum-rate rules, common's `liveness.rs`), and after each turn what
@@ -30,45 +29,8 @@ pub use sockmodes_serving::ending::{Closing, End};
 use sockmodes_serving::liveness::{Limits, Liveness, Owed};
 use sockmodes_serving::ServerConfig;
 
-/// Reads per turn before yielding to other connections.
-///
-/// Why 16: a peer sending small frames gets 16 reads' worth of them per
-/// turn (each read may hold hundreds of frames), enough to keep one fast
-/// sender near full speed while a thousand others still get a turn every
-/// few milliseconds.
-pub const READ_BUDGET: usize = 16;
-
-/// Bytes a connection may move in one turn (read plus written) before
-/// yielding to the others.
-///
-/// Why 256 KiB: about 128 KiB each way for an echo, two of the largest
-/// reads (64 KiB), so a large frame still moves in big system calls; and
-/// the same share for every connection whatever its socket buffers hold
-/// (counting reads alone, a connection whose buffers were full could take
-/// 16 reads of 64 KiB a turn while another took one).
-pub const TURN_BYTES: usize = 256 * 1024;
-
-/// What a connection has left to spend in this turn of the loop.
-#[derive(Debug, Clone, Copy)]
-struct Budget {
-    reads: usize,
-    bytes: usize,
-}
-
-impl Budget {
-    const FULL: Budget = Budget {
-        reads: READ_BUDGET,
-        bytes: TURN_BYTES,
-    };
-
-    fn spend(&mut self, bytes: usize) {
-        self.bytes = self.bytes.saturating_sub(bytes);
-    }
-
-    fn spent(&self) -> bool {
-        self.reads == 0 || self.bytes == 0
-    }
-}
+use crate::turn::Budget;
+pub use crate::turn::{READ_BUDGET, TURN_BYTES};
 
 /// A connection owned by an event loop.
 #[derive(Debug)]
@@ -86,6 +48,9 @@ pub struct Conn {
     /// The turn's budget ran out with bytes left to move: drive it again
     /// after the others, without an event.
     pub again: bool,
+    /// On the loop's requeue list: driven once in the next turn's requeue
+    /// pass, and not for its events meanwhile (see the loop's `requeue`).
+    pub requeued: bool,
     /// Set once the connection is in its lingering close.
     pub closing: Option<Closing>,
     /// System calls made on this socket since the loop last took the count
@@ -117,6 +82,7 @@ impl Conn {
             liveness: Liveness::new(Limits::of(config), Instant::now()),
             writable_registered: false,
             again: false,
+            requeued: false,
             closing: None,
             syscalls: 0,
             serial: 0,
@@ -228,12 +194,12 @@ impl Conn {
                 // drains it brings us back here to read on.
                 break;
             }
-            budget.reads -= 1;
+            budget.read();
             self.syscalls += 1;
             let direct = self.session.reads_direct();
             let (read, offered) = if direct {
                 let space = self.session.read_space();
-                let len = budget.bytes.min(space.len());
+                let len = budget.cap(space.len());
                 let space = &mut space[..len];
                 let offered = space.len();
                 (self.stream.read(space), offered)
@@ -286,7 +252,7 @@ impl Conn {
         while !self.session.output().is_empty() && budget.bytes > 0 {
             self.syscalls += 1;
             let out = self.session.output();
-            let out = &out[..out.len().min(budget.bytes)];
+            let out = &out[..budget.cap(out.len())];
             match self.stream.write(out) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {

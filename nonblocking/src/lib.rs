@@ -12,6 +12,7 @@
 //! - [`multi`]: one `Poll` driving many client connections (the load generator's engine).
 //! - [`slab`]: connection storage whose keys are the mio tokens.
 //! - [`timer`]: a timerfd for wake-ups more precise than `poll`'s milliseconds.
+//! - [`turn`]: one connection's byte budget per turn of a loop, server or client.
 #![deny(missing_docs)]
 
 pub mod client;
@@ -20,6 +21,8 @@ pub mod multi;
 pub mod server;
 /// Connection storage (in common: the completion server uses it too).
 pub use sockmodes_serving::slab;
+/// One connection's share of a loop's turn (in serving: tokio's tasks spend it too).
+pub use sockmodes_serving::turn;
 pub mod timer;
 #[cfg(target_os = "linux")]
 pub mod timerfd;

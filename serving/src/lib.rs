@@ -25,6 +25,8 @@
 //! - [`slab`]: the table of connections a driver of many keeps in one
 //!   thread (the event-loop and completion servers, and their many-connection
 //!   clients); an offload job names its connection by its key here.
+//! - [`turn`]: one connection's share of a turn ([`TURN_BYTES`](turn::TURN_BYTES)),
+//!   and the list of those driven once more next turn, each at most once.
 //!
 //! **No system call.** Like `sockmodes-common`, this crate has no socket2,
 //! libc or windows-sys, and names no socket, file, thread, sleep or clock
@@ -41,6 +43,7 @@ pub mod running;
 pub mod slab;
 pub mod stats;
 pub mod throttle;
+pub mod turn;
 
 pub use config::{MemoryBound, MessageHandler, ServerConfig};
 pub use running::RunningServer;

@@ -9,6 +9,13 @@
 //! (`work.rs`); meanwhile the connection reads nothing (the session would
 //! take no more than one read past it anyway).
 //!
+//! **A turn's share**, as the event loop's: after [`TURN_BYTES`] moved
+//! (read plus written) the task yields to the others. tokio's own
+//! cooperative budget would yield only after 128 reads and writes, up to
+//! 8 MiB of a large frame, while a connection the kernel holds to a small
+//! receive window goes back to waiting after one read of some 100 KB: the
+//! busy ones would get many times its share.
+//!
 //! **Idle timeout**, as the event loop's sweep has it: a connection that
 //! completes no frame within the timeout is closed (with a lingering
 //! close, counted as timed out), unless it waits for its work. One timer
@@ -30,6 +37,7 @@ use sockmodes_common::ServerSession;
 use sockmodes_os::net;
 use sockmodes_serving::ending::End;
 use sockmodes_serving::liveness::{Limits, Liveness, Owed};
+use sockmodes_serving::turn::TURN_BYTES;
 use sockmodes_serving::ServerStats;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -96,6 +104,7 @@ impl Conn {
         }
         let timer = tokio::time::sleep(every);
         tokio::pin!(timer);
+        let mut turn = 0;
         loop {
             if self.session.is_finished() {
                 return End::Finished;
@@ -140,6 +149,11 @@ impl Conn {
                         let now = Instant::now();
                         self.liveness.moved(now, received, sent);
                         self.liveness.owed(now, Owed::of(&self.session, false));
+                        turn += received + sent;
+                        if turn >= TURN_BYTES {
+                            turn = 0;
+                            tokio::task::yield_now().await;
+                        }
                     }
                     Err(end) => return end,
                 },

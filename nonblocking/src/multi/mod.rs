@@ -11,6 +11,14 @@
 //! pending. Every connection reads into one buffer of the loop's, so a
 //! connection holds only its session's staged output, whatever the frame
 //! size.
+//!
+//! As in the event-loop server, each connection moves at most one
+//! [`Budget`] of bytes per turn (`serving/src/turn.rs`, [`TURN_BYTES`]), reading and
+//! writing, and one that spends it with bytes left is driven once more next
+//! turn, after the others, without waiting for an event. A load generator
+//! that let one connection write its whole 16 MiB request, or read a
+//! server's whole burst, before the next connection's turn would measure
+//! its own order of service as the server's unfairness.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -28,16 +36,16 @@ pub use events::{Event, Outbox};
 
 use crate::slab::Slab;
 use crate::timer::Timer;
+pub use crate::turn::TURN_BYTES;
+use crate::turn::{Budget, Requeue};
 
 /// The loop's one read buffer, which every connection reads into.
 ///
-/// Why 1 MiB: one read takes what a loopback socket holds at once, so a
-/// connection streaming a large frame is served one read a turn and the
-/// others get theirs (with 64 KiB, a connection whose server kept sending
-/// was read again and again while the rest waited: 100 connections of
-/// 16 MiB frames saw first answers after 15 to 37 s, not 5). One per loop,
-/// not per connection: a few loops hold a few MiB whatever the frame size.
-const SCRATCH: usize = 1024 * 1024;
+/// Why [`TURN_BYTES`]: no read may take more than a turn's share, so a
+/// larger buffer would never fill; a connection streaming a large frame is
+/// served one share a turn and the others get theirs. One per loop, not per
+/// connection: a few loops hold about a MiB whatever the frame size.
+const SCRATCH: usize = TURN_BYTES;
 
 /// The token of the precise timer; connection ids are slab keys, far below.
 const TIMER: Token = Token(usize::MAX);
@@ -48,6 +56,13 @@ struct Conn {
     connected: bool,
     session: ClientSession,
     interest: Interest,
+    /// The turn's budget ran out with bytes left to move: drive it again
+    /// after the others, without an event.
+    again: bool,
+    /// On the requeue list.
+    requeued: bool,
+    /// The loop's turn in which it was last driven (once a turn).
+    turn: u64,
 }
 
 /// Many non-blocking client connections driven by one `Poll`.
@@ -61,6 +76,8 @@ pub struct MultiClient {
     wakeups: u64,
     /// Where every connection reads (one read at a time).
     scratch: Vec<u8>,
+    /// Connections whose budget ran out with bytes left to move.
+    requeue: Requeue,
 }
 
 impl MultiClient {
@@ -90,6 +107,7 @@ impl MultiClient {
             max_frame,
             wakeups: 0,
             scratch: vec![0; SCRATCH],
+            requeue: Requeue::default(),
         })
     }
 
@@ -113,6 +131,9 @@ impl MultiClient {
             connected: false,
             session: ClientSession::new(self.service, self.max_frame),
             interest,
+            again: false,
+            requeued: false,
+            turn: 0,
         });
         Ok(id)
     }
@@ -133,7 +154,8 @@ impl MultiClient {
     }
 
     /// Queues output on connection `id` outside an event (open loop) and writes
-    /// what the socket takes now. Returns `false` for an unknown id.
+    /// what the socket takes now, up to one turn's share (the rest goes
+    /// with the next turn). Returns `false` for an unknown id.
     ///
     /// # Errors
     /// What `fill` returns, or a write failure; after a write failure the
@@ -149,9 +171,13 @@ impl MultiClient {
         };
         fill(&mut Outbox::new(&mut conn.session, conn.peer))?;
         if conn.connected {
-            if let Err(e) = conn.flush(Token(id), registry) {
+            let mut budget = Budget::FULL;
+            if let Err(e) = conn.flush(Token(id), registry, &mut budget) {
                 self.conns.remove(id);
                 return Err(e);
+            }
+            if conn.again {
+                self.requeue.push(id, &mut conn.requeued);
             }
         }
         Ok(true)
@@ -173,7 +199,9 @@ impl MultiClient {
     }
 
     /// Waits up to `timeout` (millisecond resolution: see [`poll_until`](Self::poll_until))
-    /// for events and handles them all.
+    /// for events and handles them all; then drives, once more, the
+    /// connections whose last turn spent its budget (with some, it does
+    /// not wait).
     ///
     /// # Errors
     /// A failed `poll` (per-connection failures are events, not errors).
@@ -181,12 +209,18 @@ impl MultiClient {
     where
         H: FnMut(usize, Event, &mut Outbox<'_>),
     {
+        let timeout = if self.requeue.is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             Err(e) if interrupted(&e) => return Ok(()),
             Err(e) => return Err(e),
         }
         self.wakeups += 1;
+        let turn = self.wakeups;
         let mut ids = Vec::with_capacity(self.events.iter().count());
         for event in self.events.iter() {
             if event.token() == TIMER {
@@ -201,11 +235,19 @@ impl MultiClient {
                 ids.push((event.token().0, drains));
             }
         }
+        // Without an event the receive queue's state is unknown: read on
+        // until WouldBlock (or the budget).
+        ids.extend(self.requeue.take().into_iter().map(|id| (id, false)));
         let registry = self.poll.registry();
         for (id, short_read_drains) in ids {
             let Some(conn) = self.conns.get_mut(id) else {
                 continue; // removed earlier in this batch
             };
+            if conn.turn == turn {
+                continue; // driven already: an event and the requeue both named it
+            }
+            conn.turn = turn;
+            conn.requeued = false; // driven now: it may be queued anew
             let step = conn.step(
                 id,
                 registry,
@@ -215,6 +257,8 @@ impl MultiClient {
             );
             if !conn.settle(id, step, &mut handler) {
                 self.conns.remove(id);
+            } else if conn.again {
+                self.requeue.push(id, &mut conn.requeued);
             }
         }
         Ok(())
@@ -277,7 +321,8 @@ impl Conn {
     }
 
     /// Handles readiness: finishes the handshake, reads until the socket
-    /// would block, then flushes. `Ok(false)` at the server's end of stream.
+    /// would block, then flushes, all within one turn's [`Budget`] (`again`
+    /// says it ran out first). `Ok(false)` at the server's end of stream.
     fn step<H>(
         &mut self,
         id: usize,
@@ -289,23 +334,32 @@ impl Conn {
     where
         H: FnMut(usize, Event, &mut Outbox<'_>),
     {
+        self.again = false;
         if !self.connected && !self.finish_connect(id, handler)? {
             return Ok(true);
         }
         let peer = self.peer;
+        let mut budget = Budget::FULL;
         loop {
-            match self.stream.read(scratch) {
+            if budget.spent() {
+                self.again = true; // bytes may be left: no event would say so
+                break;
+            }
+            let offered = budget.cap(scratch.len());
+            budget.read();
+            match self.stream.read(&mut scratch[..offered]) {
                 Ok(0) => {
                     self.session.received_eof().map_err(|e| e.at(peer))?;
                     self.dispatch(id, handler);
                     return Ok(false);
                 }
                 Ok(n) => {
+                    budget.spend(n);
                     self.session
                         .received_from(&scratch[..n])
                         .map_err(|e| e.at(peer))?;
                     self.dispatch(id, handler);
-                    if short_read_drains && n < scratch.len() {
+                    if short_read_drains && n < offered {
                         break;
                     }
                 }
@@ -314,7 +368,7 @@ impl Conn {
                 Err(e) => return Err(self.err(Op::Recv)(e)),
             }
         }
-        self.flush(Token(id), registry)?;
+        self.flush(Token(id), registry, &mut budget)?;
         Ok(true)
     }
 
@@ -331,12 +385,26 @@ impl Conn {
         }
     }
 
-    /// Writes until done or WouldBlock, then sets interest from state.
-    fn flush(&mut self, token: Token, registry: &Registry) -> Result<(), ClientError> {
+    /// Writes until done, WouldBlock or the end of `budget` (then sets
+    /// `again`), then sets interest from state.
+    fn flush(
+        &mut self,
+        token: Token,
+        registry: &Registry,
+        budget: &mut Budget,
+    ) -> Result<(), ClientError> {
         while self.session.wants_write() {
-            match self.stream.write(self.session.output()) {
+            if budget.bytes == 0 {
+                self.again = true; // the socket may take more: no event would say so
+                break;
+            }
+            let out = self.session.output();
+            match self.stream.write(&out[..budget.cap(out.len())]) {
                 Ok(0) => return Err(self.err(Op::Send)(io::ErrorKind::WriteZero.into())),
-                Ok(n) => self.session.wrote(n),
+                Ok(n) => {
+                    budget.spend(n);
+                    self.session.wrote(n);
+                }
                 Err(e) if would_block(&e) => break,
                 Err(e) if interrupted(&e) => {}
                 Err(e) => return Err(self.err(Op::Send)(e)),
@@ -360,5 +428,74 @@ impl Conn {
             self.interest = want;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::thread;
+
+    use sockmodes_common::HEADER_LEN;
+
+    use super::*;
+
+    /// A peer that reads and drops everything until the client closes;
+    /// joined, it says how many bytes it took.
+    fn sink() -> (SocketAddr, thread::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = vec![0; 64 * 1024];
+            let mut total = 0;
+            loop {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => return total,
+                    Ok(n) => total += n,
+                }
+            }
+        });
+        (addr, peer)
+    }
+
+    #[test]
+    fn a_large_request_leaves_one_share_a_turn_until_all_of_it_is_sent() {
+        let (addr, peer) = sink();
+        let frame = vec![7u8; 8 * TURN_BYTES];
+        let mut multi = MultiClient::new(frame.len()).unwrap();
+        let id = multi.connect(addr).unwrap();
+        // Not a timing threshold: only a bound on a hung test.
+        let give_up = Instant::now() + Duration::from_secs(120);
+        while !multi.conns.get_mut(id).unwrap().connected {
+            assert!(Instant::now() < give_up, "never connected");
+            multi
+                .poll(Some(Duration::from_millis(100)), |_, _, _| {})
+                .unwrap();
+        }
+        let unsent = |m: &mut MultiClient| m.conns.get_mut(id).unwrap().session.unsent();
+        multi.with_outbox(id, |out| out.send_frame(&frame)).unwrap();
+        let mut left = unsent(&mut multi);
+        assert!(
+            left >= (frame.len() - TURN_BYTES) as u64,
+            "queueing wrote {} bytes at once, more than one share",
+            frame.len() as u64 - left
+        );
+        while left > 0 {
+            assert!(Instant::now() < give_up, "{left} bytes never sent");
+            multi
+                .poll(Some(Duration::from_millis(100)), |_, _, _| {})
+                .unwrap();
+            let now = unsent(&mut multi);
+            assert!(
+                left - now <= TURN_BYTES as u64,
+                "one turn wrote {} bytes",
+                left - now
+            );
+            left = now;
+        }
+        drop(multi);
+        assert_eq!(peer.join().unwrap(), HEADER_LEN + frame.len());
     }
 }

@@ -35,6 +35,7 @@ use tracing::{debug, warn};
 use crate::conn::{Conn, End};
 use crate::slab::Slab;
 use crate::timer::Timer;
+use crate::turn::Requeue;
 
 mod accept;
 mod closing;
@@ -129,7 +130,7 @@ pub fn start(
             conns: Slab::default(),
             shared: Arc::clone(&shared),
             scratch: vec![0; SCRATCH],
-            requeue: Vec::new(),
+            requeue: Requeue::default(),
             accept_retry_at: None,
             out_of_resources: Throttle::default(),
             next_sweep: None,
@@ -163,8 +164,10 @@ struct EventLoop {
     shared: Arc<Shared>,
     /// The read buffer all this loop's connections share between frames.
     scratch: Vec<u8>,
-    /// Connections that used their read budget and still have bytes waiting.
-    requeue: Vec<usize>,
+    /// Connections that used their budget and still have bytes waiting,
+    /// each at most once (`Conn::requeued`): driven once a turn, after the
+    /// events (`serving/src/turn.rs`).
+    requeue: Requeue,
     /// Accepting paused after running out of descriptors; retry then.
     accept_retry_at: Option<Instant>,
     /// Its log line, at most once a second.
@@ -223,13 +226,21 @@ impl EventLoop {
                     // edge-triggered readiness fires again on new data
                     // (Linux epoll); mio on Windows and kqueue re-arm on
                     // WouldBlock, so there the loop reads until then.
+                    // A requeued connection is driven in the requeue pass
+                    // below, which reads until WouldBlock: its event adds
+                    // nothing, and driving it twice would give it two shares.
+                    Token(key) if self.conns.get(key).is_some_and(|c| c.requeued) => {}
                     Token(key) => self.drive(
                         key,
                         cfg!(target_os = "linux") && !(event.is_read_closed() || event.is_error()),
                     ),
                 }
             }
-            for key in std::mem::take(&mut self.requeue) {
+            for key in self.requeue.take() {
+                match self.conns.get_mut(key) {
+                    Some(conn) if conn.requeued => conn.requeued = false,
+                    _ => continue, // closed meanwhile, its key perhaps reused
+                }
                 self.drive(key, false);
             }
             if self.work.has_pending() {
@@ -275,6 +286,13 @@ impl EventLoop {
         sleep_for(Instant::now(), stop_at, [sweep, self.accept_retry_at])
     }
 
+    /// Puts `key` on the requeue list, unless it is there already.
+    pub(super) fn requeue(&mut self, key: usize) {
+        if let Some(conn) = self.conns.get_mut(key) {
+            self.requeue.push(key, &mut conn.requeued);
+        }
+    }
+
     /// One drive; true when the connection is open and waits for events.
     pub(super) fn drive_once(&mut self, key: usize, short_read_drains: bool) -> bool {
         let Some(conn) = self.conns.get_mut(key) else {
@@ -297,7 +315,7 @@ impl EventLoop {
             && conn.session.at_rest();
         match result {
             Ok(false) if conn.again => {
-                self.requeue.push(key);
+                self.requeue(key);
                 return true;
             }
             Ok(false) if stopping_at_rest => self.end(key, End::Stopping),

@@ -60,7 +60,7 @@ impl EventLoop {
         let mut worked = 0;
         while self.drive_once(key, short) {
             if worked == INLINE_BUDGET {
-                self.requeue.push(key);
+                self.requeue(key);
                 break;
             }
             if !self.start_work(key) {
