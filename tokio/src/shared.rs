@@ -41,11 +41,17 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(config: ServerConfig, on_message: MessageHandler) -> Arc<Shared> {
+    /// `stats` are made before the runtime, whose workers count their
+    /// parks in them.
+    pub fn new(
+        config: ServerConfig,
+        on_message: MessageHandler,
+        stats: Arc<ServerStats>,
+    ) -> Arc<Shared> {
         Arc::new(Shared {
             config,
             on_message,
-            stats: Arc::default(),
+            stats,
             stop: Stop::default(),
             phase: watch::Sender::new(Phase::Serving),
             cut: Arc::default(),
