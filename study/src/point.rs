@@ -32,14 +32,14 @@ pub struct ServerCost {
     pub syscalls_per_msg: Option<f64>,
     /// Messages per wake-up: how many messages the server answered per
     /// wait that came back with something to do (`poll` with events, the
-    /// ring's turn with completions, a tokio worker's park), from its own
-    /// count at both edges (`StatsSnapshot::wakeups`). `None` for a server
-    /// that counts no wake-up (a thread per connection: its wake-ups are
-    /// its context switches) and for runs before the count.
+    /// ring's turn with completions), from its own count at both edges
+    /// (`StatsSnapshot::wakeups`). `None` for a server that counts no
+    /// wake-up (a thread per connection, whose wake-ups are its context
+    /// switches; tokio, whose waits are its runtime's) and for runs before
+    /// the count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msgs_per_wakeup: Option<f64>,
-    /// Readiness events or completions per wake-up (`None` also where the
-    /// server cannot see them: tokio).
+    /// Readiness events or completions per wake-up (`None` as above).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events_per_wakeup: Option<f64>,
 }

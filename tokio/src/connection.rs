@@ -205,7 +205,7 @@ mod tests {
             let _client = TcpStream::connect(addr).await.unwrap();
             let (stream, peer) = listener.accept().await.unwrap();
             let config = ServerConfig::new(addr, Service::Echo);
-            let shared = Shared::new(config, Arc::new(|_, _| {}), Arc::default());
+            let shared = Shared::new(config, Arc::new(|_, _| {}));
             let slot = Slot::admit(&shared).expect("a slot");
             let task = serve(stream, peer, slot);
             let size = std::mem::size_of_val(&task);

@@ -37,8 +37,6 @@
 //! its wake-ups) are tokio's: [`syscalls`](sockmodes_serving::StatsSnapshot::syscalls)
 //! counts the calls the server makes (accepts, reads, writes, options,
 //! shutdowns, a socket's registration and removal), not the driver's.
-//! Its [`wakeups`](sockmodes_serving::StatsSnapshot::wakeups) are its
-//! workers' parks (`on_thread_park`), without the events that woke them.
 #![deny(missing_docs)]
 
 mod accept;

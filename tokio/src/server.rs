@@ -66,14 +66,8 @@ pub fn start(
         )
         .map_err(|e| start_err(std::io::Error::other(e.to_string())))?;
     }
-    let stats = Arc::<ServerStats>::default();
-    let parks = Arc::clone(&stats);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(crate::workers(&config))
-        // A worker parks when it has no task left, and wakes once per park:
-        // the runtime's wake-ups, counted as the other servers count their
-        // waits (what woke it is tokio's own, so no events are counted).
-        .on_thread_park(move || parks.count_wakeup(0))
         .max_blocking_threads(crate::blocking_threads(&config))
         .thread_stack_size(crate::THREAD_STACK)
         .thread_name("sockmodes-tokio")
@@ -86,7 +80,7 @@ pub fn start(
         TcpListener::from_std(std_listener).map_err(&start_err)?
     };
     let workers = crate::workers(&config);
-    let shared = Shared::new(config, on_message, stats);
+    let shared = Shared::new(config, on_message);
     let phase = shared.phase.subscribe();
     let accept = runtime.spawn(crate::accept::accept_loop(
         listener,

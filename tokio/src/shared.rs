@@ -41,17 +41,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// `stats` are made before the runtime, whose workers count their
-    /// parks in them.
-    pub fn new(
-        config: ServerConfig,
-        on_message: MessageHandler,
-        stats: Arc<ServerStats>,
-    ) -> Arc<Shared> {
+    pub fn new(config: ServerConfig, on_message: MessageHandler) -> Arc<Shared> {
         Arc::new(Shared {
             config,
             on_message,
-            stats,
+            stats: Arc::default(),
             stop: Stop::default(),
             phase: watch::Sender::new(Phase::Serving),
             cut: Arc::default(),

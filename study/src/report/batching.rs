@@ -1,15 +1,16 @@
 //! How much a server batches, and the measured cause of a verdict that
 //! depends on the client.
 //!
-//! A server that waits for many sockets at once (the event loop, the ring,
-//! tokio) answers as many messages per wake-up as the client makes ready
-//! between two of its waits: a client that sends one connection at a time
-//! (a thread per connection, each thread writing as its answer comes back)
-//! makes fewer ready at once than one that writes a whole batch per turn
-//! (an event loop). Each server counts its own wake-ups
-//! (`StatsSnapshot::wakeups`); the thread per connection has none to
-//! count (each thread sleeps in its own read), so its figure is its
-//! context switches per message, from `/proc`.
+//! A server that waits for many sockets at once (the event loop, the ring)
+//! answers as many messages per wake-up as the client makes ready between
+//! two of its waits: a client that sends one connection at a time (a
+//! thread per connection, each thread writing as its answer comes back)
+//! may make fewer ready at once than one that writes a whole batch per
+//! turn (an event loop). Those servers count their own wake-ups
+//! (`StatsSnapshot::wakeups`); the thread per connection has none to count
+//! (each thread sleeps in its own read) and tokio's are inside its
+//! runtime, so their figure is their context switches per message, from
+//! `/proc`.
 //!
 //! Where the cross-check's cells disagree, [`measured_cause`] looks for
 //! the figure that moved with the driver: first the batching of either
@@ -29,11 +30,12 @@ use crate::target::Target;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Figure {
-    /// Messages answered per wake-up, the server's own count: the
-    /// servers that wait for many sockets at once.
+    /// Messages answered per wake-up, the server's own count: the event
+    /// loop and the ring.
     MsgsPerWakeup,
     /// Context switches per message, from `/proc`: a server that counts
-    /// no wake-up (a thread per connection), or a run before the count.
+    /// no wake-up (a thread per connection, tokio), or a run before the
+    /// count.
     SwitchesPerMsg,
     /// Server CPU µs per message: the cause when batching did not move.
     CpuPerMsg,
@@ -76,8 +78,7 @@ fn batching_figure(p: &Point) -> Figure {
 pub struct Batch {
     pub figure: Figure,
     pub spread: Spread,
-    /// Readiness events or completions per wake-up (the event loop, the
-    /// ring; tokio cannot see them).
+    /// Readiness events or completions per wake-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Spread>,
 }
@@ -152,12 +153,34 @@ pub enum Measured {
     NotMeasured,
 }
 
+impl Figure {
+    /// Whether `x` of this figure is worse for a server than `y`: fewer
+    /// messages per wake-up, more switches or CPU per message.
+    fn worse(self, x: f64, y: f64) -> bool {
+        match self {
+            Figure::MsgsPerWakeup => x < y,
+            Figure::SwitchesPerMsg | Figure::CpuPerMsg => x > y,
+        }
+    }
+}
+
+/// Whether `a` fared worse against `b` under `x` than under `y` (the ratio
+/// of their messages/s medians lower); `None` where they fared the same.
+fn a_worse_under(x: &Side, y: &Side) -> Option<bool> {
+    let ratio = |s: &Side| Some(s.a.msgs()?.median / s.b.msgs()?.median.max(1e-12));
+    let (rx, ry) = (ratio(x)?, ratio(y)?);
+    (rx != ry).then_some(rx < ry)
+}
+
 /// The rule: between every two drivers with different verdicts, each
-/// server's batching, compared by the noise rule; the largest difference
-/// beyond noise is the cause, two drivers of one placement before two of
+/// server's batching, compared by the noise rule; a difference beyond
+/// noise that goes the way the server fared (worse batching under the
+/// driver where it fared worse against the other server) is a cause, the
+/// largest one the cause, two drivers of one placement before two of
 /// different placements (then only the client's engine differs). Where
 /// none, the same with CPU per message; where none either, the cause is
-/// not measured.
+/// not measured. A difference the other way explains nothing: it is left
+/// to the table, which shows every cell's batching.
 pub fn measured_cause(sides: &[Side]) -> Measured {
     let batching = |p: &Point, q: &Point| match (batching_figure(p), batching_figure(q)) {
         (Figure::MsgsPerWakeup, Figure::MsgsPerWakeup) => Figure::MsgsPerWakeup,
@@ -168,7 +191,14 @@ pub fn measured_cause(sides: &[Side]) -> Measured {
         let mut best: Option<((bool, f64), Measured)> = None;
         for (i, x) in sides.iter().enumerate() {
             for y in sides[i + 1..].iter().filter(|y| y.verdict != x.verdict) {
-                for (server, p, q) in [(x.a.target, x.a, y.a), (x.b.target, x.b, y.b)] {
+                let Some(a_worse) = a_worse_under(x, y) else {
+                    continue;
+                };
+                let slots = [
+                    (x.a.target, x.a, y.a, a_worse),
+                    (x.b.target, x.b, y.b, !a_worse),
+                ];
+                for (server, p, q, worse_under_x) in slots {
                     let figure = figure_of(p, q);
                     let (wp, wq) = (figure.windows(p), figure.windows(q));
                     if compare(&wp, &wq) == Verdict::NoDifference {
@@ -177,6 +207,9 @@ pub fn measured_cause(sides: &[Side]) -> Measured {
                     let (Some(sp), Some(sq)) = (Spread::of(wp), Spread::of(wq)) else {
                         continue;
                     };
+                    if figure.worse(sp.median, sq.median) != worse_under_x {
+                        continue;
+                    }
                     let size = (sp.median.max(1e-12) / sq.median.max(1e-12)).ln().abs();
                     let rank = (x.driver.placement == y.driver.placement, size);
                     if best.as_ref().is_none_or(|(b, _)| rank > *b) {
@@ -288,10 +321,14 @@ mod tests {
         }
     }
 
-    /// A point of `target` whose windows counted `per_wakeup` messages per
-    /// wake-up (empty: none counted), at `cpu` µs per message.
-    fn counted_point(target: Target, per_wakeup: &[f64], cpu: f64) -> Point {
-        let mut p = point(target, 100, &MSGS);
+    /// The event loop ahead of the thread per connection.
+    const MORE: [f64; 5] = [160e3, 165e3, 170e3, 175e3, 180e3];
+
+    /// A point of `target` of `msgs` messages/s whose windows counted
+    /// `per_wakeup` messages per wake-up (empty: none counted), at `cpu` µs
+    /// per message.
+    fn counted_point(target: Target, msgs: &[f64], per_wakeup: &[f64], cpu: f64) -> Point {
+        let mut p = point(target, 100, msgs);
         for (i, w) in p.windows.iter_mut().enumerate() {
             let c = w.cost.as_mut().expect("the fixture's cost");
             c.msgs_per_wakeup = per_wakeup.get(i).copied();
@@ -304,31 +341,25 @@ mod tests {
     const FEW: [f64; 5] = [1.2, 1.3, 1.3, 1.4, 1.3];
     const MANY: [f64; 5] = [8.5, 9.0, 9.2, 8.8, 9.4];
 
+    fn side<'a>(engine: IoMode, verdict: Verdict, a: &'a Point, b: &'a Point) -> Side<'a> {
+        Side {
+            driver: driver(engine),
+            verdict,
+            a,
+            b,
+        }
+    }
+
     #[test]
-    fn batching_that_moved_with_the_driver_is_the_cause() {
+    fn batching_that_moved_with_the_driver_the_way_the_server_fared_is_the_cause() {
         // The thread client: a tie, and the loop found 1.3 messages a
         // wake-up; the loop client: the loop ahead, with 9 a wake-up.
-        let (b1, l1) = (
-            point(THREADS, 100, &MSGS),
-            counted_point(EVENT_LOOP, &FEW, 7.9),
-        );
-        let (b2, l2) = (
-            point(THREADS, 100, &MSGS),
-            counted_point(EVENT_LOOP, &MANY, 6.1),
-        );
+        let b = point(THREADS, 100, &MSGS);
+        let l1 = counted_point(EVENT_LOOP, &MSGS, &FEW, 7.9);
+        let l2 = counted_point(EVENT_LOOP, &MORE, &MANY, 6.1);
         let sides = [
-            Side {
-                driver: driver(THREADS_MODE),
-                verdict: Verdict::NoDifference,
-                a: &b1,
-                b: &l1,
-            },
-            Side {
-                driver: driver(EVENT_LOOP_MODE),
-                verdict: Verdict::Lower,
-                a: &b2,
-                b: &l2,
-            },
+            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l2),
         ];
         let m = measured_cause(&sides);
         let Measured::Differs {
@@ -364,24 +395,34 @@ mod tests {
             },
         ];
         assert_eq!(measured_cause(&agree), Measured::NotMeasured);
+        // The loop batching more where it fared worse explains nothing:
+        // then its CPU, which went the way it fared, is the cause.
+        let l1 = counted_point(EVENT_LOOP, &MSGS, &MANY, 7.9);
+        let l2 = counted_point(EVENT_LOOP, &MORE, &FEW, 6.1);
+        let m = measured_cause(&[
+            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l2),
+        ]);
+        assert!(
+            matches!(
+                m,
+                Measured::Differs {
+                    figure: Figure::CpuPerMsg,
+                    ..
+                }
+            ),
+            "{m:?}"
+        );
     }
 
     #[test]
     fn without_a_batching_difference_cpu_per_message_is_the_cause_else_none() {
         let b = point(THREADS, 100, &MSGS);
-        let (l1, l2) = (
-            counted_point(EVENT_LOOP, &MANY, 7.9),
-            counted_point(EVENT_LOOP, &MANY, 6.1),
-        );
-        let side = |engine, verdict, l| Side {
-            driver: driver(engine),
-            verdict,
-            a: &b,
-            b: l,
-        };
+        let l1 = counted_point(EVENT_LOOP, &MSGS, &MANY, 7.9);
+        let l2 = counted_point(EVENT_LOOP, &MORE, &MANY, 6.1);
         let m = measured_cause(&[
-            side(THREADS_MODE, Verdict::NoDifference, &l1),
-            side(EVENT_LOOP_MODE, Verdict::Lower, &l2),
+            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l2),
         ]);
         let Measured::Differs {
             server,
@@ -407,9 +448,10 @@ mod tests {
              blocking client (unpinned) against 6.1 with the nonblocking client (unpinned)"
         );
         // The same CPU too: not measured, and said so.
+        let l3 = counted_point(EVENT_LOOP, &MORE, &MANY, 7.9);
         let m = measured_cause(&[
-            side(THREADS_MODE, Verdict::NoDifference, &l1),
-            side(EVENT_LOOP_MODE, Verdict::Lower, &l1),
+            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l3),
         ]);
         assert_eq!(m, Measured::NotMeasured);
         assert!(words(&m).starts_with("the cause is not measured"));
@@ -420,51 +462,32 @@ mod tests {
         // 10% apart: under the noise rule's 20% floor, whatever the ranks.
         let near: Vec<f64> = MANY.iter().map(|m| m * 1.1).collect();
         let b = point(THREADS, 100, &MSGS);
-        let (l1, l2) = (
-            counted_point(EVENT_LOOP, &MANY, 6.0),
-            counted_point(EVENT_LOOP, &near, 6.0),
-        );
-        let side = |engine, verdict, l| Side {
-            driver: driver(engine),
-            verdict,
-            a: &b,
-            b: l,
-        };
+        let l1 = counted_point(EVENT_LOOP, &MSGS, &MANY, 6.0);
+        let l2 = counted_point(EVENT_LOOP, &MORE, &near, 6.0);
         let m = measured_cause(&[
-            side(THREADS_MODE, Verdict::NoDifference, &l1),
-            side(EVENT_LOOP_MODE, Verdict::Lower, &l2),
+            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l2),
         ]);
         assert_eq!(m, Measured::NotMeasured);
     }
 
     #[test]
     fn a_server_without_a_wakeup_count_is_judged_by_its_context_switches() {
-        // The thread per connection: 2 switches a message with one client,
-        // 0.5 with the other (the fixture's), its CPU the same.
+        // The thread per connection behind with the thread client, at 2
+        // switches a message, and level with the loop client, at 0.5 (the
+        // fixture's); its CPU the same.
         let mut b1 = point(THREADS, 100, &MSGS);
-        for w in &mut b1.windows {
-            w.cost.as_mut().expect("a cost").switches_per_msg = 2.0;
+        for (w, x) in b1.windows.iter_mut().zip([2.1, 2.0, 2.0, 2.0, 2.0]) {
+            w.cost.as_mut().expect("a cost").switches_per_msg = x;
         }
-        b1.windows[0]
-            .cost
-            .as_mut()
-            .expect("a cost")
-            .switches_per_msg = 2.1;
         let b2 = point(THREADS, 100, &MSGS);
-        let l = counted_point(EVENT_LOOP, &MANY, 5.0);
+        let (ahead, level) = (
+            counted_point(EVENT_LOOP, &MORE, &MANY, 5.0),
+            counted_point(EVENT_LOOP, &MSGS, &MANY, 5.0),
+        );
         let m = measured_cause(&[
-            Side {
-                driver: driver(THREADS_MODE),
-                verdict: Verdict::Higher,
-                a: &b1,
-                b: &l,
-            },
-            Side {
-                driver: driver(EVENT_LOOP_MODE),
-                verdict: Verdict::Lower,
-                a: &b2,
-                b: &l,
-            },
+            side(THREADS_MODE, Verdict::Lower, &b1, &ahead),
+            side(EVENT_LOOP_MODE, Verdict::NoDifference, &b2, &level),
         ]);
         let Measured::Differs { server, figure, .. } = &m else {
             panic!("{m:?}")
@@ -542,7 +565,7 @@ mod tests {
 
     #[test]
     fn a_cells_batching_is_its_count_where_it_has_one() {
-        let l = counted_point(EVENT_LOOP, &MANY, 5.0);
+        let l = counted_point(EVENT_LOOP, &MSGS, &MANY, 5.0);
         let batch = Batch::of(&l).expect("measured");
         assert_eq!(batch.figure, Figure::MsgsPerWakeup);
         assert_eq!(

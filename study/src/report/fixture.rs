@@ -321,21 +321,20 @@ fn cross_check(sweep: &[Point]) -> Vec<Cell> {
 /// The servers' own counts of their wake-ups in a cross-check cell: about
 /// 9 messages a wake-up with the event-loop client; with the thread
 /// client 4 for the event loop and 1.3 for the ring (the cause of its
-/// verdict depending on the client); tokio counts no events, the thread
-/// per connection no wake-up.
+/// verdict depending on the client); the thread per connection and tokio
+/// count none.
 fn counted_wakeups(p: &mut Point, d: Driver) {
     let threads_client = d.engine == THREADS_MODE;
     let per_wakeup = match p.target {
         t if t == RING && threads_client => 1.3,
         t if t == EVENT_LOOP && threads_client => 4.0,
-        t if t == THREADS => return,
-        _ => 9.0,
+        t if t == EVENT_LOOP || t == RING => 9.0,
+        _ => return,
     };
-    let events = p.target != Target::TOKIO;
     for (w, k) in p.windows.iter_mut().zip([0.96, 0.98, 1.0, 1.01, 1.03]) {
         let c = w.cost.as_mut().expect("fixture has costs");
         c.msgs_per_wakeup = Some(per_wakeup * k);
-        c.events_per_wakeup = events.then_some(per_wakeup * k * 1.5);
+        c.events_per_wakeup = Some(per_wakeup * k * 1.5);
     }
 }
 

@@ -455,9 +455,9 @@ fn cross_check(r: &Report) -> Option<Table> {
     let plan = &r.study.plan;
     let batching_note = if batched {
         " Batching (a / b): how much each server batched in the cell, its own count: messages answered per \
-         wake-up (a `poll` that returned events, the ring's turn with completions, a tokio worker's park), with \
-         the events or completions each wake-up found; a thread per connection counts no wake-up, so its figure is \
-         its context switches per message (`/proc`). Where the verdict depends on the client, the cause measured \
+         wake-up (a `poll` that returned events, the ring's turn with completions), with the events or completions \
+         each wake-up found; a thread per connection and tokio count no wake-up, so their figure is their context \
+         switches per message (`/proc`). Where the verdict depends on the client, the cause measured \
          is the server whose batching differed beyond noise between two drivers that disagree, else whose CPU per \
          message did."
     } else {
