@@ -182,12 +182,16 @@ fn a_worse_under(x: &Side, y: &Side) -> Option<bool> {
 /// not measured. A difference the other way explains nothing: it is left
 /// to the table, which shows every cell's batching.
 pub fn measured_cause(sides: &[Side]) -> Measured {
+    // The batching of a server under two drivers, by the figure both have.
     let batching = |p: &Point, q: &Point| match (batching_figure(p), batching_figure(q)) {
         (Figure::MsgsPerWakeup, Figure::MsgsPerWakeup) => Figure::MsgsPerWakeup,
         _ => Figure::SwitchesPerMsg,
     };
-    let stages: [&dyn Fn(&Point, &Point) -> Figure; 2] = [&batching, &|_, _| Figure::CpuPerMsg];
-    for figure_of in stages {
+    for cpu_stage in [false, true] {
+        let figure_of = |p: &Point, q: &Point| match cpu_stage {
+            false => batching(p, q),
+            true => Figure::CpuPerMsg,
+        };
         let mut best: Option<((bool, f64), Measured)> = None;
         for (i, x) in sides.iter().enumerate() {
             for y in sides[i + 1..].iter().filter(|y| y.verdict != x.verdict) {
