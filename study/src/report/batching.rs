@@ -13,11 +13,12 @@
 //! `/proc`.
 //!
 //! Where the cross-check's cells disagree, [`measured_cause`] looks for
-//! the figure that moved with the driver: first the batching of either
-//! server between two drivers that gave different verdicts, beyond noise
-//! ([`compare`]); else its CPU per message; else it says the cause is not
-//! measured. Everything here is computed from windows, so the tests build
-//! points by hand.
+//! the figure that moved with the driver the way the server fared: first
+//! the batching of either server between two drivers that gave different
+//! verdicts, beyond noise ([`compare`]); else its CPU per message (a loop
+//! preempted by a hundred client threads spends more per message whatever
+//! it batches); else it says the cause is not measured. Everything here is
+//! computed from windows, so the tests build points by hand.
 
 use serde::{Deserialize, Serialize};
 
@@ -238,73 +239,62 @@ pub fn measured_cause(sides: &[Side]) -> Measured {
     Measured::NotMeasured
 }
 
-/// The measured cause in words: "measured, its batching: with the blocking
-/// client, unpinned, the nonblocking server answered 1.3 messages per
-/// wake-up (median), against 9.0 with the nonblocking client, unpinned".
+/// The measured cause in words, for the cross-check table: "measured, its
+/// batching: with the blocking client, unpinned, the nonblocking server
+/// answered 1.3 messages per wake-up (median), against 9.0 with the
+/// nonblocking client, unpinned".
 pub fn words(m: &Measured) -> String {
-    match m {
-        Measured::Differs {
-            server,
-            figure,
-            first,
-            second,
-        } => {
-            let what = match figure {
-                Figure::CpuPerMsg => "not its batching but its CPU",
-                _ => "its batching",
-            };
-            format!(
-                "measured, {what}: with the {}, the {} server {} (median), against {:.*} with the {}",
-                first.driver.describe(),
-                server.name(),
-                figure.said(first.spread.median),
-                if *figure == Figure::SwitchesPerMsg { 2 } else { 1 },
-                second.spread.median,
-                second.driver.describe(),
-            )
-        }
-        Measured::NotMeasured => {
-            "the cause is not measured: neither server's batching nor its CPU per message \
-                                  differed beyond noise between the drivers that disagree"
-                .into()
-        }
-    }
+    said(m, true)
 }
 
 /// The measured cause for a finding's sentence, without its commas:
 /// "measured: completion answered 9.0 messages per wake-up with the
 /// nonblocking client (split) against 1.3 with the blocking client (split)".
 pub fn short_words(m: &Measured) -> String {
-    match m {
-        Measured::Differs {
-            server,
-            figure,
-            first,
-            second,
-        } => {
-            let with =
-                |d: Driver| format!("the {} client ({})", d.engine.name(), d.placement.name());
-            let what = match figure {
-                Figure::CpuPerMsg => "not batching but CPU: ",
-                _ => "",
-            };
-            format!(
-                "measured: {what}{} {} with {} against {:.*} with {}",
-                server.name(),
-                figure.said(first.spread.median),
-                with(first.driver),
-                if *figure == Figure::SwitchesPerMsg {
-                    2
-                } else {
-                    1
-                },
-                second.spread.median,
-                with(second.driver),
-            )
+    said(m, false)
+}
+
+/// [`words`] (`long`) or [`short_words`].
+fn said(m: &Measured, long: bool) -> String {
+    let Measured::Differs {
+        server,
+        figure,
+        first,
+        second,
+    } = m
+    else {
+        return if long {
+            "the cause is not measured: neither server's batching nor its CPU per message differed \
+             beyond noise between the drivers that disagree"
+        } else {
+            "cause not measured (neither batching nor CPU per message moved beyond noise)"
         }
-        Measured::NotMeasured => {
-            "cause not measured (neither batching nor CPU per message moved beyond noise)".into()
-        }
+        .into();
+    };
+    let with = |d: Driver| match long {
+        true => d.describe(),
+        false => format!("{} client ({})", d.engine.name(), d.placement.name()),
+    };
+    let what = match (figure, long) {
+        (Figure::CpuPerMsg, true) => "measured, not its batching but its CPU: ",
+        (_, true) => "measured, its batching: ",
+        (Figure::CpuPerMsg, false) => "measured: not batching but CPU: ",
+        (_, false) => "measured: ",
+    };
+    let digits = if *figure == Figure::SwitchesPerMsg {
+        2
+    } else {
+        1
+    };
+    let (did, against) = (
+        figure.said(first.spread.median),
+        format!("{:.digits$}", second.spread.median),
+    );
+    let (server, one, other) = (server.name(), with(first.driver), with(second.driver));
+    if long {
+        format!("{what}with the {one}, the {server} server {did} (median), against {against} with the {other}")
+    } else {
+        format!("{what}{server} {did} with the {one} against {against} with the {other}")
     }
 }
 
