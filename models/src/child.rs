@@ -20,6 +20,12 @@ pub struct Counters {
     pub accepted: u64,
     /// System calls the server made for its sockets so far.
     pub syscalls: u64,
+    /// Its waits that came back with something to do
+    /// (`StatsSnapshot::wakeups`); `None`: a line without the field.
+    pub wakeups: Option<u64>,
+    /// What those waits found: readiness events or completions
+    /// (`StatsSnapshot::events`); `None`: a line without the field.
+    pub events: Option<u64>,
     /// When the server read them: CLOCK_MONOTONIC in nanoseconds, the same
     /// clock in every process of the machine ([`monotonic_ns`]).
     pub at_ns: u64,
@@ -46,6 +52,8 @@ impl Counters {
         Some(Counters {
             accepted: field("accepted")?,
             syscalls: field("syscalls")?,
+            wakeups: field("wakeups"),
+            events: field("events"),
             at_ns: field("at_ns")?,
             cpu_ns: field("cpu_ns"),
             cpus: text("cpus").and_then(|v| v.parse().ok()),
@@ -216,6 +224,7 @@ mod tests {
         let c = Counters::parse(old).expect("parses");
         assert_eq!((c.accepted, c.syscalls, c.at_ns), (3, 99, 5));
         assert_eq!((c.cpu_ns, c.cpus), (None, None));
+        assert_eq!((c.wakeups, c.events), (None, None));
         assert_eq!(Counters::parse("sockmodes: listening on 127.0.0.1:1"), None);
     }
 

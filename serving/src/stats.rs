@@ -1,7 +1,8 @@
 //! A running server's live counters, shared by its threads and read from
 //! outside while it runs (the command's `kill -USR1` line, the benches, the
 //! tests): connections admitted, refused, open, timed out and torn; the
-//! system calls it made; the frames it handed to work. Each is one relaxed
+//! system calls it made; how much each of its waits brought (wake-ups and
+//! the events they found); the frames it handed to work. Each is one relaxed
 //! atomic add where the event happens, in the model that makes it; and
 //! the throttle of the cuts' log lines, which every thread shares too.
 
@@ -29,6 +30,8 @@ pub struct ServerStats {
     cut_log: Mutex<Throttle>,
     protocol_errors: AtomicU64,
     syscalls: AtomicU64,
+    wakeups: AtomicU64,
+    events: AtomicU64,
     work_started: AtomicU64,
 }
 
@@ -57,6 +60,19 @@ pub struct StatsSnapshot {
     /// for the completion server). Counted by the server itself, each model
     /// where it makes the call (see each server's `count_syscalls` calls).
     pub syscalls: u64,
+    /// The server's waits that came back with something to do: an event
+    /// loop's `poll` that returned at least one event, the ring's turn whose
+    /// `io_uring_enter` brought at least one completion. Why: messages per
+    /// wake-up is how much a server batches, and it depends on how many
+    /// sockets the client makes ready between two waits. The thread per
+    /// connection counts none (each thread sleeps in its own read: its
+    /// wake-ups are its context switches, in `/proc`), nor does tokio: its
+    /// waits are its driver's, which does not say, and its workers' parks
+    /// are not them (a busy worker polls the driver without parking).
+    pub wakeups: u64,
+    /// What those wake-ups found: readiness events (the event loop), or
+    /// completions (the ring).
+    pub events: u64,
     /// Frames handed to their work (`--work`): inline on a connection's
     /// thread or a loop, to the offload pool (or its runner's queue), or to
     /// a timer for `wait`. Such a frame is owed its answer: a graceful stop
@@ -116,6 +132,14 @@ impl ServerStats {
         self.syscalls.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Counts one wake-up that found `events` events or completions (see
+    /// [`StatsSnapshot::wakeups`]). Two relaxed adds per wait, against the
+    /// wait's system call.
+    pub fn count_wakeup(&self, events: u64) {
+        self.wakeups.fetch_add(1, Ordering::Relaxed);
+        self.events.fetch_add(events, Ordering::Relaxed);
+    }
+
     /// Counts a frame handed to its work (see
     /// [`StatsSnapshot::work_started`]). One relaxed add per frame, against
     /// at least one system call per frame.
@@ -139,6 +163,8 @@ impl ServerStats {
             too_slow_sending: self.too_slow_sending.load(Ordering::Relaxed),
             protocol_errors: self.protocol_errors.load(Ordering::Relaxed),
             syscalls: self.syscalls.load(Ordering::Relaxed),
+            wakeups: self.wakeups.load(Ordering::Relaxed),
+            events: self.events.load(Ordering::Relaxed),
             work_started: self.work_started.load(Ordering::Relaxed),
         }
     }
@@ -165,6 +191,15 @@ mod tests {
         assert!(stats.try_admit(2));
         let s = stats.snapshot();
         assert_eq!((s.accepted, s.rejected, s.active), (3, 1, 2));
+    }
+
+    #[test]
+    fn a_wakeup_counts_once_and_adds_what_it_found() {
+        let stats = ServerStats::default();
+        stats.count_wakeup(7);
+        stats.count_wakeup(1);
+        let s = stats.snapshot();
+        assert_eq!((s.wakeups, s.events), (2, 8));
     }
 
     #[test]

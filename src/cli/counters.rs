@@ -3,7 +3,8 @@
 //!
 //! The bench reads system calls per message this way: it signals the
 //! server at both edges of a measured window and divides the difference
-//! by the window's messages. The line's format is [`sockmodes_models::child`]'s
+//! by the window's messages; messages per wake-up too (`wakeups`, and
+//! `events`: what the wake-ups found). The line's format is [`sockmodes_models::child`]'s
 //! to parse (`COUNTERS_PREFIX`).
 //!
 //! How: SIGUSR1 is blocked in every thread (the mask is set before the
@@ -29,13 +30,15 @@ pub fn line(stats: &ServerStats, budget: Option<&Meter>) -> String {
     });
     let budget = budget.map_or(String::new(), |m| format!(" {}", m.counter_fields()));
     format!(
-        "{COUNTERS_PREFIX} accepted={} rejected={} active={} timed_out={} protocol_errors={} syscalls={} work_started={}{cpu_ns}{budget} at_ns={}",
+        "{COUNTERS_PREFIX} accepted={} rejected={} active={} timed_out={} protocol_errors={} syscalls={} wakeups={} events={} work_started={}{cpu_ns}{budget} at_ns={}",
         s.accepted,
         s.rejected,
         s.active,
         s.timed_out,
         s.protocol_errors,
         s.syscalls,
+        s.wakeups,
+        s.events,
         s.work_started,
         sockmodes_os::process::monotonic_ns()
     )
@@ -81,10 +84,12 @@ mod tests {
         stats.count_syscalls(42);
         assert!(stats.try_admit(5));
         stats.note_work_started();
+        stats.count_wakeup(3);
         assert!(line(&stats, None).contains(" work_started=1 "));
         let parsed = sockmodes_models::child::Counters::parse(&line(&stats, None)).expect("parses");
         assert_eq!(parsed.syscalls, 42);
         assert_eq!(parsed.accepted, 1);
+        assert_eq!((parsed.wakeups, parsed.events), (Some(1), Some(3)));
         assert!(parsed.cpu_ns.is_some_and(|ns| ns > 0), "{parsed:?}");
         assert_eq!(parsed.cpus, None, "no budget, no cpus field");
     }

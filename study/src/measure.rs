@@ -59,10 +59,13 @@ fn window(
     let _ = server.terminate();
     let load = run.map_err(|e| e.to_string())?.report().clone();
     let samples = samples.lock().expect("not poisoned");
-    let syscalls = syscalls_per_msg(&counted.lock().expect("not poisoned"), load.messages_per_s);
+    let counted = counted.lock().expect("not poisoned");
+    let counts = Counted::between(&counted, load.messages_per_s);
     let cost = match samples.as_slice() {
         [a, b] => Some(ServerCost {
-            syscalls_per_msg: syscalls,
+            syscalls_per_msg: counts.as_ref().map(Counted::syscalls_per_msg),
+            msgs_per_wakeup: counts.as_ref().and_then(Counted::msgs_per_wakeup),
+            events_per_wakeup: counts.as_ref().and_then(Counted::events_per_wakeup),
             ..cost(a, b, &load, window_s)
         }),
         _ => None,
@@ -70,21 +73,51 @@ fn window(
     Ok(Window { load, cost })
 }
 
-/// System calls per message from the server's two readings of its
-/// counters (`None` without both, or for under one message between them).
+/// What the server counted between its two readings of its counters, and
+/// the messages of that stretch (`None` without both readings, or for
+/// under one message between them).
 ///
 /// The server read its counters when the signal reached it, which may be
 /// later than the window's edges (a server of 10,000 threads answers
-/// late): the calls are divided by the messages of the stretch between its
-/// two readings, at the window's rate.
-fn syscalls_per_msg(counted: &[Counters], messages_per_s: f64) -> Option<f64> {
-    match counted {
-        [a, b] if b.at_ns > a.at_ns => {
-            let stretch_s = (b.at_ns - a.at_ns) as f64 / 1e9;
-            let messages = messages_per_s * stretch_s;
-            (messages >= 1.0).then(|| b.syscalls.saturating_sub(a.syscalls) as f64 / messages)
-        }
-        _ => None,
+/// late): its counts are divided by the messages of the stretch between
+/// its two readings, at the window's rate.
+struct Counted {
+    messages: f64,
+    syscalls: u64,
+    /// `None`: a line without the field.
+    wakeups: Option<u64>,
+    events: Option<u64>,
+}
+
+impl Counted {
+    fn between(counted: &[Counters], messages_per_s: f64) -> Option<Counted> {
+        let [a, b] = counted else { return None };
+        let stretch_s = b.at_ns.checked_sub(a.at_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
+        let messages = messages_per_s * stretch_s;
+        let delta = |x: Option<u64>, y: Option<u64>| Some(y?.saturating_sub(x?));
+        (messages >= 1.0).then(|| Counted {
+            messages,
+            syscalls: b.syscalls.saturating_sub(a.syscalls),
+            wakeups: delta(a.wakeups, b.wakeups),
+            events: delta(a.events, b.events),
+        })
+    }
+
+    fn syscalls_per_msg(&self) -> f64 {
+        self.syscalls as f64 / self.messages
+    }
+
+    /// `None` where the server counted no wake-up (a thread per
+    /// connection counts none).
+    fn msgs_per_wakeup(&self) -> Option<f64> {
+        let w = self.wakeups.filter(|&w| w > 0)?;
+        Some(self.messages / w as f64)
+    }
+
+    /// `None` where the server counted no wake-up.
+    fn events_per_wakeup(&self) -> Option<f64> {
+        let w = self.wakeups.filter(|&w| w > 0)?;
+        Some(self.events? as f64 / w as f64)
     }
 }
 
@@ -102,6 +135,8 @@ fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> 
         threads: b.threads,
         cores_busy: (user + system) / window_s,
         syscalls_per_msg: None,
+        msgs_per_wakeup: None,
+        events_per_wakeup: None,
     }
 }
 
@@ -220,13 +255,46 @@ mod tests {
             at_ns,
             ..Counters::default()
         };
+        let per_msg =
+            |c: &[Counters], rate| Counted::between(c, rate).map(|c| c.syscalls_per_msg());
         // 3,000 calls over 1.5 s at 1,000 msg/s: 2 per message, whatever
         // the window's own length.
         let two = [at(1_000_000_000, 500), at(2_500_000_000, 3_500)];
-        assert_eq!(syscalls_per_msg(&two, 1000.0), Some(2.0));
+        assert_eq!(per_msg(&two, 1000.0), Some(2.0));
         // One reading, readings out of order, or under one message: none.
-        assert_eq!(syscalls_per_msg(&two[..1], 1000.0), None);
-        assert_eq!(syscalls_per_msg(&[two[1], two[0]], 1000.0), None);
-        assert_eq!(syscalls_per_msg(&two, 0.5), None);
+        assert_eq!(per_msg(&two[..1], 1000.0), None);
+        assert_eq!(per_msg(&[two[1], two[0]], 1000.0), None);
+        assert_eq!(per_msg(&two, 0.5), None);
+        // A line without the wake-up fields: no batching figure.
+        let old = Counted::between(&two, 1000.0).expect("counted");
+        assert_eq!(
+            (old.msgs_per_wakeup(), old.events_per_wakeup()),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn wakeups_are_divided_into_the_same_stretchs_messages_and_events() {
+        let at = |at_ns: u64, wakeups: u64, events: u64| Counters {
+            accepted: 1,
+            at_ns,
+            wakeups: Some(wakeups),
+            events: Some(events),
+            ..Counters::default()
+        };
+        // 1,500 messages (1.5 s at 1,000 msg/s) in 500 wake-ups that found
+        // 2,000 events: 3 messages and 4 events a wake-up.
+        let c = [at(1_000_000_000, 100, 1_000), at(2_500_000_000, 600, 3_000)];
+        let counted = Counted::between(&c, 1000.0).expect("counted");
+        assert_eq!(counted.msgs_per_wakeup(), Some(3.0));
+        assert_eq!(counted.events_per_wakeup(), Some(4.0));
+        // No wake-up counted (a thread per connection, tokio): neither
+        // figure.
+        let none = [at(1_000_000_000, 0, 0), at(2_500_000_000, 0, 0)];
+        let none = Counted::between(&none, 1000.0).expect("counted");
+        assert_eq!(
+            (none.msgs_per_wakeup(), none.events_per_wakeup()),
+            (None, None)
+        );
     }
 }

@@ -30,6 +30,18 @@ pub struct ServerCost {
     /// references, which do not count theirs.
     #[serde(default)]
     pub syscalls_per_msg: Option<f64>,
+    /// Messages per wake-up: how many messages the server answered per
+    /// wait that came back with something to do (`poll` with events, the
+    /// ring's turn with completions), from its own count at both edges
+    /// (`StatsSnapshot::wakeups`). `None` for a server that counts no
+    /// wake-up (a thread per connection, whose wake-ups are its context
+    /// switches; tokio, whose waits are its runtime's) and for runs before
+    /// the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msgs_per_wakeup: Option<f64>,
+    /// Readiness events or completions per wake-up (`None` as above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_per_wakeup: Option<f64>,
 }
 
 /// One window against one fresh server process.
@@ -185,6 +197,22 @@ impl Point {
 
     pub fn syscalls_per_msg(&self) -> Option<Spread> {
         self.spread(|w| w.cost.as_ref().and_then(|c| c.syscalls_per_msg))
+    }
+
+    /// Messages per wake-up, window by window (windows without the count
+    /// left out).
+    pub fn msgs_per_wakeup_windows(&self) -> Vec<f64> {
+        self.values(|w| w.cost.as_ref().and_then(|c| c.msgs_per_wakeup))
+    }
+
+    /// Readiness events or completions per wake-up, window by window.
+    pub fn events_per_wakeup_windows(&self) -> Vec<f64> {
+        self.values(|w| w.cost.as_ref().and_then(|c| c.events_per_wakeup))
+    }
+
+    /// Context switches per message, window by window.
+    pub fn switches_windows(&self) -> Vec<f64> {
+        self.values(|w| w.cost.as_ref().map(|c| c.switches_per_msg))
     }
 
     pub fn switches_per_msg(&self) -> Option<Spread> {

@@ -160,6 +160,9 @@ impl Loop {
                 .stats
                 .count_syscalls(self.ring.enters.saturating_sub(before));
             self.ring.completions(&mut completions);
+            if !completions.is_empty() {
+                self.shared.stats.count_wakeup(completions.len() as u64);
+            }
             for c in completions.drain(..) {
                 self.complete(c);
             }

@@ -213,6 +213,10 @@ impl EventLoop {
                 break;
             }
             self.shared.counters.wakeups.fetch_add(1, Ordering::Relaxed);
+            let found = events.iter().count() as u64;
+            if found > 0 {
+                self.shared.stats.count_wakeup(found);
+            }
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept_all(),

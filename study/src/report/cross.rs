@@ -5,7 +5,8 @@
 //! with every client engine that was not saturated, in every placement
 //! measured ([`Outcome::Holds`]). Where the cells disagree the verdict is
 //! about the pair, and the report says "depends on the client" with the
-//! likely cause ([`Cause`]), never a plain "ahead". A cell where the
+//! likely cause ([`Cause`]) and the figure that moved with the driver
+//! (`batching.rs`), never a plain "ahead". A cell where the
 //! client was saturated, or that has too few windows to reach the rank
 //! test's level, is no evidence ([`Evidence`]), not a tie; a placement with
 //! no evidence at all leaves the comparison without a verdict
@@ -18,6 +19,7 @@
 use serde::{Deserialize, Serialize};
 use sockmodes_models::IoMode;
 
+use super::batching::{self, Batch, Measured, Side};
 use crate::affinity::Placement;
 use crate::crosscheck::Cell;
 use crate::driver::Driver;
@@ -52,7 +54,7 @@ pub enum Evidence {
 /// the engines disagreed (like pairs with like: a thread per connection on
 /// both sides, or an event loop on both sides) and the split placement hid
 /// it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cause {
     /// Placements in which two client engines gave different verdicts: the
     /// client's model shapes the result there.
@@ -66,10 +68,14 @@ pub struct Cause {
     /// pair effect.
     #[serde(default)]
     pub reversed: bool,
+    /// What moved with the driver: a server's batching, else its CPU per
+    /// message, or neither ([`batching::measured_cause`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured: Option<Measured>,
 }
 
 /// The cross-checked verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The same verdict with every unsaturated client, in every placement.
@@ -90,6 +96,12 @@ pub struct CellVerdict {
     pub b: Option<Spread>,
     /// The client's busy share (median), the higher of the two servers'.
     pub client_busy: Option<f64>,
+    /// How much `a` and `b` batched in this cell (only in runs whose
+    /// servers counted their wake-ups: [`batching::counted`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a_batch: Option<Batch>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b_batch: Option<Batch>,
 }
 
 /// `a` against `b` at `connections`, over every driver.
@@ -162,6 +174,7 @@ fn cause(with: &[(Driver, Verdict)]) -> Cause {
         engines_disagree_in,
         placement_changes_for,
         reversed: has(Verdict::Higher) && has(Verdict::Lower),
+        measured: None,
     }
 }
 
@@ -181,11 +194,12 @@ pub fn verdicts(cells: &[Cell]) -> Vec<CrossVerdict> {
         .into_iter()
         .filter(|&t| cells.iter().any(|c| c.point.target == t))
         .collect();
+    let counted = batching::counted(cells.iter().map(|c| &c.point));
     let mut out = Vec::new();
     for &n in &counts {
         for (i, &a) in servers.iter().enumerate() {
             for &b in &servers[i + 1..] {
-                if let Some(v) = judge_pair(cells, &drivers, a, b, n) {
+                if let Some(v) = judge_pair(cells, &drivers, a, b, n, counted) {
                     out.push(v);
                 }
             }
@@ -194,12 +208,15 @@ pub fn verdicts(cells: &[Cell]) -> Vec<CrossVerdict> {
     out
 }
 
+/// `a` against `b` at `n`; with each cell's batching where the run
+/// `counted` wake-ups.
 fn judge_pair(
     cells: &[Cell],
     drivers: &[Driver],
     a: Target,
     b: Target,
     n: usize,
+    counted: bool,
 ) -> Option<CrossVerdict> {
     let point = |d: Driver, t: Target| {
         cells
@@ -221,18 +238,35 @@ fn judge_pair(
                 a: pa.msgs(),
                 b: pb.msgs(),
                 client_busy: busy,
+                a_batch: counted.then(|| Batch::of(pa)).flatten(),
+                b_batch: counted.then(|| Batch::of(pb)).flatten(),
             })
         })
         .collect();
     if parts.is_empty() {
         return None;
     }
-    let outcome = judge(
+    let mut outcome = judge(
         &parts
             .iter()
             .map(|c| (c.driver, c.evidence))
             .collect::<Vec<_>>(),
     );
+    if let Outcome::DependsOnClient(cause) = &mut outcome {
+        let sides: Vec<Side> = parts
+            .iter()
+            .filter_map(|c| match c.evidence {
+                Evidence::Verdict(verdict) => Some(Side {
+                    driver: c.driver,
+                    verdict,
+                    a: point(c.driver, a)?,
+                    b: point(c.driver, b)?,
+                }),
+                _ => None,
+            })
+            .collect();
+        cause.measured = Some(batching::measured_cause(&sides));
+    }
     Some(CrossVerdict {
         a,
         b,
@@ -321,6 +355,7 @@ pub fn cause_words(c: &Cause) -> String {
             list(c.placement_changes_for.iter().map(|m| m.name()).collect())
         ));
     }
+    parts.extend(c.measured.as_ref().map(batching::words));
     parts.join("; ")
 }
 
@@ -351,6 +386,7 @@ fn cause_short(c: &Cause) -> String {
         let e: Vec<&str> = c.placement_changes_for.iter().map(|m| m.name()).collect();
         parts.push(format!("placement changes it for {}", e.join(" and ")));
     }
+    parts.extend(c.measured.as_ref().map(batching::short_words));
     parts.join("; ")
 }
 
@@ -531,6 +567,7 @@ pub(crate) mod tests {
                 engines_disagree_in: vec![],
                 placement_changes_for: vec![EVENT_LOOP_MODE, THREADS_MODE],
                 reversed: false,
+                measured: Some(Measured::NotMeasured),
             })
         );
     }

@@ -891,6 +891,7 @@ mod tests {
                 engines_disagree_in: vec![crate::affinity::Placement::Unpinned],
                 placement_changes_for: vec![],
                 reversed: false,
+                measured: None,
             }),
             cells: vec![],
         };

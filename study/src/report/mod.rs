@@ -9,7 +9,9 @@
 //!   criterion case is) and `criterion.rs` (criterion's estimates read
 //!   into [`CaseResult`]s);
 //! - the judging, each concept with its own words beside its types:
-//!   `cross.rs` (the cross-check's rule), `verdicts.rs` (one server
+//!   `cross.rs` (the cross-check's rule), `batching.rs` (how much each
+//!   server batched, and the measured cause where the cross-check's
+//!   cells disagree), `verdicts.rs` (one server
 //!   against another by connection count), `costs.rs` (what each server
 //!   spends), `service.rs` (the service-work figures beside their ceilings,
 //!   and their findings), `targets.rs` (the project's targets) and
@@ -27,6 +29,7 @@
 //! this file only declares them and writes a report's files.
 
 pub mod analysis;
+pub mod batching;
 mod cases;
 mod charts;
 pub mod costs;

@@ -18,7 +18,7 @@ use crate::target::RunMode;
 /// set of fields a report writes (`run.rs`'s test compares that set with
 /// the list kept for this version, `study/tests/report_schema/vN.txt`), so
 /// that a script reading report.json can tell which fields to expect.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything one report shows, for the Markdown, HTML and JSON writers.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

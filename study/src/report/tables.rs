@@ -4,6 +4,7 @@
 //! anything themselves. Figures measured in several windows read "median
 //! (min-max)".
 
+use super::batching::Batch;
 use super::cases::CaseResult;
 use super::cross::{
     self, cause_words, evidence_words, outcome_words, CellVerdict, CrossVerdict, Outcome,
@@ -383,13 +384,17 @@ fn targets(r: &Report) -> Table {
     }
 }
 
-fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool) -> Vec<String> {
+/// One row of the cross-check table; with the batching column where the
+/// run counted its servers' wake-ups (`batched`).
+fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Vec<String> {
     let show = |s: Option<Spread>| s.map_or("-".into(), |s| s.show(0));
     let r = match (&c.a, &c.b) {
         (Some(a), Some(b)) => ratio(a, b).show(2),
         _ => "-".into(),
     };
-    vec![
+    let batch = |b: &Option<Batch>| b.as_ref().map_or("-".into(), Batch::show);
+    let batching = batched.then(|| format!("{} / {}", batch(&c.a_batch), batch(&c.b_batch)));
+    [
         if first {
             v.connections.to_string()
         } else {
@@ -407,6 +412,10 @@ fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool) -> Vec<String> {
         r,
         c.client_busy
             .map_or("-".into(), |b| format!("{:.0}%", b * 100.0)),
+    ]
+    .into_iter()
+    .chain(batching)
+    .chain([
         evidence_words(v.a, v.b, c.evidence),
         if first {
             let mut s = outcome_words(v.a, v.b, &v.outcome);
@@ -417,7 +426,8 @@ fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool) -> Vec<String> {
         } else {
             String::new()
         },
-    ]
+    ])
+    .collect()
 }
 
 /// The cross-check table: one row per pair, count and driver.
@@ -425,6 +435,12 @@ fn cross_check(r: &Report) -> Option<Table> {
     if r.analysis.cross_verdicts.is_empty() {
         return None;
     }
+    let batched = r
+        .analysis
+        .cross_verdicts
+        .iter()
+        .flat_map(|v| &v.cells)
+        .any(|c| c.a_batch.is_some() || c.b_batch.is_some());
     let rows = r
         .analysis
         .cross_verdicts
@@ -433,10 +449,34 @@ fn cross_check(r: &Report) -> Option<Table> {
             v.cells
                 .iter()
                 .enumerate()
-                .map(move |(i, c)| cell_row(v, c, i == 0))
+                .map(move |(i, c)| cell_row(v, c, i == 0, batched))
         })
         .collect();
     let plan = &r.study.plan;
+    let batching_note = if batched {
+        " Batching (a / b): how much each server batched in the cell, its own count: messages answered per \
+         wake-up (a `poll` that returned events, the ring's turn with completions), with the events or completions \
+         each wake-up found; a thread per connection and tokio count no wake-up, so their figure is their context \
+         switches per message (`/proc`). Where the verdict depends on the client, the cause measured \
+         is the server whose batching differed beyond noise between two drivers that disagree, else whose CPU per \
+         message did."
+    } else {
+        ""
+    };
+    let mut headers = heads(&[
+        "connections",
+        "servers (a vs b)",
+        "client engine",
+        "placement",
+        "a messages/s",
+        "b messages/s",
+        "a/b",
+        "client busy",
+    ]);
+    if batched {
+        headers.push("batching (a / b)".into());
+    }
+    headers.extend(heads(&["this driver", "verdict"]));
     Some(Table {
         heading: "Cross-check: every client engine, both placements",
         note: format!(
@@ -448,25 +488,14 @@ fn cross_check(r: &Report) -> Option<Table> {
              A comparison is a verdict about the servers only where every driver whose client was not saturated \
              (busy at most {:.0}%) gives the same verdict by the noise rule, in both placements; otherwise it \
              \"depends on the client\", with the likely cause. A cell with a saturated client, or under {} windows, \
-             is no evidence, not a tie.",
+             is no evidence, not a tie.{batching_note}",
             plan.repeats,
             plan.measure_s,
             plan.cross_measure_s,
             crate::point::SATURATED * 100.0,
             cross::MIN_WINDOWS,
         ),
-        headers: heads(&[
-            "connections",
-            "servers (a vs b)",
-            "client engine",
-            "placement",
-            "a messages/s",
-            "b messages/s",
-            "a/b",
-            "client busy",
-            "this driver",
-            "verdict",
-        ]),
+        headers,
         rows,
     })
 }
@@ -577,5 +606,42 @@ mod tests {
         );
         let at_1 = &ratios.rows[0];
         assert_eq!(at_1[2], "no difference beyond noise");
+    }
+
+    #[test]
+    fn the_cross_check_shows_batching_only_where_the_servers_counted_it() {
+        // The fixture's servers counted their wake-ups.
+        let r = fixture::report();
+        let t = cross_check(&r).expect("a cross-check");
+        let col = t.headers.iter().position(|h| h == "batching (a / b)");
+        let col = col.expect("a batching column");
+        assert!(t.rows.iter().all(|row| row.len() == t.headers.len()));
+        // blocking vs nonblocking with the sweep's driver: the thread per
+        // connection's switches, the loop's own count.
+        assert_eq!(
+            t.rows[0][col],
+            "0.50 (0.50-0.50) switches/msg / 9.0 (8.6-9.3) msg/wake-up, 13.5 (13.0-13.9) events"
+        );
+        let verdict = t
+            .rows
+            .iter()
+            .map(|row| row.last().unwrap())
+            .find(|v| v.contains("depends"));
+        let verdict = verdict.expect("a verdict that depends on the client");
+        assert!(
+            verdict.contains("the completion server answered 9.0 messages per wake-up"),
+            "{verdict}"
+        );
+        // A run before the count: the table as it was.
+        let mut study = r.study.clone();
+        for c in &mut study.cross_check {
+            for w in &mut c.point.windows {
+                let cost = w.cost.as_mut().expect("a cost");
+                (cost.msgs_per_wakeup, cost.events_per_wakeup) = (None, None);
+            }
+        }
+        let before = cross_check(&fixture::report_of(study)).expect("a cross-check");
+        assert!(!before.headers.iter().any(|h| h.starts_with("batching")));
+        assert!(!before.note.contains("Batching"));
     }
 }
