@@ -164,7 +164,8 @@ pub(crate) fn measure_all(
         .collect()
 }
 
-/// A point not measured yet; its server gets the cores `placement` gives.
+/// A point not measured yet; its server gets the cores (and the CPU
+/// budget) `placement` gives.
 pub(crate) fn empty(target: Target, step: Step, connections: usize, placement: Placement) -> Point {
     Point {
         target,
@@ -173,6 +174,7 @@ pub(crate) fn empty(target: Target, step: Step, connections: usize, placement: P
         offered_pct: None,
         offered_per_s: None,
         server_cores: placement.server_cpus().len(),
+        budget_cpus: placement.cpu_budget(),
         windows: Vec::new(),
         remeasured: 0,
         setup: None,

@@ -81,6 +81,10 @@ pub struct Point {
     pub offered_per_s: Option<f64>,
     /// Cores the server was given.
     pub server_cores: usize,
+    /// The CPU budget the server was held to, in cores (the `budget`
+    /// placement: `server --cpus`); its busy share is then of the budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_cpus: Option<f64>,
     pub windows: Vec<Window>,
     /// Windows measured again because the machine disturbed them
     /// ([`disturbed`]); `windows` holds the new ones.
@@ -227,9 +231,13 @@ impl Point {
         self.spread(|w| w.load.client_cpu_utilization)
     }
 
-    /// The server's busy share of its cores.
+    /// The server's busy share of its cores, or of its CPU budget where
+    /// it had one (1.0: it spent all of it, server-bound).
     pub fn server_busy(&self) -> Option<Spread> {
-        let cores = self.server_cores.max(1) as f64;
+        let cores = self
+            .budget_cpus
+            .filter(|&b| b > 0.0)
+            .unwrap_or(self.server_cores.max(1) as f64);
         self.spread(|w| w.cost.as_ref().map(|c| c.cores_busy / cores))
     }
 
@@ -283,6 +291,15 @@ mod tests {
         let mut unmeasured = with(0.95, &[0.95]);
         unmeasured.windows[0].cost = None;
         assert_eq!(unmeasured.limit(), None);
+        // Held to half a core on two: 0.48 of a core busy is 96% of the
+        // budget, server-bound; 0.3 is 60%, not.
+        let mut held = with(0.48, &[0.3]);
+        held.server_cores = 2;
+        held.budget_cpus = Some(0.5);
+        assert_eq!(held.server_busy().map(|s| s.median), Some(0.96));
+        assert_eq!(held.limit(), Some(Limit::Server));
+        held.windows[0].cost.as_mut().expect("a cost").cores_busy = 0.3;
+        assert_eq!(held.limit(), None);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::affinity::Placement;
 use crate::driver::Driver;
 use crate::point::Step;
 use crate::report::{Part, PartTime};
@@ -90,8 +91,9 @@ pub struct Sizes {
 }
 
 /// Windows of `part` in `plan`, whose cross-check has `drivers` drivers
-/// (the sweep's among them: `Driver::every(sweep).len()`): every point's R
-/// windows (re-measured ones come on top).
+/// (`Driver::every(sweep, &plan.cross_placements).len()`, the sweep's
+/// among them where its placement is): every point's R windows
+/// (re-measured ones come on top).
 pub fn windows(plan: &Plan, part: Part, drivers: usize) -> usize {
     let servers = plan.servers.len();
     // The open-loop steps run at the load count's capacities, which only
@@ -104,11 +106,18 @@ pub fn windows(plan: &Plan, part: Part, drivers: usize) -> usize {
         Part::SameRate if loaded => servers,
         Part::OfferedLoad | Part::SameRate => 0,
         Part::CrossCheck => {
+            // The sweep's placement is split, or same-core on one core.
+            let sweeps = plan
+                .cross_placements
+                .iter()
+                .any(|p| matches!(p, Placement::Split | Placement::SameCore));
             plan.cross_counts
                 .iter()
                 // The sweep's own driver is not measured again where the
                 // sweep has that count.
-                .map(|n| drivers.saturating_sub(usize::from(plan.connections.contains(n))))
+                .map(|n| {
+                    drivers.saturating_sub(usize::from(sweeps && plan.connections.contains(n)))
+                })
                 .sum::<usize>()
                 * servers
         }
@@ -155,7 +164,7 @@ fn overhead(part: Part) -> f64 {
 }
 
 /// Every part of the run with its windows and estimated seconds; its
-/// cross-check has `drivers` drivers (`Driver::every(sweep).len()`).
+/// cross-check has `drivers` drivers (see [`windows`]).
 pub fn estimate(plan: &Plan, drivers: usize, sizes: Sizes) -> Vec<PartEstimate> {
     PARTS
         .iter()
@@ -387,7 +396,6 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::affinity::Placement;
 
     fn sizes() -> Sizes {
         Sizes {
@@ -398,14 +406,16 @@ mod tests {
 
     #[test]
     fn the_full_plan_counts_every_window_of_every_part() {
-        let plan = Plan::new(RunMode::Full, 1 << 20, 1);
+        let mut plan = Plan::new(RunMode::Full, 1 << 20, 1);
+        // The placements of a 2-core machine, wherever the test runs.
+        plan.cross_placements = vec![Placement::Unpinned, Placement::Budget];
         let driver = Driver::sweep(Placement::Split);
-        let counted: Vec<(Part, usize)> = estimate(&plan, Driver::every(driver).len(), sizes())
+        let drivers = Driver::every(driver, &plan.cross_placements).len();
+        let counted: Vec<(Part, usize)> = estimate(&plan, drivers, sizes())
             .iter()
             .map(|e| (e.part, e.windows))
             .collect();
         let servers = plan.servers.len();
-        let drivers = Driver::every(driver).len();
         let service: usize = plan
             .service_cases
             .iter()
@@ -418,12 +428,21 @@ mod tests {
                 (Part::Sweep, 5 * servers * 5),
                 (Part::OfferedLoad, 3 * servers * 5),
                 (Part::SameRate, servers * 5),
-                // 100 and 1,000 are sweep counts: the sweep's driver is
-                // not measured again at either.
-                (Part::CrossCheck, 2 * (drivers - 1) * servers * 5),
+                // Split is not cross-checked, so the sweep's cells are
+                // not reused: every driver measured at both counts.
+                (Part::CrossCheck, 2 * drivers * servers * 5),
                 (Part::Service, service * 5),
                 (Part::IdleMemory, 0),
             ]
+        );
+        assert_eq!(drivers, 4, "two engines in two placements");
+        // With split, 100 and 1,000 are sweep counts: the sweep's driver is
+        // not measured again at either.
+        plan.cross_placements = vec![Placement::Split, Placement::Unpinned];
+        let with_split = Driver::every(driver, &plan.cross_placements).len();
+        assert_eq!(
+            windows(&plan, Part::CrossCheck, with_split),
+            2 * (with_split - 1) * servers * 5
         );
     }
 

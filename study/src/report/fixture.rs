@@ -117,6 +117,7 @@ pub fn point(target: Target, n: usize, msgs: &[f64]) -> Point {
         offered_pct: None,
         offered_per_s: None,
         server_cores: 1,
+        budget_cpus: None,
         windows: msgs.iter().map(|&m| window(m, 0.5)).collect(),
         remeasured: 0,
         setup: None,
@@ -131,6 +132,7 @@ pub fn report() -> Report {
         plan: Plan::new(RunMode::Quick, 20_000, 1),
         cases: cases(),
         cross_check: cross_check(&sweep),
+        cross_skipped: Vec::new(),
         service: service(),
         sweep,
         load_steps: load_steps(),
@@ -290,7 +292,12 @@ fn cross_check(sweep: &[Point]) -> Vec<Cell> {
     // behind the event loop (so that pair depends on the client).
     let sweep_driver = Driver::sweep(Placement::for_sweep());
     let mut cross_check = Vec::new();
-    for d in Driver::every(sweep_driver) {
+    // Split and unpinned only: `cross.rs`'s tests build budget cells.
+    let placements: Vec<Placement> = Placement::for_cross_check()
+        .into_iter()
+        .filter(|&p| p != Placement::Budget)
+        .collect();
+    for d in Driver::every(sweep_driver, &placements) {
         for t in Target::models() {
             let mut p = sweep
                 .iter()
