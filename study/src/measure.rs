@@ -59,7 +59,12 @@ fn window(
     let _ = server.terminate();
     let load = run.map_err(|e| e.to_string())?.report().clone();
     let samples = samples.lock().expect("not poisoned");
-    let syscalls = syscalls_per_msg(&counted.lock().expect("not poisoned"), load.messages_per_s);
+    let counted = counted.lock().expect("not poisoned");
+    let syscalls = syscalls_per_msg(&counted, load.messages_per_s);
+    let budget_used = match counted.as_slice() {
+        [a, b] => b.budget_used_since(a),
+        _ => None,
+    };
     let cost = match samples.as_slice() {
         [a, b] => Some(ServerCost {
             syscalls_per_msg: syscalls,
@@ -67,7 +72,11 @@ fn window(
         }),
         _ => None,
     };
-    Ok(Window { load, cost })
+    Ok(Window {
+        load,
+        cost,
+        budget_used,
+    })
 }
 
 /// System calls per message from the server's two readings of its

@@ -39,6 +39,11 @@ pub struct Window {
     pub load: LoadReport,
     /// The server's costs over it (None where `/proc` could not be read).
     pub cost: Option<ServerCost>,
+    /// Held to a CPU budget: the share of it the server used between its
+    /// two counters readings (its own CPU clock, in nanoseconds; `/proc`'s
+    /// ticks of 10 ms are 3% of half a core's budget in a 0.6 s window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_used: Option<f64>,
 }
 
 /// Which experiment a point belongs to.
@@ -232,13 +237,19 @@ impl Point {
     }
 
     /// The server's busy share of its cores, or of its CPU budget where
-    /// it had one (1.0: it spent all of it, server-bound).
+    /// it had one (1.0: it spent all of it, server-bound): the server's own
+    /// count where it gave one, else its `/proc`.
     pub fn server_busy(&self) -> Option<Spread> {
         let cores = self
             .budget_cpus
             .filter(|&b| b > 0.0)
             .unwrap_or(self.server_cores.max(1) as f64);
-        self.spread(|w| w.cost.as_ref().map(|c| c.cores_busy / cores))
+        let held = self.budget_cpus.is_some();
+        self.spread(|w| {
+            w.budget_used
+                .filter(|_| held)
+                .or_else(|| w.cost.as_ref().map(|c| c.cores_busy / cores))
+        })
     }
 
     /// Which side limited this point, by the medians (None: neither was
@@ -300,6 +311,10 @@ mod tests {
         assert_eq!(held.limit(), Some(Limit::Server));
         held.windows[0].cost.as_mut().expect("a cost").cores_busy = 0.3;
         assert_eq!(held.limit(), None);
+        // The server's own count, where it gave one, over `/proc`'s.
+        held.windows[0].budget_used = Some(0.97);
+        assert_eq!(held.server_busy().map(|s| s.median), Some(0.97));
+        assert_eq!(held.limit(), Some(Limit::Server));
     }
 
     #[test]

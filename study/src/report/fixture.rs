@@ -105,6 +105,7 @@ pub fn window(msgs: f64, busy: f64) -> Window {
             cores_busy: busy,
             syscalls_per_msg: Some(2.0),
         }),
+        budget_used: None,
     }
 }
 

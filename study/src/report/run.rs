@@ -195,6 +195,9 @@ mod tests {
         {
             c.driver.placement = Placement::Budget;
             c.point.budget_cpus = Some(0.5);
+            for w in &mut c.point.windows {
+                w.budget_used = Some(0.95);
+            }
         }
         budget.cross_skipped = vec![crate::crosscheck::Skipped {
             placement: Placement::Split,
