@@ -10,7 +10,8 @@
 //! 3. latency under offered load (the hockey stick);
 //! 4. every server at one same rate;
 //! 5. the cross-check: the same servers at a few counts, driven by every
-//!    client engine in both placements (`study/src/crosscheck.rs`);
+//!    client engine in each placement of the plan, one of them with the
+//!    server held to a CPU budget (`study/src/crosscheck.rs`);
 //! 6. service work: every server with work per message (cpu, a blocking
 //!    call, a wait), inline and on a pool, beside its Little's-law ceiling
 //!    (`study/src/service.rs`);
@@ -73,7 +74,7 @@ fn main() {
     let progress = if listing {
         Progress::quiet()
     } else {
-        let drivers = Driver::every(driver).len();
+        let drivers = Driver::every(driver, &plan.cross_placements).len();
         Progress::on_stderr(progress::estimate(&plan, drivers, sizes))
     };
     let mut parts = Vec::new();
@@ -104,7 +105,8 @@ fn main() {
     parts.push(progress.end(Part::SameRate));
     // The same servers driven by every client engine in both placements.
     progress.begin(Part::CrossCheck);
-    let cross_check = crosscheck::cross_check(&plan, driver, &launcher, &progress, &sweep_points);
+    let (cross_check, cross_skipped) =
+        crosscheck::cross_check(&plan, driver, &launcher, &progress, &sweep_points);
     parts.push(progress.end(Part::CrossCheck));
     // Work per message: every server inline and on a pool, beside its
     // Little's-law ceiling.
@@ -123,6 +125,7 @@ fn main() {
         scale,
         bare_threads,
         cross_check,
+        cross_skipped,
         elapsed_s: started.elapsed().ok().map(|d| d.as_secs_f64()),
         parts,
         service,

@@ -20,6 +20,10 @@
 //!   user gets by default. The cross-check (`crosscheck.rs`) measures it
 //!   beside `split`, because on one machine the client's model and the
 //!   placement can rank the servers differently.
+//! - `budget`: every core for both sides, as `unpinned`, but the server
+//!   held to [`BUDGET_CPUS`] cores' worth of CPU (`server --cpus`, a
+//!   cgroup's CFS quota): the server, not the client, is then the
+//!   bottleneck by construction. The cross-check measures it.
 //!
 //! Threads inherit their creator's mask, and so do child processes, so a
 //! server started from a thread pinned to the server cores keeps all its
@@ -42,7 +46,25 @@ pub enum Placement {
     Split,
     /// Both sides on every core: the scheduler places them.
     Unpinned,
+    /// Both sides on every core, the server held to [`BUDGET_CPUS`] cores.
+    Budget,
 }
+
+/// The budget placement's server CPU, in cores (`server --cpus`).
+///
+/// Why half a core: the client must stay well under its saturation line
+/// (90% busy) while the server spends all of its budget. On loopback the
+/// client's CPU per message is about the server's (both sides do the
+/// kernel's TCP work), and unpinned the client has what the server leaves:
+/// on 2 cores 1.5 of them at half a core, one at a whole core. Measured by
+/// hand with the server at half a core, no client engine was over 35% busy
+/// at 100 or 1,000 connections; at
+/// one core the event-loop client would carry twice the messages on its
+/// one thread, near the line where it was seen saturated. The kernel's
+/// period stays the command's default (10 ms): a throttled server waits at
+/// most 5 ms of each period, which shapes the cells' p99, not their
+/// messages per second.
+pub const BUDGET_CPUS: f64 = 0.5;
 
 impl Placement {
     /// The criterion groups' placement: `same-core` unless
@@ -70,14 +92,32 @@ impl Placement {
             Placement::SameCore => "same-core",
             Placement::Split => "split",
             Placement::Unpinned => "unpinned",
+            Placement::Budget => "budget",
         }
     }
 
-    /// The placements of the cross-check: the study's own, and the
-    /// scheduler's choice (one core: only the first, there is no other).
+    /// The server's CPU budget in cores, where the placement sets one.
+    pub fn cpu_budget(self) -> Option<f64> {
+        (self == Placement::Budget).then_some(BUDGET_CPUS)
+    }
+
+    /// Event-loop threads a server gets (mio, tokio): one per server core,
+    /// or per core of its budget rounded up (more loops than the budget
+    /// has cores only share the same CPU time and batch less).
+    pub fn event_threads(self) -> usize {
+        match self.cpu_budget() {
+            Some(cpus) => (cpus.ceil() as usize).max(1),
+            None => self.server_cpus().len(),
+        }
+    }
+
+    /// The placements of the cross-check: the study's own, the
+    /// scheduler's choice, and the scheduler's choice with the server held
+    /// to a budget (one core: only the first, there is no other to share).
+    /// The plan may leave some out (`Plan::cross_placements`).
     pub fn for_cross_check() -> Vec<Placement> {
         if cores_online() >= 2 {
-            vec![Placement::Split, Placement::Unpinned]
+            vec![Placement::Split, Placement::Unpinned, Placement::Budget]
         } else {
             vec![Placement::SameCore]
         }
@@ -88,7 +128,7 @@ impl Placement {
         match self {
             Placement::SameCore => vec![0],
             Placement::Split => (0..cores_online() / 2).collect(),
-            Placement::Unpinned => (0..cores_online()).collect(),
+            Placement::Unpinned | Placement::Budget => (0..cores_online()).collect(),
         }
     }
 
@@ -97,7 +137,7 @@ impl Placement {
         match self {
             Placement::SameCore => vec![0],
             Placement::Split => (cores_online() / 2..cores_online()).collect(),
-            Placement::Unpinned => (0..cores_online()).collect(),
+            Placement::Unpinned | Placement::Budget => (0..cores_online()).collect(),
         }
     }
 
@@ -130,6 +170,13 @@ impl Placement {
                 "Placement `unpinned`: the client and the servers on every core ({}), where the scheduler puts \
                  them; mio and tokio get one event thread per core.",
                 cpus(self.server_cpus())
+            ),
+            Placement::Budget => format!(
+                "Placement `budget`: the client and the servers on every core ({}), where the scheduler puts \
+                 them, each server held to {BUDGET_CPUS} core of CPU (`server --cpus {BUDGET_CPUS}`, a cgroup's CFS \
+                 quota), so that the server is the bottleneck; mio and tokio get {} event thread(s).",
+                cpus(self.server_cpus()),
+                self.event_threads()
             ),
         }
     }

@@ -12,7 +12,8 @@
 //!
 //! So at a few connection counts ([`Plan::cross_counts`]) every studied
 //! server is measured again with every client engine of the registry
-//! (`IoMode::CROSS_CHECK_CLIENTS`) in both placements ([`Placement::for_cross_check`]):
+//! (`IoMode::CROSS_CHECK_CLIENTS`) in each placement of the plan
+//! ([`Plan::cross_placements`], from [`Placement::for_cross_check`]):
 //! each such (engine, placement) is a [`Driver`], and each driver at each
 //! count is a *cell*: R windows per server, servers interleaved, each
 //! window against a fresh server, like every other point. The sweep's own
@@ -20,11 +21,16 @@
 //! cells. `report/cross.rs` turns the cells into verdicts that say what
 //! they rest on.
 //!
+//! The `budget` placement holds each server to a share of a core
+//! (`server --cpus`): where this machine cannot set one (no cgroup `cpu`
+//! controller or no permission, a system without cgroups or Job Objects),
+//! it is skipped, and the report says why ([`Skipped`]): the run goes on.
+//!
 //! [`Placement::for_cross_check`]: crate::affinity::Placement::for_cross_check
 
 use serde::{Deserialize, Serialize};
 
-use crate::affinity::pin_current_thread;
+use crate::affinity::{pin_current_thread, Placement};
 use crate::driver::Driver;
 use crate::progress::Progress;
 use crate::sweep::{empty, find, measure_all, Launcher, Plan, Point, Step};
@@ -36,7 +42,33 @@ pub struct Cell {
     pub point: Point,
 }
 
-/// Measures every cell at every count of `plan.cross_counts`; the cells of
+/// A placement of the plan the cross-check could not measure, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Skipped {
+    pub placement: Placement,
+    pub why: String,
+}
+
+/// The placements of `plan` this machine can measure, and those it
+/// cannot (`settable` tells: a placement's CPU budget can be set, or why
+/// not).
+pub fn placements(
+    plan: &Plan,
+    settable: impl Fn(Placement) -> Result<(), String>,
+) -> (Vec<Placement>, Vec<Skipped>) {
+    let mut measured = Vec::new();
+    let mut skipped = Vec::new();
+    for &placement in &plan.cross_placements {
+        match settable(placement) {
+            Ok(()) => measured.push(placement),
+            Err(why) => skipped.push(Skipped { placement, why }),
+        }
+    }
+    (measured, skipped)
+}
+
+/// Measures every cell at every count of `plan.cross_counts`, in every
+/// placement of the plan that can be set here; the cells of
 /// `sweep_driver` are taken from `sweep` where it has them.
 pub fn cross_check(
     plan: &Plan,
@@ -44,10 +76,18 @@ pub fn cross_check(
     launcher: &Launcher,
     progress: &Progress,
     sweep: &[Point],
-) -> Vec<Cell> {
+) -> (Vec<Cell>, Vec<Skipped>) {
+    let (measured, skipped) = placements(plan, |p| launcher.budget_settable(p));
+    for s in &skipped {
+        progress.note(&format!(
+            "study: placement `{}` skipped: {}",
+            s.placement.name(),
+            s.why
+        ));
+    }
     let mut cells = Vec::new();
     for &n in &plan.cross_counts {
-        for driver in Driver::every(sweep_driver) {
+        for driver in Driver::every(sweep_driver, &measured) {
             let reused: Vec<&Point> = plan
                 .servers
                 .iter()
@@ -72,7 +112,7 @@ pub fn cross_check(
     // Every window re-pins the bench thread to its driver's client cores;
     // what follows runs on the sweep's.
     pin_current_thread(&sweep_driver.placement.client_cpus());
-    cells
+    (cells, skipped)
 }
 
 /// The cells of `driver` at `n` connections.
@@ -82,4 +122,32 @@ pub fn cells_of(cells: &[Cell], driver: Driver, n: usize) -> Vec<&Point> {
         .filter(|c| c.driver == driver && c.point.connections == n)
         .map(|c| &c.point)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::RunMode;
+
+    #[test]
+    fn a_placement_whose_budget_cannot_be_set_is_skipped_with_its_reason() {
+        let mut plan = Plan::new(RunMode::Full, 1 << 20, 1);
+        plan.cross_placements = vec![Placement::Unpinned, Placement::Budget];
+        let refuse = |p: Placement| match p.cpu_budget() {
+            Some(_) => Err("--cpus 0.5: no cgroup cpu controller".to_string()),
+            None => Ok(()),
+        };
+        let (measured, skipped) = placements(&plan, refuse);
+        assert_eq!(measured, [Placement::Unpinned]);
+        assert_eq!(
+            skipped,
+            [Skipped {
+                placement: Placement::Budget,
+                why: "--cpus 0.5: no cgroup cpu controller".into()
+            }]
+        );
+        let (measured, skipped) = placements(&plan, |_| Ok(()));
+        assert_eq!(measured, plan.cross_placements);
+        assert!(skipped.is_empty());
+    }
 }

@@ -27,11 +27,14 @@ impl Driver {
     }
 
     /// Every driver of the cross-check: each of the registry's
-    /// cross-check engines (`IoMode::CROSS_CHECK_CLIENTS`) in each
-    /// placement, the sweep's own first.
-    pub fn every(sweep: Driver) -> Vec<Driver> {
-        let mut all = vec![sweep];
-        for placement in Placement::for_cross_check() {
+    /// cross-check engines (`IoMode::CROSS_CHECK_CLIENTS`) in each of
+    /// `placements`, the sweep's own first where its placement is one.
+    pub fn every(sweep: Driver, placements: &[Placement]) -> Vec<Driver> {
+        let mut all = Vec::new();
+        if placements.contains(&sweep.placement) {
+            all.push(sweep);
+        }
+        for &placement in placements {
             for engine in IoMode::CROSS_CHECK_CLIENTS {
                 let d = Driver { engine, placement };
                 if !all.contains(&d) {
@@ -60,9 +63,9 @@ mod tests {
     #[test]
     fn every_engine_meets_every_placement_once_the_sweeps_first() {
         let sweep = Driver::sweep(Placement::for_sweep());
-        let all = Driver::every(sweep);
-        assert_eq!(all[0], sweep);
         let placements = Placement::for_cross_check();
+        let all = Driver::every(sweep, &placements);
+        assert_eq!(all[0], sweep);
         assert_eq!(
             all.len(),
             IoMode::CROSS_CHECK_CLIENTS.len() * placements.len()
@@ -76,5 +79,10 @@ mod tests {
                 assert_eq!(all.iter().filter(|&&x| x == d).count(), 1, "{d:?}");
             }
         }
+        // Without the sweep's placement, neither is the sweep's driver.
+        let others = Driver::every(sweep, &[Placement::Unpinned, Placement::Budget]);
+        assert!(!others.contains(&sweep));
+        assert_eq!(others.len(), 2 * IoMode::CROSS_CHECK_CLIENTS.len());
+        assert!(others.iter().all(|d| d.placement != Placement::Split));
     }
 }

@@ -1,6 +1,7 @@
 //! How the study starts each server as a process of its own: every model
 //! of the registry, tokio among them, through the `sockmodes` binary, on
-//! the server cores of the placement.
+//! the server cores of the placement, held to its CPU budget where the
+//! placement sets one (`--cpus`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -20,14 +21,14 @@ pub struct Launcher {
 
 impl Launcher {
     /// Starts `target`, with the work per message of `setup` if any, on
-    /// the server cores of `placement`.
+    /// the server cores of `placement` (and its CPU budget).
     pub(crate) fn start(
         &self,
         target: Target,
         setup: Option<Setup>,
         placement: Placement,
     ) -> std::io::Result<ServerProcess> {
-        let threads = placement.server_cpus().len().to_string();
+        let threads = placement.event_threads().to_string();
         let command = match target {
             Target::Raw => {
                 return Err(std::io::Error::other(
@@ -43,9 +44,28 @@ impl Launcher {
                     c.args(["--threads", &threads]);
                 }
                 c.args(setup.iter().flat_map(Setup::server_args));
+                if let Some(cpus) = placement.cpu_budget() {
+                    c.args(["--cpus", &cpus.to_string()]);
+                }
                 c
             }
         };
         placement.on_server_cpus(|| ServerProcess::spawn(command))
+    }
+
+    /// Whether `placement`'s CPU budget can be set here: a server started
+    /// with it listens (Ok), or its one-line refusal (no cgroup permission
+    /// or `cpu` controller, or a system without either): the study then
+    /// skips the placement and says why.
+    pub fn budget_settable(&self, placement: Placement) -> Result<(), String> {
+        if placement.cpu_budget().is_none() {
+            return Ok(());
+        }
+        let probe = Target::Model(sockmodes_models::IoMode::NON_BLOCKING);
+        let server = self
+            .start(probe, None, placement)
+            .map_err(|e| e.to_string().trim().to_string())?;
+        let _ = server.terminate();
+        Ok(())
     }
 }

@@ -61,6 +61,10 @@ fn window(
     let samples = samples.lock().expect("not poisoned");
     let counted = counted.lock().expect("not poisoned");
     let counts = Counted::between(&counted, load.messages_per_s);
+    let budget_used = match counted.as_slice() {
+        [a, b] => b.budget_used_since(a),
+        _ => None,
+    };
     let cost = match samples.as_slice() {
         [a, b] => Some(ServerCost {
             syscalls_per_msg: counts.as_ref().map(Counted::syscalls_per_msg),
@@ -70,7 +74,11 @@ fn window(
         }),
         _ => None,
     };
-    Ok(Window { load, cost })
+    Ok(Window {
+        load,
+        cost,
+        budget_used,
+    })
 }
 
 /// What the server counted between its two readings of its counters, and
@@ -199,7 +207,8 @@ pub(crate) fn measure_all(
         .collect()
 }
 
-/// A point not measured yet; its server gets the cores `placement` gives.
+/// A point not measured yet; its server gets the cores (and the CPU
+/// budget) `placement` gives.
 pub(crate) fn empty(target: Target, step: Step, connections: usize, placement: Placement) -> Point {
     Point {
         target,
@@ -208,6 +217,7 @@ pub(crate) fn empty(target: Target, step: Step, connections: usize, placement: P
         offered_pct: None,
         offered_per_s: None,
         server_cores: placement.server_cpus().len(),
+        budget_cpus: placement.cpu_budget(),
         windows: Vec::new(),
         remeasured: 0,
         setup: None,

@@ -51,6 +51,11 @@ pub struct Window {
     pub load: LoadReport,
     /// The server's costs over it (None where `/proc` could not be read).
     pub cost: Option<ServerCost>,
+    /// Held to a CPU budget: the share of it the server used between its
+    /// two counters readings (its own CPU clock, in nanoseconds; `/proc`'s
+    /// ticks of 10 ms are 3% of half a core's budget in a 0.6 s window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_used: Option<f64>,
 }
 
 /// Which experiment a point belongs to.
@@ -93,6 +98,10 @@ pub struct Point {
     pub offered_per_s: Option<f64>,
     /// Cores the server was given.
     pub server_cores: usize,
+    /// The CPU budget the server was held to, in cores (the `budget`
+    /// placement: `server --cpus`); its busy share is then of the budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_cpus: Option<f64>,
     pub windows: Vec<Window>,
     /// Windows measured again because the machine disturbed them
     /// ([`disturbed`]); `windows` holds the new ones.
@@ -255,10 +264,20 @@ impl Point {
         self.spread(|w| w.load.client_cpu_utilization)
     }
 
-    /// The server's busy share of its cores.
+    /// The server's busy share of its cores, or of its CPU budget where
+    /// it had one (1.0: it spent all of it, server-bound): the server's own
+    /// count where it gave one, else its `/proc`.
     pub fn server_busy(&self) -> Option<Spread> {
-        let cores = self.server_cores.max(1) as f64;
-        self.spread(|w| w.cost.as_ref().map(|c| c.cores_busy / cores))
+        let cores = self
+            .budget_cpus
+            .filter(|&b| b > 0.0)
+            .unwrap_or(self.server_cores.max(1) as f64);
+        let held = self.budget_cpus.is_some();
+        self.spread(|w| {
+            w.budget_used
+                .filter(|_| held)
+                .or_else(|| w.cost.as_ref().map(|c| c.cores_busy / cores))
+        })
     }
 
     /// Which side limited this point, by the medians (None: neither was
@@ -311,6 +330,19 @@ mod tests {
         let mut unmeasured = with(0.95, &[0.95]);
         unmeasured.windows[0].cost = None;
         assert_eq!(unmeasured.limit(), None);
+        // Held to half a core on two: 0.48 of a core busy is 96% of the
+        // budget, server-bound; 0.3 is 60%, not.
+        let mut held = with(0.48, &[0.3]);
+        held.server_cores = 2;
+        held.budget_cpus = Some(0.5);
+        assert_eq!(held.server_busy().map(|s| s.median), Some(0.96));
+        assert_eq!(held.limit(), Some(Limit::Server));
+        held.windows[0].cost.as_mut().expect("a cost").cores_busy = 0.3;
+        assert_eq!(held.limit(), None);
+        // The server's own count, where it gave one, over `/proc`'s.
+        held.windows[0].budget_used = Some(0.97);
+        assert_eq!(held.server_busy().map(|s| s.median), Some(0.97));
+        assert_eq!(held.limit(), Some(Limit::Server));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::affinity::Placement;
 use crate::driver::Driver;
 use crate::point::Step;
 use crate::report::{Part, PartTime};
@@ -61,11 +62,12 @@ pub const IDLE_S_PER_CONNECTION: f64 = 0.00022;
 /// Why 1 s warm-up and 2 s measurement: loopback cases settle within a
 /// second, and 25 cases x 3 s keep criterion's share near 90 s of a full
 /// run that must stay under 20 minutes with the service-work section.
-/// Quick takes 0.3 s and 1 s. A test measures nothing (criterion runs each
-/// case once), so it is counted as nothing.
+/// Quick takes 0.2 s and 0.5 s (its cases are the same as full's, and it
+/// must stay under 4 minutes on a slow day). A test measures nothing
+/// (criterion runs each case once), so it is counted as nothing.
 pub fn criterion_times(mode: RunMode) -> (Duration, Duration) {
     match mode {
-        RunMode::Quick => (Duration::from_millis(300), Duration::from_secs(1)),
+        RunMode::Quick => (Duration::from_millis(200), Duration::from_millis(500)),
         RunMode::Full | RunMode::Test => (Duration::from_secs(1), Duration::from_secs(2)),
     }
 }
@@ -90,8 +92,9 @@ pub struct Sizes {
 }
 
 /// Windows of `part` in `plan`, whose cross-check has `drivers` drivers
-/// (the sweep's among them: `Driver::every(sweep).len()`): every point's R
-/// windows (re-measured ones come on top).
+/// (`Driver::every(sweep, &plan.cross_placements).len()`, the sweep's
+/// among them where its placement is): every point's R windows
+/// (re-measured ones come on top).
 pub fn windows(plan: &Plan, part: Part, drivers: usize) -> usize {
     let servers = plan.servers.len();
     // The open-loop steps run at the load count's capacities, which only
@@ -104,11 +107,18 @@ pub fn windows(plan: &Plan, part: Part, drivers: usize) -> usize {
         Part::SameRate if loaded => servers,
         Part::OfferedLoad | Part::SameRate => 0,
         Part::CrossCheck => {
+            // The sweep's placement is split, or same-core on one core.
+            let sweeps = plan
+                .cross_placements
+                .iter()
+                .any(|p| matches!(p, Placement::Split | Placement::SameCore));
             plan.cross_counts
                 .iter()
                 // The sweep's own driver is not measured again where the
                 // sweep has that count.
-                .map(|n| drivers.saturating_sub(usize::from(plan.connections.contains(n))))
+                .map(|n| {
+                    drivers.saturating_sub(usize::from(sweeps && plan.connections.contains(n)))
+                })
                 .sum::<usize>()
                 * servers
         }
@@ -155,7 +165,7 @@ fn overhead(part: Part) -> f64 {
 }
 
 /// Every part of the run with its windows and estimated seconds; its
-/// cross-check has `drivers` drivers (`Driver::every(sweep).len()`).
+/// cross-check has `drivers` drivers (see [`windows`]).
 pub fn estimate(plan: &Plan, drivers: usize, sizes: Sizes) -> Vec<PartEstimate> {
     PARTS
         .iter()
@@ -387,7 +397,6 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::affinity::Placement;
 
     fn sizes() -> Sizes {
         Sizes {
@@ -398,14 +407,16 @@ mod tests {
 
     #[test]
     fn the_full_plan_counts_every_window_of_every_part() {
-        let plan = Plan::new(RunMode::Full, 1 << 20, 1);
+        let mut plan = Plan::new(RunMode::Full, 1 << 20, 1);
+        // The placements of a 2-core machine, wherever the test runs.
+        plan.cross_placements = vec![Placement::Unpinned, Placement::Budget];
         let driver = Driver::sweep(Placement::Split);
-        let counted: Vec<(Part, usize)> = estimate(&plan, Driver::every(driver).len(), sizes())
+        let drivers = Driver::every(driver, &plan.cross_placements).len();
+        let counted: Vec<(Part, usize)> = estimate(&plan, drivers, sizes())
             .iter()
             .map(|e| (e.part, e.windows))
             .collect();
         let servers = plan.servers.len();
-        let drivers = Driver::every(driver).len();
         let service: usize = plan
             .service_cases
             .iter()
@@ -418,12 +429,21 @@ mod tests {
                 (Part::Sweep, 5 * servers * 5),
                 (Part::OfferedLoad, 3 * servers * 5),
                 (Part::SameRate, servers * 5),
-                // 100 and 1,000 are sweep counts: the sweep's driver is
-                // not measured again at either.
-                (Part::CrossCheck, 2 * (drivers - 1) * servers * 5),
+                // Split is not cross-checked, so the sweep's cells are
+                // not reused: every driver measured at both counts.
+                (Part::CrossCheck, 2 * drivers * servers * 5),
                 (Part::Service, service * 5),
                 (Part::IdleMemory, 0),
             ]
+        );
+        assert_eq!(drivers, 4, "two engines in two placements");
+        // With split, 100 and 1,000 are sweep counts: the sweep's driver is
+        // not measured again at either.
+        plan.cross_placements = vec![Placement::Split, Placement::Unpinned];
+        let with_split = Driver::every(driver, &plan.cross_placements).len();
+        assert_eq!(
+            windows(&plan, Part::CrossCheck, with_split),
+            2 * (with_split - 1) * servers * 5
         );
     }
 

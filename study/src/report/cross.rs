@@ -8,9 +8,12 @@
 //! likely cause ([`Cause`]) and the figure that moved with the driver
 //! (`batching.rs`), never a plain "ahead". A cell where the
 //! client was saturated, or that has too few windows to reach the rank
-//! test's level, is no evidence ([`Evidence`]), not a tie; a placement with
-//! no evidence at all leaves the comparison without a verdict
-//! ([`Outcome::NoEvidence`]).
+//! test's level, is no evidence ([`Evidence`]), not a tie; so is a cell of
+//! the `budget` placement whose server did not spend at least 90% of its
+//! CPU budget: the placement exists to make the server the bottleneck, and
+//! a server under its budget was held back by something else (the client,
+//! the ramp). A placement with no evidence at all leaves the comparison
+//! without a verdict ([`Outcome::NoEvidence`]).
 //!
 //! Everything here is computed from windows, so the tests build cells by
 //! hand. The words for an outcome, a cause and a cell's evidence are here
@@ -46,6 +49,9 @@ pub enum Evidence {
     ClientSaturated,
     /// Fewer than [`MIN_WINDOWS`] windows on a side.
     TooFewWindows,
+    /// Held to a CPU budget, a server used less than [`SATURATED`] of it:
+    /// the cell did not measure the server at its limit.
+    UnderBudget,
 }
 
 /// Why the cells disagree, from the pattern of their verdicts: which
@@ -102,6 +108,10 @@ pub struct CellVerdict {
     pub a_batch: Option<Batch>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub b_batch: Option<Batch>,
+    /// Held to a CPU budget: the share of it the servers used (median),
+    /// the lower of the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_used: Option<f64>,
 }
 
 /// `a` against `b` at `connections`, over every driver.
@@ -123,7 +133,23 @@ pub fn evidence(a: &Point, b: &Point) -> Evidence {
     if saturated(a) || saturated(b) {
         return Evidence::ClientSaturated;
     }
+    // Unmeasured (no /proc) counts as under: server-bound must be shown.
+    let under =
+        |p: &Point| p.budget_cpus.is_some() && p.server_busy().is_none_or(|s| s.median < SATURATED);
+    if under(a) || under(b) {
+        return Evidence::UnderBudget;
+    }
     Evidence::Verdict(compare(&a.msgs_windows(), &b.msgs_windows()))
+}
+
+/// The lower of the budget shares `points` used (median), where they had
+/// a budget.
+fn budget_used(points: [&Point; 2]) -> Option<f64> {
+    points
+        .iter()
+        .filter(|p| p.budget_cpus.is_some())
+        .filter_map(|p| p.server_busy().map(|s| s.median))
+        .reduce(f64::min)
 }
 
 /// The rule: the outcome of the cells' evidence (see the module text).
@@ -240,6 +266,7 @@ fn judge_pair(
                 client_busy: busy,
                 a_batch: counted.then(|| Batch::of(pa)).flatten(),
                 b_batch: counted.then(|| Batch::of(pb)).flatten(),
+                budget_used: budget_used([pa, pb]),
             })
         })
         .collect();
@@ -306,6 +333,15 @@ pub fn saturated_cells(v: &CrossVerdict) -> usize {
         .count()
 }
 
+/// How many budget cells had no evidence because a server used under
+/// [`SATURATED`] of its budget.
+pub fn under_budget_cells(v: &CrossVerdict) -> usize {
+    v.cells
+        .iter()
+        .filter(|c| c.evidence == Evidence::UnderBudget)
+        .count()
+}
+
 /// The words for an outcome of `a` against `b`.
 pub fn outcome_words(a: Target, b: Target, o: &Outcome) -> String {
     match o {
@@ -334,7 +370,11 @@ pub fn cause_words(c: &Cause) -> String {
     if !c.engines_disagree_in.is_empty() {
         let where_ = list(c.engines_disagree_in.iter().map(|p| p.name()).collect())
             .replace("split", "split (client and server on cores of their own)")
-            .replace("unpinned", "unpinned (shared cores)");
+            .replace("unpinned", "unpinned (shared cores)")
+            .replace(
+                "budget",
+                "budget (shared cores, the server held to a CPU budget)",
+            );
         parts.push(if c.reversed {
             format!(
                 "the client engines rank the servers oppositely in the {where_} placement: the client's model \
@@ -367,6 +407,10 @@ pub fn evidence_words(a: Target, b: Target, e: Evidence) -> String {
         Evidence::Verdict(Verdict::NoDifference) => "no difference beyond noise".into(),
         Evidence::ClientSaturated => "**client saturated**: no evidence".into(),
         Evidence::TooFewWindows => "too few windows: no evidence".into(),
+        Evidence::UnderBudget => format!(
+            "**server under {:.0}% of its CPU budget**: not server-bound, no evidence",
+            SATURATED * 100.0
+        ),
     }
 }
 
@@ -391,11 +435,13 @@ fn cause_short(c: &Cause) -> String {
 }
 
 /// The cross-check's finding at one count (`Finding::CrossCheck`'s
-/// fields): which verdicts hold with every client and which depend on it.
+/// fields; `no_evidence`: the cells with a saturated client, and those
+/// with a server under its budget): which verdicts hold with every client
+/// and which depend on it.
 pub fn finding(
     n: usize,
     drivers: usize,
-    saturated: usize,
+    (saturated, under_budget): (usize, usize),
     outcomes: &[(Target, Target, Outcome)],
 ) -> String {
     let mut parts = Vec::new();
@@ -433,9 +479,16 @@ pub fn finding(
             .map(|(a, b, _)| vs(*a, *b))
             .collect(),
     );
+    let under = match under_budget {
+        0 => String::new(),
+        u => format!(
+            ", and {u} with a server under {:.0}% of its CPU budget",
+            SATURATED * 100.0
+        ),
+    };
     format!(
         "Cross-check at {n} connections, every pair of servers driven by {drivers} client \
-         engine/placement pairs ({saturated} cells with a saturated client, counted as no evidence). {}.",
+         engine/placement pairs ({saturated} cells with a saturated client{under}, counted as no evidence). {}.",
         parts.join(". ")
     )
 }
@@ -494,6 +547,31 @@ pub(crate) mod tests {
                 }
             })
             .collect()
+    }
+
+    /// A budget cell pair: like [`cells`], each server held to half a
+    /// core and busy `budget_busy` of it.
+    fn budget_cells(
+        engine: IoMode,
+        blocking: &[f64],
+        nonblocking: &[f64],
+        client_busy: f64,
+        budget_busy: f64,
+    ) -> Vec<Cell> {
+        let mut cs = cells(
+            driver(engine, Placement::Budget),
+            blocking,
+            nonblocking,
+            client_busy,
+        );
+        for c in &mut cs {
+            c.point.server_cores = 2;
+            c.point.budget_cpus = Some(0.5);
+            for w in &mut c.point.windows {
+                w.cost.as_mut().expect("a cost").cores_busy = 0.5 * budget_busy;
+            }
+        }
+        cs
     }
 
     fn only(all: &[CrossVerdict]) -> &CrossVerdict {
@@ -668,5 +746,102 @@ pub(crate) mod tests {
         let words = cause_words(cause);
         assert!(words.contains("finds none"), "{words}");
         assert!(!words.contains("like pairs with like"), "{words}");
+    }
+
+    #[test]
+    fn a_budget_cell_is_evidence_only_server_bound_and_with_an_unsaturated_client() {
+        // Unpinned and budget, as quick and full measure at 100 and 1,000.
+        let unpinned = [
+            cells(
+                driver(EVENT_LOOP_MODE, Placement::Unpinned),
+                &SLOW,
+                &FAST,
+                0.5,
+            ),
+            cells(driver(THREADS_MODE, Placement::Unpinned), &SLOW, &FAST, 0.5),
+        ]
+        .concat();
+        let with = |budget: Vec<Cell>| verdicts(&[unpinned.clone(), budget].concat());
+        // Both servers at 96% of their budget, the clients at 30%: every
+        // cell is evidence, and the verdict holds.
+        let bound = [
+            budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.96),
+            budget_cells(THREADS_MODE, &SLOW, &FAST, 0.3, 0.96),
+        ]
+        .concat();
+        let v = with(bound);
+        let v = only(&v);
+        assert_eq!(v.outcome, Outcome::Holds(Verdict::Lower));
+        let budget_cell = &v.cells[2];
+        assert_eq!(budget_cell.driver.placement, Placement::Budget);
+        assert_eq!(budget_cell.evidence, Evidence::Verdict(Verdict::Lower));
+        assert_eq!(budget_cell.budget_used, Some(0.96), "shown in the table");
+        assert_eq!(v.cells[0].budget_used, None, "no budget, no share");
+        // Servers at 80% of their budget: not server-bound, no evidence;
+        // with no other budget cell the placement has none and there is no
+        // verdict.
+        let under = [
+            budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.8),
+            budget_cells(THREADS_MODE, &SLOW, &FAST, 0.3, 0.8),
+        ]
+        .concat();
+        let v = with(under);
+        let v = only(&v);
+        assert!(v.cells[2..]
+            .iter()
+            .all(|c| c.evidence == Evidence::UnderBudget));
+        assert_eq!(under_budget_cells(v), 2);
+        assert_eq!(v.outcome, Outcome::NoEvidence);
+        // A saturated client is no evidence, whatever the server's share;
+        // the other engine's server-bound cell still is.
+        let saturated = [
+            budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.97),
+            budget_cells(THREADS_MODE, &FAST, &SLOW, 0.95, 0.97),
+        ]
+        .concat();
+        let v = with(saturated);
+        let v = only(&v);
+        assert_eq!(v.cells[3].evidence, Evidence::ClientSaturated);
+        assert_eq!(saturated_cells(v), 1);
+        assert_eq!(v.outcome, Outcome::Holds(Verdict::Lower));
+        // With evidence in every placement, a disagreement is "depends on
+        // the client", never "no verdict".
+        let split_verdict = [
+            budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.97),
+            budget_cells(THREADS_MODE, &SLOW, &SLOW, 0.3, 0.97),
+        ]
+        .concat();
+        let v = with(split_verdict);
+        let Outcome::DependsOnClient(cause) = &only(&v).outcome else {
+            panic!("{:?}", only(&v).outcome);
+        };
+        assert_eq!(cause.engines_disagree_in, vec![Placement::Budget]);
+        assert!(cause_words(cause).contains("budget (shared cores"));
+    }
+
+    #[test]
+    fn a_budget_cell_without_the_servers_cpu_is_no_evidence() {
+        let mut cs = budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.97);
+        for w in &mut cs[0].point.windows {
+            w.cost = None;
+        }
+        assert_eq!(evidence(&cs[0].point, &cs[1].point), Evidence::UnderBudget);
+    }
+
+    #[test]
+    fn the_finding_counts_cells_under_budget_only_where_there_are_some() {
+        let o = [(THREADS, EVENT_LOOP, Outcome::Holds(Verdict::Lower))];
+        let none = finding(100, 4, (1, 0), &o);
+        assert!(
+            none.contains("(1 cells with a saturated client, counted as no evidence)"),
+            "{none}"
+        );
+        let some = finding(100, 4, (1, 2), &o);
+        assert!(
+            some.contains(
+                "1 cells with a saturated client, and 2 with a server under 90% of its CPU budget"
+            ),
+            "{some}"
+        );
     }
 }

@@ -45,11 +45,14 @@ pub enum Finding {
     },
     /// The cross-check at one count: every pair of servers with its
     /// outcome over `drivers` client engine/placement pairs, of whose
-    /// cells `saturated` had a saturated client.
+    /// cells `saturated` had a saturated client and `under_budget` a
+    /// server under its CPU budget.
     CrossCheck {
         connections: usize,
         drivers: usize,
         saturated: usize,
+        #[serde(default)]
+        under_budget: usize,
         outcomes: Vec<(Target, Target, Outcome)>,
     },
     /// The counts where the pair showed no difference beyond noise, with
@@ -337,6 +340,7 @@ pub fn by_count(verdicts: &[CrossVerdict]) -> Vec<Finding> {
                 connections: n,
                 drivers: at.first().map_or(0, |v| v.cells.len()),
                 saturated: at.iter().map(|v| cross::saturated_cells(v)).sum(),
+                under_budget: at.iter().map(|v| cross::under_budget_cells(v)).sum(),
                 outcomes: at.iter().map(|v| (v.a, v.b, v.outcome.clone())).collect(),
             }
         })
@@ -360,8 +364,14 @@ pub fn show(f: &Finding) -> String {
             connections,
             drivers,
             saturated,
+            under_budget,
             outcomes,
-        } => cross::finding(*connections, *drivers, *saturated, outcomes),
+        } => cross::finding(
+            *connections,
+            *drivers,
+            (*saturated, *under_budget),
+            outcomes,
+        ),
         Finding::NoDifference {
             pair,
             counts,
@@ -1199,12 +1209,14 @@ mod tests {
                     connections: 100,
                     drivers: 4,
                     saturated: 1,
+                    under_budget: 0,
                     outcomes: vec![(THREADS, EVENT_LOOP, Outcome::Holds(Verdict::Lower))],
                 },
                 Finding::CrossCheck {
                     connections: 1000,
                     drivers: 1,
                     saturated: 1,
+                    under_budget: 0,
                     outcomes: vec![(THREADS, EVENT_LOOP, Outcome::NoEvidence)],
                 },
             ]

@@ -107,6 +107,7 @@ pub fn window(msgs: f64, busy: f64) -> Window {
             msgs_per_wakeup: None,
             events_per_wakeup: None,
         }),
+        budget_used: None,
     }
 }
 
@@ -119,6 +120,7 @@ pub fn point(target: Target, n: usize, msgs: &[f64]) -> Point {
         offered_pct: None,
         offered_per_s: None,
         server_cores: 1,
+        budget_cpus: None,
         windows: msgs.iter().map(|&m| window(m, 0.5)).collect(),
         remeasured: 0,
         setup: None,
@@ -133,6 +135,7 @@ pub fn report() -> Report {
         plan: Plan::new(RunMode::Quick, 20_000, 1),
         cases: cases(),
         cross_check: cross_check(&sweep),
+        cross_skipped: Vec::new(),
         service: service(),
         sweep,
         load_steps: load_steps(),
@@ -292,7 +295,12 @@ fn cross_check(sweep: &[Point]) -> Vec<Cell> {
     // behind the event loop (so that pair depends on the client).
     let sweep_driver = Driver::sweep(Placement::for_sweep());
     let mut cross_check = Vec::new();
-    for d in Driver::every(sweep_driver) {
+    // Split and unpinned only: `cross.rs`'s tests build budget cells.
+    let placements: Vec<Placement> = Placement::for_cross_check()
+        .into_iter()
+        .filter(|&p| p != Placement::Budget)
+        .collect();
+    for d in Driver::every(sweep_driver, &placements) {
         for t in Target::every_model() {
             let mut p = sweep
                 .iter()

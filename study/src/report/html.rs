@@ -61,7 +61,7 @@ pub fn html(r: &Report, charts: &[(String, String)]) -> String {
         s,
         "<h1>sockmodes performance report</h1><p>{}</p><p class=\"banner\">{}</p>",
         escape(&r.machine.one_line()),
-        cell(&banner(r.mode))
+        cell(&banner(&r.study.plan))
     );
     s.push_str("<h2>Findings (computed from this run)</h2><ul>");
     for f in findings::sentences(&r.analysis.findings) {

@@ -6,15 +6,35 @@ use super::findings;
 use super::run::Report;
 use super::study::time_account;
 use super::tables::{self, Table};
+use crate::sweep::Plan;
 use crate::target::RunMode;
 
 /// One line on what kind of run this was, what it trades, and the noise
-/// rule its findings follow.
-pub fn banner(mode: RunMode) -> String {
-    let what = match mode {
-        RunMode::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.",
-        RunMode::Quick => "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep to 100 connections in 5 windows of 1.5 s, two load steps (10% and 100%) at 100 in 5 windows of 0.6 s, the cross-check at 100 in 5 windows of 1 s, and service work at 100 in 5 windows of 0.5 s, against fresh servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
-        RunMode::Full => "Full run: criterion values are medians over their samples; every sweep point, load step, same-rate step and cross-check cell is 5 windows of 1.2 s, every service-work setup 5 of 1 s, each against a fresh server, servers interleaved: medians with min-max.",
+/// rule its findings follow; the windows are the plan's.
+pub fn banner(plan: &Plan) -> String {
+    let what = match plan.run_mode {
+        RunMode::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.".to_string(),
+        RunMode::Quick => format!(
+            "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep \
+             to 100 connections in {r} windows of {} s, two load steps (10% and 100%) at 100 in {r} windows of {} s, the \
+             cross-check at 100 in {r} windows of {} s, and service work at 100 in {r} windows of {} s, against fresh \
+             servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
+            plan.measure_s,
+            plan.open_measure_s,
+            plan.cross_measure_s,
+            plan.service_measure_s,
+            r = plan.repeats,
+        ),
+        RunMode::Full => format!(
+            "Full run: criterion values are medians over their samples; every sweep point is {r} windows of {} s, every \
+             load and same-rate step {r} of {} s, every cross-check cell {r} of {} s, every service-work setup {r} of {} s, \
+             each against a fresh server, servers interleaved: medians with min-max.",
+            plan.measure_s,
+            plan.open_measure_s,
+            plan.cross_measure_s,
+            plan.service_measure_s,
+            r = plan.repeats,
+        ),
     };
     format!(
         "{what} A difference is claimed only beyond noise: an exact rank test on the windows at {:.0}%, and \
@@ -76,7 +96,7 @@ pub fn body(r: &Report) -> String {
         s,
         "Machine: {}\n\n{}\n",
         text(&r.machine.one_line()),
-        banner(r.mode)
+        banner(&r.study.plan)
     );
     if let Some(t) = time_account(&r.study) {
         let _ = writeln!(s, "{t}\n");

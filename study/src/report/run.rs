@@ -103,7 +103,12 @@ mod tests {
 
     #[test]
     fn a_placement_is_named_from_its_sentence() {
-        for p in [Placement::Split, Placement::SameCore, Placement::Unpinned] {
+        for p in [
+            Placement::Split,
+            Placement::SameCore,
+            Placement::Unpinned,
+            Placement::Budget,
+        ] {
             assert_eq!(Report::placement_name(&p.describe()), p.name());
         }
         assert_eq!(Report::placement_name("split"), "split");
@@ -180,7 +185,25 @@ mod tests {
         let quick = fixture::report();
         let mut study = quick.study.clone();
         study.plan.run_mode = RunMode::Test;
-        for r in [quick, fixture::report_of(study)] {
+        // A run with the budget placement, one of whose placements was
+        // skipped: the fields only such a run writes.
+        let mut budget = quick.study.clone();
+        for c in budget
+            .cross_check
+            .iter_mut()
+            .filter(|c| c.driver.placement == Placement::Unpinned)
+        {
+            c.driver.placement = Placement::Budget;
+            c.point.budget_cpus = Some(0.5);
+            for w in &mut c.point.windows {
+                w.budget_used = Some(0.95);
+            }
+        }
+        budget.cross_skipped = vec![crate::crosscheck::Skipped {
+            placement: Placement::Split,
+            why: "not measured".into(),
+        }];
+        for r in [quick, fixture::report_of(study), fixture::report_of(budget)] {
             assert_eq!(r.schema_version, SCHEMA_VERSION);
             paths(&serde_json::to_value(&r).unwrap(), "", &mut found);
         }

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cases::CaseResult;
-use crate::crosscheck::Cell;
+use crate::crosscheck::{Cell, Skipped};
 use crate::scale::ScalePoint;
 use crate::sweep::{Plan, Point};
 
@@ -40,9 +40,13 @@ pub struct Study {
     pub scale: Vec<ScalePoint>,
     pub bare_threads: Option<BareThreads>,
     /// The cross-check's cells: every server at a few counts, driven by
-    /// every client engine in both placements (`crosscheck.rs`).
+    /// every client engine in each placement of the plan (`crosscheck.rs`).
     #[serde(default)]
     pub cross_check: Vec<Cell>,
+    /// Placements of the plan the cross-check could not measure here, and
+    /// why (a CPU budget this machine cannot set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cross_skipped: Vec<Skipped>,
     /// How long the whole `cargo bench` took, seconds (criterion, study,
     /// idle memory), as the README quotes it.
     #[serde(default)]

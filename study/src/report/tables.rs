@@ -14,6 +14,7 @@ use super::run::Report;
 use super::service::{self, Figure};
 use super::targets::TargetRow;
 use super::verdicts::CountVerdict;
+use crate::affinity::{Placement, BUDGET_CPUS};
 use crate::stats::{ratio, Spread, Verdict};
 use crate::sweep::{Limit, Point};
 use crate::target::{case_ratios, sweep_pairs, Pair, Target};
@@ -416,7 +417,7 @@ fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Ve
     .into_iter()
     .chain(batching)
     .chain([
-        evidence_words(v.a, v.b, c.evidence),
+        budget_evidence(v, c),
         if first {
             let mut s = outcome_words(v.a, v.b, &v.outcome);
             if let Outcome::DependsOnClient(cause) = &v.outcome {
@@ -428,6 +429,113 @@ fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Ve
         },
     ])
     .collect()
+}
+
+/// A cell's evidence in words; held to a CPU budget, with the share of
+/// it the servers used (the lower of the two): server-bound is shown.
+fn budget_evidence(v: &CrossVerdict, c: &CellVerdict) -> String {
+    let words = evidence_words(v.a, v.b, c.evidence);
+    match c.budget_used {
+        Some(used) => format!("{words} (servers at {:.0}%+ of their budget)", used * 100.0),
+        None => words,
+    }
+}
+
+/// The cross-check's placements, as its note names them.
+fn placement_words(p: Placement, budget: Option<f64>) -> String {
+    match p {
+        Placement::SameCore => "`same-core` (client and server on one core)".into(),
+        Placement::Split => "`split` (client and server on cores of their own, the sweep's)".into(),
+        Placement::Unpinned => {
+            "`unpinned` (every core for both, the scheduler's choice, what a user gets)".into()
+        }
+        Placement::Budget => {
+            let f = budget.unwrap_or(BUDGET_CPUS);
+            format!(
+                "`budget` (unpinned, each server held to {f} core of CPU by `server --cpus {f}`, a cgroup's CFS \
+                 quota, so that the server, not the client, is the bottleneck)"
+            )
+        }
+    }
+}
+
+/// The placements the cross-check's cells were measured in, in order.
+fn measured_placements(r: &Report) -> Vec<Placement> {
+    let mut placements: Vec<Placement> = r
+        .study
+        .cross_check
+        .iter()
+        .map(|c| c.driver.placement)
+        .collect();
+    placements.sort_unstable();
+    placements.dedup();
+    placements
+}
+
+/// The cross-check table's note: how its cells were measured and judged,
+/// and the placements of the plan this machine could not measure.
+fn cross_note(r: &Report) -> String {
+    let plan = &r.study.plan;
+    let placements = measured_placements(r);
+    let budget = r.study.cross_check.iter().find_map(|c| c.point.budget_cpus);
+    let sat = crate::point::SATURATED * 100.0;
+    let mut note = if placements == [Placement::Split, Placement::Unpinned] {
+        format!(
+            "On one machine the load generator shares the cores with the server, so every figure is of the pair. \
+             Here every server is driven by every client engine (`sockmodes load --mode ENGINE`) in both \
+             placements: `split` (client and server on cores of their own, the sweep's) and `unpinned` (every core \
+             for both, the scheduler's choice, what a user gets). Each cell: median (min-max) messages/s over {} \
+             windows (the sweep's own cells: {} s each; the others: {} s), servers interleaved, closed-loop 64 B echo. \
+             A comparison is a verdict about the servers only where every driver whose client was not saturated \
+             (busy at most {sat:.0}%) gives the same verdict by the noise rule, in both placements; otherwise it \
+             \"depends on the client\", with the likely cause. A cell with a saturated client, or under {} windows, \
+             is no evidence, not a tie.",
+            plan.repeats,
+            plan.measure_s,
+            plan.cross_measure_s,
+            cross::MIN_WINDOWS,
+        )
+    } else {
+        let named: Vec<String> = placements
+            .iter()
+            .map(|&p| placement_words(p, budget))
+            .collect();
+        let sweeps = placements
+            .iter()
+            .any(|p| matches!(p, Placement::Split | Placement::SameCore));
+        format!(
+            "On one machine the load generator shares the cores with the server, so every figure is of the pair. \
+             Here every server is driven by every client engine (`sockmodes load --mode ENGINE`) in each \
+             placement: {}. Each cell: median (min-max) messages/s over {} windows of {} s{}, servers interleaved, \
+             closed-loop 64 B echo. A comparison is a verdict about the servers only where every cell with evidence \
+             gives the same verdict by the noise rule and every placement has such a cell; otherwise it \
+             \"depends on the client\", with the likely cause, or has no verdict. A cell is no evidence, not a tie, \
+             where the client was saturated (busy over {sat:.0}%), where a side has under {} windows, or, held to a \
+             budget, where a server used under {sat:.0}% of it (the share is shown beside the cell's evidence).",
+            named.join(", "),
+            plan.repeats,
+            plan.cross_measure_s,
+            if sweeps {
+                format!(" (the sweep's own cells: {} s)", plan.measure_s)
+            } else {
+                String::new()
+            },
+            cross::MIN_WINDOWS,
+        )
+    };
+    if budget.is_some() {
+        note += " Latency: every p50/p99 of this report comes from points without a budget (the sweep, the \
+                 offered-load and same-rate steps, service work); a budget cell's p99 is the CFS period's throttling \
+                 (a server that spent its quota waits for the next period), not the server's, and is shown nowhere.";
+    }
+    for s in &r.study.cross_skipped {
+        note += &format!(
+            " Placement `{}` was not measured: {}.",
+            s.placement.name(),
+            s.why.trim_end_matches('.')
+        );
+    }
+    note
 }
 
 /// The cross-check table: one row per pair, count and driver.
@@ -452,7 +560,6 @@ fn cross_check(r: &Report) -> Option<Table> {
                 .map(move |(i, c)| cell_row(v, c, i == 0, batched))
         })
         .collect();
-    let plan = &r.study.plan;
     let batching_note = if batched {
         " Batching (a / b): how much each server batched in the cell, its own count: messages answered per \
          wake-up (a `poll` that returned events, the ring's turn with completions), with the events or completions \
@@ -478,23 +585,12 @@ fn cross_check(r: &Report) -> Option<Table> {
     }
     headers.extend(heads(&["this driver", "verdict"]));
     Some(Table {
-        heading: "Cross-check: every client engine, both placements",
-        note: format!(
-            "On one machine the load generator shares the cores with the server, so every figure is of the pair. \
-             Here every server is driven by every client engine (`sockmodes load --mode ENGINE`) in both \
-             placements: `split` (client and server on cores of their own, the sweep's) and `unpinned` (every core \
-             for both, the scheduler's choice, what a user gets). Each cell: median (min-max) messages/s over {} \
-             windows (the sweep's own cells: {} s each; the others: {} s), servers interleaved, closed-loop 64 B echo. \
-             A comparison is a verdict about the servers only where every driver whose client was not saturated \
-             (busy at most {:.0}%) gives the same verdict by the noise rule, in both placements; otherwise it \
-             \"depends on the client\", with the likely cause. A cell with a saturated client, or under {} windows, \
-             is no evidence, not a tie.{batching_note}",
-            plan.repeats,
-            plan.measure_s,
-            plan.cross_measure_s,
-            crate::point::SATURATED * 100.0,
-            cross::MIN_WINDOWS,
-        ),
+        heading: if measured_placements(r) == [Placement::Split, Placement::Unpinned] {
+            "Cross-check: every client engine, both placements"
+        } else {
+            "Cross-check: every client engine, every placement"
+        },
+        note: format!("{}{batching_note}", cross_note(r)),
         headers,
         rows,
     })
