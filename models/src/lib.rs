@@ -17,5 +17,6 @@ pub mod registry;
 pub mod start;
 
 pub use registry::IoMode;
+pub use sockmodes_client::ClientSettings;
 pub use sockmodes_serving::RunningServer;
-pub use start::{start_server, Client, ClientSettings, Server, NO_CLIENT};
+pub use start::{start_server, Client, Server, NO_CLIENT};

@@ -27,7 +27,8 @@ use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use crate::ceiling::Concurrency;
 use crate::list::MODELS;
-use crate::start::{ClientSettings, Server};
+use crate::start::Server;
+use sockmodes_client::ClientSettings;
 
 /// The I/O threads of a thread per connection: none shared.
 pub fn per_connection(_: &ServerConfig) -> Option<usize> {

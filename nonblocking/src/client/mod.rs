@@ -17,7 +17,7 @@
 //! The WouldBlock-visible calls and the convenience calls are here; the
 //! driving of the session in `drive.rs`; the connect, visibly in progress
 //! until an event says how it ended, in `connect.rs`; what the calls
-//! return, and the options, in `types.rs`.
+//! return, in `types.rs`.
 
 use std::io;
 
@@ -27,7 +27,7 @@ mod types;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-pub use types::{NbOptions, TryRecv, TrySend, WouldBlockCounts};
+pub use types::{TryRecv, TrySend, WouldBlockCounts};
 
 use drive::{recv_once, send_once};
 use mio::net::TcpStream;
