@@ -7,11 +7,10 @@ use sockmodes_nonblocking as nonblocking;
 use sockmodes_python::SocketError;
 use sockmodes_serving::{MessageHandler, ServerConfig};
 
-use crate::registry::{
+use crate::info::{
     event_loops, offload_memory_of, offload_per_io_thread, offload_queue_of, one_thread,
-    per_connection, ModelInfo,
+    per_connection, ModelInfo, Server,
 };
-use crate::start::Server;
 
 /// Every model, in table order.
 pub const MODELS: [ModelInfo; 4] = [
@@ -157,14 +156,14 @@ fn start_completion(
 }
 
 #[cfg(target_os = "linux")]
-const CONNECT_COMPLETION: Option<crate::registry::ConnectFn> = Some(|addr, settings| {
+const CONNECT_COMPLETION: Option<crate::info::ConnectFn> = Some(|addr, settings| {
     Ok(Box::new(sockmodes_completion::client::RingClient::connect(
         addr, settings,
     )?))
 });
 
 #[cfg(not(target_os = "linux"))]
-const CONNECT_COMPLETION: Option<crate::registry::ConnectFn> = None;
+const CONNECT_COMPLETION: Option<crate::info::ConnectFn> = None;
 
 #[cfg(test)]
 mod tests {

@@ -10,13 +10,10 @@ use sockmodes_client::error::send_counted;
 use sockmodes_client::{ClientDriver, ClientError, ClientSettings};
 use sockmodes_common::{Service, SinkSummary};
 use sockmodes_python::{Mode, Op, SocketError};
-use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
+use crate::info::Server;
 use crate::IoMode;
-
-/// A running server of any mode: every server's handle is a
-/// [`RunningServer`] (its address, counters, `wait`, `shutdown`).
-pub type Server = Box<dyn RunningServer>;
 
 /// Binds and starts a server of `mode`.
 ///

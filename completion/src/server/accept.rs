@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use io_uring::{cqueue, opcode, types};
 use sockmodes_os::net::{self, AcceptErrorAction};
-use sockmodes_serving::liveness::Limits;
 use tracing::{debug, warn};
 
 use super::{Loop, ACCEPT, ACCEPT_CANCEL};
@@ -99,7 +98,7 @@ impl Loop {
         let key = self.conns.insert(Conn::new(stream, peer, config));
         self.number(key);
         if self.next_sweep.is_none() {
-            self.next_sweep = Some(Instant::now() + Limits::of(&self.shared.config).check_every());
+            self.next_sweep = Some(Instant::now() + self.shared.config.limits().check_every());
         }
         self.post(key);
         if once {

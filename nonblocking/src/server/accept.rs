@@ -10,7 +10,6 @@ use std::time::Instant;
 use mio::Token;
 use sockmodes_os::net::{self, AcceptErrorAction};
 use sockmodes_python::would_block;
-use sockmodes_serving::liveness::Limits;
 use tracing::{debug, warn};
 
 use super::EventLoop;
@@ -43,7 +42,7 @@ impl EventLoop {
                             if self.next_sweep.is_none() {
                                 // (the idle sweep; see closing.rs)
                                 self.next_sweep =
-                                    Some(Instant::now() + Limits::of(config).check_every());
+                                    Some(Instant::now() + config.limits().check_every());
                             }
                             // Bytes may have arrived before registration; the
                             // registration reports them, but driving now is cheap.

@@ -320,7 +320,7 @@ fn cross_check(sweep: &[Point]) -> Vec<Cell> {
 pub fn service_point(target: Target, work: &str, offload: Option<usize>, msgs: &[f64]) -> Point {
     Point {
         step: Step::Service,
-        setup: Some(crate::service::Setup {
+        setup: Some(crate::setup::Setup {
             work: work.parse().expect("a valid work"),
             offload,
         }),
