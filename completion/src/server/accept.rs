@@ -53,15 +53,13 @@ impl Loop {
                 }
                 return;
             }
-            match net::accept_error_action(&e) {
+            match net::after_accept_error(&mut self.out_of_resources, &e) {
                 AcceptErrorAction::Retry => {}
                 AcceptErrorAction::Backoff => {
-                    net::log_accept_backoff(&mut self.out_of_resources, &e);
                     self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
                     return;
                 }
                 AcceptErrorAction::Fatal => {
-                    warn!(error = %e, "accept failed; the server stops accepting");
                     self.stop_accepting();
                     return;
                 }

@@ -58,17 +58,13 @@ impl EventLoop {
                     }
                 }
                 Err(e) if would_block(&e) => break,
-                Err(e) => match net::accept_error_action(&e) {
+                Err(e) => match net::after_accept_error(&mut self.out_of_resources, &e) {
                     AcceptErrorAction::Retry => {}
                     AcceptErrorAction::Backoff => {
-                        net::log_accept_backoff(&mut self.out_of_resources, &e);
                         self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
                         break;
                     }
-                    AcceptErrorAction::Fatal => {
-                        warn!(error = %e, "accept failed; this loop stops accepting");
-                        self.stop_accepting();
-                    }
+                    AcceptErrorAction::Fatal => self.stop_accepting(),
                 },
             }
         }
