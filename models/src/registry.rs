@@ -186,11 +186,6 @@ impl IoMode {
         self.info().only_on
     }
 
-    /// `Some(os)` when this system cannot build the model at all.
-    pub fn unavailable_os(self) -> Option<&'static str> {
-        (!self.info().built).then_some(std::env::consts::OS)
-    }
-
     /// Checks that this system and kernel can run the model's server.
     ///
     /// # Errors

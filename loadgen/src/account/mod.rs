@@ -220,12 +220,6 @@ impl Ledger {
         }
     }
 
-    /// True once the connection had its first answer (sink: its first
-    /// frame taken): it no longer holds up the warm-up.
-    pub fn has_first_answer(&self) -> bool {
-        self.tally.first_answer.is_some()
-    }
-
     /// Sink: the socket took a frame of `bytes` due at `due`, at `at`. Its
     /// latency (how long the send held the writer) is recorded now; it
     /// counts as a message once the summary confirms it.

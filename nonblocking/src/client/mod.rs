@@ -34,7 +34,6 @@ use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
 use sockmodes_client::ClientError;
 use sockmodes_client::Exchange;
-use sockmodes_os::net;
 use sockmodes_python::{interrupted, Mode, Op, SocketError};
 
 const ME: Token = Token(0);
@@ -165,13 +164,5 @@ impl NbClient {
     /// The mio socket, for demonstrations that need a raw call.
     pub fn stream(&self) -> &TcpStream {
         &self.stream
-    }
-
-    /// Sets `SO_LINGER` 0 so that dropping the client resets the connection.
-    ///
-    /// # Errors
-    /// The OS error.
-    pub fn reset_on_drop(&self) -> io::Result<()> {
-        net::reset_on_close(&self.stream)
     }
 }
