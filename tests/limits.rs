@@ -19,7 +19,7 @@ use util::{client, server};
 fn a_slow_reader_cannot_grow_either_server() {
     use sockmodes_common::frame::encode_frame;
     use sockmodes_models::child::ServerProcess;
-    use sockmodes_nonblocking::{NbClient, NbOptions, TrySend};
+    use sockmodes_nonblocking::{ClientSettings, NbClient, TrySend};
     use sockmodes_os::procfs::resident_bytes;
     use std::thread;
     // The server runs as its own process so that its resident memory is its
@@ -29,7 +29,7 @@ fn a_slow_reader_cannot_grow_either_server() {
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");
         let rss = || resident_bytes(Some(srv.pid())).expect("server RSS");
-        let mut hog = NbClient::connect(srv.addr, &NbOptions::default()).unwrap();
+        let mut hog = NbClient::connect(srv.addr, &ClientSettings::default()).unwrap();
         let mut frame = Vec::new();
         encode_frame(&mut frame, &[9u8; 64 * 1024]).unwrap();
         let before = rss();

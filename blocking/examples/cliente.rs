@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 
-use sockmodes_blocking::{Client, ClientDriver, ClientOptions};
+use sockmodes_blocking::{Client, ClientDriver, ClientSettings};
 use sockmodes_os::net;
 
 fn main() -> ExitCode {
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
 fn run(addr: &str, mensaje: &str) -> anyhow::Result<()> {
     let addr = net::resolve(addr)?;
     // socket() + setblocking(True) + connect(): waits for the handshake.
-    let mut cliente = Client::connect(addr, &ClientOptions::default())?;
+    let mut cliente = Client::connect(addr, &ClientSettings::default())?;
     println!("Conectado a {addr}");
     // sendall() + close(): the end of stream marks the end of the message.
     cliente.send_message(mensaje.as_bytes())?;

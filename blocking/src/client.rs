@@ -19,44 +19,13 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
-use std::time::Duration;
 
 use sockmodes_client::error::{confirm_wait, retry_refused};
 use sockmodes_client::{AtServer, Exchange};
-use sockmodes_client::{ClientDriver, ClientError};
-use sockmodes_common::{ClientEvent, DEFAULT_MAX_FRAME};
+use sockmodes_client::{ClientDriver, ClientError, ClientSettings};
+use sockmodes_common::ClientEvent;
 use sockmodes_os::{net, ApplyMode};
 use sockmodes_python::{interrupted, timed_out, would_block, Mode, Op, SocketError};
-
-/// How a client connects and waits.
-#[derive(Debug, Clone)]
-pub struct ClientOptions {
-    /// `Blocking` or `Timeout(t)` (connect, send and recv each wait at most `t`).
-    pub mode: Mode,
-    /// Connection attempts to repeat after a refusal (0: fail at once).
-    pub retries: u32,
-    /// Pause before the first retry; doubled after each, up to
-    /// [`MAX_BACKOFF`](sockmodes_client::error::MAX_BACKOFF).
-    pub retry_backoff: Duration,
-    /// Set `TCP_NODELAY`.
-    pub nodelay: bool,
-    /// Largest frame accepted from the server.
-    pub max_frame: usize,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        ClientOptions {
-            mode: Mode::Blocking,
-            retries: 0,
-            // Why 100 ms: a server started a moment after its client is found on
-            // the first or second retry; doubling keeps a long wait cheap.
-            retry_backoff: Duration::from_millis(100),
-            nodelay: true,
-            max_frame: DEFAULT_MAX_FRAME,
-        }
-    }
-}
 
 /// The most one blocking write sends while an answer is owed.
 ///
@@ -77,33 +46,32 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to `addr`, retrying refused attempts as `options` say.
+    /// Connects to `addr`, retrying refused attempts as `settings` say,
+    /// in `Blocking` mode or, with a timeout, `Timeout(t)` (connect, send
+    /// and recv each wait at most `t`).
     ///
     /// # Errors
     /// The last attempt's failure, classified (`ConnectionRefusedError`,
-    /// `TimeoutError`, ...); [`ClientError::UnsupportedMode`] for `NonBlocking`
-    /// (that is the non-blocking crate's client).
-    pub fn connect(addr: SocketAddr, options: &ClientOptions) -> Result<Client, ClientError> {
-        if options.mode == Mode::NonBlocking {
-            return Err(ClientError::UnsupportedMode(options.mode));
-        }
+    /// `TimeoutError`, ...).
+    pub fn connect(addr: SocketAddr, settings: &ClientSettings) -> Result<Client, ClientError> {
+        let mode = settings.mode();
         let attempt = || {
-            match options.mode.io_timeout() {
+            match mode.io_timeout() {
                 Some(t) => TcpStream::connect_timeout(&addr, t),
                 None => TcpStream::connect(addr),
             }
-            .map_err(|e| SocketError::new(Op::Connect, addr, options.mode, e).into())
+            .map_err(|e| SocketError::new(Op::Connect, addr, mode, e).into())
         };
-        let (first, retries) = (options.retry_backoff, options.retries);
+        let (first, retries) = (settings.retry_backoff, settings.retries);
         let stream = retry_refused(addr, first, retries, attempt, thread::sleep)?;
-        let configure = SocketError::on(Op::Configure, addr, options.mode);
-        options.mode.apply(&stream).map_err(&configure)?;
-        net::set_nodelay(&stream, options.nodelay).map_err(&configure)?;
+        let configure = SocketError::on(Op::Configure, addr, mode);
+        mode.apply(&stream).map_err(&configure)?;
+        net::set_nodelay(&stream, settings.nodelay).map_err(&configure)?;
         Ok(Client {
             stream,
             peer: addr,
-            mode: options.mode,
-            x: Exchange::new(addr, options.max_frame),
+            mode,
+            x: Exchange::new(addr, settings.max_frame),
         })
     }
 

@@ -112,7 +112,7 @@ pub fn serve_connection(
 ) -> End {
     // Three socket options (see `configure`).
     watch.stats.count_syscalls(3);
-    let limits = Limits::of(config);
+    let limits = config.limits();
     let read_timeout = match configure(stream, &limits, config.nodelay) {
         Ok(t) => t,
         Err(e) => return End::Io(e),

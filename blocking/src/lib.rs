@@ -15,6 +15,7 @@ pub mod client;
 pub mod connection;
 pub mod server;
 
-pub use client::{Client, ClientOptions};
+pub use client::Client;
 pub use server::{start, ServerHandle};
+pub use sockmodes_client::ClientSettings;
 pub use sockmodes_client::{ClientDriver, MessageReceipt};

@@ -137,16 +137,10 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
                     return;
                 }
             }
-            Err(e) => match net::accept_error_action(&e) {
+            Err(e) => match net::after_accept_error(&mut out_of_resources, &e) {
                 AcceptErrorAction::Retry => {}
-                AcceptErrorAction::Backoff => {
-                    net::log_accept_backoff(&mut out_of_resources, &e);
-                    thread::sleep(net::ACCEPT_BACKOFF);
-                }
-                AcceptErrorAction::Fatal => {
-                    warn!(error = %e, "accept failed; the server stops accepting");
-                    return;
-                }
+                AcceptErrorAction::Backoff => thread::sleep(net::ACCEPT_BACKOFF),
+                AcceptErrorAction::Fatal => return,
             },
         }
     }

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_blocking::{start, Client, ClientDriver, ClientOptions};
+use sockmodes_blocking::{start, Client, ClientDriver, ClientSettings};
 use sockmodes_common::Service;
-use sockmodes_python::{Mode, PyException};
+use sockmodes_python::PyException;
 use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
 
 fn config(service: Service) -> ServerConfig {
@@ -31,7 +31,7 @@ fn serve(config: ServerConfig) -> (Box<dyn RunningServer>, Inbox) {
 
 #[track_caller]
 fn connect(addr: SocketAddr) -> Client {
-    Client::connect(addr, &ClientOptions::default()).expect("connects")
+    Client::connect(addr, &ClientSettings::default()).expect("connects")
 }
 
 #[track_caller]
@@ -109,7 +109,7 @@ fn reference_crc32(frames: &[Vec<u8>]) -> u32 {
 #[test]
 fn refused_connect_is_connection_refused_error() {
     let (_reserved, addr) = sockmodes_os::net::unlistened_port().unwrap();
-    let err = Client::connect(addr, &ClientOptions::default()).unwrap_err();
+    let err = Client::connect(addr, &ClientSettings::default()).unwrap_err();
     assert_eq!(err.exception(), Some(PyException::ConnectionRefusedError));
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
 }
@@ -124,9 +124,9 @@ fn retries_find_a_server_that_starts_late() {
         cfg.addr = addr;
         serve(cfg)
     });
-    let options = ClientOptions {
+    let options = ClientSettings {
         retries: 10,
-        ..ClientOptions::default()
+        ..ClientSettings::default()
     };
     let mut client = Client::connect(addr, &options).expect("a retry succeeds");
     client.send_message(b"late").unwrap();
@@ -138,9 +138,9 @@ fn retries_find_a_server_that_starts_late() {
 #[test]
 fn silent_server_gives_timeout_error_after_about_the_timeout() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap(); // accepts (backlog), never answers
-    let options = ClientOptions {
-        mode: Mode::from_settimeout(Some(0.3)).unwrap(),
-        ..ClientOptions::default()
+    let options = ClientSettings {
+        timeout: Some(Duration::from_millis(300)),
+        ..ClientSettings::default()
     };
     let mut client = Client::connect(listener.local_addr().unwrap(), &options).unwrap();
     let started = Instant::now();

@@ -7,7 +7,6 @@ use sockmodes_common::client_session::ClientSessionError;
 use sockmodes_common::frame::FrameError;
 use sockmodes_common::summary::{SinkSummary, SinkTally, SummaryLenError};
 use sockmodes_python::pyerror::{PyException, SocketError};
-use sockmodes_python::Mode;
 
 /// A client operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -78,9 +77,6 @@ pub enum ClientError {
         /// The limit.
         max: usize,
     },
-    /// This client does not support the requested mode.
-    #[error("this client cannot run in {0} mode")]
-    UnsupportedMode(Mode),
 }
 
 impl ClientError {

@@ -10,6 +10,7 @@
 //! - [`driver`]: [`ClientDriver`], the client calls (`echo`,
 //!   `send_frame`/`recv_frame`, `sink_upload`, `send_message`) over a
 //!   driver's `pump` and `flush`.
+//! - [`settings`]: [`ClientSettings`], how every client connects and waits.
 //! - [`many`]: what a driver of many connections in one thread tells its
 //!   caller ([`ConnEvent`]), and what the caller may do to a connection
 //!   from inside that news ([`Outbox`]).
@@ -21,7 +22,9 @@
 pub mod driver;
 pub mod error;
 pub mod many;
+pub mod settings;
 
 pub use driver::{ClientDriver, Exchange};
 pub use error::{AtServer, ClientError, MessageReceipt};
 pub use many::{ConnEvent, Outbox};
+pub use settings::ClientSettings;

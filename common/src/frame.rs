@@ -154,22 +154,6 @@ impl Decoder {
         Some(u32::from_be_bytes(head) as usize)
     }
 
-    /// True when a whole frame is buffered (so [`next_frame`](Self::next_frame)
-    /// returns it).
-    ///
-    /// # Errors
-    /// [`FrameError::TooLarge`] for a header over the limit.
-    pub fn frame_ready(&self) -> Result<bool, FrameError> {
-        match self.announced_len() {
-            None => Ok(false),
-            Some(len) if len > self.max_frame => Err(FrameError::TooLarge {
-                len: len as u64,
-                max: self.max_frame as u64,
-            }),
-            Some(len) => Ok(self.buf.len() >= HEADER_LEN + len),
-        }
-    }
-
     /// The next complete frame's payload, `Ok(None)` when more bytes are needed.
     ///
     /// The returned slice borrows the decoder's buffer; the decoder has already

@@ -40,7 +40,7 @@ use io_uring::{opcode, squeue, types};
 use sockmodes_common::session::STREAM_CHUNK;
 use sockmodes_common::ServerSession;
 pub use sockmodes_serving::ending::{Closing, End};
-use sockmodes_serving::liveness::{Limits, Liveness, Owed};
+use sockmodes_serving::liveness::{Liveness, Owed};
 use sockmodes_serving::ServerConfig;
 
 use crate::pool;
@@ -134,7 +134,7 @@ impl Conn {
             stream,
             peer,
             session: ServerSession::for_config(config),
-            liveness: Liveness::new(Limits::of(config), Instant::now()),
+            liveness: Liveness::new(config.limits(), Instant::now()),
             recv_buf: Vec::new(),
             send_buf: Vec::new(),
             send_off: 0,

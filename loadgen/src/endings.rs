@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sockmodes_python::show::count;
 
+use super::account::ConnTally;
 use super::account::Ending;
-use super::fairness::ConnTally;
 
 /// How many connections ended which way; they add up to those asked for.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! flatters a server that leaves some connections waiting: a
 //! thread-per-connection server still spawning its threads, or an event
 //! loop that serves a few sockets first. So each engine keeps one
-//! [`ConnTally`] per connection and this module turns them into figures:
+//! [`ConnTally`] per connection (`account/`) and this module turns them into figures:
 //!
 //! - the **ramp**: time from the start line to each connection's first
 //!   answer (p50, p99, max), and to the last one;
@@ -21,34 +21,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::account::Ending;
-
-/// What one connection saw (one per connection asked for; `account.rs`
-/// fills it).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ConnTally {
-    /// The connection's number in the run, 0-based (names starved ones).
-    pub index: usize,
-    /// From the start line to its first answer (sink: its first frame taken
-    /// by the socket); `None`: never answered.
-    pub first_answer: Option<Duration>,
-    /// Answers that arrived inside the measured window.
-    pub answered_in_window: u64,
-    /// Messages sent (or due) and never answered by the time the run ended.
-    pub unanswered: u64,
-    /// How long the oldest of those had waited when the run ended.
-    pub oldest_unanswered: Option<Duration>,
-    /// Why it ended (`account.rs`).
-    pub ending: Ending,
-}
-
-impl ConnTally {
-    /// True when the connection was made (a rejected one was made, then
-    /// reset).
-    pub fn connected(&self) -> bool {
-        self.ending != Ending::NeverConnected
-    }
-}
+use super::account::ConnTally;
 
 /// The ramp: how long the connections waited for their first answer.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

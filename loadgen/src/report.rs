@@ -25,6 +25,8 @@ use super::record::Recorder;
 use super::{hdrlog, LoadConfig, Outcome};
 
 pub mod json;
+#[cfg(any(test, feature = "sample"))]
+mod sample;
 mod spectrum;
 mod warnings;
 use sockmodes_models::IoMode;

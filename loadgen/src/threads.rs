@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_blocking::{Client, ClientDriver, ClientOptions};
+use sockmodes_blocking::{Client, ClientDriver, ClientSettings};
 use sockmodes_client::ClientError;
 use sockmodes_common::{ClientEvent, Service};
 use sockmodes_python::timed_out;
@@ -197,9 +197,9 @@ impl Conn<'_> {
 /// until the window ends. Returns its connect error, or its tally.
 fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
     let config = &run.config;
-    let options = ClientOptions {
+    let options = ClientSettings {
         max_frame: config.max_frame,
-        ..ClientOptions::default()
+        ..ClientSettings::default()
     };
     let client = Client::connect(config.addr, &options).and_then(|mut c| {
         c.set_service(config.service);

@@ -2,7 +2,8 @@
 //! client of any of them: the command, the load generator, the demo and the
 //! study ask this crate, never a model's crate.
 //!
-//! - [`registry`]: the models, [`IoMode`], and what each is.
+//! - [`registry`]: the models and [`IoMode`], a handle on one.
+//! - [`info`]: what each model is ([`info::ModelInfo`]).
 //! - [`start`]: a [`Server`] of any model, and a [`Client`] of those with a client.
 //! - [`ceiling`]: the most msg/s a configuration with work per message can
 //!   carry (Little's law).
@@ -12,10 +13,13 @@
 
 pub mod ceiling;
 pub mod child;
+pub mod info;
 mod list;
 pub mod registry;
 pub mod start;
 
+pub use info::Server;
 pub use registry::IoMode;
+pub use sockmodes_client::ClientSettings;
 pub use sockmodes_serving::RunningServer;
-pub use start::{start_server, Client, ClientSettings, Server, NO_CLIENT};
+pub use start::{start_server, Client, NO_CLIENT};

@@ -2,20 +2,15 @@
 //! starts its server and connects its client. A new model is one more
 //! [`ModelInfo`] here (and its crate in the workspace).
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use sockmodes_blocking as blocking;
-use sockmodes_client::{ClientDriver, ClientError};
 use sockmodes_nonblocking as nonblocking;
-use sockmodes_python::{Mode, SocketError};
+use sockmodes_python::SocketError;
 use sockmodes_serving::{MessageHandler, ServerConfig};
 
-use crate::registry::{
+use crate::info::{
     event_loops, offload_memory_of, offload_per_io_thread, offload_queue_of, one_thread,
-    per_connection, ModelInfo,
+    per_connection, ModelInfo, Server,
 };
-use crate::start::{ClientSettings, Server};
 
 /// Every model, in table order.
 pub const MODELS: [ModelInfo; 4] = [
@@ -39,7 +34,7 @@ pub const MODELS: [ModelInfo; 4] = [
         built: true,
         probe: || Ok(()),
         start: |config, on_message| Ok(Box::new(blocking::start(config, on_message)?)),
-        connect: Some(connect_blocking),
+        connect: Some(|addr, settings| Ok(Box::new(blocking::Client::connect(addr, settings)?))),
         connection_overhead: |config| config.stack_size,
         overhead_label: "thread stack",
         fixed_memory: || 0,
@@ -65,7 +60,9 @@ pub const MODELS: [ModelInfo; 4] = [
         built: true,
         probe: || Ok(()),
         start: |config, on_message| Ok(Box::new(nonblocking::start(config, on_message)?)),
-        connect: Some(connect_nonblocking),
+        connect: Some(|addr, settings| {
+            Ok(Box::new(nonblocking::NbClient::connect(addr, settings)?))
+        }),
         connection_overhead: |_| nonblocking::CONNECTION_OVERHEAD,
         overhead_label: "bookkeeping",
         fixed_memory: || 0,
@@ -134,35 +131,6 @@ pub const MODELS: [ModelInfo; 4] = [
     },
 ];
 
-/// A blocking client: Python's modes, so a timeout is `settimeout(t)`.
-fn connect_blocking(
-    addr: SocketAddr,
-    settings: &ClientSettings,
-) -> Result<Box<dyn ClientDriver + Send>, ClientError> {
-    let options = blocking::ClientOptions {
-        mode: settings.timeout.map_or(Mode::Blocking, |t| {
-            Mode::timeout(t).unwrap_or(Mode::Timeout(Duration::from_micros(1)))
-        }),
-        retries: settings.retries,
-        max_frame: settings.max_frame,
-        ..blocking::ClientOptions::default()
-    };
-    Ok(Box::new(blocking::Client::connect(addr, &options)?))
-}
-
-fn connect_nonblocking(
-    addr: SocketAddr,
-    settings: &ClientSettings,
-) -> Result<Box<dyn ClientDriver + Send>, ClientError> {
-    let options = nonblocking::NbOptions {
-        timeout: settings.timeout,
-        retries: settings.retries,
-        max_frame: settings.max_frame,
-        ..nonblocking::NbOptions::default()
-    };
-    Ok(Box::new(nonblocking::NbClient::connect(addr, &options)?))
-}
-
 #[cfg(target_os = "linux")]
 fn start_completion(
     config: ServerConfig,
@@ -177,7 +145,7 @@ fn start_completion(
     config: ServerConfig,
     _on_message: MessageHandler,
 ) -> Result<Server, SocketError> {
-    use sockmodes_python::Op;
+    use sockmodes_python::{Mode, Op};
     use std::io;
     let why = sockmodes_completion::probe()
         .map_err(|e| e.to_string())
@@ -188,20 +156,14 @@ fn start_completion(
 }
 
 #[cfg(target_os = "linux")]
-const CONNECT_COMPLETION: Option<crate::registry::ConnectFn> = Some(|addr, settings| {
-    let options = sockmodes_completion::client::RingOptions {
-        timeout: settings.timeout,
-        retries: settings.retries,
-        max_frame: settings.max_frame,
-        ..Default::default()
-    };
+const CONNECT_COMPLETION: Option<crate::info::ConnectFn> = Some(|addr, settings| {
     Ok(Box::new(sockmodes_completion::client::RingClient::connect(
-        addr, &options,
+        addr, settings,
     )?))
 });
 
 #[cfg(not(target_os = "linux"))]
-const CONNECT_COMPLETION: Option<crate::registry::ConnectFn> = None;
+const CONNECT_COMPLETION: Option<crate::info::ConnectFn> = None;
 
 #[cfg(test)]
 mod tests {

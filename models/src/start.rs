@@ -5,19 +5,15 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use sockmodes_client::error::send_counted;
-use sockmodes_client::{ClientDriver, ClientError};
-use sockmodes_common::{Service, SinkSummary, DEFAULT_MAX_FRAME};
+use sockmodes_client::{ClientDriver, ClientError, ClientSettings};
+use sockmodes_common::{Service, SinkSummary};
 use sockmodes_python::{Mode, Op, SocketError};
-use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
+use sockmodes_serving::{MessageHandler, ServerConfig};
 
+use crate::info::Server;
 use crate::IoMode;
-
-/// A running server of any mode: every server's handle is a
-/// [`RunningServer`] (its address, counters, `wait`, `shutdown`).
-pub type Server = Box<dyn RunningServer>;
 
 /// Binds and starts a server of `mode`.
 ///
@@ -34,27 +30,6 @@ pub fn start_server(
 
 /// Why a model has no client on this system (completion off Linux).
 pub const NO_CLIENT: &str = "this model has no client on this system; clients and the load generator use --mode blocking or nonblocking (any client talks to any server)";
-
-/// Client settings that mean the same in both modes.
-#[derive(Debug, Clone)]
-pub struct ClientSettings {
-    /// Longest wait of any call (`None`: wait as long as it takes).
-    pub timeout: Option<Duration>,
-    /// Connection attempts to repeat after a refusal.
-    pub retries: u32,
-    /// Largest frame accepted.
-    pub max_frame: usize,
-}
-
-impl Default for ClientSettings {
-    fn default() -> Self {
-        ClientSettings {
-            timeout: None,
-            retries: 0,
-            max_frame: DEFAULT_MAX_FRAME,
-        }
-    }
-}
 
 /// A connected client of any model with a client: its driver, whose
 /// calls ([`ClientDriver`]'s) are the same for every model.

@@ -26,7 +26,7 @@ use mio::{Interest, Registry, Token};
 use sockmodes_common::ServerSession;
 use sockmodes_python::{interrupted, would_block};
 pub use sockmodes_serving::ending::{Closing, End};
-use sockmodes_serving::liveness::{Limits, Liveness, Owed};
+use sockmodes_serving::liveness::{Liveness, Owed};
 use sockmodes_serving::ServerConfig;
 
 use crate::turn::Budget;
@@ -79,7 +79,7 @@ impl Conn {
             stream,
             peer,
             session: ServerSession::for_config(config),
-            liveness: Liveness::new(Limits::of(config), Instant::now()),
+            liveness: Liveness::new(config.limits(), Instant::now()),
             writable_registered: false,
             again: false,
             requeued: false,

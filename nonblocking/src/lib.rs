@@ -27,9 +27,10 @@ pub mod timer;
 #[cfg(target_os = "linux")]
 pub mod timerfd;
 
-pub use client::{NbClient, NbOptions, TryRecv, TrySend, WouldBlockCounts};
+pub use client::{NbClient, TryRecv, TrySend, WouldBlockCounts};
 pub use server::{start, ServerHandle};
 pub use sockmodes_client::ClientDriver;
+pub use sockmodes_client::ClientSettings;
 
 /// Memory one connection costs the event loop besides its buffers: its slab
 /// entry (the `Conn`, a few hundred bytes) and the kernel's epoll item.

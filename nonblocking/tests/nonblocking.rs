@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sockmodes_common::Service;
 use sockmodes_nonblocking::{
-    start, ClientDriver, NbClient, NbOptions, ServerHandle, TryRecv, TrySend,
+    start, ClientDriver, ClientSettings, NbClient, ServerHandle, TryRecv, TrySend,
 };
 use sockmodes_python::PyException;
 use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
@@ -23,7 +23,7 @@ fn serve(service: Service, tweak: impl FnOnce(&mut ServerConfig)) -> Box<ServerH
 
 #[track_caller]
 fn connect(addr: SocketAddr) -> NbClient {
-    NbClient::connect(addr, &NbOptions::default()).expect("connects")
+    NbClient::connect(addr, &ClientSettings::default()).expect("connects")
 }
 
 #[test]
@@ -45,8 +45,8 @@ fn try_recv_with_no_data_is_would_block_at_once() {
 fn refused_connect_starts_fine_and_fails_after_the_event() {
     let (_reserved, addr) = sockmodes_os::net::unlistened_port().unwrap();
     // The connect call itself succeeds: the handshake is merely in progress.
-    let mut client =
-        NbClient::connect_start(addr, &NbOptions::default()).expect("in progress, not refused yet");
+    let mut client = NbClient::connect_start(addr, &ClientSettings::default())
+        .expect("in progress, not refused yet");
     let err = client.wait_connected().unwrap_err();
     assert_eq!(
         err.exception(),
@@ -64,9 +64,9 @@ fn refused_connect_starts_fine_and_fails_after_the_event() {
 fn a_64_mib_echo_frame_written_in_many_parts_comes_back_intact() {
     const SIZE: usize = 64 << 20;
     let server = serve(Service::Echo, |c| c.max_frame = SIZE);
-    let options = NbOptions {
+    let options = ClientSettings {
         max_frame: SIZE,
-        ..NbOptions::default()
+        ..ClientSettings::default()
     };
     let mut client = NbClient::connect(server.local_addr(), &options).unwrap();
     let payload: Vec<u8> = (0..SIZE).map(|i| (i % 253) as u8).collect();
@@ -180,7 +180,7 @@ fn idle_timeout_and_connection_limit_match_the_blocking_server() {
     first.echo(b"a").unwrap();
     // The reset may reach the client while it completes the connect or on
     // its first echo: either way it is reported as ConnectionResetError.
-    let err = NbClient::connect(server.local_addr(), &NbOptions::default())
+    let err = NbClient::connect(server.local_addr(), &ClientSettings::default())
         .and_then(|mut extra| extra.echo(b"b"))
         .unwrap_err();
     assert_eq!(

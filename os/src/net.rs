@@ -107,7 +107,7 @@ pub const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis
 /// once a second (`throttle`), each line with the count of failures left
 /// unlogged since the last: the condition lasts while the connections hold
 /// their descriptors, and the loop retries every [`ACCEPT_BACKOFF`].
-pub fn log_accept_backoff(throttle: &mut sockmodes_serving::throttle::Throttle, e: &io::Error) {
+fn log_accept_backoff(throttle: &mut sockmodes_serving::throttle::Throttle, e: &io::Error) {
     if let Some(more) = throttle.admit(std::time::Instant::now()) {
         let since = match more {
             0 => String::new(),
@@ -149,6 +149,24 @@ pub fn log_over_limit(peer: std::net::SocketAddr, limit: usize) {
              this line at most once a second"
         );
     }
+}
+
+/// Decides what an accept loop does with an `accept` error, and logs it:
+/// running out of descriptors or memory through `throttle` (at most once
+/// a second), a broken listener once, as the loop stops accepting.
+pub fn after_accept_error(
+    throttle: &mut sockmodes_serving::throttle::Throttle,
+    e: &io::Error,
+) -> AcceptErrorAction {
+    let action = accept_error_action(e);
+    match action {
+        AcceptErrorAction::Retry => {}
+        AcceptErrorAction::Backoff => log_accept_backoff(throttle, e),
+        AcceptErrorAction::Fatal => {
+            tracing::warn!(error = %e, "accept failed; this accept loop stops accepting");
+        }
+    }
+    action
 }
 
 /// Decides what an accept loop does with an `accept` error.

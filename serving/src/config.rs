@@ -12,6 +12,8 @@ use sockmodes_common::frame::DEFAULT_MAX_FRAME;
 use sockmodes_common::work::Work;
 use sockmodes_common::{Service, SessionConfig};
 
+use crate::liveness::{Limits, MinRate};
+
 /// Default connection limit.
 ///
 /// Why 10,000: the scale the benches hold open; each connection is one file
@@ -96,7 +98,7 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// Owed bytes (a frame's rest, answers to read) moving slower than
     /// this close the connection (`liveness.rs`).
-    pub min_rate: crate::liveness::MinRate,
+    pub min_rate: MinRate,
     /// Pending output above which the server stops reading a connection.
     pub output_cap: usize,
     /// Listen backlog.
@@ -127,7 +129,7 @@ impl ServerConfig {
             max_message: DEFAULT_MAX_MESSAGE,
             max_memory: None,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            min_rate: crate::liveness::MinRate::default(),
+            min_rate: MinRate::default(),
             output_cap: DEFAULT_OUTPUT_CAP,
             backlog: DEFAULT_BACKLOG,
             once: false,
@@ -136,6 +138,16 @@ impl ServerConfig {
             nodelay: true,
             work: None,
             offload: 0,
+        }
+    }
+
+    /// The limits on a connection's liveness this configuration sets: the
+    /// minimum rate applies to framed services only (see `liveness.rs`).
+    pub fn limits(&self) -> Limits {
+        Limits {
+            idle: self.idle_timeout,
+            min_rate: self.min_rate,
+            rated: self.service != Service::Message,
         }
     }
 }

@@ -33,9 +33,7 @@ use std::fmt;
 use std::time::Duration;
 use std::time::Instant;
 
-use sockmodes_common::{ServerSession, Service};
-
-use crate::config::ServerConfig;
+use sockmodes_common::ServerSession;
 
 /// The least a peer must move, in bytes a second averaged over
 /// [`RATE_WINDOW`], while it owes a frame's bytes or reads our answers.
@@ -102,15 +100,6 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The limits `config` sets.
-    pub fn of(config: &ServerConfig) -> Limits {
-        Limits {
-            idle: config.idle_timeout,
-            min_rate: config.min_rate,
-            rated: config.service != Service::Message,
-        }
-    }
-
     /// How often a driver that cannot keep a timer per connection looks at
     /// its connections: a quarter of the shorter of the idle timeout and
     /// the rate's window, so a cut comes at most 25% late, and 10,000

@@ -81,6 +81,7 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         timeout: args.timeout,
         retries: args.retry,
         max_frame: args.max_frame,
+        ..ClientSettings::default()
     };
     check_inputs(&args)?;
     let mut client = Client::connect(mode, args.addr, &settings)?;

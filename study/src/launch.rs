@@ -9,7 +9,7 @@ use std::process::Command;
 use sockmodes_models::child::ServerProcess;
 
 use crate::affinity::Placement;
-use crate::service::Setup;
+use crate::setup::Setup;
 use crate::target::Target;
 
 /// How to start each studied server as a process of its own.

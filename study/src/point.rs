@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sockmodes_loadgen::LoadReport;
 
-use crate::service::Setup;
+use crate::setup::Setup;
 use crate::stats::Spread;
 use crate::target::Target;
 

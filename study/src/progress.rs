@@ -19,9 +19,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::affinity::Placement;
 use crate::driver::Driver;
+use crate::parts::{Part, PartTime};
+use crate::plan::setups;
 use crate::point::Step;
-use crate::report::{Part, PartTime};
-use crate::service::setups;
 use crate::sweep::Plan;
 use crate::target::{RunMode, Target};
 

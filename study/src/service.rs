@@ -21,116 +21,13 @@
 //! prints each figure beside it, as a ratio to a physical limit, not to a
 //! peer.
 
-use std::net::{Ipv4Addr, SocketAddr};
-
-use serde::{Deserialize, Serialize};
-use sockmodes_common::{Service, Work};
-use sockmodes_models::ceiling::{Ceiling, Concurrency};
-use sockmodes_serving::ServerConfig;
+use sockmodes_models::ceiling::Ceiling;
 
 use crate::driver::Driver;
+use crate::plan::setups;
 use crate::progress::Progress;
+use crate::setup::concurrency;
 use crate::sweep::{empty, measure_all, Launcher, Plan, Point, Step};
-use crate::target::Target;
-
-/// How one server is set up for a service-work point: the work per
-/// message, and whether it runs on a pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Setup {
-    /// The work per message, as `--work` takes it (`block:1ms`).
-    #[serde(with = "work_text")]
-    pub work: Work,
-    /// `--offload N`: a pool of N workers; `None`: inline (or the model's
-    /// own way: a thread per connection, tokio's `spawn_blocking`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offload: Option<usize>,
-}
-
-impl Setup {
-    /// The arguments `sockmodes server` takes for it.
-    pub fn server_args(&self) -> Vec<String> {
-        let mut args = vec!["--work".to_string(), self.work.to_string()];
-        if let Some(n) = self.offload {
-            args.extend(["--offload".to_string(), n.to_string()]);
-        }
-        args
-    }
-
-    /// "block:1ms", "block:1ms, 64 workers": how logs and tables name it.
-    pub fn describe(&self) -> String {
-        match self.offload {
-            Some(n) => format!("{}, {n} workers", self.work),
-            None => self.work.to_string(),
-        }
-    }
-}
-
-/// A [`Work`] travels as its `--work` text.
-mod work_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use sockmodes_common::Work;
-
-    pub fn serialize<S: Serializer>(w: &Work, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(w)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Work, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// Whether `target` can run work on a pool (`--offload`): a model with I/O
-/// threads shared by many connections, asked of the registry. A pool takes
-/// only work that holds a thread (cpu, block): a wait is a timer already.
-pub fn has_pool(target: Target, work: Work) -> bool {
-    // A reference runs its work its own way only (tokio: `spawn_blocking`).
-    let Some(mode) = target.mode().filter(|m| !m.is_reference()) else {
-        return false;
-    };
-    mode.offload_workers(&config(work, Some(1), 1)).is_some()
-}
-
-fn config(work: Work, offload: Option<usize>, io_threads: usize) -> ServerConfig {
-    let mut c = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), Service::Echo);
-    c.work = Some(work);
-    c.offload = offload.unwrap_or(0);
-    c.event_loops = io_threads.max(1);
-    c
-}
-
-/// Every (server, setup) of one case: each studied server inline, then
-/// with the pool where it has one.
-pub fn setups(plan: &Plan, work: Work) -> Vec<(Target, Setup)> {
-    let mut all = Vec::new();
-    for &t in &plan.servers {
-        all.push((
-            t,
-            Setup {
-                work,
-                offload: None,
-            },
-        ));
-        if has_pool(t, work) {
-            all.push((
-                t,
-                Setup {
-                    work,
-                    offload: Some(plan.service_pool),
-                },
-            ));
-        }
-    }
-    all
-}
-
-/// How many messages `target`, set up as `setup` on `cores` cores, can have
-/// in work at once; `None` for a server that takes no work (raw).
-pub fn concurrency(target: Target, setup: Setup, cores: usize) -> Option<Concurrency> {
-    target
-        .mode()?
-        .work_concurrency(&config(setup.work, setup.offload, cores))
-}
 
 /// The ceiling of point `p` in msg/s (Little's law, and the CPU's bound
 /// on the server's cores), under the study's closed loop: one message per
@@ -169,6 +66,9 @@ pub fn service_work(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::setup::Setup;
+    use crate::target::Target;
+    use sockmodes_common::Work;
     use sockmodes_models::IoMode;
 
     fn work(s: &str) -> Work {
@@ -244,47 +144,5 @@ mod tests {
             let c = ceiling(&point(t, "cpu:20us", offload, 1_000)).unwrap();
             assert!((c - 50_000.0).abs() < 1e-6, "{t:?} {offload:?}: {c}");
         }
-    }
-
-    #[test]
-    fn pools_are_set_up_only_where_a_model_has_io_threads_and_the_work_holds_one() {
-        let plan = Plan::new(crate::target::RunMode::Full, 100_000, 1);
-        let block = setups(&plan, work("block:1ms"));
-        let pooled: Vec<Target> = block
-            .iter()
-            .filter(|(_, s)| s.offload.is_some())
-            .map(|&(t, _)| t)
-            .collect();
-        let expected: Vec<Target> = plan
-            .servers
-            .iter()
-            .copied()
-            .filter(|&t| {
-                t.mode().is_some_and(|m| {
-                    !m.is_reference() && m.io_threads(&config(work("block:1ms"), None, 1)).is_some()
-                })
-            })
-            .collect();
-        assert_eq!(pooled, expected);
-        assert!(
-            !pooled.contains(&Target::Model(IoMode::BLOCKING)) && !pooled.contains(&Target::TOKIO)
-        );
-        assert_eq!(block.len(), plan.servers.len() + pooled.len());
-        // A wait takes no pool: one setup per server.
-        assert_eq!(setups(&plan, work("wait:1ms")).len(), plan.servers.len());
-    }
-
-    #[test]
-    fn a_setup_reads_back_from_json_and_gives_the_servers_arguments() {
-        let s = Setup {
-            work: work("block:1ms"),
-            offload: Some(64),
-        };
-        let text = serde_json::to_string(&s).unwrap();
-        assert_eq!(text, r#"{"work":"block:1ms","offload":64}"#);
-        assert_eq!(serde_json::from_str::<Setup>(&text).unwrap(), s);
-        assert_eq!(s.server_args(), ["--work", "block:1ms", "--offload", "64"]);
-        assert_eq!(s.describe(), "block:1ms, 64 workers");
-        assert!(serde_json::from_str::<Setup>(r#"{"work":"nap:1ms"}"#).is_err());
     }
 }

@@ -12,7 +12,6 @@ use sockmodes_os::net::{self, AcceptErrorAction};
 use sockmodes_serving::throttle::Throttle;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tracing::warn;
 
 use crate::shared::{Phase, Shared, Slot};
 
@@ -38,16 +37,10 @@ pub(crate) async fn accept_loop(
                     return;
                 }
             }
-            Err(e) => match net::accept_error_action(&e) {
+            Err(e) => match net::after_accept_error(&mut out_of_resources, &e) {
                 AcceptErrorAction::Retry => {}
-                AcceptErrorAction::Backoff => {
-                    net::log_accept_backoff(&mut out_of_resources, &e);
-                    tokio::time::sleep(net::ACCEPT_BACKOFF).await;
-                }
-                AcceptErrorAction::Fatal => {
-                    warn!(error = %e, "accept failed; the server stops accepting");
-                    return;
-                }
+                AcceptErrorAction::Backoff => tokio::time::sleep(net::ACCEPT_BACKOFF).await,
+                AcceptErrorAction::Fatal => return,
             },
         }
     }

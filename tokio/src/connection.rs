@@ -36,7 +36,7 @@ use std::time::Instant;
 use sockmodes_common::ServerSession;
 use sockmodes_os::net;
 use sockmodes_serving::ending::End;
-use sockmodes_serving::liveness::{Limits, Liveness, Owed};
+use sockmodes_serving::liveness::{Liveness, Owed};
 use sockmodes_serving::turn::TURN_BYTES;
 use sockmodes_serving::ServerStats;
 use tokio::net::TcpStream;
@@ -57,7 +57,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, slot: Slot) {
         stream,
         peer,
         session: ServerSession::for_config(&shared.config),
-        liveness: Liveness::new(Limits::of(&shared.config), Instant::now()),
+        liveness: Liveness::new(shared.config.limits(), Instant::now()),
     };
     let end = conn.serve(shared, &mut phase).await;
     end.note(peer, &shared.stats, std::time::Instant::now());

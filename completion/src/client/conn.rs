@@ -102,18 +102,18 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// A TCP socket for `addr` with `TCP_NODELAY` already set (one frame,
-    /// one segment; before the connect, so no call after it).
+    /// A TCP socket for `addr` with `TCP_NODELAY` set as `nodelay` says
+    /// (before the connect, so no call after it).
     ///
     /// # Errors
     /// The socket could not be made (out of descriptors).
-    pub fn open(x: Exchange, mode: Mode) -> Result<Conn, ClientError> {
+    pub fn open(x: Exchange, mode: Mode, nodelay: bool) -> Result<Conn, ClientError> {
         let addr = x.peer;
         let err = SocketError::on(SockOp::Connect, addr, mode);
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
             .map_err(&err)?;
         socket
-            .set_tcp_nodelay(true)
+            .set_tcp_nodelay(nodelay)
             .map_err(SocketError::on(SockOp::Configure, addr, mode))?;
         Ok(Conn {
             stream: socket.into(),

@@ -34,7 +34,7 @@ use crate::conn::loan::Borrower;
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
 use conn::{decode, Conn, Step};
-pub use single::{RingClient, RingOptions};
+pub use single::RingClient;
 
 /// Submission queue slots.
 ///
@@ -99,7 +99,7 @@ impl Multi {
     pub fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
         let mut x = Exchange::new(addr, self.max_frame);
         x.session = ClientSession::new(self.service, self.max_frame);
-        let conn = Conn::open(x, Mode::NonBlocking)?;
+        let conn = Conn::open(x, Mode::NonBlocking, true)?;
         let id = self.conns.insert(conn);
         let conn = self.conns.get_mut(id).expect("just inserted");
         // SAFETY: the connection stays in the slab until nothing of it is

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use sockmodes_client::error::{confirm_wait, retry_refused};
 use sockmodes_client::Exchange;
-use sockmodes_client::{ClientDriver, ClientError};
-use sockmodes_common::{ClientEvent, DEFAULT_MAX_FRAME};
+use sockmodes_client::{ClientDriver, ClientError, ClientSettings};
+use sockmodes_common::ClientEvent;
 use sockmodes_python::{Mode, Op, SocketError};
 use sockmodes_serving::slab::Slab;
 
@@ -38,33 +38,6 @@ const SINGLE_POOL_BUFFERS: u16 = 4;
 /// and their cancellations in flight.
 const SINGLE_RING_ENTRIES: u32 = 8;
 
-/// How a completion client connects and waits.
-#[derive(Debug, Clone)]
-pub struct RingOptions {
-    /// Longest wait of any call (`None`: as long as it takes).
-    pub timeout: Option<Duration>,
-    /// Connection attempts to repeat after a refusal.
-    pub retries: u32,
-    /// Pause before the first retry; doubled after each, up to
-    /// [`MAX_BACKOFF`](sockmodes_client::error::MAX_BACKOFF).
-    pub retry_backoff: Duration,
-    /// Largest frame accepted from the server.
-    pub max_frame: usize,
-}
-
-impl Default for RingOptions {
-    fn default() -> Self {
-        RingOptions {
-            timeout: None,
-            retries: 0,
-            // Why 100 ms: as the other clients (a server started a moment
-            // after its client is found on the first or second retry).
-            retry_backoff: Duration::from_millis(100),
-            max_frame: DEFAULT_MAX_FRAME,
-        }
-    }
-}
-
 /// A connected completion client.
 ///
 /// `ring` is the first field: it goes before the buffers it names
@@ -83,27 +56,27 @@ const KEY: usize = 0;
 
 impl RingClient {
     /// Connects to `addr` with a connect operation on a ring of its own,
-    /// retrying refused attempts as `options` say.
+    /// retrying refused attempts as `settings` say.
     ///
     /// # Errors
     /// The last attempt's failure, classified (`ConnectionRefusedError`,
     /// `TimeoutError`), or the kernel's refusal of io_uring.
-    pub fn connect(addr: SocketAddr, options: &RingOptions) -> Result<RingClient, ClientError> {
-        let mode = options.timeout.map_or(Mode::Blocking, Mode::Timeout);
+    pub fn connect(addr: SocketAddr, settings: &ClientSettings) -> Result<RingClient, ClientError> {
+        let mode = settings.timeout.map_or(Mode::Blocking, Mode::Timeout);
         let (ring, pool) = ring_and_pool(SINGLE_RING_ENTRIES, SINGLE_POOL_BUFFERS)
             .map_err(SocketError::on(Op::Connect, addr, mode))?;
         let mut client = RingClient {
             ring,
             pool,
             conns: Slab::default(),
-            timeout: options.timeout,
+            timeout: settings.timeout,
             completions: Vec::new(),
         };
-        let attempt = || client.try_connect(addr, options.max_frame, mode);
+        let attempt = || client.try_connect(addr, settings, mode);
         retry_refused(
             addr,
-            options.retry_backoff,
-            options.retries,
+            settings.retry_backoff,
+            settings.retries,
             attempt,
             std::thread::sleep,
         )?;
@@ -115,11 +88,12 @@ impl RingClient {
     fn try_connect(
         &mut self,
         addr: SocketAddr,
-        max_frame: usize,
+        settings: &ClientSettings,
         mode: Mode,
     ) -> Result<(), ClientError> {
         self.close();
-        let conn = Conn::open(Exchange::new(addr, max_frame), mode)?;
+        let x = Exchange::new(addr, settings.max_frame);
+        let conn = Conn::open(x, mode, settings.nodelay)?;
         let key = self.conns.insert(conn);
         debug_assert_eq!(key, KEY);
         // SAFETY: the connection stays in the slab until nothing of it is

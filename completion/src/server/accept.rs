@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use io_uring::{cqueue, opcode, types};
 use sockmodes_os::net::{self, AcceptErrorAction};
-use sockmodes_serving::liveness::Limits;
 use tracing::{debug, warn};
 
 use super::{Loop, ACCEPT, ACCEPT_CANCEL};
@@ -54,15 +53,13 @@ impl Loop {
                 }
                 return;
             }
-            match net::accept_error_action(&e) {
+            match net::after_accept_error(&mut self.out_of_resources, &e) {
                 AcceptErrorAction::Retry => {}
                 AcceptErrorAction::Backoff => {
-                    net::log_accept_backoff(&mut self.out_of_resources, &e);
                     self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
                     return;
                 }
                 AcceptErrorAction::Fatal => {
-                    warn!(error = %e, "accept failed; the server stops accepting");
                     self.stop_accepting();
                     return;
                 }
@@ -99,7 +96,7 @@ impl Loop {
         let key = self.conns.insert(Conn::new(stream, peer, config));
         self.number(key);
         if self.next_sweep.is_none() {
-            self.next_sweep = Some(Instant::now() + Limits::of(&self.shared.config).check_every());
+            self.next_sweep = Some(Instant::now() + self.shared.config.limits().check_every());
         }
         self.post(key);
         if once {

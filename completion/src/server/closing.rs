@@ -7,7 +7,6 @@
 use std::time::{Duration, Instant};
 
 use sockmodes_serving::ending::{next_sweep, sweep_all, LINGER_TICK};
-use sockmodes_serving::liveness::Limits;
 use tracing::warn;
 
 use super::Loop;
@@ -92,7 +91,7 @@ impl Loop {
     /// operations) is past judging.
     pub(super) fn sweep(&mut self) {
         let now = Instant::now();
-        let every = Limits::of(&self.shared.config).check_every();
+        let every = self.shared.config.limits().check_every();
         let conns = self.conns.iter().filter(|(_, c)| !c.dying).map(|(key, c)| {
             let working = c.session.work_pending();
             (key, c.closing.as_ref(), c.liveness.verdict(now), working)

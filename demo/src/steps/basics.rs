@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use sockmodes_client::ClientError;
 use sockmodes_common::Service;
-use sockmodes_nonblocking::{ClientDriver, NbClient, NbOptions, TryRecv};
+use sockmodes_nonblocking::{ClientDriver, ClientSettings, NbClient, TryRecv};
 use sockmodes_python::sys::code;
 use sockmodes_python::{classify, Mode, PyException};
 
@@ -48,7 +48,7 @@ pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
         },
     );
     let t = Instant::now();
-    let mut nb = NbClient::connect_start(addr, &NbOptions::default())?;
+    let mut nb = NbClient::connect_start(addr, &ClientSettings::default())?;
     s.observe("mio_connect", lang.t("v.in_progress").to_string());
     let event = nb.wait_writable(Duration::from_secs(5))?;
     let took = micros(t.elapsed());
@@ -110,7 +110,7 @@ pub fn nonblocking_recv_would_block(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
     let mut s = step(ctx, 3);
     let server = server(IoMode::NON_BLOCKING, Service::Echo)?;
-    let mut nb = NbClient::connect(server.local_addr(), &NbOptions::default())?;
+    let mut nb = NbClient::connect(server.local_addr(), &ClientSettings::default())?;
     let mut buf = [0u8; 64];
     let t = Instant::now();
     let first = nb.try_recv(&mut buf)?;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 use sockmodes_common::frame::{encode_frame, Decoder};
-use sockmodes_nonblocking::{NbClient, NbOptions, TrySend};
+use sockmodes_nonblocking::{ClientSettings, NbClient, TrySend};
 use sockmodes_python::Mode;
 
 use super::{millis, pair, step, Ctx, Step};
@@ -60,7 +60,7 @@ pub fn tcp_is_a_stream(ctx: &Ctx) -> anyhow::Result<Step> {
 pub fn partial_writes(ctx: &Ctx) -> anyhow::Result<Step> {
     let mut s = step(ctx, 6);
     let listener = TcpListener::bind("127.0.0.1:0")?;
-    let mut nb = NbClient::connect(listener.local_addr()?, &NbOptions::default())?;
+    let mut nb = NbClient::connect(listener.local_addr()?, &ClientSettings::default())?;
     let (_peer_never_reads, _) = listener.accept()?;
     let big = vec![1u8; 64 << 20];
     let first = nb.try_send(&big)?;

@@ -25,12 +25,11 @@
 //!   connection: its messages were refused with it).
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sockmodes_client::ClientError;
 use sockmodes_python::PyException;
 
-use super::fairness::ConnTally;
 use super::record::{Recorder, Window};
 
 mod conn;
@@ -60,6 +59,33 @@ pub enum Ending {
     NeverAnswered,
     /// The connection could not be made (refused, timed out).
     NeverConnected,
+}
+
+/// What one connection saw, one per connection asked for: what its
+/// [`Ledger`] hands over at its end, which `fairness.rs` turns into figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnTally {
+    /// The connection's number in the run, 0-based (names starved ones).
+    pub index: usize,
+    /// From the start line to its first answer (sink: its first frame taken
+    /// by the socket); `None`: never answered.
+    pub first_answer: Option<Duration>,
+    /// Answers that arrived inside the measured window.
+    pub answered_in_window: u64,
+    /// Messages sent (or due) and never answered by the time the run ended.
+    pub unanswered: u64,
+    /// How long the oldest of those had waited when the run ended.
+    pub oldest_unanswered: Option<Duration>,
+    /// Why it ended.
+    pub ending: Ending,
+}
+
+impl ConnTally {
+    /// True when the connection was made (a rejected one was made, then
+    /// reset).
+    pub fn connected(&self) -> bool {
+        self.ending != Ending::NeverConnected
+    }
 }
 
 /// How the server ended a connection, as an engine saw it.
@@ -192,12 +218,6 @@ impl Ledger {
         if self.tally.first_answer.is_none() {
             self.tally.first_answer = Some(at.saturating_duration_since(start));
         }
-    }
-
-    /// True once the connection had its first answer (sink: its first
-    /// frame taken): it no longer holds up the warm-up.
-    pub fn has_first_answer(&self) -> bool {
-        self.tally.first_answer.is_some()
     }
 
     /// Sink: the socket took a frame of `bytes` due at `due`, at `at`. Its

@@ -153,77 +153,29 @@ mod tests {
 
     use super::*;
     use crate::placement::Cores;
-    use crate::{CpuWindow, Endings, Fairness, Ramp};
+    use crate::Fairness;
     use sockmodes_os::kernel_tcp::TcpPressure;
 
     /// A report with every optional figure present and every list filled,
     /// so that each field shows its type.
     fn full() -> (LoadReport, Placement) {
         let report = LoadReport {
-            mode: sockmodes_models::IoMode::NON_BLOCKING,
-            service: sockmodes_common::Service::Echo,
-            connections: 10,
-            duration_s: 1.0,
-            messages: 1000,
-            messages_per_s: 1000.0,
-            bytes_per_s: 64_000.0,
-            p50_us: 50.0,
-            p90_us: 80.0,
-            p99_us: 90.0,
-            p999_us: 95.0,
-            max_us: 99.0,
-            errors: 1,
-            mean_us: 60.0,
-            percentiles: vec![[0.0, 10.0], [100.0, 99.0]],
-            latency_out_of_range: 0,
             rate_requested: Some(1000.0),
-            unsent: 0,
-            client_threads: 1,
-            client_cpu: Some(CpuWindow {
-                user_s: 0.1,
-                system_s: 0.5,
-                wall_s: 1.0,
-            }),
-            client_cpu_utilization: Some(0.6),
-            client_bound: false,
             warnings: vec!["a warning".into()],
-            answered_per_s: 1000.0,
-            ramp: Ramp {
-                warmup_s: 0.5,
-                cap_reached: false,
-                last_first_answer_ms: Some(3.0),
-                first_answer_p50_ms: 1.0,
-                first_answer_p99_ms: 3.0,
-                first_answer_max_ms: 3.0,
-                never_answered: 0,
-            },
-            fairness: Fairness {
-                answers_min: 0,
-                answers_p1: 0,
-                answers_median: 100,
-                answers_max: 110,
-                starved: 1,
-                starved_connections: vec![7],
-                jain_index: Some(0.9),
-            },
-            carried_in: 10,
-            carried_in_max_ms: Some(1.0),
-            unanswered: 1,
             oldest_unanswered_ms: Some(5.0),
             send_grid_us: Some(100.0),
-            answered_after_window: 1,
-            ended: Endings {
-                asked: 10,
-                served: 9,
-                failed: 1,
-                ..Endings::default()
-            },
             kernel_tcp: Some(TcpPressure {
                 entered: 1,
                 pressure_ms: 10,
                 dropped: 0,
                 pressure_from_bytes: 1 << 20,
             }),
+            fairness: Fairness {
+                starved: 1,
+                starved_connections: vec![7],
+                ..LoadReport::sample(1000.0).fairness
+            },
+            ..LoadReport::sample(1000.0)
         };
         let placement = Placement {
             same_machine: true,

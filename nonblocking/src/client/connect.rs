@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll};
 use sockmodes_client::error::retry_refused;
-use sockmodes_client::ClientError;
 use sockmodes_client::Exchange;
+use sockmodes_client::{ClientError, ClientSettings};
 use sockmodes_python::{would_block, Mode, Op, SocketError};
 
-use super::{NbClient, NbOptions, WouldBlockCounts, ME};
+use super::{NbClient, WouldBlockCounts, ME};
 
 impl NbClient {
     /// Starts a connect and returns at once, with the handshake in progress
@@ -21,7 +21,10 @@ impl NbClient {
     ///
     /// # Errors
     /// Failures the kernel reports at once (e.g. an unusable address).
-    pub fn connect_start(addr: SocketAddr, options: &NbOptions) -> Result<NbClient, ClientError> {
+    pub fn connect_start(
+        addr: SocketAddr,
+        settings: &ClientSettings,
+    ) -> Result<NbClient, ClientError> {
         let err = SocketError::on(Op::Connect, addr, Mode::NonBlocking);
         let poll = Poll::new().map_err(&err)?;
         let mut stream = TcpStream::connect(addr).map_err(&err)?;
@@ -35,26 +38,26 @@ impl NbClient {
             stream,
             peer: addr,
             connected: false,
-            nodelay: options.nodelay,
-            timeout: options.timeout,
-            x: Exchange::new(addr, options.max_frame),
+            nodelay: settings.nodelay,
+            timeout: settings.timeout,
+            x: Exchange::new(addr, settings.max_frame),
             counts: WouldBlockCounts::default(),
             wakeups: 0,
         })
     }
 
     /// Connects, waiting in `poll` for the handshake, retrying refusals as
-    /// `options` say.
+    /// `settings` say.
     ///
     /// # Errors
     /// `ConnectionRefusedError` (from `take_error` after the event),
     /// `TimeoutError`, ...
-    pub fn connect(addr: SocketAddr, options: &NbOptions) -> Result<NbClient, ClientError> {
+    pub fn connect(addr: SocketAddr, settings: &ClientSettings) -> Result<NbClient, ClientError> {
         let attempt = || {
-            let mut client = NbClient::connect_start(addr, options)?;
+            let mut client = NbClient::connect_start(addr, settings)?;
             client.wait_connected().map(|()| client)
         };
-        let (first, retries) = (options.retry_backoff, options.retries);
+        let (first, retries) = (settings.retry_backoff, settings.retries);
         retry_refused(addr, first, retries, attempt, std::thread::sleep)
     }
 

@@ -17,7 +17,7 @@
 //! The WouldBlock-visible calls and the convenience calls are here; the
 //! driving of the session in `drive.rs`; the connect, visibly in progress
 //! until an event says how it ended, in `connect.rs`; what the calls
-//! return, and the options, in `types.rs`.
+//! return, in `types.rs`.
 
 use std::io;
 
@@ -27,14 +27,13 @@ mod types;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-pub use types::{NbOptions, TryRecv, TrySend, WouldBlockCounts};
+pub use types::{TryRecv, TrySend, WouldBlockCounts};
 
 use drive::{recv_once, send_once};
 use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
 use sockmodes_client::ClientError;
 use sockmodes_client::Exchange;
-use sockmodes_os::net;
 use sockmodes_python::{interrupted, Mode, Op, SocketError};
 
 const ME: Token = Token(0);
@@ -165,13 +164,5 @@ impl NbClient {
     /// The mio socket, for demonstrations that need a raw call.
     pub fn stream(&self) -> &TcpStream {
         &self.stream
-    }
-
-    /// Sets `SO_LINGER` 0 so that dropping the client resets the connection.
-    ///
-    /// # Errors
-    /// The OS error.
-    pub fn reset_on_drop(&self) -> io::Result<()> {
-        net::reset_on_close(&self.stream)
     }
 }

@@ -1,10 +1,5 @@
 //! What the non-blocking client's calls return (a distinct WouldBlock, as
-//! Python raises `BlockingIOError`), the count of WouldBlocks met, and the
-//! client's options.
-
-use std::time::Duration;
-
-use sockmodes_common::DEFAULT_MAX_FRAME;
+//! Python raises `BlockingIOError`) and the count of WouldBlocks met.
 
 #[cfg(doc)]
 use super::NbClient;
@@ -39,32 +34,4 @@ pub struct WouldBlockCounts {
     pub send: u64,
     /// Receives that found nothing to read.
     pub recv: u64,
-}
-
-/// Options of the non-blocking client.
-#[derive(Debug, Clone)]
-pub struct NbOptions {
-    /// Longest any convenience call waits in `poll` (`None`: no limit).
-    /// Running out gives `TimeoutError`.
-    pub timeout: Option<Duration>,
-    /// Connection attempts to repeat after a refusal.
-    pub retries: u32,
-    /// Pause before the first retry; doubled after each, up to 2 s.
-    pub retry_backoff: Duration,
-    /// Set `TCP_NODELAY` once connected.
-    pub nodelay: bool,
-    /// Largest frame accepted from the server.
-    pub max_frame: usize,
-}
-
-impl Default for NbOptions {
-    fn default() -> Self {
-        NbOptions {
-            timeout: None,
-            retries: 0,
-            retry_backoff: Duration::from_millis(100),
-            nodelay: true,
-            max_frame: DEFAULT_MAX_FRAME,
-        }
-    }
 }

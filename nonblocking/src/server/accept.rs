@@ -10,7 +10,6 @@ use std::time::Instant;
 use mio::Token;
 use sockmodes_os::net::{self, AcceptErrorAction};
 use sockmodes_python::would_block;
-use sockmodes_serving::liveness::Limits;
 use tracing::{debug, warn};
 
 use super::EventLoop;
@@ -43,7 +42,7 @@ impl EventLoop {
                             if self.next_sweep.is_none() {
                                 // (the idle sweep; see closing.rs)
                                 self.next_sweep =
-                                    Some(Instant::now() + Limits::of(config).check_every());
+                                    Some(Instant::now() + config.limits().check_every());
                             }
                             // Bytes may have arrived before registration; the
                             // registration reports them, but driving now is cheap.
@@ -59,17 +58,13 @@ impl EventLoop {
                     }
                 }
                 Err(e) if would_block(&e) => break,
-                Err(e) => match net::accept_error_action(&e) {
+                Err(e) => match net::after_accept_error(&mut self.out_of_resources, &e) {
                     AcceptErrorAction::Retry => {}
                     AcceptErrorAction::Backoff => {
-                        net::log_accept_backoff(&mut self.out_of_resources, &e);
                         self.accept_retry_at = Some(Instant::now() + net::ACCEPT_BACKOFF);
                         break;
                     }
-                    AcceptErrorAction::Fatal => {
-                        warn!(error = %e, "accept failed; this loop stops accepting");
-                        self.stop_accepting();
-                    }
+                    AcceptErrorAction::Fatal => self.stop_accepting(),
                 },
             }
         }

@@ -30,7 +30,6 @@ use super::EventLoop;
 use crate::conn::End;
 
 use sockmodes_serving::ending::{next_sweep, sweep_all, LINGER_TICK};
-use sockmodes_serving::liveness::Limits;
 
 impl EventLoop {
     /// Ends a connection: a lingering close where the peer may still be
@@ -117,7 +116,7 @@ impl EventLoop {
     /// (idle, too slow), and closes lingering ones past a bound.
     pub(super) fn sweep(&mut self) {
         let now = Instant::now();
-        let every = Limits::of(&self.shared.config).check_every();
+        let every = self.shared.config.limits().check_every();
         let conns = self.conns.iter().map(|(key, c)| {
             let working = c.session.work_pending();
             (key, c.closing.as_ref(), c.liveness.verdict(now), working)

@@ -51,12 +51,13 @@ pub mod verdicts;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::parts::{Part, PartTime};
 pub use analysis::Analysis;
 pub use cases::{Case, CaseResult, CaseSpec, Group, Metric, Source};
 pub use criterion::{collect, criterion_dir, observe};
 pub use cross::CrossVerdict;
 pub use run::{Measured, Report};
-pub use study::{time_account, BareThreads, Part, PartTime, Study};
+pub use study::{time_account, BareThreads, Study};
 pub use targets::TargetCheck;
 
 /// (file stem, SVG text) of every chart of `r` with data, in `lang` (the

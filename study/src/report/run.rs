@@ -139,7 +139,7 @@ mod tests {
         let first = findings::show(&r.analysis.findings[0]);
         assert_eq!(json["analysis"]["findings"][0]["sentence"], first.as_str());
         assert!(json["analysis"]["targets"][0]["row"]["target"].is_string());
-        // An older version's judgments, or none that this code would make:
+        // Judgments this code would not make (another build's, or none):
         // judged again, the measurements decide.
         json["analysis"] = serde_json::json!({"findings": ["an older sentence"]});
         json["targets"] =

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cases::CaseResult;
 use crate::crosscheck::{Cell, Skipped};
+use crate::parts::PartTime;
 use crate::scale::ScalePoint;
 use crate::sweep::{Plan, Point};
 
@@ -58,41 +59,6 @@ pub struct Study {
     /// each setup (`service.rs`).
     #[serde(default)]
     pub service: Vec<Point>,
-}
-
-/// A part of `cargo bench`, for the account of where its time went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Part {
-    Criterion,
-    Sweep,
-    OfferedLoad,
-    SameRate,
-    CrossCheck,
-    Service,
-    IdleMemory,
-}
-
-impl Part {
-    /// How the report names it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Part::Criterion => "criterion (one connection)",
-            Part::Sweep => "connection sweep",
-            Part::OfferedLoad => "offered load",
-            Part::SameRate => "same rate",
-            Part::CrossCheck => "cross-check",
-            Part::Service => "service work",
-            Part::IdleMemory => "idle memory",
-        }
-    }
-}
-
-/// How long one part took.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct PartTime {
-    pub part: Part,
-    pub seconds: f64,
 }
 
 /// "criterion (one connection) 61 s, connection sweep 95 s, ...": where a

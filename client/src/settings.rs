@@ -1,0 +1,67 @@
+//! How any client connects and waits: one type for the blocking, mio and
+//! io_uring clients alike, so the command, the registry and the load
+//! generator hand every model the same settings.
+
+use std::time::Duration;
+
+use sockmodes_common::DEFAULT_MAX_FRAME;
+use sockmodes_python::Mode;
+
+/// How a client connects and waits.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Longest wait of any call (`None`: as long as it takes). Running
+    /// out gives `TimeoutError`.
+    pub timeout: Option<Duration>,
+    /// Connection attempts to repeat after a refusal (0: fail at once).
+    pub retries: u32,
+    /// Pause before the first retry; doubled after each, up to
+    /// [`MAX_BACKOFF`](crate::error::MAX_BACKOFF).
+    pub retry_backoff: Duration,
+    /// Set `TCP_NODELAY` (one frame, one segment).
+    pub nodelay: bool,
+    /// Largest frame accepted from the server.
+    pub max_frame: usize,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            timeout: None,
+            retries: 0,
+            // Why 100 ms: a server started a moment after its client is
+            // found on the first or second retry; doubling keeps a long
+            // wait cheap.
+            retry_backoff: Duration::from_millis(100),
+            nodelay: true,
+            max_frame: DEFAULT_MAX_FRAME,
+        }
+    }
+}
+
+impl ClientSettings {
+    /// The timeout as Python's socket mode: `Blocking` without one,
+    /// `Timeout(t)` with one. A zero timeout waits the shortest time a
+    /// timeout can (1 µs) rather than meaning non-blocking, as
+    /// `settimeout(0)` would: a client's calls wait for their answer.
+    pub fn mode(&self) -> Mode {
+        self.timeout.map_or(Mode::Blocking, |t| {
+            Mode::timeout(t).unwrap_or(Mode::Timeout(Duration::from_micros(1)))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_is_python_timeout_mode_and_none_is_blocking() {
+        let mut s = ClientSettings::default();
+        assert_eq!(s.mode(), Mode::Blocking);
+        s.timeout = Some(Duration::from_millis(300));
+        assert_eq!(s.mode(), Mode::Timeout(Duration::from_millis(300)));
+        s.timeout = Some(Duration::ZERO);
+        assert_eq!(s.mode(), Mode::Timeout(Duration::from_micros(1)));
+    }
+}
