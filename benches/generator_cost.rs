@@ -12,7 +12,7 @@
 //! medians with min-max.
 //!
 //! A second table compares the client engines of the registry
-//! (`IoMode::CLIENTS`: blocking, non-blocking and, on Linux, completion) at
+//! (`Model::CLIENTS`: blocking, non-blocking and, on Linux, completion) at
 //! the same rates: each engine's CPU per message and its ratio to the
 //! reference. A cheaper engine leaves the server more of the machine, so
 //! the study sees further before the client saturates.
@@ -31,11 +31,11 @@ use std::time::Duration;
 
 use sockmodes_loadgen::{self as load, reference, LoadConfig};
 use sockmodes_models::child::ServerProcess;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use sockmodes_study::affinity::{pin_current_thread, Placement};
 use sockmodes_study::report::criterion_dir;
 use sockmodes_study::stats::Spread;
-use sockmodes_study::target::RunMode;
+use sockmodes_study::target::BenchKind;
 
 /// "median (min-max)" of a step's windows.
 fn show(values: Vec<f64>, digits: usize) -> String {
@@ -50,7 +50,7 @@ fn per_msg(us: Option<f64>) -> String {
 /// One load step's figures over its repeats.
 #[derive(Default)]
 struct Measured {
-    /// CPU µs per message of each engine of `IoMode::CLIENTS`, in order.
+    /// CPU µs per message of each engine of `Model::CLIENTS`, in order.
     engines: Vec<Vec<f64>>,
     reference: Vec<f64>,
     generator: Vec<f64>,
@@ -82,20 +82,20 @@ struct Settings {
 impl Settings {
     fn from_args() -> Settings {
         let args: Vec<String> = std::env::args().collect();
-        let mode = RunMode::from_args(&args);
+        let mode = BenchKind::from_args(&args);
         // Why 3 windows of 1.5 s (quick: 2 of 0.5 s): enough for a range, and
         // the whole `cargo bench` stays within its time budget.
         let (repeats, window, warmup, connections) = match mode {
-            RunMode::Test => (1, 0.3, 0.2, 100),
-            RunMode::Quick => (2, 0.5, 0.3, 1_000),
-            RunMode::Full => (3, 1.5, 0.5, 1_000),
+            BenchKind::Test => (1, 0.3, 0.2, 100),
+            BenchKind::Quick => (2, 0.5, 0.3, 1_000),
+            BenchKind::Full => (3, 1.5, 0.5, 1_000),
         };
         Settings {
             repeats,
             window: Duration::from_secs_f64(window),
             warmup: Duration::from_secs_f64(warmup),
             connections,
-            test: mode == RunMode::Test,
+            test: mode == BenchKind::Test,
         }
     }
 }
@@ -110,7 +110,7 @@ impl Bench {
     /// One window of the `mode` engine at `rate` (`None`: closed loop).
     fn engine(
         &self,
-        mode: IoMode,
+        mode: Model,
         rate: Option<f64>,
         grid: Option<Duration>,
     ) -> anyhow::Result<sockmodes_loadgen::LoadReport> {
@@ -134,7 +134,7 @@ impl Bench {
         rate: Option<f64>,
         grid: Option<Duration>,
     ) -> anyhow::Result<sockmodes_loadgen::LoadReport> {
-        self.engine(IoMode::NON_BLOCKING, rate, grid)
+        self.engine(Model::NON_BLOCKING, rate, grid)
     }
 
     /// One load step at `rate`, `pct`% of the capacity: the reference, the
@@ -143,7 +143,7 @@ impl Bench {
     fn step(&self, pct: f64, rate: f64) -> anyhow::Result<Measured> {
         let s = &self.settings;
         let mut m = Measured {
-            engines: vec![Vec::new(); IoMode::CLIENTS.len()],
+            engines: vec![Vec::new(); Model::CLIENTS.len()],
             ..Measured::default()
         };
         for _ in 0..s.repeats {
@@ -156,9 +156,9 @@ impl Bench {
                 s.window,
             )?;
             let g = self.generator(Some(rate), None)?;
-            for (k, mode) in IoMode::CLIENTS.into_iter().enumerate() {
+            for (k, mode) in Model::CLIENTS.into_iter().enumerate() {
                 let run = match mode {
-                    IoMode::NON_BLOCKING => g.clone(),
+                    Model::NON_BLOCKING => g.clone(),
                     _ => self.engine(mode, Some(rate), None)?,
                 };
                 eprintln!("{pct}%: {mode} engine {}", per_msg(cpu_per_msg(&run)));
@@ -320,7 +320,7 @@ fn engine_row(pct: f64, rate: f64, m: &Measured) -> String {
 
 /// The engines' table, one column per engine of the registry.
 fn engine_table(rows: &[String]) -> String {
-    let names: Vec<String> = IoMode::CLIENTS
+    let names: Vec<String> = Model::CLIENTS
         .iter()
         .map(|m| format!("{m} CPU µs/msg"))
         .collect();

@@ -46,7 +46,7 @@ use sockmodes_study::report::{
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
 use sockmodes_study::service;
 use sockmodes_study::sweep::{self, Launcher, Plan};
-use sockmodes_study::target::RunMode;
+use sockmodes_study::target::BenchKind;
 use support::clients;
 use support::servers::{Running, Target};
 
@@ -60,7 +60,7 @@ fn main() {
     serve_if_asked();
     let started = SystemTime::now();
     let args: Vec<String> = std::env::args().collect();
-    let mode = RunMode::from_args(&args);
+    let mode = BenchKind::from_args(&args);
     let listing = args.iter().any(|a| a == "--list");
     // 10,000 connections need as many descriptors in this process.
     let nofile = sockmodes_os::limits::raise_nofile_limit().map_or(1024, |l| l.now);
@@ -151,7 +151,7 @@ fn serve_if_asked() {
 
 /// Part 1: the criterion groups on one connection, the client on the
 /// client cores; the cases the report quotes.
-fn criterion_cases(mode: RunMode) -> Vec<CaseSpec> {
+fn criterion_cases(mode: BenchKind) -> Vec<CaseSpec> {
     pin_current_thread(&Placement::for_criterion().client_cpus());
     // Why these times: `progress::criterion_times` says.
     let (warm_up, measure) = progress::criterion_times(mode);
@@ -175,18 +175,18 @@ fn criterion_cases(mode: RunMode) -> Vec<CaseSpec> {
 /// Idle connections per server of part 7, by run mode. Quick takes 1,000,
 /// since the blocking server starts a thread per connection and that
 /// alone takes seconds; full 10,000, where a thread per connection shows.
-fn idle_counts(mode: RunMode) -> &'static [usize] {
+fn idle_counts(mode: BenchKind) -> &'static [usize] {
     match mode {
-        RunMode::Test => &[100],
-        RunMode::Quick => &[1_000],
-        RunMode::Full => &[10_000],
+        BenchKind::Test => &[100],
+        BenchKind::Quick => &[1_000],
+        BenchKind::Full => &[10_000],
     }
 }
 
 /// Part 7: resident memory with many idle connections to each server, and
 /// the bare threads' yardstick at the largest count.
 fn idle_memory(
-    mode: RunMode,
+    mode: BenchKind,
     launcher: &Launcher,
     progress: &Progress,
 ) -> (Vec<scale::ScalePoint>, Option<report::BareThreads>) {

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use util::cli::{sockmodes, BIN};
 
 const DOC: &str = include_str!("../docs/cli.md");
@@ -278,7 +278,7 @@ fn the_listening_line_is_as_documented_for_every_model() {
         server_help.contains("sockmodes: listening on ADDR (mode MODE, service SERVICE)"),
         "server --help documents the line"
     );
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let mut child = Command::new(BIN)
             .args(["server", "--addr", "127.0.0.1:0", "--service", "echo"])
             .args(["--mode", mode.name()])

@@ -26,7 +26,7 @@ fn assert_one_clear_error(out: &Output, needle: &str) {
 
 #[test]
 fn message_reaches_stdout_in_every_mode() {
-    for m in sockmodes_models::IoMode::servers() {
+    for m in sockmodes_models::Model::servers() {
         let mode = m.name();
         let mut server = start_server(&["--mode", mode, "--once"]);
         // A model without a client here is talked to by the non-blocking one.
@@ -56,7 +56,7 @@ const HOSTILE: &[u8] = b"hola \x1b[31mROJO\x1b]0;titulo\x07 \x00 fin";
 
 #[test]
 fn a_message_with_control_bytes_is_shown_escaped_never_raw() {
-    for m in sockmodes_models::IoMode::servers() {
+    for m in sockmodes_models::Model::servers() {
         let mode = m.name();
         let mut server = start_server(&["--mode", mode, "--once"]);
         let mut client = std::net::TcpStream::connect(server.addr).unwrap();
@@ -89,9 +89,9 @@ fn a_message_with_control_bytes_is_shown_escaped_never_raw() {
 
 #[test]
 fn echo_and_sink_verify_in_both_modes() {
-    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let echo = start_server(&["--mode", mode, "--service", "echo"]);
-        for client_mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+        for client_mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
             let stdout = client_ok(
                 echo.addr,
                 &[
@@ -148,10 +148,10 @@ fn load_json_in_both_modes() {
     want.sort_unstable();
     want.dedup();
     assert!(fields.iter().all(|f| want.contains(f)));
-    for server_mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+    for server_mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
             let server = start_server(&["--mode", server_mode, "--service", service]);
-            for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+            for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
                 let mut args = vec![
                     "load",
                     "--mode",
@@ -209,7 +209,7 @@ fn load_json(mode: &str, addr: std::net::SocketAddr, extra: &[&str]) -> serde_js
 fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
     let server = start_server(&["--service", "echo"]);
     let addr = server.addr.to_string();
-    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let mut args = short_load(&addr);
         args.extend(["--mode", mode, "--json"]);
         let out = sockmodes(&args);
@@ -247,7 +247,7 @@ fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
 #[test]
 fn open_loop_load_runs_at_the_rate() {
     let server = start_server(&["--service", "echo"]);
-    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let v = load_json(mode, server.addr, &["--duration", "1", "--rate", "400"]);
         // The schedule fixes the count: 400/s for 1 s. `messages` are the
         // answers inside the window: a few due at its end arrive after it,
@@ -267,7 +267,7 @@ fn hdr_log_decodes_to_the_json_figures() {
     let server = start_server(&["--mode", "nonblocking", "--service", "echo"]);
     let dir = std::env::temp_dir().join(format!("sockmodes-hdrlog-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let log = dir.join(format!("{mode}.hlog"));
         let log_arg = log.to_str().unwrap();
         let v = load_json(
@@ -315,7 +315,7 @@ fn hdr_log_decodes_to_the_json_figures() {
 fn refused_bad_address_and_address_in_use_are_one_clear_line() {
     let (_reserved, closed) = sockmodes_os::net::unlistened_port().unwrap();
     let closed = closed.to_string();
-    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[
             "client", "--mode", mode, "--addr", &closed, "message", "hola",
         ]);
@@ -332,7 +332,7 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
     );
 
     let server = start_server(&[]);
-    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let out = sockmodes(&["server", "--mode", mode, "--addr", &server.addr.to_string()]);
         assert_one_clear_error(&out, "already in use");
     }
@@ -342,7 +342,7 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
 #[test]
 fn timeout_and_oversized_frames_are_one_clear_line() {
     let (_silent, addr) = silent_listener();
-    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let out = client_with_timeout(mode, &addr, "0.3", &["echo"]);
         assert_one_clear_error(&out, "TimeoutError");
     }
@@ -356,7 +356,7 @@ fn timeout_and_oversized_frames_are_one_clear_line() {
 #[cfg(unix)]
 #[test]
 fn usr1_prints_the_counters_and_system_calls_grow_with_traffic() {
-    for m in sockmodes_models::IoMode::servers() {
+    for m in sockmodes_models::Model::servers() {
         let server = start_server(&["--mode", m.name(), "--service", "echo"]);
         let reader = server.counter_reader();
         let before = reader.read().expect("a counters line");
@@ -386,7 +386,7 @@ fn usr1_prints_the_counters_and_system_calls_grow_with_traffic() {
 #[cfg(target_os = "linux")]
 #[test]
 fn usr1_while_the_server_starts_is_never_fatal() {
-    for mode in sockmodes_models::IoMode::servers() {
+    for mode in sockmodes_models::Model::servers() {
         let mut deaths = Vec::new();
         while let Err(death) = signalled_while_starting(mode.name()) {
             deaths.push(death);

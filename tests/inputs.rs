@@ -288,7 +288,7 @@ fn byte_suffixes_are_accepted_alike_on_every_byte_option() {
 fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
     // A listener that never accepts or closes: the close never comes.
     let (_silent, addr) = silent_listener();
-    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let out = client_with_timeout(mode, &addr, "0.5", &["message", "hola"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
@@ -409,7 +409,7 @@ const OVER_THE_LIMIT: (&str, &str) = ("over the connection limit", "more since t
 #[cfg(target_os = "linux")]
 fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
     use std::os::unix::process::CommandExt;
-    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let (server, addr) = LoggingServer::start("emfile", mode, &[], |command| {
             // SAFETY: setrlimit only, between fork and exec.
             unsafe {
@@ -440,7 +440,7 @@ fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
 #[test]
 fn resets_over_the_connection_limit_are_logged_once_a_second_with_a_count() {
     use std::io::Read;
-    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let (server, addr) =
             LoggingServer::start("over-limit", mode, &["--max-conns", "2"], |command| {
                 command.spawn().unwrap()

@@ -100,7 +100,7 @@ fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
     let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
-    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         // servidor.py serves one connection, then ends.
         let mut one = PyServer::start(py, "servidor.py");
         let addr = format!("127.0.0.1:{}", one.port);
@@ -144,7 +144,7 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
         return;
     };
     let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let mut srv = ServerProcess::start(bin, &["--mode", mode]).expect("server starts");
         let port = srv.addr.port().to_string();
         let mut printed = BufReader::new(srv.child.stdout.take().expect("piped"));
@@ -342,7 +342,7 @@ fn the_asyncio_server_serves_every_client_whether_its_work_waits_blocks_or_goes_
         args.extend(["--segundos", "0.05"]);
         let mut server = PyServer::start_with(py, "servidor_asyncio.py", &args);
         let addr = format!("127.0.0.1:{}", server.port);
-        for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+        for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
             let text = format!("Hola desde {mode}");
             let out = sockmodes()
                 .args(["client", "--mode", mode, "--addr", &addr, "message", &text])

@@ -9,8 +9,8 @@ mod util;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::Service;
-use sockmodes_models::{Client, ClientSettings, IoMode};
-use sockmodes_nonblocking::multi::{Event, MultiClient};
+use sockmodes_models::{Client, ClientSettings, Model};
+use sockmodes_nonblocking::multi::{Event, ManyClient};
 use sockmodes_python::PyException;
 use util::{client, server};
 
@@ -19,17 +19,17 @@ use util::{client, server};
 fn a_slow_reader_cannot_grow_either_server() {
     use sockmodes_common::frame::encode_frame;
     use sockmodes_models::child::ServerProcess;
-    use sockmodes_nonblocking::{ClientSettings, NbClient, TrySend};
+    use sockmodes_nonblocking::{Client, ClientSettings, TrySend};
     use sockmodes_os::procfs::resident_bytes;
     use std::thread;
     // The server runs as its own process so that its resident memory is its
     // own, not mixed with the other tests running in this one.
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");
         let rss = || resident_bytes(Some(srv.pid())).expect("server RSS");
-        let mut hog = NbClient::connect(srv.addr, &ClientSettings::default()).unwrap();
+        let mut hog = Client::connect(srv.addr, &ClientSettings::default()).unwrap();
         let mut frame = Vec::new();
         encode_frame(&mut frame, &[9u8; 64 * 1024]).unwrap();
         let before = rss();
@@ -61,7 +61,7 @@ fn a_slow_reader_cannot_grow_either_server() {
             "{mode}: memory grew by {} MiB",
             grown >> 20
         );
-        let mut other = client(IoMode::BLOCKING, srv.addr);
+        let mut other = client(Model::BLOCKING, srv.addr);
         other
             .echo(b"served meanwhile")
             .expect("another client is served");
@@ -81,9 +81,9 @@ const BURST: usize = 1500;
 #[test]
 fn a_burst_of_connects_is_all_served() {
     let _ = sockmodes_os::limits::raise_nofile_limit();
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |_| {});
-        let mut multi = MultiClient::new(1024).unwrap();
+        let mut multi = ManyClient::new(1024).unwrap();
         for _ in 0..BURST {
             multi.connect(srv.local_addr()).expect("connect starts");
         }
@@ -126,15 +126,15 @@ fn a_burst_of_connects_is_all_served() {
     ignore = "hangs under Wine 8: the over-limit reset never reaches the client; not tried on real Windows"
 )]
 fn over_the_connection_limit_is_a_clear_refusal() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_conns = 3);
         let mut held: Vec<Client> = (0..3)
-            .map(|_| client(IoMode::BLOCKING, srv.local_addr()))
+            .map(|_| client(Model::BLOCKING, srv.local_addr()))
             .collect();
         for c in &mut held {
             c.echo(b"in").unwrap();
         }
-        for client_mode in IoMode::CLIENTS {
+        for client_mode in Model::CLIENTS {
             let err = Client::connect(client_mode, srv.local_addr(), &ClientSettings::default())
                 .and_then(|mut c| c.echo(b"one too many"))
                 .unwrap_err();

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
-use sockmodes_models::{IoMode, Server};
+use sockmodes_models::{Model, Server};
 use sockmodes_serving::liveness::{MinRate, MIN_RATE};
 use sockmodes_serving::StatsSnapshot;
 use util::{never_read_answers, server, wait_until};
@@ -39,7 +39,7 @@ fn reasons(s: &StatsSnapshot) -> (u64, u64, u64) {
 /// Waits for the cut connection to be closed, then requires `want` as the
 /// reasons counted: the one cut, for its reason.
 #[track_caller]
-fn assert_cut_for(srv: &Server, mode: IoMode, want: (u64, u64, u64)) {
+fn assert_cut_for(srv: &Server, mode: Model, want: (u64, u64, u64)) {
     wait_until(&format!("{mode}: the cut, then the close"), || {
         srv.stats().active == 0
     });
@@ -48,7 +48,7 @@ fn assert_cut_for(srv: &Server, mode: IoMode, want: (u64, u64, u64)) {
 
 #[test]
 fn a_slow_loris_is_cut_as_too_slow_receiving_in_every_server() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.min_rate = SHORT_WINDOW);
         let mut s = TcpStream::connect(srv.local_addr()).unwrap();
         s.set_nodelay(true).unwrap();
@@ -72,7 +72,7 @@ fn a_slow_loris_is_cut_as_too_slow_receiving_in_every_server() {
 
 #[test]
 fn a_peer_that_never_reads_is_cut_as_too_slow_sending_in_every_server() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.min_rate = SHORT_WINDOW);
         // Echo frames are sent and their answers never read, until both
         // directions' buffers are full. Then the peer sits still: answers
@@ -121,7 +121,7 @@ fn vanish(s: TcpStream) -> Option<TcpStream> {
 
 #[test]
 fn a_half_open_connection_is_cut_as_idle_in_every_server() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(500);
         });

@@ -1,5 +1,5 @@
 //! The two load engines count alike: for each quirky server, every engine
-//! in the registry (`IoMode::CLIENTS`) reports the same endings, errors and
+//! in the registry (`Model::CLIENTS`) reports the same endings, errors and
 //! messages (`loadgen/src/account/` defines them once).
 //!
 //! The quirks: a server that never closes after the client's half-close, a
@@ -17,12 +17,12 @@ use std::time::Duration;
 use sockmodes_common::frame::{encode_frame, Decoder, DEFAULT_MAX_FRAME, READ_CHUNK};
 use sockmodes_common::Service;
 use sockmodes_loadgen::{Endings, LoadConfig, LoadReport};
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use util::{assert_warned, run_load, server};
 
 /// Runs `load` with 4 connections for 1 s (no least warm-up) after `tweak`.
 #[track_caller]
-fn load(mode: IoMode, addr: SocketAddr, tweak: impl FnOnce(&mut LoadConfig)) -> LoadReport {
+fn load(mode: Model, addr: SocketAddr, tweak: impl FnOnce(&mut LoadConfig)) -> LoadReport {
     run_load(mode, addr, |c| {
         c.warmup_cap = Duration::from_secs(2);
         tweak(c);
@@ -53,7 +53,7 @@ fn every_engine<S>(
     start: impl Fn() -> (SocketAddr, S),
     tweak: impl Fn(&mut LoadConfig),
 ) -> Vec<LoadReport> {
-    let reports: Vec<LoadReport> = IoMode::CLIENTS
+    let reports: Vec<LoadReport> = Model::CLIENTS
         .into_iter()
         .map(|mode| {
             let (addr, server) = start();
@@ -166,7 +166,7 @@ fn a_server_that_never_closes_after_the_half_close_owes_nothing() {
 fn a_server_stopped_mid_run_leaves_each_connection_closed_with_its_message_owed() {
     let reports = every_engine(
         || {
-            let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |_| {});
+            let (srv, _) = server(Model::NON_BLOCKING, Service::Echo, |_| {});
             let addr = srv.local_addr();
             let stopper = thread::spawn(move || {
                 thread::sleep(Duration::from_millis(700));
@@ -215,7 +215,7 @@ fn a_sink_that_never_reads_confirms_nothing() {
 fn connections_over_the_limit_are_rejected_and_the_rest_served() {
     let reports = every_engine(
         || {
-            let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_conns = 2);
+            let (srv, _) = server(Model::NON_BLOCKING, Service::Echo, |c| c.max_conns = 2);
             (srv.local_addr(), srv)
         },
         |_| {},
@@ -233,7 +233,7 @@ fn connections_over_the_limit_are_rejected_and_the_rest_served() {
 fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
     let reports = every_engine(
         || {
-            let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);
+            let (srv, _) = server(Model::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);
             (srv.local_addr(), srv)
         },
         |c| c.size = 2048,
@@ -245,8 +245,8 @@ fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
         assert_warned(r, "over its --max-frame");
     }
     // The command says so in its status: nothing was answered.
-    let (srv, _) = server(IoMode::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);
-    for mode in IoMode::CLIENTS.map(|m| m.name()) {
+    let (srv, _) = server(Model::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);
+    for mode in Model::CLIENTS.map(|m| m.name()) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
             .args([
                 "load",

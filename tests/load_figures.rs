@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sockmodes_loadgen::delayed::{DelayedEcho, Quirk, Stall};
 use sockmodes_loadgen::LoadReport;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 // `load`: 4 connections for 1 s, no warm-up, after a tweak; its report.
 use util::{assert_warned, run_load as load};
 
@@ -43,7 +43,7 @@ fn assert_reads_the_delay(what: &str, r: &LoadReport, delay_ms: u64) {
     assert_eq!(r.latency_out_of_range, 0);
 }
 
-fn delays_read_right(mode: IoMode) {
+fn delays_read_right(mode: Model) {
     // 20 ms: many samples in a second. 200 ms: far beyond the 2 ms where
     // the old recorder clamped everything.
     for (delay_ms, secs, rate) in [(20, 1, 100.0), (200, 2, 8.0)] {
@@ -63,24 +63,24 @@ fn delays_read_right(mode: IoMode) {
 
 #[test]
 fn blocking_client_reads_a_known_delay() {
-    delays_read_right(IoMode::BLOCKING);
+    delays_read_right(Model::BLOCKING);
 }
 
 #[test]
 fn nonblocking_client_reads_a_known_delay() {
-    delays_read_right(IoMode::NON_BLOCKING);
+    delays_read_right(Model::NON_BLOCKING);
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn completion_client_reads_a_known_delay() {
-    delays_read_right(IoMode::COMPLETION);
+    delays_read_right(Model::COMPLETION);
 }
 
 #[test]
 fn closed_loop_obeys_littles_law() {
     let server = delayed(20, None);
-    for mode in IoMode::CLIENTS {
+    for mode in Model::CLIENTS {
         let r = load(mode, server.addr(), |c| c.connections = 10);
         // L = lambda x W: connections in flight = messages/s x mean latency.
         let in_flight = r.messages_per_s * r.mean_us / 1e6;
@@ -98,7 +98,7 @@ fn closed_loop_obeys_littles_law() {
 #[test]
 fn open_loop_counts_the_queueing_behind_a_stall() {
     let stall_ms = 300;
-    for mode in IoMode::CLIENTS {
+    for mode in Model::CLIENTS {
         let stall = Stall {
             after: Duration::from_millis(500),
             length: Duration::from_millis(stall_ms),
@@ -137,7 +137,7 @@ fn an_unreachable_open_loop_rate_is_reported_not_hidden() {
     // 2 connections x 1 answer per 50 ms = 40 msg/s at most for a blocking
     // client; ask for ten times that.
     let server = delayed(50, None);
-    let r = load(IoMode::BLOCKING, server.addr(), |c| {
+    let r = load(Model::BLOCKING, server.addr(), |c| {
         c.connections = 2;
         c.rate = Some(400.0);
     });
@@ -150,7 +150,7 @@ fn an_unreachable_open_loop_rate_is_reported_not_hidden() {
 #[test]
 fn the_spectrum_spans_min_to_max_and_matches_the_named_percentiles() {
     let server = delayed(20, None);
-    let r = load(IoMode::NON_BLOCKING, server.addr(), |_| {});
+    let r = load(Model::NON_BLOCKING, server.addr(), |_| {});
     let s = &r.percentiles;
     assert_eq!(s.first().unwrap()[0], 0.0);
     assert_eq!(s.last().unwrap(), &[100.0, r.max_us]);
@@ -174,7 +174,7 @@ fn quirky(delay_ms: u64, quirk: Quirk) -> DelayedEcho {
 
 #[test]
 fn the_warm_up_waits_for_every_first_answer_and_the_ramp_reads_it() {
-    for mode in IoMode::CLIENTS {
+    for mode in Model::CLIENTS {
         // Connection k's first answer comes k x 300 ms late: 2.7 s for the last.
         let server = quirky(0, Quirk::StaggerFirst(Duration::from_millis(300)));
         let r = load(mode, server.addr(), |c| c.connections = 10);
@@ -202,7 +202,7 @@ fn the_warm_up_waits_for_every_first_answer_and_the_ramp_reads_it() {
 
 #[test]
 fn a_connection_answered_ten_times_slower_gets_a_tenth_and_lowers_jain() {
-    for mode in IoMode::CLIENTS {
+    for mode in Model::CLIENTS {
         let server = quirky(
             5,
             Quirk::Slow {
@@ -229,7 +229,7 @@ fn a_connection_answered_ten_times_slower_gets_a_tenth_and_lowers_jain() {
 
 #[test]
 fn a_connection_never_answered_is_starved_and_the_run_still_ends() {
-    for mode in sockmodes_models::IoMode::CLIENTS.map(|m| m.name()) {
+    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let server = quirky(1, Quirk::Silent(3));
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
             .args(["load", "--mode", mode, "--json", "--connections", "10"])

@@ -39,7 +39,7 @@ use std::time::Duration;
 
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_loadgen::{self as load, LoadConfig};
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use util::server;
 
 /// Held by each test for its whole run: one 1.6 GB load at a time (see
@@ -57,15 +57,15 @@ fn alone() -> MutexGuard<'static, ()> {
 /// timeout counts bytes moved, not frames completed, and its minimum rate
 /// (500 B/s over 20 s) is far below a 16 MiB frame's share of the machine,
 /// so a large frame moving slowly is never cut (`liveness.rs`).
-fn default_server(server_mode: IoMode) -> sockmodes_models::Server {
+fn default_server(server_mode: Model) -> sockmodes_models::Server {
     server(server_mode, Service::Echo, |_| {}).0
 }
 
 /// Every engine, 100 connections of 16 MiB frames against a `server_mode`
 /// echo server: every connection answered, none failed.
-fn every_engine_answers_every_connection(server_mode: IoMode) {
+fn every_engine_answers_every_connection(server_mode: Model) {
     let _alone = alone();
-    for mode in IoMode::CLIENTS {
+    for mode in Model::CLIENTS {
         let srv = default_server(server_mode);
         let config = LoadConfig {
             connections: 100,
@@ -97,7 +97,7 @@ fn every_engine_answers_every_connection(server_mode: IoMode) {
     ignore = "1.6 GB each way per engine: minutes under Wine; run it with --ignored"
 )]
 fn frames_of_16_mib_on_100_connections_against_the_blocking_server() {
-    every_engine_answers_every_connection(IoMode::BLOCKING);
+    every_engine_answers_every_connection(Model::BLOCKING);
 }
 
 /// Against the mio server, in process, where the child-process variant
@@ -106,7 +106,7 @@ fn frames_of_16_mib_on_100_connections_against_the_blocking_server() {
 #[test]
 #[ignore = "1.6 GB each way per engine: minutes under Wine; run it with --ignored"]
 fn frames_of_16_mib_on_100_connections_against_the_mio_server() {
-    every_engine_answers_every_connection(IoMode::NON_BLOCKING);
+    every_engine_answers_every_connection(Model::NON_BLOCKING);
 }
 
 /// Against tokio's server: its connection tasks share the runtime by
@@ -117,14 +117,14 @@ fn frames_of_16_mib_on_100_connections_against_the_mio_server() {
     ignore = "1.6 GB each way per engine: minutes under Wine; run it with --ignored"
 )]
 fn frames_of_16_mib_on_100_connections_against_the_tokio_server() {
-    every_engine_answers_every_connection(IoMode::TOKIO);
+    every_engine_answers_every_connection(Model::TOKIO);
 }
 
 /// Against the ring's server (Linux only, as the server).
 #[cfg(target_os = "linux")]
 #[test]
 fn frames_of_16_mib_on_100_connections_against_the_completion_server() {
-    every_engine_answers_every_connection(IoMode::COMPLETION);
+    every_engine_answers_every_connection(Model::COMPLETION);
 }
 
 /// Against the mio server, each engine as `sockmodes load` in a process of
@@ -138,9 +138,9 @@ fn frames_of_16_mib_on_100_connections_against_the_completion_server() {
 fn frames_of_16_mib_on_100_connections_against_the_mio_server_in_at_most_64_mib_more() {
     const BUDGET: u64 = 64 << 20;
     let _alone = alone();
-    let srv = default_server(IoMode::NON_BLOCKING);
+    let srv = default_server(Model::NON_BLOCKING);
     let addr = srv.local_addr().to_string();
-    for mode in IoMode::CLIENTS {
+    for mode in Model::CLIENTS {
         let small = peak_of_load(mode.name(), &addr, "64");
         let large = peak_of_load(mode.name(), &addr, &DEFAULT_MAX_FRAME.to_string());
         let grown = large.saturating_sub(small);

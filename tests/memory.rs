@@ -27,7 +27,7 @@ fn a_hundred_clients_pushing_16_mib_frames_cost_under_64_mib_in_both_modes() {
     let mut frame = header(frame_len).unwrap().to_vec();
     frame.extend(std::iter::repeat_n(0x5a, frame_len));
     let frame = std::sync::Arc::new(frame);
-    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");

@@ -1,5 +1,5 @@
 //! Every service in every pairing the registry has: each client of
-//! `IoMode::CLIENTS` against each server of `IoMode::servers()` (three by
+//! `Model::CLIENTS` against each server of `Model::servers()` (three by
 //! three on Linux, where completion has both; two by two elsewhere). The
 //! servers must be interchangeable on the wire, and so must the clients.
 

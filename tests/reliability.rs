@@ -1,5 +1,5 @@
 //! Reliability under load, faults and hostile input, against every server
-//! of the registry (`IoMode::servers()`); the limits (memory under a slow
+//! of the registry (`Model::servers()`); the limits (memory under a slow
 //! reader, a burst of connects, the connection limit) are in `limits.rs`.
 //!
 //! Sizes here are CI's (e.g. 50 clients x 50 frames); the full sizes of the
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use sockmodes_common::frame::{encode_frame, header};
 use sockmodes_common::Service;
-use sockmodes_models::{Client, ClientSettings, IoMode, Server};
+use sockmodes_models::{Client, ClientSettings, Model, Server};
 use util::proxy::{Fault, Proxy};
 use util::{client, payload, reference_crc32, server, wait_until};
 
@@ -41,7 +41,7 @@ impl Rng {
 /// Each client sends `frames` echo frames of random sizes (0 B to 64 KiB) in
 /// windows of 4 and checks every reply; half the clients are blocking, half
 /// non-blocking.
-fn mixed_clients_lose_nothing(mode: IoMode, clients: usize, frames: usize) {
+fn mixed_clients_lose_nothing(mode: Model, clients: usize, frames: usize) {
     let _ = sockmodes_os::limits::raise_nofile_limit();
     let (srv, _) = server(mode, Service::Echo, |_| {});
     let addr = srv.local_addr();
@@ -51,9 +51,9 @@ fn mixed_clients_lose_nothing(mode: IoMode, clients: usize, frames: usize) {
             let start = Arc::clone(&start);
             thread::spawn(move || {
                 let client_mode = if i % 2 == 0 {
-                    IoMode::BLOCKING
+                    Model::BLOCKING
                 } else {
-                    IoMode::NON_BLOCKING
+                    Model::NON_BLOCKING
                 };
                 let mut c = Client::connect(client_mode, addr, &ClientSettings::default())
                     .expect("connect");
@@ -89,7 +89,7 @@ fn mixed_clients_lose_nothing(mode: IoMode, clients: usize, frames: usize) {
 
 #[test]
 fn concurrent_mixed_clients_lose_nothing() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         mixed_clients_lose_nothing(mode, 50, 50);
     }
 }
@@ -97,7 +97,7 @@ fn concurrent_mixed_clients_lose_nothing() {
 #[test]
 #[ignore = "full size: 200 clients x 500 frames; run with --release -- --ignored"]
 fn concurrent_mixed_clients_lose_nothing_full_size() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         mixed_clients_lose_nothing(mode, 200, 500);
     }
 }
@@ -108,10 +108,10 @@ fn everything_through_a_one_byte_slicer() {
         piece: 1,
         delay: Duration::from_micros(100),
     };
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (echo, _) = server(mode, Service::Echo, |_| {});
         let proxy = Proxy::start(echo.local_addr(), slicer);
-        let mut c = client(IoMode::NON_BLOCKING, proxy.addr);
+        let mut c = client(Model::NON_BLOCKING, proxy.addr);
         for size in [0, 1, 17, 300] {
             c.echo(&payload(size, 3))
                 .unwrap_or_else(|e| panic!("{mode} echo {size}: {e}"));
@@ -121,7 +121,7 @@ fn everything_through_a_one_byte_slicer() {
         let (sink, _) = server(mode, Service::Sink, |_| {});
         let proxy = Proxy::start(sink.local_addr(), slicer);
         let frames: Vec<Vec<u8>> = (0..5).map(|i| payload(40, i)).collect();
-        let summary = client(IoMode::BLOCKING, proxy.addr)
+        let summary = client(Model::BLOCKING, proxy.addr)
             .sink_upload(frames.iter().map(Vec::as_slice))
             .unwrap();
         assert_eq!(
@@ -133,7 +133,7 @@ fn everything_through_a_one_byte_slicer() {
 
         let (msg, inbox) = server(mode, Service::Message, |_| {});
         let proxy = Proxy::start(msg.local_addr(), slicer);
-        client(IoMode::BLOCKING, proxy.addr)
+        client(Model::BLOCKING, proxy.addr)
             .send_message(b"Hola, servidor! (a pedazos)")
             .unwrap();
         wait_until("the sliced message", || !inbox.lock().unwrap().is_empty());
@@ -166,15 +166,15 @@ fn server_closes_after(addr: std::net::SocketAddr, bytes: &[u8], half_close: boo
 
 #[track_caller]
 fn assert_still_serves(srv: &Server) {
-    let mut c = client(IoMode::BLOCKING, srv.local_addr());
+    let mut c = client(Model::BLOCKING, srv.local_addr());
     c.echo(b"still serving").expect("the next client is served");
 }
 
 #[test]
 fn a_header_over_max_frame_closes_that_connection_only() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 1 << 20);
-        let mut other = client(IoMode::NON_BLOCKING, srv.local_addr());
+        let mut other = client(Model::NON_BLOCKING, srv.local_addr());
         assert!(
             server_closes_after(srv.local_addr(), &u32::MAX.to_be_bytes(), false),
             "{mode}"
@@ -188,7 +188,7 @@ fn a_header_over_max_frame_closes_that_connection_only() {
 
 #[test]
 fn garbage_and_truncated_frames_never_take_a_server_down() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 64 * 1024);
         let mut rng = Rng(42);
         for i in 0..40 {
@@ -216,7 +216,7 @@ fn garbage_and_truncated_frames_never_take_a_server_down() {
 
 #[test]
 fn reset_and_half_close_in_the_middle_of_a_frame() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |_| {});
         let mut frame = Vec::new();
         encode_frame(&mut frame, &payload(100, 1)).unwrap();
@@ -258,7 +258,7 @@ fn reset_and_half_close_in_the_middle_of_a_frame() {
 /// 1 s rate window): this test is about them.
 #[test]
 fn slow_loris_connections_are_dropped_and_others_served() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(400);
             c.min_rate.window = Duration::from_secs(1);
@@ -292,15 +292,15 @@ fn slow_loris_connections_are_dropped_and_others_served() {
 
 #[test]
 fn messages_of_10_mib_and_of_non_utf8_bytes_arrive_intact() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         // A message is kept whole, so its limit is raised for this one.
         let (srv, inbox) = server(mode, Service::Message, |c| c.max_message = 16 << 20);
         let big = payload(10 << 20, 5);
-        client(IoMode::BLOCKING, srv.local_addr())
+        client(Model::BLOCKING, srv.local_addr())
             .send_message(&big)
             .unwrap();
         let odd = vec![0xff, 0xfe, 0x00, b'\n', 0xc3, 0x28];
-        client(IoMode::NON_BLOCKING, srv.local_addr())
+        client(Model::NON_BLOCKING, srv.local_addr())
             .send_message(&odd)
             .unwrap();
         wait_until("both messages", || inbox.lock().unwrap().len() == 2);

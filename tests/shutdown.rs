@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use sockmodes_serving::config::LINGER_TIME;
 use util::{never_read_answers, server, wait_until};
 
@@ -118,7 +118,7 @@ fn story(mode: &str, addr: SocketAddr, stop: impl FnOnce()) {
 
 #[test]
 fn shutdown_ends_every_busy_connection_with_eof_in_both_modes() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |_| {});
         let addr = srv.local_addr();
         wait_until("listening", || srv.stats().active == 0);
@@ -145,7 +145,7 @@ fn shutdown_ends_every_busy_connection_with_eof_in_both_modes() {
 #[test]
 fn sigterm_to_the_server_ends_every_connection_with_eof_and_exits_0() {
     use sockmodes_models::child::ServerProcess;
-    for mode in sockmodes_models::IoMode::servers().iter().map(|m| m.name()) {
+    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
         let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
             .expect("server starts");
@@ -193,7 +193,7 @@ fn after_the_server_ends(addr: SocketAddr, first: &[u8], more: &[u8]) -> (Ending
 
 #[test]
 fn an_idle_timeout_lingers_and_the_client_sees_eof() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(300);
         });
@@ -213,7 +213,7 @@ fn an_idle_timeout_lingers_and_the_client_sees_eof() {
 
 #[test]
 fn an_oversized_header_followed_by_more_bytes_ends_with_eof() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 1 << 20);
         // A good frame is answered first, then the bad header and 64 KiB
         // more that the server never reads as frames.
@@ -241,7 +241,7 @@ fn an_oversized_header_followed_by_more_bytes_ends_with_eof() {
 
 #[test]
 fn a_peer_that_never_reads_is_ended_by_the_idle_timeout_in_every_server() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(300);
         });
@@ -271,7 +271,7 @@ fn a_peer_that_never_reads_is_ended_by_the_idle_timeout_in_every_server() {
 #[test]
 fn a_connect_flood_at_a_stop_ends_every_connection_with_eof_in_every_server() {
     const FLOOD: usize = 1000;
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |_| {});
         let addr = srv.local_addr();
         let clients: Vec<TcpStream> = (0..FLOOD)

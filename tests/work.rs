@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::{Service, SinkSummary, Work, WorkKind};
 use sockmodes_models::ceiling::Concurrency;
-use sockmodes_models::{IoMode, Server};
+use sockmodes_models::{Model, Server};
 use sockmodes_serving::ServerConfig;
 use util::{payload, reference_crc32, server, wait_until};
 
@@ -53,7 +53,7 @@ fn pipelined_echoes(addr: SocketAddr, frames: usize, seed: u8) {
 #[test]
 fn every_server_answers_every_frame_after_its_work_in_order() {
     const FRAMES: usize = 12;
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         for kind in WorkKind::ALL {
             for offload in [0, 2] {
                 let w = work(kind, "1ms");
@@ -145,7 +145,7 @@ const IN_WORK_DEADLINE: Duration = Duration::from_secs(30);
 
 /// True when `mode` works `w` inline on a loop (`offload` workers): the
 /// loop works one frame at a time, and frames it has not read yet wait.
-fn inline_on_a_loop(mode: IoMode, w: Work, offload: usize) -> bool {
+fn inline_on_a_loop(mode: Model, w: Work, offload: usize) -> bool {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
     (config.work, config.offload) = (Some(w), offload);
     matches!(mode.work_concurrency(&config), Some(Concurrency::Inline(_)))
@@ -174,7 +174,7 @@ fn wait_for_work_started(srv: &Server, n: u64, what: &str) {
 /// that the case guarantees: all ten, or where the work is inline on a
 /// loop, the one it works first (it reads the others only after it).
 fn shutdown_with_work_in_flight(
-    mode: IoMode,
+    mode: Model,
     w: Work,
     offload: usize,
     deadline: Duration,
@@ -200,7 +200,7 @@ fn shutdown_with_work_in_flight(
 
 #[test]
 fn work_in_flight_finishes_before_a_shutdown_closes_with_eof() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         for (w, offload) in [
             (work(WorkKind::Block, "200ms"), 0),
             (work(WorkKind::Block, "200ms"), 4),
@@ -229,7 +229,7 @@ fn work_in_flight_finishes_before_a_shutdown_closes_with_eof() {
 
 #[test]
 fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         // A thread per connection, a pool and a timer. (Inline work on a
         // loop holds the loop, so ten clients cannot all connect
         // meanwhile: its cut is tested with one connection, below.)
@@ -264,7 +264,7 @@ fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
 /// checked after every answer in the test above).
 #[test]
 fn a_server_without_work_counts_no_frame_into_work() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let (srv, _) = server(mode, Service::Echo, |_| {});
         pipelined_echoes(srv.local_addr(), 4, 1);
         assert_eq!(srv.stats().work_started, 0, "{mode} without work");
@@ -274,7 +274,7 @@ fn a_server_without_work_counts_no_frame_into_work() {
 
 #[test]
 fn a_connection_waiting_for_its_work_is_not_idle() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let w = work(WorkKind::Wait, "600ms");
         let (srv, _) = server(mode, Service::Echo, |c| {
             c.work = Some(w);
@@ -309,7 +309,7 @@ fn pipeline(addr: SocketAddr, frames: usize, len: usize) -> (TcpStream, Vec<u8>)
 fn each_answer_leaves_when_its_own_work_is_done_in_every_server() {
     const FRAMES: usize = 3;
     const LEN: usize = 16;
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         for kind in [WorkKind::Block, WorkKind::Wait] {
             let w = work(kind, "1s");
             let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
@@ -336,7 +336,7 @@ fn each_answer_leaves_when_its_own_work_is_done_in_every_server() {
 fn a_finished_answer_is_sent_when_a_stop_cuts_the_next_frames_work() {
     const FRAMES: usize = 3;
     const LEN: usize = 16;
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let w = work(WorkKind::Block, "3s");
         let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
         let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
@@ -366,7 +366,7 @@ fn a_finished_answer_is_sent_when_a_stop_cuts_the_next_frames_work() {
 fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
     const FRAMES: usize = 10;
     const LEN: usize = 16;
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let w = work(WorkKind::Block, "2s");
         let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
         let stats = srv.stats_handle();
@@ -397,7 +397,7 @@ fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
 fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
     const FRAMES: usize = 10;
     const LEN: usize = 16;
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let srv = util::cli::start_echo_with_work(mode.name(), "block:2s", &[]);
         let (mut s, wire) = pipeline(srv.addr, FRAMES, LEN);
         // The first answer in hand: frame 2's work has begun, and the

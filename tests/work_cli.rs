@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use sockmodes_common::Service;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use sockmodes_serving::ServerConfig;
 
 fn sockmodes() -> Command {
@@ -72,7 +72,7 @@ fn start_lines(args: &[&str]) -> Vec<String> {
 
 #[test]
 fn every_server_prints_its_work_ceiling_and_pool() {
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let lines = start_lines(&["--mode", mode.name(), "--work", "cpu:50us"]);
         let text = lines.join("\n");
         // Computed by the thread's CPU clock, not a calibrated count.
@@ -111,7 +111,7 @@ fn every_server_prints_its_work_ceiling_and_pool() {
     // blocking work inline: tokio never does).
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
     config.work = Some("block:1ms".parse().unwrap());
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         if mode.io_threads(&config) == Some(1) && mode.offload_workers(&config).is_none() {
             let lines = start_lines(&["--mode", mode.name(), "--work", "block:1ms"]);
             assert!(

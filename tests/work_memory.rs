@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use sockmodes_common::frame::encode_frame;
 use sockmodes_common::Service;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use sockmodes_serving::ServerConfig;
 use util::push_from_100_clients;
 
@@ -28,7 +28,7 @@ fn a_saturated_pool_holds_a_hundred_pipelining_clients_within_the_printed_worst_
         encode_frame(&mut wire, &[0x5a; 60]).unwrap();
     }
     let wire = std::sync::Arc::new(wire);
-    for mode in IoMode::servers() {
+    for mode in Model::servers() {
         let srv = util::cli::start_echo_with_work(
             mode.name(),
             "block:10ms",

@@ -16,7 +16,7 @@ use sockmodes_blocking::connection::{serve_connection, ConnState, End, Watch};
 use sockmodes_common::Service;
 use sockmodes_os::net;
 use sockmodes_python::show::visible;
-use sockmodes_python::{python_addr, Mode, Op, SocketError};
+use sockmodes_python::{python_addr, Op, SocketError, SocketMode};
 use sockmodes_serving::ServerConfig;
 
 fn main() -> ExitCode {
@@ -35,7 +35,8 @@ fn main() -> ExitCode {
 fn run(addr: &str) -> anyhow::Result<()> {
     let addr: SocketAddr = net::resolve(addr)?;
     // socket() + setblocking(True) + bind() + listen(): std sockets block by default.
-    let listener = net::listen(addr, 1).map_err(SocketError::on(Op::Bind, addr, Mode::Blocking))?;
+    let listener =
+        net::listen(addr, 1).map_err(SocketError::on(Op::Bind, addr, SocketMode::Blocking))?;
     let bound = listener.local_addr()?;
     println!("Servidor escuchando en {bound}");
 
@@ -43,7 +44,7 @@ fn run(addr: &str) -> anyhow::Result<()> {
     let (mut conexion, direccion) =
         listener
             .accept()
-            .map_err(SocketError::on(Op::Accept, bound, Mode::Blocking))?;
+            .map_err(SocketError::on(Op::Accept, bound, SocketMode::Blocking))?;
     println!("Conexión aceptada de {}", python_addr(direccion));
 
     // recv() until the client closes: the `message` service of common.

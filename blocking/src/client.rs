@@ -24,8 +24,8 @@ use sockmodes_client::error::{confirm_wait, retry_refused};
 use sockmodes_client::{AtServer, Exchange};
 use sockmodes_client::{ClientDriver, ClientError, ClientSettings};
 use sockmodes_common::ClientEvent;
-use sockmodes_os::{net, ApplyMode};
-use sockmodes_python::{interrupted, timed_out, would_block, Mode, Op, SocketError};
+use sockmodes_os::{net, SetSocketMode};
+use sockmodes_python::{interrupted, timed_out, would_block, Op, SocketError, SocketMode};
 
 /// The most one blocking write sends while an answer is owed.
 ///
@@ -41,7 +41,7 @@ pub const WRITE_WHILE_OWED: usize = 16 * 1024;
 pub struct Client {
     stream: TcpStream,
     peer: SocketAddr,
-    mode: Mode,
+    mode: SocketMode,
     x: Exchange,
 }
 

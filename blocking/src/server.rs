@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use socket2::SockRef;
 use sockmodes_os::handle::{self, RawSocketHandle};
 use sockmodes_os::net::{self, AcceptErrorAction};
-use sockmodes_python::{interrupted, Mode, Op, SocketError};
+use sockmodes_python::{interrupted, Op, SocketError, SocketMode};
 use sockmodes_serving::config::LINGER_TIME;
 use sockmodes_serving::throttle::Throttle;
 use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig, ServerStats};
@@ -81,12 +81,12 @@ pub fn start(
     let listener = net::listen(addr, config.backlog).map_err(SocketError::on(
         Op::Bind,
         addr,
-        Mode::Blocking,
+        SocketMode::Blocking,
     ))?;
     let local_addr =
         listener
             .local_addr()
-            .map_err(SocketError::on(Op::Bind, addr, Mode::Blocking))?;
+            .map_err(SocketError::on(Op::Bind, addr, SocketMode::Blocking))?;
     let listener = Arc::new(listener);
     let shared = Arc::new(Shared {
         config,
@@ -104,7 +104,11 @@ pub fn start(
         thread::Builder::new()
             .name("sockmodes-accept".into())
             .spawn(move || accept_loop(&listener, &shared))
-            .map_err(SocketError::on(Op::Accept, local_addr, Mode::Blocking))?
+            .map_err(SocketError::on(
+                Op::Accept,
+                local_addr,
+                SocketMode::Blocking,
+            ))?
     };
     debug!(%local_addr, mode = "blocking", service = %shared.config.service, "listening");
     Ok(ServerHandle {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use sockmodes_common::DEFAULT_MAX_FRAME;
-use sockmodes_python::Mode;
+use sockmodes_python::SocketMode;
 
 /// How a client connects and waits.
 #[derive(Debug, Clone)]
@@ -44,9 +44,9 @@ impl ClientSettings {
     /// `Timeout(t)` with one. A zero timeout waits the shortest time a
     /// timeout can (1 µs) rather than meaning non-blocking, as
     /// `settimeout(0)` would: a client's calls wait for their answer.
-    pub fn mode(&self) -> Mode {
-        self.timeout.map_or(Mode::Blocking, |t| {
-            Mode::timeout(t).unwrap_or(Mode::Timeout(Duration::from_micros(1)))
+    pub fn mode(&self) -> SocketMode {
+        self.timeout.map_or(SocketMode::Blocking, |t| {
+            SocketMode::timeout(t).unwrap_or(SocketMode::Timeout(Duration::from_micros(1)))
         })
     }
 }
@@ -58,10 +58,10 @@ mod tests {
     #[test]
     fn a_timeout_is_python_timeout_mode_and_none_is_blocking() {
         let mut s = ClientSettings::default();
-        assert_eq!(s.mode(), Mode::Blocking);
+        assert_eq!(s.mode(), SocketMode::Blocking);
         s.timeout = Some(Duration::from_millis(300));
-        assert_eq!(s.mode(), Mode::Timeout(Duration::from_millis(300)));
+        assert_eq!(s.mode(), SocketMode::Timeout(Duration::from_millis(300)));
         s.timeout = Some(Duration::ZERO);
-        assert_eq!(s.mode(), Mode::Timeout(Duration::from_micros(1)));
+        assert_eq!(s.mode(), SocketMode::Timeout(Duration::from_micros(1)));
     }
 }

@@ -6,20 +6,20 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 
 use crate::events::connections;
 use crate::{LoadConfig, LoadError, Outcome};
 
 // Each model's many-connection client, driven by the one event engine.
-connections!(sockmodes_nonblocking::multi::MultiClient);
+connections!(sockmodes_nonblocking::multi::ManyClient);
 #[cfg(target_os = "linux")]
-connections!(sockmodes_completion::client::Multi);
+connections!(sockmodes_completion::client::ManyClient);
 
 /// True when `mode`'s engine runs a thread per connection (the rest run
 /// one event engine), so that a run's connections are also its threads.
-pub fn thread_per_connection(mode: IoMode) -> bool {
-    mode == IoMode::BLOCKING
+pub fn thread_per_connection(mode: Model) -> bool {
+    mode == Model::BLOCKING
 }
 
 /// Runs `config`'s load with its model's engine ([`crate::run`] validates
@@ -33,13 +33,13 @@ pub(crate) fn load_engine(
     progress: &Arc<AtomicU64>,
 ) -> Result<Outcome, LoadError> {
     Ok(match config.mode {
-        IoMode::BLOCKING => crate::threads::run(config, progress)?,
-        IoMode::NON_BLOCKING => {
-            crate::events::run::<sockmodes_nonblocking::multi::MultiClient>(config, progress)?
+        Model::BLOCKING => crate::threads::run(config, progress)?,
+        Model::NON_BLOCKING => {
+            crate::events::run::<sockmodes_nonblocking::multi::ManyClient>(config, progress)?
         }
         #[cfg(target_os = "linux")]
-        IoMode::COMPLETION => {
-            crate::events::run::<sockmodes_completion::client::Multi>(config, progress)?
+        Model::COMPLETION => {
+            crate::events::run::<sockmodes_completion::client::ManyClient>(config, progress)?
         }
         _ => return Err(LoadError::NoEngine),
     })

@@ -57,7 +57,7 @@ pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
 pub use report::json::{self, LoadJson, SCHEMA_VERSION};
 pub use report::{LoadReport, Run};
 pub use schedule::Schedule;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use start::Start;
 pub use start::DRAIN_GRACE;
 
@@ -65,7 +65,7 @@ pub use start::DRAIN_GRACE;
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
     /// Client mode.
-    pub mode: IoMode,
+    pub mode: Model,
     /// Server address.
     pub addr: SocketAddr,
     /// `Echo` (round trips) or `Sink` (one-way upload).
@@ -125,7 +125,7 @@ pub const DEFAULT_WARMUP_CAP: Duration = Duration::from_secs(30);
 impl LoadConfig {
     /// Defaults: 10 echo connections for 5 s, 64-byte frames, 1 s warm-up
     /// (longer until every connection has been answered, 30 s at most).
-    pub fn new(mode: IoMode, addr: SocketAddr) -> Self {
+    pub fn new(mode: Model, addr: SocketAddr) -> Self {
         LoadConfig {
             mode,
             addr,
@@ -203,7 +203,7 @@ pub enum LoadError {
     /// Threads or poll could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    /// A model with no load engine (see `IoMode::CLIENTS`).
+    /// A model with no load engine (see `Model::CLIENTS`).
     #[error("{}", sockmodes_models::NO_CLIENT)]
     NoEngine,
 }

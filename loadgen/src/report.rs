@@ -29,7 +29,7 @@ pub mod json;
 mod sample;
 mod spectrum;
 mod warnings;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 pub use spectrum::spectrum;
 
 /// A [`Service`] in JSON: its command-line name (`"echo"`), as
@@ -52,7 +52,7 @@ mod service_name {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LoadReport {
     /// Client mode (in JSON its command-line name, `"nonblocking"`).
-    pub mode: IoMode,
+    pub mode: Model,
     /// Service (in JSON its name, `"echo"`).
     #[serde(with = "service_name")]
     pub service: Service,
@@ -280,11 +280,11 @@ mod tests {
     fn the_mode_and_the_service_travel_in_json_as_their_names() {
         #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
         struct Head {
-            mode: sockmodes_models::IoMode,
+            mode: sockmodes_models::Model,
             #[serde(with = "super::service_name")]
             service: sockmodes_common::Service,
         }
-        for mode in sockmodes_models::IoMode::ALL {
+        for mode in sockmodes_models::Model::ALL {
             for service in sockmodes_common::Service::ALL {
                 let head = Head { mode, service };
                 let text = serde_json::to_string(&head).unwrap();

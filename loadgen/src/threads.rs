@@ -208,7 +208,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
             .set_read_timeout(Some(TICK))
             .and_then(|()| c.stream().set_write_timeout(Some(TICK)));
         ticks.map(|()| c).map_err(|e| {
-            let mode = sockmodes_python::Mode::Blocking;
+            let mode = sockmodes_python::SocketMode::Blocking;
             sockmodes_python::SocketError::new(
                 sockmodes_python::Op::Configure,
                 config.addr,

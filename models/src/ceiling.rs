@@ -3,7 +3,7 @@
 //!
 //! A server that has `C` messages in work at once, each for `T`, finishes
 //! at most `C / T` messages a second, whatever the load. `C` is the
-//! model's concurrency ([`IoMode::work_concurrency`](crate::IoMode::work_concurrency)):
+//! model's concurrency ([`Model::work_concurrency`](crate::Model::work_concurrency)):
 //!
 //! - 1 per I/O thread when the work runs inline (an event loop that sleeps
 //!   1 ms per message carries 1,000 msg/s, with 10 connections or 10,000);

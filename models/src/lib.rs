@@ -2,7 +2,7 @@
 //! client of any of them: the command, the load generator, the demo and the
 //! study ask this crate, never a model's crate.
 //!
-//! - [`registry`]: the models and [`IoMode`], a handle on one.
+//! - [`registry`]: the models and [`Model`], a handle on one.
 //! - [`info`]: what each model is ([`info::ModelInfo`]).
 //! - [`start`]: a [`Server`] of any model, and a [`Client`] of those with a client.
 //! - [`ceiling`]: the most msg/s a configuration with work per message can
@@ -19,7 +19,7 @@ pub mod registry;
 pub mod start;
 
 pub use info::Server;
-pub use registry::IoMode;
+pub use registry::Model;
 pub use sockmodes_client::ClientSettings;
 pub use sockmodes_serving::RunningServer;
 pub use start::{start_server, Client, NO_CLIENT};

@@ -60,9 +60,7 @@ pub const MODELS: [ModelInfo; 4] = [
         built: true,
         probe: || Ok(()),
         start: |config, on_message| Ok(Box::new(nonblocking::start(config, on_message)?)),
-        connect: Some(|addr, settings| {
-            Ok(Box::new(nonblocking::NbClient::connect(addr, settings)?))
-        }),
+        connect: Some(|addr, settings| Ok(Box::new(nonblocking::Client::connect(addr, settings)?))),
         connection_overhead: |_| nonblocking::CONNECTION_OVERHEAD,
         overhead_label: "bookkeeping",
         fixed_memory: || 0,
@@ -145,19 +143,21 @@ fn start_completion(
     config: ServerConfig,
     _on_message: MessageHandler,
 ) -> Result<Server, SocketError> {
-    use sockmodes_python::{Mode, Op};
+    use sockmodes_python::{Op, SocketMode};
     use std::io;
     let why = sockmodes_completion::probe()
         .map_err(|e| e.to_string())
         .unwrap_err();
-    Err(SocketError::on(Op::Bind, config.addr, Mode::NonBlocking)(
-        io::Error::new(io::ErrorKind::Unsupported, why),
-    ))
+    Err(SocketError::on(
+        Op::Bind,
+        config.addr,
+        SocketMode::NonBlocking,
+    )(io::Error::new(io::ErrorKind::Unsupported, why)))
 }
 
 #[cfg(target_os = "linux")]
 const CONNECT_COMPLETION: Option<crate::info::ConnectFn> = Some(|addr, settings| {
-    Ok(Box::new(sockmodes_completion::client::RingClient::connect(
+    Ok(Box::new(sockmodes_completion::client::Client::connect(
         addr, settings,
     )?))
 });
@@ -172,18 +172,18 @@ mod tests {
     use sockmodes_common::Service;
 
     use super::ServerConfig;
-    use crate::{start_server, Client, ClientSettings, IoMode};
+    use crate::{start_server, Client, ClientSettings, Model};
 
     /// Every model the list builds here starts a server that answers, and
     /// every client it lists talks to it: a model cannot join the list
     /// without both.
     #[test]
     fn every_model_of_the_list_serves_and_every_client_connects() {
-        for server in IoMode::servers() {
+        for server in Model::servers() {
             let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
             let running = start_server(server, config, Arc::new(|_, _| {}))
                 .unwrap_or_else(|e| panic!("{server}: {e}"));
-            for client in IoMode::CLIENTS {
+            for client in Model::CLIENTS {
                 let mut c =
                     Client::connect(client, running.local_addr(), &ClientSettings::default())
                         .unwrap_or_else(|e| panic!("{client} client to {server}: {e}"));

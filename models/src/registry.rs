@@ -28,7 +28,7 @@ use crate::list::MODELS;
 
 /// An I/O model: a handle on its [`ModelInfo`] in the registry's list.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct IoMode(u8);
+pub struct Model(u8);
 
 /// How many models the registry holds.
 const COUNT: usize = MODELS.len();
@@ -46,22 +46,22 @@ const CLIENT_COUNT: usize = {
     n
 };
 
-impl IoMode {
+impl Model {
     /// std::net: calls wait; one thread per connection.
-    pub const BLOCKING: IoMode = IoMode::named("blocking");
+    pub const BLOCKING: Model = Model::named("blocking");
     /// mio (readiness): one event loop is told which sockets are ready.
-    pub const NON_BLOCKING: IoMode = IoMode::named("nonblocking");
+    pub const NON_BLOCKING: Model = Model::named("nonblocking");
     /// io_uring (completion, Linux): the kernel performs the reads.
-    pub const COMPLETION: IoMode = IoMode::named("completion");
+    pub const COMPLETION: Model = Model::named("completion");
     /// tokio: a task per connection on a multi-thread runtime.
-    pub const TOKIO: IoMode = IoMode::named("tokio");
+    pub const TOKIO: Model = Model::named("tokio");
 
     /// Every model, in the list's order (the tables' order).
-    pub const ALL: [IoMode; COUNT] = {
-        let mut all = [IoMode(0); COUNT];
+    pub const ALL: [Model; COUNT] = {
+        let mut all = [Model(0); COUNT];
         let mut i = 0;
         while i < COUNT {
-            all[i] = IoMode(i as u8);
+            all[i] = Model(i as u8);
             i += 1;
         }
         all
@@ -69,12 +69,12 @@ impl IoMode {
 
     /// The models with a client and a load engine of their own on this
     /// system (any client talks to any server).
-    pub const CLIENTS: [IoMode; CLIENT_COUNT] = {
-        let mut clients = [IoMode(0); CLIENT_COUNT];
+    pub const CLIENTS: [Model; CLIENT_COUNT] = {
+        let mut clients = [Model(0); CLIENT_COUNT];
         let (mut i, mut n) = (0, 0);
         while i < COUNT {
             if MODELS[i].connect.is_some() {
-                clients[n] = IoMode(i as u8);
+                clients[n] = Model(i as u8);
                 n += 1;
             }
             i += 1;
@@ -93,15 +93,15 @@ impl IoMode {
     /// limits (20 and 4 minutes). The completion engine is measured beside
     /// the others in `benches/generator_cost.rs` and the client x server
     /// matrix instead.
-    pub const CROSS_CHECK_CLIENTS: [IoMode; 2] = [IoMode::BLOCKING, IoMode::NON_BLOCKING];
+    pub const CROSS_CHECK_CLIENTS: [Model; 2] = [Model::BLOCKING, Model::NON_BLOCKING];
 
     /// The model of this name in the list; a name that is not there fails
     /// to compile where it is a constant.
-    const fn named(name: &str) -> IoMode {
+    const fn named(name: &str) -> Model {
         let mut i = 0;
         while i < COUNT {
             if const_eq(MODELS[i].name, name) {
-                return IoMode(i as u8);
+                return Model(i as u8);
             }
             i += 1;
         }
@@ -114,8 +114,8 @@ impl IoMode {
     }
 
     /// The server models built for this system (completion is Linux's).
-    pub fn servers() -> Vec<IoMode> {
-        IoMode::ALL.into_iter().filter(|m| m.info().built).collect()
+    pub fn servers() -> Vec<Model> {
+        Model::ALL.into_iter().filter(|m| m.info().built).collect()
     }
 
     /// The command-line name.
@@ -169,7 +169,7 @@ impl IoMode {
     /// [`CLIENTS`](Self::CLIENTS) in brief ("blocking = std, thread per
     /// connection; ..."), so a new engine is listed where it runs.
     pub fn clients_help() -> String {
-        let each: Vec<String> = IoMode::CLIENTS
+        let each: Vec<String> = Model::CLIENTS
             .iter()
             .map(|m| format!("{} = {}", m.name(), m.in_brief()))
             .collect();
@@ -293,28 +293,28 @@ const fn const_eq(a: &str, b: &str) -> bool {
 }
 
 /// The classroom's model: what `sockmodes server` runs without `--mode`.
-impl Default for IoMode {
+impl Default for Model {
     fn default() -> Self {
-        IoMode::BLOCKING
+        Model::BLOCKING
     }
 }
 
-impl fmt::Debug for IoMode {
+impl fmt::Debug for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl fmt::Display for IoMode {
+impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
 /// `--mode`'s values: every model's name, aliases and help, from the list.
-impl clap::ValueEnum for IoMode {
+impl clap::ValueEnum for Model {
     fn value_variants<'a>() -> &'a [Self] {
-        &IoMode::ALL
+        &Model::ALL
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
@@ -328,28 +328,28 @@ impl clap::ValueEnum for IoMode {
 }
 
 /// In JSON a model is its command-line name (`"nonblocking"`).
-impl serde::Serialize for IoMode {
+impl serde::Serialize for Model {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
     }
 }
 
-impl<'de> serde::Deserialize<'de> for IoMode {
+impl<'de> serde::Deserialize<'de> for Model {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
         name.parse().map_err(serde::de::Error::custom)
     }
 }
 
-impl FromStr for IoMode {
+impl FromStr for Model {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.to_ascii_lowercase();
-        IoMode::ALL
+        Model::ALL
             .into_iter()
             .find(|m| m.name() == s || m.info().aliases.contains(&s.as_str()))
             .ok_or_else(|| {
-                let names: Vec<&str> = IoMode::ALL.iter().map(|m| m.name()).collect();
+                let names: Vec<&str> = Model::ALL.iter().map(|m| m.name()).collect();
                 format!("unknown mode {s:?} (expected {})", names.join(", "))
             })
     }
@@ -361,50 +361,50 @@ mod tests {
 
     #[test]
     fn every_model_round_trips_through_its_name() {
-        for m in IoMode::ALL {
-            assert_eq!(m.name().parse::<IoMode>(), Ok(m));
+        for m in Model::ALL {
+            assert_eq!(m.name().parse::<Model>(), Ok(m));
             let v = clap::ValueEnum::to_possible_value(&m).expect("listed");
             assert_eq!(v.get_name(), m.name());
         }
-        assert_eq!("non-blocking".parse::<IoMode>(), Ok(IoMode::NON_BLOCKING));
-        let err = "poll".parse::<IoMode>().unwrap_err();
+        assert_eq!("non-blocking".parse::<Model>(), Ok(Model::NON_BLOCKING));
+        let err = "poll".parse::<Model>().unwrap_err();
         assert!(err.contains("blocking, nonblocking, completion"), "{err}");
     }
 
     #[test]
     fn the_client_help_lists_every_engine_with_a_client() {
-        let help = IoMode::clients_help();
+        let help = Model::clients_help();
         let listed: Vec<&str> = help
             .trim_start_matches("Client I/O model: ")
             .split("; ")
             .filter_map(|each| each.split(" = ").next())
             .collect();
-        let clients: Vec<&str> = IoMode::CLIENTS.iter().map(|m| m.name()).collect();
+        let clients: Vec<&str> = Model::CLIENTS.iter().map(|m| m.name()).collect();
         assert_eq!(listed, clients, "{help}");
     }
 
     #[test]
     fn every_model_travels_in_json_as_its_name() {
-        for m in IoMode::ALL {
+        for m in Model::ALL {
             let text = serde_json::to_string(&m).unwrap();
             assert_eq!(text, format!("\"{}\"", m.name()));
-            assert_eq!(serde_json::from_str::<IoMode>(&text).unwrap(), m);
+            assert_eq!(serde_json::from_str::<Model>(&text).unwrap(), m);
         }
-        assert!(serde_json::from_str::<IoMode>("\"poll\"").is_err());
+        assert!(serde_json::from_str::<Model>("\"poll\"").is_err());
     }
 
     #[test]
     fn clients_are_models_and_servers_here_include_every_client() {
-        for m in IoMode::CLIENTS {
-            assert!(IoMode::ALL.contains(&m) && m.has_client());
-            assert!(IoMode::servers().contains(&m));
+        for m in Model::CLIENTS {
+            assert!(Model::ALL.contains(&m) && m.has_client());
+            assert!(Model::servers().contains(&m));
         }
         assert_eq!(
-            IoMode::servers().contains(&IoMode::COMPLETION),
+            Model::servers().contains(&Model::COMPLETION),
             cfg!(target_os = "linux")
         );
         assert_eq!(
-            IoMode::COMPLETION.has_client(),
+            Model::COMPLETION.has_client(),
             cfg!(target_os = "linux"),
             "where its server runs, so does its client"
         );
@@ -416,15 +416,15 @@ mod tests {
             "127.0.0.1:0".parse().unwrap(),
             sockmodes_common::Service::Echo,
         );
-        assert_eq!(IoMode::NON_BLOCKING.work_concurrency(&config), None);
+        assert_eq!(Model::NON_BLOCKING.work_concurrency(&config), None);
         config.work = Some("block:1ms".parse().unwrap());
-        let base = IoMode::NON_BLOCKING.memory_bound(&config);
-        for m in IoMode::ALL {
+        let base = Model::NON_BLOCKING.memory_bound(&config);
+        for m in Model::ALL {
             let c = m.work_concurrency(&config).unwrap();
             match m.io_threads(&config) {
                 // tokio's guide: a blocking call never runs on a worker,
                 // but on `spawn_blocking`'s pool, 512 threads by default.
-                Some(_) if m == IoMode::TOKIO => assert_eq!(
+                Some(_) if m == Model::TOKIO => assert_eq!(
                     c,
                     Concurrency::Pool(sockmodes_tokio::DEFAULT_BLOCKING_THREADS as u64)
                 ),
@@ -433,14 +433,14 @@ mod tests {
             }
         }
         config.offload = 64;
-        for m in IoMode::ALL {
+        for m in Model::ALL {
             let c = m.work_concurrency(&config).unwrap();
             match m.io_threads(&config) {
                 None => assert_eq!(c, Concurrency::PerConnection, "{m}: no pool"),
                 Some(n) => assert_eq!(c, Concurrency::Pool(64 * n as u64)),
             }
         }
-        let pooled = IoMode::NON_BLOCKING.memory_bound(&config);
+        let pooled = Model::NON_BLOCKING.memory_bound(&config);
         assert_eq!(
             pooled.fixed,
             sockmodes_serving::offload::memory_bound(64),
@@ -449,7 +449,7 @@ mod tests {
         assert_eq!(pooled.total(), base.total() + pooled.fixed);
         // A wait holds no thread: one per connection, and no pool.
         config.work = Some("wait:1ms".parse().unwrap());
-        for m in IoMode::ALL {
+        for m in Model::ALL {
             assert_eq!(
                 m.work_concurrency(&config),
                 Some(Concurrency::PerConnection)
@@ -464,8 +464,8 @@ mod tests {
             "127.0.0.1:0".parse().unwrap(),
             sockmodes_common::Service::Echo,
         );
-        let c = IoMode::COMPLETION.memory_bound(&config);
-        let nb = IoMode::NON_BLOCKING.memory_bound(&config);
+        let c = Model::COMPLETION.memory_bound(&config);
+        let nb = Model::NON_BLOCKING.memory_bound(&config);
         assert_eq!(c.buffers, nb.buffers, "the same session");
         assert!(c.overhead as usize > config.output_cap);
         assert_eq!(c.fixed as usize, sockmodes_completion::fixed_memory());

@@ -9,11 +9,11 @@ use std::net::SocketAddr;
 use sockmodes_client::error::send_counted;
 use sockmodes_client::{ClientDriver, ClientError, ClientSettings};
 use sockmodes_common::{Service, SinkSummary};
-use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_python::{Op, SocketError, SocketMode};
 use sockmodes_serving::{MessageHandler, ServerConfig};
 
 use crate::info::Server;
-use crate::IoMode;
+use crate::Model;
 
 /// Binds and starts a server of `mode`.
 ///
@@ -21,7 +21,7 @@ use crate::IoMode;
 /// The bind failure, classified; on a system without the model (io_uring
 /// off Linux), an `Unsupported` error that says so.
 pub fn start_server(
-    mode: IoMode,
+    mode: Model,
     config: ServerConfig,
     on_message: MessageHandler,
 ) -> Result<Server, SocketError> {
@@ -54,7 +54,7 @@ impl Client {
     /// # Errors
     /// The connect failure, classified.
     pub fn connect(
-        mode: IoMode,
+        mode: Model,
         addr: SocketAddr,
         settings: &ClientSettings,
     ) -> Result<Client, ClientError> {
@@ -62,7 +62,7 @@ impl Client {
             return Err(ClientError::Socket(SocketError::on(
                 Op::Connect,
                 addr,
-                Mode::NonBlocking,
+                SocketMode::NonBlocking,
             )(io::Error::new(
                 io::ErrorKind::Unsupported,
                 NO_CLIENT,

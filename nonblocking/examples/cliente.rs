@@ -10,7 +10,7 @@
 
 use std::process::ExitCode;
 
-use sockmodes_nonblocking::{ClientDriver, ClientSettings, NbClient};
+use sockmodes_nonblocking::{Client, ClientDriver, ClientSettings};
 use sockmodes_os::net;
 
 fn main() -> ExitCode {
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
 
 fn run(addr: &str, mensaje: &str) -> anyhow::Result<()> {
     let addr = net::resolve(addr)?;
-    let mut cliente = NbClient::connect_start(addr, &ClientSettings::default())?; // EINPROGRESS
+    let mut cliente = Client::connect_start(addr, &ClientSettings::default())?; // EINPROGRESS
     cliente.wait_connected()?; // poll until writable, then take_error()
     println!("Conectado a {addr}");
     cliente.send_message(mensaje.as_bytes())?;

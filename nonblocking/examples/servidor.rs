@@ -16,7 +16,7 @@ use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 use sockmodes_os::net;
 use sockmodes_python::show::{count, visible};
-use sockmodes_python::{interrupted, python_addr, would_block, Mode, Op, SocketError};
+use sockmodes_python::{interrupted, python_addr, would_block, Op, SocketError, SocketMode};
 
 const LISTENER: Token = Token(0);
 const CONN: Token = Token(1);
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
 fn run(addr: &str) -> anyhow::Result<()> {
     let addr = net::resolve(addr)?;
     let std_listener =
-        net::listen(addr, 1).map_err(SocketError::on(Op::Bind, addr, Mode::NonBlocking))?;
+        net::listen(addr, 1).map_err(SocketError::on(Op::Bind, addr, SocketMode::NonBlocking))?;
     std_listener.set_nonblocking(true)?; // setblocking(False)
     let bound = std_listener.local_addr()?;
     let mut listener = TcpListener::from_std(std_listener);
@@ -58,7 +58,9 @@ fn run(addr: &str) -> anyhow::Result<()> {
                 poll.poll(&mut events, None)?;
             }
             Err(e) if interrupted(&e) => {}
-            Err(e) => return Err(SocketError::new(Op::Accept, bound, Mode::NonBlocking, e).into()),
+            Err(e) => {
+                return Err(SocketError::new(Op::Accept, bound, SocketMode::NonBlocking, e).into())
+            }
         }
     };
     println!("Conexión aceptada de {}", python_addr(direccion));
@@ -81,7 +83,9 @@ fn run(addr: &str) -> anyhow::Result<()> {
             }
             Err(e) if interrupted(&e) => {}
             Err(e) => {
-                return Err(SocketError::new(Op::Recv, direccion, Mode::NonBlocking, e).into())
+                return Err(
+                    SocketError::new(Op::Recv, direccion, SocketMode::NonBlocking, e).into(),
+                )
             }
         }
     }

@@ -27,7 +27,7 @@ pub mod timer;
 #[cfg(target_os = "linux")]
 pub mod timerfd;
 
-pub use client::{NbClient, TryRecv, TrySend, WouldBlockCounts};
+pub use client::{Client, TryRecv, TrySend, WouldBlockCounts};
 pub use server::{start, ServerHandle};
 pub use sockmodes_client::ClientDriver;
 pub use sockmodes_client::ClientSettings;

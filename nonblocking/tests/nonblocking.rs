@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sockmodes_common::Service;
 use sockmodes_nonblocking::{
-    start, ClientDriver, ClientSettings, NbClient, ServerHandle, TryRecv, TrySend,
+    start, Client, ClientDriver, ClientSettings, ServerHandle, TryRecv, TrySend,
 };
 use sockmodes_python::PyException;
 use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
@@ -22,8 +22,8 @@ fn serve(service: Service, tweak: impl FnOnce(&mut ServerConfig)) -> Box<ServerH
 }
 
 #[track_caller]
-fn connect(addr: SocketAddr) -> NbClient {
-    NbClient::connect(addr, &ClientSettings::default()).expect("connects")
+fn connect(addr: SocketAddr) -> Client {
+    Client::connect(addr, &ClientSettings::default()).expect("connects")
 }
 
 #[test]
@@ -45,7 +45,7 @@ fn try_recv_with_no_data_is_would_block_at_once() {
 fn refused_connect_starts_fine_and_fails_after_the_event() {
     let (_reserved, addr) = sockmodes_os::net::unlistened_port().unwrap();
     // The connect call itself succeeds: the handshake is merely in progress.
-    let mut client = NbClient::connect_start(addr, &ClientSettings::default())
+    let mut client = Client::connect_start(addr, &ClientSettings::default())
         .expect("in progress, not refused yet");
     let err = client.wait_connected().unwrap_err();
     assert_eq!(
@@ -68,7 +68,7 @@ fn a_64_mib_echo_frame_written_in_many_parts_comes_back_intact() {
         max_frame: SIZE,
         ..ClientSettings::default()
     };
-    let mut client = NbClient::connect(server.local_addr(), &options).unwrap();
+    let mut client = Client::connect(server.local_addr(), &options).unwrap();
     let payload: Vec<u8> = (0..SIZE).map(|i| (i % 253) as u8).collect();
     client.echo(&payload).unwrap();
     assert!(
@@ -180,7 +180,7 @@ fn idle_timeout_and_connection_limit_match_the_blocking_server() {
     first.echo(b"a").unwrap();
     // The reset may reach the client while it completes the connect or on
     // its first echo: either way it is reported as ConnectionResetError.
-    let err = NbClient::connect(server.local_addr(), &ClientSettings::default())
+    let err = Client::connect(server.local_addr(), &ClientSettings::default())
         .and_then(|mut extra| extra.echo(b"b"))
         .unwrap_err();
     assert_eq!(

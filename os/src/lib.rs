@@ -8,8 +8,8 @@
 //!   `SO_REUSEADDR`, `TCP_NODELAY`, a port where nothing listens, a reset
 //!   on close), name resolution, and what an accept loop does with a failed
 //!   `accept`.
-//! - [`mode`]: a Python-style [`Mode`](sockmodes_python::Mode) put on a
-//!   socket ([`ApplyMode`]).
+//! - [`mode`]: a Python-style [`SocketMode`](sockmodes_python::SocketMode) put on a
+//!   socket ([`SetSocketMode`]).
 //! - [`handle`]: raw socket handles, and the shutdown that wakes a thread
 //!   blocked on one.
 //! - [`limits`]: the process's limits on open files (raised) and threads
@@ -60,4 +60,4 @@ pub mod procfs;
 pub mod running;
 pub mod work;
 
-pub use mode::ApplyMode;
+pub use mode::SetSocketMode;

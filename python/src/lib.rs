@@ -21,7 +21,7 @@ pub mod pyerror;
 pub mod show;
 pub mod sys;
 
-pub use mode::{Mode, ModeError};
+pub use mode::{SocketMode, SocketModeError};
 pub use pyerror::{classify, python_addr, Op, PyException, SocketError};
 
 /// True for the error a non-blocking call returns when it would have to wait.

@@ -7,21 +7,21 @@
 //! `set_read_timeout`/`set_write_timeout`, and both of Rust's socket layers
 //! have a trap for the zero value: std's `set_read_timeout(Some(Duration::ZERO))`
 //! fails with `InvalidInput`, and socket2 accepts it and means *block forever*.
-//! [`Mode`] is built so that a zero duration never reaches either; putting
+//! [`SocketMode`] is built so that a zero duration never reaches either; putting
 //! it on a socket is a system call, so that is in the OS layer
-//! (`sockmodes_os::ApplyMode`).
+//! (`sockmodes_os::SetSocketMode`).
 
 use std::fmt;
 use std::time::Duration;
 
 /// How calls on a socket wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mode {
+pub enum SocketMode {
     /// Calls wait until they can complete (`settimeout(None)`, `setblocking(True)`).
     Blocking,
     /// Calls wait at most this long, then fail with `TimeoutError`
-    /// (`settimeout(t)`). Never zero when built through [`Mode::from_settimeout`]
-    /// or [`Mode::timeout`].
+    /// (`settimeout(t)`). Never zero when built through [`SocketMode::from_settimeout`]
+    /// or [`SocketMode::timeout`].
     Timeout(Duration),
     /// Calls never wait; one that would fails with `BlockingIOError`
     /// (`settimeout(0.0)`, `setblocking(False)`).
@@ -30,7 +30,7 @@ pub enum Mode {
 
 /// A `settimeout` value Python itself would reject.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ModeError {
+pub enum SocketModeError {
     /// Negative timeouts are meaningless (Python: `ValueError: Timeout value out of range`).
     #[error("timeout must be non-negative, got {0}")]
     Negative(f64),
@@ -41,11 +41,11 @@ pub enum ModeError {
     #[error("timeout {0} is too large")]
     TooLarge(f64),
     /// A zero `Duration` in a `Timeout` mode: that is `NonBlocking`.
-    #[error("a zero timeout means non-blocking: use Mode::NonBlocking")]
+    #[error("a zero timeout means non-blocking: use SocketMode::NonBlocking")]
     ZeroTimeout,
 }
 
-impl Mode {
+impl SocketMode {
     /// The mode Python's `settimeout(value)` selects: `None` -> `Blocking`,
     /// `0.0` -> `NonBlocking`, `t > 0` -> `Timeout(t)`.
     ///
@@ -54,60 +54,60 @@ impl Mode {
     ///
     /// # Errors
     /// Negative, NaN or out-of-range values, as Python rejects them.
-    pub fn from_settimeout(value: Option<f64>) -> Result<Mode, ModeError> {
+    pub fn from_settimeout(value: Option<f64>) -> Result<SocketMode, SocketModeError> {
         let Some(secs) = value else {
-            return Ok(Mode::Blocking);
+            return Ok(SocketMode::Blocking);
         };
         if secs.is_nan() {
-            return Err(ModeError::NaN);
+            return Err(SocketModeError::NaN);
         }
         if secs < 0.0 {
-            return Err(ModeError::Negative(secs));
+            return Err(SocketModeError::Negative(secs));
         }
         if secs == 0.0 {
-            return Ok(Mode::NonBlocking);
+            return Ok(SocketMode::NonBlocking);
         }
-        let d = Duration::try_from_secs_f64(secs).map_err(|_| ModeError::TooLarge(secs))?;
-        Ok(Mode::Timeout(d.max(Duration::from_micros(1))))
+        let d = Duration::try_from_secs_f64(secs).map_err(|_| SocketModeError::TooLarge(secs))?;
+        Ok(SocketMode::Timeout(d.max(Duration::from_micros(1))))
     }
 
     /// `Timeout(d)` for a non-zero `d`.
     ///
     /// # Errors
-    /// [`ModeError::ZeroTimeout`] for a zero duration.
-    pub fn timeout(d: Duration) -> Result<Mode, ModeError> {
+    /// [`SocketModeError::ZeroTimeout`] for a zero duration.
+    pub fn timeout(d: Duration) -> Result<SocketMode, SocketModeError> {
         if d.is_zero() {
-            Err(ModeError::ZeroTimeout)
+            Err(SocketModeError::ZeroTimeout)
         } else {
-            Ok(Mode::Timeout(d))
+            Ok(SocketMode::Timeout(d))
         }
     }
 
     /// The value to pass to Python's `settimeout` for this mode.
     pub fn as_settimeout(self) -> Option<f64> {
         match self {
-            Mode::Blocking => None,
-            Mode::Timeout(d) => Some(d.as_secs_f64()),
-            Mode::NonBlocking => Some(0.0),
+            SocketMode::Blocking => None,
+            SocketMode::Timeout(d) => Some(d.as_secs_f64()),
+            SocketMode::NonBlocking => Some(0.0),
         }
     }
 
     /// The read/write timeout this mode puts on a socket.
     pub fn io_timeout(self) -> Option<Duration> {
         match self {
-            Mode::Timeout(d) => Some(d),
+            SocketMode::Timeout(d) => Some(d),
             _ => None,
         }
     }
 }
 
-impl fmt::Display for Mode {
+impl fmt::Display for SocketMode {
     /// The Python call that selects this mode, e.g. `settimeout(0.5)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Mode::Blocking => f.write_str("blocking (settimeout(None))"),
-            Mode::Timeout(d) => write!(f, "timeout (settimeout({}))", d.as_secs_f64()),
-            Mode::NonBlocking => f.write_str("non-blocking (settimeout(0.0))"),
+            SocketMode::Blocking => f.write_str("blocking (settimeout(None))"),
+            SocketMode::Timeout(d) => write!(f, "timeout (settimeout({}))", d.as_secs_f64()),
+            SocketMode::NonBlocking => f.write_str("non-blocking (settimeout(0.0))"),
         }
     }
 }
@@ -118,37 +118,49 @@ mod tests {
 
     #[test]
     fn the_python_table() {
-        assert_eq!(Mode::from_settimeout(None), Ok(Mode::Blocking));
-        assert_eq!(Mode::from_settimeout(Some(0.0)), Ok(Mode::NonBlocking));
-        assert_eq!(Mode::from_settimeout(Some(-0.0)), Ok(Mode::NonBlocking));
+        assert_eq!(SocketMode::from_settimeout(None), Ok(SocketMode::Blocking));
         assert_eq!(
-            Mode::from_settimeout(Some(0.5)),
-            Ok(Mode::Timeout(Duration::from_millis(500)))
+            SocketMode::from_settimeout(Some(0.0)),
+            Ok(SocketMode::NonBlocking)
         );
         assert_eq!(
-            Mode::from_settimeout(Some(-1.0)),
-            Err(ModeError::Negative(-1.0))
+            SocketMode::from_settimeout(Some(-0.0)),
+            Ok(SocketMode::NonBlocking)
         );
-        assert_eq!(Mode::from_settimeout(Some(f64::NAN)), Err(ModeError::NaN));
+        assert_eq!(
+            SocketMode::from_settimeout(Some(0.5)),
+            Ok(SocketMode::Timeout(Duration::from_millis(500)))
+        );
+        assert_eq!(
+            SocketMode::from_settimeout(Some(-1.0)),
+            Err(SocketModeError::Negative(-1.0))
+        );
+        assert_eq!(
+            SocketMode::from_settimeout(Some(f64::NAN)),
+            Err(SocketModeError::NaN)
+        );
         assert!(matches!(
-            Mode::from_settimeout(Some(f64::INFINITY)),
-            Err(ModeError::TooLarge(_))
+            SocketMode::from_settimeout(Some(f64::INFINITY)),
+            Err(SocketModeError::TooLarge(_))
         ));
     }
 
     #[test]
     fn tiny_timeouts_round_up_never_to_zero() {
         assert_eq!(
-            Mode::from_settimeout(Some(1e-12)),
-            Ok(Mode::Timeout(Duration::from_micros(1)))
+            SocketMode::from_settimeout(Some(1e-12)),
+            Ok(SocketMode::Timeout(Duration::from_micros(1)))
         );
-        assert_eq!(Mode::timeout(Duration::ZERO), Err(ModeError::ZeroTimeout));
+        assert_eq!(
+            SocketMode::timeout(Duration::ZERO),
+            Err(SocketModeError::ZeroTimeout)
+        );
     }
 
     #[test]
     fn round_trips_to_settimeout() {
         for v in [None, Some(0.0), Some(2.5)] {
-            assert_eq!(Mode::from_settimeout(v).unwrap().as_settimeout(), v);
+            assert_eq!(SocketMode::from_settimeout(v).unwrap().as_settimeout(), v);
         }
     }
 }

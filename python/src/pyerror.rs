@@ -1,5 +1,5 @@
 //! Errors a student recognises: each `io::Error`, read together with the
-//! [`Mode`] it happened in, is named by the exception Python raises in the same
+//! [`SocketMode`] it happened in, is named by the exception Python raises in the same
 //! situation.
 //!
 //! The mode matters because Unix reports two different situations with the
@@ -20,7 +20,7 @@ use std::fmt;
 use std::io;
 
 use crate::sys::code;
-use crate::Mode;
+use crate::SocketMode;
 
 /// The Python exception a socket error corresponds to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,11 +75,11 @@ impl fmt::Display for PyException {
 }
 
 /// Names the Python exception for `err`, which happened on a socket in `mode`.
-pub fn classify(err: &io::Error, mode: Mode) -> PyException {
+pub fn classify(err: &io::Error, mode: SocketMode) -> PyException {
     if let Some(c) = err.raw_os_error() {
         let would_block = match mode {
-            Mode::Timeout(_) => PyException::TimeoutError,
-            Mode::Blocking | Mode::NonBlocking => PyException::BlockingIOError,
+            SocketMode::Timeout(_) => PyException::TimeoutError,
+            SocketMode::Blocking | SocketMode::NonBlocking => PyException::BlockingIOError,
         };
         // A table, not a `match`: on Windows some names share a number
         // (no EPIPE, no EPERM), which a match would reject as unreachable.
@@ -109,7 +109,7 @@ pub fn classify(err: &io::Error, mode: Mode) -> PyException {
     }
     match err.kind() {
         io::ErrorKind::WouldBlock => match mode {
-            Mode::Timeout(_) => PyException::TimeoutError,
+            SocketMode::Timeout(_) => PyException::TimeoutError,
             _ => PyException::BlockingIOError,
         },
         io::ErrorKind::TimedOut => PyException::TimeoutError,
@@ -186,7 +186,7 @@ pub struct SocketError {
     /// The address involved (the peer, or the local address for `Bind`).
     pub addr: SocketAddr,
     /// The mode the socket was in.
-    pub mode: Mode,
+    pub mode: SocketMode,
     /// The OS error. Not exposed as `Error::source`: the message already
     /// names it (`(os error 111)`), and a chain would print it twice.
     pub io: io::Error,
@@ -194,7 +194,7 @@ pub struct SocketError {
 
 impl SocketError {
     /// Classifies `source`, which happened during `op` on `addr` in `mode`.
-    pub fn new(op: Op, addr: SocketAddr, mode: Mode, io: io::Error) -> Self {
+    pub fn new(op: Op, addr: SocketAddr, mode: SocketMode, io: io::Error) -> Self {
         SocketError {
             exception: classify(&io, mode),
             op,
@@ -205,7 +205,7 @@ impl SocketError {
     }
 
     /// A closure for `map_err`.
-    pub fn on(op: Op, addr: SocketAddr, mode: Mode) -> impl Fn(io::Error) -> SocketError {
+    pub fn on(op: Op, addr: SocketAddr, mode: SocketMode) -> impl Fn(io::Error) -> SocketError {
         move |e| SocketError::new(op, addr, mode, e)
     }
 
@@ -263,9 +263,9 @@ impl SocketError {
     }
 }
 
-fn timeout_text(mode: Mode) -> String {
+fn timeout_text(mode: SocketMode) -> String {
     match mode {
-        Mode::Timeout(d) => format!("{:.3} s", d.as_secs_f64()),
+        SocketMode::Timeout(d) => format!("{:.3} s", d.as_secs_f64()),
         _ => "the system's limit".to_string(),
     }
 }
@@ -323,9 +323,9 @@ mod tests {
 
     #[test]
     fn the_classification_table() {
-        let t = Mode::Timeout(Duration::from_millis(500));
-        let nb = Mode::NonBlocking;
-        let b = Mode::Blocking;
+        let t = SocketMode::Timeout(Duration::from_millis(500));
+        let nb = SocketMode::NonBlocking;
+        let b = SocketMode::Blocking;
         let table = [
             (os(code::WOULD_BLOCK), nb, PyException::BlockingIOError),
             (os(code::WOULD_BLOCK), t, PyException::TimeoutError),
@@ -388,7 +388,12 @@ mod tests {
     #[test]
     fn messages_name_the_exception_code_and_address() {
         let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        let e = SocketError::new(Op::Connect, addr, Mode::Blocking, os(code::CONN_REFUSED));
+        let e = SocketError::new(
+            Op::Connect,
+            addr,
+            SocketMode::Blocking,
+            os(code::CONN_REFUSED),
+        );
         // This system's numbers: 111 and 98 on Linux, 10061 and 10048 on Windows.
         assert_eq!(
             e.to_string(),
@@ -397,13 +402,13 @@ mod tests {
                 code::CONN_REFUSED
             )
         );
-        let e = SocketError::new(Op::Bind, addr, Mode::Blocking, os(code::ADDR_IN_USE));
+        let e = SocketError::new(Op::Bind, addr, SocketMode::Blocking, os(code::ADDR_IN_USE));
         let want = format!(
             "OSError (os error {}): address 127.0.0.1:8080 is already in use",
             code::ADDR_IN_USE
         );
         assert!(e.to_string().starts_with(&want), "{e}");
-        let t = Mode::Timeout(Duration::from_millis(500));
+        let t = SocketMode::Timeout(Duration::from_millis(500));
         let e = SocketError::new(Op::Recv, addr, t, os(code::WOULD_BLOCK));
         let want = format!("TimeoutError (os error {}): recv", code::WOULD_BLOCK);
         assert!(e.to_string().starts_with(&want), "{e}");
@@ -413,19 +418,24 @@ mod tests {
     fn running_out_of_descriptors_says_so_not_bind_failed() {
         let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let emfile = code::OUT_OF_DESCRIPTORS[0];
-        let e = SocketError::new(Op::Start, addr, Mode::NonBlocking, os(emfile)).to_string();
+        let e = SocketError::new(Op::Start, addr, SocketMode::NonBlocking, os(emfile)).to_string();
         assert!(
             e.contains("starting the server on 127.0.0.1:8080 ran out of file descriptors"),
             "{e}"
         );
         assert!(!e.contains("bind"), "{e}");
-        let e = SocketError::new(Op::Accept, addr, Mode::Blocking, os(emfile)).to_string();
+        let e = SocketError::new(Op::Accept, addr, SocketMode::Blocking, os(emfile)).to_string();
         assert!(
             e.contains("accept on 127.0.0.1:8080 failed: this process is out of file descriptors"),
             "{e}"
         );
-        let e =
-            SocketError::new(Op::Start, addr, Mode::NonBlocking, os(code::CONN_RESET)).to_string();
+        let e = SocketError::new(
+            Op::Start,
+            addr,
+            SocketMode::NonBlocking,
+            os(code::CONN_RESET),
+        )
+        .to_string();
         assert!(!e.contains("bind"), "{e}");
     }
 }

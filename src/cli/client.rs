@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use sockmodes_client::error::confirm_wait;
 use sockmodes_common::{Payload, Service, SinkTally, DEFAULT_MAX_FRAME};
-use sockmodes_models::{Client, ClientSettings, IoMode};
+use sockmodes_models::{Client, ClientSettings, Model};
 use sockmodes_python::show;
 
 use super::bounds::{self, parse_at_least_one_u64, parse_frame_size, parse_retries, InputError};
@@ -19,8 +19,8 @@ use super::{out, parse_addr, parse_secs};
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
-    #[arg(long, value_enum, default_value_t = IoMode::BLOCKING, help = IoMode::clients_help())]
-    mode: IoMode,
+    #[arg(long, value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
+    mode: Model,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: SocketAddr,
@@ -142,7 +142,7 @@ fn check_inputs(args: &ClientArgs) -> Result<(), InputError> {
 fn echo(
     mut client: Client,
     addr: SocketAddr,
-    mode: IoMode,
+    mode: Model,
     size: usize,
     count: u64,
 ) -> anyhow::Result<()> {
@@ -171,7 +171,7 @@ fn echo(
 fn sink(
     mut client: Client,
     addr: SocketAddr,
-    mode: IoMode,
+    mode: Model,
     size: usize,
     count: u64,
     file: Option<PathBuf>,

@@ -16,7 +16,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_loadgen::{self as load, LoadConfig, LoadReport, WindowEdge, WindowHook};
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use sockmodes_python::show::count;
 
 use super::bounds::{
@@ -118,8 +118,8 @@ Merge runs from several load machines: --hdr-log on each, then
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    #[arg(long, value_enum, default_value_t = IoMode::BLOCKING, help = IoMode::clients_help())]
-    mode: IoMode,
+    #[arg(long, value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
+    mode: Model,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: SocketAddr,

@@ -222,7 +222,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// For `client` and `load`: a model this system or kernel cannot run
 /// (completion off Linux) is refused in one line, exit 2, as the server
 /// refuses it; so is a model without a client.
-pub fn refuse_without_client(mode: sockmodes_models::IoMode) -> Option<ExitCode> {
+pub fn refuse_without_client(mode: sockmodes_models::Model) -> Option<ExitCode> {
     if let Err(why) = mode.check_available() {
         eprintln!("sockmodes: error: --mode {mode}: {why}");
         return Some(ExitCode::from(2));

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
-use sockmodes_models::{start_server, IoMode, Server};
+use sockmodes_models::{start_server, Model, Server};
 use sockmodes_python::show::visible;
 use sockmodes_serving::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
@@ -45,8 +45,8 @@ static IDLE_HELP: LazyLock<String> = LazyLock::new(|| {
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// I/O model.
-    #[arg(long, value_enum, default_value_t = IoMode::BLOCKING)]
-    mode: IoMode,
+    #[arg(long, value_enum, default_value_t = Model::BLOCKING)]
+    mode: Model,
     /// What to do with each connection.
     #[arg(long, value_enum, default_value_t = ServiceArg::Message)]
     service: ServiceArg,
@@ -170,7 +170,7 @@ fn server_config(args: &ServerArgs) -> Result<ServerConfig, InputError> {
 /// that a thread's start aborts the whole process inside Rust's runtime,
 /// so `--max-conns` is lowered to fit, said once, and connections beyond
 /// it are reset as over the limit.
-fn cap_threads(mode: IoMode, config: &mut ServerConfig) {
+fn cap_threads(mode: Model, config: &mut ServerConfig) {
     if mode.io_threads(config).is_some() {
         return;
     }
@@ -197,7 +197,7 @@ const THREADS_BESIDE: u64 = 8;
 
 /// The start-up line's worst case: connections x their bound, plus the
 /// pools every connection shares.
-fn worst_case(mode: IoMode, config: &ServerConfig, bound: &MemoryBound) -> String {
+fn worst_case(mode: Model, config: &ServerConfig, bound: &MemoryBound) -> String {
     let mut fixed = String::new();
     if mode.receive_pool() > 0 {
         fixed += &format!(" + {} receive pool", human_bytes(mode.receive_pool()));
@@ -327,8 +327,8 @@ fn machine_name(bytes: u64) -> String {
 /// "--threads applies to the non-blocking server; the blocking one uses a
 /// thread per connection, the completion one a single ring".
 fn threads_ignored() -> String {
-    let (loops, others): (Vec<IoMode>, Vec<IoMode>) =
-        IoMode::ALL.into_iter().partition(|m| m.has_event_loops());
+    let (loops, others): (Vec<Model>, Vec<Model>) =
+        Model::ALL.into_iter().partition(|m| m.has_event_loops());
     let loops: Vec<&str> = loops.iter().map(|m| m.prose()).collect();
     let others: Vec<String> = others
         .iter()

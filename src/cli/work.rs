@@ -6,7 +6,7 @@ use clap::Args;
 use sockmodes_common::work::human_duration;
 use sockmodes_common::{Service, Work, WorkKind};
 use sockmodes_models::ceiling::{Ceiling, Concurrency};
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use sockmodes_serving::ServerConfig;
 
 /// The options, as their own block of `sockmodes server`'s.
@@ -53,7 +53,7 @@ fn parse_offload(s: &str) -> Result<usize, String> {
 /// system's thread limit.
 pub fn prepare(
     args: &WorkArgs,
-    mode: IoMode,
+    mode: Model,
     config: &mut ServerConfig,
 ) -> Result<Vec<String>, String> {
     config.offload = args.offload.unwrap_or(0);

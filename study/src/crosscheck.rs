@@ -12,7 +12,7 @@
 //!
 //! So at a few connection counts ([`Plan::cross_counts`]) every studied
 //! server is measured again with every client engine of the registry
-//! (`IoMode::CROSS_CHECK_CLIENTS`) in each placement of the plan
+//! (`Model::CROSS_CHECK_CLIENTS`) in each placement of the plan
 //! ([`Plan::cross_placements`], from [`Placement::for_cross_check`]):
 //! each such (engine, placement) is a [`Driver`], and each driver at each
 //! count is a *cell*: R windows per server, servers interleaved, each
@@ -127,11 +127,11 @@ pub fn cells_of(cells: &[Cell], driver: Driver, n: usize) -> Vec<&Point> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::RunMode;
+    use crate::target::BenchKind;
 
     #[test]
     fn a_placement_whose_budget_cannot_be_set_is_skipped_with_its_reason() {
-        let mut plan = Plan::new(RunMode::Full, 1 << 20, 1);
+        let mut plan = Plan::new(BenchKind::Full, 1 << 20, 1);
         plan.cross_placements = vec![Placement::Unpinned, Placement::Budget];
         let refuse = |p: Placement| match p.cpu_budget() {
             Some(_) => Err("--cpus 0.5: no cgroup cpu controller".to_string()),

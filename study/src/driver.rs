@@ -4,15 +4,15 @@
 //! figure, and the cross-check (`crosscheck.rs`) varies it.
 
 use serde::{Deserialize, Serialize};
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 
 use crate::affinity::Placement;
 
-/// A client engine of the registry (`IoMode::CLIENTS`) and a placement.
+/// A client engine of the registry (`Model::CLIENTS`) and a placement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Driver {
     /// The load engine: `sockmodes load --mode ENGINE`.
-    pub engine: IoMode,
+    pub engine: Model,
     pub placement: Placement,
 }
 
@@ -21,13 +21,13 @@ impl Driver {
     /// the registry has, so the client saturates last) in `placement`.
     pub fn sweep(placement: Placement) -> Driver {
         Driver {
-            engine: IoMode::NON_BLOCKING,
+            engine: Model::NON_BLOCKING,
             placement,
         }
     }
 
     /// Every driver of the cross-check: each of the registry's
-    /// cross-check engines (`IoMode::CROSS_CHECK_CLIENTS`) in each of
+    /// cross-check engines (`Model::CROSS_CHECK_CLIENTS`) in each of
     /// `placements`, the sweep's own first where its placement is one.
     pub fn every(sweep: Driver, placements: &[Placement]) -> Vec<Driver> {
         let mut all = Vec::new();
@@ -35,7 +35,7 @@ impl Driver {
             all.push(sweep);
         }
         for &placement in placements {
-            for engine in IoMode::CROSS_CHECK_CLIENTS {
+            for engine in Model::CROSS_CHECK_CLIENTS {
                 let d = Driver { engine, placement };
                 if !all.contains(&d) {
                     all.push(d);
@@ -68,10 +68,10 @@ mod tests {
         assert_eq!(all[0], sweep);
         assert_eq!(
             all.len(),
-            IoMode::CROSS_CHECK_CLIENTS.len() * placements.len()
+            Model::CROSS_CHECK_CLIENTS.len() * placements.len()
         );
         for p in placements {
-            for e in IoMode::CROSS_CHECK_CLIENTS {
+            for e in Model::CROSS_CHECK_CLIENTS {
                 let d = Driver {
                     engine: e,
                     placement: p,
@@ -82,7 +82,7 @@ mod tests {
         // Without the sweep's placement, neither is the sweep's driver.
         let others = Driver::every(sweep, &[Placement::Unpinned, Placement::Budget]);
         assert!(!others.contains(&sweep));
-        assert_eq!(others.len(), 2 * IoMode::CROSS_CHECK_CLIENTS.len());
+        assert_eq!(others.len(), 2 * Model::CROSS_CHECK_CLIENTS.len());
         assert!(others.iter().all(|d| d.placement != Placement::Split));
     }
 }

@@ -61,7 +61,7 @@ impl Launcher {
         if placement.cpu_budget().is_none() {
             return Ok(());
         }
-        let probe = Target::Model(sockmodes_models::IoMode::NON_BLOCKING);
+        let probe = Target::Model(sockmodes_models::Model::NON_BLOCKING);
         let server = self
             .start(probe, None, placement)
             .map_err(|e| e.to_string().trim().to_string())?;

@@ -7,12 +7,12 @@ use sockmodes_common::Work;
 use crate::affinity::Placement;
 use crate::point::Step;
 use crate::setup::{has_pool, Setup};
-use crate::target::{RunMode, Target};
+use crate::target::{BenchKind, Target};
 
 /// How big and how long, by run mode.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Plan {
-    pub run_mode: RunMode,
+    pub run_mode: BenchKind,
     /// The servers studied, in the order each round measures them.
     pub servers: Vec<Target>,
     /// Connection counts of the sweep.
@@ -91,7 +91,7 @@ impl Plan {
     /// holds one descriptor per connection). A table: every size of every
     /// run mode, each beside the reason it was chosen
     /// (docs/benchmarks.md has the runs that measured them).
-    pub fn new(mode: RunMode, nofile: u64, server_cores: usize) -> Plan {
+    pub fn new(mode: BenchKind, nofile: u64, server_cores: usize) -> Plan {
         // Why these counts: decades from 1 to 10,000, where the models part
         // ways. Why R = 5: the noise rule's exact rank test can reach its 5%
         // level only from four or five windows a side (with three each its
@@ -116,9 +116,9 @@ impl Plan {
             f64,
             f64,
         ) = match mode {
-            RunMode::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
-            RunMode::Quick => (&[10, 100], &[10.0, 100.0], 5, 0.2, 1.2, 3.0),
-            RunMode::Full => (
+            BenchKind::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
+            BenchKind::Quick => (&[10, 100], &[10.0, 100.0], 5, 0.2, 1.2, 3.0),
+            BenchKind::Full => (
                 &[1, 10, 100, 1_000, 10_000],
                 &[10.0, 50.0, 90.0],
                 5,
@@ -144,21 +144,21 @@ impl Plan {
                 "the open-file limit: {n} connections need about {} descriptors in each process, and the limit is {nofile}",
                 n + 200
             ),
-            None if mode == RunMode::Full => "the plan (largest count planned)".into(),
+            None if mode == BenchKind::Full => "the plan (largest count planned)".into(),
             None => format!("{} mode (a shorter sweep than a full run)", mode.name()),
         };
         Plan {
             run_mode: mode,
             servers: match mode {
-                RunMode::Quick => Target::models(),
+                BenchKind::Quick => Target::models(),
                 _ => Target::studied(),
             },
             connections,
             stopped_by,
             load_connections: match mode {
-                RunMode::Test => 10,
-                RunMode::Quick => 100,
-                RunMode::Full => 1_000,
+                BenchKind::Test => 10,
+                BenchKind::Quick => 100,
+                BenchKind::Full => 1_000,
             },
             load_steps: steps.to_vec(),
             same_rate_pct: 50.0,
@@ -168,9 +168,9 @@ impl Plan {
             // The sweep's verdicts are what two runs must agree on, so its
             // windows are the longest; the open-loop steps keep short ones.
             open_measure_s: match mode {
-                RunMode::Test => measure,
-                RunMode::Quick => 0.5,
-                RunMode::Full => 0.8,
+                BenchKind::Test => measure,
+                BenchKind::Quick => 0.5,
+                BenchKind::Full => 0.8,
             },
             warmup_cap_s: cap,
             server_cores,
@@ -184,9 +184,9 @@ impl Plan {
             // periods of 10 ms a window, each the same half core), so its
             // windows vary little; 1 s ones took quick over its 4 minutes.
             cross_counts: match mode {
-                RunMode::Test => vec![10],
-                RunMode::Quick => vec![100],
-                RunMode::Full => vec![100, 1_000],
+                BenchKind::Test => vec![10],
+                BenchKind::Quick => vec![100],
+                BenchKind::Full => vec![100, 1_000],
             }
             .into_iter()
             .filter(|&n| fits(n))
@@ -199,11 +199,11 @@ impl Plan {
             // test run keeps every placement, to run each once.
             cross_placements: Placement::for_cross_check()
                 .into_iter()
-                .filter(|&p| mode == RunMode::Test || p != Placement::Split)
+                .filter(|&p| mode == BenchKind::Test || p != Placement::Split)
                 .collect(),
             cross_measure_s: match mode {
-                RunMode::Test => 0.3,
-                RunMode::Quick | RunMode::Full => 0.6,
+                BenchKind::Test => 0.3,
+                BenchKind::Quick | BenchKind::Full => 0.6,
             },
             // Why these cases: 20 µs of computing is a handler that parses
             // and renders; 1 ms is a database call on a local network,
@@ -222,15 +222,15 @@ impl Plan {
                 .map(|w| w.parse().expect("a valid work"))
                 .collect(),
             service_connections: match mode {
-                RunMode::Test => 10,
-                RunMode::Quick => 100,
-                RunMode::Full => 1_000,
+                BenchKind::Test => 10,
+                BenchKind::Quick => 100,
+                BenchKind::Full => 1_000,
             },
             service_pool: 64,
             service_measure_s: match mode {
-                RunMode::Test => 0.3,
-                RunMode::Quick => 0.5,
-                RunMode::Full => 0.8,
+                BenchKind::Test => 0.3,
+                BenchKind::Quick => 0.5,
+                BenchKind::Full => 0.8,
             },
         }
     }
@@ -275,7 +275,7 @@ pub fn setups(plan: &Plan, work: Work) -> Vec<(Target, Setup)> {
 mod tests {
     use super::*;
     use crate::setup::config;
-    use sockmodes_models::IoMode;
+    use sockmodes_models::Model;
 
     fn work(s: &str) -> Work {
         s.parse().unwrap()
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn pools_are_set_up_only_where_a_model_has_io_threads_and_the_work_holds_one() {
-        let plan = Plan::new(RunMode::Full, 100_000, 1);
+        let plan = Plan::new(BenchKind::Full, 100_000, 1);
         let block = setups(&plan, work("block:1ms"));
         let pooled: Vec<Target> = block
             .iter()
@@ -302,7 +302,7 @@ mod tests {
             .collect();
         assert_eq!(pooled, expected);
         assert!(
-            !pooled.contains(&Target::Model(IoMode::BLOCKING)) && !pooled.contains(&Target::TOKIO)
+            !pooled.contains(&Target::Model(Model::BLOCKING)) && !pooled.contains(&Target::TOKIO)
         );
         assert_eq!(block.len(), plan.servers.len() + pooled.len());
         // A wait takes no pool: one setup per server.

@@ -23,7 +23,7 @@ use crate::parts::{Part, PartTime};
 use crate::plan::setups;
 use crate::point::Step;
 use crate::sweep::Plan;
-use crate::target::{RunMode, Target};
+use crate::target::{BenchKind, Target};
 
 /// The parts of `cargo bench`, in the order it runs them.
 pub const PARTS: [Part; 7] = [
@@ -65,10 +65,10 @@ pub const IDLE_S_PER_CONNECTION: f64 = 0.00022;
 /// Quick takes 0.2 s and 0.5 s (its cases are the same as full's, and it
 /// must stay under 4 minutes on a slow day). A test measures nothing
 /// (criterion runs each case once), so it is counted as nothing.
-pub fn criterion_times(mode: RunMode) -> (Duration, Duration) {
+pub fn criterion_times(mode: BenchKind) -> (Duration, Duration) {
     match mode {
-        RunMode::Quick => (Duration::from_millis(200), Duration::from_millis(500)),
-        RunMode::Full | RunMode::Test => (Duration::from_secs(1), Duration::from_secs(2)),
+        BenchKind::Quick => (Duration::from_millis(200), Duration::from_millis(500)),
+        BenchKind::Full | BenchKind::Test => (Duration::from_secs(1), Duration::from_secs(2)),
     }
 }
 
@@ -147,7 +147,7 @@ fn step_of(part: Part) -> Option<Step> {
 /// criterion's cases x (warm-up + measurement).
 pub fn nominal_s(plan: &Plan, part: Part, windows: usize, sizes: Sizes) -> f64 {
     match (part, step_of(part)) {
-        (Part::Criterion, _) if plan.run_mode == RunMode::Test => 0.0,
+        (Part::Criterion, _) if plan.run_mode == BenchKind::Test => 0.0,
         (Part::Criterion, _) => {
             let (warm_up, measure) = criterion_times(plan.run_mode);
             sizes.criterion_cases as f64 * (warm_up + measure).as_secs_f64()
@@ -407,7 +407,7 @@ mod tests {
 
     #[test]
     fn the_full_plan_counts_every_window_of_every_part() {
-        let mut plan = Plan::new(RunMode::Full, 1 << 20, 1);
+        let mut plan = Plan::new(BenchKind::Full, 1 << 20, 1);
         // The placements of a 2-core machine, wherever the test runs.
         plan.cross_placements = vec![Placement::Unpinned, Placement::Budget];
         let driver = Driver::sweep(Placement::Split);
@@ -450,7 +450,7 @@ mod tests {
     #[test]
     fn without_the_load_count_in_the_sweep_the_open_loop_steps_measure_nothing() {
         // 1,100 descriptors stop the sweep at 100, below the steps' 1,000.
-        let plan = Plan::new(RunMode::Full, 1_100, 1);
+        let plan = Plan::new(BenchKind::Full, 1_100, 1);
         assert_eq!(windows(&plan, Part::OfferedLoad, 4), 0);
         assert_eq!(windows(&plan, Part::SameRate, 4), 0);
         assert!(windows(&plan, Part::Sweep, 4) > 0);
@@ -604,7 +604,7 @@ mod tests {
 
     #[test]
     fn a_quiet_progress_still_keeps_the_time_of_each_part() {
-        let plan = Plan::new(RunMode::Test, 1 << 20, 1);
+        let plan = Plan::new(BenchKind::Test, 1 << 20, 1);
         let p = Progress::new(estimate(&plan, 4, sizes()), false);
         p.begin(Part::Sweep);
         p.window("blocking at 1 connections");

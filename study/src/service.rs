@@ -69,7 +69,7 @@ mod tests {
     use crate::setup::Setup;
     use crate::target::Target;
     use sockmodes_common::Work;
-    use sockmodes_models::IoMode;
+    use sockmodes_models::Model;
 
     fn work(s: &str) -> Work {
         s.parse().unwrap()
@@ -93,8 +93,8 @@ mod tests {
     #[test]
     fn a_loop_blocking_1ms_inline_has_a_ceiling_of_1000_and_a_pool_of_64_of_64000() {
         for t in [
-            Target::Model(IoMode::NON_BLOCKING),
-            Target::Model(IoMode::COMPLETION),
+            Target::Model(Model::NON_BLOCKING),
+            Target::Model(Model::COMPLETION),
         ] {
             assert_eq!(ceiling(&point(t, "block:1ms", None, 1_000)), Some(1_000.0));
             assert_eq!(
@@ -107,7 +107,7 @@ mod tests {
         // A thread per connection: one message in work per connection.
         assert_eq!(
             ceiling(&point(
-                Target::Model(IoMode::BLOCKING),
+                Target::Model(Model::BLOCKING),
                 "block:1ms",
                 None,
                 100
@@ -122,7 +122,7 @@ mod tests {
         // A closed loop of 10 keeps 10 messages in work, whatever the pool.
         assert_eq!(
             ceiling(&point(
-                Target::Model(IoMode::NON_BLOCKING),
+                Target::Model(Model::NON_BLOCKING),
                 "block:1ms",
                 Some(64),
                 10
@@ -136,9 +136,9 @@ mod tests {
     fn computing_is_bounded_by_the_servers_cores_whatever_the_setup() {
         // 1 core, 20 µs each: 50,000 msg/s, inline, pooled or per thread.
         for (t, offload) in [
-            (Target::Model(IoMode::BLOCKING), None),
-            (Target::Model(IoMode::NON_BLOCKING), None),
-            (Target::Model(IoMode::NON_BLOCKING), Some(64)),
+            (Target::Model(Model::BLOCKING), None),
+            (Target::Model(Model::NON_BLOCKING), None),
+            (Target::Model(Model::NON_BLOCKING), Some(64)),
             (Target::TOKIO, None),
         ] {
             let c = ceiling(&point(t, "cpu:20us", offload, 1_000)).unwrap();

@@ -138,18 +138,18 @@ pub fn same_rate(
 mod tests {
     use super::*;
     use crate::report::fixture::{point, EVENT_LOOP, THREADS};
-    use crate::target::RunMode;
-    use sockmodes_models::IoMode;
+    use crate::target::BenchKind;
+    use sockmodes_models::Model;
 
     #[test]
     fn the_plan_stops_the_sweep_at_the_open_file_limit_and_says_so() {
-        let full = Plan::new(RunMode::Full, 1 << 20, 1);
+        let full = Plan::new(BenchKind::Full, 1 << 20, 1);
         assert_eq!(full.connections, [1, 10, 100, 1_000, 10_000]);
         assert_eq!(full.stopped_by, "the plan (largest count planned)");
         assert_eq!(full.cross_counts, [100, 1_000]);
         // 1,000 connections need 1,200 descriptors: a limit of 1,100 stops
         // the sweep and the cross-check at 100.
-        let low = Plan::new(RunMode::Full, 1_100, 1);
+        let low = Plan::new(BenchKind::Full, 1_100, 1);
         assert_eq!(low.connections, [1, 10, 100]);
         assert_eq!(low.cross_counts, [100]);
         assert!(
@@ -158,16 +158,16 @@ mod tests {
             "{}",
             low.stopped_by
         );
-        let quick = Plan::new(RunMode::Quick, 1 << 20, 1);
+        let quick = Plan::new(BenchKind::Quick, 1 << 20, 1);
         assert_eq!(quick.servers, Target::models(), "quick leaves tokio out");
         // The full run adds the reference wherever it is built.
         assert_eq!(
-            Plan::new(RunMode::Full, 1 << 20, 1).servers,
+            Plan::new(BenchKind::Full, 1 << 20, 1).servers,
             Target::studied()
         );
         assert_eq!(
             Target::studied().contains(&Target::TOKIO),
-            IoMode::TOKIO.info().built
+            Model::TOKIO.info().built
         );
         assert_eq!(quick.connections, [10, 100]);
         assert_eq!(quick.window_s(Step::Sweep), 1.2);
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn an_open_loop_step_offers_each_server_its_rate_at_the_load_count() {
-        let plan = Plan::new(RunMode::Quick, 1 << 20, 1);
+        let plan = Plan::new(BenchKind::Quick, 1 << 20, 1);
         let driver = Driver::sweep(crate::affinity::Placement::Split);
         let rates = [(THREADS, 50.0), (EVENT_LOOP, 125.0)];
         let points = open_loop(&plan, driver, Step::Offered, 50.0, &rates);

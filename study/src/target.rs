@@ -1,7 +1,7 @@
 //! What the study compares, and how long it runs.
 //!
 //! One list of servers: the I/O models the command serves
-//! ([`Target::Model`], each asked of the registry, `sockmodes_models::IoMode`:
+//! ([`Target::Model`], each asked of the registry, `sockmodes_models::Model`:
 //! its name, words, colour and role), and the two references the bench
 //! adds beside them (`raw`, the least a server can do; `tokio`, what a user
 //! would pick instead). Tables, findings and charts iterate over these
@@ -11,16 +11,16 @@
 
 use serde::{Deserialize, Serialize};
 use sockmodes_demo::Lang;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 
 /// A server implementation under test: one of the command's I/O models
-/// (everything about it asked of the registry, `sockmodes_models::IoMode`) or a
+/// (everything about it asked of the registry, `sockmodes_models::Model`) or a
 /// reference the bench adds beside them. Report code iterates over
 /// [`every`](Self::every) and asks; it never names a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Target {
     /// One of the command's I/O models.
-    Model(IoMode),
+    Model(Model),
     /// A minimal std server told each message's size: the loopback limit.
     Raw,
 }
@@ -42,21 +42,21 @@ pub struct Pair {
 impl Pair {
     /// A thread per connection against an event loop: the crossover.
     pub const THREADS_VS_LOOP: Pair = Pair {
-        a: Target::Model(IoMode::BLOCKING),
-        b: Target::Model(IoMode::NON_BLOCKING),
+        a: Target::Model(Model::BLOCKING),
+        b: Target::Model(Model::NON_BLOCKING),
         title: "A thread per connection against the event loop",
         why_first_ahead: Some("with few connections a thread that waits in its own read is cheap"),
     };
     /// Completion (the kernel performs the I/O) against readiness.
     pub const COMPLETION_VS_READINESS: Pair = Pair {
-        a: Target::Model(IoMode::COMPLETION),
-        b: Target::Model(IoMode::NON_BLOCKING),
+        a: Target::Model(Model::COMPLETION),
+        b: Target::Model(Model::NON_BLOCKING),
         title: "Completion (io_uring) against readiness (the mio event loop)",
         why_first_ahead: None,
     };
     /// Our event loop against tokio's.
     pub const LOOP_VS_TOKIO: Pair = Pair {
-        a: Target::Model(IoMode::NON_BLOCKING),
+        a: Target::Model(Model::NON_BLOCKING),
         b: Target::TOKIO,
         title: "The mio event loop against tokio",
         why_first_ahead: None,
@@ -124,15 +124,15 @@ pub fn sweep_pairs() -> [(Pair, Pair); 3] {
 
 impl Target {
     /// tokio, the registry's reference: what a user would pick instead.
-    pub const TOKIO: Target = Target::Model(IoMode::TOKIO);
+    pub const TOKIO: Target = Target::Model(Model::TOKIO);
 
-    /// The server of I/O model `mode` (the registry is `sockmodes_models::IoMode`).
-    pub fn of(mode: IoMode) -> Target {
+    /// The server of I/O model `mode` (the registry is `sockmodes_models::Model`).
+    pub fn of(mode: Model) -> Target {
         Target::Model(mode)
     }
 
     /// The I/O model this server is, if it is one of the command's.
-    pub fn mode(self) -> Option<IoMode> {
+    pub fn mode(self) -> Option<Model> {
         match self {
             Target::Model(m) => Some(m),
             Target::Raw => None,
@@ -141,7 +141,7 @@ impl Target {
 
     /// The registry's references (tokio), built on this system.
     fn references() -> Vec<Target> {
-        IoMode::servers()
+        Model::servers()
             .into_iter()
             .filter(|m| m.is_reference())
             .map(Target::of)
@@ -151,7 +151,7 @@ impl Target {
     /// The models built on this system that the study compares (not the
     /// registry's references), in registry order.
     pub fn models() -> Vec<Target> {
-        IoMode::servers()
+        Model::servers()
             .into_iter()
             .filter(|m| !m.is_reference())
             .map(Target::of)
@@ -183,7 +183,7 @@ impl Target {
         let mut v = Target::every_model();
         v.push(Target::Raw);
         v.extend(
-            IoMode::ALL
+            Model::ALL
                 .into_iter()
                 .filter(|m| m.is_reference())
                 .map(Target::of),
@@ -202,7 +202,7 @@ impl Target {
 
     /// The command's models of [`every`](Self::every).
     pub fn every_model() -> Vec<Target> {
-        IoMode::ALL
+        Model::ALL
             .into_iter()
             .filter(|m| !m.is_reference())
             .map(Target::of)
@@ -320,7 +320,7 @@ const LOOKS: &[Looks] = &[
 
 /// A model's looks; black and its own name where [`LOOKS`] has none (a
 /// test keeps that from shipping).
-fn looks(m: IoMode) -> &'static Looks {
+fn looks(m: Model) -> &'static Looks {
     const NONE: Looks = Looks {
         model: "",
         es: "",
@@ -349,7 +349,7 @@ impl<'de> Deserialize<'de> for Target {
 /// How big and how long a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum RunMode {
+pub enum BenchKind {
     /// Every part once at the smallest size, no timing (CI).
     Test,
     /// Shorter: fewer counts, fewer windows.
@@ -358,29 +358,29 @@ pub enum RunMode {
     Full,
 }
 
-impl RunMode {
+impl BenchKind {
     /// From a bench binary's arguments, by criterion's rule: cargo passes
     /// `--bench` only under `cargo bench`, so a run without it
     /// (`cargo test --benches`, `--all-targets`, the binary run by hand) is
     /// a test, and so is `--test` (`cargo bench -- --test`). Under `--bench`,
     /// `--quick` is the shorter run and nothing else the full one.
-    pub fn from_args(args: &[String]) -> RunMode {
+    pub fn from_args(args: &[String]) -> BenchKind {
         let has = |flag: &str| args.iter().skip(1).any(|a| a == flag);
         if has("--test") || !has("--bench") {
-            RunMode::Test
+            BenchKind::Test
         } else if has("--quick") {
-            RunMode::Quick
+            BenchKind::Quick
         } else {
-            RunMode::Full
+            BenchKind::Full
         }
     }
 
     /// The name in the report.
     pub fn name(self) -> &'static str {
         match self {
-            RunMode::Test => "test",
-            RunMode::Quick => "quick",
-            RunMode::Full => "full",
+            BenchKind::Test => "test",
+            BenchKind::Quick => "quick",
+            BenchKind::Full => "full",
         }
     }
 }
@@ -392,7 +392,7 @@ mod tests {
     #[test]
     fn every_model_of_the_registry_has_a_spanish_name_and_a_colour_of_its_own() {
         let mut colours = Vec::new();
-        for m in IoMode::ALL {
+        for m in Model::ALL {
             let l = looks(m);
             assert_eq!(l.model, m.name(), "{m} has no looks in LOOKS");
             assert!(!l.es.is_empty(), "{m}: no Spanish name");
@@ -432,19 +432,22 @@ mod tests {
         let mode = |args: &[&str]| {
             let mut all = vec!["target/release/deps/sockmodes-0123abcd".to_string()];
             all.extend(args.iter().map(|a| a.to_string()));
-            RunMode::from_args(&all)
+            BenchKind::from_args(&all)
         };
         // cargo bench: `--bench`, and what follows `--`.
-        assert_eq!(mode(&["--bench"]), RunMode::Full);
-        assert_eq!(mode(&["--bench", "--quick"]), RunMode::Quick);
-        assert_eq!(mode(&["--bench", "--test"]), RunMode::Test);
-        assert_eq!(mode(&["--bench", "--quick", "--test"]), RunMode::Test);
+        assert_eq!(mode(&["--bench"]), BenchKind::Full);
+        assert_eq!(mode(&["--bench", "--quick"]), BenchKind::Quick);
+        assert_eq!(mode(&["--bench", "--test"]), BenchKind::Test);
+        assert_eq!(mode(&["--bench", "--quick", "--test"]), BenchKind::Test);
         // cargo test --benches / --all-targets: no `--bench`, maybe a filter.
-        assert_eq!(mode(&[]), RunMode::Test);
-        assert_eq!(mode(&["latency"]), RunMode::Test);
-        assert_eq!(mode(&["--quick"]), RunMode::Test);
+        assert_eq!(mode(&[]), BenchKind::Test);
+        assert_eq!(mode(&["latency"]), BenchKind::Test);
+        assert_eq!(mode(&["--quick"]), BenchKind::Test);
         // The program's own name is not an argument.
-        assert_eq!(RunMode::from_args(&["--bench".to_string()]), RunMode::Test);
+        assert_eq!(
+            BenchKind::from_args(&["--bench".to_string()]),
+            BenchKind::Test
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@
 
 use std::path::Path;
 
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 use sockmodes_study::affinity::Placement;
 use sockmodes_study::driver::Driver;
 use sockmodes_study::report::costs::{calm_up_to, KNEE};
@@ -674,7 +674,7 @@ fn figure(r: &Report, key: &str) -> Option<f64> {
         ["cross", t, n, engine, placement, m] => {
             let (name, stat) = metric(m);
             let n: usize = n.parse().ok()?;
-            let engine: IoMode = engine.parse().ok()?;
+            let engine: Model = engine.parse().ok()?;
             let placement = match *placement {
                 "split" => Placement::Split,
                 "unpinned" => Placement::Unpinned,

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::Service;
-use sockmodes_models::{start_server, Client, ClientSettings, IoMode, Server};
+use sockmodes_models::{start_server, Client, ClientSettings, Model, Server};
 use sockmodes_serving::{MessageHandler, ServerConfig};
 
 /// Messages a server delivered, shared with the test.
@@ -21,7 +21,7 @@ pub type Inbox = Arc<Mutex<Vec<Vec<u8>>>>;
 /// A server of `mode` for `service` on 127.0.0.1:0, after `tweak`.
 #[track_caller]
 pub fn server(
-    mode: IoMode,
+    mode: Model,
     service: Service,
     tweak: impl FnOnce(&mut ServerConfig),
 ) -> (Server, Inbox) {
@@ -36,7 +36,7 @@ pub fn server(
 
 /// A client of `mode` connected to `addr` with default settings.
 #[track_caller]
-pub fn client(mode: IoMode, addr: SocketAddr) -> Client {
+pub fn client(mode: Model, addr: SocketAddr) -> Client {
     Client::connect(mode, addr, &ClientSettings::default()).expect("client connects")
 }
 
@@ -131,7 +131,7 @@ pub fn push_from_100_clients(
 /// with no warm-up, after `tweak`; its report.
 #[track_caller]
 pub fn run_load(
-    mode: IoMode,
+    mode: Model,
     addr: SocketAddr,
     tweak: impl FnOnce(&mut sockmodes_loadgen::LoadConfig),
 ) -> sockmodes_loadgen::LoadReport {
@@ -158,10 +158,10 @@ pub fn assert_warned(report: &sockmodes_loadgen::LoadReport, text: &str) {
 }
 
 /// Every (client mode, server mode) pairing.
-pub fn pairings() -> Vec<(IoMode, IoMode)> {
-    IoMode::CLIENTS
+pub fn pairings() -> Vec<(Model, Model)> {
+    Model::CLIENTS
         .into_iter()
-        .flat_map(|c| IoMode::servers().into_iter().map(move |s| (c, s)))
+        .flat_map(|c| Model::servers().into_iter().map(move |s| (c, s)))
         .collect()
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sockmodes_os::net;
-use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_python::{Op, SocketError, SocketMode};
 use sockmodes_serving::config::LINGER_TIME;
 use sockmodes_serving::offload::check_thread_limit;
 use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig, ServerStats};
@@ -54,11 +54,11 @@ pub fn start(
     on_message: MessageHandler,
 ) -> Result<ServerHandle, SocketError> {
     let addr = config.addr;
-    let bind_err = SocketError::on(Op::Bind, addr, Mode::NonBlocking);
+    let bind_err = SocketError::on(Op::Bind, addr, SocketMode::NonBlocking);
     let std_listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
     std_listener.set_nonblocking(true).map_err(&bind_err)?;
     let local_addr = std_listener.local_addr().map_err(&bind_err)?;
-    let start_err = SocketError::on(Op::Start, local_addr, Mode::NonBlocking);
+    let start_err = SocketError::on(Op::Start, local_addr, SocketMode::NonBlocking);
     if config.offload > 0 && crate::work_pool(&config).is_some() {
         check_thread_limit(
             crate::blocking_threads(&config),

@@ -23,7 +23,7 @@ use io_uring::{cqueue, opcode, squeue, types};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use sockmodes_client::ClientError;
 use sockmodes_client::{AtServer, Exchange};
-use sockmodes_python::{Mode, Op as SockOp, SocketError};
+use sockmodes_python::{Op as SockOp, SocketError, SocketMode};
 
 use crate::conn::loan::{Borrower, Receive};
 use crate::pool::{self, Pool};
@@ -88,7 +88,7 @@ pub(crate) struct Conn {
     /// `send_frame` sent (`common`'s `ClientDriver`).
     pub x: Exchange,
     /// How failures are named (`TimeoutError` needs a timeout).
-    pub mode: Mode,
+    pub mode: SocketMode,
     pub connected: bool,
     send_buf: Vec<u8>,
     connect_pending: bool,
@@ -107,7 +107,7 @@ impl Conn {
     ///
     /// # Errors
     /// The socket could not be made (out of descriptors).
-    pub fn open(x: Exchange, mode: Mode, nodelay: bool) -> Result<Conn, ClientError> {
+    pub fn open(x: Exchange, mode: SocketMode, nodelay: bool) -> Result<Conn, ClientError> {
         let addr = x.peer;
         let err = SocketError::on(SockOp::Connect, addr, mode);
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))

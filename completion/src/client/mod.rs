@@ -2,13 +2,13 @@
 //! are operations on an io_uring, each driving a common
 //! [`ClientSession`](sockmodes_common::ClientSession).
 //!
-//! - [`Multi`]: many connections on one ring, the engine of the load
+//! - [`ManyClient`]: many connections on one ring, the engine of the load
 //!   generator's completion mode. Same calls and events as the event
-//!   loop's `MultiClient` ([`ConnEvent`], [`Outbox`] from `common`), so one
+//!   loop's `ManyClient` ([`ConnEvent`], [`Outbox`] from `common`), so one
 //!   load engine drives either; only the waiting differs. Where the event
 //!   loop is told "connection 7 is readable" and then reads it, the ring
 //!   is told "connection 7's receive finished, here are its bytes".
-//! - [`RingClient`] (`single.rs`): one connection, the `sockmodes client
+//! - [`Client`] (`single.rs`): one connection, the `sockmodes client
 //!   --mode completion` driver.
 //! - `conn.rs`: one connection's operations and buffers.
 //!
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use sockmodes_client::ClientError;
 use sockmodes_client::{ConnEvent, Exchange, Outbox};
 use sockmodes_common::{ClientSession, Service};
-use sockmodes_python::Mode;
+use sockmodes_python::SocketMode;
 use sockmodes_serving::slab::Slab;
 
 mod conn;
@@ -34,7 +34,7 @@ use crate::conn::loan::Borrower;
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
 use conn::{decode, Conn, Step};
-pub use single::RingClient;
+pub use single::Client;
 
 /// Submission queue slots.
 ///
@@ -57,7 +57,7 @@ pub const CLIENT_POOL_BUFFERS: u16 = 256;
 /// `ring` is the first field, so it is dropped before the pool and the
 /// connections whose buffers its operations name ([`Drop`] first waits
 /// for every operation to end).
-pub struct Multi {
+pub struct ManyClient {
     ring: Ring,
     pool: Pool,
     conns: Slab<Conn>,
@@ -70,15 +70,15 @@ pub struct Multi {
     wakeups: u64,
 }
 
-impl Multi {
+impl ManyClient {
     /// An empty driver whose connections speak `service`; answers are
     /// limited to `max_frame` bytes.
     ///
     /// # Errors
     /// The kernel refused the ring or its buffer pool (see [`crate::probe`]).
-    pub fn with_service(service: Service, max_frame: usize) -> io::Result<Multi> {
+    pub fn with_service(service: Service, max_frame: usize) -> io::Result<ManyClient> {
         let (ring, pool) = ring_and_pool(RING_ENTRIES, CLIENT_POOL_BUFFERS)?;
-        Ok(Multi {
+        Ok(ManyClient {
             ring,
             pool,
             conns: Slab::default(),
@@ -99,7 +99,7 @@ impl Multi {
     pub fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
         let mut x = Exchange::new(addr, self.max_frame);
         x.session = ClientSession::new(self.service, self.max_frame);
-        let conn = Conn::open(x, Mode::NonBlocking, true)?;
+        let conn = Conn::open(x, SocketMode::NonBlocking, true)?;
         let id = self.conns.insert(conn);
         let conn = self.conns.get_mut(id).expect("just inserted");
         // SAFETY: the connection stays in the slab until nothing of it is
@@ -109,7 +109,7 @@ impl Multi {
             return Err(sockmodes_python::SocketError::new(
                 sockmodes_python::Op::Connect,
                 addr,
-                Mode::NonBlocking,
+                SocketMode::NonBlocking,
                 e,
             )
             .into());
@@ -310,7 +310,7 @@ impl Multi {
                         let e = sockmodes_python::SocketError::new(
                             sockmodes_python::Op::Recv,
                             peer,
-                            Mode::NonBlocking,
+                            SocketMode::NonBlocking,
                             e,
                         );
                         self.emit(id, ConnEvent::Failed(e.into()), handler);
@@ -327,7 +327,7 @@ impl Multi {
     }
 }
 
-impl Drop for Multi {
+impl Drop for ManyClient {
     /// Ends every connection and waits (a second at most) until the kernel
     /// has finished with their buffers.
     fn drop(&mut self) {

@@ -2,7 +2,7 @@
 //!
 //! The calls a person uses (echo, a sink upload, a message) are the same
 //! for every client and written once over a session (`common`); this file
-//! only moves its bytes. Each [`pump`](RingClient::pump) is one
+//! only moves its bytes. Each [`pump`](Client::pump) is one
 //! `io_uring_enter`: it submits the connection's send and receive and
 //! waits for one of them to finish, or for the timeout. So it reads while
 //! it writes, and a frame of any size streams through.
@@ -19,7 +19,7 @@ use sockmodes_client::error::{confirm_wait, retry_refused};
 use sockmodes_client::Exchange;
 use sockmodes_client::{ClientDriver, ClientError, ClientSettings};
 use sockmodes_common::ClientEvent;
-use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_python::{Op, SocketError, SocketMode};
 use sockmodes_serving::slab::Slab;
 
 use super::conn::{decode, Conn, Step};
@@ -42,7 +42,7 @@ const SINGLE_RING_ENTRIES: u32 = 8;
 ///
 /// `ring` is the first field: it goes before the buffers it names
 /// ([`Drop`] first waits for every operation to end).
-pub struct RingClient {
+pub struct Client {
     ring: Ring,
     pool: Pool,
     /// The one connection, under key 0 (a slab so that it shares the
@@ -54,18 +54,20 @@ pub struct RingClient {
 
 const KEY: usize = 0;
 
-impl RingClient {
+impl Client {
     /// Connects to `addr` with a connect operation on a ring of its own,
     /// retrying refused attempts as `settings` say.
     ///
     /// # Errors
     /// The last attempt's failure, classified (`ConnectionRefusedError`,
     /// `TimeoutError`), or the kernel's refusal of io_uring.
-    pub fn connect(addr: SocketAddr, settings: &ClientSettings) -> Result<RingClient, ClientError> {
-        let mode = settings.timeout.map_or(Mode::Blocking, Mode::Timeout);
+    pub fn connect(addr: SocketAddr, settings: &ClientSettings) -> Result<Client, ClientError> {
+        let mode = settings
+            .timeout
+            .map_or(SocketMode::Blocking, SocketMode::Timeout);
         let (ring, pool) = ring_and_pool(SINGLE_RING_ENTRIES, SINGLE_POOL_BUFFERS)
             .map_err(SocketError::on(Op::Connect, addr, mode))?;
-        let mut client = RingClient {
+        let mut client = Client {
             ring,
             pool,
             conns: Slab::default(),
@@ -89,7 +91,7 @@ impl RingClient {
         &mut self,
         addr: SocketAddr,
         settings: &ClientSettings,
-        mode: Mode,
+        mode: SocketMode,
     ) -> Result<(), ClientError> {
         self.close();
         let x = Exchange::new(addr, settings.max_frame);
@@ -135,8 +137,9 @@ impl RingClient {
         move |e| SocketError::new(op, peer, mode, e).into()
     }
 
-    fn mode(&self) -> Mode {
-        self.timeout.map_or(Mode::Blocking, Mode::Timeout)
+    fn mode(&self) -> SocketMode {
+        self.timeout
+            .map_or(SocketMode::Blocking, SocketMode::Timeout)
     }
 
     /// The operation a wait is for: the send while bytes wait, else the receive.
@@ -231,7 +234,7 @@ impl RingClient {
     }
 }
 
-impl ClientDriver for RingClient {
+impl ClientDriver for Client {
     fn exchange(&mut self) -> &mut Exchange {
         &mut self.conn().x
     }
@@ -279,7 +282,7 @@ fn drain_one(ring: &mut Ring, pool: &mut Pool, conns: &mut Slab<Conn>) {
     drain(ring, pool, conns, false);
 }
 
-impl Drop for RingClient {
+impl Drop for Client {
     fn drop(&mut self) {
         if let Some(conn) = self.conns.get_mut(KEY) {
             conn.kill(KEY, &mut self.ring);

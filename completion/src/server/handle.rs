@@ -10,7 +10,7 @@ use std::time::Instant;
 use sockmodes_os::net;
 use sockmodes_os::offload::Runner;
 use sockmodes_os::running::Loops;
-use sockmodes_python::{Mode, Op, SocketError};
+use sockmodes_python::{Op, SocketError, SocketMode};
 use sockmodes_serving::slab::Slab;
 use sockmodes_serving::throttle::Throttle;
 use sockmodes_serving::{MessageHandler, ServerConfig};
@@ -46,7 +46,7 @@ pub(super) fn start_with_pool(
     pool_buffers: u16,
 ) -> Result<ServerHandle, SocketError> {
     let addr = config.addr;
-    let bind_err = SocketError::on(Op::Bind, addr, Mode::NonBlocking);
+    let bind_err = SocketError::on(Op::Bind, addr, SocketMode::NonBlocking);
     let listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
     let local_addr = listener.local_addr().map_err(&bind_err)?;
     let ring = Ring::new(RING_ENTRIES).map_err(|why| bind_err(std::io::Error::other(why)))?;
@@ -55,7 +55,7 @@ pub(super) fn start_with_pool(
         Ok(Some((pool, fd))) => (Some(pool), Some(fd)),
         Ok(None) => (None, None),
         Err(e) => {
-            let start_err = SocketError::on(Op::Start, local_addr, Mode::NonBlocking);
+            let start_err = SocketError::on(Op::Start, local_addr, SocketMode::NonBlocking);
             return Err(start_err(std::io::Error::other(e.to_string())));
         }
     };

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use sockmodes_client::ClientError;
 use sockmodes_common::Service;
-use sockmodes_nonblocking::{ClientDriver, ClientSettings, NbClient, TryRecv};
+use sockmodes_nonblocking::{Client, ClientDriver, ClientSettings, TryRecv};
 use sockmodes_python::sys::code;
-use sockmodes_python::{classify, Mode, PyException};
+use sockmodes_python::{classify, PyException, SocketMode};
 
 use super::{micros, millis, pair, server, step, Ctx, Step};
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 
 pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
@@ -26,7 +26,7 @@ pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
     };
     let error = format!(
         "{} (os error {})",
-        classify(&err, Mode::Blocking),
+        classify(&err, SocketMode::Blocking),
         err.raw_os_error().unwrap_or(0)
     );
     let took = micros(t.elapsed());
@@ -41,14 +41,14 @@ pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
         match answer {
             Err(e) => format!(
                 "{} (os error {})",
-                classify(&e, Mode::NonBlocking),
+                classify(&e, SocketMode::NonBlocking),
                 e.raw_os_error().unwrap_or(0)
             ),
             Ok(()) => lang.t("v.connected_at_once").to_string(),
         },
     );
     let t = Instant::now();
-    let mut nb = NbClient::connect_start(addr, &ClientSettings::default())?;
+    let mut nb = Client::connect_start(addr, &ClientSettings::default())?;
     s.observe("mio_connect", lang.t("v.in_progress").to_string());
     let event = nb.wait_writable(Duration::from_secs(5))?;
     let took = micros(t.elapsed());
@@ -109,8 +109,8 @@ pub fn blocking_recv_waits(ctx: &Ctx) -> anyhow::Result<Step> {
 pub fn nonblocking_recv_would_block(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
     let mut s = step(ctx, 3);
-    let server = server(IoMode::NON_BLOCKING, Service::Echo)?;
-    let mut nb = NbClient::connect(server.local_addr(), &ClientSettings::default())?;
+    let server = server(Model::NON_BLOCKING, Service::Echo)?;
+    let mut nb = Client::connect(server.local_addr(), &ClientSettings::default())?;
     let mut buf = [0u8; 64];
     let t = Instant::now();
     let first = nb.try_recv(&mut buf)?;
@@ -181,7 +181,7 @@ pub fn timeout_mode(ctx: &Ctx) -> anyhow::Result<Step> {
         "os_said",
         lang.fill("v.kind_code", &[("kind", &kind), ("code", &os)]),
     );
-    let as_timeout = classify(&err, Mode::Timeout(ctx.pace.timeout));
+    let as_timeout = classify(&err, SocketMode::Timeout(ctx.pace.timeout));
     s.observe("as_timeout", as_timeout.name().to_string());
     // The same code, had the socket been non-blocking: on Unix the code
     // cannot tell, on Windows an empty non-blocking read is its own code.
@@ -193,7 +193,7 @@ pub fn timeout_mode(ctx: &Ctx) -> anyhow::Result<Step> {
     };
     s.observe(
         "as_nonblocking",
-        classify(same, Mode::NonBlocking).name().to_string(),
+        classify(same, SocketMode::NonBlocking).name().to_string(),
     );
     Ok(s)
 }

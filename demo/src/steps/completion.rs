@@ -13,10 +13,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::Service;
-use sockmodes_nonblocking::multi::{Event, MultiClient};
+use sockmodes_nonblocking::multi::{Event, ManyClient};
 
 use super::{server, step, Ctx, Step};
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 
 /// Connections of the step: enough that batches form.
 const CONNECTIONS: usize = 20;
@@ -34,7 +34,7 @@ fn round_trips(ctx: &Ctx) -> u64 {
 /// `connections` x `trips` echo round trips against `addr`; returns how
 /// many completed.
 fn echo_traffic(addr: SocketAddr, connections: usize, trips: u64) -> anyhow::Result<u64> {
-    let mut multi = MultiClient::new(1024)?;
+    let mut multi = ManyClient::new(1024)?;
     for _ in 0..connections {
         multi.connect(addr)?;
     }
@@ -82,8 +82,8 @@ pub fn readiness_against_completion(ctx: &Ctx) -> anyhow::Result<Step> {
         lang.fill("v.n_times", &[("n", &CONNECTIONS), ("k", &trips)]),
     );
     for (mode, key) in [
-        (IoMode::NON_BLOCKING, "readiness_server"),
-        (IoMode::COMPLETION, "completion_server"),
+        (Model::NON_BLOCKING, "readiness_server"),
+        (Model::COMPLETION, "completion_server"),
     ] {
         if let Err(why) = mode.check_available() {
             s.observe(key, lang.fill("v.not_here", &[("why", &why)]));

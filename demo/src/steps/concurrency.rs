@@ -12,13 +12,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::Service;
-use sockmodes_nonblocking::multi::{Event, MultiClient};
+use sockmodes_nonblocking::multi::{Event, ManyClient};
 use sockmodes_os::procfs::{self, ProcessSample};
 
 use super::{millis, server, step, Ctx, Step};
 use crate::Span;
 use sockmodes_models::child::ServerProcess;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 
 /// The lab's `servidor.py`, in Rust: one thread, `accept` then read the
 /// whole message, then the next client. No thread per connection, no loop.
@@ -105,13 +105,13 @@ pub fn one_thread_two_clients(ctx: &Ctx) -> anyhow::Result<Step> {
     let text = lang.fill("v.b_after", &[("time", &millis(r.b_waits))]);
     note_race(&mut s, "b_one_thread", &r, text);
 
-    let looped = server(IoMode::NON_BLOCKING, Service::Message)?;
+    let looped = server(Model::NON_BLOCKING, Service::Message)?;
     let r = race(looped.local_addr(), hold)?;
     looped.shutdown(Duration::from_secs(1));
     let text = lang.fill("v.b_after", &[("time", &millis(r.b_waits))]);
     note_race(&mut s, "b_loop", &r, text);
 
-    let threaded = server(IoMode::BLOCKING, Service::Message)?;
+    let threaded = server(Model::BLOCKING, Service::Message)?;
     let r = race(threaded.local_addr(), hold)?;
     // One thread accepting, one per client: both clients were connected.
     let threads = 1 + threaded.stats().accepted;
@@ -142,7 +142,7 @@ fn serve_many(bin: &Path, mode: &str, n: usize) -> anyhow::Result<Served> {
         bin,
         &["--mode", mode, "--service", "echo", "--max-conns", "20000"],
     )?;
-    let mut multi = MultiClient::new(1024)?;
+    let mut multi = ManyClient::new(1024)?;
     for _ in 0..n {
         multi.connect(srv.addr)?;
     }

@@ -18,7 +18,7 @@ use sockmodes_common::Service;
 use sockmodes_serving::ServerConfig;
 
 use super::{Ctx, Step};
-use sockmodes_models::{start_server, IoMode, Server};
+use sockmodes_models::{start_server, Model, Server};
 
 type StepFn = fn(&Ctx) -> anyhow::Result<Step>;
 
@@ -40,11 +40,11 @@ pub const ALL: [StepFn; 12] = [
 
 /// A step `n` with its title, code lines and lesson in `ctx`'s language:
 /// the Python line, then a line for each I/O model whose text the step
-/// has (`s{n}.std`, `s{n}.mio`, `s{n}.io_uring`: [`IoMode::code_label`]).
+/// has (`s{n}.std`, `s{n}.mio`, `s{n}.io_uring`: [`Model::code_label`]).
 fn step(ctx: &Ctx, n: usize) -> Step {
     let t = |part: &str| ctx.lang.t(&format!("s{n}.{part}")).to_string();
     let mut lines = vec![("Python", t("python"))];
-    for m in IoMode::ALL {
+    for m in Model::ALL {
         if let Some(text) = ctx.lang.get(&format!("s{n}.{}", m.code_label())) {
             lines.push((m.code_label(), text.to_string()));
         }
@@ -81,7 +81,7 @@ fn pair() -> anyhow::Result<(TcpStream, TcpStream)> {
 }
 
 /// One of our servers on 127.0.0.1:0.
-fn server(mode: IoMode, service: Service) -> anyhow::Result<Server> {
+fn server(mode: Model, service: Service) -> anyhow::Result<Server> {
     let config = ServerConfig::new("127.0.0.1:0".parse()?, service);
     Ok(start_server(mode, config, Arc::new(|_, _| {}))?)
 }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 use sockmodes_common::frame::{encode_frame, Decoder};
-use sockmodes_nonblocking::{ClientSettings, NbClient, TrySend};
-use sockmodes_python::Mode;
+use sockmodes_nonblocking::{Client, ClientSettings, TrySend};
+use sockmodes_python::SocketMode;
 
 use super::{millis, pair, step, Ctx, Step};
 use sockmodes_loadgen::delayed::DelayedEcho;
@@ -60,7 +60,7 @@ pub fn tcp_is_a_stream(ctx: &Ctx) -> anyhow::Result<Step> {
 pub fn partial_writes(ctx: &Ctx) -> anyhow::Result<Step> {
     let mut s = step(ctx, 6);
     let listener = TcpListener::bind("127.0.0.1:0")?;
-    let mut nb = NbClient::connect(listener.local_addr()?, &ClientSettings::default())?;
+    let mut nb = Client::connect(listener.local_addr()?, &ClientSettings::default())?;
     let (_peer_never_reads, _) = listener.accept()?;
     let big = vec![1u8; 64 << 20];
     let first = nb.try_send(&big)?;
@@ -145,7 +145,7 @@ pub fn zero_timeout_trap(ctx: &Ctx) -> anyhow::Result<Step> {
     let (client, _peer) = pair()?;
     s.observe(
         "python_zero",
-        format!("{:?}", Mode::from_settimeout(Some(0.0))?),
+        format!("{:?}", SocketMode::from_settimeout(Some(0.0))?),
     );
     match client.set_read_timeout(Some(Duration::ZERO)) {
         Err(e) => s.observe("std_says", format!("{:?}: {e}", e.kind())),

@@ -23,12 +23,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sockmodes_common::{Service, Work, WorkKind};
-use sockmodes_nonblocking::multi::{Event, MultiClient};
+use sockmodes_nonblocking::multi::{Event, ManyClient};
 use sockmodes_serving::ServerConfig;
 
 use super::{millis, step, Ctx, Step};
 use crate::Span;
-use sockmodes_models::{start_server, IoMode, Server};
+use sockmodes_models::{start_server, Model, Server};
 
 /// Worker threads of the offload scenario: one for A's call, one for B's.
 const WORKERS: usize = 2;
@@ -56,7 +56,7 @@ fn accepted(srv: &Server, n: u64) -> anyhow::Result<()> {
 
 /// Polls `clients` until `until` holds, handing each event to `on`.
 fn poll_until(
-    clients: &mut MultiClient,
+    clients: &mut ManyClient,
     deadline: Instant,
     what: &str,
     mut on: impl FnMut(usize, Event) -> anyhow::Result<()>,
@@ -84,9 +84,9 @@ fn two_clients(work: Work, offload: usize) -> anyhow::Result<Answers> {
     config.event_loops = 1;
     config.work = Some(work);
     config.offload = offload;
-    let srv = start_server(IoMode::NON_BLOCKING, config, Arc::new(|_, _| {}))?;
+    let srv = start_server(Model::NON_BLOCKING, config, Arc::new(|_, _| {}))?;
     let deadline = Instant::now() + work.amount * 10 + Duration::from_secs(5);
-    let mut clients = MultiClient::new(1024)?;
+    let mut clients = ManyClient::new(1024)?;
     let a = clients.connect(srv.local_addr())?;
     let b = clients.connect(srv.local_addr())?;
     let connected = Cell::new(0);

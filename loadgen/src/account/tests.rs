@@ -177,10 +177,10 @@ fn a_sink_frame_counts_only_once_the_summary_confirms_it() {
 
 #[test]
 fn errors_come_from_endings_and_trouble_is_classified_from_the_client_error() {
-    use sockmodes_python::{Mode, Op, SocketError};
+    use sockmodes_python::{Op, SocketError, SocketMode};
     let addr = "127.0.0.1:1".parse().unwrap();
     let io = |kind: std::io::ErrorKind| -> ClientError {
-        SocketError::new(Op::Recv, addr, Mode::Blocking, kind.into()).into()
+        SocketError::new(Op::Recv, addr, SocketMode::Blocking, kind.into()).into()
     };
     assert_eq!(
         Trouble::of(&io(std::io::ErrorKind::ConnectionReset)),

@@ -151,7 +151,7 @@ pub(crate) fn run<M: Connections>(
 
 type LoopResult = Result<(Recorder, Vec<ConnTally>, Option<ClientError>), LoadError>;
 
-/// One loop's connections and tallies (everything but the `MultiClient`,
+/// One loop's connections and tallies (everything but the `ManyClient`,
 /// which the event handler borrows separately).
 struct Driver<'a> {
     run: &'a Start,

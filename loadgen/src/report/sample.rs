@@ -3,7 +3,7 @@
 //! connections, served at `msgs` messages a second.
 
 use sockmodes_common::Service;
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 
 use super::LoadReport;
 use crate::{CpuWindow, Endings, Fairness, Ramp};
@@ -15,7 +15,7 @@ impl LoadReport {
     /// figure is present.
     pub fn sample(msgs: f64) -> LoadReport {
         LoadReport {
-            mode: IoMode::NON_BLOCKING,
+            mode: Model::NON_BLOCKING,
             service: Service::Echo,
             connections: 10,
             duration_s: 1.0,

@@ -10,11 +10,11 @@ use mio::{Events, Interest, Poll};
 use sockmodes_client::error::retry_refused;
 use sockmodes_client::Exchange;
 use sockmodes_client::{ClientError, ClientSettings};
-use sockmodes_python::{would_block, Mode, Op, SocketError};
+use sockmodes_python::{would_block, Op, SocketError, SocketMode};
 
-use super::{NbClient, WouldBlockCounts, ME};
+use super::{Client, WouldBlockCounts, ME};
 
-impl NbClient {
+impl Client {
     /// Starts a connect and returns at once, with the handshake in progress
     /// (the kernel said `EINPROGRESS`; mio returns `Ok`). Even a refused
     /// connect succeeds here: the refusal arrives with a later event.
@@ -24,14 +24,14 @@ impl NbClient {
     pub fn connect_start(
         addr: SocketAddr,
         settings: &ClientSettings,
-    ) -> Result<NbClient, ClientError> {
-        let err = SocketError::on(Op::Connect, addr, Mode::NonBlocking);
+    ) -> Result<Client, ClientError> {
+        let err = SocketError::on(Op::Connect, addr, SocketMode::NonBlocking);
         let poll = Poll::new().map_err(&err)?;
         let mut stream = TcpStream::connect(addr).map_err(&err)?;
         poll.registry()
             .register(&mut stream, ME, Interest::READABLE | Interest::WRITABLE)
             .map_err(&err)?;
-        Ok(NbClient {
+        Ok(Client {
             poll,
             // Why 8: one socket produces at most a readable and a writable event.
             events: Events::with_capacity(8),
@@ -52,9 +52,9 @@ impl NbClient {
     /// # Errors
     /// `ConnectionRefusedError` (from `take_error` after the event),
     /// `TimeoutError`, ...
-    pub fn connect(addr: SocketAddr, settings: &ClientSettings) -> Result<NbClient, ClientError> {
+    pub fn connect(addr: SocketAddr, settings: &ClientSettings) -> Result<Client, ClientError> {
         let attempt = || {
-            let mut client = NbClient::connect_start(addr, settings)?;
+            let mut client = Client::connect_start(addr, settings)?;
             client.wait_connected().map(|()| client)
         };
         let (first, retries) = (settings.retry_backoff, settings.retries);
@@ -71,7 +71,7 @@ impl NbClient {
         if self.connected {
             return Ok(true);
         }
-        let err = SocketError::on(Op::Connect, self.peer, Mode::NonBlocking);
+        let err = SocketError::on(Op::Connect, self.peer, SocketMode::NonBlocking);
         if let Some(e) = self.stream.take_error().map_err(&err)? {
             return Err(err(e).into());
         }

@@ -12,9 +12,9 @@ use sockmodes_client::error::confirm_wait;
 use sockmodes_client::{AtServer, Exchange};
 use sockmodes_client::{ClientDriver, ClientError};
 use sockmodes_common::ClientEvent;
-use sockmodes_python::{interrupted, would_block, Mode, Op, SocketError};
+use sockmodes_python::{interrupted, would_block, Op, SocketError, SocketMode};
 
-use super::{NbClient, TryRecv, TrySend, WouldBlockCounts};
+use super::{Client, TryRecv, TrySend, WouldBlockCounts};
 
 /// One non-blocking send on `stream`, counting a WouldBlock.
 pub(super) fn send_once(
@@ -59,20 +59,20 @@ fn once(
                 return Ok(None);
             }
             Err(e) if interrupted(&e) => {}
-            Err(e) => return Err(SocketError::new(op, peer, Mode::NonBlocking, e).into()),
+            Err(e) => return Err(SocketError::new(op, peer, SocketMode::NonBlocking, e).into()),
         }
     }
 }
 
-impl NbClient {
+impl Client {
     /// Writes until nothing is left or the socket would block (`true`),
     /// shutting the write side down when the session asks.
     fn write_available(&mut self) -> Result<bool, ClientError> {
         loop {
             if self.x.session.wants_shutdown() {
-                self.stream
-                    .shutdown(Shutdown::Write)
-                    .map_err(|e| SocketError::new(Op::Send, self.peer, Mode::NonBlocking, e))?;
+                self.stream.shutdown(Shutdown::Write).map_err(|e| {
+                    SocketError::new(Op::Send, self.peer, SocketMode::NonBlocking, e)
+                })?;
                 self.x.session.shut_down();
             }
             if !self.x.session.wants_write() {
@@ -116,7 +116,7 @@ impl NbClient {
     }
 }
 
-impl ClientDriver for NbClient {
+impl ClientDriver for Client {
     fn exchange(&mut self) -> &mut Exchange {
         &mut self.x
     }

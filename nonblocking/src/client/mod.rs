@@ -2,8 +2,8 @@
 //! it could not proceed are shown, not hidden.
 //!
 //! In Python, a non-blocking `recv` with nothing to read raises
-//! `BlockingIOError`. Here [`NbClient::try_recv`] returns
-//! [`TryRecv::WouldBlock`], [`NbClient::try_send`] returns
+//! `BlockingIOError`. Here [`Client::try_recv`] returns
+//! [`TryRecv::WouldBlock`], [`Client::try_send`] returns
 //! [`TrySend::WouldBlock`] (or how many bytes the kernel took: a partial
 //! send), and a connect is visibly in progress until a WRITABLE event, after
 //! which `take_error` reveals a refusal (`ConnectionRefusedError`).
@@ -34,12 +34,12 @@ use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
 use sockmodes_client::ClientError;
 use sockmodes_client::Exchange;
-use sockmodes_python::{interrupted, Mode, Op, SocketError};
+use sockmodes_python::{interrupted, Op, SocketError, SocketMode};
 
 const ME: Token = Token(0);
 
 /// A non-blocking client connection with its own `Poll`.
-pub struct NbClient {
+pub struct Client {
     poll: Poll,
     events: Events,
     stream: TcpStream,
@@ -52,7 +52,7 @@ pub struct NbClient {
     wakeups: u64,
 }
 
-impl NbClient {
+impl Client {
     /// One non-blocking send attempt.
     ///
     /// # Errors
@@ -93,7 +93,9 @@ impl NbClient {
         loop {
             let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if timeout == Some(Duration::ZERO) {
-                let mode = self.timeout.map_or(Mode::NonBlocking, Mode::Timeout);
+                let mode = self
+                    .timeout
+                    .map_or(SocketMode::NonBlocking, SocketMode::Timeout);
                 return Err(
                     SocketError::new(op, self.peer, mode, io::ErrorKind::TimedOut.into()).into(),
                 );
@@ -101,7 +103,9 @@ impl NbClient {
             match self.poll.poll(&mut self.events, timeout) {
                 Ok(()) => {}
                 Err(e) if interrupted(&e) => continue,
-                Err(e) => return Err(SocketError::new(op, self.peer, Mode::NonBlocking, e).into()),
+                Err(e) => {
+                    return Err(SocketError::new(op, self.peer, SocketMode::NonBlocking, e).into())
+                }
             }
             self.wakeups += 1;
             let ready = self.events.iter().filter(|e| e.token() == ME).any(|e| {

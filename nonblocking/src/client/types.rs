@@ -2,9 +2,9 @@
 //! Python raises `BlockingIOError`) and the count of WouldBlocks met.
 
 #[cfg(doc)]
-use super::NbClient;
+use super::Client;
 
-/// Outcome of [`NbClient::try_send`].
+/// Outcome of [`Client::try_send`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrySend {
     /// The kernel took this many bytes (possibly fewer than offered).
@@ -13,7 +13,7 @@ pub enum TrySend {
     WouldBlock,
 }
 
-/// Outcome of [`NbClient::try_recv`].
+/// Outcome of [`Client::try_recv`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecv {
     /// This many bytes were received.

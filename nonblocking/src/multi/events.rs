@@ -1,4 +1,4 @@
-//! What a [`MultiClient`](super::MultiClient) tells its handler about a
+//! What a [`ManyClient`](super::ManyClient) tells its handler about a
 //! connection, and what the handler may do with it (queue requests on the
 //! connection's session, or ask for its write side to be shut): `common`'s
 //! types, which the io_uring driver speaks too, so one load engine drives

@@ -28,7 +28,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
 use sockmodes_client::{AtServer, ClientError};
 use sockmodes_common::{ClientSession, Service};
-use sockmodes_python::{interrupted, would_block, Mode, Op, SocketError};
+use sockmodes_python::{interrupted, would_block, Op, SocketError, SocketMode};
 
 mod events;
 
@@ -66,7 +66,7 @@ struct Conn {
 }
 
 /// Many non-blocking client connections driven by one `Poll`.
-pub struct MultiClient {
+pub struct ManyClient {
     poll: Poll,
     timer: Timer,
     events: Events,
@@ -80,24 +80,24 @@ pub struct MultiClient {
     requeue: Requeue,
 }
 
-impl MultiClient {
+impl ManyClient {
     /// An empty driver of echo connections; answers are limited to
     /// `max_frame` bytes.
     ///
     /// # Errors
     /// Creating the `Poll` failed.
-    pub fn new(max_frame: usize) -> io::Result<MultiClient> {
-        MultiClient::with_service(Service::Echo, max_frame)
+    pub fn new(max_frame: usize) -> io::Result<ManyClient> {
+        ManyClient::with_service(Service::Echo, max_frame)
     }
 
     /// An empty driver whose connections speak `service`.
     ///
     /// # Errors
     /// Creating the `Poll` failed.
-    pub fn with_service(service: Service, max_frame: usize) -> io::Result<MultiClient> {
+    pub fn with_service(service: Service, max_frame: usize) -> io::Result<ManyClient> {
         let poll = Poll::new()?;
         let timer = Timer::register(poll.registry(), TIMER)?;
-        Ok(MultiClient {
+        Ok(ManyClient {
             poll,
             timer,
             // Why 1024: as the server's loop; one call drains a large burst.
@@ -117,7 +117,7 @@ impl MultiClient {
     /// # Errors
     /// Failures the kernel reports at once (e.g. out of descriptors).
     pub fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
-        let err = SocketError::on(Op::Connect, addr, Mode::NonBlocking);
+        let err = SocketError::on(Op::Connect, addr, SocketMode::NonBlocking);
         let mut stream = TcpStream::connect(addr).map_err(&err)?;
         let id = self.conns.next_key();
         let interest = Interest::READABLE | Interest::WRITABLE;
@@ -267,7 +267,7 @@ impl MultiClient {
 
 impl Conn {
     fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError + '_ {
-        move |e| SocketError::new(op, self.peer, Mode::NonBlocking, e).into()
+        move |e| SocketError::new(op, self.peer, SocketMode::NonBlocking, e).into()
     }
 
     /// Says how a [`step`](Self::step) ended the connection, if it did;
@@ -464,7 +464,7 @@ mod tests {
     fn a_large_request_leaves_one_share_a_turn_until_all_of_it_is_sent() {
         let (addr, peer) = sink();
         let frame = vec![7u8; 8 * TURN_BYTES];
-        let mut multi = MultiClient::new(frame.len()).unwrap();
+        let mut multi = ManyClient::new(frame.len()).unwrap();
         let id = multi.connect(addr).unwrap();
         // Not a timing threshold: only a bound on a hung test.
         let give_up = Instant::now() + Duration::from_secs(120);
@@ -474,7 +474,7 @@ mod tests {
                 .poll(Some(Duration::from_millis(100)), |_, _, _| {})
                 .unwrap();
         }
-        let unsent = |m: &mut MultiClient| m.conns.get_mut(id).unwrap().session.unsent();
+        let unsent = |m: &mut ManyClient| m.conns.get_mut(id).unwrap().session.unsent();
         multi.with_outbox(id, |out| out.send_frame(&frame)).unwrap();
         let mut left = unsent(&mut multi);
         assert!(

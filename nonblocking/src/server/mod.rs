@@ -25,7 +25,7 @@ use sockmodes_common::WorkKind;
 use sockmodes_os::net;
 use sockmodes_os::offload::Runner;
 use sockmodes_os::running::Loops;
-use sockmodes_python::{interrupted, Mode, Op, SocketError};
+use sockmodes_python::{interrupted, Op, SocketError, SocketMode};
 use sockmodes_serving::ending::sleep_for;
 use sockmodes_serving::running::{Deadline, Stopping};
 use sockmodes_serving::throttle::Throttle;
@@ -91,7 +91,7 @@ pub fn start(
     on_message: MessageHandler,
 ) -> Result<ServerHandle, SocketError> {
     let addr = config.addr;
-    let bind_err = SocketError::on(Op::Bind, addr, Mode::NonBlocking);
+    let bind_err = SocketError::on(Op::Bind, addr, SocketMode::NonBlocking);
     let std_listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
     std_listener.set_nonblocking(true).map_err(&bind_err)?;
     let local_addr = std_listener.local_addr().map_err(&bind_err)?;
@@ -104,7 +104,7 @@ pub fn start(
     let mut wakers = Vec::with_capacity(loops);
     let mut threads = Vec::with_capacity(loops);
     // What fails past the bind (out of descriptors with many loops) says so.
-    let start_err = SocketError::on(Op::Start, local_addr, Mode::NonBlocking);
+    let start_err = SocketError::on(Op::Start, local_addr, SocketMode::NonBlocking);
     for i in 0..loops {
         let poll = Poll::new().map_err(&start_err)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(&start_err)?);

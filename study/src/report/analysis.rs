@@ -18,7 +18,7 @@ use super::service::{self, ServiceCase};
 use super::study::Study;
 use super::targets::{self, TargetCheck, TargetRow};
 use super::verdicts::{self, CountVerdict, PairVerdicts};
-use crate::target::{sweep_pairs, Pair, RunMode, Target};
+use crate::target::{sweep_pairs, BenchKind, Pair, Target};
 
 /// What the report says of one run, beyond its measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ impl Analysis {
     /// is computed here, once.
     pub fn of(study: &Study) -> Analysis {
         let mut targets = targets::check(study);
-        if study.plan.run_mode == RunMode::Test {
+        if study.plan.run_mode == BenchKind::Test {
             // Single unmeasured windows support no verdict.
             targets.iter_mut().for_each(|t| t.met = None);
         }

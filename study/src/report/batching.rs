@@ -300,7 +300,7 @@ fn said(m: &Measured, long: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use sockmodes_models::IoMode;
+    use sockmodes_models::Model;
 
     use super::*;
     use crate::affinity::Placement;
@@ -308,7 +308,7 @@ mod tests {
 
     const MSGS: [f64; 5] = [100e3; 5];
 
-    fn driver(engine: IoMode) -> Driver {
+    fn driver(engine: Model) -> Driver {
         Driver {
             engine,
             placement: Placement::Unpinned,
@@ -335,7 +335,7 @@ mod tests {
     const FEW: [f64; 5] = [1.2, 1.3, 1.3, 1.4, 1.3];
     const MANY: [f64; 5] = [8.5, 9.0, 9.2, 8.8, 9.4];
 
-    fn side<'a>(engine: IoMode, verdict: Verdict, a: &'a Point, b: &'a Point) -> Side<'a> {
+    fn side<'a>(engine: Model, verdict: Verdict, a: &'a Point, b: &'a Point) -> Side<'a> {
         Side {
             driver: driver(engine),
             verdict,

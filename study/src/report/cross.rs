@@ -20,7 +20,7 @@
 //! too, beside their types; the cross-check table is `tables.rs`'s.
 
 use serde::{Deserialize, Serialize};
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 
 use super::batching::{self, Batch, Measured, Side};
 use crate::affinity::Placement;
@@ -67,7 +67,7 @@ pub struct Cause {
     pub engines_disagree_in: Vec<Placement>,
     /// Engines whose verdict changed with the placement: client and server
     /// competing for shared cores.
-    pub placement_changes_for: Vec<IoMode>,
+    pub placement_changes_for: Vec<Model>,
     /// Some cells rank the two servers oppositely beyond noise (one says
     /// higher, another lower); otherwise the disagreement is between "a
     /// difference" and "none", which may be a lack of power as much as the
@@ -189,7 +189,7 @@ fn cause(with: &[(Driver, Verdict)]) -> Cause {
         .collect();
     engines_disagree_in.sort_unstable();
     engines_disagree_in.dedup();
-    let mut placement_changes_for: Vec<IoMode> = Vec::new();
+    let mut placement_changes_for: Vec<Model> = Vec::new();
     for d in disagree(&|d, e| d.engine == e.engine) {
         if !placement_changes_for.contains(&d.engine) {
             placement_changes_for.push(d.engine);
@@ -505,7 +505,7 @@ fn holds_words(a: Target, b: Target, v: Verdict) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
 
-    use sockmodes_models::IoMode;
+    use sockmodes_models::Model;
 
     use super::*;
     use crate::report::fixture::{point, EVENT_LOOP, EVENT_LOOP_MODE, RING, THREADS, THREADS_MODE};
@@ -513,7 +513,7 @@ pub(crate) mod tests {
     pub(crate) const SLOW: [f64; 5] = [100e3, 104e3, 108e3, 110e3, 112e3];
     pub(crate) const FAST: [f64; 5] = [160e3, 165e3, 170e3, 175e3, 180e3];
 
-    fn driver(engine: IoMode, placement: Placement) -> Driver {
+    fn driver(engine: Model, placement: Placement) -> Driver {
         Driver { engine, placement }
     }
 
@@ -552,7 +552,7 @@ pub(crate) mod tests {
     /// A budget cell pair: like [`cells`], each server held to half a
     /// core and busy `budget_busy` of it.
     fn budget_cells(
-        engine: IoMode,
+        engine: Model,
         blocking: &[f64],
         nonblocking: &[f64],
         client_busy: f64,

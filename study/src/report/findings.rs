@@ -25,7 +25,7 @@ use super::study::Study;
 use super::verdicts::{self, crossover_count, Checked, CountVerdict, PairVerdicts, Standing};
 use crate::stats::{ratio, Spread, Verdict};
 use crate::sweep::{find, Point, Step};
-use crate::target::{Pair, RunMode, Target};
+use crate::target::{BenchKind, Pair, Target};
 
 /// One finding of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,7 +136,7 @@ pub fn compute(
     service: &[ServiceCase],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    if study.plan.run_mode == RunMode::Test {
+    if study.plan.run_mode == BenchKind::Test {
         out.push(Finding::TestMode);
     }
     let pair = Pair::THREADS_VS_LOOP;
@@ -738,7 +738,7 @@ mod tests {
     #[test]
     fn a_test_mode_run_opens_with_its_warning() {
         let mut study = fixture::report().study;
-        study.plan.run_mode = RunMode::Test;
+        study.plan.run_mode = BenchKind::Test;
         assert_eq!(
             Analysis::of(&study).findings.first(),
             Some(&Finding::TestMode)

@@ -3,7 +3,7 @@
 
 use sockmodes_loadgen::LoadReport;
 
-use sockmodes_models::IoMode;
+use sockmodes_models::Model;
 
 use super::{BareThreads, CaseResult, Metric, Report, Study};
 use crate::affinity::Placement;
@@ -12,7 +12,7 @@ use crate::driver::Driver;
 use crate::machine::Machine;
 use crate::scale::ScalePoint;
 use crate::sweep::{Plan, Point, ServerCost, Step, Window};
-use crate::target::{Pair, RunMode, Target};
+use crate::target::{BenchKind, Pair, Target};
 
 /// The registry's servers by the part the tests give them: the thread per
 /// connection and the event loop of the crossover, and the ring that
@@ -21,10 +21,10 @@ pub const THREADS: Target = Pair::THREADS_VS_LOOP.a;
 pub const EVENT_LOOP: Target = Pair::THREADS_VS_LOOP.b;
 pub const RING: Target = Pair::COMPLETION_VS_READINESS.a;
 /// The client engines of those models.
-pub const THREADS_MODE: IoMode = model(THREADS);
-pub const EVENT_LOOP_MODE: IoMode = model(EVENT_LOOP);
+pub const THREADS_MODE: Model = model(THREADS);
+pub const EVENT_LOOP_MODE: Model = model(EVENT_LOOP);
 
-const fn model(t: Target) -> IoMode {
+const fn model(t: Target) -> Model {
     match t {
         Target::Model(m) => m,
         Target::Raw => panic!("not a model"),
@@ -76,7 +76,7 @@ pub fn point(target: Target, n: usize, msgs: &[f64]) -> Point {
 pub fn report() -> Report {
     let sweep = sweep();
     let study = Study {
-        plan: Plan::new(RunMode::Quick, 20_000, 1),
+        plan: Plan::new(BenchKind::Quick, 20_000, 1),
         cases: cases(),
         cross_check: cross_check(&sweep),
         cross_skipped: Vec::new(),

@@ -7,14 +7,14 @@ use super::run::Report;
 use super::study::time_account;
 use super::tables::{self, Table};
 use crate::sweep::Plan;
-use crate::target::RunMode;
+use crate::target::BenchKind;
 
 /// One line on what kind of run this was, what it trades, and the noise
 /// rule its findings follow; the windows are the plan's.
 pub fn banner(plan: &Plan) -> String {
     let what = match plan.run_mode {
-        RunMode::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.".to_string(),
-        RunMode::Quick => format!(
+        BenchKind::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.".to_string(),
+        BenchKind::Quick => format!(
             "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep \
              to 100 connections in {r} windows of {} s, two load steps (10% and 100%) at 100 in {r} windows of {} s, the \
              cross-check at 100 in {r} windows of {} s, and service work at 100 in {r} windows of {} s, against fresh \
@@ -25,7 +25,7 @@ pub fn banner(plan: &Plan) -> String {
             plan.service_measure_s,
             r = plan.repeats,
         ),
-        RunMode::Full => format!(
+        BenchKind::Full => format!(
             "Full run: criterion values are medians over their samples; every sweep point is {r} windows of {} s, every \
              load and same-rate step {r} of {} s, every cross-check cell {r} of {} s, every service-work setup {r} of {} s, \
              each against a fresh server, servers interleaved: medians with min-max.",

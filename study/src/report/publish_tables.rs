@@ -15,7 +15,7 @@ use super::tables::verdict_cell;
 use super::verdicts::CountVerdict;
 use crate::stats::Spread;
 use crate::sweep::{find, Point};
-use crate::target::{Pair, RunMode, Target};
+use crate::target::{BenchKind, Pair, Target};
 
 /// "47,528 (40,227-50,922)", or the median alone for one window.
 fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
@@ -429,9 +429,9 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
         format!(
             "Ejecución {} publicada ({} conexiones, lazo cerrado, {} ventanas):\n\n",
             match r.mode {
-                RunMode::Full => "completa",
-                RunMode::Quick => "rápida",
-                RunMode::Test => "de prueba",
+                BenchKind::Full => "completa",
+                BenchKind::Quick => "rápida",
+                BenchKind::Test => "de prueba",
             },
             num(connections as f64, 0),
             first.msgs.n

@@ -12,7 +12,7 @@ use super::analysis::Analysis;
 use super::study::Study;
 use crate::affinity::Placement;
 use crate::machine::Machine;
-use crate::target::RunMode;
+use crate::target::BenchKind;
 
 /// The version of report.json's fields. Bump it with any change to the
 /// set of fields a report writes (`run.rs`'s test compares that set with
@@ -27,7 +27,7 @@ pub struct Report {
     /// `Report` (its [`Measured`] part does).
     #[serde(deserialize_with = "this_version")]
     pub schema_version: u32,
-    pub mode: RunMode,
+    pub mode: BenchKind,
     pub machine: Machine,
     /// Placement of the criterion groups (latency, throughput).
     pub criterion_placement: String,
@@ -184,7 +184,7 @@ mod tests {
         let mut found = std::collections::BTreeSet::new();
         let quick = fixture::report();
         let mut study = quick.study.clone();
-        study.plan.run_mode = RunMode::Test;
+        study.plan.run_mode = BenchKind::Test;
         // A run with the budget placement, one of whose placements was
         // skipped: the fields only such a run writes.
         let mut budget = quick.study.clone();
