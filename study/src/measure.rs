@@ -129,6 +129,16 @@ impl Counted {
     }
 }
 
+/// The server's context switches between two readings, or `None` where
+/// some of its threads ended between them: an ended thread's count leaves
+/// the sum with it (a thread per connection closing its connections at
+/// the window's end), so the difference would read too low, down to zero.
+fn switches_between(a: &ProcessSample, b: &ProcessSample) -> Option<u64> {
+    (b.threads >= a.threads)
+        .then(|| b.switches().checked_sub(a.switches()))
+        .flatten()
+}
+
 /// The server's costs over a window of `window_s` seconds, from its
 /// `/proc` at both edges: per message answered, and its busy share.
 fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> ServerCost {
@@ -138,7 +148,7 @@ fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> 
     ServerCost {
         user_us_per_msg: user * 1e6 / msgs,
         system_us_per_msg: system * 1e6 / msgs,
-        switches_per_msg: b.switches().saturating_sub(a.switches()) as f64 / msgs,
+        switches_per_msg: switches_between(a, b).map(|n| n as f64 / msgs),
         rss_mib: b.rss_bytes as f64 / (1024.0 * 1024.0),
         threads: b.threads,
         cores_busy: (user + system) / window_s,
@@ -241,6 +251,22 @@ mod tests {
     }
 
     #[test]
+    fn switches_are_not_measured_when_threads_ended_between_the_readings() {
+        let a = sample(1.0, 2.0, 1_000);
+        // 400 switches over the window, every thread alive at both edges.
+        assert_eq!(switches_between(&a, &sample(1.1, 2.3, 1_400)), Some(400));
+        // A thread ended: its count left the sum, so the difference is not
+        // the window's (here it would read 100 too few).
+        let ended = ProcessSample {
+            threads: 2,
+            ..sample(1.1, 2.3, 1_300)
+        };
+        assert_eq!(switches_between(&a, &ended), None);
+        // Threads ended and others started: the sum went down.
+        assert_eq!(switches_between(&a, &sample(1.1, 2.3, 600)), None);
+    }
+
+    #[test]
     fn a_windows_costs_are_per_message_answered_and_busy_per_second() {
         let mut load = crate::report::fixture::window(1000.0, 0.5).load;
         load.messages = 2000;
@@ -248,7 +274,7 @@ mod tests {
         let c = cost(&sample(1.0, 2.0, 10), &sample(1.1, 2.3, 410), &load, 2.0);
         assert!((c.user_us_per_msg - 50.0).abs() < 1e-6, "{c:?}");
         assert!((c.system_us_per_msg - 150.0).abs() < 1e-6, "{c:?}");
-        assert!((c.switches_per_msg - 0.2).abs() < 1e-9, "{c:?}");
+        assert_eq!(c.switches_per_msg, Some(0.2), "{c:?}");
         assert!((c.cores_busy - 0.2).abs() < 1e-9, "{c:?}");
         assert_eq!((c.rss_mib, c.threads), (8.0, 3));
         // No message answered: divided by one, not by zero.

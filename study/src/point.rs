@@ -20,7 +20,12 @@ pub const SATURATED: f64 = 0.9;
 pub struct ServerCost {
     pub user_us_per_msg: f64,
     pub system_us_per_msg: f64,
-    pub switches_per_msg: f64,
+    /// Context switches per message, summed over the server's threads at
+    /// both edges (`/proc/PID/task/*/status`). `None` where threads ended
+    /// between the two readings: an ended thread takes its count with it,
+    /// so the difference would be too low (or below zero).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switches_per_msg: Option<f64>,
     pub rss_mib: f64,
     pub threads: u64,
     /// Server CPU over the window as cores busy (1.0 = one core all the time).
@@ -221,11 +226,11 @@ impl Point {
 
     /// Context switches per message, window by window.
     pub fn switches_windows(&self) -> Vec<f64> {
-        self.values(|w| w.cost.as_ref().map(|c| c.switches_per_msg))
+        self.values(|w| w.cost.as_ref().and_then(|c| c.switches_per_msg))
     }
 
     pub fn switches_per_msg(&self) -> Option<Spread> {
-        self.spread(|w| w.cost.as_ref().map(|c| c.switches_per_msg))
+        self.spread(|w| w.cost.as_ref().and_then(|c| c.switches_per_msg))
     }
 
     pub fn rss_mib(&self) -> Option<Spread> {

@@ -472,7 +472,7 @@ mod tests {
         // fixture's); its CPU the same.
         let mut b1 = point(THREADS, 100, &MSGS);
         for (w, x) in b1.windows.iter_mut().zip([2.1, 2.0, 2.0, 2.0, 2.0]) {
-            w.cost.as_mut().expect("a cost").switches_per_msg = x;
+            w.cost.as_mut().expect("a cost").switches_per_msg = Some(x);
         }
         let b2 = point(THREADS, 100, &MSGS);
         let (ahead, level) = (

@@ -43,7 +43,7 @@ pub fn window(msgs: f64, busy: f64) -> Window {
         cost: Some(ServerCost {
             user_us_per_msg: 1.0,
             system_us_per_msg: 4.0,
-            switches_per_msg: 0.5,
+            switches_per_msg: Some(0.5),
             rss_mib: 5.0,
             threads: 3,
             cores_busy: busy,
