@@ -7,6 +7,7 @@ mod util;
 
 use std::time::Duration;
 
+use sockmodes_client::ClientError;
 use sockmodes_common::Service;
 use sockmodes_models::{Client, ClientSettings};
 use sockmodes_python::PyException;
@@ -104,10 +105,11 @@ fn oversized_frame_closes_only_that_connection_in_every_server() {
         let (srv, _) = server(s, Service::Echo, |cfg| cfg.max_frame = 1024);
         let mut bad = client(c, srv.local_addr());
         let mut good = client(c, srv.local_addr());
-        bad.send_frame(&[0u8; 2048]).unwrap();
-        let err = bad.recv_frame();
+        // The server closes on the header alone, so the close may reach
+        // the client while it is still sending the payload, or after.
+        let err = bad.send_frame(&[0u8; 2048]).and_then(|()| bad.recv_frame());
         assert!(
-            matches!(err, Ok(None))
+            matches!(err, Ok(None) | Err(ClientError::Closed { .. }))
                 || err
                     .as_ref()
                     .is_err_and(|e| e.exception() == Some(PyException::ConnectionResetError)),
