@@ -301,17 +301,17 @@ fn no_comment_carries_history() {
 fn the_history_patterns_catch_history_and_pass_code_words() {
     let p = history_patterns();
     for bad in [
-        "// Fixed on 2026-12-01.",
-        "/// See issue 25.",
-        "// as #25 said",
-        "//! (#31)",
-        "// since 1c9775c",
-        "// An earlier version read twice.",
-        "// The loop used to be here.",
-        "// This previously panicked.",
-        "// This check is no longer needed.",
-        "// The flag was dropped from the CLI.",
-        "// Wait until 2027 for this.",
+        "Fixed on 2026-12-01.",
+        "See issue 25.",
+        "as #25 said",
+        "(#31)",
+        "since 1c9775c",
+        "An earlier version read twice.",
+        "The loop used to be here.",
+        "This previously panicked.",
+        "This check is no longer needed.",
+        "The flag was dropped from the CLI.",
+        "Wait until 2027 for this.",
     ] {
         assert!(history(bad, &p).is_some(), "{bad}");
     }
