@@ -97,7 +97,8 @@ pub struct LoadConfig {
 }
 
 /// Which edge of the measured window has been reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum WindowEdge {
     /// Warm-up is over; counting starts.
     Start,
@@ -105,9 +106,13 @@ pub enum WindowEdge {
     End,
 }
 
-/// A callback for the window's edges (see [`LoadConfig::on_window`]).
+/// A callback for the window's edges (see [`LoadConfig::on_window`]),
+/// given the edge and when it was due (CLOCK_MONOTONIC in nanoseconds,
+/// [`sockmodes_os::process::monotonic_ns`]): the monitor thread may reach
+/// an edge late under thousands of busy threads, and a hook that reads
+/// something there can tell by how much.
 #[derive(Clone)]
-pub struct WindowHook(pub Arc<dyn Fn(WindowEdge) + Send + Sync>);
+pub struct WindowHook(pub Arc<dyn Fn(WindowEdge, u64) + Send + Sync>);
 
 impl std::fmt::Debug for WindowHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -127,18 +127,20 @@ impl Start {
             .map_or(0, |(n, _)| *n);
         let _ = self.unsettled_at_cap.set(left);
         let from = Instant::now();
+        let from_ns = sockmodes_os::process::monotonic_ns();
         let to = from + config.duration;
+        let to_ns = from_ns + config.duration.as_nanos() as u64;
         let _ = self.window.set(Window { from, to });
-        let edge = |e| {
+        let edge = |e, due_ns| {
             if let Some(WindowHook(hook)) = &config.on_window {
-                hook(e);
+                hook(e, due_ns);
             }
         };
         let before = measure_cpu.then(process_cpu_time).flatten();
-        edge(WindowEdge::Start);
+        edge(WindowEdge::Start, from_ns);
         thread::sleep(until(to));
         let after = measure_cpu.then(process_cpu_time).flatten();
-        edge(WindowEdge::End);
+        edge(WindowEdge::End, to_ns);
         self.close_window();
         Some(CpuWindow::between(before?, after?, to - from))
     }

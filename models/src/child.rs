@@ -85,25 +85,44 @@ impl CounterReader {
     /// two seconds. A busy server (10,000 threads) may answer late: the
     /// line's `at_ns` says when it read them.
     pub fn read(&self) -> Option<Counters> {
+        self.answer(self.ask()?)
+    }
+
+    /// Asks the server for its counters without waiting for the line;
+    /// the value is when it was asked, for [`answer`](Self::answer).
+    /// `None` where there is no SIGUSR1 (Windows) or the signal could not
+    /// be sent.
+    ///
+    /// Why apart from the answer: a window's edge must not wait for the
+    /// line to travel through pipes and threads of a machine under load;
+    /// the line's `at_ns` says when the server read its counters.
+    pub fn ask(&self) -> Option<u64> {
         #[cfg(unix)]
         {
-            let lines = self.lines.lock().ok()?;
             let asked = monotonic_ns();
             send_signal(self.pid, Signal::Usr1).ok()?;
-            let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
-            loop {
-                let left = until.saturating_duration_since(std::time::Instant::now());
-                let c = lines.recv_timeout(left).ok()?;
-                // A late answer to an earlier request is not this one's.
-                if c.at_ns >= asked {
-                    return Some(c);
-                }
-            }
+            Some(asked)
         }
         #[cfg(not(unix))]
         {
-            let _ = (self.pid, &self.lines);
+            let _ = self.pid;
             None
+        }
+    }
+
+    /// The first counters line the server read at or after `asked`,
+    /// waiting up to two seconds for it. Ask and answer in the same order:
+    /// a line read earlier than `asked` answers an earlier request and is
+    /// passed over.
+    pub fn answer(&self, asked: u64) -> Option<Counters> {
+        let lines = self.lines.lock().ok()?;
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            let c = lines.recv_timeout(left).ok()?;
+            if c.at_ns >= asked {
+                return Some(c);
+            }
         }
     }
 }

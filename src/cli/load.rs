@@ -249,7 +249,7 @@ fn open_log(path: &std::path::Path, overwrite: bool) -> anyhow::Result<std::fs::
 /// `measuring` (for the progress bar).
 fn load_config(args: &LoadArgs, measuring: &Arc<AtomicBool>) -> LoadConfig {
     let opened = Arc::clone(measuring);
-    let hook = WindowHook(Arc::new(move |edge| {
+    let hook = WindowHook(Arc::new(move |edge, _due_ns| {
         if edge == WindowEdge::Start {
             opened.store(true, Ordering::Relaxed);
         }

@@ -1,21 +1,25 @@
 //! How one point is measured: R windows, each against a fresh server
 //! process, servers interleaved; a window's figures from the load engine,
 //! the server's `/proc` at both edges, and its own count of system calls;
-//! a window the machine disturbed, measured again. `sweep.rs` says which
+//! a reading that came late, left out; a window the machine disturbed,
+//! measured again. `sweep.rs` says which
 //! points the study measures; this file measures them.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sockmodes_loadgen::{self as load, LoadConfig, LoadReport, WindowEdge, WindowHook};
+use sockmodes_loadgen::{self as load, LoadConfig, WindowEdge, WindowHook};
 use sockmodes_models::child::{CounterReader, Counters};
+use sockmodes_os::process::{monotonic_ns, urgently};
 use sockmodes_os::procfs::{self, ProcessSample};
 
 use crate::affinity::Placement;
 use crate::driver::Driver;
 use crate::launch::Launcher;
-use crate::point::{disturbed, Point, ServerCost, Step, Window, DISTURBED};
+use crate::point::{
+    disturbed, LateReading, Point, ReadingSource, ServerCost, Step, Window, DISTURBED, LATE_SHARE,
+};
 use crate::progress::{window_name, Progress};
 use crate::sweep::Plan;
 use crate::target::Target;
@@ -33,18 +37,29 @@ fn window(
     let server = launcher
         .start(p.target, p.setup, driver.placement)
         .map_err(|e| e.to_string())?;
-    let samples: Arc<Mutex<Vec<ProcessSample>>> = Arc::default();
-    let counted: Arc<Mutex<Vec<Counters>>> = Arc::default();
-    let (pid, into, counts) = (server.pid(), Arc::clone(&samples), Arc::clone(&counted));
+    let samples: Arc<Mutex<Vec<Stamped<ProcessSample>>>> = Arc::default();
+    let asked: Arc<Mutex<Vec<(WindowEdge, u64, u64)>>> = Arc::default();
+    let (pid, into, asks) = (server.pid(), Arc::clone(&samples), Arc::clone(&asked));
     // Only the command's own servers count their system calls.
     let reader = p.target.mode().map(|_| server.counter_reader());
-    let hook = WindowHook(Arc::new(move |_edge: WindowEdge| {
-        if let Ok(s) = procfs::sample(pid) {
-            into.lock().expect("not poisoned").push(s);
-        }
-        if let Some(c) = reader.as_ref().and_then(CounterReader::read) {
-            counts.lock().expect("not poisoned").push(c);
-        }
+    let asker = reader.clone();
+    let hook = WindowHook(Arc::new(move |edge: WindowEdge, due_ns: u64| {
+        urgently(|| {
+            let began_ns = monotonic_ns();
+            if let Ok(value) = procfs::sample(pid) {
+                into.lock().expect("not poisoned").push(Stamped {
+                    edge,
+                    due_ns,
+                    began_ns,
+                    taken_ns: monotonic_ns(),
+                    value,
+                });
+            }
+            // The line is read after the window: its `at_ns` says when.
+            if let Some(at) = asker.as_ref().and_then(CounterReader::ask) {
+                asks.lock().expect("not poisoned").push((edge, due_ns, at));
+            }
+        });
     }));
     let config = LoadConfig {
         connections: p.connections,
@@ -56,39 +71,95 @@ fn window(
         ..LoadConfig::new(driver.engine, server.addr)
     };
     let run = load::run(&config, Arc::new(AtomicU64::new(0)));
+    let counted: Vec<Stamped<Counters>> = match &reader {
+        Some(reader) => asked
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .map_while(|&(edge, due_ns, at)| {
+                let value = reader.answer(at)?;
+                Some(Stamped {
+                    edge,
+                    due_ns,
+                    began_ns: value.at_ns,
+                    taken_ns: value.at_ns,
+                    value,
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let _ = server.terminate();
     let load = run.map_err(|e| e.to_string())?.report().clone();
     let samples = samples.lock().expect("not poisoned");
-    let counted = counted.lock().expect("not poisoned");
-    let counts = Counted::between(&counted, load.messages_per_s);
-    let budget_used = match counted.as_slice() {
-        [a, b] => b.budget_used_since(a),
-        _ => None,
-    };
-    let cost = match samples.as_slice() {
-        [a, b] => Some(ServerCost {
+    let mut late = Vec::new();
+    let bound_ns = LATE_SHARE * window_s * 1e9;
+    let procs = on_time(&samples, ReadingSource::Proc, bound_ns, &mut late);
+    let counts = on_time(&counted, ReadingSource::Counters, bound_ns, &mut late);
+    let budget_used = counts.and_then(|(a, b)| b.value.budget_used_since(&a.value));
+    let counts =
+        counts.and_then(|(a, b)| Counted::between(&a.value, &b.value, load.messages_per_s));
+    let cost = procs.and_then(|(a, b)| {
+        let stretch_s = b.began_ns.checked_sub(a.began_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
+        Some(ServerCost {
             syscalls_per_msg: counts.as_ref().map(Counted::syscalls_per_msg),
             msgs_per_wakeup: counts.as_ref().and_then(Counted::msgs_per_wakeup),
             events_per_wakeup: counts.as_ref().and_then(Counted::events_per_wakeup),
-            ..cost(a, b, &load, window_s)
-        }),
-        _ => None,
-    };
+            ..cost(&a.value, &b.value, load.messages_per_s, stretch_s)
+        })
+    });
     Ok(Window {
         load,
         cost,
         budget_used,
+        late,
     })
 }
 
+/// A reading of the server at a window's edge, with when it was due and
+/// when it was taken (CLOCK_MONOTONIC, nanoseconds).
+#[derive(Clone, Copy)]
+struct Stamped<T> {
+    edge: WindowEdge,
+    due_ns: u64,
+    /// When it began: `/proc`'s CPU times are read first.
+    began_ns: u64,
+    /// When it was whole (a walk over a thousand threads' files takes a
+    /// while).
+    taken_ns: u64,
+    value: T,
+}
+
+/// The start and end readings of one source, where both came and neither
+/// came later than `bound_ns` after its edge; the late ones are added to
+/// `late` (then `None`: a reading taken after its edge measures a
+/// stretch the window did not, down to none at all).
+fn on_time<'a, T>(
+    readings: &'a [Stamped<T>],
+    source: ReadingSource,
+    bound_ns: f64,
+    late: &mut Vec<LateReading>,
+) -> Option<(&'a Stamped<T>, &'a Stamped<T>)> {
+    let before = late.len();
+    late.extend(readings.iter().filter_map(|r| {
+        let late_ns = r.taken_ns.saturating_sub(r.due_ns) as f64;
+        (late_ns > bound_ns).then_some(LateReading {
+            source,
+            edge: r.edge,
+            late_ms: late_ns / 1e6,
+        })
+    }));
+    match readings {
+        [a, b] if late.len() == before && a.edge == WindowEdge::Start => Some((a, b)),
+        _ => None,
+    }
+}
+
 /// What the server counted between its two readings of its counters, and
-/// the messages of that stretch (`None` without both readings, or for
-/// under one message between them).
-///
-/// The server read its counters when the signal reached it, which may be
-/// later than the window's edges (a server of 10,000 threads answers
-/// late): its counts are divided by the messages of the stretch between
-/// its two readings, at the window's rate.
+/// the messages of that stretch (`None` for readings out of order, or for
+/// under one message between them): the counts are divided by the
+/// messages of the stretch between the server's own readings, at the
+/// window's rate.
 struct Counted {
     messages: f64,
     syscalls: u64,
@@ -98,8 +169,7 @@ struct Counted {
 }
 
 impl Counted {
-    fn between(counted: &[Counters], messages_per_s: f64) -> Option<Counted> {
-        let [a, b] = counted else { return None };
+    fn between(a: &Counters, b: &Counters, messages_per_s: f64) -> Option<Counted> {
         let stretch_s = b.at_ns.checked_sub(a.at_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
         let messages = messages_per_s * stretch_s;
         let delta = |x: Option<u64>, y: Option<u64>| Some(y?.saturating_sub(x?));
@@ -139,10 +209,11 @@ fn switches_between(a: &ProcessSample, b: &ProcessSample) -> Option<u64> {
         .flatten()
 }
 
-/// The server's costs over a window of `window_s` seconds, from its
-/// `/proc` at both edges: per message answered, and its busy share.
-fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> ServerCost {
-    let msgs = r.messages.max(1) as f64;
+/// The server's costs from its `/proc` at two readings `stretch_s`
+/// seconds apart: per message of that stretch (at the window's rate), and
+/// its busy share.
+fn cost(a: &ProcessSample, b: &ProcessSample, messages_per_s: f64, stretch_s: f64) -> ServerCost {
+    let msgs = (messages_per_s * stretch_s).max(1.0);
     let user = b.user_s - a.user_s;
     let system = b.system_s - a.system_s;
     ServerCost {
@@ -151,7 +222,7 @@ fn cost(a: &ProcessSample, b: &ProcessSample, r: &LoadReport, window_s: f64) -> 
         switches_per_msg: switches_between(a, b).map(|n| n as f64 / msgs),
         rss_mib: b.rss_bytes as f64 / (1024.0 * 1024.0),
         threads: b.threads,
-        cores_busy: (user + system) / window_s,
+        cores_busy: (user + system) / stretch_s,
         syscalls_per_msg: None,
         msgs_per_wakeup: None,
         events_per_wakeup: None,
@@ -268,18 +339,15 @@ mod tests {
 
     #[test]
     fn a_windows_costs_are_per_message_answered_and_busy_per_second() {
-        let mut load = crate::report::fixture::window(1000.0, 0.5).load;
-        load.messages = 2000;
         // 0.1 s user and 0.3 s system over 2,000 messages in 2 s.
-        let c = cost(&sample(1.0, 2.0, 10), &sample(1.1, 2.3, 410), &load, 2.0);
+        let c = cost(&sample(1.0, 2.0, 10), &sample(1.1, 2.3, 410), 1000.0, 2.0);
         assert!((c.user_us_per_msg - 50.0).abs() < 1e-6, "{c:?}");
         assert!((c.system_us_per_msg - 150.0).abs() < 1e-6, "{c:?}");
         assert_eq!(c.switches_per_msg, Some(0.2), "{c:?}");
         assert!((c.cores_busy - 0.2).abs() < 1e-9, "{c:?}");
         assert_eq!((c.rss_mib, c.threads), (8.0, 3));
         // No message answered: divided by one, not by zero.
-        load.messages = 0;
-        let idle = cost(&sample(1.0, 2.0, 10), &sample(1.0, 2.0, 10), &load, 2.0);
+        let idle = cost(&sample(1.0, 2.0, 10), &sample(1.0, 2.0, 10), 0.0, 2.0);
         assert_eq!(idle.user_us_per_msg, 0.0);
     }
 
@@ -291,8 +359,10 @@ mod tests {
             at_ns,
             ..Counters::default()
         };
-        let per_msg =
-            |c: &[Counters], rate| Counted::between(c, rate).map(|c| c.syscalls_per_msg());
+        let per_msg = |c: &[Counters], rate| match c {
+            [a, b] => Counted::between(a, b, rate).map(|c| c.syscalls_per_msg()),
+            _ => None,
+        };
         // 3,000 calls over 1.5 s at 1,000 msg/s: 2 per message, whatever
         // the window's own length.
         let two = [at(1_000_000_000, 500), at(2_500_000_000, 3_500)];
@@ -302,7 +372,7 @@ mod tests {
         assert_eq!(per_msg(&[two[1], two[0]], 1000.0), None);
         assert_eq!(per_msg(&two, 0.5), None);
         // A line without the wake-up fields: no batching figure.
-        let old = Counted::between(&two, 1000.0).expect("counted");
+        let old = Counted::between(&two[0], &two[1], 1000.0).expect("counted");
         assert_eq!(
             (old.msgs_per_wakeup(), old.events_per_wakeup()),
             (None, None)
@@ -321,16 +391,56 @@ mod tests {
         // 1,500 messages (1.5 s at 1,000 msg/s) in 500 wake-ups that found
         // 2,000 events: 3 messages and 4 events a wake-up.
         let c = [at(1_000_000_000, 100, 1_000), at(2_500_000_000, 600, 3_000)];
-        let counted = Counted::between(&c, 1000.0).expect("counted");
+        let counted = Counted::between(&c[0], &c[1], 1000.0).expect("counted");
         assert_eq!(counted.msgs_per_wakeup(), Some(3.0));
         assert_eq!(counted.events_per_wakeup(), Some(4.0));
         // No wake-up counted (a thread per connection, tokio): neither
         // figure.
         let none = [at(1_000_000_000, 0, 0), at(2_500_000_000, 0, 0)];
-        let none = Counted::between(&none, 1000.0).expect("counted");
+        let none = Counted::between(&none[0], &none[1], 1000.0).expect("counted");
         assert_eq!(
             (none.msgs_per_wakeup(), none.events_per_wakeup()),
             (None, None)
         );
+    }
+
+    #[test]
+    fn a_reading_later_than_a_tenth_of_the_window_after_its_edge_is_left_out_and_said() {
+        let read = |edge, due_ns: u64, taken_ns: u64| Stamped {
+            edge,
+            due_ns,
+            began_ns: taken_ns,
+            taken_ns,
+            value: (),
+        };
+        // A 0.6 s window from t = 1 s: late by up to 60 ms is on time.
+        let bound = LATE_SHARE * 0.6e9;
+        let start = read(WindowEdge::Start, 1_000_000_000, 1_050_000_000);
+        let end = read(WindowEdge::End, 1_600_000_000, 1_601_000_000);
+        let mut late = Vec::new();
+        let both = [start, end];
+        let pair = on_time(&both, ReadingSource::Proc, bound, &mut late);
+        assert_eq!(
+            pair.map(|(a, b)| (a.taken_ns, b.taken_ns)),
+            Some((1_050_000_000, 1_601_000_000))
+        );
+        assert!(late.is_empty());
+        // The start reading came 0.7 s late, after the window had ended:
+        // no pair, and the late reading is recorded with its delay.
+        let both = [read(WindowEdge::Start, 1_000_000_000, 1_700_000_000), end];
+        assert!(on_time(&both, ReadingSource::Counters, bound, &mut late).is_none());
+        assert_eq!(
+            late,
+            [LateReading {
+                source: ReadingSource::Counters,
+                edge: WindowEdge::Start,
+                late_ms: 700.0,
+            }]
+        );
+        // One reading only, or the end's first: no pair, nothing late.
+        let mut none = Vec::new();
+        assert!(on_time(&[end], ReadingSource::Proc, bound, &mut none).is_none());
+        assert!(on_time(&[end, end], ReadingSource::Proc, bound, &mut none).is_none());
+        assert!(none.is_empty());
     }
 }

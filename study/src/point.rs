@@ -4,7 +4,7 @@
 //! point is a verdict of its own ([`Limit`]).
 
 use serde::{Deserialize, Serialize};
-use sockmodes_loadgen::LoadReport;
+use sockmodes_loadgen::{LoadReport, WindowEdge};
 
 use crate::setup::Setup;
 use crate::stats::Spread;
@@ -61,6 +61,43 @@ pub struct Window {
     /// ticks of 10 ms are 3% of half a core's budget in a 0.6 s window).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_used: Option<f64>,
+    /// The server's readings that came later after their edge than
+    /// [`LATE_SHARE`] of the window allows: the figures they give are left
+    /// out of the window (its `cost`, or its counted ones, are `None`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub late: Vec<LateReading>,
+}
+
+/// How late after its window's edge a reading of the server may come, as
+/// a share of the window, before its figures are left out.
+///
+/// Why 10%: the figures are divided by the stretch between the two
+/// readings (and that stretch's messages), so a reading a little late
+/// still measures steady load; but a start reading that comes near the
+/// end measures almost nothing, and reads as a server that made no system
+/// call and no context switch while a core was busy (seen with a thread
+/// per connection on both sides at 1,000 connections, before the readings
+/// ran at real-time priority). A tenth keeps nine tenths of the window
+/// measured.
+pub const LATE_SHARE: f64 = 0.1;
+
+/// One reading of the server at a window's edge that came late.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct LateReading {
+    pub source: ReadingSource,
+    pub edge: WindowEdge,
+    /// How long after the edge it was due the reading was taken.
+    pub late_ms: f64,
+}
+
+/// What was read of the server at a window's edge.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadingSource {
+    /// Its `/proc`: CPU, context switches, memory, threads.
+    Proc,
+    /// Its counters line: system calls, wake-ups, its CPU budget's use.
+    Counters,
 }
 
 /// Which experiment a point belongs to.
@@ -297,6 +334,22 @@ impl Point {
             (false, false) => None,
         }
     }
+}
+
+/// Windows of `points` with a server reading left out because it came
+/// late ([`LATE_SHARE`]), and the latest of those readings in ms.
+pub fn late_readings<'a>(points: impl IntoIterator<Item = &'a Point>) -> (usize, f64) {
+    let late: Vec<&Window> = points
+        .into_iter()
+        .flat_map(|p| &p.windows)
+        .filter(|w| !w.late.is_empty())
+        .collect();
+    let worst = late
+        .iter()
+        .flat_map(|w| &w.late)
+        .map(|l| l.late_ms)
+        .fold(0.0, f64::max);
+    (late.len(), worst)
 }
 
 /// The point of `points` for `target` at `n` connections.

@@ -52,6 +52,7 @@ pub fn window(msgs: f64, busy: f64) -> Window {
             events_per_wakeup: None,
         }),
         budget_used: None,
+        late: Vec::new(),
     }
 }
 

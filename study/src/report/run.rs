@@ -197,6 +197,11 @@ mod tests {
             c.point.budget_cpus = Some(0.5);
             for w in &mut c.point.windows {
                 w.budget_used = Some(0.95);
+                w.late.push(crate::point::LateReading {
+                    source: crate::point::ReadingSource::Counters,
+                    edge: sockmodes_loadgen::WindowEdge::End,
+                    late_ms: 80.0,
+                });
             }
         }
         budget.cross_skipped = vec![crate::crosscheck::Skipped {

@@ -151,7 +151,7 @@ fn sweep(r: &Report) -> Table {
              all got the same. Limited by: the client's and server's busy shares (median); **client** marks \
              points where only the load generator was saturated (server figures are then lower bounds). \
              Windows measured again because the machine disturbed them (under {:.0}% of the median of their \
-             point's other windows): {}.",
+             point's other windows): {}.{}",
             plan.repeats,
             plan.measure_s,
             r.sweep_placement,
@@ -159,6 +159,7 @@ fn sweep(r: &Report) -> Table {
             plan.warmup_cap_s,
             crate::point::DISTURBED * 100.0,
             r.study.sweep.iter().map(|p| p.remeasured).sum::<usize>(),
+            late_words(r.study.sweep.iter()),
         ),
         headers: heads(&[
             "connections",
@@ -441,6 +442,22 @@ fn budget_evidence(v: &CrossVerdict, c: &CellVerdict) -> String {
     }
 }
 
+/// A note's sentence on the server readings left out because they came
+/// late (`point::LATE_SHARE`); none where every reading came in time.
+fn late_words<'a>(points: impl Iterator<Item = &'a Point>) -> String {
+    let (windows, worst_ms) = crate::point::late_readings(points);
+    if windows == 0 {
+        return String::new();
+    }
+    format!(
+        " In {windows} window{} a reading of the server (its /proc, or its counters line) came more than {:.0}% \
+         of the window after its edge, the latest {worst_ms:.0} ms: the figures such a reading gives are left out \
+         of its window, not guessed.",
+        if windows == 1 { "" } else { "s" },
+        crate::point::LATE_SHARE * 100.0
+    )
+}
+
 /// The cross-check's placements, as its note names them.
 fn placement_words(p: Placement, budget: Option<f64>) -> String {
     match p {
@@ -528,6 +545,7 @@ fn cross_note(r: &Report) -> String {
                  offered-load and same-rate steps, service work); a budget cell's p99 is the CFS period's throttling \
                  (a server that spent its quota waits for the next period), not the server's, and is shown nowhere.";
     }
+    note += &late_words(r.study.cross_check.iter().map(|c| &c.point));
     for s in &r.study.cross_skipped {
         note += &format!(
             " Placement `{}` was not measured: {}.",
@@ -739,5 +757,30 @@ mod tests {
         let before = cross_check(&fixture::report_of(study)).expect("a cross-check");
         assert!(!before.headers.iter().any(|h| h.starts_with("batching")));
         assert!(!before.note.contains("Batching"));
+    }
+
+    #[test]
+    fn a_late_reading_is_said_in_the_note_and_none_says_nothing() {
+        use crate::point::{LateReading, ReadingSource};
+        use sockmodes_loadgen::WindowEdge;
+        let mut r = fixture::report();
+        let quiet = all(&r);
+        assert!(quiet.iter().all(|t| !t.note.contains("came more than")));
+        let w = &mut r.study.sweep[0].windows[0];
+        w.cost = None;
+        w.late.push(LateReading {
+            source: ReadingSource::Proc,
+            edge: WindowEdge::Start,
+            late_ms: 712.4,
+        });
+        let sweep = all(&r).remove(1);
+        assert!(
+            sweep.note.contains(
+                "In 1 window a reading of the server (its /proc, or its counters line) came more than 10% of \
+                 the window after its edge, the latest 712 ms"
+            ),
+            "{}",
+            sweep.note
+        );
     }
 }
