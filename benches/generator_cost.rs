@@ -107,10 +107,10 @@ struct Bench {
 }
 
 impl Bench {
-    /// One window of the `mode` engine at `rate` (`None`: closed loop).
+    /// One window of the `model` engine at `rate` (`None`: closed loop).
     fn engine(
         &self,
-        mode: Model,
+        model: Model,
         rate: Option<f64>,
         grid: Option<Duration>,
     ) -> anyhow::Result<sockmodes_loadgen::LoadReport> {
@@ -121,7 +121,7 @@ impl Bench {
             warmup: s.warmup,
             rate,
             grid,
-            ..LoadConfig::new(mode, self.server.addr)
+            ..LoadConfig::new(model, self.server.addr)
         };
         Ok(load::run(&config, Arc::new(AtomicU64::new(0)))?
             .report()
@@ -156,12 +156,12 @@ impl Bench {
                 s.window,
             )?;
             let g = self.generator(Some(rate), None)?;
-            for (k, mode) in Model::CLIENTS.into_iter().enumerate() {
-                let run = match mode {
+            for (k, model) in Model::CLIENTS.into_iter().enumerate() {
+                let run = match model {
                     Model::NON_BLOCKING => g.clone(),
-                    _ => self.engine(mode, Some(rate), None)?,
+                    _ => self.engine(model, Some(rate), None)?,
                 };
-                eprintln!("{pct}%: {mode} engine {}", per_msg(cpu_per_msg(&run)));
+                eprintln!("{pct}%: {model} engine {}", per_msg(cpu_per_msg(&run)));
                 m.engines[k].extend(cpu_per_msg(&run));
             }
             let exact = self.generator(Some(rate), Some(Duration::ZERO))?;

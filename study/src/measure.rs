@@ -37,7 +37,7 @@ fn window(
     let counted: Arc<Mutex<Vec<Counters>>> = Arc::default();
     let (pid, into, counts) = (server.pid(), Arc::clone(&samples), Arc::clone(&counted));
     // Only the command's own servers count their system calls.
-    let reader = p.target.mode().map(|_| server.counter_reader());
+    let reader = p.target.model().map(|_| server.counter_reader());
     let hook = WindowHook(Arc::new(move |_edge: WindowEdge| {
         if let Ok(s) = procfs::sample(pid) {
             into.lock().expect("not poisoned").push(s);

@@ -295,7 +295,7 @@ mod tests {
             .iter()
             .copied()
             .filter(|&t| {
-                t.mode().is_some_and(|m| {
+                t.model().is_some_and(|m| {
                     !m.is_reference() && m.io_threads(&config(work("block:1ms"), None, 1)).is_some()
                 })
             })

@@ -126,13 +126,13 @@ impl Target {
     /// tokio, the registry's reference: what a user would pick instead.
     pub const TOKIO: Target = Target::Model(Model::TOKIO);
 
-    /// The server of I/O model `mode` (the registry is `sockmodes_models::Model`).
-    pub fn of(mode: Model) -> Target {
-        Target::Model(mode)
+    /// The server of I/O model `model` (the registry is `sockmodes_models::Model`).
+    pub fn of(model: Model) -> Target {
+        Target::Model(model)
     }
 
     /// The I/O model this server is, if it is one of the command's.
-    pub fn mode(self) -> Option<Model> {
+    pub fn model(self) -> Option<Model> {
         match self {
             Target::Model(m) => Some(m),
             Target::Raw => None,

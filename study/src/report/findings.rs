@@ -657,7 +657,7 @@ mod tests {
     use super::super::analysis::Analysis;
     use super::super::cross::tests::{cells, drivers, FAST, SLOW};
     use super::super::cross::Cause;
-    use super::super::fixture::{self, point, EVENT_LOOP, RING, THREADS, THREADS_MODE};
+    use super::super::fixture::{self, point, EVENT_LOOP, RING, THREADS, THREADS_MODEL};
     use super::super::verdicts::{checked_verdicts, sweep_verdicts};
     use super::*;
     use crate::crosscheck::Cell;
@@ -944,7 +944,7 @@ mod tests {
         assert_eq!(crossover_count(&v), Some(100), "holds with every client");
         // The blocking engine, unpinned, now ranks the blocking server first.
         for c in &mut study.cross_check {
-            let unpinned_threads = c.driver.engine == THREADS_MODE
+            let unpinned_threads = c.driver.engine == THREADS_MODEL
                 && c.driver.placement == crate::affinity::Placement::Unpinned;
             if unpinned_threads && c.point.target == THREADS {
                 for w in &mut c.point.windows {

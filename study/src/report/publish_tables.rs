@@ -213,7 +213,7 @@ fn ms(us: f64) -> String {
 /// How each guide names the servers in its table's head.
 /// (The Spanish guide says which system a model exists on.)
 fn label(t: Target, lang: Lang) -> String {
-    match (lang, t.mode().and_then(|m| m.only_on())) {
+    match (lang, t.model().and_then(|m| m.only_on())) {
         (Lang::Es, Some(system)) => format!("{} ({system})", t.label(lang)),
         _ => t.label(lang).to_string(),
     }
@@ -375,7 +375,7 @@ impl Guide<'_> {
                 &format!("llamadas al sistema por mensaje con {}", self.conns(middle)),
             ),
             // A reference (tokio) keeps no count of its system calls.
-            &|s| match s.mode() {
+            &|s| match s.model() {
                 Some(m) if !m.is_reference() => of(sweep, s, middle, |p| {
                     p.syscalls_per_msg().map(|m| self.num(m.median, 3))
                 }),
