@@ -82,10 +82,10 @@ struct Settings {
 impl Settings {
     fn from_args() -> Settings {
         let args: Vec<String> = std::env::args().collect();
-        let mode = BenchKind::from_args(&args);
+        let kind = BenchKind::from_args(&args);
         // Why 3 windows of 1.5 s (quick: 2 of 0.5 s): enough for a range, and
         // the whole `cargo bench` stays within its time budget.
-        let (repeats, window, warmup, connections) = match mode {
+        let (repeats, window, warmup, connections) = match kind {
             BenchKind::Test => (1, 0.3, 0.2, 100),
             BenchKind::Quick => (2, 0.5, 0.3, 1_000),
             BenchKind::Full => (3, 1.5, 0.5, 1_000),
@@ -95,7 +95,7 @@ impl Settings {
             window: Duration::from_secs_f64(window),
             warmup: Duration::from_secs_f64(warmup),
             connections,
-            test: mode == BenchKind::Test,
+            test: kind == BenchKind::Test,
         }
     }
 }

@@ -136,7 +136,7 @@ pub fn compute(
     service: &[ServiceCase],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    if study.plan.run_mode == BenchKind::Test {
+    if study.plan.kind == BenchKind::Test {
         out.push(Finding::TestMode);
     }
     let pair = Pair::THREADS_VS_LOOP;
@@ -738,7 +738,7 @@ mod tests {
     #[test]
     fn a_test_mode_run_opens_with_its_warning() {
         let mut study = fixture::report().study;
-        study.plan.run_mode = BenchKind::Test;
+        study.plan.kind = BenchKind::Test;
         assert_eq!(
             Analysis::of(&study).findings.first(),
             Some(&Finding::TestMode)

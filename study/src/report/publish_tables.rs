@@ -140,7 +140,7 @@ pub fn sweep_table(r: &Report) -> String {
     let mut out = format!(
         "From a {} run on the project's machine ({}{took}), medians of {} windows with their range; the whole \
          report, with its findings and charts, is [benchmarks.md](benchmarks.md):\n\n",
-        r.mode.name(),
+        r.kind.name(),
         r.machine.one_line(),
         r.study.plan.repeats
     );
@@ -428,7 +428,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     let mut out = if es {
         format!(
             "Ejecución {} publicada ({} conexiones, lazo cerrado, {} ventanas):\n\n",
-            match r.mode {
+            match r.kind {
                 BenchKind::Full => "completa",
                 BenchKind::Quick => "rápida",
                 BenchKind::Test => "de prueba",
@@ -439,7 +439,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     } else {
         format!(
             "The published {} run ({} connections, closed loop, {} windows):\n\n",
-            r.mode.name(),
+            r.kind.name(),
             num(connections as f64, 0),
             first.msgs.n
         )
