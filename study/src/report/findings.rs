@@ -387,23 +387,17 @@ pub fn show(f: &Finding) -> String {
             first.a.show(0),
             first.b.show(0)
         ),
-        Finding::FirstAhead { pair, counts } => format!(
-            "At {} {} the {} server carried more messages per second than the {} one \
-             beyond noise{}.",
-            counts_list(counts),
-            connections_word(counts),
-            pair.a.prose(),
-            pair.b.prose(),
-            pair.why_first_ahead
-                .map_or(String::new(), |why| format!(": {why}"))
+        Finding::FirstAhead { pair, counts } => ahead_sentence(
+            counts,
+            (pair.a, pair.b),
+            &pair
+                .why_first_ahead
+                .map_or(String::new(), |why| format!(": {why}")),
         ),
-        Finding::SecondAheadApart { pair, counts } => format!(
-            "At {} {} the {} server carried more messages per second than the {} one beyond \
-             noise (the sweep's driver), without staying ahead at every larger count.",
-            counts_list(counts),
-            connections_word(counts),
-            pair.b.prose(),
-            pair.a.prose()
+        Finding::SecondAheadApart { pair, counts } => ahead_sentence(
+            counts,
+            (pair.b, pair.a),
+            " (the sweep's driver), without staying ahead at every larger count",
         ),
         Finding::Grouped {
             pair,
@@ -487,6 +481,20 @@ fn checked_note(c: &Checked) -> String {
         ));
     }
     s
+}
+
+/// The counts at which `ahead` carried more messages per second than
+/// `behind` beyond noise, then `tail`: one sentence for either server of a
+/// pair ahead.
+fn ahead_sentence(counts: &[usize], (ahead, behind): (Target, Target), tail: &str) -> String {
+    format!(
+        "At {} {} the {} server carried more messages per second than the {} one beyond \
+         noise{tail}.",
+        counts_list(counts),
+        connections_word(counts),
+        ahead.prose(),
+        behind.prose(),
+    )
 }
 
 /// "1, 10 and 100".
