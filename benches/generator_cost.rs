@@ -82,10 +82,10 @@ struct Settings {
 impl Settings {
     fn from_args() -> Settings {
         let args: Vec<String> = std::env::args().collect();
-        let mode = BenchKind::from_args(&args);
+        let kind = BenchKind::from_args(&args);
         // Why 3 windows of 1.5 s (quick: 2 of 0.5 s): enough for a range, and
         // the whole `cargo bench` stays within its time budget.
-        let (repeats, window, warmup, connections) = match mode {
+        let (repeats, window, warmup, connections) = match kind {
             BenchKind::Test => (1, 0.3, 0.2, 100),
             BenchKind::Quick => (2, 0.5, 0.3, 1_000),
             BenchKind::Full => (3, 1.5, 0.5, 1_000),
@@ -95,7 +95,7 @@ impl Settings {
             window: Duration::from_secs_f64(window),
             warmup: Duration::from_secs_f64(warmup),
             connections,
-            test: mode == BenchKind::Test,
+            test: kind == BenchKind::Test,
         }
     }
 }
@@ -107,10 +107,10 @@ struct Bench {
 }
 
 impl Bench {
-    /// One window of the `mode` engine at `rate` (`None`: closed loop).
+    /// One window of the `model` engine at `rate` (`None`: closed loop).
     fn engine(
         &self,
-        mode: Model,
+        model: Model,
         rate: Option<f64>,
         grid: Option<Duration>,
     ) -> anyhow::Result<sockmodes_loadgen::LoadReport> {
@@ -121,7 +121,7 @@ impl Bench {
             warmup: s.warmup,
             rate,
             grid,
-            ..LoadConfig::new(mode, self.server.addr)
+            ..LoadConfig::new(model, self.server.addr)
         };
         Ok(load::run(&config, Arc::new(AtomicU64::new(0)))?
             .report()
@@ -156,12 +156,12 @@ impl Bench {
                 s.window,
             )?;
             let g = self.generator(Some(rate), None)?;
-            for (k, mode) in Model::CLIENTS.into_iter().enumerate() {
-                let run = match mode {
+            for (k, model) in Model::CLIENTS.into_iter().enumerate() {
+                let run = match model {
                     Model::NON_BLOCKING => g.clone(),
-                    _ => self.engine(mode, Some(rate), None)?,
+                    _ => self.engine(model, Some(rate), None)?,
                 };
-                eprintln!("{pct}%: {mode} engine {}", per_msg(cpu_per_msg(&run)));
+                eprintln!("{pct}%: {model} engine {}", per_msg(cpu_per_msg(&run)));
                 m.engines[k].extend(cpu_per_msg(&run));
             }
             let exact = self.generator(Some(rate), Some(Duration::ZERO))?;

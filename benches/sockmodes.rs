@@ -60,16 +60,16 @@ fn main() {
     serve_if_asked();
     let started = SystemTime::now();
     let args: Vec<String> = std::env::args().collect();
-    let mode = BenchKind::from_args(&args);
+    let kind = BenchKind::from_args(&args);
     let listing = args.iter().any(|a| a == "--list");
     // 10,000 connections need as many descriptors in this process.
     let nofile = sockmodes_os::limits::raise_nofile_limit().map_or(1024, |l| l.now);
     let placement = Placement::for_sweep();
-    let plan = Plan::new(mode, nofile, placement.server_cpus().len());
+    let plan = Plan::new(kind, nofile, placement.server_cpus().len());
     let driver = Driver::sweep(placement);
     let sizes = Sizes {
         criterion_cases: (LATENCY_SIZES.len() + THROUGHPUT_CASES) * Target::all().len(),
-        idle_connections: idle_counts(mode).iter().sum::<usize>() * Target::models().len(),
+        idle_connections: idle_counts(kind).iter().sum::<usize>() * Target::models().len(),
     };
     let progress = if listing {
         Progress::quiet()
@@ -79,7 +79,7 @@ fn main() {
     };
     let mut parts = Vec::new();
     progress.begin(Part::Criterion);
-    let cases = criterion_cases(mode);
+    let cases = criterion_cases(kind);
     if listing {
         return;
     }
@@ -114,7 +114,7 @@ fn main() {
     let service = service::service_work(&plan, driver, &launcher, &progress);
     parts.push(progress.end(Part::Service));
     progress.begin(Part::IdleMemory);
-    let (scale, bare_threads) = idle_memory(mode, &launcher, &progress);
+    let (scale, bare_threads) = idle_memory(kind, &launcher, &progress);
     parts.push(progress.end(Part::IdleMemory));
     let study = Study {
         plan,
@@ -151,10 +151,10 @@ fn serve_if_asked() {
 
 /// Part 1: the criterion groups on one connection, the client on the
 /// client cores; the cases the report quotes.
-fn criterion_cases(mode: BenchKind) -> Vec<CaseSpec> {
+fn criterion_cases(kind: BenchKind) -> Vec<CaseSpec> {
     pin_current_thread(&Placement::for_criterion().client_cpus());
     // Why these times: `progress::criterion_times` says.
-    let (warm_up, measure) = progress::criterion_times(mode);
+    let (warm_up, measure) = progress::criterion_times(kind);
     // Why no plots and 10,000 resamples: criterion's own per-case SVGs and
     // 100,000-resample bootstraps took about a minute of a quick run; the
     // report draws its own charts and quotes medians.
@@ -172,11 +172,11 @@ fn criterion_cases(mode: BenchKind) -> Vec<CaseSpec> {
     cases
 }
 
-/// Idle connections per server of part 7, by run mode. Quick takes 1,000,
+/// Idle connections per server of part 7, by kind of run. Quick takes 1,000,
 /// since the blocking server starts a thread per connection and that
 /// alone takes seconds; full 10,000, where a thread per connection shows.
-fn idle_counts(mode: BenchKind) -> &'static [usize] {
-    match mode {
+fn idle_counts(kind: BenchKind) -> &'static [usize] {
+    match kind {
         BenchKind::Test => &[100],
         BenchKind::Quick => &[1_000],
         BenchKind::Full => &[10_000],
@@ -186,11 +186,11 @@ fn idle_counts(mode: BenchKind) -> &'static [usize] {
 /// Part 7: resident memory with many idle connections to each server, and
 /// the bare threads' yardstick at the largest count.
 fn idle_memory(
-    mode: BenchKind,
+    kind: BenchKind,
     launcher: &Launcher,
     progress: &Progress,
 ) -> (Vec<scale::ScalePoint>, Option<report::BareThreads>) {
-    let counts = idle_counts(mode);
+    let counts = idle_counts(kind);
     let mut points = Vec::new();
     for t in Target::models() {
         let each: Vec<String> = counts.iter().map(usize::to_string).collect();

@@ -278,10 +278,10 @@ fn the_listening_line_is_as_documented_for_every_model() {
         server_help.contains("sockmodes: listening on ADDR (mode MODE, service SERVICE)"),
         "server --help documents the line"
     );
-    for mode in Model::servers() {
+    for model in Model::servers() {
         let mut child = Command::new(BIN)
             .args(["server", "--addr", "127.0.0.1:0", "--service", "echo"])
-            .args(["--mode", mode.name()])
+            .args(["--mode", model.name()])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -294,7 +294,7 @@ fn the_listening_line_is_as_documented_for_every_model() {
             .expect("the server says where it listens");
         let (addr, m, service) = parse_stable_line(&line, &format)
             .unwrap_or_else(|| panic!("not the documented format: {line}"));
-        assert_eq!((m, service), (mode.name(), "echo"), "{line}");
+        assert_eq!((m, service), (model.name(), "echo"), "{line}");
         let addr: SocketAddr = addr.parse().expect("ADDR is an address");
         assert_eq!(addr.ip().to_string(), "127.0.0.1");
         assert_ne!(addr.port(), 0, "the port the system chose");

@@ -25,15 +25,15 @@ fn assert_one_clear_error(out: &Output, needle: &str) {
 }
 
 #[test]
-fn message_reaches_stdout_in_every_mode() {
+fn message_reaches_stdout_in_every_model() {
     for m in sockmodes_models::Model::servers() {
-        let mode = m.name();
-        let mut server = start_server(&["--mode", mode, "--once"]);
+        let model = m.name();
+        let mut server = start_server(&["--mode", model, "--once"]);
         // A model without a client here is talked to by the non-blocking one.
-        let client_mode = if m.has_client() { mode } else { "nonblocking" };
+        let client_model = if m.has_client() { model } else { "nonblocking" };
         let stdout = client_ok(
             server.addr,
-            &["--mode", client_mode, "message", "Hola, servidor!"],
+            &["--mode", client_model, "message", "Hola, servidor!"],
         );
         assert!(stdout.contains("sent 15 bytes"));
         let status = server.child.wait().unwrap();
@@ -46,7 +46,7 @@ fn message_reaches_stdout_in_every_mode() {
             .unwrap()
             .read_to_string(&mut stdout)
             .unwrap();
-        assert_eq!(stdout, "Hola, servidor!\n", "{mode}");
+        assert_eq!(stdout, "Hola, servidor!\n", "{model}");
     }
 }
 
@@ -57,14 +57,14 @@ const HOSTILE: &[u8] = b"hola \x1b[31mROJO\x1b]0;titulo\x07 \x00 fin";
 #[test]
 fn a_message_with_control_bytes_is_shown_escaped_never_raw() {
     for m in sockmodes_models::Model::servers() {
-        let mode = m.name();
-        let mut server = start_server(&["--mode", mode, "--once"]);
+        let model = m.name();
+        let mut server = start_server(&["--mode", model, "--once"]);
         let mut client = std::net::TcpStream::connect(server.addr).unwrap();
         std::io::Write::write_all(&mut client, HOSTILE).unwrap();
         client.shutdown(std::net::Shutdown::Write).unwrap();
         // The server's close: it has taken the message.
         let _ = client.read_to_end(&mut Vec::new());
-        assert!(server.child.wait().unwrap().success(), "{mode}");
+        assert!(server.child.wait().unwrap().success(), "{model}");
         let mut stdout = Vec::new();
         server
             .child
@@ -76,27 +76,27 @@ fn a_message_with_control_bytes_is_shown_escaped_never_raw() {
         for control in [0x1b, 0x07, 0x00] {
             assert!(
                 !stdout.contains(&control),
-                "{mode}: byte {control:#04x} reached stdout raw: {stdout:?}"
+                "{model}: byte {control:#04x} reached stdout raw: {stdout:?}"
             );
         }
         assert_eq!(
             String::from_utf8(stdout).unwrap(),
             "hola \\x1b[31mROJO\\x1b]0;titulo\\x07 \\x00 fin\n",
-            "{mode}"
+            "{model}"
         );
     }
 }
 
 #[test]
-fn echo_and_sink_verify_in_both_modes() {
-    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
-        let echo = start_server(&["--mode", mode, "--service", "echo"]);
-        for client_mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+fn echo_and_sink_verify_in_every_model() {
+    for model in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
+        let echo = start_server(&["--mode", model, "--service", "echo"]);
+        for client_model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
             let stdout = client_ok(
                 echo.addr,
                 &[
                     "--mode",
-                    client_mode,
+                    client_model,
                     "echo",
                     "--size",
                     "70000",
@@ -111,7 +111,7 @@ fn echo_and_sink_verify_in_both_modes() {
             assert!(status.success(), "SIGTERM shuts down gracefully");
         }
 
-        let sink = start_server(&["--mode", mode, "--service", "sink"]);
+        let sink = start_server(&["--mode", model, "--service", "sink"]);
         let stdout = client_ok(sink.addr, &["sink", "--size", "1000", "--count", "7"]);
         assert!(stdout.contains("counted 7 frames, 7000 bytes"), "{stdout}");
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
@@ -123,7 +123,7 @@ fn echo_and_sink_verify_in_both_modes() {
 }
 
 #[test]
-fn load_json_in_both_modes() {
+fn load_json_in_every_model() {
     let fields = [
         "mode",
         "service",
@@ -148,14 +148,14 @@ fn load_json_in_both_modes() {
     want.sort_unstable();
     want.dedup();
     assert!(fields.iter().all(|f| want.contains(f)));
-    for server_mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
+    for server_model in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         for (service, extra) in [("echo", vec![]), ("sink", vec!["--size", "4096"])] {
-            let server = start_server(&["--mode", server_mode, "--service", service]);
-            for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+            let server = start_server(&["--mode", server_model, "--service", service]);
+            for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
                 let mut args = vec![
                     "load",
                     "--mode",
-                    mode,
+                    model,
                     "--service",
                     service,
                     "--connections",
@@ -179,7 +179,7 @@ fn load_json_in_both_modes() {
                 for number in &fields[3..] {
                     assert!(obj[*number].is_number(), "{number} is a number: {v}");
                 }
-                assert_eq!(obj["mode"], mode);
+                assert_eq!(obj["mode"], model);
                 assert_eq!(obj["service"], service);
                 assert!(obj["messages"].as_u64().unwrap() > 0, "{v}");
                 assert_eq!(obj["errors"].as_u64(), Some(0), "{v}");
@@ -197,9 +197,9 @@ fn load_json_in_both_modes() {
 /// `sockmodes load --mode MODE --addr ADDR --connections 4 --warmup 0 --json
 /// EXTRA...`, required to succeed; its JSON.
 #[track_caller]
-fn load_json(mode: &str, addr: std::net::SocketAddr, extra: &[&str]) -> serde_json::Value {
+fn load_json(model: &str, addr: std::net::SocketAddr, extra: &[&str]) -> serde_json::Value {
     let addr = addr.to_string();
-    let mut args = vec!["load", "--mode", mode, "--addr", &addr];
+    let mut args = vec!["load", "--mode", model, "--addr", &addr];
     args.extend(["--connections", "4", "--warmup", "0", "--json"]);
     args.extend(extra);
     serde_json::from_str(&sockmodes_ok(&args)).expect("one JSON object")
@@ -209,9 +209,9 @@ fn load_json(mode: &str, addr: std::net::SocketAddr, extra: &[&str]) -> serde_js
 fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
     let server = start_server(&["--service", "echo"]);
     let addr = server.addr.to_string();
-    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+    for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let mut args = short_load(&addr);
-        args.extend(["--mode", mode, "--json"]);
+        args.extend(["--mode", model, "--json"]);
         let out = sockmodes(&args);
         assert!(out.status.success(), "{out:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -219,7 +219,7 @@ fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
             .lines()
             .filter(|l| l.contains("the server is on this machine"))
             .count();
-        assert_eq!(notes, 1, "{mode}: the note once: {stderr}");
+        assert_eq!(notes, 1, "{model}: the note once: {stderr}");
         assert!(stderr.contains("not of the server alone"), "{stderr}");
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
         let p = &v["placement"];
@@ -247,8 +247,8 @@ fn load_on_the_servers_machine_says_so_once_and_records_the_placement() {
 #[test]
 fn open_loop_load_runs_at_the_rate() {
     let server = start_server(&["--service", "echo"]);
-    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
-        let v = load_json(mode, server.addr, &["--duration", "1", "--rate", "400"]);
+    for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+        let v = load_json(model, server.addr, &["--duration", "1", "--rate", "400"]);
         // The schedule fixes the count: 400/s for 1 s. `messages` are the
         // answers inside the window: a few due at its end arrive after it,
         // and at most one per connection due in the warm-up arrives inside
@@ -256,7 +256,7 @@ fn open_loop_load_runs_at_the_rate() {
         let messages = v["messages"].as_u64().unwrap();
         assert!(
             (390..=404).contains(&messages),
-            "{mode}: {messages} messages"
+            "{model}: {messages} messages"
         );
     }
     server.terminate().unwrap();
@@ -267,17 +267,17 @@ fn hdr_log_decodes_to_the_json_figures() {
     let server = start_server(&["--mode", "nonblocking", "--service", "echo"]);
     let dir = std::env::temp_dir().join(format!("sockmodes-hdrlog-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
-        let log = dir.join(format!("{mode}.hlog"));
+    for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+        let log = dir.join(format!("{model}.hlog"));
         let log_arg = log.to_str().unwrap();
         let v = load_json(
-            mode,
+            model,
             server.addr,
             &["--duration", "1.5", "--hdr-log", log_arg],
         );
         let text = std::fs::read(&log).unwrap();
         let (total, tags) = sockmodes_loadgen::hdrlog::read_total(&text).expect("the log decodes");
-        assert_eq!(tags, vec![format!("{mode}-echo")]);
+        assert_eq!(tags, vec![format!("{model}-echo")]);
         // The histograms hold the window's messages: every answer that
         // arrived inside it, those carried in from the warm-up included.
         assert_eq!(Some(total.len()), v["messages"].as_u64(), "{v}");
@@ -315,9 +315,9 @@ fn hdr_log_decodes_to_the_json_figures() {
 fn refused_bad_address_and_address_in_use_are_one_clear_line() {
     let (_reserved, closed) = sockmodes_os::net::unlistened_port().unwrap();
     let closed = closed.to_string();
-    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+    for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let out = sockmodes(&[
-            "client", "--mode", mode, "--addr", &closed, "message", "hola",
+            "client", "--mode", model, "--addr", &closed, "message", "hola",
         ]);
         assert_one_clear_error(&out, "ConnectionRefusedError");
         assert!(String::from_utf8_lossy(&out.stderr).contains("is the server running?"));
@@ -332,8 +332,14 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
     );
 
     let server = start_server(&[]);
-    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
-        let out = sockmodes(&["server", "--mode", mode, "--addr", &server.addr.to_string()]);
+    for model in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
+        let out = sockmodes(&[
+            "server",
+            "--mode",
+            model,
+            "--addr",
+            &server.addr.to_string(),
+        ]);
         assert_one_clear_error(&out, "already in use");
     }
     server.terminate().unwrap();
@@ -342,8 +348,8 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
 #[test]
 fn timeout_and_oversized_frames_are_one_clear_line() {
     let (_silent, addr) = silent_listener();
-    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
-        let out = client_with_timeout(mode, &addr, "0.3", &["echo"]);
+    for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+        let out = client_with_timeout(model, &addr, "0.3", &["echo"]);
         assert_one_clear_error(&out, "TimeoutError");
     }
     let out = sockmodes(&["client", "--addr", &addr, "echo", "--size", "20000000"]);
@@ -386,24 +392,24 @@ fn usr1_prints_the_counters_and_system_calls_grow_with_traffic() {
 #[cfg(target_os = "linux")]
 #[test]
 fn usr1_while_the_server_starts_is_never_fatal() {
-    for mode in sockmodes_models::Model::servers() {
+    for model in sockmodes_models::Model::servers() {
         let mut deaths = Vec::new();
-        while let Err(death) = signalled_while_starting(mode.name()) {
+        while let Err(death) = signalled_while_starting(model.name()) {
             deaths.push(death);
-            assert!(deaths.len() < 3, "{mode}: {deaths:#?}");
+            assert!(deaths.len() < 3, "{model}: {deaths:#?}");
         }
     }
 }
 
 /// Starts a server, signals it until it listens; the death if it died.
 #[cfg(target_os = "linux")]
-fn signalled_while_starting(mode: &str) -> Result<(), String> {
+fn signalled_while_starting(model: &str) -> Result<(), String> {
     use std::io::BufRead;
     use std::process::{Command, Stdio};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let mut child = Command::new(util::cli::BIN)
-        .args(["server", "--mode", mode, "--service", "echo"])
+        .args(["server", "--mode", model, "--service", "echo"])
         .args(["--work", "cpu:1ms", "--addr", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .spawn()
@@ -426,7 +432,7 @@ fn signalled_while_starting(mode: &str) -> Result<(), String> {
                 .is_some_and(|ignored| ignored & (1 << (libc::SIGPIPE - 1)) != 0)
     };
     while !runtime_up() {
-        assert!(child.try_wait().unwrap().is_none(), "{mode}: exited");
+        assert!(child.try_wait().unwrap().is_none(), "{model}: exited");
     }
     let listening = Arc::new(AtomicBool::new(false));
     let stderr = child.stderr.take().unwrap();

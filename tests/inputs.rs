@@ -288,12 +288,12 @@ fn byte_suffixes_are_accepted_alike_on_every_byte_option() {
 fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
     // A listener that never accepts or closes: the close never comes.
     let (_silent, addr) = silent_listener();
-    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
-        let out = client_with_timeout(mode, &addr, "0.5", &["message", "hola"]);
+    for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+        let out = client_with_timeout(model, &addr, "0.5", &["message", "hola"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             stdout.contains("did not close the connection within 0.5 s"),
-            "{mode}: {stdout}"
+            "{model}: {stdout}"
         );
     }
     let echo = ServerProcess::start(Path::new(BIN), &["--service", "echo"]).unwrap();
@@ -314,7 +314,7 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
 struct LoggingServer {
     child: Child,
     log: PathBuf,
-    mode: &'static str,
+    model: &'static str,
 }
 
 impl LoggingServer {
@@ -325,31 +325,31 @@ impl LoggingServer {
     #[track_caller]
     fn start(
         what: &str,
-        mode: &'static str,
+        model: &'static str,
         extra: &[&str],
         start: impl FnOnce(&mut Command) -> Child,
     ) -> (LoggingServer, String) {
         let log = std::env::temp_dir().join(format!(
-            "sockmodes-{what}-{}-{mode}.log",
+            "sockmodes-{what}-{}-{model}.log",
             std::process::id()
         ));
         let mut command = Command::new(BIN);
         command
-            .args(["server", "--mode", mode, "--service", "echo"])
+            .args(["server", "--mode", model, "--service", "echo"])
             .args(["--addr", "127.0.0.1:0"])
             .args(extra)
             .stderr(std::fs::File::create(&log).unwrap());
         let mut server = LoggingServer {
             child: start(&mut command),
             log,
-            mode,
+            model,
         };
         let addr = loop {
             if let Some(a) = server.text().split("listening on ").nth(1) {
                 break a.split_whitespace().next().unwrap().to_string();
             }
             let running = server.child.try_wait().unwrap().is_none();
-            assert!(running, "{mode}: {}", server.text());
+            assert!(running, "{model}: {}", server.text());
             std::thread::sleep(Duration::from_millis(20));
         };
         (server, addr)
@@ -374,17 +374,17 @@ impl LoggingServer {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         drop(held);
-        let (text, mode) = (self.text(), self.mode);
+        let (text, model) = (self.text(), self.model);
         let lines: Vec<&str> = text.lines().filter(|l| l.contains(event)).collect();
-        assert!(!lines.is_empty(), "{mode}: {event:?} was logged: {text}");
+        assert!(!lines.is_empty(), "{model}: {event:?} was logged: {text}");
         assert!(
             lines.len() as u64 <= elapsed.as_secs() + 1,
-            "{mode}: {} lines in {elapsed:?}: {text}",
+            "{model}: {} lines in {elapsed:?}: {text}",
             lines.len()
         );
         assert!(
             lines.iter().skip(1).all(|l| l.contains(counted)),
-            "{mode}: later lines count what they left out: {text}"
+            "{model}: later lines count what they left out: {text}"
         );
         let _ = std::fs::remove_file(&self.log);
     }
@@ -409,8 +409,8 @@ const OVER_THE_LIMIT: (&str, &str) = ("over the connection limit", "more since t
 #[cfg(target_os = "linux")]
 fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
     use std::os::unix::process::CommandExt;
-    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
-        let (server, addr) = LoggingServer::start("emfile", mode, &[], |command| {
+    for model in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
+        let (server, addr) = LoggingServer::start("emfile", model, &[], |command| {
             // SAFETY: setrlimit only, between fork and exec.
             unsafe {
                 command.pre_exec(|| {
@@ -440,9 +440,9 @@ fn accept_out_of_descriptors_is_logged_once_a_second_with_a_count() {
 #[test]
 fn resets_over_the_connection_limit_are_logged_once_a_second_with_a_count() {
     use std::io::Read;
-    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
+    for model in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let (server, addr) =
-            LoggingServer::start("over-limit", mode, &["--max-conns", "2"], |command| {
+            LoggingServer::start("over-limit", model, &["--max-conns", "2"], |command| {
                 command.spawn().unwrap()
             });
         let started = Instant::now();

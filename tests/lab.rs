@@ -1,5 +1,5 @@
 //! The Python lab (`lab/`) against the Rust servers and clients: every
-//! script talks to `sockmodes server` and `sockmodes client` in both modes,
+//! script talks to `sockmodes server` and `sockmodes client` in every model,
 //! so a student can mix them freely. Needs `python3` (every CI machine has
 //! it); where there is none the tests say so on stderr. Under Wine they are
 //! ignored: Wine runs the Windows .exe, and there is no Windows Python.
@@ -96,11 +96,11 @@ impl Drop for PyServer {
 
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
-fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
+fn the_lab_servers_take_messages_from_sockmodes_clients_in_every_model() {
     let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
-    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+    for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         // servidor.py serves one connection, then ends.
         let mut one = PyServer::start(py, "servidor.py");
         let addr = format!("127.0.0.1:{}", one.port);
@@ -108,7 +108,7 @@ fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
             .args([
                 "client",
                 "--mode",
-                mode,
+                model,
                 "--addr",
                 &addr,
                 "message",
@@ -118,19 +118,19 @@ fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
             .unwrap();
         ok(
             out,
-            &format!("sockmodes client --mode {mode} to servidor.py"),
+            &format!("sockmodes client --mode {model} to servidor.py"),
         );
         one.expect_line("Mensaje recibido: Hola, servidor!");
         for script in ["servidor_hilos.py", "servidor_selectors.py"] {
             let mut many = PyServer::start(py, script);
             let addr = format!("127.0.0.1:{}", many.port);
             for k in 0..3 {
-                let text = format!("mensaje {k} de {mode}");
+                let text = format!("mensaje {k} de {model}");
                 let out = sockmodes()
-                    .args(["client", "--mode", mode, "--addr", &addr, "message", &text])
+                    .args(["client", "--mode", model, "--addr", &addr, "message", &text])
                     .output()
                     .unwrap();
-                ok(out, &format!("{mode} client to {script}"));
+                ok(out, &format!("{model} client to {script}"));
                 many.expect_line(&text);
             }
         }
@@ -139,13 +139,13 @@ fn the_lab_servers_take_messages_from_sockmodes_clients_in_both_modes() {
 
 #[test]
 #[cfg_attr(windows, ignore = "no Python under Wine; runs on Linux and macOS")]
-fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
+fn the_lab_clients_reach_sockmodes_servers_in_every_model() {
     let Some(py) = python_or_say("the lab tests did not run") else {
         return;
     };
     let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
-        let mut srv = ServerProcess::start(bin, &["--mode", mode]).expect("server starts");
+    for model in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
+        let mut srv = ServerProcess::start(bin, &["--mode", model]).expect("server starts");
         let port = srv.addr.port().to_string();
         let mut printed = BufReader::new(srv.child.stdout.take().expect("piped"));
         let mut next_message = || {
@@ -157,7 +157,7 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
         };
         let out = run_lab(py, "cliente.py", &[&port, "Hola, servidor!"]);
         assert!(ok(out, "cliente.py").contains("Mensaje enviado al servidor: Hola, servidor!"));
-        assert_eq!(next_message().trim(), "Hola, servidor!", "{mode}");
+        assert_eq!(next_message().trim(), "Hola, servidor!", "{model}");
 
         let out = run_lab(
             py,
@@ -168,14 +168,14 @@ fn the_lab_clients_reach_sockmodes_servers_in_both_modes() {
         assert_eq!(
             next_message().trim(),
             "byte a byte",
-            "{mode}: the pieces make one message"
+            "{model}: the pieces make one message"
         );
 
         let out = run_lab(py, "cliente_no_bloqueante.py", &[&port, "sin esperar"]);
         let said = ok(out, "cliente_no_bloqueante.py");
-        assert!(said.contains("El servidor cerró"), "{mode}: {said}");
-        assert!(said.contains("BlockingIOError"), "{mode}: {said}");
-        assert_eq!(next_message().trim(), "sin esperar", "{mode}");
+        assert!(said.contains("El servidor cerró"), "{model}: {said}");
+        assert!(said.contains("BlockingIOError"), "{model}: {said}");
+        assert_eq!(next_message().trim(), "sin esperar", "{model}");
         let _ = srv.terminate();
     }
 }
@@ -342,10 +342,10 @@ fn the_asyncio_server_serves_every_client_whether_its_work_waits_blocks_or_goes_
         args.extend(["--segundos", "0.05"]);
         let mut server = PyServer::start_with(py, "servidor_asyncio.py", &args);
         let addr = format!("127.0.0.1:{}", server.port);
-        for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
-            let text = format!("Hola desde {mode}");
+        for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+            let text = format!("Hola desde {model}");
             let out = sockmodes()
-                .args(["client", "--mode", mode, "--addr", &addr, "message", &text])
+                .args(["client", "--mode", model, "--addr", &addr, "message", &text])
                 .output()
                 .unwrap();
             ok(out, "a sockmodes client to servidor_asyncio.py");

@@ -25,8 +25,8 @@ fn a_slow_reader_cannot_grow_either_server() {
     // The server runs as its own process so that its resident memory is its
     // own, not mixed with the other tests running in this one.
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
-        let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
+    for model in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
+        let srv = ServerProcess::start(bin, &["--mode", model, "--service", "echo"])
             .expect("server starts");
         let rss = || resident_bytes(Some(srv.pid())).expect("server RSS");
         let mut hog = Client::connect(srv.addr, &ClientSettings::default()).unwrap();
@@ -54,11 +54,11 @@ fn a_slow_reader_cannot_grow_either_server() {
         let grown = rss().saturating_sub(before);
         assert!(
             sent < 256 << 20,
-            "{mode}: the server kept reading a peer that never reads"
+            "{model}: the server kept reading a peer that never reads"
         );
         assert!(
             grown < 64 << 20,
-            "{mode}: memory grew by {} MiB",
+            "{model}: memory grew by {} MiB",
             grown >> 20
         );
         let mut other = client(Model::BLOCKING, srv.addr);
@@ -81,8 +81,8 @@ const BURST: usize = 1500;
 #[test]
 fn a_burst_of_connects_is_all_served() {
     let _ = sockmodes_os::limits::raise_nofile_limit();
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |_| {});
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |_| {});
         let mut multi = ManyClient::new(1024).unwrap();
         for _ in 0..BURST {
             multi.connect(srv.local_addr()).expect("connect starts");
@@ -102,7 +102,7 @@ fn a_burst_of_connects_is_all_served() {
                             out.shutdown_write();
                         }
                         Event::Failed(e) => {
-                            eprintln!("{mode}: {e}");
+                            eprintln!("{model}: {e}");
                             failed += 1;
                         }
                         Event::Closed | Event::Summary(_) => {}
@@ -113,7 +113,7 @@ fn a_burst_of_connects_is_all_served() {
         assert_eq!(
             (echoed, failed),
             (BURST, 0),
-            "{mode}: every connection served"
+            "{model}: every connection served"
         );
         drop(multi);
         srv.shutdown(Duration::from_secs(2));
@@ -126,16 +126,16 @@ fn a_burst_of_connects_is_all_served() {
     ignore = "hangs under Wine 8: the over-limit reset never reaches the client; not tried on real Windows"
 )]
 fn over_the_connection_limit_is_a_clear_refusal() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| c.max_conns = 3);
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| c.max_conns = 3);
         let mut held: Vec<Client> = (0..3)
             .map(|_| client(Model::BLOCKING, srv.local_addr()))
             .collect();
         for c in &mut held {
             c.echo(b"in").unwrap();
         }
-        for client_mode in Model::CLIENTS {
-            let err = Client::connect(client_mode, srv.local_addr(), &ClientSettings::default())
+        for client_model in Model::CLIENTS {
+            let err = Client::connect(client_model, srv.local_addr(), &ClientSettings::default())
                 .and_then(|mut c| c.echo(b"one too many"))
                 .unwrap_err();
             assert_eq!(

@@ -39,17 +39,17 @@ fn reasons(s: &StatsSnapshot) -> (u64, u64, u64) {
 /// Waits for the cut connection to be closed, then requires `want` as the
 /// reasons counted: the one cut, for its reason.
 #[track_caller]
-fn assert_cut_for(srv: &Server, mode: Model, want: (u64, u64, u64)) {
-    wait_until(&format!("{mode}: the cut, then the close"), || {
+fn assert_cut_for(srv: &Server, model: Model, want: (u64, u64, u64)) {
+    wait_until(&format!("{model}: the cut, then the close"), || {
         srv.stats().active == 0
     });
-    assert_eq!(reasons(&srv.stats()), want, "{mode}: {:?}", srv.stats());
+    assert_eq!(reasons(&srv.stats()), want, "{model}: {:?}", srv.stats());
 }
 
 #[test]
 fn a_slow_loris_is_cut_as_too_slow_receiving_in_every_server() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| c.min_rate = SHORT_WINDOW);
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| c.min_rate = SHORT_WINDOW);
         let mut s = TcpStream::connect(srv.local_addr()).unwrap();
         s.set_nodelay(true).unwrap();
         // A frame of 1,000 bytes is announced, then its bytes come one a
@@ -61,26 +61,26 @@ fn a_slow_loris_is_cut_as_too_slow_receiving_in_every_server() {
             }
             thread::sleep(Duration::from_secs(1));
         }
-        assert_cut_for(&srv, mode, (0, 1, 0));
+        assert_cut_for(&srv, model, (0, 1, 0));
         // A lingering close: end of stream, no reset.
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut rest = Vec::new();
-        assert!(s.read_to_end(&mut rest).is_ok(), "{mode}: end of stream");
+        assert!(s.read_to_end(&mut rest).is_ok(), "{model}: end of stream");
         srv.shutdown(Duration::from_secs(1));
     }
 }
 
 #[test]
 fn a_peer_that_never_reads_is_cut_as_too_slow_sending_in_every_server() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| c.min_rate = SHORT_WINDOW);
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| c.min_rate = SHORT_WINDOW);
         // Echo frames are sent and their answers never read, until both
         // directions' buffers are full. Then the peer sits still: answers
         // are owed and nothing moves, so the rate (its 1 s window shorter
         // than the 30 s idle timeout) cuts it, as too slow sending.
         let mut s = TcpStream::connect(srv.local_addr()).unwrap();
         never_read_answers(&mut s, || reasons(&srv.stats()) != (0, 0, 0));
-        assert_cut_for(&srv, mode, (0, 0, 1));
+        assert_cut_for(&srv, model, (0, 0, 1));
         drop(s);
         srv.shutdown(Duration::from_secs(1));
     }
@@ -121,8 +121,8 @@ fn vanish(s: TcpStream) -> Option<TcpStream> {
 
 #[test]
 fn a_half_open_connection_is_cut_as_idle_in_every_server() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| {
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(500);
         });
         let mut s = TcpStream::connect(srv.local_addr()).unwrap();
@@ -136,7 +136,7 @@ fn a_half_open_connection_is_cut_as_idle_in_every_server() {
         // The peer vanishes between frames: nothing is owed either way,
         // nothing moves, and only the idle rule can end it.
         let kept = vanish(s);
-        assert_cut_for(&srv, mode, (1, 0, 0));
+        assert_cut_for(&srv, model, (1, 0, 0));
         drop(kept);
         srv.shutdown(Duration::from_secs(1));
     }

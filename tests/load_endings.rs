@@ -22,8 +22,8 @@ use util::{assert_warned, run_load, server};
 
 /// Runs `load` with 4 connections for 1 s (no least warm-up) after `tweak`.
 #[track_caller]
-fn load(mode: Model, addr: SocketAddr, tweak: impl FnOnce(&mut LoadConfig)) -> LoadReport {
-    run_load(mode, addr, |c| {
+fn load(model: Model, addr: SocketAddr, tweak: impl FnOnce(&mut LoadConfig)) -> LoadReport {
+    run_load(model, addr, |c| {
         c.warmup_cap = Duration::from_secs(2);
         tweak(c);
     })
@@ -55,9 +55,9 @@ fn every_engine<S>(
 ) -> Vec<LoadReport> {
     let reports: Vec<LoadReport> = Model::CLIENTS
         .into_iter()
-        .map(|mode| {
+        .map(|model| {
             let (addr, server) = start();
-            let r = load(mode, addr, &tweak);
+            let r = load(model, addr, &tweak);
             drop(server);
             r
         })
@@ -67,8 +67,8 @@ fn every_engine<S>(
             counts(&pair[0]),
             counts(&pair[1]),
             "{} and {} disagree: {:?} / {:?}",
-            pair[0].mode,
-            pair[1].mode,
+            pair[0].model,
+            pair[1].model,
             pair[0],
             pair[1]
         );
@@ -87,13 +87,13 @@ fn assert_reconciles(r: &LoadReport) {
         + e.failed
         + e.never_answered
         + e.never_connected;
-    assert_eq!(sum, e.asked, "{}: {e:?}", r.mode);
-    assert_eq!(r.connections, e.asked - e.never_connected, "{}", r.mode);
+    assert_eq!(sum, e.asked, "{}: {e:?}", r.model);
+    assert_eq!(r.connections, e.asked - e.never_connected, "{}", r.model);
     assert_eq!(
         r.errors,
         (e.asked - e.served) as u64 + r.latency_out_of_range,
         "{}: {r:?}",
-        r.mode
+        r.model
     );
 }
 
@@ -246,12 +246,12 @@ fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
     }
     // The command says so in its status: nothing was answered.
     let (srv, _) = server(Model::NON_BLOCKING, Service::Echo, |c| c.max_frame = 1024);
-    for mode in Model::CLIENTS.map(|m| m.name()) {
+    for model in Model::CLIENTS.map(|m| m.name()) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
             .args([
                 "load",
                 "--mode",
-                mode,
+                model,
                 "--size",
                 "2048",
                 "--duration",
@@ -261,11 +261,11 @@ fn a_frame_over_the_servers_limit_is_closed_unanswered_and_exits_1() {
             .args(["--addr", &srv.local_addr().to_string()])
             .output()
             .expect("sockmodes runs");
-        assert_eq!(out.status.code(), Some(1), "{mode}: {out:?}");
+        assert_eq!(out.status.code(), Some(1), "{model}: {out:?}");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             stdout.contains("closed by the server before any answer"),
-            "{mode}: {stdout}"
+            "{model}: {stdout}"
         );
     }
     srv.shutdown(Duration::from_secs(1));

@@ -43,20 +43,24 @@ fn assert_reads_the_delay(what: &str, r: &LoadReport, delay_ms: u64) {
     assert_eq!(r.latency_out_of_range, 0);
 }
 
-fn delays_read_right(mode: Model) {
+fn delays_read_right(model: Model) {
     // 20 ms: many samples in a second. 200 ms: far beyond the 2 ms where
     // the old recorder clamped everything.
     for (delay_ms, secs, rate) in [(20, 1, 100.0), (200, 2, 8.0)] {
         let server = delayed(delay_ms, None);
         let duration = Duration::from_secs(secs);
-        let closed = load(mode, server.addr(), |c| c.duration = duration);
-        assert_reads_the_delay(&format!("{mode:?} closed {delay_ms} ms"), &closed, delay_ms);
+        let closed = load(model, server.addr(), |c| c.duration = duration);
+        assert_reads_the_delay(
+            &format!("{model:?} closed {delay_ms} ms"),
+            &closed,
+            delay_ms,
+        );
         // Open loop below what 4 connections x 1/delay can carry.
-        let open = load(mode, server.addr(), |c| {
+        let open = load(model, server.addr(), |c| {
             c.duration = duration;
             c.rate = Some(rate);
         });
-        assert_reads_the_delay(&format!("{mode:?} open {delay_ms} ms"), &open, delay_ms);
+        assert_reads_the_delay(&format!("{model:?} open {delay_ms} ms"), &open, delay_ms);
         assert!(open.warnings.is_empty(), "{:?}", open.warnings);
     }
 }
@@ -80,14 +84,14 @@ fn completion_client_reads_a_known_delay() {
 #[test]
 fn closed_loop_obeys_littles_law() {
     let server = delayed(20, None);
-    for mode in Model::CLIENTS {
-        let r = load(mode, server.addr(), |c| c.connections = 10);
+    for model in Model::CLIENTS {
+        let r = load(model, server.addr(), |c| c.connections = 10);
         // L = lambda x W: connections in flight = messages/s x mean latency.
         let in_flight = r.messages_per_s * r.mean_us / 1e6;
         let ratio = in_flight / r.connections as f64;
         assert!(
             (0.85..=1.15).contains(&ratio),
-            "{mode:?}: {:.0} msg/s x {:.0} µs = {in_flight:.2} in flight, not {}",
+            "{model:?}: {:.0} msg/s x {:.0} µs = {in_flight:.2} in flight, not {}",
             r.messages_per_s,
             r.mean_us,
             r.connections
@@ -98,34 +102,34 @@ fn closed_loop_obeys_littles_law() {
 #[test]
 fn open_loop_counts_the_queueing_behind_a_stall() {
     let stall_ms = 300;
-    for mode in Model::CLIENTS {
+    for model in Model::CLIENTS {
         let stall = Stall {
             after: Duration::from_millis(500),
             length: Duration::from_millis(stall_ms),
         };
         let server = delayed(1, Some(stall));
-        let open = load(mode, server.addr(), |c| {
+        let open = load(model, server.addr(), |c| {
             c.duration = Duration::from_millis(1500);
             c.rate = Some(200.0);
         });
         let stall_us = stall_ms as f64 * 1000.0;
         // The first send due after the stall began waits all of it; a fifth
         // of the sends fall in the stall, so p99 sits well inside it.
-        assert!(open.max_us >= 0.8 * stall_us, "{mode:?} open: {open:?}");
-        assert!(open.p99_us >= 0.5 * stall_us, "{mode:?} open: {open:?}");
+        assert!(open.max_us >= 0.8 * stall_us, "{model:?} open: {open:?}");
+        assert!(open.p99_us >= 0.5 * stall_us, "{model:?} open: {open:?}");
         // The same stall in a closed loop holds back only the few messages
         // in flight: the percentiles hide it (coordinated omission).
         let server = delayed(1, Some(stall));
-        let closed = load(mode, server.addr(), |c| {
+        let closed = load(model, server.addr(), |c| {
             c.duration = Duration::from_millis(1500);
         });
         assert!(
             closed.max_us >= 0.8 * stall_us,
-            "{mode:?} closed: {closed:?}"
+            "{model:?} closed: {closed:?}"
         );
         assert!(
             closed.p99_us < open.p99_us / 3.0,
-            "{mode:?}: closed p99 {} vs open p99 {}",
+            "{model:?}: closed p99 {} vs open p99 {}",
             closed.p99_us,
             open.p99_us
         );
@@ -174,35 +178,35 @@ fn quirky(delay_ms: u64, quirk: Quirk) -> DelayedEcho {
 
 #[test]
 fn the_warm_up_waits_for_every_first_answer_and_the_ramp_reads_it() {
-    for mode in Model::CLIENTS {
+    for model in Model::CLIENTS {
         // Connection k's first answer comes k x 300 ms late: 2.7 s for the last.
         let server = quirky(0, Quirk::StaggerFirst(Duration::from_millis(300)));
-        let r = load(mode, server.addr(), |c| c.connections = 10);
+        let r = load(model, server.addr(), |c| c.connections = 10);
         let ramp = &r.ramp;
         let last = ramp
             .last_first_answer_ms
             .expect("every connection answered");
-        assert!((2700.0..4000.0).contains(&last), "{mode:?}: {ramp:?}");
+        assert!((2700.0..4000.0).contains(&last), "{model:?}: {ramp:?}");
         assert!(
             ramp.warmup_s >= 2.7,
-            "{mode:?}: the window waited: {ramp:?}"
+            "{model:?}: the window waited: {ramp:?}"
         );
         assert!(!ramp.cap_reached && ramp.never_answered == 0, "{ramp:?}");
         assert!(
             (1200.0..2000.0).contains(&ramp.first_answer_p50_ms),
-            "{mode:?}: {ramp:?}"
+            "{model:?}: {ramp:?}"
         );
         // Once all are served the answers come at once: the ramp is not
         // in the window's latencies.
-        assert!(r.p50_us < 50_000.0, "{mode:?}: p50 {}", r.p50_us);
-        assert_eq!(r.fairness.starved, 0, "{mode:?}: {:?}", r.fairness);
-        assert_eq!((r.errors, r.unanswered), (0, 0), "{mode:?}: {r:?}");
+        assert!(r.p50_us < 50_000.0, "{model:?}: p50 {}", r.p50_us);
+        assert_eq!(r.fairness.starved, 0, "{model:?}: {:?}", r.fairness);
+        assert_eq!((r.errors, r.unanswered), (0, 0), "{model:?}: {r:?}");
     }
 }
 
 #[test]
 fn a_connection_answered_ten_times_slower_gets_a_tenth_and_lowers_jain() {
-    for mode in Model::CLIENTS {
+    for model in Model::CLIENTS {
         let server = quirky(
             5,
             Quirk::Slow {
@@ -210,50 +214,50 @@ fn a_connection_answered_ten_times_slower_gets_a_tenth_and_lowers_jain() {
                 factor: 10,
             },
         );
-        let r = load(mode, server.addr(), |c| {
+        let r = load(model, server.addr(), |c| {
             c.connections = 10;
             c.duration = Duration::from_secs(2);
         });
         let f = &r.fairness;
         let share = f.answers_min as f64 / f.answers_median as f64;
-        assert!((0.05..0.2).contains(&share), "{mode:?}: {f:?}");
+        assert!((0.05..0.2).contains(&share), "{model:?}: {f:?}");
         let jain = f.jain_index.expect("answers");
-        assert!(jain < 0.97, "{mode:?}: {f:?}");
-        assert_eq!(f.starved, 0, "{mode:?}: {f:?}");
+        assert!(jain < 0.97, "{model:?}: {f:?}");
+        assert_eq!(f.starved, 0, "{model:?}: {f:?}");
         // Little's law holds over all connections, the slow one included.
         let in_flight = r.messages_per_s * r.mean_us / 1e6;
         let ratio = in_flight / r.connections as f64;
-        assert!((0.85..=1.15).contains(&ratio), "{mode:?}: {ratio} {r:?}");
+        assert!((0.85..=1.15).contains(&ratio), "{model:?}: {ratio} {r:?}");
     }
 }
 
 #[test]
 fn a_connection_never_answered_is_starved_and_the_run_still_ends() {
-    for mode in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
+    for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let server = quirky(1, Quirk::Silent(3));
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sockmodes"))
-            .args(["load", "--mode", mode, "--json", "--connections", "10"])
+            .args(["load", "--mode", model, "--json", "--connections", "10"])
             .args(["--duration", "1", "--warmup-cap", "1"])
             .args(["--addr", &server.addr().to_string()])
             .output()
             .expect("sockmodes runs");
-        assert!(out.status.success(), "{mode}: {out:?}");
+        assert!(out.status.success(), "{model}: {out:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        assert_eq!(r["fairness"]["starved"], 1, "{mode}: {r}");
-        assert_eq!(r["ramp"]["never_answered"], 1, "{mode}: {r}");
-        assert_eq!(r["ramp"]["cap_reached"], true, "{mode}: {r}");
-        assert!(r["ramp"]["last_first_answer_ms"].is_null(), "{mode}: {r}");
-        assert_eq!(r["unanswered"], 1, "{mode}: {r}");
+        assert_eq!(r["fairness"]["starved"], 1, "{model}: {r}");
+        assert_eq!(r["ramp"]["never_answered"], 1, "{model}: {r}");
+        assert_eq!(r["ramp"]["cap_reached"], true, "{model}: {r}");
+        assert!(r["ramp"]["last_first_answer_ms"].is_null(), "{model}: {r}");
+        assert_eq!(r["unanswered"], 1, "{model}: {r}");
         let oldest = r["oldest_unanswered_ms"].as_f64().expect("an age");
         assert!(
             oldest >= 5000.0,
-            "{mode}: waited through the drain: {oldest}"
+            "{model}: waited through the drain: {oldest}"
         );
         assert!(
             stderr.contains("1 of 10 connections starved"),
-            "{mode}: {stderr}"
+            "{model}: {stderr}"
         );
-        assert!(stderr.contains("never answered"), "{mode}: {stderr}");
+        assert!(stderr.contains("never answered"), "{model}: {stderr}");
     }
 }

@@ -53,20 +53,20 @@ fn alone() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// A `server_mode` echo server with the settings users get: its idle
+/// A `server_model` echo server with the settings users get: its idle
 /// timeout counts bytes moved, not frames completed, and its minimum rate
 /// (500 B/s over 20 s) is far below a 16 MiB frame's share of the machine,
 /// so a large frame moving slowly is never cut (`liveness.rs`).
-fn default_server(server_mode: Model) -> sockmodes_models::Server {
-    server(server_mode, Service::Echo, |_| {}).0
+fn default_server(server_model: Model) -> sockmodes_models::Server {
+    server(server_model, Service::Echo, |_| {}).0
 }
 
-/// Every engine, 100 connections of 16 MiB frames against a `server_mode`
+/// Every engine, 100 connections of 16 MiB frames against a `server_model`
 /// echo server: every connection answered, none failed.
-fn every_engine_answers_every_connection(server_mode: Model) {
+fn every_engine_answers_every_connection(server_model: Model) {
     let _alone = alone();
-    for mode in Model::CLIENTS {
-        let srv = default_server(server_mode);
+    for model in Model::CLIENTS {
+        let srv = default_server(server_model);
         let config = LoadConfig {
             connections: 100,
             size: DEFAULT_MAX_FRAME,
@@ -74,12 +74,12 @@ fn every_engine_answers_every_connection(server_mode: Model) {
             warmup: Duration::ZERO,
             // Until every connection's first answer: 1.6 GB each way.
             warmup_cap: Duration::from_secs(600),
-            ..LoadConfig::new(mode, srv.local_addr())
+            ..LoadConfig::new(model, srv.local_addr())
         };
         let run = load::run(&config, Arc::new(AtomicU64::new(0))).expect("load runs");
         let r = run.report();
         let what = format!(
-            "{mode} -> {server_mode}: {:?}, ramp {:?}, kernel's TCP memory {:?}",
+            "{model} -> {server_model}: {:?}, ramp {:?}, kernel's TCP memory {:?}",
             r.ended, r.ramp, r.kernel_tcp
         );
         assert_eq!(r.ended.served, 100, "{what}");
@@ -140,13 +140,13 @@ fn frames_of_16_mib_on_100_connections_against_the_mio_server_in_at_most_64_mib_
     let _alone = alone();
     let srv = default_server(Model::NON_BLOCKING);
     let addr = srv.local_addr().to_string();
-    for mode in Model::CLIENTS {
-        let small = peak_of_load(mode.name(), &addr, "64");
-        let large = peak_of_load(mode.name(), &addr, &DEFAULT_MAX_FRAME.to_string());
+    for model in Model::CLIENTS {
+        let small = peak_of_load(model.name(), &addr, "64");
+        let large = peak_of_load(model.name(), &addr, &DEFAULT_MAX_FRAME.to_string());
         let grown = large.saturating_sub(small);
         assert!(
             grown <= BUDGET,
-            "{mode}: 16 MiB frames peaked at {} MiB, 64 B frames at {} MiB: {} MiB more",
+            "{model}: 16 MiB frames peaked at {} MiB, 64 B frames at {} MiB: {} MiB more",
             large >> 20,
             small >> 20,
             grown >> 20
@@ -159,12 +159,12 @@ fn frames_of_16_mib_on_100_connections_against_the_mio_server_in_at_most_64_mib_
 /// returns the child's peak resident memory in bytes.
 #[cfg(target_os = "linux")]
 #[allow(clippy::zombie_processes)] // reaped by `wait4`, which also tells its peak
-fn peak_of_load(mode: &str, addr: &str, size: &str) -> u64 {
+fn peak_of_load(model: &str, addr: &str, size: &str) -> u64 {
     use std::io::Read;
     use std::process::{Command, Stdio};
 
     let mut child = Command::new(util::cli::BIN)
-        .args(["load", "--mode", mode, "--addr", addr, "--size", size])
+        .args(["load", "--mode", model, "--addr", addr, "--size", size])
         .args(["--connections", "100", "--duration", "0.5", "--warmup", "0"])
         .args(["--warmup-cap", "600", "--json"])
         .stdout(Stdio::piped())
@@ -190,11 +190,11 @@ fn peak_of_load(mode: &str, addr: &str, size: &str) -> u64 {
     // through a debug build takes longer); `ended` says whether all came.
     assert!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
-        "{mode} --size {size}: status {status}"
+        "{model} --size {size}: status {status}"
     );
     let r: serde_json::Value = serde_json::from_str(&json).expect("one JSON object");
     let what = format!(
-        "{mode} --size {size}: {}, ramp {}, kernel's TCP memory {}",
+        "{model} --size {size}: {}, ramp {}, kernel's TCP memory {}",
         r["ended"], r["ramp"], r["kernel_tcp"]
     );
     assert_eq!(r["ended"]["served"], 100, "{what}");

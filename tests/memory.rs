@@ -22,14 +22,14 @@ mod util;
 const BUDGET: u64 = 64 << 20;
 
 #[test]
-fn a_hundred_clients_pushing_16_mib_frames_cost_under_64_mib_in_both_modes() {
+fn a_hundred_clients_pushing_16_mib_frames_cost_under_64_mib_in_every_model() {
     let frame_len = 16 << 20;
     let mut frame = header(frame_len).unwrap().to_vec();
     frame.extend(std::iter::repeat_n(0x5a, frame_len));
     let frame = std::sync::Arc::new(frame);
-    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
+    for model in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let bin = Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-        let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
+        let srv = ServerProcess::start(bin, &["--mode", model, "--service", "echo"])
             .expect("server starts");
         let frame = std::sync::Arc::clone(&frame);
         let pushed = push_from_100_clients(srv, move |s| {
@@ -55,14 +55,14 @@ fn a_hundred_clients_pushing_16_mib_frames_cost_under_64_mib_in_both_modes() {
         let grew = pushed.grew();
         assert!(
             sent > 100 * (1 << 20),
-            "{mode}: the clients did push ({sent} B)"
+            "{model}: the clients did push ({sent} B)"
         );
         assert!(
             grew <= BUDGET,
-            "{mode}: the server grew by {} MiB (from {} MiB) under 100 x 48 MiB of unread echoes",
+            "{model}: the server grew by {} MiB (from {} MiB) under 100 x 48 MiB of unread echoes",
             grew >> 20,
             before >> 20
         );
-        eprintln!("{mode}: peak {} MiB, grew {} MiB", peak >> 20, grew >> 20);
+        eprintln!("{model}: peak {} MiB, grew {} MiB", peak >> 20, grew >> 20);
     }
 }

@@ -41,21 +41,21 @@ impl Rng {
 /// Each client sends `frames` echo frames of random sizes (0 B to 64 KiB) in
 /// windows of 4 and checks every reply; half the clients are blocking, half
 /// non-blocking.
-fn mixed_clients_lose_nothing(mode: Model, clients: usize, frames: usize) {
+fn mixed_clients_lose_nothing(model: Model, clients: usize, frames: usize) {
     let _ = sockmodes_os::limits::raise_nofile_limit();
-    let (srv, _) = server(mode, Service::Echo, |_| {});
+    let (srv, _) = server(model, Service::Echo, |_| {});
     let addr = srv.local_addr();
     let start = Arc::new(Barrier::new(clients));
     let workers: Vec<_> = (0..clients)
         .map(|i| {
             let start = Arc::clone(&start);
             thread::spawn(move || {
-                let client_mode = if i % 2 == 0 {
+                let client_model = if i % 2 == 0 {
                     Model::BLOCKING
                 } else {
                     Model::NON_BLOCKING
                 };
-                let mut c = Client::connect(client_mode, addr, &ClientSettings::default())
+                let mut c = Client::connect(client_model, addr, &ClientSettings::default())
                     .expect("connect");
                 let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1));
                 start.wait();
@@ -71,7 +71,7 @@ fn mixed_clients_lose_nothing(mode: Model, clients: usize, frames: usize) {
                         let got = c.recv_frame().expect("recv").expect("a reply, not a close");
                         assert!(
                             got == *f,
-                            "client {i} ({client_mode}): frame {sent} corrupted or out of order"
+                            "client {i} ({client_model}): frame {sent} corrupted or out of order"
                         );
                         sent += 1;
                     }
@@ -89,16 +89,16 @@ fn mixed_clients_lose_nothing(mode: Model, clients: usize, frames: usize) {
 
 #[test]
 fn concurrent_mixed_clients_lose_nothing() {
-    for mode in Model::servers() {
-        mixed_clients_lose_nothing(mode, 50, 50);
+    for model in Model::servers() {
+        mixed_clients_lose_nothing(model, 50, 50);
     }
 }
 
 #[test]
 #[ignore = "full size: 200 clients x 500 frames; run with --release -- --ignored"]
 fn concurrent_mixed_clients_lose_nothing_full_size() {
-    for mode in Model::servers() {
-        mixed_clients_lose_nothing(mode, 200, 500);
+    for model in Model::servers() {
+        mixed_clients_lose_nothing(model, 200, 500);
     }
 }
 
@@ -108,17 +108,17 @@ fn everything_through_a_one_byte_slicer() {
         piece: 1,
         delay: Duration::from_micros(100),
     };
-    for mode in Model::servers() {
-        let (echo, _) = server(mode, Service::Echo, |_| {});
+    for model in Model::servers() {
+        let (echo, _) = server(model, Service::Echo, |_| {});
         let proxy = Proxy::start(echo.local_addr(), slicer);
         let mut c = client(Model::NON_BLOCKING, proxy.addr);
         for size in [0, 1, 17, 300] {
             c.echo(&payload(size, 3))
-                .unwrap_or_else(|e| panic!("{mode} echo {size}: {e}"));
+                .unwrap_or_else(|e| panic!("{model} echo {size}: {e}"));
         }
         echo.shutdown(Duration::from_secs(1));
 
-        let (sink, _) = server(mode, Service::Sink, |_| {});
+        let (sink, _) = server(model, Service::Sink, |_| {});
         let proxy = Proxy::start(sink.local_addr(), slicer);
         let frames: Vec<Vec<u8>> = (0..5).map(|i| payload(40, i)).collect();
         let summary = client(Model::BLOCKING, proxy.addr)
@@ -127,11 +127,11 @@ fn everything_through_a_one_byte_slicer() {
         assert_eq!(
             summary.crc32,
             reference_crc32(frames.iter().map(Vec::as_slice)),
-            "{mode}"
+            "{model}"
         );
         sink.shutdown(Duration::from_secs(1));
 
-        let (msg, inbox) = server(mode, Service::Message, |_| {});
+        let (msg, inbox) = server(model, Service::Message, |_| {});
         let proxy = Proxy::start(msg.local_addr(), slicer);
         client(Model::BLOCKING, proxy.addr)
             .send_message(b"Hola, servidor! (a pedazos)")
@@ -172,12 +172,12 @@ fn assert_still_serves(srv: &Server) {
 
 #[test]
 fn a_header_over_max_frame_closes_that_connection_only() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 1 << 20);
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| c.max_frame = 1 << 20);
         let mut other = client(Model::NON_BLOCKING, srv.local_addr());
         assert!(
             server_closes_after(srv.local_addr(), &u32::MAX.to_be_bytes(), false),
-            "{mode}"
+            "{model}"
         );
         wait_until("the protocol error", || srv.stats().protocol_errors == 1);
         other.echo(b"undisturbed").unwrap();
@@ -188,8 +188,8 @@ fn a_header_over_max_frame_closes_that_connection_only() {
 
 #[test]
 fn garbage_and_truncated_frames_never_take_a_server_down() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 64 * 1024);
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| c.max_frame = 64 * 1024);
         let mut rng = Rng(42);
         for i in 0..40 {
             let len = 1 + rng.below(3000) as usize;
@@ -202,7 +202,7 @@ fn garbage_and_truncated_frames_never_take_a_server_down() {
             encode_frame(&mut frame, &[7u8; 100]).unwrap();
             assert!(
                 server_closes_after(srv.local_addr(), &frame[..cut], true),
-                "{mode} cut {cut}"
+                "{model} cut {cut}"
             );
         }
         // Every slot came back: no connection thread died holding one.
@@ -216,8 +216,8 @@ fn garbage_and_truncated_frames_never_take_a_server_down() {
 
 #[test]
 fn reset_and_half_close_in_the_middle_of_a_frame() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |_| {});
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |_| {});
         let mut frame = Vec::new();
         encode_frame(&mut frame, &payload(100, 1)).unwrap();
 
@@ -258,8 +258,8 @@ fn reset_and_half_close_in_the_middle_of_a_frame() {
 /// 1 s rate window): this test is about them.
 #[test]
 fn slow_loris_connections_are_dropped_and_others_served() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| {
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(400);
             c.min_rate.window = Duration::from_secs(1);
         });
@@ -282,9 +282,12 @@ fn slow_loris_connections_are_dropped_and_others_served() {
         assert_still_serves(&srv);
         wait_until("the timeouts to drop them", || srv.stats().active == 0);
         let stats = srv.stats();
-        assert!(stats.timed_out >= 1, "{mode}: {stats:?}");
-        assert!(stats.too_slow_receiving >= 1, "{mode}: {stats:?}");
-        assert!(dribbler.join().unwrap(), "{mode}: the dribbler was cut off");
+        assert!(stats.timed_out >= 1, "{model}: {stats:?}");
+        assert!(stats.too_slow_receiving >= 1, "{model}: {stats:?}");
+        assert!(
+            dribbler.join().unwrap(),
+            "{model}: the dribbler was cut off"
+        );
         drop(silent);
         srv.shutdown(Duration::from_secs(1));
     }
@@ -292,9 +295,9 @@ fn slow_loris_connections_are_dropped_and_others_served() {
 
 #[test]
 fn messages_of_10_mib_and_of_non_utf8_bytes_arrive_intact() {
-    for mode in Model::servers() {
+    for model in Model::servers() {
         // A message is kept whole, so its limit is raised for this one.
-        let (srv, inbox) = server(mode, Service::Message, |c| c.max_message = 16 << 20);
+        let (srv, inbox) = server(model, Service::Message, |c| c.max_message = 16 << 20);
         let big = payload(10 << 20, 5);
         client(Model::BLOCKING, srv.local_addr())
             .send_message(&big)
@@ -305,8 +308,8 @@ fn messages_of_10_mib_and_of_non_utf8_bytes_arrive_intact() {
             .unwrap();
         wait_until("both messages", || inbox.lock().unwrap().len() == 2);
         let got = inbox.lock().unwrap();
-        assert!(got.contains(&big), "{mode}: 10 MiB intact");
-        assert!(got.contains(&odd), "{mode}: bytes delivered as they are");
+        assert!(got.contains(&big), "{model}: 10 MiB intact");
+        assert!(got.contains(&odd), "{model}: bytes delivered as they are");
         drop(got);
         srv.shutdown(Duration::from_secs(1));
     }

@@ -4,7 +4,7 @@
 //! would also throw away answers the client had not yet read, so each test
 //! reads from a raw socket and tells `Ok(0)` (EOF) from `ConnectionReset`.
 //!
-//! The shutdown story (both modes): stopping closes connections at rest at
+//! The shutdown story (every model): stopping closes connections at rest at
 //! once and busy ones when they come to rest, each with a lingering close;
 //! a closed-loop client has at most one frame in flight, and that frame is
 //! the only one that may go unanswered.
@@ -97,7 +97,7 @@ fn closed_loop(addr: SocketAddr, ready: &Barrier) -> Seen {
 
 /// 20 closed-loop clients against `addr`; `stop` is called once all run.
 #[track_caller]
-fn story(mode: &str, addr: SocketAddr, stop: impl FnOnce()) {
+fn story(model: &str, addr: SocketAddr, stop: impl FnOnce()) {
     let ready = Arc::new(Barrier::new(21));
     let clients: Vec<_> = (0..20)
         .map(|_| {
@@ -110,19 +110,19 @@ fn story(mode: &str, addr: SocketAddr, stop: impl FnOnce()) {
     stop();
     for c in clients {
         let seen = c.join().expect("client thread");
-        assert_eq!(seen.ending, Ending::Eof, "{mode}: {seen:?}");
-        assert!(seen.answered > 0, "{mode}: {seen:?}");
-        assert!(seen.unanswered <= 1, "{mode}: {seen:?}");
+        assert_eq!(seen.ending, Ending::Eof, "{model}: {seen:?}");
+        assert!(seen.answered > 0, "{model}: {seen:?}");
+        assert!(seen.unanswered <= 1, "{model}: {seen:?}");
     }
 }
 
 #[test]
-fn shutdown_ends_every_busy_connection_with_eof_in_both_modes() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |_| {});
+fn shutdown_ends_every_busy_connection_with_eof_in_every_model() {
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |_| {});
         let addr = srv.local_addr();
         wait_until("listening", || srv.stats().active == 0);
-        story(mode.name(), addr, move || {
+        story(model.name(), addr, move || {
             let deadline = Duration::from_secs(5);
             let started = Instant::now();
             srv.shutdown(deadline);
@@ -132,7 +132,7 @@ fn shutdown_ends_every_busy_connection_with_eof_in_both_modes() {
             let took = started.elapsed();
             assert!(
                 took <= deadline + LINGER_TIME + Duration::from_secs(1),
-                "{mode}: shutdown took {took:?}"
+                "{model}: shutdown took {took:?}"
             );
         });
     }
@@ -145,20 +145,20 @@ fn shutdown_ends_every_busy_connection_with_eof_in_both_modes() {
 #[test]
 fn sigterm_to_the_server_ends_every_connection_with_eof_and_exits_0() {
     use sockmodes_models::child::ServerProcess;
-    for mode in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
+    for model in sockmodes_models::Model::servers().iter().map(|m| m.name()) {
         let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sockmodes"));
-        let srv = ServerProcess::start(bin, &["--mode", mode, "--service", "echo"])
+        let srv = ServerProcess::start(bin, &["--mode", model, "--service", "echo"])
             .expect("server starts");
         let addr = srv.addr;
-        story(mode, addr, move || {
+        story(model, addr, move || {
             let started = Instant::now();
             let status = srv.terminate().expect("the server exits");
-            assert!(status.success(), "{mode}: {status:?}");
+            assert!(status.success(), "{model}: {status:?}");
             // The command's deadline is 5 s; plus the lingering bound.
             let took = started.elapsed();
             assert!(
                 took <= Duration::from_secs(5) + LINGER_TIME + Duration::from_secs(1),
-                "{mode}: exit took {took:?}"
+                "{model}: exit took {took:?}"
             );
         });
     }
@@ -193,18 +193,18 @@ fn after_the_server_ends(addr: SocketAddr, first: &[u8], more: &[u8]) -> (Ending
 
 #[test]
 fn an_idle_timeout_lingers_and_the_client_sees_eof() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| {
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(300);
         });
         // Half a frame, then silence: the idle timeout ends it.
         let (first, second) =
             after_the_server_ends(srv.local_addr(), &[0, 0, 1, 0, 1, 2], &[3u8; 200]);
-        assert_eq!(first, Ending::Eof, "{mode}");
+        assert_eq!(first, Ending::Eof, "{model}");
         assert_eq!(
             second,
             Ending::Eof,
-            "{mode}: bytes after our FIN are read, not reset"
+            "{model}: bytes after our FIN are read, not reset"
         );
         wait_until("the timeout counted", || srv.stats().timed_out == 1);
         srv.shutdown(Duration::from_secs(1));
@@ -213,8 +213,8 @@ fn an_idle_timeout_lingers_and_the_client_sees_eof() {
 
 #[test]
 fn an_oversized_header_followed_by_more_bytes_ends_with_eof() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| c.max_frame = 1 << 20);
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| c.max_frame = 1 << 20);
         // A good frame is answered first, then the bad header and 64 KiB
         // more that the server never reads as frames.
         let mut wire = Vec::new();
@@ -230,10 +230,14 @@ fn an_oversized_header_followed_by_more_bytes_ends_with_eof() {
         let mut rest = [0u8; 64];
         let end = match s.read(&mut rest) {
             Ok(0) => Ending::Eof,
-            Ok(n) => panic!("{mode}: {n} unexpected bytes"),
+            Ok(n) => panic!("{model}: {n} unexpected bytes"),
             Err(e) => ending(&e),
         };
-        assert_eq!(end, Ending::Eof, "{mode}: the unread 64 KiB cause no reset");
+        assert_eq!(
+            end,
+            Ending::Eof,
+            "{model}: the unread 64 KiB cause no reset"
+        );
         wait_until("the protocol error", || srv.stats().protocol_errors == 1);
         srv.shutdown(Duration::from_secs(1));
     }
@@ -241,8 +245,8 @@ fn an_oversized_header_followed_by_more_bytes_ends_with_eof() {
 
 #[test]
 fn a_peer_that_never_reads_is_ended_by_the_idle_timeout_in_every_server() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |c| {
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |c| {
             c.idle_timeout = Duration::from_millis(300);
         });
         // Echo frames are sent and their answers never read, until both
@@ -271,8 +275,8 @@ fn a_peer_that_never_reads_is_ended_by_the_idle_timeout_in_every_server() {
 #[test]
 fn a_connect_flood_at_a_stop_ends_every_connection_with_eof_in_every_server() {
     const FLOOD: usize = 1000;
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |_| {});
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |_| {});
         let addr = srv.local_addr();
         let clients: Vec<TcpStream> = (0..FLOOD)
             .map(|_| TcpStream::connect(addr).expect("connects (the backlog is 1024)"))
@@ -285,7 +289,7 @@ fn a_connect_flood_at_a_stop_ends_every_connection_with_eof_in_every_server() {
             let mut buf = [0u8; 64];
             let end = match c.read(&mut buf) {
                 Ok(0) => Ending::Eof,
-                Ok(n) => panic!("{mode}: {n} bytes never asked for"),
+                Ok(n) => panic!("{model}: {n} bytes never asked for"),
                 Err(e) => ending(&e),
             };
             *endings.entry(end).or_insert(0) += 1;
@@ -293,7 +297,7 @@ fn a_connect_flood_at_a_stop_ends_every_connection_with_eof_in_every_server() {
         assert_eq!(
             endings.get(&Ending::Eof),
             Some(&FLOOD),
-            "{mode}: {endings:?}"
+            "{model}: {endings:?}"
         );
     }
 }

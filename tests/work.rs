@@ -53,11 +53,11 @@ fn pipelined_echoes(addr: SocketAddr, frames: usize, seed: u8) {
 #[test]
 fn every_server_answers_every_frame_after_its_work_in_order() {
     const FRAMES: usize = 12;
-    for mode in Model::servers() {
+    for model in Model::servers() {
         for kind in WorkKind::ALL {
             for offload in [0, 2] {
                 let w = work(kind, "1ms");
-                let (srv, _) = server(mode, Service::Echo, |c| {
+                let (srv, _) = server(model, Service::Echo, |c| {
                     c.work = Some(w);
                     c.offload = offload;
                 });
@@ -74,19 +74,19 @@ fn every_server_answers_every_frame_after_its_work_in_order() {
                 assert_eq!(
                     srv.stats().work_started,
                     4 * FRAMES as u64,
-                    "{mode} {w} offload {offload}: frames counted into work"
+                    "{model} {w} offload {offload}: frames counted into work"
                 );
                 if kind != WorkKind::Cpu {
                     // One frame in work per connection: its frames took
                     // at least FRAMES sleeps, one after another.
                     assert!(
                         started.elapsed() >= w.amount * FRAMES as u32,
-                        "{mode} {w}: the answers waited for the work"
+                        "{model} {w}: the answers waited for the work"
                     );
                 }
                 srv.shutdown(Duration::from_secs(5));
                 // Sink: the summary comes after every frame's work.
-                let (srv, _) = server(mode, Service::Sink, |c| {
+                let (srv, _) = server(model, Service::Sink, |c| {
                     c.work = Some(w);
                     c.offload = offload;
                 });
@@ -101,7 +101,7 @@ fn every_server_answers_every_frame_after_its_work_in_order() {
                 let mut answer = Vec::new();
                 s.read_to_end(&mut answer).unwrap();
                 let summary = SinkSummary::decode(&answer[4..]).expect("a summary");
-                assert_eq!(summary.frames, 5, "{mode} {w} offload {offload}");
+                assert_eq!(summary.frames, 5, "{model} {w} offload {offload}");
                 assert_eq!(
                     summary.crc32,
                     reference_crc32(payloads.iter().map(Vec::as_slice))
@@ -143,12 +143,15 @@ fn one_frame_then_the_end(addr: SocketAddr) -> Seen {
 /// wrong.
 const IN_WORK_DEADLINE: Duration = Duration::from_secs(30);
 
-/// True when `mode` works `w` inline on a loop (`offload` workers): the
+/// True when `model` works `w` inline on a loop (`offload` workers): the
 /// loop works one frame at a time, and frames it has not read yet wait.
-fn inline_on_a_loop(mode: Model, w: Work, offload: usize) -> bool {
+fn inline_on_a_loop(model: Model, w: Work, offload: usize) -> bool {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
     (config.work, config.offload) = (Some(w), offload);
-    matches!(mode.work_concurrency(&config), Some(Concurrency::Inline(_)))
+    matches!(
+        model.work_concurrency(&config),
+        Some(Concurrency::Inline(_))
+    )
 }
 
 /// Waits until `srv` has handed `n` frames to their work (its own count,
@@ -174,12 +177,12 @@ fn wait_for_work_started(srv: &Server, n: u64, what: &str) {
 /// that the case guarantees: all ten, or where the work is inline on a
 /// loop, the one it works first (it reads the others only after it).
 fn shutdown_with_work_in_flight(
-    mode: Model,
+    model: Model,
     w: Work,
     offload: usize,
     deadline: Duration,
 ) -> Vec<Seen> {
-    let (srv, _) = server(mode, Service::Echo, |c| {
+    let (srv, _) = server(model, Service::Echo, |c| {
         c.work = Some(w);
         c.offload = offload;
     });
@@ -188,39 +191,39 @@ fn shutdown_with_work_in_flight(
         .map(|_| thread::spawn(move || one_frame_then_the_end(addr)))
         .collect();
     wait_until("ten connections", || srv.stats().active == 10);
-    let in_work = if inline_on_a_loop(mode, w, offload) {
+    let in_work = if inline_on_a_loop(model, w, offload) {
         1
     } else {
         10
     };
-    wait_for_work_started(&srv, in_work, &format!("{mode} {w} offload {offload}"));
+    wait_for_work_started(&srv, in_work, &format!("{model} {w} offload {offload}"));
     srv.shutdown(deadline);
     clients.into_iter().map(|c| c.join().unwrap()).collect()
 }
 
 #[test]
 fn work_in_flight_finishes_before_a_shutdown_closes_with_eof() {
-    for mode in Model::servers() {
+    for model in Model::servers() {
         for (w, offload) in [
             (work(WorkKind::Block, "200ms"), 0),
             (work(WorkKind::Block, "200ms"), 4),
             (work(WorkKind::Wait, "200ms"), 0),
         ] {
-            let seen = shutdown_with_work_in_flight(mode, w, offload, Duration::from_secs(5));
+            let seen = shutdown_with_work_in_flight(model, w, offload, Duration::from_secs(5));
             let answered = seen.iter().filter(|s| **s == Seen::AnswerThenEof).count();
-            if inline_on_a_loop(mode, w, offload) {
+            if inline_on_a_loop(model, w, offload) {
                 // The loop works one frame at a time: frames it had not
                 // read when the stop came are at rest, closed unanswered
                 // (as any unread frame at a stop); the one in work is
                 // answered.
-                assert!(answered >= 1, "{mode} {w}: {seen:?}");
+                assert!(answered >= 1, "{model} {w}: {seen:?}");
             } else {
-                assert_eq!(answered, 10, "{mode} {w} offload {offload}: {seen:?}");
+                assert_eq!(answered, 10, "{model} {w} offload {offload}: {seen:?}");
             }
             for s in &seen {
                 assert!(
                     matches!(s, Seen::AnswerThenEof | Seen::Eof),
-                    "{mode} {w} offload {offload}: {s:?}"
+                    "{model} {w} offload {offload}: {s:?}"
                 );
             }
         }
@@ -229,13 +232,13 @@ fn work_in_flight_finishes_before_a_shutdown_closes_with_eof() {
 
 #[test]
 fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
-    for mode in Model::servers() {
+    for model in Model::servers() {
         // A thread per connection, a pool and a timer. (Inline work on a
         // loop holds the loop, so ten clients cannot all connect
         // meanwhile: its cut is tested with one connection, below.)
         let mut cases = vec![(work(WorkKind::Wait, "8s"), 0)];
         cases.push(
-            match mode.io_threads(&ServerConfig::new(
+            match model.io_threads(&ServerConfig::new(
                 "127.0.0.1:0".parse().unwrap(),
                 Service::Echo,
             )) {
@@ -245,16 +248,16 @@ fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
         );
         for (w, offload) in cases {
             let started = Instant::now();
-            let seen = shutdown_with_work_in_flight(mode, w, offload, Duration::from_millis(200));
+            let seen = shutdown_with_work_in_flight(model, w, offload, Duration::from_millis(200));
             for s in &seen {
                 assert!(
                     matches!(s, Seen::Eof),
-                    "{mode} {w} offload {offload}: {s:?}"
+                    "{model} {w} offload {offload}: {s:?}"
                 );
             }
             assert!(
                 started.elapsed() < w.amount,
-                "{mode} {w}: the work was cut, not waited for"
+                "{model} {w}: the work was cut, not waited for"
             );
         }
     }
@@ -264,25 +267,25 @@ fn work_cut_at_the_deadline_still_ends_with_eof_not_a_reset() {
 /// checked after every answer in the test above).
 #[test]
 fn a_server_without_work_counts_no_frame_into_work() {
-    for mode in Model::servers() {
-        let (srv, _) = server(mode, Service::Echo, |_| {});
+    for model in Model::servers() {
+        let (srv, _) = server(model, Service::Echo, |_| {});
         pipelined_echoes(srv.local_addr(), 4, 1);
-        assert_eq!(srv.stats().work_started, 0, "{mode} without work");
+        assert_eq!(srv.stats().work_started, 0, "{model} without work");
         srv.shutdown(Duration::from_secs(5));
     }
 }
 
 #[test]
 fn a_connection_waiting_for_its_work_is_not_idle() {
-    for mode in Model::servers() {
+    for model in Model::servers() {
         let w = work(WorkKind::Wait, "600ms");
-        let (srv, _) = server(mode, Service::Echo, |c| {
+        let (srv, _) = server(model, Service::Echo, |c| {
             c.work = Some(w);
             c.idle_timeout = Duration::from_millis(200);
         });
         // The work outlasts the idle timeout; the answer still comes.
         pipelined_echoes(srv.local_addr(), 1, 3);
-        assert_eq!(srv.stats().timed_out, 0, "{mode}");
+        assert_eq!(srv.stats().timed_out, 0, "{model}");
         srv.shutdown(Duration::from_secs(5));
     }
 }
@@ -309,10 +312,10 @@ fn pipeline(addr: SocketAddr, frames: usize, len: usize) -> (TcpStream, Vec<u8>)
 fn each_answer_leaves_when_its_own_work_is_done_in_every_server() {
     const FRAMES: usize = 3;
     const LEN: usize = 16;
-    for mode in Model::servers() {
+    for model in Model::servers() {
         for kind in [WorkKind::Block, WorkKind::Wait] {
             let w = work(kind, "1s");
-            let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
+            let (srv, _) = server(model, Service::Echo, |c| c.work = Some(w));
             let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
             let one = wire.len() / FRAMES;
             let mut back = vec![0u8; wire.len()];
@@ -320,10 +323,10 @@ fn each_answer_leaves_when_its_own_work_is_done_in_every_server() {
             let started = srv.stats().work_started;
             assert!(
                 started < FRAMES as u64,
-                "{mode} {w}: answer 1 arrived after frame {started}'s work began"
+                "{model} {w}: answer 1 arrived after frame {started}'s work began"
             );
             s.read_exact(&mut back[one..]).unwrap();
-            assert!(back == wire, "{mode} {w}: every echo, whole and in order");
+            assert!(back == wire, "{model} {w}: every echo, whole and in order");
             srv.shutdown(Duration::from_secs(5));
         }
     }
@@ -336,20 +339,20 @@ fn each_answer_leaves_when_its_own_work_is_done_in_every_server() {
 fn a_finished_answer_is_sent_when_a_stop_cuts_the_next_frames_work() {
     const FRAMES: usize = 3;
     const LEN: usize = 16;
-    for mode in Model::servers() {
+    for model in Model::servers() {
         let w = work(WorkKind::Block, "3s");
-        let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
+        let (srv, _) = server(model, Service::Echo, |c| c.work = Some(w));
         let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
         // Frame 2 taken into work: frame 1's is done.
-        wait_for_work_started(&srv, 2, &format!("{mode} {w}"));
+        wait_for_work_started(&srv, 2, &format!("{model} {w}"));
         srv.shutdown(Duration::from_millis(200));
         let mut got = Vec::new();
         let end = s.read_to_end(&mut got);
-        assert!(end.is_ok(), "{mode}: end of stream, not {end:?}");
+        assert!(end.is_ok(), "{model}: end of stream, not {end:?}");
         let one = wire.len() / FRAMES;
         assert!(
             got.len() >= one && got[..one] == wire[..one],
-            "{mode}: frame 1's answer, then the end ({} bytes)",
+            "{model}: frame 1's answer, then the end ({} bytes)",
             got.len()
         );
     }
@@ -366,24 +369,24 @@ fn a_finished_answer_is_sent_when_a_stop_cuts_the_next_frames_work() {
 fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
     const FRAMES: usize = 10;
     const LEN: usize = 16;
-    for mode in Model::servers() {
+    for model in Model::servers() {
         let w = work(WorkKind::Block, "2s");
-        let (srv, _) = server(mode, Service::Echo, |c| c.work = Some(w));
+        let (srv, _) = server(model, Service::Echo, |c| c.work = Some(w));
         let stats = srv.stats_handle();
         let (mut s, wire) = pipeline(srv.local_addr(), FRAMES, LEN);
-        wait_for_work_started(&srv, 1, &format!("{mode} {w}"));
+        wait_for_work_started(&srv, 1, &format!("{model} {w}"));
         srv.shutdown(Duration::from_secs(5));
         let started = stats.snapshot().work_started;
         assert!(
             started < FRAMES as u64,
-            "{mode}: all {started} frames were worked before the stop ended"
+            "{model}: all {started} frames were worked before the stop ended"
         );
         let mut got = Vec::new();
         let end = s.read_to_end(&mut got);
-        assert!(end.is_ok(), "{mode}: end of stream, not {end:?}");
+        assert!(end.is_ok(), "{model}: end of stream, not {end:?}");
         let one = wire.len() / FRAMES;
-        assert_eq!(got.len() % one, 0, "{mode}: whole answers only");
-        assert!(got[..] == wire[..got.len()], "{mode}: in order");
+        assert_eq!(got.len() % one, 0, "{model}: whole answers only");
+        assert!(got[..] == wire[..got.len()], "{model}: in order");
     }
 }
 
@@ -397,8 +400,8 @@ fn a_stop_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
 fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
     const FRAMES: usize = 10;
     const LEN: usize = 16;
-    for mode in Model::servers() {
-        let srv = util::cli::start_echo_with_work(mode.name(), "block:2s", &[]);
+    for model in Model::servers() {
+        let srv = util::cli::start_echo_with_work(model.name(), "block:2s", &[]);
         let (mut s, wire) = pipeline(srv.addr, FRAMES, LEN);
         // The first answer in hand: frame 2's work has begun, and the
         // other eight wait behind it.
@@ -406,16 +409,16 @@ fn sigterm_with_inline_work_pipelined_ends_by_its_deadline_in_every_server() {
         let mut got = vec![0u8; one];
         s.read_exact(&mut got).unwrap();
         let status = srv.terminate().expect("the server exits");
-        assert!(status.success(), "{mode}: {status:?}");
+        assert!(status.success(), "{model}: {status:?}");
         let end = s.read_to_end(&mut got);
-        assert!(end.is_ok(), "{mode}: end of stream, not {end:?}");
+        assert!(end.is_ok(), "{model}: end of stream, not {end:?}");
         assert!(
             got.len() < wire.len(),
-            "{mode}: all {FRAMES} answers: the stop waited for every frame's work"
+            "{model}: all {FRAMES} answers: the stop waited for every frame's work"
         );
         assert!(
             got[..] == wire[..got.len()] && got.len().is_multiple_of(one),
-            "{mode}"
+            "{model}"
         );
     }
 }

@@ -72,23 +72,23 @@ fn start_lines(args: &[&str]) -> Vec<String> {
 
 #[test]
 fn every_server_prints_its_work_ceiling_and_pool() {
-    for mode in Model::servers() {
-        let lines = start_lines(&["--mode", mode.name(), "--work", "cpu:50us"]);
+    for model in Model::servers() {
+        let lines = start_lines(&["--mode", model.name(), "--work", "cpu:50us"]);
         let text = lines.join("\n");
         // Computed by the thread's CPU clock, not a calibrated count.
         assert!(
             text.contains("until the thread's CPU clock has advanced by 50us"),
-            "{mode}: the work: {text}"
+            "{model}: the work: {text}"
         );
-        assert!(!text.contains("spins"), "{mode}: {text}");
-        assert!(text.contains("ceiling (Little's law)"), "{mode}: {text}");
+        assert!(!text.contains("spins"), "{model}: {text}");
+        assert!(text.contains("ceiling (Little's law)"), "{model}: {text}");
         assert!(
             text.contains("50us per message"),
-            "{mode}: the CPU bound: {text}"
+            "{model}: the CPU bound: {text}"
         );
         let lines = start_lines(&[
             "--mode",
-            mode.name(),
+            model.name(),
             "--work",
             "block:1ms",
             "--offload",
@@ -99,11 +99,11 @@ fn every_server_prints_its_work_ceiling_and_pool() {
         assert_eq!(
             pooled,
             text.contains("offload pool"),
-            "{mode}: a pool in the ceiling is a pool in the memory line: {text}"
+            "{model}: a pool in the ceiling is a pool in the memory line: {text}"
         );
         assert!(
             pooled || text.contains("connections x 1ms"),
-            "{mode}: a pool, or a thread per connection: {text}"
+            "{model}: a pool, or a thread per connection: {text}"
         );
     }
     // A model whose connections share one I/O thread carries 1,000 msg/s
@@ -111,12 +111,12 @@ fn every_server_prints_its_work_ceiling_and_pool() {
     // blocking work inline: tokio never does).
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), Service::Echo);
     config.work = Some("block:1ms".parse().unwrap());
-    for mode in Model::servers() {
-        if mode.io_threads(&config) == Some(1) && mode.offload_workers(&config).is_none() {
-            let lines = start_lines(&["--mode", mode.name(), "--work", "block:1ms"]);
+    for model in Model::servers() {
+        if model.io_threads(&config) == Some(1) && model.offload_workers(&config).is_none() {
+            let lines = start_lines(&["--mode", model.name(), "--work", "block:1ms"]);
             assert!(
                 lines.join("\n").contains("1 x 1ms inline = 1,000 msg/s"),
-                "{mode}: {lines:?}"
+                "{model}: {lines:?}"
             );
         }
     }

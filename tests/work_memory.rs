@@ -28,9 +28,9 @@ fn a_saturated_pool_holds_a_hundred_pipelining_clients_within_the_printed_worst_
         encode_frame(&mut wire, &[0x5a; 60]).unwrap();
     }
     let wire = std::sync::Arc::new(wire);
-    for mode in Model::servers() {
+    for model in Model::servers() {
         let srv = util::cli::start_echo_with_work(
-            mode.name(),
+            model.name(),
             "block:10ms",
             &["--offload", "2", "--max-conns", "100"],
         );
@@ -39,7 +39,7 @@ fn a_saturated_pool_holds_a_hundred_pipelining_clients_within_the_printed_worst_
         config.max_conns = 100;
         config.work = Some("block:10ms".parse().unwrap());
         config.offload = 2;
-        let worst = mode.memory_bound(&config).total();
+        let worst = model.memory_bound(&config).total();
         let wire = std::sync::Arc::clone(&wire);
         let pushed = push_from_100_clients(srv, move |s| {
             // Never read; writes stall once the server stops reading and
@@ -61,16 +61,16 @@ fn a_saturated_pool_holds_a_hundred_pipelining_clients_within_the_printed_worst_
         let worked = 2 * 100 * 3 * 64; // 2 workers x 100/s x 3 s x 64 B
         assert!(
             sent > 10 * worked,
-            "{mode}: the clients did pipeline ({sent} B)"
+            "{model}: the clients did pipeline ({sent} B)"
         );
         assert!(
             grew <= worst,
-            "{mode}: the server grew by {} KiB, over its worst case of {} KiB",
+            "{model}: the server grew by {} KiB, over its worst case of {} KiB",
             grew >> 10,
             worst >> 10
         );
         eprintln!(
-            "{mode}: sent {} KiB; grew {} KiB of a worst case of {} KiB",
+            "{model}: sent {} KiB; grew {} KiB of a worst case of {} KiB",
             sent >> 10,
             grew >> 10,
             worst >> 10

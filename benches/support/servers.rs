@@ -40,14 +40,14 @@ impl Running {
     fn start_here(target: Target, service: Service, wire_len: usize) -> Running {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         match target {
-            Target::Model(mode) => {
+            Target::Model(model) => {
                 let mut config = ServerConfig::new(addr, service);
                 config.max_frame = MAX_FRAME;
                 config.event_loops = EVENT_THREADS;
                 config.max_conns = 20_000;
                 let handler: MessageHandler = Arc::new(|_, _| {});
                 Running::Ours(Some(
-                    start_server(mode, config, handler).expect("server starts"),
+                    start_server(model, config, handler).expect("server starts"),
                 ))
             }
             Target::Raw => Running::Raw(raw::RawServer::start(service, wire_len)),

@@ -1,4 +1,4 @@
-//! What can go wrong for a client, the same for both modes, and the checks a
+//! What can go wrong for a client, the same for every model, and the checks a
 //! client makes on the server's answers.
 
 use core::net::SocketAddr;

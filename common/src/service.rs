@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// What a server does with a connection. Same meaning in both modes.
+/// What a server does with a connection. Same meaning in every model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Service {
     /// The classroom exchange: raw bytes until end of stream make one message.

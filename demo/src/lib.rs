@@ -1,5 +1,5 @@
-//! `sockmodes demo`: the differences between the modes, shown step by step
-//! and measured, never scripted.
+//! `sockmodes demo`: the differences between the socket modes and the I/O
+//! models, shown step by step and measured, never scripted.
 //!
 //! Each step runs real sockets on loopback, records what it observed in a
 //! [`Step`], and the printer shows three lines side by side (Python, Rust

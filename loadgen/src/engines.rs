@@ -16,10 +16,10 @@ connections!(sockmodes_nonblocking::multi::ManyClient);
 #[cfg(target_os = "linux")]
 connections!(sockmodes_completion::client::ManyClient);
 
-/// True when `mode`'s engine runs a thread per connection (the rest run
+/// True when `model`'s engine runs a thread per connection (the rest run
 /// one event engine), so that a run's connections are also its threads.
-pub fn thread_per_connection(mode: Model) -> bool {
-    mode == Model::BLOCKING
+pub fn thread_per_connection(model: Model) -> bool {
+    model == Model::BLOCKING
 }
 
 /// Runs `config`'s load with its model's engine ([`crate::run`] validates
@@ -32,7 +32,7 @@ pub(crate) fn load_engine(
     config: &LoadConfig,
     progress: &Arc<AtomicU64>,
 ) -> Result<Outcome, LoadError> {
-    Ok(match config.mode {
+    Ok(match config.model {
         Model::BLOCKING => crate::threads::run(config, progress)?,
         Model::NON_BLOCKING => {
             crate::events::run::<sockmodes_nonblocking::multi::ManyClient>(config, progress)?

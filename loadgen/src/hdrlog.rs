@@ -33,7 +33,7 @@ use super::record::{Recorder, INTERVAL};
 pub const HEADER: &str = "sockmodes load: latency in microseconds, one interval per second";
 
 /// Writes `recorder`'s intervals, the first starting at `measured_from`.
-/// `tag` names the run (`mode-service`); it must not hold spaces or commas.
+/// `tag` names the run (`model-service`); it must not hold spaces or commas.
 ///
 /// # Errors
 /// The writer failed, or a histogram could not be serialised.

@@ -64,8 +64,8 @@ pub use start::DRAIN_GRACE;
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
-    /// Client mode.
-    pub mode: Model,
+    /// Client model.
+    pub model: Model,
     /// Server address.
     pub addr: SocketAddr,
     /// `Echo` (round trips) or `Sink` (one-way upload).
@@ -130,9 +130,9 @@ pub const DEFAULT_WARMUP_CAP: Duration = Duration::from_secs(30);
 impl LoadConfig {
     /// Defaults: 10 echo connections for 5 s, 64-byte frames, 1 s warm-up
     /// (longer until every connection has been answered, 30 s at most).
-    pub fn new(mode: Model, addr: SocketAddr) -> Self {
+    pub fn new(model: Model, addr: SocketAddr) -> Self {
         LoadConfig {
-            mode,
+            model,
             addr,
             service: Service::Echo,
             connections: 10,

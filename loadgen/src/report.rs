@@ -51,8 +51,10 @@ mod service_name {
 /// The figures of one run; `--json` prints exactly these fields.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LoadReport {
-    /// Client mode (in JSON its command-line name, `"nonblocking"`).
-    pub mode: Model,
+    /// Client model (in JSON `mode`, after the command's `--mode`, and its
+    /// command-line name, `"nonblocking"`).
+    #[serde(rename = "mode")]
+    pub model: Model,
     /// Service (in JSON its name, `"echo"`).
     #[serde(with = "service_name")]
     pub service: Service,
@@ -190,7 +192,7 @@ impl Run {
     /// # Errors
     /// The writer failed.
     pub fn write_hdr_log(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        let tag = format!("{}-{}", self.report.mode, self.report.service);
+        let tag = format!("{}-{}", self.report.model, self.report.service);
         hdrlog::write(out, &self.recorder, self.measured_from, &tag)
     }
 }
@@ -218,7 +220,7 @@ fn summarize(
     let warnings =
         warnings::of_the_window(config, outcome, (utilization, client_bound), answered_per_s);
     LoadReport {
-        mode: config.mode,
+        model: config.model,
         service: config.service,
         connections: 0,
         duration_s: secs,
@@ -277,20 +279,21 @@ fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration,
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_mode_and_the_service_travel_in_json_as_their_names() {
+    fn the_model_and_the_service_travel_in_json_as_their_names() {
         #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
         struct Head {
-            mode: sockmodes_models::Model,
+            #[serde(rename = "mode")]
+            model: sockmodes_models::Model,
             #[serde(with = "super::service_name")]
             service: sockmodes_common::Service,
         }
-        for mode in sockmodes_models::Model::ALL {
+        for model in sockmodes_models::Model::ALL {
             for service in sockmodes_common::Service::ALL {
-                let head = Head { mode, service };
+                let head = Head { model, service };
                 let text = serde_json::to_string(&head).unwrap();
                 let names = format!(
                     r#"{{"mode":"{}","service":"{}"}}"#,
-                    mode.name(),
+                    model.name(),
                     service.name()
                 );
                 assert_eq!(text, names);

@@ -195,7 +195,7 @@ impl Model {
         (self.info().probe)()
     }
 
-    /// The most memory a server of this mode with `config` can hold: the
+    /// The most memory a server of this model with `config` can hold: the
     /// session's buffers plus, per connection, what the model adds (a
     /// thread's stack, the event loop's bookkeeping, or the completion
     /// server's own receive and send buffers), times `max_conns`. The
@@ -350,7 +350,7 @@ impl FromStr for Model {
             .find(|m| m.name() == s || m.info().aliases.contains(&s.as_str()))
             .ok_or_else(|| {
                 let names: Vec<&str> = Model::ALL.iter().map(|m| m.name()).collect();
-                format!("unknown mode {s:?} (expected {})", names.join(", "))
+                format!("unknown model {s:?} (expected {})", names.join(", "))
             })
     }
 }

@@ -15,17 +15,17 @@ use sockmodes_serving::{MessageHandler, ServerConfig};
 use crate::info::Server;
 use crate::Model;
 
-/// Binds and starts a server of `mode`.
+/// Binds and starts a server of `model`.
 ///
 /// # Errors
 /// The bind failure, classified; on a system without the model (io_uring
 /// off Linux), an `Unsupported` error that says so.
 pub fn start_server(
-    mode: Model,
+    model: Model,
     config: ServerConfig,
     on_message: MessageHandler,
 ) -> Result<Server, SocketError> {
-    (mode.info().start)(config, on_message)
+    (model.info().start)(config, on_message)
 }
 
 /// Why a model has no client on this system (completion off Linux).
@@ -49,16 +49,16 @@ impl std::ops::DerefMut for Client {
 }
 
 impl Client {
-    /// Connects in `mode`.
+    /// Connects a client of `model`.
     ///
     /// # Errors
     /// The connect failure, classified.
     pub fn connect(
-        mode: Model,
+        model: Model,
         addr: SocketAddr,
         settings: &ClientSettings,
     ) -> Result<Client, ClientError> {
-        let Some(connect) = mode.info().connect else {
+        let Some(connect) = model.info().connect else {
             return Err(ClientError::Socket(SocketError::on(
                 Op::Connect,
                 addr,

@@ -110,6 +110,18 @@ impl Closing {
         now.duration_since(self.since) >= LINGER_TIME
             || (self.shut && now.duration_since(self.last_read) >= LINGER_GAP)
     }
+
+    /// When [`expired`](Self::expired) turns true if the peer sends nothing
+    /// more: for a driver that waits on a timer for it (tokio's tasks)
+    /// rather than asking at each sweep.
+    pub fn expires_at(&self) -> Instant {
+        let all = self.since + LINGER_TIME;
+        if self.shut {
+            all.min(self.last_read + LINGER_GAP)
+        } else {
+            all
+        }
+    }
 }
 
 /// How often lingering connections are looked at while any exist.
@@ -226,6 +238,34 @@ pub fn sweep_all<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lingering_close_expires_when_it_says_it_will() {
+        let now = Instant::now();
+        let mut closing = Closing::begun(now);
+        assert_eq!(
+            closing.expires_at(),
+            now + LINGER_TIME,
+            "not shut: the whole bound"
+        );
+        closing.shut = true;
+        closing.last_read = now + LINGER_TIME - LINGER_GAP / 2;
+        assert_eq!(
+            closing.expires_at(),
+            now + LINGER_TIME,
+            "the whole bound comes first"
+        );
+        closing.last_read = now + Duration::from_millis(1);
+        for shut in [false, true] {
+            closing.shut = shut;
+            let at = closing.expires_at();
+            assert!(closing.expired(at), "shut {shut}");
+            assert!(
+                !closing.expired(at - Duration::from_millis(1)),
+                "shut {shut}"
+            );
+        }
+    }
 
     #[test]
     fn the_sweep_closes_expired_lingerers_and_cuts_what_liveness_cuts() {

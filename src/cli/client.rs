@@ -19,8 +19,8 @@ use super::{out, parse_addr, parse_secs};
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
-    #[arg(long, value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
-    mode: Model,
+    #[arg(long = "mode", value_name = "MODE", value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
+    model: Model,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: SocketAddr,
@@ -73,8 +73,8 @@ enum Action {
 }
 
 pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
-    let mode = args.mode;
-    if let Some(code) = super::refuse_without_client(mode) {
+    let model = args.model;
+    if let Some(code) = super::refuse_without_client(model) {
         return Ok(code);
     }
     let settings = ClientSettings {
@@ -84,13 +84,13 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         ..ClientSettings::default()
     };
     check_inputs(&args)?;
-    let mut client = Client::connect(mode, args.addr, &settings)?;
+    let mut client = Client::connect(model, args.addr, &settings)?;
     let addr = args.addr;
     match args.action {
         Action::Message { text } => {
             let receipt = client.send_message(text.as_bytes())?;
             let text = format!(
-                "sent {} to {addr} ({mode}); {}",
+                "sent {} to {addr} ({model}); {}",
                 show::count(receipt.bytes as u64, "byte", "bytes"),
                 if receipt.confirmed {
                     "the server read them and closed the connection".to_string()
@@ -103,8 +103,8 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
             );
             out::line("the result", &text)?;
         }
-        Action::Echo { size, count } => echo(client, addr, mode, size, count)?,
-        Action::Sink { size, count, file } => sink(client, addr, mode, size, count, file)?,
+        Action::Echo { size, count } => echo(client, addr, model, size, count)?,
+        Action::Sink { size, count, file } => sink(client, addr, model, size, count, file)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -142,7 +142,7 @@ fn check_inputs(args: &ClientArgs) -> Result<(), InputError> {
 fn echo(
     mut client: Client,
     addr: SocketAddr,
-    mode: Model,
+    model: Model,
     size: usize,
     count: u64,
 ) -> anyhow::Result<()> {
@@ -159,7 +159,7 @@ fn echo(
     rtts.sort_unstable();
     let median = rtts.get(rtts.len() / 2).copied().unwrap_or_default();
     let text = format!(
-        "echo: {} of {} to {addr} ({mode}) came back intact; median round trip {:.1} µs",
+        "echo: {} of {} to {addr} ({model}) came back intact; median round trip {:.1} µs",
         show::count(count, "frame", "frames"),
         show::count(size as u64, "byte", "bytes"),
         median.as_secs_f64() * 1e6
@@ -171,7 +171,7 @@ fn echo(
 fn sink(
     mut client: Client,
     addr: SocketAddr,
-    mode: Model,
+    model: Model,
     size: usize,
     count: u64,
     file: Option<PathBuf>,
@@ -207,7 +207,7 @@ fn sink(
     let summary = client.finish_sink(&tally)?;
     let secs = started.elapsed().as_secs_f64();
     let text = format!(
-        "sink: {addr} ({mode}) counted {}, {}, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
+        "sink: {addr} ({model}) counted {}, {}, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
         show::count(summary.frames, "frame", "frames"),
         show::count(summary.bytes, "byte", "bytes"),
         summary.crc32,

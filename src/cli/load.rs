@@ -118,8 +118,8 @@ Merge runs from several load machines: --hdr-log on each, then
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    #[arg(long, value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
-    mode: Model,
+    #[arg(long = "mode", value_name = "MODE", value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
+    model: Model,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: SocketAddr,
@@ -177,8 +177,8 @@ pub struct LoadArgs {
 }
 
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    let mode = args.mode;
-    if let Some(code) = super::refuse_without_client(mode) {
+    let model = args.model;
+    if let Some(code) = super::refuse_without_client(model) {
         return Ok(code);
     }
     check_inputs(&args)?;
@@ -268,7 +268,7 @@ fn load_config(args: &LoadArgs, measuring: &Arc<AtomicBool>) -> LoadConfig {
         warmup: args.warmup,
         warmup_cap: args.warmup_cap,
         max_frame: DEFAULT_MAX_FRAME.max(args.size),
-        ..LoadConfig::new(args.mode, args.addr)
+        ..LoadConfig::new(args.model, args.addr)
     }
 }
 
@@ -320,13 +320,13 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
     }
     // A thread per connection: within what the system lets a process
     // start (past it, a thread's start aborts the process).
-    if load::thread_per_connection(args.mode) {
+    if load::thread_per_connection(args.model) {
         if let Some(limit) = sockmodes_os::limits::thread_limit() {
             if args.connections as u64 > limit.max {
                 return Err(InputError(format!(
                     "--connections {} with --mode {}: a thread each, more than this system \
                      allows ({}: at most {})",
-                    args.connections, args.mode, limit.name, limit.max
+                    args.connections, args.model, limit.name, limit.max
                 )));
             }
         }

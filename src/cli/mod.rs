@@ -38,7 +38,7 @@ use sockmodes_common::Service;
     0  done (a server stopped by Ctrl-C or SIGTERM included)\n  \
     1  failed: a socket error, a server that broke the protocol, a load that got no answer\n  \
     2  input refused, before anything ran: an unknown option, a value out of its bounds,\n     \
-    a mode this system cannot run\n\n\
+    a model this system cannot run\n\n\
     Reference (every command, --json's fields, the output scripts may rely on): docs/cli.md")]
 pub struct Cli {
     #[command(subcommand)]
@@ -61,9 +61,10 @@ enum Command {
     /// table, and each host's messages/s and share (a host served under half
     /// its fair share is warned of).
     MergeLogs(merge_logs::MergeLogsArgs),
-    /// A guided walk-through (about 90 seconds): each difference between the modes,
-    /// shown and measured, up to why event loops exist, what must not block
-    /// one, and readiness against completion. In English or Spanish.
+    /// A guided walk-through (about 90 seconds): each difference between the
+    /// socket modes and the I/O models, shown and measured, up to why event
+    /// loops exist, what must not block one, and readiness against
+    /// completion. In English or Spanish.
     Demo {
         /// Short waits and 100 connections in the last step (a few seconds in all).
         #[arg(long)]
@@ -222,16 +223,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// For `client` and `load`: a model this system or kernel cannot run
 /// (completion off Linux) is refused in one line, exit 2, as the server
 /// refuses it; so is a model without a client.
-pub fn refuse_without_client(mode: sockmodes_models::Model) -> Option<ExitCode> {
-    if let Err(why) = mode.check_available() {
-        eprintln!("sockmodes: error: --mode {mode}: {why}");
+pub fn refuse_without_client(model: sockmodes_models::Model) -> Option<ExitCode> {
+    if let Err(why) = model.check_available() {
+        eprintln!("sockmodes: error: --mode {model}: {why}");
         return Some(ExitCode::from(2));
     }
-    if mode.has_client() {
+    if model.has_client() {
         return None;
     }
     eprintln!(
-        "sockmodes: error: --mode {mode}: {}",
+        "sockmodes: error: --mode {model}: {}",
         sockmodes_models::NO_CLIENT
     );
     Some(ExitCode::from(2))

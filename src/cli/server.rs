@@ -45,8 +45,8 @@ static IDLE_HELP: LazyLock<String> = LazyLock::new(|| {
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// I/O model.
-    #[arg(long, value_enum, default_value_t = Model::BLOCKING)]
-    mode: Model,
+    #[arg(long = "mode", value_name = "MODE", value_enum, default_value_t = Model::BLOCKING)]
+    model: Model,
     /// What to do with each connection.
     #[arg(long, value_enum, default_value_t = ServiceArg::Message)]
     service: ServiceArg,
@@ -81,7 +81,7 @@ pub struct ServerArgs {
     /// Close a connection on which no byte moved either way for this long.
     #[arg(long, default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs().to_string(), value_name = "SECS", help = IDLE_HELP.as_str())]
     idle_timeout: String,
-    /// Non-blocking mode: event-loop threads (1 to 1024).
+    /// Non-blocking model: event-loop threads (1 to 1024).
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_threads)]
     threads: usize,
     // Work per message and where it runs (work.rs).
@@ -93,23 +93,23 @@ pub struct ServerArgs {
 }
 
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
-    let mode = args.mode;
+    let model = args.model;
     // A model this system or kernel cannot run is refused in one line, exit 2.
-    if let Err(why) = mode.check_available() {
-        eprintln!("sockmodes: error: --mode {mode}: {why}");
+    if let Err(why) = model.check_available() {
+        eprintln!("sockmodes: error: --mode {model}: {why}");
         return Ok(ExitCode::from(2));
     }
     let mut config = server_config(&args)?;
-    cap_threads(mode, &mut config);
-    let work_lines = match super::work::prepare(&args.work, mode, &mut config) {
+    cap_threads(model, &mut config);
+    let work_lines = match super::work::prepare(&args.work, model, &mut config) {
         Ok(lines) => lines,
         Err(why) => {
             eprintln!("sockmodes: error: {why}");
             return Ok(ExitCode::from(2));
         }
     };
-    let bound = mode.memory_bound(&config);
-    let worst = worst_case(mode, &config, &bound);
+    let bound = model.memory_bound(&config);
+    let worst = worst_case(model, &config, &bound);
     check_memory(&config, &bound, &worst)?;
     // Before any thread starts, so that every thread is held to it.
     let budget = match super::budget::hold(&args.budget) {
@@ -123,7 +123,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let stops = signals::stop_requests()?;
     ensure_descriptors(config.max_conns as u64 + 64);
     let service = config.service;
-    let server = start_server(mode, config, Arc::new(print_message))?;
+    let server = start_server(model, config, Arc::new(print_message))?;
     counters::print_on_usr1(server.stats_handle(), budget.as_ref().map(|b| b.meter()));
     for line in &work_lines {
         eprintln!("sockmodes: {line}");
@@ -132,7 +132,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         eprintln!("sockmodes: {}", held.start_line());
     }
     eprintln!(
-        "sockmodes: listening on {} (mode {mode}, service {service}); memory: {worst}{}",
+        "sockmodes: listening on {} (mode {model}, service {service}); memory: {worst}{}",
         server.local_addr(),
         if args.once {
             ", serving one connection"
@@ -159,7 +159,7 @@ fn server_config(args: &ServerArgs) -> Result<ServerConfig, InputError> {
     config.idle_timeout =
         parse_secs(&args.idle_timeout).map_err(|e| InputError(format!("--idle-timeout: {e}")))?;
     config.event_loops = args.threads;
-    if args.threads > 1 && !args.mode.has_event_loops() {
+    if args.threads > 1 && !args.model.has_event_loops() {
         tracing::warn!("{}", threads_ignored());
     }
     Ok(config)
@@ -170,8 +170,8 @@ fn server_config(args: &ServerArgs) -> Result<ServerConfig, InputError> {
 /// that a thread's start aborts the whole process inside Rust's runtime,
 /// so `--max-conns` is lowered to fit, said once, and connections beyond
 /// it are reset as over the limit.
-fn cap_threads(mode: Model, config: &mut ServerConfig) {
-    if mode.io_threads(config).is_some() {
+fn cap_threads(model: Model, config: &mut ServerConfig) {
+    if model.io_threads(config).is_some() {
         return;
     }
     let Some(limit) = sockmodes_os::limits::thread_limit() else {
@@ -197,19 +197,19 @@ const THREADS_BESIDE: u64 = 8;
 
 /// The start-up line's worst case: connections x their bound, plus the
 /// pools every connection shares.
-fn worst_case(mode: Model, config: &ServerConfig, bound: &MemoryBound) -> String {
+fn worst_case(model: Model, config: &ServerConfig, bound: &MemoryBound) -> String {
     let mut fixed = String::new();
-    if mode.receive_pool() > 0 {
-        fixed += &format!(" + {} receive pool", human_bytes(mode.receive_pool()));
+    if model.receive_pool() > 0 {
+        fixed += &format!(" + {} receive pool", human_bytes(model.receive_pool()));
     }
-    if let Some((threads, workers)) = mode.offload_workers(config) {
-        let queue = match mode.offload_queue(workers) {
+    if let Some((threads, workers)) = model.offload_workers(config) {
+        let queue = match model.offload_queue(workers) {
             Some(slots) => format!("queue {slots} each"),
             None => "queued: one per connection".to_string(),
         };
         fixed += &format!(
             " + {} offload pool ({threads} x {workers} workers, {queue})",
-            human_bytes(mode.offload_memory(config)),
+            human_bytes(model.offload_memory(config)),
         );
     }
     format!(
@@ -219,7 +219,7 @@ fn worst_case(mode: Model, config: &ServerConfig, bound: &MemoryBound) -> String
         human_bytes(bound.total()),
         human_bytes(bound.buffers),
         human_bytes(bound.overhead),
-        mode.overhead_label()
+        model.overhead_label()
     )
 }
 

@@ -21,7 +21,7 @@ pub struct WorkArgs {
     /// (Little's law) is printed at start-up.
     #[arg(long, value_name = "KIND:AMOUNT", value_parser = parse_work)]
     pub work: Option<Work>,
-    /// Non-blocking and completion modes: run cpu and block work on a pool
+    /// Non-blocking and completion models: run cpu and block work on a pool
     /// of N worker threads (per event loop) instead of inline on the I/O
     /// thread. Its queue is bounded: when full, connections wanting more
     /// work are not read until it drains. Counted in the memory line.
@@ -53,7 +53,7 @@ fn parse_offload(s: &str) -> Result<usize, String> {
 /// system's thread limit.
 pub fn prepare(
     args: &WorkArgs,
-    mode: Model,
+    model: Model,
     config: &mut ServerConfig,
 ) -> Result<Vec<String>, String> {
     config.offload = args.offload.unwrap_or(0);
@@ -70,17 +70,17 @@ pub fn prepare(
     }
     let mut lines = vec![format!("work: {work} per frame ({})", explain(work))];
     config.work = Some(work);
-    if args.offload.is_some() && mode.offload_workers(config).is_none() {
+    if args.offload.is_some() && model.offload_workers(config).is_none() {
         tracing::warn!(
             "--offload applies to cpu and block work on the non-blocking and completion servers; here the work runs {}",
-            if mode.io_threads(config).is_none() { "on each connection's thread" } else { "on a timer" }
+            if model.io_threads(config).is_none() { "on each connection's thread" } else { "on a timer" }
         );
     }
-    if let Some((threads, workers)) = mode.offload_workers(config) {
+    if let Some((threads, workers)) = model.offload_workers(config) {
         sockmodes_os::limits::check_thread_limit(threads * workers).map_err(|e| e.to_string())?;
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-    if let Some(concurrency) = mode.work_concurrency(config) {
+    if let Some(concurrency) = model.work_concurrency(config) {
         lines.push(ceiling_line(
             &Ceiling::new(concurrency, work, cores),
             config.max_conns as u64,

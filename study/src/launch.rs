@@ -35,12 +35,12 @@ impl Launcher {
                     "raw runs in the bench's process only (criterion)",
                 ))
             }
-            Target::Model(mode) => {
+            Target::Model(model) => {
                 let mut c = Command::new(&self.sockmodes);
                 c.args(["server", "--addr", "127.0.0.1:0", "--service", "echo"])
-                    .args(["--mode", mode.name(), "--max-conns", "30000"])
+                    .args(["--mode", model.name(), "--max-conns", "30000"])
                     .args(["--idle-timeout", "3600"]);
-                if mode.has_event_loops() {
+                if model.has_event_loops() {
                     c.args(["--threads", &threads]);
                 }
                 c.args(setup.iter().flat_map(Setup::server_args));

@@ -5,7 +5,7 @@
 //! [`report::write`]. Everything that turns windows into verdicts lives in
 //! this library, so that `cargo test --workspace` tests it on fixed data:
 //!
-//! - [`target`]: the servers compared, and the run modes;
+//! - [`target`]: the servers compared, and the kinds of run;
 //! - [`stats`]: a measurement is several windows; [`stats::Spread`] is their
 //!   median and range, and [`stats::compare`] claims a difference only where
 //!   it is beyond chance (a rank test) and beyond run-to-run drift;

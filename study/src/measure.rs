@@ -41,7 +41,7 @@ fn window(
     let asked: Arc<Mutex<Vec<(WindowEdge, u64, u64)>>> = Arc::default();
     let (pid, into, asks) = (server.pid(), Arc::clone(&samples), Arc::clone(&asked));
     // Only the command's own servers count their system calls.
-    let reader = p.target.mode().map(|_| server.counter_reader());
+    let reader = p.target.model().map(|_| server.counter_reader());
     let asker = reader.clone();
     let hook = WindowHook(Arc::new(move |edge: WindowEdge, due_ns: u64| {
         urgently(|| {

@@ -1,4 +1,4 @@
-//! The study's plan: how big and how long each part is, by run mode,
+//! The study's plan: how big and how long each part is, by kind of run,
 //! and which setups the service-work part measures.
 
 use serde::{Deserialize, Serialize};
@@ -9,10 +9,12 @@ use crate::point::Step;
 use crate::setup::{has_pool, Setup};
 use crate::target::{BenchKind, Target};
 
-/// How big and how long, by run mode.
+/// How big and how long, by kind of run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Plan {
-    pub run_mode: BenchKind,
+    /// Test, quick or full (in JSON `run_mode`).
+    #[serde(rename = "run_mode")]
+    pub kind: BenchKind,
     /// The servers studied, in the order each round measures them.
     pub servers: Vec<Target>,
     /// Connection counts of the sweep.
@@ -87,11 +89,11 @@ mod works_text {
 }
 
 impl Plan {
-    /// The plan for `mode`, within the open-file limit `nofile` (each side
-    /// holds one descriptor per connection). A table: every size of every
-    /// run mode, each beside the reason it was chosen
+    /// The plan for a run of `kind`, within the open-file limit `nofile`
+    /// (each side holds one descriptor per connection). A table: every size
+    /// of every kind of run, each beside the reason it was chosen
     /// (docs/benchmarks.md has the runs that measured them).
-    pub fn new(mode: BenchKind, nofile: u64, server_cores: usize) -> Plan {
+    pub fn new(kind: BenchKind, nofile: u64, server_cores: usize) -> Plan {
         // Why these counts: decades from 1 to 10,000, where the models part
         // ways. Why R = 5: the noise rule's exact rank test can reach its 5%
         // level only from four or five windows a side (with three each its
@@ -115,7 +117,7 @@ impl Plan {
             f64,
             f64,
             f64,
-        ) = match mode {
+        ) = match kind {
             BenchKind::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
             BenchKind::Quick => (&[10, 100], &[10.0, 100.0], 5, 0.2, 1.2, 3.0),
             BenchKind::Full => (
@@ -144,18 +146,18 @@ impl Plan {
                 "the open-file limit: {n} connections need about {} descriptors in each process, and the limit is {nofile}",
                 n + 200
             ),
-            None if mode == BenchKind::Full => "the plan (largest count planned)".into(),
-            None => format!("{} mode (a shorter sweep than a full run)", mode.name()),
+            None if kind == BenchKind::Full => "the plan (largest count planned)".into(),
+            None => format!("{} mode (a shorter sweep than a full run)", kind.name()),
         };
         Plan {
-            run_mode: mode,
-            servers: match mode {
+            kind,
+            servers: match kind {
                 BenchKind::Quick => Target::models(),
                 _ => Target::studied(),
             },
             connections,
             stopped_by,
-            load_connections: match mode {
+            load_connections: match kind {
                 BenchKind::Test => 10,
                 BenchKind::Quick => 100,
                 BenchKind::Full => 1_000,
@@ -167,7 +169,7 @@ impl Plan {
             measure_s: measure,
             // The sweep's verdicts are what two runs must agree on, so its
             // windows are the longest; the open-loop steps keep short ones.
-            open_measure_s: match mode {
+            open_measure_s: match kind {
                 BenchKind::Test => measure,
                 BenchKind::Quick => 0.5,
                 BenchKind::Full => 0.8,
@@ -183,7 +185,7 @@ impl Plan {
             // are short: 0.6 s. A budget cell is server-bound (60 quota
             // periods of 10 ms a window, each the same half core), so its
             // windows vary little; 1 s ones took quick over its 4 minutes.
-            cross_counts: match mode {
+            cross_counts: match kind {
                 BenchKind::Test => vec![10],
                 BenchKind::Quick => vec![100],
                 BenchKind::Full => vec![100, 1_000],
@@ -199,9 +201,9 @@ impl Plan {
             // test run keeps every placement, to run each once.
             cross_placements: Placement::for_cross_check()
                 .into_iter()
-                .filter(|&p| mode == BenchKind::Test || p != Placement::Split)
+                .filter(|&p| kind == BenchKind::Test || p != Placement::Split)
                 .collect(),
-            cross_measure_s: match mode {
+            cross_measure_s: match kind {
                 BenchKind::Test => 0.3,
                 BenchKind::Quick | BenchKind::Full => 0.6,
             },
@@ -221,13 +223,13 @@ impl Plan {
                 .iter()
                 .map(|w| w.parse().expect("a valid work"))
                 .collect(),
-            service_connections: match mode {
+            service_connections: match kind {
                 BenchKind::Test => 10,
                 BenchKind::Quick => 100,
                 BenchKind::Full => 1_000,
             },
             service_pool: 64,
-            service_measure_s: match mode {
+            service_measure_s: match kind {
                 BenchKind::Test => 0.3,
                 BenchKind::Quick => 0.5,
                 BenchKind::Full => 0.8,
@@ -295,7 +297,7 @@ mod tests {
             .iter()
             .copied()
             .filter(|&t| {
-                t.mode().is_some_and(|m| {
+                t.model().is_some_and(|m| {
                     !m.is_reference() && m.io_threads(&config(work("block:1ms"), None, 1)).is_some()
                 })
             })

@@ -56,7 +56,7 @@ pub const OVERHEAD: [(Part, f64); 6] = [
 /// using each one dominates.
 pub const IDLE_S_PER_CONNECTION: f64 = 0.00022;
 
-/// Criterion's warm-up and measurement per case, by run mode (the bench
+/// Criterion's warm-up and measurement per case, by kind of run (the bench
 /// configures criterion with them; the estimate counts them).
 ///
 /// Why 1 s warm-up and 2 s measurement: loopback cases settle within a
@@ -65,8 +65,8 @@ pub const IDLE_S_PER_CONNECTION: f64 = 0.00022;
 /// Quick takes 0.2 s and 0.5 s (its cases are the same as full's, and it
 /// must stay under 4 minutes on a slow day). A test measures nothing
 /// (criterion runs each case once), so it is counted as nothing.
-pub fn criterion_times(mode: BenchKind) -> (Duration, Duration) {
-    match mode {
+pub fn criterion_times(kind: BenchKind) -> (Duration, Duration) {
+    match kind {
         BenchKind::Quick => (Duration::from_millis(200), Duration::from_millis(500)),
         BenchKind::Full | BenchKind::Test => (Duration::from_secs(1), Duration::from_secs(2)),
     }
@@ -147,9 +147,9 @@ fn step_of(part: Part) -> Option<Step> {
 /// criterion's cases x (warm-up + measurement).
 pub fn nominal_s(plan: &Plan, part: Part, windows: usize, sizes: Sizes) -> f64 {
     match (part, step_of(part)) {
-        (Part::Criterion, _) if plan.run_mode == BenchKind::Test => 0.0,
+        (Part::Criterion, _) if plan.kind == BenchKind::Test => 0.0,
         (Part::Criterion, _) => {
-            let (warm_up, measure) = criterion_times(plan.run_mode);
+            let (warm_up, measure) = criterion_times(plan.kind);
             sizes.criterion_cases as f64 * (warm_up + measure).as_secs_f64()
         }
         (_, Some(step)) => windows as f64 * (plan.warmup_s + plan.window_s(step)),

@@ -63,10 +63,10 @@ mod work_text {
 /// only work that holds a thread (cpu, block): a wait is a timer already.
 pub fn has_pool(target: Target, work: Work) -> bool {
     // A reference runs its work its own way only (tokio: `spawn_blocking`).
-    let Some(mode) = target.mode().filter(|m| !m.is_reference()) else {
+    let Some(model) = target.model().filter(|m| !m.is_reference()) else {
         return false;
     };
-    mode.offload_workers(&config(work, Some(1), 1)).is_some()
+    model.offload_workers(&config(work, Some(1), 1)).is_some()
 }
 
 pub(crate) fn config(work: Work, offload: Option<usize>, io_threads: usize) -> ServerConfig {
@@ -81,7 +81,7 @@ pub(crate) fn config(work: Work, offload: Option<usize>, io_threads: usize) -> S
 /// in work at once; `None` for a server that takes no work (raw).
 pub fn concurrency(target: Target, setup: Setup, cores: usize) -> Option<Concurrency> {
     target
-        .mode()?
+        .model()?
         .work_concurrency(&config(setup.work, setup.offload, cores))
 }
 

@@ -85,7 +85,7 @@ impl Spread {
 ///
 /// Why 5%: the usual level, and with 5 windows per server the exact test
 /// can reach it (its smallest p is 2/252 = 0.8%); with 3 windows each it
-/// could not go below 10%, which is one reason both run modes take 5.
+/// could not go below 10%, which is one reason both kinds of run take 5.
 pub const ALPHA: f64 = 0.05;
 
 /// The smallest ratio of medians claimed as a difference.

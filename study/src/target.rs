@@ -126,13 +126,13 @@ impl Target {
     /// tokio, the registry's reference: what a user would pick instead.
     pub const TOKIO: Target = Target::Model(Model::TOKIO);
 
-    /// The server of I/O model `mode` (the registry is `sockmodes_models::Model`).
-    pub fn of(mode: Model) -> Target {
-        Target::Model(mode)
+    /// The server of I/O model `model` (the registry is `sockmodes_models::Model`).
+    pub fn of(model: Model) -> Target {
+        Target::Model(model)
     }
 
     /// The I/O model this server is, if it is one of the command's.
-    pub fn mode(self) -> Option<Model> {
+    pub fn model(self) -> Option<Model> {
         match self {
             Target::Model(m) => Some(m),
             Target::Raw => None,
@@ -429,20 +429,20 @@ mod tests {
 
     #[test]
     fn a_bench_run_without_cargo_benchs_flag_is_a_test() {
-        let mode = |args: &[&str]| {
+        let kind = |args: &[&str]| {
             let mut all = vec!["target/release/deps/sockmodes-0123abcd".to_string()];
             all.extend(args.iter().map(|a| a.to_string()));
             BenchKind::from_args(&all)
         };
         // cargo bench: `--bench`, and what follows `--`.
-        assert_eq!(mode(&["--bench"]), BenchKind::Full);
-        assert_eq!(mode(&["--bench", "--quick"]), BenchKind::Quick);
-        assert_eq!(mode(&["--bench", "--test"]), BenchKind::Test);
-        assert_eq!(mode(&["--bench", "--quick", "--test"]), BenchKind::Test);
+        assert_eq!(kind(&["--bench"]), BenchKind::Full);
+        assert_eq!(kind(&["--bench", "--quick"]), BenchKind::Quick);
+        assert_eq!(kind(&["--bench", "--test"]), BenchKind::Test);
+        assert_eq!(kind(&["--bench", "--quick", "--test"]), BenchKind::Test);
         // cargo test --benches / --all-targets: no `--bench`, maybe a filter.
-        assert_eq!(mode(&[]), BenchKind::Test);
-        assert_eq!(mode(&["latency"]), BenchKind::Test);
-        assert_eq!(mode(&["--quick"]), BenchKind::Test);
+        assert_eq!(kind(&[]), BenchKind::Test);
+        assert_eq!(kind(&["latency"]), BenchKind::Test);
+        assert_eq!(kind(&["--quick"]), BenchKind::Test);
         // The program's own name is not an argument.
         assert_eq!(
             BenchKind::from_args(&["--bench".to_string()]),

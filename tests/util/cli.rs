@@ -18,8 +18,8 @@ pub fn start_server(args: &[&str]) -> ServerProcess {
 /// `sockmodes server --addr 127.0.0.1:0 --mode MODE --service echo --work
 /// WORK EXTRA...`, started.
 #[track_caller]
-pub fn start_echo_with_work(mode: &str, work: &str, extra: &[&str]) -> ServerProcess {
-    let mut args = vec!["--mode", mode, "--service", "echo", "--work", work];
+pub fn start_echo_with_work(model: &str, work: &str, extra: &[&str]) -> ServerProcess {
+    let mut args = vec!["--mode", model, "--service", "echo", "--work", work];
     args.extend_from_slice(extra);
     start_server(&args)
 }
@@ -78,8 +78,8 @@ pub fn silent_listener() -> (TcpListener, String) {
 
 /// `sockmodes client --mode MODE --addr ADDR --timeout SECS ARGS...`, run.
 #[track_caller]
-pub fn client_with_timeout(mode: &str, addr: &str, secs: &str, args: &[&str]) -> Output {
-    let mut all = vec!["client", "--mode", mode, "--addr", addr, "--timeout", secs];
+pub fn client_with_timeout(model: &str, addr: &str, secs: &str, args: &[&str]) -> Output {
+    let mut all = vec!["client", "--mode", model, "--addr", addr, "--timeout", secs];
     all.extend_from_slice(args);
     sockmodes(&all)
 }

@@ -1,4 +1,4 @@
-//! Shared test helpers: servers of either mode on 127.0.0.1:0, clients, waits.
+//! Shared test helpers: servers of any model on 127.0.0.1:0, clients, waits.
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod cli;
@@ -18,10 +18,10 @@ use sockmodes_serving::{MessageHandler, ServerConfig};
 /// Messages a server delivered, shared with the test.
 pub type Inbox = Arc<Mutex<Vec<Vec<u8>>>>;
 
-/// A server of `mode` for `service` on 127.0.0.1:0, after `tweak`.
+/// A server of `model` for `service` on 127.0.0.1:0, after `tweak`.
 #[track_caller]
 pub fn server(
-    mode: Model,
+    model: Model,
     service: Service,
     tweak: impl FnOnce(&mut ServerConfig),
 ) -> (Server, Inbox) {
@@ -30,14 +30,14 @@ pub fn server(
     let inbox: Inbox = Arc::default();
     let sink = Arc::clone(&inbox);
     let handler: MessageHandler = Arc::new(move |_, m| sink.lock().unwrap().push(m));
-    let server = start_server(mode, config, handler).expect("server starts");
+    let server = start_server(model, config, handler).expect("server starts");
     (server, inbox)
 }
 
-/// A client of `mode` connected to `addr` with default settings.
+/// A client of `model` connected to `addr` with default settings.
 #[track_caller]
-pub fn client(mode: Model, addr: SocketAddr) -> Client {
-    Client::connect(mode, addr, &ClientSettings::default()).expect("client connects")
+pub fn client(model: Model, addr: SocketAddr) -> Client {
+    Client::connect(model, addr, &ClientSettings::default()).expect("client connects")
 }
 
 /// Polls `cond` every 10 ms for up to 10 s.
@@ -131,7 +131,7 @@ pub fn push_from_100_clients(
 /// with no warm-up, after `tweak`; its report.
 #[track_caller]
 pub fn run_load(
-    mode: Model,
+    model: Model,
     addr: SocketAddr,
     tweak: impl FnOnce(&mut sockmodes_loadgen::LoadConfig),
 ) -> sockmodes_loadgen::LoadReport {
@@ -139,7 +139,7 @@ pub fn run_load(
         connections: 4,
         duration: Duration::from_secs(1),
         warmup: Duration::ZERO,
-        ..sockmodes_loadgen::LoadConfig::new(mode, addr)
+        ..sockmodes_loadgen::LoadConfig::new(model, addr)
     };
     tweak(&mut config);
     let stop = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -157,7 +157,7 @@ pub fn assert_warned(report: &sockmodes_loadgen::LoadReport, text: &str) {
     );
 }
 
-/// Every (client mode, server mode) pairing.
+/// Every (client model, server model) pairing.
 pub fn pairings() -> Vec<(Model, Model)> {
     Model::CLIENTS
         .into_iter()

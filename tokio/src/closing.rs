@@ -1,18 +1,20 @@
-//! The lingering close, as the other servers do it (common's `ending.rs`
-//! holds its state and bounds): every answer already owed is flushed,
-//! the write side is shut (the peer reads the answers, then end of
-//! stream), and input is read and discarded until the peer closes too,
+//! The lingering close, as the other servers do it (serving's `ending.rs`
+//! holds its state and bounds, [`Closing`]): every answer already owed is
+//! flushed, the write side is shut (the peer reads the answers, then end
+//! of stream), and input is read and discarded until the peer closes too,
 //! or [`LINGER_GAP`] of silence or [`LINGER_TIME`] in all passes. Closing
 //! then leaves nothing unread, so the peer sees no reset.
 //!
 //! A lingering connection keeps its slot under `--max-conns` and reads
 //! into the worker's scratch buffer: it holds no more memory than before.
+//!
+//! [`LINGER_GAP`]: sockmodes_serving::config::LINGER_GAP
+//! [`LINGER_TIME`]: sockmodes_serving::config::LINGER_TIME
 
 use std::future::poll_fn;
 use std::time::Instant;
 
 use sockmodes_common::ServerSession;
-use sockmodes_serving::config::{LINGER_GAP, LINGER_TIME};
 use sockmodes_serving::ending::Closing;
 use sockmodes_serving::ServerStats;
 use tokio::io::AsyncWriteExt;
@@ -29,9 +31,8 @@ pub(crate) async fn linger(
     stats: &ServerStats,
 ) {
     let mut closing = Closing::begun(Instant::now());
-    let give_up = (closing.since + LINGER_TIME).into();
     let flushed = timeout_at(
-        give_up,
+        closing.expires_at().into(),
         poll_fn(|cx| io::poll_flush(cx, stream, session, stats)),
     );
     if !matches!(flushed.await, Ok(Ok(()))) {
@@ -43,9 +44,8 @@ pub(crate) async fn linger(
         return; // not connected any more: nothing to protect
     }
     loop {
-        let next = (closing.last_read + LINGER_GAP).min(closing.since + LINGER_TIME);
         match timeout_at(
-            next.into(),
+            closing.expires_at().into(),
             poll_fn(|cx| io::poll_discard(cx, stream, stats)),
         )
         .await

@@ -81,15 +81,15 @@ pub fn readiness_against_completion(ctx: &Ctx) -> anyhow::Result<Step> {
         "connections",
         lang.fill("v.n_times", &[("n", &CONNECTIONS), ("k", &trips)]),
     );
-    for (mode, key) in [
+    for (model, key) in [
         (Model::NON_BLOCKING, "readiness_server"),
         (Model::COMPLETION, "completion_server"),
     ] {
-        if let Err(why) = mode.check_available() {
+        if let Err(why) = model.check_available() {
             s.observe(key, lang.fill("v.not_here", &[("why", &why)]));
             continue;
         }
-        let srv = server(mode, Service::Echo)?;
+        let srv = server(model, Service::Echo)?;
         let stats = srv.stats_handle();
         let before = stats.snapshot().syscalls;
         let messages = echo_traffic(srv.local_addr(), CONNECTIONS, trips)?;

@@ -135,12 +135,12 @@ struct Served {
     switches: Option<u64>,
 }
 
-/// `n` connections to a `mode` server in its own process, each making a few
+/// `n` connections to a `model` server in its own process, each making a few
 /// echo round trips.
-fn serve_many(bin: &Path, mode: &str, n: usize) -> anyhow::Result<Served> {
+fn serve_many(bin: &Path, model: &str, n: usize) -> anyhow::Result<Served> {
     let srv = ServerProcess::start(
         bin,
-        &["--mode", mode, "--service", "echo", "--max-conns", "20000"],
+        &["--mode", model, "--service", "echo", "--max-conns", "20000"],
     )?;
     let mut multi = ManyClient::new(1024)?;
     for _ in 0..n {

@@ -81,7 +81,7 @@ fn pair() -> anyhow::Result<(TcpStream, TcpStream)> {
 }
 
 /// One of our servers on 127.0.0.1:0.
-fn server(mode: Model, service: Service) -> anyhow::Result<Server> {
+fn server(model: Model, service: Service) -> anyhow::Result<Server> {
     let config = ServerConfig::new("127.0.0.1:0".parse()?, service);
-    Ok(start_server(mode, config, Arc::new(|_, _| {}))?)
+    Ok(start_server(model, config, Arc::new(|_, _| {}))?)
 }

@@ -15,7 +15,7 @@ impl LoadReport {
     /// figure is present.
     pub fn sample(msgs: f64) -> LoadReport {
         LoadReport {
-            mode: Model::NON_BLOCKING,
+            model: Model::NON_BLOCKING,
             service: Service::Echo,
             connections: 10,
             duration_s: 1.0,

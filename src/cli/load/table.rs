@@ -17,7 +17,7 @@ pub(super) fn table(r: &LoadReport) -> String {
 }
 
 fn write_table(out: &mut impl Write, r: &LoadReport) -> Result {
-    writeln!(out, "mode          {}", r.mode)?;
+    writeln!(out, "mode          {}", r.model)?;
     writeln!(out, "service       {}", r.service)?;
     print_connections(out, r)?;
     print_throughput(out, r)?;

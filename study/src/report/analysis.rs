@@ -45,7 +45,7 @@ impl Analysis {
     /// is computed here, once.
     pub fn of(study: &Study) -> Analysis {
         let mut targets = targets::check(study);
-        if study.plan.run_mode == BenchKind::Test {
+        if study.plan.kind == BenchKind::Test {
             // Single unmeasured windows support no verdict.
             targets.iter_mut().for_each(|t| t.met = None);
         }

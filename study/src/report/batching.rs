@@ -304,7 +304,7 @@ mod tests {
 
     use super::*;
     use crate::affinity::Placement;
-    use crate::report::fixture::{point, EVENT_LOOP, EVENT_LOOP_MODE, THREADS, THREADS_MODE};
+    use crate::report::fixture::{point, EVENT_LOOP, EVENT_LOOP_MODEL, THREADS, THREADS_MODEL};
 
     const MSGS: [f64; 5] = [100e3; 5];
 
@@ -352,8 +352,8 @@ mod tests {
         let l1 = counted_point(EVENT_LOOP, &MSGS, &FEW, 7.9);
         let l2 = counted_point(EVENT_LOOP, &MORE, &MANY, 6.1);
         let sides = [
-            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
-            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l2),
+            side(THREADS_MODEL, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODEL, Verdict::Lower, &b, &l2),
         ];
         let m = measured_cause(&sides);
         let Measured::Differs {
@@ -368,11 +368,11 @@ mod tests {
         assert_eq!((*server, *figure), (EVENT_LOOP, Figure::MsgsPerWakeup));
         assert_eq!(
             (first.driver.engine, first.spread.median),
-            (THREADS_MODE, 1.3)
+            (THREADS_MODEL, 1.3)
         );
         assert_eq!(
             (second.driver.engine, second.spread.median),
-            (EVENT_LOOP_MODE, 9.0)
+            (EVENT_LOOP_MODEL, 9.0)
         );
         let said = words(&m);
         assert!(
@@ -394,8 +394,8 @@ mod tests {
         let l1 = counted_point(EVENT_LOOP, &MSGS, &MANY, 7.9);
         let l2 = counted_point(EVENT_LOOP, &MORE, &FEW, 6.1);
         let m = measured_cause(&[
-            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
-            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l2),
+            side(THREADS_MODEL, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODEL, Verdict::Lower, &b, &l2),
         ]);
         assert!(
             matches!(
@@ -415,8 +415,8 @@ mod tests {
         let l1 = counted_point(EVENT_LOOP, &MSGS, &MANY, 7.9);
         let l2 = counted_point(EVENT_LOOP, &MORE, &MANY, 6.1);
         let m = measured_cause(&[
-            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
-            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l2),
+            side(THREADS_MODEL, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODEL, Verdict::Lower, &b, &l2),
         ]);
         let Measured::Differs {
             server,
@@ -444,8 +444,8 @@ mod tests {
         // The same CPU too: not measured, and said so.
         let l3 = counted_point(EVENT_LOOP, &MORE, &MANY, 7.9);
         let m = measured_cause(&[
-            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
-            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l3),
+            side(THREADS_MODEL, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODEL, Verdict::Lower, &b, &l3),
         ]);
         assert_eq!(m, Measured::NotMeasured);
         assert!(words(&m).starts_with("the cause is not measured"));
@@ -459,8 +459,8 @@ mod tests {
         let l1 = counted_point(EVENT_LOOP, &MSGS, &MANY, 6.0);
         let l2 = counted_point(EVENT_LOOP, &MORE, &near, 6.0);
         let m = measured_cause(&[
-            side(THREADS_MODE, Verdict::NoDifference, &b, &l1),
-            side(EVENT_LOOP_MODE, Verdict::Lower, &b, &l2),
+            side(THREADS_MODEL, Verdict::NoDifference, &b, &l1),
+            side(EVENT_LOOP_MODEL, Verdict::Lower, &b, &l2),
         ]);
         assert_eq!(m, Measured::NotMeasured);
     }
@@ -480,8 +480,8 @@ mod tests {
             counted_point(EVENT_LOOP, &MSGS, &MANY, 5.0),
         );
         let m = measured_cause(&[
-            side(THREADS_MODE, Verdict::Lower, &b1, &ahead),
-            side(EVENT_LOOP_MODE, Verdict::NoDifference, &b2, &level),
+            side(THREADS_MODEL, Verdict::Lower, &b1, &ahead),
+            side(EVENT_LOOP_MODEL, Verdict::NoDifference, &b2, &level),
         ]);
         let Measured::Differs { server, figure, .. } = &m else {
             panic!("{m:?}")
@@ -511,7 +511,7 @@ mod tests {
         ]
         .concat();
         for c in all.iter_mut().filter(|c| c.point.target == EVENT_LOOP) {
-            let per = if c.driver.engine == EVENT_LOOP_MODE {
+            let per = if c.driver.engine == EVENT_LOOP_MODEL {
                 MANY
             } else {
                 FEW

@@ -508,7 +508,9 @@ pub(crate) mod tests {
     use sockmodes_models::Model;
 
     use super::*;
-    use crate::report::fixture::{point, EVENT_LOOP, EVENT_LOOP_MODE, RING, THREADS, THREADS_MODE};
+    use crate::report::fixture::{
+        point, EVENT_LOOP, EVENT_LOOP_MODEL, RING, THREADS, THREADS_MODEL,
+    };
 
     pub(crate) const SLOW: [f64; 5] = [100e3, 104e3, 108e3, 110e3, 112e3];
     pub(crate) const FAST: [f64; 5] = [160e3, 165e3, 170e3, 175e3, 180e3];
@@ -520,10 +522,10 @@ pub(crate) mod tests {
     /// The four drivers of a 2-core machine.
     pub(crate) fn drivers() -> [Driver; 4] {
         [
-            driver(EVENT_LOOP_MODE, Placement::Split),
-            driver(THREADS_MODE, Placement::Split),
-            driver(EVENT_LOOP_MODE, Placement::Unpinned),
-            driver(THREADS_MODE, Placement::Unpinned),
+            driver(EVENT_LOOP_MODEL, Placement::Split),
+            driver(THREADS_MODEL, Placement::Split),
+            driver(EVENT_LOOP_MODEL, Placement::Unpinned),
+            driver(THREADS_MODEL, Placement::Unpinned),
         ]
     }
 
@@ -619,7 +621,7 @@ pub(crate) mod tests {
             panic!("not a plain verdict: {:?}", v.outcome);
         };
         assert_eq!(cause.engines_disagree_in, vec![Placement::Unpinned]);
-        assert_eq!(cause.placement_changes_for, vec![THREADS_MODE]);
+        assert_eq!(cause.placement_changes_for, vec![THREADS_MODEL]);
         assert!(
             cause.reversed,
             "the blocking engine ranks them the other way"
@@ -643,7 +645,7 @@ pub(crate) mod tests {
             only(&v).outcome,
             Outcome::DependsOnClient(Cause {
                 engines_disagree_in: vec![],
-                placement_changes_for: vec![EVENT_LOOP_MODE, THREADS_MODE],
+                placement_changes_for: vec![EVENT_LOOP_MODEL, THREADS_MODEL],
                 reversed: false,
                 measured: Some(Measured::NotMeasured),
             })
@@ -753,20 +755,25 @@ pub(crate) mod tests {
         // Unpinned and budget, as quick and full measure at 100 and 1,000.
         let unpinned = [
             cells(
-                driver(EVENT_LOOP_MODE, Placement::Unpinned),
+                driver(EVENT_LOOP_MODEL, Placement::Unpinned),
                 &SLOW,
                 &FAST,
                 0.5,
             ),
-            cells(driver(THREADS_MODE, Placement::Unpinned), &SLOW, &FAST, 0.5),
+            cells(
+                driver(THREADS_MODEL, Placement::Unpinned),
+                &SLOW,
+                &FAST,
+                0.5,
+            ),
         ]
         .concat();
         let with = |budget: Vec<Cell>| verdicts(&[unpinned.clone(), budget].concat());
         // Both servers at 96% of their budget, the clients at 30%: every
         // cell is evidence, and the verdict holds.
         let bound = [
-            budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.96),
-            budget_cells(THREADS_MODE, &SLOW, &FAST, 0.3, 0.96),
+            budget_cells(EVENT_LOOP_MODEL, &SLOW, &FAST, 0.3, 0.96),
+            budget_cells(THREADS_MODEL, &SLOW, &FAST, 0.3, 0.96),
         ]
         .concat();
         let v = with(bound);
@@ -781,8 +788,8 @@ pub(crate) mod tests {
         // with no other budget cell the placement has none and there is no
         // verdict.
         let under = [
-            budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.8),
-            budget_cells(THREADS_MODE, &SLOW, &FAST, 0.3, 0.8),
+            budget_cells(EVENT_LOOP_MODEL, &SLOW, &FAST, 0.3, 0.8),
+            budget_cells(THREADS_MODEL, &SLOW, &FAST, 0.3, 0.8),
         ]
         .concat();
         let v = with(under);
@@ -795,8 +802,8 @@ pub(crate) mod tests {
         // A saturated client is no evidence, whatever the server's share;
         // the other engine's server-bound cell still is.
         let saturated = [
-            budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.97),
-            budget_cells(THREADS_MODE, &FAST, &SLOW, 0.95, 0.97),
+            budget_cells(EVENT_LOOP_MODEL, &SLOW, &FAST, 0.3, 0.97),
+            budget_cells(THREADS_MODEL, &FAST, &SLOW, 0.95, 0.97),
         ]
         .concat();
         let v = with(saturated);
@@ -807,8 +814,8 @@ pub(crate) mod tests {
         // With evidence in every placement, a disagreement is "depends on
         // the client", never "no verdict".
         let split_verdict = [
-            budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.97),
-            budget_cells(THREADS_MODE, &SLOW, &SLOW, 0.3, 0.97),
+            budget_cells(EVENT_LOOP_MODEL, &SLOW, &FAST, 0.3, 0.97),
+            budget_cells(THREADS_MODEL, &SLOW, &SLOW, 0.3, 0.97),
         ]
         .concat();
         let v = with(split_verdict);
@@ -821,7 +828,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_budget_cell_without_the_servers_cpu_is_no_evidence() {
-        let mut cs = budget_cells(EVENT_LOOP_MODE, &SLOW, &FAST, 0.3, 0.97);
+        let mut cs = budget_cells(EVENT_LOOP_MODEL, &SLOW, &FAST, 0.3, 0.97);
         for w in &mut cs[0].point.windows {
             w.cost = None;
         }

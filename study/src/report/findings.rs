@@ -136,7 +136,7 @@ pub fn compute(
     service: &[ServiceCase],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    if study.plan.run_mode == BenchKind::Test {
+    if study.plan.kind == BenchKind::Test {
         out.push(Finding::TestMode);
     }
     let pair = Pair::THREADS_VS_LOOP;
@@ -387,23 +387,17 @@ pub fn show(f: &Finding) -> String {
             first.a.show(0),
             first.b.show(0)
         ),
-        Finding::FirstAhead { pair, counts } => format!(
-            "At {} {} the {} server carried more messages per second than the {} one \
-             beyond noise{}.",
-            counts_list(counts),
-            connections_word(counts),
-            pair.a.prose(),
-            pair.b.prose(),
-            pair.why_first_ahead
-                .map_or(String::new(), |why| format!(": {why}"))
+        Finding::FirstAhead { pair, counts } => ahead_sentence(
+            counts,
+            (pair.a, pair.b),
+            &pair
+                .why_first_ahead
+                .map_or(String::new(), |why| format!(": {why}")),
         ),
-        Finding::SecondAheadApart { pair, counts } => format!(
-            "At {} {} the {} server carried more messages per second than the {} one beyond \
-             noise (the sweep's driver), without staying ahead at every larger count.",
-            counts_list(counts),
-            connections_word(counts),
-            pair.b.prose(),
-            pair.a.prose()
+        Finding::SecondAheadApart { pair, counts } => ahead_sentence(
+            counts,
+            (pair.b, pair.a),
+            " (the sweep's driver), without staying ahead at every larger count",
         ),
         Finding::Grouped {
             pair,
@@ -487,6 +481,20 @@ fn checked_note(c: &Checked) -> String {
         ));
     }
     s
+}
+
+/// The counts at which `ahead` carried more messages per second than
+/// `behind` beyond noise, then `tail`: one sentence for either server of a
+/// pair ahead.
+fn ahead_sentence(counts: &[usize], (ahead, behind): (Target, Target), tail: &str) -> String {
+    format!(
+        "At {} {} the {} server carried more messages per second than the {} one beyond \
+         noise{tail}.",
+        counts_list(counts),
+        connections_word(counts),
+        ahead.prose(),
+        behind.prose(),
+    )
 }
 
 /// "1, 10 and 100".
@@ -657,7 +665,7 @@ mod tests {
     use super::super::analysis::Analysis;
     use super::super::cross::tests::{cells, drivers, FAST, SLOW};
     use super::super::cross::Cause;
-    use super::super::fixture::{self, point, EVENT_LOOP, RING, THREADS, THREADS_MODE};
+    use super::super::fixture::{self, point, EVENT_LOOP, RING, THREADS, THREADS_MODEL};
     use super::super::verdicts::{checked_verdicts, sweep_verdicts};
     use super::*;
     use crate::crosscheck::Cell;
@@ -738,7 +746,7 @@ mod tests {
     #[test]
     fn a_test_mode_run_opens_with_its_warning() {
         let mut study = fixture::report().study;
-        study.plan.run_mode = BenchKind::Test;
+        study.plan.kind = BenchKind::Test;
         assert_eq!(
             Analysis::of(&study).findings.first(),
             Some(&Finding::TestMode)
@@ -944,7 +952,7 @@ mod tests {
         assert_eq!(crossover_count(&v), Some(100), "holds with every client");
         // The blocking engine, unpinned, now ranks the blocking server first.
         for c in &mut study.cross_check {
-            let unpinned_threads = c.driver.engine == THREADS_MODE
+            let unpinned_threads = c.driver.engine == THREADS_MODEL
                 && c.driver.placement == crate::affinity::Placement::Unpinned;
             if unpinned_threads && c.point.target == THREADS {
                 for w in &mut c.point.windows {

@@ -21,8 +21,8 @@ pub const THREADS: Target = Pair::THREADS_VS_LOOP.a;
 pub const EVENT_LOOP: Target = Pair::THREADS_VS_LOOP.b;
 pub const RING: Target = Pair::COMPLETION_VS_READINESS.a;
 /// The client engines of those models.
-pub const THREADS_MODE: Model = model(THREADS);
-pub const EVENT_LOOP_MODE: Model = model(EVENT_LOOP);
+pub const THREADS_MODEL: Model = model(THREADS);
+pub const EVENT_LOOP_MODEL: Model = model(EVENT_LOOP);
 
 const fn model(t: Target) -> Model {
     match t {
@@ -35,7 +35,7 @@ const fn model(t: Target) -> Model {
 /// server that used `busy` of its core.
 pub fn window(msgs: f64, busy: f64) -> Window {
     let load = LoadReport {
-        mode: EVENT_LOOP_MODE,
+        model: EVENT_LOOP_MODEL,
         ..LoadReport::sample(msgs)
     };
     Window {
@@ -255,7 +255,7 @@ fn cross_check(sweep: &[Point]) -> Vec<Cell> {
             if d != sweep_driver {
                 p.step = Step::CrossCheck;
             }
-            if t == RING && d.engine == THREADS_MODE && d != sweep_driver {
+            if t == RING && d.engine == THREADS_MODEL && d != sweep_driver {
                 p.windows.iter_mut().for_each(|w| {
                     w.load.messages_per_s /= 2.0;
                     w.load.answered_per_s /= 2.0;
@@ -277,7 +277,7 @@ fn cross_check(sweep: &[Point]) -> Vec<Cell> {
 /// verdict depending on the client); the thread per connection and tokio
 /// count none.
 fn counted_wakeups(p: &mut Point, d: Driver) {
-    let threads_client = d.engine == THREADS_MODE;
+    let threads_client = d.engine == THREADS_MODEL;
     let per_wakeup = match p.target {
         t if t == RING && threads_client => 1.3,
         t if t == EVENT_LOOP && threads_client => 4.0,

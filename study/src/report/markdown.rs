@@ -12,7 +12,7 @@ use crate::target::BenchKind;
 /// One line on what kind of run this was, what it trades, and the noise
 /// rule its findings follow; the windows are the plan's.
 pub fn banner(plan: &Plan) -> String {
-    let what = match plan.run_mode {
+    let what = match plan.kind {
         BenchKind::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.".to_string(),
         BenchKind::Quick => format!(
             "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep \

@@ -140,7 +140,7 @@ pub fn sweep_table(r: &Report) -> String {
     let mut out = format!(
         "From a {} run on the project's machine ({}{took}), medians of {} windows with their range; the whole \
          report, with its findings and charts, is [benchmarks.md](benchmarks.md):\n\n",
-        r.mode.name(),
+        r.kind.name(),
         r.machine.one_line(),
         r.study.plan.repeats
     );
@@ -213,7 +213,7 @@ fn ms(us: f64) -> String {
 /// How each guide names the servers in its table's head.
 /// (The Spanish guide says which system a model exists on.)
 fn label(t: Target, lang: Lang) -> String {
-    match (lang, t.mode().and_then(|m| m.only_on())) {
+    match (lang, t.model().and_then(|m| m.only_on())) {
         (Lang::Es, Some(system)) => format!("{} ({system})", t.label(lang)),
         _ => t.label(lang).to_string(),
     }
@@ -375,7 +375,7 @@ impl Guide<'_> {
                 &format!("llamadas al sistema por mensaje con {}", self.conns(middle)),
             ),
             // A reference (tokio) keeps no count of its system calls.
-            &|s| match s.mode() {
+            &|s| match s.model() {
                 Some(m) if !m.is_reference() => of(sweep, s, middle, |p| {
                     p.syscalls_per_msg().map(|m| self.num(m.median, 3))
                 }),
@@ -428,7 +428,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     let mut out = if es {
         format!(
             "Ejecución {} publicada ({} conexiones, lazo cerrado, {} ventanas):\n\n",
-            match r.mode {
+            match r.kind {
                 BenchKind::Full => "completa",
                 BenchKind::Quick => "rápida",
                 BenchKind::Test => "de prueba",
@@ -439,7 +439,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     } else {
         format!(
             "The published {} run ({} connections, closed loop, {} windows):\n\n",
-            r.mode.name(),
+            r.kind.name(),
             num(connections as f64, 0),
             first.msgs.n
         )

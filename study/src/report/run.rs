@@ -27,7 +27,9 @@ pub struct Report {
     /// `Report` (its [`Measured`] part does).
     #[serde(deserialize_with = "this_version")]
     pub schema_version: u32,
-    pub mode: BenchKind,
+    /// Test, quick or full (in JSON `mode`).
+    #[serde(rename = "mode")]
+    pub kind: BenchKind,
     pub machine: Machine,
     /// Placement of the criterion groups (latency, throughput).
     pub criterion_placement: String,
@@ -77,7 +79,7 @@ impl Report {
     pub fn new(study: Study, machine: Machine) -> Report {
         Report {
             schema_version: SCHEMA_VERSION,
-            mode: study.plan.run_mode,
+            kind: study.plan.kind,
             machine,
             criterion_placement: Placement::for_criterion().describe(),
             sweep_placement: Placement::for_sweep().describe(),
@@ -184,7 +186,7 @@ mod tests {
         let mut found = std::collections::BTreeSet::new();
         let quick = fixture::report();
         let mut study = quick.study.clone();
-        study.plan.run_mode = BenchKind::Test;
+        study.plan.kind = BenchKind::Test;
         // A run with the budget placement, one of whose placements was
         // skipped: the fields only such a run writes.
         let mut budget = quick.study.clone();

@@ -81,7 +81,7 @@ fn cases(r: &Report) -> Table {
              ratios below 1 are faster; throughput ratios above 1 are faster.",
             Target::every_model()
                 .iter()
-                .filter_map(|t| Some(format!("**{}** ({})", t.prose(), t.mode()?.in_brief())))
+                .filter_map(|t| Some(format!("**{}** ({})", t.prose(), t.model()?.in_brief())))
                 .collect::<Vec<_>>()
                 .join(", "),
             r.criterion_placement
