@@ -136,13 +136,17 @@ impl Start {
                 hook(e, due_ns);
             }
         };
+        // The CPU time over the wall time between its own two readings:
+        // under thousands of busy threads this thread may wake late.
         let before = measure_cpu.then(process_cpu_time).flatten();
+        let before_at = Instant::now();
         edge(WindowEdge::Start, from_ns);
         thread::sleep(until(to));
         let after = measure_cpu.then(process_cpu_time).flatten();
+        let after_at = Instant::now();
         edge(WindowEdge::End, to_ns);
         self.close_window();
-        Some(CpuWindow::between(before?, after?, to - from))
+        Some(CpuWindow::between(before?, after?, after_at - before_at))
     }
 
     fn close_window(&self) {

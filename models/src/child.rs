@@ -111,19 +111,35 @@ impl CounterReader {
     }
 
     /// The first counters line the server read at or after `asked`,
-    /// waiting up to two seconds for it. Ask and answer in the same order:
-    /// a line read earlier than `asked` answers an earlier request and is
-    /// passed over.
+    /// waiting up to two seconds for it; a line read earlier answers an
+    /// earlier request and is passed over.
     pub fn answer(&self, asked: u64) -> Option<Counters> {
-        let lines = self.lines.lock().ok()?;
+        self.answers(&[asked]).pop().flatten()
+    }
+
+    /// The answers to several requests, asked in this order: to each, the
+    /// first line the server read at or after it and before the next
+    /// (`None` where no such line came within two seconds in all).
+    ///
+    /// Why bounded by the next request: signals do not queue, so two
+    /// requests close together may get one line, and a line must not
+    /// answer a request it came after the next of.
+    pub fn answers(&self, asked: &[u64]) -> Vec<Option<Counters>> {
+        let mut found = vec![None; asked.len()];
+        let Ok(lines) = self.lines.lock() else {
+            return found;
+        };
         let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        loop {
+        while found.last().is_some_and(Option::is_none) {
             let left = until.saturating_duration_since(std::time::Instant::now());
-            let c = lines.recv_timeout(left).ok()?;
-            if c.at_ns >= asked {
-                return Some(c);
+            let Ok(c) = lines.recv_timeout(left) else {
+                break;
+            };
+            if let Some(i) = asked.iter().rposition(|&a| c.at_ns >= a) {
+                found[i].get_or_insert(c);
             }
         }
+        found
     }
 }
 
@@ -235,6 +251,37 @@ impl ServerProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_answer_is_the_first_line_between_its_request_and_the_next() {
+        let reader_with = |at: &[u64]| {
+            let (tx, rx) = mpsc::channel();
+            for &at_ns in at {
+                tx.send(Counters {
+                    at_ns,
+                    ..Counters::default()
+                })
+                .expect("sent");
+            }
+            CounterReader {
+                pid: 0,
+                lines: Arc::new(Mutex::new(rx)),
+            }
+        };
+        let at = |found: Vec<Option<Counters>>| -> Vec<Option<u64>> {
+            found.into_iter().map(|c| c.map(|c| c.at_ns)).collect()
+        };
+        // A stale line (5) is passed over; each request gets its own.
+        let r = reader_with(&[5, 12, 31]);
+        assert_eq!(at(r.answers(&[10, 30])), [Some(12), Some(31)]);
+        // Signals do not queue: one line read after both requests answers
+        // the second only, and the first has none.
+        let r = reader_with(&[35]);
+        assert_eq!(at(r.answers(&[10, 30])), [None, Some(35)]);
+        // No line at all: no answer, after the wait.
+        let r = reader_with(&[]);
+        assert_eq!(at(r.answers(&[10])), [None]);
+    }
 
     #[test]
     fn a_line_without_the_cpu_fields_still_parses() {

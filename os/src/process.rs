@@ -162,33 +162,38 @@ pub fn pin_current_thread(_cpus: &[usize]) {}
 
 /// Runs `f` with the calling thread at real-time priority (`SCHED_FIFO`,
 /// the lowest level) where the system allows it, then puts the thread's
-/// policy back; the second value says whether the priority was raised
-/// (not without the permission, or off Linux).
+/// policy back, even if `f` panics; the second value says whether the
+/// priority was raised (not without the permission, not from a real-time
+/// policy already, not off Linux).
 ///
 /// Why: a reading of a server's costs at a window's edge (a walk of
-/// `/proc` over its threads, its counters line) must not wait for its
-/// turn behind the thousands of busy threads of the load it measures;
-/// measured at 1,000 connections with a thread per connection on both
-/// sides, such a reading came after the window had ended. `f` must be
-/// short: nothing else of lower priority runs on its core meanwhile.
+/// `/proc` over its threads, its counters line) at ordinary priority
+/// waits its turn behind every busy thread of the load it measures, and
+/// with thousands of them that turn can come after the window has ended.
+/// `f` must be short or asleep: nothing of ordinary priority runs on its
+/// core while it computes.
 #[cfg(target_os = "linux")]
 pub fn urgently<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    /// Puts the thread's policy back when dropped.
+    struct Restore(libc::c_int, libc::sched_param);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: pid 0 is the calling thread; the param is ours.
+            unsafe { libc::sched_setscheduler(0, self.0, &self.1) };
+        }
+    }
     // SAFETY: pid 0 is the calling thread; the params are local values the
     // calls read or fill.
-    unsafe {
-        let policy = libc::sched_getscheduler(0);
-        let mut old: libc::sched_param = std::mem::zeroed();
-        let known = policy >= 0 && libc::sched_getparam(0, &mut old) == 0;
-        let fifo = libc::sched_param { sched_priority: 1 };
-        let raised = known
-            && policy != libc::SCHED_FIFO
-            && libc::sched_setscheduler(0, libc::SCHED_FIFO, &fifo) == 0;
-        let value = f();
-        if raised {
-            libc::sched_setscheduler(0, policy, &old);
-        }
-        (value, raised)
-    }
+    let policy = unsafe { libc::sched_getscheduler(0) } & !libc::SCHED_RESET_ON_FORK;
+    let mut old: libc::sched_param = unsafe { std::mem::zeroed() };
+    let known = policy >= 0 && unsafe { libc::sched_getparam(0, &mut old) } == 0;
+    // Only from a time-shared policy: a real-time one is left as it is.
+    let shared = [libc::SCHED_OTHER, libc::SCHED_BATCH, libc::SCHED_IDLE].contains(&policy);
+    let fifo = libc::sched_param { sched_priority: 1 };
+    let raised =
+        known && shared && unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &fifo) } == 0;
+    let _restore = raised.then_some(Restore(policy, old));
+    (f(), raised)
 }
 
 /// Off Linux: `f` at the thread's own priority.

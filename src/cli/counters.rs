@@ -3,7 +3,7 @@
 //!
 //! The bench reads system calls per message this way: it signals the
 //! server at both edges of a measured window and divides the difference
-//! by the window's messages; messages per wake-up too (`wakeups`, and
+//! by the messages between the server's two readings (`at_ns`); messages per wake-up too (`wakeups`, and
 //! `events`: what the wake-ups found). The line's format is [`sockmodes_models::child`]'s
 //! to parse (`COUNTERS_PREFIX`).
 //!
@@ -60,11 +60,15 @@ pub fn print_on_usr1(stats: Arc<ServerStats>, budget: Option<Meter>) {
             // At real-time priority where allowed: the line's `at_ns` is
             // then the moment asked, not the turn this thread would wait
             // for among a thousand busy connection threads. It sleeps in
-            // `sigwait` otherwise, and printing a line is short.
-            sockmodes_os::process::urgently(|| loop {
-                if sockmodes_os::process::wait_usr1() {
+            // `sigwait` otherwise, and printing a line is short. Held to a
+            // CPU budget (`--cpus`, joined before this thread starts), the
+            // raise is refused (a child cgroup has no real-time share) and
+            // the thread keeps ordinary priority.
+            sockmodes_os::process::urgently(|| {
+                while sockmodes_os::process::wait_usr1() {
                     eprintln!("{}", line(&stats, budget.as_ref()));
                 }
+                tracing::warn!("no more counters on SIGUSR1: waiting for the signal failed");
             })
         });
     if let Err(e) = spawned {

@@ -75,19 +75,20 @@ pub struct Window {
 /// readings (and that stretch's messages), so a reading a little late
 /// still measures steady load; but a start reading that comes near the
 /// end measures almost nothing, and reads as a server that made no system
-/// call and no context switch while a core was busy (seen with a thread
-/// per connection on both sides at 1,000 connections, before the readings
-/// ran at real-time priority). A tenth keeps nine tenths of the window
-/// measured.
+/// call and no context switch while a core was busy. A tenth keeps nine
+/// tenths of the window measured (docs/benchmarks.md, "Readings at a
+/// window's edge").
 pub const LATE_SHARE: f64 = 0.1;
 
-/// One reading of the server at a window's edge that came late.
+/// One reading of the server at a window's edge that came late, or
+/// never came.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct LateReading {
     pub source: ReadingSource,
     pub edge: WindowEdge,
-    /// How long after the edge it was due the reading was taken.
-    pub late_ms: f64,
+    /// How long after the edge it was due the reading was taken; `None`:
+    /// it never came (the server did not answer, or was gone).
+    pub late_ms: Option<f64>,
 }
 
 /// What was read of the server at a window's edge.
@@ -347,7 +348,7 @@ pub fn late_readings<'a>(points: impl IntoIterator<Item = &'a Point>) -> (usize,
     let worst = late
         .iter()
         .flat_map(|w| &w.late)
-        .map(|l| l.late_ms)
+        .filter_map(|l| l.late_ms)
         .fold(0.0, f64::max);
     (late.len(), worst)
 }

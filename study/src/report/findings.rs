@@ -570,8 +570,9 @@ fn show_spread(s: Option<Spread>, digits: usize) -> String {
     s.map_or("-".into(), |s| s.show(digits))
 }
 
-fn median(s: Option<Spread>) -> f64 {
-    s.map_or(0.0, |s| s.median)
+/// The median alone, or "-" where the figure was not measured.
+fn median(s: Option<Spread>, digits: usize) -> String {
+    s.map_or("-".into(), |s| format!("{:.digits$}", s.median))
 }
 
 /// How long the last connection of each of the pair's servers waited for
@@ -616,15 +617,15 @@ fn saturation_sentence(client: usize, both: usize, all: usize) -> String {
 /// The costs of the pair's two servers at `n` connections.
 fn costs_sentence(pair: Pair, n: usize, a: &Costs, b: &Costs) -> String {
     format!(
-        "At {n} connections the {} server ran {:.0} threads in {:.1} MiB and made {} context switches per \
-         message; {} ran {:.0} threads in {:.1} MiB and made {}. CPU per message: {} µs against {} µs.",
+        "At {n} connections the {} server ran {} threads in {} MiB and made {} context switches per \
+         message; {} ran {} threads in {} MiB and made {}. CPU per message: {} µs against {} µs.",
         pair.a.prose(),
-        median(a.threads),
-        median(a.rss_mib),
+        median(a.threads, 0),
+        median(a.rss_mib, 1),
         show_spread(a.switches_per_msg, 2),
         pair.b.role(),
-        median(b.threads),
-        median(b.rss_mib),
+        median(b.threads, 0),
+        median(b.rss_mib, 1),
         show_spread(b.switches_per_msg, 2),
         show_spread(a.cpu_per_msg, 1),
         show_spread(b.cpu_per_msg, 1),

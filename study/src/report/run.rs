@@ -202,7 +202,7 @@ mod tests {
                 w.late.push(crate::point::LateReading {
                     source: crate::point::ReadingSource::Counters,
                     edge: sockmodes_loadgen::WindowEdge::End,
-                    late_ms: 80.0,
+                    late_ms: Some(80.0),
                 });
             }
         }

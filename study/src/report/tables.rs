@@ -262,8 +262,10 @@ fn offered_load(r: &Report) -> Table {
         note: format!(
             "{} connections, open loop at a share of each server's own capacity at that count (the median of its \
              sweep windows). Latency is measured from each send's scheduled time, so queueing counts \
-             (coordinated-omission corrected). {}",
-            r.study.plan.load_connections, r.sweep_placement
+             (coordinated-omission corrected). {}{}",
+            r.study.plan.load_connections,
+            r.sweep_placement,
+            late_words(r.study.load_steps.iter()),
         ),
         headers: heads(&[
             "server",
@@ -302,8 +304,10 @@ fn same_rate(r: &Report) -> Table {
         heading: "Efficiency at the same offered rate",
         note: format!(
             "Every server at one rate, {:.0}% of the slowest server's capacity, {} connections: below all their \
-             capacities, so CPU and switches per message do not depend on which side saturated.",
-            r.study.plan.same_rate_pct, r.study.plan.load_connections
+             capacities, so CPU and switches per message do not depend on which side saturated.{}",
+            r.study.plan.same_rate_pct,
+            r.study.plan.load_connections,
+            late_words(r.study.same_rate.iter()),
         ),
         headers: heads(&[
             "server",
@@ -443,18 +447,47 @@ fn budget_evidence(v: &CrossVerdict, c: &CellVerdict) -> String {
 }
 
 /// A note's sentence on the server readings left out because they came
-/// late (`point::LATE_SHARE`); none where every reading came in time.
+/// late (`point::LATE_SHARE`) or never came, and where; none where every
+/// reading came in time.
 fn late_words<'a>(points: impl Iterator<Item = &'a Point>) -> String {
-    let (windows, worst_ms) = crate::point::late_readings(points);
-    if windows == 0 {
+    let mut at: Vec<(&str, usize, usize)> = Vec::new();
+    let points: Vec<&Point> = points.collect();
+    for p in &points {
+        let n = p.windows.iter().filter(|w| !w.late.is_empty()).count();
+        if n == 0 {
+            continue;
+        }
+        match at
+            .iter_mut()
+            .find(|(name, c, _)| *name == p.target.name() && *c == p.connections)
+        {
+            Some((_, _, windows)) => *windows += n,
+            None => at.push((p.target.name(), p.connections, n)),
+        }
+    }
+    if at.is_empty() {
         return String::new();
     }
+    let (windows, worst_ms) = crate::point::late_readings(points.iter().copied());
+    let places: Vec<String> = at
+        .iter()
+        .map(|(name, c, n)| {
+            let s = if *c == 1 { "" } else { "s" };
+            format!("{name} at {c} connection{s}: {n}")
+        })
+        .collect();
     format!(
-        " In {windows} window{} a reading of the server (its /proc, or its counters line) came more than {:.0}% \
-         of the window after its edge, the latest {worst_ms:.0} ms: the figures such a reading gives are left out \
-         of its window, not guessed.",
+        " In {windows} window{} a reading of the server (its /proc, or its counters line) came more than {:.0}% of \
+         the window after its edge, or never came ({}){}: such a window's server figures are left out, not \
+         guessed, and the medians beside them rest on the point's other windows.",
         if windows == 1 { "" } else { "s" },
-        crate::point::LATE_SHARE * 100.0
+        crate::point::LATE_SHARE * 100.0,
+        places.join("; "),
+        if worst_ms > 0.0 {
+            format!("; the latest came {worst_ms:.0} ms after its edge")
+        } else {
+            String::new()
+        },
     )
 }
 
@@ -653,8 +686,9 @@ fn service_work(r: &Report) -> Option<Table> {
              and the server's cores / CPU per message; \"of ceiling\" is measured / ceiling, and a figure over it is a \
              bug. \"cores / CPU per msg\" is a second, measured ceiling: the server's cores over the CPU it spent per \
              message in the window (the work's and the I/O's): a setup near it is bound by its CPU, whatever Little's \
-             law allows. \"of the lower ceiling\" is the median over the lower of the two ceilings, named.",
-            service::n(first.point(&r.study).map_or(0, |p| p.connections) as f64)
+             law allows. \"of the lower ceiling\" is the median over the lower of the two ceilings, named.{}",
+            service::n(first.point(&r.study).map_or(0, |p| p.connections) as f64),
+            late_words(r.study.service.iter()),
         ),
         headers: heads(&[
             "work",
@@ -771,13 +805,14 @@ mod tests {
         w.late.push(LateReading {
             source: ReadingSource::Proc,
             edge: WindowEdge::Start,
-            late_ms: 712.4,
+            late_ms: Some(712.4),
         });
         let sweep = all(&r).remove(1);
         assert!(
             sweep.note.contains(
                 "In 1 window a reading of the server (its /proc, or its counters line) came more than 10% of \
-                 the window after its edge, the latest 712 ms"
+                 the window after its edge, or never came (blocking at 1 connection: 1); the latest came \
+                 712 ms after its edge"
             ),
             "{}",
             sweep.note
