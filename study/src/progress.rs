@@ -43,12 +43,12 @@ pub const PARTS: [Part; 7] = [
 /// Criterion's is over cases x (warm-up + measurement). A test reads them
 /// back from that report, so a new published run updates them.
 pub const OVERHEAD: [(Part, f64); 6] = [
-    (Part::Criterion, 1.2),
-    (Part::Sweep, 1.8),
-    (Part::OfferedLoad, 1.18),
-    (Part::SameRate, 1.18),
-    (Part::CrossCheck, 1.34),
-    (Part::Service, 1.92),
+    (Part::Criterion, 1.17),
+    (Part::Sweep, 1.92),
+    (Part::OfferedLoad, 1.05),
+    (Part::SameRate, 1.05),
+    (Part::CrossCheck, 1.43),
+    (Part::Service, 1.87),
 ];
 
 /// Seconds the idle-memory part took per idle connection in the published

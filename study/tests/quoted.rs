@@ -52,6 +52,44 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
         "service/block:1ms/nonblocking/pool/msgs",
         0,
     ),
+    // README, the answer at 100 and 1,000: the cross-check's budget and
+    // unpinned cells, as blocking / nonblocking ratios.
+    (
+        "README.md",
+        "connection carried {}× and 0.55× the event loop's",
+        "crossratio/blocking/nonblocking/100/blocking/budget",
+        2,
+    ),
+    (
+        "README.md",
+        "carried 0.83× and {}× the event loop's",
+        "crossratio/blocking/nonblocking/100/nonblocking/budget",
+        2,
+    ),
+    (
+        "README.md",
+        "event-loop one), {}× and 0.58× at 1,000",
+        "crossratio/blocking/nonblocking/1000/blocking/budget",
+        2,
+    ),
+    (
+        "README.md",
+        "0.77× and {}× at 1,000. Left unpinned",
+        "crossratio/blocking/nonblocking/1000/nonblocking/budget",
+        2,
+    ),
+    (
+        "README.md",
+        "no difference beyond noise ({}× and 0.89×)",
+        "crossratio/blocking/nonblocking/100/blocking/unpinned",
+        2,
+    ),
+    (
+        "README.md",
+        "beyond noise (0.94× and {}×)",
+        "crossratio/blocking/nonblocking/1000/blocking/unpinned",
+        2,
+    ),
     // docs/bench.md, after the sweep table.
     (
         "docs/bench.md",
@@ -67,7 +105,55 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/bench.md",
-        "(at 1,000 unpinned, {} against",
+        "engines: {}x and 0.55x its messages at 100",
+        "crossratio/blocking/nonblocking/100/blocking/budget",
+        2,
+    ),
+    (
+        "docs/bench.md",
+        "engines: 0.83x and {}x its messages at 100",
+        "crossratio/blocking/nonblocking/100/nonblocking/budget",
+        2,
+    ),
+    (
+        "docs/bench.md",
+        "an event-loop one), {}x and 0.58x at",
+        "crossratio/blocking/nonblocking/1000/blocking/budget",
+        2,
+    ),
+    (
+        "docs/bench.md",
+        "0.77x and {}x at 1,000. Unpinned",
+        "crossratio/blocking/nonblocking/1000/nonblocking/budget",
+        2,
+    ),
+    (
+        "docs/bench.md",
+        "the event loop answered {} messages per wake-up",
+        "cross/nonblocking/100/blocking/unpinned/msgs_per_wakeup",
+        1,
+    ),
+    (
+        "docs/bench.md",
+        "against {} with the event-loop client under the budget; at 1,000",
+        "cross/nonblocking/100/nonblocking/budget/msgs_per_wakeup",
+        1,
+    ),
+    (
+        "docs/bench.md",
+        "the thread per connection made {} context switch per message",
+        "cross/blocking/1000/blocking/unpinned/switches",
+        2,
+    ),
+    (
+        "docs/bench.md",
+        "unpinned, against {} with the event-loop client under the budget (a server",
+        "cross/blocking/1000/nonblocking/budget/switches",
+        2,
+    ),
+    (
+        "docs/bench.md",
+        "(at 1,000, {} against",
         "cross/blocking/1000/nonblocking/unpinned/msgs",
         0,
     ),
@@ -79,13 +165,13 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/bench.md",
-        "noise\n({} against 81,763 msg/s)",
+        "beyond noise ({} against",
         "cross/blocking/1000/blocking/unpinned/msgs",
         0,
     ),
     (
         "docs/bench.md",
-        "against {} msg/s). On one machine",
+        "against {} msg/s). The report names",
         "cross/nonblocking/1000/blocking/unpinned/msgs",
         0,
     ),
@@ -97,7 +183,7 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/bench.md",
-        "threads\n(median) in {} MiB with 0.91",
+        "threads (median) in {} MiB with 0.97",
         "sweep/blocking/10000/rss_mib",
         1,
     ),
@@ -133,7 +219,7 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/bench.md",
-        "made {} system calls per message against 2.007",
+        "made {} system calls per message against 2.002",
         "sweep/completion/10000/syscalls",
         3,
     ),
@@ -189,7 +275,7 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guide.md",
-        "rises with connections ({}/s at 10,",
+        "from 10 to 100 connections ({}/s at 10,",
         "sweep/nonblocking/10/msgs",
         0,
     ),
@@ -213,49 +299,49 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guide.md",
-        "two ({} against 2.108 at 1,000 connections)",
+        "two ({} against 2.062 at 1,000 connections)",
         "sweep/completion/1000/syscalls",
         3,
     ),
     (
         "docs/guide.md",
-        "(0.104 against {} at 1,000 connections)",
+        "(0.088 against {} at 1,000 connections)",
         "sweep/nonblocking/1000/syscalls",
         3,
     ),
     (
         "docs/guide.md",
-        "at 10,000 connections, {} against 110,116/s",
+        "at 10,000 connections, {} against 110,052/s",
         "sweep/completion/10000/msgs",
         0,
     ),
     (
         "docs/guide.md",
-        "98,095 against {}/s; at",
+        "100,139 against {}/s; at",
         "sweep/nonblocking/10000/msgs",
         0,
     ),
     (
         "docs/guide.md",
-        "1 MiB frames: {} against 1,340 MB/s",
+        "1 MiB frames: {} against 2,943 MB/s",
         "case_mb/sink 1 MiB frames/completion",
         0,
     ),
     (
         "docs/guide.md",
-        "842 against {} MB/s",
+        "1,688 against {} MB/s",
         "case_mb/sink 1 MiB frames/nonblocking",
         0,
     ),
     (
         "docs/guide.md",
-        "its p99 was {} µs against 120,447 µs",
+        "its p99 was {} µs against 103,295 µs",
         "sweep/tokio/10000/p99_us",
         0,
     ),
     (
         "docs/guide.md",
-        "923,135 µs against {} µs.",
+        "810,495 µs against {} µs.",
         "sweep/nonblocking/10000/p99_us",
         0,
     ),
@@ -351,13 +437,13 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guide.md",
-        "(the sweep measures 0.91 to {} at every count)",
+        "(the sweep measures 0.97 to {} at every count)",
         "sweep/blocking/10/switches",
         2,
     ),
     (
         "docs/guide.md",
-        "first rise ({}/s at 10 connections",
+        "connections ({}/s at 10 connections",
         "sweep/nonblocking/10/msgs",
         0,
     ),
@@ -375,7 +461,7 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guide.md",
-        "({}/s against 17,681/s, ranges",
+        "({}/s against 18,482/s, ranges",
         "sweep/blocking/1/msgs",
         0,
     ),
@@ -393,8 +479,8 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guide.md",
-        "from {} ms (tokio) to",
-        "offered/tokio/10/p99_ms",
+        "from {} ms (non-blocking)",
+        "offered/nonblocking/10/p99_ms",
         2,
     ),
     (
@@ -435,7 +521,7 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guide.md",
-        "completion server, as {} for the event loop",
+        "completion server, against {} for the event loop",
         "sweep/nonblocking/10000/jain",
         3,
     ),
@@ -473,21 +559,33 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guide.md",
-        "the event loop's at 90%, {}×), so the",
+        "at 90% (the event loop's, {}×;",
         "offered_ratio/nonblocking/90/10/p99",
         1,
     ),
     (
         "docs/guide.md",
-        "{}× there and 15.4× at 90%",
-        "offered_ratio/completion/50/10/p99",
+        "tokio's, {}×; the completion",
+        "offered_ratio/tokio/90/10/p99",
         1,
     ),
     (
         "docs/guide.md",
-        "15.2× there and {}× at 90%",
+        "the completion server's, {}×), so the",
         "offered_ratio/completion/90/10/p99",
         1,
+    ),
+    (
+        "docs/guide.md",
+        "every client engine ({}× and 0.58× the event loop's",
+        "crossratio/blocking/nonblocking/1000/blocking/budget",
+        2,
+    ),
+    (
+        "docs/guide.md",
+        "every client engine (0.77× and {}× the event loop's",
+        "crossratio/blocking/nonblocking/1000/nonblocking/budget",
+        2,
     ),
     // The Spanish guide's ratios, which it writes its own way («1,47
     // veces», never «1,47× más»): tied here so that the ratio check below
@@ -548,19 +646,31 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guia.md",
-        "la del bucle de eventos al 90 %, con {} veces)",
+        "(con 1000 conexiones, {} veces los del bucle",
+        "crossratio/blocking/nonblocking/1000/blocking/budget",
+        2,
+    ),
+    (
+        "docs/guia.md",
+        "por conexión y {} con el de bucle de eventos",
+        "crossratio/blocking/nonblocking/1000/nonblocking/budget",
+        2,
+    ),
+    (
+        "docs/guia.md",
+        "(la del bucle de eventos, con {} veces;",
         "offered_ratio/nonblocking/90/10/p99",
         1,
     ),
     (
         "docs/guia.md",
-        "desde el 50 %, con {} veces, y",
-        "offered_ratio/completion/50/10/p99",
+        "la de tokio, con {} veces;",
+        "offered_ratio/tokio/90/10/p99",
         1,
     ),
     (
         "docs/guia.md",
-        "con 15,2 veces, y {} veces al 90 %",
+        "finalización, con {} veces), así",
         "offered_ratio/completion/90/10/p99",
         1,
     ),
@@ -587,8 +697,33 @@ fn of_point(p: &Point, metric: &str) -> Option<Spread> {
         "starved" => p.starved(),
         "ramp_s" => p.ramp_s(),
         "jain" => p.jain(),
+        "msgs_per_wakeup" => Spread::of(p.msgs_per_wakeup_windows()),
         other => panic!("no point figure {other}"),
     }
+}
+
+/// The cross-check's point for server `t` at `n` connections, driven by
+/// client engine `engine` in `placement`.
+fn cross_point<'a>(
+    r: &'a Report,
+    t: &str,
+    n: usize,
+    engine: &str,
+    placement: &str,
+) -> Option<&'a Point> {
+    let engine: Model = engine.parse().ok()?;
+    let placement = match placement {
+        "split" => Placement::Split,
+        "unpinned" => Placement::Unpinned,
+        "budget" => Placement::Budget,
+        other => panic!("no placement {other}"),
+    };
+    let d = Driver { engine, placement };
+    r.study
+        .cross_check
+        .iter()
+        .find(|c| c.driver == d && c.point.target == target(t) && c.point.connections == n)
+        .map(|c| &c.point)
 }
 
 /// `median`, `min` or `max` of a spread (`name.min`), median by default.
@@ -674,17 +809,16 @@ fn figure(r: &Report, key: &str) -> Option<f64> {
         ["cross", t, n, engine, placement, m] => {
             let (name, stat) = metric(m);
             let n: usize = n.parse().ok()?;
-            let engine: Model = engine.parse().ok()?;
-            let placement = match *placement {
-                "split" => Placement::Split,
-                "unpinned" => Placement::Unpinned,
-                other => panic!("no placement {other}"),
-            };
-            let d = Driver { engine, placement };
-            let c = s.cross_check.iter().find(|c| {
-                c.driver == d && c.point.target == target(t) && c.point.connections == n
-            })?;
-            Some(pick(of_point(&c.point, &name)?, stat.as_deref()))
+            let c = cross_point(r, t, n, engine, placement)?;
+            Some(pick(of_point(c, &name)?, stat.as_deref()))
+        }
+        ["crossratio", a, b, n, engine, placement] => {
+            let n: usize = n.parse().ok()?;
+            let (pa, pb) = (
+                cross_point(r, a, n, engine, placement)?,
+                cross_point(r, b, n, engine, placement)?,
+            );
+            Some(ratio(&pa.msgs()?, &pb.msgs()?).median)
         }
         ["scale_vs_bare", t, n] => {
             let each = figure(r, &format!("scale/{t}/{n}/kib_each"))?;
