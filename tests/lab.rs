@@ -58,14 +58,28 @@ impl PyServer {
     /// The server with `extra` arguments after its port.
     fn start_with(py: &str, script: &str, extra: &[&str]) -> PyServer {
         let port = free_port();
-        let mut child = Command::new(py)
+        let mut command = Command::new(py);
+        command
             .arg(lab(script))
             .arg(port.to_string())
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python starts");
+            .stderr(Stdio::null());
+        // Ctrl+C as a terminal gives it: Python turns SIGINT into
+        // KeyboardInterrupt only where SIGINT is not ignored at its start,
+        // and a test run from a background job inherits it ignored.
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: signal() is async-signal-safe, as pre_exec requires.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::signal(libc::SIGINT, libc::SIG_DFL);
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command.spawn().expect("python starts");
         let mut lines = BufReader::new(child.stdout.take().expect("piped"));
         let mut first = String::new();
         lines.read_line(&mut first).expect("a first line");
