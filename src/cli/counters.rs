@@ -62,8 +62,9 @@ pub fn print_on_usr1(stats: Arc<ServerStats>, budget: Option<Meter>) {
             // for among a thousand busy connection threads. It sleeps in
             // `sigwait` otherwise, and printing a line is short. Held to a
             // CPU budget (`--cpus`, joined before this thread starts), the
-            // raise is refused (a child cgroup has no real-time share) and
-            // the thread keeps ordinary priority.
+            // raise needs the real-time time the held group is given
+            // (`cpu_budget::RT_RUNTIME_US`, cgroup v1); where the group has
+            // none, it is refused and the thread keeps ordinary priority.
             sockmodes_os::process::urgently(|| {
                 while sockmodes_os::process::wait_usr1() {
                     eprintln!("{}", line(&stats, budget.as_ref()));
