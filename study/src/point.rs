@@ -337,22 +337,6 @@ impl Point {
     }
 }
 
-/// Windows of `points` with a server reading left out because it came
-/// late ([`LATE_SHARE`]), and the latest of those readings in ms.
-pub fn late_readings<'a>(points: impl IntoIterator<Item = &'a Point>) -> (usize, f64) {
-    let late: Vec<&Window> = points
-        .into_iter()
-        .flat_map(|p| &p.windows)
-        .filter(|w| !w.late.is_empty())
-        .collect();
-    let worst = late
-        .iter()
-        .flat_map(|w| &w.late)
-        .filter_map(|l| l.late_ms)
-        .fold(0.0, f64::max);
-    (late.len(), worst)
-}
-
 /// The point of `points` for `target` at `n` connections.
 pub fn find(points: &[Point], target: Target, n: usize) -> Option<&Point> {
     points

@@ -451,12 +451,17 @@ fn budget_evidence(v: &CrossVerdict, c: &CellVerdict) -> String {
 /// reading came in time.
 fn late_words<'a>(points: impl Iterator<Item = &'a Point>) -> String {
     let mut at: Vec<(&str, usize, usize)> = Vec::new();
-    let points: Vec<&Point> = points.collect();
-    for p in &points {
-        let n = p.windows.iter().filter(|w| !w.late.is_empty()).count();
+    let mut worst_ms: f64 = 0.0;
+    for p in points {
+        let late = p.windows.iter().filter(|w| !w.late.is_empty());
+        let n = late.clone().count();
         if n == 0 {
             continue;
         }
+        worst_ms = late
+            .flat_map(|w| &w.late)
+            .filter_map(|l| l.late_ms)
+            .fold(worst_ms, f64::max);
         match at
             .iter_mut()
             .find(|(name, c, _)| *name == p.target.name() && *c == p.connections)
@@ -468,7 +473,7 @@ fn late_words<'a>(points: impl Iterator<Item = &'a Point>) -> String {
     if at.is_empty() {
         return String::new();
     }
-    let (windows, worst_ms) = crate::point::late_readings(points.iter().copied());
+    let windows: usize = at.iter().map(|&(_, _, n)| n).sum();
     let places: Vec<String> = at
         .iter()
         .map(|(name, c, n)| {
