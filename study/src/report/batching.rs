@@ -61,6 +61,15 @@ impl Figure {
             Figure::CpuPerMsg => format!("spent {value:.1} µs of CPU per message"),
         }
     }
+
+    /// Whether `x` of this figure is worse for a server than `y`: fewer
+    /// messages per wake-up, more switches or CPU per message.
+    fn worse(self, x: f64, y: f64) -> bool {
+        match self {
+            Figure::MsgsPerWakeup => x < y,
+            Figure::SwitchesPerMsg | Figure::CpuPerMsg => x > y,
+        }
+    }
 }
 
 /// The batching figure of a server's point: messages per wake-up where it
@@ -154,17 +163,6 @@ pub enum Measured {
     NotMeasured,
 }
 
-impl Figure {
-    /// Whether `x` of this figure is worse for a server than `y`: fewer
-    /// messages per wake-up, more switches or CPU per message.
-    fn worse(self, x: f64, y: f64) -> bool {
-        match self {
-            Figure::MsgsPerWakeup => x < y,
-            Figure::SwitchesPerMsg | Figure::CpuPerMsg => x > y,
-        }
-    }
-}
-
 /// Whether `a` fared worse against `b` under `x` than under `y` (the ratio
 /// of their messages/s medians lower); `None` where they fared the same.
 fn a_worse_under(x: &Side, y: &Side) -> Option<bool> {
@@ -239,23 +237,14 @@ pub fn measured_cause(sides: &[Side]) -> Measured {
     Measured::NotMeasured
 }
 
-/// The measured cause in words, for the cross-check table: "measured, its
-/// batching: with the blocking client, unpinned, the nonblocking server
-/// answered 1.3 messages per wake-up (median), against 9.0 with the
-/// nonblocking client, unpinned".
-pub fn words(m: &Measured) -> String {
-    said(m, true)
-}
-
-/// The measured cause for a finding's sentence, without its commas:
-/// "measured: completion answered 9.0 messages per wake-up with the
-/// nonblocking client (split) against 1.3 with the blocking client (split)".
-pub fn short_words(m: &Measured) -> String {
-    said(m, false)
-}
-
-/// [`words`] (`long`) or [`short_words`].
-fn said(m: &Measured, long: bool) -> String {
+/// The measured cause in words: `long` for the cross-check table
+/// ("measured, its batching: with the blocking client, unpinned, the
+/// nonblocking server answered 1.3 messages per wake-up (median), against
+/// 9.0 with the nonblocking client, unpinned"), else for a finding's
+/// sentence, without its commas ("measured: completion answered 9.0
+/// messages per wake-up with the nonblocking client (split) against 1.3
+/// with the blocking client (split)").
+pub fn words(m: &Measured, long: bool) -> String {
     let Measured::Differs {
         server,
         figure,
@@ -374,7 +363,7 @@ mod tests {
             (second.driver.engine, second.spread.median),
             (EVENT_LOOP_MODEL, 9.0)
         );
-        let said = words(&m);
+        let said = words(&m, true);
         assert!(
             said.contains("with the blocking client, unpinned, the nonblocking server answered 1.3 messages per wake-up")
                 && said.contains("against 9.0 with the nonblocking client"),
@@ -432,12 +421,12 @@ mod tests {
             (EVENT_LOOP, Figure::CpuPerMsg, 7.9)
         );
         assert!(
-            words(&m).contains("not its batching but its CPU"),
+            words(&m, true).contains("not its batching but its CPU"),
             "{}",
-            words(&m)
+            words(&m, true)
         );
         assert_eq!(
-            short_words(&m),
+            words(&m, false),
             "measured: not batching but CPU: nonblocking spent 7.9 µs of CPU per message with the \
              blocking client (unpinned) against 6.1 with the nonblocking client (unpinned)"
         );
@@ -448,7 +437,7 @@ mod tests {
             side(EVENT_LOOP_MODEL, Verdict::Lower, &b, &l3),
         ]);
         assert_eq!(m, Measured::NotMeasured);
-        assert!(words(&m).starts_with("the cause is not measured"));
+        assert!(words(&m, true).starts_with("the cause is not measured"));
     }
 
     #[test]
@@ -488,9 +477,9 @@ mod tests {
         };
         assert_eq!((*server, *figure), (THREADS, Figure::SwitchesPerMsg));
         assert!(
-            words(&m).contains("made 2.00 context switches per message"),
+            words(&m, true).contains("made 2.00 context switches per message"),
             "{}",
-            words(&m)
+            words(&m, true)
         );
     }
 
@@ -537,9 +526,9 @@ mod tests {
         assert_eq!(*server, EVENT_LOOP);
         assert_eq!((first.driver, second.driver), (nb_unpinned, b_unpinned));
         assert!(
-            cause_words(cause).contains("answered 9.0 messages per wake-up"),
+            cause_words(cause, true).contains("answered 9.0 messages per wake-up"),
             "{}",
-            cause_words(cause)
+            cause_words(cause, true)
         );
         // Every cell carries both servers' batching: the loop's count, the
         // thread per connection's context switches.

@@ -325,21 +325,10 @@ pub fn flip(v: Verdict) -> Verdict {
     }
 }
 
-/// How many cells had no evidence because the client was saturated.
-pub fn saturated_cells(v: &CrossVerdict) -> usize {
-    v.cells
-        .iter()
-        .filter(|c| c.evidence == Evidence::ClientSaturated)
-        .count()
-}
-
-/// How many budget cells had no evidence because a server used under
-/// [`SATURATED`] of its budget.
-pub fn under_budget_cells(v: &CrossVerdict) -> usize {
-    v.cells
-        .iter()
-        .filter(|c| c.evidence == Evidence::UnderBudget)
-        .count()
+/// How many cells had evidence `e`: no evidence because the client was
+/// saturated, or because a server used under [`SATURATED`] of its budget.
+pub fn cells_with(v: &CrossVerdict, e: Evidence) -> usize {
+    v.cells.iter().filter(|c| c.evidence == e).count()
 }
 
 /// The words for an outcome of `a` against `b`.
@@ -361,41 +350,52 @@ pub fn outcome_words(a: Target, b: Target, o: &Outcome) -> String {
     }
 }
 
-/// The likely cause of a "depends on the client", in words: a reversal is
-/// the pair effect; "a difference" against "none" may also be a client
+/// The likely cause of a "depends on the client", in words: `long` for
+/// the cross-check table, else in a few words for the findings. A reversal
+/// is the pair effect; "a difference" against "none" may also be a client
 /// that narrows the gap, or too little power to see it.
-pub fn cause_words(c: &Cause) -> String {
+pub fn cause_words(c: &Cause, long: bool) -> String {
     let list = |v: Vec<&str>| v.join(" and ");
     let mut parts = Vec::new();
     if !c.engines_disagree_in.is_empty() {
-        let where_ = list(c.engines_disagree_in.iter().map(|p| p.name()).collect())
-            .replace("split", "split (client and server on cores of their own)")
-            .replace("unpinned", "unpinned (shared cores)")
-            .replace(
-                "budget",
-                "budget (shared cores, the server held to a CPU budget)",
-            );
-        parts.push(if c.reversed {
-            format!(
-                "the client engines rank the servers oppositely in the {where_} placement: the client's model \
+        let names = list(c.engines_disagree_in.iter().map(|p| p.name()).collect());
+        let where_ = || {
+            names
+                .replace("split", "split (client and server on cores of their own)")
+                .replace("unpinned", "unpinned (shared cores)")
+                .replace(
+                    "budget",
+                    "budget (shared cores, the server held to a CPU budget)",
+                )
+        };
+        parts.push(match (long, c.reversed) {
+            (true, true) => format!(
+                "the client engines rank the servers oppositely in the {} placement: the client's model \
                  shapes the result (like pairs with like: a thread per connection on both sides wakes its partner \
-                 thread directly, an event loop on both sides batches)"
-            )
-        } else {
-            format!(
-                "in the {where_} placement one client engine finds a difference beyond noise and another finds \
-                 none: the client's model narrows or hides the gap there"
-            )
+                 thread directly, an event loop on both sides batches)",
+                where_()
+            ),
+            (true, false) => format!(
+                "in the {} placement one client engine finds a difference beyond noise and another finds \
+                 none: the client's model narrows or hides the gap there",
+                where_()
+            ),
+            (false, true) => format!("the engines rank them oppositely in {names}"),
+            (false, false) => format!("the engines disagree in {names}"),
         });
     }
     if !c.placement_changes_for.is_empty() {
-        parts.push(format!(
-            "with the {} engine the verdict changes with the placement (on shared cores the client and the server \
-             compete for the CPU)",
-            list(c.placement_changes_for.iter().map(|m| m.name()).collect())
-        ));
+        let names = list(c.placement_changes_for.iter().map(|m| m.name()).collect());
+        parts.push(if long {
+            format!(
+                "with the {names} engine the verdict changes with the placement (on shared cores the client and \
+                 the server compete for the CPU)"
+            )
+        } else {
+            format!("placement changes it for {names}")
+        });
     }
-    parts.extend(c.measured.as_ref().map(batching::words));
+    parts.extend(c.measured.as_ref().map(|m| batching::words(m, long)));
     parts.join("; ")
 }
 
@@ -414,26 +414,6 @@ pub fn evidence_words(a: Target, b: Target, e: Evidence) -> String {
     }
 }
 
-/// The likely cause in a few words, for the findings.
-fn cause_short(c: &Cause) -> String {
-    let mut parts = Vec::new();
-    if !c.engines_disagree_in.is_empty() {
-        let p: Vec<&str> = c.engines_disagree_in.iter().map(|p| p.name()).collect();
-        let how = if c.reversed {
-            "rank them oppositely"
-        } else {
-            "disagree"
-        };
-        parts.push(format!("the engines {how} in {}", p.join(" and ")));
-    }
-    if !c.placement_changes_for.is_empty() {
-        let e: Vec<&str> = c.placement_changes_for.iter().map(|m| m.name()).collect();
-        parts.push(format!("placement changes it for {}", e.join(" and ")));
-    }
-    parts.extend(c.measured.as_ref().map(batching::short_words));
-    parts.join("; ")
-}
-
 /// The cross-check's finding at one count (`Finding::CrossCheck`'s
 /// fields; `no_evidence`: the cells with a saturated client, and those
 /// with a server under its budget): which verdicts hold with every client
@@ -444,41 +424,30 @@ pub fn finding(
     (saturated, under_budget): (usize, usize),
     outcomes: &[(Target, Target, Outcome)],
 ) -> String {
-    let mut parts = Vec::new();
-    let mut group = |title: &str, items: Vec<String>| {
-        if !items.is_empty() {
-            parts.push(format!("{title}: {}", items.join("; ")));
-        }
-    };
     let vs = |a: Target, b: Target| format!("{} vs {}", a.name(), b.name());
-    group(
-        "Holds with every client",
-        outcomes
-            .iter()
-            .filter_map(|(a, b, o)| match o {
-                Outcome::Holds(x) => Some(holds_words(*a, *b, *x)),
-                _ => None,
-            })
-            .collect(),
-    );
-    group(
-        "Depends on the client",
-        outcomes
-            .iter()
-            .filter_map(|(a, b, o)| match o {
-                Outcome::DependsOnClient(c) => Some(format!("{} ({})", vs(*a, *b), cause_short(c))),
-                _ => None,
-            })
-            .collect(),
-    );
-    group(
-        "No verdict (in some placement the client was saturated or the windows too few)",
-        outcomes
-            .iter()
-            .filter(|(_, _, o)| *o == Outcome::NoEvidence)
-            .map(|(a, b, _)| vs(*a, *b))
-            .collect(),
-    );
+    let mut groups: [(&str, Vec<String>); 3] = [
+        ("Holds with every client", vec![]),
+        ("Depends on the client", vec![]),
+        (
+            "No verdict (in some placement the client was saturated or the windows too few)",
+            vec![],
+        ),
+    ];
+    for (a, b, o) in outcomes {
+        let (i, said) = match o {
+            Outcome::Holds(x) => (0, holds_words(*a, *b, *x)),
+            Outcome::DependsOnClient(c) => {
+                (1, format!("{} ({})", vs(*a, *b), cause_words(c, false)))
+            }
+            Outcome::NoEvidence => (2, vs(*a, *b)),
+        };
+        groups[i].1.push(said);
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .filter(|(_, items)| !items.is_empty())
+        .map(|(title, items)| format!("{title}: {}", items.join("; ")))
+        .collect();
     let under = match under_budget {
         0 => String::new(),
         u => format!(
@@ -626,7 +595,7 @@ pub(crate) mod tests {
             cause.reversed,
             "the blocking engine ranks them the other way"
         );
-        assert_eq!(saturated_cells(v), 0);
+        assert_eq!(cells_with(v, Evidence::ClientSaturated), 0);
     }
 
     #[test]
@@ -667,7 +636,7 @@ pub(crate) mod tests {
         let v = verdicts(&all);
         let v = only(&v);
         assert_eq!(v.outcome, Outcome::Holds(Verdict::Lower));
-        assert_eq!(saturated_cells(v), 2);
+        assert_eq!(cells_with(v, Evidence::ClientSaturated), 2);
         assert_eq!(v.cells[1].evidence, Evidence::ClientSaturated);
         // Saturated everywhere in one placement: no verdict at all.
         let all: Vec<Cell> = [
@@ -745,7 +714,7 @@ pub(crate) mod tests {
         };
         assert_eq!(cause.engines_disagree_in, vec![Placement::Unpinned]);
         assert!(!cause.reversed);
-        let words = cause_words(cause);
+        let words = cause_words(cause, true);
         assert!(words.contains("finds none"), "{words}");
         assert!(!words.contains("like pairs with like"), "{words}");
     }
@@ -797,7 +766,7 @@ pub(crate) mod tests {
         assert!(v.cells[2..]
             .iter()
             .all(|c| c.evidence == Evidence::UnderBudget));
-        assert_eq!(under_budget_cells(v), 2);
+        assert_eq!(cells_with(v, Evidence::UnderBudget), 2);
         assert_eq!(v.outcome, Outcome::NoEvidence);
         // A saturated client is no evidence, whatever the server's share;
         // the other engine's server-bound cell still is.
@@ -809,7 +778,7 @@ pub(crate) mod tests {
         let v = with(saturated);
         let v = only(&v);
         assert_eq!(v.cells[3].evidence, Evidence::ClientSaturated);
-        assert_eq!(saturated_cells(v), 1);
+        assert_eq!(cells_with(v, Evidence::ClientSaturated), 1);
         assert_eq!(v.outcome, Outcome::Holds(Verdict::Lower));
         // With evidence in every placement, a disagreement is "depends on
         // the client", never "no verdict".
@@ -823,7 +792,7 @@ pub(crate) mod tests {
             panic!("{:?}", only(&v).outcome);
         };
         assert_eq!(cause.engines_disagree_in, vec![Placement::Budget]);
-        assert!(cause_words(cause).contains("budget (shared cores"));
+        assert!(cause_words(cause, true).contains("budget (shared cores"));
     }
 
     #[test]

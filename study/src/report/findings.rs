@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::costs::{
     calm_up_to, cheapest, knee_words, ramp_words, saturated, Costs, Knee, RampUp, KNEE,
 };
-use super::cross::{self, CrossVerdict, Outcome};
+use super::cross::{self, CrossVerdict, Evidence, Outcome};
 use super::forms;
 use super::service::{self, ServiceCase};
 use super::study::Study;
@@ -336,11 +336,12 @@ pub fn by_count(verdicts: &[CrossVerdict]) -> Vec<Finding> {
         .into_iter()
         .map(|n| {
             let at: Vec<&CrossVerdict> = verdicts.iter().filter(|v| v.connections == n).collect();
+            let cells = |e: Evidence| at.iter().map(|v| cross::cells_with(v, e)).sum();
             Finding::CrossCheck {
                 connections: n,
                 drivers: at.first().map_or(0, |v| v.cells.len()),
-                saturated: at.iter().map(|v| cross::saturated_cells(v)).sum(),
-                under_budget: at.iter().map(|v| cross::under_budget_cells(v)).sum(),
+                saturated: cells(Evidence::ClientSaturated),
+                under_budget: cells(Evidence::UnderBudget),
                 outcomes: at.iter().map(|v| (v.a, v.b, v.outcome.clone())).collect(),
             }
         })

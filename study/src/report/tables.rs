@@ -426,7 +426,7 @@ fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Ve
         if first {
             let mut s = outcome_words(v.a, v.b, &v.outcome);
             if let Outcome::DependsOnClient(cause) = &v.outcome {
-                s.push_str(&format!(": {}", cause_words(cause)));
+                s.push_str(&format!(": {}", cause_words(cause, true)));
             }
             s
         } else {
