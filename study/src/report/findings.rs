@@ -168,13 +168,9 @@ pub fn compute(
 /// connection) carried fewer messages than its second, with the figures
 /// there.
 pub fn crossover(pair: Pair, verdicts: &[CountVerdict]) -> Finding {
-    let from = crossover_count(verdicts).map(|n| {
-        verdicts
-            .iter()
-            .find(|v| v.connections == n)
-            .expect("the crossover is one of them")
-            .clone()
-    });
+    let from = crossover_count(verdicts)
+        .and_then(|n| verdicts.iter().find(|v| v.connections == n))
+        .cloned();
     Finding::Crossover {
         pair,
         from,
@@ -182,11 +178,11 @@ pub fn crossover(pair: Pair, verdicts: &[CountVerdict]) -> Finding {
     }
 }
 
-/// The counts whose verdict is `v` and stands.
-fn standing(verdicts: &[CountVerdict], v: Verdict) -> Vec<usize> {
+/// The counts of `verdicts` that stand as `s`.
+fn counts(verdicts: &[CountVerdict], s: Standing) -> Vec<usize> {
     verdicts
         .iter()
-        .filter(|c| c.is(v))
+        .filter(|c| s.of(c))
         .map(|c| c.connections)
         .collect()
 }
@@ -196,14 +192,14 @@ pub fn no_difference(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
     let first = verdicts.iter().find(|v| v.is(Verdict::NoDifference))?;
     Some(Finding::NoDifference {
         pair,
-        counts: standing(verdicts, Verdict::NoDifference),
+        counts: counts(verdicts, Standing::Stands(Verdict::NoDifference)),
         first: first.clone(),
     })
 }
 
 /// The counts where the pair's first server carried more beyond noise.
 pub fn first_ahead(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
-    let counts = standing(verdicts, Verdict::Higher);
+    let counts = counts(verdicts, Standing::Stands(Verdict::Higher));
     (!counts.is_empty()).then_some(Finding::FirstAhead { pair, counts })
 }
 
@@ -212,7 +208,7 @@ pub fn first_ahead(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
 /// count: said apart, so that no verdict goes unreported.
 pub fn second_ahead_apart(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
     let from = crossover_count(verdicts).unwrap_or(usize::MAX);
-    let counts: Vec<usize> = standing(verdicts, Verdict::Lower)
+    let counts: Vec<usize> = counts(verdicts, Standing::Stands(Verdict::Lower))
         .into_iter()
         .filter(|&n| n < from)
         .collect();
@@ -227,14 +223,7 @@ pub fn grouped_by_verdict(study: &Study, verdicts: &[CountVerdict], pair: Pair) 
     let last = verdicts.last()?.clone();
     let groups = Standing::ORDER
         .into_iter()
-        .map(|s| {
-            let counts: Vec<usize> = verdicts
-                .iter()
-                .filter(|c| s.of(c))
-                .map(|c| c.connections)
-                .collect();
-            (s, counts)
-        })
+        .map(|s| (s, counts(verdicts, s)))
         .filter(|(_, counts)| !counts.is_empty())
         .collect();
     let calls =
@@ -299,24 +288,23 @@ pub fn same_rate(study: &Study) -> Option<Finding> {
 
 /// Each server's knee: up to which offered share its p99 stayed calm.
 pub fn knees(study: &Study) -> Option<Finding> {
-    let mut out = Vec::new();
-    for t in Target::every_studied() {
-        let mut steps: Vec<&Point> = study
-            .load_steps
-            .iter()
-            .filter(|p| p.target == t && p.offered_pct.is_some())
-            .collect();
-        steps.sort_by(|a, b| a.offered_pct.partial_cmp(&b.offered_pct).expect("finite"));
-        let (Some(light), Some(calm)) = (steps.first(), calm_up_to(&steps)) else {
-            continue;
-        };
-        out.push(Knee {
-            target: t,
-            calm_up_to: calm,
-            light_pct: light.offered_pct.unwrap_or(0.0),
-            light_p99_us: light.p99(),
-        });
-    }
+    let out: Vec<Knee> = Target::every_studied()
+        .into_iter()
+        .filter_map(|t| {
+            let mut steps: Vec<&Point> = study
+                .load_steps
+                .iter()
+                .filter(|p| p.target == t && p.offered_pct.is_some())
+                .collect();
+            steps.sort_by(|a, b| a.offered_pct.partial_cmp(&b.offered_pct).expect("finite"));
+            Some(Knee {
+                target: t,
+                calm_up_to: calm_up_to(&steps)?,
+                light_pct: steps.first()?.offered_pct.unwrap_or(0.0),
+                light_p99_us: steps.first()?.p99(),
+            })
+        })
+        .collect();
     (!out.is_empty()).then_some(Finding::Knees(out))
 }
 
@@ -378,10 +366,9 @@ pub fn show(f: &Finding) -> String {
             counts,
             first,
         } => format!(
-            "At {} {} there was no difference beyond noise between {} and {} (at {}: {} \
+            "At {} there was no difference beyond noise between {} and {} (at {}: {} \
              against {} msg/s).",
-            counts_list(counts),
-            connections_word(counts),
+            at_counts(counts),
             pair.a.prose(),
             pair.b.prose(),
             first.connections,
@@ -463,23 +450,18 @@ fn crossover_sentence(pair: Pair, from: Option<&CountVerdict>, checked: &Checked
 fn checked_note(c: &Checked) -> String {
     let mut s =
         "; measured with the sweep's driver (the nonblocking client, split placement)".to_string();
-    if !c.held.is_empty() {
-        s.push_str(&format!(
-            ", and at {} by every client engine in both placements",
-            counts_list(&c.held)
-        ));
-    }
-    if !c.depends.is_empty() {
-        s.push_str(&format!(
-            "; at {} the verdict depends on the client (cross-check)",
-            counts_list(&c.depends)
-        ));
-    }
-    if !c.unchecked.is_empty() {
-        s.push_str(&format!(
-            "; at {} the cross-check had no evidence in some placement (client saturated or too few windows)",
-            counts_list(&c.unchecked)
-        ));
+    for (counts, before, after) in [
+        (&c.held, ", and at ", " by every client engine in both placements"),
+        (&c.depends, "; at ", " the verdict depends on the client (cross-check)"),
+        (
+            &c.unchecked,
+            "; at ",
+            " the cross-check had no evidence in some placement (client saturated or too few windows)",
+        ),
+    ] {
+        if !counts.is_empty() {
+            s.push_str(&format!("{before}{}{after}", counts_list(counts)));
+        }
     }
     s
 }
@@ -489,10 +471,9 @@ fn checked_note(c: &Checked) -> String {
 /// pair ahead.
 fn ahead_sentence(counts: &[usize], (ahead, behind): (Target, Target), tail: &str) -> String {
     format!(
-        "At {} {} the {} server carried more messages per second than the {} one beyond \
+        "At {} the {} server carried more messages per second than the {} one beyond \
          noise{tail}.",
-        counts_list(counts),
-        connections_word(counts),
+        at_counts(counts),
         ahead.prose(),
         behind.prose(),
     )
@@ -504,13 +485,14 @@ fn counts_list(counts: &[usize]) -> String {
     words_list(&words)
 }
 
-/// "connection" for just 1, else "connections".
-fn connections_word(counts: &[usize]) -> &'static str {
-    if counts == [1] {
+/// "1, 10 and 100 connections", or "1 connection".
+fn at_counts(counts: &[usize]) -> String {
+    let word = if counts == [1] {
         "connection"
     } else {
         "connections"
-    }
+    };
+    format!("{} {word}", counts_list(counts))
 }
 
 /// "a, b and c".
@@ -544,16 +526,8 @@ fn grouped(
 ) -> String {
     let parts: Vec<String> = groups
         .iter()
-        .map(|(s, counts)| {
-            format!(
-                "{} at {} {}",
-                standing_words(*s),
-                counts_list(counts),
-                connections_word(counts)
-            )
-        })
+        .map(|(s, counts)| format!("{} at {}", standing_words(*s), at_counts(counts)))
         .collect();
-    let calls = |s: Option<Spread>| s.map_or("-".into(), |s| s.show(3));
     format!(
         "{}: it {}. At {}: {} against {} msg/s ({}x), with {} against {} system calls per message.",
         pair.title,
@@ -562,8 +536,8 @@ fn grouped(
         last.a.show(0),
         last.b.show(0),
         ratio(&last.a, &last.b).show(2),
-        calls(calls_a),
-        calls(calls_b)
+        show_spread(calls_a, 3),
+        show_spread(calls_b, 3)
     )
 }
 
@@ -771,8 +745,8 @@ mod tests {
     fn counts_are_listed_as_english_writes_them() {
         assert_eq!(counts_list(&[1]), "1");
         assert_eq!(counts_list(&[1, 10, 100]), "1, 10 and 100");
-        assert_eq!(connections_word(&[1]), "connection");
-        assert_eq!(connections_word(&[10]), "connections");
+        assert_eq!(at_counts(&[1]), "1 connection");
+        assert_eq!(at_counts(&[1, 10]), "1 and 10 connections");
         assert_eq!(words_list(&[]), "");
     }
 
