@@ -257,7 +257,7 @@ fn judge_pair(
             let busy = [pa, pb]
                 .iter()
                 .filter_map(|p| p.client_busy().map(|s| s.median))
-                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+                .reduce(f64::max);
             Some(CellVerdict {
                 driver: d,
                 evidence: evidence(pa, pb),

@@ -60,20 +60,14 @@ pub use run::{Measured, Report};
 pub use study::{time_account, BareThreads, Study};
 pub use targets::TargetCheck;
 
-/// (file stem, SVG text) of every chart of `r` with data, in `lang` (the
-/// Spanish guide embeds the Spanish ones).
-pub fn charts(r: &Report, lang: lang::Lang) -> Vec<(String, String)> {
-    charts::all(r, lang)
-}
-
 /// The Markdown report.
 pub fn markdown(r: &Report) -> String {
-    markdown::markdown(r, &charts(r, lang::Lang::En))
+    markdown::markdown(r, &charts::all(r, lang::Lang::En))
 }
 
 /// The HTML report, charts inline.
 pub fn html(r: &Report) -> String {
-    html::html(r, &charts(r, lang::Lang::En))
+    html::html(r, &charts::all(r, lang::Lang::En))
 }
 
 /// Writes report.md, report.json, report.html and the SVG charts into `dir`;
@@ -83,7 +77,7 @@ pub fn html(r: &Report) -> String {
 /// A file could not be written.
 pub fn write(dir: &Path, report: &Report) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let charts = charts(report, lang::Lang::En);
+    let charts = charts::all(report, lang::Lang::En);
     for (name, svg) in &charts {
         std::fs::write(dir.join(format!("{name}.svg")), svg)?;
     }
@@ -108,7 +102,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sockmodes-study-{}", std::process::id()));
         let md = write(&dir, &r).unwrap();
         let text = std::fs::read_to_string(&md).unwrap();
-        for (name, _) in charts(&r, lang::Lang::En) {
+        for (name, _) in charts::all(&r, lang::Lang::En) {
             let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
             assert!(svg.starts_with("<svg"), "{name}");
             assert!(!svg.contains("(no data)"), "{name} has data");

@@ -191,11 +191,7 @@ pub fn check(study: &Study) -> Vec<TargetCheck> {
 /// case, against the least a server can do, and the event loop against
 /// tokio.
 fn round_trips(study: &Study) -> Vec<TargetCheck> {
-    let Pair {
-        a: threads,
-        b: event_loop,
-        ..
-    } = Pair::THREADS_VS_LOOP;
+    let (threads, event_loop) = (Pair::THREADS_VS_LOOP.a, Pair::THREADS_VS_LOOP.b);
     let tokio = Pair::LOOP_VS_TOKIO.b;
     let mut checks = Vec::new();
     for r in study.cases.iter().filter(|r| r.group == Group::Latency) {

@@ -51,11 +51,6 @@ impl CountVerdict {
         matches!(self.checked, None | Some(Outcome::Holds(_)))
     }
 
-    /// The cross-check found that the verdict depends on the client.
-    pub fn depends(&self) -> bool {
-        matches!(self.checked, Some(Outcome::DependsOnClient(_)))
-    }
-
     /// The cross-check measured this count but had no evidence in some
     /// placement (its client saturated, or too few windows).
     pub fn unchecked(&self) -> bool {
@@ -108,15 +103,12 @@ pub fn sweep_verdicts(sweep: &[Point], pair: Pair) -> Vec<CountVerdict> {
 /// where the cross-check found the verdict depends on the client breaks
 /// the run.
 pub fn crossover_count(verdicts: &[CountVerdict]) -> Option<usize> {
-    let mut from = None;
-    for v in verdicts.iter().rev() {
-        if v.is(Verdict::Lower) {
-            from = Some(v.connections);
-        } else {
-            break;
-        }
-    }
-    from
+    verdicts
+        .iter()
+        .rev()
+        .take_while(|v| v.is(Verdict::Lower))
+        .last()
+        .map(|v| v.connections)
 }
 
 /// What the cross-check said of the counts it measured: where the
@@ -141,7 +133,7 @@ impl Checked {
         };
         Checked {
             held: with(CountVerdict::stands),
-            depends: with(CountVerdict::depends),
+            depends: with(|v| Standing::Depends.of(v)),
             unchecked: with(CountVerdict::unchecked),
         }
     }
@@ -172,7 +164,8 @@ impl Standing {
     pub fn of(self, c: &CountVerdict) -> bool {
         match self {
             Standing::Stands(v) => c.is(v),
-            Standing::Depends => c.depends(),
+            // The cross-check found that the verdict depends on the client.
+            Standing::Depends => matches!(c.checked, Some(Outcome::DependsOnClient(_))),
             Standing::Unchecked => c.unchecked(),
         }
     }
