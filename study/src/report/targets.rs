@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::cases::{Case, Group};
+use super::cases::{Case, CaseResult, Group};
 use super::forms;
 use super::lang::{number, Lang};
 use super::study::Study;
@@ -226,24 +226,20 @@ fn round_trips(study: &Study) -> Vec<TargetCheck> {
 /// the same work.
 fn sink(study: &Study) -> Vec<TargetCheck> {
     let pair = Pair::THREADS_VS_LOOP;
-    let mut checks = Vec::new();
-    for r in study
+    let sink = |r: &CaseResult, t| {
+        let goal = Goal::Sink {
+            target: t,
+            at_least: 0.9,
+        };
+        let measured = r.ratio(t, Target::Raw).map(Measured::Ratio);
+        TargetCheck::new(goal, Divisor::RawSameWork, measured)
+    };
+    study
         .cases
         .iter()
         .filter(|r| r.group == Group::Throughput && r.case.service == Service::Sink)
-    {
-        for t in [pair.a, pair.b] {
-            checks.push(TargetCheck::new(
-                Goal::Sink {
-                    target: t,
-                    at_least: 0.9,
-                },
-                Divisor::RawSameWork,
-                r.ratio(t, Target::Raw).map(Measured::Ratio),
-            ));
-        }
-    }
-    checks
+        .flat_map(|r| [sink(r, pair.a), sink(r, pair.b)])
+        .collect()
 }
 
 /// The sweep's points of both servers of `pair` at `connections`.
