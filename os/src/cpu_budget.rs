@@ -327,12 +327,6 @@ impl CpuBudget {
             source,
         })
     }
-
-    /// Throttling so far, from the group's `cpu.stat`: (periods throttled,
-    /// periods); `None` where not readable.
-    pub fn throttled(&self) -> Option<(u64, u64)> {
-        throttled_in(&self.group)
-    }
 }
 
 /// Throttling so far of `group`, from its `cpu.stat` (the same fields in v1
@@ -652,6 +646,6 @@ mod tests {
             "cpu/sockmodes-13/cpu.stat",
             "nr_periods 500\nnr_throttled 120\nthrottled_time 99\n",
         );
-        assert_eq!(held.throttled(), Some((120, 500)));
+        assert_eq!(throttled_in(&held.group), Some((120, 500)));
     }
 }
