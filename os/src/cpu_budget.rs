@@ -437,7 +437,8 @@ fn write(path: &Path, value: &str) -> Result<(), BudgetError> {
     })
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
+#[cfg(target_os = "linux")]
 mod tests {
     use super::*;
 

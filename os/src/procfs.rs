@@ -180,7 +180,8 @@ fn clock_ticks_per_second() -> f64 {
     100.0
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
+#[cfg(target_os = "linux")]
 mod tests {
     use std::sync::mpsc;
     use std::thread;
