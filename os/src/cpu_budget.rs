@@ -218,15 +218,9 @@ pub fn hold(
     remove_stale_groups(&parent, pid);
     let group = parent.join(format!("{GROUP_PREFIX}{pid}"));
     match std::fs::create_dir(&group) {
-        Ok(()) => {}
         // Left by a killed process with this pid: this process's own now.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(source) => {
-            return Err(BudgetError::Io {
-                path: group,
-                source,
-            })
-        }
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(io_error(&group)(e)),
+        _ => {}
     }
     let mut held = CpuBudget {
         budget,
@@ -322,10 +316,7 @@ impl CpuBudget {
             }
         }
         back?;
-        std::fs::remove_dir(&self.group).map_err(|source| BudgetError::Io {
-            path: self.group.clone(),
-            source,
-        })
+        std::fs::remove_dir(&self.group).map_err(io_error(&self.group))
     }
 }
 
@@ -431,10 +422,15 @@ fn remove_stale_groups(parent: &Path, own: u32) {
 
 /// Writes one value, as `echo VALUE > FILE` does.
 fn write(path: &Path, value: &str) -> Result<(), BudgetError> {
-    std::fs::write(path, format!("{value}\n")).map_err(|source| BudgetError::Io {
+    std::fs::write(path, format!("{value}\n")).map_err(io_error(path))
+}
+
+/// A closure for `map_err`: `path` could not be written, made or removed.
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> BudgetError + '_ {
+    |source| BudgetError::Io {
         path: path.to_path_buf(),
         source,
-    })
+    }
 }
 
 #[cfg(test)]
