@@ -206,42 +206,42 @@ pub fn send_counted<'a, E>(
     Ok(tally)
 }
 
-/// Compares an echo reply with its request.
-///
-/// # Errors
-/// [`ClientError::EchoMismatch`] naming the first differing byte.
-pub fn check_echo(addr: SocketAddr, sent: &[u8], got: &[u8]) -> Result<(), ClientError> {
-    if sent == got {
-        return Ok(());
-    }
-    Err(ClientError::EchoMismatch {
-        addr,
-        sent_len: sent.len(),
-        got_len: got.len(),
-        first_diff: sent.iter().zip(got).position(|(a, b)| a != b),
-    })
-}
-
-/// Parses the server's sink summary and compares it with what was sent.
-///
-/// # Errors
-/// [`ClientError::BadSummary`] or [`ClientError::SinkMismatch`].
-pub fn check_sink(
-    addr: SocketAddr,
-    sent: SinkSummary,
-    payload: &[u8],
-) -> Result<SinkSummary, ClientError> {
-    let got =
-        SinkSummary::decode(payload).map_err(|source| ClientError::BadSummary { addr, source })?;
-    if got != sent {
-        return Err(ClientError::SinkMismatch { addr, sent, got });
-    }
-    Ok(got)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Compares an echo reply with its request.
+    ///
+    /// # Errors
+    /// [`ClientError::EchoMismatch`] naming the first differing byte.
+    fn check_echo(addr: SocketAddr, sent: &[u8], got: &[u8]) -> Result<(), ClientError> {
+        if sent == got {
+            return Ok(());
+        }
+        Err(ClientError::EchoMismatch {
+            addr,
+            sent_len: sent.len(),
+            got_len: got.len(),
+            first_diff: sent.iter().zip(got).position(|(a, b)| a != b),
+        })
+    }
+
+    /// Parses the server's sink summary and compares it with what was sent.
+    ///
+    /// # Errors
+    /// [`ClientError::BadSummary`] or [`ClientError::SinkMismatch`].
+    fn check_sink(
+        addr: SocketAddr,
+        sent: SinkSummary,
+        payload: &[u8],
+    ) -> Result<SinkSummary, ClientError> {
+        let got = SinkSummary::decode(payload)
+            .map_err(|source| ClientError::BadSummary { addr, source })?;
+        if got != sent {
+            return Err(ClientError::SinkMismatch { addr, sent, got });
+        }
+        Ok(got)
+    }
 
     #[test]
     fn a_broken_rule_names_the_server_and_the_first_difference() {

@@ -4,8 +4,15 @@
 use std::net::SocketAddr;
 
 use sockmodes_client::{ClientDriver, ClientError, ClientSettings};
-use sockmodes_python::SocketError;
+use sockmodes_python::{Op, SocketError, SocketMode};
 use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig};
+
+/// The error of a model that cannot `op` at `addr` on this system: an
+/// `Unsupported` OS error saying `why`.
+pub fn unsupported(op: Op, addr: SocketAddr, why: &str) -> SocketError {
+    let e = std::io::Error::new(std::io::ErrorKind::Unsupported, why.to_string());
+    SocketError::new(op, addr, SocketMode::NonBlocking, e)
+}
 
 /// A running server of any model: every server's handle is a
 /// [`RunningServer`] (its address, counters, `wait`, `shutdown`).

@@ -21,5 +21,4 @@ pub mod start;
 pub use info::Server;
 pub use registry::Model;
 pub use sockmodes_client::ClientSettings;
-pub use sockmodes_serving::RunningServer;
 pub use start::{start_server, Client, NO_CLIENT};

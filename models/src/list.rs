@@ -143,16 +143,11 @@ fn start_completion(
     config: ServerConfig,
     _on_message: MessageHandler,
 ) -> Result<Server, SocketError> {
-    use sockmodes_python::{Op, SocketMode};
-    use std::io;
     let why = sockmodes_completion::probe()
         .map_err(|e| e.to_string())
         .unwrap_err();
-    Err(SocketError::on(
-        Op::Bind,
-        config.addr,
-        SocketMode::NonBlocking,
-    )(io::Error::new(io::ErrorKind::Unsupported, why)))
+    let bind = sockmodes_python::Op::Bind;
+    Err(crate::info::unsupported(bind, config.addr, &why))
 }
 
 #[cfg(target_os = "linux")]

@@ -3,16 +3,15 @@
 //! `running.rs`) and each client a `ClientDriver`, so the caller holds
 //! either without asking which model it is.
 
-use std::io;
 use std::net::SocketAddr;
 
 use sockmodes_client::error::send_counted;
 use sockmodes_client::{ClientDriver, ClientError, ClientSettings};
 use sockmodes_common::{Service, SinkSummary};
-use sockmodes_python::{Op, SocketError, SocketMode};
+use sockmodes_python::{Op, SocketError};
 use sockmodes_serving::{MessageHandler, ServerConfig};
 
-use crate::info::Server;
+use crate::info::{unsupported, Server};
 use crate::Model;
 
 /// Binds and starts a server of `model`.
@@ -59,14 +58,7 @@ impl Client {
         settings: &ClientSettings,
     ) -> Result<Client, ClientError> {
         let Some(connect) = model.info().connect else {
-            return Err(ClientError::Socket(SocketError::on(
-                Op::Connect,
-                addr,
-                SocketMode::NonBlocking,
-            )(io::Error::new(
-                io::ErrorKind::Unsupported,
-                NO_CLIENT,
-            ))));
+            return Err(unsupported(Op::Connect, addr, NO_CLIENT).into());
         };
         Ok(Client(connect(addr, settings)?))
     }

@@ -218,15 +218,9 @@ pub fn hold(
     remove_stale_groups(&parent, pid);
     let group = parent.join(format!("{GROUP_PREFIX}{pid}"));
     match std::fs::create_dir(&group) {
-        Ok(()) => {}
         // Left by a killed process with this pid: this process's own now.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(source) => {
-            return Err(BudgetError::Io {
-                path: group,
-                source,
-            })
-        }
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(io_error(&group)(e)),
+        _ => {}
     }
     let mut held = CpuBudget {
         budget,
@@ -322,16 +316,7 @@ impl CpuBudget {
             }
         }
         back?;
-        std::fs::remove_dir(&self.group).map_err(|source| BudgetError::Io {
-            path: self.group.clone(),
-            source,
-        })
-    }
-
-    /// Throttling so far, from the group's `cpu.stat`: (periods throttled,
-    /// periods); `None` where not readable.
-    pub fn throttled(&self) -> Option<(u64, u64)> {
-        throttled_in(&self.group)
+        std::fs::remove_dir(&self.group).map_err(io_error(&self.group))
     }
 }
 
@@ -437,13 +422,19 @@ fn remove_stale_groups(parent: &Path, own: u32) {
 
 /// Writes one value, as `echo VALUE > FILE` does.
 fn write(path: &Path, value: &str) -> Result<(), BudgetError> {
-    std::fs::write(path, format!("{value}\n")).map_err(|source| BudgetError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::write(path, format!("{value}\n")).map_err(io_error(path))
 }
 
-#[cfg(all(test, target_os = "linux"))]
+/// A closure for `map_err`: `path` could not be written, made or removed.
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> BudgetError + '_ {
+    |source| BudgetError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(test)]
+#[cfg(target_os = "linux")]
 mod tests {
     use super::*;
 
@@ -652,6 +643,6 @@ mod tests {
             "cpu/sockmodes-13/cpu.stat",
             "nr_periods 500\nnr_throttled 120\nthrottled_time 99\n",
         );
-        assert_eq!(held.throttled(), Some((120, 500)));
+        assert_eq!(throttled_in(&held.group), Some((120, 500)));
     }
 }

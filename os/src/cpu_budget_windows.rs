@@ -27,13 +27,6 @@ pub struct JobBudget {
     _job: HANDLE,
 }
 
-/// The job's rate for `cpus` of `cores`: cycles per 10,000, 1 to 10,000.
-pub fn rate(cpus: f64, cores: usize) -> u32 {
-    (10_000.0 * cpus / cores.max(1) as f64)
-        .round()
-        .clamp(1.0, 10_000.0) as u32
-}
-
 /// Holds this process to `budget` with a hard-capped Job Object.
 ///
 /// # Errors

@@ -86,10 +86,8 @@ fn page_size() -> u64 {
     {
         // SAFETY: sysconf only reads a system setting.
         let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        if let Ok(size) = u64::try_from(size) {
-            if size > 0 {
-                return size;
-            }
+        if let Some(size) = u64::try_from(size).ok().filter(|&s| s > 0) {
+            return size;
         }
     }
     4096

@@ -26,13 +26,11 @@ pub trait SetSocketMode {
 
 impl SetSocketMode for SocketMode {
     fn apply<S: AsSocketRef>(self, socket: &S) -> std::io::Result<()> {
-        if let SocketMode::Timeout(d) = self {
-            if d.is_zero() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    SocketModeError::ZeroTimeout,
-                ));
-            }
+        if matches!(self, SocketMode::Timeout(d) if d.is_zero()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                SocketModeError::ZeroTimeout,
+            ));
         }
         let sock = SockRef::from(socket);
         sock.set_nonblocking(self == SocketMode::NonBlocking)?;

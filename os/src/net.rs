@@ -173,26 +173,21 @@ pub fn after_accept_error(
 pub fn accept_error_action(e: &io::Error) -> AcceptErrorAction {
     let c = e.raw_os_error();
     let is = |codes: &[i32]| c.is_some_and(|c| codes.contains(&c));
-    match () {
-        _ if is(&code::OUT_OF_DESCRIPTORS) || is(&code::OUT_OF_MEMORY) => {
-            AcceptErrorAction::Backoff
-        }
-        _ if is(&[
-            code::CONN_ABORTED,
-            code::CONN_RESET,
-            code::INTERRUPTED,
-            code::PROTOCOL,
-            code::NOT_PERMITTED,
-        ]) =>
-        {
-            AcceptErrorAction::Retry
-        }
-        _ if e.kind() == io::ErrorKind::Interrupted
-            || e.kind() == io::ErrorKind::ConnectionAborted =>
-        {
-            AcceptErrorAction::Retry
-        }
-        _ => AcceptErrorAction::Fatal,
+    if is(code::OUT_OF_DESCRIPTORS) || is(code::OUT_OF_MEMORY) {
+        AcceptErrorAction::Backoff
+    } else if is(&[
+        code::CONN_ABORTED,
+        code::CONN_RESET,
+        code::INTERRUPTED,
+        code::PROTOCOL,
+        code::NOT_PERMITTED,
+    ]) || matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+    ) {
+        AcceptErrorAction::Retry
+    } else {
+        AcceptErrorAction::Fatal
     }
 }
 

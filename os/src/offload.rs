@@ -94,10 +94,9 @@ impl Pool {
     /// [`take_done`](Self::take_done) returned something.
     pub fn try_submit(&self, job: Job) -> Result<(), Job> {
         let queue = self.queue.as_ref().expect("open until drop");
-        match queue.try_send(job) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => Err(job),
-        }
+        queue
+            .try_send(job)
+            .map_err(|(TrySendError::Full(job) | TrySendError::Disconnected(job))| job)
     }
 
     /// Moves every finished job into `into`.
@@ -135,9 +134,8 @@ fn work(
     wake: &(dyn Fn() + Send + Sync),
 ) {
     loop {
-        let job = match jobs.lock().expect("job queue").recv() {
-            Ok(job) => job,
-            Err(_) => return, // the pool was dropped
+        let Ok(job) = jobs.lock().expect("job queue").recv() else {
+            return; // the pool was dropped
         };
         if !job.ticket.work.perform_unless(cut) {
             continue; // cut at the deadline: its connection is closing

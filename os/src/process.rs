@@ -5,6 +5,12 @@
 
 use std::time::Duration;
 
+#[cfg(windows)]
+use windows_sys::{
+    core::BOOL,
+    Win32::Foundation::{FILETIME, HANDLE},
+};
+
 /// CPU time a process has used so far.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CpuTime {
@@ -37,37 +43,38 @@ pub fn process_cpu_time() -> Option<CpuTime> {
 /// This process's CPU time so far; `None` where the OS gives no figure.
 #[cfg(windows)]
 pub fn process_cpu_time() -> Option<CpuTime> {
-    use windows_sys::Win32::Foundation::FILETIME;
     use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessTimes};
-    let zero = FILETIME {
-        dwLowDateTime: 0,
-        dwHighDateTime: 0,
-    };
-    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
-    // SAFETY: the pseudo-handle of the current process needs no closing, and
-    // the four out-parameters are valid FILETIMEs.
-    let ok = unsafe {
-        GetProcessTimes(
-            GetCurrentProcess(),
-            &mut created,
-            &mut exited,
-            &mut kernel,
-            &mut user,
-        )
-    };
-    if ok == 0 {
+    // SAFETY: the pseudo-handle of the current process needs no closing.
+    let (kernel, user) = windows_times(GetProcessTimes, unsafe { GetCurrentProcess() })?;
+    // FILETIME counts 100 ns ticks.
+    Some(CpuTime {
+        user: Duration::from_nanos(user * 100),
+        system: Duration::from_nanos(kernel * 100),
+    })
+}
+
+/// The (kernel, user) CPU time, in FILETIME's 100 ns ticks, that `get`
+/// (`GetProcessTimes` or `GetThreadTimes`) reports for `handle`; `None`
+/// when the call failed (`io::Error::last_os_error` says why).
+#[cfg(windows)]
+pub(crate) fn windows_times(
+    get: unsafe extern "system" fn(
+        HANDLE,
+        *mut FILETIME,
+        *mut FILETIME,
+        *mut FILETIME,
+        *mut FILETIME,
+    ) -> BOOL,
+    handle: HANDLE,
+) -> Option<(u64, u64)> {
+    let [mut created, mut exited, mut kernel, mut user] = [FILETIME::default(); 4];
+    // SAFETY: the four out-parameters are valid FILETIMEs, and the handle
+    // is the caller's, open for the call.
+    if unsafe { get(handle, &mut created, &mut exited, &mut kernel, &mut user) } == 0 {
         return None;
     }
-    // FILETIME counts 100 ns ticks.
-    let ticks = |t: FILETIME| {
-        Duration::from_nanos(
-            ((u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime)) * 100,
-        )
-    };
-    Some(CpuTime {
-        user: ticks(user),
-        system: ticks(kernel),
-    })
+    let ticks = |t: FILETIME| (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
+    Some((ticks(kernel), ticks(user)))
 }
 
 /// CPU time the calling thread has used so far (user and system).
@@ -89,29 +96,12 @@ pub fn thread_cpu_time() -> Duration {
 /// so work shorter than a tick lasts until the tick that ends it.
 #[cfg(windows)]
 pub fn thread_cpu_time() -> Duration {
-    use windows_sys::Win32::Foundation::FILETIME;
     use windows_sys::Win32::System::Threading::{GetCurrentThread, GetThreadTimes};
-    let zero = FILETIME {
-        dwLowDateTime: 0,
-        dwHighDateTime: 0,
-    };
-    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
-    // SAFETY: the pseudo-handle of the current thread needs no closing, and
-    // the four out-parameters are valid FILETIMEs.
-    let ok = unsafe {
-        GetThreadTimes(
-            GetCurrentThread(),
-            &mut created,
-            &mut exited,
-            &mut kernel,
-            &mut user,
-        )
-    };
-    if ok == 0 {
-        return Duration::ZERO;
-    }
-    let ticks = |t: FILETIME| (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
-    Duration::from_nanos((ticks(user) + ticks(kernel)) * 100)
+    // SAFETY: the pseudo-handle of the current thread needs no closing.
+    windows_times(GetThreadTimes, unsafe { GetCurrentThread() })
+        .map_or(Duration::ZERO, |(kernel, user)| {
+            Duration::from_nanos((user + kernel) * 100)
+        })
 }
 
 /// Cores online on the machine.

@@ -35,10 +35,7 @@ pub use windows::{peak_resident_bytes, physical_memory, resident_bytes, sample};
 /// # Errors
 /// The file cannot be read (not Linux) or has no `MemTotal`.
 pub fn physical_memory() -> io::Result<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo")?;
-    status_field(&meminfo, "MemTotal:")
-        .map(|kib| kib * 1024)
-        .ok_or_else(|| invalid("no MemTotal line in /proc/meminfo"))
+    kib_line("/proc/meminfo", "MemTotal", "/proc/meminfo")
 }
 
 #[cfg(not(windows))]
@@ -48,10 +45,7 @@ pub fn physical_memory() -> io::Result<u64> {
 /// # Errors
 /// The file cannot be read (no such process, not Linux) or has no `VmRSS`.
 pub fn resident_bytes(pid: Option<u32>) -> io::Result<u64> {
-    let status = std::fs::read_to_string(status_path(pid))?;
-    status_field(&status, "VmRSS:")
-        .map(|kib| kib * 1024)
-        .ok_or_else(|| invalid("no VmRSS line in /proc status"))
+    kib_line(&status_path(pid), "VmRSS", "/proc status")
 }
 
 #[cfg(not(windows))]
@@ -61,10 +55,17 @@ pub fn resident_bytes(pid: Option<u32>) -> io::Result<u64> {
 /// # Errors
 /// The file cannot be read (no such process, not Linux) or has no `VmHWM`.
 pub fn peak_resident_bytes(pid: u32) -> io::Result<u64> {
-    let status = std::fs::read_to_string(status_path(Some(pid)))?;
-    status_field(&status, "VmHWM:")
+    kib_line(&status_path(Some(pid)), "VmHWM", "/proc status")
+}
+
+#[cfg(not(windows))]
+/// The `KEY:` line of the file at `path`, a number of KiB, in bytes; an
+/// error naming the file as `what` when there is no such line.
+fn kib_line(path: &str, key: &str, what: &str) -> io::Result<u64> {
+    let text = std::fs::read_to_string(path)?;
+    status_field(&text, &format!("{key}:"))
         .map(|kib| kib * 1024)
-        .ok_or_else(|| invalid("no VmHWM line in /proc status"))
+        .ok_or_else(|| invalid(&format!("no {key} line in {what}")))
 }
 
 /// One reading of a process's costs so far.
@@ -180,7 +181,8 @@ fn clock_ticks_per_second() -> f64 {
     100.0
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
+#[cfg(target_os = "linux")]
 mod tests {
     use std::sync::mpsc;
     use std::thread;

@@ -17,7 +17,7 @@
 use std::io;
 use std::mem::{size_of, zeroed};
 
-use windows_sys::Win32::Foundation::{CloseHandle, FILETIME, HANDLE, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
 };
@@ -121,27 +121,18 @@ fn threads(pid: u32) -> io::Result<u64> {
     Ok(n)
 }
 
-fn seconds(t: FILETIME) -> f64 {
-    // FILETIME counts 100-nanosecond intervals.
-    ((u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime)) as f64 / 1e7
-}
-
 /// Reads process `pid`'s costs (context switches: not measured here).
 ///
 /// # Errors
 /// The process cannot be opened or queried.
 pub fn sample(pid: u32) -> io::Result<ProcessSample> {
     let h = open(pid)?;
-    // SAFETY: zeroed plain structs the call fills.
-    let (mut created, mut exited, mut kernel, mut user): (FILETIME, FILETIME, FILETIME, FILETIME) =
-        unsafe { (zeroed(), zeroed(), zeroed(), zeroed()) };
-    // SAFETY: a live handle and four FILETIMEs.
-    if unsafe { GetProcessTimes(h.0, &mut created, &mut exited, &mut kernel, &mut user) } == 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let (kernel, user) =
+        crate::process::windows_times(GetProcessTimes, h.0).ok_or_else(io::Error::last_os_error)?;
     Ok(ProcessSample {
-        user_s: seconds(user),
-        system_s: seconds(kernel),
+        // FILETIME counts 100-nanosecond intervals.
+        user_s: user as f64 / 1e7,
+        system_s: kernel as f64 / 1e7,
         voluntary_switches: 0,
         involuntary_switches: 0,
         threads: threads(pid)?,

@@ -83,15 +83,6 @@ impl SocketMode {
         }
     }
 
-    /// The value to pass to Python's `settimeout` for this mode.
-    pub fn as_settimeout(self) -> Option<f64> {
-        match self {
-            SocketMode::Blocking => None,
-            SocketMode::Timeout(d) => Some(d.as_secs_f64()),
-            SocketMode::NonBlocking => Some(0.0),
-        }
-    }
-
     /// The read/write timeout this mode puts on a socket.
     pub fn io_timeout(self) -> Option<Duration> {
         match self {
@@ -115,6 +106,17 @@ impl fmt::Display for SocketMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl SocketMode {
+        /// The value to pass to Python's `settimeout` for this mode.
+        fn as_settimeout(self) -> Option<f64> {
+            match self {
+                SocketMode::Blocking => None,
+                SocketMode::Timeout(d) => Some(d.as_secs_f64()),
+                SocketMode::NonBlocking => Some(0.0),
+            }
+        }
+    }
 
     #[test]
     fn the_python_table() {

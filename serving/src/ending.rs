@@ -161,29 +161,6 @@ pub fn sleep_for(
         .map(|t| t.saturating_duration_since(now))
 }
 
-/// What the sweep does with one connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Swept {
-    /// Nothing now.
-    Keep,
-    /// Its lingering close passed a bound: close the socket.
-    Expired,
-    /// The liveness rules cut it (idle, too slow): begin its lingering close.
-    Cut(Cut),
-}
-
-/// The sweep's verdict on a connection whose lingering close is `closing`
-/// (`None`: open) and whose liveness verdict at `now` is `verdict`
-/// ([`Liveness::verdict`](crate::liveness::Liveness::verdict)).
-pub fn sweep(closing: Option<&Closing>, verdict: Option<Cut>, now: Instant) -> Swept {
-    match (closing, verdict) {
-        (Some(c), _) if c.expired(now) => Swept::Expired,
-        (Some(_), _) => Swept::Keep,
-        (None, Some(cut)) => Swept::Cut(cut),
-        (None, None) => Swept::Keep,
-    }
-}
-
 /// What one sweep over an I/O thread's connections found.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Sweeping {
@@ -194,16 +171,19 @@ pub struct Sweeping {
 }
 
 /// One connection as the sweep sees it: its key, its lingering close
-/// (`None`: open), its liveness verdict now, and whether it waits for its
-/// work (the pool, a timer), which is not idleness.
+/// (`None`: open), its liveness verdict now
+/// ([`Liveness::verdict`](crate::liveness::Liveness::verdict)), and whether
+/// it waits for its work (the pool, a timer), which is not idleness.
 pub type SweepEntry<'a> = (usize, Option<&'a Closing>, Option<Cut>, bool);
 
 /// The sweep of an I/O thread that serves many connections (the event
 /// loop, the ring), at `now`: `None` when there is nothing to do (no
 /// connection is open, `any_open` false, and then no sweep stays planned;
-/// or `next`, the one planned, is not due), else [`sweep`]'s verdicts on
-/// `conns`, read only then. The caller acts on them, then plans the next
-/// with [`next_sweep`].
+/// or `next`, the one planned, is not due), else the verdicts on `conns`,
+/// read only then: a lingering close past its bound is to be closed, and
+/// an open connection the liveness rules cut (idle, too slow) begins its
+/// lingering close. The caller acts on them, then plans the next with
+/// [`next_sweep`].
 pub fn sweep_all<'a>(
     next: &mut Option<Instant>,
     now: Instant,
@@ -219,11 +199,11 @@ pub fn sweep_all<'a>(
     }
     let mut found = Sweeping::default();
     for (key, closing, verdict, working) in conns {
-        match sweep(closing, verdict, now) {
-            Swept::Expired => found.expired.push(key),
-            Swept::Cut(Cut::Idle(_)) if working => {}
-            Swept::Cut(cut) => found.cut.push((key, cut)),
-            Swept::Keep => {}
+        match (closing, verdict) {
+            (Some(c), _) if c.expired(now) => found.expired.push(key),
+            (None, Some(Cut::Idle(_))) if working => {}
+            (None, Some(cut)) => found.cut.push((key, cut)),
+            _ => {}
         }
     }
     if !found.expired.is_empty() {
@@ -272,16 +252,26 @@ mod tests {
         let now = Instant::now();
         let idle = Cut::Idle(Duration::from_secs(1));
         let long_ago = now - Duration::from_secs(5);
-        assert_eq!(sweep(None, None, now), Swept::Keep);
-        assert_eq!(sweep(None, Some(idle), now), Swept::Cut(idle));
         let fresh = Closing::begun(now);
-        assert_eq!(sweep(Some(&fresh), Some(idle), now), Swept::Keep);
         let old = Closing {
             since: long_ago,
             last_read: long_ago,
             shut: true,
         };
-        assert_eq!(sweep(Some(&old), None, now), Swept::Expired);
+        let conns = [
+            (0, None, None, false),
+            (1, None, Some(idle), false),
+            (2, Some(&fresh), Some(idle), false),
+            (3, Some(&old), None, false),
+        ];
+        assert_eq!(
+            sweep_all(&mut None, now, true, conns),
+            Some(Sweeping {
+                expired: vec![3],
+                cut: vec![(1, idle)],
+            }),
+            "open and fine: kept; open and cut: cut; lingering: kept until expired"
+        );
         assert!(End::Stopping.lingers() && !End::Finished.lingers());
         assert!(End::Cut(idle).lingers());
         let every = Duration::from_secs(15);

@@ -125,18 +125,17 @@ pub fn check_thread_limit(workers: usize, limits: &[ThreadLimit]) -> Result<(), 
         name: "this program's own limit where the system states none",
         max: UNSTATED_MAX as u64,
     };
-    match limits
+    let over = limits
         .iter()
         .chain(std::iter::once(&own))
-        .find(|l| asked > l.max)
-    {
-        Some(l) => Err(OffloadError::TooMany {
+        .find(|l| asked > l.max);
+    over.map_or(Ok(()), |l| {
+        Err(OffloadError::TooMany {
             asked: workers,
             limit: l.name,
             max: l.max,
-        }),
-        None => Ok(()),
-    }
+        })
+    })
 }
 
 /// The most workers started where the system states no limit of its own.

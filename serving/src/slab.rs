@@ -80,9 +80,7 @@ impl<T> Slab<T> {
 
     /// Keys of all stored values.
     pub fn keys(&self) -> Vec<usize> {
-        (0..self.slots.len())
-            .filter(|&k| self.slots[k].is_some())
-            .collect()
+        self.iter().map(|(k, _)| k).collect()
     }
 }
 

@@ -53,10 +53,9 @@ impl Throttle {
     /// The event happened at `now`. `Some(n)`: write a line now, saying
     /// that `n` earlier occurrences got none; `None`: stay quiet (counted).
     pub fn admit(&mut self, now: Instant) -> Option<u64> {
-        let due = match self.last {
-            None => true,
-            Some(last) => now.saturating_duration_since(last) >= self.interval,
-        };
+        let due = self
+            .last
+            .is_none_or(|last| now.saturating_duration_since(last) >= self.interval);
         if !due {
             self.suppressed += 1;
             return None;
