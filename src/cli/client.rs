@@ -1,7 +1,7 @@
 //! `sockmodes client`.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,9 +74,7 @@ enum Action {
 
 pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let model = args.model;
-    if let Some(code) = super::refuse_without_client(model) {
-        return Ok(code);
-    }
+    super::check_model(model, true)?;
     let settings = ClientSettings {
         timeout: args.timeout,
         retries: args.retry,
@@ -181,17 +179,21 @@ fn sink(
     let started = Instant::now();
     match file {
         Some(path) => {
-            let f = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-            let mut reader = BufReader::new(f);
-            let mut chunk = vec![0u8; size];
+            let mut f =
+                File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+            let mut chunk = Vec::with_capacity(size);
             loop {
-                let n = read_full(&mut reader, &mut chunk)
+                // As much as a frame takes, short only at the end of the file.
+                chunk.clear();
+                (&mut f)
+                    .take(size as u64)
+                    .read_to_end(&mut chunk)
                     .with_context(|| format!("reading {}", path.display()))?;
-                if n == 0 {
+                if chunk.is_empty() {
                     break;
                 }
-                client.send_frame(&chunk[..n])?;
-                tally.add(&chunk[..n]);
+                client.send_frame(&chunk)?;
+                tally.add(&chunk);
             }
         }
         None => {
@@ -226,16 +228,4 @@ fn count_pattern(tally: &mut SinkTally, payload: &Payload) {
         at += piece.len();
     }
     tally.end_frame();
-}
-
-/// Fills `buf` as far as the reader allows; 0 only at end of file.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
 }

@@ -178,9 +178,7 @@ pub struct LoadArgs {
 
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let model = args.model;
-    if let Some(code) = super::refuse_without_client(model) {
-        return Ok(code);
-    }
+    super::check_model(model, true)?;
     check_inputs(&args)?;
     // The progress bar learns from the run when the window opens.
     let measuring = Arc::new(AtomicBool::new(false));

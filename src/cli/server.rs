@@ -94,31 +94,15 @@ pub struct ServerArgs {
 
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let model = args.model;
-    // A model this system or kernel cannot run is refused in one line, exit 2.
-    if let Err(why) = model.check_available() {
-        eprintln!("sockmodes: error: --mode {model}: {why}");
-        return Ok(ExitCode::from(2));
-    }
+    super::check_model(model, false)?;
     let mut config = server_config(&args)?;
     cap_threads(model, &mut config);
-    let work_lines = match super::work::prepare(&args.work, model, &mut config) {
-        Ok(lines) => lines,
-        Err(why) => {
-            eprintln!("sockmodes: error: {why}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let work_lines = super::work::prepare(&args.work, model, &mut config).map_err(InputError)?;
     let bound = model.memory_bound(&config);
     let worst = worst_case(model, &config, &bound);
     check_memory(&config, &bound, &worst)?;
     // Before any thread starts, so that every thread is held to it.
-    let budget = match super::budget::hold(&args.budget) {
-        Ok(held) => held,
-        Err(why) => {
-            eprintln!("sockmodes: error: {why}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let budget = super::budget::hold(&args.budget).map_err(InputError)?;
     // SIGUSR1 was blocked first thing in main, before any thread.
     let stops = signals::stop_requests()?;
     ensure_descriptors(config.max_conns as u64 + 64);

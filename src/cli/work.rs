@@ -5,6 +5,7 @@
 use clap::Args;
 use sockmodes_common::work::human_duration;
 use sockmodes_common::{Service, Work, WorkKind};
+use sockmodes_demo::Lang;
 use sockmodes_models::ceiling::{Ceiling, Concurrency};
 use sockmodes_models::Model;
 use sockmodes_serving::ServerConfig;
@@ -138,7 +139,7 @@ pub fn ceiling_line(c: &Ceiling, max_conns: u64) -> String {
 /// under one message a second is not "0".
 fn rate(v: f64) -> String {
     if v >= 100.0 {
-        return thousands(v);
+        return Lang::En.number(v.round(), 0);
     }
     let decimals = if v >= 10.0 { 1 } else { 2 };
     let text = format!("{v:.decimals$}");
@@ -147,20 +148,6 @@ fn rate(v: f64) -> String {
     } else {
         text
     }
-}
-
-/// 64000.4 -> "64,000".
-fn thousands(v: f64) -> String {
-    let n = v.round() as u64;
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 #[cfg(test)]
