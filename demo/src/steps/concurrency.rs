@@ -16,7 +16,6 @@ use sockmodes_nonblocking::multi::{Event, ManyClient};
 use sockmodes_os::procfs::{self, ProcessSample};
 
 use super::{millis, server, step, Ctx, Step};
-use crate::Span;
 use sockmodes_models::child::ServerProcess;
 use sockmodes_models::Model;
 
@@ -74,20 +73,8 @@ fn race(addr: SocketAddr, hold: Duration) -> anyhow::Result<Race> {
 
 /// Records a race as observation `key` and as the picture's row.
 fn note_race(s: &mut Step, key: &'static str, race: &Race, text: String) {
-    s.spans.push(Span {
-        row: key,
-        who: "A",
-        what: "tl.a_sends",
-        start: race.a_sends.0,
-        end: race.a_sends.1,
-    });
-    s.spans.push(Span {
-        row: key,
-        who: "B",
-        what: "tl.b_waits",
-        start: Duration::ZERO,
-        end: race.b_waits,
-    });
+    s.span(key, "A", "tl.a_sends", race.a_sends);
+    s.span(key, "B", "tl.b_waits", (Duration::ZERO, race.b_waits));
     s.observe(key, text);
 }
 

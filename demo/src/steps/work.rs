@@ -27,7 +27,6 @@ use sockmodes_nonblocking::multi::{Event, ManyClient};
 use sockmodes_serving::ServerConfig;
 
 use super::{millis, step, Ctx, Step};
-use crate::Span;
 use sockmodes_models::{start_server, Model, Server};
 
 /// Worker threads of the offload scenario: one for A's call, one for B's.
@@ -126,30 +125,14 @@ fn two_clients(work: Work, offload: usize) -> anyhow::Result<Answers> {
     })?;
     drop(clients);
     srv.shutdown(Duration::from_secs(1));
-    let [a_at, b_at] = answered.map(|t| t.get().unwrap_or_default());
-    Ok(Answers {
-        a: a_at,
-        b_sent,
-        b: b_at,
-    })
+    let [a, b] = answered.map(|t| t.get().unwrap_or_default());
+    Ok(Answers { a, b_sent, b })
 }
 
 /// Records one configuration as observation `key` and as the picture's row.
 fn note(s: &mut Step, ctx: &Ctx, key: &'static str, r: &Answers) {
-    s.spans.push(Span {
-        row: key,
-        who: "A",
-        what: "tl.waits_answer",
-        start: Duration::ZERO,
-        end: r.a,
-    });
-    s.spans.push(Span {
-        row: key,
-        who: "B",
-        what: "tl.waits_answer",
-        start: r.b_sent,
-        end: r.b,
-    });
+    s.span(key, "A", "tl.waits_answer", (Duration::ZERO, r.a));
+    s.span(key, "B", "tl.waits_answer", (r.b_sent, r.b));
     let text = ctx
         .lang
         .fill("v.answers", &[("a", &millis(r.a)), ("b", &millis(r.b))]);

@@ -38,11 +38,6 @@ impl Lang {
         }
     }
 
-    /// `en` or `es`.
-    pub fn from_code(code: &str) -> Option<Lang> {
-        Lang::ALL.into_iter().find(|l| l.code() == code)
-    }
-
     /// The language the environment asks for: the first of `LC_ALL`,
     /// `LC_MESSAGES`, `LANG` that is set and not empty, as POSIX orders
     /// them. Spanish when it starts with `es`; English otherwise.
@@ -83,10 +78,7 @@ impl Lang {
     /// When the key is missing: a programming error, which the tests (that
     /// run every step in every language) catch.
     pub fn t(self, key: &str) -> &'static str {
-        self.table()
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
+        self.get(key)
             .unwrap_or_else(|| panic!("no {key:?} text in {}", self.code()))
     }
 
@@ -258,8 +250,6 @@ mod tests {
         assert_eq!(Lang::from_locale(Some("en_US.UTF-8")), Lang::En);
         assert_eq!(Lang::from_locale(Some("C")), Lang::En);
         assert_eq!(Lang::from_locale(None), Lang::En);
-        assert_eq!(Lang::from_code("es"), Some(Lang::Es));
-        assert_eq!(Lang::from_code("fr"), None);
     }
 
     #[test]
