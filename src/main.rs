@@ -35,10 +35,11 @@ fn main() -> ExitCode {
     cli::init_logging(&args);
     match cli::run(args) {
         Ok(code) => code,
-        // The reader of our stdout closed it: it has read enough.
+        // The reader of our stdout closed it (a broken pipe): it has read
+        // enough, the end and not a failure.
         Err(e)
             if e.downcast_ref::<cli::out::OutputError>()
-                .is_some_and(|o| o.reader_left()) =>
+                .is_some_and(|o| o.source.kind() == std::io::ErrorKind::BrokenPipe) =>
         {
             ExitCode::SUCCESS
         }

@@ -20,13 +20,6 @@ pub struct OutputError {
     pub source: io::Error,
 }
 
-impl OutputError {
-    /// True when the reader closed the pipe: the end, not a failure.
-    pub fn reader_left(&self) -> bool {
-        self.source.kind() == io::ErrorKind::BrokenPipe
-    }
-}
-
 /// Writes `text` and a newline to stdout, and flushes it, so that the
 /// failure is seen here and not lost at exit.
 ///

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_models::{start_server, Model, Server};
-use sockmodes_python::show::visible;
+use sockmodes_python::show::{count, visible};
 use sockmodes_serving::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
@@ -60,7 +60,7 @@ pub struct ServerArgs {
     /// with a reset: the client sees ConnectionResetError (not
     /// ConnectionRefusedError, which means nothing listens). A reset, not a
     /// lingering close, so that a flood cannot hold descriptors. At least 1.
-    #[arg(long, default_value_t = DEFAULT_MAX_CONNS, value_name = "N", value_parser = parse_at_least_one)]
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNS, value_name = "N", value_parser = parse_at_least_one::<usize>)]
     max_conns: usize,
     /// Largest frame payload in bytes (echo, sink; suffixes K, M, G = 1024^n;
     /// at most 4G - 1, the 32-bit length). Frames are streamed through a
@@ -231,13 +231,8 @@ fn serve_until_stopped(server: Server, stops: &Receiver<()>) -> anyhow::Result<E
                 );
                 let cut = server.shutdown(SHUTDOWN_DEADLINE);
                 if cut > 0 {
-                    eprintln!(
-                        "sockmodes: {} still open at the deadline and closed",
-                        match cut {
-                            1 => "1 connection was".to_string(),
-                            n => format!("{n} connections were"),
-                        }
-                    );
+                    let were = count(cut as u64, "connection was", "connections were");
+                    eprintln!("sockmodes: {were} still open at the deadline and closed");
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -277,12 +272,9 @@ fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Resu
             );
         }
     }
-    let Some(limit) = config.max_memory else {
+    let Some(limit) = config.max_memory.filter(|&limit| bound.total() > limit) else {
         return Ok(());
     };
-    if bound.total() <= limit {
-        return Ok(());
-    }
     let advice = match bound.connections_within(limit) {
         0 if message => {
             "not even one connection fits: raise it, or lower --max-message".to_string()
