@@ -8,7 +8,6 @@ mod load;
 mod merge_logs;
 pub mod out;
 mod server;
-mod signals;
 mod work;
 
 use std::process::ExitCode;

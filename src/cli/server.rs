@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use super::bounds::{
     self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
     InputError,
 };
-use super::{counters, ensure_descriptors, parse_addr, parse_secs, signals, ServiceArg};
+use super::{counters, ensure_descriptors, parse_addr, parse_secs, ServiceArg};
 
 /// How long open connections get to finish after Ctrl-C or SIGTERM.
 ///
@@ -104,7 +104,16 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     // Before any thread starts, so that every thread is held to it.
     let budget = super::budget::hold(&args.budget).map_err(InputError)?;
     // SIGUSR1 was blocked first thing in main, before any thread.
-    let stops = signals::stop_requests()?;
+    // A request to stop as a channel message, through `ctrlc` with its
+    // `termination` feature: SIGINT, SIGTERM and SIGHUP on Unix; Ctrl-C,
+    // Ctrl-Break and closing the console window on Windows. It runs the
+    // handler on a thread of its own, not inside a signal handler, so
+    // nothing here has to be async-signal-safe.
+    let (stop, stops) = mpsc::channel();
+    // The receiver is gone only when the server has stopped already.
+    ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    })?;
     ensure_descriptors(config.max_conns as u64 + 64);
     let service = config.service;
     let server = start_server(model, config, Arc::new(print_message))?;

@@ -139,18 +139,14 @@ fn note(s: &mut Step, ctx: &Ctx, key: &'static str, r: &Answers) {
     s.observe(key, text);
 }
 
-/// `amount` as Python writes seconds (`0.2`) and as `--work` writes it
-/// (`200ms`).
-fn code_amounts(amount: Duration) -> (String, String) {
-    let secs = format!("{}", amount.as_secs_f64());
-    (secs, sockmodes_common::work::human_duration(amount))
-}
-
 pub fn dont_block_the_loop(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
     let mut s = step(ctx, 11);
     let amount = ctx.pace.work;
-    let (secs, arg) = code_amounts(amount);
+    // `amount` as Python writes seconds (`0.2`) and as `--work` writes it
+    // (`200ms`).
+    let secs = amount.as_secs_f64().to_string();
+    let arg = sockmodes_common::work::human_duration(amount);
     for (_, line) in &mut s.lines {
         *line = line
             .replace("{secs}", &secs)
