@@ -27,14 +27,8 @@ pub struct OutputError {
 /// [`OutputError`], naming `what`.
 pub fn line(what: &'static str, text: &str) -> Result<(), OutputError> {
     let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| {
-            if text.ends_with('\n') {
-                Ok(())
-            } else {
-                out.write_all(b"\n")
-            }
-        })
+    let newline = if text.ends_with('\n') { "" } else { "\n" };
+    write!(out, "{text}{newline}")
         .and_then(|()| out.flush())
         .map_err(|source| OutputError { what, source })
 }
