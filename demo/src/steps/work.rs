@@ -18,6 +18,7 @@
 //! this run measured it, and the same times as the timeline's bars.
 
 use std::cell::Cell;
+use std::fmt::Display;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -176,16 +177,8 @@ pub fn dont_block_the_loop(ctx: &Ctx) -> anyhow::Result<Step> {
         let b = (r.b - r.b_sent).as_secs_f64() / amount.as_secs_f64();
         lang.number(b, 2)
     };
-    s.observe(
-        "meaning",
-        lang.fill(
-            "s11.meaning",
-            &[
-                ("block", &ratio(&runs[0].1)),
-                ("wait", &ratio(&runs[1].1)),
-                ("offload", &ratio(&runs[2].1)),
-            ],
-        ),
-    );
+    let [b, w, o] = runs.each_ref().map(|(_, r)| ratio(r));
+    let ratios: [(&str, &dyn Display); 3] = [("block", &b), ("wait", &w), ("offload", &o)];
+    s.observe("meaning", lang.fill("s11.meaning", &ratios));
     Ok(s)
 }

@@ -90,11 +90,7 @@ impl Lang {
         if self != Lang::Es {
             return text.to_string();
         }
-        let mut out = String::with_capacity(text.len());
-        for (i, word) in text.split(' ').enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
+        let words = text.split(' ').map(|word| {
             let start = word.find(|c: char| c != '(').unwrap_or(word.len());
             let end = word
                 .char_indices()
@@ -109,15 +105,13 @@ impl Lang {
                     .chars()
                     .next()
                     .is_some_and(|c| c.is_ascii_digit() || c == '-');
-            if decimal {
-                out.push_str(&word[..start]);
-                out.push_str(&core.replace('.', ","));
-                out.push_str(&word[end..]);
-            } else {
-                out.push_str(word);
+            if !decimal {
+                return word.to_string();
             }
-        }
-        out
+            let (before, after) = (&word[..start], &word[end..]);
+            format!("{before}{}{after}", core.replace('.', ","))
+        });
+        words.collect::<Vec<_>>().join(" ")
     }
 
     /// `value` with `digits` decimals, as this language writes a number,
