@@ -103,10 +103,9 @@ enum LangArg {
 }
 
 /// The service flag.
-#[derive(Debug, Clone, Copy, clap::ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ServiceArg {
     /// Raw bytes until end of stream make one message (the classroom exchange).
-    #[default]
     Message,
     /// Every frame is sent back unchanged.
     Echo,
