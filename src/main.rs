@@ -35,10 +35,11 @@ fn main() -> ExitCode {
     cli::init_logging(&args);
     match cli::run(args) {
         Ok(code) => code,
-        // The reader of our stdout closed it: it has read enough.
+        // The reader of our stdout closed it (a broken pipe): it has read
+        // enough, the end and not a failure.
         Err(e)
             if e.downcast_ref::<cli::out::OutputError>()
-                .is_some_and(|o| o.reader_left()) =>
+                .is_some_and(|o| o.source.kind() == std::io::ErrorKind::BrokenPipe) =>
         {
             ExitCode::SUCCESS
         }
@@ -56,15 +57,11 @@ fn main() -> ExitCode {
 /// One clear line, never a backtrace: the error chain, joined, leaving out
 /// a cause its parent's message already states.
 fn one_line(e: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in e.chain().map(ToString::to_string) {
-        if line.contains(&cause) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&cause);
-    }
-    line
+    e.chain()
+        .map(ToString::to_string)
+        .fold(String::new(), |line, cause| match line.as_str() {
+            _ if line.contains(&cause) => line,
+            "" => cause,
+            _ => format!("{line}: {cause}"),
+        })
 }

@@ -78,6 +78,23 @@ impl Step {
     fn observe(&mut self, key: &'static str, value: String) {
         self.observed.push((key, value));
     }
+
+    /// Records that `who` did `what` from `start` to `end` in scenario `row`.
+    fn span(
+        &mut self,
+        row: &'static str,
+        who: &'static str,
+        what: &'static str,
+        (start, end): (Duration, Duration),
+    ) {
+        self.spans.push(Span {
+            row,
+            who,
+            what,
+            start,
+            end,
+        });
+    }
 }
 
 /// How long the demo waits where waiting is the point, and how big it goes.

@@ -36,8 +36,7 @@ impl Style {
     /// it through the console's own calls.
     pub fn stdout() -> (Style, AutoStream<io::StdoutLock<'static>>) {
         let out = anstream::stdout().lock();
-        let style = Style::of(out.current_choice());
-        (style, out)
+        (Style::of(out.current_choice()), out)
     }
 
     /// Plain where anstream strips colour, colour otherwise.

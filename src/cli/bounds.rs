@@ -187,20 +187,13 @@ pub fn parse_send_grid(s: &str) -> Result<u64, String> {
     }
 }
 
-/// A count of at least 1 (`--max-conns`).
-pub fn parse_at_least_one(s: &str) -> Result<usize, String> {
-    let n = parse_at_least_one_u64(s)?;
-    usize::try_from(n).map_err(|_| "more than this system can count".to_string())
-}
-
-/// A count of at least 1 (`client echo --count`, `sink --count`: a run of
-/// no round trip has no time to show).
-pub fn parse_at_least_one_u64(s: &str) -> Result<u64, String> {
+/// A count of at least 1 (`--max-conns`; `client echo --count`, `sink
+/// --count`: a run of no round trip has no time to show).
+pub fn parse_at_least_one<T: TryFrom<u64>>(s: &str) -> Result<T, String> {
     match s.trim().parse::<u64>() {
-        Ok(n) if n >= 1 => Ok(n),
-        Ok(_) => Err("must be at least 1".into()),
-        Err(_) if is_negative(s) => Err("must be at least 1".into()),
-        Err(_) => Err("not a whole number".into()),
+        Ok(n) if n >= 1 => T::try_from(n).map_err(|_| "more than this system can count".into()),
+        Err(_) if !is_negative(s) => Err("not a whole number".into()),
+        _ => Err("must be at least 1".into()),
     }
 }
 
@@ -317,11 +310,18 @@ mod tests {
         assert!(parse_threads("0").is_err());
         assert!(parse_threads("100000").is_err());
         assert_eq!(parse_threads("4"), Ok(4));
-        assert!(parse_at_least_one("0").is_err());
-        assert_eq!(parse_at_least_one("-1").unwrap_err(), "must be at least 1");
+        assert!(parse_at_least_one::<usize>("0").is_err());
         assert_eq!(
-            parse_at_least_one_u64("-5").unwrap_err(),
+            parse_at_least_one::<usize>("-1").unwrap_err(),
             "must be at least 1"
+        );
+        assert_eq!(
+            parse_at_least_one::<u64>("-5").unwrap_err(),
+            "must be at least 1"
+        );
+        assert_eq!(
+            parse_at_least_one::<u64>("x").unwrap_err(),
+            "not a whole number"
         );
         assert!(parse_retries("-1").unwrap_err().contains("not be negative"));
         assert_eq!(parse_retries("3"), Ok(3));
@@ -329,7 +329,7 @@ mod tests {
         assert!(parse_connections("0").is_err());
         assert!(parse_connections("65536").is_err());
         assert_eq!(parse_connections("65535"), Ok(MAX_CONNECTIONS));
-        assert_eq!(parse_at_least_one("1"), Ok(1));
+        assert_eq!(parse_at_least_one::<usize>("1"), Ok(1));
     }
 
     #[test]

@@ -174,18 +174,14 @@ impl Meter {
     /// start-up, and (cgroups) the periods throttled.
     pub fn counter_fields(&self) -> String {
         let mut fields = format!("cpus={}", self.budget.cpus);
-        if let Some(used) = self.share_used() {
+        let cpu = cpu_now().saturating_sub(self.cpu_since);
+        if let Some(used) = self.budget.share_used(cpu, self.since.elapsed()) {
             fields += &format!(" budget_used={used:.3}");
         }
         if let Some((throttled, periods)) = self.throttled() {
             fields += &format!(" throttled_periods={throttled} periods={periods}");
         }
         fields
-    }
-
-    fn share_used(&self) -> Option<f64> {
-        let cpu = cpu_now().saturating_sub(self.cpu_since);
-        self.budget.share_used(cpu, self.since.elapsed())
     }
 
     fn throttled(&self) -> Option<(u64, u64)> {

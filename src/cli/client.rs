@@ -1,7 +1,7 @@
 //! `sockmodes client`.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +14,7 @@ use sockmodes_common::{Payload, Service, SinkTally, DEFAULT_MAX_FRAME};
 use sockmodes_models::{Client, ClientSettings, Model};
 use sockmodes_python::show;
 
-use super::bounds::{self, parse_at_least_one_u64, parse_frame_size, parse_retries, InputError};
+use super::bounds::{self, parse_at_least_one, parse_frame_size, parse_retries, InputError};
 use super::{out, parse_addr, parse_secs};
 
 #[derive(Debug, Args)]
@@ -53,7 +53,7 @@ enum Action {
         #[arg(long, default_value_t = 1024, value_name = "BYTES", value_parser = parse_frame_size)]
         size: usize,
         /// Round trips (at least 1).
-        #[arg(long, default_value_t = 10, value_name = "N", value_parser = parse_at_least_one_u64)]
+        #[arg(long, default_value_t = 10, value_name = "N", value_parser = parse_at_least_one::<u64>)]
         count: u64,
     },
     /// Upload frames to a `sink` server and check its summary (frames, bytes, CRC-32).
@@ -64,7 +64,7 @@ enum Action {
         #[arg(long, default_value_t = 65536, value_name = "BYTES", value_parser = parse_frame_size)]
         size: usize,
         /// Frames to send (at least 1; ignored with --file).
-        #[arg(long, default_value_t = 16, value_name = "N", value_parser = parse_at_least_one_u64)]
+        #[arg(long, default_value_t = 16, value_name = "N", value_parser = parse_at_least_one::<u64>)]
         count: u64,
         /// Stream this file in frames of --size bytes.
         #[arg(long, value_name = "PATH")]
@@ -74,9 +74,7 @@ enum Action {
 
 pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let model = args.model;
-    if let Some(code) = super::refuse_without_client(model) {
-        return Ok(code);
-    }
+    super::check_model(model, true)?;
     let settings = ClientSettings {
         timeout: args.timeout,
         retries: args.retry,
@@ -86,10 +84,10 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     check_inputs(&args)?;
     let mut client = Client::connect(model, args.addr, &settings)?;
     let addr = args.addr;
-    match args.action {
+    let text = match args.action {
         Action::Message { text } => {
             let receipt = client.send_message(text.as_bytes())?;
-            let text = format!(
+            format!(
                 "sent {} to {addr} ({model}); {}",
                 show::count(receipt.bytes as u64, "byte", "bytes"),
                 if receipt.confirmed {
@@ -100,12 +98,12 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
                         confirm_wait(args.timeout).as_secs_f64()
                     )
                 }
-            );
-            out::line("the result", &text)?;
+            )
         }
         Action::Echo { size, count } => echo(client, addr, model, size, count)?,
         Action::Sink { size, count, file } => sink(client, addr, model, size, count, file)?,
-    }
+    };
+    out::line("the result", &text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -145,7 +143,7 @@ fn echo(
     model: Model,
     size: usize,
     count: u64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     // The pattern is computed as it is sent and checked as it comes back:
     // no copy of it is held, whatever --size says.
     let payload = Payload::pattern(size);
@@ -158,14 +156,12 @@ fn echo(
     client.shutdown_write()?;
     rtts.sort_unstable();
     let median = rtts.get(rtts.len() / 2).copied().unwrap_or_default();
-    let text = format!(
+    Ok(format!(
         "echo: {} of {} to {addr} ({model}) came back intact; median round trip {:.1} µs",
         show::count(count, "frame", "frames"),
         show::count(size as u64, "byte", "bytes"),
         median.as_secs_f64() * 1e6
-    );
-    out::line("the result", &text)?;
-    Ok(())
+    ))
 }
 
 fn sink(
@@ -175,23 +171,27 @@ fn sink(
     size: usize,
     count: u64,
     file: Option<PathBuf>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     client.set_service(Service::Sink);
     let mut tally = SinkTally::new();
     let started = Instant::now();
     match file {
         Some(path) => {
-            let f = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-            let mut reader = BufReader::new(f);
-            let mut chunk = vec![0u8; size];
+            let mut f =
+                File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+            let mut chunk = Vec::with_capacity(size);
             loop {
-                let n = read_full(&mut reader, &mut chunk)
+                // As much as a frame takes, short only at the end of the file.
+                chunk.clear();
+                (&mut f)
+                    .take(size as u64)
+                    .read_to_end(&mut chunk)
                     .with_context(|| format!("reading {}", path.display()))?;
-                if n == 0 {
+                if chunk.is_empty() {
                     break;
                 }
-                client.send_frame(&chunk[..n])?;
-                tally.add(&chunk[..n]);
+                client.send_frame(&chunk)?;
+                tally.add(&chunk);
             }
         }
         None => {
@@ -206,15 +206,13 @@ fn sink(
     }
     let summary = client.finish_sink(&tally)?;
     let secs = started.elapsed().as_secs_f64();
-    let text = format!(
+    Ok(format!(
         "sink: {addr} ({model}) counted {}, {}, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
         show::count(summary.frames, "frame", "frames"),
         show::count(summary.bytes, "byte", "bytes"),
         summary.crc32,
         summary.bytes as f64 / secs / 1e6
-    );
-    out::line("the result", &text)?;
-    Ok(())
+    ))
 }
 
 /// Counts one frame of `payload` in `tally`, piece by piece (never whole).
@@ -226,16 +224,4 @@ fn count_pattern(tally: &mut SinkTally, payload: &Payload) {
         at += piece.len();
     }
     tally.end_frame();
-}
-
-/// Fills `buf` as far as the reader allows; 0 only at end of file.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
 }

@@ -178,9 +178,7 @@ pub struct LoadArgs {
 
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let model = args.model;
-    if let Some(code) = super::refuse_without_client(model) {
-        return Ok(code);
-    }
+    super::check_model(model, true)?;
     check_inputs(&args)?;
     // The progress bar learns from the run when the window opens.
     let measuring = Arc::new(AtomicBool::new(false));
@@ -301,35 +299,33 @@ fn show(
 /// that puts no send in the window, buffers beyond the machine's memory.
 fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
     let window = args.duration.as_secs_f64();
-    if let Some(rate) = args.rate {
-        if rate * window < 1.0 {
-            return Err(InputError(format!(
-                "--rate {} over --duration {window} s schedules no message in the window: \
-                 raise either",
-                short(rate)
-            )));
-        }
+    if let Some(rate) = args.rate.filter(|rate| rate * window < 1.0) {
+        return Err(InputError(format!(
+            "--rate {} over --duration {window} s schedules no message in the window: \
+             raise either",
+            short(rate)
+        )));
     }
-    if let Some(grid) = args.send_grid {
-        if Duration::from_micros(grid) > args.duration {
-            return Err(InputError(format!(
-                "--send-grid {grid} µs is longer than --duration {window} s: the window \
-                 would hold no slot of the grid"
-            )));
-        }
+    if let Some(grid) = args
+        .send_grid
+        .filter(|&us| Duration::from_micros(us) > args.duration)
+    {
+        return Err(InputError(format!(
+            "--send-grid {grid} µs is longer than --duration {window} s: the window \
+             would hold no slot of the grid"
+        )));
     }
     // A thread per connection: within what the system lets a process
     // start (past it, a thread's start aborts the process).
-    if load::thread_per_connection(args.model) {
-        if let Some(limit) = sockmodes_os::limits::thread_limit() {
-            if args.connections as u64 > limit.max {
-                return Err(InputError(format!(
-                    "--connections {} with --mode {}: a thread each, more than this system \
-                     allows ({}: at most {})",
-                    args.connections, args.model, limit.name, limit.max
-                )));
-            }
-        }
+    let limit = load::thread_per_connection(args.model)
+        .then(sockmodes_os::limits::thread_limit)
+        .flatten();
+    if let Some(limit) = limit.filter(|limit| args.connections as u64 > limit.max) {
+        return Err(InputError(format!(
+            "--connections {} with --mode {}: a thread each, more than this system \
+             allows ({}: at most {})",
+            args.connections, args.model, limit.name, limit.max
+        )));
     }
     // Every connection's client session streams its frames through fixed
     // buffers, and the payload is a pattern computed as it is sent: what a

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use clap::Args;
 use sockmodes_loadgen::merge::{self, HostLog, Merged, MAX_LOG_BYTES, PERCENTILES, UNEQUAL_BELOW};
 
+use super::InputError;
+
 #[derive(Debug, Args)]
 pub struct MergeLogsArgs {
     /// HdrHistogram interval logs, one per load host (`load --hdr-log FILE`).
@@ -17,23 +19,8 @@ pub struct MergeLogsArgs {
 }
 
 pub fn run(args: MergeLogsArgs) -> anyhow::Result<ExitCode> {
-    let mut hosts = Vec::with_capacity(args.logs.len());
-    for path in &args.logs {
-        match read(path) {
-            Ok(host) => hosts.push(host),
-            Err(why) => {
-                eprintln!("sockmodes: error: {why}");
-                return Ok(ExitCode::from(2));
-            }
-        }
-    }
-    let merged = match merge::merge(&hosts) {
-        Ok(m) => m,
-        Err(why) => {
-            eprintln!("sockmodes: error: {why}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let hosts = args.logs.iter().map(read).collect::<Result<Vec<_>, _>>()?;
+    let merged = merge::merge(&hosts).map_err(|why| InputError(why.to_string()))?;
     print!("{}", table(&merged));
     for low in merged.unequal() {
         eprintln!(
@@ -48,20 +35,20 @@ pub fn run(args: MergeLogsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read(path: &PathBuf) -> Result<HostLog, String> {
+fn read(path: &PathBuf) -> Result<HostLog, InputError> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let failed = |e: std::io::Error| InputError(format!("{name}: {e}"));
     let mut bytes = Vec::new();
-    file.take(MAX_LOG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{name}: {e}"))?;
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_LOG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(failed)?;
     if bytes.len() as u64 > MAX_LOG_BYTES {
-        return Err(format!(
+        return Err(InputError(format!(
             "{name}: over {} MiB, larger than any `load --hdr-log` log",
             MAX_LOG_BYTES >> 20
-        ));
+        )));
     }
-    HostLog::read(&name, &bytes).map_err(|e| e.to_string())
+    HostLog::read(&name, &bytes).map_err(|e| InputError(e.to_string()))
 }
 
 /// The merged table, then one line per host.

@@ -8,7 +8,6 @@ mod load;
 mod merge_logs;
 pub mod out;
 mod server;
-mod signals;
 mod work;
 
 use std::process::ExitCode;
@@ -104,10 +103,9 @@ enum LangArg {
 }
 
 /// The service flag.
-#[derive(Debug, Clone, Copy, clap::ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ServiceArg {
     /// Raw bytes until end of stream make one message (the classroom exchange).
-    #[default]
     Message,
     /// Every frame is sent back unchanged.
     Echo,
@@ -220,22 +218,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// For `client` and `load`: a model this system or kernel cannot run
-/// (completion off Linux) is refused in one line, exit 2, as the server
-/// refuses it; so is a model without a client.
-pub fn refuse_without_client(model: sockmodes_models::Model) -> Option<ExitCode> {
-    if let Err(why) = model.check_available() {
-        eprintln!("sockmodes: error: --mode {model}: {why}");
-        return Some(ExitCode::from(2));
-    }
-    if model.has_client() {
-        return None;
-    }
-    eprintln!(
-        "sockmodes: error: --mode {model}: {}",
-        sockmodes_models::NO_CLIENT
-    );
-    Some(ExitCode::from(2))
+/// A model this system or kernel cannot run (completion off Linux) is
+/// refused in one line, exit 2; for `client` and `load` (`client` true),
+/// so is a model without a client.
+pub fn check_model(model: sockmodes_models::Model, client: bool) -> Result<(), InputError> {
+    let why = match model.check_available() {
+        Err(why) => why,
+        Ok(()) if !client || model.has_client() => return Ok(()),
+        Ok(()) => sockmodes_models::NO_CLIENT.to_string(),
+    };
+    Err(InputError(format!("--mode {model}: {why}")))
 }
 
 /// Raises the open-file limit and warns when it is still below `needed`.

@@ -20,13 +20,6 @@ pub struct OutputError {
     pub source: io::Error,
 }
 
-impl OutputError {
-    /// True when the reader closed the pipe: the end, not a failure.
-    pub fn reader_left(&self) -> bool {
-        self.source.kind() == io::ErrorKind::BrokenPipe
-    }
-}
-
 /// Writes `text` and a newline to stdout, and flushes it, so that the
 /// failure is seen here and not lost at exit.
 ///
@@ -34,14 +27,8 @@ impl OutputError {
 /// [`OutputError`], naming `what`.
 pub fn line(what: &'static str, text: &str) -> Result<(), OutputError> {
     let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| {
-            if text.ends_with('\n') {
-                Ok(())
-            } else {
-                out.write_all(b"\n")
-            }
-        })
+    let newline = if text.ends_with('\n') { "" } else { "\n" };
+    write!(out, "{text}{newline}")
         .and_then(|()| out.flush())
         .map_err(|source| OutputError { what, source })
 }

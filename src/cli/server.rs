@@ -3,14 +3,14 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use clap::Args;
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_models::{start_server, Model, Server};
-use sockmodes_python::show::visible;
+use sockmodes_python::show::{count, visible};
 use sockmodes_serving::config::{
     human_bytes, MemoryBound, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS, DEFAULT_MAX_MESSAGE,
 };
@@ -21,7 +21,7 @@ use super::bounds::{
     self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
     InputError,
 };
-use super::{counters, ensure_descriptors, parse_addr, parse_secs, signals, ServiceArg};
+use super::{counters, ensure_descriptors, parse_addr, parse_secs, ServiceArg};
 
 /// How long open connections get to finish after Ctrl-C or SIGTERM.
 ///
@@ -60,7 +60,7 @@ pub struct ServerArgs {
     /// with a reset: the client sees ConnectionResetError (not
     /// ConnectionRefusedError, which means nothing listens). A reset, not a
     /// lingering close, so that a flood cannot hold descriptors. At least 1.
-    #[arg(long, default_value_t = DEFAULT_MAX_CONNS, value_name = "N", value_parser = parse_at_least_one)]
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNS, value_name = "N", value_parser = parse_at_least_one::<usize>)]
     max_conns: usize,
     /// Largest frame payload in bytes (echo, sink; suffixes K, M, G = 1024^n;
     /// at most 4G - 1, the 32-bit length). Frames are streamed through a
@@ -94,33 +94,26 @@ pub struct ServerArgs {
 
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     let model = args.model;
-    // A model this system or kernel cannot run is refused in one line, exit 2.
-    if let Err(why) = model.check_available() {
-        eprintln!("sockmodes: error: --mode {model}: {why}");
-        return Ok(ExitCode::from(2));
-    }
+    super::check_model(model, false)?;
     let mut config = server_config(&args)?;
     cap_threads(model, &mut config);
-    let work_lines = match super::work::prepare(&args.work, model, &mut config) {
-        Ok(lines) => lines,
-        Err(why) => {
-            eprintln!("sockmodes: error: {why}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let work_lines = super::work::prepare(&args.work, model, &mut config).map_err(InputError)?;
     let bound = model.memory_bound(&config);
     let worst = worst_case(model, &config, &bound);
     check_memory(&config, &bound, &worst)?;
     // Before any thread starts, so that every thread is held to it.
-    let budget = match super::budget::hold(&args.budget) {
-        Ok(held) => held,
-        Err(why) => {
-            eprintln!("sockmodes: error: {why}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let budget = super::budget::hold(&args.budget).map_err(InputError)?;
     // SIGUSR1 was blocked first thing in main, before any thread.
-    let stops = signals::stop_requests()?;
+    // A request to stop as a channel message, through `ctrlc` with its
+    // `termination` feature: SIGINT, SIGTERM and SIGHUP on Unix; Ctrl-C,
+    // Ctrl-Break and closing the console window on Windows. It runs the
+    // handler on a thread of its own, not inside a signal handler, so
+    // nothing here has to be async-signal-safe.
+    let (stop, stops) = mpsc::channel();
+    // The receiver is gone only when the server has stopped already.
+    ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    })?;
     ensure_descriptors(config.max_conns as u64 + 64);
     let service = config.service;
     let server = start_server(model, config, Arc::new(print_message))?;
@@ -247,13 +240,8 @@ fn serve_until_stopped(server: Server, stops: &Receiver<()>) -> anyhow::Result<E
                 );
                 let cut = server.shutdown(SHUTDOWN_DEADLINE);
                 if cut > 0 {
-                    eprintln!(
-                        "sockmodes: {} still open at the deadline and closed",
-                        match cut {
-                            1 => "1 connection was".to_string(),
-                            n => format!("{n} connections were"),
-                        }
-                    );
+                    let were = count(cut as u64, "connection was", "connections were");
+                    eprintln!("sockmodes: {were} still open at the deadline and closed");
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -293,12 +281,9 @@ fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Resu
             );
         }
     }
-    let Some(limit) = config.max_memory else {
+    let Some(limit) = config.max_memory.filter(|&limit| bound.total() > limit) else {
         return Ok(());
     };
-    if bound.total() <= limit {
-        return Ok(());
-    }
     let advice = match bound.connections_within(limit) {
         0 if message => {
             "not even one connection fits: raise it, or lower --max-message".to_string()

@@ -5,6 +5,7 @@
 use clap::Args;
 use sockmodes_common::work::human_duration;
 use sockmodes_common::{Service, Work, WorkKind};
+use sockmodes_demo::Lang;
 use sockmodes_models::ceiling::{Ceiling, Concurrency};
 use sockmodes_models::Model;
 use sockmodes_serving::ServerConfig;
@@ -19,7 +20,7 @@ pub struct WorkArgs {
     /// most 10s. A frame's answer leaves after its work; answers keep their
     /// order. Default: none, answers at once. The ceiling this allows
     /// (Little's law) is printed at start-up.
-    #[arg(long, value_name = "KIND:AMOUNT", value_parser = parse_work)]
+    #[arg(long, value_name = "KIND:AMOUNT")]
     pub work: Option<Work>,
     /// Non-blocking and completion models: run cpu and block work on a pool
     /// of N worker threads (per event loop) instead of inline on the I/O
@@ -27,11 +28,6 @@ pub struct WorkArgs {
     /// work are not read until it drains. Counted in the memory line.
     #[arg(long, value_name = "N", value_parser = parse_offload)]
     pub offload: Option<usize>,
-}
-
-fn parse_work(s: &str) -> Result<Work, String> {
-    s.parse()
-        .map_err(|e: sockmodes_common::work::WorkError| e.to_string())
 }
 
 fn parse_offload(s: &str) -> Result<usize, String> {
@@ -138,7 +134,7 @@ pub fn ceiling_line(c: &Ceiling, max_conns: u64) -> String {
 /// under one message a second is not "0".
 fn rate(v: f64) -> String {
     if v >= 100.0 {
-        return thousands(v);
+        return Lang::En.number(v.round(), 0);
     }
     let decimals = if v >= 10.0 { 1 } else { 2 };
     let text = format!("{v:.decimals$}");
@@ -147,20 +143,6 @@ fn rate(v: f64) -> String {
     } else {
         text
     }
-}
-
-/// 64000.4 -> "64,000".
-fn thousands(v: f64) -> String {
-    let n = v.round() as u64;
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -204,6 +186,5 @@ mod tests {
         assert!(parse_offload("0").unwrap_err().contains("at least 1"));
         assert!(parse_offload("x").is_err());
         assert_eq!(parse_offload("64"), Ok(64));
-        assert!(parse_work("cpu:50").unwrap_err().contains("needs a unit"));
     }
 }

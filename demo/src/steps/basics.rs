@@ -24,11 +24,7 @@ pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
     let Err(err) = TcpStream::connect(addr) else {
         anyhow::bail!("connected to {addr}, where nothing should listen");
     };
-    let error = format!(
-        "{} (os error {})",
-        classify(&err, SocketMode::Blocking),
-        err.raw_os_error().unwrap_or(0)
-    );
+    let error = os_error(classify(&err, SocketMode::Blocking), err.raw_os_error());
     let took = micros(t.elapsed());
     s.observe(
         "std_connect",
@@ -39,11 +35,7 @@ pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
     s.observe(
         "py_nb_connect",
         match answer {
-            Err(e) => format!(
-                "{} (os error {})",
-                classify(&e, SocketMode::NonBlocking),
-                e.raw_os_error().unwrap_or(0)
-            ),
+            Err(e) => os_error(classify(&e, SocketMode::NonBlocking), e.raw_os_error()),
             Ok(()) => lang.t("v.connected_at_once").to_string(),
         },
     );
@@ -63,22 +55,18 @@ pub fn refused(ctx: &Ctx) -> anyhow::Result<Step> {
     let err = nb
         .try_finish_connect()
         .expect_err("refused, reported by take_error");
-    s.observe(
-        "mio_take_error",
-        format!(
-            "{} (os error {})",
-            err.exception().map_or("?", PyException::name),
-            os_code(&err)
-        ),
-    );
+    let code = match &err {
+        ClientError::Socket(s) => s.io.raw_os_error(),
+        _ => None,
+    };
+    let name = err.exception().map_or("?", PyException::name);
+    s.observe("mio_take_error", os_error(name, code));
     Ok(s)
 }
 
-fn os_code(e: &ClientError) -> i32 {
-    match e {
-        ClientError::Socket(s) => s.io.raw_os_error().unwrap_or(0),
-        _ => 0,
-    }
+/// "ConnectionRefusedError (os error 111)".
+fn os_error(name: impl std::fmt::Display, code: Option<i32>) -> String {
+    format!("{name} (os error {})", code.unwrap_or(0))
 }
 
 pub fn blocking_recv_waits(ctx: &Ctx) -> anyhow::Result<Step> {

@@ -21,16 +21,6 @@ use sockmodes_models::Model;
 /// Connections of the step: enough that batches form.
 const CONNECTIONS: usize = 20;
 
-/// Echo round trips per connection: many, so that setting up the
-/// connections (accept, socket options) weighs little per message.
-fn round_trips(ctx: &Ctx) -> u64 {
-    if ctx.pace.pause.is_zero() {
-        100
-    } else {
-        1000
-    }
-}
-
 /// `connections` x `trips` echo round trips against `addr`; returns how
 /// many completed.
 fn echo_traffic(addr: SocketAddr, connections: usize, trips: u64) -> anyhow::Result<u64> {
@@ -76,7 +66,9 @@ fn echo_traffic(addr: SocketAddr, connections: usize, trips: u64) -> anyhow::Res
 pub fn readiness_against_completion(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
     let mut s = step(ctx, 12);
-    let trips = round_trips(ctx);
+    // Echo round trips per connection: many, so that setting up the
+    // connections (accept, socket options) weighs little per message.
+    let trips = if ctx.pace.pause.is_zero() { 100 } else { 1000 };
     s.observe(
         "connections",
         lang.fill("v.n_times", &[("n", &CONNECTIONS), ("k", &trips)]),

@@ -4,6 +4,7 @@
 //! many connections, threads cost memory and context switches that a loop
 //! does not pay.
 
+use std::fmt::Display;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -16,7 +17,6 @@ use sockmodes_nonblocking::multi::{Event, ManyClient};
 use sockmodes_os::procfs::{self, ProcessSample};
 
 use super::{millis, server, step, Ctx, Step};
-use crate::Span;
 use sockmodes_models::child::ServerProcess;
 use sockmodes_models::Model;
 
@@ -74,20 +74,8 @@ fn race(addr: SocketAddr, hold: Duration) -> anyhow::Result<Race> {
 
 /// Records a race as observation `key` and as the picture's row.
 fn note_race(s: &mut Step, key: &'static str, race: &Race, text: String) {
-    s.spans.push(Span {
-        row: key,
-        who: "A",
-        what: "tl.a_sends",
-        start: race.a_sends.0,
-        end: race.a_sends.1,
-    });
-    s.spans.push(Span {
-        row: key,
-        who: "B",
-        what: "tl.b_waits",
-        start: Duration::ZERO,
-        end: race.b_waits,
-    });
+    s.span(key, "A", "tl.a_sends", race.a_sends);
+    s.span(key, "B", "tl.b_waits", (Duration::ZERO, race.b_waits));
     s.observe(key, text);
 }
 
@@ -208,58 +196,42 @@ pub fn many_connections(ctx: &Ctx) -> anyhow::Result<Step> {
         ("nonblocking_server", &nonblocking),
     ] {
         let time = millis(served.time);
-        let text = match (&served.peak, served.switches) {
-            (Some(p), Some(sw)) => {
+        let text = match &served.peak {
+            Some(p) => {
                 let rss = format!("{:.1}", p.rss_bytes as f64 / (1024.0 * 1024.0));
-                lang.fill(
-                    "v.server_costs",
-                    &[
-                        ("threads", &p.threads),
-                        ("rss", &rss),
-                        ("switches", &sw),
-                        ("time", &time),
-                    ],
-                )
-            }
-            (Some(p), None) => {
                 // Windows: threads and the working set, no switches.
-                let rss = format!("{:.1}", p.rss_bytes as f64 / (1024.0 * 1024.0));
-                lang.fill(
-                    "v.server_costs_no_switches",
-                    &[("threads", &p.threads), ("rss", &rss), ("time", &time)],
-                )
+                let key = match served.switches {
+                    Some(_) => "v.server_costs",
+                    None => "v.server_costs_no_switches",
+                };
+                let sw = served.switches.unwrap_or(0);
+                let values: [(&str, &dyn Display); 4] = [
+                    ("threads", &p.threads),
+                    ("rss", &rss),
+                    ("switches", &sw),
+                    ("time", &time),
+                ];
+                lang.fill(key, &values)
             }
-            _ => lang.fill("v.server_costs_unmeasured", &[("time", &time)]),
+            None => lang.fill("v.server_costs_unmeasured", &[("time", &time)]),
         };
         s.observe(key, text);
     }
-    match (
-        &blocking.peak,
-        &nonblocking.peak,
-        blocking.switches,
-        nonblocking.switches,
-    ) {
-        (Some(b), Some(nb), Some(bs), Some(ns)) => s.observe(
-            "meaning",
-            lang.fill(
-                "s10.meaning",
-                &[
-                    ("bt", &b.threads),
-                    ("n", &n),
-                    ("bs", &bs),
-                    ("nt", &nb.threads),
-                    ("ns", &ns),
-                ],
-            ),
-        ),
-        (Some(b), Some(nb), _, _) => s.observe(
-            "meaning",
-            lang.fill(
-                "s10.meaning_threads",
-                &[("bt", &b.threads), ("n", &n), ("nt", &nb.threads)],
-            ),
-        ),
-        _ => {}
+    if let (Some(b), Some(nb)) = (&blocking.peak, &nonblocking.peak) {
+        let key = match (blocking.switches, nonblocking.switches) {
+            (Some(_), Some(_)) => "s10.meaning",
+            _ => "s10.meaning_threads",
+        };
+        let bs = blocking.switches.unwrap_or(0);
+        let ns = nonblocking.switches.unwrap_or(0);
+        let values: [(&str, &dyn Display); 5] = [
+            ("bt", &b.threads),
+            ("n", &n),
+            ("bs", &bs),
+            ("nt", &nb.threads),
+            ("ns", &ns),
+        ];
+        s.observe("meaning", lang.fill(key, &values));
     }
     Ok(s)
 }

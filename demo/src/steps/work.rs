@@ -18,6 +18,7 @@
 //! this run measured it, and the same times as the timeline's bars.
 
 use std::cell::Cell;
+use std::fmt::Display;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -27,7 +28,6 @@ use sockmodes_nonblocking::multi::{Event, ManyClient};
 use sockmodes_serving::ServerConfig;
 
 use super::{millis, step, Ctx, Step};
-use crate::Span;
 use sockmodes_models::{start_server, Model, Server};
 
 /// Worker threads of the offload scenario: one for A's call, one for B's.
@@ -126,48 +126,28 @@ fn two_clients(work: Work, offload: usize) -> anyhow::Result<Answers> {
     })?;
     drop(clients);
     srv.shutdown(Duration::from_secs(1));
-    let [a_at, b_at] = answered.map(|t| t.get().unwrap_or_default());
-    Ok(Answers {
-        a: a_at,
-        b_sent,
-        b: b_at,
-    })
+    let [a, b] = answered.map(|t| t.get().unwrap_or_default());
+    Ok(Answers { a, b_sent, b })
 }
 
 /// Records one configuration as observation `key` and as the picture's row.
 fn note(s: &mut Step, ctx: &Ctx, key: &'static str, r: &Answers) {
-    s.spans.push(Span {
-        row: key,
-        who: "A",
-        what: "tl.waits_answer",
-        start: Duration::ZERO,
-        end: r.a,
-    });
-    s.spans.push(Span {
-        row: key,
-        who: "B",
-        what: "tl.waits_answer",
-        start: r.b_sent,
-        end: r.b,
-    });
+    s.span(key, "A", "tl.waits_answer", (Duration::ZERO, r.a));
+    s.span(key, "B", "tl.waits_answer", (r.b_sent, r.b));
     let text = ctx
         .lang
         .fill("v.answers", &[("a", &millis(r.a)), ("b", &millis(r.b))]);
     s.observe(key, text);
 }
 
-/// `amount` as Python writes seconds (`0.2`) and as `--work` writes it
-/// (`200ms`).
-fn code_amounts(amount: Duration) -> (String, String) {
-    let secs = format!("{}", amount.as_secs_f64());
-    (secs, sockmodes_common::work::human_duration(amount))
-}
-
 pub fn dont_block_the_loop(ctx: &Ctx) -> anyhow::Result<Step> {
     let lang = ctx.lang;
     let mut s = step(ctx, 11);
     let amount = ctx.pace.work;
-    let (secs, arg) = code_amounts(amount);
+    // `amount` as Python writes seconds (`0.2`) and as `--work` writes it
+    // (`200ms`).
+    let secs = amount.as_secs_f64().to_string();
+    let arg = sockmodes_common::work::human_duration(amount);
     for (_, line) in &mut s.lines {
         *line = line
             .replace("{secs}", &secs)
@@ -197,16 +177,8 @@ pub fn dont_block_the_loop(ctx: &Ctx) -> anyhow::Result<Step> {
         let b = (r.b - r.b_sent).as_secs_f64() / amount.as_secs_f64();
         lang.number(b, 2)
     };
-    s.observe(
-        "meaning",
-        lang.fill(
-            "s11.meaning",
-            &[
-                ("block", &ratio(&runs[0].1)),
-                ("wait", &ratio(&runs[1].1)),
-                ("offload", &ratio(&runs[2].1)),
-            ],
-        ),
-    );
+    let [b, w, o] = runs.each_ref().map(|(_, r)| ratio(r));
+    let ratios: [(&str, &dyn Display); 3] = [("block", &b), ("wait", &w), ("offload", &o)];
+    s.observe("meaning", lang.fill("s11.meaning", &ratios));
     Ok(s)
 }

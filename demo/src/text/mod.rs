@@ -38,11 +38,6 @@ impl Lang {
         }
     }
 
-    /// `en` or `es`.
-    pub fn from_code(code: &str) -> Option<Lang> {
-        Lang::ALL.into_iter().find(|l| l.code() == code)
-    }
-
     /// The language the environment asks for: the first of `LC_ALL`,
     /// `LC_MESSAGES`, `LANG` that is set and not empty, as POSIX orders
     /// them. Spanish when it starts with `es`; English otherwise.
@@ -83,10 +78,7 @@ impl Lang {
     /// When the key is missing: a programming error, which the tests (that
     /// run every step in every language) catch.
     pub fn t(self, key: &str) -> &'static str {
-        self.table()
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
+        self.get(key)
             .unwrap_or_else(|| panic!("no {key:?} text in {}", self.code()))
     }
 
@@ -98,11 +90,7 @@ impl Lang {
         if self != Lang::Es {
             return text.to_string();
         }
-        let mut out = String::with_capacity(text.len());
-        for (i, word) in text.split(' ').enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
+        let words = text.split(' ').map(|word| {
             let start = word.find(|c: char| c != '(').unwrap_or(word.len());
             let end = word
                 .char_indices()
@@ -117,15 +105,13 @@ impl Lang {
                     .chars()
                     .next()
                     .is_some_and(|c| c.is_ascii_digit() || c == '-');
-            if decimal {
-                out.push_str(&word[..start]);
-                out.push_str(&core.replace('.', ","));
-                out.push_str(&word[end..]);
-            } else {
-                out.push_str(word);
+            if !decimal {
+                return word.to_string();
             }
-        }
-        out
+            let (before, after) = (&word[..start], &word[end..]);
+            format!("{before}{}{after}", core.replace('.', ","))
+        });
+        words.collect::<Vec<_>>().join(" ")
     }
 
     /// `value` with `digits` decimals, as this language writes a number,
@@ -258,8 +244,6 @@ mod tests {
         assert_eq!(Lang::from_locale(Some("en_US.UTF-8")), Lang::En);
         assert_eq!(Lang::from_locale(Some("C")), Lang::En);
         assert_eq!(Lang::from_locale(None), Lang::En);
-        assert_eq!(Lang::from_code("es"), Some(Lang::Es));
-        assert_eq!(Lang::from_code("fr"), None);
     }
 
     #[test]
