@@ -29,6 +29,7 @@
 
 mod support;
 
+use std::io::IsTerminal;
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::SystemTime;
@@ -45,7 +46,7 @@ use sockmodes_study::report::{
 };
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
 use sockmodes_study::service;
-use sockmodes_study::sweep::{self, Launcher, Plan};
+use sockmodes_study::sweep::{self, Launcher, Measurer, Plan};
 use sockmodes_study::target::BenchKind;
 use support::clients;
 use support::servers::{Running, Target};
@@ -75,7 +76,8 @@ fn main() {
         Progress::quiet()
     } else {
         let drivers = Driver::every(driver, &plan.cross_placements).len();
-        Progress::on_stderr(progress::estimate(&plan, drivers, sizes))
+        let shown = std::io::stderr().is_terminal();
+        Progress::new(progress::estimate(&plan, drivers, sizes), shown)
     };
     let mut parts = Vec::new();
     progress.begin(Part::Criterion);
@@ -94,24 +96,29 @@ fn main() {
     let launcher = Launcher {
         sockmodes: Path::new(env!("CARGO_BIN_EXE_sockmodes")).to_path_buf(),
     };
+    let m = Measurer {
+        plan: &plan,
+        driver,
+        launcher: &launcher,
+        progress: &progress,
+    };
     progress.begin(Part::Sweep);
-    let sweep_points = sweep::connection_sweep(&plan, driver, &launcher, &progress);
+    let sweep_points = sweep::connection_sweep(m);
     parts.push(progress.end(Part::Sweep));
     progress.begin(Part::OfferedLoad);
-    let load_steps = sweep::offered_load(&plan, driver, &launcher, &progress, &sweep_points);
+    let load_steps = sweep::offered_load(m, &sweep_points);
     parts.push(progress.end(Part::OfferedLoad));
     progress.begin(Part::SameRate);
-    let same_rate = sweep::same_rate(&plan, driver, &launcher, &progress, &sweep_points);
+    let same_rate = sweep::same_rate(m, &sweep_points);
     parts.push(progress.end(Part::SameRate));
     // The same servers driven by every client engine in both placements.
     progress.begin(Part::CrossCheck);
-    let (cross_check, cross_skipped) =
-        crosscheck::cross_check(&plan, driver, &launcher, &progress, &sweep_points);
+    let (cross_check, cross_skipped) = crosscheck::cross_check(m, &sweep_points);
     parts.push(progress.end(Part::CrossCheck));
     // Work per message: every server inline and on a pool, beside its
     // Little's-law ceiling.
     progress.begin(Part::Service);
-    let service = service::service_work(&plan, driver, &launcher, &progress);
+    let service = service::service_work(m);
     parts.push(progress.end(Part::Service));
     progress.begin(Part::IdleMemory);
     let (scale, bare_threads) = idle_memory(kind, &launcher, &progress);

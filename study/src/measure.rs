@@ -20,126 +20,197 @@ use crate::launch::Launcher;
 use crate::point::{
     disturbed, LateReading, Point, ReadingSource, ServerCost, Step, Window, DISTURBED, LATE_SHARE,
 };
-use crate::progress::{window_name, Progress};
+use crate::progress::Progress;
 use crate::sweep::Plan;
 use crate::target::Target;
 
-/// One window: a fresh server for point `p`, driven by `driver`, closed
-/// loop or at `rate`.
-fn window(
-    launcher: &Launcher,
-    driver: Driver,
-    p: &Point,
-    rate: Option<f64>,
-    plan: &Plan,
-) -> Result<Window, String> {
-    let window_s = plan.window_s(p.step);
-    let server = launcher
-        .start(p.target, p.setup, driver.placement)
-        .map_err(|e| e.to_string())?;
-    let samples: Arc<Mutex<Vec<Stamped<ProcessSample>>>> = Arc::default();
-    let asked: Arc<Mutex<Vec<(WindowEdge, u64, u64)>>> = Arc::default();
-    let (pid, into, asks) = (server.pid(), Arc::clone(&samples), Arc::clone(&asked));
-    // Only the command's own servers count their system calls.
-    let reader = p.target.model().map(|_| server.counter_reader());
-    let asker = reader.clone();
-    let hook = WindowHook(Arc::new(move |edge: WindowEdge, due_ns: u64| {
-        let ((), raised) = urgently(|| {
-            // Asked first (a signal), so that its lateness is not the
-            // walk's; the line is read after the window, and its `at_ns`
-            // says when the server read its counters.
-            if let Some(at) = asker.as_ref().and_then(CounterReader::ask) {
-                asks.lock().expect("not poisoned").push((edge, due_ns, at));
+/// What measures points: the plan, the driver of every window, how each
+/// server starts, and where progress is told.
+#[derive(Clone, Copy)]
+pub struct Measurer<'a> {
+    pub plan: &'a Plan,
+    pub driver: Driver,
+    pub launcher: &'a Launcher,
+    pub progress: &'a Progress,
+}
+
+impl Measurer<'_> {
+    /// Every studied server at `n` connections in `step`, not measured yet.
+    pub(crate) fn servers_at(self, step: Step, n: usize) -> Vec<(Point, Option<f64>)> {
+        let placement = self.driver.placement;
+        let at = |t| (empty(t, step, n, placement), None);
+        self.plan.servers.iter().copied().map(at).collect()
+    }
+
+    /// Runs `points` R times each, interleaved: every round measures each
+    /// point once, in order, each against a fresh server; the progress is
+    /// told of every window.
+    pub(crate) fn all(self, mut points: Vec<(Point, Option<f64>)>) -> Vec<Point> {
+        let (plan, driver, progress) = (self.plan, self.driver, self.progress);
+        for round in 0..plan.repeats {
+            for (p, rate) in &mut points {
+                // "blocking at 1000 connections, 500 msg/s, nonblocking
+                // client, split (2 of 5)".
+                progress.window(&format!(
+                    "{}{} at {} connections{}, {} ({} of {})",
+                    p.target.name(),
+                    p.setup
+                        .map_or(String::new(), |s| format!(" ({})", s.describe())),
+                    p.connections,
+                    rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
+                    driver.describe(),
+                    round + 1,
+                    plan.repeats
+                ));
+                match self.window(p, *rate) {
+                    Ok(w) => p.windows.push(w),
+                    Err(e) => progress.note(&format!("study: {} failed: {e}", p.target.name())),
+                }
+                progress.window_done();
             }
-            let began_ns = monotonic_ns();
-            if let Ok(value) = procfs::sample(pid) {
-                into.lock().expect("not poisoned").push(Stamped {
-                    edge,
-                    due_ns,
-                    began_ns,
-                    value,
-                });
-            }
-        });
-        if !raised {
-            say_once_not_raised();
         }
-    }));
-    let config = LoadConfig {
-        connections: p.connections,
-        duration: Duration::from_secs_f64(window_s),
-        warmup: Duration::from_secs_f64(plan.warmup_s),
-        warmup_cap: Duration::from_secs_f64(plan.warmup_cap_s),
-        rate,
-        on_window: Some(hook),
-        ..LoadConfig::new(driver.engine, server.addr)
-    };
-    let run = load::run(&config, Arc::new(AtomicU64::new(0)));
-    let mut late = Vec::new();
-    let counted: Vec<Stamped<Counters>> = match &reader {
-        Some(reader) => {
-            let asked = asked.lock().expect("not poisoned");
-            let at: Vec<u64> = asked.iter().map(|&(_, _, at)| at).collect();
-            let answers = reader.answers(&at);
-            asked
-                .iter()
-                .zip(answers)
-                .filter_map(|(&(edge, due_ns, _), answer)| {
-                    let Some(value) = answer else {
-                        late.push(LateReading {
-                            source: ReadingSource::Counters,
-                            edge,
-                            late_ms: None,
-                        });
-                        return None;
-                    };
-                    Some(Stamped {
+        // Closed-loop windows the machine disturbed are measured once more.
+        for (p, rate) in &mut points {
+            if rate.is_some() || p.windows.len() != plan.repeats {
+                continue;
+            }
+            let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
+            for i in disturbed(&msgs) {
+                progress.note(&format!(
+                    "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",
+                    p.target.name(),
+                    p.connections,
+                    i + 1,
+                    msgs[i],
+                    DISTURBED * 100.0
+                ));
+                progress.extra_window();
+                if let Ok(w) = self.window(p, None) {
+                    p.windows[i] = w;
+                    p.remeasured += 1;
+                }
+                progress.window_done();
+            }
+        }
+        points
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| !p.windows.is_empty())
+            .collect()
+    }
+
+    /// One window: a fresh server for point `p`, closed loop or at `rate`.
+    fn window(self, p: &Point, rate: Option<f64>) -> Result<Window, String> {
+        let (plan, driver) = (self.plan, self.driver);
+        let window_s = plan.window_s(p.step);
+        let server = self
+            .launcher
+            .start(p.target, p.setup, driver.placement)
+            .map_err(|e| e.to_string())?;
+        let samples: Arc<Mutex<Vec<Stamped<ProcessSample>>>> = Arc::default();
+        let asked: Arc<Mutex<Vec<(WindowEdge, u64, u64)>>> = Arc::default();
+        let (pid, into, asks) = (server.pid(), Arc::clone(&samples), Arc::clone(&asked));
+        // Only the command's own servers count their system calls.
+        let reader = p.target.model().map(|_| server.counter_reader());
+        let asker = reader.clone();
+        let hook = WindowHook(Arc::new(move |edge: WindowEdge, due_ns: u64| {
+            let ((), raised) = urgently(|| {
+                // Asked first (a signal), so that its lateness is not the
+                // walk's; the line is read after the window, and its `at_ns`
+                // says when the server read its counters.
+                if let Some(at) = asker.as_ref().and_then(CounterReader::ask) {
+                    asks.lock().expect("not poisoned").push((edge, due_ns, at));
+                }
+                let began_ns = monotonic_ns();
+                if let Ok(value) = procfs::sample(pid) {
+                    into.lock().expect("not poisoned").push(Stamped {
                         edge,
                         due_ns,
-                        began_ns: value.at_ns,
+                        began_ns,
                         value,
+                    });
+                }
+            });
+            if !raised {
+                say_once_not_raised();
+            }
+        }));
+        let config = LoadConfig {
+            connections: p.connections,
+            duration: Duration::from_secs_f64(window_s),
+            warmup: Duration::from_secs_f64(plan.warmup_s),
+            warmup_cap: Duration::from_secs_f64(plan.warmup_cap_s),
+            rate,
+            on_window: Some(hook),
+            ..LoadConfig::new(driver.engine, server.addr)
+        };
+        let run = load::run(&config, Arc::new(AtomicU64::new(0)));
+        let mut late = Vec::new();
+        let counted: Vec<Stamped<Counters>> = match &reader {
+            Some(reader) => {
+                let asked = asked.lock().expect("not poisoned");
+                let at: Vec<u64> = asked.iter().map(|&(_, _, at)| at).collect();
+                let answers = reader.answers(&at);
+                asked
+                    .iter()
+                    .zip(answers)
+                    .filter_map(|(&(edge, due_ns, _), answer)| {
+                        let Some(value) = answer else {
+                            late.push(LateReading {
+                                source: ReadingSource::Counters,
+                                edge,
+                                late_ms: None,
+                            });
+                            return None;
+                        };
+                        Some(Stamped {
+                            edge,
+                            due_ns,
+                            began_ns: value.at_ns,
+                            value,
+                        })
                     })
-                })
-                .collect()
-        }
-        None => Vec::new(),
-    };
-    let _ = server.terminate();
-    let load = run.map_err(|e| e.to_string())?.report().clone();
-    let samples = samples.lock().expect("not poisoned");
-    // `/proc` is Linux's: elsewhere no reading is expected to come.
-    if cfg!(target_os = "linux") {
-        for edge in [WindowEdge::Start, WindowEdge::End] {
-            if !samples.iter().any(|s| s.edge == edge) {
-                late.push(LateReading {
-                    source: ReadingSource::Proc,
-                    edge,
-                    late_ms: None,
-                });
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let _ = server.terminate();
+        let load = run.map_err(|e| e.to_string())?.report().clone();
+        let samples = samples.lock().expect("not poisoned");
+        // `/proc` is Linux's: elsewhere no reading is expected to come.
+        if cfg!(target_os = "linux") {
+            for edge in [WindowEdge::Start, WindowEdge::End] {
+                if !samples.iter().any(|s| s.edge == edge) {
+                    late.push(LateReading {
+                        source: ReadingSource::Proc,
+                        edge,
+                        late_ms: None,
+                    });
+                }
             }
         }
-    }
-    let bound_ns = LATE_SHARE * window_s * 1e9;
-    let procs = on_time(&samples, ReadingSource::Proc, bound_ns, &mut late);
-    let counts = on_time(&counted, ReadingSource::Counters, bound_ns, &mut late);
-    let budget_used = counts.and_then(|(a, b)| b.value.budget_used_since(&a.value));
-    let counts =
-        counts.and_then(|(a, b)| Counted::between(&a.value, &b.value, load.messages_per_s));
-    let cost = procs.and_then(|(a, b)| {
-        let stretch_s = b.began_ns.checked_sub(a.began_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
-        Some(ServerCost {
-            syscalls_per_msg: counts.as_ref().map(Counted::syscalls_per_msg),
-            msgs_per_wakeup: counts.as_ref().and_then(Counted::msgs_per_wakeup),
-            events_per_wakeup: counts.as_ref().and_then(Counted::events_per_wakeup),
-            ..cost(&a.value, &b.value, load.messages_per_s, stretch_s)
+        let bound_ns = LATE_SHARE * window_s * 1e9;
+        let procs = on_time(&samples, ReadingSource::Proc, bound_ns, &mut late);
+        let counts = on_time(&counted, ReadingSource::Counters, bound_ns, &mut late);
+        let budget_used = counts.and_then(|(a, b)| b.value.budget_used_since(&a.value));
+        let counts =
+            counts.and_then(|(a, b)| Counted::between(&a.value, &b.value, load.messages_per_s));
+        let cost = procs.and_then(|(a, b)| {
+            let stretch_s = b.began_ns.checked_sub(a.began_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
+            Some(ServerCost {
+                syscalls_per_msg: counts.as_ref().map(Counted::syscalls_per_msg),
+                msgs_per_wakeup: counts.as_ref().and_then(Counted::msgs_per_wakeup),
+                events_per_wakeup: counts.as_ref().and_then(Counted::events_per_wakeup),
+                ..cost(&a.value, &b.value, load.messages_per_s, stretch_s)
+            })
+        });
+        Ok(Window {
+            load,
+            cost,
+            budget_used,
+            late,
         })
-    });
-    Ok(Window {
-        load,
-        cost,
-        budget_used,
-        late,
-    })
+    }
 }
 
 /// A reading of the server at a window's edge, with when it was due and
@@ -272,65 +343,6 @@ fn cost(a: &ProcessSample, b: &ProcessSample, messages_per_s: f64, stretch_s: f6
         msgs_per_wakeup: None,
         events_per_wakeup: None,
     }
-}
-
-/// Runs `points` R times each, interleaved: every round measures each
-/// point once, in order, each against a fresh server, driven by `driver`;
-/// `progress` is told of every window.
-pub(crate) fn measure_all(
-    plan: &Plan,
-    driver: Driver,
-    launcher: &Launcher,
-    progress: &Progress,
-    mut points: Vec<(Point, Option<f64>)>,
-) -> Vec<Point> {
-    for round in 0..plan.repeats {
-        for (p, rate) in &mut points {
-            let setup = p.setup.map(|s| s.describe());
-            progress.window(&window_name(
-                p.target,
-                setup.as_deref(),
-                p.connections,
-                *rate,
-                driver,
-                round + 1,
-                plan.repeats,
-            ));
-            match window(launcher, driver, p, *rate, plan) {
-                Ok(w) => p.windows.push(w),
-                Err(e) => progress.note(&format!("study: {} failed: {e}", p.target.name())),
-            }
-            progress.window_done();
-        }
-    }
-    // Closed-loop windows the machine disturbed are measured once more.
-    for (p, rate) in &mut points {
-        if rate.is_some() || p.windows.len() != plan.repeats {
-            continue;
-        }
-        let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
-        for i in disturbed(&msgs) {
-            progress.note(&format!(
-                "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",
-                p.target.name(),
-                p.connections,
-                i + 1,
-                msgs[i],
-                DISTURBED * 100.0
-            ));
-            progress.extra_window();
-            if let Ok(w) = window(launcher, driver, p, None, plan) {
-                p.windows[i] = w;
-                p.remeasured += 1;
-            }
-            progress.window_done();
-        }
-    }
-    points
-        .into_iter()
-        .map(|(p, _)| p)
-        .filter(|p| !p.windows.is_empty())
-        .collect()
 }
 
 /// A point not measured yet; its server gets the cores (and the CPU

@@ -11,44 +11,35 @@
 //! log keeps criterion's lines and the study's warnings (a window that
 //! failed, one measured again), not one line per window.
 
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::affinity::Placement;
-use crate::driver::Driver;
 use crate::parts::{Part, PartTime};
 use crate::plan::setups;
 use crate::point::Step;
 use crate::sweep::Plan;
-use crate::target::{BenchKind, Target};
+use crate::target::BenchKind;
 
-/// The parts of `cargo bench`, in the order it runs them.
-pub const PARTS: [Part; 7] = [
-    Part::Criterion,
-    Part::Sweep,
-    Part::OfferedLoad,
-    Part::SameRate,
-    Part::CrossCheck,
-    Part::Service,
-    Part::IdleMemory,
-];
-
-/// What a part's windows really took in the published run
-/// (docs/benchmarks/report.json), over windows x (warm-up + window): a
-/// server started and stopped per window, the ramp to every first answer
-/// (the sweep's 10,000 connections, the service cases' 1,000), the drain.
-/// Criterion's is over cases x (warm-up + measurement). A test reads them
-/// back from that report, so a new published run updates them.
-pub const OVERHEAD: [(Part, f64); 6] = [
-    (Part::Criterion, 1.17),
-    (Part::Sweep, 1.92),
-    (Part::OfferedLoad, 1.05),
-    (Part::SameRate, 1.05),
-    (Part::CrossCheck, 1.43),
-    (Part::Service, 1.87),
+/// The parts of `cargo bench`, in the order it runs them, each with the
+/// step whose window length its windows take and its overhead: what its
+/// windows really took in the published run (docs/benchmarks/report.json),
+/// over windows x (warm-up + window): a server started and stopped per
+/// window, the ramp to every first answer (the sweep's 10,000 connections,
+/// the service cases' 1,000), the drain. Criterion's is over cases x
+/// (warm-up + measurement); idle memory's time is per connection instead
+/// ([`IDLE_S_PER_CONNECTION`]). A test reads them back from that report,
+/// so a new published run updates them.
+pub const PARTS: [(Part, Option<Step>, f64); 7] = [
+    (Part::Criterion, None, 1.17),
+    (Part::Sweep, Some(Step::Sweep), 1.92),
+    (Part::OfferedLoad, Some(Step::Offered), 1.05),
+    (Part::SameRate, Some(Step::SameRate), 1.05),
+    (Part::CrossCheck, Some(Step::CrossCheck), 1.43),
+    (Part::Service, Some(Step::Service), 1.87),
+    (Part::IdleMemory, None, 1.0),
 ];
 
 /// Seconds the idle-memory part took per idle connection in the published
@@ -131,22 +122,10 @@ pub fn windows(plan: &Plan, part: Part, drivers: usize) -> usize {
     points * plan.repeats
 }
 
-/// The step whose window length a part's windows take.
-fn step_of(part: Part) -> Option<Step> {
-    match part {
-        Part::Sweep => Some(Step::Sweep),
-        Part::OfferedLoad => Some(Step::Offered),
-        Part::SameRate => Some(Step::SameRate),
-        Part::CrossCheck => Some(Step::CrossCheck),
-        Part::Service => Some(Step::Service),
-        Part::Criterion | Part::IdleMemory => None,
-    }
-}
-
 /// A part's seconds before overhead: windows x (warm-up + window), or
 /// criterion's cases x (warm-up + measurement).
 pub fn nominal_s(plan: &Plan, part: Part, windows: usize, sizes: Sizes) -> f64 {
-    match (part, step_of(part)) {
+    match (part, row(part).1) {
         (Part::Criterion, _) if plan.kind == BenchKind::Test => 0.0,
         (Part::Criterion, _) => {
             let (warm_up, measure) = criterion_times(plan.kind);
@@ -157,11 +136,12 @@ pub fn nominal_s(plan: &Plan, part: Part, windows: usize, sizes: Sizes) -> f64 {
     }
 }
 
-fn overhead(part: Part) -> f64 {
-    OVERHEAD
+/// `part`'s row of [`PARTS`].
+fn row(part: Part) -> (Part, Option<Step>, f64) {
+    *PARTS
         .iter()
-        .find(|(p, _)| *p == part)
-        .map_or(1.0, |&(_, f)| f)
+        .find(|r| r.0 == part)
+        .expect("every part has a row")
 }
 
 /// Every part of the run with its windows and estimated seconds; its
@@ -169,11 +149,11 @@ fn overhead(part: Part) -> f64 {
 pub fn estimate(plan: &Plan, drivers: usize, sizes: Sizes) -> Vec<PartEstimate> {
     PARTS
         .iter()
-        .map(|&part| {
+        .map(|&(part, _, overhead)| {
             let windows = windows(plan, part, drivers);
             let seconds = match part {
                 Part::IdleMemory => sizes.idle_connections as f64 * IDLE_S_PER_CONNECTION,
-                _ => nominal_s(plan, part, windows, sizes) * overhead(part),
+                _ => nominal_s(plan, part, windows, sizes) * overhead,
             };
             PartEstimate {
                 part,
@@ -267,17 +247,10 @@ struct State {
     part_started: Instant,
     /// Seconds the finished parts took.
     spent: f64,
-    done: usize,
     bar: ProgressBar,
 }
 
 impl Progress {
-    /// Told on stderr if it is a terminal, else quiet.
-    pub fn on_stderr(estimates: Vec<PartEstimate>) -> Progress {
-        let shown = std::io::stderr().is_terminal();
-        Progress::new(estimates, shown)
-    }
-
     /// Told when `shown`, else quiet (warnings still printed).
     pub fn new(estimates: Vec<PartEstimate>, shown: bool) -> Progress {
         Progress {
@@ -287,7 +260,6 @@ impl Progress {
                 current: None,
                 part_started: Instant::now(),
                 spent: 0.0,
-                done: 0,
                 bar: ProgressBar::hidden(),
             }),
         }
@@ -363,7 +335,6 @@ impl Progress {
             .filter(|&i| self.estimates[i].part == part)
         {
             st.spent += seconds;
-            st.done = index + 1;
             if self.shown {
                 eprintln!("{}", closing(&self.estimates, index, seconds, st.spent));
             }
@@ -372,31 +343,12 @@ impl Progress {
     }
 }
 
-/// How a window is named on the progress line: "blocking at 1000
-/// connections, 500 msg/s, nonblocking client, split (2 of 5)".
-pub fn window_name(
-    target: Target,
-    setup: Option<&str>,
-    connections: usize,
-    rate: Option<f64>,
-    driver: Driver,
-    round: usize,
-    repeats: usize,
-) -> String {
-    format!(
-        "{}{} at {connections} connections{}, {} ({round} of {repeats})",
-        target.name(),
-        setup.map_or(String::new(), |s| format!(" ({s})")),
-        rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
-        driver.describe(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::driver::Driver;
 
     fn sizes() -> Sizes {
         Sizes {
@@ -513,10 +465,10 @@ mod tests {
             }
             let measured = seconds / nominal_s(&plan, p, windows(&plan, p, drivers), sizes);
             assert!(
-                (measured - overhead(p)).abs() < 0.01,
-                "{}: the published run took {measured:.2} x its plan; OVERHEAD says {}",
+                (measured - row(p).2).abs() < 0.01,
+                "{}: the published run took {measured:.2} x its plan; PARTS says {}",
                 p.name(),
-                overhead(p)
+                row(p).2
             );
         }
     }
