@@ -71,8 +71,8 @@ impl Placement {
     /// `SOCKMODES_BENCH_PLACEMENT=split`.
     pub fn for_criterion() -> Placement {
         let asked = std::env::var("SOCKMODES_BENCH_PLACEMENT").is_ok_and(|v| v == "split");
-        if asked && cores_online() >= 2 {
-            Placement::Split
+        if asked {
+            Placement::for_sweep()
         } else {
             Placement::SameCore
         }

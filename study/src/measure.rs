@@ -155,14 +155,10 @@ impl Measurer<'_> {
                     .iter()
                     .zip(answers)
                     .filter_map(|(&(edge, due_ns, _), answer)| {
-                        let Some(value) = answer else {
-                            late.push(LateReading {
-                                source: ReadingSource::Counters,
-                                edge,
-                                late_ms: None,
-                            });
-                            return None;
-                        };
+                        if answer.is_none() {
+                            late.push(LateReading::never(ReadingSource::Counters, edge));
+                        }
+                        let value = answer?;
                         Some(Stamped {
                             edge,
                             due_ns,
@@ -179,15 +175,9 @@ impl Measurer<'_> {
         let samples = samples.lock().expect("not poisoned");
         // `/proc` is Linux's: elsewhere no reading is expected to come.
         if cfg!(target_os = "linux") {
-            for edge in [WindowEdge::Start, WindowEdge::End] {
-                if !samples.iter().any(|s| s.edge == edge) {
-                    late.push(LateReading {
-                        source: ReadingSource::Proc,
-                        edge,
-                        late_ms: None,
-                    });
-                }
-            }
+            let edges = [WindowEdge::Start, WindowEdge::End].into_iter();
+            let missing = edges.filter(|&edge| !samples.iter().any(|s| s.edge == edge));
+            late.extend(missing.map(|edge| LateReading::never(ReadingSource::Proc, edge)));
         }
         let bound_ns = LATE_SHARE * window_s * 1e9;
         let procs = on_time(&samples, ReadingSource::Proc, bound_ns, &mut late);
@@ -198,9 +188,9 @@ impl Measurer<'_> {
         let cost = procs.and_then(|(a, b)| {
             let stretch_s = b.began_ns.checked_sub(a.began_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
             Some(ServerCost {
-                syscalls_per_msg: counts.as_ref().map(Counted::syscalls_per_msg),
-                msgs_per_wakeup: counts.as_ref().and_then(Counted::msgs_per_wakeup),
-                events_per_wakeup: counts.as_ref().and_then(Counted::events_per_wakeup),
+                syscalls_per_msg: counts.as_ref().map(|c| c.syscalls_per_msg),
+                msgs_per_wakeup: counts.as_ref().and_then(|c| c.msgs_per_wakeup),
+                events_per_wakeup: counts.as_ref().and_then(|c| c.events_per_wakeup),
                 ..cost(&a.value, &b.value, load.messages_per_s, stretch_s)
             })
         });
@@ -271,47 +261,34 @@ fn say_once_not_raised() {
     });
 }
 
-/// What the server counted between its two readings of its counters, and
-/// the messages of that stretch (`None` for readings out of order, or for
-/// under one message between them): the counts are divided by the
-/// messages of the stretch between the server's own readings, at the
-/// window's rate.
+/// What the server counted between its two readings of its counters,
+/// per message of that stretch (at the window's rate): the counts are
+/// divided by the messages of the stretch between the server's own
+/// readings.
 struct Counted {
-    messages: f64,
-    syscalls: u64,
-    /// `None`: a line without the field.
-    wakeups: Option<u64>,
-    events: Option<u64>,
+    syscalls_per_msg: f64,
+    /// `None` where the server counted no wake-up (a thread per
+    /// connection counts none), or a line without the field.
+    msgs_per_wakeup: Option<f64>,
+    events_per_wakeup: Option<f64>,
 }
 
 impl Counted {
+    /// `None` for readings out of order, or for under one message between
+    /// them.
     fn between(a: &Counters, b: &Counters, messages_per_s: f64) -> Option<Counted> {
         let stretch_s = b.at_ns.checked_sub(a.at_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
         let messages = messages_per_s * stretch_s;
         let delta = |x: Option<u64>, y: Option<u64>| Some(y?.saturating_sub(x?));
+        let wakeups = delta(a.wakeups, b.wakeups)
+            .filter(|&w| w > 0)
+            .map(|w| w as f64);
+        let events = delta(a.events, b.events).map(|e| e as f64);
         (messages >= 1.0).then(|| Counted {
-            messages,
-            syscalls: b.syscalls.saturating_sub(a.syscalls),
-            wakeups: delta(a.wakeups, b.wakeups),
-            events: delta(a.events, b.events),
+            syscalls_per_msg: b.syscalls.saturating_sub(a.syscalls) as f64 / messages,
+            msgs_per_wakeup: wakeups.map(|w| messages / w),
+            events_per_wakeup: wakeups.zip(events).map(|(w, e)| e / w),
         })
-    }
-
-    fn syscalls_per_msg(&self) -> f64 {
-        self.syscalls as f64 / self.messages
-    }
-
-    /// `None` where the server counted no wake-up (a thread per
-    /// connection counts none).
-    fn msgs_per_wakeup(&self) -> Option<f64> {
-        let w = self.wakeups.filter(|&w| w > 0)?;
-        Some(self.messages / w as f64)
-    }
-
-    /// `None` where the server counted no wake-up.
-    fn events_per_wakeup(&self) -> Option<f64> {
-        let w = self.wakeups.filter(|&w| w > 0)?;
-        Some(self.events? as f64 / w as f64)
     }
 }
 
@@ -417,7 +394,7 @@ mod tests {
             ..Counters::default()
         };
         let per_msg = |c: &[Counters], rate| match c {
-            [a, b] => Counted::between(a, b, rate).map(|c| c.syscalls_per_msg()),
+            [a, b] => Counted::between(a, b, rate).map(|c| c.syscalls_per_msg),
             _ => None,
         };
         // 3,000 calls over 1.5 s at 1,000 msg/s: 2 per message, whatever
@@ -430,10 +407,7 @@ mod tests {
         assert_eq!(per_msg(&two, 0.5), None);
         // A line without the wake-up fields: no batching figure.
         let old = Counted::between(&two[0], &two[1], 1000.0).expect("counted");
-        assert_eq!(
-            (old.msgs_per_wakeup(), old.events_per_wakeup()),
-            (None, None)
-        );
+        assert_eq!((old.msgs_per_wakeup, old.events_per_wakeup), (None, None));
     }
 
     #[test]
@@ -449,16 +423,13 @@ mod tests {
         // 2,000 events: 3 messages and 4 events a wake-up.
         let c = [at(1_000_000_000, 100, 1_000), at(2_500_000_000, 600, 3_000)];
         let counted = Counted::between(&c[0], &c[1], 1000.0).expect("counted");
-        assert_eq!(counted.msgs_per_wakeup(), Some(3.0));
-        assert_eq!(counted.events_per_wakeup(), Some(4.0));
+        assert_eq!(counted.msgs_per_wakeup, Some(3.0));
+        assert_eq!(counted.events_per_wakeup, Some(4.0));
         // No wake-up counted (a thread per connection, tokio): neither
         // figure.
         let none = [at(1_000_000_000, 0, 0), at(2_500_000_000, 0, 0)];
         let none = Counted::between(&none[0], &none[1], 1000.0).expect("counted");
-        assert_eq!(
-            (none.msgs_per_wakeup(), none.events_per_wakeup()),
-            (None, None)
-        );
+        assert_eq!((none.msgs_per_wakeup, none.events_per_wakeup), (None, None));
     }
 
     #[test]

@@ -251,23 +251,12 @@ impl Plan {
 /// Every (server, setup) of one case: each studied server inline, then
 /// with the pool where it has one.
 pub fn setups(plan: &Plan, work: Work) -> Vec<(Target, Setup)> {
+    let setup = |offload| Setup { work, offload };
     let mut all = Vec::new();
     for &t in &plan.servers {
-        all.push((
-            t,
-            Setup {
-                work,
-                offload: None,
-            },
-        ));
+        all.push((t, setup(None)));
         if has_pool(t, work) {
-            all.push((
-                t,
-                Setup {
-                    work,
-                    offload: Some(plan.service_pool),
-                },
-            ));
+            all.push((t, setup(Some(plan.service_pool))));
         }
     }
     all

@@ -20,6 +20,9 @@
 //! alone (`sockmodes_models::ceiling`). A figure above it is a bug; the report
 //! prints each figure beside it, as a ratio to a physical limit, not to a
 //! peer.
+//!
+//! [`Plan::service_cases`]: crate::plan::Plan::service_cases
+//! [`Plan::service_pool`]: crate::plan::Plan::service_pool
 
 use sockmodes_models::ceiling::Ceiling;
 
