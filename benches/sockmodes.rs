@@ -58,7 +58,11 @@ const LATENCY_SIZES: [(usize, &str); 3] = [(16, "16B"), (1024, "1KiB"), (64 * 10
 const THROUGHPUT_CASES: usize = 2;
 
 fn main() {
-    serve_if_asked();
+    // Re-executed as the study's bare-thread yardstick: serve, don't bench
+    // (it does not return).
+    if let Ok(n) = std::env::var(SERVE_BARE_THREADS) {
+        scale::serve_bare_threads(&n);
+    }
     let started = SystemTime::now();
     let args: Vec<String> = std::env::args().collect();
     let kind = BenchKind::from_args(&args);
@@ -145,14 +149,6 @@ fn main() {
             path.display()
         ),
         Err(e) => eprintln!("could not write the report in {}: {e}", dir.display()),
-    }
-}
-
-/// Re-executed as the study's bare-thread yardstick: serve, don't bench
-/// (it does not return).
-fn serve_if_asked() {
-    if let Ok(n) = std::env::var(SERVE_BARE_THREADS) {
-        scale::serve_bare_threads(&n);
     }
 }
 
