@@ -87,16 +87,13 @@ pub fn cross_check(m: Measurer, sweep: &[Point]) -> (Vec<Cell>, Vec<Skipped>) {
                 .iter()
                 .filter_map(|&t| find(sweep, t, n))
                 .collect();
-            if driver == sweep_driver && reused.len() == plan.servers.len() {
-                cells.extend(reused.into_iter().map(|p| Cell {
-                    driver,
-                    point: p.clone(),
-                }));
-                continue;
-            }
-            let m = Measurer { driver, ..m };
-            let measured = m.all(m.servers_at(Step::CrossCheck, n));
-            cells.extend(measured.into_iter().map(|point| Cell { driver, point }));
+            let points = if driver == sweep_driver && reused.len() == plan.servers.len() {
+                reused.into_iter().cloned().collect()
+            } else {
+                let m = Measurer { driver, ..m };
+                m.all(m.servers_at(Step::CrossCheck, n))
+            };
+            cells.extend(points.into_iter().map(|point| Cell { driver, point }));
         }
     }
     // Every window re-pins the bench thread to its driver's client cores;

@@ -202,21 +202,16 @@ pub fn left(estimates: &[PartEstimate], done: usize, spent: f64) -> f64 {
 /// The line that opens part `index` (0-based).
 pub fn opening(estimates: &[PartEstimate], index: usize, spent: f64) -> String {
     let e = &estimates[index];
-    let mut line = format!(
-        "study: part {} of {}: {}",
+    let windows = (e.windows > 0).then(|| format!(", {} windows", e.windows));
+    format!(
+        "study: part {} of {}: {}{} ({}; {} left in all)",
         index + 1,
         estimates.len(),
-        e.part.name()
-    );
-    if e.windows > 0 {
-        line += &format!(", {} windows", e.windows);
-    }
-    line += &format!(
-        " ({}; {} left in all)",
+        e.part.name(),
+        windows.unwrap_or_default(),
         about(left(&estimates[..=index], index, spent)),
         about(left(estimates, index, spent))
-    );
-    line
+    )
 }
 
 /// The line that closes part `index` (0-based), which took `seconds`.
