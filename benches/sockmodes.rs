@@ -30,7 +30,6 @@
 mod support;
 
 use std::io::IsTerminal;
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -55,7 +54,10 @@ use support::servers::{Running, Target};
 const LATENCY_SIZES: [(usize, &str); 3] = [(16, "16B"), (1024, "1KiB"), (64 * 1024, "64KiB")];
 
 /// Cases of the throughput group: sink of 1 MiB frames, echo of 64 KiB.
-const THROUGHPUT_CASES: usize = 2;
+const THROUGHPUT: [(Service, usize, &str); 2] = [
+    (Service::Sink, 1 << 20, "sink-1MiB"),
+    (Service::Echo, 64 * 1024, "echo-64KiB"),
+];
 
 fn main() {
     // Re-executed as the study's bare-thread yardstick: serve, don't bench
@@ -73,7 +75,7 @@ fn main() {
     let plan = Plan::new(kind, nofile, placement.server_cpus().len());
     let driver = Driver::sweep(placement);
     let sizes = Sizes {
-        criterion_cases: (LATENCY_SIZES.len() + THROUGHPUT_CASES) * Target::all().len(),
+        criterion_cases: (LATENCY_SIZES.len() + THROUGHPUT.len()) * Target::all().len(),
         idle_connections: idle_counts(kind).iter().sum::<usize>() * Target::models().len(),
     };
     let progress = if listing {
@@ -257,52 +259,35 @@ fn latency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
 fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     let mut group = c.benchmark_group(Group::Throughput.name());
     group.sample_size(20);
-    let sink = clients::wire(1 << 20);
-    group.throughput(Throughput::Bytes(sink.len() as u64));
-    for target in Target::all() {
-        let server = Running::start(target, Service::Sink, sink.len());
-        let id = format!("{}/{}/sink-1MiB", Group::Throughput.name(), target.name());
-        group.bench_function(BenchmarkId::new(target.name(), "sink-1MiB"), |b| {
-            b.iter_custom(|iters| {
-                let d = clients::sink_upload(server.addr(), &sink, iters);
-                observe(&id, iters, d);
-                d
+    for (service, bytes, param) in THROUGHPUT {
+        let wire = clients::wire(bytes);
+        group.throughput(Throughput::Bytes(wire.len() as u64));
+        for target in Target::all() {
+            let server = Running::start(target, service, wire.len());
+            // Echo streams on one connection; each sink upload opens its own.
+            let mut stream = (service == Service::Echo).then(|| clients::connect(server.addr()));
+            let id = format!("{}/{}/{param}", Group::Throughput.name(), target.name());
+            group.bench_function(BenchmarkId::new(target.name(), param), |b| {
+                b.iter_custom(|iters| {
+                    let d = match &mut stream {
+                        Some(stream) => clients::echo_stream(stream, &wire, iters),
+                        None => clients::sink_upload(server.addr(), &wire, iters),
+                    };
+                    observe(&id, iters, d);
+                    d
+                });
             });
+        }
+        cases.push(CaseSpec {
+            group: Group::Throughput,
+            param: param.to_string(),
+            case: Case {
+                service,
+                bytes: bytes as u64,
+            },
+            metric: Metric::BytesPerSec,
+            per_iter: wire.len() as f64,
         });
     }
-    cases.push(CaseSpec {
-        group: Group::Throughput,
-        param: "sink-1MiB".into(),
-        case: Case {
-            service: Service::Sink,
-            bytes: 1 << 20,
-        },
-        metric: Metric::BytesPerSec,
-        per_iter: sink.len() as f64,
-    });
-    let echo = clients::wire(64 * 1024);
-    group.throughput(Throughput::Bytes(echo.len() as u64));
-    for target in Target::all() {
-        let server = Running::start(target, Service::Echo, echo.len());
-        let mut stream: TcpStream = clients::connect(server.addr());
-        let id = format!("{}/{}/echo-64KiB", Group::Throughput.name(), target.name());
-        group.bench_function(BenchmarkId::new(target.name(), "echo-64KiB"), |b| {
-            b.iter_custom(|iters| {
-                let d = clients::echo_stream(&mut stream, &echo, iters);
-                observe(&id, iters, d);
-                d
-            });
-        });
-    }
-    cases.push(CaseSpec {
-        group: Group::Throughput,
-        param: "echo-64KiB".into(),
-        case: Case {
-            service: Service::Echo,
-            bytes: 64 * 1024,
-        },
-        metric: Metric::BytesPerSec,
-        per_iter: echo.len() as f64,
-    });
     group.finish();
 }
