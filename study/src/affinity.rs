@@ -123,12 +123,11 @@ impl Placement {
         }
     }
 
-    /// The client's cores.
+    /// The client's cores: the servers' but in `split`.
     pub fn client_cpus(self) -> Vec<usize> {
         match self {
-            Placement::SameCore => vec![0],
             Placement::Split => (0..cores_online() / 2).collect(),
-            Placement::Unpinned | Placement::Budget => (0..cores_online()).collect(),
+            Placement::SameCore | Placement::Unpinned | Placement::Budget => self.server_cpus(),
         }
     }
 

@@ -304,7 +304,7 @@ fn switches_between(a: &ProcessSample, b: &ProcessSample) -> Option<u64> {
 
 /// The server's costs from its `/proc` at two readings `stretch_s`
 /// seconds apart: per message of that stretch (at the window's rate), and
-/// its busy share.
+/// its busy share; none of the figures its counters give.
 fn cost(a: &ProcessSample, b: &ProcessSample, messages_per_s: f64, stretch_s: f64) -> ServerCost {
     let msgs = (messages_per_s * stretch_s).max(1.0);
     let user = b.user_s - a.user_s;
@@ -316,9 +316,8 @@ fn cost(a: &ProcessSample, b: &ProcessSample, messages_per_s: f64, stretch_s: f6
         rss_mib: b.rss_bytes as f64 / (1024.0 * 1024.0),
         threads: b.threads,
         cores_busy: (user + system) / stretch_s,
-        syscalls_per_msg: None,
-        msgs_per_wakeup: None,
-        events_per_wakeup: None,
+        // The server's own counts come from its counters line.
+        ..ServerCost::default()
     }
 }
 

@@ -283,13 +283,10 @@ impl Progress {
         eprintln!("{}", opening(&self.estimates, index, st.spent));
         let windows = self.estimates[index].windows;
         st.bar = if windows > 0 {
-            let bar =
-                ProgressBar::with_draw_target(Some(windows as u64), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template("  {bar:20} {pos}/{len} {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
+            let style = ProgressStyle::with_template("  {bar:20} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let target = ProgressDrawTarget::stderr();
+            ProgressBar::with_draw_target(Some(windows as u64), target).with_style(style)
         } else {
             ProgressBar::hidden()
         };
@@ -297,8 +294,7 @@ impl Progress {
 
     /// A window of the current part starts: `what` names it.
     pub fn window(&self, what: &str) {
-        let st = self.state();
-        st.bar.set_message(what.to_string());
+        self.state().bar.set_message(what.to_string());
     }
 
     /// A window of the current part ended.
@@ -314,8 +310,7 @@ impl Progress {
     /// A line said whatever the terminal: a window failed, or is measured
     /// again.
     pub fn note(&self, line: &str) {
-        let st = self.state();
-        st.bar.suspend(|| eprintln!("{line}"));
+        self.state().bar.suspend(|| eprintln!("{line}"));
     }
 
     /// `part` ended now; what it took, for the report's time account.
