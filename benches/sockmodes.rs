@@ -181,11 +181,7 @@ fn criterion_cases(kind: BenchKind) -> Vec<CaseSpec> {
 /// since the blocking server starts a thread per connection and that
 /// alone takes seconds; full 10,000, where a thread per connection shows.
 fn idle_counts(kind: BenchKind) -> &'static [usize] {
-    match kind {
-        BenchKind::Test => &[100],
-        BenchKind::Quick => &[1_000],
-        BenchKind::Full => &[10_000],
-    }
+    kind.pick(&[100], &[1_000], &[10_000])
 }
 
 /// Part 7: resident memory with many idle connections to each server, and

@@ -348,10 +348,16 @@ impl BenchKind {
 
     /// The name in the report.
     pub fn name(self) -> &'static str {
+        self.pick("test", "quick", "full")
+    }
+
+    /// `test`, `quick` or `full`, by the kind of run: how the plan and the
+    /// benches size each part.
+    pub fn pick<T>(self, test: T, quick: T, full: T) -> T {
         match self {
-            BenchKind::Test => "test",
-            BenchKind::Quick => "quick",
-            BenchKind::Full => "full",
+            BenchKind::Test => test,
+            BenchKind::Quick => quick,
+            BenchKind::Full => full,
         }
     }
 }
