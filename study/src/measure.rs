@@ -237,14 +237,9 @@ fn on_time<'a, T>(
             late_ms: Some(late_ns / 1e6),
         })
     }));
-    match readings {
-        [a, b]
-            if late.len() == before && (a.edge, b.edge) == (WindowEdge::Start, WindowEdge::End) =>
-        {
-            Some((a, b))
-        }
-        _ => None,
-    }
+    let [a, b] = readings else { return None };
+    let in_order = (a.edge, b.edge) == (WindowEdge::Start, WindowEdge::End);
+    (late.len() == before && in_order).then_some((a, b))
 }
 
 /// Says once, on the study's progress stream, that the readings run at

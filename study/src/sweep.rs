@@ -45,7 +45,6 @@ pub fn connection_sweep(m: Measurer) -> Vec<Point> {
 pub fn capacities(sweep: &[Point], n: usize) -> Vec<(Target, f64)> {
     Target::studied()
         .iter()
-        .filter(|&&t| sweep.iter().any(|p| p.target == t))
         .filter_map(|&t| Some((t, find(sweep, t, n)?.answered()?.median)))
         .filter(|(_, c)| *c > 0.0)
         .collect()
