@@ -107,7 +107,8 @@ struct Bench {
 }
 
 impl Bench {
-    /// One window of the `model` engine at `rate` (`None`: closed loop).
+    /// One window of the `model` engine at `rate` (`None`: closed loop);
+    /// the generator is the non-blocking engine.
     fn engine(
         &self,
         model: Model,
@@ -128,15 +129,6 @@ impl Bench {
             .clone())
     }
 
-    /// The generator: the non-blocking engine.
-    fn generator(
-        &self,
-        rate: Option<f64>,
-        grid: Option<Duration>,
-    ) -> anyhow::Result<sockmodes_loadgen::LoadReport> {
-        self.engine(Model::NON_BLOCKING, rate, grid)
-    }
-
     /// One load step at `rate`, `pct`% of the capacity: the reference, the
     /// generator, every engine and the exact generator, interleaved, each
     /// `repeats` times.
@@ -155,7 +147,7 @@ impl Bench {
                 s.warmup,
                 s.window,
             )?;
-            let g = self.generator(Some(rate), None)?;
+            let g = self.engine(Model::NON_BLOCKING, Some(rate), None)?;
             for (k, model) in Model::CLIENTS.into_iter().enumerate() {
                 let run = match model {
                     Model::NON_BLOCKING => g.clone(),
@@ -164,7 +156,7 @@ impl Bench {
                 eprintln!("{pct}%: {model} engine {}", per_msg(cpu_per_msg(&run)));
                 m.engines[k].extend(cpu_per_msg(&run));
             }
-            let exact = self.generator(Some(rate), Some(Duration::ZERO))?;
+            let exact = self.engine(Model::NON_BLOCKING, Some(rate), Some(Duration::ZERO))?;
             eprintln!(
                 "{pct}%: reference {} ({} answered); generator {}, p50 {:.0} µs; exact {}, p50 {:.0} µs",
                 per_msg(r.cpu_us_per_msg()),
@@ -214,7 +206,11 @@ fn main() -> anyhow::Result<()> {
     pin_current_thread(&placement.client_cpus());
     let bench = Bench { settings, server };
     let capacities: Vec<f64> = (0..bench.settings.repeats)
-        .map(|_| bench.generator(None, None).map(|r| r.answered_per_s))
+        .map(|_| {
+            bench
+                .engine(Model::NON_BLOCKING, None, None)
+                .map(|r| r.answered_per_s)
+        })
         .collect::<Result<_, _>>()?;
     let capacity = Spread::of(capacities.iter().copied())
         .ok_or_else(|| anyhow::anyhow!("no capacity was measured"))?;

@@ -29,7 +29,7 @@
 
 mod support;
 
-use std::net::TcpStream;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -45,7 +45,7 @@ use sockmodes_study::report::{
 };
 use sockmodes_study::scale::{self, SERVE_BARE_THREADS};
 use sockmodes_study::service;
-use sockmodes_study::sweep::{self, Launcher, Plan};
+use sockmodes_study::sweep::{self, Launcher, Measurer, Plan};
 use sockmodes_study::target::BenchKind;
 use support::clients;
 use support::servers::{Running, Target};
@@ -54,10 +54,17 @@ use support::servers::{Running, Target};
 const LATENCY_SIZES: [(usize, &str); 3] = [(16, "16B"), (1024, "1KiB"), (64 * 1024, "64KiB")];
 
 /// Cases of the throughput group: sink of 1 MiB frames, echo of 64 KiB.
-const THROUGHPUT_CASES: usize = 2;
+const THROUGHPUT: [(Service, usize, &str); 2] = [
+    (Service::Sink, 1 << 20, "sink-1MiB"),
+    (Service::Echo, 64 * 1024, "echo-64KiB"),
+];
 
 fn main() {
-    serve_if_asked();
+    // Re-executed as the study's bare-thread yardstick: serve, don't bench
+    // (it does not return).
+    if let Ok(n) = std::env::var(SERVE_BARE_THREADS) {
+        scale::serve_bare_threads(&n);
+    }
     let started = SystemTime::now();
     let args: Vec<String> = std::env::args().collect();
     let kind = BenchKind::from_args(&args);
@@ -68,14 +75,15 @@ fn main() {
     let plan = Plan::new(kind, nofile, placement.server_cpus().len());
     let driver = Driver::sweep(placement);
     let sizes = Sizes {
-        criterion_cases: (LATENCY_SIZES.len() + THROUGHPUT_CASES) * Target::all().len(),
+        criterion_cases: (LATENCY_SIZES.len() + THROUGHPUT.len()) * Target::all().len(),
         idle_connections: idle_counts(kind).iter().sum::<usize>() * Target::models().len(),
     };
     let progress = if listing {
         Progress::quiet()
     } else {
         let drivers = Driver::every(driver, &plan.cross_placements).len();
-        Progress::on_stderr(progress::estimate(&plan, drivers, sizes))
+        let shown = std::io::stderr().is_terminal();
+        Progress::new(progress::estimate(&plan, drivers, sizes), shown)
     };
     let mut parts = Vec::new();
     progress.begin(Part::Criterion);
@@ -94,24 +102,29 @@ fn main() {
     let launcher = Launcher {
         sockmodes: Path::new(env!("CARGO_BIN_EXE_sockmodes")).to_path_buf(),
     };
+    let m = Measurer {
+        plan: &plan,
+        driver,
+        launcher: &launcher,
+        progress: &progress,
+    };
     progress.begin(Part::Sweep);
-    let sweep_points = sweep::connection_sweep(&plan, driver, &launcher, &progress);
+    let sweep_points = sweep::connection_sweep(m);
     parts.push(progress.end(Part::Sweep));
     progress.begin(Part::OfferedLoad);
-    let load_steps = sweep::offered_load(&plan, driver, &launcher, &progress, &sweep_points);
+    let load_steps = sweep::offered_load(m, &sweep_points);
     parts.push(progress.end(Part::OfferedLoad));
     progress.begin(Part::SameRate);
-    let same_rate = sweep::same_rate(&plan, driver, &launcher, &progress, &sweep_points);
+    let same_rate = sweep::same_rate(m, &sweep_points);
     parts.push(progress.end(Part::SameRate));
     // The same servers driven by every client engine in both placements.
     progress.begin(Part::CrossCheck);
-    let (cross_check, cross_skipped) =
-        crosscheck::cross_check(&plan, driver, &launcher, &progress, &sweep_points);
+    let (cross_check, cross_skipped) = crosscheck::cross_check(m, &sweep_points);
     parts.push(progress.end(Part::CrossCheck));
     // Work per message: every server inline and on a pool, beside its
     // Little's-law ceiling.
     progress.begin(Part::Service);
-    let service = service::service_work(&plan, driver, &launcher, &progress);
+    let service = service::service_work(m);
     parts.push(progress.end(Part::Service));
     progress.begin(Part::IdleMemory);
     let (scale, bare_threads) = idle_memory(kind, &launcher, &progress);
@@ -138,14 +151,6 @@ fn main() {
             path.display()
         ),
         Err(e) => eprintln!("could not write the report in {}: {e}", dir.display()),
-    }
-}
-
-/// Re-executed as the study's bare-thread yardstick: serve, don't bench
-/// (it does not return).
-fn serve_if_asked() {
-    if let Ok(n) = std::env::var(SERVE_BARE_THREADS) {
-        scale::serve_bare_threads(&n);
     }
 }
 
@@ -176,11 +181,7 @@ fn criterion_cases(kind: BenchKind) -> Vec<CaseSpec> {
 /// since the blocking server starts a thread per connection and that
 /// alone takes seconds; full 10,000, where a thread per connection shows.
 fn idle_counts(kind: BenchKind) -> &'static [usize] {
-    match kind {
-        BenchKind::Test => &[100],
-        BenchKind::Quick => &[1_000],
-        BenchKind::Full => &[10_000],
-    }
+    kind.pick(&[100], &[1_000], &[10_000])
 }
 
 /// Part 7: resident memory with many idle connections to each server, and
@@ -254,52 +255,35 @@ fn latency(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
 fn throughput(c: &mut Criterion, cases: &mut Vec<CaseSpec>) {
     let mut group = c.benchmark_group(Group::Throughput.name());
     group.sample_size(20);
-    let sink = clients::wire(1 << 20);
-    group.throughput(Throughput::Bytes(sink.len() as u64));
-    for target in Target::all() {
-        let server = Running::start(target, Service::Sink, sink.len());
-        let id = format!("{}/{}/sink-1MiB", Group::Throughput.name(), target.name());
-        group.bench_function(BenchmarkId::new(target.name(), "sink-1MiB"), |b| {
-            b.iter_custom(|iters| {
-                let d = clients::sink_upload(server.addr(), &sink, iters);
-                observe(&id, iters, d);
-                d
+    for (service, bytes, param) in THROUGHPUT {
+        let wire = clients::wire(bytes);
+        group.throughput(Throughput::Bytes(wire.len() as u64));
+        for target in Target::all() {
+            let server = Running::start(target, service, wire.len());
+            // Echo streams on one connection; each sink upload opens its own.
+            let mut stream = (service == Service::Echo).then(|| clients::connect(server.addr()));
+            let id = format!("{}/{}/{param}", Group::Throughput.name(), target.name());
+            group.bench_function(BenchmarkId::new(target.name(), param), |b| {
+                b.iter_custom(|iters| {
+                    let d = match &mut stream {
+                        Some(stream) => clients::echo_stream(stream, &wire, iters),
+                        None => clients::sink_upload(server.addr(), &wire, iters),
+                    };
+                    observe(&id, iters, d);
+                    d
+                });
             });
+        }
+        cases.push(CaseSpec {
+            group: Group::Throughput,
+            param: param.to_string(),
+            case: Case {
+                service,
+                bytes: bytes as u64,
+            },
+            metric: Metric::BytesPerSec,
+            per_iter: wire.len() as f64,
         });
     }
-    cases.push(CaseSpec {
-        group: Group::Throughput,
-        param: "sink-1MiB".into(),
-        case: Case {
-            service: Service::Sink,
-            bytes: 1 << 20,
-        },
-        metric: Metric::BytesPerSec,
-        per_iter: sink.len() as f64,
-    });
-    let echo = clients::wire(64 * 1024);
-    group.throughput(Throughput::Bytes(echo.len() as u64));
-    for target in Target::all() {
-        let server = Running::start(target, Service::Echo, echo.len());
-        let mut stream: TcpStream = clients::connect(server.addr());
-        let id = format!("{}/{}/echo-64KiB", Group::Throughput.name(), target.name());
-        group.bench_function(BenchmarkId::new(target.name(), "echo-64KiB"), |b| {
-            b.iter_custom(|iters| {
-                let d = clients::echo_stream(&mut stream, &echo, iters);
-                observe(&id, iters, d);
-                d
-            });
-        });
-    }
-    cases.push(CaseSpec {
-        group: Group::Throughput,
-        param: "echo-64KiB".into(),
-        case: Case {
-            service: Service::Echo,
-            bytes: 64 * 1024,
-        },
-        metric: Metric::BytesPerSec,
-        per_iter: echo.len() as f64,
-    });
     group.finish();
 }

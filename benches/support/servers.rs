@@ -34,12 +34,8 @@ impl Running {
     /// Starts `target` with all its threads on the server core. `wire_len`
     /// is each echo message's length on the wire: only raw is told it.
     pub fn start(target: Target, service: Service, wire_len: usize) -> Running {
-        Placement::for_criterion().on_server_cpus(|| Running::start_here(target, service, wire_len))
-    }
-
-    fn start_here(target: Target, service: Service, wire_len: usize) -> Running {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        match target {
+        Placement::for_criterion().on_server_cpus(|| match target {
             Target::Model(model) => {
                 let mut config = ServerConfig::new(addr, service);
                 config.max_frame = MAX_FRAME;
@@ -51,7 +47,7 @@ impl Running {
                 ))
             }
             Target::Raw => Running::Raw(raw::RawServer::start(service, wire_len)),
-        }
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -71,8 +71,8 @@ impl Placement {
     /// `SOCKMODES_BENCH_PLACEMENT=split`.
     pub fn for_criterion() -> Placement {
         let asked = std::env::var("SOCKMODES_BENCH_PLACEMENT").is_ok_and(|v| v == "split");
-        if asked && cores_online() >= 2 {
-            Placement::Split
+        if asked {
+            Placement::for_sweep()
         } else {
             Placement::SameCore
         }
@@ -123,12 +123,11 @@ impl Placement {
         }
     }
 
-    /// The client's cores.
+    /// The client's cores: the servers' but in `split`.
     pub fn client_cpus(self) -> Vec<usize> {
         match self {
-            Placement::SameCore => vec![0],
             Placement::Split => (0..cores_online() / 2).collect(),
-            Placement::Unpinned | Placement::Budget => (0..cores_online()).collect(),
+            Placement::SameCore | Placement::Unpinned | Placement::Budget => self.server_cpus(),
         }
     }
 

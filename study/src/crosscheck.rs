@@ -32,8 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::affinity::{pin_current_thread, Placement};
 use crate::driver::Driver;
-use crate::progress::Progress;
-use crate::sweep::{empty, find, measure_all, Launcher, Plan, Point, Step};
+use crate::sweep::{find, Measurer, Plan, Point, Step};
 
 /// One server at one count, driven by one driver.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -68,18 +67,13 @@ pub fn placements(
 }
 
 /// Measures every cell at every count of `plan.cross_counts`, in every
-/// placement of the plan that can be set here; the cells of
-/// `sweep_driver` are taken from `sweep` where it has them.
-pub fn cross_check(
-    plan: &Plan,
-    sweep_driver: Driver,
-    launcher: &Launcher,
-    progress: &Progress,
-    sweep: &[Point],
-) -> (Vec<Cell>, Vec<Skipped>) {
-    let (measured, skipped) = placements(plan, |p| launcher.budget_settable(p));
+/// placement of the plan that can be set here; the cells of the sweep's
+/// driver (`m`'s) are taken from `sweep` where it has them.
+pub fn cross_check(m: Measurer, sweep: &[Point]) -> (Vec<Cell>, Vec<Skipped>) {
+    let (plan, sweep_driver) = (m.plan, m.driver);
+    let (measured, skipped) = placements(plan, |p| m.launcher.budget_settable(p));
     for s in &skipped {
-        progress.note(&format!(
+        m.progress.note(&format!(
             "study: placement `{}` skipped: {}",
             s.placement.name(),
             s.why
@@ -93,20 +87,13 @@ pub fn cross_check(
                 .iter()
                 .filter_map(|&t| find(sweep, t, n))
                 .collect();
-            if driver == sweep_driver && reused.len() == plan.servers.len() {
-                cells.extend(reused.into_iter().map(|p| Cell {
-                    driver,
-                    point: p.clone(),
-                }));
-                continue;
-            }
-            let at_n = plan
-                .servers
-                .iter()
-                .map(|&t| (empty(t, Step::CrossCheck, n, driver.placement), None))
-                .collect();
-            let measured = measure_all(plan, driver, launcher, progress, at_n);
-            cells.extend(measured.into_iter().map(|point| Cell { driver, point }));
+            let points = if driver == sweep_driver && reused.len() == plan.servers.len() {
+                reused.into_iter().cloned().collect()
+            } else {
+                let m = Measurer { driver, ..m };
+                m.all(m.servers_at(Step::CrossCheck, n))
+            };
+            cells.extend(points.into_iter().map(|point| Cell { driver, point }));
         }
     }
     // Every window re-pins the bench thread to its driver's client cores;

@@ -28,28 +28,22 @@ impl Launcher {
         setup: Option<Setup>,
         placement: Placement,
     ) -> std::io::Result<ServerProcess> {
-        let threads = placement.event_threads().to_string();
-        let command = match target {
-            Target::Raw => {
-                return Err(std::io::Error::other(
-                    "raw runs in the bench's process only (criterion)",
-                ))
-            }
-            Target::Model(model) => {
-                let mut c = Command::new(&self.sockmodes);
-                c.args(["server", "--addr", "127.0.0.1:0", "--service", "echo"])
-                    .args(["--mode", model.name(), "--max-conns", "30000"])
-                    .args(["--idle-timeout", "3600"]);
-                if model.has_event_loops() {
-                    c.args(["--threads", &threads]);
-                }
-                c.args(setup.iter().flat_map(Setup::server_args));
-                if let Some(cpus) = placement.cpu_budget() {
-                    c.args(["--cpus", &cpus.to_string()]);
-                }
-                c
-            }
+        let Target::Model(model) = target else {
+            let raw = "raw runs in the bench's process only (criterion)";
+            return Err(std::io::Error::other(raw));
         };
+        let mut command = Command::new(&self.sockmodes);
+        command
+            .args(["server", "--addr", "127.0.0.1:0", "--service", "echo"])
+            .args(["--mode", model.name(), "--max-conns", "30000"])
+            .args(["--idle-timeout", "3600"]);
+        if model.has_event_loops() {
+            command.args(["--threads", &placement.event_threads().to_string()]);
+        }
+        command.args(setup.iter().flat_map(Setup::server_args));
+        if let Some(cpus) = placement.cpu_budget() {
+            command.args(["--cpus", &cpus.to_string()]);
+        }
         placement.on_server_cpus(|| ServerProcess::spawn(command))
     }
 

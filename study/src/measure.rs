@@ -20,126 +20,187 @@ use crate::launch::Launcher;
 use crate::point::{
     disturbed, LateReading, Point, ReadingSource, ServerCost, Step, Window, DISTURBED, LATE_SHARE,
 };
-use crate::progress::{window_name, Progress};
+use crate::progress::Progress;
 use crate::sweep::Plan;
 use crate::target::Target;
 
-/// One window: a fresh server for point `p`, driven by `driver`, closed
-/// loop or at `rate`.
-fn window(
-    launcher: &Launcher,
-    driver: Driver,
-    p: &Point,
-    rate: Option<f64>,
-    plan: &Plan,
-) -> Result<Window, String> {
-    let window_s = plan.window_s(p.step);
-    let server = launcher
-        .start(p.target, p.setup, driver.placement)
-        .map_err(|e| e.to_string())?;
-    let samples: Arc<Mutex<Vec<Stamped<ProcessSample>>>> = Arc::default();
-    let asked: Arc<Mutex<Vec<(WindowEdge, u64, u64)>>> = Arc::default();
-    let (pid, into, asks) = (server.pid(), Arc::clone(&samples), Arc::clone(&asked));
-    // Only the command's own servers count their system calls.
-    let reader = p.target.model().map(|_| server.counter_reader());
-    let asker = reader.clone();
-    let hook = WindowHook(Arc::new(move |edge: WindowEdge, due_ns: u64| {
-        let ((), raised) = urgently(|| {
-            // Asked first (a signal), so that its lateness is not the
-            // walk's; the line is read after the window, and its `at_ns`
-            // says when the server read its counters.
-            if let Some(at) = asker.as_ref().and_then(CounterReader::ask) {
-                asks.lock().expect("not poisoned").push((edge, due_ns, at));
+/// What measures points: the plan, the driver of every window, how each
+/// server starts, and where progress is told.
+#[derive(Clone, Copy)]
+pub struct Measurer<'a> {
+    pub plan: &'a Plan,
+    pub driver: Driver,
+    pub launcher: &'a Launcher,
+    pub progress: &'a Progress,
+}
+
+impl Measurer<'_> {
+    /// Every studied server at `n` connections in `step`, not measured yet.
+    pub(crate) fn servers_at(self, step: Step, n: usize) -> Vec<(Point, Option<f64>)> {
+        let placement = self.driver.placement;
+        let at = |t| (empty(t, step, n, placement), None);
+        self.plan.servers.iter().copied().map(at).collect()
+    }
+
+    /// Runs `points` R times each, interleaved: every round measures each
+    /// point once, in order, each against a fresh server; the progress is
+    /// told of every window.
+    pub(crate) fn all(self, mut points: Vec<(Point, Option<f64>)>) -> Vec<Point> {
+        let (plan, driver, progress) = (self.plan, self.driver, self.progress);
+        for round in 0..plan.repeats {
+            for (p, rate) in &mut points {
+                // "blocking at 1000 connections, 500 msg/s, nonblocking
+                // client, split (2 of 5)".
+                progress.window(&format!(
+                    "{}{} at {} connections{}, {} ({} of {})",
+                    p.target.name(),
+                    p.setup
+                        .map_or(String::new(), |s| format!(" ({})", s.describe())),
+                    p.connections,
+                    rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
+                    driver.describe(),
+                    round + 1,
+                    plan.repeats
+                ));
+                match self.window(p, *rate) {
+                    Ok(w) => p.windows.push(w),
+                    Err(e) => progress.note(&format!("study: {} failed: {e}", p.target.name())),
+                }
+                progress.window_done();
             }
-            let began_ns = monotonic_ns();
-            if let Ok(value) = procfs::sample(pid) {
-                into.lock().expect("not poisoned").push(Stamped {
-                    edge,
-                    due_ns,
-                    began_ns,
-                    value,
-                });
-            }
-        });
-        if !raised {
-            say_once_not_raised();
         }
-    }));
-    let config = LoadConfig {
-        connections: p.connections,
-        duration: Duration::from_secs_f64(window_s),
-        warmup: Duration::from_secs_f64(plan.warmup_s),
-        warmup_cap: Duration::from_secs_f64(plan.warmup_cap_s),
-        rate,
-        on_window: Some(hook),
-        ..LoadConfig::new(driver.engine, server.addr)
-    };
-    let run = load::run(&config, Arc::new(AtomicU64::new(0)));
-    let mut late = Vec::new();
-    let counted: Vec<Stamped<Counters>> = match &reader {
-        Some(reader) => {
-            let asked = asked.lock().expect("not poisoned");
-            let at: Vec<u64> = asked.iter().map(|&(_, _, at)| at).collect();
-            let answers = reader.answers(&at);
-            asked
-                .iter()
-                .zip(answers)
-                .filter_map(|(&(edge, due_ns, _), answer)| {
-                    let Some(value) = answer else {
-                        late.push(LateReading {
-                            source: ReadingSource::Counters,
-                            edge,
-                            late_ms: None,
-                        });
-                        return None;
-                    };
-                    Some(Stamped {
+        // Closed-loop windows the machine disturbed are measured once more.
+        for (p, rate) in &mut points {
+            if rate.is_some() || p.windows.len() != plan.repeats {
+                continue;
+            }
+            let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
+            for i in disturbed(&msgs) {
+                progress.note(&format!(
+                    "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",
+                    p.target.name(),
+                    p.connections,
+                    i + 1,
+                    msgs[i],
+                    DISTURBED * 100.0
+                ));
+                progress.extra_window();
+                if let Ok(w) = self.window(p, None) {
+                    p.windows[i] = w;
+                    p.remeasured += 1;
+                }
+                progress.window_done();
+            }
+        }
+        points
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| !p.windows.is_empty())
+            .collect()
+    }
+
+    /// One window: a fresh server for point `p`, closed loop or at `rate`.
+    fn window(self, p: &Point, rate: Option<f64>) -> Result<Window, String> {
+        let (plan, driver) = (self.plan, self.driver);
+        let window_s = plan.window_s(p.step);
+        let server = self
+            .launcher
+            .start(p.target, p.setup, driver.placement)
+            .map_err(|e| e.to_string())?;
+        let samples: Arc<Mutex<Vec<Stamped<ProcessSample>>>> = Arc::default();
+        let asked: Arc<Mutex<Vec<(WindowEdge, u64, u64)>>> = Arc::default();
+        let (pid, into, asks) = (server.pid(), Arc::clone(&samples), Arc::clone(&asked));
+        // Only the command's own servers count their system calls.
+        let reader = p.target.model().map(|_| server.counter_reader());
+        let asker = reader.clone();
+        let hook = WindowHook(Arc::new(move |edge: WindowEdge, due_ns: u64| {
+            let ((), raised) = urgently(|| {
+                // Asked first (a signal), so that its lateness is not the
+                // walk's; the line is read after the window, and its `at_ns`
+                // says when the server read its counters.
+                if let Some(at) = asker.as_ref().and_then(CounterReader::ask) {
+                    asks.lock().expect("not poisoned").push((edge, due_ns, at));
+                }
+                let began_ns = monotonic_ns();
+                if let Ok(value) = procfs::sample(pid) {
+                    into.lock().expect("not poisoned").push(Stamped {
                         edge,
                         due_ns,
-                        began_ns: value.at_ns,
+                        began_ns,
                         value,
-                    })
-                })
-                .collect()
-        }
-        None => Vec::new(),
-    };
-    let _ = server.terminate();
-    let load = run.map_err(|e| e.to_string())?.report().clone();
-    let samples = samples.lock().expect("not poisoned");
-    // `/proc` is Linux's: elsewhere no reading is expected to come.
-    if cfg!(target_os = "linux") {
-        for edge in [WindowEdge::Start, WindowEdge::End] {
-            if !samples.iter().any(|s| s.edge == edge) {
-                late.push(LateReading {
-                    source: ReadingSource::Proc,
-                    edge,
-                    late_ms: None,
-                });
+                    });
+                }
+            });
+            if !raised {
+                say_once_not_raised();
             }
+        }));
+        let config = LoadConfig {
+            connections: p.connections,
+            duration: Duration::from_secs_f64(window_s),
+            warmup: Duration::from_secs_f64(plan.warmup_s),
+            warmup_cap: Duration::from_secs_f64(plan.warmup_cap_s),
+            rate,
+            on_window: Some(hook),
+            ..LoadConfig::new(driver.engine, server.addr)
+        };
+        let run = load::run(&config, Arc::new(AtomicU64::new(0)));
+        let mut late = Vec::new();
+        let counted: Vec<Stamped<Counters>> = match &reader {
+            Some(reader) => {
+                let asked = asked.lock().expect("not poisoned");
+                let at: Vec<u64> = asked.iter().map(|&(_, _, at)| at).collect();
+                let answers = reader.answers(&at);
+                asked
+                    .iter()
+                    .zip(answers)
+                    .filter_map(|(&(edge, due_ns, _), answer)| {
+                        if answer.is_none() {
+                            late.push(LateReading::never(ReadingSource::Counters, edge));
+                        }
+                        let value = answer?;
+                        Some(Stamped {
+                            edge,
+                            due_ns,
+                            began_ns: value.at_ns,
+                            value,
+                        })
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let _ = server.terminate();
+        let load = run.map_err(|e| e.to_string())?.report().clone();
+        let samples = samples.lock().expect("not poisoned");
+        // `/proc` is Linux's: elsewhere no reading is expected to come.
+        if cfg!(target_os = "linux") {
+            let edges = [WindowEdge::Start, WindowEdge::End].into_iter();
+            let missing = edges.filter(|&edge| !samples.iter().any(|s| s.edge == edge));
+            late.extend(missing.map(|edge| LateReading::never(ReadingSource::Proc, edge)));
         }
-    }
-    let bound_ns = LATE_SHARE * window_s * 1e9;
-    let procs = on_time(&samples, ReadingSource::Proc, bound_ns, &mut late);
-    let counts = on_time(&counted, ReadingSource::Counters, bound_ns, &mut late);
-    let budget_used = counts.and_then(|(a, b)| b.value.budget_used_since(&a.value));
-    let counts =
-        counts.and_then(|(a, b)| Counted::between(&a.value, &b.value, load.messages_per_s));
-    let cost = procs.and_then(|(a, b)| {
-        let stretch_s = b.began_ns.checked_sub(a.began_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
-        Some(ServerCost {
-            syscalls_per_msg: counts.as_ref().map(Counted::syscalls_per_msg),
-            msgs_per_wakeup: counts.as_ref().and_then(Counted::msgs_per_wakeup),
-            events_per_wakeup: counts.as_ref().and_then(Counted::events_per_wakeup),
-            ..cost(&a.value, &b.value, load.messages_per_s, stretch_s)
+        let bound_ns = LATE_SHARE * window_s * 1e9;
+        let procs = on_time(&samples, ReadingSource::Proc, bound_ns, &mut late);
+        let counts = on_time(&counted, ReadingSource::Counters, bound_ns, &mut late);
+        let budget_used = counts.and_then(|(a, b)| b.value.budget_used_since(&a.value));
+        let counts =
+            counts.and_then(|(a, b)| Counted::between(&a.value, &b.value, load.messages_per_s));
+        let cost = procs.and_then(|(a, b)| {
+            let stretch_s = b.began_ns.checked_sub(a.began_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
+            Some(ServerCost {
+                syscalls_per_msg: counts.as_ref().map(|c| c.syscalls_per_msg),
+                msgs_per_wakeup: counts.as_ref().and_then(|c| c.msgs_per_wakeup),
+                events_per_wakeup: counts.as_ref().and_then(|c| c.events_per_wakeup),
+                ..cost(&a.value, &b.value, load.messages_per_s, stretch_s)
+            })
+        });
+        Ok(Window {
+            load,
+            cost,
+            budget_used,
+            late,
         })
-    });
-    Ok(Window {
-        load,
-        cost,
-        budget_used,
-        late,
-    })
+    }
 }
 
 /// A reading of the server at a window's edge, with when it was due and
@@ -176,14 +237,9 @@ fn on_time<'a, T>(
             late_ms: Some(late_ns / 1e6),
         })
     }));
-    match readings {
-        [a, b]
-            if late.len() == before && (a.edge, b.edge) == (WindowEdge::Start, WindowEdge::End) =>
-        {
-            Some((a, b))
-        }
-        _ => None,
-    }
+    let [a, b] = readings else { return None };
+    let in_order = (a.edge, b.edge) == (WindowEdge::Start, WindowEdge::End);
+    (late.len() == before && in_order).then_some((a, b))
 }
 
 /// Says once, on the study's progress stream, that the readings run at
@@ -200,47 +256,34 @@ fn say_once_not_raised() {
     });
 }
 
-/// What the server counted between its two readings of its counters, and
-/// the messages of that stretch (`None` for readings out of order, or for
-/// under one message between them): the counts are divided by the
-/// messages of the stretch between the server's own readings, at the
-/// window's rate.
+/// What the server counted between its two readings of its counters,
+/// per message of that stretch (at the window's rate): the counts are
+/// divided by the messages of the stretch between the server's own
+/// readings.
 struct Counted {
-    messages: f64,
-    syscalls: u64,
-    /// `None`: a line without the field.
-    wakeups: Option<u64>,
-    events: Option<u64>,
+    syscalls_per_msg: f64,
+    /// `None` where the server counted no wake-up (a thread per
+    /// connection counts none), or a line without the field.
+    msgs_per_wakeup: Option<f64>,
+    events_per_wakeup: Option<f64>,
 }
 
 impl Counted {
+    /// `None` for readings out of order, or for under one message between
+    /// them.
     fn between(a: &Counters, b: &Counters, messages_per_s: f64) -> Option<Counted> {
         let stretch_s = b.at_ns.checked_sub(a.at_ns).filter(|&ns| ns > 0)? as f64 / 1e9;
         let messages = messages_per_s * stretch_s;
         let delta = |x: Option<u64>, y: Option<u64>| Some(y?.saturating_sub(x?));
+        let wakeups = delta(a.wakeups, b.wakeups)
+            .filter(|&w| w > 0)
+            .map(|w| w as f64);
+        let events = delta(a.events, b.events).map(|e| e as f64);
         (messages >= 1.0).then(|| Counted {
-            messages,
-            syscalls: b.syscalls.saturating_sub(a.syscalls),
-            wakeups: delta(a.wakeups, b.wakeups),
-            events: delta(a.events, b.events),
+            syscalls_per_msg: b.syscalls.saturating_sub(a.syscalls) as f64 / messages,
+            msgs_per_wakeup: wakeups.map(|w| messages / w),
+            events_per_wakeup: wakeups.zip(events).map(|(w, e)| e / w),
         })
-    }
-
-    fn syscalls_per_msg(&self) -> f64 {
-        self.syscalls as f64 / self.messages
-    }
-
-    /// `None` where the server counted no wake-up (a thread per
-    /// connection counts none).
-    fn msgs_per_wakeup(&self) -> Option<f64> {
-        let w = self.wakeups.filter(|&w| w > 0)?;
-        Some(self.messages / w as f64)
-    }
-
-    /// `None` where the server counted no wake-up.
-    fn events_per_wakeup(&self) -> Option<f64> {
-        let w = self.wakeups.filter(|&w| w > 0)?;
-        Some(self.events? as f64 / w as f64)
     }
 }
 
@@ -256,7 +299,7 @@ fn switches_between(a: &ProcessSample, b: &ProcessSample) -> Option<u64> {
 
 /// The server's costs from its `/proc` at two readings `stretch_s`
 /// seconds apart: per message of that stretch (at the window's rate), and
-/// its busy share.
+/// its busy share; none of the figures its counters give.
 fn cost(a: &ProcessSample, b: &ProcessSample, messages_per_s: f64, stretch_s: f64) -> ServerCost {
     let msgs = (messages_per_s * stretch_s).max(1.0);
     let user = b.user_s - a.user_s;
@@ -268,69 +311,9 @@ fn cost(a: &ProcessSample, b: &ProcessSample, messages_per_s: f64, stretch_s: f6
         rss_mib: b.rss_bytes as f64 / (1024.0 * 1024.0),
         threads: b.threads,
         cores_busy: (user + system) / stretch_s,
-        syscalls_per_msg: None,
-        msgs_per_wakeup: None,
-        events_per_wakeup: None,
+        // The server's own counts come from its counters line.
+        ..ServerCost::default()
     }
-}
-
-/// Runs `points` R times each, interleaved: every round measures each
-/// point once, in order, each against a fresh server, driven by `driver`;
-/// `progress` is told of every window.
-pub(crate) fn measure_all(
-    plan: &Plan,
-    driver: Driver,
-    launcher: &Launcher,
-    progress: &Progress,
-    mut points: Vec<(Point, Option<f64>)>,
-) -> Vec<Point> {
-    for round in 0..plan.repeats {
-        for (p, rate) in &mut points {
-            let setup = p.setup.map(|s| s.describe());
-            progress.window(&window_name(
-                p.target,
-                setup.as_deref(),
-                p.connections,
-                *rate,
-                driver,
-                round + 1,
-                plan.repeats,
-            ));
-            match window(launcher, driver, p, *rate, plan) {
-                Ok(w) => p.windows.push(w),
-                Err(e) => progress.note(&format!("study: {} failed: {e}", p.target.name())),
-            }
-            progress.window_done();
-        }
-    }
-    // Closed-loop windows the machine disturbed are measured once more.
-    for (p, rate) in &mut points {
-        if rate.is_some() || p.windows.len() != plan.repeats {
-            continue;
-        }
-        let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
-        for i in disturbed(&msgs) {
-            progress.note(&format!(
-                "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",
-                p.target.name(),
-                p.connections,
-                i + 1,
-                msgs[i],
-                DISTURBED * 100.0
-            ));
-            progress.extra_window();
-            if let Ok(w) = window(launcher, driver, p, None, plan) {
-                p.windows[i] = w;
-                p.remeasured += 1;
-            }
-            progress.window_done();
-        }
-    }
-    points
-        .into_iter()
-        .map(|(p, _)| p)
-        .filter(|p| !p.windows.is_empty())
-        .collect()
 }
 
 /// A point not measured yet; its server gets the cores (and the CPU
@@ -405,7 +388,7 @@ mod tests {
             ..Counters::default()
         };
         let per_msg = |c: &[Counters], rate| match c {
-            [a, b] => Counted::between(a, b, rate).map(|c| c.syscalls_per_msg()),
+            [a, b] => Counted::between(a, b, rate).map(|c| c.syscalls_per_msg),
             _ => None,
         };
         // 3,000 calls over 1.5 s at 1,000 msg/s: 2 per message, whatever
@@ -418,10 +401,7 @@ mod tests {
         assert_eq!(per_msg(&two, 0.5), None);
         // A line without the wake-up fields: no batching figure.
         let old = Counted::between(&two[0], &two[1], 1000.0).expect("counted");
-        assert_eq!(
-            (old.msgs_per_wakeup(), old.events_per_wakeup()),
-            (None, None)
-        );
+        assert_eq!((old.msgs_per_wakeup, old.events_per_wakeup), (None, None));
     }
 
     #[test]
@@ -437,16 +417,13 @@ mod tests {
         // 2,000 events: 3 messages and 4 events a wake-up.
         let c = [at(1_000_000_000, 100, 1_000), at(2_500_000_000, 600, 3_000)];
         let counted = Counted::between(&c[0], &c[1], 1000.0).expect("counted");
-        assert_eq!(counted.msgs_per_wakeup(), Some(3.0));
-        assert_eq!(counted.events_per_wakeup(), Some(4.0));
+        assert_eq!(counted.msgs_per_wakeup, Some(3.0));
+        assert_eq!(counted.events_per_wakeup, Some(4.0));
         // No wake-up counted (a thread per connection, tokio): neither
         // figure.
         let none = [at(1_000_000_000, 0, 0), at(2_500_000_000, 0, 0)];
         let none = Counted::between(&none[0], &none[1], 1000.0).expect("counted");
-        assert_eq!(
-            (none.msgs_per_wakeup(), none.events_per_wakeup()),
-            (None, None)
-        );
+        assert_eq!((none.msgs_per_wakeup, none.events_per_wakeup), (None, None));
     }
 
     #[test]

@@ -94,6 +94,8 @@ impl Plan {
     /// of every kind of run, each beside the reason it was chosen
     /// (docs/benchmarks.md has the runs that measured them).
     pub fn new(kind: BenchKind, nofile: u64, server_cores: usize) -> Plan {
+        // Each size is `kind.pick(test, quick, full)`.
+        //
         // Why these counts: decades from 1 to 10,000, where the models part
         // ways. Why R = 5: the noise rule's exact rank test can reach its 5%
         // level only from four or five windows a side (with three each its
@@ -110,34 +112,8 @@ impl Plan {
         // sweep windows (0.5 s in the open-loop steps). Full takes 1 s sweep
         // windows and 0.8 s open-loop ones: with the budget placement its
         // cross-check measures 160 windows where it measured 120.
-        let (wanted, steps, repeats, warmup, measure, cap): (
-            &[usize],
-            &[f64],
-            usize,
-            f64,
-            f64,
-            f64,
-        ) = match kind {
-            BenchKind::Test => (&[1, 10], &[50.0], 1, 0.0, 0.3, 2.0),
-            BenchKind::Quick => (&[10, 100], &[10.0, 100.0], 5, 0.2, 1.2, 3.0),
-            BenchKind::Full => (
-                &[1, 10, 100, 1_000, 10_000],
-                &[10.0, 50.0, 90.0],
-                5,
-                0.5,
-                1.0,
-                // Why a 5 s cap: a thread per connection admits newcomers
-                // from one accept thread, and under load the scheduler
-                // gives that thread its fair share of the one server core,
-                // 1/N among N busy connection threads: about 50 connections
-                // a second, so 1,000 connections take 4 to 20 s to be
-                // answered once. Waiting for all of them would take minutes
-                // of the run's 20; a window that starts before every first
-                // answer counts the rest as never answered, and the
-                // report's ramp column shows it.
-                5.0,
-            ),
-        };
+        let wanted = kind.pick::<&[usize]>(&[1, 10], &[10, 100], &[1, 10, 100, 1_000, 10_000]);
+        let measure_s = kind.pick(0.3, 1.2, 1.0);
         // Room for the process's own descriptors besides the connections.
         let fits = |n: usize| n as u64 + 200 <= nofile;
         let connections: Vec<usize> = wanted.iter().copied().filter(|&n| fits(n)).collect();
@@ -157,24 +133,26 @@ impl Plan {
             },
             connections,
             stopped_by,
-            load_connections: match kind {
-                BenchKind::Test => 10,
-                BenchKind::Quick => 100,
-                BenchKind::Full => 1_000,
-            },
-            load_steps: steps.to_vec(),
+            load_connections: kind.pick(10, 100, 1_000),
+            load_steps: kind
+                .pick::<&[f64]>(&[50.0], &[10.0, 100.0], &[10.0, 50.0, 90.0])
+                .to_vec(),
             same_rate_pct: 50.0,
-            repeats,
-            warmup_s: warmup,
-            measure_s: measure,
+            repeats: kind.pick(1, 5, 5),
+            warmup_s: kind.pick(0.0, 0.2, 0.5),
+            measure_s,
             // The sweep's verdicts are what two runs must agree on, so its
             // windows are the longest; the open-loop steps keep short ones.
-            open_measure_s: match kind {
-                BenchKind::Test => measure,
-                BenchKind::Quick => 0.5,
-                BenchKind::Full => 0.8,
-            },
-            warmup_cap_s: cap,
+            open_measure_s: kind.pick(measure_s, 0.5, 0.8),
+            // Why a 5 s cap in full: a thread per connection admits
+            // newcomers from one accept thread, and under load the scheduler
+            // gives that thread its fair share of the one server core, 1/N
+            // among N busy connection threads: about 50 connections a
+            // second, so 1,000 connections take 4 to 20 s to be answered
+            // once. Waiting for all of them would take minutes of the run's
+            // 20; a window that starts before every first answer counts the
+            // rest as never answered, and the report's ramp column shows it.
+            warmup_cap_s: kind.pick(2.0, 3.0, 5.0),
             server_cores,
             // Why these counts: 100 and 1,000 are where the client's model
             // was seen to flip the ranking of the servers (unpinned, a thread
@@ -185,14 +163,11 @@ impl Plan {
             // are short: 0.6 s. A budget cell is server-bound (60 quota
             // periods of 10 ms a window, each the same half core), so its
             // windows vary little; 1 s ones took quick over its 4 minutes.
-            cross_counts: match kind {
-                BenchKind::Test => vec![10],
-                BenchKind::Quick => vec![100],
-                BenchKind::Full => vec![100, 1_000],
-            }
-            .into_iter()
-            .filter(|&n| fits(n))
-            .collect(),
+            cross_counts: kind
+                .pick(vec![10], vec![100], vec![100, 1_000])
+                .into_iter()
+                .filter(|&n| fits(n))
+                .collect(),
             // Why split is left out of quick and full: at their counts (100
             // and 1,000) its client has one core of its own and every client
             // engine was saturated on it (97-101% busy), so its cells were
@@ -203,10 +178,7 @@ impl Plan {
                 .into_iter()
                 .filter(|&p| kind == BenchKind::Test || p != Placement::Split)
                 .collect(),
-            cross_measure_s: match kind {
-                BenchKind::Test => 0.3,
-                BenchKind::Quick | BenchKind::Full => 0.6,
-            },
+            cross_measure_s: kind.pick(0.3, 0.6, 0.6),
             // Why these cases: 20 µs of computing is a handler that parses
             // and renders; 1 ms is a database call on a local network,
             // made synchronously (block) or awaited (wait). Why 1,000
@@ -223,17 +195,9 @@ impl Plan {
                 .iter()
                 .map(|w| w.parse().expect("a valid work"))
                 .collect(),
-            service_connections: match kind {
-                BenchKind::Test => 10,
-                BenchKind::Quick => 100,
-                BenchKind::Full => 1_000,
-            },
+            service_connections: kind.pick(10, 100, 1_000),
             service_pool: 64,
-            service_measure_s: match kind {
-                BenchKind::Test => 0.3,
-                BenchKind::Quick => 0.5,
-                BenchKind::Full => 0.8,
-            },
+            service_measure_s: kind.pick(0.3, 0.5, 0.8),
         }
     }
 
@@ -251,23 +215,12 @@ impl Plan {
 /// Every (server, setup) of one case: each studied server inline, then
 /// with the pool where it has one.
 pub fn setups(plan: &Plan, work: Work) -> Vec<(Target, Setup)> {
+    let setup = |offload| Setup { work, offload };
     let mut all = Vec::new();
     for &t in &plan.servers {
-        all.push((
-            t,
-            Setup {
-                work,
-                offload: None,
-            },
-        ));
+        all.push((t, setup(None)));
         if has_pool(t, work) {
-            all.push((
-                t,
-                Setup {
-                    work,
-                    offload: Some(plan.service_pool),
-                },
-            ));
+            all.push((t, setup(Some(plan.service_pool))));
         }
     }
     all

@@ -91,6 +91,17 @@ pub struct LateReading {
     pub late_ms: Option<f64>,
 }
 
+impl LateReading {
+    /// A reading of `source` at `edge` that never came.
+    pub fn never(source: ReadingSource, edge: WindowEdge) -> LateReading {
+        LateReading {
+            source,
+            edge,
+            late_ms: None,
+        }
+    }
+}
+
 /// What was read of the server at a window's edge.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -175,11 +186,8 @@ pub fn disturbed(msgs: &[f64]) -> Vec<usize> {
                 .enumerate()
                 .filter(|&(j, _)| j != i)
                 .map(|(_, &m)| m);
-            let Some(others) = Spread::of(others).filter(|s| s.n >= 2) else {
-                return false;
-            };
-            let median = others.median;
-            msgs[i] < DISTURBED * median
+            let others = Spread::of(others).filter(|s| s.n >= 2);
+            others.is_some_and(|s| msgs[i] < DISTURBED * s.median)
         })
         .collect()
 }

@@ -11,45 +11,16 @@
 //! log keeps criterion's lines and the study's warnings (a window that
 //! failed, one measured again), not one line per window.
 
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::affinity::Placement;
-use crate::driver::Driver;
-use crate::parts::{Part, PartTime};
+use crate::parts::{Part, PartTime, PARTS};
 use crate::plan::setups;
-use crate::point::Step;
 use crate::sweep::Plan;
-use crate::target::{BenchKind, Target};
-
-/// The parts of `cargo bench`, in the order it runs them.
-pub const PARTS: [Part; 7] = [
-    Part::Criterion,
-    Part::Sweep,
-    Part::OfferedLoad,
-    Part::SameRate,
-    Part::CrossCheck,
-    Part::Service,
-    Part::IdleMemory,
-];
-
-/// What a part's windows really took in the published run
-/// (docs/benchmarks/report.json), over windows x (warm-up + window): a
-/// server started and stopped per window, the ramp to every first answer
-/// (the sweep's 10,000 connections, the service cases' 1,000), the drain.
-/// Criterion's is over cases x (warm-up + measurement). A test reads them
-/// back from that report, so a new published run updates them.
-pub const OVERHEAD: [(Part, f64); 6] = [
-    (Part::Criterion, 1.17),
-    (Part::Sweep, 1.92),
-    (Part::OfferedLoad, 1.05),
-    (Part::SameRate, 1.05),
-    (Part::CrossCheck, 1.43),
-    (Part::Service, 1.87),
-];
+use crate::target::BenchKind;
 
 /// Seconds the idle-memory part took per idle connection in the published
 /// run (three servers of 10,000 connections each, in 6.6 s): opening and
@@ -131,22 +102,10 @@ pub fn windows(plan: &Plan, part: Part, drivers: usize) -> usize {
     points * plan.repeats
 }
 
-/// The step whose window length a part's windows take.
-fn step_of(part: Part) -> Option<Step> {
-    match part {
-        Part::Sweep => Some(Step::Sweep),
-        Part::OfferedLoad => Some(Step::Offered),
-        Part::SameRate => Some(Step::SameRate),
-        Part::CrossCheck => Some(Step::CrossCheck),
-        Part::Service => Some(Step::Service),
-        Part::Criterion | Part::IdleMemory => None,
-    }
-}
-
 /// A part's seconds before overhead: windows x (warm-up + window), or
 /// criterion's cases x (warm-up + measurement).
 pub fn nominal_s(plan: &Plan, part: Part, windows: usize, sizes: Sizes) -> f64 {
-    match (part, step_of(part)) {
+    match (part, part.row().2) {
         (Part::Criterion, _) if plan.kind == BenchKind::Test => 0.0,
         (Part::Criterion, _) => {
             let (warm_up, measure) = criterion_times(plan.kind);
@@ -157,23 +116,16 @@ pub fn nominal_s(plan: &Plan, part: Part, windows: usize, sizes: Sizes) -> f64 {
     }
 }
 
-fn overhead(part: Part) -> f64 {
-    OVERHEAD
-        .iter()
-        .find(|(p, _)| *p == part)
-        .map_or(1.0, |&(_, f)| f)
-}
-
 /// Every part of the run with its windows and estimated seconds; its
 /// cross-check has `drivers` drivers (see [`windows`]).
 pub fn estimate(plan: &Plan, drivers: usize, sizes: Sizes) -> Vec<PartEstimate> {
     PARTS
         .iter()
-        .map(|&part| {
+        .map(|&(part, _, _, overhead)| {
             let windows = windows(plan, part, drivers);
             let seconds = match part {
                 Part::IdleMemory => sizes.idle_connections as f64 * IDLE_S_PER_CONNECTION,
-                _ => nominal_s(plan, part, windows, sizes) * overhead(part),
+                _ => nominal_s(plan, part, windows, sizes) * overhead,
             };
             PartEstimate {
                 part,
@@ -222,21 +174,16 @@ pub fn left(estimates: &[PartEstimate], done: usize, spent: f64) -> f64 {
 /// The line that opens part `index` (0-based).
 pub fn opening(estimates: &[PartEstimate], index: usize, spent: f64) -> String {
     let e = &estimates[index];
-    let mut line = format!(
-        "study: part {} of {}: {}",
+    let windows = (e.windows > 0).then(|| format!(", {} windows", e.windows));
+    format!(
+        "study: part {} of {}: {}{} ({}; {} left in all)",
         index + 1,
         estimates.len(),
-        e.part.name()
-    );
-    if e.windows > 0 {
-        line += &format!(", {} windows", e.windows);
-    }
-    line += &format!(
-        " ({}; {} left in all)",
+        e.part.name(),
+        windows.unwrap_or_default(),
         about(left(&estimates[..=index], index, spent)),
         about(left(estimates, index, spent))
-    );
-    line
+    )
 }
 
 /// The line that closes part `index` (0-based), which took `seconds`.
@@ -267,17 +214,10 @@ struct State {
     part_started: Instant,
     /// Seconds the finished parts took.
     spent: f64,
-    done: usize,
     bar: ProgressBar,
 }
 
 impl Progress {
-    /// Told on stderr if it is a terminal, else quiet.
-    pub fn on_stderr(estimates: Vec<PartEstimate>) -> Progress {
-        let shown = std::io::stderr().is_terminal();
-        Progress::new(estimates, shown)
-    }
-
     /// Told when `shown`, else quiet (warnings still printed).
     pub fn new(estimates: Vec<PartEstimate>, shown: bool) -> Progress {
         Progress {
@@ -287,7 +227,6 @@ impl Progress {
                 current: None,
                 part_started: Instant::now(),
                 spent: 0.0,
-                done: 0,
                 bar: ProgressBar::hidden(),
             }),
         }
@@ -316,13 +255,10 @@ impl Progress {
         eprintln!("{}", opening(&self.estimates, index, st.spent));
         let windows = self.estimates[index].windows;
         st.bar = if windows > 0 {
-            let bar =
-                ProgressBar::with_draw_target(Some(windows as u64), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template("  {bar:20} {pos}/{len} {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
+            let style = ProgressStyle::with_template("  {bar:20} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let target = ProgressDrawTarget::stderr();
+            ProgressBar::with_draw_target(Some(windows as u64), target).with_style(style)
         } else {
             ProgressBar::hidden()
         };
@@ -330,8 +266,7 @@ impl Progress {
 
     /// A window of the current part starts: `what` names it.
     pub fn window(&self, what: &str) {
-        let st = self.state();
-        st.bar.set_message(what.to_string());
+        self.state().bar.set_message(what.to_string());
     }
 
     /// A window of the current part ended.
@@ -347,8 +282,7 @@ impl Progress {
     /// A line said whatever the terminal: a window failed, or is measured
     /// again.
     pub fn note(&self, line: &str) {
-        let st = self.state();
-        st.bar.suspend(|| eprintln!("{line}"));
+        self.state().bar.suspend(|| eprintln!("{line}"));
     }
 
     /// `part` ended now; what it took, for the report's time account.
@@ -363,7 +297,6 @@ impl Progress {
             .filter(|&i| self.estimates[i].part == part)
         {
             st.spent += seconds;
-            st.done = index + 1;
             if self.shown {
                 eprintln!("{}", closing(&self.estimates, index, seconds, st.spent));
             }
@@ -372,31 +305,12 @@ impl Progress {
     }
 }
 
-/// How a window is named on the progress line: "blocking at 1000
-/// connections, 500 msg/s, nonblocking client, split (2 of 5)".
-pub fn window_name(
-    target: Target,
-    setup: Option<&str>,
-    connections: usize,
-    rate: Option<f64>,
-    driver: Driver,
-    round: usize,
-    repeats: usize,
-) -> String {
-    format!(
-        "{}{} at {connections} connections{}, {} ({round} of {repeats})",
-        target.name(),
-        setup.map_or(String::new(), |s| format!(" ({s})")),
-        rate.map_or(String::new(), |r| format!(", {r:.0} msg/s")),
-        driver.describe(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::driver::Driver;
 
     fn sizes() -> Sizes {
         Sizes {
@@ -513,10 +427,10 @@ mod tests {
             }
             let measured = seconds / nominal_s(&plan, p, windows(&plan, p, drivers), sizes);
             assert!(
-                (measured - overhead(p)).abs() < 0.01,
-                "{}: the published run took {measured:.2} x its plan; OVERHEAD says {}",
+                (measured - p.row().3).abs() < 0.01,
+                "{}: the published run took {measured:.2} x its plan; PARTS says {}",
                 p.name(),
-                overhead(p)
+                p.row().3
             );
         }
     }

@@ -49,20 +49,6 @@ impl ScalePoint {
     }
 }
 
-fn start_server(bin: &Path, target: Target) -> ServerProcess {
-    let args = [
-        "--mode",
-        target.name(),
-        "--service",
-        "echo",
-        "--max-conns",
-        "20000",
-        "--idle-timeout",
-        "3600",
-    ];
-    ServerProcess::start(bin, &args).expect("the sockmodes binary starts")
-}
-
 fn rss_mib(server: &ServerProcess) -> f64 {
     resident_bytes(Some(server.pid())).expect("server RSS") as f64 / (1024.0 * 1024.0)
 }
@@ -73,7 +59,17 @@ pub fn measure(bin: &Path, target: Target, counts: &[usize]) -> Vec<ScalePoint> 
     let _ = sockmodes_os::limits::raise_nofile_limit();
     let mut points = Vec::new();
     for &n in counts {
-        let server = start_server(bin, target);
+        let args = [
+            "--mode",
+            target.name(),
+            "--service",
+            "echo",
+            "--max-conns",
+            "20000",
+            "--idle-timeout",
+            "3600",
+        ];
+        let server = ServerProcess::start(bin, &args).expect("the sockmodes binary starts");
         thread::sleep(Duration::from_millis(200));
         let baseline = rss_mib(&server);
         let mut wire = Vec::new();

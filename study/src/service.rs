@@ -20,14 +20,15 @@
 //! alone (`sockmodes_models::ceiling`). A figure above it is a bug; the report
 //! prints each figure beside it, as a ratio to a physical limit, not to a
 //! peer.
+//!
+//! [`Plan::service_cases`]: crate::plan::Plan::service_cases
+//! [`Plan::service_pool`]: crate::plan::Plan::service_pool
 
 use sockmodes_models::ceiling::Ceiling;
 
-use crate::driver::Driver;
 use crate::plan::setups;
-use crate::progress::Progress;
 use crate::setup::concurrency;
-use crate::sweep::{empty, measure_all, Launcher, Plan, Point, Step};
+use crate::sweep::{empty, Measurer, Point, Step};
 
 /// The ceiling of point `p` in msg/s (Little's law, and the CPU's bound
 /// on the server's cores), under the study's closed loop: one message per
@@ -40,27 +41,19 @@ pub fn ceiling(p: &Point) -> Option<f64> {
 }
 
 /// Measures every case of `plan.service_cases`, each setup of each server
-/// at `plan.service_connections`, driven by `driver`.
-pub fn service_work(
-    plan: &Plan,
-    driver: Driver,
-    launcher: &Launcher,
-    progress: &Progress,
-) -> Vec<Point> {
-    let mut points = Vec::new();
-    for &work in &plan.service_cases {
-        // All of one case's rounds before the next: its setups interleaved.
-        let at = setups(plan, work)
-            .into_iter()
-            .map(|(t, setup)| {
-                let mut p = empty(t, Step::Service, plan.service_connections, driver.placement);
-                p.setup = Some(setup);
-                (p, None)
-            })
-            .collect();
-        points.extend(measure_all(plan, driver, launcher, progress, at));
-    }
-    points
+/// at `plan.service_connections`.
+pub fn service_work(m: Measurer) -> Vec<Point> {
+    let (plan, placement) = (m.plan, m.driver.placement);
+    let at = |(t, setup)| {
+        let mut p = empty(t, Step::Service, plan.service_connections, placement);
+        p.setup = Some(setup);
+        (p, None)
+    };
+    // All of one case's rounds before the next: its setups interleaved.
+    let cases = plan.service_cases.iter();
+    cases
+        .flat_map(|&work| m.all(setups(plan, work).into_iter().map(at).collect()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -24,31 +24,20 @@
 
 pub use crate::driver::Driver;
 pub use crate::launch::Launcher;
-pub(crate) use crate::measure::{empty, measure_all};
+pub(crate) use crate::measure::empty;
+pub use crate::measure::Measurer;
 pub use crate::plan::Plan;
 pub use crate::point::{disturbed, find, Limit, Point, ServerCost, Step, Window, DISTURBED};
-use crate::progress::Progress;
 use crate::target::Target;
 
 /// The connection sweep: every studied server at every count.
-pub fn connection_sweep(
-    plan: &Plan,
-    driver: Driver,
-    launcher: &Launcher,
-    progress: &Progress,
-) -> Vec<Point> {
-    let mut points = Vec::new();
-    for &n in &plan.connections {
-        // All of one count's rounds before the next count: interleaved
-        // servers, and a drift over the run falls on one count at a time.
-        let at_n = plan
-            .servers
-            .iter()
-            .map(|&t| (empty(t, Step::Sweep, n, driver.placement), None))
-            .collect();
-        points.extend(measure_all(plan, driver, launcher, progress, at_n));
-    }
-    points
+pub fn connection_sweep(m: Measurer) -> Vec<Point> {
+    // All of one count's rounds before the next count: interleaved
+    // servers, and a drift over the run falls on one count at a time.
+    let counts = m.plan.connections.iter();
+    counts
+        .flat_map(|&n| m.all(m.servers_at(Step::Sweep, n)))
+        .collect()
 }
 
 /// Each server's closed-loop capacity at `n` connections: the median of its
@@ -56,7 +45,6 @@ pub fn connection_sweep(
 pub fn capacities(sweep: &[Point], n: usize) -> Vec<(Target, f64)> {
     Target::studied()
         .iter()
-        .filter(|&&t| sweep.iter().any(|p| p.target == t))
         .filter_map(|&t| Some((t, find(sweep, t, n)?.answered()?.median)))
         .filter(|(_, c)| *c > 0.0)
         .collect()
@@ -100,38 +88,25 @@ fn open_loop(
 }
 
 /// The hockey stick: open loop at each step of each server's own capacity.
-pub fn offered_load(
-    plan: &Plan,
-    driver: Driver,
-    launcher: &Launcher,
-    progress: &Progress,
-    sweep: &[Point],
-) -> Vec<Point> {
-    let caps = capacities(sweep, plan.load_connections);
-    let mut points = Vec::new();
-    for &pct in &plan.load_steps {
-        let rates = own_share(&caps, pct);
-        let step = open_loop(plan, driver, Step::Offered, pct, &rates);
-        points.extend(measure_all(plan, driver, launcher, progress, step));
-    }
-    points
+pub fn offered_load(m: Measurer, sweep: &[Point]) -> Vec<Point> {
+    let caps = capacities(sweep, m.plan.load_connections);
+    let steps = m.plan.load_steps.iter();
+    steps
+        .flat_map(|&pct| {
+            let rates = own_share(&caps, pct);
+            m.all(open_loop(m.plan, m.driver, Step::Offered, pct, &rates))
+        })
+        .collect()
 }
 
 /// Every server at one rate: `plan.same_rate_pct` of the slowest capacity.
-pub fn same_rate(
-    plan: &Plan,
-    driver: Driver,
-    launcher: &Launcher,
-    progress: &Progress,
-    sweep: &[Point],
-) -> Vec<Point> {
-    let caps = capacities(sweep, plan.load_connections);
-    let rates = slowest_share(&caps, plan.same_rate_pct);
+pub fn same_rate(m: Measurer, sweep: &[Point]) -> Vec<Point> {
+    let (plan, pct) = (m.plan, m.plan.same_rate_pct);
+    let rates = slowest_share(&capacities(sweep, plan.load_connections), pct);
     if rates.is_empty() {
         return Vec::new();
     }
-    let step = open_loop(plan, driver, Step::SameRate, plan.same_rate_pct, &rates);
-    measure_all(plan, driver, launcher, progress, step)
+    m.all(open_loop(plan, m.driver, Step::SameRate, pct, &rates))
 }
 
 #[cfg(test)]

@@ -101,12 +101,8 @@ pub fn case_ratios() -> Vec<Pair> {
         Pair::THREADS_VS_LOOP.flipped(),
         Pair::COMPLETION_VS_READINESS,
     ];
-    v.extend(
-        Target::every()
-            .into_iter()
-            .filter(|&t| t != Target::Raw)
-            .map(|a| Pair::ratio(a, Target::Raw)),
-    );
+    let over_raw = Target::every_studied().into_iter();
+    v.extend(over_raw.map(|a| Pair::ratio(a, Target::Raw)));
     v
 }
 
@@ -139,40 +135,30 @@ impl Target {
         }
     }
 
-    /// The registry's references (tokio), built on this system.
-    fn references() -> Vec<Target> {
-        Model::servers()
-            .into_iter()
-            .filter(|m| m.is_reference())
-            .map(Target::of)
-            .collect()
+    /// The command's models (`reference` false) or the registry's
+    /// references (true) among `models`, in registry order.
+    fn of_kind(models: impl IntoIterator<Item = Model>, reference: bool) -> Vec<Target> {
+        let kind = models.into_iter().filter(|m| m.is_reference() == reference);
+        kind.map(Target::of).collect()
     }
 
     /// The models built on this system that the study compares (not the
     /// registry's references), in registry order.
     pub fn models() -> Vec<Target> {
-        Model::servers()
-            .into_iter()
-            .filter(|m| !m.is_reference())
-            .map(Target::of)
-            .collect()
+        Target::of_kind(Model::servers(), false)
     }
 
     /// The servers of the scaling study: the models and the references
-    /// (raw has no framing to scale with).
+    /// built on this system (tokio; raw has no framing to scale with).
     pub fn studied() -> Vec<Target> {
-        let mut v = Target::models();
-        v.extend(Target::references());
-        v
+        [Target::models(), Target::of_kind(Model::servers(), true)].concat()
     }
 
     /// Every server, in table order: the models, then raw and the
     /// references.
     pub fn all() -> Vec<Target> {
-        let mut v = Target::models();
-        v.push(Target::Raw);
-        v.extend(Target::references());
-        v
+        let references = Target::of_kind(Model::servers(), true);
+        [Target::models(), vec![Target::Raw], references].concat()
     }
 
     /// Every server the report can show, whatever this system builds, in
@@ -180,33 +166,19 @@ impl Target {
     /// system (its completion server included). Report code iterates this
     /// and keeps the servers the data has.
     pub fn every() -> Vec<Target> {
-        let mut v = Target::every_model();
-        v.push(Target::Raw);
-        v.extend(
-            Model::ALL
-                .into_iter()
-                .filter(|m| m.is_reference())
-                .map(Target::of),
-        );
-        v
+        let references = Target::of_kind(Model::ALL, true);
+        [Target::every_model(), vec![Target::Raw], references].concat()
     }
 
     /// [`every`](Self::every) without the raw reference: the servers a
     /// study can measure.
     pub fn every_studied() -> Vec<Target> {
-        Target::every()
-            .into_iter()
-            .filter(|&t| t != Target::Raw)
-            .collect()
+        [Target::every_model(), Target::of_kind(Model::ALL, true)].concat()
     }
 
     /// The command's models of [`every`](Self::every).
     pub fn every_model() -> Vec<Target> {
-        Model::ALL
-            .into_iter()
-            .filter(|m| !m.is_reference())
-            .map(Target::of)
-            .collect()
+        Target::of_kind(Model::ALL, false)
     }
 
     /// The name in tables, JSON and file names.
@@ -219,24 +191,23 @@ impl Target {
 
     /// The name in running English text ("the non-blocking server").
     pub fn prose(self) -> &'static str {
-        match self {
-            Target::Model(m) if !m.is_reference() => m.prose(),
-            Target::Model(_) | Target::Raw => self.name(),
-        }
+        self.model_word(Model::prose)
     }
 
     /// Who does the I/O, as a sentence says it ("the event loop").
     pub fn role(self) -> &'static str {
-        match self {
-            Target::Model(m) if !m.is_reference() => m.role(),
-            Target::Model(_) | Target::Raw => self.name(),
-        }
+        self.model_word(Model::role)
     }
 
     /// The name in a ratio's column head ("nb/raw").
     pub fn short(self) -> &'static str {
+        self.model_word(Model::short)
+    }
+
+    /// A model's `word` for it; a reference's and raw's is its name.
+    fn model_word(self, word: fn(Model) -> &'static str) -> &'static str {
         match self {
-            Target::Model(m) if !m.is_reference() => m.short(),
+            Target::Model(m) if !m.is_reference() => word(m),
             Target::Model(_) | Target::Raw => self.name(),
         }
     }
@@ -377,10 +348,16 @@ impl BenchKind {
 
     /// The name in the report.
     pub fn name(self) -> &'static str {
+        self.pick("test", "quick", "full")
+    }
+
+    /// `test`, `quick` or `full`, by the kind of run: how the plan and the
+    /// benches size each part.
+    pub fn pick<T>(self, test: T, quick: T, full: T) -> T {
         match self {
-            BenchKind::Test => "test",
-            BenchKind::Quick => "quick",
-            BenchKind::Full => "full",
+            BenchKind::Test => test,
+            BenchKind::Quick => quick,
+            BenchKind::Full => full,
         }
     }
 }
