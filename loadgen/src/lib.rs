@@ -146,6 +146,15 @@ impl LoadConfig {
             on_window: None,
         }
     }
+
+    /// The open loop's send grid (zero for a closed loop).
+    pub fn send_grid(&self) -> Duration {
+        match (self.rate, self.grid) {
+            (None, _) => Duration::ZERO,
+            (Some(_), Some(grid)) => grid,
+            (Some(rate), None) => auto_grid(rate),
+        }
+    }
 }
 
 /// Messages per slot of the automatic send grid.
@@ -169,17 +178,6 @@ pub const GRID_MAX: Duration = Duration::from_millis(1);
 /// [`GRID_MESSAGES`] / rate, at most [`GRID_MAX`].
 pub fn auto_grid(rate: f64) -> Duration {
     Duration::from_secs_f64(GRID_MESSAGES / rate).min(GRID_MAX)
-}
-
-impl LoadConfig {
-    /// The open loop's send grid (zero for a closed loop).
-    pub fn send_grid(&self) -> Duration {
-        match (self.rate, self.grid) {
-            (None, _) => Duration::ZERO,
-            (Some(_), Some(grid)) => grid,
-            (Some(rate), None) => auto_grid(rate),
-        }
-    }
 }
 
 /// A configuration the generator cannot run.
@@ -265,4 +263,28 @@ pub(crate) struct Outcome {
     pub threads: usize,
     /// The start line: the window's wall-clock start and the CPU use.
     pub start: Arc<Start>,
+}
+
+impl Outcome {
+    /// What the engines hand back, or the first connect error when not a
+    /// single connection was made.
+    fn new(
+        recorder: Recorder,
+        tallies: Vec<ConnTally>,
+        first_error: Option<sockmodes_client::ClientError>,
+        threads: usize,
+        start: Arc<Start>,
+    ) -> Result<Outcome, LoadError> {
+        if !tallies.iter().any(ConnTally::connected) {
+            return Err(LoadError::Connect(
+                first_error.expect("every connection failed, so there is an error"),
+            ));
+        }
+        Ok(Outcome {
+            recorder,
+            tallies,
+            threads,
+            start,
+        })
+    }
 }

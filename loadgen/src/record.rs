@@ -49,17 +49,11 @@ pub struct Window {
     pub to: Instant,
 }
 
-impl Window {
-    /// True when `t` falls inside the window (`None`: still warming up).
-    pub fn holds(window: Option<Window>, t: Instant) -> bool {
-        window.is_some_and(|w| t >= w.from && t <= w.to)
-    }
-}
-
 /// A tally: the engines keep one per worker (non-blocking loops) or per
 /// shard (blocking threads), and merge them at the end.
 ///
 /// What counts is decided in `account.rs`; this holds the sums.
+#[derive(Default)]
 pub struct Recorder {
     /// Latency histograms, one per [`INTERVAL`] since the window's start.
     pub intervals: Vec<Histogram<u64>>,
@@ -85,25 +79,10 @@ pub struct Recorder {
     pub after_window: u64,
 }
 
-impl Default for Recorder {
-    fn default() -> Self {
-        Recorder::new()
-    }
-}
-
 impl Recorder {
     /// An empty recorder.
     pub fn new() -> Recorder {
-        Recorder {
-            intervals: Vec::new(),
-            messages: 0,
-            bytes: 0,
-            out_of_range: 0,
-            unsent: 0,
-            carried_in: 0,
-            carried_in_max_us: 0,
-            after_window: 0,
-        }
+        Recorder::default()
     }
 
     /// Records an answer to a message that was due (sent or scheduled) at

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use sockmodes_blocking::{Client, ClientDriver, ClientSettings};
 use sockmodes_client::ClientError;
 use sockmodes_common::{ClientEvent, Service};
-use sockmodes_python::timed_out;
+use sockmodes_python::{timed_out, Op, SocketError, SocketMode};
 
 use super::account::{Clock, ConnAccount, Ledger, Trouble};
 use super::record::{until, Recorder, Window};
@@ -79,49 +79,34 @@ pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
             .name(format!("load-{i}"))
             .stack_size(STACK)
             .spawn(move || worker(i, &start, &shards[i % shards.len()]));
-        match spawned {
-            Ok(t) => threads.push(t),
-            Err(e) => {
-                // The barrier counts n parties; those already started would
-                // wait forever, so give up on the whole run.
-                return Err(LoadError::Io(std::io::Error::new(
-                    e.kind(),
-                    format!("could not start load thread {i} of {n}: {e}"),
-                )));
-            }
-        }
+        // The barrier counts n parties; those already started would wait
+        // forever, so a thread that cannot start gives up the whole run.
+        threads.push(spawned.map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("could not start load thread {i} of {n}: {e}"),
+            )
+        })?);
     }
-    let results: Vec<Finished> = threads
+    let (errors, tallies): (Vec<_>, Vec<ConnTally>) = threads
         .into_iter()
         .map(|t| t.join().expect("load thread panicked"))
-        .collect();
+        .unzip();
     let mut total = Recorder::new();
     for shard in shards.iter() {
-        total.merge(&shard.lock().expect("no worker panicked"));
+        total.merge(&lock(shard));
     }
-    let mut tallies = Vec::with_capacity(n);
-    let mut first_error = None;
-    for (connect_error, tally) in results {
-        tallies.push(tally);
-        if let Some(e) = connect_error {
-            first_error.get_or_insert(e);
-        }
-    }
+    let first_error = errors.into_iter().flatten().next();
     let connected = tallies.iter().filter(|t| t.connected()).count();
-    if connected == 0 {
-        return Err(LoadError::Connect(
-            first_error.expect("every connection failed, so there is an error"),
-        ));
-    }
-    if let Some(e) = first_error {
+    if let Some(e) = first_error.as_ref().filter(|_| connected > 0) {
         tracing::warn!(error = %e, failed = n - connected, "some connections failed");
     }
-    Ok(Outcome {
-        recorder: total,
-        tallies,
-        threads: n,
-        start,
-    })
+    Outcome::new(total, tallies, first_error, n, start)
+}
+
+/// A shard's recorder, locked (for one increment, or the final merge).
+fn lock(shard: &Mutex<Recorder>) -> MutexGuard<'_, Recorder> {
+    shard.lock().expect("no worker panicked while recording")
 }
 
 /// One connection, once connected.
@@ -131,15 +116,11 @@ struct Conn<'a> {
     client: Client,
     account: ConnAccount,
     start: Instant,
+    /// Open loop: when each message is due.
+    schedule: Option<Schedule>,
 }
 
 impl Conn<'_> {
-    fn rec(&self) -> MutexGuard<'_, Recorder> {
-        self.shard
-            .lock()
-            .expect("no worker panicked while recording")
-    }
-
     fn clock(&self) -> Clock {
         Clock {
             start: self.start,
@@ -150,20 +131,14 @@ impl Conn<'_> {
     /// The oldest message in flight was answered (echo) now.
     fn answered(&mut self, bytes: usize) -> bool {
         let (clock, now) = (self.clock(), Instant::now());
-        let mut rec = self
-            .shard
-            .lock()
-            .expect("no worker panicked while recording");
+        let mut rec = lock(self.shard);
         self.account.answered(self.run, clock, now, bytes, &mut rec)
     }
 
     /// Sink: the socket took a frame due at `due`, now.
     fn taken(&mut self, due: Instant, bytes: usize) {
         let (clock, now) = (self.clock(), Instant::now());
-        let mut rec = self
-            .shard
-            .lock()
-            .expect("no worker panicked while recording");
+        let mut rec = lock(self.shard);
         self.account
             .taken(self.run, clock, (due, now), bytes, &mut rec);
     }
@@ -171,6 +146,45 @@ impl Conn<'_> {
     /// The server ended the connection.
     fn trouble(&mut self, trouble: Trouble) {
         self.account.trouble(self.run, trouble, Instant::now());
+    }
+
+    /// When the next message is due. Closed loop: now. Open loop: the
+    /// scheduled time (sleeping until then; a thread behind its schedule
+    /// sends at once, and the latency
+    /// still counts from the due time). `None` once the window is over: no
+    /// send due after its end is made, and an open-loop thread that fell
+    /// behind (it woke more than [`LATE_WAKE`] after the end) counts, at
+    /// once, the sends of the window it never made.
+    fn next(&mut self) -> Option<Instant> {
+        let window = self.run.window();
+        let Some(s) = &mut self.schedule else {
+            return match window {
+                Some(w) if Instant::now() >= w.to => None,
+                _ => Some(Instant::now()),
+            };
+        };
+        let due = s.due();
+        if window.is_some_and(|w| due >= w.to) {
+            return None;
+        }
+        // Sleep in ticks: a due time past the window's end (a coarse grid)
+        // is found out once the window opens, not slept through.
+        while Instant::now() < due {
+            if self.run.window().is_some_and(|w| due >= w.to) {
+                return None;
+            }
+            thread::sleep(until(due).min(TICK));
+        }
+        if let Some(Window { from, to }) = self.run.window() {
+            if due >= to {
+                return None;
+            }
+            if Instant::now() >= to + LATE_WAKE {
+                lock(self.shard).unsent += s.unsent_in(from, to);
+                return None;
+            }
+        }
+        Some(s.take())
     }
 
     /// Drives the client with `f` in ticks until it succeeds, fails, or the
@@ -208,14 +222,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
             .set_read_timeout(Some(TICK))
             .and_then(|()| c.stream().set_write_timeout(Some(TICK)));
         ticks.map(|()| c).map_err(|e| {
-            let mode = sockmodes_python::SocketMode::Blocking;
-            sockmodes_python::SocketError::new(
-                sockmodes_python::Op::Configure,
-                config.addr,
-                mode,
-                e,
-            )
-            .into()
+            SocketError::new(Op::Configure, config.addr, SocketMode::Blocking, e).into()
         })
     });
     let start = run.wait();
@@ -227,13 +234,6 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
             return (Some(e), tally);
         }
     };
-    let mut conn = Conn {
-        run,
-        shard,
-        client,
-        account: ConnAccount::new(i),
-        start,
-    };
     let schedule = config.rate.map(|rate| {
         Schedule::new(
             start,
@@ -242,64 +242,26 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
         )
         .on_grid(config.send_grid())
     });
-    let mut sends = Sends { schedule };
+    let mut conn = Conn {
+        run,
+        shard,
+        client,
+        account: ConnAccount::new(i),
+        start,
+        schedule,
+    };
     match config.service {
-        Service::Sink => sink(&mut conn, &mut sends),
-        _ => echo(&mut conn, &mut sends),
+        Service::Sink => sink(&mut conn),
+        _ => echo(&mut conn),
     }
     conn.account.settle(run);
     (None, conn.account.ledger.finish(Instant::now()))
 }
 
-/// When the next message is due.
-struct Sends {
-    schedule: Option<Schedule>,
-}
-
-impl Sends {
-    /// Closed loop: now. Open loop: the scheduled time (sleeping until
-    /// then; a thread behind its schedule sends at once, and the latency
-    /// still counts from the due time). `None` once the window is over: no
-    /// send due after its end is made, and an open-loop thread that fell
-    /// behind (it woke more than [`LATE_WAKE`] after the end) counts, at
-    /// once, the sends of the window it never made.
-    fn next(&mut self, conn: &Conn<'_>) -> Option<Instant> {
-        let window = conn.run.window();
-        let Some(s) = &mut self.schedule else {
-            return match window {
-                Some(w) if Instant::now() >= w.to => None,
-                _ => Some(Instant::now()),
-            };
-        };
-        let due = s.due();
-        if window.is_some_and(|w| due >= w.to) {
-            return None;
-        }
-        // Sleep in ticks: a due time past the window's end (a coarse grid)
-        // is found out once the window opens, not slept through.
-        while Instant::now() < due {
-            if conn.run.window().is_some_and(|w| due >= w.to) {
-                return None;
-            }
-            thread::sleep(until(due).min(TICK));
-        }
-        if let Some(Window { from, to }) = conn.run.window() {
-            if due >= to {
-                return None;
-            }
-            if Instant::now() >= to + LATE_WAKE {
-                conn.rec().unsent += s.unsent_in(from, to);
-                return None;
-            }
-        }
-        Some(s.take())
-    }
-}
-
 /// Echo: send, wait for the answer (the session checks it), count it.
-fn echo(conn: &mut Conn<'_>, sends: &mut Sends) {
+fn echo(conn: &mut Conn<'_>) {
     let run = conn.run;
-    while let Some(due) = sends.next(conn) {
+    while let Some(due) = conn.next() {
         conn.account.ledger.sent(due);
         let answer = match conn.client.send(&run.payload) {
             Ok(_) => conn.ticks(Client::next_event),
@@ -338,9 +300,9 @@ fn echo(conn: &mut Conn<'_>, sends: &mut Sends) {
 /// Sink: send frames (each is timed once the socket took it), then ask for
 /// the server's summary; the frames count only once it confirms them (the
 /// session checks it against what it sent).
-fn sink(conn: &mut Conn<'_>, sends: &mut Sends) {
+fn sink(conn: &mut Conn<'_>) {
     let run = conn.run;
-    while let Some(due) = sends.next(conn) {
+    while let Some(due) = conn.next() {
         let taken = match conn.client.send(&run.payload) {
             Ok(_) => conn.ticks(Client::flush),
             Err(e) => Err(e),
@@ -366,11 +328,7 @@ fn sink(conn: &mut Conn<'_>, sends: &mut Sends) {
     conn.account.ledger.summary_asked(Instant::now());
     conn.client.session().finish_sending();
     match conn.ticks(Client::next_event) {
-        Ok(Some(ClientEvent::Summary(_))) => {
-            let shard = conn.shard;
-            let mut rec = shard.lock().expect("no worker panicked while recording");
-            conn.account.ledger.confirmed(&mut rec);
-        }
+        Ok(Some(ClientEvent::Summary(_))) => conn.account.ledger.confirmed(&mut lock(conn.shard)),
         Ok(Some(ClientEvent::Closed)) => conn.trouble(Trouble::Closed),
         Ok(Some(_)) => conn.trouble(Trouble::Other),
         Err(e) => {

@@ -2,7 +2,6 @@
 //! what an answer does (count it, release the next send, and once the
 //! window closed and nothing is owed, shut the connection: it is served).
 
-use std::cmp::Reverse;
 use std::time::Instant;
 
 use sockmodes_client::ClientError;
@@ -26,23 +25,12 @@ impl Driver<'_> {
             states, due, run, ..
         } = self;
         let st = &mut states[id];
-        let Some(s) = st.schedule.as_mut() else {
-            return Ok(());
-        };
         while st.account.ledger.in_flight() < limit && !closed {
-            let at = s.due();
-            if window.is_some_and(|w| at >= w.to) {
+            let Some(at) = st.due_by(id, now, window, due) else {
                 break;
-            }
-            if at > now {
-                if !st.in_heap {
-                    due.push(Reverse((at, id)));
-                    st.in_heap = true;
-                }
-                break;
-            }
+            };
             out.send(&run.payload)?;
-            st.account.ledger.sent(s.take());
+            st.account.ledger.sent(at);
         }
         Ok(())
     }

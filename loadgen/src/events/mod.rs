@@ -38,7 +38,7 @@ mod echo;
 mod sink;
 
 use connect::connect_all;
-pub(crate) use connections::{connections, names, Connections};
+pub(crate) use connections::{connections, Connections};
 
 use super::account::{Clock, ConnAccount, Ledger, Trouble};
 use super::record::{Recorder, Window};
@@ -103,6 +103,31 @@ impl ConnState {
         self.account.ledger.trouble(trouble, Instant::now());
         self.done = true;
     }
+
+    /// Open loop: the next send's due time, taken, once reached by `now`;
+    /// before that `None`, with the due time in the heap to wake the loop.
+    /// Never one due after the window, nor any in a closed loop.
+    fn due_by(
+        &mut self,
+        id: usize,
+        now: Instant,
+        window: Option<Window>,
+        heap: &mut BinaryHeap<Reverse<(Instant, usize)>>,
+    ) -> Option<Instant> {
+        let s = self.schedule.as_mut()?;
+        let at = s.due();
+        if window.is_some_and(|w| at >= w.to) {
+            return None;
+        }
+        if at > now {
+            if !self.in_heap {
+                heap.push(Reverse((at, id)));
+                self.in_heap = true;
+            }
+            return None;
+        }
+        Some(s.take())
+    }
 }
 
 /// Runs the load on threads each driving one `M`.
@@ -130,23 +155,11 @@ pub(crate) fn run<M: Connections>(
     for t in threads {
         let (rec, loop_tallies, err) = t.join().expect("load loop panicked")?;
         tallies.extend(loop_tallies);
-        if first_error.is_none() {
-            first_error = err;
-        }
+        first_error = first_error.or(err);
         total.merge(&rec);
     }
     tallies.sort_unstable_by_key(|t| t.index);
-    if !tallies.iter().any(ConnTally::connected) {
-        return Err(LoadError::Connect(
-            first_error.expect("every connection failed, so there is an error"),
-        ));
-    }
-    Ok(Outcome {
-        recorder: total,
-        tallies,
-        threads: loops,
-        start,
-    })
+    Outcome::new(total, tallies, first_error, loops, start)
 }
 
 type LoopResult = Result<(Recorder, Vec<ConnTally>, Option<ClientError>), LoadError>;
@@ -352,8 +365,13 @@ impl Driver<'_> {
     /// The connection failed (a write, or a rule the server broke).
     fn fail(&mut self, id: usize, e: &ClientError) {
         tracing::debug!(error = %e, "load connection failed");
+        self.end(id, Trouble::of(e));
+    }
+
+    /// The connection ended with `trouble`.
+    fn end(&mut self, id: usize, trouble: Trouble) {
         let st = &mut self.states[id];
-        st.account.trouble(self.run, Trouble::of(e), Instant::now());
+        st.account.trouble(self.run, trouble, Instant::now());
         self.finish(id);
     }
 
@@ -363,11 +381,7 @@ impl Driver<'_> {
             st.done = true;
             self.open -= 1;
         }
-        self.settle(id);
-    }
-
-    fn settle(&mut self, id: usize) {
-        self.states[id].account.settle(self.run);
+        st.account.settle(self.run);
     }
 
     fn on_event(&mut self, id: usize, event: Event, out: &mut Outbox<'_>) {
@@ -381,13 +395,7 @@ impl Driver<'_> {
                 self.finish(id);
             }
             Event::Answered { bytes, .. } => self.on_echo(id, bytes, out),
-            Event::Closed => {
-                self.states[id]
-                    .account
-                    .ledger
-                    .trouble(Trouble::Closed, Instant::now());
-                self.finish(id);
-            }
+            Event::Closed => self.end(id, Trouble::Closed),
             Event::Failed(e) => self.fail(id, &e),
             Event::Connected => {}
         }

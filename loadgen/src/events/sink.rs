@@ -5,7 +5,6 @@
 //! next due frame as soon as the last one is taken: the frames it owes are
 //! a count in the schedule, never a queue.
 
-use std::cmp::Reverse;
 use std::time::Instant;
 
 use sockmodes_client::ClientError;
@@ -38,24 +37,11 @@ impl Driver<'_> {
         if self.window_closed {
             return None;
         }
-        let window = self.window;
-        let Driver { states, due, .. } = self;
-        let st = &mut states[id];
-        let Some(s) = st.schedule.as_mut() else {
-            return window.is_none_or(|w| now < w.to).then_some(now);
-        };
-        let at = s.due();
-        if window.is_some_and(|w| at >= w.to) {
-            return None;
+        let st = &mut self.states[id];
+        if st.schedule.is_none() {
+            return self.window.is_none_or(|w| now < w.to).then_some(now);
         }
-        if at > now {
-            if !st.in_heap {
-                due.push(Reverse((at, id)));
-                st.in_heap = true;
-            }
-            return None;
-        }
-        Some(s.take())
+        st.due_by(id, now, self.window, &mut self.due)
     }
 }
 
