@@ -82,6 +82,7 @@ pub struct LogTotal {
 /// The log does not parse, a histogram does not decode (bad base64, a
 /// truncated or corrupt histogram), or the log has no interval.
 pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
+    use base64::Engine;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     use hdrhistogram::serialization::Deserializer;
     let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
@@ -105,8 +106,10 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
             continue;
         };
         let line = total.intervals + 1;
-        let bytes = base64_decode(interval.encoded_histogram())
-            .map_err(|e| bad(format!("interval {line}: {e}")))?;
+        // Standard base64: the log's encoding of each histogram.
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(interval.encoded_histogram().trim())
+            .map_err(|e| bad(format!("interval {line}: base64: {e}")))?;
         let h: hdrhistogram::Histogram<u64> = deserializer
             .deserialize(&mut io::Cursor::new(bytes))
             .map_err(|e| {
@@ -150,12 +153,4 @@ fn line_of(input: &[u8], offset: usize) -> usize {
         .iter()
         .filter(|&&b| b == b'\n')
         .count()
-}
-
-/// Standard base64 (the log's encoding of each histogram).
-fn base64_decode(s: &str) -> io::Result<Vec<u8>> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(s.trim())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("base64: {e}")))
 }

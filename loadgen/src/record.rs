@@ -112,15 +112,11 @@ impl Recorder {
         true
     }
 
-    /// Sink: records how long a frame due at `due` held the writer until
-    /// the socket took it at `done`. True when it was taken inside the
-    /// window; it counts in `messages` only once the server confirms it.
-    pub fn sink_sent(&mut self, window: Option<Window>, due: Instant, done: Instant) -> bool {
-        self.latency(window, due, done)
-    }
-
-    /// Puts `done - due` in the histograms when `done` falls in the window.
-    fn latency(&mut self, window: Option<Window>, due: Instant, done: Instant) -> bool {
+    /// Puts `done - due` in the histograms when `done` falls in the window,
+    /// and says so. Sink: how long a frame due at `due` held the writer
+    /// until the socket took it at `done`; it counts in `messages` only
+    /// once the server confirms it.
+    pub fn latency(&mut self, window: Option<Window>, due: Instant, done: Instant) -> bool {
         let Some(window) = window else {
             return false;
         };
@@ -285,7 +281,7 @@ mod tests {
     fn a_sink_send_is_timed_but_not_counted_until_confirmed() {
         let t0 = Instant::now();
         let mut r = Recorder::new();
-        assert!(r.sink_sent(Some(w(t0)), t0, t0 + Duration::from_millis(3)));
+        assert!(r.latency(Some(w(t0)), t0, t0 + Duration::from_millis(3)));
         assert_eq!((r.messages, r.bytes, r.total().len()), (0, 0, 1));
     }
 

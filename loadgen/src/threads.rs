@@ -267,21 +267,16 @@ fn echo(conn: &mut Conn<'_>) {
             Ok(_) => conn.ticks(Client::next_event),
             Err(e) => Err(e),
         };
-        let failure = match answer {
+        match answer {
             Ok(Some(ClientEvent::Answered { bytes, .. })) => {
                 if conn.answered(bytes) {
                     continue;
                 }
-                break;
             }
-            Ok(Some(ClientEvent::Closed)) => Some(Trouble::Closed),
-            Ok(Some(_)) => Some(Trouble::Other),
-            Err(e) => Some(Trouble::of(&e)),
-            Ok(None) => None,
-        };
-        match failure {
-            Some(trouble) => conn.trouble(trouble),
-            None => tracing::debug!(
+            Ok(Some(ClientEvent::Closed)) => conn.trouble(Trouble::Closed),
+            Ok(Some(_)) => conn.trouble(Trouble::Other),
+            Err(e) => conn.trouble(Trouble::of(&e)),
+            Ok(None) => tracing::debug!(
                 connection = conn.account.ledger.index(),
                 "no answer; gave up"
             ),

@@ -227,7 +227,7 @@ impl Ledger {
             .get_or_insert(at.saturating_duration_since(start));
         self.sink_frames += 1;
         self.sink_first.get_or_insert(due);
-        if rec.sink_sent(window, due, at) {
+        if rec.latency(window, due, at) {
             self.sink_window.0 += 1;
             self.sink_window.1 += bytes as u64;
         }

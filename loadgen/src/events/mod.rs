@@ -257,18 +257,17 @@ impl Driver<'_> {
     /// what a connection still open owes).
     fn finish_tallies(&mut self) -> Vec<ConnTally> {
         let now = Instant::now();
-        let mut tallies = Vec::with_capacity(self.states.len());
-        for st in self.states.iter_mut().filter(|s| s.made) {
+        let made = self.states.iter_mut().filter(|s| s.made);
+        made.map(|st| {
             if let Some(trouble) = st.refused {
-                tallies.push(Ledger::unconnected(st.account.ledger.index(), trouble));
-                continue;
+                return Ledger::unconnected(st.account.ledger.index(), trouble);
             }
             if let Some(due) = st.queued.take() {
                 st.account.ledger.frame_stuck(due);
             }
-            tallies.push(st.account.ledger.finish(now));
-        }
-        tallies
+            st.account.ledger.finish(now)
+        })
+        .collect()
     }
 
     /// Closed loop: every connection's first frame. Open loop: every
@@ -332,6 +331,9 @@ impl Driver<'_> {
     /// Once the window closed: shut the sending side of every connection
     /// that owes nothing more; it is served.
     fn shut_idle(&mut self, multi: &mut impl Connections) {
+        if self.sink {
+            return; // `sink_step` asks for the summary
+        }
         for id in 0..self.states.len() {
             let st = &self.states[id];
             if st.connected
@@ -340,9 +342,6 @@ impl Driver<'_> {
                 && !st.account.ledger.owes()
                 && st.queued.is_none()
             {
-                if self.sink {
-                    continue; // `sink_step` asks for the summary
-                }
                 multi
                     .with_outbox(id, |out| {
                         out.shutdown_write();

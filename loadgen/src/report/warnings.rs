@@ -151,15 +151,11 @@ pub(super) fn of_the_connections(
 /// connections stall whatever the server, and the figures describe the
 /// machine.
 pub(super) fn of_the_kernel(p: &TcpPressure) -> String {
-    let mut what = Vec::new();
-    if p.entered > 0 {
-        what.push(format!(
-            "went under pressure {}",
-            count(p.entered, "time", "times")
-        ));
+    let mut what = vec![if p.entered > 0 {
+        format!("went under pressure {}", count(p.entered, "time", "times"))
     } else {
-        what.push("was under pressure".to_string());
-    }
+        "was under pressure".to_string()
+    }];
     if p.dropped > 0 {
         what.push(format!(
             "dropped {} for want of buffer memory",
