@@ -138,15 +138,6 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
     Ok(total)
 }
 
-/// Reads a log back: every interval's histogram, added together, and the
-/// tags seen. For tests and for checking a merge.
-///
-/// # Errors
-/// As [`read_log`].
-pub fn read_total(input: &[u8]) -> io::Result<(hdrhistogram::Histogram<u64>, Vec<String>)> {
-    read_log(input).map(|t| (t.histogram, t.tags))
-}
-
 /// The line (from 1) holding byte `offset` of `input`.
 fn line_of(input: &[u8], offset: usize) -> usize {
     1 + input[..offset.min(input.len())]

@@ -42,7 +42,7 @@ pub(crate) mod threads;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_os::kernel_tcp;
@@ -154,6 +154,13 @@ impl LoadConfig {
             (Some(_), Some(grid)) => grid,
             (Some(rate), None) => auto_grid(rate),
         }
+    }
+
+    /// Open loop: one connection's share of the rate from `start`, offset
+    /// by `phase` of one interval, on the send grid (`None`: closed loop).
+    pub(crate) fn schedule(&self, start: Instant, phase: f64) -> Option<Schedule> {
+        let rate = self.rate? / self.connections as f64;
+        Some(Schedule::new(start, rate, phase).on_grid(self.send_grid()))
     }
 }
 

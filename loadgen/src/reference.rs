@@ -69,7 +69,7 @@ pub fn run(
     let start = Instant::now() + Duration::from_millis(200);
     let from = start + warmup;
     let to = from + duration;
-    let counts = thread::scope(|s| {
+    thread::scope(|s| {
         let handles: Vec<_> = (0..loops)
             .map(|l| {
                 let conns = (l..connections).step_by(loops).count();
@@ -85,18 +85,17 @@ pub fn run(
         let cpu = before
             .zip(after)
             .map(|(b, a)| CpuWindow::between(b, a, to - from));
-        let mut total = (0, 0);
+        let mut run = ReferenceRun {
+            sent: 0,
+            answered: 0,
+            cpu,
+        };
         for h in handles {
             let (sent, answered) = h.join().expect("reference sender panicked")?;
-            total = (total.0 + sent, total.1 + answered);
+            run.sent += sent;
+            run.answered += answered;
         }
-        Ok::<_, io::Error>((total, cpu))
-    })?;
-    let ((sent, answered), cpu) = counts;
-    Ok(ReferenceRun {
-        sent,
-        answered,
-        cpu,
+        Ok(run)
     })
 }
 

@@ -158,7 +158,7 @@ impl Start {
     }
 
     /// The start time (fixed by the first through the barrier).
-    fn started(&self) -> Instant {
+    pub fn started(&self) -> Instant {
         self.t0
             .get_or_init(|| (Instant::now(), SystemTime::now()))
             .0

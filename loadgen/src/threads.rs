@@ -24,7 +24,7 @@ use sockmodes_client::ClientError;
 use sockmodes_common::{ClientEvent, Service};
 use sockmodes_python::{timed_out, Op, SocketError, SocketMode};
 
-use super::account::{Clock, ConnAccount, Ledger, Trouble};
+use super::account::{ConnAccount, Ledger, Trouble};
 use super::record::{until, Recorder, Window};
 use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 
@@ -115,32 +115,25 @@ struct Conn<'a> {
     shard: &'a Mutex<Recorder>,
     client: Client,
     account: ConnAccount,
-    start: Instant,
     /// Open loop: when each message is due.
     schedule: Option<Schedule>,
 }
 
 impl Conn<'_> {
-    fn clock(&self) -> Clock {
-        Clock {
-            start: self.start,
-            window: self.run.window(),
-        }
-    }
-
     /// The oldest message in flight was answered (echo) now.
     fn answered(&mut self, bytes: usize) -> bool {
-        let (clock, now) = (self.clock(), Instant::now());
+        let (window, now) = (self.run.window(), Instant::now());
         let mut rec = lock(self.shard);
-        self.account.answered(self.run, clock, now, bytes, &mut rec)
+        self.account
+            .answered(self.run, window, now, bytes, &mut rec)
     }
 
     /// Sink: the socket took a frame due at `due`, now.
     fn taken(&mut self, due: Instant, bytes: usize) {
-        let (clock, now) = (self.clock(), Instant::now());
+        let (window, now) = (self.run.window(), Instant::now());
         let mut rec = lock(self.shard);
         self.account
-            .taken(self.run, clock, (due, now), bytes, &mut rec);
+            .taken(self.run, window, (due, now), bytes, &mut rec);
     }
 
     /// The server ended the connection.
@@ -234,20 +227,12 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
             return (Some(e), tally);
         }
     };
-    let schedule = config.rate.map(|rate| {
-        Schedule::new(
-            start,
-            rate / config.connections as f64,
-            i as f64 / config.connections as f64,
-        )
-        .on_grid(config.send_grid())
-    });
+    let schedule = config.schedule(start, i as f64 / config.connections as f64);
     let mut conn = Conn {
         run,
         shard,
         client,
         account: ConnAccount::new(i),
-        start,
         schedule,
     };
     match config.service {

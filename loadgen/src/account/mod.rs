@@ -34,7 +34,7 @@ use super::record::{Recorder, Window};
 
 mod conn;
 
-pub(crate) use conn::{Clock, ConnAccount};
+pub(crate) use conn::ConnAccount;
 
 /// Why a connection ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -40,7 +40,7 @@ mod sink;
 use connect::connect_all;
 pub(crate) use connections::{connections, Connections};
 
-use super::account::{Clock, ConnAccount, Ledger, Trouble};
+use super::account::{ConnAccount, Ledger, Trouble};
 use super::record::{Recorder, Window};
 use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 
@@ -175,8 +175,7 @@ struct Driver<'a> {
     /// connection that has room for it.
     due: BinaryHeap<Reverse<(Instant, usize)>>,
     rec: Recorder,
-    /// The start line's time, and the window once it opened.
-    start: Instant,
+    /// The window once it opened.
     window: Option<Window>,
     window_closed: bool,
     sink: bool,
@@ -198,7 +197,6 @@ fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
         states,
         due: BinaryHeap::new(),
         rec: Recorder::new(),
-        start,
         window: None,
         window_closed: false,
         sink: config.service == Service::Sink,
@@ -245,14 +243,6 @@ fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
 }
 
 impl Driver<'_> {
-    /// The start line and the window, for the accounting.
-    fn clock(&self) -> Clock {
-        Clock {
-            start: self.start,
-            window: self.window,
-        }
-    }
-
     /// The run is over: every connection's tally (`account.rs` decides
     /// what a connection still open owes).
     fn finish_tallies(&mut self) -> Vec<ConnTally> {
@@ -276,24 +266,16 @@ impl Driver<'_> {
         let ids: Vec<usize> = (0..self.states.len())
             .filter(|&id| self.states[id].connected && !self.states[id].done)
             .collect();
-        let config = &self.run.config;
         for (k, &id) in ids.iter().enumerate() {
-            match config.rate {
-                Some(rate) => {
-                    let per_conn = rate / config.connections as f64;
-                    let s = Schedule::new(start, per_conn, k as f64 / ids.len() as f64)
-                        .on_grid(config.send_grid());
-                    self.due.push(Reverse((s.due(), id)));
-                    self.states[id].in_heap = true;
-                    self.states[id].schedule = Some(s);
-                }
-                None if self.sink => {}
-                None => {
-                    let payload = &self.run.payload;
-                    match multi.with_outbox(id, |out| out.send(payload).map(drop)) {
-                        Ok(_) => self.states[id].account.ledger.sent(start),
-                        Err(e) => self.fail(id, &e),
-                    }
+            if let Some(s) = self.run.config.schedule(start, k as f64 / ids.len() as f64) {
+                self.due.push(Reverse((s.due(), id)));
+                self.states[id].in_heap = true;
+                self.states[id].schedule = Some(s);
+            } else if !self.sink {
+                let payload = &self.run.payload;
+                match multi.with_outbox(id, |out| out.send(payload).map(drop)) {
+                    Ok(_) => self.states[id].account.ledger.sent(start),
+                    Err(e) => self.fail(id, &e),
                 }
             }
         }

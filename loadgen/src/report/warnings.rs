@@ -42,10 +42,7 @@ pub(super) fn of_the_window(
             "client-bound: the load generator's {} busy {:.0}% of the window \
              (over {:.0}%); these figures measure the client, not the server: use fewer \
              connections per client process, or more client machines",
-            match outcome.threads {
-                1 => "1 thread was".to_string(),
-                n => format!("{n} threads were"),
-            },
+            count(outcome.threads as u64, "thread was", "threads were"),
             utilization.unwrap_or(0.0) * 100.0,
             CLIENT_BOUND_UTILIZATION * 100.0
         ));
@@ -76,10 +73,7 @@ pub(super) fn of_the_window(
     if rec.out_of_range > 0 {
         warnings.push(format!(
             "{} outside 1 µs ..= {} s, left out of the percentiles",
-            match rec.out_of_range {
-                1 => "1 latency fell".to_string(),
-                n => format!("{n} latencies fell"),
-            },
+            count(rec.out_of_range, "latency fell", "latencies fell"),
             MAX_LATENCY_US / 1_000_000
         ));
     }
