@@ -48,18 +48,16 @@ use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_os::kernel_tcp;
 
 pub use account::ConnTally;
-pub use account::Ending;
-pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
+pub use cpu::CpuWindow;
 pub use endings::Endings;
 pub use engines::thread_per_connection;
 pub use fairness::{Fairness, Ramp};
-pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
+pub use record::Recorder;
 pub use report::json::{self, LoadJson, SCHEMA_VERSION};
 pub use report::{LoadReport, Run};
 pub use schedule::Schedule;
 use sockmodes_models::Model;
 use start::Start;
-pub use start::DRAIN_GRACE;
 
 /// What to run.
 #[derive(Debug, Clone)]

@@ -232,12 +232,7 @@ fn summarize(config: &LoadConfig, outcome: &Outcome, tcp: Option<TcpPressure>) -
         client_cpu: cpu,
         client_cpu_utilization: utilization,
         client_bound,
-        warnings: warnings::of_the_window(
-            config,
-            outcome,
-            (utilization, client_bound),
-            messages_per_s,
-        ),
+        warnings: Vec::new(),
         answered_per_s: messages_per_s,
         ramp: fairness::ramp(tallies, warmup, capped),
         fairness: fairness::fairness(tallies),
@@ -250,11 +245,7 @@ fn summarize(config: &LoadConfig, outcome: &Outcome, tcp: Option<TcpPressure>) -
         ended,
         kernel_tcp: tcp,
     };
-    let said = warnings::of_the_connections(&report, outcome, warmup);
-    report.warnings.extend(said);
-    report
-        .warnings
-        .extend(tcp.map(|p| warnings::of_the_kernel(&p)));
+    report.warnings = warnings::of(&report, config, warmup);
     report
 }
 

@@ -227,13 +227,12 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
             return (Some(e), tally);
         }
     };
-    let schedule = config.schedule(start, i as f64 / config.connections as f64);
     let mut conn = Conn {
         run,
         shard,
         client,
         account: ConnAccount::new(i),
-        schedule,
+        schedule: config.schedule(start, i as f64 / config.connections as f64),
     };
     match config.service {
         Service::Sink => sink(&mut conn),
@@ -248,10 +247,8 @@ fn echo(conn: &mut Conn<'_>) {
     let run = conn.run;
     while let Some(due) = conn.next() {
         conn.account.ledger.sent(due);
-        let answer = match conn.client.send(&run.payload) {
-            Ok(_) => conn.ticks(Client::next_event),
-            Err(e) => Err(e),
-        };
+        let sent = conn.client.send(&run.payload);
+        let answer = sent.and_then(|_| conn.ticks(Client::next_event));
         match answer {
             Ok(Some(ClientEvent::Answered { bytes, .. })) => {
                 if conn.answered(bytes) {
@@ -283,10 +280,8 @@ fn echo(conn: &mut Conn<'_>) {
 fn sink(conn: &mut Conn<'_>) {
     let run = conn.run;
     while let Some(due) = conn.next() {
-        let taken = match conn.client.send(&run.payload) {
-            Ok(_) => conn.ticks(Client::flush),
-            Err(e) => Err(e),
-        };
+        let sent = conn.client.send(&run.payload);
+        let taken = sent.and_then(|_| conn.ticks(Client::flush));
         match taken {
             Ok(Some(())) => conn.taken(due, run.payload.len()),
             Ok(None) => {
