@@ -24,8 +24,11 @@
 use std::io;
 use std::time::{Duration, SystemTime};
 
-use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
-use hdrhistogram::serialization::V2DeflateSerializer;
+use base64::Engine;
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, LogIteratorError, Tag,
+};
+use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
 use super::record::{Recorder, INTERVAL};
 
@@ -82,9 +85,6 @@ pub struct LogTotal {
 /// The log does not parse, a histogram does not decode (bad base64, a
 /// truncated or corrupt histogram), or the log has no interval.
 pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
-    use base64::Engine;
-    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-    use hdrhistogram::serialization::Deserializer;
     let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
     let mut total = LogTotal {
         histogram: super::record::histogram(),
@@ -94,13 +94,11 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
     };
     let mut deserializer = Deserializer::new();
     for entry in IntervalLogIterator::new(input) {
-        let entry = entry.map_err(|e| match e {
-            hdrhistogram::serialization::interval_log::LogIteratorError::ParseError { offset } => {
-                bad(format!(
-                    "not an HdrHistogram interval log (line {} does not parse)",
-                    line_of(input, offset)
-                ))
-            }
+        let entry = entry.map_err(|LogIteratorError::ParseError { offset }| {
+            let line = line_of(input, offset);
+            bad(format!(
+                "not an HdrHistogram interval log (line {line} does not parse)"
+            ))
         })?;
         let LogEntry::Interval(interval) = entry else {
             continue;

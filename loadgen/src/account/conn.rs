@@ -42,16 +42,13 @@ impl ConnAccount {
         rec: &mut Recorder,
     ) -> bool {
         let before = rec.messages;
-        let asked = self
-            .ledger
-            .answered(run.started(), window, now, bytes, rec)
-            .is_some();
-        if !asked {
+        let due = self.ledger.answered(run.started(), window, now, bytes, rec);
+        if due.is_none() {
             self.trouble(run, Trouble::Other, now);
             return false;
         }
-        let counted = rec.messages - before;
-        run.progress.fetch_add(counted, Ordering::Relaxed);
+        run.progress
+            .fetch_add(rec.messages - before, Ordering::Relaxed);
         self.settle(run);
         true
     }
