@@ -152,9 +152,8 @@ impl DelayedEcho {
                         break;
                     }
                     if let Ok(stream) = stream {
-                        let shared = Arc::clone(&shared);
                         // A connection whose threads cannot start is dropped.
-                        let _ = serve(stream, k, shared);
+                        let _ = serve(stream, k, Arc::clone(&shared));
                     }
                 }
             })?;

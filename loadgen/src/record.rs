@@ -117,12 +117,9 @@ impl Recorder {
     /// until the socket took it at `done`; it counts in `messages` only
     /// once the server confirms it.
     pub fn latency(&mut self, window: Option<Window>, due: Instant, done: Instant) -> bool {
-        let Some(window) = window else {
+        let Some(window) = window.filter(|w| done >= w.from) else {
             return false;
         };
-        if done < window.from {
-            return false;
-        }
         if done > window.to {
             self.after_window += 1;
             return false;

@@ -34,8 +34,6 @@ use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 /// once, few enough that the shards' histograms cost little.
 const SHARDS_PER_CORE: usize = 4;
 
-type Shards = Arc<Vec<Mutex<Recorder>>>;
-
 /// Stack of each load thread.
 ///
 /// Why 256 KiB: a client thread needs a few KiB; 10,000 of them then reserve
@@ -59,15 +57,11 @@ const TICK: Duration = Duration::from_millis(100);
 /// it did not send counts as unsent.
 const LATE_WAKE: Duration = Duration::from_millis(10);
 
-/// What one connection's thread hands back: its tally, and its connect
-/// error if it had one.
-type Finished = (Option<ClientError>, ConnTally);
-
 pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
     let n = config.connections;
     let start = Start::new(config, n, Arc::clone(progress));
     let cores = thread::available_parallelism().map_or(1, usize::from);
-    let shards: Shards = Arc::new(
+    let shards: Arc<Vec<Mutex<Recorder>>> = Arc::new(
         (0..(cores * SHARDS_PER_CORE).min(n))
             .map(|_| Mutex::new(Recorder::new()))
             .collect(),
@@ -201,8 +195,9 @@ impl Conn<'_> {
 }
 
 /// One connection's thread: connects, waits at the start line, then sends
-/// until the window ends. Returns its connect error, or its tally.
-fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
+/// until the window ends. Returns its connect error if it had one, and its
+/// tally.
+fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> (Option<ClientError>, ConnTally) {
     let config = &run.config;
     let options = ClientSettings {
         max_frame: config.max_frame,

@@ -277,14 +277,12 @@ impl Ledger {
     /// The run is over at `at`: a connection that has not ended yet ends
     /// now, served if it owes nothing, never answered otherwise.
     pub fn finish(&mut self, at: Instant) -> ConnTally {
-        if self.ending.is_none() {
-            let ending = if self.owes() {
-                Ending::NeverAnswered
-            } else {
-                Ending::Served
-            };
-            self.end(ending, Some(at));
-        }
+        let ending = if self.owes() {
+            Ending::NeverAnswered
+        } else {
+            Ending::Served
+        };
+        self.end(ending, Some(at));
         self.tally
     }
 
@@ -304,12 +302,9 @@ impl Ledger {
             .chain(self.sink_first)
             .chain(self.summary_owed)
             .min();
-        let owed = self.in_flight.len() as u64
-            + if self.sink_frames > 0 {
-                self.sink_frames
-            } else {
-                u64::from(self.summary_owed.is_some())
-            };
+        // Sink: the frames sent, or with none the summary alone.
+        let sink_owed = self.sink_frames.max(u64::from(self.summary_owed.is_some()));
+        let owed = self.in_flight.len() as u64 + sink_owed;
         // A rejected connection's messages were refused with it: its
         // ending says so, and they are not "never answered".
         let refused = ending == Ending::Rejected;

@@ -284,10 +284,7 @@ impl Driver<'_> {
     /// Open loop: sends whatever is due by `now` on the connections whose
     /// turn came.
     fn send_due(&mut self, multi: &mut impl Connections, now: Instant) {
-        while let Some(&Reverse((at, id))) = self.due.peek() {
-            if at > now {
-                break;
-            }
+        while let Some(&Reverse((_, id))) = self.due.peek().filter(|Reverse((at, _))| *at <= now) {
             self.due.pop();
             self.states[id].in_heap = false;
             if self.states[id].done || self.sink {
