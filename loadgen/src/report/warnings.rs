@@ -81,27 +81,18 @@ pub(super) fn of(r: &LoadReport, config: &LoadConfig, warmup: Duration) -> Vec<S
     }
     let f = &r.fairness;
     if f.starved > 0 {
-        let named: Vec<String> = f
-            .starved_connections
-            .iter()
-            .map(|i| i.to_string())
-            .collect();
-        let more = f.starved - f.starved_connections.len();
+        let named = &f.starved_connections;
+        let list: Vec<String> = named.iter().map(usize::to_string).collect();
+        let more = match f.starved - named.len() {
+            0 => String::new(),
+            more => format!(" and {more} more"),
+        };
+        let which = plural(named.len() as u64, "connection", "connections");
         said.push(format!(
-            "{} of {} starved: no answer in the window ({} {}{})",
+            "{} of {} starved: no answer in the window ({which} {}{more})",
             f.starved,
             count(r.connections as u64, "connection", "connections"),
-            plural(
-                f.starved_connections.len() as u64,
-                "connection",
-                "connections"
-            ),
-            named.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
+            list.join(", "),
         ));
     }
     if r.unanswered > 0 {
