@@ -176,14 +176,12 @@ mod os {
             format!("/proc/{p}/status")
         });
         let online = sockmodes_os::process::cores_online();
-        std::fs::read_to_string(path)
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
-                    .map(|v| Cores::from_list(v, online))
-            })
-            .unwrap_or(Cores::Unknown)
+        // Unreadable: no line, so unknown.
+        let status = std::fs::read_to_string(path).unwrap_or_default();
+        let allowed = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"));
+        allowed.map_or(Cores::Unknown, |v| Cores::from_list(v, online))
     }
 
     /// The process listening on `addr` (or on the wildcard at its port).
