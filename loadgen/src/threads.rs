@@ -114,22 +114,6 @@ struct Conn<'a> {
 }
 
 impl Conn<'_> {
-    /// The oldest message in flight was answered (echo) now.
-    fn answered(&mut self, bytes: usize) -> bool {
-        let (window, now) = (self.run.window(), Instant::now());
-        let mut rec = lock(self.shard);
-        self.account
-            .answered(self.run, window, now, bytes, &mut rec)
-    }
-
-    /// Sink: the socket took a frame due at `due`, now.
-    fn taken(&mut self, due: Instant, bytes: usize) {
-        let (window, now) = (self.run.window(), Instant::now());
-        let mut rec = lock(self.shard);
-        self.account
-            .taken(self.run, window, (due, now), bytes, &mut rec);
-    }
-
     /// The server ended the connection.
     fn trouble(&mut self, trouble: Trouble) {
         self.account.trouble(self.run, trouble, Instant::now());
@@ -246,7 +230,9 @@ fn echo(conn: &mut Conn<'_>) {
         let answer = sent.and_then(|_| conn.ticks(Client::next_event));
         match answer {
             Ok(Some(ClientEvent::Answered { bytes, .. })) => {
-                if conn.answered(bytes) {
+                let (window, now) = (run.window(), Instant::now());
+                let rec = &mut lock(conn.shard);
+                if conn.account.answered(run, window, now, bytes, rec) {
                     continue;
                 }
             }
@@ -278,7 +264,11 @@ fn sink(conn: &mut Conn<'_>) {
         let sent = conn.client.send(&run.payload);
         let taken = sent.and_then(|_| conn.ticks(Client::flush));
         match taken {
-            Ok(Some(())) => conn.taken(due, run.payload.len()),
+            Ok(Some(())) => {
+                let (window, now, len) = (run.window(), Instant::now(), run.payload.len());
+                let rec = &mut lock(conn.shard);
+                conn.account.taken(run, window, (due, now), len, rec);
+            }
             Ok(None) => {
                 // Gave up with a frame not taken: it is owed too.
                 conn.account.ledger.frame_stuck(due);

@@ -71,12 +71,6 @@ const MAX_IN_FLIGHT: usize = 8;
 /// a time, so 10,000 connections cannot queue gigabytes.
 const MAX_IN_FLIGHT_BYTES: usize = 64 * 1024;
 
-/// The in-flight limit for frames of `size` bytes: [`MAX_IN_FLIGHT`], fewer
-/// for large frames, at least one.
-fn in_flight_limit(size: usize) -> usize {
-    (MAX_IN_FLIGHT_BYTES / size.max(1)).clamp(1, MAX_IN_FLIGHT)
-}
-
 #[derive(Default)]
 pub(super) struct ConnState {
     /// What it owes and was answered, how it ended, and whether it was
@@ -179,7 +173,8 @@ struct Driver<'a> {
     window: Option<Window>,
     window_closed: bool,
     sink: bool,
-    /// Open loop: echoes in flight per connection at most.
+    /// Open loop: echoes in flight per connection at most: [`MAX_IN_FLIGHT`],
+    /// fewer for large frames, at least one.
     limit: usize,
 }
 
@@ -200,7 +195,7 @@ fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
         window: None,
         window_closed: false,
         sink: config.service == Service::Sink,
-        limit: in_flight_limit(config.size),
+        limit: (MAX_IN_FLIGHT_BYTES / config.size.max(1)).clamp(1, MAX_IN_FLIGHT),
     };
     d.first_sends(&mut multi, start);
     loop {
