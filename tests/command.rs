@@ -276,7 +276,8 @@ fn hdr_log_decodes_to_the_json_figures() {
             &["--duration", "1.5", "--hdr-log", log_arg],
         );
         let text = std::fs::read(&log).unwrap();
-        let (total, tags) = sockmodes_loadgen::hdrlog::read_total(&text).expect("the log decodes");
+        let log_total = sockmodes_loadgen::hdrlog::read_log(&text).expect("the log decodes");
+        let (total, tags) = (log_total.histogram, log_total.tags);
         assert_eq!(tags, vec![format!("{model}-echo")]);
         // The histograms hold the window's messages: every answer that
         // arrived inside it, those carried in from the warm-up included.

@@ -57,12 +57,8 @@ impl std::str::FromStr for Quirk {
     /// `stagger:MS`, `slow:K:FACTOR` or `silent:K`.
     fn from_str(s: &str) -> Result<Quirk, String> {
         let parts: Vec<&str> = s.split(':').collect();
-        let num = |i: usize| -> Result<u64, String> {
-            parts
-                .get(i)
-                .and_then(|p| p.parse().ok())
-                .ok_or_else(|| format!("{s:?}: expected stagger:MS, slow:K:FACTOR or silent:K"))
-        };
+        let bad = || format!("{s:?}: expected stagger:MS, slow:K:FACTOR or silent:K");
+        let num = |i: usize| parts.get(i).and_then(|p| p.parse().ok()).ok_or_else(bad);
         match parts[0] {
             "stagger" => Ok(Quirk::StaggerFirst(Duration::from_millis(num(1)?))),
             "slow" => Ok(Quirk::Slow {
@@ -70,9 +66,7 @@ impl std::str::FromStr for Quirk {
                 factor: u32::try_from(num(2)?).map_err(|e| e.to_string())?,
             }),
             "silent" => Ok(Quirk::Silent(num(1)? as usize)),
-            _ => Err(format!(
-                "{s:?}: expected stagger:MS, slow:K:FACTOR or silent:K"
-            )),
+            _ => Err(bad()),
         }
     }
 }
@@ -158,9 +152,8 @@ impl DelayedEcho {
                         break;
                     }
                     if let Ok(stream) = stream {
-                        let shared = Arc::clone(&shared);
                         // A connection whose threads cannot start is dropped.
-                        let _ = serve(stream, k, shared);
+                        let _ = serve(stream, k, Arc::clone(&shared));
                     }
                 }
             })?;

@@ -72,37 +72,33 @@ pub fn ms(d: Duration) -> f64 {
 
 /// One sentence per way connections ended other than served: why.
 pub fn endings_said(e: &Endings, size: usize) -> Vec<String> {
+    let frame = format!(
+        "closed by the server before any answer: as a server does with a frame over its limit \
+         (is --size {size} over its --max-frame?)"
+    );
     let said = [
         (
             e.rejected,
-            "reset by the server before any answer: rejected, as a server over its \
-             connection limit (--max-conns) does"
-                .to_string(),
+            "reset by the server before any answer: rejected, as a server over its connection \
+             limit (--max-conns) does",
         ),
-        (
-            e.closed_unanswered,
-            format!(
-                "closed by the server before any answer: as a server does with a frame over \
-                 its limit (is --size {size} over its --max-frame?)"
-            ),
-        ),
+        (e.closed_unanswered, frame.as_str()),
         (
             e.closed,
-            "closed by the server mid-run with messages owed (was it stopped?)".to_string(),
+            "closed by the server mid-run with messages owed (was it stopped?)",
         ),
         (
             e.failed,
-            "failed: a reset after answers, a wrong answer or another socket error".to_string(),
+            "failed: a reset after answers, a wrong answer or another socket error",
         ),
         (
             e.never_answered,
-            "still owed an answer when the run gave up (window end + 5 s, or twice the \
-             ramp if longer): never answered"
-                .to_string(),
+            "still owed an answer when the run gave up (window end + 5 s, or twice the ramp if \
+             longer): never answered",
         ),
         (
             e.never_connected,
-            "could not connect (refused or timed out)".to_string(),
+            "could not connect (refused or timed out)",
         ),
     ];
     said.into_iter()

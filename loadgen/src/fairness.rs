@@ -121,29 +121,17 @@ pub fn ramp(tallies: &[ConnTally], warmup: Duration, cap_reached: bool) -> Ramp 
         .collect();
     firsts.sort_unstable();
     let never_answered = made - firsts.len();
-    let at = |q| nearest_rank(&firsts, q) as f64 / 1e3;
+    // Values to the µs (the JSON stays readable); the last rank is the max.
+    let r = |v: f64| (v * 1e3).round() / 1e3;
+    let at = |q| r(nearest_rank(&firsts, q) as f64 / 1e3);
     Ramp {
-        warmup_s: warmup.as_secs_f64(),
+        warmup_s: (warmup.as_secs_f64() * 1e6).round() / 1e6,
         cap_reached,
         last_first_answer_ms: (never_answered == 0 && !firsts.is_empty()).then(|| at(1.0)),
         first_answer_p50_ms: at(0.5),
         first_answer_p99_ms: at(0.99),
-        first_answer_max_ms: firsts.last().map_or(0.0, |&us| us as f64 / 1e3),
+        first_answer_max_ms: at(1.0),
         never_answered,
-    }
-    .rounded()
-}
-
-impl Ramp {
-    /// Values to the µs (the JSON stays readable).
-    fn rounded(mut self) -> Ramp {
-        let r = |v: f64| (v * 1e3).round() / 1e3;
-        self.warmup_s = (self.warmup_s * 1e6).round() / 1e6;
-        self.first_answer_p50_ms = r(self.first_answer_p50_ms);
-        self.first_answer_p99_ms = r(self.first_answer_p99_ms);
-        self.first_answer_max_ms = r(self.first_answer_max_ms);
-        self.last_first_answer_ms = self.last_first_answer_ms.map(r);
-        self
     }
 }
 

@@ -24,8 +24,11 @@
 use std::io;
 use std::time::{Duration, SystemTime};
 
-use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
-use hdrhistogram::serialization::V2DeflateSerializer;
+use base64::Engine;
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, LogIteratorError, Tag,
+};
+use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
 use super::record::{Recorder, INTERVAL};
 
@@ -82,8 +85,6 @@ pub struct LogTotal {
 /// The log does not parse, a histogram does not decode (bad base64, a
 /// truncated or corrupt histogram), or the log has no interval.
 pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
-    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-    use hdrhistogram::serialization::Deserializer;
     let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
     let mut total = LogTotal {
         histogram: super::record::histogram(),
@@ -93,20 +94,20 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
     };
     let mut deserializer = Deserializer::new();
     for entry in IntervalLogIterator::new(input) {
-        let entry = entry.map_err(|e| match e {
-            hdrhistogram::serialization::interval_log::LogIteratorError::ParseError { offset } => {
-                bad(format!(
-                    "not an HdrHistogram interval log (line {} does not parse)",
-                    line_of(input, offset)
-                ))
-            }
+        let entry = entry.map_err(|LogIteratorError::ParseError { offset }| {
+            let line = line_of(input, offset);
+            bad(format!(
+                "not an HdrHistogram interval log (line {line} does not parse)"
+            ))
         })?;
         let LogEntry::Interval(interval) = entry else {
             continue;
         };
         let line = total.intervals + 1;
-        let bytes = base64_decode(interval.encoded_histogram())
-            .map_err(|e| bad(format!("interval {line}: {e}")))?;
+        // Standard base64: the log's encoding of each histogram.
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(interval.encoded_histogram().trim())
+            .map_err(|e| bad(format!("interval {line}: base64: {e}")))?;
         let h: hdrhistogram::Histogram<u64> = deserializer
             .deserialize(&mut io::Cursor::new(bytes))
             .map_err(|e| {
@@ -135,27 +136,10 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
     Ok(total)
 }
 
-/// Reads a log back: every interval's histogram, added together, and the
-/// tags seen. For tests and for checking a merge.
-///
-/// # Errors
-/// As [`read_log`].
-pub fn read_total(input: &[u8]) -> io::Result<(hdrhistogram::Histogram<u64>, Vec<String>)> {
-    read_log(input).map(|t| (t.histogram, t.tags))
-}
-
 /// The line (from 1) holding byte `offset` of `input`.
 fn line_of(input: &[u8], offset: usize) -> usize {
     1 + input[..offset.min(input.len())]
         .iter()
         .filter(|&&b| b == b'\n')
         .count()
-}
-
-/// Standard base64 (the log's encoding of each histogram).
-fn base64_decode(s: &str) -> io::Result<Vec<u8>> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(s.trim())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("base64: {e}")))
 }

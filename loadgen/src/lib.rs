@@ -42,24 +42,22 @@ pub(crate) mod threads;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sockmodes_common::{Service, DEFAULT_MAX_FRAME};
 use sockmodes_os::kernel_tcp;
 
 pub use account::ConnTally;
-pub use account::Ending;
-pub use cpu::{process_cpu_time, CpuWindow, CLIENT_BOUND_UTILIZATION};
+pub use cpu::CpuWindow;
 pub use endings::Endings;
 pub use engines::thread_per_connection;
 pub use fairness::{Fairness, Ramp};
-pub use record::{Recorder, Window, INTERVAL, MAX_LATENCY_US};
+pub use record::Recorder;
 pub use report::json::{self, LoadJson, SCHEMA_VERSION};
 pub use report::{LoadReport, Run};
 pub use schedule::Schedule;
 use sockmodes_models::Model;
 use start::Start;
-pub use start::DRAIN_GRACE;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -146,6 +144,22 @@ impl LoadConfig {
             on_window: None,
         }
     }
+
+    /// The open loop's send grid (zero for a closed loop).
+    pub fn send_grid(&self) -> Duration {
+        match (self.rate, self.grid) {
+            (None, _) => Duration::ZERO,
+            (Some(_), Some(grid)) => grid,
+            (Some(rate), None) => auto_grid(rate),
+        }
+    }
+
+    /// Open loop: one connection's share of the rate from `start`, offset
+    /// by `phase` of one interval, on the send grid (`None`: closed loop).
+    pub(crate) fn schedule(&self, start: Instant, phase: f64) -> Option<Schedule> {
+        let rate = self.rate? / self.connections as f64;
+        Some(Schedule::new(start, rate, phase).on_grid(self.send_grid()))
+    }
 }
 
 /// Messages per slot of the automatic send grid.
@@ -169,17 +183,6 @@ pub const GRID_MAX: Duration = Duration::from_millis(1);
 /// [`GRID_MESSAGES`] / rate, at most [`GRID_MAX`].
 pub fn auto_grid(rate: f64) -> Duration {
     Duration::from_secs_f64(GRID_MESSAGES / rate).min(GRID_MAX)
-}
-
-impl LoadConfig {
-    /// The open loop's send grid (zero for a closed loop).
-    pub fn send_grid(&self) -> Duration {
-        match (self.rate, self.grid) {
-            (None, _) => Duration::ZERO,
-            (Some(_), Some(grid)) => grid,
-            (Some(rate), None) => auto_grid(rate),
-        }
-    }
 }
 
 /// A configuration the generator cannot run.
@@ -247,10 +250,8 @@ fn validate(config: &LoadConfig) -> Result<(), LoadError> {
             max: config.max_frame,
         });
     }
-    if let Some(rate) = config.rate {
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(LoadError::Rate(rate));
-        }
+    if let Some(rate) = config.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(LoadError::Rate(rate));
     }
     Ok(())
 }
@@ -265,4 +266,28 @@ pub(crate) struct Outcome {
     pub threads: usize,
     /// The start line: the window's wall-clock start and the CPU use.
     pub start: Arc<Start>,
+}
+
+impl Outcome {
+    /// What the engines hand back, or the first connect error when not a
+    /// single connection was made.
+    fn new(
+        recorder: Recorder,
+        tallies: Vec<ConnTally>,
+        first_error: Option<sockmodes_client::ClientError>,
+        threads: usize,
+        start: Arc<Start>,
+    ) -> Result<Outcome, LoadError> {
+        if !tallies.iter().any(ConnTally::connected) {
+            return Err(LoadError::Connect(
+                first_error.expect("every connection failed, so there is an error"),
+            ));
+        }
+        Ok(Outcome {
+            recorder,
+            tallies,
+            threads,
+            start,
+        })
+    }
 }

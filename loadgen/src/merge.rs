@@ -53,16 +53,6 @@ impl HostLog {
             total,
         })
     }
-
-    /// Messages answered in the host's window.
-    pub fn messages(&self) -> u64 {
-        self.total.histogram.len()
-    }
-
-    /// Messages per second over its logged intervals.
-    pub fn per_s(&self) -> f64 {
-        self.messages() as f64 / self.total.logged.as_secs_f64()
-    }
 }
 
 /// Several hosts' logs, merged.
@@ -101,11 +91,16 @@ pub fn merge(hosts: &[HostLog]) -> io::Result<Merged> {
     let all = total.len().max(1) as f64;
     let hosts = hosts
         .iter()
-        .map(|h| HostShare {
-            name: h.name.clone(),
-            messages: h.messages(),
-            per_s: h.per_s(),
-            share: h.messages() as f64 / all,
+        .map(|h| {
+            // Messages answered in the host's window, and per second over
+            // its logged intervals.
+            let messages = h.total.histogram.len();
+            HostShare {
+                name: h.name.clone(),
+                messages,
+                per_s: messages as f64 / h.total.logged.as_secs_f64(),
+                share: messages as f64 / all,
+            }
         })
         .collect();
     Ok(Merged { total, hosts })

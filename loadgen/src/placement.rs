@@ -140,25 +140,28 @@ pub const NOT_HERE: &str = "not an address of this network namespace: another ma
 pub fn observe(addr: SocketAddr) -> Placement {
     let server_pid = os::listener_pid(addr);
     let (same_machine, why) = if addr.ip().is_loopback() {
-        (true, Some("loopback address".to_string()))
+        (true, "loopback address")
     } else if server_pid.is_some() {
-        (
-            true,
-            Some("a process of this machine listens there".to_string()),
-        )
-    } else if os::is_local(addr.ip()) {
-        (true, Some("an address of this machine".to_string()))
+        (true, "a process of this machine listens there")
+    } else if is_local(addr.ip()) {
+        (true, "an address of this machine")
     } else {
-        (false, Some(NOT_HERE.to_string()))
+        (false, NOT_HERE)
     };
     Placement {
         same_machine,
-        why,
+        why: Some(why.to_string()),
         own_network_namespace: os::own_network_namespace(),
         server_pid,
         client: os::cores(None),
         server: server_pid.map_or(Cores::Unknown, |p| os::cores(Some(p))),
     }
+}
+
+/// True when `ip` is this machine's: loopback, or an address a socket can
+/// bind to here (binding an address asks the kernel, sends nothing).
+fn is_local(ip: std::net::IpAddr) -> bool {
+    ip.is_loopback() || std::net::UdpSocket::bind((ip, 0)).is_ok()
 }
 
 #[cfg(target_os = "linux")]
@@ -173,14 +176,12 @@ mod os {
             format!("/proc/{p}/status")
         });
         let online = sockmodes_os::process::cores_online();
-        std::fs::read_to_string(path)
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
-                    .map(|v| Cores::from_list(v, online))
-            })
-            .unwrap_or(Cores::Unknown)
+        // Unreadable: no line, so unknown.
+        let status = std::fs::read_to_string(path).unwrap_or_default();
+        let allowed = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"));
+        allowed.map_or(Cores::Unknown, |v| Cores::from_list(v, online))
     }
 
     /// The process listening on `addr` (or on the wildcard at its port).
@@ -206,7 +207,7 @@ mod os {
     /// when `addr` is one of this machine's own addresses.
     pub fn listening_inode(table: &str, addr: SocketAddr) -> Option<u64> {
         let port = format!("{:04X}", addr.port());
-        let ours = is_local(addr.ip());
+        let ours = super::is_local(addr.ip());
         table.lines().skip(1).find_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
             let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
@@ -233,12 +234,6 @@ mod os {
             16 => Some(std::net::IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
             _ => None,
         }
-    }
-
-    /// True when `ip` is this machine's: loopback, or an address a socket
-    /// can bind to here (binding an address asks the kernel, sends nothing).
-    pub fn is_local(ip: std::net::IpAddr) -> bool {
-        ip.is_loopback() || std::net::UdpSocket::bind((ip, 0)).is_ok()
     }
 
     /// Whether this process's network namespace is not the machine's
@@ -268,10 +263,6 @@ mod os {
 
     pub fn listener_pid(_addr: SocketAddr) -> Option<u32> {
         None
-    }
-
-    pub fn is_local(ip: std::net::IpAddr) -> bool {
-        ip.is_loopback() || std::net::UdpSocket::bind((ip, 0)).is_ok()
     }
 
     pub fn own_network_namespace() -> Option<bool> {

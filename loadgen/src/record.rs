@@ -49,17 +49,11 @@ pub struct Window {
     pub to: Instant,
 }
 
-impl Window {
-    /// True when `t` falls inside the window (`None`: still warming up).
-    pub fn holds(window: Option<Window>, t: Instant) -> bool {
-        window.is_some_and(|w| t >= w.from && t <= w.to)
-    }
-}
-
 /// A tally: the engines keep one per worker (non-blocking loops) or per
 /// shard (blocking threads), and merge them at the end.
 ///
 /// What counts is decided in `account.rs`; this holds the sums.
+#[derive(Default)]
 pub struct Recorder {
     /// Latency histograms, one per [`INTERVAL`] since the window's start.
     pub intervals: Vec<Histogram<u64>>,
@@ -85,25 +79,10 @@ pub struct Recorder {
     pub after_window: u64,
 }
 
-impl Default for Recorder {
-    fn default() -> Self {
-        Recorder::new()
-    }
-}
-
 impl Recorder {
     /// An empty recorder.
     pub fn new() -> Recorder {
-        Recorder {
-            intervals: Vec::new(),
-            messages: 0,
-            bytes: 0,
-            out_of_range: 0,
-            unsent: 0,
-            carried_in: 0,
-            carried_in_max_us: 0,
-            after_window: 0,
-        }
+        Recorder::default()
     }
 
     /// Records an answer to a message that was due (sent or scheduled) at
@@ -133,21 +112,14 @@ impl Recorder {
         true
     }
 
-    /// Sink: records how long a frame due at `due` held the writer until
-    /// the socket took it at `done`. True when it was taken inside the
-    /// window; it counts in `messages` only once the server confirms it.
-    pub fn sink_sent(&mut self, window: Option<Window>, due: Instant, done: Instant) -> bool {
-        self.latency(window, due, done)
-    }
-
-    /// Puts `done - due` in the histograms when `done` falls in the window.
-    fn latency(&mut self, window: Option<Window>, due: Instant, done: Instant) -> bool {
-        let Some(window) = window else {
+    /// Puts `done - due` in the histograms when `done` falls in the window,
+    /// and says so. Sink: how long a frame due at `due` held the writer
+    /// until the socket took it at `done`; it counts in `messages` only
+    /// once the server confirms it.
+    pub fn latency(&mut self, window: Option<Window>, due: Instant, done: Instant) -> bool {
+        let Some(window) = window.filter(|w| done >= w.from) else {
             return false;
         };
-        if done < window.from {
-            return false;
-        }
         if done > window.to {
             self.after_window += 1;
             return false;
@@ -306,7 +278,7 @@ mod tests {
     fn a_sink_send_is_timed_but_not_counted_until_confirmed() {
         let t0 = Instant::now();
         let mut r = Recorder::new();
-        assert!(r.sink_sent(Some(w(t0)), t0, t0 + Duration::from_millis(3)));
+        assert!(r.latency(Some(w(t0)), t0, t0 + Duration::from_millis(3)));
         assert_eq!((r.messages, r.bytes, r.total().len()), (0, 0, 1));
     }
 

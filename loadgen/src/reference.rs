@@ -69,7 +69,7 @@ pub fn run(
     let start = Instant::now() + Duration::from_millis(200);
     let from = start + warmup;
     let to = from + duration;
-    let counts = thread::scope(|s| {
+    thread::scope(|s| {
         let handles: Vec<_> = (0..loops)
             .map(|l| {
                 let conns = (l..connections).step_by(loops).count();
@@ -85,18 +85,17 @@ pub fn run(
         let cpu = before
             .zip(after)
             .map(|(b, a)| CpuWindow::between(b, a, to - from));
-        let mut total = (0, 0);
+        let mut run = ReferenceRun {
+            sent: 0,
+            answered: 0,
+            cpu,
+        };
         for h in handles {
             let (sent, answered) = h.join().expect("reference sender panicked")?;
-            total = (total.0 + sent, total.1 + answered);
+            run.sent += sent;
+            run.answered += answered;
         }
-        Ok::<_, io::Error>((total, cpu))
-    })?;
-    let ((sent, answered), cpu) = counts;
-    Ok(ReferenceRun {
-        sent,
-        answered,
-        cpu,
+        Ok(run)
     })
 }
 
@@ -122,7 +121,6 @@ fn sender(
     let mut events = Events::with_capacity(1024);
     let mut scratch = vec![0u8; 64 * 1024];
     let (mut sent_total, mut sent_in, mut bytes_in) = (0u64, 0u64, 0u64);
-    let mut next = 0usize;
     let interval = Duration::from_secs_f64(1.0 / rate);
     loop {
         let now = Instant::now();
@@ -132,12 +130,10 @@ fn sender(
         // Every send due by now, round robin.
         let due = (now.saturating_duration_since(start).as_secs_f64() * rate) as u64;
         while sent_total < due {
+            let next = sent_total as usize % streams.len();
             write_whole(&mut streams[next], frame)?;
-            next = (next + 1) % streams.len();
             sent_total += 1;
-            if now >= from {
-                sent_in += 1;
-            }
+            sent_in += u64::from(now >= from);
         }
         let wake = start + interval.mul_f64((sent_total + 1) as f64);
         poll.poll(&mut events, Some(until(wake.min(to))))?;

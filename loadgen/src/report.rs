@@ -12,7 +12,7 @@
 //! `report/warnings.rs` says what the figures cannot be taken for, and
 //! `report/spectrum.rs` makes the latency spectrum.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use sockmodes_common::Service;
@@ -166,17 +166,8 @@ pub struct Run {
 
 impl Run {
     pub(crate) fn new(config: &LoadConfig, outcome: Outcome, tcp: Option<TcpPressure>) -> Run {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let cpu = outcome.start.cpu();
-        let mut report = summarize(config, &outcome, cpu, cores);
-        let (warmup, capped) = outcome.start.warmup_taken();
-        add_every_connection(&mut report, &outcome, warmup, capped);
-        report.kernel_tcp = tcp;
-        report
-            .warnings
-            .extend(tcp.map(|p| warnings::of_the_kernel(&p)));
         Run {
-            report,
+            report: summarize(config, &outcome, tcp),
             measured_from: outcome.start.measure_from_wall(),
             recorder: outcome.recorder,
         }
@@ -197,13 +188,13 @@ impl Run {
     }
 }
 
-fn summarize(
-    config: &LoadConfig,
-    outcome: &Outcome,
-    cpu: Option<CpuWindow>,
-    cores: usize,
-) -> LoadReport {
-    let rec = &outcome.recorder;
+/// The report, with a warning for each reason not to take it at face
+/// value, each connection left out of the service among them.
+fn summarize(config: &LoadConfig, outcome: &Outcome, tcp: Option<TcpPressure>) -> LoadReport {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let cpu = outcome.start.cpu();
+    let (warmup, capped) = outcome.start.warmup_taken();
+    let (rec, tallies) = (&outcome.recorder, &outcome.tallies);
     let secs = config.duration.as_secs_f64().max(1e-9);
     let h = rec.total();
     let q = |q: f64| {
@@ -216,13 +207,12 @@ fn summarize(
     let utilization = cpu.map(|c| c.utilization(outcome.threads, cores));
     let client_bound = utilization.is_some_and(|u| u > CLIENT_BOUND_UTILIZATION);
     let messages_per_s = rec.messages as f64 / secs;
-    let answered_per_s = messages_per_s;
-    let warnings =
-        warnings::of_the_window(config, outcome, (utilization, client_bound), answered_per_s);
-    LoadReport {
+    let ended = Endings::of(tallies);
+    let (unanswered, oldest) = fairness::unanswered(tallies);
+    let mut report = LoadReport {
         model: config.model,
         service: config.service,
-        connections: 0,
+        connections: ended.made(),
         duration_s: secs,
         messages: rec.messages,
         messages_per_s,
@@ -232,7 +222,7 @@ fn summarize(
         p99_us: q(0.99),
         p999_us: q(0.999),
         max_us: if h.is_empty() { 0.0 } else { h.max() as f64 },
-        errors: rec.out_of_range,
+        errors: rec.out_of_range + ended.failures(),
         mean_us: if h.is_empty() { 0.0 } else { h.mean() },
         percentiles: spectrum(&h),
         latency_out_of_range: rec.out_of_range,
@@ -242,38 +232,21 @@ fn summarize(
         client_cpu: cpu,
         client_cpu_utilization: utilization,
         client_bound,
-        warnings,
-        answered_per_s,
-        ramp: fairness::ramp(&[], config.warmup, false),
-        fairness: fairness::fairness(&[]),
-        carried_in: 0,
-        carried_in_max_ms: None,
-        unanswered: 0,
-        oldest_unanswered_ms: None,
+        warnings: Vec::new(),
+        answered_per_s: messages_per_s,
+        ramp: fairness::ramp(tallies, warmup, capped),
+        fairness: fairness::fairness(tallies),
+        carried_in: rec.carried_in,
+        carried_in_max_ms: (rec.carried_in > 0).then(|| rec.carried_in_max_us as f64 / 1e3),
+        unanswered,
+        oldest_unanswered_ms: oldest.map(endings::ms),
         send_grid_us: config.rate.map(|_| config.send_grid().as_secs_f64() * 1e6),
         answered_after_window: rec.after_window,
-        ended: Endings::default(),
-        kernel_tcp: None,
-    }
-}
-
-/// The ramp, fairness and unanswered figures, with a warning for each
-/// connection left out of the service.
-fn add_every_connection(r: &mut LoadReport, outcome: &Outcome, warmup: Duration, capped: bool) {
-    let tallies = &outcome.tallies;
-    r.ended = Endings::of(tallies);
-    r.connections = r.ended.made();
-    r.errors += r.ended.failures();
-    r.ramp = fairness::ramp(tallies, warmup, capped);
-    r.fairness = fairness::fairness(tallies);
-    r.carried_in = outcome.recorder.carried_in;
-    r.carried_in_max_ms =
-        (r.carried_in > 0).then(|| outcome.recorder.carried_in_max_us as f64 / 1e3);
-    let (unanswered, oldest) = fairness::unanswered(tallies);
-    r.unanswered = unanswered;
-    r.oldest_unanswered_ms = oldest.map(endings::ms);
-    let said = warnings::of_the_connections(r, outcome, warmup);
-    r.warnings.extend(said);
+        ended,
+        kernel_tcp: tcp,
+    };
+    report.warnings = warnings::of(&report, config, warmup);
+    report
 }
 
 #[cfg(test)]

@@ -58,15 +58,11 @@ impl Schedule {
         at as u64
     }
 
-    fn at(&self, ns: u64) -> Instant {
-        self.origin
-            .checked_add(Duration::from_nanos(ns))
-            .unwrap_or(self.origin + Duration::from_secs(1 << 32))
-    }
-
     /// When the next message is due.
     pub fn due(&self) -> Instant {
-        self.at(self.due_ns(self.next))
+        self.origin
+            .checked_add(Duration::from_nanos(self.due_ns(self.next)))
+            .unwrap_or(self.origin + Duration::from_secs(1 << 32))
     }
 
     /// Takes the next due time and advances.

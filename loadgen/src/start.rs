@@ -145,14 +145,10 @@ impl Start {
         let after = measure_cpu.then(process_cpu_time).flatten();
         let after_at = Instant::now();
         edge(WindowEdge::End, to_ns);
-        self.close_window();
-        Some(CpuWindow::between(before?, after?, after_at - before_at))
-    }
-
-    fn close_window(&self) {
-        let (lock, cv) = &self.closed;
-        *lock.lock().expect("not poisoned") = true;
+        let (closed, cv) = &self.closed;
+        *closed.lock().expect("not poisoned") = true;
         cv.notify_all();
+        Some(CpuWindow::between(before?, after?, after_at - before_at))
     }
 
     /// Waits for every worker (connections made), then returns the start time.
@@ -162,7 +158,7 @@ impl Start {
     }
 
     /// The start time (fixed by the first through the barrier).
-    fn started(&self) -> Instant {
+    pub fn started(&self) -> Instant {
         self.t0
             .get_or_init(|| (Instant::now(), SystemTime::now()))
             .0

@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 use sockmodes_blocking::{Client, ClientDriver, ClientSettings};
 use sockmodes_client::ClientError;
 use sockmodes_common::{ClientEvent, Service};
-use sockmodes_python::timed_out;
+use sockmodes_python::{timed_out, Op, SocketError, SocketMode};
 
-use super::account::{Clock, ConnAccount, Ledger, Trouble};
+use super::account::{ConnAccount, Ledger, Trouble};
 use super::record::{until, Recorder, Window};
 use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 
@@ -33,8 +33,6 @@ use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 /// Why 4: enough that two threads of one core rarely want the same shard at
 /// once, few enough that the shards' histograms cost little.
 const SHARDS_PER_CORE: usize = 4;
-
-type Shards = Arc<Vec<Mutex<Recorder>>>;
 
 /// Stack of each load thread.
 ///
@@ -59,15 +57,11 @@ const TICK: Duration = Duration::from_millis(100);
 /// it did not send counts as unsent.
 const LATE_WAKE: Duration = Duration::from_millis(10);
 
-/// What one connection's thread hands back: its tally, and its connect
-/// error if it had one.
-type Finished = (Option<ClientError>, ConnTally);
-
 pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outcome, LoadError> {
     let n = config.connections;
     let start = Start::new(config, n, Arc::clone(progress));
     let cores = thread::available_parallelism().map_or(1, usize::from);
-    let shards: Shards = Arc::new(
+    let shards: Arc<Vec<Mutex<Recorder>>> = Arc::new(
         (0..(cores * SHARDS_PER_CORE).min(n))
             .map(|_| Mutex::new(Recorder::new()))
             .collect(),
@@ -79,49 +73,34 @@ pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
             .name(format!("load-{i}"))
             .stack_size(STACK)
             .spawn(move || worker(i, &start, &shards[i % shards.len()]));
-        match spawned {
-            Ok(t) => threads.push(t),
-            Err(e) => {
-                // The barrier counts n parties; those already started would
-                // wait forever, so give up on the whole run.
-                return Err(LoadError::Io(std::io::Error::new(
-                    e.kind(),
-                    format!("could not start load thread {i} of {n}: {e}"),
-                )));
-            }
-        }
+        // The barrier counts n parties; those already started would wait
+        // forever, so a thread that cannot start gives up the whole run.
+        threads.push(spawned.map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("could not start load thread {i} of {n}: {e}"),
+            )
+        })?);
     }
-    let results: Vec<Finished> = threads
+    let (errors, tallies): (Vec<_>, Vec<ConnTally>) = threads
         .into_iter()
         .map(|t| t.join().expect("load thread panicked"))
-        .collect();
+        .unzip();
     let mut total = Recorder::new();
     for shard in shards.iter() {
-        total.merge(&shard.lock().expect("no worker panicked"));
+        total.merge(&lock(shard));
     }
-    let mut tallies = Vec::with_capacity(n);
-    let mut first_error = None;
-    for (connect_error, tally) in results {
-        tallies.push(tally);
-        if let Some(e) = connect_error {
-            first_error.get_or_insert(e);
-        }
-    }
+    let first_error = errors.into_iter().flatten().next();
     let connected = tallies.iter().filter(|t| t.connected()).count();
-    if connected == 0 {
-        return Err(LoadError::Connect(
-            first_error.expect("every connection failed, so there is an error"),
-        ));
-    }
-    if let Some(e) = first_error {
+    if let Some(e) = first_error.as_ref().filter(|_| connected > 0) {
         tracing::warn!(error = %e, failed = n - connected, "some connections failed");
     }
-    Ok(Outcome {
-        recorder: total,
-        tallies,
-        threads: n,
-        start,
-    })
+    Outcome::new(total, tallies, first_error, n, start)
+}
+
+/// A shard's recorder, locked (for one increment, or the final merge).
+fn lock(shard: &Mutex<Recorder>) -> MutexGuard<'_, Recorder> {
+    shard.lock().expect("no worker panicked while recording")
 }
 
 /// One connection, once connected.
@@ -130,47 +109,53 @@ struct Conn<'a> {
     shard: &'a Mutex<Recorder>,
     client: Client,
     account: ConnAccount,
-    start: Instant,
+    /// Open loop: when each message is due.
+    schedule: Option<Schedule>,
 }
 
 impl Conn<'_> {
-    fn rec(&self) -> MutexGuard<'_, Recorder> {
-        self.shard
-            .lock()
-            .expect("no worker panicked while recording")
-    }
-
-    fn clock(&self) -> Clock {
-        Clock {
-            start: self.start,
-            window: self.run.window(),
-        }
-    }
-
-    /// The oldest message in flight was answered (echo) now.
-    fn answered(&mut self, bytes: usize) -> bool {
-        let (clock, now) = (self.clock(), Instant::now());
-        let mut rec = self
-            .shard
-            .lock()
-            .expect("no worker panicked while recording");
-        self.account.answered(self.run, clock, now, bytes, &mut rec)
-    }
-
-    /// Sink: the socket took a frame due at `due`, now.
-    fn taken(&mut self, due: Instant, bytes: usize) {
-        let (clock, now) = (self.clock(), Instant::now());
-        let mut rec = self
-            .shard
-            .lock()
-            .expect("no worker panicked while recording");
-        self.account
-            .taken(self.run, clock, (due, now), bytes, &mut rec);
-    }
-
     /// The server ended the connection.
     fn trouble(&mut self, trouble: Trouble) {
         self.account.trouble(self.run, trouble, Instant::now());
+    }
+
+    /// When the next message is due. Closed loop: now. Open loop: the
+    /// scheduled time (sleeping until then; a thread behind its schedule
+    /// sends at once, and the latency
+    /// still counts from the due time). `None` once the window is over: no
+    /// send due after its end is made, and an open-loop thread that fell
+    /// behind (it woke more than [`LATE_WAKE`] after the end) counts, at
+    /// once, the sends of the window it never made.
+    fn next(&mut self) -> Option<Instant> {
+        let window = self.run.window();
+        let Some(s) = &mut self.schedule else {
+            return match window {
+                Some(w) if Instant::now() >= w.to => None,
+                _ => Some(Instant::now()),
+            };
+        };
+        let due = s.due();
+        if window.is_some_and(|w| due >= w.to) {
+            return None;
+        }
+        // Sleep in ticks: a due time past the window's end (a coarse grid)
+        // is found out once the window opens, not slept through.
+        while Instant::now() < due {
+            if self.run.window().is_some_and(|w| due >= w.to) {
+                return None;
+            }
+            thread::sleep(until(due).min(TICK));
+        }
+        if let Some(Window { from, to }) = self.run.window() {
+            if due >= to {
+                return None;
+            }
+            if Instant::now() >= to + LATE_WAKE {
+                lock(self.shard).unsent += s.unsent_in(from, to);
+                return None;
+            }
+        }
+        Some(s.take())
     }
 
     /// Drives the client with `f` in ticks until it succeeds, fails, or the
@@ -194,8 +179,9 @@ impl Conn<'_> {
 }
 
 /// One connection's thread: connects, waits at the start line, then sends
-/// until the window ends. Returns its connect error, or its tally.
-fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
+/// until the window ends. Returns its connect error if it had one, and its
+/// tally.
+fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> (Option<ClientError>, ConnTally) {
     let config = &run.config;
     let options = ClientSettings {
         max_frame: config.max_frame,
@@ -208,14 +194,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
             .set_read_timeout(Some(TICK))
             .and_then(|()| c.stream().set_write_timeout(Some(TICK)));
         ticks.map(|()| c).map_err(|e| {
-            let mode = sockmodes_python::SocketMode::Blocking;
-            sockmodes_python::SocketError::new(
-                sockmodes_python::Op::Configure,
-                config.addr,
-                mode,
-                e,
-            )
-            .into()
+            SocketError::new(Op::Configure, config.addr, SocketMode::Blocking, e).into()
         })
     });
     let start = run.wait();
@@ -232,94 +211,35 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> Finished {
         shard,
         client,
         account: ConnAccount::new(i),
-        start,
+        schedule: config.schedule(start, i as f64 / config.connections as f64),
     };
-    let schedule = config.rate.map(|rate| {
-        Schedule::new(
-            start,
-            rate / config.connections as f64,
-            i as f64 / config.connections as f64,
-        )
-        .on_grid(config.send_grid())
-    });
-    let mut sends = Sends { schedule };
     match config.service {
-        Service::Sink => sink(&mut conn, &mut sends),
-        _ => echo(&mut conn, &mut sends),
+        Service::Sink => sink(&mut conn),
+        _ => echo(&mut conn),
     }
     conn.account.settle(run);
     (None, conn.account.ledger.finish(Instant::now()))
 }
 
-/// When the next message is due.
-struct Sends {
-    schedule: Option<Schedule>,
-}
-
-impl Sends {
-    /// Closed loop: now. Open loop: the scheduled time (sleeping until
-    /// then; a thread behind its schedule sends at once, and the latency
-    /// still counts from the due time). `None` once the window is over: no
-    /// send due after its end is made, and an open-loop thread that fell
-    /// behind (it woke more than [`LATE_WAKE`] after the end) counts, at
-    /// once, the sends of the window it never made.
-    fn next(&mut self, conn: &Conn<'_>) -> Option<Instant> {
-        let window = conn.run.window();
-        let Some(s) = &mut self.schedule else {
-            return match window {
-                Some(w) if Instant::now() >= w.to => None,
-                _ => Some(Instant::now()),
-            };
-        };
-        let due = s.due();
-        if window.is_some_and(|w| due >= w.to) {
-            return None;
-        }
-        // Sleep in ticks: a due time past the window's end (a coarse grid)
-        // is found out once the window opens, not slept through.
-        while Instant::now() < due {
-            if conn.run.window().is_some_and(|w| due >= w.to) {
-                return None;
-            }
-            thread::sleep(until(due).min(TICK));
-        }
-        if let Some(Window { from, to }) = conn.run.window() {
-            if due >= to {
-                return None;
-            }
-            if Instant::now() >= to + LATE_WAKE {
-                conn.rec().unsent += s.unsent_in(from, to);
-                return None;
-            }
-        }
-        Some(s.take())
-    }
-}
-
 /// Echo: send, wait for the answer (the session checks it), count it.
-fn echo(conn: &mut Conn<'_>, sends: &mut Sends) {
+fn echo(conn: &mut Conn<'_>) {
     let run = conn.run;
-    while let Some(due) = sends.next(conn) {
+    while let Some(due) = conn.next() {
         conn.account.ledger.sent(due);
-        let answer = match conn.client.send(&run.payload) {
-            Ok(_) => conn.ticks(Client::next_event),
-            Err(e) => Err(e),
-        };
-        let failure = match answer {
+        let sent = conn.client.send(&run.payload);
+        let answer = sent.and_then(|_| conn.ticks(Client::next_event));
+        match answer {
             Ok(Some(ClientEvent::Answered { bytes, .. })) => {
-                if conn.answered(bytes) {
+                let (window, now) = (run.window(), Instant::now());
+                let rec = &mut lock(conn.shard);
+                if conn.account.answered(run, window, now, bytes, rec) {
                     continue;
                 }
-                break;
             }
-            Ok(Some(ClientEvent::Closed)) => Some(Trouble::Closed),
-            Ok(Some(_)) => Some(Trouble::Other),
-            Err(e) => Some(Trouble::of(&e)),
-            Ok(None) => None,
-        };
-        match failure {
-            Some(trouble) => conn.trouble(trouble),
-            None => tracing::debug!(
+            Ok(Some(ClientEvent::Closed)) => conn.trouble(Trouble::Closed),
+            Ok(Some(_)) => conn.trouble(Trouble::Other),
+            Err(e) => conn.trouble(Trouble::of(&e)),
+            Ok(None) => tracing::debug!(
                 connection = conn.account.ledger.index(),
                 "no answer; gave up"
             ),
@@ -338,15 +258,17 @@ fn echo(conn: &mut Conn<'_>, sends: &mut Sends) {
 /// Sink: send frames (each is timed once the socket took it), then ask for
 /// the server's summary; the frames count only once it confirms them (the
 /// session checks it against what it sent).
-fn sink(conn: &mut Conn<'_>, sends: &mut Sends) {
+fn sink(conn: &mut Conn<'_>) {
     let run = conn.run;
-    while let Some(due) = sends.next(conn) {
-        let taken = match conn.client.send(&run.payload) {
-            Ok(_) => conn.ticks(Client::flush),
-            Err(e) => Err(e),
-        };
+    while let Some(due) = conn.next() {
+        let sent = conn.client.send(&run.payload);
+        let taken = sent.and_then(|_| conn.ticks(Client::flush));
         match taken {
-            Ok(Some(())) => conn.taken(due, run.payload.len()),
+            Ok(Some(())) => {
+                let (window, now, len) = (run.window(), Instant::now(), run.payload.len());
+                let rec = &mut lock(conn.shard);
+                conn.account.taken(run, window, (due, now), len, rec);
+            }
             Ok(None) => {
                 // Gave up with a frame not taken: it is owed too.
                 conn.account.ledger.frame_stuck(due);
@@ -366,11 +288,7 @@ fn sink(conn: &mut Conn<'_>, sends: &mut Sends) {
     conn.account.ledger.summary_asked(Instant::now());
     conn.client.session().finish_sending();
     match conn.ticks(Client::next_event) {
-        Ok(Some(ClientEvent::Summary(_))) => {
-            let shard = conn.shard;
-            let mut rec = shard.lock().expect("no worker panicked while recording");
-            conn.account.ledger.confirmed(&mut rec);
-        }
+        Ok(Some(ClientEvent::Summary(_))) => conn.account.ledger.confirmed(&mut lock(conn.shard)),
         Ok(Some(ClientEvent::Closed)) => conn.trouble(Trouble::Closed),
         Ok(Some(_)) => conn.trouble(Trouble::Other),
         Err(e) => {

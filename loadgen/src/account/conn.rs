@@ -21,15 +21,6 @@ pub(crate) struct ConnAccount {
     settled: bool,
 }
 
-/// When the run started and the window it measures (`None` while warming up).
-#[derive(Clone, Copy)]
-pub(crate) struct Clock {
-    /// The start line's time.
-    pub start: Instant,
-    /// The measured window, once open.
-    pub window: Option<Window>,
-}
-
 impl ConnAccount {
     /// The connection of index `index` among those asked for.
     pub fn new(index: usize) -> ConnAccount {
@@ -39,27 +30,25 @@ impl ConnAccount {
         }
     }
 
-    /// Echo: the oldest message in flight was answered `now`. `false` for an
-    /// answer nobody asked for: the connection then ends as failed.
+    /// Echo: the oldest message in flight was answered `now` (`window`:
+    /// the measured window, `None` while warming up). `false` for an answer
+    /// nobody asked for: the connection then ends as failed.
     pub fn answered(
         &mut self,
         run: &Start,
-        clock: Clock,
+        window: Option<Window>,
         now: Instant,
         bytes: usize,
         rec: &mut Recorder,
     ) -> bool {
         let before = rec.messages;
-        let asked = self
-            .ledger
-            .answered(clock.start, clock.window, now, bytes, rec)
-            .is_some();
-        if !asked {
+        let due = self.ledger.answered(run.started(), window, now, bytes, rec);
+        if due.is_none() {
             self.trouble(run, Trouble::Other, now);
             return false;
         }
-        let counted = rec.messages - before;
-        run.progress.fetch_add(counted, Ordering::Relaxed);
+        run.progress
+            .fetch_add(rec.messages - before, Ordering::Relaxed);
         self.settle(run);
         true
     }
@@ -68,13 +57,13 @@ impl ConnAccount {
     pub fn taken(
         &mut self,
         run: &Start,
-        clock: Clock,
+        window: Option<Window>,
         (due, now): (Instant, Instant),
         bytes: usize,
         rec: &mut Recorder,
     ) {
         self.ledger
-            .frame_taken(clock.start, clock.window, due, now, bytes, rec);
+            .frame_taken(run.started(), window, due, now, bytes, rec);
         run.progress.fetch_add(1, Ordering::Relaxed);
         self.settle(run);
     }

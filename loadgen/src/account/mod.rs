@@ -34,7 +34,7 @@ use super::record::{Recorder, Window};
 
 mod conn;
 
-pub(crate) use conn::{Clock, ConnAccount};
+pub(crate) use conn::ConnAccount;
 
 /// Why a connection ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -112,8 +112,9 @@ impl Trouble {
     }
 }
 
-/// One connection's account.
-#[derive(Debug, Clone)]
+/// One connection's account (the default: a placeholder for a slot
+/// without a connection).
+#[derive(Debug, Clone, Default)]
 pub struct Ledger {
     tally: ConnTally,
     /// Due times of the messages sent and not yet answered, oldest first.
@@ -139,14 +140,7 @@ impl Ledger {
                 index,
                 ..ConnTally::default()
             },
-            in_flight: VecDeque::new(),
-            sink_frames: 0,
-            sink_first: None,
-            sink_window: (0, 0),
-            summary_owed: None,
-            answered_any: false,
-            shut: false,
-            ending: None,
+            ..Ledger::default()
         }
     }
 
@@ -206,18 +200,14 @@ impl Ledger {
         rec: &mut Recorder,
     ) -> Option<Instant> {
         let due = self.in_flight.pop_front()?;
-        self.first(start, at);
+        self.answered_any = true;
+        self.tally
+            .first_answer
+            .get_or_insert(at.saturating_duration_since(start));
         if rec.complete(window, due, at, bytes) {
             self.tally.answered_in_window += 1;
         }
         Some(due)
-    }
-
-    fn first(&mut self, start: Instant, at: Instant) {
-        self.answered_any = true;
-        if self.tally.first_answer.is_none() {
-            self.tally.first_answer = Some(at.saturating_duration_since(start));
-        }
     }
 
     /// Sink: the socket took a frame of `bytes` due at `due`, at `at`. Its
@@ -232,12 +222,12 @@ impl Ledger {
         bytes: usize,
         rec: &mut Recorder,
     ) {
-        if self.tally.first_answer.is_none() {
-            self.tally.first_answer = Some(at.saturating_duration_since(start));
-        }
+        self.tally
+            .first_answer
+            .get_or_insert(at.saturating_duration_since(start));
         self.sink_frames += 1;
         self.sink_first.get_or_insert(due);
-        if rec.sink_sent(window, due, at) {
+        if rec.latency(window, due, at) {
             self.sink_window.0 += 1;
             self.sink_window.1 += bytes as u64;
         }
@@ -287,14 +277,12 @@ impl Ledger {
     /// The run is over at `at`: a connection that has not ended yet ends
     /// now, served if it owes nothing, never answered otherwise.
     pub fn finish(&mut self, at: Instant) -> ConnTally {
-        if self.ending.is_none() {
-            let ending = if self.owes() {
-                Ending::NeverAnswered
-            } else {
-                Ending::Served
-            };
-            self.end(ending, Some(at));
-        }
+        let ending = if self.owes() {
+            Ending::NeverAnswered
+        } else {
+            Ending::Served
+        };
+        self.end(ending, Some(at));
         self.tally
     }
 
@@ -314,12 +302,9 @@ impl Ledger {
             .chain(self.sink_first)
             .chain(self.summary_owed)
             .min();
-        let owed = self.in_flight.len() as u64
-            + if self.sink_frames > 0 {
-                self.sink_frames
-            } else {
-                u64::from(self.summary_owed.is_some())
-            };
+        // Sink: the frames sent, or with none the summary alone.
+        let sink_owed = self.sink_frames.max(u64::from(self.summary_owed.is_some()));
+        let owed = self.in_flight.len() as u64 + sink_owed;
         // A rejected connection's messages were refused with it: its
         // ending says so, and they are not "never answered".
         let refused = ending == Ending::Rejected;
@@ -328,13 +313,6 @@ impl Ledger {
             self.tally.oldest_unanswered = Some(at.saturating_duration_since(oldest));
         }
         self.in_flight.clear();
-    }
-}
-
-impl Default for Ledger {
-    /// A placeholder for a slot without a connection (`Ledger::new(0)`).
-    fn default() -> Self {
-        Ledger::new(0)
     }
 }
 

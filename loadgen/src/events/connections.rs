@@ -37,30 +37,20 @@ pub(crate) trait Connections: Sized {
         F: FnOnce(&mut Outbox<'_>) -> Result<(), ClientError>;
 }
 
-/// What the [`connections!`] expansion names, imported by name inside it,
-/// so that it means the same wherever it is invoked.
-pub(crate) mod names {
-    pub(crate) use super::Connections;
-    pub(crate) use sockmodes_client::ClientError;
-    pub(crate) use sockmodes_client::{ConnEvent, Outbox};
-    pub(crate) use sockmodes_common::Service;
-    pub(crate) use std::io;
-    pub(crate) use std::net::SocketAddr;
-    pub(crate) use std::result::Result;
-    pub(crate) use std::time::{Duration, Instant};
-}
-
 /// Implements [`Connections`] for a model's many-connection client by its
 /// own calls of the same names. Invoked where each engine is picked
 /// (`engines.rs`), so a new model's client joins the engine there.
-/// (The `const _` block holds the imports, as serde's derives do.)
+/// (The `const _` block holds the imports, as serde's derives do; each is
+/// by its full path, so that it means the same wherever it is invoked.)
 macro_rules! connections {
     ($driver:ty) => {
         const _: () = {
-            use $crate::events::names::{
-                io, ClientError, ConnEvent, Connections, Duration, Instant, Outbox, Result,
-                Service, SocketAddr,
-            };
+            use sockmodes_client::{ClientError, ConnEvent, Outbox};
+            use sockmodes_common::Service;
+            use std::net::SocketAddr;
+            use std::time::{Duration, Instant};
+            use std::{io, result::Result};
+            use $crate::events::Connections;
             impl Connections for $driver {
                 fn open(service: Service, max_frame: usize) -> io::Result<Self> {
                     <$driver>::with_service(service, max_frame)

@@ -2,7 +2,6 @@
 //! what an answer does (count it, release the next send, and once the
 //! window closed and nothing is owed, shut the connection: it is served).
 
-use std::cmp::Reverse;
 use std::time::Instant;
 
 use sockmodes_client::ClientError;
@@ -21,28 +20,13 @@ impl Driver<'_> {
         now: Instant,
         out: &mut Outbox<'_>,
     ) -> Result<(), ClientError> {
-        let (limit, window, closed) = (self.limit, self.window, self.window_closed);
-        let Driver {
-            states, due, run, ..
-        } = self;
-        let st = &mut states[id];
-        let Some(s) = st.schedule.as_mut() else {
-            return Ok(());
-        };
-        while st.account.ledger.in_flight() < limit && !closed {
-            let at = s.due();
-            if window.is_some_and(|w| at >= w.to) {
+        let st = &mut self.states[id];
+        while st.account.ledger.in_flight() < self.limit && !self.window_closed {
+            let Some(at) = st.due_by(id, now, self.window, &mut self.due) else {
                 break;
-            }
-            if at > now {
-                if !st.in_heap {
-                    due.push(Reverse((at, id)));
-                    st.in_heap = true;
-                }
-                break;
-            }
-            out.send(&run.payload)?;
-            st.account.ledger.sent(s.take());
+            };
+            out.send(&self.run.payload)?;
+            st.account.ledger.sent(at);
         }
         Ok(())
     }
@@ -50,30 +34,27 @@ impl Driver<'_> {
     /// An answer (checked by the session) of `bytes` arrived on `id`.
     pub(super) fn on_echo(&mut self, id: usize, bytes: usize, out: &mut Outbox<'_>) {
         let now = Instant::now();
-        let clock = self.clock();
         let st = &mut self.states[id];
         if !st
             .account
-            .answered(self.run, clock, now, bytes, &mut self.rec)
+            .answered(self.run, self.window, now, bytes, &mut self.rec)
         {
             self.finish(id); // an answer nobody asked for
             return;
         }
         let sending = !self.window_closed && self.window.is_none_or(|w| now < w.to);
-        if st.schedule.is_some() {
-            if let Err(e) = self.pump(id, now, out) {
-                self.fail(id, &e);
-                return;
-            }
+        let sent = if st.schedule.is_some() {
+            self.pump(id, now, out)
         } else if sending {
             // Closed loop: the answer releases the next send.
-            match out.send(&self.run.payload) {
-                Ok(_) => st.account.ledger.sent(now),
-                Err(e) => {
-                    self.fail(id, &e);
-                    return;
-                }
-            }
+            out.send(&self.run.payload)
+                .map(|_| st.account.ledger.sent(now))
+        } else {
+            Ok(())
+        };
+        if let Err(e) = sent {
+            self.fail(id, &e);
+            return;
         }
         let st = &self.states[id];
         if self.window_closed && !st.account.ledger.owes() && !st.shut {

@@ -38,9 +38,9 @@ mod echo;
 mod sink;
 
 use connect::connect_all;
-pub(crate) use connections::{connections, names, Connections};
+pub(crate) use connections::{connections, Connections};
 
-use super::account::{Clock, ConnAccount, Ledger, Trouble};
+use super::account::{ConnAccount, Ledger, Trouble};
 use super::record::{Recorder, Window};
 use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 
@@ -71,12 +71,6 @@ const MAX_IN_FLIGHT: usize = 8;
 /// a time, so 10,000 connections cannot queue gigabytes.
 const MAX_IN_FLIGHT_BYTES: usize = 64 * 1024;
 
-/// The in-flight limit for frames of `size` bytes: [`MAX_IN_FLIGHT`], fewer
-/// for large frames, at least one.
-fn in_flight_limit(size: usize) -> usize {
-    (MAX_IN_FLIGHT_BYTES / size.max(1)).clamp(1, MAX_IN_FLIGHT)
-}
-
 #[derive(Default)]
 pub(super) struct ConnState {
     /// What it owes and was answered, how it ended, and whether it was
@@ -102,6 +96,31 @@ impl ConnState {
     fn end(&mut self, trouble: Trouble) {
         self.account.ledger.trouble(trouble, Instant::now());
         self.done = true;
+    }
+
+    /// Open loop: the next send's due time, taken, once reached by `now`;
+    /// before that `None`, with the due time in the heap to wake the loop.
+    /// Never one due after the window, nor any in a closed loop.
+    fn due_by(
+        &mut self,
+        id: usize,
+        now: Instant,
+        window: Option<Window>,
+        heap: &mut BinaryHeap<Reverse<(Instant, usize)>>,
+    ) -> Option<Instant> {
+        let s = self.schedule.as_mut()?;
+        let at = s.due();
+        if window.is_some_and(|w| at >= w.to) {
+            return None;
+        }
+        if at > now {
+            if !self.in_heap {
+                heap.push(Reverse((at, id)));
+                self.in_heap = true;
+            }
+            return None;
+        }
+        Some(s.take())
     }
 }
 
@@ -130,23 +149,11 @@ pub(crate) fn run<M: Connections>(
     for t in threads {
         let (rec, loop_tallies, err) = t.join().expect("load loop panicked")?;
         tallies.extend(loop_tallies);
-        if first_error.is_none() {
-            first_error = err;
-        }
+        first_error = first_error.or(err);
         total.merge(&rec);
     }
     tallies.sort_unstable_by_key(|t| t.index);
-    if !tallies.iter().any(ConnTally::connected) {
-        return Err(LoadError::Connect(
-            first_error.expect("every connection failed, so there is an error"),
-        ));
-    }
-    Ok(Outcome {
-        recorder: total,
-        tallies,
-        threads: loops,
-        start,
-    })
+    Outcome::new(total, tallies, first_error, loops, start)
 }
 
 type LoopResult = Result<(Recorder, Vec<ConnTally>, Option<ClientError>), LoadError>;
@@ -162,12 +169,12 @@ struct Driver<'a> {
     /// connection that has room for it.
     due: BinaryHeap<Reverse<(Instant, usize)>>,
     rec: Recorder,
-    /// The start line's time, and the window once it opened.
-    start: Instant,
+    /// The window once it opened.
     window: Option<Window>,
     window_closed: bool,
     sink: bool,
-    /// Open loop: echoes in flight per connection at most.
+    /// Open loop: echoes in flight per connection at most: [`MAX_IN_FLIGHT`],
+    /// fewer for large frames, at least one.
     limit: usize,
 }
 
@@ -185,11 +192,10 @@ fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
         states,
         due: BinaryHeap::new(),
         rec: Recorder::new(),
-        start,
         window: None,
         window_closed: false,
         sink: config.service == Service::Sink,
-        limit: in_flight_limit(config.size),
+        limit: (MAX_IN_FLIGHT_BYTES / config.size.max(1)).clamp(1, MAX_IN_FLIGHT),
     };
     d.first_sends(&mut multi, start);
     loop {
@@ -232,30 +238,21 @@ fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
 }
 
 impl Driver<'_> {
-    /// The start line and the window, for the accounting.
-    fn clock(&self) -> Clock {
-        Clock {
-            start: self.start,
-            window: self.window,
-        }
-    }
-
     /// The run is over: every connection's tally (`account.rs` decides
     /// what a connection still open owes).
     fn finish_tallies(&mut self) -> Vec<ConnTally> {
         let now = Instant::now();
-        let mut tallies = Vec::with_capacity(self.states.len());
-        for st in self.states.iter_mut().filter(|s| s.made) {
+        let made = self.states.iter_mut().filter(|s| s.made);
+        made.map(|st| {
             if let Some(trouble) = st.refused {
-                tallies.push(Ledger::unconnected(st.account.ledger.index(), trouble));
-                continue;
+                return Ledger::unconnected(st.account.ledger.index(), trouble);
             }
             if let Some(due) = st.queued.take() {
                 st.account.ledger.frame_stuck(due);
             }
-            tallies.push(st.account.ledger.finish(now));
-        }
-        tallies
+            st.account.ledger.finish(now)
+        })
+        .collect()
     }
 
     /// Closed loop: every connection's first frame. Open loop: every
@@ -264,24 +261,16 @@ impl Driver<'_> {
         let ids: Vec<usize> = (0..self.states.len())
             .filter(|&id| self.states[id].connected && !self.states[id].done)
             .collect();
-        let config = &self.run.config;
         for (k, &id) in ids.iter().enumerate() {
-            match config.rate {
-                Some(rate) => {
-                    let per_conn = rate / config.connections as f64;
-                    let s = Schedule::new(start, per_conn, k as f64 / ids.len() as f64)
-                        .on_grid(config.send_grid());
-                    self.due.push(Reverse((s.due(), id)));
-                    self.states[id].in_heap = true;
-                    self.states[id].schedule = Some(s);
-                }
-                None if self.sink => {}
-                None => {
-                    let payload = &self.run.payload;
-                    match multi.with_outbox(id, |out| out.send(payload).map(drop)) {
-                        Ok(_) => self.states[id].account.ledger.sent(start),
-                        Err(e) => self.fail(id, &e),
-                    }
+            if let Some(s) = self.run.config.schedule(start, k as f64 / ids.len() as f64) {
+                self.due.push(Reverse((s.due(), id)));
+                self.states[id].in_heap = true;
+                self.states[id].schedule = Some(s);
+            } else if !self.sink {
+                let payload = &self.run.payload;
+                match multi.with_outbox(id, |out| out.send(payload).map(drop)) {
+                    Ok(_) => self.states[id].account.ledger.sent(start),
+                    Err(e) => self.fail(id, &e),
                 }
             }
         }
@@ -290,10 +279,7 @@ impl Driver<'_> {
     /// Open loop: sends whatever is due by `now` on the connections whose
     /// turn came.
     fn send_due(&mut self, multi: &mut impl Connections, now: Instant) {
-        while let Some(&Reverse((at, id))) = self.due.peek() {
-            if at > now {
-                break;
-            }
+        while let Some(&Reverse((_, id))) = self.due.peek().filter(|Reverse((at, _))| *at <= now) {
             self.due.pop();
             self.states[id].in_heap = false;
             if self.states[id].done || self.sink {
@@ -319,6 +305,9 @@ impl Driver<'_> {
     /// Once the window closed: shut the sending side of every connection
     /// that owes nothing more; it is served.
     fn shut_idle(&mut self, multi: &mut impl Connections) {
+        if self.sink {
+            return; // `sink_step` asks for the summary
+        }
         for id in 0..self.states.len() {
             let st = &self.states[id];
             if st.connected
@@ -327,9 +316,6 @@ impl Driver<'_> {
                 && !st.account.ledger.owes()
                 && st.queued.is_none()
             {
-                if self.sink {
-                    continue; // `sink_step` asks for the summary
-                }
                 multi
                     .with_outbox(id, |out| {
                         out.shutdown_write();
@@ -352,8 +338,13 @@ impl Driver<'_> {
     /// The connection failed (a write, or a rule the server broke).
     fn fail(&mut self, id: usize, e: &ClientError) {
         tracing::debug!(error = %e, "load connection failed");
+        self.end(id, Trouble::of(e));
+    }
+
+    /// The connection ended with `trouble`.
+    fn end(&mut self, id: usize, trouble: Trouble) {
         let st = &mut self.states[id];
-        st.account.trouble(self.run, Trouble::of(e), Instant::now());
+        st.account.trouble(self.run, trouble, Instant::now());
         self.finish(id);
     }
 
@@ -363,11 +354,7 @@ impl Driver<'_> {
             st.done = true;
             self.open -= 1;
         }
-        self.settle(id);
-    }
-
-    fn settle(&mut self, id: usize) {
-        self.states[id].account.settle(self.run);
+        st.account.settle(self.run);
     }
 
     fn on_event(&mut self, id: usize, event: Event, out: &mut Outbox<'_>) {
@@ -381,13 +368,7 @@ impl Driver<'_> {
                 self.finish(id);
             }
             Event::Answered { bytes, .. } => self.on_echo(id, bytes, out),
-            Event::Closed => {
-                self.states[id]
-                    .account
-                    .ledger
-                    .trouble(Trouble::Closed, Instant::now());
-                self.finish(id);
-            }
+            Event::Closed => self.end(id, Trouble::Closed),
             Event::Failed(e) => self.fail(id, &e),
             Event::Connected => {}
         }

@@ -5,7 +5,6 @@
 //! next due frame as soon as the last one is taken: the frames it owes are
 //! a count in the schedule, never a queue.
 
-use std::cmp::Reverse;
 use std::time::Instant;
 
 use sockmodes_client::ClientError;
@@ -29,34 +28,6 @@ impl Driver<'_> {
         }
         waiting
     }
-
-    /// The next frame due on `id` by `now`, if it may go: closed loop, now
-    /// while the window is open; open loop, the next due time once reached
-    /// (else it goes in the heap to wake the loop), never one due after the
-    /// window.
-    fn sink_next(&mut self, id: usize, now: Instant) -> Option<Instant> {
-        if self.window_closed {
-            return None;
-        }
-        let window = self.window;
-        let Driver { states, due, .. } = self;
-        let st = &mut states[id];
-        let Some(s) = st.schedule.as_mut() else {
-            return window.is_none_or(|w| now < w.to).then_some(now);
-        };
-        let at = s.due();
-        if window.is_some_and(|w| at >= w.to) {
-            return None;
-        }
-        if at > now {
-            if !st.in_heap {
-                due.push(Reverse((at, id)));
-                st.in_heap = true;
-            }
-            return None;
-        }
-        Some(s.take())
-    }
 }
 
 /// One sink connection's step: time the frame the socket has taken, hand
@@ -68,20 +39,28 @@ fn sink_step(
     out: &mut Outbox<'_>,
     now: Instant,
 ) -> Result<(), ClientError> {
-    let (clock, len) = (d.clock(), d.run.payload.len());
-    if let (Some(due), 0) = (d.states[id].queued, out.pending()) {
+    let st = &mut d.states[id];
+    if let (Some(due), 0) = (st.queued, out.pending()) {
         // The previous frame has left for the socket.
-        let st = &mut d.states[id];
         st.queued = None;
-        st.account.taken(d.run, clock, (due, now), len, &mut d.rec);
+        let len = d.run.payload.len();
+        st.account
+            .taken(d.run, d.window, (due, now), len, &mut d.rec);
     }
-    if d.states[id].queued.is_none() {
-        if let Some(due) = d.sink_next(id, now) {
+    if st.queued.is_none() && !d.window_closed {
+        // The next frame due by `now`: closed loop, now while the window is
+        // open; open loop, its due time once reached (else it goes in the
+        // heap to wake the loop), never one due after the window.
+        let next = if st.schedule.is_none() {
+            d.window.is_none_or(|w| now < w.to).then_some(now)
+        } else {
+            st.due_by(id, now, d.window, &mut d.due)
+        };
+        if let Some(due) = next {
             out.send(&d.run.payload)?;
-            d.states[id].queued = Some(due);
+            st.queued = Some(due);
         }
     }
-    let st = &mut d.states[id];
     if d.window_closed && st.queued.is_none() && !st.shut {
         out.shutdown_write();
         st.shut = true;

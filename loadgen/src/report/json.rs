@@ -108,45 +108,6 @@ impl<'a> LoadJson<'a> {
     }
 }
 
-/// Every field path of `value` with its JSON type (objects' fields in
-/// name order): the set [`FIELDS`] keeps. A null has no type to tell: its
-/// path says "null".
-pub fn field_paths(value: &serde_json::Value) -> Vec<String> {
-    fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<String>) {
-        use serde_json::Value;
-        let kind = match v {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    walk(&p, v, out);
-                }
-                return;
-            }
-            Value::Array(items) => {
-                // Every element has the shape of the first.
-                let p = format!("{path}[]");
-                match items.first() {
-                    Some(first) => walk(&p, first, out),
-                    None => out.push(format!("{p}: empty")),
-                }
-                return;
-            }
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-        };
-        out.push(format!("{path}: {kind}"));
-    }
-    let mut out = Vec::new();
-    walk("", value, &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -155,6 +116,45 @@ mod tests {
     use crate::placement::Cores;
     use crate::Fairness;
     use sockmodes_os::kernel_tcp::TcpPressure;
+
+    /// Every field path of `value` with its JSON type (objects' fields in
+    /// name order): the set [`FIELDS`] keeps. A null has no type to tell: its
+    /// path says "null".
+    fn field_paths(value: &serde_json::Value) -> Vec<String> {
+        fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+            use serde_json::Value;
+            let kind = match v {
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        let p = if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        };
+                        walk(&p, v, out);
+                    }
+                    return;
+                }
+                Value::Array(items) => {
+                    // Every element has the shape of the first.
+                    let p = format!("{path}[]");
+                    match items.first() {
+                        Some(first) => walk(&p, first, out),
+                        None => out.push(format!("{p}: empty")),
+                    }
+                    return;
+                }
+                Value::Null => "null",
+                Value::Bool(_) => "boolean",
+                Value::Number(_) => "number",
+                Value::String(_) => "string",
+            };
+            out.push(format!("{path}: {kind}"));
+        }
+        let mut out = Vec::new();
+        walk("", value, &mut out);
+        out
+    }
 
     /// A report with every optional figure present and every list filled,
     /// so that each field shows its type.

@@ -30,16 +30,12 @@ pub fn spectrum(h: &Histogram<u64>) -> Vec<[f64; 2]> {
         points.push([p, value as f64]);
     }
     points.sort_by(|a, b| a[0].total_cmp(&b[0]));
-    // The named value wins at an equal percentile (it was pushed last and
-    // the sort is stable).
-    let mut out: Vec<[f64; 2]> = Vec::with_capacity(points.len());
-    for p in points {
-        match out.last_mut() {
-            Some(last) if last[0] == p[0] => *last = p,
-            _ => out.push(p),
-        }
-    }
-    out
+    // The named value wins at an equal percentile: it was pushed last and
+    // the sort is stable, so each run of one percentile keeps its last.
+    points.reverse();
+    points.dedup_by(|later, kept| later[0] == kept[0]);
+    points.reverse();
+    points
 }
 
 /// A quantile as a percentage, rounded to 6 decimals so that the

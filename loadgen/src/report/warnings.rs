@@ -12,7 +12,7 @@ use super::LoadReport;
 use crate::cpu::CLIENT_BOUND_UTILIZATION;
 use crate::endings::endings_said;
 use crate::record::MAX_LATENCY_US;
-use crate::{LoadConfig, Outcome};
+use crate::LoadConfig;
 
 /// Shortfall of the offered open-loop rate the run tolerates before it
 /// warns.
@@ -23,30 +23,21 @@ use crate::{LoadConfig, Outcome};
 /// of noise, the server or the client fell behind.
 const RATE_SLACK: f64 = 0.05;
 
-/// What the window's figures say against taking them at face value: the
-/// client was the bottleneck, the open-loop rate was not reached, sends
-/// due were never made, or latencies fell outside the tracked range.
-/// `utilization` is the client's busy share, `client_bound` whether it was
-/// over [`CLIENT_BOUND_UTILIZATION`].
-pub(super) fn of_the_window(
-    config: &LoadConfig,
-    outcome: &Outcome,
-    (utilization, client_bound): (Option<f64>, bool),
-    answered_per_s: f64,
-) -> Vec<String> {
-    let rec = &outcome.recorder;
-    let secs = config.duration.as_secs_f64().max(1e-9);
-    let mut warnings = Vec::new();
-    if client_bound {
-        warnings.push(format!(
+/// Every reason not to take the report's figures at face value, in this
+/// order: the window's (the client was the bottleneck, the open-loop rate
+/// was not reached, sends due were never made, latencies fell outside the
+/// tracked range), the connections' (a warm-up that reached its cap,
+/// starved connections, messages never answered, connections that ended
+/// early, a window with no answer at all), and the kernel's.
+pub(super) fn of(r: &LoadReport, config: &LoadConfig, warmup: Duration) -> Vec<String> {
+    let mut said = Vec::new();
+    if r.client_bound {
+        said.push(format!(
             "client-bound: the load generator's {} busy {:.0}% of the window \
              (over {:.0}%); these figures measure the client, not the server: use fewer \
              connections per client process, or more client machines",
-            match outcome.threads {
-                1 => "1 thread was".to_string(),
-                n => format!("{n} threads were"),
-            },
-            utilization.unwrap_or(0.0) * 100.0,
+            count(r.client_threads as u64, "thread was", "threads were"),
+            r.client_cpu_utilization.unwrap_or(0.0) * 100.0,
             CLIENT_BOUND_UTILIZATION * 100.0
         ));
     }
@@ -54,9 +45,9 @@ pub(super) fn of_the_window(
         // A connection's answers straddle the window's edges: one each may
         // fall outside by a jitter's width (16 answers of 4 connections in
         // 2 s read 15 when one lands a millisecond late).
-        let edges = config.connections as f64 / secs;
+        let (edges, answered_per_s) = (config.connections as f64 / r.duration_s, r.answered_per_s);
         if answered_per_s < rate * (1.0 - RATE_SLACK) - edges {
-            warnings.push(format!(
+            said.push(format!(
                 "open-loop rate not reached: offered {rate:.0} msg/s, {answered_per_s:.0} answered \
                  within the window ({:.0}%); the latencies count from each send's scheduled time, \
                  so they include the time messages waited for their turn",
@@ -64,38 +55,22 @@ pub(super) fn of_the_window(
             ));
         }
     }
-    if rec.unsent > 0 {
-        warnings.push(format!(
+    if r.unsent > 0 {
+        said.push(format!(
             "{} sends due in the window were never made: the client could not keep the schedule \
              (it keeps at most a few messages in flight per connection, one when blocking, and \
              counts the rest instead of queueing them); the server answered slower than offered, \
              or more connections are needed",
-            rec.unsent
+            r.unsent
         ));
     }
-    if rec.out_of_range > 0 {
-        warnings.push(format!(
+    if r.latency_out_of_range > 0 {
+        said.push(format!(
             "{} outside 1 µs ..= {} s, left out of the percentiles",
-            match rec.out_of_range {
-                1 => "1 latency fell".to_string(),
-                n => format!("{n} latencies fell"),
-            },
+            count(r.latency_out_of_range, "latency fell", "latencies fell"),
             MAX_LATENCY_US / 1_000_000
         ));
     }
-    warnings
-}
-
-/// What the connections' figures say: a warm-up that reached its cap,
-/// starved connections, messages never answered, connections that ended
-/// early, and a window with no answer at all.
-pub(super) fn of_the_connections(
-    r: &LoadReport,
-    outcome: &Outcome,
-    warmup: Duration,
-) -> Vec<String> {
-    let unanswered = r.unanswered;
-    let mut said = Vec::new();
     if r.ramp.cap_reached {
         said.push(format!(
             "the warm-up reached its cap of {:.1} s with {} never answered; \
@@ -106,43 +81,35 @@ pub(super) fn of_the_connections(
     }
     let f = &r.fairness;
     if f.starved > 0 {
-        let named: Vec<String> = f
-            .starved_connections
-            .iter()
-            .map(|i| i.to_string())
-            .collect();
-        let more = f.starved - f.starved_connections.len();
+        let named = &f.starved_connections;
+        let list: Vec<String> = named.iter().map(usize::to_string).collect();
+        let more = match f.starved - named.len() {
+            0 => String::new(),
+            more => format!(" and {more} more"),
+        };
+        let which = plural(named.len() as u64, "connection", "connections");
         said.push(format!(
-            "{} of {} starved: no answer in the window ({} {}{})",
+            "{} of {} starved: no answer in the window ({which} {}{more})",
             f.starved,
             count(r.connections as u64, "connection", "connections"),
-            plural(
-                f.starved_connections.len() as u64,
-                "connection",
-                "connections"
-            ),
-            named.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
+            list.join(", "),
         ));
     }
-    if unanswered > 0 {
+    if r.unanswered > 0 {
         said.push(format!(
             "{} never answered; the oldest had waited {:.0} ms when its connection ended or the run \
              gave up",
-            count(unanswered, "message", "messages"),
+            count(r.unanswered, "message", "messages"),
             r.oldest_unanswered_ms.unwrap_or(0.0)
         ));
     }
-    said.extend(endings_said(&r.ended, outcome.start.config.size));
+    said.extend(endings_said(&r.ended, config.size));
     if r.messages == 0 {
         said.push(
             "no message was answered in the window: the figures describe no service at all".into(),
         );
     }
+    said.extend(r.kernel_tcp.map(|p| of_the_kernel(&p)));
     said
 }
 
@@ -150,16 +117,12 @@ pub(super) fn of_the_connections(
 /// the kernel drops what arrives on sockets over their share, so
 /// connections stall whatever the server, and the figures describe the
 /// machine.
-pub(super) fn of_the_kernel(p: &TcpPressure) -> String {
-    let mut what = Vec::new();
-    if p.entered > 0 {
-        what.push(format!(
-            "went under pressure {}",
-            count(p.entered, "time", "times")
-        ));
+fn of_the_kernel(p: &TcpPressure) -> String {
+    let mut what = vec![if p.entered > 0 {
+        format!("went under pressure {}", count(p.entered, "time", "times"))
     } else {
-        what.push("was under pressure".to_string());
-    }
+        "was under pressure".to_string()
+    }];
     if p.dropped > 0 {
         what.push(format!(
             "dropped {} for want of buffer memory",
