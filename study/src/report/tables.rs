@@ -11,7 +11,7 @@ use super::cross::{
 };
 use super::lang::Lang;
 use super::run::Report;
-use super::service::{self, Figure};
+use super::service;
 use super::targets::TargetRow;
 use super::verdicts::CountVerdict;
 use crate::affinity::{Placement, BUDGET_CPUS};
@@ -52,6 +52,29 @@ fn spread(s: Option<Spread>, digits: usize) -> String {
 
 fn median(s: Option<Spread>, digits: usize) -> String {
     s.map_or("-".into(), |s| format!("{:.digits$}", s.median))
+}
+
+fn whole(x: Option<f64>) -> String {
+    x.map_or("-".into(), |x| format!("{x:.0}"))
+}
+
+/// The last column of the tables of points.
+const LIMITED_BY: &str = "busy client / server, limited by";
+
+/// A column of a table of points: its head, and its cell of a point.
+type Column = (&'static str, fn(&Point) -> String);
+
+/// A table of one row per point, a cell per column.
+fn of_points(heading: &'static str, note: String, points: &[Point], columns: &[Column]) -> Table {
+    Table {
+        heading,
+        note,
+        headers: columns.iter().map(|c| c.0.to_string()).collect(),
+        rows: points
+            .iter()
+            .map(|p| columns.iter().map(|c| c.1(p)).collect())
+            .collect(),
+    }
 }
 
 fn cases(r: &Report) -> Table {
@@ -109,78 +132,56 @@ fn limit_cell(p: &Point) -> String {
 }
 
 fn sweep(r: &Report) -> Table {
-    let rows = r
-        .study
-        .sweep
-        .iter()
-        .map(|p| {
-            vec![
-                p.connections.to_string(),
-                p.target.name().into(),
-                spread(p.msgs(), 0),
-                spread(p.p50(), 0),
-                spread(p.p99(), 0),
-                spread(p.p999(), 0),
-                spread(p.cpu_per_msg(), 1),
-                median(p.system_per_msg(), 1),
-                spread(p.switches_per_msg(), 2),
-                spread(p.syscalls_per_msg(), 3),
-                median(p.rss_mib(), 1),
-                median(p.threads(), 0),
+    let plan = &r.study.plan;
+    let note = format!(
+        "Each cell: median (min-max) of {} windows of {} s, each against a fresh server process, servers \
+         interleaved. {} Server CPU, context switches, memory and threads come from its /proc over the \
+         window; system calls per message from the server's own count at both edges of the window (each \
+         server counts the calls it makes: reads, writes, accepts, socket options, and its waits, \
+         `epoll_wait` and `epoll_ctl` or `io_uring_enter`; read with `kill -USR1`; tokio does not count). The sweep stopped at {}. Ramp: seconds until the last connection's first answer (the window \
+         opens only then, or at the {} s cap: \"cap (k)\" for k windows with a connection never answered). \
+         Starved: connections with no answer in the window. Jain: fairness of answers per connection, 1 when \
+         all got the same. Limited by: the client's and server's busy shares (median); **client** marks \
+         points where only the load generator was saturated (server figures are then lower bounds). \
+         Windows measured again because the machine disturbed them (under {:.0}% of the median of their \
+         point's other windows): {}.{}",
+        plan.repeats,
+        plan.measure_s,
+        r.sweep_placement,
+        plan.stopped_by,
+        plan.warmup_cap_s,
+        crate::point::DISTURBED * 100.0,
+        r.study.sweep.iter().map(|p| p.remeasured).sum::<usize>(),
+        late_words(r.study.sweep.iter()),
+    );
+    of_points(
+        "Connection sweep: closed loop, 64 B echo",
+        note,
+        &r.study.sweep,
+        &[
+            ("connections", |p| p.connections.to_string()),
+            ("server", |p| p.target.name().into()),
+            ("messages/s", |p| spread(p.msgs(), 0)),
+            ("p50 µs", |p| spread(p.p50(), 0)),
+            ("p99 µs", |p| spread(p.p99(), 0)),
+            ("p99.9 µs", |p| spread(p.p999(), 0)),
+            ("CPU µs/msg", |p| spread(p.cpu_per_msg(), 1)),
+            ("of which system", |p| median(p.system_per_msg(), 1)),
+            ("switches/msg", |p| spread(p.switches_per_msg(), 2)),
+            ("syscalls/msg", |p| spread(p.syscalls_per_msg(), 3)),
+            ("RSS MiB", |p| median(p.rss_mib(), 1)),
+            ("threads", |p| median(p.threads(), 0)),
+            ("ramp s", |p| {
                 match (p.ramp_s(), p.windows_with_unanswered()) {
                     (Some(s), 0) => median(Some(s), 2),
                     (_, k) => format!("cap ({k})"),
-                },
-                median(p.starved(), 0),
-                median(p.jain(), 3),
-                limit_cell(p),
-            ]
-        })
-        .collect();
-    let plan = &r.study.plan;
-    Table {
-        heading: "Connection sweep: closed loop, 64 B echo",
-        note: format!(
-            "Each cell: median (min-max) of {} windows of {} s, each against a fresh server process, servers \
-             interleaved. {} Server CPU, context switches, memory and threads come from its /proc over the \
-             window; system calls per message from the server's own count at both edges of the window (each \
-             server counts the calls it makes: reads, writes, accepts, socket options, and its waits, \
-             `epoll_wait` and `epoll_ctl` or `io_uring_enter`; read with `kill -USR1`; tokio does not count). The sweep stopped at {}. Ramp: seconds until the last connection's first answer (the window \
-             opens only then, or at the {} s cap: \"cap (k)\" for k windows with a connection never answered). \
-             Starved: connections with no answer in the window. Jain: fairness of answers per connection, 1 when \
-             all got the same. Limited by: the client's and server's busy shares (median); **client** marks \
-             points where only the load generator was saturated (server figures are then lower bounds). \
-             Windows measured again because the machine disturbed them (under {:.0}% of the median of their \
-             point's other windows): {}.{}",
-            plan.repeats,
-            plan.measure_s,
-            r.sweep_placement,
-            plan.stopped_by,
-            plan.warmup_cap_s,
-            crate::point::DISTURBED * 100.0,
-            r.study.sweep.iter().map(|p| p.remeasured).sum::<usize>(),
-            late_words(r.study.sweep.iter()),
-        ),
-        headers: heads(&[
-            "connections",
-            "server",
-            "messages/s",
-            "p50 µs",
-            "p99 µs",
-            "p99.9 µs",
-            "CPU µs/msg",
-            "of which system",
-            "switches/msg",
-            "syscalls/msg",
-            "RSS MiB",
-            "threads",
-            "ramp s",
-            "starved",
-            "Jain",
-            "busy client / server, limited by",
-        ]),
-        rows,
-    }
+                }
+            }),
+            ("starved", |p| median(p.starved(), 0)),
+            ("Jain", |p| median(p.jain(), 3)),
+            (LIMITED_BY, limit_cell),
+        ],
+    )
 }
 
 /// "nonblocking ahead", "blocking ahead" or "no difference beyond noise";
@@ -240,26 +241,9 @@ fn sweep_ratios(r: &Report) -> Table {
 }
 
 fn offered_load(r: &Report) -> Table {
-    let rows = r
-        .study
-        .load_steps
-        .iter()
-        .map(|p| {
-            vec![
-                p.target.name().into(),
-                p.offered_pct.map_or("-".into(), |x| format!("{x:.0}")),
-                p.offered_per_s.map_or("-".into(), |x| format!("{x:.0}")),
-                spread(p.answered(), 0),
-                spread(p.p50(), 0),
-                spread(p.p99(), 0),
-                spread(p.p999(), 0),
-                limit_cell(p),
-            ]
-        })
-        .collect();
-    Table {
-        heading: "Latency under offered load (open loop)",
-        note: format!(
+    of_points(
+        "Latency under offered load (open loop)",
+        format!(
             "{} connections, open loop at a share of each server's own capacity at that count (the median of its \
              sweep windows). Latency is measured from each send's scheduled time, so queueing counts \
              (coordinated-omission corrected). {}{}",
@@ -267,61 +251,43 @@ fn offered_load(r: &Report) -> Table {
             r.sweep_placement,
             late_words(r.study.load_steps.iter()),
         ),
-        headers: heads(&[
-            "server",
-            "offered %",
-            "offered msg/s",
-            "answered in window msg/s",
-            "p50 µs",
-            "p99 µs",
-            "p99.9 µs",
-            "busy client / server, limited by",
-        ]),
-        rows,
-    }
+        &r.study.load_steps,
+        &[
+            ("server", |p| p.target.name().into()),
+            ("offered %", |p| whole(p.offered_pct)),
+            ("offered msg/s", |p| whole(p.offered_per_s)),
+            ("answered in window msg/s", |p| spread(p.answered(), 0)),
+            ("p50 µs", |p| spread(p.p50(), 0)),
+            ("p99 µs", |p| spread(p.p99(), 0)),
+            ("p99.9 µs", |p| spread(p.p999(), 0)),
+            (LIMITED_BY, limit_cell),
+        ],
+    )
 }
 
 fn same_rate(r: &Report) -> Table {
-    let rows = r
-        .study
-        .same_rate
-        .iter()
-        .map(|p| {
-            vec![
-                p.target.name().into(),
-                p.offered_per_s.map_or("-".into(), |x| format!("{x:.0}")),
-                spread(p.user_per_msg(), 2),
-                spread(p.system_per_msg(), 2),
-                spread(p.cpu_per_msg(), 2),
-                spread(p.switches_per_msg(), 2),
-                spread(p.syscalls_per_msg(), 3),
-                spread(p.p99(), 0),
-                limit_cell(p),
-            ]
-        })
-        .collect();
-    Table {
-        heading: "Efficiency at the same offered rate",
-        note: format!(
+    of_points(
+        "Efficiency at the same offered rate",
+        format!(
             "Every server at one rate, {:.0}% of the slowest server's capacity, {} connections: below all their \
              capacities, so CPU and switches per message do not depend on which side saturated.{}",
             r.study.plan.same_rate_pct,
             r.study.plan.load_connections,
             late_words(r.study.same_rate.iter()),
         ),
-        headers: heads(&[
-            "server",
-            "offered msg/s",
-            "user µs/msg",
-            "system µs/msg",
-            "CPU µs/msg",
-            "switches/msg",
-            "syscalls/msg",
-            "p99 µs",
-            "busy client / server, limited by",
-        ]),
-        rows,
-    }
+        &r.study.same_rate,
+        &[
+            ("server", |p| p.target.name().into()),
+            ("offered msg/s", |p| whole(p.offered_per_s)),
+            ("user µs/msg", |p| spread(p.user_per_msg(), 2)),
+            ("system µs/msg", |p| spread(p.system_per_msg(), 2)),
+            ("CPU µs/msg", |p| spread(p.cpu_per_msg(), 2)),
+            ("switches/msg", |p| spread(p.switches_per_msg(), 2)),
+            ("syscalls/msg", |p| spread(p.syscalls_per_msg(), 3)),
+            ("p99 µs", |p| spread(p.p99(), 0)),
+            (LIMITED_BY, limit_cell),
+        ],
+    )
 }
 
 fn idle_memory(r: &Report) -> Table {
@@ -393,46 +359,32 @@ fn targets(r: &Report) -> Table {
 /// One row of the cross-check table; with the batching column where the
 /// run counted its servers' wake-ups (`batched`).
 fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Vec<String> {
-    let show = |s: Option<Spread>| s.map_or("-".into(), |s| s.show(0));
     let r = match (&c.a, &c.b) {
         (Some(a), Some(b)) => ratio(a, b).show(2),
         _ => "-".into(),
     };
     let batch = |b: &Option<Batch>| b.as_ref().map_or("-".into(), Batch::show);
     let batching = batched.then(|| format!("{} / {}", batch(&c.a_batch), batch(&c.b_batch)));
+    let mut verdict = outcome_words(v.a, v.b, &v.outcome);
+    if let Outcome::DependsOnClient(cause) = &v.outcome {
+        verdict.push_str(&format!(": {}", cause_words(cause)));
+    }
+    // The count, the servers and the verdict are said on the pair's first row.
+    let once = |s: String| if first { s } else { String::new() };
     [
-        if first {
-            v.connections.to_string()
-        } else {
-            String::new()
-        },
-        if first {
-            format!("{} vs {}", v.a.name(), v.b.name())
-        } else {
-            String::new()
-        },
+        once(v.connections.to_string()),
+        once(format!("{} vs {}", v.a.name(), v.b.name())),
         c.driver.engine.name().into(),
         c.driver.placement.name().into(),
-        show(c.a),
-        show(c.b),
+        spread(c.a, 0),
+        spread(c.b, 0),
         r,
         c.client_busy
             .map_or("-".into(), |b| format!("{:.0}%", b * 100.0)),
     ]
     .into_iter()
     .chain(batching)
-    .chain([
-        budget_evidence(v, c),
-        if first {
-            let mut s = outcome_words(v.a, v.b, &v.outcome);
-            if let Outcome::DependsOnClient(cause) = &v.outcome {
-                s.push_str(&format!(": {}", cause_words(cause)));
-            }
-            s
-        } else {
-            String::new()
-        },
-    ])
+    .chain([budget_evidence(v, c), once(verdict)])
     .collect()
 }
 
@@ -662,7 +614,6 @@ fn service_work(r: &Report) -> Option<Table> {
             let work = c.work;
             c.figures.iter().map(move |f| {
                 let p = f.point(&r.study);
-                let opt = |s: Option<Spread>, d: usize| s.map_or("-".into(), |s| s.show(d));
                 vec![
                     format!("`{work}`"),
                     f.who.target.name().into(),
@@ -670,12 +621,12 @@ fn service_work(r: &Report) -> Option<Table> {
                     f.msgs.show(0),
                     service::n(f.ceiling),
                     f.of_ceiling().show(2),
-                    cpu_ceiling(f),
+                    f.cpu_ceiling.map_or("-".into(), service::n),
                     service::of_bound(f, Lang::En),
-                    opt(p.and_then(Point::p99).map(|s| s.scaled(1000.0)), 1),
-                    opt(p.and_then(Point::threads), 0),
-                    opt(p.and_then(Point::rss_mib), 1),
-                    opt(p.and_then(Point::client_busy).map(|s| s.scaled(0.01)), 0),
+                    spread(p.and_then(Point::p99).map(|s| s.scaled(1000.0)), 1),
+                    spread(p.and_then(Point::threads), 0),
+                    spread(p.and_then(Point::rss_mib), 1),
+                    spread(p.and_then(Point::client_busy).map(|s| s.scaled(0.01)), 0),
                     limit(p).into(),
                 ]
             })
@@ -722,12 +673,6 @@ fn limit(p: Option<&Point>) -> &'static str {
         Some(Limit::Both) => "both",
         None => "-",
     }
-}
-
-/// The server's cores over its measured CPU per message (work and I/O):
-/// the most its CPU could carry at that cost, msg/s.
-fn cpu_ceiling(f: &Figure) -> String {
-    f.cpu_ceiling.map_or("-".into(), service::n)
 }
 
 #[cfg(test)]
