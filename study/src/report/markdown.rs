@@ -64,15 +64,19 @@ fn text(s: &str) -> String {
     out
 }
 
+/// A Markdown table of `head` and `rows`, each line ended.
+pub fn md_table(head: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out
+}
+
 fn table(s: &mut String, t: &Table) {
     let _ = writeln!(s, "## {}\n\n{}\n", t.heading, text(&t.note));
-    let head: Vec<String> = t.headers.iter().map(|h| text(h)).collect();
-    let _ = writeln!(s, "| {} |", head.join(" | "));
-    let _ = writeln!(s, "|{}", "---|".repeat(t.headers.len()));
-    for row in &t.rows {
-        let cells: Vec<String> = row.iter().map(|c| text(c)).collect();
-        let _ = writeln!(s, "| {} |", cells.join(" | "));
-    }
+    let cells = |row: &Vec<String>| row.iter().map(|c| text(c)).collect::<Vec<_>>();
+    s.push_str(&md_table(&cells(&t.headers), t.rows.iter().map(cells)));
     s.push('\n');
 }
 

@@ -8,10 +8,11 @@
 use super::analysis;
 use super::cases::{Case, Group};
 pub use super::lang::{number, Lang};
+use super::markdown::md_table;
 use super::run::Report;
 use super::service::{how, of_bound};
 use super::study::Study;
-use super::tables::verdict_cell;
+use super::tables::{counts, verdict_cell};
 use super::verdicts::CountVerdict;
 use crate::stats::Spread;
 use crate::sweep::{find, Point};
@@ -33,47 +34,91 @@ fn of(sweep: &[Point], t: Target, n: usize, f: impl Fn(&Point) -> Option<String>
     find(sweep, t, n).and_then(f).unwrap_or_else(|| "-".into())
 }
 
+/// The servers of `all` that `sweep` measured.
+fn measured(all: Vec<Target>, sweep: &[Point]) -> Vec<Target> {
+    all.into_iter()
+        .filter(|&t| sweep.iter().any(|p| p.target == t))
+        .collect()
+}
+
+/// What the README's two sweep tables share: the studied servers the
+/// sweep measured, the neighbouring pairs with their verdicts, and the
+/// counts.
+struct Grid<'a> {
+    sweep: &'a [Point],
+    studied: Vec<Target>,
+    pairs: Vec<Pair>,
+    verdicts: Vec<&'a [CountVerdict]>,
+    counts: Vec<usize>,
+}
+
+impl<'a> Grid<'a> {
+    fn of(r: &'a Report) -> Self {
+        let sweep = &r.study.sweep;
+        let pairs = analysis::neighbours(&r.study);
+        Grid {
+            sweep,
+            studied: measured(Target::every_studied(), sweep),
+            verdicts: pairs.iter().map(|&p| r.analysis.verdicts(p)).collect(),
+            pairs,
+            counts: counts(sweep),
+        }
+    }
+
+    /// The head: the count, each studied server's messages/s, each pair.
+    fn head(&self) -> Vec<String> {
+        let msgs = self.studied.iter().map(|t| format!("{} msg/s", t.name()));
+        let pairs = self
+            .pairs
+            .iter()
+            .map(|p| format!("{} vs {}", p.a.name(), p.b.name()));
+        std::iter::once("connections".into())
+            .chain(msgs)
+            .chain(pairs)
+            .collect()
+    }
+
+    /// Count `n`'s row: the count, each studied server's messages/s as
+    /// `msgs` writes them, and each pair's verdict as `verdict` does.
+    fn row(
+        &self,
+        n: usize,
+        msgs: impl Fn(Target, Spread) -> String,
+        mut verdict: impl FnMut(Pair, &CountVerdict) -> String,
+    ) -> Vec<String> {
+        let mut row = vec![number(n as f64, 0, Lang::En)];
+        for &t in &self.studied {
+            row.push(of(self.sweep, t, n, |p| Some(msgs(t, p.msgs()?))));
+        }
+        for (&p, vs) in self.pairs.iter().zip(&self.verdicts) {
+            let v = vs.iter().find(|v| v.connections == n);
+            row.push(v.map_or("-".into(), |v| verdict(p, v)));
+        }
+        row
+    }
+}
+
 /// The README's answer: at every count of the sweep, each studied
 /// server's messages/s (median) and, for each compared pair, who carried
 /// more beyond noise and by how much, or why there is no verdict.
 pub fn answer_table(r: &Report) -> String {
-    let sweep = &r.study.sweep;
-    let studied: Vec<Target> = Target::every_studied()
-        .into_iter()
-        .filter(|&t| sweep.iter().any(|p| p.target == t))
-        .collect();
-    let pairs: Vec<Pair> = analysis::neighbours(&r.study);
-    let verdicts: Vec<&[CountVerdict]> = pairs.iter().map(|&p| r.analysis.verdicts(p)).collect();
-    let mut head: Vec<String> = vec!["connections".into()];
-    head.extend(studied.iter().map(|t| format!("{} msg/s", t.name())));
-    head.extend(
-        pairs
-            .iter()
-            .map(|p| format!("{} vs {}", p.a.name(), p.b.name())),
-    );
-    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-    counts.dedup();
-    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+    let g = Grid::of(r);
     let mut no_evidence = false;
-    for n in counts {
-        let mut row = vec![number(n as f64, 0, Lang::En)];
-        for &t in &studied {
-            row.push(of(sweep, t, n, |p| {
-                Some(number(p.msgs()?.median, 0, Lang::En))
-            }));
-        }
-        for (&p, vs) in pairs.iter().zip(&verdicts) {
-            let cell = vs
-                .iter()
-                .find(|v| v.connections == n)
-                .map_or("-".into(), |v| {
+    let rows: Vec<Vec<String>> = g
+        .counts
+        .iter()
+        .map(|&n| {
+            g.row(
+                n,
+                |_, s| number(s.median, 0, Lang::En),
+                |p, v| {
                     no_evidence |= v.unchecked();
                     short_verdict(p, v)
-                });
-            row.push(cell);
-        }
-        out.push_str(&format!("| {} |\n", row.join(" | ")));
-    }
+                },
+            )
+        })
+        .collect();
+    let mut out = md_table(&g.head(), rows);
     if no_evidence {
         out.push_str(
             "\nNo verdict: the cross-check had no cell with evidence in some placement \
@@ -106,101 +151,53 @@ fn short_verdict(p: Pair, v: &CountVerdict) -> String {
 /// cross-check's where it measured), and p99, system calls, threads and
 /// memory per model.
 pub fn sweep_table(r: &Report) -> String {
-    let sweep = &r.study.sweep;
-    let models: Vec<Target> = Target::every_model()
-        .into_iter()
-        .filter(|&t| sweep.iter().any(|p| p.target == t))
-        .collect();
-    let studied: Vec<Target> = Target::every_studied()
-        .into_iter()
-        .filter(|&t| sweep.iter().any(|p| p.target == t))
-        .collect();
-    let pairs: Vec<Pair> = analysis::neighbours(&r.study);
+    let g = Grid::of(r);
+    let models = measured(Target::every_model(), g.sweep);
     let names = models
         .iter()
         .map(|t| t.name())
         .collect::<Vec<_>>()
         .join(" / ");
-    let mut head: Vec<String> = vec!["connections".into()];
-    head.extend(studied.iter().map(|t| format!("{} msg/s", t.name())));
-    head.extend(
-        pairs
-            .iter()
-            .map(|p| format!("{} vs {}", p.a.name(), p.b.name())),
-    );
+    let mut head = g.head();
     for what in ["p99 ms", "syscalls/msg", "threads", "RSS MiB"] {
         head.push(format!("{what} ({names})"));
     }
-    let verdicts: Vec<&[CountVerdict]> = pairs.iter().map(|&p| r.analysis.verdicts(p)).collect();
-    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-    counts.dedup();
     let took = r.study.elapsed_s.map_or(String::new(), |s| {
         format!("; `cargo bench` took {} s", number(s, 0, Lang::En))
     });
-    let mut out = format!(
+    let rows = g.counts.iter().map(|&n| readme_row(&g, &models, n));
+    format!(
         "From a {} run on the project's machine ({}{took}), medians of {} windows with their range; the whole \
-         report, with its findings and charts, is [benchmarks.md](benchmarks.md):\n\n",
+         report, with its findings and charts, is [benchmarks.md](benchmarks.md):\n\n{}",
         r.kind.name(),
         r.machine.one_line(),
-        r.study.plan.repeats
-    );
-    out.push_str(&format!(
-        "| {} |\n|{}\n",
-        head.join(" | "),
-        "---|".repeat(head.len())
-    ));
-    for n in counts {
-        let row = readme_row(sweep, n, (&models, &studied), &pairs, &verdicts);
-        out.push_str(&format!("| {} |\n", row.join(" | ")));
-    }
-    out
+        r.study.plan.repeats,
+        md_table(&head, rows)
+    )
 }
 
 /// One count's row of the README's table: messages/s of every studied
-/// server (the models' with their range), the verdicts of `pairs`, and
+/// server (the models' with their range), the verdicts of the pairs, and
 /// p99, system calls, threads and memory of each model.
-fn readme_row(
-    sweep: &[Point],
-    n: usize,
-    (models, studied): (&[Target], &[Target]),
-    pairs: &[Pair],
-    verdicts: &[&[CountVerdict]],
-) -> Vec<String> {
-    let mut row = vec![number(n as f64, 0, Lang::En)];
-    for &t in studied {
-        let with_range = models.contains(&t);
-        row.push(of(sweep, t, n, |p| {
-            let s = p.msgs()?;
-            Some(match with_range {
-                true => spread(s, 0, Lang::En),
-                false => number(s.median, 0, Lang::En),
-            })
-        }));
-    }
-    for (&p, vs) in pairs.iter().zip(verdicts) {
-        row.push(
-            vs.iter()
-                .find(|v| v.connections == n)
-                .map_or("-".into(), |v| verdict_cell(p, v)),
-        );
-    }
+fn readme_row(g: &Grid, models: &[Target], n: usize) -> Vec<String> {
+    let msgs = |t: Target, s: Spread| match models.contains(&t) {
+        true => spread(s, 0, Lang::En),
+        false => number(s.median, 0, Lang::En),
+    };
     let per_model = |f: &dyn Fn(&Point) -> Option<String>| {
         models
             .iter()
-            .map(|&t| of(sweep, t, n, f))
+            .map(|&t| of(g.sweep, t, n, f))
             .collect::<Vec<_>>()
             .join(" / ")
     };
-    row.push(per_model(&|p| p.p99().map(|s| ms(s.median))));
-    row.push(per_model(&|p| {
-        p.syscalls_per_msg().map(|s| number(s.median, 3, Lang::En))
-    }));
-    row.push(per_model(&|p| {
-        p.threads().map(|s| number(s.median, 0, Lang::En))
-    }));
-    row.push(per_model(&|p| {
-        p.rss_mib().map(|s| number(s.median, 1, Lang::En))
-    }));
+    let mut row = g.row(n, msgs, verdict_cell);
+    row.extend([
+        per_model(&|p| p.p99().map(|s| ms(s.median))),
+        per_model(&|p| p.syscalls_per_msg().map(|s| number(s.median, 3, Lang::En))),
+        per_model(&|p| p.threads().map(|s| number(s.median, 0, Lang::En))),
+        per_model(&|p| p.rss_mib().map(|s| number(s.median, 1, Lang::En))),
+    ]);
     row
 }
 
@@ -228,13 +225,9 @@ const ECHO_16_B: Case = Case {
 /// The guides' "which mode when" table, in `lang`.
 pub fn guide_table(r: &Report, lang: Lang) -> String {
     let study = &r.study;
-    let servers: Vec<Target> = Target::every_studied()
-        .into_iter()
-        .filter(|&t| study.sweep.iter().any(|p| p.target == t))
-        .collect();
     let g = Guide {
         study,
-        servers,
+        servers: measured(Target::every_studied(), &study.sweep),
         lang,
     };
     let mut head = vec![g.t("figure", "cifra")];
@@ -245,11 +238,7 @@ pub fn guide_table(r: &Report, lang: Lang) -> String {
     };
     rows.extend(sweep_rows);
     rows.extend(g.memory());
-    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
-    for r in rows {
-        out.push_str(&format!("| {} |\n", r.join(" | ")));
-    }
-    out
+    md_table(&head, rows)
 }
 
 /// What the guide table's rows need: the run, the servers it shows, and
@@ -317,8 +306,7 @@ impl Guide<'_> {
     /// calls at the offered-load count. `None` without a sweep.
     fn sweep_rows(&self) -> Option<Vec<Vec<String>>> {
         let sweep = &self.study.sweep;
-        let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-        counts.dedup();
+        let counts = counts(sweep);
         let (&first, &last) = (counts.first()?, counts.last()?);
         let middle = self.study.plan.load_connections;
         let mut shown = vec![first, middle, last];

@@ -42,6 +42,13 @@ pub fn heads(names: &[&str]) -> Vec<String> {
     names.iter().map(|h| h.to_string()).collect()
 }
 
+/// The connection counts of `points`, in their order, each once.
+pub fn counts(points: &[Point]) -> Vec<usize> {
+    let mut counts: Vec<usize> = points.iter().map(|p| p.connections).collect();
+    counts.dedup();
+    counts
+}
+
 fn ratio_cell(x: Option<f64>) -> String {
     x.map_or("-".into(), |x| format!("{x:.2}"))
 }
@@ -199,8 +206,7 @@ pub fn verdict_cell(p: Pair, v: &CountVerdict) -> String {
 
 fn sweep_ratios(r: &Report) -> Table {
     let sweep = &r.study.sweep;
-    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-    counts.dedup();
+    let counts = counts(sweep);
     // The findings' own verdicts, so that the table and the sentences agree.
     let pairs = sweep_pairs();
     let verdicts: Vec<_> = pairs.iter().map(|(p, _)| r.analysis.verdicts(*p)).collect();
