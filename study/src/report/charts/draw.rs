@@ -9,7 +9,6 @@
 //! a logarithmic one), so they never cover a point.
 
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::report::lang::{number, Lang};
@@ -50,22 +49,33 @@ pub fn y_range(series: &[Series], axis: Axis) -> (f64, f64) {
     }
 }
 
-pub fn builder<'a, 'b>(
-    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+/// A chart of [`SIZE`] on white, `draw`n on its builder (captioned
+/// `title`); the fallback where `draw` cannot build its axes.
+pub fn svg(
     title: &str,
-) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
-    let mut b = ChartBuilder::on(root);
-    b.caption(title, ("sans-serif", 16))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70);
-    b
+    draw: impl FnOnce(&mut ChartBuilder<'_, '_, SVGBackend<'_>>) -> bool,
+) -> String {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let mut b = ChartBuilder::on(&root);
+        b.caption(title, ("sans-serif", 16))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70);
+        if !draw(&mut b) {
+            return fallback(title);
+        }
+        let _ = root.present();
+    }
+    svg
 }
 
 /// A line chart; each axis linear or logarithmic.
 pub fn lines(
     title: &str,
-    (x_desc, y_desc): (&str, &str),
+    descs: (&str, &str),
     x: Axis,
     y: Axis,
     series: &[Series],
@@ -84,60 +94,22 @@ pub fn lines(
     if !drawable(x_lo, x_hi) || !drawable(y_lo.max(1e-6), y_hi) {
         return fallback(title);
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        let _ = root.fill(&WHITE);
-        let b = builder(&root, title);
-        let ok = match (x, y) {
-            (Axis::Log, Axis::Log) => draw_lines(
-                b,
-                (x_lo / 1.5..x_hi * 1.5).log_scale(),
-                (y_lo..y_hi).log_scale(),
-                (x_desc, y_desc),
-                series,
-                lang,
-            ),
-            (Axis::Log, Axis::Linear) => draw_lines(
-                b,
-                (x_lo / 1.5..x_hi * 1.5).log_scale(),
-                y_lo..y_hi,
-                (x_desc, y_desc),
-                series,
-                lang,
-            ),
-            (Axis::Linear, Axis::Log) => draw_lines(
-                b,
-                0.0..x_hi * 1.1,
-                (y_lo..y_hi).log_scale(),
-                (x_desc, y_desc),
-                series,
-                lang,
-            ),
-            (Axis::Linear, Axis::Linear) => draw_lines(
-                b,
-                0.0..x_hi * 1.1,
-                y_lo..y_hi,
-                (x_desc, y_desc),
-                series,
-                lang,
-            ),
-        };
-        if !ok {
-            return fallback(title);
-        }
-        let _ = root.present();
-    }
-    svg
+    let (x_log, x_linear) = ((x_lo / 1.5..x_hi * 1.5).log_scale(), 0.0..x_hi * 1.1);
+    let (y_log, y_linear) = ((y_lo..y_hi).log_scale(), y_lo..y_hi);
+    let what = (descs, series, lang);
+    svg(title, |b| match (x, y) {
+        (Axis::Log, Axis::Log) => draw_lines(b, x_log, y_log, what),
+        (Axis::Log, Axis::Linear) => draw_lines(b, x_log, y_linear, what),
+        (Axis::Linear, Axis::Log) => draw_lines(b, x_linear, y_log, what),
+        (Axis::Linear, Axis::Linear) => draw_lines(b, x_linear, y_linear, what),
+    })
 }
 
 fn draw_lines<X, Y>(
-    mut b: ChartBuilder<'_, '_, SVGBackend<'_>>,
+    b: &mut ChartBuilder<'_, '_, SVGBackend<'_>>,
     x: X,
     y: Y,
-    (x_desc, y_desc): (&str, &str),
-    series: &[Series],
-    lang: Lang,
+    ((x_desc, y_desc), series, lang): ((&str, &str), &[Series], Lang),
 ) -> bool
 where
     X: AsRangedCoord<Value = f64>,
@@ -232,20 +204,12 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars], lang
         .max(1e-9);
     let n = cats.len().max(1);
     let width = 0.8 / bars.len().max(1) as f64;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        let _ = root.fill(&WHITE);
-        // Headroom for the legend: a row per series above the tallest bar.
-        let headroom = 1.2 + 0.12 * bars.len() as f64;
-        let chart = builder(&root, title)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..max * headroom);
-        let Ok(mut chart): Result<
-            ChartContext<'_, _, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-            _,
-        > = chart
-        else {
-            return fallback(title);
+    // Headroom for the legend: a row per series above the tallest bar.
+    let headroom = 1.2 + 0.12 * bars.len() as f64;
+    svg(title, |b| {
+        let y = 0.0..max * headroom;
+        let Ok(mut chart) = b.build_cartesian_2d(-0.5f64..(n as f64 - 0.5), y) else {
+            return false;
         };
         let label = |x: &f64| {
             let i = x.round();
@@ -293,9 +257,8 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars], lang
             }));
         }
         legend(&mut chart);
-        let _ = root.present();
-    }
-    svg
+        true
+    })
 }
 
 /// A tick's number. English: 1234 -> "1.2k", 0.05 -> "0.05", 0.0001 ->

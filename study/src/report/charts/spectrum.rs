@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 
 use super::draw::colour;
-use super::draw::{builder, draw_series, fallback, human, y_range, Axis, Series, SIZE};
+use super::draw::{draw_series, human, svg, y_range, Axis, Series};
 use super::labels::{self, filled, label};
 use crate::report::lang::Lang;
 use crate::report::run::Report;
@@ -69,15 +69,10 @@ pub fn chart(r: &Report, placement: &str, lang: Lang) -> String {
         placement,
     );
     let max = label("spectrum.max", lang);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        let _ = root.fill(&WHITE);
-        let y = y_range(&series, Axis::Log);
-        let Ok(mut chart) =
-            builder(&root, &title).build_cartesian_2d(0.0..X_MAX, (y.0..y.1).log_scale())
-        else {
-            return fallback(&title);
+    let y = y_range(&series, Axis::Log);
+    svg(&title, |b| {
+        let Ok(mut chart) = b.build_cartesian_2d(0.0..X_MAX, (y.0..y.1).log_scale()) else {
+            return false;
         };
         let tick = |x: &f64| {
             let k = x.round();
@@ -106,7 +101,6 @@ pub fn chart(r: &Report, placement: &str, lang: Lang) -> String {
             .y_desc(label("us.log", lang))
             .draw();
         draw_series(&mut chart, &series);
-        let _ = root.present();
-    }
-    svg
+        true
+    })
 }
