@@ -190,6 +190,17 @@ pub struct Bar {
     pub range: Option<(f64, f64)>,
 }
 
+impl Bar {
+    /// A bar of one part, `low`, and the range of the windows, if any.
+    pub fn plain(low: f64, range: Option<(f64, f64)>) -> Bar {
+        Bar {
+            low,
+            high: 0.0,
+            range,
+        }
+    }
+}
+
 /// Grouped bars: for each category, one bar per series, each a solid lower
 /// part and a lighter upper part, with a whisker for the range.
 pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars], lang: Lang) -> String {

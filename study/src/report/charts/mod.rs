@@ -125,7 +125,7 @@ fn per_server(
     Target::every_studied()
         .iter()
         .map(|&t| Series {
-            name: labels::server(t, lang),
+            name: t.label(lang).into(),
             colour: colour(t),
             points: points
                 .iter()

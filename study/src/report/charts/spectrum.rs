@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::draw::colour;
 use super::draw::{draw_series, human, svg, y_range, Axis, Series};
-use super::labels::{self, filled, label};
+use super::labels::{filled, label};
 use crate::report::lang::Lang;
 use crate::report::run::Report;
 use crate::sweep::Point;
@@ -51,7 +51,7 @@ fn series(r: &Report, lang: Lang) -> Vec<Series> {
                 })
                 .collect();
             Some(Series {
-                name: labels::server(t, lang),
+                name: t.label(lang).into(),
                 colour: colour(t),
                 points,
             })
