@@ -68,18 +68,23 @@ fn whole(x: Option<f64>) -> String {
 /// The last column of the tables of points.
 const LIMITED_BY: &str = "busy client / server, limited by";
 
-/// A column of a table of points: its head, and its cell of a point.
-type Column = (&'static str, fn(&Point) -> String);
+/// A column of a table of `T`s: its head, and its cell of a `T`.
+type Column<T> = (&'static str, fn(&T) -> String);
 
-/// A table of one row per point, a cell per column.
-fn of_points(heading: &'static str, note: String, points: &[Point], columns: &[Column]) -> Table {
+/// A table of one row per item, a cell per column.
+fn of_rows<T>(
+    heading: &'static str,
+    note: String,
+    items: impl IntoIterator<Item = T>,
+    columns: &[Column<T>],
+) -> Table {
     Table {
         heading,
         note,
         headers: columns.iter().map(|c| c.0.to_string()).collect(),
-        rows: points
-            .iter()
-            .map(|p| columns.iter().map(|c| c.1(p)).collect())
+        rows: items
+            .into_iter()
+            .map(|p| columns.iter().map(|c| c.1(&p)).collect())
             .collect(),
     }
 }
@@ -161,7 +166,7 @@ fn sweep(r: &Report) -> Table {
         r.study.sweep.iter().map(|p| p.remeasured).sum::<usize>(),
         late_words(r.study.sweep.iter()),
     );
-    of_points(
+    of_rows(
         "Connection sweep: closed loop, 64 B echo",
         note,
         &r.study.sweep,
@@ -186,7 +191,7 @@ fn sweep(r: &Report) -> Table {
             }),
             ("starved", |p| median(p.starved(), 0)),
             ("Jain", |p| median(p.jain(), 3)),
-            (LIMITED_BY, limit_cell),
+            (LIMITED_BY, |p| limit_cell(p)),
         ],
     )
 }
@@ -247,7 +252,7 @@ fn sweep_ratios(r: &Report) -> Table {
 }
 
 fn offered_load(r: &Report) -> Table {
-    of_points(
+    of_rows(
         "Latency under offered load (open loop)",
         format!(
             "{} connections, open loop at a share of each server's own capacity at that count (the median of its \
@@ -266,13 +271,13 @@ fn offered_load(r: &Report) -> Table {
             ("p50 µs", |p| spread(p.p50(), 0)),
             ("p99 µs", |p| spread(p.p99(), 0)),
             ("p99.9 µs", |p| spread(p.p999(), 0)),
-            (LIMITED_BY, limit_cell),
+            (LIMITED_BY, |p| limit_cell(p)),
         ],
     )
 }
 
 fn same_rate(r: &Report) -> Table {
-    of_points(
+    of_rows(
         "Efficiency at the same offered rate",
         format!(
             "Every server at one rate, {:.0}% of the slowest server's capacity, {} connections: below all their \
@@ -291,50 +296,35 @@ fn same_rate(r: &Report) -> Table {
             ("switches/msg", |p| spread(p.switches_per_msg(), 2)),
             ("syscalls/msg", |p| spread(p.syscalls_per_msg(), 3)),
             ("p99 µs", |p| spread(p.p99(), 0)),
-            (LIMITED_BY, limit_cell),
+            (LIMITED_BY, |p| limit_cell(p)),
         ],
     )
 }
 
 fn idle_memory(r: &Report) -> Table {
-    let mut rows: Vec<Vec<String>> = r
-        .study
-        .scale
-        .iter()
-        .map(|p| {
-            let per = p.kib_per_connection();
-            vec![
-                p.target.name().into(),
-                p.connections.to_string(),
-                format!("{:.1}", p.rss_mib),
-                format!("{:.1}", p.baseline_mib),
-                format!("{per:.1}"),
-            ]
-        })
-        .collect();
-    if let Some(b) = &r.study.bare_threads {
-        rows.push(vec![
-            "bare std threads (yardstick)".into(),
-            b.threads.to_string(),
-            format!("{:.1}", b.rss_mib),
-            format!("{:.1}", b.baseline_mib),
-            format!("{:.1}", b.kib_each()),
-        ]);
-    }
-    Table {
-        heading: "Idle connections: server resident memory",
-        note: "Each server in its own process; every connection used once, then left idle. The last row is a \
-               process of parked threads with the blocking server's 64 KiB stack: what a thread alone costs."
+    // (server, connections, RSS, RSS at start, KiB per connection).
+    let scale = r.study.scale.iter().map(|p| {
+        let (name, per) = (p.target.name(), p.kib_per_connection());
+        (name, p.connections, p.rss_mib, p.baseline_mib, per)
+    });
+    let bare = r.study.bare_threads.iter().map(|b| {
+        let name = "bare std threads (yardstick)";
+        (name, b.threads, b.rss_mib, b.baseline_mib, b.kib_each())
+    });
+    of_rows(
+        "Idle connections: server resident memory",
+        "Each server in its own process; every connection used once, then left idle. The last row is a \
+         process of parked threads with the blocking server's 64 KiB stack: what a thread alone costs."
             .into(),
-        headers: heads(&[
-            "server",
-            "connections",
-            "RSS MiB",
-            "RSS at start MiB",
-            "per connection KiB",
-        ]),
-        rows,
-    }
+        scale.chain(bare),
+        &[
+            ("server", |m| m.0.into()),
+            ("connections", |m| m.1.to_string()),
+            ("RSS MiB", |m| format!("{:.1}", m.2)),
+            ("RSS at start MiB", |m| format!("{:.1}", m.3)),
+            ("per connection KiB", |m| format!("{:.1}", m.4)),
+        ],
+    )
 }
 
 fn targets(r: &Report) -> Table {
@@ -614,61 +604,51 @@ fn cross_check(r: &Report) -> Option<Table> {
 fn service_work(r: &Report) -> Option<Table> {
     let cases = &r.analysis.service;
     let first = cases.first()?.figures.first()?;
-    let rows = cases
-        .iter()
-        .flat_map(|c| {
-            let work = c.work;
-            c.figures.iter().map(move |f| {
-                let p = f.point(&r.study);
-                vec![
-                    format!("`{work}`"),
-                    f.who.target.name().into(),
-                    service::how(f.who.concurrency, Lang::En),
-                    f.msgs.show(0),
-                    service::n(f.ceiling),
-                    f.of_ceiling().show(2),
-                    f.cpu_ceiling.map_or("-".into(), service::n),
-                    service::of_bound(f, Lang::En),
-                    spread(p.and_then(Point::p99).map(|s| s.scaled(1000.0)), 1),
-                    spread(p.and_then(Point::threads), 0),
-                    spread(p.and_then(Point::rss_mib), 1),
-                    spread(p.and_then(Point::client_busy).map(|s| s.scaled(0.01)), 0),
-                    limit(p).into(),
-                ]
-            })
-        })
-        .collect();
-    Some(Table {
-        heading: "Service work: which model for a service that does work",
-        note: format!(
-            "Every message carries work: `cpu` computes, `block` sleeps in a system call (a synchronous database \
-             client), `wait` arms a timer (an awaited one). Each server serves it inline, on a pool (`--offload`) where \
-             it has one, or its own way (a thread per connection; tokio: `spawn_blocking` and its timer), closed loop \
-             at {} connections. The ceiling is Little's law from the setup alone: concurrency / time per message, \
-             and the server's cores / CPU per message; \"of ceiling\" is measured / ceiling, and a figure over it is a \
-             bug. \"cores / CPU per msg\" is a second, measured ceiling: the server's cores over the CPU it spent per \
-             message in the window (the work's and the I/O's): a setup near it is bound by its CPU, whatever Little's \
-             law allows. \"of the lower ceiling\" is the median over the lower of the two ceilings, named.{}",
-            service::n(first.point(&r.study).map_or(0, |p| p.connections) as f64),
-            late_words(r.study.service.iter()),
-        ),
-        headers: heads(&[
-            "work",
-            "server",
-            "how the work runs",
-            "messages/s",
-            "ceiling msg/s",
-            "of ceiling",
-            "cores / CPU per msg",
-            "of the lower ceiling",
-            "p99 ms",
-            "threads",
-            "RSS MiB",
-            "client busy %",
-            "saturated",
-        ]),
-        rows,
-    })
+    // (work, figure, point) of every setup.
+    let setups = cases.iter().flat_map(|c| {
+        let f = c.figures.iter();
+        f.map(move |f| (c.work, f, f.point(&r.study)))
+    });
+    let note = format!(
+        "Every message carries work: `cpu` computes, `block` sleeps in a system call (a synchronous database \
+         client), `wait` arms a timer (an awaited one). Each server serves it inline, on a pool (`--offload`) where \
+         it has one, or its own way (a thread per connection; tokio: `spawn_blocking` and its timer), closed loop \
+         at {} connections. The ceiling is Little's law from the setup alone: concurrency / time per message, \
+         and the server's cores / CPU per message; \"of ceiling\" is measured / ceiling, and a figure over it is a \
+         bug. \"cores / CPU per msg\" is a second, measured ceiling: the server's cores over the CPU it spent per \
+         message in the window (the work's and the I/O's): a setup near it is bound by its CPU, whatever Little's \
+         law allows. \"of the lower ceiling\" is the median over the lower of the two ceilings, named.{}",
+        service::n(first.point(&r.study).map_or(0, |p| p.connections) as f64),
+        late_words(r.study.service.iter()),
+    );
+    Some(of_rows(
+        "Service work: which model for a service that does work",
+        note,
+        setups,
+        &[
+            ("work", |s| format!("`{}`", s.0)),
+            ("server", |s| s.1.who.target.name().into()),
+            ("how the work runs", |s| {
+                service::how(s.1.who.concurrency, Lang::En)
+            }),
+            ("messages/s", |s| s.1.msgs.show(0)),
+            ("ceiling msg/s", |s| service::n(s.1.ceiling)),
+            ("of ceiling", |s| s.1.of_ceiling().show(2)),
+            ("cores / CPU per msg", |s| {
+                s.1.cpu_ceiling.map_or("-".into(), service::n)
+            }),
+            ("of the lower ceiling", |s| service::of_bound(s.1, Lang::En)),
+            ("p99 ms", |s| {
+                spread(s.2.and_then(Point::p99).map(|s| s.scaled(1000.0)), 1)
+            }),
+            ("threads", |s| spread(s.2.and_then(Point::threads), 0)),
+            ("RSS MiB", |s| spread(s.2.and_then(Point::rss_mib), 1)),
+            ("client busy %", |s| {
+                spread(s.2.and_then(Point::client_busy).map(|s| s.scaled(0.01)), 0)
+            }),
+            ("saturated", |s| limit(s.2).into()),
+        ],
+    ))
 }
 
 /// Which side a setup's point was limited by, as a cell.
