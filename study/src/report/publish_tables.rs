@@ -279,6 +279,11 @@ impl Guide<'_> {
         v
     }
 
+    /// A row of a sweep figure of each server's point at `n`.
+    fn at(&self, name: String, n: usize, f: impl Fn(&Point) -> Option<String>) -> Vec<String> {
+        self.row(name, &|s| of(&self.study.sweep, s, n, &f))
+    }
+
     /// The one-connection round trip of 16 B, beside raw's.
     fn latency(&self) -> Option<Vec<String>> {
         let case = self
@@ -313,30 +318,24 @@ impl Guide<'_> {
         shown.dedup();
         let mut rows = Vec::new();
         for n in shown.into_iter().filter(|n| counts.contains(n)) {
-            rows.push(self.row(
+            rows.push(self.at(
                 self.t(
                     &format!("64 B echoes, closed loop, {}", self.conns(n)),
                     &format!("ecos de 64 B, lazo cerrado, {}", self.conns(n)),
                 ),
-                &|s| {
-                    of(sweep, s, n, |p| {
-                        p.msgs().map(|m| format!("{}/s", self.num(m.median, 0)))
-                    })
-                },
+                n,
+                |p| p.msgs().map(|m| format!("{}/s", self.num(m.median, 0))),
             ));
         }
-        rows.push(self.row(
+        rows.push(self.at(
             self.t(
                 &format!("p99 at {}", self.conns(last)),
                 &format!("p99 con {}", self.conns(last)),
             ),
-            &|s| {
-                of(sweep, s, last, |p| {
-                    p.p99().map(|m| format!("{} µs", self.num(m.median, 0)))
-                })
-            },
+            last,
+            |p| p.p99().map(|m| format!("{} µs", self.num(m.median, 0))),
         ));
-        rows.push(self.row(
+        rows.push(self.at(
             self.t(
                 &format!(
                     "server threads / context switches per message at {}",
@@ -347,14 +346,12 @@ impl Guide<'_> {
                     self.num(last as f64, 0)
                 ),
             ),
-            &|s| {
-                of(sweep, s, last, |p| {
-                    Some(format!(
-                        "{} / {}",
-                        self.num(p.threads()?.median, 0),
-                        self.num(p.switches_per_msg()?.median, 2)
-                    ))
-                })
+            last,
+            |p| {
+                let (threads, switches) = (p.threads()?, p.switches_per_msg()?);
+                let (threads, switches) =
+                    (self.num(threads.median, 0), self.num(switches.median, 2));
+                Some(format!("{threads} / {switches}"))
             },
         ));
         rows.push(self.row(
