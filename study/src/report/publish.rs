@@ -61,37 +61,30 @@ const MAX_LATENCY_US: f64 = 3_600_000_000.0;
 /// axis over such a range has no end to its ticks.
 fn check_figures(text: &str) -> Result<(), serde_json::Error> {
     fn walk(v: &serde_json::Value, path: &mut Vec<String>) -> Result<(), String> {
-        match v {
-            serde_json::Value::Object(map) => {
-                for (k, v) in map {
-                    if k.ends_with("_us") {
-                        if let Some(x) = v.as_f64() {
-                            if !(0.0..=MAX_LATENCY_US).contains(&x) {
-                                let shown = if x.abs() >= 1e12 {
-                                    format!("{x:e}")
-                                } else {
-                                    x.to_string()
-                                };
-                                return Err(format!(
-                                    "{}/{k} is {shown} µs, outside the 0 to 3,600,000,000 µs (an hour) a run can measure",
-                                    path.join("/")
-                                ));
-                            }
-                        }
-                    }
-                    path.push(k.clone());
-                    walk(v, path)?;
-                    path.pop();
-                }
-            }
+        // An array's items are named by their index, which no `_us` key is.
+        let children: Vec<(String, &serde_json::Value)> = match v {
+            serde_json::Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
             serde_json::Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    path.push(i.to_string());
-                    walk(v, path)?;
-                    path.pop();
-                }
+                (0..items.len()).map(|i| i.to_string()).zip(items).collect()
             }
-            _ => {}
+            _ => Vec::new(),
+        };
+        for (k, v) in children {
+            let x = v.as_f64().filter(|_| k.ends_with("_us"));
+            if let Some(x) = x.filter(|x| !(0.0..=MAX_LATENCY_US).contains(x)) {
+                let shown = if x.abs() >= 1e12 {
+                    format!("{x:e}")
+                } else {
+                    x.to_string()
+                };
+                return Err(format!(
+                    "{}/{k} is {shown} µs, outside the 0 to 3,600,000,000 µs (an hour) a run can measure",
+                    path.join("/")
+                ));
+            }
+            path.push(k);
+            walk(v, path)?;
+            path.pop();
         }
         Ok(())
     }

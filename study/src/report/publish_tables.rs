@@ -410,24 +410,20 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     } else {
         "| work | server | where the work runs | messages/s (median, range) | ceiling (Little's law) | share of the ceiling | CPU ceiling (measured) | share of the lower ceiling | p99 ms |"
     };
-    let mut out = if es {
-        format!(
-            "Ejecución {} publicada ({} conexiones, lazo cerrado, {} ventanas):\n\n",
-            match r.kind {
+    let (n, windows) = (num(connections as f64, 0), first.msgs.n);
+    let mut out = match (lang, r.kind) {
+        (Lang::En, kind) => format!(
+            "The published {} run ({n} connections, closed loop, {windows} windows):\n\n",
+            kind.name()
+        ),
+        (Lang::Es, kind) => format!(
+            "Ejecución {} publicada ({n} conexiones, lazo cerrado, {windows} ventanas):\n\n",
+            match kind {
                 BenchKind::Full => "completa",
                 BenchKind::Quick => "rápida",
                 BenchKind::Test => "de prueba",
-            },
-            num(connections as f64, 0),
-            first.msgs.n
-        )
-    } else {
-        format!(
-            "The published {} run ({} connections, closed loop, {} windows):\n\n",
-            r.kind.name(),
-            num(connections as f64, 0),
-            first.msgs.n
-        )
+            }
+        ),
     };
     out += head;
     out += "\n|---|---|---|---|---|---|---|---|---|\n";
