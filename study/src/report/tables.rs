@@ -37,20 +37,11 @@ pub fn all(r: &Report) -> Vec<Table> {
         .collect()
 }
 
-/// Column heads, as owned text.
-pub fn heads(names: &[&str]) -> Vec<String> {
-    names.iter().map(|h| h.to_string()).collect()
-}
-
 /// The connection counts of `points`, in their order, each once.
 pub fn counts(points: &[Point]) -> Vec<usize> {
     let mut counts: Vec<usize> = points.iter().map(|p| p.connections).collect();
     counts.dedup();
     counts
-}
-
-fn ratio_cell(x: Option<f64>) -> String {
-    x.map_or("-".into(), |x| format!("{x:.2}"))
 }
 
 fn spread(s: Option<Spread>, digits: usize) -> String {
@@ -104,7 +95,8 @@ fn cases(r: &Report) -> Table {
                 c.metric.unit().into(),
             ];
             row.extend(present.iter().map(|&t| v(t)));
-            row.extend(ratios.iter().map(|p| ratio_cell(c.ratio(p.a, p.b))));
+            let ratio = |p: &Pair| c.ratio(p.a, p.b).map_or("-".into(), |x| format!("{x:.2}"));
+            row.extend(ratios.iter().map(ratio));
             row
         })
         .collect();
@@ -328,28 +320,23 @@ fn idle_memory(r: &Report) -> Table {
 }
 
 fn targets(r: &Report) -> Table {
-    let rows = r
-        .analysis
-        .targets
-        .iter()
-        .map(|t| {
-            let row = TargetRow::from(t.clone());
-            let met = match row.met {
-                Some(true) => "yes",
-                Some(false) => "**no**",
-                None => "-",
-            };
-            vec![row.target, row.limit, row.measured, met.into()]
-        })
-        .collect();
-    Table {
-        heading: "Targets",
-        note: "The project's performance targets, judged on this run (no verdict in --test mode); each names the \
-               limit it divides by."
+    of_rows(
+        "Targets",
+        "The project's performance targets, judged on this run (no verdict in --test mode); each names the \
+         limit it divides by."
             .into(),
-        headers: heads(&["target", "divided by", "measured", "met"]),
-        rows,
-    }
+        r.analysis.targets.iter().map(|t| TargetRow::from(t.clone())),
+        &[
+            ("target", |t| t.target.clone()),
+            ("divided by", |t| t.limit.clone()),
+            ("measured", |t| t.measured.clone()),
+            ("met", |t| match t.met {
+                Some(true) => "yes".into(),
+                Some(false) => "**no**".into(),
+                None => "-".into(),
+            }),
+        ],
+    )
 }
 
 /// One row of the cross-check table; with the batching column where the
@@ -544,18 +531,15 @@ fn cross_note(r: &Report) -> String {
 
 /// The cross-check table: one row per pair, count and driver.
 fn cross_check(r: &Report) -> Option<Table> {
-    if r.analysis.cross_verdicts.is_empty() {
+    let verdicts = &r.analysis.cross_verdicts;
+    if verdicts.is_empty() {
         return None;
     }
-    let batched = r
-        .analysis
-        .cross_verdicts
-        .iter()
-        .flat_map(|v| &v.cells)
+    let cells = verdicts.iter().flat_map(|v| &v.cells);
+    let batched = cells
+        .clone()
         .any(|c| c.a_batch.is_some() || c.b_batch.is_some());
-    let rows = r
-        .analysis
-        .cross_verdicts
+    let rows = verdicts
         .iter()
         .flat_map(|v| {
             v.cells
@@ -574,7 +558,7 @@ fn cross_check(r: &Report) -> Option<Table> {
     } else {
         ""
     };
-    let mut headers = heads(&[
+    let mut headers: Vec<String> = [
         "connections",
         "servers (a vs b)",
         "client engine",
@@ -583,11 +567,13 @@ fn cross_check(r: &Report) -> Option<Table> {
         "b messages/s",
         "a/b",
         "client busy",
-    ]);
+    ]
+    .map(String::from)
+    .into();
     if batched {
         headers.push("batching (a / b)".into());
     }
-    headers.extend(heads(&["this driver", "verdict"]));
+    headers.extend(["this driver".into(), "verdict".into()]);
     Some(Table {
         heading: if measured_placements(r) == [Placement::Split, Placement::Unpinned] {
             "Cross-check: every client engine, both placements"
