@@ -56,17 +56,14 @@ fn whole(x: Option<f64>) -> String {
     x.map_or("-".into(), |x| format!("{x:.0}"))
 }
 
-/// The last column of the tables of points.
-const LIMITED_BY: &str = "busy client / server, limited by";
-
 /// A column of a table of `T`s: its head, and its cell of a `T`.
 type Column<T> = (&'static str, fn(&T) -> String);
 
 /// A table of one row per item, a cell per column.
-fn of_rows<T>(
+fn of_rows<'a, T: 'a>(
     heading: &'static str,
     note: String,
-    items: impl IntoIterator<Item = T>,
+    items: impl IntoIterator<Item = &'a T>,
     columns: &[Column<T>],
 ) -> Table {
     Table {
@@ -75,10 +72,16 @@ fn of_rows<T>(
         headers: columns.iter().map(|c| c.0.to_string()).collect(),
         rows: items
             .into_iter()
-            .map(|p| columns.iter().map(|c| c.1(&p)).collect())
+            .map(|p| columns.iter().map(|c| c.1(p)).collect())
             .collect(),
     }
 }
+
+/// The columns several tables of points share.
+const SERVER: Column<Point> = ("server", |p| p.target.name().into());
+const P99: Column<Point> = ("p99 µs", |p| spread(p.p99(), 0));
+const SYSCALLS: Column<Point> = ("syscalls/msg", |p| spread(p.syscalls_per_msg(), 3));
+const LIMITED_BY: Column<Point> = ("busy client / server, limited by", limit_cell);
 
 fn cases(r: &Report) -> Table {
     let measured = |t: &Target| r.study.cases.iter().any(|c| c.get(*t).is_some());
@@ -164,15 +167,15 @@ fn sweep(r: &Report) -> Table {
         &r.study.sweep,
         &[
             ("connections", |p| p.connections.to_string()),
-            ("server", |p| p.target.name().into()),
+            SERVER,
             ("messages/s", |p| spread(p.msgs(), 0)),
             ("p50 µs", |p| spread(p.p50(), 0)),
-            ("p99 µs", |p| spread(p.p99(), 0)),
+            P99,
             ("p99.9 µs", |p| spread(p.p999(), 0)),
             ("CPU µs/msg", |p| spread(p.cpu_per_msg(), 1)),
             ("of which system", |p| median(p.system_per_msg(), 1)),
             ("switches/msg", |p| spread(p.switches_per_msg(), 2)),
-            ("syscalls/msg", |p| spread(p.syscalls_per_msg(), 3)),
+            SYSCALLS,
             ("RSS MiB", |p| median(p.rss_mib(), 1)),
             ("threads", |p| median(p.threads(), 0)),
             ("ramp s", |p| {
@@ -183,7 +186,7 @@ fn sweep(r: &Report) -> Table {
             }),
             ("starved", |p| median(p.starved(), 0)),
             ("Jain", |p| median(p.jain(), 3)),
-            (LIMITED_BY, |p| limit_cell(p)),
+            LIMITED_BY,
         ],
     )
 }
@@ -256,14 +259,14 @@ fn offered_load(r: &Report) -> Table {
         ),
         &r.study.load_steps,
         &[
-            ("server", |p| p.target.name().into()),
+            SERVER,
             ("offered %", |p| whole(p.offered_pct)),
             ("offered msg/s", |p| whole(p.offered_per_s)),
             ("answered in window msg/s", |p| spread(p.answered(), 0)),
             ("p50 µs", |p| spread(p.p50(), 0)),
-            ("p99 µs", |p| spread(p.p99(), 0)),
+            P99,
             ("p99.9 µs", |p| spread(p.p999(), 0)),
-            (LIMITED_BY, |p| limit_cell(p)),
+            LIMITED_BY,
         ],
     )
 }
@@ -280,15 +283,15 @@ fn same_rate(r: &Report) -> Table {
         ),
         &r.study.same_rate,
         &[
-            ("server", |p| p.target.name().into()),
+            SERVER,
             ("offered msg/s", |p| whole(p.offered_per_s)),
             ("user µs/msg", |p| spread(p.user_per_msg(), 2)),
             ("system µs/msg", |p| spread(p.system_per_msg(), 2)),
             ("CPU µs/msg", |p| spread(p.cpu_per_msg(), 2)),
             ("switches/msg", |p| spread(p.switches_per_msg(), 2)),
-            ("syscalls/msg", |p| spread(p.syscalls_per_msg(), 3)),
-            ("p99 µs", |p| spread(p.p99(), 0)),
-            (LIMITED_BY, |p| limit_cell(p)),
+            SYSCALLS,
+            P99,
+            LIMITED_BY,
         ],
     )
 }
@@ -308,7 +311,7 @@ fn idle_memory(r: &Report) -> Table {
         "Each server in its own process; every connection used once, then left idle. The last row is a \
          process of parked threads with the blocking server's 64 KiB stack: what a thread alone costs."
             .into(),
-        scale.chain(bare),
+        &scale.chain(bare).collect::<Vec<_>>(),
         &[
             ("server", |m| m.0.into()),
             ("connections", |m| m.1.to_string()),
@@ -325,7 +328,7 @@ fn targets(r: &Report) -> Table {
         "The project's performance targets, judged on this run (no verdict in --test mode); each names the \
          limit it divides by."
             .into(),
-        r.analysis.targets.iter().map(|t| TargetRow::from(t.clone())),
+        &r.analysis.targets.iter().map(|t| TargetRow::from(t.clone())).collect::<Vec<_>>(),
         &[
             ("target", |t| t.target.clone()),
             ("divided by", |t| t.limit.clone()),
@@ -595,6 +598,7 @@ fn service_work(r: &Report) -> Option<Table> {
         let f = c.figures.iter();
         f.map(move |f| (c.work, f, f.point(&r.study)))
     });
+    let setups: Vec<_> = setups.collect();
     let note = format!(
         "Every message carries work: `cpu` computes, `block` sleeps in a system call (a synchronous database \
          client), `wait` arms a timer (an awaited one). Each server serves it inline, on a pool (`--offload`) where \
@@ -610,7 +614,7 @@ fn service_work(r: &Report) -> Option<Table> {
     Some(of_rows(
         "Service work: which model for a service that does work",
         note,
-        setups,
+        &setups,
         &[
             ("work", |s| format!("`{}`", s.0)),
             ("server", |s| s.1.who.target.name().into()),
