@@ -25,14 +25,13 @@ pub const SIZE: (u32, u32) = (600, 380);
 
 /// One line of a chart: a name, its colour, and its points as (x, median,
 /// min, max).
-#[derive(Debug, Clone)]
 pub struct Series {
     pub name: String,
     pub colour: RGBColor,
     pub points: Vec<(f64, f64, f64, f64)>,
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub enum Axis {
     Linear,
     Log,
@@ -174,7 +173,6 @@ where
 
 /// One series of bars: per category a solid lower part, a lighter upper
 /// part (0 for a plain bar), and the range of the total (a whisker).
-#[derive(Debug, Clone)]
 pub struct Bars {
     pub name: String,
     pub colour: RGBColor,
@@ -283,13 +281,10 @@ pub fn human(v: f64, lang: Lang) -> String {
         return spanish_tick(v);
     }
     let a = v.abs();
-    let (x, suffix) = if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e3 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
+    let big = [(1e6, "M"), (1e3, "k")]
+        .into_iter()
+        .find(|&(at, _)| a >= at);
+    let (x, suffix) = big.map_or((v, ""), |(at, suffix)| (v / at, suffix));
     let digits = if x == x.round() || x.abs() >= 100.0 {
         format!("{x:.0}")
     } else if x.abs() >= 1.0 {

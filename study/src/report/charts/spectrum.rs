@@ -26,11 +26,11 @@ fn x_of(p: f64) -> f64 {
 /// Each studied server's median window (by p99) at the load step nearest
 /// 50%, as a percentile series.
 fn series(r: &Report, lang: Lang) -> Vec<Series> {
-    let study = &r.study;
     Target::every_studied()
         .iter()
         .filter_map(|&t| {
-            let step = study
+            let step = r
+                .study
                 .load_steps
                 .iter()
                 .filter(|p| p.target == t)
@@ -62,12 +62,8 @@ fn series(r: &Report, lang: Lang) -> Vec<Series> {
 /// The spectrum chart.
 pub fn chart(r: &Report, placement: &str, lang: Lang) -> String {
     let series = series(r, lang);
-    let title = filled(
-        "spectrum.title",
-        lang,
-        r.study.plan.load_connections,
-        placement,
-    );
+    let n = r.study.plan.load_connections;
+    let title = filled("spectrum.title", lang, n, placement);
     let max = label("spectrum.max", lang);
     let y = y_range(&series, Axis::Log);
     svg(&title, |b| {
