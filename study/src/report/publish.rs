@@ -197,12 +197,14 @@ pub fn pages(root: &Path, report: &Report) -> Result<Vec<(PathBuf, String)>, Str
         let new = splice(&old, name, &body).map_err(|e| format!("{page}: {e}"))?;
         pages.push((path, new));
     }
-    for (name, svg) in charts::all(report, Lang::En) {
-        pages.push((root.join(CHART_DIR).join(format!("{name}.svg")), svg));
-    }
-    // The Spanish guide's charts, words and numbers in Spanish.
-    for (name, svg) in charts::all(report, Lang::Es) {
-        pages.push((root.join(CHART_DIR).join(format!("{name}-es.svg")), svg));
+    // The Spanish guide's charts (`-es`), words and numbers in Spanish.
+    for (lang, suffix) in [(Lang::En, ""), (Lang::Es, "-es")] {
+        for (name, svg) in charts::all(report, lang) {
+            pages.push((
+                root.join(CHART_DIR).join(format!("{name}{suffix}.svg")),
+                svg,
+            ));
+        }
     }
     Ok(pages)
 }

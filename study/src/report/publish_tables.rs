@@ -153,14 +153,10 @@ fn short_verdict(p: Pair, v: &CountVerdict) -> String {
 pub fn sweep_table(r: &Report) -> String {
     let g = Grid::of(r);
     let models = measured(Target::every_model(), g.sweep);
-    let names = models
-        .iter()
-        .map(|t| t.name())
-        .collect::<Vec<_>>()
-        .join(" / ");
+    let names: Vec<&str> = models.iter().map(|t| t.name()).collect();
     let mut head = g.head();
     for what in ["p99 ms", "syscalls/msg", "threads", "RSS MiB"] {
-        head.push(format!("{what} ({names})"));
+        head.push(format!("{what} ({})", names.join(" / ")));
     }
     let took = r.study.elapsed_s.map_or(String::new(), |s| {
         format!("; `cargo bench` took {} s", number(s, 0, Lang::En))
