@@ -86,10 +86,7 @@ pub fn memory(r: &Report, lang: Lang) -> String {
 /// count, with the range of the total.
 pub fn cpu(points: &[Point], placement: &str, lang: Lang) -> String {
     let counts = crate::report::tables::counts(points);
-    let cats: Vec<String> = counts
-        .iter()
-        .map(|&c| crate::report::lang::number(c as f64, 0, lang))
-        .collect();
+    let cats: Vec<String> = counts.iter().map(|&c| lang.number(c as f64, 0)).collect();
     let has = |t: Target| points.iter().any(|p| p.target == t);
     let bars = per_server(Target::every_studied(), has, &counts, lang, |t, &n| {
         let p = find(points, t, n)?;
@@ -100,13 +97,8 @@ pub fn cpu(points: &[Point], placement: &str, lang: Lang) -> String {
             range: Some((total.min, total.max)),
         })
     });
-    bar_chart(
-        &label("cpu.title", lang).replace("{placement}", placement),
-        &label("cpu.unit", lang),
-        &cats,
-        &bars,
-        lang,
-    )
+    let title = label("cpu.title", lang).replace("{placement}", placement);
+    bar_chart(&title, &label("cpu.unit", lang), &cats, &bars, lang)
 }
 
 /// One chart per count the cross-check measured.
@@ -136,13 +128,8 @@ fn cross_check(cells: &[Cell], n: usize, lang: Lang) -> String {
         let s = cell.and_then(Point::msgs)?;
         Some(Bar::plain(s.median, Some((s.min, s.max))))
     });
-    bar_chart(
-        &filled("cross.title", lang, n, ""),
-        &label("msgs", lang),
-        &cats,
-        &bars,
-        lang,
-    )
+    let title = filled("cross.title", lang, n, "");
+    bar_chart(&title, &label("msgs", lang), &cats, &bars, lang)
 }
 
 /// A series per server of `targets` that `has` figures, a bar per

@@ -222,11 +222,9 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars], lang
         };
         let label = |x: &f64| {
             let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                cats.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
+            let on_a_category = (x - i).abs() < 1e-6 && i >= 0.0;
+            let cat = on_a_category.then(|| cats.get(i as usize)).flatten();
+            cat.cloned().unwrap_or_default()
         };
         let _ = chart
             .configure_mesh()
@@ -254,15 +252,9 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars], lang
             }
             let _ = chart.draw_series(b.values.iter().enumerate().filter_map(|(i, v)| {
                 let (lo, hi) = v.range?;
-                let mid = left(i) + width * 0.46;
-                Some(ErrorBar::new_vertical(
-                    mid,
-                    lo,
-                    v.low + v.high,
-                    hi,
-                    BLACK.stroke_width(1),
-                    6,
-                ))
+                let (mid, top) = (left(i) + width * 0.46, v.low + v.high);
+                let whisker = BLACK.stroke_width(1);
+                Some(ErrorBar::new_vertical(mid, lo, top, hi, whisker, 6))
             }));
         }
         legend(&mut chart);
