@@ -400,12 +400,10 @@ fn late_words<'a>(points: impl Iterator<Item = &'a Point>) -> String {
             .flat_map(|w| &w.late)
             .filter_map(|l| l.late_ms)
             .fold(worst_ms, f64::max);
-        match at
-            .iter_mut()
-            .find(|(name, c, _)| *name == p.target.name() && *c == p.connections)
-        {
+        let (name, c) = (p.target.name(), p.connections);
+        match at.iter_mut().find(|at| (at.0, at.1) == (name, c)) {
             Some((_, _, windows)) => *windows += n,
-            None => at.push((p.target.name(), p.connections, n)),
+            None => at.push((name, c, n)),
         }
     }
     if at.is_empty() {
