@@ -12,28 +12,20 @@ use crate::target::BenchKind;
 /// One line on what kind of run this was, what it trades, and the noise
 /// rule its findings follow; the windows are the plan's.
 pub fn banner(plan: &Plan) -> String {
+    let (r, sweep, load) = (plan.repeats, plan.measure_s, plan.open_measure_s);
+    let (cross, service) = (plan.cross_measure_s, plan.service_measure_s);
     let what = match plan.kind {
         BenchKind::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.".to_string(),
         BenchKind::Quick => format!(
             "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep \
-             to 100 connections in {r} windows of {} s, two load steps (10% and 100%) at 100 in {r} windows of {} s, the \
-             cross-check at 100 in {r} windows of {} s, and service work at 100 in {r} windows of {} s, against fresh \
-             servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
-            plan.measure_s,
-            plan.open_measure_s,
-            plan.cross_measure_s,
-            plan.service_measure_s,
-            r = plan.repeats,
+             to 100 connections in {r} windows of {sweep} s, two load steps (10% and 100%) at 100 in {r} windows of {load} s, the \
+             cross-check at 100 in {r} windows of {cross} s, and service work at 100 in {r} windows of {service} s, against fresh \
+             servers; shorter windows are noisier, so fewer differences clear the noise than in a full run."
         ),
         BenchKind::Full => format!(
-            "Full run: criterion values are medians over their samples; every sweep point is {r} windows of {} s, every \
-             load and same-rate step {r} of {} s, every cross-check cell {r} of {} s, every service-work setup {r} of {} s, \
-             each against a fresh server, servers interleaved: medians with min-max.",
-            plan.measure_s,
-            plan.open_measure_s,
-            plan.cross_measure_s,
-            plan.service_measure_s,
-            r = plan.repeats,
+            "Full run: criterion values are medians over their samples; every sweep point is {r} windows of {sweep} s, every \
+             load and same-rate step {r} of {load} s, every cross-check cell {r} of {cross} s, every service-work setup {r} of {service} s, \
+             each against a fresh server, servers interleaved: medians with min-max."
         ),
     };
     format!(

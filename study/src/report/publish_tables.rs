@@ -104,19 +104,15 @@ impl<'a> Grid<'a> {
 pub fn answer_table(r: &Report) -> String {
     let g = Grid::of(r);
     let mut no_evidence = false;
-    let rows: Vec<Vec<String>> = g
+    let mut verdict = |p, v: &CountVerdict| {
+        no_evidence |= v.unchecked();
+        short_verdict(p, v)
+    };
+    let msgs = |_, s: Spread| number(s.median, 0, Lang::En);
+    let rows: Vec<_> = g
         .counts
         .iter()
-        .map(|&n| {
-            g.row(
-                n,
-                |_, s| number(s.median, 0, Lang::En),
-                |p, v| {
-                    no_evidence |= v.unchecked();
-                    short_verdict(p, v)
-                },
-            )
-        })
+        .map(|&n| g.row(n, msgs, &mut verdict))
         .collect();
     let mut out = md_table(&g.head(), rows);
     if no_evidence {
