@@ -284,6 +284,7 @@ impl Guide<'_> {
             .iter()
             .find(|c| c.group == Group::Latency && c.case == ECHO_16_B)?;
         let raw = case.get(Target::Raw).map_or("-".into(), |v| self.num(v, 1));
+        let us = |v: f64| format!("{} µs", self.num(v, 1));
         Some(self.row(
             self.t(
                 &format!("echo round trip, 16 B, one connection (median; raw: {raw} µs)"),
@@ -291,10 +292,7 @@ impl Guide<'_> {
                     "ida y vuelta de eco, 16 B, una conexión (mediana; servidor mínimo: {raw} µs)"
                 ),
             ),
-            &|s| {
-                case.get(s)
-                    .map_or("-".into(), |v| format!("{} µs", self.num(v, 1)))
-            },
+            &|s| case.get(s).map_or("-".into(), us),
         ))
     }
 
@@ -308,6 +306,7 @@ impl Guide<'_> {
         let middle = self.study.plan.load_connections;
         let mut shown = vec![first, middle, last];
         shown.dedup();
+        let at = self.num(last as f64, 0);
         let mut rows = Vec::new();
         for n in shown.into_iter().filter(|n| counts.contains(n)) {
             rows.push(self.at(
@@ -329,14 +328,8 @@ impl Guide<'_> {
         ));
         rows.push(self.at(
             self.t(
-                &format!(
-                    "server threads / context switches per message at {}",
-                    self.num(last as f64, 0)
-                ),
-                &format!(
-                    "hilos del servidor / cambios de contexto por mensaje con {}",
-                    self.num(last as f64, 0)
-                ),
+                &format!("server threads / context switches per message at {at}"),
+                &format!("hilos del servidor / cambios de contexto por mensaje con {at}"),
             ),
             last,
             |p| {
@@ -366,22 +359,15 @@ impl Guide<'_> {
     fn memory(&self) -> Option<Vec<String>> {
         let scale = &self.study.scale;
         let n = scale.iter().map(|p| p.connections).max()?;
+        let idle = self.num(n as f64, 0);
         Some(self.row(
             self.t(
-                &format!("server memory, {} idle connections", self.num(n as f64, 0)),
-                &format!(
-                    "memoria del servidor, {} conexiones inactivas",
-                    self.num(n as f64, 0)
-                ),
+                &format!("server memory, {idle} idle connections"),
+                &format!("memoria del servidor, {idle} conexiones inactivas"),
             ),
-            &|s| {
-                scale
-                    .iter()
-                    .find(|p| p.target == s && p.connections == n)
-                    .map_or_else(
-                        || self.t("not measured", "no se mide"),
-                        |p| format!("{} MiB", self.num(p.rss_mib, 1)),
-                    )
+            &|s| match scale.iter().find(|p| p.target == s && p.connections == n) {
+                Some(p) => format!("{} MiB", self.num(p.rss_mib, 1)),
+                None => self.t("not measured", "no se mide"),
             },
         ))
     }

@@ -141,9 +141,8 @@ pub fn draw_series<'a, X, Y>(
     for s in series {
         let color = s.colour;
         let medians: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.1)).collect();
-        if let Ok(drawn) =
-            chart.draw_series(LineSeries::new(medians.clone(), color.stroke_width(2)))
-        {
+        let line = LineSeries::new(medians.clone(), color.stroke_width(2));
+        if let Ok(drawn) = chart.draw_series(line) {
             drawn.label(s.name.clone()).legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
             });
