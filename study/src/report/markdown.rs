@@ -88,12 +88,8 @@ pub fn markdown(r: &Report, charts: &[(String, String)]) -> String {
 /// docs/benchmarks.md publishes of a run (`publish.rs`).
 pub fn body(r: &Report) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "Machine: {}\n\n{}\n",
-        text(&r.machine.one_line()),
-        banner(&r.study.plan)
-    );
+    let machine = text(&r.machine.one_line());
+    let _ = writeln!(s, "Machine: {machine}\n\n{}\n", banner(&r.study.plan));
     if let Some(t) = time_account(&r.study) {
         let _ = writeln!(s, "{t}\n");
     }

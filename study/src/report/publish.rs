@@ -147,15 +147,12 @@ pub fn splice(text: &str, name: &str, body: &str) -> Result<String, String> {
 
 /// Every region of every page: (page, region name, body).
 pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
+    let run_time = time_account(&r.study).unwrap_or_default();
     vec![
         ("docs/benchmarks.md", "report", markdown::body(r)),
         ("README.md", "answer", answer_table(r)),
         ("docs/bench.md", "sweep-table", sweep_table(r)),
-        (
-            "docs/bench.md",
-            "run-time",
-            time_account(&r.study).unwrap_or_default(),
-        ),
+        ("docs/bench.md", "run-time", run_time),
         ("docs/bench.md", "service-table", page_table(r, Lang::En)),
         ("docs/guide.md", "figures", guide_table(r, Lang::En)),
         ("docs/guia.md", "figures", guide_table(r, Lang::Es)),
