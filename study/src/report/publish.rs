@@ -197,10 +197,8 @@ pub fn pages(root: &Path, report: &Report) -> Result<Vec<(PathBuf, String)>, Str
     // The Spanish guide's charts (`-es`), words and numbers in Spanish.
     for (lang, suffix) in [(Lang::En, ""), (Lang::Es, "-es")] {
         for (name, svg) in charts::all(report, lang) {
-            pages.push((
-                root.join(CHART_DIR).join(format!("{name}{suffix}.svg")),
-                svg,
-            ));
+            let path = root.join(CHART_DIR).join(format!("{name}{suffix}.svg"));
+            pages.push((path, svg));
         }
     }
     Ok(pages)

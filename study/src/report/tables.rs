@@ -84,19 +84,16 @@ const SYSCALLS: Column<Point> = ("syscalls/msg", |p| spread(p.syscalls_per_msg()
 const LIMITED_BY: Column<Point> = ("busy client / server, limited by", limit_cell);
 
 fn cases(r: &Report) -> Table {
-    let measured = |t: &Target| r.study.cases.iter().any(|c| c.get(*t).is_some());
+    let cases = &r.study.cases;
+    let measured = |t: &Target| cases.iter().any(|c| c.get(*t).is_some());
     let present: Vec<Target> = Target::every().into_iter().filter(measured).collect();
     let ratios = case_ratios();
-    let rows = r
-        .study
-        .cases
+    let rows = cases
         .iter()
         .map(|c: &CaseResult| {
             let v = |t: Target| c.get(t).map_or("-".into(), |v| c.metric.show(v));
-            let mut row = vec![
-                format!("{} {}", c.group.name(), c.label()),
-                c.metric.unit().into(),
-            ];
+            let case = format!("{} {}", c.group.name(), c.label());
+            let mut row = vec![case, c.metric.unit().into()];
             row.extend(present.iter().map(|&t| v(t)));
             let ratio = |p: &Pair| c.ratio(p.a, p.b).map_or("-".into(), |x| format!("{x:.2}"));
             row.extend(ratios.iter().map(ratio));

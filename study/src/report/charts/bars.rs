@@ -38,10 +38,8 @@ pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
             Some(Bar::plain(c.get(t)? / per, None))
         });
         let title = format!("{} ({criterion})", label(title, lang));
-        out.push((
-            group.name().to_string(),
-            bar_chart(&title, &label(unit, lang), &cats, &bars, lang),
-        ));
+        let svg = bar_chart(&title, &label(unit, lang), &cats, &bars, lang);
+        out.push((group.name().to_string(), svg));
     }
     out
 }

@@ -57,22 +57,15 @@ fn sweep(r: &Report, lang: Lang) -> Vec<(String, String)> {
         max: s.max.max(1e-4),
         n: s.n,
     };
+    let throughput = chart("sweep.msgs", "msgs", Axis::Linear, &Point::msgs);
+    let p99 = chart("sweep.p99", "p99.log", Axis::Log, &Point::p99);
+    let switches = |p: &Point| p.switches_per_msg().map(floor);
+    let switches = chart("sweep.switches", "switches.log", Axis::Log, &switches);
     vec![
-        (
-            "sweep-throughput".into(),
-            chart("sweep.msgs", "msgs", Axis::Linear, &Point::msgs),
-        ),
-        (
-            "sweep-p99".into(),
-            chart("sweep.p99", "p99.log", Axis::Log, &Point::p99),
-        ),
+        ("sweep-throughput".into(), throughput),
+        ("sweep-p99".into(), p99),
         ("sweep-cpu".into(), bars::cpu(&study.sweep, placement, lang)),
-        (
-            "sweep-switches".into(),
-            chart("sweep.switches", "switches.log", Axis::Log, &|p| {
-                p.switches_per_msg().map(floor)
-            }),
-        ),
+        ("sweep-switches".into(), switches),
     ]
 }
 
