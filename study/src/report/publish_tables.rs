@@ -67,15 +67,11 @@ impl<'a> Grid<'a> {
 
     /// The head: the count, each studied server's messages/s, each pair.
     fn head(&self) -> Vec<String> {
-        let msgs = self.studied.iter().map(|t| format!("{} msg/s", t.name()));
-        let pairs = self
-            .pairs
-            .iter()
-            .map(|p| format!("{} vs {}", p.a.name(), p.b.name()));
-        std::iter::once("connections".into())
-            .chain(msgs)
-            .chain(pairs)
-            .collect()
+        let vs = |p: &Pair| format!("{} vs {}", p.a.name(), p.b.name());
+        let mut head = vec!["connections".to_string()];
+        head.extend(self.studied.iter().map(|t| format!("{} msg/s", t.name())));
+        head.extend(self.pairs.iter().map(vs));
+        head
     }
 
     /// Count `n`'s row: the count, each studied server's messages/s as
@@ -407,7 +403,6 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     out += "\n|---|---|---|---|---|---|---|---|---|\n";
     for c in cases {
         for f in &c.figures {
-            let m = f.msgs;
             let p99 = f
                 .point(&r.study)
                 .and_then(Point::p99)
@@ -417,7 +412,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
                 c.work,
                 label(f.who.target, lang),
                 how(f.who.concurrency, lang),
-                spread(m, 0, lang),
+                spread(f.msgs, 0, lang),
                 num(f.ceiling, 0),
                 num(f.of_ceiling().median, 2),
                 f.cpu_ceiling.map_or("-".into(), |c| num(c, 0)),

@@ -202,8 +202,7 @@ pub fn verdict_cell(p: Pair, v: &CountVerdict) -> String {
 }
 
 fn sweep_ratios(r: &Report) -> Table {
-    let sweep = &r.study.sweep;
-    let counts = counts(sweep);
+    let counts = counts(&r.study.sweep);
     // The findings' own verdicts, so that the table and the sentences agree.
     let pairs = sweep_pairs();
     let verdicts: Vec<_> = pairs.iter().map(|(p, _)| r.analysis.verdicts(*p)).collect();

@@ -78,13 +78,7 @@ pub fn chart(r: &Report, placement: &str, lang: Lang) -> String {
             match k as i32 {
                 0 => "0".into(),
                 6 => max.clone(),
-                k => {
-                    let p = format!("{}", 100.0 - 10f64.powi(2 - k));
-                    match lang {
-                        Lang::En => p,
-                        Lang::Es => p.replace('.', ","),
-                    }
-                }
+                k => lang.numbers(&(100.0 - 10f64.powi(2 - k)).to_string()),
             }
         };
         let _ = chart
