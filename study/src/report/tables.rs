@@ -351,6 +351,12 @@ fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Ve
     if let Outcome::DependsOnClient(cause) = &v.outcome {
         verdict.push_str(&format!(": {}", cause_words(cause)));
     }
+    // A cell's evidence in words; held to a CPU budget, with the share of
+    // it the servers used (the lower of the two): server-bound is shown.
+    let mut evidence = evidence_words(v.a, v.b, c.evidence);
+    if let Some(used) = c.budget_used {
+        evidence += &format!(" (servers at {:.0}%+ of their budget)", used * 100.0);
+    }
     // The count, the servers and the verdict are said on the pair's first row.
     let once = |s: String| if first { s } else { String::new() };
     [
@@ -366,18 +372,8 @@ fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Ve
     ]
     .into_iter()
     .chain(batching)
-    .chain([budget_evidence(v, c), once(verdict)])
+    .chain([evidence, once(verdict)])
     .collect()
-}
-
-/// A cell's evidence in words; held to a CPU budget, with the share of
-/// it the servers used (the lower of the two): server-bound is shown.
-fn budget_evidence(v: &CrossVerdict, c: &CellVerdict) -> String {
-    let words = evidence_words(v.a, v.b, c.evidence);
-    match c.budget_used {
-        Some(used) => format!("{words} (servers at {:.0}%+ of their budget)", used * 100.0),
-        None => words,
-    }
 }
 
 /// A note's sentence on the server readings left out because they came
@@ -517,10 +513,10 @@ fn cross_note(r: &Report) -> String {
     }
     note += &late_words(r.study.cross_check.iter().map(|c| &c.point));
     for s in &r.study.cross_skipped {
+        let why = s.why.trim_end_matches('.');
         note += &format!(
-            " Placement `{}` was not measured: {}.",
-            s.placement.name(),
-            s.why.trim_end_matches('.')
+            " Placement `{}` was not measured: {why}.",
+            s.placement.name()
         );
     }
     note

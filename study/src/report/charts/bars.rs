@@ -70,10 +70,10 @@ pub fn memory(r: &Report, lang: Lang) -> String {
         cats.push(name.clone());
         let mut values = vec![Bar::default(); counts.len()];
         values.push(Bar::plain(b.rss_mib, None));
-        let (r, g, b) = Target::Raw.colour();
+        let colour = colour(Target::Raw);
         bars.push(Bars {
             name,
-            colour: plotters::style::RGBColor(r, g, b),
+            colour,
             values,
         });
     }
