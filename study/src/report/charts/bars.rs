@@ -30,11 +30,9 @@ pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
             .collect();
         let has = |t: Target| rows.iter().any(|c| c.get(t).is_some());
         let bars = per_server(Target::every(), has, &rows, lang, |t, c| {
-            let per = if c.metric == Metric::BytesPerSec {
-                1e6
-            } else {
-                1.0
-            };
+            // Throughput is drawn in MB/s.
+            let bytes = c.metric == Metric::BytesPerSec;
+            let per = if bytes { 1e6 } else { 1.0 };
             Some(Bar::plain(c.get(t)? / per, None))
         });
         let title = format!("{} ({criterion})", label(title, lang));
