@@ -16,24 +16,16 @@ fn escape(s: &str) -> String {
 
 /// Markdown's `**bold**` as HTML, after escaping.
 fn cell(s: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in escape(s).split("**").enumerate() {
-        if i % 2 == 1 {
-            let _ = write!(out, "<strong>{part}</strong>");
-        } else {
-            out.push_str(part);
-        }
-    }
-    out
+    let strong = |(i, part): (usize, &str)| match i % 2 {
+        1 => format!("<strong>{part}</strong>"),
+        _ => part.to_string(),
+    };
+    escape(s).split("**").enumerate().map(strong).collect()
 }
 
 fn table(s: &mut String, t: &Table) {
-    let _ = write!(
-        s,
-        "<h2>{}</h2><p>{}</p><table><tr>",
-        escape(t.heading),
-        cell(&t.note)
-    );
+    let (heading, note) = (escape(t.heading), cell(&t.note));
+    let _ = write!(s, "<h2>{heading}</h2><p>{note}</p><table><tr>");
     for h in &t.headers {
         let _ = write!(s, "<th>{}</th>", escape(h));
     }
@@ -57,11 +49,10 @@ pub fn html(r: &Report, charts: &[(String, String)]) -> String {
     s.push_str("td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}td:first-child,th:first-child{text-align:left}");
     s.push_str("strong{color:#b00}.banner{background:#fff3cd;padding:.5em}");
     s.push_str(".charts{display:flex;flex-wrap:wrap;gap:1em}</style></head><body>");
+    let (machine, kind) = (escape(&r.machine.one_line()), cell(&banner(&r.study.plan)));
     let _ = write!(
         s,
-        "<h1>sockmodes performance report</h1><p>{}</p><p class=\"banner\">{}</p>",
-        escape(&r.machine.one_line()),
-        cell(&banner(&r.study.plan))
+        "<h1>sockmodes performance report</h1><p>{machine}</p><p class=\"banner\">{kind}</p>"
     );
     s.push_str("<h2>Findings (computed from this run)</h2><ul>");
     for f in findings::sentences(&r.analysis.findings) {

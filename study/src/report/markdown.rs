@@ -12,28 +12,20 @@ use crate::target::BenchKind;
 /// One line on what kind of run this was, what it trades, and the noise
 /// rule its findings follow; the windows are the plan's.
 pub fn banner(plan: &Plan) -> String {
+    let (r, sweep, load) = (plan.repeats, plan.measure_s, plan.open_measure_s);
+    let (cross, service) = (plan.cross_measure_s, plan.service_measure_s);
     let what = match plan.kind {
         BenchKind::Test => "**TEST MODE**: every case ran once, at the smallest sizes, to check that it works; the figures are single windows, not measurements.".to_string(),
         BenchKind::Quick => format!(
             "Quick mode (`-- --quick`): criterion's shorter sampling; the command's own models only (no tokio); the sweep \
-             to 100 connections in {r} windows of {} s, two load steps (10% and 100%) at 100 in {r} windows of {} s, the \
-             cross-check at 100 in {r} windows of {} s, and service work at 100 in {r} windows of {} s, against fresh \
-             servers; shorter windows are noisier, so fewer differences clear the noise than in a full run.",
-            plan.measure_s,
-            plan.open_measure_s,
-            plan.cross_measure_s,
-            plan.service_measure_s,
-            r = plan.repeats,
+             to 100 connections in {r} windows of {sweep} s, two load steps (10% and 100%) at 100 in {r} windows of {load} s, the \
+             cross-check at 100 in {r} windows of {cross} s, and service work at 100 in {r} windows of {service} s, against fresh \
+             servers; shorter windows are noisier, so fewer differences clear the noise than in a full run."
         ),
         BenchKind::Full => format!(
-            "Full run: criterion values are medians over their samples; every sweep point is {r} windows of {} s, every \
-             load and same-rate step {r} of {} s, every cross-check cell {r} of {} s, every service-work setup {r} of {} s, \
-             each against a fresh server, servers interleaved: medians with min-max.",
-            plan.measure_s,
-            plan.open_measure_s,
-            plan.cross_measure_s,
-            plan.service_measure_s,
-            r = plan.repeats,
+            "Full run: criterion values are medians over their samples; every sweep point is {r} windows of {sweep} s, every \
+             load and same-rate step {r} of {load} s, every cross-check cell {r} of {cross} s, every service-work setup {r} of {service} s, \
+             each against a fresh server, servers interleaved: medians with min-max."
         ),
     };
     format!(
@@ -64,15 +56,19 @@ fn text(s: &str) -> String {
     out
 }
 
+/// A Markdown table of `head` and `rows`, each line ended.
+pub fn md_table(head: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out
+}
+
 fn table(s: &mut String, t: &Table) {
     let _ = writeln!(s, "## {}\n\n{}\n", t.heading, text(&t.note));
-    let head: Vec<String> = t.headers.iter().map(|h| text(h)).collect();
-    let _ = writeln!(s, "| {} |", head.join(" | "));
-    let _ = writeln!(s, "|{}", "---|".repeat(t.headers.len()));
-    for row in &t.rows {
-        let cells: Vec<String> = row.iter().map(|c| text(c)).collect();
-        let _ = writeln!(s, "| {} |", cells.join(" | "));
-    }
+    let cells = |row: &Vec<String>| row.iter().map(|c| text(c)).collect::<Vec<_>>();
+    s.push_str(&md_table(&cells(&t.headers), t.rows.iter().map(cells)));
     s.push('\n');
 }
 
@@ -92,12 +88,8 @@ pub fn markdown(r: &Report, charts: &[(String, String)]) -> String {
 /// docs/benchmarks.md publishes of a run (`publish.rs`).
 pub fn body(r: &Report) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "Machine: {}\n\n{}\n",
-        text(&r.machine.one_line()),
-        banner(&r.study.plan)
-    );
+    let machine = text(&r.machine.one_line());
+    let _ = writeln!(s, "Machine: {machine}\n\n{}\n", banner(&r.study.plan));
     if let Some(t) = time_account(&r.study) {
         let _ = writeln!(s, "{t}\n");
     }

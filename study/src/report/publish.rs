@@ -61,37 +61,30 @@ const MAX_LATENCY_US: f64 = 3_600_000_000.0;
 /// axis over such a range has no end to its ticks.
 fn check_figures(text: &str) -> Result<(), serde_json::Error> {
     fn walk(v: &serde_json::Value, path: &mut Vec<String>) -> Result<(), String> {
-        match v {
-            serde_json::Value::Object(map) => {
-                for (k, v) in map {
-                    if k.ends_with("_us") {
-                        if let Some(x) = v.as_f64() {
-                            if !(0.0..=MAX_LATENCY_US).contains(&x) {
-                                let shown = if x.abs() >= 1e12 {
-                                    format!("{x:e}")
-                                } else {
-                                    x.to_string()
-                                };
-                                return Err(format!(
-                                    "{}/{k} is {shown} µs, outside the 0 to 3,600,000,000 µs (an hour) a run can measure",
-                                    path.join("/")
-                                ));
-                            }
-                        }
-                    }
-                    path.push(k.clone());
-                    walk(v, path)?;
-                    path.pop();
-                }
-            }
+        // An array's items are named by their index, which no `_us` key is.
+        let children: Vec<(String, &serde_json::Value)> = match v {
+            serde_json::Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
             serde_json::Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    path.push(i.to_string());
-                    walk(v, path)?;
-                    path.pop();
-                }
+                (0..items.len()).map(|i| i.to_string()).zip(items).collect()
             }
-            _ => {}
+            _ => Vec::new(),
+        };
+        for (k, v) in children {
+            let x = v.as_f64().filter(|_| k.ends_with("_us"));
+            if let Some(x) = x.filter(|x| !(0.0..=MAX_LATENCY_US).contains(x)) {
+                let shown = if x.abs() >= 1e12 {
+                    format!("{x:e}")
+                } else {
+                    x.to_string()
+                };
+                return Err(format!(
+                    "{}/{k} is {shown} µs, outside the 0 to 3,600,000,000 µs (an hour) a run can measure",
+                    path.join("/")
+                ));
+            }
+            path.push(k);
+            walk(v, path)?;
+            path.pop();
         }
         Ok(())
     }
@@ -154,15 +147,12 @@ pub fn splice(text: &str, name: &str, body: &str) -> Result<String, String> {
 
 /// Every region of every page: (page, region name, body).
 pub fn regions(r: &Report) -> Vec<(&'static str, &'static str, String)> {
+    let run_time = time_account(&r.study).unwrap_or_default();
     vec![
         ("docs/benchmarks.md", "report", markdown::body(r)),
         ("README.md", "answer", answer_table(r)),
         ("docs/bench.md", "sweep-table", sweep_table(r)),
-        (
-            "docs/bench.md",
-            "run-time",
-            time_account(&r.study).unwrap_or_default(),
-        ),
+        ("docs/bench.md", "run-time", run_time),
         ("docs/bench.md", "service-table", page_table(r, Lang::En)),
         ("docs/guide.md", "figures", guide_table(r, Lang::En)),
         ("docs/guia.md", "figures", guide_table(r, Lang::Es)),
@@ -204,12 +194,12 @@ pub fn pages(root: &Path, report: &Report) -> Result<Vec<(PathBuf, String)>, Str
         let new = splice(&old, name, &body).map_err(|e| format!("{page}: {e}"))?;
         pages.push((path, new));
     }
-    for (name, svg) in charts::all(report, Lang::En) {
-        pages.push((root.join(CHART_DIR).join(format!("{name}.svg")), svg));
-    }
-    // The Spanish guide's charts, words and numbers in Spanish.
-    for (name, svg) in charts::all(report, Lang::Es) {
-        pages.push((root.join(CHART_DIR).join(format!("{name}-es.svg")), svg));
+    // The Spanish guide's charts (`-es`), words and numbers in Spanish.
+    for (lang, suffix) in [(Lang::En, ""), (Lang::Es, "-es")] {
+        for (name, svg) in charts::all(report, lang) {
+            let path = root.join(CHART_DIR).join(format!("{name}{suffix}.svg"));
+            pages.push((path, svg));
+        }
     }
     Ok(pages)
 }

@@ -8,10 +8,11 @@
 use super::analysis;
 use super::cases::{Case, Group};
 pub use super::lang::{number, Lang};
+use super::markdown::md_table;
 use super::run::Report;
 use super::service::{how, of_bound};
 use super::study::Study;
-use super::tables::verdict_cell;
+use super::tables::{counts, verdict_cell};
 use super::verdicts::CountVerdict;
 use crate::stats::Spread;
 use crate::sweep::{find, Point};
@@ -33,47 +34,83 @@ fn of(sweep: &[Point], t: Target, n: usize, f: impl Fn(&Point) -> Option<String>
     find(sweep, t, n).and_then(f).unwrap_or_else(|| "-".into())
 }
 
+/// The servers of `all` that `sweep` measured.
+fn measured(all: Vec<Target>, sweep: &[Point]) -> Vec<Target> {
+    all.into_iter()
+        .filter(|&t| sweep.iter().any(|p| p.target == t))
+        .collect()
+}
+
+/// What the README's two sweep tables share: the studied servers the
+/// sweep measured, the neighbouring pairs with their verdicts, and the
+/// counts.
+struct Grid<'a> {
+    sweep: &'a [Point],
+    studied: Vec<Target>,
+    pairs: Vec<Pair>,
+    verdicts: Vec<&'a [CountVerdict]>,
+    counts: Vec<usize>,
+}
+
+impl<'a> Grid<'a> {
+    fn of(r: &'a Report) -> Self {
+        let sweep = &r.study.sweep;
+        let pairs = analysis::neighbours(&r.study);
+        Grid {
+            sweep,
+            studied: measured(Target::every_studied(), sweep),
+            verdicts: pairs.iter().map(|&p| r.analysis.verdicts(p)).collect(),
+            pairs,
+            counts: counts(sweep),
+        }
+    }
+
+    /// The head: the count, each studied server's messages/s, each pair.
+    fn head(&self) -> Vec<String> {
+        let vs = |p: &Pair| format!("{} vs {}", p.a.name(), p.b.name());
+        let mut head = vec!["connections".to_string()];
+        head.extend(self.studied.iter().map(|t| format!("{} msg/s", t.name())));
+        head.extend(self.pairs.iter().map(vs));
+        head
+    }
+
+    /// Count `n`'s row: the count, each studied server's messages/s as
+    /// `msgs` writes them, and each pair's verdict as `verdict` does.
+    fn row(
+        &self,
+        n: usize,
+        msgs: impl Fn(Target, Spread) -> String,
+        mut verdict: impl FnMut(Pair, &CountVerdict) -> String,
+    ) -> Vec<String> {
+        let mut row = vec![number(n as f64, 0, Lang::En)];
+        for &t in &self.studied {
+            row.push(of(self.sweep, t, n, |p| Some(msgs(t, p.msgs()?))));
+        }
+        for (&p, vs) in self.pairs.iter().zip(&self.verdicts) {
+            let v = vs.iter().find(|v| v.connections == n);
+            row.push(v.map_or("-".into(), |v| verdict(p, v)));
+        }
+        row
+    }
+}
+
 /// The README's answer: at every count of the sweep, each studied
 /// server's messages/s (median) and, for each compared pair, who carried
 /// more beyond noise and by how much, or why there is no verdict.
 pub fn answer_table(r: &Report) -> String {
-    let sweep = &r.study.sweep;
-    let studied: Vec<Target> = Target::every_studied()
-        .into_iter()
-        .filter(|&t| sweep.iter().any(|p| p.target == t))
-        .collect();
-    let pairs: Vec<Pair> = analysis::neighbours(&r.study);
-    let verdicts: Vec<&[CountVerdict]> = pairs.iter().map(|&p| r.analysis.verdicts(p)).collect();
-    let mut head: Vec<String> = vec!["connections".into()];
-    head.extend(studied.iter().map(|t| format!("{} msg/s", t.name())));
-    head.extend(
-        pairs
-            .iter()
-            .map(|p| format!("{} vs {}", p.a.name(), p.b.name())),
-    );
-    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-    counts.dedup();
-    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+    let g = Grid::of(r);
     let mut no_evidence = false;
-    for n in counts {
-        let mut row = vec![number(n as f64, 0, Lang::En)];
-        for &t in &studied {
-            row.push(of(sweep, t, n, |p| {
-                Some(number(p.msgs()?.median, 0, Lang::En))
-            }));
-        }
-        for (&p, vs) in pairs.iter().zip(&verdicts) {
-            let cell = vs
-                .iter()
-                .find(|v| v.connections == n)
-                .map_or("-".into(), |v| {
-                    no_evidence |= v.unchecked();
-                    short_verdict(p, v)
-                });
-            row.push(cell);
-        }
-        out.push_str(&format!("| {} |\n", row.join(" | ")));
-    }
+    let mut verdict = |p, v: &CountVerdict| {
+        no_evidence |= v.unchecked();
+        short_verdict(p, v)
+    };
+    let msgs = |_, s: Spread| number(s.median, 0, Lang::En);
+    let rows: Vec<_> = g
+        .counts
+        .iter()
+        .map(|&n| g.row(n, msgs, &mut verdict))
+        .collect();
+    let mut out = md_table(&g.head(), rows);
     if no_evidence {
         out.push_str(
             "\nNo verdict: the cross-check had no cell with evidence in some placement \
@@ -106,101 +143,49 @@ fn short_verdict(p: Pair, v: &CountVerdict) -> String {
 /// cross-check's where it measured), and p99, system calls, threads and
 /// memory per model.
 pub fn sweep_table(r: &Report) -> String {
-    let sweep = &r.study.sweep;
-    let models: Vec<Target> = Target::every_model()
-        .into_iter()
-        .filter(|&t| sweep.iter().any(|p| p.target == t))
-        .collect();
-    let studied: Vec<Target> = Target::every_studied()
-        .into_iter()
-        .filter(|&t| sweep.iter().any(|p| p.target == t))
-        .collect();
-    let pairs: Vec<Pair> = analysis::neighbours(&r.study);
-    let names = models
-        .iter()
-        .map(|t| t.name())
-        .collect::<Vec<_>>()
-        .join(" / ");
-    let mut head: Vec<String> = vec!["connections".into()];
-    head.extend(studied.iter().map(|t| format!("{} msg/s", t.name())));
-    head.extend(
-        pairs
-            .iter()
-            .map(|p| format!("{} vs {}", p.a.name(), p.b.name())),
-    );
+    let g = Grid::of(r);
+    let models = measured(Target::every_model(), g.sweep);
+    let names: Vec<&str> = models.iter().map(|t| t.name()).collect();
+    let mut head = g.head();
     for what in ["p99 ms", "syscalls/msg", "threads", "RSS MiB"] {
-        head.push(format!("{what} ({names})"));
+        head.push(format!("{what} ({})", names.join(" / ")));
     }
-    let verdicts: Vec<&[CountVerdict]> = pairs.iter().map(|&p| r.analysis.verdicts(p)).collect();
-    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-    counts.dedup();
     let took = r.study.elapsed_s.map_or(String::new(), |s| {
         format!("; `cargo bench` took {} s", number(s, 0, Lang::En))
     });
-    let mut out = format!(
+    let rows = g.counts.iter().map(|&n| readme_row(&g, &models, n));
+    format!(
         "From a {} run on the project's machine ({}{took}), medians of {} windows with their range; the whole \
-         report, with its findings and charts, is [benchmarks.md](benchmarks.md):\n\n",
+         report, with its findings and charts, is [benchmarks.md](benchmarks.md):\n\n{}",
         r.kind.name(),
         r.machine.one_line(),
-        r.study.plan.repeats
-    );
-    out.push_str(&format!(
-        "| {} |\n|{}\n",
-        head.join(" | "),
-        "---|".repeat(head.len())
-    ));
-    for n in counts {
-        let row = readme_row(sweep, n, (&models, &studied), &pairs, &verdicts);
-        out.push_str(&format!("| {} |\n", row.join(" | ")));
-    }
-    out
+        r.study.plan.repeats,
+        md_table(&head, rows)
+    )
 }
 
 /// One count's row of the README's table: messages/s of every studied
-/// server (the models' with their range), the verdicts of `pairs`, and
+/// server (the models' with their range), the verdicts of the pairs, and
 /// p99, system calls, threads and memory of each model.
-fn readme_row(
-    sweep: &[Point],
-    n: usize,
-    (models, studied): (&[Target], &[Target]),
-    pairs: &[Pair],
-    verdicts: &[&[CountVerdict]],
-) -> Vec<String> {
-    let mut row = vec![number(n as f64, 0, Lang::En)];
-    for &t in studied {
-        let with_range = models.contains(&t);
-        row.push(of(sweep, t, n, |p| {
-            let s = p.msgs()?;
-            Some(match with_range {
-                true => spread(s, 0, Lang::En),
-                false => number(s.median, 0, Lang::En),
-            })
-        }));
-    }
-    for (&p, vs) in pairs.iter().zip(verdicts) {
-        row.push(
-            vs.iter()
-                .find(|v| v.connections == n)
-                .map_or("-".into(), |v| verdict_cell(p, v)),
-        );
-    }
+fn readme_row(g: &Grid, models: &[Target], n: usize) -> Vec<String> {
+    let msgs = |t: Target, s: Spread| match models.contains(&t) {
+        true => spread(s, 0, Lang::En),
+        false => number(s.median, 0, Lang::En),
+    };
     let per_model = |f: &dyn Fn(&Point) -> Option<String>| {
         models
             .iter()
-            .map(|&t| of(sweep, t, n, f))
+            .map(|&t| of(g.sweep, t, n, f))
             .collect::<Vec<_>>()
             .join(" / ")
     };
-    row.push(per_model(&|p| p.p99().map(|s| ms(s.median))));
-    row.push(per_model(&|p| {
-        p.syscalls_per_msg().map(|s| number(s.median, 3, Lang::En))
-    }));
-    row.push(per_model(&|p| {
-        p.threads().map(|s| number(s.median, 0, Lang::En))
-    }));
-    row.push(per_model(&|p| {
-        p.rss_mib().map(|s| number(s.median, 1, Lang::En))
-    }));
+    let mut row = g.row(n, msgs, verdict_cell);
+    row.extend([
+        per_model(&|p| p.p99().map(|s| ms(s.median))),
+        per_model(&|p| p.syscalls_per_msg().map(|s| number(s.median, 3, Lang::En))),
+        per_model(&|p| p.threads().map(|s| number(s.median, 0, Lang::En))),
+        per_model(&|p| p.rss_mib().map(|s| number(s.median, 1, Lang::En))),
+    ]);
     row
 }
 
@@ -228,13 +213,9 @@ const ECHO_16_B: Case = Case {
 /// The guides' "which mode when" table, in `lang`.
 pub fn guide_table(r: &Report, lang: Lang) -> String {
     let study = &r.study;
-    let servers: Vec<Target> = Target::every_studied()
-        .into_iter()
-        .filter(|&t| study.sweep.iter().any(|p| p.target == t))
-        .collect();
     let g = Guide {
         study,
-        servers,
+        servers: measured(Target::every_studied(), &study.sweep),
         lang,
     };
     let mut head = vec![g.t("figure", "cifra")];
@@ -245,11 +226,7 @@ pub fn guide_table(r: &Report, lang: Lang) -> String {
     };
     rows.extend(sweep_rows);
     rows.extend(g.memory());
-    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
-    for r in rows {
-        out.push_str(&format!("| {} |\n", r.join(" | ")));
-    }
-    out
+    md_table(&head, rows)
 }
 
 /// What the guide table's rows need: the run, the servers it shows, and
@@ -290,6 +267,11 @@ impl Guide<'_> {
         v
     }
 
+    /// A row of a sweep figure of each server's point at `n`.
+    fn at(&self, name: String, n: usize, f: impl Fn(&Point) -> Option<String>) -> Vec<String> {
+        self.row(name, &|s| of(&self.study.sweep, s, n, &f))
+    }
+
     /// The one-connection round trip of 16 B, beside raw's.
     fn latency(&self) -> Option<Vec<String>> {
         let case = self
@@ -298,6 +280,7 @@ impl Guide<'_> {
             .iter()
             .find(|c| c.group == Group::Latency && c.case == ECHO_16_B)?;
         let raw = case.get(Target::Raw).map_or("-".into(), |v| self.num(v, 1));
+        let us = |v: f64| format!("{} µs", self.num(v, 1));
         Some(self.row(
             self.t(
                 &format!("echo round trip, 16 B, one connection (median; raw: {raw} µs)"),
@@ -305,10 +288,7 @@ impl Guide<'_> {
                     "ida y vuelta de eco, 16 B, una conexión (mediana; servidor mínimo: {raw} µs)"
                 ),
             ),
-            &|s| {
-                case.get(s)
-                    .map_or("-".into(), |v| format!("{} µs", self.num(v, 1)))
-            },
+            &|s| case.get(s).map_or("-".into(), us),
         ))
     }
 
@@ -317,56 +297,42 @@ impl Guide<'_> {
     /// calls at the offered-load count. `None` without a sweep.
     fn sweep_rows(&self) -> Option<Vec<Vec<String>>> {
         let sweep = &self.study.sweep;
-        let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-        counts.dedup();
+        let counts = counts(sweep);
         let (&first, &last) = (counts.first()?, counts.last()?);
         let middle = self.study.plan.load_connections;
         let mut shown = vec![first, middle, last];
         shown.dedup();
+        let at = self.num(last as f64, 0);
         let mut rows = Vec::new();
         for n in shown.into_iter().filter(|n| counts.contains(n)) {
-            rows.push(self.row(
+            rows.push(self.at(
                 self.t(
                     &format!("64 B echoes, closed loop, {}", self.conns(n)),
                     &format!("ecos de 64 B, lazo cerrado, {}", self.conns(n)),
                 ),
-                &|s| {
-                    of(sweep, s, n, |p| {
-                        p.msgs().map(|m| format!("{}/s", self.num(m.median, 0)))
-                    })
-                },
+                n,
+                |p| p.msgs().map(|m| format!("{}/s", self.num(m.median, 0))),
             ));
         }
-        rows.push(self.row(
+        rows.push(self.at(
             self.t(
                 &format!("p99 at {}", self.conns(last)),
                 &format!("p99 con {}", self.conns(last)),
             ),
-            &|s| {
-                of(sweep, s, last, |p| {
-                    p.p99().map(|m| format!("{} µs", self.num(m.median, 0)))
-                })
-            },
+            last,
+            |p| p.p99().map(|m| format!("{} µs", self.num(m.median, 0))),
         ));
-        rows.push(self.row(
+        rows.push(self.at(
             self.t(
-                &format!(
-                    "server threads / context switches per message at {}",
-                    self.num(last as f64, 0)
-                ),
-                &format!(
-                    "hilos del servidor / cambios de contexto por mensaje con {}",
-                    self.num(last as f64, 0)
-                ),
+                &format!("server threads / context switches per message at {at}"),
+                &format!("hilos del servidor / cambios de contexto por mensaje con {at}"),
             ),
-            &|s| {
-                of(sweep, s, last, |p| {
-                    Some(format!(
-                        "{} / {}",
-                        self.num(p.threads()?.median, 0),
-                        self.num(p.switches_per_msg()?.median, 2)
-                    ))
-                })
+            last,
+            |p| {
+                let (threads, switches) = (p.threads()?, p.switches_per_msg()?);
+                let (threads, switches) =
+                    (self.num(threads.median, 0), self.num(switches.median, 2));
+                Some(format!("{threads} / {switches}"))
             },
         ));
         rows.push(self.row(
@@ -389,22 +355,15 @@ impl Guide<'_> {
     fn memory(&self) -> Option<Vec<String>> {
         let scale = &self.study.scale;
         let n = scale.iter().map(|p| p.connections).max()?;
+        let idle = self.num(n as f64, 0);
         Some(self.row(
             self.t(
-                &format!("server memory, {} idle connections", self.num(n as f64, 0)),
-                &format!(
-                    "memoria del servidor, {} conexiones inactivas",
-                    self.num(n as f64, 0)
-                ),
+                &format!("server memory, {idle} idle connections"),
+                &format!("memoria del servidor, {idle} conexiones inactivas"),
             ),
-            &|s| {
-                scale
-                    .iter()
-                    .find(|p| p.target == s && p.connections == n)
-                    .map_or_else(
-                        || self.t("not measured", "no se mide"),
-                        |p| format!("{} MiB", self.num(p.rss_mib, 1)),
-                    )
+            &|s| match scale.iter().find(|p| p.target == s && p.connections == n) {
+                Some(p) => format!("{} MiB", self.num(p.rss_mib, 1)),
+                None => self.t("not measured", "no se mide"),
             },
         ))
     }
@@ -425,30 +384,25 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     } else {
         "| work | server | where the work runs | messages/s (median, range) | ceiling (Little's law) | share of the ceiling | CPU ceiling (measured) | share of the lower ceiling | p99 ms |"
     };
-    let mut out = if es {
-        format!(
-            "Ejecución {} publicada ({} conexiones, lazo cerrado, {} ventanas):\n\n",
-            match r.kind {
+    let (n, windows) = (num(connections as f64, 0), first.msgs.n);
+    let mut out = match (lang, r.kind) {
+        (Lang::En, kind) => format!(
+            "The published {} run ({n} connections, closed loop, {windows} windows):\n\n",
+            kind.name()
+        ),
+        (Lang::Es, kind) => format!(
+            "Ejecución {} publicada ({n} conexiones, lazo cerrado, {windows} ventanas):\n\n",
+            match kind {
                 BenchKind::Full => "completa",
                 BenchKind::Quick => "rápida",
                 BenchKind::Test => "de prueba",
-            },
-            num(connections as f64, 0),
-            first.msgs.n
-        )
-    } else {
-        format!(
-            "The published {} run ({} connections, closed loop, {} windows):\n\n",
-            r.kind.name(),
-            num(connections as f64, 0),
-            first.msgs.n
-        )
+            }
+        ),
     };
     out += head;
     out += "\n|---|---|---|---|---|---|---|---|---|\n";
     for c in cases {
         for f in &c.figures {
-            let m = f.msgs;
             let p99 = f
                 .point(&r.study)
                 .and_then(Point::p99)
@@ -458,7 +412,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
                 c.work,
                 label(f.who.target, lang),
                 how(f.who.concurrency, lang),
-                spread(m, 0, lang),
+                spread(f.msgs, 0, lang),
                 num(f.ceiling, 0),
                 num(f.of_ceiling().median, 2),
                 f.cpu_ceiling.map_or("-".into(), |c| num(c, 0)),

@@ -11,7 +11,7 @@ use super::cross::{
 };
 use super::lang::Lang;
 use super::run::Report;
-use super::service::{self, Figure};
+use super::service;
 use super::targets::TargetRow;
 use super::verdicts::CountVerdict;
 use crate::affinity::{Placement, BUDGET_CPUS};
@@ -37,13 +37,11 @@ pub fn all(r: &Report) -> Vec<Table> {
         .collect()
 }
 
-/// Column heads, as owned text.
-pub fn heads(names: &[&str]) -> Vec<String> {
-    names.iter().map(|h| h.to_string()).collect()
-}
-
-fn ratio_cell(x: Option<f64>) -> String {
-    x.map_or("-".into(), |x| format!("{x:.2}"))
+/// The connection counts of `points`, in their order, each once.
+pub fn counts(points: &[Point]) -> Vec<usize> {
+    let mut counts: Vec<usize> = points.iter().map(|p| p.connections).collect();
+    counts.dedup();
+    counts
 }
 
 fn spread(s: Option<Spread>, digits: usize) -> String {
@@ -54,22 +52,51 @@ fn median(s: Option<Spread>, digits: usize) -> String {
     s.map_or("-".into(), |s| format!("{:.digits$}", s.median))
 }
 
+fn whole(x: Option<f64>) -> String {
+    x.map_or("-".into(), |x| format!("{x:.0}"))
+}
+
+/// A column of a table of `T`s: its head, and its cell of a `T`.
+type Column<T> = (&'static str, fn(&T) -> String);
+
+/// A table of one row per item, a cell per column.
+fn of_rows<'a, T: 'a>(
+    heading: &'static str,
+    note: String,
+    items: impl IntoIterator<Item = &'a T>,
+    columns: &[Column<T>],
+) -> Table {
+    Table {
+        heading,
+        note,
+        headers: columns.iter().map(|c| c.0.to_string()).collect(),
+        rows: items
+            .into_iter()
+            .map(|p| columns.iter().map(|c| c.1(p)).collect())
+            .collect(),
+    }
+}
+
+/// The columns several tables of points share.
+const SERVER: Column<Point> = ("server", |p| p.target.name().into());
+const P99: Column<Point> = ("p99 µs", |p| spread(p.p99(), 0));
+const SYSCALLS: Column<Point> = ("syscalls/msg", |p| spread(p.syscalls_per_msg(), 3));
+const LIMITED_BY: Column<Point> = ("busy client / server, limited by", limit_cell);
+
 fn cases(r: &Report) -> Table {
-    let measured = |t: &Target| r.study.cases.iter().any(|c| c.get(*t).is_some());
+    let cases = &r.study.cases;
+    let measured = |t: &Target| cases.iter().any(|c| c.get(*t).is_some());
     let present: Vec<Target> = Target::every().into_iter().filter(measured).collect();
     let ratios = case_ratios();
-    let rows = r
-        .study
-        .cases
+    let rows = cases
         .iter()
         .map(|c: &CaseResult| {
             let v = |t: Target| c.get(t).map_or("-".into(), |v| c.metric.show(v));
-            let mut row = vec![
-                format!("{} {}", c.group.name(), c.label()),
-                c.metric.unit().into(),
-            ];
+            let case = format!("{} {}", c.group.name(), c.label());
+            let mut row = vec![case, c.metric.unit().into()];
             row.extend(present.iter().map(|&t| v(t)));
-            row.extend(ratios.iter().map(|p| ratio_cell(c.ratio(p.a, p.b))));
+            let ratio = |p: &Pair| c.ratio(p.a, p.b).map_or("-".into(), |x| format!("{x:.2}"));
+            row.extend(ratios.iter().map(ratio));
             row
         })
         .collect();
@@ -109,78 +136,56 @@ fn limit_cell(p: &Point) -> String {
 }
 
 fn sweep(r: &Report) -> Table {
-    let rows = r
-        .study
-        .sweep
-        .iter()
-        .map(|p| {
-            vec![
-                p.connections.to_string(),
-                p.target.name().into(),
-                spread(p.msgs(), 0),
-                spread(p.p50(), 0),
-                spread(p.p99(), 0),
-                spread(p.p999(), 0),
-                spread(p.cpu_per_msg(), 1),
-                median(p.system_per_msg(), 1),
-                spread(p.switches_per_msg(), 2),
-                spread(p.syscalls_per_msg(), 3),
-                median(p.rss_mib(), 1),
-                median(p.threads(), 0),
+    let plan = &r.study.plan;
+    let note = format!(
+        "Each cell: median (min-max) of {} windows of {} s, each against a fresh server process, servers \
+         interleaved. {} Server CPU, context switches, memory and threads come from its /proc over the \
+         window; system calls per message from the server's own count at both edges of the window (each \
+         server counts the calls it makes: reads, writes, accepts, socket options, and its waits, \
+         `epoll_wait` and `epoll_ctl` or `io_uring_enter`; read with `kill -USR1`; tokio does not count). The sweep stopped at {}. Ramp: seconds until the last connection's first answer (the window \
+         opens only then, or at the {} s cap: \"cap (k)\" for k windows with a connection never answered). \
+         Starved: connections with no answer in the window. Jain: fairness of answers per connection, 1 when \
+         all got the same. Limited by: the client's and server's busy shares (median); **client** marks \
+         points where only the load generator was saturated (server figures are then lower bounds). \
+         Windows measured again because the machine disturbed them (under {:.0}% of the median of their \
+         point's other windows): {}.{}",
+        plan.repeats,
+        plan.measure_s,
+        r.sweep_placement,
+        plan.stopped_by,
+        plan.warmup_cap_s,
+        crate::point::DISTURBED * 100.0,
+        r.study.sweep.iter().map(|p| p.remeasured).sum::<usize>(),
+        late_words(r.study.sweep.iter()),
+    );
+    of_rows(
+        "Connection sweep: closed loop, 64 B echo",
+        note,
+        &r.study.sweep,
+        &[
+            ("connections", |p| p.connections.to_string()),
+            SERVER,
+            ("messages/s", |p| spread(p.msgs(), 0)),
+            ("p50 µs", |p| spread(p.p50(), 0)),
+            P99,
+            ("p99.9 µs", |p| spread(p.p999(), 0)),
+            ("CPU µs/msg", |p| spread(p.cpu_per_msg(), 1)),
+            ("of which system", |p| median(p.system_per_msg(), 1)),
+            ("switches/msg", |p| spread(p.switches_per_msg(), 2)),
+            SYSCALLS,
+            ("RSS MiB", |p| median(p.rss_mib(), 1)),
+            ("threads", |p| median(p.threads(), 0)),
+            ("ramp s", |p| {
                 match (p.ramp_s(), p.windows_with_unanswered()) {
                     (Some(s), 0) => median(Some(s), 2),
                     (_, k) => format!("cap ({k})"),
-                },
-                median(p.starved(), 0),
-                median(p.jain(), 3),
-                limit_cell(p),
-            ]
-        })
-        .collect();
-    let plan = &r.study.plan;
-    Table {
-        heading: "Connection sweep: closed loop, 64 B echo",
-        note: format!(
-            "Each cell: median (min-max) of {} windows of {} s, each against a fresh server process, servers \
-             interleaved. {} Server CPU, context switches, memory and threads come from its /proc over the \
-             window; system calls per message from the server's own count at both edges of the window (each \
-             server counts the calls it makes: reads, writes, accepts, socket options, and its waits, \
-             `epoll_wait` and `epoll_ctl` or `io_uring_enter`; read with `kill -USR1`; tokio does not count). The sweep stopped at {}. Ramp: seconds until the last connection's first answer (the window \
-             opens only then, or at the {} s cap: \"cap (k)\" for k windows with a connection never answered). \
-             Starved: connections with no answer in the window. Jain: fairness of answers per connection, 1 when \
-             all got the same. Limited by: the client's and server's busy shares (median); **client** marks \
-             points where only the load generator was saturated (server figures are then lower bounds). \
-             Windows measured again because the machine disturbed them (under {:.0}% of the median of their \
-             point's other windows): {}.{}",
-            plan.repeats,
-            plan.measure_s,
-            r.sweep_placement,
-            plan.stopped_by,
-            plan.warmup_cap_s,
-            crate::point::DISTURBED * 100.0,
-            r.study.sweep.iter().map(|p| p.remeasured).sum::<usize>(),
-            late_words(r.study.sweep.iter()),
-        ),
-        headers: heads(&[
-            "connections",
-            "server",
-            "messages/s",
-            "p50 µs",
-            "p99 µs",
-            "p99.9 µs",
-            "CPU µs/msg",
-            "of which system",
-            "switches/msg",
-            "syscalls/msg",
-            "RSS MiB",
-            "threads",
-            "ramp s",
-            "starved",
-            "Jain",
-            "busy client / server, limited by",
-        ]),
-        rows,
-    }
+                }
+            }),
+            ("starved", |p| median(p.starved(), 0)),
+            ("Jain", |p| median(p.jain(), 3)),
+            LIMITED_BY,
+        ],
+    )
 }
 
 /// "nonblocking ahead", "blocking ahead" or "no difference beyond noise";
@@ -197,9 +202,7 @@ pub fn verdict_cell(p: Pair, v: &CountVerdict) -> String {
 }
 
 fn sweep_ratios(r: &Report) -> Table {
-    let sweep = &r.study.sweep;
-    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-    counts.dedup();
+    let counts = counts(&r.study.sweep);
     // The findings' own verdicts, so that the table and the sentences agree.
     let pairs = sweep_pairs();
     let verdicts: Vec<_> = pairs.iter().map(|(p, _)| r.analysis.verdicts(*p)).collect();
@@ -240,26 +243,9 @@ fn sweep_ratios(r: &Report) -> Table {
 }
 
 fn offered_load(r: &Report) -> Table {
-    let rows = r
-        .study
-        .load_steps
-        .iter()
-        .map(|p| {
-            vec![
-                p.target.name().into(),
-                p.offered_pct.map_or("-".into(), |x| format!("{x:.0}")),
-                p.offered_per_s.map_or("-".into(), |x| format!("{x:.0}")),
-                spread(p.answered(), 0),
-                spread(p.p50(), 0),
-                spread(p.p99(), 0),
-                spread(p.p999(), 0),
-                limit_cell(p),
-            ]
-        })
-        .collect();
-    Table {
-        heading: "Latency under offered load (open loop)",
-        note: format!(
+    of_rows(
+        "Latency under offered load (open loop)",
+        format!(
             "{} connections, open loop at a share of each server's own capacity at that count (the median of its \
              sweep windows). Latency is measured from each send's scheduled time, so queueing counts \
              (coordinated-omission corrected). {}{}",
@@ -267,183 +253,127 @@ fn offered_load(r: &Report) -> Table {
             r.sweep_placement,
             late_words(r.study.load_steps.iter()),
         ),
-        headers: heads(&[
-            "server",
-            "offered %",
-            "offered msg/s",
-            "answered in window msg/s",
-            "p50 µs",
-            "p99 µs",
-            "p99.9 µs",
-            "busy client / server, limited by",
-        ]),
-        rows,
-    }
+        &r.study.load_steps,
+        &[
+            SERVER,
+            ("offered %", |p| whole(p.offered_pct)),
+            ("offered msg/s", |p| whole(p.offered_per_s)),
+            ("answered in window msg/s", |p| spread(p.answered(), 0)),
+            ("p50 µs", |p| spread(p.p50(), 0)),
+            P99,
+            ("p99.9 µs", |p| spread(p.p999(), 0)),
+            LIMITED_BY,
+        ],
+    )
 }
 
 fn same_rate(r: &Report) -> Table {
-    let rows = r
-        .study
-        .same_rate
-        .iter()
-        .map(|p| {
-            vec![
-                p.target.name().into(),
-                p.offered_per_s.map_or("-".into(), |x| format!("{x:.0}")),
-                spread(p.user_per_msg(), 2),
-                spread(p.system_per_msg(), 2),
-                spread(p.cpu_per_msg(), 2),
-                spread(p.switches_per_msg(), 2),
-                spread(p.syscalls_per_msg(), 3),
-                spread(p.p99(), 0),
-                limit_cell(p),
-            ]
-        })
-        .collect();
-    Table {
-        heading: "Efficiency at the same offered rate",
-        note: format!(
+    of_rows(
+        "Efficiency at the same offered rate",
+        format!(
             "Every server at one rate, {:.0}% of the slowest server's capacity, {} connections: below all their \
              capacities, so CPU and switches per message do not depend on which side saturated.{}",
             r.study.plan.same_rate_pct,
             r.study.plan.load_connections,
             late_words(r.study.same_rate.iter()),
         ),
-        headers: heads(&[
-            "server",
-            "offered msg/s",
-            "user µs/msg",
-            "system µs/msg",
-            "CPU µs/msg",
-            "switches/msg",
-            "syscalls/msg",
-            "p99 µs",
-            "busy client / server, limited by",
-        ]),
-        rows,
-    }
+        &r.study.same_rate,
+        &[
+            SERVER,
+            ("offered msg/s", |p| whole(p.offered_per_s)),
+            ("user µs/msg", |p| spread(p.user_per_msg(), 2)),
+            ("system µs/msg", |p| spread(p.system_per_msg(), 2)),
+            ("CPU µs/msg", |p| spread(p.cpu_per_msg(), 2)),
+            ("switches/msg", |p| spread(p.switches_per_msg(), 2)),
+            SYSCALLS,
+            P99,
+            LIMITED_BY,
+        ],
+    )
 }
 
 fn idle_memory(r: &Report) -> Table {
-    let mut rows: Vec<Vec<String>> = r
-        .study
-        .scale
-        .iter()
-        .map(|p| {
-            let per = p.kib_per_connection();
-            vec![
-                p.target.name().into(),
-                p.connections.to_string(),
-                format!("{:.1}", p.rss_mib),
-                format!("{:.1}", p.baseline_mib),
-                format!("{per:.1}"),
-            ]
-        })
-        .collect();
-    if let Some(b) = &r.study.bare_threads {
-        rows.push(vec![
-            "bare std threads (yardstick)".into(),
-            b.threads.to_string(),
-            format!("{:.1}", b.rss_mib),
-            format!("{:.1}", b.baseline_mib),
-            format!("{:.1}", b.kib_each()),
-        ]);
-    }
-    Table {
-        heading: "Idle connections: server resident memory",
-        note: "Each server in its own process; every connection used once, then left idle. The last row is a \
-               process of parked threads with the blocking server's 64 KiB stack: what a thread alone costs."
+    // (server, connections, RSS, RSS at start, KiB per connection).
+    let scale = r.study.scale.iter().map(|p| {
+        let (name, per) = (p.target.name(), p.kib_per_connection());
+        (name, p.connections, p.rss_mib, p.baseline_mib, per)
+    });
+    let bare = r.study.bare_threads.iter().map(|b| {
+        let name = "bare std threads (yardstick)";
+        (name, b.threads, b.rss_mib, b.baseline_mib, b.kib_each())
+    });
+    of_rows(
+        "Idle connections: server resident memory",
+        "Each server in its own process; every connection used once, then left idle. The last row is a \
+         process of parked threads with the blocking server's 64 KiB stack: what a thread alone costs."
             .into(),
-        headers: heads(&[
-            "server",
-            "connections",
-            "RSS MiB",
-            "RSS at start MiB",
-            "per connection KiB",
-        ]),
-        rows,
-    }
+        &scale.chain(bare).collect::<Vec<_>>(),
+        &[
+            ("server", |m| m.0.into()),
+            ("connections", |m| m.1.to_string()),
+            ("RSS MiB", |m| format!("{:.1}", m.2)),
+            ("RSS at start MiB", |m| format!("{:.1}", m.3)),
+            ("per connection KiB", |m| format!("{:.1}", m.4)),
+        ],
+    )
 }
 
 fn targets(r: &Report) -> Table {
-    let rows = r
-        .analysis
-        .targets
-        .iter()
-        .map(|t| {
-            let row = TargetRow::from(t.clone());
-            let met = match row.met {
-                Some(true) => "yes",
-                Some(false) => "**no**",
-                None => "-",
-            };
-            vec![row.target, row.limit, row.measured, met.into()]
-        })
-        .collect();
-    Table {
-        heading: "Targets",
-        note: "The project's performance targets, judged on this run (no verdict in --test mode); each names the \
-               limit it divides by."
+    of_rows(
+        "Targets",
+        "The project's performance targets, judged on this run (no verdict in --test mode); each names the \
+         limit it divides by."
             .into(),
-        headers: heads(&["target", "divided by", "measured", "met"]),
-        rows,
-    }
+        &r.analysis.targets.iter().map(|t| TargetRow::from(t.clone())).collect::<Vec<_>>(),
+        &[
+            ("target", |t| t.target.clone()),
+            ("divided by", |t| t.limit.clone()),
+            ("measured", |t| t.measured.clone()),
+            ("met", |t| match t.met {
+                Some(true) => "yes".into(),
+                Some(false) => "**no**".into(),
+                None => "-".into(),
+            }),
+        ],
+    )
 }
 
 /// One row of the cross-check table; with the batching column where the
 /// run counted its servers' wake-ups (`batched`).
 fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Vec<String> {
-    let show = |s: Option<Spread>| s.map_or("-".into(), |s| s.show(0));
     let r = match (&c.a, &c.b) {
         (Some(a), Some(b)) => ratio(a, b).show(2),
         _ => "-".into(),
     };
     let batch = |b: &Option<Batch>| b.as_ref().map_or("-".into(), Batch::show);
     let batching = batched.then(|| format!("{} / {}", batch(&c.a_batch), batch(&c.b_batch)));
+    let mut verdict = outcome_words(v.a, v.b, &v.outcome);
+    if let Outcome::DependsOnClient(cause) = &v.outcome {
+        verdict.push_str(&format!(": {}", cause_words(cause, true)));
+    }
+    // A cell's evidence in words; held to a CPU budget, with the share of
+    // it the servers used (the lower of the two): server-bound is shown.
+    let mut evidence = evidence_words(v.a, v.b, c.evidence);
+    if let Some(used) = c.budget_used {
+        evidence += &format!(" (servers at {:.0}%+ of their budget)", used * 100.0);
+    }
+    // The count, the servers and the verdict are said on the pair's first row.
+    let once = |s: String| if first { s } else { String::new() };
     [
-        if first {
-            v.connections.to_string()
-        } else {
-            String::new()
-        },
-        if first {
-            format!("{} vs {}", v.a.name(), v.b.name())
-        } else {
-            String::new()
-        },
+        once(v.connections.to_string()),
+        once(format!("{} vs {}", v.a.name(), v.b.name())),
         c.driver.engine.name().into(),
         c.driver.placement.name().into(),
-        show(c.a),
-        show(c.b),
+        spread(c.a, 0),
+        spread(c.b, 0),
         r,
         c.client_busy
             .map_or("-".into(), |b| format!("{:.0}%", b * 100.0)),
     ]
     .into_iter()
     .chain(batching)
-    .chain([
-        budget_evidence(v, c),
-        if first {
-            let mut s = outcome_words(v.a, v.b, &v.outcome);
-            if let Outcome::DependsOnClient(cause) = &v.outcome {
-                s.push_str(&format!(": {}", cause_words(cause, true)));
-            }
-            s
-        } else {
-            String::new()
-        },
-    ])
+    .chain([evidence, once(verdict)])
     .collect()
-}
-
-/// A cell's evidence in words; held to a CPU budget, with the share of
-/// it the servers used (the lower of the two): server-bound is shown.
-fn budget_evidence(v: &CrossVerdict, c: &CellVerdict) -> String {
-    let words = evidence_words(v.a, v.b, c.evidence);
-    match c.budget_used {
-        Some(used) => format!("{words} (servers at {:.0}%+ of their budget)", used * 100.0),
-        None => words,
-    }
 }
 
 /// A note's sentence on the server readings left out because they came
@@ -462,12 +392,10 @@ fn late_words<'a>(points: impl Iterator<Item = &'a Point>) -> String {
             .flat_map(|w| &w.late)
             .filter_map(|l| l.late_ms)
             .fold(worst_ms, f64::max);
-        match at
-            .iter_mut()
-            .find(|(name, c, _)| *name == p.target.name() && *c == p.connections)
-        {
+        let (name, c) = (p.target.name(), p.connections);
+        match at.iter_mut().find(|at| (at.0, at.1) == (name, c)) {
             Some((_, _, windows)) => *windows += n,
-            None => at.push((p.target.name(), p.connections, n)),
+            None => at.push((name, c, n)),
         }
     }
     if at.is_empty() {
@@ -585,10 +513,10 @@ fn cross_note(r: &Report) -> String {
     }
     note += &late_words(r.study.cross_check.iter().map(|c| &c.point));
     for s in &r.study.cross_skipped {
+        let why = s.why.trim_end_matches('.');
         note += &format!(
-            " Placement `{}` was not measured: {}.",
-            s.placement.name(),
-            s.why.trim_end_matches('.')
+            " Placement `{}` was not measured: {why}.",
+            s.placement.name()
         );
     }
     note
@@ -596,18 +524,15 @@ fn cross_note(r: &Report) -> String {
 
 /// The cross-check table: one row per pair, count and driver.
 fn cross_check(r: &Report) -> Option<Table> {
-    if r.analysis.cross_verdicts.is_empty() {
+    let verdicts = &r.analysis.cross_verdicts;
+    if verdicts.is_empty() {
         return None;
     }
-    let batched = r
-        .analysis
-        .cross_verdicts
-        .iter()
-        .flat_map(|v| &v.cells)
+    let cells = verdicts.iter().flat_map(|v| &v.cells);
+    let batched = cells
+        .clone()
         .any(|c| c.a_batch.is_some() || c.b_batch.is_some());
-    let rows = r
-        .analysis
-        .cross_verdicts
+    let rows = verdicts
         .iter()
         .flat_map(|v| {
             v.cells
@@ -626,7 +551,7 @@ fn cross_check(r: &Report) -> Option<Table> {
     } else {
         ""
     };
-    let mut headers = heads(&[
+    let mut headers: Vec<String> = [
         "connections",
         "servers (a vs b)",
         "client engine",
@@ -635,11 +560,13 @@ fn cross_check(r: &Report) -> Option<Table> {
         "b messages/s",
         "a/b",
         "client busy",
-    ]);
+    ]
+    .map(String::from)
+    .into();
     if batched {
         headers.push("batching (a / b)".into());
     }
-    headers.extend(heads(&["this driver", "verdict"]));
+    headers.extend(["this driver".into(), "verdict".into()]);
     Some(Table {
         heading: if measured_placements(r) == [Placement::Split, Placement::Unpinned] {
             "Cross-check: every client engine, both placements"
@@ -656,62 +583,52 @@ fn cross_check(r: &Report) -> Option<Table> {
 fn service_work(r: &Report) -> Option<Table> {
     let cases = &r.analysis.service;
     let first = cases.first()?.figures.first()?;
-    let rows = cases
-        .iter()
-        .flat_map(|c| {
-            let work = c.work;
-            c.figures.iter().map(move |f| {
-                let p = f.point(&r.study);
-                let opt = |s: Option<Spread>, d: usize| s.map_or("-".into(), |s| s.show(d));
-                vec![
-                    format!("`{work}`"),
-                    f.who.target.name().into(),
-                    service::how(f.who.concurrency, Lang::En),
-                    f.msgs.show(0),
-                    service::n(f.ceiling),
-                    f.of_ceiling().show(2),
-                    cpu_ceiling(f),
-                    service::of_bound(f, Lang::En),
-                    opt(p.and_then(Point::p99).map(|s| s.scaled(1000.0)), 1),
-                    opt(p.and_then(Point::threads), 0),
-                    opt(p.and_then(Point::rss_mib), 1),
-                    opt(p.and_then(Point::client_busy).map(|s| s.scaled(0.01)), 0),
-                    limit(p).into(),
-                ]
-            })
-        })
-        .collect();
-    Some(Table {
-        heading: "Service work: which model for a service that does work",
-        note: format!(
-            "Every message carries work: `cpu` computes, `block` sleeps in a system call (a synchronous database \
-             client), `wait` arms a timer (an awaited one). Each server serves it inline, on a pool (`--offload`) where \
-             it has one, or its own way (a thread per connection; tokio: `spawn_blocking` and its timer), closed loop \
-             at {} connections. The ceiling is Little's law from the setup alone: concurrency / time per message, \
-             and the server's cores / CPU per message; \"of ceiling\" is measured / ceiling, and a figure over it is a \
-             bug. \"cores / CPU per msg\" is a second, measured ceiling: the server's cores over the CPU it spent per \
-             message in the window (the work's and the I/O's): a setup near it is bound by its CPU, whatever Little's \
-             law allows. \"of the lower ceiling\" is the median over the lower of the two ceilings, named.{}",
-            service::n(first.point(&r.study).map_or(0, |p| p.connections) as f64),
-            late_words(r.study.service.iter()),
-        ),
-        headers: heads(&[
-            "work",
-            "server",
-            "how the work runs",
-            "messages/s",
-            "ceiling msg/s",
-            "of ceiling",
-            "cores / CPU per msg",
-            "of the lower ceiling",
-            "p99 ms",
-            "threads",
-            "RSS MiB",
-            "client busy %",
-            "saturated",
-        ]),
-        rows,
-    })
+    // (work, figure, point) of every setup.
+    let setups = cases.iter().flat_map(|c| {
+        let f = c.figures.iter();
+        f.map(move |f| (c.work, f, f.point(&r.study)))
+    });
+    let setups: Vec<_> = setups.collect();
+    let note = format!(
+        "Every message carries work: `cpu` computes, `block` sleeps in a system call (a synchronous database \
+         client), `wait` arms a timer (an awaited one). Each server serves it inline, on a pool (`--offload`) where \
+         it has one, or its own way (a thread per connection; tokio: `spawn_blocking` and its timer), closed loop \
+         at {} connections. The ceiling is Little's law from the setup alone: concurrency / time per message, \
+         and the server's cores / CPU per message; \"of ceiling\" is measured / ceiling, and a figure over it is a \
+         bug. \"cores / CPU per msg\" is a second, measured ceiling: the server's cores over the CPU it spent per \
+         message in the window (the work's and the I/O's): a setup near it is bound by its CPU, whatever Little's \
+         law allows. \"of the lower ceiling\" is the median over the lower of the two ceilings, named.{}",
+        service::n(first.point(&r.study).map_or(0, |p| p.connections) as f64),
+        late_words(r.study.service.iter()),
+    );
+    Some(of_rows(
+        "Service work: which model for a service that does work",
+        note,
+        &setups,
+        &[
+            ("work", |s| format!("`{}`", s.0)),
+            ("server", |s| s.1.who.target.name().into()),
+            ("how the work runs", |s| {
+                service::how(s.1.who.concurrency, Lang::En)
+            }),
+            ("messages/s", |s| s.1.msgs.show(0)),
+            ("ceiling msg/s", |s| service::n(s.1.ceiling)),
+            ("of ceiling", |s| s.1.of_ceiling().show(2)),
+            ("cores / CPU per msg", |s| {
+                s.1.cpu_ceiling.map_or("-".into(), service::n)
+            }),
+            ("of the lower ceiling", |s| service::of_bound(s.1, Lang::En)),
+            ("p99 ms", |s| {
+                spread(s.2.and_then(Point::p99).map(|s| s.scaled(1000.0)), 1)
+            }),
+            ("threads", |s| spread(s.2.and_then(Point::threads), 0)),
+            ("RSS MiB", |s| spread(s.2.and_then(Point::rss_mib), 1)),
+            ("client busy %", |s| {
+                spread(s.2.and_then(Point::client_busy).map(|s| s.scaled(0.01)), 0)
+            }),
+            ("saturated", |s| limit(s.2).into()),
+        ],
+    ))
 }
 
 /// Which side a setup's point was limited by, as a cell.
@@ -722,12 +639,6 @@ fn limit(p: Option<&Point>) -> &'static str {
         Some(Limit::Both) => "both",
         None => "-",
     }
-}
-
-/// The server's cores over its measured CPU per message (work and I/O):
-/// the most its CPU could carry at that cost, msg/s.
-fn cpu_ceiling(f: &Figure) -> String {
-    f.cpu_ceiling.map_or("-".into(), service::n)
 }
 
 #[cfg(test)]

@@ -2,15 +2,14 @@
 //! message by connections, idle memory beside the bare-thread yardstick,
 //! and the cross-check's servers by client engine and placement.
 
-use super::draw::colour;
-use super::draw::{bar_chart, Bar, Bars};
+use super::draw::{bar_chart, colour, Bar, Bars};
 use super::labels::{self, filled, label};
 use crate::crosscheck::{cells_of, Cell};
 use crate::driver::Driver;
 use crate::report::cases::{CaseResult, Group, Metric};
 use crate::report::lang::Lang;
 use crate::report::run::Report;
-use crate::sweep::Point;
+use crate::sweep::{find, Point};
 use crate::target::Target;
 
 /// The criterion groups: round trips by payload, and throughput.
@@ -29,34 +28,16 @@ pub fn cases(r: &Report, lang: Lang) -> Vec<(String, String)> {
             .iter()
             .map(|c| labels::case(&c.label(), lang))
             .collect();
-        let bars: Vec<Bars> = Target::every()
-            .into_iter()
-            .filter(|&t| rows.iter().any(|c| c.get(t).is_some()))
-            .map(|t| Bars {
-                name: labels::server(t, lang),
-                colour: colour(t),
-                values: rows
-                    .iter()
-                    .map(|c| {
-                        let v = c.get(t).unwrap_or(0.0);
-                        let per = if c.metric == Metric::BytesPerSec {
-                            1e6
-                        } else {
-                            1.0
-                        };
-                        Bar {
-                            low: v / per,
-                            ..Bar::default()
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
+        let has = |t: Target| rows.iter().any(|c| c.get(t).is_some());
+        let bars = per_server(Target::every(), has, &rows, lang, |t, c| {
+            // Throughput is drawn in MB/s.
+            let bytes = c.metric == Metric::BytesPerSec;
+            let per = if bytes { 1e6 } else { 1.0 };
+            Some(Bar::plain(c.get(t)? / per, None))
+        });
         let title = format!("{} ({criterion})", label(title, lang));
-        out.push((
-            group.name().to_string(),
-            bar_chart(&title, &label(unit, lang), &cats, &bars, lang),
-        ));
+        let svg = bar_chart(&title, &label(unit, lang), &cats, &bars, lang);
+        out.push((group.name().to_string(), svg));
     }
     out
 }
@@ -74,38 +55,23 @@ pub fn memory(r: &Report, lang: Lang) -> String {
         .map(|&c| filled("memory.idle", lang, c, ""))
         .collect();
     let bare = r.study.bare_threads.as_ref();
-    let extra = usize::from(bare.is_some());
-    let mut bars: Vec<Bars> = Target::every_model()
-        .into_iter()
-        .filter(|&t| scale.iter().any(|p| p.target == t))
-        .map(|t| Bars {
-            name: labels::server(t, lang),
-            colour: colour(t),
-            values: counts
-                .iter()
-                .map(|c| Bar {
-                    low: scale
-                        .iter()
-                        .find(|p| p.target == t && p.connections == *c)
-                        .map_or(0.0, |p| p.rss_mib),
-                    ..Bar::default()
-                })
-                .chain(std::iter::repeat_n(Bar::default(), extra))
-                .collect(),
-        })
-        .collect();
+    let has = |t: Target| scale.iter().any(|p| p.target == t);
+    let mut bars = per_server(Target::every_model(), has, &counts, lang, |t, &n| {
+        let p = scale.iter().find(|p| p.target == t && p.connections == n)?;
+        Some(Bar::plain(p.rss_mib, None))
+    });
     if let Some(b) = bare {
+        for s in &mut bars {
+            s.values.push(Bar::default());
+        }
         let name = filled("memory.bare", lang, b.threads, "");
         cats.push(name.clone());
         let mut values = vec![Bar::default(); counts.len()];
-        values.push(Bar {
-            low: b.rss_mib,
-            ..Bar::default()
-        });
-        let (r, g, b) = Target::Raw.colour();
+        values.push(Bar::plain(b.rss_mib, None));
+        let colour = colour(Target::Raw);
         bars.push(Bars {
             name,
-            colour: plotters::style::RGBColor(r, g, b),
+            colour,
             values,
         });
     }
@@ -115,43 +81,20 @@ pub fn memory(r: &Report, lang: Lang) -> String {
 /// Stacked user/system CPU per message (medians), one bar per server per
 /// count, with the range of the total.
 pub fn cpu(points: &[Point], placement: &str, lang: Lang) -> String {
-    let mut counts: Vec<usize> = points.iter().map(|p| p.connections).collect();
-    counts.dedup();
-    let cats: Vec<String> = counts
-        .iter()
-        .map(|&c| crate::report::lang::number(c as f64, 0, lang))
-        .collect();
-    let bars: Vec<Bars> = Target::every_studied()
-        .iter()
-        .filter(|&&t| points.iter().any(|p| p.target == t))
-        .map(|&t| Bars {
-            name: labels::server(t, lang),
-            colour: colour(t),
-            values: counts
-                .iter()
-                .map(|&n| {
-                    let p = points.iter().find(|p| p.target == t && p.connections == n);
-                    match p.and_then(|p| {
-                        Some((p.user_per_msg()?, p.system_per_msg()?, p.cpu_per_msg()?))
-                    }) {
-                        Some((u, s, total)) => Bar {
-                            low: u.median,
-                            high: s.median,
-                            range: Some((total.min, total.max)),
-                        },
-                        None => Bar::default(),
-                    }
-                })
-                .collect(),
+    let counts = crate::report::tables::counts(points);
+    let cats: Vec<String> = counts.iter().map(|&c| lang.number(c as f64, 0)).collect();
+    let has = |t: Target| points.iter().any(|p| p.target == t);
+    let bars = per_server(Target::every_studied(), has, &counts, lang, |t, &n| {
+        let p = find(points, t, n)?;
+        let (u, s, total) = (p.user_per_msg()?, p.system_per_msg()?, p.cpu_per_msg()?);
+        Some(Bar {
+            low: u.median,
+            high: s.median,
+            range: Some((total.min, total.max)),
         })
-        .collect();
-    bar_chart(
-        &label("cpu.title", lang).replace("{placement}", placement),
-        &label("cpu.unit", lang),
-        &cats,
-        &bars,
-        lang,
-    )
+    });
+    let title = label("cpu.title", lang).replace("{placement}", placement);
+    bar_chart(&title, &label("cpu.unit", lang), &cats, &bars, lang)
 }
 
 /// One chart per count the cross-check measured.
@@ -175,33 +118,32 @@ fn cross_check(cells: &[Cell], n: usize, lang: Lang) -> String {
         }
     }
     let cats: Vec<String> = drivers.iter().map(|&d| labels::driver(d, lang)).collect();
-    let bars: Vec<Bars> = Target::every_studied()
+    let has = |t: Target| cells.iter().any(|c| c.point.target == t);
+    let bars = per_server(Target::every_studied(), has, &drivers, lang, |t, &d| {
+        let cell = cells_of(cells, d, n).into_iter().find(|p| p.target == t);
+        let s = cell.and_then(Point::msgs)?;
+        Some(Bar::plain(s.median, Some((s.min, s.max))))
+    });
+    let title = filled("cross.title", lang, n, "");
+    bar_chart(&title, &label("msgs", lang), &cats, &bars, lang)
+}
+
+/// A series per server of `targets` that `has` figures, a bar per
+/// category of `cats` (an empty one where `bar` has none).
+fn per_server<C>(
+    targets: Vec<Target>,
+    has: impl Fn(Target) -> bool,
+    cats: &[C],
+    lang: Lang,
+    bar: impl Fn(Target, &C) -> Option<Bar>,
+) -> Vec<Bars> {
+    targets
         .into_iter()
-        .filter(|&t| cells.iter().any(|c| c.point.target == t))
+        .filter(|&t| has(t))
         .map(|t| Bars {
-            name: labels::server(t, lang),
+            name: t.label(lang).into(),
             colour: colour(t),
-            values: drivers
-                .iter()
-                .map(|&d| {
-                    let s = cells_of(cells, d, n)
-                        .into_iter()
-                        .find(|p| p.target == t)
-                        .and_then(Point::msgs);
-                    Bar {
-                        low: s.map_or(0.0, |s| s.median),
-                        range: s.map(|s| (s.min, s.max)),
-                        ..Bar::default()
-                    }
-                })
-                .collect(),
+            values: cats.iter().map(|c| bar(t, c).unwrap_or_default()).collect(),
         })
-        .collect();
-    bar_chart(
-        &filled("cross.title", lang, n, ""),
-        &label("msgs", lang),
-        &cats,
-        &bars,
-        lang,
-    )
+        .collect()
 }

@@ -9,7 +9,6 @@
 //! a logarithmic one), so they never cover a point.
 
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::report::lang::{number, Lang};
@@ -26,14 +25,13 @@ pub const SIZE: (u32, u32) = (600, 380);
 
 /// One line of a chart: a name, its colour, and its points as (x, median,
 /// min, max).
-#[derive(Debug, Clone)]
 pub struct Series {
     pub name: String,
     pub colour: RGBColor,
     pub points: Vec<(f64, f64, f64, f64)>,
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub enum Axis {
     Linear,
     Log,
@@ -50,22 +48,33 @@ pub fn y_range(series: &[Series], axis: Axis) -> (f64, f64) {
     }
 }
 
-pub fn builder<'a, 'b>(
-    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+/// A chart of [`SIZE`] on white, `draw`n on its builder (captioned
+/// `title`); the fallback where `draw` cannot build its axes.
+pub fn svg(
     title: &str,
-) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
-    let mut b = ChartBuilder::on(root);
-    b.caption(title, ("sans-serif", 16))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70);
-    b
+    draw: impl FnOnce(&mut ChartBuilder<'_, '_, SVGBackend<'_>>) -> bool,
+) -> String {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let mut b = ChartBuilder::on(&root);
+        b.caption(title, ("sans-serif", 16))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70);
+        if !draw(&mut b) {
+            return fallback(title);
+        }
+        let _ = root.present();
+    }
+    svg
 }
 
 /// A line chart; each axis linear or logarithmic.
 pub fn lines(
     title: &str,
-    (x_desc, y_desc): (&str, &str),
+    descs: (&str, &str),
     x: Axis,
     y: Axis,
     series: &[Series],
@@ -84,60 +93,22 @@ pub fn lines(
     if !drawable(x_lo, x_hi) || !drawable(y_lo.max(1e-6), y_hi) {
         return fallback(title);
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        let _ = root.fill(&WHITE);
-        let b = builder(&root, title);
-        let ok = match (x, y) {
-            (Axis::Log, Axis::Log) => draw_lines(
-                b,
-                (x_lo / 1.5..x_hi * 1.5).log_scale(),
-                (y_lo..y_hi).log_scale(),
-                (x_desc, y_desc),
-                series,
-                lang,
-            ),
-            (Axis::Log, Axis::Linear) => draw_lines(
-                b,
-                (x_lo / 1.5..x_hi * 1.5).log_scale(),
-                y_lo..y_hi,
-                (x_desc, y_desc),
-                series,
-                lang,
-            ),
-            (Axis::Linear, Axis::Log) => draw_lines(
-                b,
-                0.0..x_hi * 1.1,
-                (y_lo..y_hi).log_scale(),
-                (x_desc, y_desc),
-                series,
-                lang,
-            ),
-            (Axis::Linear, Axis::Linear) => draw_lines(
-                b,
-                0.0..x_hi * 1.1,
-                y_lo..y_hi,
-                (x_desc, y_desc),
-                series,
-                lang,
-            ),
-        };
-        if !ok {
-            return fallback(title);
-        }
-        let _ = root.present();
-    }
-    svg
+    let (x_log, x_linear) = ((x_lo / 1.5..x_hi * 1.5).log_scale(), 0.0..x_hi * 1.1);
+    let (y_log, y_linear) = ((y_lo..y_hi).log_scale(), y_lo..y_hi);
+    let what = (descs, series, lang);
+    svg(title, |b| match (x, y) {
+        (Axis::Log, Axis::Log) => draw_lines(b, x_log, y_log, what),
+        (Axis::Log, Axis::Linear) => draw_lines(b, x_log, y_linear, what),
+        (Axis::Linear, Axis::Log) => draw_lines(b, x_linear, y_log, what),
+        (Axis::Linear, Axis::Linear) => draw_lines(b, x_linear, y_linear, what),
+    })
 }
 
 fn draw_lines<X, Y>(
-    mut b: ChartBuilder<'_, '_, SVGBackend<'_>>,
+    b: &mut ChartBuilder<'_, '_, SVGBackend<'_>>,
     x: X,
     y: Y,
-    (x_desc, y_desc): (&str, &str),
-    series: &[Series],
-    lang: Lang,
+    ((x_desc, y_desc), series, lang): ((&str, &str), &[Series], Lang),
 ) -> bool
 where
     X: AsRangedCoord<Value = f64>,
@@ -170,9 +141,8 @@ pub fn draw_series<'a, X, Y>(
     for s in series {
         let color = s.colour;
         let medians: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.1)).collect();
-        if let Ok(drawn) =
-            chart.draw_series(LineSeries::new(medians.clone(), color.stroke_width(2)))
-        {
+        let line = LineSeries::new(medians.clone(), color.stroke_width(2));
+        if let Ok(drawn) = chart.draw_series(line) {
             drawn.label(s.name.clone()).legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
             });
@@ -202,7 +172,6 @@ where
 
 /// One series of bars: per category a solid lower part, a lighter upper
 /// part (0 for a plain bar), and the range of the total (a whisker).
-#[derive(Debug, Clone)]
 pub struct Bars {
     pub name: String,
     pub colour: RGBColor,
@@ -216,6 +185,17 @@ pub struct Bar {
     pub high: f64,
     /// The total's range over the windows (None: one value).
     pub range: Option<(f64, f64)>,
+}
+
+impl Bar {
+    /// A bar of one part, `low`, and the range of the windows, if any.
+    pub fn plain(low: f64, range: Option<(f64, f64)>) -> Bar {
+        Bar {
+            low,
+            high: 0.0,
+            range,
+        }
+    }
 }
 
 /// Grouped bars: for each category, one bar per series, each a solid lower
@@ -232,28 +212,18 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars], lang
         .max(1e-9);
     let n = cats.len().max(1);
     let width = 0.8 / bars.len().max(1) as f64;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        let _ = root.fill(&WHITE);
-        // Headroom for the legend: a row per series above the tallest bar.
-        let headroom = 1.2 + 0.12 * bars.len() as f64;
-        let chart = builder(&root, title)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..max * headroom);
-        let Ok(mut chart): Result<
-            ChartContext<'_, _, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-            _,
-        > = chart
-        else {
-            return fallback(title);
+    // Headroom for the legend: a row per series above the tallest bar.
+    let headroom = 1.2 + 0.12 * bars.len() as f64;
+    svg(title, |b| {
+        let y = 0.0..max * headroom;
+        let Ok(mut chart) = b.build_cartesian_2d(-0.5f64..(n as f64 - 0.5), y) else {
+            return false;
         };
         let label = |x: &f64| {
             let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                cats.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
+            let on_a_category = (x - i).abs() < 1e-6 && i >= 0.0;
+            let cat = on_a_category.then(|| cats.get(i as usize)).flatten();
+            cat.cloned().unwrap_or_default()
         };
         let _ = chart
             .configure_mesh()
@@ -281,21 +251,14 @@ pub fn bar_chart(title: &str, y_desc: &str, cats: &[String], bars: &[Bars], lang
             }
             let _ = chart.draw_series(b.values.iter().enumerate().filter_map(|(i, v)| {
                 let (lo, hi) = v.range?;
-                let mid = left(i) + width * 0.46;
-                Some(ErrorBar::new_vertical(
-                    mid,
-                    lo,
-                    v.low + v.high,
-                    hi,
-                    BLACK.stroke_width(1),
-                    6,
-                ))
+                let (mid, top) = (left(i) + width * 0.46, v.low + v.high);
+                let whisker = BLACK.stroke_width(1);
+                Some(ErrorBar::new_vertical(mid, lo, top, hi, whisker, 6))
             }));
         }
         legend(&mut chart);
-        let _ = root.present();
-    }
-    svg
+        true
+    })
 }
 
 /// A tick's number. English: 1234 -> "1.2k", 0.05 -> "0.05", 0.0001 ->
@@ -309,13 +272,10 @@ pub fn human(v: f64, lang: Lang) -> String {
         return spanish_tick(v);
     }
     let a = v.abs();
-    let (x, suffix) = if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e3 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
+    let big = [(1e6, "M"), (1e3, "k")]
+        .into_iter()
+        .find(|&(at, _)| a >= at);
+    let (x, suffix) = big.map_or((v, ""), |(at, suffix)| (v / at, suffix));
     let digits = if x == x.round() || x.abs() >= 100.0 {
         format!("{x:.0}")
     } else if x.abs() >= 1.0 {

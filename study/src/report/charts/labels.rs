@@ -115,20 +115,19 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The row's text in `lang`.
-fn pick(&(_, en, es): &(&str, &str, &str), lang: Lang) -> String {
-    match lang {
-        Lang::En => en.to_string(),
-        Lang::Es => es.to_string(),
-    }
+/// The row `key`'s text in `lang`; `missing` where the table lacks it.
+fn lookup(key: &str, missing: &str, lang: Lang) -> String {
+    let row = LABELS.iter().find(|(k, _, _)| *k == key);
+    row.map_or(missing, |&(_, en, es)| match lang {
+        Lang::En => en,
+        Lang::Es => es,
+    })
+    .to_string()
 }
 
 /// The label `key` in `lang`; the key itself where the table lacks it.
 pub fn label(key: &str, lang: Lang) -> String {
-    LABELS
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map_or_else(|| key.to_string(), |row| pick(row, lang))
+    lookup(key, key, lang)
 }
 
 /// A label with its `{n}` (a count, as `lang` writes it) and
@@ -142,13 +141,9 @@ pub fn filled(key: &str, lang: Lang, n: usize, placement: &str) -> String {
 /// How a caption names the placement `name` (`split`, `same-core`,
 /// `unpinned`); a name the table lacks as it is.
 pub fn placement(name: &str, lang: Lang) -> String {
-    LABELS
-        .iter()
-        .find(|(k, _, _)| k.strip_prefix("placement.") == Some(name))
-        .map_or_else(|| name.to_string(), |row| pick(row, lang))
+    lookup(&format!("placement.{name}"), name, lang)
 }
 
-/// How a chart's legend names a server.
 /// Who drove a cross-check cell: the command-line values in English
 /// (`nonblocking/split`); in Spanish the engine and where the two sides
 /// ran, short enough for four categories to fit the axis («no bloq.,
@@ -172,16 +167,9 @@ pub fn driver(d: crate::driver::Driver, lang: Lang) -> String {
     }
 }
 
-pub fn server(t: Target, lang: Lang) -> String {
-    t.label(lang).into()
-}
-
 /// A criterion case's name (its English label is the key).
 pub fn case(name: &str, lang: Lang) -> String {
-    LABELS
-        .iter()
-        .find(|(k, _, _)| k.strip_prefix("case.") == Some(name))
-        .map_or_else(|| name.to_string(), |row| pick(row, lang))
+    lookup(&format!("case.{name}"), name, lang)
 }
 
 #[cfg(test)]

@@ -41,25 +41,13 @@ fn sweep(r: &Report, lang: Lang) -> Vec<(String, String)> {
         return Vec::new();
     }
     let placement = &labels::placement(Report::placement_name(&r.sweep_placement), lang);
-    let caption = |what: &str| {
-        label("by.connections", lang)
-            .replace("{what}", &label(what, lang))
-            .replace("{placement}", placement)
-    };
-    let by_count = |f: &dyn Fn(&Point) -> Option<Spread>| {
-        per_server(&study.sweep, |p| p.connections as f64, f, lang)
-    };
-    let axes = |y: &str| (label("connections", lang), label(y, lang));
     let chart = |what: &str, y: &str, y_axis: Axis, f: &dyn Fn(&Point) -> Option<Spread>| {
-        let (x_desc, y_desc) = axes(y);
-        lines(
-            &caption(what),
-            (&x_desc, &y_desc),
-            Axis::Log,
-            y_axis,
-            &by_count(f),
-            lang,
-        )
+        let caption = label("by.connections", lang)
+            .replace("{what}", &label(what, lang))
+            .replace("{placement}", placement);
+        let (x, y) = (label("connections", lang), label(y, lang));
+        let series = per_server(&study.sweep, |p| p.connections as f64, f, lang);
+        lines(&caption, (&x, &y), Axis::Log, y_axis, &series, lang)
     };
     // A log axis cannot show zero switches: the event loops' near-zero
     // medians are drawn at 1e-4.
@@ -69,22 +57,15 @@ fn sweep(r: &Report, lang: Lang) -> Vec<(String, String)> {
         max: s.max.max(1e-4),
         n: s.n,
     };
+    let throughput = chart("sweep.msgs", "msgs", Axis::Linear, &Point::msgs);
+    let p99 = chart("sweep.p99", "p99.log", Axis::Log, &Point::p99);
+    let switches = |p: &Point| p.switches_per_msg().map(floor);
+    let switches = chart("sweep.switches", "switches.log", Axis::Log, &switches);
     vec![
-        (
-            "sweep-throughput".into(),
-            chart("sweep.msgs", "msgs", Axis::Linear, &Point::msgs),
-        ),
-        (
-            "sweep-p99".into(),
-            chart("sweep.p99", "p99.log", Axis::Log, &Point::p99),
-        ),
+        ("sweep-throughput".into(), throughput),
+        ("sweep-p99".into(), p99),
         ("sweep-cpu".into(), bars::cpu(&study.sweep, placement, lang)),
-        (
-            "sweep-switches".into(),
-            chart("sweep.switches", "switches.log", Axis::Log, &|p| {
-                p.switches_per_msg().map(floor)
-            }),
-        ),
+        ("sweep-switches".into(), switches),
     ]
 }
 
@@ -96,17 +77,13 @@ fn load(r: &Report, lang: Lang) -> Vec<(String, String)> {
     }
     let placement = &labels::placement(Report::placement_name(&r.sweep_placement), lang);
     let n = study.plan.load_connections;
+    let pct = |p: &Point| p.offered_pct.unwrap_or(0.0);
     let hockey = lines(
         &filled("hockey.title", lang, n, placement),
         (&label("hockey.x", lang), &label("p99.log", lang)),
         Axis::Linear,
         Axis::Log,
-        &per_server(
-            &study.load_steps,
-            |p| p.offered_pct.unwrap_or(0.0),
-            &Point::p99,
-            lang,
-        ),
+        &per_server(&study.load_steps, pct, &Point::p99, lang),
         lang,
     );
     vec![
@@ -125,7 +102,7 @@ fn per_server(
     Target::every_studied()
         .iter()
         .map(|&t| Series {
-            name: labels::server(t, lang),
+            name: t.label(lang).into(),
             colour: colour(t),
             points: points
                 .iter()

@@ -5,8 +5,8 @@
 use plotters::prelude::*;
 
 use super::draw::colour;
-use super::draw::{builder, draw_series, fallback, human, y_range, Axis, Series, SIZE};
-use super::labels::{self, filled, label};
+use super::draw::{draw_series, human, svg, y_range, Axis, Series};
+use super::labels::{filled, label};
 use crate::report::lang::Lang;
 use crate::report::run::Report;
 use crate::sweep::Point;
@@ -26,11 +26,11 @@ fn x_of(p: f64) -> f64 {
 /// Each studied server's median window (by p99) at the load step nearest
 /// 50%, as a percentile series.
 fn series(r: &Report, lang: Lang) -> Vec<Series> {
-    let study = &r.study;
     Target::every_studied()
         .iter()
         .filter_map(|&t| {
-            let step = study
+            let step = r
+                .study
                 .load_steps
                 .iter()
                 .filter(|p| p.target == t)
@@ -51,7 +51,7 @@ fn series(r: &Report, lang: Lang) -> Vec<Series> {
                 })
                 .collect();
             Some(Series {
-                name: labels::server(t, lang),
+                name: t.label(lang).into(),
                 colour: colour(t),
                 points,
             })
@@ -62,22 +62,13 @@ fn series(r: &Report, lang: Lang) -> Vec<Series> {
 /// The spectrum chart.
 pub fn chart(r: &Report, placement: &str, lang: Lang) -> String {
     let series = series(r, lang);
-    let title = filled(
-        "spectrum.title",
-        lang,
-        r.study.plan.load_connections,
-        placement,
-    );
+    let n = r.study.plan.load_connections;
+    let title = filled("spectrum.title", lang, n, placement);
     let max = label("spectrum.max", lang);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        let _ = root.fill(&WHITE);
-        let y = y_range(&series, Axis::Log);
-        let Ok(mut chart) =
-            builder(&root, &title).build_cartesian_2d(0.0..X_MAX, (y.0..y.1).log_scale())
-        else {
-            return fallback(&title);
+    let y = y_range(&series, Axis::Log);
+    svg(&title, |b| {
+        let Ok(mut chart) = b.build_cartesian_2d(0.0..X_MAX, (y.0..y.1).log_scale()) else {
+            return false;
         };
         let tick = |x: &f64| {
             let k = x.round();
@@ -87,13 +78,7 @@ pub fn chart(r: &Report, placement: &str, lang: Lang) -> String {
             match k as i32 {
                 0 => "0".into(),
                 6 => max.clone(),
-                k => {
-                    let p = format!("{}", 100.0 - 10f64.powi(2 - k));
-                    match lang {
-                        Lang::En => p,
-                        Lang::Es => p.replace('.', ","),
-                    }
-                }
+                k => lang.numbers(&(100.0 - 10f64.powi(2 - k)).to_string()),
             }
         };
         let _ = chart
@@ -106,7 +91,6 @@ pub fn chart(r: &Report, placement: &str, lang: Lang) -> String {
             .y_desc(label("us.log", lang))
             .draw();
         draw_series(&mut chart, &series);
-        let _ = root.present();
-    }
-    svg
+        true
+    })
 }
