@@ -31,7 +31,7 @@ use tokio::net::TcpStream;
 const SCRATCH: usize = 64 * 1024;
 
 thread_local! {
-    static SCRATCH_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; SCRATCH]);
 }
 
 /// What a read brought.
@@ -52,20 +52,13 @@ pub(crate) fn poll_flush(
     stats: &ServerStats,
 ) -> Poll<io::Result<()>> {
     while !session.output().is_empty() {
-        match ready!(Pin::new(&mut *stream).poll_write(cx, session.output())) {
-            Ok(0) => {
-                stats.count_syscalls(1);
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            Ok(n) => {
-                stats.count_syscalls(1);
-                session.wrote(n);
-            }
-            Err(e) if interrupted(&e) => stats.count_syscalls(1),
-            Err(e) => {
-                stats.count_syscalls(1);
-                return Poll::Ready(Err(e));
-            }
+        let written = ready!(Pin::new(&mut *stream).poll_write(cx, session.output()));
+        stats.count_syscalls(1);
+        match written {
+            Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Ok(n) => session.wrote(n),
+            Err(e) if interrupted(&e) => {}
+            Err(e) => return Poll::Ready(Err(e)),
         }
     }
     Poll::Ready(Ok(()))
@@ -91,9 +84,6 @@ pub(crate) fn poll_read(
             polled.map(|()| (n, if n > 0 { session.received(n) } else { Ok(0) }))
         } else {
             ready!(SCRATCH_BUF.with_borrow_mut(|scratch| {
-                if scratch.is_empty() {
-                    scratch.resize(SCRATCH, 0);
-                }
                 let limit = session.read_limit().min(scratch.len());
                 let mut buf = ReadBuf::new(&mut scratch[..limit]);
                 let polled = ready!(Pin::new(&mut *stream).poll_read(cx, &mut buf));
@@ -131,9 +121,6 @@ pub(crate) fn poll_discard(
     stats: &ServerStats,
 ) -> Poll<io::Result<usize>> {
     SCRATCH_BUF.with_borrow_mut(|scratch| {
-        if scratch.is_empty() {
-            scratch.resize(SCRATCH, 0);
-        }
         let mut buf = ReadBuf::new(&mut scratch[..]);
         let read = ready!(Pin::new(&mut *stream).poll_read(cx, &mut buf));
         stats.count_syscalls(1);

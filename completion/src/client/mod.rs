@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use sockmodes_client::ClientError;
 use sockmodes_client::{ConnEvent, Exchange, Outbox};
 use sockmodes_common::{ClientSession, Service};
-use sockmodes_python::SocketMode;
+use sockmodes_python::{Op, SocketError, SocketMode};
 use sockmodes_serving::slab::Slab;
 
 mod conn;
@@ -106,13 +106,7 @@ impl ManyClient {
         // in flight (`release`).
         if let Err(e) = unsafe { conn.post_connect(id, &mut self.ring) } {
             self.conns.remove(id);
-            return Err(sockmodes_python::SocketError::new(
-                sockmodes_python::Op::Connect,
-                addr,
-                SocketMode::NonBlocking,
-                e,
-            )
-            .into());
+            return Err(SocketError::new(Op::Connect, addr, SocketMode::NonBlocking, e).into());
         }
         self.live += 1;
         Ok(id)
@@ -307,12 +301,7 @@ impl ManyClient {
                     self.pool.give_back(buffer);
                     let peer = self.conns.get_mut(id).map(|c| c.x.peer);
                     if let Some(peer) = peer {
-                        let e = sockmodes_python::SocketError::new(
-                            sockmodes_python::Op::Recv,
-                            peer,
-                            SocketMode::NonBlocking,
-                            e,
-                        );
+                        let e = SocketError::new(Op::Recv, peer, SocketMode::NonBlocking, e);
                         self.emit(id, ConnEvent::Failed(e.into()), handler);
                         self.end(id);
                     }

@@ -48,7 +48,8 @@ pub struct Client {
     /// The one connection, under key 0 (a slab so that it shares the
     /// many-connection driver's drain).
     conns: Slab<Conn>,
-    timeout: Option<Duration>,
+    /// Blocking, or Timeout with `--timeout` (each wait's bound).
+    mode: SocketMode,
     completions: Vec<Completion>,
 }
 
@@ -71,17 +72,12 @@ impl Client {
             ring,
             pool,
             conns: Slab::default(),
-            timeout: settings.timeout,
+            mode,
             completions: Vec::new(),
         };
-        let attempt = || client.try_connect(addr, settings, mode);
-        retry_refused(
-            addr,
-            settings.retry_backoff,
-            settings.retries,
-            attempt,
-            std::thread::sleep,
-        )?;
+        let attempt = || client.try_connect(addr, settings);
+        let (first, retries) = (settings.retry_backoff, settings.retries);
+        retry_refused(addr, first, retries, attempt, std::thread::sleep)?;
         Ok(client)
     }
 
@@ -91,21 +87,17 @@ impl Client {
         &mut self,
         addr: SocketAddr,
         settings: &ClientSettings,
-        mode: SocketMode,
     ) -> Result<(), ClientError> {
         self.close();
         let x = Exchange::new(addr, settings.max_frame);
-        let conn = Conn::open(x, mode, settings.nodelay)?;
+        let conn = Conn::open(x, self.mode, settings.nodelay)?;
         let key = self.conns.insert(conn);
         debug_assert_eq!(key, KEY);
         // SAFETY: the connection stays in the slab until nothing of it is
         // in flight (`close` drains it).
         let conn = self.conns.get_mut(KEY).expect("just inserted");
-        unsafe { conn.post_connect(KEY, &mut self.ring) }.map_err(SocketError::on(
-            Op::Connect,
-            addr,
-            mode,
-        ))?;
+        let err = SocketError::on(Op::Connect, addr, self.mode);
+        unsafe { conn.post_connect(KEY, &mut self.ring) }.map_err(err)?;
         while !self.conn().connected {
             self.turn(Op::Connect)?;
         }
@@ -133,13 +125,8 @@ impl Client {
     }
 
     fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError {
-        let (peer, mode) = (self.peer_addr(), self.mode());
+        let (peer, mode) = (self.peer_addr(), self.mode);
         move |e| SocketError::new(op, peer, mode, e).into()
-    }
-
-    fn mode(&self) -> SocketMode {
-        self.timeout
-            .map_or(SocketMode::Blocking, SocketMode::Timeout)
     }
 
     /// The operation a wait is for: the send while bytes wait, else the receive.
@@ -168,12 +155,12 @@ impl Client {
         if !self.conn().in_flight() {
             return Ok(()); // closed and all written: nothing to wait for
         }
-        let deadline = self.timeout.map(|t| Instant::now() + t);
+        let deadline = self.mode.io_timeout().map(|t| Instant::now() + t);
         loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if left == Some(Duration::ZERO) {
                 let e = io::Error::from(io::ErrorKind::TimedOut);
-                return Err(SocketError::new(op, self.peer_addr(), self.mode(), e).into());
+                return Err(SocketError::new(op, self.peer_addr(), self.mode, e).into());
             }
             self.ring.submit_and_wait(left).map_err(self.err(op))?;
             if self.take_completions()? {
@@ -259,7 +246,7 @@ impl ClientDriver for Client {
 
     /// Waits for the close, by the kernel's timeout, and no longer.
     fn await_close(&mut self) -> Result<bool, ClientError> {
-        let until = Instant::now() + confirm_wait(self.timeout);
+        let until = Instant::now() + confirm_wait(self.mode.io_timeout());
         loop {
             if let Some(event) = self.conn().x.session.next_event() {
                 return Ok(event == ClientEvent::Confirmed);
