@@ -129,7 +129,7 @@ impl Conn {
                 Phase::Stopping if self.session.at_rest() => return End::Stopping,
                 Phase::Stopping => {}
                 Phase::Cut => {
-                    shared.count_cut();
+                    shared.stop.count_cut(1);
                     return End::ShutdownDeadline;
                 }
             }

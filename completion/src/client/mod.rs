@@ -21,6 +21,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use sockmodes_client::handler::OnEvent;
 use sockmodes_client::ClientError;
 use sockmodes_client::{ConnEvent, Exchange, Outbox};
 use sockmodes_common::{ClientSession, Service};
@@ -161,10 +162,11 @@ impl ManyClient {
     ///
     /// # Errors
     /// A failed `io_uring_enter` (per-connection failures are events).
-    pub fn poll_until<H>(&mut self, deadline: Option<Instant>, handler: H) -> io::Result<()>
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    pub fn poll_until(
+        &mut self,
+        deadline: Option<Instant>,
+        handler: impl OnEvent,
+    ) -> io::Result<()> {
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         self.poll(timeout, handler)
     }
@@ -173,10 +175,7 @@ impl ManyClient {
     ///
     /// # Errors
     /// A failed `io_uring_enter` (per-connection failures are events).
-    pub fn poll<H>(&mut self, timeout: Option<Duration>, mut handler: H) -> io::Result<()>
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    pub fn poll(&mut self, timeout: Option<Duration>, mut handler: impl OnEvent) -> io::Result<()> {
         self.ring.submit_and_wait(timeout)?;
         self.wakeups += 1;
         self.ring.completions(&mut self.completions);
@@ -197,10 +196,7 @@ impl ManyClient {
     }
 
     /// One completion: the connection's step, and the events it makes.
-    fn complete<H>(&mut self, c: Completion, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn complete(&mut self, c: Completion, handler: &mut impl OnEvent) {
         let (id, op) = decode(c.user_data);
         let Some(conn) = self.conns.get_mut(id) else {
             return;
@@ -223,10 +219,7 @@ impl ManyClient {
     }
 
     /// Hands the session's answers to the handler, in order.
-    fn dispatch<H>(&mut self, id: usize, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn dispatch(&mut self, id: usize, handler: &mut impl OnEvent) {
         while let Some(event) = self
             .conns
             .get_mut(id)
@@ -238,10 +231,7 @@ impl ManyClient {
         }
     }
 
-    fn emit<H>(&mut self, id: usize, event: ConnEvent, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn emit(&mut self, id: usize, event: ConnEvent, handler: &mut impl OnEvent) {
         if let Some(conn) = self.conns.get_mut(id).filter(|c| !c.dead) {
             handler(
                 id,
@@ -253,10 +243,7 @@ impl ManyClient {
 
     /// Queues what connection `id` needs next; frees it once it ended and
     /// nothing of it is in flight.
-    fn post_or_fail<H>(&mut self, id: usize, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn post_or_fail(&mut self, id: usize, handler: &mut impl OnEvent) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
@@ -284,10 +271,7 @@ impl ManyClient {
 
     /// Lends the pool's returned buffers to the connections that found it
     /// empty, longest waiting first (as the server's `lending.rs`).
-    fn lend<H>(&mut self, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn lend(&mut self, handler: &mut impl OnEvent) {
         while let Some((id, buffer)) = self.pool.next_loan() {
             let posted = match self.conns.get_mut(id) {
                 // SAFETY: as in `connect`; the pool outlives the receive.
