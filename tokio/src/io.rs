@@ -37,8 +37,8 @@ thread_local! {
 /// What a read brought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Read {
-    /// `bytes` read, which completed `frames` frames.
-    Bytes { bytes: usize, frames: usize },
+    /// This many bytes read (already handed to the session).
+    Bytes(usize),
     /// End of stream (already handed to the session).
     Eof,
 }
@@ -64,8 +64,8 @@ pub(crate) fn poll_flush(
     Poll::Ready(Ok(()))
 }
 
-/// One read into the session, when the socket has something: bytes
-/// (frames completed), or end of stream.
+/// One read into the session, when the socket has something: bytes, or
+/// end of stream.
 ///
 /// # Errors
 /// The socket's failure, or the session's refusal (a protocol error):
@@ -104,9 +104,7 @@ pub(crate) fn poll_read(
                 .received_eof()
                 .map(|()| Read::Eof)
                 .map_err(End::from),
-            Ok((bytes, fed)) => fed
-                .map(|frames| Read::Bytes { bytes, frames })
-                .map_err(End::from),
+            Ok((bytes, fed)) => fed.map(|_| Read::Bytes(bytes)).map_err(End::from),
             Err(e) if interrupted(&e) => continue,
             Err(e) => Err(End::Io(e)),
         });

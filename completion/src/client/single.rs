@@ -215,7 +215,8 @@ impl Client {
     fn close(&mut self) {
         if let Some(conn) = self.conns.get_mut(KEY) {
             conn.kill(KEY, &mut self.ring);
-            drain_one(&mut self.ring, &mut self.pool, &mut self.conns);
+            // The pool stays registered: the next attempt receives into it.
+            drain(&mut self.ring, &mut self.pool, &mut self.conns, false);
             self.conns.remove(KEY);
         }
     }
@@ -262,11 +263,6 @@ impl ClientDriver for Client {
             self.take_completions()?;
         }
     }
-}
-
-/// Waits for the connection's operations to end, keeping the pool registered.
-fn drain_one(ring: &mut Ring, pool: &mut Pool, conns: &mut Slab<Conn>) {
-    drain(ring, pool, conns, false);
 }
 
 impl Drop for Client {
