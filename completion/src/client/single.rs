@@ -48,6 +48,7 @@ pub struct Client {
     /// The one connection, under key 0 (a slab so that it shares the
     /// many-connection driver's drain).
     conns: Slab<Conn>,
+    peer: SocketAddr,
     /// Blocking, or Timeout with `--timeout` (each wait's bound).
     mode: SocketMode,
     completions: Vec<Completion>,
@@ -72,6 +73,7 @@ impl Client {
             ring,
             pool,
             conns: Slab::default(),
+            peer: addr,
             mode,
             completions: Vec::new(),
         };
@@ -112,11 +114,7 @@ impl Client {
 
     /// The server's address.
     pub fn peer_addr(&self) -> SocketAddr {
-        self.conns
-            .get(KEY)
-            .expect("a client has its connection")
-            .x
-            .peer
+        self.peer
     }
 
     /// `io_uring_enter` calls so far.
@@ -125,17 +123,8 @@ impl Client {
     }
 
     fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError {
-        let (peer, mode) = (self.peer_addr(), self.mode);
+        let (peer, mode) = (self.peer, self.mode);
         move |e| SocketError::new(op, peer, mode, e).into()
-    }
-
-    /// The operation a wait is for: the send while bytes wait, else the receive.
-    fn waiting_on(&mut self) -> Op {
-        if self.conn().x.session.wants_write() {
-            Op::Send
-        } else {
-            Op::Recv
-        }
     }
 
     /// Queues what the connection needs next.
@@ -159,8 +148,7 @@ impl Client {
         loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if left == Some(Duration::ZERO) {
-                let e = io::Error::from(io::ErrorKind::TimedOut);
-                return Err(SocketError::new(op, self.peer_addr(), self.mode, e).into());
+                return Err(self.err(op)(io::ErrorKind::TimedOut.into()));
             }
             self.ring.submit_and_wait(left).map_err(self.err(op))?;
             if self.take_completions()? {
@@ -230,7 +218,12 @@ impl ClientDriver for Client {
     /// One `io_uring_enter`: submits the send, the shutdown and the
     /// receive the session needs, and waits for one to finish.
     fn pump(&mut self) -> Result<(), ClientError> {
-        let op = self.waiting_on();
+        // The wait is the send's while bytes wait, else the receive's.
+        let op = if self.conn().x.session.wants_write() {
+            Op::Send
+        } else {
+            Op::Recv
+        };
         self.turn(op)
     }
 
