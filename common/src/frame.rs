@@ -124,11 +124,6 @@ impl Decoder {
         self.max_frame
     }
 
-    /// Bytes received but not yet returned as frames.
-    pub fn buffered(&self) -> usize {
-        self.buf.len()
-    }
-
     /// Bytes of memory the decoder owns.
     pub fn capacity(&self) -> usize {
         self.buf.capacity()

@@ -128,11 +128,6 @@ impl ManyClient {
         self.wakeups
     }
 
-    /// `io_uring_enter` calls so far (submissions and waits).
-    pub fn enters(&self) -> u64 {
-        self.ring.enters
-    }
-
     /// Queues output on connection `id` outside an event (open loop); it
     /// goes out with the next turn's submission. Returns `false` for an
     /// unknown or ended id.

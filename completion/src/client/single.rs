@@ -117,11 +117,6 @@ impl Client {
         self.peer
     }
 
-    /// `io_uring_enter` calls so far.
-    pub fn enters(&self) -> u64 {
-        self.ring.enters
-    }
-
     fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError {
         let (peer, mode) = (self.peer, self.mode);
         move |e| SocketError::new(op, peer, mode, e).into()
