@@ -95,14 +95,11 @@ pub fn start(
     });
     let accept_thread = {
         let (listener, shared) = (Arc::clone(&listener), Arc::clone(&shared));
+        let spawn_err = SocketError::on(Op::Accept, local_addr, SocketMode::Blocking);
         thread::Builder::new()
             .name("sockmodes-accept".into())
             .spawn(move || accept_loop(&listener, &shared))
-            .map_err(SocketError::on(
-                Op::Accept,
-                local_addr,
-                SocketMode::Blocking,
-            ))?
+            .map_err(spawn_err)?
     };
     debug!(%local_addr, mode = "blocking", service = %shared.config.service, "listening");
     Ok(ServerHandle {
