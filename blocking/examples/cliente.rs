@@ -16,13 +16,11 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
     let mensaje = args.next().unwrap_or_else(|| "Hola, servidor!".into());
-    match run(&addr, &mensaje) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    let Err(e) = run(&addr, &mensaje) else {
+        return ExitCode::SUCCESS;
+    };
+    eprintln!("{e}");
+    ExitCode::FAILURE
 }
 
 fn run(addr: &str, mensaje: &str) -> anyhow::Result<()> {

@@ -74,9 +74,7 @@ impl ConnState {
             )
             .is_ok()
     }
-}
 
-impl ConnState {
     /// The thread takes its "waiting" back, unless the server already took
     /// the connection (then the server shuts it, and the read wakes).
     fn take_back(&self) -> bool {
@@ -207,10 +205,9 @@ impl Served<'_> {
     fn judge(&mut self) -> Result<(), End> {
         let now = Instant::now();
         self.liveness.owed(now, Owed::of(&self.session, false));
-        match self.liveness.verdict(now) {
-            Some(cut) => Err(End::Cut(cut)),
-            None => Ok(()),
-        }
+        self.liveness
+            .verdict(now)
+            .map_or(Ok(()), |cut| Err(End::Cut(cut)))
     }
 
     /// Sets the read timeout the liveness rules want now (a system call

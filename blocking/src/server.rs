@@ -78,15 +78,9 @@ pub fn start(
     on_message: MessageHandler,
 ) -> Result<ServerHandle, SocketError> {
     let addr = config.addr;
-    let listener = net::listen(addr, config.backlog).map_err(SocketError::on(
-        Op::Bind,
-        addr,
-        SocketMode::Blocking,
-    ))?;
-    let local_addr =
-        listener
-            .local_addr()
-            .map_err(SocketError::on(Op::Bind, addr, SocketMode::Blocking))?;
+    let bind_err = SocketError::on(Op::Bind, addr, SocketMode::Blocking);
+    let listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
+    let local_addr = listener.local_addr().map_err(&bind_err)?;
     let listener = Arc::new(listener);
     let shared = Arc::new(Shared {
         config,
@@ -101,14 +95,11 @@ pub fn start(
     });
     let accept_thread = {
         let (listener, shared) = (Arc::clone(&listener), Arc::clone(&shared));
+        let spawn_err = SocketError::on(Op::Accept, local_addr, SocketMode::Blocking);
         thread::Builder::new()
             .name("sockmodes-accept".into())
             .spawn(move || accept_loop(&listener, &shared))
-            .map_err(SocketError::on(
-                Op::Accept,
-                local_addr,
-                SocketMode::Blocking,
-            ))?
+            .map_err(spawn_err)?
     };
     debug!(%local_addr, mode = "blocking", service = %shared.config.service, "listening");
     Ok(ServerHandle {
@@ -294,22 +285,14 @@ impl RunningServer for ServerHandle {
         // Connections waiting at rest: shut their write side now; the
         // peer's close (or its next frame) wakes the thread, which lingers.
         // Busy ones stop as soon as they come to rest (connection.rs).
-        self.each_open(|o| {
-            if o.state.take_if_at_rest() {
-                // SAFETY: `each_open` holds the registry lock (see `Shared::open`).
-                let _ = unsafe { handle::shutdown_raw(o.raw, Shutdown::Write) };
-            }
-        });
+        self.shut_open(Shutdown::Write, |o| o.state.take_if_at_rest());
         let until = Instant::now() + deadline;
         let cut = self.wait_for_connections(until);
         // At the deadline every connection ends: set the flag (Windows
         // threads see it at their next read tick), and shut every write side
         // so blocked writes fail and peers close, waking blocked reads.
         self.shared.cut.store(true, Ordering::Release);
-        self.each_open(|o| {
-            // SAFETY: as above.
-            let _ = unsafe { handle::shutdown_raw(o.raw, Shutdown::Write) };
-        });
+        self.shut_open(Shutdown::Write, |_| true);
         if cut > 0 {
             info!(
                 cut,
@@ -320,10 +303,7 @@ impl RunningServer for ServerHandle {
         // peer that neither reads nor closes has its reads woken too.
         let left = self.wait_for_connections(Instant::now() + LINGER_TIME);
         if left > 0 {
-            self.each_open(|o| {
-                // SAFETY: as above.
-                let _ = unsafe { handle::shutdown_raw(o.raw, Shutdown::Both) };
-            });
+            self.shut_open(Shutdown::Both, |_| true);
         }
         self.join_connections();
         cut
@@ -331,11 +311,14 @@ impl RunningServer for ServerHandle {
 }
 
 impl ServerHandle {
-    /// Calls `f` on every open connection, holding the registry lock (so
-    /// each one's socket stays open meanwhile).
-    fn each_open(&self, mut f: impl FnMut(&Open)) {
+    /// Shuts `how` the sockets of the open connections `pick` chooses,
+    /// holding the registry lock (so each one's socket stays open meanwhile).
+    fn shut_open(&self, how: Shutdown, pick: impl Fn(&Open) -> bool) {
         for o in self.shared.open.lock().expect("registry lock").values() {
-            f(o);
+            if pick(o) {
+                // SAFETY: the registry lock is held (see `Shared::open`).
+                let _ = unsafe { handle::shutdown_raw(o.raw, how) };
+            }
         }
     }
 

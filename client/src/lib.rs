@@ -21,6 +21,7 @@
 
 pub mod driver;
 pub mod error;
+pub mod handler;
 pub mod many;
 pub mod settings;
 

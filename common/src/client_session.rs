@@ -309,11 +309,6 @@ impl ClientSession {
         self.read_closed
     }
 
-    /// True once the write side was shut down.
-    pub fn write_shut(&self) -> bool {
-        self.write_shut
-    }
-
     /// True once the server closed and nothing is owed or left to write.
     pub fn is_finished(&self) -> bool {
         self.read_closed && !self.owes_answer() && self.out.is_empty()

@@ -56,6 +56,18 @@ pub enum FrameError {
     },
 }
 
+impl FrameError {
+    /// [`FrameError::TooLarge`] when an announced `len` is over `max`
+    /// (checked as soon as the header is seen, before any byte is taken).
+    pub(crate) fn check(len: usize, max: usize) -> Result<(), FrameError> {
+        if len > max {
+            let (len, max) = (len as u64, max as u64);
+            return Err(FrameError::TooLarge { len, max });
+        }
+        Ok(())
+    }
+}
+
 /// The 4-byte header for a payload of `len` bytes.
 ///
 /// # Errors
@@ -112,11 +124,6 @@ impl Decoder {
         self.max_frame
     }
 
-    /// Bytes received but not yet returned as frames.
-    pub fn buffered(&self) -> usize {
-        self.buf.len()
-    }
-
     /// Bytes of memory the decoder owns.
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
@@ -166,12 +173,7 @@ impl Decoder {
         let Some(len) = self.announced_len() else {
             return Ok(None);
         };
-        if len > self.max_frame {
-            return Err(FrameError::TooLarge {
-                len: len as u64,
-                max: self.max_frame as u64,
-            });
-        }
+        FrameError::check(len, self.max_frame)?;
         let total = HEADER_LEN + len;
         if self.buf.len() < total {
             return Ok(None);
@@ -218,12 +220,7 @@ impl Decoder {
         }
         while let Some(head) = input.get(..HEADER_LEN) {
             let len = u32::from_be_bytes(head.try_into().expect("4 bytes")) as usize;
-            if len > self.max_frame {
-                return Err(FrameError::TooLarge {
-                    len: len as u64,
-                    max: self.max_frame as u64,
-                });
-            }
+            FrameError::check(len, self.max_frame)?;
             let Some(payload) = input.get(HEADER_LEN..HEADER_LEN + len) else {
                 break;
             };

@@ -129,13 +129,7 @@ impl FrameReader {
                         break;
                     }
                     let len = u32::from_be_bytes(self.header) as usize;
-                    if len > self.max_frame {
-                        return Err(FrameError::TooLarge {
-                            len: len as u64,
-                            max: self.max_frame as u64,
-                        }
-                        .into());
-                    }
+                    FrameError::check(len, self.max_frame)?;
                     on(Piece::Start(len))?;
                     self.len = Some(len);
                     self.remaining = len;

@@ -56,7 +56,7 @@ pub(crate) mod loan;
 /// receive. A pooled receive then takes a buffer only when bytes are there,
 /// so ENOBUFS always means "bytes wait, the pool is empty", never "nothing
 /// to read yet".
-const RECVSEND_POLL_FIRST: u16 = 1;
+pub(crate) const RECVSEND_POLL_FIRST: u16 = 1;
 
 /// Send buffer capacity kept between replies (as the session's output).
 ///

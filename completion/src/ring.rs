@@ -72,12 +72,11 @@ impl Ring {
             }
             self.enters += 1;
             match self.ring.submit() {
-                Ok(_) => {}
-                // The completion queue is full: the caller must take some
-                // completions first; the loop does that at every turn.
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => return Err(e),
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
-                Err(e) => return Err(e),
+                // EBUSY (the completion queue is full) is returned too: the
+                // caller must take some completions first; the loop does
+                // that at every turn.
+                Err(e) if e.raw_os_error() != Some(libc::EINTR) => return Err(e),
+                _ => {}
             }
         }
     }
@@ -113,15 +112,10 @@ impl Ring {
         };
         match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::ETIME | libc::EINTR | libc::EBUSY)
-                ) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e),
+            Err(e) => match e.raw_os_error() {
+                Some(libc::ETIME | libc::EINTR | libc::EBUSY) => Ok(()),
+                _ => Err(e),
+            },
         }
     }
 
@@ -144,12 +138,10 @@ impl Ring {
 
     /// Moves every completion now in the queue into `into`.
     pub fn completions(&mut self, into: &mut Vec<Completion>) {
-        for cqe in self.ring.completion() {
-            into.push(Completion {
-                user_data: cqe.user_data(),
-                result: cqe.result(),
-                flags: cqe.flags(),
-            });
-        }
+        into.extend(self.ring.completion().map(|cqe| Completion {
+            user_data: cqe.user_data(),
+            result: cqe.result(),
+            flags: cqe.flags(),
+        }));
     }
 }

@@ -25,13 +25,11 @@ fn main() -> ExitCode {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".into());
-    match run(&addr) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    let Err(e) = run(&addr) else {
+        return ExitCode::SUCCESS;
+    };
+    eprintln!("{e}");
+    ExitCode::FAILURE
 }
 
 fn run(addr: &str) -> anyhow::Result<()> {

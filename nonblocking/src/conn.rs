@@ -200,9 +200,7 @@ impl Conn {
             let (read, offered) = if direct {
                 let space = self.session.read_space();
                 let len = budget.cap(space.len());
-                let space = &mut space[..len];
-                let offered = space.len();
-                (self.stream.read(space), offered)
+                (self.stream.read(&mut space[..len]), len)
             } else {
                 // No more than the session has room for (memory bound).
                 let limit = self.session.read_limit().min(scratch.len());

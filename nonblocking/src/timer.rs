@@ -37,7 +37,7 @@ pub type Timer = SleeperTimer;
 /// keeps a far deadline from holding the thread in short sleeps.
 const FINE_SLEEP: Duration = Duration::from_millis(2);
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct State {
     deadline: Option<Instant>,
     stop: bool,
@@ -48,14 +48,6 @@ struct State {
 pub struct SleeperTimer {
     shared: Arc<(Mutex<State>, Condvar)>,
     thread: Option<JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("State")
-            .field("deadline", &self.deadline)
-            .finish()
-    }
 }
 
 impl SleeperTimer {

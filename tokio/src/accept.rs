@@ -11,17 +11,13 @@ use std::sync::Arc;
 use sockmodes_os::net::{self, AcceptErrorAction};
 use sockmodes_serving::throttle::Throttle;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 
 use crate::shared::{Phase, Shared, Slot};
 
 /// Accepts until the phase leaves [`Phase::Serving`] (the listener is
 /// dropped with the task: nothing is accepted after).
-pub(crate) async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut phase: watch::Receiver<Phase>,
-) {
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut phase = shared.phase.subscribe();
     let mut out_of_resources = Throttle::default();
     while *phase.borrow_and_update() == Phase::Serving {
         let accepted = tokio::select! {

@@ -129,7 +129,7 @@ impl Conn {
                 Phase::Stopping if self.session.at_rest() => return End::Stopping,
                 Phase::Stopping => {}
                 Phase::Cut => {
-                    shared.count_cut();
+                    shared.stop.count_cut(1);
                     return End::ShutdownDeadline;
                 }
             }
@@ -137,7 +137,7 @@ impl Conn {
                 moved = poll_fn(|cx| self.poll_move(cx, stats)) => match moved {
                     Ok(Moved { read, sent }) => {
                         let received = match read {
-                            Some(Read::Bytes { bytes, .. }) => bytes,
+                            Some(Read::Bytes(bytes)) => bytes,
                             Some(Read::Eof) => {
                                 if let Some(message) = self.session.take_message() {
                                     (shared.on_message)(self.peer, message);

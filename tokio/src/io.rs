@@ -31,14 +31,14 @@ use tokio::net::TcpStream;
 const SCRATCH: usize = 64 * 1024;
 
 thread_local! {
-    static SCRATCH_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; SCRATCH]);
 }
 
 /// What a read brought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Read {
-    /// `bytes` read, which completed `frames` frames.
-    Bytes { bytes: usize, frames: usize },
+    /// This many bytes read (already handed to the session).
+    Bytes(usize),
     /// End of stream (already handed to the session).
     Eof,
 }
@@ -52,27 +52,20 @@ pub(crate) fn poll_flush(
     stats: &ServerStats,
 ) -> Poll<io::Result<()>> {
     while !session.output().is_empty() {
-        match ready!(Pin::new(&mut *stream).poll_write(cx, session.output())) {
-            Ok(0) => {
-                stats.count_syscalls(1);
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            Ok(n) => {
-                stats.count_syscalls(1);
-                session.wrote(n);
-            }
-            Err(e) if interrupted(&e) => stats.count_syscalls(1),
-            Err(e) => {
-                stats.count_syscalls(1);
-                return Poll::Ready(Err(e));
-            }
+        let written = ready!(Pin::new(&mut *stream).poll_write(cx, session.output()));
+        stats.count_syscalls(1);
+        match written {
+            Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Ok(n) => session.wrote(n),
+            Err(e) if interrupted(&e) => {}
+            Err(e) => return Poll::Ready(Err(e)),
         }
     }
     Poll::Ready(Ok(()))
 }
 
-/// One read into the session, when the socket has something: bytes
-/// (frames completed), or end of stream.
+/// One read into the session, when the socket has something: bytes, or
+/// end of stream.
 ///
 /// # Errors
 /// The socket's failure, or the session's refusal (a protocol error):
@@ -91,9 +84,6 @@ pub(crate) fn poll_read(
             polled.map(|()| (n, if n > 0 { session.received(n) } else { Ok(0) }))
         } else {
             ready!(SCRATCH_BUF.with_borrow_mut(|scratch| {
-                if scratch.is_empty() {
-                    scratch.resize(SCRATCH, 0);
-                }
                 let limit = session.read_limit().min(scratch.len());
                 let mut buf = ReadBuf::new(&mut scratch[..limit]);
                 let polled = ready!(Pin::new(&mut *stream).poll_read(cx, &mut buf));
@@ -114,9 +104,7 @@ pub(crate) fn poll_read(
                 .received_eof()
                 .map(|()| Read::Eof)
                 .map_err(End::from),
-            Ok((bytes, fed)) => fed
-                .map(|frames| Read::Bytes { bytes, frames })
-                .map_err(End::from),
+            Ok((bytes, fed)) => fed.map(|_| Read::Bytes(bytes)).map_err(End::from),
             Err(e) if interrupted(&e) => continue,
             Err(e) => Err(End::Io(e)),
         });
@@ -131,9 +119,6 @@ pub(crate) fn poll_discard(
     stats: &ServerStats,
 ) -> Poll<io::Result<usize>> {
     SCRATCH_BUF.with_borrow_mut(|scratch| {
-        if scratch.is_empty() {
-            scratch.resize(SCRATCH, 0);
-        }
         let mut buf = ReadBuf::new(&mut scratch[..]);
         let read = ready!(Pin::new(&mut *stream).poll_read(cx, &mut buf));
         stats.count_syscalls(1);

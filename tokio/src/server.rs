@@ -81,12 +81,7 @@ pub fn start(
     };
     let workers = crate::workers(&config);
     let shared = Shared::new(config, on_message);
-    let phase = shared.phase.subscribe();
-    let accept = runtime.spawn(crate::accept::accept_loop(
-        listener,
-        Arc::clone(&shared),
-        phase,
-    ));
+    let accept = runtime.spawn(crate::accept::accept_loop(listener, Arc::clone(&shared)));
     debug!(%local_addr, mode = "tokio", service = %shared.config.service, workers, "listening");
     Ok(ServerHandle {
         local_addr,

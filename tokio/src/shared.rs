@@ -52,11 +52,6 @@ impl Shared {
             ended: Notify::new(),
         })
     }
-
-    /// A connection was cut at the deadline.
-    pub fn count_cut(&self) {
-        self.stop.count_cut(1);
-    }
 }
 
 /// A connection's slot under `--max-conns`, taken at admission and given

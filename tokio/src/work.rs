@@ -57,7 +57,7 @@ pub(crate) async fn run(
     if done {
         Ok(())
     } else {
-        shared.count_cut();
+        shared.stop.count_cut(1);
         Err(End::ShutdownDeadline)
     }
 }

@@ -26,14 +26,10 @@ use sockmodes_client::{AtServer, Exchange};
 use sockmodes_python::{Op as SockOp, SocketError, SocketMode};
 
 use crate::conn::loan::{Borrower, Receive};
+use crate::conn::RECVSEND_POLL_FIRST;
 use crate::pool::{self, Pool};
 use crate::ring::{Completion, Ring};
 use crate::POOL_BUFFER;
-
-/// `IORING_RECVSEND_POLL_FIRST`: wait for bytes before taking a buffer
-/// (see the server's `conn.rs`), so ENOBUFS means "bytes wait, the pool is
-/// empty".
-const RECVSEND_POLL_FIRST: u16 = 1;
 
 /// Send buffer kept between requests.
 ///

@@ -21,10 +21,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use sockmodes_client::handler::OnEvent;
 use sockmodes_client::ClientError;
 use sockmodes_client::{ConnEvent, Exchange, Outbox};
 use sockmodes_common::{ClientSession, Service};
-use sockmodes_python::SocketMode;
+use sockmodes_python::{Op, SocketError, SocketMode};
 use sockmodes_serving::slab::Slab;
 
 mod conn;
@@ -106,13 +107,7 @@ impl ManyClient {
         // in flight (`release`).
         if let Err(e) = unsafe { conn.post_connect(id, &mut self.ring) } {
             self.conns.remove(id);
-            return Err(sockmodes_python::SocketError::new(
-                sockmodes_python::Op::Connect,
-                addr,
-                SocketMode::NonBlocking,
-                e,
-            )
-            .into());
+            return Err(SocketError::new(Op::Connect, addr, SocketMode::NonBlocking, e).into());
         }
         self.live += 1;
         Ok(id)
@@ -131,11 +126,6 @@ impl ManyClient {
     /// Returns from `io_uring_enter` waits so far.
     pub fn wakeups(&self) -> u64 {
         self.wakeups
-    }
-
-    /// `io_uring_enter` calls so far (submissions and waits).
-    pub fn enters(&self) -> u64 {
-        self.ring.enters
     }
 
     /// Queues output on connection `id` outside an event (open loop); it
@@ -167,10 +157,11 @@ impl ManyClient {
     ///
     /// # Errors
     /// A failed `io_uring_enter` (per-connection failures are events).
-    pub fn poll_until<H>(&mut self, deadline: Option<Instant>, handler: H) -> io::Result<()>
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    pub fn poll_until(
+        &mut self,
+        deadline: Option<Instant>,
+        handler: impl OnEvent,
+    ) -> io::Result<()> {
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         self.poll(timeout, handler)
     }
@@ -179,10 +170,7 @@ impl ManyClient {
     ///
     /// # Errors
     /// A failed `io_uring_enter` (per-connection failures are events).
-    pub fn poll<H>(&mut self, timeout: Option<Duration>, mut handler: H) -> io::Result<()>
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    pub fn poll(&mut self, timeout: Option<Duration>, mut handler: impl OnEvent) -> io::Result<()> {
         self.ring.submit_and_wait(timeout)?;
         self.wakeups += 1;
         self.ring.completions(&mut self.completions);
@@ -203,10 +191,7 @@ impl ManyClient {
     }
 
     /// One completion: the connection's step, and the events it makes.
-    fn complete<H>(&mut self, c: Completion, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn complete(&mut self, c: Completion, handler: &mut impl OnEvent) {
         let (id, op) = decode(c.user_data);
         let Some(conn) = self.conns.get_mut(id) else {
             return;
@@ -229,10 +214,7 @@ impl ManyClient {
     }
 
     /// Hands the session's answers to the handler, in order.
-    fn dispatch<H>(&mut self, id: usize, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn dispatch(&mut self, id: usize, handler: &mut impl OnEvent) {
         while let Some(event) = self
             .conns
             .get_mut(id)
@@ -244,10 +226,7 @@ impl ManyClient {
         }
     }
 
-    fn emit<H>(&mut self, id: usize, event: ConnEvent, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn emit(&mut self, id: usize, event: ConnEvent, handler: &mut impl OnEvent) {
         if let Some(conn) = self.conns.get_mut(id).filter(|c| !c.dead) {
             handler(
                 id,
@@ -259,10 +238,7 @@ impl ManyClient {
 
     /// Queues what connection `id` needs next; frees it once it ended and
     /// nothing of it is in flight.
-    fn post_or_fail<H>(&mut self, id: usize, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn post_or_fail(&mut self, id: usize, handler: &mut impl OnEvent) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
@@ -290,10 +266,7 @@ impl ManyClient {
 
     /// Lends the pool's returned buffers to the connections that found it
     /// empty, longest waiting first (as the server's `lending.rs`).
-    fn lend<H>(&mut self, handler: &mut H)
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-    {
+    fn lend(&mut self, handler: &mut impl OnEvent) {
         while let Some((id, buffer)) = self.pool.next_loan() {
             let posted = match self.conns.get_mut(id) {
                 // SAFETY: as in `connect`; the pool outlives the receive.
@@ -307,12 +280,7 @@ impl ManyClient {
                     self.pool.give_back(buffer);
                     let peer = self.conns.get_mut(id).map(|c| c.x.peer);
                     if let Some(peer) = peer {
-                        let e = sockmodes_python::SocketError::new(
-                            sockmodes_python::Op::Recv,
-                            peer,
-                            SocketMode::NonBlocking,
-                            e,
-                        );
+                        let e = SocketError::new(Op::Recv, peer, SocketMode::NonBlocking, e);
                         self.emit(id, ConnEvent::Failed(e.into()), handler);
                         self.end(id);
                     }

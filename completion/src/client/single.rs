@@ -48,7 +48,9 @@ pub struct Client {
     /// The one connection, under key 0 (a slab so that it shares the
     /// many-connection driver's drain).
     conns: Slab<Conn>,
-    timeout: Option<Duration>,
+    peer: SocketAddr,
+    /// Blocking, or Timeout with `--timeout` (each wait's bound).
+    mode: SocketMode,
     completions: Vec<Completion>,
 }
 
@@ -71,17 +73,13 @@ impl Client {
             ring,
             pool,
             conns: Slab::default(),
-            timeout: settings.timeout,
+            peer: addr,
+            mode,
             completions: Vec::new(),
         };
-        let attempt = || client.try_connect(addr, settings, mode);
-        retry_refused(
-            addr,
-            settings.retry_backoff,
-            settings.retries,
-            attempt,
-            std::thread::sleep,
-        )?;
+        let attempt = || client.try_connect(addr, settings);
+        let (first, retries) = (settings.retry_backoff, settings.retries);
+        retry_refused(addr, first, retries, attempt, std::thread::sleep)?;
         Ok(client)
     }
 
@@ -91,21 +89,17 @@ impl Client {
         &mut self,
         addr: SocketAddr,
         settings: &ClientSettings,
-        mode: SocketMode,
     ) -> Result<(), ClientError> {
         self.close();
         let x = Exchange::new(addr, settings.max_frame);
-        let conn = Conn::open(x, mode, settings.nodelay)?;
+        let conn = Conn::open(x, self.mode, settings.nodelay)?;
         let key = self.conns.insert(conn);
         debug_assert_eq!(key, KEY);
         // SAFETY: the connection stays in the slab until nothing of it is
         // in flight (`close` drains it).
         let conn = self.conns.get_mut(KEY).expect("just inserted");
-        unsafe { conn.post_connect(KEY, &mut self.ring) }.map_err(SocketError::on(
-            Op::Connect,
-            addr,
-            mode,
-        ))?;
+        let err = SocketError::on(Op::Connect, addr, self.mode);
+        unsafe { conn.post_connect(KEY, &mut self.ring) }.map_err(err)?;
         while !self.conn().connected {
             self.turn(Op::Connect)?;
         }
@@ -120,35 +114,12 @@ impl Client {
 
     /// The server's address.
     pub fn peer_addr(&self) -> SocketAddr {
-        self.conns
-            .get(KEY)
-            .expect("a client has its connection")
-            .x
-            .peer
-    }
-
-    /// `io_uring_enter` calls so far.
-    pub fn enters(&self) -> u64 {
-        self.ring.enters
+        self.peer
     }
 
     fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError {
-        let (peer, mode) = (self.peer_addr(), self.mode());
+        let (peer, mode) = (self.peer, self.mode);
         move |e| SocketError::new(op, peer, mode, e).into()
-    }
-
-    fn mode(&self) -> SocketMode {
-        self.timeout
-            .map_or(SocketMode::Blocking, SocketMode::Timeout)
-    }
-
-    /// The operation a wait is for: the send while bytes wait, else the receive.
-    fn waiting_on(&mut self) -> Op {
-        if self.conn().x.session.wants_write() {
-            Op::Send
-        } else {
-            Op::Recv
-        }
     }
 
     /// Queues what the connection needs next.
@@ -168,12 +139,11 @@ impl Client {
         if !self.conn().in_flight() {
             return Ok(()); // closed and all written: nothing to wait for
         }
-        let deadline = self.timeout.map(|t| Instant::now() + t);
+        let deadline = self.mode.io_timeout().map(|t| Instant::now() + t);
         loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if left == Some(Duration::ZERO) {
-                let e = io::Error::from(io::ErrorKind::TimedOut);
-                return Err(SocketError::new(op, self.peer_addr(), self.mode(), e).into());
+                return Err(self.err(op)(io::ErrorKind::TimedOut.into()));
             }
             self.ring.submit_and_wait(left).map_err(self.err(op))?;
             if self.take_completions()? {
@@ -228,7 +198,8 @@ impl Client {
     fn close(&mut self) {
         if let Some(conn) = self.conns.get_mut(KEY) {
             conn.kill(KEY, &mut self.ring);
-            drain_one(&mut self.ring, &mut self.pool, &mut self.conns);
+            // The pool stays registered: the next attempt receives into it.
+            drain(&mut self.ring, &mut self.pool, &mut self.conns, false);
             self.conns.remove(KEY);
         }
     }
@@ -242,7 +213,12 @@ impl ClientDriver for Client {
     /// One `io_uring_enter`: submits the send, the shutdown and the
     /// receive the session needs, and waits for one to finish.
     fn pump(&mut self) -> Result<(), ClientError> {
-        let op = self.waiting_on();
+        // The wait is the send's while bytes wait, else the receive's.
+        let op = if self.conn().x.session.wants_write() {
+            Op::Send
+        } else {
+            Op::Recv
+        };
         self.turn(op)
     }
 
@@ -259,7 +235,7 @@ impl ClientDriver for Client {
 
     /// Waits for the close, by the kernel's timeout, and no longer.
     fn await_close(&mut self) -> Result<bool, ClientError> {
-        let until = Instant::now() + confirm_wait(self.timeout);
+        let until = Instant::now() + confirm_wait(self.mode.io_timeout());
         loop {
             if let Some(event) = self.conn().x.session.next_event() {
                 return Ok(event == ClientEvent::Confirmed);
@@ -275,11 +251,6 @@ impl ClientDriver for Client {
             self.take_completions()?;
         }
     }
-}
-
-/// Waits for the connection's operations to end, keeping the pool registered.
-fn drain_one(ring: &mut Ring, pool: &mut Pool, conns: &mut Slab<Conn>) {
-    drain(ring, pool, conns, false);
 }
 
 impl Drop for Client {

@@ -16,24 +16,18 @@ impl Loop {
     /// Ends a connection: a lingering close where the peer may still be
     /// sending, at once otherwise.
     pub(super) fn end(&mut self, key: usize, end: End) {
-        let Some(c) = self.conns.get(key) else {
+        let Some(c) = self.conns.get_mut(key).filter(|c| !c.dying) else {
             return;
         };
-        if c.dying {
-            return;
+        let already_closing = c.closing.is_some();
+        if !already_closing {
+            end.note(c.peer, &self.shared.stats, Instant::now());
         }
-        let (peer, already_closing) = (c.peer, c.closing.is_some());
         if !end.lingers() || already_closing {
-            if !already_closing {
-                end.note(peer, &self.shared.stats, Instant::now());
-            }
             self.kill(key);
             return;
         }
-        end.note(peer, &self.shared.stats, Instant::now());
-        if let Some(c) = self.conns.get_mut(key) {
-            c.begin_close();
-        }
+        c.begin_close();
         self.lingering += 1;
         let tick = Instant::now() + LINGER_TICK;
         self.next_sweep = Some(self.next_sweep.map_or(tick, |t| t.min(tick)));

@@ -51,14 +51,10 @@ pub(super) fn start_with_pool(
     let local_addr = listener.local_addr().map_err(&bind_err)?;
     let ring = Ring::new(RING_ENTRIES).map_err(|why| bind_err(std::io::Error::other(why)))?;
     let wake_fd = Arc::new(EventFd::new().map_err(&bind_err)?);
-    let (work_pool, work_fd) = match work::start_pool(&config) {
-        Ok(Some((pool, fd))) => (Some(pool), Some(fd)),
-        Ok(None) => (None, None),
-        Err(e) => {
-            let start_err = SocketError::on(Op::Start, local_addr, SocketMode::NonBlocking);
-            return Err(start_err(std::io::Error::other(e.to_string())));
-        }
-    };
+    let start_err = SocketError::on(Op::Start, local_addr, SocketMode::NonBlocking);
+    let (work_pool, work_fd) = work::start_pool(&config)
+        .map_err(|e| start_err(std::io::Error::other(e.to_string())))?
+        .unzip();
     let shared = Shared::new(config, on_message, RingCounters::default());
     let pool = match RecvBuffers::from_env() {
         RecvBuffers::Pool => match ring.register_pool(pool_buffers) {

@@ -200,11 +200,7 @@ impl Loop {
         if !self.ready.is_empty() {
             return Some(Duration::ZERO);
         }
-        let sweep = if self.conns.is_empty() {
-            None
-        } else {
-            self.next_sweep
-        };
+        let sweep = self.next_sweep.filter(|_| !self.conns.is_empty());
         let due = [sweep, self.accept_retry_at, self.work.next_due()];
         sleep_for(Instant::now(), stop_at, due)
     }

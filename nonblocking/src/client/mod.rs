@@ -129,11 +129,7 @@ impl Client {
     /// # Errors
     /// A failed poll.
     pub fn wait_readable(&mut self, duration: Duration) -> Result<bool, ClientError> {
-        match self.wait(Op::Recv, Some(Instant::now() + duration)) {
-            Ok(()) => Ok(true),
-            Err(ClientError::Socket(e)) if e.io.kind() == io::ErrorKind::TimedOut => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.wait_within(Op::Recv, duration)
     }
 
     /// Sleeps in `poll` for up to `duration` waiting for this socket to become
@@ -143,7 +139,12 @@ impl Client {
     /// # Errors
     /// A failed poll.
     pub fn wait_writable(&mut self, duration: Duration) -> Result<bool, ClientError> {
-        match self.wait(Op::Send, Some(Instant::now() + duration)) {
+        self.wait_within(Op::Send, duration)
+    }
+
+    /// [`wait`](Self::wait) for up to `duration`: whether the socket became ready.
+    fn wait_within(&mut self, op: Op, duration: Duration) -> Result<bool, ClientError> {
+        match self.wait(op, Some(Instant::now() + duration)) {
             Ok(()) => Ok(true),
             Err(ClientError::Socket(e)) if e.io.kind() == io::ErrorKind::TimedOut => Ok(false),
             Err(e) => Err(e),

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
+use sockmodes_client::handler::OnEvent;
 use sockmodes_client::{AtServer, ClientError};
 use sockmodes_common::{ClientSession, Service};
 use sockmodes_python::{interrupted, would_block, Op, SocketError, SocketMode};
@@ -188,10 +189,11 @@ impl ManyClient {
     ///
     /// # Errors
     /// A failed `poll` (per-connection failures are events, not errors).
-    pub fn poll_until<H>(&mut self, deadline: Option<Instant>, handler: H) -> io::Result<()>
-    where
-        H: FnMut(usize, Event, &mut Outbox<'_>),
-    {
+    pub fn poll_until(
+        &mut self,
+        deadline: Option<Instant>,
+        handler: impl OnEvent,
+    ) -> io::Result<()> {
         if let Some(at) = deadline {
             self.timer.arm(at)?;
         }
@@ -205,10 +207,7 @@ impl ManyClient {
     ///
     /// # Errors
     /// A failed `poll` (per-connection failures are events, not errors).
-    pub fn poll<H>(&mut self, timeout: Option<Duration>, mut handler: H) -> io::Result<()>
-    where
-        H: FnMut(usize, Event, &mut Outbox<'_>),
-    {
+    pub fn poll(&mut self, timeout: Option<Duration>, mut handler: impl OnEvent) -> io::Result<()> {
         let timeout = if self.requeue.is_empty() {
             timeout
         } else {
@@ -272,10 +271,12 @@ impl Conn {
 
     /// Says how a [`step`](Self::step) ended the connection, if it did;
     /// `false` when the connection is done and must go.
-    fn settle<H>(&mut self, id: usize, step: Result<bool, ClientError>, handler: &mut H) -> bool
-    where
-        H: FnMut(usize, Event, &mut Outbox<'_>),
-    {
+    fn settle(
+        &mut self,
+        id: usize,
+        step: Result<bool, ClientError>,
+        handler: &mut impl OnEvent,
+    ) -> bool {
         match step {
             Ok(open) => {
                 if !open {
@@ -290,19 +291,17 @@ impl Conn {
         }
     }
 
-    fn emit<H>(&mut self, id: usize, event: Event, handler: &mut H)
-    where
-        H: FnMut(usize, Event, &mut Outbox<'_>),
-    {
+    fn emit(&mut self, id: usize, event: Event, handler: &mut impl OnEvent) {
         let mut outbox = Outbox::new(&mut self.session, self.peer);
         handler(id, event, &mut outbox);
     }
 
     /// The handshake's end, once: `Ok(false)` while still in progress.
-    fn finish_connect<H>(&mut self, id: usize, handler: &mut H) -> Result<bool, ClientError>
-    where
-        H: FnMut(usize, Event, &mut Outbox<'_>),
-    {
+    fn finish_connect(
+        &mut self,
+        id: usize,
+        handler: &mut impl OnEvent,
+    ) -> Result<bool, ClientError> {
         if let Some(e) = self.stream.take_error().map_err(self.err(Op::Connect))? {
             return Err(self.err(Op::Connect)(e));
         }
@@ -323,17 +322,14 @@ impl Conn {
     /// Handles readiness: finishes the handshake, reads until the socket
     /// would block, then flushes, all within one turn's [`Budget`] (`again`
     /// says it ran out first). `Ok(false)` at the server's end of stream.
-    fn step<H>(
+    fn step(
         &mut self,
         id: usize,
         registry: &Registry,
         scratch: &mut [u8],
         short_read_drains: bool,
-        handler: &mut H,
-    ) -> Result<bool, ClientError>
-    where
-        H: FnMut(usize, Event, &mut Outbox<'_>),
-    {
+        handler: &mut impl OnEvent,
+    ) -> Result<bool, ClientError> {
         self.again = false;
         if !self.connected && !self.finish_connect(id, handler)? {
             return Ok(true);
@@ -374,10 +370,7 @@ impl Conn {
 
     /// Hands the session's answers to the handler, in order (a close is
     /// said once, by `settle`).
-    fn dispatch<H>(&mut self, id: usize, handler: &mut H)
-    where
-        H: FnMut(usize, Event, &mut Outbox<'_>),
-    {
+    fn dispatch(&mut self, id: usize, handler: &mut impl OnEvent) {
         while let Some(event) = self.session.next_event() {
             if let Some(event) = Event::of(event) {
                 self.emit(id, event, handler);

@@ -39,11 +39,10 @@ impl EventLoop {
                             conn.serial = self.serials;
                             debug!(%peer, "connection accepted");
                             self.conns.insert(conn);
-                            if self.next_sweep.is_none() {
-                                // (the idle sweep; see closing.rs)
-                                self.next_sweep =
-                                    Some(Instant::now() + config.limits().check_every());
-                            }
+                            // (the idle sweep; see closing.rs)
+                            self.next_sweep.get_or_insert_with(|| {
+                                Instant::now() + config.limits().check_every()
+                            });
                             // Bytes may have arrived before registration; the
                             // registration reports them, but driving now is cheap.
                             self.drive(key, false);

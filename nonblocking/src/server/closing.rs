@@ -42,9 +42,7 @@ impl EventLoop {
             self.close(key, &end);
             return;
         }
-        let peer = conn.peer;
-        end.note(peer, &self.shared.stats, Instant::now());
-        let conn = self.conns.get_mut(key).expect("present above");
+        end.note(conn.peer, &self.shared.stats, Instant::now());
         let step = conn.begin_close(Token(key), self.poll.registry(), &mut self.scratch);
         self.shared
             .stats

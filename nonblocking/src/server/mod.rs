@@ -108,17 +108,11 @@ pub fn start(
     for i in 0..loops {
         let poll = Poll::new().map_err(&start_err)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(&start_err)?);
-        let work = shared.config.work.map(|w| w.kind);
-        let timer = match work {
+        let timer = match shared.config.work.map(|w| w.kind) {
             Some(WorkKind::Wait) => Some(wait_timer(&poll, &waker).map_err(&start_err)?),
             _ => None,
         };
-        let workers = if work.is_some_and(WorkKind::holds_thread) {
-            shared.config.offload
-        } else {
-            0
-        };
-        let pool = work::start_pool(workers, &waker)
+        let pool = work::start_pool(&shared.config, &waker)
             .map_err(|e| start_err(std::io::Error::other(e.to_string())))?;
         let mut listener = TcpListener::from_std(std_listener.try_clone().map_err(&start_err)?);
         poll.registry()
@@ -282,11 +276,7 @@ impl EventLoop {
         if !self.requeue.is_empty() {
             return Some(Duration::ZERO);
         }
-        let sweep = if self.conns.is_empty() {
-            None
-        } else {
-            self.next_sweep
-        };
+        let sweep = self.next_sweep.filter(|_| !self.conns.is_empty());
         sleep_for(Instant::now(), stop_at, [sweep, self.accept_retry_at])
     }
 

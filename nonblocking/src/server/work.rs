@@ -25,19 +25,25 @@ use mio::Waker;
 use sockmodes_common::{ServerSession, SessionError};
 use sockmodes_os::offload::{self, Pool, Runner, Started, WorkDriver};
 use sockmodes_serving::offload::{Job, OffloadError, Tag, INLINE_BUDGET};
+use sockmodes_serving::ServerConfig;
 use tracing::debug;
 
 use super::EventLoop;
 use crate::conn::End;
 
-/// The loop's own pool, when `--offload` asked for one.
-pub(super) fn start_pool(workers: usize, waker: &Arc<Waker>) -> Result<Option<Pool>, OffloadError> {
-    if workers == 0 {
+/// The loop's own pool, when `--offload` asked for one and the work holds
+/// a thread (cpu, block).
+pub(super) fn start_pool(
+    config: &ServerConfig,
+    waker: &Arc<Waker>,
+) -> Result<Option<Pool>, OffloadError> {
+    let holds = config.work.is_some_and(|w| w.kind.holds_thread());
+    if config.offload == 0 || !holds {
         return Ok(None);
     }
     let waker = Arc::clone(waker);
     Pool::start(
-        workers,
+        config.offload,
         &sockmodes_os::limits::thread_limits(),
         Arc::new(move || {
             // A failed wake means the loop is gone.
