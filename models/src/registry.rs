@@ -46,18 +46,6 @@ const CLIENT_COUNT: usize = {
     n
 };
 
-/// Methods of [`Model`] that each read one field of its [`ModelInfo`].
-macro_rules! info_fields {
-    ($($(#[$doc:meta])* $method:ident: $field:ident -> $t:ty;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $method(self) -> $t {
-                self.info().$field
-            }
-        )*
-    };
-}
-
 impl Model {
     /// std::net: calls wait; one thread per connection.
     pub const BLOCKING: Model = Model::named("blocking");
@@ -130,31 +118,51 @@ impl Model {
         Model::ALL.into_iter().filter(|m| m.info().built).collect()
     }
 
-    info_fields! {
-        /// The command-line name.
-        name: name -> &'static str;
-        /// The name its code goes by in the demo and the guides: the API that
-        /// does its I/O.
-        code_label: code_label -> &'static str;
-        /// The name in running English text ("the non-blocking server").
-        prose: prose -> &'static str;
-        /// The name in a ratio's column head ("nb/b").
-        short: short -> &'static str;
-        /// The model in brief: its API and what kind of server it is.
-        in_brief: in_brief -> &'static str;
-        /// Who does the I/O, as a sentence says it.
-        role: role -> &'static str;
-        /// True when `--threads N` runs N event loops that share the
-        /// connections; the other models take no thread count.
-        has_event_loops: takes_threads -> bool;
-        /// True for a model the study measures as a reference (tokio).
-        is_reference: reference -> bool;
-        /// What kind of waiting it teaches, in a few words.
-        kind: kind -> &'static str;
-        /// `Some(system)` when the model exists on one system only.
-        only_on: only_on -> Option<&'static str>;
-        /// What the per-connection overhead of [`memory_bound`](Self::memory_bound) is.
-        overhead_label: overhead_label -> &'static str;
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The name its code goes by in the demo and the guides: the API that
+    /// does its I/O.
+    pub fn code_label(self) -> &'static str {
+        self.info().code_label
+    }
+
+    /// The name in running English text ("the non-blocking server").
+    pub fn prose(self) -> &'static str {
+        self.info().prose
+    }
+
+    /// The name in a ratio's column head ("nb/b").
+    pub fn short(self) -> &'static str {
+        self.info().short
+    }
+
+    /// The model in brief: its API and what kind of server it is.
+    pub fn in_brief(self) -> &'static str {
+        self.info().in_brief
+    }
+
+    /// Who does the I/O, as a sentence says it.
+    pub fn role(self) -> &'static str {
+        self.info().role
+    }
+
+    /// True when `--threads N` runs N event loops that share the
+    /// connections; the other models take no thread count.
+    pub fn has_event_loops(self) -> bool {
+        self.info().takes_threads
+    }
+
+    /// True for a model the study measures as a reference (tokio).
+    pub fn is_reference(self) -> bool {
+        self.info().reference
+    }
+
+    /// What kind of waiting it teaches, in a few words.
+    pub fn kind(self) -> &'static str {
+        self.info().kind
     }
 
     /// `--mode`'s help in `client` and `load`: every model of
@@ -171,6 +179,11 @@ impl Model {
     /// True when the model has a client and a load engine (see [`CLIENTS`](Self::CLIENTS)).
     pub fn has_client(self) -> bool {
         self.info().connect.is_some()
+    }
+
+    /// `Some(system)` when the model exists on one system only.
+    pub fn only_on(self) -> Option<&'static str> {
+        self.info().only_on
     }
 
     /// Checks that this system and kernel can run the model's server.
@@ -255,6 +268,11 @@ impl Model {
     /// The slots of each offload pool's queue (see [`ModelInfo::pool_queue`]).
     pub fn offload_queue(self, workers: usize) -> Option<usize> {
         (self.info().pool_queue)(workers)
+    }
+
+    /// What the per-connection overhead of [`memory_bound`](Self::memory_bound) is.
+    pub fn overhead_label(self) -> &'static str {
+        self.info().overhead_label
     }
 }
 
