@@ -344,30 +344,11 @@ pub fn show(f: &Finding) -> String {
                               the computation, not a measurement."
                 .into()
         }
-        // From which count the pair's first server (a thread per
-        // connection) carried fewer messages than its second.
         Finding::Crossover {
             pair,
             from,
             checked,
-        } => {
-            let (a, b) = (pair.a.prose(), pair.b.prose());
-            match from {
-                Some(at) => format!(
-                    "Crossover: from {n} connections on, the {a} server carried fewer messages per second \
-                     than the {b} one beyond noise: at {n}, {} against {} msg/s (median, min-max){}.",
-                    at.a.show(0),
-                    at.b.show(0),
-                    checked_note(checked),
-                    n = at.connections,
-                ),
-                None => format!(
-                    "No crossover: at the largest count measured the {a} server was not below the {b} \
-                     one beyond noise with every client{}.",
-                    checked_note(checked)
-                ),
-            }
-        }
+        } => crossover_sentence(*pair, from.as_ref(), checked),
         Finding::CrossCheck {
             connections,
             drivers,
@@ -406,104 +387,34 @@ pub fn show(f: &Finding) -> String {
             (pair.b, pair.a),
             " (the sweep's driver), without staying ahead at every larger count",
         ),
-        // One pair's counts grouped by verdict, with the largest count's
-        // figures.
         Finding::Grouped {
             pair,
             groups,
             last,
-            syscalls: (calls_a, calls_b),
-        } => {
-            let parts: Vec<String> = groups
-                .iter()
-                .map(|(s, counts)| format!("{} at {}", standing_words(*s), at_counts(counts)))
-                .collect();
-            format!(
-                "{}: it {}. At {}: {} against {} msg/s ({}x), with {} against {} system calls per message.",
-                pair.title,
-                words_list(&parts),
-                last.connections,
-                last.a.show(0),
-                last.b.show(0),
-                ratio(&last.a, &last.b).show(2),
-                show_spread(*calls_a, 3),
-                show_spread(*calls_b, 3)
-            )
-        }
+            syscalls,
+        } => grouped(*pair, groups, last, *syscalls),
         Finding::Costs {
             pair,
-            connections: n,
+            connections,
             a,
             b,
-        } => format!(
-            "At {n} connections the {} server ran {} threads in {} MiB and made {} context switches per \
-             message; {} ran {} threads in {} MiB and made {}. CPU per message: {} µs against {} µs.",
-            pair.a.prose(),
-            median(a.threads, 0),
-            median(a.rss_mib, 1),
-            show_spread(a.switches_per_msg, 2),
-            pair.b.role(),
-            median(b.threads, 0),
-            median(b.rss_mib, 1),
-            show_spread(b.switches_per_msg, 2),
-            show_spread(a.cpu_per_msg, 1),
-            show_spread(b.cpu_per_msg, 1),
-        ),
-        // How long the last connection of each of the pair's servers
-        // waited for its first answer, and the starved connections.
+        } => costs_sentence(*pair, *connections, a, b),
         Finding::Ramp {
             pair,
-            connections: n,
+            connections,
             a,
             b,
             starved,
-        } => format!(
-            "At {n} connections the last connection had its first answer after {} from the {} server (its one \
-             accept thread admits them with one thread's share of the core, among the busy connection threads) and \
-             {} from {}; starved connections in the window: {} against {}.",
-            ramp_words(a),
-            pair.a.prose(),
-            ramp_words(b),
-            pair.b.role(),
-            show_spread(starved.0, 0),
-            show_spread(starved.1, 0),
-        ),
+        } => ramp_sentence(*pair, *connections, (a, b), *starved),
         Finding::SameRate {
             offered_per_s,
             offered_pct,
             connections,
             cpu,
             cheapest,
-        } => {
-            let each: Vec<String> = cpu
-                .iter()
-                .map(|(t, s)| format!("{} µs {}", show_spread(*s, 1), t.name()))
-                .collect();
-            let verdict = match cheapest {
-                Some(t) => format!(
-                    " The {} server used the least beyond noise; unlike messages/s, this figure does not depend \
-                     on which side saturated (switches and p99: the same-rate table).",
-                    t.name()
-                ),
-                None => " No server used less CPU per message than all the others beyond noise.".into(),
-            };
-            format!(
-                "At the same offered rate for all ({offered_per_s:.0} msg/s, {offered_pct:.0}% of the slowest \
-                 server's capacity, {connections} connections), server CPU per message was {}.{verdict}",
-                words_list(&each)
-            )
-        }
-        Finding::Knees(knees) => format!(
-            "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
-            knees.iter().map(knee_words).collect::<Vec<_>>().join("; ")
-        ),
-        // How often a side was saturated, and what that does to the figures.
-        Finding::Saturation { client, both, all } => format!(
-            "The load generator alone was saturated at {client} of {all} points and both sides at {both}; the \
-             tables' \"limited by\" column names them. Where only the client was saturated the server figures are \
-             lower bounds; where both were, on loopback each side's system calls also carry the kernel's work for \
-             the other side, so one core each is the limit of this machine. Every server faced the same client."
-        ),
+        } => same_rate_sentence(*offered_per_s, *offered_pct, *connections, cpu, *cheapest),
+        Finding::Knees(k) => knees_sentence(k),
+        Finding::Saturation { client, both, all } => saturation_sentence(*client, *both, *all),
         Finding::Service(f) => service::show(f),
     }
 }
@@ -511,6 +422,27 @@ pub fn show(f: &Finding) -> String {
 /// Every finding of `findings`, as sentences.
 pub fn sentences(findings: &[Finding]) -> Vec<String> {
     findings.iter().map(show).collect()
+}
+
+/// The crossover as a sentence: from which count the pair's first server
+/// (a thread per connection) carried fewer messages than its second.
+fn crossover_sentence(pair: Pair, from: Option<&CountVerdict>, checked: &Checked) -> String {
+    let (a, b) = (pair.a.prose(), pair.b.prose());
+    match from {
+        Some(at) => format!(
+            "Crossover: from {n} connections on, the {a} server carried fewer messages per second than \
+             the {b} one beyond noise: at {n}, {} against {} msg/s (median, min-max){}.",
+            at.a.show(0),
+            at.b.show(0),
+            checked_note(checked),
+            n = at.connections,
+        ),
+        None => format!(
+            "No crossover: at the largest count measured the {a} server was not below the {b} \
+             one beyond noise with every client{}.",
+            checked_note(checked)
+        ),
+    }
 }
 
 /// What the sweep's verdicts rest on: its one driver, and the counts the
@@ -585,6 +517,30 @@ fn standing_words(s: Standing) -> &'static str {
     }
 }
 
+/// One pair's counts grouped by verdict, with the largest count's figures.
+fn grouped(
+    pair: Pair,
+    groups: &[(Standing, Vec<usize>)],
+    last: &CountVerdict,
+    (calls_a, calls_b): (Option<Spread>, Option<Spread>),
+) -> String {
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(s, counts)| format!("{} at {}", standing_words(*s), at_counts(counts)))
+        .collect();
+    format!(
+        "{}: it {}. At {}: {} against {} msg/s ({}x), with {} against {} system calls per message.",
+        pair.title,
+        words_list(&parts),
+        last.connections,
+        last.a.show(0),
+        last.b.show(0),
+        ratio(&last.a, &last.b).show(2),
+        show_spread(calls_a, 3),
+        show_spread(calls_b, 3)
+    )
+}
+
 fn show_spread(s: Option<Spread>, digits: usize) -> String {
     s.map_or("-".into(), |s| s.show(digits))
 }
@@ -592,6 +548,92 @@ fn show_spread(s: Option<Spread>, digits: usize) -> String {
 /// The median alone, or "-" where the figure was not measured.
 fn median(s: Option<Spread>, digits: usize) -> String {
     s.map_or("-".into(), |s| format!("{:.digits$}", s.median))
+}
+
+/// How long the last connection of each of the pair's servers waited for
+/// its first answer at `n` connections, and the starved connections.
+fn ramp_sentence(
+    pair: Pair,
+    n: usize,
+    (a, b): (&RampUp, &RampUp),
+    starved: (Option<Spread>, Option<Spread>),
+) -> String {
+    format!(
+        "At {n} connections the last connection had its first answer after {} from the {} server (its one \
+         accept thread admits them with one thread's share of the core, among the busy connection threads) and \
+         {} from {}; starved connections in the window: {} against {}.",
+        ramp_words(a),
+        pair.a.prose(),
+        ramp_words(b),
+        pair.b.role(),
+        show_spread(starved.0, 0),
+        show_spread(starved.1, 0),
+    )
+}
+
+/// Each server's knee.
+fn knees_sentence(knees: &[Knee]) -> String {
+    format!(
+        "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
+        knees.iter().map(knee_words).collect::<Vec<_>>().join("; ")
+    )
+}
+
+/// How often a side was saturated, and what that does to the figures.
+fn saturation_sentence(client: usize, both: usize, all: usize) -> String {
+    format!(
+        "The load generator alone was saturated at {client} of {all} points and both sides at {both}; the \
+         tables' \"limited by\" column names them. Where only the client was saturated the server figures are \
+         lower bounds; where both were, on loopback each side's system calls also carry the kernel's work for \
+         the other side, so one core each is the limit of this machine. Every server faced the same client."
+    )
+}
+
+/// The costs of the pair's two servers at `n` connections.
+fn costs_sentence(pair: Pair, n: usize, a: &Costs, b: &Costs) -> String {
+    format!(
+        "At {n} connections the {} server ran {} threads in {} MiB and made {} context switches per \
+         message; {} ran {} threads in {} MiB and made {}. CPU per message: {} µs against {} µs.",
+        pair.a.prose(),
+        median(a.threads, 0),
+        median(a.rss_mib, 1),
+        show_spread(a.switches_per_msg, 2),
+        pair.b.role(),
+        median(b.threads, 0),
+        median(b.rss_mib, 1),
+        show_spread(b.switches_per_msg, 2),
+        show_spread(a.cpu_per_msg, 1),
+        show_spread(b.cpu_per_msg, 1),
+    )
+}
+
+/// CPU per message of every server at the same offered rate, and the
+/// cheapest beyond noise.
+fn same_rate_sentence(
+    offered_per_s: f64,
+    offered_pct: f64,
+    connections: usize,
+    cpu: &[(Target, Option<Spread>)],
+    cheapest: Option<Target>,
+) -> String {
+    let each: Vec<String> = cpu
+        .iter()
+        .map(|(t, s)| format!("{} µs {}", show_spread(*s, 1), t.name()))
+        .collect();
+    let mut s = format!(
+        "At the same offered rate for all ({offered_per_s:.0} msg/s, {offered_pct:.0}% of the slowest server's \
+         capacity, {connections} connections), server CPU per message was {}.",
+        words_list(&each)
+    );
+    match cheapest {
+        Some(t) => s.push_str(&format!(
+            " The {} server used the least beyond noise; unlike messages/s, this figure does not depend on \
+             which side saturated (switches and p99: the same-rate table).",
+            t.name()
+        )),
+        None => s.push_str(" No server used less CPU per message than all the others beyond noise."),
+    }
+    s
 }
 
 #[cfg(test)]
