@@ -173,7 +173,7 @@ pub fn after_accept_error(
 pub fn accept_error_action(e: &io::Error) -> AcceptErrorAction {
     let c = e.raw_os_error();
     let is = |codes: &[i32]| c.is_some_and(|c| codes.contains(&c));
-    if is(code::OUT_OF_DESCRIPTORS) || is(code::OUT_OF_MEMORY) {
+    if is(&code::OUT_OF_DESCRIPTORS) || is(&code::OUT_OF_MEMORY) {
         AcceptErrorAction::Backoff
     } else if is(&[
         code::CONN_ABORTED,

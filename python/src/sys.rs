@@ -19,81 +19,106 @@
 //! A system other than these three has no table: a clear compile error says
 //! where to add one.
 
-/// The OS's error numbers for the situations sockmodes names, each written
-/// `pick(LINUX, MACOS, WINDOWS)`.
-///
-/// Linux's are from the kernel's `include/uapi/asm-generic/errno-base.h`
-/// and `errno.h` (`man 3 errno`): those of x86 and Arm; MIPS, SPARC, Alpha
-/// and PA-RISC number some differently, and there `os/src/codes.rs` stops
-/// the build. macOS (and iOS) has the BSD numbers, from XNU's
-/// `bsd/sys/errno.h` (`man 2 intro`). Windows' are Winsock's `WSAE*` codes,
-/// from Microsoft's "Windows Sockets Error Codes"
-/// (<https://learn.microsoft.com/en-us/windows/win32/winsock/windows-sockets-error-codes-2>);
-/// Windows has no `EPIPE`, `EPERM`, `EPROTO` or process-wide descriptor
-/// limit for sockets, so those stand in as the codes it gives instead.
+/// The OS's error numbers for the situations sockmodes names, on Linux and
+/// on macOS (each constant is `pick(LINUX, MACOS)`). Linux's are from the
+/// kernel's `include/uapi/asm-generic/errno-base.h` and `errno.h`
+/// (`man 3 errno`): those of x86 and Arm; MIPS, SPARC, Alpha and PA-RISC
+/// number some differently, and there `os/src/codes.rs` stops the build.
+/// macOS (and iOS) has the BSD numbers, from XNU's `bsd/sys/errno.h`
+/// (`man 2 intro`).
 #[cfg(any(
     target_os = "linux",
     target_os = "android",
     target_os = "macos",
-    target_os = "ios",
-    windows
+    target_os = "ios"
 ))]
 pub mod code {
-    /// The value for the system this is built for.
-    const fn pick<T: Copy>(linux: T, macos: T, windows: T) -> T {
-        if cfg!(windows) {
-            windows
-        } else if cfg!(any(target_os = "macos", target_os = "ios")) {
+    /// Linux's number, or macOS's where this is built for it.
+    const fn pick(linux: i32, macos: i32) -> i32 {
+        if cfg!(any(target_os = "macos", target_os = "ios")) {
             macos
         } else {
             linux
         }
     }
 
-    /// A non-blocking call would wait (and, on Unix, a timed-out one):
-    /// `EAGAIN`, `WSAEWOULDBLOCK`.
-    pub const WOULD_BLOCK: i32 = pick(11, 35, 10035);
-    /// A non-blocking connect is under way: `EINPROGRESS`; on Windows a
-    /// blocking call is in progress, `WSAEINPROGRESS`.
-    pub const IN_PROGRESS: i32 = pick(115, 36, 10036);
-    /// A non-blocking connect is still under way: `EALREADY`, `WSAEALREADY`.
-    pub const ALREADY: i32 = pick(114, 37, 10037);
-    /// The kernel gave up (or, on Windows, a timeout ran out, or the peer did
-    /// not answer): `ETIMEDOUT`, `WSAETIMEDOUT`.
-    pub const TIMED_OUT: i32 = pick(110, 60, 10060);
-    /// Nothing listens at the address: `ECONNREFUSED`, `WSAECONNREFUSED`.
-    pub const CONN_REFUSED: i32 = pick(111, 61, 10061);
-    /// The peer reset the connection: `ECONNRESET`, `WSAECONNRESET`.
-    pub const CONN_RESET: i32 = pick(104, 54, 10054);
-    /// The connection was aborted locally: `ECONNABORTED`, `WSAECONNABORTED`.
-    pub const CONN_ABORTED: i32 = pick(103, 53, 10053);
-    /// Sending on a connection whose sending side is shut: `ESHUTDOWN`,
-    /// `WSAESHUTDOWN` (Windows' broken pipe).
-    pub const SHUTDOWN: i32 = pick(108, 58, 10058);
-    /// Writing to a connection the peer closed: `EPIPE`; no EPIPE on Windows
-    /// sockets, `WSAESHUTDOWN`.
-    pub const BROKEN_PIPE: i32 = pick(32, 32, SHUTDOWN);
-    /// A signal interrupted the call: `EINTR`; on Windows a blocking call was
-    /// cancelled, `WSAEINTR`.
-    pub const INTERRUPTED: i32 = pick(4, 4, 10004);
-    /// Permission denied: `EACCES`, `WSAEACCES`.
-    pub const ACCESS: i32 = pick(13, 13, 10013);
-    /// Operation not permitted: `EPERM`; no EPERM on Windows sockets,
-    /// `WSAEACCES`.
-    pub const NOT_PERMITTED: i32 = pick(1, 1, ACCESS);
-    /// The address is in use: `EADDRINUSE`, `WSAEADDRINUSE`.
-    pub const ADDR_IN_USE: i32 = pick(98, 48, 10048);
-    /// The address is not this machine's: `EADDRNOTAVAIL`, `WSAEADDRNOTAVAIL`.
-    pub const ADDR_NOT_AVAIL: i32 = pick(99, 49, 10049);
-    /// Out of descriptors (this process, or the whole system): `EMFILE`,
-    /// `ENFILE`; on Windows too many open sockets, `WSAEMFILE`.
-    pub const OUT_OF_DESCRIPTORS: &[i32] = pick(&[24, 23], &[24, 23], &[10024]);
-    /// Out of buffer space or memory: `ENOBUFS`, `ENOMEM`; on Windows out of
-    /// buffer space, `WSAENOBUFS`.
-    pub const OUT_OF_MEMORY: &[i32] = pick(&[105, 12], &[55, 12], &[10055]);
-    /// A protocol error on a connection not yet accepted: `EPROTO`; no EPROTO
-    /// on Windows, a reset before accept, `WSAECONNRESET`.
-    pub const PROTOCOL: i32 = pick(71, 100, CONN_RESET);
+    /// A non-blocking call would wait (and, on Unix, a timed-out one): `EAGAIN`.
+    pub const WOULD_BLOCK: i32 = pick(11, 35);
+    /// A non-blocking connect is under way: `EINPROGRESS`.
+    pub const IN_PROGRESS: i32 = pick(115, 36);
+    /// A non-blocking connect is still under way: `EALREADY`.
+    pub const ALREADY: i32 = pick(114, 37);
+    /// The kernel gave up (or, on Windows, a timeout ran out): `ETIMEDOUT`.
+    pub const TIMED_OUT: i32 = pick(110, 60);
+    /// Nothing listens at the address: `ECONNREFUSED`.
+    pub const CONN_REFUSED: i32 = pick(111, 61);
+    /// The peer reset the connection: `ECONNRESET`.
+    pub const CONN_RESET: i32 = pick(104, 54);
+    /// The connection was aborted locally: `ECONNABORTED`.
+    pub const CONN_ABORTED: i32 = pick(103, 53);
+    /// Sending on a connection whose sending side is shut: `ESHUTDOWN`.
+    pub const SHUTDOWN: i32 = pick(108, 58);
+    /// Writing to a connection the peer closed: `EPIPE`.
+    pub const BROKEN_PIPE: i32 = 32;
+    /// A signal interrupted the call: `EINTR`.
+    pub const INTERRUPTED: i32 = 4;
+    /// Permission denied: `EACCES`.
+    pub const ACCESS: i32 = 13;
+    /// Operation not permitted: `EPERM`.
+    pub const NOT_PERMITTED: i32 = 1;
+    /// The address is in use: `EADDRINUSE`.
+    pub const ADDR_IN_USE: i32 = pick(98, 48);
+    /// The address is not this machine's: `EADDRNOTAVAIL`.
+    pub const ADDR_NOT_AVAIL: i32 = pick(99, 49);
+    /// Out of descriptors (this process, or the whole system): `EMFILE`, `ENFILE`.
+    pub const OUT_OF_DESCRIPTORS: [i32; 2] = [24, 23];
+    /// Out of buffer space or memory: `ENOBUFS`, `ENOMEM`.
+    pub const OUT_OF_MEMORY: [i32; 2] = [pick(105, 55), 12];
+    /// A protocol error on a connection not yet accepted: `EPROTO`.
+    pub const PROTOCOL: i32 = pick(71, 100);
+}
+
+/// The OS's error numbers for the situations sockmodes names: Winsock's
+/// `WSAE*` codes, from Microsoft's "Windows Sockets Error Codes"
+/// (<https://learn.microsoft.com/en-us/windows/win32/winsock/windows-sockets-error-codes-2>).
+/// Windows has no `EPIPE`, `EPROTO` or process-wide descriptor limit for
+/// sockets, so those stand in as codes that never occur.
+#[cfg(windows)]
+pub mod code {
+    /// A non-blocking call would wait: `WSAEWOULDBLOCK`.
+    pub const WOULD_BLOCK: i32 = 10035;
+    /// A blocking call is in progress: `WSAEINPROGRESS`.
+    pub const IN_PROGRESS: i32 = 10036;
+    /// A non-blocking connect is still under way: `WSAEALREADY`.
+    pub const ALREADY: i32 = 10037;
+    /// A timeout ran out, or the peer did not answer: `WSAETIMEDOUT`.
+    pub const TIMED_OUT: i32 = 10060;
+    /// Nothing listens at the address: `WSAECONNREFUSED`.
+    pub const CONN_REFUSED: i32 = 10061;
+    /// The peer reset the connection: `WSAECONNRESET`.
+    pub const CONN_RESET: i32 = 10054;
+    /// The connection was aborted locally: `WSAECONNABORTED`.
+    pub const CONN_ABORTED: i32 = 10053;
+    /// Sending after shutdown, Windows' broken pipe: `WSAESHUTDOWN`.
+    pub const SHUTDOWN: i32 = 10058;
+    /// No EPIPE on Windows sockets: `WSAESHUTDOWN`.
+    pub const BROKEN_PIPE: i32 = SHUTDOWN;
+    /// A blocking call was cancelled: `WSAEINTR`.
+    pub const INTERRUPTED: i32 = 10004;
+    /// Permission denied: `WSAEACCES`.
+    pub const ACCESS: i32 = 10013;
+    /// No EPERM on Windows sockets: `WSAEACCES`.
+    pub const NOT_PERMITTED: i32 = ACCESS;
+    /// The address is in use: `WSAEADDRINUSE`.
+    pub const ADDR_IN_USE: i32 = 10048;
+    /// The address is not this machine's: `WSAEADDRNOTAVAIL`.
+    pub const ADDR_NOT_AVAIL: i32 = 10049;
+    /// Too many open sockets: `WSAEMFILE`.
+    pub const OUT_OF_DESCRIPTORS: [i32; 1] = [10024];
+    /// Out of buffer space: `WSAENOBUFS`.
+    pub const OUT_OF_MEMORY: [i32; 1] = [10055];
+    /// No EPROTO on Windows: a reset before accept, `WSAECONNRESET`.
+    pub const PROTOCOL: i32 = CONN_RESET;
 }
 
 #[cfg(not(any(
