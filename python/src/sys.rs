@@ -19,45 +19,28 @@
 //! A system other than these three has no table: a clear compile error says
 //! where to add one.
 
-/// The OS's error numbers for the situations sockmodes names, on Linux and
-/// on macOS (each constant is `pick(LINUX, MACOS)`). Linux's are from the
-/// kernel's `include/uapi/asm-generic/errno-base.h` and `errno.h`
-/// (`man 3 errno`): those of x86 and Arm; MIPS, SPARC, Alpha and PA-RISC
+/// The OS's error numbers for the situations sockmodes names: Linux's, from
+/// the kernel's `include/uapi/asm-generic/errno-base.h` and `errno.h`
+/// (`man 3 errno`). Those of x86 and Arm; MIPS, SPARC, Alpha and PA-RISC
 /// number some differently, and there `os/src/codes.rs` stops the build.
-/// macOS (and iOS) has the BSD numbers, from XNU's `bsd/sys/errno.h`
-/// (`man 2 intro`).
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "macos",
-    target_os = "ios"
-))]
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod code {
-    /// Linux's number, or macOS's where this is built for it.
-    const fn pick(linux: i32, macos: i32) -> i32 {
-        if cfg!(any(target_os = "macos", target_os = "ios")) {
-            macos
-        } else {
-            linux
-        }
-    }
-
     /// A non-blocking call would wait (and, on Unix, a timed-out one): `EAGAIN`.
-    pub const WOULD_BLOCK: i32 = pick(11, 35);
+    pub const WOULD_BLOCK: i32 = 11;
     /// A non-blocking connect is under way: `EINPROGRESS`.
-    pub const IN_PROGRESS: i32 = pick(115, 36);
+    pub const IN_PROGRESS: i32 = 115;
     /// A non-blocking connect is still under way: `EALREADY`.
-    pub const ALREADY: i32 = pick(114, 37);
+    pub const ALREADY: i32 = 114;
     /// The kernel gave up (or, on Windows, a timeout ran out): `ETIMEDOUT`.
-    pub const TIMED_OUT: i32 = pick(110, 60);
+    pub const TIMED_OUT: i32 = 110;
     /// Nothing listens at the address: `ECONNREFUSED`.
-    pub const CONN_REFUSED: i32 = pick(111, 61);
+    pub const CONN_REFUSED: i32 = 111;
     /// The peer reset the connection: `ECONNRESET`.
-    pub const CONN_RESET: i32 = pick(104, 54);
+    pub const CONN_RESET: i32 = 104;
     /// The connection was aborted locally: `ECONNABORTED`.
-    pub const CONN_ABORTED: i32 = pick(103, 53);
+    pub const CONN_ABORTED: i32 = 103;
     /// Sending on a connection whose sending side is shut: `ESHUTDOWN`.
-    pub const SHUTDOWN: i32 = pick(108, 58);
+    pub const SHUTDOWN: i32 = 108;
     /// Writing to a connection the peer closed: `EPIPE`.
     pub const BROKEN_PIPE: i32 = 32;
     /// A signal interrupted the call: `EINTR`.
@@ -67,15 +50,55 @@ pub mod code {
     /// Operation not permitted: `EPERM`.
     pub const NOT_PERMITTED: i32 = 1;
     /// The address is in use: `EADDRINUSE`.
-    pub const ADDR_IN_USE: i32 = pick(98, 48);
+    pub const ADDR_IN_USE: i32 = 98;
     /// The address is not this machine's: `EADDRNOTAVAIL`.
-    pub const ADDR_NOT_AVAIL: i32 = pick(99, 49);
+    pub const ADDR_NOT_AVAIL: i32 = 99;
     /// Out of descriptors (this process, or the whole system): `EMFILE`, `ENFILE`.
     pub const OUT_OF_DESCRIPTORS: [i32; 2] = [24, 23];
     /// Out of buffer space or memory: `ENOBUFS`, `ENOMEM`.
-    pub const OUT_OF_MEMORY: [i32; 2] = [pick(105, 55), 12];
+    pub const OUT_OF_MEMORY: [i32; 2] = [105, 12];
     /// A protocol error on a connection not yet accepted: `EPROTO`.
-    pub const PROTOCOL: i32 = pick(71, 100);
+    pub const PROTOCOL: i32 = 71;
+}
+
+/// The OS's error numbers for the situations sockmodes names: the BSD
+/// numbers of macOS (and iOS), from XNU's `bsd/sys/errno.h` (`man 2 intro`).
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+pub mod code {
+    /// A non-blocking call would wait (and, on Unix, a timed-out one): `EAGAIN`.
+    pub const WOULD_BLOCK: i32 = 35;
+    /// A non-blocking connect is under way: `EINPROGRESS`.
+    pub const IN_PROGRESS: i32 = 36;
+    /// A non-blocking connect is still under way: `EALREADY`.
+    pub const ALREADY: i32 = 37;
+    /// The kernel gave up (or, on Windows, a timeout ran out): `ETIMEDOUT`.
+    pub const TIMED_OUT: i32 = 60;
+    /// Nothing listens at the address: `ECONNREFUSED`.
+    pub const CONN_REFUSED: i32 = 61;
+    /// The peer reset the connection: `ECONNRESET`.
+    pub const CONN_RESET: i32 = 54;
+    /// The connection was aborted locally: `ECONNABORTED`.
+    pub const CONN_ABORTED: i32 = 53;
+    /// Sending on a connection whose sending side is shut: `ESHUTDOWN`.
+    pub const SHUTDOWN: i32 = 58;
+    /// Writing to a connection the peer closed: `EPIPE`.
+    pub const BROKEN_PIPE: i32 = 32;
+    /// A signal interrupted the call: `EINTR`.
+    pub const INTERRUPTED: i32 = 4;
+    /// Permission denied: `EACCES`.
+    pub const ACCESS: i32 = 13;
+    /// Operation not permitted: `EPERM`.
+    pub const NOT_PERMITTED: i32 = 1;
+    /// The address is in use: `EADDRINUSE`.
+    pub const ADDR_IN_USE: i32 = 48;
+    /// The address is not this machine's: `EADDRNOTAVAIL`.
+    pub const ADDR_NOT_AVAIL: i32 = 49;
+    /// Out of descriptors (this process, or the whole system): `EMFILE`, `ENFILE`.
+    pub const OUT_OF_DESCRIPTORS: [i32; 2] = [24, 23];
+    /// Out of buffer space or memory: `ENOBUFS`, `ENOMEM`.
+    pub const OUT_OF_MEMORY: [i32; 2] = [55, 12];
+    /// A protocol error on a connection not yet accepted: `EPROTO`.
+    pub const PROTOCOL: i32 = 100;
 }
 
 /// The OS's error numbers for the situations sockmodes names: Winsock's
