@@ -4,7 +4,6 @@
 //! many connections, threads cost memory and context switches that a loop
 //! does not pay.
 
-use std::fmt::Display;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -196,42 +195,58 @@ pub fn many_connections(ctx: &Ctx) -> anyhow::Result<Step> {
         ("nonblocking_server", &nonblocking),
     ] {
         let time = millis(served.time);
-        let text = match &served.peak {
-            Some(p) => {
+        let text = match (&served.peak, served.switches) {
+            (Some(p), Some(sw)) => {
                 let rss = format!("{:.1}", p.rss_bytes as f64 / (1024.0 * 1024.0));
-                // Windows: threads and the working set, no switches.
-                let key = match served.switches {
-                    Some(_) => "v.server_costs",
-                    None => "v.server_costs_no_switches",
-                };
-                let sw = served.switches.unwrap_or(0);
-                let values: [(&str, &dyn Display); 4] = [
-                    ("threads", &p.threads),
-                    ("rss", &rss),
-                    ("switches", &sw),
-                    ("time", &time),
-                ];
-                lang.fill(key, &values)
+                lang.fill(
+                    "v.server_costs",
+                    &[
+                        ("threads", &p.threads),
+                        ("rss", &rss),
+                        ("switches", &sw),
+                        ("time", &time),
+                    ],
+                )
             }
-            None => lang.fill("v.server_costs_unmeasured", &[("time", &time)]),
+            (Some(p), None) => {
+                // Windows: threads and the working set, no switches.
+                let rss = format!("{:.1}", p.rss_bytes as f64 / (1024.0 * 1024.0));
+                lang.fill(
+                    "v.server_costs_no_switches",
+                    &[("threads", &p.threads), ("rss", &rss), ("time", &time)],
+                )
+            }
+            _ => lang.fill("v.server_costs_unmeasured", &[("time", &time)]),
         };
         s.observe(key, text);
     }
-    if let (Some(b), Some(nb)) = (&blocking.peak, &nonblocking.peak) {
-        let key = match (blocking.switches, nonblocking.switches) {
-            (Some(_), Some(_)) => "s10.meaning",
-            _ => "s10.meaning_threads",
-        };
-        let bs = blocking.switches.unwrap_or(0);
-        let ns = nonblocking.switches.unwrap_or(0);
-        let values: [(&str, &dyn Display); 5] = [
-            ("bt", &b.threads),
-            ("n", &n),
-            ("bs", &bs),
-            ("nt", &nb.threads),
-            ("ns", &ns),
-        ];
-        s.observe("meaning", lang.fill(key, &values));
+    match (
+        &blocking.peak,
+        &nonblocking.peak,
+        blocking.switches,
+        nonblocking.switches,
+    ) {
+        (Some(b), Some(nb), Some(bs), Some(ns)) => s.observe(
+            "meaning",
+            lang.fill(
+                "s10.meaning",
+                &[
+                    ("bt", &b.threads),
+                    ("n", &n),
+                    ("bs", &bs),
+                    ("nt", &nb.threads),
+                    ("ns", &ns),
+                ],
+            ),
+        ),
+        (Some(b), Some(nb), _, _) => s.observe(
+            "meaning",
+            lang.fill(
+                "s10.meaning_threads",
+                &[("bt", &b.threads), ("n", &n), ("nt", &nb.threads)],
+            ),
+        ),
+        _ => {}
     }
     Ok(s)
 }
