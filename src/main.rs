@@ -57,11 +57,15 @@ fn main() -> ExitCode {
 /// One clear line, never a backtrace: the error chain, joined, leaving out
 /// a cause its parent's message already states.
 fn one_line(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(ToString::to_string)
-        .fold(String::new(), |line, cause| match line.as_str() {
-            _ if line.contains(&cause) => line,
-            "" => cause,
-            _ => format!("{line}: {cause}"),
-        })
+    let mut line = String::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if line.contains(&cause) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&cause);
+    }
+    line
 }

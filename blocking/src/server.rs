@@ -311,11 +311,13 @@ impl RunningServer for ServerHandle {
 }
 
 impl ServerHandle {
-    /// Shuts `how` the sockets of the open connections `pick` chooses,
+    /// Shuts `how` the sockets of the open connections that `claim` takes,
     /// holding the registry lock (so each one's socket stays open meanwhile).
-    fn shut_open(&self, how: Shutdown, pick: impl Fn(&Open) -> bool) {
+    /// `claim` may change a connection's state: the first shutdown's takes
+    /// a connection at rest, so that its thread lingers instead of reading.
+    fn shut_open(&self, how: Shutdown, claim: impl Fn(&Open) -> bool) {
         for o in self.shared.open.lock().expect("registry lock").values() {
-            if pick(o) {
+            if claim(o) {
                 // SAFETY: the registry lock is held (see `Shared::open`).
                 let _ = unsafe { handle::shutdown_raw(o.raw, how) };
             }

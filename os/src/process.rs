@@ -44,8 +44,9 @@ pub fn process_cpu_time() -> Option<CpuTime> {
 #[cfg(windows)]
 pub fn process_cpu_time() -> Option<CpuTime> {
     use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessTimes};
-    // SAFETY: the pseudo-handle of the current process needs no closing.
-    let (kernel, user) = windows_times(GetProcessTimes, unsafe { GetCurrentProcess() })?;
+    // SAFETY: GetProcessTimes on the current process's pseudo-handle,
+    // which is always open and needs no closing.
+    let (kernel, user) = unsafe { windows_times(GetProcessTimes, GetCurrentProcess()) }?;
     // FILETIME counts 100 ns ticks.
     Some(CpuTime {
         user: Duration::from_nanos(user * 100),
@@ -56,8 +57,13 @@ pub fn process_cpu_time() -> Option<CpuTime> {
 /// The (kernel, user) CPU time, in FILETIME's 100 ns ticks, that `get`
 /// (`GetProcessTimes` or `GetThreadTimes`) reports for `handle`; `None`
 /// when the call failed (`io::Error::last_os_error` says why).
+///
+/// # Safety
+/// `get` is `GetProcessTimes` or `GetThreadTimes` (or a function with
+/// their contract), and `handle` is a process or thread handle (or
+/// pseudo-handle) that stays open for the call, with the query right.
 #[cfg(windows)]
-pub(crate) fn windows_times(
+pub(crate) unsafe fn windows_times(
     get: unsafe extern "system" fn(
         HANDLE,
         *mut FILETIME,
@@ -68,8 +74,8 @@ pub(crate) fn windows_times(
     handle: HANDLE,
 ) -> Option<(u64, u64)> {
     let [mut created, mut exited, mut kernel, mut user] = [FILETIME::default(); 4];
-    // SAFETY: the four out-parameters are valid FILETIMEs, and the handle
-    // is the caller's, open for the call.
+    // SAFETY: the four out-parameters are valid FILETIMEs; `get` and
+    // `handle` are as this function's contract requires.
     if unsafe { get(handle, &mut created, &mut exited, &mut kernel, &mut user) } == 0 {
         return None;
     }
@@ -97,8 +103,9 @@ pub fn thread_cpu_time() -> Duration {
 #[cfg(windows)]
 pub fn thread_cpu_time() -> Duration {
     use windows_sys::Win32::System::Threading::{GetCurrentThread, GetThreadTimes};
-    // SAFETY: the pseudo-handle of the current thread needs no closing.
-    windows_times(GetThreadTimes, unsafe { GetCurrentThread() })
+    // SAFETY: GetThreadTimes on the current thread's pseudo-handle, which
+    // is always open and needs no closing.
+    unsafe { windows_times(GetThreadTimes, GetCurrentThread()) }
         .map_or(Duration::ZERO, |(kernel, user)| {
             Duration::from_nanos((user + kernel) * 100)
         })

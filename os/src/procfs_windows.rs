@@ -127,8 +127,10 @@ fn threads(pid: u32) -> io::Result<u64> {
 /// The process cannot be opened or queried.
 pub fn sample(pid: u32) -> io::Result<ProcessSample> {
     let h = open(pid)?;
-    let (kernel, user) =
-        crate::process::windows_times(GetProcessTimes, h.0).ok_or_else(io::Error::last_os_error)?;
+    // SAFETY: GetProcessTimes on a handle `open` opened with the query
+    // right, which `h` keeps open until it is dropped after the call.
+    let (kernel, user) = unsafe { crate::process::windows_times(GetProcessTimes, h.0) }
+        .ok_or_else(io::Error::last_os_error)?;
     Ok(ProcessSample {
         // FILETIME counts 100-nanosecond intervals.
         user_s: user as f64 / 1e7,

@@ -1,7 +1,7 @@
 //! `sockmodes client`.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -177,8 +177,9 @@ fn sink(
     let started = Instant::now();
     match file {
         Some(path) => {
-            let mut f =
-                File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+            let f = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+            // Buffered, so that a small --size still reads the file in large pieces.
+            let mut f = BufReader::new(f);
             let mut chunk = Vec::with_capacity(size);
             loop {
                 // As much as a frame takes, short only at the end of the file.

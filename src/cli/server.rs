@@ -110,8 +110,8 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     // handler on a thread of its own, not inside a signal handler, so
     // nothing here has to be async-signal-safe.
     let (stop, stops) = mpsc::channel();
-    // The receiver is gone only when the server has stopped already.
     ctrlc::set_handler(move || {
+        // The receiver is gone only when the server has stopped already.
         let _ = stop.send(());
     })?;
     ensure_descriptors(config.max_conns as u64 + 64);
@@ -281,9 +281,12 @@ fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Resu
             );
         }
     }
-    let Some(limit) = config.max_memory.filter(|&limit| bound.total() > limit) else {
+    let Some(limit) = config.max_memory else {
         return Ok(());
     };
+    if bound.total() <= limit {
+        return Ok(());
+    }
     let advice = match bound.connections_within(limit) {
         0 if message => {
             "not even one connection fits: raise it, or lower --max-message".to_string()

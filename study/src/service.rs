@@ -50,10 +50,11 @@ pub fn service_work(m: Measurer) -> Vec<Point> {
         (p, None)
     };
     // All of one case's rounds before the next: its setups interleaved.
-    let cases = plan.service_cases.iter();
-    cases
-        .flat_map(|&work| m.all(setups(plan, work).into_iter().map(at).collect()))
-        .collect()
+    let mut points = Vec::new();
+    for &work in &plan.service_cases {
+        points.extend(m.all(setups(plan, work).into_iter().map(at).collect()));
+    }
+    points
 }
 
 #[cfg(test)]

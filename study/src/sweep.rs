@@ -34,10 +34,11 @@ use crate::target::Target;
 pub fn connection_sweep(m: Measurer) -> Vec<Point> {
     // All of one count's rounds before the next count: interleaved
     // servers, and a drift over the run falls on one count at a time.
-    let counts = m.plan.connections.iter();
-    counts
-        .flat_map(|&n| m.all(m.servers_at(Step::Sweep, n)))
-        .collect()
+    let mut points = Vec::new();
+    for &n in &m.plan.connections {
+        points.extend(m.all(m.servers_at(Step::Sweep, n)));
+    }
+    points
 }
 
 /// Each server's closed-loop capacity at `n` connections: the median of its
@@ -90,13 +91,12 @@ fn open_loop(
 /// The hockey stick: open loop at each step of each server's own capacity.
 pub fn offered_load(m: Measurer, sweep: &[Point]) -> Vec<Point> {
     let caps = capacities(sweep, m.plan.load_connections);
-    let steps = m.plan.load_steps.iter();
-    steps
-        .flat_map(|&pct| {
-            let rates = own_share(&caps, pct);
-            m.all(open_loop(m.plan, m.driver, Step::Offered, pct, &rates))
-        })
-        .collect()
+    let mut points = Vec::new();
+    for &pct in &m.plan.load_steps {
+        let rates = own_share(&caps, pct);
+        points.extend(m.all(open_loop(m.plan, m.driver, Step::Offered, pct, &rates)));
+    }
+    points
 }
 
 /// Every server at one rate: `plan.same_rate_pct` of the slowest capacity.

@@ -288,23 +288,24 @@ pub fn same_rate(study: &Study) -> Option<Finding> {
 
 /// Each server's knee: up to which offered share its p99 stayed calm.
 pub fn knees(study: &Study) -> Option<Finding> {
-    let out: Vec<Knee> = Target::every_studied()
-        .into_iter()
-        .filter_map(|t| {
-            let mut steps: Vec<&Point> = study
-                .load_steps
-                .iter()
-                .filter(|p| p.target == t && p.offered_pct.is_some())
-                .collect();
-            steps.sort_by(|a, b| a.offered_pct.partial_cmp(&b.offered_pct).expect("finite"));
-            Some(Knee {
-                target: t,
-                calm_up_to: calm_up_to(&steps)?,
-                light_pct: steps.first()?.offered_pct.unwrap_or(0.0),
-                light_p99_us: steps.first()?.p99(),
-            })
-        })
-        .collect();
+    let mut out = Vec::new();
+    for t in Target::every_studied() {
+        let mut steps: Vec<&Point> = study
+            .load_steps
+            .iter()
+            .filter(|p| p.target == t && p.offered_pct.is_some())
+            .collect();
+        steps.sort_by(|a, b| a.offered_pct.partial_cmp(&b.offered_pct).expect("finite"));
+        let (Some(light), Some(calm)) = (steps.first(), calm_up_to(&steps)) else {
+            continue;
+        };
+        out.push(Knee {
+            target: t,
+            calm_up_to: calm,
+            light_pct: light.offered_pct.unwrap_or(0.0),
+            light_p99_us: light.p99(),
+        });
+    }
     (!out.is_empty()).then_some(Finding::Knees(out))
 }
 

@@ -95,12 +95,11 @@ pub fn lines(
     }
     let (x_log, x_linear) = ((x_lo / 1.5..x_hi * 1.5).log_scale(), 0.0..x_hi * 1.1);
     let (y_log, y_linear) = ((y_lo..y_hi).log_scale(), y_lo..y_hi);
-    let what = (descs, series, lang);
     svg(title, |b| match (x, y) {
-        (Axis::Log, Axis::Log) => draw_lines(b, x_log, y_log, what),
-        (Axis::Log, Axis::Linear) => draw_lines(b, x_log, y_linear, what),
-        (Axis::Linear, Axis::Log) => draw_lines(b, x_linear, y_log, what),
-        (Axis::Linear, Axis::Linear) => draw_lines(b, x_linear, y_linear, what),
+        (Axis::Log, Axis::Log) => draw_lines(b, x_log, y_log, descs, series, lang),
+        (Axis::Log, Axis::Linear) => draw_lines(b, x_log, y_linear, descs, series, lang),
+        (Axis::Linear, Axis::Log) => draw_lines(b, x_linear, y_log, descs, series, lang),
+        (Axis::Linear, Axis::Linear) => draw_lines(b, x_linear, y_linear, descs, series, lang),
     })
 }
 
@@ -108,7 +107,9 @@ fn draw_lines<X, Y>(
     b: &mut ChartBuilder<'_, '_, SVGBackend<'_>>,
     x: X,
     y: Y,
-    ((x_desc, y_desc), series, lang): ((&str, &str), &[Series], Lang),
+    (x_desc, y_desc): (&str, &str),
+    series: &[Series],
+    lang: Lang,
 ) -> bool
 where
     X: AsRangedCoord<Value = f64>,
