@@ -1,15 +1,16 @@
 //! What this engine needs of a many-connection driver, so the same engine
 //! runs on a mio `Poll` (readiness: `sockmodes_nonblocking::multi`) and on
 //! an io_uring (completion: `sockmodes_completion::client`). Both hand the
-//! engine `common`'s [`ConnEvent`]s and [`Outbox`]es; they differ only in
-//! how they wait, which is what the comparison measures.
+//! engine the client core's [`ConnEvent`](sockmodes_client::ConnEvent)s
+//! and [`Outbox`]es, through one handler shape ([`OnEvent`]); they differ
+//! only in how they wait, which is what the comparison measures.
 
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sockmodes_client::ClientError;
-use sockmodes_client::{ConnEvent, Outbox};
+use sockmodes_client::handler::OnEvent;
+use sockmodes_client::{ClientError, Outbox};
 use sockmodes_common::Service;
 
 /// Many client connections driven by one thread.
@@ -21,14 +22,10 @@ pub(crate) trait Connections: Sized {
     fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError>;
 
     /// Waits up to `timeout` and hands every event to `handler`.
-    fn poll<H>(&mut self, timeout: Option<Duration>, handler: H) -> io::Result<()>
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>);
+    fn poll(&mut self, timeout: Option<Duration>, handler: impl OnEvent) -> io::Result<()>;
 
     /// Waits until `deadline` (precisely) and hands every event to `handler`.
-    fn poll_until<H>(&mut self, deadline: Option<Instant>, handler: H) -> io::Result<()>
-    where
-        H: FnMut(usize, ConnEvent, &mut Outbox<'_>);
+    fn poll_until(&mut self, deadline: Option<Instant>, handler: impl OnEvent) -> io::Result<()>;
 
     /// Queues output on connection `id` between events; `false` for an
     /// unknown id.
@@ -45,7 +42,8 @@ pub(crate) trait Connections: Sized {
 macro_rules! connections {
     ($driver:ty) => {
         const _: () = {
-            use sockmodes_client::{ClientError, ConnEvent, Outbox};
+            use sockmodes_client::handler::OnEvent;
+            use sockmodes_client::{ClientError, Outbox};
             use sockmodes_common::Service;
             use std::net::SocketAddr;
             use std::time::{Duration, Instant};
@@ -58,16 +56,18 @@ macro_rules! connections {
                 fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
                     <$driver>::connect(self, addr)
                 }
-                fn poll<H>(&mut self, timeout: Option<Duration>, handler: H) -> io::Result<()>
-                where
-                    H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-                {
+                fn poll(
+                    &mut self,
+                    timeout: Option<Duration>,
+                    handler: impl OnEvent,
+                ) -> io::Result<()> {
                     <$driver>::poll(self, timeout, handler)
                 }
-                fn poll_until<H>(&mut self, at: Option<Instant>, handler: H) -> io::Result<()>
-                where
-                    H: FnMut(usize, ConnEvent, &mut Outbox<'_>),
-                {
+                fn poll_until(
+                    &mut self,
+                    at: Option<Instant>,
+                    handler: impl OnEvent,
+                ) -> io::Result<()> {
                     <$driver>::poll_until(self, at, handler)
                 }
                 fn with_outbox<F>(&mut self, id: usize, fill: F) -> Result<bool, ClientError>
