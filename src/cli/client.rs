@@ -15,14 +15,14 @@ use sockmodes_models::{Client, ClientSettings, Model};
 use sockmodes_python::show;
 
 use super::bounds::{self, parse_at_least_one, parse_frame_size, parse_retries, InputError};
-use super::{out, parse_addr, parse_secs};
+use super::{out, parse_secs};
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
     #[arg(long = "mode", value_name = "MODE", value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
     model: Model,
     /// Server address.
-    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = sockmodes_os::net::resolve)]
     addr: SocketAddr,
     /// Give up on any single wait after this many seconds (TimeoutError). Default: wait as long as it takes.
     #[arg(long, value_parser = parse_secs, value_name = "SECS")]

@@ -21,7 +21,7 @@ use super::bounds::{
     self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
     InputError,
 };
-use super::{counters, ensure_descriptors, parse_addr, parse_secs, ServiceArg};
+use super::{counters, ensure_descriptors, parse_secs, ServiceArg};
 
 /// How long open connections get to finish after Ctrl-C or SIGTERM.
 ///
@@ -51,7 +51,7 @@ pub struct ServerArgs {
     #[arg(long, value_enum, default_value_t = ServiceArg::Message)]
     service: ServiceArg,
     /// Address to listen on (port 0: any free port; the real one is printed).
-    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = sockmodes_os::net::resolve)]
     addr: SocketAddr,
     /// Serve one connection, then exit (like the classroom's Python server).
     #[arg(long)]
