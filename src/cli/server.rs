@@ -281,12 +281,9 @@ fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Resu
             );
         }
     }
-    let Some(limit) = config.max_memory else {
+    let Some(limit) = config.max_memory.filter(|&limit| bound.total() > limit) else {
         return Ok(());
     };
-    if bound.total() <= limit {
-        return Ok(());
-    }
     let advice = match bound.connections_within(limit) {
         0 if message => {
             "not even one connection fits: raise it, or lower --max-message".to_string()
