@@ -71,7 +71,8 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
         .map(|s| s.end.as_secs_f64() * 1e3)
         .fold(1.0, f64::max);
     let scale = (WIDTH - LEFT - RIGHT) / longest;
-    let height = TOP + ROW * rows.len() as f64 + 70.0;
+    let bottom = TOP + ROW * rows.len() as f64;
+    let height = bottom + 70.0;
     let heading = lang.t(&format!("s{}.title", step.number));
     let title = lang.fill("step", &[("n", &step.number), ("title", &heading)]);
     let mut out = String::new();
@@ -98,14 +99,7 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
             bar(&mut out, s, y + 20.0 + k as f64 * (BAR + 4.0), scale, lang);
         }
     }
-    axis(
-        &mut out,
-        step.number,
-        TOP + ROW * rows.len() as f64,
-        longest,
-        scale,
-        lang,
-    );
+    axis(&mut out, step.number, bottom, longest, scale, lang);
     legend(&mut out, &step.spans, height - 18.0, lang);
     out.push_str("</svg>\n");
     Some(out)
