@@ -108,9 +108,10 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
 fn bar(out: &mut String, s: &Span, y: f64, scale: f64, lang: Lang) {
     let start_ms = s.start.as_secs_f64() * 1e3;
     let end_ms = s.end.as_secs_f64() * 1e3;
+    let ms = end_ms - start_ms;
     let x = LEFT + start_ms * scale;
     // At least 2 px, so a wait of microseconds still shows.
-    let w = ((end_ms - start_ms) * scale).max(2.0);
+    let w = (ms * scale).max(2.0);
     let label = format!("{} {}", s.who, lang.t(s.what));
     let _ = writeln!(
         out,
@@ -120,7 +121,6 @@ fn bar(out: &mut String, s: &Span, y: f64, scale: f64, lang: Lang) {
         lang.number(start_ms, 1),
         lang.number(end_ms, 1)
     );
-    let ms = end_ms - start_ms;
     let digits = if ms < 10.0 { 2 } else { 0 };
     let _ = writeln!(
         out,
