@@ -263,7 +263,7 @@ fn serve_until_stopped(server: Server, stops: &Receiver<()>) -> anyhow::Result<E
 /// laptop; `--max-memory` makes it a refusal.
 fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Result<(), InputError> {
     let message = config.service == Service::Message;
-    if let Some(machine) = bounds::machine_memory() {
+    if let Ok(machine) = sockmodes_os::procfs::physical_memory() {
         let one = bound.per_connection().saturating_add(bound.fixed);
         if one > machine {
             return Err(InputError(format!(
