@@ -71,7 +71,8 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
         .map(|s| s.end.as_secs_f64() * 1e3)
         .fold(1.0, f64::max);
     let scale = (WIDTH - LEFT - RIGHT) / longest;
-    let height = TOP + ROW * rows.len() as f64 + 70.0;
+    let bottom = TOP + ROW * rows.len() as f64;
+    let height = bottom + 70.0;
     let heading = lang.t(&format!("s{}.title", step.number));
     let title = lang.fill("step", &[("n", &step.number), ("title", &heading)]);
     let mut out = String::new();
@@ -98,14 +99,7 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
             bar(&mut out, s, y + 20.0 + k as f64 * (BAR + 4.0), scale, lang);
         }
     }
-    axis(
-        &mut out,
-        step.number,
-        TOP + ROW * rows.len() as f64,
-        longest,
-        scale,
-        lang,
-    );
+    axis(&mut out, step.number, bottom, longest, scale, lang);
     legend(&mut out, &step.spans, height - 18.0, lang);
     out.push_str("</svg>\n");
     Some(out)
@@ -114,9 +108,10 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
 fn bar(out: &mut String, s: &Span, y: f64, scale: f64, lang: Lang) {
     let start_ms = s.start.as_secs_f64() * 1e3;
     let end_ms = s.end.as_secs_f64() * 1e3;
+    let ms = end_ms - start_ms;
     let x = LEFT + start_ms * scale;
     // At least 2 px, so a wait of microseconds still shows.
-    let w = ((end_ms - start_ms) * scale).max(2.0);
+    let w = (ms * scale).max(2.0);
     let label = format!("{} {}", s.who, lang.t(s.what));
     let _ = writeln!(
         out,
@@ -126,7 +121,6 @@ fn bar(out: &mut String, s: &Span, y: f64, scale: f64, lang: Lang) {
         lang.number(start_ms, 1),
         lang.number(end_ms, 1)
     );
-    let ms = end_ms - start_ms;
     let digits = if ms < 10.0 { 2 } else { 0 };
     let _ = writeln!(
         out,

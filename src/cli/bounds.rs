@@ -232,13 +232,8 @@ pub fn parse_threads(s: &str) -> Result<usize, String> {
     }
 }
 
-/// The machine's physical memory and where it was read; `None` where the
-/// system does not say (see the module's text).
-pub fn machine_memory() -> Option<u64> {
-    sockmodes_os::procfs::physical_memory().ok()
-}
-
-/// Where [`machine_memory`] comes from, for messages.
+/// Where the machine's memory (`sockmodes_os::procfs::physical_memory`)
+/// comes from, for messages.
 pub const MACHINE_MEMORY_SOURCE: &str = if cfg!(windows) {
     "GetPerformanceInfo"
 } else {
@@ -248,8 +243,8 @@ pub const MACHINE_MEMORY_SOURCE: &str = if cfg!(windows) {
 /// Refuses `needed` bytes when the machine has less memory in all
 /// (`what`: which input needs them, and for what).
 pub fn fits_in_memory(needed: u64, what: impl FnOnce() -> String) -> Result<(), InputError> {
-    match machine_memory() {
-        Some(machine) if needed > machine => Err(InputError(format!(
+    match sockmodes_os::procfs::physical_memory() {
+        Ok(machine) if needed > machine => Err(InputError(format!(
             "{} needs about {}, more than this machine's {} of memory ({MACHINE_MEMORY_SOURCE})",
             what(),
             human_bytes(needed),
@@ -335,7 +330,7 @@ mod tests {
     #[test]
     #[cfg(target_os = "linux")]
     fn a_size_beyond_the_machine_is_refused_in_its_terms() {
-        let machine = machine_memory().expect("MemTotal on Linux");
+        let machine = sockmodes_os::procfs::physical_memory().expect("MemTotal on Linux");
         assert!(fits_in_memory(machine / 2, || "half".into()).is_ok());
         let e = fits_in_memory(machine + 1, || "--size 4G with 10 connections".into())
             .unwrap_err()

@@ -15,14 +15,14 @@ use sockmodes_models::{Client, ClientSettings, Model};
 use sockmodes_python::show;
 
 use super::bounds::{self, parse_at_least_one, parse_frame_size, parse_retries, InputError};
-use super::{out, parse_addr, parse_secs};
+use super::{out, parse_secs};
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
     #[arg(long = "mode", value_name = "MODE", value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
     model: Model,
     /// Server address.
-    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = sockmodes_os::net::resolve)]
     addr: SocketAddr,
     /// Give up on any single wait after this many seconds (TimeoutError). Default: wait as long as it takes.
     #[arg(long, value_parser = parse_secs, value_name = "SECS")]
@@ -83,12 +83,13 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     };
     check_inputs(&args)?;
     let mut client = Client::connect(model, args.addr, &settings)?;
-    let addr = args.addr;
+    // The server as every result line names it.
+    let server = format!("{} ({model})", args.addr);
     let text = match args.action {
         Action::Message { text } => {
             let receipt = client.send_message(text.as_bytes())?;
             format!(
-                "sent {} to {addr} ({model}); {}",
+                "sent {} to {server}; {}",
                 show::count(receipt.bytes as u64, "byte", "bytes"),
                 if receipt.confirmed {
                     "the server read them and closed the connection".to_string()
@@ -100,8 +101,8 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
                 }
             )
         }
-        Action::Echo { size, count } => echo(client, addr, model, size, count)?,
-        Action::Sink { size, count, file } => sink(client, addr, model, size, count, file)?,
+        Action::Echo { size, count } => echo(client, &server, size, count)?,
+        Action::Sink { size, count, file } => sink(client, &server, size, count, file)?,
     };
     out::line("the result", &text)?;
     Ok(ExitCode::SUCCESS)
@@ -137,13 +138,7 @@ fn check_inputs(args: &ClientArgs) -> Result<(), InputError> {
     })
 }
 
-fn echo(
-    mut client: Client,
-    addr: SocketAddr,
-    model: Model,
-    size: usize,
-    count: u64,
-) -> anyhow::Result<String> {
+fn echo(mut client: Client, server: &str, size: usize, count: u64) -> anyhow::Result<String> {
     // The pattern is computed as it is sent and checked as it comes back:
     // no copy of it is held, whatever --size says.
     let payload = Payload::pattern(size);
@@ -157,7 +152,7 @@ fn echo(
     rtts.sort_unstable();
     let median = rtts.get(rtts.len() / 2).copied().unwrap_or_default();
     Ok(format!(
-        "echo: {} of {} to {addr} ({model}) came back intact; median round trip {:.1} µs",
+        "echo: {} of {} to {server} came back intact; median round trip {:.1} µs",
         show::count(count, "frame", "frames"),
         show::count(size as u64, "byte", "bytes"),
         median.as_secs_f64() * 1e6
@@ -166,8 +161,7 @@ fn echo(
 
 fn sink(
     mut client: Client,
-    addr: SocketAddr,
-    model: Model,
+    server: &str,
     size: usize,
     count: u64,
     file: Option<PathBuf>,
@@ -208,7 +202,7 @@ fn sink(
     let summary = client.finish_sink(&tally)?;
     let secs = started.elapsed().as_secs_f64();
     Ok(format!(
-        "sink: {addr} ({model}) counted {}, {}, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
+        "sink: {server} counted {}, {}, CRC-32 {:08x}: matches what was sent ({:.1} MB/s)",
         show::count(summary.frames, "frame", "frames"),
         show::count(summary.bytes, "byte", "bytes"),
         summary.crc32,

@@ -23,7 +23,7 @@ use super::bounds::{
     self, parse_connections, parse_duration, parse_frame_size, parse_rate, parse_send_grid,
     parse_warmup, InputError,
 };
-use super::{ensure_descriptors, out, parse_addr};
+use super::{ensure_descriptors, out};
 
 mod table;
 use table::table;
@@ -121,7 +121,7 @@ pub struct LoadArgs {
     #[arg(long = "mode", value_name = "MODE", value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
     model: Model,
     /// Server address.
-    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = sockmodes_os::net::resolve)]
     addr: SocketAddr,
     /// The server's service.
     #[arg(long, value_enum, default_value_t = LoadService::Echo)]
@@ -336,7 +336,7 @@ fn check_inputs(args: &LoadArgs) -> Result<(), InputError> {
         format!(
             "--size {} with {}",
             args.size,
-            sockmodes_python::show::count(args.connections as u64, "connection", "connections")
+            count(args.connections as u64, "connection", "connections")
         )
     })
 }

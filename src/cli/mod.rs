@@ -140,11 +140,6 @@ pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs_f64(secs))
 }
 
-/// Parses an address `HOST:PORT` with a clear message.
-pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
-    sockmodes_os::net::resolve(s).map_err(|e| e.to_string())
-}
-
 /// Logs to stderr; `RUST_LOG` overrides the default (`info`; `warn` for the
 /// demo, whose servers would otherwise interleave their logs with the steps).
 ///
@@ -204,11 +199,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         let path = dir.join(demo::timeline::file_name(step.number, lang));
                         std::fs::write(&path, picture)
                             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                        let path = path.display().to_string();
                         out::line(
                             "the pictures' names",
-                            &ctx.lang
-                                .fill("svg.written", &[("n", &step.number), ("path", &path)]),
+                            &ctx.lang.fill(
+                                "svg.written",
+                                &[("n", &step.number), ("path", &path.display())],
+                            ),
                         )?;
                     }
                 }

@@ -21,7 +21,7 @@ use super::bounds::{
     self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
     InputError,
 };
-use super::{counters, ensure_descriptors, parse_addr, parse_secs, ServiceArg};
+use super::{counters, ensure_descriptors, parse_secs, ServiceArg};
 
 /// How long open connections get to finish after Ctrl-C or SIGTERM.
 ///
@@ -51,7 +51,7 @@ pub struct ServerArgs {
     #[arg(long, value_enum, default_value_t = ServiceArg::Message)]
     service: ServiceArg,
     /// Address to listen on (port 0: any free port; the real one is printed).
-    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = sockmodes_os::net::resolve)]
     addr: SocketAddr,
     /// Serve one connection, then exit (like the classroom's Python server).
     #[arg(long)]
@@ -263,7 +263,7 @@ fn serve_until_stopped(server: Server, stops: &Receiver<()>) -> anyhow::Result<E
 /// laptop; `--max-memory` makes it a refusal.
 fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Result<(), InputError> {
     let message = config.service == Service::Message;
-    if let Some(machine) = bounds::machine_memory() {
+    if let Ok(machine) = sockmodes_os::procfs::physical_memory() {
         let one = bound.per_connection().saturating_add(bound.fixed);
         if one > machine {
             return Err(InputError(format!(
@@ -281,12 +281,9 @@ fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Resu
             );
         }
     }
-    let Some(limit) = config.max_memory else {
+    let Some(limit) = config.max_memory.filter(|&limit| bound.total() > limit) else {
         return Ok(());
     };
-    if bound.total() <= limit {
-        return Ok(());
-    }
     let advice = match bound.connections_within(limit) {
         0 if message => {
             "not even one connection fits: raise it, or lower --max-message".to_string()

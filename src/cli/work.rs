@@ -137,12 +137,10 @@ fn rate(v: f64) -> String {
         return Lang::En.number(v.round(), 0);
     }
     let decimals = if v >= 10.0 { 1 } else { 2 };
-    let text = format!("{v:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
+    format!("{v:.decimals$}")
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
 }
 
 #[cfg(test)]

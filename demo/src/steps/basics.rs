@@ -171,17 +171,10 @@ pub fn timeout_mode(ctx: &Ctx) -> anyhow::Result<Step> {
     );
     let as_timeout = classify(&err, SocketMode::Timeout(ctx.pace.timeout));
     s.observe("as_timeout", as_timeout.name().to_string());
-    // The same code, had the socket been non-blocking: on Unix the code
-    // cannot tell, on Windows an empty non-blocking read is its own code.
+    // An empty read, had the socket been non-blocking: on Unix the very
+    // code this read got (the code cannot tell), on Windows its own.
     let empty_nonblocking = std::io::Error::from_raw_os_error(code::WOULD_BLOCK);
-    let same = if os == code::WOULD_BLOCK {
-        &err
-    } else {
-        &empty_nonblocking
-    };
-    s.observe(
-        "as_nonblocking",
-        classify(same, SocketMode::NonBlocking).name().to_string(),
-    );
+    let as_nonblocking = classify(&empty_nonblocking, SocketMode::NonBlocking);
+    s.observe("as_nonblocking", as_nonblocking.name().to_string());
     Ok(s)
 }
