@@ -109,11 +109,6 @@ impl Pool {
     pub fn cut(&self) {
         self.cut.store(true, Ordering::Release);
     }
-
-    /// The number of workers.
-    pub fn workers(&self) -> usize {
-        self.workers.len()
-    }
 }
 
 impl Drop for Pool {
