@@ -20,8 +20,7 @@ pub enum SocketMode {
     /// Calls wait until they can complete (`settimeout(None)`, `setblocking(True)`).
     Blocking,
     /// Calls wait at most this long, then fail with `TimeoutError`
-    /// (`settimeout(t)`). Never zero when built through [`SocketMode::from_settimeout`]
-    /// or [`SocketMode::timeout`].
+    /// (`settimeout(t)`). Never zero when built through [`SocketMode::from_settimeout`].
     Timeout(Duration),
     /// Calls never wait; one that would fails with `BlockingIOError`
     /// (`settimeout(0.0)`, `setblocking(False)`).
@@ -69,18 +68,6 @@ impl SocketMode {
         }
         let d = Duration::try_from_secs_f64(secs).map_err(|_| SocketModeError::TooLarge(secs))?;
         Ok(SocketMode::Timeout(d.max(Duration::from_micros(1))))
-    }
-
-    /// `Timeout(d)` for a non-zero `d`.
-    ///
-    /// # Errors
-    /// [`SocketModeError::ZeroTimeout`] for a zero duration.
-    pub fn timeout(d: Duration) -> Result<SocketMode, SocketModeError> {
-        if d.is_zero() {
-            Err(SocketModeError::ZeroTimeout)
-        } else {
-            Ok(SocketMode::Timeout(d))
-        }
     }
 
     /// The read/write timeout this mode puts on a socket.
@@ -152,10 +139,6 @@ mod tests {
         assert_eq!(
             SocketMode::from_settimeout(Some(1e-12)),
             Ok(SocketMode::Timeout(Duration::from_micros(1)))
-        );
-        assert_eq!(
-            SocketMode::timeout(Duration::ZERO),
-            Err(SocketModeError::ZeroTimeout)
         );
     }
 
