@@ -15,8 +15,6 @@ pub struct NofileLimit {
     pub before: u64,
     /// Soft limit now.
     pub now: u64,
-    /// Hard limit (the ceiling an unprivileged process can raise to).
-    pub hard: u64,
 }
 
 /// Raises this process's open-file soft limit to its hard limit.
@@ -56,7 +54,6 @@ pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
     Ok(NofileLimit {
         before,
         now: lim.rlim_cur,
-        hard: lim.rlim_max,
     })
 }
 
@@ -71,7 +68,6 @@ pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
     Ok(NofileLimit {
         before: u64::MAX,
         now: u64::MAX,
-        hard: u64::MAX,
     })
 }
 
@@ -166,8 +162,19 @@ mod tests {
     #[test]
     fn nofile_limit_is_raised_to_hard() {
         let l = raise_nofile_limit().unwrap();
-        assert_eq!(l.now, l.hard);
         assert!(l.now >= l.before);
+        let again = raise_nofile_limit().unwrap();
+        assert_eq!((again.before, again.now), (l.now, l.now), "raised once");
+        #[cfg(target_os = "linux")]
+        {
+            let mut lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: getrlimit writes into the struct we own.
+            assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+            assert_eq!(l.now, lim.rlim_max, "the soft limit is the hard one");
+        }
     }
 
     #[cfg(target_os = "linux")]
