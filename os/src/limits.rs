@@ -89,11 +89,7 @@ pub const MAPPINGS_KEPT: u64 = 1024;
 /// whole process ("failed to set up alternative stack guard page") rather
 /// than returning an error from `spawn`, so the count is checked before.
 pub fn thread_limit_by_mappings() -> Option<ThreadLimit> {
-    let max: u64 = std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let max = sysctl("/proc/sys/vm/max_map_count")?;
     let in_use = std::fs::read_to_string("/proc/self/maps")
         .ok()?
         .lines()
@@ -127,10 +123,7 @@ pub fn thread_limits() -> Vec<ThreadLimit> {
             });
         }
     }
-    if let Some(max) = std::fs::read_to_string("/proc/sys/kernel/threads-max")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-    {
+    if let Some(max) = sysctl("/proc/sys/kernel/threads-max") {
         limits.push(ThreadLimit {
             name: "kernel.threads-max",
             max,
@@ -138,6 +131,12 @@ pub fn thread_limits() -> Vec<ThreadLimit> {
     }
     limits.extend(thread_limit_by_mappings());
     limits
+}
+
+/// The number a `/proc/sys` file holds; `None` where there is none (off
+/// Linux).
+fn sysctl(path: &str) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// The fewest threads any of [`thread_limits`] allows, with its limit
