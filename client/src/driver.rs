@@ -139,19 +139,16 @@ pub trait ClientDriver {
     /// Socket failures; a torn, oversized or different frame.
     fn recv_frame(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
         loop {
-            let event = match self.next_event() {
-                Err(ClientError::Closed { .. }) => return Ok(None),
-                other => other?,
-            };
-            match event {
-                ClientEvent::Answered { seq, .. } => {
+            match self.next_event() {
+                Ok(ClientEvent::Closed) | Err(ClientError::Closed { .. }) => return Ok(None),
+                Ok(ClientEvent::Answered { seq, .. }) => {
                     let sent = &mut self.exchange().sent;
                     if let Some(at) = sent.iter().position(|(s, _)| *s == seq) {
                         return Ok(sent.remove(at).map(|(_, p)| p.to_vec()));
                     }
                 }
-                ClientEvent::Closed => return Ok(None),
-                _ => {}
+                Ok(_) => {}
+                Err(e) => return Err(e),
             }
         }
     }
