@@ -11,7 +11,6 @@
 //! it on a socket is a system call, so that is in the OS layer
 //! (`sockmodes_os::SetSocketMode`).
 
-use std::fmt;
 use std::time::Duration;
 
 /// How calls on a socket wait.
@@ -75,17 +74,6 @@ impl SocketMode {
         match self {
             SocketMode::Timeout(d) => Some(d),
             _ => None,
-        }
-    }
-}
-
-impl fmt::Display for SocketMode {
-    /// The Python call that selects this mode, e.g. `settimeout(0.5)`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SocketMode::Blocking => f.write_str("blocking (settimeout(None))"),
-            SocketMode::Timeout(d) => write!(f, "timeout (settimeout({}))", d.as_secs_f64()),
-            SocketMode::NonBlocking => f.write_str("non-blocking (settimeout(0.0))"),
         }
     }
 }
