@@ -57,12 +57,6 @@ pub trait ClientDriver {
         self.exchange().peer
     }
 
-    /// Echo frames sent with [`send_frame`](Self::send_frame) and not yet
-    /// received, for [`recv_frame`](Self::recv_frame) to hand back.
-    fn sent_frames(&mut self) -> &mut VecDeque<(u64, Payload)> {
-        &mut self.exchange().sent
-    }
-
     /// Moves bytes once: writes what the socket takes and reads what has
     /// arrived, waiting (in whatever way the driver waits) when neither can
     /// proceed. Keeps its place when it fails with a timeout.
@@ -92,7 +86,7 @@ pub trait ClientDriver {
         let session = self.session();
         if session.service() != service {
             *session = ClientSession::new(service, session.max_frame());
-            self.sent_frames().clear();
+            self.exchange().sent.clear();
         }
     }
 
@@ -131,7 +125,7 @@ pub trait ClientDriver {
         let payload = Payload::bytes(payload);
         let seq = self.send(&payload)?;
         if self.session().service() == Service::Echo {
-            self.sent_frames().push_back((seq, payload));
+            self.exchange().sent.push_back((seq, payload));
         }
         self.flush()
     }
@@ -145,19 +139,16 @@ pub trait ClientDriver {
     /// Socket failures; a torn, oversized or different frame.
     fn recv_frame(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
         loop {
-            let event = match self.next_event() {
-                Err(ClientError::Closed { .. }) => return Ok(None),
-                other => other?,
-            };
-            match event {
-                ClientEvent::Answered { seq, .. } => {
-                    let sent = self.sent_frames();
+            match self.next_event() {
+                Ok(ClientEvent::Closed) | Err(ClientError::Closed { .. }) => return Ok(None),
+                Ok(ClientEvent::Answered { seq, .. }) => {
+                    let sent = &mut self.exchange().sent;
                     if let Some(at) = sent.iter().position(|(s, _)| *s == seq) {
                         return Ok(sent.remove(at).map(|(_, p)| p.to_vec()));
                     }
                 }
-                ClientEvent::Closed => return Ok(None),
-                _ => {}
+                Ok(_) => {}
+                Err(e) => return Err(e),
             }
         }
     }

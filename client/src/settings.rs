@@ -45,9 +45,11 @@ impl ClientSettings {
     /// timeout can (1 µs) rather than meaning non-blocking, as
     /// `settimeout(0)` would: a client's calls wait for their answer.
     pub fn mode(&self) -> SocketMode {
-        self.timeout.map_or(SocketMode::Blocking, |t| {
-            SocketMode::timeout(t).unwrap_or(SocketMode::Timeout(Duration::from_micros(1)))
-        })
+        match self.timeout {
+            None => SocketMode::Blocking,
+            Some(t) if t.is_zero() => SocketMode::Timeout(Duration::from_micros(1)),
+            Some(t) => SocketMode::Timeout(t),
+        }
     }
 }
 

@@ -304,9 +304,8 @@ impl CpuBudget {
     /// (EBUSY), and the group stays until the process exits; the next
     /// [`hold`] removes it.
     fn undo(&self) -> Result<(), BudgetError> {
-        let back = write(&self.parent.join("cgroup.procs"), &self.pid.to_string());
-        if let Err(BudgetError::Io { source, .. }) = &back {
-            if source.kind() == io::ErrorKind::ResourceBusy {
+        match write(&self.parent.join("cgroup.procs"), &self.pid.to_string()) {
+            Err(BudgetError::Io { source, .. }) if source.kind() == io::ErrorKind::ResourceBusy => {
                 return Err(BudgetError::Invalid(format!(
                     "{}: the parent group cannot take the process back (it hands the cpu controller \
                      to its children); the group stays until this process exits, and the next \
@@ -314,8 +313,8 @@ impl CpuBudget {
                     self.group.display()
                 )));
             }
+            back => back?,
         }
-        back?;
         std::fs::remove_dir(&self.group).map_err(io_error(&self.group))
     }
 }

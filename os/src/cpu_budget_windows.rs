@@ -19,8 +19,6 @@ use super::cpu_budget::{Budget, BudgetError};
 /// A budget in force: this process is in a capped job until it exits.
 #[derive(Debug)]
 pub struct JobBudget {
-    /// What was asked (its period is not used here).
-    pub budget: Budget,
     /// The cap set: cycles per 10,000 of the whole machine's.
     pub rate: u32,
     // Kept open for the process's life: the job is the process's.
@@ -62,10 +60,6 @@ pub fn hold_job(budget: Budget, cores: usize) -> Result<JobBudget, BudgetError> 
         if AssignProcessToJobObject(job, GetCurrentProcess()) == 0 {
             return Err(failed("AssignProcessToJobObject"));
         }
-        Ok(JobBudget {
-            budget,
-            rate,
-            _job: job,
-        })
+        Ok(JobBudget { rate, _job: job })
     }
 }

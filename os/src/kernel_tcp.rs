@@ -108,13 +108,12 @@ pub fn read() -> Option<TcpMemory> {
 fn parse(netstat: &str, protocols: &str, tcp_mem: &str) -> Option<TcpMemory> {
     let ext = tcp_ext(netstat)?;
     let field = |name: &str| ext.iter().find(|(n, _)| *n == name).map(|&(_, v)| v);
-    let pressure_from = tcp_mem.split_whitespace().nth(1)?.parse().ok()?;
     Some(TcpMemory {
         pressures: field("TCPMemoryPressures")?,
         pressure_ms: field("TCPMemoryPressuresChrono").unwrap_or(0),
         dropped: field("TCPRcvQDrop").unwrap_or(0),
         under_pressure: tcp_press(protocols)?,
-        pressure_from,
+        pressure_from: tcp_mem.split_whitespace().nth(1)?.parse().ok()?,
     })
 }
 

@@ -15,8 +15,6 @@ pub struct NofileLimit {
     pub before: u64,
     /// Soft limit now.
     pub now: u64,
-    /// Hard limit (the ceiling an unprivileged process can raise to).
-    pub hard: u64,
 }
 
 /// Raises this process's open-file soft limit to its hard limit.
@@ -56,7 +54,6 @@ pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
     Ok(NofileLimit {
         before,
         now: lim.rlim_cur,
-        hard: lim.rlim_max,
     })
 }
 
@@ -71,7 +68,6 @@ pub fn raise_nofile_limit() -> io::Result<NofileLimit> {
     Ok(NofileLimit {
         before: u64::MAX,
         now: u64::MAX,
-        hard: u64::MAX,
     })
 }
 
@@ -93,11 +89,7 @@ pub const MAPPINGS_KEPT: u64 = 1024;
 /// whole process ("failed to set up alternative stack guard page") rather
 /// than returning an error from `spawn`, so the count is checked before.
 pub fn thread_limit_by_mappings() -> Option<ThreadLimit> {
-    let max: u64 = std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let max = sysctl("/proc/sys/vm/max_map_count")?;
     let in_use = std::fs::read_to_string("/proc/self/maps")
         .ok()?
         .lines()
@@ -131,10 +123,7 @@ pub fn thread_limits() -> Vec<ThreadLimit> {
             });
         }
     }
-    if let Some(max) = std::fs::read_to_string("/proc/sys/kernel/threads-max")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-    {
+    if let Some(max) = sysctl("/proc/sys/kernel/threads-max") {
         limits.push(ThreadLimit {
             name: "kernel.threads-max",
             max,
@@ -142,6 +131,12 @@ pub fn thread_limits() -> Vec<ThreadLimit> {
     }
     limits.extend(thread_limit_by_mappings());
     limits
+}
+
+/// The number a `/proc/sys` file holds; `None` where there is none (off
+/// Linux).
+fn sysctl(path: &str) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// The fewest threads any of [`thread_limits`] allows, with its limit
@@ -166,8 +161,19 @@ mod tests {
     #[test]
     fn nofile_limit_is_raised_to_hard() {
         let l = raise_nofile_limit().unwrap();
-        assert_eq!(l.now, l.hard);
         assert!(l.now >= l.before);
+        let again = raise_nofile_limit().unwrap();
+        assert_eq!((again.before, again.now), (l.now, l.now), "raised once");
+        #[cfg(target_os = "linux")]
+        {
+            let mut lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: getrlimit writes into the struct we own.
+            assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+            assert_eq!(l.now, lim.rlim_max, "the soft limit is the hard one");
+        }
     }
 
     #[cfg(target_os = "linux")]

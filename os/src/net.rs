@@ -130,9 +130,8 @@ fn log_accept_backoff(throttle: &mut sockmodes_serving::throttle::Throttle, e: &
 /// One throttle for the process, shared by every accept loop: the lines
 /// are about the process's log, not about one loop.
 pub fn log_over_limit(peer: std::net::SocketAddr, limit: usize) {
-    use sockmodes_serving::throttle::{Throttle, LOG_INTERVAL};
-    static OVER_LIMIT: std::sync::Mutex<Throttle> =
-        std::sync::Mutex::new(Throttle::new(LOG_INTERVAL));
+    use sockmodes_serving::throttle::Throttle;
+    static OVER_LIMIT: std::sync::Mutex<Throttle> = std::sync::Mutex::new(Throttle::new());
     let admitted = OVER_LIMIT
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -31,19 +31,12 @@ pub use runner::{finish, hand_back, Runner, Started, WorkDriver};
 
 /// A running pool; dropping it lets the workers finish the job in hand,
 /// drops what is queued, and joins them.
+#[derive(Debug)]
 pub struct Pool {
     queue: Option<SyncSender<Job>>,
     cut: Arc<AtomicBool>,
     done: Arc<Mutex<Vec<Job>>>,
     workers: Vec<JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for Pool {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool")
-            .field("workers", &self.workers.len())
-            .finish()
-    }
 }
 
 impl Pool {
@@ -108,11 +101,6 @@ impl Pool {
     /// is never sent) and nothing more is started.
     pub fn cut(&self) {
         self.cut.store(true, Ordering::Release);
-    }
-
-    /// The number of workers.
-    pub fn workers(&self) -> usize {
-        self.workers.len()
     }
 }
 

@@ -129,8 +129,7 @@ pub fn sample(pid: u32) -> io::Result<ProcessSample> {
         switches_measured: true,
         ..ProcessSample::default()
     };
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
-        let Ok(task) = task else { continue };
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))?.flatten() {
         let Ok(text) = std::fs::read_to_string(task.path().join("status")) else {
             continue;
         };

@@ -110,11 +110,10 @@ impl<C: Send + Sync + 'static> RunningServer for Loops<C> {
     /// Asks the threads to stop by `deadline` from now, wakes them, and
     /// joins them; each stops as its server's `closing.rs` tells.
     fn shutdown(self: Box<Self>, deadline: Duration) -> usize {
-        self.shared.stop.request(Instant::now() + deadline);
+        let shared = Arc::clone(&self.shared);
+        shared.stop.request(Instant::now() + deadline);
         (self.wake)();
-        for t in self.threads {
-            let _ = t.join();
-        }
-        self.shared.stop.cut()
+        self.wait();
+        shared.stop.cut()
     }
 }

@@ -74,14 +74,8 @@ impl Perform for Work {
     }
 
     fn perform_until(self, past: impl Fn() -> bool) -> bool {
-        if past() {
-            return false;
-        }
-        if self.amount <= CUT_SLICE {
-            self.perform();
-            return !past();
-        }
-        let slices = self.amount.as_nanos().div_ceil(CUT_SLICE.as_nanos()) as u32;
+        // At least one: `past` is asked before any work, even of no time.
+        let slices = (self.amount.as_nanos().div_ceil(CUT_SLICE.as_nanos()) as u32).max(1);
         // Rounded up: the slices add up to at least the whole.
         let part = Work {
             amount: Duration::from_nanos(self.amount.as_nanos().div_ceil(u128::from(slices)) as u64),

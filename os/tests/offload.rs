@@ -94,6 +94,7 @@ mod runner {
     use sockmodes_common::Service;
     use sockmodes_os::offload::{finish, hand_back, Pool, Runner, Started, WorkDriver};
     use sockmodes_serving::offload::{Job, Tag};
+    use sockmodes_serving::running::Stop;
     use sockmodes_serving::stats::ServerStats;
     use std::time::Instant;
 
@@ -151,7 +152,8 @@ mod runner {
     fn inline_work_is_done_at_once_and_its_answer_released() {
         let mut d = one("cpu:1us", None);
         let job = job(&mut d, 1);
-        let Started::Done(job) = d.runner.start(job, Instant::now()) else {
+        let Started::Done(job) = d.runner.start_within(job, Instant::now(), &Stop::default())
+        else {
             panic!("no pool: inline");
         };
         assert!(d.session.output().is_empty(), "held until its work is done");
@@ -164,7 +166,10 @@ mod runner {
         let mut d = one("wait:1ms", None);
         let now = Instant::now();
         let job = job(&mut d, 1);
-        assert!(matches!(d.runner.start(job, now), Started::Waiting));
+        assert!(matches!(
+            d.runner.start_within(job, now, &Stop::default()),
+            Started::Waiting
+        ));
         assert!(d.runner.has_pending());
         assert_eq!(finish(&mut d, now), 0, "not due yet");
         let due = d.runner.next_due().expect("armed");
@@ -179,7 +184,7 @@ mod runner {
         let now = Instant::now();
         // An earlier connection under the same key submitted it.
         let job = job(&mut d, 0);
-        d.runner.start(job, now);
+        d.runner.start_within(job, now, &Stop::default());
         let due = d.runner.next_due().expect("armed");
         assert_eq!(finish(&mut d, due), 1, "it finished");
         assert!(d.resumed.is_empty() && d.refused.is_empty());
@@ -192,7 +197,7 @@ mod runner {
         let mut d = one("block:1ms", Some(pool));
         let job = job(&mut d, 1);
         assert!(matches!(
-            d.runner.start(job, Instant::now()),
+            d.runner.start_within(job, Instant::now(), &Stop::default()),
             Started::Queued
         ));
         while d.resumed.is_empty() {
@@ -273,6 +278,7 @@ mod fairness {
     use sockmodes_common::Service;
     use sockmodes_os::offload::{finish, Pool, Runner, WorkDriver};
     use sockmodes_serving::offload::{Job, Tag};
+    use sockmodes_serving::running::Stop;
     use sockmodes_serving::stats::ServerStats;
     use std::time::Instant;
 
@@ -293,7 +299,8 @@ mod fairness {
                     tag: Tag { key, serial: 0 },
                     ticket,
                 };
-                self.runner.start(job, Instant::now());
+                self.runner
+                    .start_within(job, Instant::now(), &Stop::default());
             }
         }
     }

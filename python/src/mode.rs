@@ -11,7 +11,6 @@
 //! it on a socket is a system call, so that is in the OS layer
 //! (`sockmodes_os::SetSocketMode`).
 
-use std::fmt;
 use std::time::Duration;
 
 /// How calls on a socket wait.
@@ -20,8 +19,7 @@ pub enum SocketMode {
     /// Calls wait until they can complete (`settimeout(None)`, `setblocking(True)`).
     Blocking,
     /// Calls wait at most this long, then fail with `TimeoutError`
-    /// (`settimeout(t)`). Never zero when built through [`SocketMode::from_settimeout`]
-    /// or [`SocketMode::timeout`].
+    /// (`settimeout(t)`). Never zero when built through [`SocketMode::from_settimeout`].
     Timeout(Duration),
     /// Calls never wait; one that would fails with `BlockingIOError`
     /// (`settimeout(0.0)`, `setblocking(False)`).
@@ -71,34 +69,11 @@ impl SocketMode {
         Ok(SocketMode::Timeout(d.max(Duration::from_micros(1))))
     }
 
-    /// `Timeout(d)` for a non-zero `d`.
-    ///
-    /// # Errors
-    /// [`SocketModeError::ZeroTimeout`] for a zero duration.
-    pub fn timeout(d: Duration) -> Result<SocketMode, SocketModeError> {
-        if d.is_zero() {
-            Err(SocketModeError::ZeroTimeout)
-        } else {
-            Ok(SocketMode::Timeout(d))
-        }
-    }
-
     /// The read/write timeout this mode puts on a socket.
     pub fn io_timeout(self) -> Option<Duration> {
         match self {
             SocketMode::Timeout(d) => Some(d),
             _ => None,
-        }
-    }
-}
-
-impl fmt::Display for SocketMode {
-    /// The Python call that selects this mode, e.g. `settimeout(0.5)`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SocketMode::Blocking => f.write_str("blocking (settimeout(None))"),
-            SocketMode::Timeout(d) => write!(f, "timeout (settimeout({}))", d.as_secs_f64()),
-            SocketMode::NonBlocking => f.write_str("non-blocking (settimeout(0.0))"),
         }
     }
 }
@@ -152,10 +127,6 @@ mod tests {
         assert_eq!(
             SocketMode::from_settimeout(Some(1e-12)),
             Ok(SocketMode::Timeout(Duration::from_micros(1)))
-        );
-        assert_eq!(
-            SocketMode::timeout(Duration::ZERO),
-            Err(SocketModeError::ZeroTimeout)
         );
     }
 

@@ -76,11 +76,11 @@ impl fmt::Display for PyException {
 
 /// Names the Python exception for `err`, which happened on a socket in `mode`.
 pub fn classify(err: &io::Error, mode: SocketMode) -> PyException {
+    let would_block = match mode {
+        SocketMode::Timeout(_) => PyException::TimeoutError,
+        SocketMode::Blocking | SocketMode::NonBlocking => PyException::BlockingIOError,
+    };
     if let Some(c) = err.raw_os_error() {
-        let would_block = match mode {
-            SocketMode::Timeout(_) => PyException::TimeoutError,
-            SocketMode::Blocking | SocketMode::NonBlocking => PyException::BlockingIOError,
-        };
         // A table, not a `match`: on Windows some names share a number
         // (no EPIPE, no EPERM), which a match would reject as unreachable.
         let table: [(&[i32], PyException); 8] = [
@@ -108,10 +108,7 @@ pub fn classify(err: &io::Error, mode: SocketMode) -> PyException {
             .map_or(PyException::OSError, |&(_, e)| e);
     }
     match err.kind() {
-        io::ErrorKind::WouldBlock => match mode {
-            SocketMode::Timeout(_) => PyException::TimeoutError,
-            _ => PyException::BlockingIOError,
-        },
+        io::ErrorKind::WouldBlock => would_block,
         io::ErrorKind::TimedOut => PyException::TimeoutError,
         io::ErrorKind::ConnectionRefused => PyException::ConnectionRefusedError,
         io::ErrorKind::ConnectionReset => PyException::ConnectionResetError,

@@ -206,11 +206,9 @@ pub fn human_bytes(n: u64) -> String {
     for (unit, size) in UNITS {
         if n >= size {
             let v = n as f64 / size as f64;
-            return if v >= 10.0 || n.is_multiple_of(size) {
-                format!("{v:.0} {unit}")
-            } else {
-                format!("{v:.1} {unit}")
-            };
+            // A tenth below 10 units, where it is not a whole number.
+            let decimals = usize::from(v < 10.0 && !n.is_multiple_of(size));
+            return format!("{v:.decimals$} {unit}");
         }
     }
     format!("{n} B")

@@ -135,11 +135,10 @@ pub const LINGER_TICK: Duration = Duration::from_millis(50);
 /// [`Limits::check_every`](crate::liveness::Limits::check_every)), or a
 /// [`LINGER_TICK`] while some connection is lingering.
 pub fn next_sweep(now: Instant, every: Duration, lingering: bool) -> Instant {
-    let next = now + every;
-    if lingering {
-        next.min(now + LINGER_TICK)
+    now + if lingering {
+        every.min(LINGER_TICK)
     } else {
-        next
+        every
     }
 }
 

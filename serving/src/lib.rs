@@ -31,8 +31,7 @@
 //! **No system call.** Like `sockmodes-common`, this crate has no socket2,
 //! libc or windows-sys, and names no socket, file, thread, sleep or clock
 //! of std (every `Instant` comes in from the driver); `tests/socket_free.rs`
-//! keeps it so. (Its one lock, the stop request's deadline in [`running`],
-//! is taken once per stop.)
+//! keeps it so.
 #![deny(missing_docs)]
 
 pub mod config;

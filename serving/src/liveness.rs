@@ -178,16 +178,14 @@ struct Window {
 }
 
 impl Window {
+    /// Opens the window at `now` when bytes become owed this way, and
+    /// closes it when none are.
     fn owed(&mut self, now: Instant, owed: bool) {
-        match (owed, self.since) {
-            (true, None) => {
-                *self = Window {
-                    since: Some(now),
-                    ..Window::default()
-                }
-            }
-            (false, Some(_)) => *self = Window::default(),
-            _ => {}
+        if owed != self.since.is_some() {
+            *self = Window {
+                since: owed.then_some(now),
+                ..Window::default()
+            };
         }
     }
 

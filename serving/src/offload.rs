@@ -120,22 +120,19 @@ pub struct ThreadLimit {
 /// `/proc/sys/kernel/threads-max` on Linux), and [`UNSTATED_MAX`] where
 /// the system states none.
 pub fn check_thread_limit(workers: usize, limits: &[ThreadLimit]) -> Result<(), OffloadError> {
-    let asked = workers as u64;
     let own = ThreadLimit {
         name: "this program's own limit where the system states none",
         max: UNSTATED_MAX as u64,
     };
-    let over = limits
-        .iter()
-        .chain(std::iter::once(&own))
-        .find(|l| asked > l.max);
-    over.map_or(Ok(()), |l| {
-        Err(OffloadError::TooMany {
+    let over = limits.iter().chain([&own]).find(|l| workers as u64 > l.max);
+    match over {
+        Some(l) => Err(OffloadError::TooMany {
             asked: workers,
             limit: l.name,
             max: l.max,
-        })
-    })
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The most workers started where the system states no limit of its own.

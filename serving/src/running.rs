@@ -15,8 +15,8 @@
 //! reset.
 
 use core::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::stats::{ServerStats, StatsSnapshot};
@@ -57,8 +57,8 @@ pub trait RunningServer: Send {
 /// many connections the threads cut at that deadline.
 #[derive(Debug, Default)]
 pub struct Stop {
-    stopping: AtomicBool,
-    deadline: Mutex<Option<Instant>>,
+    /// Set by the request, once: a handle stops its server once.
+    deadline: OnceLock<Instant>,
     cut: AtomicUsize,
 }
 
@@ -67,23 +67,18 @@ impl Stop {
     /// (the handle reads its clock). The caller then wakes them (a waker,
     /// an eventfd).
     pub fn request(&self, deadline: Instant) {
-        *self.deadline.lock().expect("stop lock") = Some(deadline);
-        self.stopping.store(true, Ordering::Release);
+        let _ = self.deadline.set(deadline);
     }
 
     /// True once a stop was requested (cheap: an I/O thread asks it of
     /// every connection it drives).
     pub fn is_requested(&self) -> bool {
-        self.stopping.load(Ordering::Acquire)
+        self.deadline.get().is_some()
     }
 
-    /// The deadline, once a stop was requested (it is stored before the
-    /// request is seen).
+    /// The deadline, once a stop was requested.
     pub fn deadline(&self) -> Option<Instant> {
-        if !self.is_requested() {
-            return None;
-        }
-        *self.deadline.lock().expect("stop lock")
+        self.deadline.get().copied()
     }
 
     /// A thread cut `n` connections at the deadline.

@@ -6,8 +6,8 @@
 #[derive(Debug)]
 pub struct Slab<T> {
     slots: Vec<Option<T>>,
+    /// The keys of the empty slots.
     free: Vec<usize>,
-    len: usize,
 }
 
 impl<T> Default for Slab<T> {
@@ -15,7 +15,6 @@ impl<T> Default for Slab<T> {
         Slab {
             slots: Vec::new(),
             free: Vec::new(),
-            len: 0,
         }
     }
 }
@@ -23,7 +22,6 @@ impl<T> Default for Slab<T> {
 impl<T> Slab<T> {
     /// Stores `value`, returning its key.
     pub fn insert(&mut self, value: T) -> usize {
-        self.len += 1;
         match self.free.pop() {
             Some(key) => {
                 self.slots[key] = Some(value);
@@ -56,18 +54,17 @@ impl<T> Slab<T> {
     pub fn remove(&mut self, key: usize) -> Option<T> {
         let value = self.slots.get_mut(key)?.take()?;
         self.free.push(key);
-        self.len -= 1;
         Some(value)
     }
 
     /// Number of stored values.
     pub fn len(&self) -> usize {
-        self.len
+        self.slots.len() - self.free.len()
     }
 
     /// True when nothing is stored.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Every stored value with its key, in key order.

@@ -140,13 +140,6 @@ impl ServerStats {
         self.events.fetch_add(events, Ordering::Relaxed);
     }
 
-    /// Counts a frame handed to its work (see
-    /// [`StatsSnapshot::work_started`]). One relaxed add per frame, against
-    /// at least one system call per frame.
-    pub fn note_work_started(&self) {
-        self.work_started.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// Connections open now.
     pub fn active(&self) -> usize {
         self.active.load(Ordering::Acquire)
@@ -170,10 +163,12 @@ impl ServerStats {
     }
 }
 
-/// The session counts each frame it hands to work here, in every model.
+/// The session counts each frame it hands to work here, in every model
+/// (see [`StatsSnapshot::work_started`]). One relaxed add per frame,
+/// against at least one system call per frame.
 impl CountsWork for ServerStats {
     fn work_started(&self) {
-        self.note_work_started();
+        self.work_started.fetch_add(1, Ordering::Relaxed);
     }
 }
 

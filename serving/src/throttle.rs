@@ -24,27 +24,20 @@ use std::time::{Duration, Instant};
 /// screenful, not thousands of lines.
 pub const LOG_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Decides which occurrences of a repeated event get a log line.
-#[derive(Debug, Clone)]
+/// Decides which occurrences of a repeated event get a log line: at most
+/// one per [`LOG_INTERVAL`].
+#[derive(Debug, Clone, Default)]
 pub struct Throttle {
-    interval: Duration,
     /// When the last line was let through.
     last: Option<Instant>,
     /// Occurrences held back since then.
     suppressed: u64,
 }
 
-impl Default for Throttle {
-    fn default() -> Self {
-        Throttle::new(LOG_INTERVAL)
-    }
-}
-
 impl Throttle {
-    /// At most one line per `interval`.
-    pub const fn new(interval: Duration) -> Self {
+    /// Nothing let through or held back yet (`const`, for a `static`).
+    pub const fn new() -> Self {
         Throttle {
-            interval,
             last: None,
             suppressed: 0,
         }
@@ -55,7 +48,7 @@ impl Throttle {
     pub fn admit(&mut self, now: Instant) -> Option<u64> {
         let due = self
             .last
-            .is_none_or(|last| now.saturating_duration_since(last) >= self.interval);
+            .is_none_or(|last| now.saturating_duration_since(last) >= LOG_INTERVAL);
         if !due {
             self.suppressed += 1;
             return None;
@@ -74,7 +67,7 @@ mod tests {
     #[test]
     fn the_first_line_passes_then_one_per_interval_with_the_count() {
         let t0 = Instant::now();
-        let mut t = Throttle::new(1000 * MS);
+        let mut t = Throttle::new();
         assert_eq!(t.admit(t0), Some(0), "the first occurrence is logged");
         // Every 50 ms, as an accept loop backing off: 19 held back...
         for i in 1..20 {

@@ -94,7 +94,7 @@ mod tests {
         let stats = ServerStats::default();
         stats.count_syscalls(42);
         assert!(stats.try_admit(5));
-        stats.note_work_started();
+        sockmodes_common::session::CountsWork::work_started(&stats);
         stats.count_wakeup(3);
         assert!(line(&stats, None).contains(" work_started=1 "));
         let parsed = sockmodes_models::child::Counters::parse(&line(&stats, None)).expect("parses");

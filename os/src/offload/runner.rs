@@ -3,7 +3,7 @@
 //! they differ only in how they wake (a mio `Waker`, an eventfd) and how
 //! they send an answer on its way (drive a connection, post a send).
 //!
-//! A frame's work starts in [`Runner::start`]: `wait` is parked on a timer
+//! A frame's work starts in [`Runner::start_within`]: `wait` is parked on a timer
 //! ([`Waits`]), `cpu` and `block` go to the pool when there is one, and
 //! otherwise run inline, at once.
 //!
@@ -43,7 +43,7 @@ pub struct Runner {
     done: Vec<Job>,
 }
 
-/// What [`Runner::start`] did with a job.
+/// What [`Runner::start_within`] did with a job.
 #[derive(Debug)]
 pub enum Started {
     /// Done inline, here and now: hand it back ([`hand_back`]).
@@ -66,16 +66,10 @@ impl Runner {
         }
     }
 
-    /// Starts `job` at `now`: on the timer, on the pool, or inline (with
-    /// no stop to heed).
-    pub fn start(&mut self, job: Job, now: Instant) -> Started {
-        self.start_within(job, now, &Stop::default())
-    }
-
-    /// [`start`](Self::start), where inline work stops early once `stop`'s
-    /// deadline has passed ([`Started::Cut`]): the thread doing it is the
-    /// one that would cut it, so it looks at the clock between slices of
-    /// the work. Otherwise a stop with frames pipelined behind inline work
+    /// Starts `job` at `now`: on the timer, on the pool, or inline, where
+    /// it stops early once `stop`'s deadline has passed ([`Started::Cut`]):
+    /// the thread doing it is the one that would cut it, so it looks at the
+    /// clock between slices of the work. Otherwise a stop with frames pipelined behind inline work
     /// would wait for all of them, far past its deadline.
     pub fn start_within(&mut self, job: Job, now: Instant, stop: &Stop) -> Started {
         match (job.ticket.work.kind, &self.pool) {

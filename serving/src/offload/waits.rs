@@ -64,11 +64,6 @@ impl Waits {
         }
     }
 
-    /// Waits pending.
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
     /// True when none is pending.
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
@@ -118,7 +113,7 @@ mod tests {
         w.take_due(t0 + Duration::from_millis(3), &mut due);
         let keys: Vec<usize> = due.iter().map(|j| j.tag.key).collect();
         assert_eq!(keys, [2, 3], "due ones only, in order of arrival");
-        assert_eq!(w.len(), 1);
+        assert_eq!(w.next_due(), Some(t0 + Duration::from_millis(5)));
         w.take_due(t0 + Duration::from_millis(5), &mut due);
         assert!(w.is_empty() && due.len() == 3);
     }
