@@ -186,8 +186,7 @@ pub fn disturbed(msgs: &[f64]) -> Vec<usize> {
                 .enumerate()
                 .filter(|&(j, _)| j != i)
                 .map(|(_, &m)| m);
-            let others = Spread::of(others).filter(|s| s.n >= 2);
-            others.is_some_and(|s| msgs[i] < DISTURBED * s.median)
+            Spread::of(others).is_some_and(|s| s.n >= 2 && msgs[i] < DISTURBED * s.median)
         })
         .collect()
 }
