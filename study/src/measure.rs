@@ -74,7 +74,7 @@ impl Measurer<'_> {
             if rate.is_some() || p.windows.len() != plan.repeats {
                 continue;
             }
-            let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
+            let msgs = p.msgs_windows();
             for i in disturbed(&msgs) {
                 progress.note(&format!(
                     "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",

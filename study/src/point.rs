@@ -275,7 +275,7 @@ impl Point {
     }
 
     pub fn switches_per_msg(&self) -> Option<Spread> {
-        self.spread(|w| w.cost.as_ref().and_then(|c| c.switches_per_msg))
+        Spread::of(self.switches_windows())
     }
 
     pub fn rss_mib(&self) -> Option<Spread> {
