@@ -149,26 +149,25 @@ impl Bench {
             )?;
             let g = self.engine(Model::NON_BLOCKING, Some(rate), None)?;
             for (k, model) in Model::CLIENTS.into_iter().enumerate() {
-                let run = match model {
-                    Model::NON_BLOCKING => g.clone(),
-                    _ => self.engine(model, Some(rate), None)?,
+                let us = match model {
+                    Model::NON_BLOCKING => cpu_per_msg(&g),
+                    _ => cpu_per_msg(&self.engine(model, Some(rate), None)?),
                 };
-                eprintln!("{pct}%: {model} engine {}", per_msg(cpu_per_msg(&run)));
-                m.engines[k].extend(cpu_per_msg(&run));
+                eprintln!("{pct}%: {model} engine {}", per_msg(us));
+                m.engines[k].extend(us);
             }
             let exact = self.engine(Model::NON_BLOCKING, Some(rate), Some(Duration::ZERO))?;
+            let (r_us, g_us, e_us) = (r.cpu_us_per_msg(), cpu_per_msg(&g), cpu_per_msg(&exact));
             eprintln!(
                 "{pct}%: reference {} ({} answered); generator {}, p50 {:.0} µs; exact {}, p50 {:.0} µs",
-                per_msg(r.cpu_us_per_msg()),
+                per_msg(r_us),
                 r.answered,
-                per_msg(cpu_per_msg(&g)),
+                per_msg(g_us),
                 g.p50_us,
-                per_msg(cpu_per_msg(&exact)),
+                per_msg(e_us),
                 exact.p50_us
             );
-            if let (Some(r_us), Some(g_us), Some(e_us)) =
-                (r.cpu_us_per_msg(), cpu_per_msg(&g), cpu_per_msg(&exact))
-            {
+            if let (Some(r_us), Some(g_us), Some(e_us)) = (r_us, g_us, e_us) {
                 m.reference.push(r_us);
                 m.generator.push(g_us);
                 m.exact.push(e_us);

@@ -30,7 +30,6 @@
 mod support;
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::time::SystemTime;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
@@ -78,13 +77,10 @@ fn main() {
         criterion_cases: (LATENCY_SIZES.len() + THROUGHPUT.len()) * Target::all().len(),
         idle_connections: idle_counts(kind).iter().sum::<usize>() * Target::models().len(),
     };
-    let progress = if listing {
-        Progress::quiet()
-    } else {
-        let drivers = Driver::every(driver, &plan.cross_placements).len();
-        let shown = std::io::stderr().is_terminal();
-        Progress::new(progress::estimate(&plan, drivers, sizes), shown)
-    };
+    // Listing the cases (`--list`) says nothing else.
+    let shown = std::io::stderr().is_terminal() && !listing;
+    let drivers = Driver::every(driver, &plan.cross_placements).len();
+    let progress = Progress::new(progress::estimate(&plan, drivers, sizes), shown);
     let mut parts = Vec::new();
     progress.begin(Part::Criterion);
     let cases = criterion_cases(kind);
@@ -100,7 +96,7 @@ fn main() {
         plan.stopped_by
     ));
     let launcher = Launcher {
-        sockmodes: Path::new(env!("CARGO_BIN_EXE_sockmodes")).to_path_buf(),
+        sockmodes: env!("CARGO_BIN_EXE_sockmodes").into(),
     };
     let m = Measurer {
         plan: &plan,

@@ -70,8 +70,7 @@ impl Placement {
     /// The criterion groups' placement: `same-core` unless
     /// `SOCKMODES_BENCH_PLACEMENT=split`.
     pub fn for_criterion() -> Placement {
-        let asked = std::env::var("SOCKMODES_BENCH_PLACEMENT").is_ok_and(|v| v == "split");
-        if asked {
+        if std::env::var("SOCKMODES_BENCH_PLACEMENT").is_ok_and(|v| v == "split") {
             Placement::for_sweep()
         } else {
             Placement::SameCore

@@ -74,7 +74,7 @@ impl Measurer<'_> {
             if rate.is_some() || p.windows.len() != plan.repeats {
                 continue;
             }
-            let msgs: Vec<f64> = p.windows.iter().map(|w| w.load.messages_per_s).collect();
+            let msgs = p.msgs_windows();
             for i in disturbed(&msgs) {
                 progress.note(&format!(
                     "study: {} at {} connections, window {} carried {:.0} msg/s, under {:.0}% of the others' median: measured again",
@@ -146,30 +146,22 @@ impl Measurer<'_> {
         };
         let run = load::run(&config, Arc::new(AtomicU64::new(0)));
         let mut late = Vec::new();
-        let counted: Vec<Stamped<Counters>> = match &reader {
-            Some(reader) => {
-                let asked = asked.lock().expect("not poisoned");
-                let at: Vec<u64> = asked.iter().map(|&(_, _, at)| at).collect();
-                let answers = reader.answers(&at);
-                asked
-                    .iter()
-                    .zip(answers)
-                    .filter_map(|(&(edge, due_ns, _), answer)| {
-                        if answer.is_none() {
-                            late.push(LateReading::never(ReadingSource::Counters, edge));
-                        }
-                        let value = answer?;
-                        Some(Stamped {
-                            edge,
-                            due_ns,
-                            began_ns: value.at_ns,
-                            value,
-                        })
-                    })
-                    .collect()
+        let mut counted = Vec::new();
+        if let Some(reader) = &reader {
+            let asked = asked.lock().expect("not poisoned");
+            let at: Vec<u64> = asked.iter().map(|&(_, _, at)| at).collect();
+            for (&(edge, due_ns, _), answer) in asked.iter().zip(reader.answers(&at)) {
+                match answer {
+                    Some(value) => counted.push(Stamped {
+                        edge,
+                        due_ns,
+                        began_ns: value.at_ns,
+                        value,
+                    }),
+                    None => late.push(LateReading::never(ReadingSource::Counters, edge)),
+                }
             }
-            None => Vec::new(),
-        };
+        }
         let _ = server.terminate();
         let load = run.map_err(|e| e.to_string())?.report().clone();
         let samples = samples.lock().expect("not poisoned");

@@ -186,8 +186,7 @@ pub fn disturbed(msgs: &[f64]) -> Vec<usize> {
                 .enumerate()
                 .filter(|&(j, _)| j != i)
                 .map(|(_, &m)| m);
-            let others = Spread::of(others).filter(|s| s.n >= 2);
-            others.is_some_and(|s| msgs[i] < DISTURBED * s.median)
+            Spread::of(others).is_some_and(|s| s.n >= 2 && msgs[i] < DISTURBED * s.median)
         })
         .collect()
 }
@@ -276,7 +275,7 @@ impl Point {
     }
 
     pub fn switches_per_msg(&self) -> Option<Spread> {
-        self.spread(|w| w.cost.as_ref().and_then(|c| c.switches_per_msg))
+        Spread::of(self.switches_windows())
     }
 
     pub fn rss_mib(&self) -> Option<Spread> {

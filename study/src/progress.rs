@@ -14,7 +14,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::affinity::Placement;
 use crate::parts::{Part, PartTime};
@@ -260,11 +260,6 @@ impl Progress {
         }
     }
 
-    /// A progress that says nothing but warnings (tests, `--list`).
-    pub fn quiet() -> Progress {
-        Progress::new(Vec::new(), false)
-    }
-
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -285,8 +280,7 @@ impl Progress {
         st.bar = if windows > 0 {
             let style = ProgressStyle::with_template("  {bar:20} {pos}/{len} {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar());
-            let target = ProgressDrawTarget::stderr();
-            ProgressBar::with_draw_target(Some(windows as u64), target).with_style(style)
+            ProgressBar::new(windows as u64).with_style(style)
         } else {
             ProgressBar::hidden()
         };

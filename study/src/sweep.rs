@@ -27,7 +27,7 @@ pub use crate::launch::Launcher;
 pub(crate) use crate::measure::empty;
 pub use crate::measure::Measurer;
 pub use crate::plan::Plan;
-pub use crate::point::{disturbed, find, Limit, Point, ServerCost, Step, Window, DISTURBED};
+pub use crate::point::{find, Limit, Point, ServerCost, Step, Window};
 use crate::target::Target;
 
 /// The connection sweep: every studied server at every count.
@@ -99,13 +99,11 @@ pub fn offered_load(m: Measurer, sweep: &[Point]) -> Vec<Point> {
     points
 }
 
-/// Every server at one rate: `plan.same_rate_pct` of the slowest capacity.
+/// Every server at one rate: `plan.same_rate_pct` of the slowest capacity
+/// (none without capacities).
 pub fn same_rate(m: Measurer, sweep: &[Point]) -> Vec<Point> {
     let (plan, pct) = (m.plan, m.plan.same_rate_pct);
     let rates = slowest_share(&capacities(sweep, plan.load_connections), pct);
-    if rates.is_empty() {
-        return Vec::new();
-    }
     m.all(open_loop(plan, m.driver, Step::SameRate, pct, &rates))
 }
 

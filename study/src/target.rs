@@ -214,14 +214,11 @@ impl Target {
 
     /// The name in a chart's legend or a table's head in `lang`.
     pub fn label(self, lang: Lang) -> &'static str {
-        match self {
-            Target::Model(m) => match lang {
-                Lang::En => m.name(),
-                Lang::Es => looks(m).es,
-            },
+        match (self, lang) {
+            (_, Lang::En) => self.name(),
+            (Target::Model(m), Lang::Es) => looks(m).es,
             // The glossary's word for the least a server can do.
-            Target::Raw if lang == Lang::Es => "mínimo",
-            Target::Raw => self.name(),
+            (Target::Raw, Lang::Es) => "mínimo",
         }
     }
 
