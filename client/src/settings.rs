@@ -41,17 +41,20 @@ impl Default for ClientSettings {
 
 impl ClientSettings {
     /// The timeout as Python's socket mode: `Blocking` without one,
-    /// `Timeout(t)` with one. A zero timeout waits the shortest time a
-    /// timeout can (1 µs) rather than meaning non-blocking, as
-    /// `settimeout(0)` would: a client's calls wait for their answer.
+    /// `Timeout(t)` with one. A timeout under 1 µs waits the shortest time
+    /// a socket timeout can (1 µs): zero would mean non-blocking, as
+    /// `settimeout(0)` does, and a socket timeout of zero microseconds
+    /// (what 100 ns becomes) means no timeout at all.
     pub fn mode(&self) -> SocketMode {
         match self.timeout {
             None => SocketMode::Blocking,
-            Some(t) if t.is_zero() => SocketMode::Timeout(Duration::from_micros(1)),
-            Some(t) => SocketMode::Timeout(t),
+            Some(t) => SocketMode::Timeout(t.max(SHORTEST_TIMEOUT)),
         }
     }
 }
+
+/// The shortest socket timeout: `SO_RCVTIMEO` counts whole microseconds.
+const SHORTEST_TIMEOUT: Duration = Duration::from_micros(1);
 
 #[cfg(test)]
 mod tests {
@@ -64,6 +67,9 @@ mod tests {
         s.timeout = Some(Duration::from_millis(300));
         assert_eq!(s.mode(), SocketMode::Timeout(Duration::from_millis(300)));
         s.timeout = Some(Duration::ZERO);
+        assert_eq!(s.mode(), SocketMode::Timeout(Duration::from_micros(1)));
+        // 100 ns would be a zero SO_RCVTIMEO: no timeout at all.
+        s.timeout = Some(Duration::from_nanos(100));
         assert_eq!(s.mode(), SocketMode::Timeout(Duration::from_micros(1)));
     }
 }
