@@ -261,7 +261,11 @@ fn open_loop_load_runs_at_the_rate() {
             + n("unanswered")
             + n("unsent");
         assert_eq!(due, 400, "{model}: {v}");
-        assert!(n("messages") > 0, "{model}: {v}");
+        // An echo server on loopback answers every send, and 100 sends a
+        // second per connection is far below any client's pace: a client
+        // that could not make half of them is broken, not slow.
+        assert_eq!(n("unanswered"), 0, "{model}: {v}");
+        assert!(n("unsent") <= 200, "{model}: {v}");
     }
     server.terminate().unwrap();
 }

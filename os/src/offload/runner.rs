@@ -69,8 +69,9 @@ impl Runner {
     /// Starts `job` at `now`: on the timer, on the pool, or inline, where
     /// it stops early once `stop`'s deadline has passed ([`Started::Cut`]):
     /// the thread doing it is the one that would cut it, so it looks at the
-    /// clock between slices of the work. Otherwise a stop with frames pipelined behind inline work
-    /// would wait for all of them, far past its deadline.
+    /// clock between slices of the work. Otherwise a stop with frames
+    /// pipelined behind inline work would wait for all of them, far past
+    /// its deadline.
     pub fn start_within(&mut self, job: Job, now: Instant, stop: &Stop) -> Started {
         match (job.ticket.work.kind, &self.pool) {
             (WorkKind::Wait, _) => {
