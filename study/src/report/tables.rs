@@ -7,7 +7,7 @@
 use super::batching::Batch;
 use super::cases::CaseResult;
 use super::cross::{
-    self, cause_words, evidence_words, outcome_words, CellVerdict, CrossVerdict, Outcome,
+    self, cause_words, evidence_words, outcome_words, CellVerdict, CrossVerdict, Evidence, Outcome,
 };
 use super::lang::Lang;
 use super::run::Report;
@@ -15,7 +15,7 @@ use super::service;
 use super::targets::TargetRow;
 use super::verdicts::CountVerdict;
 use crate::affinity::{Placement, BUDGET_CPUS};
-use crate::stats::{ratio, Spread, Verdict};
+use crate::stats::{ratio, Spread};
 use crate::sweep::{Limit, Point};
 use crate::target::{case_ratios, sweep_pairs, Pair, Target};
 
@@ -191,13 +191,9 @@ fn sweep(r: &Report) -> Table {
 /// "nonblocking ahead", "blocking ahead" or "no difference beyond noise";
 /// where the cross-check measured the count, what it found instead.
 pub fn verdict_cell(p: Pair, v: &CountVerdict) -> String {
-    if let Some(o) = &v.checked {
-        return outcome_words(p.a, p.b, o);
-    }
-    match v.verdict {
-        Verdict::Higher => format!("{} ahead", p.a.name()),
-        Verdict::Lower => format!("{} ahead", p.b.name()),
-        Verdict::NoDifference => "no difference beyond noise".into(),
+    match &v.checked {
+        Some(o) => outcome_words(p.a, p.b, o),
+        None => evidence_words(p.a, p.b, Evidence::Verdict(v.verdict)),
     }
 }
 
