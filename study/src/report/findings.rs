@@ -420,11 +420,6 @@ pub fn show(f: &Finding) -> String {
     }
 }
 
-/// Every finding of `findings`, as sentences.
-pub fn sentences(findings: &[Finding]) -> Vec<String> {
-    findings.iter().map(show).collect()
-}
-
 /// The crossover as a sentence: from which count the pair's first server
 /// (a thread per connection) carried fewer messages than its second.
 fn crossover_sentence(pair: Pair, from: Option<&CountVerdict>, checked: &Checked) -> String {
@@ -733,7 +728,7 @@ mod tests {
     #[test]
     fn every_finding_of_the_fixture_is_one_sentence_without_a_wall_of_points() {
         let r = fixture::report();
-        let all = sentences(&r.analysis.findings);
+        let all: Vec<String> = r.analysis.findings.iter().map(show).collect();
         assert!(all[0].starts_with("Crossover: from 100"), "{}", all[0]);
         assert!(all.iter().any(|f| f.contains("same offered rate")));
         for f in &all {
