@@ -20,6 +20,7 @@ use super::costs::{
 };
 use super::cross::{self, CrossVerdict, Evidence, Outcome};
 use super::forms;
+use super::lang::{median, spread};
 use super::service::{self, ServiceCase};
 use super::study::Study;
 use super::verdicts::{self, crossover_count, Checked, CountVerdict, PairVerdicts, Standing};
@@ -532,18 +533,9 @@ fn grouped(
         last.a.show(0),
         last.b.show(0),
         ratio(&last.a, &last.b).show(2),
-        show_spread(calls_a, 3),
-        show_spread(calls_b, 3)
+        spread(calls_a, 3),
+        spread(calls_b, 3)
     )
-}
-
-fn show_spread(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("-".into(), |s| s.show(digits))
-}
-
-/// The median alone, or "-" where the figure was not measured.
-fn median(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("-".into(), |s| format!("{:.digits$}", s.median))
 }
 
 /// How long the last connection of each of the pair's servers waited for
@@ -562,8 +554,8 @@ fn ramp_sentence(
         pair.a.prose(),
         ramp_words(b),
         pair.b.role(),
-        show_spread(starved.0, 0),
-        show_spread(starved.1, 0),
+        spread(starved.0, 0),
+        spread(starved.1, 0),
     )
 }
 
@@ -593,13 +585,13 @@ fn costs_sentence(pair: Pair, n: usize, a: &Costs, b: &Costs) -> String {
         pair.a.prose(),
         median(a.threads, 0),
         median(a.rss_mib, 1),
-        show_spread(a.switches_per_msg, 2),
+        spread(a.switches_per_msg, 2),
         pair.b.role(),
         median(b.threads, 0),
         median(b.rss_mib, 1),
-        show_spread(b.switches_per_msg, 2),
-        show_spread(a.cpu_per_msg, 1),
-        show_spread(b.cpu_per_msg, 1),
+        spread(b.switches_per_msg, 2),
+        spread(a.cpu_per_msg, 1),
+        spread(b.cpu_per_msg, 1),
     )
 }
 
@@ -614,7 +606,7 @@ fn same_rate_sentence(
 ) -> String {
     let each: Vec<String> = cpu
         .iter()
-        .map(|(t, s)| format!("{} µs {}", show_spread(*s, 1), t.name()))
+        .map(|(t, s)| format!("{} µs {}", spread(*s, 1), t.name()))
         .collect();
     let mut s = format!(
         "At the same offered rate for all ({offered_per_s:.0} msg/s, {offered_pct:.0}% of the slowest server's \

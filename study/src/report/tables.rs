@@ -9,7 +9,7 @@ use super::cases::CaseResult;
 use super::cross::{
     self, cause_words, evidence_words, outcome_words, CellVerdict, CrossVerdict, Evidence, Outcome,
 };
-use super::lang::Lang;
+use super::lang::{median, spread, Lang};
 use super::run::Report;
 use super::service;
 use super::targets::TargetRow;
@@ -42,14 +42,6 @@ pub fn counts(points: &[Point]) -> Vec<usize> {
     let mut counts: Vec<usize> = points.iter().map(|p| p.connections).collect();
     counts.dedup();
     counts
-}
-
-fn spread(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("-".into(), |s| s.show(digits))
-}
-
-fn median(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("-".into(), |s| format!("{:.digits$}", s.median))
 }
 
 fn whole(x: Option<f64>) -> String {
