@@ -12,11 +12,6 @@ pub use sockmodes_demo::Lang;
 
 use crate::stats::Spread;
 
-/// `v` with `decimals` decimals, as `lang` writes it ([`Lang::number`]).
-pub fn number(v: f64, decimals: usize, lang: Lang) -> String {
-    lang.number(v, decimals)
-}
-
 /// "12.3 (11.9-13.0)" with `digits` decimals, or "-".
 pub fn spread(s: Option<Spread>, digits: usize) -> String {
     s.map_or("-".into(), |s| s.show(digits))

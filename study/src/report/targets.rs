@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cases::{Case, CaseResult, Group};
 use super::forms;
-use super::lang::{number, Lang};
+use super::lang::Lang;
 use super::study::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{find, Point};
@@ -404,7 +404,7 @@ pub fn goal(g: &Goal) -> String {
             mib,
         } => format!(
             "{} idle connections: {} server under {mib} MiB resident",
-            number(*connections as f64, 0, Lang::En),
+            Lang::En.number(*connections as f64, 0),
             target.prose()
         ),
         Goal::PerThread {
