@@ -225,9 +225,7 @@ pub fn verdicts(cells: &[Cell]) -> Vec<CrossVerdict> {
     for &n in &counts {
         for (i, &a) in servers.iter().enumerate() {
             for &b in &servers[i + 1..] {
-                if let Some(v) = judge_pair(cells, &drivers, a, b, n, counted) {
-                    out.push(v);
-                }
+                out.extend(judge_pair(cells, &drivers, a, b, n, counted));
             }
         }
     }
