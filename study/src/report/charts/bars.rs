@@ -54,13 +54,12 @@ pub fn memory(r: &Report, lang: Lang) -> String {
         .iter()
         .map(|&c| filled("memory.idle", lang, c, ""))
         .collect();
-    let bare = r.study.bare_threads.as_ref();
     let has = |t: Target| scale.iter().any(|p| p.target == t);
     let mut bars = per_server(Target::every_model(), has, &counts, lang, |t, &n| {
         let p = scale.iter().find(|p| p.target == t && p.connections == n)?;
         Some(Bar::plain(p.rss_mib, None))
     });
-    if let Some(b) = bare {
+    if let Some(b) = &r.study.bare_threads {
         for s in &mut bars {
             s.values.push(Bar::default());
         }
@@ -68,10 +67,9 @@ pub fn memory(r: &Report, lang: Lang) -> String {
         cats.push(name.clone());
         let mut values = vec![Bar::default(); counts.len()];
         values.push(Bar::plain(b.rss_mib, None));
-        let colour = colour(Target::Raw);
         bars.push(Bars {
             name,
-            colour,
+            colour: colour(Target::Raw),
             values,
         });
     }
