@@ -18,6 +18,7 @@ use super::service::{self, ServiceCase};
 use super::study::Study;
 use super::targets::{self, TargetCheck, TargetRow};
 use super::verdicts::{self, CountVerdict, PairVerdicts};
+use crate::sweep::Point;
 use crate::target::{sweep_pairs, BenchKind, Pair, Target};
 
 /// What the report says of one run, beyond its measurements.
@@ -94,11 +95,15 @@ pub fn compared(study: &Study) -> Vec<Pair> {
 
 /// The README's pairs: each model of the sweep against the next.
 pub fn neighbours(study: &Study) -> Vec<Pair> {
-    let models: Vec<Target> = Target::every_model()
-        .into_iter()
-        .filter(|&t| study.sweep.iter().any(|p| p.target == t))
-        .collect();
+    let models = measured(Target::every_model(), &study.sweep);
     models.windows(2).map(|w| Pair::ratio(w[0], w[1])).collect()
+}
+
+/// The servers of `all` that `sweep` measured.
+pub fn measured(all: Vec<Target>, sweep: &[Point]) -> Vec<Target> {
+    all.into_iter()
+        .filter(|&t| sweep.iter().any(|p| p.target == t))
+        .collect()
 }
 
 /// The findings in report.json: each its sentence, as the report prints

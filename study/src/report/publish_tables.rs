@@ -5,7 +5,7 @@
 //! and "0.81"; Spanish, following docs/glosario.md, "47 528" (a no-break
 //! space, U+00A0, from five digits; "1000" stands alone) and "0,81".
 
-use super::analysis;
+use super::analysis::{self, measured};
 use super::cases::{Case, Group};
 pub use super::lang::Lang;
 use super::markdown::md_table;
@@ -32,13 +32,6 @@ fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
 /// A figure of `t`'s point at `n`, or "-".
 fn of(sweep: &[Point], t: Target, n: usize, f: impl Fn(&Point) -> Option<String>) -> String {
     find(sweep, t, n).and_then(f).unwrap_or_else(|| "-".into())
-}
-
-/// The servers of `all` that `sweep` measured.
-fn measured(all: Vec<Target>, sweep: &[Point]) -> Vec<Target> {
-    all.into_iter()
-        .filter(|&t| sweep.iter().any(|p| p.target == t))
-        .collect()
 }
 
 /// What the README's two sweep tables share: the studied servers the
