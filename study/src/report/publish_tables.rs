@@ -211,8 +211,7 @@ pub fn guide_table(r: &Report, lang: Lang) -> String {
         servers: measured(Target::every_studied(), &study.sweep),
         lang,
     };
-    let mut head = vec![g.t("figure", "cifra")];
-    head.extend(g.servers.iter().map(|&s| label(s, lang)));
+    let head = g.row(g.t("figure", "cifra"), &|s| label(s, lang));
     let mut rows: Vec<Vec<String>> = g.latency().into_iter().collect();
     let Some(sweep_rows) = g.sweep_rows() else {
         return String::new();
