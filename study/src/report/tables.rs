@@ -516,10 +516,8 @@ fn cross_check(r: &Report) -> Option<Table> {
     if verdicts.is_empty() {
         return None;
     }
-    let cells = verdicts.iter().flat_map(|v| &v.cells);
-    let batched = cells
-        .clone()
-        .any(|c| c.a_batch.is_some() || c.b_batch.is_some());
+    let mut cells = verdicts.iter().flat_map(|v| &v.cells);
+    let batched = cells.any(|c| c.a_batch.is_some() || c.b_batch.is_some());
     let rows = verdicts
         .iter()
         .flat_map(|v| {
