@@ -23,6 +23,7 @@ use super::forms;
 use super::lang::{median, spread};
 use super::service::{self, ServiceCase};
 use super::study::Study;
+use super::targets::sweep_pair;
 use super::verdicts::{self, crossover_count, Checked, CountVerdict, PairVerdicts, Standing};
 use crate::stats::{ratio, Spread, Verdict};
 use crate::sweep::{find, Point, Step};
@@ -245,10 +246,7 @@ pub fn largest(study: &Study) -> Vec<Finding> {
         return Vec::new();
     };
     let pair = Pair::THREADS_VS_LOOP;
-    let (Some(a), Some(b)) = (
-        find(&study.sweep, pair.a, connections),
-        find(&study.sweep, pair.b, connections),
-    ) else {
+    let Some((a, b)) = sweep_pair(study, pair, connections) else {
         return Vec::new();
     };
     let cap = study.plan.warmup_cap_s;

@@ -243,7 +243,7 @@ fn sink(study: &Study) -> Vec<TargetCheck> {
 }
 
 /// The sweep's points of both servers of `pair` at `connections`.
-fn sweep_pair(study: &Study, pair: Pair, connections: usize) -> Option<(&Point, &Point)> {
+pub fn sweep_pair(study: &Study, pair: Pair, connections: usize) -> Option<(&Point, &Point)> {
     Some((
         find(&study.sweep, pair.a, connections)?,
         find(&study.sweep, pair.b, connections)?,
