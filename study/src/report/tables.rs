@@ -329,10 +329,7 @@ fn targets(r: &Report) -> Table {
 /// One row of the cross-check table; with the batching column where the
 /// run counted its servers' wake-ups (`batched`).
 fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Vec<String> {
-    let r = match (&c.a, &c.b) {
-        (Some(a), Some(b)) => ratio(a, b).show(2),
-        _ => "-".into(),
-    };
+    let r = spread(c.a.zip(c.b).map(|(a, b)| ratio(&a, &b)), 2);
     let batch = |b: &Option<Batch>| b.as_ref().map_or("-".into(), Batch::show);
     let batching = batched.then(|| format!("{} / {}", batch(&c.a_batch), batch(&c.b_batch)));
     let mut verdict = outcome_words(v.a, v.b, &v.outcome);
