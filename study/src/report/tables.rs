@@ -4,6 +4,8 @@
 //! anything themselves. Figures measured in several windows read "median
 //! (min-max)".
 
+use std::collections::BTreeSet;
+
 use super::batching::Batch;
 use super::cases::CaseResult;
 use super::cross::{
@@ -429,15 +431,8 @@ fn placement_words(p: Placement, budget: Option<f64>) -> String {
 
 /// The placements the cross-check's cells were measured in, in order.
 fn measured_placements(r: &Report) -> Vec<Placement> {
-    let mut placements: Vec<Placement> = r
-        .study
-        .cross_check
-        .iter()
-        .map(|c| c.driver.placement)
-        .collect();
-    placements.sort_unstable();
-    placements.dedup();
-    placements
+    let placements = r.study.cross_check.iter().map(|c| c.driver.placement);
+    placements.collect::<BTreeSet<_>>().into_iter().collect()
 }
 
 /// The cross-check table's note: how its cells were measured and judged,

@@ -2,6 +2,8 @@
 //! message by connections, idle memory beside the bare-thread yardstick,
 //! and the cross-check's servers by client engine and placement.
 
+use std::collections::BTreeSet;
+
 use super::draw::{bar_chart, colour, Bar, Bars};
 use super::labels::{self, filled, label};
 use crate::crosscheck::{cells_of, Cell};
@@ -97,9 +99,7 @@ pub fn cpu(points: &[Point], placement: &str, lang: Lang) -> String {
 
 /// One chart per count the cross-check measured.
 pub fn cross_checks(cells: &[Cell], lang: Lang) -> Vec<(String, String)> {
-    let mut counts: Vec<usize> = cells.iter().map(|c| c.point.connections).collect();
-    counts.sort_unstable();
-    counts.dedup();
+    let counts: BTreeSet<usize> = cells.iter().map(|c| c.point.connections).collect();
     counts
         .into_iter()
         .map(|n| (format!("cross-check-{n}"), cross_check(cells, n, lang)))
