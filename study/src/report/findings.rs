@@ -24,7 +24,7 @@ use super::lang::{median, spread};
 use super::service::{self, ServiceCase};
 use super::study::Study;
 use super::targets::sweep_pair;
-use super::verdicts::{self, crossover_count, Checked, CountVerdict, PairVerdicts, Standing};
+use super::verdicts::{self, crossover_verdict, Checked, CountVerdict, PairVerdicts, Standing};
 use crate::stats::{ratio, Spread, Verdict};
 use crate::sweep::{find, Point, Step};
 use crate::target::{BenchKind, Pair, Target};
@@ -170,12 +170,9 @@ pub fn compute(
 /// connection) carried fewer messages than its second, with the figures
 /// there.
 pub fn crossover(pair: Pair, verdicts: &[CountVerdict]) -> Finding {
-    let from = crossover_count(verdicts)
-        .and_then(|n| verdicts.iter().find(|v| v.connections == n))
-        .cloned();
     Finding::Crossover {
         pair,
-        from,
+        from: crossover_verdict(verdicts).cloned(),
         checked: Checked::of(verdicts),
     }
 }
@@ -209,7 +206,7 @@ pub fn first_ahead(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
 /// stands) but that are not part of the crossover's run to the largest
 /// count: said apart, so that no verdict goes unreported.
 pub fn second_ahead_apart(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
-    let from = crossover_count(verdicts).unwrap_or(usize::MAX);
+    let from = crossover_verdict(verdicts).map_or(usize::MAX, |v| v.connections);
     let counts: Vec<usize> = counts(verdicts, Standing::Stands(Verdict::Lower))
         .into_iter()
         .filter(|&n| n < from)
@@ -794,7 +791,7 @@ mod tests {
         assert_eq!(v.len(), 5);
         assert_eq!(v[2].verdict, Verdict::Lower);
         assert_eq!(v[3].verdict, Verdict::NoDifference);
-        assert_eq!(crossover_count(&v), Some(10000));
+        assert_eq!(crossover_verdict(&v).map(|c| c.connections), Some(10000));
         let found = crossover(Pair::THREADS_VS_LOOP, &v);
         let Finding::Crossover {
             from: Some(at),
@@ -899,7 +896,7 @@ mod tests {
             point(EVENT_LOOP, 1, &[110.0, 130.0]),
         ];
         let v = sweep_verdicts(&sweep, Pair::THREADS_VS_LOOP);
-        assert_eq!(crossover_count(&v), None);
+        assert_eq!(crossover_verdict(&v).map(|c| c.connections), None);
         let found = crossover(Pair::THREADS_VS_LOOP, &v);
         assert!(matches!(found, Finding::Crossover { from: None, .. }));
         assert!(show(&found).starts_with("No crossover"));
@@ -911,7 +908,11 @@ mod tests {
         let mut study = fixture::report().study;
         let cross = super::super::cross::verdicts(&study.cross_check);
         let v = checked_verdicts(&study, &cross, Pair::THREADS_VS_LOOP);
-        assert_eq!(crossover_count(&v), Some(100), "holds with every client");
+        assert_eq!(
+            crossover_verdict(&v).map(|c| c.connections),
+            Some(100),
+            "holds with every client"
+        );
         // The blocking engine, unpinned, now ranks the blocking server first.
         for c in &mut study.cross_check {
             let unpinned_threads = c.driver.engine == THREADS_MODEL
@@ -926,7 +927,11 @@ mod tests {
         let v = checked_verdicts(&study, &cross, Pair::THREADS_VS_LOOP);
         let at_100 = v.iter().find(|v| v.connections == 100).unwrap();
         assert!(!at_100.stands(), "{at_100:?}");
-        assert_eq!(crossover_count(&v), Some(1000), "100 no longer counts");
+        assert_eq!(
+            crossover_verdict(&v).map(|c| c.connections),
+            Some(1000),
+            "100 no longer counts"
+        );
         let Finding::Crossover { from, checked, .. } = crossover(Pair::THREADS_VS_LOOP, &v) else {
             unreachable!("always a crossover finding")
         };

@@ -98,17 +98,16 @@ pub fn sweep_verdicts(sweep: &[Point], pair: Pair) -> Vec<CountVerdict> {
         .collect()
 }
 
-/// The first count from which the pair's first server stays below its
-/// second beyond noise, at every larger count too; `None` when there is none. A count
-/// where the cross-check found the verdict depends on the client breaks
-/// the run.
-pub fn crossover_count(verdicts: &[CountVerdict]) -> Option<usize> {
+/// The verdict at the first count from which the pair's first server
+/// stays below its second beyond noise, at every larger count too; `None`
+/// when there is none. A count where the cross-check found the verdict
+/// depends on the client breaks the run.
+pub fn crossover_verdict(verdicts: &[CountVerdict]) -> Option<&CountVerdict> {
     verdicts
         .iter()
         .rev()
         .take_while(|v| v.is(Verdict::Lower))
         .last()
-        .map(|v| v.connections)
 }
 
 /// What the cross-check said of the counts it measured: where the
