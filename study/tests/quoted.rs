@@ -25,7 +25,7 @@ use sockmodes_models::Model;
 use sockmodes_study::affinity::Placement;
 use sockmodes_study::driver::Driver;
 use sockmodes_study::report::costs::{calm_up_to, KNEE};
-use sockmodes_study::report::publish::{self, number, Lang};
+use sockmodes_study::report::publish::{self, Lang};
 use sockmodes_study::report::Report;
 use sockmodes_study::stats::{ratio, Spread};
 use sockmodes_study::sweep::{find, Point, Step};
@@ -880,7 +880,7 @@ fn every_quoted_figure_is_the_published_runs() {
             Lang::En
         };
         let value = figure(&run, key).unwrap_or_else(|| panic!("{key} is not in the run"));
-        let expected = text.replace("{}", &number(value, decimals, lang));
+        let expected = text.replace("{}", &lang.number(value, decimals));
         let body = std::fs::read_to_string(root.join(page)).expect("the page");
         // Prose wraps: compare with runs of white space folded.
         let fold = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -1001,10 +1001,10 @@ fn every_ratio_a_guide_writes_is_a_tied_figure() {
                         .any(|r| text.contains(r))
             })
             .map(|&(_, _, key, decimals)| {
-                number(figure(&run, key).expect("a tied figure"), decimals, lang)
+                lang.number(figure(&run, key).expect("a tied figure"), decimals)
             })
             .collect();
-        tied.push(number(KNEE, 0, lang));
+        tied.push(lang.number(KNEE, 0));
         for r in ratios(&prose(&read_page(page))) {
             if !tied.contains(&r) {
                 wrong.push(format!(
@@ -1078,9 +1078,9 @@ fn the_light_load_p99_range_names_the_servers_at_its_ends() {
             "docs/guide.md",
             format!(
                 "from {} ms ({}) to {} ms ({})",
-                number(lo.1, 2, Lang::En),
+                Lang::En.number(lo.1, 2),
                 lo.0.prose(),
-                number(hi.1, 2, Lang::En),
+                Lang::En.number(hi.1, 2),
                 hi.0.prose()
             ),
         ),
@@ -1088,9 +1088,9 @@ fn the_light_load_p99_range_names_the_servers_at_its_ends() {
             "docs/guia.md",
             format!(
                 "de {} ms ({}) a {} ms ({})",
-                number(lo.1, 2, Lang::Es),
+                Lang::Es.number(lo.1, 2),
                 lo.0.label(Lang::Es),
-                number(hi.1, 2, Lang::Es),
+                Lang::Es.number(hi.1, 2),
                 hi.0.label(Lang::Es)
             ),
         ),

@@ -10,6 +10,8 @@
 //! with its sentence in the JSON, beside its typed form; each target with
 //! its table row).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::cross::{self, CrossVerdict};
@@ -18,6 +20,7 @@ use super::service::{self, ServiceCase};
 use super::study::Study;
 use super::targets::{self, TargetCheck, TargetRow};
 use super::verdicts::{self, CountVerdict, PairVerdicts};
+use crate::sweep::Point;
 use crate::target::{sweep_pairs, BenchKind, Pair, Target};
 
 /// What the report says of one run, beyond its measurements.
@@ -94,11 +97,15 @@ pub fn compared(study: &Study) -> Vec<Pair> {
 
 /// The README's pairs: each model of the sweep against the next.
 pub fn neighbours(study: &Study) -> Vec<Pair> {
-    let models: Vec<Target> = Target::every_model()
-        .into_iter()
-        .filter(|&t| study.sweep.iter().any(|p| p.target == t))
-        .collect();
+    let models = measured(Target::every_model(), &study.sweep);
     models.windows(2).map(|w| Pair::ratio(w[0], w[1])).collect()
+}
+
+/// The servers of `all` that `sweep` measured.
+pub fn measured(all: Vec<Target>, sweep: &[Point]) -> Vec<Target> {
+    all.into_iter()
+        .filter(|&t| sweep.iter().any(|p| p.target == t))
+        .collect()
 }
 
 /// The findings in report.json: each its sentence, as the report prints
@@ -106,27 +113,24 @@ pub fn neighbours(study: &Study) -> Vec<Pair> {
 mod sentences {
     use super::*;
 
-    #[derive(Serialize)]
+    /// Borrowed when written; read back owned, its sentence skipped.
+    #[derive(Serialize, Deserialize)]
     struct Said<'a> {
+        #[serde(skip_deserializing)]
         sentence: String,
-        finding: &'a Finding,
-    }
-
-    #[derive(Deserialize)]
-    struct Read {
-        finding: Finding,
+        finding: Cow<'a, Finding>,
     }
 
     pub fn serialize<S: Serializer>(all: &[Finding], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(all.iter().map(|f| Said {
             sentence: findings::show(f),
-            finding: f,
+            finding: Cow::Borrowed(f),
         }))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Finding>, D::Error> {
-        let read: Vec<Read> = Vec::deserialize(d)?;
-        Ok(read.into_iter().map(|r| r.finding).collect())
+        let read: Vec<Said> = Vec::deserialize(d)?;
+        Ok(read.into_iter().map(|r| r.finding.into_owned()).collect())
     }
 }
 
@@ -135,27 +139,24 @@ mod sentences {
 mod target_rows {
     use super::*;
 
-    #[derive(Serialize)]
+    /// Borrowed when written; read back owned, its row skipped.
+    #[derive(Serialize, Deserialize)]
     struct Said<'a> {
+        #[serde(skip_deserializing)]
         row: TargetRow,
-        check: &'a TargetCheck,
-    }
-
-    #[derive(Deserialize)]
-    struct Read {
-        check: TargetCheck,
+        check: Cow<'a, TargetCheck>,
     }
 
     pub fn serialize<S: Serializer>(all: &[TargetCheck], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(all.iter().map(|c| Said {
             row: TargetRow::from(c.clone()),
-            check: c,
+            check: Cow::Borrowed(c),
         }))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<TargetCheck>, D::Error> {
-        let read: Vec<Read> = Vec::deserialize(d)?;
-        Ok(read.into_iter().map(|r| r.check).collect())
+        let read: Vec<Said> = Vec::deserialize(d)?;
+        Ok(read.into_iter().map(|r| r.check.into_owned()).collect())
     }
 }
 

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lang::spread;
 use super::study::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{Limit, Point};
@@ -144,8 +145,7 @@ pub fn knee_words(k: &Knee) -> String {
         "{} up to {:.0}% (p99 {} ms at {:.0}%)",
         k.target.name(),
         k.calm_up_to,
-        k.light_p99_us
-            .map_or("-".into(), |s| s.scaled(1000.0).show(2)),
+        spread(k.light_p99_us.map(|s| s.scaled(1000.0)), 2),
         k.light_pct
     )
 }

@@ -19,6 +19,8 @@
 //! hand. The words for an outcome, a cause and a cell's evidence are here
 //! too, beside their types; the cross-check table is `tables.rs`'s.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use sockmodes_models::Model;
 
@@ -161,9 +163,7 @@ pub fn judge(cells: &[(Driver, Evidence)]) -> Outcome {
             _ => None,
         })
         .collect();
-    let mut placements: Vec<Placement> = cells.iter().map(|(d, _)| d.placement).collect();
-    placements.sort_unstable();
-    placements.dedup();
+    let placements: BTreeSet<Placement> = cells.iter().map(|(d, _)| d.placement).collect();
     let covered = |p: Placement| with.iter().any(|(d, _)| d.placement == p);
     if with.is_empty() || !placements.iter().all(|&p| covered(p)) {
         return Outcome::NoEvidence;
@@ -183,12 +183,10 @@ fn cause(with: &[(Driver, Verdict)]) -> Cause {
             .map(|&(d, _)| d)
             .collect::<Vec<Driver>>()
     };
-    let mut engines_disagree_in: Vec<Placement> = disagree(&|d, e| d.placement == e.placement)
+    let engines_disagree_in: BTreeSet<Placement> = disagree(&|d, e| d.placement == e.placement)
         .into_iter()
         .map(|d| d.placement)
         .collect();
-    engines_disagree_in.sort_unstable();
-    engines_disagree_in.dedup();
     let mut placement_changes_for: Vec<Model> = Vec::new();
     for d in disagree(&|d, e| d.engine == e.engine) {
         if !placement_changes_for.contains(&d.engine) {
@@ -197,7 +195,7 @@ fn cause(with: &[(Driver, Verdict)]) -> Cause {
     }
     let has = |v: Verdict| with.iter().any(|&(_, w)| w == v);
     Cause {
-        engines_disagree_in,
+        engines_disagree_in: engines_disagree_in.into_iter().collect(),
         placement_changes_for,
         reversed: has(Verdict::Higher) && has(Verdict::Lower),
         measured: None,
@@ -207,9 +205,7 @@ fn cause(with: &[(Driver, Verdict)]) -> Cause {
 /// Every pair of servers (registry order, each pair once) at every count
 /// of the cells, judged.
 pub fn verdicts(cells: &[Cell]) -> Vec<CrossVerdict> {
-    let mut counts: Vec<usize> = cells.iter().map(|c| c.point.connections).collect();
-    counts.sort_unstable();
-    counts.dedup();
+    let counts: BTreeSet<usize> = cells.iter().map(|c| c.point.connections).collect();
     let mut drivers: Vec<Driver> = Vec::new();
     for c in cells {
         if !drivers.contains(&c.driver) {
@@ -225,9 +221,7 @@ pub fn verdicts(cells: &[Cell]) -> Vec<CrossVerdict> {
     for &n in &counts {
         for (i, &a) in servers.iter().enumerate() {
             for &b in &servers[i + 1..] {
-                if let Some(v) = judge_pair(cells, &drivers, a, b, n, counted) {
-                    out.push(v);
-                }
+                out.extend(judge_pair(cells, &drivers, a, b, n, counted));
             }
         }
     }

@@ -20,9 +20,11 @@ use super::costs::{
 };
 use super::cross::{self, CrossVerdict, Evidence, Outcome};
 use super::forms;
+use super::lang::{median, spread};
 use super::service::{self, ServiceCase};
 use super::study::Study;
-use super::verdicts::{self, crossover_count, Checked, CountVerdict, PairVerdicts, Standing};
+use super::targets::sweep_pair;
+use super::verdicts::{self, crossover_verdict, Checked, CountVerdict, PairVerdicts, Standing};
 use crate::stats::{ratio, Spread, Verdict};
 use crate::sweep::{find, Point, Step};
 use crate::target::{BenchKind, Pair, Target};
@@ -168,12 +170,9 @@ pub fn compute(
 /// connection) carried fewer messages than its second, with the figures
 /// there.
 pub fn crossover(pair: Pair, verdicts: &[CountVerdict]) -> Finding {
-    let from = crossover_count(verdicts)
-        .and_then(|n| verdicts.iter().find(|v| v.connections == n))
-        .cloned();
     Finding::Crossover {
         pair,
-        from,
+        from: crossover_verdict(verdicts).cloned(),
         checked: Checked::of(verdicts),
     }
 }
@@ -207,7 +206,7 @@ pub fn first_ahead(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
 /// stands) but that are not part of the crossover's run to the largest
 /// count: said apart, so that no verdict goes unreported.
 pub fn second_ahead_apart(pair: Pair, verdicts: &[CountVerdict]) -> Option<Finding> {
-    let from = crossover_count(verdicts).unwrap_or(usize::MAX);
+    let from = crossover_verdict(verdicts).map_or(usize::MAX, |v| v.connections);
     let counts: Vec<usize> = counts(verdicts, Standing::Stands(Verdict::Lower))
         .into_iter()
         .filter(|&n| n < from)
@@ -244,10 +243,7 @@ pub fn largest(study: &Study) -> Vec<Finding> {
         return Vec::new();
     };
     let pair = Pair::THREADS_VS_LOOP;
-    let (Some(a), Some(b)) = (
-        find(&study.sweep, pair.a, connections),
-        find(&study.sweep, pair.b, connections),
-    ) else {
+    let Some((a, b)) = sweep_pair(study, pair, connections) else {
         return Vec::new();
     };
     let cap = study.plan.warmup_cap_s;
@@ -420,11 +416,6 @@ pub fn show(f: &Finding) -> String {
     }
 }
 
-/// Every finding of `findings`, as sentences.
-pub fn sentences(findings: &[Finding]) -> Vec<String> {
-    findings.iter().map(show).collect()
-}
-
 /// The crossover as a sentence: from which count the pair's first server
 /// (a thread per connection) carried fewer messages than its second.
 fn crossover_sentence(pair: Pair, from: Option<&CountVerdict>, checked: &Checked) -> String {
@@ -537,18 +528,9 @@ fn grouped(
         last.a.show(0),
         last.b.show(0),
         ratio(&last.a, &last.b).show(2),
-        show_spread(calls_a, 3),
-        show_spread(calls_b, 3)
+        spread(calls_a, 3),
+        spread(calls_b, 3)
     )
-}
-
-fn show_spread(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("-".into(), |s| s.show(digits))
-}
-
-/// The median alone, or "-" where the figure was not measured.
-fn median(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("-".into(), |s| format!("{:.digits$}", s.median))
 }
 
 /// How long the last connection of each of the pair's servers waited for
@@ -567,8 +549,8 @@ fn ramp_sentence(
         pair.a.prose(),
         ramp_words(b),
         pair.b.role(),
-        show_spread(starved.0, 0),
-        show_spread(starved.1, 0),
+        spread(starved.0, 0),
+        spread(starved.1, 0),
     )
 }
 
@@ -598,13 +580,13 @@ fn costs_sentence(pair: Pair, n: usize, a: &Costs, b: &Costs) -> String {
         pair.a.prose(),
         median(a.threads, 0),
         median(a.rss_mib, 1),
-        show_spread(a.switches_per_msg, 2),
+        spread(a.switches_per_msg, 2),
         pair.b.role(),
         median(b.threads, 0),
         median(b.rss_mib, 1),
-        show_spread(b.switches_per_msg, 2),
-        show_spread(a.cpu_per_msg, 1),
-        show_spread(b.cpu_per_msg, 1),
+        spread(b.switches_per_msg, 2),
+        spread(a.cpu_per_msg, 1),
+        spread(b.cpu_per_msg, 1),
     )
 }
 
@@ -619,7 +601,7 @@ fn same_rate_sentence(
 ) -> String {
     let each: Vec<String> = cpu
         .iter()
-        .map(|(t, s)| format!("{} µs {}", show_spread(*s, 1), t.name()))
+        .map(|(t, s)| format!("{} µs {}", spread(*s, 1), t.name()))
         .collect();
     let mut s = format!(
         "At the same offered rate for all ({offered_per_s:.0} msg/s, {offered_pct:.0}% of the slowest server's \
@@ -733,7 +715,7 @@ mod tests {
     #[test]
     fn every_finding_of_the_fixture_is_one_sentence_without_a_wall_of_points() {
         let r = fixture::report();
-        let all = sentences(&r.analysis.findings);
+        let all: Vec<String> = r.analysis.findings.iter().map(show).collect();
         assert!(all[0].starts_with("Crossover: from 100"), "{}", all[0]);
         assert!(all.iter().any(|f| f.contains("same offered rate")));
         for f in &all {
@@ -809,7 +791,7 @@ mod tests {
         assert_eq!(v.len(), 5);
         assert_eq!(v[2].verdict, Verdict::Lower);
         assert_eq!(v[3].verdict, Verdict::NoDifference);
-        assert_eq!(crossover_count(&v), Some(10000));
+        assert_eq!(crossover_verdict(&v).map(|c| c.connections), Some(10000));
         let found = crossover(Pair::THREADS_VS_LOOP, &v);
         let Finding::Crossover {
             from: Some(at),
@@ -914,7 +896,7 @@ mod tests {
             point(EVENT_LOOP, 1, &[110.0, 130.0]),
         ];
         let v = sweep_verdicts(&sweep, Pair::THREADS_VS_LOOP);
-        assert_eq!(crossover_count(&v), None);
+        assert_eq!(crossover_verdict(&v).map(|c| c.connections), None);
         let found = crossover(Pair::THREADS_VS_LOOP, &v);
         assert!(matches!(found, Finding::Crossover { from: None, .. }));
         assert!(show(&found).starts_with("No crossover"));
@@ -926,7 +908,11 @@ mod tests {
         let mut study = fixture::report().study;
         let cross = super::super::cross::verdicts(&study.cross_check);
         let v = checked_verdicts(&study, &cross, Pair::THREADS_VS_LOOP);
-        assert_eq!(crossover_count(&v), Some(100), "holds with every client");
+        assert_eq!(
+            crossover_verdict(&v).map(|c| c.connections),
+            Some(100),
+            "holds with every client"
+        );
         // The blocking engine, unpinned, now ranks the blocking server first.
         for c in &mut study.cross_check {
             let unpinned_threads = c.driver.engine == THREADS_MODEL
@@ -941,7 +927,11 @@ mod tests {
         let v = checked_verdicts(&study, &cross, Pair::THREADS_VS_LOOP);
         let at_100 = v.iter().find(|v| v.connections == 100).unwrap();
         assert!(!at_100.stands(), "{at_100:?}");
-        assert_eq!(crossover_count(&v), Some(1000), "100 no longer counts");
+        assert_eq!(
+            crossover_verdict(&v).map(|c| c.connections),
+            Some(1000),
+            "100 no longer counts"
+        );
         let Finding::Crossover { from, checked, .. } = crossover(Pair::THREADS_VS_LOOP, &v) else {
             unreachable!("always a crossover finding")
         };

@@ -55,7 +55,7 @@ pub fn html(r: &Report, charts: &[(String, String)]) -> String {
         "<h1>sockmodes performance report</h1><p>{machine}</p><p class=\"banner\">{kind}</p>"
     );
     s.push_str("<h2>Findings (computed from this run)</h2><ul>");
-    for f in findings::sentences(&r.analysis.findings) {
+    for f in r.analysis.findings.iter().map(findings::show) {
         let _ = write!(s, "<li>{}</li>", cell(&f));
     }
     s.push_str("</ul><h2>Charts</h2><div class=\"charts\">");

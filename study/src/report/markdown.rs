@@ -94,7 +94,7 @@ pub fn body(r: &Report) -> String {
         let _ = writeln!(s, "{t}\n");
     }
     let _ = writeln!(s, "## Findings (computed from this run)\n");
-    for f in findings::sentences(&r.analysis.findings) {
+    for f in r.analysis.findings.iter().map(findings::show) {
         let _ = writeln!(s, "- {f}");
     }
     s.push('\n');

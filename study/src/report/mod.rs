@@ -55,10 +55,8 @@ pub use crate::parts::{Part, PartTime};
 pub use analysis::Analysis;
 pub use cases::{Case, CaseResult, CaseSpec, Group, Metric, Source};
 pub use criterion::{collect, criterion_dir, observe};
-pub use cross::CrossVerdict;
 pub use run::{Measured, Report};
 pub use study::{time_account, BareThreads, Study};
-pub use targets::TargetCheck;
 
 /// The Markdown report.
 pub fn markdown(r: &Report) -> String {

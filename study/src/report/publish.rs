@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use super::charts;
 use super::markdown;
-pub use super::publish_tables::{answer_table, guide_table, number, page_table, sweep_table, Lang};
+pub use super::publish_tables::{answer_table, guide_table, page_table, sweep_table, Lang};
 use super::run::{Measured, Report};
 use super::study::time_account;
 

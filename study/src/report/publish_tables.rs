@@ -5,9 +5,9 @@
 //! and "0.81"; Spanish, following docs/glosario.md, "47 528" (a no-break
 //! space, U+00A0, from five digits; "1000" stands alone) and "0,81".
 
-use super::analysis;
+use super::analysis::{self, measured};
 use super::cases::{Case, Group};
-pub use super::lang::{number, Lang};
+pub use super::lang::Lang;
 use super::markdown::md_table;
 use super::run::Report;
 use super::service::{how, of_bound};
@@ -20,7 +20,7 @@ use crate::target::{BenchKind, Pair, Target};
 
 /// "47,528 (40,227-50,922)", or the median alone for one window.
 fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
-    let n = |v: f64| number(v, decimals, lang);
+    let n = |v: f64| lang.number(v, decimals);
     if s.n == 1 {
         return n(s.median);
     }
@@ -32,13 +32,6 @@ fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
 /// A figure of `t`'s point at `n`, or "-".
 fn of(sweep: &[Point], t: Target, n: usize, f: impl Fn(&Point) -> Option<String>) -> String {
     find(sweep, t, n).and_then(f).unwrap_or_else(|| "-".into())
-}
-
-/// The servers of `all` that `sweep` measured.
-fn measured(all: Vec<Target>, sweep: &[Point]) -> Vec<Target> {
-    all.into_iter()
-        .filter(|&t| sweep.iter().any(|p| p.target == t))
-        .collect()
 }
 
 /// What the README's two sweep tables share: the studied servers the
@@ -82,7 +75,7 @@ impl<'a> Grid<'a> {
         msgs: impl Fn(Target, Spread) -> String,
         mut verdict: impl FnMut(Pair, &CountVerdict) -> String,
     ) -> Vec<String> {
-        let mut row = vec![number(n as f64, 0, Lang::En)];
+        let mut row = vec![Lang::En.number(n as f64, 0)];
         for &t in &self.studied {
             row.push(of(self.sweep, t, n, |p| Some(msgs(t, p.msgs()?))));
         }
@@ -104,7 +97,7 @@ pub fn answer_table(r: &Report) -> String {
         no_evidence |= v.unchecked();
         short_verdict(p, v)
     };
-    let msgs = |_, s: Spread| number(s.median, 0, Lang::En);
+    let msgs = |_, s: Spread| Lang::En.number(s.median, 0);
     let rows: Vec<_> = g
         .counts
         .iter()
@@ -135,7 +128,7 @@ fn short_verdict(p: Pair, v: &CountVerdict) -> String {
         Verdict::Lower => (p.b, ratio(&v.b, &v.a).median),
         Verdict::NoDifference => return "no difference beyond noise".into(),
     };
-    format!("{} ahead, {}x", winner.name(), number(times, 2, Lang::En))
+    format!("{} ahead, {}x", winner.name(), Lang::En.number(times, 2))
 }
 
 /// The full sweep table (docs/bench.md): messages/s of every studied server
@@ -151,7 +144,7 @@ pub fn sweep_table(r: &Report) -> String {
         head.push(format!("{what} ({})", names.join(" / ")));
     }
     let took = r.study.elapsed_s.map_or(String::new(), |s| {
-        format!("; `cargo bench` took {} s", number(s, 0, Lang::En))
+        format!("; `cargo bench` took {} s", Lang::En.number(s, 0))
     });
     let rows = g.counts.iter().map(|&n| readme_row(&g, &models, n));
     format!(
@@ -170,7 +163,7 @@ pub fn sweep_table(r: &Report) -> String {
 fn readme_row(g: &Grid, models: &[Target], n: usize) -> Vec<String> {
     let msgs = |t: Target, s: Spread| match models.contains(&t) {
         true => spread(s, 0, Lang::En),
-        false => number(s.median, 0, Lang::En),
+        false => Lang::En.number(s.median, 0),
     };
     let per_model = |f: &dyn Fn(&Point) -> Option<String>| {
         models
@@ -182,9 +175,9 @@ fn readme_row(g: &Grid, models: &[Target], n: usize) -> Vec<String> {
     let mut row = g.row(n, msgs, verdict_cell);
     row.extend([
         per_model(&|p| p.p99().map(|s| ms(s.median))),
-        per_model(&|p| p.syscalls_per_msg().map(|s| number(s.median, 3, Lang::En))),
-        per_model(&|p| p.threads().map(|s| number(s.median, 0, Lang::En))),
-        per_model(&|p| p.rss_mib().map(|s| number(s.median, 1, Lang::En))),
+        per_model(&|p| p.syscalls_per_msg().map(|s| Lang::En.number(s.median, 3))),
+        per_model(&|p| p.threads().map(|s| Lang::En.number(s.median, 0))),
+        per_model(&|p| p.rss_mib().map(|s| Lang::En.number(s.median, 1))),
     ]);
     row
 }
@@ -192,7 +185,7 @@ fn readme_row(g: &Grid, models: &[Target], n: usize) -> Vec<String> {
 /// Milliseconds from µs with two significant decimals below 10 ms.
 fn ms(us: f64) -> String {
     let v = us / 1000.0;
-    number(v, if v < 10.0 { 2 } else { 0 }, Lang::En)
+    Lang::En.number(v, if v < 10.0 { 2 } else { 0 })
 }
 
 /// How each guide names the servers in its table's head.
@@ -218,8 +211,7 @@ pub fn guide_table(r: &Report, lang: Lang) -> String {
         servers: measured(Target::every_studied(), &study.sweep),
         lang,
     };
-    let mut head = vec![g.t("figure", "cifra")];
-    head.extend(g.servers.iter().map(|&s| label(s, lang)));
+    let head = g.row(g.t("figure", "cifra"), &|s| label(s, lang));
     let mut rows: Vec<Vec<String>> = g.latency().into_iter().collect();
     let Some(sweep_rows) = g.sweep_rows() else {
         return String::new();
@@ -247,7 +239,7 @@ impl Guide<'_> {
     }
 
     fn num(&self, v: f64, d: usize) -> String {
-        number(v, d, self.lang)
+        self.lang.number(v, d)
     }
 
     fn conns(&self, n: usize) -> String {
@@ -378,7 +370,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
     };
     let connections = first.point(&r.study).map_or(0, |p| p.connections);
     let es = lang == Lang::Es;
-    let num = |v: f64, d: usize| number(v, d, lang);
+    let num = |v: f64, d: usize| lang.number(v, d);
     let head = if es {
         "| trabajo | servidor | dónde se hace el trabajo | mensajes/s (mediana, rango) | límite (ley de Little) | fracción del límite | límite de la CPU (medido) | fracción del menor límite | p99 ms |"
     } else {

@@ -32,7 +32,7 @@ use sockmodes_common::Work;
 use sockmodes_models::ceiling::Concurrency;
 
 use super::forms;
-use super::lang::{number, Lang};
+use super::lang::Lang;
 use super::study::Study;
 use crate::point::Limit;
 use crate::service::ceiling;
@@ -324,7 +324,7 @@ fn pools(study: &Study, work: Work, fs: &[Figure]) -> Vec<Finding> {
 
 /// How the work ran: "inline", "pool of 64", "one per connection".
 pub fn how(c: Concurrency, lang: Lang) -> String {
-    let n = |v: u64| number(v as f64, 0, lang);
+    let n = |v: u64| lang.number(v as f64, 0);
     match (c, lang) {
         (Concurrency::Inline(1), Lang::En) => "inline".into(),
         (Concurrency::Inline(1), Lang::Es) => "en el propio hilo".into(),
@@ -351,7 +351,7 @@ fn list(who_list: &[Who]) -> String {
 }
 
 pub fn n(v: f64) -> String {
-    number(v, 0, Lang::En)
+    Lang::En.number(v, 0)
 }
 
 fn pct(share: f64) -> String {
@@ -456,7 +456,7 @@ pub fn of_bound(f: &Figure, lang: Lang) -> String {
         Bound::Concurrency => "Little",
         Bound::Cpu => "CPU",
     };
-    format!("{} ({name})", number(f.msgs.median / bound, 2, lang))
+    format!("{} ({name})", lang.number(f.msgs.median / bound, 2))
 }
 
 #[cfg(test)]

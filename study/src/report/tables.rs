@@ -4,18 +4,20 @@
 //! anything themselves. Figures measured in several windows read "median
 //! (min-max)".
 
+use std::collections::BTreeSet;
+
 use super::batching::Batch;
 use super::cases::CaseResult;
 use super::cross::{
-    self, cause_words, evidence_words, outcome_words, CellVerdict, CrossVerdict, Outcome,
+    self, cause_words, evidence_words, outcome_words, CellVerdict, CrossVerdict, Evidence, Outcome,
 };
-use super::lang::Lang;
+use super::lang::{median, spread, Lang};
 use super::run::Report;
 use super::service;
 use super::targets::TargetRow;
 use super::verdicts::CountVerdict;
 use crate::affinity::{Placement, BUDGET_CPUS};
-use crate::stats::{ratio, Spread, Verdict};
+use crate::stats::{ratio, Spread};
 use crate::sweep::{Limit, Point};
 use crate::target::{case_ratios, sweep_pairs, Pair, Target};
 
@@ -42,14 +44,6 @@ pub fn counts(points: &[Point]) -> Vec<usize> {
     let mut counts: Vec<usize> = points.iter().map(|p| p.connections).collect();
     counts.dedup();
     counts
-}
-
-fn spread(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("-".into(), |s| s.show(digits))
-}
-
-fn median(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("-".into(), |s| format!("{:.digits$}", s.median))
 }
 
 fn whole(x: Option<f64>) -> String {
@@ -191,13 +185,9 @@ fn sweep(r: &Report) -> Table {
 /// "nonblocking ahead", "blocking ahead" or "no difference beyond noise";
 /// where the cross-check measured the count, what it found instead.
 pub fn verdict_cell(p: Pair, v: &CountVerdict) -> String {
-    if let Some(o) = &v.checked {
-        return outcome_words(p.a, p.b, o);
-    }
-    match v.verdict {
-        Verdict::Higher => format!("{} ahead", p.a.name()),
-        Verdict::Lower => format!("{} ahead", p.b.name()),
-        Verdict::NoDifference => "no difference beyond noise".into(),
+    match &v.checked {
+        Some(o) => outcome_words(p.a, p.b, o),
+        None => evidence_words(p.a, p.b, Evidence::Verdict(v.verdict)),
     }
 }
 
@@ -341,10 +331,7 @@ fn targets(r: &Report) -> Table {
 /// One row of the cross-check table; with the batching column where the
 /// run counted its servers' wake-ups (`batched`).
 fn cell_row(v: &CrossVerdict, c: &CellVerdict, first: bool, batched: bool) -> Vec<String> {
-    let r = match (&c.a, &c.b) {
-        (Some(a), Some(b)) => ratio(a, b).show(2),
-        _ => "-".into(),
-    };
+    let r = spread(c.a.zip(c.b).map(|(a, b)| ratio(&a, &b)), 2);
     let batch = |b: &Option<Batch>| b.as_ref().map_or("-".into(), Batch::show);
     let batching = batched.then(|| format!("{} / {}", batch(&c.a_batch), batch(&c.b_batch)));
     let mut verdict = outcome_words(v.a, v.b, &v.outcome);
@@ -444,15 +431,8 @@ fn placement_words(p: Placement, budget: Option<f64>) -> String {
 
 /// The placements the cross-check's cells were measured in, in order.
 fn measured_placements(r: &Report) -> Vec<Placement> {
-    let mut placements: Vec<Placement> = r
-        .study
-        .cross_check
-        .iter()
-        .map(|c| c.driver.placement)
-        .collect();
-    placements.sort_unstable();
-    placements.dedup();
-    placements
+    let placements = r.study.cross_check.iter().map(|c| c.driver.placement);
+    placements.collect::<BTreeSet<_>>().into_iter().collect()
 }
 
 /// The cross-check table's note: how its cells were measured and judged,
@@ -528,10 +508,8 @@ fn cross_check(r: &Report) -> Option<Table> {
     if verdicts.is_empty() {
         return None;
     }
-    let cells = verdicts.iter().flat_map(|v| &v.cells);
-    let batched = cells
-        .clone()
-        .any(|c| c.a_batch.is_some() || c.b_batch.is_some());
+    let mut cells = verdicts.iter().flat_map(|v| &v.cells);
+    let batched = cells.any(|c| c.a_batch.is_some() || c.b_batch.is_some());
     let rows = verdicts
         .iter()
         .flat_map(|v| {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cases::{Case, CaseResult, Group};
 use super::forms;
-use super::lang::{number, Lang};
+use super::lang::Lang;
 use super::study::Study;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::{find, Point};
@@ -243,7 +243,7 @@ fn sink(study: &Study) -> Vec<TargetCheck> {
 }
 
 /// The sweep's points of both servers of `pair` at `connections`.
-fn sweep_pair(study: &Study, pair: Pair, connections: usize) -> Option<(&Point, &Point)> {
+pub fn sweep_pair(study: &Study, pair: Pair, connections: usize) -> Option<(&Point, &Point)> {
     Some((
         find(&study.sweep, pair.a, connections)?,
         find(&study.sweep, pair.b, connections)?,
@@ -341,7 +341,7 @@ fn thread_yardstick(study: &Study) -> Option<TargetCheck> {
 
 /// One target as text: a row of the report's table, and the text a check
 /// carries in report.json.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TargetRow {
     pub target: String,
     /// What it is divided by.
@@ -404,7 +404,7 @@ pub fn goal(g: &Goal) -> String {
             mib,
         } => format!(
             "{} idle connections: {} server under {mib} MiB resident",
-            number(*connections as f64, 0, Lang::En),
+            Lang::En.number(*connections as f64, 0),
             target.prose()
         ),
         Goal::PerThread {

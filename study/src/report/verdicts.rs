@@ -5,6 +5,8 @@
 //! crossover and the findings that group counts by verdict read them
 //! (`findings.rs`).
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::cross::{find_verdict, CrossVerdict, Outcome};
@@ -80,9 +82,7 @@ pub fn checked_verdicts(study: &Study, cross: &[CrossVerdict], pair: Pair) -> Ve
 /// `pair.a` against `pair.b` in messages/s at every count where both were measured.
 pub fn sweep_verdicts(sweep: &[Point], pair: Pair) -> Vec<CountVerdict> {
     let Pair { a, b, .. } = pair;
-    let mut counts: Vec<usize> = sweep.iter().map(|p| p.connections).collect();
-    counts.sort_unstable();
-    counts.dedup();
+    let counts: BTreeSet<usize> = sweep.iter().map(|p| p.connections).collect();
     counts
         .into_iter()
         .filter_map(|n| {
@@ -98,17 +98,16 @@ pub fn sweep_verdicts(sweep: &[Point], pair: Pair) -> Vec<CountVerdict> {
         .collect()
 }
 
-/// The first count from which the pair's first server stays below its
-/// second beyond noise, at every larger count too; `None` when there is none. A count
-/// where the cross-check found the verdict depends on the client breaks
-/// the run.
-pub fn crossover_count(verdicts: &[CountVerdict]) -> Option<usize> {
+/// The verdict at the first count from which the pair's first server
+/// stays below its second beyond noise, at every larger count too; `None`
+/// when there is none. A count where the cross-check found the verdict
+/// depends on the client breaks the run.
+pub fn crossover_verdict(verdicts: &[CountVerdict]) -> Option<&CountVerdict> {
     verdicts
         .iter()
         .rev()
         .take_while(|v| v.is(Verdict::Lower))
         .last()
-        .map(|v| v.connections)
 }
 
 /// What the cross-check said of the counts it measured: where the

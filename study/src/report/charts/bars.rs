@@ -2,6 +2,8 @@
 //! message by connections, idle memory beside the bare-thread yardstick,
 //! and the cross-check's servers by client engine and placement.
 
+use std::collections::BTreeSet;
+
 use super::draw::{bar_chart, colour, Bar, Bars};
 use super::labels::{self, filled, label};
 use crate::crosscheck::{cells_of, Cell};
@@ -54,13 +56,12 @@ pub fn memory(r: &Report, lang: Lang) -> String {
         .iter()
         .map(|&c| filled("memory.idle", lang, c, ""))
         .collect();
-    let bare = r.study.bare_threads.as_ref();
     let has = |t: Target| scale.iter().any(|p| p.target == t);
     let mut bars = per_server(Target::every_model(), has, &counts, lang, |t, &n| {
         let p = scale.iter().find(|p| p.target == t && p.connections == n)?;
         Some(Bar::plain(p.rss_mib, None))
     });
-    if let Some(b) = bare {
+    if let Some(b) = &r.study.bare_threads {
         for s in &mut bars {
             s.values.push(Bar::default());
         }
@@ -68,10 +69,9 @@ pub fn memory(r: &Report, lang: Lang) -> String {
         cats.push(name.clone());
         let mut values = vec![Bar::default(); counts.len()];
         values.push(Bar::plain(b.rss_mib, None));
-        let colour = colour(Target::Raw);
         bars.push(Bars {
             name,
-            colour,
+            colour: colour(Target::Raw),
             values,
         });
     }
@@ -99,9 +99,7 @@ pub fn cpu(points: &[Point], placement: &str, lang: Lang) -> String {
 
 /// One chart per count the cross-check measured.
 pub fn cross_checks(cells: &[Cell], lang: Lang) -> Vec<(String, String)> {
-    let mut counts: Vec<usize> = cells.iter().map(|c| c.point.connections).collect();
-    counts.sort_unstable();
-    counts.dedup();
+    let counts: BTreeSet<usize> = cells.iter().map(|c| c.point.connections).collect();
     counts
         .into_iter()
         .map(|n| (format!("cross-check-{n}"), cross_check(cells, n, lang)))

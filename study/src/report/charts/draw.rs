@@ -11,7 +11,7 @@
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use crate::report::lang::{number, Lang};
+use crate::report::lang::Lang;
 use crate::target::Target;
 
 /// A server's colour, as plotters takes it.
@@ -302,7 +302,7 @@ fn spanish_tick(v: f64) -> String {
         // The places that reach the first significant digit: 0,001.
         (-a.log10()).ceil().max(0.0) as usize
     };
-    number(v, decimals, Lang::Es)
+    Lang::Es.number(v, decimals)
 }
 
 pub fn fallback(title: &str) -> String {

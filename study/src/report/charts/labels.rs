@@ -5,7 +5,7 @@
 //! `--mode`) stay as the user types them where a chart labels a bar with
 //! them; a caption's placement is said in words («núcleos de CPU distintos»).
 
-use crate::report::lang::{number, Lang};
+use crate::report::lang::Lang;
 use crate::target::Target;
 
 /// (key, English, Spanish). `{n}`, `{what}` and `{placement}` are filled
@@ -134,7 +134,7 @@ pub fn label(key: &str, lang: Lang) -> String {
 /// `{placement}` filled in.
 pub fn filled(key: &str, lang: Lang, n: usize, placement: &str) -> String {
     label(key, lang)
-        .replace("{n}", &number(n as f64, 0, lang))
+        .replace("{n}", &lang.number(n as f64, 0))
         .replace("{placement}", placement)
 }
 

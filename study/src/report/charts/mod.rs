@@ -107,10 +107,7 @@ fn per_server(
             points: points
                 .iter()
                 .filter(|p| p.target == t)
-                .filter_map(|p| {
-                    let s = y(p)?;
-                    Some((x(p), s.median, s.min, s.max))
-                })
+                .filter_map(|p| y(p).map(|s| (x(p), s.median, s.min, s.max)))
                 .collect(),
         })
         .filter(|s| !s.points.is_empty())
