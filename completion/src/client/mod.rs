@@ -68,7 +68,6 @@ pub struct ManyClient {
     live: usize,
     completions: Vec<Completion>,
     touched: Vec<usize>,
-    wakeups: u64,
 }
 
 impl ManyClient {
@@ -88,7 +87,6 @@ impl ManyClient {
             live: 0,
             completions: Vec::with_capacity(RING_ENTRIES as usize),
             touched: Vec::new(),
-            wakeups: 0,
         })
     }
 
@@ -121,11 +119,6 @@ impl ManyClient {
     /// True when no connection is open.
     pub fn is_empty(&self) -> bool {
         self.live == 0
-    }
-
-    /// Returns from `io_uring_enter` waits so far.
-    pub fn wakeups(&self) -> u64 {
-        self.wakeups
     }
 
     /// Queues output on connection `id` outside an event (open loop); it
@@ -172,7 +165,6 @@ impl ManyClient {
     /// A failed `io_uring_enter` (per-connection failures are events).
     pub fn poll(&mut self, timeout: Option<Duration>, mut handler: impl OnEvent) -> io::Result<()> {
         self.ring.submit_and_wait(timeout)?;
-        self.wakeups += 1;
         self.ring.completions(&mut self.completions);
         let mut completions = std::mem::take(&mut self.completions);
         for c in completions.drain(..) {

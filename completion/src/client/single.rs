@@ -112,11 +112,6 @@ impl Client {
             .expect("a client has its connection")
     }
 
-    /// The server's address.
-    pub fn peer_addr(&self) -> SocketAddr {
-        self.peer
-    }
-
     fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError {
         let (peer, mode) = (self.peer, self.mode);
         move |e| SocketError::new(op, peer, mode, e).into()
