@@ -93,8 +93,11 @@ impl Loop {
         }
         debug!(%peer, "connection accepted");
         let once = config.once;
-        let key = self.conns.insert(Conn::new(stream, peer, config));
-        self.number(key);
+        let mut conn = Conn::new(stream, peer, config);
+        // Its serial number (see `offload::Tag`).
+        self.serials += 1;
+        conn.serial = self.serials;
+        let key = self.conns.insert(conn);
         if self.next_sweep.is_none() {
             self.next_sweep = Some(Instant::now() + self.shared.config.limits().check_every());
         }
