@@ -177,11 +177,6 @@ impl ServerSession {
         }
     }
 
-    /// The service this session runs.
-    pub fn service(&self) -> Service {
-        self.service
-    }
-
     /// True while the peer may still send and pending output is under the cap
     /// (backpressure: a peer that does not read stops being read).
     ///
@@ -343,7 +338,10 @@ impl ServerSession {
             Service::Echo => self.frames.finish()?,
             Service::Sink => {
                 self.frames.finish()?;
-                crate::frame::encode_frame_into(&mut self.out, &self.tally.summary().encode())?;
+                let summary = self.tally.summary().encode();
+                self.out
+                    .extend_from_slice(&crate::frame::header(summary.len())?);
+                self.out.extend_from_slice(&summary);
             }
         }
         Ok(())
