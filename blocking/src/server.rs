@@ -326,19 +326,13 @@ impl ServerHandle {
 
     /// Waits until no connection is open or `until`; returns how many are.
     fn wait_for_connections(&self, until: Instant) -> usize {
-        let mut open = self.shared.open.lock().expect("registry lock");
-        while !open.is_empty() {
-            let now = Instant::now();
-            if now >= until {
-                break;
-            }
-            open = self
-                .shared
-                .ended
-                .wait_timeout(open, until - now)
-                .expect("registry lock")
-                .0;
-        }
+        let open = self.shared.open.lock().expect("registry lock");
+        let left = until.saturating_duration_since(Instant::now());
+        let (open, _) = self
+            .shared
+            .ended
+            .wait_timeout_while(open, left, |open| !open.is_empty())
+            .expect("registry lock");
         open.len()
     }
 
