@@ -24,7 +24,7 @@ use sockmodes_serving::slab::Slab;
 
 use super::conn::{decode, Conn, Step};
 use super::{drain, ring_and_pool};
-use crate::conn::loan::Borrower;
+use crate::conn::loan;
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
 
@@ -163,20 +163,12 @@ impl Client {
                 Err(e) => failed = failed.or(Some(e)),
             }
         }
-        // A receive that found the pool empty gets the next buffer back.
-        while let Some((key, id)) = self.pool.next_loan() {
-            let conn = self.conns.get_mut(key).expect("the one connection");
-            // SAFETY: as in `try_connect`; the pool outlives the receive.
-            if !unsafe { conn.post_loan(key, id, &mut self.pool, &mut self.ring) }
-                .map_err(self.err(Op::Recv))?
-            {
-                self.pool.give_back(id);
-            }
-        }
-        for key in self.pool.rearm() {
-            if let Some(c) = self.conns.get_mut(key) {
-                c.stop_waiting();
-            }
+        // A receive that found the pool empty gets the next buffer back
+        // (the next turn posts one that may take it from the ring again).
+        // SAFETY: as in `try_connect`; the pool outlives the receive.
+        let (_, refused) = unsafe { loan::lend(&mut self.pool, &mut self.ring, &mut self.conns) };
+        if let Some((_, e)) = refused.into_iter().next() {
+            return Err(self.err(Op::Recv)(e));
         }
         match failed {
             Some(e) => {

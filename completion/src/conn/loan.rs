@@ -1,14 +1,14 @@
 //! A connection's receive as the pool's lending sees it, one piece for the
 //! server's connections and the client's: a connection whose pooled
 //! receive found the pool empty waits in the pool's queue without a
-//! receive in flight, until its ring's owner lends it a buffer
-//! (`server/lending.rs`, the client's `lend`) or lets it receive from the
-//! ring again.
+//! receive in flight, until its ring's owner lends it a buffer ([`lend`],
+//! once a turn) or lets it receive from the ring again.
 
 use std::io;
 use std::os::fd::AsRawFd;
 
 use io_uring::{opcode, types};
+use sockmodes_serving::slab::Slab;
 
 use super::{user_data, Conn, Op};
 use crate::pool::Pool;
@@ -107,12 +107,48 @@ pub(crate) trait Borrower {
                 .post_loan(fd, (user_data, id, len), pool, ring)
         }
     }
+}
 
-    /// The pool had a buffer again before one was lent: stop waiting, so
-    /// that the next post is a pooled receive. False if it was not waiting.
-    fn stop_waiting(&mut self) -> bool {
-        self.receive().stop_waiting()
+/// Lends the pool's buffers that came back to the connections of `conns`
+/// that found it empty, first come first served (`pool.rs` tells why);
+/// then, if the kernel's ring still holds buffers nobody was lent, lets
+/// the next waiters receive from it again. Returns those waiters (their
+/// next post is a pooled receive) and the connections whose lent receive
+/// the ring refused. The receives go out with the owner's next
+/// `io_uring_enter`.
+///
+/// # Safety
+/// A connection leaves `conns` only once nothing of it is in flight, and
+/// the ring is dropped before the pool.
+pub(crate) unsafe fn lend<B: Borrower>(
+    pool: &mut Pool,
+    ring: &mut Ring,
+    conns: &mut Slab<B>,
+) -> (Vec<usize>, Vec<(usize, io::Error)>) {
+    let mut failed = Vec::new();
+    while let Some((key, id)) = pool.next_loan() {
+        let posted = match conns.get_mut(key) {
+            // SAFETY: the caller's promise.
+            Some(c) => unsafe { c.post_loan(key, id, pool, ring) },
+            None => Ok(false),
+        };
+        match posted {
+            Ok(true) => {}
+            // Closed while it waited: the buffer goes to the next one.
+            Ok(false) => pool.give_back(id),
+            Err(e) => {
+                pool.give_back(id);
+                failed.push((key, e));
+            }
+        }
     }
+    let mut rearmed = pool.rearm();
+    rearmed.retain(|&key| {
+        conns
+            .get_mut(key)
+            .is_some_and(|c| c.receive().stop_waiting())
+    });
+    (rearmed, failed)
 }
 
 impl Borrower for Conn {
