@@ -80,33 +80,6 @@ pub(crate) trait Borrower {
     /// for connection `key`, and the most it may take. `None` once the
     /// connection is over (nothing is lent to it then).
     fn lent_receive(&self, key: usize) -> Option<(types::Fd, u64, usize)>;
-
-    /// Lends the pool's buffer `id` to this connection's waiting receive
-    /// ([`Receive::post_loan`]); false if it no longer waits: closed
-    /// meanwhile, its key reused by another connection.
-    ///
-    /// # Errors
-    /// The ring refused the receive.
-    ///
-    /// # Safety
-    /// The connection stays where it is (its socket open) and the pool
-    /// outlives the receive.
-    unsafe fn post_loan(
-        &mut self,
-        key: usize,
-        id: u16,
-        pool: &mut Pool,
-        ring: &mut Ring,
-    ) -> io::Result<bool> {
-        let Some((fd, user_data, len)) = self.lent_receive(key) else {
-            return Ok(false);
-        };
-        // SAFETY: the caller's promise.
-        unsafe {
-            self.receive()
-                .post_loan(fd, (user_data, id, len), pool, ring)
-        }
-    }
 }
 
 /// Lends the pool's buffers that came back to the connections of `conns`
@@ -127,14 +100,21 @@ pub(crate) unsafe fn lend<B: Borrower>(
 ) -> (Vec<usize>, Vec<(usize, io::Error)>) {
     let mut failed = Vec::new();
     while let Some((key, id)) = pool.next_loan() {
-        let posted = match conns.get_mut(key) {
+        let lent = conns
+            .get_mut(key)
+            .and_then(|c| c.lent_receive(key).map(|lent| (c, lent)));
+        let posted = match lent {
             // SAFETY: the caller's promise.
-            Some(c) => unsafe { c.post_loan(key, id, pool, ring) },
+            Some((c, (fd, data, len))) => unsafe {
+                c.receive().post_loan(fd, (data, id, len), pool, ring)
+            },
             None => Ok(false),
         };
         match posted {
             Ok(true) => {}
-            // Closed while it waited: the buffer goes to the next one.
+            // Closed while it waited (its key perhaps reused by another
+            // connection), or it no longer waits: the buffer goes to the
+            // next one.
             Ok(false) => pool.give_back(id),
             Err(e) => {
                 pool.give_back(id);
