@@ -108,11 +108,6 @@ impl Decoder {
         }
     }
 
-    /// The largest payload this decoder accepts.
-    pub fn max_frame(&self) -> usize {
-        self.max_frame
-    }
-
     /// Bytes of memory the decoder owns.
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
@@ -198,7 +193,8 @@ impl Decoder {
                 on_frame(frame)?;
                 frames += 1;
             }
-            self.release_if_empty();
+            // Nothing partial left: an idle connection holds no buffer.
+            self.buf.release_if_empty(0);
             return Ok(frames);
         }
         while let Some(head) = input.get(..HEADER_LEN) {
@@ -215,11 +211,6 @@ impl Decoder {
             self.push(input);
         }
         Ok(frames)
-    }
-
-    /// Frees the buffer once no partial frame is held.
-    pub fn release_if_empty(&mut self) {
-        self.buf.release_if_empty(0);
     }
 
     /// Checks the state at end of stream.
