@@ -206,10 +206,9 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
 
 /// An address to connect to a listener bound at `bound`: the loopback of the
 /// same family where it was bound to "any" (0.0.0.0 or ::).
-fn reachable(bound: SocketAddr) -> SocketAddr {
-    let mut addr = bound;
+fn reachable(mut addr: SocketAddr) -> SocketAddr {
     if addr.ip().is_unspecified() {
-        addr.set_ip(match bound {
+        addr.set_ip(match addr {
             SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
             SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
         });

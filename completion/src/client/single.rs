@@ -22,7 +22,7 @@ use sockmodes_common::ClientEvent;
 use sockmodes_python::{Op, SocketError, SocketMode};
 use sockmodes_serving::slab::Slab;
 
-use super::conn::{decode, Conn, Step};
+use super::conn::{decode, Conn};
 use super::{drain, ring_and_pool};
 use crate::conn::loan;
 use crate::pool::Pool;
@@ -158,9 +158,8 @@ impl Client {
             let Some(conn) = self.conns.get_mut(key) else {
                 continue;
             };
-            match conn.complete(key, op, c, &mut self.pool) {
-                Ok(Step::Connected | Step::Moved | Step::Eof | Step::Quiet) => {}
-                Err(e) => failed = failed.or(Some(e)),
+            if let Err(e) = conn.complete(key, op, c, &mut self.pool) {
+                failed = failed.or(Some(e));
             }
         }
         // A receive that found the pool empty gets the next buffer back
