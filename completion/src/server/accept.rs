@@ -98,9 +98,9 @@ impl Loop {
         self.serials += 1;
         conn.serial = self.serials;
         let key = self.conns.insert(conn);
-        if self.next_sweep.is_none() {
-            self.next_sweep = Some(Instant::now() + self.shared.config.limits().check_every());
-        }
+        // (the idle sweep; see closing.rs)
+        self.next_sweep
+            .get_or_insert_with(|| Instant::now() + config.limits().check_every());
         self.post(key);
         if once {
             self.stop_accepting();
