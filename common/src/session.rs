@@ -43,7 +43,7 @@
 //! where the work runs (inline, a pool, a timer) is the driver's choice.
 
 use crate::buffer::ByteQueue;
-use crate::frame::{FrameError, READ_CHUNK};
+use crate::frame::{header, FrameError, READ_CHUNK};
 use crate::service::Service;
 use crate::stream::{FrameReader, Piece};
 use crate::summary::SinkTally;
@@ -242,7 +242,7 @@ impl ServerSession {
                 let out = &mut self.out;
                 Ok(self.frames.feed(bytes, |piece| {
                     match piece {
-                        Piece::Start(len) => out.extend_from_slice(&crate::frame::header(len)?),
+                        Piece::Start(len) => out.extend_from_slice(&header(len)?),
                         Piece::Payload(bytes) => out.extend_from_slice(bytes),
                         Piece::End => {}
                     }
@@ -339,8 +339,7 @@ impl ServerSession {
             Service::Sink => {
                 self.frames.finish()?;
                 let summary = self.tally.summary().encode();
-                self.out
-                    .extend_from_slice(&crate::frame::header(summary.len())?);
+                self.out.extend_from_slice(&header(summary.len())?);
                 self.out.extend_from_slice(&summary);
             }
         }
