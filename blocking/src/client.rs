@@ -75,19 +75,6 @@ impl Client {
         })
     }
 
-    /// The server's address.
-    pub fn peer_addr(&self) -> SocketAddr {
-        self.peer
-    }
-
-    /// This end's address.
-    ///
-    /// # Errors
-    /// The OS error from getsockname.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.local_addr()
-    }
-
     /// The socket, for demonstrations that need a raw call.
     pub fn stream(&self) -> &TcpStream {
         &self.stream
@@ -95,11 +82,6 @@ impl Client {
 
     fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError + '_ {
         move |e| SocketError::new(op, self.peer, self.mode, e).into()
-    }
-
-    /// Bytes queued that the socket has not taken yet.
-    pub fn unsent(&self) -> u64 {
-        self.x.session.unsent()
     }
 
     /// One step of the sending side; `false` when there was nothing to do.

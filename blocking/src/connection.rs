@@ -194,17 +194,17 @@ impl Served<'_> {
         if self.session.is_finished() {
             return Err(End::Finished);
         }
+        self.judge(Owed::of(&self.session, false))
+    }
+
+    /// Ends the connection at the shutdown deadline; otherwise tells the
+    /// liveness rules what is `owed` now, and ends it if they cut it.
+    fn judge(&mut self, owed: Owed) -> Result<(), End> {
         if self.watch.cut.load(Ordering::Acquire) {
             return Err(End::ShutdownDeadline);
         }
-        self.judge()
-    }
-
-    /// Tells the liveness rules what the peer owes now, and ends the
-    /// connection if they cut it.
-    fn judge(&mut self) -> Result<(), End> {
         let now = Instant::now();
-        self.liveness.owed(now, Owed::of(&self.session, false));
+        self.liveness.owed(now, owed);
         self.liveness
             .verdict(now)
             .map_or(Ok(()), |cut| Err(End::Cut(cut)))
@@ -288,10 +288,7 @@ impl Served<'_> {
         if !timed_out(&e) {
             return Err(End::Io(e));
         }
-        if self.watch.cut.load(Ordering::Acquire) {
-            return Err(End::ShutdownDeadline);
-        }
-        self.judge()
+        self.judge(Owed::of(&self.session, false))
     }
 
     /// On the session's refusal (a protocol error, a cut work), what is
@@ -321,20 +318,10 @@ impl Served<'_> {
                     self.liveness.moved(Instant::now(), 0, n);
                 }
                 Err(e) if interrupted(&e) => {}
-                Err(e) if timed_out(&e) => {
-                    if self.watch.cut.load(Ordering::Acquire) {
-                        return Err(End::ShutdownDeadline);
-                    }
-                    let now = Instant::now();
-                    let blocked = Owed {
-                        receiving: false,
-                        sending: true,
-                    };
-                    self.liveness.owed(now, blocked);
-                    if let Some(cut) = self.liveness.verdict(now) {
-                        return Err(End::Cut(cut));
-                    }
-                }
+                Err(e) if timed_out(&e) => self.judge(Owed {
+                    receiving: false,
+                    sending: true,
+                })?,
                 Err(e) => return Err(End::Io(e)),
             }
         }

@@ -206,10 +206,9 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
 
 /// An address to connect to a listener bound at `bound`: the loopback of the
 /// same family where it was bound to "any" (0.0.0.0 or ::).
-fn reachable(bound: SocketAddr) -> SocketAddr {
-    let mut addr = bound;
+fn reachable(mut addr: SocketAddr) -> SocketAddr {
     if addr.ip().is_unspecified() {
-        addr.set_ip(match bound {
+        addr.set_ip(match addr {
             SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
             SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
         });
@@ -326,19 +325,13 @@ impl ServerHandle {
 
     /// Waits until no connection is open or `until`; returns how many are.
     fn wait_for_connections(&self, until: Instant) -> usize {
-        let mut open = self.shared.open.lock().expect("registry lock");
-        while !open.is_empty() {
-            let now = Instant::now();
-            if now >= until {
-                break;
-            }
-            open = self
-                .shared
-                .ended
-                .wait_timeout(open, until - now)
-                .expect("registry lock")
-                .0;
-        }
+        let open = self.shared.open.lock().expect("registry lock");
+        let left = until.saturating_duration_since(Instant::now());
+        let (open, _) = self
+            .shared
+            .ended
+            .wait_timeout_while(open, left, |open| !open.is_empty())
+            .expect("registry lock");
         open.len()
     }
 

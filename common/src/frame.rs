@@ -92,17 +92,6 @@ pub fn encode_frame(out: &mut Vec<u8>, payload: &[u8]) -> Result<(), FrameError>
     Ok(())
 }
 
-/// Appends header and payload to a [`ByteQueue`] (an outbound queue),
-/// contiguous, ready for one write.
-///
-/// # Errors
-/// [`FrameError::TooLarge`] when the payload does not fit in a frame.
-pub fn encode_frame_into(out: &mut ByteQueue, payload: &[u8]) -> Result<(), FrameError> {
-    out.extend_from_slice(&header(payload.len())?);
-    out.extend_from_slice(payload);
-    Ok(())
-}
-
 /// Incremental frame decoder: bytes in, frames out, no I/O.
 #[derive(Debug)]
 pub struct Decoder {
@@ -117,11 +106,6 @@ impl Decoder {
             buf: ByteQueue::new(),
             max_frame,
         }
-    }
-
-    /// The largest payload this decoder accepts.
-    pub fn max_frame(&self) -> usize {
-        self.max_frame
     }
 
     /// Bytes of memory the decoder owns.
@@ -185,12 +169,6 @@ impl Decoder {
         Ok(Some(&self.buf.storage()[start + HEADER_LEN..start + total]))
     }
 
-    /// True while part of a frame is buffered: the next bytes continue it, so
-    /// a driver should read straight into [`read_space`](Self::read_space).
-    pub fn has_partial(&self) -> bool {
-        !self.buf.is_empty()
-    }
-
     /// Decodes every complete frame in `input`, calling `on_frame` for each in
     /// order, and keeps an incomplete tail for the next call. Returns the
     /// number of frames.
@@ -207,7 +185,7 @@ impl Decoder {
         F: FnMut(&[u8]) -> Result<(), FrameError>,
     {
         let mut frames = 0;
-        if self.has_partial() {
+        if !self.buf.is_empty() {
             // Complete the pending frame; the rest goes through the buffer too
             // (simple, and rare: only the read that finishes a split frame).
             self.push(input);
@@ -215,7 +193,8 @@ impl Decoder {
                 on_frame(frame)?;
                 frames += 1;
             }
-            self.release_if_empty();
+            // Nothing partial left: an idle connection holds no buffer.
+            self.buf.release_if_empty(0);
             return Ok(frames);
         }
         while let Some(head) = input.get(..HEADER_LEN) {
@@ -232,11 +211,6 @@ impl Decoder {
             self.push(input);
         }
         Ok(frames)
-    }
-
-    /// Frees the buffer once no partial frame is held.
-    pub fn release_if_empty(&mut self) {
-        self.buf.release_if_empty(0);
     }
 
     /// Checks the state at end of stream.

@@ -43,7 +43,7 @@
 //! where the work runs (inline, a pool, a timer) is the driver's choice.
 
 use crate::buffer::ByteQueue;
-use crate::frame::{FrameError, READ_CHUNK};
+use crate::frame::{header, FrameError, READ_CHUNK};
 use crate::service::Service;
 use crate::stream::{FrameReader, Piece};
 use crate::summary::SinkTally;
@@ -177,11 +177,6 @@ impl ServerSession {
         }
     }
 
-    /// The service this session runs.
-    pub fn service(&self) -> Service {
-        self.service
-    }
-
     /// True while the peer may still send and pending output is under the cap
     /// (backpressure: a peer that does not read stops being read).
     ///
@@ -247,7 +242,7 @@ impl ServerSession {
                 let out = &mut self.out;
                 Ok(self.frames.feed(bytes, |piece| {
                     match piece {
-                        Piece::Start(len) => out.extend_from_slice(&crate::frame::header(len)?),
+                        Piece::Start(len) => out.extend_from_slice(&header(len)?),
                         Piece::Payload(bytes) => out.extend_from_slice(bytes),
                         Piece::End => {}
                     }
@@ -343,7 +338,9 @@ impl ServerSession {
             Service::Echo => self.frames.finish()?,
             Service::Sink => {
                 self.frames.finish()?;
-                crate::frame::encode_frame_into(&mut self.out, &self.tally.summary().encode())?;
+                let summary = self.tally.summary().encode();
+                self.out.extend_from_slice(&header(summary.len())?);
+                self.out.extend_from_slice(&summary);
             }
         }
         Ok(())

@@ -42,12 +42,10 @@ impl SinkSummary {
         let bytes: &[u8; SUMMARY_LEN] = payload
             .try_into()
             .map_err(|_| SummaryLenError(payload.len()))?;
-        let (frames, rest) = bytes.split_at(8);
-        let (count, crc) = rest.split_at(8);
         Ok(SinkSummary {
-            frames: u64::from_be_bytes(frames.try_into().expect("8 bytes")),
-            bytes: u64::from_be_bytes(count.try_into().expect("8 bytes")),
-            crc32: u32::from_be_bytes(crc.try_into().expect("4 bytes")),
+            frames: u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")),
+            bytes: u64::from_be_bytes(bytes[8..16].try_into().expect("8 bytes")),
+            crc32: u32::from_be_bytes(bytes[16..].try_into().expect("4 bytes")),
         })
     }
 }

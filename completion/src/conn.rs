@@ -190,12 +190,10 @@ impl Conn {
         if wants && !self.recv.pending && !self.recv.waiting_buffer {
             self.post_recv(key, ring, pooled)?;
         }
+        let mut owed = Owed::of(&self.session, self.send_pending);
         // A receive waiting for a pool buffer waits for the server, not
         // for the peer.
-        let owed = Owed {
-            receiving: self.session.owes_input() && !self.recv.waiting_buffer,
-            sending: self.send_pending || !self.session.output().is_empty(),
-        };
+        owed.receiving &= !self.recv.waiting_buffer;
         self.liveness.owed(Instant::now(), owed);
         Ok(Next::Wait)
     }

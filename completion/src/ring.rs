@@ -81,16 +81,6 @@ impl Ring {
         }
     }
 
-    /// Submits what is queued without waiting (answers made by work done
-    /// inline leave at once, not at the end of the pass).
-    ///
-    /// # Errors
-    /// `io_uring_enter` failed; a signal or a full completion queue just
-    /// return (the turn's own submission retries).
-    pub fn submit(&mut self) -> io::Result<()> {
-        self.submit_and_wait(Some(Duration::ZERO))
-    }
-
     /// Submits what is queued and waits for at least one completion, or
     /// `timeout` (`None`: as long as it takes; zero: not at all).
     ///

@@ -85,11 +85,11 @@ impl CounterReader {
     /// two seconds. A busy server (10,000 threads) may answer late: the
     /// line's `at_ns` says when it read them.
     pub fn read(&self) -> Option<Counters> {
-        self.answer(self.ask()?)
+        self.answers(&[self.ask()?]).pop().flatten()
     }
 
     /// Asks the server for its counters without waiting for the line;
-    /// the value is when it was asked, for [`answer`](Self::answer).
+    /// the value is when it was asked, for [`answers`](Self::answers).
     /// `None` where there is no SIGUSR1 (Windows) or the signal could not
     /// be sent.
     ///
@@ -108,13 +108,6 @@ impl CounterReader {
             let _ = self.pid;
             None
         }
-    }
-
-    /// The first counters line the server read at or after `asked`,
-    /// waiting up to two seconds for it; a line read earlier answers an
-    /// earlier request and is passed over.
-    pub fn answer(&self, asked: u64) -> Option<Counters> {
-        self.answers(&[asked]).pop().flatten()
     }
 
     /// The answers to several requests, asked in this order: to each, the

@@ -58,9 +58,6 @@ pub fn offload_memory_of(threads: usize, workers: usize) -> u64 {
     threads as u64 * sockmodes_serving::offload::memory_bound(workers)
 }
 
-/// Starts a model's server.
-pub type StartFn = fn(ServerConfig, MessageHandler) -> Result<Server, SocketError>;
-
 /// Finds the pool that runs a model's work off its I/O threads, given the
 /// I/O threads: `(pools, workers each)`.
 pub type WorkPoolFn = fn(&ServerConfig, Option<usize>) -> Option<(usize, usize)>;
@@ -117,7 +114,7 @@ pub struct ModelInfo {
     /// that names what is missing and what to use instead.
     pub probe: fn() -> Result<(), String>,
     /// Binds and starts its server.
-    pub start: StartFn,
+    pub start: fn(ServerConfig, MessageHandler) -> Result<Server, SocketError>,
     /// Connects its client, where it has one on this system (with a load
     /// engine in `sockmodes-loadgen`).
     pub connect: Option<ConnectFn>,

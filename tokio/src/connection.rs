@@ -84,13 +84,6 @@ struct Conn {
     liveness: Liveness,
 }
 
-/// What one poll of the socket did: a read, or output that left, and the
-/// bytes sent meanwhile.
-struct Moved {
-    read: Option<Read>,
-    sent: usize,
-}
-
 impl Conn {
     /// Serves until the connection ends; returns why.
     async fn serve(&mut self, shared: &Shared, phase: &mut watch::Receiver<Phase>) -> End {
@@ -135,7 +128,7 @@ impl Conn {
             }
             tokio::select! {
                 moved = poll_fn(|cx| self.poll_move(cx, stats)) => match moved {
-                    Ok(Moved { read, sent }) => {
+                    Ok((read, sent)) => {
                         let received = match read {
                             Some(Read::Bytes(bytes)) => bytes,
                             Some(Read::Eof) => {
@@ -171,9 +164,13 @@ impl Conn {
     }
 
     /// Writes what the session owes, then reads if it wants to: `Ready`
-    /// once either moved something, `Pending` (woken by the socket) when
-    /// neither could.
-    fn poll_move(&mut self, cx: &mut Context<'_>, stats: &ServerStats) -> Poll<Result<Moved, End>> {
+    /// once either moved something (the read, if any, and the bytes
+    /// sent), `Pending` (woken by the socket) when neither could.
+    fn poll_move(
+        &mut self,
+        cx: &mut Context<'_>,
+        stats: &ServerStats,
+    ) -> Poll<Result<(Option<Read>, usize), End>> {
         let before = self.session.output().len();
         if let Poll::Ready(Err(e)) = io::poll_flush(cx, &mut self.stream, &mut self.session, stats)
         {
@@ -183,16 +180,13 @@ impl Conn {
         if self.session.wants_read() {
             if let Poll::Ready(read) = io::poll_read(cx, &mut self.stream, &mut self.session, stats)
             {
-                return Poll::Ready(read.map(|read| Moved {
-                    read: Some(read),
-                    sent,
-                }));
+                return Poll::Ready(read.map(|read| (Some(read), sent)));
             }
         }
         // Output that left may have finished the connection, or brought
         // it to rest: the turn looks again.
         if sent > 0 {
-            return Poll::Ready(Ok(Moved { read: None, sent }));
+            return Poll::Ready(Ok((None, sent)));
         }
         Poll::Pending
     }

@@ -66,8 +66,9 @@ pub fn start(
         )
         .map_err(|e| start_err(std::io::Error::other(e.to_string())))?;
     }
+    let workers = crate::workers(&config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(crate::workers(&config))
+        .worker_threads(workers)
         .max_blocking_threads(crate::blocking_threads(&config))
         .thread_stack_size(crate::THREAD_STACK)
         .thread_name("sockmodes-tokio")
@@ -79,7 +80,6 @@ pub fn start(
         let _in_runtime = runtime.enter();
         TcpListener::from_std(std_listener).map_err(&start_err)?
     };
-    let workers = crate::workers(&config);
     let shared = Shared::new(config, on_message);
     let accept = runtime.spawn(crate::accept::accept_loop(listener, Arc::clone(&shared)));
     debug!(%local_addr, mode = "tokio", service = %shared.config.service, workers, "listening");

@@ -267,37 +267,32 @@ impl Conn {
         if picked.is_some() {
             pool.taken();
         }
-        let Some(id) = self.recv.loan.take().or(picked) else {
-            return match c.result {
-                _ if self.dead => Ok(Step::Quiet),
-                r if r == -libc::ENOBUFS => {
-                    self.recv.waiting_buffer = true;
-                    pool.wait(key);
-                    Ok(Step::Quiet)
-                }
-                r if r < 0 && retry(r) => Ok(Step::Quiet),
-                r if r < 0 => Err(self.err(SockOp::Recv)(errno(r))),
-                0 => self.eof(),
-                _ => Err(self.err(SockOp::Recv)(io::Error::other(
-                    "a pooled receive completed without its buffer",
-                ))),
-            };
-        };
+        let id = self.recv.loan.take().or(picked);
         let outcome = match c.result {
             _ if self.dead => Ok(Step::Quiet),
+            r if r == -libc::ENOBUFS && id.is_none() => {
+                self.recv.waiting_buffer = true;
+                pool.wait(key);
+                Ok(Step::Quiet)
+            }
             r if r < 0 && retry(r) => Ok(Step::Quiet),
             r if r < 0 => Err(self.err(SockOp::Recv)(errno(r))),
             0 => self.eof(),
-            n => {
-                let peer = self.x.peer;
-                self.x
-                    .session
-                    .received_from(pool.bytes(id, n as usize))
-                    .map(|()| Step::Moved)
-                    .map_err(|e| e.at(peer))
-            }
+            n => match id {
+                Some(id) => {
+                    let peer = self.x.peer;
+                    let bytes = pool.bytes(id, n as usize);
+                    let taken = self.x.session.received_from(bytes);
+                    taken.map(|()| Step::Moved).map_err(|e| e.at(peer))
+                }
+                None => Err(self.err(SockOp::Recv)(io::Error::other(
+                    "a pooled receive completed without its buffer",
+                ))),
+            },
         };
-        pool.give_back(id);
+        if let Some(id) = id {
+            pool.give_back(id);
+        }
         outcome
     }
 

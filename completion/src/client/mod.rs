@@ -31,7 +31,7 @@ use sockmodes_serving::slab::Slab;
 mod conn;
 mod single;
 
-use crate::conn::loan::Borrower;
+use crate::conn::loan;
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
 use conn::{decode, Conn, Step};
@@ -68,7 +68,6 @@ pub struct ManyClient {
     live: usize,
     completions: Vec<Completion>,
     touched: Vec<usize>,
-    wakeups: u64,
 }
 
 impl ManyClient {
@@ -88,7 +87,6 @@ impl ManyClient {
             live: 0,
             completions: Vec::with_capacity(RING_ENTRIES as usize),
             touched: Vec::new(),
-            wakeups: 0,
         })
     }
 
@@ -121,11 +119,6 @@ impl ManyClient {
     /// True when no connection is open.
     pub fn is_empty(&self) -> bool {
         self.live == 0
-    }
-
-    /// Returns from `io_uring_enter` waits so far.
-    pub fn wakeups(&self) -> u64 {
-        self.wakeups
     }
 
     /// Queues output on connection `id` outside an event (open loop); it
@@ -172,7 +165,6 @@ impl ManyClient {
     /// A failed `io_uring_enter` (per-connection failures are events).
     pub fn poll(&mut self, timeout: Option<Duration>, mut handler: impl OnEvent) -> io::Result<()> {
         self.ring.submit_and_wait(timeout)?;
-        self.wakeups += 1;
         self.ring.completions(&mut self.completions);
         let mut completions = std::mem::take(&mut self.completions);
         for c in completions.drain(..) {
@@ -265,31 +257,18 @@ impl ManyClient {
     }
 
     /// Lends the pool's returned buffers to the connections that found it
-    /// empty, longest waiting first (as the server's `lending.rs`).
+    /// empty ([`loan::lend`]); a connection whose receive the ring refused
+    /// fails.
     fn lend(&mut self, handler: &mut impl OnEvent) {
-        while let Some((id, buffer)) = self.pool.next_loan() {
-            let posted = match self.conns.get_mut(id) {
-                // SAFETY: as in `connect`; the pool outlives the receive.
-                Some(c) => unsafe { c.post_loan(id, buffer, &mut self.pool, &mut self.ring) },
-                None => Ok(false),
-            };
-            match posted {
-                Ok(true) => {}
-                Ok(false) => self.pool.give_back(buffer),
-                Err(e) => {
-                    self.pool.give_back(buffer);
-                    let peer = self.conns.get_mut(id).map(|c| c.x.peer);
-                    if let Some(peer) = peer {
-                        let e = SocketError::new(Op::Recv, peer, SocketMode::NonBlocking, e);
-                        self.emit(id, ConnEvent::Failed(e.into()), handler);
-                        self.end(id);
-                    }
-                }
-            }
-        }
-        for id in self.pool.rearm() {
-            if self.conns.get_mut(id).is_some_and(|c| c.stop_waiting()) {
-                self.touched.push(id);
+        // SAFETY: as in `connect`; the pool outlives the receive.
+        let (rearmed, failed) =
+            unsafe { loan::lend(&mut self.pool, &mut self.ring, &mut self.conns) };
+        self.touched.extend(rearmed);
+        for (id, e) in failed {
+            if let Some(peer) = self.conns.get(id).map(|c| c.x.peer) {
+                let e = SocketError::new(Op::Recv, peer, SocketMode::NonBlocking, e);
+                self.emit(id, ConnEvent::Failed(e.into()), handler);
+                self.end(id);
             }
         }
     }

@@ -22,9 +22,9 @@ use sockmodes_common::ClientEvent;
 use sockmodes_python::{Op, SocketError, SocketMode};
 use sockmodes_serving::slab::Slab;
 
-use super::conn::{decode, Conn, Step};
+use super::conn::{decode, Conn};
 use super::{drain, ring_and_pool};
-use crate::conn::loan::Borrower;
+use crate::conn::loan;
 use crate::pool::Pool;
 use crate::ring::{Completion, Ring};
 
@@ -112,11 +112,6 @@ impl Client {
             .expect("a client has its connection")
     }
 
-    /// The server's address.
-    pub fn peer_addr(&self) -> SocketAddr {
-        self.peer
-    }
-
     fn err(&self, op: Op) -> impl Fn(io::Error) -> ClientError {
         let (peer, mode) = (self.peer, self.mode);
         move |e| SocketError::new(op, peer, mode, e).into()
@@ -163,25 +158,16 @@ impl Client {
             let Some(conn) = self.conns.get_mut(key) else {
                 continue;
             };
-            match conn.complete(key, op, c, &mut self.pool) {
-                Ok(Step::Connected | Step::Moved | Step::Eof | Step::Quiet) => {}
-                Err(e) => failed = failed.or(Some(e)),
+            if let Err(e) = conn.complete(key, op, c, &mut self.pool) {
+                failed = failed.or(Some(e));
             }
         }
-        // A receive that found the pool empty gets the next buffer back.
-        while let Some((key, id)) = self.pool.next_loan() {
-            let conn = self.conns.get_mut(key).expect("the one connection");
-            // SAFETY: as in `try_connect`; the pool outlives the receive.
-            if !unsafe { conn.post_loan(key, id, &mut self.pool, &mut self.ring) }
-                .map_err(self.err(Op::Recv))?
-            {
-                self.pool.give_back(id);
-            }
-        }
-        for key in self.pool.rearm() {
-            if let Some(c) = self.conns.get_mut(key) {
-                c.stop_waiting();
-            }
+        // A receive that found the pool empty gets the next buffer back
+        // (the next turn posts one that may take it from the ring again).
+        // SAFETY: as in `try_connect`; the pool outlives the receive.
+        let (_, refused) = unsafe { loan::lend(&mut self.pool, &mut self.ring, &mut self.conns) };
+        if let Some((_, e)) = refused.into_iter().next() {
+            return Err(self.err(Op::Recv)(e));
         }
         match failed {
             Some(e) => {

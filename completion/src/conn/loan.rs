@@ -1,14 +1,14 @@
 //! A connection's receive as the pool's lending sees it, one piece for the
 //! server's connections and the client's: a connection whose pooled
 //! receive found the pool empty waits in the pool's queue without a
-//! receive in flight, until its ring's owner lends it a buffer
-//! (`server/lending.rs`, the client's `lend`) or lets it receive from the
-//! ring again.
+//! receive in flight, until its ring's owner lends it a buffer ([`lend`],
+//! once a turn) or lets it receive from the ring again.
 
 use std::io;
 use std::os::fd::AsRawFd;
 
 use io_uring::{opcode, types};
+use sockmodes_serving::slab::Slab;
 
 use super::{user_data, Conn, Op};
 use crate::pool::Pool;
@@ -80,39 +80,55 @@ pub(crate) trait Borrower {
     /// for connection `key`, and the most it may take. `None` once the
     /// connection is over (nothing is lent to it then).
     fn lent_receive(&self, key: usize) -> Option<(types::Fd, u64, usize)>;
+}
 
-    /// Lends the pool's buffer `id` to this connection's waiting receive
-    /// ([`Receive::post_loan`]); false if it no longer waits: closed
-    /// meanwhile, its key reused by another connection.
-    ///
-    /// # Errors
-    /// The ring refused the receive.
-    ///
-    /// # Safety
-    /// The connection stays where it is (its socket open) and the pool
-    /// outlives the receive.
-    unsafe fn post_loan(
-        &mut self,
-        key: usize,
-        id: u16,
-        pool: &mut Pool,
-        ring: &mut Ring,
-    ) -> io::Result<bool> {
-        let Some((fd, user_data, len)) = self.lent_receive(key) else {
-            return Ok(false);
+/// Lends the pool's buffers that came back to the connections of `conns`
+/// that found it empty, first come first served (`pool.rs` tells why);
+/// then, if the kernel's ring still holds buffers nobody was lent, lets
+/// the next waiters receive from it again. Returns those waiters (their
+/// next post is a pooled receive) and the connections whose lent receive
+/// the ring refused. The receives go out with the owner's next
+/// `io_uring_enter`.
+///
+/// # Safety
+/// A connection leaves `conns` only once nothing of it is in flight, and
+/// the ring is dropped before the pool.
+pub(crate) unsafe fn lend<B: Borrower>(
+    pool: &mut Pool,
+    ring: &mut Ring,
+    conns: &mut Slab<B>,
+) -> (Vec<usize>, Vec<(usize, io::Error)>) {
+    let mut failed = Vec::new();
+    while let Some((key, id)) = pool.next_loan() {
+        let lent = conns
+            .get_mut(key)
+            .and_then(|c| c.lent_receive(key).map(|lent| (c, lent)));
+        let posted = match lent {
+            // SAFETY: the caller's promise.
+            Some((c, (fd, data, len))) => unsafe {
+                c.receive().post_loan(fd, (data, id, len), pool, ring)
+            },
+            None => Ok(false),
         };
-        // SAFETY: the caller's promise.
-        unsafe {
-            self.receive()
-                .post_loan(fd, (user_data, id, len), pool, ring)
+        match posted {
+            Ok(true) => {}
+            // Closed while it waited (its key perhaps reused by another
+            // connection), or it no longer waits: the buffer goes to the
+            // next one.
+            Ok(false) => pool.give_back(id),
+            Err(e) => {
+                pool.give_back(id);
+                failed.push((key, e));
+            }
         }
     }
-
-    /// The pool had a buffer again before one was lent: stop waiting, so
-    /// that the next post is a pooled receive. False if it was not waiting.
-    fn stop_waiting(&mut self) -> bool {
-        self.receive().stop_waiting()
-    }
+    let mut rearmed = pool.rearm();
+    rearmed.retain(|&key| {
+        conns
+            .get_mut(key)
+            .is_some_and(|c| c.receive().stop_waiting())
+    });
+    (rearmed, failed)
 }
 
 impl Borrower for Conn {

@@ -93,11 +93,14 @@ impl Loop {
         }
         debug!(%peer, "connection accepted");
         let once = config.once;
-        let key = self.conns.insert(Conn::new(stream, peer, config));
-        self.number(key);
-        if self.next_sweep.is_none() {
-            self.next_sweep = Some(Instant::now() + self.shared.config.limits().check_every());
-        }
+        let mut conn = Conn::new(stream, peer, config);
+        // Its serial number (see `offload::Tag`).
+        self.serials += 1;
+        conn.serial = self.serials;
+        let key = self.conns.insert(conn);
+        // (the idle sweep; see closing.rs)
+        self.next_sweep
+            .get_or_insert_with(|| Instant::now() + config.limits().check_every());
         self.post(key);
         if once {
             self.stop_accepting();

@@ -7,44 +7,25 @@
 use std::sync::atomic::Ordering;
 
 use super::Loop;
-use crate::conn::loan::Borrower;
-use crate::conn::End;
+use crate::conn::{loan, End};
 
 impl Loop {
-    /// Lends the buffers that came back to the waiting connections, first
-    /// come first served; then, if the kernel's ring still holds buffers
-    /// nobody was lent, lets the next waiters receive from it again.
+    /// Lends the buffers that came back to the waiting connections
+    /// ([`loan::lend`]), and posts the receives of those that may take
+    /// one from the kernel's ring again.
     pub(super) fn lend(&mut self) {
         let Some(pool) = self.pool.as_mut() else {
             return;
         };
-        let mut failed = Vec::new();
-        while let Some((key, id)) = pool.next_loan() {
-            let posted = match self.conns.get_mut(key) {
-                // SAFETY: a connection leaves the slab only once nothing of
-                // it is in flight, and the loop drops the ring before the pool.
-                Some(c) => unsafe { c.post_loan(key, id, pool, &mut self.ring) },
-                None => Ok(false),
-            };
-            match posted {
-                Ok(true) => {}
-                // Closed while it waited: the buffer goes to the next one.
-                Ok(false) => pool.give_back(id),
-                Err(e) => {
-                    pool.give_back(id);
-                    failed.push((key, e));
-                }
-            }
-        }
-        let rearm = pool.rearm();
+        // SAFETY: a connection leaves the slab only once nothing of it is
+        // in flight, and the loop drops the ring before the pool.
+        let (rearmed, failed) = unsafe { loan::lend(pool, &mut self.ring, &mut self.conns) };
         self.shared
             .counters
             .pool_waits
             .store(pool.waits(), Ordering::Relaxed);
-        for key in rearm {
-            if self.conns.get_mut(key).is_some_and(|c| c.stop_waiting()) {
-                self.post(key);
-            }
+        for key in rearmed {
+            self.post(key);
         }
         for (key, e) in failed {
             self.end(key, End::Io(e));

@@ -273,7 +273,7 @@ impl Loop {
         if self.worked_inline && self.last_submit.elapsed() >= EARLY_SUBMIT {
             (self.last_submit, self.worked_inline) = (Instant::now(), false);
             c.syscalls += 1;
-            if let Err(e) = self.ring.submit() {
+            if let Err(e) = self.ring.submit_and_wait(Some(Duration::ZERO)) {
                 tracing::debug!(error = %e, "early submission failed; the turn's own submits it");
             }
         }

@@ -41,14 +41,6 @@ pub(super) fn start_pool(
 }
 
 impl Loop {
-    /// Gives a new connection its serial number (see `offload::Tag`).
-    pub(super) fn number(&mut self, key: usize) {
-        self.serials += 1;
-        if let Some(c) = self.conns.get_mut(key) {
-            c.serial = self.serials;
-        }
-    }
-
     /// Posts the read of the pool's eventfd (again after each completion).
     pub(super) fn post_work_wake(&mut self) -> std::io::Result<()> {
         let Some(fd) = &self.work_fd else {

@@ -160,14 +160,4 @@ impl Client {
     pub fn wakeups(&self) -> u64 {
         self.wakeups
     }
-
-    /// The server's address.
-    pub fn peer_addr(&self) -> SocketAddr {
-        self.peer
-    }
-
-    /// The mio socket, for demonstrations that need a raw call.
-    pub fn stream(&self) -> &TcpStream {
-        &self.stream
-    }
 }

@@ -149,11 +149,6 @@ impl ManyClient {
         self.conns.is_empty()
     }
 
-    /// Returns from `poll` so far.
-    pub fn wakeups(&self) -> u64 {
-        self.wakeups
-    }
-
     /// Queues output on connection `id` outside an event (open loop) and writes
     /// what the socket takes now, up to one turn's share (the rest goes
     /// with the next turn). Returns `false` for an unknown id.
