@@ -63,7 +63,7 @@ pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     let cores = thread::available_parallelism().map_or(1, usize::from);
     let shards: Arc<Vec<Mutex<Recorder>>> = Arc::new(
         (0..(cores * SHARDS_PER_CORE).min(n))
-            .map(|_| Mutex::new(Recorder::new()))
+            .map(|_| Mutex::default())
             .collect(),
     );
     let mut threads = Vec::with_capacity(n);
@@ -86,7 +86,7 @@ pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
         .into_iter()
         .map(|t| t.join().expect("load thread panicked"))
         .unzip();
-    let mut total = Recorder::new();
+    let mut total = Recorder::default();
     for shard in shards.iter() {
         total.merge(&lock(shard));
     }

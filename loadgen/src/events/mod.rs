@@ -143,7 +143,7 @@ pub(crate) fn run<M: Connections>(
                 .spawn(move || event_loop::<M>(&share, &start))?,
         );
     }
-    let mut total = Recorder::new();
+    let mut total = Recorder::default();
     let mut tallies = Vec::with_capacity(config.connections);
     let mut first_error: Option<ClientError> = None;
     for t in threads {
@@ -191,7 +191,7 @@ fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
         open: states.iter().filter(|s| s.connected && !s.done).count(),
         states,
         due: BinaryHeap::new(),
-        rec: Recorder::new(),
+        rec: Recorder::default(),
         window: None,
         window_closed: false,
         sink: config.service == Service::Sink,
