@@ -72,8 +72,6 @@ pub struct LogTotal {
     pub histogram: hdrhistogram::Histogram<u64>,
     /// The tags seen, in order of first appearance.
     pub tags: Vec<String>,
-    /// How many intervals.
-    pub intervals: usize,
     /// Their lengths, added: the time the log covers.
     pub logged: Duration,
 }
@@ -89,10 +87,11 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
     let mut total = LogTotal {
         histogram: super::record::histogram(),
         tags: Vec::new(),
-        intervals: 0,
         logged: Duration::ZERO,
     };
     let mut deserializer = Deserializer::new();
+    // Intervals read so far, counted from 1 in the errors.
+    let mut n = 0;
     for entry in IntervalLogIterator::new(input) {
         let entry = entry.map_err(|LogIteratorError::ParseError { offset }| {
             let line = line_of(input, offset);
@@ -103,32 +102,26 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
         let LogEntry::Interval(interval) = entry else {
             continue;
         };
-        let line = total.intervals + 1;
+        n += 1;
         // Standard base64: the log's encoding of each histogram.
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(interval.encoded_histogram().trim())
-            .map_err(|e| bad(format!("interval {line}: base64: {e}")))?;
+            .map_err(|e| bad(format!("interval {n}: base64: {e}")))?;
         let h: hdrhistogram::Histogram<u64> = deserializer
             .deserialize(&mut io::Cursor::new(bytes))
-            .map_err(|e| {
-                bad(format!(
-                    "interval {line}: the histogram does not decode ({e})"
-                ))
-            })?;
-        total.histogram.add(&h).map_err(|e| {
-            bad(format!(
-                "interval {line}: values outside 1 µs..1 hour ({e})"
-            ))
-        })?;
+            .map_err(|e| bad(format!("interval {n}: the histogram does not decode ({e})")))?;
+        total
+            .histogram
+            .add(&h)
+            .map_err(|e| bad(format!("interval {n}: values outside 1 µs..1 hour ({e})")))?;
         if let Some(tag) = interval.tag().map(|t| t.as_str().to_string()) {
             if !total.tags.contains(&tag) {
                 total.tags.push(tag);
             }
         }
-        total.intervals += 1;
         total.logged += interval.duration();
     }
-    if total.intervals == 0 || total.logged.is_zero() {
+    if n == 0 || total.logged.is_zero() {
         return Err(bad(
             "no interval in the log (empty, or only comments)".into()
         ));
