@@ -77,8 +77,8 @@ pub struct LoadConfig {
     /// Open loop: total messages per second over all connections.
     pub rate: Option<f64>,
     /// Open loop: send times are rounded up to this grid, so that the
-    /// sends of one slot go in one wake-up (`None`: [`auto_grid`]; zero:
-    /// every send at its exact time).
+    /// sends of one slot go in one wake-up (`None`: [`GRID_MESSAGES`] /
+    /// rate, at most [`GRID_MAX`]; zero: every send at its exact time).
     pub grid: Option<Duration>,
     /// Time sent but not measured, first: the least warm-up. It goes on
     /// while some connection still waits for its first answer.
@@ -150,7 +150,7 @@ impl LoadConfig {
         match (self.rate, self.grid) {
             (None, _) => Duration::ZERO,
             (Some(_), Some(grid)) => grid,
-            (Some(rate), None) => auto_grid(rate),
+            (Some(rate), None) => Duration::from_secs_f64(GRID_MESSAGES / rate).min(GRID_MAX),
         }
     }
 
@@ -178,12 +178,6 @@ pub const GRID_MESSAGES: f64 = 8.0;
 /// Why 1 ms: wrk2's timer resolution; at low rates a slot holds fewer than
 /// [`GRID_MESSAGES`] and costs nothing in wake-ups worth saving.
 pub const GRID_MAX: Duration = Duration::from_millis(1);
-
-/// The automatic send grid for `rate` messages/s over all connections:
-/// [`GRID_MESSAGES`] / rate, at most [`GRID_MAX`].
-pub fn auto_grid(rate: f64) -> Duration {
-    Duration::from_secs_f64(GRID_MESSAGES / rate).min(GRID_MAX)
-}
 
 /// A configuration the generator cannot run.
 #[derive(Debug, thiserror::Error)]
