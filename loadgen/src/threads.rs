@@ -130,17 +130,11 @@ impl Conn<'_> {
     /// behind (it woke more than [`LATE_WAKE`] after the end) counts, at
     /// once, the sends of the window it never made.
     fn next(&mut self) -> Option<Instant> {
-        let window = self.run.window();
         let Some(s) = &mut self.schedule else {
-            return match window {
-                Some(w) if Instant::now() >= w.to => None,
-                _ => Some(Instant::now()),
-            };
+            let now = Instant::now();
+            return self.run.window().is_none_or(|w| now < w.to).then_some(now);
         };
         let due = s.due();
-        if window.is_some_and(|w| due >= w.to) {
-            return None;
-        }
         // Sleep in ticks: a due time past the window's end (a coarse grid)
         // is found out once the window opens, not slept through.
         while Instant::now() < due {
