@@ -56,8 +56,7 @@ impl Driver<'_> {
             self.fail(id, &e);
             return;
         }
-        let st = &self.states[id];
-        if self.window_closed && !st.account.ledger.owes() && !st.shut {
+        if self.window_closed && !self.states[id].account.ledger.owes() {
             out.shutdown_write();
             self.served(id);
         }

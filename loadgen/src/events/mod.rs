@@ -88,6 +88,8 @@ pub(super) struct ConnState {
     in_heap: bool,
     /// Sink: the frame handed to the socket and when it was due.
     queued: Option<Instant>,
+    /// Sink: the sending side was shut and the summary asked for (an echo
+    /// connection is done once shut).
     shut: bool,
 }
 
@@ -310,12 +312,7 @@ impl Driver<'_> {
         }
         for id in 0..self.states.len() {
             let st = &self.states[id];
-            if st.connected
-                && !st.done
-                && !st.shut
-                && !st.account.ledger.owes()
-                && st.queued.is_none()
-            {
+            if st.connected && !st.done && !st.account.ledger.owes() {
                 multi
                     .with_outbox(id, |out| {
                         out.shutdown_write();
@@ -329,9 +326,7 @@ impl Driver<'_> {
 
     /// Served and shut: nothing more to drive.
     fn served(&mut self, id: usize) {
-        let st = &mut self.states[id];
-        st.shut = true;
-        st.account.ledger.shut();
+        self.states[id].account.ledger.shut();
         self.finish(id);
     }
 
