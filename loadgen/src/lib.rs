@@ -158,7 +158,7 @@ impl LoadConfig {
     /// by `phase` of one interval, on the send grid (`None`: closed loop).
     pub(crate) fn schedule(&self, start: Instant, phase: f64) -> Option<Schedule> {
         let rate = self.rate? / self.connections as f64;
-        Some(Schedule::new(start, rate, phase).on_grid(self.send_grid()))
+        Some(Schedule::new(start, rate, phase, self.send_grid()))
     }
 }
 
