@@ -244,10 +244,8 @@ fn validate(config: &LoadConfig) -> Result<(), LoadError> {
             max: config.max_frame,
         });
     }
-    if let Some(rate) = config.rate {
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(LoadError::Rate(rate));
-        }
+    if let Some(rate) = config.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(LoadError::Rate(rate));
     }
     Ok(())
 }
