@@ -58,8 +58,7 @@ pub fn write(
         .with_max_value_divisor(1000.0)
         .begin_log_with(out, &mut serializer)?;
     for (k, h) in recorder.intervals.iter().enumerate() {
-        let start = INTERVAL * k as u32;
-        log.write_histogram(h, start, INTERVAL, Some(tag))
+        log.write_histogram(h, INTERVAL * k as u32, INTERVAL, Some(tag))
             .map_err(|e| io::Error::other(e.to_string()))?;
     }
     Ok(())
@@ -114,10 +113,9 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
             .histogram
             .add(&h)
             .map_err(|e| bad(format!("interval {n}: values outside 1 µs..1 hour ({e})")))?;
-        if let Some(tag) = interval.tag().map(|t| t.as_str().to_string()) {
-            if !total.tags.contains(&tag) {
-                total.tags.push(tag);
-            }
+        let tag = interval.tag().map(|t| t.as_str().to_string());
+        if let Some(tag) = tag.filter(|t| !total.tags.contains(t)) {
+            total.tags.push(tag);
         }
         total.logged += interval.duration();
     }
