@@ -269,8 +269,7 @@ impl Driver<'_> {
                 self.states[id].in_heap = true;
                 self.states[id].schedule = Some(s);
             } else if !self.sink {
-                let payload = &self.run.payload;
-                match multi.with_outbox(id, |out| out.send(payload).map(drop)) {
+                match multi.with_outbox(id, |out| out.send(&self.run.payload).map(drop)) {
                     Ok(_) => self.states[id].account.ledger.sent(start),
                     Err(e) => self.fail(id, &e),
                 }
