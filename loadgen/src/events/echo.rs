@@ -4,8 +4,7 @@
 
 use std::time::Instant;
 
-use sockmodes_client::ClientError;
-use sockmodes_client::Outbox;
+use sockmodes_client::{ClientError, Outbox};
 
 use super::Driver;
 

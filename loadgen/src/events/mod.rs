@@ -28,8 +28,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_client::ClientError;
-use sockmodes_client::{ConnEvent as Event, Outbox};
+use sockmodes_client::{ClientError, ConnEvent as Event, Outbox};
 use sockmodes_common::Service;
 
 mod connect;
