@@ -32,9 +32,6 @@ use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
 use super::record::{Recorder, INTERVAL};
 
-/// The first comment line of every log.
-pub const HEADER: &str = "sockmodes load: latency in microseconds, one interval per second";
-
 /// Writes `recorder`'s intervals, the first starting at `measured_from`.
 /// `tag` names the run (`model-service`); it must not hold spaces or commas.
 ///
@@ -51,7 +48,7 @@ pub fn write(
     })?;
     let mut serializer = V2DeflateSerializer::new();
     let mut log = IntervalLogWriterBuilder::new()
-        .add_comment(HEADER)
+        .add_comment("sockmodes load: latency in microseconds, one interval per second")
         .with_start_time(measured_from)
         .with_base_time(measured_from)
         // The max column is for people: show it in milliseconds.
