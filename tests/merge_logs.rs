@@ -27,7 +27,7 @@ impl Dir {
     /// Writes a log whose intervals hold `values` ((µs, count) pairs), one
     /// interval per slice, as `load --hdr-log` writes it.
     fn log(&self, name: &str, intervals: &[Vec<(u64, u64)>]) -> PathBuf {
-        let mut recorder = Recorder::new();
+        let mut recorder = Recorder::default();
         for values in intervals {
             let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
             for &(v, n) in values {

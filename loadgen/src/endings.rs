@@ -7,8 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sockmodes_python::show::count;
 
-use super::account::ConnTally;
-use super::account::Ending;
+use super::account::{ConnTally, Ending};
 
 /// How many connections ended which way; they add up to those asked for.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]

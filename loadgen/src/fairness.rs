@@ -121,9 +121,9 @@ pub fn ramp(tallies: &[ConnTally], warmup: Duration, cap_reached: bool) -> Ramp 
         .collect();
     firsts.sort_unstable();
     let never_answered = made - firsts.len();
-    // Values to the µs (the JSON stays readable); the last rank is the max.
-    let r = |v: f64| (v * 1e3).round() / 1e3;
-    let at = |q| r(nearest_rank(&firsts, q) as f64 / 1e3);
+    // Whole µs as ms, so the JSON shows them to the µs; the last rank is
+    // the max.
+    let at = |q| nearest_rank(&firsts, q) as f64 / 1e3;
     Ramp {
         warmup_s: (warmup.as_secs_f64() * 1e6).round() / 1e6,
         cap_reached,

@@ -32,9 +32,6 @@ use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
 use super::record::{Recorder, INTERVAL};
 
-/// The first comment line of every log.
-pub const HEADER: &str = "sockmodes load: latency in microseconds, one interval per second";
-
 /// Writes `recorder`'s intervals, the first starting at `measured_from`.
 /// `tag` names the run (`model-service`); it must not hold spaces or commas.
 ///
@@ -51,15 +48,14 @@ pub fn write(
     })?;
     let mut serializer = V2DeflateSerializer::new();
     let mut log = IntervalLogWriterBuilder::new()
-        .add_comment(HEADER)
+        .add_comment("sockmodes load: latency in microseconds, one interval per second")
         .with_start_time(measured_from)
         .with_base_time(measured_from)
         // The max column is for people: show it in milliseconds.
         .with_max_value_divisor(1000.0)
         .begin_log_with(out, &mut serializer)?;
     for (k, h) in recorder.intervals.iter().enumerate() {
-        let start = INTERVAL * k as u32;
-        log.write_histogram(h, start, INTERVAL, Some(tag))
+        log.write_histogram(h, INTERVAL * k as u32, INTERVAL, Some(tag))
             .map_err(|e| io::Error::other(e.to_string()))?;
     }
     Ok(())
@@ -72,8 +68,6 @@ pub struct LogTotal {
     pub histogram: hdrhistogram::Histogram<u64>,
     /// The tags seen, in order of first appearance.
     pub tags: Vec<String>,
-    /// How many intervals.
-    pub intervals: usize,
     /// Their lengths, added: the time the log covers.
     pub logged: Duration,
 }
@@ -89,10 +83,11 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
     let mut total = LogTotal {
         histogram: super::record::histogram(),
         tags: Vec::new(),
-        intervals: 0,
         logged: Duration::ZERO,
     };
     let mut deserializer = Deserializer::new();
+    // Intervals read so far, counted from 1 in the errors.
+    let mut n = 0;
     for entry in IntervalLogIterator::new(input) {
         let entry = entry.map_err(|LogIteratorError::ParseError { offset }| {
             let line = line_of(input, offset);
@@ -103,32 +98,25 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
         let LogEntry::Interval(interval) = entry else {
             continue;
         };
-        let line = total.intervals + 1;
+        n += 1;
         // Standard base64: the log's encoding of each histogram.
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(interval.encoded_histogram().trim())
-            .map_err(|e| bad(format!("interval {line}: base64: {e}")))?;
+            .map_err(|e| bad(format!("interval {n}: base64: {e}")))?;
         let h: hdrhistogram::Histogram<u64> = deserializer
             .deserialize(&mut io::Cursor::new(bytes))
-            .map_err(|e| {
-                bad(format!(
-                    "interval {line}: the histogram does not decode ({e})"
-                ))
-            })?;
-        total.histogram.add(&h).map_err(|e| {
-            bad(format!(
-                "interval {line}: values outside 1 µs..1 hour ({e})"
-            ))
-        })?;
-        if let Some(tag) = interval.tag().map(|t| t.as_str().to_string()) {
-            if !total.tags.contains(&tag) {
-                total.tags.push(tag);
-            }
+            .map_err(|e| bad(format!("interval {n}: the histogram does not decode ({e})")))?;
+        total
+            .histogram
+            .add(&h)
+            .map_err(|e| bad(format!("interval {n}: values outside 1 µs..1 hour ({e})")))?;
+        let tag = interval.tag().map(|t| t.as_str().to_string());
+        if let Some(tag) = tag.filter(|t| !total.tags.contains(t)) {
+            total.tags.push(tag);
         }
-        total.intervals += 1;
         total.logged += interval.duration();
     }
-    if total.intervals == 0 || total.logged.is_zero() {
+    if n == 0 || total.logged.is_zero() {
         return Err(bad(
             "no interval in the log (empty, or only comments)".into()
         ));

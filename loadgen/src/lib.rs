@@ -77,8 +77,8 @@ pub struct LoadConfig {
     /// Open loop: total messages per second over all connections.
     pub rate: Option<f64>,
     /// Open loop: send times are rounded up to this grid, so that the
-    /// sends of one slot go in one wake-up (`None`: [`auto_grid`]; zero:
-    /// every send at its exact time).
+    /// sends of one slot go in one wake-up (`None`: [`GRID_MESSAGES`] /
+    /// rate, at most [`GRID_MAX`]; zero: every send at its exact time).
     pub grid: Option<Duration>,
     /// Time sent but not measured, first: the least warm-up. It goes on
     /// while some connection still waits for its first answer.
@@ -150,7 +150,7 @@ impl LoadConfig {
         match (self.rate, self.grid) {
             (None, _) => Duration::ZERO,
             (Some(_), Some(grid)) => grid,
-            (Some(rate), None) => auto_grid(rate),
+            (Some(rate), None) => Duration::from_secs_f64(GRID_MESSAGES / rate).min(GRID_MAX),
         }
     }
 
@@ -158,7 +158,7 @@ impl LoadConfig {
     /// by `phase` of one interval, on the send grid (`None`: closed loop).
     pub(crate) fn schedule(&self, start: Instant, phase: f64) -> Option<Schedule> {
         let rate = self.rate? / self.connections as f64;
-        Some(Schedule::new(start, rate, phase).on_grid(self.send_grid()))
+        Some(Schedule::new(start, rate, phase, self.send_grid()))
     }
 }
 
@@ -178,12 +178,6 @@ pub const GRID_MESSAGES: f64 = 8.0;
 /// Why 1 ms: wrk2's timer resolution; at low rates a slot holds fewer than
 /// [`GRID_MESSAGES`] and costs nothing in wake-ups worth saving.
 pub const GRID_MAX: Duration = Duration::from_millis(1);
-
-/// The automatic send grid for `rate` messages/s over all connections:
-/// [`GRID_MESSAGES`] / rate, at most [`GRID_MAX`].
-pub fn auto_grid(rate: f64) -> Duration {
-    Duration::from_secs_f64(GRID_MESSAGES / rate).min(GRID_MAX)
-}
 
 /// A configuration the generator cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -250,10 +244,8 @@ fn validate(config: &LoadConfig) -> Result<(), LoadError> {
             max: config.max_frame,
         });
     }
-    if let Some(rate) = config.rate {
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(LoadError::Rate(rate));
-        }
+    if let Some(rate) = config.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(LoadError::Rate(rate));
     }
     Ok(())
 }

@@ -142,7 +142,6 @@ mod tests {
             total: LogTotal {
                 histogram,
                 tags: vec![],
-                intervals: seconds as usize,
                 logged: Duration::from_secs(seconds),
             },
         }

@@ -80,11 +80,6 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// An empty recorder.
-    pub fn new() -> Recorder {
-        Recorder::default()
-    }
-
     /// Records an answer to a message that was due (sent or scheduled) at
     /// `due` and answered at `done`; `window` is `None` while warming up.
     /// Returns true when it counts: answered inside the window.
@@ -200,7 +195,7 @@ mod tests {
     fn latencies_far_above_two_milliseconds_are_recorded_as_they_are() {
         // The old defect: `saturating_record` clamped these to 2 µs.
         let t0 = Instant::now();
-        let mut r = Recorder::new();
+        let mut r = Recorder::default();
         for ms in [20u64, 200, 2_000, 20_000] {
             assert!(r.complete(Some(w(t0)), t0, t0 + Duration::from_millis(ms), 0));
         }
@@ -221,7 +216,7 @@ mod tests {
             from: t0,
             to: t0 + Duration::from_secs(3 * 3600),
         };
-        let mut r = Recorder::new();
+        let mut r = Recorder::default();
         assert!(r.complete(Some(long), early, t0 + Duration::from_secs(1), 0));
         assert!(r.complete(Some(long), t0, t0 + Duration::from_micros(50), 0));
         assert_eq!(r.messages, 2);
@@ -235,7 +230,7 @@ mod tests {
     fn warm_up_is_left_out_and_completions_land_in_their_second() {
         let t0 = Instant::now();
         let from = t0 + Duration::from_secs(1);
-        let mut r = Recorder::new();
+        let mut r = Recorder::default();
         assert!(
             !r.complete(Some(w(from)), t0, t0 + Duration::from_millis(500), 8),
             "due and answered before the window"
@@ -260,7 +255,7 @@ mod tests {
     fn a_warm_up_message_answered_inside_the_window_counts_with_its_whole_wait() {
         let t0 = Instant::now();
         let from = t0 + Duration::from_secs(1);
-        let mut r = Recorder::new();
+        let mut r = Recorder::default();
         assert!(!r.complete(None, t0, t0, 8), "no window yet: warm-up");
         // Due in the warm-up, answered 2.5 s later, inside the window.
         let late = t0 + Duration::from_millis(2500);
@@ -277,7 +272,7 @@ mod tests {
     #[test]
     fn a_sink_send_is_timed_but_not_counted_until_confirmed() {
         let t0 = Instant::now();
-        let mut r = Recorder::new();
+        let mut r = Recorder::default();
         assert!(r.latency(Some(w(t0)), t0, t0 + Duration::from_millis(3)));
         assert_eq!((r.messages, r.bytes, r.total().len()), (0, 0, 1));
     }
@@ -285,7 +280,7 @@ mod tests {
     #[test]
     fn merging_adds_interval_by_interval() {
         let t0 = Instant::now();
-        let (mut a, mut b) = (Recorder::new(), Recorder::new());
+        let (mut a, mut b) = (Recorder::default(), Recorder::default());
         a.complete(Some(w(t0)), t0, t0 + Duration::from_millis(5), 1);
         b.complete(Some(w(t0)), t0, t0 + Duration::from_millis(1500), 1);
         b.unsent += 1;

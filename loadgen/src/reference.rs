@@ -32,8 +32,6 @@ use super::record::until;
 /// What a reference run did.
 #[derive(Debug, Clone, Copy)]
 pub struct ReferenceRun {
-    /// Frames written in the measured window.
-    pub sent: u64,
     /// Whole answers read in the measured window.
     pub answered: u64,
     /// The process's CPU over the measured window.
@@ -85,22 +83,16 @@ pub fn run(
         let cpu = before
             .zip(after)
             .map(|(b, a)| CpuWindow::between(b, a, to - from));
-        let mut run = ReferenceRun {
-            sent: 0,
-            answered: 0,
-            cpu,
-        };
+        let mut run = ReferenceRun { answered: 0, cpu };
         for h in handles {
-            let (sent, answered) = h.join().expect("reference sender panicked")?;
-            run.sent += sent;
-            run.answered += answered;
+            run.answered += h.join().expect("reference sender panicked")?;
         }
         Ok(run)
     })
 }
 
-/// One loop: `conns` connections, `rate` frames/s from `start`, counting
-/// within `window`.
+/// One loop: `conns` connections, `rate` frames/s from `start`; returns
+/// the answers read within `window`.
 fn sender(
     addr: SocketAddr,
     conns: usize,
@@ -108,7 +100,7 @@ fn sender(
     rate: f64,
     start: Instant,
     (from, to): (Instant, Instant),
-) -> io::Result<(u64, u64)> {
+) -> io::Result<u64> {
     let mut poll = Poll::new()?;
     let mut streams = Vec::with_capacity(conns);
     for i in 0..conns {
@@ -120,7 +112,7 @@ fn sender(
     }
     let mut events = Events::with_capacity(1024);
     let mut scratch = vec![0u8; 64 * 1024];
-    let (mut sent_total, mut sent_in, mut bytes_in) = (0u64, 0u64, 0u64);
+    let (mut sent_total, mut bytes_in) = (0u64, 0u64);
     let interval = Duration::from_secs_f64(1.0 / rate);
     loop {
         let now = Instant::now();
@@ -133,7 +125,6 @@ fn sender(
             let next = sent_total as usize % streams.len();
             write_whole(&mut streams[next], frame)?;
             sent_total += 1;
-            sent_in += u64::from(now >= from);
         }
         let wake = start + interval.mul_f64((sent_total + 1) as f64);
         poll.poll(&mut events, Some(until(wake.min(to))))?;
@@ -152,7 +143,7 @@ fn sender(
             }
         }
     }
-    Ok((sent_in, bytes_in / frame.len() as u64))
+    Ok(bytes_in / frame.len() as u64)
 }
 
 /// Writes a whole frame; a socket that cannot take 68 bytes at once is

@@ -26,24 +26,19 @@ pub struct Schedule {
 
 impl Schedule {
     /// `rate` messages per second starting at `start`, offset by `phase` of one
-    /// interval (so connections do not all send at the same instant).
-    pub fn new(start: Instant, rate: f64, phase: f64) -> Schedule {
+    /// interval (so connections do not all send at the same instant), every
+    /// due time rounded up to a multiple of `grid` from the start (zero:
+    /// exact): sends that fall in one slot of the grid go together, at the
+    /// slot's end, and are timed from there.
+    pub fn new(start: Instant, rate: f64, phase: f64, grid: Duration) -> Schedule {
         let interval_ns = 1e9 / rate;
         Schedule {
             origin: start,
             phase_ns: interval_ns * phase.clamp(0.0, 1.0),
             interval_ns,
             next: 0,
-            grid_ns: 0.0,
+            grid_ns: grid.as_nanos() as f64,
         }
-    }
-
-    /// The same schedule with every due time rounded up to a multiple of
-    /// `grid` from the start: sends that fall in one slot of the grid go
-    /// together, at the slot's end, and are timed from there.
-    pub fn on_grid(mut self, grid: Duration) -> Schedule {
-        self.grid_ns = grid.as_nanos() as f64;
-        self
     }
 
     /// Message `k`'s due time, ns after the origin (saturating far ahead).
@@ -115,11 +110,11 @@ mod tests {
     #[test]
     fn due_times_are_evenly_spaced_and_independent_of_replies() {
         let t0 = Instant::now();
-        let mut s = Schedule::new(t0, 100.0, 0.0);
+        let mut s = Schedule::new(t0, 100.0, 0.0, Duration::ZERO);
         assert_eq!(s.take(), t0);
         assert_eq!(s.take(), t0 + Duration::from_millis(10));
         assert_eq!(s.due(), t0 + Duration::from_millis(20));
-        let shifted = Schedule::new(t0, 100.0, 0.5);
+        let shifted = Schedule::new(t0, 100.0, 0.5, Duration::ZERO);
         assert_eq!(shifted.due(), t0 + Duration::from_millis(5));
     }
 
@@ -128,12 +123,12 @@ mod tests {
         let t0 = Instant::now();
         let us = Duration::from_micros;
         // Every 100 µs, on a 250 µs grid: 0 | 100, 200 -> 250 | 300, 400 -> 500.
-        let mut s = Schedule::new(t0, 10_000.0, 0.0).on_grid(us(250));
+        let mut s = Schedule::new(t0, 10_000.0, 0.0, us(250));
         let got: Vec<Instant> = (0..5).map(|_| s.take()).collect();
         let want = [0, 250, 250, 500, 500].map(|x| t0 + us(x));
         assert_eq!(got, want);
         // A zero grid is the exact schedule.
-        let mut exact = Schedule::new(t0, 10_000.0, 0.0).on_grid(Duration::ZERO);
+        let mut exact = Schedule::new(t0, 10_000.0, 0.0, Duration::ZERO);
         exact.take();
         assert_eq!(exact.take(), t0 + us(100));
     }
@@ -144,7 +139,7 @@ mod tests {
         let us = Duration::from_micros;
         for grid in [0, 1, 250, 1000] {
             for (rate, phase) in [(10_000.0, 0.0), (3_333.0, 0.7), (1e6, 0.3)] {
-                let mut s = Schedule::new(t0, rate, phase).on_grid(us(grid));
+                let mut s = Schedule::new(t0, rate, phase, us(grid));
                 let end = t0 + us(20_000);
                 let fresh = s.clone();
                 let mut walked = 0;
@@ -164,7 +159,7 @@ mod tests {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
         // 1,000/s: 1,000 due in the second [1 s, 2 s).
-        let mut s = Schedule::new(t0, 1000.0, 0.0);
+        let mut s = Schedule::new(t0, 1000.0, 0.0, Duration::ZERO);
         assert_eq!(s.unsent_in(t0 + ms(1000), t0 + ms(2000)), 1000);
         while s.due() < t0 + ms(1500) {
             s.take();
@@ -177,13 +172,13 @@ mod tests {
         let t0 = Instant::now();
         let secs = Duration::from_secs;
         // 1e9/s for a second: a billion, without walking them.
-        let s = Schedule::new(t0, 1e9, 0.0);
+        let s = Schedule::new(t0, 1e9, 0.0, Duration::ZERO);
         assert_eq!(s.unsent_in(t0 + secs(1), t0 + secs(2)), 1_000_000_000);
         // Absurd rates saturate instead of overflowing or hanging.
-        let s = Schedule::new(t0, 1e300, 0.0).on_grid(Duration::from_millis(1));
+        let s = Schedule::new(t0, 1e300, 0.0, Duration::from_millis(1));
         assert_eq!(s.due(), t0);
         assert_eq!(s.due_before(t0 + secs(1)), u64::MAX);
-        let slow = Schedule::new(t0, 1e-300, 0.5);
+        let slow = Schedule::new(t0, 1e-300, 0.5, Duration::ZERO);
         assert_eq!(slow.due_before(t0 + secs(3600)), 1, "message 0 only");
     }
 }

@@ -63,7 +63,7 @@ pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     let cores = thread::available_parallelism().map_or(1, usize::from);
     let shards: Arc<Vec<Mutex<Recorder>>> = Arc::new(
         (0..(cores * SHARDS_PER_CORE).min(n))
-            .map(|_| Mutex::new(Recorder::new()))
+            .map(|_| Mutex::default())
             .collect(),
     );
     let mut threads = Vec::with_capacity(n);
@@ -86,17 +86,15 @@ pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
         .into_iter()
         .map(|t| t.join().expect("load thread panicked"))
         .unzip();
-    let mut total = Recorder::new();
+    let mut total = Recorder::default();
     for shard in shards.iter() {
         total.merge(&lock(shard));
     }
     let first_error = errors.into_iter().flatten().next();
     let connected = tallies.iter().filter(|t| t.connected()).count();
     // Some connected: a warning. None did: Outcome::new makes it the error.
-    if connected > 0 {
-        if let Some(e) = &first_error {
-            tracing::warn!(error = %e, failed = n - connected, "some connections failed");
-        }
+    if let Some(e) = first_error.as_ref().filter(|_| connected > 0) {
+        tracing::warn!(error = %e, failed = n - connected, "some connections failed");
     }
     Outcome::new(total, tallies, first_error, n, start)
 }
@@ -130,17 +128,11 @@ impl Conn<'_> {
     /// behind (it woke more than [`LATE_WAKE`] after the end) counts, at
     /// once, the sends of the window it never made.
     fn next(&mut self) -> Option<Instant> {
-        let window = self.run.window();
         let Some(s) = &mut self.schedule else {
-            return match window {
-                Some(w) if Instant::now() >= w.to => None,
-                _ => Some(Instant::now()),
-            };
+            let now = Instant::now();
+            return self.run.window().is_none_or(|w| now < w.to).then_some(now);
         };
         let due = s.due();
-        if window.is_some_and(|w| due >= w.to) {
-            return None;
-        }
         // Sleep in ticks: a due time past the window's end (a coarse grid)
         // is found out once the window opens, not slept through.
         while Instant::now() < due {

@@ -20,7 +20,7 @@ impl Run {
                 from: t0 + Duration::from_secs(1),
                 to: t0 + Duration::from_secs(4),
             },
-            rec: Recorder::new(),
+            rec: Recorder::default(),
         }
     }
     fn at(&self, ms: u64) -> Instant {

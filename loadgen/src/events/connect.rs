@@ -4,11 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use sockmodes_client::ClientError;
-use sockmodes_client::ConnEvent as Event;
+use sockmodes_client::{ClientError, ConnEvent as Event};
 
-use super::super::account::ConnTally;
-use super::super::account::{ConnAccount, Ledger, Trouble};
+use super::super::account::{ConnAccount, ConnTally, Ledger, Trouble};
 use super::super::record::until;
 use super::super::{LoadError, Start};
 use super::{ConnState, Connections};

@@ -4,8 +4,7 @@
 
 use std::time::Instant;
 
-use sockmodes_client::ClientError;
-use sockmodes_client::Outbox;
+use sockmodes_client::{ClientError, Outbox};
 
 use super::Driver;
 
@@ -56,8 +55,7 @@ impl Driver<'_> {
             self.fail(id, &e);
             return;
         }
-        let st = &self.states[id];
-        if self.window_closed && !st.account.ledger.owes() && !st.shut {
+        if self.window_closed && !self.states[id].account.ledger.owes() {
             out.shutdown_write();
             self.served(id);
         }

@@ -28,8 +28,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockmodes_client::ClientError;
-use sockmodes_client::{ConnEvent as Event, Outbox};
+use sockmodes_client::{ClientError, ConnEvent as Event, Outbox};
 use sockmodes_common::Service;
 
 mod connect;
@@ -88,6 +87,8 @@ pub(super) struct ConnState {
     in_heap: bool,
     /// Sink: the frame handed to the socket and when it was due.
     queued: Option<Instant>,
+    /// Sink: the sending side was shut and the summary asked for (an echo
+    /// connection is done once shut).
     shut: bool,
 }
 
@@ -143,7 +144,7 @@ pub(crate) fn run<M: Connections>(
                 .spawn(move || event_loop::<M>(&share, &start))?,
         );
     }
-    let mut total = Recorder::new();
+    let mut total = Recorder::default();
     let mut tallies = Vec::with_capacity(config.connections);
     let mut first_error: Option<ClientError> = None;
     for t in threads {
@@ -191,7 +192,7 @@ fn event_loop<M: Connections>(share: &[usize], run: &Start) -> LoopResult {
         open: states.iter().filter(|s| s.connected && !s.done).count(),
         states,
         due: BinaryHeap::new(),
-        rec: Recorder::new(),
+        rec: Recorder::default(),
         window: None,
         window_closed: false,
         sink: config.service == Service::Sink,
@@ -267,8 +268,7 @@ impl Driver<'_> {
                 self.states[id].in_heap = true;
                 self.states[id].schedule = Some(s);
             } else if !self.sink {
-                let payload = &self.run.payload;
-                match multi.with_outbox(id, |out| out.send(payload).map(drop)) {
+                match multi.with_outbox(id, |out| out.send(&self.run.payload).map(drop)) {
                     Ok(_) => self.states[id].account.ledger.sent(start),
                     Err(e) => self.fail(id, &e),
                 }
@@ -310,12 +310,7 @@ impl Driver<'_> {
         }
         for id in 0..self.states.len() {
             let st = &self.states[id];
-            if st.connected
-                && !st.done
-                && !st.shut
-                && !st.account.ledger.owes()
-                && st.queued.is_none()
-            {
+            if st.connected && !st.done && !st.account.ledger.owes() {
                 multi
                     .with_outbox(id, |out| {
                         out.shutdown_write();
@@ -329,9 +324,7 @@ impl Driver<'_> {
 
     /// Served and shut: nothing more to drive.
     fn served(&mut self, id: usize) {
-        let st = &mut self.states[id];
-        st.shut = true;
-        st.account.ledger.shut();
+        self.states[id].account.ledger.shut();
         self.finish(id);
     }
 

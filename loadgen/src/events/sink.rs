@@ -7,8 +7,7 @@
 
 use std::time::Instant;
 
-use sockmodes_client::ClientError;
-use sockmodes_client::Outbox;
+use sockmodes_client::{ClientError, Outbox};
 
 use super::{Connections, Driver};
 
