@@ -10,8 +10,6 @@
 //! with its sentence in the JSON, beside its typed form; each target with
 //! its table row).
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::cross::{self, CrossVerdict};
@@ -113,24 +111,27 @@ pub fn measured(all: Vec<Target>, sweep: &[Point]) -> Vec<Target> {
 mod sentences {
     use super::*;
 
-    /// Borrowed when written; read back owned, its sentence skipped.
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize)]
     struct Said<'a> {
-        #[serde(skip_deserializing)]
         sentence: String,
-        finding: Cow<'a, Finding>,
+        finding: &'a Finding,
+    }
+
+    #[derive(Deserialize)]
+    struct Read {
+        finding: Finding,
     }
 
     pub fn serialize<S: Serializer>(all: &[Finding], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(all.iter().map(|f| Said {
             sentence: findings::show(f),
-            finding: Cow::Borrowed(f),
+            finding: f,
         }))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Finding>, D::Error> {
-        let read: Vec<Said> = Vec::deserialize(d)?;
-        Ok(read.into_iter().map(|r| r.finding.into_owned()).collect())
+        let read: Vec<Read> = Vec::deserialize(d)?;
+        Ok(read.into_iter().map(|r| r.finding).collect())
     }
 }
 
@@ -139,24 +140,27 @@ mod sentences {
 mod target_rows {
     use super::*;
 
-    /// Borrowed when written; read back owned, its row skipped.
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize)]
     struct Said<'a> {
-        #[serde(skip_deserializing)]
         row: TargetRow,
-        check: Cow<'a, TargetCheck>,
+        check: &'a TargetCheck,
+    }
+
+    #[derive(Deserialize)]
+    struct Read {
+        check: TargetCheck,
     }
 
     pub fn serialize<S: Serializer>(all: &[TargetCheck], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(all.iter().map(|c| Said {
             row: TargetRow::from(c.clone()),
-            check: Cow::Borrowed(c),
+            check: c,
         }))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<TargetCheck>, D::Error> {
-        let read: Vec<Said> = Vec::deserialize(d)?;
-        Ok(read.into_iter().map(|r| r.check.into_owned()).collect())
+        let read: Vec<Read> = Vec::deserialize(d)?;
+        Ok(read.into_iter().map(|r| r.check).collect())
     }
 }
 

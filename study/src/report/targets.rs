@@ -341,7 +341,7 @@ fn thread_yardstick(study: &Study) -> Option<TargetCheck> {
 
 /// One target as text: a row of the report's table, and the text a check
 /// carries in report.json.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TargetRow {
     pub target: String,
     /// What it is divided by.
