@@ -193,7 +193,8 @@ impl Decoder {
                 on_frame(frame)?;
                 frames += 1;
             }
-            // Nothing partial left: an idle connection holds no buffer.
+            // Free the buffer once no partial frame is left: an idle
+            // connection holds none.
             self.buf.release_if_empty(0);
             return Ok(frames);
         }

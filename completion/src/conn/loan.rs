@@ -122,12 +122,16 @@ pub(crate) unsafe fn lend<B: Borrower>(
             }
         }
     }
-    let mut rearmed = pool.rearm();
-    rearmed.retain(|&key| {
-        conns
+    let mut rearmed = Vec::new();
+    for key in pool.rearm() {
+        // Stopping the wait changes the connection's state: not a filter.
+        if conns
             .get_mut(key)
             .is_some_and(|c| c.receive().stop_waiting())
-    });
+        {
+            rearmed.push(key);
+        }
+    }
     (rearmed, failed)
 }
 

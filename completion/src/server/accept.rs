@@ -98,7 +98,7 @@ impl Loop {
         self.serials += 1;
         conn.serial = self.serials;
         let key = self.conns.insert(conn);
-        // (the idle sweep; see closing.rs)
+        // The first connection starts the idle sweep (closing.rs).
         self.next_sweep
             .get_or_insert_with(|| Instant::now() + config.limits().check_every());
         self.post(key);

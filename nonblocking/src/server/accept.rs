@@ -39,7 +39,7 @@ impl EventLoop {
                             conn.serial = self.serials;
                             debug!(%peer, "connection accepted");
                             self.conns.insert(conn);
-                            // (the idle sweep; see closing.rs)
+                            // The first connection starts the idle sweep (closing.rs).
                             self.next_sweep.get_or_insert_with(|| {
                                 Instant::now() + config.limits().check_every()
                             });

@@ -431,8 +431,13 @@ fn placement_words(p: Placement, budget: Option<f64>) -> String {
 
 /// The placements the cross-check's cells were measured in, in order.
 fn measured_placements(r: &Report) -> Vec<Placement> {
-    let placements = r.study.cross_check.iter().map(|c| c.driver.placement);
-    placements.collect::<BTreeSet<_>>().into_iter().collect()
+    let placements: BTreeSet<Placement> = r
+        .study
+        .cross_check
+        .iter()
+        .map(|c| c.driver.placement)
+        .collect();
+    placements.into_iter().collect()
 }
 
 /// The cross-check table's note: how its cells were measured and judged,
@@ -508,8 +513,10 @@ fn cross_check(r: &Report) -> Option<Table> {
     if verdicts.is_empty() {
         return None;
     }
-    let mut cells = verdicts.iter().flat_map(|v| &v.cells);
-    let batched = cells.any(|c| c.a_batch.is_some() || c.b_batch.is_some());
+    let batched = verdicts
+        .iter()
+        .flat_map(|v| &v.cells)
+        .any(|c| c.a_batch.is_some() || c.b_batch.is_some());
     let rows = verdicts
         .iter()
         .flat_map(|v| {
