@@ -93,8 +93,10 @@ pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     let first_error = errors.into_iter().flatten().next();
     let connected = tallies.iter().filter(|t| t.connected()).count();
     // Some connected: a warning. None did: Outcome::new makes it the error.
-    if let Some(e) = first_error.as_ref().filter(|_| connected > 0) {
-        tracing::warn!(error = %e, failed = n - connected, "some connections failed");
+    if connected > 0 {
+        if let Some(e) = &first_error {
+            tracing::warn!(error = %e, failed = n - connected, "some connections failed");
+        }
     }
     Outcome::new(total, tallies, first_error, n, start)
 }
