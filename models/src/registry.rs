@@ -18,6 +18,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use clap::builder::TypedValueParser;
+
 use sockmodes_common::ServerSession;
 use sockmodes_serving::config::MemoryBound;
 use sockmodes_serving::ServerConfig;
@@ -174,6 +176,16 @@ impl Model {
             .map(|m| format!("{} = {}", m.name(), m.in_brief()))
             .collect();
         format!("Client I/O model: {}.", each.join("; "))
+    }
+
+    /// `--mode`'s parser in `client` and `load`: the models of
+    /// [`CLIENTS`](Self::CLIENTS) only, so their `--help` and a wrong
+    /// value's error list no model they would refuse.
+    pub fn clients_parser() -> impl TypedValueParser<Value = Model> {
+        let values = Model::CLIENTS
+            .iter()
+            .filter_map(clap::ValueEnum::to_possible_value);
+        clap::builder::PossibleValuesParser::new(values).try_map(|name| name.parse::<Model>())
     }
 
     /// True when the model has a client and a load engine (see [`CLIENTS`](Self::CLIENTS)).
@@ -381,6 +393,29 @@ mod tests {
             .collect();
         let clients: Vec<&str> = Model::CLIENTS.iter().map(|m| m.name()).collect();
         assert_eq!(listed, clients, "{help}");
+    }
+
+    #[test]
+    fn the_client_parser_takes_the_engines_with_a_client_and_no_other() {
+        let cmd = clap::Command::new("t").arg(
+            clap::Arg::new("mode")
+                .long("mode")
+                .value_parser(Model::clients_parser()),
+        );
+        let parse = |v: &str| {
+            cmd.clone()
+                .try_get_matches_from(["t", "--mode", v])
+                .map(|m| *m.get_one::<Model>("mode").expect("parsed"))
+        };
+        for m in Model::CLIENTS {
+            assert_eq!(parse(m.name()).ok(), Some(m));
+        }
+        assert_eq!(parse("non-blocking").ok(), Some(Model::NON_BLOCKING));
+        for m in Model::ALL.into_iter().filter(|m| !m.has_client()) {
+            let err = parse(m.name()).expect_err(m.name()).to_string();
+            assert!(err.contains("possible values"), "{err}");
+            assert!(!err.contains(&format!(" {m}")), "{err}");
+        }
     }
 
     #[test]

@@ -118,7 +118,7 @@ Merge runs from several load machines: --hdr-log on each, then
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    #[arg(long = "mode", value_name = "MODE", value_enum, default_value_t = Model::BLOCKING, help = Model::clients_help())]
+    #[arg(long = "mode", value_name = "MODE", value_parser = Model::clients_parser(), default_value_t = Model::BLOCKING, help = Model::clients_help())]
     model: Model,
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = sockmodes_os::net::resolve)]
