@@ -262,6 +262,8 @@ impl SocketError {
 
 fn timeout_text(mode: SocketMode) -> String {
     match mode {
+        // Under a millisecond, "0.000 s" would say nothing: "1µs" does.
+        SocketMode::Timeout(d) if d.as_millis() == 0 => format!("{d:?}"),
         SocketMode::Timeout(d) => format!("{:.3} s", d.as_secs_f64()),
         _ => "the system's limit".to_string(),
     }
@@ -284,6 +286,15 @@ mod tests {
 
     fn os(code: i32) -> io::Error {
         io::Error::from_raw_os_error(code)
+    }
+
+    #[test]
+    fn a_timeout_is_said_in_seconds_or_under_a_millisecond_as_is() {
+        let text = |d| timeout_text(SocketMode::Timeout(d));
+        assert_eq!(text(Duration::from_millis(300)), "0.300 s");
+        assert_eq!(text(Duration::from_secs(2)), "2.000 s");
+        assert_eq!(text(Duration::from_micros(1)), "1µs");
+        assert_eq!(text(Duration::from_micros(250)), "250µs");
     }
 
     /// The numbers a student sees in tracebacks, per system: the names in
