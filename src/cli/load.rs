@@ -239,7 +239,12 @@ fn open_log(path: &std::path::Path, overwrite: bool) -> anyhow::Result<std::fs::
             path.display()
         ))
         .into(),
-        _ => anyhow::anyhow!("cannot create the HdrHistogram log {}: {e}", path.display()),
+        // Refused before the run, as any input it cannot honour: exit 2.
+        _ => InputError(format!(
+            "cannot create the HdrHistogram log {}: {e}",
+            path.display()
+        ))
+        .into(),
     })
 }
 

@@ -20,9 +20,9 @@ use sockmodes_common::Service;
 /// Blocking versus non-blocking TCP sockets, side by side.
 ///
 /// The same protocol served by a blocking server (std::net, one thread per
-/// connection), a non-blocking one (mio event loop: readiness) and, on Linux,
-/// a completion one (io_uring); clients whose errors read like Python's; and
-/// a load generator to measure them.
+/// connection), a non-blocking one (mio event loop: readiness), on Linux a
+/// completion one (io_uring), and tokio's runtime as the reference; clients
+/// whose errors read like Python's; and a load generator to measure them.
 #[derive(Debug, Parser)]
 #[command(name = "sockmodes", version, propagate_version = true)]
 #[command(after_help = "Examples:\n  \
@@ -65,7 +65,7 @@ enum Command {
     /// loops exist, what must not block one, and readiness against
     /// completion. In English or Spanish.
     Demo {
-        /// Short waits and 100 connections in the last step (a few seconds in all).
+        /// Short waits and 100 connections in step 10 (a few seconds in all).
         #[arg(long)]
         fast: bool,
         /// Language of the walk-through. Default: Spanish when LC_ALL, LC_MESSAGES or LANG

@@ -81,7 +81,8 @@ pub struct ServerArgs {
     /// Close a connection on which no byte moved either way for this long.
     #[arg(long, default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs().to_string(), value_name = "SECS", help = IDLE_HELP.as_str())]
     idle_timeout: String,
-    /// Non-blocking model: event-loop threads (1 to 1024).
+    /// Non-blocking and tokio models: event-loop threads or runtime
+    /// workers (1 to 1024).
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_threads)]
     threads: usize,
     // Work per message and where it runs (work.rs).

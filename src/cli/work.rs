@@ -24,7 +24,8 @@ pub struct WorkArgs {
     pub work: Option<Work>,
     /// Non-blocking and completion models: run cpu and block work on a pool
     /// of N worker threads (per event loop) instead of inline on the I/O
-    /// thread. Its queue is bounded: when full, connections wanting more
+    /// thread; tokio: cpu work on its blocking pool of N threads per worker
+    /// (block work always runs there). Its queue is bounded: when full, connections wanting more
     /// work are not read until it drains. Counted in the memory line.
     #[arg(long, value_name = "N", value_parser = parse_offload)]
     pub offload: Option<usize>,
@@ -68,7 +69,7 @@ pub fn prepare(
     config.work = Some(work);
     if args.offload.is_some() && model.offload_workers(config).is_none() {
         tracing::warn!(
-            "--offload applies to cpu and block work on the non-blocking and completion servers; here the work runs {}",
+            "--offload applies to cpu and block work on the non-blocking and completion servers, and to cpu work on tokio; here the work runs {}",
             if model.io_threads(config).is_none() { "on each connection's thread" } else { "on a timer" }
         );
     }

@@ -577,13 +577,13 @@ const QUOTED: &[(&str, &str, &str, usize)] = &[
     ),
     (
         "docs/guide.md",
-        "every client engine ({}× and 0.58× the event loop's",
+        "both client engines of the cross-check ({}× and 0.58× the event loop's",
         "crossratio/blocking/nonblocking/1000/blocking/budget",
         2,
     ),
     (
         "docs/guide.md",
-        "every client engine (0.77× and {}× the event loop's",
+        "both client engines of the cross-check (0.77× and {}× the event loop's",
         "crossratio/blocking/nonblocking/1000/nonblocking/budget",
         2,
     ),

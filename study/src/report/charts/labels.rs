@@ -5,6 +5,7 @@
 //! `--mode`) stay as the user types them where a chart labels a bar with
 //! them; a caption's placement is said in words («núcleos de CPU distintos»).
 
+use crate::affinity::Placement;
 use crate::report::lang::Lang;
 use crate::target::Target;
 
@@ -76,6 +77,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("placement.split", "split", "núcleos de CPU distintos"),
     ("placement.same-core", "same-core", "mismo núcleo de CPU"),
     ("placement.unpinned", "unpinned", "sin fijar núcleos de CPU"),
+    ("placement.budget", "budget", "presupuesto de CPU"),
     ("memory.bare", "{n} bare threads", "{n} hilos vacíos"),
     (
         "memory.title",
@@ -147,7 +149,8 @@ pub fn placement(name: &str, lang: Lang) -> String {
 /// Who drove a cross-check cell: the command-line values in English
 /// (`nonblocking/split`); in Spanish the engine and where the two sides
 /// ran, short enough for four categories to fit the axis («no bloq.,
-/// distintos»: núcleos de CPU distintos; «sin fijar»; «mismo»).
+/// distintos»: núcleos de CPU distintos; «sin fijar»; «mismo»;
+/// «presupuesto»: el servidor con un presupuesto de CPU).
 pub fn driver(d: crate::driver::Driver, lang: Lang) -> String {
     match lang {
         Lang::En => d.short(),
@@ -157,10 +160,11 @@ pub fn driver(d: crate::driver::Driver, lang: Lang) -> String {
                 "no bloqueante" => "no bloq.",
                 other => other,
             };
-            let place = match d.placement.name() {
-                "split" => "distintos",
-                "same-core" => "mismo",
-                _ => "sin fijar",
+            let place = match d.placement {
+                Placement::Split => "distintos",
+                Placement::SameCore => "mismo",
+                Placement::Unpinned => "sin fijar",
+                Placement::Budget => "presupuesto",
             };
             format!("{engine}, {place}")
         }
