@@ -214,7 +214,7 @@ fn server_limits_out_of_bounds_are_refused_before_binding() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
     let addr = taken.local_addr().unwrap().to_string();
     let a = addr.as_str();
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 10] = [
         (
             &["--mode", "nonblocking", "--threads", "0"],
             "from 1 to 1024",
@@ -228,10 +228,45 @@ fn server_limits_out_of_bounds_are_refused_before_binding() {
         (&["--max-message", "0"], "at least 1 byte"),
         (&["--max-memory", "0"], "at least 1 byte"),
         (&["--idle-timeout", "0"], "positive number of seconds"),
+        // Under a microsecond: a socket would take it as no timeout.
+        (&["--idle-timeout", "1e-30"], "minimum of 0.000001 seconds"),
+        // Threads times workers past any count: refused, not overflowed.
+        (
+            &[
+                "--mode",
+                "nonblocking",
+                "--threads",
+                "2",
+                "--service",
+                "echo",
+                "--work",
+                "cpu:1ms",
+                "--offload",
+                "9223372036854775808",
+            ],
+            "more threads than this system allows",
+        ),
         // Not even one connection fits: said so, not "at most 0".
         (&["--max-memory", "1K"], "not even one connection fits"),
     ];
     assert_each_refused(&["server", "--addr", a], &cases, IN_USE);
+    // The largest --max-conns is a warning of its worst case, then the
+    // bind's own error: no overflow on the way.
+    for model in ["blocking", "nonblocking"] {
+        let args = [
+            "server",
+            "--addr",
+            a,
+            "--mode",
+            model,
+            "--max-conns",
+            "18446744073709551615",
+        ];
+        let out = sockmodes(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(IN_USE), "{args:?}: {stderr}");
+    }
     let out = sockmodes(&["server", "--addr", a, "--max-memory", "1K"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("at most 0"));
     // Too little memory for the connections asked: how many would fit.

@@ -140,6 +140,19 @@ fn bad_logs_are_refused_in_one_line_naming_the_file() {
     let good = dir.log("good.hlog", &[spread(1, 500), spread(2, 500)]);
     let text = std::fs::read_to_string(&good).unwrap();
     let last = text.trim_end().rsplit_once(',').unwrap();
+    // Every interval as long as a duration can be: their sum overflows.
+    // An interval line is `[Tag=T,]start,duration,max,histogram`.
+    let endless: String = text
+        .lines()
+        .map(|l| {
+            let mut fields: Vec<&str> = l.split(',').collect();
+            let at = usize::from(l.starts_with("Tag=")) + 1;
+            if !l.starts_with('#') && fields.len() > at + 2 {
+                fields[at] = "18446744073709551615.000";
+            }
+            format!("{}\n", fields.join(","))
+        })
+        .collect();
     let cases: Vec<(&str, PathBuf, &str)> = vec![
         ("empty", dir.bytes("empty.hlog", b""), "no interval"),
         (
@@ -181,6 +194,11 @@ fn bad_logs_are_refused_in_one_line_naming_the_file() {
             dir.bytes("binary.hlog", &[0xff, 0xfe, 0x00, 0x01, b'\n']),
             "not an HdrHistogram interval log",
         ),
+        (
+            "endless intervals",
+            dir.bytes("endless.hlog", endless.as_bytes()),
+            "add past any duration",
+        ),
     ];
     for (what, path, needle) in &cases {
         let out = merge(&[&good, path]);
@@ -206,6 +224,31 @@ fn bad_logs_are_refused_in_one_line_naming_the_file() {
         String::from_utf8_lossy(&out.stderr).trim().lines().count(),
         1
     );
+}
+
+/// The merged table to a full disk is one line and exit 1; to a pipe
+/// whose reader is gone, the quiet end: never a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_or_closed_stdout_is_one_line_or_the_quiet_end() {
+    let dir = Dir::new("stdout");
+    let log = dir.log("a.hlog", &[spread(1, 500)]);
+    let args = ["merge-logs", log.to_str().unwrap()];
+    let full = Command::new(util::cli::BIN)
+        .args(args)
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("sockmodes: error: cannot write the merged table")
+            && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+    let stderr =
+        util::cli::ends_quietly_on_a_closed_stdout(Command::new(util::cli::BIN).args(args));
+    assert!(!stderr.contains("error"), "{stderr}");
 }
 
 /// HdrHistogram's own Python port (`pip install hdrhistogram`) reading the

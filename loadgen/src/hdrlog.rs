@@ -114,7 +114,14 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
         if let Some(tag) = tag.filter(|t| !total.tags.contains(t)) {
             total.tags.push(tag);
         }
-        total.logged += interval.duration();
+        total.logged = total
+            .logged
+            .checked_add(interval.duration())
+            .ok_or_else(|| {
+                bad(format!(
+                    "interval {n}: the intervals' lengths add past any duration"
+                ))
+            })?;
     }
     if n == 0 || total.logged.is_zero() {
         return Err(bad(

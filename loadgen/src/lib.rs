@@ -202,6 +202,12 @@ pub enum LoadError {
     /// Not a single connection could be made.
     #[error("no connection could be made: {0}")]
     Connect(sockmodes_client::ClientError),
+    /// Not a single handshake finished while the engine waited for them
+    /// (a server whose accept queue stays full).
+    #[error(
+        "no connection could be made: no handshake finished in time (is the server's accept queue full?)"
+    )]
+    NoHandshake,
     /// Threads or poll could not be created.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -273,9 +279,9 @@ impl Outcome {
         start: Arc<Start>,
     ) -> Result<Outcome, LoadError> {
         if !tallies.iter().any(ConnTally::connected) {
-            return Err(LoadError::Connect(
-                first_error.expect("every connection failed, so there is an error"),
-            ));
+            // No error at all: every handshake was still pending when the
+            // engine stopped waiting for it.
+            return Err(first_error.map_or(LoadError::NoHandshake, LoadError::Connect));
         }
         Ok(Outcome {
             recorder,

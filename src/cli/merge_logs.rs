@@ -21,7 +21,7 @@ pub struct MergeLogsArgs {
 pub fn run(args: MergeLogsArgs) -> anyhow::Result<ExitCode> {
     let hosts = args.logs.iter().map(read).collect::<Result<Vec<_>, _>>()?;
     let merged = merge::merge(&hosts).map_err(|why| InputError(why.to_string()))?;
-    print!("{}", table(&merged));
+    super::out::line("the merged table", &table(&merged))?;
     for low in merged.unequal() {
         eprintln!(
             "sockmodes: warning: {} got {:.1}% of the messages, under half its fair share ({:.1}%): \

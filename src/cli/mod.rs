@@ -137,6 +137,13 @@ pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
     if secs > max as f64 {
         return Err(format!("{s} is over the maximum of {max} seconds (a day)"));
     }
+    // A socket's timeout counts whole microseconds: less would be zero,
+    // which a socket takes as no timeout at all, or refuses.
+    if secs < 1e-6 {
+        return Err(format!(
+            "{s} is under the minimum of 0.000001 seconds (1 µs)"
+        ));
+    }
     Ok(std::time::Duration::from_secs_f64(secs))
 }
 

@@ -115,7 +115,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         // The receiver is gone only when the server has stopped already.
         let _ = stop.send(());
     })?;
-    ensure_descriptors(config.max_conns as u64 + 64);
+    ensure_descriptors((config.max_conns as u64).saturating_add(64));
     let service = config.service;
     let server = start_server(model, config, Arc::new(print_message))?;
     counters::print_on_usr1(server.stats_handle(), budget.as_ref().map(|b| b.meter()));

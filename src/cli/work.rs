@@ -74,7 +74,8 @@ pub fn prepare(
         );
     }
     if let Some((threads, workers)) = model.offload_workers(config) {
-        sockmodes_os::limits::check_thread_limit(threads * workers).map_err(|e| e.to_string())?;
+        sockmodes_os::limits::check_thread_limit(threads.saturating_mul(workers))
+            .map_err(|e| e.to_string())?;
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     if let Some(concurrency) = model.work_concurrency(config) {
