@@ -491,20 +491,8 @@ fn a_full_or_closed_stdout_is_one_line_or_the_quiet_end_never_a_panic() {
     let addr = server.addr.to_string();
     let client = ["client", "--addr", &addr, "echo", "--count", "3"];
     let load = short_load(&addr);
-    for args in [&client[..], &load[..]] {
-        let full = Command::new(util::cli::BIN)
-            .args(args)
-            .stdout(std::fs::File::create("/dev/full").unwrap())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&full.stderr);
-        assert_eq!(full.status.code(), Some(1), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert!(
-            stderr.contains("sockmodes: error: cannot write")
-                && stderr.contains("No space left on device"),
-            "{stderr}"
-        );
+    for (args, what) in [(&client[..], "the result"), (&load[..], "the figures")] {
+        util::cli::fails_in_one_line_on_a_full_stdout(args, what);
         // A pipe whose reader is gone before anything is written.
         let stderr =
             util::cli::ends_quietly_on_a_closed_stdout(Command::new(util::cli::BIN).args(args));

@@ -422,16 +422,9 @@ fn the_locale_chooses_spanish_and_lang_overrides_it() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_or_closed_stdout_ends_the_walk_through_cleanly() {
-    let full = Command::new(BIN)
-        .args(["demo", "--fast", "--lang", "en"])
-        .stdout(std::fs::File::create("/dev/full").unwrap())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&full.stderr);
-    assert_eq!(full.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("cannot write the walk-through to stdout"),
-        "{stderr}"
+    util::cli::fails_in_one_line_on_a_full_stdout(
+        &["demo", "--fast", "--lang", "en"],
+        "the walk-through",
     );
     util::cli::ends_quietly_on_a_closed_stdout(
         Command::new(BIN).args(["demo", "--fast", "--lang", "en"]),

@@ -234,18 +234,7 @@ fn a_full_or_closed_stdout_is_one_line_or_the_quiet_end() {
     let dir = Dir::new("stdout");
     let log = dir.log("a.hlog", &[spread(1, 500)]);
     let args = ["merge-logs", log.to_str().unwrap()];
-    let full = Command::new(util::cli::BIN)
-        .args(args)
-        .stdout(std::fs::File::create("/dev/full").unwrap())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&full.stderr);
-    assert_eq!(full.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("sockmodes: error: cannot write the merged table")
-            && stderr.contains("No space left on device"),
-        "{stderr}"
-    );
+    util::cli::fails_in_one_line_on_a_full_stdout(&args, "the merged table");
     let stderr =
         util::cli::ends_quietly_on_a_closed_stdout(Command::new(util::cli::BIN).args(args));
     assert!(!stderr.contains("error"), "{stderr}");

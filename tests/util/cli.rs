@@ -91,6 +91,26 @@ pub fn short_load(addr: &str) -> Vec<&str> {
     args
 }
 
+/// Runs `sockmodes ARGS` with stdout on a full disk (`/dev/full`), and
+/// requires one line saying it cannot write `what` (exit 1, no panic).
+#[cfg(target_os = "linux")]
+#[track_caller]
+pub fn fails_in_one_line_on_a_full_stdout(args: &[&str], what: &str) {
+    let full = Command::new(BIN)
+        .args(args)
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("sockmodes: error: cannot write {what} to stdout"))
+            && stderr.contains("No space left on device"),
+        "{args:?}: {stderr}"
+    );
+}
+
 /// Runs `command` with a stdout pipe whose reader is gone before anything
 /// is written, and requires the quiet end Unix tools give that: exit 0, no
 /// panic. Returns its stderr.
