@@ -1,5 +1,6 @@
-//! Every way a server ends a connection ends it with end of stream, never a
-//! reset: the shutdown story (in process, and by SIGTERM to the command),
+//! Every way a server ends an echo or sink connection ends it with end of
+//! stream, never a reset (a `message` not read whole is reset on purpose:
+//! `message_endings.rs`): the shutdown story (in process, and by SIGTERM to the command),
 //! the idle timeout, and a protocol error followed by more bytes. A reset
 //! would also throw away answers the client had not yet read, so each test
 //! reads from a raw socket and tells `Ok(0)` (EOF) from `ConnectionReset`.

@@ -17,7 +17,7 @@
 //! go as before: one write, then a read that waits.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::thread;
 
 use sockmodes_client::error::{confirm_wait, retry_refused};
@@ -87,9 +87,7 @@ impl Client {
     /// One step of the sending side; `false` when there was nothing to do.
     fn step_write(&mut self) -> Result<bool, ClientError> {
         if self.x.session.wants_shutdown() {
-            self.stream
-                .shutdown(Shutdown::Write)
-                .map_err(self.err(Op::Send))?;
+            net::shutdown_write(&self.stream).map_err(self.err(Op::Send))?;
             self.x.session.shut_down();
             return Ok(true);
         }

@@ -99,8 +99,8 @@ pub struct Watch<'a> {
 
 /// Serves `stream` with `config.service` until the peer is done or fails,
 /// or the server stops (`watch`). Messages (service `message`) go to
-/// `on_message`. The caller ends the connection ([`linger`] where
-/// [`End::lingers`]).
+/// `on_message`. The caller closes the connection as [`End::close`] says
+/// ([`linger`] for a lingering close).
 pub fn serve_connection(
     stream: &mut TcpStream,
     peer: SocketAddr,
@@ -171,6 +171,12 @@ impl Served<'_> {
             return Err(End::Stopping);
         }
         match read {
+            // Past the deadline the server shuts both sides to wake this
+            // read: its 0 is not the peer's end of stream, and taking it as
+            // one would hand on a message cut short as if it were whole.
+            Ok(0) if self.watch.cut.load(Ordering::Acquire) => {
+                return Err(End::ShutdownDeadline);
+            }
             Ok(0) => {
                 let eof = self.session.received_eof();
                 self.owed_first(eof)?;

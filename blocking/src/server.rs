@@ -26,10 +26,12 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use socket2::SockRef;
+use sockmodes_common::Service;
 use sockmodes_os::handle::{self, RawSocketHandle};
 use sockmodes_os::net::{self, AcceptErrorAction};
 use sockmodes_python::{interrupted, Op, SocketError, SocketMode};
 use sockmodes_serving::config::LINGER_TIME;
+use sockmodes_serving::ending::Close;
 use sockmodes_serving::throttle::Throttle;
 use sockmodes_serving::{MessageHandler, RunningServer, ServerConfig, ServerStats};
 use tracing::{debug, info, warn};
@@ -58,6 +60,12 @@ struct Shared {
     /// Signalled whenever a connection ends.
     ended: Condvar,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// The local address of the connection the stopping handle makes to
+    /// wake the accept thread. The accept thread drops that one rather than
+    /// serve it: under the `message` service it would be an empty message.
+    /// Held while the handle connects, so the accept thread, which can take
+    /// the connection as soon as it is made, waits to learn its address.
+    waker: Mutex<Option<SocketAddr>>,
 }
 
 /// A running blocking server.
@@ -92,6 +100,7 @@ pub fn start(
         open: Mutex::new(HashMap::new()),
         ended: Condvar::new(),
         threads: Mutex::new(Vec::new()),
+        waker: Mutex::new(None),
     });
     let accept_thread = {
         let (listener, shared) = (Arc::clone(&listener), Arc::clone(&shared));
@@ -118,9 +127,8 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         if shared.stopping.load(Ordering::Acquire) {
             // A connection taken while stopping is served like the others
             // (the shutdown deadline covers it): accepted is never dropped.
-            // It may be the wake-up connection, which just ends.
             if let Ok((stream, peer)) = accepted {
-                admit(stream, peer, shared);
+                admit_unless_waker(stream, peer, shared);
             }
             drain_queue(listener, shared);
             return;
@@ -155,7 +163,7 @@ fn drain_queue(listener: &TcpListener, shared: &Arc<Shared>) {
                     shared.stats.count_syscalls(1);
                     // Accepted sockets inherit O_NONBLOCK on some systems.
                     if stream.set_nonblocking(false).is_ok() {
-                        admit(stream, peer, shared);
+                        admit_unless_waker(stream, peer, shared);
                     }
                 }
                 Err(e) if interrupted(&e) => {}
@@ -166,6 +174,14 @@ fn drain_queue(listener: &TcpListener, shared: &Arc<Shared>) {
     }
     shared.stats.count_syscalls(1);
     let _ = SockRef::from(listener).shutdown(Shutdown::Read);
+}
+
+/// Admits a connection taken while stopping, unless it is the stopping
+/// handle's own, made only to wake the accept thread.
+fn admit_unless_waker(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
+    if *shared.waker.lock().expect("waker lock") != Some(peer) {
+        admit(stream, peer, shared);
+    }
 }
 
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
@@ -232,8 +248,13 @@ fn run_connection(
     };
     let end = serve_connection(&mut stream, peer, &shared.config, &shared.on_message, watch);
     end.note(peer, &shared.stats, Instant::now());
-    if end.lingers() {
-        linger(&stream, &shared.stats);
+    match end.close(shared.config.service) {
+        Close::Linger => linger(&stream, &shared.stats),
+        // Best effort: if setting SO_LINGER fails the close is a plain FIN.
+        Close::Reset => {
+            let _ = net::reset_on_close(&stream);
+        }
+        Close::Now => {}
     }
     // Deregister before the last descriptor closes (see `Shared::open`).
     shared.open.lock().expect("registry lock").remove(&id);
@@ -273,7 +294,13 @@ impl RunningServer for ServerHandle {
         // once; the accept thread drains the queue, see the module's
         // header). Failing that, shutting the listener down wakes it on
         // Linux (EINVAL), at the cost of resetting what is queued.
-        let woke = TcpStream::connect_timeout(&reachable(self.local_addr), Duration::from_secs(1));
+        let woke = {
+            let mut waker = self.shared.waker.lock().expect("waker lock");
+            let woke =
+                TcpStream::connect_timeout(&reachable(self.local_addr), Duration::from_secs(1));
+            *waker = woke.as_ref().ok().and_then(|s| s.local_addr().ok());
+            woke
+        };
         if woke.is_err() {
             let _ = SockRef::from(&*self.listener).shutdown(Shutdown::Read);
         }
@@ -289,9 +316,17 @@ impl RunningServer for ServerHandle {
         let cut = self.wait_for_connections(until);
         // At the deadline every connection ends: set the flag (Windows
         // threads see it at their next read tick), and shut every write side
-        // so blocked writes fail and peers close, waking blocked reads.
+        // so blocked writes fail and peers close, waking blocked reads. A
+        // message's sender would take that end of stream as the sign its
+        // message was read, so a message connection (which never blocks in a
+        // write) has its read side shut instead: the read wakes at once and
+        // the thread resets the connection.
         self.shared.cut.store(true, Ordering::Release);
-        self.shut_open(Shutdown::Write, |_| true);
+        let wake = match self.shared.config.service {
+            Service::Message => Shutdown::Read,
+            Service::Echo | Service::Sink => Shutdown::Write,
+        };
+        self.shut_open(wake, |_| true);
         if cut > 0 {
             info!(
                 cut,

@@ -100,7 +100,7 @@ pub struct ServerSession {
     tally: SinkTally,
     output_cap: usize,
     read_closed: bool,
-    /// Some byte arrived (message, sink): the peer is owed an answer.
+    /// Some byte arrived (sink): the peer is owed a summary.
     started: bool,
     completed_message: Option<Vec<u8>>,
     /// Work per frame (echo, sink); `None`: answers leave at once.
@@ -150,10 +150,17 @@ impl ServerSession {
     }
 
     /// True when the connection is at rest: between frames, nothing owed,
-    /// and (message, sink) nothing started that would be owed an answer. A
-    /// server that is stopping closes such a connection at once.
+    /// and (sink) nothing started that would be owed a summary. A server
+    /// that is stopping closes such a connection at once. A `message`
+    /// connection is never at rest: its sender writes once and takes the
+    /// server's close as the sign it was read, so a message still on its
+    /// way when the server begins to stop must be waited for, not dropped.
     pub fn at_rest(&self) -> bool {
-        let owed_an_answer = self.started && self.service != Service::Echo;
+        let owed_an_answer = match self.service {
+            Service::Echo => false,
+            Service::Sink => self.started,
+            Service::Message => true,
+        };
         !(self.read_closed
             || !self.out.is_empty()
             || self.frames.in_frame()
@@ -287,7 +294,6 @@ impl ServerSession {
     pub fn received(&mut self, n: usize) -> Result<usize, SessionError> {
         match self.service {
             Service::Message => {
-                self.started |= n > 0;
                 self.message.filled(n);
                 let max = self.max_message;
                 if self.message.len() > max {

@@ -93,7 +93,7 @@ pub fn decode(user_data: u64) -> (usize, Op) {
 pub enum Next {
     /// Operations are in flight; wait for their completions.
     Wait,
-    /// End it (`End::lingers` says how).
+    /// End it (`End::close` says how).
     End(End),
     /// Its lingering close is over: close now.
     Close,

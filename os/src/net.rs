@@ -75,6 +75,23 @@ pub fn connect_nonblocking(addr: SocketAddr) -> io::Result<(Socket, io::Result<(
     Ok((socket, answer))
 }
 
+/// Shuts the write side of a connected socket: the peer sees end of
+/// stream. A connection the peer already reset has no write side left, and
+/// the system then says "not connected" (ENOTCONN, os error 107 on Linux),
+/// which reads like a client that never connected; it is said as the reset
+/// it is (ECONNRESET; WSAECONNRESET on Windows).
+///
+/// # Errors
+/// The OS error from shutdown, a reset for "not connected".
+pub fn shutdown_write<S: AsSocketRef>(socket: &S) -> io::Result<()> {
+    SockRef::from(socket)
+        .shutdown(std::net::Shutdown::Write)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotConnected => io::Error::from_raw_os_error(code::CONN_RESET),
+            _ => e,
+        })
+}
+
 /// Makes the next close send RST instead of FIN (`SO_LINGER` 0): the way to
 /// refuse a connection that was already accepted, or to simulate a crash.
 ///

@@ -1,10 +1,11 @@
-//! How a server connection ends: why ([`End`]), and so whether with a
-//! lingering close ([`End::lingers`], the one rule all three servers
-//! follow); the lingering close's state and bounds ([`Closing`]), and the
-//! sweep that finds idle and expired connections ([`sweep`], and over a
-//! thread's connections [`sweep_all`]) and how long such a thread may
-//! sleep ([`sleep_for`]), which the event loop and the completion server
-//! share (the non-blocking server's `closing.rs` tells the story). The blocking server lingers in the
+//! How a server connection ends: why ([`End`]), and so how its socket
+//! closes ([`End::close`]: at once, with a lingering close, or with a
+//! reset; the one rule every server follows); the lingering close's state
+//! and bounds ([`Closing`]), and the sweep that finds idle and expired
+//! connections ([`sweep`], and over a thread's connections [`sweep_all`])
+//! and how long such a thread may sleep ([`sleep_for`]), which the event
+//! loop and the completion server share (the non-blocking server's
+//! `closing.rs` tells the story). The blocking server lingers in the
 //! connection's own thread with timeouts instead (`linger` in its
 //! `connection.rs`), for the same reasons.
 
@@ -16,6 +17,7 @@ use core::net::SocketAddr;
 use tracing::{debug, info, warn};
 
 use sockmodes_common::session::SessionError;
+use sockmodes_common::Service;
 
 use crate::config::{LINGER_GAP, LINGER_TIME};
 use crate::liveness::{Cut, Direction};
@@ -44,16 +46,35 @@ pub enum End {
     Stopping,
 }
 
+/// How a server closes a connection's socket once the connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Close {
+    /// At once, with end of stream: nothing is left to protect.
+    Now,
+    /// A lingering close ([`Closing`]): answers flushed, write side shut,
+    /// input read and discarded until the peer closes.
+    Linger,
+    /// At once with a reset (`SO_LINGER` 0): the peer's `message` was not
+    /// read whole. A `message` has no answer a reset could destroy, and an
+    /// end of stream is what tells its sender the server read it, so
+    /// anything else would confirm a message the server dropped.
+    Reset,
+}
+
 impl End {
-    /// True when the connection ends with a lingering close (write side
-    /// shut, input read and discarded until the peer closes) rather than at
-    /// once: whenever the peer may still be sending. A finished connection
-    /// already read the peer's end of stream, and a failed socket has
-    /// nothing left to protect. (A write that timed out is not a failed
-    /// socket but a peer that does not read: the blocking server ends it
-    /// as [`End::Cut`], as the others' sweep does.)
-    pub fn lingers(&self) -> bool {
-        !matches!(self, End::Finished | End::Io(_))
+    /// How a connection of `service` that ended this way is closed: with a
+    /// lingering close wherever the peer may still be sending and may be
+    /// owed answers, so it never loses one to a reset. A finished
+    /// connection already read the peer's end of stream, and a failed
+    /// socket has nothing left to protect. (A write that timed out is not
+    /// a failed socket but a peer that does not read: the blocking server
+    /// ends it as [`End::Cut`], as the others' sweep does.)
+    pub fn close(&self, service: Service) -> Close {
+        match self {
+            End::Finished | End::Io(_) => Close::Now,
+            _ if service == Service::Message => Close::Reset,
+            _ => Close::Linger,
+        }
     }
 
     /// Logs why the connection with `peer` ends, and counts cuts and
@@ -271,11 +292,31 @@ mod tests {
             }),
             "open and fine: kept; open and cut: cut; lingering: kept until expired"
         );
-        assert!(End::Stopping.lingers() && !End::Finished.lingers());
-        assert!(End::Cut(idle).lingers());
+        for service in [Service::Echo, Service::Sink] {
+            assert_eq!(End::Stopping.close(service), Close::Linger);
+            assert_eq!(End::Cut(idle).close(service), Close::Linger);
+            assert_eq!(End::Finished.close(service), Close::Now);
+        }
         let every = Duration::from_secs(15);
         assert_eq!(next_sweep(now, every, false), now + every);
         assert_eq!(next_sweep(now, every, true), now + LINGER_TICK);
+    }
+
+    #[test]
+    fn a_message_not_read_whole_is_reset_and_a_read_one_closes() {
+        let too_large = End::Protocol(SessionError::MessageTooLarge { max: 1 });
+        let idle = Cut::Idle(Duration::from_secs(1));
+        for end in [
+            too_large,
+            End::Cut(idle),
+            End::ShutdownDeadline,
+            End::Stopping,
+        ] {
+            assert_eq!(end.close(Service::Message), Close::Reset, "{end}");
+        }
+        assert_eq!(End::Finished.close(Service::Message), Close::Now);
+        let failed = End::Io(io::ErrorKind::ConnectionReset.into());
+        assert_eq!(failed.close(Service::Message), Close::Now);
     }
 
     #[test]

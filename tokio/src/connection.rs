@@ -26,7 +26,8 @@
 //! **Stop**: at [`Phase::Stopping`] a connection at rest ends at once,
 //! a busy one as soon as it comes to rest; at [`Phase::Cut`] every one
 //! still served ends. All of them end with a lingering close
-//! (`closing.rs`), so a client sees its answers, then end of stream.
+//! (`closing.rs`), so a client sees its answers, then end of stream; a
+//! `message` not read whole ends with a reset ([`End::close`]).
 
 use std::future::poll_fn;
 use std::net::SocketAddr;
@@ -35,7 +36,7 @@ use std::time::Instant;
 
 use sockmodes_common::ServerSession;
 use sockmodes_os::net;
-use sockmodes_serving::ending::End;
+use sockmodes_serving::ending::{Close, End};
 use sockmodes_serving::liveness::{Liveness, Owed};
 use sockmodes_serving::turn::TURN_BYTES;
 use sockmodes_serving::ServerStats;
@@ -47,8 +48,8 @@ use crate::io::{self, Read};
 use crate::shared::{Phase, Shared, Slot};
 use crate::work;
 
-/// Serves one admitted connection until it ends, then ends it (with a
-/// lingering close where [`End::lingers`]); the slot is given back last.
+/// Serves one admitted connection until it ends, then closes it as
+/// [`End::close`] says; the slot is given back last.
 pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, slot: Slot) {
     let shared = slot.shared();
     debug!(%peer, "connection accepted");
@@ -61,14 +62,22 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, slot: Slot) {
     };
     let end = conn.serve(shared, &mut phase).await;
     end.note(peer, &shared.stats, std::time::Instant::now());
-    if end.lingers() {
+    match end.close(shared.config.service) {
         // Boxed, as the work below: its timers are held only while it runs.
-        Box::pin(crate::closing::linger(
-            &mut conn.stream,
-            &mut conn.session,
-            &shared.stats,
-        ))
-        .await;
+        Close::Linger => {
+            Box::pin(crate::closing::linger(
+                &mut conn.stream,
+                &mut conn.session,
+                &shared.stats,
+            ))
+            .await;
+        }
+        Close::Reset => {
+            shared.stats.count_syscalls(1);
+            // Best effort: if setting SO_LINGER fails the close is a plain FIN.
+            let _ = net::reset_on_close(&conn.stream);
+        }
+        Close::Now => {}
     }
     drop(conn);
     drop(slot);

@@ -23,6 +23,7 @@ use io_uring::{cqueue, opcode, squeue, types};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use sockmodes_client::ClientError;
 use sockmodes_client::{AtServer, Exchange};
+use sockmodes_os::net;
 use sockmodes_python::{Op as SockOp, SocketError, SocketMode};
 
 use crate::conn::loan::{Borrower, Receive};
@@ -185,9 +186,7 @@ impl Conn {
             self.send_pending = true;
         }
         if !self.send_pending && self.x.session.wants_shutdown() {
-            self.stream
-                .shutdown(Shutdown::Write)
-                .map_err(self.err(SockOp::Send))?;
+            net::shutdown_write(&self.stream).map_err(self.err(SockOp::Send))?;
             self.x.session.shut_down();
         }
         if !self.eof && !self.recv.pending && !self.recv.waiting_buffer {

@@ -1,20 +1,22 @@
 //! How the completion server's connections end: the lingering close
-//! (`common::ending`, as in the event loop), the idle sweep, the shutdown,
+//! (`serving::ending`, as in the event loop), the idle sweep, the shutdown,
 //! and the drain before the ring goes: every operation still in flight is
 //! cancelled and its completion awaited, so that no buffer is freed under
 //! the kernel.
 
 use std::time::{Duration, Instant};
 
-use sockmodes_serving::ending::{next_sweep, sweep_all, LINGER_TICK};
+use sockmodes_os::net;
+use sockmodes_serving::ending::{next_sweep, sweep_all, Close, LINGER_TICK};
 use tracing::warn;
 
 use super::Loop;
 use crate::conn::End;
 
 impl Loop {
-    /// Ends a connection: a lingering close where the peer may still be
-    /// sending, at once otherwise.
+    /// Ends a connection as [`End::close`] says: a lingering close where
+    /// the peer may still be sending, a reset for a message not read
+    /// whole, at once otherwise.
     pub(super) fn end(&mut self, key: usize, end: End) {
         let Some(c) = self.conns.get_mut(key).filter(|c| !c.dying) else {
             return;
@@ -23,7 +25,13 @@ impl Loop {
         if !already_closing {
             end.note(c.peer, &self.shared.stats, Instant::now());
         }
-        if !end.lingers() || already_closing {
+        let how = end.close(self.shared.config.service);
+        if how != Close::Linger || already_closing {
+            if how == Close::Reset {
+                self.shared.stats.count_syscalls(1);
+                // Best effort: if setting SO_LINGER fails the close is a plain FIN.
+                let _ = net::reset_on_close(&c.stream);
+            }
             self.kill(key);
             return;
         }

@@ -4,7 +4,7 @@
 //! server that echoes it as it arrives.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use mio::net::TcpStream;
@@ -12,6 +12,7 @@ use sockmodes_client::error::confirm_wait;
 use sockmodes_client::{AtServer, Exchange};
 use sockmodes_client::{ClientDriver, ClientError};
 use sockmodes_common::ClientEvent;
+use sockmodes_os::net;
 use sockmodes_python::{interrupted, would_block, Op, SocketError, SocketMode};
 
 use super::{Client, TryRecv, TrySend, WouldBlockCounts};
@@ -70,7 +71,7 @@ impl Client {
     fn write_available(&mut self) -> Result<bool, ClientError> {
         loop {
             if self.x.session.wants_shutdown() {
-                self.stream.shutdown(Shutdown::Write).map_err(|e| {
+                net::shutdown_write(&self.stream).map_err(|e| {
                     SocketError::new(Op::Send, self.peer, SocketMode::NonBlocking, e)
                 })?;
                 self.x.session.shut_down();

@@ -21,7 +21,7 @@
 //! its own order of service as the server's unfairness.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
@@ -29,6 +29,7 @@ use mio::{Events, Interest, Poll, Registry, Token};
 use sockmodes_client::handler::OnEvent;
 use sockmodes_client::{AtServer, ClientError};
 use sockmodes_common::{ClientSession, Service};
+use sockmodes_os::net;
 use sockmodes_python::{interrupted, would_block, Op, SocketError, SocketMode};
 
 mod events;
@@ -399,9 +400,7 @@ impl Conn {
             }
         }
         if self.session.wants_shutdown() {
-            self.stream
-                .shutdown(Shutdown::Write)
-                .map_err(self.err(Op::Send))?;
+            net::shutdown_write(&self.stream).map_err(self.err(Op::Send))?;
             self.session.shut_down();
         }
         let want = if self.session.wants_write() {

@@ -20,7 +20,10 @@
 //! as soon as they come to rest; at the deadline every connection left
 //! begins it; one [`LINGER_TIME`] later the loop closes what remains and
 //! ends. A client therefore sees its answers, then end of stream: never a
-//! reset. Only a frame it sent after the server's FIN goes unanswered.
+//! reset. Only a frame it sent after the server's FIN goes unanswered. A
+//! `message` connection is the exception ([`End::close`]): it is owed no
+//! answer, and its end of stream says the message was read, so one not
+//! read whole is reset; nor is it ever at rest, so a stop waits for it.
 
 use std::time::Instant;
 
@@ -29,16 +32,24 @@ use mio::Token;
 use super::EventLoop;
 use crate::conn::End;
 
-use sockmodes_serving::ending::{next_sweep, sweep_all, LINGER_TICK};
+use sockmodes_os::net;
+use sockmodes_serving::ending::{next_sweep, sweep_all, Close, LINGER_TICK};
 
 impl EventLoop {
-    /// Ends a connection: a lingering close where the peer may still be
-    /// sending ([`End::lingers`]), at once otherwise.
+    /// Ends a connection as [`End::close`] says: a lingering close where
+    /// the peer may still be sending, a reset for a message not read
+    /// whole, at once otherwise.
     pub(super) fn end(&mut self, key: usize, end: End) {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
-        if !end.lingers() || conn.closing.is_some() {
+        let how = end.close(self.shared.config.service);
+        if how != Close::Linger || conn.closing.is_some() {
+            if how == Close::Reset {
+                self.shared.stats.count_syscalls(1);
+                // Best effort: if setting SO_LINGER fails the close is a plain FIN.
+                let _ = net::reset_on_close(&conn.stream);
+            }
             self.close(key, &end);
             return;
         }
