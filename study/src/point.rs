@@ -31,8 +31,9 @@ pub struct ServerCost {
     /// Server CPU over the window as cores busy (1.0 = one core all the time).
     pub cores_busy: f64,
     /// System calls per message, from the server's own count at both edges
-    /// of the window (`kill -USR1`; `src/cli/counters.rs`). `None` for the
-    /// references, which do not count theirs.
+    /// of the window (`kill -USR1`; `src/cli/counters.rs`); tokio's leaves
+    /// out its runtime's own waits and wake-ups. `None` where the readings
+    /// came late or the server kept no count (runs from before it did).
     #[serde(default)]
     pub syscalls_per_msg: Option<f64>,
     /// Messages per wake-up: how many messages the server answered per

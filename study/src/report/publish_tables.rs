@@ -332,12 +332,17 @@ impl Guide<'_> {
                 &format!("system calls per message at {}", self.conns(middle)),
                 &format!("llamadas al sistema por mensaje con {}", self.conns(middle)),
             ),
-            // A reference (tokio) keeps no count of its system calls.
-            &|s| match s.model() {
-                Some(m) if !m.is_reference() => of(sweep, s, middle, |p| {
-                    p.syscalls_per_msg().map(|m| self.num(m.median, 3))
-                }),
-                _ => self.t("not counted", "no se cuentan"),
+            // Every server of the registry counts its system calls, tokio
+            // too (the calls it makes; its runtime's own waits and wake-ups
+            // are not among them). A run measured before a server kept the
+            // count holds no figure for it: the cell says that of the run,
+            // not that the server goes uncounted.
+            &|s| match find(sweep, s, middle) {
+                Some(p) => p.syscalls_per_msg().map_or_else(
+                    || self.t("not in this run", "no consta en esta medición"),
+                    |m| self.num(m.median, 3),
+                ),
+                None => "-".into(),
             },
         ));
         Some(rows)
@@ -454,5 +459,30 @@ mod tests {
         assert!(answer.contains("| nonblocking ahead, 1.73x |"), "{answer}");
         assert!(answer.contains("| depends on the client |"), "{answer}");
         assert!(answer.contains("| depends on the client |"), "{answer}");
+    }
+
+    #[test]
+    fn tokio_shows_its_system_calls_and_a_run_without_them_says_so() {
+        let calls = |t: &str| {
+            let row = t.lines().find(|l| l.contains("system calls per message"));
+            row.or_else(|| t.lines().find(|l| l.contains("llamadas al sistema")))
+                .map(str::to_string)
+                .unwrap_or_else(|| panic!("no system-call row: {t}"))
+        };
+        let mut r = super::super::fixture::report();
+        let row = calls(&guide_table(&r, Lang::En));
+        assert!(row.ends_with("| 2.000 | 2.000 | 2.000 | 2.000 |"), "{row}");
+        // A run from before the servers counted their calls.
+        for w in r.study.sweep.iter_mut().flat_map(|p| p.windows.iter_mut()) {
+            w.cost
+                .as_mut()
+                .expect("the fixture's cost")
+                .syscalls_per_msg = None;
+        }
+        let row = calls(&guide_table(&r, Lang::En));
+        assert!(row.ends_with("| not in this run |"), "{row}");
+        assert!(!row.contains("not counted"), "{row}");
+        let row = calls(&guide_table(&r, Lang::Es));
+        assert!(row.ends_with("| no consta en esta medición |"), "{row}");
     }
 }

@@ -136,7 +136,8 @@ fn sweep(r: &Report) -> Table {
          interleaved. {} Server CPU, context switches, memory and threads come from its /proc over the \
          window; system calls per message from the server's own count at both edges of the window (each \
          server counts the calls it makes: reads, writes, accepts, socket options, and its waits, \
-         `epoll_wait` and `epoll_ctl` or `io_uring_enter`; read with `kill -USR1`; tokio does not count). The sweep stopped at {}. Ramp: seconds until the last connection's first answer (the window \
+         `epoll_wait` and `epoll_ctl` or `io_uring_enter`; tokio counts the same \
+         but not its runtime's own `epoll_wait` and wake-ups; read with `kill -USR1`). The sweep stopped at {}. Ramp: seconds until the last connection's first answer (the window \
          opens only then, or at the {} s cap: \"cap (k)\" for k windows with a connection never answered). \
          Starved: connections with no answer in the window. Jain: fairness of answers per connection, 1 when \
          all got the same. Limited by: the client's and server's busy shares (median); **client** marks \
