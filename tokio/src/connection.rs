@@ -16,12 +16,15 @@
 //! receive window goes back to waiting after one read of some 100 KB: the
 //! busy ones would get many times its share.
 //!
-//! **Idle timeout**, as the event loop's sweep has it: a connection that
-//! completes no frame within the timeout is closed (with a lingering
-//! close, counted as timed out), unless it waits for its work. One timer
-//! per connection, set at the last frame plus the timeout and moved only
-//! when it fires early, so that a busy connection does not touch tokio's
-//! timer wheel per frame.
+//! **Idle timeout and minimum rate**, the rules every server follows
+//! (serving's `liveness.rs`): a connection where no byte moved either way
+//! for the idle timeout, or whose owed bytes move slower than the minimum
+//! rate, is cut (a lingering close, counted), unless it waits for its
+//! work. One timer per connection fires every
+//! [`check_every`](sockmodes_serving::liveness::Limits::check_every) and
+//! asks for a verdict, as the event loop's sweep does: each read and write
+//! only notes its bytes, so a busy connection does not touch tokio's
+//! timer wheel per read.
 //!
 //! **Stop**: at [`Phase::Stopping`] a connection at rest ends at once,
 //! a busy one as soon as it comes to rest; at [`Phase::Cut`] every one
