@@ -14,10 +14,11 @@
 //! [`Limits::check_every`] while a rate window is open (a frame partly in);
 //! a write waits up to `check_every` at a time.
 //!
-//! A connection that ends while the peer may still be sending ends with a
-//! lingering close ([`linger`]): answers flushed, write side shut, input
-//! read and discarded until the peer closes or a bound passes, so the peer
-//! sees end of stream and never a reset. While the thread waits in `read`
+//! A connection that ends while the peer may still be sending ends as
+//! [`End::close`] says: with a lingering close ([`linger`]): answers
+//! flushed, write side shut, input read and discarded until the peer
+//! closes or a bound passes, so the peer sees end of stream and never a
+//! reset; a `message` not read whole, with a reset. While the thread waits in `read`
 //! at rest it says so in its [`ConnState`], so that a stopping server can
 //! shut its write side from outside and the peer's reaction wakes it.
 
@@ -171,9 +172,10 @@ impl Served<'_> {
             return Err(End::Stopping);
         }
         match read {
-            // Past the deadline the server shuts both sides to wake this
-            // read: its 0 is not the peer's end of stream, and taking it as
-            // one would hand on a message cut short as if it were whole.
+            // Past the deadline the server shuts this socket's read side to
+            // wake this read (`ServerHandle::shutdown`): its 0 is not the
+            // peer's end of stream, and taking it as one would hand on a
+            // message cut short as if it were whole.
             Ok(0) if self.watch.cut.load(Ordering::Acquire) => {
                 return Err(End::ShutdownDeadline);
             }

@@ -7,10 +7,11 @@
 //! Shutdown: the accept thread sleeps in `accept`, so [`RunningServer::shutdown`]
 //! wakes it with a connection of its own. Seeing the stop flag, the accept
 //! thread takes every connection still in the listen queue (accepting
-//! until `WouldBlock`) and serves each like the others: at rest, it ends
-//! at once with a lingering close, so a client that connected just before
-//! the stop sees end of stream, never a reset (closing a listener with
-//! connections in its queue resets every one of them). Then it shuts the
+//! until `WouldBlock`) and serves each like the others (its own waking
+//! connection aside): at rest, it ends at once with a lingering close, so a
+//! client that connected just before the stop sees end of stream, never a
+//! reset (closing a listener with connections in its queue resets every
+//! one of them); a `message` is read first. Then it shuts the
 //! listener down (later connects are refused, not reset). Only if the
 //! waking connection fails (the queue full under a flood, and the thread
 //! busy taking it) is the listener shut down at once, which on Linux wakes
@@ -150,7 +151,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
 }
 
 /// The server is stopping: takes every connection left in the listen
-/// queue and serves it (at rest, it ends with a lingering close), then
+/// queue and serves it (as any other connection while stopping), then
 /// shuts the listener down so that later connects are refused. Closing
 /// the listener with connections queued would reset each of them.
 fn drain_queue(listener: &TcpListener, shared: &Arc<Shared>) {
@@ -252,6 +253,7 @@ fn run_connection(
         Close::Linger => linger(&stream, &shared.stats),
         // Best effort: if setting SO_LINGER fails the close is a plain FIN.
         Close::Reset => {
+            shared.stats.count_syscalls(1);
             let _ = net::reset_on_close(&stream);
         }
         Close::Now => {}
@@ -334,10 +336,16 @@ impl RunningServer for ServerHandle {
             );
         }
         // Their lingering closes are bounded by LINGER_TIME; past that, a
-        // peer that neither reads nor closes has its reads woken too.
+        // peer that neither reads nor closes has its reads woken too (a
+        // message connection's already were: its read side again, so that
+        // a thread slow to run still resets rather than sends end of stream).
         let left = self.wait_for_connections(Instant::now() + LINGER_TIME);
         if left > 0 {
-            self.shut_open(Shutdown::Both, |_| true);
+            let wake = match wake {
+                Shutdown::Read => Shutdown::Read,
+                _ => Shutdown::Both,
+            };
+            self.shut_open(wake, |_| true);
         }
         self.join_connections();
         cut

@@ -100,7 +100,8 @@ pub struct ServerSession {
     tally: SinkTally,
     output_cap: usize,
     read_closed: bool,
-    /// Some byte arrived (sink): the peer is owed a summary.
+    /// Some byte arrived: a sink's peer is then owed a summary
+    /// ([`at_rest`](Self::at_rest) asks it of sink only).
     started: bool,
     completed_message: Option<Vec<u8>>,
     /// Work per frame (echo, sink); `None`: answers leave at once.

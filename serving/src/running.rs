@@ -137,14 +137,17 @@ impl Stopping {
         self.deadline
     }
 
-    /// Where the thread is at `now` (time is the driver's).
+    /// Where the thread is at `now` (time is the driver's). A thread that
+    /// first looks after the lingering closes' bound too is still told to
+    /// cut first: the cut is where each connection ends as its end says
+    /// (a `message` with a reset), and the end closes what is left plainly.
     pub fn at(&mut self, now: Instant) -> Deadline {
         match self.deadline {
-            Some(t) if now >= t + crate::config::LINGER_TIME => Deadline::Over,
             Some(t) if now >= t && !self.cut => {
                 self.cut = true;
                 Deadline::Cut
             }
+            Some(t) if now >= t + crate::config::LINGER_TIME => Deadline::Over,
             _ => Deadline::Ahead,
         }
     }
@@ -184,5 +187,16 @@ mod tests {
         assert_eq!(stopping.at(by), Deadline::Ahead, "cut once");
         let over = by + crate::config::LINGER_TIME;
         assert_eq!(stopping.at(over), Deadline::Over);
+    }
+
+    #[test]
+    fn a_thread_that_first_looks_past_every_bound_still_cuts_before_it_ends() {
+        let (stop, mut stopping) = (Stop::default(), Stopping::default());
+        let by = Instant::now() + Duration::from_secs(5);
+        stop.request(by);
+        assert!(stopping.seen(&stop));
+        let late = by + crate::config::LINGER_TIME * 2;
+        assert_eq!(stopping.at(late), Deadline::Cut);
+        assert_eq!(stopping.at(late), Deadline::Over);
     }
 }

@@ -40,25 +40,35 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             },
         }
     }
-    drain(&listener, &shared).await;
+    drain(listener, &shared);
 }
 
 /// At a stop, the connections already in the listen queue: closing the
-/// listener would reset each of them, so they are accepted and served
-/// (they are at rest, and end at once with a lingering close), as the
-/// other servers do. The queue is empty when no connection comes within
-/// [`DRAIN_WAIT`].
-async fn drain(listener: &TcpListener, shared: &Arc<Shared>) {
-    while let Ok(Ok((stream, peer))) = tokio::time::timeout(DRAIN_WAIT, listener.accept()).await {
+/// listener would reset each of them, so they are accepted and served, as
+/// the other servers do. Taken until an accept would block (the queue is
+/// empty), not until connects stop coming: a client that connects again
+/// and again would otherwise keep the listener, and so the stop, open.
+fn drain(listener: TcpListener, shared: &Arc<Shared>) {
+    // Already non-blocking, as tokio keeps it; off the runtime's driver.
+    let Ok(listener) = listener.into_std() else {
+        return;
+    };
+    loop {
         shared.stats.count_syscalls(1);
-        admit(stream, peer, shared);
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                let registered = stream
+                    .set_nonblocking(true)
+                    .and_then(|()| TcpStream::from_std(stream));
+                if let Ok(stream) = registered {
+                    admit(stream, peer, shared);
+                }
+            }
+            Err(e) if net::accept_error_action(&e) == AcceptErrorAction::Retry => {}
+            Err(_) => return,
+        }
     }
 }
-
-/// How long the drain waits for the next queued connection. Why 20 ms: a
-/// queued connection is ready at once; this only bounds how long a stop
-/// waits after the last one.
-const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// A connection admitted gets its task; one over the limit is reset.
 fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {

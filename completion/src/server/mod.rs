@@ -12,7 +12,8 @@
 //!
 //! Connections end as in the other two servers (the non-blocking server's
 //! `closing.rs` tells why): a lingering close where the peer may still be
-//! sending; a reset only over `--max-conns`; on shutdown, connections at
+//! sending; a reset over `--max-conns`, and for a `message` not read whole
+//! (`serving::ending::Close`); on shutdown, connections at
 //! rest close at once and busy ones when they come to rest or at the
 //! deadline. A shutdown reaches the sleeping thread through an eventfd
 //! whose read is one of the ring's operations.

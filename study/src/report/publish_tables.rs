@@ -327,10 +327,13 @@ impl Guide<'_> {
                 Some(format!("{threads} / {switches}"))
             },
         ));
+        // Every server of the registry counts its system calls; tokio's
+        // count leaves out its runtime's own waits and wake-ups, which the
+        // others' counts hold: the row says so, so that its lower figure is
+        // not read as fewer calls for the same work. A run measured before
+        // a server kept the count holds no figure for it: the cell says
+        // that of the run, not that the server goes uncounted.
         rows.push(self.row(
-            // tokio's count leaves out its runtime's waits, which the
-            // others' counts hold: said in the row, so that its lower
-            // figure is not read as fewer calls for the same work.
             self.t(
                 &format!(
                     "system calls per message at {} (tokio: without its runtime's waits)",
@@ -341,11 +344,6 @@ impl Guide<'_> {
                     self.conns(middle)
                 ),
             ),
-            // Every server of the registry counts its system calls, tokio
-            // too (the calls it makes; its runtime's own waits and wake-ups
-            // are not among them). A run measured before a server kept the
-            // count holds no figure for it: the cell says that of the run,
-            // not that the server goes uncounted.
             &|s| match find(sweep, s, middle) {
                 Some(p) => p.syscalls_per_msg().map_or_else(
                     || self.t("not in this run", "no consta en esta medición"),
