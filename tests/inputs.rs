@@ -600,3 +600,35 @@ fn waits_addresses_negatives_and_empty_counts_are_refused_in_their_terms() {
         "no 300 digits"
     );
 }
+
+/// `client sink --file` and `demo --svg` try their paths first: one that
+/// cannot be used is one line and exit 2 before anything connects or runs
+/// (the client, pointed where nothing listens, never gets to the refusal;
+/// the demo prints none of its steps and creates nothing).
+#[test]
+fn sink_file_and_svg_paths_that_cannot_be_used_are_refused_before_connecting_or_running() {
+    let (_held, addr) = nowhere();
+    let missing =
+        std::env::temp_dir().join(format!("sockmodes-no-such-dir-{}", std::process::id()));
+    let in_missing = missing.join("file").to_string_lossy().into_owned();
+    let a_file = std::env::current_exe()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let a_dir = std::env::temp_dir().to_string_lossy().into_owned();
+    for (file, why) in [
+        (&in_missing, "cannot open it"),
+        (&a_dir, "a directory, not a file"),
+    ] {
+        let args = ["client", "--addr", &addr, "sink", "--file", file];
+        assert_refused(&args, &format!("sink --file {file}: {why}"), REFUSED);
+    }
+    for (dir, why) in [
+        (&in_missing, "cannot create the directory"),
+        (&a_file, "exists and is not a directory"),
+    ] {
+        let args = ["demo", "--fast", "--svg", dir];
+        assert_refused(&args, &format!("--svg {dir}: {why}"), "Step 1");
+    }
+    assert!(!missing.exists(), "the demo created {}", missing.display());
+}

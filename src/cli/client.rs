@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -83,6 +83,14 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
         ..ClientSettings::default()
     };
     check_inputs(&args)?;
+    // Opened before connecting: a typo in the path is refused before it
+    // costs a connection (and the server a sink that ends empty).
+    let file = match &args.action {
+        Action::Sink {
+            file: Some(path), ..
+        } => Some(open_upload(path)?),
+        _ => None,
+    };
     let mut client = Client::connect(model, args.addr, &settings)?;
     // The server as every result line names it.
     let server = format!("{} ({model})", args.addr);
@@ -103,7 +111,14 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
             )
         }
         Action::Echo { size, count } => echo(client, &server, size, count)?,
-        Action::Sink { size, count, file } => sink(client, &server, size, count, file)?,
+        Action::Sink {
+            size,
+            count,
+            file: path,
+        } => {
+            let upload = path.zip(file);
+            sink(client, &server, size, count, upload)?
+        }
     };
     out::line("the result", &text)?;
     Ok(ExitCode::SUCCESS)
@@ -199,19 +214,32 @@ fn round_trips() -> Histogram<u64> {
     h
 }
 
+/// The `--file` of `client sink`, opened for reading; a path that cannot
+/// be opened, or a directory, is an input error (exit 2).
+fn open_upload(path: &Path) -> Result<File, InputError> {
+    let refuse = |why: String| InputError(format!("sink --file {}: {why}", path.display()));
+    let f = File::open(path).map_err(|e| refuse(format!("cannot open it: {e}")))?;
+    // A directory opens on Unix and fails only at the first read.
+    match f.metadata() {
+        Ok(m) if m.is_dir() => Err(refuse("a directory, not a file".into())),
+        _ => Ok(f),
+    }
+}
+
+/// Uploads `--count` frames of the pattern, or `upload` (the path and the
+/// open file) in frames of `size`, and checks the server's summary.
 fn sink(
     mut client: Client,
     server: &str,
     size: usize,
     count: u64,
-    file: Option<PathBuf>,
+    upload: Option<(PathBuf, File)>,
 ) -> anyhow::Result<String> {
     client.set_service(Service::Sink);
     let mut tally = SinkTally::new();
     let started = Instant::now();
-    match file {
-        Some(path) => {
-            let f = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    match upload {
+        Some((path, f)) => {
             // Buffered, so that a small --size still reads the file in large pieces.
             let mut f = BufReader::new(f);
             let mut chunk = Vec::with_capacity(size);
