@@ -266,7 +266,24 @@ fn server_limits_out_of_bounds_are_refused_before_binding() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains(IN_USE), "{args:?}: {stderr}");
+        assert!(!stderr.contains("17179869184"), "{args:?}: {stderr}");
     }
+    // A worst case past any u64 (the sum saturated) reads as what it is,
+    // never as the precise figure u64::MAX bytes would print as.
+    let args = [
+        "server",
+        "--addr",
+        a,
+        "--mode",
+        "nonblocking",
+        "--max-conns",
+        "18446744073709551615",
+        "--max-memory",
+        "1G",
+    ];
+    assert_refused(&args, "per connection = 16 EiB or more (", IN_USE);
+    let out = sockmodes(&args);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("17179869184"));
     let out = sockmodes(&["server", "--addr", a, "--max-memory", "1K"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("at most 0"));
     // Too little memory for the connections asked: how many would fit.

@@ -240,6 +240,20 @@ pub const MACHINE_MEMORY_SOURCE: &str = if cfg!(windows) {
     "MemTotal"
 };
 
+/// Bytes as a person reads them ([`human_bytes`]), where a figure that
+/// saturated reads as what it is.
+///
+/// The worst cases multiply and add saturating, so `u64::MAX` stands for
+/// "at least that much", which `human_bytes` would print as a precise
+/// "17179869184 GiB": a number no sum made.
+pub fn memory_figure(bytes: u64) -> String {
+    if bytes == u64::MAX {
+        "16 EiB or more".into()
+    } else {
+        human_bytes(bytes)
+    }
+}
+
 /// Refuses `needed` bytes when the machine has less memory in all
 /// (`what`: which input needs them, and for what).
 pub fn fits_in_memory(needed: u64, what: impl FnOnce() -> String) -> Result<(), InputError> {
@@ -247,7 +261,7 @@ pub fn fits_in_memory(needed: u64, what: impl FnOnce() -> String) -> Result<(), 
         Ok(machine) if needed > machine => Err(InputError(format!(
             "{} needs about {}, more than this machine's {} of memory ({MACHINE_MEMORY_SOURCE})",
             what(),
-            human_bytes(needed),
+            memory_figure(needed),
             human_bytes(machine)
         ))),
         _ => Ok(()),
@@ -269,6 +283,13 @@ mod tests {
         assert!(parse_bytes("5T").is_err());
         assert!(parse_bytes("-1").is_err());
         assert!(parse_bytes("99999999999G").is_err());
+    }
+
+    #[test]
+    fn a_saturated_memory_figure_reads_as_one() {
+        assert_eq!(memory_figure(u64::MAX), "16 EiB or more");
+        assert_eq!(memory_figure(u64::MAX - 1), human_bytes(u64::MAX - 1));
+        assert_eq!(memory_figure(192 << 10), "192 KiB");
     }
 
     #[test]

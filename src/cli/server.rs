@@ -18,8 +18,8 @@ use sockmodes_serving::liveness::{MIN_RATE, RATE_WINDOW};
 use sockmodes_serving::ServerConfig;
 
 use super::bounds::{
-    self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
-    InputError,
+    self, memory_figure, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit,
+    parse_threads, InputError,
 };
 use super::{counters, ensure_descriptors, parse_secs, ServiceArg};
 
@@ -203,16 +203,16 @@ fn worst_case(model: Model, config: &ServerConfig, bound: &MemoryBound) -> Strin
         };
         fixed += &format!(
             " + {} offload pool ({threads} x {workers} workers, {queue})",
-            human_bytes(model.offload_memory(config)),
+            memory_figure(model.offload_memory(config)),
         );
     }
     format!(
         "worst case {} x {} per connection{fixed} = {} ({} buffers + {} {}; kernel socket buffers not counted)",
         bound.connections,
-        human_bytes(bound.per_connection()),
-        human_bytes(bound.total()),
-        human_bytes(bound.buffers),
-        human_bytes(bound.overhead),
+        memory_figure(bound.per_connection()),
+        memory_figure(bound.total()),
+        memory_figure(bound.buffers),
+        memory_figure(bound.overhead),
         model.overhead_label()
     )
 }
@@ -269,7 +269,7 @@ fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Resu
         if one > machine {
             return Err(InputError(format!(
                 "one connection alone may need {}, more than {}{}",
-                human_bytes(one),
+                memory_figure(one),
                 machine_name(machine),
                 if message { ": lower --max-message" } else { "" }
             )));
