@@ -300,6 +300,23 @@ fn server_limits_out_of_bounds_are_refused_before_binding() {
         "lower --max-conns to at most",
         IN_USE,
     );
+    // A --max-message past any machine: refused as such, not an overflow
+    // in the sum of a connection's bound.
+    for model in ["blocking", "nonblocking", "completion"] {
+        assert_refused(
+            &[
+                "server",
+                "--addr",
+                a,
+                "--mode",
+                model,
+                "--max-message",
+                "18446744073709551615",
+            ],
+            "more bytes than any machine has",
+            IN_USE,
+        );
+    }
     if memory_known() {
         // A connection that may hold a message of a million GiB.
         assert_refused(

@@ -134,9 +134,25 @@ pub fn parse_memory(s: &str) -> Result<u64, String> {
     }
 }
 
-/// `--max-message`: [`parse_memory`], as a size in memory.
+/// The largest `--max-message`: 1 EiB (1073741824G).
+///
+/// Why: no machine has that much memory (64-bit processors address at
+/// most 2^57 bytes, 128 PiB), so nothing a server could honour is refused;
+/// and a limit far below `usize::MAX` leaves room for the sums of a
+/// connection's bound (the message, a read, a thread's stack), which would
+/// otherwise overflow.
+pub const MAX_MESSAGE_LIMIT: u64 = 1 << 60;
+
+/// `--max-message`: [`parse_memory`], as a size in memory, at most
+/// [`MAX_MESSAGE_LIMIT`].
 pub fn parse_message_limit(s: &str) -> Result<usize, String> {
     let n = parse_memory(s)?;
+    if n > MAX_MESSAGE_LIMIT {
+        return Err(format!(
+            "more bytes than any machine has (at most {}G, 1 EiB)",
+            MAX_MESSAGE_LIMIT >> 30
+        ));
+    }
     usize::try_from(n).map_err(|_| "more bytes than this system can address".to_string())
 }
 
@@ -302,6 +318,11 @@ mod tests {
         assert_eq!(parse_frame_size("0"), Ok(0));
         assert!(parse_memory("0").is_err());
         assert_eq!(parse_message_limit("100M"), Ok(100 << 20));
+        assert!(parse_message_limit("18446744073709551615").is_err());
+        assert!(parse_message_limit("1073741825G").is_err());
+        if usize::BITS == 64 {
+            assert_eq!(parse_message_limit("1073741824G"), Ok(1 << 60));
+        }
     }
 
     #[test]

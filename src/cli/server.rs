@@ -68,7 +68,8 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_FRAME, value_name = "BYTES", value_parser = parse_frame_size)]
     max_frame: usize,
     /// Largest message in bytes (service message, kept whole: this is what
-    /// one such connection may hold; suffixes K, M, G = 1024^n).
+    /// one such connection may hold; suffixes K, M, G = 1024^n; at most
+    /// 1073741824G, 1 EiB).
     #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE, value_name = "BYTES", value_parser = parse_message_limit)]
     max_message: usize,
     /// Refuse to start when the worst case (--max-conns x one connection's
