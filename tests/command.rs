@@ -354,6 +354,42 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
     server.terminate().unwrap();
 }
 
+/// A server whose accept queue stays full never finishes a handshake:
+/// every load engine gives up after its connect wait with the same error
+/// (exit 1), rather than waiting out the kernel's SYN retries.
+#[cfg(target_os = "linux")]
+#[test]
+fn load_against_a_full_accept_queue_says_no_handshake_finished() {
+    let (_listener, addr, _filling) = util::cli::full_listener();
+    // The engines in parallel: each waits its whole connect wait.
+    let runs: Vec<_> = sockmodes_models::Model::CLIENTS
+        .map(|m| {
+            let addr = addr.clone();
+            thread::spawn(move || {
+                let mut args = short_load(&addr);
+                args.extend(["--mode", m.name()]);
+                (m.name(), sockmodes(&args))
+            })
+        })
+        .into_iter()
+        .collect();
+    for run in runs {
+        let (model, out) = run.join().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{model}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{model}: {stderr}");
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+        assert_eq!(
+            errors,
+            [
+                "sockmodes: error: no connection could be made: no handshake finished in time \
+              (is the server's accept queue full?)"
+            ],
+            "{model}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn timeout_and_oversized_frames_are_one_clear_line() {
     let (_silent, addr) = silent_listener();

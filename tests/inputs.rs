@@ -266,7 +266,24 @@ fn server_limits_out_of_bounds_are_refused_before_binding() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains(IN_USE), "{args:?}: {stderr}");
+        assert!(!stderr.contains("17179869184"), "{args:?}: {stderr}");
     }
+    // A worst case past any u64 (the sum saturated) reads as what it is,
+    // never as the precise figure u64::MAX bytes would print as.
+    let args = [
+        "server",
+        "--addr",
+        a,
+        "--mode",
+        "nonblocking",
+        "--max-conns",
+        "18446744073709551615",
+        "--max-memory",
+        "1G",
+    ];
+    assert_refused(&args, "per connection = 16 EiB or more (", IN_USE);
+    let out = sockmodes(&args);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("17179869184"));
     let out = sockmodes(&["server", "--addr", a, "--max-memory", "1K"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("at most 0"));
     // Too little memory for the connections asked: how many would fit.
@@ -283,6 +300,23 @@ fn server_limits_out_of_bounds_are_refused_before_binding() {
         "lower --max-conns to at most",
         IN_USE,
     );
+    // A --max-message past any machine: refused as such, not an overflow
+    // in the sum of a connection's bound.
+    for model in ["blocking", "nonblocking", "completion"] {
+        assert_refused(
+            &[
+                "server",
+                "--addr",
+                a,
+                "--mode",
+                model,
+                "--max-message",
+                "18446744073709551615",
+            ],
+            "more bytes than any machine has",
+            IN_USE,
+        );
+    }
     if memory_known() {
         // A connection that may hold a message of a million GiB.
         assert_refused(
@@ -599,4 +633,36 @@ fn waits_addresses_negatives_and_empty_counts_are_refused_in_their_terms() {
         String::from_utf8_lossy(&out.stderr).len() < 200,
         "no 300 digits"
     );
+}
+
+/// `client sink --file` and `demo --svg` try their paths first: one that
+/// cannot be used is one line and exit 2 before anything connects or runs
+/// (the client, pointed where nothing listens, never gets to the refusal;
+/// the demo prints none of its steps and creates nothing).
+#[test]
+fn sink_file_and_svg_paths_that_cannot_be_used_are_refused_before_connecting_or_running() {
+    let (_held, addr) = nowhere();
+    let missing =
+        std::env::temp_dir().join(format!("sockmodes-no-such-dir-{}", std::process::id()));
+    let in_missing = missing.join("file").to_string_lossy().into_owned();
+    let a_file = std::env::current_exe()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let a_dir = std::env::temp_dir().to_string_lossy().into_owned();
+    for (file, why) in [
+        (&in_missing, "cannot open it"),
+        (&a_dir, "a directory, not a file"),
+    ] {
+        let args = ["client", "--addr", &addr, "sink", "--file", file];
+        assert_refused(&args, &format!("sink --file {file}: {why}"), REFUSED);
+    }
+    for (dir, why) in [
+        (&in_missing, "cannot create the directory"),
+        (&a_file, "exists and is not a directory"),
+    ] {
+        let args = ["demo", "--fast", "--svg", dir];
+        assert_refused(&args, &format!("--svg {dir}: {why}"), "Step 1");
+    }
+    assert!(!missing.exists(), "the demo created {}", missing.display());
 }

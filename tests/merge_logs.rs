@@ -140,29 +140,23 @@ fn bad_logs_are_refused_in_one_line_naming_the_file() {
     let good = dir.log("good.hlog", &[spread(1, 500), spread(2, 500)]);
     let text = std::fs::read_to_string(&good).unwrap();
     let last = text.trim_end().rsplit_once(',').unwrap();
-    // Every interval as long as a duration can be: their sum overflows.
+    // Every interval's length set to `length`.
     // An interval line is `[Tag=T,]start,duration,max,histogram`.
-    let endless: String = text
-        .lines()
-        .map(|l| {
-            let mut fields: Vec<&str> = l.split(',').collect();
-            let at = usize::from(l.starts_with("Tag=")) + 1;
-            if !l.starts_with('#') && fields.len() > at + 2 {
-                fields[at] = "18446744073709551615.000";
-            }
-            format!("{}\n", fields.join(","))
-        })
-        .collect();
+    let lasting = |length: &str| -> String {
+        text.lines()
+            .map(|l| {
+                let mut fields: Vec<&str> = l.split(',').collect();
+                let at = usize::from(l.starts_with("Tag=")) + 1;
+                if !l.starts_with('#') && fields.len() > at + 2 {
+                    fields[at] = length;
+                }
+                format!("{}\n", fields.join(","))
+            })
+            .collect()
+    };
+    // Every interval as long as a duration can be: their sum overflows.
+    let endless = lasting("18446744073709551615.000");
     let cases: Vec<(&str, PathBuf, &str)> = vec![
-        ("empty", dir.bytes("empty.hlog", b""), "no interval"),
-        (
-            "comments only",
-            dir.bytes(
-                "comments.hlog",
-                b"#[StartTime: 1.000 (seconds since epoch)]\n",
-            ),
-            "no interval",
-        ),
         (
             "garbage",
             dir.bytes("garbage.hlog", b"hello\nworld\n"),
@@ -199,6 +193,11 @@ fn bad_logs_are_refused_in_one_line_naming_the_file() {
             dir.bytes("endless.hlog", endless.as_bytes()),
             "add past any duration",
         ),
+        (
+            "intervals of no length",
+            dir.bytes("instant.hlog", lasting("0.000").as_bytes()),
+            "last no time",
+        ),
     ];
     for (what, path, needle) in &cases {
         let out = merge(&[&good, path]);
@@ -224,6 +223,84 @@ fn bad_logs_are_refused_in_one_line_naming_the_file() {
         String::from_utf8_lossy(&out.stderr).trim().lines().count(),
         1
     );
+}
+
+/// The log of a run that answered nothing in its window holds no interval
+/// (`load` writes its header only), and that of a run that failed is
+/// empty: such a host adds no latencies and counts as one that got no
+/// messages, said in one line; the other hosts merge as before. Logs
+/// without an interval alone are nothing to merge: exit 2.
+#[test]
+fn a_log_without_an_interval_is_a_host_that_got_nothing_said_in_one_line() {
+    let dir = Dir::new("no-interval");
+    let a = dir.log("a.hlog", &[vec![(100, 300)], vec![(100, 300)]]);
+    let header_only: &Path = &dir.log("answered-nothing.hlog", &[]);
+    let empty: &Path = &dir.bytes("failed.hlog", b"");
+    let out = merge(&[&a, header_only, empty]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(figure(&stdout, "hosts"), 3.0);
+    assert_eq!(figure(&stdout, "messages"), 600.0);
+    assert_eq!(figure(&stdout, "messages_per_s"), 300.0);
+    assert_eq!(figure(&stdout, "p100"), 100.0);
+    let warnings: Vec<&str> = stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "one line each, nothing else: {stderr}");
+    for (log, warning) in [header_only, empty].iter().zip(&warnings) {
+        let name = log.to_str().unwrap();
+        assert!(
+            stdout.contains(&format!("  {name}  0 messages  0 msg/s  0.0%\n")),
+            "{stdout}"
+        );
+        assert!(
+            warning.starts_with(&format!("sockmodes: warning: {name} holds no interval")),
+            "{stderr}"
+        );
+    }
+    for alone in [&[empty][..], &[header_only, empty]] {
+        let out = merge(alone);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(out.stdout.is_empty(), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains("nothing to merge"), "{stderr}");
+    }
+    let out = merge(&[empty]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(empty.to_str().unwrap()));
+}
+
+/// Counts no run could make, that would add past a u64 (hdrhistogram adds
+/// counts saturating, and every figure would be wrong): refused in one
+/// line naming the log, exit 2, whether one log's intervals or several
+/// logs together add past it.
+#[test]
+fn counts_that_add_past_a_u64_are_refused_naming_the_log() {
+    let dir = Dir::new("saturated");
+    // The largest count a log's histogram encodes: an i64's.
+    let most = i64::MAX as u64;
+    let one_log: &Path = &dir.log("three.hlog", &vec![vec![(100, most)]; 3]);
+    let a: &Path = &dir.log("a.hlog", &[vec![(100, most)]]);
+    let b: &Path = &dir.log("b.hlog", &[vec![(100, most), (200, 2)]]);
+    for (logs, named) in [(&[one_log][..], one_log), (&[a, b], b)] {
+        let out = merge(logs);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{logs:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{logs:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("sockmodes: error: {}: ", named.display())),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("add past 18446744073709551615 messages"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // Each log alone is within a u64.
+    for alone in [a, b] {
+        assert_eq!(merge(&[alone]).status.code(), Some(0));
+    }
 }
 
 /// The merged table to a full disk is one line and exit 1; to a pipe

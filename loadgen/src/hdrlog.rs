@@ -70,22 +70,33 @@ pub struct LogTotal {
     pub tags: Vec<String>,
     /// Their lengths, added: the time the log covers.
     pub logged: Duration,
+    /// The intervals read. None: the run answered nothing in its window
+    /// (`load` writes the header only), or it failed and left the file
+    /// empty.
+    pub intervals: u64,
 }
 
 /// Reads a log back: every interval's histogram, added together, and the
-/// tags seen.
+/// tags seen. A log without an interval (empty, or only comments) is read
+/// as one that counted nothing.
 ///
 /// # Errors
 /// The log does not parse, a histogram does not decode (bad base64, a
-/// truncated or corrupt histogram), or the log has no interval.
+/// truncated or corrupt histogram), its counts add past a `u64` (no run
+/// answers that many messages; the histogram would saturate and misstate
+/// every percentile), or its intervals last no time.
 pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
     let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
     let mut total = LogTotal {
         histogram: super::record::histogram(),
         tags: Vec::new(),
         logged: Duration::ZERO,
+        intervals: 0,
     };
     let mut deserializer = Deserializer::new();
+    // The intervals' counts so far, checked: hdrhistogram adds counts
+    // saturating, silently.
+    let mut counted: u64 = 0;
     // Intervals read so far, counted from 1 in the errors.
     let mut n = 0;
     for entry in IntervalLogIterator::new(input) {
@@ -106,6 +117,15 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
         let h: hdrhistogram::Histogram<u64> = deserializer
             .deserialize(&mut io::Cursor::new(bytes))
             .map_err(|e| bad(format!("interval {n}: the histogram does not decode ({e})")))?;
+        counted = u64::try_from(counts(&h))
+            .ok()
+            .and_then(|c| counted.checked_add(c))
+            .ok_or_else(|| {
+                bad(format!(
+                    "interval {n}: the counts add past {} messages, more than any run answers",
+                    u64::MAX
+                ))
+            })?;
         total
             .histogram
             .add(&h)
@@ -123,12 +143,20 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
                 ))
             })?;
     }
-    if n == 0 || total.logged.is_zero() {
-        return Err(bad(
-            "no interval in the log (empty, or only comments)".into()
-        ));
+    if n > 0 && total.logged.is_zero() {
+        return Err(bad(format!(
+            "its {n} intervals last no time: no rate can be told"
+        )));
     }
+    total.intervals = n;
     Ok(total)
+}
+
+/// The sum of `h`'s counts, exact: its own total saturates at `u64::MAX`.
+pub fn counts(h: &hdrhistogram::Histogram<u64>) -> u128 {
+    h.iter_recorded()
+        .map(|v| u128::from(v.count_at_value()))
+        .sum()
 }
 
 /// The line (from 1) holding byte `offset` of `input`.

@@ -43,8 +43,9 @@ impl HostLog {
     /// Reads one host's log.
     ///
     /// # Errors
-    /// The log does not parse, has no interval, or a histogram does not
-    /// decode (the message names the file).
+    /// The log does not parse, a histogram does not decode, or its counts
+    /// add past a `u64` (the message names the file; see
+    /// [`hdrlog::read_log`]).
     pub fn read(name: &str, bytes: &[u8]) -> io::Result<HostLog> {
         let total = hdrlog::read_log(bytes)
             .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
@@ -75,18 +76,55 @@ pub struct HostShare {
     pub per_s: f64,
     /// Its messages over all hosts' (0 to 1).
     pub share: f64,
+    /// Its log held no interval: it adds no latencies, and counts as a
+    /// host that got no messages (0 per second, 0%).
+    pub no_interval: bool,
 }
 
-/// Adds the hosts' histograms.
+/// Adds the hosts' histograms. A host whose log holds no interval stays
+/// one of the hosts, with no messages: it ran (its run answered nothing,
+/// or failed), and leaving it out would raise the others' fair share.
 ///
 /// # Errors
-/// A histogram's values do not fit the merged one (1 µs to 1 hour).
+/// No log holds an interval (nothing to merge), the hosts' counts add past
+/// a `u64` (naming the log where they do), or a histogram's values do not
+/// fit the merged one (1 µs to 1 hour).
 pub fn merge(hosts: &[HostLog]) -> io::Result<Merged> {
+    let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+    match hosts {
+        [one] if one.total.intervals == 0 => {
+            return Err(bad(format!(
+                "{}: no interval in the log (empty, or only comments): nothing to merge",
+                one.name
+            )))
+        }
+        _ if hosts.iter().all(|h| h.total.intervals == 0) => {
+            return Err(bad(format!(
+                "none of the {} logs holds an interval (each is empty, or only comments): \
+                 nothing to merge",
+                hosts.len()
+            )))
+        }
+        _ => {}
+    }
     let mut total = super::record::histogram();
+    // Every host's counts, checked: hdrhistogram adds them saturating.
+    let mut counted: u64 = 0;
     for h in hosts {
+        counted = u64::try_from(hdrlog::counts(&h.total.histogram))
+            .ok()
+            .and_then(|c| counted.checked_add(c))
+            .ok_or_else(|| {
+                bad(format!(
+                    "{}: with the logs before it, the counts add past {} messages, more than \
+                     any runs answer",
+                    h.name,
+                    u64::MAX
+                ))
+            })?;
         total
             .add(&h.total.histogram)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", h.name)))?;
+            .map_err(|e| bad(format!("{}: {e}", h.name)))?;
     }
     let all = total.len().max(1) as f64;
     let hosts = hosts
@@ -95,11 +133,17 @@ pub fn merge(hosts: &[HostLog]) -> io::Result<Merged> {
             // Messages answered in the host's window, and per second over
             // its logged intervals.
             let messages = h.total.histogram.len();
+            let no_interval = h.total.intervals == 0;
             HostShare {
                 name: h.name.clone(),
                 messages,
-                per_s: messages as f64 / h.total.logged.as_secs_f64(),
+                per_s: if no_interval {
+                    0.0
+                } else {
+                    messages as f64 / h.total.logged.as_secs_f64()
+                },
                 share: messages as f64 / all,
+                no_interval,
             }
         })
         .collect();
@@ -112,13 +156,20 @@ impl Merged {
         self.hosts.iter().map(|h| h.per_s).sum()
     }
 
-    /// The hosts served under [`UNEQUAL_BELOW`] of the fair share.
+    /// The hosts served under [`UNEQUAL_BELOW`] of the fair share, but
+    /// those whose log held no interval ([`Merged::no_interval`]), which
+    /// are told of on their own.
     pub fn unequal(&self) -> Vec<&HostShare> {
         let fair = 1.0 / self.hosts.len().max(1) as f64;
         self.hosts
             .iter()
-            .filter(|h| h.share < UNEQUAL_BELOW * fair)
+            .filter(|h| !h.no_interval && h.share < UNEQUAL_BELOW * fair)
             .collect()
+    }
+
+    /// The hosts whose log held no interval.
+    pub fn no_interval(&self) -> Vec<&HostShare> {
+        self.hosts.iter().filter(|h| h.no_interval).collect()
     }
 
     /// The merged histogram's value at `p` percent, in µs.
@@ -143,6 +194,7 @@ mod tests {
                 histogram,
                 tags: vec![],
                 logged: Duration::from_secs(seconds),
+                intervals: seconds,
             },
         }
     }

@@ -27,6 +27,16 @@ use super::cpu::{process_cpu_time, CpuWindow};
 use super::record::{until, Window};
 use super::{LoadConfig, WindowEdge, WindowHook};
 
+/// How long every engine waits for its connections' handshakes before the
+/// start line (a thread of the thread-per-connection engine for its own,
+/// an event loop for all of its share at once).
+///
+/// Why 10 s: a server with a full accept queue answers a SYN again after
+/// 1, 3 and 7 s; past that the connection is not coming, and the kernel's
+/// own limit (its SYN retries, about two minutes on Linux) is far longer
+/// than a user waits for a load that cannot start.
+pub(crate) const CONNECT_WAIT: Duration = Duration::from_secs(10);
+
 /// How long after the window the engines wait at least for answers still
 /// owed.
 ///

@@ -26,6 +26,7 @@ use sockmodes_python::{timed_out, Op, SocketError, SocketMode};
 
 use super::account::{ConnAccount, Ledger, Trouble};
 use super::record::{until, Recorder, Window};
+use super::start::CONNECT_WAIT;
 use super::{ConnTally, LoadConfig, LoadError, Outcome, Schedule, Start};
 
 /// Recorder shards per core.
@@ -90,14 +91,21 @@ pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     for shard in shards.iter() {
         total.merge(&lock(shard));
     }
-    let first_error = errors.into_iter().flatten().next();
     let connected = tallies.iter().filter(|t| t.connected()).count();
     // Some connected: a warning. None did: Outcome::new makes it the error.
     if connected > 0 {
-        if let Some(e) = &first_error {
+        if let Some(e) = errors.iter().flatten().next() {
+            let e = e.error();
             tracing::warn!(error = %e, failed = n - connected, "some connections failed");
         }
     }
+    // A handshake that never finished is no error of its own, as in the
+    // event engines: if none connected and nothing failed otherwise, the
+    // run ends with LoadError::NoHandshake, whichever engine ran it.
+    let first_error = errors.into_iter().flatten().find_map(|u| match u {
+        Unconnected::Failed(e) => Some(e),
+        Unconnected::NoHandshake(_) => None,
+    });
     Outcome::new(total, tallies, first_error, n, start)
 }
 
@@ -175,13 +183,45 @@ impl Conn<'_> {
     }
 }
 
+/// Why a thread never connected.
+enum Unconnected {
+    /// No handshake finished within [`CONNECT_WAIT`]: what the event
+    /// engines call a handshake still pending when they stop waiting.
+    NoHandshake(ClientError),
+    /// The connect failed (refused, unreachable, ...).
+    Failed(ClientError),
+}
+
+impl Unconnected {
+    fn new(e: ClientError) -> Unconnected {
+        match &e {
+            ClientError::Socket(s) if s.op == Op::Connect && timed_out(&s.io) => {
+                Unconnected::NoHandshake(e)
+            }
+            _ => Unconnected::Failed(e),
+        }
+    }
+
+    fn error(&self) -> &ClientError {
+        match self {
+            Unconnected::NoHandshake(e) | Unconnected::Failed(e) => e,
+        }
+    }
+}
+
 /// One connection's thread: connects, waits at the start line, then sends
-/// until the window ends. Returns its connect error if it had one, and its
-/// tally.
-fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> (Option<ClientError>, ConnTally) {
+/// until the window ends. Returns why it never connected if it did not, and
+/// its tally.
+fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> (Option<Unconnected>, ConnTally) {
     let config = &run.config;
+    // The connect waits at most CONNECT_WAIT, as the event engines' do:
+    // without it a server whose accept queue stays full holds every thread
+    // (and so the start line) for the kernel's SYN retries, minutes. The
+    // timeout's mode also sets the reads' and writes' waits, which the
+    // ticks below replace.
     let options = ClientSettings {
         max_frame: config.max_frame,
+        timeout: Some(CONNECT_WAIT),
         ..ClientSettings::default()
     };
     let client = Client::connect(config.addr, &options).and_then(|mut c| {
@@ -200,7 +240,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> (Option<ClientError
         Err(e) => {
             run.settle();
             let tally = Ledger::unconnected(i, Trouble::of(&e));
-            return (Some(e), tally);
+            return (Some(Unconnected::new(e)), tally);
         }
     };
     let mut conn = Conn {

@@ -134,9 +134,25 @@ pub fn parse_memory(s: &str) -> Result<u64, String> {
     }
 }
 
-/// `--max-message`: [`parse_memory`], as a size in memory.
+/// The largest `--max-message`: 1 EiB (1073741824G).
+///
+/// Why: no machine has that much memory (64-bit processors address at
+/// most 2^57 bytes, 128 PiB), so nothing a server could honour is refused;
+/// and a limit far below `usize::MAX` leaves room for the sums of a
+/// connection's bound (the message, a read, a thread's stack), which would
+/// otherwise overflow.
+pub const MAX_MESSAGE_LIMIT: u64 = 1 << 60;
+
+/// `--max-message`: [`parse_memory`], as a size in memory, at most
+/// [`MAX_MESSAGE_LIMIT`].
 pub fn parse_message_limit(s: &str) -> Result<usize, String> {
     let n = parse_memory(s)?;
+    if n > MAX_MESSAGE_LIMIT {
+        return Err(format!(
+            "more bytes than any machine has (at most {}G, 1 EiB)",
+            MAX_MESSAGE_LIMIT >> 30
+        ));
+    }
     usize::try_from(n).map_err(|_| "more bytes than this system can address".to_string())
 }
 
@@ -240,6 +256,20 @@ pub const MACHINE_MEMORY_SOURCE: &str = if cfg!(windows) {
     "MemTotal"
 };
 
+/// Bytes as a person reads them ([`human_bytes`]), where a figure that
+/// saturated reads as what it is.
+///
+/// The worst cases multiply and add saturating, so `u64::MAX` stands for
+/// "at least that much", which `human_bytes` would print as a precise
+/// "17179869184 GiB": a number no sum made.
+pub fn memory_figure(bytes: u64) -> String {
+    if bytes == u64::MAX {
+        "16 EiB or more".into()
+    } else {
+        human_bytes(bytes)
+    }
+}
+
 /// Refuses `needed` bytes when the machine has less memory in all
 /// (`what`: which input needs them, and for what).
 pub fn fits_in_memory(needed: u64, what: impl FnOnce() -> String) -> Result<(), InputError> {
@@ -247,7 +277,7 @@ pub fn fits_in_memory(needed: u64, what: impl FnOnce() -> String) -> Result<(), 
         Ok(machine) if needed > machine => Err(InputError(format!(
             "{} needs about {}, more than this machine's {} of memory ({MACHINE_MEMORY_SOURCE})",
             what(),
-            human_bytes(needed),
+            memory_figure(needed),
             human_bytes(machine)
         ))),
         _ => Ok(()),
@@ -272,6 +302,13 @@ mod tests {
     }
 
     #[test]
+    fn a_saturated_memory_figure_reads_as_one() {
+        assert_eq!(memory_figure(u64::MAX), "16 EiB or more");
+        assert_eq!(memory_figure(u64::MAX - 1), human_bytes(u64::MAX - 1));
+        assert_eq!(memory_figure(192 << 10), "192 KiB");
+    }
+
+    #[test]
     fn frame_sizes_stop_at_the_32_bit_length() {
         assert!(parse_frame_size("5G").unwrap_err().contains("32 bits"));
         assert_eq!(parse_frame_size("4294967295"), Ok(u32::MAX as usize));
@@ -281,6 +318,11 @@ mod tests {
         assert_eq!(parse_frame_size("0"), Ok(0));
         assert!(parse_memory("0").is_err());
         assert_eq!(parse_message_limit("100M"), Ok(100 << 20));
+        assert!(parse_message_limit("18446744073709551615").is_err());
+        assert!(parse_message_limit("1073741825G").is_err());
+        if usize::BITS == 64 {
+            assert_eq!(parse_message_limit("1073741824G"), Ok(1 << 60));
+        }
     }
 
     #[test]

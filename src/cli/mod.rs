@@ -75,7 +75,8 @@ enum Command {
         /// Also draw the timelines of steps 9 and 11 (who waited while whom,
         /// as this run measured it) as SVG pictures in this directory, one
         /// per language from the same measurements: stepN-timeline.svg
-        /// (English) and stepN-timeline-es.svg (Spanish).
+        /// (English) and stepN-timeline-es.svg (Spanish). DIR is created if
+        /// missing; its parent must exist.
         #[arg(long, value_name = "DIR")]
         svg: Option<std::path::PathBuf>,
     },
@@ -191,8 +192,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 server_bin: std::env::current_exe()?,
             };
             if let Some(dir) = &svg {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| anyhow::anyhow!("--svg {}: {e}", dir.display()))?;
+                svg_dir(dir)?;
             }
             let (style, out) = Style::stdout();
             let mut out = out::Watched::new(out);
@@ -219,6 +219,33 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Makes `demo --svg DIR` ready before the walk-through, so that a path
+/// that cannot take the pictures costs no run: DIR is created if its
+/// parent exists (a missing parent is more likely a typo than a wish for a
+/// tree of directories), and must take a file. Refused: exit 2.
+fn svg_dir(dir: &std::path::Path) -> Result<(), InputError> {
+    let refuse = |why: String| InputError(format!("--svg {}: {why}", dir.display()));
+    match std::fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(refuse("exists and is not a directory".into()))
+        }
+        Err(e) => return Err(refuse(format!("cannot create the directory: {e}"))),
+    }
+    // A file of our own, created and removed at once: the pictures are
+    // written after the run, and a directory that refuses them (read-only,
+    // or not ours) is found out now.
+    let probe = dir.join(format!(".sockmodes-svg-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| refuse(format!("cannot write in it: {e}")))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// A model this system or kernel cannot run (completion off Linux) is

@@ -18,8 +18,8 @@ use sockmodes_serving::liveness::{MIN_RATE, RATE_WINDOW};
 use sockmodes_serving::ServerConfig;
 
 use super::bounds::{
-    self, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit, parse_threads,
-    InputError,
+    self, memory_figure, parse_at_least_one, parse_frame_size, parse_memory, parse_message_limit,
+    parse_threads, InputError,
 };
 use super::{counters, ensure_descriptors, parse_secs, ServiceArg};
 
@@ -68,7 +68,8 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_FRAME, value_name = "BYTES", value_parser = parse_frame_size)]
     max_frame: usize,
     /// Largest message in bytes (service message, kept whole: this is what
-    /// one such connection may hold; suffixes K, M, G = 1024^n).
+    /// one such connection may hold; suffixes K, M, G = 1024^n; at most
+    /// 1073741824G, 1 EiB).
     #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE, value_name = "BYTES", value_parser = parse_message_limit)]
     max_message: usize,
     /// Refuse to start when the worst case (--max-conns x one connection's
@@ -203,16 +204,16 @@ fn worst_case(model: Model, config: &ServerConfig, bound: &MemoryBound) -> Strin
         };
         fixed += &format!(
             " + {} offload pool ({threads} x {workers} workers, {queue})",
-            human_bytes(model.offload_memory(config)),
+            memory_figure(model.offload_memory(config)),
         );
     }
     format!(
         "worst case {} x {} per connection{fixed} = {} ({} buffers + {} {}; kernel socket buffers not counted)",
         bound.connections,
-        human_bytes(bound.per_connection()),
-        human_bytes(bound.total()),
-        human_bytes(bound.buffers),
-        human_bytes(bound.overhead),
+        memory_figure(bound.per_connection()),
+        memory_figure(bound.total()),
+        memory_figure(bound.buffers),
+        memory_figure(bound.overhead),
         model.overhead_label()
     )
 }
@@ -269,7 +270,7 @@ fn check_memory(config: &ServerConfig, bound: &MemoryBound, worst: &str) -> Resu
         if one > machine {
             return Err(InputError(format!(
                 "one connection alone may need {}, more than {}{}",
-                human_bytes(one),
+                memory_figure(one),
                 machine_name(machine),
                 if message { ": lower --max-message" } else { "" }
             )));

@@ -128,3 +128,41 @@ pub fn ends_quietly_on_a_closed_stdout(command: &mut Command) -> String {
     assert!(!stderr.contains("panicked"), "{stderr}");
     stderr
 }
+
+/// A listener whose accept queue is full, its address, and the connections
+/// that fill it: a server that takes no more handshakes (the kernel drops
+/// their SYNs) until it accepts, which it never does. Panics unless a
+/// further connect is shown not to complete.
+#[cfg(target_os = "linux")]
+pub fn full_listener() -> (TcpListener, String, Vec<std::net::TcpStream>) {
+    use std::net::TcpStream;
+    use std::os::fd::AsRawFd;
+    use std::time::Duration;
+    // Why 1 s: on loopback a handshake the queue has room for takes well
+    // under a millisecond; one the kernel drops is never answered.
+    let wait = Duration::from_secs(1);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    // Backlog 0 (std listens with 128): Linux queues one connection more
+    // than the backlog, then drops SYNs until one is accepted.
+    // SAFETY: the descriptor is the listener's own and open.
+    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+    let addr = listener.local_addr().unwrap();
+    let mut filling = Vec::new();
+    for _ in 0..8 {
+        match TcpStream::connect_timeout(&addr, wait) {
+            Ok(s) => filling.push(s),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => break,
+            Err(e) => panic!("filling the accept queue: {e}"),
+        }
+    }
+    // Full: a further connect does not complete.
+    let further = TcpStream::connect_timeout(&addr, wait);
+    assert!(
+        further
+            .as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::TimedOut),
+        "the accept queue of {addr} is not full after {} connections: {further:?}",
+        filling.len()
+    );
+    (listener, addr.to_string(), filling)
+}

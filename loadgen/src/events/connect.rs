@@ -2,20 +2,15 @@
 //! finished (or failed) first, so the start line measures service, not
 //! connection set-up.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sockmodes_client::{ClientError, ConnEvent as Event};
 
 use super::super::account::{ConnAccount, ConnTally, Ledger, Trouble};
 use super::super::record::until;
+use super::super::start::CONNECT_WAIT;
 use super::super::{LoadError, Start};
 use super::{ConnState, Connections};
-
-/// How long a loop waits for its handshakes.
-///
-/// Why 10 s: a server with a full accept queue answers a SYN again after
-/// 1, 3 and 7 s; past that the connection is not coming.
-const CONNECT_WAIT: Duration = Duration::from_secs(10);
 
 /// What connecting leaves: the connections (by id), the tallies of those
 /// that could not even be started, and the first error.
