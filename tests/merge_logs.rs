@@ -25,8 +25,15 @@ impl Dir {
     }
 
     /// Writes a log whose intervals hold `values` ((µs, count) pairs), one
-    /// interval per slice, as `load --hdr-log` writes it.
+    /// interval per slice, as `load --hdr-log` writes it for a run of
+    /// whole seconds.
     fn log(&self, name: &str, intervals: &[Vec<(u64, u64)>]) -> PathBuf {
+        let window = Duration::from_secs(intervals.len() as u64);
+        self.log_of(name, intervals, window)
+    }
+
+    /// [`log`](Self::log) of a run whose measured window was `window`.
+    fn log_of(&self, name: &str, intervals: &[Vec<(u64, u64)>], window: Duration) -> PathBuf {
         let mut recorder = Recorder::default();
         for values in intervals {
             let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
@@ -38,7 +45,7 @@ impl Dir {
         let path = self.0.join(name);
         let mut file = std::fs::File::create(&path).unwrap();
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_140_000);
-        hdrlog::write(&mut file, &recorder, start, "nonblocking-echo").unwrap();
+        hdrlog::write(&mut file, &recorder, start, window, "nonblocking-echo").unwrap();
         path
     }
 
@@ -118,6 +125,33 @@ fn the_merged_table_adds_the_hosts_and_tells_each_ones_share() {
     );
     // 25% is half the fair share (50%) exactly: not under it.
     assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+/// The last interval ends with the run's window: a run of half a second
+/// that answered 100 messages ran at 200 msg/s, not 100.
+#[test]
+fn a_run_shorter_than_a_second_is_rated_over_its_window() {
+    let dir = Dir::new("short");
+    let short = dir.log_of(
+        "short.hlog",
+        &[vec![(100, 100)]],
+        Duration::from_millis(500),
+    );
+    let long = dir.log_of(
+        "long.hlog",
+        &[vec![(100, 100)], vec![(100, 50)]],
+        Duration::from_millis(1_500),
+    );
+    for (log, rate) in [(&short, 200.0), (&long, 100.0)] {
+        let out = merge(&[log]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(figure(&stdout, "messages_per_s"), rate, "{stdout}");
+    }
 }
 
 #[test]

@@ -32,7 +32,10 @@ use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
 use super::record::{Recorder, INTERVAL};
 
-/// Writes `recorder`'s intervals, the first starting at `measured_from`.
+/// Writes `recorder`'s intervals, the first starting at `measured_from`,
+/// the last ending with the measured `window`: a merge divides each log's
+/// count by the time its intervals cover, so a run shorter than a second,
+/// or a last interval cut short, must not be logged as whole seconds.
 /// `tag` names the run (`model-service`); it must not hold spaces or commas.
 ///
 /// # Errors
@@ -41,6 +44,7 @@ pub fn write(
     out: &mut impl io::Write,
     recorder: &Recorder,
     measured_from: SystemTime,
+    window: Duration,
     tag: &str,
 ) -> io::Result<()> {
     let tag = Tag::new(tag).ok_or_else(|| {
@@ -55,7 +59,13 @@ pub fn write(
         .with_max_value_divisor(1000.0)
         .begin_log_with(out, &mut serializer)?;
     for (k, h) in recorder.intervals.iter().enumerate() {
-        log.write_histogram(h, INTERVAL * k as u32, INTERVAL, Some(tag))
+        let start = INTERVAL * k as u32;
+        // An answer at the window's very end falls in a slot that starts
+        // there: it is given the least length a log can say, not none.
+        let length = window
+            .saturating_sub(start)
+            .clamp(Duration::from_micros(1), INTERVAL);
+        log.write_histogram(h, start, length, Some(tag))
             .map_err(|e| io::Error::other(e.to_string()))?;
     }
     Ok(())

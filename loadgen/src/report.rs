@@ -12,7 +12,7 @@
 //! `report/warnings.rs` says what the figures cannot be taken for, and
 //! `report/spectrum.rs` makes the latency spectrum.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sockmodes_common::Service;
@@ -184,7 +184,8 @@ impl Run {
     /// The writer failed.
     pub fn write_hdr_log(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let tag = format!("{}-{}", self.report.model, self.report.service);
-        hdrlog::write(out, &self.recorder, self.measured_from, &tag)
+        let window = Duration::from_secs_f64(self.report.duration_s);
+        hdrlog::write(out, &self.recorder, self.measured_from, window, &tag)
     }
 }
 

@@ -43,7 +43,7 @@ impl ServerSession {
     pub fn memory_bound(config: impl Into<SessionConfig>) -> usize {
         let config = config.into();
         match config.service {
-            Service::Message => config.max_message + READ_CHUNK,
+            Service::Message => config.max_message.saturating_add(READ_CHUNK),
             Service::Echo | Service::Sink => STREAM_CHUNK + config.output_cap.max(64),
         }
     }
