@@ -127,10 +127,11 @@ fn the_merged_table_adds_the_hosts_and_tells_each_ones_share() {
     assert!(!stderr.contains("warning"), "{stderr}");
 }
 
-/// The last interval ends with the run's window: a run of half a second
-/// that answered 100 messages ran at 200 msg/s, not 100.
+/// A log covers the run's whole window: a run of half a second that
+/// answered 100 messages ran at 200 msg/s, not 100; one of 3 s whose
+/// answers stopped after the first second, at 100 msg/s, not 300.
 #[test]
-fn a_run_shorter_than_a_second_is_rated_over_its_window() {
+fn a_run_is_rated_over_its_whole_window() {
     let dir = Dir::new("short");
     let short = dir.log_of(
         "short.hlog",
@@ -142,7 +143,8 @@ fn a_run_shorter_than_a_second_is_rated_over_its_window() {
         &[vec![(100, 100)], vec![(100, 50)]],
         Duration::from_millis(1_500),
     );
-    for (log, rate) in [(&short, 200.0), (&long, 100.0)] {
+    let stalled = dir.log_of("stalled.hlog", &[vec![(100, 300)]], Duration::from_secs(3));
+    for (log, rate) in [(&short, 200.0), (&long, 100.0), (&stalled, 100.0)] {
         let out = merge(&[log]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(

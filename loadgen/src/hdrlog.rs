@@ -16,9 +16,11 @@
 //! Tag=nonblocking-echo,0.000,1.000,20.447,HISTFAAAAC...
 //! ```
 //!
-//! Each line is one second of the measured window: its start (seconds after
-//! BaseTime), its length, its maximum (ms, for people) and a V2
-//! deflate-compressed histogram of latencies in µs. The serialisation is the
+//! Each line is one second of the measured window (the last one what is
+//! left of the window): its start (seconds after BaseTime), its length, its
+//! maximum (ms, for people) and a V2 deflate-compressed histogram of
+//! latencies in µs. Every second of the window has its line, an empty
+//! histogram where nothing was answered. The serialisation is the
 //! hdrhistogram crate's; nothing here formats a histogram by hand.
 
 use std::io;
@@ -34,8 +36,9 @@ use super::record::{Recorder, INTERVAL};
 
 /// Writes `recorder`'s intervals, the first starting at `measured_from`,
 /// the last ending with the measured `window`: a merge divides each log's
-/// count by the time its intervals cover, so a run shorter than a second,
-/// or a last interval cut short, must not be logged as whole seconds.
+/// count by the time its intervals cover, so the log covers the whole
+/// window, seconds that answered nothing included, and a run shorter than
+/// a second, or a last interval cut short, is not logged as whole seconds.
 /// `tag` names the run (`model-service`); it must not hold spaces or commas.
 ///
 /// # Errors
@@ -58,18 +61,25 @@ pub fn write(
         // The max column is for people: show it in milliseconds.
         .with_max_value_divisor(1000.0)
         .begin_log_with(out, &mut serializer)?;
-    for (k, h) in recorder.intervals.iter().enumerate() {
+    let slots = window.as_secs_f64() / INTERVAL.as_secs_f64();
+    let slots = recorder.intervals.len().max(slots.ceil() as usize);
+    let empty = super::record::histogram();
+    for k in 0..slots {
+        let h = recorder.intervals.get(k).unwrap_or(&empty);
         let start = INTERVAL * k as u32;
-        // An answer at the window's very end falls in a slot that starts
-        // there: it is given the least length a log can say, not none.
-        let length = window
-            .saturating_sub(start)
-            .clamp(Duration::from_micros(1), INTERVAL);
+        // The log says lengths to the millisecond: a window's last sliver
+        // (or an answer at its very end, in a slot that starts there) is
+        // given one, not a length that reads as none.
+        let length = window.saturating_sub(start).clamp(MIN_LENGTH, INTERVAL);
         log.write_histogram(h, start, length, Some(tag))
             .map_err(|e| io::Error::other(e.to_string()))?;
     }
     Ok(())
 }
+
+/// The shortest interval length a log can say: it writes lengths in
+/// seconds to three decimals.
+const MIN_LENGTH: Duration = Duration::from_millis(1);
 
 /// A log read back: every interval's histogram, added.
 #[derive(Debug)]
@@ -104,8 +114,7 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
         intervals: 0,
     };
     let mut deserializer = Deserializer::new();
-    // The intervals' counts so far, checked: hdrhistogram adds counts
-    // saturating, silently.
+    // The intervals' counts so far, checked (`add_counts`).
     let mut counted: u64 = 0;
     // Intervals read so far, counted from 1 in the errors.
     let mut n = 0;
@@ -127,15 +136,12 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
         let h: hdrhistogram::Histogram<u64> = deserializer
             .deserialize(&mut io::Cursor::new(bytes))
             .map_err(|e| bad(format!("interval {n}: the histogram does not decode ({e})")))?;
-        counted = u64::try_from(counts(&h))
-            .ok()
-            .and_then(|c| counted.checked_add(c))
-            .ok_or_else(|| {
-                bad(format!(
-                    "interval {n}: the counts add past {} messages, more than any run answers",
-                    u64::MAX
-                ))
-            })?;
+        counted = add_counts(counted, &h).ok_or_else(|| {
+            bad(format!(
+                "interval {n}: the counts add past {} messages, more than any run answers",
+                u64::MAX
+            ))
+        })?;
         total
             .histogram
             .add(&h)
@@ -154,19 +160,24 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
             })?;
     }
     if n > 0 && total.logged.is_zero() {
+        let intervals = sockmodes_python::show::count(n, "interval", "intervals");
         return Err(bad(format!(
-            "its {n} intervals last no time: no rate can be told"
+            "its {intervals} last no time: no rate can be told"
         )));
     }
     total.intervals = n;
     Ok(total)
 }
 
-/// The sum of `h`'s counts, exact: its own total saturates at `u64::MAX`.
-pub fn counts(h: &hdrhistogram::Histogram<u64>) -> u128 {
-    h.iter_recorded()
+/// `so_far` plus the sum of `h`'s counts, exact; `None` past a `u64`.
+/// hdrhistogram's own total, and its adding of histograms, saturate
+/// silently, which would misstate every percentile.
+pub fn add_counts(so_far: u64, h: &hdrhistogram::Histogram<u64>) -> Option<u64> {
+    let counts: u128 = h
+        .iter_recorded()
         .map(|v| u128::from(v.count_at_value()))
-        .sum()
+        .sum();
+    u64::try_from(counts).ok()?.checked_add(so_far)
 }
 
 /// The line (from 1) holding byte `offset` of `input`.

@@ -108,20 +108,17 @@ pub fn merge(hosts: &[HostLog]) -> io::Result<Merged> {
         _ => {}
     }
     let mut total = super::record::histogram();
-    // Every host's counts, checked: hdrhistogram adds them saturating.
+    // Every host's counts, checked (`hdrlog::add_counts`).
     let mut counted: u64 = 0;
     for h in hosts {
-        counted = u64::try_from(hdrlog::counts(&h.total.histogram))
-            .ok()
-            .and_then(|c| counted.checked_add(c))
-            .ok_or_else(|| {
-                bad(format!(
-                    "{}: with the logs before it, the counts add past {} messages, more than \
+        counted = hdrlog::add_counts(counted, &h.total.histogram).ok_or_else(|| {
+            bad(format!(
+                "{}: with the logs before it, the counts add past {} messages, more than \
                      any runs answer",
-                    h.name,
-                    u64::MAX
-                ))
-            })?;
+                h.name,
+                u64::MAX
+            ))
+        })?;
         total
             .add(&h.total.histogram)
             .map_err(|e| bad(format!("{}: {e}", h.name)))?;

@@ -162,6 +162,8 @@ pub struct Run {
     pub recorder: Recorder,
     /// Wall-clock start of the measured window (the log's base time).
     pub measured_from: SystemTime,
+    /// The measured window's length (the log covers all of it).
+    pub window: Duration,
 }
 
 impl Run {
@@ -169,6 +171,7 @@ impl Run {
         Run {
             report: summarize(config, &outcome, tcp),
             measured_from: outcome.start.measure_from_wall(),
+            window: config.duration,
             recorder: outcome.recorder,
         }
     }
@@ -184,8 +187,7 @@ impl Run {
     /// The writer failed.
     pub fn write_hdr_log(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let tag = format!("{}-{}", self.report.model, self.report.service);
-        let window = Duration::from_secs_f64(self.report.duration_s);
-        hdrlog::write(out, &self.recorder, self.measured_from, window, &tag)
+        hdrlog::write(out, &self.recorder, self.measured_from, self.window, &tag)
     }
 }
 

@@ -76,7 +76,7 @@ enum Command {
         /// as this run measured it) as SVG pictures in this directory, one
         /// per language from the same measurements: stepN-timeline.svg
         /// (English) and stepN-timeline-es.svg (Spanish). DIR is created if
-        /// missing; its parent must exist.
+        /// missing, with its parents.
         #[arg(long, value_name = "DIR")]
         svg: Option<std::path::PathBuf>,
     },
@@ -222,19 +222,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Makes `demo --svg DIR` ready before the walk-through, so that a path
-/// that cannot take the pictures costs no run: DIR is created if its
-/// parent exists (a missing parent is more likely a typo than a wish for a
-/// tree of directories), and must take a file. Refused: exit 2.
+/// that cannot take the pictures costs no run: DIR is created with its
+/// missing parents (as `mkdir -p`: `--svg out/pics` in a fresh folder is
+/// what a student types), and must take a file. Refused: exit 2.
 fn svg_dir(dir: &std::path::Path) -> Result<(), InputError> {
     let refuse = |why: String| InputError(format!("--svg {}: {why}", dir.display()));
-    match std::fs::create_dir(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(refuse("exists and is not a directory".into()))
-        }
-        Err(e) => return Err(refuse(format!("cannot create the directory: {e}"))),
+    if dir.exists() && !dir.is_dir() {
+        return Err(refuse("exists and is not a directory".into()));
     }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| refuse(format!("cannot create the directory: {e}")))?;
     // A file of our own, created and removed at once: the pictures are
     // written after the run, and a directory that refuses them (read-only,
     // or not ours) is found out now.
