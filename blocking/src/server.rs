@@ -12,7 +12,9 @@
 //! client that connected just before the stop sees end of stream, never a
 //! reset (closing a listener with connections in its queue resets every
 //! one of them); a `message` is read first. Then it shuts the
-//! listener down (later connects are refused, not reset). Only if the
+//! listener down, and the handle closes it (later connects are refused,
+//! not reset; Windows still queues connects on a listener shut down, to
+//! reset them when it closes). Only if the
 //! waking connection fails (the queue full under a flood, and the thread
 //! busy taking it) is the listener shut down at once, which on Linux wakes
 //! a blocked `accept` with `EINVAL`. The handle then waits for open
@@ -72,7 +74,9 @@ struct Shared {
 /// A running blocking server.
 pub struct ServerHandle {
     local_addr: SocketAddr,
-    listener: Arc<TcpListener>,
+    /// Shared with the accept thread; let go once that thread has ended, so
+    /// that the socket closes and later connects are refused.
+    listener: Option<Arc<TcpListener>>,
     shared: Arc<Shared>,
     accept_thread: Option<JoinHandle<()>>,
 }
@@ -114,7 +118,7 @@ pub fn start(
     debug!(%local_addr, mode = "blocking", service = %shared.config.service, "listening");
     Ok(ServerHandle {
         local_addr,
-        listener,
+        listener: Some(listener),
         shared,
         accept_thread: Some(accept_thread),
     })
@@ -304,12 +308,18 @@ impl RunningServer for ServerHandle {
             woke
         };
         if woke.is_err() {
-            let _ = SockRef::from(&*self.listener).shutdown(Shutdown::Read);
+            if let Some(listener) = &self.listener {
+                let _ = SockRef::from(&**listener).shutdown(Shutdown::Read);
+            }
         }
         drop(woke);
         if let Some(t) = self.accept_thread.take() {
             let _ = t.join();
         }
+        // The accept thread shut the listener down, which on Linux refuses
+        // later connects; on Windows a shut-down listener still queues
+        // them (to be reset when it closes), so it is closed now.
+        self.listener = None;
         // Connections waiting at rest: shut their write side now; the
         // peer's close (or its next frame) wakes the thread, which lingers.
         // Busy ones stop as soon as they come to rest (connection.rs).
