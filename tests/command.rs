@@ -361,13 +361,20 @@ fn refused_bad_address_and_address_in_use_are_one_clear_line() {
 #[test]
 fn load_against_a_full_accept_queue_says_no_handshake_finished() {
     let (_listener, addr, _filling) = util::cli::full_listener();
-    // The engines in parallel: each waits its whole connect wait.
+    // The engines in parallel: each waits its whole connect wait. Each
+    // asks for a log, which a failed run must not leave behind.
+    let log = |model: &str| {
+        std::env::temp_dir().join(format!(
+            "sockmodes-full-queue-{model}-{}.hlog",
+            std::process::id()
+        ))
+    };
     let runs: Vec<_> = sockmodes_models::Model::CLIENTS
         .map(|m| {
-            let addr = addr.clone();
+            let (addr, log) = (addr.clone(), log(m.name()));
             thread::spawn(move || {
                 let mut args = short_load(&addr);
-                args.extend(["--mode", m.name()]);
+                args.extend(["--mode", m.name(), "--hdr-log", log.to_str().unwrap()]);
                 (m.name(), sockmodes(&args))
             })
         })
@@ -375,6 +382,7 @@ fn load_against_a_full_accept_queue_says_no_handshake_finished() {
         .collect();
     for run in runs {
         let (model, out) = run.join().unwrap();
+        assert!(!log(model).exists(), "{model}: a failed run left its log");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{model}: {stderr}");
         assert!(!stderr.contains("panicked"), "{model}: {stderr}");

@@ -205,7 +205,18 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         let _ = ticker.join();
     }
-    let run = report?;
+    let run = match report {
+        Ok(run) => run,
+        Err(e) => {
+            // An empty log left behind would merge as a host that got
+            // nothing; the run failed, and no log of it is left.
+            if let Some(path) = &args.hdr_log {
+                drop(log);
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e.into());
+        }
+    };
     // The figures first: a log that cannot be written loses none of them.
     let shown = show(&args, run.report(), &placement);
     if let (Some(file), Some(path)) = (log, &args.hdr_log) {
