@@ -546,8 +546,9 @@ fn a_full_or_closed_stdout_is_one_line_or_the_quiet_end_never_a_panic() {
 }
 
 /// `--hdr-log` never overwrites a file (or a symlink's target) unless
-/// told to with `--overwrite`; and a log that cannot be written loses no
-/// figure: the figures are printed first, then the failure, exit 1.
+/// told to with `--overwrite`, and then only with a run (one that failed
+/// leaves it as it was); a log that cannot be written loses no figure:
+/// the figures are printed first, then the failure, exit 1.
 #[cfg(target_os = "linux")]
 #[test]
 fn hdr_log_keeps_existing_files_and_a_failed_log_keeps_the_figures() {
@@ -574,6 +575,17 @@ fn hdr_log_keeps_existing_files_and_a_failed_log_keeps_the_figures() {
         assert!(out.stdout.is_empty(), "refused before the run");
     }
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "precious");
+    let (_held, nowhere) = sockmodes_os::net::unlistened_port().expect("a free port");
+    let nowhere = nowhere.to_string();
+    let mut failed = short_load(&nowhere);
+    failed.extend(["--hdr-log", existing.to_str().unwrap(), "--overwrite"]);
+    let out = util::cli::sockmodes(&failed);
+    assert_eq!(out.status.code(), Some(1), "a refused run fails");
+    assert_eq!(
+        std::fs::read_to_string(&existing).unwrap(),
+        "precious",
+        "a failed run replaces nothing"
+    );
     let out = run("/dev/full", &["--overwrite"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

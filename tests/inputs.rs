@@ -359,10 +359,12 @@ fn the_message_wait_is_the_one_asked_for_and_sink_to_echo_says_it_once() {
     let (_silent, addr) = silent_listener();
     for model in sockmodes_models::Model::CLIENTS.map(|m| m.name()) {
         let out = client_with_timeout(model, &addr, "0.5", &["message", "hola"]);
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // No receipt is no success: the message may never be read.
+        assert_eq!(out.status.code(), Some(1), "{model}: {stderr}");
         assert!(
-            stdout.contains("did not close the connection within 0.5 s"),
-            "{model}: {stdout}"
+            stderr.contains("did not close the connection within 0.5 s: it may not have read them"),
+            "{model}: {stderr}"
         );
     }
     let echo = ServerProcess::start(Path::new(BIN), &["--service", "echo"]).unwrap();

@@ -261,39 +261,41 @@ fn bad_logs_are_refused_in_one_line_naming_the_file() {
     );
 }
 
-/// The log of a run that answered nothing in its window holds no interval
-/// (`load` writes its header only), and that of a run that failed is
-/// empty: such a host adds no latencies and counts as one that got no
-/// messages, said in one line; the other hosts merge as before. Logs
-/// without an interval alone are nothing to merge: exit 2.
+/// A log without an answer: that of a run that answered nothing in its
+/// window (its intervals are empty), one holding only its header, or an
+/// empty file. Such a host adds no latencies and counts as one that got no
+/// messages, said in one line, and is not said to be under its fair share;
+/// the other hosts merge as before. Such logs alone are nothing to merge:
+/// exit 2.
 #[test]
-fn a_log_without_an_interval_is_a_host_that_got_nothing_said_in_one_line() {
+fn a_log_without_an_answer_is_a_host_that_got_nothing_said_in_one_line() {
     let dir = Dir::new("no-interval");
     let a = dir.log("a.hlog", &[vec![(100, 300)], vec![(100, 300)]]);
-    let header_only: &Path = &dir.log("answered-nothing.hlog", &[]);
+    let idle: &Path = &dir.log("answered-nothing.hlog", &[vec![], vec![]]);
+    let header_only: &Path = &dir.log("header-only.hlog", &[]);
     let empty: &Path = &dir.bytes("failed.hlog", b"");
-    let out = merge(&[&a, header_only, empty]);
+    let out = merge(&[&a, idle, header_only, empty]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert_eq!(figure(&stdout, "hosts"), 3.0);
+    assert_eq!(figure(&stdout, "hosts"), 4.0);
     assert_eq!(figure(&stdout, "messages"), 600.0);
     assert_eq!(figure(&stdout, "messages_per_s"), 300.0);
     assert_eq!(figure(&stdout, "p100"), 100.0);
     let warnings: Vec<&str> = stderr.lines().collect();
-    assert_eq!(warnings.len(), 2, "one line each, nothing else: {stderr}");
-    for (log, warning) in [header_only, empty].iter().zip(&warnings) {
+    assert_eq!(warnings.len(), 3, "one line each, nothing else: {stderr}");
+    for (log, warning) in [idle, header_only, empty].iter().zip(&warnings) {
         let name = log.to_str().unwrap();
         assert!(
             stdout.contains(&format!("  {name}  0 messages  0 msg/s  0.0%\n")),
             "{stdout}"
         );
         assert!(
-            warning.starts_with(&format!("sockmodes: warning: {name} holds no interval")),
+            warning.starts_with(&format!("sockmodes: warning: {name} holds no answer")),
             "{stderr}"
         );
     }
-    for alone in [&[empty][..], &[header_only, empty]] {
+    for alone in [&[empty][..], &[idle], &[idle, header_only, empty]] {
         let out = merge(alone);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");

@@ -90,9 +90,9 @@ pub struct LogTotal {
     pub tags: Vec<String>,
     /// Their lengths, added: the time the log covers.
     pub logged: Duration,
-    /// The intervals read. None: the run answered nothing in its window
-    /// (`load` writes the header only), or it failed and left the file
-    /// empty.
+    /// The intervals read. None: an empty file, or one holding only its
+    /// header (`load` writes every second of its window, empty ones too,
+    /// and leaves no log of a run that failed).
     pub intervals: u64,
 }
 

@@ -76,32 +76,35 @@ pub struct HostShare {
     pub per_s: f64,
     /// Its messages over all hosts' (0 to 1).
     pub share: f64,
-    /// Its log held no interval: it adds no latencies, and counts as a
-    /// host that got no messages (0 per second, 0%).
-    pub no_interval: bool,
+    /// Its log held no answer (no interval, or only empty ones): it adds
+    /// no latencies, and counts as a host that got no messages (0 per
+    /// second, 0%).
+    pub answered_nothing: bool,
 }
 
-/// Adds the hosts' histograms. A host whose log holds no interval stays
-/// one of the hosts, with no messages: it ran (its run answered nothing,
-/// or failed), and leaving it out would raise the others' fair share.
+/// Adds the hosts' histograms. A host whose log holds no answer stays one
+/// of the hosts, with no messages: it ran (its run answered nothing in its
+/// window, which its log's empty intervals say, or its log is empty), and
+/// leaving it out would raise the others' fair share.
 ///
 /// # Errors
-/// No log holds an interval (nothing to merge), the hosts' counts add past
+/// No log holds an answer (nothing to merge), the hosts' counts add past
 /// a `u64` (naming the log where they do), or a histogram's values do not
 /// fit the merged one (1 µs to 1 hour).
 pub fn merge(hosts: &[HostLog]) -> io::Result<Merged> {
     let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
     match hosts {
-        [one] if one.total.intervals == 0 => {
+        [one] if one.total.histogram.is_empty() => {
             return Err(bad(format!(
-                "{}: no interval in the log (empty, or only comments): nothing to merge",
+                "{}: no answer in the log (its run answered nothing, or it is empty): nothing \
+                 to merge",
                 one.name
             )))
         }
-        _ if hosts.iter().all(|h| h.total.intervals == 0) => {
+        _ if hosts.iter().all(|h| h.total.histogram.is_empty()) => {
             return Err(bad(format!(
-                "none of the {} logs holds an interval (each is empty, or only comments): \
-                 nothing to merge",
+                "none of the {} logs holds an answer (their runs answered nothing, or they \
+                 are empty): nothing to merge",
                 hosts.len()
             )))
         }
@@ -130,17 +133,17 @@ pub fn merge(hosts: &[HostLog]) -> io::Result<Merged> {
             // Messages answered in the host's window, and per second over
             // its logged intervals.
             let messages = h.total.histogram.len();
-            let no_interval = h.total.intervals == 0;
+            let answered_nothing = messages == 0;
             HostShare {
                 name: h.name.clone(),
                 messages,
-                per_s: if no_interval {
+                per_s: if answered_nothing {
                     0.0
                 } else {
                     messages as f64 / h.total.logged.as_secs_f64()
                 },
                 share: messages as f64 / all,
-                no_interval,
+                answered_nothing,
             }
         })
         .collect();
@@ -154,19 +157,19 @@ impl Merged {
     }
 
     /// The hosts served under [`UNEQUAL_BELOW`] of the fair share, but
-    /// those whose log held no interval ([`Merged::no_interval`]), which
+    /// those whose log held no answer ([`Merged::answered_nothing`]), which
     /// are told of on their own.
     pub fn unequal(&self) -> Vec<&HostShare> {
         let fair = 1.0 / self.hosts.len().max(1) as f64;
         self.hosts
             .iter()
-            .filter(|h| !h.no_interval && h.share < UNEQUAL_BELOW * fair)
+            .filter(|h| !h.answered_nothing && h.share < UNEQUAL_BELOW * fair)
             .collect()
     }
 
-    /// The hosts whose log held no interval.
-    pub fn no_interval(&self) -> Vec<&HostShare> {
-        self.hosts.iter().filter(|h| h.no_interval).collect()
+    /// The hosts whose log held no answer.
+    pub fn answered_nothing(&self) -> Vec<&HostShare> {
+        self.hosts.iter().filter(|h| h.answered_nothing).collect()
     }
 
     /// The merged histogram's value at `p` percent, in µs.

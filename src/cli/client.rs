@@ -97,18 +97,20 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     let text = match args.action {
         Action::Message { text } => {
             let receipt = client.send_message(text.as_bytes())?;
-            format!(
-                "sent {} to {server}; {}",
-                show::count(receipt.bytes as u64, "byte", "bytes"),
-                if receipt.confirmed {
-                    "the server read them and closed the connection".to_string()
-                } else {
-                    format!(
-                        "the server did not close the connection within {} s",
-                        confirm_wait(args.timeout).as_secs_f64()
-                    )
-                }
-            )
+            let sent = format!(
+                "sent {} to {server}",
+                show::count(receipt.bytes as u64, "byte", "bytes")
+            );
+            // The close is the only receipt a message has: without it the
+            // message may have been dropped (a stopped server that later
+            // refuses it), so the run did not succeed.
+            if !receipt.confirmed {
+                anyhow::bail!(
+                    "{sent}, but the server did not close the connection within {} s: it may not have read them",
+                    confirm_wait(args.timeout).as_secs_f64()
+                );
+            }
+            format!("{sent}; the server read them and closed the connection")
         }
         Action::Echo { size, count } => echo(client, &server, size, count)?,
         Action::Sink {

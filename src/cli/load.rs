@@ -209,19 +209,30 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         Ok(run) => run,
         Err(e) => {
             // An empty log left behind would merge as a host that got
-            // nothing; the run failed, and no log of it is left.
-            if let Some(path) = &args.hdr_log {
-                drop(log);
-                let _ = std::fs::remove_file(path);
+            // nothing: the run failed, so a log it created goes, and one
+            // it was to replace (--overwrite) is left as it was.
+            if let (Some((file, created)), Some(path)) = (log, &args.hdr_log) {
+                drop(file);
+                if created {
+                    let _ = std::fs::remove_file(path);
+                }
             }
             return Err(e.into());
         }
     };
     // The figures first: a log that cannot be written loses none of them.
     let shown = show(&args, run.report(), &placement);
-    if let (Some(file), Some(path)) = (log, &args.hdr_log) {
+    if let (Some((file, _)), Some(path)) = (log, &args.hdr_log) {
+        // Emptied only now that there is a run to replace it with (a file:
+        // a device or a pipe has nothing to empty).
+        let emptied = match file.metadata() {
+            Ok(m) if m.is_file() => file.set_len(0),
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        };
         let mut writer = std::io::BufWriter::new(file);
-        run.write_hdr_log(&mut writer)
+        emptied
+            .and_then(|()| run.write_hdr_log(&mut writer))
             .and_then(|()| writer.flush())
             .map_err(|e| {
                 anyhow::anyhow!(
@@ -233,18 +244,27 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     shown
 }
 
-/// Creates the `--hdr-log` file; an existing one (a symlink too) only with
-/// `--overwrite`.
-fn open_log(path: &std::path::Path, overwrite: bool) -> anyhow::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if overwrite {
-        options.create(true).truncate(true);
-    } else {
-        // O_EXCL: fails on any existing name, a dangling symlink included.
-        options.create_new(true);
-    }
-    options.open(path).map_err(|e| match e.kind() {
+/// Creates the `--hdr-log` file, or with `--overwrite` opens an existing
+/// one (a symlink too) without emptying it yet; `true` when it was created.
+fn open_log(path: &std::path::Path, overwrite: bool) -> anyhow::Result<(std::fs::File, bool)> {
+    // O_EXCL: fails on any existing name, a dangling symlink included.
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    let opened = match created {
+        Ok(file) => Ok((file, true)),
+        Err(e) if overwrite && e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .map(|file| (file, false))
+        }
+        Err(e) => Err(e),
+    };
+    opened.map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => InputError(format!(
             "--hdr-log {}: the file exists; give another name, or --overwrite to replace it",
             path.display()

@@ -22,11 +22,11 @@ pub fn run(args: MergeLogsArgs) -> anyhow::Result<ExitCode> {
     let hosts = args.logs.iter().map(read).collect::<Result<Vec<_>, _>>()?;
     let merged = merge::merge(&hosts).map_err(|why| InputError(why.to_string()))?;
     super::out::line("the merged table", &table(&merged))?;
-    for none in merged.no_interval() {
+    for none in merged.answered_nothing() {
         eprintln!(
-            "sockmodes: warning: {} holds no interval (its run answered nothing in its window, \
-             or failed and left the log empty): it adds no latencies, and counts as a host that \
-             got no messages",
+            "sockmodes: warning: {} holds no answer (its run answered nothing in its window, \
+             or its log is empty): it adds no latencies, and counts as a host that got no \
+             messages",
             none.name
         );
     }
