@@ -334,11 +334,11 @@ impl RunningServer for ServerHandle {
         // write) has its read side shut instead: the read wakes at once and
         // the thread resets the connection.
         self.shared.cut.store(true, Ordering::Release);
-        let wake = match self.shared.config.service {
-            Service::Message => Shutdown::Read,
-            Service::Echo | Service::Sink => Shutdown::Write,
+        let (at_deadline, past_lingering) = match self.shared.config.service {
+            Service::Message => (Shutdown::Read, Shutdown::Read),
+            Service::Echo | Service::Sink => (Shutdown::Write, Shutdown::Both),
         };
-        self.shut_open(wake, |_| true);
+        self.shut_open(at_deadline, |_| true);
         if cut > 0 {
             info!(
                 cut,
@@ -351,11 +351,7 @@ impl RunningServer for ServerHandle {
         // a thread slow to run still resets rather than sends end of stream).
         let left = self.wait_for_connections(Instant::now() + LINGER_TIME);
         if left > 0 {
-            let wake = match wake {
-                Shutdown::Read => Shutdown::Read,
-                _ => Shutdown::Both,
-            };
-            self.shut_open(wake, |_| true);
+            self.shut_open(past_lingering, |_| true);
         }
         self.join_connections();
         cut
