@@ -101,6 +101,15 @@ pub fn reset_on_close<S: AsSocketRef>(socket: &S) -> io::Result<()> {
     SockRef::from(socket).set_linger(Some(std::time::Duration::ZERO))
 }
 
+/// Undoes [`reset_on_close`]: the close sends its FIN after the data, as
+/// by default.
+///
+/// # Errors
+/// The OS error from setsockopt.
+pub fn fin_on_close<S: AsSocketRef>(socket: &S) -> io::Result<()> {
+    SockRef::from(socket).set_linger(None)
+}
+
 /// What an accept loop should do after `accept` failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AcceptErrorAction {

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use sockmodes_common::Service;
 use sockmodes_os::net::{self, AcceptErrorAction};
 use sockmodes_serving::throttle::Throttle;
 use tokio::net::{TcpListener, TcpStream};
@@ -78,5 +79,14 @@ fn admit(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) {
         let _ = net::reset_on_close(&stream);
         return;
     };
+    if shared.config.service == Service::Message {
+        // A message's sender reads a plain close as its receipt, so a
+        // message connection resets unless its task read the message whole
+        // and disarmed this. Armed before the task first runs: a task the
+        // runtime drops at a stop, run or not, then resets too.
+        shared.stats.count_syscalls(1);
+        // Best effort: if setting SO_LINGER fails the close is a plain FIN.
+        let _ = net::reset_on_close(&stream);
+    }
     tokio::spawn(crate::connection::serve(stream, peer, slot));
 }

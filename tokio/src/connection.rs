@@ -38,6 +38,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use sockmodes_common::ServerSession;
+use sockmodes_common::Service;
 use sockmodes_os::net;
 use sockmodes_serving::ending::{Close, End};
 use sockmodes_serving::liveness::{Liveness, Owed};
@@ -75,10 +76,13 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, slot: Slot) {
             ))
             .await;
         }
-        Close::Reset => {
+        // A message connection's reset was armed at admission (accept.rs).
+        Close::Reset => {}
+        Close::Now if shared.config.service == Service::Message => {
             shared.stats.count_syscalls(1);
-            // Best effort: if setting SO_LINGER fails the close is a plain FIN.
-            let _ = net::reset_on_close(&conn.stream);
+            // If this fails the sender gets a reset for a message that was
+            // read: a false alarm, never a false receipt.
+            let _ = net::fin_on_close(&conn.stream);
         }
         Close::Now => {}
     }

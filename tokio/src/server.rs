@@ -6,10 +6,9 @@
 //! (`block_on`) for the connections to end or the deadline, then cuts the
 //! rest and waits one `LINGER_TIME` for their lingering closes, and shuts
 //! the runtime down: what is left then is dropped and its socket closed.
-//! The worst case: a `message` task that did not run within that
-//! `LINGER_TIME` of the cut (a machine too loaded to schedule it in 2 s)
-//! closes plainly rather than with its reset, and its sender would read
-//! the end of stream as a receipt.
+//! A `message` task dropped so (a machine too loaded to run it within that
+//! `LINGER_TIME`) still resets, never confirms: its reset is armed when it
+//! is admitted (`accept.rs`) and disarmed only once its message was read.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
