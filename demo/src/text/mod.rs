@@ -135,15 +135,10 @@ impl Lang {
             }
             grouped.push(c);
         }
-        let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
-            "-"
-        } else {
-            ""
-        };
-        match frac {
-            "" => format!("{sign}{grouped}"),
-            f => format!("{sign}{grouped}{point}{f}"),
-        }
+        let negative = value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
+        let sign = if negative { "-" } else { "" };
+        let point = if frac.is_empty() { "" } else { point };
+        format!("{sign}{grouped}{point}{frac}")
     }
 
     /// The text under `key` with each `{name}` replaced by its value, and
