@@ -91,20 +91,12 @@ impl Lang {
             return text.to_string();
         }
         let words = text.split(' ').map(|word| {
-            let start = word.find(|c: char| c != '(').unwrap_or(word.len());
-            let end = word
-                .char_indices()
-                .rev()
-                .find(|&(_, c)| !matches!(c, ')' | ',' | ';' | ':'))
-                .map_or(start, |(e, c)| e + c.len_utf8())
-                .max(start);
+            let start = word.len() - word.trim_start_matches('(').len();
+            let end = word.trim_end_matches([')', ',', ';', ':']).len().max(start);
             let core = &word[start..end];
             let decimal = core.matches('.').count() == 1
                 && core.parse::<f64>().is_ok()
-                && core
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_digit() || c == '-');
+                && core.starts_with(|c: char| c.is_ascii_digit() || c == '-');
             if !decimal {
                 return word.to_string();
             }
