@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sockmodes_common::Service;
 use sockmodes_models::{start_server, Server};
-use sockmodes_serving::{MessageHandler, ServerConfig};
+use sockmodes_serving::ServerConfig;
 
 use sockmodes_study::affinity::Placement;
 pub use sockmodes_study::target::Target;
@@ -41,10 +41,8 @@ impl Running {
                 config.max_frame = MAX_FRAME;
                 config.event_loops = EVENT_THREADS;
                 config.max_conns = 20_000;
-                let handler: MessageHandler = Arc::new(|_, _| {});
-                Running::Ours(Some(
-                    start_server(model, config, handler).expect("server starts"),
-                ))
+                let server = start_server(model, config, Arc::new(|_, _| {}));
+                Running::Ours(Some(server.expect("server starts")))
             }
             Target::Raw => Running::Raw(raw::RawServer::start(service, wire_len)),
         })

@@ -64,21 +64,14 @@ pub fn step(s: &Step, lang: Lang, style: Style, out: &mut dyn Write) -> io::Resu
     let title = lang.fill("step", &[("n", &s.number), ("title", &s.title)]);
     writeln!(out, "{}", style.paint(HEADING, &title))?;
     for (label, code) in &s.lines {
-        let label = format!("{label}:");
-        writeln!(
-            out,
-            "  {}  {code}",
-            style.paint(LABEL, &format!("{label:<9}"))
-        )?;
+        let label = style.paint(LABEL, &format!("{:<9}", format!("{label}:")));
+        writeln!(out, "  {label}  {code}")?;
     }
     for (key, value) in &s.observed {
         let label = lang.t(&format!("o.{key}"));
-        writeln!(
-            out,
-            "  {} {label}: {}",
-            style.paint(ARROW, "->"),
-            style.paint(TITLE, &lang.numbers(value))
-        )?;
+        let arrow = style.paint(ARROW, "->");
+        let value = style.paint(TITLE, &lang.numbers(value));
+        writeln!(out, "  {arrow} {label}: {value}")?;
     }
     writeln!(out, "  {}\n", style.paint(LESSON, &lang.numbers(&s.lesson)))
 }

@@ -43,6 +43,17 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Each of `values` once, in the order they first come.
+fn first_seen<T: PartialEq>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = Vec::new();
+    for v in values {
+        if !seen.contains(&v) {
+            seen.push(v);
+        }
+    }
+    seen
+}
+
 /// The file the picture of step `number` in `lang` goes to: English
 /// without a suffix, any other language with its code
 /// (`step9-timeline.svg`, `step9-timeline-es.svg`).
@@ -59,12 +70,7 @@ pub fn svg(step: &Step, lang: Lang) -> Option<String> {
     if step.spans.is_empty() {
         return None;
     }
-    let mut rows: Vec<&str> = Vec::new();
-    for s in &step.spans {
-        if !rows.contains(&s.row) {
-            rows.push(s.row);
-        }
-    }
+    let rows = first_seen(step.spans.iter().map(|s| s.row));
     let longest = step
         .spans
         .iter()
@@ -165,12 +171,7 @@ fn axis(out: &mut String, number: usize, y: f64, longest: f64, scale: f64, lang:
 /// One entry per party and what it did, in the order the spans first name
 /// them.
 fn legend(out: &mut String, spans: &[Span], y: f64, lang: Lang) {
-    let mut entries: Vec<(&str, &str)> = Vec::new();
-    for s in spans {
-        if !entries.contains(&(s.who, s.what)) {
-            entries.push((s.who, s.what));
-        }
-    }
+    let entries = first_seen(spans.iter().map(|s| (s.who, s.what)));
     for (i, (who, key)) in entries.iter().enumerate() {
         let x = 40.0 + 380.0 * i as f64;
         let _ = writeln!(

@@ -143,9 +143,7 @@ fn start_completion(
     config: ServerConfig,
     _on_message: MessageHandler,
 ) -> Result<Server, SocketError> {
-    let why = sockmodes_completion::probe()
-        .map_err(|e| e.to_string())
-        .unwrap_err();
+    let why = sockmodes_completion::probe().unwrap_err().to_string();
     let bind = sockmodes_python::Op::Bind;
     Err(crate::info::unsupported(bind, config.addr, &why))
 }

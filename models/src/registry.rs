@@ -255,16 +255,13 @@ impl Model {
     /// thread when the work runs inline. `None` without work.
     pub fn work_concurrency(self, config: &ServerConfig) -> Option<Concurrency> {
         let work = config.work?;
-        Some(
-            match (self.io_threads(config), self.offload_workers(config)) {
-                _ if !work.kind.holds_thread() => Concurrency::PerConnection,
-                (None, _) => Concurrency::PerConnection,
-                (Some(_), Some((threads, workers))) => {
-                    Concurrency::Pool((threads * workers) as u64)
-                }
-                (Some(threads), None) => Concurrency::Inline(threads as u64),
-            },
-        )
+        let concurrency = match (self.io_threads(config), self.offload_workers(config)) {
+            _ if !work.kind.holds_thread() => Concurrency::PerConnection,
+            (None, _) => Concurrency::PerConnection,
+            (Some(_), Some((threads, workers))) => Concurrency::Pool((threads * workers) as u64),
+            (Some(threads), None) => Concurrency::Inline(threads as u64),
+        };
+        Some(concurrency)
     }
 
     fn connection_overhead(self, config: &ServerConfig) -> usize {

@@ -21,25 +21,24 @@ pub mod pyerror;
 pub mod show;
 pub mod sys;
 
+use std::io::{self, ErrorKind};
+
 pub use mode::{SocketMode, SocketModeError};
 pub use pyerror::{classify, python_addr, Op, PyException, SocketError};
 
 /// True for the error a non-blocking call returns when it would have to wait.
-pub fn would_block(err: &std::io::Error) -> bool {
-    err.kind() == std::io::ErrorKind::WouldBlock
+pub fn would_block(err: &io::Error) -> bool {
+    err.kind() == ErrorKind::WouldBlock
 }
 
 /// True for a read or write that gave up under a socket timeout
 /// (`SO_RCVTIMEO`/`SO_SNDTIMEO`): on Unix that is EAGAIN, the same code as
 /// [`would_block`]; on Windows it is its own, WSAETIMEDOUT (`TimedOut`).
-pub fn timed_out(err: &std::io::Error) -> bool {
-    matches!(
-        err.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    )
+pub fn timed_out(err: &io::Error) -> bool {
+    matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 /// True for a call interrupted by a signal: retry it.
-pub fn interrupted(err: &std::io::Error) -> bool {
-    err.kind() == std::io::ErrorKind::Interrupted
+pub fn interrupted(err: &io::Error) -> bool {
+    err.kind() == ErrorKind::Interrupted
 }

@@ -46,34 +46,24 @@ pub fn visible(bytes: &[u8]) -> String {
 
 /// [`visible`] with a limit of `limit` characters instead of [`SHOWN_CHARS`].
 pub fn visible_within(bytes: &[u8], limit: usize) -> String {
+    // Each character as it is shown, with the bytes it stands for.
+    let pieces = bytes.utf8_chunks().flat_map(|chunk| {
+        let text = chunk
+            .valid()
+            .chars()
+            .map(|c| (escape_char(c), c.len_utf8()));
+        let raw = chunk.invalid().iter().map(|b| (format!("\\x{b:02x}"), 1));
+        text.chain(raw)
+    });
     let mut out = String::new();
     let (mut shown_chars, mut shown_bytes) = (0, 0);
-    let mut piece = String::new();
-    let mut put = |piece: &str, len: usize, out: &mut String| -> bool {
-        let chars = piece.chars().count();
-        if shown_chars + chars > limit {
-            return false;
+    for (piece, len) in pieces {
+        shown_chars += piece.chars().count();
+        if shown_chars > limit {
+            break;
         }
-        out.push_str(piece);
-        shown_chars += chars;
+        out.push_str(&piece);
         shown_bytes += len;
-        true
-    };
-    'chunks: for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            piece.clear();
-            escape_char(c, &mut piece);
-            if !put(&piece, c.len_utf8(), &mut out) {
-                break 'chunks;
-            }
-        }
-        for b in chunk.invalid() {
-            piece.clear();
-            let _ = write!(piece, "\\x{b:02x}");
-            if !put(&piece, 1, &mut out) {
-                break 'chunks;
-            }
-        }
     }
     let left = bytes.len() - shown_bytes;
     if left > 0 {
@@ -82,17 +72,17 @@ pub fn visible_within(bytes: &[u8], limit: usize) -> String {
     out
 }
 
-/// Appends `c`, or its escape when it is not printable, as `repr` does.
-fn escape_char(c: char, out: &mut String) {
-    let _ = match c {
-        '\n' => out.write_str("\\n"),
-        '\r' => out.write_str("\\r"),
-        '\t' => out.write_str("\\t"),
-        c if printable(c) => out.write_char(c),
-        c if (c as u32) < 0x100 => write!(out, "\\x{:02x}", c as u32),
-        c if (c as u32) < 0x10000 => write!(out, "\\u{:04x}", c as u32),
-        c => write!(out, "\\U{:08x}", c as u32),
-    };
+/// `c`, or its escape when it is not printable, as `repr` writes it.
+fn escape_char(c: char) -> String {
+    match c {
+        '\n' => "\\n".into(),
+        '\r' => "\\r".into(),
+        '\t' => "\\t".into(),
+        c if printable(c) => c.to_string(),
+        c if (c as u32) < 0x100 => format!("\\x{:02x}", c as u32),
+        c if (c as u32) < 0x10000 => format!("\\u{:04x}", c as u32),
+        c => format!("\\U{:08x}", c as u32),
+    }
 }
 
 /// True for a character shown as itself: Rust's table of printable

@@ -4,6 +4,7 @@
 //! many connections, threads cost memory and context switches that a loop
 //! does not pay.
 
+use std::fmt::Display;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -195,58 +196,35 @@ pub fn many_connections(ctx: &Ctx) -> anyhow::Result<Step> {
         ("nonblocking_server", &nonblocking),
     ] {
         let time = millis(served.time);
-        let text = match (&served.peak, served.switches) {
-            (Some(p), Some(sw)) => {
+        let text = match &served.peak {
+            Some(p) => {
                 let rss = format!("{:.1}", p.rss_bytes as f64 / (1024.0 * 1024.0));
-                lang.fill(
-                    "v.server_costs",
-                    &[
-                        ("threads", &p.threads),
-                        ("rss", &rss),
-                        ("switches", &sw),
-                        ("time", &time),
-                    ],
-                )
+                let costs: [(&str, &dyn Display); 3] =
+                    [("threads", &p.threads), ("rss", &rss), ("time", &time)];
+                match served.switches {
+                    Some(sw) => lang.fill(
+                        "v.server_costs",
+                        &[&costs[..], &[("switches", &sw)]].concat(),
+                    ),
+                    // Windows: threads and the working set, no switches.
+                    None => lang.fill("v.server_costs_no_switches", &costs),
+                }
             }
-            (Some(p), None) => {
-                // Windows: threads and the working set, no switches.
-                let rss = format!("{:.1}", p.rss_bytes as f64 / (1024.0 * 1024.0));
-                lang.fill(
-                    "v.server_costs_no_switches",
-                    &[("threads", &p.threads), ("rss", &rss), ("time", &time)],
-                )
-            }
-            _ => lang.fill("v.server_costs_unmeasured", &[("time", &time)]),
+            None => lang.fill("v.server_costs_unmeasured", &[("time", &time)]),
         };
         s.observe(key, text);
     }
-    match (
-        &blocking.peak,
-        &nonblocking.peak,
-        blocking.switches,
-        nonblocking.switches,
-    ) {
-        (Some(b), Some(nb), Some(bs), Some(ns)) => s.observe(
-            "meaning",
-            lang.fill(
+    if let (Some(b), Some(nb)) = (&blocking.peak, &nonblocking.peak) {
+        let threads: [(&str, &dyn Display); 3] =
+            [("bt", &b.threads), ("n", &n), ("nt", &nb.threads)];
+        let text = match blocking.switches.zip(nonblocking.switches) {
+            Some((bs, ns)) => lang.fill(
                 "s10.meaning",
-                &[
-                    ("bt", &b.threads),
-                    ("n", &n),
-                    ("bs", &bs),
-                    ("nt", &nb.threads),
-                    ("ns", &ns),
-                ],
+                &[&threads[..], &[("bs", &bs), ("ns", &ns)]].concat(),
             ),
-        ),
-        (Some(b), Some(nb), _, _) => s.observe(
-            "meaning",
-            lang.fill(
-                "s10.meaning_threads",
-                &[("bt", &b.threads), ("n", &n), ("nt", &nb.threads)],
-            ),
-        ),
-        _ => {}
+            None => lang.fill("s10.meaning_threads", &threads),
+        };
+        s.observe("meaning", text);
     }
     Ok(s)
 }

@@ -91,20 +91,12 @@ impl Lang {
             return text.to_string();
         }
         let words = text.split(' ').map(|word| {
-            let start = word.find(|c: char| c != '(').unwrap_or(word.len());
-            let end = word
-                .char_indices()
-                .rev()
-                .find(|&(_, c)| !matches!(c, ')' | ',' | ';' | ':'))
-                .map_or(start, |(e, c)| e + c.len_utf8())
-                .max(start);
+            let start = word.len() - word.trim_start_matches('(').len();
+            let end = word.trim_end_matches([')', ',', ';', ':']).len().max(start);
             let core = &word[start..end];
             let decimal = core.matches('.').count() == 1
                 && core.parse::<f64>().is_ok()
-                && core
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_digit() || c == '-');
+                && core.starts_with(|c: char| c.is_ascii_digit() || c == '-');
             if !decimal {
                 return word.to_string();
             }
@@ -135,15 +127,10 @@ impl Lang {
             }
             grouped.push(c);
         }
-        let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
-            "-"
-        } else {
-            ""
-        };
-        match frac {
-            "" => format!("{sign}{grouped}"),
-            f => format!("{sign}{grouped}{point}{f}"),
-        }
+        let negative = value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
+        let sign = if negative { "-" } else { "" };
+        let point = if frac.is_empty() { "" } else { point };
+        format!("{sign}{grouped}{point}{frac}")
     }
 
     /// The text under `key` with each `{name}` replaced by its value, and
