@@ -410,8 +410,16 @@ pub fn show(f: &Finding) -> String {
             cpu,
             cheapest,
         } => same_rate_sentence(*offered_per_s, *offered_pct, *connections, cpu, *cheapest),
-        Finding::Knees(k) => knees_sentence(k),
-        Finding::Saturation { client, both, all } => saturation_sentence(*client, *both, *all),
+        Finding::Knees(k) => format!(
+            "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
+            k.iter().map(knee_words).collect::<Vec<_>>().join("; ")
+        ),
+        Finding::Saturation { client, both, all } => format!(
+            "The load generator alone was saturated at {client} of {all} points and both sides at {both}; the \
+             tables' \"limited by\" column names them. Where only the client was saturated the server figures are \
+             lower bounds; where both were, on loopback each side's system calls also carry the kernel's work for \
+             the other side, so one core each is the limit of this machine. Every server faced the same client."
+        ),
         Finding::Service(f) => service::show(f),
     }
 }
@@ -551,24 +559,6 @@ fn ramp_sentence(
         pair.b.role(),
         spread(starved.0, 0),
         spread(starved.1, 0),
-    )
-}
-
-/// Each server's knee.
-fn knees_sentence(knees: &[Knee]) -> String {
-    format!(
-        "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
-        knees.iter().map(knee_words).collect::<Vec<_>>().join("; ")
-    )
-}
-
-/// How often a side was saturated, and what that does to the figures.
-fn saturation_sentence(client: usize, both: usize, all: usize) -> String {
-    format!(
-        "The load generator alone was saturated at {client} of {all} points and both sides at {both}; the \
-         tables' \"limited by\" column names them. Where only the client was saturated the server figures are \
-         lower bounds; where both were, on loopback each side's system calls also carry the kernel's work for \
-         the other side, so one core each is the limit of this machine. Every server faced the same client."
     )
 }
 
