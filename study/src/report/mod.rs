@@ -36,7 +36,7 @@ pub mod costs;
 mod criterion;
 pub mod cross;
 pub mod findings;
-mod forms;
+pub(crate) mod forms;
 mod html;
 pub mod lang;
 mod markdown;
