@@ -122,11 +122,6 @@ impl Target {
     /// tokio, the registry's reference: what a user would pick instead.
     pub const TOKIO: Target = Target::Model(Model::TOKIO);
 
-    /// The server of I/O model `model` (the registry is `sockmodes_models::Model`).
-    pub fn of(model: Model) -> Target {
-        Target::Model(model)
-    }
-
     /// The I/O model this server is, if it is one of the command's.
     pub fn model(self) -> Option<Model> {
         match self {
@@ -139,7 +134,7 @@ impl Target {
     /// references (true) among `models`, in registry order.
     fn of_kind(models: impl IntoIterator<Item = Model>, reference: bool) -> Vec<Target> {
         let kind = models.into_iter().filter(|m| m.is_reference() == reference);
-        kind.map(Target::of).collect()
+        kind.map(Target::Model).collect()
     }
 
     /// The models built on this system that the study compares (not the
