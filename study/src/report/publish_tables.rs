@@ -16,7 +16,7 @@ use super::tables::{counts, verdict_cell};
 use super::verdicts::CountVerdict;
 use crate::stats::Spread;
 use crate::sweep::{find, Point};
-use crate::target::{BenchKind, Pair, Target};
+use crate::target::{Pair, Target};
 
 /// "47,528 (40,227-50,922)", or the median alone for one window.
 fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
@@ -396,11 +396,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
         ),
         (Lang::Es, kind) => format!(
             "Ejecución {} publicada ({n} conexiones, lazo cerrado, {windows} ventanas):\n\n",
-            match kind {
-                BenchKind::Full => "completa",
-                BenchKind::Quick => "rápida",
-                BenchKind::Test => "de prueba",
-            }
+            kind.pick("de prueba", "rápida", "completa")
         ),
     };
     out += head;
