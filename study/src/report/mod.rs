@@ -63,11 +63,6 @@ pub fn markdown(r: &Report) -> String {
     markdown::markdown(r, &charts::all(r, lang::Lang::En))
 }
 
-/// The HTML report, charts inline.
-pub fn html(r: &Report) -> String {
-    html::html(r, &charts::all(r, lang::Lang::En))
-}
-
 /// Writes report.md, report.json, report.html and the SVG charts into `dir`;
 /// returns the Markdown report's path.
 ///
