@@ -537,7 +537,7 @@ fn cross_check(r: &Report) -> Option<Table> {
     } else {
         ""
     };
-    let mut headers: Vec<String> = [
+    let headers = [
         "connections",
         "servers (a vs b)",
         "client engine",
@@ -547,12 +547,11 @@ fn cross_check(r: &Report) -> Option<Table> {
         "a/b",
         "client busy",
     ]
+    .into_iter()
+    .chain(batched.then_some("batching (a / b)"))
+    .chain(["this driver", "verdict"])
     .map(String::from)
-    .into();
-    if batched {
-        headers.push("batching (a / b)".into());
-    }
-    headers.extend(["this driver".into(), "verdict".into()]);
+    .collect();
     Some(Table {
         heading: if measured_placements(r) == [Placement::Split, Placement::Unpinned] {
             "Cross-check: every client engine, both placements"
