@@ -258,12 +258,8 @@ fn judge_pair(
     if parts.is_empty() {
         return None;
     }
-    let mut outcome = judge(
-        &parts
-            .iter()
-            .map(|c| (c.driver, c.evidence))
-            .collect::<Vec<_>>(),
-    );
+    let each_cell: Vec<(Driver, Evidence)> = parts.iter().map(|c| (c.driver, c.evidence)).collect();
+    let mut outcome = judge(&each_cell);
     if let Outcome::DependsOnClient(cause) = &mut outcome {
         let sides: Vec<Side> = parts
             .iter()
