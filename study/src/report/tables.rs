@@ -469,9 +469,7 @@ fn cross_note(r: &Report) -> String {
             .iter()
             .map(|&p| placement_words(p, budget))
             .collect();
-        let sweeps = placements
-            .iter()
-            .any(|p| matches!(p, Placement::Split | Placement::SameCore));
+        let sweeps = placements.iter().any(|p| p.may_be_the_sweeps());
         format!(
             "On one machine the load generator shares the cores with the server, so every figure is of the pair. \
              Here every server is driven by every client engine (`sockmodes load --mode ENGINE`) in each \
