@@ -86,6 +86,15 @@ impl Placement {
         }
     }
 
+    /// Whether the sweep may run in this placement ([`for_sweep`]'s
+    /// `split`, or `same-core` on one core): where the cross-check can
+    /// take the sweep's own cells.
+    ///
+    /// [`for_sweep`]: Placement::for_sweep
+    pub fn may_be_the_sweeps(self) -> bool {
+        matches!(self, Placement::Split | Placement::SameCore)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Placement::SameCore => "same-core",

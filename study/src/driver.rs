@@ -30,19 +30,11 @@ impl Driver {
     /// cross-check engines (`Model::CROSS_CHECK_CLIENTS`) in each of
     /// `placements`, the sweep's own first where its placement is one.
     pub fn every(sweep: Driver, placements: &[Placement]) -> Vec<Driver> {
-        let mut all = Vec::new();
-        if placements.contains(&sweep.placement) {
-            all.push(sweep);
-        }
-        for &placement in placements {
-            for engine in Model::CROSS_CHECK_CLIENTS {
-                let d = Driver { engine, placement };
-                if !all.contains(&d) {
-                    all.push(d);
-                }
-            }
-        }
-        all
+        let first = placements.contains(&sweep.placement).then_some(sweep);
+        let each = placements.iter().flat_map(|&placement| {
+            Model::CROSS_CHECK_CLIENTS.map(|engine| Driver { engine, placement })
+        });
+        distinct(first.into_iter().chain(each))
     }
 
     /// "nonblocking client, split": how tables and logs name it.
@@ -54,6 +46,18 @@ impl Driver {
     pub fn short(self) -> String {
         format!("{}/{}", self.engine.name(), self.placement.name())
     }
+}
+
+/// Each of `items` once, in the order they first come: the drivers of a
+/// set of cells, or the engines among some drivers.
+pub fn distinct<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for x in items {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -127,10 +127,7 @@ impl Plan {
         };
         Plan {
             kind,
-            servers: match kind {
-                BenchKind::Quick => Target::models(),
-                _ => Target::studied(),
-            },
+            servers: kind.pick(Target::studied(), Target::models(), Target::studied()),
             connections,
             stopped_by,
             load_connections: kind.pick(10, 100, 1_000),

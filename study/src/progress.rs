@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::affinity::Placement;
 use crate::parts::{Part, PartTime};
 use crate::plan::setups;
 use crate::point::Step;
@@ -98,11 +97,7 @@ pub fn windows(plan: &Plan, part: Part, drivers: usize) -> usize {
         Part::SameRate if loaded => servers,
         Part::OfferedLoad | Part::SameRate => 0,
         Part::CrossCheck => {
-            // The sweep's placement is split, or same-core on one core.
-            let sweeps = plan
-                .cross_placements
-                .iter()
-                .any(|p| matches!(p, Placement::Split | Placement::SameCore));
+            let sweeps = plan.cross_placements.iter().any(|p| p.may_be_the_sweeps());
             plan.cross_counts
                 .iter()
                 // The sweep's own driver is not measured again where the
@@ -332,6 +327,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::affinity::Placement;
     use crate::driver::Driver;
 
     fn sizes() -> Sizes {

@@ -16,7 +16,7 @@ use crate::target::Target;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Setup {
     /// The work per message, as `--work` takes it (`block:1ms`).
-    #[serde(with = "work_text")]
+    #[serde(with = "crate::report::forms::work")]
     pub work: Work,
     /// `--offload N`: a pool of N workers; `None`: inline (or the model's
     /// own way: a thread per connection, tokio's `spawn_blocking`).
@@ -40,21 +40,6 @@ impl Setup {
             Some(n) => format!("{}, {n} workers", self.work),
             None => self.work.to_string(),
         }
-    }
-}
-
-/// A [`Work`] travels as its `--work` text.
-mod work_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use sockmodes_common::Work;
-
-    pub fn serialize<S: Serializer>(w: &Work, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(w)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Work, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

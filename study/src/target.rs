@@ -122,11 +122,6 @@ impl Target {
     /// tokio, the registry's reference: what a user would pick instead.
     pub const TOKIO: Target = Target::Model(Model::TOKIO);
 
-    /// The server of I/O model `model` (the registry is `sockmodes_models::Model`).
-    pub fn of(model: Model) -> Target {
-        Target::Model(model)
-    }
-
     /// The I/O model this server is, if it is one of the command's.
     pub fn model(self) -> Option<Model> {
         match self {
@@ -139,7 +134,7 @@ impl Target {
     /// references (true) among `models`, in registry order.
     fn of_kind(models: impl IntoIterator<Item = Model>, reference: bool) -> Vec<Target> {
         let kind = models.into_iter().filter(|m| m.is_reference() == reference);
-        kind.map(Target::of).collect()
+        kind.map(Target::Model).collect()
     }
 
     /// The models built on this system that the study compares (not the
@@ -264,36 +259,22 @@ struct Looks {
 /// Every model's looks, keyed by its name in the registry; a test fails
 /// when a model of the registry has none.
 const LOOKS: &[Looks] = &[
-    Looks {
-        model: "blocking",
-        es: "bloqueante",
-        colour: (214, 39, 40),
-    },
-    Looks {
-        model: "nonblocking",
-        es: "no bloqueante",
-        colour: (31, 119, 180),
-    },
-    Looks {
-        model: "completion",
-        es: "finalización",
-        colour: (255, 127, 14),
-    },
-    Looks {
-        model: "tokio",
-        es: "tokio",
-        colour: (44, 160, 44),
-    },
+    Looks::new("blocking", "bloqueante", (214, 39, 40)),
+    Looks::new("nonblocking", "no bloqueante", (31, 119, 180)),
+    Looks::new("completion", "finalización", (255, 127, 14)),
+    Looks::new("tokio", "tokio", (44, 160, 44)),
 ];
+
+impl Looks {
+    const fn new(model: &'static str, es: &'static str, colour: (u8, u8, u8)) -> Looks {
+        Looks { model, es, colour }
+    }
+}
 
 /// A model's looks; black and its own name where [`LOOKS`] has none (a
 /// test keeps that from shipping).
 fn looks(m: Model) -> &'static Looks {
-    const NONE: Looks = Looks {
-        model: "",
-        es: "",
-        colour: (0, 0, 0),
-    };
+    const NONE: Looks = Looks::new("", "", (0, 0, 0));
     LOOKS.iter().find(|l| l.model == m.name()).unwrap_or(&NONE)
 }
 

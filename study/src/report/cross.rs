@@ -27,7 +27,7 @@ use sockmodes_models::Model;
 use super::batching::{self, Batch, Measured, Side};
 use crate::affinity::Placement;
 use crate::crosscheck::Cell;
-use crate::driver::Driver;
+use crate::driver::{distinct, Driver};
 use crate::point::SATURATED;
 use crate::stats::{compare, Spread, Verdict};
 use crate::sweep::Point;
@@ -187,12 +187,8 @@ fn cause(with: &[(Driver, Verdict)]) -> Cause {
         .into_iter()
         .map(|d| d.placement)
         .collect();
-    let mut placement_changes_for: Vec<Model> = Vec::new();
-    for d in disagree(&|d, e| d.engine == e.engine) {
-        if !placement_changes_for.contains(&d.engine) {
-            placement_changes_for.push(d.engine);
-        }
-    }
+    let changed = disagree(&|d, e| d.engine == e.engine);
+    let placement_changes_for = distinct(changed.into_iter().map(|d| d.engine));
     let has = |v: Verdict| with.iter().any(|&(_, w)| w == v);
     Cause {
         engines_disagree_in: engines_disagree_in.into_iter().collect(),
@@ -206,12 +202,7 @@ fn cause(with: &[(Driver, Verdict)]) -> Cause {
 /// of the cells, judged.
 pub fn verdicts(cells: &[Cell]) -> Vec<CrossVerdict> {
     let counts: BTreeSet<usize> = cells.iter().map(|c| c.point.connections).collect();
-    let mut drivers: Vec<Driver> = Vec::new();
-    for c in cells {
-        if !drivers.contains(&c.driver) {
-            drivers.push(c.driver);
-        }
-    }
+    let drivers = distinct(cells.iter().map(|c| c.driver));
     let servers: Vec<Target> = Target::every()
         .into_iter()
         .filter(|&t| cells.iter().any(|c| c.point.target == t))
@@ -267,12 +258,8 @@ fn judge_pair(
     if parts.is_empty() {
         return None;
     }
-    let mut outcome = judge(
-        &parts
-            .iter()
-            .map(|c| (c.driver, c.evidence))
-            .collect::<Vec<_>>(),
-    );
+    let each_cell: Vec<(Driver, Evidence)> = parts.iter().map(|c| (c.driver, c.evidence)).collect();
+    let mut outcome = judge(&each_cell);
     if let Outcome::DependsOnClient(cause) = &mut outcome {
         let sides: Vec<Side> = parts
             .iter()

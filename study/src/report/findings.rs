@@ -388,30 +388,96 @@ pub fn show(f: &Finding) -> String {
             pair,
             groups,
             last,
-            syscalls,
-        } => grouped(*pair, groups, last, *syscalls),
+            syscalls: (calls_a, calls_b),
+        } => {
+            let parts: Vec<String> = groups
+                .iter()
+                .map(|(s, counts)| format!("{} at {}", standing_words(*s), at_counts(counts)))
+                .collect();
+            format!(
+                "{}: it {}. At {}: {} against {} msg/s ({}x), with {} against {} system calls per message.",
+                pair.title,
+                words_list(&parts),
+                last.connections,
+                last.a.show(0),
+                last.b.show(0),
+                ratio(&last.a, &last.b).show(2),
+                spread(*calls_a, 3),
+                spread(*calls_b, 3)
+            )
+        }
         Finding::Costs {
             pair,
-            connections,
+            connections: n,
             a,
             b,
-        } => costs_sentence(*pair, *connections, a, b),
+        } => format!(
+            "At {n} connections the {} server ran {} threads in {} MiB and made {} context switches per \
+             message; {} ran {} threads in {} MiB and made {}. CPU per message: {} µs against {} µs.",
+            pair.a.prose(),
+            median(a.threads, 0),
+            median(a.rss_mib, 1),
+            spread(a.switches_per_msg, 2),
+            pair.b.role(),
+            median(b.threads, 0),
+            median(b.rss_mib, 1),
+            spread(b.switches_per_msg, 2),
+            spread(a.cpu_per_msg, 1),
+            spread(b.cpu_per_msg, 1),
+        ),
         Finding::Ramp {
             pair,
-            connections,
+            connections: n,
             a,
             b,
             starved,
-        } => ramp_sentence(*pair, *connections, (a, b), *starved),
+        } => format!(
+            "At {n} connections the last connection had its first answer after {} from the {} server (its one \
+             accept thread admits them with one thread's share of the core, among the busy connection threads) and \
+             {} from {}; starved connections in the window: {} against {}.",
+            ramp_words(a),
+            pair.a.prose(),
+            ramp_words(b),
+            pair.b.role(),
+            spread(starved.0, 0),
+            spread(starved.1, 0),
+        ),
         Finding::SameRate {
             offered_per_s,
             offered_pct,
             connections,
             cpu,
             cheapest,
-        } => same_rate_sentence(*offered_per_s, *offered_pct, *connections, cpu, *cheapest),
-        Finding::Knees(k) => knees_sentence(k),
-        Finding::Saturation { client, both, all } => saturation_sentence(*client, *both, *all),
+        } => {
+            let each: Vec<String> = cpu
+                .iter()
+                .map(|(t, s)| format!("{} µs {}", spread(*s, 1), t.name()))
+                .collect();
+            let mut s = format!(
+                "At the same offered rate for all ({offered_per_s:.0} msg/s, {offered_pct:.0}% of the slowest server's \
+                 capacity, {connections} connections), server CPU per message was {}.",
+                words_list(&each)
+            );
+            match cheapest {
+                Some(t) => s.push_str(&format!(
+                    " The {} server used the least beyond noise; unlike messages/s, this figure does not depend on \
+                     which side saturated (switches and p99: the same-rate table).",
+                    t.name()
+                )),
+                None => s.push_str(" No server used less CPU per message than all the others beyond noise."),
+            }
+            s
+        }
+        Finding::Knees(k) => format!(
+            "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
+            k.iter().map(knee_words).collect::<Vec<_>>().join("; ")
+        ),
+        Finding::Saturation { client, both, all } => format!(
+            "The load generator alone was saturated at {client} of {all} points and both sides at {both}; the \
+             tables' \"limited by\" column names them. Where only the client was saturated the server figures are \
+             lower bounds; where both were, on loopback each side's system calls also carry the kernel's work for \
+             the other side, so one core each is the limit of this machine. Every server faced the same client."
+        ),
         Finding::Service(f) => service::show(f),
     }
 }
@@ -507,116 +573,6 @@ fn standing_words(s: Standing) -> &'static str {
             "had no verdict in the cross-check (a client saturated or too few windows)"
         }
     }
-}
-
-/// One pair's counts grouped by verdict, with the largest count's figures.
-fn grouped(
-    pair: Pair,
-    groups: &[(Standing, Vec<usize>)],
-    last: &CountVerdict,
-    (calls_a, calls_b): (Option<Spread>, Option<Spread>),
-) -> String {
-    let parts: Vec<String> = groups
-        .iter()
-        .map(|(s, counts)| format!("{} at {}", standing_words(*s), at_counts(counts)))
-        .collect();
-    format!(
-        "{}: it {}. At {}: {} against {} msg/s ({}x), with {} against {} system calls per message.",
-        pair.title,
-        words_list(&parts),
-        last.connections,
-        last.a.show(0),
-        last.b.show(0),
-        ratio(&last.a, &last.b).show(2),
-        spread(calls_a, 3),
-        spread(calls_b, 3)
-    )
-}
-
-/// How long the last connection of each of the pair's servers waited for
-/// its first answer at `n` connections, and the starved connections.
-fn ramp_sentence(
-    pair: Pair,
-    n: usize,
-    (a, b): (&RampUp, &RampUp),
-    starved: (Option<Spread>, Option<Spread>),
-) -> String {
-    format!(
-        "At {n} connections the last connection had its first answer after {} from the {} server (its one \
-         accept thread admits them with one thread's share of the core, among the busy connection threads) and \
-         {} from {}; starved connections in the window: {} against {}.",
-        ramp_words(a),
-        pair.a.prose(),
-        ramp_words(b),
-        pair.b.role(),
-        spread(starved.0, 0),
-        spread(starved.1, 0),
-    )
-}
-
-/// Each server's knee.
-fn knees_sentence(knees: &[Knee]) -> String {
-    format!(
-        "Under offered load the p99 stays within {KNEE}x its light-load value, beyond noise: {}.",
-        knees.iter().map(knee_words).collect::<Vec<_>>().join("; ")
-    )
-}
-
-/// How often a side was saturated, and what that does to the figures.
-fn saturation_sentence(client: usize, both: usize, all: usize) -> String {
-    format!(
-        "The load generator alone was saturated at {client} of {all} points and both sides at {both}; the \
-         tables' \"limited by\" column names them. Where only the client was saturated the server figures are \
-         lower bounds; where both were, on loopback each side's system calls also carry the kernel's work for \
-         the other side, so one core each is the limit of this machine. Every server faced the same client."
-    )
-}
-
-/// The costs of the pair's two servers at `n` connections.
-fn costs_sentence(pair: Pair, n: usize, a: &Costs, b: &Costs) -> String {
-    format!(
-        "At {n} connections the {} server ran {} threads in {} MiB and made {} context switches per \
-         message; {} ran {} threads in {} MiB and made {}. CPU per message: {} µs against {} µs.",
-        pair.a.prose(),
-        median(a.threads, 0),
-        median(a.rss_mib, 1),
-        spread(a.switches_per_msg, 2),
-        pair.b.role(),
-        median(b.threads, 0),
-        median(b.rss_mib, 1),
-        spread(b.switches_per_msg, 2),
-        spread(a.cpu_per_msg, 1),
-        spread(b.cpu_per_msg, 1),
-    )
-}
-
-/// CPU per message of every server at the same offered rate, and the
-/// cheapest beyond noise.
-fn same_rate_sentence(
-    offered_per_s: f64,
-    offered_pct: f64,
-    connections: usize,
-    cpu: &[(Target, Option<Spread>)],
-    cheapest: Option<Target>,
-) -> String {
-    let each: Vec<String> = cpu
-        .iter()
-        .map(|(t, s)| format!("{} µs {}", spread(*s, 1), t.name()))
-        .collect();
-    let mut s = format!(
-        "At the same offered rate for all ({offered_per_s:.0} msg/s, {offered_pct:.0}% of the slowest server's \
-         capacity, {connections} connections), server CPU per message was {}.",
-        words_list(&each)
-    );
-    match cheapest {
-        Some(t) => s.push_str(&format!(
-            " The {} server used the least beyond noise; unlike messages/s, this figure does not depend on \
-             which side saturated (switches and p99: the same-rate table).",
-            t.name()
-        )),
-        None => s.push_str(" No server used less CPU per message than all the others beyond noise."),
-    }
-    s
 }
 
 #[cfg(test)]

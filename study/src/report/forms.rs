@@ -69,7 +69,8 @@ pub mod concurrency {
     }
 }
 
-/// A `Work` as `--work` takes it: `block:1ms`.
+/// A `Work` as `--work` takes it: `block:1ms` (a service-work `Setup`'s
+/// too).
 pub mod work {
     use super::*;
     pub use sockmodes_common::Work;

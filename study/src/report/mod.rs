@@ -36,7 +36,7 @@ pub mod costs;
 mod criterion;
 pub mod cross;
 pub mod findings;
-mod forms;
+pub(crate) mod forms;
 mod html;
 pub mod lang;
 mod markdown;
@@ -61,11 +61,6 @@ pub use study::{time_account, BareThreads, Study};
 /// The Markdown report.
 pub fn markdown(r: &Report) -> String {
     markdown::markdown(r, &charts::all(r, lang::Lang::En))
-}
-
-/// The HTML report, charts inline.
-pub fn html(r: &Report) -> String {
-    html::html(r, &charts::all(r, lang::Lang::En))
 }
 
 /// Writes report.md, report.json, report.html and the SVG charts into `dir`;

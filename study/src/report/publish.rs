@@ -266,7 +266,7 @@ mod tests {
         let before = judged::calls();
         let files = pages(&root, &run).unwrap();
         let md = crate::report::markdown(&run);
-        let html = crate::report::html(&run);
+        let html = crate::report::html::html(&run, &charts::all(&run, Lang::En));
         assert_eq!(judged::calls(), before, "rendering judged");
         assert!(files.len() > 20 && md.contains("## Findings") && html.contains("<li>"));
         // The counter counts: judging the same measurements calls them,

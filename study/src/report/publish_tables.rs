@@ -16,7 +16,7 @@ use super::tables::{counts, verdict_cell};
 use super::verdicts::CountVerdict;
 use crate::stats::Spread;
 use crate::sweep::{find, Point};
-use crate::target::{BenchKind, Pair, Target};
+use crate::target::{Pair, Target};
 
 /// "47,528 (40,227-50,922)", or the median alone for one window.
 fn spread(s: Spread, decimals: usize, lang: Lang) -> String {
@@ -211,7 +211,7 @@ pub fn guide_table(r: &Report, lang: Lang) -> String {
         servers: measured(Target::every_studied(), &study.sweep),
         lang,
     };
-    let head = g.row(g.t("figure", "cifra"), &|s| label(s, lang));
+    let head = g.row("figure", "cifra", &|s| label(s, lang));
     let mut rows: Vec<Vec<String>> = g.latency().into_iter().collect();
     let Some(sweep_rows) = g.sweep_rows() else {
         return String::new();
@@ -252,16 +252,20 @@ impl Guide<'_> {
         format!("{} {word}", self.num(n as f64, 0))
     }
 
-    /// A row: its name, then one cell per server.
-    fn row(&self, name: String, cell: &dyn Fn(Target) -> String) -> Vec<String> {
-        let mut v = vec![name];
+    /// A row: its name (in English and in Spanish), then one cell per
+    /// server.
+    fn row(&self, en: &str, es: &str, cell: &dyn Fn(Target) -> String) -> Vec<String> {
+        let mut v = vec![self.t(en, es)];
         v.extend(self.servers.iter().map(|&s| cell(s)));
         v
     }
 
     /// A row of a sweep figure of each server's point at `n`.
-    fn at(&self, name: String, n: usize, f: impl Fn(&Point) -> Option<String>) -> Vec<String> {
-        self.row(name, &|s| of(&self.study.sweep, s, n, &f))
+    fn at<F>(&self, en: &str, es: &str, n: usize, f: F) -> Vec<String>
+    where
+        F: Fn(&Point) -> Option<String>,
+    {
+        self.row(en, es, &|s| of(&self.study.sweep, s, n, &f))
     }
 
     /// The one-connection round trip of 16 B, beside raw's.
@@ -274,11 +278,9 @@ impl Guide<'_> {
         let raw = case.get(Target::Raw).map_or("-".into(), |v| self.num(v, 1));
         let us = |v: f64| format!("{} µs", self.num(v, 1));
         Some(self.row(
-            self.t(
-                &format!("echo round trip, 16 B, one connection (median; raw: {raw} µs)"),
-                &format!(
-                    "ida y vuelta de eco, 16 B, una conexión (mediana; servidor mínimo: {raw} µs)"
-                ),
+            &format!("echo round trip, 16 B, one connection (median; raw: {raw} µs)"),
+            &format!(
+                "ida y vuelta de eco, 16 B, una conexión (mediana; servidor mínimo: {raw} µs)"
             ),
             &|s| case.get(s).map_or("-".into(), us),
         ))
@@ -298,27 +300,21 @@ impl Guide<'_> {
         let mut rows = Vec::new();
         for n in shown.into_iter().filter(|n| counts.contains(n)) {
             rows.push(self.at(
-                self.t(
-                    &format!("64 B echoes, closed loop, {}", self.conns(n)),
-                    &format!("ecos de 64 B, lazo cerrado, {}", self.conns(n)),
-                ),
+                &format!("64 B echoes, closed loop, {}", self.conns(n)),
+                &format!("ecos de 64 B, lazo cerrado, {}", self.conns(n)),
                 n,
                 |p| p.msgs().map(|m| format!("{}/s", self.num(m.median, 0))),
             ));
         }
         rows.push(self.at(
-            self.t(
-                &format!("p99 at {}", self.conns(last)),
-                &format!("p99 con {}", self.conns(last)),
-            ),
+            &format!("p99 at {}", self.conns(last)),
+            &format!("p99 con {}", self.conns(last)),
             last,
             |p| p.p99().map(|m| format!("{} µs", self.num(m.median, 0))),
         ));
         rows.push(self.at(
-            self.t(
-                &format!("server threads / context switches per message at {at}"),
-                &format!("hilos del servidor / cambios de contexto por mensaje con {at}"),
-            ),
+            &format!("server threads / context switches per message at {at}"),
+            &format!("hilos del servidor / cambios de contexto por mensaje con {at}"),
             last,
             |p| {
                 let (threads, switches) = (p.threads()?, p.switches_per_msg()?);
@@ -334,15 +330,13 @@ impl Guide<'_> {
         // a server kept the count holds no figure for it: the cell says
         // that of the run, not that the server goes uncounted.
         rows.push(self.row(
-            self.t(
-                &format!(
-                    "system calls per message at {} (tokio: without its runtime's waits)",
-                    self.conns(middle)
-                ),
-                &format!(
-                    "llamadas al sistema por mensaje con {} (tokio: sin contar las esperas de su entorno de ejecución)",
-                    self.conns(middle)
-                ),
+            &format!(
+                "system calls per message at {} (tokio: without its runtime's waits)",
+                self.conns(middle)
+            ),
+            &format!(
+                "llamadas al sistema por mensaje con {} (tokio: sin contar las esperas de su entorno de ejecución)",
+                self.conns(middle)
             ),
             &|s| match find(sweep, s, middle) {
                 Some(p) => p.syscalls_per_msg().map_or_else(
@@ -361,10 +355,8 @@ impl Guide<'_> {
         let n = scale.iter().map(|p| p.connections).max()?;
         let idle = self.num(n as f64, 0);
         Some(self.row(
-            self.t(
-                &format!("server memory, {idle} idle connections"),
-                &format!("memoria del servidor, {idle} conexiones inactivas"),
-            ),
+            &format!("server memory, {idle} idle connections"),
+            &format!("memoria del servidor, {idle} conexiones inactivas"),
             &|s| match scale.iter().find(|p| p.target == s && p.connections == n) {
                 Some(p) => format!("{} MiB", self.num(p.rss_mib, 1)),
                 None => self.t("not measured", "no se mide"),
@@ -396,11 +388,7 @@ pub fn page_table(r: &Report, lang: Lang) -> String {
         ),
         (Lang::Es, kind) => format!(
             "Ejecución {} publicada ({n} conexiones, lazo cerrado, {windows} ventanas):\n\n",
-            match kind {
-                BenchKind::Full => "completa",
-                BenchKind::Quick => "rápida",
-                BenchKind::Test => "de prueba",
-            }
+            kind.pick("de prueba", "rápida", "completa")
         ),
     };
     out += head;

@@ -469,9 +469,7 @@ fn cross_note(r: &Report) -> String {
             .iter()
             .map(|&p| placement_words(p, budget))
             .collect();
-        let sweeps = placements
-            .iter()
-            .any(|p| matches!(p, Placement::Split | Placement::SameCore));
+        let sweeps = placements.iter().any(|p| p.may_be_the_sweeps());
         format!(
             "On one machine the load generator shares the cores with the server, so every figure is of the pair. \
              Here every server is driven by every client engine (`sockmodes load --mode ENGINE`) in each \
@@ -537,7 +535,7 @@ fn cross_check(r: &Report) -> Option<Table> {
     } else {
         ""
     };
-    let mut headers: Vec<String> = [
+    let headers = [
         "connections",
         "servers (a vs b)",
         "client engine",
@@ -547,12 +545,11 @@ fn cross_check(r: &Report) -> Option<Table> {
         "a/b",
         "client busy",
     ]
+    .into_iter()
+    .chain(batched.then_some("batching (a / b)"))
+    .chain(["this driver", "verdict"])
     .map(String::from)
-    .into();
-    if batched {
-        headers.push("batching (a / b)".into());
-    }
-    headers.extend(["this driver".into(), "verdict".into()]);
+    .collect();
     Some(Table {
         heading: if measured_placements(r) == [Placement::Split, Placement::Unpinned] {
             "Cross-check: every client engine, both placements"

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::draw::{bar_chart, colour, Bar, Bars};
 use super::labels::{self, filled, label};
 use crate::crosscheck::{cells_of, Cell};
-use crate::driver::Driver;
+use crate::driver::distinct;
 use crate::report::cases::{CaseResult, Group, Metric};
 use crate::report::lang::Lang;
 use crate::report::run::Report;
@@ -109,12 +109,8 @@ pub fn cross_checks(cells: &[Cell], lang: Lang) -> Vec<(String, String)> {
 /// Server messages/s by client engine and placement at `n` connections:
 /// one group of bars per driver, one bar per server, whiskers the range.
 fn cross_check(cells: &[Cell], n: usize, lang: Lang) -> String {
-    let mut drivers: Vec<Driver> = Vec::new();
-    for c in cells.iter().filter(|c| c.point.connections == n) {
-        if !drivers.contains(&c.driver) {
-            drivers.push(c.driver);
-        }
-    }
+    let at_n = cells.iter().filter(|c| c.point.connections == n);
+    let drivers = distinct(at_n.map(|c| c.driver));
     let cats: Vec<String> = drivers.iter().map(|&d| labels::driver(d, lang)).collect();
     let has = |t: Target| cells.iter().any(|c| c.point.target == t);
     let bars = per_server(Target::every_studied(), has, &drivers, lang, |t, &d| {

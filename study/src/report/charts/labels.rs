@@ -155,7 +155,7 @@ pub fn driver(d: crate::driver::Driver, lang: Lang) -> String {
     match lang {
         Lang::En => d.short(),
         Lang::Es => {
-            let engine = match Target::of(d.engine).label(lang) {
+            let engine = match Target::Model(d.engine).label(lang) {
                 "bloqueante" => "bloq.",
                 "no bloqueante" => "no bloq.",
                 other => other,
