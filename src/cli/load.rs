@@ -246,7 +246,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
 
 /// Creates the `--hdr-log` file, or with `--overwrite` opens an existing
 /// one (a symlink too) without emptying it yet; `true` when it was created.
-fn open_log(path: &std::path::Path, overwrite: bool) -> anyhow::Result<(std::fs::File, bool)> {
+fn open_log(path: &std::path::Path, overwrite: bool) -> Result<(std::fs::File, bool), InputError> {
     // O_EXCL: fails on any existing name, a dangling symlink included.
     let created = std::fs::OpenOptions::new()
         .write(true)
@@ -268,14 +268,12 @@ fn open_log(path: &std::path::Path, overwrite: bool) -> anyhow::Result<(std::fs:
         std::io::ErrorKind::AlreadyExists => InputError(format!(
             "--hdr-log {}: the file exists; give another name, or --overwrite to replace it",
             path.display()
-        ))
-        .into(),
+        )),
         // Refused before the run, as any input it cannot honour: exit 2.
         _ => InputError(format!(
             "cannot create the HdrHistogram log {}: {e}",
             path.display()
-        ))
-        .into(),
+        )),
     })
 }
 
