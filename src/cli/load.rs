@@ -211,11 +211,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
             // An empty log left behind would merge as a host that got
             // nothing: the run failed, so a log it created goes, and one
             // it was to replace (--overwrite) is left as it was.
-            if let (Some((file, created)), Some(path)) = (log, &args.hdr_log) {
+            if let (Some((file, true)), Some(path)) = (log, &args.hdr_log) {
                 drop(file);
-                if created {
-                    let _ = std::fs::remove_file(path);
-                }
+                let _ = std::fs::remove_file(path);
             }
             return Err(e.into());
         }
@@ -225,11 +223,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     if let (Some((file, _)), Some(path)) = (log, &args.hdr_log) {
         // Emptied only now that there is a run to replace it with (a file:
         // a device or a pipe has nothing to empty).
-        let emptied = match file.metadata() {
-            Ok(m) if m.is_file() => file.set_len(0),
-            Ok(_) => Ok(()),
-            Err(e) => Err(e),
-        };
+        let emptied = file
+            .metadata()
+            .and_then(|m| if m.is_file() { file.set_len(0) } else { Ok(()) });
         let mut writer = std::io::BufWriter::new(file);
         emptied
             .and_then(|()| run.write_hdr_log(&mut writer))
