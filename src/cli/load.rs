@@ -398,8 +398,7 @@ fn spinner(
         .name("sockmodes-progress".into())
         .spawn(move || {
             while !b.is_finished() {
-                let elapsed = started.elapsed();
-                b.set_position(elapsed.as_millis() as u64);
+                b.set_position(started.elapsed().as_millis() as u64);
                 let phase = if measuring.load(Ordering::Relaxed) {
                     "measuring"
                 } else {
