@@ -10,8 +10,12 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 
+use sockmodes_loadgen::placement::{Cores, Placement};
+use sockmodes_loadgen::{Fairness, LoadJson, LoadReport, SCHEMA_VERSION};
 use sockmodes_models::Model;
+use sockmodes_os::kernel_tcp::TcpPressure;
 use util::cli::{sockmodes, BIN};
+use util::json_schema::FIELDS;
 
 const DOC: &str = include_str!("../docs/cli.md");
 
@@ -161,7 +165,7 @@ fn doc_fields() -> BTreeSet<String> {
 
 #[test]
 fn the_json_fields_of_the_docs_the_help_and_the_schema_are_the_same() {
-    let schema: BTreeSet<String> = sockmodes_loadgen::json::FIELDS
+    let schema: BTreeSet<String> = FIELDS
         .iter()
         .map(|f| f.split(['.', '[', ':']).next().unwrap().to_string())
         .collect();
@@ -177,7 +181,7 @@ fn the_json_fields_of_the_docs_the_help_and_the_schema_are_the_same() {
     );
     // Every nested field is named in its parent's row.
     let rows = section("`load --json`");
-    for path in sockmodes_loadgen::json::FIELDS {
+    for path in FIELDS {
         let path = path.split(':').next().unwrap().replace("[]", "");
         let mut parts = path.split('.');
         let parent = parts.next().unwrap();
@@ -330,5 +334,105 @@ fn the_listening_line_is_as_documented_for_every_model() {
             &format
         ),
         None
+    );
+}
+
+/// Every field path of `value` with its JSON type (objects' fields in
+/// name order): the set [`FIELDS`] keeps. A null has no type to tell: its
+/// path says "null".
+fn field_paths(value: &serde_json::Value) -> Vec<String> {
+    fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        use serde_json::Value;
+        let kind = match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(&p, v, out);
+                }
+                return;
+            }
+            Value::Array(items) => {
+                // Every element has the shape of the first.
+                let p = format!("{path}[]");
+                match items.first() {
+                    Some(first) => walk(&p, first, out),
+                    None => out.push(format!("{p}: empty")),
+                }
+                return;
+            }
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+        };
+        out.push(format!("{path}: {kind}"));
+    }
+    let mut out = Vec::new();
+    walk("", value, &mut out);
+    out
+}
+
+/// A report with every optional figure present and every list filled,
+/// so that each field shows its type.
+fn full() -> (LoadReport, Placement) {
+    let report = LoadReport {
+        rate_requested: Some(1000.0),
+        warnings: vec!["a warning".into()],
+        oldest_unanswered_ms: Some(5.0),
+        send_grid_us: Some(100.0),
+        kernel_tcp: Some(TcpPressure {
+            entered: 1,
+            pressure_ms: 10,
+            dropped: 0,
+            pressure_from_bytes: 1 << 20,
+        }),
+        fairness: Fairness {
+            starved: 1,
+            starved_connections: vec![7],
+            ..LoadReport::sample(1000.0).fairness
+        },
+        ..LoadReport::sample(1000.0)
+    };
+    let placement = Placement {
+        same_machine: true,
+        why: Some("loopback address".into()),
+        own_network_namespace: Some(false),
+        server_pid: Some(42),
+        client: Cores::Pinned(vec![0]),
+        server: Cores::Unpinned,
+    };
+    (report, placement)
+}
+
+/// What a report serialises to against [`FIELDS`]: a field added, removed,
+/// renamed or retyped must come with a new schema version.
+#[test]
+fn a_field_changes_only_with_a_new_schema_version() {
+    let (report, placement) = full();
+    let value = serde_json::to_value(LoadJson::new(&report, &placement)).unwrap();
+    let paths: BTreeSet<String> = field_paths(&value).into_iter().collect();
+    let listed: BTreeSet<String> = FIELDS.iter().map(|f| f.to_string()).collect();
+    assert_eq!(listed.len(), FIELDS.len(), "FIELDS lists a path twice");
+    let new: Vec<&String> = paths.difference(&listed).collect();
+    let gone: Vec<&String> = listed.difference(&paths).collect();
+    assert!(
+        new.is_empty() && gone.is_empty(),
+        "--json's fields changed (new or retyped: {new:?}; gone: {gone:?}): raise \
+         SCHEMA_VERSION (now {SCHEMA_VERSION}) and list this version's fields in FIELDS \
+         (and in docs/cli.md, \"load --json\")"
+    );
+    assert_eq!(value["schema_version"], SCHEMA_VERSION);
+}
+
+#[test]
+fn field_paths_walk_objects_and_arrays_and_tell_each_type() {
+    let v = serde_json::json!({"a": {"b": [1, 2], "c": null}, "d": [], "e": [[true]]});
+    assert_eq!(
+        field_paths(&v),
+        ["a.b[]: number", "a.c: null", "d[]: empty", "e[][]: boolean"]
     );
 }

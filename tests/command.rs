@@ -141,7 +141,7 @@ fn load_json_in_every_model() {
     ];
     // The thirteen above keep their names and meaning; every field is
     // listed, with its type, beside the schema's version.
-    let mut want: Vec<&str> = sockmodes_loadgen::json::FIELDS
+    let mut want: Vec<&str> = util::json_schema::FIELDS
         .iter()
         .map(|f| f.split(['.', '[', ':']).next().unwrap())
         .collect();

@@ -90,10 +90,6 @@ pub struct LogTotal {
     pub tags: Vec<String>,
     /// Their lengths, added: the time the log covers.
     pub logged: Duration,
-    /// The intervals read. None: an empty file, or one holding only its
-    /// header (`load` writes every second of its window, empty ones too,
-    /// and leaves no log of a run that failed).
-    pub intervals: u64,
 }
 
 /// Reads a log back: every interval's histogram, added together, and the
@@ -111,7 +107,6 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
         histogram: super::record::histogram(),
         tags: Vec::new(),
         logged: Duration::ZERO,
-        intervals: 0,
     };
     let mut deserializer = Deserializer::new();
     // The intervals' counts so far, checked (`add_counts`).
@@ -165,7 +160,6 @@ pub fn read_log(input: &[u8]) -> io::Result<LogTotal> {
             "its {intervals} last no time: no rate can be told"
         )));
     }
-    total.intervals = n;
     Ok(total)
 }
 

@@ -194,7 +194,6 @@ mod tests {
                 histogram,
                 tags: vec![],
                 logged: Duration::from_secs(seconds),
-                intervals: seconds,
             },
         }
     }

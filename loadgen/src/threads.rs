@@ -91,21 +91,16 @@ pub(crate) fn run(config: &LoadConfig, progress: &Arc<AtomicU64>) -> Result<Outc
     for shard in shards.iter() {
         total.merge(&lock(shard));
     }
+    let errors: Vec<ClientError> = errors.into_iter().flatten().collect();
     let connected = tallies.iter().filter(|t| t.connected()).count();
     // Some connected: a warning. None did: Outcome::new makes it the error.
-    if connected > 0 {
-        if let Some(e) = errors.iter().flatten().next() {
-            let e = e.error();
-            tracing::warn!(error = %e, failed = n - connected, "some connections failed");
-        }
+    if let Some(e) = errors.first().filter(|_| connected > 0) {
+        tracing::warn!(error = %e, failed = n - connected, "some connections failed");
     }
     // A handshake that never finished is no error of its own, as in the
     // event engines: if none connected and nothing failed otherwise, the
     // run ends with LoadError::NoHandshake, whichever engine ran it.
-    let first_error = errors.into_iter().flatten().find_map(|u| match u {
-        Unconnected::Failed(e) => Some(e),
-        Unconnected::NoHandshake(_) => None,
-    });
+    let first_error = errors.into_iter().find(|e| !handshake_timed_out(e));
     Outcome::new(total, tallies, first_error, n, start)
 }
 
@@ -183,36 +178,16 @@ impl Conn<'_> {
     }
 }
 
-/// Why a thread never connected.
-enum Unconnected {
-    /// No handshake finished within [`CONNECT_WAIT`]: what the event
-    /// engines call a handshake still pending when they stop waiting.
-    NoHandshake(ClientError),
-    /// The connect failed (refused, unreachable, ...).
-    Failed(ClientError),
-}
-
-impl Unconnected {
-    fn new(e: ClientError) -> Unconnected {
-        match &e {
-            ClientError::Socket(s) if s.op == Op::Connect && timed_out(&s.io) => {
-                Unconnected::NoHandshake(e)
-            }
-            _ => Unconnected::Failed(e),
-        }
-    }
-
-    fn error(&self) -> &ClientError {
-        match self {
-            Unconnected::NoHandshake(e) | Unconnected::Failed(e) => e,
-        }
-    }
+/// No handshake finished within [`CONNECT_WAIT`]: what the event engines
+/// call a handshake still pending when they stop waiting.
+fn handshake_timed_out(e: &ClientError) -> bool {
+    matches!(e, ClientError::Socket(s) if s.op == Op::Connect && timed_out(&s.io))
 }
 
 /// One connection's thread: connects, waits at the start line, then sends
 /// until the window ends. Returns why it never connected if it did not, and
 /// its tally.
-fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> (Option<Unconnected>, ConnTally) {
+fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> (Option<ClientError>, ConnTally) {
     let config = &run.config;
     // The connect waits at most CONNECT_WAIT, as the event engines' do:
     // without it a server whose accept queue stays full holds every thread
@@ -240,7 +215,7 @@ fn worker(i: usize, run: &Start, shard: &Mutex<Recorder>) -> (Option<Unconnected
         Err(e) => {
             run.settle();
             let tally = Ledger::unconnected(i, Trouble::of(&e));
-            return (Some(Unconnected::new(e)), tally);
+            return (Some(e), tally);
         }
     };
     let mut conn = Conn {

@@ -35,8 +35,7 @@ impl SetSocketMode for SocketMode {
         let sock = SockRef::from(socket);
         sock.set_nonblocking(self == SocketMode::NonBlocking)?;
         sock.set_read_timeout(self.io_timeout())?;
-        sock.set_write_timeout(self.io_timeout())?;
-        Ok(())
+        sock.set_write_timeout(self.io_timeout())
     }
 }
 

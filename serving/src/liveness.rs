@@ -30,8 +30,7 @@
 //! arithmetic on hand-made times.
 
 use std::fmt;
-use std::time::Duration;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sockmodes_common::ServerSession;
 

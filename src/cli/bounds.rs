@@ -232,19 +232,19 @@ pub fn is_negative(s: &str) -> bool {
 
 /// `load --connections`: 1 to [`MAX_CONNECTIONS`].
 pub fn parse_connections(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_CONNECTIONS).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "must be from 1 to {MAX_CONNECTIONS} (a port of this machine for each)"
-        )),
-    }
+    one_to(s, MAX_CONNECTIONS, " (a port of this machine for each)")
 }
 
 /// `server --threads`: 1 to [`MAX_THREADS`].
 pub fn parse_threads(s: &str) -> Result<usize, String> {
+    one_to(s, MAX_THREADS, " event loops")
+}
+
+/// A whole number from 1 to `max`; the refusal ends with `what`.
+fn one_to(s: &str, max: usize, what: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
-        _ => Err(format!("must be from 1 to {MAX_THREADS} event loops")),
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be from 1 to {max}{what}")),
     }
 }
 

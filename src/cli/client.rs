@@ -85,10 +85,10 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
     check_inputs(&args)?;
     // Opened before connecting: a typo in the path is refused before it
     // costs a connection (and the server a sink that ends empty).
-    let file = match &args.action {
+    let upload = match &args.action {
         Action::Sink {
             file: Some(path), ..
-        } => Some(open_upload(path)?),
+        } => Some((path.clone(), open_upload(path)?)),
         _ => None,
     };
     let mut client = Client::connect(model, args.addr, &settings)?;
@@ -113,14 +113,7 @@ pub fn run(args: ClientArgs) -> anyhow::Result<ExitCode> {
             format!("{sent}; the server read them and closed the connection")
         }
         Action::Echo { size, count } => echo(client, &server, size, count)?,
-        Action::Sink {
-            size,
-            count,
-            file: path,
-        } => {
-            let upload = path.zip(file);
-            sink(client, &server, size, count, upload)?
-        }
+        Action::Sink { size, count, .. } => sink(client, &server, size, count, upload)?,
     };
     out::line("the result", &text)?;
     Ok(ExitCode::SUCCESS)

@@ -211,11 +211,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
             // An empty log left behind would merge as a host that got
             // nothing: the run failed, so a log it created goes, and one
             // it was to replace (--overwrite) is left as it was.
-            if let (Some((file, created)), Some(path)) = (log, &args.hdr_log) {
+            if let (Some((file, true)), Some(path)) = (log, &args.hdr_log) {
                 drop(file);
-                if created {
-                    let _ = std::fs::remove_file(path);
-                }
+                let _ = std::fs::remove_file(path);
             }
             return Err(e.into());
         }
@@ -225,11 +223,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     if let (Some((file, _)), Some(path)) = (log, &args.hdr_log) {
         // Emptied only now that there is a run to replace it with (a file:
         // a device or a pipe has nothing to empty).
-        let emptied = match file.metadata() {
-            Ok(m) if m.is_file() => file.set_len(0),
-            Ok(_) => Ok(()),
-            Err(e) => Err(e),
-        };
+        let emptied = file
+            .metadata()
+            .and_then(|m| if m.is_file() { file.set_len(0) } else { Ok(()) });
         let mut writer = std::io::BufWriter::new(file);
         emptied
             .and_then(|()| run.write_hdr_log(&mut writer))
@@ -246,7 +242,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
 
 /// Creates the `--hdr-log` file, or with `--overwrite` opens an existing
 /// one (a symlink too) without emptying it yet; `true` when it was created.
-fn open_log(path: &std::path::Path, overwrite: bool) -> anyhow::Result<(std::fs::File, bool)> {
+fn open_log(path: &std::path::Path, overwrite: bool) -> Result<(std::fs::File, bool), InputError> {
     // O_EXCL: fails on any existing name, a dangling symlink included.
     let created = std::fs::OpenOptions::new()
         .write(true)
@@ -268,14 +264,12 @@ fn open_log(path: &std::path::Path, overwrite: bool) -> anyhow::Result<(std::fs:
         std::io::ErrorKind::AlreadyExists => InputError(format!(
             "--hdr-log {}: the file exists; give another name, or --overwrite to replace it",
             path.display()
-        ))
-        .into(),
+        )),
         // Refused before the run, as any input it cannot honour: exit 2.
         _ => InputError(format!(
             "cannot create the HdrHistogram log {}: {e}",
             path.display()
-        ))
-        .into(),
+        )),
     })
 }
 
@@ -404,8 +398,7 @@ fn spinner(
         .name("sockmodes-progress".into())
         .spawn(move || {
             while !b.is_finished() {
-                let elapsed = started.elapsed();
-                b.set_position(elapsed.as_millis() as u64);
+                b.set_position(started.elapsed().as_millis() as u64);
                 let phase = if measuring.load(Ordering::Relaxed) {
                     "measuring"
                 } else {

@@ -61,10 +61,8 @@ impl<W: Write> Watched<W> {
     }
 
     fn note<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
-        if let Err(e) = &result {
-            if self.failed.is_none() {
-                self.failed = Some(io::Error::new(e.kind(), e.to_string()));
-            }
+        if let (Err(e), None) = (&result, &self.failed) {
+            self.failed = Some(io::Error::new(e.kind(), e.to_string()));
         }
         result
     }

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod cli;
+pub mod json_schema;
 pub mod proxy;
 pub mod python;
 

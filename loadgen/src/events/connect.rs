@@ -7,7 +7,6 @@ use std::time::Instant;
 use sockmodes_client::{ClientError, ConnEvent as Event};
 
 use super::super::account::{ConnAccount, ConnTally, Ledger, Trouble};
-use super::super::record::until;
 use super::super::start::CONNECT_WAIT;
 use super::super::{LoadError, Start};
 use super::{ConnState, Connections};
@@ -47,7 +46,7 @@ pub(super) fn connect_all(
     }
     let deadline = Instant::now() + CONNECT_WAIT;
     while pending > 0 && Instant::now() < deadline {
-        multi.poll(Some(until(deadline)), |id, event, _| match event {
+        multi.poll_until(Some(deadline), |id, event, _| match event {
             Event::Connected => {
                 states[id].connected = true;
                 pending -= 1;

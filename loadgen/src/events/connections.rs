@@ -7,7 +7,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sockmodes_client::handler::OnEvent;
 use sockmodes_client::{ClientError, Outbox};
@@ -20,9 +20,6 @@ pub(crate) trait Connections: Sized {
 
     /// Starts a connect; `Connected` or `Failed` follows. Returns its id.
     fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError>;
-
-    /// Waits up to `timeout` and hands every event to `handler`.
-    fn poll(&mut self, timeout: Option<Duration>, handler: impl OnEvent) -> io::Result<()>;
 
     /// Waits until `deadline` (precisely) and hands every event to `handler`.
     fn poll_until(&mut self, deadline: Option<Instant>, handler: impl OnEvent) -> io::Result<()>;
@@ -46,7 +43,7 @@ macro_rules! connections {
             use sockmodes_client::{ClientError, Outbox};
             use sockmodes_common::Service;
             use std::net::SocketAddr;
-            use std::time::{Duration, Instant};
+            use std::time::Instant;
             use std::{io, result::Result};
             use $crate::events::Connections;
             impl Connections for $driver {
@@ -55,13 +52,6 @@ macro_rules! connections {
                 }
                 fn connect(&mut self, addr: SocketAddr) -> Result<usize, ClientError> {
                     <$driver>::connect(self, addr)
-                }
-                fn poll(
-                    &mut self,
-                    timeout: Option<Duration>,
-                    handler: impl OnEvent,
-                ) -> io::Result<()> {
-                    <$driver>::poll(self, timeout, handler)
                 }
                 fn poll_until(
                     &mut self,

@@ -311,12 +311,10 @@ impl Driver<'_> {
         for id in 0..self.states.len() {
             let st = &self.states[id];
             if st.connected && !st.done && !st.account.ledger.owes() {
-                multi
-                    .with_outbox(id, |out| {
-                        out.shutdown_write();
-                        Ok(())
-                    })
-                    .ok();
+                let _ = multi.with_outbox(id, |out| {
+                    out.shutdown_write();
+                    Ok(())
+                });
                 self.served(id);
             }
         }
