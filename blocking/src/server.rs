@@ -90,10 +90,8 @@ pub fn start(
     config: ServerConfig,
     on_message: MessageHandler,
 ) -> Result<ServerHandle, SocketError> {
-    let addr = config.addr;
-    let bind_err = SocketError::on(Op::Bind, addr, SocketMode::Blocking);
-    let listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
-    let local_addr = listener.local_addr().map_err(&bind_err)?;
+    let (listener, local_addr) =
+        net::server_listener(config.addr, config.backlog, SocketMode::Blocking)?;
     let listener = Arc::new(listener);
     let shared = Arc::new(Shared {
         config,

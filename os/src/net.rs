@@ -11,6 +11,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
 use sockmodes_python::sys::code;
+use sockmodes_python::{Op, SocketError, SocketMode};
 
 use crate::handle::AsSocketRef;
 
@@ -28,6 +29,26 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     socket.bind(&addr.into())?;
     socket.listen(backlog)?;
     Ok(socket.into())
+}
+
+/// A server's [`listen`]ing socket and the address it got, set
+/// non-blocking for a model that polls it (`mode`); a failure is the bind's,
+/// named as Python names it in that mode.
+///
+/// # Errors
+/// The failure of socket, bind, listen or the mode's setting, classified.
+pub fn server_listener(
+    addr: SocketAddr,
+    backlog: i32,
+    mode: SocketMode,
+) -> Result<(TcpListener, SocketAddr), SocketError> {
+    let bind_err = SocketError::on(Op::Bind, addr, mode);
+    let listener = listen(addr, backlog).map_err(&bind_err)?;
+    if mode == SocketMode::NonBlocking {
+        listener.set_nonblocking(true).map_err(&bind_err)?;
+    }
+    let local_addr = listener.local_addr().map_err(&bind_err)?;
+    Ok((listener, local_addr))
 }
 
 /// Sets `TCP_NODELAY` on a connected socket (std or mio).

@@ -8,7 +8,8 @@
 //! the runtime down: what is left then is dropped and its socket closed.
 //! A `message` task dropped so (a machine too loaded to run it within that
 //! `LINGER_TIME`) still resets, never confirms: its reset is armed when it
-//! is admitted (`accept.rs`) and disarmed only once its message was read.
+//! is admitted (`accept.rs`) and disarmed only once its message was read
+//! whole.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -56,11 +57,8 @@ pub fn start(
     config: ServerConfig,
     on_message: MessageHandler,
 ) -> Result<ServerHandle, SocketError> {
-    let addr = config.addr;
-    let bind_err = SocketError::on(Op::Bind, addr, SocketMode::NonBlocking);
-    let std_listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
-    std_listener.set_nonblocking(true).map_err(&bind_err)?;
-    let local_addr = std_listener.local_addr().map_err(&bind_err)?;
+    let (std_listener, local_addr) =
+        net::server_listener(config.addr, config.backlog, SocketMode::NonBlocking)?;
     let start_err = SocketError::on(Op::Start, local_addr, SocketMode::NonBlocking);
     if config.offload > 0 && crate::work_pool(&config).is_some() {
         check_thread_limit(

@@ -90,11 +90,8 @@ pub fn start(
     config: ServerConfig,
     on_message: MessageHandler,
 ) -> Result<ServerHandle, SocketError> {
-    let addr = config.addr;
-    let bind_err = SocketError::on(Op::Bind, addr, SocketMode::NonBlocking);
-    let std_listener = net::listen(addr, config.backlog).map_err(&bind_err)?;
-    std_listener.set_nonblocking(true).map_err(&bind_err)?;
-    let local_addr = std_listener.local_addr().map_err(&bind_err)?;
+    let (std_listener, local_addr) =
+        net::server_listener(config.addr, config.backlog, SocketMode::NonBlocking)?;
     let loops = if config.once {
         1
     } else {
