@@ -76,9 +76,10 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, slot: Slot) {
             ))
             .await;
         }
-        // A message connection's reset was armed at admission (accept.rs).
+        // A message connection's reset was armed at admission (accept.rs),
+        // and only a message read whole disarms it: a failed socket keeps it.
         Close::Reset => {}
-        Close::Now if shared.config.service == Service::Message => {
+        Close::Now if shared.config.service == Service::Message && matches!(end, End::Finished) => {
             shared.stats.count_syscalls(1);
             // If this fails the sender gets a reset for a message that was
             // read: a false alarm, never a false receipt.
